@@ -1,0 +1,207 @@
+"""Keyed encodings of identifiers: the only form in which they reach the engine.
+
+* exact identifiers (BSN, V-number, KvK number, wage-tax number, address key) become a keyed
+  hash: HMAC-SHA-256 with a per-identifier domain, truncated to 128 bits (32 hex digits);
+* fuzzy fields (names, dates of birth) become a keyed Bloom-filter encoding of their padded
+  bigrams (Schnell, Bachteler & Reiher 2009), compared by Dice similarity;
+* match keys combine normalised fields into one keyed hash that is tolerant of the usual
+  noise (swapped name order, swapped day and month, initials).
+
+The key is shared by the partners and held apart from the data; the engine never needs it.
+A key fingerprint travels with every extract so that extracts made with different keys are
+refused.
+
+>>> key = Key(b"example key of at least sixteen bytes")
+>>> keyed_hash(key, "bsn", "123456782") == keyed_hash(key, "bsn", "123456782")
+True
+>>> a = bloom_encode(key, "family_name", "jansen")
+>>> round(dice(a, bloom_encode(key, "family_name", "janssen")), 2) > 0.8
+True
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+from pathlib import Path
+
+import numpy as np
+
+from mhgraph import normalise
+from mhgraph.errors import MhgraphError
+
+__all__ = [
+    "BLOOM_BITS",
+    "Key",
+    "KeyError_",
+    "address_keys",
+    "bloom_encode",
+    "bloom_matrix",
+    "dice",
+    "dice_rows",
+    "keyed_hash",
+    "load_key",
+    "person_match_keys",
+]
+
+BLOOM_BITS = 256
+BLOOM_HASHES = 8
+HASH_HEX_DIGITS = 32
+BLOOM_B64_LENGTH = 44  # base64 of BLOOM_BITS / 8 bytes, with padding
+KEY_ENV = "MHGRAPH_KEY"
+_MIN_KEY_BYTES = 16
+
+
+class KeyError_(MhgraphError, ValueError):
+    """A pseudonymisation key is missing or unusable."""
+
+
+class Key:
+    """A secret pseudonymisation key. Its text never appears in ``repr``, logs or output."""
+
+    __slots__ = ("_secret", "_positions")
+
+    def __init__(self, secret: bytes):
+        if len(secret) < _MIN_KEY_BYTES:
+            raise KeyError_(f"the key must be at least {_MIN_KEY_BYTES} bytes long")
+        self._secret = secret
+        self._positions: dict[tuple[str, str], tuple[int, ...]] = {}
+
+    @property
+    def fingerprint(self) -> str:
+        """A public 16-hex-digit name of the key; reveals nothing about the key itself."""
+        return hmac.new(self._secret, b"mhgraph key fingerprint v1", hashlib.sha256).hexdigest()[:16]
+
+    def __repr__(self) -> str:
+        return f"Key(fingerprint={self.fingerprint})"
+
+    def digest(self, domain: str, value: str) -> bytes:
+        return hmac.new(self._secret, f"{domain}\x1f{value}".encode(), hashlib.sha256).digest()
+
+    def bloom_positions(self, domain: str, gram: str) -> tuple[int, ...]:
+        """Bit positions of one q-gram (cached: names reuse a few thousand bigrams)."""
+        cached = self._positions.get((domain, gram))
+        if cached is None:
+            raw = self.digest("bloom:" + domain, gram)
+            cached = tuple(
+                int.from_bytes(raw[2 * i : 2 * i + 2], "big") % BLOOM_BITS for i in range(BLOOM_HASHES)
+            )
+            self._positions[(domain, gram)] = cached
+        return cached
+
+
+def load_key(path: str | os.PathLike | None = None, env: str = KEY_ENV) -> Key:
+    """Read the key from a file, or else from the environment variable ``env``.
+
+    Raises :class:`KeyError_` naming where it looked, never echoing what it found.
+    """
+    if path is not None:
+        file = Path(path)
+        if not file.is_file():
+            raise KeyError_(f"key file {file} does not exist")
+        secret = file.read_bytes().strip()
+        if not secret:
+            raise KeyError_(f"key file {file} is empty")
+        return Key(secret)
+    value = os.environ.get(env)
+    if not value:
+        raise KeyError_(f"no key: pass --key-file or set the environment variable {env}")
+    return Key(value.encode())
+
+
+def keyed_hash(key: Key, domain: str, value: str | None) -> str | None:
+    """HMAC-SHA-256 of ``value`` under ``domain``, as 32 hex digits; ``None`` stays ``None``."""
+    if value is None or value == "":
+        return None
+    return key.digest(domain, value).hex()[:HASH_HEX_DIGITS]
+
+
+def _bigrams(text: str) -> list[str]:
+    padded = f"_{text}_"
+    return [padded[i : i + 2] for i in range(len(padded) - 1)]
+
+
+def bloom_encode(key: Key, domain: str, text: str | None) -> str | None:
+    """Keyed Bloom filter of the padded bigrams of an already normalised ``text`` (base64)."""
+    if not text:
+        return None
+    bits = bytearray(BLOOM_BITS // 8)
+    for gram in _bigrams(text):
+        for pos in key.bloom_positions(domain, gram):
+            bits[pos >> 3] |= 1 << (pos & 7)
+    return base64.b64encode(bytes(bits)).decode()
+
+
+def bloom_matrix(encodings) -> tuple[np.ndarray, np.ndarray]:
+    """Decode base64 filters into a ``(n, BLOOM_BITS/8)`` uint8 matrix and a presence mask."""
+    values = list(encodings)
+    out = np.zeros((len(values), BLOOM_BITS // 8), dtype=np.uint8)
+    present = np.zeros(len(values), dtype=bool)
+    for i, value in enumerate(values):
+        if value:
+            out[i] = np.frombuffer(base64.b64decode(value), dtype=np.uint8)
+            present[i] = True
+    return out, present
+
+
+_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint16)
+
+
+def dice_rows(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Row-wise Dice similarity of two equally long stacks of decoded filters."""
+    both = _POPCOUNT[np.bitwise_and(left, right)].sum(axis=1, dtype=np.float64)
+    total = _POPCOUNT[left].sum(axis=1, dtype=np.float64) + _POPCOUNT[right].sum(axis=1, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, 2.0 * both / total, np.nan)
+
+
+def dice(a: str | None, b: str | None) -> float:
+    """Dice similarity of two base64 filters; NaN when either is missing."""
+    if not a or not b:
+        return float("nan")
+    left, _ = bloom_matrix([a])
+    right, _ = bloom_matrix([b])
+    return float(dice_rows(left, right)[0])
+
+
+def person_match_keys(
+    key: Key, given: str | None, family: str | None, birth_date: str | None
+) -> tuple[str | None, str | None]:
+    """Two keyed match keys for a person.
+
+    * key 1: both name cores in sorted order + birth year + day and month in sorted order —
+      survives swapped given/family name and swapped day/month;
+    * key 2: family-name core + first initial + birth year — survives initials and typos in
+      the given name or the day of birth.
+    """
+    given_n = normalise.given_name(given)
+    family_n = normalise.family_name_core(family)
+    born = normalise.parse_date(birth_date)
+    if born is None or not (given_n or family_n):
+        return None, None
+    day_month = "".join(sorted([f"{born.month:02d}", f"{born.day:02d}"]))
+    names = " ".join(sorted(n for n in (given_n, family_n) if n))
+    key_1 = keyed_hash(key, "match_key_1", f"{names}|{born.year}|{day_month}")
+    key_2 = (
+        keyed_hash(key, "match_key_2", f"{family_n}|{given_n[0]}|{born.year}")
+        if (family_n and given_n)
+        else None
+    )
+    return key_1, key_2
+
+
+def address_keys(
+    key: Key, postcode: str | None, number: str | int | None, addition: str | None
+) -> tuple[str | None, str | None]:
+    """Keyed address key (postcode + number + addition) and building key (postcode + number)."""
+    pc = normalise.postcode(postcode)
+    house = normalise.house_number(number, addition)
+    if pc is None or house is None:
+        return None, None
+    nr, extra = house
+    return (
+        keyed_hash(key, "address", f"{pc}|{nr}|{extra}"),
+        keyed_hash(key, "building", f"{pc}|{nr}"),
+    )

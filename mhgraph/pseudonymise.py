@@ -1,0 +1,199 @@
+"""What a partner runs on its own machine before sharing: plaintext extract in, delivered extract out.
+
+The source spec says which plaintext columns hold which entity (``plaintext`` in each entity
+block) and what the delivered columns are called (``fields``). Exact identifiers become keyed
+hashes, names and dates of birth become keyed Bloom filters plus two match keys, addresses
+become an address key and a building key. Every other column that the spec does not declare
+is left out (data minimisation). A sidecar ``<file>.meta.json`` names the source, partner,
+purpose, row count and key fingerprint — never the key.
+
+>>> import polars as pl
+>>> from mhgraph.crypto import Key
+>>> from mhgraph.spec import load_spec, SPEC_DIR
+>>> spec = load_spec(SPEC_DIR / "ind_referenten.toml")
+>>> raw = pl.DataFrame({"referent_id": ["R1"], "referent_kvk_nummer": ["12345678"],
+...     "referent_naam": ["Flex Uitzend B.V."], "status": ["erkend"],
+...     "datum_erkenning": ["2021-03-01"], "datum_wijziging": [None]})
+>>> out = pseudonymise_frame(raw, spec, Key(b"0123456789abcdef-example"))
+>>> out.columns
+['referent_id', 'referent_kvk_nummer', 'referent_naam_bf', 'status', 'datum_wijziging', 'datum_erkenning']
+>>> "12345678" in str(out.row(0))
+False
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import polars as pl
+
+from mhgraph import normalise
+from mhgraph.crypto import Key, address_keys, bloom_encode, keyed_hash, person_match_keys
+from mhgraph.spec import SourceSpec
+
+__all__ = ["META_SUFFIX", "pseudonymise_frame", "pseudonymise_file", "read_meta", "write_extract"]
+
+META_SUFFIX = ".meta.json"
+
+
+def _text(values: list) -> list[str | None]:
+    return [None if v is None or str(v).strip() == "" else str(v).strip() for v in values]
+
+
+def _digits(value: str | None) -> str | None:
+    """Exact identifiers are hashed on their digits/letters only, so '1234 56 78' == '12345678'."""
+    if value is None:
+        return None
+    cleaned = "".join(ch for ch in value.upper() if ch.isalnum())
+    return cleaned or None
+
+
+def _person_columns(frame: pl.DataFrame, block, key: Key) -> dict[str, list]:
+    plain = {name: _text(frame[col].to_list()) if col in frame.columns else [None] * frame.height
+             for name, col in block.plaintext.items()}
+    n = frame.height
+    given = plain.get("given_name", [None] * n)
+    family = plain.get("family_name", [None] * n)
+    born = plain.get("birth_date", [None] * n)
+    out: dict[str, list] = {}
+    for ident in ("bsn", "v_number"):
+        if ident in block.fields and ident in plain:
+            out[block.fields[ident]] = [keyed_hash(key, ident, _digits(v)) for v in plain[ident]]
+    if "given_name_bf" in block.fields:
+        out[block.fields["given_name_bf"]] = [bloom_encode(key, "given_name", normalise.given_name(v)) for v in given]
+    if "family_name_bf" in block.fields:
+        out[block.fields["family_name_bf"]] = [
+            bloom_encode(key, "family_name", normalise.family_name_core(v)) for v in family
+        ]
+    if "birth_date_bf" in block.fields:
+        dates = [normalise.parse_date(v) for v in born]
+        out[block.fields["birth_date_bf"]] = [
+            bloom_encode(key, "birth_date", d.strftime("%Y%m%d")) if d else None for d in dates
+        ]
+    if "match_key_1" in block.fields or "match_key_2" in block.fields:
+        keys = [person_match_keys(key, g, f, b) for g, f, b in zip(given, family, born)]
+        if "match_key_1" in block.fields:
+            out[block.fields["match_key_1"]] = [k[0] for k in keys]
+        if "match_key_2" in block.fields:
+            out[block.fields["match_key_2"]] = [k[1] for k in keys]
+    return out
+
+
+def _company_columns(frame: pl.DataFrame, block, key: Key) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for ident in ("kvk_number", "wage_tax_number"):
+        if ident in block.fields and ident in block.plaintext:
+            values = _text(frame[block.plaintext[ident]].to_list())
+            out[block.fields[ident]] = [keyed_hash(key, ident, _digits(v)) for v in values]
+    if "name_bf" in block.fields and "name" in block.plaintext:
+        names = _text(frame[block.plaintext["name"]].to_list())
+        out[block.fields["name_bf"]] = [bloom_encode(key, "company_name", normalise.company_name(v)) for v in names]
+    return out
+
+
+def _address_columns(frame: pl.DataFrame, block, key: Key) -> dict[str, list]:
+    def col(name):
+        column = block.plaintext.get(name)
+        return _text(frame[column].to_list()) if column and column in frame.columns else [None] * frame.height
+
+    keys = [address_keys(key, pc, nr, add) for pc, nr, add in zip(col("postcode"), col("house_number"), col("addition"))]
+    out: dict[str, list] = {}
+    if "address_key" in block.fields:
+        out[block.fields["address_key"]] = [k[0] for k in keys]
+    if "building_key" in block.fields:
+        out[block.fields["building_key"]] = [k[1] for k in keys]
+    return out
+
+
+_BUILDERS = {"person": _person_columns, "company": _company_columns, "address": _address_columns}
+
+
+def pseudonymise_frame(frame: pl.DataFrame, spec: SourceSpec, key: Key) -> pl.DataFrame:
+    """Turn a partner's plaintext extract into the delivered form described by ``spec``."""
+    missing = sorted(
+        {col for block in spec.entities for col in block.plaintext.values()} - set(frame.columns)
+    )
+    if missing:
+        raise ValueError(f"{spec.name}: plaintext columns missing from the extract: {', '.join(missing)}")
+    encoded: dict[str, list] = {}
+    for block in spec.entities:
+        builder = _BUILDERS.get(block.type)
+        if builder and block.plaintext:
+            encoded.update(builder(frame, block, key))
+    columns = []
+    for name, column in spec.delivered_columns.items():
+        if name in encoded:
+            columns.append(pl.Series(name, encoded[name], dtype=pl.String))
+        elif name in frame.columns:
+            columns.append(frame[name])
+        else:
+            columns.append(pl.Series(name, [None] * frame.height, dtype=pl.String))
+    return pl.DataFrame(columns)
+
+
+def write_extract(frame: pl.DataFrame, spec: SourceSpec, out_dir: str | Path, key_fingerprint: str,
+                  created: str) -> Path:
+    """Write a delivered extract in the spec's format (CSV with its delimiter and encoding, or
+    Excel), plus its sidecar. ``created`` is the extract date written into the sidecar."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / spec.file
+    if path.suffix == ".xlsx":
+        _write_xlsx(frame, path, created)
+    elif path.suffix == ".parquet":
+        frame.write_parquet(path)
+    else:
+        buffer = io.StringIO()
+        frame.write_csv(buffer, separator=spec.delimiter or ",")
+        path.write_bytes(buffer.getvalue().encode(spec.encoding or "utf-8"))
+    meta = {
+        "source": spec.name,
+        "partner": spec.partner,
+        "purpose": spec.purpose,
+        "rows": frame.height,
+        "key_fingerprint": key_fingerprint,
+        "created": created,
+    }
+    Path(str(path) + META_SUFFIX).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def _write_xlsx(frame: pl.DataFrame, path: Path, created: str) -> None:
+    import datetime as dt
+
+    import xlsxwriter
+
+    # A fixed creation date keeps the workbook byte-identical for the same input.
+    workbook = xlsxwriter.Workbook(str(path))
+    workbook.set_properties({"created": dt.datetime.fromisoformat(created)})
+    sheet = workbook.add_worksheet("vergunningen")
+    for j, name in enumerate(frame.columns):
+        sheet.write_string(0, j, name)
+    for i, row in enumerate(frame.iter_rows(), start=1):
+        for j, value in enumerate(row):
+            if value is not None:
+                sheet.write_string(i, j, str(value))
+    workbook.close()
+
+
+def read_meta(path: str | Path) -> dict | None:
+    """The sidecar of an extract, or ``None`` when it has none."""
+    meta = Path(str(path) + META_SUFFIX)
+    return json.loads(meta.read_text(encoding="utf-8")) if meta.is_file() else None
+
+
+def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str | Path, created: str) -> Path:
+    """Read a plaintext extract (CSV in the spec's delimiter/encoding, Parquet or Excel) and write
+    the delivered form to ``out_dir``."""
+    src = Path(src)
+    if src.suffix == ".parquet":
+        frame = pl.read_parquet(src)
+    elif src.suffix == ".xlsx":
+        frame = pl.read_excel(src, infer_schema_length=0)
+    else:
+        text = src.read_bytes().decode(spec.encoding or "utf-8")
+        frame = pl.read_csv(io.StringIO(text), separator=spec.delimiter or ",", infer_schema_length=0)
+    frame = frame.with_columns(pl.all().cast(pl.String))
+    return write_extract(pseudonymise_frame(frame, spec, key), spec, out_dir, key.fingerprint, created)

@@ -1,0 +1,265 @@
+"""Source specs: declarative descriptions of one partner extract layout.
+
+A spec is a TOML file (see ``docs/source-specs.md``) that says which partner delivers the
+extract, under which purpose, which column is the record id, which columns hold which
+entity (person, company, address, permit) in which role, and which relations a row states.
+The same spec tells ``mhgraph pseudonymise`` which plaintext columns a partner turns into
+which keyed columns. A new layout is a new spec file, no code.
+
+>>> spec = load_spec(SPEC_DIR / "kvk_functionarissen.toml")
+>>> spec.partner, [e.role for e in spec.entities]
+('kvk', ['functionaris', 'bedrijf', 'woonadres'])
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mhgraph.errors import MhgraphError
+
+__all__ = [
+    "ENTITY_FIELDS",
+    "PLAINTEXT_INPUTS",
+    "PURPOSES",
+    "SPEC_DIR",
+    "Column",
+    "EntityBlock",
+    "RelationSpec",
+    "SourceSpec",
+    "SpecError",
+    "load_spec",
+    "load_specs",
+]
+
+SPEC_DIR = Path(__file__).parent / "specs"
+
+# Legal basis under which a partner collected an extract (art. 3:3 Awb: purposes stay apart).
+PURPOSES = {
+    "fiscal_supervision": "Belastingdienst: levying and auditing wage tax (AWR, Wet LB 1964)",
+    "company_register": "KvK: keeping the trade register (Handelsregisterwet 2007)",
+    "immigration_supervision": "IND: residence permits and sponsor recognition (Vreemdelingenwet 2000)",
+    "administrative_supervision": "Municipality: permits and supervision (APV, Wet regulering sekswerk)",
+    "bibob": "Municipality: integrity screening of permit applicants (Wet Bibob)",
+}
+
+# Canonical fields per entity type and the kind of value each holds in a delivered extract.
+ENTITY_FIELDS: dict[str, dict[str, str]] = {
+    "person": {
+        "bsn": "hash",
+        "v_number": "hash",
+        "given_name_bf": "bloom",
+        "family_name_bf": "bloom",
+        "birth_date_bf": "bloom",
+        "match_key_1": "hash",
+        "match_key_2": "hash",
+    },
+    "company": {
+        "kvk_number": "hash",
+        "wage_tax_number": "hash",
+        "name_bf": "bloom",
+        "legal_form": "category",
+        "sbi_code": "text",
+        "registered_on": "date",
+        "dissolved_on": "date",
+        "sponsor_status": "category",
+        "sponsor_status_on": "date",
+    },
+    "address": {
+        "address_key": "hash",
+        "building_key": "hash",
+        "municipality": "text",
+    },
+    "permit": {
+        "permit_number": "id",
+        "permit_type": "category",
+        "permit_status": "category",
+        "bibob_outcome": "category",
+        "decided_on": "date",
+        "municipality": "text",
+    },
+}
+
+# Fields that identify the entity: a block with all of these empty in a row is no mention.
+IDENTIFYING_FIELDS = {
+    "person": ("bsn", "v_number", "given_name_bf", "family_name_bf", "match_key_1"),
+    "company": ("kvk_number", "wage_tax_number", "name_bf"),
+    "address": ("address_key", "building_key"),
+    "permit": ("permit_number",),
+}
+
+# Plaintext inputs a partner has per entity type, for ``mhgraph pseudonymise``.
+PLAINTEXT_INPUTS = {
+    "person": ("bsn", "v_number", "given_name", "family_name", "birth_date"),
+    "company": ("kvk_number", "wage_tax_number", "name"),
+    "address": ("postcode", "house_number", "addition"),
+    "permit": (),
+}
+
+RELATION_TYPES = (
+    "EMPLOYED_BY",
+    "OFFICER_OF",
+    "REGISTERED_AT",
+    "LOCATED_AT",
+    "SPONSORED_BY",
+    "HOLDS_PERMIT",
+    "MANAGES",
+)
+
+COLUMN_KINDS = ("id", "hash", "bloom", "date", "number", "integer", "category", "text")
+
+
+class SpecError(MhgraphError, ValueError):
+    """A spec file is malformed; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    kind: str
+    required: bool = False
+    values: tuple[str, ...] | None = None  # allowed values of a category
+    mapping: dict[str, str] | None = None  # partner's category code -> canonical value
+    formats: tuple[str, ...] | None = None  # accepted date formats
+    minimum: float | None = None
+    maximum: float | None = None
+
+
+@dataclass(frozen=True)
+class EntityBlock:
+    role: str
+    type: str
+    fields: dict[str, str]  # canonical field -> column in the delivered extract
+    plaintext: dict[str, str] = field(default_factory=dict)  # plaintext input -> partner column
+
+
+@dataclass(frozen=True)
+class RelationSpec:
+    type: str
+    from_role: str
+    to_role: str
+    valid_from: str | None = None
+    valid_to: str | None = None
+    properties: dict[str, str] = field(default_factory=dict)  # property -> column
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    name: str
+    title: str
+    partner: str
+    purpose: str
+    file: str
+    record_id: str
+    columns: dict[str, Column]
+    entities: tuple[EntityBlock, ...]
+    relations: tuple[RelationSpec, ...]
+    delimiter: str | None = None
+    encoding: str | None = None
+    date_formats: tuple[str, ...] = ("%Y-%m-%d",)
+    path: Path | None = None
+
+    def entity(self, role: str) -> EntityBlock:
+        for block in self.entities:
+            if block.role == role:
+                return block
+        raise KeyError(role)
+
+    @property
+    def delivered_columns(self) -> dict[str, Column]:
+        """Every column of the delivered (pseudonymised) extract, with its kind."""
+        out = {self.record_id: Column(self.record_id, "id", required=True)}
+        for block in self.entities:
+            kinds = ENTITY_FIELDS[block.type]
+            for canonical, column in block.fields.items():
+                declared = self.columns.get(column)
+                out[column] = declared or Column(column, kinds[canonical])
+        out.update({name: col for name, col in self.columns.items() if name not in out})
+        return out
+
+
+def _fail(path: Path, message: str) -> SpecError:
+    return SpecError(f"{path}: {message}")
+
+
+def _column(path: Path, name: str, raw: dict, default_formats: tuple[str, ...]) -> Column:
+    kind = raw.get("kind")
+    if kind not in COLUMN_KINDS:
+        raise _fail(path, f"columns.{name}.kind must be one of {', '.join(COLUMN_KINDS)}, not {kind!r}")
+    formats = raw.get("formats")
+    return Column(
+        name=name,
+        kind=kind,
+        required=bool(raw.get("required", False)),
+        values=tuple(raw["values"]) if "values" in raw else (tuple(raw["map"]) if "map" in raw else None),
+        mapping=dict(raw["map"]) if "map" in raw else None,
+        formats=tuple(formats) if formats else (default_formats if kind == "date" else None),
+        minimum=raw.get("min"),
+        maximum=raw.get("max"),
+    )
+
+
+def load_spec(path: str | Path) -> SourceSpec:
+    """Read and check one spec file."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise _fail(path, f"not valid TOML: {exc}") from exc
+    for key in ("name", "partner", "purpose", "file", "record_id"):
+        if key not in raw:
+            raise _fail(path, f"missing top-level key {key!r}")
+    if raw["purpose"] not in PURPOSES:
+        raise _fail(path, f"purpose {raw['purpose']!r} is not one of {', '.join(PURPOSES)}")
+    read = raw.get("read", {})
+    date_formats = tuple(read.get("date_formats", ("%Y-%m-%d",)))
+    columns = {
+        name: _column(path, name, spec, date_formats) for name, spec in raw.get("columns", {}).items()
+    }
+    entities = []
+    for i, block in enumerate(raw.get("entities", [])):
+        etype = block.get("type")
+        if etype not in ENTITY_FIELDS:
+            raise _fail(path, f"entities[{i}].type must be one of {', '.join(ENTITY_FIELDS)}")
+        unknown = set(block.get("fields", {})) - set(ENTITY_FIELDS[etype])
+        if unknown:
+            raise _fail(path, f"entities[{i}] ({block.get('role')}): unknown {etype} fields {sorted(unknown)}")
+        unknown_plain = set(block.get("plaintext", {})) - set(PLAINTEXT_INPUTS[etype])
+        if unknown_plain:
+            raise _fail(path, f"entities[{i}] ({block.get('role')}): unknown plaintext inputs {sorted(unknown_plain)}")
+        entities.append(EntityBlock(block["role"], etype, dict(block.get("fields", {})), dict(block.get("plaintext", {}))))
+    roles = {b.role for b in entities}
+    relations = []
+    for i, rel in enumerate(raw.get("relations", [])):
+        if rel.get("type") not in RELATION_TYPES:
+            raise _fail(path, f"relations[{i}].type must be one of {', '.join(RELATION_TYPES)}")
+        for end in ("from", "to"):
+            if rel.get(end) not in roles:
+                raise _fail(path, f"relations[{i}].{end} names role {rel.get(end)!r}, which no entity block has")
+        for key in ("valid_from", "valid_to"):
+            if rel.get(key) is not None and rel[key] not in columns:
+                raise _fail(path, f"relations[{i}].{key} names column {rel[key]!r}, which [columns] lacks")
+        relations.append(
+            RelationSpec(rel["type"], rel["from"], rel["to"], rel.get("valid_from"), rel.get("valid_to"), dict(rel.get("properties", {})))
+        )
+    return SourceSpec(
+        name=raw["name"],
+        title=raw.get("title", raw["name"]),
+        partner=raw["partner"],
+        purpose=raw["purpose"],
+        file=raw["file"],
+        record_id=raw["record_id"],
+        columns=columns,
+        entities=tuple(entities),
+        relations=tuple(relations),
+        delimiter=read.get("delimiter"),
+        encoding=read.get("encoding"),
+        date_formats=date_formats,
+        path=path,
+    )
+
+
+def load_specs(directory: str | Path = SPEC_DIR) -> list[SourceSpec]:
+    """Every ``*.toml`` spec in ``directory``, sorted by name."""
+    return [load_spec(p) for p in sorted(Path(directory).glob("*.toml"))]
