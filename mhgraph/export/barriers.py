@@ -1,0 +1,107 @@
+"""Who could act on a cluster, and how: the barrier model as a declarative table.
+
+The integral approach raises barriers in a fixed order: administrative (municipal permits,
+Bibob, IND sponsor recognition, the trade register), fiscal, labour inspection, and criminal
+law last. A partner acts on its own records, under the purpose it collected them for
+(art. 3:3 Awb), so the possible interventions follow from the purposes of the records each
+partner contributed to the cluster. The list is a prompt for the case meeting, never a
+decision.
+
+>>> [a.kind for a in interventions({"gemeente_arnhem": ["bibob"]}, employment=False)]
+['administrative', 'criminal']
+>>> interventions({"belastingdienst": ["fiscal_supervision"]}, employment=True)[1].actor
+'Nederlandse Arbeidsinspectie (via the RIEC)'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["BARRIERS", "Intervention", "interventions"]
+
+
+@dataclass(frozen=True)
+class Intervention:
+    kind: str  # administrative, fiscal, labour inspection, criminal
+    actor: str
+    how: str
+    basis: str  # the partner's own purpose or legal ground that permits it
+
+
+# Source purpose -> (barrier kind, what the partner holding such records could do, legal basis).
+BARRIERS: dict[str, tuple[str, str, str]] = {
+    "administrative_supervision": (
+        "administrative",
+        "review the permits in this cluster: inspection, stricter conditions, suspension or "
+        "withdrawal; closure of premises",
+        "APV and Wet regulering sekswerk, permit supervision",
+    ),
+    "bibob": (
+        "administrative",
+        "Bibob screening of the permit holder or applicant before granting or renewing a permit",
+        "Wet Bibob",
+    ),
+    "immigration_supervision": (
+        "administrative",
+        "review the sponsor recognition (suspension or revocation) and the residence permits "
+        "that depend on it",
+        "Vreemdelingenwet 2000, sponsor recognition",
+    ),
+    "company_register": (
+        "administrative",
+        "check the registrations and officers in the trade register; supply register facts for "
+        "a Bibob screening",
+        "Handelsregisterwet 2007",
+    ),
+    "fiscal_supervision": (
+        "fiscal",
+        "payroll audit (boekenonderzoek) of the employers in this cluster: wages, hours, "
+        "employees declared",
+        "AWR and Wet op de loonbelasting 1964",
+    ),
+}
+
+_ORDER = ("administrative", "fiscal", "labour inspection", "criminal")
+
+LABOUR_INSPECTION = Intervention(
+    kind="labour inspection",
+    actor="Nederlandse Arbeidsinspectie (via the RIEC)",
+    how="inspect working and housing conditions and minimum-wage compliance at the employers "
+    "in this cluster",
+    basis="Wet minimumloon en minimumvakantiebijslag, Wet arbeid vreemdelingen; referral "
+    "under the RIEC covenant",
+)
+
+CRIMINAL = Intervention(
+    kind="criminal",
+    actor="police and Public Prosecution Service (OM)",
+    how="only if the case meeting decides so, as the last barrier; the records here were "
+    "collected for supervision and do not become criminal evidence by being shown here",
+    basis="RIEC covenant; art. 3:3 Awb: no supervision powers for criminal investigation",
+)
+
+
+def interventions(purposes_by_partner: dict[str, list[str]], employment: bool) -> list[Intervention]:
+    """Possible interventions in barrier-model order.
+
+    ``purposes_by_partner`` maps each partner with records in the cluster to the purposes of
+    those records; ``employment`` says whether the cluster holds employment relations (which
+    brings in the labour inspection). Purposes without a known barrier are listed too, so that
+    nothing is left out unseen.
+    """
+    found: list[Intervention] = []
+    for partner in sorted(purposes_by_partner):
+        for purpose in sorted(set(purposes_by_partner[partner])):
+            if purpose in BARRIERS:
+                kind, how, basis = BARRIERS[purpose]
+                found.append(Intervention(kind, partner, how, f"{basis}; own records, purpose {purpose}"))
+            else:
+                found.append(Intervention(
+                    "administrative", partner,
+                    "no intervention is known for this purpose; to be discussed in the case meeting",
+                    f"own records, purpose {purpose}",
+                ))
+    if employment:
+        found.append(LABOUR_INSPECTION)
+    found.append(CRIMINAL)
+    return sorted(found, key=lambda item: _ORDER.index(item.kind))

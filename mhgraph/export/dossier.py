@@ -1,0 +1,241 @@
+"""What the export knows about each top cluster, gathered once from the stage tables.
+
+A :class:`ClusterDossier` holds the rows of one ranked cluster and everything the outputs
+show about it: its members and internal relations, the indicator hits with the partner
+records behind each, the pieces each partner contributed and who could act. It renders what
+the tables say; it does not know how any indicator is computed.
+
+>>> safe_name("C0001", "clusters", "cluster_id", row=1)
+'C0001'
+>>> safe_name("../x", "clusters", "cluster_id", row=3)
+Traceback (most recent call last):
+mhgraph.errors.InputError: file clusters, row 3, column 'cluster_id': cluster_id '../x' cannot name an output file; expected letters, digits, '_', '.' or '-' (at most 64, not starting with '.' or '-')
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+
+import polars as pl
+
+from mhgraph.errors import InputError
+from mhgraph.export.barriers import Intervention, interventions
+
+__all__ = ["ClusterDossier", "Finding", "PartnerPiece", "build_dossiers", "check_columns", "safe_name"]
+
+log = logging.getLogger("mhgraph.export")
+
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "clusters": ("cluster_id", "rank", "score", "size", "persons", "companies", "addresses", "permits",
+                 "partners", "puzzle_count", "indicators", "reasons"),
+    "communities": ("entity_id", "cluster_id"),
+    "nodes": ("entity_id", "entity_type", "partners", "sources", "purposes"),
+    "edges": ("relation_id", "type", "from_entity", "to_entity", "source", "partner", "purpose", "record_id"),
+    "indicator_hits": ("indicator", "version", "focus_entity", "cluster_id", "reason", "evidence", "partners",
+                       "weight"),
+    "mentions": ("mention_id", "entity_type", "source", "partner", "purpose", "record_id", "role"),
+    "resolution": ("mention_id", "entity_id"),
+}
+
+# Employment relations bring the labour inspection into the list of possible interventions.
+EMPLOYMENT_RELATION = "EMPLOYED_BY"
+
+# Cluster ids and partner names become file names; anything else is refused, not rewritten,
+# so two partners can never end up in one file.
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
+
+@dataclass(frozen=True)
+class EvidenceRecord:
+    relation_id: str
+    type: str | None
+    source: str | None
+    record_id: str | None
+    partner: str | None
+    purpose: str | None
+    found: bool  # False when the relation is not in the edges table
+
+
+@dataclass(frozen=True)
+class Finding:
+    indicator: str
+    version: str
+    focus_entity: str
+    reason: str
+    weight: float | None
+    partners: tuple[str, ...]
+    records: tuple[EvidenceRecord, ...]
+
+
+@dataclass(frozen=True)
+class PartnerPiece:
+    partner: str
+    purposes: tuple[str, ...]
+    sources: tuple[str, ...]
+    records: int
+    entities: tuple[tuple[str, int], ...]  # (entity type, distinct entities)
+    relations: tuple[tuple[str, int], ...]  # (relation type, count) among the cluster's own relations
+
+
+@dataclass(frozen=True)
+class ClusterDossier:
+    row: dict  # the cluster's row in ``clusters``
+    members: pl.DataFrame  # ``nodes`` rows of the cluster's entities
+    edges: pl.DataFrame  # relations with both ends in the cluster
+    outgoing: int  # relations with one end in the cluster and the other outside it
+    mentions: pl.DataFrame  # mentions of the cluster's entities, with ``entity_id``
+    findings: tuple[Finding, ...]
+    pieces: tuple[PartnerPiece, ...]
+    actions: tuple[Intervention, ...]
+
+    @property
+    def cluster_id(self) -> str:
+        return self.row["cluster_id"]
+
+
+def check_columns(name: str, table: pl.DataFrame) -> None:
+    """Raise :class:`InputError` when ``table`` lacks a column the export needs."""
+    missing = [column for column in REQUIRED_COLUMNS[name] if column not in table.columns]
+    if missing:
+        raise InputError(f"the {name!r} table lacks the column(s) {', '.join(missing)} (see docs/tables.md)",
+                         file=name, column=missing[0])
+
+
+def safe_name(value, table: str, column: str, row: int) -> str:
+    """``value`` when it can be used as a file name; otherwise an :class:`InputError`."""
+    if not isinstance(value, str) or not _SAFE_NAME.fullmatch(value):
+        shown = repr(value)[:40]
+        raise InputError(
+            f"{column} {shown} cannot name an output file; expected letters, digits, '_', '.' or '-' "
+            "(at most 64, not starting with '.' or '-')",
+            file=table, row=row, column=column,
+        )
+    return value
+
+
+def _unique_or_fail(table: pl.DataFrame, name: str, column: str) -> None:
+    keys = table[column]
+    faulty = keys.is_null() | keys.is_duplicated()
+    if faulty.any():
+        row = int(faulty.arg_max())
+        problem = "is empty" if keys[row] is None else f"{str(keys[row])[:40]!r} appears more than once"
+        raise InputError(f"{column} {problem}", file=name, row=row + 1, column=column)
+
+
+def top_clusters(clusters: pl.DataFrame, top: int) -> pl.DataFrame:
+    """The ``top`` best-ranked rows of ``clusters`` (rank ascending, then cluster id)."""
+    if not isinstance(top, int) or top < 0:
+        raise ValueError(f"top must be a whole number >= 0, not {top!r}")
+    check_columns("clusters", clusters)
+    _unique_or_fail(clusters, "clusters", "cluster_id")
+    numbered = clusters.with_row_index("_row", offset=1)
+    ranked = numbered.sort(["rank", "cluster_id"], nulls_last=True).head(top)
+    for row_number, cluster_id in ranked.select("_row", "cluster_id").iter_rows():
+        safe_name(cluster_id, "clusters", "cluster_id", row_number)
+    return ranked.drop("_row")
+
+
+def _evidence_records(hits: pl.DataFrame, edges: pl.DataFrame) -> dict[str, EvidenceRecord]:
+    relation_ids = hits.select(pl.col("evidence").explode().drop_nulls().unique()).to_series()
+    found = edges.filter(pl.col("relation_id").is_in(relation_ids.implode())).select(
+        "relation_id", "type", "source", "record_id", "partner", "purpose")
+    records = {
+        row["relation_id"]: EvidenceRecord(**row, found=True) for row in found.iter_rows(named=True)
+    }
+    for relation_id in relation_ids.to_list():
+        records.setdefault(relation_id, EvidenceRecord(relation_id, None, None, None, None, None, found=False))
+    return records
+
+
+def _findings(cluster_hits: pl.DataFrame, records: dict[str, EvidenceRecord]) -> tuple[Finding, ...]:
+    findings = []
+    for hit in cluster_hits.iter_rows(named=True):
+        evidence = sorted(set(hit["evidence"] or []))
+        findings.append(Finding(
+            indicator=str(hit["indicator"]),
+            version=str(hit["version"]),
+            focus_entity=str(hit["focus_entity"]),
+            reason=str(hit["reason"] or ""),
+            weight=hit["weight"],
+            partners=tuple(sorted(hit["partners"] or [])),
+            records=tuple(records[relation_id] for relation_id in evidence),
+        ))
+    return tuple(findings)
+
+
+def _pieces(cluster_mentions: pl.DataFrame, cluster_edges: pl.DataFrame) -> tuple[PartnerPiece, ...]:
+    pieces = []
+    for (partner,), own in cluster_mentions.sort("partner").group_by("partner", maintain_order=True):
+        entities = (own.group_by("entity_type").agg(pl.col("entity_id").n_unique().alias("n"))
+                    .sort("entity_type").iter_rows())
+        relations = (cluster_edges.filter(pl.col("partner") == partner).group_by("type").len()
+                     .sort("type").iter_rows())
+        pieces.append(PartnerPiece(
+            partner=partner,
+            purposes=tuple(sorted(own["purpose"].drop_nulls().unique().to_list())),
+            sources=tuple(sorted(own["source"].drop_nulls().unique().to_list())),
+            records=own.select(pl.struct("source", "record_id").n_unique()).item(),
+            entities=tuple(entities),
+            relations=tuple(relations),
+        ))
+    return tuple(pieces)
+
+
+def build_dossiers(clusters: pl.DataFrame, communities: pl.DataFrame, nodes: pl.DataFrame,
+                   edges: pl.DataFrame, hits: pl.DataFrame, mentions: pl.DataFrame,
+                   resolution: pl.DataFrame, top: int = 10) -> list[ClusterDossier]:
+    """One :class:`ClusterDossier` per top cluster, best rank first."""
+    for name, table in (("communities", communities), ("nodes", nodes), ("edges", edges),
+                        ("indicator_hits", hits), ("mentions", mentions), ("resolution", resolution)):
+        check_columns(name, table)
+    _unique_or_fail(communities, "communities", "entity_id")
+    _unique_or_fail(nodes, "nodes", "entity_id")
+    _unique_or_fail(resolution, "resolution", "mention_id")
+    ranked = top_clusters(clusters, top)
+    top_ids = ranked["cluster_id"].implode()
+
+    membership = communities.select("entity_id", "cluster_id").filter(pl.col("cluster_id").is_in(top_ids))
+    members = nodes.join(membership, on="entity_id", how="inner")
+    lacking = membership.join(nodes.select("entity_id"), on="entity_id", how="anti")
+    if lacking.height:
+        log.warning("%d community members have no row in the nodes table; they are shown without context",
+                    lacking.height)
+        members = pl.concat([members, lacking], how="diagonal_relaxed")
+
+    located = (
+        edges.join(membership.rename({"entity_id": "from_entity", "cluster_id": "from_cluster"}),
+                   on="from_entity", how="left")
+        .join(membership.rename({"entity_id": "to_entity", "cluster_id": "to_cluster"}), on="to_entity", how="left")
+    )
+    internal = located.filter(pl.col("from_cluster") == pl.col("to_cluster"))
+    crossing = located.filter(pl.col("from_cluster").is_not_null() | pl.col("to_cluster").is_not_null()).filter(
+        pl.col("from_cluster").ne_missing(pl.col("to_cluster")))
+
+    cluster_mentions = (
+        mentions.join(resolution.select("mention_id", "entity_id"), on="mention_id", how="inner")
+        .join(membership, on="entity_id", how="inner")
+    )
+    cluster_hits = hits.filter(pl.col("cluster_id").is_in(top_ids)).sort(
+        ["cluster_id", "weight", "indicator", "focus_entity"], descending=[False, True, False, False], nulls_last=True)
+    records = _evidence_records(cluster_hits, edges)
+
+    dossiers = []
+    for row in ranked.iter_rows(named=True):
+        cluster_id = row["cluster_id"]
+        own_edges = internal.filter(pl.col("from_cluster") == cluster_id).drop("from_cluster", "to_cluster")
+        own_mentions = cluster_mentions.filter(pl.col("cluster_id") == cluster_id)
+        pieces = _pieces(own_mentions, own_edges)
+        employment = own_edges.filter(pl.col("type") == EMPLOYMENT_RELATION).height > 0
+        dossiers.append(ClusterDossier(
+            row=row,
+            members=members.filter(pl.col("cluster_id") == cluster_id).sort("entity_id"),
+            edges=own_edges.sort("relation_id"),
+            outgoing=crossing.filter((pl.col("from_cluster") == cluster_id) | (pl.col("to_cluster") == cluster_id)).height,
+            mentions=own_mentions.sort("entity_id", "source", "record_id", "role"),
+            findings=_findings(cluster_hits.filter(pl.col("cluster_id") == cluster_id), records),
+            pieces=pieces,
+            actions=tuple(interventions({p.partner: list(p.purposes) for p in pieces}, employment)),
+        ))
+    log.info("gathered %d top clusters out of %d", len(dossiers), clusters.height)
+    return dossiers
