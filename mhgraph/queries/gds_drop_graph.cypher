@@ -1,0 +1,7 @@
+// Drop a projected graph from the GDS graph catalog, if it is there.
+//
+// Parameters:
+//   $graph_name  name of the projected graph
+CALL gds.graph.drop($graph_name, false)
+YIELD graphName
+RETURN graphName AS graph_name
