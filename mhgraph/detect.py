@@ -1,0 +1,208 @@
+"""Community detection: Leiden with the Constant Potts Model (CPM), through igraph.
+
+Exploitation networks are small groups (a handful to a few dozen people, companies and
+addresses) in a huge sparse graph. Modularity-based methods (Louvain, modularity Leiden) have a
+resolution limit there: groups with fewer internal ties than about the square root of the
+graph's total are merged into their surroundings. CPM has no such limit: it keeps a set of
+nodes together exactly when its internal tie weight beats ``resolution_parameter`` per pair of
+members, whatever the size of the whole graph.
+
+The igraph graph is built straight from the edge table's arrays (Polars -> numpy); networkx is
+only used afterwards, per cluster (:func:`cluster_subgraph`).
+
+>>> import polars as pl
+>>> from mhgraph.planted import planted_cell_graph
+>>> nodes, edges, truth = planted_cell_graph(n_background=2_000, n_cells=4, seed=3)
+>>> communities = detect_communities(nodes, edges, resolution_parameter=0.02, seed=1)
+>>> communities.columns
+['entity_id', 'cluster_id', 'cluster_size']
+>>> cell = truth.filter(pl.col("cell") == "cell0000").get_column("entity_id")
+>>> communities.filter(pl.col("entity_id").is_in(cell.to_list())).get_column("cluster_id").n_unique()
+1
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Mapping
+
+import igraph as ig
+import networkx as nx
+import numpy as np
+import polars as pl
+
+from mhgraph.errors import InputError
+from mhgraph.graph import to_networkx
+
+__all__ = [
+    "DEFAULT_RESOLUTION",
+    "RELATION_WEIGHTS",
+    "cluster_subgraph",
+    "community_edge_arrays",
+    "detect_communities",
+    "number_clusters",
+]
+
+log = logging.getLogger("mhgraph.detect")
+
+DEFAULT_RESOLUTION = 0.02
+
+# How strongly one relation says that its two ends belong to the same operation. Several
+# relations of one type between the same two entities (e.g. consecutive payroll periods) count
+# once; different types between the same pair add up.
+RELATION_WEIGHTS: dict[str, float] = {
+    # control: who runs the company or the permitted business
+    "OFFICER_OF": 1.0,
+    "HOLDS_PERMIT": 1.0,
+    "MANAGES": 1.0,
+    # dependence: whose wage, whose residence permit
+    "EMPLOYED_BY": 1.0,
+    "SPONSORED_BY": 1.0,
+    # place: where one lives; unrelated households share buildings, so a little weaker
+    "REGISTERED_AT": 0.7,
+    # place of business: accountants and business centres host many unrelated companies
+    "LOCATED_AT": 0.5,
+}
+
+
+def community_edge_arrays(nodes: pl.DataFrame, edges: pl.DataFrame,
+                          weights: Mapping[str, float] | None = None
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(entity_ids, pairs, pair_weights)``: the undirected weighted graph community detection sees.
+
+    ``entity_ids`` is sorted; ``pairs`` is an ``(m, 2)`` array of indices into it, one row per
+    linked pair (lower index first, sorted); ``pair_weights`` is the sum over the distinct relation
+    types between the pair of their weight. Self-loops and types weighted 0 are left out. The
+    result depends only on the table contents, not on their row order.
+    """
+    weights = dict(RELATION_WEIGHTS if weights is None else weights)
+    unknown = sorted(set(edges.get_column("type").unique().to_list()) - set(weights))
+    if unknown:
+        raise InputError(f"no community weight for relation type(s) {', '.join(unknown)}; "
+                         f"give one in `weights`", file="edges", column="type")
+    index = nodes.select("entity_id").unique().sort("entity_id").with_row_index("_i")
+    entity_ids = index.get_column("entity_id").to_numpy()
+    ends = edges.select("from_entity", "to_entity", "type")
+    for end in ("from_entity", "to_entity"):
+        ends = ends.join(index.rename({"entity_id": end, "_i": f"_{end}"}), on=end, how="left")
+        missing = ends.filter(pl.col(f"_{end}").is_null())
+        if missing.height:
+            raise InputError(f"edge points to entity {missing[0, end]!r}, which the nodes table lacks",
+                             file="edges", column=end)
+    pairs = (
+        ends.select(
+            low=pl.min_horizontal("_from_entity", "_to_entity"),
+            high=pl.max_horizontal("_from_entity", "_to_entity"),
+            weight=pl.col("type").replace_strict(weights, return_dtype=pl.Float64),
+            type="type",
+        )
+        .filter((pl.col("low") != pl.col("high")) & (pl.col("weight") > 0))
+        .unique(["low", "high", "type"])
+        .group_by("low", "high").agg(pl.col("weight").sum())
+        .sort("low", "high")
+    )
+    return (entity_ids, pairs.select("low", "high").to_numpy().astype(np.int64),
+            pairs.get_column("weight").to_numpy())
+
+
+def detect_communities(nodes: pl.DataFrame, edges: pl.DataFrame,
+                       resolution_parameter: float = DEFAULT_RESOLUTION, seed: int = 0, *,
+                       weights: Mapping[str, float] | None = None, n_iterations: int = -1) -> pl.DataFrame:
+    """Leiden-CPM communities: one row per entity with ``cluster_id`` and ``cluster_size``.
+
+    **Choosing ``resolution_parameter`` (γ).** CPM scores a partition by the tie weight inside
+    communities minus γ for every pair of members. So a set of ``n`` entities is kept together
+    only if its weighted density ``w / (n (n - 1) / 2)`` is above γ, and a part of ``a`` members is
+    split off from the other ``b`` members of its group when the ties between the two weigh less
+    than ``γ × a × b``. The loosest cut inside the networks one wants to find sets the upper
+    bound. Example: a network of 50 (an employer, its officer, 5 houses of about 9 workers each,
+    every worker tied to the employer once): a house (a = 9) hangs on the rest (b = 41) by about
+    9 employment ties, so γ must stay below 9 / (9 × 41) ≈ 0.024. A lower γ merges more: a
+    tree-shaped background falls apart into pieces of up to about ``2 / γ`` entities, and
+    networks linked by a single tie merge once γ < 1 / (n₁ × n₂). Check a choice with
+    :func:`mhgraph.planted.planted_cell_graph` at the size of the data at hand
+    (``benchmarks/bench_detect.py`` sweeps γ). The default 0.02 keeps networks of 5-50 members
+    whole while still separating them from their surroundings.
+
+    **Hubs.** A large employer or a business-centre address is tied to thousands of entities by
+    one edge each. Under CPM a node joins a community only if its ties into it exceed γ times the
+    community's size, so the employees of a hub cannot follow it into a community larger than
+    about ``1 / γ``, and two networks that share only a hub stay apart (their one shared
+    neighbour weighs less than γ × n₁ × n₂). No hub needs to be removed beforehand.
+
+    **Edge weights** are :data:`RELATION_WEIGHTS` unless ``weights`` (relation type -> weight)
+    is given; repeated relations of one type between the same pair count once.
+
+    **Determinism.** Entities are indexed in ``entity_id`` order and pairs sorted, so the row
+    order of the input does not matter; igraph's random number generator is seeded with
+    ``seed`` for the call and reset to igraph's default (Python's :mod:`random`) afterwards.
+    ``n_iterations=-1`` iterates Leiden until the partition no longer improves.
+
+    ``cluster_id`` is ``C`` plus a zero-padded number (at least four digits, so that text order
+    equals number order), numbered by size, largest first, ties by lowest ``entity_id``.
+    Entities without any edge are their own one-member cluster.
+    """
+    if not resolution_parameter > 0:
+        raise ValueError(f"resolution_parameter must be positive, not {resolution_parameter!r}")
+    entity_ids, pairs, pair_weights = community_edge_arrays(nodes, edges, weights)
+    graph = ig.Graph(n=len(entity_ids), edges=pairs, directed=False)
+    ig.set_random_number_generator(random.Random(seed))
+    try:
+        partition = graph.community_leiden(objective_function="CPM", weights=pair_weights,
+                                           resolution=resolution_parameter, n_iterations=n_iterations)
+    finally:
+        ig.set_random_number_generator(random)  # igraph's default
+    communities = number_clusters(entity_ids, np.asarray(partition.membership))
+    log.info("detect: %d entities in %d communities (CPM, resolution %.4g, seed %d); largest %d",
+             len(entity_ids), communities.get_column("cluster_id").n_unique(), resolution_parameter, seed,
+             communities.get_column("cluster_size").max() or 0)
+    return communities
+
+
+def number_clusters(entity_ids: np.ndarray, membership: np.ndarray) -> pl.DataFrame:
+    """Rename arbitrary community labels to ``C0001``... by size (desc), then lowest entity id.
+
+    ``entity_ids`` must be sorted; ``membership[i]`` is the label of ``entity_ids[i]`` from any
+    algorithm (igraph, networkx, Neo4j GDS), so that all of them number clusters alike.
+
+    >>> number_clusters(np.array(["A", "B", "C"]), np.array([7, 3, 3])).rows()
+    [('B', 'C0001', 2), ('C', 'C0001', 2), ('A', 'C0002', 1)]
+    """
+    frame = pl.DataFrame({"entity_id": entity_ids, "_label": membership, "_i": np.arange(len(entity_ids))})
+    order = (
+        frame.group_by("_label").agg(cluster_size=pl.len().cast(pl.Int64), _first=pl.col("_i").min())
+        .sort(["cluster_size", "_first"], descending=[True, False])
+        .with_row_index("_rank", offset=1)
+    )
+    width = max(4, len(str(order.height)))
+    return (
+        frame.join(order, on="_label")
+        .select("entity_id", cluster_id=pl.format("C{}", pl.col("_rank").cast(pl.String).str.zfill(width)),
+                cluster_size="cluster_size")
+        .sort("cluster_id", "entity_id")
+    )
+
+
+def cluster_subgraph(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl.DataFrame,
+                     cluster_id: str) -> nx.MultiDiGraph:
+    """The networkx graph of one cluster: its entities and the edges between them.
+
+    Built from the tables without a whole-graph networkx object, so it is cheap on large data.
+
+    >>> from mhgraph.planted import planted_cell_graph
+    >>> nodes, edges, _ = planted_cell_graph(n_background=1_000, n_cells=2, seed=0)
+    >>> communities = detect_communities(nodes, edges, seed=0)
+    >>> sub = cluster_subgraph(nodes, edges, communities, "C0001")
+    >>> sub.number_of_nodes() == communities.filter(pl.col("cluster_id") == "C0001").height
+    True
+    """
+    members = communities.filter(pl.col("cluster_id") == cluster_id).get_column("entity_id")
+    if members.is_empty():
+        raise InputError(f"no cluster {cluster_id!r} in the communities table", file="communities",
+                         column="cluster_id")
+    member_list = members.to_list()
+    return to_networkx(
+        nodes.filter(pl.col("entity_id").is_in(member_list)),
+        edges.filter(pl.col("from_entity").is_in(member_list) & pl.col("to_entity").is_in(member_list)),
+    )

@@ -1,0 +1,217 @@
+"""The property graph: resolved entities as nodes, partner relations as edges, provenance on both.
+
+:func:`build_graph_tables` turns the ``mentions``, ``relations`` and ``resolution`` tables into
+the ``nodes`` and ``edges`` tables of ``docs/tables.md``; :func:`to_networkx` turns those into
+a :class:`networkx.MultiDiGraph` for analysis. Only whitelisted context columns reach the
+graph: the keyed identifiers, Bloom filters and match keys of the mentions stay in the
+``mentions`` table, and nothing a partner delivered outside its spec (such as nationality)
+ever gets here.
+
+>>> import datetime as dt
+>>> import polars as pl
+>>> mentions = pl.DataFrame({
+...     "mention_id": ["kvk/1/bedrijf", "kvk/1/vestiging"],
+...     "entity_type": ["company", "address"], "source": ["kvk_inschrijvingen"] * 2,
+...     "partner": ["kvk"] * 2, "purpose": ["company_register"] * 2, "record_id": ["1"] * 2,
+...     "sbi_code": ["5610", None], "municipality": [None, "Arnhem"]})
+>>> relations = pl.DataFrame({
+...     "relation_id": ["kvk/1/LOCATED_AT/bedrijf/vestiging"], "type": ["LOCATED_AT"],
+...     "from_mention": ["kvk/1/bedrijf"], "to_mention": ["kvk/1/vestiging"],
+...     "valid_from": [dt.date(2020, 1, 1)], "source": ["kvk_inschrijvingen"], "partner": ["kvk"],
+...     "purpose": ["company_register"], "record_id": ["1"]})
+>>> resolution = pl.DataFrame({"mention_id": ["kvk/1/bedrijf", "kvk/1/vestiging"],
+...     "entity_id": ["C-1", "A-1"], "entity_type": ["company", "address"]})
+>>> nodes, edges = build_graph_tables(mentions, relations, resolution)
+>>> nodes.select("entity_id", "partners", "mention_count", "sbi_code").rows()
+[('A-1', ['kvk'], 1, None), ('C-1', ['kvk'], 1, '5610')]
+>>> edges.select("from_entity", "type", "to_entity", "partner").row(0)
+('C-1', 'LOCATED_AT', 'A-1', 'kvk')
+>>> graph = to_networkx(nodes, edges)
+>>> graph.edges["C-1", "A-1", "kvk/1/LOCATED_AT/bedrijf/vestiging"]["purpose"]
+'company_register'
+"""
+
+from __future__ import annotations
+
+import logging
+
+import networkx as nx
+import polars as pl
+
+from mhgraph.errors import InputError
+
+__all__ = ["EDGE_COLUMNS", "NODE_COLUMNS", "build_graph_tables", "to_networkx"]
+
+log = logging.getLogger("mhgraph.graph")
+
+_PROVENANCE = ("source", "partner", "purpose", "record_id")
+
+# Columns each input table must have, and the typed optional columns filled with nulls when absent.
+_MENTION_REQUIRED = ("mention_id", "entity_type", *_PROVENANCE)
+_MENTION_CONTEXT: dict[str, pl.DataType] = {
+    "municipality": pl.String(),
+    "sbi_code": pl.String(),
+    "legal_form": pl.String(),
+    "registered_on": pl.Date(),
+    "dissolved_on": pl.Date(),
+    "sponsor_status": pl.String(),
+    "sponsor_status_on": pl.Date(),
+    "permit_type": pl.String(),
+    "permit_status": pl.String(),
+    "bibob_outcome": pl.String(),
+    "decided_on": pl.Date(),
+}
+_RELATION_REQUIRED = ("relation_id", "type", "from_mention", "to_mention", *_PROVENANCE)
+_RELATION_OPTIONAL: dict[str, pl.DataType] = {
+    "valid_from": pl.Date(),
+    "valid_to": pl.Date(),
+    "wage": pl.Float64(),
+    "hours": pl.Float64(),
+    "contract_type": pl.String(),
+    "role": pl.String(),
+    "permit_purpose": pl.String(),
+}
+_RESOLUTION_REQUIRED = ("mention_id", "entity_id", "entity_type")
+
+NODE_COLUMNS = (
+    "entity_id", "entity_type", "partners", "sources", "purposes", "mention_count", *_MENTION_CONTEXT,
+)
+EDGE_COLUMNS = (
+    "relation_id", "type", "from_entity", "to_entity", "from_mention", "to_mention",
+    "valid_from", "valid_to", *_PROVENANCE, "wage", "hours", "contract_type", "role", "permit_purpose",
+)
+
+
+def _conform(frame: pl.DataFrame, table: str, required: tuple[str, ...],
+             optional: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Check the required columns, add absent optional ones as nulls, cast to the documented types."""
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise InputError(f"the {table} table lacks the required column(s) {', '.join(missing)}",
+                         file=table, column=missing[0])
+    for column in required:
+        nulls = frame.get_column(column).is_null()
+        if nulls.any():
+            row = int(nulls.arg_true()[0]) + 1
+            raise InputError(f"empty value; every {table} row needs a {column}", file=table, row=row,
+                             column=column)
+    casts = [pl.col(c).cast(pl.String) for c in required]
+    for column, dtype in optional.items():
+        if column not in frame.columns:
+            casts.append(pl.lit(None, dtype=dtype).alias(column))
+        elif frame.schema[column] != dtype:
+            try:
+                frame = frame.with_columns(pl.col(column).cast(dtype, strict=True))
+            except pl.exceptions.PolarsError as exc:
+                raise InputError(f"cannot read the values as {dtype}: {exc}", file=table,
+                                 column=column) from exc
+    return frame.with_columns(casts).select(*required, *optional)
+
+
+def _first_duplicate(frame: pl.DataFrame, column: str, table: str) -> None:
+    duplicated = frame.get_column(column).is_duplicated()
+    if duplicated.any():
+        row = int(duplicated.arg_true()[1]) + 1
+        raise InputError(f"value {frame[row - 1, column]!r} appears more than once; it must be unique",
+                         file=table, row=row, column=column)
+
+
+def _most_common(column: str) -> pl.Expr:
+    """The most frequent non-null value; ties go to the smallest, so the result is order-free."""
+    return pl.col(column).drop_nulls().mode().sort().first().alias(column)
+
+
+def _latest(column: str, by: str) -> pl.Expr:
+    """The value stated on the latest date (undated statements count as oldest)."""
+    return (
+        pl.col(column).sort_by([by, column], descending=[True, False], nulls_last=True)
+        .drop_nulls().first().alias(column)
+    )
+
+
+def build_graph_tables(mentions: pl.DataFrame, relations: pl.DataFrame,
+                       resolution: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Aggregate mentions into entity ``nodes`` and map relations onto entity ``edges``.
+
+    A node lists the partners, sources and purposes of all its mentions and their count, plus
+    context resolved from its mentions: the most common value for ``municipality``,
+    ``sbi_code``, ``legal_form`` and ``permit_type``; the earliest ``registered_on``, the latest
+    ``dissolved_on`` and ``decided_on``; ``sponsor_status`` as stated on the latest
+    ``sponsor_status_on``; ``permit_status`` and ``bibob_outcome`` of the latest decision.
+    An edge is one relation with its ends replaced by their entities; it keeps the relation's
+    id, mentions, dates, provenance and properties. Both tables are sorted by their key.
+
+    Raises :class:`~mhgraph.errors.InputError` (naming table, row and column) when a required
+    column is missing or empty, a mention is resolved twice or not at all, or a relation names
+    a mention the mentions table lacks.
+    """
+    mentions = _conform(mentions, "mentions", _MENTION_REQUIRED, _MENTION_CONTEXT)
+    relations = _conform(relations, "relations", _RELATION_REQUIRED, _RELATION_OPTIONAL)
+    resolution = _conform(resolution, "resolution", _RESOLUTION_REQUIRED, {})
+    _first_duplicate(mentions, "mention_id", "mentions")
+    _first_duplicate(relations, "relation_id", "relations")
+    _first_duplicate(resolution, "mention_id", "resolution")
+
+    resolved = mentions.join(resolution.select("mention_id", "entity_id"), on="mention_id", how="left")
+    unresolved = resolved.get_column("entity_id").is_null()
+    if unresolved.any():
+        first = resolved.filter(unresolved).get_column("mention_id")[0]
+        row = int((mentions.get_column("mention_id") == first).arg_true()[0]) + 1
+        raise InputError(f"mention {first!r} has no entity in the resolution table", file="mentions",
+                         row=row, column="mention_id")
+
+    nodes = (
+        resolved.group_by("entity_id")
+        .agg(
+            pl.col("entity_type").drop_nulls().mode().sort().first(),
+            *(pl.col(c).unique().sort().alias(f"{c}s") for c in ("partner", "source", "purpose")),
+            pl.len().cast(pl.Int64).alias("mention_count"),
+            *(_most_common(c) for c in ("municipality", "sbi_code", "legal_form", "permit_type")),
+            pl.col("registered_on").min(),
+            pl.col("dissolved_on").max(),
+            _latest("sponsor_status", "sponsor_status_on"),
+            pl.col("sponsor_status_on").max(),
+            _latest("permit_status", "decided_on"),
+            _latest("bibob_outcome", "decided_on"),
+            pl.col("decided_on").max(),
+        )
+        .select(NODE_COLUMNS)
+        .sort("entity_id")
+    )
+
+    ends = resolved.select("mention_id", "entity_id")
+    edges = relations.with_row_index("_row", offset=1)
+    for end in ("from", "to"):
+        edges = edges.join(ends.rename({"mention_id": f"{end}_mention", "entity_id": f"{end}_entity"}),
+                           on=f"{end}_mention", how="left")
+        dangling = edges.filter(pl.col(f"{end}_entity").is_null())
+        if dangling.height:
+            first = dangling.sort("_row").row(0, named=True)
+            raise InputError(f"relation {first['relation_id']!r} names mention {first[f'{end}_mention']!r}, "
+                             "which the mentions table lacks", file="relations", row=first["_row"],
+                             column=f"{end}_mention")
+    edges = edges.select(EDGE_COLUMNS).sort("relation_id")
+    log.info("graph: %d nodes, %d edges from %d mentions", nodes.height, edges.height, mentions.height)
+    return nodes, edges
+
+
+def to_networkx(nodes: pl.DataFrame, edges: pl.DataFrame) -> nx.MultiDiGraph:
+    """A :class:`networkx.MultiDiGraph` keyed by ``entity_id`` (nodes) and ``relation_id`` (edges).
+
+    Every column of both tables becomes an attribute (lists stay lists, dates stay
+    :class:`datetime.date`). Edges whose ends are missing from ``nodes`` are refused, so that
+    every node in the graph carries its provenance.
+    """
+    known = set(nodes.get_column("entity_id").to_list())
+    for end in ("from_entity", "to_entity"):
+        missing = edges.with_row_index("_row", offset=1).filter(~pl.col(end).is_in(list(known)))
+        if missing.height:
+            first = missing.row(0, named=True)
+            raise InputError(f"edge {first['relation_id']!r} points to entity {first[end]!r}, which the "
+                             "nodes table lacks", file="edges", row=first["_row"], column=end)
+    graph = nx.MultiDiGraph()
+    graph.add_nodes_from((row["entity_id"], row) for row in nodes.iter_rows(named=True))
+    graph.add_edges_from(
+        (row["from_entity"], row["to_entity"], row["relation_id"], row) for row in edges.iter_rows(named=True)
+    )
+    return graph

@@ -1,0 +1,140 @@
+import datetime as dt
+
+import networkx as nx
+import polars as pl
+import pytest
+
+from graph_fixtures import D, Registers, population
+from mhgraph.errors import InputError
+from mhgraph.graph import EDGE_COLUMNS, NODE_COLUMNS, build_graph_tables, to_networkx
+
+
+@pytest.fixture(scope="module")
+def stage_tables():
+    return population().tables()
+
+
+@pytest.fixture(scope="module")
+def graph_tables(stage_tables):
+    return build_graph_tables(*stage_tables)
+
+
+def test_every_node_knows_its_partners_sources_purposes_and_mentions(stage_tables, graph_tables):
+    mentions, _, resolution = stage_tables
+    nodes, _ = graph_tables
+    assert nodes.columns == list(NODE_COLUMNS)
+    assert nodes.height == resolution.get_column("entity_id").n_unique()
+    for column in ("partners", "sources", "purposes"):
+        assert nodes.get_column(column).list.len().min() >= 1
+    expected = (mentions.join(resolution.select("mention_id", "entity_id"), on="mention_id")
+                .group_by("entity_id").agg(pl.col("partner").unique().sort(), n=pl.len()))
+    joined = nodes.join(expected, on="entity_id")
+    assert joined.height == nodes.height
+    assert (joined.get_column("partners") == joined.get_column("partner")).all()
+    assert (joined.get_column("mention_count") == joined.get_column("n")).all()
+    agency = nodes.filter(pl.col("entity_id") == "C-agency").row(0, named=True)
+    assert agency["partners"] == ["belastingdienst", "ind", "kvk"]
+    assert agency["purposes"] == ["company_register", "fiscal_supervision", "immigration_supervision"]
+    assert agency["sbi_code"] == "7820" and agency["registered_on"] == D(2022, 2, 1)
+
+
+def test_every_edge_keeps_its_relation_provenance_dates_and_properties(stage_tables, graph_tables):
+    _, relations, _ = stage_tables
+    _, edges = graph_tables
+    assert edges.columns == list(EDGE_COLUMNS)
+    assert edges.height == relations.height
+    for column in ("relation_id", "type", "from_entity", "to_entity", "source", "partner", "purpose", "record_id"):
+        assert edges.get_column(column).null_count() == 0, column
+    job = edges.filter(
+        pl.col("relation_id") == "belastingdienst_loonaangifte/p-agency0/EMPLOYED_BY/werknemer/werkgever")
+    assert job.select("from_entity", "to_entity", "valid_from", "valid_to", "wage", "hours", "contract_type",
+                      "partner", "purpose", "record_id").row(0) == (
+        "P-agency00", "C-agency", D(2024, 1, 1), D(2024, 6, 30), 520 * 7.10, 520.0, "uitzend",
+        "belastingdienst", "fiscal_supervision", "p-agency0")
+    office = edges.filter(pl.col("relation_id") == "kvk_functionarissen/o-straw0/OFFICER_OF/functionaris/bedrijf")
+    assert office.select("from_entity", "to_entity", "role").row(0) == ("P-straw", "C-clean0", "bestuurder")
+
+
+def test_no_identifier_or_unmapped_column_reaches_the_graph(stage_tables):
+    mentions, relations, resolution = stage_tables
+    # a partner column the specs map to nothing (the IND delivers nationality) must stay out
+    mentions = mentions.with_columns(nationality=pl.lit("XYZ"))
+    nodes, edges = build_graph_tables(mentions, relations, resolution)
+    secrets = set()
+    for column in ("bsn", "v_number", "kvk_number", "given_name_bf", "family_name_bf", "birth_date_bf", "name_bf",
+                   "match_key_1", "match_key_2", "address_key", "building_key"):
+        secrets |= set(mentions.get_column(column).drop_nulls().to_list())
+    assert len(secrets) > 300
+    for table in (nodes, edges):
+        assert "nationality" not in table.columns
+        values = set()
+        for column, dtype in table.schema.items():
+            series = table.get_column(column)
+            if dtype == pl.String:
+                values |= set(series.drop_nulls().to_list())
+            elif isinstance(dtype, pl.List):
+                values |= set(series.explode().drop_nulls().cast(pl.String).to_list())
+        assert not values & secrets
+        assert "XYZ" not in values
+
+
+def test_context_is_resolved_from_conflicting_mentions_without_regard_to_row_order():
+    reg = Registers()
+    reg.company("k1", "C-x", "A-x", D(2020, 1, 1), sbi="5610", municipality="Arnhem")
+    reg.company("k2", "C-y", "A-x", D(2019, 1, 1), sbi="5610", municipality="Arnhem")
+    reg.company("k3", "C-z", "A-x", D(2021, 1, 1), sbi="5610", municipality="Renkum")
+    reg.sponsor("s1", "C-x", "erkend", D(2020, 3, 1))
+    reg.sponsor("s2", "C-x", "geschorst", D(2023, 5, 1))
+    reg.sponsor("s3", "C-x", "erkend", None)
+    mentions, relations, resolution = reg.tables()
+    nodes, edges = build_graph_tables(mentions, relations, resolution)
+    company = nodes.filter(pl.col("entity_id") == "C-x").row(0, named=True)
+    assert company["sponsor_status"] == "geschorst"  # stated on the latest date
+    assert company["sponsor_status_on"] == D(2023, 5, 1)
+    assert nodes.filter(pl.col("entity_id") == "A-x").get_column("municipality")[0] == "Arnhem"  # most common
+
+    shuffled = build_graph_tables(mentions.sample(fraction=1.0, shuffle=True, seed=3),
+                                  relations.sample(fraction=1.0, shuffle=True, seed=4),
+                                  resolution.sample(fraction=1.0, shuffle=True, seed=5))
+    assert shuffled[0].equals(nodes) and shuffled[1].equals(edges)
+
+
+def test_bad_input_names_table_row_and_column(stage_tables):
+    mentions, relations, resolution = stage_tables
+    with pytest.raises(InputError, match=r"file resolution, row \d+, column 'mention_id'.*more than once"):
+        build_graph_tables(mentions, relations, pl.concat([resolution, resolution.head(1)]))
+    with pytest.raises(InputError, match=r"file mentions, row 1, column 'mention_id'.*no entity"):
+        build_graph_tables(mentions, relations, resolution.filter(pl.col("mention_id") != mentions["mention_id"][0]))
+    broken = relations.with_columns(
+        to_mention=pl.when(pl.int_range(pl.len()) == 4).then(pl.lit("nowhere/1/x")).otherwise("to_mention"))
+    with pytest.raises(InputError, match=r"file relations, row 5, column 'to_mention'.*nowhere/1/x"):
+        build_graph_tables(mentions, broken, resolution)
+    with pytest.raises(InputError, match=r"column 'partner'.*lacks the required"):
+        build_graph_tables(mentions.drop("partner"), relations, resolution)
+    with pytest.raises(InputError, match=r"file relations, row 3, column 'purpose'.*empty"):
+        build_graph_tables(mentions, relations.with_columns(
+            purpose=pl.when(pl.int_range(pl.len()) == 2).then(None).otherwise("purpose")), resolution)
+
+
+def test_to_networkx_keeps_parallel_relations_and_every_attribute(graph_tables):
+    nodes, edges = graph_tables
+    graph = to_networkx(nodes, edges)
+    assert isinstance(graph, nx.MultiDiGraph)
+    assert graph.number_of_nodes() == nodes.height and graph.number_of_edges() == edges.height
+    for _, attributes in graph.nodes(data=True):
+        assert attributes["partners"] and attributes["purposes"] and attributes["sources"]
+    for _, _, key, attributes in graph.edges(keys=True, data=True):
+        assert key == attributes["relation_id"] and attributes["partner"] and attributes["purpose"]
+    # a washer worked for the old and the new car wash, and was registered at home twice
+    assert len(graph["P-washer0"]["A-washerhome0"]) == 2
+    job = graph.edges["P-washer0", "C-wash-new",
+                      "belastingdienst_loonaangifte/p-wash-new0/EMPLOYED_BY/werknemer/werkgever"]
+    assert job["valid_from"] == dt.date(2024, 4, 15) and job["hours"] == 1300.0
+    assert graph.nodes["C-agency"]["partners"] == ["belastingdienst", "ind", "kvk"]
+
+
+def test_to_networkx_refuses_edges_to_unknown_entities(graph_tables):
+    nodes, edges = graph_tables
+    with pytest.raises(InputError, match=r"file edges, row \d+, column 'to_entity'.*A-crowd"):
+        to_networkx(nodes.filter(pl.col("entity_id") != "A-crowd"), edges)
+

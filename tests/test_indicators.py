@@ -1,0 +1,301 @@
+import inspect
+import re
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from graph_fixtures import D, Registers, population
+from mhgraph.detect import detect_communities
+from mhgraph.graph import build_graph_tables
+from mhgraph.indicators import (
+    HIT_SCHEMA,
+    INDICATORS,
+    compute_indicators,
+    crowded_address,
+    indicator_registry,
+    link_to_earlier_refusal,
+    sponsor_of_many_migrants,
+    straw_director,
+    wage_below_minimum,
+)
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "indicators.md"
+
+# The planted pattern of each rule in graph_fixtures.population(); every look-alike and the
+# background must stay silent.
+PLANTED = {
+    ("crowded_address", "A-crowd"),
+    ("worker_lives_at_workplace", "C-mushroom"),
+    ("wage_below_minimum", "C-agency"),
+    ("sponsor_of_many_migrants", "C-agency"),
+    ("straw_director", "P-straw"),
+    ("shared_company_address", "A-strawoffice"),
+    ("phoenix_company", "C-wash-new"),
+    ("permits_linked_to_operator", "P-operator"),
+    ("permits_linked_to_operator", "P-refused"),  # refused in Arnhem, back in Emmen through a company
+    ("link_to_earlier_refusal", "EMM-2024-0021"),
+    ("link_to_earlier_refusal", "C-newsponsor"),
+}
+
+
+@pytest.fixture(scope="module")
+def graph():
+    nodes, edges = build_graph_tables(*population().tables())
+    return nodes, edges, detect_communities(nodes, edges, seed=0)
+
+
+@pytest.fixture(scope="module")
+def hits(graph):
+    return compute_indicators(*graph)
+
+
+def _hit(hits, indicator, focus):
+    rows = hits.filter((pl.col("indicator") == indicator) & (pl.col("focus_entity") == focus))
+    assert rows.height == 1, f"{indicator} on {focus}: {rows.height} hits"
+    return rows.row(0, named=True)
+
+
+def _evidence_types(edges, hit):
+    return sorted(edges.filter(pl.col("relation_id").is_in(hit["evidence"])).get_column("type").to_list())
+
+
+def test_each_rule_fires_on_its_pattern_and_on_nothing_else(hits):
+    real = hits.filter(pl.col("indicator") != "high_risk_sector")
+    assert set(real.select("indicator", "focus_entity").iter_rows()) == PLANTED
+    assert hits.schema == pl.Schema(HIT_SCHEMA)
+
+
+def test_every_hit_is_explained_by_existing_records(graph, hits):
+    nodes, edges, communities = graph
+    known = set(edges.get_column("relation_id").to_list())
+    partner_of = dict(edges.select("relation_id", "partner").iter_rows())
+    cluster_of = dict(communities.select("entity_id", "cluster_id").iter_rows())
+    for hit in hits.iter_rows(named=True):
+        assert hit["evidence"] and set(hit["evidence"]) <= known
+        assert {partner_of[r] for r in hit["evidence"]} <= set(hit["partners"])
+        assert re.search(r"\d", hit["reason"]) and hit["reason"].endswith(".")
+        assert hit["cluster_id"] == cluster_of[hit["focus_entity"]]
+        assert hit["version"] == INDICATORS[hit["indicator"]].version
+        assert hit["weight"] == INDICATORS[hit["indicator"]].weight
+
+
+def test_crowded_address_counts_distinct_persons_at_the_peak(graph, hits):
+    _, edges, _ = graph
+    hit = _hit(hits, "crowded_address", "A-crowd")
+    assert hit["reason"].startswith("12 distinct persons") and "2024-01-01" in hit["reason"]
+    assert _evidence_types(edges, hit) == ["REGISTERED_AT"] * 20  # 12 from payroll, 8 from the IND
+    assert hit["partners"] == ["belastingdienst", "ind"]
+
+
+def test_crowded_address_ignores_successive_tenants_and_separate_rooms():
+    reg = Registers()
+    for k in range(10):  # ten tenants one after another
+        reg.residence(f"t{k}", f"P-tenant{k}", None, "A-flat", "arbeid", D(2020 + k, 1, 1), D(2020 + k, 12, 31))
+    for k in range(7):  # seven at once, and a neighbour with the same start as the last leaves
+        reg.residence(f"h{k}", f"P-house{k}", None, "A-house", "arbeid", D(2024, 1, 1), D(2024, 6, 30))
+    reg.residence("h7", "P-house7", None, "A-house", "arbeid", D(2024, 7, 1), None)
+    nodes, edges = build_graph_tables(*reg.tables())
+    assert crowded_address(nodes, edges, min_persons=2).get_column("focus_entity").to_list() == ["A-house"]
+    assert crowded_address(nodes, edges, min_persons=7).height == 1
+    assert crowded_address(nodes, edges, min_persons=8).height == 0
+
+
+def test_worker_lives_at_workplace_counts_employees_not_owners(graph, hits):
+    _, edges, _ = graph
+    hit = _hit(hits, "worker_lives_at_workplace", "C-mushroom")
+    assert hit["reason"].startswith("5 employees")
+    assert _evidence_types(edges, hit) == ["EMPLOYED_BY"] * 5 + ["LOCATED_AT"] + ["REGISTERED_AT"] * 5
+    # the baker's spouse lives above the bakery: one non-officer, below the threshold of 3
+    assert compute_indicators(*graph, indicators=["worker_lives_at_workplace"],
+                              thresholds={"worker_lives_at_workplace": {"min_workers": 1}}
+                              ).filter(pl.col("focus_entity") == "C-bakery").height == 1
+
+
+def test_wage_below_minimum_uses_the_minimum_of_the_period(graph, hits):
+    nodes, edges, _ = graph
+    hit = _hit(hits, "wage_below_minimum", "C-agency")
+    assert hit["reason"].startswith("6 of 12 (50%)") and "7.10" in hit["reason"] and "13.27" in hit["reason"]
+    assert _evidence_types(edges, hit) == ["EMPLOYED_BY"] * 6
+    # 13.50/h is above the 13.27 in force from 2024-01-01 and more than 2% below the 14.06 of 2025
+    farm = (pl.col("to_entity") == "C-asparagus") & (pl.col("type") == "EMPLOYED_BY")
+    at_13_50 = edges.with_columns(wage=pl.when(farm).then(pl.col("hours") * 13.50).otherwise("wage"))
+    assert wage_below_minimum(nodes, at_13_50).filter(pl.col("focus_entity") == "C-asparagus").height == 0
+    in_2025 = at_13_50.with_columns(valid_from=pl.when(farm).then(D(2025, 1, 5)).otherwise("valid_from"))
+    farm_hit = wage_below_minimum(nodes, in_2025).filter(pl.col("focus_entity") == "C-asparagus")
+    assert farm_hit.height == 1 and "20 of 20 (100%)" in farm_hit["reason"][0] and "14.06" in farm_hit["reason"][0]
+    assert wage_below_minimum(nodes, edges, min_employees=7).height == 0
+
+
+def test_sponsor_rule_needs_irregular_migrants_not_just_many(graph, hits):
+    nodes, edges, _ = graph
+    hit = _hit(hits, "sponsor_of_many_migrants", "C-agency")
+    assert "Sponsor of 8 labour migrants" in hit["reason"] and "6 of 8 (75%)" in hit["reason"]
+    assert _evidence_types(edges, hit) == ["EMPLOYED_BY"] * 6 + ["SPONSORED_BY"] * 8
+    assert hit["partners"] == ["belastingdienst", "ind"]
+    # the farm sponsors 20 seasonal workers, all on its payroll at a fair wage: silent;
+    # drop its payroll of ten of them and they count as missing from its payroll
+    thinned = edges.filter(~(pl.col("relation_id").str.contains("p-season[0-9]/EMPLOYED_BY")))
+    farm = sponsor_of_many_migrants(nodes, thinned).filter(pl.col("focus_entity") == "C-asparagus")
+    assert farm.height == 1 and "10 not on its payroll" in farm["reason"][0]
+    # without any payroll of the farm in the extract, absence proves nothing
+    no_payroll = edges.filter(~(pl.col("relation_id").str.contains("p-season.*/EMPLOYED_BY")))
+    assert sponsor_of_many_migrants(nodes, no_payroll).filter(pl.col("focus_entity") == "C-asparagus").height == 0
+
+
+def test_straw_director_counts_brief_offices_only(graph, hits):
+    nodes, edges, _ = graph
+    hit = _hit(hits, "straw_director", "P-straw")
+    assert hit["reason"].startswith("Officer of 5 companies, 5 of them briefly")
+    assert _evidence_types(edges, hit) == ["OFFICER_OF"] * 5
+    # the hotel chain's director of six long-lived companies never fires, however low the bar
+    assert straw_director(nodes, edges, min_short=1).filter(pl.col("focus_entity") == "P-hotelboss").height == 0
+
+
+def test_shared_company_address_needs_linked_companies(graph, hits):
+    nodes, edges, _ = graph
+    hit = _hit(hits, "shared_company_address", "A-strawoffice")
+    assert hit["reason"].startswith("5 companies are registered at this address; 5 of them are linked")
+    assert _evidence_types(edges, hit) == ["LOCATED_AT"] * 5 + ["OFFICER_OF"] * 5
+    loose = compute_indicators(nodes, edges, indicators=["shared_company_address"],
+                               thresholds={"shared_company_address": {"min_linked": 0}})
+    # the accountant (10 clients) and the business centre (30) only fire once links are not needed
+    assert {"A-accountant", "A-centre"} <= set(loose.get_column("focus_entity").to_list())
+
+
+def test_phoenix_successor_takes_over_staff_at_the_same_address(graph, hits):
+    _, edges, _ = graph
+    hit = _hit(hits, "phoenix_company", "C-wash-new")
+    assert hit["reason"].startswith("Took over 4 employees of C-wash-old (dissolved 2024-03-31)")
+    assert "15 days" in hit["reason"] and "sharing its address" in hit["reason"]
+    assert _evidence_types(edges, hit) == ["EMPLOYED_BY"] * 8 + ["LOCATED_AT"] * 2
+    assert hit["partners"] == ["belastingdienst", "kvk"]
+
+
+def test_permits_linked_to_operator_across_municipalities(graph, hits):
+    nodes, edges, _ = graph
+    hit = _hit(hits, "permits_linked_to_operator", "P-operator")
+    assert "4 permits" in hit["reason"] and "3 municipalities" in hit["reason"]
+    assert _evidence_types(edges, hit) == ["HOLDS_PERMIT"] * 2 + ["MANAGES"] * 2 + ["OFFICER_OF"]
+    assert hit["partners"] == ["gemeente_arnhem", "gemeente_eindhoven", "gemeente_emmen", "kvk"]
+    # the hotel chain holds six horeca permits in three municipalities: horeca is not watched
+    with_horeca = compute_indicators(nodes, edges, indicators=["permits_linked_to_operator"], thresholds={
+        "permits_linked_to_operator": {"permit_types": ("horeca", "massagesalon", "seksinrichting")}})
+    assert "P-hotelboss" in with_horeca.get_column("focus_entity").to_list()
+
+
+def test_link_to_earlier_refusal_follows_a_short_path(graph, hits):
+    _, edges, _ = graph
+    hit = _hit(hits, "link_to_earlier_refusal", "EMM-2024-0021")
+    assert "3 step(s) from ARN-2022-0042" in hit["reason"] and "ernstige mate" in hit["reason"]
+    assert "HOLDS_PERMIT - OFFICER_OF - HOLDS_PERMIT" in hit["reason"]
+    assert len(hit["evidence"]) == 3
+    sponsor = _hit(hits, "link_to_earlier_refusal", "C-newsponsor")
+    assert "sponsor recognition ingetrokken on 2023-01-15" in sponsor["reason"]
+    assert sponsor["partners"] == ["ind", "kvk"]
+    # the escort permits of the business centre are linked only through a hub of 32 neighbours
+    assert "ARN-2024-0090" not in hits.get_column("focus_entity").to_list()
+
+
+def test_link_to_earlier_refusal_respects_purposes_dates_and_hops(graph):
+    nodes, edges, _ = graph
+    everything = {"fiscal_supervision", "company_register", "immigration_supervision",
+                  "administrative_supervision", "bibob"}
+    focus = lambda hits: set(hits.get_column("focus_entity").to_list())  # noqa: E731
+    assert focus(link_to_earlier_refusal(nodes, edges, allowed_purposes=everything)) == {
+        "EMM-2024-0021", "C-newsponsor"}
+    # without the municipal registers only the IND's revoked sponsor remains
+    assert focus(link_to_earlier_refusal(nodes, edges, allowed_purposes=everything - {
+        "administrative_supervision"})) == {"C-newsponsor"}
+    assert focus(link_to_earlier_refusal(nodes, edges, allowed_purposes=everything - {
+        "immigration_supervision"})) == {"EMM-2024-0021"}
+    assert focus(link_to_earlier_refusal(nodes, edges, max_hops=2)) == {"C-newsponsor"}
+    # 610 days between the Arnhem refusal and the Emmen application, 137 for the sponsor
+    assert focus(link_to_earlier_refusal(nodes, edges, max_days=365)) == {"C-newsponsor"}
+    # a permit granted before the refusal is no "new" applicant
+    earlier = nodes.with_columns(decided_on=pl.when(pl.col("entity_id") == "EMM-2024-0021")
+                                 .then(D(2021, 1, 1)).otherwise("decided_on"))
+    assert "EMM-2024-0021" not in focus(link_to_earlier_refusal(earlier, edges))
+    # through the business centre only when hubs may be crossed
+    assert "ARN-2024-0090" in focus(link_to_earlier_refusal(nodes, edges, max_degree=100))
+
+
+def test_a_bibob_outcome_counts_only_when_the_run_may_use_bibob():
+    reg = Registers()
+    reg.permit("v1", "ARN-2022-0001", "A-club", "seksinrichting", "verleend", D(2022, 1, 1),
+               holder_person="P-owner", bibob="ernstige mate")
+    reg.permit("v2", "ARN-2024-0002", "A-club2", "seksinrichting", "aangevraagd", D(2024, 1, 1),
+               holder_person="P-owner")
+    nodes, edges = build_graph_tables(*reg.tables())
+    admin = {"administrative_supervision"}
+    assert link_to_earlier_refusal(nodes, edges, allowed_purposes=admin).height == 0
+    hit = link_to_earlier_refusal(nodes, edges, allowed_purposes=admin | {"bibob"})
+    assert hit.get_column("focus_entity").to_list() == ["ARN-2024-0002"]
+    assert "Bibob outcome 'ernstige mate'" in hit["reason"][0]
+
+
+def test_employment_ties_are_not_walked_unless_asked():
+    reg = Registers()
+    reg.permit("v1", "ARN-2022-0001", "A-club", "massagesalon", "geweigerd", D(2022, 1, 1), holder_person="P-a")
+    reg.payroll("j1", "P-a", "C-bigshop", "A-home-a", D(2022, 1, 1), None, 1664 * 15.0, 1664.0)
+    reg.payroll("j2", "P-b", "C-bigshop", "A-home-b", D(2022, 1, 1), None, 1664 * 15.0, 1664.0)
+    reg.permit("v2", "ARN-2023-0002", "A-salon", "massagesalon", "aangevraagd", D(2023, 1, 1), holder_person="P-b")
+    nodes, edges = build_graph_tables(*reg.tables())
+    assert link_to_earlier_refusal(nodes, edges).height == 0  # two colleagues at a shop
+    walked = link_to_earlier_refusal(nodes, edges, via_types=("HOLDS_PERMIT", "EMPLOYED_BY"))
+    assert walked.get_column("focus_entity").to_list() == ["ARN-2023-0002"]
+    assert "via HOLDS_PERMIT - EMPLOYED_BY - EMPLOYED_BY - HOLDS_PERMIT" in walked["reason"][0]
+
+
+def test_high_risk_sector_is_context_on_sector_codes(graph, hits):
+    sector = hits.filter(pl.col("indicator") == "high_risk_sector")
+    focus = set(sector.get_column("focus_entity").to_list())
+    assert {"C-agency", "C-asparagus", "C-mushroom", "C-clean0", "C-hotel0"} <= focus
+    assert not focus & {"C-client0", "C-centre0", "C-print", "C-wash-new"}  # wholesale, consultancy, printing, car wash
+    assert INDICATORS["high_risk_sector"].context_only
+    assert "context only" in _hit(hits, "high_risk_sector", "C-agency")["reason"]
+
+
+def test_nationality_is_never_used(graph):
+    mentions, relations, resolution = population().tables()
+    outcomes = []
+    for nationality in ("NLD", "POL", "UKR"):
+        with_nationality = mentions.with_columns(
+            nationality=pl.when(pl.col("entity_type") == "person").then(pl.lit(nationality)))
+        nodes, edges = build_graph_tables(with_nationality, relations, resolution)
+        assert not {"nationality", "neighbourhood", "postcode"} & set(nodes.columns + edges.columns)
+        outcomes.append(compute_indicators(nodes, edges))
+    assert outcomes[0].equals(outcomes[1]) and outcomes[0].equals(outcomes[2])
+    for spec in INDICATORS.values():
+        parameters = " ".join(spec.thresholds) + " " + spec.description
+        assert not re.search(r"national|country|neighbourhood|wijk|postcode", parameters, re.I)
+
+
+def test_results_do_not_depend_on_row_order(graph, hits):
+    nodes, edges, communities = graph
+    shuffled = compute_indicators(nodes.sample(fraction=1.0, shuffle=True, seed=1),
+                                  edges.sample(fraction=1.0, shuffle=True, seed=2),
+                                  communities.sample(fraction=1.0, shuffle=True, seed=3))
+    assert shuffled.equals(hits)
+
+
+def test_registry_and_documentation_list_every_rule():
+    registry = indicator_registry()
+    assert registry.height == len(INDICATORS) >= 10
+    text = DOCS.read_text(encoding="utf-8")
+    for spec in INDICATORS.values():
+        assert spec.description and spec.partners and spec.weight > 0 and spec.version
+        signature = inspect.signature(spec.function)
+        assert list(signature.parameters)[:3] == ["nodes", "edges", "communities"]
+        assert spec.thresholds, spec.name
+        assert f"`{spec.name}` v{spec.version}" in text, spec.name
+        for threshold, default in spec.thresholds.items():
+            if threshold != "allowed_purposes":
+                assert f"`{threshold}`" in text, (spec.name, threshold)
+
+
+def test_unknown_names_and_thresholds_are_refused(graph):
+    with pytest.raises(ValueError, match="unknown indicator"):
+        compute_indicators(*graph, indicators=["nationality_check"])
+    with pytest.raises(ValueError, match="has no threshold"):
+        compute_indicators(*graph, thresholds={"crowded_address": {"min_people": 3}})
