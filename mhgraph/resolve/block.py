@@ -1,0 +1,254 @@
+"""Blocking: propose the candidate pairs worth comparing, without a quadratic step.
+
+Two kinds of pairs come out, one row per pair (``mention_a < mention_b``):
+
+* identity pairs: mentions that share an identity key (pseudonymised BSN, KvK number,
+  address key, ...). Each group is linked as a star to its lowest ``mention_id`` — ``k - 1``
+  pairs for a group of ``k``, never ``k^2``;
+* fuzzy candidates, from the type's blocking rules: exact keys (match keys, equal Bloom
+  filters) and locality-sensitive hashing (MinHash bands) over the Bloom filters. A block
+  larger than the rule's ``max_block_size`` is windowed: its mentions are sorted by a
+  MinHash signature of their names and each is paired with its ``window`` next neighbours
+  (sorted neighbourhood), so a block of any size costs ``O(size * window)``.
+
+``blocked_by`` names the first rule (identity keys first) that proposed the pair.
+
+>>> import polars as pl
+>>> from mhgraph.resolve.settings import default_settings
+>>> mentions = pl.DataFrame({"mention_id": ["s/1/p", "s/2/p", "s/3/p"],
+...     "entity_type": ["address"] * 3, "address_key": ["k1", "k1", "k2"]})
+>>> block(mentions, default_settings()).rows()
+[('s/1/p', 's/2/p', 'address', 'address_key')]
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import polars as pl
+
+from mhgraph.resolve.bits import EMPTY_BIN, decode_bloom, minhash_bins
+from mhgraph.resolve.settings import BlockingRule, EntitySettings, ResolveSettings
+
+__all__ = ["PAIR_SCHEMA", "block", "block_type", "key_codes", "pairs_from_blocks", "random_pairs", "similarity_sort_key"]
+
+log = logging.getLogger("mhgraph.resolve.block")
+
+PAIR_SCHEMA = {"mention_a": pl.String, "mention_b": pl.String, "entity_type": pl.String, "blocked_by": pl.String}
+_SIGNATURE_BINS = 12
+
+
+def key_codes(frame: pl.DataFrame, key: str) -> np.ndarray:
+    """Non-negative 63-bit codes of a key (``"a+b"`` joins columns): equal values, equal
+    codes; -1 where any part is missing."""
+    columns = key.split("+")
+    if any(c not in frame.columns for c in columns):
+        return np.full(frame.height, -1, dtype=np.int64)
+    joined = pl.concat_str([pl.col(c).cast(pl.String) for c in columns], separator="\x1f")
+    hashed = frame.select(joined.hash(seed=0).alias("code"), joined.is_null().alias("missing"))
+    codes = (hashed["code"].to_numpy() >> np.uint64(1)).astype(np.int64)
+    codes[hashed["missing"].to_numpy()] = -1
+    return codes
+
+
+def decoded_column(frame: pl.DataFrame, column: str, decoded: dict | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """The decoded filters of one column (``None`` when the column is absent), kept in
+    ``decoded`` so that blocking and comparison decode each column once."""
+    if column not in frame.columns:
+        return None
+    if decoded is None:
+        return decode_bloom(frame[column])
+    if column not in decoded:
+        decoded[column] = decode_bloom(frame[column])
+    return decoded[column]
+
+
+def _bloom_matrix(frame: pl.DataFrame, columns, decoded: dict | None = None) -> np.ndarray:
+    """The filters of several columns side by side (zeros where a column is missing)."""
+    parts = [d[0] for d in (decoded_column(frame, c, decoded) for c in columns) if d is not None and d[1].any()]
+    if not parts:
+        return np.zeros((frame.height, 1), dtype=np.uint8)
+    return np.concatenate(parts, axis=1)
+
+
+def _pack(bins: np.ndarray) -> np.ndarray:
+    """Pack up to 12 five-bit bin values per row into one int64 (more are hashed in)."""
+    out = np.zeros(bins.shape[0], dtype=np.int64)
+    for j in range(bins.shape[1]):
+        if j and j % 12 == 0:
+            out = out * np.int64(1_000_003) % np.int64(2**61 - 1)
+        out |= bins[:, j].astype(np.int64) << (5 * (j % 12))
+    return out
+
+
+def similarity_sort_key(frame: pl.DataFrame, columns, decoded: dict | None = None) -> np.ndarray:
+    """A sort key that puts mentions with similar filters near each other (MinHash signature)."""
+    return _pack(minhash_bins(_bloom_matrix(frame, columns, decoded), _SIGNATURE_BINS, seed=7919))
+
+
+def pairs_from_blocks(codes: np.ndarray, sort_key: np.ndarray, max_block_size: int, window: int
+                      ) -> tuple[np.ndarray, np.ndarray, dict]:
+    """All pairs within each block of ``codes`` (-1 = no block), but in blocks larger than
+    ``max_block_size`` only pairs at most ``window`` apart in ``sort_key`` order.
+
+    Returns the two index arrays and a small report (blocks, largest, oversized).
+
+    >>> left, right, report = pairs_from_blocks(np.array([0, 0, 0, 1, -1]), np.arange(5), 10, 2)
+    >>> sorted(zip(left.tolist(), right.tolist()))
+    [(0, 1), (0, 2), (1, 2)]
+    """
+    keep = np.flatnonzero(codes >= 0)
+    order = keep[np.argsort(codes[keep], kind="stable")]
+    blocks = codes[order]
+    empty = np.array([], dtype=np.int64)
+    if len(blocks) < 2:
+        return empty, empty, {"blocks": 0, "largest": 0, "oversized": 0, "oversized_mentions": 0}
+    _, starts, sizes = np.unique(blocks, return_index=True, return_counts=True)
+    size_of = np.repeat(sizes, sizes)
+    oversized = sizes > max_block_size
+    if oversized.any():  # sorted neighbourhood inside the oversized blocks: order them by similarity
+        inside = np.flatnonzero(size_of > max_block_size)
+        order[inside] = order[inside][np.lexsort((sort_key[order[inside]], blocks[inside]))]
+    reach = max(min(int(sizes.max()), max_block_size) - 1, window if oversized.any() else 0)
+    lefts, rights = [], []
+    for distance in range(1, reach + 1):
+        same = blocks[:-distance] == blocks[distance:]
+        if not same.any():
+            break
+        if distance > window:
+            same &= size_of[:-distance] <= max_block_size
+        i = np.flatnonzero(same)
+        lefts.append(order[i])
+        rights.append(order[i + distance])
+    report = {
+        "blocks": int((sizes > 1).sum()),
+        "largest": int(sizes.max()),
+        "oversized": int(oversized.sum()),
+        "oversized_mentions": int(sizes[oversized].sum()),
+    }
+    if not lefts:
+        return empty, empty, report
+    left, right = np.concatenate(lefts), np.concatenate(rights)
+    return np.minimum(left, right), np.maximum(left, right), report
+
+
+def _rule_codes(frame: pl.DataFrame, rule: BlockingRule, decoded: dict | None) -> list[np.ndarray]:
+    """Block codes of one rule: one array for an exact rule, one per band for LSH."""
+    if rule.kind == "exact":
+        return [key_codes(frame, "+".join(rule.columns))]
+    bins = minhash_bins(_bloom_matrix(frame, rule.columns, decoded), rule.bands * rule.rows, seed=rule.seed + 1)
+    out = []
+    for band in range(rule.bands):
+        part = bins[:, band * rule.rows : (band + 1) * rule.rows]
+        codes = _pack(part)
+        codes[(part == EMPTY_BIN).sum(axis=1) * 2 > rule.rows] = -1  # mostly empty bins: too little evidence
+        out.append(codes)
+    return out
+
+
+def _identity_pairs(frame: pl.DataFrame, key: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each mention with the lowest-indexed mention sharing its key (a star per group)."""
+    codes = key_codes(frame, key)
+    idx = np.flatnonzero(codes >= 0)
+    if len(idx) == 0:
+        return idx, idx
+    order = idx[np.lexsort((idx, codes[idx]))]
+    first = np.r_[True, codes[order][1:] != codes[order][:-1]]
+    head = order[np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))]
+    member = head != order
+    return head[member], order[member]
+
+
+def block_type(frame: pl.DataFrame, entity: EntitySettings, link_only_across: str = "",
+               decoded: dict | None = None) -> pl.DataFrame:
+    """Candidate pairs among the mentions of one entity type (``frame`` sorted by mention_id);
+    ``decoded``: a cache of decoded Bloom columns shared with the comparison step."""
+    names: list[str] = []
+    lefts: list[np.ndarray] = []
+    rights: list[np.ndarray] = []
+    for key in entity.identity_keys:
+        left, right = _identity_pairs(frame, key)
+        names.append(key), lefts.append(left), rights.append(right)
+        log.info("%s: identity key %s links %d pairs", entity.entity_type, key, len(left))
+    fuzzy_start = len(names)
+    if entity.fuzzy:
+        dice_columns = [c.columns[0] for c in entity.comparisons if c.kind in ("dice", "crossed_dice")]
+        sort_key = similarity_sort_key(frame, dice_columns, decoded)
+        for rule in entity.blocking:
+            found_l, found_r, reports = [], [], []
+            for codes in _rule_codes(frame, rule, decoded):
+                left, right, report = pairs_from_blocks(codes, sort_key, rule.max_block_size, rule.window)
+                found_l.append(left), found_r.append(right), reports.append(report)
+            left, right = np.concatenate(found_l), np.concatenate(found_r)
+            names.append(rule.name), lefts.append(left), rights.append(right)
+            oversized = sum(r["oversized"] for r in reports)
+            log.info(
+                "%s: rule %s proposes %d pairs (%d blocks, largest %d%s)",
+                entity.entity_type, rule.name, len(left), sum(r["blocks"] for r in reports),
+                max(r["largest"] for r in reports),
+                f"; {oversized} oversized blocks with {sum(r['oversized_mentions'] for r in reports)} "
+                f"mentions windowed to {rule.window} neighbours" if oversized else "",
+            )
+    if not names:
+        return pl.DataFrame(schema=PAIR_SCHEMA)
+    rule_index = np.concatenate([np.full(len(l), i, dtype=np.int16) for i, l in enumerate(lefts)])
+    left, right = np.concatenate(lefts), np.concatenate(rights)
+    keep = left != right
+    if link_only_across and link_only_across in frame.columns:
+        across = key_codes(frame, link_only_across)
+        keep &= (rule_index < fuzzy_start) | (across[left] != across[right])
+    n = max(frame.height, 1)
+    pair_code = left[keep].astype(np.int64) * n + right[keep]
+    # pairs come in rule order: after a stable sort the first of equal pairs names the first rule
+    order = np.argsort(pair_code, kind="stable")
+    pair_code, rules = pair_code[order], rule_index[keep][order]
+    first = np.r_[True, pair_code[1:] != pair_code[:-1]] if len(pair_code) else np.array([], dtype=bool)
+    pair_code, rules = pair_code[first], rules[first]
+    ids = frame["mention_id"]
+    return pl.DataFrame({
+        "mention_a": ids.gather(pair_code // n),
+        "mention_b": ids.gather(pair_code % n),
+        "entity_type": pl.Series([entity.entity_type] * len(pair_code), dtype=pl.String),
+        "blocked_by": pl.Series(np.array(names, dtype=object)[rules].tolist() if len(rules) else [], dtype=pl.String),
+    }, schema=PAIR_SCHEMA)
+
+
+def random_pairs(frame: pl.DataFrame, n_pairs: int, seed: int = 0, link_only_across: str = "") -> pl.DataFrame:
+    """``n_pairs`` pairs drawn at random (seeded) from ``frame`` (sorted by mention_id) — nearly
+    all non-matches: they show how often strangers agree on each field. Pairs inside one
+    ``link_only_across`` value are left out, like in blocking."""
+    n = frame.height
+    if n < 2 or n_pairs <= 0:
+        return pl.DataFrame(schema=PAIR_SCHEMA)
+    rng = np.random.default_rng(seed)
+    left = rng.integers(0, n, size=n_pairs)
+    right = rng.integers(0, n, size=n_pairs)
+    keep = left != right
+    if link_only_across and link_only_across in frame.columns:
+        across = key_codes(frame, link_only_across)
+        keep &= across[left] != across[right]
+    left, right = np.minimum(left, right)[keep], np.maximum(left, right)[keep]
+    codes = np.unique(left.astype(np.int64) * n + right)
+    ids = frame["mention_id"]
+    return pl.DataFrame({
+        "mention_a": ids.gather(codes // n), "mention_b": ids.gather(codes % n),
+        "entity_type": frame["entity_type"].gather(codes // n),
+        "blocked_by": pl.Series(["random"] * len(codes), dtype=pl.String),
+    }, schema=PAIR_SCHEMA)
+
+
+def block(mentions: pl.DataFrame, settings: ResolveSettings) -> pl.DataFrame:
+    """Candidate pairs for every entity type that has settings.
+
+    Columns: ``mention_a``, ``mention_b`` (``mention_a < mention_b``), ``entity_type``,
+    ``blocked_by``. Entity types without settings produce no pairs (each mention stays alone).
+    """
+    out = []
+    for entity_type in settings.order:
+        frame = mentions.filter(pl.col("entity_type") == entity_type).sort("mention_id")
+        if frame.height:
+            pairs = block_type(frame, settings.types[entity_type], settings.link_only_across)
+            log.info("%s: %d mentions, %d candidate pairs", entity_type, frame.height, pairs.height)
+            out.append(pairs)
+    return pl.concat(out) if out else pl.DataFrame(schema=PAIR_SCHEMA)

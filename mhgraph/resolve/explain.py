@@ -1,0 +1,167 @@
+"""Why two mentions are, or are not, one entity.
+
+:func:`explain_match` puts together, for any two mentions: the entity each ended in, whether
+the run compared them and which blocking rule proposed them, how their identifiers compare
+(agree / differ / missing — never the values), every comparison's value with its level and
+the weight in bits it adds, the prior weight, the resulting score against the threshold, and
+the decision with its reason. A pair that the run never compared is compared and scored now
+with the run's own settings and fitted model, read from the run folder's JSON.
+
+``mhgraph explain-match RUN_DIR MENTION_A MENTION_B`` prints the same text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from mhgraph.errors import InputError
+from mhgraph.resolve.block import key_codes
+from mhgraph.resolve.compare import compare_type, identifier_feature, identifier_keys
+from mhgraph.resolve.pipeline import Resolved, load_run
+from mhgraph.resolve.score import RuleScorer, level_labels, levels_of
+
+__all__ = ["Explanation", "explain_match"]
+
+
+@dataclass
+class Explanation:
+    mention_a: str
+    mention_b: str
+    entity_type: str
+    entity_a: str
+    entity_b: str
+    compared: bool
+    blocked_by: str | None
+    identifiers: dict[str, str]
+    fields: pl.DataFrame  # field, value, level, weight_bits
+    prior_weight: float | None
+    score: float | None
+    threshold: float | None
+    decision: str
+    reason: str
+    model: str
+
+    @property
+    def same_entity(self) -> bool:
+        return self.entity_a == self.entity_b
+
+    def __str__(self) -> str:
+        lines = [
+            f"mention A: {self.mention_a}  ->  {self.entity_a}",
+            f"mention B: {self.mention_b}  ->  {self.entity_b}",
+            f"entity type: {self.entity_type}; same entity: {'yes' if self.same_entity else 'no'}",
+            ("compared in the run: yes, proposed by " + str(self.blocked_by)) if self.compared
+            else "compared in the run: no (no blocking rule proposed this pair); scored now with the run's model",
+        ]
+        if self.identifiers:
+            lines.append("identifiers: " + "; ".join(f"{k}: {v}" for k, v in self.identifiers.items()))
+        if self.fields.height:
+            lines.append(f"{'field':<24} {'value':>8}  {'level':<10} {'weight (bits)':>13}")
+            for row in self.fields.iter_rows(named=True):
+                value = "missing" if row["value"] is None or np.isnan(row["value"]) else f"{row['value']:.3f}"
+                weight = "" if row["weight_bits"] is None else f"{row['weight_bits']:+.2f}"
+                lines.append(f"{row['field']:<24} {value:>8}  {row['level']:<10} {weight:>13}")
+        if self.score is not None:
+            prior = f"prior weight {self.prior_weight:+.2f} bits; " if self.prior_weight is not None else ""
+            lines.append(f"{prior}model {self.model}: score {self.score:.4f} (threshold {self.threshold})")
+        lines.append(f"decision: {self.decision} — {self.reason}")
+        return "\n".join(lines)
+
+
+def _identifier_status(frame: pl.DataFrame, key: str) -> str:
+    codes = key_codes(frame, key)
+    a, b = int(codes[0]), int(codes[1])
+    if a < 0 and b < 0:
+        return "missing on both"
+    if a < 0 or b < 0:
+        return f"only on {'B' if a < 0 else 'A'}"
+    return "agree" if a == b else "DIFFER"
+
+
+def _from_run_dir(run_dir: Path) -> tuple[Resolved, pl.DataFrame, pl.DataFrame | None]:
+    mentions_file = run_dir / "tables" / "mentions.parquet"
+    if not mentions_file.is_file():
+        raise InputError("the run folder lacks its mentions table", file=str(mentions_file))
+    relations_file = run_dir / "tables" / "relations.parquet"
+    relations = pl.read_parquet(relations_file) if relations_file.is_file() else None
+    return load_run(run_dir), pl.read_parquet(mentions_file), relations
+
+
+def explain_match(mention_a: str, mention_b: str, resolved: Resolved | str | Path,
+                  mentions: pl.DataFrame | None = None, relations: pl.DataFrame | None = None) -> Explanation:
+    """Explain the pair ``mention_a``, ``mention_b`` after a run.
+
+    ``resolved``: the result of :func:`~mhgraph.resolve.resolve` (then pass ``mentions`` and
+    ``relations`` too), or a run folder, from which the mentions, relations, resolution,
+    matches and the saved model are read.
+    """
+    if isinstance(resolved, (str, Path)):
+        resolved, mentions, relations = _from_run_dir(Path(resolved))
+    if mentions is None:
+        raise ValueError("explain_match needs the mentions table (or a run folder)")
+    a, b = sorted((mention_a, mention_b))
+    frame = mentions.filter(pl.col("mention_id").is_in([a, b])).sort("mention_id")
+    for mention in (a, b):
+        if mention not in frame["mention_id"].to_list():
+            raise InputError(f"mention {mention!r} is not in the mentions table", column="mention_id")
+    entity_of = dict(resolved.resolution.filter(pl.col("mention_id").is_in([a, b])).select("mention_id", "entity_id").iter_rows())
+    types = frame["entity_type"].to_list()
+    if types[0] != types[1]:
+        return Explanation(a, b, f"{types[0]} / {types[1]}", entity_of.get(a, "?"), entity_of.get(b, "?"), False, None,
+                           {}, pl.DataFrame(), None, None, None, "non_match",
+                           "different entity types are never one entity", "none")
+    entity_type = types[0]
+    entity = resolved.settings.types.get(entity_type)
+    recorded = resolved.matches.filter((pl.col("mention_a") == a) & (pl.col("mention_b") == b))
+    compared = recorded.height > 0
+    if entity is None:
+        return Explanation(a, b, entity_type, entity_of[a], entity_of[b], False, None, {}, pl.DataFrame(), None, None,
+                           None, "non_match", f"no settings for {entity_type}: each mention stays alone", "none")
+    if compared:
+        features = recorded
+    else:
+        pair = pl.DataFrame({"mention_a": [a], "mention_b": [b], "entity_type": [entity_type], "blocked_by": [None]},
+                            schema_overrides={"blocked_by": pl.String})
+        features = compare_type(pair, frame, entity, relations, resolved.resolution)
+    identifiers = {key.replace("+", " and "): _identifier_status(frame, key) for key in identifier_keys(entity)}
+    scorer = resolved.scorers.get(entity_type)
+    rows = []
+    prior = score = None
+    model = "none"
+    if scorer is not None:
+        model = type(scorer).__name__
+        score = float(scorer.predict_proba(features)[0, 1])
+        if isinstance(scorer, RuleScorer):
+            fired = int(scorer.fired(features)[0])
+            model += f" (rule {fired + 1} holds)" if fired >= 0 else " (no rule holds)"
+        else:
+            prior = float(scorer.prior_weight_)
+            weights = scorer.contributions(features).row(0, named=True)
+    for comparison in entity.comparisons:
+        value = features[comparison.name][0] if comparison.name in features.columns else None
+        value = float("nan") if value is None else float(value)
+        level = int(levels_of(np.array([value]), comparison.levels)[0])
+        rows.append({"field": comparison.name, "value": value,
+                     "level": "missing" if level < 0 else level_labels(comparison.levels)[level],
+                     "weight_bits": weights[comparison.name] if prior is not None else None})
+    fields = pl.DataFrame(rows, schema={"field": pl.String, "value": pl.Float64, "level": pl.String, "weight_bits": pl.Float64})
+    if compared:
+        decision, reason = recorded["decision"][0], recorded["reason"][0]
+        blocked_by = recorded["blocked_by"][0]
+    else:
+        blocked_by = None
+        decision = "match" if entity_of[a] == entity_of[b] else "non_match"
+        conflicting = [k for k in entity.conflict_keys if features[identifier_feature(k)][0] == 0.0]
+        if conflicting:
+            decision, reason = "conflicting_identifier", "different " + ", ".join(conflicting)
+        elif decision == "match":
+            reason = "same entity through other links"
+        else:
+            reason = "never compared, so never linked directly" + (
+                "" if score is None else f"; its score now would be {score:.3f}")
+    return Explanation(a, b, entity_type, entity_of[a], entity_of[b], compared, blocked_by, identifiers, fields,
+                       prior, score, entity.scoring.threshold, decision, reason, model)

@@ -1,0 +1,195 @@
+"""``resolve``: blocking, comparison, scoring and clustering in one call, and the run folder.
+
+Entity types are resolved in the settings' ``order``; each resolved type gives relational
+evidence to the later ones (persons registered at the same resolved address, employed by the
+same resolved company). What the run learnt is saved as readable JSON next to its tables, so
+that ``explain-match`` can later score any pair, even one that was never compared.
+
+>>> import polars as pl
+>>> mentions = pl.DataFrame({"mention_id": ["a/1/adres", "b/1/adres", "b/2/adres"],
+...     "entity_type": ["address"] * 3, "address_key": ["k1", "k1", "k2"]})
+>>> resolved = resolve(mentions, None)
+>>> resolved.resolution["entity_id"].n_unique(), resolved.matches["decision"].to_list()
+(2, ['match'])
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from mhgraph.errors import InputError
+from mhgraph.resolve.baseline import identity_resolution
+from mhgraph.resolve.block import PAIR_SCHEMA, block_type, random_pairs
+from mhgraph.resolve.cluster import FALLBACK_LETTER, RESOLUTION_SCHEMA, cluster_type, singletons
+from mhgraph.resolve.compare import compare_type
+from mhgraph.resolve.overrides import check_overrides, load_overrides, overrides_frame
+from mhgraph.resolve.score import FellegiSunter, make_scorer, scorer_from_dict, scorer_to_dict
+from mhgraph.resolve.settings import ResolveSettings, default_settings, settings_from_dict
+
+__all__ = ["MODEL_FILE", "Resolved", "load_run", "resolve", "save_model", "save_run"]
+
+log = logging.getLogger("mhgraph.resolve")
+
+MODEL_FILE = Path("resolve") / "model.json"
+
+
+@dataclass
+class Resolved:
+    """What a resolution run produced.
+
+    ``resolution``: one row per mention with its ``entity_id``; ``matches``: every compared
+    pair with its features, ``score``, ``decision`` and ``reason``; ``scorers``: the fitted
+    model per entity type; ``settings``: the settings used; ``overrides``: the analyst
+    overrides taken into account.
+    """
+
+    resolution: pl.DataFrame
+    matches: pl.DataFrame
+    settings: ResolveSettings
+    scorers: dict = field(default_factory=dict)
+    overrides: pl.DataFrame | None = None
+
+    def blocking_summary(self) -> pl.DataFrame:
+        """Pairs proposed and matched per entity type and blocking rule."""
+        return (self.matches.group_by("entity_type", "blocked_by")
+                .agg(pl.len().alias("pairs"), (pl.col("decision").is_in(["match", "must_link"])).sum().alias("matched"))
+                .sort("entity_type", "blocked_by"))
+
+
+def _check_mentions(mentions: pl.DataFrame) -> pl.DataFrame:
+    missing = [c for c in ("mention_id", "entity_type") if c not in mentions.columns]
+    if missing:
+        raise InputError(f"the mentions table lacks column(s) {', '.join(missing)}", column=missing[0])
+    numbered = mentions.select("mention_id").with_row_index("row", offset=1)
+    repeated = numbered.filter(pl.col("mention_id").is_duplicated() & ~pl.col("mention_id").is_first_distinct())
+    if repeated.height:
+        raise InputError(f"mention_id {repeated['mention_id'][0]!r} appears more than once; every mention must be unique",
+                         row=int(repeated["row"][0]), column="mention_id")
+    blank = mentions.with_row_index("row", offset=1).filter(pl.col("mention_id").is_null() | pl.col("entity_type").is_null())
+    if blank.height:
+        raise InputError("mention_id and entity_type may not be empty", row=int(blank["row"][0]), column="mention_id")
+    return mentions.sort("mention_id")
+
+
+def _as_overrides(overrides) -> pl.DataFrame | None:
+    if overrides is None:
+        return None
+    if isinstance(overrides, (str, Path)):
+        return load_overrides(overrides)
+    if isinstance(overrides, pl.DataFrame):
+        return overrides_frame(overrides.to_dicts())
+    return overrides_frame(list(overrides))
+
+
+def _with_override_pairs(pairs: pl.DataFrame, overrides: pl.DataFrame | None, entity_type: str) -> pl.DataFrame:
+    if overrides is None:
+        return pairs
+    extra = (overrides.filter(pl.col("entity_type") == entity_type)
+             .select("mention_a", "mention_b", pl.lit(entity_type).alias("entity_type"), pl.lit("override").alias("blocked_by"))
+             .join(pairs, on=["mention_a", "mention_b"], how="anti"))
+    return pl.concat([pairs, extra.cast(PAIR_SCHEMA)]) if extra.height else pairs
+
+
+def resolve(mentions: pl.DataFrame, relations: pl.DataFrame | None, settings: ResolveSettings | None = None,
+            overrides=None) -> Resolved:
+    """Resolve every mention into an entity.
+
+    ``settings``: :class:`ResolveSettings` (default: the shipped ``settings.toml``);
+    ``overrides``: a path to an overrides file, a Polars table or a list of dicts with
+    ``mention_a``, ``mention_b``, ``decision`` (``must_link`` / ``cannot_link``), ``reason``.
+    """
+    settings = settings or default_settings()
+    mentions = _check_mentions(mentions)
+    checked = _as_overrides(overrides)
+    if checked is not None:
+        checked = check_overrides(checked, mentions)
+    entities = identity_resolution(mentions, settings)
+    resolutions, matches, scorers = [], [], {}
+    for entity_type in settings.order:
+        entity = settings.types[entity_type]
+        frame = mentions.filter(pl.col("entity_type") == entity_type)  # sorted by mention_id
+        if frame.height == 0:
+            continue
+        log.info("%s: resolving %d mentions", entity_type, frame.height)
+        decoded: dict = {}
+        pairs = _with_override_pairs(block_type(frame, entity, settings.link_only_across, decoded), checked, entity_type)
+        features = compare_type(pairs, frame, entity, relations, entities, decoded)
+        score = np.ones(features.height)
+        if entity.fuzzy and features.height:
+            scorer = make_scorer(entity, features)
+            background = None
+            if isinstance(scorer, FellegiSunter) and entity.scoring.random_pairs:
+                strangers = random_pairs(frame, entity.scoring.random_pairs, entity.scoring.seed, settings.link_only_across)
+                background = compare_type(strangers, frame, entity, relations, entities, decoded)
+            scorer.fit(features, background)
+            scorers[entity_type] = scorer
+            score = scorer.predict_proba(features)[:, 1]
+        scored = features.with_columns(pl.Series("score", score, dtype=pl.Float64))
+        typed_overrides = checked.filter(pl.col("entity_type") == entity_type) if checked is not None else None
+        clusters = cluster_type(scored, frame, entity, typed_overrides)
+        resolutions.append(clusters.resolution)
+        matches.append(scored.join(clusters.decisions, on=["mention_a", "mention_b"], how="left", maintain_order="left"))
+        entities = pl.concat([entities.filter(pl.col("entity_type") != entity_type), clusters.resolution])
+        log.info("%s: %d mentions -> %d entities", entity_type, frame.height, clusters.resolution["entity_id"].n_unique())
+    others = mentions.filter(~pl.col("entity_type").is_in(list(settings.order)))
+    if others.height:
+        log.info("%d mentions of types without settings stay alone", others.height)
+        resolutions.append(singletons(others.select("mention_id", "entity_type"), FALLBACK_LETTER))
+    resolution = pl.concat(resolutions).sort("mention_id") if resolutions else pl.DataFrame(schema=RESOLUTION_SCHEMA)
+    matches_table = (pl.concat(matches, how="diagonal").sort("entity_type", "mention_a", "mention_b")
+                     if matches else pl.DataFrame(schema={**PAIR_SCHEMA, "score": pl.Float64, "decision": pl.String,
+                                                          "reason": pl.String}))
+    ordered = [c for c in matches_table.columns if c not in ("score", "decision", "reason")] + ["score", "decision", "reason"]
+    return Resolved(resolution, matches_table.select(ordered), settings, scorers, checked)
+
+
+def save_model(resolved: Resolved, run_dir: str | Path) -> Path:
+    """Write the readable model ``resolve/model.json`` (settings, fitted scorers, overrides,
+    blocking summary) into ``run_dir``: what ``explain-match`` needs besides the tables."""
+    path = Path(run_dir) / MODEL_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    model = {
+        "settings": resolved.settings.to_dict(),
+        "scorers": {t: scorer_to_dict(s) for t, s in resolved.scorers.items()},
+        "overrides": resolved.overrides.drop("entity_type", strict=False).to_dicts() if resolved.overrides is not None else [],
+        "blocking": resolved.blocking_summary().to_dicts(),
+    }
+    path.write_text(json.dumps(model, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def save_run(resolved: Resolved, run_dir: str | Path) -> Path:
+    """Write ``tables/resolution.parquet``, ``tables/matches.parquet`` and
+    ``resolve/model.json`` into ``run_dir``."""
+    tables = Path(run_dir) / "tables"
+    tables.mkdir(parents=True, exist_ok=True)
+    resolved.resolution.write_parquet(tables / "resolution.parquet")
+    resolved.matches.write_parquet(tables / "matches.parquet")
+    path = save_model(resolved, run_dir)
+    log.info("resolution, matches and model written to %s", run_dir)
+    return path
+
+
+def load_run(run_dir: str | Path) -> Resolved:
+    """Read back what :func:`save_run` wrote."""
+    run_dir = Path(run_dir)
+    path = run_dir / MODEL_FILE
+    if not path.is_file():
+        raise InputError("no resolution model here: run `mhgraph resolve` on this folder (or save_model) first",
+                         file=str(path))
+    model = json.loads(path.read_text(encoding="utf-8"))
+    tables = {}
+    for name in ("resolution", "matches"):
+        table = run_dir / "tables" / f"{name}.parquet"
+        if not table.is_file():
+            raise InputError(f"the run folder lacks its {name} table", file=str(table))
+        tables[name] = pl.read_parquet(table)
+    overrides = overrides_frame(model["overrides"]) if model.get("overrides") else None
+    return Resolved(tables["resolution"], tables["matches"], settings_from_dict(model["settings"], file=str(path)),
+                    {t: scorer_from_dict(s) for t, s in model["scorers"].items()}, overrides)

@@ -1,0 +1,326 @@
+"""Scoring: a match probability for every compared pair, with scikit-learn-shaped models.
+
+Each comparison's value is cut into discrete levels (``levels`` thresholds, high to low;
+NaN is its own level that weighs nothing). Two additive models weigh the levels:
+
+* :class:`FellegiSunter` — unsupervised: m- and u-probabilities of every level and the match
+  prior are fitted by expectation-maximisation on the compared pairs plus a sample of random
+  pairs (no labels at all);
+* :class:`LogisticScorer` — supervised by free labels: pairs where both mentions carry an
+  identifier (a pseudonymised BSN) are matches when it agrees and non-matches when it differs.
+  The identifier itself is never a model input; the model learns how much name, date and
+  relational similarity means "same person" for the pairs that lack it.
+
+Both express every level as a weight in bits (log2 odds), so that the score of a pair is the
+prior weight plus the weights of its levels — readable field by field by :mod:`explain`.
+:class:`RuleScorer` covers types where only stated rules may merge (companies).
+Models are saved as plain JSON (:func:`scorer_to_dict` / :func:`scorer_from_dict`).
+
+>>> import polars as pl
+>>> features = pl.DataFrame({"name": [1.0, 0.95, 0.3, 0.2, 1.0, 0.25] * 20,
+...                          "label": [1.0, 1.0, 0.0, 0.0, 1.0, 0.0] * 20})
+>>> model = LogisticScorer({"name": (1.0, 0.9, 0.5)}, label_column="label").fit(features)
+>>> model.predict_proba(pl.DataFrame({"name": [1.0, 0.1]}))[:, 1].round(2).tolist()
+[0.95, 0.06]
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import numpy as np
+import polars as pl
+
+from mhgraph.resolve.settings import EntitySettings
+
+__all__ = [
+    "FellegiSunter",
+    "LogisticScorer",
+    "RuleScorer",
+    "level_labels",
+    "levels_of",
+    "make_scorer",
+    "scorer_from_dict",
+    "scorer_to_dict",
+]
+
+log = logging.getLogger("mhgraph.resolve.score")
+
+_LN2 = math.log(2.0)
+
+
+def levels_of(values: np.ndarray, thresholds) -> np.ndarray:
+    """Level of each value: 0 for at or above the first threshold, ... ``len(thresholds)``
+    below the last; -1 for NaN.
+
+    >>> levels_of(np.array([1.0, 0.93, 0.2, np.nan]), (1.0, 0.9)).tolist()
+    [0, 1, 2, -1]
+    """
+    out = np.full(len(values), len(thresholds), dtype=np.int8)
+    for j in range(len(thresholds) - 1, -1, -1):
+        out[values >= thresholds[j]] = j
+    out[np.isnan(values)] = -1
+    return out
+
+
+def level_labels(thresholds) -> list[str]:
+    """Readable names of the levels, best first: ``['>= 1.0', '>= 0.9', '< 0.9']``."""
+    return [f">= {t}" for t in thresholds] + [f"< {thresholds[-1]}"]
+
+
+def _column(features: pl.DataFrame, name: str) -> np.ndarray:
+    if name not in features.columns:
+        return np.full(features.height, np.nan)
+    return features[name].cast(pl.Float64).fill_null(np.nan).to_numpy()
+
+
+class _Additive:
+    """Shared by the two weighing models: levels in, bits out."""
+
+    comparisons: dict[str, tuple[float, ...]]
+
+    def _levels(self, features: pl.DataFrame) -> dict[str, np.ndarray]:
+        return {name: levels_of(_column(features, name), tuple(t)) for name, t in self.comparisons.items()}
+
+    def contributions(self, features: pl.DataFrame) -> pl.DataFrame:
+        """Weight in bits that each comparison adds to each pair (0 where the value is NaN)."""
+        columns = {}
+        for name, levels in self._levels(features).items():
+            weights = np.append(np.asarray(self.weights_[name], dtype=float), 0.0)  # index -1 -> 0
+            columns[name] = weights[levels]
+        return pl.DataFrame(columns, schema={name: pl.Float64 for name in self.comparisons})
+
+    def decision_function(self, features: pl.DataFrame) -> np.ndarray:
+        """Total weight in bits: prior weight plus the weight of every comparison."""
+        parts = self.contributions(features)
+        total = np.full(features.height, float(self.prior_weight_))
+        for name in parts.columns:
+            total += parts[name].to_numpy()
+        return total
+
+    def predict_proba(self, features: pl.DataFrame) -> np.ndarray:
+        """``(n, 2)``: probability of non-match and of match, like scikit-learn."""
+        match = 1.0 / (1.0 + np.exp(-np.clip(self.decision_function(features) * _LN2, -700, 700)))
+        return np.column_stack([1.0 - match, match])
+
+
+class FellegiSunter(_Additive):
+    """Fellegi-Sunter model fitted by EM, without labels.
+
+    Parameters: ``comparisons`` (feature name -> level thresholds), ``max_iter``, ``tol``
+    (largest change of any probability that still counts as movement), ``pseudo_count``
+    (added to every level count so that no weight is infinite).
+    Fitted: ``m_`` and ``u_`` (per comparison, per level), ``prior_`` (share of matches among
+    the compared pairs), ``weights_`` (bits per level), ``prior_weight_``, ``n_iter_``.
+    """
+
+    def __init__(self, comparisons: dict, max_iter: int = 100, tol: float = 1e-5, pseudo_count: float = 1.0):
+        self.comparisons = comparisons
+        self.max_iter = max_iter
+        self.tol = tol
+        self.pseudo_count = pseudo_count
+
+    def _m_step(self, levels: dict[str, np.ndarray], responsibility: np.ndarray):
+        m, u = {}, {}
+        for name, level in levels.items():
+            size = len(self.comparisons[name]) + 1
+            seen = level >= 0
+            m_counts = np.bincount(level[seen], weights=responsibility[seen], minlength=size) + self.pseudo_count
+            u_counts = np.bincount(level[seen], weights=1.0 - responsibility[seen], minlength=size) + self.pseudo_count
+            m[name], u[name] = m_counts / m_counts.sum(), u_counts / u_counts.sum()
+        return m, u
+
+    def fit(self, features: pl.DataFrame, background: pl.DataFrame | None = None) -> FellegiSunter:
+        """Fit on the compared pairs. ``background``: features of random pairs, which EM
+        learns from too: nearly all of them are non-matches, so EM sees both classes even when
+        blocking proposes almost only matches (with one class only, EM would split the matches
+        in two). The match prior is the share of matches among the compared pairs alone."""
+        compared = self._levels(features)
+        n = features.height
+        if n == 0:
+            raise ValueError("no pairs to fit on")
+        extra = self._levels(background) if background is not None and background.height else None
+        levels = {k: np.concatenate([v, extra[k]]) if extra else v for k, v in compared.items()}
+        total = n + (background.height if extra else 0)
+        # start from a plain guess: pairs whose observed comparisons mostly sit at the top level
+        top = np.zeros(total)
+        seen = np.zeros(total)
+        for level in levels.values():
+            top += level == 0
+            seen += level >= 0
+        responsibility = np.where(top >= 0.6 * np.maximum(seen, 1), 0.9, 0.1)
+        prior = float(responsibility.mean())
+        m, u = self._m_step(levels, responsibility)
+        self.n_iter_ = 0
+        for iteration in range(1, self.max_iter + 1):
+            responsibility = self._e_step(levels, m, u, prior, total)
+            new_prior = float(np.clip(responsibility.mean(), 1e-9, 1 - 1e-9))
+            new_m, new_u = self._m_step(levels, responsibility)
+            change = max([abs(new_prior - prior)] + [float(np.abs(new_m[k] - m[k]).max()) for k in m]
+                         + [float(np.abs(new_u[k] - u[k]).max()) for k in u])
+            m, u, prior = new_m, new_u, new_prior
+            self.n_iter_ = iteration
+            if iteration % 10 == 0:
+                log.info("EM iteration %d: match share %.4f, largest change %.2g", iteration, prior, change)
+            if change < self.tol:
+                break
+        prior = float(np.clip(self._e_step(compared, m, u, prior, n).mean(), 1e-9, 1 - 1e-9))
+        self.m_ = {k: v.tolist() for k, v in m.items()}
+        self.u_ = {k: v.tolist() for k, v in u.items()}
+        self.prior_ = prior
+        self.weights_ = {k: (np.log2(m[k]) - np.log2(u[k])).tolist() for k in m}
+        self.prior_weight_ = math.log2(prior / (1.0 - prior))
+        self.n_background_ = total - n
+        log.info("Fellegi-Sunter fitted on %d compared and %d random pairs in %d iterations; match share %.4f",
+                 n, self.n_background_, self.n_iter_, prior)
+        return self
+
+    @staticmethod
+    def _e_step(levels: dict[str, np.ndarray], m: dict, u: dict, prior: float, size: int) -> np.ndarray:
+        weight = np.full(size, math.log(prior / (1.0 - prior)))
+        for name, level in levels.items():
+            weight += np.append(np.log(m[name] / u[name]), 0.0)[level]
+        return 1.0 / (1.0 + np.exp(-np.clip(weight, -700, 700)))
+
+
+class LogisticScorer(_Additive):
+    """Logistic regression on one-hot comparison levels, trained on identifier labels.
+
+    Parameters: ``comparisons`` (feature name -> level thresholds), ``label_column`` (1.0 =
+    match, 0.0 = non-match, NaN = unlabelled; e.g. ``bsn_agree``), ``regularisation``
+    (scikit-learn's ``C``), ``max_iter``. Fitted: ``weights_`` (bits per level),
+    ``prior_weight_`` (bits), ``n_labelled_`` and ``n_matches_``.
+    Maximum likelihood makes the probabilities calibrated on the labelled population.
+    """
+
+    def __init__(self, comparisons: dict, label_column: str = "bsn_agree", regularisation: float = 1.0,
+                 max_iter: int = 1000):
+        self.comparisons = comparisons
+        self.label_column = label_column
+        self.regularisation = regularisation
+        self.max_iter = max_iter
+
+    def _design(self, features: pl.DataFrame) -> np.ndarray:
+        blocks = []
+        for name, level in self._levels(features).items():
+            size = len(self.comparisons[name]) + 1
+            onehot = np.zeros((len(level), size))
+            seen = level >= 0
+            onehot[np.flatnonzero(seen), level[seen]] = 1.0
+            blocks.append(onehot)
+        return np.hstack(blocks)
+
+    def fit(self, features: pl.DataFrame, background: pl.DataFrame | None = None) -> LogisticScorer:
+        """Fit on the labelled pairs among ``features`` (``background`` is not needed)."""
+        from sklearn.linear_model import LogisticRegression
+
+        label = _column(features, self.label_column)
+        labelled = features.filter(pl.Series(~np.isnan(label)))
+        y = label[~np.isnan(label)].astype(int)
+        if len(np.unique(y)) < 2:
+            raise ValueError(f"{self.label_column}: labelled pairs of both classes are needed to train")
+        model = LogisticRegression(C=self.regularisation, max_iter=self.max_iter)
+        model.fit(self._design(labelled), y)
+        coef = model.coef_[0] / _LN2
+        self.weights_, start = {}, 0
+        for name, thresholds in self.comparisons.items():
+            size = len(thresholds) + 1
+            self.weights_[name] = coef[start : start + size].tolist()
+            start += size
+        self.prior_weight_ = float(model.intercept_[0] / _LN2)
+        self.n_labelled_, self.n_matches_ = int(len(y)), int(y.sum())
+        log.info("logistic scorer trained on %d labelled pairs (%d matches)", self.n_labelled_, self.n_matches_)
+        return self
+
+
+class RuleScorer:
+    """Match (probability 1) when all features of one rule reach their values, else 0.
+
+    ``rules``: a sequence of ``{feature: minimum}`` mappings. Fitting learns nothing.
+
+    >>> RuleScorer([{"name_dice": 0.9, "shared_address": 1.0}]).predict_proba(
+    ...     pl.DataFrame({"name_dice": [0.95, 0.95], "shared_address": [1.0, float("nan")]}))[:, 1].tolist()
+    [1.0, 0.0]
+    """
+
+    def __init__(self, rules=()):
+        self.rules = rules
+
+    def fit(self, features: pl.DataFrame, background: pl.DataFrame | None = None) -> RuleScorer:
+        return self
+
+    def fired(self, features: pl.DataFrame) -> np.ndarray:
+        """Index of the first rule each pair satisfies, -1 for none."""
+        out = np.full(features.height, -1)
+        for i in range(len(self.rules) - 1, -1, -1):
+            ok = np.ones(features.height, dtype=bool)
+            for name, minimum in self.rules[i].items():
+                ok &= _column(features, name) >= minimum  # NaN never satisfies a rule
+            out[ok] = i
+        return out
+
+    def predict_proba(self, features: pl.DataFrame) -> np.ndarray:
+        match = (self.fired(features) >= 0).astype(float)
+        return np.column_stack([1.0 - match, match])
+
+
+_CLASSES = {cls.__name__: cls for cls in (FellegiSunter, LogisticScorer, RuleScorer)}
+_PARAMS = {
+    "FellegiSunter": ("comparisons", "max_iter", "tol", "pseudo_count"),
+    "LogisticScorer": ("comparisons", "label_column", "regularisation", "max_iter"),
+    "RuleScorer": ("rules",),
+}
+
+
+def scorer_to_dict(scorer) -> dict:
+    """Parameters and fitted values as plain JSON-ready data (no pickle)."""
+    name = type(scorer).__name__
+    params = {p: getattr(scorer, p) for p in _PARAMS[name]}
+    if "comparisons" in params:
+        params["comparisons"] = {k: list(v) for k, v in params["comparisons"].items()}
+    if "rules" in params:
+        params["rules"] = [dict(rule) for rule in params["rules"]]
+    fitted = {k: v for k, v in vars(scorer).items() if k.endswith("_") and not k.startswith("_")}
+    return {"model": name, "params": params, "fitted": fitted}
+
+
+def scorer_from_dict(data: dict):
+    """The scorer that :func:`scorer_to_dict` wrote."""
+    scorer = _CLASSES[data["model"]](**data["params"])
+    if "comparisons" in data["params"]:
+        scorer.comparisons = {k: tuple(v) for k, v in data["params"]["comparisons"].items()}
+    for key, value in data["fitted"].items():
+        setattr(scorer, key, value)
+    return scorer
+
+
+def make_scorer(entity: EntitySettings, features: pl.DataFrame):
+    """An unfitted scorer for one entity type, as its settings ask.
+
+    ``auto`` picks :class:`LogisticScorer` when the first label key gives at least
+    ``min_labelled_pairs`` matches and as many non-matches among ``features``, else
+    :class:`FellegiSunter`.
+    """
+    from mhgraph.resolve.compare import identifier_feature
+
+    scoring = entity.scoring
+    comparisons = {c.name: tuple(c.levels) for c in entity.comparisons}
+    if scoring.method == "rules":
+        return RuleScorer(tuple(scoring.rules))
+    method = scoring.method
+    label_column = identifier_feature(entity.label_keys[0]) if entity.label_keys else None
+    if method == "auto":
+        method = "fellegi_sunter"
+        if label_column and label_column in features.columns:
+            label = _column(features, label_column)
+            matches, non_matches = int((label == 1.0).sum()), int((label == 0.0).sum())
+            if min(matches, non_matches) >= scoring.min_labelled_pairs:
+                method = "logistic"
+            log.info("%s: %d labelled matches, %d labelled non-matches: %s scorer", entity.entity_type,
+                     matches, non_matches, method)
+    if method == "logistic":
+        if not label_column:
+            raise ValueError(f"{entity.entity_type}: logistic scoring needs label_keys in the settings")
+        return LogisticScorer(comparisons, label_column=label_column, regularisation=scoring.regularisation)
+    return FellegiSunter(comparisons, max_iter=scoring.max_iter)

@@ -1,0 +1,261 @@
+"""Settings that drive entity resolution: blocking, comparisons, scoring and clustering.
+
+Settings are plain dataclasses read from a TOML file that a non-programmer can edit (the
+shipped defaults are in ``mhgraph/resolve/settings.toml``, explained in
+``docs/entity-resolution.md``). Comparisons and blocking rules name their columns, so the same
+code runs on partner mentions and on benchmark tables with other fields.
+
+>>> settings = default_settings()
+>>> settings.order
+('permit', 'address', 'company', 'person')
+>>> [rule.name for rule in settings.types["person"].blocking][:2]
+['match_key_1', 'match_key_2']
+>>> settings.types["person"].comparison("birth_date_dice").columns
+('birth_date_bf',)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mhgraph.errors import InputError
+
+__all__ = [
+    "DEFAULT_SETTINGS",
+    "BlockingRule",
+    "ClusteringSettings",
+    "Comparison",
+    "EntitySettings",
+    "ResolveSettings",
+    "ScoringSettings",
+    "default_settings",
+    "load_settings",
+    "settings_from_dict",
+]
+
+DEFAULT_SETTINGS = Path(__file__).with_name("settings.toml")
+
+BLOCKING_KINDS = ("exact", "lsh")
+COMPARISON_KINDS = ("dice", "crossed_dice", "exact", "relation")
+SCORING_METHODS = ("auto", "logistic", "fellegi_sunter", "rules")
+DICE_LEVELS = (1.0, 0.9, 0.75, 0.5)
+
+
+@dataclass(frozen=True)
+class BlockingRule:
+    """One way to propose candidate pairs.
+
+    * ``exact``: mentions with equal values in all ``columns`` (keyed hashes, match keys, or
+      Bloom filters — equal filters mean equal normalised values);
+    * ``lsh``: locality-sensitive hashing over the Bloom filters in ``columns``: ``bands``
+      groups of ``rows`` MinHash values each; mentions that agree on one whole band are paired.
+
+    A block larger than ``max_block_size`` is not paired all-to-all: its mentions are sorted
+    by name similarity and each is paired with its ``window`` next neighbours.
+    """
+
+    name: str
+    columns: tuple[str, ...]
+    kind: str = "exact"
+    bands: int = 12
+    rows: int = 12
+    max_block_size: int = 50
+    window: int = 10
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One feature of a candidate pair.
+
+    * ``dice``: Dice similarity of the Bloom filters in ``columns[0]``;
+    * ``crossed_dice``: the mean of the two crossed Dice similarities of ``columns[0]`` and
+      ``columns[1]`` (for swapped given/family names; needs both encoded under one domain);
+    * ``exact``: 1.0 when the values in ``columns[0]`` are equal, 0.0 when they differ;
+    * ``relation``: 1.0 when the two mentions are related (by one of ``relation_types``, in
+      either direction) to the same resolved ``neighbour_type`` entity, 0.0 when both have
+      such neighbours but share none.
+
+    Every kind gives NaN when a side lacks the field. ``levels`` are the thresholds that cut
+    a value into the discrete levels the scorer weighs (default: ``DICE_LEVELS`` for the Dice
+    kinds, agree / disagree for the others). ``ignore_disagreement``: a value of 0.0 counts
+    as no evidence (NaN) — for match keys, which combine fields that are compared on their own
+    too: their agreement adds evidence (swapped names, swapped day and month), their
+    disagreement would only count the same typo twice.
+    """
+
+    name: str
+    kind: str = "dice"
+    columns: tuple[str, ...] = ()
+    levels: tuple[float, ...] = ()
+    relation_types: tuple[str, ...] = ()
+    neighbour_type: str = ""
+    ignore_disagreement: bool = False
+
+    def __post_init__(self):
+        if not self.levels:
+            object.__setattr__(self, "levels", DICE_LEVELS if self.kind in ("dice", "crossed_dice") else (1.0,))
+
+
+@dataclass(frozen=True)
+class ScoringSettings:
+    """How pairs get a match probability.
+
+    ``method``: ``logistic`` (trained on identifier labels), ``fellegi_sunter`` (fitted by
+    EM, no labels), ``rules`` (match when all features of one rule reach its values), or
+    ``auto`` (logistic when at least ``min_labelled_pairs`` labelled pairs of each class
+    exist, else Fellegi-Sunter). ``threshold``: the probability from which a pair may merge.
+    ``random_pairs``: how many random pairs (seeded by ``seed``) Fellegi-Sunter learns from
+    besides the compared pairs, so that EM sees enough non-matches when blocking proposes
+    almost only matches.
+    """
+
+    method: str = "auto"
+    threshold: float = 0.5
+    min_labelled_pairs: int = 200
+    rules: tuple[dict, ...] = ()
+    max_iter: int = 100
+    regularisation: float = 1.0
+    random_pairs: int = 100_000
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class ClusteringSettings:
+    """When two groups of mentions may become one entity (guards against chaining)."""
+
+    min_mean_score: float = 0.5
+    min_link_fraction: float = 0.5
+
+
+@dataclass(frozen=True)
+class EntitySettings:
+    entity_type: str
+    letter: str
+    identity_keys: tuple[str, ...] = ()
+    conflict_keys: tuple[str, ...] = ()
+    label_keys: tuple[str, ...] = ()
+    baseline_keys: tuple[str, ...] = ()
+    blocking: tuple[BlockingRule, ...] = ()
+    comparisons: tuple[Comparison, ...] = ()
+    scoring: ScoringSettings = field(default_factory=ScoringSettings)
+    clustering: ClusteringSettings = field(default_factory=ClusteringSettings)
+
+    def comparison(self, name: str) -> Comparison:
+        for comparison in self.comparisons:
+            if comparison.name == name:
+                return comparison
+        raise KeyError(name)
+
+    @property
+    def fuzzy(self) -> bool:
+        """Whether pairs are proposed, compared and scored (not identity keys only)."""
+        return bool(self.blocking and self.comparisons)
+
+
+@dataclass(frozen=True)
+class ResolveSettings:
+    types: dict[str, EntitySettings]
+    order: tuple[str, ...] = ("permit", "address", "company", "person")
+    link_only_across: str = ""
+
+    def to_dict(self) -> dict:
+        """Plain data (for the run folder's JSON); :func:`settings_from_dict` reads it back."""
+        return dataclasses.asdict(self)
+
+
+def _tuple(value) -> tuple:
+    return tuple(value) if isinstance(value, (list, tuple)) else (value,)
+
+
+def _build(cls, raw: dict, where: str, file: str | None, **fixed):
+    names = {f.name for f in dataclasses.fields(cls)} - set(fixed)
+    unknown = sorted(set(raw) - names)
+    if unknown:
+        raise InputError(f"unknown setting(s) {', '.join(unknown)} in [{where}]; known: {', '.join(sorted(names))}",
+                         file=file)
+    values = dict(raw)
+    for f in dataclasses.fields(cls):
+        if f.name in values and isinstance(values[f.name], list):
+            values[f.name] = tuple(values[f.name])
+    return cls(**values, **fixed)
+
+
+def _entity(entity_type: str, raw: dict, file: str | None) -> EntitySettings:
+    where = f"types.{entity_type}"
+    raw = dict(raw)
+    blocking = tuple(
+        _build(BlockingRule, {**rule, "columns": _tuple(rule.get("columns", ()))}, f"{where}.blocking", file)
+        for rule in raw.pop("blocking", [])
+    )
+    comparisons = tuple(_build(Comparison, c, f"{where}.comparisons", file) for c in raw.pop("comparisons", []))
+    scoring = _build(ScoringSettings, raw.pop("scoring", {}), f"{where}.scoring", file)
+    clustering = _build(ClusteringSettings, raw.pop("clustering", {}), f"{where}.clustering", file)
+    entity = _build(EntitySettings, raw, where, file, entity_type=entity_type, blocking=blocking,
+                    comparisons=comparisons, scoring=scoring, clustering=clustering)
+    _check(entity, file)
+    return entity
+
+
+def _check(entity: EntitySettings, file: str | None) -> None:
+    where = f"types.{entity.entity_type}"
+    for rule in entity.blocking:
+        if rule.kind not in BLOCKING_KINDS:
+            raise InputError(f"[{where}.blocking] {rule.name}: kind must be one of {BLOCKING_KINDS}", file=file)
+        if not rule.columns:
+            raise InputError(f"[{where}.blocking] {rule.name}: names no columns", file=file)
+    for comparison in entity.comparisons:
+        if comparison.kind not in COMPARISON_KINDS:
+            raise InputError(f"[{where}.comparisons] {comparison.name}: kind must be one of {COMPARISON_KINDS}", file=file)
+        needed = {"dice": 1, "exact": 1, "crossed_dice": 2, "relation": 0}[comparison.kind]
+        if len(comparison.columns) < needed:
+            raise InputError(f"[{where}.comparisons] {comparison.name}: needs {needed} column(s)", file=file)
+        if comparison.kind == "relation" and not (comparison.relation_types and comparison.neighbour_type):
+            raise InputError(f"[{where}.comparisons] {comparison.name}: needs relation_types and neighbour_type", file=file)
+        if list(comparison.levels) != sorted(comparison.levels, reverse=True):
+            raise InputError(f"[{where}.comparisons] {comparison.name}: levels must go from high to low", file=file)
+    if entity.scoring.method not in SCORING_METHODS:
+        raise InputError(f"[{where}.scoring] method must be one of {SCORING_METHODS}", file=file)
+    names = {c.name for c in entity.comparisons}
+    for rule in entity.scoring.rules:
+        unknown = sorted(set(rule) - names)
+        if unknown:
+            raise InputError(f"[{where}.scoring] rule names unknown comparison(s) {unknown}", file=file)
+    for feature in entity.label_keys:
+        if feature in {c.columns[0] for c in entity.comparisons if c.kind == "exact"}:
+            raise InputError(f"[{where}] the label key {feature!r} must not also be a scored comparison", file=file)
+
+
+def settings_from_dict(raw: dict, file: str | None = None) -> ResolveSettings:
+    """Settings from plain data (a parsed TOML or JSON document)."""
+    raw = dict(raw)
+    types_raw = raw.pop("types", {})
+    types = {}
+    for name, body in types_raw.items():
+        body = {k: v for k, v in body.items() if k != "entity_type"}
+        types[name] = _entity(name, body, file)
+    settings = _build(ResolveSettings, raw, "top level", file, types=types)
+    missing = [t for t in settings.order if t not in types]
+    if missing:
+        raise InputError(f"order names entity type(s) {missing} that have no [types.NAME] section", file=file)
+    return settings
+
+
+def load_settings(path: str | Path) -> ResolveSettings:
+    """Read settings from a TOML file; errors name the file and the setting."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("settings file does not exist", file=str(path))
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML: {exc}", file=str(path)) from exc
+    return settings_from_dict(raw, file=str(path))
+
+
+def default_settings() -> ResolveSettings:
+    """The shipped settings for partner mentions (persons, companies, addresses, permits)."""
+    return load_settings(DEFAULT_SETTINGS)

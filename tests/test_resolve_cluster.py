@@ -1,0 +1,72 @@
+import polars as pl
+from resolve_helpers import frame, person_row
+
+from mhgraph.resolve import default_settings, entity_id
+from mhgraph.resolve.cluster import cluster_type
+
+PERSON = default_settings().types["person"]
+
+
+def _mentions(ids, bsns=None):
+    bsns = bsns or {}
+    return frame([person_row(m, "jan", "bakker", "1980-01-01", bsn=bsns.get(m)) for m in ids]).sort("mention_id")
+
+
+def _scored(links, mentions):
+    bsn = dict(zip(mentions["mention_id"], mentions["bsn"]))
+    rows = []
+    for a, b, score in links:
+        a, b = min(a, b), max(a, b)
+        agree = float("nan") if bsn[a] is None or bsn[b] is None else float(bsn[a] == bsn[b])
+        rows.append({"mention_a": a, "mention_b": b, "entity_type": "person", "blocked_by": "test",
+                     "bsn_agree": agree, "v_number_agree": float("nan"), "score": score})
+    return pl.DataFrame(rows)
+
+
+def _entities(result):
+    groups = result.resolution.group_by("entity_id").agg(pl.col("mention_id").sort()).sort("mention_id")
+    return sorted(tuple(g) for g in groups["mention_id"].to_list())
+
+
+def test_a_weak_link_does_not_glue_two_coherent_groups():
+    ids = ["a1", "a2", "a3", "b1", "b2", "b3"]
+    mentions = _mentions(ids)
+    strong = [(x, y, 0.99) for g in ("a", "b") for x, y in ((f"{g}1", f"{g}2"), (f"{g}1", f"{g}3"), (f"{g}2", f"{g}3"))]
+    weak = [("a3", "b1", 0.6)]
+    compared_apart = [("a2", "b1", 0.01), ("a3", "b2", 0.02)]
+    result = cluster_type(_scored(strong + weak + compared_apart, mentions), mentions, PERSON)
+    assert _entities(result) == [("a1", "a2", "a3"), ("b1", "b2", "b3")]
+    decision = result.decisions.filter((pl.col("mention_a") == "a3") & (pl.col("mention_b") == "b1")).row(0, named=True)
+    assert decision["decision"] == "non_match" and "not coherent" in decision["reason"]
+
+
+def test_a_chain_of_weak_links_stays_apart():
+    mentions = _mentions(["a", "b", "c"])
+    links = [("a", "b", 0.62), ("b", "c", 0.61), ("a", "c", 0.01)]
+    result = cluster_type(_scored(links, mentions), mentions, PERSON)
+    assert _entities(result) == [("a", "b"), ("c",)]
+
+
+def test_the_same_chain_merges_when_the_ends_also_match():
+    mentions = _mentions(["a", "b", "c"])
+    links = [("a", "b", 0.92), ("b", "c", 0.91), ("a", "c", 0.9)]
+    result = cluster_type(_scored(links, mentions), mentions, PERSON)
+    assert _entities(result) == [("a", "b", "c")]
+
+
+def test_two_bsns_are_never_merged_even_through_a_third_mention():
+    mentions = _mentions(["x", "y", "z"], bsns={"x": "111111111", "z": "222222222"})
+    links = [("x", "y", 0.99), ("y", "z", 0.98), ("x", "z", 0.97)]
+    result = cluster_type(_scored(links, mentions), mentions, PERSON)
+    assert _entities(result) == [("x", "y"), ("z",)]
+    decisions = dict(zip(zip(result.decisions["mention_a"], result.decisions["mention_b"]), result.decisions["decision"]))
+    assert decisions[("x", "z")] == "conflicting_identifier"
+    assert decisions[("y", "z")] == "non_match"
+
+
+def test_entity_ids_are_the_letter_and_hash_of_the_lowest_mention():
+    mentions = _mentions(["m2", "m1", "m3"])
+    result = cluster_type(_scored([("m1", "m2", 0.99)], mentions), mentions, PERSON)
+    ids = dict(zip(result.resolution["mention_id"], result.resolution["entity_id"]))
+    assert ids["m1"] == ids["m2"] == entity_id("P", "m1")
+    assert ids["m3"] == entity_id("P", "m3")

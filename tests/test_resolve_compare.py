@@ -1,0 +1,120 @@
+import math
+
+import polars as pl
+import pytest
+from resolve_helpers import KEY, frame, person_row
+
+from mhgraph.crypto import bloom_encode
+from mhgraph.resolve import compare, default_settings, load_settings
+
+BASE = ("jan", "hendriksen", "1985-03-07")
+
+
+def _features(other: tuple, bsn_a=None, bsn_b=None) -> dict:
+    mentions = frame([person_row("a/1/p", *BASE, bsn=bsn_a), person_row("b/1/p", *other, bsn=bsn_b)])
+    pairs = pl.DataFrame({"mention_a": ["a/1/p"], "mention_b": ["b/1/p"], "entity_type": ["person"], "blocked_by": ["t"]})
+    return compare(pairs, mentions, None, default_settings()).row(0, named=True)
+
+
+def test_the_same_person_agrees_everywhere():
+    row = _features(BASE)
+    assert row["given_name_dice"] == row["family_name_dice"] == row["birth_date_dice"] == 1.0
+    assert row["match_key_1_agree"] == row["match_key_2_agree"] == 1.0
+
+
+def test_a_typo_in_the_family_name_keeps_its_dice_high():
+    row = _features(("jan", "hendricksen", "1985-03-07"))
+    assert 0.7 < row["family_name_dice"] < 1.0
+    assert row["given_name_dice"] == 1.0 and row["birth_date_dice"] == 1.0
+    assert row["match_key_2_agree"] == 0.0
+
+
+def test_swapped_given_and_family_names_agree_on_match_key_1():
+    row = _features(("hendriksen", "jan", "1985-03-07"))
+    assert row["given_name_dice"] < 0.5 and row["family_name_dice"] < 0.5
+    assert row["match_key_1_agree"] == 1.0
+
+
+def test_swapped_day_and_month_agree_on_match_key_1_and_stay_similar():
+    row = _features(("jan", "hendriksen", "1985-07-03"))
+    assert row["match_key_1_agree"] == 1.0
+    assert 0.4 < row["birth_date_dice"] < 1.0
+
+
+def test_an_initial_agrees_on_match_key_2_only():
+    row = _features(("j.", "hendriksen", "1985-03-07"))
+    assert row["match_key_2_agree"] == 1.0
+    assert row["match_key_1_agree"] == 0.0
+    assert row["given_name_dice"] < 0.5
+
+
+def test_a_different_person_scores_low_everywhere():
+    row = _features(("fatima", "el amrani", "1999-11-23"))
+    assert row["given_name_dice"] < 0.4 and row["family_name_dice"] < 0.4 and row["birth_date_dice"] < 0.6
+    assert row["match_key_1_agree"] == 0.0 and row["match_key_2_agree"] == 0.0
+
+
+def test_bsn_agreement_is_one_zero_or_missing():
+    assert _features(BASE, "111222333", "111222333")["bsn_agree"] == 1.0
+    assert _features(BASE, "111222333", "999888777")["bsn_agree"] == 0.0
+    assert math.isnan(_features(BASE, "111222333", None)["bsn_agree"])
+    assert math.isnan(_features(BASE)["shared_address"])
+
+
+def test_crossed_dice_catches_swapped_names_encoded_under_one_domain(tmp_path):
+    settings_file = tmp_path / "crossed.toml"
+    settings_file.write_text(
+        'order = ["person"]\n[types.person]\nletter = "P"\n'
+        '[[types.person.blocking]]\nname = "all"\ncolumns = ["partner"]\n'
+        '[[types.person.comparisons]]\nname = "names_crossed"\nkind = "crossed_dice"\ncolumns = ["given", "family"]\n'
+        '[[types.person.comparisons]]\nname = "given_dice"\ncolumns = ["given"]\n'
+    )
+
+    def encoded(given, family):
+        return {"given": bloom_encode(KEY, "name", given), "family": bloom_encode(KEY, "name", family)}
+
+    mentions = pl.DataFrame([
+        {"mention_id": "a", "entity_type": "person", **encoded("jan", "vries")},
+        {"mention_id": "b", "entity_type": "person", **encoded("vries", "jan")},
+        {"mention_id": "c", "entity_type": "person", **encoded("piet", "bakker")},
+    ])
+    pairs = pl.DataFrame({"mention_a": ["a", "a"], "mention_b": ["b", "c"], "entity_type": ["person"] * 2,
+                          "blocked_by": ["t"] * 2})
+    out = compare(pairs, mentions, None, load_settings(settings_file))
+    assert out["names_crossed"].to_list()[0] == pytest.approx(1.0)
+    assert out["names_crossed"].to_list()[1] < 0.3
+    assert out["given_dice"].to_list()[0] < 0.5
+
+
+def test_relational_evidence_comes_from_the_resolved_neighbours():
+    mentions = frame([person_row("a/1/p", *BASE), person_row("b/1/p", *BASE), person_row("c/1/p", *BASE)])
+    relations = pl.DataFrame({
+        "from_mention": ["a/1/p", "b/1/p", "c/1/p"],
+        "to_mention": ["a/1/adres", "b/1/adres", "c/1/adres"],
+        "type": ["REGISTERED_AT"] * 3,
+    })
+    resolution = pl.DataFrame({
+        "mention_id": ["a/1/adres", "b/1/adres", "c/1/adres"],
+        "entity_id": ["A-1", "A-1", "A-2"],
+        "entity_type": ["address"] * 3,
+    })
+    pairs = pl.DataFrame({"mention_a": ["a/1/p", "a/1/p"], "mention_b": ["b/1/p", "c/1/p"],
+                          "entity_type": ["person"] * 2, "blocked_by": ["t"] * 2})
+    out = compare(pairs, mentions, relations, default_settings(), entities=resolution)
+    assert out["shared_address"].to_list() == [1.0, 0.0]
+    assert all(math.isnan(v) for v in out["shared_employer"].to_list())
+
+
+def test_ignore_disagreement_turns_a_differing_match_key_into_no_evidence(tmp_path):
+    from mhgraph.resolve.settings import DEFAULT_SETTINGS
+
+    text = DEFAULT_SETTINGS.read_text().replace(
+        'name = "match_key_2_agree"\nkind = "exact"\ncolumns = ["match_key_2"]\n',
+        'name = "match_key_2_agree"\nkind = "exact"\ncolumns = ["match_key_2"]\nignore_disagreement = true\n')
+    (tmp_path / "settings.toml").write_text(text)
+    mentions = frame([person_row("a/1/p", *BASE), person_row("b/1/p", "jan", "hendricksen", "1985-03-07"),
+                      person_row("c/1/p", *BASE)])
+    pairs = pl.DataFrame({"mention_a": ["a/1/p", "a/1/p"], "mention_b": ["b/1/p", "c/1/p"],
+                          "entity_type": ["person"] * 2, "blocked_by": ["t"] * 2})
+    out = compare(pairs, mentions, None, load_settings(tmp_path / "settings.toml"))
+    assert math.isnan(out["match_key_2_agree"][0]) and out["match_key_2_agree"][1] == 1.0

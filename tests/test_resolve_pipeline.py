@@ -1,0 +1,213 @@
+import polars as pl
+import pytest
+from resolve_helpers import KEY, address_row, frame, person_row, population
+
+from mhgraph.cli import main
+from mhgraph.crypto import bloom_encode, keyed_hash
+from mhgraph.errors import InputError
+from mhgraph.resolve import (
+    default_settings,
+    entity_id,
+    explain_match,
+    load_overrides,
+    load_run,
+    load_settings,
+    pairwise_scores,
+    resolve,
+    resolve_baseline,
+    save_run,
+)
+
+
+def _truth(truth: dict) -> pl.DataFrame:
+    return pl.DataFrame({"mention_id": list(truth), "entity_id": [str(v) for v in truth.values()]})
+
+
+@pytest.fixture(scope="module")
+def people():
+    return population(150, copies=3, seed=8, bsn_share=0.5)
+
+
+@pytest.fixture(scope="module")
+def resolved(people):
+    return resolve(people[0], None)
+
+
+def _two_people_without_bsn(mentions: pl.DataFrame, truth: dict) -> tuple[str, str]:
+    """First mentions of two different persons none of whose mentions carries a BSN (a
+    must-link between them cannot be refused for conflicting identifiers)."""
+    table = mentions.select("mention_id", "bsn").with_columns(
+        pl.col("mention_id").replace_strict(truth, return_dtype=pl.Int64).alias("person"))
+    free = table.group_by("person").agg(pl.col("bsn").null_count() == pl.len(), pl.col("mention_id").min())
+    picked = free.filter(pl.col("bsn")).sort("person")["mention_id"].to_list()
+    return picked[0], picked[1]
+
+
+def _entity_of(resolved_run, mention):
+    return resolved_run.resolution.filter(pl.col("mention_id") == mention)["entity_id"][0]
+
+
+def test_every_mention_is_resolved_once_and_beats_the_exact_key_baseline(people, resolved):
+    mentions, truth = people
+    assert resolved.resolution["mention_id"].sort().equals(mentions["mention_id"].sort())
+    ours = pairwise_scores(resolved.resolution, _truth(truth))
+    baseline = pairwise_scores(resolve_baseline(mentions), _truth(truth))
+    assert ours["f1"] > baseline["f1"]
+    assert ours["f1"] > 0.9
+    assert set(resolved.matches["decision"].unique()) <= {"match", "non_match", "conflicting_identifier"}
+    assert (resolved.matches["mention_a"] < resolved.matches["mention_b"]).all()
+
+
+def test_entity_ids_are_stable_across_runs_and_row_orders(people, resolved):
+    mentions, _ = people
+    again = resolve(mentions.sample(fraction=1.0, shuffle=True, seed=3).select(reversed(mentions.columns)), None)
+    assert again.resolution.equals(resolved.resolution)
+    for eid, members in resolved.resolution.group_by("entity_id").agg(pl.col("mention_id").min()).iter_rows():
+        assert eid == entity_id("P", members)
+
+
+def test_overrides_are_honoured_by_the_next_run(people, resolved, tmp_path):
+    mentions, truth = people
+    matched = resolved.matches.filter((pl.col("decision") == "match") & (pl.col("blocked_by") != "bsn")).row(0, named=True)
+    stranger_a, stranger_b = _two_people_without_bsn(mentions, truth)
+    assert _entity_of(resolved, stranger_a) != _entity_of(resolved, stranger_b)
+    overrides = tmp_path / "overrides.csv"
+    overrides.write_text(
+        "mention_a,mention_b,decision,reason\n"
+        f"{matched['mention_a']},{matched['mention_b']},cannot_link,father and son\n"
+        f"{stranger_a},{stranger_b},must_link,case file 2024-117\n"
+    )
+    after = resolve(mentions, None, overrides=overrides)
+    assert _entity_of(after, matched["mention_a"]) != _entity_of(after, matched["mention_b"])
+    assert _entity_of(after, stranger_a) == _entity_of(after, stranger_b)
+    decisions = dict(zip(zip(after.matches["mention_a"], after.matches["mention_b"]), after.matches["decision"]))
+    assert decisions[(matched["mention_a"], matched["mention_b"])] == "cannot_link"
+    assert decisions[tuple(sorted((stranger_a, stranger_b)))] == "must_link"
+
+
+def test_a_must_link_never_merges_two_bsns():
+    mentions = frame([person_row("a/1/p", "jan", "bakker", "1980-01-01", bsn="111111111"),
+                      person_row("b/1/p", "jan", "bakker", "1980-01-01", bsn="222222222")])
+    after = resolve(mentions, None, overrides=[{"mention_a": "a/1/p", "mention_b": "b/1/p", "decision": "must_link",
+                                               "reason": "analyst thinks so"}])
+    assert after.resolution["entity_id"].n_unique() == 2
+    row = after.matches.row(0, named=True)
+    assert row["decision"] == "conflicting_identifier" and "refused" in row["reason"]
+
+
+def test_override_files_are_checked(tmp_path):
+    toml = tmp_path / "overrides.toml"
+    toml.write_text('[[cannot_link]]\na = "x/2/p"\nb = "x/1/p"\nreason = "twins"\n')
+    assert load_overrides(toml).select("mention_a", "mention_b", "decision").rows() == [("x/1/p", "x/2/p", "cannot_link")]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("mention_a,mention_b,decision,reason\nx/1/p,x/2/p,merge,because\n")
+    with pytest.raises(InputError, match="row 1.*column 'decision'"):
+        load_overrides(bad)
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text("mention_a,mention_b,decision,reason\nx/1/p,nope,must_link,because\n")
+    mentions = frame([person_row("x/1/p", "jan", "bakker", "1980-01-01")])
+    with pytest.raises(InputError, match="unknown.csv.*row 1.*'nope' is not in the mentions"):
+        resolve(mentions, None, overrides=unknown)
+
+
+def _company(mention_id, kvk=None, wage_tax=None, name=None):
+    return {"mention_id": mention_id, "entity_type": "company",
+            "kvk_number": keyed_hash(KEY, "kvk_number", kvk), "wage_tax_number": keyed_hash(KEY, "wage_tax_number", wage_tax),
+            "name_bf": bloom_encode(KEY, "company_name", name)}
+
+
+def test_companies_link_by_numbers_never_across_two_kvk_numbers_and_by_name_only_with_support():
+    mentions = frame([
+        _company("kvk/1/bedrijf", kvk="11111111", name="schoonmaak de ster"),
+        _company("bd/1/werkgever", kvk="11111111", wage_tax="L01", name="schoonmaak de ster"),
+        _company("bd/2/werkgever", wage_tax="L01", name="schoonmaak de ster"),
+        _company("kvk/2/bedrijf", kvk="22222222", wage_tax="L01", name="schoonmaak de ster"),
+        _company("gem/1/houder", name="schoonmaak de ster"),
+        _company("gem/2/houder", name="schoonmaak de ster"),
+        address_row("kvk/1/vestiging", "1234AB", "12"),
+        address_row("gem/1/inrichting", "1234 ab", "12"),
+    ])
+    relations = pl.DataFrame({"from_mention": ["kvk/1/bedrijf", "gem/1/houder"],
+                              "to_mention": ["kvk/1/vestiging", "gem/1/inrichting"], "type": ["LOCATED_AT"] * 2})
+    result = resolve(mentions, relations)
+    entity = dict(zip(result.resolution["mention_id"], result.resolution["entity_id"]))
+    assert entity["kvk/1/bedrijf"] == entity["bd/1/werkgever"] == entity["bd/2/werkgever"]
+    assert entity["kvk/2/bedrijf"] != entity["kvk/1/bedrijf"]  # shares the wage-tax number, not the KvK number
+    assert entity["gem/1/houder"] == entity["kvk/1/bedrijf"]  # similar name and the same resolved address
+    assert entity["gem/2/houder"] != entity["kvk/1/bedrijf"]  # similar name alone is not enough
+    assert entity["kvk/1/vestiging"] == entity["gem/1/inrichting"]
+
+
+def test_the_building_key_alone_does_not_merge_addresses():
+    mentions = frame([address_row("a/1/adres", "1234AB", "12", "A"), address_row("b/1/adres", "1234AB", "12", "B"),
+                      address_row("c/1/adres", "1234AB", "12-a")])
+    entity = dict(resolve(mentions, None).resolution.select("mention_id", "entity_id").iter_rows())
+    assert entity["a/1/adres"] == entity["c/1/adres"] != entity["b/1/adres"]
+
+
+def test_explain_match_names_the_fields_and_the_score(people, resolved, tmp_path, capsys):
+    mentions, _ = people
+    matched = resolved.matches.filter(pl.col("decision") == "match").row(0, named=True)
+    explanation = explain_match(matched["mention_a"], matched["mention_b"], resolved, mentions)
+    assert explanation.same_entity and explanation.compared
+    text = str(explanation)
+    for field in ("given_name_dice", "family_name_dice", "birth_date_dice", "match_key_1_agree", "score", "decision: match"):
+        assert field in text
+    assert explanation.fields["weight_bits"].null_count() == 0
+
+    run = tmp_path / "run"
+    save_run(resolved, run)
+    mentions.write_parquet(run / "tables" / "mentions.parquet")
+    loaded = load_run(run)
+    assert loaded.resolution.equals(resolved.resolution)
+    assert "FellegiSunter" in (run / "resolve" / "model.json").read_text() or "LogisticScorer" in (
+        run / "resolve" / "model.json").read_text()
+    # a pair that was never compared is scored with the saved model
+    compared = set(zip(resolved.matches["mention_a"], resolved.matches["mention_b"]))
+    ids = mentions["mention_id"].sort().to_list()
+    a, b = next((x, y) for x in ids for y in ids if x < y and (x, y) not in compared)
+    assert main(["explain-match", str(run), a, b]) == 0
+    out = capsys.readouterr().out
+    assert "compared in the run: no" in out and "score" in out and "family_name_dice" in out
+    assert main(["explain-match", str(run), a, "not/a/mention"]) == 2
+
+
+def test_settings_load_from_toml_and_errors_name_the_file(tmp_path):
+    settings = default_settings()
+    assert settings.types["person"].scoring.threshold == 0.5
+    bad = tmp_path / "bad.toml"
+    bad.write_text('order = ["person"]\n[types.person]\nletter = "P"\n[types.person.scoring]\nthreshhold = 0.7\n')
+    with pytest.raises(InputError, match="bad.toml.*threshhold"):
+        load_settings(bad)
+    stricter = tmp_path / "stricter.toml"
+    stricter.write_text(default_settings_text().replace("threshold = 0.5\nmin_labelled_pairs", "threshold = 0.8\nmin_labelled_pairs"))
+    assert load_settings(stricter).types["person"].scoring.threshold == 0.8
+
+
+def default_settings_text() -> str:
+    from mhgraph.resolve.settings import DEFAULT_SETTINGS
+
+    return DEFAULT_SETTINGS.read_text()
+
+
+def test_duplicate_mention_ids_are_refused_with_the_row():
+    mentions = frame([person_row("a/1/p", "jan", "bakker", "1980-01-01"), person_row("a/1/p", "jan", "bakker", "1980-01-01")])
+    with pytest.raises(InputError, match="row 2.*mention_id"):
+        resolve(mentions, None)
+
+
+def test_the_resolve_command_writes_the_tables_and_honours_an_overrides_file(people, tmp_path, capsys):
+    mentions, truth = people
+    run = tmp_path / "run"
+    (run / "tables").mkdir(parents=True)
+    mentions.write_parquet(run / "tables" / "mentions.parquet")
+    first, second = _two_people_without_bsn(mentions, truth)
+    overrides = tmp_path / "overrides.toml"
+    overrides.write_text(f'[[must_link]]\na = "{first}"\nb = "{second}"\nreason = "case file"\n')
+    assert main(["resolve", str(run), "--overrides", str(overrides)]) == 0
+    assert "person: 450 mentions" in capsys.readouterr().out
+    resolution = pl.read_parquet(run / "tables" / "resolution.parquet")
+    entity = dict(resolution.select("mention_id", "entity_id").iter_rows())
+    assert entity[first] == entity[second]
+    assert pl.read_parquet(run / "tables" / "matches.parquet").filter(pl.col("decision") == "must_link").height == 1
+    assert main(["resolve", str(tmp_path / "nowhere")]) == 2
