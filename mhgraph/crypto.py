@@ -42,6 +42,7 @@ __all__ = [
     "dice",
     "dice_rows",
     "keyed_hash",
+    "keygen",
     "load_key",
     "person_match_keys",
 ]
@@ -109,6 +110,28 @@ def load_key(path: str | os.PathLike | None = None, env: str = KEY_ENV) -> Key:
     if not value:
         raise KeyError_(f"no key: pass --key-file or set the environment variable {env}")
     return Key(value.encode())
+
+
+def keygen(path: str | os.PathLike) -> Key:
+    """Write a new key to ``path``: 32 random bytes as 64 hex digits, readable by the owner only.
+
+    Refuses to overwrite an existing file (a lost key makes every extract made with it
+    unlinkable). Returns the key; only its fingerprint may be shown.
+
+    >>> import tempfile, pathlib
+    >>> key = keygen(pathlib.Path(tempfile.mkdtemp()) / "mhgraph.key")
+    >>> len(key.fingerprint)
+    16
+    """
+    file = Path(path)
+    try:
+        descriptor = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise KeyError_(f"key file {file} already exists; refusing to overwrite it") from None
+    secret = os.urandom(32).hex().encode()
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(secret + b"\n")
+    return Key(secret)
 
 
 def keyed_hash(key: Key, domain: str, value: str | None) -> str | None:

@@ -15,6 +15,13 @@ engine for the plaintext columns a spec keeps (dates, categories).
 'schoonmaak'
 >>> parse_date("31-01-2024")
 datetime.date(2024, 1, 31)
+>>> municipality("  's-HERTOGENBOSCH ")
+"'s-Hertogenbosch"
+>>> number("1.234,56")
+1234.56
+
+The ``*_expr`` functions are the vectorised forms the engine applies to whole columns;
+the scalar function of the same name runs that expression on one value.
 """
 
 from __future__ import annotations
@@ -22,21 +29,33 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
+
+import polars as pl
 
 __all__ = [
     "DATE_FORMATS",
+    "category_key",
+    "category_key_expr",
     "company_name",
+    "date_expr",
     "family_name_core",
     "fold",
     "given_name",
     "house_number",
     "initial",
+    "municipality",
+    "municipality_expr",
+    "number",
+    "number_expr",
     "parse_date",
     "postcode",
 ]
 
-_POSTCODE = re.compile(r"^([1-9][0-9]{3})\s*([A-Z]{2})$")
-_HOUSE = re.compile(r"^\s*(\d{1,5})\s*[-/ ]?\s*([A-Z0-9]{0,6})\s*$")
+_POSTCODE = re.compile(r"^([1-9][0-9]{3})\s*-?\s*([A-Z]{2})$")
+# The addition may carry its own separators ("12 A-2", "12-a 1"); they are dropped.
+_HOUSE = re.compile(r"^\s*(\d{1,5})\s*[-/ ]?\s*([A-Z0-9][A-Z0-9 ./-]*)?\s*$")
+_MAX_ADDITION = 6
 _NON_ALNUM = re.compile(r"[^a-z0-9 ]+")
 _SPACES = re.compile(r"\s+")
 
@@ -61,15 +80,25 @@ _LEGAL_FORMS = {
 DATE_FORMATS = ("%Y-%m-%d", "%d-%m-%Y", "%d/%m/%Y", "%Y%m%d", "%d.%m.%Y", "%Y/%m/%d")
 
 
+# Letters that Unicode does not decompose into a base letter plus a diacritic. The Turkish
+# dotless ı must become i like its capital I does, or "Yılmaz" and "YILMAZ" would differ.
+_UNDECOMPOSABLE = str.maketrans({
+    "ł": "l", "Ł": "L", "ß": "ss", "ẞ": "SS", "ø": "o", "Ø": "O", "ı": "i", "æ": "ae", "Æ": "AE",
+    "œ": "oe", "Œ": "OE", "đ": "d", "Đ": "D", "ð": "d", "Ð": "D", "þ": "th", "Þ": "TH",
+})
+
+
 def fold(text: str | None) -> str | None:
     """Lower case, diacritics removed, punctuation to spaces, spaces collapsed.
 
     >>> fold("  Łukasz  Wójcik-Nowak ")
     'lukasz wojcik nowak'
+    >>> fold("Yılmaz") == fold("YILMAZ")
+    True
     """
     if text is None:
         return None
-    text = text.replace("ł", "l").replace("Ł", "L").replace("ß", "ss").replace("ø", "o").replace("Ø", "O")
+    text = text.translate(_UNDECOMPOSABLE)
     decomposed = unicodedata.normalize("NFKD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
     cleaned = _SPACES.sub(" ", _NON_ALNUM.sub(" ", stripped)).strip()
@@ -94,9 +123,12 @@ def house_number(number: str | int | None, addition: str | None) -> tuple[int, s
     match = _HOUSE.match(str(number).upper())
     if not match:
         return None
+    inline = re.sub(r"[^A-Z0-9]", "", match.group(2) or "")
+    if len(inline) > _MAX_ADDITION:
+        return None
     extra = (addition or "").upper()
     extra = re.sub(r"[^A-Z0-9]", "", extra)
-    return int(match.group(1)), (match.group(2) or "") + extra
+    return int(match.group(1)), inline + extra
 
 
 def given_name(raw: str | None) -> str | None:
@@ -110,6 +142,10 @@ def initial(raw: str | None) -> str | None:
     return folded[0] if folded else None
 
 
+# Particles folded once, with their separating space: family names are normalised by the million.
+_FOLDED_PARTICLES = tuple(p + " " for p in (fold(x) for x in _PARTICLES) if p)
+
+
 def family_name_core(raw: str | None) -> str | None:
     """Family name without particles, in any of the orders partners write it.
 
@@ -121,16 +157,16 @@ def family_name_core(raw: str | None) -> str | None:
     if "," in text:  # "Berg, van der": the part after the comma holds the particles
         main, _, _rest = text.partition(",")
         text = main
-    folded = fold(text.replace("v.d.", "vd ").replace("v/d", "vd "))
+    lowered = text.lower()
+    folded = fold(lowered.replace("v.d.", "vd ").replace("v/d", "vd "))
     if not folded:
         return None
     changed = True
     while changed:
         changed = False
-        for particle in _PARTICLES:
-            p = fold(particle)
-            if p and folded.startswith(p + " "):
-                folded = folded[len(p) + 1 :]
+        for prefix in _FOLDED_PARTICLES:
+            if folded.startswith(prefix):
+                folded = folded[len(prefix) :]
                 changed = True
                 break
     return folded or None
@@ -175,3 +211,93 @@ def parse_date(raw: str | _dt.date | None, formats: tuple[str, ...] = DATE_FORMA
         except ValueError:
             continue
     return None
+
+
+def date_expr(expr: pl.Expr, formats: Sequence[str] = DATE_FORMATS) -> pl.Expr:
+    """Vectorised :func:`parse_date`: the first of ``formats`` that parses each value, else null.
+
+    Impossible dates such as ``31-02-2024`` give null in every format.
+
+    >>> pl.select(date_expr(pl.lit("31-02-2024"), ["%d-%m-%Y"])).item() is None
+    True
+    """
+    return pl.coalesce([expr.str.strptime(pl.Date, fmt, strict=False) for fmt in formats])
+
+
+# A single "." or "," followed by digits is a decimal separator ("12,5" and "12.5" are 12.5);
+# thousands separators are recognised only where they are unambiguous: both separators
+# appear ("1.234,56", "1,234.56") or the same one groups digits more than once ("1.234.567").
+_DUTCH_GROUPED = r"^[+-]?\d{1,3}(\.\d{3}){2,}$|^[+-]?\d{1,3}(\.\d{3})+,\d+$"
+_ENGLISH_GROUPED = r"^[+-]?\d{1,3}(,\d{3}){2,}$|^[+-]?\d{1,3}(,\d{3})+\.\d+$"
+_DECIMAL_COMMA = r"^[+-]?(\d+,\d*|,\d+)$"
+_PLAIN_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+
+
+def number_expr(expr: pl.Expr) -> pl.Expr:
+    """Vectorised :func:`number`: Dutch and English notation to ``Float64``, else null."""
+    text = expr.str.replace_all(r"[\s\u00a0€]", "")
+    canonical = (
+        pl.when(text.str.contains(_DUTCH_GROUPED))
+        .then(text.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True))
+        .when(text.str.contains(_ENGLISH_GROUPED))
+        .then(text.str.replace_all(",", "", literal=True))
+        .when(text.str.contains(_DECIMAL_COMMA))
+        .then(text.str.replace(",", ".", literal=True))
+        .when(text.str.contains(_PLAIN_NUMBER))
+        .then(text)
+    )
+    value = canonical.cast(pl.Float64, strict=False)
+    return pl.when(value.is_finite()).then(value)
+
+
+def number(raw: str | None) -> float | None:
+    """A number as partners write it: ``"1.234,56"``, ``"1234,56"``, ``"1,234.56"``, ``"€ 12,50"``.
+
+    >>> number("12,5"), number("1.234.567"), number("twelve")
+    (12.5, 1234567.0, None)
+    """
+    return _one_value(number_expr, raw)
+
+
+# Words written in lower case inside a municipality name ("Bergen op Zoom", "Alphen aan den Rijn").
+_MUNICIPALITY_SMALL_WORDS = ("aan", "bij", "de", "den", "der", "en", "het", "in", "op", "onder", "van")
+
+
+def municipality_expr(expr: pl.Expr) -> pl.Expr:
+    """Vectorised :func:`municipality`."""
+    text = expr.str.strip_chars().str.replace_all(r"\s+", " ").str.to_lowercase().str.to_titlecase()
+    for word in _MUNICIPALITY_SMALL_WORDS:
+        text = text.str.replace_all(rf"(\s){word.title()}(\s)", rf"${{1}}{word}${{2}}")
+    text = text.str.replace(r"^'S-", "'s-").str.replace(r"^'T ", "'t ")
+    text = text.str.replace_all(r"(^|[\s-])Ij", "${1}IJ")
+    return pl.when(text != "").then(text)
+
+
+def municipality(raw: str | None) -> str | None:
+    """Municipality name trimmed and title-cased the Dutch way.
+
+    >>> municipality("CAPELLE AAN DEN IJSSEL"), municipality("súdwest-fryslân")
+    ('Capelle aan den IJssel', 'Súdwest-Fryslân')
+    """
+    return _one_value(municipality_expr, raw)
+
+
+def category_key_expr(expr: pl.Expr) -> pl.Expr:
+    """Vectorised :func:`category_key`."""
+    key = expr.str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]", "")
+    return pl.when(key != "").then(key)
+
+
+def category_key(raw: str | None) -> str | None:
+    """The form in which category values are compared: lower case, letters and digits only,
+    so that ``"B.V."`` matches ``"BV"`` and ``"Onbepaalde Tijd"`` matches ``"onbepaalde tijd"``.
+
+    >>> category_key("B.V."), category_key(" Onbepaalde  Tijd ")
+    ('bv', 'onbepaaldetijd')
+    """
+    return _one_value(category_key_expr, raw)
+
+
+def _one_value(expr_builder: Callable[[pl.Expr], pl.Expr], raw: str | None):
+    """Run a column expression on one value, so that scalar and column forms cannot drift apart."""
+    return pl.select(expr_builder(pl.lit(raw, dtype=pl.String))).item()

@@ -23,19 +23,27 @@ False
 
 from __future__ import annotations
 
+import codecs
+import datetime as dt
+import difflib
 import io
 import json
+import logging
 from pathlib import Path
 
 import polars as pl
 
 from mhgraph import normalise
-from mhgraph.crypto import Key, address_keys, bloom_encode, keyed_hash, person_match_keys
-from mhgraph.spec import SourceSpec
+from mhgraph.crypto import Key, address_keys, bloom_encode, keyed_hash, load_key, person_match_keys
+from mhgraph.errors import InputError
+from mhgraph.spec import SPEC_DIR, SourceSpec, find_spec
 
-__all__ = ["META_SUFFIX", "pseudonymise_frame", "pseudonymise_file", "read_meta", "write_extract"]
+log = logging.getLogger("mhgraph.pseudonymise")
+
+__all__ = ["META_SUFFIX", "pseudonymise", "pseudonymise_frame", "pseudonymise_file", "read_meta", "write_extract"]
 
 META_SUFFIX = ".meta.json"
+_CSV_SLICE_ROWS = 100_000
 
 
 def _text(values: list) -> list[str | None]:
@@ -116,7 +124,11 @@ def pseudonymise_frame(frame: pl.DataFrame, spec: SourceSpec, key: Key) -> pl.Da
         {col for block in spec.entities for col in block.plaintext.values()} - set(frame.columns)
     )
     if missing:
-        raise ValueError(f"{spec.name}: plaintext columns missing from the extract: {', '.join(missing)}")
+        described = []
+        for name in missing:
+            close = difflib.get_close_matches(name, [c for c in frame.columns if c not in missing], n=1, cutoff=0.6)
+            described.append(name + (f" (did you mean {close[0]!r}?)" if close else ""))
+        raise InputError(f"{spec.name}: plaintext columns missing from the extract: {', '.join(described)}")
     encoded: dict[str, list] = {}
     for block in spec.entities:
         builder = _BUILDERS.get(block.type)
@@ -145,9 +157,13 @@ def write_extract(frame: pl.DataFrame, spec: SourceSpec, out_dir: str | Path, ke
     elif path.suffix == ".parquet":
         frame.write_parquet(path)
     else:
-        buffer = io.StringIO()
-        frame.write_csv(buffer, separator=spec.delimiter or ",")
-        path.write_bytes(buffer.getvalue().encode(spec.encoding or "utf-8"))
+        # Slice by slice, so that a million-row extract is never held twice as text in memory.
+        with path.open("wb") as out:
+            for start in range(0, max(frame.height, 1), _CSV_SLICE_ROWS):
+                buffer = io.StringIO()
+                frame.slice(start, _CSV_SLICE_ROWS).write_csv(buffer, separator=spec.delimiter or ",",
+                                                              include_header=start == 0)
+                out.write(buffer.getvalue().encode(spec.encoding or "utf-8"))
     meta = {
         "source": spec.name,
         "partner": spec.partner,
@@ -193,7 +209,42 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
     elif src.suffix == ".xlsx":
         frame = pl.read_excel(src, infer_schema_length=0)
     else:
-        text = src.read_bytes().decode(spec.encoding or "utf-8")
+        encoding = spec.encoding or "utf-8"
+        if codecs.lookup(encoding).name == "utf-8":
+            encoding = "utf-8-sig"  # a byte-order mark must not end up in the first column name
+        text = src.read_bytes().decode(encoding)
         frame = pl.read_csv(io.StringIO(text), separator=spec.delimiter or ",", infer_schema_length=0)
     frame = frame.with_columns(pl.all().cast(pl.String))
     return write_extract(pseudonymise_frame(frame, spec, key), spec, out_dir, key.fingerprint, created)
+
+
+def pseudonymise(src: str | Path, spec: str | Path | SourceSpec, out_dir: str | Path,
+                 key_file: str | Path | None = None, created: str | None = None,
+                 spec_dir: str | Path = SPEC_DIR) -> Path:
+    """What ``mhgraph pseudonymise`` runs: read the key (from ``key_file``, else the
+    environment variable ``MHGRAPH_KEY``), pseudonymise ``src`` as ``spec`` (a spec name, a
+    spec file or a :class:`SourceSpec`) says, and write the delivered extract and its sidecar
+    to ``out_dir``. ``created`` (``YYYY-MM-DD``, default today) goes into the sidecar.
+
+    Only the key's fingerprint is ever logged or written.
+    """
+    src = Path(src)
+    if not src.is_file():
+        raise InputError("the plaintext extract does not exist", file=str(src))
+    source_spec = spec if isinstance(spec, SourceSpec) else find_spec(spec, spec_dir)
+    key = load_key(key_file)
+    created = created or dt.date.today().isoformat()
+    try:
+        dt.date.fromisoformat(created)
+    except ValueError:
+        raise InputError(f"the creation date {created!r} is not a date as YYYY-MM-DD") from None
+    log.info("pseudonymising %s as %s with key fingerprint %s", src, source_spec.name, key.fingerprint)
+    try:
+        return pseudonymise_file(src, source_spec, key, out_dir, created)
+    except InputError as exc:
+        raise InputError(str(exc), file=str(src)) from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not valid {exc.encoding} at byte {exc.start}: set [read] encoding in the spec",
+                         file=str(src)) from exc
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(f"could not read the plaintext extract: {exc}", file=str(src)) from exc

@@ -17,6 +17,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import polars as pl
+
 from mhgraph.errors import MhgraphError
 
 __all__ = [
@@ -29,8 +31,10 @@ __all__ = [
     "RelationSpec",
     "SourceSpec",
     "SpecError",
+    "find_spec",
     "load_spec",
     "load_specs",
+    "specs",
 ]
 
 SPEC_DIR = Path(__file__).parent / "specs"
@@ -263,3 +267,32 @@ def load_spec(path: str | Path) -> SourceSpec:
 def load_specs(directory: str | Path = SPEC_DIR) -> list[SourceSpec]:
     """Every ``*.toml`` spec in ``directory``, sorted by name."""
     return [load_spec(p) for p in sorted(Path(directory).glob("*.toml"))]
+
+
+def find_spec(name_or_path: str | Path, directory: str | Path = SPEC_DIR) -> SourceSpec:
+    """A spec by its ``name`` (looked up in ``directory``) or by the path of its TOML file.
+
+    >>> find_spec("ind_referenten").partner
+    'ind'
+    """
+    path = Path(name_or_path)
+    if path.suffix == ".toml" or path.is_file():
+        if not path.is_file():
+            raise SpecError(f"{path}: spec file does not exist")
+        return load_spec(path)
+    known = load_specs(directory)
+    for spec in known:
+        if spec.name == str(name_or_path):
+            return spec
+    raise SpecError(f"no spec named {str(name_or_path)!r} in {directory}; known: {', '.join(s.name for s in known)}")
+
+
+def specs(directory: str | Path = SPEC_DIR) -> pl.DataFrame:
+    """The specs in ``directory`` as a table: name, partner, purpose, file, title.
+
+    >>> [name for name, partner in specs().select("name", "partner").rows() if partner == "kvk"]
+    ['kvk_functionarissen', 'kvk_inschrijvingen']
+    """
+    rows = [{"name": s.name, "partner": s.partner, "purpose": s.purpose, "file": s.file, "title": s.title}
+            for s in load_specs(directory)]
+    return pl.DataFrame(rows, schema={k: pl.String for k in ("name", "partner", "purpose", "file", "title")})

@@ -1,0 +1,128 @@
+"""Which file is which extract: spec file patterns, sidecars and key fingerprints.
+
+A file belongs to the spec whose ``file`` (a name or a glob, compared without regard to
+case) matches its name. Its sidecar ``<file>.meta.json``, written by
+``mhgraph pseudonymise``, must name the same source, partner and purpose; a file whose name
+matches no spec is still taken in when its sidecar names a known source. All sidecars of a
+run must carry the same key fingerprint: extracts pseudonymised with different keys cannot
+be linked, and mixing them would silently lose every cross-partner link.
+
+>>> import tempfile, pathlib
+>>> from mhgraph.spec import load_specs
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (folder / "kvk_functionarissen.csv").write_text("functie_id\\n")
+>>> _ = (folder / "notes.txt").write_text("")
+>>> planned, unmatched = plan_files(folder, load_specs())
+>>> [(p.path.name, p.spec.name) for p in planned], [u.name for u in unmatched]
+([('kvk_functionarissen.csv', 'kvk_functionarissen')], ['notes.txt'])
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from pathlib import Path
+
+from mhgraph.errors import InputError
+from mhgraph.pseudonymise import META_SUFFIX
+from mhgraph.spec import SourceSpec
+
+__all__ = ["PlannedFile", "check_key_fingerprints", "plan_files", "read_sidecar"]
+
+
+@dataclass
+class PlannedFile:
+    path: Path
+    spec: SourceSpec
+    meta: dict | None
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_sidecar(path: Path) -> dict | None:
+    """The sidecar of ``path``, ``None`` when there is none; a damaged sidecar is an error."""
+    meta_path = Path(str(path) + META_SUFFIX)
+    if not meta_path.is_file():
+        return None
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"the sidecar is not valid JSON: {exc}", file=str(meta_path)) from exc
+    if not isinstance(meta, dict):
+        raise InputError("the sidecar must be a JSON object", file=str(meta_path))
+    return meta
+
+
+def _check_sidecar(path: Path, spec: SourceSpec, meta: dict, by_name: dict[str, SourceSpec]) -> None:
+    source = meta.get("source")
+    if source is not None and source != spec.name:
+        other = by_name.get(source)
+        said = f"{source} (partner {other.partner})" if other else f"{source}"
+        raise InputError(
+            f"the file name matches spec {spec.name} (partner {spec.partner}), but its sidecar says it is "
+            f"an extract of {said}: the file was delivered for the wrong partner or under the wrong name",
+            file=str(path))
+    for key in ("partner", "purpose"):
+        if meta.get(key) is not None and meta[key] != getattr(spec, key):
+            raise InputError(
+                f"the sidecar declares {key} {meta[key]!r}, but spec {spec.name} has {key} "
+                f"{getattr(spec, key)!r}", file=str(path))
+
+
+def plan_files(input_dir: str | Path, specs: list[SourceSpec]) -> tuple[list[PlannedFile], list[Path]]:
+    """Match the files of ``input_dir`` to ``specs``: (planned files, files no spec matches).
+
+    Hidden files and sidecars are skipped. Raises :class:`InputError` for a missing folder,
+    a file that two specs match, and a sidecar that contradicts its file's spec.
+    """
+    folder = Path(input_dir)
+    if not folder.is_dir():
+        raise InputError("the input folder does not exist", file=str(folder))
+    by_name = {spec.name: spec for spec in specs}
+    planned: list[PlannedFile] = []
+    unmatched: list[Path] = []
+    for path in sorted(folder.iterdir()):
+        if not path.is_file() or path.name.startswith(".") or path.name.endswith(META_SUFFIX):
+            continue
+        meta = read_sidecar(path)
+        matches = [s for s in specs if fnmatchcase(path.name.lower(), s.file.lower())]
+        warnings = [] if meta else [f"no sidecar {path.name}{META_SUFFIX}: row count and key fingerprint "
+                                    "could not be checked"]
+        if len(matches) > 1:
+            sidecar_choice = [s for s in matches if meta and meta.get("source") == s.name]
+            if not sidecar_choice:
+                raise InputError(f"the file name matches several specs ({', '.join(s.name for s in matches)}); "
+                                 "rename the file or narrow the specs' file patterns", file=str(path))
+            matches = sidecar_choice
+        if not matches and meta and meta.get("source") in by_name:
+            matches = [by_name[meta["source"]]]
+            warnings.append(f"the file name does not match {matches[0].file!r}; matched to "
+                            f"{matches[0].name} by its sidecar")
+        if not matches:
+            unmatched.append(path)
+            continue
+        if meta:
+            _check_sidecar(path, matches[0], meta, by_name)
+        planned.append(PlannedFile(path, matches[0], meta, warnings))
+    return planned, unmatched
+
+
+def check_key_fingerprints(planned: list[PlannedFile]) -> str | None:
+    """The one key fingerprint of the run; :class:`InputError` when sidecars disagree.
+
+    The message names both files and both fingerprints (public names of keys), never a key.
+    """
+    first: PlannedFile | None = None
+    for item in planned:
+        fingerprint = (item.meta or {}).get("key_fingerprint")
+        if fingerprint is None:
+            continue
+        if first is None:
+            first = item
+        elif fingerprint != first.meta["key_fingerprint"]:
+            raise InputError(
+                f"extracts of one run were pseudonymised with different keys: {first.path.name} has key "
+                f"fingerprint {first.meta['key_fingerprint']}, {item.path.name} has {fingerprint}. "
+                "Records cannot be linked across them; ask the partners to use the shared key",
+                file=str(item.path))
+    return first.meta["key_fingerprint"] if first else None

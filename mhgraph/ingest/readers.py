@@ -1,0 +1,486 @@
+"""Readers for delivered extracts: CSV, Parquet and Excel, read in batches, everything as text.
+
+A reader opens one file, finds its header, encoding and delimiter, and then yields
+:class:`RawBatch` objects: a frame of string columns (values trimmed, empty as null) plus the
+rows that could not even be split into fields (wrong field count, broken quotes, NUL bytes),
+which go straight to quarantine. Nothing is typed or checked here; that is
+:mod:`mhgraph.ingest.validate`'s job.
+
+CSV files are read in blocks of whole lines (``batch_bytes``), so a file of many gigabytes
+needs memory for one block only. Each line is one record: a quoted value may hold the
+delimiter or a doubled quote, but not a line break (delivered extracts hold hashes, codes and
+dates, never free text). Encoding: a UTF-8 byte-order mark wins; otherwise the spec's
+``[read] encoding`` is checked against the first megabyte and corrected with a warning when
+the file is evidently in the other of UTF-8 / Windows-1252. Lines that are not valid in the
+file's encoding (a file that mixes encodings) are read as Windows-1252 and reported.
+
+>>> import tempfile, pathlib
+>>> from mhgraph.spec import load_spec, SPEC_DIR
+>>> spec = load_spec(SPEC_DIR / "ind_referenten.toml")
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "ind_referenten.csv"
+>>> _ = path.write_bytes("\\ufeffreferent_id;status\\nR1;erkend\\n".encode())
+>>> extract = open_extract(path, spec)
+>>> extract.header, extract.delimiter, extract.encoding
+(['referent_id', 'status'], ';', 'utf-8')
+>>> next(extract.batches(["referent_id", "status"])).frame.row(0)
+(1, 'R1', 'erkend')
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from mhgraph.errors import InputError
+from mhgraph.spec import SourceSpec
+
+__all__ = [
+    "CsvExtract",
+    "ExcelExtract",
+    "Extract",
+    "ParquetExtract",
+    "RawBatch",
+    "ROW",
+    "open_extract",
+    "redact_expr",
+    "redact",
+]
+
+log = logging.getLogger("mhgraph.ingest")
+
+ROW = "__row"  # 1-based data-row number, carried through every batch
+DEFAULT_BATCH_BYTES = 16 * 1024 * 1024  # peak memory grows by about 16x the batch
+DEFAULT_BATCH_ROWS = 250_000
+SAMPLE_BYTES = 1024 * 1024
+MAX_LINE_BYTES = 1024 * 1024  # a longer line is garbage, not a record
+DELIMITERS = (",", ";", "\t", "|")
+FALLBACK_ENCODING = "windows-1252"
+
+_UTF8_BOM = codecs.BOM_UTF8
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_UTF8_MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
+_UNDECODABLE = re.compile("[\udc80-\udcff]")  # bytes kept by errors="surrogateescape"
+_QUOTED = r'"(?:[^"]|"")*"'
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+_FIELD_MARK = "\x1f"
+_REGEX_DELIMITER = {",": ",", ";": ";", "\t": r"\t", "|": r"\|"}
+_GARBAGE_COLUMNS = {ROW: pl.Int64, "value": pl.String, "reason": pl.String, "message": pl.String}
+
+
+def redact_expr(expr: pl.Expr) -> pl.Expr:
+    """First three characters and the length of a value, never the value itself.
+
+    Control characters in the kept characters are shown as ``?`` so that a NUL byte or a
+    line break cannot break a CSV report.
+    """
+    head = expr.str.slice(0, 3).str.replace_all(r"[\x00-\x1f\x7f]", "?")
+    return pl.format("{}… ({} chars)", head, expr.str.len_chars())
+
+
+def redact(value: str) -> str:
+    """:func:`redact_expr` for one value.
+
+    >>> redact("123456782")
+    '123… (9 chars)'
+    """
+    return pl.select(redact_expr(pl.lit(value, dtype=pl.String))).item()
+
+
+@dataclass
+class RawBatch:
+    """One batch of rows as text: ``frame`` has ``__row`` plus the requested columns;
+    ``garbage`` holds rows that could not be split into fields (``__row``, value, reason,
+    message); ``blank_rows`` counts empty lines, which are skipped."""
+
+    frame: pl.DataFrame
+    garbage: pl.DataFrame
+    blank_rows: int = 0
+    # False when the reader saw that no value of the batch holds a control character.
+    may_hold_control_characters: bool = True
+
+
+@dataclass
+class Extract:
+    """An opened extract. ``header`` is the list of column names as delivered."""
+
+    path: Path
+    format: str
+    header: list[str]
+    encoding: str | None = None
+    delimiter: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    # Date formats the medium itself guarantees (typed Excel and Parquet dates arrive as ISO text).
+    native_date_formats: tuple[str, ...] = ()
+    # False when a CSV does not end with a line break: its last line may have been cut off.
+    ends_with_newline: bool = True
+
+    def batches(self, columns: list[str]) -> Iterator[RawBatch]:
+        raise NotImplementedError
+
+
+def open_extract(path: str | Path, spec: SourceSpec, *, batch_bytes: int = DEFAULT_BATCH_BYTES,
+                 batch_rows: int = DEFAULT_BATCH_ROWS) -> Extract:
+    """Open ``path`` with the reader its suffix calls for."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("the file does not exist", file=str(path))
+    if path.stat().st_size == 0:
+        raise InputError("the file is empty (0 bytes): expected a header line and data rows", file=str(path))
+    suffix = path.suffix.lower()
+    if suffix in (".csv", ".txt", ".tsv"):
+        return CsvExtract.open(path, spec, batch_bytes)
+    if suffix == ".parquet":
+        return ParquetExtract.open(path, batch_rows)
+    if suffix == ".xlsx":
+        return ExcelExtract.open(path, batch_rows)
+    raise InputError(f"unsupported file type {suffix!r}: expected .csv, .parquet or .xlsx", file=str(path))
+
+
+def _empty_garbage() -> pl.DataFrame:
+    return pl.DataFrame(schema=_GARBAGE_COLUMNS)
+
+
+def _text_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    """Trim every value; empty becomes null."""
+    return frame.with_columns(
+        pl.col(c).str.strip_chars().replace("", None) for c in frame.columns if c != ROW
+    )
+
+
+# --------------------------------------------------------------------------------------- CSV
+
+
+def split_fields(lines: pl.Expr, delimiter: str) -> pl.Expr:
+    """Split CSV lines into a list of fields, honouring double-quoted values.
+
+    >>> pl.select(split_fields(pl.lit('a,"b,""c"" d",'), ",")).item().to_list()
+    ['a', 'b,"c" d', '']
+    """
+    sep = _REGEX_DELIMITER[delimiter]
+    tokens = lines.str.extract_all(rf'{_QUOTED}|[^{sep}"]+|{sep}')
+    element = pl.element()
+    unquoted = element.str.slice(1, element.str.len_chars() - 2).str.replace_all('""', '"', literal=True)
+    rejoined = tokens.list.eval(
+        pl.when(element == delimiter).then(pl.lit(_FIELD_MARK))
+        .when(element.str.starts_with('"')).then(unquoted)
+        .otherwise(element)
+    ).list.join("")
+    return rejoined.str.split(_FIELD_MARK)
+
+
+def _find_undecodable(text: str, position: int) -> int:
+    match = _UNDECODABLE.search(text, position)
+    return match.start() if match else -1
+
+
+def _lines_with(data, find, newline, rows_before: int):
+    """``(start, end, row_number)`` of each line of ``data`` where ``find(data, pos)`` hits.
+
+    Only the hit lines are visited, so a clean block costs one scan by ``find``.
+    """
+    position, counted, row = 0, 0, rows_before
+    while position <= len(data):
+        hit = find(data, position)
+        if hit < 0:
+            return
+        start = data.rfind(newline, 0, hit) + 1
+        end = data.find(newline, hit)
+        end = len(data) if end == -1 else end
+        row += data.count(newline, counted, start)
+        counted = start
+        yield start, end, row + 1
+        position = end + 1
+
+
+def _detect_encoding(sample: bytes, declared: str | None) -> tuple[str, str | None]:
+    """The encoding to read with, and a warning when it differs from the declared one."""
+    declared_name = codecs.lookup(declared).name if declared else None
+    try:
+        sample.decode("utf-8")
+        valid_utf8 = True
+    except UnicodeDecodeError as exc:
+        # A multi-byte character cut off at the end of the sample is not an error.
+        valid_utf8 = exc.start >= len(sample) - 3 and exc.reason == "unexpected end of data"
+    if valid_utf8:
+        non_ascii = not sample.isascii()
+        if declared_name and declared_name != "utf-8" and non_ascii:
+            return "utf-8", f"the spec declares encoding {declared}, but the file is UTF-8; read as UTF-8"
+        return declared_name or "utf-8", None
+    if _UTF8_MULTIBYTE.search(sample):
+        # Valid UTF-8 characters next to invalid bytes: a file that mixes encodings. Read it
+        # as UTF-8; the lines that are not are read as Windows-1252 and reported.
+        return "utf-8", None
+    if declared_name in (None, "utf-8"):
+        warning = (f"the spec declares encoding {declared}, but the file is not UTF-8; read as Windows-1252"
+                   if declared else None)
+        return "cp1252", warning
+    return declared_name, None
+
+
+def _detect_delimiter(header_line: str, spec: SourceSpec) -> tuple[str, str | None]:
+    """The delimiter whose split of the header names the most spec columns."""
+    expected = set(spec.delivered_columns)
+    candidates = ([spec.delimiter] if spec.delimiter else []) + [d for d in DELIMITERS if d != spec.delimiter]
+
+    def names(delimiter: str) -> list[str]:
+        return _header_names(header_line, delimiter)
+
+    scored = [(sum(n in expected for n in names(d)), len(names(d)), d) for d in candidates]
+    best_matches = max(s[0] for s in scored)
+    if best_matches == 0:  # no spec column at all: keep the split with most columns for the error
+        chosen = max(scored, key=lambda s: s[1])[2]
+    else:
+        chosen = next(d for matches, _, d in scored if matches == best_matches)
+    warning = None
+    if spec.delimiter and chosen != spec.delimiter and best_matches > 0:
+        warning = f"the spec declares delimiter {spec.delimiter!r}, but the file uses {chosen!r}; read with {chosen!r}"
+    return chosen, warning
+
+
+def _header_names(header_line: str, delimiter: str) -> list[str]:
+    fields = pl.select(split_fields(pl.lit(header_line, dtype=pl.String), delimiter)).item().to_list()
+    return [name.strip() for name in fields]
+
+
+@dataclass
+class CsvExtract(Extract):
+    batch_bytes: int = DEFAULT_BATCH_BYTES
+    data_offset: int = 0
+
+    @classmethod
+    def open(cls, path: Path, spec: SourceSpec, batch_bytes: int) -> CsvExtract:
+        with open(path, "rb") as fh:
+            sample = fh.read(SAMPLE_BYTES)
+            fh.seek(-1, 2)
+            ends_with_newline = fh.read(1) == b"\n"
+        if sample.startswith(_UTF16_BOMS):
+            raise InputError("the file is UTF-16; export it as UTF-8 or Windows-1252", file=str(path))
+        bom = len(_UTF8_BOM) if sample.startswith(_UTF8_BOM) else 0
+        if not sample[bom:].strip():
+            raise InputError("the file is empty: expected a header line and data rows", file=str(path))
+        warnings: list[str] = []
+        if bom:
+            encoding = "utf-8"
+            if spec.encoding and codecs.lookup(spec.encoding).name != "utf-8":
+                warnings.append(f"the spec declares encoding {spec.encoding}, but the file starts with a "
+                                "UTF-8 byte-order mark; read as UTF-8")
+        else:
+            encoding, warning = _detect_encoding(sample, spec.encoding)
+            warnings += [warning] if warning else []
+        end = sample.find(b"\n", bom)
+        if end == -1:
+            if len(sample) == SAMPLE_BYTES:
+                raise InputError(f"no line break in the first {SAMPLE_BYTES} bytes: not a CSV extract", file=str(path))
+            end = len(sample)
+        header_line = sample[bom:end].decode(encoding, errors="replace").rstrip("\r")
+        delimiter, warning = _detect_delimiter(header_line, spec)
+        warnings += [warning] if warning else []
+        return cls(
+            path=path, format="csv", header=_header_names(header_line, delimiter), encoding=encoding,
+            delimiter=delimiter, warnings=warnings, ends_with_newline=ends_with_newline,
+            batch_bytes=batch_bytes, data_offset=end + 1,
+        )
+
+    def batches(self, columns: list[str]) -> Iterator[RawBatch]:
+        indices = {name: self.header.index(name) for name in columns}
+        rows_before = 0
+        with open(self.path, "rb") as fh:
+            fh.seek(self.data_offset)
+            carry = b""
+            while True:
+                block = fh.read(self.batch_bytes)
+                data = carry + block
+                if not block:
+                    if data:
+                        yield self._parse(data, rows_before, indices)
+                    return
+                cut = data.rfind(b"\n")
+                if cut == -1:
+                    if len(data) > MAX_LINE_BYTES:
+                        raise InputError(f"a line longer than {MAX_LINE_BYTES} bytes after row {rows_before}: "
+                                         "not a CSV extract, or the line breaks are missing", file=str(self.path))
+                    carry = data
+                    continue
+                carry = data[cut + 1 :]
+                batch = self._parse(data[: cut + 1], rows_before, indices)
+                rows_before += batch.frame.height + batch.garbage.height + batch.blank_rows
+                yield batch
+
+    def _to_utf8(self, data: bytes, rows_before: int) -> bytes:
+        """``data`` as UTF-8; lines not valid in the file's encoding are read as Windows-1252."""
+        if self.encoding == "utf-8":
+            try:
+                data.decode("utf-8")
+                return data
+            except UnicodeDecodeError:
+                pass
+        text = data.decode(self.encoding, errors="surrogateescape")
+        if _UNDECODABLE.search(text):
+            text = self._repair_lines(text, rows_before)
+        return text.encode("utf-8")
+
+    def _repair_lines(self, text: str, rows_before: int) -> str:
+        """Decode the lines that hold undecodable bytes with the fallback encoding, and say so."""
+        fallback = FALLBACK_ENCODING if self.encoding == "utf-8" else self.encoding
+        parts, rows, previous = [], [], 0
+        for start, end, row in _lines_with(text, _find_undecodable, "\n", rows_before):
+            raw = text[start:end].encode(self.encoding, errors="surrogateescape")
+            parts += [text[previous:start], raw.decode(fallback, errors="replace")]
+            rows.append(row)
+            previous = end
+        parts.append(text[previous:])
+        shown = ", ".join(map(str, rows[:10])) + (", ..." if len(rows) > 10 else "")
+        how = (f"were read as {FALLBACK_ENCODING}" if fallback != self.encoding
+               else "had their undefined bytes replaced by \ufffd")
+        self.warnings.append(f"{len(rows)} row(s) were not valid {self.encoding} and {how} (rows {shown}): "
+                             "the file mixes encodings")
+        return "".join(parts)
+
+    def _nul_rows(self, data: bytes, rows_before: int) -> tuple[bytes, pl.DataFrame]:
+        """Rows holding NUL bytes (quarantined whole), and ``data`` with the NULs removed."""
+        found = list(_lines_with(data, lambda d, pos: d.find(b"\x00", pos), b"\n", rows_before))
+        rows = [row for _, _, row in found]
+        values = [data[start:end].decode("utf-8", errors="replace") for start, end, _ in found]
+        garbage = pl.DataFrame({ROW: rows, "raw": values}, schema={ROW: pl.Int64, "raw": pl.String}).select(
+            ROW,
+            value=redact_expr(pl.col("raw")),
+            reason=pl.lit("nul_bytes"),
+            message=pl.lit("the row holds NUL bytes: the export is damaged or not a text file; re-export the row"),
+        )
+        return data.replace(b"\x00", b""), garbage
+
+    def _parse(self, data: bytes, rows_before: int, indices: dict[str, int]) -> RawBatch:
+        data = self._to_utf8(data, rows_before)
+        nul_garbage = _empty_garbage()
+        if b"\x00" in data:
+            data, nul_garbage = self._nul_rows(data, rows_before)
+        # One string per line: NUL (never left in the data) as the separator, no quoting.
+        lines = pl.read_csv(
+            data, has_header=False, separator="\x00", quote_char=None, schema={"line": pl.String},
+            empty_string_is_null=False, raise_if_empty=False,
+        ).with_row_index(ROW, offset=rows_before + 1).with_columns(pl.col(ROW).cast(pl.Int64))
+        expected_lines = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+        if lines.height != expected_lines:  # row numbers would be wrong: refuse rather than guess
+            raise InputError(f"could not split rows {rows_before + 1}-{rows_before + expected_lines} into lines "
+                             f"({lines.height} found, {expected_lines} expected)", file=str(self.path))
+        # Count the fields of every line with its quoted values taken out; a quote left over
+        # is a value opened and never closed. Only lines with the header's field count go on
+        # to Polars' own CSV parser, so that each line is exactly one row.
+        unquoted = pl.col("line").str.replace_all(_QUOTED, "")
+        width = len(self.header)
+        lines = lines.with_columns(
+            nul=pl.col(ROW).is_in(nul_garbage[ROW].implode()),
+            fields=unquoted.str.count_matches(self.delimiter, literal=True) + 1,
+            bad_quoting=unquoted.str.contains('"', literal=True),
+        )
+        blank = (pl.col("line").is_null() | (pl.col("line").str.strip_chars() == "")) & ~pl.col("nul")
+        blank_rows = lines.filter(blank).height
+        content = lines.filter(~blank & ~pl.col("nul"))
+        wrong = pl.col("bad_quoting") | (pl.col("fields") != width)
+        garbage = content.filter(wrong).select(
+            ROW,
+            value=redact_expr(pl.col("line")),
+            reason=pl.when(pl.col("bad_quoting")).then(pl.lit("bad_quoting")).otherwise(pl.lit("wrong_field_count")),
+            message=pl.when(pl.col("bad_quoting"))
+            .then(pl.lit("a quote opens a value but does not close it on the same line"))
+            .otherwise(pl.format(
+                "the row has {} fields but the header has {}: a value holds an unquoted {} or the line is cut off",
+                pl.col("fields"), pl.lit(width), pl.lit(repr(self.delimiter)),
+            )),
+        )
+        good = content.filter(~wrong)
+        frame = self._parse_good_lines(data if good.height == lines.height else None, good, indices)
+        has_control = len(data.translate(None, _CONTROL_BYTES)) != len(data)
+        return RawBatch(_text_columns(frame), pl.concat([nul_garbage, garbage]).sort(ROW), blank_rows, has_control)
+
+    def _parse_good_lines(self, data: bytes | None, good: pl.DataFrame, indices: dict[str, int]) -> pl.DataFrame:
+        """Parse lines known to hold the header's field count; ``data`` is the block itself
+        when every line of it is good (no copy needed)."""
+        if good.height == 0:
+            return pl.DataFrame(schema={ROW: pl.Int64, **{name: pl.String for name in indices}})
+        source = data if data is not None else good["line"].str.join("\n").item().encode()
+        wanted = sorted(set(indices.values()))
+        parsed = pl.read_csv(
+            source, has_header=False, separator=self.delimiter, quote_char='"', infer_schema=False,
+            columns=wanted, new_columns=[f"c{i}" for i in wanted], raise_if_empty=False,
+        )
+        if parsed.height != good.height:  # row numbers would be wrong: refuse rather than guess
+            raise InputError(f"could not parse rows {good[ROW].min()}-{good[ROW].max()} "
+                             f"({parsed.height} parsed, {good.height} expected)", file=str(self.path))
+        return parsed.select(pl.Series(ROW, good[ROW]), *(pl.col(f"c{i}").alias(name) for name, i in indices.items()))
+
+
+# ---------------------------------------------------------------------------- Parquet, Excel
+
+_ISO_DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%d %H:%M:%S")
+
+
+@dataclass
+class ParquetExtract(Extract):
+    batch_rows: int = DEFAULT_BATCH_ROWS
+
+    @classmethod
+    def open(cls, path: Path, batch_rows: int) -> ParquetExtract:
+        try:
+            header = list(pl.read_parquet_schema(path))
+        except Exception as exc:  # polars raises several error types for a damaged file
+            raise InputError(f"not a readable Parquet file ({exc.__class__.__name__}): {exc}", file=str(path)) from exc
+        return cls(path=path, format="parquet", header=header, native_date_formats=_ISO_DATE_FORMATS,
+                   batch_rows=batch_rows)
+
+    def batches(self, columns: list[str]) -> Iterator[RawBatch]:
+        scan = pl.scan_parquet(self.path).select(columns)
+        as_text = [
+            (pl.col(c).dt.strftime("%Y-%m-%d") if dtype == pl.Date or dtype.base_type() == pl.Datetime
+             else pl.col(c).cast(pl.String))
+            for c, dtype in scan.collect_schema().items()
+        ]
+        rows_before = 0
+        for chunk in scan.select(as_text).collect_batches(chunk_size=self.batch_rows):
+            frame = chunk.with_row_index(ROW, offset=rows_before + 1).with_columns(pl.col(ROW).cast(pl.Int64))
+            rows_before += chunk.height
+            yield _blank_rows_removed(_text_columns(frame))
+
+
+def _blank_rows_removed(frame: pl.DataFrame) -> RawBatch:
+    data = [c for c in frame.columns if c != ROW]
+    blank = pl.all_horizontal(pl.col(c).is_null() for c in data) if data else pl.lit(False)
+    return RawBatch(frame.filter(~blank), _empty_garbage(), frame.filter(blank).height)
+
+
+@dataclass
+class ExcelExtract(Extract):
+    batch_rows: int = DEFAULT_BATCH_ROWS
+    sheet: pl.DataFrame | None = None
+
+    @classmethod
+    def open(cls, path: Path, batch_rows: int) -> ExcelExtract:
+        try:
+            sheet = pl.read_excel(path, sheet_id=1, has_header=False, infer_schema_length=0,
+                                  drop_empty_rows=False, drop_empty_cols=False, raise_if_empty=False)
+        except Exception as exc:  # fastexcel raises its own error types for damaged workbooks
+            raise InputError(f"not a readable Excel workbook ({exc.__class__.__name__}): {exc}", file=str(path)) from exc
+        if sheet.height == 0:
+            raise InputError("the first sheet is empty: expected a header row and data rows", file=str(path))
+        header = [("" if v is None else str(v)).strip() for v in sheet.row(0)]
+        while header and header[-1] == "":
+            header.pop()
+        data = sheet.slice(1).select(sheet.columns[: len(header)])
+        return cls(path=path, format="xlsx", header=header, native_date_formats=_ISO_DATE_FORMATS,
+                   batch_rows=batch_rows, sheet=data.rename(dict(zip(data.columns, map(str, range(len(header)))))))
+
+    def batches(self, columns: list[str]) -> Iterator[RawBatch]:
+        frame = self.sheet.select(
+            pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(ROW),
+            *(pl.col(str(self.header.index(name))).cast(pl.String).alias(name) for name in columns),
+        )
+        # Typed date cells arrive as "2024-01-31 00:00:00"; the time of a date cell says nothing.
+        frame = frame.with_columns(pl.col(c).str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", "$1") for c in columns)
+        for start in range(0, max(frame.height, 1), self.batch_rows):
+            yield _blank_rows_removed(_text_columns(frame.slice(start, self.batch_rows)))

@@ -1,0 +1,343 @@
+"""``ingest``: a folder of delivered extracts in, mentions + relations + quarantine out.
+
+Two ways to run the same code: in memory for a notebook (``ingest(folder)``), or streamed to
+Parquet for extracts larger than memory (``ingest(folder, out_dir=...)``, what
+``mhgraph ingest`` does). Either way each file is read in batches; a streamed run writes
+each batch's rows into the Parquet files as one more part (row group) and keeps nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter, deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from mhgraph.errors import InputError
+from mhgraph.ingest.matching import PlannedFile, check_key_fingerprints, plan_files
+from mhgraph.ingest.mentions import build_mentions, build_relations
+from mhgraph.ingest.readers import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, ROW, open_extract, redact_expr
+from mhgraph.ingest.schema import MENTION_SCHEMA, QUARANTINE_SCHEMA, RELATION_SCHEMA, conform, empty
+from mhgraph.ingest.summary import FileReport, IngestSummary
+from mhgraph.ingest.validate import PlaintextTally, RowValidator, check_header
+from mhgraph.safe_output import write_csv_safe
+from mhgraph.spec import SPEC_DIR, SourceSpec, load_specs
+
+__all__ = ["TABLES", "Ingested", "ingest"]
+
+log = logging.getLogger("mhgraph.ingest")
+
+TABLES = {"mentions": MENTION_SCHEMA, "relations": RELATION_SCHEMA, "quarantine": QUARANTINE_SCHEMA}
+
+
+class Ingested:
+    """The result of :func:`ingest`: ``mentions``, ``relations``, ``quarantine`` (Polars
+    frames, columns as ``docs/tables.md`` defines them) and ``summary``.
+
+    After a streamed run the frames live in Parquet files and are read when asked for;
+    :meth:`scan` gives a lazy view without reading them.
+    """
+
+    def __init__(self, tables: dict[str, pl.DataFrame | Path], summary: IngestSummary):
+        self._tables = tables
+        self.summary = summary
+
+    def scan(self, name: str) -> pl.LazyFrame:
+        table = self._tables[name]
+        return table.lazy() if isinstance(table, pl.DataFrame) else pl.scan_parquet(table)
+
+    @property
+    def paths(self) -> dict[str, Path]:
+        """Where a streamed run wrote the tables (empty for an in-memory run)."""
+        return {name: t for name, t in self._tables.items() if isinstance(t, Path)}
+
+    def _frame(self, name: str) -> pl.DataFrame:
+        table = self._tables[name]
+        return table if isinstance(table, pl.DataFrame) else pl.read_parquet(table)
+
+    @property
+    def mentions(self) -> pl.DataFrame:
+        return self._frame("mentions")
+
+    @property
+    def relations(self) -> pl.DataFrame:
+        return self._frame("relations")
+
+    @property
+    def quarantine(self) -> pl.DataFrame:
+        return self._frame("quarantine")
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{s['source']}: {s['rows_accepted']}/{s['rows_read']}" for s in self.summary["sources"])
+        return f"Ingested(rows accepted/read per source: {counts})"
+
+
+class _MemorySink:
+    def __init__(self):
+        self.parts: dict[str, list[pl.DataFrame]] = {name: [] for name in TABLES}
+
+    def add(self, name: str, frame: pl.DataFrame) -> None:
+        if frame.height:
+            self.parts[name].append(frame)
+
+    def finish(self) -> dict[str, pl.DataFrame]:
+        return {name: pl.concat(parts) if parts else empty(TABLES[name]) for name, parts in self.parts.items()}
+
+    def abort(self) -> None:
+        self.parts.clear()
+
+
+class _ParquetSink:
+    """Writes each batch straight into the table's Parquet file as one more row group, so a
+    table never has to fit in memory. One writer thread compresses and writes while the next
+    batch is read (at most one batch waits). Files are written under a temporary name and moved
+    into place only when the whole run succeeded."""
+
+    def __init__(self, out_dir: Path):
+        self.tables_dir = out_dir / "tables"
+        self.tables_dir.mkdir(parents=True, exist_ok=True)
+        self.partial = {name: self.tables_dir / f".{name}.parquet.partial" for name in TABLES}
+        self.writers = {
+            name: pq.ParquetWriter(self.partial[name], empty(schema).to_arrow().schema, compression="zstd")
+            for name, schema in TABLES.items()
+        }
+        self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mhgraph-ingest-writer")
+        self.pending: deque[Future] = deque()
+
+    def add(self, name: str, frame: pl.DataFrame) -> None:
+        if frame.height:
+            self.pending.append(self.thread.submit(self.writers[name].write_table, frame.to_arrow()))
+            while len(self.pending) > len(TABLES):
+                self.pending.popleft().result()
+
+    def _close(self) -> None:
+        try:
+            while self.pending:
+                self.pending.popleft().result()
+        finally:
+            self.thread.shutdown()
+            for writer in self.writers.values():
+                writer.close()
+
+    def finish(self) -> dict[str, Path]:
+        self._close()
+        return {name: self.partial[name].replace(self.tables_dir / f"{name}.parquet") for name in TABLES}
+
+    def abort(self) -> None:
+        try:
+            self._close()
+        finally:
+            for path in self.partial.values():
+                path.unlink(missing_ok=True)
+
+
+def _resolve_specs(specs: str | Path | list[SourceSpec] | None) -> list[SourceSpec]:
+    if specs is None:
+        return load_specs(SPEC_DIR)
+    if isinstance(specs, (str, Path)):
+        loaded = load_specs(specs)
+        if not loaded:
+            raise InputError("no spec files (*.toml) in the spec folder", file=str(specs))
+        return loaded
+    return list(specs)
+
+
+class _SeenRecordIds:
+    """Record ids already taken per source, with where they were first seen, across files and
+    batches: a later row with the same id is a duplicate.
+
+    The ids are kept as sorted runs, merged whenever a run is at least half the size of the
+    one before it (a log-structured index), up to :attr:`MAX_MERGED_RUN` ids per run. Looking
+    up a batch is then a binary search per run instead of a join against every id seen so
+    far, which would make a file of ten million rows quadratic.
+    """
+
+    # Runs stop growing at this many ids: merging two huge runs would need memory for both
+    # again, while a few more runs to search cost little.
+    MAX_MERGED_RUN = 2_000_000
+
+    def __init__(self):
+        self.runs: dict[str, list[pl.DataFrame]] = {}
+        self.files: list[str] = []
+
+    def _lookup(self, source: str, ids: pl.DataFrame) -> pl.DataFrame:
+        """The rows of ``ids`` (``__row``, ``rid``) already seen, with ``first_row`` and ``first_file``."""
+        found = [ids.clear().with_columns(first_row=pl.lit(None, pl.Int64), first_file=pl.lit(None, pl.Int32))]
+        for run in self.runs.get(source, []):
+            position = run["rid"].search_sorted(ids["rid"], side="left").clip(upper_bound=run.height - 1)
+            candidate = run[position]
+            hit = (candidate["rid"] == ids["rid"]).fill_null(False)
+            found.append(ids.filter(hit).hstack(candidate.filter(hit).select("first_row", "first_file")))
+        return pl.concat(found)
+
+    def _remember(self, source: str, firsts: pl.DataFrame) -> None:
+        runs = self.runs.setdefault(source, [])
+        runs.append(firsts.sort("rid"))
+        while (len(runs) > 1 and runs[-2].height <= 2 * runs[-1].height
+               and runs[-2].height + runs[-1].height <= self.MAX_MERGED_RUN):
+            newest, older = runs.pop(), runs.pop()
+            runs.append(pl.concat([older, newest]).sort("rid"))
+
+    def duplicates(self, clean: pl.DataFrame, spec: SourceSpec, file: str) -> pl.DataFrame:
+        """Problem rows (``__row``, column, value, reason, message) for repeated ids; remembers the new ones."""
+        if file not in self.files:
+            self.files.append(file)
+        file_index = self.files.index(file)
+        ids = clean.select(ROW, pl.col(spec.record_id).alias("rid")).filter(pl.col("rid").is_not_null())
+        earlier = self._lookup(spec.name, ids)
+        fresh = ids.filter(~pl.col(ROW).is_in(earlier[ROW].implode()))
+        firsts = fresh.group_by("rid", maintain_order=True).agg(pl.col(ROW).min().alias("first_row")).with_columns(
+            first_file=pl.lit(file_index, pl.Int32))
+        within = fresh.join(firsts, on="rid").filter(pl.col(ROW) != pl.col("first_row"))
+        self._remember(spec.name, firsts)
+        where = pl.when(pl.col("first_file") == file_index).then(pl.lit("")).otherwise(
+            pl.format(" of {}", pl.col("first_file").replace_strict(
+                list(range(len(self.files))), self.files, return_dtype=pl.String)))
+        return pl.concat([within, earlier]).sort(ROW).select(
+            ROW,
+            column=pl.lit(spec.record_id),
+            value=redact_expr(pl.col("rid")),
+            reason=pl.lit("duplicate_record_id"),
+            message=pl.format("the record id was already used on row {}{}; only the first row is taken in",
+                              pl.col("first_row"), where),
+        )
+
+
+def _ingest_file(item: PlannedFile, all_specs: list[SourceSpec], sink, seen: _SeenRecordIds,
+                 max_quarantine_share: float | None, batch_bytes: int, batch_rows: int) -> FileReport:
+    spec, file = item.spec, str(item.path)
+    extract = open_extract(item.path, spec, batch_bytes=batch_bytes, batch_rows=batch_rows)
+    report = FileReport(file, spec.name, spec.partner, spec.purpose, format=extract.format,
+                        encoding=extract.encoding, delimiter=extract.delimiter,
+                        key_fingerprint=(item.meta or {}).get("key_fingerprint"))
+    log.info("reading %s as %s (%s%s)", file, spec.name, extract.format,
+             f", {extract.encoding}, delimiter {extract.delimiter!r}" if extract.delimiter else "")
+    header_warnings = check_header(extract.header, spec, all_specs, file)
+    validator = RowValidator(spec, extract.native_date_formats)
+    tally = PlaintextTally(validator.pseudonymous_columns)
+    reasons: Counter = Counter()
+    last_row, last_row_quarantined = 0, False
+    for batch_number, batch in enumerate(extract.batches(list(validator.columns))):
+        checked = validator.validate(batch.frame, batch.may_hold_control_characters)
+        tally.add(batch.frame, checked.problems)
+        if batch_number == 0:
+            tally.check(file)  # fail early on a plaintext column
+        duplicates = seen.duplicates(checked.clean, spec, file)
+        garbage = batch.garbage.with_columns(column=pl.lit(None, pl.String))
+        problems = pl.concat([checked.problems, duplicates, garbage.select(checked.problems.columns)])
+        bad_rows = problems[ROW].unique().implode()
+        accepted = checked.clean.filter(~pl.col(ROW).is_in(bad_rows))
+        mentions, relations = build_mentions(accepted, spec), build_relations(accepted, spec)
+        # The record id is shown when it could be read and is not itself the faulty value.
+        id_faulty = checked.problems.filter(pl.col("column") == spec.record_id)[ROW].implode()
+        record_ids = batch.frame.select(ROW, pl.col(spec.record_id).alias("record_id")).filter(
+            ~pl.col(ROW).is_in(id_faulty))
+        quarantine = conform(
+            problems.join(record_ids, on=ROW, how="left").sort(ROW, maintain_order=True).with_columns(
+                file=pl.lit(file), source=pl.lit(spec.name), row_number=pl.col(ROW)),
+            QUARANTINE_SCHEMA,
+        )
+        sink.add("mentions", mentions)
+        sink.add("relations", relations)
+        sink.add("quarantine", quarantine)
+        rows_in_batch = batch.frame.height + batch.garbage.height
+        n_bad = problems[ROW].n_unique()
+        report.rows_read += rows_in_batch
+        report.rows_quarantined += n_bad
+        report.rows_accepted += accepted.height
+        report.blank_rows += batch.blank_rows
+        report.mentions += mentions.height
+        report.relations += relations.height
+        reasons.update(dict(problems.group_by("reason").agg(pl.col(ROW).n_unique()).iter_rows()))
+        batch_rows_seen = pl.concat([batch.frame[ROW], batch.garbage[ROW]])
+        if batch_rows_seen.len():
+            last_row = batch_rows_seen.max()
+            last_row_quarantined = last_row in problems[ROW]
+        log.info("%s: %d rows read, %d quarantined so far", item.path.name, report.rows_read, report.rows_quarantined)
+    tally.check(file)
+    report.quarantined_by_reason = dict(sorted(reasons.items()))
+    report.warnings = item.warnings + extract.warnings + header_warnings
+    if report.rows_read == 0:
+        report.warnings.append("the file has a header but no data rows")
+    _check_complete(item, extract, report, last_row, last_row_quarantined)
+    _check_quarantine_share(report, max_quarantine_share)
+    log.info("%s: %d rows read, %d accepted, %d quarantined, %d mentions, %d relations", item.path.name,
+             report.rows_read, report.rows_accepted, report.rows_quarantined, report.mentions, report.relations)
+    return report
+
+
+def _check_complete(item: PlannedFile, extract, report: FileReport, last_row: int, last_row_quarantined: bool) -> None:
+    """Refuse a truncated file: fewer rows than its sidecar says, or a last line cut off."""
+    expected = (item.meta or {}).get("rows")
+    if isinstance(expected, int) and expected != report.rows_read:
+        raise InputError(
+            f"the sidecar says the extract has {expected} data rows, but {report.rows_read} were read: the file "
+            "is truncated or was changed after pseudonymisation; ask the partner to deliver it again",
+            file=report.file)
+    if not extract.ends_with_newline and last_row_quarantined:
+        raise InputError(
+            "the last line has no line end and could not be read: the file looks cut off (truncated); "
+            "ask the partner to deliver it again", file=report.file, row=last_row)
+
+
+def _check_quarantine_share(report: FileReport, max_share: float | None) -> None:
+    if max_share is None or report.rows_read == 0:
+        return
+    share = report.rows_quarantined / report.rows_read
+    if share > max_share:
+        reasons = ", ".join(f"{r} {n}" for r, n in report.quarantined_by_reason.items())
+        raise InputError(
+            f"{report.rows_quarantined} of {report.rows_read} rows ({share:.1%}) were quarantined, more than the "
+            f"allowed {max_share:.1%} (max_quarantine_share); reasons: {reasons}", file=report.file)
+
+
+def ingest(
+    input_dir: str | Path,
+    specs: str | Path | list[SourceSpec] | None = None,
+    max_quarantine_share: float | None = None,
+    *,
+    out_dir: str | Path | None = None,
+    batch_bytes: int = DEFAULT_BATCH_BYTES,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+) -> Ingested:
+    """Read every extract in ``input_dir`` that a spec matches; validate, quarantine, and build
+    the ``mentions``, ``relations`` and ``quarantine`` tables.
+
+    ``specs``: a folder of spec files, a list of :class:`~mhgraph.spec.SourceSpec`, or
+    ``None`` for the shipped specs. ``max_quarantine_share``: fail (``InputError``) when a
+    file has a larger share of its rows quarantined. ``out_dir``: stream the tables to
+    ``out_dir/tables/*.parquet`` (plus ``out_dir/quarantine.csv`` and
+    ``out_dir/ingest_summary.json``) instead of holding them in memory. ``batch_bytes`` /
+    ``batch_rows``: the size of one batch for CSV / for Parquet and Excel.
+
+    Raises :class:`~mhgraph.errors.InputError` for a file that cannot be read as its spec
+    says (see ``docs/source-specs.md``); bad rows go to the quarantine table instead.
+    """
+    all_specs = _resolve_specs(specs)
+    planned, unmatched = plan_files(input_dir, all_specs)
+    if not planned:
+        patterns = ", ".join(s.file for s in all_specs)
+        raise InputError(f"no file in the folder matches a spec (expected names: {patterns})", file=str(input_dir))
+    fingerprint = check_key_fingerprints(planned)
+    out = Path(out_dir) if out_dir is not None else None
+    sink = _ParquetSink(out) if out else _MemorySink()
+    seen = _SeenRecordIds()
+    try:
+        reports = [_ingest_file(item, all_specs, sink, seen, max_quarantine_share, batch_bytes, batch_rows)
+                   for item in planned]
+        tables = sink.finish()
+    except BaseException:
+        sink.abort()
+        raise
+    delivered = {item.spec.name for item in planned}
+    summary = IngestSummary.build(
+        reports, [str(p) for p in unmatched], [s.name for s in all_specs if s.name not in delivered], fingerprint)
+    result = Ingested(tables, summary)
+    if out:
+        write_csv_safe(result.scan("quarantine"), out / "quarantine.csv")
+        (out / "ingest_summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return result

@@ -1,0 +1,104 @@
+"""What an ingest run read, took in and quarantined, per file: the account that nothing was lost.
+
+For every file ``rows_read == rows_accepted + rows_quarantined`` (blank lines are counted
+apart and hold no data). The summary is a plain ``dict`` (ready for a JSON run manifest)
+with a few helpers to print and tabulate it.
+
+>>> report = FileReport("in/a.csv", "ind_referenten", "ind", "immigration_supervision",
+...     rows_read=10, rows_accepted=9, rows_quarantined=1, quarantined_by_reason={"bad_date": 1})
+>>> summary = IngestSummary.build([report])
+>>> summary["sources"][0]["balanced"]
+True
+>>> print(summary.format().splitlines()[1])
+ind_referenten  in/a.csv: 10 rows read, 9 accepted, 1 quarantined (bad_date 1); 0 mentions, 0 relations
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import polars as pl
+
+__all__ = ["FileReport", "IngestSummary"]
+
+
+@dataclass
+class FileReport:
+    """The account of one file, filled in while it is read."""
+
+    file: str
+    source: str
+    partner: str
+    purpose: str
+    format: str = ""
+    encoding: str | None = None
+    delimiter: str | None = None
+    key_fingerprint: str | None = None
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rows_quarantined: int = 0
+    blank_rows: int = 0
+    # reason -> number of rows quarantined for it (a row with two problems counts under both)
+    quarantined_by_reason: dict[str, int] = field(default_factory=dict)
+    mentions: int = 0
+    relations: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def balanced(self) -> bool:
+        """Nothing lost: every row read was either accepted or quarantined."""
+        return self.rows_read == self.rows_accepted + self.rows_quarantined
+
+
+class IngestSummary(dict):
+    """``{"sources": [per-file dict, ...], "unmatched_files": [...], "sources_without_file":
+    [...], "key_fingerprint": ..., "balanced": bool}``.
+
+    Each per-file dict holds the fields of :class:`FileReport` plus ``balanced``.
+    """
+
+    @classmethod
+    def build(cls, reports: list[FileReport], unmatched_files: list[str] = (),
+              sources_without_file: list[str] = (), key_fingerprint: str | None = None) -> IngestSummary:
+        return cls(
+            sources=[asdict(report) | {"balanced": report.balanced} for report in reports],
+            unmatched_files=list(unmatched_files),
+            sources_without_file=list(sources_without_file),
+            key_fingerprint=key_fingerprint,
+            balanced=all(report.balanced for report in reports),
+        )
+
+    def to_frame(self) -> pl.DataFrame:
+        """One row per file (reasons as ``quarantined_<reason>`` columns)."""
+        reasons = sorted({r for source in self["sources"] for r in source["quarantined_by_reason"]})
+        rows = [
+            {
+                **{k: v for k, v in source.items() if k not in ("quarantined_by_reason", "warnings")},
+                **{f"quarantined_{r}": source["quarantined_by_reason"].get(r, 0) for r in reasons},
+                "warnings": source["warnings"],
+            }
+            for source in self["sources"]
+        ]
+        return pl.DataFrame(rows, schema_overrides={"warnings": pl.List(pl.String)}) if rows else pl.DataFrame()
+
+    def format(self) -> str:
+        """The summary as lines of text, as ``mhgraph ingest`` prints it."""
+        fingerprint = self.get("key_fingerprint")
+        lines = [f"ingested {len(self['sources'])} file(s)" + (f", key fingerprint {fingerprint}" if fingerprint else "")]
+        for s in self["sources"]:
+            reasons = ", ".join(f"{r} {n}" for r, n in sorted(s["quarantined_by_reason"].items()))
+            lines.append(
+                f"{s['source']}  {s['file']}: {s['rows_read']} rows read, {s['rows_accepted']} accepted, "
+                f"{s['rows_quarantined']} quarantined" + (f" ({reasons})" if reasons else "")
+                + f"; {s['mentions']} mentions, {s['relations']} relations"
+                + ("" if s["balanced"] else "  [rows do not add up]")
+            )
+            lines += [f"    warning: {w}" for w in s["warnings"]]
+        if self["unmatched_files"]:
+            lines.append("files no spec matches (not read): " + ", ".join(self["unmatched_files"]))
+        if self["sources_without_file"]:
+            lines.append("specs with no file in this run: " + ", ".join(self["sources_without_file"]))
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.format()

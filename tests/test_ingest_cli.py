@@ -1,0 +1,145 @@
+"""The partner-side and ingest commands: ``mhgraph pseudonymise``, ``keygen``, ``specs``, ``ingest``."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+from ingest_helpers import KEY, deliver, plain_payroll, plain_referenten, valid_bsn
+
+from mhgraph.cli import main
+from mhgraph.crypto import load_key
+from mhgraph.errors import InputError
+from mhgraph.pseudonymise import pseudonymise, read_meta
+from mhgraph.spec import SPEC_DIR, load_specs, specs
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """The real command in its own process, so that its log output is captured as a user sees it."""
+    return subprocess.run([sys.executable, "-m", "mhgraph.cli", *args], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, **(env or {})})
+
+
+def test_keygen_writes_a_private_key_and_never_overwrites(tmp_path, capsys):
+    path = tmp_path / "shared.key"
+    assert main(["keygen", "--out", str(path)]) == 0
+    secret = path.read_text().strip()
+    assert len(secret) == 64 and int(secret, 16) >= 0
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    printed = capsys.readouterr().out
+    assert load_key(path).fingerprint in printed and secret not in printed
+    assert main(["keygen", "--out", str(path)]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert path.read_text().strip() == secret
+
+
+def test_pseudonymise_never_shows_the_key(tmp_path):
+    key_file = tmp_path / "shared.key"
+    assert _run("keygen", "--out", str(key_file)).returncode == 0
+    secret = key_file.read_text().strip()
+    plain = plain_payroll(8)
+    plain.write_csv(tmp_path / "loonaangifte_plain.csv")
+    completed = _run("pseudonymise", str(tmp_path / "loonaangifte_plain.csv"), "--spec", "belastingdienst_loonaangifte",
+                     "--key-file", str(key_file), "--out", str(tmp_path / "out"), "--created", "2025-02-01")
+    assert completed.returncode == 0, completed.stderr
+    fingerprint = load_key(key_file).fingerprint
+    assert fingerprint in completed.stdout and "8 rows" in completed.stdout
+    assert secret not in completed.stdout + completed.stderr
+    delivered = tmp_path / "out" / "belastingdienst_loonaangifte.csv"
+    meta = read_meta(delivered)
+    assert meta == {"source": "belastingdienst_loonaangifte", "partner": "belastingdienst",
+                    "purpose": "fiscal_supervision", "rows": 8, "key_fingerprint": fingerprint, "created": "2025-02-01"}
+    text = delivered.read_text()
+    assert plain["werknemer_bsn"][0] not in text and plain["werknemer_achternaam"][0] not in text
+    assert secret not in text + json.dumps(meta)
+
+
+def test_pseudonymise_reads_the_key_from_the_environment_and_a_spec_file(tmp_path):
+    plain_referenten().write_csv(tmp_path / "plain.csv")
+    secret = "environment key of at least sixteen bytes"
+    completed = _run("pseudonymise", str(tmp_path / "plain.csv"), "--spec", str(SPEC_DIR / "ind_referenten.toml"),
+                     "--out", str(tmp_path / "out"), env={"MHGRAPH_KEY": secret})
+    assert completed.returncode == 0, completed.stderr
+    assert secret not in completed.stdout + completed.stderr
+    missing_key = _run("pseudonymise", str(tmp_path / "plain.csv"), "--spec", "ind_referenten",
+                       "--out", str(tmp_path / "out2"), env={"MHGRAPH_KEY": ""})
+    assert missing_key.returncode == 2 and "MHGRAPH_KEY" in missing_key.stderr
+
+
+def test_pseudonymise_errors_name_the_file(tmp_path):
+    plain_payroll(3).rename({"werknemer_achternaam": "werknemer_achternam"}).write_csv(tmp_path / "plain.csv")
+    key_file = tmp_path / "k"
+    key_file.write_text("0123456789abcdef0123456789abcdef")
+    with pytest.raises(InputError, match=r"plain.csv.*werknemer_achternaam \(did you mean 'werknemer_achternam'\?\)"):
+        pseudonymise(tmp_path / "plain.csv", "belastingdienst_loonaangifte", tmp_path / "out", key_file=key_file)
+    with pytest.raises(Exception, match="no spec named 'loonaangifte'"):
+        pseudonymise(tmp_path / "plain.csv", "loonaangifte", tmp_path / "out", key_file=key_file)
+
+
+def test_pseudonymise_output_is_ingested_cleanly(tmp_path):
+    """The partner's tool and the engine agree: a plaintext file with a byte-order mark round-trips."""
+    key_file = tmp_path / "k"
+    key_file.write_text("0123456789abcdef0123456789abcdef")
+    plain = plain_payroll(12)
+    (tmp_path / "plain.csv").write_bytes(b"\xef\xbb\xbf" + plain.write_csv().encode())
+    pseudonymise(tmp_path / "plain.csv", "belastingdienst_loonaangifte", tmp_path / "in", key_file=key_file,
+                 created="2025-03-01")
+    from mhgraph.ingest import ingest
+
+    result = ingest(tmp_path / "in")
+    assert result.summary["sources"][0]["rows_accepted"] == 12
+    assert result.summary["key_fingerprint"] == load_key(key_file).fingerprint
+
+
+def test_specs_command_lists_the_shipped_specs(capsys):
+    assert main(["specs"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split() == ["name", "partner", "purpose", "file"]
+    table = specs()
+    assert len(out) == 1 + table.height == 1 + len(load_specs())
+    assert any(line.split() == ["gemeente_emmen_vergunningen", "gemeente_emmen", "administrative_supervision",
+                                "gemeente_emmen_vergunningen.csv"] for line in out)
+
+
+def test_ingest_command_writes_tables_and_reports_quarantine(tmp_path, capsys):
+    folder = tmp_path / "in"
+    plain = plain_payroll(10).with_columns(
+        werknemer_adres_gemeente=pl.when(pl.col("regelnummer") == "L000002").then(pl.lit("=cmd|' /C calc'!A0"))
+        .otherwise(pl.col("werknemer_adres_gemeente")))
+    deliver(folder, "belastingdienst_loonaangifte", plain)
+    frame = pl.read_csv(folder / "belastingdienst_loonaangifte.csv", infer_schema=False)
+    frame.with_columns(werknemer_bsn=pl.when(pl.col("regelnummer") == "L000005").then(pl.lit(valid_bsn(5)))
+                       .otherwise(pl.col("werknemer_bsn"))).write_csv(folder / "belastingdienst_loonaangifte.csv")
+    out = tmp_path / "out"
+    assert main(["ingest", str(folder), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "10 rows read, 8 accepted, 2 quarantined (formula 1, plaintext_identifier 1)" in printed
+    assert "quarantined, formula: 1 row(s)" in printed and "quarantined, plaintext_identifier: 1 row(s)" in printed
+    for table in ("mentions", "relations", "quarantine"):
+        assert pl.read_parquet(out / "tables" / f"{table}.parquet").height > 0
+    quarantine_csv = pl.read_csv(out / "quarantine.csv", infer_schema=False)
+    assert quarantine_csv["value"].to_list() == ["'=cm… (18 chars)", f"{valid_bsn(5)[:3]}… (9 chars)"]
+    assert json.loads((out / "ingest_summary.json").read_text())["sources"][0]["rows_quarantined"] == 2
+
+    assert main(["ingest", str(folder), "--out", str(tmp_path / "out2"), "--max-quarantine-share", "0.1"]) == 2
+    assert "2 of 10 rows (20.0%) were quarantined, more than the allowed 10.0%" in capsys.readouterr().err
+
+
+def test_ingest_command_with_another_spec_folder(tmp_path, capsys):
+    specs_dir = tmp_path / "specs"
+    specs_dir.mkdir()
+    (specs_dir / "ind_referenten.toml").write_text((SPEC_DIR / "ind_referenten.toml").read_text())
+    deliver(tmp_path / "in", "ind_referenten", plain_referenten())
+    deliver(tmp_path / "in", "belastingdienst_loonaangifte", plain_payroll(3))
+    assert main(["ingest", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--specs", str(specs_dir)]) == 0
+    printed = capsys.readouterr().out
+    assert "ind_referenten" in printed and "files no spec matches (not read)" in printed
+    assert KEY.fingerprint in printed
