@@ -6,39 +6,44 @@ The stages are importable from the package itself, with the names the CLI uses::
     ingested = mhgraph.ingest("data/sample")
     resolved = mhgraph.resolve(ingested.mentions, ingested.relations)
     result = mhgraph.run_pipeline("data/sample", "out/sample")
-
-Names are imported on first use, so ``import mhgraph`` stays fast.
 """
 
 from __future__ import annotations
 
-import importlib
-
 __version__ = "0.1.0"
 
-# public name -> module that defines it
-_PUBLIC = {
-    "synthesize": "mhgraph.synth",
-    "ingest": "mhgraph.ingest",
-    "resolve": "mhgraph.resolve",
-    "explain_match": "mhgraph.resolve",
-    "build_graph_tables": "mhgraph.graph",
-    "to_networkx": "mhgraph.graph",
-    "detect_communities": "mhgraph.detect",
-    "compute_indicators": "mhgraph.indicators",
-    "rank_clusters": "mhgraph.rank",
-    "write_outputs": "mhgraph.export",
-    "evaluate": "mhgraph.evaluate",
-    "run_pipeline": "mhgraph.pipeline",
-    "pseudonymise_frame": "mhgraph.pseudonymise",
-    "load_spec": "mhgraph.spec",
-    "load_specs": "mhgraph.spec",
-}
+# Imported here, not lazily: several functions share their module's name (``mhgraph.ingest``
+# is both), and binding the function after the import makes the package attribute the
+# function for good.
+from mhgraph.detect import detect_communities
+from mhgraph.evaluate import evaluate
+from mhgraph.export import write_outputs
+from mhgraph.graph import build_graph_tables, to_networkx
+from mhgraph.indicators import compute_indicators
+from mhgraph.ingest import ingest
+from mhgraph.pipeline import run_pipeline
+from mhgraph.pseudonymise import pseudonymise, pseudonymise_frame
+from mhgraph.rank import rank_clusters
+from mhgraph.resolve import explain_match, resolve
+from mhgraph.spec import load_spec, load_specs
+from mhgraph.synth import synthesize
 
-__all__ = ["__version__", *_PUBLIC]
-
-
-def __getattr__(name: str):
-    if name in _PUBLIC:
-        return getattr(importlib.import_module(_PUBLIC[name]), name)
-    raise AttributeError(f"module 'mhgraph' has no attribute {name!r}")
+__all__ = [
+    "__version__",
+    "build_graph_tables",
+    "compute_indicators",
+    "detect_communities",
+    "evaluate",
+    "explain_match",
+    "ingest",
+    "load_spec",
+    "load_specs",
+    "pseudonymise",
+    "pseudonymise_frame",
+    "rank_clusters",
+    "resolve",
+    "run_pipeline",
+    "synthesize",
+    "to_networkx",
+    "write_outputs",
+]

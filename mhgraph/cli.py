@@ -25,7 +25,224 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quiet", "-q", action="store_true", help="print no progress, only results and errors")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     # Subcommands are registered below, one block each.
+
+    p = sub.add_parser("ingest", help="read, validate and quarantine partner extracts into mentions and relations")
+    p.add_argument("input_dir", help="folder with the delivered (pseudonymised) partner extracts")
+    p.add_argument("--out", required=True, help="output folder: tables/{mentions,relations,quarantine}.parquet, "
+                   "quarantine.csv, ingest_summary.json")
+    p.add_argument("--specs", default=None, help="folder of source specs (default: the shipped ones)")
+    p.add_argument("--max-quarantine-share", type=float, default=None,
+                   help="fail when more than this share of a file's rows is quarantined (0-1)")
+    p.set_defaults(handler=_cmd_ingest)
+
+    p = sub.add_parser("pseudonymise", help="partner side: turn a plaintext extract into the delivered form")
+    p.add_argument("input", help="the plaintext extract (CSV, Parquet or .xlsx)")
+    p.add_argument("--spec", required=True, help="spec name (see `mhgraph specs`) or path of a spec file")
+    p.add_argument("--key-file", default=None, help="file holding the shared key (default: $MHGRAPH_KEY)")
+    p.add_argument("--out", required=True, help="folder for the delivered extract and its sidecar")
+    p.add_argument("--created", default=None, help="extract date for the sidecar, YYYY-MM-DD (default: today)")
+    p.set_defaults(handler=_cmd_pseudonymise)
+
+    p = sub.add_parser("keygen", help="write a new shared pseudonymisation key (32 random bytes, hex, mode 0600)")
+    p.add_argument("--out", required=True, help="key file to create; an existing file is never overwritten")
+    p.set_defaults(handler=_cmd_keygen)
+
+    p = sub.add_parser("specs", help="list the source specs: name, partner, purpose, file")
+    p.add_argument("--specs", default=None, help="folder of source specs (default: the shipped ones)")
+    p.set_defaults(handler=_cmd_specs)
+
+    p = sub.add_parser("run", help="run the whole pipeline on a folder of partner extracts")
+    p.add_argument("input_dir", help="folder with the delivered (pseudonymised) partner extracts")
+    p.add_argument("--out", required=True, help="output folder (tables, report, HTML, manifest)")
+    p.add_argument("--purpose", default=None, help="run purpose (default: riec_integral_assessment); "
+                   "decides which sources may be used")
+    p.add_argument("--overrides", default=None, help="analyst must-link / cannot-link file")
+    p.add_argument("--max-quarantine-share", type=float, default=None,
+                   help="fail when more than this share of a file's rows is quarantined (0-1)")
+    p.add_argument("--top", type=int, default=10, help="how many clusters get a page and a picture")
+    p.add_argument("--seed", type=int, default=42, help="seed for community detection")
+    p.set_defaults(handler=_cmd_run)
+
+    p = sub.add_parser("demo", help="generate a synthetic population, run the pipeline on it and evaluate")
+    p.add_argument("--out", default="out/demo", help="output folder (default: out/demo)")
+    p.add_argument("--persons", type=int, default=2000, help="size of the synthetic population")
+    p.add_argument("--seed", type=int, default=7)
+    p.set_defaults(handler=_cmd_demo)
+
+    p = sub.add_parser("resolve", help="resolve the mentions of a run folder into entities (tables/mentions.parquet)")
+    p.add_argument("run_dir", help="run folder with tables/mentions.parquet (and tables/relations.parquet)")
+    p.add_argument("--settings", default=None, help="entity-resolution settings (TOML; default: the shipped ones)")
+    p.add_argument("--overrides", default=None, help="analyst must-link / cannot-link file (CSV or TOML)")
+    p.set_defaults(handler=_cmd_resolve)
+
+    p = sub.add_parser("explain-match", help="show why two mentions are, or are not, one entity")
+    p.add_argument("run_dir", help="run folder written by `mhgraph run` or `mhgraph resolve`")
+    p.add_argument("mention_a", help="mention_id of the first mention")
+    p.add_argument("mention_b", help="mention_id of the second mention")
+    p.set_defaults(handler=_cmd_explain_match)
+
+    p = sub.add_parser("load-neo4j", help="load a finished run (OUT_DIR/tables) into a Neo4j server")
+    p.add_argument("out_dir", help="the run's output folder")
+    p.add_argument("--uri", default=None, help="server, e.g. neo4j://host:7687 (default: $MHGRAPH_NEO4J_URI); "
+                   "the password is read from $MHGRAPH_NEO4J_PASSWORD only")
+    p.add_argument("--user", default=None, help="user name (default: $MHGRAPH_NEO4J_USER)")
+    p.add_argument("--database", default=None, help="database (default: the server's default database)")
+    p.add_argument("--run-id", default=None, help="run id (default: the one in OUT_DIR/run_manifest.json)")
+    p.add_argument("--batch-size", type=int, default=5000, help="rows per transaction (default: 5000)")
+    p.set_defaults(handler=_cmd_load_neo4j)
+
+    p = sub.add_parser("synth", help="write synthetic partner extracts with planted networks and their ground truth")
+    p.add_argument("--out", required=True, help="output folder (extracts, sidecars, truth/)")
+    p.add_argument("--persons", type=int, default=5000, help="size of the population (default: 5000)")
+    p.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same bytes (default: 0)")
+    p.add_argument("--noise", default="medium", help="low, medium, high, or a number that scales the medium rates")
+    p.add_argument("--networks", type=int, default=None,
+                   help="planted networks per typology, and as many decoys per kind (default: 2 per 5,000 persons)")
+    p.set_defaults(handler=_cmd_synth)
+
+    p = sub.add_parser("evaluate", help="score a finished run against synthetic ground truth; prints one JSON object")
+    p.add_argument("out_dir", help="the run's output folder (with tables/)")
+    p.add_argument("--truth", required=True, help="the truth folder written by `mhgraph synth` (or the folder holding it)")
+    p.add_argument("--k", type=int, default=10, help="cut-off for recall_at_K and decoys_in_top_K (default: 10)")
+    p.set_defaults(handler=_cmd_evaluate)
     return parser
+
+
+def _cmd_ingest(args) -> int:
+    from mhgraph.ingest import ingest
+
+    result = ingest(args.input_dir, specs=args.specs, max_quarantine_share=args.max_quarantine_share,
+                    out_dir=args.out)
+    print(result.summary.format())
+    totals: dict[str, int] = {}
+    for source in result.summary["sources"]:
+        for reason, rows in source["quarantined_by_reason"].items():
+            totals[reason] = totals.get(reason, 0) + rows
+    for reason, rows in sorted(totals.items()):
+        print(f"  quarantined, {reason}: {rows} row(s)")
+    print(f"tables: {', '.join(str(p) for p in result.paths.values())}")
+    return 0
+
+
+def _cmd_pseudonymise(args) -> int:
+    from mhgraph.pseudonymise import pseudonymise, read_meta
+
+    path = pseudonymise(args.input, args.spec, args.out, key_file=args.key_file, created=args.created)
+    meta = read_meta(path)
+    print(f"{path}: {meta['rows']} rows, source {meta['source']}, key fingerprint {meta['key_fingerprint']}")
+    return 0
+
+
+def _cmd_keygen(args) -> int:
+    from mhgraph.crypto import keygen
+
+    key = keygen(args.out)
+    print(f"{args.out}: new key, fingerprint {key.fingerprint}; keep it apart from the data")
+    return 0
+
+
+def _cmd_specs(args) -> int:
+    from mhgraph.spec import SPEC_DIR, specs
+
+    table = specs(args.specs or SPEC_DIR)
+    columns = ["name", "partner", "purpose", "file"]
+    widths = {c: max([len(c), *(len(v) for v in table[c].to_list())]) for c in columns}
+    print("  ".join(c.ljust(widths[c]) for c in columns).rstrip())
+    for row in table.select(columns).iter_rows():
+        print("  ".join(v.ljust(widths[c]) for c, v in zip(columns, row)).rstrip())
+    return 0
+
+
+def _cmd_resolve(args) -> int:
+    from pathlib import Path
+
+    import polars as pl
+
+    from mhgraph.errors import InputError
+    from mhgraph.resolve import load_settings, resolve, save_run
+
+    tables = Path(args.run_dir) / "tables"
+    if not (tables / "mentions.parquet").is_file():
+        raise InputError("the run folder lacks its mentions table", file=str(tables / "mentions.parquet"))
+    relations = pl.read_parquet(tables / "relations.parquet") if (tables / "relations.parquet").is_file() else None
+    settings = load_settings(args.settings) if args.settings else None
+    resolved = resolve(pl.read_parquet(tables / "mentions.parquet"), relations, settings, overrides=args.overrides)
+    save_run(resolved, args.run_dir)
+    counts = resolved.resolution.group_by("entity_type").agg(pl.len(), pl.col("entity_id").n_unique()).sort("entity_type")
+    for entity_type, mentions, entities in counts.iter_rows():
+        print(f"{entity_type}: {mentions} mentions -> {entities} entities")
+    return 0
+
+
+def _cmd_explain_match(args) -> int:
+    from mhgraph.resolve import explain_match
+
+    print(explain_match(args.mention_a, args.mention_b, args.run_dir))
+    return 0
+
+
+def _cmd_load_neo4j(args) -> int:
+    from mhgraph.neo4j_store import load_neo4j
+
+    report = load_neo4j(args.out_dir, args.uri, run_id=args.run_id, batch_size=args.batch_size,
+                        database=args.database, user=args.user)
+    for kind, name, rows, created in report.iter_rows():
+        print(f"{kind} {name}: {rows} rows, {created} new")
+    return 0
+
+
+def _cmd_run(args) -> int:
+    from mhgraph.manifest import DEFAULT_RUN_PURPOSE
+    from mhgraph.pipeline import run_pipeline
+
+    result = run_pipeline(
+        args.input_dir, args.out, run_purpose=args.purpose or DEFAULT_RUN_PURPOSE,
+        overrides=args.overrides, max_quarantine_share=args.max_quarantine_share,
+        top=args.top, seed=args.seed,
+    )
+    clusters = result.tables["clusters"]
+    quarantine = result.tables["quarantine"]
+    print(f"{result.tables['mentions'].height} mentions -> {result.tables['nodes'].height} entities -> "
+          f"{clusters.height} clusters; {quarantine.height} rows quarantined")
+    if quarantine.height:
+        for reason, count in quarantine.group_by("reason").len().sort("reason").iter_rows():
+            print(f"  quarantined, {reason}: {count}")
+    print(f"report: {result.outputs.get('summary', result.out_dir)}")
+    return 0
+
+
+def _cmd_demo(args) -> int:
+    import json
+    from pathlib import Path
+
+    from mhgraph.evaluate import evaluate
+    from mhgraph.pipeline import run_pipeline
+    from mhgraph.synth import synthesize
+
+    out = Path(args.out)
+    synthesize(out / "extracts", persons=args.persons, seed=args.seed)
+    run_pipeline(out / "extracts", out / "run")
+    print(json.dumps(evaluate(out / "run", out / "extracts" / "truth"), indent=2, sort_keys=True))
+    return 0
+
+
+def _cmd_synth(args) -> int:
+    import json
+
+    from mhgraph.synth import synthesize
+
+    summary = synthesize(args.out, persons=args.persons, seed=args.seed, noise=args.noise, networks=args.networks)
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def _cmd_evaluate(args) -> int:
+    import json
+
+    from mhgraph.evaluate import evaluate
+
+    print(json.dumps(evaluate(args.out_dir, args.truth, k=args.k), indent=2))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
