@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fail when more than this share of a file's rows is quarantined (0-1)")
     p.add_argument("--top", type=int, default=10, help="how many clusters get a page and a picture")
     p.add_argument("--seed", type=int, default=42, help="seed for community detection")
+    p.add_argument("--resolver", choices=("full", "exact"), default="full",
+                   help="full entity resolution (default), or exact keyed identifiers only")
     p.set_defaults(handler=_cmd_run)
 
     p = sub.add_parser("demo", help="generate a synthetic population, run the pipeline on it and evaluate")
@@ -198,7 +200,7 @@ def _cmd_run(args) -> int:
     result = run_pipeline(
         args.input_dir, args.out, run_purpose=args.purpose or DEFAULT_RUN_PURPOSE,
         overrides=args.overrides, max_quarantine_share=args.max_quarantine_share,
-        top=args.top, seed=args.seed,
+        top=args.top, seed=args.seed, resolver=args.resolver,
     )
     clusters = result.tables["clusters"]
     quarantine = result.tables["quarantine"]

@@ -24,7 +24,7 @@ import polars as pl
 
 from mhgraph import __version__
 from mhgraph.detect import detect_communities
-from mhgraph.errors import InputError
+from mhgraph.errors import InputError, MhgraphError
 from mhgraph.export import write_outputs
 from mhgraph.graph import build_graph_tables
 from mhgraph.indicators import compute_indicators
@@ -39,7 +39,7 @@ from mhgraph.manifest import (
 )
 from mhgraph.pseudonymise import META_SUFFIX
 from mhgraph.rank import rank_clusters
-from mhgraph.resolve import resolve, save_model
+from mhgraph.resolve import resolve, resolve_baseline, save_model
 from mhgraph.safe_output import write_csv_safe
 from mhgraph.spec import SPEC_DIR, load_specs
 
@@ -83,13 +83,18 @@ def run_pipeline(
     max_quarantine_share: float | None = None,
     top: int = 10,
     seed: int = 42,
+    resolver: str = "full",
 ) -> RunResult:
     """Ingest -> resolve -> graph -> detect -> indicators -> rank -> export, on one folder of
     partner extracts. Returns every table and the paths of the outputs.
 
     ``top`` clusters get a page and a picture, but only clusters with a score above zero: a
-    cluster no indicator points at is not put in front of anyone.
+    cluster no indicator points at is not put in front of anyone. ``resolver="exact"`` links
+    mentions on exact keyed identifiers only (no fuzzy matching, no model): the conservative
+    baseline the full entity resolution is measured against.
     """
+    if resolver not in ("full", "exact"):
+        raise MhgraphError(f"unknown resolver {resolver!r}; choose 'full' or 'exact'")
     input_dir, out_dir = Path(input_dir), Path(out_dir)
     if not input_dir.is_dir():
         raise InputError("the input folder does not exist or is not a folder", file=str(input_dir))
@@ -109,10 +114,15 @@ def run_pipeline(
         ingested = ingest(input_dir, specs=used_specs, max_quarantine_share=max_quarantine_share)
     timings["ingest"] = t.seconds
     with _stage("resolve") as t:
-        resolved = resolve(ingested.mentions, ingested.relations, overrides=overrides)
+        if resolver == "exact":
+            resolved = None
+            resolution, matches = resolve_baseline(ingested.mentions), pl.DataFrame()
+        else:
+            resolved = resolve(ingested.mentions, ingested.relations, overrides=overrides)
+            resolution, matches = resolved.resolution, resolved.matches
     timings["resolve"] = t.seconds
     with _stage("graph") as t:
-        nodes, edges = build_graph_tables(ingested.mentions, ingested.relations, resolved.resolution)
+        nodes, edges = build_graph_tables(ingested.mentions, ingested.relations, resolution)
     timings["graph"] = t.seconds
     with _stage("detect") as t:
         communities = detect_communities(nodes, edges, seed=seed)
@@ -128,8 +138,8 @@ def run_pipeline(
         "mentions": ingested.mentions,
         "relations": ingested.relations,
         "quarantine": ingested.quarantine,
-        "resolution": resolved.resolution,
-        "matches": resolved.matches,
+        "resolution": resolution,
+        "matches": matches,
         "nodes": nodes,
         "edges": edges,
         "communities": communities,
@@ -157,16 +167,18 @@ def run_pipeline(
         "clusters_flagged": clusters.filter(pl.col("score") > 0).height,
         "ingest": ingested.summary,
         "counts": {name: table.height for name, table in tables.items()},
+        "resolver": resolver,
         "seed": seed,
         "seconds": timings,
     }
     with _stage("export") as t:
         outputs = write_outputs(
-            out_dir, clusters, communities, nodes, edges, hits, ingested.mentions, resolved.resolution,
+            out_dir, clusters, communities, nodes, edges, hits, ingested.mentions, resolution,
             top=min(top, manifest["clusters_flagged"]), run_info=manifest,
         )
     timings["export"] = t.seconds
-    outputs["resolve_model"] = save_model(resolved, out_dir)
+    if resolved is not None:
+        outputs["resolve_model"] = save_model(resolved, out_dir)
     outputs["manifest"] = write_manifest(out_dir, manifest)
     outputs["audit_log"] = append_audit_log(out_dir, manifest)
     log.info("run written to %s", out_dir)
