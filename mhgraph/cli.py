@@ -1,15 +1,19 @@
 """The ``mhgraph`` command: a thin layer over the library functions of the same names.
 
 Each subcommand is a ``_cmd_NAME(args)`` function plus its arguments in ``build_parser``.
-Progress goes to stderr through :mod:`logging` (``--quiet`` silences it); a failure prints
-one line ``mhgraph: error: ...`` and exits with status 2.
+Progress goes to stderr through :mod:`logging` (``--quiet``, before or after the command
+name, silences it). A failure prints one line ``mhgraph: error: ...``: status 2 for bad
+input or options, status 1 for an unexpected failure, whose details (which may hold partner
+data) are shown only with ``MHGRAPH_DEBUG=1``.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+import traceback
 
 from mhgraph.errors import MhgraphError
 
@@ -23,10 +27,14 @@ def build_parser() -> argparse.ArgumentParser:
         "that deserve a human look.",
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="print no progress, only results and errors")
+    # The same option after the command name; SUPPRESS keeps a --quiet given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--quiet", "-q", action="store_true", default=argparse.SUPPRESS,
+                        help="print no progress, only results and errors")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     # Subcommands are registered below, one block each.
 
-    p = sub.add_parser("ingest", help="read, validate and quarantine partner extracts into mentions and relations")
+    p = sub.add_parser("ingest", parents=[common], help="read, validate and quarantine partner extracts into mentions and relations")
     p.add_argument("input_dir", help="folder with the delivered (pseudonymised) partner extracts")
     p.add_argument("--out", required=True, help="output folder: tables/{mentions,relations,quarantine}.parquet, "
                    "quarantine.csv, ingest_summary.json")
@@ -35,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fail when more than this share of a file's rows is quarantined (0-1)")
     p.set_defaults(handler=_cmd_ingest)
 
-    p = sub.add_parser("pseudonymise", help="partner side: turn a plaintext extract into the delivered form")
+    p = sub.add_parser("pseudonymise", parents=[common], help="partner side: turn a plaintext extract into the delivered form")
     p.add_argument("input", help="the plaintext extract (CSV, Parquet or .xlsx)")
     p.add_argument("--spec", required=True, help="spec name (see `mhgraph specs`) or path of a spec file")
     p.add_argument("--key-file", default=None, help="file holding the shared key (default: $MHGRAPH_KEY)")
@@ -43,15 +51,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--created", default=None, help="extract date for the sidecar, YYYY-MM-DD (default: today)")
     p.set_defaults(handler=_cmd_pseudonymise)
 
-    p = sub.add_parser("keygen", help="write a new shared pseudonymisation key (32 random bytes, hex, mode 0600)")
+    p = sub.add_parser("keygen", parents=[common], help="write a new shared pseudonymisation key (32 random bytes, hex, mode 0600)")
     p.add_argument("--out", required=True, help="key file to create; an existing file is never overwritten")
     p.set_defaults(handler=_cmd_keygen)
 
-    p = sub.add_parser("specs", help="list the source specs: name, partner, purpose, file")
+    p = sub.add_parser("specs", parents=[common], help="list the source specs: name, partner, purpose, file")
     p.add_argument("--specs", default=None, help="folder of source specs (default: the shipped ones)")
     p.set_defaults(handler=_cmd_specs)
 
-    p = sub.add_parser("run", help="run the whole pipeline on a folder of partner extracts")
+    p = sub.add_parser("run", parents=[common], help="run the whole pipeline on a folder of partner extracts")
     p.add_argument("input_dir", help="folder with the delivered (pseudonymised) partner extracts")
     p.add_argument("--out", required=True, help="output folder (tables, report, HTML, manifest)")
     p.add_argument("--purpose", default=None, help="run purpose (default: riec_integral_assessment); "
@@ -59,31 +67,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overrides", default=None, help="analyst must-link / cannot-link file")
     p.add_argument("--max-quarantine-share", type=float, default=None,
                    help="fail when more than this share of a file's rows is quarantined (0-1)")
-    p.add_argument("--top", type=int, default=10, help="how many clusters get a page and a picture")
+    p.add_argument("--top", type=_positive_int, default=10, help="how many clusters get a page and a picture")
     p.add_argument("--seed", type=int, default=42, help="seed for community detection")
     p.add_argument("--resolver", choices=("full", "exact"), default="full",
                    help="full entity resolution (default), or exact keyed identifiers only")
     p.set_defaults(handler=_cmd_run)
 
-    p = sub.add_parser("demo", help="generate a synthetic population, run the pipeline on it and evaluate")
+    p = sub.add_parser("demo", parents=[common], help="generate a synthetic population, run the pipeline on it and evaluate")
     p.add_argument("--out", default="out/demo", help="output folder (default: out/demo)")
     p.add_argument("--persons", type=int, default=2000, help="size of the synthetic population")
     p.add_argument("--seed", type=int, default=7)
     p.set_defaults(handler=_cmd_demo)
 
-    p = sub.add_parser("resolve", help="resolve the mentions of a run folder into entities (tables/mentions.parquet)")
+    p = sub.add_parser("resolve", parents=[common], help="resolve the mentions of a run folder into entities (tables/mentions.parquet)")
     p.add_argument("run_dir", help="run folder with tables/mentions.parquet (and tables/relations.parquet)")
     p.add_argument("--settings", default=None, help="entity-resolution settings (TOML; default: the shipped ones)")
     p.add_argument("--overrides", default=None, help="analyst must-link / cannot-link file (CSV or TOML)")
     p.set_defaults(handler=_cmd_resolve)
 
-    p = sub.add_parser("explain-match", help="show why two mentions are, or are not, one entity")
+    p = sub.add_parser("explain-match", parents=[common], help="show why two mentions are, or are not, one entity")
     p.add_argument("run_dir", help="run folder written by `mhgraph run` or `mhgraph resolve`")
     p.add_argument("mention_a", help="mention_id of the first mention")
     p.add_argument("mention_b", help="mention_id of the second mention")
     p.set_defaults(handler=_cmd_explain_match)
 
-    p = sub.add_parser("load-neo4j", help="load a finished run (OUT_DIR/tables) into a Neo4j server")
+    p = sub.add_parser("load-neo4j", parents=[common], help="load a finished run (OUT_DIR/tables) into a Neo4j server")
     p.add_argument("out_dir", help="the run's output folder")
     p.add_argument("--uri", default=None, help="server, e.g. neo4j://host:7687 (default: $MHGRAPH_NEO4J_URI); "
                    "the password is read from $MHGRAPH_NEO4J_PASSWORD only")
@@ -93,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=5000, help="rows per transaction (default: 5000)")
     p.set_defaults(handler=_cmd_load_neo4j)
 
-    p = sub.add_parser("synth", help="write synthetic partner extracts with planted networks and their ground truth")
+    p = sub.add_parser("synth", parents=[common], help="write synthetic partner extracts with planted networks and their ground truth")
     p.add_argument("--out", required=True, help="output folder (extracts, sidecars, truth/)")
     p.add_argument("--persons", type=int, default=5000, help="size of the population (default: 5000)")
     p.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same bytes (default: 0)")
@@ -102,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="planted networks per typology, and as many decoys per kind (default: 2 per 5,000 persons)")
     p.set_defaults(handler=_cmd_synth)
 
-    p = sub.add_parser("evaluate", help="score a finished run against synthetic ground truth; prints one JSON object")
+    p = sub.add_parser("evaluate", parents=[common], help="score a finished run against synthetic ground truth; prints one JSON object")
     p.add_argument("out_dir", help="the run's output folder (with tables/)")
     p.add_argument("--truth", required=True, help="the truth folder written by `mhgraph synth` (or the folder holding it)")
     p.add_argument("--k", type=int, default=10, help="cut-off for recall_at_K and decoys_in_top_K (default: 10)")
@@ -247,6 +255,24 @@ def _cmd_evaluate(args) -> int:
     return 0
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def _where(exc: BaseException) -> str:
+    """``file:line`` of the innermost frame, relative to the package: where it failed, no data."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames:
+        return "unknown place"
+    frame = frames[-1]
+    marker = f"{os.sep}mhgraph{os.sep}"
+    name = frame.filename
+    return f"{'mhgraph' + os.sep + name.split(marker)[-1] if marker in name else os.path.basename(name)}:{frame.lineno}"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -254,15 +280,26 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(name)s: %(message)s",
         datefmt="%H:%M:%S",
         stream=sys.stderr,
+        force=True,
     )
     try:
         return int(args.handler(args) or 0)
     except MhgraphError as exc:
-        print(f"mhgraph: error: {exc}", file=sys.stderr)
+        print(f"mhgraph: error: {'; '.join(str(exc).splitlines())}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"mhgraph: error: {exc.strerror or type(exc).__name__}: {exc.filename or ''}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("mhgraph: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        if os.environ.get("MHGRAPH_DEBUG"):
+            raise
+        # The message of an unexpected error may quote partner data: name only its kind and place.
+        print(f"mhgraph: error: unexpected {type(exc).__name__} at {_where(exc)}; "
+              "run again with MHGRAPH_DEBUG=1 to see the details", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

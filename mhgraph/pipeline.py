@@ -40,12 +40,16 @@ from mhgraph.manifest import (
 from mhgraph.pseudonymise import META_SUFFIX
 from mhgraph.rank import rank_clusters
 from mhgraph.resolve import resolve, resolve_baseline, save_model
+from mhgraph.resolve.block import PAIR_SCHEMA
+from mhgraph.resolve.pipeline import MODEL_FILE
 from mhgraph.safe_output import write_csv_safe
 from mhgraph.spec import SPEC_DIR, load_specs
 
 __all__ = ["RunResult", "run_pipeline"]
 
 log = logging.getLogger("mhgraph.pipeline")
+
+EXACT_MATCHES_SCHEMA = {**PAIR_SCHEMA, "score": pl.Float64, "decision": pl.String, "reason": pl.String}
 
 
 @dataclass
@@ -116,7 +120,9 @@ def run_pipeline(
     with _stage("resolve") as t:
         if resolver == "exact":
             resolved = None
-            resolution, matches = resolve_baseline(ingested.mentions), pl.DataFrame()
+            # No pair is compared: an empty matches table, and no model an old run left behind.
+            resolution, matches = resolve_baseline(ingested.mentions), pl.DataFrame(schema=EXACT_MATCHES_SCHEMA)
+            (out_dir / MODEL_FILE).unlink(missing_ok=True)
         else:
             resolved = resolve(ingested.mentions, ingested.relations, overrides=overrides)
             resolution, matches = resolved.resolution, resolved.matches

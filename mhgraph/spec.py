@@ -13,6 +13,7 @@ which keyed columns. A new layout is a new spec file, no code.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,6 +114,9 @@ RELATION_TYPES = (
 
 COLUMN_KINDS = ("id", "hash", "bloom", "date", "number", "integer", "category", "text")
 
+# Spec names and roles become file names, table values and node labels.
+_NAME = re.compile(r"^[a-z0-9_]+$")
+
 
 class SpecError(MhgraphError, ValueError):
     """A spec file is malformed; the message names the file and the key."""
@@ -177,6 +181,8 @@ class SourceSpec:
         for block in self.entities:
             kinds = ENTITY_FIELDS[block.type]
             for canonical, column in block.fields.items():
+                if column == self.record_id:  # the record id stays required, whatever else it holds
+                    continue
                 declared = self.columns.get(column)
                 out[column] = declared or Column(column, kinds[canonical])
         out.update({name: col for name, col in self.columns.items() if name not in out})
@@ -214,6 +220,8 @@ def load_spec(path: str | Path) -> SourceSpec:
     for key in ("name", "partner", "purpose", "file", "record_id"):
         if key not in raw:
             raise _fail(path, f"missing top-level key {key!r}")
+    if not isinstance(raw["name"], str) or not _NAME.match(raw["name"]):
+        raise _fail(path, f"name {raw['name']!r} must be lower case letters, digits and '_' only")
     if raw["purpose"] not in PURPOSES:
         raise _fail(path, f"purpose {raw['purpose']!r} is not one of {', '.join(PURPOSES)}")
     read = raw.get("read", {})
@@ -224,6 +232,8 @@ def load_spec(path: str | Path) -> SourceSpec:
     entities = []
     for i, block in enumerate(raw.get("entities", [])):
         etype = block.get("type")
+        if not isinstance(block.get("role"), str) or not _NAME.match(block["role"]):
+            raise _fail(path, f"entities[{i}].role {block.get('role')!r} must be lower case letters, digits and '_' only")
         if etype not in ENTITY_FIELDS:
             raise _fail(path, f"entities[{i}].type must be one of {', '.join(ENTITY_FIELDS)}")
         unknown = set(block.get("fields", {})) - set(ENTITY_FIELDS[etype])
@@ -266,7 +276,13 @@ def load_spec(path: str | Path) -> SourceSpec:
 
 def load_specs(directory: str | Path = SPEC_DIR) -> list[SourceSpec]:
     """Every ``*.toml`` spec in ``directory``, sorted by name."""
-    return [load_spec(p) for p in sorted(Path(directory).glob("*.toml"))]
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise SpecError(f"{directory}: the spec folder does not exist")
+    paths = sorted(directory.glob("*.toml"))
+    if not paths:
+        raise SpecError(f"{directory}: the spec folder holds no *.toml spec files")
+    return [load_spec(p) for p in paths]
 
 
 def find_spec(name_or_path: str | Path, directory: str | Path = SPEC_DIR) -> SourceSpec:

@@ -293,7 +293,7 @@ def test_cluster_without_hits_or_node_rows_is_still_shown(tmp_path, caplog):
 
 
 def test_works_on_the_graph_stage_tables(tmp_path):
-    graph = pytest.importorskip("mhgraph.graph")
+    from mhgraph import graph
     tables = build_tables()
     tables["nodes"], tables["edges"] = graph.build_graph_tables(tables["mentions"], tables["relations"],
                                                                 tables["resolution"])

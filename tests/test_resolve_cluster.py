@@ -12,13 +12,13 @@ def _mentions(ids, bsns=None):
     return frame([person_row(m, "jan", "bakker", "1980-01-01", bsn=bsns.get(m)) for m in ids]).sort("mention_id")
 
 
-def _scored(links, mentions):
+def _scored(links, mentions, blocked_by="test"):
     bsn = dict(zip(mentions["mention_id"], mentions["bsn"]))
     rows = []
     for a, b, score in links:
         a, b = min(a, b), max(a, b)
         agree = float("nan") if bsn[a] is None or bsn[b] is None else float(bsn[a] == bsn[b])
-        rows.append({"mention_a": a, "mention_b": b, "entity_type": "person", "blocked_by": "test",
+        rows.append({"mention_a": a, "mention_b": b, "entity_type": "person", "blocked_by": blocked_by,
                      "bsn_agree": agree, "v_number_agree": float("nan"), "score": score})
     return pl.DataFrame(rows)
 
@@ -70,3 +70,31 @@ def test_entity_ids_are_the_letter_and_hash_of_the_lowest_mention():
     ids = dict(zip(result.resolution["mention_id"], result.resolution["entity_id"]))
     assert ids["m1"] == ids["m2"] == entity_id("P", "m1")
     assert ids["m3"] == entity_id("P", "m3")
+
+
+def _payroll_and_permit_rows(links):
+    """Six payroll rows under one BSN and four permit rows under one V-number, each group
+    linked as a star (as blocking does), and ``links`` between the two."""
+    payroll, permits = [f"a{i}" for i in range(1, 7)], [f"b{i}" for i in range(1, 5)]
+    mentions = frame([person_row(m, "jan", "bakker", "1980-01-01", bsn="123456782") for m in payroll]
+                     + [person_row(m, "jan", "bakker", "1980-01-01", v_number="V123") for m in permits]).sort("mention_id")
+    stars = pl.concat([_scored([("a1", m, 0.99) for m in payroll[1:]], mentions, blocked_by="bsn"),
+                       _scored([("b1", m, 0.99) for m in permits[1:]], mentions, blocked_by="v_number")])
+    return mentions, pl.concat([stars, _scored(links, mentions)])
+
+
+def test_an_identity_group_counts_once_in_the_coherence_test():
+    # blocking compares the two groups once, representative with representative: one strong pair
+    # is half of the smaller side when each group counts as the one identity group it is
+    mentions, scored = _payroll_and_permit_rows([("a1", "b1", 0.95)])
+    result = cluster_type(scored, mentions, PERSON)
+    assert _entities(result) == [tuple(sorted(mentions["mention_id"]))]
+
+
+def test_an_identity_group_still_needs_a_coherent_link():
+    # the two representatives of each group (two names on file) were compared and mostly differ
+    mentions, scored = _payroll_and_permit_rows([("a1", "b1", 0.6), ("a1", "b2", 0.05), ("a2", "b1", 0.1)])
+    result = cluster_type(scored, mentions, PERSON)
+    assert _entities(result) == [("a1", "a2", "a3", "a4", "a5", "a6"), ("b1", "b2", "b3", "b4")]
+    reason = result.decisions.filter((pl.col("mention_a") == "a1") & (pl.col("mention_b") == "b1"))["reason"][0]
+    assert reason.startswith("not merged: groups of 6 (one identity group) and 4 (one identity group) mentions")

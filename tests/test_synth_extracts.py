@@ -147,7 +147,7 @@ def test_permit_ids_are_unique_across_municipalities():
 
 
 def test_mentions_are_what_ingest_produces():
-    ingest = pytest.importorskip("mhgraph.ingest").ingest
+    from mhgraph.ingest import ingest
     folder, _ = synthetic_set()
     result = ingest(folder)
     assert result.quarantine.height == 0, result.quarantine.head(5)

@@ -25,6 +25,7 @@ def data():
 
 
 def _members(networks: pl.DataFrame) -> dict[str, set[str]]:
+    assert networks.height > 0, "no network of this typology: a loop over it would check nothing"
     out = defaultdict(set)
     for network_id, entity_id in networks.select("network_id", "entity_id").iter_rows():
         out[network_id].add(entity_id)

@@ -11,6 +11,22 @@ Two kinds of pairs come out, one row per pair (``mention_a < mention_b``):
   MinHash signature of their names and each is paired with its ``window`` next neighbours
   (sorted neighbourhood), so a block of any size costs ``O(size * window)``.
 
+Fuzzy pairs are proposed between **representatives**, not between all mentions. The
+*identity groups* are the connected components of the identity pairs (a mention without any
+identity key is a group of its own). Per rule (per band for LSH), each identity group keeps
+one mention per blocking value — its lowest ``mention_id`` — and only those are blocked, so
+two mentions of one group never form a fuzzy pair. Payroll repeats an employer (same name,
+same KvK number) or an employee (same BSN, same name filters) on every row; without this,
+those repeats filled huge blocks whose pairs almost all lay inside one identity group.
+
+Why this loses nothing that clustering uses: two identity groups get at least one fuzzy pair
+exactly when some of their mentions shared a block before (the representatives of that block
+value are paired, or windowed as neighbours), and a representative agrees with the mentions
+it stands for on the blocked value. Pairs inside a group were never needed: its identity
+links merge it first. :mod:`mhgraph.resolve.cluster` counts group sizes in identity groups
+for its coherence test, so that having fewer, de-duplicated pairs between two groups does not
+make them look less coherent (see there).
+
 ``blocked_by`` names the first rule (identity keys first) that proposed the pair.
 
 >>> import polars as pl
@@ -27,11 +43,14 @@ import logging
 
 import numpy as np
 import polars as pl
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from mhgraph.resolve.bits import EMPTY_BIN, decode_bloom, minhash_bins
 from mhgraph.resolve.settings import BlockingRule, EntitySettings, ResolveSettings
 
-__all__ = ["PAIR_SCHEMA", "block", "block_type", "key_codes", "pairs_from_blocks", "random_pairs", "similarity_sort_key"]
+__all__ = ["PAIR_SCHEMA", "block", "block_type", "identity_groups", "key_codes", "pairs_from_blocks", "random_pairs",
+           "representatives", "similarity_sort_key"]
 
 log = logging.getLogger("mhgraph.resolve.block")
 
@@ -160,6 +179,42 @@ def _identity_pairs(frame: pl.DataFrame, key: str) -> tuple[np.ndarray, np.ndarr
     return head[member], order[member]
 
 
+def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    _, label = connected_components(coo_matrix((np.ones(len(left)), (left, right)), shape=(n, n)), directed=False)
+    return label.astype(np.int64)
+
+
+def identity_groups(frame: pl.DataFrame, identity_keys) -> np.ndarray:
+    """A group label per mention of ``frame``: mentions linked, directly or through others,
+    by a shared identity key share a label; a mention without identity keys is alone.
+
+    >>> mentions = pl.DataFrame({"bsn": ["x", None, "x", None], "v_number": [None, "v", "y", None]})
+    >>> identity_groups(mentions, ["bsn", "v_number"]).tolist()
+    [0, 1, 0, 2]
+    >>> identity_groups(mentions.with_columns(v_number=pl.lit("v")), ["bsn", "v_number"]).tolist()
+    [0, 0, 0, 0]
+    """
+    pairs = [_identity_pairs(frame, key) for key in identity_keys]
+    empty = np.zeros(0, dtype=np.int64)
+    return _components(frame.height, np.concatenate([empty, *(p[0] for p in pairs)]),
+                       np.concatenate([empty, *(p[1] for p in pairs)]))
+
+
+def representatives(codes: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """``codes`` with -1 (no block) for every mention but the lowest-indexed one of each
+    (group, code): blocking then pairs one mention per identity group and blocking value.
+
+    >>> representatives(np.array([5, 5, 5, 7, 5, -1]), np.array([0, 0, 1, 0, 2, 2])).tolist()
+    [5, -1, 5, 7, 5, -1]
+    """
+    present = np.flatnonzero(codes >= 0)
+    order = present[np.lexsort((present, codes[present], groups[present]))]
+    first = np.r_[True, (groups[order][1:] != groups[order][:-1]) | (codes[order][1:] != codes[order][:-1])]
+    kept = np.full_like(codes, -1)
+    kept[order[first]] = codes[order[first]]
+    return kept
+
+
 def block_type(frame: pl.DataFrame, entity: EntitySettings, link_only_across: str = "",
                decoded: dict | None = None) -> pl.DataFrame:
     """Candidate pairs among the mentions of one entity type (``frame`` sorted by mention_id);
@@ -172,20 +227,32 @@ def block_type(frame: pl.DataFrame, entity: EntitySettings, link_only_across: st
         names.append(key), lefts.append(left), rights.append(right)
         log.info("%s: identity key %s links %d pairs", entity.entity_type, key, len(left))
     fuzzy_start = len(names)
+    across = key_codes(frame, link_only_across) if link_only_across and link_only_across in frame.columns else None
     if entity.fuzzy:
+        groups = _components(frame.height, np.concatenate([np.zeros(0, dtype=np.int64), *lefts]),
+                             np.concatenate([np.zeros(0, dtype=np.int64), *rights]))
+        # when linking files, each file keeps its own representative of a group
+        chosen_per = groups if across is None else \
+            np.unique(np.stack([groups, across]), axis=1, return_inverse=True)[1].ravel()
+        log.info("%s: %d identity groups among %d mentions", entity.entity_type, groups.max(initial=-1) + 1, frame.height)
         dice_columns = [c.columns[0] for c in entity.comparisons if c.kind in ("dice", "crossed_dice")]
         sort_key = similarity_sort_key(frame, dice_columns, decoded)
         for rule in entity.blocking:
             found_l, found_r, reports = [], [], []
+            chosen = np.zeros(frame.height, dtype=bool)
             for codes in _rule_codes(frame, rule, decoded):
+                codes = representatives(codes, chosen_per)
+                chosen |= codes >= 0
                 left, right, report = pairs_from_blocks(codes, sort_key, rule.max_block_size, rule.window)
                 found_l.append(left), found_r.append(right), reports.append(report)
             left, right = np.concatenate(found_l), np.concatenate(found_r)
+            apart = groups[left] != groups[right]
+            left, right = left[apart], right[apart]
             names.append(rule.name), lefts.append(left), rights.append(right)
             oversized = sum(r["oversized"] for r in reports)
             log.info(
-                "%s: rule %s proposes %d pairs (%d blocks, largest %d%s)",
-                entity.entity_type, rule.name, len(left), sum(r["blocks"] for r in reports),
+                "%s: rule %s proposes %d pairs (%d blocks of %d representatives, largest %d%s)",
+                entity.entity_type, rule.name, len(left), sum(r["blocks"] for r in reports), int(chosen.sum()),
                 max(r["largest"] for r in reports),
                 f"; {oversized} oversized blocks with {sum(r['oversized_mentions'] for r in reports)} "
                 f"mentions windowed to {rule.window} neighbours" if oversized else "",
@@ -195,8 +262,7 @@ def block_type(frame: pl.DataFrame, entity: EntitySettings, link_only_across: st
     rule_index = np.concatenate([np.full(len(l), i, dtype=np.int16) for i, l in enumerate(lefts)])
     left, right = np.concatenate(lefts), np.concatenate(rights)
     keep = left != right
-    if link_only_across and link_only_across in frame.columns:
-        across = key_codes(frame, link_only_across)
+    if across is not None:
         keep &= (rule_index < fuzzy_start) | (across[left] != across[right])
     n = max(frame.height, 1)
     pair_code = left[keep].astype(np.int64) * n + right[keep]

@@ -11,6 +11,21 @@ from the highest score down — and each one merges the two groups it connects o
   threshold. One weak link between two coherent groups therefore does not glue them together,
   unlike connected components.
 
+Group sizes in that test are counted in *identity groups* (mentions linked by identity keys,
+:func:`mhgraph.resolve.block.identity_groups`; a mention without any is one on its own), not
+in mentions. Blocking pairs one representative per identity group and blocking value, so two
+groups have about as many compared pairs between them as they have distinct identity groups;
+counting mentions would ask a person seen on twelve payroll rows under one BSN for six strong
+pairs that blocking no longer proposes. The test still stops chains:
+
+* without identity keys every mention is its own identity group, so nothing changes;
+* the rows of one identity group are one entity for certain (its identity links are merged
+  before any scored link), so they were never independent evidence — counted as mentions, a
+  row repeated twenty times supplied twenty strong pairs from a single comparison of names;
+* every two identity groups whose mentions shared a block are still compared (through their
+  representatives), so a pair between the ends of a chain that was compared and found
+  different still lowers the mean and is not counted as strong.
+
 Every link's fate is kept (``decision`` and ``reason``), for the ``matches`` table.
 Entity ids are the type letter plus a hash of the lowest ``mention_id`` in the entity, so they
 do not depend on row order and survive re-runs that resolve the same way.
@@ -31,7 +46,7 @@ import polars as pl
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from mhgraph.resolve.block import key_codes
+from mhgraph.resolve.block import identity_groups, key_codes
 from mhgraph.resolve.compare import identifier_feature
 from mhgraph.resolve.settings import EntitySettings, ResolveSettings
 
@@ -55,12 +70,14 @@ class Clusters(NamedTuple):
 
 
 class _Groups:
-    """Union-find with, per group: members, identifier values, cannot-link partners and the
-    running totals of compared pairs towards each other group."""
+    """Union-find with, per group: members, identity groups, identifier values, cannot-link
+    partners and the running totals of compared pairs towards each other group."""
 
-    def __init__(self, n: int, conflict_codes: dict[str, np.ndarray]):
+    def __init__(self, n: int, conflict_codes: dict[str, np.ndarray], identity: np.ndarray):
         self.parent = list(range(n))
         self.members: dict[int, list[int]] = {}
+        self.identity = identity
+        self.identities: dict[int, set[int]] = {}
         self.codes = conflict_codes
         self.values: dict[int, dict[str, int]] = {}
         self.forbid: dict[int, set[int]] = {}
@@ -76,6 +93,10 @@ class _Groups:
 
     def group(self, root: int) -> list[int]:
         return self.members.get(root, [root])
+
+    def identity_count(self, root: int) -> int:
+        """How many identity groups (not mentions) the group holds: its size for coherence."""
+        return len(self.identities[root]) if root in self.identities else 1
 
     def value(self, root: int, key: str) -> int:
         return self.values[root][key] if root in self.values else int(self.codes[key][root])
@@ -106,6 +127,8 @@ class _Groups:
         self.parent[rb] = ra
         self.members[ra] = self.group(ra) + self.group(rb)
         self.members.pop(rb, None)
+        self.identities[ra] = self.identities.get(ra, {int(self.identity[ra])}) | \
+            self.identities.pop(rb, {int(self.identity[rb])})
         self.values[ra] = {k: max(self.value(ra, k), self.value(rb, k)) for k in self.codes}
         self.values.pop(rb, None)
         if rb in self.forbid or ra in self.forbid:
@@ -123,6 +146,14 @@ class _Groups:
                 mine[j] += stats[j]
             back[ra] = mine.copy()
         return ra
+
+
+def _size(groups: _Groups, root: int) -> str:
+    """``"3"``, or ``"12 (2 identity groups)"`` when identity keys tie mentions together."""
+    mentions, identities = len(groups.group(root)), groups.identity_count(root)
+    if mentions == identities:
+        return str(mentions)
+    return f"{mentions} ({'one identity group' if identities == 1 else f'{identities} identity groups'})"
 
 
 def singletons(frame: pl.DataFrame, letter: str) -> pl.DataFrame:
@@ -145,7 +176,7 @@ def cluster_type(scored: pl.DataFrame, frame: pl.DataFrame, entity: EntitySettin
     ids = frame["mention_id"]
     threshold = entity.scoring.threshold
     conflict_codes = {k: key_codes(frame, k) for k in entity.conflict_keys}
-    groups = _Groups(n, conflict_codes)
+    groups = _Groups(n, conflict_codes, identity_groups(frame, entity.identity_keys))
 
     a = _index(ids, scored["mention_a"])
     b = _index(ids, scored["mention_b"])
@@ -195,12 +226,12 @@ def cluster_type(scored: pl.DataFrame, frame: pl.DataFrame, entity: EntitySettin
             continue
         if p == 2:
             count, total, strong = groups.links[rx][ry]
-            smaller = min(len(groups.group(rx)), len(groups.group(ry)))
+            smaller = min(groups.identity_count(rx), groups.identity_count(ry))
             needed = math.ceil(cfg.min_link_fraction * smaller)
             mean = total / count
             if mean < cfg.min_mean_score or strong < needed:
                 events[(x, y)] = (
-                    f"not merged: groups of {len(groups.group(rx))} and {len(groups.group(ry))} mentions are not "
+                    f"not merged: groups of {_size(groups, rx)} and {_size(groups, ry)} mentions are not "
                     f"coherent ({count} compared pairs, mean score {mean:.3f} (needs {cfg.min_mean_score}), "
                     f"{strong} at or above {threshold} (needs {needed}))"
                 )

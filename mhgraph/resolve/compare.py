@@ -3,8 +3,9 @@
 For every pair the table holds the agreement of each identifier key (``bsn_agree``,
 ``kvk_number_agree``, ...) and one column per configured comparison: Dice similarity of
 Bloom filters, exact agreement of keyed values, and relational evidence (both mentions tied
-to the same resolved address, employer, ...). Values are floats; NaN when a side lacks the
-field, so that missing data is never read as disagreement.
+to the same resolved address, employer, ...; between two identity groups, tied through any
+of their mentions). Values are floats; NaN when a side lacks the field, so that missing data
+is never read as disagreement.
 
 >>> import polars as pl
 >>> from mhgraph.crypto import Key, bloom_encode
@@ -28,7 +29,7 @@ import numpy as np
 import polars as pl
 
 from mhgraph.resolve.bits import dice_pairs
-from mhgraph.resolve.block import decoded_column, key_codes
+from mhgraph.resolve.block import decoded_column, identity_groups, key_codes
 from mhgraph.resolve.settings import Comparison, EntitySettings, ResolveSettings
 
 __all__ = ["compare", "compare_type", "feature_names", "identifier_feature", "neighbour_table"]
@@ -73,13 +74,22 @@ def neighbour_table(relations: pl.DataFrame | None, entities: pl.DataFrame, rela
     return both_ways.join(targets, on="other").select("mention_id", "neighbour").unique().sort("mention_id", "neighbour")
 
 
-def _relation_feature(pairs: pl.DataFrame, neighbours: pl.DataFrame) -> np.ndarray:
-    indexed = pairs.select("mention_a", "mention_b").with_row_index("pair")
-    has = set(neighbours["mention_id"].unique().to_list())
-    both = indexed.select(pl.col("mention_a").is_in(has) & pl.col("mention_b").is_in(has)).to_series().to_numpy()
+def _relation_feature(left: np.ndarray, right: np.ndarray, owner: np.ndarray, neighbours: pl.DataFrame) -> np.ndarray:
+    """1.0 where the owners of the two sides (``owner[row]``: the row itself, or its identity
+    group) share a neighbour, 0.0 where both have neighbours but share none, else NaN.
+    ``neighbours``: ``(row, neighbour)``."""
+    owned = neighbours.select(pl.Series("owner", owner[neighbours["row"].to_numpy()]), "neighbour").unique()
+    degree = np.bincount(owned["owner"].to_numpy(), minlength=len(owner))
+    owner_a, owner_b = owner[left], owner[right]
+    both = (degree[owner_a] > 0) & (degree[owner_b] > 0)
+    # look the neighbours of the side with fewer up among the other's: an employer's thousands
+    # of employees are never spread over every pair it is in
+    swap = degree[owner_a] > degree[owner_b]
+    indexed = pl.DataFrame({"pair": np.arange(len(left)), "fewer": np.where(swap, owner_b, owner_a),
+                            "more": np.where(swap, owner_a, owner_b)}).filter(pl.Series(both))
     shared = (
-        indexed.join(neighbours, left_on="mention_a", right_on="mention_id")
-        .join(neighbours, left_on=["mention_b", "neighbour"], right_on=["mention_id", "neighbour"])
+        indexed.join(owned, left_on="fewer", right_on="owner")
+        .join(owned, left_on=["more", "neighbour"], right_on=["owner", "neighbour"])
         ["pair"].unique().to_numpy()
     )
     out = np.where(both, 0.0, np.nan)
@@ -87,7 +97,26 @@ def _relation_feature(pairs: pl.DataFrame, neighbours: pl.DataFrame) -> np.ndarr
     return out
 
 
-def _comparison(comparison: Comparison, frame: pl.DataFrame, pairs: pl.DataFrame, left, right,
+def _relation_between_groups(frame: pl.DataFrame, left: np.ndarray, right: np.ndarray, groups: np.ndarray,
+                             neighbours: pl.DataFrame) -> np.ndarray:
+    """Relational evidence of a pair: between two identity groups, over the neighbours of the
+    whole groups; inside one group, over the two mentions' own neighbours.
+
+    Blocking pairs one representative per identity group, and a company's address or a
+    person's employer often sits on another mention of its group than the representative
+    (the KvK row, not the payroll row): the group is one entity for certain, so its
+    neighbours are the entity's. Pairs inside a group (the identity links, which train the
+    logistic model) keep the mention's own evidence, as they would be without grouping.
+    """
+    rows = neighbours.join(frame.select("mention_id").with_row_index("row"), on="mention_id").select(
+        pl.col("row").cast(pl.Int64), "neighbour")
+    own = _relation_feature(left, right, np.arange(frame.height), rows)
+    if len(np.unique(groups)) == frame.height:
+        return own
+    return np.where(groups[left] == groups[right], own, _relation_feature(left, right, groups, rows))
+
+
+def _comparison(comparison: Comparison, frame: pl.DataFrame, groups: np.ndarray, left, right,
                 neighbours: pl.DataFrame | None, decoded: dict) -> np.ndarray:
     def bloom(column):
         return decoded_column(frame, column, decoded)
@@ -95,7 +124,9 @@ def _comparison(comparison: Comparison, frame: pl.DataFrame, pairs: pl.DataFrame
     if comparison.kind == "exact":
         return _agree(key_codes(frame, comparison.columns[0]), left, right)
     if comparison.kind == "relation":
-        return _relation_feature(pairs, neighbours) if neighbours is not None else np.full(len(left), np.nan)
+        if neighbours is None:
+            return np.full(len(left), np.nan)
+        return _relation_between_groups(frame, left, right, groups, neighbours)
     first = bloom(comparison.columns[0])
     if first is None:
         return np.full(len(left), np.nan)
@@ -126,11 +157,13 @@ def compare_type(pairs: pl.DataFrame, frame: pl.DataFrame, entity: EntitySetting
     for key in identifier_keys(entity):
         columns[identifier_feature(key)] = _agree(key_codes(frame, key), left, right)
     decoded = {} if decoded is None else decoded
+    relational = any(c.kind == "relation" for c in entity.comparisons)
+    groups = identity_groups(frame, entity.identity_keys) if relational else np.arange(frame.height)
     for comparison in entity.comparisons:
         neighbours = None
         if comparison.kind == "relation" and entities is not None:
             neighbours = neighbour_table(relations, entities, comparison.relation_types, comparison.neighbour_type)
-        values = _comparison(comparison, frame, pairs, left, right, neighbours, decoded)
+        values = _comparison(comparison, frame, groups, left, right, neighbours, decoded)
         if comparison.ignore_disagreement:
             values[values == 0.0] = np.nan
         columns[comparison.name] = values

@@ -55,7 +55,8 @@ class Explanation:
             f"mention B: {self.mention_b}  ->  {self.entity_b}",
             f"entity type: {self.entity_type}; same entity: {'yes' if self.same_entity else 'no'}",
             ("compared in the run: yes, proposed by " + str(self.blocked_by)) if self.compared
-            else "compared in the run: no (no blocking rule proposed this pair); scored now with the run's model",
+            else "compared in the run: no (no blocking rule proposed this pair, or another mention of the same "
+                 "identity group stood for one side); scored now with the run's model",
         ]
         if self.identifiers:
             lines.append("identifiers: " + "; ".join(f"{k}: {v}" for k, v in self.identifiers.items()))
@@ -126,7 +127,9 @@ def explain_match(mention_a: str, mention_b: str, resolved: Resolved | str | Pat
     else:
         pair = pl.DataFrame({"mention_a": [a], "mention_b": [b], "entity_type": [entity_type], "blocked_by": [None]},
                             schema_overrides={"blocked_by": pl.String})
-        features = compare_type(pair, frame, entity, relations, resolved.resolution)
+        # the whole type, so that relational evidence spans identity groups as in the run
+        typed = mentions.filter(pl.col("entity_type") == entity_type).sort("mention_id")
+        features = compare_type(pair, typed, entity, relations, resolved.resolution)
     identifiers = {key.replace("+", " and "): _identifier_status(frame, key) for key in identifier_keys(entity)}
     scorer = resolved.scorers.get(entity_type)
     rows = []
