@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import platform
-import random
 import statistics
 import time
 from pathlib import Path
@@ -28,7 +27,8 @@ import igraph as ig
 import networkx as nx
 import polars as pl
 
-from mhgraph.detect import DEFAULT_RESOLUTION, number_clusters, community_edge_arrays, detect_communities
+from mhgraph.detect import (DEFAULT_RESOLUTION, community_edge_arrays, detect_communities, leiden_membership,
+                            number_clusters)
 from mhgraph.planted import planted_cell_graph, score_partition
 
 RESULTS = Path(__file__).parent / "results" / "detect.json"
@@ -45,14 +45,8 @@ def _timed(function, repeat: int):
 
 
 def _modularity_leiden(entity_ids, pairs, pair_weights, seed: int):
-    graph = ig.Graph(n=len(entity_ids), edges=pairs, directed=False)
-    ig.set_random_number_generator(random.Random(seed))
-    try:
-        membership = graph.community_leiden(objective_function="modularity", weights=pair_weights,
-                                            n_iterations=-1).membership
-    finally:
-        ig.set_random_number_generator(random)
-    return number_clusters(entity_ids, membership)
+    return number_clusters(entity_ids, leiden_membership(len(entity_ids), pairs, pair_weights,
+                                                         objective="modularity", seed=seed))
 
 
 def _networkx_graph(entity_ids, pairs, pair_weights) -> nx.Graph:

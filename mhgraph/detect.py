@@ -146,18 +146,35 @@ def detect_communities(nodes: pl.DataFrame, edges: pl.DataFrame,
     if not resolution_parameter > 0:
         raise ValueError(f"resolution_parameter must be positive, not {resolution_parameter!r}")
     entity_ids, pairs, pair_weights = community_edge_arrays(nodes, edges, weights)
-    graph = ig.Graph(n=len(entity_ids), edges=pairs, directed=False)
-    ig.set_random_number_generator(random.Random(seed))
-    try:
-        partition = graph.community_leiden(objective_function="CPM", weights=pair_weights,
-                                           resolution=resolution_parameter, n_iterations=n_iterations)
-    finally:
-        ig.set_random_number_generator(random)  # igraph's default
-    communities = number_clusters(entity_ids, np.asarray(partition.membership))
+    membership = leiden_membership(len(entity_ids), pairs, pair_weights, objective="CPM",
+                                   resolution=resolution_parameter, seed=seed, n_iterations=n_iterations)
+    communities = number_clusters(entity_ids, membership)
     log.info("detect: %d entities in %d communities (CPM, resolution %.4g, seed %d); largest %d",
              len(entity_ids), communities.get_column("cluster_id").n_unique(), resolution_parameter, seed,
              communities.get_column("cluster_size").max() or 0)
     return communities
+
+
+def leiden_membership(n: int, pairs, pair_weights, *, objective: str = "CPM", resolution: float = 1.0,
+                      seed: int = 0, n_iterations: int = -1) -> np.ndarray:
+    """Leiden community membership of ``n`` vertices joined by ``pairs`` (igraph), seeded.
+
+    ``objective`` is ``"CPM"`` (what mhgraph uses) or ``"modularity"`` (for comparison only:
+    it merges small groups in a large sparse graph). igraph's random generator is swapped for
+    a seeded one during the call and restored to igraph's default afterwards.
+
+    >>> leiden_membership(4, [(0, 1), (2, 3)], [1.0, 1.0], resolution=0.5).tolist()
+    [0, 0, 1, 1]
+    """
+    graph = ig.Graph(n=n, edges=pairs, directed=False)
+    options = {"resolution": resolution} if objective == "CPM" else {}
+    ig.set_random_number_generator(random.Random(seed))
+    try:
+        partition = graph.community_leiden(objective_function=objective, weights=pair_weights,
+                                           n_iterations=n_iterations, **options)
+    finally:
+        ig.set_random_number_generator(random)  # igraph's default
+    return np.asarray(partition.membership)
 
 
 def number_clusters(entity_ids: np.ndarray, membership: np.ndarray) -> pl.DataFrame:

@@ -1,6 +1,3 @@
-import random
-
-import igraph as ig
 import numpy as np
 import polars as pl
 import pytest
@@ -11,6 +8,7 @@ from mhgraph.detect import (
     cluster_subgraph,
     community_edge_arrays,
     detect_communities,
+    leiden_membership,
     number_clusters,
 )
 from mhgraph.errors import InputError
@@ -27,14 +25,8 @@ def planted():
 
 def _modularity_leiden(nodes, edges, seed=0):
     entity_ids, pairs, weights = community_edge_arrays(nodes, edges)
-    graph = ig.Graph(n=len(entity_ids), edges=pairs)
-    ig.set_random_number_generator(random.Random(seed))
-    try:
-        membership = graph.community_leiden(objective_function="modularity", weights=weights,
-                                            n_iterations=-1).membership
-    finally:
-        ig.set_random_number_generator(random)
-    return number_clusters(entity_ids, membership)
+    return number_clusters(entity_ids, leiden_membership(len(entity_ids), pairs, weights,
+                                                         objective="modularity", seed=seed))
 
 
 def test_cpm_recovers_planted_cells_that_modularity_merges(planted):
