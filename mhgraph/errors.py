@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-__all__ = ["InputError", "MhgraphError"]
+import re
+
+__all__ = ["InputError", "MhgraphError", "describe_read_error"]
+
+# Positions a reader's error message may give; everything else in it may quote the data.
+_POSITIONS = (
+    (re.compile(r"\bline (\d+)", re.IGNORECASE), "line {}"),
+    (re.compile(r"\brow (\d+)", re.IGNORECASE), "row {}"),
+    (re.compile(r"column number (\d+)", re.IGNORECASE), "column number {}"),
+    (re.compile(r"offset in the file is (\d+) bytes", re.IGNORECASE), "byte offset {}"),
+)
 
 
 class MhgraphError(Exception):
@@ -23,3 +33,16 @@ class InputError(MhgraphError, ValueError):
             ) if part
         )
         super().__init__(f"{where}: {message}" if where else message)
+
+
+def describe_read_error(exc: BaseException) -> str:
+    """A reader's exception on one line without its content: its class and, where the message
+    gives one, the position. Readers quote the offending data in their messages, and that data
+    may be plaintext.
+
+    >>> describe_read_error(ValueError('could not parse `"Jan",123456782` at column "b" (column number 2)'))
+    'ValueError at column number 2'
+    """
+    text = str(exc)
+    where = [label.format(found.group(1)) for pattern, label in _POSITIONS if (found := pattern.search(text))]
+    return type(exc).__name__ + (f" at {', '.join(where)}" if where else "")

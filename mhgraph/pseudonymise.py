@@ -32,10 +32,11 @@ import logging
 from pathlib import Path
 
 import polars as pl
+from fastexcel import FastExcelError
 
 from mhgraph import normalise
 from mhgraph.crypto import Key, address_keys, bloom_encode, keyed_hash, load_key, person_match_keys
-from mhgraph.errors import InputError
+from mhgraph.errors import InputError, describe_read_error
 from mhgraph.spec import SPEC_DIR, SourceSpec, find_spec
 
 log = logging.getLogger("mhgraph.pseudonymise")
@@ -246,5 +247,5 @@ def pseudonymise(src: str | Path, spec: str | Path | SourceSpec, out_dir: str | 
     except UnicodeDecodeError as exc:
         raise InputError(f"not valid {exc.encoding} at byte {exc.start}: set [read] encoding in the spec",
                          file=str(src)) from exc
-    except pl.exceptions.PolarsError as exc:
-        raise InputError(f"could not read the plaintext extract: {exc}", file=str(src)) from exc
+    except (pl.exceptions.PolarsError, FastExcelError) as exc:  # their messages quote the rows
+        raise InputError(f"could not read the plaintext extract ({describe_read_error(exc)})", file=str(src)) from None

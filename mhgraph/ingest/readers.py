@@ -37,7 +37,7 @@ from pathlib import Path
 
 import polars as pl
 
-from mhgraph.errors import InputError
+from mhgraph.errors import InputError, describe_read_error
 from mhgraph.spec import SourceSpec
 
 __all__ = [
@@ -47,9 +47,12 @@ __all__ = [
     "ParquetExtract",
     "RawBatch",
     "ROW",
+    "POSTCODE_PATTERN",
+    "REDACT_MIN_CHARS",
     "open_extract",
     "redact_expr",
     "redact",
+    "shape_expr",
 ]
 
 log = logging.getLogger("mhgraph.ingest")
@@ -70,26 +73,53 @@ _QUOTED = r'"(?:[^"]|"")*"'
 _CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
 _FIELD_MARK = "\x1f"
 _REGEX_DELIMITER = {",": ",", ";": ";", "\t": r"\t", "|": r"\|"}
+# A Dutch postcode standing on its own: 1234AB, 1234ab or 1234 AB (not "2024 in", which is text).
+POSTCODE_PATTERN = r"(?:^|[^\p{L}\p{N}])[1-9]\d{3}(?:\s?[A-Z]{2}|[a-z]{2})(?:[^\p{L}\p{N}]|$)"
+REDACT_MIN_CHARS = 8  # a shorter value is shown by its length only
 _GARBAGE_COLUMNS = {ROW: pl.Int64, "value": pl.String, "reason": pl.String, "message": pl.String}
 
 
-def redact_expr(expr: pl.Expr) -> pl.Expr:
-    """First three characters and the length of a value, never the value itself.
+def shape_expr(expr: pl.Expr) -> pl.Expr:
+    """What a value is made of, without any of its characters.
 
-    Control characters in the kept characters are shown as ``?`` so that a NUL byte or a
-    line break cannot break a CSV report.
+    >>> pl.select(shape_expr(pl.lit("Lange Nieuwstraat 88 6531TS"))).item()
+    'postcode-like'
     """
+    return (
+        pl.when(expr.str.contains(r"^\d+$")).then(pl.lit("digits"))
+        .when(expr.str.contains(POSTCODE_PATTERN)).then(pl.lit("postcode-like"))
+        .when(expr.str.contains(r"^[\p{L} ]+$")).then(pl.lit("letters and spaces"))
+        .when(expr.str.contains(r"^[0-9a-f]+$")).then(pl.lit("hex digits"))
+        .when(expr.str.contains(r"^[\p{L}\p{N}]+$")).then(pl.lit("letters and digits"))
+        .otherwise(pl.lit("mixed characters"))
+    )
+
+
+def redact_expr(expr: pl.Expr, conceal: bool = False) -> pl.Expr:
+    """A value as a report may show it: never the value itself.
+
+    ``conceal`` (pseudonymous columns, plaintext identifiers, whole lines): only the length
+    and the shape of the value. Otherwise the first three characters and the length of a
+    value of at least :data:`REDACT_MIN_CHARS` characters, and only the length of a shorter
+    one, since three characters of it say too much. Control characters in the kept
+    characters are shown as ``?`` so that a NUL byte or a line break cannot break a CSV report.
+    """
+    length = expr.str.len_chars()
+    if conceal:
+        return pl.when(expr.str.contains(r"^\d+$")).then(pl.format("({} digits)", length)).otherwise(
+            pl.format("({} chars: {})", length, shape_expr(expr)))
     head = expr.str.slice(0, 3).str.replace_all(r"[\x00-\x1f\x7f]", "?")
-    return pl.format("{}… ({} chars)", head, expr.str.len_chars())
+    return pl.when(length >= REDACT_MIN_CHARS).then(pl.format("{}… ({} chars)", head, length)).otherwise(
+        pl.format("({} chars)", length))
 
 
-def redact(value: str) -> str:
+def redact(value: str, conceal: bool = False) -> str:
     """:func:`redact_expr` for one value.
 
-    >>> redact("123456782")
-    '123… (9 chars)'
+    >>> redact("LA0001234"), redact("Jan"), redact("123456782", conceal=True), redact("Jan de Vries", conceal=True)
+    ('LA0… (9 chars)', '(3 chars)', '(9 digits)', '(12 chars: letters and spaces)')
     """
-    return pl.select(redact_expr(pl.lit(value, dtype=pl.String))).item()
+    return pl.select(redact_expr(pl.lit(value, dtype=pl.String), conceal)).item()
 
 
 @dataclass
@@ -349,7 +379,7 @@ class CsvExtract(Extract):
         values = [data[start:end].decode("utf-8", errors="replace") for start, end, _ in found]
         garbage = pl.DataFrame({ROW: rows, "raw": values}, schema={ROW: pl.Int64, "raw": pl.String}).select(
             ROW,
-            value=redact_expr(pl.col("raw")),
+            value=redact_expr(pl.col("raw"), conceal=True),
             reason=pl.lit("nul_bytes"),
             message=pl.lit("the row holds NUL bytes: the export is damaged or not a text file; re-export the row"),
         )
@@ -385,7 +415,7 @@ class CsvExtract(Extract):
         wrong = pl.col("bad_quoting") | (pl.col("fields") != width)
         garbage = content.filter(wrong).select(
             ROW,
-            value=redact_expr(pl.col("line")),
+            value=redact_expr(pl.col("line"), conceal=True),
             reason=pl.when(pl.col("bad_quoting")).then(pl.lit("bad_quoting")).otherwise(pl.lit("wrong_field_count")),
             message=pl.when(pl.col("bad_quoting"))
             .then(pl.lit("a quote opens a value but does not close it on the same line"))
@@ -430,7 +460,7 @@ class ParquetExtract(Extract):
         try:
             header = list(pl.read_parquet_schema(path))
         except Exception as exc:  # polars raises several error types for a damaged file
-            raise InputError(f"not a readable Parquet file ({exc.__class__.__name__}): {exc}", file=str(path)) from exc
+            raise InputError(f"not a readable Parquet file ({describe_read_error(exc)})", file=str(path)) from None
         return cls(path=path, format="parquet", header=header, native_date_formats=_ISO_DATE_FORMATS,
                    batch_rows=batch_rows)
 
@@ -465,7 +495,7 @@ class ExcelExtract(Extract):
             sheet = pl.read_excel(path, sheet_id=1, has_header=False, infer_schema_length=0,
                                   drop_empty_rows=False, drop_empty_cols=False, raise_if_empty=False)
         except Exception as exc:  # fastexcel raises its own error types for damaged workbooks
-            raise InputError(f"not a readable Excel workbook ({exc.__class__.__name__}): {exc}", file=str(path)) from exc
+            raise InputError(f"not a readable Excel workbook ({describe_read_error(exc)})", file=str(path)) from None
         if sheet.height == 0:
             raise InputError("the first sheet is empty: expected a header row and data rows", file=str(path))
         header = [("" if v is None else str(v)).strip() for v in sheet.row(0)]

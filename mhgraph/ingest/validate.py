@@ -2,15 +2,15 @@
 
 Whole-file problems raise :class:`~mhgraph.errors.InputError` (the file cannot be read as the
 spec describes). Row problems become quarantine rows: one per failing value, naming the row,
-the column, the value redacted to its first characters and length, a reason code and a
-sentence an analyst can act on. Every check is a Polars expression over a whole batch.
+the column, the value redacted (:func:`~mhgraph.ingest.readers.redact_expr`), a reason code
+and a sentence an analyst can act on. Every check is a Polars expression over a whole batch.
 
 What each column kind must hold:
 
 ========== ==============================================================================
 kind       accepted values (after trimming; an empty value is null)
 ========== ==============================================================================
-id         any text; no leading ``= + - @`` (spreadsheet formula)
+id         any text; no leading ``= + - @`` (spreadsheet formula); no BSN or postcode
 hash       exactly 32 lowercase hex digits (a keyed hash); anything else is plaintext
 bloom      exactly 44 base64 characters ending in ``=`` (a keyed 256-bit Bloom filter)
 date       one of the spec's ``formats`` (and, for Excel and Parquet, ISO dates); the day
@@ -18,8 +18,12 @@ date       one of the spec's ``formats`` (and, for Excel and Parquet, ISO dates)
 number     a finite number, Dutch (``1.234,56``) or English (``1,234.56``), within min/max
 integer    as number, and whole
 category   one of ``values`` or a key of ``map`` (case, spaces and dots ignored)
-text       any text; no leading ``= + - @`` (spreadsheet formula)
+text       any text; no leading ``= + - @`` (spreadsheet formula); no BSN, postcode or
+           8-digit (KvK-like) number; a municipality holds letters, spaces and ``' - . , ( )``
 ========== ==============================================================================
+
+A value flagged as a plaintext identifier, any value of a pseudonymous column and a refused
+municipality are shown in the quarantine by their length and shape only.
 
 Every kind: at most :data:`MAX_FIELD_CHARS` characters, no control characters, and a value
 when the column is ``required``.
@@ -39,6 +43,7 @@ when the column is ``required``.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections import Counter
 from dataclasses import dataclass
@@ -47,8 +52,8 @@ import polars as pl
 
 from mhgraph import normalise
 from mhgraph.errors import InputError
-from mhgraph.ingest.readers import ROW, redact_expr
-from mhgraph.spec import Column, SourceSpec, SpecError
+from mhgraph.ingest.readers import POSTCODE_PATTERN, ROW, redact_expr, shape_expr
+from mhgraph.spec import ENTITY_FIELDS, Column, SourceSpec, SpecError
 
 __all__ = [
     "MAX_FIELD_CHARS",
@@ -60,6 +65,7 @@ __all__ = [
     "Validated",
     "check_header",
     "looks_like_plaintext_expr",
+    "plaintext_in_text_expr",
 ]
 
 MAX_FIELD_CHARS = 4096
@@ -75,7 +81,10 @@ REASONS = {
     "unknown_category": "not one of the spec's category values",
     "missing_required": "a required value is empty",
     "duplicate_record_id": "the record id was used before in this source (second and later rows)",
-    "plaintext_identifier": "a pseudonymous column holds something that is not a keyed hash / Bloom filter",
+    "plaintext_identifier": "a pseudonymous column holds something that is not a keyed hash / Bloom filter, "
+                            "or a readable column holds a BSN, a postcode or a KvK-like number",
+    "unknown_municipality": "a municipality column holds something that is not a municipality name "
+                            "(digits, an address)",
     "formula": "a text value starts like a spreadsheet formula (= + - @)",
     "field_too_long": f"a value longer than {MAX_FIELD_CHARS} characters",
     "control_characters": "a value holds control characters",
@@ -88,6 +97,11 @@ _HASH = r"^[0-9a-f]{32}$"
 _BLOOM = r"^[A-Za-z0-9+/]{43}=$"
 _FORMULA = r"^[=+\-@\t\r]."
 _CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+# A run of exactly n digits not glued to other letters or digits (so "Z2018-000005" holds none of 9).
+_NINE_DIGITS = r"(?:^|[^\p{L}\p{N}])\d{9}(?:[^\p{L}\p{N}]|$)"
+_EIGHT_DIGITS = r"(?:^|[^\p{L}\p{N}])\d{8}(?:[^\p{L}\p{N}]|$)"
+# Municipality names are letters, spaces and ' - . , ( ): "Bergen (NH.)", "Nuenen, Gerwen en Nederwetten".
+_MUNICIPALITY_NAME = r"^['’]?\p{L}[\p{L}'’ .,\-()]*$"
 _EXPECTED = {
     "hash": "a keyed hash (32 lowercase hex digits)",
     "bloom": "a keyed Bloom filter (44 base64 characters ending in '=')",
@@ -122,6 +136,37 @@ def looks_like_plaintext_expr(value: pl.Expr) -> pl.Expr:
         .when(value.str.contains(r"^[0-9a-fA-F]+$")).then(pl.lit("is hex of the wrong length or case"))
         .otherwise(pl.lit("is not of that form"))
     )
+
+
+def _is_bsn(digits: pl.Expr) -> pl.Expr:
+    # A leading zero is left alone: zero-padded counters are common record ids, and BSNs
+    # issued today start with 1-9.
+    return digits.str.contains(r"^[1-9]\d{8}$") & _eleven_test(digits)
+
+
+def plaintext_in_text_expr(value: pl.Expr, kvk_numbers: bool = False) -> pl.Expr:
+    """The plaintext identifier a readable (id or text) value holds, as a phrase; null when none.
+
+    A BSN is 9 digits passing the eleven-test, as the whole value (``123 456 782`` too) or as a
+    run of its own in it; a postcode is ``1234AB``, ``1234ab`` or ``1234 AB``. With
+    ``kvk_numbers``, a run of exactly 8 digits (a KvK number) counts too: not for ids and
+    permit numbers, where 8 digits are as likely a counter.
+
+    >>> pl.select(plaintext_in_text_expr(pl.lit("F-111222333"))).item()
+    'a plaintext BSN (9 digits passing the eleven-test)'
+    >>> pl.select(plaintext_in_text_expr(pl.lit("Z2018-000005"))).item() is None
+    True
+    """
+    compact = value.str.replace_all(r"[\s.\-]", "")
+    whole_bsn = value.str.contains(r"^[\d\s.\-]+$") & _is_bsn(compact)
+    run_bsn = value.str.extract_all(_NINE_DIGITS).list.eval(_is_bsn(pl.element().str.replace_all(r"\D", ""))).list.any()
+    found = (
+        pl.when(whole_bsn | run_bsn).then(pl.lit("a plaintext BSN (9 digits passing the eleven-test)"))
+        .when(value.str.contains(POSTCODE_PATTERN)).then(pl.lit("a plaintext postcode (4 digits and 2 letters)"))
+    )
+    if kvk_numbers:
+        found = found.when(value.str.contains(_EIGHT_DIGITS)).then(pl.lit("a plaintext KvK number (8 digits)"))
+    return found.otherwise(pl.lit(None, pl.String))
 
 
 def _clean(name: str) -> str:
@@ -197,6 +242,7 @@ class _Check:
     reason: str
     bad: pl.Expr
     message: pl.Expr
+    conceal: bool = False  # show the value by its length and shape only
 
 
 @dataclass
@@ -222,12 +268,18 @@ class RowValidator:
         self.extra_date_formats = extra_date_formats
         municipal = {col for block in spec.entities for canonical, col in block.fields.items()
                      if canonical == "municipality"}
+        # Readable identifiers of the partner's own (record ids, permit numbers): 8 digits are
+        # as likely a counter there as a KvK number.
+        self._own_identifiers = {spec.record_id} | {
+            col for block in spec.entities for canonical, col in block.fields.items()
+            if ENTITY_FIELDS[block.type][canonical] == "id"}
         # Columns whose clean value differs from the raw text, and how to compute it.
         self._parsers = {
             name: parser for name, col in self.columns.items()
             if (parser := self._parser(col, name in municipal)) is not None
         }
-        self._checks = [check for name, col in self.columns.items() for check in self._column_checks(name, col)]
+        self._checks = [check for name, col in self.columns.items()
+                        for check in self._column_checks(name, col, name in municipal)]
 
     @property
     def pseudonymous_columns(self) -> list[str]:
@@ -265,7 +317,7 @@ class RowValidator:
             return normalise.municipality_expr
         return None
 
-    def _column_checks(self, name: str, col: Column) -> list[_Check]:
+    def _column_checks(self, name: str, col: Column, municipal: bool) -> list[_Check]:
         raw, parsed = pl.col(name), pl.col(_clean(name))
         present = raw.is_not_null()
         checks = [
@@ -315,6 +367,26 @@ class RowValidator:
                 pl.lit("the value starts like a spreadsheet formula (= + - @); refused so that it cannot run "
                        "when a report is opened in a spreadsheet"),
             ))
+        if municipal:
+            checks.append(_Check(
+                name, "unknown_municipality",  # a formula is reported as such
+                present & ~raw.str.contains(_MUNICIPALITY_NAME) & ~raw.str.contains(_FORMULA),
+                pl.format("expected a municipality name (letters, spaces and ' - . , ( )); the value is {} "
+                          "({} chars). An address or postcode here identifies a home and is refused",
+                          shape_expr(raw), raw.str.len_chars()),
+                conceal=True,
+            ))
+        elif col.kind in ("id", "text"):
+            found = plaintext_in_text_expr(raw, kvk_numbers=col.kind == "text" and name not in self._own_identifiers)
+            checks.append(_Check(
+                name, "plaintext_identifier", found.is_not_null(),
+                pl.concat_str(pl.lit("the value holds what looks like "), found,
+                              pl.lit(". Plaintext identifiers are refused: the partner must leave them out or "
+                                     "pseudonymise them (mhgraph pseudonymise)")),
+                conceal=True,
+            ))
+        if col.kind in ("hash", "bloom"):  # nothing of a pseudonymous value is ever shown
+            checks = [dataclasses.replace(check, conceal=True) for check in checks]
         return checks
 
     # -- a batch
@@ -349,7 +421,7 @@ class RowValidator:
             failing.filter(pl.col(mask)).select(
                 ROW,
                 column=pl.lit(check.column),
-                value=redact_expr(pl.col(check.column)),
+                value=redact_expr(pl.col(check.column), conceal=check.conceal),
                 reason=pl.lit(check.reason),
                 message=check.message,
             )
@@ -377,7 +449,7 @@ class PlaintextTally:
         counts = frame.select(pl.col(c).is_not_null().sum() for c in self.values).row(0)
         for column, n in zip(self.values, counts):
             self.values[column] += n
-        hits = problems.filter(pl.col("reason") == "plaintext_identifier")
+        hits = problems.filter((pl.col("reason") == "plaintext_identifier") & pl.col("column").is_in(list(self.values)))
         for column, message, n in hits.group_by("column", "message").len().iter_rows():
             self.plaintext[column] += n
             self.looks[column][message] += n

@@ -1,0 +1,182 @@
+"""Plaintext never passes ingest, and nothing of a sensitive value reaches a report or an error.
+
+Inputs are copies of files from ``data/sample`` with a few cells replaced, and small
+generated extracts from ``ingest_helpers``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+from ingest_helpers import deliver, plain_eindhoven, plain_payroll, valid_bsn
+
+from mhgraph.errors import InputError
+from mhgraph.ingest import ingest
+from mhgraph.ingest.readers import redact
+from mhgraph.ingest.validate import RowValidator, plaintext_in_text_expr
+from mhgraph.pseudonymise import pseudonymise
+from mhgraph.spec import SPEC_DIR, load_spec
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+ADDRESS = "Lange Nieuwstraat 88 6531TS"
+
+
+def _sample_copy(folder: Path, name: str, edits: dict[tuple[int, str], str]) -> Path:
+    """``data/sample/<name>`` and its sidecar in ``folder``, with ``edits[(row, column)] = value``
+    (1-based data rows); values are written as text, delimiter and encoding as delivered."""
+    folder.mkdir(parents=True, exist_ok=True)
+    spec = load_spec(SPEC_DIR / f"{Path(name).stem}.toml")
+    separator, encoding = spec.delimiter or ",", spec.encoding or "utf-8"
+    source = SAMPLE / name
+    frame = pl.read_csv(source.read_bytes().decode(encoding).encode(), separator=separator, infer_schema=False)
+    for (row, column), value in edits.items():
+        frame = frame.with_columns(
+            pl.when(pl.int_range(pl.len()) == row - 1).then(pl.lit(value, pl.String))
+            .otherwise(pl.col(column)).alias(column))
+    (folder / name).write_bytes(frame.write_csv(separator=separator).encode(encoding))
+    shutil.copy(SAMPLE / f"{name}.meta.json", folder / f"{name}.meta.json")
+    return folder
+
+
+def _written_bytes(folder: Path) -> bytes:
+    return b"".join(path.read_bytes() for path in sorted(folder.rglob("*")) if path.is_file())
+
+
+# ------------------------------------------------------------- plaintext in readable columns
+
+
+def test_bsns_as_record_ids_and_an_address_as_municipality_are_quarantined(tmp_path):
+    bsns = [valid_bsn(seed) for seed in (11, 12, 13)]
+    edits = {(row, "functie_id"): bsn for row, bsn in zip((4, 9, 20), bsns)}
+    edits[(30, "woonadres_gemeente")] = ADDRESS
+    folder = _sample_copy(tmp_path / "in", "kvk_functionarissen.csv", edits)
+    result = ingest(folder, out_dir=tmp_path / "out")
+    quarantine = result.quarantine.sort("row_number")
+    assert quarantine.select("row_number", "column", "reason").rows() == [
+        (4, "functie_id", "plaintext_identifier"), (9, "functie_id", "plaintext_identifier"),
+        (20, "functie_id", "plaintext_identifier"), (30, "woonadres_gemeente", "unknown_municipality")]
+    assert quarantine["value"].to_list() == ["(9 digits)"] * 3 + ["(27 chars: postcode-like)"]
+    assert all("plaintext BSN" in message for message in quarantine["message"][:3])
+    assert "postcode-like" in quarantine["message"][3] and "Nieuwstraat" not in quarantine["message"][3]
+    assert quarantine["record_id"][:3].to_list() == [None, None, None]  # the faulty id is not shown either
+    assert not result.mentions["record_id"].is_in(bsns).any()
+    assert not result.mentions["municipality"].drop_nulls().str.contains(r"\d").any()
+    written = _written_bytes(tmp_path / "out")
+    for secret in (*bsns, "6531", "Nieuwstraat"):
+        assert secret.encode() not in written, secret
+
+
+@pytest.mark.parametrize(("column", "value", "what"), [
+    ("functie_id", "F-111222333", "plaintext BSN"),
+    ("functie_id", "111.222.333", "plaintext BSN"),
+    ("functie_id", "6531TS-88", "plaintext postcode"),
+    ("woonadres_gemeente", "6531 TS", "the value is postcode-like (7 chars)"),
+    ("woonadres_gemeente", "Emmen 12", "the value is mixed characters (8 chars)"),
+])
+def test_plaintext_in_a_readable_column_is_refused_however_written(column, value, what):
+    spec = load_spec(SPEC_DIR / "kvk_functionarissen.toml")
+    frame = pl.DataFrame({"__row": [1], **{name: [None] for name in spec.delivered_columns}},
+                         schema={"__row": pl.Int64, **dict.fromkeys(spec.delivered_columns, pl.String)})
+    frame = frame.with_columns(pl.lit(value).alias(column), functie=pl.lit("bestuurder"))
+    if column != "functie_id":
+        frame = frame.with_columns(functie_id=pl.lit("F1"))
+    problems = RowValidator(spec).validate(frame).problems.filter(pl.col("column") == column)
+    assert problems["reason"].to_list() == (
+        ["unknown_municipality"] if column == "woonadres_gemeente" else ["plaintext_identifier"])
+    assert what in problems["message"].item()
+    assert value not in problems["value"].item() and value not in problems["message"].item()
+
+
+def test_kvk_numbers_are_refused_in_text_but_not_in_ids():
+    found = pl.DataFrame({"v": ["12345678", "vestiging 12345678", "Z/17/000008", "ARN-2024-0012", "96022",
+                                "sinds 2024 in Emmen", "000012345", "LA123456782"]}).select(
+        text=plaintext_in_text_expr(pl.col("v"), kvk_numbers=True),
+        identifier=plaintext_in_text_expr(pl.col("v")))
+    assert found["text"].to_list()[:2] == ["a plaintext KvK number (8 digits)"] * 2
+    assert found["identifier"].to_list()[:2] == [None, None]
+    # shapes the shipped extracts use for ids, codes and text are left alone
+    assert found["text"].to_list()[2:] == [None] * 6
+
+
+def test_every_shipped_sample_file_still_ingests_without_quarantine():
+    result = ingest(SAMPLE)
+    assert result.quarantine.height == 0
+    assert len({source["source"] for source in result.summary["sources"]}) == 8
+
+
+# --------------------------------------------------------------------------------- redaction
+
+
+def test_short_values_are_shown_by_their_length_only(tmp_path):
+    deliver(tmp_path / "in", "belastingdienst_loonaangifte", plain_payroll(6))
+    path = tmp_path / "in" / "belastingdienst_loonaangifte.csv"
+    frame = pl.read_csv(path, infer_schema=False)
+    frame.with_columns(
+        contractsoort=pl.when(pl.int_range(pl.len()) == 1).then(pl.lit("Jan")).otherwise(pl.col("contractsoort")),
+        werknemer_bsn=pl.when(pl.int_range(pl.len()) == 2).then(pl.lit("Jan de Vries")).otherwise(pl.col("werknemer_bsn")),
+        brutoloon=pl.when(pl.int_range(pl.len()) == 3).then(pl.lit("twaalfhonderd")).otherwise(pl.col("brutoloon")),
+    ).write_csv(path)
+    result = ingest(tmp_path / "in", out_dir=tmp_path / "out")
+    assert result.quarantine.select("row_number", "column", "value").rows() == [
+        (2, "contractsoort", "(3 chars)"),
+        (3, "werknemer_bsn", "(12 chars: letters and spaces)"),
+        (4, "brutoloon", "twa… (13 chars)"),
+    ]
+    quarantine_csv = (tmp_path / "out" / "quarantine.csv").read_text(encoding="utf-8")
+    assert "Jan" not in quarantine_csv
+
+
+def test_a_malformed_hash_shows_nothing_of_itself():
+    spec = load_spec(SPEC_DIR / "ind_referenten.toml")
+    frame = pl.DataFrame({"__row": [1], "referent_id": ["R1"], "referent_kvk_nummer": ["5c84579da4999f784fcb5e514b972ac"],
+                          "referent_naam_bf": [None], "status": ["erkend"], "datum_erkenning": ["2021-03-01"],
+                          "datum_wijziging": [None]})
+    problem = RowValidator(spec).validate(frame).problems.row(0, named=True)
+    assert (problem["reason"], problem["value"]) == ("plaintext_identifier", "(31 chars: hex digits)")
+
+
+def test_garbage_lines_show_nothing_of_themselves(tmp_path):
+    deliver(tmp_path, "belastingdienst_loonaangifte", plain_payroll(4))
+    path = tmp_path / "belastingdienst_loonaangifte.csv"
+    lines = path.read_bytes().split(b"\n")
+    lines[2] = b"L000002,Jan de Vries,123456782"
+    path.write_bytes(b"\n".join(lines))
+    value = ingest(tmp_path).quarantine.filter(pl.col("reason") == "wrong_field_count")["value"].item()
+    assert value == "(30 chars: mixed characters)"
+
+
+def test_redact_never_keeps_characters_of_short_or_concealed_values():
+    assert redact("Jan") == "(3 chars)" and redact("Jansen12") == "Jan… (8 chars)"
+    assert redact("6531TS", conceal=True) == "(6 chars: postcode-like)"
+
+
+# ----------------------------------------------------------------------- errors without data
+
+
+def test_pseudonymise_error_for_a_malformed_row_shows_no_content(tmp_path):
+    plain = plain_payroll(3).write_csv().splitlines()
+    plain.insert(2, 'L9,"Jan de Vries,123456782')  # a quote that never closes
+    (tmp_path / "plain.csv").write_text("\n".join(plain) + "\n", encoding="utf-8")
+    key_file = tmp_path / "key"
+    key_file.write_text("0123456789abcdef0123456789abcdef")
+    with pytest.raises(InputError) as error:
+        pseudonymise(tmp_path / "plain.csv", "belastingdienst_loonaangifte", tmp_path / "out", key_file=key_file)
+    message = str(error.value)
+    assert "\n" not in message and "plain.csv" in message and "could not read the plaintext extract" in message
+    assert "Jan" not in message and "123456782" not in message
+    assert error.value.__cause__ is None and error.value.__suppress_context__
+
+
+def test_a_damaged_workbook_is_reported_on_one_line_without_its_content(tmp_path):
+    deliver(tmp_path / "in", "gemeente_eindhoven_vergunningen", plain_eindhoven(3))
+    workbook = tmp_path / "in" / "gemeente_eindhoven_vergunningen.xlsx"
+    data = workbook.read_bytes()
+    workbook.write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError) as error:
+        ingest(tmp_path / "in")
+    message = str(error.value)
+    assert "\n" not in message and "not a readable Excel workbook (CalamineError)" in message
+    assert message.count(str(workbook)) == 1  # named once, as the file; no quoted reader context
