@@ -9,7 +9,7 @@ from sklearn.metrics import roc_auc_score
 
 from mhgraph.resolve import FellegiSunter, LogisticScorer, block, compare, default_settings, make_scorer
 from mhgraph.resolve.block import random_pairs
-from mhgraph.resolve.score import scorer_from_dict, scorer_to_dict
+from mhgraph.resolve.score import pool_adjacent_violators, scorer_from_dict, scorer_to_dict
 
 
 @pytest.fixture(scope="module")
@@ -95,3 +95,92 @@ def test_parameters_live_in_the_constructor_and_fit_returns_the_scorer(features_
     scorer = FellegiSunter(_comparisons(), max_iter=3)
     assert not hasattr(scorer, "weights_")
     assert scorer.fit(features) is scorer and scorer.n_iter_ <= 3
+
+
+def _sibling_heavy_pairs(seed: int = 4) -> pl.DataFrame:
+    """Labelled candidate pairs in which an identical family name goes with *non*-matches:
+    most non-matches are siblings (same family name, same address, other given name and date),
+    while matches were proposed by their shared identifier whatever their family names."""
+    rng = np.random.default_rng(seed)
+    n_match, n_sibling = 600, 1400
+
+    def dice(n, high_share, low, high):
+        return np.where(rng.random(n) < high_share, 1.0, rng.uniform(low, high, n)).round(3)
+
+    return pl.DataFrame({
+        "given_name_dice": np.concatenate([dice(n_match, 0.7, 0.4, 1.0), dice(n_sibling, 0.1, 0.1, 0.8)]),
+        "family_name_dice": np.concatenate([dice(n_match, 0.4, 0.2, 1.0), dice(n_sibling, 0.95, 0.6, 1.0)]),
+        "birth_date_dice": np.concatenate([dice(n_match, 0.7, 0.5, 1.0), dice(n_sibling, 0.05, 0.3, 0.9)]),
+        "shared_address": np.concatenate([rng.choice([1.0, 0.0, np.nan], n_match), np.ones(n_sibling)]),
+        "bsn_agree": np.concatenate([np.ones(n_match), np.zeros(n_sibling)]),
+    })
+
+
+def _is_monotonic(weights) -> bool:
+    """Best level first: weights never rise towards a less similar level."""
+    return bool(np.all(np.diff(np.asarray(weights)) <= 1e-9))
+
+
+def test_family_name_weight_never_falls_as_names_agree_more_even_when_siblings_dominate(caplog):
+    pairs = _sibling_heavy_pairs()
+    agree = pairs["family_name_dice"].to_numpy() == 1.0
+    match = pairs["bsn_agree"].to_numpy() == 1.0
+    assert match[agree].mean() < 0.25 < 0.75 < match[~agree].mean()  # the data pulls the wrong way
+    comparisons = {name: _comparisons()[name] for name in ("given_name_dice", "family_name_dice",
+                                                           "birth_date_dice", "shared_address")}
+    with caplog.at_level("INFO", logger="mhgraph.resolve.score"):
+        scorer = LogisticScorer(comparisons, label_column="bsn_agree").fit(pairs)
+    from_different_to_identical = pl.DataFrame({"family_name_dice": [0.1, 0.6, 0.8, 0.95, 1.0]})
+    weight = scorer.contributions(from_different_to_identical)["family_name_dice"].to_numpy()
+    assert np.all(np.diff(weight) >= -1e-9), weight
+    assert all(_is_monotonic(w) for w in scorer.weights_.values())
+    # the analyst is told that the data alone would have inverted the family-name weight
+    inverted = scorer.inverted_["family_name_dice"]
+    assert inverted[0] < max(inverted[1:]) - 0.5
+    assert any("family_name_dice" in r.getMessage() and r.levelname == "INFO" for r in caplog.records)
+    # a missing family name is no evidence either way
+    assert scorer.contributions(pl.DataFrame({"family_name_dice": [float("nan")]}))["family_name_dice"][0] == 0.0
+    # the fit stays the model's best monotonic account of the labels: calibrated in the large
+    assert abs(scorer.predict_proba(pairs)[:, 1].mean() - match.mean()) < 0.005
+
+
+def test_constrained_scorers_keep_ranking_true_pairs_above_false_on_a_normal_set(features_and_truth, strangers):
+    features, same = features_and_truth
+    for scorer in (LogisticScorer(_comparisons(), label_column="bsn_agree").fit(features),
+                   FellegiSunter(_comparisons()).fit(features, background=strangers)):
+        assert all(_is_monotonic(w) for w in scorer.weights_.values()), scorer.weights_
+        assert roc_auc_score(same, scorer.predict_proba(features)[:, 1]) > 0.97
+
+
+def _reliability(probability: np.ndarray, label: np.ndarray, bins: int = 10) -> list[tuple[float, float, int]]:
+    """(mean predicted, observed match share, pairs) per decile of the predicted probability."""
+    order = np.argsort(probability, kind="stable")
+    return [(float(probability[part].mean()), float(label[part].mean()), len(part))
+            for part in np.array_split(order, bins)]
+
+
+def test_probabilities_stay_calibrated_on_held_out_labelled_pairs(features_and_truth):
+    features, _ = features_and_truth
+    labelled = features.filter(pl.col("bsn_agree").is_not_nan()).with_row_index("row")
+    train, held_out = labelled.filter(pl.col("row") % 2 == 0), labelled.filter(pl.col("row") % 2 == 1)
+    scorer = LogisticScorer(_comparisons(), label_column="bsn_agree").fit(train)
+    probability = scorer.predict_proba(held_out)[:, 1]
+    label = held_out["bsn_agree"].to_numpy()
+    table = _reliability(probability, label)
+    assert abs(probability.mean() - label.mean()) < 0.03
+    assert all(abs(predicted - observed) < 0.1 for predicted, observed, _ in table), table
+
+
+def test_pooling_adjacent_levels_makes_the_likelihood_ratio_monotonic():
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        size = int(rng.integers(2, 7))
+        m, u = rng.dirichlet(np.ones(size)), rng.dirichlet(np.ones(size))
+        pooled = pool_adjacent_violators(m, u)
+        assert _is_monotonic(np.log(pooled / u))
+        assert np.isclose(pooled.sum(), 1.0)
+        if _is_monotonic(np.log(m / u)):
+            assert np.allclose(pooled, m)  # nothing to pool: unchanged
+    # levels 1 and 2 invert (m/u 0.5 then 1.5): pooled to their common ratio 1.0
+    assert pool_adjacent_violators(np.array([0.5, 0.1, 0.3, 0.1]), np.array([0.1, 0.2, 0.2, 0.5])).tolist() == [
+        0.5, 0.2, 0.2, 0.1]

@@ -13,6 +13,12 @@ NaN is its own level that weighs nothing). Two additive models weigh the levels:
 
 Both express every level as a weight in bits (log2 odds), so that the score of a pair is the
 prior weight plus the weights of its levels — readable field by field by :mod:`explain`.
+Both are fitted under one constraint, *monotonic evidence*: for every comparison a more similar
+level never weighs less than a less similar one (an identical family name never counts against
+a match). Where the data alone would pull the other way — the labelled pairs are those that
+blocking proposed, and relatives with one family name are most of its non-matches — the weights
+are held level instead, the fitted model records the unconstrained weights in ``inverted_`` and a
+warning is logged.
 :class:`RuleScorer` covers types where only stated rules may merge (companies).
 Models are saved as plain JSON (:func:`scorer_to_dict` / :func:`scorer_from_dict`).
 
@@ -21,7 +27,7 @@ Models are saved as plain JSON (:func:`scorer_to_dict` / :func:`scorer_from_dict
 ...                          "label": [1.0, 1.0, 0.0, 0.0, 1.0, 0.0] * 20})
 >>> model = LogisticScorer({"name": (1.0, 0.9, 0.5)}, label_column="label").fit(features)
 >>> model.predict_proba(pl.DataFrame({"name": [1.0, 0.1]}))[:, 1].round(2).tolist()
-[0.95, 0.06]
+[0.97, 0.05]
 """
 
 from __future__ import annotations
@@ -41,6 +47,7 @@ __all__ = [
     "level_labels",
     "levels_of",
     "make_scorer",
+    "pool_adjacent_violators",
     "scorer_from_dict",
     "scorer_to_dict",
 ]
@@ -48,6 +55,8 @@ __all__ = [
 log = logging.getLogger("mhgraph.resolve.score")
 
 _LN2 = math.log(2.0)
+# Differences in bits below this are noise, not an inversion worth a warning.
+_INVERSION_TOLERANCE_BITS = 0.05
 
 
 def levels_of(values: np.ndarray, thresholds) -> np.ndarray:
@@ -67,6 +76,30 @@ def levels_of(values: np.ndarray, thresholds) -> np.ndarray:
 def level_labels(thresholds) -> list[str]:
     """Readable names of the levels, best first: ``['>= 1.0', '>= 0.9', '< 0.9']``."""
     return [f">= {t}" for t in thresholds] + [f"< {thresholds[-1]}"]
+
+
+def pool_adjacent_violators(m: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """m-probabilities with adjacent levels pooled so that the ratio m/u never rises from a
+    more similar level (first) to a less similar one; ``u`` and the total of ``m`` stay as they are.
+
+    Within a pooled run of levels every level gets the run's ratio ``sum(m) / sum(u)`` (the
+    isotonic regression of m/u weighted by u), so their weights in bits are equal.
+
+    >>> pool_adjacent_violators(np.array([0.5, 0.1, 0.3, 0.1]), np.array([0.1, 0.2, 0.2, 0.5])).round(3).tolist()
+    [0.5, 0.2, 0.2, 0.1]
+    """
+    runs: list[list] = []  # [m total, u total, first level, last level]
+    for level, (m_level, u_level) in enumerate(zip(m, u)):
+        runs.append([m_level, u_level, level, level])
+        while len(runs) > 1 and runs[-2][0] * runs[-1][1] < runs[-1][0] * runs[-2][1]:
+            m_last, u_last, _, last = runs.pop()
+            runs[-1][0] += m_last
+            runs[-1][1] += u_last
+            runs[-1][3] = last
+    pooled = np.array(m, dtype=float)
+    for m_total, u_total, first, last in runs:
+        pooled[first : last + 1] = u[first : last + 1] * (m_total / u_total)
+    return pooled
 
 
 def _column(features: pl.DataFrame, name: str) -> np.ndarray:
@@ -104,6 +137,24 @@ class _Additive:
         match = 1.0 / (1.0 + np.exp(-np.clip(self.decision_function(features) * _LN2, -700, 700)))
         return np.column_stack([1.0 - match, match])
 
+    def _inversions(self, unconstrained: dict[str, np.ndarray]) -> dict[str, list[float]]:
+        """The comparisons whose ``unconstrained`` weights (bits per level, best first) give a
+        less similar level more weight than a more similar one. Each is logged (INFO: it is a
+        property of the training data, kept in the model as ``inverted_``, not a failure)."""
+        inverted = {}
+        for name, weights in unconstrained.items():
+            highest_below = np.maximum.accumulate(weights[::-1])[::-1][1:]  # most weight further down
+            gap = highest_below - weights[:-1]
+            if len(gap) and gap.max() > _INVERSION_TOLERANCE_BITS:
+                better = int(np.argmax(gap))
+                worse = better + 1 + int(np.argmax(weights[better + 1 :]))
+                labels = level_labels(self.comparisons[name])
+                log.info("%s: without the monotonic constraint the data would weigh level '%s' %.2f bits above "
+                            "level '%s'; the fitted weights hold them level instead", name, labels[worse],
+                            gap[better], labels[better])
+                inverted[name] = weights.tolist()
+        return inverted
+
 
 class FellegiSunter(_Additive):
     """Fellegi-Sunter model fitted by EM, without labels.
@@ -112,7 +163,13 @@ class FellegiSunter(_Additive):
     (largest change of any probability that still counts as movement), ``pseudo_count``
     (added to every level count so that no weight is infinite).
     Fitted: ``m_`` and ``u_`` (per comparison, per level), ``prior_`` (share of matches among
-    the compared pairs), ``weights_`` (bits per level), ``prior_weight_``, ``n_iter_``.
+    the compared pairs), ``weights_`` (bits per level), ``prior_weight_``, ``n_iter_``,
+    ``inverted_`` (comparisons whose unconstrained m/u ratio rose towards a less similar level,
+    with those weights in bits).
+
+    Every M-step pools adjacent levels where m/u would rise from a more similar level to a less
+    similar one (:func:`pool_adjacent_violators`), so EM fits a model whose weights never count
+    more similarity against a match.
     """
 
     def __init__(self, comparisons: dict, max_iter: int = 100, tol: float = 1e-5, pseudo_count: float = 1.0):
@@ -121,7 +178,7 @@ class FellegiSunter(_Additive):
         self.tol = tol
         self.pseudo_count = pseudo_count
 
-    def _m_step(self, levels: dict[str, np.ndarray], responsibility: np.ndarray):
+    def _m_step(self, levels: dict[str, np.ndarray], responsibility: np.ndarray, monotonic: bool = True):
         m, u = {}, {}
         for name, level in levels.items():
             size = len(self.comparisons[name]) + 1
@@ -129,6 +186,8 @@ class FellegiSunter(_Additive):
             m_counts = np.bincount(level[seen], weights=responsibility[seen], minlength=size) + self.pseudo_count
             u_counts = np.bincount(level[seen], weights=1.0 - responsibility[seen], minlength=size) + self.pseudo_count
             m[name], u[name] = m_counts / m_counts.sum(), u_counts / u_counts.sum()
+            if monotonic:
+                m[name] = pool_adjacent_violators(m[name], u[name])
         return m, u
 
     def fit(self, features: pl.DataFrame, background: pl.DataFrame | None = None) -> FellegiSunter:
@@ -165,6 +224,8 @@ class FellegiSunter(_Additive):
                 log.info("EM iteration %d: match share %.4f, largest change %.2g", iteration, prior, change)
             if change < self.tol:
                 break
+        raw_m, raw_u = self._m_step(levels, self._e_step(levels, m, u, prior, total), monotonic=False)
+        self.inverted_ = self._inversions({k: np.log2(raw_m[k]) - np.log2(raw_u[k]) for k in raw_m})
         prior = float(np.clip(self._e_step(compared, m, u, prior, n).mean(), 1e-9, 1 - 1e-9))
         self.m_ = {k: v.tolist() for k, v in m.items()}
         self.u_ = {k: v.tolist() for k, v in u.items()}
@@ -185,13 +246,21 @@ class FellegiSunter(_Additive):
 
 
 class LogisticScorer(_Additive):
-    """Logistic regression on one-hot comparison levels, trained on identifier labels.
+    """Logistic regression on comparison levels with monotonic evidence, trained on identifier labels.
 
     Parameters: ``comparisons`` (feature name -> level thresholds), ``label_column`` (1.0 =
     match, 0.0 = non-match, NaN = unlabelled; e.g. ``bsn_agree``), ``regularisation``
-    (scikit-learn's ``C``), ``max_iter``. Fitted: ``weights_`` (bits per level),
-    ``prior_weight_`` (bits), ``n_labelled_`` and ``n_matches_``.
-    Maximum likelihood makes the probabilities calibrated on the labelled population.
+    (scikit-learn's ``C``: the inverse strength of the L2 penalty), ``max_iter``.
+    Fitted: ``weights_`` (bits per level), ``prior_weight_`` (bits), ``n_labelled_``,
+    ``n_matches_`` and ``inverted_`` (comparisons whose unconstrained fit would weigh a less
+    similar level above a more similar one, with those weights in bits).
+
+    Each comparison enters as a thermometer code of its ordered levels: one feature "observed"
+    (its weight, free in sign, is that of the least similar level) and one feature "at least as
+    similar as threshold k" for every threshold, whose coefficient is bounded below by 0. So a more
+    similar level never lowers the match probability, and a missing value weighs 0. The penalised
+    log-likelihood is maximised under these bounds (L-BFGS-B); the intercept is not penalised, so
+    the mean probability equals the match share of the labelled pairs.
     """
 
     def __init__(self, comparisons: dict, label_column: str = "bsn_agree", regularisation: float = 1.0,
@@ -201,36 +270,70 @@ class LogisticScorer(_Additive):
         self.regularisation = regularisation
         self.max_iter = max_iter
 
-    def _design(self, features: pl.DataFrame) -> np.ndarray:
+    def _thermometer(self, levels: dict[str, np.ndarray]) -> np.ndarray:
         blocks = []
-        for name, level in self._levels(features).items():
-            size = len(self.comparisons[name]) + 1
-            onehot = np.zeros((len(level), size))
+        for name, level in levels.items():
             seen = level >= 0
-            onehot[np.flatnonzero(seen), level[seen]] = 1.0
-            blocks.append(onehot)
-        return np.hstack(blocks)
+            at_least = seen[:, None] & (level[:, None] <= np.arange(len(self.comparisons[name]))[None, :])
+            blocks.append(np.column_stack([seen, at_least]))
+        return np.hstack(blocks).astype(float)
+
+    def _fit_coefficients(self, design: np.ndarray, pairs: np.ndarray, matches: np.ndarray,
+                          monotonic: bool) -> np.ndarray:
+        """Intercept and coefficients (natural log odds) maximising the L2-penalised likelihood of
+        ``matches`` out of ``pairs`` for each distinct row of ``design``."""
+        from scipy.optimize import minimize
+        from scipy.special import expit
+
+        total = pairs.sum()
+
+        def loss(theta):
+            z = theta[0] + design @ theta[1:]
+            residual = pairs * expit(z) - matches
+            value = (pairs * np.logaddexp(0.0, z) - matches * z).sum() + theta[1:] @ theta[1:] / (2 * self.regularisation)
+            gradient = np.concatenate([[residual.sum()], design.T @ residual + theta[1:] / self.regularisation])
+            return value / total, gradient / total
+
+        bounds = [(None, None)]  # intercept
+        for thresholds in self.comparisons.values():
+            bounds += [(None, None)] + [(0.0 if monotonic else None, None)] * len(thresholds)
+        result = minimize(loss, np.zeros(design.shape[1] + 1), jac=True, method="L-BFGS-B", bounds=bounds,
+                          options={"maxiter": self.max_iter, "ftol": 1e-13, "gtol": 1e-9})
+        if not result.success:
+            log.warning("logistic scorer: the optimiser stopped before converging (%s)", result.message)
+        return result.x
+
+    def _level_weights(self, theta: np.ndarray) -> dict[str, np.ndarray]:
+        """Bits per level, best first, from the thermometer coefficients."""
+        weights, start = {}, 1
+        for name, thresholds in self.comparisons.items():
+            observed, steps = theta[start], theta[start + 1 : start + 1 + len(thresholds)]
+            above_worst = np.append(np.cumsum(steps[::-1])[::-1], 0.0)
+            weights[name] = (observed + above_worst) / _LN2 + 0.0  # + 0.0: no '-0.00' in explanations
+            start += 1 + len(thresholds)
+        return weights
 
     def fit(self, features: pl.DataFrame, background: pl.DataFrame | None = None) -> LogisticScorer:
         """Fit on the labelled pairs among ``features`` (``background`` is not needed)."""
-        from sklearn.linear_model import LogisticRegression
-
         label = _column(features, self.label_column)
         labelled = features.filter(pl.Series(~np.isnan(label)))
-        y = label[~np.isnan(label)].astype(int)
+        y = label[~np.isnan(label)]
         if len(np.unique(y)) < 2:
             raise ValueError(f"{self.label_column}: labelled pairs of both classes are needed to train")
-        model = LogisticRegression(C=self.regularisation, max_iter=self.max_iter)
-        model.fit(self._design(labelled), y)
-        coef = model.coef_[0] / _LN2
-        self.weights_, start = {}, 0
-        for name, thresholds in self.comparisons.items():
-            size = len(thresholds) + 1
-            self.weights_[name] = coef[start : start + size].tolist()
-            start += size
-        self.prior_weight_ = float(model.intercept_[0] / _LN2)
+        # pairs with the same levels on every comparison are one row, weighted by their count
+        levels = self._levels(labelled)
+        patterns, inverse, counts = np.unique(np.column_stack(list(levels.values())), axis=0,
+                                              return_inverse=True, return_counts=True)
+        matches = np.bincount(inverse.ravel(), weights=y, minlength=len(patterns))
+        design = self._thermometer({name: patterns[:, i] for i, name in enumerate(levels)})
+        theta = self._fit_coefficients(design, counts.astype(float), matches, monotonic=True)
+        free = self._fit_coefficients(design, counts.astype(float), matches, monotonic=False)
+        self.weights_ = {name: weights.tolist() for name, weights in self._level_weights(theta).items()}
+        self.prior_weight_ = float(theta[0] / _LN2)
         self.n_labelled_, self.n_matches_ = int(len(y)), int(y.sum())
-        log.info("logistic scorer trained on %d labelled pairs (%d matches)", self.n_labelled_, self.n_matches_)
+        self.inverted_ = self._inversions(self._level_weights(free))
+        log.info("logistic scorer trained on %d labelled pairs (%d matches, %d distinct level patterns)",
+                 self.n_labelled_, self.n_matches_, len(patterns))
         return self
 
 
