@@ -78,20 +78,29 @@ def _relation_feature(left: np.ndarray, right: np.ndarray, owner: np.ndarray, ne
     """1.0 where the owners of the two sides (``owner[row]``: the row itself, or its identity
     group) share a neighbour, 0.0 where both have neighbours but share none, else NaN.
     ``neighbours``: ``(row, neighbour)``."""
-    owned = neighbours.select(pl.Series("owner", owner[neighbours["row"].to_numpy()]), "neighbour").unique()
-    degree = np.bincount(owned["owner"].to_numpy(), minlength=len(owner))
+    owned = neighbours.select(pl.Series("owner", owner[neighbours["row"].to_numpy()]),
+                              pl.col("neighbour").rank("dense").cast(pl.Int64).alias("neighbour")).unique()
+    owners, held = owned["owner"].to_numpy(), owned["neighbour"].to_numpy()
+    degree = np.bincount(owners, minlength=len(owner))
     owner_a, owner_b = owner[left], owner[right]
     both = (degree[owner_a] > 0) & (degree[owner_b] > 0)
-    # look the neighbours of the side with fewer up among the other's: an employer's thousands
-    # of employees are never spread over every pair it is in
-    swap = degree[owner_a] > degree[owner_b]
-    indexed = pl.DataFrame({"pair": np.arange(len(left)), "fewer": np.where(swap, owner_b, owner_a),
-                            "more": np.where(swap, owner_a, owner_b)}).filter(pl.Series(both))
-    shared = (
-        indexed.join(owned, left_on="fewer", right_on="owner")
-        .join(owned, left_on=["more", "neighbour"], right_on=["owner", "neighbour"])
-        ["pair"].unique().to_numpy()
-    )
+    n = np.int64(len(owner))
+    # Two ways to the same answer; take the one with fewer intermediate rows. An employer
+    # group has thousands of employees (look them up pair by pair: too many rows), but each
+    # employee has few employers (list the owners that share one: few rows) — and the other
+    # way round for persons, whose employer is shared by thousands of mentions.
+    by_pair = np.minimum(degree[owner_a], degree[owner_b])[both].sum()
+    by_neighbour = (np.bincount(held).astype(np.int64) ** 2).sum()
+    if by_neighbour < by_pair:
+        sharing = (owned.join(owned, on="neighbour", suffix="_other").filter(pl.col("owner") <= pl.col("owner_other"))
+                   .select(pl.col("owner") * n + pl.col("owner_other"))).to_series().unique().to_numpy()
+        shared = np.flatnonzero(both & np.isin(np.minimum(owner_a, owner_b) * n + np.maximum(owner_a, owner_b), sharing))
+    else:
+        swap = degree[owner_a] > degree[owner_b]
+        indexed = pl.DataFrame({"pair": np.arange(len(left)), "fewer": np.where(swap, owner_b, owner_a),
+                                "more": np.where(swap, owner_a, owner_b)}).filter(pl.Series(both))
+        shared = (indexed.join(owned, left_on="fewer", right_on="owner")
+                  .join(owned, left_on=["more", "neighbour"], right_on=["owner", "neighbour"])["pair"].unique().to_numpy())
     out = np.where(both, 0.0, np.nan)
     out[shared] = 1.0
     return out
