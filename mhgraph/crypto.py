@@ -38,9 +38,7 @@ __all__ = [
     "KeyError_",
     "address_keys",
     "bloom_encode",
-    "bloom_matrix",
     "dice",
-    "dice_rows",
     "keyed_hash",
     "keygen",
     "load_key",
@@ -157,36 +155,13 @@ def bloom_encode(key: Key, domain: str, text: str | None) -> str | None:
     return base64.b64encode(bytes(bits)).decode()
 
 
-def bloom_matrix(encodings) -> tuple[np.ndarray, np.ndarray]:
-    """Decode base64 filters into a ``(n, BLOOM_BITS/8)`` uint8 matrix and a presence mask."""
-    values = list(encodings)
-    out = np.zeros((len(values), BLOOM_BITS // 8), dtype=np.uint8)
-    present = np.zeros(len(values), dtype=bool)
-    for i, value in enumerate(values):
-        if value:
-            out[i] = np.frombuffer(base64.b64decode(value), dtype=np.uint8)
-            present[i] = True
-    return out, present
-
-
-_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint16)
-
-
-def dice_rows(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Row-wise Dice similarity of two equally long stacks of decoded filters."""
-    both = _POPCOUNT[np.bitwise_and(left, right)].sum(axis=1, dtype=np.float64)
-    total = _POPCOUNT[left].sum(axis=1, dtype=np.float64) + _POPCOUNT[right].sum(axis=1, dtype=np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(total > 0, 2.0 * both / total, np.nan)
-
-
 def dice(a: str | None, b: str | None) -> float:
-    """Dice similarity of two base64 filters; NaN when either is missing."""
-    if not a or not b:
-        return float("nan")
-    left, _ = bloom_matrix([a])
-    right, _ = bloom_matrix([b])
-    return float(dice_rows(left, right)[0])
+    """Dice similarity of two base64 filters; NaN when either is missing. (Whole columns are
+    compared with :mod:`mhgraph.resolve.bits`, which this calls.)"""
+    from mhgraph.resolve.bits import decode_bloom, dice_pairs
+
+    matrix, present = decode_bloom([a, b])
+    return float(dice_pairs(matrix, present, np.array([0]), np.array([1]))[0])
 
 
 def person_match_keys(

@@ -32,7 +32,7 @@ from mhgraph.resolve.bits import dice_pairs
 from mhgraph.resolve.block import decoded_column, identity_groups, key_codes
 from mhgraph.resolve.settings import Comparison, EntitySettings, ResolveSettings
 
-__all__ = ["compare", "compare_type", "feature_names", "identifier_feature", "neighbour_table"]
+__all__ = ["compare", "compare_type", "identifier_feature", "neighbour_table"]
 
 log = logging.getLogger("mhgraph.resolve.compare")
 
@@ -46,11 +46,6 @@ def identifier_feature(key: str) -> str:
 
 def identifier_keys(entity: EntitySettings) -> list[str]:
     return list(dict.fromkeys([*entity.identity_keys, *entity.conflict_keys, *entity.label_keys]))
-
-
-def feature_names(entity: EntitySettings) -> list[str]:
-    """Every feature column ``compare`` produces for this entity type, in order."""
-    return [identifier_feature(k) for k in identifier_keys(entity)] + [c.name for c in entity.comparisons]
 
 
 def _agree(codes: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
