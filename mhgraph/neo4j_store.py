@@ -234,15 +234,20 @@ def _check_unique_keys(frame: pl.DataFrame, table: str, key: str) -> None:
         raise InputError(f"{key} {frame[row - 1, key]!r} appears more than once", file=table, row=row, column=key)
 
 
+def _refuse_unknown(table: pl.DataFrame, name: str, column: str, allowed) -> None:
+    """Raise naming the first row whose ``column`` is null or not one of ``allowed``."""
+    unknown = ~table.get_column(column).is_in(list(allowed))
+    if unknown.fill_null(True).any():
+        row = _first_row(unknown.fill_null(True))
+        raise InputError(f"{column} {table[row - 1, column]!r} is not one of {', '.join(allowed)}",
+                         file=name, row=row, column=column)
+
+
 def _node_tables(nodes: pl.DataFrame) -> dict[str, pl.DataFrame]:
     """The checked ``nodes`` table split by label."""
     _check_columns(nodes, "nodes", _NODE_PROVENANCE)
     _check_unique_keys(nodes, "nodes", "entity_id")
-    unknown = ~nodes.get_column("entity_type").is_in(list(NODE_LABELS))
-    if unknown.fill_null(True).any():
-        row = _first_row(unknown.fill_null(True))
-        raise InputError(f"entity_type {nodes[row - 1, 'entity_type']!r} is not one of {', '.join(NODE_LABELS)}",
-                         file="nodes", row=row, column="entity_type")
+    _refuse_unknown(nodes, "nodes", "entity_type", NODE_LABELS)
     return {NODE_LABELS[key[0]]: part for key, part in nodes.partition_by("entity_type", as_dict=True).items()}
 
 
@@ -250,11 +255,7 @@ def _edge_tables(edges: pl.DataFrame, entity_ids: set[str]) -> dict[str, pl.Data
     """The checked ``edges`` table split by relation type; both ends must be in ``entity_ids``."""
     _check_columns(edges, "edges", (*_EDGE_KEYS, *_EDGE_PROVENANCE))
     _check_unique_keys(edges, "edges", "relation_id")
-    unknown = ~edges.get_column("type").is_in(list(RELATION_TYPES))
-    if unknown.fill_null(True).any():
-        row = _first_row(unknown.fill_null(True))
-        raise InputError(f"type {edges[row - 1, 'type']!r} is not one of {', '.join(RELATION_TYPES)}",
-                         file="edges", row=row, column="type")
+    _refuse_unknown(edges, "edges", "type", RELATION_TYPES)
     known = list(entity_ids)
     dangling = {end: ~edges.get_column(end).is_in(known).fill_null(False) | edges.get_column(end).is_null()
                 for end in ("from_entity", "to_entity")}
