@@ -151,3 +151,32 @@ def test_full_resolution_beats_exact_keys_on_persons(sample_run, tmp_path):
     assert figures["full"]["er.person.f1"] > figures["exact"]["er.person.f1"]
     assert figures["full"]["er.person.precision"] >= figures["exact"]["er.person.precision"] - 0.002
     assert not (tmp_path / "exact" / "resolve" / "model.json").exists()  # no model in exact mode
+
+
+@pytest.mark.slow
+def test_quarantined_rows_are_counted_per_reason_in_the_run_summary(tmp_path):
+    """Two payroll rows with an impossible date and one with a non-number wage: the run goes
+    on, and both the command's summary and summary.md count them per reason."""
+    extracts = tmp_path / "extracts"
+    extracts.mkdir()
+    for path in SAMPLE.iterdir():
+        if path.is_file():
+            (extracts / path.name).write_bytes(path.read_bytes())
+    payroll = extracts / "belastingdienst_loonaangifte.csv"
+    frame = pl.read_csv(payroll, infer_schema_length=0)
+    frame = frame.with_columns(
+        pl.when(pl.int_range(pl.len()).is_in([3, 7])).then(pl.lit("31-02-2024")).otherwise(pl.col("datum_aanvang"))
+        .alias("datum_aanvang"),
+        pl.when(pl.int_range(pl.len()) == 11).then(pl.lit("veel")).otherwise(pl.col("brutoloon")).alias("brutoloon"),
+    )
+    frame.write_csv(payroll)
+    result = mhgraph("run", str(extracts), "--out", str(tmp_path / "run"), cwd=tmp_path,
+                     env_extra={"MHGRAPH_AUDIT_LOG": str(tmp_path / "audit.log")})
+    assert result.returncode == 0, result.stderr
+    assert "3 rows quarantined" in result.stdout
+    assert "quarantined, bad_date: 2" in result.stdout
+    assert "quarantined, not_a_number: 1" in result.stdout
+    quarantine = pl.read_csv(tmp_path / "run" / "quarantine.csv")
+    assert sorted(quarantine["row_number"].to_list()) == [4, 8, 12]
+    summary = (tmp_path / "run" / "summary.md").read_text()
+    assert "quarantined: 3" in summary and "bad\\_date: 2" in summary

@@ -105,6 +105,15 @@ def run_blocks(run_info: dict | None, counts: dict[str, int], top: int, shown: i
             Item((_code(entry.get("file")), _t(f" (sha256 {str(entry.get('sha256', ''))[:16]}…)")))
             if isinstance(entry, dict) else Item((_code(_value_text(entry)),))
             for entry in inputs)),)))
+    sources = (info.get("ingest") or {}).get("sources") or []
+    if sources:
+        read, accepted = (sum(int(src.get(k) or 0) for src in sources) for k in ("rows_read", "rows_accepted"))
+        reasons = sorted((reason, src.get("source"), n) for src in sources
+                         for reason, n in (src.get("quarantined_by_reason") or {}).items() if n)
+        items.append(Item((_t(f"partner rows read: {read}, taken in: {accepted}, quarantined: {read - accepted}"
+                              + (" (see quarantine.csv):" if reasons else "")),),
+                          (Bullets(tuple(Item((_t(f"{reason}: {n} in "), _code(source)))
+                                         for reason, source, n in reasons)),) if reasons else ()))
     items.append(Item((_t(
         f"this export: {counts['clusters']} ranked clusters, the top {shown} shown (asked for {top}); "
         f"{counts['entities']} entities, {counts['relations']} relations and {counts['mentions']} partner "
