@@ -26,9 +26,11 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import difflib
+import fnmatch
 import io
 import json
 import logging
+import re
 from pathlib import Path
 
 import polars as pl
@@ -146,13 +148,36 @@ def pseudonymise_frame(frame: pl.DataFrame, spec: SourceSpec, key: Key) -> pl.Da
     return pl.DataFrame(columns)
 
 
+def delivered_name(spec: SourceSpec, candidate: str | None = None) -> str:
+    """The delivered file's name: the spec's ``file``; for a pattern such as
+    ``gemeente_venlo_vergunningen*.csv``, ``candidate`` when it matches the pattern, else the
+    pattern without its wildcards.
+
+    >>> from mhgraph.spec import load_spec, SPEC_DIR
+    >>> delivered_name(load_spec(SPEC_DIR / "ind_referenten.toml"), "anything.csv")
+    'ind_referenten.csv'
+    """
+    if not any(ch in spec.file for ch in "*?["):
+        return spec.file
+    if candidate and fnmatch.fnmatch(candidate, spec.file):
+        return candidate
+    return re.sub(r"\[[^\]]*\]|[*?]", "", spec.file)
+
+
 def write_extract(frame: pl.DataFrame, spec: SourceSpec, out_dir: str | Path, key_fingerprint: str,
-                  created: str) -> Path:
+                  created: str, file_name: str | None = None) -> Path:
     """Write a delivered extract in the spec's format (CSV with its delimiter and encoding, or
-    Excel), plus its sidecar. ``created`` is the extract date written into the sidecar."""
+    Excel), plus its sidecar. ``created`` is the extract date written into the sidecar.
+
+    The file is named by the spec (see :func:`delivered_name`); a ``file_name`` given instead
+    must match the spec's pattern, so that ingest finds the file again."""
+    name = file_name or delivered_name(spec)
+    if any(ch in name for ch in "*?[") or not fnmatch.fnmatch(name, spec.file):
+        raise InputError(f"the delivered file needs a name matching the spec's pattern {spec.file!r}, not {name!r}",
+                         file=name)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / spec.file
+    path = out_dir / name
     if path.suffix == ".xlsx":
         _write_xlsx(frame, path, created)
     elif path.suffix == ".parquet":
@@ -216,7 +241,8 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
         text = src.read_bytes().decode(encoding)
         frame = pl.read_csv(io.StringIO(text), separator=spec.delimiter or ",", infer_schema_length=0)
     frame = frame.with_columns(pl.all().cast(pl.String))
-    return write_extract(pseudonymise_frame(frame, spec, key), spec, out_dir, key.fingerprint, created)
+    name = delivered_name(spec, src.stem + Path(spec.file).suffix)
+    return write_extract(pseudonymise_frame(frame, spec, key), spec, out_dir, key.fingerprint, created, name)
 
 
 def pseudonymise(src: str | Path, spec: str | Path | SourceSpec, out_dir: str | Path,

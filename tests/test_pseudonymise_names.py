@@ -1,0 +1,53 @@
+"""Delivered file names: a spec whose `file` is a pattern names the output after the input."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from mhgraph.crypto import Key
+from mhgraph.errors import InputError
+from mhgraph.ingest import ingest
+from mhgraph.pseudonymise import pseudonymise_file, write_extract
+from mhgraph.spec import SPEC_DIR, load_spec
+
+KEY = Key(b"a test key of at least sixteen bytes")
+PLAIN = pl.DataFrame({"referent_id": ["R1"], "referent_kvk_nummer": ["12345678"], "referent_naam": ["Oogst B.V."],
+                      "status": ["erkend"], "datum_erkenning": ["2021-03-01"], "datum_wijziging": [None]})
+
+
+@pytest.fixture()
+def pattern_spec(tmp_path):
+    text = (SPEC_DIR / "ind_referenten.toml").read_text()
+    text = text.replace('file = "ind_referenten.csv"', 'file = "ind_referenten_*.csv"')
+    folder = tmp_path / "specs"
+    folder.mkdir()
+    (folder / "ind_referenten.toml").write_text(text)
+    return folder, load_spec(folder / "ind_referenten.toml")
+
+
+def test_pattern_spec_names_the_output_after_the_input(tmp_path, pattern_spec):
+    specs, spec = pattern_spec
+    source = tmp_path / "ind_referenten_2025q1.csv"
+    PLAIN.write_csv(source)
+    written = pseudonymise_file(source, spec, KEY, tmp_path / "delivered", "2025-04-01")
+    assert written.name == "ind_referenten_2025q1.csv"
+    assert (tmp_path / "delivered" / "ind_referenten_2025q1.csv.meta.json").is_file()
+    assert not list((tmp_path / "delivered").glob("*[*]*"))
+    assert ingest(tmp_path / "delivered", specs=specs).mentions.height == 1
+
+
+def test_an_input_name_outside_the_pattern_gets_the_pattern_without_wildcards(tmp_path, pattern_spec):
+    specs, spec = pattern_spec
+    source = tmp_path / "export.csv"
+    PLAIN.write_csv(source)
+    written = pseudonymise_file(source, spec, KEY, tmp_path / "delivered", "2025-04-01")
+    assert written.name == "ind_referenten_.csv"
+    assert ingest(tmp_path / "delivered", specs=specs).mentions.height == 1
+
+
+def test_a_name_outside_the_pattern_is_refused(tmp_path, pattern_spec):
+    _, spec = pattern_spec
+    with pytest.raises(InputError, match="ind_referenten_\\*.csv"):
+        write_extract(PLAIN, spec, tmp_path / "delivered", KEY.fingerprint, "2025-04-01", file_name="export.csv")
+    assert not (tmp_path / "delivered").exists()
