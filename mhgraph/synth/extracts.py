@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 # The day the synthetic extracts were "made": fixed, so that output is byte-identical per seed.
-CREATED = "2026-01-15T00:00:00"
+CREATED = "2026-01-15"
 # Rows of one extract that get noise and pseudonymisation at a time (bounds the Python objects).
 CHUNK_ROWS = 100_000
 
