@@ -17,6 +17,7 @@ import hashlib
 import json
 import logging
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,21 +61,14 @@ class RunResult:
     manifest: dict = field(default_factory=dict)
 
 
-def _stage(name: str):
-    """Log the start and duration of one stage."""
-
-    class _Timer:
-        def __enter__(self):
-            self.start = time.perf_counter()
-            log.info("%s ...", name)
-            return self
-
-        def __exit__(self, *exc):
-            self.seconds = time.perf_counter() - self.start
-            if exc[0] is None:
-                log.info("%s done in %.1f s", name, self.seconds)
-
-    return _Timer()
+@contextmanager
+def _stage(name: str, timings: dict[str, float]):
+    """Log the start and duration of one stage and record its seconds in ``timings``."""
+    log.info("%s ...", name)
+    start = time.perf_counter()
+    yield
+    timings[name] = time.perf_counter() - start
+    log.info("%s done in %.1f s", name, timings[name])
 
 
 def run_pipeline(
@@ -114,10 +108,9 @@ def run_pipeline(
     started = dt.datetime.now(dt.timezone.utc)
     timings: dict[str, float] = {}
 
-    with _stage("ingest") as t:
+    with _stage("ingest", timings):
         ingested = ingest(input_dir, specs=used_specs, max_quarantine_share=max_quarantine_share)
-    timings["ingest"] = t.seconds
-    with _stage("resolve") as t:
+    with _stage("resolve", timings):
         if resolver == "exact":
             resolved = None
             # No pair is compared: an empty matches table, and no model an old run left behind.
@@ -126,19 +119,14 @@ def run_pipeline(
         else:
             resolved = resolve(ingested.mentions, ingested.relations, overrides=overrides)
             resolution, matches = resolved.resolution, resolved.matches
-    timings["resolve"] = t.seconds
-    with _stage("graph") as t:
+    with _stage("graph", timings):
         nodes, edges = build_graph_tables(ingested.mentions, ingested.relations, resolution)
-    timings["graph"] = t.seconds
-    with _stage("detect") as t:
+    with _stage("detect", timings):
         communities = detect_communities(nodes, edges, seed=seed)
-    timings["detect"] = t.seconds
-    with _stage("indicators") as t:
+    with _stage("indicators", timings):
         hits = compute_indicators(nodes, edges, communities, allowed_purposes=allowed)
-    timings["indicators"] = t.seconds
-    with _stage("rank") as t:
+    with _stage("rank", timings):
         clusters = rank_clusters(communities, nodes, edges, hits)
-    timings["rank"] = t.seconds
 
     tables = {
         "mentions": ingested.mentions,
@@ -177,12 +165,11 @@ def run_pipeline(
         "seed": seed,
         "seconds": timings,
     }
-    with _stage("export") as t:
+    with _stage("export", timings):
         outputs = write_outputs(
             out_dir, clusters, communities, nodes, edges, hits, ingested.mentions, resolution,
             top=min(top, manifest["clusters_flagged"]), run_info=manifest,
         )
-    timings["export"] = t.seconds
     if resolved is not None:
         outputs["resolve_model"] = save_model(resolved, out_dir)
     outputs["manifest"] = write_manifest(out_dir, manifest)
