@@ -106,11 +106,11 @@ def redact_expr(expr: pl.Expr, conceal: bool = False) -> pl.Expr:
     """
     length = expr.str.len_chars()
     if conceal:
-        return pl.when(expr.str.contains(r"^\d+$")).then(pl.format("({} digits)", length)).otherwise(
-            pl.format("({} chars: {})", length, shape_expr(expr)))
+        return pl.when(expr.str.contains(r"^\d+$")).then(pl.concat_str(pl.lit("("), length, pl.lit(" digits)"))).otherwise(
+            pl.concat_str(pl.lit("("), length, pl.lit(" chars: "), shape_expr(expr), pl.lit(")")))
     head = expr.str.slice(0, 3).str.replace_all(r"[\x00-\x1f\x7f]", "?")
-    return pl.when(length >= REDACT_MIN_CHARS).then(pl.format("{}… ({} chars)", head, length)).otherwise(
-        pl.format("({} chars)", length))
+    return pl.when(length >= REDACT_MIN_CHARS).then(pl.concat_str(head, pl.lit("… ("), length, pl.lit(" chars)"))).otherwise(
+        pl.concat_str(pl.lit("("), length, pl.lit(" chars)")))
 
 
 def redact(value: str, conceal: bool = False) -> str:
@@ -419,9 +419,10 @@ class CsvExtract(Extract):
             reason=pl.when(pl.col("bad_quoting")).then(pl.lit("bad_quoting")).otherwise(pl.lit("wrong_field_count")),
             message=pl.when(pl.col("bad_quoting"))
             .then(pl.lit("a quote opens a value but does not close it on the same line"))
-            .otherwise(pl.format(
-                "the row has {} fields but the header has {}: a value holds an unquoted {} or the line is cut off",
-                pl.col("fields"), pl.lit(width), pl.lit(repr(self.delimiter)),
+            .otherwise(pl.concat_str(
+                pl.lit("the row has "), pl.col("fields"),
+                pl.lit(f" fields but the header has {width}: a value holds an unquoted {self.delimiter!r} "
+                       "or the line is cut off"),
             )),
         )
         good = content.filter(~wrong)

@@ -195,15 +195,15 @@ class _SeenRecordIds:
         within = fresh.join(firsts, on="rid").filter(pl.col(ROW) != pl.col("first_row"))
         self._remember(spec.name, firsts)
         where = pl.when(pl.col("first_file") == file_index).then(pl.lit("")).otherwise(
-            pl.format(" of {}", pl.col("first_file").replace_strict(
+            pl.concat_str(pl.lit(" of "), pl.col("first_file").replace_strict(
                 list(range(len(self.files))), self.files, return_dtype=pl.String)))
         return pl.concat([within, earlier]).sort(ROW).select(
             ROW,
             column=pl.lit(spec.record_id),
             value=redact_expr(pl.col("rid")),
             reason=pl.lit("duplicate_record_id"),
-            message=pl.format("the record id was already used on row {}{}; only the first row is taken in",
-                              pl.col("first_row"), where),
+            message=pl.concat_str(pl.lit("the record id was already used on row "), pl.col("first_row"), where,
+                                  pl.lit("; only the first row is taken in")),
         )
 
 

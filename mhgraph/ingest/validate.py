@@ -371,9 +371,9 @@ class RowValidator:
             checks.append(_Check(
                 name, "unknown_municipality",  # a formula is reported as such
                 present & ~raw.str.contains(_MUNICIPALITY_NAME) & ~raw.str.contains(_FORMULA),
-                pl.format("expected a municipality name (letters, spaces and ' - . , ( )); the value is {} "
-                          "({} chars). An address or postcode here identifies a home and is refused",
-                          shape_expr(raw), raw.str.len_chars()),
+                pl.concat_str(pl.lit("expected a municipality name (letters, spaces and ' - . , ( )); the value is "),
+                              shape_expr(raw), pl.lit(" ("), raw.str.len_chars(),
+                              pl.lit(" chars). An address or postcode here identifies a home and is refused")),
                 conceal=True,
             ))
         elif col.kind in ("id", "text"):
