@@ -124,12 +124,7 @@ def _cmd_ingest(args) -> int:
     result = ingest(args.input_dir, specs=args.specs, max_quarantine_share=args.max_quarantine_share,
                     out_dir=args.out)
     print(result.summary.format())
-    totals: dict[str, int] = {}
-    for source in result.summary["sources"]:
-        for reason, rows in source["quarantined_by_reason"].items():
-            totals[reason] = totals.get(reason, 0) + rows
-    for reason, rows in sorted(totals.items()):
-        print(f"  quarantined, {reason}: {rows} row(s)")
+    _print_quarantined(result.summary)
     print(f"tables: {', '.join(str(p) for p in result.paths.values())}")
     return 0
 
@@ -211,12 +206,10 @@ def _cmd_run(args) -> int:
         top=args.top, seed=args.seed, resolver=args.resolver,
     )
     clusters = result.tables["clusters"]
-    quarantine = result.tables["quarantine"]
+    summary = result.manifest["ingest"]
     print(f"{result.tables['mentions'].height} mentions -> {result.tables['nodes'].height} entities -> "
-          f"{clusters.height} clusters; {quarantine.height} rows quarantined")
-    if quarantine.height:
-        for reason, count in quarantine.group_by("reason").len().sort("reason").iter_rows():
-            print(f"  quarantined, {reason}: {count}")
+          f"{clusters.height} clusters; {summary['rows_quarantined']} of {summary['rows_read']} rows quarantined")
+    _print_quarantined(summary)
     print(f"report: {result.outputs.get('summary', result.out_dir)}")
     return 0
 
@@ -253,6 +246,12 @@ def _cmd_evaluate(args) -> int:
 
     print(json.dumps(evaluate(args.out_dir, args.truth, k=args.k), indent=2))
     return 0
+
+
+def _print_quarantined(summary) -> None:
+    """Rows quarantined per reason (a row with two problems counts under both)."""
+    for reason, rows in summary["quarantined_by_reason"].items():
+        print(f"  quarantined, {reason}: {rows} row(s)")
 
 
 def _positive_int(text: str) -> int:

@@ -2,7 +2,9 @@
 
 Every stage is a function whose input and output are Polars tables; ``run_pipeline`` only
 chains them, writes each table to ``OUT_DIR/tables/NAME.parquet`` and writes the outputs, the
-run manifest and an audit-log line. In a notebook, call the stages one by one instead and look
+run manifest and an audit-log line. The run writes into a temporary sibling of ``OUT_DIR`` and
+moves it into place only when complete (:mod:`mhgraph.run_folder`): an interrupted or failed
+run leaves the previous output as it was. In a notebook, call the stages one by one instead and look
 at each table (see ``notebooks/walkthrough.ipynb``).
 
 >>> from mhgraph.pipeline import run_pipeline           # doctest: +SKIP
@@ -42,7 +44,7 @@ from mhgraph.pseudonymise import META_SUFFIX
 from mhgraph.rank import rank_clusters
 from mhgraph.resolve import resolve, resolve_baseline, save_model
 from mhgraph.resolve.block import PAIR_SCHEMA
-from mhgraph.resolve.pipeline import MODEL_FILE
+from mhgraph.run_folder import RunFolder, file_digests
 from mhgraph.safe_output import write_csv_safe
 from mhgraph.spec import SPEC_DIR, load_specs
 
@@ -90,6 +92,9 @@ def run_pipeline(
     cluster no indicator points at is not put in front of anyone. ``resolver="exact"`` links
     mentions on exact keyed identifiers only (no fuzzy matching, no model): the conservative
     baseline the full entity resolution is measured against.
+
+    ``out_dir`` is replaced whole when the run is complete, and left as it was when it is not;
+    a second run into the same folder while this one writes is refused (``InputError``).
     """
     if resolver not in ("full", "exact"):
         raise MhgraphError(f"unknown resolver {resolver!r}; choose 'full' or 'exact'")
@@ -104,6 +109,16 @@ def run_pipeline(
         for s in specs
         if s.purpose not in allowed
     ]
+    with RunFolder(out_dir) as folder:
+        return _run_stages(folder, input_dir, used_specs, excluded, run_purpose=run_purpose, allowed=allowed,
+                           overrides=overrides, max_quarantine_share=max_quarantine_share, top=top, seed=seed,
+                           resolver=resolver)
+
+
+def _run_stages(folder: RunFolder, input_dir: Path, used_specs, excluded, *, run_purpose, allowed, overrides,
+                max_quarantine_share, top, seed, resolver) -> RunResult:
+    """The stages of :func:`run_pipeline`, written into ``folder.work``, then committed."""
+    out_dir = folder.work
     (out_dir / "tables").mkdir(parents=True, exist_ok=True)
     started = dt.datetime.now(dt.timezone.utc)
     timings: dict[str, float] = {}
@@ -115,7 +130,6 @@ def run_pipeline(
             resolved = None
             # No pair is compared: an empty matches table, and no model an old run left behind.
             resolution, matches = resolve_baseline(ingested.mentions), pl.DataFrame(schema=EXACT_MATCHES_SCHEMA)
-            (out_dir / MODEL_FILE).unlink(missing_ok=True)
         else:
             resolved = resolve(ingested.mentions, ingested.relations, overrides=overrides)
             resolution, matches = resolved.resolution, resolved.matches
@@ -148,7 +162,7 @@ def run_pipeline(
     inputs = [p for f in read_files for p in (f, Path(str(f) + META_SUFFIX)) if p.is_file()]
     manifest = {
         "run_id": hashlib.sha256(
-            json.dumps([started.isoformat(), str(out_dir.resolve())]).encode()
+            json.dumps([started.isoformat(), str(folder.final)]).encode()
         ).hexdigest()[:16],
         "mhgraph_version": __version__,
         "started": started.isoformat(timespec="seconds"),
@@ -172,7 +186,13 @@ def run_pipeline(
         )
     if resolved is not None:
         outputs["resolve_model"] = save_model(resolved, out_dir)
+    manifest["files"] = file_digests(out_dir)  # what a complete run holds, to check it against later
     outputs["manifest"] = write_manifest(out_dir, manifest)
-    outputs["audit_log"] = append_audit_log(out_dir, manifest)
-    log.info("run written to %s", out_dir)
-    return RunResult(out_dir=out_dir, tables=tables, outputs=outputs, manifest=manifest)
+    # Logged before the run lands: a processing that happened is in the log even if the move never comes.
+    audit_log = append_audit_log(folder.final, manifest)
+    folder.commit()
+    outputs = {name: folder.final_path(path) if path.is_relative_to(out_dir) else path
+               for name, path in outputs.items()}
+    outputs["audit_log"] = audit_log
+    log.info("run written to %s", folder.final)
+    return RunResult(out_dir=folder.final, tables=tables, outputs=outputs, manifest=manifest)

@@ -1,14 +1,17 @@
 """What an ingest run read, took in and quarantined, per file: the account that nothing was lost.
 
 For every file ``rows_read == rows_accepted + rows_quarantined`` (blank lines are counted
-apart and hold no data). The summary is a plain ``dict`` (ready for a JSON run manifest)
+apart and hold no data). *Rows quarantined* always means input rows with at least one problem;
+the quarantine table has one line per problem, so a row with two bad values is one row
+quarantined and two lines in ``quarantine.csv``. ``mhgraph run``, ``mhgraph ingest``,
+``summary.md`` and the run manifest all count rows. The summary is a plain ``dict`` (ready for a JSON run manifest)
 with a few helpers to print and tabulate it.
 
 >>> report = FileReport("in/a.csv", "ind_referenten", "ind", "immigration_supervision",
 ...     rows_read=10, rows_accepted=9, rows_quarantined=1, quarantined_by_reason={"bad_date": 1})
 >>> summary = IngestSummary.build([report])
->>> summary["sources"][0]["balanced"]
-True
+>>> summary["sources"][0]["balanced"], summary["rows_quarantined"], summary["quarantined_by_reason"]
+(True, 1, {'bad_date': 1})
 >>> print(summary.format().splitlines()[1])
 ind_referenten  in/a.csv: 10 rows read, 9 accepted, 1 quarantined (bad_date 1); 0 mentions, 0 relations
 """
@@ -52,7 +55,8 @@ class FileReport:
 
 class IngestSummary(dict):
     """``{"sources": [per-file dict, ...], "unmatched_files": [...], "sources_without_file":
-    [...], "key_fingerprint": ..., "balanced": bool}``.
+    [...], "key_fingerprint": ..., "balanced": bool, "rows_read": n, "rows_quarantined": n,
+    "quarantined_by_reason": {reason: rows}}`` (the last three summed over the files).
 
     Each per-file dict holds the fields of :class:`FileReport` plus ``balanced``.
     """
@@ -60,8 +64,15 @@ class IngestSummary(dict):
     @classmethod
     def build(cls, reports: list[FileReport], unmatched_files: list[str] = (),
               sources_without_file: list[str] = (), key_fingerprint: str | None = None) -> IngestSummary:
+        by_reason: dict[str, int] = {}
+        for report in reports:
+            for reason, rows in report.quarantined_by_reason.items():
+                by_reason[reason] = by_reason.get(reason, 0) + rows
         return cls(
             sources=[asdict(report) | {"balanced": report.balanced} for report in reports],
+            rows_read=sum(report.rows_read for report in reports),
+            rows_quarantined=sum(report.rows_quarantined for report in reports),
+            quarantined_by_reason=dict(sorted(by_reason.items())),
             unmatched_files=list(unmatched_files),
             sources_without_file=list(sources_without_file),
             key_fingerprint=key_fingerprint,
