@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--specs", default=None, help="folder of source specs (default: the shipped ones)")
     p.add_argument("--max-quarantine-share", type=float, default=None,
                    help="fail when more than this share of a file's rows is quarantined (0-1)")
+    _add_accept_missing_sidecar(p)
     p.set_defaults(handler=_cmd_ingest)
 
     p = sub.add_parser("pseudonymise", parents=[common], help="partner side: turn a plaintext extract into the delivered form")
@@ -71,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=42, help="seed for community detection")
     p.add_argument("--resolver", choices=("full", "exact"), default="full",
                    help="full entity resolution (default), or exact keyed identifiers only")
+    _add_accept_missing_sidecar(p)
     p.set_defaults(handler=_cmd_run)
 
     p = sub.add_parser("demo", parents=[common], help="generate a synthetic population, run the pipeline on it and evaluate")
@@ -118,11 +120,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_accept_missing_sidecar(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--accept-missing-sidecar", action="store_true",
+                        help="take in extracts that have no .meta.json sidecar (their key, row count and purpose "
+                        "are then unchecked; the summary says so); by default they are refused")
+
+
 def _cmd_ingest(args) -> int:
     from mhgraph.ingest import ingest
 
     result = ingest(args.input_dir, specs=args.specs, max_quarantine_share=args.max_quarantine_share,
-                    out_dir=args.out)
+                    accept_missing_sidecars=args.accept_missing_sidecar, out_dir=args.out)
     print(result.summary.format())
     _print_quarantined(result.summary)
     print(f"tables: {', '.join(str(p) for p in result.paths.values())}")
@@ -203,7 +211,7 @@ def _cmd_run(args) -> int:
     result = run_pipeline(
         args.input_dir, args.out, run_purpose=args.purpose or DEFAULT_RUN_PURPOSE,
         overrides=args.overrides, max_quarantine_share=args.max_quarantine_share,
-        top=args.top, seed=args.seed, resolver=args.resolver,
+        top=args.top, seed=args.seed, resolver=args.resolver, accept_missing_sidecars=args.accept_missing_sidecar,
     )
     clusters = result.tables["clusters"]
     summary = result.manifest["ingest"]

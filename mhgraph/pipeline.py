@@ -84,6 +84,7 @@ def run_pipeline(
     top: int = 10,
     seed: int = 42,
     resolver: str = "full",
+    accept_missing_sidecars: bool = False,
 ) -> RunResult:
     """Ingest -> resolve -> graph -> detect -> indicators -> rank -> export, on one folder of
     partner extracts. Returns every table and the paths of the outputs.
@@ -95,6 +96,7 @@ def run_pipeline(
 
     ``out_dir`` is replaced whole when the run is complete, and left as it was when it is not;
     a second run into the same folder while this one writes is refused (``InputError``).
+    ``accept_missing_sidecars`` takes in extracts without a sidecar (see :func:`mhgraph.ingest.ingest`).
     """
     if resolver not in ("full", "exact"):
         raise MhgraphError(f"unknown resolver {resolver!r}; choose 'full' or 'exact'")
@@ -112,11 +114,11 @@ def run_pipeline(
     with RunFolder(out_dir) as folder:
         return _run_stages(folder, input_dir, used_specs, excluded, run_purpose=run_purpose, allowed=allowed,
                            overrides=overrides, max_quarantine_share=max_quarantine_share, top=top, seed=seed,
-                           resolver=resolver)
+                           resolver=resolver, accept_missing_sidecars=accept_missing_sidecars)
 
 
 def _run_stages(folder: RunFolder, input_dir: Path, used_specs, excluded, *, run_purpose, allowed, overrides,
-                max_quarantine_share, top, seed, resolver) -> RunResult:
+                max_quarantine_share, top, seed, resolver, accept_missing_sidecars) -> RunResult:
     """The stages of :func:`run_pipeline`, written into ``folder.work``, then committed."""
     out_dir = folder.work
     (out_dir / "tables").mkdir(parents=True, exist_ok=True)
@@ -124,7 +126,8 @@ def _run_stages(folder: RunFolder, input_dir: Path, used_specs, excluded, *, run
     timings: dict[str, float] = {}
 
     with _stage("ingest", timings):
-        ingested = ingest(input_dir, specs=used_specs, max_quarantine_share=max_quarantine_share)
+        ingested = ingest(input_dir, specs=used_specs, max_quarantine_share=max_quarantine_share,
+                          accept_missing_sidecars=accept_missing_sidecars)
     with _stage("resolve", timings):
         if resolver == "exact":
             resolved = None

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -116,7 +117,7 @@ def test_wrong_partner_columns(folder, tmp_path):
     (folder / (PAYROLL + ".meta.json")).unlink()
     with pytest.raises(InputError, match=r"columns are those of kvk_inschrijvingen \(partner kvk\), not of "
                                          r"belastingdienst_loonaangifte"):
-        ingest(folder)
+        ingest(folder, accept_missing_sidecars=True)
 
 
 def test_wrong_partner_sidecar(folder):
@@ -208,11 +209,18 @@ def test_mixed_encodings(folder):
     assert row_6["municipality"].item() == "Súdwest-Fryslân"  # written in Windows-1252, read right
 
 
-def test_missing_sidecar_is_a_warning(folder):
+def test_missing_sidecar_is_refused_unless_accepted_and_then_said_loudly(folder):
     (folder / (PAYROLL + ".meta.json")).unlink()
-    source = _only_source(ingest(folder))
-    assert source["rows_accepted"] == 40 and source["key_fingerprint"] is None
-    assert any("no sidecar" in w for w in source["warnings"])
+    with pytest.raises(InputError, match=r"no sidecar belastingdienst_loonaangifte.csv.meta.json: .* purpose .*"
+                                         r"--accept-missing-sidecar") as error:
+        ingest(folder)
+    assert error.value.file == str(folder / PAYROLL)
+    result = ingest(folder, accept_missing_sidecars=True)
+    source = _only_source(result)
+    assert source["rows_accepted"] == 40 and source["key_fingerprint"] is None and source["sidecar"] is False
+    assert result.summary["files_without_sidecar"] == [str(folder / PAYROLL)]
+    assert "TAKEN IN WITHOUT A SIDECAR" in result.summary.format()
+    assert any("TAKEN IN WITHOUT A SIDECAR" in w for w in source["warnings"])
 
 
 # ------------------------------------------------------------------------- quarantined rows
@@ -358,10 +366,11 @@ def test_xlsx_typed_date_cells(tmp_path):
 
     import xlsxwriter
 
-    spec_columns = pl.read_excel(deliver(tmp_path / "a", "gemeente_eindhoven_vergunningen", plain_eindhoven(1)),
-                                 infer_schema_length=0)
+    delivered = deliver(tmp_path / "a", "gemeente_eindhoven_vergunningen", plain_eindhoven(1))
+    spec_columns = pl.read_excel(delivered, infer_schema_length=0)
     path = tmp_path / "b" / "gemeente_eindhoven_vergunningen.xlsx"
     path.parent.mkdir()
+    shutil.copy(f"{delivered}.meta.json", f"{path}.meta.json")
     with xlsxwriter.Workbook(str(path)) as workbook:
         sheet = workbook.add_worksheet()
         for j, name in enumerate(spec_columns.columns):

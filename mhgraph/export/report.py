@@ -12,6 +12,7 @@ reason and the records behind it, and who could act and how.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import polars as pl
 
@@ -90,6 +91,11 @@ def run_blocks(run_info: dict | None, counts: dict[str, int], top: int, shown: i
     """The run: purpose, inputs, what was left out and the table sizes."""
     items = []
     info = run_info or {}
+    unchecked = (info.get("ingest") or {}).get("files_without_sidecar") or []
+    if unchecked:
+        items.append(Item((_t(f"WARNING: {len(unchecked)} file(s) TAKEN IN WITHOUT A SIDECAR "
+                              "(--accept-missing-sidecar): key, row count and purpose unchecked:"),),
+                          (Bullets(tuple(Item((_code(Path(f).name),)) for f in unchecked)),)))
     for key, label in _RUN_FIELDS:
         if info.get(key) not in (None, "", [], {}):
             items.append(Item((_t(f"{label}: "), _t(_value_text(info[key])))))

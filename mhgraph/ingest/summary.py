@@ -37,6 +37,7 @@ class FileReport:
     encoding: str | None = None
     delimiter: str | None = None
     key_fingerprint: str | None = None
+    sidecar: bool = True  # False: taken in without a sidecar (explicitly accepted)
     rows_read: int = 0
     rows_accepted: int = 0
     rows_quarantined: int = 0
@@ -56,7 +57,8 @@ class FileReport:
 class IngestSummary(dict):
     """``{"sources": [per-file dict, ...], "unmatched_files": [...], "sources_without_file":
     [...], "key_fingerprint": ..., "balanced": bool, "rows_read": n, "rows_quarantined": n,
-    "quarantined_by_reason": {reason: rows}}`` (the last three summed over the files).
+    "quarantined_by_reason": {reason: rows}, "files_without_sidecar": [...]}`` (rows summed
+    over the files).
 
     Each per-file dict holds the fields of :class:`FileReport` plus ``balanced``.
     """
@@ -73,6 +75,7 @@ class IngestSummary(dict):
             rows_read=sum(report.rows_read for report in reports),
             rows_quarantined=sum(report.rows_quarantined for report in reports),
             quarantined_by_reason=dict(sorted(by_reason.items())),
+            files_without_sidecar=[report.file for report in reports if not report.sidecar],
             unmatched_files=list(unmatched_files),
             sources_without_file=list(sources_without_file),
             key_fingerprint=key_fingerprint,
@@ -96,6 +99,10 @@ class IngestSummary(dict):
         """The summary as lines of text, as ``mhgraph ingest`` prints it."""
         fingerprint = self.get("key_fingerprint")
         lines = [f"ingested {len(self['sources'])} file(s)" + (f", key fingerprint {fingerprint}" if fingerprint else "")]
+        if self.get("files_without_sidecar"):
+            lines.append(f"WARNING: {len(self['files_without_sidecar'])} file(s) TAKEN IN WITHOUT A SIDECAR "
+                         "(--accept-missing-sidecar), key and row count unchecked: "
+                         + ", ".join(self["files_without_sidecar"]))
         for s in self["sources"]:
             reasons = ", ".join(f"{r} {n}" for r, n in sorted(s["quarantined_by_reason"].items()))
             lines.append(
