@@ -50,7 +50,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--key-file", default=None, help="file holding the shared key (default: $MHGRAPH_KEY)")
     p.add_argument("--out", required=True, help="folder for the delivered extract and its sidecar")
     p.add_argument("--created", default=None, help="extract date for the sidecar, YYYY-MM-DD (default: today)")
+    p.add_argument("--delimiter", default=None, help="the CSV's delimiter, e.g. ';' (default: found from the header)")
+    p.add_argument("--encoding", default=None, help="the CSV's encoding, e.g. windows-1252 (default: found from the "
+                   "bytes: UTF-8 or Windows-1252)")
+    p.add_argument("--quarantine", default=None, help="CSV for the rows that fail the checks, with their plaintext "
+                   "values, for this machine only (default: INPUT.quarantine.csv beside the input)")
     p.set_defaults(handler=_cmd_pseudonymise)
+
+    p = sub.add_parser("template", parents=[common], help="partner side: write an empty plaintext extract with the "
+                       "header mhgraph pseudonymise expects")
+    p.add_argument("spec", help="spec name (see `mhgraph specs`) or path of a spec file")
+    p.add_argument("--out", default=None, help="file to write (default: SPEC_plaintext.csv, or .xlsx for an Excel spec)")
+    p.set_defaults(handler=_cmd_template)
 
     p = sub.add_parser("keygen", parents=[common], help="write a new shared pseudonymisation key (32 random bytes, hex, mode 0600)")
     p.add_argument("--out", required=True, help="key file to create; an existing file is never overwritten")
@@ -138,11 +149,25 @@ def _cmd_ingest(args) -> int:
 
 
 def _cmd_pseudonymise(args) -> int:
-    from mhgraph.pseudonymise import pseudonymise, read_meta
+    from mhgraph.pseudonymise import partner_quarantine_path, pseudonymise, read_meta
 
-    path = pseudonymise(args.input, args.spec, args.out, key_file=args.key_file, created=args.created)
+    path = pseudonymise(args.input, args.spec, args.out, key_file=args.key_file, created=args.created,
+                        delimiter=args.delimiter, encoding=args.encoding, quarantine=args.quarantine)
     meta = read_meta(path)
-    print(f"{path}: {meta['rows']} rows, source {meta['source']}, key fingerprint {meta['key_fingerprint']}")
+    print(f"{path}: {meta['rows']} of {meta['rows_read']} rows delivered, source {meta['source']}, "
+          f"key fingerprint {meta['key_fingerprint']}")
+    if meta["rows_quarantined_by_partner"]:
+        print(f"{meta['rows_quarantined_by_partner']} rows not delivered: they fail the checks; see "
+              f"{partner_quarantine_path(args.input, args.quarantine)} (it holds plaintext: keep it on this machine)")
+        for reason, rows in meta["quarantined_by_partner"].items():
+            print(f"  quarantined, {reason}: {rows} row(s)")
+    return 0
+
+
+def _cmd_template(args) -> int:
+    from mhgraph.pseudonymise import template
+
+    print(f"{template(args.spec, args.out)}: empty plaintext extract; fill it in and run mhgraph pseudonymise")
     return 0
 
 

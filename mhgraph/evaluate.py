@@ -27,6 +27,7 @@ from pathlib import Path
 import polars as pl
 
 from mhgraph.errors import InputError
+from mhgraph.run_folder import check_complete_run, check_inputs_beside
 
 __all__ = ["ENTITY_TYPES", "evaluate", "match_networks", "pairwise_scores"]
 
@@ -161,8 +162,12 @@ def evaluate(out_dir: str | Path, truth_dir: str | Path, *, k: int = 10, write: 
       ``detection.first_rank.<network_id>`` (null when not found).
 
     ``k`` changes the 10. Null stands for a figure that is undefined (nothing to count).
+
+    Refuses (``InputError``) a run that is not complete (:func:`~mhgraph.run_folder.check_complete_run`)
+    and a truth whose extracts beside it are not the files the run read.
     """
     out_dir, truth = Path(out_dir), _truth_folder(Path(truth_dir))
+    check_inputs_beside(check_complete_run(out_dir), truth.parent, f"the truth {truth}")
     tables = out_dir / "tables"
     resolution = _read(tables / "resolution.parquet", ("mention_id", "entity_id"))
     communities = _read(tables / "communities.parquet", ("entity_id", "cluster_id"))

@@ -16,6 +16,11 @@ killed run left behind (``.NAME.partial-…``) is removed by the next run into t
 An existing folder is replaced only when it holds a run (its ``run_manifest.json``) or
 nothing at all: a folder of other files is never moved away.
 
+The manifest lists every file of the run with its SHA-256 (``files``), so that anyone can tell
+a complete run from a damaged or mixed one (:func:`check_complete_run`), and the input files
+with theirs (``inputs``), so that a truth or a report can be matched to the extracts the run
+read (:func:`check_inputs_beside`).
+
 >>> import tempfile, pathlib
 >>> out = pathlib.Path(tempfile.mkdtemp()) / "run"
 >>> with RunFolder(out) as folder:
@@ -30,15 +35,16 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import errno
-import hashlib
+import json
 import os
 import secrets
 import shutil
 from pathlib import Path
 
 from mhgraph.errors import InputError
+from mhgraph.manifest import file_digest
 
-__all__ = ["MANIFEST_NAME", "RunFolder", "file_digests", "holds_a_run"]
+__all__ = ["MANIFEST_NAME", "RunFolder", "check_complete_run", "check_inputs_beside", "file_digests", "holds_a_run"]
 
 MANIFEST_NAME = "run_manifest.json"
 _PARTIAL = ".partial-"
@@ -66,17 +72,57 @@ def file_digests(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
     >>> file_digests(folder)
     {'a.txt': 'ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb'}
     """
-    digests = {}
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        name = path.relative_to(folder).as_posix()
-        if name in skip:
-            continue
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        digests[name] = digest.hexdigest()
-    return digests
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    return {name: file_digest(path) for path in files if (name := path.relative_to(folder).as_posix()) not in skip}
+
+
+def _examples(names: list[str]) -> str:
+    return ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+
+
+def check_complete_run(out_dir: str | Path, written_later: tuple[str, ...] = ("evaluation.json",)) -> dict:
+    """The manifest of the complete run in ``out_dir``; :class:`InputError` when the folder holds
+    no run, or files the manifest lists are missing or differ (an interrupted or changed run).
+    Files written into a run afterwards (``written_later``) are not checked."""
+    out_dir = Path(out_dir)
+    try:
+        manifest = json.loads((out_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"not a complete run: there is no {MANIFEST_NAME}, which mhgraph run writes last",
+                         file=str(out_dir)) from None
+    except ValueError:
+        raise InputError(f"not a complete run: {MANIFEST_NAME} is not valid JSON", file=str(out_dir)) from None
+    listed = manifest.get("files")
+    if not isinstance(listed, dict) or not listed:
+        raise InputError(f"{MANIFEST_NAME} lists no files, so the run cannot be checked for completeness; run it "
+                         "again with this version of mhgraph", file=str(out_dir))
+    present = file_digests(out_dir, skip=(MANIFEST_NAME, *written_later))
+    missing = sorted(set(listed) - set(present))
+    changed = sorted(name for name in listed if name in present and present[name] != listed[name])
+    if missing or changed:
+        raise InputError(
+            f"not a complete run: {len(missing)} file(s) its manifest lists are missing ({_examples(missing)}) and "
+            f"{len(changed)} differ ({_examples(changed)}); the run was interrupted or changed afterwards, run it "
+            "again", file=str(out_dir))
+    return manifest
+
+
+def check_inputs_beside(manifest: dict, folder: str | Path, what: str) -> None:
+    """Refuse ``what`` (e.g. a truth) in ``folder`` unless the extracts beside it are the very
+    files the run read: same names, same SHA-256 (the manifest's ``inputs``)."""
+    folder = Path(folder)
+    inputs = manifest.get("inputs") or []
+    if not inputs:
+        raise InputError(f"the run manifest names no input files, so {what} cannot be matched to the run",
+                         file=str(folder))
+    for entry in inputs:
+        beside = folder / entry["file"]
+        if not beside.is_file():
+            raise InputError(f"{what} does not belong to this run: the run read {entry['file']}, which is not beside "
+                             f"it (it is checked against the extracts it was written with)", file=str(folder))
+        if file_digest(beside) != entry["sha256"]:
+            raise InputError(f"{what} does not belong to this run: {entry['file']} beside it is not the file the "
+                             "run read (another seed, another delivery, or changed since)", file=str(folder))
 
 
 def _exchange(a: Path, b: Path) -> bool:

@@ -19,6 +19,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from mhgraph.safe_output import read_csv_safe
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
 
@@ -180,7 +182,7 @@ def test_quarantined_rows_are_counted_per_reason_in_the_run_summary(tmp_path):
     assert f"; 3 of {manifest['ingest']['rows_read']} rows quarantined" in result.stdout
     assert "quarantined, bad_date: 2 row(s)" in result.stdout
     assert "quarantined, not_a_number: 2 row(s)" in result.stdout
-    quarantine = pl.read_csv(tmp_path / "run" / "quarantine.csv")
+    quarantine = read_csv_safe(tmp_path / "run" / "quarantine.csv")
     assert sorted(quarantine["row_number"].to_list()) == [4, 8, 8, 12]
     summary = (tmp_path / "run" / "summary.md").read_text()
     assert "quarantined: 3" in summary and "bad\\_date: 2" in summary

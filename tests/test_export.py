@@ -18,7 +18,7 @@ from markdown_it import MarkdownIt
 from mhgraph.errors import InputError
 from mhgraph.export import write_outputs
 from mhgraph.export.page import vis_network_js
-from mhgraph.safe_output import neutralise_formulas
+from mhgraph.safe_output import neutralise_formulas, read_csv_safe
 
 # The payloads set a marker on the page if they ever run; the browser tests look for it.
 IMG_PAYLOAD = "<img src=x onerror=\"document.documentElement.setAttribute('data-pwned','img')\">"
@@ -308,8 +308,8 @@ def test_works_on_the_graph_stage_tables(tmp_path):
 # --- CSV -----------------------------------------------------------------------------------------
 
 def _csv_cells(path):
-    with open(path, newline="", encoding="utf-8") as handle:
-        return [cell for row in csv.reader(handle) for cell in row]
+    with open(path, newline="", encoding="utf-8-sig") as handle:  # as Dutch Excel reads it
+        return [cell for row in csv.reader(handle, delimiter=";") for cell in row]
 
 
 def test_csv_cells_never_start_like_a_formula(written):
@@ -320,7 +320,7 @@ def test_csv_cells_never_start_like_a_formula(written):
     belastingdienst = _csv_cells(paths["partner:belastingdienst"])
     assert "'" + FORMULA in belastingdienst
     assert "'-2+3" in _csv_cells(paths["partner:ind"])
-    clusters = pl.read_csv(paths["clusters_csv"])
+    clusters = read_csv_safe(paths["clusters_csv"])
     assert clusters.row(0, named=True)["partners"] == "belastingdienst; ind; kvk"
     assert FORMULA in clusters.row(0, named=True)["reasons"]  # kept, as text inside the cell
 
@@ -341,7 +341,7 @@ def test_each_partner_list_holds_exactly_its_own_records_in_the_top_clusters(wri
     placed = (tables["mentions"].join(tables["resolution"].select("mention_id", "entity_id"), on="mention_id")
               .join(tables["communities"], on="entity_id").filter(pl.col("cluster_id").is_in(["C0001", "C0002"])))
     for partner in ("belastingdienst", "kvk", "ind", "gemeente_arnhem"):
-        listed = pl.read_csv(paths[f"partner:{partner}"], infer_schema=False)
+        listed = read_csv_safe(paths[f"partner:{partner}"], infer_schema=False)
         assert listed.columns == ["source", "record_id", "role", "cluster_id", "entity_id"]
         expected = {(s, r if not r.startswith(("=", "-")) else "'" + r, role, c, e) for s, r, role, c, e in
                     placed.filter(pl.col("partner") == partner)
@@ -351,7 +351,7 @@ def test_each_partner_list_holds_exactly_its_own_records_in_the_top_clusters(wri
         text = paths[f"partner:{partner}"].read_text(encoding="utf-8")
         for source in others["source"].unique():
             assert source not in text
-    kvk = pl.read_csv(paths["partner:kvk"], infer_schema=False)
+    kvk = read_csv_safe(paths["partner:kvk"], infer_schema=False)
     assert "F-9" not in kvk["record_id"].to_list()  # cluster C0003 is not in the top 2
 
 

@@ -44,10 +44,10 @@ def test_lazy_frames_are_neutralised_lazily(frame):
 @pytest.mark.parametrize("lazy", [False, True])
 def test_csv_cells_never_start_like_a_formula(frame, tmp_path, lazy):
     path = write_csv_safe(frame.lazy() if lazy else frame, tmp_path / "sub" / "out.csv")
-    with open(path, newline="", encoding="utf-8") as handle:
-        rows = list(csv.reader(handle))
+    with open(path, newline="", encoding="utf-8-sig") as handle:  # as Dutch Excel reads it
+        rows = list(csv.reader(handle, delimiter=";"))
     cells = [cell for row in rows[1:] for cell in row]
-    text_cells = [c for c in cells if not c.lstrip("-").replace(".", "").isdigit()]
+    text_cells = [c for c in cells if not c.lstrip("-").replace(",", "").isdigit()]  # decimal comma
     assert text_cells and not [c for c in text_cells if c[:1] in FORMULA_PREFIXES]
     assert rows[1][0] == "'" + PAYLOADS[0]
 

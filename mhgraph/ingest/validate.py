@@ -65,6 +65,7 @@ __all__ = [
     "Validated",
     "check_header",
     "looks_like_plaintext_expr",
+    "plain_text_checks",
     "plaintext_in_text_expr",
 ]
 
@@ -245,6 +246,33 @@ class _Check:
     conceal: bool = False  # show the value by its length and shape only
 
 
+def _every_value_checks(name: str) -> list[_Check]:
+    """What every value of every column must pass: a bounded length, no control characters."""
+    raw = pl.col(name)
+    return [
+        _Check(name, "field_too_long", raw.str.len_chars() > MAX_FIELD_CHARS,
+               pl.lit(f"the value is longer than {MAX_FIELD_CHARS} characters")),
+        _Check(name, "control_characters", raw.str.contains(_CONTROL),
+               pl.when(raw.str.contains("\x00", literal=True))
+               .then(pl.lit("the value holds NUL bytes: the export is damaged"))
+               .otherwise(pl.lit("the value holds control characters"))),
+    ]
+
+
+def plain_text_checks(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """``__row``, column, reason, message for values of ``columns`` that fail the checks every
+    value must pass (length, control characters), as for a plaintext column before pseudonymisation.
+
+    >>> plain_text_checks(pl.DataFrame({"__row": [1, 2], "naam": ["Jan", "J\\x07n"]}), ["naam"]).rows()
+    [(2, 'naam', 'control_characters', 'the value holds control characters')]
+    """
+    checks = [check for name in columns for check in _every_value_checks(name)]
+    parts = [frame.filter(check.bad.fill_null(False)).select(
+        ROW, column=pl.lit(check.column), reason=pl.lit(check.reason), message=check.message) for check in checks]
+    schema = {ROW: pl.Int64, "column": pl.String, "reason": pl.String, "message": pl.String}
+    return pl.concat([pl.DataFrame(schema=schema), *parts])
+
+
 @dataclass
 class Validated:
     """``clean``: ``__row`` plus every column, typed and normalised (dates as Date, numbers as
@@ -259,12 +287,14 @@ class RowValidator:
     """Vectorised checks and normalisation for the columns of one spec.
 
     ``extra_date_formats`` are formats the file's medium guarantees besides the spec's own
-    (ISO dates from typed Excel or Parquet cells).
+    (ISO dates from typed Excel or Parquet cells). ``only``: check these delivered columns and
+    no others (``mhgraph pseudonymise`` checks the columns it passes on unchanged).
     """
 
-    def __init__(self, spec: SourceSpec, extra_date_formats: tuple[str, ...] = ()):
+    def __init__(self, spec: SourceSpec, extra_date_formats: tuple[str, ...] = (), only: set[str] | None = None):
         self.spec = spec
-        self.columns: dict[str, Column] = spec.delivered_columns
+        self.columns: dict[str, Column] = {name: col for name, col in spec.delivered_columns.items()
+                                           if only is None or name in only}
         self.extra_date_formats = extra_date_formats
         municipal = {col for block in spec.entities for canonical, col in block.fields.items()
                      if canonical == "municipality"}
@@ -320,14 +350,7 @@ class RowValidator:
     def _column_checks(self, name: str, col: Column, municipal: bool) -> list[_Check]:
         raw, parsed = pl.col(name), pl.col(_clean(name))
         present = raw.is_not_null()
-        checks = [
-            _Check(name, "field_too_long", raw.str.len_chars() > MAX_FIELD_CHARS,
-                   pl.lit(f"the value is longer than {MAX_FIELD_CHARS} characters")),
-            _Check(name, "control_characters", raw.str.contains(_CONTROL),
-                   pl.when(raw.str.contains("\x00", literal=True))
-                   .then(pl.lit("the value holds NUL bytes: the export is damaged"))
-                   .otherwise(pl.lit("the value holds control characters"))),
-        ]
+        checks = _every_value_checks(name)
         if col.required:
             checks.append(_Check(name, "missing_required", raw.is_null(),
                                  pl.lit(f"a value is required in column {name!r} (spec {self.spec.name})")))
