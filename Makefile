@@ -12,7 +12,7 @@ OUT    ?= out/sample
 LOCK   := requirements.lock
 UV_VERSION := 0.13.8
 
-.PHONY: demo test test-latest install lock fuzz browser cypher-check bench clean
+.PHONY: demo test test-latest install lock fuzz browser spreadsheet cypher-check bench clean
 
 demo: $(VENV)/.installed
 	$(BIN)/mhgraph run data/sample --out $(OUT)
@@ -72,6 +72,14 @@ browser:
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "chromium not found and cannot be installed here: the browser tests will be skipped"; fi
+
+# LibreOffice for the test that opens the CSVs with Dutch settings (optional: skipped without it).
+spreadsheet:
+	@if command -v soffice >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		libreoffice-calc-nogui >/dev/null; \
+	else echo "soffice not found and cannot be installed here: the LibreOffice test will be skipped"; fi
 
 bench: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements-bench.lock

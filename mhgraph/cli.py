@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
+import threading
 import traceback
 
 from mhgraph.errors import MhgraphError
@@ -305,8 +307,15 @@ def _where(exc: BaseException) -> str:
     return f"{'mhgraph' + os.sep + name.split(marker)[-1] if marker in name else os.path.basename(name)}:{frame.lineno}"
 
 
+def _stop(signum, frame):
+    """A scheduler stopping the command (SIGTERM) unwinds like Ctrl-C, so that a half-written run is cleared."""
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _stop)
     logging.basicConfig(
         level=logging.WARNING if args.quiet else logging.INFO,
         format="%(asctime)s %(name)s: %(message)s",

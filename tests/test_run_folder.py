@@ -136,3 +136,19 @@ def test_interrupted_reruns_leave_the_previous_or_the_new_complete_run(tmp_path)
     assert _leftovers(out) == []  # what the killed runs left was cleared by the next run
     print(f"interrupted reruns: {outcomes}")
     assert sum(outcomes.values()) == ATTEMPTS, outcomes
+
+
+def test_a_run_stopped_by_the_scheduler_clears_what_it_wrote(tmp_path):
+    """SIGTERM (systemd, cron's kill) unwinds like Ctrl-C: no half-written folder is left behind."""
+    out = tmp_path / "run"
+    synthesize(tmp_path / "in", persons=300, seed=2)
+    env = {**os.environ, "MHGRAPH_AUDIT_LOG": str(tmp_path / "audit.log"), "RUST_BACKTRACE": "0"}
+    process = subprocess.Popen([sys.executable, "-m", "mhgraph.cli", "-q", "run", str(tmp_path / "in"), "--out",
+                                str(out)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 300
+    while not any(tmp_path.glob(".run.partial-*")) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=300)
+    assert process.returncode == 128 + signal.SIGTERM, process.returncode  # stopped while writing
+    assert _leftovers(out) == [] and not out.exists()
