@@ -114,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("out_dir", help="the run's output folder (with tables/)")
     p.add_argument("--truth", required=True, help="the truth folder written by `mhgraph synth` (or the folder holding it)")
     p.add_argument("--k", type=int, default=10, help="cut-off for recall_at_K and decoys_in_top_K (default: 10)")
+    p.add_argument("--ablate-partners", action="store_true",
+                   help="also rerun with each partner left out and with each alone, and report recall and AP for each")
     p.set_defaults(handler=_cmd_evaluate)
     return parser
 
@@ -251,7 +253,7 @@ def _cmd_evaluate(args) -> int:
 
     from mhgraph.evaluate import evaluate
 
-    print(json.dumps(evaluate(args.out_dir, args.truth, k=args.k), indent=2))
+    print(json.dumps(evaluate(args.out_dir, args.truth, k=args.k, ablate_partners=args.ablate_partners), indent=2))
     return 0
 
 
