@@ -107,7 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same bytes (default: 0)")
     p.add_argument("--noise", default="medium", help="low, medium, high, or a number that scales the medium rates")
     p.add_argument("--networks", type=int, default=None,
-                   help="planted networks per typology, and as many decoys per kind (default: 2 per 5,000 persons)")
+                   help="planted networks per typology (default: one per 20,000 persons, at least one)")
+    p.add_argument("--lookalikes", type=int, default=None,
+                   help="lawful look-alikes per kind (default: one per 10,000 persons, at least one)")
     p.set_defaults(handler=_cmd_synth)
 
     p = sub.add_parser("evaluate", parents=[common], help="score a finished run against synthetic ground truth; prints one JSON object")
@@ -243,7 +245,8 @@ def _cmd_synth(args) -> int:
 
     from mhgraph.synth import synthesize
 
-    summary = synthesize(args.out, persons=args.persons, seed=args.seed, noise=args.noise, networks=args.networks)
+    summary = synthesize(args.out, persons=args.persons, seed=args.seed, noise=args.noise, networks=args.networks,
+                         lookalikes=args.lookalikes)
     print(json.dumps(summary, indent=2))
     return 0
 
