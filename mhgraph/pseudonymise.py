@@ -294,6 +294,8 @@ def plaintext_columns(spec: SourceSpec) -> dict[str, bool]:
 
 def _plaintext_problems(frame: pl.DataFrame, spec: SourceSpec, today: dt.date) -> pl.DataFrame:
     """``__row``, column, reason, message for every plaintext identifier that is not what it must be."""
+    from mhgraph.ingest.validate import eleven_test_expr
+
     problems = []
     for block in spec.entities:
         for kind, name in block.plaintext.items():
@@ -302,11 +304,8 @@ def _plaintext_problems(frame: pl.DataFrame, spec: SourceSpec, today: dt.date) -
             raw = pl.col(name)
             compact = raw.str.replace_all(r"[\s.\-]", "")
             if kind == "bsn":
-                digits = compact.str.zfill(9)
-                weights = (9, 8, 7, 6, 5, 4, 3, 2, -1)
-                total = pl.sum_horizontal(digits.str.slice(i, 1).cast(pl.Int64, strict=False) * w
-                                          for i, w in enumerate(weights))
-                bad, reason = ~(compact.str.contains(r"^\d{8,9}$") & (total % 11 == 0) & (total != 0)), "bad_bsn"
+                bad = ~(compact.str.contains(r"^\d{8,9}$") & eleven_test_expr(compact.str.zfill(9)))
+                reason = "bad_bsn"
             elif kind in _IDENTIFIER_PATTERNS:
                 reason, pattern = _IDENTIFIER_PATTERNS[kind]
                 bad = ~compact.str.contains(pattern)

@@ -564,6 +564,7 @@ def test_partner_side_checks_hold_back_a_bad_plaintext_row(tmp_path, cli, column
     assert partner_side["value"].item().lstrip("'") == value
     result = ingest(tmp_path / "delivered")
     assert _only_source(result)["rows_accepted"] == 5 and result.quarantine.height == 0
+    assert "; 1 more held back by the partner's own checks" in result.summary.format()
 
 
 def test_partner_side_truncated_row(tmp_path, cli):

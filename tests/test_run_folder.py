@@ -105,7 +105,7 @@ def _complete(out: Path) -> dict | None:
 @pytest.mark.slow
 def test_interrupted_reruns_leave_the_previous_or_the_new_complete_run(tmp_path):
     out = tmp_path / "run"
-    synthesize(tmp_path / "in", persons=600, seed=5)
+    synthesize(tmp_path / "in", persons=300, seed=5)
     env = {**os.environ, "MHGRAPH_AUDIT_LOG": str(tmp_path / "audit.log"), "RUST_BACKTRACE": "0"}
     command = [sys.executable, "-m", "mhgraph.cli", "-q", "run", str(tmp_path / "in"), "--out", str(out)]
     started = time.monotonic()

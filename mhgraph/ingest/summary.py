@@ -38,6 +38,7 @@ class FileReport:
     delimiter: str | None = None
     key_fingerprint: str | None = None
     sidecar: bool = True  # False: taken in without a sidecar (explicitly accepted)
+    rows_quarantined_by_partner: int | None = None  # held back by mhgraph pseudonymise (from the sidecar)
     rows_read: int = 0
     rows_accepted: int = 0
     rows_quarantined: int = 0
@@ -109,6 +110,8 @@ class IngestSummary(dict):
                 f"{s['source']}  {s['file']}: {s['rows_read']} rows read, {s['rows_accepted']} accepted, "
                 f"{s['rows_quarantined']} quarantined" + (f" ({reasons})" if reasons else "")
                 + f"; {s['mentions']} mentions, {s['relations']} relations"
+                + (f"; {s['rows_quarantined_by_partner']} more held back by the partner's own checks"
+                   if s.get("rows_quarantined_by_partner") else "")
                 + ("" if s["balanced"] else "  [rows do not add up]")
             )
             lines += [f"    warning: {w}" for w in s["warnings"]]

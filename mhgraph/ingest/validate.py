@@ -64,6 +64,7 @@ __all__ = [
     "RowValidator",
     "Validated",
     "check_header",
+    "eleven_test_expr",
     "looks_like_plaintext_expr",
     "plain_text_checks",
     "plaintext_in_text_expr",
@@ -109,8 +110,12 @@ _EXPECTED = {
 }
 
 
-def _eleven_test(nine_digits: pl.Expr) -> pl.Expr:
-    """The BSN eleven-test on a 9-digit string: 9*d1 + 8*d2 + ... + 2*d8 - d9 divisible by 11."""
+def eleven_test_expr(nine_digits: pl.Expr) -> pl.Expr:
+    """The BSN eleven-test on a 9-digit string: 9*d1 + 8*d2 + ... + 2*d8 - d9 divisible by 11.
+
+    >>> pl.select(eleven_test_expr(pl.Series(["111222333", "123456789"]))).to_series().to_list()
+    [True, False]
+    """
     weights = (9, 8, 7, 6, 5, 4, 3, 2, -1)
     total = pl.sum_horizontal(
         nine_digits.str.slice(i, 1).cast(pl.Int64, strict=False) * w for i, w in enumerate(weights)
@@ -127,7 +132,7 @@ def looks_like_plaintext_expr(value: pl.Expr) -> pl.Expr:
     'looks like a readable name'
     """
     digits = value.str.replace_all(r"[\s.\-]", "")
-    is_bsn = digits.str.contains(r"^\d{8,9}$") & _eleven_test(digits.str.zfill(9))
+    is_bsn = digits.str.contains(r"^\d{8,9}$") & eleven_test_expr(digits.str.zfill(9))
     return (
         pl.when(is_bsn).then(pl.lit("looks like a plaintext BSN (9 digits passing the eleven-test)"))
         .when(value.str.contains(r"^[1-9]\d{3}\s?-?\s?[A-Za-z]{2}$")).then(pl.lit("looks like a plaintext postcode"))
@@ -142,7 +147,7 @@ def looks_like_plaintext_expr(value: pl.Expr) -> pl.Expr:
 def _is_bsn(digits: pl.Expr) -> pl.Expr:
     # A leading zero is left alone: zero-padded counters are common record ids, and BSNs
     # issued today start with 1-9.
-    return digits.str.contains(r"^[1-9]\d{8}$") & _eleven_test(digits)
+    return digits.str.contains(r"^[1-9]\d{8}$") & eleven_test_expr(digits)
 
 
 def plaintext_in_text_expr(value: pl.Expr, kvk_numbers: bool = False) -> pl.Expr:
