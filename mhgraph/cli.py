@@ -249,6 +249,9 @@ def _cmd_run(args) -> int:
     print(f"{result.tables['mentions'].height} mentions -> {result.tables['nodes'].height} entities -> "
           f"{clusters.height} clusters; {summary['rows_quarantined']} of {summary['rows_read']} rows quarantined")
     _print_quarantined(summary)
+    if summary["files_without_sidecar"]:
+        print(f"WARNING: {len(summary['files_without_sidecar'])} file(s) TAKEN IN WITHOUT A SIDECAR "
+              "(--accept-missing-sidecar): key, row count and purpose unchecked")
     print(f"report: {result.outputs.get('summary', result.out_dir)}")
     return 0
 

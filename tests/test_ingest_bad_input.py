@@ -1,6 +1,6 @@
 """The bad-input corpus: one clean delivered payroll extract (40 rows, pseudonymised with
 ``mhgraph.pseudonymise`` from a plaintext frame), damaged in one way per case; and the partner's
-plaintext extract, damaged before ``mhgraph pseudonymise``: 57 tests over more than 45 classes.
+plaintext extract, damaged before ``mhgraph pseudonymise``: 58 tests over more than 45 classes.
 
 | case | damage | expected |
 |---|---|---|
@@ -26,7 +26,7 @@ plaintext extract, damaged before ``mhgraph pseudonymise``: 57 tests over more t
 | duplicate_record_ids | a record id used twice | later row quarantined 'duplicate_record_id' |
 | empty_file | 0 bytes | InputError: empty |
 | xlsx_input | Excel extract with a bad category and a date cell | read; 'unknown_category' quarantined |
-| missing_sidecar | no .meta.json | InputError; with the accept flag read, WARNING in capitals |
+| missing_sidecar (2) | no .meta.json, for ingest and for a run | InputError, no run folder; with the accept flag taken in, WARNING in capitals on stdout, in summary.md and the manifest |
 | bad_values | not a number, out of range, unknown category, missing required | one reason each |
 | utf16 | file in UTF-16 | InputError: export as UTF-8 |
 | every_row_quarantined | every wage 'onbekend' | the run completes; 40 of 40 rows in quarantine.csv |
@@ -442,6 +442,19 @@ def test_every_row_quarantined_still_gives_a_run(folder, tmp_path, cli):
     assert "; 40 of 40 rows quarantined" in completed.stdout
     assert read_csv_safe(tmp_path / "run" / "quarantine.csv")["row_number"].to_list() == list(range(1, 41))
     assert pl.read_parquet(tmp_path / "run" / "tables" / "mentions.parquet").height == 0
+
+
+def test_run_without_a_sidecar_is_refused_or_said_loudly_everywhere(folder, tmp_path, cli):
+    (folder / (PAYROLL + ".meta.json")).unlink()
+    refused = cli("run", str(folder), "--out", str(tmp_path / "run"))
+    assert refused.returncode == 2 and "no sidecar belastingdienst_loonaangifte.csv.meta.json" in refused.stderr
+    assert not (tmp_path / "run").exists()
+    accepted = cli("run", str(folder), "--out", str(tmp_path / "run"), "--accept-missing-sidecar")
+    assert accepted.returncode == 0, accepted.stderr
+    assert "WARNING: 1 file(s) TAKEN IN WITHOUT A SIDECAR" in accepted.stdout
+    assert "WARNING: 1 file(s) TAKEN IN WITHOUT A SIDECAR" in (tmp_path / "run" / "summary.md").read_text()
+    manifest = json.loads((tmp_path / "run" / "run_manifest.json").read_text())
+    assert manifest["ingest"]["files_without_sidecar"] == [str(folder / PAYROLL)]
 
 
 def test_no_person_with_a_date_of_birth_still_gives_a_run(tmp_path, cli):
