@@ -12,6 +12,7 @@ Writes benchmarks/results/export.json. The machine is shared; the load average i
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import platform
@@ -26,8 +27,6 @@ import polars as pl
 from mhgraph.export import write_outputs
 
 RESULTS = Path(__file__).parent / "results" / "export.json"
-PARTNERS = {"belastingdienst": ("belastingdienst_loonaangifte", "fiscal_supervision"),
-            "kvk": ("kvk_inschrijvingen", "company_register")}
 
 
 def synthetic_tables(top: int, cluster_size: int, background: int) -> dict[str, pl.DataFrame]:
@@ -44,7 +43,12 @@ def synthetic_tables(top: int, cluster_size: int, background: int) -> dict[str, 
                + [("person", f"P-{cluster_id}-{n}") for n in range(persons)])
         entities += [(entity_id, kind, cluster_id) for kind, entity_id in ids]
         for n in range(persons):
-            person, company, address = f"P-{cluster_id}-{n}", f"C-{cluster_id}-{n % companies}", f"A-{cluster_id}-{n % addresses}"
+            # People at one address work for the same employer, as where an employer houses its workers.
+            home = n % addresses
+            person, company, address = (f"P-{cluster_id}-{n}", f"C-{cluster_id}-{home * companies // addresses}",
+                                        f"A-{cluster_id}-{home}")
+            start = dt.date(2022 + (n * 7 % 36) // 12, (n * 7 % 36) % 12 + 1, 1)
+            end = None if n % 4 == 0 else dt.date(start.year + 1, start.month, 1)
             record = f"{cluster_id}-{n}"
             for role, entity_id, kind in (("werknemer", person, "person"), ("werkgever", company, "company"),
                                           ("werknemer_adres", address, "address")):
@@ -53,14 +57,23 @@ def synthetic_tables(top: int, cluster_size: int, background: int) -> dict[str, 
             for relation, target in (("EMPLOYED_BY", company), ("REGISTERED_AT", address)):
                 edges.append((f"belastingdienst_loonaangifte/{record}/{relation}", relation, person, target,
                               "belastingdienst_loonaangifte", "belastingdienst", "fiscal_supervision", record,
-                              1200.0 if relation == "EMPLOYED_BY" else None, 160.0 if relation == "EMPLOYED_BY" else None))
+                              1200.0 if relation == "EMPLOYED_BY" else None, 160.0 if relation == "EMPLOYED_BY" else None,
+                              start, end))
+        for n in range(companies):  # each company's director is one of its people, registered at the KvK
+            director, company, record = f"P-{cluster_id}-{n}", f"C-{cluster_id}-{n}", f"F-{cluster_id}-{n}"
+            for role, entity_id, kind in (("functionaris", director, "person"), ("bedrijf", company, "company")):
+                mentions.append((f"kvk_functionarissen/{record}/{role}", kind, "kvk_functionarissen", "kvk",
+                                 "company_register", record, role, entity_id))
+            edges.append((f"kvk_functionarissen/{record}/OFFICER_OF", "OFFICER_OF", director, company,
+                          "kvk_functionarissen", "kvk", "company_register", record, None, None,
+                          dt.date(2021, 6, 1), None))
     entity_frame = pl.DataFrame(entities, schema=["entity_id", "entity_type", "cluster_id"], orient="row")
     mention_frame = pl.DataFrame(mentions, orient="row", schema=[
         "mention_id", "entity_type", "source", "partner", "purpose", "record_id", "role", "entity_id"])
     edge_frame = pl.DataFrame(edges, orient="row", schema={
         "relation_id": pl.String, "type": pl.String, "from_entity": pl.String, "to_entity": pl.String,
         "source": pl.String, "partner": pl.String, "purpose": pl.String, "record_id": pl.String,
-        "wage": pl.Float64, "hours": pl.Float64})
+        "wage": pl.Float64, "hours": pl.Float64, "valid_from": pl.Date, "valid_to": pl.Date})
     nodes = (mention_frame.group_by("entity_id").agg(
         pl.col("entity_type").first(), pl.col("partner").unique().sort().alias("partners"),
         pl.col("source").unique().sort().alias("sources"), pl.col("purpose").unique().sort().alias("purposes"),

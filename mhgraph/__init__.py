@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 # function for good.
 from mhgraph.detect import detect_communities
 from mhgraph.evaluate import evaluate
-from mhgraph.export import write_outputs
+from mhgraph.export import report, write_outputs
 from mhgraph.graph import build_graph_tables, to_networkx
 from mhgraph.indicators import compute_indicators
 from mhgraph.ingest import ingest
@@ -41,6 +41,7 @@ __all__ = [
     "pseudonymise",
     "pseudonymise_frame",
     "rank_clusters",
+    "report",
     "resolve",
     "run_pipeline",
     "synthesize",

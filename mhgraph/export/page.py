@@ -98,7 +98,7 @@ def content_security_policy(scripts: list[str]) -> str:
 
 
 def render_page(title: str, body: str, *, scripts: list[str] = (), data: dict[str, object] | None = None,
-                head_scripts: list[str] = ()) -> str:
+                head_scripts: list[str] = (), lang: str = "en", body_class: str = "") -> str:
     """A complete HTML page around the (already escaped) ``body`` fragment.
 
     ``head_scripts`` run before the body is parsed, ``scripts`` after it; ``data`` maps an
@@ -109,7 +109,7 @@ def render_page(title: str, body: str, *, scripts: list[str] = (), data: dict[st
     policy = content_security_policy([*head_scripts, *scripts])
     parts = [
         "<!DOCTYPE html>",
-        '<html lang="en">',
+        f'<html lang="{html.escape(lang)}">',
         "<head>",
         '<meta charset="utf-8">',
         f'<meta http-equiv="Content-Security-Policy" content="{html.escape(policy, quote=False)}">',
@@ -119,7 +119,7 @@ def render_page(title: str, body: str, *, scripts: list[str] = (), data: dict[st
         *(f"<script>{s}</script>" for s in head_scripts),
         f"<style>{asset('page.css')}</style>",
         "</head>",
-        "<body>",
+        f'<body class="{html.escape(body_class)}">' if body_class else "<body>",
         body.rstrip("\n"),
         *(
             f'<script type="application/json" id="{html.escape(element_id)}">{embed_json(value)}</script>'
