@@ -20,7 +20,7 @@ from mhgraph.export.document import (Block, Bullets, Details, Figure, Heading, I
                                      Text)
 from mhgraph.export.dossier import ClusterDossier, EvidenceRecord, Finding, PartnerPiece
 from mhgraph.export.i18n import DEFAULT_LANGUAGE, counted, translated, words
-from mhgraph.export.view import DISCLOSED_BY, cluster_view, month, month_text, picture_svg
+from mhgraph.export.view import DISCLOSED_BY, cluster_view, month, month_text, period_text, picture_svg
 
 __all__ = ["NOT_A_DECISION", "changes_blocks", "cluster_blocks", "cluster_page_name", "document_blocks", "evidence_summary",
            "export_counts", "number_text", "overview_blocks", "run_blocks", "size_text"]
@@ -221,7 +221,7 @@ def _record_table(d: ClusterDossier, finding: Finding) -> Table:
         if not record.found:
             rows.append(((_code(record.relation_id),), (_t(w["not_in_edges"].lstrip(" —")),), (), (), ()))
             continue
-        period = f"{record.valid_from or '…'}…{record.valid_to or '…'}"
+        period = period_text(record.valid_from, record.valid_to, d.lang)
         hourly = (f"EUR {number_text(record.wage / record.hours, d.lang)}/h" if wages_shown and record.wage is not None
                   and record.hours else "")
         rows.append(((_code(record.source), _t(" / "), _code(record.record_id)),

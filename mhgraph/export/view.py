@@ -25,7 +25,8 @@ from mhgraph.export.dossier import ClusterDossier
 from mhgraph.export.i18n import words
 from mhgraph.export.layout import role_layout
 
-__all__ = ["DISCLOSED_BY", "ENTITY_STYLE", "PartnerBadge", "badge", "cluster_view", "month", "picture_svg"]
+__all__ = ["DISCLOSED_BY", "ENTITY_STYLE", "PartnerBadge", "badge", "cluster_view", "month", "month_text",
+           "node_table_rows", "period_text", "picture_svg"]
 
 # entity type -> (colour, shape): colour and shape both differ, for colour-blind readers.
 ENTITY_STYLE = {
@@ -91,6 +92,15 @@ def month_text(value: int | None, lang: str) -> str:
     return f"{value // 12:04d}-{value % 12 + 1:02d}"
 
 
+def period_text(start: dt.date | None, end: dt.date | None, lang: str) -> str:
+    """``'2024-02-01 … now'``: a relation's period, open ends named.
+
+    >>> period_text(None, dt.date(2024, 5, 31), "nl")
+    '? … 2024-05-31'
+    """
+    return f"{start or '?'} … {end or words(lang)['open_end']}"
+
+
 def _text(value) -> str:
     if isinstance(value, float):
         return f"{value:.2f}"
@@ -140,7 +150,7 @@ def _merged_edges(d: ClusterDossier, relations, evidence: set[str], crossing: se
             fields = shown_fields.get(relation["relation_id"], set())
             if "wage" in fields and relation.get("wage") is not None and (relation.get("hours") or 0) > 0:
                 extra.append(f"EUR {relation['wage'] / relation['hours']:.2f}/h over {relation['hours']:.0f} h")
-            period = f"{_text(relation.get('valid_from') or '…')}…{_text(relation.get('valid_to') or '…')}"
+            period = period_text(relation.get("valid_from"), relation.get("valid_to"), lang)
             lines.append(f"  {relation['source']} / {relation['record_id']}  {period}"
                          + (f"  ({'; '.join(extra)})" if extra else ""))
         edges.append({
