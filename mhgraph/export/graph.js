@@ -332,6 +332,11 @@
     state.matches = q ? state.visibleNodes.filter(function (n) {
       return n.label.toLowerCase().indexOf(q) >= 0 || n.id.toLowerCase().indexOf(q) >= 0;
     }) : [];
+    // The exact name first ("Werknemer 1" before "Werknemer 12"), then in the order of the names.
+    state.matches.sort(function (a, b) {
+      var exact = (b.label.toLowerCase() === q) - (a.label.toLowerCase() === q);
+      return exact || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0);
+    });
     state.match = 0;
     document.getElementById("search-count").textContent = q ? String(state.matches.length) : "";
     box.setAttribute("data-search-hits", String(state.matches.length));
