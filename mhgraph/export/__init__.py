@@ -40,9 +40,10 @@ from mhgraph.export.partners import partner_record_lists, partners_in, write_par
 from mhgraph.export.picture import render_cluster_page
 from mhgraph.export.content import cluster_page_name, export_counts
 from mhgraph.export.summary import write_summary
+from mhgraph.export.view import cluster_view, picture_svg
 from mhgraph.export.tables import write_cluster_tables
 
-__all__ = ["report", "write_outputs"]
+__all__ = ["ClusterPicture", "cluster_picture", "report", "write_outputs"]
 
 REPORT_PDF = "report.pdf"
 # The stage tables a finished run keeps in OUT_DIR/tables, by the name write_outputs gives them.
@@ -141,3 +142,35 @@ def report(run_dir: str | Path, *, lang: str = DEFAULT_LANGUAGE, top: int | None
         written["pdf"] = print_pdf(written["index"], run_dir / REPORT_PDF)
         log.info("report printed to %s", written["pdf"])
     return written
+
+
+class ClusterPicture:
+    """A cluster's picture as static SVG; Jupyter shows it inline (``_repr_svg_``)."""
+
+    def __init__(self, cluster_id: str, svg: str):
+        self.cluster_id, self.svg = cluster_id, svg
+
+    def _repr_svg_(self) -> str:
+        return self.svg
+
+    def save(self, path: str | Path) -> Path:
+        """Write the picture as an ``.svg`` file."""
+        Path(path).write_text(self.svg, encoding="utf-8")
+        return Path(path)
+
+
+def cluster_picture(cluster_id: str, clusters: pl.DataFrame, communities: pl.DataFrame, nodes: pl.DataFrame,
+                    edges: pl.DataFrame, hits: pl.DataFrame, mentions: pl.DataFrame, resolution: pl.DataFrame, *,
+                    lang: str = DEFAULT_LANGUAGE, width: int = 900, height: int = 560) -> ClusterPicture:
+    """The picture of one ranked cluster, as in the report: case aliases, partner badges, merged
+    relations, evidence in red, roles in bands. In a notebook, the value displays itself.
+
+    >>> mhgraph.cluster_picture("C0157", clusters, communities, nodes, edges, hits,
+    ...                         mentions, resolution)            # doctest: +SKIP
+    """
+    ranked = clusters.filter(pl.col("cluster_id") == cluster_id)
+    if ranked.height == 0:
+        raise ValueError(f"no cluster {cluster_id!r} in the clusters table")
+    dossier = build_dossiers(ranked.with_columns(rank=pl.lit(1, dtype=pl.Int64)), communities, nodes, edges,
+                             hits.filter(pl.col("cluster_id") == cluster_id), mentions, resolution, 1, lang=lang)[0]
+    return ClusterPicture(cluster_id, picture_svg(cluster_view(dossier), width, height))

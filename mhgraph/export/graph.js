@@ -126,7 +126,9 @@
     var width = ctx.measureText(n.label).width + 6;
     ctx.font = BADGE_FONT;
     n.partners.forEach(function (code) { width += ctx.measureText(code).width + 9; });
-    return { id: n.id, text: n.label, x: p[0] - width / 2, y: p[1] + r + 2, w: width, h: LABEL_HEIGHT };
+    // A label of a node near the edge moves inwards rather than being cut off.
+    var x = Math.min(Math.max(p[0] - width / 2, 1), state.width - width - 1);
+    return { id: n.id, text: n.label, x: x, y: p[1] + r + 2, w: width, h: LABEL_HEIGHT };
   }
 
   function overlaps(a, b) {
@@ -148,6 +150,8 @@
     });
     var placed = [];
     order.forEach(function (n) {
+      var p = screen(n);
+      if (p[0] < 0 || p[0] > state.width) { return; }
       var b = labelBox(n, r);
       if (b.x < 0 || b.y < 0 || b.x + b.w > state.width || b.y + b.h > state.height) { return; }
       for (var i = 0; i < placed.length; i++) { if (overlaps(b, placed[i])) { return; } }

@@ -26,14 +26,8 @@ import html
 import json
 from functools import cache
 from importlib import resources
-from pathlib import Path
 
-import pyvis
-
-__all__ = ["asset", "content_security_policy", "embed_json", "render_page", "vis_network_js"]
-
-# The vis-network build that pyvis 0.3.2 ships (and inlines in its own ``in_line`` mode).
-VIS_NETWORK_JS = Path(pyvis.__file__).parent / "templates" / "lib" / "vis-9.1.2" / "vis-network.min.js"
+__all__ = ["asset", "content_security_policy", "embed_json", "render_page"]
 
 _JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
@@ -55,22 +49,6 @@ def _inline_script(text: str, name: str) -> str:
 def asset(name: str) -> str:
     """A script or style shipped next to this module (``network.js``, ``page.css``, ...)."""
     return _normalise_newlines(resources.files("mhgraph.export").joinpath(name).read_text(encoding="utf-8"))
-
-
-@cache
-def vis_network_js() -> str:
-    """vis-network from the copy inside the installed pyvis package, ready to inline.
-
-    Only the trailing source-map comment is dropped: it names a file a browser would try
-    to fetch when developer tools are open.
-    """
-    if not VIS_NETWORK_JS.is_file():
-        raise FileNotFoundError(
-            f"vis-network not found at {VIS_NETWORK_JS}; mhgraph needs pyvis==0.3.2, which ships it"
-        )
-    text = VIS_NETWORK_JS.read_text(encoding="utf-8")
-    lines = [line for line in _normalise_newlines(text).split("\n") if not line.startswith("//# sourceMappingURL=")]
-    return _inline_script("\n".join(lines), str(VIS_NETWORK_JS))
 
 
 def embed_json(value) -> str:

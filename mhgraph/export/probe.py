@@ -35,7 +35,8 @@ LABEL_GEOMETRY = """(() => {
     let width = ctx.measureText(label.text).width + 6;
     ctx.font = "bold 9px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
     for (const code of nodes[label.id].partners) width += ctx.measureText(code).width + 9;
-    return {id: label.id, x: at.x - width / 2, y: at.y + at.r + 2, w: width, h: 16};
+    const x = Math.min(Math.max(at.x - width / 2, 1), size.width - width - 1);  // moved inwards at the edge
+    return {id: label.id, x: x, y: at.y + at.r + 2, w: width, h: 16};
   });
   const pairs = [];
   for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {

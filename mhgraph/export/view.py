@@ -289,13 +289,14 @@ def picture_svg(view: dict, width: int = 900, height: int = 560) -> str:
         fill = "#ffffff" if node["outside"] else colour
         parts.append(_shape(shape, x, y, radius, fill, FLAGGED if node["flags"] else colour, 3 if node["flags"] else 1.5))
         text = node["label"] + (f"  {' '.join(node['partners'])}" if node["partners"] else "")
-        box = (x - len(text) * _CHAR_WIDTH / 2 - 2, y + radius + 1, x + len(text) * _CHAR_WIDTH / 2 + 2,
-               y + radius + _FONT + 4)
-        if box[0] < 0 or box[2] > width or box[3] > height:
+        half = len(text) * _CHAR_WIDTH / 2 + 2
+        centre = min(max(x, half + 1), width - half - 1)  # a label at the edge moves inwards
+        box = (centre - half, y + radius + 1, centre + half, y + radius + _FONT + 4)
+        if box[3] > height:
             continue
         if all(box[2] < o[0] or box[0] > o[2] or box[3] < o[1] or box[1] > o[3] for o in taken):
             taken.append(box)
-            labels.append(f'<text x="{x:.1f}" y="{box[3] - 3:.1f}" text-anchor="middle">{html.escape(text)}</text>')
+            labels.append(f'<text x="{centre:.1f}" y="{box[3] - 3:.1f}" text-anchor="middle">{html.escape(text)}</text>')
     parts.append(f'<g font-size="{_FONT}" font-family="sans-serif" fill="#1d1d1f">' + "".join(labels) + "</g>")
     parts.append("</svg>")
     return "".join(parts)
