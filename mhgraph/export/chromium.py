@@ -108,7 +108,8 @@ class Chromium:
         if width and height:
             self.call("Emulation.setDeviceMetricsOverride", session, width=width, height=height,
                       deviceScaleFactor=1, mobile=False)
-        tab.wait_for("document.readyState === 'complete'")
+        # The new tab starts as about:blank, which is "complete" before the page itself has come.
+        tab.wait_for(f"location.href === {json.dumps(Path(page).resolve().as_uri())} && document.readyState === 'complete'")
         return tab
 
 
@@ -123,7 +124,9 @@ class Tab:
         result = self.browser.call("Runtime.evaluate", self.session, expression=expression, returnByValue=True,
                                    awaitPromise=True)
         if "exceptionDetails" in result:
-            raise MhgraphError(f"the page could not evaluate an expression: {result['exceptionDetails'].get('text')}")
+            details = result["exceptionDetails"]
+            reason = (details.get("exception") or {}).get("description") or details.get("text")
+            raise MhgraphError(f"the page could not evaluate an expression: {str(reason).splitlines()[0]}")
         return result["result"].get("value")
 
     def wait_for(self, expression: str, seconds: float = 15):
