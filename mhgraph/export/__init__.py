@@ -40,7 +40,7 @@ from mhgraph.export.partners import partner_record_lists, partners_in, write_par
 from mhgraph.export.picture import render_cluster_page
 from mhgraph.export.content import cluster_page_name, export_counts
 from mhgraph.export.summary import write_summary
-from mhgraph.export.view import cluster_view, picture_svg
+from mhgraph.export.view import picture_svg
 from mhgraph.export.tables import write_cluster_tables
 
 __all__ = ["ClusterPicture", "cluster_picture", "report", "write_outputs"]
@@ -173,4 +173,4 @@ def cluster_picture(cluster_id: str, clusters: pl.DataFrame, communities: pl.Dat
         raise ValueError(f"no cluster {cluster_id!r} in the clusters table")
     dossier = build_dossiers(ranked.with_columns(rank=pl.lit(1, dtype=pl.Int64)), communities, nodes, edges,
                              hits.filter(pl.col("cluster_id") == cluster_id), mentions, resolution, 1, lang=lang)[0]
-    return ClusterPicture(cluster_id, picture_svg(cluster_view(dossier), width, height))
+    return ClusterPicture(cluster_id, picture_svg(dossier.view, width, height))

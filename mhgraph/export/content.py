@@ -20,7 +20,7 @@ from mhgraph.export.document import (Block, Bullets, Details, Figure, Heading, I
                                      Text)
 from mhgraph.export.dossier import ClusterDossier, EvidenceRecord, Finding, PartnerPiece
 from mhgraph.export.i18n import DEFAULT_LANGUAGE, counted, translated, words
-from mhgraph.export.view import DISCLOSED_BY, cluster_view, month, month_text, period_text, picture_svg
+from mhgraph.export.view import DISCLOSED_BY, month, month_text, period_text, picture_svg
 
 __all__ = ["NOT_A_DECISION", "changes_blocks", "cluster_blocks", "cluster_page_name", "document_blocks", "evidence_summary",
            "export_counts", "number_text", "overview_blocks", "run_blocks", "size_text"]
@@ -269,7 +269,7 @@ def cluster_blocks(d: ClusterDossier, picture: str | None, level: int = 2, figur
         facts.append(Item((_t(w["picture"]), Link(picture, picture))))
     blocks: list[Block] = [Heading(level, title), Bullets(tuple(facts))]
     if figures and picture:
-        svg = picture_svg(cluster_view(d))
+        svg = picture_svg(d.view)
         if svg:
             blocks.append(Figure(svg))
 

@@ -18,6 +18,7 @@ import datetime as dt
 import logging
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import polars as pl
 
@@ -113,6 +114,13 @@ class ClusterDossier:
     def evidence_ids(self) -> set[str]:
         """Relation ids that are evidence of one of the cluster's hits."""
         return {record.relation_id for finding in self.findings for record in finding.records}
+
+    @cached_property
+    def view(self) -> dict:
+        """The picture as data (see :func:`mhgraph.export.view.cluster_view`), made once."""
+        from mhgraph.export.view import cluster_view  # the view is built from the dossier
+
+        return cluster_view(self)
 
     def alias(self, entity_id: str | None) -> str:
         """The case alias of ``entity_id`` (the id itself when it has none)."""

@@ -54,7 +54,9 @@ def asset(name: str) -> str:
 def embed_json(value) -> str:
     """``value`` as JSON that is safe inside a ``<script type="application/json">`` element."""
     text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return "".join(_JSON_ESCAPES.get(char, char) for char in text)
+    for char, escaped in _JSON_ESCAPES.items():  # str.replace is far faster than translate on long text
+        text = text.replace(char, escaped)
+    return text
 
 
 def _sha256_source(script: str) -> str:

@@ -21,7 +21,7 @@ from mhgraph.export.dossier import ClusterDossier
 from mhgraph.export.i18n import words
 from mhgraph.export.page import asset, render_page
 from mhgraph.export.content import cluster_blocks, number_text
-from mhgraph.export.view import ENTITY_STYLE, FLAGGED, badge, cluster_view, node_table_rows
+from mhgraph.export.view import ENTITY_STYLE, FLAGGED, badge, node_table_rows
 
 __all__ = ["render_cluster_page"]
 
@@ -94,7 +94,7 @@ def _node_table(view: dict, d: ClusterDossier) -> str:
 def render_cluster_page(d: ClusterDossier) -> str:
     """The complete, self-contained HTML page of one cluster."""
     w = words(d.lang)
-    view = cluster_view(d)
+    view = d.view
     row = d.row
     body = "\n".join([
         '<header class="page-head">',

@@ -266,11 +266,13 @@ def picture_svg(view: dict, width: int = 900, height: int = 560) -> str:
     xs = [nodes[n]["x"] for n in drawn]
     ys = [nodes[n]["y"] for n in drawn]
     margin = 40
-    scale = min((width - 2 * margin) / max(max(xs) - min(xs), 1), (height - 2 * margin) / max(max(ys) - min(ys), 1), 1.0)
+    low_x, low_y, span_x, span_y = min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)
+    scale = min((width - 2 * margin) / max(span_x, 1), (height - 2 * margin) / max(span_y, 1), 1.0)
+    shift_x = margin + (width - 2 * margin - span_x * scale) / 2
+    shift_y = margin + (height - 2 * margin - span_y * scale) / 2
 
     def at(node):
-        return (margin + (node["x"] - min(xs)) * scale + (width - 2 * margin - (max(xs) - min(xs)) * scale) / 2,
-                margin + (node["y"] - min(ys)) * scale + (height - 2 * margin - (max(ys) - min(ys)) * scale) / 2)
+        return shift_x + (node["x"] - low_x) * scale, shift_y + (node["y"] - low_y) * scale
 
     radius = max(3.0, min(9.0, 9 * scale * 1.6))
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="picture" viewBox="0 0 {width} {height}" '
