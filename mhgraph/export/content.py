@@ -235,8 +235,8 @@ def _finding_item(d: ClusterDossier, finding: Finding) -> list[Block]:
     head = (
         Text(finding.indicator, "strong"),
         _t(w["finding_head"].format(version=finding.version, weight=number_text(finding.weight, d.lang))),
-        Text(d.alias(finding.focus_entity), "strong"), _t(" ("), _code(finding.focus_entity), _t(")"),
-        _t(w["finding_partners"].format(partners=_listing(finding.partners, d.lang))), _t(finding.reason),
+        Text(d.alias(finding.focus_entity), "strong"),
+        _t(w["finding_partners"].format(partners=_listing(finding.partners, d.lang))), _t(d.readable(finding.reason)),
     )
     summary = evidence_summary(d, finding)
     blocks: list[Block] = [Paragraph(head)]

@@ -48,6 +48,8 @@ EMPLOYMENT_RELATION = "EMPLOYED_BY"
 
 # Cluster ids and partner names become file names; anything else is refused, not rewritten,
 # so two partners can never end up in one file.
+# Entity ids as mhgraph.resolve writes them: a type letter and 12 hex digits (P-3f2a9c0e1b7d).
+_ENTITY_ID = re.compile(r"\b[A-Z]-[0-9a-f]{12}\b")
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 
 @dataclass(frozen=True)
@@ -121,6 +123,11 @@ class ClusterDossier:
         from mhgraph.export.view import cluster_view  # the view is built from the dossier
 
         return cluster_view(self)
+
+    def readable(self, text: str) -> str:
+        """``text`` (an indicator's reason) with every entity id of the picture replaced by its alias."""
+        return _ENTITY_ID.sub(lambda found: self.alias(found.group(0)) if found.group(0) in self.aliases
+                              else found.group(0), text)
 
     def alias(self, entity_id: str | None) -> str:
         """The case alias of ``entity_id`` (the id itself when it has none)."""

@@ -227,18 +227,20 @@
     state.labels = placeLabels(r);
     state.labels.forEach(drawLabel);
     if (state.selected) {
+      // The selected node's relations are labelled where the label fits beside everything else.
       ctx.font = "11px system-ui, sans-serif";
+      var taken = state.labels.slice();
       state.visibleEdges.forEach(function (e) {
         if (e.a !== state.selected.id && e.b !== state.selected.id) { return; }
         var a = screen(byId[e.a]), b = screen(byId[e.b]);
         var text = e.label, w = ctx.measureText(text).width + 6;
-        var x = (a[0] + b[0]) / 2, y = (a[1] + b[1]) / 2;
+        var box = { x: (a[0] + b[0]) / 2 - w / 2, y: (a[1] + b[1]) / 2 - 8, w: w, h: 15 };
+        if (taken.some(function (other) { return overlaps(box, other); })) { return; }
+        taken.push(box);
         ctx.fillStyle = "rgba(255,255,255,0.9)";
-        ctx.fillRect(x - w / 2, y - 8, w, 15);
+        ctx.fillRect(box.x, box.y, box.w, box.h);
         ctx.fillStyle = e.ev ? RED : "#333333";
-        ctx.textAlign = "center";
-        ctx.fillText(text, x, y);
-        ctx.textAlign = "left";
+        ctx.fillText(text, box.x + 3, box.y + 8);
       });
     }
     box.setAttribute("data-drawn-nodes", String(state.visibleNodes.length));

@@ -178,7 +178,7 @@ def cluster_view(d: ClusterDossier) -> dict:
 
     flags: dict[str, list[str]] = defaultdict(list)
     for finding in d.findings:
-        flags[finding.focus_entity].append(f"{finding.indicator} v{finding.version}: {finding.reason}")
+        flags[finding.focus_entity].append(f"{finding.indicator} v{finding.version}: {d.readable(finding.reason)}")
     records: dict[str, list[str]] = defaultdict(list)
     for mention in d.mentions.iter_rows(named=True):
         records[mention["entity_id"]].append(
