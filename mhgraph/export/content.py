@@ -18,14 +18,13 @@ import polars as pl
 from mhgraph.export.charts import score_breakdown_svg, score_distribution_svg, timeline_svg
 from mhgraph.export.document import (Block, Bullets, Details, Figure, Heading, Item, Link, Note, Paragraph, Table,
                                      Text)
+from mhgraph.export.barriers import Intervention
 from mhgraph.export.dossier import ClusterDossier, EvidenceRecord, Finding, PartnerPiece
 from mhgraph.export.i18n import DEFAULT_LANGUAGE, counted, translated, words
 from mhgraph.export.view import DISCLOSED_BY, month, month_text, period_text, picture_svg
 
-__all__ = ["NOT_A_DECISION", "changes_blocks", "cluster_blocks", "cluster_page_name", "document_blocks", "evidence_summary",
+__all__ = ["changes_blocks", "cluster_blocks", "cluster_page_name", "document_blocks", "evidence_summary",
            "export_counts", "number_text", "overview_blocks", "run_blocks", "size_text"]
-
-NOT_A_DECISION = words("en")["not_a_decision"]
 
 # Run-manifest fields shown in the report, in this order (labels in mhgraph.export.i18n).
 _RUN_FIELDS = ("run_purpose", "legal_ground", "run_id", "started", "mhgraph_version", "seed",
@@ -209,7 +208,7 @@ def evidence_summary(d: ClusterDossier, finding: Finding) -> list[str]:
         lines.append(line)
     missing = sum(1 for r in finding.records if not r.found)
     if missing:
-        lines.append(f"{missing} relation(s){w['not_in_edges']}")
+        lines.append(w["missing_relations"].format(n=missing) + w["not_in_edges"])
     return lines
 
 
@@ -219,15 +218,17 @@ def _record_table(d: ClusterDossier, finding: Finding) -> Table:
     rows = []
     for record in finding.records:
         if not record.found:
-            rows.append(((_code(record.relation_id),), (_t(w["not_in_edges"].lstrip(" —")),), (), (), ()))
+            rows.append(((_code(record.relation_id),), (_t(w["not_in_edges"].lstrip(" —")),), (), ()))
             continue
-        period = period_text(record.valid_from, record.valid_to, d.lang)
-        hourly = (f"EUR {number_text(record.wage / record.hours, d.lang)}/h" if wages_shown and record.wage is not None
-                  and record.hours else "")
         rows.append(((_code(record.source), _t(" / "), _code(record.record_id)),
                      (_t(f"{record.type}: {d.alias(record.from_entity)} → {d.alias(record.to_entity)}"),),
-                     (_t(period),), (_t(record.partner),), (_t(hourly),)))
-    return Table(("record", "relation", "period", "partner", "EUR/h" if wages_shown else ""), tuple(rows))
+                     (_t(period_text(record.valid_from, record.valid_to, d.lang)),), (_t(record.partner),)))
+    if wages_shown:  # the hourly wage only where the indicator rests on it
+        rows = [row + ((_t(f"EUR {number_text(record.wage / record.hours, d.lang)}/h"
+                           if record.wage is not None and record.hours else ""),),)
+                for row, record in zip(rows, finding.records)]
+    return Table((w["th_record"], w["th_relation"], w["th_period"], w["th_partners"])
+                 + (("EUR/h",) if wages_shown else ()), tuple(rows))
 
 
 def _finding_item(d: ClusterDossier, finding: Finding) -> list[Block]:
@@ -305,10 +306,16 @@ def cluster_blocks(d: ClusterDossier, picture: str | None, level: int = 2, figur
     blocks.append(Bullets(tuple(
         Item((Text(w["kinds"].get(a.kind, a.kind), "strong"), _t(" — "),
               _code(a.actor) if a.actor in {p.partner for p in d.pieces} else _t(translated(lang, a.actor)),
-              _t(f": {translated(lang, a.how)} ({a.basis})")))
+              _t(f": {translated(lang, a.how)} ({_basis_text(a, lang)})")))
         for a in d.actions)))
     blocks.append(Note((_t(w["not_a_decision"]),)))
     return blocks
+
+
+def _basis_text(action: Intervention, lang: str) -> str:
+    basis = translated(lang, action.basis) if action.basis else ""
+    own = words(lang)["own_records"].format(purpose=action.purpose) if action.purpose else ""
+    return "; ".join(part for part in (basis, own) if part)
 
 
 def export_counts(clusters: pl.DataFrame, nodes: pl.DataFrame, edges: pl.DataFrame, hits: pl.DataFrame,

@@ -59,7 +59,9 @@ _NL = {
     "no_findings": "Geen indicator ging af in dit cluster.",
     "finding_head": " (versie {version}, gewicht {weight}) op ",
     "finding_partners": ", partners {partners}: ",
-    "records_behind": "registraties",
+    "own_records": "eigen registraties, doel {purpose}",
+    "th_record": "registratie", "th_relation": "relatie", "th_period": "periode",
+    "missing_relations": "{n} relatie(s)",
     "no_records": "geen registraties als bewijs genoemd",
     "not_in_edges": " — niet in de relatietabel van deze run",
     "actions_heading": "Wie kan optreden, en hoe (barrièremodel)",
@@ -141,6 +143,13 @@ _NL = {
             ("arbeids- en huisvestingsomstandigheden en naleving van het minimumloon controleren bij de werkgevers "
              "in dit cluster"),
         "police and Public Prosecution Service (OM)": "politie en Openbaar Ministerie (OM)",
+        "APV and Wet regulering sekswerk, permit supervision": "APV en Wet regulering sekswerk, vergunningtoezicht",
+        "Vreemdelingenwet 2000, sponsor recognition": "Vreemdelingenwet 2000, erkend referentschap",
+        "AWR and Wet op de loonbelasting 1964": "AWR en Wet op de loonbelasting 1964",
+        "Wet minimumloon en minimumvakantiebijslag, Wet arbeid vreemdelingen; referral under the RIEC covenant":
+            "Wet minimumloon en minimumvakantiebijslag, Wet arbeid vreemdelingen; melding via het RIEC-convenant",
+        "RIEC covenant; art. 3:3 Awb: no supervision powers for criminal investigation":
+            "RIEC-convenant; art. 3:3 Awb: geen toezichtsbevoegdheden voor strafrechtelijk onderzoek",
         "only if the case meeting decides so, as the last barrier; the records here were collected for "
         "supervision and do not become criminal evidence by being shown here": (
             "alleen als het casusoverleg daartoe besluit, als laatste barrière; de registraties hier zijn "
@@ -188,7 +197,9 @@ _EN = {
     "no_findings": "No indicator fired in this cluster.",
     "finding_head": " (version {version}, weight {weight}) on ",
     "finding_partners": ", partners {partners}: ",
-    "records_behind": "records",
+    "own_records": "own records, purpose {purpose}",
+    "th_record": "record", "th_relation": "relation", "th_period": "period",
+    "missing_relations": "{n} relation(s)",
     "no_records": "no records listed as evidence",
     "not_in_edges": " — not in the edges table of this run",
     "actions_heading": "Who could act, and how (barrier model)",
