@@ -234,7 +234,8 @@
         if (e.a !== state.selected.id && e.b !== state.selected.id) { return; }
         var a = screen(byId[e.a]), b = screen(byId[e.b]);
         var text = e.label, w = ctx.measureText(text).width + 6;
-        var box = { x: (a[0] + b[0]) / 2 - w / 2, y: (a[1] + b[1]) / 2 - 8, w: w, h: 15 };
+        var x = Math.min(Math.max((a[0] + b[0]) / 2 - w / 2, 1), state.width - w - 1);
+        var box = { x: x, y: (a[1] + b[1]) / 2 - 8, w: w, h: 15 };
         if (taken.some(function (other) { return overlaps(box, other); })) { return; }
         taken.push(box);
         ctx.fillStyle = "rgba(255,255,255,0.9)";

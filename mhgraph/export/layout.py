@@ -124,6 +124,9 @@ def role_layout(nodes: list[tuple[str, str, bool]], pairs: list[tuple[str, str, 
         for index, node in enumerate(row):
             positions[node] = (start + index * spacing, at_y)
 
+    # Each organisation above the people it connects to, as far as the row allows.
+    placed_x = {node: x for node, (x, _) in positions.items()}
+    organisations_row.sort(key=lambda node: (centre([node], placed_x, content_width / 2), node))
     spread(organisations_row, ROW_GAP if control else 0.0, CELL_WIDTH * 1.4)
     control.sort(key=lambda node: (centre([node], {n: positions[n][0] for n in organisations_row}, 0.0), node))
     spread(control, 0.0, CELL_WIDTH * 1.4)
