@@ -18,6 +18,7 @@ import re
 import shutil
 import struct
 import subprocess
+import time
 import zlib
 from html.parser import HTMLParser
 from pathlib import Path
@@ -293,3 +294,19 @@ def test_pdf_page_sizes_are_read_from_the_file(tmp_path):
     letter.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Page /MediaBox [0 0 612 792] >> endobj\n"
                        b"2 0 obj << /Type /Pages /Kids [1 0 R] >> endobj\n%%EOF")
     assert pdf_pages(letter) == [(612.0, 792.0)]
+
+
+def test_the_picture_saves_as_a_png_without_breaking_the_policy(pages, tmp_path):
+    with Chromium() as browser:
+        browser.call("Browser.setDownloadBehavior", behavior="allow", downloadPath=str(tmp_path))
+        tab = browser.open(pages / "clusters" / "cluster_C0001.html")
+        tab.wait_for("document.documentElement.getAttribute('data-page-loaded') === 'true'")
+        tab.evaluate("document.getElementById('save-png').click(); true")
+        saved = tmp_path / "cluster_C0001.png"
+        deadline = time.monotonic() + 10
+        while not (saved.is_file() and saved.stat().st_size > 0) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        violations = tab.evaluate("document.documentElement.getAttribute('data-csp-violations')")
+    width, height, distinct_bytes = _png_size_and_variety(saved)
+    assert width > 400 and height > 300 and distinct_bytes > 50
+    assert violations == "0"

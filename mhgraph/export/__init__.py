@@ -4,17 +4,21 @@
 
 ============================== ===============================================================
 ``clusters.parquet``, ``.csv`` every ranked cluster (CSV safe to open in a spreadsheet)
-``summary.md``                 the run, then per top cluster: rank, score, size by entity type,
-                               the puzzle count and each partner's pieces, every indicator with
-                               its reason and records, and who could act and how
-``index.html``                 the same as a page, linking to the pictures
-``clusters/cluster_<id>.html`` one interactive network picture per top cluster
+``summary.md``                 the case-meeting document (Dutch by default): what changed (when
+                               given), the ranked clusters, per top cluster why it ranks, the
+                               indicators with their evidence summarised, each partner's pieces,
+                               the timeline and who could act and how; the run last
+``index.html``                 the same as a page, with pictures and charts; prints on A4
+``clusters/cluster_<id>.html`` one interactive picture per top cluster (``graph.js``): aliases,
+                               search, filters, time slider, ties leading out, records
 ``partners/<partner>.csv``     per partner, only its own evidence records in the top clusters
 ``report.pdf``                 ``index.html`` printed on A4 (only by :func:`report` with ``pdf``)
 ============================== ===============================================================
 
 The HTML opens offline and runs nothing from the data (see :mod:`mhgraph.export.page`). The
-export renders what the stage tables say; it does not know how indicators are computed.
+export renders what the stage tables say; it does not know how indicators are computed or how
+the score is built (it draws the ``score_parts`` the ranking records). ``docs/case-meeting.md``
+describes the documents for their readers.
 
 >>> from mhgraph.export import write_outputs   # doctest: +SKIP
 >>> paths = write_outputs("out/run", clusters, communities, nodes, edges, hits,

@@ -407,6 +407,13 @@
     fit();
     draw();
   });
+  on("save-png", "click", function () {
+    // The picture as it is now shown, as a PNG file (for a presentation or a note).
+    var link = document.createElement("a");
+    link.download = document.getElementById("save-png").getAttribute("data-file");
+    link.href = canvas.toDataURL("image/png");
+    link.click();
+  });
   on("search", "input", function (ev) { runSearch(ev.target.value); });
   on("search", "keydown", function (ev) {
     if (ev.key === "Enter" && state.matches.length) {

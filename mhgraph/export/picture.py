@@ -55,7 +55,8 @@ def _toolbar(view: dict, d: ClusterDossier) -> str:
         f'<button type="button" id="fit">{_esc(w["fit"])}</button>'
         f'<button type="button" id="zoom-in" title="{_esc(w["zoom_in"])}">+</button>'
         f'<button type="button" id="zoom-out" title="{_esc(w["zoom_out"])}">−</button>'
-        f'<button type="button" id="reset">{_esc(w["reset"])}</button>',
+        f'<button type="button" id="reset">{_esc(w["reset"])}</button>'
+        f'<button type="button" id="save-png" data-file="cluster_{_esc(d.cluster_id)}.png">PNG</button>',
         f'<label class="chip"><input type="checkbox" id="ties"{" disabled" if not ties else ""}> '
         f'{_esc(w["ties_out"].format(n=ties))}</label>',
         "</div>",
