@@ -100,3 +100,21 @@ def test_aliases_read_as_roles_and_the_pseudonym_stays_in_the_detail(sample_expo
             role, number = node["label"].rsplit(" ", 1)
             assert role in roles and re.fullmatch(r"[A-Z]+|\d+", number), node["label"]
             assert node["id"] not in node["label"] and any(node["id"] in line for line in node["detail"])
+
+
+def test_report_command_rewrites_a_finished_run_in_english(sample_export, tmp_path, capsys):
+    import shutil
+
+    from mhgraph.cli import main
+
+    out, _ = sample_export
+    run = tmp_path / "run"
+    shutil.copytree(out, run)
+    assert main(["--quiet", "report", str(run), "--lang", "en", "--partner-lists", "all"]) == 0
+    summary = (run / "summary.md").read_text(encoding="utf-8")
+    assert "Ranked clusters" in summary and "every record in the clusters shown" in summary
+    assert len(list((run / "clusters").glob("cluster_*.html"))) == 10
+    assert pl.read_csv(run / "partners" / "belastingdienst.csv").height > pl.read_csv(
+        out / "partners" / "belastingdienst.csv").height  # evidence only by default, everything on request
+    assert main(["--quiet", "report", str(tmp_path / "nothing")]) == 2
+    assert "not a finished run folder" in capsys.readouterr().err
