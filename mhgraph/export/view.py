@@ -202,7 +202,8 @@ def cluster_view(d: ClusterDossier) -> dict:
         fields = on_entities.get(entity_id, set())
         context = [f"{name}: {_text(row[name])}" for name in (*NODE_CONTEXT, *sorted(fields & set(row)))
                    if row.get(name) is not None and (name in NODE_CONTEXT or name in fields)]
-        detail = [alias.label, f"{w['pseudonym']}: {entity_id}", f"{row.get('entity_type')} · {w['roles'][alias.role]}",
+        kind = w["entity"].get(row.get("entity_type"), (str(row.get("entity_type")),))[0]
+        detail = [alias.label, f"{w['pseudonym']}: {entity_id}", f"{kind} · {w['roles'][alias.role]}",
                   f"{w['th_partners']}: {', '.join(held) or w['none']}", *context]
         other = row.get("cluster_id") if is_outside else None
         if is_outside:
@@ -212,6 +213,7 @@ def cluster_view(d: ClusterDossier) -> dict:
         x, y = positions[entity_id]
         nodes.append({
             "id": entity_id, "label": alias.label, "role": w["roles"][alias.role], "type": row.get("entity_type"),
+            "kind": kind,
             "partners": [badge(p).code for p in held], "held": held, "x": x, "y": y, "flags": flags.get(entity_id, []),
             "outside": is_outside, "cluster": other,
             "link": (f"cluster_{other}.html" if other in d.neighbours and d.neighbours[other]["exported"] else None),
@@ -234,7 +236,7 @@ def cluster_view(d: ClusterDossier) -> dict:
 def node_table_rows(view: dict) -> list[tuple[str, ...]]:
     """(id, alias, role, type, partners, relations, indicators) per node, best-known first."""
     ordered = sorted(view["nodes"], key=lambda n: (n["outside"], -n["prio"], n["label"]))
-    return [(n["id"], n["label"], n["role"], str(n["type"]), " ".join(n["partners"]), str(n["degree"]),
+    return [(n["id"], n["label"], n["role"], n["kind"], " ".join(n["partners"]), str(n["degree"]),
              "; ".join(flag.split(":")[0] for flag in n["flags"])) for n in ordered]
 
 
