@@ -229,7 +229,7 @@ def cluster_view(d: ClusterDossier) -> dict:
         "types": sorted({e["type"] for e in edges}),
         "months": [min(dates), max(dates)] if dates else None,
         "styles": {kind: {"colour": colour, "shape": shape} for kind, (colour, shape) in ENTITY_STYLE.items()},
-        "words": {key: w[key] for key in ("from", "to", "records_of", "evidence_for", "outside", "detail_hint")},
+        "words": {key: w[key] for key in ("records_of", "evidence_for", "detail_hint")},
     }
 
 
