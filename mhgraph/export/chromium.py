@@ -58,7 +58,7 @@ class Chromium:
         self._next_id = 0
 
     def __enter__(self) -> Chromium:
-        self._profile = tempfile.TemporaryDirectory(prefix="mhgraph-chromium-")
+        self._profile = tempfile.TemporaryDirectory(prefix="mhgraph-chromium-", ignore_cleanup_errors=True)
         # The protocol uses file descriptors 3 (to the browser) and 4 (from it).
         self.process = subprocess.Popen(
             ["sh", "-c", 'exec "$0" "$@" 3<&0 4>&1 0</dev/null 1>/dev/null', str(self.executable), *BROWSER_FLAGS,
@@ -70,8 +70,12 @@ class Chromium:
 
     def __exit__(self, *exc) -> None:
         if self.process is not None:
-            self.process.kill()
-            self.process.wait(timeout=10)
+            try:  # closing lets the browser's helper processes finish writing into the profile
+                self.call("Browser.close")
+                self.process.wait(timeout=10)
+            except (MhgraphError, OSError, subprocess.TimeoutExpired):
+                self.process.kill()
+                self.process.wait(timeout=10)
         if self._profile is not None:
             self._profile.cleanup()
 

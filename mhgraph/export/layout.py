@@ -33,6 +33,8 @@ __all__ = ["CELL_HEIGHT", "CELL_WIDTH", "role_layout"]
 
 CELL_WIDTH, CELL_HEIGHT = 150, 58  # room for "Werknemer 123" and a row of partner badges
 ROW_GAP = 150
+ZIGZAG = 0.6 * CELL_HEIGHT  # vertical offset of every other node in a band
+LINE_GAP = 1.8 * CELL_HEIGHT  # between the lines of a wrapped band
 CONTROL_ROLES = {"director", "manager"}
 ASPECT = 2.2  # width / height the blocks are wrapped to, close to a laptop window
 
@@ -95,13 +97,13 @@ def role_layout(nodes: list[tuple[str, str, bool]], pairs: list[tuple[str, str, 
     organisations_row.sort(key=lambda node: (centre([node], block_rank, len(order)), node))
 
     positions: dict[str, tuple[float, float]] = {}
-    # Blocks, wrapped into rows whose width suits the window.
+    # Blocks, wrapped into rows whose width suits the window (placed from y = 0; the bands
+    # above them are put in afterwards and the blocks moved down under them).
     sizes = {anchor: _block_size(len(blocks[anchor])) for anchor in order}
     area = sum((c * CELL_WIDTH + CELL_WIDTH) * ((r + 1) * CELL_HEIGHT + CELL_HEIGHT) for c, r in sizes.values())
-    width_limit = max(math.sqrt(area * ASPECT), len(organisations_row) * CELL_WIDTH * 1.4, 4 * CELL_WIDTH)
+    width_limit = max(math.sqrt(area * ASPECT), 4 * CELL_WIDTH)
     x = y = 0.0
     row_height = 0.0
-    top = ROW_GAP * 2 if control else ROW_GAP
     for anchor in order:
         columns, rows = sizes[anchor]
         block_width = columns * CELL_WIDTH
@@ -111,27 +113,45 @@ def role_layout(nodes: list[tuple[str, str, bool]], pairs: list[tuple[str, str, 
         for index, person in enumerate(blocks[anchor]):
             row, column = divmod(index, columns)
             # Stagger alternate rows by half a cell: labels of neighbours never line up edge to edge.
-            positions[person] = (x + (column + 0.5 * (row % 2)) * CELL_WIDTH, top + y + row * CELL_HEIGHT)
+            positions[person] = (x + (column + 0.5 * (row % 2)) * CELL_WIDTH, y + row * CELL_HEIGHT)
         if anchor:
-            positions[anchor] = (x + (columns - 1) * CELL_WIDTH / 2, top + y + rows * CELL_HEIGHT + 10)
+            positions[anchor] = (x + (columns - 1) * CELL_WIDTH / 2, y + rows * CELL_HEIGHT + 10)
         x += block_width + CELL_WIDTH
         row_height = max(row_height, (rows + 1) * CELL_HEIGHT + 10)
-    content_width = max([p[0] for p in positions.values()] + [0.0])
+    spacing = CELL_WIDTH * 1.4
+    # A band wider than the blocks wraps into lines, so that a cluster of many companies and few
+    # people does not become one long, unreadably thin row.
+    band_width = max([p[0] for p in positions.values()] + [0.0],
+                     default=0.0)
+    band_width = max(band_width, spacing * (math.ceil(math.sqrt(max(len(organisations_row), len(control)) * 2.5)) - 1))
 
-    def spread(row: list[str], at_y: float, spacing: float) -> None:
-        span = (len(row) - 1) * spacing
-        start = (content_width - span) / 2
-        for index, node in enumerate(row):
-            positions[node] = (start + index * spacing, at_y)
+    def band(row: list[str], top: float) -> float:
+        """Place ``row`` in lines from ``top``; returns the y below the band."""
+        per_line = max(1, int(band_width // spacing) + 1)
+        for start in range(0, len(row), per_line):
+            line = row[start:start + per_line]
+            offset = (band_width - (len(line) - 1) * spacing) / 2 + (spacing / 2 if start // per_line % 2 else 0)
+            for index, node in enumerate(line):
+                # Zig-zag: neighbours' labels sit at different heights, so they can be wider than
+                # the gap between the nodes.
+                positions[node] = (offset + index * spacing,
+                                   top + start // per_line * LINE_GAP + (index % 2) * ZIGZAG)
+        lines = math.ceil(len(row) / per_line)
+        return top + (lines - 1) * LINE_GAP + ROW_GAP if row else top
 
-    # Each organisation above the people it connects to, as far as the row allows.
-    placed_x = {node: x for node, (x, _) in positions.items()}
-    organisations_row.sort(key=lambda node: (centre([node], placed_x, content_width / 2), node))
-    spread(organisations_row, ROW_GAP if control else 0.0, CELL_WIDTH * 1.4)
+    # Each organisation above the people it connects to, as far as the band allows; officers
+    # above their organisations.
+    placed_x = {node: px for node, (px, _) in positions.items()}
+    organisations_row.sort(key=lambda node: (centre([node], placed_x, band_width / 2), node))
+    people_at = {node: p for node, p in positions.items()}
+    control_bottom = band(control, 0.0)
+    below = band(organisations_row, control_bottom)
     control.sort(key=lambda node: (centre([node], {n: positions[n][0] for n in organisations_row}, 0.0), node))
-    spread(control, 0.0, CELL_WIDTH * 1.4)
+    band(control, 0.0)
+    for node, (px, py) in people_at.items():
+        positions[node] = (px, py + below)
 
-    right = max([p[0] for p in positions.values()] + [0.0]) + 2 * CELL_WIDTH
+    right = max([p[0] for p in positions.values()] + [0.0]) + 1.3 * CELL_WIDTH
     attach_y = {node: centre([node], {n: p[1] for n, p in positions.items()}, 0.0) for node in outside}
     for index, node in enumerate(sorted(outside, key=lambda n: (attach_y[n], n))):
         positions[node] = (right + index // 40 * CELL_WIDTH * 1.2, index % 40 * CELL_HEIGHT)
