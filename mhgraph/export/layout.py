@@ -3,8 +3,10 @@
 A force layout turns a 400-node cluster into a hairball. This one puts the roles in bands, the
 way an analyst draws a case on a whiteboard:
 
-* officers and permit managers in the top row, above the companies they run;
-* companies and permits in the next row (premises without residents next to them);
+* officers and permit managers in the top band, above the companies they run;
+* companies and permits in the next band (premises without residents next to them); a band
+  wider than the rest wraps into lines, and every other node sits a little lower, so that
+  neighbouring labels do not meet;
 * everyone else (workers, migrants, residents) grouped by the address they are registered at,
   each group a compact block with its address underneath, blocks wrapped into rows;
 * entities outside the cluster in a column on the right.
