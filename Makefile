@@ -12,7 +12,7 @@ OUT    ?= out/sample
 LOCK   := requirements.lock
 UV_VERSION := 0.13.8
 
-.PHONY: demo test test-latest install lock fuzz browser spreadsheet cypher-check bench clean
+.PHONY: demo test test-latest install lock fuzz notebook browser spreadsheet cypher-check bench clean
 
 demo: $(VENV)/.installed
 	$(BIN)/mhgraph run data/sample --out $(OUT)
@@ -58,6 +58,11 @@ lock:
 
 fuzz: $(VENV)/.installed
 	$(BIN)/python benchmarks/fuzz_ingest.py
+
+# Jupyter with the walkthrough notebook (the cluster picture shows inline).
+notebook: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[notebook]"
+	$(BIN)/jupyter lab notebooks/walkthrough.ipynb
 
 # Neo4j's own Cypher parser, pinned in tools/cypher-check/package-lock.json.
 cypher-check: tools/cypher-check/node_modules/.installed

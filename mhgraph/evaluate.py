@@ -293,11 +293,12 @@ def evaluate(out_dir: str | Path, truth_dir: str | Path, *, k: int = 10, write: 
 
     ``k`` changes the 10. Null stands for a figure that is undefined (nothing to count).
 
-    Refuses (``InputError``) a run that is not complete (:func:`~mhgraph.run_folder.check_complete_run`)
-    and a truth whose extracts beside it are not the files the run read.
+    Refuses (``InputError``) a run whose tables are not complete or not those its manifest lists
+    (:func:`~mhgraph.run_folder.check_complete_run`), and a truth whose extracts beside it are
+    not the files the run read.
     """
     out_dir, truth = Path(out_dir), _truth_folder(Path(truth_dir))
-    check_inputs_beside(check_complete_run(out_dir), truth.parent, f"the truth {truth}")
+    check_inputs_beside(check_complete_run(out_dir, within="tables/"), truth.parent, f"the truth {truth}")
     resolution, communities, clusters, truth_mentions, networks = read_run_and_truth(out_dir, truth)
 
     result: dict = {}

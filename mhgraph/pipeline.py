@@ -29,6 +29,7 @@ from mhgraph import __version__
 from mhgraph.detect import detect_communities
 from mhgraph.errors import InputError, MhgraphError
 from mhgraph.export import write_outputs
+from mhgraph.export.i18n import DEFAULT_LANGUAGE
 from mhgraph.graph import build_graph_tables
 from mhgraph.indicators import compute_indicators
 from mhgraph.ingest import ingest
@@ -113,6 +114,8 @@ def run_pipeline(
     top: int = 10,
     seed: int = 42,
     resolver: str = "full",
+    lang: str = DEFAULT_LANGUAGE,
+    partner_lists: str = "evidence",
     accept_missing_sidecars: bool = False,
 ) -> RunResult:
     """Ingest -> resolve -> graph -> detect -> indicators -> rank -> export, on one folder of
@@ -121,7 +124,8 @@ def run_pipeline(
     ``top`` clusters get a page and a picture, but only clusters with a score above zero: a
     cluster no indicator points at is not put in front of anyone. ``resolver="exact"`` links
     mentions on exact keyed identifiers only (no fuzzy matching, no model): the conservative
-    baseline the full entity resolution is measured against.
+    baseline the full entity resolution is measured against. ``lang`` (``"nl"`` or ``"en"``) and
+    ``partner_lists`` (``"evidence"`` or ``"all"``) go to :func:`mhgraph.export.write_outputs`.
 
     ``out_dir`` is replaced whole when the run is complete, and left as it was when it is not;
     a second run into the same folder while this one writes is refused (``InputError``).
@@ -143,11 +147,12 @@ def run_pipeline(
     with RunFolder(out_dir) as folder:
         return _run_stages(folder, input_dir, used_specs, excluded, run_purpose=run_purpose, allowed=allowed,
                            overrides=overrides, max_quarantine_share=max_quarantine_share, top=top, seed=seed,
-                           resolver=resolver, accept_missing_sidecars=accept_missing_sidecars)
+                           resolver=resolver, accept_missing_sidecars=accept_missing_sidecars, lang=lang,
+                           partner_lists=partner_lists)
 
 
 def _run_stages(folder: RunFolder, input_dir: Path, used_specs, excluded, *, run_purpose, allowed, overrides,
-                max_quarantine_share, top, seed, resolver, accept_missing_sidecars) -> RunResult:
+                max_quarantine_share, top, seed, resolver, accept_missing_sidecars, lang, partner_lists) -> RunResult:
     """The stages of :func:`run_pipeline`, written into ``folder.work``, then committed."""
     out_dir = folder.work
     (out_dir / "tables").mkdir(parents=True, exist_ok=True)
@@ -191,7 +196,7 @@ def _run_stages(folder: RunFolder, input_dir: Path, used_specs, excluded, *, run
     with _stage("export", timings):
         outputs = write_outputs(
             out_dir, clusters, communities, nodes, edges, hits, ingested.mentions, resolution,
-            top=min(top, manifest["clusters_flagged"]), run_info=manifest,
+            top=min(top, manifest["clusters_flagged"]), run_info=manifest, lang=lang, partner_lists=partner_lists,
         )
     if resolved is not None:
         outputs["resolve_model"] = save_model(resolved, out_dir)

@@ -80,10 +80,12 @@ def _examples(names: list[str]) -> str:
     return ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
 
 
-def check_complete_run(out_dir: str | Path, written_later: tuple[str, ...] = ("evaluation.json",)) -> dict:
+def check_complete_run(out_dir: str | Path, within: str = "") -> dict:
     """The manifest of the complete run in ``out_dir``; :class:`InputError` when the folder holds
-    no run, or files the manifest lists are missing or differ (an interrupted or changed run).
-    Files written into a run afterwards (``written_later``) are not checked."""
+    no run, or files the manifest lists under ``within`` (e.g. ``"tables/"``; all by default)
+    are missing or differ (an interrupted run, or tables changed afterwards). Files added to a
+    run later (``evaluation.json``) are not checked; a page rewritten by ``mhgraph report`` is,
+    unless ``within`` leaves it out."""
     out_dir = Path(out_dir)
     try:
         manifest = json.loads((out_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
@@ -96,7 +98,8 @@ def check_complete_run(out_dir: str | Path, written_later: tuple[str, ...] = ("e
     if not isinstance(listed, dict) or not listed:
         raise InputError(f"{MANIFEST_NAME} lists no files, so the run cannot be checked for completeness; run it "
                          "again with this version of mhgraph", file=str(out_dir))
-    present = file_digests(out_dir, skip=(MANIFEST_NAME, *written_later))
+    listed = {name: digest for name, digest in listed.items() if name.startswith(within)}
+    present = file_digests(out_dir)
     missing = sorted(set(listed) - set(present))
     changed = sorted(name for name in listed if name in present and present[name] != listed[name])
     if missing or changed:
