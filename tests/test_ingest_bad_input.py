@@ -452,7 +452,7 @@ def test_run_without_a_sidecar_is_refused_or_said_loudly_everywhere(folder, tmp_
     accepted = cli("run", str(folder), "--out", str(tmp_path / "run"), "--accept-missing-sidecar")
     assert accepted.returncode == 0, accepted.stderr
     assert "WARNING: 1 file(s) TAKEN IN WITHOUT A SIDECAR" in accepted.stdout
-    assert "WARNING: 1 file(s) TAKEN IN WITHOUT A SIDECAR" in (tmp_path / "run" / "summary.md").read_text()
+    assert "WAARSCHUWING: 1 bestand(en) OPGENOMEN ZONDER SIDECAR" in (tmp_path / "run" / "summary.md").read_text()
     manifest = json.loads((tmp_path / "run" / "run_manifest.json").read_text())
     assert manifest["ingest"]["files_without_sidecar"] == [str(folder / PAYROLL)]
 
