@@ -176,6 +176,12 @@ def _run(driver: neo4j.Driver, name: str, database: str | None, **parameters) ->
         if (size := _falkordb_size(st, parameters)) > _FALKORDB_QUERY_LIMIT:
             raise MhgraphError(f"statement {name}: {size} bytes of query and parameters, more than FalkorDB's "
                                f"Bolt listener takes ({_FALKORDB_QUERY_LIMIT})")
+        # Its Bolt BEGIN and COMMIT do nothing (each statement commits on its own), and its
+        # listener answers a transaction's COMMIT only after a 40 ms TCP delay: run auto-commit.
+        with driver.session(database=database) as session:
+            result = session.run(st.body, parameters)
+            records = list(result)
+            return neo4j.EagerResult(records, result.consume(), result.keys())
     routing = neo4j.RoutingControl.READ if name.startswith(_READ_STATEMENTS) else neo4j.RoutingControl.WRITE
     return driver.execute_query(st.body, parameters_=parameters, routing_=routing, database_=database)
 
