@@ -90,7 +90,7 @@ DIALECTS = ("neo4j", "falkordb")
 NODE_LABELS = {"person": "Person", "company": "Company", "address": "Address", "permit": "Permit"}
 
 # What makes the loads' keys unique and fast: constraints on Neo4j, plain indexes on FalkorDB.
-SCHEMA_STATEMENTS = {"neo4j": ("schema_entity", "schema_cluster", "schema_run"),
+SCHEMA_STATEMENTS = {"neo4j": ("schema_entity", "schema_entity_run", "schema_cluster", "schema_run"),
                      "falkordb": ("index_entity", "index_cluster", "index_run")}
 NODE_STATEMENTS = {label: f"load_nodes_{label.lower()}" for label in NODE_LABELS.values()}
 EDGE_STATEMENTS = {kind: f"load_edges_{kind.lower()}" for kind in RELATION_TYPES}
