@@ -401,6 +401,17 @@ def test_load_is_idempotent_and_a_cluster_reads_back(driver, run_id, tables):
 
 
 @pytest.mark.neo4j
+def test_a_statement_goes_only_to_a_server_it_is_written_for(driver, live_store):
+    _, dialect = live_store
+    other = next(d for d in store.DIALECTS if d != dialect)
+    for name in store.SCHEMA_STATEMENTS[other]:
+        with pytest.raises(MhgraphError, match=f"runs on {other} only, not on {dialect}"):
+            store._run(driver, name, None)
+    store.ensure_schema(driver)
+    store.ensure_schema(driver)  # a second time finds everything there
+
+
+@pytest.mark.neo4j
 def test_a_reader_sees_no_attributes_another_run_or_purpose_brought(driver, run_id, tables):
     from mhgraph.detect import detect_communities
 
