@@ -1,12 +1,27 @@
-"""Fixtures shared by the test modules: the live graph store."""
+"""Fixtures shared by several test modules: a pipeline run over data/sample for the export
+tests, and the live graph store for the store tests."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
 from mhgraph import neo4j_store
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+
+
+@pytest.fixture(scope="session")
+def sample_export(tmp_path_factory):
+    """One pipeline run over data/sample (Dutch documents, top 10), shared by the export tests:
+    the run folder and its result."""
+    from mhgraph.pipeline import run_pipeline
+
+    out = tmp_path_factory.mktemp("sample-export") / "run"
+    result = run_pipeline(SAMPLE, out, top=10)
+    return out, result
 
 
 @pytest.fixture(scope="session")
