@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Mapping
+from functools import partial
 
 import igraph as ig
 import networkx as nx
@@ -33,13 +34,16 @@ import numpy as np
 import polars as pl
 
 from mhgraph.errors import InputError
+from mhgraph.executor import Executor, SerialExecutor
 from mhgraph.graph import to_networkx
+from mhgraph.partition import DEFAULT_UNIT_SIZE, component_units, unit_pairs
 
 __all__ = [
     "DEFAULT_RESOLUTION",
     "RELATION_WEIGHTS",
     "cluster_subgraph",
     "community_edge_arrays",
+    "component_leiden",
     "detect_communities",
     "number_clusters",
 ]
@@ -108,7 +112,8 @@ def community_edge_arrays(nodes: pl.DataFrame, edges: pl.DataFrame,
 
 def detect_communities(nodes: pl.DataFrame, edges: pl.DataFrame,
                        resolution_parameter: float = DEFAULT_RESOLUTION, seed: int = 0, *,
-                       weights: Mapping[str, float] | None = None, n_iterations: int = -1) -> pl.DataFrame:
+                       weights: Mapping[str, float] | None = None, n_iterations: int = -1,
+                       executor: Executor | None = None) -> pl.DataFrame:
     """Leiden-CPM communities: one row per entity with ``cluster_id`` and ``cluster_size``.
 
     **Choosing ``resolution_parameter`` (γ).** CPM scores a partition by the tie weight inside
@@ -139,6 +144,10 @@ def detect_communities(nodes: pl.DataFrame, edges: pl.DataFrame,
     ``seed`` for the call and reset to igraph's default (Python's :mod:`random`) afterwards.
     ``n_iterations=-1`` iterates Leiden until the partition no longer improves.
 
+    **Partitions.** CPM never puts entities without a path between them in one community, so
+    Leiden runs per unit of whole connected components (:func:`component_leiden`); ``executor``
+    (default: this process) runs the units, on any number of workers with the same result.
+
     ``cluster_id`` is ``C`` plus a zero-padded number (at least four digits, so that text order
     equals number order), numbered by size, largest first, ties by lowest ``entity_id``.
     Entities without any edge are their own one-member cluster.
@@ -146,8 +155,8 @@ def detect_communities(nodes: pl.DataFrame, edges: pl.DataFrame,
     if not resolution_parameter > 0:
         raise ValueError(f"resolution_parameter must be positive, not {resolution_parameter!r}")
     entity_ids, pairs, pair_weights = community_edge_arrays(nodes, edges, weights)
-    membership = leiden_membership(len(entity_ids), pairs, pair_weights, objective="CPM",
-                                   resolution=resolution_parameter, seed=seed, n_iterations=n_iterations)
+    membership = component_leiden(len(entity_ids), pairs, pair_weights, resolution=resolution_parameter, seed=seed,
+                                  n_iterations=n_iterations, executor=executor)
     communities = number_clusters(entity_ids, membership)
     log.info("detect: %d entities in %d communities (CPM, resolution %.4g, seed %d); largest %d",
              len(entity_ids), communities.get_column("cluster_id").n_unique(), resolution_parameter, seed,
@@ -175,6 +184,38 @@ def leiden_membership(n: int, pairs, pair_weights, *, objective: str = "CPM", re
     finally:
         ig.set_random_number_generator(random)  # igraph's default
     return np.asarray(partition.membership)
+
+
+def component_leiden(n: int, pairs: np.ndarray, pair_weights: np.ndarray, *, resolution: float, seed: int = 0,
+                     n_iterations: int = -1, executor: Executor | None = None, partitions: int | None = None,
+                     unit_size: int = DEFAULT_UNIT_SIZE) -> np.ndarray:
+    """Leiden-CPM membership computed per unit of whole connected components (:mod:`mhgraph.partition`).
+
+    Each unit is seeded with ``seed``; what a unit holds depends only on the graph and
+    ``unit_size``. The units go to ``executor`` in ``partitions`` tasks (default: one task per
+    unit); neither the executor nor the number of partitions changes the result. A graph that
+    fits one unit is handed to igraph exactly as a whole.
+
+    >>> component_leiden(5, np.array([[0, 1], [3, 4]]), np.array([1.0, 1.0]), resolution=0.5, unit_size=2).tolist()
+    [0, 0, 1, 2, 2]
+    """
+    units = component_units(n, pairs, unit_size)
+    tasks = [(len(unit), local, pair_weights[rows]) for unit, (local, rows) in zip(units, unit_pairs(units, n, pairs))]
+    groups = [list(group) for group in np.array_split(np.arange(len(tasks)), partitions or len(tasks)) if len(group)]
+    labels = (executor or SerialExecutor()).map(
+        partial(_units_membership, resolution=resolution, seed=seed, n_iterations=n_iterations),
+        [[tasks[i] for i in group] for group in groups])
+    membership, offset = np.empty(n, dtype=np.int64), 0
+    for unit, unit_labels in zip(units, (one for group in labels for one in group)):
+        membership[unit] = unit_labels + offset
+        offset += int(unit_labels.max()) + 1
+    return membership
+
+
+def _units_membership(tasks: list[tuple[int, np.ndarray, np.ndarray]], *, resolution: float, seed: int,
+                      n_iterations: int) -> list[np.ndarray]:
+    return [leiden_membership(n, pairs, pair_weights, objective="CPM", resolution=resolution, seed=seed,
+                              n_iterations=n_iterations) for n, pairs, pair_weights in tasks]
 
 
 def number_clusters(entity_ids: np.ndarray, membership: np.ndarray) -> pl.DataFrame:
