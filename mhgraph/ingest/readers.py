@@ -438,8 +438,10 @@ class CsvExtract(Extract):
         wanted = sorted(set(indices.values()))
         parsed = pl.read_csv(
             source, has_header=False, separator=self.delimiter, quote_char='"', infer_schema=False,
-            columns=wanted, new_columns=[f"c{i}" for i in wanted], raise_if_empty=False,
+            columns=wanted, raise_if_empty=False,
         )
+        # named after the projection: new_columns would have to name every column of the line
+        parsed.columns = [f"c{i}" for i in wanted]
         if parsed.height != good.height:  # row numbers would be wrong: refuse rather than guess
             raise InputError(f"could not parse rows {good[ROW].min()}-{good[ROW].max()} "
                              f"({parsed.height} parsed, {good.height} expected)", file=str(self.path))
