@@ -12,9 +12,6 @@ at each table (see ``notebooks/walkthrough.ipynb``).
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import json
 import logging
 import time
 from contextlib import contextmanager
@@ -23,22 +20,15 @@ from pathlib import Path
 
 import polars as pl
 
-from mhgraph import __version__
 from mhgraph.detect import detect_communities
+from mhgraph.diff import RunTables, carry_cluster_ids, changes_json, diff_runs
 from mhgraph.errors import InputError, MhgraphError
 from mhgraph.export import write_outputs
 from mhgraph.graph import build_graph_tables
 from mhgraph.indicators import compute_indicators
 from mhgraph.ingest import ingest
-from mhgraph.manifest import (
-    DEFAULT_RUN_PURPOSE,
-    RUN_PURPOSES,
-    allowed_source_purposes,
-    append_audit_log,
-    file_digest,
-    write_manifest,
-)
-from mhgraph.pseudonymise import META_SUFFIX
+from mhgraph.manifest import extracts_record, new_manifest, record_manifest
+from mhgraph.purpose import DEFAULT_RUN_PURPOSE, allowed_source_purposes
 from mhgraph.rank import rank_clusters
 from mhgraph.resolve import resolve, resolve_baseline, save_model
 from mhgraph.resolve.block import PAIR_SCHEMA
@@ -82,6 +72,7 @@ def run_pipeline(
     top: int = 10,
     seed: int = 42,
     resolver: str = "full",
+    previous: str | Path | None = None,
 ) -> RunResult:
     """Ingest -> resolve -> graph -> detect -> indicators -> rank -> export, on one folder of
     partner extracts. Returns every table and the paths of the outputs.
@@ -90,6 +81,10 @@ def run_pipeline(
     cluster no indicator points at is not put in front of anyone. ``resolver="exact"`` links
     mentions on exact keyed identifiers only (no fuzzy matching, no model): the conservative
     baseline the full entity resolution is measured against.
+
+    ``previous``: the output folder of an earlier run with the same purpose. Clusters that are
+    recognisably the same group keep that run's ids, and what changed since is written to
+    ``OUT_DIR/changes.json`` and at the top of the report (see :mod:`mhgraph.diff`).
     """
     if resolver not in ("full", "exact"):
         raise MhgraphError(f"unknown resolver {resolver!r}; choose 'full' or 'exact'")
@@ -98,18 +93,13 @@ def run_pipeline(
         raise InputError("the input folder does not exist or is not a folder", file=str(input_dir))
     allowed = allowed_source_purposes(run_purpose)
     specs = load_specs(specs_dir)
-    used_specs = [s for s in specs if s.purpose in allowed]
-    excluded = [
-        {"source": s.name, "purpose": s.purpose, "why": f"run purpose {run_purpose!r} does not permit purpose {s.purpose!r}"}
-        for s in specs
-        if s.purpose not in allowed
-    ]
+    before = _previous_run(previous, run_purpose)
+    manifest = new_manifest("run", run_purpose, out_dir)
     (out_dir / "tables").mkdir(parents=True, exist_ok=True)
-    started = dt.datetime.now(dt.timezone.utc)
     timings: dict[str, float] = {}
 
     with _stage("ingest", timings):
-        ingested = ingest(input_dir, specs=used_specs, max_quarantine_share=max_quarantine_share)
+        ingested = ingest(input_dir, specs=specs, max_quarantine_share=max_quarantine_share, run_purpose=run_purpose)
     with _stage("resolve", timings):
         if resolver == "exact":
             resolved = None
@@ -123,6 +113,9 @@ def run_pipeline(
         nodes, edges = build_graph_tables(ingested.mentions, ingested.relations, resolution)
     with _stage("detect", timings):
         communities = detect_communities(nodes, edges, seed=seed)
+        if before is not None:
+            communities, manifest["cluster_ids"] = carry_cluster_ids(
+                communities, RunTables(ingested.mentions, resolution, communities), before)
     with _stage("indicators", timings):
         hits = compute_indicators(nodes, edges, communities, allowed_purposes=allowed)
     with _stage("rank", timings):
@@ -144,35 +137,41 @@ def run_pipeline(
         table.write_parquet(out_dir / "tables" / f"{name}.parquet")
     write_csv_safe(ingested.quarantine, out_dir / "quarantine.csv")
 
-    read_files = [Path(source["file"]) for source in ingested.summary.get("sources", [])]
-    inputs = [p for f in read_files for p in (f, Path(str(f) + META_SUFFIX)) if p.is_file()]
-    manifest = {
-        "run_id": hashlib.sha256(
-            json.dumps([started.isoformat(), str(out_dir.resolve())]).encode()
-        ).hexdigest()[:16],
-        "mhgraph_version": __version__,
-        "started": started.isoformat(timespec="seconds"),
-        "run_purpose": run_purpose,
-        "legal_ground": RUN_PURPOSES[run_purpose][0],
-        "allowed_source_purposes": sorted(allowed),
-        "sources_used": sorted({s["source"] for s in ingested.summary.get("sources", [])}),
-        "sources_excluded": excluded,
-        "inputs": [{"file": p.name, "sha256": file_digest(p)} for p in inputs],
+    manifest.update(extracts_record(ingested.summary, specs, run_purpose))
+    manifest.update({
         "clusters_flagged": clusters.filter(pl.col("score") > 0).height,
-        "ingest": ingested.summary,
         "counts": {name: table.height for name, table in tables.items()},
         "resolver": resolver,
         "seed": seed,
         "seconds": timings,
-    }
+    })
+    changes = None
+    if before is not None:
+        changes = diff_runs(before, RunTables(ingested.mentions, resolution, communities, clusters, hits,
+                                              edges["relation_id"], manifest))
+        manifest["previous_run"] = {"out_dir": str(Path(previous).resolve()), "run_id": before.manifest.get("run_id"),
+                                    "started": before.manifest.get("started")}
     with _stage("export", timings):
         outputs = write_outputs(
             out_dir, clusters, communities, nodes, edges, hits, ingested.mentions, resolution,
-            top=min(top, manifest["clusters_flagged"]), run_info=manifest,
+            top=min(top, manifest["clusters_flagged"]), run_info=manifest, changes=changes,
         )
+    if changes is not None:
+        outputs["changes"] = out_dir / "changes.json"
+        outputs["changes"].write_text(changes_json(changes), encoding="utf-8")
     if resolved is not None:
         outputs["resolve_model"] = save_model(resolved, out_dir)
-    outputs["manifest"] = write_manifest(out_dir, manifest)
-    outputs["audit_log"] = append_audit_log(out_dir, manifest)
+    outputs["manifest"], outputs["audit_log"] = record_manifest(out_dir, manifest)
     log.info("run written to %s", out_dir)
     return RunResult(out_dir=out_dir, tables=tables, outputs=outputs, manifest=manifest)
+
+
+def _previous_run(previous: str | Path | None, run_purpose: str) -> RunTables | None:
+    """The earlier run to compare with, read before any work is done; it must share the purpose."""
+    if previous is None:
+        return None
+    before = RunTables.read(previous)
+    if before.manifest.get("run_purpose") != run_purpose:
+        raise InputError(f"the previous run had purpose {before.manifest.get('run_purpose')!r}, this one "
+                         f"{run_purpose!r}: runs are only compared within one purpose", file=str(previous))
+    return before

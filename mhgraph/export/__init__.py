@@ -29,6 +29,7 @@ from pathlib import Path
 
 import polars as pl
 
+from mhgraph.export.changes import change_blocks
 from mhgraph.export.dossier import build_dossiers
 from mhgraph.export.index import write_index
 from mhgraph.export.partners import partner_record_lists, write_partner_lists
@@ -63,13 +64,15 @@ def write_outputs(
     resolution: pl.DataFrame,
     top: int = 10,
     run_info: dict | None = None,
+    changes: dict | None = None,
 ) -> dict[str, Path]:
     """Write the case-meeting outputs for the ``top`` best-ranked clusters into ``out_dir``.
 
     Returns the written paths by name: ``clusters_parquet``, ``clusters_csv``, ``summary``,
     ``index``, ``cluster:<cluster_id>`` per picture and ``partner:<partner>`` per partner list.
     ``run_info`` (e.g. the run manifest) adds the run's purpose, legal ground and inputs to the
-    report. Same input, same bytes.
+    report. ``changes`` (from :func:`mhgraph.diff.diff_runs`) puts a "what changed since"
+    section at the top of ``summary.md`` and ``index.html``. Same input, same bytes.
     """
     out_dir = Path(out_dir)
     dossiers = build_dossiers(clusters, communities, nodes, edges, hits, mentions, resolution, top)
@@ -78,8 +81,9 @@ def write_outputs(
     counts = export_counts(clusters, nodes, edges, hits, mentions)
 
     written = write_cluster_tables(out_dir, clusters)
-    written["summary"] = write_summary(out_dir, dossiers, run_info, counts, top, TITLE)
-    written["index"] = write_index(out_dir, dossiers, run_info, counts, top, TITLE)
+    lead = change_blocks(changes) if changes is not None else []
+    written["summary"] = write_summary(out_dir, dossiers, run_info, counts, top, TITLE, lead)
+    written["index"] = write_index(out_dir, dossiers, run_info, counts, top, TITLE, lead)
     for dossier in dossiers:
         path = out_dir / cluster_page_name(dossier.cluster_id)
         path.write_text(render_cluster_page(dossier, TITLE), encoding="utf-8", newline="\n")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mhgraph.export.document import Heading, Note, Text, to_markdown
+from mhgraph.export.document import Block, Heading, Note, Text, to_markdown
 from mhgraph.export.dossier import ClusterDossier
 from mhgraph.export.report import NOT_A_DECISION, cluster_blocks, cluster_page_name, overview_blocks, run_blocks
 
@@ -16,8 +16,9 @@ __all__ = ["render_summary", "write_summary"]
 
 
 def render_summary(dossiers: list[ClusterDossier], run_info: dict | None, counts: dict[str, int], top: int,
-                   title: str) -> str:
-    blocks = [Heading(1, (Text(title),)), Note((Text(NOT_A_DECISION),))]
+                   title: str, lead: list[Block] = ()) -> str:
+    """``lead``: blocks shown first, under the notice (what changed since the previous run)."""
+    blocks = [Heading(1, (Text(title),)), Note((Text(NOT_A_DECISION),)), *lead]
     blocks += run_blocks(run_info, counts, top, len(dossiers))
     blocks += overview_blocks(dossiers, link_pictures=True)
     for dossier in dossiers:
@@ -26,7 +27,7 @@ def render_summary(dossiers: list[ClusterDossier], run_info: dict | None, counts
 
 
 def write_summary(out_dir: Path, dossiers: list[ClusterDossier], run_info: dict | None, counts: dict[str, int],
-                  top: int, title: str) -> Path:
+                  top: int, title: str, lead: list[Block] = ()) -> Path:
     path = Path(out_dir) / "summary.md"
-    path.write_text(render_summary(dossiers, run_info, counts, top, title), encoding="utf-8", newline="\n")
+    path.write_text(render_summary(dossiers, run_info, counts, top, title, lead), encoding="utf-8", newline="\n")
     return path

@@ -1,0 +1,135 @@
+"""Benchmark: do cluster ids stay when the next delivery differs a little, and what does the diff say?
+
+For a development set (``data/sample``) and a validation set (``mhgraph synth`` with a seed fixed
+before anything was measured, 20270101), one base run, then reruns with ``--previous`` on:
+
+* the same extracts (the diff must be empty);
+* copies with a share of the rows of every CSV extract changed (half dropped, half delivered
+  again under a new record id; ``tests/history_helpers.py``), for several shares and seeds;
+* copies without one partner's extracts.
+
+Per rerun: the share of the base run's flagged clusters whose remaining members are mostly
+under the same id (``flagged_kept``), the share of the rerun's clusters with more than one
+member that carry an id of the base run (``multi_member_carried``), the number of diff entries
+per kind, and the seconds spent pairing clusters and diffing (read from the tables, apart from
+the pipeline).
+
+Run:  .venv/bin/python benchmarks/bench_history.py [--shares 0.01 0.05 0.1 0.2] [--seeds 1 2 3]
+Writes benchmarks/results/history.json. The machine is shared; the load average is recorded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import polars as pl
+
+from mhgraph.diff import CHANGE_KINDS, RunTables, changes_are_empty, diff_runs
+from mhgraph.pipeline import run_pipeline
+from mhgraph.spec import load_specs
+from mhgraph.synth import synthesize
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from history_helpers import copy_delivered, copy_with_changed_rows  # noqa: E402  (shared with the tests)
+
+RESULTS = Path(__file__).parent / "results" / "history.json"
+WORK = Path(__file__).parent / "work" / "history"
+VALIDATION_SEED = 20270101
+
+
+def flagged(out: Path) -> set[str]:
+    return set(pl.read_parquet(out / "clusters.parquet").filter(pl.col("score") > 0)["cluster_id"])
+
+
+def stability(base: Path, rerun: Path) -> dict:
+    before, after = (pl.read_parquet(out / "tables" / "communities.parquet") for out in (base, rerun))
+    kept = 0
+    for cluster in flagged(base):
+        members = before.filter(pl.col("cluster_id") == cluster)["entity_id"].implode()
+        now = after.filter(pl.col("entity_id").is_in(members))["cluster_id"]
+        kept += now.len() > 0 and now.mode().to_list() == [cluster]
+    multi = after.filter(pl.col("cluster_size") > 1)
+    carried = multi.filter(pl.col("cluster_id").is_in(before["cluster_id"].unique().implode()))
+    start = time.perf_counter()
+    changes = diff_runs(RunTables.read(base), RunTables.read(rerun))
+    seconds = time.perf_counter() - start
+    return {
+        "flagged_kept": round(kept / max(1, len(flagged(base))), 4),
+        "flagged_base": len(flagged(base)),
+        "multi_member_carried": round(carried["cluster_id"].n_unique() / max(1, multi["cluster_id"].n_unique()), 4),
+        "diff_entries": {**{kind: len(changes[kind]) for kind in CHANGE_KINDS},
+                         **{f"indicators_{k}": len(v) for k, v in changes["indicators"].items()}},
+        "diff_empty": changes_are_empty(changes),
+        "seconds_pair_and_diff": round(seconds, 3),
+    }
+
+
+def measure(name: str, extracts: Path, shares: list[float], seeds: list[int]) -> dict:
+    work = WORK / name
+    base = work / "base"
+    run_pipeline(extracts, base)
+    out = {"extracts": str(extracts.relative_to(ROOT) if extracts.is_relative_to(ROOT) else extracts)}
+    run_pipeline(extracts, work / "same", previous=base)
+    out["unchanged"] = stability(base, work / "same")
+    out["changed_rows"] = {}
+    for share in shares:
+        rows = []
+        for seed in seeds:
+            changed = work / f"changed_{share}_{seed}"
+            shutil.rmtree(changed, ignore_errors=True)
+            copy_with_changed_rows(extracts, changed, share=share, seed=seed)
+            run_pipeline(changed, work / f"run_{share}_{seed}", previous=base)
+            rows.append(stability(base, work / f"run_{share}_{seed}"))
+        out["changed_rows"][str(share)] = {
+            "runs": rows,
+            "flagged_kept_min": min(r["flagged_kept"] for r in rows),
+            "multi_member_carried_median": statistics.median(r["multi_member_carried"] for r in rows),
+        }
+        print(name, share, json.dumps(out["changed_rows"][str(share)]["flagged_kept_min"]),
+              out["changed_rows"][str(share)]["multi_member_carried_median"], flush=True)
+    out["without_partner"] = {}
+    for partner in sorted({spec.partner for spec in load_specs()}):
+        without = work / f"without_{partner}"
+        shutil.rmtree(without, ignore_errors=True)
+        copy_delivered(extracts, without, without_partner=partner)
+        if not any(without.iterdir()):
+            continue
+        run_pipeline(without, work / f"run_without_{partner}", previous=base)
+        out["without_partner"][partner] = stability(base, work / f"run_without_{partner}")
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--shares", type=float, nargs="+", default=[0.01, 0.05, 0.1, 0.2])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    args = parser.parse_args()
+    shutil.rmtree(WORK, ignore_errors=True)
+    os.environ["MHGRAPH_AUDIT_LOG"] = str(WORK / "audit.log")
+    results = {
+        "benchmark": "history",
+        "command": "python benchmarks/bench_history.py " + " ".join(sys.argv[1:]),
+        "machine": {"cpus": os.cpu_count(), "loadavg_before": os.getloadavg(), "python": platform.python_version(),
+                    "polars": pl.__version__, "note": "2 cores shared with other work; times are indicative"},
+        "datasets": {},
+    }
+    validation = WORK / "validation_extracts"
+    synthesize(validation, persons=5000, seed=VALIDATION_SEED, noise="medium")
+    for name, extracts in (("development", ROOT / "data" / "sample"), ("validation", validation)):
+        results["datasets"][name] = measure(name, extracts, args.shares, args.seeds)
+    results["machine"]["loadavg_after"] = os.getloadavg()
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"written to {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()

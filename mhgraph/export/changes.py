@@ -1,0 +1,84 @@
+"""The "what changed since" section at the top of ``summary.md`` and ``index.html``, in Dutch or
+English, from the changes :func:`mhgraph.diff.diff_runs` found.
+
+>>> changes = {"since": "2026-01-15T02:00:00+00:00", "previous_run_id": "ab12", "new": [],
+...     "grown": [{"cluster_id": "C0005", "members_before": 10, "members_after": 12}],
+...     "shrunk": [], "dissolved": [], "indicators": {"fired": [], "stopped": []}}
+>>> from mhgraph.export.document import to_markdown
+>>> print(to_markdown(change_blocks(changes, "nl")).splitlines()[0])
+## Wat is er veranderd sinds 2026-01-15
+>>> "`C0005`: 10 → 12 members" in to_markdown(change_blocks(changes, "en"))
+True
+"""
+
+from __future__ import annotations
+
+from mhgraph.diff import STOPPED_BECAUSE
+from mhgraph.export.document import Block, Bullets, Heading, Item, Paragraph, Text
+
+__all__ = ["LANGUAGES", "change_blocks"]
+
+LANGUAGES = ("nl", "en")
+
+_WORDS = {
+    "nl": {
+        "heading": "Wat is er veranderd sinds {since}",
+        "compared": "Vergeleken met run {run} van {since}. Een cluster dat herkenbaar dezelfde groep is, houdt "
+                    "zijn nummer; het gaat om clusters waar in een van beide runs een indicator op wijst.",
+        "nothing": "Niets veranderd: dezelfde clusters, dezelfde indicatoren.",
+        "new": "Nieuwe clusters", "grown": "Gegroeid", "shrunk": "Gekrompen", "dissolved": "Opgeheven",
+        "fired": "Indicatoren die nu voor het eerst afgaan", "stopped": "Indicatoren die niet meer afgaan",
+        "members": "leden", "now_in": "leden nu in", "came_from": "leden uit",
+        "focus_gone": "de gegevens van de betrokken entiteit zijn er niet meer",
+        "records_gone": "{records_gone} van de {records} onderliggende gegevens zijn er niet meer",
+        "rule_no_longer_holds": "de regel gaat op de gegevens van deze run niet meer op",
+    },
+    "en": {
+        "heading": "What changed since {since}",
+        "compared": "Compared with run {run} of {since}. A cluster that is recognisably the same group keeps its "
+                    "number; listed are the clusters an indicator points at in either run.",
+        "nothing": "Nothing changed: the same clusters, the same indicators.",
+        "new": "New clusters", "grown": "Grown", "shrunk": "Shrunk", "dissolved": "Dissolved",
+        "fired": "Indicators that newly fired", "stopped": "Indicators that stopped",
+        "members": "members", "now_in": "members now in", "came_from": "members from",
+        **STOPPED_BECAUSE,
+    },
+}
+
+
+def _shares(entries: list[dict]) -> str:
+    return ", ".join(f"{entry['cluster_id']} ({entry['members']})" for entry in entries)
+
+
+def _cluster_item(entry: dict, kind: str, words: dict) -> Item:
+    before, after = entry["members_before"], entry["members_after"]
+    size = {"new": f"{after} {words['members']}", "dissolved": f"{before} {words['members']}"}.get(
+        kind, f"{before} → {after} {words['members']}")
+    origin = {"new": ("came_from", entry.get("came_from")), "dissolved": ("now_in", entry.get("now_in"))}.get(kind)
+    tail = f"; {words[origin[0]]} {_shares(origin[1])}" if origin and origin[1] else ""
+    return Item((Text(entry["cluster_id"], "code"), Text(f": {size}{tail}")))
+
+
+def _hit_item(hit: dict, words: dict) -> Item:
+    content = [Text(hit["cluster_id"], "code"), Text(" "), Text(hit["indicator"], "code"), Text(f": {hit['reason']}")]
+    if "stopped_because" in hit:
+        content.append(Text(" — " + words[hit["stopped_because"]].format(
+            records_gone=hit.get("records_gone"), records=hit.get("records"))))
+    return Item(tuple(content))
+
+
+def change_blocks(changes: dict, language: str = "en") -> list[Block]:
+    """The section: a heading with the date of the earlier run, then per kind of change the
+    clusters and indicator hits it holds, or one sentence when nothing changed."""
+    words = _WORDS[language]
+    since = str(changes.get("since") or "?")[:10]
+    kinds = [(kind, [_cluster_item(entry, kind, words) for entry in changes[kind]])
+             for kind in ("new", "grown", "shrunk", "dissolved")]
+    kinds += [(kind, [_hit_item(hit, words) for hit in changes["indicators"][kind]]) for kind in ("fired", "stopped")]
+    listed = [Item((Text(f"{words[kind]} ({len(items)})", "strong"),), (Bullets(tuple(items)),))
+              for kind, items in kinds if items]
+    return [
+        Heading(2, (Text(words["heading"].format(since=since)),)),
+        Paragraph((Text(words["compared"].format(run=changes.get("previous_run_id") or "?", since=since)),)),
+        Bullets(tuple(listed)) if listed else Paragraph((Text(words["nothing"]),)),
+    ]
