@@ -8,8 +8,8 @@ before anything was measured, 20270101), one base run, then reruns with ``--prev
   again under a new record id; ``tests/history_helpers.py``), for several shares and seeds;
 * copies without one partner's extracts.
 
-Per rerun: the share of the base run's flagged clusters whose remaining members are mostly
-under the same id (``flagged_kept``), the share of the rerun's clusters with more than one
+Per rerun: the share of the true networks (planted and decoy, from ``truth/``) whose entities
+are mostly in a cluster with the same id as in the base run (``networks_kept``), the share of the rerun's clusters with more than one
 member that carry an id of the base run (``multi_member_carried``), the number of diff entries
 per kind, and the seconds spent pairing clusters and diffing (read from the tables, apart from
 the pipeline).
@@ -46,25 +46,34 @@ WORK = Path(__file__).parent / "work" / "history"
 VALIDATION_SEED = 20270101
 
 
-def flagged(out: Path) -> set[str]:
-    return set(pl.read_parquet(out / "clusters.parquet").filter(pl.col("score") > 0)["cluster_id"])
+def network_clusters(out: Path, truth: Path) -> dict[str, str]:
+    """Per true network (planted or decoy), the cluster of the run holding most of its entities."""
+    networks = pl.read_parquet(truth / "networks.parquet").select("network_id", "entity_id")
+    placed = (
+        pl.read_parquet(truth / "mentions.parquet").select("mention_id", "entity_id").join(networks, on="entity_id")
+        .join(pl.read_parquet(out / "tables" / "resolution.parquet").select("mention_id", run_entity="entity_id"),
+              on="mention_id")
+        .join(pl.read_parquet(out / "tables" / "communities.parquet").select(run_entity="entity_id", cluster_id="cluster_id"),
+              on="run_entity")
+    )
+    modal = (placed.group_by("network_id", "cluster_id").agg(pl.col("entity_id").n_unique().alias("n"))
+             .sort(["network_id", "n", "cluster_id"], descending=[False, True, False])
+             .group_by("network_id", maintain_order=True).first())
+    return dict(modal.select("network_id", "cluster_id").iter_rows())
 
 
-def stability(base: Path, rerun: Path) -> dict:
+def stability(base: Path, rerun: Path, truth: Path) -> dict:
     before, after = (pl.read_parquet(out / "tables" / "communities.parquet") for out in (base, rerun))
-    kept = 0
-    for cluster in flagged(base):
-        members = before.filter(pl.col("cluster_id") == cluster)["entity_id"].implode()
-        now = after.filter(pl.col("entity_id").is_in(members))["cluster_id"]
-        kept += now.len() > 0 and now.mode().to_list() == [cluster]
+    networks = [network_clusters(out, truth) for out in (base, rerun)]
+    common = sorted(set(networks[0]) & set(networks[1]))
     multi = after.filter(pl.col("cluster_size") > 1)
     carried = multi.filter(pl.col("cluster_id").is_in(before["cluster_id"].unique().implode()))
     start = time.perf_counter()
     changes = diff_runs(RunTables.read(base), RunTables.read(rerun))
     seconds = time.perf_counter() - start
     return {
-        "flagged_kept": round(kept / max(1, len(flagged(base))), 4),
-        "flagged_base": len(flagged(base)),
+        "networks_kept": round(sum(networks[0][n] == networks[1][n] for n in common) / max(1, len(common)), 4),
+        "networks": len(common),
         "multi_member_carried": round(carried["cluster_id"].n_unique() / max(1, multi["cluster_id"].n_unique()), 4),
         "diff_entries": {**{kind: len(changes[kind]) for kind in CHANGE_KINDS},
                          **{f"indicators_{k}": len(v) for k, v in changes["indicators"].items()}},
@@ -76,10 +85,11 @@ def stability(base: Path, rerun: Path) -> dict:
 def measure(name: str, extracts: Path, shares: list[float], seeds: list[int]) -> dict:
     work = WORK / name
     base = work / "base"
+    truth = extracts / "truth"
     run_pipeline(extracts, base)
     out = {"extracts": str(extracts.relative_to(ROOT) if extracts.is_relative_to(ROOT) else extracts)}
     run_pipeline(extracts, work / "same", previous=base)
-    out["unchanged"] = stability(base, work / "same")
+    out["unchanged"] = stability(base, work / "same", truth)
     out["changed_rows"] = {}
     for share in shares:
         rows = []
@@ -88,13 +98,13 @@ def measure(name: str, extracts: Path, shares: list[float], seeds: list[int]) ->
             shutil.rmtree(changed, ignore_errors=True)
             copy_with_changed_rows(extracts, changed, share=share, seed=seed)
             run_pipeline(changed, work / f"run_{share}_{seed}", previous=base)
-            rows.append(stability(base, work / f"run_{share}_{seed}"))
+            rows.append(stability(base, work / f"run_{share}_{seed}", truth))
         out["changed_rows"][str(share)] = {
             "runs": rows,
-            "flagged_kept_min": min(r["flagged_kept"] for r in rows),
+            "networks_kept_min": min(r["networks_kept"] for r in rows),
             "multi_member_carried_median": statistics.median(r["multi_member_carried"] for r in rows),
         }
-        print(name, share, json.dumps(out["changed_rows"][str(share)]["flagged_kept_min"]),
+        print(name, share, out["changed_rows"][str(share)]["networks_kept_min"],
               out["changed_rows"][str(share)]["multi_member_carried_median"], flush=True)
     out["without_partner"] = {}
     for partner in sorted({spec.partner for spec in load_specs()}):
@@ -104,7 +114,7 @@ def measure(name: str, extracts: Path, shares: list[float], seeds: list[int]) ->
         if not any(without.iterdir()):
             continue
         run_pipeline(without, work / f"run_without_{partner}", previous=base)
-        out["without_partner"][partner] = stability(base, work / f"run_without_{partner}")
+        out["without_partner"][partner] = stability(base, work / f"run_without_{partner}", truth)
     return out
 
 

@@ -121,6 +121,15 @@ def test_clusters_keep_their_ids_when_five_percent_of_rows_change(base, tmp_path
     assert ids["high_water"] == before["cluster_id"].n_unique() + ids["new"]
 
 
+@pytest.mark.slow
+def test_a_previous_run_with_another_purpose_is_refused_before_any_work(base, tmp_path):
+    out = tmp_path / "municipal"
+    result = mhgraph("run", str(SAMPLE), "--out", str(out), "--previous", str(base),
+                     "--purpose", "municipal_supervision", cwd=tmp_path)
+    assert result.returncode == 2 and "only compared within one purpose" in result.stderr
+    assert not out.exists()
+
+
 def recipe(kind: str) -> str:
     """The command a recipe in docs/scheduled-runs.md runs, as written there."""
     text = RECIPES.read_text(encoding="utf-8")

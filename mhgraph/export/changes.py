@@ -20,30 +20,32 @@ __all__ = ["LANGUAGES", "change_blocks"]
 
 LANGUAGES = ("nl", "en")
 
-_WORDS = {
-    "nl": {
-        "heading": "Wat is er veranderd sinds {since}",
-        "compared": "Vergeleken met run {run} van {since}. Een cluster dat herkenbaar dezelfde groep is, houdt "
-                    "zijn nummer; het gaat om clusters waar in een van beide runs een indicator op wijst.",
-        "nothing": "Niets veranderd: dezelfde clusters, dezelfde indicatoren.",
-        "new": "Nieuwe clusters", "grown": "Gegroeid", "shrunk": "Gekrompen", "dissolved": "Opgeheven",
-        "fired": "Indicatoren die nu voor het eerst afgaan", "stopped": "Indicatoren die niet meer afgaan",
-        "members": "leden", "now_in": "leden nu in", "came_from": "leden uit",
-        "focus_gone": "de gegevens van de betrokken entiteit zijn er niet meer",
-        "records_gone": "{records_gone} van de {records} onderliggende gegevens zijn er niet meer",
-        "rule_no_longer_holds": "de regel gaat op de gegevens van deze run niet meer op",
-    },
-    "en": {
-        "heading": "What changed since {since}",
-        "compared": "Compared with run {run} of {since}. A cluster that is recognisably the same group keeps its "
-                    "number; listed are the clusters an indicator points at in either run.",
-        "nothing": "Nothing changed: the same clusters, the same indicators.",
-        "new": "New clusters", "grown": "Grown", "shrunk": "Shrunk", "dissolved": "Dissolved",
-        "fired": "Indicators that newly fired", "stopped": "Indicators that stopped",
-        "members": "members", "now_in": "members now in", "came_from": "members from",
-        **STOPPED_BECAUSE,
-    },
+# Each phrase in Dutch and English, side by side.
+_PHRASES = {
+    "heading": ("Wat is er veranderd sinds {since}", "What changed since {since}"),
+    "compared": (
+        "Vergeleken met run {run} van {since}. Een cluster dat herkenbaar dezelfde groep is, houdt zijn nummer; "
+        "het gaat om clusters waar in een van beide runs een indicator op wijst.",
+        "Compared with run {run} of {since}. A cluster that is recognisably the same group keeps its number; "
+        "listed are the clusters an indicator points at in either run."),
+    "nothing": ("Niets veranderd: dezelfde clusters, dezelfde indicatoren.",
+                "Nothing changed: the same clusters, the same indicators."),
+    "new": ("Nieuwe clusters", "New clusters"),
+    "grown": ("Gegroeid", "Grown"),
+    "shrunk": ("Gekrompen", "Shrunk"),
+    "dissolved": ("Opgeheven", "Dissolved"),
+    "fired": ("Indicatoren die nu voor het eerst afgaan", "Indicators that newly fired"),
+    "stopped": ("Indicatoren die niet meer afgaan", "Indicators that stopped"),
+    "members": ("leden", "members"),
+    "now_in": ("leden nu in", "members now in"),
+    "came_from": ("leden uit", "members from"),
+    "focus_gone": ("de gegevens van de betrokken entiteit zijn er niet meer", STOPPED_BECAUSE["focus_gone"]),
+    "records_gone": ("{records_gone} van de {records} onderliggende gegevens zijn er niet meer",
+                     STOPPED_BECAUSE["records_gone"]),
+    "rule_no_longer_holds": ("de regel gaat op de gegevens van deze run niet meer op",
+                             STOPPED_BECAUSE["rule_no_longer_holds"]),
 }
+_WORDS = {language: {key: phrases[i] for key, phrases in _PHRASES.items()} for i, language in enumerate(LANGUAGES)}
 
 
 def _shares(entries: list[dict]) -> str:
