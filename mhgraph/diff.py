@@ -39,9 +39,8 @@ newly ``fired`` or ``stopped``, each with its reason. A rerun on unchanged data 
 ...                               "cluster_size": [3] * 3}))
 >>> match_clusters(old, new).rows()
 [('C0007', 'C0001', 2)]
->>> carried, info = carry_cluster_ids(new.communities, new, old)
->>> carried["cluster_id"].unique().to_list(), info["high_water"]
-(['C0007'], 7)
+>>> carry_cluster_ids(new.communities, new, old)
+({'C0001': 'C0007'}, {'previous_run_id': None, 'carried': 1, 'new': 0, 'high_water': 7})
 """
 
 from __future__ import annotations
@@ -54,8 +53,8 @@ import polars as pl
 
 from mhgraph.errors import InputError, MhgraphError
 
-__all__ = ["IDENTITY_FIELDS", "STOPPED_BECAUSE", "RunTables", "carry_cluster_ids", "changes_are_empty", "changes_json", "diff",
-           "diff_runs", "match_clusters"]
+__all__ = ["IDENTITY_FIELDS", "STOPPED_BECAUSE", "RunTables", "carry_cluster_ids", "changes_are_empty", "changes_json",
+           "diff", "diff_runs", "match_clusters", "rename_clusters"]
 
 # Keyed identifiers that name one entity within a partner's records.
 IDENTITY_FIELDS = ("bsn", "v_number", "kvk_number", "wage_tax_number", "address_key", "permit_number")
@@ -181,12 +180,13 @@ def _number(cluster_ids: pl.Series) -> int:
 
 
 def carry_cluster_ids(communities: pl.DataFrame, current: RunTables, previous: RunTables
-                      ) -> tuple[pl.DataFrame, dict]:
-    """``communities`` (as :func:`~mhgraph.detect.detect_communities` numbered them) with each
-    cluster paired with one of ``previous`` under that one's id, and every other cluster under a
-    number never issued before; plus what was done (``carried``, ``new``, ``high_water``).
-    ``current`` holds this run's ``mentions`` and ``resolution`` (its ``communities`` are
-    ``communities``)."""
+                      ) -> tuple[dict[str, str], dict]:
+    """New names for the clusters of ``communities`` (as :func:`~mhgraph.detect.detect_communities`
+    numbered them): each cluster paired with one of ``previous`` gets that one's id, every
+    other one a number never issued before, in detection's order. Returns the names
+    (detected id -> id) and what was done (``carried``, ``new``, ``high_water``). ``current``
+    holds this run's ``mentions`` and ``resolution`` (its ``communities`` are ``communities``);
+    :func:`rename_clusters` applies the names."""
     current = RunTables(current.mentions, current.resolution, communities)
     pairs = match_clusters(previous, current)
     high_water = max(int((previous.manifest.get("cluster_ids") or {}).get("high_water") or 0),
@@ -196,11 +196,21 @@ def carry_cluster_ids(communities: pl.DataFrame, current: RunTables, previous: R
     unpaired = [cluster for cluster in detected if cluster not in carried]
     new_high_water = high_water + len(unpaired)
     width = max(4, len(str(new_high_water)))
-    renamed = carried | {cluster: f"C{high_water + i:0{width}d}" for i, cluster in enumerate(unpaired, start=1)}
+    names = carried | {cluster: f"C{high_water + i:0{width}d}" for i, cluster in enumerate(unpaired, start=1)}
     info = {"previous_run_id": previous.manifest.get("run_id"), "carried": len(carried), "new": len(unpaired),
             "high_water": new_high_water}
-    return (communities.with_columns(pl.col("cluster_id").replace_strict(renamed, return_dtype=pl.String))
-            .sort("cluster_id", "entity_id"), info)
+    return names, info
+
+
+def rename_clusters(tables: dict[str, pl.DataFrame], names: dict[str, str]) -> dict[str, pl.DataFrame]:
+    """The tables of ``tables`` that have a ``cluster_id`` column, with the ids renamed by ``names``.
+
+    >>> rename_clusters({"communities": pl.DataFrame({"entity_id": ["P-1"], "cluster_id": ["C0001"]}),
+    ...                  "nodes": pl.DataFrame({"entity_id": ["P-1"]})}, {"C0001": "C0042"})["communities"].rows()
+    [('P-1', 'C0042')]
+    """
+    return {name: table.with_columns(pl.col("cluster_id").replace_strict(names, return_dtype=pl.String))
+            for name, table in tables.items() if "cluster_id" in table.columns}
 
 
 def _sizes(run: RunTables) -> dict[str, int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from mhgraph.diff import RunTables, carry_cluster_ids, changes_are_empty, diff_runs, match_clusters
+from mhgraph.diff import RunTables, carry_cluster_ids, changes_are_empty, diff_runs, match_clusters, rename_clusters
 from mhgraph.errors import MhgraphError
 
 
@@ -93,12 +93,13 @@ def test_carried_ids_stay_and_new_groups_get_numbers_never_used():
     old = run({"C0001": "abcdef", "C0002": "uvw", "C0003": "xy"})
     old.manifest["cluster_ids"] = {"high_water": 7}  # C0004..C0007 were issued once and dissolved
     detected = run({"C0001": "abcdeghi", "C0002": "st", "C0003": "xy", "C0004": "f"})
-    carried, info = carry_cluster_ids(detected.communities, detected, old)
+    names, info = carry_cluster_ids(detected.communities, detected, old)
+    carried = rename_clusters({"communities": detected.communities}, names)["communities"]
     cluster_of = dict(carried.select("entity_id", "cluster_id").iter_rows())
     assert cluster_of["P-a"] == "C0001" and cluster_of["P-x"] == "C0003"
     assert cluster_of["P-s"] == "C0008" and cluster_of["P-f"] == "C0009"  # in detection's order
     assert info == {"previous_run_id": "r", "carried": 2, "new": 2, "high_water": 9}
-    assert carried["cluster_size"].to_list() == detected.communities.sort("cluster_id", "entity_id")["cluster_size"].to_list()
+    assert carried["cluster_size"].to_list() == detected.communities["cluster_size"].to_list()
 
 
 def test_diff_names_each_kind_of_change_among_flagged_clusters():
