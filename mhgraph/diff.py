@@ -23,8 +23,9 @@ highest number issued as ``cluster_ids.high_water``), in the order detection num
 (largest first). An id is never given to another group later.
 
 **The diff** (:func:`diff_runs`) is about the clusters an indicator points at (score above
-zero) in either run: ``new``, ``grown``, ``shrunk``, ``dissolved`` and the indicator hits that
-newly ``fired`` or ``stopped``, each with its reason. A rerun on unchanged data gives empty lists.
+zero) in either run: ``new``, ``grown``, ``shrunk``, ``changed`` (as many members, not the same
+ones), ``dissolved`` and the indicator hits that newly ``fired`` or ``stopped``, each with its
+reason. A rerun on unchanged data gives empty lists.
 
 >>> import polars as pl
 >>> old = RunTables(
@@ -58,7 +59,7 @@ __all__ = ["IDENTITY_FIELDS", "STOPPED_BECAUSE", "RunTables", "carry_cluster_ids
 
 # Keyed identifiers that name one entity within a partner's records.
 IDENTITY_FIELDS = ("bsn", "v_number", "kvk_number", "wage_tax_number", "address_key", "permit_number")
-CHANGE_KINDS = ("new", "grown", "shrunk", "dissolved")
+CHANGE_KINDS = ("new", "grown", "shrunk", "changed", "dissolved")
 _MEMBERSHIP_TABLES = ("mentions", "resolution", "communities")
 # Why an indicator hit stopped, by code.
 STOPPED_BECAUSE = {
@@ -104,50 +105,48 @@ class RunTables:
         )
 
 
-def _anchors(run: RunTables) -> pl.DataFrame:
-    """``(entity_id, anchor)``: the records and keyed identifiers each entity is made of."""
-    mentions = run.mentions
-    content = [c for c in mentions.columns if c != "row_number"]  # a record's place in its file may move
-    records = mentions.select("mention_id", anchor=pl.format("m|{}|{}", "mention_id", pl.struct(content).hash()))
+def _anchors(run: RunTables) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """What each entity is made of: ``(entity_id, mention_id, content)`` for its records (content:
+    a hash of everything the record says) and ``(entity_id, partner, field, value)`` for its keyed
+    identifiers."""
+    mentions = run.mentions.join(run.resolution.select("mention_id", "entity_id"), on="mention_id")
+    content = [c for c in run.mentions.columns if c != "row_number"]  # a record's place in its file may move
+    records = mentions.select("entity_id", "mention_id", content=pl.struct(content).hash())
     keys = [c for c in IDENTITY_FIELDS if c in mentions.columns]
     identifiers = (
-        mentions.select("mention_id", "partner", *keys)
-        .unpivot(index=["mention_id", "partner"], on=keys, variable_name="field")
+        mentions.select("entity_id", "partner", *[pl.col(k).cast(pl.String) for k in keys])
+        .unpivot(index=["entity_id", "partner"], on=keys, variable_name="field")
         .drop_nulls("value")
-        .select("mention_id", anchor=pl.format("k|{}|{}|{}", "partner", "field", "value"))
-    ) if keys else records.clear()
-    return (
-        pl.concat([records, identifiers])
-        .join(run.resolution.select("mention_id", "entity_id"), on="mention_id")
-        .select("entity_id", "anchor")
         .unique()
     )
+    return records, identifiers
 
 
 def _correspondence(old: RunTables, new: RunTables) -> pl.DataFrame:
     """``(old_entity, new_entity)``: pairs of entities that share a record or an identifier."""
-    return (
-        _anchors(old).rename({"entity_id": "old_entity"})
-        .join(_anchors(new).rename({"entity_id": "new_entity"}), on="anchor")
+    (old_records, old_keys), (new_records, new_keys) = _anchors(old), _anchors(new)
+    pairs = [
+        earlier.rename({"entity_id": "old_entity"}).join(later.rename({"entity_id": "new_entity"}), on=on)
         .select("old_entity", "new_entity")
-        .unique()
-    )
+        for earlier, later, on in ((old_records, new_records, ["mention_id", "content"]),
+                                   (old_keys, new_keys, ["partner", "field", "value"]))
+    ]
+    return pl.concat(pairs).unique()
 
 
 def _overlap(old: RunTables, new: RunTables, correspondence: pl.DataFrame) -> pl.DataFrame:
-    """Every pair of an earlier and a later cluster sharing members, with ``shared``,
-    ``followed`` (``|A'|``), ``size`` (``|B|``) and ``jaccard``."""
-    followed = (
-        correspondence.join(old.communities.select(old_entity="entity_id", previous_cluster_id="cluster_id"),
-                            on="old_entity")
-        .select("previous_cluster_id", "new_entity")
-        .unique()
-    )
+    """Every pair of an earlier and a later cluster sharing members, with ``shared`` (later
+    members), ``kept`` (earlier members with a counterpart in the later cluster), ``followed``
+    (``|A'|``), ``size`` (``|B|``) and ``jaccard``."""
+    followed = correspondence.join(
+        old.communities.select(old_entity="entity_id", previous_cluster_id="cluster_id"), on="old_entity")
     return (
         followed.join(new.communities.select(new_entity="entity_id", cluster_id="cluster_id", size="cluster_size"),
                       on="new_entity")
-        .group_by("previous_cluster_id", "cluster_id", "size").agg(shared=pl.len().cast(pl.Int64))
-        .join(followed.group_by("previous_cluster_id").agg(followed=pl.len().cast(pl.Int64)), on="previous_cluster_id")
+        .group_by("previous_cluster_id", "cluster_id", "size")
+        .agg(shared=pl.col("new_entity").n_unique().cast(pl.Int64), kept=pl.col("old_entity").n_unique().cast(pl.Int64))
+        .join(followed.group_by("previous_cluster_id").agg(followed=pl.col("new_entity").n_unique().cast(pl.Int64)),
+              on="previous_cluster_id")
         .with_columns(jaccard=pl.col("shared") / (pl.col("followed") + pl.col("size") - pl.col("shared")))
     )
 
@@ -263,9 +262,10 @@ def _hit_changes(old: RunTables, new: RunTables, correspondence: pl.DataFrame,
 
 def diff_runs(old: RunTables, new: RunTables) -> dict:
     """What changed from run ``old`` to run ``new`` among the clusters an indicator points at in
-    either: ``new``, ``grown``, ``shrunk``, ``dissolved`` (each entry ``cluster_id``,
-    ``members_before``, ``members_after``; a new cluster also ``came_from``, a dissolved one
-    ``now_in``, and a paired cluster whose id differs ``previous_cluster_id``) and
+    either: ``new``, ``grown``, ``shrunk``, ``changed`` (as many members, not the same ones),
+    ``dissolved`` (each entry ``cluster_id``, ``members_before``, ``members_after``; a paired
+    cluster also ``members_joined`` and ``members_left``, and ``previous_cluster_id`` when its
+    id differs; a new cluster ``came_from``, a dissolved one ``now_in``) and
     ``indicators`` (``fired`` and ``stopped`` hits, each with ``reason``; a stopped one also
     ``why_stopped`` and its code ``stopped_because``: ``focus_gone``, ``records_gone`` or
     ``rule_no_longer_holds``). Runs with different purposes are not compared: the diff would carry one
@@ -289,12 +289,17 @@ def diff_runs(old: RunTables, new: RunTables) -> dict:
     for cluster in sorted(flagged_old - set(to_new)):
         changes["dissolved"].append({"cluster_id": cluster, "members_before": before[cluster], "members_after": 0,
                                      "now_in": _shares(overlap, "previous_cluster_id", "cluster_id", cluster)})
+    turnover = {(old_id, new_id): (size - shared, before[old_id] - kept) for old_id, new_id, size, shared, kept
+                in overlap.select("previous_cluster_id", "cluster_id", "size", "shared", "kept").iter_rows()}
     for old_id, new_id in sorted(to_new.items()):
-        if (old_id in flagged_old or new_id in flagged_new) and before[old_id] != after[new_id]:
-            entry = {"cluster_id": new_id, "members_before": before[old_id], "members_after": after[new_id]}
+        joined, left = turnover[old_id, new_id]
+        if (old_id in flagged_old or new_id in flagged_new) and (joined or left):
+            entry = {"cluster_id": new_id, "members_before": before[old_id], "members_after": after[new_id],
+                     "members_joined": joined, "members_left": left}
             if old_id != new_id:
                 entry["previous_cluster_id"] = old_id
-            changes["grown" if after[new_id] > before[old_id] else "shrunk"].append(entry)
+            growth = after[new_id] - before[old_id]
+            changes["grown" if growth > 0 else "shrunk" if growth < 0 else "changed"].append(entry)
     new_scope = flagged_new | {to_new[c] for c in flagged_old if c in to_new}
     old_scope = flagged_old | {to_old[c] for c in flagged_new if c in to_old}
     changes["indicators"] = _hit_changes(old, new, correspondence, old_scope, new_scope)

@@ -103,19 +103,24 @@ def test_carried_ids_stay_and_new_groups_get_numbers_never_used():
 
 
 def test_diff_names_each_kind_of_change_among_flagged_clusters():
-    old = run({"C0001": "abcd", "C0002": "efgh", "C0003": "ijklmn", "C0004": "op", "C0005": "qrs"},
-              flagged=("C0001", "C0002", "C0003", "C0005"),
+    old = run({"C0001": "abcd", "C0002": "efgh", "C0003": "ijklmn", "C0004": "op", "C0005": "qrs", "C0008": "tuvw"},
+              flagged=("C0001", "C0002", "C0003", "C0005", "C0008"),
               hits=[("wage_below_minimum", "a", "paid below minimum", ["r1"]),
                     ("crowded_address", "e", "12 persons", ["r2", "r3"]),
                     ("straw_director", "q", "5 directorships", ["r4"])])
-    new = run({"C0001": "abcdxy", "C0002": "ef", "C0006": "ijk", "C0007": "lmn", "C0004": "op", "C0005": "qrs"},
-              flagged=("C0001", "C0004", "C0005"),
+    new = run({"C0001": "abcdxy", "C0002": "ef", "C0006": "ijk", "C0007": "lmn", "C0004": "op", "C0005": "qrs",
+               "C0008": "tuvz"},
+              flagged=("C0001", "C0004", "C0005", "C0008"),
               hits=[("wage_below_minimum", "a", "paid below minimum", ["r1"]),
                     ("phoenix_company", "o", "successor company", ["r9"])],
               relation_ids=("r1", "r2", "r4", "r9"))
     changes = diff_runs(old, new)
-    assert changes["grown"] == [{"cluster_id": "C0001", "members_before": 4, "members_after": 6}]
-    assert changes["shrunk"] == [{"cluster_id": "C0002", "members_before": 4, "members_after": 2}]
+    assert changes["grown"] == [{"cluster_id": "C0001", "members_before": 4, "members_after": 6,
+                                 "members_joined": 2, "members_left": 0}]
+    assert changes["shrunk"] == [{"cluster_id": "C0002", "members_before": 4, "members_after": 2,
+                                  "members_joined": 0, "members_left": 2}]
+    assert changes["changed"] == [{"cluster_id": "C0008", "members_before": 4, "members_after": 4,
+                                   "members_joined": 1, "members_left": 1}]
     assert changes["dissolved"] == [{"cluster_id": "C0003", "members_before": 6, "members_after": 0,
                                      "now_in": [{"cluster_id": "C0006", "members": 3},
                                                 {"cluster_id": "C0007", "members": 3}]}]
@@ -142,7 +147,7 @@ def test_same_run_twice_is_an_empty_diff():
     hits = [("wage_below_minimum", "a", "paid below minimum", ["r1"])]
     changes = diff_runs(run(groups, flagged=("C0001",), hits=hits), run(groups, flagged=("C0001",), hits=hits))
     assert changes_are_empty(changes)
-    assert all(changes[kind] == [] for kind in ("new", "grown", "shrunk", "dissolved"))
+    assert all(changes[kind] == [] for kind in ("new", "grown", "shrunk", "changed", "dissolved"))
 
 
 def test_runs_with_different_purposes_are_not_compared():

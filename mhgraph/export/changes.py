@@ -2,18 +2,19 @@
 English, from the changes :func:`mhgraph.diff.diff_runs` found.
 
 >>> changes = {"since": "2026-01-15T02:00:00+00:00", "previous_run_id": "ab12", "new": [],
-...     "grown": [{"cluster_id": "C0005", "members_before": 10, "members_after": 12}],
-...     "shrunk": [], "dissolved": [], "indicators": {"fired": [], "stopped": []}}
+...     "grown": [{"cluster_id": "C0005", "members_before": 10, "members_after": 12, "members_joined": 3,
+...                "members_left": 1}], "shrunk": [], "changed": [], "dissolved": [],
+...     "indicators": {"fired": [], "stopped": []}}
 >>> from mhgraph.export.document import to_markdown
 >>> print(to_markdown(change_blocks(changes, "nl")).splitlines()[0])
 ## Wat is er veranderd sinds 2026-01-15
->>> "`C0005`: 10 → 12 members" in to_markdown(change_blocks(changes, "en"))
-True
+>>> print(to_markdown(change_blocks(changes, "en")).splitlines()[-1])
+  - `C0005`: 10 → 12 members (3 joined, 1 left)
 """
 
 from __future__ import annotations
 
-from mhgraph.diff import STOPPED_BECAUSE
+from mhgraph.diff import CHANGE_KINDS, STOPPED_BECAUSE
 from mhgraph.export.document import Block, Bullets, Heading, Item, Paragraph, Text
 
 __all__ = ["LANGUAGES", "change_blocks"]
@@ -33,12 +34,14 @@ _PHRASES = {
     "new": ("Nieuwe clusters", "New clusters"),
     "grown": ("Gegroeid", "Grown"),
     "shrunk": ("Gekrompen", "Shrunk"),
+    "changed": ("Andere leden, even groot", "Other members, same size"),
     "dissolved": ("Opgeheven", "Dissolved"),
     "fired": ("Indicatoren die nu voor het eerst afgaan", "Indicators that newly fired"),
     "stopped": ("Indicatoren die niet meer afgaan", "Indicators that stopped"),
     "members": ("leden", "members"),
     "now_in": ("leden nu in", "members now in"),
     "came_from": ("leden uit", "members from"),
+    "turnover": ("{joined} erbij, {left} weg", "{joined} joined, {left} left"),
     "focus_gone": ("de gegevens van de betrokken entiteit zijn er niet meer", STOPPED_BECAUSE["focus_gone"]),
     "records_gone": ("{records_gone} van de {records} onderliggende gegevens zijn er niet meer",
                      STOPPED_BECAUSE["records_gone"]),
@@ -58,6 +61,8 @@ def _cluster_item(entry: dict, kind: str, words: dict) -> Item:
         kind, f"{before} → {after} {words['members']}")
     origin = {"new": ("came_from", entry.get("came_from")), "dissolved": ("now_in", entry.get("now_in"))}.get(kind)
     tail = f"; {words[origin[0]]} {_shares(origin[1])}" if origin and origin[1] else ""
+    if "members_joined" in entry:
+        tail = " (" + words["turnover"].format(joined=entry["members_joined"], left=entry["members_left"]) + ")"
     return Item((Text(entry["cluster_id"], "code"), Text(f": {size}{tail}")))
 
 
@@ -75,7 +80,7 @@ def change_blocks(changes: dict, language: str = "en") -> list[Block]:
     words = _WORDS[language]
     since = str(changes.get("since") or "?")[:10]
     kinds = [(kind, [_cluster_item(entry, kind, words) for entry in changes[kind]])
-             for kind in ("new", "grown", "shrunk", "dissolved")]
+             for kind in CHANGE_KINDS]
     kinds += [(kind, [_hit_item(hit, words) for hit in changes["indicators"][kind]]) for kind in ("fired", "stopped")]
     listed = [Item((Text(f"{words[kind]} ({len(items)})", "strong"),), (Bullets(tuple(items)),))
               for kind, items in kinds if items]
