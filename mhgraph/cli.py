@@ -151,7 +151,6 @@ def _purpose_option(p: argparse.ArgumentParser, default: str) -> None:
 
 def _cmd_ingest(args) -> int:
     from mhgraph.ingest import ingest
-
     from mhgraph.manifest import record_ingest
     from mhgraph.purpose import DEFAULT_RUN_PURPOSE
 

@@ -65,6 +65,7 @@ _MEMBERSHIP_TABLES = ("mentions", "resolution", "communities")
 STOPPED_BECAUSE = {
     "focus_gone": "the records of its focus entity are no longer in the data",
     "records_gone": "{records_gone} of the {records} records behind it are no longer in the data",
+    "partner_gone": "it rests on what {partners_gone} stated, whose records are not in this run",
     "rule_no_longer_holds": "its rule no longer holds on the records of this run",
 }
 
@@ -225,14 +226,18 @@ def _shares(overlap: pl.DataFrame, key: str, value: str, cluster: str) -> list[d
     return [{"cluster_id": other, "members": shared} for other, shared in rows.select(value, "shared").iter_rows()]
 
 
-def _stopped_why(hit: dict, followed: set[str], relation_ids: set[str]) -> dict:
-    """Why a hit stopped: ``stopped_because`` (a key of :data:`STOPPED_BECAUSE`) and ``why_stopped``."""
+def _stopped_why(hit: dict, followed: set[str], relation_ids: set[str], partners: set[str]) -> dict:
+    """Why a hit stopped: ``stopped_because`` (a key of :data:`STOPPED_BECAUSE`) and ``why_stopped``;
+    ``partners``: the partners with records in the later run."""
     evidence = list(hit.get("evidence") or [])
     gone = sum(1 for relation in evidence if relation not in relation_ids)
-    counts = {"records_gone": gone, "records": len(evidence)}
-    because = "focus_gone" if hit["focus_entity"] not in followed else "records_gone" if gone else "rule_no_longer_holds"
-    return {"stopped_because": because, **(counts if because == "records_gone" else {}),
-            "why_stopped": STOPPED_BECAUSE[because].format(**counts)}
+    absent = sorted(set(hit.get("partners") or []) - partners)
+    details = {"records_gone": gone, "records": len(evidence), "partners_gone": ", ".join(absent)}
+    because = ("focus_gone" if hit["focus_entity"] not in followed else "records_gone" if gone
+               else "partner_gone" if absent else "rule_no_longer_holds")
+    shown = {"records_gone": ("records_gone", "records"), "partner_gone": ("partners_gone",)}.get(because, ())
+    return {"stopped_because": because, **{key: details[key] for key in shown},
+            "why_stopped": STOPPED_BECAUSE[because].format(**details)}
 
 
 def _hit_changes(old: RunTables, new: RunTables, correspondence: pl.DataFrame,
@@ -253,9 +258,10 @@ def _hit_changes(old: RunTables, new: RunTables, correspondence: pl.DataFrame,
                .filter(pl.col("cluster_id").is_in(sorted(old_scope))).sort(columns))
     followed = set(correspondence["old_entity"].to_list())
     relation_ids = set(new.relation_ids.to_list()) if new.relation_ids is not None else set()
+    partners = set(new.mentions["partner"].unique().to_list())
     return {
         "fired": fired.to_dicts(),
-        "stopped": [{**{c: hit[c] for c in columns}, **_stopped_why(hit, followed, relation_ids)}
+        "stopped": [{**{c: hit[c] for c in columns}, **_stopped_why(hit, followed, relation_ids, partners)}
                     for hit in stopped.to_dicts()],
     }
 
@@ -267,8 +273,8 @@ def diff_runs(old: RunTables, new: RunTables) -> dict:
     cluster also ``members_joined`` and ``members_left``, and ``previous_cluster_id`` when its
     id differs; a new cluster ``came_from``, a dissolved one ``now_in``) and
     ``indicators`` (``fired`` and ``stopped`` hits, each with ``reason``; a stopped one also
-    ``why_stopped`` and its code ``stopped_because``: ``focus_gone``, ``records_gone`` or
-    ``rule_no_longer_holds``). Runs with different purposes are not compared: the diff would carry one
+    ``why_stopped`` and its code ``stopped_because``: ``focus_gone``, ``records_gone``,
+    ``partner_gone`` or ``rule_no_longer_holds``). Runs with different purposes are not compared: the diff would carry one
     purpose's findings into the other."""
     purposes = {run.manifest.get("run_purpose") for run in (old, new)} - {None}
     if len(purposes) > 1:

@@ -14,7 +14,7 @@ def run(groups: dict[str, str], *, flagged: tuple[str, ...] = (), hits: list[tup
         relation_ids: tuple[str, ...] = ()) -> RunTables:
     """A run whose clusters are ``{cluster_id: "abc"}`` (one letter per entity, one record
     ``m-<letter>`` each; ``renamed`` gives an entity another id); ``hits`` are
-    ``(indicator, focus letter, reason, evidence)``."""
+    ``(indicator, focus letter, reason, evidence[, partners])``."""
     renamed = renamed or {}
     members = [(letter, cluster) for cluster, letters in groups.items() for letter in letters]
 
@@ -34,9 +34,10 @@ def run(groups: dict[str, str], *, flagged: tuple[str, ...] = (), hits: list[tup
         clusters=pl.DataFrame({"cluster_id": list(groups), "score": [1.0 if c in flagged else 0.0 for c in groups],
                                "size": [sizes[c] for c in groups]}),
         hits=pl.DataFrame([{"indicator": name, "focus_entity": entity(letter), "cluster_id": cluster_of[entity(letter)],
-                            "reason": reason, "evidence": list(evidence)} for name, letter, reason, evidence in hits],
+                            "reason": reason, "evidence": list(evidence), "partners": list(partners[0] if partners else ["kvk"])}
+                           for name, letter, reason, evidence, *partners in hits],
                           schema={"indicator": pl.String, "focus_entity": pl.String, "cluster_id": pl.String,
-                                  "reason": pl.String, "evidence": pl.List(pl.String)}),
+                                  "reason": pl.String, "evidence": pl.List(pl.String), "partners": pl.List(pl.String)}),
         relation_ids=pl.Series("relation_id", list(relation_ids), dtype=pl.String),
         manifest={"run_id": "r", "started": "2026-01-02T03:00:00+00:00", "run_purpose": purpose},
     )
@@ -133,6 +134,16 @@ def test_diff_names_each_kind_of_change_among_flagged_clusters():
     crowded = next(h for h in stopped if h["indicator"] == "crowded_address")
     assert crowded["why_stopped"] == "1 of the 2 records behind it are no longer in the data"
     assert changes["since"] == "2026-01-02T03:00:00+00:00" and not changes_are_empty(changes)
+
+
+def test_hit_resting_on_a_partner_that_delivered_nothing_says_so():
+    hit = ("link_to_earlier_refusal", "a", "1 step from a suspended sponsor", ["r1"], ["gemeente_arnhem", "ind"])
+    old = run({"C0001": "abc"}, flagged=("C0001",), hits=[hit])
+    new = run({"C0001": "abc"}, relation_ids=("r1",))
+    stopped = diff_runs(old, new)["indicators"]["stopped"]
+    assert [(h["stopped_because"], h["partners_gone"]) for h in stopped] == [("partner_gone", "gemeente_arnhem, ind")]
+    assert stopped[0]["why_stopped"] == ("it rests on what gemeente_arnhem, ind stated, whose records are not in "
+                                         "this run")
 
 
 def test_new_cluster_says_where_its_members_came_from():

@@ -45,6 +45,8 @@ _PHRASES = {
     "focus_gone": ("de gegevens van de betrokken entiteit zijn er niet meer", STOPPED_BECAUSE["focus_gone"]),
     "records_gone": ("{records_gone} van de {records} onderliggende gegevens zijn er niet meer",
                      STOPPED_BECAUSE["records_gone"]),
+    "partner_gone": ("de regel steunt op wat {partners_gone} vastlegde, en die gegevens zitten niet in deze run",
+                     STOPPED_BECAUSE["partner_gone"]),
     "rule_no_longer_holds": ("de regel gaat op de gegevens van deze run niet meer op",
                              STOPPED_BECAUSE["rule_no_longer_holds"]),
 }
@@ -70,7 +72,7 @@ def _hit_item(hit: dict, words: dict) -> Item:
     content = [Text(hit["cluster_id"], "code"), Text(" "), Text(hit["indicator"], "code"), Text(f": {hit['reason']}")]
     if "stopped_because" in hit:
         content.append(Text(" — " + words[hit["stopped_because"]].format(
-            records_gone=hit.get("records_gone"), records=hit.get("records"))))
+            records_gone=hit.get("records_gone"), records=hit.get("records"), partners_gone=hit.get("partners_gone"))))
     return Item(tuple(content))
 
 
