@@ -60,7 +60,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--specs", default=None, help="folder of source specs (default: the shipped ones)")
     p.set_defaults(handler=_cmd_specs)
 
-    p = sub.add_parser("run", parents=[common], help="run the whole pipeline on a folder of partner extracts")
+    documents = argparse.ArgumentParser(add_help=False)
+    documents.add_argument("--lang", choices=("nl", "en"), default="nl",
+                           help="language of the case-meeting documents (default: nl)")
+    documents.add_argument("--partner-lists", choices=("evidence", "all"), default="evidence",
+                           help="partner lists hold the evidence records only (default) or every record")
+
+    p = sub.add_parser("run", parents=[common, documents], help="run the whole pipeline on a folder of partner extracts")
     p.add_argument("input_dir", help="folder with the delivered (pseudonymised) partner extracts")
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--out", help="output folder (tables, report, HTML, manifest)")
@@ -84,6 +90,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("old_out", help="output folder of the earlier run")
     p.add_argument("new_out", help="output folder of the later run")
     p.set_defaults(handler=_cmd_diff)
+
+    p = sub.add_parser("report", parents=[common, documents],
+                       help="write the case-meeting documents of a finished run again; --pdf prints them on A4")
+    p.add_argument("run_dir", help="output folder of a finished run")
+    p.add_argument("--top", type=_positive_int, default=None,
+                   help="how many clusters get a page and a picture (default: as many as the run wrote)")
+    p.add_argument("--pdf", action="store_true", help="also write report.pdf (A4) through headless Chromium")
+    p.set_defaults(handler=_cmd_report)
 
     p = sub.add_parser("demo", parents=[common], help="generate a synthetic population, run the pipeline on it and evaluate")
     p.add_argument("--out", default="out/demo", help="output folder (default: out/demo)")
@@ -237,7 +251,7 @@ def _cmd_run(args) -> int:
 
     options = dict(run_purpose=args.purpose or DEFAULT_RUN_PURPOSE, overrides=args.overrides,
                    max_quarantine_share=args.max_quarantine_share, top=args.top, seed=args.seed,
-                   resolver=args.resolver)
+                   resolver=args.resolver, lang=args.lang, partner_lists=args.partner_lists)
     if args.history:
         if args.previous:
             raise MhgraphError("--previous goes with --out; a history compares with its latest run itself")
@@ -278,6 +292,14 @@ def _cmd_audit_verify(args) -> int:
         return 1
     print(f"{result.log}: {result.lines} line(s), chain intact"
           + (f"; last line {result.lines} has hash {result.last_hash}" if result.last_hash else ""))
+    return 0
+
+
+def _cmd_report(args) -> int:
+    from mhgraph.export import report
+
+    written = report(args.run_dir, lang=args.lang, top=args.top, partner_lists=args.partner_lists, pdf=args.pdf)
+    print(f"report: {written['summary']}, {written['index']}" + (f", {written['pdf']}" if "pdf" in written else ""))
     return 0
 
 

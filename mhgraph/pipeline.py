@@ -24,6 +24,7 @@ from mhgraph.detect import detect_communities
 from mhgraph.diff import RunTables, carry_cluster_ids, changes_json, diff_runs, rename_clusters
 from mhgraph.errors import InputError, MhgraphError
 from mhgraph.export import write_outputs
+from mhgraph.export.i18n import DEFAULT_LANGUAGE
 from mhgraph.graph import build_graph_tables
 from mhgraph.indicators import compute_indicators
 from mhgraph.ingest import ingest
@@ -101,6 +102,8 @@ def run_pipeline(
     top: int = 10,
     seed: int = 42,
     resolver: str = "full",
+    lang: str = DEFAULT_LANGUAGE,
+    partner_lists: str = "evidence",
     previous: str | Path | None = None,
 ) -> RunResult:
     """Ingest -> resolve -> graph -> detect -> indicators -> rank -> export, on one folder of
@@ -109,7 +112,8 @@ def run_pipeline(
     ``top`` clusters get a page and a picture, but only clusters with a score above zero: a
     cluster no indicator points at is not put in front of anyone. ``resolver="exact"`` links
     mentions on exact keyed identifiers only (no fuzzy matching, no model): the conservative
-    baseline the full entity resolution is measured against.
+    baseline the full entity resolution is measured against. ``lang`` (``"nl"`` or ``"en"``) and
+    ``partner_lists`` (``"evidence"`` or ``"all"``) go to :func:`mhgraph.export.write_outputs`.
 
     ``previous``: the output folder of an earlier run with the same purpose. Clusters that are
     recognisably the same group keep that run's ids, and what changed since is written to
@@ -162,7 +166,8 @@ def run_pipeline(
     with _stage("export", timings):
         outputs = write_outputs(
             out_dir, clusters, communities, nodes, edges, hits, ingested.mentions, resolution,
-            top=min(top, manifest["clusters_flagged"]), run_info=manifest, changes=changes,
+            top=min(top, manifest["clusters_flagged"]), run_info=manifest, lang=lang, partner_lists=partner_lists,
+            changes=changes,
         )
     if changes is not None:
         outputs["changes"] = out_dir / "changes.json"
