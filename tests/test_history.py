@@ -67,6 +67,10 @@ def test_unchanged_rerun_gives_an_empty_diff(base, tmp_path):
     # the documents are Dutch by default; the section comes before the ranked clusters
     assert summary.index("## Wat veranderde sinds") < summary.index("## Gerangschikte clusters")
     assert "Niets veranderd" in summary and "Wat veranderde sinds" in (again / "index.html").read_text()
+    english = mhgraph("report", str(again), "--lang", "en", cwd=tmp_path)  # written again, the section stays
+    assert english.returncode == 0, english.stderr
+    assert "What changed since" in (again / "summary.md").read_text() and "Nothing changed" in (
+        again / "summary.md").read_text()
 
 
 @pytest.mark.slow
