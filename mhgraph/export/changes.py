@@ -16,41 +16,11 @@ English, from the changes :func:`mhgraph.diff.diff_runs` found (``changes.json``
 
 from __future__ import annotations
 
-from mhgraph.diff import CHANGE_KINDS, STOPPED_BECAUSE
+from mhgraph.diff import CHANGE_KINDS
 from mhgraph.export.document import Block, Bullets, Heading, Item, Paragraph, Text
 from mhgraph.export.i18n import words
 
 __all__ = ["changes_blocks"]
-
-# Each phrase in Dutch and English, side by side.
-_PHRASES = {
-    "compared": (
-        "Vergeleken met run {run} van {since}. Een cluster dat herkenbaar dezelfde groep is, houdt zijn nummer; "
-        "het gaat om clusters waar in een van beide runs een indicator op wijst.",
-        "Compared with run {run} of {since}. A cluster that is recognisably the same group keeps its number; "
-        "listed are the clusters an indicator points at in either run."),
-    "nothing": ("Niets veranderd: dezelfde clusters, dezelfde indicatoren.",
-                "Nothing changed: the same clusters, the same indicators."),
-    "new": ("Nieuwe clusters", "New clusters"),
-    "grown": ("Gegroeid", "Grown"),
-    "shrunk": ("Gekrompen", "Shrunk"),
-    "changed": ("Andere leden, even groot", "Other members, same size"),
-    "dissolved": ("Opgeheven", "Dissolved"),
-    "fired": ("Indicatoren die nu voor het eerst afgaan", "Indicators that newly fired"),
-    "stopped": ("Indicatoren die niet meer afgaan", "Indicators that stopped"),
-    "members": ("leden", "members"),
-    "now_in": ("leden nu in", "members now in"),
-    "came_from": ("leden uit", "members from"),
-    "turnover": ("{joined} erbij, {left} weg", "{joined} joined, {left} left"),
-    "focus_gone": ("de gegevens van de betrokken entiteit zijn er niet meer", STOPPED_BECAUSE["focus_gone"]),
-    "records_gone": ("{records_gone} van de {records} onderliggende gegevens zijn er niet meer",
-                     STOPPED_BECAUSE["records_gone"]),
-    "partner_gone": ("de regel steunt op wat {partners_gone} vastlegde, en die gegevens zitten niet in deze run",
-                     STOPPED_BECAUSE["partner_gone"]),
-    "rule_no_longer_holds": ("de regel gaat op de gegevens van deze run niet meer op",
-                             STOPPED_BECAUSE["rule_no_longer_holds"]),
-}
-_BY_LANGUAGE = {lang: {key: pair[i] for key, pair in _PHRASES.items()} for i, lang in enumerate(("nl", "en"))}
 
 
 def _shares(entries: list[dict]) -> str:
@@ -82,7 +52,7 @@ def changes_blocks(changes: dict | None, lang: str) -> list[Block]:
     without ``changes`` (a run without ``--previous``)."""
     if changes is None:
         return []
-    phrases = _BY_LANGUAGE[lang]
+    phrases = words(lang)["changes"]
     since = str(changes.get("since") or "?")[:10]
     kinds = [(kind, [_cluster_item(entry, kind, phrases) for entry in changes[kind]]) for kind in CHANGE_KINDS]
     kinds += [(kind, [_hit_item(hit, phrases) for hit in changes["indicators"][kind]]) for kind in ("fired", "stopped")]
