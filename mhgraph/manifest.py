@@ -103,9 +103,10 @@ def audit_log_path(out_dir: str | Path) -> Path:
     return Path(os.environ.get("MHGRAPH_AUDIT_LOG") or Path(out_dir).resolve().parent / "audit.log")
 
 
-# Manifest fields copied into the audit line.
+# Manifest fields copied into the audit line (``subject``: what explain-match or retention was
+# about; ``store``: the graph store load-neo4j wrote to, without credentials).
 _AUDITED = ("command", "run_id", "run_purpose", "legal_ground", "sources_used", "sources_excluded",
-            "attributes_withheld", "subject")
+            "attributes_withheld", "subject", "store")
 
 
 def append_audit_log(out_dir: Path, manifest: dict) -> Path:
