@@ -16,8 +16,8 @@ What the chain shows, and what it cannot (see ``docs/scheduled-runs.md``):
   copy the last hash that ``mhgraph audit verify`` prints to a place the log's writer cannot
   change (a partner, a ticket, write-once storage) to cover the end of the log.
 
-Appends take an exclusive lock on the log file (``fcntl.flock``), so that two processes writing
-at once still make one chain.
+Appends take an exclusive lock on the log file (``fcntl.flock``; POSIX only), so that two
+processes writing at once still make one chain.
 
 >>> import tempfile, pathlib
 >>> log = pathlib.Path(tempfile.mkdtemp()) / "audit.log"
@@ -34,7 +34,6 @@ line 2 was altered: its content does not match its hash
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -42,6 +41,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; concurrent appends are then not serialised
+    fcntl = None
 
 __all__ = ["GENESIS", "Verification", "append_entry", "entry_hash", "locked", "verify_audit_log"]
 
@@ -66,6 +70,9 @@ def entry_hash(entry: dict) -> str:
 def locked(handle, *, wait: bool = True) -> Iterator[None]:
     """Hold an exclusive ``flock`` on an open file for the duration of the block. With
     ``wait=False`` a lock another process holds raises :class:`BlockingIOError` at once."""
+    if fcntl is None:
+        yield
+        return
     fcntl.flock(handle.fileno(), fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
     try:
         yield

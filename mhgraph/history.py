@@ -53,8 +53,8 @@ def latest_run(history_dir: str | Path) -> Path | None:
 
 
 def complete_runs(history_dir: str | Path) -> list[Path]:
-    """Every complete run in the history, oldest first (a folder still being written, or left
-    by a run that failed, has no run manifest yet and is not listed)."""
+    """Every complete run in the history, oldest first. A run being written is a hidden sibling
+    until it is complete (:mod:`mhgraph.run_folder`); a folder without a run manifest is not listed."""
     runs = Path(history_dir) / RUNS
     if not runs.is_dir():
         return []
@@ -83,6 +83,7 @@ def prune_runs(history_dir: str | Path, keep: int) -> list[Path]:
     for run in doomed:
         log.info("retention: deleting %s", run)
         shutil.rmtree(run)
+        (run.parent / f".{run.name}.lock").unlink(missing_ok=True)  # the lock its run held (mhgraph.run_folder)
     return doomed
 
 

@@ -2,7 +2,9 @@
 
 Every stage is a function whose input and output are Polars tables; ``run_pipeline`` only
 chains them, writes each table to ``OUT_DIR/tables/NAME.parquet`` and writes the outputs, the
-run manifest and an audit-log line. In a notebook, call the stages one by one instead and look
+run manifest and an audit-log line. The run writes into a temporary sibling of ``OUT_DIR`` and
+moves it into place only when complete (:mod:`mhgraph.run_folder`): an interrupted or failed
+run leaves the previous output as it was. In a notebook, call the stages one by one instead and look
 at each table (see ``notebooks/walkthrough.ipynb``).
 
 >>> from mhgraph.pipeline import run_pipeline           # doctest: +SKIP
@@ -28,12 +30,12 @@ from mhgraph.export.i18n import DEFAULT_LANGUAGE
 from mhgraph.graph import build_graph_tables
 from mhgraph.indicators import compute_indicators
 from mhgraph.ingest import ingest
-from mhgraph.manifest import extracts_record, new_manifest, record_manifest
+from mhgraph.manifest import append_audit_log, extracts_record, new_manifest, write_manifest
 from mhgraph.purpose import DEFAULT_RUN_PURPOSE, allowed_source_purposes
 from mhgraph.rank import rank_clusters
 from mhgraph.resolve import resolve, resolve_baseline, save_model
 from mhgraph.resolve.block import PAIR_SCHEMA
-from mhgraph.resolve.pipeline import MODEL_FILE
+from mhgraph.run_folder import RunFolder, file_digests
 from mhgraph.safe_output import write_csv_safe
 from mhgraph.spec import SPEC_DIR, load_specs
 
@@ -104,6 +106,7 @@ def run_pipeline(
     resolver: str = "full",
     lang: str = DEFAULT_LANGUAGE,
     partner_lists: str = "evidence",
+    accept_missing_sidecars: bool = False,
     previous: str | Path | None = None,
 ) -> RunResult:
     """Ingest -> resolve -> graph -> detect -> indicators -> rank -> export, on one folder of
@@ -115,6 +118,10 @@ def run_pipeline(
     baseline the full entity resolution is measured against. ``lang`` (``"nl"`` or ``"en"``) and
     ``partner_lists`` (``"evidence"`` or ``"all"``) go to :func:`mhgraph.export.write_outputs`.
 
+    ``out_dir`` is replaced whole when the run is complete, and left as it was when it is not;
+    a second run into the same folder while this one writes is refused (``InputError``).
+    ``accept_missing_sidecars`` takes in extracts without a sidecar (see :func:`mhgraph.ingest.ingest`).
+
     ``previous``: the output folder of an earlier run with the same purpose. Clusters that are
     recognisably the same group keep that run's ids, and what changed since is written to
     ``OUT_DIR/changes.json`` and at the top of the report (see :mod:`mhgraph.diff`).
@@ -124,19 +131,28 @@ def run_pipeline(
     input_dir, out_dir = Path(input_dir), Path(out_dir)
     if not input_dir.is_dir():
         raise InputError("the input folder does not exist or is not a folder", file=str(input_dir))
-    allowed = allowed_source_purposes(run_purpose)
     specs = load_specs(specs_dir)
     before = _previous_run(previous, run_purpose)
-    manifest = new_manifest("run", run_purpose, out_dir)
+    with RunFolder(out_dir) as folder:
+        return _run_stages(folder, input_dir, specs, before, run_purpose=run_purpose, overrides=overrides,
+                           max_quarantine_share=max_quarantine_share, top=top, seed=seed, resolver=resolver,
+                           accept_missing_sidecars=accept_missing_sidecars, lang=lang, partner_lists=partner_lists)
+
+
+def _run_stages(folder: RunFolder, input_dir: Path, specs, before: RunTables | None, *, run_purpose, overrides,
+                max_quarantine_share, top, seed, resolver, accept_missing_sidecars, lang, partner_lists) -> RunResult:
+    """The stages of :func:`run_pipeline`, written into ``folder.work``, then committed."""
+    out_dir = folder.work
     (out_dir / "tables").mkdir(parents=True, exist_ok=True)
+    manifest = new_manifest("run", run_purpose, folder.final)
     timings: dict[str, float] = {}
 
     with _stage("ingest", timings):
-        ingested = ingest(input_dir, specs=specs, max_quarantine_share=max_quarantine_share, run_purpose=run_purpose)
-    if resolver == "exact":
-        (out_dir / MODEL_FILE).unlink(missing_ok=True)  # no model an old run left behind
-    analysed, resolved = analyse(ingested.mentions, ingested.relations, allowed_purposes=allowed,
-                                 overrides=overrides, seed=seed, resolver=resolver, timings=timings)
+        ingested = ingest(input_dir, specs=specs, max_quarantine_share=max_quarantine_share,
+                          accept_missing_sidecars=accept_missing_sidecars, run_purpose=run_purpose)
+    analysed, resolved = analyse(ingested.mentions, ingested.relations,
+                                 allowed_purposes=allowed_source_purposes(run_purpose), overrides=overrides,
+                                 seed=seed, resolver=resolver, timings=timings)
     tables = {"mentions": ingested.mentions, "relations": ingested.relations, "quarantine": ingested.quarantine,
               **analysed}
     if before is not None:
@@ -161,8 +177,7 @@ def run_pipeline(
     if before is not None:
         changes = diff_runs(before, RunTables(ingested.mentions, resolution, communities, clusters, hits,
                                               edges["relation_id"], manifest))
-        manifest["previous_run"] = {"out_dir": str(Path(previous).resolve()), "run_id": before.manifest.get("run_id"),
-                                    "started": before.manifest.get("started")}
+        manifest["previous_run"] = {key: before.manifest.get(key) for key in ("run_id", "started")}
     with _stage("export", timings):
         outputs = write_outputs(
             out_dir, clusters, communities, nodes, edges, hits, ingested.mentions, resolution,
@@ -174,9 +189,17 @@ def run_pipeline(
         outputs["changes"].write_text(changes_json(changes), encoding="utf-8")
     if resolved is not None:
         outputs["resolve_model"] = save_model(resolved, out_dir)
-    outputs["manifest"], outputs["audit_log"] = record_manifest(out_dir, manifest)
-    log.info("run written to %s", out_dir)
-    return RunResult(out_dir=out_dir, tables=tables, outputs=outputs, manifest=manifest)
+    manifest["files"] = file_digests(out_dir)  # what a complete run holds, to check it against later
+    # Logged before the run lands: a processing that happened is in the log even if the move never
+    # comes; the manifest, written after, keeps the line's number and hash as its anchor.
+    audit_log = append_audit_log(folder.final, manifest)
+    outputs["manifest"] = write_manifest(out_dir, manifest)
+    folder.commit()
+    outputs = {name: folder.final_path(path) if path.is_relative_to(out_dir) else path
+               for name, path in outputs.items()}
+    outputs["audit_log"] = audit_log
+    log.info("run written to %s", folder.final)
+    return RunResult(out_dir=folder.final, tables=tables, outputs=outputs, manifest=manifest)
 
 
 def _previous_run(previous: str | Path | None, run_purpose: str) -> RunTables | None:

@@ -204,11 +204,14 @@ def fake_run(history: Path, name: str) -> Path:
 
 def test_prune_keeps_the_newest_runs_and_never_the_latest(tmp_path):
     runs = [fake_run(tmp_path, f"2026-0{m}-02T030000Z") for m in range(1, 6)]
+    for run in runs:  # the lock each run's folder held while it was written
+        (run.parent / f".{run.name}.lock").touch()
     (tmp_path / "runs" / "2026-06-02T030000Z").mkdir()  # a run still being written: no manifest
     point_latest(tmp_path, runs[2])  # e.g. the two newest were put back by hand
     assert complete_runs(tmp_path) == runs
     removed = prune_runs(tmp_path, keep=2)
     assert removed == runs[:2]
+    assert sorted(p.name for p in (tmp_path / "runs").glob(".*.lock")) == [f".{run.name}.lock" for run in runs[2:]]
     assert complete_runs(tmp_path) == runs[2:] and latest_run(tmp_path) == runs[2]
     assert (tmp_path / "runs" / "2026-06-02T030000Z").is_dir()
     with pytest.raises(MhgraphError, match="keep must be 1 or more"):
