@@ -138,10 +138,12 @@ def match_networks(resolution: pl.DataFrame, communities: pl.DataFrame, clusters
 
 def network_outcomes(matches: pl.DataFrame) -> pl.DataFrame:
     """One row per network of :func:`match_networks`: its description, ``entities``,
-    ``coverage`` and ``rank`` (the best-ranked flagged cluster that finds it; null if none)."""
+    ``coverage``, ``rank`` (the best-ranked flagged cluster that finds it; null if none) and
+    ``belongs_rank`` (the best-ranked flagged cluster that finds it or is made of it: where a
+    look-alike shows up in the ranking)."""
     return (matches.group_by("network_id", maintain_order=True)
             .agg(*(pl.col(c).first() for c in ("kind", "typology", *_VARIANT_COLUMNS, "entities", "coverage")),
-                 rank=pl.col("rank").filter(pl.col("finds")).min())
+                 rank=pl.col("rank").filter(pl.col("finds")).min(), belongs_rank=pl.col("rank").min())
             .sort("network_id"))
 
 

@@ -316,6 +316,7 @@ def beauty_salon(rng, world: World, act: Activity, net: Network, v: Variant) -> 
                                           holder_person=owner if form == "Eenmanszaak" else -1, managers=(owner,)))
         rows = np.flatnonzero(np.arange(k) % salons == i)
         start = np.maximum(between(rng, day(2022, 1, 1), day(2024, 9, 1), rows.size), _registered(world, salon) + 20)
+        start = np.maximum(start, world.persons["birth"][crew[rows]] + 16 * 366)  # nobody starts before 16
         housed = np.where(live_here[rows], premises, owner_home)
         home(world, crew[rows], housed, since=start - between(rng, 5, 30, rows.size))
         pay(rng, world, act, crew[rows], salon, start, ended(rng, start, 0.5, 150, 700), underpaid=underpaid[rows],
