@@ -507,7 +507,7 @@ def forced_criminality(rng, world: World, act: Activity, net: Network, v: Varian
                              [opened], [world.companies["dissolved"][target]])
             fronts.append(target)
             opened += between(rng, 60, 240)
-    on_payroll = v.share("on_payroll", n)
+    on_payroll = v.share("on_payroll", n, at_least=1)  # a few hours for at least one, to open a bank account
     if on_payroll.any():
         start = arrival[on_payroll] + between(rng, 10, 60, int(on_payroll.sum()))
         pay(rng, world, act, victims[on_payroll], front, start, start + between(rng, 60, 300, int(on_payroll.sum())),
