@@ -176,7 +176,7 @@ def test_partner_ablation_reruns_each_configuration_with_the_whole_network_as_de
     from mhgraph.pipeline import run_pipeline
     from synth_helpers import synthetic_set
 
-    folder, _ = synthetic_set()
+    folder, _ = synthetic_set(800, 3)  # the small set the synth tests use as well
     run_pipeline(folder, tmp_path / "run")
     configurations = partner_ablation(tmp_path / "run", folder / "truth")
     groups = ["belastingdienst", "ind", "kvk", "municipalities"]
