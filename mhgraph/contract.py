@@ -69,6 +69,8 @@ _COLUMNS = {
     "geldig_tot": "last day the residence permit is valid",
     "datum_erkenning": "date of the sponsor recognition",
     "vergunningnummer": "permit number (one permit may have several rows, one per manager)",
+    "werknemer_leeftijdsklasse": "age band of the employee on the first day of the period (for the statutory "
+                                 "youth minimum wage); empty when unknown",
 }
 
 # The partner's plaintext inputs behind each encoded field.
@@ -113,6 +115,10 @@ def _rows(spec: SourceSpec) -> list[tuple[str, str, str, str]]:
             if sources and how != "plaintext kept":
                 how += ", from " + " + ".join(f"`{c}`" for c in sources)
             described[column] = (f"{what} of the {block.role.replace('_', ' ')} ({block.type})", how)
+    for derived in spec.derived:
+        given = f"; a filled plaintext `{derived.given}` wins" if derived.given else ""
+        described[derived.name] = (_COLUMNS.get(derived.name, derived.name.replace("_", " ")),
+                                   f"computed by the partner from `{derived.birth_date}` and `{derived.on}`{given}")
     rows = []
     for name, column in spec.delivered_columns.items():
         meaning, how = described.get(name, (_COLUMNS.get(name, name.replace("_", " ")), "plaintext kept"))
