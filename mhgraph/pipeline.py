@@ -28,7 +28,7 @@ from mhgraph.detect import detect_communities
 from mhgraph.errors import InputError, MhgraphError
 from mhgraph.export import write_outputs
 from mhgraph.graph import build_graph_tables
-from mhgraph.indicators import compute_indicators
+from mhgraph.indicators import DEFINITIONS, compute_indicators
 from mhgraph.ingest import ingest
 from mhgraph.manifest import (
     DEFAULT_RUN_PURPOSE,
@@ -39,7 +39,7 @@ from mhgraph.manifest import (
     write_manifest,
 )
 from mhgraph.pseudonymise import META_SUFFIX
-from mhgraph.rank import rank_clusters
+from mhgraph.rank import partners_needed, rank_clusters
 from mhgraph.resolve import resolve, resolve_baseline, save_model
 from mhgraph.resolve.block import PAIR_SCHEMA
 from mhgraph.resolve.pipeline import MODEL_FILE
@@ -86,8 +86,10 @@ def run_pipeline(
     """Ingest -> resolve -> graph -> detect -> indicators -> rank -> export, on one folder of
     partner extracts. Returns every table and the paths of the outputs.
 
-    ``top`` clusters get a page and a picture, but only clusters with a score above zero: a
-    cluster no indicator points at is not put in front of anyone. ``resolver="exact"`` links
+    ``top`` clusters get a page and a picture, but only flagged clusters (score at least the
+    ``flag_score`` of ``mhgraph/indicators/definitions.toml``): a cluster the indicators hardly
+    point at is not put in front of anyone. The ``clusters`` table says per cluster which
+    partners its flag needs (:func:`mhgraph.rank.partners_needed`). ``resolver="exact"`` links
     mentions on exact keyed identifiers only (no fuzzy matching, no model): the conservative
     baseline the full entity resolution is measured against.
     """
@@ -127,6 +129,9 @@ def run_pipeline(
         hits = compute_indicators(nodes, edges, communities, allowed_purposes=allowed)
     with _stage("rank", timings):
         clusters = rank_clusters(communities, nodes, edges, hits)
+    with _stage("partners_needed", timings):
+        clusters = partners_needed(clusters, communities, ingested.mentions, ingested.relations, resolution,
+                                   allowed_purposes=allowed)
 
     tables = {
         "mentions": ingested.mentions,
@@ -158,7 +163,8 @@ def run_pipeline(
         "sources_used": sorted({s["source"] for s in ingested.summary.get("sources", [])}),
         "sources_excluded": excluded,
         "inputs": [{"file": p.name, "sha256": file_digest(p)} for p in inputs],
-        "clusters_flagged": clusters.filter(pl.col("score") > 0).height,
+        "clusters_flagged": clusters.filter(pl.col("flagged")).height,
+        "indicator_ruleset": DEFINITIONS["ruleset"],
         "ingest": ingested.summary,
         "counts": {name: table.height for name, table in tables.items()},
         "resolver": resolver,
