@@ -97,6 +97,11 @@ class Registers:
                       {**period, "wage": wage, "hours": hours, "contract_type": contract, "age_band": age}),
                      ("REGISTERED_AT", "werknemer", "werknemer_adres", period)])
 
+    def career(self, rid, employee, home, jobs):
+        """One payroll period per job: ``jobs`` = [(employer, start, end, hours, hourly wage)]."""
+        for k, (employer, start, end, hours, hourly) in enumerate(jobs):
+            self.payroll(f"{rid}-{k}", employee, employer, home, start, end, hours * hourly, float(hours))
+
     def company(self, rid, company, address, registered, dissolved=None, sbi="6920", legal_form="BV",
                 municipality="Arnhem"):
         self.record("kvk_inschrijvingen", rid,
@@ -268,10 +273,9 @@ def population(seed: int = 7) -> Registers:
     reg.officer("o-wash-old", "P-washboss", "C-wash-old", "A-washbosshome", D(2019, 5, 1), D(2024, 3, 31))
     reg.officer("o-wash-new", "P-washfront", "C-wash-new", "A-washfronthome", D(2024, 4, 15))
     for w in range(4):
-        reg.payroll(f"p-wash-old{w}", f"P-washer{w}", "C-wash-old", f"A-washerhome{w}", D(2023, 1, 1),
-                    D(2024, 3, 31), 2000 * 14.0, 2000.0)
-        reg.payroll(f"p-wash-new{w}", f"P-washer{w}", "C-wash-new", f"A-washerhome{w}", D(2024, 4, 15),
-                    D(2024, 12, 31), 1300 * 14.0, 1300.0)
+        reg.career(f"p-wash{w}", f"P-washer{w}", f"A-washerhome{w}", [
+            ("C-wash-old", D(2023, 1, 1), D(2024, 3, 31), 2000, 14.0),
+            ("C-wash-new", D(2024, 4, 15), D(2024, 12, 31), 1300, 14.0)])
     # look-alikes: a closed print shop whose staff a competitor elsewhere hired, and a new
     # tenant in the print shop's premises without its staff.
     reg.company("k-print", "C-print", "A-printshop", D(2012, 1, 1), dissolved=D(2024, 2, 29), sbi="1812")
@@ -281,10 +285,9 @@ def population(seed: int = 7) -> Registers:
     reg.company("k-tenant", "C-tenant", "A-printshop", D(2024, 4, 1), sbi="4778")
     reg.officer("o-tenant", "P-tenantboss", "C-tenant", "A-tenanthome", D(2024, 4, 1))
     for w in range(4):
-        reg.payroll(f"p-print{w}", f"P-typesetter{w}", "C-print", f"A-typehome{w}", D(2020, 1, 1),
-                    D(2024, 2, 29), 6000 * 19.0, 6000.0)
-        reg.payroll(f"p-rival{w}", f"P-typesetter{w}", "C-rival", f"A-typehome{w}", D(2024, 3, 1),
-                    D(2024, 12, 31), 1400 * 19.0, 1400.0)
+        reg.career(f"p-print{w}", f"P-typesetter{w}", f"A-typehome{w}", [
+            ("C-print", D(2020, 1, 1), D(2024, 2, 29), 6000, 19.0),
+            ("C-rival", D(2024, 3, 1), D(2024, 12, 31), 1400, 19.0)])
 
     # look-alike: a shopkeeper turns his eenmanszaak into a BV and keeps his staff.
     reg.company("k-shop-ez", "C-shop-ez", "A-shop", D(2010, 1, 1), dissolved=D(2024, 5, 31), sbi="4711",
@@ -294,10 +297,9 @@ def population(seed: int = 7) -> Registers:
     reg.company("k-shop-bv", "C-shop-bv", "A-shop", D(2024, 6, 1), sbi="4711")
     reg.officer("o-shop-bv", "P-shopkeeper", "C-shop-bv", "A-shopkeeperhome", D(2024, 6, 1))
     for w in range(3):
-        reg.payroll(f"p-shop-ez{w}", f"P-shopworker{w}", "C-shop-ez", f"A-shopworkerhome{w}", D(2024, 1, 1),
-                    D(2024, 5, 31), 800 * 15.0, 800.0)
-        reg.payroll(f"p-shop-bv{w}", f"P-shopworker{w}", "C-shop-bv", f"A-shopworkerhome{w}", D(2024, 6, 1),
-                    D(2024, 12, 31), 1100 * 15.0, 1100.0)
+        reg.career(f"p-shop{w}", f"P-shopworker{w}", f"A-shopworkerhome{w}", [
+            ("C-shop-ez", D(2024, 1, 1), D(2024, 5, 31), 800, 15.0),
+            ("C-shop-bv", D(2024, 6, 1), D(2024, 12, 31), 1100, 15.0)])
 
     # An au pair works in the host's restaurant for EUR 3 an hour; look-alikes: an au pair who
     # lives with her host family and is on nobody's payroll, and an exchange student with a
@@ -331,10 +333,9 @@ def population(seed: int = 7) -> Registers:
         worker = f"P-churn{w}"
         reg.residence(f"i-churn{w}", worker, "C-recruit", f"A-churnhouse{w}", "arbeid", D(2024, 1, 1),
                       D(2025, 12, 31))
-        reg.payroll(f"p-churn-a{w}", worker, "C-recruit", f"A-churnhouse{w}", D(2024, 1, 15), D(2024, 4, 30),
-                    600 * 14.0, 600.0, "uitzend")
-        reg.payroll(f"p-churn-b{w}", worker, "C-packhouse", f"A-churnhouse{w}", D(2024, 5, 15), D(2024, 12, 31),
-                    1200 * 14.0, 1200.0)
+        reg.career(f"p-churn{w}", worker, f"A-churnhouse{w}", [
+            ("C-recruit", D(2024, 1, 15), D(2024, 4, 30), 600, 14.0),
+            ("C-packhouse", D(2024, 5, 15), D(2024, 12, 31), 1200, 14.0)])
     reg.company("k-techco", "C-techco", "A-techco", D(2014, 1, 1), sbi="6201")
     reg.officer("o-techco", "P-techboss", "C-techco", "A-techbosshome", D(2014, 1, 1))
     reg.company("k-groupa", "C-groupa", "A-groupa", D(2015, 1, 1), sbi="2511")
@@ -344,16 +345,14 @@ def population(seed: int = 7) -> Registers:
     for w in range(3):
         reg.residence(f"i-techexpat{w}", f"P-techexpat{w}", "C-techco", f"A-techexpathome{w}", "kennismigrant",
                       D(2024, 1, 1), D(2026, 12, 31))
-        reg.payroll(f"p-techexpat-a{w}", f"P-techexpat{w}", "C-techco", f"A-techexpathome{w}", D(2024, 1, 1),
-                    D(2024, 4, 30), 700 * 30.0, 700.0)
-        reg.payroll(f"p-techexpat-b{w}", f"P-techexpat{w}", "C-bg02", f"A-techexpathome{w}", D(2024, 5, 1),
-                    D(2024, 12, 31), 1300 * 30.0, 1300.0)
+        reg.career(f"p-techexpat{w}", f"P-techexpat{w}", f"A-techexpathome{w}", [
+            ("C-techco", D(2024, 1, 1), D(2024, 4, 30), 700, 30.0),
+            ("C-bg02", D(2024, 5, 1), D(2024, 12, 31), 1300, 30.0)])
         reg.residence(f"i-groupexpat{w}", f"P-groupexpat{w}", "C-groupa", f"A-groupexpathome{w}", "arbeid",
                       D(2022, 1, 1), D(2026, 12, 31))
-        reg.payroll(f"p-groupexpat-a{w}", f"P-groupexpat{w}", "C-groupa", f"A-groupexpathome{w}", D(2022, 1, 1),
-                    D(2023, 12, 31), 3500 * 16.0, 3500.0)
-        reg.payroll(f"p-groupexpat-b{w}", f"P-groupexpat{w}", "C-groupb", f"A-groupexpathome{w}", D(2024, 1, 1),
-                    D(2024, 12, 31), 1700 * 16.0, 1700.0)
+        reg.career(f"p-groupexpat{w}", f"P-groupexpat{w}", f"A-groupexpathome{w}", [
+            ("C-groupa", D(2022, 1, 1), D(2023, 12, 31), 3500, 16.0),
+            ("C-groupb", D(2024, 1, 1), D(2024, 12, 31), 1700, 16.0)])
 
     # Waterbed: a massage operator whose Arnhem permit was revoked reappears in Eindhoven behind a
     # front woman who lives at his home; look-alike: a massage chain whose one company holds the

@@ -17,16 +17,17 @@ in one declarative file, ``mhgraph/indicators/definitions.toml``, from which
 indication for review by a person. No rule reads nationality, country of birth or
 neighbourhood; the graph tables do not even carry them.
 
->>> import datetime as dt
 >>> import polars as pl
->>> ids = [f"P{i}" for i in range(9)]
->>> nodes = pl.DataFrame({"entity_id": ids + ["A1"], "entity_type": ["person"] * 9 + ["address"]})
->>> edges = pl.DataFrame({"relation_id": [f"ind/{i}/REGISTERED_AT" for i in range(9)],
-...     "type": ["REGISTERED_AT"] * 9, "from_entity": ids, "to_entity": ["A1"] * 9,
-...     "valid_from": [dt.date(2024, 1, 1)] * 9, "partner": ["ind"] * 9, "purpose": ["immigration_supervision"] * 9})
->>> hits = compute_indicators(nodes, edges)
->>> hits.select("indicator", "focus_entity", "partners").rows()
-[('crowded_address', 'A1', ['ind'])]
+>>> nodes = pl.DataFrame({"entity_id": ["P1", "P2", "A1"], "entity_type": ["person", "person", "address"]})
+>>> edges = pl.DataFrame({"relation_id": ["kvk/1", "belastingdienst/7"], "type": ["REGISTERED_AT"] * 2,
+...     "from_entity": ["P1", "P2"], "to_entity": ["A1", "A1"], "partner": ["kvk", "belastingdienst"],
+...     "purpose": ["company_register", "fiscal_supervision"]})
+>>> compute_indicators(nodes, edges, thresholds={"crowded_address": {"min_persons": 2}}).select(
+...     "indicator", "focus_entity", "partners").rows()
+[('crowded_address', 'A1', ['belastingdienst', 'kvk'])]
+>>> compute_indicators(nodes, edges, allowed_purposes={"fiscal_supervision"},
+...                    thresholds={"crowded_address": {"min_persons": 2}}).height
+0
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from mhgraph.contract import rewrite_below_marker
 from mhgraph.indicators.registry import DEFINITIONS, FAMILIES, INDICATORS, Indicator, Threshold
 
 __all__ = ["DOCUMENT", "MARKER", "render_rules", "update_document"]
@@ -82,16 +83,7 @@ def render_rules() -> str:
 
 def update_document(path: str | Path = DOCUMENT) -> bool:
     """Rewrite the generated part of the document at ``path``; ``True`` when it changed."""
-    path = Path(path)
-    text = path.read_text(encoding="utf-8")
-    head, marker, _ = text.partition(MARKER)
-    if not marker:
-        raise ValueError(f"{path}: the marker line is missing")
-    new = f"{head}{MARKER}\n\n{render_rules()}"
-    if new == text:
-        return False
-    path.write_text(new, encoding="utf-8")
-    return True
+    return rewrite_below_marker(path, MARKER, render_rules())
 
 
 if __name__ == "__main__":
