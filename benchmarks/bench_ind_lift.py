@@ -115,7 +115,8 @@ def main(argv: list[str]) -> None:
                           "max_lift": round(max(lifts), 3) if lifts else None,
                           "unchanged": sum(1 for x in lifts if abs(x - 1) < 1e-9),
                           "scored_only_with_ind": len(lost)}
-    result = {"runs": [str(r) for r, _ in pairs], "summary": summary, "networks": rows,
+    result = {"command": "python benchmarks/bench_ind_lift.py " + " ".join(argv),
+              "runs": [str(r) for r, _ in pairs], "summary": summary, "networks": rows,
               "load_average": os.getloadavg(), "cpu_count": os.cpu_count(), "python": platform.python_version()}
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=1, default=str) + "\n", encoding="utf-8")
