@@ -177,3 +177,23 @@ def test_waterbed_move_is_silent_when_the_operator_shows_himself_or_stays():
     reg.permit("v4", "EIN-2023-0004", "A-d", "massagesalon", "verleend", D(2023, 3, 1), holder_person="P-front",
                source="gemeente_eindhoven_vergunningen")
     assert _focus(waterbed_move(*_tables(reg))) == {"EIN-2023-0004"}
+
+
+def test_minimum_pay_for_few_hours_counts_adults_declared_at_the_minimum():
+    reg = Registers()
+    half_year = (D(2024, 1, 1), D(2024, 6, 30))  # 26 weeks; 13.27 an hour in force
+    for w in range(4):
+        # an agency's successor: adults declared at the minimum for 8 hours a week
+        reg.payroll(f"a{w}", f"P-agency{w}", "C-agency", f"A-a{w}", *half_year, 208 * 13.27, 208.0)
+        # a supermarket's 16-year-olds at their youth minimum for 8 hours a week: a school job
+        reg.payroll(f"s{w}", f"P-pupil{w}", "C-super", f"A-s{w}", *half_year, 208 * 4.58, 208.0, age="16")
+        # cleaners at the minimum, full time; part-timers paid well above it
+        reg.payroll(f"c{w}", f"P-cleaner{w}", "C-clean", f"A-c{w}", *half_year, 1040 * 13.27, 1040.0)
+        reg.payroll(f"b{w}", f"P-barista{w}", "C-cafe", f"A-b{w}", *half_year, 208 * 15.50, 208.0)
+    nodes, edges = _tables(reg)
+    hits = compute_indicators(nodes, edges, indicators=["minimum_pay_for_few_hours", "wage_below_minimum"])
+    assert set(hits.select("indicator", "focus_entity").iter_rows()) == {("minimum_pay_for_few_hours", "C-agency")}
+    assert "4 of 4 adult employees (100%)" in hits["reason"][0] and "for 8.0 hours a week" in hits["reason"][0]
+    # an open period has no average and is not judged
+    open_ended = edges.with_columns(valid_to=pl.lit(None, dtype=pl.Date))
+    assert compute_indicators(nodes, open_ended, indicators=["minimum_pay_for_few_hours"]).height == 0

@@ -41,7 +41,7 @@ from mhgraph.indicators.companies import phoenix_company, shared_company_address
 from mhgraph.indicators.context import high_risk_sector
 from mhgraph.indicators.dependence import exchange_permit_labour, sponsor_churn, sponsor_of_many_migrants
 from mhgraph.indicators.housing import crowded_address, worker_lives_at_workplace
-from mhgraph.indicators.pay import wage_below_minimum
+from mhgraph.indicators.pay import minimum_pay_for_few_hours, wage_below_minimum
 from mhgraph.indicators.permits import link_to_earlier_refusal, permits_linked_to_operator, waterbed_move
 from mhgraph.indicators.registry import (
     DEFINITIONS, FAMILIES, HIT_SCHEMA, INDICATORS, RANKING, Indicator, complete_registry, render_reason,
@@ -62,6 +62,7 @@ __all__ = [
     "high_risk_sector",
     "indicator_registry",
     "link_to_earlier_refusal",
+    "minimum_pay_for_few_hours",
     "permits_linked_to_operator",
     "phoenix_company",
     "render_reason",
