@@ -6,6 +6,8 @@
 6.64
 >>> age_band(datetime.date(2006, 5, 2), datetime.date(2024, 5, 1))
 '17'
+>>> youth_minimum_share(17), youth_minimum_share(30)
+(0.395, 1.0)
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import datetime
 import decimal
 
 __all__ = ["AGE_BANDS", "HIGH_RISK_SBI_PREFIXES", "MINIMUM_HOURLY_WAGE", "YOUTH_MINIMUM_SHARE", "age_band",
-           "band_of_age", "minimum_hourly_wage"]
+           "band_of_age", "minimum_hourly_wage", "youth_minimum_share"]
 
 # Statutory gross minimum wage per hour for workers aged 21 and over (Wet minimumloon en
 # minimumvakantiebijslag, art. 8 and 14; amounts as published by the Rijksoverheid, "Bedragen
@@ -89,3 +91,8 @@ def band_of_age(years: int) -> str:
     ['15-', '17', '21+']
     """
     return "15-" if years <= 15 else "21+" if years >= 21 else str(years)
+
+
+def youth_minimum_share(age: int) -> float:
+    """The share of the adult minimum wage that is the legal minimum at ``age`` (whole years)."""
+    return YOUTH_MINIMUM_SHARE[band_of_age(int(age))]
