@@ -126,10 +126,9 @@ def test_phoenix_in_another_trade_needs_the_staff():
 def test_permit_links_respect_the_dates_of_offices_and_decisions():
     reg = Registers()
     reg.officer("o1", "P-owner", "C-salonA", "A-ownerhome", D(2015, 1, 1), D(2019, 12, 31))
-    reg.officer("o2", "P-owner", "C-salonB", "A-ownerhome", D(2015, 1, 1))
     reg.permit("v1", "ARN-2023-0001", "A-a", "massagesalon", "verleend", D(2023, 1, 1), holder_company="C-salonA")
-    reg.permit("v2", "EMM-2023-0002", "A-b", "massagesalon", "verleend", D(2023, 2, 1), holder_company="C-salonB",
-               source="gemeente_emmen_vergunningen")
+    reg.permit("v2", "EMM-2023-0002", "A-b", "massagesalon", "verleend", D(2023, 2, 1), holder_person="P-front",
+               managers=("P-owner",), source="gemeente_emmen_vergunningen")
     nodes, edges = _tables(reg)
     # the owner left salon A four years before its permit was decided: one permit, silent
     assert permits_linked_to_operator(nodes, edges).height == 0
@@ -140,6 +139,18 @@ def test_permit_links_respect_the_dates_of_offices_and_decisions():
                source="gemeente_eindhoven_vergunningen")
     reason = permits_linked_to_operator(*_tables(reg))["reason"][0]
     assert reason.startswith("Linked to 2 permits") and "between 2023-01-01 and 2023-02-01" in reason
+
+
+def test_companies_of_one_registered_owner_are_one_holder():
+    reg = Registers()
+    for k, source in enumerate(("gemeente_arnhem_vergunningen", "gemeente_emmen_vergunningen")):
+        reg.officer(f"o{k}", "P-owner", f"C-salon{k}", "A-ownerhome", D(2015, 1, 1))
+        reg.permit(f"v{k}", f"PERMIT-{k}", f"A-salon{k}", "massagesalon", "verleend", D(2023, 1 + k, 1),
+                   holder_company=f"C-salon{k}", managers=("P-manager",), source=source)
+    nodes, edges = _tables(reg)
+    # one owner, one BV per town, one manager: a lawful chain, open about its control
+    assert compute_indicators(nodes, edges, indicators=["permits_linked_to_operator", "waterbed_move"]).height == 0
+    assert _focus(permits_linked_to_operator(nodes, edges, min_holders=1)) == {"P-owner", "P-manager"}
 
 
 def test_a_chain_with_one_holder_is_not_an_operator_behind_fronts(graph, hits):

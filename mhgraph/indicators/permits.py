@@ -32,13 +32,15 @@ import polars as pl
 from mhgraph.indicators.registry import rule
 from mhgraph.indicators.tables import FLAT, co_residents, of_type, overlaps, shortest_paths, with_period
 
-__all__ = ["link_to_earlier_refusal", "permit_links", "permits_linked_to_operator", "waterbed_move"]
+__all__ = ["holder_groups", "link_to_earlier_refusal", "permit_links", "permits_linked_to_operator", "waterbed_move"]
 
 
 def permit_links(nodes: pl.DataFrame, edges: pl.DataFrame, permit_types: Collection[str]) -> pl.DataFrame:
     """Persons linked to permits of ``permit_types``: ``person``, ``permit``, ``role`` (holder,
     manager or officer), ``path`` (relation ids), and of the permit its ``holder`` (the holding
-    person or company, null if none is on record), ``permit_type``, ``permit_status``,
+    person or company, null if none is on record), ``controllers`` (the holding person, or the
+    officers of the holding company in force on the decision day, else the company itself),
+    ``permit_type``, ``permit_status``,
     ``decided_on`` and ``municipality`` (its own, else named after its register's partner). An officer counts
     only when the office was in force on the decision day (unknown dates do not exclude)."""
     permits = (nodes.filter((pl.col("entity_type") == "permit") & pl.col("permit_type").is_in(list(permit_types)))
@@ -56,16 +58,41 @@ def permit_links(nodes: pl.DataFrame, edges: pl.DataFrame, permit_types: Collect
     )
     offices = with_period(of_type(edges, "OFFICER_OF")).select(
         person="from_entity", company="to_entity", office="relation_id", since="start", until="end")
-    via_company = (
+    in_office = (
         offices.join(held.rename({"holder": "company"}), on="company")
         .join(permits.select("permit", "decided_on"), on="permit")
         .filter(pl.col("decided_on").is_null()
                 | ((pl.col("since") <= pl.col("decided_on")) & (pl.col("until") >= pl.col("decided_on"))))
-        .select("person", "permit", path=pl.concat_list("office", "held"), role=pl.lit("officer"))
     )
-    holders = held.group_by("permit").agg(pl.col("holder").min())
+    via_company = in_office.select("person", "permit", path=pl.concat_list("office", "held"), role=pl.lit("officer"))
+    holders = (
+        held.join(in_office.select("permit", holder="company", controller="person"), on=["permit", "holder"],
+                  how="left")
+        .with_columns(controller=pl.coalesce("controller", "holder"))
+        .group_by("permit").agg(pl.col("holder").min(), controllers=pl.col("controller").unique().sort())
+    )
     return (pl.concat([direct, via_company]).join(permits, on="permit")
             .join(holders, on="permit", how="left"))
+
+
+def holder_groups(controllers: list[list[str]]) -> int:
+    """How many independent holders: holders whose controllers (a holding person, or the officers
+    of a holding company) overlap are one group, as a chain of companies of one owner is.
+
+    >>> holder_groups([["P-owner"], ["P-owner", "P-partner"], ["P-front"]])
+    2
+    """
+    parent: dict[str, str] = {}
+
+    def root(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            x = parent[x]
+        return x
+
+    for group in controllers:
+        for member in group[1:]:
+            parent[root(member)] = root(group[0])
+    return len({root(group[0]) for group in controllers if group})
 
 
 @rule("permits_linked_to_operator")
@@ -81,7 +108,7 @@ def permits_linked_to_operator(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_
     """
     links = permit_links(nodes, edges, permit_types)
     per_permit = links.group_by("person", "permit").agg(
-        pl.col("decided_on").first(), pl.col("municipality").first(), pl.col("holder").first(),
+        pl.col("decided_on").first(), pl.col("municipality").first(), pl.col("controllers").first(),
         pl.col("permit_type").first(), pl.col("path").list.explode(**FLAT))
     windows = (
         per_permit.filter(pl.col("decided_on").is_not_null()).select("person", opens="decided_on").unique()
@@ -95,10 +122,12 @@ def permits_linked_to_operator(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_
     per_window = (
         windows.group_by("person", "opens").agg(
             permits=pl.col("permit").n_unique(), municipalities=pl.col("municipality").drop_nulls().unique().sort(),
-            holders=pl.col("holder").drop_nulls().n_unique(), first=pl.col("decided_on").min(),
+            controllers=pl.col("controllers").drop_nulls(), first=pl.col("decided_on").min(),
             last=pl.col("decided_on").max(), types=pl.col("permit_type").value_counts(sort=True),
             evidence=pl.col("path").list.explode(**FLAT))
-        .with_columns(municipalities_count=pl.col("municipalities").list.len())
+        .with_columns(municipalities_count=pl.col("municipalities").list.len(),
+                      holders=pl.col("controllers").map_elements(lambda sets: holder_groups([list(g) for g in sets]),
+                                                                 return_dtype=pl.Int64))
         .filter((pl.col("permits") >= min_permits) & (pl.col("municipalities_count") >= min_municipalities)
                 & (pl.col("holders") >= min_holders))
     )
@@ -126,17 +155,17 @@ def waterbed_move(nodes: pl.DataFrame, edges: pl.DataFrame, *, max_days: int, ma
     links = permit_links(nodes, edges, permit_types)
     earlier = links.select(operator="person", earlier="permit", earlier_path="path",
                            earlier_municipality="municipality", earlier_status="permit_status",
-                           earlier_decided="decided_on", earlier_holder="holder")
-    later = links.select("permit", "person", "role", "path", "permit_type", "municipality", "holder",
+                           earlier_decided="decided_on", earlier_controllers="controllers")
+    later = links.select("permit", "person", "role", "path", "permit_type", "municipality", "controllers",
                          decided="decided_on")
     faces = later.filter(pl.col("role") != "officer").select("permit", face="person", face_path="path")
     moves = (
-        earlier.join_where(later.select("permit", "permit_type", "municipality", "holder", "decided").unique("permit"),
-                           pl.col("decided") > pl.col("earlier_decided"))
+        earlier.join_where(later.select("permit", "permit_type", "municipality", "controllers", "decided")
+                           .unique("permit"), pl.col("decided") > pl.col("earlier_decided"))
         .filter((pl.col("municipality") != pl.col("earlier_municipality"))
                 & ((pl.col("decided") - pl.col("earlier_decided")).dt.total_days() <= max_days)
-                & (pl.col("holder").is_null() | pl.col("earlier_holder").is_null()
-                   | (pl.col("holder") != pl.col("earlier_holder"))))
+                & (pl.col("controllers").list.set_intersection("earlier_controllers").list.len() == 0)
+                .fill_null(True))
         .join(faces.rename({"face": "operator"}), on=["permit", "operator"], how="anti")
     )
     offices = with_period(of_type(edges, "OFFICER_OF")).select(
