@@ -11,10 +11,10 @@ a column of the ``clusters`` table and ``docs/indicators.md`` explains the choic
     score          = (evidence + context) × corroboration        0 when evidence is 0
     flagged        = score >= flag_score
 
-With the defaults (``repeat_decay=0.5``, ``corroboration_bonus=0.5``, ``flag_score=1.5``) a
+With the defaults (``repeat_decay=0.25``, ``corroboration_bonus=0.5``, ``flag_score=1.5``) a
 second hit of the same family (a second crowded house, or a worker living at the workplace next
-to a crowded house) adds half its weight, a third a quarter: a family never adds more than
-twice its strongest weight. What raises a cluster is *independent* evidence: hits of different
+to a crowded house) adds a quarter of its weight, a third a sixteenth: a family never adds more
+than a third more than its strongest weight. What raises a cluster is *independent* evidence: hits of different
 families — housing, pay, dependence, control, history, identity — each say something else about
 what happened. Which partner delivered the records plays no part in the score: the puzzle count
 (partners behind the hits) is reported for the case meeting, not multiplied in, because the

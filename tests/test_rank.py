@@ -5,7 +5,7 @@ from graph_fixtures import population
 from mhgraph.detect import detect_communities
 from mhgraph.errors import InputError
 from mhgraph.graph import build_graph_tables
-from mhgraph.indicators import HIT_SCHEMA, compute_indicators
+from mhgraph.indicators import HIT_SCHEMA, RANKING, compute_indicators
 from mhgraph.rank import partners_needed, rank_clusters
 
 
@@ -41,7 +41,7 @@ def test_score_formula_by_hand(small):
         ("high_risk_sector", "C4", ["kvk"], 0.25),             # context alone
         ("shared_company_address", "A3", ["kvk"], 0.5),
     ])
-    clusters = rank_clusters(communities, nodes, None, hits)
+    clusters = rank_clusters(communities, nodes, None, hits, repeat_decay=0.5, corroboration_bonus=0.5)
     scores = dict(clusters.select("cluster_id", "score").iter_rows())
     # C0001: housing (three crowded hits) 1.0 × (1 + 0.5 + 0.25) + pay 1.5 + context 0.25 = 3.5;
     # two families of evidence -> × (1 + 0.5 × 1) = 5.25. Partners play no part.
@@ -92,7 +92,8 @@ def test_decay_corroboration_and_flag_score_are_parameters(small):
     flat = rank_clusters(communities, nodes, None, hits, repeat_decay=1.0, corroboration_bonus=0.0, flag_score=4.0)
     assert flat.row(0, named=True)["score"] == 3.0 and not flat.row(0, named=True)["flagged"]
     default = rank_clusters(communities, nodes, None, hits)
-    assert default.row(0, named=True)["score"] == (1.0 + 0.5 + 1.0) * 1.5
+    decay, bonus = RANKING["repeat_decay"], RANKING["corroboration_bonus"]
+    assert default.row(0, named=True)["score"] == (1.0 + decay * 1.0 + 1.0) * (1 + bonus)
 
 
 def test_who_registers_a_worker_does_not_lift_a_cluster(small):
@@ -131,9 +132,9 @@ def test_planted_patterns_rank_above_look_alikes_and_background(planted):
     top = clusters.row(0, named=True)
     # the agency: underpaid, crowded and sponsored off the books: three families of evidence
     assert top["cluster_id"] == cluster_of["C-agency"] == cluster_of["A-crowd"]
-    assert top["indicators"][:3] == ["wage_below_minimum", "crowded_address", "sponsor_of_many_migrants"]
-    assert top["families"] == ["pay", "dependence", "housing"]  # by points, ties by name
-    assert top["score"] == (1.5 + 1.0 + 1.0 + 0.25) * 2.0
+    assert top["indicators"][:3] == ["wage_below_minimum", "sponsor_of_many_migrants", "crowded_address"]
+    assert top["families"] == ["pay", "dependence", "housing"]  # by points
+    assert top["score"] == (1.5 + 1.0 + 0.75 + 0.25) * 2.0
     raised = set(clusters.filter(pl.col("score") > 0).get_column("cluster_id").to_list())
     for focus in ("C-mushroom", "P-straw", "C-wash-new", "P-operator", "EMM-2024-0021", "C-newsponsor", "C-nails",
                   "C-hostrestaurant", "C-recruit", "EIN-2023-0077"):
@@ -158,11 +159,11 @@ def test_partners_needed_reruns_the_indicators_without_each_partner(planted):
     cluster_of = dict(communities.select("entity_id", "cluster_id").iter_rows())
     agency = clusters.filter(pl.col("cluster_id") == cluster_of["C-agency"]).row(0, named=True)
     # without the payroll the agency keeps the IND's crowding and the off-book migrants cannot be
-    # told (no payroll covers the agency): housing alone, 1.0 + context; without the IND it keeps
-    # pay and housing (the payroll states the crowding too): (1.5 + 1.0 + 0.25) × 1.5; without the
+    # told (no payroll covers the agency): housing alone, 0.75 + context; without the IND it keeps
+    # pay and housing (the payroll states the crowding too): (1.5 + 0.75 + 0.25) × 1.5; without the
     # KvK only the sector context goes
-    assert agency["without_partner"] == ("without belastingdienst: 1.25, not flagged; without ind: 4.12, flagged; "
-                                         "without kvk: 7.0, flagged")
+    assert agency["without_partner"] == ("without belastingdienst: 1.0, not flagged; without ind: 3.75, flagged; "
+                                         "without kvk: 6.5, flagged")
     assert agency["needs_partners"] == ["belastingdienst"]
     # a cluster no indicator points at has nothing to say
     quiet = clusters.filter(pl.col("score") == 0).row(0, named=True)

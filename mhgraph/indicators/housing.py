@@ -9,7 +9,7 @@
 ...     "valid_from": [dt.date(2024, 1, 1)] * 9, "partner": ["ind"] * 9})
 >>> hits = crowded_address(nodes, edges)
 >>> hits.select("indicator", "focus_entity", "weight").row(0)
-('crowded_address', 'A1', 1.0)
+('crowded_address', 'A1', 0.75)
 >>> print(hits["reason"][0])
 9 distinct persons were registered at this address at the same time on 2024-01-01 (threshold 8).
 """
