@@ -31,8 +31,10 @@ who its workers are rather than what was done to them.
 >>> clusters = rank_clusters(communities, nodes, None, hits)
 >>> clusters.select("cluster_id", "rank", "score", "flagged", "families").rows()
 [('C0001', 1, 3.75, True, ['pay', 'housing']), ('C0002', 2, 0.0, False, [])]
->>> print(clusters["score_parts"][0])
+>>> print(clusters["score_text"][0])
 pay 1.5 (wage_below_minimum) + housing 1.0 (crowded_address) = 2.5; × 1.5 for 2 families = 3.75
+>>> [(p["part"], p["kind"], p["value"]) for p in clusters["score_parts"][0]]
+[('pay', 'add', 1.5), ('housing', 'add', 1.0), ('corroboration', 'multiply', 1.5)]
 >>> print(clusters["reasons"][0])
 wage_below_minimum v2 [belastingdienst] on C1: 3 of 4 paid below
 crowded_address v1 [ind] on A1: 9 persons
@@ -55,6 +57,7 @@ log = logging.getLogger("mhgraph.rank")
 
 _ENTITY_COUNTS = {"persons": "person", "companies": "company", "addresses": "address", "permits": "permit"}
 _EMPTY = pl.lit([], dtype=pl.List(pl.String()))
+_PARTS = pl.List(pl.Struct({"part": pl.String(), "kind": pl.String(), "value": pl.Float64()}))
 
 
 def rank_clusters(communities: pl.DataFrame, nodes: pl.DataFrame, edges: pl.DataFrame | None,
@@ -65,7 +68,9 @@ def rank_clusters(communities: pl.DataFrame, nodes: pl.DataFrame, edges: pl.Data
 
     Columns: ``cluster_id``, ``rank`` (1 = first), ``score`` (see the module docstring; rounded to
     6 decimals), ``flagged``, ``evidence``, ``context``, ``families`` (families of evidence that
-    fired, strongest first), ``corroboration``, ``score_parts`` (the sum written out), ``size``,
+    fired, strongest first), ``corroboration``, ``score_text`` (the sum written out),
+    ``score_parts`` (the same as data: ``part``, ``kind``, ``value``; the ``add`` parts summed,
+    times the ``multiply`` part, give ``score``; empty when it is 0), ``size``,
     ``persons``, ``companies``, ``addresses``, ``permits``, ``partners`` (sorted partners whose
     records are behind the cluster's non-context hits), ``puzzle_count`` (their number),
     ``indicators`` (distinct indicators that fired, highest weight first) and ``reasons`` (one
@@ -100,14 +105,16 @@ def rank_clusters(communities: pl.DataFrame, nodes: pl.DataFrame, edges: pl.Data
             pl.col("context").first(),
             points=(pl.col("weight") * pl.lit(repeat_decay) ** pl.col("_nth")).sum(),
             rules=pl.col("indicator").unique(maintain_order=True))
-        .with_columns(part=pl.format("{} {} ({})", "family", pl.col("points").round(4), pl.col("rules").list.join(", ")))
+        .with_columns(part=pl.format("{} {} ({})", "family", pl.col("points").round(4), pl.col("rules").list.join(", ")),
+                      parts=pl.struct(part="family", kind=pl.lit("add"), value=pl.col("points").round(6)))
         .sort(["cluster_id", "context", "points", "family"], descending=[False, False, True, False])
     )
     per_cluster = per_family.group_by("cluster_id", maintain_order=True).agg(
         evidence=pl.col("points").filter(~pl.col("context")).sum(),
         context=pl.col("points").filter(pl.col("context")).sum(),
         families=pl.col("family").filter(~pl.col("context")),
-        parts=pl.col("part").str.join(" + "),
+        parts_text=pl.col("part").str.join(" + "),
+        parts=pl.col("parts"),
     )
     indicators = (
         located.group_by("cluster_id", "indicator").agg(pl.col("weight").max())
@@ -136,16 +143,19 @@ def rank_clusters(communities: pl.DataFrame, nodes: pl.DataFrame, edges: pl.Data
         .with_columns(score=pl.when(pl.col("evidence") > 0)
                       .then((pl.col("evidence") + pl.col("context")) * pl.col("corroboration")).otherwise(0.0).round(6))
         .with_columns(flagged=pl.col("score") >= flag_score,
-                      score_parts=pl.when(pl.col("evidence") > 0).then(pl.format(
-                          "{} = {}; × {} for {} families = {}", "parts",
+                      score_text=pl.when(pl.col("evidence") > 0).then(pl.format(
+                          "{} = {}; × {} for {} families = {}", "parts_text",
                           (pl.col("evidence") + pl.col("context")).round(4), pl.col("corroboration").round(4),
-                          pl.col("families").list.len(), "score")).otherwise(pl.lit("no indication")))
-        .with_columns(score_parts=pl.col("score_parts").str.replace(" for 1 families", " for 1 family", literal=True))
+                          pl.col("families").list.len(), "score")).otherwise(pl.lit("no indication")),
+                      score_parts=pl.when(pl.col("evidence") > 0).then(pl.concat_list(
+                          "parts", pl.struct(part=pl.lit("corroboration"), kind=pl.lit("multiply"),
+                                             value="corroboration"))).otherwise(pl.lit([], dtype=_PARTS)))
+        .with_columns(score_text=pl.col("score_text").str.replace(" for 1 families", " for 1 family", literal=True))
         .sort(["score", "cluster_id"], descending=[True, False])
         .with_row_index("rank", offset=1)
         .select("cluster_id", pl.col("rank").cast(pl.Int64), "score", "flagged", "evidence", "context", "families",
-                "corroboration", "score_parts", "size", *_ENTITY_COUNTS, "partners", "puzzle_count", "indicators",
-                "reasons")
+                "corroboration", "score_text", "score_parts", "size", *_ENTITY_COUNTS, "partners", "puzzle_count",
+                "indicators", "reasons")
     )
     log.info("rank: %d clusters, %d with a score above 0, %d flagged (score >= %g)", ranked.height,
              ranked.filter(pl.col("score") > 0).height, ranked.filter(pl.col("flagged")).height, flag_score)
