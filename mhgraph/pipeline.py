@@ -118,10 +118,10 @@ def run_pipeline(
     """Ingest -> resolve -> graph -> detect -> indicators -> rank -> export, on one folder of
     partner extracts. Returns every table and the paths of the outputs.
 
-    ``top`` clusters get a page and a picture, but only flagged clusters (score at least the
-    ``flag_score`` of ``mhgraph/indicators/definitions.toml``): a cluster the indicators hardly
-    point at is not put in front of anyone. The ``clusters`` table says per cluster which
-    partners its flag needs (:func:`mhgraph.rank.partners_needed`). ``resolver="exact"`` links
+    ``top`` clusters get a page and a picture, but only clusters with a score above zero: a
+    cluster no indicator points at is not put in front of anyone. Clusters whose score reaches
+    the ``flag_score`` of ``mhgraph/indicators/definitions.toml`` are *flagged*; the ``clusters``
+    table says per cluster which partners its flag needs (:func:`mhgraph.rank.partners_needed`). ``resolver="exact"`` links
     mentions on exact keyed identifiers only (no fuzzy matching, no model): the conservative
     baseline the full entity resolution is measured against. ``lang`` (``"nl"`` or ``"en"``) and
     ``partner_lists`` (``"evidence"`` or ``"all"``) go to :func:`mhgraph.export.write_outputs`.
@@ -175,6 +175,7 @@ def run_pipeline(
         "sources_excluded": excluded,
         "inputs": [{"file": p.name, "sha256": file_digest(p)} for p in inputs],
         "clusters_flagged": clusters.filter(pl.col("flagged")).height,
+        "clusters_scored": clusters.filter(pl.col("score") > 0).height,
         "indicator_ruleset": DEFINITIONS["ruleset"],
         "ingest": ingested.summary,
         "counts": {name: table.height for name, table in tables.items()},
@@ -185,7 +186,7 @@ def run_pipeline(
     with _stage("export", timings):
         outputs = write_outputs(
             out_dir, clusters, communities, nodes, edges, hits, ingested.mentions, resolution,
-            top=min(top, manifest["clusters_flagged"]), run_info=manifest, lang=lang, partner_lists=partner_lists,
+            top=min(top, manifest["clusters_scored"]), run_info=manifest, lang=lang, partner_lists=partner_lists,
         )
     if resolved is not None:
         outputs["resolve_model"] = save_model(resolved, out_dir)

@@ -54,8 +54,10 @@ def test_score_formula_by_hand(small):
     assert first["partners"] == ["belastingdienst", "ind"] and first["puzzle_count"] == 2
     assert first["families"] == ["housing", "pay"] and first["corroboration"] == 1.5 and first["flagged"]
     assert (first["evidence"], first["context"]) == (3.25, 0.25)
-    assert first["score_parts"] == ("housing 1.75 (crowded_address) + pay 1.5 (wage_below_minimum) + context 0.25 "
-                                    "(high_risk_sector) = 3.5; × 1.5 for 2 families = 5.25")
+    assert first["score_text"] == ("housing 1.75 (crowded_address) + pay 1.5 (wage_below_minimum) + context 0.25 "
+                                   "(high_risk_sector) = 3.5; × 1.5 for 2 families = 5.25")
+    assert [(p["part"], p["kind"], p["value"]) for p in first["score_parts"]] == [
+        ("housing", "add", 1.75), ("pay", "add", 1.5), ("context", "add", 0.25), ("corroboration", "multiply", 1.5)]
     assert [r["flagged"] for r in clusters.iter_rows(named=True)] == [True, False, False, False, False]
     assert first["indicators"] == ["wage_below_minimum", "crowded_address", "high_risk_sector"]
     counts = (first["size"], first["persons"], first["companies"], first["addresses"], first["permits"])
