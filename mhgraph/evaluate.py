@@ -27,6 +27,7 @@ from pathlib import Path
 import polars as pl
 
 from mhgraph.errors import InputError
+from mhgraph.run_folder import check_complete_run, check_inputs_beside
 
 __all__ = ["ENTITY_TYPES", "FOUND_SHARE", "detection_summary", "evaluate", "group_recall", "grouped_figures",
            "match_networks", "network_outcomes", "pairwise_scores", "partner_ablation", "partner_group",
@@ -291,8 +292,13 @@ def evaluate(out_dir: str | Path, truth_dir: str | Path, *, k: int = 10, write: 
       ``detection.first_rank.<network_id>`` (null when not found).
 
     ``k`` changes the 10. Null stands for a figure that is undefined (nothing to count).
+
+    Refuses (``InputError``) a run whose tables are not complete or not those its manifest lists
+    (:func:`~mhgraph.run_folder.check_complete_run`), and a truth whose extracts beside it are
+    not the files the run read.
     """
     out_dir, truth = Path(out_dir), _truth_folder(Path(truth_dir))
+    check_inputs_beside(check_complete_run(out_dir, within="tables/"), truth.parent, f"the truth {truth}")
     resolution, communities, clusters, truth_mentions, networks = read_run_and_truth(out_dir, truth)
 
     result: dict = {}

@@ -15,6 +15,8 @@ import pytest
 from mhgraph.cli import main
 from mhgraph.errors import InputError
 from mhgraph.evaluate import evaluate
+from mhgraph.manifest import file_digest
+from mhgraph.run_folder import MANIFEST_NAME, file_digests
 from mhgraph.spec import load_specs
 
 SPEC_PARTNER = {spec.name: spec.partner for spec in load_specs()}
@@ -43,7 +45,11 @@ def _write_truth(folder, networks=NETWORKS):
                  ).write_parquet(folder / "networks.parquet")
 
 
-def _write_run(folder, resolution: dict, communities: dict, scores: dict):
+def _write_run(folder, resolution: dict, communities: dict, scores: dict, extracts=None):
+    """A complete run (its manifest lists its files) that read one extract in ``extracts``."""
+    extracts = extracts or folder.parent
+    extracts.mkdir(parents=True, exist_ok=True)
+    (extracts / "extract.csv").write_text("id\n1\n")
     tables = folder / "tables"
     tables.mkdir(parents=True)
     kinds = {"P": "person", "C": "company", "A": "address"}
@@ -55,6 +61,9 @@ def _write_run(folder, resolution: dict, communities: dict, scores: dict):
     ranked = sorted(scores, key=lambda c: (-scores[c], c))
     pl.DataFrame({"cluster_id": ranked, "rank": list(range(1, len(ranked) + 1)),
                   "score": [float(scores[c]) for c in ranked]}).write_parquet(tables / "clusters.parquet")
+    manifest = {"inputs": [{"file": "extract.csv", "sha256": file_digest(extracts / "extract.csv")}],
+                "files": file_digests(folder)}
+    (folder / MANIFEST_NAME).write_text(json.dumps(manifest))
 
 
 @pytest.fixture
@@ -65,7 +74,8 @@ def imperfect(tmp_path):
                   "extra": "P-d"}  # a mention the truth does not know is ignored
     communities = {"K1": ["P-a", "C-x"], "K2": ["P-b"], "K3": ["P-c", "A-2"], "K4": ["C-z", "A-3"], "K5": ["A-1"],
                    "K6": ["P-d"]}
-    _write_run(tmp_path / "run", resolution, communities, {"K4": 5, "K2": 4, "K5": 3, "K1": 2, "K3": 0, "K6": 0})
+    _write_run(tmp_path / "run", resolution, communities, {"K4": 5, "K2": 4, "K5": 3, "K1": 2, "K3": 0, "K6": 0},
+               extracts=tmp_path / "data")
     return tmp_path
 
 
@@ -123,7 +133,24 @@ def test_cli_prints_one_json_object_with_dotted_keys(imperfect, capsys):
 def test_cli_names_a_missing_table(imperfect, capsys):
     (imperfect / "run" / "tables" / "clusters.parquet").unlink()
     assert main(["--quiet", "evaluate", str(imperfect / "run"), "--truth", str(imperfect / "data" / "truth")]) == 2
-    assert "clusters.parquet" in capsys.readouterr().err
+    assert "not a complete run: 1 file(s) its manifest lists are missing (tables/clusters.parquet)" in (
+        capsys.readouterr().err)
+
+
+def test_a_run_without_its_manifest_is_refused(imperfect, capsys):
+    (imperfect / "run" / MANIFEST_NAME).unlink()
+    assert main(["--quiet", "evaluate", str(imperfect / "run"), "--truth", str(imperfect / "data" / "truth")]) == 2
+    assert "not a complete run: there is no run_manifest.json" in capsys.readouterr().err
+
+
+def test_a_truth_beside_other_extracts_is_refused(imperfect, capsys):
+    (imperfect / "data" / "extract.csv").write_text("id\n2\n")  # another delivery, another seed
+    assert main(["--quiet", "evaluate", str(imperfect / "run"), "--truth", str(imperfect / "data" / "truth")]) == 2
+    assert "does not belong to this run: extract.csv beside it is not the file the run read" in (
+        capsys.readouterr().err)
+    (imperfect / "data" / "extract.csv").unlink()
+    with pytest.raises(InputError, match="the run read extract.csv, which is not beside it"):
+        evaluate(imperfect / "run", imperfect / "data" / "truth")
 
 
 def test_a_truth_table_without_its_columns_is_named(imperfect):
