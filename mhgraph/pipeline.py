@@ -28,11 +28,11 @@ from mhgraph.errors import InputError, MhgraphError
 from mhgraph.export import write_outputs
 from mhgraph.export.i18n import DEFAULT_LANGUAGE
 from mhgraph.graph import build_graph_tables
-from mhgraph.indicators import compute_indicators
+from mhgraph.indicators import DEFINITIONS, compute_indicators
 from mhgraph.ingest import ingest
 from mhgraph.manifest import append_audit_log, extracts_record, new_manifest, write_manifest
 from mhgraph.purpose import DEFAULT_RUN_PURPOSE, allowed_source_purposes
-from mhgraph.rank import rank_clusters
+from mhgraph.rank import partners_needed, rank_clusters
 from mhgraph.resolve import resolve, resolve_baseline, save_model
 from mhgraph.resolve.block import PAIR_SCHEMA
 from mhgraph.run_folder import RunFolder, file_digests
@@ -113,7 +113,9 @@ def run_pipeline(
     partner extracts. Returns every table and the paths of the outputs.
 
     ``top`` clusters get a page and a picture, but only clusters with a score above zero: a
-    cluster no indicator points at is not put in front of anyone. ``resolver="exact"`` links
+    cluster no indicator points at is not put in front of anyone. Clusters whose score reaches
+    the ``flag_score`` of ``mhgraph/indicators/definitions.toml`` are *flagged*; the ``clusters``
+    table says per cluster which partners its flag needs (:func:`mhgraph.rank.partners_needed`). ``resolver="exact"`` links
     mentions on exact keyed identifiers only (no fuzzy matching, no model): the conservative
     baseline the full entity resolution is measured against. ``lang`` (``"nl"`` or ``"en"``) and
     ``partner_lists`` (``"evidence"`` or ``"all"``) go to :func:`mhgraph.export.write_outputs`.
@@ -159,6 +161,9 @@ def _run_stages(folder: RunFolder, input_dir: Path, specs, before: RunTables | N
         renamed, manifest["cluster_ids"] = carry_cluster_ids(
             tables["communities"], RunTables(ingested.mentions, tables["resolution"], tables["communities"]), before)
         tables.update(rename_clusters(tables, renamed))
+    with _stage("partners_needed", timings):
+        tables["clusters"] = partners_needed(tables["clusters"], tables["communities"], ingested.mentions,
+                                             ingested.relations, tables["resolution"], allowed_purposes=allowed_source_purposes(run_purpose))
     clusters, communities, nodes, edges, hits, resolution = (
         tables[name] for name in ("clusters", "communities", "nodes", "edges", "indicator_hits", "resolution"))
     for name, table in tables.items():
@@ -167,7 +172,9 @@ def _run_stages(folder: RunFolder, input_dir: Path, specs, before: RunTables | N
 
     manifest.update(extracts_record(ingested.summary, specs, run_purpose))
     manifest.update({
-        "clusters_flagged": clusters.filter(pl.col("score") > 0).height,
+        "clusters_flagged": clusters.filter(pl.col("flagged")).height,
+        "clusters_scored": clusters.filter(pl.col("score") > 0).height,
+        "indicator_ruleset": DEFINITIONS["ruleset"],
         "counts": {name: table.height for name, table in tables.items()},
         "resolver": resolver,
         "seed": seed,
@@ -181,7 +188,7 @@ def _run_stages(folder: RunFolder, input_dir: Path, specs, before: RunTables | N
     with _stage("export", timings):
         outputs = write_outputs(
             out_dir, clusters, communities, nodes, edges, hits, ingested.mentions, resolution,
-            top=min(top, manifest["clusters_flagged"]), run_info=manifest, lang=lang, partner_lists=partner_lists,
+            top=min(top, manifest["clusters_scored"]), run_info=manifest, lang=lang, partner_lists=partner_lists,
             changes=changes,
         )
     if changes is not None:
