@@ -123,12 +123,13 @@ def test_clusters_keep_their_ids_when_five_percent_of_rows_change(base, tmp_path
             kept += 1
         else:
             assert len(dissolved[cluster]["now_in"]) > 1, (cluster, now.value_counts())
-    # measured on data/sample: 19 of the 20 flagged clusters; the other split into two halves
+    # measured on data/sample: 16 of 16 clusters with a score (19 of 20 on an earlier sample, where
+    # the other split into two halves)
     assert kept / len(flagged(base)) >= 0.9
     ids = read_json(out / "run_manifest.json")["cluster_ids"]
     multi = after.filter(pl.col("cluster_size") > 1)
     carried = multi.filter(pl.col("cluster_id").is_in(before["cluster_id"].unique().implode()))["cluster_id"].n_unique()
-    # measured 0.93 of the clusters with more than one member (see docs/scheduled-runs.md)
+    # measured 0.926 of the clusters with more than one member (see docs/scheduled-runs.md)
     assert carried / multi["cluster_id"].n_unique() >= 0.9
     assert ids["high_water"] == before["cluster_id"].n_unique() + ids["new"]
 
