@@ -41,6 +41,7 @@ from mhgraph.partition import DEFAULT_UNIT_SIZE, component_units, unit_pairs
 
 __all__ = [
     "DEFAULT_RESOLUTION",
+    "DEFAULT_TOLERANCE",
     "RELATION_WEIGHTS",
     "cluster_subgraph",
     "community_edge_arrays",
@@ -52,6 +53,10 @@ __all__ = [
 log = logging.getLogger("mhgraph.detect")
 
 DEFAULT_RESOLUTION = 0.02
+
+# Leiden has converged when an iteration moves no more than this share of the vertices (see
+# leiden_membership): a graph of up to 10,000 entities still iterates until nothing changes.
+DEFAULT_TOLERANCE = 1e-4
 
 # How strongly one relation says that its two ends belong to the same operation. Several
 # relations of one type between the same two entities (e.g. consecutive payroll periods) count
@@ -172,12 +177,21 @@ def detect_communities(nodes: pl.DataFrame, edges: pl.DataFrame,
 
 
 def leiden_membership(n: int, pairs, pair_weights, *, objective: str = "CPM", resolution: float = 1.0,
-                      seed: int = 0, n_iterations: int = -1) -> np.ndarray:
+                      seed: int = 0, n_iterations: int = -1, tolerance: float = DEFAULT_TOLERANCE) -> np.ndarray:
     """Leiden community membership of ``n`` vertices joined by ``pairs`` (igraph), seeded.
 
     ``objective`` is ``"CPM"`` (what mhgraph uses) or ``"modularity"`` (for comparison only:
     it merges small groups in a large sparse graph). igraph's random generator is swapped for
     a seeded one during the call and restored to igraph's default afterwards.
+
+    ``n_iterations`` Leiden iterations are run, each one starting from the partition the last one
+    left; ``-1`` iterates until the partition has converged: until an iteration moves no more than
+    ``tolerance`` times ``n`` vertices to another community (:func:`moved_vertices`). With
+    ``tolerance=0`` that is an iteration that changes nothing, igraph's own ``n_iterations=-1``.
+    Why a tolerance: in a graph of many loosely joined regions some region still moves a vertex in
+    almost every iteration, so "nothing changes" takes more iterations the larger the graph (22
+    at 150 thousand entities), while a share of the vertices does not grow with it. A graph of
+    fewer than ``1 / tolerance`` vertices still iterates until nothing changes.
 
     >>> leiden_membership(4, [(0, 1), (2, 3)], [1.0, 1.0], resolution=0.5).tolist()
     [0, 0, 1, 1]
@@ -186,11 +200,35 @@ def leiden_membership(n: int, pairs, pair_weights, *, objective: str = "CPM", re
     options = {"resolution": resolution} if objective == "CPM" else {}
     ig.set_random_number_generator(random.Random(seed))
     try:
-        partition = graph.community_leiden(objective_function=objective, weights=pair_weights,
-                                           n_iterations=n_iterations, **options)
+        membership, done = None, 0
+        while n_iterations < 0 or done < n_iterations:
+            partition = graph.community_leiden(objective_function=objective, weights=pair_weights, n_iterations=1,
+                                               initial_membership=membership, **options)
+            done += 1
+            converged = membership is not None and moved_vertices(membership, partition.membership) <= tolerance * n
+            membership = partition.membership
+            if converged and n_iterations < 0:
+                break
     finally:
         ig.set_random_number_generator(random)  # igraph's default
-    return np.asarray(partition.membership)
+    return np.asarray(membership if membership is not None else range(n))
+
+
+def moved_vertices(before, after) -> int:
+    """How many vertices ``after`` puts outside the community that keeps most of their community of
+    ``before``: the vertices that moved, whatever the community labels are.
+
+    >>> moved_vertices([0, 0, 1, 1], [5, 5, 7, 7]), moved_vertices([0, 0, 0, 1], [2, 2, 3, 3])
+    (0, 1)
+    """
+    before, after = np.asarray(before, dtype=np.int64), np.asarray(after, dtype=np.int64)
+    if not len(before):
+        return 0
+    width = int(after.max()) + 1
+    pairs, counts = np.unique(before * width + after, return_counts=True)
+    kept = np.zeros(int(before.max()) + 1, dtype=np.int64)
+    np.maximum.at(kept, pairs // width, counts)
+    return len(before) - int(kept.sum())
 
 
 def component_leiden(n: int, pairs: np.ndarray, pair_weights: np.ndarray, *, resolution: float, seed: int = 0,
