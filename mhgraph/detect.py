@@ -119,7 +119,8 @@ def community_edge_arrays(nodes: pl.DataFrame, edges: pl.DataFrame,
 def detect_communities(nodes: pl.DataFrame, edges: pl.DataFrame,
                        resolution_parameter: float = DEFAULT_RESOLUTION, seed: int = 0, *,
                        weights: Mapping[str, float] | None = None, n_iterations: int = -1,
-                       active_since: dt.date | None = None, executor: Executor | None = None) -> pl.DataFrame:
+                       active_since: dt.date | None = None, executor: Executor | None = None,
+                       partitions: int | None = None, unit_size: int = DEFAULT_UNIT_SIZE) -> pl.DataFrame:
     """Leiden-CPM communities: one row per entity with ``cluster_id`` and ``cluster_size``.
 
     **Choosing ``resolution_parameter`` (γ).** CPM scores a partition by the tie weight inside
@@ -155,8 +156,9 @@ def detect_communities(nodes: pl.DataFrame, edges: pl.DataFrame,
     ``n_iterations=-1`` iterates Leiden until the partition no longer improves.
 
     **Partitions.** CPM never puts entities without a path between them in one community, so
-    Leiden runs per unit of whole connected components (:func:`component_leiden`); ``executor``
-    (default: this process) runs the units, on any number of workers with the same result.
+    Leiden runs per unit of whole connected components of up to ``unit_size`` entities
+    (:func:`component_leiden`); ``executor`` (default: this process) runs the units in
+    ``partitions`` tasks (default: one per unit), on any number of workers with the same result.
 
     ``cluster_id`` is ``C`` plus a zero-padded number (at least four digits, so that text order
     equals number order), numbered by size, largest first, ties by lowest ``entity_id``.
@@ -168,7 +170,8 @@ def detect_communities(nodes: pl.DataFrame, edges: pl.DataFrame,
         edges = edges.filter(pl.col("valid_to").is_null() | (pl.col("valid_to") >= active_since))
     entity_ids, pairs, pair_weights = community_edge_arrays(nodes, edges, weights)
     membership = component_leiden(len(entity_ids), pairs, pair_weights, resolution=resolution_parameter, seed=seed,
-                                  n_iterations=n_iterations, executor=executor)
+                                  n_iterations=n_iterations, executor=executor, partitions=partitions,
+                                  unit_size=unit_size)
     communities = number_clusters(entity_ids, membership)
     log.info("detect: %d entities in %d communities (CPM, resolution %.4g, seed %d); largest %d",
              len(entity_ids), communities.get_column("cluster_id").n_unique(), resolution_parameter, seed,

@@ -88,3 +88,28 @@ def test_dask_executor_in_local_mode(regions):
     assert (membership == component_leiden(len(ids), pairs, weights, resolution=DEFAULT_RESOLUTION, seed=3,
                                            unit_size=250)).all()
     assert_frame_equal(communities, detect_communities(nodes, edges, seed=7))
+
+
+def test_any_partitioning_of_the_sample_gives_the_clusters_and_scores_of_one_partition(sample_export):
+    """End to end on data/sample: resolve, graph, detect, indicators and rank with the sample's
+    components spread over several units, run as one task in this process, one task per unit in
+    local processes and three tasks on a local Dask cluster: the same clusters, hits and scores."""
+    from mhgraph.pipeline import analyse
+    from mhgraph.purpose import DEFAULT_RUN_PURPOSE, allowed_source_purposes
+
+    _, result = sample_export
+    mentions, relations = result.tables["mentions"], result.tables["relations"]
+    ids, pairs, _ = community_edge_arrays(result.tables["nodes"], result.tables["edges"])
+    assert len(component_units(len(ids), pairs, unit_size=40)) >= 3
+
+    def run(executor, partitions):
+        tables, _ = analyse(mentions, relations, allowed_purposes=allowed_source_purposes(DEFAULT_RUN_PURPOSE),
+                            seed=42, executor=executor, partitions=partitions, unit_size=40)
+        return tables
+
+    one = run(SerialExecutor(), 1)
+    assert one["clusters"].filter(pl.col("score") > 0).height > 0
+    with DaskExecutor(workers=2) as dask:
+        for other in (run(ProcessExecutor(2), None), run(dask, 3)):
+            for name in ("communities", "indicator_hits", "clusters"):
+                assert_frame_equal(other[name], one[name])
