@@ -165,7 +165,7 @@ def prepare(persons: int, part_persons: int, seed: int) -> Path:
     for part in parts:
         for path in part.iterdir():
             if path.is_file():
-                (folder / path.name).symlink_to(path)
+                (folder / path.name).symlink_to(os.path.relpath(path, folder))  # the checkout may move
     return folder
 
 
