@@ -28,11 +28,11 @@ import logging
 import numpy as np
 import polars as pl
 
-from mhgraph.resolve.bits import dice_pairs
+from mhgraph.resolve.bits import dice_pairs, initials_pairs
 from mhgraph.resolve.block import decoded_column, identity_groups, key_codes
 from mhgraph.resolve.settings import Comparison, EntitySettings, ResolveSettings
 
-__all__ = ["compare", "compare_type", "identifier_feature", "neighbour_table"]
+__all__ = ["compare", "compare_type", "identifier_feature", "neighbour_table", "value_frequencies"]
 
 log = logging.getLogger("mhgraph.resolve.compare")
 
@@ -120,6 +120,33 @@ def _relation_between_groups(frame: pl.DataFrame, left: np.ndarray, right: np.nd
     return np.where(groups[left] == groups[right], own, _relation_feature(left, right, groups, rows))
 
 
+def value_frequencies(frame: pl.DataFrame, column: str, record_columns) -> np.ndarray:
+    """For each mention, the share of distinct records holding its value of ``column`` (NaN
+    where it has none). A record is a distinct combination of ``record_columns``, so that a
+    person delivered ten times over does not make his name look common.
+
+    >>> frame = pl.DataFrame({"name": ["a", "a", "a", "b", None], "born": ["1", "1", "2", "3", "4"]})
+    >>> value_frequencies(frame, "name", ["name", "born"]).tolist()
+    [0.6666666666666666, 0.6666666666666666, 0.6666666666666666, 0.3333333333333333, nan]
+    """
+    columns = list(dict.fromkeys([column, *(c for c in record_columns if c in frame.columns)]))
+    held = frame.select(columns).unique().drop_nulls(column).group_by(column).len()
+    total = held["len"].sum()
+    joined = frame.select(column).join(held, on=column, how="left", maintain_order="left")["len"]
+    return (joined.cast(pl.Float64) / max(total, 1)).fill_null(np.nan).to_numpy()
+
+
+def _agreed_frequency(comparison: Comparison, frame: pl.DataFrame, record_columns, left, right) -> np.ndarray:
+    """The frequency of the agreed value where a pair agrees exactly on ``comparison``, else NaN."""
+    column = comparison.columns[0]
+    if column not in frame.columns:
+        return np.full(len(left), np.nan)
+    codes = key_codes(frame, column)
+    frequency = value_frequencies(frame, column, record_columns)
+    same = (codes[left] >= 0) & (codes[left] == codes[right])
+    return np.where(same, frequency[left], np.nan)
+
+
 def _comparison(comparison: Comparison, frame: pl.DataFrame, groups: np.ndarray, left, right,
                 neighbours: pl.DataFrame | None, decoded: dict) -> np.ndarray:
     def bloom(column):
@@ -136,6 +163,8 @@ def _comparison(comparison: Comparison, frame: pl.DataFrame, groups: np.ndarray,
         return np.full(len(left), np.nan)
     if comparison.kind == "dice":
         return dice_pairs(first[0], first[1], left, right)
+    if comparison.kind == "initials":
+        return initials_pairs(first[0], first[1], left, right)
     second = bloom(comparison.columns[1])
     if second is None:
         return np.full(len(left), np.nan)
@@ -171,6 +200,21 @@ def compare_type(pairs: pl.DataFrame, frame: pl.DataFrame, entity: EntitySetting
         if comparison.ignore_disagreement:
             values[values == 0.0] = np.nan
         columns[comparison.name] = values
+        if comparison.term_frequency:
+            record_columns = [c.columns[0] for c in entity.comparisons if c.kind != "relation"]
+            columns[f"{comparison.name}_tf"] = _agreed_frequency(comparison, frame, record_columns, left, right)
+    for comparison in entity.comparisons:
+        if comparison.kind == "initials":  # one side is initials: its Dice is no evidence
+            shown = ~np.isnan(columns[comparison.name])
+            for other in entity.comparisons:
+                if other.kind == "dice" and other.columns[0] == comparison.columns[0]:
+                    columns[other.name][shown] = np.nan
+    for comparison in entity.comparisons:
+        if comparison.redundant_with:
+            top = np.ones(len(left), dtype=bool)
+            for other in comparison.redundant_with:
+                top &= columns[other] >= entity.comparison(other).levels[0]  # NaN is never at the top
+            columns[comparison.name][top] = np.nan
     log.info("%s: compared %d pairs on %d features", entity.entity_type, len(left), len(columns))
     return pairs.with_columns(pl.Series(name, values, dtype=pl.Float64) for name, values in columns.items())
 
