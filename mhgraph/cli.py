@@ -71,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=42, help="seed for community detection")
     p.add_argument("--resolver", choices=("full", "exact"), default="full",
                    help="full entity resolution (default), or exact keyed identifiers only")
+    p.add_argument("--specs", default=None, help="folder of source specs (default: the shipped ones)")
+    p.add_argument("--settings", default=None, help="entity-resolution settings (TOML; default: the shipped ones)")
+    p.add_argument("--strict", action="store_true",
+                   help="fail (status 2) when the entity resolution looks collapsed; the run is still written")
     p.set_defaults(handler=_cmd_run)
 
     p = sub.add_parser("demo", parents=[common], help="generate a synthetic population, run the pipeline on it and evaluate")
@@ -169,18 +173,17 @@ def _cmd_resolve(args) -> int:
     import polars as pl
 
     from mhgraph.errors import InputError
-    from mhgraph.resolve import load_settings, resolve, save_run
+    from mhgraph.resolve import diagnostics_markdown, load_settings, resolution_diagnostics, resolve, save_run
 
     tables = Path(args.run_dir) / "tables"
     if not (tables / "mentions.parquet").is_file():
         raise InputError("the run folder lacks its mentions table", file=str(tables / "mentions.parquet"))
     relations = pl.read_parquet(tables / "relations.parquet") if (tables / "relations.parquet").is_file() else None
     settings = load_settings(args.settings) if args.settings else None
-    resolved = resolve(pl.read_parquet(tables / "mentions.parquet"), relations, settings, overrides=args.overrides)
+    mentions = pl.read_parquet(tables / "mentions.parquet")
+    resolved = resolve(mentions, relations, settings, overrides=args.overrides)
     save_run(resolved, args.run_dir)
-    counts = resolved.resolution.group_by("entity_type").agg(pl.len(), pl.col("entity_id").n_unique()).sort("entity_type")
-    for entity_type, mentions, entities in counts.iter_rows():
-        print(f"{entity_type}: {mentions} mentions -> {entities} entities")
+    print(diagnostics_markdown(resolution_diagnostics(resolved, mentions)).strip())
     return 0
 
 
@@ -204,11 +207,12 @@ def _cmd_load_neo4j(args) -> int:
 def _cmd_run(args) -> int:
     from mhgraph.manifest import DEFAULT_RUN_PURPOSE
     from mhgraph.pipeline import run_pipeline
+    from mhgraph.spec import SPEC_DIR
 
     result = run_pipeline(
         args.input_dir, args.out, run_purpose=args.purpose or DEFAULT_RUN_PURPOSE,
-        overrides=args.overrides, max_quarantine_share=args.max_quarantine_share,
-        top=args.top, seed=args.seed, resolver=args.resolver,
+        specs_dir=args.specs or SPEC_DIR, overrides=args.overrides, max_quarantine_share=args.max_quarantine_share,
+        top=args.top, seed=args.seed, resolver=args.resolver, strict=args.strict, resolve_settings=args.settings,
     )
     clusters = result.tables["clusters"]
     quarantine = result.tables["quarantine"]

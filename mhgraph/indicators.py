@@ -46,6 +46,7 @@ __all__ = [
     "compute_indicators",
     "crowded_address",
     "high_risk_sector",
+    "identity_conflict",
     "indicator_registry",
     "link_to_earlier_refusal",
     "permits_linked_to_operator",
@@ -749,12 +750,56 @@ def high_risk_sector(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl.D
     return _finish("high_risk_sector", found, edges, communities, nodes=_ensure(nodes, _NODE_DEFAULTS))
 
 
+@_register("identity_conflict", "1", 1.0, ("belastingdienst", "ind", "kvk", "gemeente"),
+           "One pseudonymised BSN or V-number used by persons whose names and dates of birth differ.")
+def identity_conflict(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl.DataFrame | None = None, *,
+                      identity_conflicts: pl.DataFrame | None = None, min_persons: int = 2) -> pl.DataFrame:
+    """A person who shares an identifier with other persons: entity resolution found mentions
+    with one pseudonymised BSN (or V-number) whose given names and dates of birth disagree,
+    kept them apart as different persons and listed each such pair in ``identity_conflicts``
+    (:mod:`mhgraph.resolve.conflicts`). Every person of an identifier used by at least
+    ``min_persons`` persons is a focus. Evidence: the relations of the mentions involved.
+    """
+    empty = pl.DataFrame(schema={"focus_entity": pl.String(), "reason": pl.String(),
+                                 "evidence": pl.List(pl.String())})
+    if identity_conflicts is None or identity_conflicts.is_empty():
+        return _finish("identity_conflict", empty, edges, communities)
+    pairs = identity_conflicts.filter(pl.col("entity_type") == "person")
+    sides = pl.concat([
+        pairs.select("key", "key_value", "evidence", entity="entity_a", mention="mention_a",
+                     other="entity_b", other_mention="mention_b"),
+        pairs.select("key", "key_value", "evidence", entity="entity_b", mention="mention_b",
+                     other="entity_a", other_mention="mention_a"),
+    ])
+    persons = (sides.group_by("key", "key_value").agg(pl.col("entity").n_unique().alias("persons"))
+               .filter(pl.col("persons") >= min_persons))
+    mentions = pl.concat([sides.select("entity", mention="mention"), sides.select("entity", mention="other_mention")])
+    touching = pl.concat([edges.select("relation_id", mention="from_mention"),
+                          edges.select("relation_id", mention="to_mention")])
+    evidence = (mentions.join(touching, on="mention").group_by("entity")
+                .agg(pl.col("relation_id").unique().alias("evidence")))
+    found = (
+        sides.join(persons, on=["key", "key_value"])
+        .group_by("entity").agg(pl.col("key").first(), pl.col("persons").max(), pl.col("other").unique().sort(),
+                                pl.col("evidence").first().alias("similarity"))
+        .join(evidence, on="entity", how="left")
+        .with_columns(pl.col("evidence").fill_null(pl.lit([], dtype=pl.List(pl.String()))))
+        .select(focus_entity="entity", evidence="evidence", reason=pl.struct("key", "persons", "other", "similarity")
+                .map_elements(lambda r: f"Its {r['key']} (pseudonymised) is used by {r['persons']} persons whose "
+                                        f"names and dates of birth differ ({r['similarity']}); the other: "
+                                        f"{', '.join(r['other'])}. Several people may work under one identity.",
+                              return_dtype=pl.String))
+    )
+    return _finish("identity_conflict", found, edges, communities, nodes=_ensure(nodes, _NODE_DEFAULTS))
+
+
 # --- running them -------------------------------------------------------------------------------
 
 def compute_indicators(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl.DataFrame | None = None, *,
                        allowed_purposes: Collection[str] | None = None,
                        indicators: Collection[str] | None = None,
-                       thresholds: Mapping[str, Mapping[str, object]] | None = None) -> pl.DataFrame:
+                       thresholds: Mapping[str, Mapping[str, object]] | None = None,
+                       identity_conflicts: pl.DataFrame | None = None) -> pl.DataFrame:
     """Run the registered indicators and return all their hits as one ``indicator_hits`` table.
 
     ``allowed_purposes``: the purposes the run may use (``None`` = every purpose in the tables);
@@ -762,7 +807,8 @@ def compute_indicators(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl
     :func:`link_to_earlier_refusal` uses it to decide which flags count. ``indicators``: names
     to run (default: all of :data:`INDICATORS`). ``thresholds``: per indicator name, keyword
     arguments overriding the documented defaults, e.g. ``{"crowded_address": {"min_persons": 10}}``.
-    The result is sorted by indicator, focus entity.
+    ``identity_conflicts``: the table of that name from entity resolution, for
+    :func:`identity_conflict`. The result is sorted by indicator, focus entity.
     """
     names = list(INDICATORS) if indicators is None else list(indicators)
     unknown = sorted(set(names) - set(INDICATORS)) + sorted(set(thresholds or {}) - set(INDICATORS))
@@ -780,6 +826,8 @@ def compute_indicators(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl
                              f"{', '.join(spec.thresholds)}")
         if "allowed_purposes" in spec.thresholds:
             options.setdefault("allowed_purposes", allowed_purposes)
+        if "identity_conflicts" in spec.thresholds:
+            options.setdefault("identity_conflicts", identity_conflicts)
         hits = spec.function(nodes, edges, communities, **options)
         log.info("indicators: %s v%s fired %d time(s)", name, spec.version, hits.height)
         results.append(hits)

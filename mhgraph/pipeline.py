@@ -40,7 +40,15 @@ from mhgraph.manifest import (
 )
 from mhgraph.pseudonymise import META_SUFFIX
 from mhgraph.rank import rank_clusters
-from mhgraph.resolve import resolve, resolve_baseline, save_model
+from mhgraph.resolve import (
+    IdentityConflicts,
+    diagnostics_markdown,
+    load_settings,
+    resolution_diagnostics,
+    resolve,
+    resolve_baseline,
+    save_model,
+)
 from mhgraph.resolve.block import PAIR_SCHEMA
 from mhgraph.resolve.pipeline import MODEL_FILE
 from mhgraph.safe_output import write_csv_safe
@@ -82,14 +90,21 @@ def run_pipeline(
     top: int = 10,
     seed: int = 42,
     resolver: str = "full",
+    strict: bool = False,
+    resolve_settings: str | Path | None = None,
 ) -> RunResult:
     """Ingest -> resolve -> graph -> detect -> indicators -> rank -> export, on one folder of
     partner extracts. Returns every table and the paths of the outputs.
 
+    The run checks its own entity resolution (:func:`mhgraph.resolve.resolution_diagnostics`:
+    in the manifest under ``resolution`` and at the top of ``summary.md``). With ``strict``, a
+    resolution that looks collapsed fails the run once everything is written.
+
     ``top`` clusters get a page and a picture, but only clusters with a score above zero: a
     cluster no indicator points at is not put in front of anyone. ``resolver="exact"`` links
     mentions on exact keyed identifiers only (no fuzzy matching, no model): the conservative
-    baseline the full entity resolution is measured against.
+    baseline the full entity resolution is measured against. ``resolve_settings``: an
+    entity-resolution settings file instead of the shipped one.
     """
     if resolver not in ("full", "exact"):
         raise MhgraphError(f"unknown resolver {resolver!r}; choose 'full' or 'exact'")
@@ -117,14 +132,18 @@ def run_pipeline(
             resolution, matches = resolve_baseline(ingested.mentions), pl.DataFrame(schema=EXACT_MATCHES_SCHEMA)
             (out_dir / MODEL_FILE).unlink(missing_ok=True)
         else:
-            resolved = resolve(ingested.mentions, ingested.relations, overrides=overrides)
+            settings = load_settings(resolve_settings) if resolve_settings else None
+            resolved = resolve(ingested.mentions, ingested.relations, settings, overrides=overrides)
             resolution, matches = resolved.resolution, resolved.matches
+        identity_conflicts = resolved.identity_conflicts if resolved is not None else IdentityConflicts.none().table
+        diagnostics = resolution_diagnostics(resolved, ingested.mentions) if resolved is not None else None
     with _stage("graph", timings):
         nodes, edges = build_graph_tables(ingested.mentions, ingested.relations, resolution)
     with _stage("detect", timings):
         communities = detect_communities(nodes, edges, seed=seed)
     with _stage("indicators", timings):
-        hits = compute_indicators(nodes, edges, communities, allowed_purposes=allowed)
+        hits = compute_indicators(nodes, edges, communities, allowed_purposes=allowed,
+                                  identity_conflicts=identity_conflicts)
     with _stage("rank", timings):
         clusters = rank_clusters(communities, nodes, edges, hits)
 
@@ -134,6 +153,7 @@ def run_pipeline(
         "quarantine": ingested.quarantine,
         "resolution": resolution,
         "matches": matches,
+        "identity_conflicts": identity_conflicts,
         "nodes": nodes,
         "edges": edges,
         "communities": communities,
@@ -162,6 +182,7 @@ def run_pipeline(
         "ingest": ingested.summary,
         "counts": {name: table.height for name, table in tables.items()},
         "resolver": resolver,
+        "resolution": diagnostics.to_dicts() if diagnostics is not None else [],
         "seed": seed,
         "seconds": timings,
     }
@@ -172,7 +193,27 @@ def run_pipeline(
         )
     if resolved is not None:
         outputs["resolve_model"] = save_model(resolved, out_dir)
+        _add_to_summary(outputs.get("summary"), diagnostics_markdown(diagnostics))
     outputs["manifest"] = write_manifest(out_dir, manifest)
     outputs["audit_log"] = append_audit_log(out_dir, manifest)
     log.info("run written to %s", out_dir)
+    collapsed = diagnostics.filter(pl.col("collapsed")) if diagnostics is not None else None
+    if collapsed is not None and collapsed.height:
+        for row in collapsed.iter_rows(named=True):
+            log.warning("the %s resolution looks collapsed: %s", row["entity_type"], row["reasons"])
+        if strict:
+            raise MhgraphError(f"the {', '.join(collapsed['entity_type'])} resolution looks collapsed "
+                               f"({'; '.join(collapsed['reasons'])}); the run is written to {out_dir}, "
+                               "see its summary.md")
     return RunResult(out_dir=out_dir, tables=tables, outputs=outputs, manifest=manifest)
+
+
+def _add_to_summary(path: Path | None, section: str) -> None:
+    """Put ``section`` before the first second-level heading of ``summary.md`` (after the title
+    and its note), where a reader sees it before any cluster."""
+    if path is None or not Path(path).is_file():
+        return
+    text = Path(path).read_text(encoding="utf-8")
+    at = text.find("\n## ")
+    text = text + "\n" + section if at < 0 else text[: at + 1] + section + "\n" + text[at + 1 :]
+    Path(path).write_text(text, encoding="utf-8", newline="\n")

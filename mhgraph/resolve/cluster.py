@@ -207,18 +207,21 @@ def singletons(frame: pl.DataFrame, letter: str) -> pl.DataFrame:
                          "entity_type": frame["entity_type"]}, schema=RESOLUTION_SCHEMA)
 
 
-def _units(n: int, a: np.ndarray, b: np.ndarray, identity: np.ndarray, parts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _units(n: int, a: np.ndarray, b: np.ndarray, identity: np.ndarray, parts: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
     """Identity groups as units: components of the identity links, except links between two
     parts of an identity conflict (``parts``: a code per mention, -1 outside any conflict);
-    the mentions of one part are one unit. Returns the unit of every mention and which
-    identity links were refused."""
+    the mentions of one part are one unit. Returns the unit of every mention, which identity
+    links were refused, and the links that tie each part together (a star per part)."""
     refused = identity & (parts[np.maximum(a, 0)] != parts[np.maximum(b, 0)])
     kept = identity & ~refused
     inside = np.flatnonzero(parts >= 0)
     order = inside[np.lexsort((inside, parts[inside]))]
     first = np.r_[True, parts[order][1:] != parts[order][:-1]] if len(order) else np.zeros(0, dtype=bool)
     head = order[np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))] if len(order) else order
-    return _components(n, np.concatenate([a[kept], head]), np.concatenate([b[kept], order])), refused
+    unit = _components(n, np.concatenate([a[kept], head]), np.concatenate([b[kept], order]))
+    star = head != order
+    return unit, refused, (head[star], order[star])
 
 
 def cluster_type(scored: pl.DataFrame, frame: pl.DataFrame, entity: EntitySettings,
@@ -251,7 +254,7 @@ def cluster_type(scored: pl.DataFrame, frame: pl.DataFrame, entity: EntitySettin
 
     # Units in one step where they hold one value per conflict key and no cannot-link; the
     # identity links of the others are taken one by one below, so that a conflict refuses them.
-    unit, refused_identity = _units(n, a, b, identity, parts)
+    unit, refused_identity, part_links = _units(n, a, b, identity, parts)
     groups = _Groups(unit, conflict_codes)
     for x, y in apart:
         groups.forbid.setdefault(x, set()).add(y)
@@ -282,10 +285,12 @@ def cluster_type(scored: pl.DataFrame, frame: pl.DataFrame, entity: EntitySettin
     events: dict[tuple[int, int], str] = {}
     sequential = identity & ~refused_identity & ~clean[unit[np.maximum(a, 0)]]
     mergeable = sequential | (~identity & (score >= threshold))
-    priority = np.concatenate([np.zeros(len(must[0]), dtype=np.int8), np.where(identity[mergeable], 1, 2).astype(np.int8)])
-    la = np.concatenate([must[0], a[mergeable]])
-    lb = np.concatenate([must[1], b[mergeable]])
-    ls = np.concatenate([np.ones(len(must[0])), np.where(identity, 1.0, score)[mergeable]])
+    within = ~clean[unit[part_links[0]]]  # the mentions of one part of a conflict belong together
+    priority = np.concatenate([np.zeros(len(must[0]), dtype=np.int8), np.ones(int(within.sum()), dtype=np.int8),
+                               np.where(identity[mergeable], 1, 2).astype(np.int8)])
+    la = np.concatenate([must[0], part_links[0][within], a[mergeable]])
+    lb = np.concatenate([must[1], part_links[1][within], b[mergeable]])
+    ls = np.concatenate([np.ones(len(must[0]) + int(within.sum())), np.where(identity, 1.0, score)[mergeable]])
     order = np.lexsort((lb, la, -ls, priority)).tolist()
     cfg = entity.clustering
     merges = premerged

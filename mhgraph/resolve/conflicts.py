@@ -8,8 +8,10 @@ the comparisons that must *all* disagree for a conflict (``identity_conflict``: 
 only initials, or one missing field, is no disagreement.
 
 Within each group of mentions sharing one identity key value, every two distinct profiles
-(the values of the compared fields) are compared; profiles that do not disagree are joined,
-and when more than one *part* remains, the parts are different persons:
+(the values of the compared fields) are compared. Where any two disagree, the group is cut
+into *parts*: profiles joined where every field was compared and none disagrees. A profile
+that lacks a field (no date of birth) is a part of its own whose identity link is not taken
+on trust; the model decides whether it joins a part. Then:
 
 * :func:`find_identity_conflicts` returns the parts (clustering keeps them apart, also
   through third mentions) and one row per two parts for the ``identity_conflicts`` table —
@@ -87,6 +89,25 @@ def _profile_pairs(group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(lefts), np.concatenate(rights)
 
 
+def _judge(features: pl.DataFrame, entity: EntitySettings, rules: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair: whether all ``rules`` comparisons disagree, and whether all were observed. A
+    given name that is initials counts through the initials comparison of its column: the
+    right initial as agreement, another initial as disagreement."""
+    disagree = np.ones(features.height, dtype=bool)
+    observed = np.ones(features.height, dtype=bool)
+    for name, below in rules.items():
+        values = features[name].to_numpy().copy() if name in features.columns else np.full(features.height, np.nan)
+        column = entity.comparison(name).columns[0]
+        for other in entity.comparisons:
+            if other.kind == "initials" and other.columns[0] == column and other.name in features.columns:
+                initials = features[other.name].to_numpy()
+                values = np.where(np.isnan(values) & (initials == 1.0), below, values)
+                values = np.where(np.isnan(values) & (initials == 0.0), 0.0, values)
+        disagree &= values < below  # a missing value (NaN) is never a disagreement
+        observed &= ~np.isnan(values)
+    return disagree, observed
+
+
 def find_identity_conflicts(frame: pl.DataFrame, entity: EntitySettings, relations: pl.DataFrame | None = None,
                             entities: pl.DataFrame | None = None, decoded: dict | None = None) -> IdentityConflicts:
     """The identity conflicts among the mentions of one entity type (``frame``, sorted by
@@ -119,17 +140,15 @@ def find_identity_conflicts(frame: pl.DataFrame, entity: EntitySettings, relatio
                               "entity_type": pl.Series([entity.entity_type] * len(left), dtype=pl.String),
                               "blocked_by": pl.Series([key] * len(left), dtype=pl.String)})
         features = compare_type(pairs, frame, entity, relations, entities, decoded)
-        disagree = np.ones(features.height, dtype=bool)
-        for name, below in rules.items():
-            values = features[name].to_numpy() if name in features.columns else np.full(features.height, np.nan)
-            disagree &= values < below  # a missing value (NaN) is never a disagreement
-        agree = ~disagree
+        disagree, observed = _judge(features, entity, rules)
+        # parts: profiles joined where every field was compared and none disagrees; a profile
+        # lacking a field is left to the model (its identity link is not taken on trust)
+        confident = observed & ~disagree
         n_reps = reps.height
-        _, part = connected_components(coo_matrix((np.ones(int(agree.sum())), (left[agree], right[agree])),
+        _, part = connected_components(coo_matrix((np.ones(int(confident.sum())), (left[confident], right[confident])),
                                                   shape=(n_reps, n_reps)), directed=False)
         code = reps["code"].to_numpy()
-        split = pl.DataFrame({"code": code, "part": part}).group_by("code").agg(pl.col("part").n_unique())
-        split_codes = split.filter(pl.col("part") > 1)["code"].to_numpy()
+        split_codes = np.unique(code[left[disagree]])
         if len(split_codes) == 0:
             continue
         in_split = np.isin(code, split_codes)

@@ -24,6 +24,7 @@ import numpy as np
 import polars as pl
 
 from mhgraph.errors import InputError
+from mhgraph.ingest.schema import MENTION_SCHEMA
 from mhgraph.resolve.baseline import identity_resolution
 from mhgraph.resolve.block import PAIR_SCHEMA, block_type, identity_groups, key_codes, population_pairs, random_pairs
 from mhgraph.resolve.cluster import FALLBACK_LETTER, RESOLUTION_SCHEMA, cluster_type, pairs_to_complete, singletons
@@ -79,6 +80,29 @@ def _check_mentions(mentions: pl.DataFrame) -> pl.DataFrame:
     if blank.height:
         raise InputError("mention_id and entity_type may not be empty", row=int(blank["row"][0]), column="mention_id")
     return mentions.sort("mention_id")
+
+
+def _check_columns(mentions: pl.DataFrame, settings: ResolveSettings) -> None:
+    """Refuse settings that name a column the mentions table lacks. A column of the mentions
+    table ingest writes (``docs/tables.md``) may be absent from a table made by hand: it counts
+    as empty. Warn when no person mention has a date of birth."""
+    present = set(mentions.columns) | set(MENTION_SCHEMA)
+    types = set(mentions["entity_type"].unique().to_list())
+    for entity_type in settings.order:
+        if entity_type not in types:
+            continue
+        for column, where in settings.columns(entity_type).items():
+            if column not in present:
+                raise InputError(f"{where} names column {column!r}, which the mentions table lacks "
+                                 f"(it has: {', '.join(sorted(mentions.columns))})", file=settings.file, column=column)
+        if entity_type == "person" and not _has_values(mentions, entity_type, "birth_date_bf"):
+            log.warning("person: no mention has a date of birth; persons are matched on names and the other "
+                        "compared fields alone, which tells far fewer people apart")
+
+
+def _has_values(mentions: pl.DataFrame, entity_type: str, column: str) -> bool:
+    return column in mentions.columns and mentions.filter(
+        (pl.col("entity_type") == entity_type) & pl.col(column).is_not_null()).height > 0
 
 
 def _as_overrides(overrides) -> pl.DataFrame | None:
@@ -145,6 +169,7 @@ def resolve(mentions: pl.DataFrame, relations: pl.DataFrame | None, settings: Re
     """
     settings = settings or default_settings()
     mentions = _check_mentions(mentions)
+    _check_columns(mentions, settings)
     checked = _as_overrides(overrides)
     if checked is not None:
         checked = check_overrides(checked, mentions)

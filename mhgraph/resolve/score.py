@@ -164,12 +164,23 @@ PRIOR_BOUNDS_PER_MENTION = (1e-4, 100.0)
 _CONVERGED_BITS = 1e-3
 
 
-def _pattern_table(levels: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct rows of levels (one column per comparison) and how often each occurs."""
-    if not levels:
-        return np.zeros((1, 0), dtype=np.int8), np.array([0])
-    stacked = np.column_stack(list(levels.values())).astype(np.int8)
-    patterns, counts = np.unique(stacked, axis=0, return_counts=True)
+_NO_FREQUENCY = 1  # the code of "no term frequency": log2 of a frequency is never above 0
+_STEPS_PER_BIT = 4  # term frequencies enter EM rounded to a quarter bit, so that pairs group into patterns
+
+
+def _pattern_table(levels: dict[str, np.ndarray], frequencies: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of levels (one column per comparison) followed by the rounded log2 of
+    the agreed value's frequency (one column per term-frequency comparison), and how often each
+    row occurs."""
+    columns = [v.astype(np.int16) for v in levels.values()]
+    for frequency in frequencies:
+        code = np.full(len(frequency), _NO_FREQUENCY, dtype=np.int16)
+        known = frequency > 0
+        code[known] = np.round(np.log2(frequency[known]) * _STEPS_PER_BIT).astype(np.int16)
+        columns.append(code)
+    if not columns:
+        return np.zeros((1, 0), dtype=np.int16), np.array([0.0])
+    patterns, counts = np.unique(np.column_stack(columns), axis=0, return_counts=True)
     return patterns, counts.astype(float)
 
 
@@ -233,10 +244,32 @@ class FellegiSunter(_Additive):
                 m[name] = pool_adjacent_violators(m[name], u[name])
         return m, u
 
+    def _frequency_columns(self) -> dict[str, int]:
+        """Comparison name -> column of its rounded log frequency in the pattern table."""
+        names = [n for n in self.term_frequency if n in self.comparisons]
+        return {name: len(self.comparisons) + i for i, name in enumerate(names)}
+
+    def _log_u(self, patterns: np.ndarray, u: dict) -> list[np.ndarray]:
+        """Natural log of u per comparison and pattern (0 where missing); exact agreement on a
+        term-frequency comparison takes the frequency of the agreed value."""
+        extra = self._frequency_columns()
+        out = []
+        for j, name in enumerate(self.comparisons):
+            log_u = np.append(np.log(u[name]), 0.0)[patterns[:, j]]
+            if name in extra:
+                code = patterns[:, extra[name]]
+                exact = (patterns[:, j] == 0) & (code != _NO_FREQUENCY)
+                log_u[exact] = code[exact] / _STEPS_PER_BIT * _LN2
+            out.append(log_u)
+        return out
+
     def _log_odds(self, patterns: np.ndarray, m: dict, u: dict, prior: float) -> np.ndarray:
         out = np.full(len(patterns), math.log(prior / (1.0 - prior)))
-        for j, name in enumerate(self.comparisons):
-            out += np.append(np.log(m[name] / u[name]), 0.0)[patterns[:, j]]
+        for j, (name, log_u) in enumerate(zip(self.comparisons, self._log_u(patterns, u))):
+            level = patterns[:, j]
+            weight = np.append(np.log(m[name]), 0.0)[level] - log_u
+            weight[level == 0] = np.maximum(weight[level == 0], 0.0)  # however common, agreement is no evidence against
+            out += weight
         return out
 
     def fit(self, features: pl.DataFrame, background: pl.DataFrame | None = None,
@@ -245,9 +278,11 @@ class FellegiSunter(_Additive):
         the number of pairs in the ``population`` (default: the pairs given)."""
         if features.height == 0:
             raise ValueError("no pairs to fit on")
-        candidates, counts = _pattern_table(self._levels(features))
+        frequencies = [f"{name}_tf" for name in self._frequency_columns()]
+        candidates, counts = _pattern_table(self._levels(features), [_column(features, c) for c in frequencies])
         extra = background is not None and background.height > 0
-        strangers, stranger_counts = _pattern_table(self._levels(background)) if extra else (None, None)
+        strangers, stranger_counts = _pattern_table(self._levels(background), [_column(background, c) for c in frequencies]) \
+            if extra else (None, None)
         n_background = background.height if extra else 0
         population = int(population or features.height + n_background)
         stand_for = max(population - features.height, n_background) / n_background if extra else 0.0
@@ -258,8 +293,9 @@ class FellegiSunter(_Additive):
         low, high = (b * units / 2.0 / population for b in PRIOR_BOUNDS_PER_MENTION)
         high = min(high, 0.5)
         # start: candidates whose observed comparisons mostly sit at the top level are matches
-        top = (candidates == 0).sum(axis=1)
-        seen = (candidates >= 0).sum(axis=1)
+        k = len(self.comparisons)
+        top = (candidates[:, :k] == 0).sum(axis=1)
+        seen = (candidates[:, :k] >= 0).sum(axis=1)
         match = np.where((top >= 0.6 * seen) & (seen >= 2), 0.9, 0.05)
         strangers_match = np.zeros(len(stranger_counts)) if extra else None
         weights_before = None
@@ -309,16 +345,16 @@ class FellegiSunter(_Additive):
 
     def _log_likelihood(self, patterns, counts, m, u, prior) -> float:
         log_m = np.zeros(len(patterns))
-        log_u = np.zeros(len(patterns))
         for j, name in enumerate(self.comparisons):
             log_m += np.append(np.log(m[name]), 0.0)[patterns[:, j]]
-            log_u += np.append(np.log(u[name]), 0.0)[patterns[:, j]]
+        log_u = np.sum(self._log_u(patterns, u), axis=0)
         return float((counts * np.logaddexp(math.log(prior) + log_m, math.log(1 - prior) + log_u)).sum())
 
     def contributions(self, features: pl.DataFrame) -> pl.DataFrame:
         """Weight in bits per comparison and pair; exact agreement on a comparison with
         ``term_frequency`` weighs ``log2(m / frequency of the agreed value)`` instead of
-        ``log2(m / u)``, never less than the next level down (monotonic evidence)."""
+        ``log2(m / u)`` — less for a common value than a near-agreement does on average, but
+        never below 0: an identical name never counts against a match."""
         out = super().contributions(features)
         adjusted = []
         for name in self.term_frequency:
@@ -326,10 +362,8 @@ class FellegiSunter(_Additive):
             exact = (levels_of(_column(features, name), tuple(self.comparisons[name])) == 0) & (frequency > 0)
             if not exact.any():
                 continue
-            m_exact = self.m_[name][0]
-            floor = self.weights_[name][1] if len(self.weights_[name]) > 1 else -np.inf
             weight = out[name].to_numpy().copy()
-            weight[exact] = np.maximum(np.log2(m_exact) - np.log2(frequency[exact]), floor)
+            weight[exact] = np.maximum(np.log2(self.m_[name][0]) - np.log2(frequency[exact]), 0.0)
             adjusted.append(pl.Series(name, weight))
         return out.with_columns(adjusted) if adjusted else out
 

@@ -186,6 +186,31 @@ class ResolveSettings:
     types: dict[str, EntitySettings]
     order: tuple[str, ...] = ("permit", "address", "company", "person")
     link_only_across: str = ""
+    file: str | None = None  # where the settings were read from, for error messages
+
+    def columns(self, entity_type: str) -> dict[str, str]:
+        """Every column the settings of one type read, with the section that names it.
+
+        >>> default_settings().columns("address")
+        {'address_key': '[types.address] identity_keys'}
+        """
+        entity = self.types[entity_type]
+        where = f"[types.{entity_type}]"
+        named = {}
+        for label, keys in (("identity_keys", entity.identity_keys), ("conflict_keys", entity.conflict_keys),
+                            ("label_keys", entity.label_keys), ("baseline_keys", entity.baseline_keys)):
+            for key in keys:
+                for column in key.split("+"):
+                    named.setdefault(column, f"{where} {label}")
+        for rule in entity.blocking:
+            for column in (*rule.columns, *rule.equal, *rule.min_dice):
+                named.setdefault(column, f"[types.{entity_type}.blocking] {rule.name}")
+        for comparison in entity.comparisons:
+            for column in comparison.columns:
+                named.setdefault(column, f"[types.{entity_type}.comparisons] {comparison.name}")
+        if self.link_only_across:
+            named.setdefault(self.link_only_across, "link_only_across")
+        return named
 
     def to_dict(self) -> dict:
         """Plain data (for the run folder's JSON); :func:`settings_from_dict` reads it back."""
@@ -286,7 +311,7 @@ def load_settings(path: str | Path) -> ResolveSettings:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"not valid TOML: {exc}", file=str(path)) from exc
-    return settings_from_dict(raw, file=str(path))
+    return dataclasses.replace(settings_from_dict(raw, file=str(path)), file=str(path))
 
 
 def default_settings() -> ResolveSettings:
