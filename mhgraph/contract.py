@@ -63,7 +63,6 @@ _COLUMNS = {
     "uren": "hours paid over the period",
     "contractsoort": "kind of employment contract",
     "functie": "role of the officer in the company",
-    "nationaliteit": "nationality; delivered but mapped to nothing: never used as an indicator",
     "verblijfsdoel": "purpose of stay of the residence permit",
     "geldig_vanaf": "first day the residence permit is valid",
     "geldig_tot": "last day the residence permit is valid",
