@@ -204,7 +204,7 @@ def run_pipeline(
         )
     if resolved is not None:
         outputs["resolve_model"] = save_model(resolved, out_dir)
-        _add_to_summary(outputs.get("summary"), diagnostics_markdown(diagnostics))
+        _add_to_summary(outputs.get("summary"), diagnostics_markdown(diagnostics, lang))
     outputs["manifest"] = write_manifest(out_dir, manifest)
     outputs["audit_log"] = append_audit_log(out_dir, manifest)
     log.info("run written to %s", out_dir)

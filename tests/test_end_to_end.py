@@ -131,8 +131,8 @@ def test_the_run_checks_its_own_resolution(sample_run):
     person = next(row for row in manifest["resolution"] if row["entity_type"] == "person")
     assert not person["collapsed"] and 0.5 < person["merge_ratio"] < 2.0
     summary = (out / "summary.md").read_text(encoding="utf-8")
-    assert summary.index("## Entity resolution check") < summary.index("## Ranked clusters")
-    assert "WARNING" not in summary
+    assert summary.index("## Controle van de entiteitsresolutie") < summary.index("## Gerangschikte clusters")
+    assert "WAARSCHUWING" not in summary
     assert (out / "tables" / "identity_conflicts.parquet").is_file()
 
 
@@ -162,7 +162,7 @@ def test_a_strict_run_on_a_layout_of_ones_own_fails_when_the_resolution_collapse
     manifest = json.loads((tmp_path / "run" / "run_manifest.json").read_text())
     assert manifest["sources_used"] == ["belastingdienst_loonaangifte", "kvk_inschrijvingen"]
     assert next(r for r in manifest["resolution"] if r["entity_type"] == "person")["collapsed"]
-    assert "**WARNING — the person resolution looks collapsed" in (tmp_path / "run" / "summary.md").read_text()
+    assert "**WAARSCHUWING — de resolutie van personen lijkt ingestort" in (tmp_path / "run" / "summary.md").read_text()
 
 
 def test_failure_is_one_line_with_non_zero_exit(tmp_path):

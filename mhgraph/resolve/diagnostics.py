@@ -130,26 +130,50 @@ def resolution_diagnostics(resolved, mentions: pl.DataFrame, large_entity: int =
     return pl.DataFrame(rows, schema=DIAGNOSTIC_SCHEMA)
 
 
-def diagnostics_markdown(table: pl.DataFrame) -> str:
-    """The ``summary.md`` section: a loud warning per collapsed type, one line per type.
+_WORDS = {
+    "en": {"heading": "Entity resolution check", "warning": "WARNING — the {type} resolution looks collapsed: "
+           "{reasons}. Do not act on clusters of {type}s before checking `resolve/model.json` and "
+           "`tables/matches.parquet`; `mhgraph run --strict` fails on this.",
+           "line": "{type}: {mentions} mentions → {entities} entities; largest {largest} mentions",
+           "merged": "; {merged} pairs of identity groups merged, {ratio:.2f}× what the model expects",
+           "conflicts": "; {n} identity conflict(s)",
+           "crowded": "; one {key} value carries {share:.0%} of the merges by identifier ({mentions} mentions)",
+           "types": {}},
+    "nl": {"heading": "Controle van de entiteitsresolutie", "warning": "WAARSCHUWING — de resolutie van {type} lijkt "
+           "ingestort: {reasons}. Handel niet op clusters met {type} voordat `resolve/model.json` en "
+           "`tables/matches.parquet` zijn nagekeken; `mhgraph run --strict` faalt hierop.",
+           "line": "{type}: {mentions} vermeldingen → {entities} entiteiten; grootste {largest} vermeldingen",
+           "merged": "; {merged} paren identiteitsgroepen samengevoegd, {ratio:.2f}× wat het model verwacht",
+           "conflicts": "; {n} identiteitsconflict(en)",
+           "crowded": "; één {key}-waarde draagt {share:.0%} van de samenvoegingen op identificatie ({mentions} vermeldingen)",
+           "types": {"person": "personen", "company": "bedrijven", "address": "adressen", "permit": "vergunningen"}},
+}
+
+
+def diagnostics_markdown(table: pl.DataFrame, lang: str = "en") -> str:
+    """The ``summary.md`` section (``lang`` ``"en"`` or ``"nl"``): a loud warning per collapsed
+    type, one line per type.
 
     >>> print(diagnostics_markdown(pl.DataFrame([{"entity_type": "person", "mentions": 9, "entities": 1,
     ...     "largest_entity": 9, "merged_pairs": 36, "merge_ratio": 8.0, "identity_conflicts": 0, "collapsed": True,
     ...     "reasons": "one entity spans 9 identity groups"}])).splitlines()[2])
     **WARNING — the person resolution looks collapsed: one entity spans 9 identity groups. Do not act on clusters of persons before checking `resolve/model.json` and `tables/matches.parquet`; `mhgraph run --strict` fails on this.**
     """
-    lines = ["## Entity resolution check", ""]
+    words = _WORDS.get(lang, _WORDS["en"])
+    lines = [f"## {words['heading']}", ""]
     for row in table.filter(pl.col("collapsed")).iter_rows(named=True):
-        lines += [f"**WARNING — the {row['entity_type']} resolution looks collapsed: {row['reasons']}. Do not act on "
-                  f"clusters of {row['entity_type']}s before checking `resolve/model.json` and "
-                  "`tables/matches.parquet`; `mhgraph run --strict` fails on this.**", ""]
+        kind = words["types"].get(row["entity_type"], row["entity_type"])
+        lines += ["**" + words["warning"].format(type=kind, reasons=row["reasons"]) + "**", ""]
     for row in table.iter_rows(named=True):
-        ratio = "" if row["merge_ratio"] is None or not row["merged_pairs"] else \
-            f"; {row['merged_pairs']} pairs of identity groups merged, {row['merge_ratio']:.2f}× what the model expects"
-        conflicts = f"; {row['identity_conflicts']} identity conflict(s)" if row["identity_conflicts"] else ""
+        kind = words["types"].get(row["entity_type"], row["entity_type"])
+        text = words["line"].format(type=kind, mentions=row["mentions"], entities=row["entities"],
+                                    largest=row["largest_entity"])
+        if row["merge_ratio"] is not None and row["merged_pairs"]:
+            text += words["merged"].format(merged=row["merged_pairs"], ratio=row["merge_ratio"])
+        if row["identity_conflicts"]:
+            text += words["conflicts"].format(n=row["identity_conflicts"])
         share = row.get("top_identifier_share")
-        crowded = f"; one {row['top_identifier']} value carries {share:.0%} of the merges by identifier " \
-                  f"({row['top_identifier_mentions']} mentions)" if share and share > 0.5 else ""
-        lines.append(f"- {row['entity_type']}: {row['mentions']} mentions → {row['entities']} entities; largest "
-                     f"{row['largest_entity']} mentions{ratio}{conflicts}{crowded}")
+        if share and share > 0.5:
+            text += words["crowded"].format(key=row["top_identifier"], share=share, mentions=row["top_identifier_mentions"])
+        lines.append("- " + text)
     return "\n".join(lines) + "\n"
