@@ -193,6 +193,9 @@ def compare_type(pairs: pl.DataFrame, frame: pl.DataFrame, entity: EntitySetting
     relational = any(c.kind == "relation" for c in entity.comparisons)
     groups = identity_groups(frame, entity.identity_keys) if relational else np.arange(frame.height)
     for comparison in entity.comparisons:
+        if comparison.kind != "relation" and not all(c in frame.columns and frame[c].null_count() < frame.height
+                                                     for c in comparison.columns):
+            continue  # nothing to compare: an absent column counts as missing, and costs no memory
         neighbours = None
         if comparison.kind == "relation" and entities is not None:
             neighbours = neighbour_table(relations, entities, comparison.relation_types, comparison.neighbour_type)
@@ -204,15 +207,18 @@ def compare_type(pairs: pl.DataFrame, frame: pl.DataFrame, entity: EntitySetting
             record_columns = [c.columns[0] for c in entity.comparisons if c.kind != "relation"]
             columns[f"{comparison.name}_tf"] = _agreed_frequency(comparison, frame, record_columns, left, right)
     for comparison in entity.comparisons:
-        if comparison.kind == "initials":  # one side is initials: its Dice is no evidence
+        if comparison.kind == "initials" and comparison.name in columns:  # one side is initials: its Dice is no evidence
             shown = ~np.isnan(columns[comparison.name])
             for other in entity.comparisons:
-                if other.kind == "dice" and other.columns[0] == comparison.columns[0]:
+                if other.kind == "dice" and other.columns[0] == comparison.columns[0] and other.name in columns:
                     columns[other.name][shown] = np.nan
     for comparison in entity.comparisons:
-        if comparison.redundant_with:
+        if comparison.redundant_with and comparison.name in columns:
             top = np.ones(len(left), dtype=bool)
             for other in comparison.redundant_with:
+                if other not in columns:
+                    top[:] = False
+                    break
                 top &= columns[other] >= entity.comparison(other).levels[0]  # NaN is never at the top
             columns[comparison.name][top] = np.nan
     log.info("%s: compared %d pairs on %d features", entity.entity_type, len(left), len(columns))
