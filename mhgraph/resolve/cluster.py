@@ -328,10 +328,11 @@ def cluster_type(scored: pl.DataFrame, frame: pl.DataFrame, entity: EntitySettin
     roots = np.array([groups.find(i) for i in range(n)], dtype=np.int64)
     lowest = np.full(n, n, dtype=np.int64)
     np.minimum.at(lowest, roots, np.arange(n))
-    lowest_ids = ids.gather(lowest[roots])
+    heads = np.unique(lowest[roots])  # one hash per entity, not per mention
+    named = dict(zip(heads.tolist(), (entity_id(entity.letter, m) for m in ids.gather(heads).to_list())))
     resolution = pl.DataFrame({
         "mention_id": ids,
-        "entity_id": [entity_id(entity.letter, m) for m in lowest_ids.to_list()],
+        "entity_id": pl.Series(lowest[roots]).replace_strict(named, return_dtype=pl.String),
         "entity_type": frame["entity_type"],
     }, schema=RESOLUTION_SCHEMA)
     decisions = _decisions(scored, a, b, roots, identity & ~refused_identity, events, overrides, entity, refused_identity)
