@@ -2,7 +2,9 @@
 
 Every stage is a function whose input and output are Polars tables; ``run_pipeline`` only
 chains them, writes each table to ``OUT_DIR/tables/NAME.parquet`` and writes the outputs, the
-run manifest and an audit-log line. In a notebook, call the stages one by one instead and look
+run manifest and an audit-log line. The run writes into a temporary sibling of ``OUT_DIR`` and
+moves it into place only when complete (:mod:`mhgraph.run_folder`): an interrupted or failed
+run leaves the previous output as it was. In a notebook, call the stages one by one instead and look
 at each table (see ``notebooks/walkthrough.ipynb``).
 
 >>> from mhgraph.pipeline import run_pipeline           # doctest: +SKIP
@@ -29,7 +31,7 @@ from mhgraph.errors import InputError, MhgraphError
 from mhgraph.export import write_outputs
 from mhgraph.export.i18n import DEFAULT_LANGUAGE
 from mhgraph.graph import build_graph_tables
-from mhgraph.indicators import compute_indicators
+from mhgraph.indicators import DEFINITIONS, compute_indicators
 from mhgraph.ingest import ingest
 from mhgraph.manifest import (
     DEFAULT_RUN_PURPOSE,
@@ -40,18 +42,10 @@ from mhgraph.manifest import (
     write_manifest,
 )
 from mhgraph.pseudonymise import META_SUFFIX
-from mhgraph.rank import rank_clusters
-from mhgraph.resolve import (
-    IdentityConflicts,
-    diagnostics_markdown,
-    load_settings,
-    resolution_diagnostics,
-    resolve,
-    resolve_baseline,
-    save_model,
-)
+from mhgraph.rank import partners_needed, rank_clusters
+from mhgraph.resolve import IdentityConflicts, load_settings, resolution_diagnostics, resolve, resolve_baseline, save_model
 from mhgraph.resolve.block import PAIR_SCHEMA
-from mhgraph.resolve.pipeline import MODEL_FILE
+from mhgraph.run_folder import RunFolder, file_digests
 from mhgraph.safe_output import write_csv_safe
 from mhgraph.spec import SPEC_DIR, load_specs
 
@@ -127,20 +121,27 @@ def run_pipeline(
     resolve_settings: str | Path | None = None,
     lang: str = DEFAULT_LANGUAGE,
     partner_lists: str = "evidence",
+    accept_missing_sidecars: bool = False,
 ) -> RunResult:
     """Ingest -> resolve -> graph -> detect -> indicators -> rank -> export, on one folder of
     partner extracts. Returns every table and the paths of the outputs.
 
     The run checks its own entity resolution (:func:`mhgraph.resolve.resolution_diagnostics`:
-    in the manifest under ``resolution`` and at the top of ``summary.md``). With ``strict``, a
-    resolution that looks collapsed fails the run once everything is written.
+    in the manifest under ``resolution`` and at the top of ``summary.md`` and ``index.html``).
+    With ``strict``, a resolution that looks collapsed fails the run once everything is written.
 
     ``top`` clusters get a page and a picture, but only clusters with a score above zero: a
-    cluster no indicator points at is not put in front of anyone. ``resolver="exact"`` links
+    cluster no indicator points at is not put in front of anyone. Clusters whose score reaches
+    the ``flag_score`` of ``mhgraph/indicators/definitions.toml`` are *flagged*; the ``clusters``
+    table says per cluster which partners its flag needs (:func:`mhgraph.rank.partners_needed`). ``resolver="exact"`` links
     mentions on exact keyed identifiers only (no fuzzy matching, no model): the conservative
     baseline the full entity resolution is measured against. ``resolve_settings``: an
     entity-resolution settings file instead of the shipped one. ``lang`` (``"nl"`` or ``"en"``)
     and ``partner_lists`` (``"evidence"`` or ``"all"``) go to :func:`mhgraph.export.write_outputs`.
+
+    ``out_dir`` is replaced whole when the run is complete, and left as it was when it is not;
+    a second run into the same folder while this one writes is refused (``InputError``).
+    ``accept_missing_sidecars`` takes in extracts without a sidecar (see :func:`mhgraph.ingest.ingest`).
     """
     if resolver not in ("full", "exact"):
         raise MhgraphError(f"unknown resolver {resolver!r}; choose 'full' or 'exact'")
@@ -155,20 +156,48 @@ def run_pipeline(
         for s in specs
         if s.purpose not in allowed
     ]
+    settings = load_settings(resolve_settings) if resolve_settings else None
+    with RunFolder(out_dir) as folder:
+        result = _run_stages(folder, input_dir, used_specs, excluded, run_purpose=run_purpose, allowed=allowed,
+                             overrides=overrides, max_quarantine_share=max_quarantine_share, top=top, seed=seed,
+                             resolver=resolver, resolve_settings=settings,
+                             accept_missing_sidecars=accept_missing_sidecars, lang=lang, partner_lists=partner_lists)
+    _check_collapse(result, strict)
+    return result
+
+
+def _check_collapse(result: RunResult, strict: bool) -> None:
+    """Say a collapsed-looking resolution in the log; with ``strict``, fail the (written) run on it."""
+    collapsed = [row for row in result.manifest.get("resolution", []) if row["collapsed"]]
+    for row in collapsed:
+        log.warning("the %s resolution looks collapsed: %s", row["entity_type"], row["reasons"])
+    if collapsed and strict:
+        raise MhgraphError(f"the {', '.join(row['entity_type'] for row in collapsed)} resolution looks collapsed "
+                           f"({'; '.join(row['reasons'] for row in collapsed)}); the run is written to "
+                           f"{result.out_dir}, see its summary.md")
+
+
+def _run_stages(folder: RunFolder, input_dir: Path, used_specs, excluded, *, run_purpose, allowed, overrides,
+                max_quarantine_share, top, seed, resolver, resolve_settings, accept_missing_sidecars, lang,
+                partner_lists) -> RunResult:
+    """The stages of :func:`run_pipeline`, written into ``folder.work``, then committed."""
+    out_dir = folder.work
     (out_dir / "tables").mkdir(parents=True, exist_ok=True)
     started = dt.datetime.now(dt.timezone.utc)
     timings: dict[str, float] = {}
 
     with _stage("ingest", timings):
-        ingested = ingest(input_dir, specs=used_specs, max_quarantine_share=max_quarantine_share)
-    if resolver == "exact":
-        (out_dir / MODEL_FILE).unlink(missing_ok=True)  # no model an old run left behind
+        ingested = ingest(input_dir, specs=used_specs, max_quarantine_share=max_quarantine_share,
+                          accept_missing_sidecars=accept_missing_sidecars)
     analysed, resolved = analyse(ingested.mentions, ingested.relations, allowed_purposes=allowed,
                                  overrides=overrides, seed=seed, resolver=resolver, timings=timings,
-                                 resolve_settings=load_settings(resolve_settings) if resolve_settings else None)
+                                 resolve_settings=resolve_settings)
     diagnostics = resolution_diagnostics(resolved, ingested.mentions) if resolved is not None else None
     tables = {"mentions": ingested.mentions, "relations": ingested.relations, "quarantine": ingested.quarantine,
               **analysed}
+    with _stage("partners_needed", timings):
+        tables["clusters"] = partners_needed(tables["clusters"], tables["communities"], ingested.mentions,
+                                             ingested.relations, tables["resolution"], allowed_purposes=allowed)
     clusters, communities, nodes, edges, hits, resolution = (
         tables[name] for name in ("clusters", "communities", "nodes", "edges", "indicator_hits", "resolution"))
     for name, table in tables.items():
@@ -179,7 +208,7 @@ def run_pipeline(
     inputs = [p for f in read_files for p in (f, Path(str(f) + META_SUFFIX)) if p.is_file()]
     manifest = {
         "run_id": hashlib.sha256(
-            json.dumps([started.isoformat(), str(out_dir.resolve())]).encode()
+            json.dumps([started.isoformat(), str(folder.final)]).encode()
         ).hexdigest()[:16],
         "mhgraph_version": __version__,
         "started": started.isoformat(timespec="seconds"),
@@ -189,7 +218,9 @@ def run_pipeline(
         "sources_used": sorted({s["source"] for s in ingested.summary.get("sources", [])}),
         "sources_excluded": excluded,
         "inputs": [{"file": p.name, "sha256": file_digest(p)} for p in inputs],
-        "clusters_flagged": clusters.filter(pl.col("score") > 0).height,
+        "clusters_flagged": clusters.filter(pl.col("flagged")).height,
+        "clusters_scored": clusters.filter(pl.col("score") > 0).height,
+        "indicator_ruleset": DEFINITIONS["ruleset"],
         "ingest": ingested.summary,
         "counts": {name: table.height for name, table in tables.items()},
         "resolver": resolver,
@@ -200,31 +231,17 @@ def run_pipeline(
     with _stage("export", timings):
         outputs = write_outputs(
             out_dir, clusters, communities, nodes, edges, hits, ingested.mentions, resolution,
-            top=min(top, manifest["clusters_flagged"]), run_info=manifest, lang=lang, partner_lists=partner_lists,
+            top=min(top, manifest["clusters_scored"]), run_info=manifest, lang=lang, partner_lists=partner_lists,
         )
     if resolved is not None:
         outputs["resolve_model"] = save_model(resolved, out_dir)
-        _add_to_summary(outputs.get("summary"), diagnostics_markdown(diagnostics, lang))
+    manifest["files"] = file_digests(out_dir)  # what a complete run holds, to check it against later
     outputs["manifest"] = write_manifest(out_dir, manifest)
-    outputs["audit_log"] = append_audit_log(out_dir, manifest)
-    log.info("run written to %s", out_dir)
-    collapsed = diagnostics.filter(pl.col("collapsed")) if diagnostics is not None else None
-    if collapsed is not None and collapsed.height:
-        for row in collapsed.iter_rows(named=True):
-            log.warning("the %s resolution looks collapsed: %s", row["entity_type"], row["reasons"])
-        if strict:
-            raise MhgraphError(f"the {', '.join(collapsed['entity_type'])} resolution looks collapsed "
-                               f"({'; '.join(collapsed['reasons'])}); the run is written to {out_dir}, "
-                               "see its summary.md")
-    return RunResult(out_dir=out_dir, tables=tables, outputs=outputs, manifest=manifest)
-
-
-def _add_to_summary(path: Path | None, section: str) -> None:
-    """Put ``section`` before the first second-level heading of ``summary.md`` (after the title
-    and its note), where a reader sees it before any cluster."""
-    if path is None or not Path(path).is_file():
-        return
-    text = Path(path).read_text(encoding="utf-8")
-    at = text.find("\n## ")
-    text = text + "\n" + section if at < 0 else text[: at + 1] + section + "\n" + text[at + 1 :]
-    Path(path).write_text(text, encoding="utf-8", newline="\n")
+    # Logged before the run lands: a processing that happened is in the log even if the move never comes.
+    audit_log = append_audit_log(folder.final, manifest)
+    folder.commit()
+    outputs = {name: folder.final_path(path) if path.is_relative_to(out_dir) else path
+               for name, path in outputs.items()}
+    outputs["audit_log"] = audit_log
+    log.info("run written to %s", folder.final)
+    return RunResult(out_dir=folder.final, tables=tables, outputs=outputs, manifest=manifest)

@@ -8,7 +8,9 @@ from resolve_helpers import common_name_trap, frame, person_row
 
 from mhgraph.graph import build_graph_tables
 from mhgraph.indicators import compute_indicators
-from mhgraph.resolve import Resolved, diagnostics_markdown, resolution_diagnostics, resolve
+from mhgraph.export.content import resolution_blocks
+from mhgraph.export.document import to_markdown
+from mhgraph.resolve import Resolved, resolution_diagnostics, resolve
 from mhgraph.resolve.cluster import cluster_type
 
 BSN = "123456782"
@@ -86,7 +88,7 @@ def test_a_sound_resolution_does_not_look_collapsed(trap):
     assert not person["collapsed"] and person["reasons"] == ""
     assert 0.7 < person["merge_ratio"] < 1.5 and person["prior"] > 0
     assert person["largest_entity"] <= 3 and person["large_entities"] == 0  # seventy Jan Jansens stay seventy
-    assert "WARNING" not in diagnostics_markdown(table)
+    assert resolution_blocks(table.to_dicts(), "en") == []
 
 
 def test_a_deliberately_broken_model_is_reported_as_collapsed(trap):
@@ -106,4 +108,6 @@ def test_a_deliberately_broken_model_is_reported_as_collapsed(trap):
     assert row["collapsed"] and row["largest_entity_groups"] >= 70 and row["large_entities"] >= 1
     assert "one entity spans" in row["reasons"] and "times what the model expects" in row["reasons"]
     assert row["merge_ratio"] > 3
-    assert "**WARNING — the person resolution looks collapsed" in diagnostics_markdown(table)
+    assert row["too_many_merges"] and row["entity_too_large"]
+    warning = to_markdown(resolution_blocks(table.to_dicts(), "en"))
+    assert "**WARNING — the person resolution looks collapsed" in warning and "times what the model expects" in warning

@@ -56,16 +56,17 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
  'facts_puzzle': ('puzzelstukken: {count} ({partners})', 'puzzle count: {count} ({partners})'),
  'picture': ('netwerkbeeld: ', 'picture: '),
  'why_ranks': ('Waarom dit cluster hier staat', 'Why it ranks here'),
- 'formula': ('score = (som van de indicatordelen) × puzzelfactor; een indicator telt minder mee naarmate hij vaker '
-             'in hetzelfde cluster afgaat, en elke partner boven de eerste verhoogt de puzzelfactor (zie '
-             'docs/indicators.md).',
-             'score = (sum of the indicator parts) × puzzle multiplier; an indicator counts less each time it fires '
-             'again in the same cluster, and every partner beyond the first raises the multiplier (see '
-             'docs/indicators.md).'),
+ 'formula': ('score = (som van de punten per soort bewijs) × bevestiging; binnen één soort bewijs telt elke '
+             'volgende treffer een kwart van de vorige, en elke andere soort bewijs boven de eerste verhoogt de '
+             'bevestiging met de helft; welke partner de gegevens levert telt niet mee (zie docs/indicators.md).',
+             'score = (sum of the points per family of evidence) × corroboration; within one family each further '
+             'hit counts a quarter of the one before, and each further family of evidence raises the corroboration '
+             'by half; which partner delivered the records does not count (see docs/indicators.md).'),
  'no_parts': ('Deze run legt de opbouw van de score niet vast; alleen het totaal is bekend.',
               'This run does not record how the score is built; only the total is known.'),
  'part_multiply': ('× {value} {part}', '× {value} {part}'),
  'part_puzzle': ('puzzelfactor', 'puzzle multiplier'),
+ 'part_corroboration': ('bevestiging door andere soorten bewijs', 'corroboration by other families of evidence'),
  'pieces_heading': ('Welke partner welke stukken aanleverde', 'Which partner contributed which pieces'),
  'no_pieces': ('Geen partnerregistraties gevonden voor dit cluster.', 'No partner records found for this cluster.'),
  'piece_line': (' (doel {purposes}): {records} van ', ' (purpose {purposes}): {records} from '),
@@ -114,6 +115,29 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
                 'allowed_source_purposes': ('bronddoelen die deze run mag gebruiken',
                                             'source purposes this run may use'),
                 'sources_used': ('gebruikte bronnen', 'sources used')},
+ 'without_sidecar': ('WAARSCHUWING: {n} bestand(en) OPGENOMEN ZONDER SIDECAR (--accept-missing-sidecar): sleutel, '
+                     'aantal rijen en doel niet gecontroleerd:',
+                     'WARNING: {n} file(s) TAKEN IN WITHOUT A SIDECAR (--accept-missing-sidecar): key, row count and '
+                     'purpose unchecked:'),
+ 'resolution_collapsed': ('WAARSCHUWING — de resolutie van {many} lijkt ingestort: {reasons}. Handel niet op clusters '
+                          'met {many} voordat resolve/model.json en tables/matches.parquet zijn nagekeken; '
+                          'mhgraph run --strict faalt hierop.',
+                          'WARNING — the {one} resolution looks collapsed: {reasons}. Do not act on clusters of '
+                          '{many} before checking resolve/model.json and tables/matches.parquet; '
+                          'mhgraph run --strict fails on this.'),
+ 'too_many_merges': ('{merged} paren identiteitsgroepen samengevoegd, {ratio} keer wat het model verwacht',
+                     '{merged} merged pairs of identity groups, {ratio} times what the model expects'),
+ 'entity_too_large': ('één entiteit omvat {groups} identiteitsgroepen ({mentions} registraties)',
+                      'one entity spans {groups} identity groups ({mentions} mentions)'),
+ 'resolution_line': ('entiteitsresolutie, {many}: {mentions} registraties → {entities} entiteiten; grootste '
+                     '{largest} registraties',
+                     'entity resolution, {many}: {mentions} mentions → {entities} entities; largest {largest} mentions'),
+ 'resolution_merged': ('; {merged} paren identiteitsgroepen samengevoegd, {ratio}× wat het model verwacht',
+                       '; {merged} pairs of identity groups merged, {ratio}× what the model expects'),
+ 'resolution_conflicts': ('; {n} identiteitsconflict(en)', '; {n} identity conflict(s)'),
+ 'resolution_crowded': ('; één {key}-waarde draagt {share} van de samenvoegingen op identificatie ({mentions} '
+                        'registraties)',
+                        '; one {key} value carries {share} of the merges by identifier ({mentions} mentions)'),
  'sources_left_out': ('weggelaten bronnen:', 'sources left out:'),
  'inputs': ('invoerbestanden ({n}, met sha256):', 'input files ({n}, with sha256):'),
  'rows_read': ('partnerrijen gelezen: {read}, opgenomen: {accepted}, in quarantaine: {quarantined}',

@@ -19,7 +19,7 @@ from mhgraph.resolve.block import block
 from mhgraph.resolve.cluster import Clusters, cluster, entity_id
 from mhgraph.resolve.compare import compare
 from mhgraph.resolve.conflicts import IdentityConflicts, find_identity_conflicts
-from mhgraph.resolve.diagnostics import diagnostics_markdown, resolution_diagnostics
+from mhgraph.resolve.diagnostics import resolution_diagnostics
 from mhgraph.resolve.explain import Explanation, explain_match
 from mhgraph.resolve.metrics import blocking_quality, pairwise_scores
 from mhgraph.resolve.overrides import load_overrides
@@ -41,7 +41,6 @@ __all__ = [
     "cluster",
     "compare",
     "default_settings",
-    "diagnostics_markdown",
     "entity_id",
     "explain_match",
     "find_identity_conflicts",

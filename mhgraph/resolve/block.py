@@ -227,7 +227,7 @@ def representatives(codes: np.ndarray, groups: np.ndarray) -> np.ndarray:
     if len(groups) and groups.max() + 1 == len(groups):  # every mention its own group: all represent
         return codes
     present = np.flatnonzero(codes >= 0)
-    if len(present) == 0:
+    if len(present) == 0:  # no mention has this blocking value (no date of birth at all)
         return codes
     order = present[np.lexsort((present, codes[present], groups[present]))]
     first = np.r_[True, (groups[order][1:] != groups[order][:-1]) | (codes[order][1:] != codes[order][:-1])]

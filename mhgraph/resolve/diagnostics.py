@@ -21,7 +21,9 @@ changes, so that the run says so itself:
 A type ``collapsed`` when its merges exceed :data:`MAX_MERGE_RATIO` times what its model
 expects (and there are at least :data:`MIN_MERGED_PAIRS`), or when one entity spans more than
 :data:`MAX_ENTITY_SHARE` of its identity groups and more than ``large_entity`` of them;
-``reasons`` says which. :func:`diagnostics_markdown` writes the section of ``summary.md``.
+``too_many_merges`` and ``entity_too_large`` say which, ``reasons`` in words (for the log). The
+case-meeting documents show the table in their own language
+(:func:`mhgraph.export.content.resolution_blocks`).
 
 >>> import polars as pl
 >>> from mhgraph.resolve import resolve
@@ -39,8 +41,7 @@ import polars as pl
 from mhgraph.resolve.block import identity_groups, key_codes, population_pairs
 from mhgraph.resolve.cluster import COMPLETED
 
-__all__ = ["DIAGNOSTIC_SCHEMA", "MAX_ENTITY_SHARE", "MAX_MERGE_RATIO", "MIN_MERGED_PAIRS", "diagnostics_markdown",
-           "resolution_diagnostics"]
+__all__ = ["DIAGNOSTIC_SCHEMA", "MAX_ENTITY_SHARE", "MAX_MERGE_RATIO", "MIN_MERGED_PAIRS", "resolution_diagnostics"]
 
 MAX_MERGE_RATIO = 3.0
 MIN_MERGED_PAIRS = 100
@@ -51,8 +52,8 @@ DIAGNOSTIC_SCHEMA = {
     "largest_entity": pl.Int64, "largest_entity_groups": pl.Int64, "large_entities": pl.Int64,
     "merged_pairs": pl.Int64, "expected_pairs": pl.Float64, "match_rate": pl.Float64, "prior": pl.Float64,
     "merge_ratio": pl.Float64, "top_identifier": pl.String, "top_identifier_share": pl.Float64,
-    "top_identifier_mentions": pl.Int64, "identity_conflicts": pl.Int64, "collapsed": pl.Boolean,
-    "reasons": pl.String,
+    "top_identifier_mentions": pl.Int64, "identity_conflicts": pl.Int64, "too_many_merges": pl.Boolean,
+    "entity_too_large": pl.Boolean, "collapsed": pl.Boolean, "reasons": pl.String,
 }
 
 
@@ -110,10 +111,12 @@ def resolution_diagnostics(resolved, mentions: pl.DataFrame, large_entity: int =
         ratio = max(ratios) if ratios else None
         largest = per_entity.sort("units", "mentions", descending=True).row(0, named=True) if per_entity.height else None
         key, share, key_mentions = _top_identifier(frame, entity.identity_keys if entity else ())
+        too_many_merges = ratio is not None and ratio > MAX_MERGE_RATIO and merged >= MIN_MERGED_PAIRS
+        too_large = bool(largest) and largest["units"] > large_entity and largest["units"] > MAX_ENTITY_SHARE * n_units
         reasons = []
-        if ratio is not None and ratio > MAX_MERGE_RATIO and merged >= MIN_MERGED_PAIRS:
+        if too_many_merges:
             reasons.append(f"{merged} merged pairs of identity groups, {ratio:.1f} times what the model expects")
-        if largest and largest["units"] > large_entity and largest["units"] > MAX_ENTITY_SHARE * n_units:
+        if too_large:
             reasons.append(f"one entity spans {largest['units']} identity groups ({largest['mentions']} mentions)")
         conflicts = resolved.identity_conflicts
         rows.append({
@@ -125,55 +128,8 @@ def resolution_diagnostics(resolved, mentions: pl.DataFrame, large_entity: int =
             "match_rate": merged / population if population else None, "prior": prior, "merge_ratio": ratio,
             "top_identifier": key, "top_identifier_share": share, "top_identifier_mentions": key_mentions,
             "identity_conflicts": conflicts.filter(pl.col("entity_type") == entity_type).height,
+            "too_many_merges": too_many_merges, "entity_too_large": too_large,
             "collapsed": bool(reasons), "reasons": "; ".join(reasons),
         })
     return pl.DataFrame(rows, schema=DIAGNOSTIC_SCHEMA)
 
-
-_WORDS = {
-    "en": {"heading": "Entity resolution check", "warning": "WARNING — the {type} resolution looks collapsed: "
-           "{reasons}. Do not act on clusters of {type}s before checking `resolve/model.json` and "
-           "`tables/matches.parquet`; `mhgraph run --strict` fails on this.",
-           "line": "{type}: {mentions} mentions → {entities} entities; largest {largest} mentions",
-           "merged": "; {merged} pairs of identity groups merged, {ratio:.2f}× what the model expects",
-           "conflicts": "; {n} identity conflict(s)",
-           "crowded": "; one {key} value carries {share:.0%} of the merges by identifier ({mentions} mentions)",
-           "types": {}},
-    "nl": {"heading": "Controle van de entiteitsresolutie", "warning": "WAARSCHUWING — de resolutie van {type} lijkt "
-           "ingestort: {reasons}. Handel niet op clusters met {type} voordat `resolve/model.json` en "
-           "`tables/matches.parquet` zijn nagekeken; `mhgraph run --strict` faalt hierop.",
-           "line": "{type}: {mentions} vermeldingen → {entities} entiteiten; grootste {largest} vermeldingen",
-           "merged": "; {merged} paren identiteitsgroepen samengevoegd, {ratio:.2f}× wat het model verwacht",
-           "conflicts": "; {n} identiteitsconflict(en)",
-           "crowded": "; één {key}-waarde draagt {share:.0%} van de samenvoegingen op identificatie ({mentions} vermeldingen)",
-           "types": {"person": "personen", "company": "bedrijven", "address": "adressen", "permit": "vergunningen"}},
-}
-
-
-def diagnostics_markdown(table: pl.DataFrame, lang: str = "en") -> str:
-    """The ``summary.md`` section (``lang`` ``"en"`` or ``"nl"``): a loud warning per collapsed
-    type, one line per type.
-
-    >>> print(diagnostics_markdown(pl.DataFrame([{"entity_type": "person", "mentions": 9, "entities": 1,
-    ...     "largest_entity": 9, "merged_pairs": 36, "merge_ratio": 8.0, "identity_conflicts": 0, "collapsed": True,
-    ...     "reasons": "one entity spans 9 identity groups"}])).splitlines()[2])
-    **WARNING — the person resolution looks collapsed: one entity spans 9 identity groups. Do not act on clusters of persons before checking `resolve/model.json` and `tables/matches.parquet`; `mhgraph run --strict` fails on this.**
-    """
-    words = _WORDS.get(lang, _WORDS["en"])
-    lines = [f"## {words['heading']}", ""]
-    for row in table.filter(pl.col("collapsed")).iter_rows(named=True):
-        kind = words["types"].get(row["entity_type"], row["entity_type"])
-        lines += ["**" + words["warning"].format(type=kind, reasons=row["reasons"]) + "**", ""]
-    for row in table.iter_rows(named=True):
-        kind = words["types"].get(row["entity_type"], row["entity_type"])
-        text = words["line"].format(type=kind, mentions=row["mentions"], entities=row["entities"],
-                                    largest=row["largest_entity"])
-        if row["merge_ratio"] is not None and row["merged_pairs"]:
-            text += words["merged"].format(merged=row["merged_pairs"], ratio=row["merge_ratio"])
-        if row["identity_conflicts"]:
-            text += words["conflicts"].format(n=row["identity_conflicts"])
-        share = row.get("top_identifier_share")
-        if share and share > 0.5:
-            text += words["crowded"].format(key=row["top_identifier"], share=share, mentions=row["top_identifier_mentions"])
-        lines.append("- " + text)
-    return "\n".join(lines) + "\n"
