@@ -113,3 +113,25 @@ def test_any_partitioning_of_the_sample_gives_the_clusters_and_scores_of_one_par
         for other in (run(ProcessExecutor(2), None), run(dask, 3)):
             for name in ("communities", "indicator_hits", "clusters"):
                 assert_frame_equal(other[name], one[name])
+
+
+def test_leiden_converges_as_igraph_does_below_one_over_the_tolerance(regions):
+    """Iteration by iteration with a tolerance of 0 is igraph's own "until nothing changes"; a
+    graph of fewer than 1 / tolerance entities gets exactly that with the default tolerance."""
+    import random
+
+    import igraph as ig
+
+    from mhgraph.detect import DEFAULT_TOLERANCE, number_clusters
+
+    ids, pairs, weights = community_edge_arrays(*regions)
+    assert len(ids) < 1 / DEFAULT_TOLERANCE
+    ig.set_random_number_generator(random.Random(11))
+    try:
+        igraph_own = ig.Graph(n=len(ids), edges=pairs).community_leiden(
+            objective_function="CPM", weights=weights, resolution=DEFAULT_RESOLUTION, n_iterations=-1).membership
+    finally:
+        ig.set_random_number_generator(random)
+    exact = leiden_membership(len(ids), pairs, weights, resolution=DEFAULT_RESOLUTION, seed=11, tolerance=0)
+    assert_frame_equal(number_clusters(ids, exact), number_clusters(ids, np.asarray(igraph_own)))
+    assert (leiden_membership(len(ids), pairs, weights, resolution=DEFAULT_RESOLUTION, seed=11) == exact).all()
