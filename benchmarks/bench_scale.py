@@ -221,7 +221,9 @@ class StageSampler(threading.Thread):
                 self.loads.append(os.getloadavg()[0])
                 last_load = time.perf_counter()
             if rss > self.limit_bytes:
-                print(json.dumps({"status": f"stopped: memory above the limit in stage {self.stage}",
+                stage = self.stage
+                self.switch(stage)  # the stopped stage's time up to the stop
+                print(json.dumps({"status": f"stopped: memory above the limit in stage {stage}",
                                   "stages": self.stages}), flush=True)
                 os.killpg(0, signal.SIGKILL)
 
