@@ -249,7 +249,7 @@ def component_leiden(n: int, pairs: np.ndarray, pair_weights: np.ndarray, *, res
     """
     units = component_units(n, pairs, unit_size)
     tasks = [(len(unit), local, pair_weights[rows]) for unit, (local, rows) in zip(units, unit_pairs(units, n, pairs))]
-    groups = [list(group) for group in np.array_split(np.arange(len(tasks)), partitions or len(tasks)) if len(group)]
+    groups = [list(group) for group in np.array_split(np.arange(len(tasks)), max(1, partitions or len(tasks))) if len(group)]
     labels = (executor or SerialExecutor()).map(
         partial(_units_membership, resolution=resolution, seed=seed, n_iterations=n_iterations),
         [[tasks[i] for i in group] for group in groups])

@@ -135,3 +135,9 @@ def test_leiden_converges_as_igraph_does_below_one_over_the_tolerance(regions):
     exact = leiden_membership(len(ids), pairs, weights, resolution=DEFAULT_RESOLUTION, seed=11, tolerance=0)
     assert_frame_equal(number_clusters(ids, exact), number_clusters(ids, np.asarray(igraph_own)))
     assert (leiden_membership(len(ids), pairs, weights, resolution=DEFAULT_RESOLUTION, seed=11) == exact).all()
+
+
+def test_a_graph_without_entities_has_no_communities():
+    assert component_leiden(0, np.empty((0, 2), dtype=np.int64), np.empty(0), resolution=DEFAULT_RESOLUTION).size == 0
+    assert component_leiden(0, np.empty((0, 2), dtype=np.int64), np.empty(0), resolution=DEFAULT_RESOLUTION,
+                            partitions=3).size == 0
