@@ -232,7 +232,7 @@ def test_the_resolve_command_writes_the_tables_and_honours_an_overrides_file(peo
     overrides = tmp_path / "overrides.toml"
     overrides.write_text(f'[[must_link]]\na = "{first}"\nb = "{second}"\nreason = "case file"\n')
     assert main(["resolve", str(run), "--overrides", str(overrides)]) == 0
-    assert "person: 450 mentions" in capsys.readouterr().out
+    assert "persons: 450 mentions" in capsys.readouterr().out
     resolution = pl.read_parquet(run / "tables" / "resolution.parquet")
     entity = dict(resolution.select("mention_id", "entity_id").iter_rows())
     assert entity[first] == entity[second]
