@@ -352,18 +352,19 @@ def _decisions(scored: pl.DataFrame, a: np.ndarray, b: np.ndarray, roots: np.nda
     """The fate of every scored pair, with a sentence saying why."""
     threshold = entity.scoring.threshold
     conflict_features = [identifier_feature(k) for k in entity.conflict_keys if identifier_feature(k) in scored.columns]
-    if events:
+    pairs = pl.DataFrame({"i": np.minimum(a, b), "j": np.maximum(a, b)}, schema={"i": pl.Int64, "j": pl.Int64})
+    if events:  # joined on the two numbers alone: the pair table itself is not copied
         xs, ys = zip(*events)
         event_frame = pl.DataFrame({"i": list(xs), "j": list(ys), "event": list(events.values())},
                                    schema={"i": pl.Int64, "j": pl.Int64, "event": pl.String})
+        event = pairs.join(event_frame, on=["i", "j"], how="left", maintain_order="left")["event"]
+    else:
+        event = pl.Series("event", [None] * len(a), dtype=pl.String)
     table = scored.select("mention_a", "mention_b", "blocked_by", pl.col("score").fill_nan(0.0).fill_null(0.0),
                           *[pl.col(f).fill_nan(None) for f in conflict_features]).with_columns(
-        pl.Series("i", np.minimum(a, b)), pl.Series("j", np.maximum(a, b)),
         pl.Series("together", roots[a] == roots[b]), pl.Series("identity", identity),
-        pl.Series("split", refused_identity),
+        pl.Series("split", refused_identity), event,
     )
-    table = table.join(event_frame, on=["i", "j"], how="left", maintain_order="left") if events else \
-        table.with_columns(pl.lit(None, dtype=pl.String).alias("event"))
     override = pl.lit(None, dtype=pl.String).alias("override")
     if overrides is not None and overrides.height:
         table = table.join(overrides.select("mention_a", "mention_b", pl.col("decision").alias("override")),

@@ -116,10 +116,13 @@ def _relation_between_groups(frame: pl.DataFrame, left: np.ndarray, right: np.nd
         pl.col("row").cast(pl.Int64), "neighbour")
     if rows.height == 0:  # no mention has such a neighbour
         return np.full(len(left), np.nan)
-    own = _relation_feature(left, right, np.arange(frame.height), rows)
-    if groups.max(initial=-1) + 1 == frame.height:  # every mention its own group
-        return own
-    return np.where(groups[left] == groups[right], own, _relation_feature(left, right, groups, rows))
+    between = groups[left] != groups[right]
+    out = np.empty(len(left))
+    if not between.all():
+        out[~between] = _relation_feature(left[~between], right[~between], np.arange(frame.height), rows)
+    if between.any():
+        out[between] = _relation_feature(left[between], right[between], groups, rows)
+    return out
 
 
 def value_frequencies(frame: pl.DataFrame, column: str, record_columns) -> np.ndarray:

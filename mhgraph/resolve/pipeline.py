@@ -179,7 +179,9 @@ def resolve(mentions: pl.DataFrame, relations: pl.DataFrame | None, settings: Re
         entity = settings.types[entity_type]
         # sorted by mention_id; only the columns the settings read: a million mentions are copied
         read = [c for c in ("mention_id", "entity_type", *settings.columns(entity_type)) if c in mentions.columns]
-        frame = mentions.select(read).filter(pl.col("entity_type") == entity_type)
+        frame = mentions.select(read)
+        if not (frame["entity_type"] == entity_type).all():  # (filtering copies even when nothing goes)
+            frame = frame.filter(pl.col("entity_type") == entity_type)
         if frame.height == 0:
             continue
         log.info("%s: resolving %d mentions", entity_type, frame.height)
