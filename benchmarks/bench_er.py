@@ -140,6 +140,9 @@ def measure(run: Path, truth: pl.DataFrame, timing: dict, possible_pairs: int | 
     resolved = load_run(run)
     mentions = pl.read_parquet(run / "tables" / "mentions.parquet")
     persons = mentions.filter(pl.col("entity_type") == "person").select("mention_id")
+    if persons.height == 0:
+        raise SystemExit(f"{run}: no person mentions to measure (pseudonymise may have quarantined every row: "
+                         "see the delivery's .meta.json)")
     truth = truth.join(persons, on="mention_id")
     matches = resolved.matches.filter(pl.col("entity_type") == "person")
     scorer = resolved.scorers.get("person")
@@ -170,7 +173,11 @@ def route(name: str, plaintext: dict[str, pl.DataFrame], spec: str, truth: pl.Da
     spec_dir.mkdir(parents=True, exist_ok=True)
     (spec_dir / f"{name}.toml").write_text(spec, encoding="utf-8")
     run = deliver(work, spec_dir, plaintext, key)
-    result = measure(run, truth, timed_resolve(run))
+    quarantined = {}
+    for meta in sorted((work / "delivery").glob("*.meta.json")):
+        for reason, count in json.loads(meta.read_text()).get("quarantined_by_partner", {}).items():
+            quarantined[reason] = quarantined.get(reason, 0) + count
+    result = {"rows_quarantined_by_pseudonymise": quarantined, **measure(run, truth, timed_resolve(run))}
     result["route"] = (f"spec file {name}.toml, mhgraph pseudonymise, mhgraph ingest --specs, "
                        "mhgraph resolve (shipped settings)")
     return result
@@ -183,15 +190,16 @@ def _truth(name: str, frame: pl.DataFrame, record_id: str, entity: str) -> pl.Da
 
 # --- FEBRL -------------------------------------------------------------------------------------
 
+# FEBRL's postcodes are Australian: pseudonymise refuses them as Dutch postcodes, so they go
+# into the address text, as a register abroad would deliver them
 FEBRL_COLUMNS = {"given_name": "given_name", "family_name": "surname", "birth_date": "date_of_birth",
-                 "address": "address", "residence": "suburb", "postcode": "postcode",
-                 "document_number": "soc_sec_id"}
+                 "address": "address", "residence": "suburb", "document_number": "soc_sec_id"}
 
 
 def _febrl_plain(frame) -> pl.DataFrame:
     plain = pl.from_pandas(frame.reset_index()).with_columns(pl.all().cast(pl.String))
-    return plain.with_columns(pl.concat_str([pl.col("street_number"), pl.col("address_1"), pl.col("address_2")],
-                                            separator=" ", ignore_nulls=True).alias("address"),
+    return plain.with_columns(pl.concat_str([pl.col("street_number"), pl.col("address_1"), pl.col("address_2"),
+                                             pl.col("postcode")], separator=" ", ignore_nulls=True).alias("address"),
                               pl.col("rec_id").str.extract(r"rec-(\d+)-").alias("entity"))
 
 
