@@ -260,8 +260,12 @@ def _cmd_resolve(args) -> int:
 
     settings = load_settings(args.settings) if args.settings else None
     resolved = resolve_run(args.run_dir, args.purpose, settings, args.overrides)
-    mentions = pl.read_parquet(Path(args.run_dir) / "tables" / "mentions.parquet").join(
-        resolved.resolution.select("mention_id"), on="mention_id", how="semi")
+    path = Path(args.run_dir) / "tables" / "mentions.parquet"
+    # the check reads ids, types and identity keys only: a million mentions hold far more
+    keys = {c for entity in resolved.settings.types.values() for key in entity.identity_keys for c in key.split("+")}
+    read = [c for c in pl.read_parquet_schema(path) if c in {"mention_id", "entity_type", *keys}]
+    mentions = pl.read_parquet(path, columns=read).join(resolved.resolution.select("mention_id"), on="mention_id",
+                                                        how="semi")
     rows = resolution_diagnostics(resolved, mentions).to_dicts()
     lines = Bullets(tuple(Item((Text(line),)) for line in resolution_lines(rows, "en")))
     print(to_markdown([*resolution_blocks(rows, "en"), lines]).strip())
