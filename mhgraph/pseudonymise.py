@@ -3,9 +3,11 @@
 The source spec says which plaintext columns hold which entity (``plaintext`` in each entity
 block) and what the delivered columns are called (``fields``). Exact identifiers become keyed
 hashes, names and dates of birth become keyed Bloom filters plus two match keys, addresses
-become an address key and a building key. Every other column that the spec does not declare
-is left out (data minimisation). A sidecar ``<file>.meta.json`` names the source, partner,
-purpose, row count and key fingerprint — never the key.
+become an address key and a building key. Every other column is left out (data
+minimisation): only the columns some stage reads (:attr:`~mhgraph.spec.SourceSpec.used_columns`)
+are delivered, so a register's nationality or, below, a sponsor's recognition date never leaves
+the partner. A sidecar ``<file>.meta.json`` names the source, partner, purpose, row count and
+key fingerprint — never the key.
 
 >>> import polars as pl
 >>> from mhgraph.crypto import Key
@@ -16,7 +18,7 @@ purpose, row count and key fingerprint — never the key.
 ...     "datum_erkenning": ["2021-03-01"], "datum_wijziging": [None]})
 >>> out = pseudonymise_frame(raw, spec, Key(b"0123456789abcdef-example"))
 >>> out.columns
-['referent_id', 'referent_kvk_nummer', 'referent_naam_bf', 'status', 'datum_wijziging', 'datum_erkenning']
+['referent_id', 'referent_kvk_nummer', 'referent_naam_bf', 'status', 'datum_wijziging']
 >>> "12345678" in str(out.row(0))
 False
 """

@@ -436,10 +436,13 @@ class CsvExtract(Extract):
             return pl.DataFrame(schema={ROW: pl.Int64, **{name: pl.String for name in indices}})
         source = data if data is not None else good["line"].str.join("\n").item().encode()
         wanted = sorted(set(indices.values()))
+        # Named by position afterwards: polars refuses ``new_columns`` for a subset of the
+        # columns, i.e. whenever the file has a column the spec does not read.
         parsed = pl.read_csv(
             source, has_header=False, separator=self.delimiter, quote_char='"', infer_schema=False,
-            columns=wanted, new_columns=[f"c{i}" for i in wanted], raise_if_empty=False,
+            columns=wanted, raise_if_empty=False,
         )
+        parsed.columns = [f"c{i}" for i in wanted]
         if parsed.height != good.height:  # row numbers would be wrong: refuse rather than guess
             raise InputError(f"could not parse rows {good[ROW].min()}-{good[ROW].max()} "
                              f"({parsed.height} parsed, {good.height} expected)", file=str(self.path))
