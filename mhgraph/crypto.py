@@ -22,8 +22,10 @@ True
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
+import logging
 import os
 from pathlib import Path
 
@@ -39,6 +41,7 @@ __all__ = [
     "address_keys",
     "bloom_encode",
     "dice",
+    "installation_key",
     "keyed_hash",
     "keygen",
     "load_key",
@@ -50,7 +53,10 @@ BLOOM_HASHES = 8
 HASH_HEX_DIGITS = 32
 BLOOM_B64_LENGTH = 44  # base64 of BLOOM_BITS / 8 bytes, with padding
 KEY_ENV = "MHGRAPH_KEY"
+INSTALLATION_KEY_ENV = "MHGRAPH_INSTALLATION_KEY_FILE"
 _MIN_KEY_BYTES = 16
+
+log = logging.getLogger("mhgraph.crypto")
 
 
 class KeyError_(MhgraphError, ValueError):
@@ -130,6 +136,41 @@ def keygen(path: str | os.PathLike) -> Key:
     with os.fdopen(descriptor, "wb") as out:
         out.write(secret + b"\n")
     return Key(secret)
+
+
+def installation_key_path() -> Path:
+    """Where this installation's own secret lives: ``$MHGRAPH_INSTALLATION_KEY_FILE``, else
+    ``mhgraph/installation.key`` in the user's configuration folder (``$XDG_CONFIG_HOME`` or
+    ``~/.config``) — never next to the data or a run's output."""
+    explicit = os.environ.get(INSTALLATION_KEY_ENV)
+    if explicit:
+        return Path(explicit)
+    config = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(config) / "mhgraph" / "installation.key"
+
+
+def installation_key() -> Key:
+    """The installation's secret, made on first use (see :func:`installation_key_path`).
+
+    It keys what the engine derives itself, such as entity ids, so that nobody holding a run's
+    output can recompute an id from a guessed record id. It is not a partner key, is never
+    shared, and stays the same across runs so that ids survive re-runs. Only its fingerprint is
+    ever logged.
+    """
+    return _installation_key(installation_key_path())
+
+
+@functools.lru_cache(maxsize=4)
+def _installation_key(path: Path) -> Key:
+    if path.is_file():
+        return load_key(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        key = keygen(path)
+    except KeyError_:  # another process made it first
+        return load_key(path)
+    log.info("made a new installation key at %s (fingerprint %s)", path, key.fingerprint)
+    return key
 
 
 def keyed_hash(key: Key, domain: str, value: str | None) -> str | None:
