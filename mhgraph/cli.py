@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--key-file", default=None, help="file holding the shared key (default: $MHGRAPH_KEY)")
     p.add_argument("--out", required=True, help="folder for the delivered extract and its sidecar")
     p.add_argument("--created", default=None, help="extract date for the sidecar, YYYY-MM-DD (default: today)")
+    p.add_argument("--purpose", default=None, help="run purpose the extract is delivered for (default: "
+                   "riec_integral_assessment); its delivery key is derived from the shared key")
     p.set_defaults(handler=_cmd_pseudonymise)
 
     p = sub.add_parser("keygen", parents=[common], help="write a new shared pseudonymisation key (32 random bytes, hex, mode 0600)")
@@ -137,17 +139,25 @@ def _cmd_ingest(args) -> int:
 def _cmd_pseudonymise(args) -> int:
     from mhgraph.pseudonymise import pseudonymise, read_meta
 
-    path = pseudonymise(args.input, args.spec, args.out, key_file=args.key_file, created=args.created)
+    from mhgraph.manifest import DEFAULT_RUN_PURPOSE
+
+    path = pseudonymise(args.input, args.spec, args.out, key_file=args.key_file, created=args.created,
+                        purpose=args.purpose or DEFAULT_RUN_PURPOSE)
     meta = read_meta(path)
-    print(f"{path}: {meta['rows']} rows, source {meta['source']}, key fingerprint {meta['key_fingerprint']}")
+    print(f"{path}: {meta['rows']} rows, source {meta['source']}, for {meta['run_purpose']}, "
+          f"key fingerprint {meta['key_fingerprint']}")
     return 0
 
 
 def _cmd_keygen(args) -> int:
     from mhgraph.crypto import keygen
 
+    from mhgraph.manifest import RUN_PURPOSES
+
     key = keygen(args.out)
     print(f"{args.out}: new key, fingerprint {key.fingerprint}; keep it apart from the data")
+    for purpose in sorted(RUN_PURPOSES):
+        print(f"  delivery key for {purpose}: fingerprint {key.for_purpose(purpose).fingerprint}")
     return 0
 
 

@@ -82,6 +82,22 @@ class Key:
     def __repr__(self) -> str:
         return f"Key(fingerprint={self.fingerprint})"
 
+    def for_purpose(self, run_purpose: str) -> Key:
+        """The delivery key for one run purpose, derived from this shared key.
+
+        Partners pseudonymise an extract with the key of the run purpose it is delivered for,
+        never with the shared key itself: pseudonyms made for one purpose do not link to those
+        made for another, and only a holder of the shared key can derive a second purpose's key
+        (see ``docs/privacy.md``).
+
+        >>> shared = Key(b"example key of at least sixteen bytes")
+        >>> a, b = shared.for_purpose("municipal_supervision"), shared.for_purpose("riec_integral_assessment")
+        >>> keyed_hash(a, "bsn", "123456782") == keyed_hash(b, "bsn", "123456782"), a.fingerprint == b.fingerprint
+        (False, False)
+        """
+        derived = hmac.new(self._secret, f"mhgraph delivery key v1\x1f{run_purpose}".encode(), hashlib.sha256)
+        return Key(derived.hexdigest().encode())
+
     def digest(self, domain: str, value: str) -> bytes:
         return hmac.new(self._secret, f"{domain}\x1f{value}".encode(), hashlib.sha256).digest()
 

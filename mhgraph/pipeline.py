@@ -109,7 +109,8 @@ def run_pipeline(
     timings: dict[str, float] = {}
 
     with _stage("ingest", timings):
-        ingested = ingest(input_dir, specs=used_specs, max_quarantine_share=max_quarantine_share)
+        ingested = ingest(input_dir, specs=used_specs, max_quarantine_share=max_quarantine_share,
+                          run_purpose=run_purpose)
     with _stage("resolve", timings):
         if resolver == "exact":
             resolved = None

@@ -6,8 +6,10 @@ hashes, names and dates of birth become keyed Bloom filters plus two match keys,
 become an address key and a building key. Every other column is left out (data
 minimisation): only the columns some stage reads (:attr:`~mhgraph.spec.SourceSpec.used_columns`)
 are delivered, so a register's nationality or, below, a sponsor's recognition date never leaves
-the partner. A sidecar ``<file>.meta.json`` names the source, partner, purpose, row count and
-key fingerprint — never the key.
+the partner. Every extract is delivered for one run purpose and pseudonymised with that
+purpose's delivery key (:meth:`~mhgraph.crypto.Key.for_purpose`), so that extracts made for
+different purposes do not link. A sidecar ``<file>.meta.json`` names the source, partner,
+collection purpose, run purpose, row count and key fingerprint — never the key.
 
 >>> import polars as pl
 >>> from mhgraph.crypto import Key
@@ -41,6 +43,7 @@ from fastexcel import FastExcelError
 from mhgraph import normalise
 from mhgraph.crypto import Key, address_keys, bloom_encode, keyed_hash, load_key, person_match_keys
 from mhgraph.errors import InputError, describe_read_error
+from mhgraph.manifest import DEFAULT_RUN_PURPOSE, allowed_source_purposes
 from mhgraph.spec import SPEC_DIR, SourceSpec, find_spec
 
 log = logging.getLogger("mhgraph.pseudonymise")
@@ -167,9 +170,10 @@ def delivered_name(spec: SourceSpec, candidate: str | None = None) -> str:
 
 
 def write_extract(frame: pl.DataFrame, spec: SourceSpec, out_dir: str | Path, key_fingerprint: str,
-                  created: str, file_name: str | None = None) -> Path:
+                  created: str, file_name: str | None = None, run_purpose: str | None = None) -> Path:
     """Write a delivered extract in the spec's format (CSV with its delimiter and encoding, or
-    Excel), plus its sidecar. ``created`` is the extract date written into the sidecar.
+    Excel), plus its sidecar. ``created`` is the extract date written into the sidecar;
+    ``run_purpose`` the run purpose whose delivery key made ``key_fingerprint``.
 
     The file is named by the spec (see :func:`delivered_name`); a ``file_name`` given instead
     must match the spec's pattern, so that ingest finds the file again."""
@@ -196,6 +200,7 @@ def write_extract(frame: pl.DataFrame, spec: SourceSpec, out_dir: str | Path, ke
         "source": spec.name,
         "partner": spec.partner,
         "purpose": spec.purpose,
+        **({"run_purpose": run_purpose} if run_purpose else {}),
         "rows": frame.height,
         "key_fingerprint": key_fingerprint,
         "created": created,
@@ -228,9 +233,10 @@ def read_meta(path: str | Path) -> dict | None:
     return json.loads(meta.read_text(encoding="utf-8")) if meta.is_file() else None
 
 
-def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str | Path, created: str) -> Path:
+def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str | Path, created: str,
+                      run_purpose: str | None = None) -> Path:
     """Read a plaintext extract (CSV in the spec's delimiter/encoding, Parquet or Excel) and write
-    the delivered form to ``out_dir``."""
+    the delivered form to ``out_dir``. ``key`` is the delivery key of ``run_purpose``."""
     src = Path(src)
     if src.suffix == ".parquet":
         frame = pl.read_parquet(src)
@@ -244,32 +250,40 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
         frame = pl.read_csv(io.StringIO(text), separator=spec.delimiter or ",", infer_schema_length=0)
     frame = frame.with_columns(pl.all().cast(pl.String))
     name = delivered_name(spec, src.stem + Path(spec.file).suffix)
-    return write_extract(pseudonymise_frame(frame, spec, key), spec, out_dir, key.fingerprint, created, name)
+    return write_extract(pseudonymise_frame(frame, spec, key), spec, out_dir, key.fingerprint, created, name,
+                         run_purpose=run_purpose)
 
 
 def pseudonymise(src: str | Path, spec: str | Path | SourceSpec, out_dir: str | Path,
                  key_file: str | Path | None = None, created: str | None = None,
-                 spec_dir: str | Path = SPEC_DIR) -> Path:
-    """What ``mhgraph pseudonymise`` runs: read the key (from ``key_file``, else the
-    environment variable ``MHGRAPH_KEY``), pseudonymise ``src`` as ``spec`` (a spec name, a
-    spec file or a :class:`SourceSpec`) says, and write the delivered extract and its sidecar
-    to ``out_dir``. ``created`` (``YYYY-MM-DD``, default today) goes into the sidecar.
+                 spec_dir: str | Path = SPEC_DIR, purpose: str = DEFAULT_RUN_PURPOSE) -> Path:
+    """What ``mhgraph pseudonymise`` runs: read the shared key (from ``key_file``, else the
+    environment variable ``MHGRAPH_KEY``), derive the delivery key of the run ``purpose`` the
+    extract is delivered for, pseudonymise ``src`` as ``spec`` (a spec name, a spec file or a
+    :class:`SourceSpec`) says, and write the delivered extract and its sidecar to ``out_dir``.
+    ``created`` (``YYYY-MM-DD``, default today) goes into the sidecar.
 
-    Only the key's fingerprint is ever logged or written.
+    Refuses a run purpose that may not use the source's collection purpose (art. 3:3 Awb: the
+    partner does not deliver what the run may not use). Only the delivery key's fingerprint is
+    ever logged or written.
     """
     src = Path(src)
     if not src.is_file():
         raise InputError("the plaintext extract does not exist", file=str(src))
     source_spec = spec if isinstance(spec, SourceSpec) else find_spec(spec, spec_dir)
-    key = load_key(key_file)
+    if source_spec.purpose not in allowed_source_purposes(purpose):
+        raise InputError(f"run purpose {purpose!r} may not use {source_spec.name} (collected for "
+                         f"{source_spec.purpose!r}): it is not delivered for that purpose")
+    key = load_key(key_file).for_purpose(purpose)
     created = created or dt.date.today().isoformat()
     try:
         dt.date.fromisoformat(created)
     except ValueError:
         raise InputError(f"the creation date {created!r} is not a date as YYYY-MM-DD") from None
-    log.info("pseudonymising %s as %s with key fingerprint %s", src, source_spec.name, key.fingerprint)
+    log.info("pseudonymising %s as %s for %s with key fingerprint %s", src, source_spec.name, purpose,
+             key.fingerprint)
     try:
-        return pseudonymise_file(src, source_spec, key, out_dir, created)
+        return pseudonymise_file(src, source_spec, key, out_dir, created, run_purpose=purpose)
     except InputError as exc:
         raise InputError(str(exc), file=str(src)) from exc
     except UnicodeDecodeError as exc:

@@ -4,8 +4,10 @@ A file belongs to the spec whose ``file`` (a name or a glob, compared without re
 case) matches its name. Its sidecar ``<file>.meta.json``, written by
 ``mhgraph pseudonymise``, must name the same source, partner and purpose; a file whose name
 matches no spec is still taken in when its sidecar names a known source. All sidecars of a
-run must carry the same key fingerprint: extracts pseudonymised with different keys cannot
-be linked, and mixing them would silently lose every cross-partner link.
+run must carry the same key fingerprint and the same run purpose the extract was delivered
+for: extracts pseudonymised with different keys cannot be linked, and mixing them would
+silently lose every cross-partner link; extracts delivered for different purposes are made
+with different delivery keys precisely so that they do not link.
 
 >>> import tempfile, pathlib
 >>> from mhgraph.spec import load_specs
@@ -25,6 +27,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 
 from mhgraph.errors import InputError
+from mhgraph.manifest import allowed_source_purposes
 from mhgraph.pseudonymise import META_SUFFIX
 from mhgraph.spec import SourceSpec
 
@@ -107,11 +110,15 @@ def plan_files(input_dir: str | Path, specs: list[SourceSpec]) -> tuple[list[Pla
     return planned, unmatched
 
 
-def check_key_fingerprints(planned: list[PlannedFile]) -> str | None:
+def check_key_fingerprints(planned: list[PlannedFile], run_purpose: str | None = None) -> str | None:
     """The one key fingerprint of the run; :class:`InputError` when sidecars disagree.
 
+    Sidecars must also agree on the run purpose the extracts were delivered for; with
+    ``run_purpose`` (the purpose of this run), that delivery purpose must permit every source
+    the run's purpose permits, so that a run never reads a delivery made for a narrower purpose.
     The message names both files and both fingerprints (public names of keys), never a key.
     """
+    _check_delivery_purposes(planned, run_purpose)
     first: PlannedFile | None = None
     for item in planned:
         fingerprint = (item.meta or {}).get("key_fingerprint")
@@ -126,3 +133,23 @@ def check_key_fingerprints(planned: list[PlannedFile]) -> str | None:
                 "Records cannot be linked across them; ask the partners to use the shared key",
                 file=str(item.path))
     return first.meta["key_fingerprint"] if first else None
+
+
+def _check_delivery_purposes(planned: list[PlannedFile], run_purpose: str | None) -> None:
+    delivered = [(item, item.meta["run_purpose"]) for item in planned if (item.meta or {}).get("run_purpose")]
+    for item, purpose in delivered[1:]:
+        first, first_purpose = delivered[0]
+        if purpose != first_purpose:
+            raise InputError(
+                f"extracts of one run were delivered for different purposes: {first.path.name} for "
+                f"{first_purpose}, {item.path.name} for {purpose}. Their pseudonyms do not link; ask the "
+                "partners to deliver for one run purpose", file=str(item.path))
+    if run_purpose is None or not delivered:
+        return
+    item, purpose = delivered[0]
+    missing = allowed_source_purposes(run_purpose) - allowed_source_purposes(purpose)
+    if missing:
+        raise InputError(
+            f"the extracts were delivered for run purpose {purpose}, which does not permit "
+            f"{', '.join(sorted(missing))} as run purpose {run_purpose} does: ask the partners to deliver "
+            f"for {run_purpose}", file=str(item.path))

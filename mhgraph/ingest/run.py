@@ -303,6 +303,7 @@ def ingest(
     out_dir: str | Path | None = None,
     batch_bytes: int = DEFAULT_BATCH_BYTES,
     batch_rows: int = DEFAULT_BATCH_ROWS,
+    run_purpose: str | None = None,
 ) -> Ingested:
     """Read every extract in ``input_dir`` that a spec matches; validate, quarantine, and build
     the ``mentions``, ``relations`` and ``quarantine`` tables.
@@ -312,7 +313,8 @@ def ingest(
     file has a larger share of its rows quarantined. ``out_dir``: stream the tables to
     ``out_dir/tables/*.parquet`` (plus ``out_dir/quarantine.csv`` and
     ``out_dir/ingest_summary.json``) instead of holding them in memory. ``batch_bytes`` /
-    ``batch_rows``: the size of one batch for CSV / for Parquet and Excel.
+    ``batch_rows``: the size of one batch for CSV / for Parquet and Excel. ``run_purpose``: the
+    purpose of the run, checked against the purpose the extracts were delivered for.
 
     Raises :class:`~mhgraph.errors.InputError` for a file that cannot be read as its spec
     says (see ``docs/source-specs.md``); bad rows go to the quarantine table instead.
@@ -322,7 +324,7 @@ def ingest(
     if not planned:
         patterns = ", ".join(s.file for s in all_specs)
         raise InputError(f"no file in the folder matches a spec (expected names: {patterns})", file=str(input_dir))
-    fingerprint = check_key_fingerprints(planned)
+    fingerprint = check_key_fingerprints(planned, run_purpose)
     out = Path(out_dir) if out_dir is not None else None
     sink = _ParquetSink(out) if out else _MemorySink()
     seen = _SeenRecordIds()
