@@ -36,6 +36,7 @@ from mhgraph.errors import MhgraphError
 
 __all__ = [
     "BLOOM_BITS",
+    "HARDENINGS",
     "Key",
     "KeyError_",
     "address_keys",
@@ -201,15 +202,56 @@ def _bigrams(text: str) -> list[str]:
     return [padded[i : i + 2] for i in range(len(padded) - 1)]
 
 
-def bloom_encode(key: Key, domain: str, text: str | None) -> str | None:
-    """Keyed Bloom filter of the padded bigrams of an already normalised ``text`` (base64)."""
+# Hardenings of the Bloom filters measured in benchmarks/bench_privacy.py (see docs/privacy.md):
+# * "balance": the filter and its complement, permuted with the key: every filter has the same
+#   number of ones (Schnell & Borgs 2016); 512 bits;
+# * "xor": the two halves XOR-folded into one (Schnell, Borgs & Encarnação 2016); 128 bits;
+# * "blip": every bit flipped with probability BLIP_FLIP / 2, drawn from a keyed stream of the
+#   record's ``salt`` (randomised response, Alaggan et al. 2012): equal values on different
+#   records get different filters;
+# * "salt": the bigram positions depend on ``salt`` too (a keyed per-record value such as the
+#   year of birth, Niedermeyer et al. 2014): equal values with different salts get different
+#   filters, equal values with equal salts equal ones.
+HARDENINGS = ("none", "balance", "xor", "blip", "salt")
+BLIP_FLIP = 0.1
+
+
+def bloom_encode(key: Key, domain: str, text: str | None, hardening: str = "none", salt: str | None = None) -> str | None:
+    """Keyed Bloom filter of the padded bigrams of an already normalised ``text`` (base64),
+    optionally hardened (:data:`HARDENINGS`; ``salt`` is the per-record value "blip" and
+    "salt" need)."""
     if not text:
         return None
+    if hardening not in HARDENINGS:
+        raise ValueError(f"unknown hardening {hardening!r}; choose one of {', '.join(HARDENINGS)}")
+    if hardening in ("blip", "salt") and not salt:
+        raise ValueError(f"hardening {hardening!r} needs a per-record salt")
+    position_domain = f"{domain}\x1e{salt}" if hardening == "salt" else domain
     bits = bytearray(BLOOM_BITS // 8)
     for gram in _bigrams(text):
-        for pos in key.bloom_positions(domain, gram):
+        for pos in key.bloom_positions(position_domain, gram):
             bits[pos >> 3] |= 1 << (pos & 7)
+    if hardening in ("balance", "xor", "blip"):
+        bits = _harden(key, domain, bytes(bits), hardening, salt)
     return base64.b64encode(bytes(bits)).decode()
+
+
+def _keyed_rng(key: Key, domain: str, value: str) -> np.random.Generator:
+    return np.random.default_rng(int.from_bytes(key.digest(domain, value)[:16], "big"))
+
+
+def _harden(key: Key, domain: str, raw: bytes, hardening: str, salt: str | None) -> bytes:
+    bits = np.unpackbits(np.frombuffer(raw, dtype=np.uint8), bitorder="little").astype(bool)
+    if hardening == "balance":
+        order = _keyed_rng(key, "balance permutation", domain).permutation(2 * bits.size)
+        bits = np.concatenate([bits, ~bits])[order]
+    elif hardening == "xor":
+        half = bits.size // 2
+        bits = bits[:half] ^ bits[half:]
+    else:  # blip
+        flip = _keyed_rng(key, "blip:" + domain, salt or "").random(bits.size) < BLIP_FLIP / 2
+        bits = bits ^ flip
+    return np.packbits(bits, bitorder="little").tobytes()
 
 
 def dice(a: str | None, b: str | None) -> float:
