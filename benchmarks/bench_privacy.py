@@ -25,10 +25,16 @@ Data sets:
   with given names from the generator's Dutch list and birth dates uniform over 1955-2005,
   pseudonymised with the project's own encodings, once per hardening in ``mhgraph.crypto``.
 
+The linkage-quality cost of each hardening (``--only er_cost``) comes from the entity-
+resolution benchmarks of ``bench_er.py`` (FEBRL4, FEBRL3, historical figures 50k) and the
+synthetic partner data at medium noise with and without BSNs, each delivered with the
+hardening (``mhgraph.pseudonymise.pseudonymise_frame(..., hardening=)``): person pairwise F1.
+
 Run (one at a time; the machine is shared)::
 
     .venv/bin/python benchmarks/bench_privacy.py
     .venv/bin/python benchmarks/bench_privacy.py --only population --population 100000 --hardening none,salt
+    .venv/bin/python benchmarks/bench_privacy.py --only er_cost --hardening none,salt,blip
 """
 
 from __future__ import annotations
@@ -213,11 +219,60 @@ def attack_set(columns: dict[str, tuple[list, list]], family: dict, given: list[
     }
 
 
+def _person_f1(resolution: pl.DataFrame, truth: pl.DataFrame) -> dict:
+    from mhgraph.resolve import pairwise_scores
+
+    scores = pairwise_scores(resolution, truth)
+    return {k: round(v, 4) for k, v in scores.items() if k in ("precision", "recall", "f1")}
+
+
+def er_cost(hardening: str, historical: bool) -> dict:
+    """Person linkage quality when every partner delivers with ``hardening``."""
+    import functools
+    import shutil
+    import sys
+    import tempfile
+
+    import mhgraph.synth as synth
+    from mhgraph.ingest import ingest
+    from mhgraph.pseudonymise import pseudonymise_frame
+    from mhgraph.resolve import resolve
+
+    sys.path.insert(0, str(HERE))
+    import bench_er
+
+    hardened = functools.partial(pseudonymise_frame, hardening=hardening)
+    bench_er.pseudonymise_frame = synth.pseudonymise_frame = hardened  # every delivery of this process
+    out: dict = {}
+    runs = [("febrl4", bench_er.bench_febrl4), ("febrl3", bench_er.bench_febrl3)]
+    if historical:
+        runs.append(("historical_50k", bench_er.bench_historical))
+    for name, run in runs:
+        result = run()
+        out[name] = {"f1_p0.5": round(result["resolve_p0.5"]["f1"], 4), "f1_p0.9": round(result["resolve_p0.9"]["f1"], 4),
+                     "pair_completeness": result["blocking"].get("pair_completeness"), "seconds": result["seconds"]}
+    folder = Path(tempfile.mkdtemp(prefix="privacy-er-"))
+    try:
+        synth.synthesize(folder, persons=5000, seed=11, noise="medium")
+        ingested = ingest(folder)
+        truth = pl.read_parquet(folder / "truth" / "mentions.parquet").filter(pl.col("entity_type") == "person")
+        with_bsn = resolve(ingested.mentions, ingested.relations).resolution
+        without = ingested.mentions.with_columns(
+            pl.when(pl.col("entity_type") == "person").then(None).otherwise(pl.col("bsn")).alias("bsn"))
+        out["synthetic_medium"] = {"with_bsn": _person_f1(with_bsn, truth),
+                                   "without_bsn": _person_f1(resolve(without, ingested.relations).resolution, truth)}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    log.info("er cost %s: %s", hardening, out)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", default="sample,population")
     parser.add_argument("--population", type=int, default=100_000)
     parser.add_argument("--hardening", default=",".join(HARDENINGS))
+    parser.add_argument("--historical", action="store_true", help="er_cost: also the historical 50k set (slow)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     results = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.is_file() else {}
@@ -245,6 +300,11 @@ def main() -> None:
                                "seconds": round(time.perf_counter() - started, 1)}
         results["population"] = {"data": f"{args.population} persons, seed {POPULATION_SEED} (validation)",
                                  "persons": args.population, "hardening": runs}
+    if "er_cost" in only:
+        costs = results.get("er_cost", {})
+        for hardening in args.hardening.split(","):
+            costs[hardening] = er_cost(hardening, args.historical)
+        results["er_cost"] = costs
     results["machine"]["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
     results["recorded"] = dt.datetime.now().isoformat(timespec="seconds")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -51,6 +51,8 @@ log = logging.getLogger("mhgraph.pseudonymise")
 __all__ = ["META_SUFFIX", "pseudonymise", "pseudonymise_frame", "pseudonymise_file", "read_meta", "write_extract"]
 
 META_SUFFIX = ".meta.json"
+# The hardening of the person-name Bloom filters every partner applies (docs/privacy.md).
+NAME_HARDENING = "none"
 _CSV_SLICE_ROWS = 100_000
 
 
@@ -66,22 +68,36 @@ def _digits(value: str | None) -> str | None:
     return cleaned or None
 
 
-def _person_columns(frame: pl.DataFrame, block, key: Key) -> dict[str, list]:
+def _salts(hardening: str, born: list, record_ids: list) -> list:
+    """The per-record value a hardening keys each name filter with: the year of birth for
+    "salt" (the same person carries it in every register), the record for "blip"."""
+    if hardening == "salt":
+        years = [normalise.parse_date(v) for v in born]
+        return [str(d.year) if d else "unknown" for d in years]
+    if hardening == "blip":
+        return [str(r) for r in record_ids]
+    return [None] * len(born)
+
+
+def _person_columns(frame: pl.DataFrame, block, key: Key, hardening: str = "none",
+                    record_ids: list | None = None) -> dict[str, list]:
     plain = {name: _text(frame[col].to_list()) if col in frame.columns else [None] * frame.height
              for name, col in block.plaintext.items()}
     n = frame.height
     given = plain.get("given_name", [None] * n)
     family = plain.get("family_name", [None] * n)
     born = plain.get("birth_date", [None] * n)
+    salts = _salts(hardening, born, [f"{r}/{block.role}" for r in (record_ids or range(n))])
     out: dict[str, list] = {}
     for ident in ("bsn", "v_number"):
         if ident in block.fields and ident in plain:
             out[block.fields[ident]] = [keyed_hash(key, ident, _digits(v)) for v in plain[ident]]
     if "given_name_bf" in block.fields:
-        out[block.fields["given_name_bf"]] = [bloom_encode(key, "given_name", normalise.given_name(v)) for v in given]
+        out[block.fields["given_name_bf"]] = [bloom_encode(key, "given_name", normalise.given_name(v), hardening, s)
+                                              for v, s in zip(given, salts)]
     if "family_name_bf" in block.fields:
         out[block.fields["family_name_bf"]] = [
-            bloom_encode(key, "family_name", normalise.family_name_core(v)) for v in family
+            bloom_encode(key, "family_name", normalise.family_name_core(v), hardening, s) for v, s in zip(family, salts)
         ]
     if "birth_date_bf" in block.fields:
         dates = [normalise.parse_date(v) for v in born]
@@ -126,8 +142,11 @@ def _address_columns(frame: pl.DataFrame, block, key: Key) -> dict[str, list]:
 _BUILDERS = {"person": _person_columns, "company": _company_columns, "address": _address_columns}
 
 
-def pseudonymise_frame(frame: pl.DataFrame, spec: SourceSpec, key: Key) -> pl.DataFrame:
-    """Turn a partner's plaintext extract into the delivered form described by ``spec``."""
+def pseudonymise_frame(frame: pl.DataFrame, spec: SourceSpec, key: Key, hardening: str = NAME_HARDENING) -> pl.DataFrame:
+    """Turn a partner's plaintext extract into the delivered form described by ``spec``.
+
+    ``hardening`` is applied to the person-name Bloom filters (:data:`mhgraph.crypto.HARDENINGS`;
+    see ``docs/privacy.md`` for why and at what cost)."""
     missing = sorted(
         {col for block in spec.entities for col in block.plaintext.values()} - set(frame.columns)
     )
@@ -138,9 +157,12 @@ def pseudonymise_frame(frame: pl.DataFrame, spec: SourceSpec, key: Key) -> pl.Da
             described.append(name + (f" (did you mean {close[0]!r}?)" if close else ""))
         raise InputError(f"{spec.name}: plaintext columns missing from the extract: {', '.join(described)}")
     encoded: dict[str, list] = {}
+    record_ids = frame[spec.record_id].to_list() if spec.record_id in frame.columns else None
     for block in spec.entities:
         builder = _BUILDERS.get(block.type)
-        if builder and block.plaintext:
+        if builder is _person_columns and block.plaintext:
+            encoded.update(_person_columns(frame, block, key, hardening, record_ids))
+        elif builder and block.plaintext:
             encoded.update(builder(frame, block, key))
     columns = []
     for name, column in spec.delivered_columns.items():
