@@ -109,13 +109,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same bytes (default: 0)")
     p.add_argument("--noise", default="medium", help="low, medium, high, or a number that scales the medium rates")
     p.add_argument("--networks", type=int, default=None,
-                   help="planted networks per typology, and as many decoys per kind (default: 2 per 5,000 persons)")
+                   help="planted networks per typology (default: one per 20,000 persons, at least one)")
+    p.add_argument("--lookalikes", type=int, default=None,
+                   help="lawful look-alikes per kind (default: one per 10,000 persons, at least one)")
     p.set_defaults(handler=_cmd_synth)
 
     p = sub.add_parser("evaluate", parents=[common], help="score a finished run against synthetic ground truth; prints one JSON object")
     p.add_argument("out_dir", help="the run's output folder (with tables/)")
     p.add_argument("--truth", required=True, help="the truth folder written by `mhgraph synth` (or the folder holding it)")
     p.add_argument("--k", type=int, default=10, help="cut-off for recall_at_K and decoys_in_top_K (default: 10)")
+    p.add_argument("--ablate-partners", action="store_true",
+                   help="also rerun with each partner left out and with each alone, and report recall and AP for each")
     p.set_defaults(handler=_cmd_evaluate)
     return parser
 
@@ -251,7 +255,8 @@ def _cmd_synth(args) -> int:
 
     from mhgraph.synth import synthesize
 
-    summary = synthesize(args.out, persons=args.persons, seed=args.seed, noise=args.noise, networks=args.networks)
+    summary = synthesize(args.out, persons=args.persons, seed=args.seed, noise=args.noise, networks=args.networks,
+                         lookalikes=args.lookalikes)
     print(json.dumps(summary, indent=2))
     return 0
 
@@ -261,7 +266,7 @@ def _cmd_evaluate(args) -> int:
 
     from mhgraph.evaluate import evaluate
 
-    print(json.dumps(evaluate(args.out_dir, args.truth, k=args.k), indent=2))
+    print(json.dumps(evaluate(args.out_dir, args.truth, k=args.k, ablate_partners=args.ablate_partners), indent=2))
     return 0
 
 

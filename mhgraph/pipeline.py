@@ -46,7 +46,7 @@ from mhgraph.resolve.pipeline import MODEL_FILE
 from mhgraph.safe_output import write_csv_safe
 from mhgraph.spec import SPEC_DIR, load_specs
 
-__all__ = ["RunResult", "run_pipeline"]
+__all__ = ["RunResult", "analyse", "run_pipeline"]
 
 log = logging.getLogger("mhgraph.pipeline")
 
@@ -69,6 +69,35 @@ def _stage(name: str, timings: dict[str, float]):
     yield
     timings[name] = time.perf_counter() - start
     log.info("%s done in %.1f s", name, timings[name])
+
+
+def analyse(mentions: pl.DataFrame, relations: pl.DataFrame, *, allowed_purposes, overrides=None, seed: int = 42,
+            resolver: str = "full", timings: dict[str, float] | None = None):
+    """Resolve -> graph -> detect -> indicators -> rank on ingested mentions and relations.
+
+    Returns the tables ``resolution``, ``matches``, ``nodes``, ``edges``, ``communities``,
+    ``indicator_hits`` and ``clusters``, and the resolver's result (``None`` with
+    ``resolver="exact"``, which links on exact keyed identifiers only and compares no pair).
+    ``mhgraph evaluate --ablate-partners`` reruns this on the mentions of fewer partners.
+    """
+    timings = {} if timings is None else timings
+    with _stage("resolve", timings):
+        if resolver == "exact":
+            resolved = None
+            resolution, matches = resolve_baseline(mentions), pl.DataFrame(schema=EXACT_MATCHES_SCHEMA)
+        else:
+            resolved = resolve(mentions, relations, overrides=overrides)
+            resolution, matches = resolved.resolution, resolved.matches
+    with _stage("graph", timings):
+        nodes, edges = build_graph_tables(mentions, relations, resolution)
+    with _stage("detect", timings):
+        communities = detect_communities(nodes, edges, seed=seed)
+    with _stage("indicators", timings):
+        hits = compute_indicators(nodes, edges, communities, allowed_purposes=allowed_purposes)
+    with _stage("rank", timings):
+        clusters = rank_clusters(communities, nodes, edges, hits)
+    return {"resolution": resolution, "matches": matches, "nodes": nodes, "edges": edges, "communities": communities,
+            "indicator_hits": hits, "clusters": clusters}, resolved
 
 
 def run_pipeline(
@@ -111,36 +140,14 @@ def run_pipeline(
     with _stage("ingest", timings):
         ingested = ingest(input_dir, specs=used_specs, max_quarantine_share=max_quarantine_share,
                           run_purpose=run_purpose)
-    with _stage("resolve", timings):
-        if resolver == "exact":
-            resolved = None
-            # No pair is compared: an empty matches table, and no model an old run left behind.
-            resolution, matches = resolve_baseline(ingested.mentions), pl.DataFrame(schema=EXACT_MATCHES_SCHEMA)
-            (out_dir / MODEL_FILE).unlink(missing_ok=True)
-        else:
-            resolved = resolve(ingested.mentions, ingested.relations, overrides=overrides)
-            resolution, matches = resolved.resolution, resolved.matches
-    with _stage("graph", timings):
-        nodes, edges = build_graph_tables(ingested.mentions, ingested.relations, resolution)
-    with _stage("detect", timings):
-        communities = detect_communities(nodes, edges, seed=seed)
-    with _stage("indicators", timings):
-        hits = compute_indicators(nodes, edges, communities, allowed_purposes=allowed)
-    with _stage("rank", timings):
-        clusters = rank_clusters(communities, nodes, edges, hits)
-
-    tables = {
-        "mentions": ingested.mentions,
-        "relations": ingested.relations,
-        "quarantine": ingested.quarantine,
-        "resolution": resolution,
-        "matches": matches,
-        "nodes": nodes,
-        "edges": edges,
-        "communities": communities,
-        "indicator_hits": hits,
-        "clusters": clusters,
-    }
+    if resolver == "exact":
+        (out_dir / MODEL_FILE).unlink(missing_ok=True)  # no model an old run left behind
+    analysed, resolved = analyse(ingested.mentions, ingested.relations, allowed_purposes=allowed,
+                                 overrides=overrides, seed=seed, resolver=resolver, timings=timings)
+    tables = {"mentions": ingested.mentions, "relations": ingested.relations, "quarantine": ingested.quarantine,
+              **analysed}
+    clusters, communities, nodes, edges, hits, resolution = (
+        tables[name] for name in ("clusters", "communities", "nodes", "edges", "indicator_hits", "resolution"))
     for name, table in tables.items():
         table.write_parquet(out_dir / "tables" / f"{name}.parquet")
     write_csv_safe(ingested.quarantine, out_dir / "quarantine.csv")

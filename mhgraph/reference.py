@@ -2,6 +2,8 @@
 
 >>> minimum_hourly_wage(datetime.date(2024, 3, 1))
 13.27
+>>> youth_minimum_share(17), youth_minimum_share(30)
+(0.395, 1.0)
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from __future__ import annotations
 import bisect
 import datetime
 
-__all__ = ["HIGH_RISK_SBI_PREFIXES", "MINIMUM_HOURLY_WAGE", "minimum_hourly_wage"]
+__all__ = ["HIGH_RISK_SBI_PREFIXES", "MINIMUM_HOURLY_WAGE", "YOUTH_MINIMUM_SHARE", "minimum_hourly_wage",
+           "youth_minimum_share"]
 
 # Statutory gross minimum wage per hour for workers aged 21 and over (Wet minimumloon en
 # minimumvakantiebijslag). Before 2024 the law set a monthly amount; the hourly figure here is
@@ -25,6 +28,11 @@ MINIMUM_HOURLY_WAGE: tuple[tuple[datetime.date, float], ...] = (
     (datetime.date(2025, 7, 1), 14.40),
     (datetime.date(2026, 1, 1), 14.71),
 )
+
+# Statutory youth minimum wage (minimumjeugdloon) as a share of the adult minimum, by age on
+# the day worked; unchanged from 1 July 2019 through 2025. Ages 21 and over earn the full rate;
+# 15 stands for 15 and younger.
+YOUTH_MINIMUM_SHARE: dict[int, float] = {15: 0.30, 16: 0.345, 17: 0.395, 18: 0.50, 19: 0.60, 20: 0.80}
 
 # SBI 2008 codes of sectors where labour exploitation is most often found (context only,
 # never a flag on its own): agriculture, food processing, construction, horeca, logistics,
@@ -50,3 +58,10 @@ def minimum_hourly_wage(day: datetime.date) -> float:
     starts = [start for start, _ in MINIMUM_HOURLY_WAGE]
     index = max(bisect.bisect_right(starts, day) - 1, 0)
     return MINIMUM_HOURLY_WAGE[index][1]
+
+
+def youth_minimum_share(age: int) -> float:
+    """The share of the adult minimum wage that is the legal minimum at ``age`` (whole years)."""
+    if age >= 21:
+        return 1.0
+    return YOUTH_MINIMUM_SHARE[max(int(age), 15)]

@@ -15,6 +15,9 @@ import pytest
 from mhgraph.cli import main
 from mhgraph.errors import InputError
 from mhgraph.evaluate import evaluate
+from mhgraph.spec import load_specs
+
+SPEC_PARTNER = {spec.name: spec.partner for spec in load_specs()}
 
 TRUTH_MENTIONS = {
     "m1": "person:1", "m2": "person:1", "m3": "person:1", "m4": "person:2", "m5": "person:2",
@@ -127,3 +130,70 @@ def test_a_truth_table_without_its_columns_is_named(imperfect):
     pl.DataFrame({"network_id": ["N01"]}).write_parquet(imperfect / "data" / "truth" / "networks.parquet")
     with pytest.raises(InputError, match=r"networks.parquet.*column 'kind'"):
         evaluate(imperfect / "run", imperfect / "data" / "truth")
+
+
+def test_the_whole_network_is_the_denominator(tmp_path):
+    """N02's person:3 and company:2 are in the delivered extracts but not in the run (as if
+    their partner had been left out): a cluster holding only address:2 holds one of three."""
+    networks = [("N01", "planted", "agency_phoenix", ["person:1", "person:2", "company:1"]),
+                ("N02", "planted", "logistics", ["person:3", "company:2", "address:2"])]
+    _write_truth(tmp_path / "truth", networks)
+    resolution = {m: e.replace(":", "-") for m, e in TRUTH_MENTIONS.items() if m not in ("m4", "m5", "m6", "m7", "c3")}
+    communities = {"K1": ["person-1", "company-1"], "K2": ["address-2"], "K3": ["company-3", "address-1"]}
+    _write_run(tmp_path / "run", resolution, communities, {"K1": 3.0, "K2": 2.0, "K3": 0.0})
+    result = evaluate(tmp_path / "run", tmp_path / "truth", write=False)
+    # N01: person:2 was never taken in, K1 still holds 2 of 3; N02: K2 holds 1 of 3
+    assert result["detection.first_rank.N01"] == 1 and result["detection.first_rank.N02"] is None
+    assert result["detection.coverage.N01"] == round(2 / 3, 6) and result["detection.coverage.N02"] == round(1 / 3, 6)
+    assert result["detection.recall_at_10"] == 0.5 and result["detection.false_positives_in_top_10"] == 1
+
+
+def test_figures_per_strength_and_origin(tmp_path):
+    _write_truth(tmp_path / "truth", NETWORKS)
+    frame = pl.read_parquet(tmp_path / "truth" / "networks.parquet")
+    variants = {"N01": ("strong", "eu"), "N02": ("strong", "non_eu"), "N03": ("hidden", "eu"), "N04": (None, None)}
+    frame.with_columns(strength=pl.col("network_id").replace_strict({k: v[0] for k, v in variants.items()}),
+                       origin=pl.col("network_id").replace_strict({k: v[1] for k, v in variants.items()}),
+                       lookalike_of=pl.when(pl.col("kind") == "decoy").then(pl.lit("agency_phoenix")),
+                       ).write_parquet(tmp_path / "truth" / "networks.parquet")
+    resolution = {m: e.replace(":", "-") for m, e in TRUTH_MENTIONS.items()}
+    communities = {"K1": ["person-1", "person-2", "company-1"], "K2": ["person-3", "address-1"]}
+    _write_run(tmp_path / "run", resolution, communities, {"K1": 2.0, "K2": 0.0})
+    result = evaluate(tmp_path / "run", tmp_path / "truth", write=False)
+    assert result["detection.by_strength.strong.recall_at_10"] == 0.5
+    assert result["detection.by_strength.hidden.recall_at_10"] == 0.0
+    assert result["detection.by_typology_strength.labour_exploitation.strong.networks"] == 1
+    # labour_exploitation occurs with one origin only: no fairness pair to compare
+    assert not [key for key in result if key.startswith("fairness.")]
+
+
+@pytest.mark.slow
+def test_partner_ablation_reruns_each_configuration_with_the_whole_network_as_denominator(tmp_path, capsys):
+    from mhgraph.evaluate import partner_ablation, partner_group
+    from mhgraph.pipeline import run_pipeline
+    from synth_helpers import synthetic_set
+
+    folder, _ = synthetic_set()
+    run_pipeline(folder, tmp_path / "run")
+    configurations = partner_ablation(tmp_path / "run", folder / "truth")
+    groups = ["belastingdienst", "ind", "kvk", "municipalities"]
+    assert set(configurations) == {"all", *(f"only_{g}" for g in groups), *(f"without_{g}" for g in groups)}
+    assert configurations["only_ind"]["partners"] == ["ind"] and configurations["all"]["partners"] == groups
+    full = evaluate(tmp_path / "run", folder / "truth", write=False)
+    assert configurations["all"]["recall_at_10"] == full["detection.recall_at_10"]
+    # A configuration finds a network only where its partners mention at least half of it.
+    mentions = pl.read_parquet(folder / "truth" / "mentions.parquet").with_columns(
+        group=pl.col("source").map_elements(lambda s: partner_group(SPEC_PARTNER[s]), return_dtype=pl.String))
+    members = pl.read_parquet(folder / "truth" / "networks.parquet").select("network_id", "entity_id")
+    for name, result in configurations.items():
+        seen = mentions.filter(pl.col("group").is_in(result["partners"])).select("entity_id").unique()
+        share = (members.join(mentions.select("entity_id").unique(), on="entity_id", how="semi")
+                 .with_columns(kept=pl.col("entity_id").is_in(seen["entity_id"].implode()))
+                 .group_by("network_id").agg(pl.col("kept").mean()))
+        found = result["outcomes"].filter(pl.col("rank").is_not_null()).join(share, on="network_id")
+        assert (found["kept"] >= 0.5).all(), name
+    assert main(["--quiet", "evaluate", str(tmp_path / "run"), "--truth", str(folder / "truth"),
+                 "--ablate-partners"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["ablation.only_kvk.partners"] == "kvk"
+    assert printed["ablation.without_ind.recall_at_10"] == configurations["without_ind"]["recall_at_10"]

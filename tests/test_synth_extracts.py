@@ -174,10 +174,11 @@ def test_same_seed_gives_the_same_bytes_and_another_seed_other_bytes(tmp_path):
 
 
 def test_cli_writes_a_set_and_refuses_bad_arguments(tmp_path, capsys):
-    assert main(["-q", "synth", "--persons", "400", "--seed", "2", "--networks", "1", "--noise", "low",
-                 "--out", str(tmp_path / "set")]) == 0
+    assert main(["-q", "synth", "--persons", "400", "--seed", "2", "--networks", "1", "--lookalikes", "0",
+                 "--noise", "low", "--out", str(tmp_path / "set")]) == 0
     summary = json.loads(capsys.readouterr().out)
-    assert summary["networks"] == {"planted": 4, "decoys": 4, "per_typology": 1}
+    assert summary["networks"] == {"planted": 9, "decoys": 0, "per_typology": 1, "per_lookalike_kind": 0}
+    assert pl.read_parquet(tmp_path / "set" / "truth" / "networks.parquet")["network_id"].n_unique() == 9
     assert summary["rows"]["ind_referenten.csv"] == read_delivered(tmp_path / "set", SPECS["ind_referenten"]).height
     assert main(["-q", "synth", "--out", str(tmp_path / "bad"), "--noise", "loud"]) == 2
     assert "noise level" in capsys.readouterr().err

@@ -9,9 +9,9 @@ delivers it pseudonymised with a key derived from the seed
 goes to ``out_dir/truth/`` (see ``docs/tables.md``). Same seed, same bytes.
 
 >>> import tempfile
->>> summary = synthesize(tempfile.mkdtemp(), persons=800, seed=1)
+>>> summary = synthesize(tempfile.mkdtemp(), persons=1500, seed=1)
 >>> summary["rows"]["kvk_inschrijvingen.csv"] > 0, summary["networks"]["planted"]
-(True, 8)
+(True, 9)
 """
 
 from __future__ import annotations
@@ -37,39 +37,47 @@ from mhgraph.synth.extracts import (
     synthetic_key,
     truth_mentions,
 )
-from mhgraph.synth.networks import DECOY, PLANTED, default_per_typology, plant_networks
+from mhgraph.synth.networks import DECOY, PLANTED, default_rounds, plant_networks
 from mhgraph.synth.noise import NoiseConfig, apply_noise
 from mhgraph.synth.population import build_population
 
-__all__ = ["NoiseConfig", "synthesize", "synthetic_key"]
+__all__ = ["NETWORK_COLUMNS", "NoiseConfig", "synthesize", "synthetic_key"]
 
 log = logging.getLogger("mhgraph.synth")
 
+# Columns of truth/networks.parquet (docs/tables.md).
+NETWORK_COLUMNS = ("network_id", "kind", "typology", "strength", "origin", "lookalike_of", "parameters",
+                   "entity_type", "entity_id")
+
 
 def synthesize(out_dir: str | Path, persons: int = 5000, seed: int = 0, noise: str | float | NoiseConfig = "medium",
-               networks: int | None = None) -> dict:
+               networks: int | None = None, lookalikes: int | None = None) -> dict:
     """Write a synthetic set of the eight shipped partner extracts and its ground truth.
 
     ``noise``: ``low``, ``medium``, ``high``, a number that scales the medium rates, or a
-    :class:`NoiseConfig`. ``networks``: planted networks of each typology (and as many
-    decoys of each kind); by default two per 5,000 persons, at least two.
+    :class:`NoiseConfig`. ``networks``: planted networks of each typology, by default one per
+    20,000 persons; ``lookalikes``: lawful look-alikes of each kind, by default one per 10,000
+    persons (at least one of each). The strength and origin of each planted network rotate
+    with the seed (:func:`~mhgraph.synth.networks.variant_of`).
 
-    Returns a summary: rows per delivered file, networks and decoys planted, entities, and
-    the configured noise rates and the rates measured on the cells that could get each kind.
+    Returns a summary: rows per delivered file, networks and look-alikes planted, entities,
+    and the configured noise rates and the rates measured on the cells that could get each kind.
     """
     if persons < 1:
         raise InputError(f"persons must be at least 1, got {persons}")
     config = noise if isinstance(noise, NoiseConfig) else NoiseConfig.from_level(noise)
-    per_typology = default_per_typology(persons) if networks is None else int(networks)
-    if per_typology < 0:
-        raise InputError(f"networks must not be negative, got {networks}")
+    default_planted, default_lookalikes = default_rounds(persons)
+    per_typology = default_planted if networks is None else int(networks)
+    per_kind = default_lookalikes if lookalikes is None else int(lookalikes)
+    if per_typology < 0 or per_kind < 0:
+        raise InputError(f"networks and lookalikes must not be negative, got {networks} and {lookalikes}")
     out = Path(out_dir)
     truth = out / "truth"
     (truth / "plaintext").mkdir(parents=True, exist_ok=True)
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(4 + 2 * len(SOURCES))]
     world = build_population(streams[0], persons)
     activity = Activity()
-    planted = plant_networks(streams[1], world, activity, per_typology)
+    planted = plant_networks(streams[1], world, activity, per_typology, per_kind, rotation=seed % 8)
     ordinary_activity(streams[2], world, activity)
     numbers = permit_numbers(streams[3], activity)
     key = synthetic_key(seed)
@@ -110,8 +118,8 @@ def synthesize(out_dir: str | Path, persons: int = 5000, seed: int = 0, noise: s
         "rows": rows,
         "entities": {"persons": world.persons.size, "companies": world.companies.size,
                      "addresses": world.addresses.size, "permits": activity.permits.size},
-        "networks": {"planted": per_typology * len(PLANTED), "decoys": per_typology * len(DECOY),
-                     "per_typology": per_typology},
+        "networks": {"planted": per_typology * len(PLANTED), "decoys": per_kind * len(DECOY),
+                     "per_typology": per_typology, "per_lookalike_kind": per_kind},
         "key_fingerprint": key.fingerprint,
         "noise": {
             "configured": {kind: getattr(config, kind) for kind in sorted(counts)},
@@ -125,11 +133,12 @@ def _networks_frame(planted, world, activity, numbers) -> pl.DataFrame:
     partner = activity.permits["partner"]
     records = []
     for net in planted:
+        described = (net.network_id, net.kind, net.typology, net.strength, net.origin, net.lookalike_of,
+                     net.parameters_json())
         for entity_type, index in net.members:
             if entity_type == "permit":
                 entity_id = f"permit:{partner[index]}:{numbers[index]}"
             else:
                 entity_id = f"{entity_type}:{index:06d}"
-            records.append((net.network_id, net.kind, net.typology, entity_type, entity_id))
-    return pl.DataFrame(records, schema={"network_id": pl.String, "kind": pl.String, "typology": pl.String,
-                                         "entity_type": pl.String, "entity_id": pl.String}, orient="row")
+            records.append((*described, entity_type, entity_id))
+    return pl.DataFrame(records, schema={name: pl.String for name in NETWORK_COLUMNS}, orient="row")

@@ -20,10 +20,11 @@ import logging
 
 import numpy as np
 
-from mhgraph.reference import minimum_hourly_wage
+from mhgraph.reference import minimum_hourly_wage, youth_minimum_share
 from mhgraph.synth.population import NO_DATE, WINDOW_END, WINDOW_START, Book, World, day
 
-__all__ = ["PERMIT_MUNICIPALITIES", "Activity", "mean_minimum_wage", "ordinary_activity", "wage_and_hours"]
+__all__ = ["PERMIT_MUNICIPALITIES", "Activity", "mean_minimum_wage", "minimum_share", "ordinary_activity",
+           "wage_and_hours"]
 
 log = logging.getLogger("mhgraph.synth")
 
@@ -46,12 +47,32 @@ def _cumulative_minimum() -> np.ndarray:
     return np.concatenate([[0.0], np.cumsum(rates)])
 
 
-def wage_and_hours(start, end, factor, part_time) -> tuple[np.ndarray, np.ndarray]:
+def wage_and_hours(start, end, factor, part_time, share=1.0) -> tuple[np.ndarray, np.ndarray]:
     """Gross wage and hours paid over ``start..end`` (inclusive): ``part_time`` x 40 hours a
-    week, at ``factor`` times the statutory hourly minimum in force on each day."""
+    week, at ``factor`` times the statutory hourly minimum in force on each day, of which a
+    worker under 21 is owed the ``share`` for their age (:func:`minimum_share`)."""
     start, end = np.asarray(start), np.asarray(end)
     hours = np.round(np.asarray(part_time) * 40.0 * (end - start + 1) / 7.0)
-    return np.round(hours * np.asarray(factor) * mean_minimum_wage(start, end), 2), hours
+    return np.round(hours * np.asarray(factor) * np.asarray(share) * mean_minimum_wage(start, end), 2), hours
+
+
+def minimum_share(birth, on) -> np.ndarray:
+    """Share of the adult minimum wage owed on day ``on`` to someone born on ``birth`` (youth minimum).
+
+    >>> minimum_share([day(2006, 5, 1), day(1990, 1, 1)], day(2024, 1, 1)).tolist()
+    [0.395, 1.0]
+    """
+    born, day_ = (np.atleast_1d(np.asarray(x, dtype=np.int64)).astype("datetime64[D]") for x in (birth, on))
+    born, day_ = np.broadcast_arrays(born, day_)
+
+    def year_month_day(d):
+        month = d.astype("datetime64[M]")
+        return d.astype("datetime64[Y]").astype(int), month.astype(int) % 12, (d - month).astype(int)
+
+    (by, bm, bd), (oy, om, od) = year_month_day(born), year_month_day(day_)
+    age = oy - by - ((om < bm) | ((om == bm) & (od < bd)))  # whole years, birthdays counted exactly
+    by_age = np.array([youth_minimum_share(a) for a in range(22)])
+    return by_age[np.clip(age, 0, 21)]
 
 
 def mean_minimum_wage(start: np.ndarray, end: np.ndarray) -> np.ndarray:
@@ -175,7 +196,7 @@ _EMPLOYER_BOOST = {
 
 def _employments(rng, world: World, activity: Activity) -> None:
     p, c = world.persons, world.companies
-    people = _adults(world, 16, 67)
+    people = _adults(world, 15, 67)
     people = people[rng.random(people.size) < 0.80]
     periods = rng.choice([1, 2, 3], size=people.size, p=[0.65, 0.27, 0.08])
     person = np.repeat(people, periods)
@@ -186,8 +207,9 @@ def _employments(rng, world: World, activity: Activity) -> None:
     tags = c["tag"][eligible]
     purpose = p["ind_purpose"][person]
     eu_migrant = world.is_eu(person) & (p["nationality"][person] != "NL")
+    young = (day(2024, 6, 30) - p["birth"][person]) / 365.25 < 20  # side jobs of pupils and students
     group = np.where(purpose == "kennismigrant", "knowledge",
-                     np.where(purpose == "studie", "student",
+                     np.where((purpose == "studie") | young, "student",
                               np.where(eu_migrant | (purpose == "arbeid"), "migrant", "general")))
     company = np.empty(n, dtype=np.int64)
     for name in ("general", "migrant", "knowledge", "student"):
@@ -207,9 +229,10 @@ def _employments(rng, world: World, activity: Activity) -> None:
     factor = np.where(group == "knowledge", 2.6 + rng.lognormal(np.log(0.6), 0.4, n),
                       np.where(group == "general", 1.0 + rng.lognormal(np.log(0.55), 0.5, n),
                                1.0 + rng.lognormal(np.log(0.08), 0.7, n)))
-    # Under 21 the statutory minimum is lower (youth wage): lawful, and below the adult rate.
+    # Under 21 the factor applies to the lower youth minimum (see wage_and_hours): young staff
+    # are paid at or a little above it, lawfully, and below the adult rate.
     youth = age < 21
-    factor[youth] = rng.uniform(0.5, 0.95, int(youth.sum()))
+    factor[youth] = rng.uniform(1.0, 1.25, int(youth.sum()))
     # A few ordinary payroll rows fall just short of the minimum (corrections, unpaid overtime).
     short = rng.random(n) < 0.005
     factor[short] = rng.uniform(0.9, 0.995, int(short.sum()))

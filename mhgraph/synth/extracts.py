@@ -22,7 +22,7 @@ import polars as pl
 from mhgraph.crypto import Key
 from mhgraph.manifest import DEFAULT_RUN_PURPOSE
 from mhgraph.spec import IDENTIFYING_FIELDS, SourceSpec
-from mhgraph.synth.activity import Activity, wage_and_hours
+from mhgraph.synth.activity import Activity, minimum_share, wage_and_hours
 from mhgraph.synth.layout import address_extras, company_attribute, entity_column, is_entity_column, primary_format
 from mhgraph.synth.population import NO_DATE, WINDOW_END, WINDOW_START, World
 
@@ -113,7 +113,8 @@ def _payroll(world: World, act: Activity, spec: SourceSpec, numbers):
     part_start = np.maximum(start[row], year_start)
     part_until = np.minimum(until[row], year_end)
     part_end = np.where((part_until == until[row]) & (e["end"][row] == NO_DATE), NO_DATE, part_until)
-    wage, hours = wage_and_hours(part_start, part_until, e["factor"][row], e["part_time"][row])
+    share = minimum_share(world.persons["birth"][e["person"][row]], part_start)
+    wage, hours = wage_and_hours(part_start, part_until, e["factor"][row], e["part_time"][row], share)
     moved = world.address_on(e["person"][row], part_start)
     registered = np.where(e["address"][row] == world.address_on(e["person"][row], start[row]), moved, e["address"][row])
     roles = {"werkgever": e["company"][row], "werknemer": e["person"][row], "werknemer_adres": registered}
@@ -151,11 +152,8 @@ def _ind_sponsors(world: World, act: Activity, spec: SourceSpec, numbers):
 
 def _ind_permits(world: World, act: Activity, spec: SourceSpec, numbers):
     r = act.residence
-    nat = world.vocab.nationalities
-    adjective = dict(zip(nat.code.tolist(), nat.adjective.tolist()))
     roles = {"vreemdeling": r["person"], "referent": r["sponsor"], "adres": r["address"]}
-    columns = {"nationaliteit": np.array([adjective[c] for c in world.persons["nationality"][r["person"]]], dtype=object),
-               "verblijfsdoel": r["purpose"], "geldig_vanaf": r["valid_from"], "geldig_tot": r["valid_to"]}
+    columns = {"verblijfsdoel": r["purpose"], "geldig_vanaf": r["valid_from"], "geldig_tot": r["valid_to"]}
     return roles, columns, None
 
 

@@ -148,6 +148,7 @@ class World:
     _buildings: set | None = None
     _kvk_pool: np.ndarray | None = None
     _rsin_pool: np.ndarray | None = None
+    au_pair_agencies: np.ndarray | None = None
 
     # -- addresses ---------------------------------------------------------------------------
     def new_addresses(self, rng: np.random.Generator, n: int, municipality: str | None = None,
@@ -540,7 +541,7 @@ def build_population(rng: np.random.Generator, persons: int, vocab: Vocabulary |
     mixed = rng.random(n) < 0.15
     nationality[mixed] = rng.choice(nat.code, size=int(mixed.sum()), p=nat.share / nat.share.sum())
     sex = rng.choice(np.array(["M", "F"], dtype=object), size=n)
-    ages = 18 + 67 * rng.beta(1.3, 1.6, n)  # adults of 18 to 85, most of working age
+    ages = 15 + 70 * rng.beta(1.3, 1.6, n)  # 15 to 85 (younger ones are in no extract), most of working age
     birth = (day(2024, 6, 30) - ages * 365.25).astype(np.int64)
     bsn = _eleven_proof_numbers(rng, n)
     v_all = _distinct_integers(rng, n, 10**9, 10**10)
@@ -588,5 +589,9 @@ def build_population(rng: np.random.Generator, persons: int, vocab: Vocabulary |
     world.companies.set("dissolved", ordinary[ends & (end > start)], end[ends & (end > start)])
     world.universities = world.new_companies(rng, 2 + n // 100_000, "education", registered=day(1960),
                                              employer_weight=200.0)
+    # Recognised au-pair agencies sponsor every au pair (residence purpose "uitwisseling").
+    world.au_pair_agencies = world.new_companies(rng, 2 + n // 100_000, "aupair", legal_form="BV",
+                                                 registered=rng.integers(day(1995), day(2012), 2 + n // 100_000),
+                                                 employer_weight=0.0)
     log.info("population: %d addresses, %d companies", world.addresses.size, world.companies.size)
     return world
