@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 OUT    ?= out/sample
 
-.PHONY: demo test install browser cypher-check bench clean
+.PHONY: demo test install notebook browser cypher-check bench clean
 
 demo: $(VENV)/.installed
 	$(BIN)/mhgraph run data/sample --out $(OUT)
@@ -23,6 +23,11 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@
+
+# Jupyter with the walkthrough notebook (the cluster picture shows inline).
+notebook: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e ".[notebook]"
+	$(BIN)/jupyter lab notebooks/walkthrough.ipynb
 
 # Neo4j's own Cypher parser, pinned in tools/cypher-check/package-lock.json.
 cypher-check: tools/cypher-check/node_modules/.installed

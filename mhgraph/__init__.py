@@ -17,7 +17,7 @@ __version__ = "0.1.0"
 # function for good.
 from mhgraph.detect import detect_communities
 from mhgraph.evaluate import evaluate
-from mhgraph.export import write_outputs
+from mhgraph.export import cluster_picture, report, write_outputs
 from mhgraph.graph import build_graph_tables, to_networkx
 from mhgraph.indicators import compute_indicators
 from mhgraph.ingest import ingest
@@ -31,6 +31,7 @@ from mhgraph.synth import synthesize
 __all__ = [
     "__version__",
     "build_graph_tables",
+    "cluster_picture",
     "compute_indicators",
     "detect_communities",
     "evaluate",
@@ -41,6 +42,7 @@ __all__ = [
     "pseudonymise",
     "pseudonymise_frame",
     "rank_clusters",
+    "report",
     "resolve",
     "run_pipeline",
     "synthesize",

@@ -61,7 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--specs", default=None, help="folder of source specs (default: the shipped ones)")
     p.set_defaults(handler=_cmd_specs)
 
-    p = sub.add_parser("run", parents=[common], help="run the whole pipeline on a folder of partner extracts")
+    documents = argparse.ArgumentParser(add_help=False)
+    documents.add_argument("--lang", choices=("nl", "en"), default="nl",
+                           help="language of the case-meeting documents (default: nl)")
+    documents.add_argument("--partner-lists", choices=("evidence", "all"), default="evidence",
+                           help="partner lists hold the evidence records only (default) or every record")
+
+    p = sub.add_parser("run", parents=[common, documents], help="run the whole pipeline on a folder of partner extracts")
     p.add_argument("input_dir", help="folder with the delivered (pseudonymised) partner extracts")
     p.add_argument("--out", required=True, help="output folder (tables, report, HTML, manifest)")
     p.add_argument("--purpose", default=None, help="run purpose (default: riec_integral_assessment); "
@@ -74,6 +80,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resolver", choices=("full", "exact"), default="full",
                    help="full entity resolution (default), or exact keyed identifiers only")
     p.set_defaults(handler=_cmd_run)
+
+    p = sub.add_parser("report", parents=[common, documents],
+                       help="write the case-meeting documents of a finished run again; --pdf prints them on A4")
+    p.add_argument("run_dir", help="output folder of a finished run")
+    p.add_argument("--top", type=_positive_int, default=None,
+                   help="how many clusters get a page and a picture (default: as many as the run wrote)")
+    p.add_argument("--pdf", action="store_true", help="also write report.pdf (A4) through headless Chromium")
+    p.set_defaults(handler=_cmd_report)
 
     p = sub.add_parser("demo", parents=[common], help="generate a synthetic population, run the pipeline on it and evaluate")
     p.add_argument("--out", default="out/demo", help="output folder (default: out/demo)")
@@ -222,7 +236,7 @@ def _cmd_run(args) -> int:
     result = run_pipeline(
         args.input_dir, args.out, run_purpose=args.purpose or DEFAULT_RUN_PURPOSE,
         overrides=args.overrides, max_quarantine_share=args.max_quarantine_share,
-        top=args.top, seed=args.seed, resolver=args.resolver,
+        top=args.top, seed=args.seed, resolver=args.resolver, lang=args.lang, partner_lists=args.partner_lists,
     )
     clusters = result.tables["clusters"]
     quarantine = result.tables["quarantine"]
@@ -232,6 +246,14 @@ def _cmd_run(args) -> int:
         for reason, count in quarantine.group_by("reason").len().sort("reason").iter_rows():
             print(f"  quarantined, {reason}: {count}")
     print(f"report: {result.outputs.get('summary', result.out_dir)}")
+    return 0
+
+
+def _cmd_report(args) -> int:
+    from mhgraph.export import report
+
+    written = report(args.run_dir, lang=args.lang, top=args.top, partner_lists=args.partner_lists, pdf=args.pdf)
+    print(f"report: {written['summary']}, {written['index']}" + (f", {written['pdf']}" if "pdf" in written else ""))
     return 0
 
 

@@ -27,6 +27,7 @@ from mhgraph import __version__
 from mhgraph.detect import detect_communities
 from mhgraph.errors import InputError, MhgraphError
 from mhgraph.export import write_outputs
+from mhgraph.export.i18n import DEFAULT_LANGUAGE
 from mhgraph.graph import build_graph_tables
 from mhgraph.indicators import compute_indicators
 from mhgraph.ingest import ingest
@@ -111,6 +112,8 @@ def run_pipeline(
     top: int = 10,
     seed: int = 42,
     resolver: str = "full",
+    lang: str = DEFAULT_LANGUAGE,
+    partner_lists: str = "evidence",
 ) -> RunResult:
     """Ingest -> resolve -> graph -> detect -> indicators -> rank -> export, on one folder of
     partner extracts. Returns every table and the paths of the outputs.
@@ -118,7 +121,8 @@ def run_pipeline(
     ``top`` clusters get a page and a picture, but only clusters with a score above zero: a
     cluster no indicator points at is not put in front of anyone. ``resolver="exact"`` links
     mentions on exact keyed identifiers only (no fuzzy matching, no model): the conservative
-    baseline the full entity resolution is measured against.
+    baseline the full entity resolution is measured against. ``lang`` (``"nl"`` or ``"en"``) and
+    ``partner_lists`` (``"evidence"`` or ``"all"``) go to :func:`mhgraph.export.write_outputs`.
     """
     if resolver not in ("full", "exact"):
         raise MhgraphError(f"unknown resolver {resolver!r}; choose 'full' or 'exact'")
@@ -176,7 +180,7 @@ def run_pipeline(
     with _stage("export", timings):
         outputs = write_outputs(
             out_dir, clusters, communities, nodes, edges, hits, ingested.mentions, resolution,
-            top=min(top, manifest["clusters_flagged"]), run_info=manifest,
+            top=min(top, manifest["clusters_flagged"]), run_info=manifest, lang=lang, partner_lists=partner_lists,
         )
     if resolved is not None:
         outputs["resolve_model"] = save_model(resolved, out_dir)

@@ -25,6 +25,8 @@ and their partners do not count towards the puzzle.
 >>> clusters = rank_clusters(communities, nodes, None, hits)
 >>> clusters.select("cluster_id", "rank", "score", "puzzle_count").rows()
 [('C0001', 1, 3.75, 2), ('C0002', 2, 0.0, 0)]
+>>> [(p["part"], p["kind"], p["value"]) for p in clusters["score_parts"][0]]
+[('wage_below_minimum', 'add', 1.5), ('crowded_address', 'add', 1.0), ('puzzle', 'multiply', 1.5)]
 >>> print(clusters["reasons"][0])
 wage_below_minimum v1 [belastingdienst] on C1: 3 of 4 paid below
 crowded_address v1 [ind] on A1: 9 persons
@@ -43,6 +45,7 @@ __all__ = ["rank_clusters"]
 
 log = logging.getLogger("mhgraph.rank")
 
+_PARTS = pl.List(pl.Struct({"part": pl.String(), "kind": pl.String(), "value": pl.Float64()}))
 _ENTITY_COUNTS = {"persons": "person", "companies": "company", "addresses": "address", "permits": "permit"}
 
 
@@ -55,7 +58,8 @@ def rank_clusters(communities: pl.DataFrame, nodes: pl.DataFrame, edges: pl.Data
     (sorted partners whose records are behind the cluster's non-context hits), ``puzzle_count``
     (their number), ``indicators`` (distinct indicators that fired, highest weight first) and
     ``reasons`` (one line per hit: indicator, version, partners, focus entity, reason; highest
-    weight first). A hit belongs to the cluster of its ``focus_entity`` in ``communities``.
+    weight first) and ``score_parts`` (how the score is built: ``part``, ``kind``, ``value``; the
+    ``add`` parts summed, times every ``multiply`` part, give ``score``; empty when it is 0). A hit belongs to the cluster of its ``focus_entity`` in ``communities``.
     Whether an indicator is context-only comes from :data:`mhgraph.indicators.INDICATORS`.
     ``edges`` is accepted for a uniform stage signature; the score needs only the hits.
     """
@@ -86,6 +90,8 @@ def rank_clusters(communities: pl.DataFrame, nodes: pl.DataFrame, edges: pl.Data
         real=pl.col("points").filter(~pl.col("context")).sum(),
         context=pl.col("points").filter(pl.col("context")).sum(),
         indicators=pl.col("indicator").sort_by(["weight", "indicator"], descending=[True, False]),
+        parts=pl.struct(part="indicator", kind=pl.lit("add"), value="points")
+        .sort_by(["weight", "indicator"], descending=[True, False]),
     )
     partners = (
         located.filter(~pl.col("context")).select("cluster_id", partner="partners").explode("partner").drop_nulls()
@@ -105,13 +111,16 @@ def rank_clusters(communities: pl.DataFrame, nodes: pl.DataFrame, edges: pl.Data
         .with_columns(pl.col("partners").fill_null(empty), pl.col("indicators").fill_null(empty),
                       pl.col("reasons").fill_null(""), pl.col("real").fill_null(0.0), pl.col("context").fill_null(0.0))
         .with_columns(puzzle_count=pl.col("partners").list.len().cast(pl.Int64))
-        .with_columns(score=pl.when(pl.col("real") > 0).then(
-            (pl.col("real") + pl.col("context")) * (1 + partner_bonus * (pl.max_horizontal("puzzle_count", 1) - 1))
-        ).otherwise(0.0).round(6))
+        .with_columns(multiplier=1 + partner_bonus * (pl.max_horizontal("puzzle_count", 1) - 1))
+        .with_columns(score=pl.when(pl.col("real") > 0).then((pl.col("real") + pl.col("context")) * pl.col("multiplier"))
+                      .otherwise(0.0).round(6),
+                      score_parts=pl.when(pl.col("real") > 0).then(pl.concat_list(
+                          "parts", pl.struct(part=pl.lit("puzzle"), kind=pl.lit("multiply"), value="multiplier")))
+                      .otherwise(pl.lit([], dtype=_PARTS)))
         .sort(["score", "cluster_id"], descending=[True, False])
         .with_row_index("rank", offset=1)
         .select("cluster_id", pl.col("rank").cast(pl.Int64), "score", "size", *_ENTITY_COUNTS, "partners",
-                "puzzle_count", "indicators", "reasons")
+                "puzzle_count", "indicators", "reasons", "score_parts")
     )
     log.info("rank: %d clusters, %d with a score above 0", ranked.height, ranked.filter(pl.col("score") > 0).height)
     return ranked

@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import html
 import json
+import math
 import re
 from html.parser import HTMLParser
 
@@ -17,7 +18,7 @@ from markdown_it import MarkdownIt
 
 from mhgraph.errors import InputError
 from mhgraph.export import write_outputs
-from mhgraph.export.page import vis_network_js
+from mhgraph.export.page import asset
 from mhgraph.safe_output import neutralise_formulas
 
 # The payloads set a marker on the page if they ever run; the browser tests look for it.
@@ -185,10 +186,12 @@ def build_tables() -> dict[str, pl.DataFrame]:
             "mentions": mentions, "resolution": resolution, "relations": pl.DataFrame(relations)}
 
 
-def export(out_dir, tables=None, top=2, run_info=None):
+def export(out_dir, tables=None, top=2, run_info=None, **options):
     tables = tables or build_tables()
+    options.setdefault("lang", "en")
     return write_outputs(out_dir, tables["clusters"], tables["communities"], tables["nodes"], tables["edges"],
-                         tables["hits"], tables["mentions"], tables["resolution"], top=top, run_info=run_info)
+                         tables["hits"], tables["mentions"], tables["resolution"], top=top, run_info=run_info,
+                         **options)
 
 
 RUN_INFO = {"run_purpose": "riec_integral_assessment", "legal_ground": "RIEC covenant; WGS", "run_id": "abc123",
@@ -287,8 +290,8 @@ def test_cluster_without_hits_or_node_rows_is_still_shown(tmp_path, caplog):
     assert "No indicator fired in this cluster." in paths["summary"].read_text()
     assert "1 community members have no row in the nodes table" in caplog.text
     page = parse(paths["cluster:C0001"])
-    data = json.loads(next(body for attrs, body in page.scripts if attrs.get("id") == "network-data"))
-    assert f"Entity {PERSONS[5]}" in {node["label"] for node in data["nodes"]}
+    data = json.loads(next(body for attrs, body in page.scripts if attrs.get("id") == "graph-data"))
+    assert {node["id"]: node["label"] for node in data["nodes"]}[PERSONS[5]] == "Entity 1"
     assert len(data["nodes"]) == 7
 
 
@@ -300,9 +303,9 @@ def test_works_on_the_graph_stage_tables(tmp_path):
     paths = export(tmp_path, tables)
     for cluster_id, nodes, edges in (("C0001", 7, 12), ("C0002", 5, 6)):
         page = parse(paths[f"cluster:{cluster_id}"])
-        data = json.loads(next(body for attrs, body in page.scripts if attrs.get("id") == "network-data"))
+        data = json.loads(next(body for attrs, body in page.scripts if attrs.get("id") == "graph-data"))
         assert (len(data["nodes"]), len(data["edges"])) == (nodes, edges)
-    assert "wage: 3120.00" in paths["cluster:C0001"].read_text()
+    assert "EUR 6.50/h over 480 h" in paths["cluster:C0001"].read_text()
 
 
 # --- CSV -----------------------------------------------------------------------------------------
@@ -335,37 +338,83 @@ def test_neutralise_formulas_handles_lists_nulls_and_leaves_numbers():
 
 # --- partner lists -------------------------------------------------------------------------------
 
-def test_each_partner_list_holds_exactly_its_own_records_in_the_top_clusters(written):
+def _listed(path):
+    return pl.read_csv(path, infer_schema=False)
+
+
+def _csv_text(value: str) -> str:
+    return value if not value.startswith(("=", "-")) else "'" + value
+
+
+def test_each_partner_list_holds_exactly_its_own_evidence_records_by_default(written):
     out, paths = written
     tables = build_tables()
+    evidence = set(tables["hits"].filter(pl.col("cluster_id").is_in(["C0001", "C0002"]))["evidence"].explode())
+    evidence_records = set(tables["edges"].filter(pl.col("relation_id").is_in(list(evidence)))
+                           .select("source", "record_id").iter_rows())
     placed = (tables["mentions"].join(tables["resolution"].select("mention_id", "entity_id"), on="mention_id")
               .join(tables["communities"], on="entity_id").filter(pl.col("cluster_id").is_in(["C0001", "C0002"])))
     for partner in ("belastingdienst", "kvk", "ind", "gemeente_arnhem"):
-        listed = pl.read_csv(paths[f"partner:{partner}"], infer_schema=False)
-        assert listed.columns == ["source", "record_id", "role", "cluster_id", "entity_id"]
-        expected = {(s, r if not r.startswith(("=", "-")) else "'" + r, role, c, e) for s, r, role, c, e in
+        listed = _listed(paths[f"partner:{partner}"])
+        assert listed.columns == ["source", "record_id", "role", "cluster_id", "entity_id", "alias"]
+        expected = {(s, _csv_text(r), role, c, e) for s, r, role, c, e in
                     placed.filter(pl.col("partner") == partner)
-                    .select("source", "record_id", "role", "cluster_id", "entity_id").iter_rows()}
-        assert set(listed.iter_rows()) == expected and expected
+                    .select("source", "record_id", "role", "cluster_id", "entity_id").iter_rows()
+                    if (s, r) in evidence_records}
+        assert set(listed.drop("alias").iter_rows()) == expected
         others = tables["mentions"].filter(pl.col("partner") != partner)
         text = paths[f"partner:{partner}"].read_text(encoding="utf-8")
         for source in others["source"].unique():
             assert source not in text
-    kvk = pl.read_csv(paths["partner:kvk"], infer_schema=False)
+    # The KvK officer record is in the cluster but is no indicator's evidence: not listed by default.
+    assert _listed(paths["partner:kvk"]).height == 0
+    assert _listed(paths["partner:belastingdienst"]).height == 12  # 4 records × 3 roles
+
+
+def test_full_partner_lists_on_request_hold_every_own_record_in_the_top_clusters(tmp_path):
+    paths = export(tmp_path, partner_lists="all")
+    tables = build_tables()
+    placed = (tables["mentions"].join(tables["resolution"].select("mention_id", "entity_id"), on="mention_id")
+              .join(tables["communities"], on="entity_id").filter(pl.col("cluster_id").is_in(["C0001", "C0002"])))
+    for partner in ("belastingdienst", "kvk", "ind", "gemeente_arnhem"):
+        expected = {(s, _csv_text(r), role, c, e) for s, r, role, c, e in placed.filter(pl.col("partner") == partner)
+                    .select("source", "record_id", "role", "cluster_id", "entity_id").iter_rows()}
+        assert set(_listed(paths[f"partner:{partner}"]).drop("alias").iter_rows()) == expected and expected
+    kvk = _listed(paths["partner:kvk"])
     assert "F-9" not in kvk["record_id"].to_list()  # cluster C0003 is not in the top 2
+    assert "every record in the clusters shown" in paths["summary"].read_text()
+
+
+def test_aliases_are_the_same_in_picture_summary_and_partner_lists(written):
+    out, paths = written
+    listed = pl.concat([_listed(paths[f"partner:{p}"]) for p in ("belastingdienst", "ind", "gemeente_arnhem")])
+    pictured = {}
+    for cluster in ("C0001", "C0002"):
+        data = _graph_data(out, cluster)
+        pictured.update({node["id"]: node["label"] for node in data["nodes"]})
+    summary = paths["summary"].read_text(encoding="utf-8")
+    for entity_id, alias in listed.select("entity_id", "alias").unique().iter_rows():
+        assert pictured[entity_id] == alias
+    assert pictured[COMPANIES[1]] == "Employer A" and "**Employer A**" in summary
+    assert pictured[PERSONS[5]] == "Director 1" and pictured[PERSONS[6]] == "Manager 1"
+    assert {pictured[PERSONS[n]] for n in (1, 2, 3, 4)} == {f"Worker {n}" for n in (1, 2, 3, 4)}
 
 
 # --- escaping and page safety --------------------------------------------------------------------
 
 ALLOWED_TAGS = {"html", "head", "meta", "title", "script", "style", "body", "h1", "h2", "h3", "h4", "p", "a",
-                "ul", "ol", "li", "code", "strong", "table", "thead", "tbody", "tr", "th", "td", "div", "span"}
+                "ul", "ol", "li", "code", "strong", "table", "thead", "tbody", "tr", "th", "td", "div", "span",
+                "details", "summary", "figure", "figcaption", "header", "aside", "label", "input", "button",
+                "fieldset", "legend", "output"}
+# Inline SVG charts and pictures, made by the export itself.
+SVG_TAGS = {"svg", "g", "rect", "line", "text", "circle", "polygon", "polyline", "path", "title"}
 
 
 def test_pages_contain_only_expected_markup_whatever_the_data(written):
     out, _ = written
     for path in html_files(out):
         page = parse(path)
-        assert set(page.tags) <= ALLOWED_TAGS, (path.name, set(page.tags) - ALLOWED_TAGS)
+        assert set(page.tags) <= ALLOWED_TAGS | SVG_TAGS, (path.name, set(page.tags) - ALLOWED_TAGS - SVG_TAGS)
         assert not [a for a in page.attributes if a[1].startswith("on")], path.name
         for tag, name, value in page.attributes:
             if name in ("href", "src"):
@@ -377,20 +426,23 @@ def test_pages_contain_only_expected_markup_whatever_the_data(written):
             assert "\u2028" not in body and "\u2029" not in body, path.name
 
 
+def _graph_data(out, cluster_id):
+    page = parse(out / "clusters" / f"cluster_{cluster_id}.html")
+    return json.loads(next(body for attrs, body in page.scripts if attrs.get("id") == "graph-data"))
+
+
 def test_hostile_values_are_shown_verbatim_as_text(written):
     out, _ = written
     index_text = "".join(parse(out / "index.html").text)
     for value in (IMG_PAYLOAD, FORMULA, "-2+3", 'manager "X" of 3 permits'):
         assert value in index_text
-    cluster = parse(out / "clusters" / "cluster_C0002.html")
-    data = json.loads(next(body for attrs, body in cluster.scripts if attrs.get("id") == "network-data"))
-    titles = "\n".join(item["title"] for item in data["nodes"] + data["edges"])
-    assert SCRIPT_PAYLOAD in titles and QUOTED_REASON in titles
-    assert {node["label"] for node in data["nodes"]} == {
-        f"{kind} {entity}" for kind, entity in (("Person", PERSONS[6]), ("Company", COMPANIES[2]),
-                                                ("Address", ADDRESSES[2]), ("Permit", PERMITS[1]),
-                                                ("Permit", PERMITS[2]))}
-    assert {edge["label"] for edge in data["edges"]} == {"MANAGES", "HOLDS_PERMIT", "LOCATED_AT"}
+    data = _graph_data(out, "C0002")
+    shown = "\n".join(line for item in data["nodes"] for line in item["detail"] + item["records"] + item["flags"])
+    shown += "\n".join(line for item in data["edges"] for line in item["detail"])
+    assert SCRIPT_PAYLOAD in shown and QUOTED_REASON in shown
+    assert {node["label"] for node in data["nodes"] if not node["outside"]} == {
+        "Manager 1", "Permit holder A", "Premises 1", "Permit 1", "Permit 2"}
+    assert {edge["type"] for edge in data["edges"]} == {"MANAGES", "HOLDS_PERMIT", "LOCATED_AT"}
 
 
 def test_summary_markdown_renders_no_html_or_formatting_from_data(written):
@@ -428,31 +480,23 @@ def test_every_page_has_a_strict_csp_that_allows_exactly_its_own_scripts(written
 
 def test_no_url_a_browser_could_load(written):
     out, _ = written
-    vendored = vis_network_js()
-    vendored_urls = set(re.findall(r"https?://[^\s\"'()<>]+", vendored))
-    # Comments (licence, home page) and the SVG namespace name: strings, never fetched.
-    assert vendored_urls <= {
-        "https://visjs.github.io/vis-network/", "http://almende.com", "https://github.com/visjs",
-        "http://www.apache.org/licenses/LICENSE-2.0", "http://opensource.org/licenses/MIT",
-        "http://www.w3.org/2000/svg", "https://github.com/zloirock/core-js",
-        "https://github.com/zloirock/core-js/blob/v3.21.1/LICENSE",
-        "https://github.com/uuidjs/uuid#getrandomvalues-not-supported",
-    }
-    assert "sourceMappingURL" not in vendored
     for path in html_files(out):
-        raw = path.read_text(encoding="utf-8").replace(vendored, "")
-        # The only URL outside the library is the hostile one in the data, escaped as text.
-        assert re.findall(r"https?://", raw.replace("http://evil.example/x", "")) == [], path.name
-        assert "vis-network" not in raw or path.parent.name == "clusters"
+        raw = path.read_text(encoding="utf-8")
+        # The only URLs: the SVG namespace name (never fetched) and the hostile one in the data, as text.
+        rest = raw.replace("http://www.w3.org/2000/svg", "").replace("http://evil.example/x", "")
+        assert re.findall(r"https?://", rest) == [], path.name
+        assert "vis-network" not in raw
 
 
-def test_cluster_page_embeds_vis_network_from_the_pyvis_package(written):
+def test_cluster_page_runs_only_its_own_scripts_which_write_text_never_markup(written):
     out, _ = written
     page = parse(out / "clusters" / "cluster_C0001.html")
-    assert any(body == vis_network_js() for attrs, body in page.scripts)
+    executable = [body for attrs, body in page.scripts if attrs.get("type") != "application/json"]
+    assert executable == [asset("page_status.js"), asset("graph.js")]
     assert not [attrs for attrs, body in page.scripts if "src" in attrs]
-    network_js = (out / "clusters" / "cluster_C0001.html").read_text().split("<script>")[-1]
-    assert "textContent" in network_js and "innerHTML" not in network_js
+    assert "textContent" in asset("graph.js")
+    for markup_sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "Function("):
+        assert markup_sink not in asset("graph.js")
 
 
 # --- content -------------------------------------------------------------------------------------
@@ -524,3 +568,101 @@ def test_duplicate_entity_in_communities_is_refused(tmp_path):
     tables["communities"] = pl.concat([tables["communities"], tables["communities"].head(1)])
     with pytest.raises(InputError, match="appears more than once"):
         export(tmp_path, tables)
+
+
+# --- pictures, minimisation, language --------------------------------------------------------------
+
+def test_parallel_relations_become_one_edge_with_count_and_period_range(tmp_path):
+    tables = build_tables()
+    first = tables["edges"].filter(pl.col("record_id") == "L-101", pl.col("type") == "EMPLOYED_BY")
+    later = [first.with_columns(relation_id=pl.lit(f"belastingdienst_loonaangifte/L-1{n:02d}b/EMPLOYED_BY"),
+                                record_id=pl.lit(f"L-1{n:02d}b"), valid_from=pl.lit(dt.date(2024, n, 1)),
+                                valid_to=pl.lit(dt.date(2024, n, 28))) for n in (3, 4, 5)]
+    tables["edges"] = pl.concat([tables["edges"], *later])
+    export(tmp_path, tables)
+    merged = [e for e in _graph_data(tmp_path, "C0001")["edges"]
+              if e["a"] == PERSONS[1] and e["type"] == "EMPLOYED_BY"]
+    assert len(merged) == 1
+    edge = merged[0]
+    assert edge["n"] == 4 and edge["label"] == "EMPLOYED_BY ×4 2024-02…now"
+    assert len(edge["periods"]) == 4 and sum("L-1" in line for line in edge["detail"]) == 4
+
+
+def test_wages_and_bibob_outcomes_are_shown_only_where_an_indicator_rests_on_them(tmp_path):
+    tables = build_tables()
+    tables["nodes"] = tables["nodes"].with_columns(
+        bibob_outcome=pl.when(pl.col("entity_type") == "permit").then(pl.lit("ernstig gevaar")).otherwise(None))
+    export(tmp_path / "with", tables)
+    page = (tmp_path / "with" / "clusters" / "cluster_C0001.html").read_text()
+    assert "EUR 6.50/h" in page  # the payroll records are the evidence of wage_below_minimum
+    assert "ernstig gevaar" not in (tmp_path / "with" / "clusters" / "cluster_C0002.html").read_text()
+    # Without the wage indicator nothing rests on the wages: they are not shown.
+    tables["hits"] = tables["hits"].filter(pl.col("indicator") != "wage_below_minimum")
+    export(tmp_path / "without", tables)
+    for path in html_files(tmp_path / "without"):
+        assert "EUR 6.50" not in path.read_text() and "3120" not in path.read_text()
+    # A refusal link rests on the Bibob outcome: then it is shown on that permit.
+    tables["hits"] = pl.concat([tables["hits"], tables["hits"].filter(pl.col("cluster_id") == "C0002").with_columns(
+        indicator=pl.lit("link_to_earlier_refusal"))])
+    export(tmp_path / "refusal", tables)
+    assert "bibob_outcome: ernstig gevaar" in (tmp_path / "refusal" / "clusters" / "cluster_C0002.html").read_text()
+
+
+def test_evidence_is_summarised_with_its_records_one_click_away(written):
+    out, paths = written
+    index = (out / "index.html").read_text()
+    assert "4 payroll periods (belastingdienst) 2024-02…now, lowest EUR 6.50/h" in index
+    summary_line = index[index.index("4 payroll periods"):]
+    assert summary_line.index("</summary>") < summary_line.index("L-101")  # the records sit in the <details>
+    assert "4 address registrations (belastingdienst) 2024-02…now" in paths["summary"].read_text()
+
+
+def test_dutch_is_the_default_and_english_on_request(tmp_path):
+    tables = build_tables()
+    dutch = write_outputs(tmp_path / "nl", tables["clusters"], tables["communities"], tables["nodes"],
+                          tables["edges"], tables["hits"], tables["mentions"], tables["resolution"], top=2)
+    english = export(tmp_path / "en", tables)
+    nl_text, en_text = dutch["summary"].read_text(), english["summary"].read_text()
+    assert "Gerangschikte clusters" in nl_text and "Wie kan optreden" in nl_text and "Werkgever A" in nl_text
+    assert "boekenonderzoek" in nl_text and "Ranked clusters" not in nl_text
+    assert "Ranked clusters" in en_text and "Employer A" in en_text and "Werkgever" not in en_text
+    assert '<html lang="nl">' in dutch["index"].read_text()
+    with pytest.raises(ValueError, match="unknown language 'de'"):
+        export(tmp_path / "de", tables, lang="de")
+
+
+def test_what_changed_goes_on_top_when_given_and_nothing_shows_without(tmp_path, written):
+    out, paths = written
+    assert "What changed" not in paths["summary"].read_text() and "What changed" not in (out / "index.html").read_text()
+    changes = {"since": "2026-01-01", "items": ["cluster C0001 is new", "cluster C0007 left the top 10"]}
+    with_changes = export(tmp_path, changes=changes)
+    for path in (with_changes["summary"], with_changes["index"]):
+        text = html.unescape(path.read_text())
+        assert text.index("What changed since 2026-01-01") < text.index("Ranked clusters")
+        assert "cluster C0007 left the top 10" in text
+
+
+def test_score_breakdown_draws_whatever_parts_the_clusters_table_holds(tmp_path):
+    tables = build_tables()
+    parts = [{"part": "crowded_address", "kind": "add", "value": 1.5}, {"part": "a_future_part", "kind": "add",
+             "value": 0.7}, {"part": "puzzle", "kind": "multiply", "value": 2.0}]
+    tables["clusters"] = tables["clusters"].with_columns(score_parts=pl.when(pl.col("cluster_id") == "C0001")
+                                                         .then(pl.lit(parts)).otherwise(pl.lit([], dtype=pl.List(
+                                                             pl.Struct({"part": pl.String, "kind": pl.String,
+                                                                        "value": pl.Float64})))))
+    paths = export(tmp_path, tables)
+    index = paths["index"].read_text()
+    first = index[index.index("1. Cluster"):index.index("2. Cluster")]
+    assert "a_future_part 0.70" in first and "× 2.00 puzzle multiplier" in first and "<svg" in first
+    second = index[index.index("2. Cluster"):]
+    assert "does not record how the score is built" in second
+
+
+def test_the_ranking_records_its_score_parts():
+    from mhgraph.rank import rank_clusters
+    tables = build_tables()
+    ranked = rank_clusters(tables["communities"], tables["nodes"], tables["edges"], tables["hits"])
+    for row in ranked.filter(pl.col("score") > 0).iter_rows(named=True):
+        added = sum(p["value"] for p in row["score_parts"] if p["kind"] == "add")
+        factor = math.prod(p["value"] for p in row["score_parts"] if p["kind"] == "multiply")
+        assert added * factor == pytest.approx(row["score"])

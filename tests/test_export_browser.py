@@ -1,17 +1,21 @@
 """The exported pages in a real headless Chromium: they draw offline, fetch nothing and run no
-value from the data.
+value from the data; on the sample run search, filters and the time slider do what they say,
+labels do not overlap (also on a 400-node cluster), and the report prints as an A4 PDF.
 
 Each page is opened from ``file://`` with every host name mapped to "not found" and a network
 log recorded; the page's own status script reports on ``<html>`` what it loaded and what its
 security policy blocked, and the picture reports how many nodes it drew. Two control runs show
 that these checks can fail: pyvis's own template (CDN links, heading inserted unescaped) trips
-every one of them.
+every one of them. The interaction checks operate the controls as a person would and measure
+the result with :mod:`mhgraph.export.probe`.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
-import select
+import re
+import shutil
 import struct
 import subprocess
 import time
@@ -22,7 +26,12 @@ from pathlib import Path
 import pytest
 from pyvis.network import Network
 
+from mhgraph.export import report, write_outputs
+from mhgraph.export.chromium import BROWSER_FLAGS, Chromium
+from mhgraph.export.probe import label_geometry, probe_cluster_page
 from test_export import IMG_PAYLOAD, PERSONS, QUOTED_REASON, SCRIPT_PAYLOAD, build_tables, export
+
+ROOT = Path(__file__).resolve().parents[1]
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -32,9 +41,7 @@ pytestmark = [
                        "(Debian package `chromium`; `make test` installs it)"),
 ]
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars",
-         "--host-resolver-rules=MAP * ~NOTFOUND"]
+FLAGS = list(BROWSER_FLAGS)
 # Requests the browser makes for itself (update checks, account probes) carry this initiator;
 # requests a page makes carry the page's origin ("null" for file://).
 BROWSER_INITIATOR = "not an origin"
@@ -94,9 +101,10 @@ def test_page_draws_offline_fetches_nothing_and_runs_no_data(pages, tmp_path, na
     assert "data-pwned" not in root
     assert not [tag for tag, _ in dom.elements if tag in ("img", "iframe", "object", "embed")]
     if nodes is not None:
-        network = dom.first("div", id="network")
-        assert network["data-has-canvas"] == "true"
-        assert (network["data-drawn-nodes"], network["data-drawn-edges"]) == (str(nodes), str(edges))
+        graph = dom.first("div", id="graph")
+        assert graph["data-has-canvas"] == "true"
+        assert (graph["data-drawn-nodes"], graph["data-drawn-edges"]) == (str(nodes), str(edges))
+        assert int(graph["data-drawn-labels"]) > 0
 
 
 def test_control_pyvis_template_is_caught_by_the_same_checks(tmp_path):
@@ -135,93 +143,170 @@ def test_screenshot_of_a_cluster_page_is_a_picture(pages, tmp_path):
     assert distinct_bytes > 100  # a blank or text-only page has far fewer
 
 
-class _DevTools:
-    """A minimal Chrome DevTools Protocol client over ``--remote-debugging-pipe``."""
-
-    def __init__(self, tmp_path: Path):
-        # The protocol uses file descriptors 3 (to the browser) and 4 (from it).
-        self.process = subprocess.Popen(
-            ["sh", "-c", 'exec "$0" "$@" 3<&0 4>&1 0</dev/null 1>/dev/null', str(CHROMIUM), *FLAGS,
-             f"--user-data-dir={tmp_path / 'profile-cdp'}", "--window-size=1200,1000", "--remote-debugging-pipe"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-        )
-        self.buffer, self.next_id = b"", 0
-
-    def call(self, method: str, session: str | None = None, **params):
-        self.next_id += 1
-        message = {"id": self.next_id, "method": method, "params": params}
-        if session:
-            message["sessionId"] = session
-        self.process.stdin.write(json.dumps(message).encode() + b"\0")
-        self.process.stdin.flush()
-        deadline = time.monotonic() + 20
-        while True:
-            while b"\0" in self.buffer:
-                raw, self.buffer = self.buffer.split(b"\0", 1)
-                reply = json.loads(raw)
-                if reply.get("id") == self.next_id:
-                    assert "error" not in reply, reply
-                    return reply["result"]
-            ready, _, _ = select.select([self.process.stdout], [], [], max(deadline - time.monotonic(), 0))
-            assert ready, f"no answer to {method}"
-            self.buffer += self.process.stdout.read1(65536)
-
-    def evaluate(self, session: str, expression: str):
-        result = self.call("Runtime.evaluate", session, expression=expression, returnByValue=True)
-        return result["result"].get("value")
-
-    def wait_for(self, session: str, expression: str, seconds: float = 10):
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            value = self.evaluate(session, expression)
-            if value:
-                return value
-            time.sleep(0.1)
-        raise AssertionError(f"timed out waiting for {expression}")
-
-    def close(self):
-        self.process.kill()
-        self.process.wait(timeout=10)
-
-
-# Centre, in page coordinates, of the canvas pixels painted in the person colour (#4e79a7).
-_FIND_PERSON = """(() => {
-  const canvas = document.querySelector('#network canvas');
-  canvas.scrollIntoView();
-  const image = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
-  let sx = 0, sy = 0, n = 0;
-  for (let i = 0; i < image.length; i += 4) {
-    if (Math.abs(image[i] - 78) < 4 && Math.abs(image[i + 1] - 121) < 4 && Math.abs(image[i + 2] - 167) < 4) {
-      const p = i / 4; sx += p % canvas.width; sy += Math.floor(p / canvas.width); n += 1;
-    }
-  }
-  const box = canvas.getBoundingClientRect(), ratio = canvas.width / box.width;
-  return n ? {x: box.left + sx / n / ratio, y: box.top + sy / n / ratio, n: n} : null;
-})()"""
-
-_TOOLTIP = """(() => {
-  const tip = document.querySelector('.vis-tooltip');
-  if (!tip || tip.style.visibility !== 'visible') return null;
-  return {text: tip.textContent, html: tip.innerHTML, elements: tip.querySelectorAll('*').length,
-          images: document.getElementsByTagName('img').length,
-          pwned: document.documentElement.getAttribute('data-pwned')};
-})()"""
-
-
-def test_tooltip_shows_hostile_values_as_plain_text(pages, tmp_path):
-    browser = _DevTools(tmp_path)
-    try:
-        url = (pages / "clusters" / "cluster_C0002.html").resolve().as_uri()
-        target = browser.call("Target.createTarget", url=url)["targetId"]
-        session = browser.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
-        browser.wait_for(session, "document.getElementById('network').getAttribute('data-drawn-nodes')")
-        person = browser.wait_for(session, _FIND_PERSON)
-        browser.call("Input.dispatchMouseEvent", session, type="mouseMoved", x=person["x"], y=person["y"])
-        tooltip = browser.wait_for(session, _TOOLTIP)
-    finally:
-        browser.close()
-    assert tooltip["text"].startswith(f"Person {PERSONS[6]}")
-    assert SCRIPT_PAYLOAD in tooltip["text"] and QUOTED_REASON in tooltip["text"]
-    assert "&lt;/script&gt;&lt;script&gt;" in tooltip["html"]
-    assert tooltip["elements"] == 1  # only the plain-text box the page itself made
+def test_tooltip_shows_hostile_values_as_plain_text(pages):
+    with Chromium() as browser:
+        tab = browser.open(pages / "clusters" / "cluster_C0002.html")
+        tab.wait_for("document.getElementById('graph').getAttribute('data-drawn-nodes')")
+        at = tab.evaluate(f"window.mhgraphView.screen({json.dumps(PERSONS[6])})")
+        box = tab.evaluate("(() => { const r = document.querySelector('#graph canvas').getBoundingClientRect(); "
+                           "return {x: r.left, y: r.top}; })()")
+        browser.call("Input.dispatchMouseEvent", tab.session, type="mouseMoved", x=box["x"] + at["x"],
+                     y=box["y"] + at["y"])
+        tooltip = tab.wait_for("(() => { const tip = document.getElementById('graph-tip'); if (tip.hidden) return null;"
+                               " return {text: tip.textContent, html: tip.innerHTML, elements: tip.querySelectorAll('*')"
+                               ".length, images: document.getElementsByTagName('img').length,"
+                               " pwned: document.documentElement.getAttribute('data-pwned')}; })()")
+        browser.call("Input.dispatchMouseEvent", tab.session, type="mousePressed", x=box["x"] + at["x"],
+                     y=box["y"] + at["y"], button="left", clickCount=1)
+        browser.call("Input.dispatchMouseEvent", tab.session, type="mouseReleased", x=box["x"] + at["x"],
+                     y=box["y"] + at["y"], button="left", clickCount=1)
+        detail = tab.wait_for("document.getElementById('graph').getAttribute('data-selected') && "
+                              "{text: document.getElementById('detail').textContent, "
+                              "html: document.getElementById('detail').innerHTML}")
+    assert tooltip["text"].startswith("Manager 1 · Manager")
+    assert QUOTED_REASON in tooltip["text"]
+    assert tooltip["elements"] == 0  # text only, nothing the page would parse
     assert tooltip["images"] == 0 and tooltip["pwned"] is None
+    # A click opens the node's detail: its pseudonym and its records, the hostile record id as text.
+    assert PERSONS[6] in detail["text"] and SCRIPT_PAYLOAD in detail["text"]
+    assert "&lt;/script&gt;&lt;script&gt;" in detail["html"] and "<img" not in detail["html"]
+
+
+# --- the sample run: search, filters, time slider, labels --------------------------------------------
+
+@pytest.fixture(scope="module")
+def sample_probes(sample_export):
+    out, _ = sample_export
+    pages = sorted((out / "clusters").glob("cluster_*.html"))
+    with Chromium() as browser:
+        return [probe_cluster_page(browser, page) for page in pages]
+
+
+@pytest.mark.slow
+def test_sample_pages_draw_offline_with_labels_that_do_not_overlap(sample_probes):
+    assert len(sample_probes) == 10
+    for facts in sample_probes:
+        assert facts["status"] == {"resources": "0", "violations": "0"}, facts["page"]
+        labels = facts["labels"]
+        assert labels["overlapping_pairs"] == 0 and labels["outside_canvas"] == 0, facts["page"]
+        # Small clusters: nearly every node is named in the default view.
+        assert labels["labels"] >= 0.6 * labels["nodes"], (facts["page"], labels)
+
+
+@pytest.mark.slow
+def test_search_finds_a_node_by_alias_and_by_pseudonym(sample_probes):
+    for facts in sample_probes:
+        for search in facts["search"]:
+            assert search["hits"] >= 1 and search["selected"] == search["expected"], (facts["page"], search)
+            assert search["expected"] in search["detail"]  # the pseudonym is in the detail it opens
+        assert facts["labels_after_search"]["overlapping_pairs"] == 0
+
+
+@pytest.mark.slow
+def test_each_filter_hides_what_it_should(sample_probes):
+    for facts in sample_probes:
+        assert len(facts["partner_filters"]) >= 2 and len(facts["type_filters"]) >= 2
+        for step in facts["partner_filters"] + facts["type_filters"]:
+            kind = "partner" if "partner" in step else "type"
+            assert step[f"edges_of_{kind}_still_shown"] == 0, (facts["page"], step)
+            assert step["edges_after"] == step["edges_before"] - step[f"edges_of_{kind}_before"], (facts["page"], step)
+            assert step["nodes_without_edge"] == 0  # nodes left with no relation go too
+        assert any(step["edges_of_partner_before"] for step in facts["partner_filters"])
+        assert facts["restored"]
+
+
+@pytest.mark.slow
+def test_time_slider_changes_what_is_shown(sample_probes):
+    changed = 0
+    for facts in sample_probes:
+        slider = facts["time_slider"]
+        assert slider["edges_outside_window"] == 0, facts["page"]
+        assert re.fullmatch(r"\d{4}-\d{2} … \d{4}-\d{2}", slider["text"])
+        changed += slider["edges_after"] < slider["edges_before"]
+    assert changed >= 8
+
+
+@pytest.mark.slow
+def test_ties_leading_out_can_be_shown(sample_probes):
+    expanded = [facts["ties"] for facts in sample_probes if "ties" in facts]
+    assert expanded
+    for ties in expanded:
+        assert ties["edges_after"] == ties["edges_before"] + ties["in_data"]
+
+
+# --- a 400-node cluster -------------------------------------------------------------------------------
+
+def _bench_export():
+    spec = importlib.util.spec_from_file_location("bench_export", ROOT / "benchmarks" / "bench_export.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_a_400_node_cluster_renders_with_labels_that_do_not_overlap(tmp_path):
+    tables = _bench_export().synthetic_tables(1, 400, 100)
+    paths = write_outputs(tmp_path, tables["clusters"], tables["communities"], tables["nodes"], tables["edges"],
+                          tables["hits"], tables["mentions"], tables["resolution"], top=1)
+    with Chromium() as browser:
+        facts = probe_cluster_page(browser, paths["cluster:C0001"])
+        tab = browser.open(paths["cluster:C0001"])
+        tab.wait_for("document.getElementById('graph').getAttribute('data-drawn-labels')")
+        tab.evaluate("document.getElementById('zoom-in').click(); document.getElementById('zoom-in').click(); true")
+        zoomed = label_geometry(tab)
+    assert facts["nodes_in_data"] == 400 and facts["default"]["nodes"] == 400
+    labels = facts["labels"]
+    assert labels["overlapping_pairs"] == 0 and labels["outside_canvas"] == 0
+    assert labels["labels"] >= 40  # every company and address named, and workers where they fit
+    assert zoomed["overlapping_pairs"] == 0 and zoomed["labels"] > 0
+    assert facts["search"][0]["selected"] == facts["search"][0]["expected"]
+    assert facts["time_slider"]["edges_after"] < facts["time_slider"]["edges_before"]
+    assert all(step["edges_after"] == step["edges_before"] - step["edges_of_partner_before"] > 0
+               for step in facts["partner_filters"])
+
+
+# --- print ------------------------------------------------------------------------------------------
+
+def pdf_pages(path: Path) -> list[tuple[float, float]]:
+    """Width and height in points of every page of a PDF (from each page's MediaBox)."""
+    data = path.read_bytes()
+    assert data.startswith(b"%PDF-")
+    boxes = re.findall(rb"/MediaBox\s*\[\s*([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s+([-\d.]+)\s*\]", data)
+    assert len(boxes) == len(re.findall(rb"/Type\s*/Page\b(?!s)", data))  # one box per page
+    return [(float(x1) - float(x0), float(y1) - float(y0)) for x0, y0, x1, y1 in boxes]
+
+
+@pytest.mark.slow
+def test_report_prints_as_an_a4_pdf(sample_export, tmp_path):
+    out, _ = sample_export
+    run = tmp_path / "run"
+    shutil.copytree(out, run)
+    written = report(run, lang="en", pdf=True)
+    pages = pdf_pages(written["pdf"])
+    assert len(pages) >= 10  # ten clusters, each starting on its own page
+    for width, height in pages:  # A4 is 595.28 × 841.89 points
+        assert abs(width - 595.28) < 1.5 and abs(height - 841.89) < 1.5, (width, height)
+    assert "Ranked clusters" in written["index"].read_text()
+
+
+def test_pdf_page_sizes_are_read_from_the_file(tmp_path):
+    letter = tmp_path / "letter.pdf"
+    letter.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Page /MediaBox [0 0 612 792] >> endobj\n"
+                       b"2 0 obj << /Type /Pages /Kids [1 0 R] >> endobj\n%%EOF")
+    assert pdf_pages(letter) == [(612.0, 792.0)]
+
+
+def test_the_picture_saves_as_a_png_without_breaking_the_policy(pages, tmp_path):
+    with Chromium() as browser:
+        browser.call("Browser.setDownloadBehavior", behavior="allow", downloadPath=str(tmp_path))
+        tab = browser.open(pages / "clusters" / "cluster_C0001.html")
+        tab.wait_for("document.documentElement.getAttribute('data-page-loaded') === 'true'")
+        tab.evaluate("document.getElementById('save-png').click(); true")
+        saved = tmp_path / "cluster_C0001.png"
+        deadline = time.monotonic() + 10
+        while not (saved.is_file() and saved.stat().st_size > 0) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        violations = tab.evaluate("document.documentElement.getAttribute('data-csp-violations')")
+    width, height, distinct_bytes = _png_size_and_variety(saved)
+    assert width > 400 and height > 300 and distinct_bytes > 50
+    assert violations == "0"

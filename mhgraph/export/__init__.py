@@ -4,16 +4,21 @@
 
 ============================== ===============================================================
 ``clusters.parquet``, ``.csv`` every ranked cluster (CSV safe to open in a spreadsheet)
-``summary.md``                 the run, then per top cluster: rank, score, size by entity type,
-                               the puzzle count and each partner's pieces, every indicator with
-                               its reason and records, and who could act and how
-``index.html``                 the same as a page, linking to the pictures
-``clusters/cluster_<id>.html`` one interactive network picture per top cluster
-``partners/<partner>.csv``     per partner, only its own records in the top clusters
+``summary.md``                 the case-meeting document (Dutch by default): what changed (when
+                               given), the ranked clusters, per top cluster why it ranks, the
+                               indicators with their evidence summarised, each partner's pieces,
+                               the timeline and who could act and how; the run last
+``index.html``                 the same as a page, with pictures and charts; prints on A4
+``clusters/cluster_<id>.html`` one interactive picture per top cluster (``graph.js``): aliases,
+                               search, filters, time slider, ties leading out, records
+``partners/<partner>.csv``     per partner, only its own evidence records in the top clusters
+``report.pdf``                 ``index.html`` printed on A4 (only by :func:`report` with ``pdf``)
 ============================== ===============================================================
 
 The HTML opens offline and runs nothing from the data (see :mod:`mhgraph.export.page`). The
-export renders what the stage tables say; it does not know how indicators are computed.
+export renders what the stage tables say; it does not know how indicators are computed or how
+the score is built (it draws the ``score_parts`` the ranking records). ``docs/case-meeting.md``
+describes the documents for their readers.
 
 >>> from mhgraph.export import write_outputs   # doctest: +SKIP
 >>> paths = write_outputs("out/run", clusters, communities, nodes, edges, hits,
@@ -24,24 +29,32 @@ PosixPath('out/run/summary.md')
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
 import polars as pl
 
+from mhgraph.errors import InputError
+from mhgraph.export.chromium import print_pdf
 from mhgraph.export.dossier import build_dossiers
+from mhgraph.export.i18n import DEFAULT_LANGUAGE
 from mhgraph.export.index import write_index
-from mhgraph.export.partners import partner_record_lists, write_partner_lists
+from mhgraph.export.partners import partner_record_lists, partners_in, write_partner_lists
 from mhgraph.export.picture import render_cluster_page
-from mhgraph.export.report import cluster_page_name, export_counts
+from mhgraph.export.content import cluster_page_name, export_counts
 from mhgraph.export.summary import write_summary
+from mhgraph.export.view import picture_svg
 from mhgraph.export.tables import write_cluster_tables
 
-__all__ = ["write_outputs"]
+__all__ = ["ClusterPicture", "cluster_picture", "report", "write_outputs"]
+
+REPORT_PDF = "report.pdf"
+# The stage tables a finished run keeps in OUT_DIR/tables, by the name write_outputs gives them.
+_RUN_TABLES = {"clusters": "clusters", "communities": "communities", "nodes": "nodes", "edges": "edges",
+               "hits": "indicator_hits", "mentions": "mentions", "resolution": "resolution"}
 
 log = logging.getLogger("mhgraph.export")
-
-TITLE = "mhgraph – clusters for review"
 
 
 def _remove_stale(folder: Path, pattern: str, keep: set[Path]) -> None:
@@ -63,31 +76,105 @@ def write_outputs(
     resolution: pl.DataFrame,
     top: int = 10,
     run_info: dict | None = None,
+    *,
+    lang: str = DEFAULT_LANGUAGE,
+    partner_lists: str = "evidence",
+    changes: dict | None = None,
 ) -> dict[str, Path]:
     """Write the case-meeting outputs for the ``top`` best-ranked clusters into ``out_dir``.
 
     Returns the written paths by name: ``clusters_parquet``, ``clusters_csv``, ``summary``,
     ``index``, ``cluster:<cluster_id>`` per picture and ``partner:<partner>`` per partner list.
     ``run_info`` (e.g. the run manifest) adds the run's purpose, legal ground and inputs to the
-    report. Same input, same bytes.
+    report; ``lang`` is ``"nl"`` (default) or ``"en"``; ``partner_lists`` is ``"evidence"``
+    (default: only the records behind an indicator) or ``"all"``. ``changes`` (``{"since": date,
+    "items": [line, ...]}``, from a comparison with an earlier run) puts a "what changed" section
+    at the top of ``summary.md`` and ``index.html``; None renders nothing. Same input, same bytes.
     """
     out_dir = Path(out_dir)
-    dossiers = build_dossiers(clusters, communities, nodes, edges, hits, mentions, resolution, top)
-    partner_lists = partner_record_lists(mentions, resolution, communities, [d.cluster_id for d in dossiers])
+    dossiers = build_dossiers(clusters, communities, nodes, edges, hits, mentions, resolution, top, lang=lang)
+    lists = partner_record_lists(dossiers, partners_in(mentions), scope=partner_lists)
     (out_dir / "clusters").mkdir(parents=True, exist_ok=True)
     counts = export_counts(clusters, nodes, edges, hits, mentions)
+    options = {"lang": lang, "changes": changes, "partner_lists": partner_lists}
 
     written = write_cluster_tables(out_dir, clusters)
-    written["summary"] = write_summary(out_dir, dossiers, run_info, counts, top, TITLE)
-    written["index"] = write_index(out_dir, dossiers, run_info, counts, top, TITLE)
+    written["summary"] = write_summary(out_dir, dossiers, run_info, counts, top, **options)
+    written["index"] = write_index(out_dir, dossiers, run_info, counts, top, scores=clusters["score"].to_list(),
+                                   **options)
     for dossier in dossiers:
         path = out_dir / cluster_page_name(dossier.cluster_id)
-        path.write_text(render_cluster_page(dossier, TITLE), encoding="utf-8", newline="\n")
+        path.write_text(render_cluster_page(dossier), encoding="utf-8", newline="\n")
         written[f"cluster:{dossier.cluster_id}"] = path
         log.info("picture of cluster %s: %d entities, %d relations", dossier.cluster_id,
                  dossier.members.height, dossier.edges.height)
-    written.update(write_partner_lists(out_dir, partner_lists))
+    written.update(write_partner_lists(out_dir, lists))
     _remove_stale(out_dir / "clusters", "cluster_*.html", set(written.values()))
     _remove_stale(out_dir / "partners", "*.csv", set(written.values()))
     log.info("export written to %s: %d files", out_dir, len(written))
     return written
+
+
+def report(run_dir: str | Path, *, lang: str = DEFAULT_LANGUAGE, top: int | None = None,
+           partner_lists: str = "evidence", pdf: bool = False, changes: dict | None = None) -> dict[str, Path]:
+    """Write the case-meeting documents of a finished run again from its tables, e.g. in another
+    language or with the full partner lists; with ``pdf`` also ``report.pdf`` (A4), printed from
+    ``index.html`` by headless Chromium.
+
+    ``top`` defaults to the number of cluster pictures the run wrote (its ``--top``). Returns the
+    written paths as :func:`write_outputs` does, plus ``pdf``.
+
+    >>> paths = report("out/sample", lang="en", pdf=True)   # doctest: +SKIP
+    >>> paths["pdf"]                                        # doctest: +SKIP
+    PosixPath('out/sample/report.pdf')
+    """
+    run_dir = Path(run_dir)
+    tables = {}
+    for name, stored in _RUN_TABLES.items():
+        path = run_dir / "tables" / f"{stored}.parquet"
+        if not path.is_file():
+            raise InputError("this is not a finished run folder: a stage table is missing", file=str(path))
+        tables[name] = pl.read_parquet(path)
+    manifest_path = run_dir / "run_manifest.json"
+    run_info = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else None
+    if top is None:
+        top = len(list((run_dir / "clusters").glob("cluster_*.html")))
+    written = write_outputs(run_dir, tables["clusters"], tables["communities"], tables["nodes"], tables["edges"],
+                            tables["hits"], tables["mentions"], tables["resolution"], top=top, run_info=run_info,
+                            lang=lang, partner_lists=partner_lists, changes=changes)
+    if pdf:
+        written["pdf"] = print_pdf(written["index"], run_dir / REPORT_PDF)
+        log.info("report printed to %s", written["pdf"])
+    return written
+
+
+class ClusterPicture:
+    """A cluster's picture as static SVG; Jupyter shows it inline (``_repr_svg_``)."""
+
+    def __init__(self, cluster_id: str, svg: str):
+        self.cluster_id, self.svg = cluster_id, svg
+
+    def _repr_svg_(self) -> str:
+        return self.svg
+
+    def save(self, path: str | Path) -> Path:
+        """Write the picture as an ``.svg`` file."""
+        Path(path).write_text(self.svg, encoding="utf-8")
+        return Path(path)
+
+
+def cluster_picture(cluster_id: str, clusters: pl.DataFrame, communities: pl.DataFrame, nodes: pl.DataFrame,
+                    edges: pl.DataFrame, hits: pl.DataFrame, mentions: pl.DataFrame, resolution: pl.DataFrame, *,
+                    lang: str = DEFAULT_LANGUAGE, width: int = 900, height: int = 560) -> ClusterPicture:
+    """The picture of one ranked cluster, as in the report: case aliases, partner badges, merged
+    relations, evidence in red, roles in bands. In a notebook, the value displays itself.
+
+    >>> mhgraph.cluster_picture("C0157", clusters, communities, nodes, edges, hits,
+    ...                         mentions, resolution)            # doctest: +SKIP
+    """
+    ranked = clusters.filter(pl.col("cluster_id") == cluster_id)
+    if ranked.height == 0:
+        raise ValueError(f"no cluster {cluster_id!r} in the clusters table")
+    dossier = build_dossiers(ranked.with_columns(rank=pl.lit(1, dtype=pl.Int64)), communities, nodes, edges,
+                             hits.filter(pl.col("cluster_id") == cluster_id), mentions, resolution, 1, lang=lang)[0]
+    return ClusterPicture(cluster_id, picture_svg(dossier.view, width, height))

@@ -25,7 +25,8 @@ class Intervention:
     kind: str  # administrative, fiscal, labour inspection, criminal
     actor: str
     how: str
-    basis: str  # the partner's own purpose or legal ground that permits it
+    basis: str  # the legal ground that permits it
+    purpose: str | None = None  # the purpose of the partner's own records it acts on
 
 
 # Source purpose -> (barrier kind, what the partner holding such records could do, legal basis).
@@ -94,12 +95,12 @@ def interventions(purposes_by_partner: dict[str, list[str]], employment: bool) -
         for purpose in sorted(set(purposes_by_partner[partner])):
             if purpose in BARRIERS:
                 kind, how, basis = BARRIERS[purpose]
-                found.append(Intervention(kind, partner, how, f"{basis}; own records, purpose {purpose}"))
+                found.append(Intervention(kind, partner, how, basis, purpose))
             else:
                 found.append(Intervention(
                     "administrative", partner,
                     "no intervention is known for this purpose; to be discussed in the case meeting",
-                    f"own records, purpose {purpose}",
+                    "", purpose,
                 ))
     if employment:
         found.append(LABOUR_INSPECTION)

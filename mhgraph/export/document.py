@@ -29,6 +29,8 @@ from dataclasses import dataclass
 __all__ = [
     "Block",
     "Bullets",
+    "Details",
+    "Figure",
     "Heading",
     "Inline",
     "Item",
@@ -97,7 +99,23 @@ class Table:
     rows: tuple[tuple[tuple[Inline, ...], ...], ...]
 
 
-Block = Heading | Paragraph | Note | Bullets | Table
+@dataclass(frozen=True)
+class Figure:
+    """A chart or picture made by this export (trusted SVG, no script); Markdown shows the caption."""
+
+    svg: str
+    caption: tuple[Inline, ...] = ()
+
+
+@dataclass(frozen=True)
+class Details:
+    """A summary line whose blocks open on a click (HTML); Markdown shows both."""
+
+    summary: tuple[Inline, ...]
+    blocks: tuple
+
+
+Block = Heading | Paragraph | Note | Bullets | Table | Figure | Details
 
 # Characters that would start a line break or a paragraph if copied as they are.
 _LINE_BREAKS = re.compile("[\r\n\u0085\u2028\u2029\v\f]+")
@@ -167,6 +185,14 @@ def to_markdown(blocks: list[Block]) -> str:
             ]
             lines += ["| " + " | ".join(_md_inline(cell, in_table=True) for cell in row) + " |" for row in block.rows]
             out.append("\n".join(lines))
+        elif isinstance(block, Figure):
+            if not block.caption:
+                continue
+            out.append(_md_inline(block.caption))
+        elif isinstance(block, Details):
+            out.append(_md_inline(block.summary))
+            out.append("")
+            out.append(to_markdown(list(block.blocks)).rstrip("\n"))
         out.append("")
     return "\n".join(out)
 
@@ -212,4 +238,10 @@ def to_html(blocks: list[Block]) -> str:
                 "<tr>" + "".join(f"<td>{_html_inline(cell)}</td>" for cell in row) + "</tr>" for row in block.rows
             )
             out.append(f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{rows}\n</tbody>\n</table>")
+        elif isinstance(block, Figure):
+            caption = f"<figcaption>{_html_inline(block.caption)}</figcaption>" if block.caption else ""
+            out.append(f"<figure>{block.svg}{caption}</figure>")
+        elif isinstance(block, Details):
+            out.append(f"<details><summary>{_html_inline(block.summary)}</summary>\n"
+                       f"{to_html(list(block.blocks)).rstrip()}\n</details>")
     return "\n".join(out) + "\n"

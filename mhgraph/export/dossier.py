@@ -14,14 +14,18 @@ mhgraph.errors.InputError: file clusters, row 3, column 'cluster_id': cluster_id
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import polars as pl
 
 from mhgraph.errors import InputError
+from mhgraph.export.aliases import Alias, case_aliases
 from mhgraph.export.barriers import Intervention, interventions
+from mhgraph.export.i18n import DEFAULT_LANGUAGE
 
 __all__ = ["ClusterDossier", "Finding", "PartnerPiece", "build_dossiers", "check_columns", "safe_name"]
 
@@ -44,6 +48,8 @@ EMPLOYMENT_RELATION = "EMPLOYED_BY"
 
 # Cluster ids and partner names become file names; anything else is refused, not rewritten,
 # so two partners can never end up in one file.
+# Entity ids as mhgraph.resolve writes them: a type letter and 12 hex digits (P-3f2a9c0e1b7d).
+_ENTITY_ID = re.compile(r"\b[A-Z]-[0-9a-f]{12}\b")
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}")
 
 @dataclass(frozen=True)
@@ -55,6 +61,12 @@ class EvidenceRecord:
     partner: str | None
     purpose: str | None
     found: bool  # False when the relation is not in the edges table
+    from_entity: str | None = None
+    to_entity: str | None = None
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+    wage: float | None = None
+    hours: float | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +88,8 @@ class PartnerPiece:
     records: int
     entities: tuple[tuple[str, int], ...]  # (entity type, distinct entities)
     relations: tuple[tuple[str, int], ...]  # (relation type, count) among the cluster's own relations
+    evidence_records: int = 0  # records of this partner that are evidence of a hit
+    in_puzzle: bool = False  # behind a non-context hit: counts in the cluster's puzzle count
 
 
 @dataclass(frozen=True)
@@ -84,14 +98,41 @@ class ClusterDossier:
     members: pl.DataFrame  # ``nodes`` rows of the cluster's entities
     edges: pl.DataFrame  # relations with both ends in the cluster
     outgoing: int  # relations with one end in the cluster and the other outside it
-    mentions: pl.DataFrame  # mentions of the cluster's entities, with ``entity_id``
+    mentions: pl.DataFrame  # mentions of the cluster's entities and of its evidence records, with ``entity_id``
     findings: tuple[Finding, ...]
     pieces: tuple[PartnerPiece, ...]
     actions: tuple[Intervention, ...]
+    crossing: pl.DataFrame = field(default_factory=pl.DataFrame)  # relations leading out, and evidence outside
+    outside: pl.DataFrame = field(default_factory=pl.DataFrame)  # ``nodes`` rows at their far ends, with cluster_id
+    aliases: dict[str, Alias] = field(default_factory=dict)  # members and outside entities
+    neighbours: dict[str, dict] = field(default_factory=dict)  # other flagged clusters at the far ends: id -> row
+    lang: str = DEFAULT_LANGUAGE
 
     @property
     def cluster_id(self) -> str:
         return self.row["cluster_id"]
+
+    @property
+    def evidence_ids(self) -> set[str]:
+        """Relation ids that are evidence of one of the cluster's hits."""
+        return {record.relation_id for finding in self.findings for record in finding.records}
+
+    @cached_property
+    def view(self) -> dict:
+        """The picture as data (see :func:`mhgraph.export.view.cluster_view`), made once."""
+        from mhgraph.export.view import cluster_view  # the view is built from the dossier
+
+        return cluster_view(self)
+
+    def readable(self, text: str) -> str:
+        """``text`` (an indicator's reason) with every entity id of the picture replaced by its alias."""
+        return _ENTITY_ID.sub(lambda found: self.alias(found.group(0)) if found.group(0) in self.aliases
+                              else found.group(0), text)
+
+    def alias(self, entity_id: str | None) -> str:
+        """The case alias of ``entity_id`` (the id itself when it has none)."""
+        found = self.aliases.get(entity_id)
+        return found.label if found else str(entity_id)
 
 
 def check_columns(name: str, table: pl.DataFrame) -> None:
@@ -136,10 +177,20 @@ def top_clusters(clusters: pl.DataFrame, top: int) -> pl.DataFrame:
     return ranked.drop("_row")
 
 
+_EVIDENCE_COLUMNS = {"from_entity": pl.String(), "to_entity": pl.String(), "valid_from": pl.Date(),
+                     "valid_to": pl.Date(), "wage": pl.Float64(), "hours": pl.Float64()}
+
+
+def _with_columns(table: pl.DataFrame, columns: dict[str, pl.DataType]) -> pl.DataFrame:
+    # Optional columns (dates, wage) may be absent from a small table: they are then unknown.
+    return table.with_columns(pl.lit(None, dtype=kind).alias(name) for name, kind in columns.items()
+                              if name not in table.columns)
+
+
 def _evidence_records(hits: pl.DataFrame, edges: pl.DataFrame) -> dict[str, EvidenceRecord]:
     relation_ids = hits.select(pl.col("evidence").explode().drop_nulls().unique()).to_series()
-    found = edges.filter(pl.col("relation_id").is_in(relation_ids.implode())).select(
-        "relation_id", "type", "source", "record_id", "partner", "purpose")
+    found = _with_columns(edges.filter(pl.col("relation_id").is_in(relation_ids.implode())), _EVIDENCE_COLUMNS).select(
+        "relation_id", "type", "source", "record_id", "partner", "purpose", *_EVIDENCE_COLUMNS)
     records = {
         row["relation_id"]: EvidenceRecord(**row, found=True) for row in found.iter_rows(named=True)
     }
@@ -164,28 +215,55 @@ def _findings(cluster_hits: pl.DataFrame, records: dict[str, EvidenceRecord]) ->
     return tuple(findings)
 
 
-def _pieces(cluster_mentions: pl.DataFrame, cluster_edges: pl.DataFrame) -> tuple[PartnerPiece, ...]:
+def _pieces(cluster_mentions: pl.DataFrame, cluster_edges: pl.DataFrame, evidence: set[tuple[str, str]],
+            puzzle: set[str]) -> tuple[PartnerPiece, ...]:
     pieces = []
     for (partner,), own in cluster_mentions.sort("partner").group_by("partner", maintain_order=True):
         entities = (own.group_by("entity_type").agg(pl.col("entity_id").n_unique().alias("n"))
                     .sort("entity_type").iter_rows())
         relations = (cluster_edges.filter(pl.col("partner") == partner).group_by("type").len()
                      .sort("type").iter_rows())
+        records = set(own.select("source", "record_id").iter_rows())
         pieces.append(PartnerPiece(
             partner=partner,
             purposes=tuple(sorted(own["purpose"].drop_nulls().unique().to_list())),
             sources=tuple(sorted(own["source"].drop_nulls().unique().to_list())),
-            records=own.select(pl.struct("source", "record_id").n_unique()).item(),
+            records=len(records),
             entities=tuple(entities),
             relations=tuple(relations),
+            evidence_records=len(records & evidence),
+            in_puzzle=partner in puzzle,
         ))
     return tuple(pieces)
 
 
+def _cluster_mentions(placed: pl.DataFrame, cluster_id: str, findings: tuple[Finding, ...]) -> pl.DataFrame:
+    """The cluster's partner records: mentions of its members, every mention in an evidence record
+    (which may lie outside the cluster), and the mentions of an evidence entity by a partner the hit
+    names for an attribute (a refusal, a sponsor status)."""
+    evidence = {(r.source, r.record_id) for f in findings for r in f.records if r.found}
+    attributes = {(entity, partner) for f in findings for r in f.records if r.found
+                  for entity in (r.from_entity, r.to_entity, f.focus_entity) for partner in f.partners}
+    attributes |= {(f.focus_entity, partner) for f in findings for partner in f.partners}
+    keys = pl.DataFrame(sorted(evidence), schema={"source": pl.String, "record_id": pl.String}, orient="row")
+    named = pl.DataFrame(sorted(attributes), schema={"entity_id": pl.String, "partner": pl.String}, orient="row")
+    chosen = pl.concat([
+        placed.filter(pl.col("cluster_id") == cluster_id),
+        placed.join(keys, on=["source", "record_id"], how="semi"),
+        placed.join(named, on=["entity_id", "partner"], how="semi"),
+    ]).unique("mention_id")
+    return chosen.with_columns(pl.lit(cluster_id).alias("cluster_id")).sort("entity_id", "source", "record_id", "role")
+
+
 def build_dossiers(clusters: pl.DataFrame, communities: pl.DataFrame, nodes: pl.DataFrame,
                    edges: pl.DataFrame, hits: pl.DataFrame, mentions: pl.DataFrame,
-                   resolution: pl.DataFrame, top: int = 10) -> list[ClusterDossier]:
-    """One :class:`ClusterDossier` per top cluster, best rank first."""
+                   resolution: pl.DataFrame, top: int = 10, lang: str = DEFAULT_LANGUAGE) -> list[ClusterDossier]:
+    """One :class:`ClusterDossier` per top cluster, best rank first.
+
+    Partners are counted one way everywhere: a cluster's pieces (and so its barrier model, its
+    picture and its partner lists) hold the records of its members plus every evidence record
+    of its hits, also where an explaining path leaves the cluster.
+    """
     for name, table in (("communities", communities), ("nodes", nodes), ("edges", edges),
                         ("indicator_hits", hits), ("mentions", mentions), ("resolution", resolution)):
         check_columns(name, table)
@@ -195,7 +273,8 @@ def build_dossiers(clusters: pl.DataFrame, communities: pl.DataFrame, nodes: pl.
     ranked = top_clusters(clusters, top)
     top_ids = ranked["cluster_id"].implode()
 
-    membership = communities.select("entity_id", "cluster_id").filter(pl.col("cluster_id").is_in(top_ids))
+    everyone = communities.select("entity_id", "cluster_id")
+    membership = everyone.filter(pl.col("cluster_id").is_in(top_ids))
     members = nodes.join(membership, on="entity_id", how="inner")
     lacking = membership.join(nodes.select("entity_id"), on="entity_id", how="anti")
     if lacking.height:
@@ -204,38 +283,67 @@ def build_dossiers(clusters: pl.DataFrame, communities: pl.DataFrame, nodes: pl.
         members = pl.concat([members, lacking], how="diagonal_relaxed")
 
     located = (
-        edges.join(membership.rename({"entity_id": "from_entity", "cluster_id": "from_cluster"}),
-                   on="from_entity", how="left")
-        .join(membership.rename({"entity_id": "to_entity", "cluster_id": "to_cluster"}), on="to_entity", how="left")
+        edges.join(everyone.rename({"entity_id": "from_entity", "cluster_id": "from_cluster"}), on="from_entity",
+                   how="left")
+        .join(everyone.rename({"entity_id": "to_entity", "cluster_id": "to_cluster"}), on="to_entity", how="left")
     )
-    internal = located.filter(pl.col("from_cluster") == pl.col("to_cluster"))
-    crossing = located.filter(pl.col("from_cluster").is_not_null() | pl.col("to_cluster").is_not_null()).filter(
-        pl.col("from_cluster").ne_missing(pl.col("to_cluster")))
+    touching = located.filter(pl.col("from_cluster").is_in(top_ids) | pl.col("to_cluster").is_in(top_ids))
+    internal = touching.filter(pl.col("from_cluster") == pl.col("to_cluster"))
 
-    cluster_mentions = (
-        mentions.join(resolution.select("mention_id", "entity_id"), on="mention_id", how="inner")
-        .join(membership, on="entity_id", how="inner")
-    )
     cluster_hits = hits.filter(pl.col("cluster_id").is_in(top_ids)).sort(
         ["cluster_id", "weight", "indicator", "focus_entity"], descending=[False, True, False, False], nulls_last=True)
     records = _evidence_records(cluster_hits, edges)
+    evidence_edges = located.filter(pl.col("relation_id").is_in(list(records)))
+    placed = (mentions.join(resolution.select("mention_id", "entity_id"), on="mention_id", how="inner")
+              .join(everyone, on="entity_id", how="left"))
+    flagged = {row["cluster_id"]: row for row in clusters.filter(pl.col("score") > 0).select(
+        "cluster_id", "rank", "score").iter_rows(named=True)}
+    exported = set(ranked["cluster_id"].to_list())
 
     dossiers = []
     for row in ranked.iter_rows(named=True):
         cluster_id = row["cluster_id"]
         own_edges = internal.filter(pl.col("from_cluster") == cluster_id).drop("from_cluster", "to_cluster")
-        own_mentions = cluster_mentions.filter(pl.col("cluster_id") == cluster_id)
-        pieces = _pieces(own_mentions, own_edges)
+        findings = _findings(cluster_hits.filter(pl.col("cluster_id") == cluster_id), records)
+        evidence_ids = {r.relation_id for f in findings for r in f.records}
+        leading_out = touching.filter(
+            pl.col("from_cluster").eq_missing(cluster_id) != pl.col("to_cluster").eq_missing(cluster_id))
+        crossing = pl.concat([
+            leading_out,
+            evidence_edges.filter(pl.col("relation_id").is_in(list(evidence_ids))
+                                  & ~(pl.col("from_cluster").eq_missing(cluster_id)
+                                      & pl.col("to_cluster").eq_missing(cluster_id))),
+        ]).unique("relation_id").sort("relation_id")
+        far = (crossing.select(entity_id="from_entity", cluster_id="from_cluster")
+               .vstack(crossing.select(entity_id="to_entity", cluster_id="to_cluster"))
+               .filter(pl.col("cluster_id").ne_missing(cluster_id)).unique("entity_id"))
+        outside = (far.join(nodes, on="entity_id", how="left").sort("entity_id")
+                   if far.height else members.clear())
+        own_members = members.filter(pl.col("cluster_id") == cluster_id).sort("entity_id")
+        own_mentions = _cluster_mentions(placed, cluster_id, findings)
+        evidence_keys = {(r.source, r.record_id) for f in findings for r in f.records if r.found}
+        pieces = _pieces(own_mentions, own_edges, evidence_keys, set(row["partners"] or []))
         employment = own_edges.filter(pl.col("type") == EMPLOYMENT_RELATION).height > 0
+        pictured = pl.concat([own_members.select("entity_id", "entity_type"),
+                              outside.select("entity_id", "entity_type")])
+        neighbours = {c: {**flagged[c], "exported": c in exported}
+                      for c in sorted(set(outside["cluster_id"].drop_nulls().to_list())) if c in flagged}
         dossiers.append(ClusterDossier(
             row=row,
-            members=members.filter(pl.col("cluster_id") == cluster_id).sort("entity_id"),
+            members=own_members,
             edges=own_edges.sort("relation_id"),
-            outgoing=crossing.filter((pl.col("from_cluster") == cluster_id) | (pl.col("to_cluster") == cluster_id)).height,
-            mentions=own_mentions.sort("entity_id", "source", "record_id", "role"),
-            findings=_findings(cluster_hits.filter(pl.col("cluster_id") == cluster_id), records),
+            outgoing=leading_out.height,
+            mentions=own_mentions,
+            findings=findings,
             pieces=pieces,
             actions=tuple(interventions({p.partner: list(p.purposes) for p in pieces}, employment)),
+            crossing=crossing.drop("from_cluster", "to_cluster"),
+            outside=outside,
+            aliases=case_aliases(pictured, pl.concat([own_edges.select("type", "from_entity", "to_entity"),
+                                                      crossing.select("type", "from_entity", "to_entity")]), lang,
+                                 outside=set(outside["entity_id"].to_list())),
+            neighbours=neighbours,
+            lang=lang,
         ))
     log.info("gathered %d top clusters out of %d", len(dossiers), clusters.height)
     return dossiers

@@ -1,4 +1,6 @@
-"""``index.html``: the overview page of the ranked clusters, linking to each cluster's picture.
+"""``index.html``: the case-meeting document as a page: ranked clusters first, then each cluster
+with its picture, why it ranks, its evidence (records one click away) and its timeline, the run
+last. Prints on A4 (``page.css``); ``mhgraph report OUT --pdf`` turns it into a PDF.
 
 Same content as ``summary.md``; the page loads nothing and runs only its own status script
 (see :mod:`mhgraph.export.page`).
@@ -6,28 +8,28 @@ Same content as ``summary.md``; the page loads nothing and runs only its own sta
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 from mhgraph.export.document import to_html
 from mhgraph.export.dossier import ClusterDossier
+from mhgraph.export.i18n import words
 from mhgraph.export.page import asset, render_page
-from mhgraph.export.report import NOT_A_DECISION, cluster_blocks, cluster_page_name, overview_blocks, run_blocks
+from mhgraph.export.content import document_blocks
 
 __all__ = ["render_index", "write_index"]
 
 
-def render_index(dossiers: list[ClusterDossier], run_info: dict | None, counts: dict[str, int], top: int,
-                 title: str) -> str:
-    blocks = run_blocks(run_info, counts, top, len(dossiers)) + overview_blocks(dossiers, link_pictures=True)
-    for dossier in dossiers:
-        blocks += cluster_blocks(dossier, picture=cluster_page_name(dossier.cluster_id))
-    body = f'<h1>{html.escape(title)}</h1>\n<p class="note">{html.escape(NOT_A_DECISION)}</p>\n{to_html(blocks)}'
-    return render_page(title, body, head_scripts=[asset("page_status.js")])
+def render_index(dossiers: list[ClusterDossier], run_info: dict | None, counts: dict[str, int], top: int, *,
+                 lang: str, scores: list[float] | None = None, changes: dict | None = None,
+                 partner_lists: str = "evidence") -> str:
+    blocks = document_blocks(dossiers, run_info, counts, top, scores=scores, lang=lang, changes=changes,
+                             partner_lists=partner_lists, figures=True)
+    return render_page(words(lang)["title"], to_html(blocks), head_scripts=[asset("page_status.js")], lang=lang,
+                       body_class="document")
 
 
 def write_index(out_dir: Path, dossiers: list[ClusterDossier], run_info: dict | None, counts: dict[str, int],
-                top: int, title: str) -> Path:
+                top: int, **options) -> Path:
     path = Path(out_dir) / "index.html"
-    path.write_text(render_index(dossiers, run_info, counts, top, title), encoding="utf-8", newline="\n")
+    path.write_text(render_index(dossiers, run_info, counts, top, **options), encoding="utf-8", newline="\n")
     return path

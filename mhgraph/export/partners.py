@@ -1,17 +1,37 @@
 """``partners/<partner>.csv``: per partner, only its own records in the top clusters.
 
 Re-identification happens only at the partner that owns a record: each file lists that
-partner's own (source, record id, role) with the cluster and entity they resolved into, and
-nothing of any other partner.
+partner's own (source, record id, role) with the cluster, the entity and its case alias, and
+nothing of any other partner. By default a list holds only the records that are evidence of an
+indicator (data minimisation: what the case meeting needs); ``scope="all"`` lists every record
+of the partner in the clusters shown.
 
 >>> import polars as pl
->>> mentions = pl.DataFrame({"mention_id": ["kvk/1/bedrijf", "ind/9/vreemdeling"],
+>>> from mhgraph.export.dossier import build_dossiers
+>>> mentions = pl.DataFrame({"mention_id": ["kvk/1/bedrijf", "ind/9/vreemdeling"], "entity_type": ["company", "person"],
 ...     "partner": ["kvk", "ind"], "source": ["kvk_inschrijvingen", "ind_verblijfsvergunningen"],
-...     "record_id": ["1", "9"], "role": ["bedrijf", "vreemdeling"]})
+...     "purpose": ["company_register", "immigration_supervision"], "record_id": ["1", "9"],
+...     "role": ["bedrijf", "vreemdeling"]})
 >>> resolution = pl.DataFrame({"mention_id": ["kvk/1/bedrijf", "ind/9/vreemdeling"], "entity_id": ["C-1", "P-2"]})
 >>> communities = pl.DataFrame({"entity_id": ["C-1", "P-2"], "cluster_id": ["C0001", "C0001"]})
->>> partner_record_lists(mentions, resolution, communities, ["C0001"])["kvk"].rows()
-[('kvk_inschrijvingen', '1', 'bedrijf', 'C0001', 'C-1')]
+>>> nodes = pl.DataFrame({"entity_id": ["C-1", "P-2"], "entity_type": ["company", "person"],
+...     "partners": [["kvk"], ["ind"]], "sources": [["kvk_inschrijvingen"], ["ind_verblijfsvergunningen"]],
+...     "purposes": [["company_register"], ["immigration_supervision"]]})
+>>> edges = pl.DataFrame({"relation_id": ["ind/9/SPONSORED_BY"], "type": ["SPONSORED_BY"], "from_entity": ["P-2"],
+...     "to_entity": ["C-1"], "source": ["ind_verblijfsvergunningen"], "partner": ["ind"],
+...     "purpose": ["immigration_supervision"], "record_id": ["9"]})
+>>> hits = pl.DataFrame({"indicator": ["sponsor_of_many_migrants"], "version": ["1"], "focus_entity": ["C-1"],
+...     "cluster_id": ["C0001"], "reason": ["1 migrant"], "evidence": [["ind/9/SPONSORED_BY"]],
+...     "partners": [["ind"]], "weight": [1.0]})
+>>> clusters = pl.DataFrame({"cluster_id": ["C0001"], "rank": [1], "score": [1.0], "size": [2], "persons": [1],
+...     "companies": [1], "addresses": [0], "permits": [0], "partners": [["ind"]], "puzzle_count": [1],
+...     "indicators": [["sponsor_of_many_migrants"]], "reasons": [""]})
+>>> dossiers = build_dossiers(clusters, communities, nodes, edges, hits, mentions, resolution, lang="en")
+>>> lists = partner_record_lists(dossiers, ["ind", "kvk"])
+>>> lists["ind"].rows(), lists["kvk"].height
+([('ind_verblijfsvergunningen', '9', 'vreemdeling', 'C0001', 'P-2', 'Labour migrant 1')], 0)
+>>> partner_record_lists(dossiers, ["ind", "kvk"], scope="all")["kvk"].rows()
+[('kvk_inschrijvingen', '1', 'bedrijf', 'C0001', 'C-1', 'Sponsor A')]
 """
 
 from __future__ import annotations
@@ -21,36 +41,46 @@ from pathlib import Path
 
 import polars as pl
 
-from mhgraph.export.dossier import safe_name
+from mhgraph.export.dossier import ClusterDossier, safe_name
 from mhgraph.safe_output import write_csv_safe
 
-__all__ = ["PARTNER_LIST_COLUMNS", "partner_record_lists", "write_partner_lists"]
+__all__ = ["PARTNER_LIST_COLUMNS", "PARTNER_LIST_SCOPES", "partner_record_lists", "partners_in", "write_partner_lists"]
 
 log = logging.getLogger("mhgraph.export")
 
-PARTNER_LIST_COLUMNS = ("source", "record_id", "role", "cluster_id", "entity_id")
+PARTNER_LIST_COLUMNS = ("source", "record_id", "role", "cluster_id", "entity_id", "alias")
+PARTNER_LIST_SCOPES = ("evidence", "all")
 
 
-def partner_record_lists(mentions: pl.DataFrame, resolution: pl.DataFrame, communities: pl.DataFrame,
-                         cluster_ids: list[str]) -> dict[str, pl.DataFrame]:
-    """partner -> its own records in ``cluster_ids``; every partner in ``mentions`` gets a
-    (possibly empty) list, so that "nothing for you" is said, not left to be guessed."""
-    partners = mentions.with_row_index("_row", offset=1).group_by("partner").agg(pl.col("_row").min()).sort("partner")
-    for partner, row in partners.iter_rows():
+def partner_record_lists(dossiers: list[ClusterDossier], partners: list[str],
+                         scope: str = "evidence") -> dict[str, pl.DataFrame]:
+    """partner -> its own records in the clusters of ``dossiers``; every partner in ``partners``
+    gets a (possibly empty) list, so that "nothing for you" is said, not left to be guessed."""
+    if scope not in PARTNER_LIST_SCOPES:
+        raise ValueError(f"partner list scope must be one of {', '.join(PARTNER_LIST_SCOPES)}, not {scope!r}")
+    frames = []
+    for d in dossiers:
+        records = d.mentions
+        if scope == "evidence":
+            keys = {(r.source, r.record_id) for f in d.findings for r in f.records if r.found}
+            records = records.filter(pl.struct("source", "record_id").is_in(
+                pl.Series([{"source": s, "record_id": r} for s, r in sorted(keys)],
+                          dtype=pl.Struct({"source": pl.String, "record_id": pl.String})).implode()))
+        frames.append(records.select("partner", "source", "record_id", "role", "cluster_id", "entity_id")
+                      .with_columns(alias=pl.col("entity_id").replace_strict(
+                          {k: v.label for k, v in d.aliases.items()}, default=pl.col("entity_id"))))
+    schema = {"partner": pl.String, **{c: pl.String for c in PARTNER_LIST_COLUMNS}}
+    listed = (pl.concat(frames) if frames else pl.DataFrame(schema=schema)).unique().sort(
+        "cluster_id", "source", "record_id", "role", "entity_id")
+    return {partner: listed.filter(pl.col("partner") == partner).drop("partner") for partner in sorted(partners)}
+
+
+def partners_in(mentions: pl.DataFrame) -> list[str]:
+    """The partners of ``mentions``, each checked to be usable as a file name."""
+    first_rows = mentions.with_row_index("_row", offset=1).group_by("partner").agg(pl.col("_row").min()).sort("partner")
+    for partner, row in first_rows.iter_rows():
         safe_name(partner, "mentions", "partner", row)
-    wanted = pl.Series(cluster_ids, dtype=pl.String).implode()
-    in_clusters = (
-        mentions.join(resolution.select("mention_id", "entity_id"), on="mention_id", how="inner")
-        .join(communities.select("entity_id", "cluster_id").filter(pl.col("cluster_id").is_in(wanted)), on="entity_id",
-              how="inner")
-        .select("partner", *PARTNER_LIST_COLUMNS)
-        .unique()
-        .sort("cluster_id", "source", "record_id", "role", "entity_id")
-    )
-    return {
-        partner: in_clusters.filter(pl.col("partner") == partner).drop("partner")
-        for partner in partners["partner"].to_list()
-    }
+    return first_rows["partner"].to_list()
 
 
 def write_partner_lists(out_dir: Path, lists: dict[str, pl.DataFrame]) -> dict[str, Path]:

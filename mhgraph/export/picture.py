@@ -1,197 +1,120 @@
-"""One interactive network picture per top cluster: ``clusters/cluster_<id>.html``.
+"""One interactive picture per top cluster: ``clusters/cluster_<id>.html``.
 
-pyvis builds the node, edge and option structures; the page is rendered through
-:mod:`mhgraph.export.page`, not through pyvis's own template (which loads Bootstrap and
-vis-network from the internet and inserts headings and menus unescaped). Nodes are coloured
-and shaped by entity type and labelled ``Person P-3f2a9c0e1b7d`` - never with a name or any
-other plaintext identifier; edges carry the relation type. Every tooltip gives provenance:
-partner, source, record id, purpose, dates and the reasons of the indicators that involve it.
+The page draws the cluster on a canvas that fills the window (``graph.js``), from the view of
+:func:`mhgraph.export.view.cluster_view`: case aliases with partner badges, one edge per group
+of parallel relations, a layout that separates roles. The analyst can search, filter by
+partner, relation type and period (a time slider), show the ties leading out of the cluster,
+fit, zoom and reset, and click a node (on the canvas or in the node table) to see its records.
+Below the picture: why the cluster ranks, the evidence, the timeline and who could act.
 
-Positions come from a deterministic networkx layout and physics is off, so the file is the same
-bytes for the same input and the picture the same every time it is opened.
+No library is loaded: the page runs only its own scripts, allowed by hash, and every value from
+the data reaches the page as text (see :mod:`mhgraph.export.page`). Positions are computed in
+Python, so the file is the same bytes for the same input.
 """
 
 from __future__ import annotations
 
 import html
-import json
-import math
-from collections import Counter, defaultdict
-
-import networkx as nx
-from pyvis.network import Network
 
 from mhgraph.export.document import to_html
 from mhgraph.export.dossier import ClusterDossier
-from mhgraph.export.page import asset, render_page, vis_network_js
-from mhgraph.export.report import NOT_A_DECISION, cluster_blocks
+from mhgraph.export.i18n import words
+from mhgraph.export.page import asset, render_page
+from mhgraph.export.content import cluster_blocks, number_text
+from mhgraph.export.view import ENTITY_STYLE, FLAGGED, badge, node_table_rows
 
-__all__ = ["ENTITY_STYLE", "cluster_network", "render_cluster_page"]
-
-# entity type -> (label, colour, shape): colour and shape both differ, for colour-blind readers.
-ENTITY_STYLE = {
-    "person": ("Person", "#4e79a7", "dot"),
-    "company": ("Company", "#f28e2b", "square"),
-    "address": ("Address", "#59a14f", "triangle"),
-    "permit": ("Permit", "#b07aa1", "diamond"),
-}
-_OTHER_COLOUR = "#9c9c9c"
-_FLAGGED = "#c0392b"
-LAYOUT_SEED = 7
-KAMADA_KAWAI_MAX_NODES = 150
-MAX_RECORDS_IN_TOOLTIP = 12
-
-# Node context shown in tooltips. A whitelist: columns not named here never reach the page.
-NODE_CONTEXT = ("municipality", "sbi_code", "legal_form", "registered_on", "dissolved_on", "sponsor_status",
-                "permit_type", "permit_status", "bibob_outcome")
-EDGE_PROPERTIES = ("wage", "hours", "contract_type", "role", "permit_purpose")
-
-OPTIONS = {
-    "physics": {"enabled": False},
-    "layout": {"randomSeed": LAYOUT_SEED, "improvedLayout": False},
-    "interaction": {"hover": True, "tooltipDelay": 120, "navigationButtons": False, "keyboard": False},
-    "nodes": {"font": {"size": 13}, "size": 16, "borderWidth": 1},
-    "edges": {"font": {"size": 10, "align": "middle"}, "color": {"color": "#8a8a8a"},
-              "arrows": {"to": {"enabled": True, "scaleFactor": 0.6}}},
-}
+__all__ = ["render_cluster_page"]
 
 
-def _style(entity_type) -> tuple[str, str, str]:
-    if entity_type in ENTITY_STYLE:
-        return ENTITY_STYLE[entity_type]
-    return (str(entity_type).capitalize() if entity_type else "Entity"), _OTHER_COLOUR, "dot"
+def _esc(value) -> str:
+    return html.escape(str(value))
 
 
-def _text(value) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "unknown"
-    if isinstance(value, float):
-        return f"{value:.2f}"
-    if isinstance(value, (list, tuple)):
-        return ", ".join(str(v) for v in value) or "none"
-    return str(value)
-
-
-def _positions(d: ClusterDossier) -> dict[str, tuple[int, int]]:
-    graph = nx.Graph()
-    graph.add_nodes_from(sorted(d.members["entity_id"].to_list()))
-    graph.add_edges_from(sorted(d.edges.select("from_entity", "to_entity").iter_rows()))
-    if graph.number_of_nodes() < 2:
-        return {node: (0, 0) for node in graph}
-    scale = 150 + 80 * math.sqrt(graph.number_of_nodes())
-    # Kamada-Kawai (no randomness) spreads small clusters evenly; it is quadratic, so large
-    # clusters get the seeded spring layout.
-    if graph.number_of_nodes() <= KAMADA_KAWAI_MAX_NODES:
-        layout = nx.kamada_kawai_layout(graph, scale=scale)
+def _toolbar(view: dict, d: ClusterDossier) -> str:
+    w = words(d.lang)
+    ties = sum(1 for e in view["edges"] if e["tie"])
+    partners = "".join(
+        f'<label class="chip"><input type="checkbox" data-partner="{_esc(p["name"])}" checked> '
+        f'<span class="badge" style="background:{_esc(p["colour"])}">{_esc(p["code"])}</span> {_esc(p["name"])}</label>'
+        for p in view["partners"])
+    types = "".join(f'<label class="chip"><input type="checkbox" data-type="{_esc(t)}" checked> {_esc(t)}</label>'
+                    for t in view["types"])
+    period = ""
+    if view["months"]:
+        low, high = view["months"]
+        period = (f'<fieldset><legend>{_esc(w["period"])}</legend>'
+                  f'<label>{_esc(w["from"])} <input type="range" id="period-from" min="{low}" max="{high}" value="{low}"></label> '
+                  f'<label>{_esc(w["to"])} <input type="range" id="period-to" min="{low}" max="{high}" value="{high}"></label> '
+                  '<output id="period-text"></output></fieldset>')
     else:
-        layout = nx.spring_layout(graph, seed=LAYOUT_SEED, scale=scale)
-    return {node: (round(float(x)), round(float(y))) for node, (x, y) in layout.items()}
+        period = '<input type="hidden" id="period-from"><input type="hidden" id="period-to"><output id="period-text" hidden></output>'
+    return "\n".join([
+        '<div class="toolbar">',
+        f'<label>{_esc(w["search"])} <input type="search" id="search" placeholder="{_esc(w["search_placeholder"])}" '
+        'autocomplete="off"></label> <output id="search-count"></output>',
+        f'<button type="button" id="fit">{_esc(w["fit"])}</button>'
+        f'<button type="button" id="zoom-in" title="{_esc(w["zoom_in"])}">+</button>'
+        f'<button type="button" id="zoom-out" title="{_esc(w["zoom_out"])}">−</button>'
+        f'<button type="button" id="reset">{_esc(w["reset"])}</button>'
+        f'<button type="button" id="save-png" data-file="cluster_{_esc(d.cluster_id)}.png">PNG</button>',
+        f'<label class="chip"><input type="checkbox" id="ties"{" disabled" if not ties else ""}> '
+        f'{_esc(w["ties_out"].format(n=ties))}</label>',
+        "</div>",
+        '<div class="toolbar">',
+        f'<fieldset><legend>{_esc(w["filter_partners"])}</legend>{partners}</fieldset>',
+        f'<fieldset><legend>{_esc(w["filter_types"])}</legend>{types}</fieldset>',
+        period,
+        "</div>",
+    ])
 
 
-def _node_title(member: dict, records: list[str], hits: list[str]) -> str:
-    label = _style(member["entity_type"])[0]
-    lines = [
-        f"{label} {member['entity_id']}",
-        f"partners: {_text(member.get('partners'))}",
-        f"sources: {_text(member.get('sources'))}",
-        f"purposes: {_text(member.get('purposes'))}",
-    ]
-    lines += [f"{column}: {_text(member[column])}" for column in NODE_CONTEXT if member.get(column) is not None]
-    lines.append(f"records ({len(records)}):")
-    lines += [f"  {record}" for record in records[:MAX_RECORDS_IN_TOOLTIP]]
-    if len(records) > MAX_RECORDS_IN_TOOLTIP:
-        lines.append(f"  ... and {len(records) - MAX_RECORDS_IN_TOOLTIP} more (see the partner lists)")
-    if hits:
-        lines.append("indicators:")
-        lines += [f"  {hit}" for hit in hits]
-    return "\n".join(lines)
-
-
-def _edge_title(edge: dict, hits: list[str]) -> str:
-    lines = [
-        f"{edge['type']}: {edge['from_entity']} -> {edge['to_entity']}",
-        f"partner: {_text(edge['partner'])}",
-        f"source: {_text(edge['source'])}",
-        f"record id: {_text(edge['record_id'])}",
-        f"purpose: {_text(edge['purpose'])}",
-        f"valid: {_text(edge.get('valid_from'))} to {_text(edge.get('valid_to'))}",
-    ]
-    lines += [f"{name}: {_text(edge[name])}" for name in EDGE_PROPERTIES if edge.get(name) is not None]
-    if hits:
-        lines.append("evidence for:")
-        lines += [f"  {hit}" for hit in hits]
-    return "\n".join(lines)
-
-
-def cluster_network(d: ClusterDossier) -> Network:
-    """The cluster as a pyvis :class:`~pyvis.network.Network` (structure only, never rendered by pyvis)."""
-    net = Network(directed=True, height="640px", width="100%", cdn_resources="in_line")
-    hits_on_entity: dict[str, list[str]] = defaultdict(list)
-    hits_on_relation: dict[str, list[str]] = defaultdict(list)
-    for finding in d.findings:
-        line = f"{finding.indicator} v{finding.version}: {finding.reason}"
-        hits_on_entity[finding.focus_entity].append(line)
-        for record in finding.records:
-            hits_on_relation[record.relation_id].append(line)
-    records: dict[str, list[str]] = defaultdict(list)
-    for mention in d.mentions.iter_rows(named=True):
-        records[mention["entity_id"]].append(
-            f"{mention['source']} / {mention['record_id']} ({mention['role']}, {mention['partner']})")
-
-    positions = _positions(d)
-    for member in d.members.iter_rows(named=True):
-        entity_id = member["entity_id"]
-        label, colour, shape = _style(member["entity_type"])
-        flagged = entity_id in hits_on_entity
-        x, y = positions[entity_id]
-        net.add_node(
-            entity_id, label=f"{label} {entity_id}", shape=shape, x=x, y=y,
-            color={"background": colour, "border": _FLAGGED if flagged else colour},
-            borderWidth=4 if flagged else 1,
-            title=_node_title(member, records[entity_id], hits_on_entity[entity_id]),
-        )
-    parallel: Counter = Counter()
-    for number, edge in enumerate(d.edges.iter_rows(named=True), start=1):
-        pair = tuple(sorted((edge["from_entity"], edge["to_entity"])))
-        parallel[pair] += 1
-        flagged = edge["relation_id"] in hits_on_relation
-        net.add_edge(
-            edge["from_entity"], edge["to_entity"], id=f"e{number}", label=str(edge["type"]),
-            title=_edge_title(edge, hits_on_relation[edge["relation_id"]]),
-            smooth={"enabled": True, "type": "curvedCW", "roundness": round(0.08 + 0.14 * (parallel[pair] - 1), 2)},
-            **({"color": {"color": _FLAGGED}, "width": 2} if flagged else {}),
-        )
-    net.set_options(json.dumps(OPTIONS))
-    return net
-
-
-def _legend(d: ClusterDossier) -> str:
-    present = sorted(set(d.members["entity_type"].to_list()), key=lambda t: (t not in ENTITY_STYLE, str(t)))
-    spans = [
-        f'<span style="--swatch: {_style(t)[1]}">{html.escape(_style(t)[0])}</span>' for t in present
-    ]
-    spans.append(f'<span style="--swatch: {_FLAGGED}">red border or line: part of an indicator\'s evidence</span>')
+def _legend(view: dict, d: ClusterDossier) -> str:
+    w = words(d.lang)
+    present = sorted({n["type"] for n in view["nodes"]}, key=str)
+    names = {"person": "person", "company": "company", "address": "address", "permit": "permit"}
+    spans = [f'<span class="swatch {ENTITY_STYLE[t][1]}" style="--swatch: {ENTITY_STYLE[t][0]}">'
+             f'{_esc(w["entity"][names[t]][0])}</span>' for t in present if t in ENTITY_STYLE]
+    spans.append(f'<span class="swatch line" style="--swatch: {FLAGGED}">{_esc(w["legend_evidence"])}</span>')
+    spans.append(f'<span class="swatch dashed">{_esc(w["legend_outside"])}</span>')
+    spans.append(f'<span>{_esc(w["legend_badges"])}: ' + ", ".join(
+        f'{_esc(badge(p["name"]).code)} = {_esc(p["name"])}' for p in view["partners"]) + "</span>")
     return '<div class="legend">' + "".join(spans) + "</div>"
 
 
-def render_cluster_page(d: ClusterDossier, title: str = "mhgraph") -> str:
+def _node_table(view: dict, d: ClusterDossier) -> str:
+    w = words(d.lang)
+    head = "".join(f"<th>{_esc(w[k])}</th>" for k in ("th_alias", "th_role", "th_type", "th_partners", "th_relations",
+                                                     "th_flag"))
+    rows = "\n".join(
+        f'<tr data-node="{_esc(row[0])}">' + "".join(f"<td>{_esc(cell)}</td>" for cell in row[1:]) + "</tr>"
+        for row in node_table_rows(view))
+    return (f'<details class="nodes"><summary>{_esc(w["node_table"])} ({len(view["nodes"])})</summary>'
+            f'<table id="node-table"><thead><tr>{head}</tr></thead><tbody>\n{rows}\n</tbody></table></details>')
+
+
+def render_cluster_page(d: ClusterDossier) -> str:
     """The complete, self-contained HTML page of one cluster."""
-    net = cluster_network(d)
-    nodes, edges, _heading, _height, _width, _options = net.get_network_data()
-    cluster_id = d.cluster_id
+    w = words(d.lang)
+    view = d.view
+    row = d.row
     body = "\n".join([
-        '<p><a href="../index.html">&larr; all ranked clusters</a></p>',
-        f"<h1>Cluster <code>{html.escape(cluster_id)}</code></h1>",
-        f'<p class="note">{html.escape(NOT_A_DECISION)}</p>',
-        _legend(d),
-        f'<div id="network" data-expected-nodes="{len(nodes)}" data-expected-edges="{len(edges)}"></div>',
-        "<p>Hover over a node or a line for its partner, source, record id, purpose, dates and indicator "
-        "reasons. Drag to move, scroll to zoom.</p>",
-        to_html(cluster_blocks(d, picture=None)),
+        '<header class="page-head">',
+        f'<a href="../index.html">{_esc(w["back"])}</a>',
+        f'<h1>Cluster <code>{_esc(d.cluster_id)}</code> — {_esc(w["facts_rank"].format(rank=number_text(row["rank"], d.lang), score=number_text(row["score"], d.lang)))}</h1>',
+        "</header>",
+        _toolbar(view, d),
+        '<div class="workspace">',
+        f'<div id="graph" data-expected-nodes="{len(view["nodes"])}" data-expected-edges="{len(view["edges"])}">'
+        '<div id="graph-tip" class="graph-tip" hidden></div></div>',
+        '<aside id="detail"></aside>',
+        "</div>",
+        _legend(view, d),
+        _node_table(view, d),
+        to_html(cluster_blocks(d, picture=None, figures=True)),
     ])
     return render_page(
-        f"{title} – cluster {cluster_id}", body,
+        f"{w['title']} – cluster {d.cluster_id}", body, lang=d.lang, body_class="cluster",
         head_scripts=[asset("page_status.js")],
-        scripts=[vis_network_js(), asset("network.js")],
-        data={"network-data": {"nodes": nodes, "edges": edges, "options": net.options}},
+        scripts=[asset("graph.js")],
+        data={"graph-data": view},
     )

@@ -1,0 +1,349 @@
+"""The words of the case-meeting documents, in Dutch and English.
+
+Case-meeting documents are Dutch by default (``mhgraph run --lang nl``); ``--lang en`` gives
+the same documents in English. Indicator names and their reasons come from the indicator
+rules and are shown as they are.
+
+>>> words("nl")["ranked_clusters"], words("en")["ranked_clusters"]
+('Gerangschikte clusters', 'Ranked clusters')
+>>> counted("nl", 3, "person"), counted("en", 1, "company")
+('3 personen', '1 company')
+>>> words("fr")
+Traceback (most recent call last):
+ValueError: unknown language 'fr'; choose one of: en, nl
+"""
+
+from __future__ import annotations
+
+__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "counted", "translated", "words"]
+
+DEFAULT_LANGUAGE = "nl"
+
+# key -> (Dutch, English); nested tables likewise.
+_WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters for review'),
+ 'not_a_decision': ('Dit zijn aanwijzingen die een mens moet beoordelen, geen besluit. Geen indicator bewijst '
+                    'uitbuiting of enig ander strafbaar feit: elke indicator is een gedocumenteerde regel met een '
+                    'reden en de partnerregistraties erachter. Wat er gebeurt, besluiten mensen in het casusoverleg, '
+                    'elke partner binnen de eigen bevoegdheden en het doel waarvoor hij de gegevens verzamelde.',
+                    'These are indications for review by a person, not a decision. No indicator proves exploitation '
+                    'or any wrongdoing: each is a documented rule with its reason and the partner records behind it. '
+                    'What happens next is decided by people in the case meeting (casusoverleg), each partner within '
+                    'its own powers and the purpose it collected its records for.'),
+ 'changes_heading': ('Wat veranderde sinds {since}', 'What changed since {since}'),
+ 'ranked_clusters': ('Gerangschikte clusters', 'Ranked clusters'),
+ 'no_cluster': ('Geen cluster om te tonen.', 'No cluster to show.'),
+ 'col_rank': ('rang', 'rank'),
+ 'col_cluster': ('cluster', 'cluster'),
+ 'col_score': ('score', 'score'),
+ 'col_size': ('omvang', 'size'),
+ 'col_puzzle': ('puzzel', 'puzzle'),
+ 'col_partners': ('partners (vet: telt mee in de puzzel)', 'partners (bold: counts in the puzzle)'),
+ 'col_indicators': ('indicatoren', 'indicators'),
+ 'score_distribution': ('Verdeling van de scores', 'How the scores are spread'),
+ 'score_distribution_text': ('{flagged} van de {clusters} clusters hebben een score boven 0; de {shown} hoogste '
+                             'staan in dit overzicht (vanaf score {cut}).',
+                             '{flagged} of the {clusters} clusters score above 0; the {shown} highest are in this '
+                             'overview (from score {cut}).'),
+ 'clusters_axis': ('clusters', 'clusters'),
+ 'score_axis': ('score', 'score'),
+ 'shown_from': ('getoond vanaf {cut}', 'shown from {cut}'),
+ 'zero_scores': ('{n} clusters met score 0 niet getekend', '{n} clusters scoring 0 not drawn'),
+ 'cluster_heading': ('{rank}. Cluster ', '{rank}. Cluster '),
+ 'score_suffix': (' — score {score}', ' — score {score}'),
+ 'facts_rank': ('rang {rank}, score {score}', 'rank {rank}, score {score}'),
+ 'facts_size': ('omvang: {size}; {inside} relaties binnen het cluster, {outside} naar buiten',
+                'size: {size}; {inside} relations inside the cluster, {outside} leading outside it'),
+ 'facts_puzzle': ('puzzelstukken: {count} ({partners})', 'puzzle count: {count} ({partners})'),
+ 'picture': ('netwerkbeeld: ', 'picture: '),
+ 'why_ranks': ('Waarom dit cluster hier staat', 'Why it ranks here'),
+ 'formula': ('score = (som van de indicatordelen) × puzzelfactor; een indicator telt minder mee naarmate hij vaker '
+             'in hetzelfde cluster afgaat, en elke partner boven de eerste verhoogt de puzzelfactor (zie '
+             'docs/indicators.md).',
+             'score = (sum of the indicator parts) × puzzle multiplier; an indicator counts less each time it fires '
+             'again in the same cluster, and every partner beyond the first raises the multiplier (see '
+             'docs/indicators.md).'),
+ 'no_parts': ('Deze run legt de opbouw van de score niet vast; alleen het totaal is bekend.',
+              'This run does not record how the score is built; only the total is known.'),
+ 'part_multiply': ('× {value} {part}', '× {value} {part}'),
+ 'part_puzzle': ('puzzelfactor', 'puzzle multiplier'),
+ 'pieces_heading': ('Welke partner welke stukken aanleverde', 'Which partner contributed which pieces'),
+ 'no_pieces': ('Geen partnerregistraties gevonden voor dit cluster.', 'No partner records found for this cluster.'),
+ 'piece_line': (' (doel {purposes}): {records} van ', ' (purpose {purposes}): {records} from '),
+ 'piece_rest': ('; entiteiten: {entities}; relaties in het cluster: {relations}',
+                '; entities: {entities}; relations inside the cluster: {relations}'),
+ 'piece_evidence': ('; {n} als bewijs van een indicator', '; {n} as evidence of an indicator'),
+ 'piece_in_puzzle': (' — telt mee in de puzzel', ' — counts in the puzzle'),
+ 'piece_not_in_puzzle': (' — registraties in het cluster, niet achter een indicator',
+                         ' — records in the cluster, not behind an indicator'),
+ 'findings_heading': ('Indicatoren die afgingen, met de registraties erachter',
+                      'Indicators that fired, with the records behind them'),
+ 'no_findings': ('Geen indicator ging af in dit cluster.', 'No indicator fired in this cluster.'),
+ 'finding_head': (' (versie {version}, gewicht {weight}) op ', ' (version {version}, weight {weight}) on '),
+ 'finding_partners': (', partners {partners}: ', ', partners {partners}: '),
+ 'own_records': ('eigen registraties, doel {purpose}', 'own records, purpose {purpose}'),
+ 'th_record': ('registratie', 'record'),
+ 'th_relation': ('relatie', 'relation'),
+ 'th_period': ('periode', 'period'),
+ 'missing_relations': ('{n} relatie(s)', '{n} relation(s)'),
+ 'no_records': ('geen registraties als bewijs genoemd', 'no records listed as evidence'),
+ 'not_in_edges': (' — niet in de relatietabel van deze run', ' — not in the edges table of this run'),
+ 'actions_heading': ('Wie kan optreden, en hoe (barrièremodel)', 'Who could act, and how (barrier model)'),
+ 'timeline_heading': ('Tijdlijn', 'Timeline'),
+ 'timeline_text': ('Inschrijvingen en opheffingen (KvK), vergunningbesluiten, dienstverbanden (aantal per maand) en '
+                   'verhuizingen (inschrijvingen op een adres).',
+                   'Registrations and dissolutions (KvK), permit decisions, employment (people per month) and moves '
+                   '(registrations at an address).'),
+ 'no_timeline': ('Geen gedateerde gebeurtenissen in dit cluster.', 'No dated events in this cluster.'),
+ 'employed': ('in dienst', 'employed'),
+ 'registered': ('ingeschreven', 'registered'),
+ 'dissolved': ('opgeheven', 'dissolved'),
+ 'moves': ('inschrijvingen op het adres', 'registrations at the address'),
+ 'decision': ('besluit', 'decision'),
+ 'officer_period': ('functionaris', 'officer'),
+ 'run_heading': ('De run', 'The run'),
+ 'run_purpose_text': ('Doel van dit rapport: de stukken die partners hebben samenleggen, zodat mensen clusters '
+                      'kunnen bekijken waar registraties van meerdere partners naar wijzen.',
+                      'Purpose of this report: put the pieces that partners hold together, so that people can review '
+                      "clusters that several partners' records point at."),
+ 'run_fields': {'run_purpose': ('doel van de run', 'run purpose'),
+                'legal_ground': ('grondslag', 'legal ground'),
+                'run_id': ('run-id', 'run id'),
+                'started': ('gestart', 'started'),
+                'mhgraph_version': ('mhgraph-versie', 'mhgraph version'),
+                'seed': ('seed', 'seed'),
+                'allowed_source_purposes': ('bronddoelen die deze run mag gebruiken',
+                                            'source purposes this run may use'),
+                'sources_used': ('gebruikte bronnen', 'sources used')},
+ 'sources_left_out': ('weggelaten bronnen:', 'sources left out:'),
+ 'inputs': ('invoerbestanden ({n}, met sha256):', 'input files ({n}, with sha256):'),
+ 'rows_read': ('partnerrijen gelezen: {read}, opgenomen: {accepted}, in quarantaine: {quarantined}',
+               'partner rows read: {read}, taken in: {accepted}, quarantined: {quarantined}'),
+ 'see_quarantine': (' (zie quarantine.csv):', ' (see quarantine.csv):'),
+ 'reason_in': ('{reason}: {n} in ', '{reason}: {n} in '),
+ 'this_export': ('deze export: {clusters} gerangschikte clusters, de hoogste {shown} getoond (gevraagd: {top}); '
+                 '{entities} entiteiten, {relations} relaties en {mentions} partnerregistraties (mentions) van '
+                 '{partners} partners; {hits} indicatortreffers',
+                 'this export: {clusters} ranked clusters, the top {shown} shown (asked for {top}); {entities} '
+                 'entities, {relations} relations and {mentions} partner records (mentions) from {partners} '
+                 'partners; {hits} indicator hits'),
+ 'table_sizes': ('tabelgroottes van de run: ', 'table sizes of the run: '),
+ 'partner_lists_evidence': ('partnerlijsten (partners/*.csv): alleen de registraties die als bewijs dienen; de '
+                            'volledige lijst met `--partner-lists all`',
+                            'partner lists (partners/*.csv): only the records that are evidence; the full list with '
+                            '`--partner-lists all`'),
+ 'partner_lists_all': ('partnerlijsten (partners/*.csv): alle registraties in de getoonde clusters',
+                       'partner lists (partners/*.csv): every record in the clusters shown'),
+ 'back': ('← alle gerangschikte clusters', '← all ranked clusters'),
+ 'search': ('Zoeken', 'Search'),
+ 'search_placeholder': ('alias of pseudoniem', 'alias or pseudonym'),
+ 'fit': ('Passend', 'Fit'),
+ 'zoom_in': ('Inzoomen', 'Zoom in'),
+ 'zoom_out': ('Uitzoomen', 'Zoom out'),
+ 'reset': ('Herstel', 'Reset'),
+ 'ties_out': ('Banden naar buiten tonen ({n})', 'Show ties leading out ({n})'),
+ 'filter_partners': ('Partners', 'Partners'),
+ 'filter_types': ('Relaties', 'Relations'),
+ 'period': ('Periode', 'Period'),
+ 'from': ('van', 'from'),
+ 'to': ('tot', 'to'),
+ 'node_table': ('Alle knopen', 'All nodes'),
+ 'th_alias': ('alias', 'alias'),
+ 'th_role': ('rol', 'role'),
+ 'th_type': ('soort', 'type'),
+ 'th_partners': ('partners', 'partners'),
+ 'th_relations': ('relaties', 'relations'),
+ 'th_flag': ('indicator', 'indicator'),
+ 'detail_hint': ('Klik op een knoop voor de details en de registraties erachter.',
+                 'Click a node for its details and the records behind it.'),
+ 'pseudonym': ('pseudoniem', 'pseudonym'),
+ 'outside': ('buiten het cluster', 'outside the cluster'),
+ 'in_cluster': ('in cluster {cluster}', 'in cluster {cluster}'),
+ 'flagged_cluster': ('ook gemarkeerd: cluster {cluster}, rang {rank}',
+                     'also flagged: cluster {cluster}, rank {rank}'),
+ 'legend_evidence': ('rode rand of lijn: bewijs van een indicator', 'red border or line: evidence of an indicator'),
+ 'legend_outside': ('gestippeld: buiten het cluster', 'dashed: outside the cluster'),
+ 'legend_badges': ('letters onder een knoop: partners met een registratie ervan',
+                   'letters under a node: partners holding a record of it'),
+ 'records_of': ('registraties', 'records'),
+ 'evidence_for': ('bewijs voor', 'evidence for'),
+ 'summary_periods': ('{n} {what}', '{n} {what}'),
+ 'summary_span': (' {first}…{last}', ' {first}…{last}'),
+ 'summary_lowest': (', laagste EUR {wage}/u', ', lowest EUR {wage}/h'),
+ 'open_end': ('heden', 'now'),
+ 'entity': {'person': (('persoon', 'personen'), ('person', 'persons')),
+            'company': (('bedrijf', 'bedrijven'), ('company', 'companies')),
+            'address': (('adres', 'adressen'), ('address', 'addresses')),
+            'permit': (('vergunning', 'vergunningen'), ('permit', 'permits')),
+            'entity': (('entiteit', 'entiteiten'), ('entity', 'entities')),
+            'record': (('registratie', 'registraties'), ('record', 'records')),
+            'partner': (('partner', 'partners'), ('partner', 'partners'))},
+ 'size_none': ('geen naar soort', 'none by type'),
+ 'relation_nouns': {'EMPLOYED_BY': ('loonaangifteperiodes', 'payroll periods'),
+                    'REGISTERED_AT': ('adresinschrijvingen', 'address registrations'),
+                    'OFFICER_OF': ('functies', 'officer roles'),
+                    'LOCATED_AT': ('vestigingen', 'establishments'),
+                    'SPONSORED_BY': ('verblijfsvergunningen', 'residence permits'),
+                    'HOLDS_PERMIT': ('vergunningen (houder)', 'permits (holder)'),
+                    'MANAGES': ('vergunningen (beheerder)', 'permits (manager)')},
+ 'roles': {'director': ('Bestuurder', 'Director'),
+           'manager': ('Beheerder', 'Manager'),
+           'worker': ('Werknemer', 'Worker'),
+           'migrant': ('Arbeidsmigrant', 'Labour migrant'),
+           'resident': ('Bewoner', 'Resident'),
+           'person': ('Persoon', 'Person'),
+           'employer': ('Werkgever', 'Employer'),
+           'sponsor': ('Referent', 'Sponsor'),
+           'holder': ('Vergunninghouder', 'Permit holder'),
+           'company': ('Bedrijf', 'Company'),
+           'premises': ('Pand', 'Premises'),
+           'home': ('Woonadres', 'Home address'),
+           'address': ('Adres', 'Address'),
+           'permit': ('Vergunning', 'Permit'),
+           'entity': ('Entiteit', 'Entity')},
+ 'kinds': {'administrative': ('bestuurlijk', 'administrative'),
+           'fiscal': ('fiscaal', 'fiscal'),
+           'labour inspection': ('arbeidsinspectie', 'labour inspection'),
+           'criminal': ('strafrechtelijk', 'criminal')},
+ 'none': ('geen', 'none'),
+ 'unknown': ('onbekend', 'unknown')}
+
+# The barrier model (mhgraph.export.barriers) in Dutch: English text -> Dutch text.
+_DUTCH_BARRIER_TEXT = {'review the permits in this cluster: inspection, stricter conditions, suspension or withdrawal; closure of premises': 'de '
+                                                                                                                       'vergunningen '
+                                                                                                                       'in '
+                                                                                                                       'dit '
+                                                                                                                       'cluster '
+                                                                                                                       'bekijken: '
+                                                                                                                       'controle, '
+                                                                                                                       'strengere '
+                                                                                                                       'voorschriften, '
+                                                                                                                       'schorsing '
+                                                                                                                       'of '
+                                                                                                                       'intrekking; '
+                                                                                                                       'sluiting '
+                                                                                                                       'van '
+                                                                                                                       'het '
+                                                                                                                       'pand',
+ 'Bibob screening of the permit holder or applicant before granting or renewing a permit': 'Bibob-toets van de '
+                                                                                           'vergunninghouder of '
+                                                                                           'aanvrager vóór verlening '
+                                                                                           'of verlenging van een '
+                                                                                           'vergunning',
+ 'review the sponsor recognition (suspension or revocation) and the residence permits that depend on it': 'de '
+                                                                                                          'erkenning '
+                                                                                                          'als '
+                                                                                                          'referent '
+                                                                                                          'bekijken '
+                                                                                                          '(schorsing '
+                                                                                                          'of '
+                                                                                                          'intrekking) '
+                                                                                                          'en de '
+                                                                                                          'verblijfsvergunningen '
+                                                                                                          'die ervan '
+                                                                                                          'afhangen',
+ 'check the registrations and officers in the trade register; supply register facts for a Bibob screening': 'de '
+                                                                                                            'inschrijvingen '
+                                                                                                            'en '
+                                                                                                            'functionarissen '
+                                                                                                            'in het '
+                                                                                                            'handelsregister '
+                                                                                                            'nagaan; '
+                                                                                                            'registerfeiten '
+                                                                                                            'leveren '
+                                                                                                            'voor '
+                                                                                                            'een '
+                                                                                                            'Bibob-toets',
+ 'payroll audit (boekenonderzoek) of the employers in this cluster: wages, hours, employees declared': 'boekenonderzoek '
+                                                                                                       'bij de '
+                                                                                                       'werkgevers '
+                                                                                                       'in dit '
+                                                                                                       'cluster: '
+                                                                                                       'lonen, uren, '
+                                                                                                       'aangegeven '
+                                                                                                       'werknemers',
+ 'no intervention is known for this purpose; to be discussed in the case meeting': 'voor dit doel is geen '
+                                                                                   'interventie bekend; te bespreken '
+                                                                                   'in het casusoverleg',
+ 'Nederlandse Arbeidsinspectie (via the RIEC)': 'Nederlandse Arbeidsinspectie (via het RIEC)',
+ 'inspect working and housing conditions and minimum-wage compliance at the employers in this cluster': 'arbeids- en '
+                                                                                                        'huisvestingsomstandigheden '
+                                                                                                        'en naleving '
+                                                                                                        'van het '
+                                                                                                        'minimumloon '
+                                                                                                        'controleren '
+                                                                                                        'bij de '
+                                                                                                        'werkgevers '
+                                                                                                        'in dit '
+                                                                                                        'cluster',
+ 'police and Public Prosecution Service (OM)': 'politie en Openbaar Ministerie (OM)',
+ 'APV and Wet regulering sekswerk, permit supervision': 'APV en Wet regulering sekswerk, vergunningtoezicht',
+ 'Vreemdelingenwet 2000, sponsor recognition': 'Vreemdelingenwet 2000, erkend referentschap',
+ 'AWR and Wet op de loonbelasting 1964': 'AWR en Wet op de loonbelasting 1964',
+ 'Wet minimumloon en minimumvakantiebijslag, Wet arbeid vreemdelingen; referral under the RIEC covenant': 'Wet '
+                                                                                                          'minimumloon '
+                                                                                                          'en '
+                                                                                                          'minimumvakantiebijslag, '
+                                                                                                          'Wet '
+                                                                                                          'arbeid '
+                                                                                                          'vreemdelingen; '
+                                                                                                          'melding '
+                                                                                                          'via het '
+                                                                                                          'RIEC-convenant',
+ 'RIEC covenant; art. 3:3 Awb: no supervision powers for criminal investigation': 'RIEC-convenant; art. 3:3 Awb: '
+                                                                                  'geen toezichtsbevoegdheden voor '
+                                                                                  'strafrechtelijk onderzoek',
+ 'only if the case meeting decides so, as the last barrier; the records here were collected for supervision and do not become criminal evidence by being shown here': 'alleen '
+                                                                                                                                                                      'als '
+                                                                                                                                                                      'het '
+                                                                                                                                                                      'casusoverleg '
+                                                                                                                                                                      'daartoe '
+                                                                                                                                                                      'besluit, '
+                                                                                                                                                                      'als '
+                                                                                                                                                                      'laatste '
+                                                                                                                                                                      'barrière; '
+                                                                                                                                                                      'de '
+                                                                                                                                                                      'registraties '
+                                                                                                                                                                      'hier '
+                                                                                                                                                                      'zijn '
+                                                                                                                                                                      'verzameld '
+                                                                                                                                                                      'voor '
+                                                                                                                                                                      'toezicht '
+                                                                                                                                                                      'en '
+                                                                                                                                                                      'worden '
+                                                                                                                                                                      'geen '
+                                                                                                                                                                      'strafrechtelijk '
+                                                                                                                                                                      'bewijs '
+                                                                                                                                                                      'doordat '
+                                                                                                                                                                      'ze '
+                                                                                                                                                                      'hier '
+                                                                                                                                                                      'staan'}
+
+LANGUAGES = ("en", "nl")
+
+
+def _pick(value, index: int):
+    if isinstance(value, dict):
+        return {key: _pick(item, index) for key, item in value.items()}
+    return value[index]
+
+
+_BY_LANGUAGE = {"nl": {**_pick(_WORDS, 0), "barrier_text": _DUTCH_BARRIER_TEXT},
+                "en": {**_pick(_WORDS, 1), "barrier_text": {}}}
+
+
+def words(lang: str) -> dict:
+    """The word list of ``lang`` (``"nl"`` or ``"en"``)."""
+    if lang not in _BY_LANGUAGE:
+        raise ValueError(f"unknown language {lang!r}; choose one of: {', '.join(LANGUAGES)}")
+    return _BY_LANGUAGE[lang]
+
+
+def counted(lang: str, count, noun: str) -> str:
+    """``'3 personen'``: a count with the noun in the right number (``'n/a'`` when unknown)."""
+    one, many = words(lang)["entity"].get(noun, (noun, noun + "s"))
+    return f"{'n/a' if count is None else count} {one if count == 1 else many}"
+
+
+def translated(lang: str, text: str) -> str:
+    """``text`` (English, from a declarative table such as the barrier model) in ``lang``."""
+    return words(lang)["barrier_text"].get(text, text)
