@@ -192,10 +192,12 @@ def delivered_name(spec: SourceSpec, candidate: str | None = None) -> str:
 
 
 def write_extract(frame: pl.DataFrame, spec: SourceSpec, out_dir: str | Path, key_fingerprint: str,
-                  created: str, file_name: str | None = None, run_purpose: str | None = None) -> Path:
+                  created: str, file_name: str | None = None, run_purpose: str | None = None,
+                  name_hardening: str = NAME_HARDENING) -> Path:
     """Write a delivered extract in the spec's format (CSV with its delimiter and encoding, or
     Excel), plus its sidecar. ``created`` is the extract date written into the sidecar;
-    ``run_purpose`` the run purpose whose delivery key made ``key_fingerprint``.
+    ``run_purpose`` the run purpose whose delivery key made ``key_fingerprint``, and
+    ``name_hardening`` how the name filters were hardened (ingest refuses a mix).
 
     The file is named by the spec (see :func:`delivered_name`); a ``file_name`` given instead
     must match the spec's pattern, so that ingest finds the file again."""
@@ -223,6 +225,7 @@ def write_extract(frame: pl.DataFrame, spec: SourceSpec, out_dir: str | Path, ke
         "partner": spec.partner,
         "purpose": spec.purpose,
         **({"run_purpose": run_purpose} if run_purpose else {}),
+        "name_hardening": name_hardening,
         "rows": frame.height,
         "key_fingerprint": key_fingerprint,
         "created": created,

@@ -56,7 +56,7 @@ def test_pseudonymise_never_shows_the_key(tmp_path):
     delivered = tmp_path / "out" / "belastingdienst_loonaangifte.csv"
     meta = read_meta(delivered)
     assert meta == {"source": "belastingdienst_loonaangifte", "partner": "belastingdienst",
-                    "purpose": "fiscal_supervision", "run_purpose": "riec_integral_assessment", "rows": 8,
+                    "purpose": "fiscal_supervision", "run_purpose": "riec_integral_assessment", "name_hardening": "none", "rows": 8,
                     "key_fingerprint": fingerprint, "created": "2025-02-01"}
     text = delivered.read_text()
     assert plain["werknemer_bsn"][0] not in text and plain["werknemer_achternaam"][0] not in text

@@ -121,3 +121,21 @@ def test_keygen_publishes_the_fingerprint_of_each_purpose_key_that_sidecars_then
     assert meta["key_fingerprint"] == shared.for_purpose("labour_market_supervision").fingerprint
     assert meta["key_fingerprint"] != shared.fingerprint
     assert isinstance(shared.for_purpose("x"), Key) and shared.for_purpose("x").fingerprint == shared.for_purpose("x").fingerprint
+
+
+def test_ingest_refuses_extracts_whose_names_were_encoded_with_different_hardenings(tmp_path, shared_key):
+    import json
+
+    _deliver(tmp_path, shared_key, "riec_integral_assessment", plain_payroll(5), "riec")
+    folder = tmp_path / "riec"
+    meta_path = folder / "belastingdienst_loonaangifte.csv.meta.json"
+    assert json.loads(meta_path.read_text())["name_hardening"] == "none"
+    shutil.copy(folder / "belastingdienst_loonaangifte.csv", folder / "belastingdienst_loonaangifte_2.csv")
+    meta = {**json.loads(meta_path.read_text()), "name_hardening": "salt"}
+    (folder / "belastingdienst_loonaangifte_2.csv.meta.json").write_text(json.dumps(meta))
+    with pytest.raises(InputError, match="encode names differently: .* with name hardening none, .* with salt"):
+        ingest(folder, specs=[_payroll_spec_matching_both()])
+    # a sidecar from before the hardening was recorded counts as unhardened
+    del meta["name_hardening"]
+    (folder / "belastingdienst_loonaangifte_2.csv.meta.json").write_text(json.dumps(meta))
+    assert ingest(folder, specs=[_payroll_spec_matching_both()]).summary["sources"]

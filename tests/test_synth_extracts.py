@@ -50,7 +50,7 @@ def _check_against_spec(folder: Path, spec, fingerprint: str) -> pl.DataFrame:
             assert all(column.maximum is None or x <= column.maximum for x in numbers), name
     meta = read_meta(folder / spec.file)
     assert meta == {"source": spec.name, "partner": spec.partner, "purpose": spec.purpose,
-                    "run_purpose": "riec_integral_assessment", "rows": frame.height,
+                    "run_purpose": "riec_integral_assessment", "name_hardening": "none", "rows": frame.height,
                     "key_fingerprint": fingerprint, "created": meta["created"]}
     assert spec.purpose in PURPOSES
     return frame
