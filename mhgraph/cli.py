@@ -114,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--user", default=None, help="user name (default: $MHGRAPH_NEO4J_USER)")
     p.add_argument("--database", default=None, help="database (default: the server's default database)")
     p.add_argument("--run-id", default=None, help="run id (default: the one in OUT_DIR/run_manifest.json)")
+    p.add_argument("--purpose", default=None, help="the run's purpose (default: the one in the manifest; "
+                   "another one is refused); recorded with the run in the store and in the audit log")
     p.add_argument("--batch-size", type=int, default=5000, help="rows per transaction (default: 5000)")
     p.set_defaults(handler=_cmd_load_neo4j)
 
@@ -222,8 +224,8 @@ def _cmd_explain_match(args) -> int:
 def _cmd_load_neo4j(args) -> int:
     from mhgraph.neo4j_store import load_neo4j
 
-    report = load_neo4j(args.out_dir, args.uri, run_id=args.run_id, batch_size=args.batch_size,
-                        database=args.database, user=args.user)
+    report = load_neo4j(args.out_dir, args.uri, run_id=args.run_id, purpose=args.purpose,
+                        batch_size=args.batch_size, database=args.database, user=args.user)
     for kind, name, rows, created in report.iter_rows():
         print(f"{kind} {name}: {rows} rows, {created} new")
     return 0

@@ -40,7 +40,7 @@ import polars as pl
 
 from mhgraph.errors import InputError
 
-__all__ = ["EDGE_COLUMNS", "NODE_COLUMNS", "build_graph_tables", "to_networkx"]
+__all__ = ["EDGE_COLUMNS", "EDGE_SCHEMA", "NODE_COLUMNS", "NODE_SCHEMA", "build_graph_tables", "to_networkx"]
 
 log = logging.getLogger("mhgraph.graph")
 
@@ -80,6 +80,16 @@ EDGE_COLUMNS = (
     "relation_id", "type", "from_entity", "to_entity", "from_mention", "to_mention",
     "valid_from", "valid_to", *_PROVENANCE, "wage", "hours", "contract_type", "role", "permit_purpose",
 )
+# The column types of the nodes and edges tables (docs/tables.md), for readers that get the
+# values back from elsewhere (the graph store).
+NODE_SCHEMA: dict[str, pl.DataType] = {
+    "entity_id": pl.String(), "entity_type": pl.String(), "partners": pl.List(pl.String()),
+    "sources": pl.List(pl.String()), "purposes": pl.List(pl.String()), "mention_count": pl.Int64(),
+    **_MENTION_CONTEXT,
+}
+EDGE_SCHEMA: dict[str, pl.DataType] = {
+    column: _RELATION_OPTIONAL.get(column, pl.String()) for column in EDGE_COLUMNS
+}
 
 
 def _conform(frame: pl.DataFrame, table: str, required: tuple[str, ...],

@@ -1,9 +1,10 @@
 """mhgraph.neo4j_store: statements, table checks, connection errors (offline) and, against a
-live server, loading, re-loading, reading a cluster back, indicators, deleting a run and GDS.
+live server, loading, re-loading, reading a cluster back, purpose isolation, indicators,
+deleting a run and GDS.
 
-The live tests run only when MHGRAPH_NEO4J_URI is set (with MHGRAPH_NEO4J_USER and
-MHGRAPH_NEO4J_PASSWORD); without a server they are skipped, and nothing here pretends
-otherwise: the driver is never mocked.
+The live tests (marker ``neo4j``) run against the server of the ``live_store`` fixture
+(``tests/conftest.py``): the Neo4j at MHGRAPH_NEO4J_URI when that is set, otherwise a FalkorDB
+the tests start themselves. The driver is never mocked.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import inspect
+import json
 import logging
-import os
 import re
 import uuid
 
@@ -23,7 +24,7 @@ import pytest
 from mhgraph import neo4j_store as store
 from mhgraph.cli import main
 from mhgraph.errors import InputError, MhgraphError
-from mhgraph.graph import EDGE_COLUMNS, NODE_COLUMNS
+from mhgraph.graph import EDGE_COLUMNS, EDGE_SCHEMA, NODE_COLUMNS, NODE_SCHEMA
 from mhgraph.indicators import INDICATORS as RULES
 from mhgraph.indicators import crowded_address, straw_director
 
@@ -48,7 +49,7 @@ def _sample_tables() -> tuple[pl.DataFrame, pl.DataFrame]:
                       "record_id": record, **properties})
 
     node("A-crowd", "address", ["ind", "belastingdienst"], municipality="Arnhem")
-    node("A-calm", "address", ["kvk"], municipality="Emmen")
+    node("A-calm", "address", ["kvk"], municipality="'s-Hertogenbosch")  # a quote and ...
     for i in range(1, 10):  # nine persons at A-crowd at once from 2024-01-09 ...
         node(f"P-{i:02d}", "person", ["ind"])
         edge("REGISTERED_AT", f"P-{i:02d}", "A-crowd", "ind", D(2024, 1, i))
@@ -64,7 +65,7 @@ def _sample_tables() -> tuple[pl.DataFrame, pl.DataFrame]:
          dissolved_on=D(2023, 6, 1))
     node("C-2", "company", ["kvk"], sbi_code="5610", registered_on=D(2023, 2, 1))
     node("C-3", "company", ["kvk"], sbi_code="8121", registered_on=D(2023, 3, 1), dissolved_on=D(2023, 9, 1))
-    node("C-4", "company", ["kvk"], sbi_code="4120", registered_on=D(2015, 1, 1))
+    node("C-4", "company", ["kvk"], sbi_code="4120", registered_on=D(2015, 1, 1), legal_form="B.V.\\Holding")
     node("V-1", "permit", ["gemeente_arnhem"], permit_type="massagesalon", permit_status="verleend")
     # the straw director: three short directorships (C-3's ends with its dissolution), one long one
     edge("OFFICER_OF", "P-20", "C-1", "kvk", D(2023, 1, 1), D(2023, 4, 10), role="bestuurder")
@@ -98,20 +99,20 @@ def tables():
 # --- the statements the module runs ------------------------------------------------------------
 
 def _literal_run_calls():
-    """(statement name, keyword names, has **kwargs) of every _run(...) call with a literal name."""
+    """(statement name, parameter names, has **kwargs) of every _run(...) call with a literal name."""
     tree = ast.parse(inspect.getsource(store))
     for call in ast.walk(tree):
-        if isinstance(call, ast.Call) and getattr(call.func, "id", None) in ("_run", "_repeat"):
+        if isinstance(call, ast.Call) and getattr(call.func, "id", None) in ("_run", "_repeat", "_run_rows"):
             name = call.args[1]
             if isinstance(name, ast.Constant):
-                keywords = {k.arg for k in call.keywords if k.arg}
+                keywords = {k.arg for k in call.keywords if k.arg} | ({"rows"} if call.func.id == "_run_rows" else set())
                 yield name.value, keywords, any(k.arg is None for k in call.keywords)
 
 
 def test_every_statement_the_module_uses_is_found_and_every_shipped_one_is_used():
     literal = {name for name, _, _ in _literal_run_calls()}
     indicators = {name for name, _ in store.INDICATORS.values()}
-    used = (set(store.SCHEMA_STATEMENTS) | set(store.NODE_STATEMENTS.values())
+    used = ({name for names in store.SCHEMA_STATEMENTS.values() for name in names} | set(store.NODE_STATEMENTS.values())
             | set(store.EDGE_STATEMENTS.values()) | literal | indicators)
     for name in used:
         assert store.statement(name).text.strip(), name
@@ -137,6 +138,28 @@ def test_python_passes_the_parameters_each_header_declares():
         assert store._indicator_version(name) == rule.version, name
     for name in (*store.NODE_STATEMENTS.values(), *store.EDGE_STATEMENTS.values()):
         assert store.statement(name).parameters == ("rows", "run_id")
+
+
+def test_statements_only_neo4j_can_run_are_marked_and_the_rest_runs_on_both():
+    marked = {name: store.statement(name).runs_on for name in store.statement_names()}
+    neo4j_only = {name for name, on in marked.items() if on == ("neo4j",)}
+    assert neo4j_only == {*store.SCHEMA_STATEMENTS["neo4j"], "gds_drop_graph", "gds_leiden_stream",
+                          "gds_leiden_write", "gds_procedures", "gds_project_run"}
+    assert {name for name, on in marked.items() if on == ("falkordb",)} == set(store.SCHEMA_STATEMENTS["falkordb"])
+    assert all(on == store.DIALECTS for name, on in marked.items()
+               if name.startswith(("load_", "read_", "delete_", "count_", "indicator_", "write_", "run_")))
+    assert not store.statement("load_run").body.startswith("//")  # the header stays home
+
+
+def test_falkordb_parameters_are_escaped_and_sized_as_its_listener_writes_them():
+    value = store._falkordb_value({"s": "'s-Hertogenbosch \\ x", "d": D(2024, 1, 2), "l": [D(2020, 5, 6), None]})
+    assert value == {"s": "\\'s-Hertogenbosch \\\\ x", "d": "2024-01-02", "l": ["2020-05-06", None]}
+    # {s: '...', d: '2024-01-02', l: ['2020-05-06', NULL]} as the listener writes it
+    rendered = "{s: '\\'s-Hertogenbosch \\\\ x', d: '2024-01-02', l: ['2020-05-06', NULL]}"
+    assert store._rendered_size(value) >= len(rendered.encode())
+    assert store._rendered_size(1234.5) == len("1234.500000")
+    with pytest.raises(MhgraphError, match="cannot take the number inf"):
+        store._falkordb_value(float("inf"))
 
 
 def test_statement_rows_become_the_hits_the_python_rules_give(tables):
@@ -208,7 +231,7 @@ def _row_of(table: pl.DataFrame, predicate: pl.Expr) -> int:
 @pytest.mark.parametrize("change, column, message, row", [
     (lambda n, e: (n.with_columns(bsn=pl.lit("ab" * 16)), e), "bsn", "identifiers", None),
     (lambda n, e: (n.with_columns(given_name=pl.lit("x")), e), "given_name", "identifiers", None),
-    (lambda n, e: (n.with_columns(run_ids=pl.lit("x")), e), "run_ids", "bookkeeping", None),
+    (lambda n, e: (n.with_columns(run_id=pl.lit("x")), e), "run_id", "bookkeeping", None),
     (lambda n, e: (n.drop("partners"), e), "partners", "lacks", None),
     (lambda n, e: (n.with_columns(pl.when(pl.col("entity_id") == "C-2").then(pl.lit("vessel"))
                                   .otherwise(pl.col("entity_type")).alias("entity_type")), e),
@@ -223,27 +246,43 @@ def _row_of(table: pl.DataFrame, predicate: pl.Expr) -> int:
     (lambda n, e: (n, e.with_columns(address_key=pl.lit("ff" * 16))), "address_key", "identifiers", None),
     (lambda n, e: (n, e.with_columns(amount=pl.lit(1).cast(pl.Decimal(10, 2)))), "amount", "cannot store",
      None),
+    (lambda n, e: (n, e.with_columns(pl.when(pl.col("type") == "EMPLOYED_BY").then(pl.lit("fiscal_supervision"))
+                                     .otherwise(pl.col("purpose")).alias("purpose"))),
+     "purpose", "run purpose municipal_supervision does not permit",
+     lambda n, e: _row_of(e, pl.col("type") == "EMPLOYED_BY")),
+    (lambda n, e: (n.with_columns(pl.when(pl.col("entity_id") == "P-03").then(pl.lit(["fiscal_supervision"]))
+                                  .otherwise(pl.col("purposes")).alias("purposes")), e),
+     "purposes", "does not permit", lambda n, e: _row_of(n, pl.col("entity_id") == "P-03")),
 ])
 def test_bad_tables_are_refused_before_connecting(tables, change, column, message, row):
     nodes, edges = change(*tables)
     # The server named here does not exist: the checks must fail before any connection.
     with pytest.raises(InputError, match=message) as caught:
-        store.load_graph("neo4j://127.0.0.1:1", nodes, edges, run_id="r1")
+        store.load_graph("neo4j://127.0.0.1:1", nodes, edges, run_id="r1", purpose="municipal_supervision")
     assert caught.value.column == column
     assert caught.value.row == (row(nodes, edges) if row else None)
 
 
 def test_stored_values_come_back_in_the_shape_of_the_tables():
-    # what the driver hands back for a stored relationship: neo4j.time.Date, bookkeeping run_id
-    stored = {"relation_id": "kvk/1/OFFICER_OF", "type": "OFFICER_OF", "from_entity": "P-1", "to_entity": "C-1",
-              "valid_from": neo4j.time.Date(2023, 1, 1), "partner": "kvk", "role": "bestuurder",
-              "run_id": "r1", "extra_note": "kept"}
-    frame = store._frame([stored], EDGE_COLUMNS)
-    assert frame.columns == [*EDGE_COLUMNS, "extra_note"]
-    row = frame.row(0, named=True)
-    assert row["valid_from"] == D(2023, 1, 1) and frame.schema["valid_from"] == pl.Date
-    assert row["valid_to"] is None and row["role"] == "bestuurder"
-    assert store._frame([], NODE_COLUMNS).columns == list(NODE_COLUMNS)
+    # what the driver hands back for a stored relationship: neo4j.time.Date (Neo4j) or an ISO
+    # string (FalkorDB), bookkeeping run_id
+    for valid_from in (neo4j.time.Date(2023, 1, 1), "2023-01-01"):
+        stored = {"relation_id": "kvk/1/OFFICER_OF", "type": "OFFICER_OF", "from_entity": "P-1",
+                  "to_entity": "C-1", "valid_from": valid_from, "partner": "kvk", "role": "bestuurder",
+                  "run_id": "r1", "extra_note": "kept"}
+        frame = store._frame([stored], EDGE_SCHEMA)
+        assert frame.columns == [*EDGE_COLUMNS, "extra_note"]
+        assert {c: frame.schema[c] for c in EDGE_COLUMNS} == EDGE_SCHEMA
+        row = frame.row(0, named=True)
+        assert row["valid_from"] == D(2023, 1, 1) and row["valid_to"] is None and row["role"] == "bestuurder"
+    empty = store._frame([], NODE_SCHEMA)
+    assert empty.columns == list(NODE_COLUMNS) and dict(empty.schema) == NODE_SCHEMA
+
+
+def test_a_reader_reads_only_runs_whose_sources_its_purpose_permits():
+    assert store.readable_run_purposes("labour_market_supervision") == ["labour_market_supervision"]
+    with pytest.raises(MhgraphError, match="unknown run purpose 'curiosity'"):
+        store.readable_run_purposes("curiosity")
 
 
 def test_gds_communities_are_numbered_like_the_embedded_ones():
@@ -256,13 +295,14 @@ def test_gds_communities_are_numbered_like_the_embedded_ones():
     assert communities.columns == ["entity_id", "cluster_id", "cluster_size"]
 
 
-def _run_folder(tmp_path, tables, manifest=True):
+def _run_folder(tmp_path, tables, manifest=True, run_id="cli-test-run"):
     nodes, edges = tables
-    (tmp_path / "tables").mkdir()
+    (tmp_path / "tables").mkdir(parents=True)
     nodes.write_parquet(tmp_path / "tables" / "nodes.parquet")
     edges.write_parquet(tmp_path / "tables" / "edges.parquet")
     if manifest:
-        (tmp_path / "run_manifest.json").write_text('{"run_id": "cli-test-run"}')
+        (tmp_path / "run_manifest.json").write_text(
+            json.dumps({"run_id": run_id, "run_purpose": "municipal_supervision"}))
     return tmp_path
 
 
@@ -277,10 +317,14 @@ def test_cli_reads_the_run_folder_then_needs_a_server(tmp_path, tables, capsys, 
     assert f"file {folder / 'tables' / 'nodes.parquet'}, column 'bsn': identifiers" in capsys.readouterr().err
 
 
-def test_cli_needs_a_run_id(tmp_path, tables, capsys):
+def test_cli_needs_a_run_id_and_the_runs_own_purpose(tmp_path, tables, capsys):
     folder = _run_folder(tmp_path, tables, manifest=False)
     assert main(["load-neo4j", str(folder), "--uri", "bolt://127.0.0.1:1"]) == 2
-    assert "run_manifest.json: no run manifest to take the run id from" in capsys.readouterr().err
+    assert "run_manifest.json: no run manifest to take the run id and purpose from" in capsys.readouterr().err
+    _run_folder(tmp_path / "made", tables)
+    assert main(["load-neo4j", str(tmp_path / "made"), "--purpose", "riec_integral_assessment",
+                 "--uri", "bolt://127.0.0.1:1"]) == 2
+    assert "made for purpose municipal_supervision; it can only be loaded for that" in capsys.readouterr().err
 
 
 # --- connection ------------------------------------------------------------------------------
@@ -289,6 +333,8 @@ def test_no_server_given_is_a_clear_error(monkeypatch):
     monkeypatch.delenv(store.URI_ENV, raising=False)
     with pytest.raises(MhgraphError, match="MHGRAPH_NEO4J_URI"):
         store.connect()
+    with pytest.raises(MhgraphError, match="unknown store dialect 'memgraph'"):
+        store.connect("bolt://127.0.0.1:1", dialect="memgraph")
 
 
 def test_connection_errors_never_show_credentials(caplog):
@@ -303,15 +349,15 @@ def test_connection_errors_never_show_credentials(caplog):
         assert secret not in text
 
 
-# --- live: only with a server ----------------------------------------------------------------
+# --- live: against the server of the live_store fixture ----------------------------------------
 
-live = pytest.mark.skipif(not os.environ.get(store.URI_ENV),
-                          reason="MHGRAPH_NEO4J_URI not set: no live Neo4j server")
+PURPOSE = "municipal_supervision"  # the small tables hold company-register sources only
 
 
 @pytest.fixture
-def driver():
-    with store.connect() as driver:
+def driver(live_store):
+    uri, dialect = live_store
+    with store.connect(uri, dialect=dialect) as driver:
         yield driver
 
 
@@ -322,113 +368,173 @@ def run_id(driver):
     store.delete_run(driver, run)
 
 
-@live
 @pytest.mark.neo4j
 def test_load_is_idempotent_and_a_cluster_reads_back(driver, run_id, tables):
     from mhgraph.detect import detect_communities
 
     nodes, edges = tables
-    first = store.load_graph(driver, nodes, edges, run_id=run_id, batch_size=4)
-    assert first.filter(pl.col("kind") == "node")["rows"].sum() == nodes.height
+    first = store.load_graph(driver, nodes, edges, run_id=run_id, purpose=PURPOSE, batch_size=4)
+    assert first.filter(pl.col("kind") == "node")["created"].sum() == nodes.height
     assert first.filter(pl.col("kind") == "relationship")["created"].sum() == edges.height
     assert store.run_counts(driver, run_id) == {"nodes": nodes.height, "relationships": edges.height}
 
-    again = store.load_graph(driver, nodes, edges, run_id=run_id, batch_size=7)
-    assert again["created"].sum() == 0
+    again = store.load_graph(driver, nodes, edges, run_id=run_id, purpose=PURPOSE, batch_size=7)
+    assert again["created"].sum() == 0 and again["rows"].sum() == first["rows"].sum()
     assert store.run_counts(driver, run_id) == {"nodes": nodes.height, "relationships": edges.height}
 
     communities = detect_communities(nodes, edges)
     assert store.write_communities(driver, communities, run_id=run_id) == nodes.height
-    cluster = communities.filter(pl.col("entity_id") == "C-1")["cluster_id"][0]
-    members = set(communities.filter(pl.col("cluster_id") == cluster)["entity_id"])
-    got_nodes, got_edges = store.read_cluster(driver, run_id, cluster)
-    assert got_nodes.columns[:len(NODE_COLUMNS)] == list(NODE_COLUMNS)
-    assert got_edges.columns[:len(EDGE_COLUMNS)] == list(EDGE_COLUMNS)
-    assert set(got_nodes["entity_id"]) == members
-    inside = pl.col("from_entity").is_in(list(members)) & pl.col("to_entity").is_in(list(members))
-    expected_edges = edges.filter(inside)
-    assert sorted(got_edges["relation_id"]) == sorted(expected_edges["relation_id"])
-    # dates, lists, numbers and provenance survive the round trip
-    joined = expected_edges.join(got_edges, on="relation_id", suffix="_stored")
-    for column in ("type", "from_entity", "to_entity", "valid_from", "valid_to", "source", "partner",
-                   "purpose", "record_id", "wage", "role"):
-        assert joined[column].to_list() == joined[f"{column}_stored"].to_list(), column
-    c1 = got_nodes.filter(pl.col("entity_id") == "C-1").row(0, named=True)
-    assert c1["partners"] == ["belastingdienst", "kvk"] and c1["dissolved_on"] == D(2023, 6, 1)
-    assert c1["entity_type"] == "company" and "run_ids" not in got_nodes.columns
+    for cluster in communities["cluster_id"].unique().sort():
+        members = communities.filter(pl.col("cluster_id") == cluster)["entity_id"].to_list()
+        got_nodes, got_edges = store.read_cluster(driver, run_id, cluster, purpose=PURPOSE)
+        # every value, type and null as the tables hold them: dates, lists, numbers, provenance,
+        # a quote and a backslash in a string
+        assert got_nodes.equals(nodes.filter(pl.col("entity_id").is_in(members)).sort("entity_id")), cluster
+        inside = pl.col("from_entity").is_in(members) & pl.col("to_entity").is_in(members)
+        assert got_edges.equals(edges.filter(inside).sort("relation_id")), cluster
+    assert "'s-Hertogenbosch" in store.read_cluster(driver, run_id, communities.filter(
+        pl.col("entity_id") == "A-calm")["cluster_id"][0], purpose=PURPOSE)[0]["municipality"].to_list()
     with pytest.raises(MhgraphError, match="no cluster 'C9999'"):
-        store.read_cluster(driver, run_id, "C9999")
+        store.read_cluster(driver, run_id, "C9999", purpose=PURPOSE)
+    with pytest.raises(MhgraphError, match="the store has no run 'no-such-run'"):
+        store.read_cluster(driver, "no-such-run", "C0001", purpose=PURPOSE)
 
 
-@live
+@pytest.mark.neo4j
+def test_a_statement_goes_only_to_a_server_it_is_written_for(driver, live_store):
+    _, dialect = live_store
+    other = next(d for d in store.DIALECTS if d != dialect)
+    for name in store.SCHEMA_STATEMENTS[other]:
+        with pytest.raises(MhgraphError, match=f"runs on {other} only, not on {dialect}"):
+            store._run(driver, name, None)
+    store.ensure_schema(driver)
+    store.ensure_schema(driver)  # a second time finds everything there
+
+
+@pytest.mark.neo4j
+def test_a_reader_sees_no_attributes_another_run_or_purpose_brought(driver, run_id, tables):
+    from mhgraph.detect import detect_communities
+
+    nodes, edges = tables
+    # another run over the same entities, for labour-market supervision: payroll wages, and the
+    # tax office among the partners of the employees and of company C-1
+    fiscal = f"{run_id}-fiscal"
+    employees = ["P-01", "P-02", "P-03", "C-1"]
+    fiscal_nodes = nodes.with_columns(
+        pl.when(pl.col("entity_id").is_in(employees)).then(pl.lit(["belastingdienst", "kvk"]))
+        .otherwise(pl.col("partners")).alias("partners"),
+        pl.when(pl.col("entity_id").is_in(employees)).then(pl.lit(["company_register", "fiscal_supervision"]))
+        .otherwise(pl.col("purposes")).alias("purposes"),
+        legal_form=pl.lit("tax-only detail"))
+    fiscal_edges = edges.with_columns(
+        pl.when(pl.col("type") == "EMPLOYED_BY").then(pl.lit("fiscal_supervision")).otherwise(pl.col("purpose"))
+        .alias("purpose"), wage=pl.when(pl.col("type") == "EMPLOYED_BY").then(pl.lit(1234.56)))
+    communities = detect_communities(nodes, edges)
+    municipal = edges.filter(pl.col("type") != "EMPLOYED_BY")
+    store.load_graph(driver, nodes, municipal, run_id=run_id, purpose=PURPOSE, communities=communities)
+    try:
+        store.load_graph(driver, fiscal_nodes, fiscal_edges, run_id=fiscal, purpose="labour_market_supervision",
+                         communities=communities)
+        cluster = communities.filter(pl.col("entity_id") == "C-1")["cluster_id"][0]
+        members, relations = store.read_cluster(driver, run_id, cluster, purpose=PURPOSE)
+        assert members.height >= 4 and set(employees) <= set(members["entity_id"])
+        # exactly what the municipal run loaded, nothing the fiscal run brought to the same entities
+        assert members.equals(nodes.filter(pl.col("entity_id").is_in(members["entity_id"].to_list())).sort("entity_id"))
+        assert "tax-only detail" not in members["legal_form"].to_list()
+        assert not any("fiscal_supervision" in row for row in members["purposes"].to_list())
+        assert relations["wage"].is_null().all() and "EMPLOYED_BY" not in relations["type"].to_list()
+        # the fiscal run itself is closed to a municipal reader, open to a labour-market one
+        for read in (lambda: store.read_cluster(driver, fiscal, cluster, purpose=PURPOSE),
+                     lambda: store.run_indicator(driver, "crowded_address", run_id=fiscal, purpose=PURPOSE)):
+            with pytest.raises(MhgraphError, match="loaded for purpose labour_market_supervision; a reader for "
+                                                   "purpose municipal_supervision may not read it"):
+                read()
+        _, relations = store.read_cluster(driver, fiscal, cluster, purpose="labour_market_supervision")
+        assert relations.filter(pl.col("type") == "EMPLOYED_BY")["wage"].to_list() == [1234.56] * 3
+        with pytest.raises(MhgraphError, match="is in the store for purpose municipal_supervision, not "
+                                               "riec_integral_assessment"):
+            store.load_graph(driver, nodes, municipal, run_id=run_id, purpose="riec_integral_assessment")
+    finally:
+        store.delete_run(driver, fiscal)
+
+
 @pytest.mark.neo4j
 def test_cypher_indicators_find_what_the_python_rules_find(driver, run_id, tables):
     from mhgraph.detect import detect_communities
 
     nodes, edges = tables
-    store.load_graph(driver, nodes, edges, run_id=run_id)
+    store.load_graph(driver, nodes, edges, run_id=run_id, purpose=PURPOSE)
     cases = [(crowded_address, {"min_persons": 9}), (crowded_address, {"min_persons": 4}),
              (crowded_address, {"min_persons": 10}), (crowded_address, {}),
              (straw_director, {"min_short": 3, "max_days": 200}), (straw_director, {}),
-             (straw_director, {"min_short": 3, "max_days": 80})]
+             (straw_director, {"min_short": 3, "max_days": 80}), (straw_director, {"min_short": 1, "max_days": 100})]
+    assert {rule.__name__ for rule, _ in cases} == set(store.INDICATORS)
     for rule, thresholds in cases:
-        cypher = store.run_indicator(driver, rule.__name__, run_id=run_id, **thresholds)
+        cypher = store.run_indicator(driver, rule.__name__, run_id=run_id, purpose=PURPOSE, **thresholds)
         assert cypher.equals(rule(nodes, edges, **thresholds)), (rule.__name__, thresholds, cypher.to_dicts())
 
-    hit = store.run_indicator(driver, "crowded_address", run_id=run_id, min_persons=9).row(0, named=True)
+    hit = store.run_indicator(driver, "crowded_address", run_id=run_id, purpose=PURPOSE,
+                              min_persons=9).row(0, named=True)
     assert hit["focus_entity"] == "A-crowd" and len(hit["evidence"]) == 9 and hit["cluster_id"] is None
-    assert store.run_indicator(driver, "crowded_address", run_id=run_id, min_persons=10).is_empty()
-    assert store.run_indicator(driver, "straw_director", run_id=run_id)["focus_entity"].to_list() == ["P-20"]
+    assert store.run_indicator(driver, "crowded_address", run_id=run_id, purpose=PURPOSE, min_persons=10).is_empty()
+    assert store.run_indicator(driver, "straw_director", run_id=run_id, purpose=PURPOSE)["focus_entity"].to_list() \
+        == ["P-20"]
 
     communities = detect_communities(nodes, edges)  # with a clustering stored, hits name their cluster
     store.write_communities(driver, communities, run_id=run_id)
-    cypher = store.run_indicator(driver, "crowded_address", run_id=run_id, min_persons=4)
+    cypher = store.run_indicator(driver, "crowded_address", run_id=run_id, purpose=PURPOSE, min_persons=4)
     assert cypher.equals(crowded_address(nodes, edges, communities, min_persons=4))
     assert cypher["cluster_id"].null_count() == 0
 
 
-@live
 @pytest.mark.neo4j
 def test_deleting_a_run_keeps_the_other_runs(driver, run_id, tables):
     nodes, edges = tables
     other = f"{run_id}-other"
-    store.load_graph(driver, nodes, edges, run_id=run_id)
-    store.load_graph(driver, nodes.filter(pl.col("entity_type") != "permit"),
-                     edges.filter(~pl.col("type").is_in(["HOLDS_PERMIT", "MANAGES", "LOCATED_AT"])), run_id=other)
+    store.load_graph(driver, nodes, edges, run_id=run_id, purpose=PURPOSE)
+    kept_nodes = nodes.filter(pl.col("entity_type") != "permit")
+    store.load_graph(driver, kept_nodes, edges.filter(~pl.col("type").is_in(["HOLDS_PERMIT", "MANAGES", "LOCATED_AT"])),
+                     run_id=other, purpose=PURPOSE)
     removed = store.delete_run(driver, other)
-    assert removed["relationships"] == edges.height - 4 and removed["nodes"] == 0
+    assert removed == {"clusters": 0, "relationships": edges.height - 4, "nodes": kept_nodes.height}
     assert store.run_counts(driver, other) == {"nodes": 0, "relationships": 0}
     assert store.run_counts(driver, run_id) == {"nodes": nodes.height, "relationships": edges.height}
+    with pytest.raises(MhgraphError, match=f"no run '{other}'"):
+        store.read_cluster(driver, other, "C0001", purpose=PURPOSE)
     removed = store.delete_run(driver, run_id)
     assert removed == {"clusters": 0, "relationships": edges.height, "nodes": nodes.height}
 
 
-@live
 @pytest.mark.neo4j
-def test_cli_loads_a_run_folder(driver, tmp_path, tables, capsys):
+def test_cli_loads_a_run_folder_and_logs_it(driver, store_env, tmp_path, tables, capsys, monkeypatch):
     from mhgraph.detect import detect_communities
 
     nodes, edges = tables
-    folder = _run_folder(tmp_path, tables, manifest=False)
-    detect_communities(nodes, edges).write_parquet(folder / "tables" / "communities.parquet")
     run = f"test-{uuid.uuid4().hex[:12]}"
+    folder = _run_folder(tmp_path / "run", tables, run_id=run)
+    detect_communities(nodes, edges).write_parquet(folder / "tables" / "communities.parquet")
+    monkeypatch.setenv("MHGRAPH_AUDIT_LOG", str(tmp_path / "audit.log"))
     try:
-        assert main(["load-neo4j", str(folder), "--run-id", run]) == 0  # server from MHGRAPH_NEO4J_URI
+        assert main(["load-neo4j", str(folder)]) == 0  # server from MHGRAPH_NEO4J_URI, run and purpose from the manifest
         assert "relationship EMPLOYED_BY: 3 rows, 3 new" in capsys.readouterr().out
         assert store.run_counts(driver, run) == {"nodes": nodes.height, "relationships": edges.height}
-        members, _ = store.read_cluster(driver, run, "C0001")
+        members, _ = store.read_cluster(driver, run, "C0001", purpose=PURPOSE)
         assert "A-crowd" in members["entity_id"].to_list()
+        (line,) = (tmp_path / "audit.log").read_text().splitlines()
+        logged = json.loads(line)
+        assert (logged["run_id"], logged["run_purpose"]) == (run, PURPOSE) and logged["legal_ground"]
     finally:
         store.delete_run(driver, run)
 
 
-@live
 @pytest.mark.neo4j
-def test_gds_leiden_gives_every_entity_a_reproducible_community(driver, run_id, tables):
-    if not store.gds_available(driver):
-        pytest.skip("this Neo4j server has no Graph Data Science plugin (gds.leiden.*)")
+def test_gds_leiden_gives_every_entity_a_reproducible_community_or_says_gds_is_missing(driver, run_id, tables):
     nodes, edges = tables
-    store.load_graph(driver, nodes, edges, run_id=run_id)
+    store.load_graph(driver, nodes, edges, run_id=run_id, purpose=PURPOSE)
+    if not store.gds_available(driver):  # FalkorDB, or a Neo4j without the plugin
+        with pytest.raises(MhgraphError, match="no Graph Data Science 2.5"):
+            store.run_gds_leiden(driver, run_id)
+        return
     first = store.run_gds_leiden(driver, run_id, gamma=1.0, random_seed=7)
     second = store.run_gds_leiden(driver, run_id, gamma=1.0, random_seed=7)
     assert first.equals(second)
@@ -438,7 +544,7 @@ def test_gds_leiden_gives_every_entity_a_reproducible_community(driver, run_id, 
     # the nine co-registered persons end up with their address
     crowd = first.filter(pl.col("entity_id").is_in(["A-crowd", "P-05", "P-06", "P-07"]))
     assert crowd["cluster_id"].n_unique() == 1
-    nodes_read, _ = store.read_cluster(driver, run_id, crowd["cluster_id"][0])
+    nodes_read, _ = store.read_cluster(driver, run_id, crowd["cluster_id"][0], purpose=PURPOSE)
     assert "A-crowd" in nodes_read["entity_id"].to_list()
     stats = store.gds_leiden_write(driver, run_id, write_property="test_leiden", random_seed=7)
     assert stats["node_properties_written"] == nodes.height

@@ -1,5 +1,7 @@
 // Run GDS Leiden on a projected run graph and stream each entity's community.
 //
+// Runs on: neo4j only (Graph Data Science plugin).
+//
 // GDS Leiden optimises modularity with resolution gamma; it has no CPM objective, which the
 // embedded detection (igraph Leiden-CPM) uses. Raising gamma gives smaller communities and
 // eases the resolution limit, but the result is not the same partition: compare before

@@ -1,9 +1,11 @@
 // Run GDS Leiden on a projected run graph and write the community id onto the nodes.
 //
+// Runs on: neo4j only (Graph Data Science plugin).
+//
 // For analysts who look at the store directly (Neo4j Browser, Bloom): the raw GDS community
 // id lands in the node property named by write_property, the intermediate levels too when
-// asked (as a list). That property is shared by all runs and overwritten by the next write;
-// the run-scoped record of a clustering is write_communities.cypher. Same objective and
+// asked (as a list), on the run's own nodes; the next write overwrites it. The record of a
+// run's clustering that reads use is write_communities.cypher. Same objective and
 // parameters as gds_leiden_stream.cypher.
 //
 // Parameters:

@@ -9,6 +9,10 @@
 // brief ones that are dissolved. Evidence is the brief offices. One row per person with at
 // least min_short brief companies.
 //
+// "Lasted fewer than max_days days" is written as end < start + max_days days on
+// date(toString(...)), which reads a stored Date (Neo4j) and an ISO date string (FalkorDB,
+// the test server, which has no duration.inDays) alike.
+//
 // Parameters:
 //   $run_id     id of the run whose relations are read
 //   $min_short  fewest companies with a brief office that fires the indicator
@@ -18,9 +22,10 @@ WHERE r.run_id = $run_id
 WITH person, r, company, coalesce(r.valid_to, company.dissolved_on) AS office_end
 WITH person, r, company,
      (r.valid_from IS NOT NULL AND office_end IS NOT NULL
-       AND duration.inDays(r.valid_from, office_end).days < $max_days)
+       AND date(toString(office_end)) < date(toString(r.valid_from)) + duration({days: $max_days}))
      OR (company.registered_on IS NOT NULL AND company.dissolved_on IS NOT NULL
-       AND duration.inDays(company.registered_on, company.dissolved_on).days < $max_days) AS is_brief
+       AND date(toString(company.dissolved_on))
+           < date(toString(company.registered_on)) + duration({days: $max_days})) AS is_brief
 WITH person, count(DISTINCT company) AS companies,
      count(DISTINCT CASE WHEN is_brief THEN company END) AS brief,
      count(DISTINCT CASE WHEN is_brief AND company.dissolved_on IS NOT NULL THEN company END) AS dissolved,

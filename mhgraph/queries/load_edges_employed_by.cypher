@@ -1,8 +1,9 @@
 // Merge one batch of EMPLOYED_BY rows of the `edges` table as relationships of that run.
 //
-// Keyed on (run_id, relation_id), so loading the same rows again changes nothing, and two runs
-// that resolved the same record differently each keep their own relationship. Both endpoints
-// must already be loaded (load_nodes_*.cypher); merged < size($rows) means some were not.
+// Keyed on (run_id, relation_id), between the run's own nodes, so loading the same rows again
+// changes nothing, and two runs that resolved the same record differently each keep their own
+// relationship. Both endpoints must already be loaded in this run (load_nodes_*.cypher);
+// merged < size($rows) means some were not.
 // Provenance is set by name; the relation properties (wage, hours, role, ...) arrive in
 // row.properties.
 //
@@ -11,8 +12,8 @@
 //            record_id, valid_from, valid_to, properties}
 //   $run_id  id of the run these rows come from
 UNWIND $rows AS row
-MATCH (a:Entity {entity_id: row.from_entity})
-MATCH (b:Entity {entity_id: row.to_entity})
+MATCH (a:Entity {run_id: $run_id, entity_id: row.from_entity})
+MATCH (b:Entity {run_id: $run_id, entity_id: row.to_entity})
 MERGE (a)-[r:EMPLOYED_BY {run_id: $run_id, relation_id: row.relation_id}]->(b)
 SET r.source = row.source,
     r.partner = row.partner,

@@ -1,12 +1,16 @@
 // Read the relations of a run between the entities of one of its clusters, in the shape of
 // the `edges` table.
 //
-// Only relationships of the same run are returned (r.run_id), never those another run loaded
-// between the same entities. properties holds every stored property of the relationship.
+// Only for a reader whose purpose may see the run (as read_cluster_nodes.cypher), and only
+// relationships of that run (r.run_id). properties holds every stored property of the
+// relationship.
 //
 // Parameters:
-//   $run_id      id of the run
-//   $cluster_id  cluster id within that run, e.g. C0001
+//   $run_id             id of the run
+//   $cluster_id         cluster id within that run, e.g. C0001
+//   $readable_purposes  run purposes the reader's purpose permits reading
+MATCH (run:Run {run_id: $run_id})
+WHERE run.purpose IN $readable_purposes
 MATCH (c:Cluster {run_id: $run_id, cluster_id: $cluster_id})<-[:IN_CLUSTER]-(a:Entity)
 MATCH (a)-[r]->(b:Entity)-[:IN_CLUSTER]->(c)
 WHERE r.run_id = $run_id
