@@ -17,8 +17,12 @@ SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
 @pytest.fixture(autouse=True, scope="session")
 def _installation_key_in_a_temporary_folder(tmp_path_factory):
+    """A fixed test key, so that entity ids, and with them the order of the graph's nodes, are
+    the same in every test run."""
+    path = tmp_path_factory.mktemp("installation") / "installation.key"
+    path.write_text("mhgraph test installation key, fixed so that test runs repeat\n")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MHGRAPH_INSTALLATION_KEY_FILE", str(tmp_path_factory.mktemp("installation") / "installation.key"))
+        patch.setenv("MHGRAPH_INSTALLATION_KEY_FILE", str(path))
         yield
 
 
