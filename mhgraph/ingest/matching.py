@@ -135,32 +135,25 @@ def check_key_fingerprints(planned: list[PlannedFile], run_purpose: str | None =
     return first.meta["key_fingerprint"] if first else None
 
 
-def _disagreement(planned: list[PlannedFile], field: str, default: str | None = None):
-    """The first two sidecars that disagree on ``field`` (a sidecar without it counts as
-    ``default``; none is compared when ``default`` is None), or None."""
-    values = [(item, (item.meta or {}).get(field, default)) for item in planned if item.meta is not None]
-    values = [(item, value) for item, value in values if value is not None]
-    for item, value in values[1:]:
-        if value != values[0][1]:
-            return values[0], (item, value)
-    return None
+# Sidecar fields all extracts of one run must agree on: field, value of a sidecar without it
+# (None: not compared), what a disagreement means.
+_AGREEMENT = (
+    ("run_purpose", None, "were delivered for different purposes: {a} for {x}, {b} for {y}. Their pseudonyms "
+                          "do not link; ask the partners to deliver for one run purpose"),
+    ("name_hardening", "none", "encode names differently: {a} with name hardening {x}, {b} with {y}. Their name "
+                               "filters cannot be compared; ask the partners to pseudonymise with one release of "
+                               "mhgraph"),
+)
 
 
 def _check_delivery_purposes(planned: list[PlannedFile], run_purpose: str | None) -> None:
-    mixed = _disagreement(planned, "run_purpose")
-    if mixed:
-        (first, first_purpose), (item, purpose) = mixed
-        raise InputError(
-            f"extracts of one run were delivered for different purposes: {first.path.name} for "
-            f"{first_purpose}, {item.path.name} for {purpose}. Their pseudonyms do not link; ask the "
-            "partners to deliver for one run purpose", file=str(item.path))
-    mixed = _disagreement(planned, "name_hardening", default="none")
-    if mixed:
-        (first, first_hardening), (item, hardening) = mixed
-        raise InputError(
-            f"extracts of one run encode names differently: {first.path.name} with name hardening "
-            f"{first_hardening}, {item.path.name} with {hardening}. Their name filters cannot be compared; "
-            "ask the partners to pseudonymise with one release of mhgraph", file=str(item.path))
+    for field, default, meaning in _AGREEMENT:
+        values = [(item, (item.meta or {}).get(field, default)) for item in planned if item.meta is not None]
+        values = [(item, value) for item, value in values if value is not None]
+        for item, value in values[1:]:
+            if value != values[0][1]:
+                text = meaning.format(a=values[0][0].path.name, x=values[0][1], b=item.path.name, y=value)
+                raise InputError(f"extracts of one run {text}", file=str(item.path))
     delivered = [(item, item.meta["run_purpose"]) for item in planned if (item.meta or {}).get("run_purpose")]
     if run_purpose is None or not delivered:
         return
