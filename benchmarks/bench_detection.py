@@ -14,6 +14,7 @@ Written to ``benchmarks/results/detection.json``, per split (development, valida
   the top 10 (mean and maximum per world), the whole network as denominator;
 * the typology × strength table, and recall per strength and per typology;
 * the EU/non-EU comparison at equal strength (typologies that occur with both origins);
+* per look-alike kind, and per origin of its persons, how many showed up in the top 10;
 * the puzzle table: recall@10 and AP with all partners, each alone and each left out;
 * per world: the figures, the seconds of generation and run, the load average.
 
@@ -150,6 +151,17 @@ def _tables(outcomes: pl.DataFrame, k: int) -> dict:
     }
 
 
+def _lookalikes(outcomes: pl.DataFrame, k: int) -> dict:
+    """Per look-alike kind and per origin of its persons: how many there were and how many
+    showed up in the top k (a top-k cluster finds it or is made of it)."""
+    decoys = outcomes.filter(pl.col("kind") == "decoy").with_columns(shown=pl.col("belongs_rank") <= k)
+    out = {}
+    for name, by in (("by_kind", "typology"), ("by_origin", "origin")):
+        table = decoys.group_by(by).agg(networks=pl.len(), **{f"in_top_{k}": pl.col("shown").sum()}).sort(by)
+        out[name] = {row[by]: {key: row[key] for key in ("networks", f"in_top_{k}")} for row in table.iter_rows(named=True)}
+    return out
+
+
 def _puzzle(ablations: list[tuple[str, dict, pl.DataFrame]], k: int) -> dict:
     out = {}
     for name in dict.fromkeys(name for name, _, _ in ablations):
@@ -181,7 +193,7 @@ def main(argv: list[str] | None = None) -> dict:
     results.setdefault("splits", {})
     for split in (SPLITS if args.split == "all" else (args.split,)):
         chosen = worlds(protocol, split)[: args.limit]
-        records, outcomes, ablations = [], [], []
+        records, outcomes, ablations, started = [], [], [], time.perf_counter()
         for i, world in enumerate(chosen, start=1):
             print(f"{split} {i}/{len(chosen)}: seed {world['seed']}, noise {world['noise']}", file=sys.stderr, flush=True)
             record, outcome, ablation = run_world(world, persons, k, world["ablation"] and not args.skip_ablation,
@@ -200,8 +212,10 @@ def main(argv: list[str] | None = None) -> dict:
                          else str(args.protocol), "version": protocol["version"],
                          "sha256": hashlib.sha256(args.protocol.read_bytes()).hexdigest(), "persons": persons,
                          "partial": len(chosen) < len(worlds(protocol, split))},
+            "seconds": round(time.perf_counter() - started, 1),
             "summary": _pooled(pooled, records, k),
             **_tables(pooled, k),
+            "lookalikes": _lookalikes(pooled, k),
             "puzzle": _puzzle(ablations, k) if ablations else None,
             "worlds": records,
         }

@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
+import threading
 import traceback
 
 from mhgraph.errors import MhgraphError
@@ -41,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--specs", default=None, help="folder of source specs (default: the shipped ones)")
     p.add_argument("--max-quarantine-share", type=float, default=None,
                    help="fail when more than this share of a file's rows is quarantined (0-1)")
+    _add_accept_missing_sidecar(p)
     p.set_defaults(handler=_cmd_ingest)
 
     p = sub.add_parser("pseudonymise", parents=[common], help="partner side: turn a plaintext extract into the delivered form")
@@ -51,7 +54,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--created", default=None, help="extract date for the sidecar, YYYY-MM-DD (default: today)")
     p.add_argument("--purpose", default=None, help="run purpose the extract is delivered for (default: "
                    "riec_integral_assessment); its delivery key is derived from the shared key")
+    p.add_argument("--delimiter", default=None, help="the CSV's delimiter, e.g. ';' (default: found from the header)")
+    p.add_argument("--encoding", default=None, help="the CSV's encoding, e.g. windows-1252 (default: found from the "
+                   "bytes: UTF-8 or Windows-1252)")
+    p.add_argument("--quarantine", default=None, help="CSV for the rows that fail the checks, with their plaintext "
+                   "values, for this machine only (default: INPUT.quarantine.csv beside the input)")
     p.set_defaults(handler=_cmd_pseudonymise)
+
+    p = sub.add_parser("template", parents=[common], help="partner side: write an empty plaintext extract with the "
+                       "header mhgraph pseudonymise expects")
+    p.add_argument("spec", help="spec name (see `mhgraph specs`) or path of a spec file")
+    p.add_argument("--out", default=None, help="file to write (default: SPEC_plaintext.csv, or .xlsx for an Excel spec)")
+    p.set_defaults(handler=_cmd_template)
 
     p = sub.add_parser("keygen", parents=[common], help="write a new shared pseudonymisation key (32 random bytes, hex, mode 0600)")
     p.add_argument("--out", required=True, help="key file to create; an existing file is never overwritten")
@@ -79,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=42, help="seed for community detection")
     p.add_argument("--resolver", choices=("full", "exact"), default="full",
                    help="full entity resolution (default), or exact keyed identifiers only")
+    _add_accept_missing_sidecar(p)
     p.set_defaults(handler=_cmd_run)
 
     p = sub.add_parser("report", parents=[common, documents],
@@ -140,32 +155,46 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_accept_missing_sidecar(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--accept-missing-sidecar", action="store_true",
+                        help="take in extracts that have no .meta.json sidecar (their key, row count and purpose "
+                        "are then unchecked; the summary says so); by default they are refused")
+
+
 def _cmd_ingest(args) -> int:
     from mhgraph.ingest import ingest
 
     result = ingest(args.input_dir, specs=args.specs, max_quarantine_share=args.max_quarantine_share,
-                    out_dir=args.out)
+                    accept_missing_sidecars=args.accept_missing_sidecar, out_dir=args.out)
     print(result.summary.format())
-    totals: dict[str, int] = {}
-    for source in result.summary["sources"]:
-        for reason, rows in source["quarantined_by_reason"].items():
-            totals[reason] = totals.get(reason, 0) + rows
-    for reason, rows in sorted(totals.items()):
-        print(f"  quarantined, {reason}: {rows} row(s)")
+    _print_quarantined(result.summary)
     print(f"tables: {', '.join(str(p) for p in result.paths.values())}")
     return 0
 
 
 def _cmd_pseudonymise(args) -> int:
-    from mhgraph.pseudonymise import pseudonymise, read_meta
+    from mhgraph.pseudonymise import partner_quarantine_path, pseudonymise, read_meta
 
     from mhgraph.manifest import DEFAULT_RUN_PURPOSE
 
     path = pseudonymise(args.input, args.spec, args.out, key_file=args.key_file, created=args.created,
+                        delimiter=args.delimiter, encoding=args.encoding, quarantine=args.quarantine,
                         purpose=args.purpose or DEFAULT_RUN_PURPOSE)
     meta = read_meta(path)
-    print(f"{path}: {meta['rows']} rows, source {meta['source']}, for {meta['run_purpose']}, "
-          f"key fingerprint {meta['key_fingerprint']}")
+    print(f"{path}: {meta['rows']} of {meta['rows_read']} rows delivered, source {meta['source']}, "
+          f"for {meta['run_purpose']}, key fingerprint {meta['key_fingerprint']}")
+    if meta["rows_quarantined_by_partner"]:
+        print(f"{meta['rows_quarantined_by_partner']} rows not delivered: they fail the checks; see "
+              f"{partner_quarantine_path(args.input, args.quarantine)} (it holds plaintext: keep it on this machine)")
+        for reason, rows in meta["quarantined_by_partner"].items():
+            print(f"  quarantined, {reason}: {rows} row(s)")
+    return 0
+
+
+def _cmd_template(args) -> int:
+    from mhgraph.pseudonymise import template
+
+    print(f"{template(args.spec, args.out)}: empty plaintext extract; fill it in and run mhgraph pseudonymise")
     return 0
 
 
@@ -239,14 +268,16 @@ def _cmd_run(args) -> int:
         args.input_dir, args.out, run_purpose=args.purpose or DEFAULT_RUN_PURPOSE,
         overrides=args.overrides, max_quarantine_share=args.max_quarantine_share,
         top=args.top, seed=args.seed, resolver=args.resolver, lang=args.lang, partner_lists=args.partner_lists,
+        accept_missing_sidecars=args.accept_missing_sidecar,
     )
     clusters = result.tables["clusters"]
-    quarantine = result.tables["quarantine"]
+    summary = result.manifest["ingest"]
     print(f"{result.tables['mentions'].height} mentions -> {result.tables['nodes'].height} entities -> "
-          f"{clusters.height} clusters; {quarantine.height} rows quarantined")
-    if quarantine.height:
-        for reason, count in quarantine.group_by("reason").len().sort("reason").iter_rows():
-            print(f"  quarantined, {reason}: {count}")
+          f"{clusters.height} clusters; {summary['rows_quarantined']} of {summary['rows_read']} rows quarantined")
+    _print_quarantined(summary)
+    if summary["files_without_sidecar"]:
+        print(f"WARNING: {len(summary['files_without_sidecar'])} file(s) TAKEN IN WITHOUT A SIDECAR "
+              "(--accept-missing-sidecar): key, row count and purpose unchecked")
     print(f"report: {result.outputs.get('summary', result.out_dir)}")
     return 0
 
@@ -294,6 +325,12 @@ def _cmd_evaluate(args) -> int:
     return 0
 
 
+def _print_quarantined(summary) -> None:
+    """Rows quarantined per reason (a row with two problems counts under both)."""
+    for reason, rows in summary["quarantined_by_reason"].items():
+        print(f"  quarantined, {reason}: {rows} row(s)")
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -312,8 +349,15 @@ def _where(exc: BaseException) -> str:
     return f"{'mhgraph' + os.sep + name.split(marker)[-1] if marker in name else os.path.basename(name)}:{frame.lineno}"
 
 
+def _stop(signum, frame):
+    """A scheduler stopping the command (SIGTERM) unwinds like Ctrl-C, so that a half-written run is cleared."""
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _stop)
     logging.basicConfig(
         level=logging.WARNING if args.quiet else logging.INFO,
         format="%(asctime)s %(name)s: %(message)s",

@@ -186,7 +186,8 @@ def number_clusters(entity_ids: np.ndarray, membership: np.ndarray) -> pl.DataFr
     >>> number_clusters(np.array(["A", "B", "C"]), np.array([7, 3, 3])).rows()
     [('B', 'C0001', 2), ('C', 'C0001', 2), ('A', 'C0002', 1)]
     """
-    frame = pl.DataFrame({"entity_id": entity_ids, "_label": membership, "_i": np.arange(len(entity_ids))})
+    frame = pl.DataFrame({"entity_id": pl.Series(entity_ids, dtype=pl.String), "_label": membership,
+                          "_i": np.arange(len(entity_ids))})  # typed, so that no entity at all is no error
     order = (
         frame.group_by("_label").agg(cluster_size=pl.len().cast(pl.Int64), _first=pl.col("_i").min())
         .sort(["cluster_size", "_first"], descending=[True, False])
@@ -195,7 +196,7 @@ def number_clusters(entity_ids: np.ndarray, membership: np.ndarray) -> pl.DataFr
     width = max(4, len(str(order.height)))
     return (
         frame.join(order, on="_label")
-        .select("entity_id", cluster_id=pl.format("C{}", pl.col("_rank").cast(pl.String).str.zfill(width)),
+        .select("entity_id", cluster_id=pl.concat_str(pl.lit("C"), pl.col("_rank").cast(pl.String).str.zfill(width)),
                 cluster_size="cluster_size")
         .sort("cluster_id", "entity_id")
     )

@@ -27,6 +27,7 @@ from pathlib import Path
 import polars as pl
 
 from mhgraph.errors import InputError
+from mhgraph.run_folder import check_complete_run, check_inputs_beside
 
 __all__ = ["ENTITY_TYPES", "FOUND_SHARE", "detection_summary", "evaluate", "group_recall", "grouped_figures",
            "match_networks", "network_outcomes", "pairwise_scores", "partner_ablation", "partner_group",
@@ -79,20 +80,27 @@ def pairwise_scores(predicted: pl.Series, true: pl.Series) -> dict:
 
 def match_networks(resolution: pl.DataFrame, communities: pl.DataFrame, clusters: pl.DataFrame,
                    truth_mentions: pl.DataFrame, networks: pl.DataFrame) -> pl.DataFrame:
-    """Which ranked cluster hits which truth network: ``network_id``, ``kind``, ``typology``,
-    ``strength``, ``origin``, ``lookalike_of`` (null where the truth has no such column),
-    ``entities``, ``coverage``, ``cluster_id``, ``rank``, ``held``.
+    """Which flagged cluster finds, or is made of, which truth network: ``network_id``,
+    ``kind``, ``typology``, ``strength``, ``origin``, ``lookalike_of`` (null where the truth has
+    no such column), ``entities``, ``coverage``, ``cluster_id``, ``rank``, ``held``, ``finds``.
 
     **Matching rule (whole network as denominator).** A network's ``entities`` are all its true
     members that appear in at least one delivered record (``truth/mentions.parquet``), whether
     or not the run took them in: a member the run never saw — quarantined, or from a partner
     left out — still counts. A member the run did see has a *run entity* (the one holding most
-    of its mentions; ties: lowest ``entity_id``), and its cluster is that entity's community. A
-    cluster **hits** a network when it holds at least half of the network's entities
-    (``held / entities >=`` :data:`FOUND_SHARE`). Only *flagged* clusters count: those in ``clusters`` with a
-    score above 0, in rank order. One row per (network, hitting cluster); a network no flagged
-    cluster hits has one row with null ``cluster_id`` and ``rank``. ``coverage`` is the largest
-    share of the network any community holds, flagged or not: below 0.5, entity resolution or
+    of its mentions; ties: lowest ``entity_id``), and its cluster is that entity's community.
+    Only *flagged* clusters count: those in ``clusters`` with a score above 0, in rank order.
+
+    * A cluster **finds** a network (``finds``) when it holds at least :data:`FOUND_SHARE` of
+      the network's entities (``held / entities``). Recall and average precision count this only.
+    * A cluster **belongs to** a network when it finds it or when at least :data:`FOUND_SHARE` of
+      the cluster's own entities are the network's (a fragment of it). A flagged cluster that
+      belongs to no planted network is a false positive; one that belongs to a look-alike as
+      well is a look-alike in the ranking.
+
+    One row per (network, flagged cluster it finds or that belongs to it); a network with none
+    has one row with null ``cluster_id`` and ``rank``. ``coverage`` is the largest share of the
+    network any community holds, flagged or not: below :data:`FOUND_SHARE`, entity resolution or
     community detection lost the network before ranking could find it.
     """
     images = (
@@ -107,13 +115,16 @@ def match_networks(resolution: pl.DataFrame, communities: pl.DataFrame, clusters
     members = (networks.select("network_id", true_entity="entity_id").unique()
                .join(delivered, on="true_entity", how="semi"))
     sizes = members.group_by("network_id").agg(entities=pl.len())
+    cluster_sizes = communities.group_by("cluster_id").agg(cluster_size=pl.len())
     held = (members.join(images.select("true_entity", "cluster_id"), on="true_entity", how="inner")
             .filter(pl.col("cluster_id").is_not_null())
             .group_by("network_id", "cluster_id").agg(held=pl.len())
-            .join(sizes, on="network_id"))
+            .join(sizes, on="network_id")
+            .join(cluster_sizes, on="cluster_id", how="left"))
     coverage = held.group_by("network_id").agg(coverage=(pl.col("held") / pl.col("entities")).max().round(6))
     flagged = clusters.filter(pl.col("score") > 0).select("cluster_id", "rank")
-    hits = (held.filter(pl.col("held") >= FOUND_SHARE * pl.col("entities"))
+    hits = (held.with_columns(finds=pl.col("held") >= FOUND_SHARE * pl.col("entities"))
+            .filter(pl.col("finds") | (pl.col("held") >= FOUND_SHARE * pl.col("cluster_size")))
             .join(flagged, on="cluster_id", how="inner"))
     described = networks.group_by("network_id").agg(
         *(pl.col(c).first() if c in networks.columns else pl.lit(None, dtype=pl.String).alias(c)
@@ -121,17 +132,19 @@ def match_networks(resolution: pl.DataFrame, communities: pl.DataFrame, clusters
     return (
         described.join(sizes, on="network_id", how="left").with_columns(pl.col("entities").fill_null(0))
         .join(coverage, on="network_id", how="left").with_columns(pl.col("coverage").fill_null(0.0))
-        .join(hits.select("network_id", "cluster_id", "rank", "held"), on="network_id", how="left")
+        .join(hits.select("network_id", "cluster_id", "rank", "held", "finds"), on="network_id", how="left")
         .sort("network_id", "rank", nulls_last=True)
     )
 
 
 def network_outcomes(matches: pl.DataFrame) -> pl.DataFrame:
     """One row per network of :func:`match_networks`: its description, ``entities``,
-    ``coverage`` and ``rank`` (the best-ranked flagged cluster that hits it; null if none)."""
+    ``coverage``, ``rank`` (the best-ranked flagged cluster that finds it; null if none) and
+    ``belongs_rank`` (the best-ranked flagged cluster that finds it or is made of it: where a
+    look-alike shows up in the ranking)."""
     return (matches.group_by("network_id", maintain_order=True)
             .agg(*(pl.col(c).first() for c in ("kind", "typology", *_VARIANT_COLUMNS, "entities", "coverage")),
-                 rank=pl.col("rank").min())
+                 rank=pl.col("rank").filter(pl.col("finds")).min(), belongs_rank=pl.col("rank").min())
             .sort("network_id"))
 
 
@@ -139,14 +152,14 @@ def detection_summary(matches: pl.DataFrame, clusters: pl.DataFrame, k: int = 10
     """The ranking figures of :func:`evaluate` (``recall_at_K``, ``average_precision``, ...), un-prefixed."""
     planted = matches.filter(pl.col("kind") == "planted")
     planted_ids = planted.get_column("network_id").unique().sort().to_list()
-    first_rank = {row["network_id"]: row["rank"] for row in
-                  planted.group_by("network_id").agg(pl.col("rank").min()).iter_rows(named=True)}
+    first_rank = {row["network_id"]: row["rank"] for row in network_outcomes(planted).iter_rows(named=True)}
     flagged = clusters.filter(pl.col("score") > 0).sort("rank").get_column("cluster_id").to_list()
-    hitting_planted = set(planted.get_column("cluster_id").drop_nulls().to_list())
-    hitting_decoy = set(matches.filter(pl.col("kind") == "decoy").get_column("cluster_id").drop_nulls().to_list())
+    finding_planted = set(planted.filter(pl.col("finds")).get_column("cluster_id").to_list())
+    of_planted = set(planted.get_column("cluster_id").drop_nulls().to_list())
+    of_decoy = set(matches.filter(pl.col("kind") == "decoy").get_column("cluster_id").drop_nulls().to_list())
     relevant_so_far, precision_at = 0, {}
     for position, cluster_id in enumerate(flagged, start=1):
-        relevant_so_far += cluster_id in hitting_planted
+        relevant_so_far += cluster_id in finding_planted
         precision_at[position] = relevant_so_far / position
     found = [first_rank[n] for n in planted_ids if first_rank.get(n) is not None]
     top = flagged[:k]
@@ -158,8 +171,8 @@ def detection_summary(matches: pl.DataFrame, clusters: pl.DataFrame, k: int = 10
         "recall": _ratio(len(found), len(planted_ids)),
         "average_precision": (None if not planted_ids else
                               round(sum(precision_at[r] for r in found) / len(planted_ids), 6)),
-        f"decoys_in_top_{k}": sum(1 for c in top if c in hitting_decoy and c not in hitting_planted),
-        f"false_positives_in_top_{k}": sum(1 for c in top if c not in hitting_planted),
+        f"decoys_in_top_{k}": sum(1 for c in top if c in of_decoy and c not in of_planted),
+        f"false_positives_in_top_{k}": sum(1 for c in top if c not in of_planted),
     }
 
 
@@ -279,20 +292,32 @@ def evaluate(out_dir: str | Path, truth_dir: str | Path, *, k: int = 10, write: 
     ``truth/``). Returns a flat dict with dotted keys:
 
     * ``er.<type>.precision|recall|f1|mentions|predicted_pairs|true_pairs`` (see the module doc);
-    * ``detection.recall_at_10``: share of planted networks hit by one of the 10 best-ranked
-      flagged clusters (:func:`match_networks` defines a hit and "flagged");
+    * ``detection.recall_at_10``: share of planted networks found by one of the 10 best-ranked
+      flagged clusters (:func:`match_networks` defines "finds", "belongs to" and "flagged");
     * ``detection.average_precision``: walk the flagged clusters in rank order; a cluster is
-      *relevant* when it hits a planted network; for every planted network take the precision
-      (relevant clusters / clusters so far) at the rank of the first cluster that hits it, and
-      average over all planted networks (a network never hit adds 0) — each network counts once;
-    * ``detection.decoys_in_top_10``: how many of the 10 best-ranked flagged clusters hit a decoy
-      network and no planted one;
-    * ``detection.recall``, ``.planted_networks``, ``.decoy_networks``, ``.flagged_clusters``, and
-      ``detection.first_rank.<network_id>`` (null when not found).
+      *relevant* when it finds a planted network; for every planted network take the precision
+      (relevant clusters / clusters so far) at the rank of the first cluster that finds it, and
+      average over all planted networks (a network never found adds 0) — each network counts once;
+    * ``detection.decoys_in_top_10``: how many of the 10 best-ranked flagged clusters belong to a
+      lawful look-alike and to no planted network; ``detection.false_positives_in_top_10``: how
+      many belong to no planted network at all (look-alikes and ordinary clusters);
+    * ``detection.recall``, ``.planted_networks``, ``.decoy_networks``, ``.flagged_clusters``,
+      ``detection.first_rank.<network_id>`` (null when not found) and
+      ``detection.coverage.<network_id>`` (the largest share of it any community holds);
+    * with strengths in the truth, ``detection.by_strength.<strength>.*``,
+      ``detection.by_typology.<typology>.*`` and ``detection.by_typology_strength.<t>.<s>.*``
+      (``recall_at_10``, ``networks``), and ``fairness.<strength>.<origin>.*`` over the
+      typologies the truth holds with both origins (:func:`grouped_figures`);
+    * with ``ablate_partners``, ``ablation.<configuration>.*`` (:func:`partner_ablation`).
 
     ``k`` changes the 10. Null stands for a figure that is undefined (nothing to count).
+
+    Refuses (``InputError``) a run whose tables are not complete or not those its manifest lists
+    (:func:`~mhgraph.run_folder.check_complete_run`), and a truth whose extracts beside it are
+    not the files the run read.
     """
     out_dir, truth = Path(out_dir), _truth_folder(Path(truth_dir))
+    check_inputs_beside(check_complete_run(out_dir, within="tables/"), truth.parent, f"the truth {truth}")
     resolution, communities, clusters, truth_mentions, networks = read_run_and_truth(out_dir, truth)
 
     result: dict = {}

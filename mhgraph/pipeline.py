@@ -2,7 +2,9 @@
 
 Every stage is a function whose input and output are Polars tables; ``run_pipeline`` only
 chains them, writes each table to ``OUT_DIR/tables/NAME.parquet`` and writes the outputs, the
-run manifest and an audit-log line. In a notebook, call the stages one by one instead and look
+run manifest and an audit-log line. The run writes into a temporary sibling of ``OUT_DIR`` and
+moves it into place only when complete (:mod:`mhgraph.run_folder`): an interrupted or failed
+run leaves the previous output as it was. In a notebook, call the stages one by one instead and look
 at each table (see ``notebooks/walkthrough.ipynb``).
 
 >>> from mhgraph.pipeline import run_pipeline           # doctest: +SKIP
@@ -43,7 +45,7 @@ from mhgraph.pseudonymise import META_SUFFIX
 from mhgraph.rank import rank_clusters
 from mhgraph.resolve import resolve, resolve_baseline, save_model
 from mhgraph.resolve.block import PAIR_SCHEMA
-from mhgraph.resolve.pipeline import MODEL_FILE
+from mhgraph.run_folder import RunFolder, file_digests
 from mhgraph.safe_output import write_csv_safe
 from mhgraph.spec import SPEC_DIR, load_specs
 
@@ -114,6 +116,7 @@ def run_pipeline(
     resolver: str = "full",
     lang: str = DEFAULT_LANGUAGE,
     partner_lists: str = "evidence",
+    accept_missing_sidecars: bool = False,
 ) -> RunResult:
     """Ingest -> resolve -> graph -> detect -> indicators -> rank -> export, on one folder of
     partner extracts. Returns every table and the paths of the outputs.
@@ -123,6 +126,10 @@ def run_pipeline(
     mentions on exact keyed identifiers only (no fuzzy matching, no model): the conservative
     baseline the full entity resolution is measured against. ``lang`` (``"nl"`` or ``"en"``) and
     ``partner_lists`` (``"evidence"`` or ``"all"``) go to :func:`mhgraph.export.write_outputs`.
+
+    ``out_dir`` is replaced whole when the run is complete, and left as it was when it is not;
+    a second run into the same folder while this one writes is refused (``InputError``).
+    ``accept_missing_sidecars`` takes in extracts without a sidecar (see :func:`mhgraph.ingest.ingest`).
     """
     if resolver not in ("full", "exact"):
         raise MhgraphError(f"unknown resolver {resolver!r}; choose 'full' or 'exact'")
@@ -137,13 +144,24 @@ def run_pipeline(
         for s in specs
         if s.purpose not in allowed
     ]
+    with RunFolder(out_dir) as folder:
+        return _run_stages(folder, input_dir, used_specs, excluded, run_purpose=run_purpose, allowed=allowed,
+                           overrides=overrides, max_quarantine_share=max_quarantine_share, top=top, seed=seed,
+                           resolver=resolver, accept_missing_sidecars=accept_missing_sidecars, lang=lang,
+                           partner_lists=partner_lists)
+
+
+def _run_stages(folder: RunFolder, input_dir: Path, used_specs, excluded, *, run_purpose, allowed, overrides,
+                max_quarantine_share, top, seed, resolver, accept_missing_sidecars, lang, partner_lists) -> RunResult:
+    """The stages of :func:`run_pipeline`, written into ``folder.work``, then committed."""
+    out_dir = folder.work
     (out_dir / "tables").mkdir(parents=True, exist_ok=True)
     started = dt.datetime.now(dt.timezone.utc)
     timings: dict[str, float] = {}
 
     with _stage("ingest", timings):
         ingested = ingest(input_dir, specs=used_specs, max_quarantine_share=max_quarantine_share,
-                          run_purpose=run_purpose)
+                          run_purpose=run_purpose, accept_missing_sidecars=accept_missing_sidecars)
     if resolver == "exact":
         (out_dir / MODEL_FILE).unlink(missing_ok=True)  # no model an old run left behind
     analysed, resolved = analyse(ingested.mentions, ingested.relations, allowed_purposes=allowed,
@@ -160,7 +178,7 @@ def run_pipeline(
     inputs = [p for f in read_files for p in (f, Path(str(f) + META_SUFFIX)) if p.is_file()]
     manifest = {
         "run_id": hashlib.sha256(
-            json.dumps([started.isoformat(), str(out_dir.resolve())]).encode()
+            json.dumps([started.isoformat(), str(folder.final)]).encode()
         ).hexdigest()[:16],
         "mhgraph_version": __version__,
         "started": started.isoformat(timespec="seconds"),
@@ -184,7 +202,13 @@ def run_pipeline(
         )
     if resolved is not None:
         outputs["resolve_model"] = save_model(resolved, out_dir)
+    manifest["files"] = file_digests(out_dir)  # what a complete run holds, to check it against later
     outputs["manifest"] = write_manifest(out_dir, manifest)
-    outputs["audit_log"] = append_audit_log(out_dir, manifest)
-    log.info("run written to %s", out_dir)
-    return RunResult(out_dir=out_dir, tables=tables, outputs=outputs, manifest=manifest)
+    # Logged before the run lands: a processing that happened is in the log even if the move never comes.
+    audit_log = append_audit_log(folder.final, manifest)
+    folder.commit()
+    outputs = {name: folder.final_path(path) if path.is_relative_to(out_dir) else path
+               for name, path in outputs.items()}
+    outputs["audit_log"] = audit_log
+    log.info("run written to %s", folder.final)
+    return RunResult(out_dir=folder.final, tables=tables, outputs=outputs, manifest=manifest)

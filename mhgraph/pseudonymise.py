@@ -9,7 +9,18 @@ are delivered, so a register's nationality or, below, a sponsor's recognition da
 the partner. Every extract is delivered for one run purpose and pseudonymised with that
 purpose's delivery key (:meth:`~mhgraph.crypto.Key.for_purpose`), so that extracts made for
 different purposes do not link. A sidecar ``<file>.meta.json`` names the source, partner,
-collection purpose, run purpose, row count and key fingerprint — never the key.
+collection purpose, run purpose, name hardening, row count and key fingerprint — never the key.
+
+Before anything is pseudonymised, every row is checked (:func:`check_plaintext`): the columns
+passed on unchanged with the very rules ingest applies (:class:`~mhgraph.ingest.validate.RowValidator`),
+the plaintext identifiers by what they must be (a BSN passes the eleven-test, a KvK number has
+8 digits, a date of birth exists, a postcode is Dutch). A row that fails is not delivered: it
+goes to the partner-side quarantine, a CSV on the partner's own machine that holds the
+plaintext values so that the partner can correct them. Nothing of it is printed or logged.
+
+The plaintext file is read as a partner exports it: CSV in UTF-8 or Windows-1252 with any of
+``, ; tab |`` (sniffed, or named), Parquet or Excel; columns the spec does not require may be
+absent. ``mhgraph template SPEC`` writes an empty plaintext file with the expected header.
 
 >>> import polars as pl
 >>> from mhgraph.crypto import Key
@@ -44,11 +55,14 @@ from mhgraph import normalise
 from mhgraph.crypto import Key, address_keys, bloom_encode, keyed_hash, load_key, person_match_keys
 from mhgraph.errors import InputError, describe_read_error
 from mhgraph.manifest import DEFAULT_RUN_PURPOSE, allowed_source_purposes
+from mhgraph.safe_output import write_csv_safe
 from mhgraph.spec import SPEC_DIR, SourceSpec, find_spec
 
 log = logging.getLogger("mhgraph.pseudonymise")
 
-__all__ = ["META_SUFFIX", "pseudonymise", "pseudonymise_frame", "pseudonymise_file", "read_meta", "write_extract"]
+__all__ = ["META_SUFFIX", "PLAINTEXT_REASONS", "check_plaintext", "partner_quarantine_path", "plaintext_columns",
+           "pseudonymise",
+           "pseudonymise_frame", "pseudonymise_file", "read_meta", "template", "write_extract"]
 
 META_SUFFIX = ".meta.json"
 # The hardening of the person-name Bloom filters every partner applies (docs/privacy.md).
@@ -192,12 +206,14 @@ def delivered_name(spec: SourceSpec, candidate: str | None = None) -> str:
 
 
 def write_extract(frame: pl.DataFrame, spec: SourceSpec, out_dir: str | Path, key_fingerprint: str,
-                  created: str, file_name: str | None = None, run_purpose: str | None = None,
-                  name_hardening: str = NAME_HARDENING) -> Path:
+                  created: str, file_name: str | None = None, checked: dict | None = None,
+                  run_purpose: str | None = None, name_hardening: str = NAME_HARDENING) -> Path:
     """Write a delivered extract in the spec's format (CSV with its delimiter and encoding, or
     Excel), plus its sidecar. ``created`` is the extract date written into the sidecar;
-    ``run_purpose`` the run purpose whose delivery key made ``key_fingerprint``, and
-    ``name_hardening`` how the name filters were hardened (ingest refuses a mix).
+    ``checked``, the account of the partner's own checks (rows read, rows held back per
+    reason: counts only), goes in it as well; ``run_purpose`` is the run purpose whose delivery
+    key made ``key_fingerprint``, ``name_hardening`` how the name filters were hardened
+    (ingest refuses a mix).
 
     The file is named by the spec (see :func:`delivered_name`); a ``file_name`` given instead
     must match the spec's pattern, so that ingest finds the file again."""
@@ -230,6 +246,7 @@ def write_extract(frame: pl.DataFrame, spec: SourceSpec, out_dir: str | Path, ke
         "key_fingerprint": key_fingerprint,
         "created": created,
     }
+    meta.update(checked or {})
     Path(str(path) + META_SUFFIX).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return path
 
@@ -258,39 +275,242 @@ def read_meta(path: str | Path) -> dict | None:
     return json.loads(meta.read_text(encoding="utf-8")) if meta.is_file() else None
 
 
-def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str | Path, created: str,
-                      run_purpose: str | None = None) -> Path:
-    """Read a plaintext extract (CSV in the spec's delimiter/encoding, Parquet or Excel) and write
-    the delivered form to ``out_dir``. ``key`` is the delivery key of ``run_purpose``."""
+# ------------------------------------------------------------------ the partner's own checks
+
+PLAINTEXT_REASONS = {
+    "bad_bsn": "a BSN is 8 or 9 digits that pass the eleven-test",
+    "bad_v_number": "a V-number is 10 digits",
+    "bad_kvk_number": "a KvK number is 8 digits",
+    "bad_wage_tax_number": "a loonheffingennummer is 9 digits, 'L' and 2 digits",
+    "bad_birth_date": "a date of birth that does not exist, or lies before 1900 or in the future",
+    "bad_postcode": "a Dutch postcode is 4 digits (not starting with 0) and 2 letters",
+    "bad_house_number": "a house number is 1 to 5 digits, optionally with a short addition",
+}
+# Plaintext input -> (reason, test on the value with spaces, dots and dashes removed).
+_IDENTIFIER_PATTERNS = {
+    "v_number": ("bad_v_number", r"^\d{10}$"),
+    "kvk_number": ("bad_kvk_number", r"^\d{8}$"),
+    "wage_tax_number": ("bad_wage_tax_number", r"^\d{9}[Ll]\d{2}$"),
+}
+
+
+def _encoded_columns(spec: SourceSpec) -> set[str]:
+    """The delivered columns pseudonymisation makes (every other one is passed on unchanged)."""
+    plain = sorted({col for block in spec.entities for col in block.plaintext.values()})
+    empty = pl.DataFrame(schema={name: pl.String for name in plain})
+    key = Key(b"only the column names are wanted")
+    return {name for block in spec.entities if block.plaintext and block.type in _BUILDERS
+            for name in _BUILDERS[block.type](empty, block, key)}
+
+
+def plaintext_columns(spec: SourceSpec) -> dict[str, bool]:
+    """The columns of the partner's plaintext extract, in a natural order, and whether each is
+    required: the record id, each entity's plaintext inputs and then the columns passed on as
+    they are (required where the spec says so). Plaintext inputs are never required: a partner
+    without, say, dates of birth leaves the column out.
+
+    >>> from mhgraph.spec import load_spec, SPEC_DIR
+    >>> list(plaintext_columns(load_spec(SPEC_DIR / "ind_referenten.toml")).items())[:3]
+    [('referent_id', True), ('referent_kvk_nummer', False), ('referent_naam', False)]
+    """
+    columns = {spec.record_id: True}
+    for block in spec.entities:
+        for name in block.plaintext.values():
+            columns.setdefault(name, False)
+    encoded = _encoded_columns(spec)
+    for name, column in spec.delivered_columns.items():
+        if name not in encoded:
+            columns.setdefault(name, column.required)
+    return columns
+
+
+def _plaintext_problems(frame: pl.DataFrame, spec: SourceSpec, today: dt.date) -> pl.DataFrame:
+    """``__row``, column, reason, message for every plaintext identifier that is not what it must be."""
+    from mhgraph.ingest.validate import eleven_test_expr
+
+    problems = []
+    for block in spec.entities:
+        for kind, name in block.plaintext.items():
+            if name not in frame.columns:
+                continue
+            raw = pl.col(name)
+            compact = raw.str.replace_all(r"[\s.\-]", "")
+            if kind == "bsn":
+                bad = ~(compact.str.contains(r"^\d{8,9}$") & eleven_test_expr(compact.str.zfill(9)))
+                reason = "bad_bsn"
+            elif kind in _IDENTIFIER_PATTERNS:
+                reason, pattern = _IDENTIFIER_PATTERNS[kind]
+                bad = ~compact.str.contains(pattern)
+            elif kind == "birth_date":
+                born = normalise.date_expr(raw, normalise.DATE_FORMATS)
+                bad, reason = born.is_null() | (born.dt.year() < 1900) | (born > today), "bad_birth_date"
+            elif kind in ("postcode", "house_number"):
+                test = normalise.postcode if kind == "postcode" else (lambda v: normalise.house_number(v, None))
+                values = frame.get_column(name).drop_nulls().unique()
+                valid = [v for v in values.to_list() if test(v) is not None]
+                bad, reason = ~raw.is_in(pl.Series(valid, dtype=pl.String).implode()), f"bad_{kind}"
+            else:
+                continue
+            problems.append(frame.filter(raw.is_not_null() & bad.fill_null(True)).select(
+                "__row", column=pl.lit(name), reason=pl.lit(reason), message=pl.lit(f"expected: {PLAINTEXT_REASONS[reason]}")))
+    schema = {"__row": pl.Int64, "column": pl.String, "reason": pl.String, "message": pl.String}
+    return pl.concat([pl.DataFrame(schema=schema), *problems])
+
+
+def check_plaintext(frame: pl.DataFrame, spec: SourceSpec, today: dt.date | None = None) -> pl.DataFrame:
+    """The problems of a batch of plaintext rows (``__row`` plus text columns): ``__row``,
+    ``column``, ``value`` (as written: plaintext, for the partner's eyes only), ``reason`` and
+    ``message``, one row per failing value. The columns passed on unchanged get exactly the
+    checks ingest makes; the plaintext identifiers the checks of :data:`PLAINTEXT_REASONS`;
+    every column at most :data:`~mhgraph.ingest.validate.MAX_FIELD_CHARS` characters and no
+    control characters.
+
+    >>> from mhgraph.spec import load_spec, SPEC_DIR
+    >>> spec = load_spec(SPEC_DIR / "ind_referenten.toml")
+    >>> rows = pl.DataFrame({"__row": [1, 2], "referent_id": ["R1", "R2"], "referent_kvk_nummer": ["12345678", "1234"],
+    ...     "referent_naam": ["A B.V.", "B B.V."], "status": ["erkend", "onbekend"],
+    ...     "datum_erkenning": ["2021-03-01", "2021-02-30"], "datum_wijziging": [None, None]})
+    >>> check_plaintext(rows, spec).select("__row", "column", "reason").rows()
+    [(2, 'status', 'unknown_category'), (2, 'datum_erkenning', 'bad_date'), (2, 'referent_kvk_nummer', 'bad_kvk_number')]
+    """
+    from mhgraph.ingest.validate import RowValidator, plain_text_checks
+
+    passed_on = set(plaintext_columns(spec)) - {c for b in spec.entities for c in b.plaintext.values()}
+    validator = RowValidator(spec, only=passed_on & set(frame.columns))
+    checked = validator.validate(frame.select("__row", *validator.columns)).problems.drop("value")
+    plain = [c for c in frame.columns if c != "__row" and c not in validator.columns]
+    generic = plain_text_checks(frame, plain)
+    identifiers = _plaintext_problems(frame, spec, today or dt.date.today())
+    problems = pl.concat([checked, generic, identifiers]).sort("__row", maintain_order=True)
+    values = frame.unpivot(index="__row", variable_name="column", value_name="value")
+    return problems.join(values, on=["__row", "column"], how="left").select(
+        "__row", "column", "value", "reason", "message")
+
+
+def _read_plaintext(src: Path, spec: SourceSpec, delimiter: str | None, encoding: str | None):
+    """Open the plaintext extract with the ingest readers. Refuse it without a required column,
+    or when an absent column looks renamed (a delivered name close to it); other absent columns
+    are delivered empty."""
+    from mhgraph.ingest.readers import open_extract
+
+    expected = plaintext_columns(spec)
+    extract = open_extract(src, spec, expected_columns=list(expected), delimiter=delimiter, encoding=encoding)
+    duplicated = sorted({name for name in extract.header if name and extract.header.count(name) > 1})
+    if duplicated:
+        raise InputError(f"duplicated column names in the header: {', '.join(duplicated)}", file=str(src))
+    absent = [name for name in expected if name not in extract.header]
+    unknown = [name for name in extract.header if name not in expected]
+    close = {name: difflib.get_close_matches(name, unknown, n=1, cutoff=0.8) for name in absent}
+    refused = [name for name in absent if expected[name] or close[name]]
+    if refused:
+        described = [name + (f" (did you mean {close[name][0]!r}?)" if close[name] else "") for name in refused]
+        raise InputError(f"{spec.name}: column(s) missing from the extract: {', '.join(described)} "
+                         f"(mhgraph template {spec.name} writes the expected header)", file=str(src))
+    if absent:
+        extract.warnings.append(f"column(s) absent, delivered empty: {', '.join(absent)}")
+    return extract, [name for name in expected if name in extract.header], absent
+
+
+def partner_quarantine_path(src: str | Path, quarantine: str | Path | None = None) -> Path:
+    """Where the partner-side quarantine of ``src`` goes: ``quarantine``, else beside ``src``.
+
+    >>> partner_quarantine_path("export/loon.csv").as_posix()
+    'export/loon.csv.quarantine.csv'
+    """
+    return Path(quarantine) if quarantine else Path(src).with_name(Path(src).name + ".quarantine.csv")
+
+
+def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str | Path, created: str, *,
+                      delimiter: str | None = None, encoding: str | None = None,
+                      quarantine: str | Path | None = None, run_purpose: str | None = None) -> Path:
+    """Read a plaintext extract (CSV, Parquet or Excel), check every row, and write the rows
+    that pass in delivered form to ``out_dir``; the others go to the partner-side quarantine
+    (:func:`partner_quarantine_path`; never in ``out_dir``). The sidecar counts the rows read
+    and held back per reason (``rows_read``, ``rows_quarantined_by_partner``,
+    ``quarantined_by_partner``). ``key`` is the delivery key of ``run_purpose``. Returns the
+    delivered extract's path.
+    """
+    from mhgraph.ingest.readers import ROW
+
     src = Path(src)
-    if src.suffix == ".parquet":
-        frame = pl.read_parquet(src)
-    elif src.suffix == ".xlsx":
-        frame = pl.read_excel(src, infer_schema_length=0)
-    else:
-        encoding = spec.encoding or "utf-8"
-        if codecs.lookup(encoding).name == "utf-8":
-            encoding = "utf-8-sig"  # a byte-order mark must not end up in the first column name
-        text = src.read_bytes().decode(encoding)
-        frame = pl.read_csv(io.StringIO(text), separator=spec.delimiter or ",", infer_schema_length=0)
-    frame = frame.with_columns(pl.all().cast(pl.String))
+    quarantine_path = partner_quarantine_path(src, quarantine)
+    if quarantine_path.resolve().parent == Path(out_dir).resolve():
+        raise InputError("the partner-side quarantine holds plaintext and must not be written into the delivery "
+                         "folder", file=str(quarantine_path))
+    extract, present, absent = _read_plaintext(src, spec, delimiter, encoding)
+    delivered, problems, seen = [], [], set()
+    rows_read = 0
+    for batch in extract.batches(present):
+        frame = batch.frame
+        found = check_plaintext(frame, spec, dt.date.fromisoformat(created))
+        ids = frame.select(ROW, pl.col(spec.record_id).alias("id")).filter(pl.col("id").is_not_null())
+        repeated = ids.filter(ids["id"].is_duplicated() & ~ids["id"].is_first_distinct() | ids["id"].is_in(list(seen)))
+        seen.update(ids["id"].to_list())
+        garbage = batch.garbage.select(ROW, column=pl.lit(None, pl.String), value=pl.lit(None, pl.String),
+                                       reason="reason", message="message")
+        found = pl.concat([found, repeated.select(
+            ROW, column=pl.lit(spec.record_id), value="id", reason=pl.lit("duplicate_record_id"),
+            message=pl.lit("the record id was used on an earlier row")), garbage])
+        problems.append(found)
+        good = frame.filter(~pl.col(ROW).is_in(found[ROW].implode()))
+        good = good.with_columns(pl.lit(None, pl.String).alias(name) for name in absent)
+        delivered.append(pseudonymise_frame(good.drop(ROW), spec, key))
+        rows_read += frame.height + batch.garbage.height
+    problem_frame = pl.concat(problems).rename({ROW: "row_number"}).sort("row_number", maintain_order=True)
+    rows_quarantined = problem_frame["row_number"].n_unique()
+    write_csv_safe(problem_frame, quarantine_path)
+    frame = pl.concat(delivered) if delivered else pseudonymise_frame(
+        pl.DataFrame(schema={name: pl.String for name in plaintext_columns(spec)}), spec, key)
     name = delivered_name(spec, src.stem + Path(spec.file).suffix)
-    return write_extract(pseudonymise_frame(frame, spec, key), spec, out_dir, key.fingerprint, created, name,
-                         run_purpose=run_purpose)
+    by_reason = problem_frame.group_by("reason").agg(pl.col("row_number").n_unique()).sort("reason").rows()
+    for warning in extract.warnings:  # rows and column names only, never a value
+        log.warning("%s: %s", src.name, warning)
+    return write_extract(frame, spec, out_dir, key.fingerprint, created, name, {
+        "rows_read": rows_read, "rows_quarantined_by_partner": rows_quarantined,
+        "quarantined_by_partner": dict(by_reason)}, run_purpose=run_purpose)
+
+
+def template(spec: str | Path | SourceSpec, out: str | Path | None = None, spec_dir: str | Path = SPEC_DIR) -> Path:
+    """Write an empty plaintext extract with the header ``mhgraph pseudonymise`` expects for
+    ``spec``: a CSV that Dutch Excel opens in columns (``;``, UTF-8 with a byte-order mark),
+    or an Excel workbook for a spec whose extracts are ``.xlsx``. An existing file is never
+    overwritten.
+
+    >>> import tempfile, pathlib
+    >>> path = template("ind_referenten", pathlib.Path(tempfile.mkdtemp()) / "referenten.csv")
+    >>> path.read_text(encoding="utf-8-sig")
+    'referent_id;referent_kvk_nummer;referent_naam;status;datum_wijziging;datum_erkenning\\n'
+    """
+    source_spec = spec if isinstance(spec, SourceSpec) else find_spec(spec, spec_dir)
+    suffix = ".xlsx" if source_spec.file.lower().endswith(".xlsx") else ".csv"
+    path = Path(out) if out else Path(f"{source_spec.name}_plaintext{suffix}")
+    if path.exists():
+        raise InputError("the file exists already; a template never overwrites a file", file=str(path))
+    empty = pl.DataFrame(schema={name: pl.String for name in plaintext_columns(source_spec)})
+    if path.suffix.lower() == ".xlsx":
+        _write_xlsx(empty, path, dt.date.today().isoformat())
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(codecs.BOM_UTF8 + (";".join(empty.columns) + "\n").encode("utf-8"))
+    return path
 
 
 def pseudonymise(src: str | Path, spec: str | Path | SourceSpec, out_dir: str | Path,
                  key_file: str | Path | None = None, created: str | None = None,
-                 spec_dir: str | Path = SPEC_DIR, purpose: str = DEFAULT_RUN_PURPOSE) -> Path:
+                 spec_dir: str | Path = SPEC_DIR, *, delimiter: str | None = None, encoding: str | None = None,
+                 quarantine: str | Path | None = None, purpose: str = DEFAULT_RUN_PURPOSE) -> Path:
     """What ``mhgraph pseudonymise`` runs: read the shared key (from ``key_file``, else the
     environment variable ``MHGRAPH_KEY``), derive the delivery key of the run ``purpose`` the
-    extract is delivered for, pseudonymise ``src`` as ``spec`` (a spec name, a spec file or a
-    :class:`SourceSpec`) says, and write the delivered extract and its sidecar to ``out_dir``.
-    ``created`` (``YYYY-MM-DD``, default today) goes into the sidecar.
+    extract is delivered for, check and pseudonymise ``src`` as ``spec`` (a spec
+    name, a spec file or a :class:`SourceSpec`) says, and write the delivered extract and its
+    sidecar to ``out_dir`` (its path is returned) and the rows that fail their checks to the
+    partner-side ``quarantine`` (see :func:`pseudonymise_file`).
+    ``created`` (``YYYY-MM-DD``, default today) goes into the sidecar. ``delimiter`` and
+    ``encoding`` name those of a CSV instead of sniffing them.
 
     Refuses a run purpose that may not use the source's collection purpose (art. 3:3 Awb: the
     partner does not deliver what the run may not use). Only the delivery key's fingerprint is
-    ever logged or written.
+    ever logged or written; no plaintext value is logged.
     """
     src = Path(src)
     if not src.is_file():
@@ -308,7 +528,8 @@ def pseudonymise(src: str | Path, spec: str | Path | SourceSpec, out_dir: str | 
     log.info("pseudonymising %s as %s for %s with key fingerprint %s", src, source_spec.name, purpose,
              key.fingerprint)
     try:
-        return pseudonymise_file(src, source_spec, key, out_dir, created, run_purpose=purpose)
+        return pseudonymise_file(src, source_spec, key, out_dir, created, delimiter=delimiter, encoding=encoding,
+                                 quarantine=quarantine, run_purpose=purpose)
     except InputError as exc:
         raise InputError(str(exc), file=str(src)) from exc
     except UnicodeDecodeError as exc:

@@ -1,4 +1,15 @@
-"""CSV and Excel output that a spreadsheet cannot run as a formula (CSV/formula injection).
+"""CSV and Excel output that Dutch Excel opens in columns and cannot run as a formula.
+
+**Dutch Excel.** Excel opens a ``.csv`` with the list separator of the computer's regional
+settings: ``;`` in the Netherlands, where ``,`` is the decimal comma. A CSV written with ``,``
+opens there in one column, and ``1234.56`` becomes text or a date. So every CSV mhgraph
+writes for people (``quarantine.csv``, ``clusters.csv``, ``partners/*.csv``, the partner-side
+quarantine) is the CSV Dutch Excel itself writes: ``;`` between fields, a decimal comma,
+UTF-8 with a byte-order mark (without it Excel reads the bytes as Windows-1252 and
+``Súdwest-Fryslân`` comes out garbled) and ISO dates (``2024-01-31``, which Excel recognises
+as a date in every locale). :func:`read_csv_safe` reads such a file back in Polars.
+
+**Formulas** (CSV/formula injection).
 
 A spreadsheet treats a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
 return as a formula; ``=HYPERLINK(...)`` or ``=cmd|' /C calc'!A0`` in a partner's field would
@@ -17,7 +28,11 @@ from pathlib import Path
 
 import polars as pl
 
-__all__ = ["FORMULA_PREFIXES", "neutralise_formulas", "write_csv_safe", "write_excel_safe"]
+__all__ = ["CSV_OPTIONS", "FORMULA_PREFIXES", "neutralise_formulas", "read_csv_safe", "write_csv_safe",
+           "write_excel_safe"]
+
+# How a CSV for Dutch Excel is written (Polars' write_csv / sink_csv options).
+CSV_OPTIONS = {"separator": ";", "decimal_comma": True, "include_bom": True, "date_format": "%Y-%m-%d"}
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 _STARTS_LIKE_FORMULA = r"^[=+\-@\t\r]"
@@ -54,18 +69,33 @@ def neutralise_formulas(frame: pl.DataFrame | pl.LazyFrame) -> pl.DataFrame | pl
 
 
 def write_csv_safe(frame: pl.DataFrame | pl.LazyFrame, path: str | Path, **write_csv_options) -> Path:
-    """Write ``frame`` as CSV (UTF-8) with formulas neutralised; a ``LazyFrame`` is streamed.
+    """Write ``frame`` as a CSV for Dutch Excel (:data:`CSV_OPTIONS`) with formulas neutralised;
+    a ``LazyFrame`` is streamed.
 
-    ``write_csv_options`` go to :meth:`polars.DataFrame.write_csv` (e.g. ``separator=";"``).
+    ``write_csv_options`` go to :meth:`polars.DataFrame.write_csv` and override the Dutch ones.
+
+    >>> import tempfile, pathlib
+    >>> path = write_csv_safe(pl.DataFrame({"gemeente": ["Súdwest-Fryslân"], "loon": [1234.5]}),
+    ...                       pathlib.Path(tempfile.mkdtemp()) / "x.csv")
+    >>> path.read_bytes().decode("utf-8")
+    '\\ufeffgemeente;loon\\nSúdwest-Fryslân;1234,5\\n'
+    >>> read_csv_safe(path).rows()
+    [('Súdwest-Fryslân', 1234.5)]
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     safe = neutralise_formulas(frame)
+    options = {**CSV_OPTIONS, **write_csv_options}
     if isinstance(safe, pl.LazyFrame):
-        safe.sink_csv(path, **write_csv_options)
+        safe.sink_csv(path, **options)
     else:
-        safe.write_csv(path, **write_csv_options)
+        safe.write_csv(path, **options)
     return path
+
+
+def read_csv_safe(path: str | Path, **read_csv_options) -> pl.DataFrame:
+    """Read a CSV that :func:`write_csv_safe` wrote (``;``, decimal comma, byte-order mark)."""
+    return pl.read_csv(path, separator=";", decimal_comma=True, **read_csv_options)
 
 
 def write_excel_safe(frame: pl.DataFrame | pl.LazyFrame, path: str | Path, worksheet: str = "data") -> Path:

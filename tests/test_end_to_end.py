@@ -23,6 +23,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from mhgraph.safe_output import read_csv_safe
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
 
@@ -159,8 +161,9 @@ def test_full_resolution_beats_exact_keys_on_persons(sample_run, tmp_path):
 
 @pytest.mark.slow
 def test_quarantined_rows_are_counted_per_reason_in_the_run_summary(tmp_path):
-    """Two payroll rows with an impossible date and one with a non-number wage: the run goes
-    on, and both the command's summary and summary.md count them per reason."""
+    """Two payroll rows with an impossible date (one of them also with non-number hours) and one
+    with a non-number wage: the run goes on, and the command's output, summary.md and the
+    manifest all count 3 rows quarantined (the quarantine table has 4 problems)."""
     extracts = tmp_path / "extracts"
     extracts.mkdir()
     for path in SAMPLE.iterdir():
@@ -172,15 +175,18 @@ def test_quarantined_rows_are_counted_per_reason_in_the_run_summary(tmp_path):
         pl.when(pl.int_range(pl.len()).is_in([3, 7])).then(pl.lit("31-02-2024")).otherwise(pl.col("datum_aanvang"))
         .alias("datum_aanvang"),
         pl.when(pl.int_range(pl.len()) == 11).then(pl.lit("veel")).otherwise(pl.col("brutoloon")).alias("brutoloon"),
+        pl.when(pl.int_range(pl.len()) == 7).then(pl.lit("veel")).otherwise(pl.col("uren")).alias("uren"),
     )
     frame.write_csv(payroll)
     result = mhgraph("run", str(extracts), "--out", str(tmp_path / "run"), cwd=tmp_path,
                      env_extra={"MHGRAPH_AUDIT_LOG": str(tmp_path / "audit.log")})
     assert result.returncode == 0, result.stderr
-    assert "3 rows quarantined" in result.stdout
-    assert "quarantined, bad_date: 2" in result.stdout
-    assert "quarantined, not_a_number: 1" in result.stdout
-    quarantine = pl.read_csv(tmp_path / "run" / "quarantine.csv")
-    assert sorted(quarantine["row_number"].to_list()) == [4, 8, 12]
+    manifest = json.loads((tmp_path / "run" / "run_manifest.json").read_text())
+    assert manifest["ingest"]["rows_quarantined"] == 3
+    assert f"; 3 of {manifest['ingest']['rows_read']} rows quarantined" in result.stdout
+    assert "quarantined, bad_date: 2 row(s)" in result.stdout
+    assert "quarantined, not_a_number: 2 row(s)" in result.stdout
+    quarantine = read_csv_safe(tmp_path / "run" / "quarantine.csv")
+    assert sorted(quarantine["row_number"].to_list()) == [4, 8, 8, 12]
     summary = (tmp_path / "run" / "summary.md").read_text()
     assert "in quarantaine: 3" in summary and "bad\\_date: 2" in summary  # Dutch, the default language

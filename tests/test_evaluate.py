@@ -15,6 +15,8 @@ import pytest
 from mhgraph.cli import main
 from mhgraph.errors import InputError
 from mhgraph.evaluate import evaluate
+from mhgraph.manifest import file_digest
+from mhgraph.run_folder import MANIFEST_NAME, file_digests
 from mhgraph.spec import load_specs
 
 SPEC_PARTNER = {spec.name: spec.partner for spec in load_specs()}
@@ -43,7 +45,11 @@ def _write_truth(folder, networks=NETWORKS):
                  ).write_parquet(folder / "networks.parquet")
 
 
-def _write_run(folder, resolution: dict, communities: dict, scores: dict):
+def _write_run(folder, resolution: dict, communities: dict, scores: dict, extracts=None):
+    """A complete run (its manifest lists its files) that read one extract in ``extracts``."""
+    extracts = extracts or folder.parent
+    extracts.mkdir(parents=True, exist_ok=True)
+    (extracts / "extract.csv").write_text("id\n1\n")
     tables = folder / "tables"
     tables.mkdir(parents=True)
     kinds = {"P": "person", "C": "company", "A": "address"}
@@ -55,6 +61,9 @@ def _write_run(folder, resolution: dict, communities: dict, scores: dict):
     ranked = sorted(scores, key=lambda c: (-scores[c], c))
     pl.DataFrame({"cluster_id": ranked, "rank": list(range(1, len(ranked) + 1)),
                   "score": [float(scores[c]) for c in ranked]}).write_parquet(tables / "clusters.parquet")
+    manifest = {"inputs": [{"file": "extract.csv", "sha256": file_digest(extracts / "extract.csv")}],
+                "files": file_digests(folder)}
+    (folder / MANIFEST_NAME).write_text(json.dumps(manifest))
 
 
 @pytest.fixture
@@ -65,7 +74,8 @@ def imperfect(tmp_path):
                   "extra": "P-d"}  # a mention the truth does not know is ignored
     communities = {"K1": ["P-a", "C-x"], "K2": ["P-b"], "K3": ["P-c", "A-2"], "K4": ["C-z", "A-3"], "K5": ["A-1"],
                    "K6": ["P-d"]}
-    _write_run(tmp_path / "run", resolution, communities, {"K4": 5, "K2": 4, "K5": 3, "K1": 2, "K3": 0, "K6": 0})
+    _write_run(tmp_path / "run", resolution, communities, {"K4": 5, "K2": 4, "K5": 3, "K1": 2, "K3": 0, "K6": 0},
+               extracts=tmp_path / "data")
     return tmp_path
 
 
@@ -97,15 +107,16 @@ def test_a_known_imperfect_run_scores_what_we_compute_by_hand(imperfect):
     assert (result["er.address.precision"], result["er.address.recall"], result["er.address.f1"]) == (None, 0.0, None)
     assert result["er.permit.true_pairs"] == 0 and result["er.permit.precision"] is None
     assert (result["er.mentions.truth"], result["er.mentions.run"], result["er.mentions.common"]) == (14, 14, 13)
-    # detection. Flagged clusters in rank order: K4 (hits decoy N04), K2 (holds 1 of N01's 3:
-    # no hit), K5 (holds address:1, half of N02: hit), K1 (2 of N01's 3: hit). K3 also holds
-    # half of N02 but scores 0, so it is not flagged. N03 never appears in the run.
+    # detection. Flagged clusters in rank order: K4 (finds decoy N04), K2 (holds 1 of N01's 3:
+    # does not find it, but is made of it), K5 (holds address:1, half of N02: finds it), K1 (2 of
+    # N01's 3: finds it). K3 also holds half of N02 but scores 0, so it is not flagged. N03
+    # never appears in the run. Only K4 belongs to no planted network.
     assert result["detection.first_rank.N01"] == 4 and result["detection.first_rank.N02"] == 3
     assert result["detection.first_rank.N03"] is None
     assert result["detection.recall_at_10"] == round(2 / 3, 6) and result["detection.recall"] == round(2 / 3, 6)
     # AP = (P@3 + P@4) / 3 planted networks = (1/3 + 2/4) / 3
     assert result["detection.average_precision"] == round((1 / 3 + 2 / 4) / 3, 6) == 0.277778
-    assert result["detection.decoys_in_top_10"] == 1
+    assert result["detection.decoys_in_top_10"] == 1 and result["detection.false_positives_in_top_10"] == 1
     assert (result["detection.planted_networks"], result["detection.decoy_networks"],
             result["detection.flagged_clusters"]) == (3, 1, 4)
     assert json.loads((imperfect / "run" / "evaluation.json").read_text()) == result
@@ -123,7 +134,24 @@ def test_cli_prints_one_json_object_with_dotted_keys(imperfect, capsys):
 def test_cli_names_a_missing_table(imperfect, capsys):
     (imperfect / "run" / "tables" / "clusters.parquet").unlink()
     assert main(["--quiet", "evaluate", str(imperfect / "run"), "--truth", str(imperfect / "data" / "truth")]) == 2
-    assert "clusters.parquet" in capsys.readouterr().err
+    assert "not a complete run: 1 file(s) its manifest lists are missing (tables/clusters.parquet)" in (
+        capsys.readouterr().err)
+
+
+def test_a_run_without_its_manifest_is_refused(imperfect, capsys):
+    (imperfect / "run" / MANIFEST_NAME).unlink()
+    assert main(["--quiet", "evaluate", str(imperfect / "run"), "--truth", str(imperfect / "data" / "truth")]) == 2
+    assert "not a complete run: there is no run_manifest.json" in capsys.readouterr().err
+
+
+def test_a_truth_beside_other_extracts_is_refused(imperfect, capsys):
+    (imperfect / "data" / "extract.csv").write_text("id\n2\n")  # another delivery, another seed
+    assert main(["--quiet", "evaluate", str(imperfect / "run"), "--truth", str(imperfect / "data" / "truth")]) == 2
+    assert "does not belong to this run: extract.csv beside it is not the file the run read" in (
+        capsys.readouterr().err)
+    (imperfect / "data" / "extract.csv").unlink()
+    with pytest.raises(InputError, match="the run read extract.csv, which is not beside it"):
+        evaluate(imperfect / "run", imperfect / "data" / "truth")
 
 
 def test_a_truth_table_without_its_columns_is_named(imperfect):
@@ -145,7 +173,9 @@ def test_the_whole_network_is_the_denominator(tmp_path):
     # N01: person:2 was never taken in, K1 still holds 2 of 3; N02: K2 holds 1 of 3
     assert result["detection.first_rank.N01"] == 1 and result["detection.first_rank.N02"] is None
     assert result["detection.coverage.N01"] == round(2 / 3, 6) and result["detection.coverage.N02"] == round(1 / 3, 6)
-    assert result["detection.recall_at_10"] == 0.5 and result["detection.false_positives_in_top_10"] == 1
+    assert result["detection.recall_at_10"] == 0.5
+    # K2 does not find N02, but it is made of N02 (a fragment of a planted network): no false positive
+    assert result["detection.false_positives_in_top_10"] == 0 and result["detection.decoys_in_top_10"] == 0
 
 
 def test_figures_per_strength_and_origin(tmp_path):
@@ -173,7 +203,7 @@ def test_partner_ablation_reruns_each_configuration_with_the_whole_network_as_de
     from mhgraph.pipeline import run_pipeline
     from synth_helpers import synthetic_set
 
-    folder, _ = synthetic_set()
+    folder, _ = synthetic_set(800, 3)  # the small set the synth tests use as well
     run_pipeline(folder, tmp_path / "run")
     configurations = partner_ablation(tmp_path / "run", folder / "truth")
     groups = ["belastingdienst", "ind", "kvk", "municipalities"]

@@ -19,7 +19,7 @@ from markdown_it import MarkdownIt
 from mhgraph.errors import InputError
 from mhgraph.export import write_outputs
 from mhgraph.export.page import asset
-from mhgraph.safe_output import neutralise_formulas
+from mhgraph.safe_output import neutralise_formulas, read_csv_safe
 
 # The payloads set a marker on the page if they ever run; the browser tests look for it.
 IMG_PAYLOAD = "<img src=x onerror=\"document.documentElement.setAttribute('data-pwned','img')\">"
@@ -279,7 +279,7 @@ def test_no_clusters_still_writes_a_report(tmp_path):
     paths = export(tmp_path, tables, top=10)
     assert "No cluster to show." in paths["summary"].read_text()
     assert not list((tmp_path / "clusters").iterdir())
-    assert pl.read_csv(paths["partner:kvk"]).height == 0
+    assert read_csv_safe(paths["partner:kvk"]).height == 0
 
 
 def test_cluster_without_hits_or_node_rows_is_still_shown(tmp_path, caplog):
@@ -311,8 +311,8 @@ def test_works_on_the_graph_stage_tables(tmp_path):
 # --- CSV -----------------------------------------------------------------------------------------
 
 def _csv_cells(path):
-    with open(path, newline="", encoding="utf-8") as handle:
-        return [cell for row in csv.reader(handle) for cell in row]
+    with open(path, newline="", encoding="utf-8-sig") as handle:  # as Dutch Excel reads it
+        return [cell for row in csv.reader(handle, delimiter=";") for cell in row]
 
 
 def test_csv_cells_never_start_like_a_formula(written):
@@ -323,7 +323,7 @@ def test_csv_cells_never_start_like_a_formula(written):
     belastingdienst = _csv_cells(paths["partner:belastingdienst"])
     assert "'" + FORMULA in belastingdienst
     assert "'-2+3" in _csv_cells(paths["partner:ind"])
-    clusters = pl.read_csv(paths["clusters_csv"])
+    clusters = read_csv_safe(paths["clusters_csv"])
     assert clusters.row(0, named=True)["partners"] == "belastingdienst; ind; kvk"
     assert FORMULA in clusters.row(0, named=True)["reasons"]  # kept, as text inside the cell
 
@@ -339,7 +339,7 @@ def test_neutralise_formulas_handles_lists_nulls_and_leaves_numbers():
 # --- partner lists -------------------------------------------------------------------------------
 
 def _listed(path):
-    return pl.read_csv(path, infer_schema=False)
+    return read_csv_safe(path, infer_schema=False)
 
 
 def _csv_text(value: str) -> str:

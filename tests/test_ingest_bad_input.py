@@ -1,5 +1,6 @@
 """The bad-input corpus: one clean delivered payroll extract (40 rows, pseudonymised with
-``mhgraph.pseudonymise`` from a plaintext frame), damaged in one way per case.
+``mhgraph.pseudonymise`` from a plaintext frame), damaged in one way per case; and the partner's
+plaintext extract, damaged before ``mhgraph pseudonymise``: 58 tests over more than 45 classes.
 
 | case | damage | expected |
 |---|---|---|
@@ -25,15 +26,39 @@
 | duplicate_record_ids | a record id used twice | later row quarantined 'duplicate_record_id' |
 | empty_file | 0 bytes | InputError: empty |
 | xlsx_input | Excel extract with a bad category and a date cell | read; 'unknown_category' quarantined |
-| missing_sidecar | no .meta.json | read, warning in the summary |
+| missing_sidecar (2) | no .meta.json, for ingest and for a run | InputError, no run folder; with the accept flag taken in, WARNING in capitals on stdout, in summary.md and the manifest |
 | bad_values | not a number, out of range, unknown category, missing required | one reason each |
 | utf16 | file in UTF-16 | InputError: export as UTF-8 |
+| every_row_quarantined | every wage 'onbekend' | the run completes; 40 of 40 rows in quarantine.csv |
+| no_date_of_birth | no person has a date of birth | the run completes |
+| extra_column | a column the spec does not know | read around it, warning names it |
+| header_without_rows | header only, sidecar says 0 rows | read, warning 'no data rows' |
+| sidecar_contradicts (3) | sidecar purpose differs; lacks key fingerprint; lacks purpose and rows | InputError naming what |
+| sidecar_not_json | damaged sidecar | InputError: not valid JSON |
+| saved_by_dutch_excel | ';', Windows-1252, decimal comma, d-m-yyyy | read; wages and dates exact |
+| stray_file | notes.txt beside the extracts | listed as not matched, run goes on |
+| empty_record_id | the record id left empty | quarantined 'missing_required' |
+| padded_values | spaces around a category and a number | trimmed, taken in |
+| no_finite_number (4) | wage NaN, inf, 1e400, 0x10 | quarantined 'not_a_number' |
+| partner_side_bad_value (9) | plaintext: BSN failing the eleven-test, date of birth 1990-13-45 or in the future, wage 'abc', unknown category, postcode 0123 AB, 7-digit KvK number, bad loonheffingennummer, formula | row held back in the partner's quarantine with its plaintext; nothing of it printed; the rest delivered and ingested cleanly |
+| partner_side_truncated_row | a plaintext line cut in half | held back 'wrong_field_count' |
+| partner_side_dutch_excel | 'CSV (;)' in Windows-1252, CRLF, decimal comma | sniffed, or named with --delimiter/--encoding |
+| partner_side_optional_absent | optional plaintext columns left out | delivered empty, warning |
+| partner_side_missing_column | a required column dropped; a column renamed | exit 2, with 'did you mean' |
+| template_round_trip | `mhgraph template` filled in | pseudonymised whole; never overwrites |
+
+Elsewhere: two unreadable values in different chunks of a batch (`test_ingest_chunks.py`), interrupted
+and concurrent runs (`test_run_folder.py`), a truth from other extracts and an incomplete run
+(`test_evaluate.py`), and generated damage of every shipped layout (`test_ingest_properties.py`).
 """
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
+import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
@@ -41,9 +66,10 @@ import polars as pl
 import pytest
 from ingest_helpers import KEY, OTHER_KEY, deliver, plain_eindhoven, plain_payroll, plain_referenten, valid_bsn
 
+from mhgraph.cli import main
 from mhgraph.errors import InputError
 from mhgraph.ingest import ingest
-from mhgraph.safe_output import write_csv_safe, write_excel_safe
+from mhgraph.safe_output import read_csv_safe, write_csv_safe, write_excel_safe
 
 PAYROLL = "belastingdienst_loonaangifte.csv"
 
@@ -116,7 +142,7 @@ def test_wrong_partner_columns(folder, tmp_path):
     (folder / (PAYROLL + ".meta.json")).unlink()
     with pytest.raises(InputError, match=r"columns are those of kvk_inschrijvingen \(partner kvk\), not of "
                                          r"belastingdienst_loonaangifte"):
-        ingest(folder)
+        ingest(folder, accept_missing_sidecars=True)
 
 
 def test_wrong_partner_sidecar(folder):
@@ -208,11 +234,18 @@ def test_mixed_encodings(folder):
     assert row_6["municipality"].item() == "Súdwest-Fryslân"  # written in Windows-1252, read right
 
 
-def test_missing_sidecar_is_a_warning(folder):
+def test_missing_sidecar_is_refused_unless_accepted_and_then_said_loudly(folder):
     (folder / (PAYROLL + ".meta.json")).unlink()
-    source = _only_source(ingest(folder))
-    assert source["rows_accepted"] == 40 and source["key_fingerprint"] is None
-    assert any("no sidecar" in w for w in source["warnings"])
+    with pytest.raises(InputError, match=r"no sidecar belastingdienst_loonaangifte.csv.meta.json: .* purpose .*"
+                                         r"--accept-missing-sidecar") as error:
+        ingest(folder)
+    assert error.value.file == str(folder / PAYROLL)
+    result = ingest(folder, accept_missing_sidecars=True)
+    source = _only_source(result)
+    assert source["rows_accepted"] == 40 and source["key_fingerprint"] is None and source["sidecar"] is False
+    assert result.summary["files_without_sidecar"] == [str(folder / PAYROLL)]
+    assert "TAKEN IN WITHOUT A SIDECAR" in result.summary.format()
+    assert any("TAKEN IN WITHOUT A SIDECAR" in w for w in source["warnings"])
 
 
 # ------------------------------------------------------------------------- quarantined rows
@@ -254,7 +287,7 @@ def test_formula_injection_never_reaches_csv_or_excel(tmp_path):
     assert not result.mentions["municipality"].str.contains("HYPERLINK").any()
     csv_text = (tmp_path / "out" / "quarantine.csv").read_text(encoding="utf-8")
     assert f"'=HY… ({len(formula)} chars)" in csv_text
-    assert not re.search(r'(^|,)"?[=+\-@]', csv_text, flags=re.MULTILINE)
+    assert not re.search(r'(^|;)"?[=+\-@]', csv_text.removeprefix("\ufeff"), flags=re.MULTILINE)
     workbook = write_excel_safe(quarantine, tmp_path / "quarantine.xlsx")
     with zipfile.ZipFile(workbook) as archive:
         sheet = archive.read("xl/worksheets/sheet1.xml").decode()
@@ -358,10 +391,11 @@ def test_xlsx_typed_date_cells(tmp_path):
 
     import xlsxwriter
 
-    spec_columns = pl.read_excel(deliver(tmp_path / "a", "gemeente_eindhoven_vergunningen", plain_eindhoven(1)),
-                                 infer_schema_length=0)
+    delivered = deliver(tmp_path / "a", "gemeente_eindhoven_vergunningen", plain_eindhoven(1))
+    spec_columns = pl.read_excel(delivered, infer_schema_length=0)
     path = tmp_path / "b" / "gemeente_eindhoven_vergunningen.xlsx"
     path.parent.mkdir()
+    shutil.copy(f"{delivered}.meta.json", f"{path}.meta.json")
     with xlsxwriter.Workbook(str(path)) as workbook:
         sheet = workbook.add_worksheet()
         for j, name in enumerate(spec_columns.columns):
@@ -381,5 +415,217 @@ def test_quarantine_csv_of_every_reason_is_formula_free(folder, tmp_path):
     _edit(folder, 2, "werknemer_adres_gemeente", "+31 6 1234")
     _edit(folder, 3, "brutoloon", "-=1+2")
     path = write_csv_safe(ingest(folder).quarantine, tmp_path / "q.csv")
-    values = pl.read_csv(path, infer_schema=False)["value"].to_list()
+    values = read_csv_safe(path, infer_schema=False)["value"].to_list()
     assert values == ["'@SU… (11 chars)", "'+31… (10 chars)", "(5 chars)"]
+
+
+# ------------------------------------------------------------------ more classes, whole runs
+
+
+@pytest.fixture
+def cli(capsys, monkeypatch, tmp_path):
+    """``mhgraph ARGS`` in this process: its status, stdout and stderr."""
+    monkeypatch.setenv("MHGRAPH_AUDIT_LOG", str(tmp_path / "audit.log"))
+
+    def call(*argv: str) -> subprocess.CompletedProcess:
+        status = main(list(argv))
+        printed = capsys.readouterr()
+        return subprocess.CompletedProcess(argv, status, printed.out, printed.err)
+    return call
+
+
+def test_every_row_quarantined_still_gives_a_run(folder, tmp_path, cli):
+    frame = pl.read_csv(folder / PAYROLL, infer_schema=False).with_columns(brutoloon=pl.lit("onbekend"))
+    frame.write_csv(folder / PAYROLL)
+    completed = cli("run", str(folder), "--out", str(tmp_path / "run"))
+    assert completed.returncode == 0, completed.stderr
+    assert "; 40 of 40 rows quarantined" in completed.stdout
+    assert read_csv_safe(tmp_path / "run" / "quarantine.csv")["row_number"].to_list() == list(range(1, 41))
+    assert pl.read_parquet(tmp_path / "run" / "tables" / "mentions.parquet").height == 0
+
+
+def test_run_without_a_sidecar_is_refused_or_said_loudly_everywhere(folder, tmp_path, cli):
+    (folder / (PAYROLL + ".meta.json")).unlink()
+    refused = cli("run", str(folder), "--out", str(tmp_path / "run"))
+    assert refused.returncode == 2 and "no sidecar belastingdienst_loonaangifte.csv.meta.json" in refused.stderr
+    assert not (tmp_path / "run").exists()
+    accepted = cli("run", str(folder), "--out", str(tmp_path / "run"), "--accept-missing-sidecar")
+    assert accepted.returncode == 0, accepted.stderr
+    assert "WARNING: 1 file(s) TAKEN IN WITHOUT A SIDECAR" in accepted.stdout
+    assert "WAARSCHUWING: 1 bestand(en) OPGENOMEN ZONDER SIDECAR" in (tmp_path / "run" / "summary.md").read_text()
+    manifest = json.loads((tmp_path / "run" / "run_manifest.json").read_text())
+    assert manifest["ingest"]["files_without_sidecar"] == [str(folder / PAYROLL)]
+
+
+def test_no_person_with_a_date_of_birth_still_gives_a_run(tmp_path, cli):
+    deliver(tmp_path / "in", "belastingdienst_loonaangifte",
+            plain_payroll(40).with_columns(werknemer_geboortedatum=pl.lit(None, pl.String)))
+    completed = cli("run", str(tmp_path / "in"), "--out", str(tmp_path / "run"))
+    assert completed.returncode == 0, completed.stderr
+    assert "0 of 40 rows quarantined" in completed.stdout
+
+
+def test_extra_column_is_read_around(folder):
+    frame = pl.read_csv(folder / PAYROLL, infer_schema=False).with_columns(opmerking=pl.lit("vrij veld"))
+    frame.write_csv(folder / PAYROLL)
+    source = _only_source(ingest(folder))
+    assert source["rows_accepted"] == 40
+    assert any("not read: opmerking" in w for w in source["warnings"])
+
+
+def test_header_without_rows(folder):
+    _write_lines(folder, _lines(folder)[:1] + [b""])
+    meta = folder / (PAYROLL + ".meta.json")
+    meta.write_text(json.dumps({**json.loads(meta.read_text()), "rows": 0}))
+    source = _only_source(ingest(folder))
+    assert source["rows_read"] == 0 and "the file has a header but no data rows" in source["warnings"]
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"purpose": "bibob"}, r"the sidecar declares purpose 'bibob', but spec belastingdienst_loonaangifte has purpose "
+                           r"'fiscal_supervision'"),
+    ({"key_fingerprint": None}, r"the sidecar lacks key_fingerprint"),
+    ({"rows": None, "purpose": None}, r"the sidecar lacks purpose, rows"),
+])
+def test_sidecar_that_contradicts_or_lacks_what_it_must_say(folder, change, message):
+    meta = folder / (PAYROLL + ".meta.json")
+    meta.write_text(json.dumps({k: v for k, v in {**json.loads(meta.read_text()), **change}.items()}))
+    with pytest.raises(InputError, match=message):
+        ingest(folder)
+
+
+def test_sidecar_that_is_not_json(folder):
+    (folder / (PAYROLL + ".meta.json")).write_text("{rows: 40")
+    with pytest.raises(InputError, match=r"the sidecar is not valid JSON"):
+        ingest(folder)
+
+
+def test_a_file_saved_again_by_dutch_excel(folder):
+    """Opened and saved in Excel with Dutch settings: ';', Windows-1252, decimal comma, d-m-yyyy."""
+    frame = pl.read_csv(folder / PAYROLL, infer_schema=False)
+    frame = frame.with_columns(
+        pl.col("brutoloon").str.replace(".", ",", literal=True),
+        pl.col("datum_aanvang").str.to_date().dt.strftime("%-d-%-m-%Y"),
+    )
+    (folder / PAYROLL).write_bytes(frame.write_csv(separator=";").encode("windows-1252"))
+    result = ingest(folder)
+    source = _only_source(result)
+    assert source["rows_accepted"] == 40 and source["delimiter"] == ";"
+    original = plain_payroll(40)
+    employed = result.relations.filter(pl.col("type") == "EMPLOYED_BY").sort("record_id")
+    assert employed["wage"].to_list() == original["brutoloon"].cast(pl.Float64).to_list()
+    assert employed["valid_from"].to_list() == original["datum_aanvang"].str.to_date().to_list()
+
+
+def test_stray_file_in_the_folder(folder):
+    (folder / "notes.txt").write_text("meeting notes")
+    result = ingest(folder)
+    assert [Path(f).name for f in result.summary["unmatched_files"]] == ["notes.txt"]
+    assert _only_source(result)["rows_accepted"] == 40
+
+
+def test_empty_record_id(folder):
+    _edit(folder, 5, "regelnummer", "")
+    result = ingest(folder)
+    assert result.quarantine.select("row_number", "reason").rows() == [(5, "missing_required")]
+
+
+def test_values_padded_with_spaces_are_trimmed(folder):
+    _edit(folder, 3, "contractsoort", "   oproep   ")
+    _edit(folder, 4, "brutoloon", " 1234,5 ")
+    source = _only_source(ingest(folder))
+    assert source["rows_quarantined"] == 0
+
+
+@pytest.mark.parametrize("wage", ["NaN", "inf", "1e400", "0x10"])
+def test_wage_that_is_no_finite_number(folder, wage):
+    _edit(folder, 7, "brutoloon", wage)
+    assert ingest(folder).quarantine.select("row_number", "reason").rows() == [(7, "not_a_number")]
+
+
+# ------------------------------------------------------------ the partner's plaintext extract
+
+
+def _pseudonymise(cli, tmp_path: Path, plain: bytes, *extra: str) -> subprocess.CompletedProcess:
+    (tmp_path / "plain.csv").write_bytes(plain)
+    (tmp_path / "key").write_text("0123456789abcdef0123456789abcdef")
+    return cli("pseudonymise", str(tmp_path / "plain.csv"), "--spec", "belastingdienst_loonaangifte",
+               "--key-file", str(tmp_path / "key"), "--out", str(tmp_path / "delivered"), "--created", "2025-01-15",
+               *extra)
+
+
+@pytest.mark.parametrize("column, value, reason", [
+    ("werknemer_bsn", "123456789", "bad_bsn"),
+    ("werknemer_geboortedatum", "1990-13-45", "bad_birth_date"),
+    ("werknemer_geboortedatum", "2090-01-01", "bad_birth_date"),
+    ("brutoloon", "abc", "not_a_number"),
+    ("contractsoort", "stage", "unknown_category"),
+    ("werknemer_adres_postcode", "0123 AB", "bad_postcode"),
+    ("werkgever_kvk_nummer", "1234567", "bad_kvk_number"),
+    ("werkgever_loonheffingennummer", "12345", "bad_wage_tax_number"),
+    ("werknemer_adres_gemeente", "=HYPERLINK(1)", "formula"),
+])
+def test_partner_side_checks_hold_back_a_bad_plaintext_row(tmp_path, cli, column, value, reason):
+    plain = plain_payroll(6).with_columns(
+        pl.when(pl.int_range(pl.len()) == 2).then(pl.lit(value)).otherwise(pl.col(column)).alias(column))
+    completed = _pseudonymise(cli, tmp_path, plain.write_csv().encode())
+    assert completed.returncode == 0, completed.stderr
+    assert f"quarantined, {reason}: 1 row(s)" in completed.stdout and "5 of 6 rows delivered" in completed.stdout
+    assert value not in completed.stdout + completed.stderr  # plaintext stays in the partner's own file
+    partner_side = read_csv_safe(tmp_path / "plain.csv.quarantine.csv", infer_schema=False)
+    assert partner_side.select("row_number", "column", "reason").rows() == [("3", column, reason)]
+    assert partner_side["value"].item().lstrip("'") == value
+    result = ingest(tmp_path / "delivered")
+    assert _only_source(result)["rows_accepted"] == 5 and result.quarantine.height == 0
+    assert "; 1 more held back by the partner's own checks" in result.summary.format()
+
+
+def test_partner_side_truncated_row(tmp_path, cli):
+    lines = plain_payroll(6).write_csv().encode().split(b"\n")
+    lines[3] = lines[3][: len(lines[3]) // 2]
+    completed = _pseudonymise(cli, tmp_path, b"\n".join(lines))
+    assert completed.returncode == 0, completed.stderr
+    assert "quarantined, wrong_field_count: 1 row(s)" in completed.stdout
+
+
+def test_partner_side_dutch_excel_export(tmp_path, cli):
+    """Excel with Dutch settings, 'CSV (;)': semicolons, Windows-1252, decimal comma, d-m-yyyy."""
+    plain = plain_payroll(8).with_columns(
+        pl.col("brutoloon").str.replace(".", ",", literal=True),
+        pl.col("werknemer_geboortedatum").str.to_date().dt.strftime("%-d-%-m-%Y"))
+    exported = plain.write_csv(separator=";").replace("\n", "\r\n").encode("windows-1252", errors="replace")
+    completed = _pseudonymise(cli, tmp_path, exported)
+    assert completed.returncode == 0, completed.stderr
+    assert "8 of 8 rows delivered" in completed.stdout
+    result = ingest(tmp_path / "delivered")
+    assert _only_source(result)["rows_accepted"] == 8
+    (tmp_path / "named").mkdir()
+    named = _pseudonymise(cli, tmp_path / "named", exported, "--delimiter", ";", "--encoding", "windows-1252")
+    assert named.returncode == 0 and "8 of 8 rows delivered" in named.stdout
+
+
+def test_partner_side_optional_column_absent(tmp_path, cli):
+    completed = _pseudonymise(cli, tmp_path, plain_payroll(6).drop("werknemer_adres_toevoeging", "datum_einde")
+                              .write_csv().encode())
+    assert completed.returncode == 0, completed.stderr
+    assert "column(s) absent, delivered empty: werknemer_adres_toevoeging, datum_einde" in completed.stderr
+    assert _only_source(ingest(tmp_path / "delivered"))["rows_accepted"] == 6
+
+
+def test_partner_side_required_or_renamed_column_missing(tmp_path, cli):
+    dropped = _pseudonymise(cli, tmp_path, plain_payroll(3).drop("brutoloon").write_csv().encode())
+    assert dropped.returncode == 2 and "column(s) missing from the extract: brutoloon" in dropped.stderr
+    renamed = _pseudonymise(cli, tmp_path, plain_payroll(3).rename({"werknemer_bsn": "werknemer_bsnr"}).write_csv().encode())
+    assert renamed.returncode == 2 and "werknemer_bsn (did you mean 'werknemer_bsnr'?)" in renamed.stderr
+
+
+def test_template_round_trip(tmp_path, cli):
+    from mhgraph.pseudonymise import template
+
+    path = template("belastingdienst_loonaangifte", tmp_path / "leeg.csv")
+    header = path.read_text(encoding="utf-8-sig").strip().split(";")
+    filled = plain_payroll(4).select(header)  # every column of the template, in its order
+    completed = _pseudonymise(cli, tmp_path, codecs.BOM_UTF8 + filled.write_csv(separator=";").encode())
+    assert completed.returncode == 0 and "4 of 4 rows delivered" in completed.stdout
+    with pytest.raises(InputError, match="never overwrites"):
+        template("belastingdienst_loonaangifte", path)

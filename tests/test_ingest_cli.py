@@ -17,6 +17,7 @@ from mhgraph.cli import main
 from mhgraph.crypto import load_key
 from mhgraph.errors import InputError
 from mhgraph.pseudonymise import pseudonymise, read_meta
+from mhgraph.safe_output import read_csv_safe
 from mhgraph.spec import SPEC_DIR, load_specs, specs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,8 +57,9 @@ def test_pseudonymise_never_shows_the_key(tmp_path):
     delivered = tmp_path / "out" / "belastingdienst_loonaangifte.csv"
     meta = read_meta(delivered)
     assert meta == {"source": "belastingdienst_loonaangifte", "partner": "belastingdienst",
-                    "purpose": "fiscal_supervision", "run_purpose": "riec_integral_assessment", "name_hardening": "none", "rows": 8,
-                    "key_fingerprint": fingerprint, "created": "2025-02-01"}
+                    "purpose": "fiscal_supervision", "run_purpose": "riec_integral_assessment", "name_hardening": "none",
+                    "rows": 8, "key_fingerprint": fingerprint, "created": "2025-02-01",
+                    "rows_read": 8, "rows_quarantined_by_partner": 0, "quarantined_by_partner": {}}
     text = delivered.read_text()
     assert plain["werknemer_bsn"][0] not in text and plain["werknemer_achternaam"][0] not in text
     assert secret not in text + json.dumps(meta)
@@ -126,7 +128,7 @@ def test_ingest_command_writes_tables_and_reports_quarantine(tmp_path, capsys):
     assert "quarantined, formula: 1 row(s)" in printed and "quarantined, plaintext_identifier: 1 row(s)" in printed
     for table in ("mentions", "relations", "quarantine"):
         assert pl.read_parquet(out / "tables" / f"{table}.parquet").height > 0
-    quarantine_csv = pl.read_csv(out / "quarantine.csv", infer_schema=False)
+    quarantine_csv = read_csv_safe(out / "quarantine.csv", infer_schema=False)
     assert quarantine_csv["value"].to_list() == ["'=cm… (18 chars)", "(9 digits)"]
     assert json.loads((out / "ingest_summary.json").read_text())["sources"][0]["rows_quarantined"] == 2
 

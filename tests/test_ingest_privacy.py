@@ -7,6 +7,8 @@ generated extracts from ``ingest_helpers``.
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -18,6 +20,7 @@ from mhgraph.ingest import ingest
 from mhgraph.ingest.readers import redact
 from mhgraph.ingest.validate import RowValidator, plaintext_in_text_expr
 from mhgraph.pseudonymise import pseudonymise
+from mhgraph.safe_output import read_csv_safe
 from mhgraph.spec import SPEC_DIR, load_spec
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
@@ -156,18 +159,22 @@ def test_redact_never_keeps_characters_of_short_or_concealed_values():
 # ----------------------------------------------------------------------- errors without data
 
 
-def test_pseudonymise_error_for_a_malformed_row_shows_no_content(tmp_path):
+def test_pseudonymise_quarantines_a_malformed_row_and_shows_none_of_it(tmp_path):
     plain = plain_payroll(3).write_csv().splitlines()
     plain.insert(2, 'L9,"Jan de Vries,123456782')  # a quote that never closes
     (tmp_path / "plain.csv").write_text("\n".join(plain) + "\n", encoding="utf-8")
     key_file = tmp_path / "key"
     key_file.write_text("0123456789abcdef0123456789abcdef")
-    with pytest.raises(InputError) as error:
-        pseudonymise(tmp_path / "plain.csv", "belastingdienst_loonaangifte", tmp_path / "out", key_file=key_file)
-    message = str(error.value)
-    assert "\n" not in message and "plain.csv" in message and "could not read the plaintext extract" in message
-    assert "Jan" not in message and "123456782" not in message
-    assert error.value.__cause__ is None and error.value.__suppress_context__
+    completed = subprocess.run(
+        [sys.executable, "-m", "mhgraph.cli", "pseudonymise", str(tmp_path / "plain.csv"), "--spec",
+         "belastingdienst_loonaangifte", "--key-file", str(key_file), "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr
+    shown = completed.stdout + completed.stderr
+    assert "quarantined, bad_quoting: 1 row(s)" in shown and "3 of 4 rows delivered" in shown
+    assert "Jan" not in shown and "123456782" not in shown
+    partner_side = read_csv_safe(tmp_path / "plain.csv.quarantine.csv", infer_schema=False)
+    assert partner_side.select("row_number", "reason").rows() == [("2", "bad_quoting")]
 
 
 def test_a_damaged_workbook_is_reported_on_one_line_without_its_content(tmp_path):

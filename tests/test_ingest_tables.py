@@ -170,6 +170,7 @@ def test_glob_spec_in_a_spec_folder_and_duplicates_across_files(tmp_path):
         written = deliver(tmp_path / month, "belastingdienst_loonaangifte", plain_payroll(5, seed=seed))
         folder.mkdir(exist_ok=True)
         shutil.copy(written, folder / f"loonaangifte_{month}.csv")
+        shutil.copy(f"{written}.meta.json", folder / f"loonaangifte_{month}.csv.meta.json")
     (folder / PAYROLL).write_text("not read: no spec in the folder matches it")
     result = ingest(folder, specs=specs)
     assert [Path(s["file"]).name for s in result.summary["sources"]] == ["loonaangifte_2024-01.csv",
@@ -181,7 +182,7 @@ def test_glob_spec_in_a_spec_folder_and_duplicates_across_files(tmp_path):
     assert quarantine["message"][0] == (
         f"the record id was already used on row 1 of {folder / 'loonaangifte_2024-01.csv'}; "
         "only the first row is taken in")
-    assert any("no sidecar" in w for w in result.summary["sources"][0]["warnings"])
+    assert result.summary["files_without_sidecar"] == [] and result.summary["key_fingerprint"] is not None
 
 
 def test_parquet_extract_with_typed_columns(tmp_path):
@@ -194,6 +195,7 @@ def test_parquet_extract_with_typed_columns(tmp_path):
     (specs / "loon.toml").write_text(text.replace("loonaangifte.csv", "loonaangifte.parquet"), encoding="utf-8")
     (tmp_path / "in").mkdir()
     frame.write_parquet(tmp_path / "in" / "belastingdienst_loonaangifte.parquet")
+    shutil.copy(f"{delivered}.meta.json", tmp_path / "in" / "belastingdienst_loonaangifte.parquet.meta.json")
     result = ingest(tmp_path / "in", specs=specs)
     employed = result.relations.filter(pl.col("type") == "EMPLOYED_BY")
     assert employed["valid_from"].to_list() == frame["datum_aanvang"].to_list()

@@ -54,6 +54,7 @@ def test_networks_table(data):
     assert planted["strength"].is_in(list(STRENGTHS)).all() and planted["origin"].is_in(["eu", "non_eu"]).all()
     assert planted["lookalike_of"].is_null().all()
     assert decoys["strength"].is_null().all() and decoys["lookalike_of"].is_in(list(PLANTED)).all()
+    assert decoys["origin"].is_in(["eu", "non_eu", "mixed"]).all() and decoys["origin"].n_unique() > 1
     assert all(json.loads(p) for p in per_net["parameters"]), "a network without its drawn parameters"
     assert per_net["size"].min() >= 4 and per_net["size"].max() <= 60
     # Members that appear in no delivered record (a hidden housing address, a spouse without

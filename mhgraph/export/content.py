@@ -12,6 +12,7 @@ reason and the records behind it, and who could act and how.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import polars as pl
 
@@ -89,6 +90,10 @@ def run_blocks(run_info: dict | None, counts: dict[str, int], top: int, shown: i
     w = words(lang)
     items = []
     info = run_info or {}
+    unchecked = (info.get("ingest") or {}).get("files_without_sidecar") or []
+    if unchecked:
+        items.append(Item((_t(w["without_sidecar"].format(n=len(unchecked))),),
+                          (Bullets(tuple(Item((_code(Path(f).name),)) for f in unchecked)),)))
     for key in _RUN_FIELDS:
         if info.get(key) not in (None, "", [], {}):
             items.append(Item((_t(f"{w['run_fields'][key]}: "), _t(_value_text(info[key])))))

@@ -114,6 +114,10 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
                 'allowed_source_purposes': ('bronddoelen die deze run mag gebruiken',
                                             'source purposes this run may use'),
                 'sources_used': ('gebruikte bronnen', 'sources used')},
+ 'without_sidecar': ('WAARSCHUWING: {n} bestand(en) OPGENOMEN ZONDER SIDECAR (--accept-missing-sidecar): sleutel, '
+                     'aantal rijen en doel niet gecontroleerd:',
+                     'WARNING: {n} file(s) TAKEN IN WITHOUT A SIDECAR (--accept-missing-sidecar): key, row count and '
+                     'purpose unchecked:'),
  'sources_left_out': ('weggelaten bronnen:', 'sources left out:'),
  'inputs': ('invoerbestanden ({n}, met sha256):', 'input files ({n}, with sha256):'),
  'rows_read': ('partnerrijen gelezen: {read}, opgenomen: {accepted}, in quarantaine: {quarantined}',

@@ -2,19 +2,28 @@
 
 A file belongs to the spec whose ``file`` (a name or a glob, compared without regard to
 case) matches its name. Its sidecar ``<file>.meta.json``, written by
-``mhgraph pseudonymise``, must name the same source, partner and purpose; a file whose name
-matches no spec is still taken in when its sidecar names a known source. All sidecars of a
-run must carry the same key fingerprint and the same run purpose the extract was delivered
-for: extracts pseudonymised with different keys cannot be linked, and mixing them would
-silently lose every cross-partner link; extracts delivered for different purposes are made
-with different delivery keys precisely so that they do not link.
+``mhgraph pseudonymise``, is required and must name the same source, partner and purpose: the
+purpose under which the partner collected the data comes from the partner's own sidecar and
+must agree with the spec. A file whose name matches no spec is still taken in when its sidecar
+names a known source. All sidecars of a run must carry the same key fingerprint and the same
+run purpose the extract was delivered for: extracts pseudonymised with different keys cannot
+be linked, and mixing them would silently lose every cross-partner link; extracts delivered
+for different purposes are made with different delivery keys precisely so that they do not
+link.
+
+A file without a sidecar is refused, since its key, row count and purpose cannot be checked;
+``accept_missing_sidecars`` takes it in anyway, and every summary says so in capitals.
 
 >>> import tempfile, pathlib
 >>> from mhgraph.spec import load_specs
 >>> folder = pathlib.Path(tempfile.mkdtemp())
 >>> _ = (folder / "kvk_functionarissen.csv").write_text("functie_id\\n")
 >>> _ = (folder / "notes.txt").write_text("")
->>> planned, unmatched = plan_files(folder, load_specs())
+>>> plan_files(folder, load_specs())
+Traceback (most recent call last):
+...
+mhgraph.errors.InputError: ...kvk_functionarissen.csv: no sidecar kvk_functionarissen.csv.meta.json: ...
+>>> planned, unmatched = plan_files(folder, load_specs(), accept_missing_sidecars=True)
 >>> [(p.path.name, p.spec.name) for p in planned], [u.name for u in unmatched]
 ([('kvk_functionarissen.csv', 'kvk_functionarissen')], ['notes.txt'])
 """
@@ -31,14 +40,20 @@ from mhgraph.manifest import allowed_source_purposes
 from mhgraph.pseudonymise import META_SUFFIX
 from mhgraph.spec import SourceSpec
 
-__all__ = ["PlannedFile", "check_key_fingerprints", "plan_files", "read_sidecar"]
+__all__ = ["MISSING_SIDECAR_WARNING", "SIDECAR_KEYS", "PlannedFile", "check_key_fingerprints", "plan_files",
+           "read_sidecar"]
+
+# What every sidecar must say (``mhgraph pseudonymise`` writes all of them).
+SIDECAR_KEYS = ("source", "partner", "purpose", "rows", "key_fingerprint")
+MISSING_SIDECAR_WARNING = ("TAKEN IN WITHOUT A SIDECAR (--accept-missing-sidecar): its key fingerprint, row count "
+                           "and purpose were not checked; records made with another key stay silently unlinked")
 
 
 @dataclass
 class PlannedFile:
     path: Path
     spec: SourceSpec
-    meta: dict | None
+    meta: dict | None  # None only when a missing sidecar was explicitly accepted
     warnings: list[str] = field(default_factory=list)
 
 
@@ -57,8 +72,13 @@ def read_sidecar(path: Path) -> dict | None:
 
 
 def _check_sidecar(path: Path, spec: SourceSpec, meta: dict, by_name: dict[str, SourceSpec]) -> None:
-    source = meta.get("source")
-    if source is not None and source != spec.name:
+    missing = [key for key in SIDECAR_KEYS if meta.get(key) in (None, "")]
+    if missing:
+        raise InputError(f"the sidecar lacks {', '.join(missing)}: a sidecar written by mhgraph pseudonymise "
+                         f"names {', '.join(SIDECAR_KEYS)}; ask the partner to deliver it again",
+                         file=str(path) + META_SUFFIX)
+    source = meta["source"]
+    if source != spec.name:
         other = by_name.get(source)
         said = f"{source} (partner {other.partner})" if other else f"{source}"
         raise InputError(
@@ -66,17 +86,19 @@ def _check_sidecar(path: Path, spec: SourceSpec, meta: dict, by_name: dict[str, 
             f"an extract of {said}: the file was delivered for the wrong partner or under the wrong name",
             file=str(path))
     for key in ("partner", "purpose"):
-        if meta.get(key) is not None and meta[key] != getattr(spec, key):
+        if meta[key] != getattr(spec, key):
             raise InputError(
                 f"the sidecar declares {key} {meta[key]!r}, but spec {spec.name} has {key} "
                 f"{getattr(spec, key)!r}", file=str(path))
 
 
-def plan_files(input_dir: str | Path, specs: list[SourceSpec]) -> tuple[list[PlannedFile], list[Path]]:
+def plan_files(input_dir: str | Path, specs: list[SourceSpec], accept_missing_sidecars: bool = False,
+               ) -> tuple[list[PlannedFile], list[Path]]:
     """Match the files of ``input_dir`` to ``specs``: (planned files, files no spec matches).
 
     Hidden files and sidecars are skipped. Raises :class:`InputError` for a missing folder,
-    a file that two specs match, and a sidecar that contradicts its file's spec.
+    a file that two specs match, a missing sidecar (unless ``accept_missing_sidecars``) and a
+    sidecar that lacks a key or contradicts its file's spec.
     """
     folder = Path(input_dir)
     if not folder.is_dir():
@@ -89,8 +111,7 @@ def plan_files(input_dir: str | Path, specs: list[SourceSpec]) -> tuple[list[Pla
             continue
         meta = read_sidecar(path)
         matches = [s for s in specs if fnmatchcase(path.name.lower(), s.file.lower())]
-        warnings = [] if meta else [f"no sidecar {path.name}{META_SUFFIX}: row count and key fingerprint "
-                                    "could not be checked"]
+        warnings = [] if meta else [MISSING_SIDECAR_WARNING]
         if len(matches) > 1:
             sidecar_choice = [s for s in matches if meta and meta.get("source") == s.name]
             if not sidecar_choice:
@@ -106,6 +127,12 @@ def plan_files(input_dir: str | Path, specs: list[SourceSpec]) -> tuple[list[Pla
             continue
         if meta:
             _check_sidecar(path, matches[0], meta, by_name)
+        elif not accept_missing_sidecars:
+            raise InputError(
+                f"no sidecar {path.name}{META_SUFFIX}: without it the key fingerprint, the row count and the "
+                "purpose under which the partner collected the data cannot be checked. Ask the partner for the "
+                "sidecar mhgraph pseudonymise writes beside the extract (or, knowing the risk, pass "
+                "--accept-missing-sidecar)", file=str(path))
         planned.append(PlannedFile(path, matches[0], meta, warnings))
     return planned, unmatched
 

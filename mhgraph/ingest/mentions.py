@@ -42,7 +42,7 @@ def _present(frame: pl.DataFrame, block: EntityBlock) -> pl.Expr:
 
 
 def _mention_id(spec: SourceSpec, role: str) -> pl.Expr:
-    return pl.format("{}/{}/{}", pl.lit(spec.name), pl.col(spec.record_id), pl.lit(role))
+    return pl.concat_str(pl.lit(f"{spec.name}/"), pl.col(spec.record_id), pl.lit(f"/{role}"))
 
 
 def _provenance(spec: SourceSpec) -> list[pl.Expr]:
@@ -81,8 +81,8 @@ def build_relations(rows: pl.DataFrame, spec: SourceSpec) -> pl.DataFrame:
         both_ends = _present(rows, spec.entity(relation.from_role)) & _present(rows, spec.entity(relation.to_role))
         parts.append(conform(
             rows.filter(both_ends).select(
-                pl.format("{}/{}/{}/{}/{}", pl.lit(spec.name), pl.col(spec.record_id), pl.lit(relation.type),
-                          pl.lit(relation.from_role), pl.lit(relation.to_role)).alias("relation_id"),
+                pl.concat_str(pl.lit(f"{spec.name}/"), pl.col(spec.record_id),
+                              pl.lit(f"/{relation.type}/{relation.from_role}/{relation.to_role}")).alias("relation_id"),
                 pl.lit(relation.type).alias("type"),
                 _mention_id(spec, relation.from_role).alias("from_mention"),
                 _mention_id(spec, relation.to_role).alias("to_mention"),

@@ -106,11 +106,11 @@ def redact_expr(expr: pl.Expr, conceal: bool = False) -> pl.Expr:
     """
     length = expr.str.len_chars()
     if conceal:
-        return pl.when(expr.str.contains(r"^\d+$")).then(pl.format("({} digits)", length)).otherwise(
-            pl.format("({} chars: {})", length, shape_expr(expr)))
+        return pl.when(expr.str.contains(r"^\d+$")).then(pl.concat_str(pl.lit("("), length, pl.lit(" digits)"))).otherwise(
+            pl.concat_str(pl.lit("("), length, pl.lit(" chars: "), shape_expr(expr), pl.lit(")")))
     head = expr.str.slice(0, 3).str.replace_all(r"[\x00-\x1f\x7f]", "?")
-    return pl.when(length >= REDACT_MIN_CHARS).then(pl.format("{}… ({} chars)", head, length)).otherwise(
-        pl.format("({} chars)", length))
+    return pl.when(length >= REDACT_MIN_CHARS).then(pl.concat_str(head, pl.lit("… ("), length, pl.lit(" chars)"))).otherwise(
+        pl.concat_str(pl.lit("("), length, pl.lit(" chars)")))
 
 
 def redact(value: str, conceal: bool = False) -> str:
@@ -155,8 +155,14 @@ class Extract:
 
 
 def open_extract(path: str | Path, spec: SourceSpec, *, batch_bytes: int = DEFAULT_BATCH_BYTES,
-                 batch_rows: int = DEFAULT_BATCH_ROWS) -> Extract:
-    """Open ``path`` with the reader its suffix calls for."""
+                 batch_rows: int = DEFAULT_BATCH_ROWS, expected_columns: list[str] | None = None,
+                 delimiter: str | None = None, encoding: str | None = None) -> Extract:
+    """Open ``path`` with the reader its suffix calls for.
+
+    A CSV's delimiter is the one whose split of the header names most of ``expected_columns``
+    (default: the spec's delivered columns); a ``delimiter`` or ``encoding`` given here is
+    used as it is, without sniffing (a partner who knows the export names it).
+    """
     path = Path(path)
     if not path.is_file():
         raise InputError("the file does not exist", file=str(path))
@@ -164,7 +170,8 @@ def open_extract(path: str | Path, spec: SourceSpec, *, batch_bytes: int = DEFAU
         raise InputError("the file is empty (0 bytes): expected a header line and data rows", file=str(path))
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt", ".tsv"):
-        return CsvExtract.open(path, spec, batch_bytes)
+        expected = list(expected_columns or spec.delivered_columns)
+        return CsvExtract.open(path, spec, batch_bytes, expected, delimiter, encoding)
     if suffix == ".parquet":
         return ParquetExtract.open(path, batch_rows)
     if suffix == ".xlsx":
@@ -253,9 +260,8 @@ def _detect_encoding(sample: bytes, declared: str | None) -> tuple[str, str | No
     return declared_name, None
 
 
-def _detect_delimiter(header_line: str, spec: SourceSpec) -> tuple[str, str | None]:
-    """The delimiter whose split of the header names the most spec columns."""
-    expected = set(spec.delivered_columns)
+def _detect_delimiter(header_line: str, spec: SourceSpec, expected: set[str]) -> tuple[str, str | None]:
+    """The delimiter whose split of the header names the most ``expected`` columns."""
     candidates = ([spec.delimiter] if spec.delimiter else []) + [d for d in DELIMITERS if d != spec.delimiter]
 
     def names(delimiter: str) -> list[str]:
@@ -273,6 +279,13 @@ def _detect_delimiter(header_line: str, spec: SourceSpec) -> tuple[str, str | No
     return chosen, warning
 
 
+def _named_encoding(name: str, path: Path) -> str:
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise InputError(f"unknown encoding {name!r}: use for instance utf-8 or windows-1252", file=str(path)) from None
+
+
 def _header_names(header_line: str, delimiter: str) -> list[str]:
     fields = pl.select(split_fields(pl.lit(header_line, dtype=pl.String), delimiter)).item().to_list()
     return [name.strip() for name in fields]
@@ -284,7 +297,8 @@ class CsvExtract(Extract):
     data_offset: int = 0
 
     @classmethod
-    def open(cls, path: Path, spec: SourceSpec, batch_bytes: int) -> CsvExtract:
+    def open(cls, path: Path, spec: SourceSpec, batch_bytes: int, expected: list[str],
+             delimiter: str | None = None, encoding: str | None = None) -> CsvExtract:
         with open(path, "rb") as fh:
             sample = fh.read(SAMPLE_BYTES)
             fh.seek(-1, 2)
@@ -295,7 +309,9 @@ class CsvExtract(Extract):
         if not sample[bom:].strip():
             raise InputError("the file is empty: expected a header line and data rows", file=str(path))
         warnings: list[str] = []
-        if bom:
+        if encoding:
+            encoding = _named_encoding(encoding, path)
+        elif bom:
             encoding = "utf-8"
             if spec.encoding and codecs.lookup(spec.encoding).name != "utf-8":
                 warnings.append(f"the spec declares encoding {spec.encoding}, but the file starts with a "
@@ -309,8 +325,11 @@ class CsvExtract(Extract):
                 raise InputError(f"no line break in the first {SAMPLE_BYTES} bytes: not a CSV extract", file=str(path))
             end = len(sample)
         header_line = sample[bom:end].decode(encoding, errors="replace").rstrip("\r")
-        delimiter, warning = _detect_delimiter(header_line, spec)
-        warnings += [warning] if warning else []
+        if delimiter is None:
+            delimiter, warning = _detect_delimiter(header_line, spec, set(expected))
+            warnings += [warning] if warning else []
+        elif delimiter not in _REGEX_DELIMITER:
+            raise InputError(f"delimiter {delimiter!r} is not one of {', '.join(map(repr, DELIMITERS))}", file=str(path))
         return cls(
             path=path, format="csv", header=_header_names(header_line, delimiter), encoding=encoding,
             delimiter=delimiter, warnings=warnings, ends_with_newline=ends_with_newline,
@@ -419,9 +438,10 @@ class CsvExtract(Extract):
             reason=pl.when(pl.col("bad_quoting")).then(pl.lit("bad_quoting")).otherwise(pl.lit("wrong_field_count")),
             message=pl.when(pl.col("bad_quoting"))
             .then(pl.lit("a quote opens a value but does not close it on the same line"))
-            .otherwise(pl.format(
-                "the row has {} fields but the header has {}: a value holds an unquoted {} or the line is cut off",
-                pl.col("fields"), pl.lit(width), pl.lit(repr(self.delimiter)),
+            .otherwise(pl.concat_str(
+                pl.lit("the row has "), pl.col("fields"),
+                pl.lit(f" fields but the header has {width}: a value holds an unquoted {self.delimiter!r} "
+                       "or the line is cut off"),
             )),
         )
         good = content.filter(~wrong)
@@ -436,13 +456,11 @@ class CsvExtract(Extract):
             return pl.DataFrame(schema={ROW: pl.Int64, **{name: pl.String for name in indices}})
         source = data if data is not None else good["line"].str.join("\n").item().encode()
         wanted = sorted(set(indices.values()))
-        # Named by position afterwards: polars refuses ``new_columns`` for a subset of the
-        # columns, i.e. whenever the file has a column the spec does not read.
-        parsed = pl.read_csv(
-            source, has_header=False, separator=self.delimiter, quote_char='"', infer_schema=False,
-            columns=wanted, raise_if_empty=False,
-        )
-        parsed.columns = [f"c{i}" for i in wanted]
+        # Every column named (a file may hold columns the spec does not read), the wanted ones kept.
+        parsed = pl.scan_csv(
+            source, has_header=False, separator=self.delimiter, quote_char='"', raise_if_empty=False,
+            schema={f"c{i}": pl.String for i in range(len(self.header))},
+        ).select(f"c{i}" for i in wanted).collect()
         if parsed.height != good.height:  # row numbers would be wrong: refuse rather than guess
             raise InputError(f"could not parse rows {good[ROW].min()}-{good[ROW].max()} "
                              f"({parsed.height} parsed, {good.height} expected)", file=str(self.path))

@@ -195,15 +195,15 @@ class _SeenRecordIds:
         within = fresh.join(firsts, on="rid").filter(pl.col(ROW) != pl.col("first_row"))
         self._remember(spec.name, firsts)
         where = pl.when(pl.col("first_file") == file_index).then(pl.lit("")).otherwise(
-            pl.format(" of {}", pl.col("first_file").replace_strict(
+            pl.concat_str(pl.lit(" of "), pl.col("first_file").replace_strict(
                 list(range(len(self.files))), self.files, return_dtype=pl.String)))
         return pl.concat([within, earlier]).sort(ROW).select(
             ROW,
             column=pl.lit(spec.record_id),
             value=redact_expr(pl.col("rid")),
             reason=pl.lit("duplicate_record_id"),
-            message=pl.format("the record id was already used on row {}{}; only the first row is taken in",
-                              pl.col("first_row"), where),
+            message=pl.concat_str(pl.lit("the record id was already used on row "), pl.col("first_row"), where,
+                                  pl.lit("; only the first row is taken in")),
         )
 
 
@@ -213,7 +213,8 @@ def _ingest_file(item: PlannedFile, all_specs: list[SourceSpec], sink, seen: _Se
     extract = open_extract(item.path, spec, batch_bytes=batch_bytes, batch_rows=batch_rows)
     report = FileReport(file, spec.name, spec.partner, spec.purpose, format=extract.format,
                         encoding=extract.encoding, delimiter=extract.delimiter,
-                        key_fingerprint=(item.meta or {}).get("key_fingerprint"))
+                        key_fingerprint=(item.meta or {}).get("key_fingerprint"), sidecar=item.meta is not None,
+                        rows_quarantined_by_partner=(item.meta or {}).get("rows_quarantined_by_partner"))
     log.info("reading %s as %s (%s%s)", file, spec.name, extract.format,
              f", {extract.encoding}, delimiter {extract.delimiter!r}" if extract.delimiter else "")
     header_warnings = check_header(extract.header, spec, all_specs, file)
@@ -300,6 +301,7 @@ def ingest(
     specs: str | Path | list[SourceSpec] | None = None,
     max_quarantine_share: float | None = None,
     *,
+    accept_missing_sidecars: bool = False,
     out_dir: str | Path | None = None,
     batch_bytes: int = DEFAULT_BATCH_BYTES,
     batch_rows: int = DEFAULT_BATCH_ROWS,
@@ -310,7 +312,8 @@ def ingest(
 
     ``specs``: a folder of spec files, a list of :class:`~mhgraph.spec.SourceSpec`, or
     ``None`` for the shipped specs. ``max_quarantine_share``: fail (``InputError``) when a
-    file has a larger share of its rows quarantined. ``out_dir``: stream the tables to
+    file has a larger share of its rows quarantined. ``accept_missing_sidecars``: take in a file
+    that has no sidecar instead of refusing it (the summary says so in capitals). ``out_dir``: stream the tables to
     ``out_dir/tables/*.parquet`` (plus ``out_dir/quarantine.csv`` and
     ``out_dir/ingest_summary.json``) instead of holding them in memory. ``batch_bytes`` /
     ``batch_rows``: the size of one batch for CSV / for Parquet and Excel. ``run_purpose``: the
@@ -320,7 +323,7 @@ def ingest(
     says (see ``docs/source-specs.md``); bad rows go to the quarantine table instead.
     """
     all_specs = _resolve_specs(specs)
-    planned, unmatched = plan_files(input_dir, all_specs)
+    planned, unmatched = plan_files(input_dir, all_specs, accept_missing_sidecars)
     if not planned:
         patterns = ", ".join(s.file for s in all_specs)
         raise InputError(f"no file in the folder matches a spec (expected names: {patterns})", file=str(input_dir))

@@ -1,14 +1,17 @@
 """What an ingest run read, took in and quarantined, per file: the account that nothing was lost.
 
 For every file ``rows_read == rows_accepted + rows_quarantined`` (blank lines are counted
-apart and hold no data). The summary is a plain ``dict`` (ready for a JSON run manifest)
+apart and hold no data). *Rows quarantined* always means input rows with at least one problem;
+the quarantine table has one line per problem, so a row with two bad values is one row
+quarantined and two lines in ``quarantine.csv``. ``mhgraph run``, ``mhgraph ingest``,
+``summary.md`` and the run manifest all count rows. The summary is a plain ``dict`` (ready for a JSON run manifest)
 with a few helpers to print and tabulate it.
 
 >>> report = FileReport("in/a.csv", "ind_referenten", "ind", "immigration_supervision",
 ...     rows_read=10, rows_accepted=9, rows_quarantined=1, quarantined_by_reason={"bad_date": 1})
 >>> summary = IngestSummary.build([report])
->>> summary["sources"][0]["balanced"]
-True
+>>> summary["sources"][0]["balanced"], summary["rows_quarantined"], summary["quarantined_by_reason"]
+(True, 1, {'bad_date': 1})
 >>> print(summary.format().splitlines()[1])
 ind_referenten  in/a.csv: 10 rows read, 9 accepted, 1 quarantined (bad_date 1); 0 mentions, 0 relations
 """
@@ -34,6 +37,8 @@ class FileReport:
     encoding: str | None = None
     delimiter: str | None = None
     key_fingerprint: str | None = None
+    sidecar: bool = True  # False: taken in without a sidecar (explicitly accepted)
+    rows_quarantined_by_partner: int | None = None  # held back by mhgraph pseudonymise (from the sidecar)
     rows_read: int = 0
     rows_accepted: int = 0
     rows_quarantined: int = 0
@@ -52,7 +57,9 @@ class FileReport:
 
 class IngestSummary(dict):
     """``{"sources": [per-file dict, ...], "unmatched_files": [...], "sources_without_file":
-    [...], "key_fingerprint": ..., "balanced": bool}``.
+    [...], "key_fingerprint": ..., "balanced": bool, "rows_read": n, "rows_quarantined": n,
+    "quarantined_by_reason": {reason: rows}, "files_without_sidecar": [...]}`` (rows summed
+    over the files).
 
     Each per-file dict holds the fields of :class:`FileReport` plus ``balanced``.
     """
@@ -60,8 +67,16 @@ class IngestSummary(dict):
     @classmethod
     def build(cls, reports: list[FileReport], unmatched_files: list[str] = (),
               sources_without_file: list[str] = (), key_fingerprint: str | None = None) -> IngestSummary:
+        by_reason: dict[str, int] = {}
+        for report in reports:
+            for reason, rows in report.quarantined_by_reason.items():
+                by_reason[reason] = by_reason.get(reason, 0) + rows
         return cls(
             sources=[asdict(report) | {"balanced": report.balanced} for report in reports],
+            rows_read=sum(report.rows_read for report in reports),
+            rows_quarantined=sum(report.rows_quarantined for report in reports),
+            quarantined_by_reason=dict(sorted(by_reason.items())),
+            files_without_sidecar=[report.file for report in reports if not report.sidecar],
             unmatched_files=list(unmatched_files),
             sources_without_file=list(sources_without_file),
             key_fingerprint=key_fingerprint,
@@ -85,12 +100,18 @@ class IngestSummary(dict):
         """The summary as lines of text, as ``mhgraph ingest`` prints it."""
         fingerprint = self.get("key_fingerprint")
         lines = [f"ingested {len(self['sources'])} file(s)" + (f", key fingerprint {fingerprint}" if fingerprint else "")]
+        if self.get("files_without_sidecar"):
+            lines.append(f"WARNING: {len(self['files_without_sidecar'])} file(s) TAKEN IN WITHOUT A SIDECAR "
+                         "(--accept-missing-sidecar), key and row count unchecked: "
+                         + ", ".join(self["files_without_sidecar"]))
         for s in self["sources"]:
             reasons = ", ".join(f"{r} {n}" for r, n in sorted(s["quarantined_by_reason"].items()))
             lines.append(
                 f"{s['source']}  {s['file']}: {s['rows_read']} rows read, {s['rows_accepted']} accepted, "
                 f"{s['rows_quarantined']} quarantined" + (f" ({reasons})" if reasons else "")
                 + f"; {s['mentions']} mentions, {s['relations']} relations"
+                + (f"; {s['rows_quarantined_by_partner']} more held back by the partner's own checks"
+                   if s.get("rows_quarantined_by_partner") else "")
                 + ("" if s["balanced"] else "  [rows do not add up]")
             )
             lines += [f"    warning: {w}" for w in s["warnings"]]

@@ -63,7 +63,9 @@ __all__ = [
     "RowValidator",
     "Validated",
     "check_header",
+    "eleven_test_expr",
     "looks_like_plaintext_expr",
+    "plain_text_checks",
     "plaintext_in_text_expr",
 ]
 
@@ -107,8 +109,12 @@ _EXPECTED = {
 }
 
 
-def _eleven_test(nine_digits: pl.Expr) -> pl.Expr:
-    """The BSN eleven-test on a 9-digit string: 9*d1 + 8*d2 + ... + 2*d8 - d9 divisible by 11."""
+def eleven_test_expr(nine_digits: pl.Expr) -> pl.Expr:
+    """The BSN eleven-test on a 9-digit string: 9*d1 + 8*d2 + ... + 2*d8 - d9 divisible by 11.
+
+    >>> pl.select(eleven_test_expr(pl.Series(["111222333", "123456789"]))).to_series().to_list()
+    [True, False]
+    """
     weights = (9, 8, 7, 6, 5, 4, 3, 2, -1)
     total = pl.sum_horizontal(
         nine_digits.str.slice(i, 1).cast(pl.Int64, strict=False) * w for i, w in enumerate(weights)
@@ -125,7 +131,7 @@ def looks_like_plaintext_expr(value: pl.Expr) -> pl.Expr:
     'looks like a readable name'
     """
     digits = value.str.replace_all(r"[\s.\-]", "")
-    is_bsn = digits.str.contains(r"^\d{8,9}$") & _eleven_test(digits.str.zfill(9))
+    is_bsn = digits.str.contains(r"^\d{8,9}$") & eleven_test_expr(digits.str.zfill(9))
     return (
         pl.when(is_bsn).then(pl.lit("looks like a plaintext BSN (9 digits passing the eleven-test)"))
         .when(value.str.contains(r"^[1-9]\d{3}\s?-?\s?[A-Za-z]{2}$")).then(pl.lit("looks like a plaintext postcode"))
@@ -140,7 +146,7 @@ def looks_like_plaintext_expr(value: pl.Expr) -> pl.Expr:
 def _is_bsn(digits: pl.Expr) -> pl.Expr:
     # A leading zero is left alone: zero-padded counters are common record ids, and BSNs
     # issued today start with 1-9.
-    return digits.str.contains(r"^[1-9]\d{8}$") & _eleven_test(digits)
+    return digits.str.contains(r"^[1-9]\d{8}$") & eleven_test_expr(digits)
 
 
 def plaintext_in_text_expr(value: pl.Expr, kvk_numbers: bool = False) -> pl.Expr:
@@ -250,6 +256,33 @@ class _Check:
     conceal: bool = False  # show the value by its length and shape only
 
 
+def _every_value_checks(name: str) -> list[_Check]:
+    """What every value of every column must pass: a bounded length, no control characters."""
+    raw = pl.col(name)
+    return [
+        _Check(name, "field_too_long", raw.str.len_chars() > MAX_FIELD_CHARS,
+               pl.lit(f"the value is longer than {MAX_FIELD_CHARS} characters")),
+        _Check(name, "control_characters", raw.str.contains(_CONTROL),
+               pl.when(raw.str.contains("\x00", literal=True))
+               .then(pl.lit("the value holds NUL bytes: the export is damaged"))
+               .otherwise(pl.lit("the value holds control characters"))),
+    ]
+
+
+def plain_text_checks(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """``__row``, column, reason, message for values of ``columns`` that fail the checks every
+    value must pass (length, control characters), as for a plaintext column before pseudonymisation.
+
+    >>> plain_text_checks(pl.DataFrame({"__row": [1, 2], "naam": ["Jan", "J\\x07n"]}), ["naam"]).rows()
+    [(2, 'naam', 'control_characters', 'the value holds control characters')]
+    """
+    checks = [check for name in columns for check in _every_value_checks(name)]
+    parts = [frame.filter(check.bad.fill_null(False)).select(
+        ROW, column=pl.lit(check.column), reason=pl.lit(check.reason), message=check.message) for check in checks]
+    schema = {ROW: pl.Int64, "column": pl.String, "reason": pl.String, "message": pl.String}
+    return pl.concat([pl.DataFrame(schema=schema), *parts])
+
+
 @dataclass
 class Validated:
     """``clean``: ``__row`` plus every column, typed and normalised (dates as Date, numbers as
@@ -264,12 +297,14 @@ class RowValidator:
     """Vectorised checks and normalisation for the columns of one spec.
 
     ``extra_date_formats`` are formats the file's medium guarantees besides the spec's own
-    (ISO dates from typed Excel or Parquet cells).
+    (ISO dates from typed Excel or Parquet cells). ``only``: check these delivered columns and
+    no others (``mhgraph pseudonymise`` checks the columns it passes on unchanged).
     """
 
-    def __init__(self, spec: SourceSpec, extra_date_formats: tuple[str, ...] = ()):
+    def __init__(self, spec: SourceSpec, extra_date_formats: tuple[str, ...] = (), only: set[str] | None = None):
         self.spec = spec
-        self.columns: dict[str, Column] = spec.delivered_columns
+        self.columns: dict[str, Column] = {name: col for name, col in spec.delivered_columns.items()
+                                           if only is None or name in only}
         self.extra_date_formats = extra_date_formats
         municipal = {col for block in spec.entities for canonical, col in block.fields.items()
                      if canonical == "municipality"}
@@ -325,14 +360,7 @@ class RowValidator:
     def _column_checks(self, name: str, col: Column, municipal: bool) -> list[_Check]:
         raw, parsed = pl.col(name), pl.col(_clean(name))
         present = raw.is_not_null()
-        checks = [
-            _Check(name, "field_too_long", raw.str.len_chars() > MAX_FIELD_CHARS,
-                   pl.lit(f"the value is longer than {MAX_FIELD_CHARS} characters")),
-            _Check(name, "control_characters", raw.str.contains(_CONTROL),
-                   pl.when(raw.str.contains("\x00", literal=True))
-                   .then(pl.lit("the value holds NUL bytes: the export is damaged"))
-                   .otherwise(pl.lit("the value holds control characters"))),
-        ]
+        checks = _every_value_checks(name)
         if col.required:
             checks.append(_Check(name, "missing_required", raw.is_null(),
                                  pl.lit(f"a value is required in column {name!r} (spec {self.spec.name})")))
@@ -376,9 +404,9 @@ class RowValidator:
             checks.append(_Check(
                 name, "unknown_municipality",  # a formula is reported as such
                 present & ~raw.str.contains(_MUNICIPALITY_NAME) & ~raw.str.contains(_FORMULA),
-                pl.format("expected a municipality name (letters, spaces and ' - . , ( )); the value is {} "
-                          "({} chars). An address or postcode here identifies a home and is refused",
-                          shape_expr(raw), raw.str.len_chars()),
+                pl.concat_str(pl.lit("expected a municipality name (letters, spaces and ' - . , ( )); the value is "),
+                              shape_expr(raw), pl.lit(" ("), raw.str.len_chars(),
+                              pl.lit(" chars). An address or postcode here identifies a home and is refused")),
                 conceal=True,
             ))
         elif col.kind in ("id", "text"):

@@ -208,6 +208,8 @@ def representatives(codes: np.ndarray, groups: np.ndarray) -> np.ndarray:
     [5, -1, 5, 7, 5, -1]
     """
     present = np.flatnonzero(codes >= 0)
+    if present.size == 0:  # no mention has this blocking value (no date of birth at all)
+        return np.full_like(codes, -1)
     order = present[np.lexsort((present, codes[present], groups[present]))]
     first = np.r_[True, (groups[order][1:] != groups[order][:-1]) | (codes[order][1:] != codes[order][:-1])]
     kept = np.full_like(codes, -1)

@@ -44,9 +44,10 @@ ORIGINS = ("eu", "non_eu")
 @dataclass
 class Network:
     """One planted network or lawful look-alike (``kind`` ``planted`` or ``decoy``): its
-    typology, strength and origin (planted), the typology a look-alike imitates, the drawn
-    parameters, and its member entities as ``(entity_type, index)`` pairs (indexes into the
-    world's books or the permits)."""
+    typology, strength (planted), origin (planted: of the exploited workers; look-alike: of
+    all its persons, ``eu``, ``non_eu`` or ``mixed``), the typology a look-alike imitates, the
+    drawn parameters, and its member entities as ``(entity_type, index)`` pairs (indexes into
+    the world's books or the permits)."""
 
     network_id: str
     kind: str
@@ -81,6 +82,13 @@ def variant_of(typology: str, round_: int, rotation: int) -> tuple[str, str]:
     return STRENGTHS[step % 4], origin
 
 
+def _members_origin(world: World, net: Network) -> str:
+    """``eu``, ``non_eu`` or ``mixed``: the nationalities of a look-alike's persons."""
+    persons = [index for entity_type, index in net.members if entity_type == "person"]
+    eu = world.is_eu(persons)
+    return "eu" if eu.all() else "non_eu" if not eu.any() else "mixed"
+
+
 def plant_networks(rng: np.random.Generator, world: World, activity: Activity, rounds: int, lookalike_rounds: int,
                    rotation: int = 0) -> list[Network]:
     """Plant ``rounds`` networks of every typology and ``lookalike_rounds`` look-alikes of every kind."""
@@ -104,6 +112,8 @@ def plant_networks(rng: np.random.Generator, world: World, activity: Activity, r
             variant = Variant(rng, parameter_range, net.strength)
             build(rng, world, activity, net, variant)
             net.parameters = variant.drawn
+            if net.kind == "decoy":
+                net.origin = _members_origin(world, net)
             networks.append(net)
         if (round_ + 1) % 20 == 0:
             log.info("networks: %d of %d planted", len(networks), total)

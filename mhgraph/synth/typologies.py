@@ -316,6 +316,7 @@ def beauty_salon(rng, world: World, act: Activity, net: Network, v: Variant) -> 
                                           holder_person=owner if form == "Eenmanszaak" else -1, managers=(owner,)))
         rows = np.flatnonzero(np.arange(k) % salons == i)
         start = np.maximum(between(rng, day(2022, 1, 1), day(2024, 9, 1), rows.size), _registered(world, salon) + 20)
+        start = np.maximum(start, world.persons["birth"][crew[rows]] + 16 * 366)  # nobody starts before 16
         housed = np.where(live_here[rows], premises, owner_home)
         home(world, crew[rows], housed, since=start - between(rng, 5, 30, rows.size))
         pay(rng, world, act, crew[rows], salon, start, ended(rng, start, 0.5, 150, 700), underpaid=underpaid[rows],
@@ -506,7 +507,7 @@ def forced_criminality(rng, world: World, act: Activity, net: Network, v: Varian
                              [opened], [world.companies["dissolved"][target]])
             fronts.append(target)
             opened += between(rng, 60, 240)
-    on_payroll = v.share("on_payroll", n)
+    on_payroll = v.share("on_payroll", n, at_least=1)  # a few hours for at least one, to open a bank account
     if on_payroll.any():
         start = arrival[on_payroll] + between(rng, 10, 60, int(on_payroll.sum()))
         pay(rng, world, act, victims[on_payroll], front, start, start + between(rng, 60, 300, int(on_payroll.sum())),

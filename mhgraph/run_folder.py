@@ -1,0 +1,253 @@
+"""A run's output folder, written whole or not at all.
+
+A run writes into a hidden temporary sibling of its output folder (``.NAME.partial-…``) and
+moves it into place only when everything is written: the old and the new folder are swapped
+in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``; elsewhere two renames, and the
+previous run is put back by the next run should the machine stop between them). So a folder
+that holds a run holds one complete run: an interrupted (Ctrl-C, ``kill -9``, power cut) or
+failed run leaves the previous output untouched, byte for byte, and a case meeting never gets
+lists from two runs.
+
+Only one run writes into a folder at a time: the run holds an exclusive lock on
+``.NAME.lock`` beside the folder (released by the operating system when the process ends, so
+a killed run leaves no stale lock); a second run into the same folder is refused. What a
+killed run left behind (``.NAME.partial-…``) is removed by the next run into that folder.
+
+An existing folder is replaced only when it holds a run (its ``run_manifest.json``) or
+nothing at all: a folder of other files is never moved away.
+
+The manifest lists every file of the run with its SHA-256 (``files``), so that anyone can tell
+a complete run from a damaged or mixed one (:func:`check_complete_run`), and the input files
+with theirs (``inputs``), so that a truth or a report can be matched to the extracts the run
+read (:func:`check_inputs_beside`).
+
+>>> import tempfile, pathlib
+>>> out = pathlib.Path(tempfile.mkdtemp()) / "run"
+>>> with RunFolder(out) as folder:
+...     _ = (folder.work / "run_manifest.json").write_text("{}")
+...     folder.commit()
+>>> sorted(p.name for p in out.iterdir())
+['run_manifest.json']
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import errno
+import json
+import os
+import secrets
+import shutil
+from pathlib import Path
+
+from mhgraph.errors import InputError
+from mhgraph.manifest import file_digest
+
+__all__ = ["MANIFEST_NAME", "RunFolder", "check_complete_run", "check_inputs_beside", "file_digests", "holds_a_run"]
+
+MANIFEST_NAME = "run_manifest.json"
+_PARTIAL = ".partial-"
+_PREVIOUS = ".previous-"
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+try:
+    import fcntl
+except ImportError:  # Windows: no advisory locks; concurrent runs are then not refused
+    fcntl = None
+
+
+def holds_a_run(folder: Path) -> bool:
+    """True when ``folder`` holds a run's manifest."""
+    return (folder / MANIFEST_NAME).is_file()
+
+
+def file_digests(folder: Path, skip: tuple[str, ...] = ()) -> dict[str, str]:
+    """SHA-256 of every file under ``folder`` by its relative path (``/``-separated), sorted.
+
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "a.txt").write_text("a")
+    >>> file_digests(folder)
+    {'a.txt': 'ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb'}
+    """
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    return {name: file_digest(path) for path in files if (name := path.relative_to(folder).as_posix()) not in skip}
+
+
+def _examples(names: list[str]) -> str:
+    return ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+
+
+def check_complete_run(out_dir: str | Path, within: str = "") -> dict:
+    """The manifest of the complete run in ``out_dir``; :class:`InputError` when the folder holds
+    no run, or files the manifest lists under ``within`` (e.g. ``"tables/"``; all by default)
+    are missing or differ (an interrupted run, or tables changed afterwards). Files added to a
+    run later (``evaluation.json``) are not checked; a page rewritten by ``mhgraph report`` is,
+    unless ``within`` leaves it out."""
+    out_dir = Path(out_dir)
+    try:
+        manifest = json.loads((out_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"not a complete run: there is no {MANIFEST_NAME}, which mhgraph run writes last",
+                         file=str(out_dir)) from None
+    except ValueError:
+        raise InputError(f"not a complete run: {MANIFEST_NAME} is not valid JSON", file=str(out_dir)) from None
+    listed = manifest.get("files")
+    if not isinstance(listed, dict) or not listed:
+        raise InputError(f"{MANIFEST_NAME} lists no files, so the run cannot be checked for completeness; run it "
+                         "again with this version of mhgraph", file=str(out_dir))
+    listed = {name: digest for name, digest in listed.items() if name.startswith(within)}
+    present = file_digests(out_dir)
+    missing = sorted(set(listed) - set(present))
+    changed = sorted(name for name in listed if name in present and present[name] != listed[name])
+    if missing or changed:
+        raise InputError(
+            f"not a complete run: {len(missing)} file(s) its manifest lists are missing ({_examples(missing)}) and "
+            f"{len(changed)} differ ({_examples(changed)}); the run was interrupted or changed afterwards, run it "
+            "again", file=str(out_dir))
+    return manifest
+
+
+def check_inputs_beside(manifest: dict, folder: str | Path, what: str) -> None:
+    """Refuse ``what`` (e.g. a truth) in ``folder`` unless the extracts beside it are the very
+    files the run read: same names, same SHA-256 (the manifest's ``inputs``)."""
+    folder = Path(folder)
+    inputs = manifest.get("inputs") or []
+    if not inputs:
+        raise InputError(f"the run manifest names no input files, so {what} cannot be matched to the run",
+                         file=str(folder))
+    for entry in inputs:
+        beside = folder / entry["file"]
+        if not beside.is_file():
+            raise InputError(f"{what} does not belong to this run: the run read {entry['file']}, which is not beside "
+                             f"it (it is checked against the extracts it was written with)", file=str(folder))
+        if file_digest(beside) != entry["sha256"]:
+            raise InputError(f"{what} does not belong to this run: {entry['file']} beside it is not the file the "
+                             "run read (another seed, another delivery, or changed since)", file=str(folder))
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one atomic step; False where the system cannot."""
+    libc_name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(libc_name, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError, TypeError):
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+class RunFolder:
+    """The output folder ``final`` of one run: write into :attr:`work`, then :meth:`commit`.
+
+    Used as a context manager: entering takes the lock and makes the temporary folder;
+    leaving without a commit (an error, Ctrl-C) removes the temporary folder and leaves
+    ``final`` as it was. Raises :class:`~mhgraph.errors.InputError` when another run holds the
+    lock, or when ``final`` is a file or a folder of other things than a run.
+    """
+
+    def __init__(self, final: str | Path):
+        self.final = Path(os.path.abspath(final))
+        self.work = self.final.parent / f".{self.final.name}{_PARTIAL}{secrets.token_hex(4)}"
+        self._lock = None
+        self.committed = False
+
+    def _siblings(self, marker: str) -> list[Path]:
+        return sorted(self.final.parent.glob(f".{self.final.name}{marker}*"))
+
+    def __enter__(self) -> RunFolder:
+        self.final.parent.mkdir(parents=True, exist_ok=True)
+        self._take_lock()
+        try:
+            self._recover()
+            if self.final.exists() and not self.final.is_dir():
+                raise InputError("the output folder is a file", file=str(self.final))
+            if self.final.is_dir() and any(self.final.iterdir()) and not holds_a_run(self.final):
+                raise InputError(
+                    f"the output folder holds files but no run ({MANIFEST_NAME}); a run replaces the whole "
+                    "folder, so choose an empty or new folder, or the folder of an earlier run", file=str(self.final))
+            self.work.mkdir()
+        except BaseException:
+            self._release()
+            raise
+        return self
+
+    def _take_lock(self) -> None:
+        if fcntl is None:
+            return
+        self._lock = open(self.final.parent / f".{self.final.name}.lock", "a+b")
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._release()
+            raise InputError("another run is writing into this output folder right now; wait for it to "
+                             "finish, or choose another folder", file=str(self.final)) from None
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.close()  # closing the file releases the lock
+            self._lock = None
+
+    def _recover(self) -> None:
+        """Put back a previous run that a stop between two renames left aside; remove leftovers."""
+        previous = self._siblings(_PREVIOUS)
+        if previous and not self.final.exists():
+            previous.pop().rename(self.final)
+        for leftover in previous + self._siblings(_PARTIAL):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+    def commit(self) -> None:
+        """Move the finished run into place, in one step; the previous run is then removed."""
+        _sync_tree(self.work)
+        if not self.final.exists():
+            self.work.rename(self.final)
+        elif _exchange(self.work, self.final):
+            shutil.rmtree(self.work)
+        else:
+            aside = self.final.parent / f".{self.final.name}{_PREVIOUS}{secrets.token_hex(4)}"
+            self.final.rename(aside)
+            self.work.rename(self.final)
+            shutil.rmtree(aside)
+        _sync_dir(self.final.parent)
+        self.committed = True
+
+    def final_path(self, path: Path) -> Path:
+        """Where ``path`` (under :attr:`work`) is once the run is committed."""
+        return self.final / Path(path).relative_to(self.work)
+
+    def __exit__(self, *exc) -> None:
+        try:
+            if not self.committed:
+                shutil.rmtree(self.work, ignore_errors=True)
+        finally:
+            self._release()
+
+
+def _sync_dir(folder: Path) -> None:
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:  # not every system opens folders
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
+
+
+def _sync_tree(folder: Path) -> None:
+    """Flush every file and folder to disk, so that a power cut after the swap finds them whole."""
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with open(path, "rb+") as handle:
+                os.fsync(handle.fileno())
+    for path in [folder, *(p for p in folder.rglob("*") if p.is_dir())]:
+        _sync_dir(path)
