@@ -369,9 +369,9 @@ def check_plaintext(frame: pl.DataFrame, spec: SourceSpec, today: dt.date | None
     >>> spec = load_spec(SPEC_DIR / "ind_referenten.toml")
     >>> rows = pl.DataFrame({"__row": [1, 2], "referent_id": ["R1", "R2"], "referent_kvk_nummer": ["12345678", "1234"],
     ...     "referent_naam": ["A B.V.", "B B.V."], "status": ["erkend", "onbekend"],
-    ...     "datum_erkenning": ["2021-03-01", "2021-02-30"], "datum_wijziging": [None, None]})
+    ...     "datum_wijziging": [None, "2021-02-30"]})
     >>> check_plaintext(rows, spec).select("__row", "column", "reason").rows()
-    [(2, 'status', 'unknown_category'), (2, 'datum_erkenning', 'bad_date'), (2, 'referent_kvk_nummer', 'bad_kvk_number')]
+    [(2, 'status', 'unknown_category'), (2, 'datum_wijziging', 'bad_date'), (2, 'referent_kvk_nummer', 'bad_kvk_number')]
     """
     from mhgraph.ingest.validate import RowValidator, plain_text_checks
 
@@ -479,7 +479,7 @@ def template(spec: str | Path | SourceSpec, out: str | Path | None = None, spec_
     >>> import tempfile, pathlib
     >>> path = template("ind_referenten", pathlib.Path(tempfile.mkdtemp()) / "referenten.csv")
     >>> path.read_text(encoding="utf-8-sig")
-    'referent_id;referent_kvk_nummer;referent_naam;status;datum_wijziging;datum_erkenning\\n'
+    'referent_id;referent_kvk_nummer;referent_naam;status;datum_wijziging\\n'
     """
     source_spec = spec if isinstance(spec, SourceSpec) else find_spec(spec, spec_dir)
     suffix = ".xlsx" if source_spec.file.lower().endswith(".xlsx") else ".csv"
