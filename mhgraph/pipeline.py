@@ -31,7 +31,7 @@ from mhgraph.errors import InputError, MhgraphError
 from mhgraph.export import write_outputs
 from mhgraph.export.i18n import DEFAULT_LANGUAGE
 from mhgraph.graph import build_graph_tables
-from mhgraph.indicators import compute_indicators
+from mhgraph.indicators import DEFINITIONS, compute_indicators
 from mhgraph.ingest import ingest
 from mhgraph.manifest import (
     DEFAULT_RUN_PURPOSE,
@@ -42,7 +42,7 @@ from mhgraph.manifest import (
     write_manifest,
 )
 from mhgraph.pseudonymise import META_SUFFIX
-from mhgraph.rank import rank_clusters
+from mhgraph.rank import partners_needed, rank_clusters
 from mhgraph.resolve import resolve, resolve_baseline, save_model
 from mhgraph.resolve.block import PAIR_SCHEMA
 from mhgraph.run_folder import RunFolder, file_digests
@@ -122,7 +122,9 @@ def run_pipeline(
     partner extracts. Returns every table and the paths of the outputs.
 
     ``top`` clusters get a page and a picture, but only clusters with a score above zero: a
-    cluster no indicator points at is not put in front of anyone. ``resolver="exact"`` links
+    cluster no indicator points at is not put in front of anyone. Clusters whose score reaches
+    the ``flag_score`` of ``mhgraph/indicators/definitions.toml`` are *flagged*; the ``clusters``
+    table says per cluster which partners its flag needs (:func:`mhgraph.rank.partners_needed`). ``resolver="exact"`` links
     mentions on exact keyed identifiers only (no fuzzy matching, no model): the conservative
     baseline the full entity resolution is measured against. ``lang`` (``"nl"`` or ``"en"``) and
     ``partner_lists`` (``"evidence"`` or ``"all"``) go to :func:`mhgraph.export.write_outputs`.
@@ -162,12 +164,13 @@ def _run_stages(folder: RunFolder, input_dir: Path, used_specs, excluded, *, run
     with _stage("ingest", timings):
         ingested = ingest(input_dir, specs=used_specs, max_quarantine_share=max_quarantine_share,
                           run_purpose=run_purpose, accept_missing_sidecars=accept_missing_sidecars)
-    if resolver == "exact":
-        (out_dir / MODEL_FILE).unlink(missing_ok=True)  # no model an old run left behind
     analysed, resolved = analyse(ingested.mentions, ingested.relations, allowed_purposes=allowed,
                                  overrides=overrides, seed=seed, resolver=resolver, timings=timings)
     tables = {"mentions": ingested.mentions, "relations": ingested.relations, "quarantine": ingested.quarantine,
               **analysed}
+    with _stage("partners_needed", timings):
+        tables["clusters"] = partners_needed(tables["clusters"], tables["communities"], ingested.mentions,
+                                             ingested.relations, tables["resolution"], allowed_purposes=allowed)
     clusters, communities, nodes, edges, hits, resolution = (
         tables[name] for name in ("clusters", "communities", "nodes", "edges", "indicator_hits", "resolution"))
     for name, table in tables.items():
@@ -188,7 +191,9 @@ def _run_stages(folder: RunFolder, input_dir: Path, used_specs, excluded, *, run
         "sources_used": sorted({s["source"] for s in ingested.summary.get("sources", [])}),
         "sources_excluded": excluded,
         "inputs": [{"file": p.name, "sha256": file_digest(p)} for p in inputs],
-        "clusters_flagged": clusters.filter(pl.col("score") > 0).height,
+        "clusters_flagged": clusters.filter(pl.col("flagged")).height,
+        "clusters_scored": clusters.filter(pl.col("score") > 0).height,
+        "indicator_ruleset": DEFINITIONS["ruleset"],
         "ingest": ingested.summary,
         "counts": {name: table.height for name, table in tables.items()},
         "resolver": resolver,
@@ -198,7 +203,7 @@ def _run_stages(folder: RunFolder, input_dir: Path, used_specs, excluded, *, run
     with _stage("export", timings):
         outputs = write_outputs(
             out_dir, clusters, communities, nodes, edges, hits, ingested.mentions, resolution,
-            top=min(top, manifest["clusters_flagged"]), run_info=manifest, lang=lang, partner_lists=partner_lists,
+            top=min(top, manifest["clusters_scored"]), run_info=manifest, lang=lang, partner_lists=partner_lists,
         )
     if resolved is not None:
         outputs["resolve_model"] = save_model(resolved, out_dir)
