@@ -18,7 +18,7 @@ from pathlib import Path
 
 from mhgraph.spec import PURPOSES, Column, SourceSpec, load_specs
 
-__all__ = ["MARKER", "render_contract", "render_section", "update_document"]
+__all__ = ["MARKER", "render_contract", "render_section", "rewrite_below_marker", "update_document"]
 
 MARKER = "<!-- Everything below is written by mhgraph.contract.update_document from mhgraph/specs; do not edit. -->"
 
@@ -67,6 +67,8 @@ _COLUMNS = {
     "geldig_vanaf": "first day the residence permit is valid",
     "geldig_tot": "last day the residence permit is valid",
     "vergunningnummer": "permit number (one permit may have several rows, one per manager)",
+    "werknemer_leeftijdsklasse": "age band of the employee on the first day of the period (for the statutory "
+                                 "youth minimum wage); empty when unknown",
 }
 
 # The partner's plaintext inputs behind each encoded field.
@@ -111,6 +113,10 @@ def _rows(spec: SourceSpec) -> list[tuple[str, str, str, str]]:
             if sources and how != "plaintext kept":
                 how += ", from " + " + ".join(f"`{c}`" for c in sources)
             described[column] = (f"{what} of the {block.role.replace('_', ' ')} ({block.type})", how)
+    for derived in spec.derived:
+        given = f"; a filled plaintext `{derived.given}` wins" if derived.given else ""
+        described[derived.name] = (_COLUMNS.get(derived.name, derived.name.replace("_", " ")),
+                                   f"computed by the partner from `{derived.birth_date}` and `{derived.on}`{given}")
     rows = []
     for name, column in spec.delivered_columns.items():
         meaning, how = described.get(name, (_COLUMNS.get(name, name.replace("_", " ")), "plaintext kept"))
@@ -165,12 +171,18 @@ def render_contract(specs: list[SourceSpec] | None = None) -> str:
 
 def update_document(path: str | Path, specs: list[SourceSpec] | None = None) -> bool:
     """Rewrite the generated part of the document at ``path``; ``True`` when it changed."""
+    return rewrite_below_marker(path, MARKER, render_contract(specs))
+
+
+def rewrite_below_marker(path: str | Path, marker: str, generated: str) -> bool:
+    """Replace everything below the line ``marker`` of the document at ``path`` by ``generated``,
+    keeping the hand-written part above it; ``True`` when the document changed."""
     path = Path(path)
     text = path.read_text(encoding="utf-8")
-    head, marker, _ = text.partition(MARKER)
-    if not marker:
+    head, found, _ = text.partition(marker)
+    if not found:
         raise ValueError(f"{path}: the marker line is missing")
-    new = f"{head}{MARKER}\n\n{render_contract(specs)}"
+    new = f"{head}{marker}\n\n{generated}"
     if new == text:
         return False
     path.write_text(new, encoding="utf-8")

@@ -23,6 +23,7 @@ only used afterwards, per cluster (:func:`cluster_subgraph`).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import random
 from collections.abc import Mapping
@@ -108,7 +109,8 @@ def community_edge_arrays(nodes: pl.DataFrame, edges: pl.DataFrame,
 
 def detect_communities(nodes: pl.DataFrame, edges: pl.DataFrame,
                        resolution_parameter: float = DEFAULT_RESOLUTION, seed: int = 0, *,
-                       weights: Mapping[str, float] | None = None, n_iterations: int = -1) -> pl.DataFrame:
+                       weights: Mapping[str, float] | None = None, n_iterations: int = -1,
+                       active_since: dt.date | None = None) -> pl.DataFrame:
     """Leiden-CPM communities: one row per entity with ``cluster_id`` and ``cluster_size``.
 
     **Choosing ``resolution_parameter`` (γ).** CPM scores a partition by the tie weight inside
@@ -134,6 +136,10 @@ def detect_communities(nodes: pl.DataFrame, edges: pl.DataFrame,
     **Edge weights** are :data:`RELATION_WEIGHTS` unless ``weights`` (relation type -> weight)
     is given; repeated relations of one type between the same pair count once.
 
+    **Time.** ``active_since`` leaves out relations that ended before that day, so that a person
+    who worked for two employers years apart does not tie them together; the entities stay, each
+    in its own community if nothing else ties them. ``None`` (the default) uses every relation.
+
     **Determinism.** Entities are indexed in ``entity_id`` order and pairs sorted, so the row
     order of the input does not matter; igraph's random number generator is seeded with
     ``seed`` for the call and reset to igraph's default (Python's :mod:`random`) afterwards.
@@ -145,6 +151,8 @@ def detect_communities(nodes: pl.DataFrame, edges: pl.DataFrame,
     """
     if not resolution_parameter > 0:
         raise ValueError(f"resolution_parameter must be positive, not {resolution_parameter!r}")
+    if active_since is not None:
+        edges = edges.filter(pl.col("valid_to").is_null() | (pl.col("valid_to") >= active_since))
     entity_ids, pairs, pair_weights = community_edge_arrays(nodes, edges, weights)
     membership = leiden_membership(len(entity_ids), pairs, pair_weights, objective="CPM",
                                    resolution=resolution_parameter, seed=seed, n_iterations=n_iterations)

@@ -70,6 +70,7 @@ _RELATION_OPTIONAL: dict[str, pl.DataType] = {
     "contract_type": pl.String(),
     "role": pl.String(),
     "permit_purpose": pl.String(),
+    "age_band": pl.String(),
 }
 _RESOLUTION_REQUIRED = ("mention_id", "entity_id", "entity_type")
 
@@ -78,7 +79,7 @@ NODE_COLUMNS = (
 )
 EDGE_COLUMNS = (
     "relation_id", "type", "from_entity", "to_entity", "from_mention", "to_mention",
-    "valid_from", "valid_to", *_PROVENANCE, "wage", "hours", "contract_type", "role", "permit_purpose",
+    "valid_from", "valid_to", *_PROVENANCE, "wage", "hours", "contract_type", "role", "permit_purpose", "age_band",
 )
 # The column types of the nodes and edges tables (docs/tables.md), for readers that get the
 # values back from elsewhere (the graph store).

@@ -56,6 +56,8 @@ import polars as pl
 
 from mhgraph.errors import InputError, MhgraphError
 from mhgraph.graph import EDGE_SCHEMA, NODE_SCHEMA
+from mhgraph.indicators import HIT_SCHEMA, render_reason
+from mhgraph.indicators import INDICATORS as RULES
 from mhgraph.manifest import RUN_PURPOSES, allowed_source_purposes, append_audit_log
 from mhgraph.spec import ENTITY_FIELDS, PLAINTEXT_INPUTS, RELATION_TYPES
 
@@ -791,23 +793,11 @@ def gds_leiden_write(driver_or_uri: neo4j.Driver | str | None, run_id: str, *,
 # indicators
 
 
-def _crowded_address_reason(row: dict, thresholds: dict) -> str:
-    day = str(row["day"]) if row["day"] else "an unknown date"  # a Date, or FalkorDB's ISO string
-    return (f"{row['persons']} distinct persons were registered at this address at the same time on {day} "
-            f"(threshold {thresholds['min_persons']}).")
-
-
-def _straw_director_reason(row: dict, thresholds: dict) -> str:
-    return (f"Officer of {row['companies']} companies, {row['brief']} of them briefly (office or company lasted "
-            f"under {thresholds['max_days']} days; {row['dissolved']} dissolved; threshold "
-            f"{thresholds['min_short']}).")
-
-
-# Indicators of mhgraph.indicators that also exist in Cypher: statement, and the reason sentence
-# (the same words as the Python rule) from the statement's result row and the thresholds.
+# Indicators of mhgraph.indicators that also exist in Cypher (the `cypher` key of
+# mhgraph/indicators/definitions.toml): statement, and the reason sentence from the statement's
+# result row and the thresholds — the template of the same file, so the words are the Python rule's.
 INDICATORS: dict[str, tuple[str, Callable[[dict, dict], str]]] = {
-    "crowded_address": ("indicator_crowded_address", _crowded_address_reason),
-    "straw_director": ("indicator_straw_director", _straw_director_reason),
+    name: (rule.cypher, functools.partial(render_reason, name)) for name, rule in RULES.items() if rule.cypher
 }
 
 
@@ -832,8 +822,6 @@ def run_indicator(driver_or_uri: neo4j.Driver | str | None, name: str, *, run_id
     Raises :class:`~mhgraph.errors.MhgraphError` when the Cypher form states another version
     than the Python rule (one of them changed without the other).
     """
-    from mhgraph.indicators import INDICATORS as RULES
-
     if name not in INDICATORS:
         raise MhgraphError(f"no Cypher form of indicator {name!r}; there is one of {', '.join(INDICATORS)}")
     rule, statement_name = RULES[name], INDICATORS[name][0]
@@ -854,8 +842,6 @@ def run_indicator(driver_or_uri: neo4j.Driver | str | None, name: str, *, run_id
 
 def _hits(name: str, records: list[dict], thresholds: dict) -> pl.DataFrame:
     """``indicator_hits`` rows from the rows an indicator statement returned."""
-    from mhgraph.indicators import HIT_SCHEMA, INDICATORS as RULES
-
     rule, reason = RULES[name], INDICATORS[name][1]
     hits = []
     for record in records:

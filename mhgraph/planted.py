@@ -156,7 +156,8 @@ def planted_cell_graph(n_background: int = 10_000, n_cells: int | None = None,
     edge_table = edge_table.with_columns(
         *(pl.lit(None, dtype=dtype).alias(c) for c, dtype in (
             ("valid_from", pl.Date()), ("valid_to", pl.Date()), ("wage", pl.Float64()), ("hours", pl.Float64()),
-            ("contract_type", pl.String()), ("role", pl.String()), ("permit_purpose", pl.String())))
+            ("contract_type", pl.String()), ("role", pl.String()), ("permit_purpose", pl.String()),
+            ("age_band", pl.String())))
     ).select(EDGE_COLUMNS).sort("relation_id")
 
     ends = pl.concat([

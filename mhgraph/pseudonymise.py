@@ -55,8 +55,9 @@ from mhgraph import normalise
 from mhgraph.crypto import Key, address_keys, bloom_encode, keyed_hash, load_key, person_match_keys
 from mhgraph.errors import InputError, describe_read_error
 from mhgraph.manifest import DEFAULT_RUN_PURPOSE, allowed_source_purposes
+from mhgraph.reference import AGE_BANDS, age_band, band_of_age
 from mhgraph.safe_output import write_csv_safe
-from mhgraph.spec import SPEC_DIR, SourceSpec, find_spec
+from mhgraph.spec import SPEC_DIR, DerivedColumn, SourceSpec, find_spec
 
 log = logging.getLogger("mhgraph.pseudonymise")
 
@@ -156,6 +157,26 @@ def _address_columns(frame: pl.DataFrame, block, key: Key) -> dict[str, list]:
 _BUILDERS = {"person": _person_columns, "company": _company_columns, "address": _address_columns}
 
 
+def _age_bands(frame: pl.DataFrame, derived: DerivedColumn, spec: SourceSpec) -> list[str | None]:
+    """Per row the age band on the day in ``derived.on``: the partner's own ``given`` column where
+    filled (a band or an age in years), else computed from the date of birth; empty when unknown."""
+    def values(column: str | None) -> list[str | None]:
+        return _text(frame[column].to_list()) if column in frame.columns else [None] * frame.height
+
+    on_formats = spec.columns[derived.on].formats or spec.date_formats
+    bands = []
+    for row, (given, born, on) in enumerate(zip(values(derived.given), values(derived.birth_date),
+                                                 values(derived.on)), start=1):
+        if given is None:
+            bands.append(age_band(normalise.parse_date(born), normalise.parse_date(on, on_formats)))
+        elif given in AGE_BANDS or given.isdigit():
+            bands.append(given if given in AGE_BANDS else band_of_age(int(given)))
+        else:
+            raise InputError(f"{given!r} is neither an age band ({', '.join(AGE_BANDS)}) nor an age in years",
+                             row=row, column=derived.given)
+    return bands
+
+
 def pseudonymise_frame(frame: pl.DataFrame, spec: SourceSpec, key: Key, hardening: str = NAME_HARDENING) -> pl.DataFrame:
     """Turn a partner's plaintext extract into the delivered form described by ``spec``.
 
@@ -178,6 +199,8 @@ def pseudonymise_frame(frame: pl.DataFrame, spec: SourceSpec, key: Key, hardenin
             encoded.update(_person_columns(frame, block, key, hardening, record_ids))
         elif builder and block.plaintext:
             encoded.update(builder(frame, block, key))
+    for derived in spec.derived:
+        encoded[derived.name] = _age_bands(frame, derived, spec)
     columns = []
     for name, column in spec.delivered_columns.items():
         if name in encoded:
@@ -318,8 +341,12 @@ def plaintext_columns(spec: SourceSpec) -> dict[str, bool]:
         for name in block.plaintext.values():
             columns.setdefault(name, False)
     encoded = _encoded_columns(spec)
+    derived = {d.name: d.given for d in spec.derived}  # computed here; the partner may hold the value
     for name, column in spec.delivered_columns.items():
-        if name not in encoded:
+        if name in derived:
+            if derived[name]:
+                columns.setdefault(derived[name], False)
+        elif name not in encoded:
             columns.setdefault(name, column.required)
     return columns
 

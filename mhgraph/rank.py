@@ -1,67 +1,83 @@
 """Ranking clusters by an explainable score built from their indicator hits.
 
-**The score of a cluster** (all figures visible in the ``clusters`` table and ``docs/indicators.md``)::
+**The score of a cluster** (parameters in ``mhgraph/indicators/definitions.toml``; every part is
+a column of the ``clusters`` table and ``docs/indicators.md`` explains the choice)::
 
-    base   = sum over the distinct indicators that fired in the cluster of
-             weight × (1 + d + d² + ... + d^(n-1))        n = hits of that indicator, d = repeat_decay
-    puzzle = 1 + partner_bonus × (puzzle_count - 1)      puzzle_count = partners behind the hits
-    score  = base × puzzle                                 (0 when only context indicators fired)
+    family points  = w1 + d·w2 + d²·w3 + ...     the cluster's hits of one family of evidence,
+                                                 by weight, highest first; d = repeat_decay
+    evidence       = sum of the family points    over the families that fired (not context)
+    context        = the same sum over context-only hits (high_risk_sector)
+    corroboration  = 1 + b × (families - 1)      b = corroboration_bonus
+    score          = (evidence + context) × corroboration        0 when evidence is 0
+    flagged        = score >= flag_score
 
-With the defaults (``repeat_decay=0.5``, ``partner_bonus=0.5``) a second hit of the same
-indicator adds half its weight, a third a quarter, and an indicator can never add more than
-twice its weight: ten crowded addresses in one big cluster do not outweigh a cluster where the
-payroll, the KvK and the IND each show a different piece. Each partner beyond the first adds
-half of the base: the "puzzle count" of the Nationaal Rapporteur, pieces only visible together.
-Context-only indicators (``high_risk_sector``) add their weight only next to a real indication,
-and their partners do not count towards the puzzle.
+With the defaults (``repeat_decay=0.25``, ``corroboration_bonus=0.5``, ``flag_score=1.5``) a
+second hit of the same family (a second crowded house, or a worker living at the workplace next
+to a crowded house) adds a quarter of its weight, a third a sixteenth: a family never adds more
+than a third more than its strongest weight. What raises a cluster is *independent* evidence: hits of different
+families — housing, pay, dependence, control, history, identity — each say something else about
+what happened. Which partner delivered the records plays no part in the score: the puzzle count
+(partners behind the hits) is reported for the case meeting, not multiplied in, because the
+IND holds records only on non-EU nationals and a bonus per partner would raise a cluster for
+who its workers are rather than what was done to them.
 
 >>> import polars as pl
 >>> communities = pl.DataFrame({"entity_id": ["C1", "A1", "P1"], "cluster_id": ["C0001"] * 2 + ["C0002"],
 ...     "cluster_size": [2, 2, 1]})
 >>> nodes = pl.DataFrame({"entity_id": ["C1", "A1", "P1"], "entity_type": ["company", "address", "person"]})
->>> hits = pl.DataFrame({"indicator": ["wage_below_minimum", "crowded_address"], "version": ["1", "1"],
+>>> hits = pl.DataFrame({"indicator": ["wage_below_minimum", "crowded_address"], "version": ["2", "1"],
 ...     "focus_entity": ["C1", "A1"], "cluster_id": [None, None], "reason": ["3 of 4 paid below", "9 persons"],
 ...     "evidence": [["r1"], ["r2"]], "partners": [["belastingdienst"], ["ind"]], "weight": [1.5, 1.0]})
 >>> clusters = rank_clusters(communities, nodes, None, hits)
->>> clusters.select("cluster_id", "rank", "score", "puzzle_count").rows()
-[('C0001', 1, 3.75, 2), ('C0002', 2, 0.0, 0)]
+>>> clusters.select("cluster_id", "rank", "score", "flagged", "families").rows()
+[('C0001', 1, 3.75, True, ['pay', 'housing']), ('C0002', 2, 0.0, False, [])]
+>>> print(clusters["score_text"][0])
+pay 1.5 (wage_below_minimum) + housing 1.0 (crowded_address) = 2.5; × 1.5 for 2 families = 3.75
 >>> [(p["part"], p["kind"], p["value"]) for p in clusters["score_parts"][0]]
-[('wage_below_minimum', 'add', 1.5), ('crowded_address', 'add', 1.0), ('puzzle', 'multiply', 1.5)]
+[('pay', 'add', 1.5), ('housing', 'add', 1.0), ('corroboration', 'multiply', 1.5)]
 >>> print(clusters["reasons"][0])
-wage_below_minimum v1 [belastingdienst] on C1: 3 of 4 paid below
+wage_below_minimum v2 [belastingdienst] on C1: 3 of 4 paid below
 crowded_address v1 [ind] on A1: 9 persons
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 
 import polars as pl
 
 from mhgraph.errors import InputError
-from mhgraph.indicators import INDICATORS
+from mhgraph.graph import build_graph_tables
+from mhgraph.indicators import INDICATORS, RANKING, compute_indicators
 
-__all__ = ["rank_clusters"]
+__all__ = ["partners_needed", "rank_clusters"]
 
 log = logging.getLogger("mhgraph.rank")
 
-_PARTS = pl.List(pl.Struct({"part": pl.String(), "kind": pl.String(), "value": pl.Float64()}))
 _ENTITY_COUNTS = {"persons": "person", "companies": "company", "addresses": "address", "permits": "permit"}
+_EMPTY = pl.lit([], dtype=pl.List(pl.String()))
+_PARTS = pl.List(pl.Struct({"part": pl.String(), "kind": pl.String(), "value": pl.Float64()}))
 
 
 def rank_clusters(communities: pl.DataFrame, nodes: pl.DataFrame, edges: pl.DataFrame | None,
-                  hits: pl.DataFrame, *, repeat_decay: float = 0.5, partner_bonus: float = 0.5) -> pl.DataFrame:
+                  hits: pl.DataFrame, *, repeat_decay: float = RANKING["repeat_decay"],
+                  corroboration_bonus: float = RANKING["corroboration_bonus"],
+                  flag_score: float = RANKING["flag_score"]) -> pl.DataFrame:
     """The ``clusters`` table: one row per community, best first (score desc, ties by ``cluster_id``).
 
     Columns: ``cluster_id``, ``rank`` (1 = first), ``score`` (see the module docstring; rounded to
-    6 decimals), ``size``, ``persons``, ``companies``, ``addresses``, ``permits``, ``partners``
-    (sorted partners whose records are behind the cluster's non-context hits), ``puzzle_count``
-    (their number), ``indicators`` (distinct indicators that fired, highest weight first) and
-    ``reasons`` (one line per hit: indicator, version, partners, focus entity, reason; highest
-    weight first) and ``score_parts`` (how the score is built: ``part``, ``kind``, ``value``; the
-    ``add`` parts summed, times every ``multiply`` part, give ``score``; empty when it is 0). A hit belongs to the cluster of its ``focus_entity`` in ``communities``.
-    Whether an indicator is context-only comes from :data:`mhgraph.indicators.INDICATORS`.
-    ``edges`` is accepted for a uniform stage signature; the score needs only the hits.
+    6 decimals), ``flagged``, ``evidence``, ``context``, ``families`` (families of evidence that
+    fired, strongest first), ``corroboration``, ``score_text`` (the sum written out),
+    ``score_parts`` (the same as data: ``part``, ``kind``, ``value``; the ``add`` parts summed,
+    times the ``multiply`` part, give ``score``; empty when it is 0), ``size``,
+    ``persons``, ``companies``, ``addresses``, ``permits``, ``partners`` (sorted partners whose
+    records are behind the cluster's non-context hits), ``puzzle_count`` (their number),
+    ``indicators`` (distinct indicators that fired, highest weight first) and ``reasons`` (one
+    line per hit: indicator, version, partners, focus entity, reason; highest weight first). A
+    hit belongs to the cluster of its ``focus_entity`` in ``communities``; its family and whether
+    it is context come from :data:`mhgraph.indicators.INDICATORS` (an unknown indicator is its
+    own family). ``edges`` is accepted for a uniform stage signature; the score needs the hits.
     """
     del edges  # the hits already carry their evidence and partners
     members = communities.select("entity_id", "cluster_id").join(
@@ -70,7 +86,6 @@ def rank_clusters(communities: pl.DataFrame, nodes: pl.DataFrame, edges: pl.Data
         size=pl.len().cast(pl.Int64),
         **{name: (pl.col("entity_type") == kind).sum().cast(pl.Int64) for name, kind in _ENTITY_COUNTS.items()},
     )
-
     located = hits.drop("cluster_id").with_row_index("_row", offset=1).join(
         communities.select(focus_entity="entity_id", cluster_id="cluster_id"), on="focus_entity", how="left")
     stray = located.filter(pl.col("cluster_id").is_null())
@@ -78,20 +93,33 @@ def rank_clusters(communities: pl.DataFrame, nodes: pl.DataFrame, edges: pl.Data
         first = stray.sort("_row").row(0, named=True)
         raise InputError(f"hit on entity {first['focus_entity']!r}, which no community holds", file="indicator_hits",
                          row=first["_row"], column="focus_entity")
-    context_only = [name for name, spec in INDICATORS.items() if spec.context_only]
-    located = located.with_columns(context=pl.col("indicator").is_in(context_only))
-
-    per_indicator = (
-        located.group_by("cluster_id", "indicator").agg(
-            pl.col("weight").first(), pl.col("context").first(), n=pl.len())
-        .with_columns(points=pl.col("weight") * _geometric_sum(repeat_decay, pl.col("n")))
+    families = {name: spec.family for name, spec in INDICATORS.items()}
+    located = located.with_columns(
+        family=pl.col("indicator").replace_strict(families, default=pl.col("indicator"), return_dtype=pl.String),
+        context=pl.col("indicator").is_in([n for n, s in INDICATORS.items() if s.context_only]))
+    per_family = (
+        located.sort(["cluster_id", "family", "weight", "indicator", "focus_entity", "_row"],
+                     descending=[False, False, True, False, False, False])
+        .with_columns(_nth=pl.int_range(pl.len()).over("cluster_id", "family"))
+        .group_by("cluster_id", "family", maintain_order=True).agg(
+            pl.col("context").first(),
+            points=(pl.col("weight") * pl.lit(repeat_decay) ** pl.col("_nth")).sum(),
+            rules=pl.col("indicator").unique(maintain_order=True))
+        .with_columns(part=pl.format("{} {} ({})", "family", pl.col("points").round(4), pl.col("rules").list.join(", ")),
+                      parts=pl.struct(part="family", kind=pl.lit("add"), value=pl.col("points").round(6)))
+        .sort(["cluster_id", "context", "points", "family"], descending=[False, False, True, False])
     )
-    per_cluster = per_indicator.group_by("cluster_id").agg(
-        real=pl.col("points").filter(~pl.col("context")).sum(),
+    per_cluster = per_family.group_by("cluster_id", maintain_order=True).agg(
+        evidence=pl.col("points").filter(~pl.col("context")).sum(),
         context=pl.col("points").filter(pl.col("context")).sum(),
-        indicators=pl.col("indicator").sort_by(["weight", "indicator"], descending=[True, False]),
-        parts=pl.struct(part="indicator", kind=pl.lit("add"), value="points")
-        .sort_by(["weight", "indicator"], descending=[True, False]),
+        families=pl.col("family").filter(~pl.col("context")),
+        parts_text=pl.col("part").str.join(" + "),
+        parts=pl.col("parts"),
+    )
+    indicators = (
+        located.group_by("cluster_id", "indicator").agg(pl.col("weight").max())
+        .sort(["cluster_id", "weight", "indicator"], descending=[False, True, False])
+        .group_by("cluster_id", maintain_order=True).agg(indicators=pl.col("indicator"))
     )
     partners = (
         located.filter(~pl.col("context")).select("cluster_id", partner="partners").explode("partner").drop_nulls()
@@ -104,30 +132,73 @@ def rank_clusters(communities: pl.DataFrame, nodes: pl.DataFrame, edges: pl.Data
                                      pl.col("partners").list.join(", "), "focus_entity", "reason"))
         .group_by("cluster_id", maintain_order=True).agg(reasons=pl.col("line").str.join("\n"))
     )
-    empty = pl.lit([], dtype=pl.List(pl.String()))
     ranked = (
-        clusters.join(per_cluster, on="cluster_id", how="left").join(partners, on="cluster_id", how="left")
-        .join(reasons, on="cluster_id", how="left")
-        .with_columns(pl.col("partners").fill_null(empty), pl.col("indicators").fill_null(empty),
-                      pl.col("reasons").fill_null(""), pl.col("real").fill_null(0.0), pl.col("context").fill_null(0.0))
-        .with_columns(puzzle_count=pl.col("partners").list.len().cast(pl.Int64))
-        .with_columns(multiplier=1 + partner_bonus * (pl.max_horizontal("puzzle_count", 1) - 1))
-        .with_columns(score=pl.when(pl.col("real") > 0).then((pl.col("real") + pl.col("context")) * pl.col("multiplier"))
-                      .otherwise(0.0).round(6),
-                      score_parts=pl.when(pl.col("real") > 0).then(pl.concat_list(
-                          "parts", pl.struct(part=pl.lit("puzzle"), kind=pl.lit("multiply"), value="multiplier")))
-                      .otherwise(pl.lit([], dtype=_PARTS)))
+        clusters.join(per_cluster, on="cluster_id", how="left").join(indicators, on="cluster_id", how="left")
+        .join(partners, on="cluster_id", how="left").join(reasons, on="cluster_id", how="left")
+        .with_columns(pl.col("partners").fill_null(_EMPTY), pl.col("indicators").fill_null(_EMPTY),
+                      pl.col("families").fill_null(_EMPTY), pl.col("reasons").fill_null(""),
+                      pl.col("evidence").fill_null(0.0), pl.col("context").fill_null(0.0))
+        .with_columns(puzzle_count=pl.col("partners").list.len().cast(pl.Int64),
+                      corroboration=1 + corroboration_bonus * (pl.max_horizontal(pl.col("families").list.len(), 1) - 1))
+        .with_columns(score=pl.when(pl.col("evidence") > 0)
+                      .then((pl.col("evidence") + pl.col("context")) * pl.col("corroboration")).otherwise(0.0).round(6))
+        .with_columns(flagged=pl.col("score") >= flag_score,
+                      score_text=pl.when(pl.col("evidence") > 0).then(pl.format(
+                          "{} = {}; × {} for {} families = {}", "parts_text",
+                          (pl.col("evidence") + pl.col("context")).round(4), pl.col("corroboration").round(4),
+                          pl.col("families").list.len(), "score")).otherwise(pl.lit("no indication")),
+                      score_parts=pl.when(pl.col("evidence") > 0).then(pl.concat_list(
+                          "parts", pl.struct(part=pl.lit("corroboration"), kind=pl.lit("multiply"),
+                                             value="corroboration"))).otherwise(pl.lit([], dtype=_PARTS)))
+        .with_columns(score_text=pl.col("score_text").str.replace(" for 1 families", " for 1 family", literal=True))
         .sort(["score", "cluster_id"], descending=[True, False])
         .with_row_index("rank", offset=1)
-        .select("cluster_id", pl.col("rank").cast(pl.Int64), "score", "size", *_ENTITY_COUNTS, "partners",
-                "puzzle_count", "indicators", "reasons", "score_parts")
+        .select("cluster_id", pl.col("rank").cast(pl.Int64), "score", "flagged", "evidence", "context", "families",
+                "corroboration", "score_text", "score_parts", "size", *_ENTITY_COUNTS, "partners", "puzzle_count",
+                "indicators", "reasons")
     )
-    log.info("rank: %d clusters, %d with a score above 0", ranked.height, ranked.filter(pl.col("score") > 0).height)
+    log.info("rank: %d clusters, %d with a score above 0, %d flagged (score >= %g)", ranked.height,
+             ranked.filter(pl.col("score") > 0).height, ranked.filter(pl.col("flagged")).height, flag_score)
     return ranked
 
 
-def _geometric_sum(ratio: float, n: pl.Expr) -> pl.Expr:
-    """1 + ratio + ... + ratio^(n-1): the diminishing value of n repeats."""
-    if ratio == 1:
-        return n.cast(pl.Float64)
-    return (1 - pl.lit(ratio) ** n) / (1 - ratio)
+def partners_needed(clusters: pl.DataFrame, communities: pl.DataFrame, mentions: pl.DataFrame,
+                    relations: pl.DataFrame, resolution: pl.DataFrame, *,
+                    allowed_purposes: Collection[str] | None = None) -> pl.DataFrame:
+    """``clusters`` with two columns saying which partners its flag needs.
+
+    For every partner of the run, the graph is rebuilt from the run's tables without that
+    partner's records, the indicators are run again and the clusters (the same communities)
+    scored again. ``without_partner`` writes, per partner behind the cluster's hits or whose
+    absence changes its score, the score without it and whether it would still be flagged
+    (``without ind: 2.1, not flagged; without kvk: 3.5, flagged``); ``needs_partners`` lists the
+    partners without whose records a flagged cluster would no longer be flagged. Clusters that
+    score 0 get an empty list and an empty text.
+    """
+    scored = clusters.filter(pl.col("score") > 0).select("cluster_id", "partners")
+    rows = []
+    for partner in sorted(set(mentions.get_column("partner").unique().drop_nulls().to_list())):
+        kept_mentions = mentions.filter(pl.col("partner") != partner)
+        nodes, edges = build_graph_tables(
+            kept_mentions, relations.filter(pl.col("partner") != partner),
+            resolution.join(kept_mentions.select("mention_id"), on="mention_id", how="semi"))
+        kept = communities.join(nodes.select("entity_id"), on="entity_id", how="semi")
+        hits = compute_indicators(nodes, edges, kept, allowed_purposes=allowed_purposes)
+        again = rank_clusters(kept, nodes, edges, hits).select("cluster_id", "score", "flagged")
+        rows.append(scored.join(again, on="cluster_id", how="left").with_columns(
+            partner=pl.lit(partner), score=pl.col("score").fill_null(0.0), flagged=pl.col("flagged").fill_null(False)))
+    if not rows:
+        return clusters.with_columns(needs_partners=_EMPTY, without_partner=pl.lit(""))
+    before = clusters.select("cluster_id", _score="score", _flagged="flagged")
+    without = (
+        pl.concat(rows).join(before, on="cluster_id")
+        .filter(pl.col("partners").list.contains(pl.col("partner")) | (pl.col("score") != pl.col("_score")))
+        .sort("cluster_id", "partner")
+        .group_by("cluster_id", maintain_order=True).agg(
+            needs_partners=pl.col("partner").filter(pl.col("_flagged") & ~pl.col("flagged")),
+            without_partner=pl.format("without {}: {}, {}", "partner", pl.col("score").round(2),
+                                      pl.when(pl.col("flagged")).then(pl.lit("flagged"))
+                                      .otherwise(pl.lit("not flagged"))).str.join("; "))
+    )
+    return (clusters.join(without, on="cluster_id", how="left")
+            .with_columns(pl.col("needs_partners").fill_null(_EMPTY), pl.col("without_partner").fill_null("")))

@@ -1,7 +1,11 @@
-"""Reference figures the synthetic population and the indicators share.
+"""Reference figures the synthetic population, pseudonymisation and the indicators share.
 
 >>> minimum_hourly_wage(datetime.date(2024, 3, 1))
 13.27
+>>> minimum_hourly_wage(datetime.date(2024, 3, 1), "18")
+6.64
+>>> age_band(datetime.date(2006, 5, 2), datetime.date(2024, 5, 1))
+'17'
 >>> youth_minimum_share(17), youth_minimum_share(30)
 (0.395, 1.0)
 """
@@ -10,13 +14,16 @@ from __future__ import annotations
 
 import bisect
 import datetime
+import decimal
 
-__all__ = ["HIGH_RISK_SBI_PREFIXES", "MINIMUM_HOURLY_WAGE", "YOUTH_MINIMUM_SHARE", "minimum_hourly_wage",
-           "youth_minimum_share"]
+__all__ = ["AGE_BANDS", "HIGH_RISK_SBI_PREFIXES", "MINIMUM_HOURLY_WAGE", "YOUTH_MINIMUM_SHARE", "age_band",
+           "band_of_age", "minimum_hourly_wage", "youth_minimum_share"]
 
 # Statutory gross minimum wage per hour for workers aged 21 and over (Wet minimumloon en
-# minimumvakantiebijslag). Before 2024 the law set a monthly amount; the hourly figure here is
-# that amount on a 40-hour week, the lowest hourly rate an employer could lawfully pay then.
+# minimumvakantiebijslag, art. 8 and 14; amounts as published by the Rijksoverheid, "Bedragen
+# minimumloon", and UWV for each half year). Before 2024 the law set a monthly amount; the
+# hourly figure here is that amount on a 40-hour week, the lowest hourly rate an employer could
+# lawfully pay then. Periods starting before the first date here are not judged.
 MINIMUM_HOURLY_WAGE: tuple[tuple[datetime.date, float], ...] = (
     (datetime.date(2022, 1, 1), 9.96),
     (datetime.date(2022, 7, 1), 10.14),
@@ -29,10 +36,17 @@ MINIMUM_HOURLY_WAGE: tuple[tuple[datetime.date, float], ...] = (
     (datetime.date(2026, 1, 1), 14.71),
 )
 
-# Statutory youth minimum wage (minimumjeugdloon) as a share of the adult minimum, by age on
-# the day worked; unchanged from 1 July 2019 through 2025. Ages 21 and over earn the full rate;
-# 15 stands for 15 and younger.
-YOUTH_MINIMUM_SHARE: dict[int, float] = {15: 0.30, 16: 0.345, 17: 0.395, 18: 0.50, 19: 0.60, 20: 0.80}
+# Coarse age at the start of an employment period, as the payroll partner delivers it
+# (`werknemer_leeftijdsklasse`, see docs/data-contract.md): 15 or younger, each year from 16 to
+# 20, and 21 or older.
+AGE_BANDS = ("15-", "16", "17", "18", "19", "20", "21+")
+
+# Statutory youth minimum wage as a share of the adult minimum, per age band (Wet minimumloon en
+# minimumvakantiebijslag art. 9 with the Besluit minimumjeugdloonpercentages; percentages in force
+# since 1 July 2019, published by the Rijksoverheid as "Percentages minimumjeugdloon"). The
+# published hourly youth amounts are the adult amount times this share, rounded to the cent.
+# Under 15 no minimum applies at all; the band "15-" takes the 15-year rate.
+YOUTH_MINIMUM_SHARE = {"15-": 0.30, "16": 0.345, "17": 0.395, "18": 0.50, "19": 0.60, "20": 0.80, "21+": 1.0}
 
 # SBI 2008 codes of sectors where labour exploitation is most often found (context only,
 # never a flag on its own): agriculture, food processing, construction, horeca, logistics,
@@ -53,15 +67,32 @@ HIGH_RISK_SBI_PREFIXES = {
 }
 
 
-def minimum_hourly_wage(day: datetime.date) -> float:
-    """The statutory hourly minimum wage in force on ``day`` (the earliest known before 2022)."""
+def minimum_hourly_wage(day: datetime.date, band: str = "21+") -> float:
+    """The statutory hourly minimum wage in force on ``day`` for age band ``band`` (the earliest
+    known before 2022), rounded to the cent as the official tables are."""
     starts = [start for start, _ in MINIMUM_HOURLY_WAGE]
     index = max(bisect.bisect_right(starts, day) - 1, 0)
-    return MINIMUM_HOURLY_WAGE[index][1]
+    exact = decimal.Decimal(str(MINIMUM_HOURLY_WAGE[index][1])) * decimal.Decimal(str(YOUTH_MINIMUM_SHARE[band]))
+    return float(exact.quantize(decimal.Decimal("0.01"), rounding=decimal.ROUND_HALF_UP))
+
+
+def age_band(born: datetime.date | None, on: datetime.date | None) -> str | None:
+    """The age band (:data:`AGE_BANDS`) of a person born on ``born`` on the day ``on``, from the
+    age in completed years; ``None`` when a date is unknown or ``on`` lies before ``born``."""
+    if born is None or on is None or on < born:
+        return None
+    return band_of_age(on.year - born.year - ((on.month, on.day) < (born.month, born.day)))
+
+
+def band_of_age(years: int) -> str:
+    """The age band of an age in completed years.
+
+    >>> [band_of_age(n) for n in (14, 17, 30)]
+    ['15-', '17', '21+']
+    """
+    return "15-" if years <= 15 else "21+" if years >= 21 else str(years)
 
 
 def youth_minimum_share(age: int) -> float:
     """The share of the adult minimum wage that is the legal minimum at ``age`` (whole years)."""
-    if age >= 21:
-        return 1.0
-    return YOUTH_MINIMUM_SHARE[max(int(age), 15)]
+    return YOUTH_MINIMUM_SHARE[band_of_age(int(age))]

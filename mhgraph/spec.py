@@ -30,6 +30,7 @@ __all__ = [
     "PURPOSES",
     "SPEC_DIR",
     "Column",
+    "DerivedColumn",
     "EntityBlock",
     "RelationSpec",
     "SourceSpec",
@@ -173,6 +174,18 @@ class RelationSpec:
 
 
 @dataclass(frozen=True)
+class DerivedColumn:
+    """A delivered column the partner computes from plaintext before pseudonymising: the age band
+    (:data:`mhgraph.reference.AGE_BANDS`) of the person born on ``birth_date`` on the day in
+    ``on``; a filled plaintext column ``given`` wins."""
+
+    name: str
+    birth_date: str
+    on: str
+    given: str | None = None
+
+
+@dataclass(frozen=True)
 class SourceSpec:
     name: str
     title: str
@@ -187,6 +200,7 @@ class SourceSpec:
     encoding: str | None = None
     date_formats: tuple[str, ...] = ("%Y-%m-%d",)
     path: Path | None = None
+    derived: tuple[DerivedColumn, ...] = ()
 
     def entity(self, role: str) -> EntityBlock:
         for block in self.entities:
@@ -332,6 +346,14 @@ def load_spec(path: str | Path) -> SourceSpec:
         relations.append(
             RelationSpec(rel["type"], rel["from"], rel["to"], rel.get("valid_from"), rel.get("valid_to"), dict(rel.get("properties", {})))
         )
+    derived = []
+    for name, rule in raw.get("derived", {}).items():
+        plain = {c for b in entities if b.type == "person" for k, c in b.plaintext.items() if k == "birth_date"}
+        if name not in columns or set(rule) - {"age_band_of", "on", "given"} or rule.get("age_band_of") not in plain \
+                or rule.get("on") not in columns or columns[rule["on"]].kind != "date":
+            raise _fail(path, f"derived.{name} must be a column of [columns] with age_band_of = a plaintext date of "
+                              "birth of a person block, on = a date column and optionally given = a plaintext column")
+        derived.append(DerivedColumn(name, rule["age_band_of"], rule["on"], rule.get("given")))
     return SourceSpec(
         name=raw["name"],
         title=raw.get("title", raw["name"]),
@@ -346,6 +368,7 @@ def load_spec(path: str | Path) -> SourceSpec:
         encoding=read.get("encoding"),
         date_formats=date_formats,
         path=path,
+        derived=tuple(derived),
     )
 
 

@@ -34,7 +34,7 @@ RELATION_SCHEMA = {
     "relation_id": pl.String, "type": pl.String, "from_mention": pl.String, "to_mention": pl.String,
     "valid_from": pl.Date, "valid_to": pl.Date, "source": pl.String, "partner": pl.String,
     "purpose": pl.String, "record_id": pl.String, "wage": pl.Float64, "hours": pl.Float64,
-    "contract_type": pl.String, "role": pl.String, "permit_purpose": pl.String,
+    "contract_type": pl.String, "role": pl.String, "permit_purpose": pl.String, "age_band": pl.String,
 }
 SPECS = {spec.name: spec for spec in load_specs()}
 
@@ -88,14 +88,19 @@ class Registers:
                                    "to_mention": f"{source}/{record_id}/{to}", **provenance, **properties})
 
     # one helper per partner record layout
-    def payroll(self, rid, employee, employer, home, start, end, wage, hours, contract="bepaalde tijd"):
+    def payroll(self, rid, employee, employer, home, start, end, wage, hours, contract="bepaalde tijd", age="21+"):
         period = {"valid_from": start, "valid_to": end}
         self.record("belastingdienst_loonaangifte", rid,
                     {"werkgever": (employer, {}), "werknemer": (employee, {}),
                      "werknemer_adres": (home, {"municipality": "Arnhem"})},
                     [("EMPLOYED_BY", "werknemer", "werkgever",
-                      {**period, "wage": wage, "hours": hours, "contract_type": contract}),
+                      {**period, "wage": wage, "hours": hours, "contract_type": contract, "age_band": age}),
                      ("REGISTERED_AT", "werknemer", "werknemer_adres", period)])
+
+    def career(self, rid, employee, home, jobs):
+        """One payroll period per job: ``jobs`` = [(employer, start, end, hours, hourly wage)]."""
+        for k, (employer, start, end, hours, hourly) in enumerate(jobs):
+            self.payroll(f"{rid}-{k}", employee, employer, home, start, end, hours * hourly, float(hours))
 
     def company(self, rid, company, address, registered, dissolved=None, sbi="6920", legal_form="BV",
                 municipality="Arnhem"):
@@ -200,6 +205,9 @@ def population(seed: int = 7) -> Registers:
                     520 * 7.10 if w < 6 else 520 * 14.20, 520.0, "uitzend")
         if w < 8:
             reg.residence(f"i-agency{w}", worker, "C-agency", "A-crowd", "arbeid", D(2023, 11, 1), D(2025, 10, 31))
+    for w in range(4):  # sponsored by the agency, housed elsewhere, never on its payroll
+        reg.residence(f"i-agencyoff{w}", f"P-agencyoff{w}", "C-agency", f"A-agencyflat{w // 2}", "arbeid",
+                      D(2023, 11, 1), D(2025, 10, 31))
     # look-alike: a well-paid asparagus farm with twenty sponsored seasonal workers, each housed
     # in one of the farm's own cottages, properly paid.
     reg.company("k-farm", "C-asparagus", "A-farmyard", D(1998, 4, 1), sbi="0113", legal_form="VOF")
@@ -211,6 +219,17 @@ def population(seed: int = 7) -> Registers:
                       D(2024, 3, 15), D(2024, 7, 15))
         reg.payroll(f"p-season{w}", worker, "C-asparagus", f"A-cottage{w // 2:02d}", D(2024, 4, 1),
                     D(2024, 6, 30), 480 * 15.25, 480.0, "bepaalde tijd")
+    # A nail salon pays its adult staff a teenager's wage; look-alike: an ice-cream parlour pays
+    # its 16- and 17-year-olds the youth minimum, lawfully.
+    reg.company("k-nails", "C-nails", "A-nails", D(2021, 3, 1), sbi="96022", legal_form="VOF")
+    reg.officer("o-nails", "P-nailsboss", "C-nails", "A-nailsbosshome", D(2021, 3, 1))
+    reg.company("k-icecream", "C-icecream", "A-icecream", D(2016, 4, 1), sbi="5610")
+    reg.officer("o-icecream", "P-icecreamboss", "C-icecream", "A-icecreambosshome", D(2016, 4, 1))
+    for w in range(4):
+        reg.payroll(f"p-nails{w}", f"P-nailtech{w}", "C-nails", f"A-nailhome{w}", D(2024, 2, 1), D(2024, 9, 30),
+                    800 * 6.00, 800.0, "oproep", age="21+")
+        reg.payroll(f"p-icecream{w}", f"P-scooper{w}", "C-icecream", f"A-scooperhome{w}", D(2024, 4, 1),
+                    D(2024, 9, 30), 400 * 6.00, 400.0, "oproep", age=("16", "17")[w % 2])
     # look-alike: a student complex, one room (its own address) per student
     for s in range(12):
         reg.residence(f"i-student{s}", f"P-student{s:02d}", None, f"A-room{s:02d}", "studie",
@@ -254,10 +273,9 @@ def population(seed: int = 7) -> Registers:
     reg.officer("o-wash-old", "P-washboss", "C-wash-old", "A-washbosshome", D(2019, 5, 1), D(2024, 3, 31))
     reg.officer("o-wash-new", "P-washfront", "C-wash-new", "A-washfronthome", D(2024, 4, 15))
     for w in range(4):
-        reg.payroll(f"p-wash-old{w}", f"P-washer{w}", "C-wash-old", f"A-washerhome{w}", D(2023, 1, 1),
-                    D(2024, 3, 31), 2000 * 14.0, 2000.0)
-        reg.payroll(f"p-wash-new{w}", f"P-washer{w}", "C-wash-new", f"A-washerhome{w}", D(2024, 4, 15),
-                    D(2024, 12, 31), 1300 * 14.0, 1300.0)
+        reg.career(f"p-wash{w}", f"P-washer{w}", f"A-washerhome{w}", [
+            ("C-wash-old", D(2023, 1, 1), D(2024, 3, 31), 2000, 14.0),
+            ("C-wash-new", D(2024, 4, 15), D(2024, 12, 31), 1300, 14.0)])
     # look-alikes: a closed print shop whose staff a competitor elsewhere hired, and a new
     # tenant in the print shop's premises without its staff.
     reg.company("k-print", "C-print", "A-printshop", D(2012, 1, 1), dissolved=D(2024, 2, 29), sbi="1812")
@@ -267,10 +285,91 @@ def population(seed: int = 7) -> Registers:
     reg.company("k-tenant", "C-tenant", "A-printshop", D(2024, 4, 1), sbi="4778")
     reg.officer("o-tenant", "P-tenantboss", "C-tenant", "A-tenanthome", D(2024, 4, 1))
     for w in range(4):
-        reg.payroll(f"p-print{w}", f"P-typesetter{w}", "C-print", f"A-typehome{w}", D(2020, 1, 1),
-                    D(2024, 2, 29), 6000 * 19.0, 6000.0)
-        reg.payroll(f"p-rival{w}", f"P-typesetter{w}", "C-rival", f"A-typehome{w}", D(2024, 3, 1),
-                    D(2024, 12, 31), 1400 * 19.0, 1400.0)
+        reg.career(f"p-print{w}", f"P-typesetter{w}", f"A-typehome{w}", [
+            ("C-print", D(2020, 1, 1), D(2024, 2, 29), 6000, 19.0),
+            ("C-rival", D(2024, 3, 1), D(2024, 12, 31), 1400, 19.0)])
+
+    # look-alike: a shopkeeper turns his eenmanszaak into a BV and keeps his staff.
+    reg.company("k-shop-ez", "C-shop-ez", "A-shop", D(2010, 1, 1), dissolved=D(2024, 5, 31), sbi="4711",
+                legal_form="Eenmanszaak")
+    reg.officer("o-shop-ez", "P-shopkeeper", "C-shop-ez", "A-shopkeeperhome", D(2010, 1, 1), D(2024, 5, 31),
+                role="eigenaar")
+    reg.company("k-shop-bv", "C-shop-bv", "A-shop", D(2024, 6, 1), sbi="4711")
+    reg.officer("o-shop-bv", "P-shopkeeper", "C-shop-bv", "A-shopkeeperhome", D(2024, 6, 1))
+    for w in range(3):
+        reg.career(f"p-shop{w}", f"P-shopworker{w}", f"A-shopworkerhome{w}", [
+            ("C-shop-ez", D(2024, 1, 1), D(2024, 5, 31), 800, 15.0),
+            ("C-shop-bv", D(2024, 6, 1), D(2024, 12, 31), 1100, 15.0)])
+
+    # An au pair works in the host's restaurant for EUR 3 an hour; look-alikes: an au pair who
+    # lives with her host family and is on nobody's payroll, and an exchange student with a
+    # fairly paid side job.
+    reg.company("k-aupairs", "C-aupairbureau", "A-aupairbureau", D(2005, 1, 1), sbi="7830")
+    reg.sponsor("s-aupairs", "C-aupairbureau", "erkend")
+    reg.company("k-hostrest", "C-hostrestaurant", "A-hostrestaurant", D(2012, 1, 1), sbi="5610")
+    reg.officer("o-hostrest", "P-host", "C-hostrestaurant", "A-hosthome", D(2012, 1, 1))
+    reg.residence("i-aupair1", "P-aupair1", "C-aupairbureau", "A-hosthome", "uitwisseling", D(2024, 1, 10),
+                  D(2025, 1, 9))
+    reg.payroll("p-aupair1", "P-aupair1", "C-hostrestaurant", "A-hosthome", D(2024, 2, 1), D(2024, 12, 31),
+                1200 * 3.0, 1200.0, "oproep")
+    reg.company("k-consult", "C-consult", "A-consultoffice", D(2011, 1, 1), sbi="7022")
+    reg.officer("o-consult", "P-hostparent", "C-consult", "A-familyhome", D(2011, 1, 1))
+    reg.residence("i-aupair2", "P-aupair2", "C-aupairbureau", "A-familyhome", "uitwisseling", D(2024, 1, 10),
+                  D(2025, 1, 9))
+    reg.residence("i-exchange", "P-exchange", "C-bg01", "A-exchangeroom", "uitwisseling", D(2023, 9, 1),
+                  D(2024, 8, 31))
+    reg.payroll("p-exchange", "P-exchange", "C-bg01", "A-exchangeroom", D(2024, 1, 1), D(2024, 6, 30),
+                300 * 14.0, 300.0, "oproep")
+
+    # Sponsor churn: a recruiter sponsors three workers and passes them on to the packing house
+    # of the director's wife within months; look-alikes: knowledge migrants who leave for an
+    # unrelated employer, and a group that moves its migrants to a sister company after two years.
+    reg.company("k-recruit", "C-recruit", "A-recruitoffice", D(2021, 1, 1), sbi="7810")
+    reg.officer("o-recruit", "P-recruiter", "C-recruit", "A-recruiterhome", D(2021, 1, 1))
+    reg.company("k-packhouse", "C-packhouse", "A-packhouse", D(2019, 1, 1), sbi="1032")
+    reg.officer("o-packhouse", "P-recruiterwife", "C-packhouse", "A-recruiterhome", D(2019, 1, 1))
+    reg.sponsor("s-recruit", "C-recruit", "erkend")
+    for w in range(3):
+        worker = f"P-churn{w}"
+        reg.residence(f"i-churn{w}", worker, "C-recruit", f"A-churnhouse{w}", "arbeid", D(2024, 1, 1),
+                      D(2025, 12, 31))
+        reg.career(f"p-churn{w}", worker, f"A-churnhouse{w}", [
+            ("C-recruit", D(2024, 1, 15), D(2024, 4, 30), 600, 14.0),
+            ("C-packhouse", D(2024, 5, 15), D(2024, 12, 31), 1200, 14.0)])
+    reg.company("k-techco", "C-techco", "A-techco", D(2014, 1, 1), sbi="6201")
+    reg.officer("o-techco", "P-techboss", "C-techco", "A-techbosshome", D(2014, 1, 1))
+    reg.company("k-groupa", "C-groupa", "A-groupa", D(2015, 1, 1), sbi="2511")
+    reg.company("k-groupb", "C-groupb", "A-groupb", D(2015, 1, 1), sbi="2511")
+    reg.officer("o-groupa", "P-groupboss", "C-groupa", "A-groupbosshome", D(2015, 1, 1))
+    reg.officer("o-groupb", "P-groupboss", "C-groupb", "A-groupbosshome", D(2015, 1, 1))
+    for w in range(3):
+        reg.residence(f"i-techexpat{w}", f"P-techexpat{w}", "C-techco", f"A-techexpathome{w}", "kennismigrant",
+                      D(2024, 1, 1), D(2026, 12, 31))
+        reg.career(f"p-techexpat{w}", f"P-techexpat{w}", f"A-techexpathome{w}", [
+            ("C-techco", D(2024, 1, 1), D(2024, 4, 30), 700, 30.0),
+            ("C-bg02", D(2024, 5, 1), D(2024, 12, 31), 1300, 30.0)])
+        reg.residence(f"i-groupexpat{w}", f"P-groupexpat{w}", "C-groupa", f"A-groupexpathome{w}", "arbeid",
+                      D(2022, 1, 1), D(2026, 12, 31))
+        reg.career(f"p-groupexpat{w}", f"P-groupexpat{w}", f"A-groupexpathome{w}", [
+            ("C-groupa", D(2022, 1, 1), D(2023, 12, 31), 3500, 16.0),
+            ("C-groupb", D(2024, 1, 1), D(2024, 12, 31), 1700, 16.0)])
+
+    # Waterbed: a massage operator whose Arnhem permit was revoked reappears in Eindhoven behind a
+    # front woman who lives at his home; look-alike: a massage chain whose one company holds the
+    # permits in Arnhem and Emmen, with one manager.
+    reg.officer("o-moversalon", "P-mover", "C-moversalon", "A-moverhome", D(2020, 1, 1))
+    reg.permit("v-mover1", "ARN-2022-0301", "A-moversalon", "massagesalon", "ingetrokken", D(2022, 9, 1),
+               holder_company="C-moversalon", managers=("P-mover",))
+    reg.residence("i-moverfront", "P-moverfront", None, "A-moverhome", "gezinshereniging", D(2021, 5, 1),
+                  D(2026, 4, 30))
+    reg.permit("v-mover2", "EIN-2023-0077", "A-moversalon2", "massagesalon", "verleend", D(2023, 6, 1),
+               holder_person="P-moverfront", source="gemeente_eindhoven_vergunningen")
+    reg.company("k-chain", "C-chain", "A-chainoffice", D(2016, 1, 1), sbi="96041")
+    reg.officer("o-chain", "P-chainowner", "C-chain", "A-chainownerhome", D(2016, 1, 1))
+    reg.permit("v-chain1", "ARN-2023-0500", "A-chainarnhem", "massagesalon", "verleend", D(2023, 3, 1),
+               holder_company="C-chain", managers=("P-chainmanager",))
+    reg.permit("v-chain2", "EMM-2023-0501", "A-chainemmen", "massagesalon", "verleend", D(2023, 4, 1),
+               holder_company="C-chain", managers=("P-chainmanager",), source="gemeente_emmen_vergunningen")
 
     # Permits linked to one operator, across three municipalities (waterbed).
     reg.permit("v-op1", "ARN-2023-0007", "A-salon1", "massagesalon", "verleend", D(2023, 2, 1),

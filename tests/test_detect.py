@@ -134,3 +134,21 @@ def test_cluster_subgraph_holds_one_cluster_and_its_inner_edges(planted):
     assert all(data["partner"] for _, _, data in sub.edges(data=True))
     with pytest.raises(InputError, match="no cluster"):
         cluster_subgraph(nodes, edges, communities, "C9999")
+
+
+def test_relations_that_ended_before_active_since_do_not_tie_communities():
+    import datetime as dt
+
+    nodes = pl.DataFrame({"entity_id": ["C-a", "C-b", "P-1", "P-2", "P-3"],
+                          "entity_type": ["company"] * 2 + ["person"] * 3})
+    edges = pl.DataFrame({
+        "relation_id": ["j1", "j2", "j3", "j4"], "type": ["EMPLOYED_BY"] * 4,
+        "from_entity": ["P-1", "P-1", "P-2", "P-3"], "to_entity": ["C-a", "C-b", "C-a", "C-b"],
+        "valid_from": [dt.date(2018, 1, 1), dt.date(2024, 1, 1), dt.date(2018, 1, 1), dt.date(2024, 1, 1)],
+        "valid_to": [dt.date(2019, 6, 30), None, dt.date(2019, 6, 30), None]})
+    together = detect_communities(nodes, edges, resolution_parameter=0.1)
+    assert together.get_column("cluster_id").n_unique() == 1
+    recent = detect_communities(nodes, edges, resolution_parameter=0.1, active_since=dt.date(2023, 1, 1))
+    cluster_of = dict(recent.select("entity_id", "cluster_id").iter_rows())
+    assert cluster_of["C-b"] == cluster_of["P-1"] == cluster_of["P-3"] != cluster_of["C-a"]
+    assert recent.height == nodes.height

@@ -128,7 +128,7 @@ def test_to_networkx_keeps_parallel_relations_and_every_attribute(graph_tables):
     # a washer worked for the old and the new car wash, and was registered at home twice
     assert len(graph["P-washer0"]["A-washerhome0"]) == 2
     job = graph.edges["P-washer0", "C-wash-new",
-                      "belastingdienst_loonaangifte/p-wash-new0/EMPLOYED_BY/werknemer/werkgever"]
+                      "belastingdienst_loonaangifte/p-wash0-1/EMPLOYED_BY/werknemer/werkgever"]
     assert job["valid_from"] == dt.date(2024, 4, 15) and job["hours"] == 1300.0
     assert graph.nodes["C-agency"]["partners"] == ["belastingdienst", "ind", "kvk"]
 

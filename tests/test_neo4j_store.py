@@ -182,7 +182,7 @@ def test_statement_rows_become_the_hits_the_python_rules_give(tables):
         straw_director(nodes, edges, min_short=3, max_days=200))
     assert store._hits("straw_director", [], {}).equals(straw_director(nodes, edges, min_short=9))
     # an unknown start reads as the Python rule reads it
-    assert "on an unknown date" in store._crowded_address_reason({"persons": 8, "day": None}, {"min_persons": 8})
+    assert "on an unknown date" in store.INDICATORS["crowded_address"][1]({"persons": 8, "day": None}, {"min_persons": 8})
 
 
 def test_a_missing_statement_is_a_clear_error():
@@ -221,7 +221,7 @@ def test_rows_split_by_label_and_type_with_provenance_by_name(tables):
     assert employed["partner"] == "belastingdienst" and employed["valid_to"] == D(2024, 3, 31)
     assert employed["properties"]["wage"] == 4100.0 and employed["properties"]["contract_type"] == "oproep"
     assert set(employed["properties"]) == {"from_mention", "to_mention", "wage", "hours", "contract_type",
-                                           "role", "permit_purpose"}
+                                           "role", "permit_purpose", "age_band"}
 
 
 def _row_of(table: pl.DataFrame, predicate: pl.Expr) -> int:

@@ -5,8 +5,8 @@ from graph_fixtures import population
 from mhgraph.detect import detect_communities
 from mhgraph.errors import InputError
 from mhgraph.graph import build_graph_tables
-from mhgraph.indicators import HIT_SCHEMA, compute_indicators
-from mhgraph.rank import rank_clusters
+from mhgraph.indicators import HIT_SCHEMA, RANKING, compute_indicators
+from mhgraph.rank import partners_needed, rank_clusters
 
 
 def _hits(rows):
@@ -41,10 +41,10 @@ def test_score_formula_by_hand(small):
         ("high_risk_sector", "C4", ["kvk"], 0.25),             # context alone
         ("shared_company_address", "A3", ["kvk"], 0.5),
     ])
-    clusters = rank_clusters(communities, nodes, None, hits)
+    clusters = rank_clusters(communities, nodes, None, hits, repeat_decay=0.5, corroboration_bonus=0.5)
     scores = dict(clusters.select("cluster_id", "score").iter_rows())
-    # C0001: crowded 1.0 × (1 + 0.5 + 0.25) + wage 1.5 + context 0.25 = 3.5; partners
-    # belastingdienst and ind (kvk only behind the context hit) -> × (1 + 0.5 × 1) = 5.25
+    # C0001: housing (three crowded hits) 1.0 × (1 + 0.5 + 0.25) + pay 1.5 + context 0.25 = 3.5;
+    # two families of evidence -> × (1 + 0.5 × 1) = 5.25. Partners play no part.
     assert scores["C0001"] == 5.25
     assert scores["C0002"] == 1.0 and scores["C0003"] == 0.5
     assert scores["C0004"] == 0.0 and scores["C0005"] == 0.0
@@ -52,6 +52,13 @@ def test_score_formula_by_hand(small):
     assert clusters.get_column("rank").to_list() == [1, 2, 3, 4, 5]
     first = clusters.row(0, named=True)
     assert first["partners"] == ["belastingdienst", "ind"] and first["puzzle_count"] == 2
+    assert first["families"] == ["housing", "pay"] and first["corroboration"] == 1.5 and first["flagged"]
+    assert (first["evidence"], first["context"]) == (3.25, 0.25)
+    assert first["score_text"] == ("housing 1.75 (crowded_address) + pay 1.5 (wage_below_minimum) + context 0.25 "
+                                   "(high_risk_sector) = 3.5; × 1.5 for 2 families = 5.25")
+    assert [(p["part"], p["kind"], p["value"]) for p in first["score_parts"]] == [
+        ("housing", "add", 1.75), ("pay", "add", 1.5), ("context", "add", 0.25), ("corroboration", "multiply", 1.5)]
+    assert [r["flagged"] for r in clusters.iter_rows(named=True)] == [True, False, False, False, False]
     assert first["indicators"] == ["wage_below_minimum", "crowded_address", "high_risk_sector"]
     counts = (first["size"], first["persons"], first["companies"], first["addresses"], first["permits"])
     assert counts == (4, 2, 1, 1, 0)
@@ -80,13 +87,27 @@ def test_ties_are_broken_by_cluster_id_and_row_order_does_not_matter(small):
     assert shuffled.equals(clusters)
 
 
-def test_decay_and_partner_bonus_are_parameters(small):
+def test_decay_corroboration_and_flag_score_are_parameters(small):
     communities, nodes = small
-    hits = _hits([("crowded_address", "A1", ["ind"], 1.0), ("crowded_address", "P1", ["belastingdienst"], 1.0)])
-    flat = rank_clusters(communities, nodes, None, hits, repeat_decay=1.0, partner_bonus=0.0)
-    assert flat.row(0, named=True)["score"] == 2.0
+    hits = _hits([("crowded_address", "A1", ["ind"], 1.0), ("crowded_address", "P1", ["belastingdienst"], 1.0),
+                  ("straw_director", "P2", ["kvk"], 1.0)])
+    flat = rank_clusters(communities, nodes, None, hits, repeat_decay=1.0, corroboration_bonus=0.0, flag_score=4.0)
+    assert flat.row(0, named=True)["score"] == 3.0 and not flat.row(0, named=True)["flagged"]
     default = rank_clusters(communities, nodes, None, hits)
-    assert default.row(0, named=True)["score"] == 1.5 * 1.5
+    decay, bonus = RANKING["repeat_decay"], RANKING["corroboration_bonus"]
+    assert default.row(0, named=True)["score"] == (1.0 + decay * 1.0 + 1.0) * (1 + bonus)
+
+
+def test_who_registers_a_worker_does_not_lift_a_cluster(small):
+    """The IND holds records only on non-EU nationals: the same crowding stated by the IND and the
+    payroll, or by the payroll alone, must score the same; only a second family of evidence lifts."""
+    communities, nodes = small
+    eu = rank_clusters(communities, nodes, None, _hits([("crowded_address", "A1", ["belastingdienst"], 1.0),
+                                                        ("wage_below_minimum", "C1", ["belastingdienst"], 1.5)]))
+    non_eu = rank_clusters(communities, nodes, None, _hits([("crowded_address", "A1", ["belastingdienst", "ind"], 1.0),
+                                                            ("wage_below_minimum", "C1", ["belastingdienst"], 1.5)]))
+    assert eu.row(0, named=True)["score"] == non_eu.row(0, named=True)["score"] == 2.5 * 1.5
+    assert (eu.row(0, named=True)["puzzle_count"], non_eu.row(0, named=True)["puzzle_count"]) == (1, 2)
 
 
 def test_a_hit_outside_every_community_is_refused(small):
@@ -96,26 +117,56 @@ def test_a_hit_outside_every_community_is_refused(small):
                                                        ("straw_director", "P9", ["kvk"], 1.0)]))
 
 
-def test_planted_patterns_rank_above_look_alikes_and_background():
-    nodes, edges = build_graph_tables(*population().tables())
+@pytest.fixture(scope="module")
+def planted():
+    reg = population()
+    mentions, relations, resolution = reg.tables()
+    nodes, edges = build_graph_tables(mentions, relations, resolution)
     communities = detect_communities(nodes, edges, seed=0)
     hits = compute_indicators(nodes, edges, communities)
+    return (mentions, relations, resolution), nodes, edges, communities, hits
+
+
+def test_planted_patterns_rank_above_look_alikes_and_background(planted):
+    _, nodes, edges, communities, hits = planted
     clusters = rank_clusters(communities, nodes, edges, hits)
     cluster_of = dict(communities.select("entity_id", "cluster_id").iter_rows())
     top = clusters.row(0, named=True)
-    # the agency: underpaid, crowded and sponsored, seen by the payroll and the IND
+    # the agency: underpaid, crowded and sponsored off the books: three families of evidence
     assert top["cluster_id"] == cluster_of["C-agency"] == cluster_of["A-crowd"]
-    assert top["indicators"][:3] == ["wage_below_minimum", "crowded_address", "sponsor_of_many_migrants"]
-    assert top["score"] == (1.5 + 1.0 + 1.0 + 0.25) * 1.5
-    flagged = set(clusters.filter(pl.col("score") > 0).get_column("cluster_id").to_list())
-    for focus in ("C-mushroom", "P-straw", "C-wash-new", "P-operator", "EMM-2024-0021", "C-newsponsor"):
-        assert cluster_of[focus] in flagged, focus
+    assert top["indicators"][:3] == ["wage_below_minimum", "sponsor_of_many_migrants", "crowded_address"]
+    assert top["families"] == ["pay", "dependence", "housing"]  # by points
+    assert top["score"] == (1.5 + 1.0 + 0.75 + 0.25) * 2.0
+    raised = set(clusters.filter(pl.col("score") > 0).get_column("cluster_id").to_list())
+    for focus in ("C-mushroom", "P-straw", "C-wash-new", "P-operator", "EMM-2024-0021", "C-newsponsor", "C-nails",
+                  "C-hostrestaurant", "C-recruit", "EIN-2023-0077"):
+        assert cluster_of[focus] in raised, focus
     for look_alike in ("C-asparagus", "C-bakery", "P-hotelboss", "A-accountant", "C-rival", "C-tenant",
-                       "ARN-2024-0090", "P-bg0000"):
-        if cluster_of[look_alike] in flagged:  # a look-alike may share a community with a planted cell ...
+                       "ARN-2024-0090", "P-bg0000", "C-icecream", "C-shop-bv", "P-chainmanager", "ARN-2023-0500",
+                       "C-techco", "C-groupa", "C-consult"):
+        if cluster_of[look_alike] in raised:  # a look-alike may share a community with a planted cell ...
             flagged_hits = hits.filter(pl.col("cluster_id") == cluster_of[look_alike])
-            assert look_alike not in flagged_hits.get_column("focus_entity").to_list()  # ... but is never a focus
+            real = flagged_hits.filter(pl.col("indicator") != "high_risk_sector")
+            assert look_alike not in real.get_column("focus_entity").to_list()  # ... but is never a focus
     assert clusters.height == communities.get_column("cluster_id").n_unique()
     lines = dict(clusters.select("cluster_id", n=pl.col("reasons").str.count_matches("\n") + 1).iter_rows())
     for cluster_id, n in hits.group_by("cluster_id").len().iter_rows():
         assert lines[cluster_id] == n  # one line per hit
+
+
+def test_partners_needed_reruns_the_indicators_without_each_partner(planted):
+    (mentions, relations, resolution), nodes, edges, communities, hits = planted
+    clusters = partners_needed(rank_clusters(communities, nodes, edges, hits), communities, mentions, relations,
+                               resolution)
+    cluster_of = dict(communities.select("entity_id", "cluster_id").iter_rows())
+    agency = clusters.filter(pl.col("cluster_id") == cluster_of["C-agency"]).row(0, named=True)
+    # without the payroll the agency keeps the IND's crowding and the off-book migrants cannot be
+    # told (no payroll covers the agency): housing alone, 0.75 + context; without the IND it keeps
+    # pay and housing (the payroll states the crowding too): (1.5 + 0.75 + 0.25) × 1.5; without the
+    # KvK only the sector context goes
+    assert agency["without_partner"] == ("without belastingdienst: 1.0, not flagged; without ind: 3.75, flagged; "
+                                         "without kvk: 6.5, flagged")
+    assert agency["needs_partners"] == ["belastingdienst"]
+    # a cluster no indicator points at has nothing to say
+    quiet = clusters.filter(pl.col("score") == 0).row(0, named=True)
+    assert quiet["without_partner"] == "" and quiet["needs_partners"] == []

@@ -68,7 +68,7 @@ def score_breakdown_svg(parts: list[dict] | None, score: float | None, lang: str
                    f'<text x="26" y="{y}">{_esc(part["part"])} {_number(part["value"])}</text>')
         y += 18
     for part in factors:
-        name = w["part_puzzle"] if part["part"] == "puzzle" else part["part"]
+        name = w.get(f"part_{part['part']}", part["part"])
         out.append(f'<text x="26" y="{y}">{_esc(w["part_multiply"].format(value=_number(part["value"]), part=name))}'
                    "</text>")
         y += 18

@@ -56,16 +56,17 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
  'facts_puzzle': ('puzzelstukken: {count} ({partners})', 'puzzle count: {count} ({partners})'),
  'picture': ('netwerkbeeld: ', 'picture: '),
  'why_ranks': ('Waarom dit cluster hier staat', 'Why it ranks here'),
- 'formula': ('score = (som van de indicatordelen) × puzzelfactor; een indicator telt minder mee naarmate hij vaker '
-             'in hetzelfde cluster afgaat, en elke partner boven de eerste verhoogt de puzzelfactor (zie '
-             'docs/indicators.md).',
-             'score = (sum of the indicator parts) × puzzle multiplier; an indicator counts less each time it fires '
-             'again in the same cluster, and every partner beyond the first raises the multiplier (see '
-             'docs/indicators.md).'),
+ 'formula': ('score = (som van de punten per soort bewijs) × bevestiging; binnen één soort bewijs telt elke '
+             'volgende treffer een kwart van de vorige, en elke andere soort bewijs boven de eerste verhoogt de '
+             'bevestiging met de helft; welke partner de gegevens levert telt niet mee (zie docs/indicators.md).',
+             'score = (sum of the points per family of evidence) × corroboration; within one family each further '
+             'hit counts a quarter of the one before, and each further family of evidence raises the corroboration '
+             'by half; which partner delivered the records does not count (see docs/indicators.md).'),
  'no_parts': ('Deze run legt de opbouw van de score niet vast; alleen het totaal is bekend.',
               'This run does not record how the score is built; only the total is known.'),
  'part_multiply': ('× {value} {part}', '× {value} {part}'),
  'part_puzzle': ('puzzelfactor', 'puzzle multiplier'),
+ 'part_corroboration': ('bevestiging door andere soorten bewijs', 'corroboration by other families of evidence'),
  'pieces_heading': ('Welke partner welke stukken aanleverde', 'Which partner contributed which pieces'),
  'no_pieces': ('Geen partnerregistraties gevonden voor dit cluster.', 'No partner records found for this cluster.'),
  'piece_line': (' (doel {purposes}): {records} van ', ' (purpose {purposes}): {records} from '),

@@ -66,6 +66,7 @@ RELATION_SCHEMA: dict[str, pl.DataType] = {
     "contract_type": _S,
     "role": _S,
     "permit_purpose": _S,
+    "age_band": _S,
 }
 
 QUARANTINE_SCHEMA: dict[str, pl.DataType] = {

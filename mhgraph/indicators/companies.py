@@ -1,0 +1,159 @@
+"""Control through companies: straw directors, linked companies at one address, phoenix successors.
+
+>>> import datetime as dt
+>>> import polars as pl
+>>> D = dt.date
+>>> nodes = pl.DataFrame({"entity_id": ["C-old", "C-new", "A-shop", "P-owner", "P-straw"],
+...     "entity_type": ["company", "company", "address", "person", "person"],
+...     "registered_on": [D(2022, 1, 1), D(2024, 3, 1), None, None, None],
+...     "dissolved_on": [D(2024, 2, 1), None, None, None, None], "sbi_code": ["7820", "78201", None, None, None]})
+>>> edges = pl.DataFrame({"relation_id": ["k1", "k2", "f1", "f2"],
+...     "type": ["LOCATED_AT", "LOCATED_AT", "OFFICER_OF", "OFFICER_OF"],
+...     "from_entity": ["C-old", "C-new", "P-owner", "P-straw"], "to_entity": ["A-shop", "A-shop", "C-old", "C-new"],
+...     "partner": ["kvk"] * 4})
+>>> print(phoenix_company(nodes, edges)["reason"][0])
+Registered 2024-03-01 as successor of C-old (dissolved 2024-02-01, 29 days before; same address and activity), with none of its officers (thresholds 180 days, 2 employees, SBI to 4 digits).
+
+Had P-owner become the officer of C-new (an *eenmanszaak* turned into a BV by its owner), the
+rule would stay silent.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from mhgraph.indicators.registry import rule
+from mhgraph.indicators.tables import FLAT, companies, of_type
+
+__all__ = ["phoenix_company", "shared_company_address", "straw_director"]
+
+
+def _short_lived(max_days: int) -> pl.Expr:
+    return (pl.col("dissolved_on") - pl.col("registered_on")).dt.total_days() < max_days
+
+
+@rule("straw_director")
+def straw_director(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_short: int, max_days: int) -> pl.DataFrame:
+    """A person is officer (OFFICER_OF) of at least ``min_short`` companies *briefly*: the office lasted
+    less than ``max_days`` (ended by its end date or the company's dissolution), or the company
+    was dissolved less than ``max_days`` after registration. Long directorships of many
+    companies (a holding, a hotel chain) do not count. Focus: the person.
+    """
+    offices = (
+        of_type(edges, "OFFICER_OF")
+        .select("relation_id", person="from_entity", company="to_entity", since="valid_from", until="valid_to")
+        .join(companies(nodes), on="company", how="left")
+        .with_columns(office_end=pl.coalesce("until", "dissolved_on"))
+        .with_columns(brief=((pl.col("office_end") - pl.col("since")).dt.total_days() < max_days).fill_null(False)
+                      | _short_lived(max_days).fill_null(False))
+    )
+    return (
+        offices.group_by("person").agg(
+            companies=pl.col("company").n_unique(),
+            brief=pl.col("company").filter(pl.col("brief")).n_unique(),
+            dissolved=pl.col("company").filter(pl.col("brief") & pl.col("dissolved_on").is_not_null()).n_unique(),
+            evidence=pl.col("relation_id").filter(pl.col("brief")))
+        .filter(pl.col("brief") >= min_short)
+        .rename({"person": "focus_entity"})
+    )
+
+
+@rule("shared_company_address")
+def shared_company_address(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_companies: int, min_linked: int,
+                           max_days: int) -> pl.DataFrame:
+    """At least ``min_companies`` companies LOCATED_AT one address, of which at least ``min_linked``
+    are *linked*: they share an officer with another company at the address, or were dissolved
+    within ``max_days`` of registration. An accountant's or business centre's address hosts many
+    unrelated, long-lived companies with their own officers and does not fire. Focus: the address.
+    """
+    located = (of_type(edges, "LOCATED_AT").select(located="relation_id", company="from_entity", address="to_entity")
+               .join(companies(nodes), on="company", how="inner"))
+    officers = of_type(edges, "OFFICER_OF").select(office="relation_id", person="from_entity", company="to_entity")
+    here = located.select("address", "company").unique().join(officers, on="company")
+    shared = (here.join(here, on=["address", "person"], suffix="_other")
+              .filter(pl.col("company") != pl.col("company_other"))
+              .group_by("address", "company").agg(offices=pl.col("office").unique()))
+    per_company = (
+        located.group_by("address", "company").agg(pl.col("located"), pl.col("registered_on").first(),
+                                                   pl.col("dissolved_on").first())
+        .join(shared, on=["address", "company"], how="left")
+        .with_columns(shares_officer=pl.col("offices").is_not_null(), short=_short_lived(max_days).fill_null(False))
+        .with_columns(linked=pl.col("shares_officer") | pl.col("short"))
+    )
+    return (
+        per_company.group_by("address").agg(
+            companies=pl.len(), linked=pl.col("linked").sum(), sharing=pl.col("shares_officer").sum(),
+            short=pl.col("short").sum(),
+            evidence=pl.col("located").filter(pl.col("linked")).list.explode(**FLAT)
+            .append(pl.col("offices").filter(pl.col("linked")).list.explode(**FLAT)).drop_nulls())
+        .filter((pl.col("companies") >= min_companies) & (pl.col("linked") >= min_linked))
+        .rename({"address": "focus_entity"})
+    )
+
+
+@rule("phoenix_company")
+def phoenix_company(nodes: pl.DataFrame, edges: pl.DataFrame, *, max_gap_days: int, min_shared_employees: int,
+                    activity_digits: int) -> pl.DataFrame:
+    """Company A is dissolved; company B, registered after A and no more than ``max_gap_days`` before
+    or after A's dissolution, is LOCATED_AT an address of A and continues its business — the same
+    activity (first ``activity_digits`` digits of the SBI code) or at least ``min_shared_employees``
+    persons EMPLOYED_BY both — while none of A's officers is an officer of B (both must have
+    officers on record). A legal-form conversion keeps its owner and does not fire; a competitor
+    elsewhere, or a new tenant in another trade without the old staff, does not fire either.
+    Focus: the successor B.
+    """
+    firms = companies(nodes).with_columns(activity=pl.col("sbi_code").str.slice(0, activity_digits))
+    ended = firms.filter(pl.col("dissolved_on").is_not_null()).select(
+        old="company", old_registered="registered_on", old_dissolved="dissolved_on", old_activity="activity")
+    started = firms.filter(pl.col("registered_on").is_not_null()).select(
+        new="company", new_registered="registered_on", new_activity="activity")
+    sites = of_type(edges, "LOCATED_AT").select(company="from_entity", address="to_entity", site="relation_id")
+    offices = of_type(edges, "OFFICER_OF").select(person="from_entity", company="to_entity")
+    jobs = of_type(edges, "EMPLOYED_BY").select(person="from_entity", company="to_entity", job="relation_id")
+    pairs = (
+        sites.rename({"company": "old"}).join(sites.rename({"company": "new"}), on="address", suffix="_new")
+        .filter(pl.col("old") != pl.col("new"))
+        .join(ended, on="old").join(started, on="new")
+        .filter((pl.col("old_registered").is_null() | (pl.col("new_registered") > pl.col("old_registered")))
+                & ((pl.col("new_registered") - pl.col("old_dissolved")).dt.total_days().abs() <= max_gap_days))
+        .group_by("old", "new").agg(
+            pl.col("old_dissolved").first(), pl.col("new_registered").first(),
+            same_activity=(pl.col("old_activity") == pl.col("new_activity")).fill_null(False).first()
+            & (pl.col("old_activity").str.len_chars() >= activity_digits).fill_null(False).first(),
+            site_evidence=pl.concat_list("site", "site_new").list.explode(**FLAT))
+    )
+    staff = (
+        pairs.select("old", "new")
+        .join(jobs.rename({"company": "old", "job": "old_job"}), on="old")
+        .join(jobs.rename({"company": "new", "job": "new_job"}), on=["new", "person"])
+        .group_by("old", "new").agg(staff=pl.col("person").n_unique(),
+                                    staff_evidence=pl.concat_list("old_job", "new_job").list.explode(**FLAT))
+    )
+    carried_over = (offices.rename({"company": "old"}).join(offices.rename({"company": "new"}), on="person")
+                    .select("old", "new").unique())
+    with_officers = offices.select("company").unique()
+    found = (
+        pairs.join(staff, on=["old", "new"], how="left")
+        .with_columns(pl.col("staff").fill_null(0), pl.col("staff_evidence").fill_null([]))
+        .filter(pl.col("same_activity") | (pl.col("staff") >= min_shared_employees))
+        .join(carried_over, on=["old", "new"], how="anti")
+        .join(with_officers.rename({"company": "old"}), on="old", how="semi")
+        .join(with_officers.rename({"company": "new"}), on="new", how="semi")
+        .with_columns(
+            continuity=pl.concat_str(
+                pl.lit("same address"),
+                pl.when(pl.col("same_activity")).then(pl.lit(" and activity")).otherwise(pl.lit("")),
+                pl.when(pl.col("staff") >= min_shared_employees)
+                .then(pl.format(", {} employees in common", pl.col("staff"))).otherwise(pl.lit(""))),
+            days=(pl.col("new_registered") - pl.col("old_dissolved")).dt.total_days())
+        .with_columns(predecessor=pl.format(
+            "{} (dissolved {}, {} days {}; {})", "old", "old_dissolved", pl.col("days").abs(),
+            pl.when(pl.col("days") >= 0).then(pl.lit("before")).otherwise(pl.lit("after")), "continuity"))
+    )
+    return (
+        found.sort("new", "staff", "old", descending=[False, True, False])
+        .group_by("new", maintain_order=True).agg(
+            predecessors=pl.col("predecessor").str.join("; "), registered=pl.col("new_registered").first(),
+            evidence=pl.col("site_evidence").list.explode(**FLAT).append(pl.col("staff_evidence").list.explode(**FLAT)))
+        .rename({"new": "focus_entity"})
+    )

@@ -1,0 +1,88 @@
+"""Pay: what the workers are paid — wages below the statutory minimum for their age, and the
+minimum declared for only a few hours a week.
+
+>>> import datetime as dt
+>>> import polars as pl
+>>> nodes = pl.DataFrame({"entity_id": ["C1", "P1", "P2", "P3"], "entity_type": ["company"] + ["person"] * 3})
+>>> edges = pl.DataFrame({"relation_id": ["r1", "r2", "r3"], "type": ["EMPLOYED_BY"] * 3,
+...     "from_entity": ["P1", "P2", "P3"], "to_entity": ["C1"] * 3, "valid_from": [dt.date(2024, 3, 1)] * 3,
+...     "wage": [700.0, 700.0, 700.0], "hours": [100.0] * 3, "age_band": ["21+", "21+", "17"],
+...     "partner": ["belastingdienst"] * 3})
+>>> wage_below_minimum(nodes, edges, min_employees=2).select("focus_entity", "evidence").row(0)
+('C1', ['r1', 'r2'])
+
+EUR 7.00 an hour is far below the adult minimum of EUR 13.27 but above the EUR 5.24 of a
+17-year-old, so the third employee is paid lawfully.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from mhgraph.indicators.registry import rule
+from mhgraph.indicators.tables import hourly_wages
+
+__all__ = ["minimum_pay_for_few_hours", "wage_below_minimum"]
+
+
+@rule("wage_below_minimum")
+def wage_below_minimum(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_employees: int, min_share: float,
+                       tolerance: float) -> pl.DataFrame:
+    """At least ``min_employees`` persons, and at least ``min_share`` of the employer's paid staff,
+    paid an hourly wage (wage / hours on EMPLOYED_BY) below the statutory minimum for their age
+    band (:mod:`mhgraph.reference`) by more than ``tolerance`` (a share: 0.02 = 2 %).
+
+    The age band is the ``age_band`` of the EMPLOYED_BY relation, delivered by the payroll
+    partner; without it the adult minimum applies, and ``min_share`` keeps a large employer with
+    some young staff silent. Focus: the employer.
+    """
+    wages = hourly_wages(edges, tolerance)
+    return (
+        wages.group_by("to_entity").agg(
+            paid=pl.col("from_entity").n_unique(),
+            below=pl.col("from_entity").filter(pl.col("below")).n_unique(),
+            unknown_age=pl.col("from_entity").filter(pl.col("below") & ~pl.col("age_known")).n_unique(),
+            lowest=pl.col("hourly").filter(pl.col("below")).min(),
+            minimum=pl.col("minimum").filter(pl.col("below")).sort_by(pl.col("hourly").filter(pl.col("below"))).first(),
+            evidence=pl.col("relation_id").filter(pl.col("below")))
+        .filter((pl.col("below") >= min_employees) & (pl.col("below") >= min_share * pl.col("paid")))
+        .with_columns(below_share=pl.col("below") / pl.col("paid"))
+        .rename({"to_entity": "focus_entity"})
+    )
+
+
+@rule("minimum_pay_for_few_hours")
+def minimum_pay_for_few_hours(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_employees: int, min_share: float,
+                              max_weekly_hours: float, margin: float) -> pl.DataFrame:
+    """At least ``min_employees`` adult employees, and at least ``min_share`` of the employer's paid
+    adult staff, declared at the statutory minimum hourly wage (from 2 % below it, the tolerance of
+    :func:`wage_below_minimum`, to ``margin`` above it) for at most ``max_weekly_hours`` hours a
+    week on average over a closed EMPLOYED_BY period. Employees under 21 are left out: part-time
+    school and student jobs at the youth minimum are ordinary. Focus: the employer.
+
+    >>> import datetime as dt
+    >>> nodes = pl.DataFrame({"entity_id": ["C1"], "entity_type": ["company"]})
+    >>> edges = pl.DataFrame({"relation_id": ["r1", "r2", "r3"], "type": ["EMPLOYED_BY"] * 3,
+    ...     "from_entity": ["P1", "P2", "P3"], "to_entity": ["C1"] * 3, "valid_from": [dt.date(2024, 1, 1)] * 3,
+    ...     "valid_to": [dt.date(2024, 6, 30)] * 3, "wage": [208 * 13.27] * 3, "hours": [208.0] * 3,
+    ...     "age_band": ["21+"] * 3, "partner": ["belastingdienst"] * 3})
+    >>> minimum_pay_for_few_hours(nodes, edges)["reason"][0].split(" (thresholds")[0]
+    '3 of 3 adult employees (100%) were declared at the statutory minimum hourly wage (at most 3% above it) for 8.0 hours a week or fewer'
+    """
+    adults = hourly_wages(edges, 0.02).filter(pl.col("age_band").fill_null("21+") == "21+")
+    periods = (
+        adults.filter(pl.col("valid_to").is_not_null() & (pl.col("valid_to") >= pl.col("valid_from")))
+        .with_columns(weekly=pl.col("hours") / (((pl.col("valid_to") - pl.col("valid_from")).dt.total_days() + 1) / 7))
+        .with_columns(few=~pl.col("below") & (pl.col("hourly") <= pl.col("minimum") * (1 + margin))
+                      & (pl.col("weekly") <= max_weekly_hours))
+    )
+    return (
+        periods.group_by("to_entity").agg(
+            paid=pl.col("from_entity").n_unique(),
+            persons=pl.col("from_entity").filter(pl.col("few")).n_unique(),
+            hours=pl.col("weekly").filter(pl.col("few")).max(),
+            evidence=pl.col("relation_id").filter(pl.col("few")))
+        .filter((pl.col("persons") >= min_employees) & (pl.col("persons") >= min_share * pl.col("paid")))
+        .with_columns(share=pl.col("persons") / pl.col("paid"))
+        .rename({"to_entity": "focus_entity"})
+    )

@@ -1,0 +1,251 @@
+"""The registry of rules: ``definitions.toml`` read once, and the step from a rule's findings to hits.
+
+A rule is written as a plain function ``find(nodes, edges, *, thresholds...)`` that returns its
+*findings*: one row per focus entity with ``focus_entity``, ``evidence`` (relation ids), the
+facts its reason sentence needs and, optionally, ``extra_partners`` (partners whose entity
+attributes the finding rests on). :func:`rule` turns it into the public indicator function
+``indicator(nodes, edges, communities=None, *, thresholds...)`` that returns ``indicator_hits``
+rows: it takes the threshold defaults, weight, version and reason sentence from
+``definitions.toml``, fills absent optional columns of the graph tables, and writes the reason.
+
+>>> INDICATORS["crowded_address"].thresholds
+{'min_persons': 8}
+>>> render_reason("straw_director", {"companies": 5, "brief": 4, "dissolved": 3}, {"min_short": 3, "max_days": 730})
+'Officer of 5 companies, 4 of them briefly (office or company lasted under 730 days; 3 dissolved; threshold 3).'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import inspect
+import string
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from mhgraph import reference
+from mhgraph.indicators.tables import EDGE_DEFAULTS, NODE_DEFAULTS, day_text, ensure
+
+__all__ = ["DEFINITIONS", "DEFINITIONS_PATH", "FAMILIES", "HIT_SCHEMA", "INDICATORS", "RANKING", "DefinitionError",
+           "Indicator", "Threshold", "complete_registry", "render_reason", "rule"]
+
+DEFINITIONS_PATH = Path(__file__).with_name("definitions.toml")
+
+HIT_SCHEMA = {
+    "indicator": pl.String(),
+    "version": pl.String(),
+    "focus_entity": pl.String(),
+    "cluster_id": pl.String(),
+    "reason": pl.String(),
+    "evidence": pl.List(pl.String()),
+    "partners": pl.List(pl.String()),
+    "weight": pl.Float64(),
+}
+
+_RULE_KEYS = {"version", "family", "weight", "partners", "summary", "thresholds", "reason", "pattern", "why",
+              "look_alikes", "who_can_act", "purpose_rule", "cypher", "no_cypher", "context_only"}
+
+
+class DefinitionError(ValueError):
+    """``definitions.toml`` and the code of a rule disagree, or the file is malformed."""
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """One threshold of a rule: its default (the value in the file, or the named table of
+    :mod:`mhgraph.reference`), and what it means in words."""
+
+    name: str
+    default: object
+    means: str
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One rule of the registry, as ``definitions.toml`` describes it, with its function."""
+
+    name: str
+    version: str
+    family: str
+    weight: float
+    partners: tuple[str, ...]
+    description: str
+    reason: str
+    threshold_docs: dict[str, Threshold]
+    texts: dict[str, str] = field(repr=False)  # pattern, purpose_rule, why, look_alikes, who_can_act
+    function: Callable[..., pl.DataFrame] = field(repr=False)
+    context_only: bool = False
+    cypher: str | None = None  # the statement in mhgraph/queries, if the rule has a Cypher form
+    no_cypher: str | None = None  # otherwise: why not
+    options: tuple[str, ...] = ()  # keyword arguments a run passes in (not thresholds)
+
+    @property
+    def thresholds(self) -> dict[str, object]:
+        """Threshold name -> default value."""
+        return {name: t.default for name, t in self.threshold_docs.items()}
+
+    @property
+    def reason_fields(self) -> list[str]:
+        """The facts the reason sentence needs from a finding (threshold names excluded)."""
+        return [f for f in _fields(self.reason) if f not in self.threshold_docs]
+
+
+def _fields(template: str) -> list[str]:
+    return list(dict.fromkeys(name for _, name, _, _ in string.Formatter().parse(template) if name))
+
+
+def _load(path: Path = DEFINITIONS_PATH) -> dict:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise DefinitionError(f"{path}: not valid TOML: {exc}") from exc
+    families = raw.get("families", {})
+    for name, body in raw.items():
+        if not isinstance(body, dict) or name in ("ranking", "families"):
+            continue
+        unknown = set(body) - _RULE_KEYS
+        missing = {"version", "family", "weight", "partners", "summary", "reason", "thresholds"} - set(body)
+        if unknown or missing:
+            raise DefinitionError(f"{path}: [{name}] has unknown key(s) {sorted(unknown)} or lacks {sorted(missing)}")
+        if body["family"] not in families:
+            raise DefinitionError(f"{path}: [{name}] family {body['family']!r} is not one of [families]")
+        if bool(body.get("cypher")) == bool(body.get("no_cypher")):
+            raise DefinitionError(f"{path}: [{name}] needs either `cypher` (a statement) or `no_cypher` (why not)")
+    return raw
+
+
+DEFINITIONS = _load()
+RANKING: dict[str, float] = {name: entry["value"] for name, entry in DEFINITIONS["ranking"].items()}
+FAMILIES: dict[str, str] = dict(DEFINITIONS["families"])
+INDICATORS: dict[str, Indicator] = {}
+
+
+def _threshold(rule_name: str, name: str, raw: dict) -> Threshold:
+    if "reference" in raw:
+        return Threshold(name, getattr(reference, raw["reference"]), raw["means"], raw["reference"])
+    if "value" not in raw or "means" not in raw:
+        raise DefinitionError(f"{DEFINITIONS_PATH}: [{rule_name}] threshold {name} needs `value` and `means`")
+    value = raw["value"]
+    return Threshold(name, tuple(value) if isinstance(value, list) else value, raw["means"])
+
+
+def _shown(value: object) -> object:
+    """A fact as the reason sentence shows it: dates as YYYY-MM-DD, lists joined by commas."""
+    if value is None or isinstance(value, dt.date):
+        return day_text(value)
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    return value
+
+
+def render_reason(name: str, facts: Mapping[str, object], thresholds: Mapping[str, object]) -> str:
+    """The reason sentence of rule ``name`` for one finding: its template in ``definitions.toml``
+    filled with ``facts`` (from the finding, or from a Cypher result row) and ``thresholds``."""
+    template = INDICATORS[name].reason
+    values = {k: _shown(v) for k, v in thresholds.items()}
+    values.update({k: _shown(facts[k]) for k in INDICATORS[name].reason_fields})
+    return template.format_map(values)
+
+
+def rule(name: str) -> Callable[[Callable[..., pl.DataFrame]], Callable[..., pl.DataFrame]]:
+    """Register ``find`` as indicator ``name``; its keyword-only parameters are the thresholds of
+    ``definitions.toml`` (their defaults come from there) plus run options with a default."""
+    body = DEFINITIONS.get(name)
+    if not isinstance(body, dict):
+        raise DefinitionError(f"{DEFINITIONS_PATH} has no rule [{name}]")
+
+    def wrap(find: Callable[..., pl.DataFrame]) -> Callable[..., pl.DataFrame]:
+        docs = {key: _threshold(name, key, raw) for key, raw in body["thresholds"].items()}
+        keyword = [p for p in inspect.signature(find).parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY]
+        options = tuple(p.name for p in keyword if p.name not in docs)
+        if set(docs) - {p.name for p in keyword}:
+            raise DefinitionError(f"rule {name}: thresholds {sorted(set(docs) - {p.name for p in keyword})} of "
+                                  "definitions.toml are not parameters of its function")
+        undefaulted = [o for o in options if next(p for p in keyword if p.name == o).default is inspect.Parameter.empty]
+        if undefaulted:
+            raise DefinitionError(f"rule {name}: parameters {undefaulted} are neither thresholds in definitions.toml "
+                                  "nor options with a default")
+        find.__kwdefaults__ = {**(find.__kwdefaults__ or {}), **{k: t.default for k, t in docs.items()}}
+        head = [inspect.Parameter("nodes", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+                inspect.Parameter("edges", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+                inspect.Parameter("communities", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None)]
+        signature = inspect.Signature(head + [p.replace(default=find.__kwdefaults__[p.name]) for p in keyword])
+
+        @functools.wraps(find)
+        def indicator(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl.DataFrame | None = None,
+                      **settings) -> pl.DataFrame:
+            unknown = sorted(set(settings) - set(find.__kwdefaults__))
+            if unknown:
+                raise TypeError(f"{name}() got unknown keyword argument(s) {', '.join(unknown)}")
+            settings = {**find.__kwdefaults__, **settings}
+            nodes, edges = ensure(nodes, NODE_DEFAULTS), ensure(edges, EDGE_DEFAULTS)
+            found = find(nodes, edges, **settings)
+            return _hits(name, found, nodes, edges, communities, {k: settings[k] for k in docs})
+
+        indicator.__signature__ = signature
+        INDICATORS[name] = Indicator(
+            name=name, version=str(body["version"]), family=body["family"], weight=float(body["weight"]),
+            partners=tuple(body["partners"]), description=body["summary"], reason=body["reason"],
+            threshold_docs=docs, texts={k: body.get(k, "") for k in ("pattern", "purpose_rule", "why", "look_alikes", "who_can_act")},
+            function=indicator, context_only=bool(body.get("context_only", False)), cypher=body.get("cypher"),
+            no_cypher=body.get("no_cypher"), options=options)
+        return indicator
+
+    return wrap
+
+
+def complete_registry() -> None:
+    """Check that every rule of ``definitions.toml`` has a function, and put :data:`INDICATORS` in
+    the order of the file (called once all rule modules are imported)."""
+    defined = [name for name, body in DEFINITIONS.items() if isinstance(body, dict) and "reason" in body]
+    missing = sorted(set(defined) - set(INDICATORS))
+    if missing:
+        raise DefinitionError(f"{DEFINITIONS_PATH} defines rule(s) {', '.join(missing)} that no module implements")
+    for name in defined:
+        INDICATORS[name] = INDICATORS.pop(name)
+
+
+def _hits(name: str, found: pl.DataFrame, nodes: pl.DataFrame, edges: pl.DataFrame,
+          communities: pl.DataFrame | None, thresholds: dict[str, object]) -> pl.DataFrame:
+    """Turn a rule's findings into ``indicator_hits`` rows.
+
+    ``partners`` are the partners of the evidence relations plus ``extra_partners`` (partners
+    whose entity attributes, such as a refusal, the finding rests on); a finding with neither
+    takes the partners of its focus entity.
+    """
+    spec = INDICATORS[name]
+    if found.is_empty():
+        return pl.DataFrame(schema=HIT_SCHEMA)
+    if "extra_partners" not in found.columns:
+        found = found.with_columns(extra_partners=pl.lit([], dtype=pl.List(pl.String())))
+    reasons = [render_reason(name, facts, thresholds) for facts in found.select(spec.reason_fields).iter_rows(named=True)]
+    found = found.select("focus_entity", pl.col("evidence").list.unique().list.sort(), "extra_partners",
+                         reason=pl.Series(reasons, dtype=pl.String))
+    evidence_partners = (
+        pl.concat([
+            found.select("focus_entity", relation_id="evidence").explode("relation_id")
+            .join(edges.select("relation_id", "partner"), on="relation_id", how="inner")
+            .select("focus_entity", "partner"),
+            found.select("focus_entity", partner="extra_partners").explode("partner"),
+        ]).drop_nulls()
+        .group_by("focus_entity").agg(pl.col("partner").unique().sort().alias("partners"))
+    )
+    hits = (
+        found.drop("extra_partners").join(evidence_partners, on="focus_entity", how="left")
+        .join(nodes.select(focus_entity="entity_id", _own="partners"), on="focus_entity", how="left")
+        .with_columns(partners=pl.coalesce("partners", "_own", pl.lit([], dtype=pl.List(pl.String()))))
+        .drop("_own")
+    )
+    if communities is not None:
+        hits = hits.join(communities.select(focus_entity="entity_id", cluster_id="cluster_id"),
+                         on="focus_entity", how="left")
+    else:
+        hits = hits.with_columns(cluster_id=pl.lit(None, dtype=pl.String()))
+    return hits.with_columns(
+        indicator=pl.lit(name), version=pl.lit(spec.version), weight=pl.lit(spec.weight, dtype=pl.Float64),
+    ).select(list(HIT_SCHEMA)).cast(HIT_SCHEMA).sort("focus_entity")

@@ -1,0 +1,224 @@
+"""What the rules share: relations of a type, periods, companies, wages, links and paths.
+
+Every function takes the graph tables of :mod:`mhgraph.graph` (``nodes``, ``edges``) or a part of
+them and returns a Polars table; each is written once here and used by the rule modules.
+Periods: an unknown start counts from :data:`BEGINNING`, an open end runs to :data:`END_OF_TIME`.
+
+>>> import datetime as dt
+>>> stays = pl.DataFrame({"address": ["A1"] * 3, "person": ["P1", "P2", "P3"],
+...     "start": [dt.date(2024, 1, 1), dt.date(2024, 3, 1), dt.date(2024, 6, 1)],
+...     "end": [dt.date(2024, 12, 31), dt.date(2024, 4, 30), dt.date(2024, 12, 31)]})
+>>> peak_presence(stays, "address", "person").rows()
+[('A1', 2, datetime.date(2024, 3, 1))]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+from collections.abc import Iterable, Mapping
+
+import polars as pl
+
+from mhgraph.reference import AGE_BANDS, MINIMUM_HOURLY_WAGE, minimum_hourly_wage
+
+__all__ = [
+    "BEGINNING", "EDGE_DEFAULTS", "END_OF_TIME", "FLAT", "NODE_DEFAULTS", "co_residents", "companies",
+    "company_links", "day_text", "ensure", "hourly_wages", "of_type", "overlaps", "peak_presence",
+    "shortest_paths", "with_period",
+]
+
+BEGINNING, END_OF_TIME = dt.date(1900, 1, 1), dt.date(9999, 12, 31)
+FLAT = {"keep_nulls": False, "empty_as_null": False}  # list.explode that drops nothing and adds nothing
+
+EDGE_DEFAULTS = {"valid_from": pl.Date(), "valid_to": pl.Date(), "wage": pl.Float64(), "hours": pl.Float64(),
+                 "permit_purpose": pl.String(), "partner": pl.String(), "purpose": pl.String(),
+                 "age_band": pl.String(), "role": pl.String()}
+NODE_DEFAULTS = {"registered_on": pl.Date(), "dissolved_on": pl.Date(), "sbi_code": pl.String(),
+                 "legal_form": pl.String(), "sponsor_status": pl.String(), "sponsor_status_on": pl.Date(),
+                 "permit_type": pl.String(), "permit_status": pl.String(), "bibob_outcome": pl.String(),
+                 "decided_on": pl.Date(), "municipality": pl.String(), "partners": pl.List(pl.String()),
+                 "purposes": pl.List(pl.String())}
+
+
+def ensure(frame: pl.DataFrame, columns: Mapping[str, pl.DataType]) -> pl.DataFrame:
+    """Add absent columns as nulls, so that a rule runs on a table holding only what it needs."""
+    return frame.with_columns(pl.lit(None, dtype=dtype).alias(c) for c, dtype in columns.items()
+                              if c not in frame.columns)
+
+
+def of_type(edges: pl.DataFrame, *types: str) -> pl.DataFrame:
+    """The edges of the given relation types."""
+    return edges.filter(pl.col("type").is_in(list(types)))
+
+
+def with_period(edges: pl.DataFrame) -> pl.DataFrame:
+    """``edges`` with ``start`` and ``end``: the validity period, unknown ends filled."""
+    return edges.with_columns(start=pl.col("valid_from").fill_null(BEGINNING),
+                              end=pl.col("valid_to").fill_null(END_OF_TIME))
+
+
+def overlaps(start_a: str, end_a: str, start_b: str, end_b: str) -> pl.Expr:
+    """Two periods (both ends included) share at least one day."""
+    return (pl.col(start_a) <= pl.col(end_b)) & (pl.col(start_b) <= pl.col(end_a))
+
+
+def day_text(value: dt.date | None) -> str:
+    """A date as the reasons write it; an unknown or open end is 'an unknown date'."""
+    return "an unknown date" if value is None or value in (BEGINNING, END_OF_TIME) else value.isoformat()
+
+
+def companies(nodes: pl.DataFrame) -> pl.DataFrame:
+    """The company nodes: ``company``, ``registered_on``, ``dissolved_on``, ``sbi_code``, ``legal_form``."""
+    return nodes.filter(pl.col("entity_type") == "company").select(
+        company="entity_id", registered_on="registered_on", dissolved_on="dissolved_on", sbi_code="sbi_code",
+        legal_form="legal_form")
+
+
+def peak_presence(periods: pl.DataFrame, group: str, member: str) -> pl.DataFrame:
+    """Per ``group``, the most distinct ``member``\\ s present on one day (``present``) and the
+    first such ``day``. ``periods`` holds ``group``, ``member``, ``start``, ``end`` (both
+    included); overlapping periods of one member are merged first, so a member counts once."""
+    stays = (
+        periods.select(group, member, "start", "end").sort(group, member, "start", "end")
+        .with_columns(_reach=pl.col("end").cum_max().shift(1).over(group, member))
+        .with_columns(_new=(pl.col("_reach").is_null() | (pl.col("start") > pl.col("_reach"))).cast(pl.Int32))
+        .with_columns(_stay=pl.col("_new").cum_sum().over(group, member))
+        .group_by(group, member, "_stay").agg(pl.col("start").min(), pl.col("end").max())
+    )
+    events = pl.concat([
+        stays.select(group, day="start", delta=pl.lit(1)),
+        stays.select(group, day=pl.col("end") + pl.duration(days=1), delta=pl.lit(-1)),
+    ]).sort(group, "day", "delta")  # leavers before arrivals on the same day
+    return (
+        events.with_columns(present=pl.col("delta").cum_sum().over(group))
+        .sort([group, "present", "day"], descending=[False, True, False])
+        .group_by(group, maintain_order=True).first()
+        .select(group, pl.col("present").cast(pl.Int64), "day")
+    )
+
+
+def _minimum_table() -> pl.DataFrame:
+    """``rate_from``, ``band``, ``minimum``: the hourly minimum of every age band per period."""
+    return pl.DataFrame(
+        [{"rate_from": start, "band": band, "minimum": minimum_hourly_wage(start, band)}
+         for start, _ in MINIMUM_HOURLY_WAGE for band in AGE_BANDS],
+        schema={"rate_from": pl.Date(), "band": pl.String(), "minimum": pl.Float64()},
+    ).sort("rate_from")
+
+
+def hourly_wages(edges: pl.DataFrame, tolerance: float) -> pl.DataFrame:
+    """EMPLOYED_BY edges that can be judged, with ``hourly`` (wage / hours), ``minimum`` (the
+    statutory hourly minimum for the period's ``age_band`` at the start of the period, the adult
+    one when the band is unknown), ``age_known`` and ``below`` (more than ``tolerance`` under it).
+
+    Periods without hours, without a start, or starting before the first known minimum cannot be
+    judged and are left out.
+    """
+    first_rate = MINIMUM_HOURLY_WAGE[0][0]
+    paid = (
+        of_type(edges, "EMPLOYED_BY")
+        .filter(pl.col("wage").is_not_null() & (pl.col("hours") > 0) & (pl.col("valid_from") >= first_rate))
+        .with_columns(hourly=pl.col("wage") / pl.col("hours"),
+                      age_known=pl.col("age_band").is_in(list(AGE_BANDS)).fill_null(False))
+        .with_columns(band=pl.when(pl.col("age_known")).then(pl.col("age_band")).otherwise(pl.lit("21+")))
+        .sort("valid_from")
+    )
+    return (
+        paid.join_asof(_minimum_table(), left_on="valid_from", right_on="rate_from", by="band", strategy="backward",
+                       check_sortedness=False)  # both sides are sorted by date above
+        .with_columns(below=pl.col("hourly") < pl.col("minimum") * (1 - tolerance))
+        .drop("band", "rate_from")
+    )
+
+
+def co_residents(edges: pl.DataFrame, max_residents: int) -> pl.DataFrame:
+    """Pairs of distinct persons registered at one address with overlapping periods, at addresses
+    where at most ``max_residents`` persons lived at once (a home, not a hostel or a business
+    centre): ``person``, ``other``, ``address``, ``evidence`` (their two registrations)."""
+    homes = with_period(of_type(edges, "REGISTERED_AT")).select(
+        "relation_id", person="from_entity", address="to_entity", start="start", end="end")
+    small = peak_presence(homes, "address", "person").filter(pl.col("present") <= max_residents).select("address")
+    homes = homes.join(small, on="address", how="semi")
+    return (
+        homes.join(homes, on="address", suffix="_other")
+        .filter((pl.col("person") != pl.col("person_other")) & overlaps("start", "end", "start_other", "end_other"))
+        .select("person", other="person_other", address="address",
+                evidence=pl.concat_list("relation_id", "relation_id_other"))
+    )
+
+
+def company_links(edges: pl.DataFrame, max_residents: int = 12) -> pl.DataFrame:
+    """Pairs of distinct companies tied by the people who run them, in the same period: a shared
+    officer, a shared business address (LOCATED_AT), or officers who live together (see
+    :func:`co_residents`). ``company``, ``other``, ``link`` (words), ``evidence`` (relation ids);
+    one row per pair and kind of link."""
+    offices = with_period(of_type(edges, "OFFICER_OF")).select(
+        "relation_id", person="from_entity", company="to_entity", start="start", end="end")
+    sites = with_period(of_type(edges, "LOCATED_AT")).select(
+        "relation_id", company="from_entity", address="to_entity", start="start", end="end")
+    shared_officer = (
+        offices.join(offices, on="person", suffix="_other")
+        .filter((pl.col("company") != pl.col("company_other")) & overlaps("start", "end", "start_other", "end_other"))
+        .select("company", other="company_other", link=pl.lit("a shared officer"),
+                evidence=pl.concat_list("relation_id", "relation_id_other"))
+    )
+    shared_site = (
+        sites.join(sites, on="address", suffix="_other")
+        .filter((pl.col("company") != pl.col("company_other")) & overlaps("start", "end", "start_other", "end_other"))
+        .select("company", other="company_other", link=pl.lit("the same business address"),
+                evidence=pl.concat_list("relation_id", "relation_id_other"))
+    )
+    households = (
+        co_residents(edges, max_residents)
+        .join(offices.select(person="person", company="company", office="relation_id"), on="person")
+        .join(offices.select(other="person", other_company="company", other_office="relation_id"), on="other")
+        .filter(pl.col("company") != pl.col("other_company"))
+        .select("company", other="other_company", link=pl.lit("officers living at one address"),
+                evidence=pl.concat_list("office", "other_office", pl.col("evidence")))
+    )
+    return (
+        pl.concat([shared_officer, shared_site, households])
+        .group_by("company", "other", "link").agg(pl.col("evidence").list.explode(**FLAT).unique().sort())
+        .sort("company", "other", "link")
+    )
+
+
+def shortest_paths(origins: Iterable[str], edges: pl.DataFrame, max_hops: int, max_degree: int) -> pl.DataFrame:
+    """Breadth-first search from every origin over ``edges`` (both directions): ``origin``,
+    ``target``, ``path`` (the relation ids of one shortest path, the lexicographically smallest).
+    An entity with more than ``max_degree`` neighbours is reached but not passed through, unless
+    it is the origin itself.
+
+    >>> edges = pl.DataFrame({"relation_id": ["r1", "r2"], "from_entity": ["A", "B"], "to_entity": ["B", "C"]})
+    >>> shortest_paths(["A"], edges, max_hops=2, max_degree=5).rows()
+    [('A', 'B', ['r1']), ('A', 'C', ['r1', 'r2'])]
+    """
+    adjacency: dict[str, list[tuple[str, str]]] = {}
+    neighbours: dict[str, set[str]] = {}
+    for relation_id, a, b in edges.select("relation_id", "from_entity", "to_entity").iter_rows():
+        if a == b:
+            continue
+        for node, other in ((a, b), (b, a)):
+            adjacency.setdefault(node, []).append((relation_id, other))
+            neighbours.setdefault(node, set()).add(other)
+    for steps in adjacency.values():
+        steps.sort()
+    rows = []
+    for origin in sorted(set(origins)):
+        # Visiting neighbours in relation-id order keeps each depth's queue in lexicographic order
+        # of the paths, so the first path found to a node is the smallest of its shortest paths.
+        paths = {origin: ()}
+        queue = deque([origin])
+        while queue:
+            node = queue.popleft()
+            path = paths[node]
+            if len(path) == max_hops or (node != origin and len(neighbours.get(node, ())) > max_degree):
+                continue
+            for relation_id, other in adjacency.get(node, ()):
+                if other not in paths:
+                    paths[other] = (*path, relation_id)
+                    rows.append((origin, other, list(paths[other])))
+                    queue.append(other)
+    return pl.DataFrame(rows, schema={"origin": pl.String(), "target": pl.String(), "path": pl.List(pl.String())},
+                        orient="row")

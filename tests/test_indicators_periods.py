@@ -1,0 +1,210 @@
+"""The period-aware rules and the rules for what used to be missed, each next to the lawful
+look-alike that must not fire."""
+
+import polars as pl
+import pytest
+
+from graph_fixtures import D, Registers, population
+from mhgraph.graph import build_graph_tables
+from mhgraph.indicators import (
+    compute_indicators,
+    exchange_permit_labour,
+    permits_linked_to_operator,
+    phoenix_company,
+    sponsor_churn,
+    sponsor_of_many_migrants,
+    waterbed_move,
+)
+
+
+@pytest.fixture(scope="module")
+def graph():
+    return build_graph_tables(*population().tables())
+
+
+@pytest.fixture(scope="module")
+def hits(graph):
+    return compute_indicators(*graph)
+
+
+def _focus(hits, indicator=None):
+    if indicator is not None:
+        hits = hits.filter(pl.col("indicator") == indicator)
+    return set(hits.get_column("focus_entity").to_list())
+
+
+def _tables(reg):
+    return build_graph_tables(*reg.tables())
+
+
+def test_sponsored_migrants_count_only_when_their_sponsorships_overlap():
+    reg = Registers()
+    reg.company("k", "C-farm", "A-farm", D(2000, 1, 1), sbi="0113")
+    for k in range(6):  # six seasonal workers, one after the other, none on the payroll
+        reg.residence(f"i{k}", f"P-season{k}", "C-farm", f"A-home{k}", "seizoensarbeid", D(2019 + k, 4, 1),
+                      D(2019 + k, 7, 1))
+        reg.payroll(f"p{k}", f"P-local{k}", "C-farm", f"A-local{k}", D(2019 + k, 1, 1), D(2019 + k, 12, 31),
+                    1600 * 15.0, 1600.0)
+    nodes, edges = _tables(reg)
+    assert sponsor_of_many_migrants(nodes, edges).height == 0
+    assert sponsor_of_many_migrants(nodes, edges, min_sponsored=1)["reason"][0].startswith(
+        "Sponsor of 1 labour migrants at the same time")
+
+
+def test_sponsor_churn_needs_a_quick_move_to_a_linked_firm(graph, hits):
+    nodes, edges = graph
+    churn = hits.filter(pl.col("indicator") == "sponsor_churn").row(0, named=True)
+    assert churn["focus_entity"] == "C-recruit" and churn["reason"].startswith("3 migrants sponsored by this company")
+    assert "paid by C-packhouse, linked to it (officers living at one address)" in churn["reason"]
+    assert churn["partners"] == ["belastingdienst", "ind", "kvk"]
+    # knowledge migrants who left for an unrelated employer, and a group moving its migrants to a
+    # sister company after two years: silent
+    assert _focus(hits, "sponsor_churn") == {"C-recruit"}
+    assert _focus(sponsor_churn(nodes, edges, max_days_at_sponsor=100)) == set()  # they stayed 120 days
+    assert _focus(sponsor_churn(nodes, edges, max_gap_days=10)) == set()  # 15 days between the jobs
+    # the group's move is found once years count as soon after arrival: it is the speed that tells
+    assert _focus(sponsor_churn(nodes, edges, max_days_at_sponsor=800)) == {"C-recruit", "C-groupa"}
+
+
+def test_exchange_permit_holder_in_the_hosts_business(graph, hits):
+    nodes, edges = graph
+    hit = hits.filter(pl.col("indicator") == "exchange_permit_labour").row(0, named=True)
+    assert hit["focus_entity"] == "C-hostrestaurant"
+    assert "1 at the address where they live" in hit["reason"] and "lowest EUR 3.00/h" in hit["reason"]
+    # the au pair living with her host family, on nobody's payroll, and the exchange student with
+    # a fairly paid side job at an unrelated employer: silent
+    assert _focus(hits, "exchange_permit_labour") == {"C-hostrestaurant"}
+    # paid fairly but still working in the host's restaurant: fires, on the host link alone
+    fair = edges.with_columns(wage=pl.when(pl.col("relation_id").str.contains("p-aupair1/EMPLOYED_BY"))
+                              .then(pl.col("hours") * 14.0).otherwise("wage"))
+    reason = exchange_permit_labour(nodes, fair)["reason"][0]
+    assert "1 at the address where they live" in reason and "0 far below the minimum wage" in reason
+
+
+def test_exchange_permit_rule_looks_only_inside_the_permit_period():
+    reg = Registers()
+    reg.residence("i1", "P-student", "C-uni", "A-room", "uitwisseling", D(2022, 9, 1), D(2023, 8, 31))
+    reg.payroll("p1", "P-student", "C-shop", "A-room", D(2024, 1, 1), D(2024, 6, 30), 500 * 5.0, 500.0)
+    nodes, edges = _tables(reg)
+    assert exchange_permit_labour(nodes, edges).height == 0  # a job a year after the exchange ended
+    reg.residence("i2", "P-student", "C-uni", "A-room", "uitwisseling", D(2023, 9, 1), D(2024, 8, 31))
+    assert exchange_permit_labour(*_tables(reg)).get_column("focus_entity").to_list() == ["C-shop"]
+
+
+def test_phoenix_needs_a_new_officer_and_the_same_business(graph):
+    nodes, edges = graph
+    assert _focus(phoenix_company(nodes, edges)) == {"C-wash-new"}
+    # the eenmanszaak that became a BV of the same shopkeeper is found only if a carried-over
+    # officer were allowed: take the shopkeeper off the BV and it looks like a phoenix
+    no_owner = edges.filter(~pl.col("relation_id").str.contains("o-shop-bv"))
+    assert "C-shop-bv" not in _focus(phoenix_company(nodes, no_owner))  # no officer on record: cannot tell
+    straw = Registers()
+    straw.officer("o-straw", "P-newface", "C-shop-bv", "A-newfacehome", D(2024, 6, 1))
+    _, straw_edges = _tables(straw)
+    replaced = pl.concat([no_owner, straw_edges.select(no_owner.columns)])
+    assert "C-shop-bv" in _focus(phoenix_company(nodes, replaced))
+    # outside the gap of 180 days the two are not predecessor and successor
+    assert "C-wash-new" not in _focus(phoenix_company(nodes, edges, max_gap_days=10))
+
+
+def test_phoenix_in_another_trade_needs_the_staff():
+    reg = Registers()
+    reg.company("k1", "C-old", "A-unit", D(2020, 1, 1), dissolved=D(2024, 1, 31), sbi="7820")
+    reg.officer("o1", "P-old", "C-old", "A-oldhome", D(2020, 1, 1), D(2024, 1, 31))
+    reg.company("k2", "C-new", "A-unit", D(2024, 2, 1), sbi="5610")
+    reg.officer("o2", "P-new", "C-new", "A-newhome", D(2024, 2, 1))
+    nodes, edges = _tables(reg)
+    assert phoenix_company(nodes, edges).height == 0  # a new tenant in another trade
+    for w in range(2):
+        reg.payroll(f"a{w}", f"P-w{w}", "C-old", f"A-w{w}", D(2023, 1, 1), D(2024, 1, 31), 1000 * 14.0, 1000.0)
+        reg.payroll(f"b{w}", f"P-w{w}", "C-new", f"A-w{w}", D(2024, 2, 1), D(2024, 6, 30), 500 * 14.0, 500.0)
+    hit = phoenix_company(*_tables(reg))
+    assert hit["reason"][0].startswith("Registered 2024-02-01 as successor of C-old (dissolved 2024-01-31, 1 days "
+                                       "before; same address, 2 employees in common)")
+
+
+def test_permit_links_respect_the_dates_of_offices_and_decisions():
+    reg = Registers()
+    reg.officer("o1", "P-owner", "C-salonA", "A-ownerhome", D(2015, 1, 1), D(2019, 12, 31))
+    reg.permit("v1", "ARN-2023-0001", "A-a", "massagesalon", "verleend", D(2023, 1, 1), holder_company="C-salonA")
+    reg.permit("v2", "EMM-2023-0002", "A-b", "massagesalon", "verleend", D(2023, 2, 1), holder_person="P-front",
+               managers=("P-owner",), source="gemeente_emmen_vergunningen")
+    nodes, edges = _tables(reg)
+    # the owner left salon A four years before its permit was decided: one permit, silent
+    assert permits_linked_to_operator(nodes, edges).height == 0
+    reg.officer("o3", "P-owner", "C-salonA", "A-ownerhome", D(2022, 6, 1))
+    assert _focus(permits_linked_to_operator(*_tables(reg))) == {"P-owner"}
+    # permits five years apart are not one operation
+    reg.permit("v3", "EIN-2018-0003", "A-c", "massagesalon", "verleend", D(2018, 1, 1), holder_person="P-owner",
+               source="gemeente_eindhoven_vergunningen")
+    reason = permits_linked_to_operator(*_tables(reg))["reason"][0]
+    assert reason.startswith("Linked to 2 permits") and "between 2023-01-01 and 2023-02-01" in reason
+
+
+def test_companies_of_one_registered_owner_are_one_holder():
+    reg = Registers()
+    for k, source in enumerate(("gemeente_arnhem_vergunningen", "gemeente_emmen_vergunningen")):
+        reg.officer(f"o{k}", "P-owner", f"C-salon{k}", "A-ownerhome", D(2015, 1, 1))
+        reg.permit(f"v{k}", f"PERMIT-{k}", f"A-salon{k}", "massagesalon", "verleend", D(2023, 1 + k, 1),
+                   holder_company=f"C-salon{k}", managers=("P-manager",), source=source)
+    nodes, edges = _tables(reg)
+    # one owner, one BV per town, one manager: a lawful chain, open about its control
+    assert compute_indicators(nodes, edges, indicators=["permits_linked_to_operator", "waterbed_move"]).height == 0
+    assert _focus(permits_linked_to_operator(nodes, edges, min_holders=1)) == {"P-owner", "P-manager"}
+
+
+def test_a_chain_with_one_holder_is_not_an_operator_behind_fronts(graph, hits):
+    nodes, edges = graph
+    chain = {"P-chainmanager", "P-chainowner", "ARN-2023-0500", "EMM-2023-0501"}
+    assert not chain & _focus(hits)
+    assert {"P-chainmanager", "P-chainowner"} <= _focus(permits_linked_to_operator(nodes, edges, min_holders=1))
+
+
+def test_waterbed_move_through_a_shared_home(graph, hits):
+    nodes, edges = graph
+    hit = hits.filter((pl.col("indicator") == "waterbed_move") & (pl.col("focus_entity") == "EIN-2023-0077"))
+    reason = hit["reason"][0]
+    assert reason.startswith("New permit (massagesalon, Eindhoven, decided 2023-06-01) follows an earlier permit "
+                             "in Arnhem (ingetrokken, decided 2022-09-01) whose operator P-mover")
+    assert "lives at the home address of its holder or manager" in reason
+    assert sorted(hit["partners"][0]) == ["gemeente_arnhem", "gemeente_eindhoven", "ind", "kvk"]
+    # a home of more than max_residents is no household, and the move must be within max_days
+    assert "EIN-2023-0077" not in _focus(waterbed_move(nodes, edges, max_residents=1))
+    assert "EIN-2023-0077" not in _focus(waterbed_move(nodes, edges, max_days=200))
+
+
+def test_waterbed_move_is_silent_when_the_operator_shows_himself_or_stays():
+    reg = Registers()
+    reg.permit("v1", "ARN-2022-0001", "A-a", "massagesalon", "ingetrokken", D(2022, 1, 1), holder_person="P-op")
+    reg.residence("i1", "P-front", None, "A-home", "gezinshereniging", D(2020, 1, 1), None)
+    reg.officer("o1", "P-op", "C-other", "A-home", D(2020, 1, 1))
+    # openly: the operator manages the new permit himself
+    reg.permit("v2", "EMM-2023-0002", "A-b", "massagesalon", "verleend", D(2023, 1, 1), holder_person="P-front",
+               managers=("P-op",), source="gemeente_emmen_vergunningen")
+    # in the same municipality: not a move between municipalities
+    reg.permit("v3", "ARN-2023-0003", "A-c", "massagesalon", "verleend", D(2023, 1, 1), holder_person="P-front")
+    nodes, edges = _tables(reg)
+    assert waterbed_move(nodes, edges).height == 0
+    reg.permit("v4", "EIN-2023-0004", "A-d", "massagesalon", "verleend", D(2023, 3, 1), holder_person="P-front",
+               source="gemeente_eindhoven_vergunningen")
+    assert _focus(waterbed_move(*_tables(reg))) == {"EIN-2023-0004"}
+
+
+def test_minimum_pay_for_few_hours_counts_adults_declared_at_the_minimum():
+    reg = Registers()
+    half_year = (D(2024, 1, 1), D(2024, 6, 30))  # 26 weeks; 13.27 an hour in force
+    for w in range(4):
+        # an agency's successor: adults declared at the minimum for 8 hours a week
+        reg.payroll(f"a{w}", f"P-agency{w}", "C-agency", f"A-a{w}", *half_year, 208 * 13.27, 208.0)
+        # a supermarket's 16-year-olds at their youth minimum for 8 hours a week: a school job
+        reg.payroll(f"s{w}", f"P-pupil{w}", "C-super", f"A-s{w}", *half_year, 208 * 4.58, 208.0, age="16")
+        # cleaners at the minimum, full time; part-timers paid well above it
+        reg.payroll(f"c{w}", f"P-cleaner{w}", "C-clean", f"A-c{w}", *half_year, 1040 * 13.27, 1040.0)
+        reg.payroll(f"b{w}", f"P-barista{w}", "C-cafe", f"A-b{w}", *half_year, 208 * 15.50, 208.0)
+    nodes, edges = _tables(reg)
+    hits = compute_indicators(nodes, edges, indicators=["minimum_pay_for_few_hours", "wage_below_minimum"])
+    assert set(hits.select("indicator", "focus_entity").iter_rows()) == {("minimum_pay_for_few_hours", "C-agency")}
+    assert "4 of 4 adult employees (100%)" in hits["reason"][0] and "for 8.0 hours a week" in hits["reason"][0]
+    # an open period has no average and is not judged
+    open_ended = edges.with_columns(valid_to=pl.lit(None, dtype=pl.Date))
+    assert compute_indicators(nodes, open_ended, indicators=["minimum_pay_for_few_hours"]).height == 0
