@@ -54,7 +54,7 @@ from fastexcel import FastExcelError
 from mhgraph import normalise
 from mhgraph.crypto import Key, address_keys, bloom_encode, keyed_hash, load_key, person_match_keys
 from mhgraph.errors import InputError, describe_read_error
-from mhgraph.manifest import DEFAULT_RUN_PURPOSE, allowed_source_purposes
+from mhgraph.purpose import DEFAULT_RUN_PURPOSE, allowed_source_purposes
 from mhgraph.reference import AGE_BANDS, age_band, band_of_age
 from mhgraph.safe_output import write_csv_safe
 from mhgraph.spec import SPEC_DIR, DerivedColumn, SourceSpec, find_spec

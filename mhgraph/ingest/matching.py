@@ -36,7 +36,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 
 from mhgraph.errors import InputError
-from mhgraph.manifest import allowed_source_purposes
+from mhgraph.purpose import allowed_source_purposes
 from mhgraph.pseudonymise import META_SUFFIX
 from mhgraph.spec import SourceSpec
 

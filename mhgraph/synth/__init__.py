@@ -23,7 +23,7 @@ import numpy as np
 import polars as pl
 
 from mhgraph.errors import InputError
-from mhgraph.manifest import DEFAULT_RUN_PURPOSE
+from mhgraph.purpose import DEFAULT_RUN_PURPOSE
 from mhgraph.pseudonymise import pseudonymise_frame, write_extract
 from mhgraph.spec import SPEC_DIR, load_spec
 from mhgraph.synth.activity import Activity, ordinary_activity

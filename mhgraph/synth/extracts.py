@@ -20,7 +20,7 @@ import numpy as np
 import polars as pl
 
 from mhgraph.crypto import Key
-from mhgraph.manifest import DEFAULT_RUN_PURPOSE
+from mhgraph.purpose import DEFAULT_RUN_PURPOSE
 from mhgraph.spec import IDENTIFYING_FIELDS, SourceSpec
 from mhgraph.synth.activity import Activity, minimum_share, wage_and_hours
 from mhgraph.synth.layout import address_extras, company_attribute, entity_column, is_entity_column, primary_format
