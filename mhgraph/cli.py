@@ -23,6 +23,8 @@ log = logging.getLogger("mhgraph")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from mhgraph.crypto import HARDENINGS
+
     parser = argparse.ArgumentParser(
         prog="mhgraph",
         description="Put pseudonymised partner extracts together into a graph and rank the clusters "
@@ -60,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "bytes: UTF-8 or Windows-1252)")
     p.add_argument("--quarantine", default=None, help="CSV for the rows that fail the checks, with their plaintext "
                    "values, for this machine only (default: INPUT.quarantine.csv beside the input)")
+    p.add_argument("--name-hardening", default=None, choices=HARDENINGS, help="how the name filters are hardened "
+                   "against frequency attacks (default: the release's, see docs/privacy.md); every partner of a run "
+                   "must use the same")
     p.set_defaults(handler=_cmd_pseudonymise)
 
     p = sub.add_parser("template", parents=[common], help="partner side: write an empty plaintext extract with the "
@@ -204,13 +209,13 @@ def _cmd_ingest(args) -> int:
 
 
 def _cmd_pseudonymise(args) -> int:
-    from mhgraph.pseudonymise import partner_quarantine_path, pseudonymise, read_meta
+    from mhgraph.pseudonymise import NAME_HARDENING, partner_quarantine_path, pseudonymise, read_meta
 
     from mhgraph.purpose import DEFAULT_RUN_PURPOSE
 
     path = pseudonymise(args.input, args.spec, args.out, key_file=args.key_file, created=args.created,
                         delimiter=args.delimiter, encoding=args.encoding, quarantine=args.quarantine,
-                        purpose=args.purpose or DEFAULT_RUN_PURPOSE)
+                        purpose=args.purpose or DEFAULT_RUN_PURPOSE, name_hardening=args.name_hardening or NAME_HARDENING)
     meta = read_meta(path)
     print(f"{path}: {meta['rows']} of {meta['rows_read']} rows delivered, source {meta['source']}, "
           f"for {meta['run_purpose']}, key fingerprint {meta['key_fingerprint']}")

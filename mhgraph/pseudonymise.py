@@ -449,13 +449,14 @@ def partner_quarantine_path(src: str | Path, quarantine: str | Path | None = Non
 
 def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str | Path, created: str, *,
                       delimiter: str | None = None, encoding: str | None = None,
-                      quarantine: str | Path | None = None, run_purpose: str | None = None) -> Path:
+                      quarantine: str | Path | None = None, run_purpose: str | None = None,
+                      name_hardening: str = NAME_HARDENING) -> Path:
     """Read a plaintext extract (CSV, Parquet or Excel), check every row, and write the rows
     that pass in delivered form to ``out_dir``; the others go to the partner-side quarantine
     (:func:`partner_quarantine_path`; never in ``out_dir``). The sidecar counts the rows read
     and held back per reason (``rows_read``, ``rows_quarantined_by_partner``,
-    ``quarantined_by_partner``). ``key`` is the delivery key of ``run_purpose``. Returns the
-    delivered extract's path.
+    ``quarantined_by_partner``). ``key`` is the delivery key of ``run_purpose``; the name filters
+    are hardened with ``name_hardening``. Returns the delivered extract's path.
     """
     from mhgraph.ingest.readers import ROW
 
@@ -481,20 +482,20 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
         problems.append(found)
         good = frame.filter(~pl.col(ROW).is_in(found[ROW].implode()))
         good = good.with_columns(pl.lit(None, pl.String).alias(name) for name in absent)
-        delivered.append(pseudonymise_frame(good.drop(ROW), spec, key))
+        delivered.append(pseudonymise_frame(good.drop(ROW), spec, key, name_hardening))
         rows_read += frame.height + batch.garbage.height
     problem_frame = pl.concat(problems).rename({ROW: "row_number"}).sort("row_number", maintain_order=True)
     rows_quarantined = problem_frame["row_number"].n_unique()
     write_csv_safe(problem_frame, quarantine_path)
     frame = pl.concat(delivered) if delivered else pseudonymise_frame(
-        pl.DataFrame(schema={name: pl.String for name in plaintext_columns(spec)}), spec, key)
+        pl.DataFrame(schema={name: pl.String for name in plaintext_columns(spec)}), spec, key, name_hardening)
     name = delivered_name(spec, src.stem + Path(spec.file).suffix)
     by_reason = problem_frame.group_by("reason").agg(pl.col("row_number").n_unique()).sort("reason").rows()
     for warning in extract.warnings:  # rows and column names only, never a value
         log.warning("%s: %s", src.name, warning)
     return write_extract(frame, spec, out_dir, key.fingerprint, created, name, {
         "rows_read": rows_read, "rows_quarantined_by_partner": rows_quarantined,
-        "quarantined_by_partner": dict(by_reason)}, run_purpose=run_purpose)
+        "quarantined_by_partner": dict(by_reason)}, run_purpose=run_purpose, name_hardening=name_hardening)
 
 
 def template(spec: str | Path | SourceSpec, out: str | Path | None = None, spec_dir: str | Path = SPEC_DIR) -> Path:
@@ -525,7 +526,8 @@ def template(spec: str | Path | SourceSpec, out: str | Path | None = None, spec_
 def pseudonymise(src: str | Path, spec: str | Path | SourceSpec, out_dir: str | Path,
                  key_file: str | Path | None = None, created: str | None = None,
                  spec_dir: str | Path = SPEC_DIR, *, delimiter: str | None = None, encoding: str | None = None,
-                 quarantine: str | Path | None = None, purpose: str = DEFAULT_RUN_PURPOSE) -> Path:
+                 quarantine: str | Path | None = None, purpose: str = DEFAULT_RUN_PURPOSE,
+                 name_hardening: str = NAME_HARDENING) -> Path:
     """What ``mhgraph pseudonymise`` runs: read the shared key (from ``key_file``, else the
     environment variable ``MHGRAPH_KEY``), derive the delivery key of the run ``purpose`` the
     extract is delivered for, check and pseudonymise ``src`` as ``spec`` (a spec
@@ -533,7 +535,9 @@ def pseudonymise(src: str | Path, spec: str | Path | SourceSpec, out_dir: str | 
     sidecar to ``out_dir`` (its path is returned) and the rows that fail their checks to the
     partner-side ``quarantine`` (see :func:`pseudonymise_file`).
     ``created`` (``YYYY-MM-DD``, default today) goes into the sidecar. ``delimiter`` and
-    ``encoding`` name those of a CSV instead of sniffing them.
+    ``encoding`` name those of a CSV instead of sniffing them. ``name_hardening`` is how the
+    person-name Bloom filters are hardened (:data:`mhgraph.crypto.HARDENINGS`); every partner of
+    a run must use the same one, which the sidecar records.
 
     Refuses a run purpose that may not use the source's collection purpose (art. 3:3 Awb: the
     partner does not deliver what the run may not use). Only the delivery key's fingerprint is
@@ -556,7 +560,7 @@ def pseudonymise(src: str | Path, spec: str | Path | SourceSpec, out_dir: str | 
              key.fingerprint)
     try:
         return pseudonymise_file(src, source_spec, key, out_dir, created, delimiter=delimiter, encoding=encoding,
-                                 quarantine=quarantine, run_purpose=purpose)
+                                 quarantine=quarantine, run_purpose=purpose, name_hardening=name_hardening)
     except InputError as exc:
         raise InputError(str(exc), file=str(src)) from exc
     except UnicodeDecodeError as exc:

@@ -43,8 +43,10 @@ def _deliver(tmp_path: Path, shared_key: Path, purpose: str, plain: pl.DataFrame
                         purpose=purpose)
 
 
-def _entities_per_type(tmp_path: Path, folders: list[str]) -> dict[str, int]:
-    parts = [ingest(tmp_path / folder) for folder in folders]
+def _entities_per_type(tmp_path: Path, folders: dict[str, str]) -> dict[str, int]:
+    """Entities per type when the deliveries in ``folders`` (folder -> the purpose it was made for)
+    are ingested each under its own purpose and resolved together."""
+    parts = [ingest(tmp_path / folder, run_purpose=purpose) for folder, purpose in folders.items()]
     resolved = resolve(pl.concat([p.mentions for p in parts]), pl.concat([p.relations for p in parts]))
     return dict(resolved.resolution.group_by("entity_type").agg(pl.col("entity_id").n_unique()).iter_rows())
 
@@ -65,9 +67,10 @@ def test_the_same_records_delivered_for_two_purposes_share_no_pseudonym_and_reso
     strangers = dice_pairs(matrix, present, np.arange(n), (np.arange(n) + 1) % n)
     assert np.nanmean(same_person) < 0.5 and abs(np.nanmean(same_person) - np.nanmean(strangers)) < 0.1
 
-    alone = _entities_per_type(tmp_path, ["riec"])
-    assert _entities_per_type(tmp_path, ["riec", "riec_again"]) == alone  # one purpose: every record links
-    apart = _entities_per_type(tmp_path, ["riec", "labour"])
+    riec_purpose = {"riec": "riec_integral_assessment"}
+    alone = _entities_per_type(tmp_path, riec_purpose)
+    assert _entities_per_type(tmp_path, {**riec_purpose, "riec_again": "riec_integral_assessment"}) == alone
+    apart = _entities_per_type(tmp_path, {**riec_purpose, "labour": "labour_market_supervision"})
     assert apart == {kind: 2 * count for kind, count in alone.items()}  # two purposes: nothing links
 
 
@@ -126,16 +129,32 @@ def test_keygen_publishes_the_fingerprint_of_each_purpose_key_that_sidecars_then
 def test_ingest_refuses_extracts_whose_names_were_encoded_with_different_hardenings(tmp_path, shared_key):
     import json
 
-    _deliver(tmp_path, shared_key, "riec_integral_assessment", plain_payroll(5), "riec")
-    folder = tmp_path / "riec"
-    meta_path = folder / "belastingdienst_loonaangifte.csv.meta.json"
-    assert json.loads(meta_path.read_text())["name_hardening"] == "none"
-    shutil.copy(folder / "belastingdienst_loonaangifte.csv", folder / "belastingdienst_loonaangifte_2.csv")
-    meta = {**json.loads(meta_path.read_text()), "name_hardening": "salt"}
-    (folder / "belastingdienst_loonaangifte_2.csv.meta.json").write_text(json.dumps(meta))
+    from mhgraph.pseudonymise import NAME_HARDENING
+
+    source = tmp_path / "plain.csv"
+    plain_payroll(5).write_csv(source)
+    for hardening in ("none", "salt"):
+        assert main(["--quiet", "pseudonymise", str(source), "--spec", PAYROLL, "--key-file", str(shared_key),
+                     "--out", str(tmp_path / hardening), "--created", "2025-02-01",
+                     "--name-hardening", hardening]) == 0
+    assert main(["--quiet", "pseudonymise", str(source), "--spec", PAYROLL, "--key-file", str(shared_key),
+                 "--out", str(tmp_path / "default"), "--created", "2025-02-01"]) == 0
+    delivered = {h: pl.read_csv(tmp_path / h / f"{PAYROLL}.csv", infer_schema_length=0) for h in ("none", "salt")}
+    metas = {h: read_meta(tmp_path / h / f"{PAYROLL}.csv") for h in ("none", "salt", "default")}
+    assert {h: m["name_hardening"] for h, m in metas.items()} == {"none": "none", "salt": "salt",
+                                                                    "default": NAME_HARDENING}
+    for column in ("werknemer_achternaam_bf", "werknemer_voornaam_bf"):  # same names, other filters
+        assert not set(delivered["none"][column]) & set(delivered["salt"][column])
+    assert delivered["none"]["werknemer_bsn"].to_list() == delivered["salt"]["werknemer_bsn"].to_list()
+
+    folder = tmp_path / "none"
+    shutil.copy(tmp_path / "salt" / f"{PAYROLL}.csv", folder / f"{PAYROLL}_2.csv")
+    shutil.copy(tmp_path / "salt" / f"{PAYROLL}.csv.meta.json", folder / f"{PAYROLL}_2.csv.meta.json")
     with pytest.raises(InputError, match="encode names differently: .* with name hardening none, .* with salt"):
         ingest(folder, specs=[_payroll_spec_matching_both()])
     # a sidecar from before the hardening was recorded counts as unhardened
-    del meta["name_hardening"]
-    (folder / "belastingdienst_loonaangifte_2.csv.meta.json").write_text(json.dumps(meta))
+    meta_path = folder / f"{PAYROLL}_2.csv.meta.json"
+    meta = {k: v for k, v in json.loads(meta_path.read_text()).items() if k != "name_hardening"}
+    meta_path.write_text(json.dumps(meta))
+    shutil.copy(folder / f"{PAYROLL}.csv", folder / f"{PAYROLL}_2.csv")
     assert ingest(folder, specs=[_payroll_spec_matching_both()]).summary["sources"]
