@@ -128,6 +128,13 @@ PROTECTED_ATTRIBUTES: dict[str, tuple[str, ...]] = {
                          "land_van_herkomst", "country_of_origin"),
     "ethnicity": ("etnici", "ethnic", "afkomst"),
     "religion": ("religi", "godsdienst", "geloof", "kerkgenootschap"),
+    # the other special categories of AVG art. 9
+    "health": ("gezondheid", "health", "medisch", "medical", "ziekte", "handicap", "disabilit", "arbeidsongeschikt",
+               "diagnose"),
+    "sexual_orientation": ("geaardheid", "sexual_orientation", "seksuele_voorkeur"),
+    "political_opinion": ("politiek", "politic", "partijlid"),
+    "trade_union": ("vakbond", "trade_union"),
+    "genetic_or_biometric": ("genetisch", "genetic", "biometri", "vingerafdruk"),
 }
 # Documented lawful uses of a protected attribute: id -> (attribute, legal ground). None today:
 # no stage needs one, so no spec may deliver one.
