@@ -25,16 +25,18 @@ Data sets:
   with given names from the generator's Dutch list and birth dates uniform over 1955-2005,
   pseudonymised with the project's own encodings, once per hardening in ``mhgraph.crypto``.
 
-The linkage-quality cost of each hardening (``--only er_cost``) comes from the entity-
-resolution benchmarks of ``bench_er.py`` (FEBRL4, FEBRL3, historical figures 50k) and the
-synthetic partner data at medium noise with and without BSNs, each delivered with the
-hardening (``mhgraph.pseudonymise.pseudonymise_frame(..., hardening=)``): person pairwise F1.
+The linkage-quality cost of each hardening (``--only er_cost``): the entity-resolution
+benchmarks of ``bench_er.py`` (FEBRL4, FEBRL3, fake_1000 and historical figures 50k as
+validation, the development synthetic set without BSNs) delivered through the public route with
+``mhgraph pseudonymise --name-hardening``, and the synthetic partner data at medium noise with
+and without BSNs: person pairwise precision, recall and F1 with the shipped settings.
 
 Run (one at a time; the machine is shared)::
 
     .venv/bin/python benchmarks/bench_privacy.py
     .venv/bin/python benchmarks/bench_privacy.py --only population --population 100000 --hardening none,salt
     .venv/bin/python benchmarks/bench_privacy.py --only er_cost --hardening none,salt,blip
+    .venv/bin/python benchmarks/bench_privacy.py --only er_cost --hardening blip --er-sets febrl4,fake_1000
 """
 
 from __future__ import annotations
@@ -226,8 +228,22 @@ def _person_f1(resolution: pl.DataFrame, truth: pl.DataFrame) -> dict:
     return {k: round(v, 4) for k, v in scores.items() if k in ("precision", "recall", "f1")}
 
 
-def er_cost(hardening: str, historical: bool) -> dict:
-    """Person linkage quality when every partner delivers with ``hardening``."""
+ER_SETS = ("febrl4", "febrl3", "fake_1000", "historical", "dev_synthetic")
+
+
+def _route_quality(result: dict) -> dict:
+    """Pairwise person quality and pair completeness of one ``bench_er`` result."""
+    runs = result.get("runs", [result])  # the synthetic sets: one run per key
+    scores = {k: round(float(np.mean([r["resolve"][k] for r in runs])), 4) for k in ("precision", "recall", "f1")}
+    completeness = [r["blocking"]["pair_completeness"] for r in runs if "blocking" in r]
+    return {"pair_completeness": round(float(np.mean(completeness)), 4) if completeness else None, **scores}
+
+
+def er_cost(hardening: str, sets: list[str]) -> dict:
+    """Person linkage quality when every partner delivers with ``hardening``: ``bench_er``'s
+    ``sets`` through the public route (``mhgraph pseudonymise --name-hardening``, ``ingest``,
+    ``resolve`` with the shipped settings), and the synthetic partner data at medium noise with
+    and without BSNs."""
     import functools
     import shutil
     import sys
@@ -241,19 +257,23 @@ def er_cost(hardening: str, historical: bool) -> dict:
     sys.path.insert(0, str(HERE))
     import bench_er
 
-    hardened = functools.partial(pseudonymise_frame, hardening=hardening)
-    bench_er.pseudonymise_frame = synth.pseudonymise_frame = hardened  # every delivery of this process
+    shipped_cli, shipped_work = bench_er.mhgraph, bench_er.WORK
+
+    def hardened_cli(*args: str) -> str:
+        return shipped_cli(*args, *(["--name-hardening", hardening] if args[0] == "pseudonymise" else []))
+
+    bench_er.mhgraph, bench_er.WORK = hardened_cli, shipped_work / f"privacy_{hardening}"
     out: dict = {}
-    runs = [("febrl4", bench_er.bench_febrl4), ("febrl3", bench_er.bench_febrl3)]
-    if historical:
-        runs.append(("historical_50k", bench_er.bench_historical))
-    if not hasattr(bench_er, "pseudonymise_people"):  # it delivers through the CLI: no hardening reaches it
-        out["febrl"] = "not measured: bench_er.py delivers through `mhgraph pseudonymise`, which uses the shipped hardening"
-        runs = []
-    for name, run in runs:
-        result = run()
-        out[name] = {"f1_p0.5": round(result["resolve_p0.5"]["f1"], 4), "f1_p0.9": round(result["resolve_p0.9"]["f1"], 4),
-                     "pair_completeness": result["blocking"].get("pair_completeness"), "seconds": result["seconds"]}
+    try:
+        for name in sets:
+            role, run = bench_er.PARTS[name]
+            started = time.perf_counter()
+            out[name] = {"role": role, **_route_quality(run()), "seconds": round(time.perf_counter() - started, 1)}
+            log.info("er cost %s %s: %s", hardening, name, out[name])
+    finally:
+        bench_er.mhgraph, bench_er.WORK = shipped_cli, shipped_work
+    synth_delivery = synth.pseudonymise_frame
+    synth.pseudonymise_frame = functools.partial(pseudonymise_frame, hardening=hardening)
     folder = Path(tempfile.mkdtemp(prefix="privacy-er-"))
     try:
         synth.synthesize(folder, persons=5000, seed=11, noise="medium")
@@ -262,9 +282,10 @@ def er_cost(hardening: str, historical: bool) -> dict:
         with_bsn = resolve(ingested.mentions, ingested.relations).resolution
         without = ingested.mentions.with_columns(
             pl.when(pl.col("entity_type") == "person").then(None).otherwise(pl.col("bsn")).alias("bsn"))
-        out["synthetic_medium"] = {"with_bsn": _person_f1(with_bsn, truth),
+        out["synthetic_medium"] = {"role": "development", "with_bsn": _person_f1(with_bsn, truth),
                                    "without_bsn": _person_f1(resolve(without, ingested.relations).resolution, truth)}
     finally:
+        synth.pseudonymise_frame = synth_delivery
         shutil.rmtree(folder, ignore_errors=True)
     log.info("er cost %s: %s", hardening, out)
     return out
@@ -275,7 +296,7 @@ def main() -> None:
     parser.add_argument("--only", default="sample,population")
     parser.add_argument("--population", type=int, default=100_000)
     parser.add_argument("--hardening", default=",".join(HARDENINGS))
-    parser.add_argument("--historical", action="store_true", help="er_cost: also the historical 50k set (slow)")
+    parser.add_argument("--er-sets", default=",".join(ER_SETS), help="er_cost: the sets of bench_er.py to deliver")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     results = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.is_file() else {}
@@ -306,8 +327,9 @@ def main() -> None:
     if "er_cost" in only:
         costs = results.get("er_cost", {})
         for hardening in args.hardening.split(","):
-            costs[hardening] = er_cost(hardening, args.historical)
+            costs[hardening] = er_cost(hardening, args.er_sets.split(","))
         results["er_cost"] = costs
+        results.pop("er_cost_new_resolver", None)  # measured by hand before the route above existed
     results["machine"]["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]
     results["recorded"] = dt.datetime.now().isoformat(timespec="seconds")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
