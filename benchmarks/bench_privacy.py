@@ -311,7 +311,9 @@ def main() -> None:
     only = set(args.only.split(","))
     if "sample" in only:
         started = time.perf_counter()
-        results["sample"] = {"data": "data/sample as delivered (development)", "hardening": "none",
+        hardening = sorted({json.loads(p.read_text(encoding="utf-8")).get("name_hardening", "none")
+                            for p in SAMPLE.glob("*.meta.json")})
+        results["sample"] = {"data": "data/sample as delivered (development)", "hardening": ",".join(hardening),
                              "given_names_known": "all nationalities of the generator",
                              **attack_set(sample_columns(), family, generator_given_names()),
                              "seconds": round(time.perf_counter() - started, 1)}

@@ -16,7 +16,7 @@ from ingest_helpers import KEY, deliver, plain_payroll, plain_referenten, valid_
 from mhgraph.cli import main
 from mhgraph.crypto import load_key
 from mhgraph.errors import InputError
-from mhgraph.pseudonymise import pseudonymise, read_meta
+from mhgraph.pseudonymise import NAME_HARDENING, pseudonymise, read_meta
 from mhgraph.safe_output import read_csv_safe
 from mhgraph.spec import SPEC_DIR, load_specs, specs
 
@@ -57,7 +57,7 @@ def test_pseudonymise_never_shows_the_key(tmp_path):
     delivered = tmp_path / "out" / "belastingdienst_loonaangifte.csv"
     meta = read_meta(delivered)
     assert meta == {"source": "belastingdienst_loonaangifte", "partner": "belastingdienst",
-                    "purpose": "fiscal_supervision", "run_purpose": "riec_integral_assessment", "name_hardening": "none",
+                    "purpose": "fiscal_supervision", "run_purpose": "riec_integral_assessment", "name_hardening": NAME_HARDENING,
                     "rows": 8, "key_fingerprint": fingerprint, "created": "2025-02-01",
                     "rows_read": 8, "rows_quarantined_by_partner": 0, "quarantined_by_partner": {}}
     text = delivered.read_text()
