@@ -3,13 +3,15 @@
 The source spec says which plaintext columns hold which entity (``plaintext`` in each entity
 block) and what the delivered columns are called (``fields``). Exact identifiers become keyed
 hashes, names and dates of birth become keyed Bloom filters plus two match keys, addresses
-become an address key and a building key. Every other column is left out (data
-minimisation): only the columns some stage reads (:attr:`~mhgraph.spec.SourceSpec.used_columns`)
-are delivered, so a register's nationality or, below, a sponsor's recognition date never leaves
-the partner. Every extract is delivered for one run purpose and pseudonymised with that
-purpose's delivery key (:meth:`~mhgraph.crypto.Key.for_purpose`), so that extracts made for
-different purposes do not link. A sidecar ``<file>.meta.json`` names the source, partner,
-collection purpose, run purpose, name hardening, row count and key fingerprint — never the key.
+become an address key and a building key, further person attributes (birth place, residence,
+occupation, ...: ``mhgraph.spec.PERSON_ATTRIBUTES``) keyed Bloom filters. Every other column is
+left out (data minimisation): only the columns some stage reads
+(:attr:`~mhgraph.spec.SourceSpec.used_columns`) are delivered, so a register's nationality or,
+below, a sponsor's recognition date never leaves the partner. Every extract is delivered for one
+run purpose and pseudonymised with that purpose's delivery key
+(:meth:`~mhgraph.crypto.Key.for_purpose`), so that extracts made for different purposes do not
+link. A sidecar ``<file>.meta.json`` names the source, partner, collection purpose, run purpose,
+name hardening, row count and key fingerprint — never the key.
 
 Before anything is pseudonymised, every row is checked (:func:`check_plaintext`): the columns
 passed on unchanged with the very rules ingest applies (:class:`~mhgraph.ingest.validate.RowValidator`),
@@ -57,7 +59,7 @@ from mhgraph.errors import InputError, describe_read_error
 from mhgraph.purpose import DEFAULT_RUN_PURPOSE, allowed_source_purposes
 from mhgraph.reference import AGE_BANDS, age_band, band_of_age
 from mhgraph.safe_output import write_csv_safe
-from mhgraph.spec import SPEC_DIR, DerivedColumn, SourceSpec, find_spec
+from mhgraph.spec import PERSON_ATTRIBUTES, SPEC_DIR, DerivedColumn, SourceSpec, find_spec
 
 log = logging.getLogger("mhgraph.pseudonymise")
 
@@ -126,6 +128,10 @@ def _person_columns(frame: pl.DataFrame, block, key: Key, hardening: str = "none
             out[block.fields["match_key_1"]] = [k[0] for k in keys]
         if "match_key_2" in block.fields:
             out[block.fields["match_key_2"]] = [k[1] for k in keys]
+    for name, field in PERSON_ATTRIBUTES.items():
+        if field in block.fields and name in plain:
+            encode = bloom_encode if field.endswith("_bf") else keyed_hash
+            out[block.fields[field]] = [encode(key, name, normalise.fold(v)) for v in plain[name]]
     return out
 
 

@@ -7,7 +7,8 @@ over the graph tables of :mod:`mhgraph.graph` that returns rows of the ``indicat
 hit), ``partners`` (whose records those are) and ``weight``. The rules live in one module per
 family of evidence — :mod:`~mhgraph.indicators.housing`, :mod:`~mhgraph.indicators.pay`,
 :mod:`~mhgraph.indicators.dependence`, :mod:`~mhgraph.indicators.companies`,
-:mod:`~mhgraph.indicators.permits`, :mod:`~mhgraph.indicators.context` — and share the helpers
+:mod:`~mhgraph.indicators.permits`, :mod:`~mhgraph.indicators.identity`,
+:mod:`~mhgraph.indicators.context` — and share the helpers
 of :mod:`~mhgraph.indicators.tables`. Thresholds, weights, versions and reason sentences are set
 in one declarative file, ``mhgraph/indicators/definitions.toml``, from which
 ``docs/indicators.md`` is written (:mod:`~mhgraph.indicators.document`).
@@ -41,6 +42,7 @@ from mhgraph.indicators.companies import phoenix_company, shared_company_address
 from mhgraph.indicators.context import high_risk_sector
 from mhgraph.indicators.dependence import exchange_permit_labour, sponsor_churn, sponsor_of_many_migrants
 from mhgraph.indicators.housing import crowded_address, worker_lives_at_workplace
+from mhgraph.indicators.identity import identity_conflict
 from mhgraph.indicators.pay import minimum_pay_for_few_hours, wage_below_minimum
 from mhgraph.indicators.permits import link_to_earlier_refusal, permits_linked_to_operator, waterbed_move
 from mhgraph.indicators.registry import (
@@ -60,6 +62,7 @@ __all__ = [
     "crowded_address",
     "exchange_permit_labour",
     "high_risk_sector",
+    "identity_conflict",
     "indicator_registry",
     "link_to_earlier_refusal",
     "minimum_pay_for_few_hours",
@@ -81,7 +84,8 @@ log = logging.getLogger("mhgraph.indicators")
 def compute_indicators(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl.DataFrame | None = None, *,
                        allowed_purposes: Collection[str] | None = None,
                        indicators: Collection[str] | None = None,
-                       thresholds: Mapping[str, Mapping[str, object]] | None = None) -> pl.DataFrame:
+                       thresholds: Mapping[str, Mapping[str, object]] | None = None,
+                       identity_conflicts: pl.DataFrame | None = None) -> pl.DataFrame:
     """Run the registered indicators and return all their hits as one ``indicator_hits`` table.
 
     ``allowed_purposes``: the purposes the run may use (``None`` = every purpose in the tables);
@@ -89,7 +93,9 @@ def compute_indicators(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl
     :func:`link_to_earlier_refusal` uses it to decide which flags count. ``indicators``: names
     to run (default: all of :data:`INDICATORS`). ``thresholds``: per indicator name, keyword
     arguments overriding the defaults of ``definitions.toml``, e.g.
-    ``{"crowded_address": {"min_persons": 10}}``. The result is sorted by indicator, focus entity.
+    ``{"crowded_address": {"min_persons": 10}}``. ``identity_conflicts``: the table of that name
+    from entity resolution, for :func:`identity_conflict`. The result is sorted by indicator,
+    focus entity.
     """
     names = list(INDICATORS) if indicators is None else list(indicators)
     unknown = sorted(set(names) - set(INDICATORS)) + sorted(set(thresholds or {}) - set(INDICATORS))
@@ -105,8 +111,8 @@ def compute_indicators(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl
         if bad:
             raise ValueError(f"indicator {name} has no threshold {', '.join(bad)}; it has "
                              f"{', '.join(spec.thresholds)}")
-        if "allowed_purposes" in spec.options:
-            options["allowed_purposes"] = allowed_purposes
+        run = {"allowed_purposes": allowed_purposes, "identity_conflicts": identity_conflicts}
+        options.update({name: run[name] for name in spec.options if name in run})
         hits = spec.function(nodes, edges, communities, **options)
         log.info("indicators: %s v%s fired %d time(s)", name, spec.version, hits.height)
         results.append(hits)
