@@ -263,6 +263,7 @@ def er_cost(hardening: str, sets: list[str]) -> dict:
         return shipped_cli(*args, *(["--name-hardening", hardening] if args[0] == "pseudonymise" else []))
 
     bench_er.mhgraph, bench_er.WORK = hardened_cli, shipped_work / f"privacy_{hardening}"
+    shutil.rmtree(bench_er.WORK, ignore_errors=True)  # bench_er reuses a delivered run: deliver afresh
     out: dict = {}
     try:
         for name in sets:

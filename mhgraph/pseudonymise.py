@@ -87,13 +87,16 @@ def _digits(value: str | None) -> str | None:
 
 
 def _salts(hardening: str, born: list, record_ids: list) -> list:
-    """The per-record value a hardening keys each name filter with: the year of birth for
-    "salt" (the same person carries it in every register), the record for "blip"."""
+    """The per-record value a hardening keys each name filter with (``None``: not hardened):
+    the year of birth for "salt" (the same person carries it in every register); the record for
+    "blip" when it carries a date of birth. Without one there are no match keys either and the
+    names are all the resolver can block and compare on, so they stay as they are
+    (docs/privacy.md, section 7)."""
+    years = [normalise.parse_date(v) for v in born]
     if hardening == "salt":
-        years = [normalise.parse_date(v) for v in born]
         return [str(d.year) if d else "unknown" for d in years]
     if hardening == "blip":
-        return [str(r) for r in record_ids]
+        return [str(r) if d else None for r, d in zip(record_ids, years)]
     return [None] * len(born)
 
 
@@ -110,12 +113,14 @@ def _person_columns(frame: pl.DataFrame, block, key: Key, hardening: str = "none
     for ident in ("bsn", "v_number"):
         if ident in block.fields and ident in plain:
             out[block.fields[ident]] = [keyed_hash(key, ident, _digits(v)) for v in plain[ident]]
+    hardenings = [hardening if s else "none" for s in salts]
     if "given_name_bf" in block.fields:
-        out[block.fields["given_name_bf"]] = [bloom_encode(key, "given_name", normalise.given_name(v), hardening, s)
-                                              for v, s in zip(given, salts)]
+        out[block.fields["given_name_bf"]] = [bloom_encode(key, "given_name", normalise.given_name(v), h, s)
+                                              for v, h, s in zip(given, hardenings, salts)]
     if "family_name_bf" in block.fields:
         out[block.fields["family_name_bf"]] = [
-            bloom_encode(key, "family_name", normalise.family_name_core(v), hardening, s) for v, s in zip(family, salts)
+            bloom_encode(key, "family_name", normalise.family_name_core(v), h, s)
+            for v, h, s in zip(family, hardenings, salts)
         ]
     if "birth_date_bf" in block.fields:
         dates = [normalise.parse_date(v) for v in born]

@@ -94,3 +94,22 @@ def test_hardenings_keep_similar_names_similar_and_do_what_they_say():
         bloom_encode(KEY, "family_name", "jansen", "salt")
     with pytest.raises(ValueError, match="unknown hardening"):
         bloom_encode(KEY, "family_name", "jansen", "rot13")
+
+
+def test_randomised_bits_harden_every_record_with_a_date_of_birth_and_spare_those_without():
+    """Without a date of birth a record has no match keys, and its names are all the resolver
+    can block on: those stay as they are; every other record of one name gets its own filter."""
+    import polars as pl
+    from ingest_helpers import plain_payroll
+
+    from mhgraph.pseudonymise import pseudonymise_frame
+    from mhgraph.spec import SPEC_DIR, load_spec
+
+    spec = load_spec(SPEC_DIR / "belastingdienst_loonaangifte.toml")
+    plain = plain_payroll(6).with_columns(werknemer_achternaam=pl.lit("Jansen"), werknemer_voornaam=pl.lit("Jan"),
+                                          werknemer_geboortedatum=pl.Series([None, None] + ["1990-04-05"] * 4))
+    delivered = {h: pseudonymise_frame(plain, spec, KEY, h)["werknemer_achternaam_bf"].to_list()
+                 for h in ("none", "blip")}
+    assert delivered["blip"][:2] == delivered["none"][:2]
+    assert len(set(delivered["blip"][2:])) == 4 and not set(delivered["blip"][2:]) & set(delivered["none"])
+    assert min(dice(delivered["none"][0], code) for code in delivered["blip"][2:]) > 0.75
