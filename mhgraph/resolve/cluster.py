@@ -28,16 +28,18 @@ larger one, so one employer with a million payroll rows costs a million cheap st
 identity groups without any conflict are formed in one vectorised step.
 
 Every link's fate is kept (``decision`` and ``reason``), for the ``matches`` table.
-Entity ids are the type letter plus a hash of the lowest ``mention_id`` in the entity, so they
-do not depend on row order and survive re-runs that resolve the same way.
+Entity ids are the type letter plus a keyed hash (the installation key,
+:func:`mhgraph.crypto.installation_key`) of the lowest ``mention_id`` in the entity, so they do
+not depend on row order, survive re-runs that resolve the same way, and cannot be traced back
+to a record id by hashing guessed ones.
 
->>> entity_id("P", "belastingdienst_loonaangifte/17/werknemer")
-'P-19a979e8f37b'
+>>> first = entity_id("P", "belastingdienst_loonaangifte/17/werknemer")
+>>> first == entity_id("P", "belastingdienst_loonaangifte/17/werknemer"), first[:2], len(first)
+(True, 'P-', 14)
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from typing import NamedTuple
 
@@ -46,6 +48,7 @@ import polars as pl
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from mhgraph.crypto import installation_key
 from mhgraph.resolve.block import PAIR_SCHEMA, identity_groups, key_codes
 from mhgraph.resolve.compare import identifier_feature
 from mhgraph.resolve.settings import EntitySettings, ResolveSettings
@@ -62,8 +65,9 @@ _MAX_PASSES = 5
 
 
 def entity_id(letter: str, lowest_mention_id: str) -> str:
-    """Stable entity id: type letter + 12 hex digits of SHA-256 of the lowest mention id."""
-    return f"{letter}-{hashlib.sha256(lowest_mention_id.encode()).hexdigest()[:12]}"
+    """Stable entity id: type letter + 12 hex digits of HMAC-SHA-256 (installation key) of the
+    lowest mention id."""
+    return f"{letter}-{installation_key().digest('entity_id', lowest_mention_id).hex()[:12]}"
 
 
 class Clusters(NamedTuple):

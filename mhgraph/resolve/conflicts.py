@@ -184,6 +184,7 @@ def find_identity_conflicts(frame: pl.DataFrame, entity: EntitySettings, relatio
     if not tables:
         return IdentityConflicts.none()
     table = pl.concat(tables).sort("key", "mention_a", "mention_b")
-    log.warning("%s: %d identity conflict(s): mentions sharing an identity key whose %s disagree are kept apart",
-                entity.entity_type, table.height, " and ".join(rules))
+    if table.height:  # a split whose parts are joined again elsewhere leaves nothing to report
+        log.warning("%s: %d identity conflict(s): mentions sharing an identity key whose %s disagree are kept apart",
+                    entity.entity_type, table.height, " and ".join(rules))
     return IdentityConflicts(table, pl.concat(parts).unique("mention_id", keep="last").sort("mention_id"))
