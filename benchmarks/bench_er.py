@@ -173,11 +173,15 @@ def route(name: str, plaintext: dict[str, pl.DataFrame], spec: str, truth: pl.Da
     spec_dir.mkdir(parents=True, exist_ok=True)
     (spec_dir / f"{name}.toml").write_text(spec, encoding="utf-8")
     run = deliver(work, spec_dir, plaintext, key)
-    quarantined = {}
+    quarantined, left_out = {}, {}
     for meta in sorted((work / "delivery").glob("*.meta.json")):
-        for reason, count in json.loads(meta.read_text()).get("quarantined_by_partner", {}).items():
+        account = json.loads(meta.read_text())
+        for reason, count in account.get("quarantined_by_partner", {}).items():
             quarantined[reason] = quarantined.get(reason, 0) + count
-    result = {"rows_quarantined_by_pseudonymise": quarantined, **measure(run, truth, timed_resolve(run))}
+        for reason, count in account.get("values_left_out_by_partner", {}).items():
+            left_out[reason] = left_out.get(reason, 0) + count
+    result = {"rows_quarantined_by_pseudonymise": quarantined, "values_left_out_by_pseudonymise": left_out,
+              **measure(run, truth, timed_resolve(run))}
     result["route"] = (f"spec file {name}.toml, mhgraph pseudonymise, mhgraph ingest --specs, "
                        "mhgraph resolve (shipped settings)")
     return result

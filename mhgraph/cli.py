@@ -223,11 +223,15 @@ def _cmd_pseudonymise(args) -> int:
     meta = read_meta(path)
     print(f"{path}: {meta['rows']} of {meta['rows_read']} rows delivered, source {meta['source']}, "
           f"for {meta['run_purpose']}, key fingerprint {meta['key_fingerprint']}")
-    if meta["rows_quarantined_by_partner"]:
-        print(f"{meta['rows_quarantined_by_partner']} rows not delivered: they fail the checks; see "
-              f"{partner_quarantine_path(args.input, args.quarantine)} (it holds plaintext: keep it on this machine)")
+    left_out = meta.get("values_left_out_by_partner", {})
+    if meta["rows_quarantined_by_partner"] or left_out:
+        print(f"{meta['rows_quarantined_by_partner']} rows not delivered and {sum(left_out.values())} values left out: "
+              f"they fail the checks; see {partner_quarantine_path(args.input, args.quarantine)} "
+              f"(it holds plaintext: keep it on this machine)")
         for reason, rows in meta["quarantined_by_partner"].items():
             print(f"  quarantined, {reason}: {rows} row(s)")
+        for reason, values in left_out.items():
+            print(f"  value left out, row delivered, {reason}: {values} value(s)")
     return 0
 
 

@@ -18,7 +18,10 @@ passed on unchanged with the very rules ingest applies (:class:`~mhgraph.ingest.
 the plaintext identifiers by what they must be (a BSN passes the eleven-test, a KvK number has
 8 digits, a date of birth exists, a postcode is Dutch). A row that fails is not delivered: it
 goes to the partner-side quarantine, a CSV on the partner's own machine that holds the
-plaintext values so that the partner can correct them. Nothing of it is printed or logged.
+plaintext values so that the partner can correct them. A date of birth, postcode or house number
+that fails only costs its own value: the row is delivered without it (a foreign postcode still
+leaves the person's names to match on), and the quarantine lists the value. Nothing of it is
+printed or logged.
 
 The plaintext file is read as a partner exports it: CSV in UTF-8 or Windows-1252 with any of
 ``, ; tab |`` (sniffed, or named), Parquet or Excel; columns the spec does not require may be
@@ -63,7 +66,7 @@ from mhgraph.spec import PERSON_ATTRIBUTES, SPEC_DIR, DerivedColumn, SourceSpec,
 
 log = logging.getLogger("mhgraph.pseudonymise")
 
-__all__ = ["META_SUFFIX", "PLAINTEXT_REASONS", "check_plaintext", "partner_quarantine_path", "plaintext_columns",
+__all__ = ["META_SUFFIX", "PLAINTEXT_REASONS", "VALUE_LEFT_OUT", "check_plaintext", "partner_quarantine_path", "plaintext_columns",
            "pseudonymise",
            "pseudonymise_frame", "pseudonymise_file", "read_meta", "template", "write_extract"]
 
@@ -317,10 +320,14 @@ PLAINTEXT_REASONS = {
     "bad_v_number": "a V-number is 10 digits",
     "bad_kvk_number": "a KvK number is 8 digits",
     "bad_wage_tax_number": "a loonheffingennummer is 9 digits, 'L' and 2 digits",
-    "bad_birth_date": "a date of birth that does not exist, or lies before 1900 or in the future",
+    "bad_birth_date": "a date of birth that exists and does not lie in the future",
     "bad_postcode": "a Dutch postcode is 4 digits (not starting with 0) and 2 letters",
     "bad_house_number": "a house number is 1 to 5 digits, optionally with a short addition",
 }
+# Values that only help to match a person or an address: one that fails is left out and its row
+# is delivered without it (a foreign postcode, a mistyped date of birth), since dropping the row
+# would lose the whole record for the sake of one attribute.
+VALUE_LEFT_OUT = frozenset({"bad_birth_date", "bad_postcode", "bad_house_number"})
 # Plaintext input -> (reason, test on the value with spaces, dots and dashes removed).
 _IDENTIFIER_PATTERNS = {
     "v_number": ("bad_v_number", r"^\d{10}$"),
@@ -382,7 +389,7 @@ def _plaintext_problems(frame: pl.DataFrame, spec: SourceSpec, today: dt.date) -
                 bad = ~compact.str.contains(pattern)
             elif kind == "birth_date":
                 born = normalise.date_expr(raw, normalise.DATE_FORMATS)
-                bad, reason = born.is_null() | (born.dt.year() < 1900) | (born > today), "bad_birth_date"
+                bad, reason = born.is_null() | (born > today), "bad_birth_date"
             elif kind in ("postcode", "house_number"):
                 test = normalise.postcode if kind == "postcode" else (lambda v: normalise.house_number(v, None))
                 values = frame.get_column(name).drop_nulls().unique()
@@ -450,6 +457,15 @@ def _read_plaintext(src: Path, spec: SourceSpec, delimiter: str | None, encoding
     return extract, [name for name in expected if name in extract.header], absent
 
 
+def _without_values(frame: pl.DataFrame, problems: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with the values named in ``problems`` (``__row``, ``column``) set to null."""
+    from mhgraph.ingest.readers import ROW
+
+    for column, rows in problems.group_by("column").agg(pl.col(ROW)).iter_rows():
+        frame = frame.with_columns(pl.when(pl.col(ROW).is_in(rows)).then(None).otherwise(pl.col(column)).alias(column))
+    return frame
+
+
 def partner_quarantine_path(src: str | Path, quarantine: str | Path | None = None) -> Path:
     """Where the partner-side quarantine of ``src`` goes: ``quarantine``, else beside ``src``.
 
@@ -465,9 +481,11 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
                       name_hardening: str = NAME_HARDENING) -> Path:
     """Read a plaintext extract (CSV, Parquet or Excel), check every row, and write the rows
     that pass in delivered form to ``out_dir``; the others go to the partner-side quarantine
-    (:func:`partner_quarantine_path`; never in ``out_dir``). The sidecar counts the rows read
-    and held back per reason (``rows_read``, ``rows_quarantined_by_partner``,
-    ``quarantined_by_partner``). ``key`` is the delivery key of ``run_purpose``; the name filters
+    (:func:`partner_quarantine_path`; never in ``out_dir``). A value that only helps matching
+    (:data:`VALUE_LEFT_OUT`: a date of birth, postcode or house number that fails its check) is
+    left out and its row delivered; the quarantine lists it too, with its ``action``. The sidecar
+    counts the rows read and held back per reason (``rows_read``, ``rows_quarantined_by_partner``,
+    ``quarantined_by_partner``) and the values left out per reason (``values_left_out_by_partner``). ``key`` is the delivery key of ``run_purpose``; the name filters
     are hardened with ``name_hardening``. Returns the delivered extract's path.
     """
     from mhgraph.ingest.readers import ROW
@@ -492,22 +510,30 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
             ROW, column=pl.lit(spec.record_id), value="id", reason=pl.lit("duplicate_record_id"),
             message=pl.lit("the record id was used on an earlier row")), garbage])
         problems.append(found)
-        good = frame.filter(~pl.col(ROW).is_in(found[ROW].implode()))
+        held_back = found.filter(~pl.col("reason").is_in(VALUE_LEFT_OUT))
+        good = _without_values(frame.filter(~pl.col(ROW).is_in(held_back[ROW].implode())),
+                               found.filter(pl.col("reason").is_in(VALUE_LEFT_OUT)))
         good = good.with_columns(pl.lit(None, pl.String).alias(name) for name in absent)
         delivered.append(pseudonymise_frame(good.drop(ROW), spec, key, name_hardening))
         rows_read += frame.height + batch.garbage.height
     problem_frame = pl.concat(problems).rename({ROW: "row_number"}).sort("row_number", maintain_order=True)
-    rows_quarantined = problem_frame["row_number"].n_unique()
+    left_out = pl.col("reason").is_in(VALUE_LEFT_OUT)
+    problem_frame = problem_frame.with_columns(
+        action=pl.when(left_out).then(pl.lit("value left out, row delivered")).otherwise(pl.lit("row held back")))
+    held_back = problem_frame.filter(~left_out)
+    rows_quarantined = held_back["row_number"].n_unique()
     write_csv_safe(problem_frame, quarantine_path)
     frame = pl.concat(delivered) if delivered else pseudonymise_frame(
         pl.DataFrame(schema={name: pl.String for name in plaintext_columns(spec)}), spec, key, name_hardening)
     name = delivered_name(spec, src.stem + Path(spec.file).suffix)
-    by_reason = problem_frame.group_by("reason").agg(pl.col("row_number").n_unique()).sort("reason").rows()
+    by_reason = held_back.group_by("reason").agg(pl.col("row_number").n_unique()).sort("reason").rows()
+    values_by_reason = problem_frame.filter(left_out).group_by("reason").agg(pl.len()).sort("reason").rows()
     for warning in extract.warnings:  # rows and column names only, never a value
         log.warning("%s: %s", src.name, warning)
     return write_extract(frame, spec, out_dir, key.fingerprint, created, name, {
         "rows_read": rows_read, "rows_quarantined_by_partner": rows_quarantined,
-        "quarantined_by_partner": dict(by_reason)}, run_purpose=run_purpose, name_hardening=name_hardening)
+        "quarantined_by_partner": dict(by_reason), "values_left_out_by_partner": dict(values_by_reason)},
+        run_purpose=run_purpose, name_hardening=name_hardening)
 
 
 def template(spec: str | Path | SourceSpec, out: str | Path | None = None, spec_dir: str | Path = SPEC_DIR) -> Path:

@@ -59,7 +59,8 @@ def test_pseudonymise_never_shows_the_key(tmp_path):
     assert meta == {"source": "belastingdienst_loonaangifte", "partner": "belastingdienst",
                     "purpose": "fiscal_supervision", "run_purpose": "riec_integral_assessment", "name_hardening": NAME_HARDENING,
                     "rows": 8, "key_fingerprint": fingerprint, "created": "2025-02-01",
-                    "rows_read": 8, "rows_quarantined_by_partner": 0, "quarantined_by_partner": {}}
+                    "rows_read": 8, "rows_quarantined_by_partner": 0, "quarantined_by_partner": {},
+                    "values_left_out_by_partner": {}}
     text = delivered.read_text()
     assert plain["werknemer_bsn"][0] not in text and plain["werknemer_achternaam"][0] not in text
     assert secret not in text + json.dumps(meta)
