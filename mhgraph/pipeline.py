@@ -42,7 +42,7 @@ from mhgraph.manifest import (
     write_manifest,
 )
 from mhgraph.pseudonymise import META_SUFFIX
-from mhgraph.rank import partners_needed, rank_clusters
+from mhgraph.rank import counted_hits, partners_needed, rank_clusters
 from mhgraph.resolve import resolve, resolve_baseline, save_model
 from mhgraph.resolve.block import PAIR_SCHEMA
 from mhgraph.run_folder import RunFolder, file_digests
@@ -99,8 +99,9 @@ def analyse(mentions: pl.DataFrame, relations: pl.DataFrame, *, allowed_purposes
         hits = compute_indicators(nodes, edges, communities, allowed_purposes=allowed_purposes)
     with _stage("rank", timings):
         clusters = rank_clusters(communities, nodes, edges, hits)
+    # the hits table holds what the score counts: a weak hit without a piece of another kind beside it is left out
     return {"resolution": resolution, "matches": matches, "nodes": nodes, "edges": edges, "communities": communities,
-            "indicator_hits": hits, "clusters": clusters}, resolved
+            "indicator_hits": counted_hits(hits, communities), "clusters": clusters}, resolved
 
 
 def run_pipeline(
@@ -121,10 +122,10 @@ def run_pipeline(
     """Ingest -> resolve -> graph -> detect -> indicators -> rank -> export, on one folder of
     partner extracts. Returns every table and the paths of the outputs.
 
-    ``top`` clusters get a page and a picture, but only clusters with a score above zero: a
-    cluster no indicator points at is not put in front of anyone. Clusters whose score reaches
-    the ``flag_score`` of ``mhgraph/indicators/definitions.toml`` are *flagged*; the ``clusters``
-    table says per cluster which partners its flag needs (:func:`mhgraph.rank.partners_needed`). ``resolver="exact"`` links
+    The ``top`` best-ranked *flagged* clusters — those whose score reaches the ``flag_score`` of
+    ``mhgraph/indicators/definitions.toml`` — get a page and a picture: a cluster the ranking
+    does not flag is not put in front of anyone. For those, the ``clusters`` table says which
+    partners the flag needs (:func:`mhgraph.rank.partners_needed`). ``resolver="exact"`` links
     mentions on exact keyed identifiers only (no fuzzy matching, no model): the conservative
     baseline the full entity resolution is measured against. ``lang`` (``"nl"`` or ``"en"``) and
     ``partner_lists`` (``"evidence"`` or ``"all"``) go to :func:`mhgraph.export.write_outputs`.
@@ -170,7 +171,8 @@ def _run_stages(folder: RunFolder, input_dir: Path, used_specs, excluded, *, run
               **analysed}
     with _stage("partners_needed", timings):
         tables["clusters"] = partners_needed(tables["clusters"], tables["communities"], ingested.mentions,
-                                             ingested.relations, tables["resolution"], allowed_purposes=allowed)
+                                             ingested.relations, tables["resolution"], tables["indicator_hits"],
+                                             allowed_purposes=allowed, shown=top)
     clusters, communities, nodes, edges, hits, resolution = (
         tables[name] for name in ("clusters", "communities", "nodes", "edges", "indicator_hits", "resolution"))
     for name, table in tables.items():
@@ -203,7 +205,7 @@ def _run_stages(folder: RunFolder, input_dir: Path, used_specs, excluded, *, run
     with _stage("export", timings):
         outputs = write_outputs(
             out_dir, clusters, communities, nodes, edges, hits, ingested.mentions, resolution,
-            top=min(top, manifest["clusters_scored"]), run_info=manifest, lang=lang, partner_lists=partner_lists,
+            top=min(top, manifest["clusters_flagged"]), run_info=manifest, lang=lang, partner_lists=partner_lists,
         )
     if resolved is not None:
         outputs["resolve_model"] = save_model(resolved, out_dir)
