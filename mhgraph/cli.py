@@ -41,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output folder: tables/{mentions,relations,quarantine}.parquet, "
                    "quarantine.csv, ingest_summary.json")
     p.add_argument("--specs", default=None, help="folder of source specs (default: the shipped ones)")
+    _purpose_option(p, "riec_integral_assessment")
     p.add_argument("--max-quarantine-share", type=float, default=None,
                    help="fail when more than this share of a file's rows is quarantined (0-1)")
     _add_accept_missing_sidecar(p)
@@ -81,9 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", parents=[common, documents], help="run the whole pipeline on a folder of partner extracts")
     p.add_argument("input_dir", help="folder with the delivered (pseudonymised) partner extracts")
-    p.add_argument("--out", required=True, help="output folder (tables, report, HTML, manifest)")
-    p.add_argument("--purpose", default=None, help="run purpose (default: riec_integral_assessment); "
-                   "decides which sources may be used")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--out", help="output folder (tables, report, HTML, manifest)")
+    where.add_argument("--history", help="history folder of scheduled runs: a new run folder in it, compared "
+                       "with the latest complete run, then made the latest (see docs/scheduled-runs.md)")
+    _purpose_option(p, "riec_integral_assessment")
     p.add_argument("--overrides", default=None, help="analyst must-link / cannot-link file")
     p.add_argument("--max-quarantine-share", type=float, default=None,
                    help="fail when more than this share of a file's rows is quarantined (0-1)")
@@ -91,8 +94,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=42, help="seed for community detection")
     p.add_argument("--resolver", choices=("full", "exact"), default="full",
                    help="full entity resolution (default), or exact keyed identifiers only")
+    p.add_argument("--previous", default=None, help="with --out: output folder of an earlier run with the same "
+                   "purpose; keep its cluster ids and write what changed since (changes.json, top of the report)")
+    p.add_argument("--keep", type=_positive_int, default=None,
+                   help="with --history: keep this many complete runs, delete older ones (default: keep all)")
     _add_accept_missing_sidecar(p)
     p.set_defaults(handler=_cmd_run)
+
+    p = sub.add_parser("diff", parents=[common], help="what changed between two finished runs; prints one JSON object")
+    p.add_argument("old_out", help="output folder of the earlier run")
+    p.add_argument("new_out", help="output folder of the later run")
+    p.set_defaults(handler=_cmd_diff)
 
     p = sub.add_parser("report", parents=[common, documents],
                        help="write the case-meeting documents of a finished run again; --pdf prints them on A4")
@@ -112,12 +124,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_dir", help="run folder with tables/mentions.parquet (and tables/relations.parquet)")
     p.add_argument("--settings", default=None, help="entity-resolution settings (TOML; default: the shipped ones)")
     p.add_argument("--overrides", default=None, help="analyst must-link / cannot-link file (CSV or TOML)")
+    _purpose_option(p, "the one the folder was made under")
     p.set_defaults(handler=_cmd_resolve)
 
     p = sub.add_parser("explain-match", parents=[common], help="show why two mentions are, or are not, one entity")
     p.add_argument("run_dir", help="run folder written by `mhgraph run` or `mhgraph resolve`")
     p.add_argument("mention_a", help="mention_id of the first mention")
     p.add_argument("mention_b", help="mention_id of the second mention")
+    _purpose_option(p, "the one the folder was made under")
     p.set_defaults(handler=_cmd_explain_match)
 
     p = sub.add_parser("load-neo4j", parents=[common], help="load a finished run (OUT_DIR/tables) into a Neo4j server")
@@ -150,7 +164,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ablate-partners", action="store_true",
                    help="also rerun with each partner left out and with each alone, and report recall and AP for each")
     p.set_defaults(handler=_cmd_evaluate)
+
+    p = sub.add_parser("audit", parents=[common], help="check the hash-chained audit log")
+    audit = p.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    p = audit.add_parser("verify", parents=[common], help="exit 0 when the chain is intact; else name the first bad line")
+    p.add_argument("log", nargs="?", default=None, help="the audit log (default: $MHGRAPH_AUDIT_LOG)")
+    p.add_argument("--run", action="append", default=[], metavar="RUN_DIR",
+                   help="a run folder whose manifests anchor lines of the log (repeatable); shows a cut-off end")
+    p.set_defaults(handler=_cmd_audit_verify)
     return parser
+
+
+def _purpose_option(p: argparse.ArgumentParser, default: str) -> None:
+    p.add_argument("--purpose", default=None, help=f"run purpose (default: {default}); decides which sources "
+                   "and attributes may be used (see `mhgraph.purpose`)")
 
 
 def _add_accept_missing_sidecar(parser: argparse.ArgumentParser) -> None:
@@ -161,9 +188,13 @@ def _add_accept_missing_sidecar(parser: argparse.ArgumentParser) -> None:
 
 def _cmd_ingest(args) -> int:
     from mhgraph.ingest import ingest
+    from mhgraph.manifest import record_ingest
+    from mhgraph.purpose import DEFAULT_RUN_PURPOSE
 
+    purpose = args.purpose or DEFAULT_RUN_PURPOSE
     result = ingest(args.input_dir, specs=args.specs, max_quarantine_share=args.max_quarantine_share,
-                    accept_missing_sidecars=args.accept_missing_sidecar, out_dir=args.out)
+                    accept_missing_sidecars=args.accept_missing_sidecar, out_dir=args.out, run_purpose=purpose)
+    record_ingest(args.out, result.summary, args.specs, purpose)
     print(result.summary.format())
     _print_quarantined(result.summary)
     print(f"tables: {', '.join(str(p) for p in result.paths.values())}")
@@ -214,20 +245,13 @@ def _cmd_specs(args) -> int:
 
 
 def _cmd_resolve(args) -> int:
-    from pathlib import Path
-
     import polars as pl
 
-    from mhgraph.errors import InputError
-    from mhgraph.resolve import load_settings, resolve, save_run
+    from mhgraph.resolve import load_settings
+    from mhgraph.stage_commands import resolve_run
 
-    tables = Path(args.run_dir) / "tables"
-    if not (tables / "mentions.parquet").is_file():
-        raise InputError("the run folder lacks its mentions table", file=str(tables / "mentions.parquet"))
-    relations = pl.read_parquet(tables / "relations.parquet") if (tables / "relations.parquet").is_file() else None
     settings = load_settings(args.settings) if args.settings else None
-    resolved = resolve(pl.read_parquet(tables / "mentions.parquet"), relations, settings, overrides=args.overrides)
-    save_run(resolved, args.run_dir)
+    resolved = resolve_run(args.run_dir, args.purpose, settings, args.overrides)
     counts = resolved.resolution.group_by("entity_type").agg(pl.len(), pl.col("entity_id").n_unique()).sort("entity_type")
     for entity_type, mentions, entities in counts.iter_rows():
         print(f"{entity_type}: {mentions} mentions -> {entities} entities")
@@ -235,9 +259,9 @@ def _cmd_resolve(args) -> int:
 
 
 def _cmd_explain_match(args) -> int:
-    from mhgraph.resolve import explain_match
+    from mhgraph.stage_commands import explain_run
 
-    print(explain_match(args.mention_a, args.mention_b, args.run_dir))
+    print(explain_run(args.run_dir, args.mention_a, args.mention_b, args.purpose))
     return 0
 
 
@@ -252,15 +276,23 @@ def _cmd_load_neo4j(args) -> int:
 
 
 def _cmd_run(args) -> int:
-    from mhgraph.manifest import DEFAULT_RUN_PURPOSE
+    from mhgraph.errors import MhgraphError
+    from mhgraph.history import scheduled_run
     from mhgraph.pipeline import run_pipeline
+    from mhgraph.purpose import DEFAULT_RUN_PURPOSE
 
-    result = run_pipeline(
-        args.input_dir, args.out, run_purpose=args.purpose or DEFAULT_RUN_PURPOSE,
-        overrides=args.overrides, max_quarantine_share=args.max_quarantine_share,
-        top=args.top, seed=args.seed, resolver=args.resolver, lang=args.lang, partner_lists=args.partner_lists,
-        accept_missing_sidecars=args.accept_missing_sidecar,
-    )
+    options = dict(run_purpose=args.purpose or DEFAULT_RUN_PURPOSE, overrides=args.overrides,
+                   max_quarantine_share=args.max_quarantine_share, top=args.top, seed=args.seed,
+                   resolver=args.resolver, lang=args.lang, partner_lists=args.partner_lists,
+                   accept_missing_sidecars=args.accept_missing_sidecar)
+    if args.history:
+        if args.previous:
+            raise MhgraphError("--previous goes with --out; a history compares with its latest run itself")
+        result = scheduled_run(args.input_dir, args.history, keep=args.keep, **options)
+    elif args.keep is not None:
+        raise MhgraphError("--keep goes with --history")
+    else:
+        result = run_pipeline(args.input_dir, args.out, previous=args.previous, **options)
     clusters = result.tables["clusters"]
     summary = result.manifest["ingest"]
     print(f"{result.tables['mentions'].height} mentions -> {result.tables['nodes'].height} entities -> "
@@ -270,6 +302,30 @@ def _cmd_run(args) -> int:
         print(f"WARNING: {len(summary['files_without_sidecar'])} file(s) TAKEN IN WITHOUT A SIDECAR "
               "(--accept-missing-sidecar): key, row count and purpose unchecked")
     print(f"report: {result.outputs.get('summary', result.out_dir)}")
+    return 0
+
+
+def _cmd_diff(args) -> int:
+    from mhgraph.diff import changes_json, diff
+
+    print(changes_json(diff(args.old_out, args.new_out)), end="")
+    return 0
+
+
+def _cmd_audit_verify(args) -> int:
+    from mhgraph.audit import verify_audit_log
+    from mhgraph.errors import MhgraphError
+    from mhgraph.manifest import run_anchors
+
+    log_path = args.log or os.environ.get("MHGRAPH_AUDIT_LOG")
+    if not log_path:
+        raise MhgraphError("name the audit log, or set MHGRAPH_AUDIT_LOG")
+    result = verify_audit_log(log_path, run_anchors(args.run))
+    if not result.intact:
+        print(f"mhgraph: audit log {result.log}: {result.problem}", file=sys.stderr)
+        return 1
+    print(f"{result.log}: {result.lines} line(s), chain intact"
+          + (f"; last line {result.lines} has hash {result.last_hash}" if result.last_hash else ""))
     return 0
 
 

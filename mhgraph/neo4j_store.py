@@ -614,9 +614,9 @@ def readable_run_purposes(reader_purpose: str) -> list[str]:
     no source purpose the reader's purpose does not permit.
 
     >>> readable_run_purposes("municipal_supervision")
-    ['municipal_supervision']
+    ['municipal_supervision', 'permit_supervision']
     >>> readable_run_purposes("riec_integral_assessment")
-    ['labour_market_supervision', 'municipal_supervision', 'riec_integral_assessment']
+    ['labour_market_supervision', 'municipal_supervision', 'permit_supervision', 'riec_integral_assessment']
     """
     allowed = allowed_source_purposes(reader_purpose)
     return sorted(name for name, (_, sources) in RUN_PURPOSES.items() if sources <= allowed)

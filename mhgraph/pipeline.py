@@ -14,9 +14,6 @@ at each table (see ``notebooks/walkthrough.ipynb``).
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import json
 import logging
 import time
 from contextlib import contextmanager
@@ -25,23 +22,16 @@ from pathlib import Path
 
 import polars as pl
 
-from mhgraph import __version__
 from mhgraph.detect import detect_communities
+from mhgraph.diff import RunTables, carry_cluster_ids, changes_json, diff_runs, rename_clusters
 from mhgraph.errors import InputError, MhgraphError
 from mhgraph.export import write_outputs
 from mhgraph.export.i18n import DEFAULT_LANGUAGE
 from mhgraph.graph import build_graph_tables
 from mhgraph.indicators import DEFINITIONS, compute_indicators
 from mhgraph.ingest import ingest
-from mhgraph.manifest import (
-    DEFAULT_RUN_PURPOSE,
-    RUN_PURPOSES,
-    allowed_source_purposes,
-    append_audit_log,
-    file_digest,
-    write_manifest,
-)
-from mhgraph.pseudonymise import META_SUFFIX
+from mhgraph.manifest import append_audit_log, extracts_record, new_manifest, write_manifest
+from mhgraph.purpose import DEFAULT_RUN_PURPOSE, allowed_source_purposes
 from mhgraph.rank import counted_hits, partners_needed, rank_clusters
 from mhgraph.resolve import resolve, resolve_baseline, save_model
 from mhgraph.resolve.block import PAIR_SCHEMA
@@ -118,6 +108,7 @@ def run_pipeline(
     lang: str = DEFAULT_LANGUAGE,
     partner_lists: str = "evidence",
     accept_missing_sidecars: bool = False,
+    previous: str | Path | None = None,
 ) -> RunResult:
     """Ingest -> resolve -> graph -> detect -> indicators -> rank -> export, on one folder of
     partner extracts. Returns every table and the paths of the outputs.
@@ -133,89 +124,99 @@ def run_pipeline(
     ``out_dir`` is replaced whole when the run is complete, and left as it was when it is not;
     a second run into the same folder while this one writes is refused (``InputError``).
     ``accept_missing_sidecars`` takes in extracts without a sidecar (see :func:`mhgraph.ingest.ingest`).
+
+    ``previous``: the output folder of an earlier run with the same purpose. Clusters that are
+    recognisably the same group keep that run's ids, and what changed since is written to
+    ``OUT_DIR/changes.json`` and at the top of the report (see :mod:`mhgraph.diff`).
     """
     if resolver not in ("full", "exact"):
         raise MhgraphError(f"unknown resolver {resolver!r}; choose 'full' or 'exact'")
     input_dir, out_dir = Path(input_dir), Path(out_dir)
     if not input_dir.is_dir():
         raise InputError("the input folder does not exist or is not a folder", file=str(input_dir))
-    allowed = allowed_source_purposes(run_purpose)
     specs = load_specs(specs_dir)
-    used_specs = [s for s in specs if s.purpose in allowed]
-    excluded = [
-        {"source": s.name, "purpose": s.purpose, "why": f"run purpose {run_purpose!r} does not permit purpose {s.purpose!r}"}
-        for s in specs
-        if s.purpose not in allowed
-    ]
+    before = _previous_run(previous, run_purpose)
     with RunFolder(out_dir) as folder:
-        return _run_stages(folder, input_dir, used_specs, excluded, run_purpose=run_purpose, allowed=allowed,
-                           overrides=overrides, max_quarantine_share=max_quarantine_share, top=top, seed=seed,
-                           resolver=resolver, accept_missing_sidecars=accept_missing_sidecars, lang=lang,
-                           partner_lists=partner_lists)
+        return _run_stages(folder, input_dir, specs, before, run_purpose=run_purpose, overrides=overrides,
+                           max_quarantine_share=max_quarantine_share, top=top, seed=seed, resolver=resolver,
+                           accept_missing_sidecars=accept_missing_sidecars, lang=lang, partner_lists=partner_lists)
 
 
-def _run_stages(folder: RunFolder, input_dir: Path, used_specs, excluded, *, run_purpose, allowed, overrides,
+def _run_stages(folder: RunFolder, input_dir: Path, specs, before: RunTables | None, *, run_purpose, overrides,
                 max_quarantine_share, top, seed, resolver, accept_missing_sidecars, lang, partner_lists) -> RunResult:
     """The stages of :func:`run_pipeline`, written into ``folder.work``, then committed."""
     out_dir = folder.work
     (out_dir / "tables").mkdir(parents=True, exist_ok=True)
-    started = dt.datetime.now(dt.timezone.utc)
+    manifest = new_manifest("run", run_purpose, folder.final)
     timings: dict[str, float] = {}
 
     with _stage("ingest", timings):
-        ingested = ingest(input_dir, specs=used_specs, max_quarantine_share=max_quarantine_share,
-                          accept_missing_sidecars=accept_missing_sidecars)
-    analysed, resolved = analyse(ingested.mentions, ingested.relations, allowed_purposes=allowed,
-                                 overrides=overrides, seed=seed, resolver=resolver, timings=timings)
+        ingested = ingest(input_dir, specs=specs, max_quarantine_share=max_quarantine_share,
+                          accept_missing_sidecars=accept_missing_sidecars, run_purpose=run_purpose)
+    analysed, resolved = analyse(ingested.mentions, ingested.relations,
+                                 allowed_purposes=allowed_source_purposes(run_purpose), overrides=overrides,
+                                 seed=seed, resolver=resolver, timings=timings)
     tables = {"mentions": ingested.mentions, "relations": ingested.relations, "quarantine": ingested.quarantine,
               **analysed}
+    if before is not None:
+        renamed, manifest["cluster_ids"] = carry_cluster_ids(
+            tables["communities"], RunTables(ingested.mentions, tables["resolution"], tables["communities"]), before)
+        tables.update(rename_clusters(tables, renamed))
     with _stage("partners_needed", timings):
         tables["clusters"] = partners_needed(tables["clusters"], tables["communities"], ingested.mentions,
                                              ingested.relations, tables["resolution"], tables["indicator_hits"],
-                                             allowed_purposes=allowed, shown=top)
+                                             allowed_purposes=allowed_source_purposes(run_purpose), shown=top)
     clusters, communities, nodes, edges, hits, resolution = (
         tables[name] for name in ("clusters", "communities", "nodes", "edges", "indicator_hits", "resolution"))
     for name, table in tables.items():
         table.write_parquet(out_dir / "tables" / f"{name}.parquet")
     write_csv_safe(ingested.quarantine, out_dir / "quarantine.csv")
 
-    read_files = [Path(source["file"]) for source in ingested.summary.get("sources", [])]
-    inputs = [p for f in read_files for p in (f, Path(str(f) + META_SUFFIX)) if p.is_file()]
-    manifest = {
-        "run_id": hashlib.sha256(
-            json.dumps([started.isoformat(), str(folder.final)]).encode()
-        ).hexdigest()[:16],
-        "mhgraph_version": __version__,
-        "started": started.isoformat(timespec="seconds"),
-        "run_purpose": run_purpose,
-        "legal_ground": RUN_PURPOSES[run_purpose][0],
-        "allowed_source_purposes": sorted(allowed),
-        "sources_used": sorted({s["source"] for s in ingested.summary.get("sources", [])}),
-        "sources_excluded": excluded,
-        "inputs": [{"file": p.name, "sha256": file_digest(p)} for p in inputs],
+    manifest.update(extracts_record(ingested.summary, specs, run_purpose))
+    manifest.update({
         "clusters_flagged": clusters.filter(pl.col("flagged")).height,
         "clusters_scored": clusters.filter(pl.col("score") > 0).height,
         "indicator_ruleset": DEFINITIONS["ruleset"],
-        "ingest": ingested.summary,
         "counts": {name: table.height for name, table in tables.items()},
         "resolver": resolver,
         "seed": seed,
         "seconds": timings,
-    }
+    })
+    changes = None
+    if before is not None:
+        changes = diff_runs(before, RunTables(ingested.mentions, resolution, communities, clusters, hits,
+                                              edges["relation_id"], manifest))
+        manifest["previous_run"] = {key: before.manifest.get(key) for key in ("run_id", "started")}
     with _stage("export", timings):
         outputs = write_outputs(
             out_dir, clusters, communities, nodes, edges, hits, ingested.mentions, resolution,
             top=min(top, manifest["clusters_flagged"]), run_info=manifest, lang=lang, partner_lists=partner_lists,
+            changes=changes,
         )
+    if changes is not None:
+        outputs["changes"] = out_dir / "changes.json"
+        outputs["changes"].write_text(changes_json(changes), encoding="utf-8")
     if resolved is not None:
         outputs["resolve_model"] = save_model(resolved, out_dir)
     manifest["files"] = file_digests(out_dir)  # what a complete run holds, to check it against later
-    outputs["manifest"] = write_manifest(out_dir, manifest)
-    # Logged before the run lands: a processing that happened is in the log even if the move never comes.
+    # Logged before the run lands: a processing that happened is in the log even if the move never
+    # comes; the manifest, written after, keeps the line's number and hash as its anchor.
     audit_log = append_audit_log(folder.final, manifest)
+    outputs["manifest"] = write_manifest(out_dir, manifest)
     folder.commit()
     outputs = {name: folder.final_path(path) if path.is_relative_to(out_dir) else path
                for name, path in outputs.items()}
     outputs["audit_log"] = audit_log
     log.info("run written to %s", folder.final)
     return RunResult(out_dir=folder.final, tables=tables, outputs=outputs, manifest=manifest)
+
+
+def _previous_run(previous: str | Path | None, run_purpose: str) -> RunTables | None:
+    """The earlier run to compare with, read before any work is done; it must share the purpose."""
+    if previous is None:
+        return None
+    before = RunTables.read(previous)
+    if before.manifest.get("run_purpose") != run_purpose:
+        raise InputError(f"the previous run had purpose {before.manifest.get('run_purpose')!r}, this one "
+                         f"{run_purpose!r}: runs are only compared within one purpose", file=str(previous))
+    return before

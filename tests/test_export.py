@@ -636,12 +636,18 @@ def test_dutch_is_the_default_and_english_on_request(tmp_path):
 def test_what_changed_goes_on_top_when_given_and_nothing_shows_without(tmp_path, written):
     out, paths = written
     assert "What changed" not in paths["summary"].read_text() and "What changed" not in (out / "index.html").read_text()
-    changes = {"since": "2026-01-01", "items": ["cluster C0001 is new", "cluster C0007 left the top 10"]}
+    changes = {"since": "2026-01-01T03:00:00+00:00", "previous_run_id": "ab12", "grown": [], "shrunk": [],
+               "changed": [], "new": [{"cluster_id": "C0001", "members_before": 0, "members_after": 7,
+                                       "came_from": []}],
+               "dissolved": [{"cluster_id": "C0007", "members_before": 5, "members_after": 0,
+                              "now_in": [{"cluster_id": "C0002", "members": 3}]}],
+               "indicators": {"fired": [], "stopped": []}}
     with_changes = export(tmp_path, changes=changes)
     for path in (with_changes["summary"], with_changes["index"]):
         text = html.unescape(path.read_text())
         assert text.index("What changed since 2026-01-01") < text.index("Ranked clusters")
-        assert "cluster C0007 left the top 10" in text
+        assert "C0007: 5 members; members now in C0002 (3)" in text.replace("`", "").replace("<code>", "").replace(
+            "</code>", "")
 
 
 def test_score_breakdown_draws_whatever_parts_the_clusters_table_holds(tmp_path):

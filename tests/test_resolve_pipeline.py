@@ -145,6 +145,12 @@ def test_the_building_key_alone_does_not_merge_addresses():
     assert entity["a/1/adres"] == entity["c/1/adres"] != entity["b/1/adres"]
 
 
+def with_purpose(mentions: pl.DataFrame) -> pl.DataFrame:
+    """Mentions as a run folder holds them: with the source and purpose that resolve and
+    explain-match check against the run purpose."""
+    return mentions.with_columns(source=pl.lit("test"), purpose=pl.lit("fiscal_supervision"))
+
+
 def test_explain_match_names_the_fields_and_the_score(people, resolved, tmp_path, capsys):
     mentions, _ = people
     matched = resolved.matches.filter(pl.col("decision") == "match").row(0, named=True)
@@ -157,7 +163,7 @@ def test_explain_match_names_the_fields_and_the_score(people, resolved, tmp_path
 
     run = tmp_path / "run"
     save_run(resolved, run)
-    mentions.write_parquet(run / "tables" / "mentions.parquet")
+    with_purpose(mentions).write_parquet(run / "tables" / "mentions.parquet")
     loaded = load_run(run)
     assert loaded.resolution.equals(resolved.resolution)
     assert "FellegiSunter" in (run / "resolve" / "model.json").read_text() or "LogisticScorer" in (
@@ -200,7 +206,7 @@ def test_the_resolve_command_writes_the_tables_and_honours_an_overrides_file(peo
     mentions, truth = people
     run = tmp_path / "run"
     (run / "tables").mkdir(parents=True)
-    mentions.write_parquet(run / "tables" / "mentions.parquet")
+    with_purpose(mentions).write_parquet(run / "tables" / "mentions.parquet")
     first, second = _two_people_without_bsn(mentions, truth)
     overrides = tmp_path / "overrides.toml"
     overrides.write_text(f'[[must_link]]\na = "{first}"\nb = "{second}"\nreason = "case file"\n')

@@ -87,8 +87,8 @@ def write_outputs(
     ``index``, ``cluster:<cluster_id>`` per picture and ``partner:<partner>`` per partner list.
     ``run_info`` (e.g. the run manifest) adds the run's purpose, legal ground and inputs to the
     report; ``lang`` is ``"nl"`` (default) or ``"en"``; ``partner_lists`` is ``"evidence"``
-    (default: only the records behind an indicator) or ``"all"``. ``changes`` (``{"since": date,
-    "items": [line, ...]}``, from a comparison with an earlier run) puts a "what changed" section
+    (default: only the records behind an indicator) or ``"all"``. ``changes`` (what
+    :func:`mhgraph.diff.diff_runs` found against an earlier run) puts a "what changed" section
     at the top of ``summary.md`` and ``index.html``; None renders nothing. Same input, same bytes.
     """
     out_dir = Path(out_dir)
@@ -121,8 +121,9 @@ def report(run_dir: str | Path, *, lang: str = DEFAULT_LANGUAGE, top: int | None
     language or with the full partner lists; with ``pdf`` also ``report.pdf`` (A4), printed from
     ``index.html`` by headless Chromium.
 
-    ``top`` defaults to the number of cluster pictures the run wrote (its ``--top``). Returns the
-    written paths as :func:`write_outputs` does, plus ``pdf``.
+    ``top`` defaults to the number of cluster pictures the run wrote (its ``--top``); ``changes``
+    to the run's ``changes.json`` when it has one. Returns the written paths as
+    :func:`write_outputs` does, plus ``pdf``.
 
     >>> paths = report("out/sample", lang="en", pdf=True)   # doctest: +SKIP
     >>> paths["pdf"]                                        # doctest: +SKIP
@@ -137,6 +138,9 @@ def report(run_dir: str | Path, *, lang: str = DEFAULT_LANGUAGE, top: int | None
         tables[name] = pl.read_parquet(path)
     manifest_path = run_dir / "run_manifest.json"
     run_info = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else None
+    changes_path = run_dir / "changes.json"  # what a run with --previous found; it stays on top
+    if changes is None and changes_path.is_file():
+        changes = json.loads(changes_path.read_text(encoding="utf-8"))
     if top is None:
         top = len(list((run_dir / "clusters").glob("cluster_*.html")))
     written = write_outputs(run_dir, tables["clusters"], tables["communities"], tables["nodes"], tables["edges"],

@@ -20,6 +20,7 @@ from mhgraph.export.charts import score_breakdown_svg, score_distribution_svg, t
 from mhgraph.export.document import (Block, Bullets, Details, Figure, Heading, Item, Link, Note, Paragraph, Table,
                                      Text)
 from mhgraph.export.barriers import Intervention
+from mhgraph.export.changes import changes_blocks
 from mhgraph.export.dossier import ClusterDossier, EvidenceRecord, Finding, PartnerPiece
 from mhgraph.export.i18n import DEFAULT_LANGUAGE, counted, translated, words
 from mhgraph.export.view import DISCLOSED_BY, month, month_text, period_text, picture_svg
@@ -70,18 +71,6 @@ def _value_text(value) -> str:
     if isinstance(value, dict):
         return json.dumps(value, sort_keys=True, default=str)
     return str(value)
-
-
-def changes_blocks(changes: dict | None, lang: str) -> list[Block]:
-    """"What changed since <date>" at the top of the report; nothing when ``changes`` is None.
-
-    ``changes`` is ``{"since": "2026-01-01", "items": ["…", …]}``: one readable line per change.
-    """
-    if not changes:
-        return []
-    items = tuple(Item((_t(line),)) for line in changes.get("items") or ())
-    return [Heading(2, (_t(words(lang)["changes_heading"].format(since=changes.get("since", "?"))),)),
-            Bullets(items) if items else Paragraph((_t(words(lang)["none"]),))]
 
 
 def run_blocks(run_info: dict | None, counts: dict[str, int], top: int, shown: int, lang: str = DEFAULT_LANGUAGE,

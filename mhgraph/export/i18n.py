@@ -15,6 +15,8 @@ ValueError: unknown language 'fr'; choose one of: en, nl
 
 from __future__ import annotations
 
+from mhgraph.diff import STOPPED_BECAUSE
+
 __all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "counted", "translated", "words"]
 
 DEFAULT_LANGUAGE = "nl"
@@ -30,6 +32,34 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
                     'What happens next is decided by people in the case meeting (casusoverleg), each partner within '
                     'its own powers and the purpose it collected its records for.'),
  'changes_heading': ('Wat veranderde sinds {since}', 'What changed since {since}'),
+ # the section on what changed since an earlier run (mhgraph.export.changes)
+ 'changes': {
+        'compared': (
+            'Vergeleken met run {run} van {since}. Een cluster dat herkenbaar dezelfde groep is, houdt zijn nummer; '
+            'het gaat om clusters waar in een van beide runs een indicator op wijst.',
+            'Compared with run {run} of {since}. A cluster that is recognisably the same group keeps its number; '
+            'listed are the clusters an indicator points at in either run.'),
+        'nothing': ('Niets veranderd: dezelfde clusters, dezelfde indicatoren.',
+                    'Nothing changed: the same clusters, the same indicators.'),
+        'new': ('Nieuwe clusters', 'New clusters'),
+        'grown': ('Gegroeid', 'Grown'),
+        'shrunk': ('Gekrompen', 'Shrunk'),
+        'changed': ('Andere leden, even groot', 'Other members, same size'),
+        'dissolved': ('Opgeheven', 'Dissolved'),
+        'fired': ('Indicatoren die nu voor het eerst afgaan', 'Indicators that newly fired'),
+        'stopped': ('Indicatoren die niet meer afgaan', 'Indicators that stopped'),
+        'members': ('leden', 'members'),
+        'now_in': ('leden nu in', 'members now in'),
+        'came_from': ('leden uit', 'members from'),
+        'turnover': ('{joined} erbij, {left} weg', '{joined} joined, {left} left'),
+        'focus_gone': ('de gegevens van de betrokken entiteit zijn er niet meer', STOPPED_BECAUSE['focus_gone']),
+        'records_gone': ('{records_gone} van de {records} onderliggende gegevens zijn er niet meer',
+                         STOPPED_BECAUSE['records_gone']),
+        'partner_gone': ('de regel steunt op wat {partners_gone} vastlegde, en die gegevens zitten niet in deze run',
+                         STOPPED_BECAUSE['partner_gone']),
+        'rule_no_longer_holds': ('de regel gaat op de gegevens van deze run niet meer op',
+                                 STOPPED_BECAUSE['rule_no_longer_holds']),
+ },
  'ranked_clusters': ('Gerangschikte clusters', 'Ranked clusters'),
  'no_cluster': ('Geen cluster om te tonen.', 'No cluster to show.'),
  'col_rank': ('rang', 'rank'),

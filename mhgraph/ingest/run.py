@@ -12,6 +12,7 @@ import json
 import logging
 from collections import Counter, deque
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -24,6 +25,7 @@ from mhgraph.ingest.readers import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, ROW,
 from mhgraph.ingest.schema import MENTION_SCHEMA, QUARANTINE_SCHEMA, RELATION_SCHEMA, conform, empty
 from mhgraph.ingest.summary import FileReport, IngestSummary
 from mhgraph.ingest.validate import PlaintextTally, RowValidator, check_header
+from mhgraph.purpose import DEFAULT_RUN_PURPOSE, excluded_source, restrict_spec
 from mhgraph.safe_output import write_csv_safe
 from mhgraph.spec import SPEC_DIR, SourceSpec, load_specs
 
@@ -296,12 +298,26 @@ def _check_quarantine_share(report: FileReport, max_share: float | None) -> None
             f"allowed {max_share:.1%} (max_quarantine_share); reasons: {reasons}", file=report.file)
 
 
+def _for_purpose(planned: list[PlannedFile], run_purpose: str) -> tuple[list[PlannedFile], list[dict]]:
+    """The planned files a run with ``run_purpose`` may read, each with its spec cut to the
+    attributes the run may use; and the files it leaves out, each with why."""
+    kept, left_out = [], []
+    for item in planned:
+        spec = restrict_spec(item.spec, run_purpose)
+        if spec is None:
+            left_out.append({"file": str(item.path), **excluded_source(item.spec, run_purpose)})
+        else:
+            kept.append(replace(item, spec=spec))
+    return kept, left_out
+
+
 def ingest(
     input_dir: str | Path,
     specs: str | Path | list[SourceSpec] | None = None,
     max_quarantine_share: float | None = None,
     *,
     accept_missing_sidecars: bool = False,
+    run_purpose: str = DEFAULT_RUN_PURPOSE,
     out_dir: str | Path | None = None,
     batch_bytes: int = DEFAULT_BATCH_BYTES,
     batch_rows: int = DEFAULT_BATCH_ROWS,
@@ -315,7 +331,10 @@ def ingest(
     that has no sidecar instead of refusing it (the summary says so in capitals). ``out_dir``: stream the tables to
     ``out_dir/tables/*.parquet`` (plus ``out_dir/quarantine.csv`` and
     ``out_dir/ingest_summary.json``) instead of holding them in memory. ``batch_bytes`` /
-    ``batch_rows``: the size of one batch for CSV / for Parquet and Excel.
+    ``batch_rows``: the size of one batch for CSV / for Parquet and Excel. ``run_purpose``
+    (see :mod:`mhgraph.purpose`): a file whose source that purpose does not permit is matched
+    to its spec but not read, and listed in the summary's ``files_left_out`` with the reason;
+    attributes the purpose does not permit are not read at all.
 
     Raises :class:`~mhgraph.errors.InputError` for a file that cannot be read as its spec
     says (see ``docs/source-specs.md``); bad rows go to the quarantine table instead.
@@ -325,6 +344,10 @@ def ingest(
     if not planned:
         patterns = ", ".join(s.file for s in all_specs)
         raise InputError(f"no file in the folder matches a spec (expected names: {patterns})", file=str(input_dir))
+    planned, left_out = _for_purpose(planned, run_purpose)
+    if not planned:
+        raise InputError(f"run purpose {run_purpose!r} permits none of the delivered files: "
+                         + "; ".join(f"{Path(e['file']).name}: {e['why']}" for e in left_out), file=str(input_dir))
     fingerprint = check_key_fingerprints(planned)
     out = Path(out_dir) if out_dir is not None else None
     sink = _ParquetSink(out) if out else _MemorySink()
@@ -336,9 +359,10 @@ def ingest(
     except BaseException:
         sink.abort()
         raise
-    delivered = {item.spec.name for item in planned}
+    delivered = {item.spec.name for item in planned} | {entry["source"] for entry in left_out}
     summary = IngestSummary.build(
         reports, [str(p) for p in unmatched], [s.name for s in all_specs if s.name not in delivered], fingerprint)
+    summary["files_left_out"] = left_out
     result = Ingested(tables, summary)
     if out:
         write_csv_safe(result.scan("quarantine"), out / "quarantine.csv")

@@ -59,7 +59,8 @@ class IngestSummary(dict):
     """``{"sources": [per-file dict, ...], "unmatched_files": [...], "sources_without_file":
     [...], "key_fingerprint": ..., "balanced": bool, "rows_read": n, "rows_quarantined": n,
     "quarantined_by_reason": {reason: rows}, "files_without_sidecar": [...]}`` (rows summed
-    over the files).
+    over the files); :func:`~mhgraph.ingest.ingest` adds ``files_left_out`` (files the run
+    purpose does not permit, each with why).
 
     Each per-file dict holds the fields of :class:`FileReport` plus ``balanced``.
     """
@@ -115,6 +116,8 @@ class IngestSummary(dict):
                 + ("" if s["balanced"] else "  [rows do not add up]")
             )
             lines += [f"    warning: {w}" for w in s["warnings"]]
+        for entry in self.get("files_left_out", []):
+            lines.append(f"left out (not read): {entry['file']}: {entry['why']}")
         if self["unmatched_files"]:
             lines.append("files no spec matches (not read): " + ", ".join(self["unmatched_files"]))
         if self["sources_without_file"]:
