@@ -163,9 +163,8 @@ def _run_stages(folder: RunFolder, input_dir: Path, specs, before: RunTables | N
             tables["communities"], RunTables(ingested.mentions, tables["resolution"], tables["communities"]), before)
         tables.update(rename_clusters(tables, renamed))
     with _stage("partners_needed", timings):
-        tables["clusters"] = partners_needed(tables["clusters"], tables["communities"], ingested.mentions,
-                                             ingested.relations, tables["resolution"], tables["indicator_hits"],
-                                             allowed_purposes=allowed_source_purposes(run_purpose), shown=top)
+        tables["clusters"] = partners_needed(tables["clusters"], tables["communities"], tables["indicator_hits"],
+                                             shown=top)
     clusters, communities, nodes, edges, hits, resolution = (
         tables[name] for name in ("clusters", "communities", "nodes", "edges", "indicator_hits", "resolution"))
     for name, table in tables.items():
