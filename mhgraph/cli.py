@@ -98,6 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "purpose; keep its cluster ids and write what changed since (changes.json, top of the report)")
     p.add_argument("--keep", type=_positive_int, default=None,
                    help="with --history: keep this many complete runs, delete older ones (default: keep all)")
+    p.add_argument("--specs", default=None, help="folder of source specs (default: the shipped ones)")
+    p.add_argument("--settings", default=None, help="entity-resolution settings (TOML; default: the shipped ones)")
+    p.add_argument("--strict", action="store_true",
+                   help="fail (status 2) when the entity resolution looks collapsed; the run is still written")
     _add_accept_missing_sidecar(p)
     p.set_defaults(handler=_cmd_run)
 
@@ -245,16 +249,22 @@ def _cmd_specs(args) -> int:
 
 
 def _cmd_resolve(args) -> int:
+    from pathlib import Path
+
     import polars as pl
 
-    from mhgraph.resolve import load_settings
+    from mhgraph.export.content import resolution_blocks, resolution_lines
+    from mhgraph.export.document import Bullets, Item, Text, to_markdown
+    from mhgraph.resolve import load_settings, resolution_diagnostics
     from mhgraph.stage_commands import resolve_run
 
     settings = load_settings(args.settings) if args.settings else None
     resolved = resolve_run(args.run_dir, args.purpose, settings, args.overrides)
-    counts = resolved.resolution.group_by("entity_type").agg(pl.len(), pl.col("entity_id").n_unique()).sort("entity_type")
-    for entity_type, mentions, entities in counts.iter_rows():
-        print(f"{entity_type}: {mentions} mentions -> {entities} entities")
+    mentions = pl.read_parquet(Path(args.run_dir) / "tables" / "mentions.parquet").join(
+        resolved.resolution.select("mention_id"), on="mention_id", how="semi")
+    rows = resolution_diagnostics(resolved, mentions).to_dicts()
+    lines = Bullets(tuple(Item((Text(line),)) for line in resolution_lines(rows, "en")))
+    print(to_markdown([*resolution_blocks(rows, "en"), lines]).strip())
     return 0
 
 
@@ -280,11 +290,12 @@ def _cmd_run(args) -> int:
     from mhgraph.history import scheduled_run
     from mhgraph.pipeline import run_pipeline
     from mhgraph.purpose import DEFAULT_RUN_PURPOSE
+    from mhgraph.spec import SPEC_DIR
 
-    options = dict(run_purpose=args.purpose or DEFAULT_RUN_PURPOSE, overrides=args.overrides,
-                   max_quarantine_share=args.max_quarantine_share, top=args.top, seed=args.seed,
-                   resolver=args.resolver, lang=args.lang, partner_lists=args.partner_lists,
-                   accept_missing_sidecars=args.accept_missing_sidecar)
+    options = dict(run_purpose=args.purpose or DEFAULT_RUN_PURPOSE, specs_dir=args.specs or SPEC_DIR,
+                   overrides=args.overrides, max_quarantine_share=args.max_quarantine_share, top=args.top,
+                   seed=args.seed, resolver=args.resolver, strict=args.strict, resolve_settings=args.settings,
+                   lang=args.lang, partner_lists=args.partner_lists, accept_missing_sidecars=args.accept_missing_sidecar)
     if args.history:
         if args.previous:
             raise MhgraphError("--previous goes with --out; a history compares with its latest run itself")

@@ -33,7 +33,7 @@ from mhgraph.ingest import ingest
 from mhgraph.manifest import append_audit_log, extracts_record, new_manifest, write_manifest
 from mhgraph.purpose import DEFAULT_RUN_PURPOSE, allowed_source_purposes
 from mhgraph.rank import counted_hits, partners_needed, rank_clusters
-from mhgraph.resolve import resolve, resolve_baseline, save_model
+from mhgraph.resolve import IdentityConflicts, load_settings, resolution_diagnostics, resolve, resolve_baseline, save_model
 from mhgraph.resolve.block import PAIR_SCHEMA
 from mhgraph.run_folder import RunFolder, file_digests
 from mhgraph.safe_output import write_csv_safe
@@ -65,12 +65,13 @@ def _stage(name: str, timings: dict[str, float]):
 
 
 def analyse(mentions: pl.DataFrame, relations: pl.DataFrame, *, allowed_purposes, overrides=None, seed: int = 42,
-            resolver: str = "full", timings: dict[str, float] | None = None):
+            resolver: str = "full", timings: dict[str, float] | None = None, resolve_settings=None):
     """Resolve -> graph -> detect -> indicators -> rank on ingested mentions and relations.
 
-    Returns the tables ``resolution``, ``matches``, ``nodes``, ``edges``, ``communities``,
-    ``indicator_hits`` and ``clusters``, and the resolver's result (``None`` with
+    Returns the tables ``resolution``, ``matches``, ``identity_conflicts``, ``nodes``, ``edges``,
+    ``communities``, ``indicator_hits`` and ``clusters``, and the resolver's result (``None`` with
     ``resolver="exact"``, which links on exact keyed identifiers only and compares no pair).
+    ``resolve_settings``: entity-resolution settings (default: the shipped ones).
     ``mhgraph evaluate --ablate-partners`` reruns this on the mentions of fewer partners.
     """
     timings = {} if timings is None else timings
@@ -79,19 +80,22 @@ def analyse(mentions: pl.DataFrame, relations: pl.DataFrame, *, allowed_purposes
             resolved = None
             resolution, matches = resolve_baseline(mentions), pl.DataFrame(schema=EXACT_MATCHES_SCHEMA)
         else:
-            resolved = resolve(mentions, relations, overrides=overrides)
+            resolved = resolve(mentions, relations, resolve_settings, overrides=overrides)
             resolution, matches = resolved.resolution, resolved.matches
+        conflicts = resolved.identity_conflicts if resolved is not None else IdentityConflicts.none().table
     with _stage("graph", timings):
         nodes, edges = build_graph_tables(mentions, relations, resolution)
     with _stage("detect", timings):
         communities = detect_communities(nodes, edges, seed=seed)
     with _stage("indicators", timings):
-        hits = compute_indicators(nodes, edges, communities, allowed_purposes=allowed_purposes)
+        hits = compute_indicators(nodes, edges, communities, allowed_purposes=allowed_purposes,
+                                  identity_conflicts=conflicts)
     with _stage("rank", timings):
         clusters = rank_clusters(communities, nodes, edges, hits)
     # the hits table holds what the score counts: a weak hit without a piece of another kind beside it is left out
-    return {"resolution": resolution, "matches": matches, "nodes": nodes, "edges": edges, "communities": communities,
-            "indicator_hits": counted_hits(hits, communities), "clusters": clusters}, resolved
+    return {"resolution": resolution, "matches": matches, "identity_conflicts": conflicts, "nodes": nodes,
+            "edges": edges, "communities": communities, "indicator_hits": counted_hits(hits, communities),
+            "clusters": clusters}, resolved
 
 
 def run_pipeline(
@@ -105,6 +109,8 @@ def run_pipeline(
     top: int = 10,
     seed: int = 42,
     resolver: str = "full",
+    strict: bool = False,
+    resolve_settings: str | Path | None = None,
     lang: str = DEFAULT_LANGUAGE,
     partner_lists: str = "evidence",
     accept_missing_sidecars: bool = False,
@@ -113,13 +119,18 @@ def run_pipeline(
     """Ingest -> resolve -> graph -> detect -> indicators -> rank -> export, on one folder of
     partner extracts. Returns every table and the paths of the outputs.
 
+    The run checks its own entity resolution (:func:`mhgraph.resolve.resolution_diagnostics`:
+    in the manifest under ``resolution`` and at the top of ``summary.md`` and ``index.html``).
+    With ``strict``, a resolution that looks collapsed fails the run once everything is written.
+
     The ``top`` best-ranked *flagged* clusters — those whose score reaches the ``flag_score`` of
     ``mhgraph/indicators/definitions.toml`` — get a page and a picture: a cluster the ranking
     does not flag is not put in front of anyone. For those, the ``clusters`` table says which
     partners the flag needs (:func:`mhgraph.rank.partners_needed`). ``resolver="exact"`` links
     mentions on exact keyed identifiers only (no fuzzy matching, no model): the conservative
-    baseline the full entity resolution is measured against. ``lang`` (``"nl"`` or ``"en"``) and
-    ``partner_lists`` (``"evidence"`` or ``"all"``) go to :func:`mhgraph.export.write_outputs`.
+    baseline the full entity resolution is measured against. ``resolve_settings``: an
+    entity-resolution settings file instead of the shipped one. ``lang`` (``"nl"`` or ``"en"``)
+    and ``partner_lists`` (``"evidence"`` or ``"all"``) go to :func:`mhgraph.export.write_outputs`.
 
     ``out_dir`` is replaced whole when the run is complete, and left as it was when it is not;
     a second run into the same folder while this one writes is refused (``InputError``).
@@ -136,14 +147,30 @@ def run_pipeline(
         raise InputError("the input folder does not exist or is not a folder", file=str(input_dir))
     specs = load_specs(specs_dir)
     before = _previous_run(previous, run_purpose)
+    settings = load_settings(resolve_settings) if resolve_settings else None
     with RunFolder(out_dir) as folder:
-        return _run_stages(folder, input_dir, specs, before, run_purpose=run_purpose, overrides=overrides,
-                           max_quarantine_share=max_quarantine_share, top=top, seed=seed, resolver=resolver,
-                           accept_missing_sidecars=accept_missing_sidecars, lang=lang, partner_lists=partner_lists)
+        result = _run_stages(folder, input_dir, specs, before, run_purpose=run_purpose, overrides=overrides,
+                             max_quarantine_share=max_quarantine_share, top=top, seed=seed, resolver=resolver,
+                             resolve_settings=settings, accept_missing_sidecars=accept_missing_sidecars, lang=lang,
+                             partner_lists=partner_lists)
+    _check_collapse(result, strict)
+    return result
+
+
+def _check_collapse(result: RunResult, strict: bool) -> None:
+    """Say a collapsed-looking resolution in the log; with ``strict``, fail the (written) run on it."""
+    collapsed = [row for row in result.manifest.get("resolution", []) if row["collapsed"]]
+    for row in collapsed:
+        log.warning("the %s resolution looks collapsed: %s", row["entity_type"], row["reasons"])
+    if collapsed and strict:
+        raise MhgraphError(f"the {', '.join(row['entity_type'] for row in collapsed)} resolution looks collapsed "
+                           f"({'; '.join(row['reasons'] for row in collapsed)}); the run is written to "
+                           f"{result.out_dir}, see its summary.md")
 
 
 def _run_stages(folder: RunFolder, input_dir: Path, specs, before: RunTables | None, *, run_purpose, overrides,
-                max_quarantine_share, top, seed, resolver, accept_missing_sidecars, lang, partner_lists) -> RunResult:
+                max_quarantine_share, top, seed, resolver, resolve_settings, accept_missing_sidecars, lang,
+                partner_lists) -> RunResult:
     """The stages of :func:`run_pipeline`, written into ``folder.work``, then committed."""
     out_dir = folder.work
     (out_dir / "tables").mkdir(parents=True, exist_ok=True)
@@ -155,7 +182,8 @@ def _run_stages(folder: RunFolder, input_dir: Path, specs, before: RunTables | N
                           accept_missing_sidecars=accept_missing_sidecars, run_purpose=run_purpose)
     analysed, resolved = analyse(ingested.mentions, ingested.relations,
                                  allowed_purposes=allowed_source_purposes(run_purpose), overrides=overrides,
-                                 seed=seed, resolver=resolver, timings=timings)
+                                 seed=seed, resolver=resolver, timings=timings, resolve_settings=resolve_settings)
+    diagnostics = resolution_diagnostics(resolved, ingested.mentions) if resolved is not None else None
     tables = {"mentions": ingested.mentions, "relations": ingested.relations, "quarantine": ingested.quarantine,
               **analysed}
     if before is not None:
@@ -178,6 +206,7 @@ def _run_stages(folder: RunFolder, input_dir: Path, specs, before: RunTables | N
         "indicator_ruleset": DEFINITIONS["ruleset"],
         "counts": {name: table.height for name, table in tables.items()},
         "resolver": resolver,
+        "resolution": diagnostics.to_dicts() if diagnostics is not None else [],
         "seed": seed,
         "seconds": timings,
     })

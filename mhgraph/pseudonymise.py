@@ -3,7 +3,8 @@
 The source spec says which plaintext columns hold which entity (``plaintext`` in each entity
 block) and what the delivered columns are called (``fields``). Exact identifiers become keyed
 hashes, names and dates of birth become keyed Bloom filters plus two match keys, addresses
-become an address key and a building key. Every other column that the spec does not declare
+become an address key and a building key, further person attributes (birth place, residence,
+occupation, ...: ``mhgraph.spec.PERSON_ATTRIBUTES``) keyed Bloom filters. Every other column that the spec does not declare
 is left out (data minimisation). A sidecar ``<file>.meta.json`` names the source, partner,
 purpose, row count and key fingerprint — never the key.
 
@@ -52,7 +53,7 @@ from mhgraph.crypto import Key, address_keys, bloom_encode, keyed_hash, load_key
 from mhgraph.errors import InputError, describe_read_error
 from mhgraph.reference import AGE_BANDS, age_band, band_of_age
 from mhgraph.safe_output import write_csv_safe
-from mhgraph.spec import SPEC_DIR, DerivedColumn, SourceSpec, find_spec
+from mhgraph.spec import PERSON_ATTRIBUTES, SPEC_DIR, DerivedColumn, SourceSpec, find_spec
 
 log = logging.getLogger("mhgraph.pseudonymise")
 
@@ -104,6 +105,10 @@ def _person_columns(frame: pl.DataFrame, block, key: Key) -> dict[str, list]:
             out[block.fields["match_key_1"]] = [k[0] for k in keys]
         if "match_key_2" in block.fields:
             out[block.fields["match_key_2"]] = [k[1] for k in keys]
+    for name, field in PERSON_ATTRIBUTES.items():
+        if field in block.fields and name in plain:
+            encode = bloom_encode if field.endswith("_bf") else keyed_hash
+            out[block.fields[field]] = [encode(key, name, normalise.fold(v)) for v in plain[name]]
     return out
 
 

@@ -24,6 +24,7 @@ from mhgraph.errors import MhgraphError
 
 __all__ = [
     "ENTITY_FIELDS",
+    "PERSON_ATTRIBUTES",
     "PLAINTEXT_INPUTS",
     "PURPOSES",
     "SPEC_DIR",
@@ -50,6 +51,21 @@ PURPOSES = {
     "bibob": "Municipality: integrity screening of permit applicants (Wet Bibob)",
 }
 
+# Further person attributes a partner may deliver (plaintext input -> canonical field): each
+# becomes a keyed Bloom filter of its folded text (a keyed hash for gender), and entity
+# resolution compares them whenever they are present.
+PERSON_ATTRIBUTES: dict[str, str] = {
+    "birth_place": "birth_place_bf",
+    "residence": "residence_bf",
+    "postcode": "postcode_bf",
+    "address": "address_bf",
+    "occupation": "occupation_bf",
+    "email": "email_bf",
+    "phone": "phone_bf",
+    "document_number": "document_number_bf",
+    "gender": "gender",
+}
+
 # Canonical fields per entity type and the kind of value each holds in a delivered extract.
 ENTITY_FIELDS: dict[str, dict[str, str]] = {
     "person": {
@@ -60,6 +76,7 @@ ENTITY_FIELDS: dict[str, dict[str, str]] = {
         "birth_date_bf": "bloom",
         "match_key_1": "hash",
         "match_key_2": "hash",
+        **{field: "bloom" if field.endswith("_bf") else "hash" for field in PERSON_ATTRIBUTES.values()},
     },
     "company": {
         "kvk_number": "hash",
@@ -97,7 +114,7 @@ IDENTIFYING_FIELDS = {
 
 # Plaintext inputs a partner has per entity type, for ``mhgraph pseudonymise``.
 PLAINTEXT_INPUTS = {
-    "person": ("bsn", "v_number", "given_name", "family_name", "birth_date"),
+    "person": ("bsn", "v_number", "given_name", "family_name", "birth_date", *PERSON_ATTRIBUTES),
     "company": ("kvk_number", "wage_tax_number", "name"),
     "address": ("postcode", "house_number", "addition"),
     "permit": (),

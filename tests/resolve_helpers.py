@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import random
 
 import polars as pl
@@ -80,5 +81,32 @@ def population(n_people: int, copies: int = 3, seed: int = 1, bsn_share: float =
                 g = g[0] + "."
             mention = f"src{c}/r{p:05d}/werknemer"
             rows.append(person_row(mention, g, f, d, bsn if rng.random() < bsn_share else None))
+            truth[mention] = p
+    return frame(rows), truth
+
+
+def common_name_trap(n_people: int = 5000, seed: int = 8, namesakes: int = 0) -> tuple[pl.DataFrame, dict]:
+    """``n_people`` persons without any identifier, 20% of them sharing ten family names, every
+    one with a date of birth of their own; 30% are seen twice (a typo in one name now and then).
+    A model that takes "same family name" for "same person" merges across dates of birth.
+    The first ``namesakes`` persons are all called Jan Jansen."""
+    rng = random.Random(seed)
+    common = FAMILY[:10]
+    syllables = ["an", "ber", "co", "da", "el", "fi", "go", "ha", "ir", "jo", "ka", "lu", "mo", "ni", "ol", "pe",
+                 "ra", "si", "tu", "vo", "wi", "ze"]
+    dates = rng.sample(range(365 * 60), n_people)
+    rows, truth = [], {}
+    for p in range(n_people):
+        given = rng.choice(GIVEN)
+        family = rng.choice(common) if rng.random() < 0.2 else "".join(rng.choices(syllables, k=3))
+        if p < namesakes:
+            given, family = "jan", "jansen"
+        day = datetime.date(1950, 1, 1) + datetime.timedelta(days=dates[p])
+        for c in range(2 if rng.random() < 0.3 else 1):
+            g, f = given, family
+            if c and rng.random() < 0.3:
+                g, f = (typo(g, rng), f) if rng.random() < 0.5 else (g, typo(f, rng))
+            mention = f"register{c}/p{p:05d}/persoon"
+            rows.append(person_row(mention, g, f, day.isoformat()))
             truth[mention] = p
     return frame(rows), truth

@@ -148,6 +148,48 @@ def test_run_purpose_leaves_out_sources_it_does_not_permit(tmp_path):
     assert "belastingdienst" not in partners and "ind" not in partners
 
 
+@pytest.mark.slow
+def test_the_run_checks_its_own_resolution(sample_run):
+    work, _ = sample_run
+    out = work / "run"
+    manifest = json.loads((out / "run_manifest.json").read_text())
+    person = next(row for row in manifest["resolution"] if row["entity_type"] == "person")
+    assert not person["collapsed"] and 0.5 < person["merge_ratio"] < 2.0
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    assert "- entiteitsresolutie, personen: " in summary.split("## De run")[1]  # one line per type under the run
+    assert "WAARSCHUWING" not in summary
+    assert (out / "tables" / "identity_conflicts.parquet").is_file()
+
+
+@pytest.mark.slow
+def test_a_strict_run_on_a_layout_of_ones_own_fails_when_the_resolution_collapses(tmp_path):
+    """`--specs` picks the partner layouts; settings that pair every payroll row with its
+    neighbours, merge whatever is paired and ignore that BSNs differ glue the workers together:
+    summary.md says so loudly and `--strict` fails, after writing the run."""
+    env = {"MHGRAPH_AUDIT_LOG": str(tmp_path / "audit.log")}
+    assert mhgraph("--quiet", "synth", "--persons", "300", "--seed", "5", "--out", str(tmp_path / "extracts"),
+                   cwd=tmp_path).returncode == 0
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    shipped = ROOT / "mhgraph" / "specs"
+    for name in ("belastingdienst_loonaangifte", "kvk_inschrijvingen"):
+        (specs / f"{name}.toml").write_text((shipped / f"{name}.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    settings = (ROOT / "mhgraph" / "resolve" / "settings.toml").read_text(encoding="utf-8")
+    broken = tmp_path / "broken.toml"
+    broken.write_text(settings.replace('method = "auto"\nthreshold = 0.5', 'method = "auto"\nthreshold = 0.0')
+                      .replace("min_mean_score = 0.5\n# Candidate", "min_mean_score = 0.0\n# Candidate")
+                      .replace('conflict_keys = ["bsn", "v_number"]', "conflict_keys = []")
+                      + '\n[[types.person.blocking]]\nname = "everyone"\ncolumns = ["partner"]\n', encoding="utf-8")
+    result = mhgraph("--quiet", "run", str(tmp_path / "extracts"), "--out", str(tmp_path / "run"), "--specs", str(specs),
+                     "--settings", str(broken), "--strict", cwd=tmp_path, env_extra=env)
+    assert result.returncode == 2
+    assert "person resolution looks collapsed" in result.stderr and len(result.stderr.strip().splitlines()) <= 2
+    manifest = json.loads((tmp_path / "run" / "run_manifest.json").read_text())
+    assert manifest["sources_used"] == ["belastingdienst_loonaangifte", "kvk_inschrijvingen"]
+    assert next(r for r in manifest["resolution"] if r["entity_type"] == "person")["collapsed"]
+    assert "**WAARSCHUWING — de resolutie van personen lijkt ingestort" in (tmp_path / "run" / "summary.md").read_text()
+
+
 def test_failure_is_one_line_with_non_zero_exit(tmp_path):
     result = mhgraph("run", str(tmp_path / "missing"), "--out", str(tmp_path / "out"), cwd=tmp_path)
     assert result.returncode == 2

@@ -1,3 +1,4 @@
+import numpy as np
 import polars as pl
 from resolve_helpers import frame, person_row
 
@@ -37,7 +38,8 @@ def test_a_weak_link_does_not_glue_two_coherent_groups():
     result = cluster_type(_scored(strong + weak + compared_apart, mentions), mentions, PERSON)
     assert _entities(result) == [("a1", "a2", "a3"), ("b1", "b2", "b3")]
     decision = result.decisions.filter((pl.col("mention_a") == "a3") & (pl.col("mention_b") == "b1")).row(0, named=True)
-    assert decision["decision"] == "non_match" and "not coherent" in decision["reason"]
+    assert decision["decision"] == "non_match"
+    assert decision["reason"].startswith("not merged: groups of 3 and 3 identity groups average 0.070 over their 9 pairs")
 
 
 def test_a_chain_of_weak_links_stays_apart():
@@ -92,9 +94,48 @@ def test_an_identity_group_counts_once_in_the_coherence_test():
 
 
 def test_an_identity_group_still_needs_a_coherent_link():
-    # the two representatives of each group (two names on file) were compared and mostly differ
-    mentions, scored = _payroll_and_permit_rows([("a1", "b1", 0.6), ("a1", "b2", 0.05), ("a2", "b1", 0.1)])
-    result = cluster_type(scored, mentions, PERSON)
-    assert _entities(result) == [("a1", "a2", "a3", "a4", "a5", "a6"), ("b1", "b2", "b3", "b4")]
-    reason = result.decisions.filter((pl.col("mention_a") == "a1") & (pl.col("mention_b") == "b1"))["reason"][0]
-    assert reason.startswith("not merged: groups of 6 (one identity group) and 4 (one identity group) mentions")
+    # payroll (one BSN) and permits (one V-number) match; a third mention matches the permits but
+    # was compared with the payroll representative too and differs: the average stays below 0.5
+    mentions, scored = _payroll_and_permit_rows([("a1", "b1", 0.9)])
+    mentions = pl.concat([mentions, frame([person_row("c1", "jan", "bakker", "1980-01-01")])], how="diagonal")
+    scored = pl.concat([scored, _scored([("b1", "c1", 0.9), ("a1", "c1", 0.04)], mentions)])
+    result = cluster_type(scored, mentions.sort("mention_id"), PERSON)
+    assert _entities(result) == [("a1", "a2", "a3", "a4", "a5", "a6", "b1", "b2", "b3", "b4"), ("c1",)]
+    reason = result.decisions.filter((pl.col("mention_a") == "b1") & (pl.col("mention_b") == "c1"))["reason"][0]
+    assert reason.startswith("not merged: groups of 2 and 1 identity groups average 0.470 over their 2 pairs")
+
+
+def _chain(n: int = 10, seed: int = 3):
+    """The chain probe: ``n`` mentions in a row, each scoring 0.9 with its neighbour and
+    0.1-0.45 with the one after; pairs further apart were never compared."""
+    rng = np.random.default_rng(seed)
+    ids = [f"m{i:02d}" for i in range(n)]
+    links = [(ids[i], ids[i + 1], 0.9) for i in range(n - 1)]
+    links += [(ids[i], ids[i + 2], float(rng.uniform(0.1, 0.45))) for i in range(n - 2)]
+    return _mentions(ids), links
+
+
+def test_the_chain_probe_does_not_become_one_entity():
+    mentions, links = _chain()
+    result = cluster_type(_scored(links, mentions), mentions, PERSON)
+    sizes = [len(e) for e in _entities(result)]
+    assert max(sizes) <= 3 and len(sizes) >= 4, sizes
+    # the guarantee: every merge joined two groups whose pairs averaged 0.5 or more, a pair never
+    # compared counting 0 — so no entity holds two mentions that are not linked and far apart
+    scores = {(a, b): s for a, b, s in links}
+    for entity in (e for e in _entities(result) if len(e) > 1):
+        pairs = [(x, y) for i, x in enumerate(entity) for y in entity[i + 1:]]
+        assert sum(scores.get(p, 0.0) for p in pairs) / len(pairs) >= 0.5
+
+
+def test_one_identity_on_many_rows_merges_in_one_step():
+    # one employer on many payroll rows: a star of identity links merges in one vectorised step
+    n = 200_000
+    ids = [f"row{i:07d}" for i in range(n)]
+    mentions = pl.DataFrame({"mention_id": ids, "entity_type": ["company"] * n, "kvk_number": ["k" * 32] * n})
+    company = default_settings().types["company"]
+    scored = pl.DataFrame({"mention_a": [ids[0]] * (n - 1), "mention_b": ids[1:], "entity_type": ["company"] * (n - 1),
+                           "blocked_by": ["kvk_number"] * (n - 1), "score": [1.0] * (n - 1)})
+    result = cluster_type(scored, mentions, company)
+    assert result.resolution["entity_id"].n_unique() == 1
+    assert (result.decisions["decision"] == "match").all()

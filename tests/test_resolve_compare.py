@@ -16,22 +16,29 @@ def _features(other: tuple, bsn_a=None, bsn_b=None) -> dict:
     return compare(pairs, mentions, None, default_settings()).row(0, named=True)
 
 
-def test_the_same_person_agrees_everywhere():
+def test_the_same_person_agrees_everywhere_and_the_match_key_counts_nothing_twice():
     row = _features(BASE)
     assert row["given_name_dice"] == row["family_name_dice"] == row["birth_date_dice"] == 1.0
-    assert row["match_key_1_agree"] == row["match_key_2_agree"] == 1.0
+    # match key 1 is built from the names and the date: with those identical it is no new evidence
+    assert math.isnan(row["match_key_1_agree"])
+    assert math.isnan(row["given_name_initials"])
 
 
 def test_a_typo_in_the_family_name_keeps_its_dice_high():
     row = _features(("jan", "hendricksen", "1985-03-07"))
     assert 0.7 < row["family_name_dice"] < 1.0
     assert row["given_name_dice"] == 1.0 and row["birth_date_dice"] == 1.0
-    assert row["match_key_2_agree"] == 0.0
+    assert row["match_key_1_agree"] == 0.0
+
+
+def _given_names_differ(row: dict) -> bool:
+    """Below the lowest Dice level, or (one being short, like "jan") no initials of the other."""
+    return row["given_name_dice"] < 0.5 or row["given_name_initials"] == 0.0
 
 
 def test_swapped_given_and_family_names_agree_on_match_key_1():
     row = _features(("hendriksen", "jan", "1985-03-07"))
-    assert row["given_name_dice"] < 0.5 and row["family_name_dice"] < 0.5
+    assert row["family_name_dice"] < 0.5
     assert row["match_key_1_agree"] == 1.0
 
 
@@ -41,17 +48,24 @@ def test_swapped_day_and_month_agree_on_match_key_1_and_stay_similar():
     assert 0.4 < row["birth_date_dice"] < 1.0
 
 
-def test_an_initial_agrees_on_match_key_2_only():
+def test_initials_are_compared_as_initials_not_by_their_dice():
     row = _features(("j.", "hendriksen", "1985-03-07"))
-    assert row["match_key_2_agree"] == 1.0
+    assert row["given_name_initials"] == 1.0
+    assert math.isnan(row["given_name_dice"])  # the Dice of "j" and "jan" says nothing
     assert row["match_key_1_agree"] == 0.0
-    assert row["given_name_dice"] < 0.5
+    other = _features(("p.", "hendriksen", "1985-03-07"))
+    assert other["given_name_initials"] == 0.0
+
+
+def test_two_short_different_names_are_no_initials():
+    row = _features(("anna", "hendriksen", "1985-03-07"))
+    assert math.isnan(row["given_name_initials"]) and row["given_name_dice"] < 0.5
 
 
 def test_a_different_person_scores_low_everywhere():
     row = _features(("fatima", "el amrani", "1999-11-23"))
-    assert row["given_name_dice"] < 0.4 and row["family_name_dice"] < 0.4 and row["birth_date_dice"] < 0.6
-    assert row["match_key_1_agree"] == 0.0 and row["match_key_2_agree"] == 0.0
+    assert _given_names_differ(row) and row["family_name_dice"] < 0.4 and row["birth_date_dice"] < 0.6
+    assert row["match_key_1_agree"] == 0.0
 
 
 def test_bsn_agreement_is_one_zero_or_missing():
@@ -108,9 +122,9 @@ def test_relational_evidence_comes_from_the_resolved_neighbours():
 def test_ignore_disagreement_turns_a_differing_match_key_into_no_evidence(tmp_path):
     from mhgraph.resolve.settings import DEFAULT_SETTINGS
 
-    text = DEFAULT_SETTINGS.read_text().replace(
-        'name = "match_key_2_agree"\nkind = "exact"\ncolumns = ["match_key_2"]\n',
-        'name = "match_key_2_agree"\nkind = "exact"\ncolumns = ["match_key_2"]\nignore_disagreement = true\n')
+    text = DEFAULT_SETTINGS.read_text() + (
+        '\n[[types.person.comparisons]]\nname = "match_key_2_agree"\nkind = "exact"\ncolumns = ["match_key_2"]\n'
+        'ignore_disagreement = true\n')
     (tmp_path / "settings.toml").write_text(text)
     mentions = frame([person_row("a/1/p", *BASE), person_row("b/1/p", "jan", "hendricksen", "1985-03-07"),
                       person_row("c/1/p", *BASE)])

@@ -196,6 +196,33 @@ def default_settings_text() -> str:
     return DEFAULT_SETTINGS.read_text()
 
 
+def test_settings_naming_a_column_the_data_lacks_fail_naming_file_section_and_column(people, tmp_path, capsys):
+    settings_file = tmp_path / "mine.toml"
+    settings_file.write_text(default_settings_text() + (
+        '\n[[types.person.blocking]]\nname = "postcode"\ncolumns = ["postcode_plain"]\n'))
+    with pytest.raises(InputError) as failure:
+        resolve(people[0], None, load_settings(settings_file))
+    message = str(failure.value)
+    assert "mine.toml" in message and "[types.person.blocking] postcode" in message and "'postcode_plain'" in message
+    # the same through the command: one line, status 2, no traceback
+    run = tmp_path / "run" / "tables"
+    run.mkdir(parents=True)
+    with_purpose(people[0]).write_parquet(run / "mentions.parquet")
+    assert main(["resolve", str(run.parent), "--settings", str(settings_file)]) == 2
+    assert "postcode_plain" in capsys.readouterr().err
+
+
+def test_persons_without_any_date_of_birth_are_resolved_on_their_names_with_a_warning(people, caplog):
+    mentions, truth = people
+    no_dates = mentions.with_columns(pl.lit(None, dtype=pl.String).alias(c)
+                                     for c in ("birth_date_bf", "match_key_1", "match_key_2", "bsn"))
+    with caplog.at_level("WARNING", logger="mhgraph.resolve"):
+        resolved = resolve(no_dates, None)
+    assert any("no mention has a date of birth" in r.getMessage() for r in caplog.records)
+    scores = pairwise_scores(resolved.resolution, _truth(truth))
+    assert resolved.resolution.height == mentions.height and scores["true_positives"] > 0
+
+
 def test_duplicate_mention_ids_are_refused_with_the_row():
     mentions = frame([person_row("a/1/p", "jan", "bakker", "1980-01-01"), person_row("a/1/p", "jan", "bakker", "1980-01-01")])
     with pytest.raises(InputError, match="row 2.*mention_id"):
@@ -211,7 +238,7 @@ def test_the_resolve_command_writes_the_tables_and_honours_an_overrides_file(peo
     overrides = tmp_path / "overrides.toml"
     overrides.write_text(f'[[must_link]]\na = "{first}"\nb = "{second}"\nreason = "case file"\n')
     assert main(["resolve", str(run), "--overrides", str(overrides)]) == 0
-    assert "person: 450 mentions" in capsys.readouterr().out
+    assert "- entity resolution, persons: 450 mentions → " in capsys.readouterr().out
     resolution = pl.read_parquet(run / "tables" / "resolution.parquet")
     entity = dict(resolution.select("mention_id", "entity_id").iter_rows())
     assert entity[first] == entity[second]

@@ -4,10 +4,19 @@ import json
 import numpy as np
 import polars as pl
 import pytest
-from resolve_helpers import population
+from resolve_helpers import common_name_trap, population
 from sklearn.metrics import roc_auc_score
 
-from mhgraph.resolve import FellegiSunter, LogisticScorer, block, compare, default_settings, make_scorer
+from mhgraph.resolve import (
+    FellegiSunter,
+    LogisticScorer,
+    block,
+    compare,
+    default_settings,
+    make_scorer,
+    pairwise_scores,
+    resolve,
+)
 from mhgraph.resolve.block import random_pairs
 from mhgraph.resolve.score import pool_adjacent_violators, scorer_from_dict, scorer_to_dict
 
@@ -47,15 +56,63 @@ def test_scorer_trained_on_bsn_labels_ranks_unlabelled_true_pairs_above_false(fe
 
 def test_fellegi_sunter_without_labels_ranks_true_pairs_above_false(features_and_truth, strangers):
     features, same = features_and_truth
-    scorer = FellegiSunter(_comparisons()).fit(features, background=strangers)
+    population = 1200 * 1199 // 2  # 400 persons seen 3 times: every pair of mentions
+    scorer = FellegiSunter(_comparisons()).fit(features, background=strangers, population=population)
     assert roc_auc_score(same, scorer.predict_proba(features)[:, 1]) > 0.97
-    assert 0.0 < scorer.prior_ < 1.0 and scorer.n_background_ == strangers.height
+    assert scorer.n_background_ == strangers.height and scorer.converged_
     for name in ("given_name_dice", "family_name_dice", "birth_date_dice"):
         weights = scorer.weights_[name]
         assert weights[0] > 0 > weights[-1], name  # agreement is evidence for, disagreement against
-    # the prior is the share of matches among the compared pairs (here about 3 in 4), not among
-    # all pairs EM saw (the random ones bring that down to 1 in 20)
-    assert scorer.prior_ > 0.5 > (same.sum() / (len(same) + strangers.height)) * 5
+    # the prior is the chance that two mentions drawn at random are one person: the matches among
+    # the candidates over all pairs of mentions, not the (high) match share among the candidates
+    assert 0.5 < scorer.prior_ / (same.sum() / population) < 2.0
+    assert scorer.prior_ < 0.01 < same.mean()
+
+
+@pytest.fixture(scope="module")
+def trap():
+    mentions, truth = common_name_trap()
+    return mentions, truth, resolve(mentions, None)
+
+
+def _persons_per_entity(resolved, truth) -> pl.DataFrame:
+    return (resolved.resolution.with_columns(pl.col("mention_id").replace_strict(truth, return_dtype=pl.Int64).alias("person"))
+            .group_by("entity_id").agg(pl.col("person").n_unique().alias("persons"), pl.len().alias("mentions")))
+
+
+def test_the_common_name_trap_merges_nobody_across_dates_of_birth(trap):
+    mentions, truth, resolved = trap
+    # every person has a date of birth of their own: an entity of two persons merged two dates
+    assert _persons_per_entity(resolved, truth)["persons"].max() == 1
+    truth_frame = pl.DataFrame({"mention_id": list(truth), "entity_id": [str(p) for p in truth.values()]})
+    assert pairwise_scores(resolved.resolution, truth_frame)["recall"] > 0.95  # the duplicates are found
+    scorer = resolved.scorers["person"]
+    assert isinstance(scorer, FellegiSunter) and scorer.converged_
+    # the prior is the chance that two mentions are one person (about 1,500 pairs in 21 million)
+    assert 2e-5 < scorer.prior_ < 2e-4
+    # a date of birth unlike the other weighs what random pairs say: strongly against
+    assert scorer.weights_["birth_date_dice"][-1] < -4.0
+
+
+def test_agreeing_on_a_common_family_name_weighs_less_than_on_a_rare_one(trap):
+    _, _, resolved = trap
+    scorer = resolved.scorers["person"]
+    agreeing = resolved.matches.filter((pl.col("family_name_dice") == 1.0) & pl.col("family_name_dice_tf").is_not_nan())
+    weight = scorer.contributions(agreeing)["family_name_dice"].to_numpy()
+    frequency = agreeing["family_name_dice_tf"].to_numpy()
+    common, rare = frequency >= 0.01, frequency <= 0.001
+    assert common.any() and rare.any()
+    assert weight[common].max() < weight[rare].min()
+    assert weight[common].max() > 0  # still evidence for a match, only less
+
+
+def test_label_free_probabilities_are_calibrated(trap):
+    _, truth, resolved = trap
+    pairs = resolved.matches.filter(pl.col("blocked_by") != "same_candidate_entity")
+    same = np.array([truth[a] == truth[b] for a, b in zip(pairs["mention_a"], pairs["mention_b"])])
+    probability = pairs["score"].to_numpy()
+    assert abs(probability.mean() - same.mean()) < 0.05
+    assert same[probability > 0.9].mean() > 0.9 and same[probability < 0.1].mean() < 0.1
 
 
 def test_probabilities_are_calibrated_on_the_labelled_pairs(features_and_truth):

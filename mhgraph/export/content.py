@@ -26,7 +26,8 @@ from mhgraph.export.i18n import DEFAULT_LANGUAGE, counted, translated, words
 from mhgraph.export.view import DISCLOSED_BY, month, month_text, period_text, picture_svg
 
 __all__ = ["changes_blocks", "cluster_blocks", "cluster_page_name", "document_blocks", "evidence_summary",
-           "export_counts", "number_text", "overview_blocks", "run_blocks", "size_text"]
+           "export_counts", "number_text", "overview_blocks", "resolution_blocks", "resolution_lines", "run_blocks",
+           "size_text"]
 
 # Run-manifest fields shown in the report, in this order (labels in mhgraph.export.i18n).
 _RUN_FIELDS = ("run_purpose", "legal_ground", "run_id", "started", "mhgraph_version", "seed",
@@ -73,6 +74,59 @@ def _value_text(value) -> str:
     return str(value)
 
 
+def _type_names(lang: str, entity_type: str) -> dict[str, str]:
+    one, many = words(lang)["entity"].get(entity_type, (entity_type, entity_type + "s"))
+    return {"one": one, "many": many}
+
+
+def resolution_blocks(diagnostics: list[dict] | None, lang: str = DEFAULT_LANGUAGE) -> list[Block]:
+    """A loud warning per entity type whose resolution looks collapsed (the rows of
+    :func:`mhgraph.resolve.resolution_diagnostics`, as the run manifest keeps them under
+    ``resolution``); nothing when none does.
+
+    >>> from mhgraph.export.document import to_markdown
+    >>> row = {"entity_type": "person", "collapsed": True, "too_many_merges": False, "entity_too_large": True,
+    ...        "largest_entity_groups": 70, "largest_entity": 75, "merged_pairs": 2415, "merge_ratio": 9.5}
+    >>> print(to_markdown(resolution_blocks([row], "nl")).strip())
+    > **WAARSCHUWING — de resolutie van personen lijkt ingestort: één entiteit omvat 70 identiteitsgroepen (75 registraties). Handel niet op clusters met personen voordat resolve/model.json en tables/matches.parquet zijn nagekeken; mhgraph run --strict faalt hierop.**
+    """
+    w = words(lang)
+    blocks: list[Block] = []
+    for row in diagnostics or ():
+        if not row.get("collapsed"):
+            continue
+        reasons = []
+        if row.get("too_many_merges"):
+            reasons.append(w["too_many_merges"].format(merged=row["merged_pairs"],
+                                                       ratio=number_text(row["merge_ratio"], lang)))
+        if row.get("entity_too_large"):
+            reasons.append(w["entity_too_large"].format(groups=row["largest_entity_groups"],
+                                                        mentions=row["largest_entity"]))
+        blocks.append(Note((Text(w["resolution_collapsed"].format(reasons="; ".join(reasons),
+                                                                  **_type_names(lang, row["entity_type"])), "strong"),)))
+    return blocks
+
+
+def resolution_lines(diagnostics: list[dict] | None, lang: str = DEFAULT_LANGUAGE) -> list[str]:
+    """One line per resolved entity type: mentions, entities, the largest entity, merges against
+    what the model expects, identity conflicts and an identifier that carries most merges."""
+    w = words(lang)
+    lines = []
+    for row in diagnostics or ():
+        text = w["resolution_line"].format(**_type_names(lang, row["entity_type"]), mentions=row["mentions"],
+                                           entities=row["entities"], largest=row["largest_entity"])
+        if row.get("merge_ratio") is not None and row.get("merged_pairs"):
+            text += w["resolution_merged"].format(merged=row["merged_pairs"], ratio=number_text(row["merge_ratio"], lang))
+        if row.get("identity_conflicts"):
+            text += w["resolution_conflicts"].format(n=row["identity_conflicts"])
+        share = row.get("top_identifier_share")
+        if share and share > 0.5:
+            text += w["resolution_crowded"].format(key=row["top_identifier"], share=f"{share:.0%}",
+                                                   mentions=row["top_identifier_mentions"])
+        lines.append(text)
+    return lines
+
+
 def run_blocks(run_info: dict | None, counts: dict[str, int], top: int, shown: int, lang: str = DEFAULT_LANGUAGE,
                partner_lists: str = "evidence") -> list[Block]:
     """The run: purpose, inputs, what was left out and the table sizes."""
@@ -101,6 +155,7 @@ def run_blocks(run_info: dict | None, counts: dict[str, int], top: int, shown: i
                               + (w["see_quarantine"] if reasons else "")),),
                           (Bullets(tuple(Item((_t(w["reason_in"].format(reason=reason, n=n)), _code(source)))
                                          for reason, source, n in reasons)),) if reasons else ()))
+    items += [Item((_t(line),)) for line in resolution_lines(info.get("resolution"), lang)]
     items.append(Item((_t(w["this_export"].format(top=top, shown=shown, **counts)),)))
     items.append(Item((_t(w["partner_lists_all" if partner_lists == "all" else "partner_lists_evidence"]),)))
     if info.get("counts"):
@@ -351,6 +406,7 @@ def document_blocks(dossiers: list[ClusterDossier], run_info: dict | None, count
     """
     w = words(lang)
     blocks: list[Block] = [Heading(1, (_t(w["title"]),)), Note((_t(w["not_a_decision"]),))]
+    blocks += resolution_blocks((run_info or {}).get("resolution"), lang)
     blocks += changes_blocks(changes, lang)
     blocks += overview_blocks(dossiers, link_pictures=True, scores=scores if figures else None, lang=lang)
     for dossier in dossiers:

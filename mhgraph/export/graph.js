@@ -120,28 +120,26 @@
     else { ctx.arc(x, y, r, 0, 2 * Math.PI); }
   }
 
-  // Where a label may go, in order of preference: below its node, above, to the right, to the left.
-  var LABEL_SIDES = ["below", "above", "right", "left"];
-
-  function labelBox(n, r, side) {
+  function labelBox(n, r) {
     var p = screen(n);
     ctx.font = FONT;
     var width = ctx.measureText(n.label).width + 6;
     ctx.font = BADGE_FONT;
     n.partners.forEach(function (code) { width += ctx.measureText(code).width + 9; });
-    var x = p[0] - width / 2, y = p[1] + r + 2;
-    if (side === "above") { y = p[1] - r - 2 - LABEL_HEIGHT; }
-    if (side === "right" || side === "left") {
-      y = p[1] - LABEL_HEIGHT / 2;
-      x = side === "right" ? p[0] + r + 3 : p[0] - r - 3 - width;
-    }
     // A label of a node near the edge moves inwards rather than being cut off.
-    x = Math.min(Math.max(x, 1), state.width - width - 1);
-    return { id: n.id, text: n.label, x: x, y: y, w: width, h: LABEL_HEIGHT };
+    var x = Math.min(Math.max(p[0] - width / 2, 1), state.width - width - 1);
+    return { id: n.id, text: n.label, x: x, y: p[1] + r + 2, w: width, h: LABEL_HEIGHT };
   }
 
   function overlaps(a, b) {
     return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+  }
+
+  function fits(b, id, placed, discs) {
+    if (b.x < 0 || b.y < 0 || b.x + b.w > state.width || b.y + b.h > state.height) { return false; }
+    for (var i = 0; i < placed.length; i++) { if (overlaps(b, placed[i])) { return false; } }
+    for (var j = 0; j < discs.length; j++) { if (discs[j].id !== id && overlaps(b, discs[j])) { return false; } }
+    return true;
   }
 
   function placeLabels(r) {
@@ -161,16 +159,11 @@
     order.forEach(function (n) {
       var p = screen(n);
       if (p[0] < 0 || p[0] > state.width) { return; }
-      var fits = function (b) {
-        if (b.x < 0 || b.y < 0 || b.x + b.w > state.width || b.y + b.h > state.height) { return false; }
-        for (var i = 0; i < placed.length; i++) { if (overlaps(b, placed[i])) { return false; } }
-        for (var j = 0; j < discs.length; j++) { if (discs[j].id !== n.id && overlaps(b, discs[j])) { return false; } }
-        return true;
-      };
-      for (var s = 0; s < LABEL_SIDES.length; s++) {
-        var b = labelBox(n, r, LABEL_SIDES[s]);
-        if (fits(b)) { placed.push(b); return; }
-      }
+      var below = labelBox(n, r);
+      // Where the space below the node is taken, the label may sit above it.
+      var above = Object.assign({}, below, { y: p[1] - r - 2 - LABEL_HEIGHT, above: true });
+      var b = [below, above].find(function (box) { return fits(box, n.id, placed, discs); });
+      if (b) { placed.push(b); }
     });
     return placed;
   }
@@ -477,9 +470,7 @@
 
   // Read-only facts for whoever checks the page (the browser tests and benchmarks).
   window.mhgraphView = {
-    labels: function () {
-      return state.labels.map(function (b) { return { id: b.id, text: b.text, x: b.x, y: b.y, w: b.w, h: b.h }; });
-    },
+    labels: function () { return state.labels.map(function (b) { return { id: b.id, text: b.text, above: !!b.above }; }); },
     screen: function (id) { var p = screen(byId[id]); return { x: p[0], y: p[1], r: radius() }; },
     visibleNodes: function () { return state.visibleNodes.map(function (n) { return n.id; }); },
     visibleEdges: function () {

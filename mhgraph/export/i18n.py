@@ -157,6 +157,25 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
                      'aantal rijen en doel niet gecontroleerd:',
                      'WARNING: {n} file(s) TAKEN IN WITHOUT A SIDECAR (--accept-missing-sidecar): key, row count and '
                      'purpose unchecked:'),
+ 'resolution_collapsed': ('WAARSCHUWING — de resolutie van {many} lijkt ingestort: {reasons}. Handel niet op clusters '
+                          'met {many} voordat resolve/model.json en tables/matches.parquet zijn nagekeken; '
+                          'mhgraph run --strict faalt hierop.',
+                          'WARNING — the {one} resolution looks collapsed: {reasons}. Do not act on clusters of '
+                          '{many} before checking resolve/model.json and tables/matches.parquet; '
+                          'mhgraph run --strict fails on this.'),
+ 'too_many_merges': ('{merged} paren identiteitsgroepen samengevoegd, {ratio} keer wat het model verwacht',
+                     '{merged} merged pairs of identity groups, {ratio} times what the model expects'),
+ 'entity_too_large': ('één entiteit omvat {groups} identiteitsgroepen ({mentions} registraties)',
+                      'one entity spans {groups} identity groups ({mentions} mentions)'),
+ 'resolution_line': ('entiteitsresolutie, {many}: {mentions} registraties → {entities} entiteiten; grootste '
+                     '{largest} registraties',
+                     'entity resolution, {many}: {mentions} mentions → {entities} entities; largest {largest} mentions'),
+ 'resolution_merged': ('; {merged} paren identiteitsgroepen samengevoegd, {ratio}× wat het model verwacht',
+                       '; {merged} pairs of identity groups merged, {ratio}× what the model expects'),
+ 'resolution_conflicts': ('; {n} identiteitsconflict(en)', '; {n} identity conflict(s)'),
+ 'resolution_crowded': ('; één {key}-waarde draagt {share} van de samenvoegingen op identificatie ({mentions} '
+                        'registraties)',
+                        '; one {key} value carries {share} of the merges by identifier ({mentions} mentions)'),
  'sources_left_out': ('weggelaten bronnen:', 'sources left out:'),
  'inputs': ('invoerbestanden ({n}, met sha256):', 'input files ({n}, with sha256):'),
  'rows_read': ('partnerrijen gelezen: {read}, opgenomen: {accepted}, in quarantaine: {quarantined}',

@@ -21,20 +21,22 @@ from mhgraph.export.chromium import Chromium, Tab
 
 __all__ = ["LABEL_GEOMETRY", "label_geometry", "probe_cluster_page"]
 
-# Label boxes where the page put them (below, above or beside the node), their width measured
-# here again with the page's font, partner badges after the text. Returns the boxes and the
-# pairs of boxes that intersect.
+# Label boxes from the rendered positions: centre of the node on screen, text measured with the
+# page's font, partner badges after it, the box under the node (above it where the view says so).
+# Returns the boxes and the pairs of boxes that intersect.
 LABEL_GEOMETRY = """(() => {
   const data = JSON.parse(document.getElementById('graph-data').textContent);
   const nodes = Object.fromEntries(data.nodes.map(n => [n.id, n]));
   const view = window.mhgraphView, size = view.size();
   const ctx = document.createElement('canvas').getContext('2d');
   const boxes = view.labels().map(label => {
+    const at = view.screen(label.id);
     ctx.font = "12px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
     let width = ctx.measureText(label.text).width + 6;
     ctx.font = "bold 9px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
     for (const code of nodes[label.id].partners) width += ctx.measureText(code).width + 9;
-    return {id: label.id, x: label.x, y: label.y, w: width, h: 16};
+    const x = Math.min(Math.max(at.x - width / 2, 1), size.width - width - 1);  // moved inwards at the edge
+    return {id: label.id, x: x, y: label.above ? at.y - at.r - 2 - 16 : at.y + at.r + 2, w: width, h: 16};
   });
   const pairs = [];
   for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {

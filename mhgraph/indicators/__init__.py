@@ -7,7 +7,8 @@ over the graph tables of :mod:`mhgraph.graph` that returns rows of the ``indicat
 hit), ``partners`` (whose records those are) and ``weight``. The rules live in one module per
 family of evidence — :mod:`~mhgraph.indicators.housing`, :mod:`~mhgraph.indicators.pay`,
 :mod:`~mhgraph.indicators.dependence`, :mod:`~mhgraph.indicators.companies`,
-:mod:`~mhgraph.indicators.permits`, :mod:`~mhgraph.indicators.context` — and share the helpers
+:mod:`~mhgraph.indicators.permits`, :mod:`~mhgraph.indicators.identity`,
+:mod:`~mhgraph.indicators.context` — and share the helpers
 of :mod:`~mhgraph.indicators.tables`. Thresholds, weights, versions and reason sentences are set
 in one declarative file, ``mhgraph/indicators/definitions.toml``, from which
 ``docs/indicators.md`` is written (:mod:`~mhgraph.indicators.document`).
@@ -43,6 +44,7 @@ from mhgraph.indicators.companies import (
 from mhgraph.indicators.context import high_risk_sector
 from mhgraph.indicators.dependence import exchange_permit_labour, sponsor_churn, sponsor_of_many_migrants
 from mhgraph.indicators.housing import crowded_address, worker_lives_at_workplace
+from mhgraph.indicators.identity import identity_conflict
 from mhgraph.indicators.pay import minimum_pay_for_few_hours, wage_below_minimum
 from mhgraph.indicators.permits import link_to_earlier_refusal, permits_linked_to_operator, waterbed_move
 from mhgraph.indicators.registry import (
@@ -66,6 +68,7 @@ __all__ = [
     "exchange_permit_labour",
     "graded_hits",
     "high_risk_sector",
+    "identity_conflict",
     "indicator_registry",
     "link_to_earlier_refusal",
     "minimum_pay_for_few_hours",
@@ -90,7 +93,8 @@ def compute_indicators(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl
                        indicators: Collection[str] | None = None,
                        thresholds: Mapping[str, Mapping[str, object]] | None = None,
                        weak: Mapping[str, Mapping[str, object]] | None = None,
-                       weak_share: float = RANKING["weak_share"], graded: bool = True) -> pl.DataFrame:
+                       weak_share: float = RANKING["weak_share"], graded: bool = True,
+                       identity_conflicts: pl.DataFrame | None = None) -> pl.DataFrame:
     """Run the registered indicators and return all their hits as one ``indicator_hits`` table,
     with a ``grade`` column (``"full"`` or ``"weak"``, see :func:`graded_hits`).
 
@@ -101,7 +105,9 @@ def compute_indicators(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl
     arguments overriding the defaults of ``definitions.toml``, e.g.
     ``{"crowded_address": {"min_persons": 10}}``; ``weak`` does the same for the weak levels.
     ``graded=False`` leaves the weak levels out (full hits only); ``weak_share`` is the share of
-    its rule's weight a weak hit carries. The result is sorted by indicator, focus entity, grade.
+    its rule's weight a weak hit carries. ``identity_conflicts``: the table of that name from
+    entity resolution, for :func:`identity_conflict`. The result is sorted by indicator, focus
+    entity, grade.
     """
     names = list(INDICATORS) if indicators is None else list(indicators)
     unknown = sorted({*names, *(thresholds or {}), *(weak or {})} - set(INDICATORS))
@@ -118,8 +124,8 @@ def compute_indicators(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl
         if bad:
             raise ValueError(f"indicator {name} has no threshold {', '.join(bad)}; it has "
                              f"{', '.join(spec.thresholds)}")
-        if "allowed_purposes" in spec.options:
-            options["allowed_purposes"] = allowed_purposes
+        run = {"allowed_purposes": allowed_purposes, "identity_conflicts": identity_conflicts}
+        options.update({key: run[key] for key in spec.options if key in run})
         hits = graded_hits(name, nodes, edges, communities, settings=options, weak=level, weak_share=weak_share)
         log.info("indicators: %s v%s fired %d time(s), %d of them weak", name, spec.version, hits.height,
                  hits.filter(pl.col("grade") == "weak").height)

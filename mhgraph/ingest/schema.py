@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from mhgraph.spec import PERSON_ATTRIBUTES
+
 __all__ = ["MENTION_SCHEMA", "QUARANTINE_SCHEMA", "RELATION_SCHEMA", "conform", "empty"]
 
 _S, _D, _F, _I = pl.String, pl.Date, pl.Float64, pl.Int64
@@ -34,6 +36,7 @@ MENTION_SCHEMA: dict[str, pl.DataType] = {
     "name_bf": _S,
     "match_key_1": _S,
     "match_key_2": _S,
+    **{field: _S for field in PERSON_ATTRIBUTES.values()},
     "address_key": _S,
     "building_key": _S,
     "municipality": _S,

@@ -9,6 +9,7 @@ One module per step, each a function over Polars tables that a notebook can insp
     features = compare(pairs, mentions, relations, settings) # Dice, key agreement, relations
     resolved = resolve(mentions, relations, settings)        # everything, with the evidence
     explain_match(a, b, resolved, mentions, relations)       # why two mentions are (not) one
+    resolution_diagnostics(resolved, mentions)               # does the run look collapsed?
 
 See ``docs/entity-resolution.md`` for the method, the settings and the measured quality.
 """
@@ -17,6 +18,8 @@ from mhgraph.resolve.baseline import identity_resolution, resolve_baseline
 from mhgraph.resolve.block import block
 from mhgraph.resolve.cluster import Clusters, cluster, entity_id
 from mhgraph.resolve.compare import compare
+from mhgraph.resolve.conflicts import IdentityConflicts, find_identity_conflicts
+from mhgraph.resolve.diagnostics import resolution_diagnostics
 from mhgraph.resolve.explain import Explanation, explain_match
 from mhgraph.resolve.metrics import blocking_quality, pairwise_scores
 from mhgraph.resolve.overrides import load_overrides
@@ -28,6 +31,7 @@ __all__ = [
     "Clusters",
     "Explanation",
     "FellegiSunter",
+    "IdentityConflicts",
     "LogisticScorer",
     "ResolveSettings",
     "Resolved",
@@ -39,12 +43,14 @@ __all__ = [
     "default_settings",
     "entity_id",
     "explain_match",
+    "find_identity_conflicts",
     "identity_resolution",
     "load_overrides",
     "load_run",
     "load_settings",
     "make_scorer",
     "pairwise_scores",
+    "resolution_diagnostics",
     "resolve",
     "resolve_baseline",
     "save_model",

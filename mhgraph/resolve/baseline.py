@@ -47,9 +47,10 @@ def _components(mentions: pl.DataFrame, settings: ResolveSettings, keys_of) -> p
         np.minimum.at(lowest, label, np.arange(n))
         letter = entity.letter if entity else FALLBACK_LETTER
         ids = frame["mention_id"]
+        named = [entity_id(letter, m) for m in ids.gather(lowest).to_list()]  # one hash per entity
         out.append(pl.DataFrame({
             "mention_id": ids,
-            "entity_id": [entity_id(letter, m) for m in ids.gather(lowest[label]).to_list()],
+            "entity_id": pl.Series(named, dtype=pl.String).gather(label),
             "entity_type": frame["entity_type"],
         }, schema=RESOLUTION_SCHEMA))
     return pl.concat(out).sort("mention_id") if out else pl.DataFrame(schema=RESOLUTION_SCHEMA)

@@ -19,10 +19,13 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-__all__ = ["EMPTY_BIN", "decode_bloom", "dice_pairs", "minhash_bins"]
+__all__ = ["EMPTY_BIN", "INITIALS_MAX_BITS", "decode_bloom", "dice_pairs", "initials_pairs", "minhash_bins"]
 
 _CHUNK = 1_000_000
 EMPTY_BIN = 16  # the MinHash value of a bin with no set bit
+# A filter with at most this many bits set holds at most six bigrams: initials ("j", "j p k")
+# or a short name ("jan", "anna"); a longer name sets more (eight positions per bigram).
+INITIALS_MAX_BITS = 48
 
 
 def decode_bloom(column) -> tuple[np.ndarray, np.ndarray]:
@@ -63,6 +66,29 @@ def dice_pairs(matrix: np.ndarray, present: np.ndarray, left: np.ndarray, right:
     return out
 
 
+def initials_pairs(matrix: np.ndarray, present: np.ndarray, left: np.ndarray, right: np.ndarray,
+                   below_dice: float = 0.5) -> np.ndarray:
+    """Whether one side may be the initials (or a short form) of the other, for pairs whose
+    Dice is below ``below_dice`` and whose shorter filter is short — at most
+    :data:`INITIALS_MAX_BITS` bits set and at most 60% of the other's: 1.0 when at least half
+    of its bits are set in the other ("j p" shares ``_j`` and `` p`` with "jan peter"), 0.0
+    when fewer are; NaN for every other pair (two names of like length, "anna" and "emma",
+    are no initials) and where a side is missing."""
+    ones = np.bitwise_count(matrix).sum(axis=1, dtype=np.int32)
+    out = np.empty(len(left))
+    for start in range(0, len(left), _CHUNK):
+        a, b = left[start : start + _CHUNK], right[start : start + _CHUNK]
+        both = np.bitwise_count(matrix[a] & matrix[b]).sum(axis=1, dtype=np.int32)
+        shorter = np.minimum(ones[a], ones[b])
+        value = (2 * both >= shorter).astype(float)
+        dice = 2.0 * both / np.maximum(ones[a] + ones[b], 1)
+        short = (shorter <= INITIALS_MAX_BITS) & (5 * shorter <= 3 * np.maximum(ones[a], ones[b]))
+        value[~short | (dice >= below_dice)] = np.nan
+        out[start : start + _CHUNK] = value
+    out[~(present[left] & present[right])] = np.nan
+    return out
+
+
 def minhash_bins(matrix: np.ndarray, n_bins: int, seed: int = 0) -> np.ndarray:
     """MinHash over the set bits, one value per bin: ``(n, n_bins)`` ``uint8``.
 
@@ -76,13 +102,15 @@ def minhash_bins(matrix: np.ndarray, n_bins: int, seed: int = 0) -> np.ndarray:
     n_bytes = matrix.shape[1]
     rounds = -(-2 * n_bins // n_bytes)
     byte_of = np.concatenate([rng.permutation(n_bytes) for _ in range(rounds)])[: 2 * n_bins].reshape(n_bins, 2)
-    values = np.arange(1 << 16)
+    rank_of_bit = np.stack([rng.permutation(16) for _ in range(n_bins)]).astype(np.uint8)
+    # one lookup table per bin: for every 16-bit value, the lowest rank among its set bits
+    values = np.arange(1 << 16, dtype=np.uint32)
+    tables = np.full((n_bins, 1 << 16), EMPTY_BIN, dtype=np.uint8)
+    for bit in range(16):
+        is_set = ((values >> bit) & 1).astype(bool)
+        tables[:, is_set] = np.minimum(tables[:, is_set], rank_of_bit[:, bit : bit + 1])
     out = np.empty((matrix.shape[0], n_bins), dtype=np.uint8)
     for b in range(n_bins):
-        rank_of_bit = rng.permutation(16)
-        table = np.full(1 << 16, EMPTY_BIN, dtype=np.uint8)
-        for bit in np.argsort(rank_of_bit)[::-1]:  # the lowest rank wins: write it last
-            table[(values >> bit) & 1 == 1] = rank_of_bit[bit]
         high, low = byte_of[b]
-        out[:, b] = table[(matrix[:, high].astype(np.uint16) << 8) | matrix[:, low]]
+        out[:, b] = tables[b][(matrix[:, high].astype(np.uint16) << 8) | matrix[:, low]]
     return out

@@ -46,10 +46,10 @@ import polars as pl
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from mhgraph.resolve.bits import EMPTY_BIN, decode_bloom, minhash_bins
+from mhgraph.resolve.bits import EMPTY_BIN, decode_bloom, dice_pairs, minhash_bins
 from mhgraph.resolve.settings import BlockingRule, EntitySettings, ResolveSettings
 
-__all__ = ["PAIR_SCHEMA", "block", "block_type", "identity_groups", "key_codes", "pairs_from_blocks", "random_pairs",
+__all__ = ["PAIR_SCHEMA", "block", "block_type", "identity_groups", "key_codes", "pairs_from_blocks", "population_pairs", "random_pairs",
            "representatives", "similarity_sort_key"]
 
 log = logging.getLogger("mhgraph.resolve.block")
@@ -157,13 +157,30 @@ def _rule_codes(frame: pl.DataFrame, rule: BlockingRule, decoded: dict | None) -
     if rule.kind == "exact":
         return [key_codes(frame, "+".join(rule.columns))]
     bins = minhash_bins(_bloom_matrix(frame, rule.columns, decoded), rule.bands * rule.rows, seed=rule.seed + 1)
+    equal = key_codes(frame, "+".join(rule.equal)) if rule.equal else None
     out = []
     for band in range(rule.bands):
         part = bins[:, band * rule.rows : (band + 1) * rule.rows]
         codes = _pack(part)
+        if equal is not None:  # the band and the equal columns together make the block
+            codes = ((codes * np.int64(1_000_003) + equal) % np.int64(2**61 - 1)).astype(np.int64)
+            codes[equal < 0] = -1
         codes[(part == EMPTY_BIN).sum(axis=1) * 2 > rule.rows] = -1  # mostly empty bins: too little evidence
         out.append(codes)
     return out
+
+
+def _similar_enough(frame: pl.DataFrame, rule: BlockingRule, decoded: dict | None, left: np.ndarray,
+                    right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs whose Dice on each column of ``rule.min_dice`` reaches its minimum, or is
+    unknown because a side lacks the column's value."""
+    for column, minimum in rule.min_dice.items():
+        found = decoded_column(frame, column, decoded)
+        if found is None:
+            continue
+        keep = ~(dice_pairs(found[0], found[1], left, right) < minimum)  # NaN (a side missing) keeps the pair
+        left, right = left[keep], right[keep]
+    return left, right
 
 
 def _identity_pairs(frame: pl.DataFrame, key: str) -> tuple[np.ndarray, np.ndarray]:
@@ -207,9 +224,11 @@ def representatives(codes: np.ndarray, groups: np.ndarray) -> np.ndarray:
     >>> representatives(np.array([5, 5, 5, 7, 5, -1]), np.array([0, 0, 1, 0, 2, 2])).tolist()
     [5, -1, 5, 7, 5, -1]
     """
+    if len(groups) and groups.max() + 1 == len(groups):  # every mention its own group: all represent
+        return codes
     present = np.flatnonzero(codes >= 0)
-    if present.size == 0:  # no mention has this blocking value (no date of birth at all)
-        return np.full_like(codes, -1)
+    if len(present) == 0:  # no mention has this blocking value (no date of birth at all)
+        return codes
     order = present[np.lexsort((present, codes[present], groups[present]))]
     first = np.r_[True, (groups[order][1:] != groups[order][:-1]) | (codes[order][1:] != codes[order][:-1])]
     kept = np.full_like(codes, -1)
@@ -246,6 +265,7 @@ def block_type(frame: pl.DataFrame, entity: EntitySettings, link_only_across: st
                 codes = representatives(codes, chosen_per)
                 chosen |= codes >= 0
                 left, right, report = pairs_from_blocks(codes, sort_key, rule.max_block_size, rule.window)
+                left, right = _similar_enough(frame, rule, decoded, left, right)
                 found_l.append(left), found_r.append(right), reports.append(report)
             left, right = np.concatenate(found_l), np.concatenate(found_r)
             apart = groups[left] != groups[right]
@@ -282,10 +302,36 @@ def block_type(frame: pl.DataFrame, entity: EntitySettings, link_only_across: st
     }, schema=PAIR_SCHEMA)
 
 
-def random_pairs(frame: pl.DataFrame, n_pairs: int, seed: int = 0, link_only_across: str = "") -> pl.DataFrame:
+def _pairs_within(labels: np.ndarray) -> int:
+    """How many pairs share a label (-1 = no label, never shared)."""
+    sizes = np.unique(labels[labels >= 0], return_counts=True)[1].astype(np.int64)
+    return int((sizes * (sizes - 1) // 2).sum())
+
+
+def population_pairs(groups: np.ndarray, across: np.ndarray | None = None) -> int:
+    """How many pairs of mentions could be one entity without being so already: all pairs,
+    less those inside one identity group (``groups``) and, when linking files, less those
+    inside one file (``across``).
+
+    >>> population_pairs(np.array([0, 0, 1, 2]))
+    5
+    >>> population_pairs(np.array([0, 1, 2, 3]), across=np.array([7, 7, 8, 8]))
+    4
+    """
+    n = len(groups)
+    total = n * (n - 1) // 2 - _pairs_within(groups)
+    if across is not None:
+        both = np.unique(np.stack([groups, across]), axis=1, return_inverse=True)[1].ravel()
+        total -= _pairs_within(across) - _pairs_within(both)
+    return total
+
+
+def random_pairs(frame: pl.DataFrame, n_pairs: int, seed: int = 0, link_only_across: str = "",
+                 groups: np.ndarray | None = None) -> pl.DataFrame:
     """``n_pairs`` pairs drawn at random (seeded) from ``frame`` (sorted by mention_id) — nearly
     all non-matches: they show how often strangers agree on each field. Pairs inside one
-    ``link_only_across`` value are left out, like in blocking."""
+    ``link_only_across`` value, or inside one identity group (``groups``), are left out, like
+    in blocking."""
     n = frame.height
     if n < 2 or n_pairs <= 0:
         return pl.DataFrame(schema=PAIR_SCHEMA)
@@ -296,6 +342,8 @@ def random_pairs(frame: pl.DataFrame, n_pairs: int, seed: int = 0, link_only_acr
     if link_only_across and link_only_across in frame.columns:
         across = key_codes(frame, link_only_across)
         keep &= across[left] != across[right]
+    if groups is not None:
+        keep &= groups[left] != groups[right]
     left, right = np.minimum(left, right)[keep], np.maximum(left, right)[keep]
     codes = np.unique(left.astype(np.int64) * n + right)
     ids = frame["mention_id"]

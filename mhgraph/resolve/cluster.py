@@ -1,30 +1,31 @@
-"""Clustering: join scored pairs into entities without chaining.
+"""Clustering: join scored pairs into entities by average linkage, so that chains cannot form.
 
-Links are taken in a fixed order — analyst must-links, then identity keys, then scored pairs
-from the highest score down — and each one merges the two groups it connects only when
+The units of clustering are *identity groups*: mentions linked by a shared identity key
+(pseudonymised BSN, KvK number, ...; :func:`mhgraph.resolve.block.identity_groups`), or a
+mention without one on its own. Links are then taken in a fixed order — analyst must-links,
+identity links, then scored pairs from the highest score down (ties by mention id) — and a link
+merges the two groups it connects only when
 
 * the groups hold no two different values of a conflict key (two pseudonymised BSNs,
-  V-numbers or KvK numbers are never one entity) and no analyst cannot-link separates them;
-* for a scored link: the pairs compared between the two groups score ``min_mean_score`` or
-  more on average (pairs that were compared and found different count against the merge),
-  and at least ``min_link_fraction`` times the size of the smaller group of them reach the
-  threshold. One weak link between two coherent groups therefore does not glue them together,
-  unlike connected components.
+  V-numbers or KvK numbers are never one entity) and no analyst cannot-link (or identity
+  conflict, :mod:`mhgraph.resolve.conflicts`) separates them;
+* for a scored link, the **average score over every pair of units between the two groups**
+  reaches ``min_mean_score`` — where a pair of units was compared several times its best score
+  counts, and **a pair that was never compared counts as 0**.
 
-Group sizes in that test are counted in *identity groups* (mentions linked by identity keys,
-:func:`mhgraph.resolve.block.identity_groups`; a mention without any is one on its own), not
-in mentions. Blocking pairs one representative per identity group and blocking value, so two
-groups have about as many compared pairs between them as they have distinct identity groups;
-counting mentions would ask a person seen on twelve payroll rows under one BSN for six strong
-pairs that blocking no longer proposes. The test still stops chains:
+That last rule is the guarantee against chaining. A group grows only by groups that are, on
+average over all their pairs, a match: a mention linked to one member of a group of ``k`` by a
+pair scoring ``s`` and compared with no other member joins only if ``s / k`` reaches
+``min_mean_score`` — with 0.5 at most one other member (``k = 2`` needs ``s = 1``). So a chain
+of strong links between neighbours, whose other pairs score low or were never compared, stops
+after two or three mentions instead of becoming one entity; connected components would join
+it whole. Pairs inside a candidate entity that blocking never proposed are compared and scored
+before clustering (:func:`pairs_to_complete`), so that "never compared" is not held against
+real matches in entities of up to ``complete_up_to`` units.
 
-* without identity keys every mention is its own identity group, so nothing changes;
-* the rows of one identity group are one entity for certain (its identity links are merged
-  before any scored link), so they were never independent evidence — counted as mentions, a
-  row repeated twenty times supplied twenty strong pairs from a single comparison of names;
-* every two identity groups whose mentions shared a block are still compared (through their
-  representatives), so a pair between the ends of a chain that was compared and found
-  different still lowers the mean and is not counted as strong.
+Merging is union-find by size: each merge moves the smaller group's bookkeeping into the
+larger one, so one employer with a million payroll rows costs a million cheap steps, and
+identity groups without any conflict are formed in one vectorised step.
 
 Every link's fate is kept (``decision`` and ``reason``), for the ``matches`` table.
 Entity ids are the type letter plus a hash of the lowest ``mention_id`` in the entity, so they
@@ -38,7 +39,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 from typing import NamedTuple
 
 import numpy as np
@@ -46,17 +46,19 @@ import polars as pl
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from mhgraph.resolve.block import identity_groups, key_codes
+from mhgraph.resolve.block import PAIR_SCHEMA, identity_groups, key_codes
 from mhgraph.resolve.compare import identifier_feature
 from mhgraph.resolve.settings import EntitySettings, ResolveSettings
 
-__all__ = ["Clusters", "cluster", "cluster_type", "entity_id", "singletons"]
+__all__ = ["Clusters", "cluster", "cluster_type", "entity_id", "pairs_to_complete", "singletons"]
 
 log = logging.getLogger("mhgraph.resolve.cluster")
 
 RESOLUTION_SCHEMA = {"mention_id": pl.String, "entity_id": pl.String, "entity_type": pl.String}
 DECISION_SCHEMA = {"mention_a": pl.String, "mention_b": pl.String, "decision": pl.String, "reason": pl.String}
 FALLBACK_LETTER = "X"  # entity types without resolution settings
+COMPLETED = "same_candidate_entity"  # blocked_by of the pairs compared by pairs_to_complete
+_MAX_PASSES = 5
 
 
 def entity_id(letter: str, lowest_mention_id: str) -> str:
@@ -69,34 +71,79 @@ class Clusters(NamedTuple):
     decisions: pl.DataFrame  # mention_a, mention_b, decision, reason (one row per link considered)
 
 
-class _Groups:
-    """Union-find with, per group: members, identity groups, identifier values, cannot-link
-    partners and the running totals of compared pairs towards each other group."""
+def _index(frame_ids: pl.Series, column: pl.Series) -> np.ndarray:
+    lookup = pl.DataFrame({"mention_id": frame_ids}).with_row_index("i")
+    return (pl.DataFrame({"mention_id": column}).join(lookup, on="mention_id", how="left", maintain_order="left")
+            ["i"].fill_null(-1).cast(pl.Int64).to_numpy())
 
-    def __init__(self, n: int, conflict_codes: dict[str, np.ndarray], identity: np.ndarray):
-        self.parent = list(range(n))
-        self.members: dict[int, list[int]] = {}
-        self.identity = identity
-        self.identities: dict[int, set[int]] = {}
+
+def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    _, label = connected_components(coo_matrix((np.ones(len(left)), (left, right)), shape=(n, n)), directed=False)
+    return label.astype(np.int64)
+
+
+def pairs_to_complete(scored: pl.DataFrame, frame: pl.DataFrame, entity: EntitySettings) -> pl.DataFrame:
+    """The pairs inside candidate entities that were never compared: for every connected
+    component of the links at or above the threshold that spans at most
+    ``clustering.complete_up_to`` identity groups, one pair (their lowest mentions) per two of
+    its identity groups not compared yet. Comparing and scoring them lets the average linkage
+    of :func:`cluster_type` judge a candidate entity on all its pairs.
+    """
+    n, cap = frame.height, entity.clustering.complete_up_to
+    empty = pl.DataFrame(schema=PAIR_SCHEMA)
+    if n < 3 or cap < 3 or scored.height == 0:
+        return empty
+    ids = frame["mention_id"]
+    units = identity_groups(frame, entity.identity_keys)
+    a, b = units[_index(ids, scored["mention_a"])], units[_index(ids, scored["mention_b"])]
+    strong = (scored["score"].fill_nan(0.0).fill_null(0.0).to_numpy() >= entity.scoring.threshold) & (a != b)
+    n_units = int(units.max()) + 1
+    component = _components(n_units, a[strong], b[strong])
+    sizes = np.bincount(component)
+    members = np.flatnonzero((sizes[component] > 2) & (sizes[component] <= cap))
+    if len(members) == 0:
+        return empty
+    too_large = int((sizes > cap).sum())
+    if too_large:
+        log.info("%s: %d candidate entities span more than %d identity groups; their uncompared pairs count as 0",
+                 entity.entity_type, too_large, cap)
+    lowest = np.full(n_units, n, dtype=np.int64)
+    np.minimum.at(lowest, units, np.arange(n))
+    table = pl.DataFrame({"unit": members, "component": component[members], "mention": lowest[members]})
+    pairs = (table.join(table, on="component", suffix="_b").filter(pl.col("unit") < pl.col("unit_b"))
+             .select(pl.min_horizontal("mention", "mention_b").alias("i"), pl.max_horizontal("mention", "mention_b").alias("j"),
+                     pl.col("unit").alias("u"), pl.col("unit_b").alias("v")))
+    known = pl.DataFrame({"u": np.minimum(a, b), "v": np.maximum(a, b)}).unique()
+    pairs = pairs.join(known, on=["u", "v"], how="anti").sort("i", "j")
+    return pl.DataFrame({
+        "mention_a": ids.gather(pairs["i"].to_numpy()), "mention_b": ids.gather(pairs["j"].to_numpy()),
+        "entity_type": pl.Series([entity.entity_type] * pairs.height, dtype=pl.String),
+        "blocked_by": pl.Series([COMPLETED] * pairs.height, dtype=pl.String),
+    }, schema=PAIR_SCHEMA)
+
+
+class _Groups:
+    """Union-find over units, by size, with per group: its units, its identifier values, the
+    mentions cannot-linked with any of its members, and the total best score towards every
+    other group it was compared with."""
+
+    def __init__(self, unit: np.ndarray, conflict_codes: dict[str, np.ndarray]):
+        self.parent = list(range(len(unit)))
+        self.unit = unit
+        self.unit_sets: dict[int, set[int]] = {}
         self.codes = conflict_codes
         self.values: dict[int, dict[str, int]] = {}
         self.forbid: dict[int, set[int]] = {}
-        self.links: dict[int, dict[int, list]] = {}
+        self.links: dict[int, dict[int, float]] = {}
 
     def find(self, i: int) -> int:
+        parent = self.parent
         root = i
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[i] != root:
-            self.parent[i], i = root, self.parent[i]
+        while parent[root] != root:
+            root = parent[root]
+        while parent[i] != root:
+            parent[i], i = root, parent[i]
         return root
-
-    def group(self, root: int) -> list[int]:
-        return self.members.get(root, [root])
-
-    def identity_count(self, root: int) -> int:
-        """How many identity groups (not mentions) the group holds: its size for coherence."""
-        return len(self.identities[root]) if root in self.identities else 1
 
     def value(self, root: int, key: str) -> int:
         return self.values[root][key] if root in self.values else int(self.codes[key][root])
@@ -109,51 +156,49 @@ class _Groups:
         return None
 
     def forbidden(self, ra: int, rb: int) -> bool:
-        fa, fb = self.forbid.get(ra), self.forbid.get(rb)
-        if not fa and not fb:
-            return False
-        return any(m in (fa or ()) for m in self.group(rb)) or any(m in (fb or ()) for m in self.group(ra))
+        return any(self.find(m) == rb for m in self.forbid.get(ra, ())) or \
+            any(self.find(m) == ra for m in self.forbid.get(rb, ()))
 
-    def add_link(self, a: int, b: int, score: float, strong: bool) -> None:
-        for x, y in ((a, b), (b, a)):
-            stats = self.links.setdefault(x, {}).setdefault(y, [0, 0.0, 0])
-            stats[0] += 1
-            stats[1] += score
-            stats[2] += strong
+    def units(self, root: int) -> int:
+        """How many identity groups the group holds."""
+        return len(self.unit_sets[root]) if root in self.unit_sets else 1
+
+    def mean(self, ra: int, rb: int) -> tuple[float, int]:
+        """Average best score over all unit pairs between two groups (uncompared = 0)."""
+        pairs = self.units(ra) * self.units(rb)
+        return self.links.get(ra, {}).get(rb, 0.0) / pairs, pairs
 
     def merge(self, ra: int, rb: int) -> int:
-        if len(self.group(ra)) < len(self.group(rb)):
+        if self.units(ra) < self.units(rb):
             ra, rb = rb, ra
         self.parent[rb] = ra
-        self.members[ra] = self.group(ra) + self.group(rb)
-        self.members.pop(rb, None)
-        self.identities[ra] = self.identities.get(ra, {int(self.identity[ra])}) | \
-            self.identities.pop(rb, {int(self.identity[rb])})
-        self.values[ra] = {k: max(self.value(ra, k), self.value(rb, k)) for k in self.codes}
-        self.values.pop(rb, None)
-        if rb in self.forbid or ra in self.forbid:
-            self.forbid[ra] = self.forbid.get(ra, set()) | self.forbid.pop(rb, set())
+        ours = self.unit_sets.setdefault(ra, {int(self.unit[ra])})
+        ours.update(self.unit_sets.pop(rb, {int(self.unit[rb])}))
+        if self.codes:
+            self.values[ra] = {k: max(self.value(ra, k), self.value(rb, k)) for k in self.codes}
+            self.values.pop(rb, None)
+        if rb in self.forbid:
+            self.forbid.setdefault(ra, set()).update(self.forbid.pop(rb))
         theirs = self.links.pop(rb, {})
-        ours = self.links.setdefault(ra, {})
-        ours.pop(rb, None)
-        for other, stats in theirs.items():
+        totals = self.links.setdefault(ra, {})
+        totals.pop(rb, None)
+        for other, total in theirs.items():
             if other == ra:
                 continue
-            mine = ours.setdefault(other, [0, 0.0, 0])
             back = self.links[other]
             del back[rb]
-            for j in range(3):
-                mine[j] += stats[j]
-            back[ra] = mine.copy()
+            totals[other] = back[ra] = totals.get(other, 0.0) + total
         return ra
 
 
-def _size(groups: _Groups, root: int) -> str:
-    """``"3"``, or ``"12 (2 identity groups)"`` when identity keys tie mentions together."""
-    mentions, identities = len(groups.group(root)), groups.identity_count(root)
-    if mentions == identities:
-        return str(mentions)
-    return f"{mentions} ({'one identity group' if identities == 1 else f'{identities} identity groups'})"
+def _unit_links(groups: _Groups, ra: np.ndarray, rb: np.ndarray, score: np.ndarray) -> None:
+    """The best score per pair of groups (given by their roots), as the starting totals."""
+    apart = ra != rb
+    best = (pl.DataFrame({"x": np.minimum(ra, rb)[apart], "y": np.maximum(ra, rb)[apart], "s": score[apart]})
+            .group_by("x", "y").agg(pl.col("s").max()))
+    for x, y, s in best.iter_rows():
+        groups.links.setdefault(x, {})[y] = s
+        groups.links.setdefault(y, {})[x] = s
 
 
 def singletons(frame: pl.DataFrame, letter: str) -> pl.DataFrame:
@@ -162,101 +207,141 @@ def singletons(frame: pl.DataFrame, letter: str) -> pl.DataFrame:
                          "entity_type": frame["entity_type"]}, schema=RESOLUTION_SCHEMA)
 
 
-def _index(frame_ids: pl.Series, column: pl.Series) -> np.ndarray:
-    lookup = pl.DataFrame({"mention_id": frame_ids}).with_row_index("i")
-    return (pl.DataFrame({"mention_id": column}).join(lookup, on="mention_id", how="left", maintain_order="left")
-            ["i"].fill_null(-1).cast(pl.Int64).to_numpy())
+def _units(n: int, a: np.ndarray, b: np.ndarray, identity: np.ndarray, parts: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """Identity groups as units: components of the identity links, except links between two
+    parts of an identity conflict (``parts``: a code per mention, -1 outside any conflict);
+    the mentions of one part are one unit. Returns the unit of every mention, which identity
+    links were refused, and the links that tie each part together (a star per part)."""
+    refused = identity & (parts[np.maximum(a, 0)] != parts[np.maximum(b, 0)])
+    kept = identity & ~refused
+    inside = np.flatnonzero(parts >= 0)
+    order = inside[np.lexsort((inside, parts[inside]))]
+    first = np.r_[True, parts[order][1:] != parts[order][:-1]] if len(order) else np.zeros(0, dtype=bool)
+    head = order[np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))] if len(order) else order
+    unit = _components(n, np.concatenate([a[kept], head]), np.concatenate([b[kept], order]))
+    star = head != order
+    return unit, refused, (head[star], order[star])
 
 
 def cluster_type(scored: pl.DataFrame, frame: pl.DataFrame, entity: EntitySettings,
-                 overrides: pl.DataFrame | None = None) -> Clusters:
+                 overrides: pl.DataFrame | None = None, conflicts=None) -> Clusters:
     """Cluster one entity type. ``frame``: its mentions sorted by ``mention_id``; ``scored``:
-    its compared pairs with ``score`` and ``blocked_by``; ``overrides``: analyst decisions."""
+    its compared pairs with ``score`` and ``blocked_by``; ``overrides``: analyst decisions;
+    ``conflicts``: the :class:`~mhgraph.resolve.conflicts.IdentityConflicts` of this type (the
+    parts of one identity key that are different persons stay apart)."""
     n = frame.height
     ids = frame["mention_id"]
     threshold = entity.scoring.threshold
     conflict_codes = {k: key_codes(frame, k) for k in entity.conflict_keys}
-    groups = _Groups(n, conflict_codes, identity_groups(frame, entity.identity_keys))
 
     a = _index(ids, scored["mention_a"])
     b = _index(ids, scored["mention_b"])
     score = scored["score"].fill_nan(0.0).fill_null(0.0).to_numpy()
     identity = scored["blocked_by"].is_in(list(entity.identity_keys)).to_numpy()
-    effective = np.where(identity, 1.0, score)
     must = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    apart: list[tuple[int, int]] = []
     if overrides is not None and overrides.height:
-        cannot = overrides.filter(pl.col("decision") == "cannot_link")
-        for x, y in zip(_index(ids, cannot["mention_a"]), _index(ids, cannot["mention_b"])):
-            groups.forbid.setdefault(int(x), set()).add(int(y))
-            groups.forbid.setdefault(int(y), set()).add(int(x))
+        refused = overrides.filter(pl.col("decision") == "cannot_link")
+        apart += list(zip(_index(ids, refused["mention_a"]).tolist(), _index(ids, refused["mention_b"]).tolist()))
         linked = overrides.filter(pl.col("decision") == "must_link")
         must = _index(ids, linked["mention_a"]), _index(ids, linked["mention_b"])
-        # an analyst's must-link counts as a certain pair in the group totals
-        effective[np.isin(a * n + b, must[0] * n + must[1])] = 1.0
+    parts = np.full(n, -1, dtype=np.int64)
+    if conflicts is not None and conflicts.parts.height:
+        parts[_index(ids, conflicts.parts["mention_id"])] = conflicts.parts["part"].to_numpy()
+        apart += list(zip(_index(ids, conflicts.table["mention_a"]).tolist(),
+                          _index(ids, conflicts.table["mention_b"]).tolist()))
 
-    # links in processing order: must-links, identity keys, scored pairs by falling score
-    mergeable = identity | (score >= threshold)
-    priority = np.concatenate([np.zeros(len(must[0]), dtype=np.int8), np.where(identity[mergeable], 1, 2).astype(np.int8)])
-    la = np.concatenate([must[0], a[mergeable]])
-    lb = np.concatenate([must[1], b[mergeable]])
-    ls = np.concatenate([np.ones(len(must[0])), effective[mergeable]])
-    order = np.lexsort((lb, la, -ls, priority))
+    # Units in one step where they hold one value per conflict key and no cannot-link; the
+    # identity links of the others are taken one by one below, so that a conflict refuses them.
+    unit, refused_identity, part_links = _units(n, a, b, identity, parts)
+    groups = _Groups(unit, conflict_codes)
+    for x, y in apart:
+        groups.forbid.setdefault(x, set()).add(y)
+        groups.forbid.setdefault(y, set()).add(x)
+    n_units = int(unit.max()) + 1 if n else 0
+    clean = np.ones(n_units, dtype=bool)
+    most = {}
+    for key, codes in conflict_codes.items():
+        present = codes >= 0
+        distinct = pl.DataFrame({"u": unit[present], "c": codes[present]}).group_by("u").agg(pl.col("c").n_unique())
+        clean[distinct.filter(pl.col("c") > 1)["u"].to_numpy()] = False
+        most[key] = np.full(n_units, -1, dtype=np.int64)
+        np.maximum.at(most[key], unit, codes)
+    if apart:
+        clean[unit[np.array(apart).ravel()]] = False
+    head = np.full(n_units, n, dtype=np.int64)
+    np.minimum.at(head, unit, np.arange(n))
+    root = np.where(clean[unit], head[unit], np.arange(n))
+    groups.parent = root.tolist()
+    sizes = np.bincount(unit, minlength=n_units)
+    for u in np.flatnonzero(clean & (sizes > 1)).tolist():
+        if conflict_codes:
+            groups.values[int(head[u])] = {k: int(most[k][u]) for k in conflict_codes}
+    premerged = int((root != np.arange(n)).sum())
+    _unit_links(groups, root[a[~identity]], root[b[~identity]], score[~identity])
 
-    # running totals only for pairs that could ever end up in one group
-    graph = coo_matrix((np.ones(len(la)), (la, lb)), shape=(n, n))
-    _, component = connected_components(graph, directed=False)
-    same = component[a] == component[b]
-    for x, y, s in zip(a[same].tolist(), b[same].tolist(), effective[same].tolist()):
-        groups.add_link(x, y, s, s >= threshold)
-
-    cfg = entity.clustering
+    # links still to decide: must-links, identity links of groups with a conflict, scored pairs by falling score
     events: dict[tuple[int, int], str] = {}
-    merges = 0
-    for step, k in enumerate(order.tolist()):
-        x, y, s, p = int(la[k]), int(lb[k]), float(ls[k]), int(priority[k])
-        rx, ry = groups.find(x), groups.find(y)
-        if rx == ry:
-            continue
-        key = groups.conflict(rx, ry)
-        if key is not None:
-            events[(x, y)] = f"not merged: the two groups hold different {key} values"
-            continue
-        if groups.forbidden(rx, ry):
-            events[(x, y)] = "not merged: an analyst cannot-link separates the two groups"
-            continue
-        if p == 2:
-            count, total, strong = groups.links[rx][ry]
-            smaller = min(groups.identity_count(rx), groups.identity_count(ry))
-            needed = math.ceil(cfg.min_link_fraction * smaller)
-            mean = total / count
-            if mean < cfg.min_mean_score or strong < needed:
-                events[(x, y)] = (
-                    f"not merged: groups of {_size(groups, rx)} and {_size(groups, ry)} mentions are not "
-                    f"coherent ({count} compared pairs, mean score {mean:.3f} (needs {cfg.min_mean_score}), "
-                    f"{strong} at or above {threshold} (needs {needed}))"
-                )
+    sequential = identity & ~refused_identity & ~clean[unit[np.maximum(a, 0)]]
+    mergeable = sequential | (~identity & (score >= threshold))
+    within = ~clean[unit[part_links[0]]]  # the mentions of one part of a conflict belong together
+    priority = np.concatenate([np.zeros(len(must[0]), dtype=np.int8), np.ones(int(within.sum()), dtype=np.int8),
+                               np.where(identity[mergeable], 1, 2).astype(np.int8)])
+    la = np.concatenate([must[0], part_links[0][within], a[mergeable]])
+    lb = np.concatenate([must[1], part_links[1][within], b[mergeable]])
+    ls = np.concatenate([np.ones(len(must[0]) + int(within.sum())), np.where(identity, 1.0, score)[mergeable]])
+    order = np.lexsort((lb, la, -ls, priority)).tolist()
+    cfg = entity.clustering
+    merges = premerged
+    for _ in range(_MAX_PASSES):
+        waiting, merged_now = [], 0
+        for k in order:
+            x, y, p = int(la[k]), int(lb[k]), int(priority[k])
+            rx, ry = groups.find(x), groups.find(y)
+            if rx == ry:
                 continue
-        groups.merge(rx, ry)
-        merges += 1
-        if step and step % 200_000 == 0:
-            log.info("%s: %d of %d links considered, %d merges", entity.entity_type, step, len(order), merges)
-    log.info("%s: %d links considered, %d merges", entity.entity_type, len(order), merges)
+            key = groups.conflict(rx, ry)
+            if key is not None:
+                events[(x, y)] = f"not merged: the two groups hold different {key} values"
+                continue
+            if groups.forbidden(rx, ry):
+                events[(x, y)] = "not merged: a cannot-link (an analyst's, or an identity conflict) separates the groups"
+                continue
+            if p == 2:
+                mean, pairs = groups.mean(rx, ry)
+                if mean < cfg.min_mean_score:
+                    events[(x, y)] = (
+                        f"not merged: groups of {groups.units(rx)} and {groups.units(ry)} identity groups average "
+                        f"{mean:.3f} over their {pairs} pairs (never compared counts 0; needs {cfg.min_mean_score})")
+                    waiting.append(k)
+                    continue
+            groups.merge(rx, ry)
+            events.pop((x, y), None)
+            merged_now += 1
+        merges += merged_now
+        if not merged_now or not waiting:
+            break
+        order = waiting  # the groups have grown: a link refused before may pass now
+    log.info("%s: %d identity groups, %d links considered, %d merges", entity.entity_type, n_units, len(la), merges)
 
     roots = np.array([groups.find(i) for i in range(n)], dtype=np.int64)
     lowest = np.full(n, n, dtype=np.int64)
     np.minimum.at(lowest, roots, np.arange(n))
-    lowest_ids = ids.gather(lowest[roots])
+    heads = np.unique(lowest[roots])  # one hash per entity, not per mention
+    named = dict(zip(heads.tolist(), (entity_id(entity.letter, m) for m in ids.gather(heads).to_list())))
     resolution = pl.DataFrame({
         "mention_id": ids,
-        "entity_id": [entity_id(entity.letter, m) for m in lowest_ids.to_list()],
+        "entity_id": pl.Series(lowest[roots]).replace_strict(named, return_dtype=pl.String),
         "entity_type": frame["entity_type"],
     }, schema=RESOLUTION_SCHEMA)
-    decisions = _decisions(scored, a, b, roots, identity, events, overrides, entity)
+    decisions = _decisions(scored, a, b, roots, identity & ~refused_identity, events, overrides, entity, refused_identity)
     return Clusters(resolution, decisions)
 
 
 def _decisions(scored: pl.DataFrame, a: np.ndarray, b: np.ndarray, roots: np.ndarray, identity: np.ndarray,
-               events: dict, overrides: pl.DataFrame | None, entity: EntitySettings) -> pl.DataFrame:
+               events: dict, overrides: pl.DataFrame | None, entity: EntitySettings,
+               refused_identity: np.ndarray) -> pl.DataFrame:
     """The fate of every scored pair, with a sentence saying why."""
     threshold = entity.scoring.threshold
     conflict_features = [identifier_feature(k) for k in entity.conflict_keys if identifier_feature(k) in scored.columns]
@@ -268,6 +353,7 @@ def _decisions(scored: pl.DataFrame, a: np.ndarray, b: np.ndarray, roots: np.nda
                           *[pl.col(f).fill_nan(None) for f in conflict_features]).with_columns(
         pl.Series("i", np.minimum(a, b)), pl.Series("j", np.maximum(a, b)),
         pl.Series("together", roots[a] == roots[b]), pl.Series("identity", identity),
+        pl.Series("split", refused_identity),
     )
     table = table.join(event_frame, on=["i", "j"], how="left", maintain_order="left") if events else \
         table.with_columns(pl.lit(None, dtype=pl.String).alias("event"))
@@ -287,6 +373,7 @@ def _decisions(scored: pl.DataFrame, a: np.ndarray, b: np.ndarray, roots: np.nda
         pl.when(pl.col("override") == "must_link").then(
             pl.when("together").then(pl.lit("must_link")).otherwise(pl.lit("conflicting_identifier")))
         .when(pl.col("override") == "cannot_link").then(pl.lit("cannot_link"))
+        .when("split").then(pl.lit("identity_conflict"))
         .when(conflict != "").then(pl.lit("conflicting_identifier"))
         .when("together").then(pl.lit("match"))
         .otherwise(pl.lit("non_match")).alias("decision"),
@@ -294,6 +381,8 @@ def _decisions(scored: pl.DataFrame, a: np.ndarray, b: np.ndarray, roots: np.nda
             pl.when("together").then(pl.lit("analyst must-link"))
             .otherwise(pl.concat_str(pl.lit("analyst must-link refused: "), pl.col("event"))))
         .when(pl.col("override") == "cannot_link").then(pl.lit("analyst cannot-link"))
+        .when("split").then(pl.concat_str(pl.lit("same "), pl.col("blocked_by"),
+                                          pl.lit(", but names and date of birth disagree: not merged (identity conflict)")))
         .when(conflict != "").then(pl.concat_str(pl.lit("different "), conflict))
         .when(pl.col("together") & pl.col("identity")).then(pl.concat_str(pl.lit("same "), pl.col("blocked_by")))
         .when(pl.col("together") & (pl.col("score") >= threshold)).then(

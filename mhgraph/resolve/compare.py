@@ -5,7 +5,7 @@ For every pair the table holds the agreement of each identifier key (``bsn_agree
 Bloom filters, exact agreement of keyed values, and relational evidence (both mentions tied
 to the same resolved address, employer, ...; between two identity groups, tied through any
 of their mentions). Values are floats; NaN when a side lacks the field, so that missing data
-is never read as disagreement.
+is never read as disagreement; a comparison whose columns hold no value at all is left out.
 
 >>> import polars as pl
 >>> from mhgraph.crypto import Key, bloom_encode
@@ -17,8 +17,8 @@ is never read as disagreement.
 >>> pairs = pl.DataFrame({"mention_a": ["a/1/p"], "mention_b": ["b/1/p"],
 ...     "entity_type": ["person"], "blocked_by": ["test"]})
 >>> row = compare(pairs, mentions, None, default_settings()).row(0, named=True)
->>> round(row["family_name_dice"], 2), row["bsn_agree"], row["given_name_dice"]
-(0.96, nan, nan)
+>>> round(row["family_name_dice"], 2), row["bsn_agree"], "given_name_dice" in row  # no given names at all
+(0.96, nan, False)
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ import logging
 import numpy as np
 import polars as pl
 
-from mhgraph.resolve.bits import dice_pairs
+from mhgraph.resolve.bits import dice_pairs, initials_pairs
 from mhgraph.resolve.block import decoded_column, identity_groups, key_codes
 from mhgraph.resolve.settings import Comparison, EntitySettings, ResolveSettings
 
-__all__ = ["compare", "compare_type", "identifier_feature", "neighbour_table"]
+__all__ = ["compare", "compare_type", "identifier_feature", "neighbour_table", "value_frequencies"]
 
 log = logging.getLogger("mhgraph.resolve.compare")
 
@@ -120,6 +120,33 @@ def _relation_between_groups(frame: pl.DataFrame, left: np.ndarray, right: np.nd
     return np.where(groups[left] == groups[right], own, _relation_feature(left, right, groups, rows))
 
 
+def value_frequencies(frame: pl.DataFrame, column: str, record_columns) -> np.ndarray:
+    """For each mention, the share of distinct records holding its value of ``column`` (NaN
+    where it has none). A record is a distinct combination of ``record_columns``, so that a
+    person delivered ten times over does not make his name look common.
+
+    >>> frame = pl.DataFrame({"name": ["a", "a", "a", "b", None], "born": ["1", "1", "2", "3", "4"]})
+    >>> value_frequencies(frame, "name", ["name", "born"]).tolist()
+    [0.6666666666666666, 0.6666666666666666, 0.6666666666666666, 0.3333333333333333, nan]
+    """
+    columns = list(dict.fromkeys([column, *(c for c in record_columns if c in frame.columns)]))
+    held = frame.select(columns).unique().drop_nulls(column).group_by(column).len()
+    total = held["len"].sum()
+    joined = frame.select(column).join(held, on=column, how="left", maintain_order="left")["len"]
+    return (joined.cast(pl.Float64) / max(total, 1)).fill_null(np.nan).to_numpy()
+
+
+def _agreed_frequency(comparison: Comparison, frame: pl.DataFrame, record_columns, left, right) -> np.ndarray:
+    """The frequency of the agreed value where a pair agrees exactly on ``comparison``, else NaN."""
+    column = comparison.columns[0]
+    if column not in frame.columns:
+        return np.full(len(left), np.nan)
+    codes = key_codes(frame, column)
+    frequency = value_frequencies(frame, column, record_columns)
+    same = (codes[left] >= 0) & (codes[left] == codes[right])
+    return np.where(same, frequency[left], np.nan)
+
+
 def _comparison(comparison: Comparison, frame: pl.DataFrame, groups: np.ndarray, left, right,
                 neighbours: pl.DataFrame | None, decoded: dict) -> np.ndarray:
     def bloom(column):
@@ -136,6 +163,8 @@ def _comparison(comparison: Comparison, frame: pl.DataFrame, groups: np.ndarray,
         return np.full(len(left), np.nan)
     if comparison.kind == "dice":
         return dice_pairs(first[0], first[1], left, right)
+    if comparison.kind == "initials":
+        return initials_pairs(first[0], first[1], left, right)
     second = bloom(comparison.columns[1])
     if second is None:
         return np.full(len(left), np.nan)
@@ -164,6 +193,9 @@ def compare_type(pairs: pl.DataFrame, frame: pl.DataFrame, entity: EntitySetting
     relational = any(c.kind == "relation" for c in entity.comparisons)
     groups = identity_groups(frame, entity.identity_keys) if relational else np.arange(frame.height)
     for comparison in entity.comparisons:
+        if comparison.kind != "relation" and not all(c in frame.columns and frame[c].null_count() < frame.height
+                                                     for c in comparison.columns):
+            continue  # nothing to compare: an absent column counts as missing, and costs no memory
         neighbours = None
         if comparison.kind == "relation" and entities is not None:
             neighbours = neighbour_table(relations, entities, comparison.relation_types, comparison.neighbour_type)
@@ -171,6 +203,24 @@ def compare_type(pairs: pl.DataFrame, frame: pl.DataFrame, entity: EntitySetting
         if comparison.ignore_disagreement:
             values[values == 0.0] = np.nan
         columns[comparison.name] = values
+        if comparison.term_frequency:
+            record_columns = [c.columns[0] for c in entity.comparisons if c.kind != "relation"]
+            columns[f"{comparison.name}_tf"] = _agreed_frequency(comparison, frame, record_columns, left, right)
+    for comparison in entity.comparisons:
+        if comparison.kind == "initials" and comparison.name in columns:  # one side is initials: its Dice is no evidence
+            shown = ~np.isnan(columns[comparison.name])
+            for other in entity.comparisons:
+                if other.kind == "dice" and other.columns[0] == comparison.columns[0] and other.name in columns:
+                    columns[other.name][shown] = np.nan
+    for comparison in entity.comparisons:
+        if comparison.redundant_with and comparison.name in columns:
+            top = np.ones(len(left), dtype=bool)
+            for other in comparison.redundant_with:
+                if other not in columns:
+                    top[:] = False
+                    break
+                top &= columns[other] >= entity.comparison(other).levels[0]  # NaN is never at the top
+            columns[comparison.name][top] = np.nan
     log.info("%s: compared %d pairs on %d features", entity.entity_type, len(left), len(columns))
     return pairs.with_columns(pl.Series(name, values, dtype=pl.Float64) for name, values in columns.items())
 

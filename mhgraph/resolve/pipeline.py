@@ -24,10 +24,12 @@ import numpy as np
 import polars as pl
 
 from mhgraph.errors import InputError
+from mhgraph.ingest.schema import MENTION_SCHEMA
 from mhgraph.resolve.baseline import identity_resolution
-from mhgraph.resolve.block import PAIR_SCHEMA, block_type, random_pairs
-from mhgraph.resolve.cluster import FALLBACK_LETTER, RESOLUTION_SCHEMA, cluster_type, singletons
+from mhgraph.resolve.block import PAIR_SCHEMA, block_type, identity_groups, key_codes, population_pairs, random_pairs
+from mhgraph.resolve.cluster import FALLBACK_LETTER, RESOLUTION_SCHEMA, cluster_type, pairs_to_complete, singletons
 from mhgraph.resolve.compare import compare_type
+from mhgraph.resolve.conflicts import CONFLICT_SCHEMA, find_identity_conflicts
 from mhgraph.resolve.overrides import check_overrides, load_overrides, overrides_frame
 from mhgraph.resolve.score import FellegiSunter, make_scorer, scorer_from_dict, scorer_to_dict
 from mhgraph.resolve.settings import ResolveSettings, default_settings, settings_from_dict
@@ -37,6 +39,7 @@ __all__ = ["MODEL_FILE", "Resolved", "load_run", "resolve", "save_model", "save_
 log = logging.getLogger("mhgraph.resolve")
 
 MODEL_FILE = Path("resolve") / "model.json"
+CONFLICT_TABLE_SCHEMA = {**CONFLICT_SCHEMA, "entity_a": pl.String, "entity_b": pl.String}
 
 
 @dataclass
@@ -46,7 +49,8 @@ class Resolved:
     ``resolution``: one row per mention with its ``entity_id``; ``matches``: every compared
     pair with its features, ``score``, ``decision`` and ``reason``; ``scorers``: the fitted
     model per entity type; ``settings``: the settings used; ``overrides``: the analyst
-    overrides taken into account.
+    overrides taken into account; ``identity_conflicts``: mentions that share an identity key
+    but are different persons (:mod:`mhgraph.resolve.conflicts`), with the entity of each side.
     """
 
     resolution: pl.DataFrame
@@ -54,6 +58,7 @@ class Resolved:
     settings: ResolveSettings
     scorers: dict = field(default_factory=dict)
     overrides: pl.DataFrame | None = None
+    identity_conflicts: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=CONFLICT_TABLE_SCHEMA))
 
     def blocking_summary(self) -> pl.DataFrame:
         """Pairs proposed and matched per entity type and blocking rule."""
@@ -77,6 +82,29 @@ def _check_mentions(mentions: pl.DataFrame) -> pl.DataFrame:
     return mentions.sort("mention_id")
 
 
+def _check_columns(mentions: pl.DataFrame, settings: ResolveSettings) -> None:
+    """Refuse settings that name a column the mentions table lacks. A column of the mentions
+    table ingest writes (``docs/tables.md``) may be absent from a table made by hand: it counts
+    as empty. Warn when no person mention has a date of birth."""
+    present = set(mentions.columns) | set(MENTION_SCHEMA)
+    types = set(mentions["entity_type"].unique().to_list())
+    for entity_type in settings.order:
+        if entity_type not in types:
+            continue
+        for column, where in settings.columns(entity_type).items():
+            if column not in present:
+                raise InputError(f"{where} names column {column!r}, which the mentions table lacks "
+                                 f"(it has: {', '.join(sorted(mentions.columns))})", file=settings.file, column=column)
+        if entity_type == "person" and not _has_values(mentions, entity_type, "birth_date_bf"):
+            log.warning("person: no mention has a date of birth; persons are matched on names and the other "
+                        "compared fields alone, which tells far fewer people apart")
+
+
+def _has_values(mentions: pl.DataFrame, entity_type: str, column: str) -> bool:
+    return column in mentions.columns and mentions.filter(
+        (pl.col("entity_type") == entity_type) & pl.col(column).is_not_null()).height > 0
+
+
 def _as_overrides(overrides) -> pl.DataFrame | None:
     if overrides is None:
         return None
@@ -96,6 +124,41 @@ def _with_override_pairs(pairs: pl.DataFrame, overrides: pl.DataFrame | None, en
     return pl.concat([pairs, extra.cast(PAIR_SCHEMA)]) if extra.height else pairs
 
 
+def _population_sample(features: pl.DataFrame, frame: pl.DataFrame, entity, relations, entities, decoded: dict,
+                       link_only_across: str) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+    """What Fellegi-Sunter learns from: the candidate pairs between identity groups, a seeded
+    random sample of the other pairs (compared like the candidates) and the number of pairs
+    in the population they stand for."""
+    groups = identity_groups(frame, entity.identity_keys)
+    across = key_codes(frame, link_only_across) if link_only_across and link_only_across in frame.columns else None
+    candidates = features.filter(~pl.col("blocked_by").is_in([*entity.identity_keys, "override"]))
+    candidates = candidates if candidates.height else features
+    strangers = random_pairs(frame, entity.scoring.random_pairs, entity.scoring.seed, link_only_across, groups).join(
+        candidates.select("mention_a", "mention_b"), on=["mention_a", "mention_b"], how="anti")
+    background = compare_type(strangers, frame, entity, relations, entities, decoded)
+    return candidates, background, population_pairs(groups, across)
+
+
+def _completed(scored: pl.DataFrame, frame: pl.DataFrame, entity, relations, entities, decoded: dict,
+               scorer) -> pl.DataFrame:
+    """``scored`` plus the uncompared pairs inside candidate entities, compared and scored."""
+    extra = pairs_to_complete(scored, frame, entity)
+    if extra.height == 0:
+        return scored
+    features = compare_type(extra, frame, entity, relations, entities, decoded)
+    score = scorer.predict_proba(features)[:, 1] if scorer is not None else np.zeros(features.height)
+    log.info("%s: %d pairs inside candidate entities compared as well", entity.entity_type, extra.height)
+    return pl.concat([scored, features.with_columns(pl.Series("score", score, dtype=pl.Float64))], how="diagonal")
+
+
+def _with_entities(table: pl.DataFrame, resolution: pl.DataFrame) -> pl.DataFrame:
+    """An identity-conflict table with the entity each side ended in."""
+    entity_of = resolution.select("mention_id", "entity_id")
+    return (table.join(entity_of.rename({"mention_id": "mention_a", "entity_id": "entity_a"}), on="mention_a", how="left")
+            .join(entity_of.rename({"mention_id": "mention_b", "entity_id": "entity_b"}), on="mention_b", how="left")
+            .select(list(CONFLICT_TABLE_SCHEMA)))
+
+
 def resolve(mentions: pl.DataFrame, relations: pl.DataFrame | None, settings: ResolveSettings | None = None,
             overrides=None) -> Resolved:
     """Resolve every mention into an entity.
@@ -106,11 +169,12 @@ def resolve(mentions: pl.DataFrame, relations: pl.DataFrame | None, settings: Re
     """
     settings = settings or default_settings()
     mentions = _check_mentions(mentions)
+    _check_columns(mentions, settings)
     checked = _as_overrides(overrides)
     if checked is not None:
         checked = check_overrides(checked, mentions)
     entities = identity_resolution(mentions, settings)
-    resolutions, matches, scorers = [], [], {}
+    resolutions, matches, conflicts, scorers = [], [], [], {}
     for entity_type in settings.order:
         entity = settings.types[entity_type]
         frame = mentions.filter(pl.col("entity_type") == entity_type)  # sorted by mention_id
@@ -123,16 +187,21 @@ def resolve(mentions: pl.DataFrame, relations: pl.DataFrame | None, settings: Re
         score = np.ones(features.height)
         if entity.fuzzy and features.height:
             scorer = make_scorer(entity, features)
-            background = None
-            if isinstance(scorer, FellegiSunter) and entity.scoring.random_pairs:
-                strangers = random_pairs(frame, entity.scoring.random_pairs, entity.scoring.seed, settings.link_only_across)
-                background = compare_type(strangers, frame, entity, relations, entities, decoded)
-            scorer.fit(features, background)
+            if isinstance(scorer, FellegiSunter):
+                scorer.fit(*_population_sample(features, frame, entity, relations, entities, decoded,
+                                               settings.link_only_across))
+            else:
+                scorer.fit(features)
             scorers[entity_type] = scorer
             score = scorer.predict_proba(features)[:, 1]
         scored = features.with_columns(pl.Series("score", score, dtype=pl.Float64))
+        if entity.fuzzy and features.height:
+            scored = _completed(scored, frame, entity, relations, entities, decoded, scorers.get(entity_type))
         typed_overrides = checked.filter(pl.col("entity_type") == entity_type) if checked is not None else None
-        clusters = cluster_type(scored, frame, entity, typed_overrides)
+        found = find_identity_conflicts(frame, entity, relations, entities, decoded)
+        clusters = cluster_type(scored, frame, entity, typed_overrides, found)
+        if found.table.height:
+            conflicts.append(_with_entities(found.table, clusters.resolution))
         resolutions.append(clusters.resolution)
         matches.append(scored.join(clusters.decisions, on=["mention_a", "mention_b"], how="left", maintain_order="left"))
         entities = pl.concat([entities.filter(pl.col("entity_type") != entity_type), clusters.resolution])
@@ -146,7 +215,8 @@ def resolve(mentions: pl.DataFrame, relations: pl.DataFrame | None, settings: Re
                      if matches else pl.DataFrame(schema={**PAIR_SCHEMA, "score": pl.Float64, "decision": pl.String,
                                                           "reason": pl.String}))
     ordered = [c for c in matches_table.columns if c not in ("score", "decision", "reason")] + ["score", "decision", "reason"]
-    return Resolved(resolution, matches_table.select(ordered), settings, scorers, checked)
+    conflict_table = pl.concat(conflicts) if conflicts else pl.DataFrame(schema=CONFLICT_TABLE_SCHEMA)
+    return Resolved(resolution, matches_table.select(ordered), settings, scorers, checked, conflict_table)
 
 
 def save_model(resolved: Resolved, run_dir: str | Path) -> Path:
@@ -165,12 +235,13 @@ def save_model(resolved: Resolved, run_dir: str | Path) -> Path:
 
 
 def save_run(resolved: Resolved, run_dir: str | Path) -> Path:
-    """Write ``tables/resolution.parquet``, ``tables/matches.parquet`` and
-    ``resolve/model.json`` into ``run_dir``."""
+    """Write ``tables/resolution.parquet``, ``tables/matches.parquet``,
+    ``tables/identity_conflicts.parquet`` and ``resolve/model.json`` into ``run_dir``."""
     tables = Path(run_dir) / "tables"
     tables.mkdir(parents=True, exist_ok=True)
     resolved.resolution.write_parquet(tables / "resolution.parquet")
     resolved.matches.write_parquet(tables / "matches.parquet")
+    resolved.identity_conflicts.write_parquet(tables / "identity_conflicts.parquet")
     path = save_model(resolved, run_dir)
     log.info("resolution, matches and model written to %s", run_dir)
     return path
@@ -191,5 +262,7 @@ def load_run(run_dir: str | Path) -> Resolved:
             raise InputError(f"the run folder lacks its {name} table", file=str(table))
         tables[name] = pl.read_parquet(table)
     overrides = overrides_frame(model["overrides"]) if model.get("overrides") else None
+    conflicts_file = run_dir / "tables" / "identity_conflicts.parquet"
+    conflicts = pl.read_parquet(conflicts_file) if conflicts_file.is_file() else pl.DataFrame(schema=CONFLICT_TABLE_SCHEMA)
     return Resolved(tables["resolution"], tables["matches"], settings_from_dict(model["settings"], file=str(path)),
-                    {t: scorer_from_dict(s) for t, s in model["scorers"].items()}, overrides)
+                    {t: scorer_from_dict(s) for t, s in model["scorers"].items()}, overrides, conflicts)

@@ -156,93 +156,217 @@ class _Additive:
         return inverted
 
 
+# Bounds on the match prior, as expected true pairs per mention: outside them the estimate says
+# more about a broken model than about the data (fewer than one duplicate in ten thousand
+# mentions, or every mention with a hundred others of the same entity).
+PRIOR_BOUNDS_PER_MENTION = (1e-4, 100.0)
+# Largest change of any weight (bits) or of the prior weight at which EM counts as converged.
+_CONVERGED_BITS = 1e-3
+
+
+_NO_FREQUENCY = 1  # the code of "no term frequency": log2 of a frequency is never above 0
+_STEPS_PER_BIT = 4  # term frequencies enter EM rounded to a quarter bit, so that pairs group into patterns
+
+
+def _pattern_table(levels: dict[str, np.ndarray], frequencies: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of levels (one column per comparison) followed by the rounded log2 of
+    the agreed value's frequency (one column per term-frequency comparison), and how often each
+    row occurs."""
+    columns = [v.astype(np.int16) for v in levels.values()]
+    for frequency in frequencies:
+        code = np.full(len(frequency), _NO_FREQUENCY, dtype=np.int16)
+        known = frequency > 0
+        code[known] = np.round(np.log2(frequency[known]) * _STEPS_PER_BIT).astype(np.int16)
+        columns.append(code)
+    if not columns:
+        return np.zeros((1, 0), dtype=np.int16), np.array([0.0])
+    # a hash group-by: numpy's row-wise unique sorts every row, minutes on millions of pairs
+    grouped = pl.DataFrame({str(i): c for i, c in enumerate(columns)}).group_by(pl.all()).len().sort(pl.all())
+    return grouped.drop("len").to_numpy().astype(np.int16), grouped["len"].to_numpy().astype(float)
+
+
 class FellegiSunter(_Additive):
-    """Fellegi-Sunter model fitted by EM, without labels.
+    """Fellegi-Sunter model fitted by EM without labels, calibrated on the whole population of pairs.
 
     Parameters: ``comparisons`` (feature name -> level thresholds), ``max_iter``, ``tol``
-    (largest change of any probability that still counts as movement), ``pseudo_count``
-    (added to every level count so that no weight is infinite).
-    Fitted: ``m_`` and ``u_`` (per comparison, per level), ``prior_`` (share of matches among
-    the compared pairs), ``weights_`` (bits per level), ``prior_weight_``, ``n_iter_``,
-    ``inverted_`` (comparisons whose unconstrained m/u ratio rose towards a less similar level,
-    with those weights in bits).
+    (EM stops when no weight and not the prior weight moves by more than ``tol`` bits),
+    ``pseudo_count``, ``term_frequency`` (comparisons whose exact agreement weighs by the
+    frequency of the agreed value, read from the column ``NAME_tf``).
 
-    Every M-step pools adjacent levels where m/u would rise from a more similar level to a less
-    similar one (:func:`pool_adjacent_violators`), so EM fits a model whose weights never count
-    more similarity against a match.
+    ``fit(features, background, population)``: ``features`` are the compared (candidate) pairs,
+    ``background`` a uniform sample of the *other* pairs of the population (pairs no blocking
+    rule proposed), ``population`` how many pairs the population holds in all. Each background
+    pair stands for ``(population - candidates) / background`` pairs. EM then fits one mixture
+    to the whole population, by that stratified sample:
+
+    * ``u`` (how often non-matches reach each level) comes from everything EM calls a
+      non-match, in practice from the random pairs: a date of birth years apart is what random
+      pairs show, so it weighs strongly against a match;
+    * ``m`` comes from the candidate pairs only (a random pair that happens to look like a
+      match would stand for thousands of pairs and swamp it);
+    * the prior ``λ`` is the expected number of matches among the candidates divided by the
+      population — the chance that two mentions drawn at random are one entity — kept within
+      :data:`PRIOR_BOUNDS_PER_MENTION`.
+
+    Because the non-match class is the whole population, candidates that agree on the blocked
+    field (one family name) but on nothing else are non-matches, as they should be; with a
+    prior taken among the candidates they were the match class.
+
+    Fitted: ``m_``, ``u_`` (per comparison, per level), ``prior_`` (λ), ``prior_weight_`` (bits),
+    ``weights_`` (bits per level), ``population_``, ``n_background_``, ``expected_matches_``,
+    ``n_iter_``, ``converged_``, ``log_likelihood_``, ``prior_bounded_`` ("" or why the bound
+    applied), ``inverted_``.
     """
 
-    def __init__(self, comparisons: dict, max_iter: int = 100, tol: float = 1e-5, pseudo_count: float = 1.0):
+    def __init__(self, comparisons: dict, max_iter: int = 200, tol: float = _CONVERGED_BITS,
+                 pseudo_count: float = 1.0, term_frequency=()):
         self.comparisons = comparisons
         self.max_iter = max_iter
         self.tol = tol
         self.pseudo_count = pseudo_count
+        self.term_frequency = tuple(term_frequency)
 
-    def _m_step(self, levels: dict[str, np.ndarray], responsibility: np.ndarray, monotonic: bool = True):
+    def _m_step(self, candidates, match, non_match, background, background_non_match, u_pseudo, monotonic=True):
+        """m from the candidates weighted by their match probability, u from candidates and
+        background weighted by their non-match probability."""
         m, u = {}, {}
-        for name, level in levels.items():
+        for j, name in enumerate(self.comparisons):
             size = len(self.comparisons[name]) + 1
+            level = candidates[:, j]
             seen = level >= 0
-            m_counts = np.bincount(level[seen], weights=responsibility[seen], minlength=size) + self.pseudo_count
-            u_counts = np.bincount(level[seen], weights=1.0 - responsibility[seen], minlength=size) + self.pseudo_count
+            m_counts = np.bincount(level[seen], weights=match[seen], minlength=size) + self.pseudo_count
+            u_counts = np.bincount(level[seen], weights=non_match[seen], minlength=size) + u_pseudo
+            if background is not None:
+                level = background[:, j]
+                seen = level >= 0
+                u_counts += np.bincount(level[seen], weights=background_non_match[seen], minlength=size)
             m[name], u[name] = m_counts / m_counts.sum(), u_counts / u_counts.sum()
             if monotonic:
                 m[name] = pool_adjacent_violators(m[name], u[name])
         return m, u
 
-    def fit(self, features: pl.DataFrame, background: pl.DataFrame | None = None) -> FellegiSunter:
-        """Fit on the compared pairs. ``background``: features of random pairs, which EM
-        learns from too: nearly all of them are non-matches, so EM sees both classes even when
-        blocking proposes almost only matches (with one class only, EM would split the matches
-        in two). The match prior is the share of matches among the compared pairs alone."""
-        compared = self._levels(features)
-        n = features.height
-        if n == 0:
+    def _frequency_columns(self) -> dict[str, int]:
+        """Comparison name -> column of its rounded log frequency in the pattern table."""
+        names = [n for n in self.term_frequency if n in self.comparisons]
+        return {name: len(self.comparisons) + i for i, name in enumerate(names)}
+
+    def _log_u(self, patterns: np.ndarray, u: dict) -> list[np.ndarray]:
+        """Natural log of u per comparison and pattern (0 where missing); exact agreement on a
+        term-frequency comparison takes the frequency of the agreed value."""
+        extra = self._frequency_columns()
+        out = []
+        for j, name in enumerate(self.comparisons):
+            log_u = np.append(np.log(u[name]), 0.0)[patterns[:, j]]
+            if name in extra:
+                code = patterns[:, extra[name]]
+                exact = (patterns[:, j] == 0) & (code != _NO_FREQUENCY)
+                log_u[exact] = code[exact] / _STEPS_PER_BIT * _LN2
+            out.append(log_u)
+        return out
+
+    def _log_odds(self, patterns: np.ndarray, m: dict, u: dict, prior: float) -> np.ndarray:
+        out = np.full(len(patterns), math.log(prior / (1.0 - prior)))
+        for j, (name, log_u) in enumerate(zip(self.comparisons, self._log_u(patterns, u))):
+            level = patterns[:, j]
+            weight = np.append(np.log(m[name]), 0.0)[level] - log_u
+            weight[level == 0] = np.maximum(weight[level == 0], 0.0)  # however common, agreement is no evidence against
+            out += weight
+        return out
+
+    def fit(self, features: pl.DataFrame, background: pl.DataFrame | None = None,
+            population: int | None = None) -> FellegiSunter:
+        """Fit on the compared pairs ``features``, the random other pairs ``background`` and
+        the number of pairs in the ``population`` (default: the pairs given)."""
+        if features.height == 0:
             raise ValueError("no pairs to fit on")
-        extra = self._levels(background) if background is not None and background.height else None
-        levels = {k: np.concatenate([v, extra[k]]) if extra else v for k, v in compared.items()}
-        total = n + (background.height if extra else 0)
-        # start from a plain guess: pairs whose observed comparisons mostly sit at the top level
-        top = np.zeros(total)
-        seen = np.zeros(total)
-        for level in levels.values():
-            top += level == 0
-            seen += level >= 0
-        responsibility = np.where(top >= 0.6 * np.maximum(seen, 1), 0.9, 0.1)
-        prior = float(responsibility.mean())
-        m, u = self._m_step(levels, responsibility)
+        frequencies = [f"{name}_tf" for name in self._frequency_columns()]
+        candidates, counts = _pattern_table(self._levels(features), [_column(features, c) for c in frequencies])
+        extra = background is not None and background.height > 0
+        strangers, stranger_counts = _pattern_table(self._levels(background), [_column(background, c) for c in frequencies]) \
+            if extra else (None, None)
+        n_background = background.height if extra else 0
+        population = int(population or features.height + n_background)
+        stand_for = max(population - features.height, n_background) / n_background if extra else 0.0
+        if extra:
+            stranger_counts = stranger_counts * stand_for
+        u_pseudo = stand_for if extra else self.pseudo_count
+        units = (1.0 + math.sqrt(1.0 + 8.0 * population)) / 2.0  # n mentions give n(n-1)/2 pairs
+        low, high = (b * units / 2.0 / population for b in PRIOR_BOUNDS_PER_MENTION)
+        high = min(high, 0.5)
+        # start: candidates whose observed comparisons mostly sit at the top level are matches
+        k = len(self.comparisons)
+        top = (candidates[:, :k] == 0).sum(axis=1)
+        seen = (candidates[:, :k] >= 0).sum(axis=1)
+        match = np.where((top >= 0.6 * seen) & (seen >= 2), 0.9, 0.05)
+        strangers_match = np.zeros(len(stranger_counts)) if extra else None
+        weights_before = None
+        self.converged_ = False
         self.n_iter_ = 0
         for iteration in range(1, self.max_iter + 1):
-            responsibility = self._e_step(levels, m, u, prior, total)
-            new_prior = float(np.clip(responsibility.mean(), 1e-9, 1 - 1e-9))
-            new_m, new_u = self._m_step(levels, responsibility)
-            change = max([abs(new_prior - prior)] + [float(np.abs(new_m[k] - m[k]).max()) for k in m]
-                         + [float(np.abs(new_u[k] - u[k]).max()) for k in u])
-            m, u, prior = new_m, new_u, new_prior
+            m, u = self._m_step(candidates, counts * match, counts * (1 - match), strangers,
+                                stranger_counts * (1 - strangers_match) if extra else None, u_pseudo)
+            prior = float(np.clip((counts * match).sum() / population, low, high))
+            odds = self._log_odds(candidates, m, u, prior)
+            match = 1.0 / (1.0 + np.exp(-np.clip(odds, -700, 700)))
+            if extra:
+                strangers_match = 1.0 / (1.0 + np.exp(-np.clip(self._log_odds(strangers, m, u, prior), -700, 700)))
+            weights_now = np.concatenate([[math.log2(prior)]] + [np.log2(m[k] / u[k]) for k in m])
             self.n_iter_ = iteration
-            if iteration % 10 == 0:
-                log.info("EM iteration %d: match share %.4f, largest change %.2g", iteration, prior, change)
-            if change < self.tol:
+            if weights_before is not None and np.abs(weights_now - weights_before).max() < self.tol:
+                self.converged_ = True
                 break
-        raw_m, raw_u = self._m_step(levels, self._e_step(levels, m, u, prior, total), monotonic=False)
+            weights_before = weights_now
+        if not self.converged_:
+            log.warning("Fellegi-Sunter: EM did not converge in %d iterations (weights still moving by %.3g bits)",
+                        self.max_iter, float(np.abs(weights_now - weights_before).max()))
+        raw_m, raw_u = self._m_step(candidates, counts * match, counts * (1 - match), strangers,
+                                    stranger_counts * (1 - strangers_match) if extra else None, u_pseudo,
+                                    monotonic=False)
         self.inverted_ = self._inversions({k: np.log2(raw_m[k]) - np.log2(raw_u[k]) for k in raw_m})
-        prior = float(np.clip(self._e_step(compared, m, u, prior, n).mean(), 1e-9, 1 - 1e-9))
+        expected = float((counts * match).sum())
+        self.prior_bounded_ = ""
+        if not low <= expected / population <= high:
+            self.prior_bounded_ = (f"the data put {expected / units * 2:.4g} true pairs per mention; bounded to "
+                                   f"{PRIOR_BOUNDS_PER_MENTION[0]:g}–{PRIOR_BOUNDS_PER_MENTION[1]:g}")
+            log.warning("Fellegi-Sunter: %s", self.prior_bounded_)
         self.m_ = {k: v.tolist() for k, v in m.items()}
         self.u_ = {k: v.tolist() for k, v in u.items()}
         self.prior_ = prior
-        self.weights_ = {k: (np.log2(m[k]) - np.log2(u[k])).tolist() for k in m}
         self.prior_weight_ = math.log2(prior / (1.0 - prior))
-        self.n_background_ = total - n
-        log.info("Fellegi-Sunter fitted on %d compared and %d random pairs in %d iterations; match share %.4f",
-                 n, self.n_background_, self.n_iter_, prior)
+        self.weights_ = {k: (np.log2(m[k]) - np.log2(u[k])).tolist() for k in m}
+        self.population_ = population
+        self.n_background_ = n_background
+        self.expected_matches_ = expected
+        self.log_likelihood_ = float(self._log_likelihood(candidates, counts, m, u, prior)
+                                     + (self._log_likelihood(strangers, stranger_counts, m, u, prior) if extra else 0.0))
+        log.info("Fellegi-Sunter: %d candidate and %d random pairs standing for %d pairs; %s after %d iterations; "
+                 "prior %.3g (%.1f expected matches among the candidates)", features.height, n_background,
+                 population, "converged" if self.converged_ else "NOT converged", self.n_iter_, prior, expected)
         return self
 
-    @staticmethod
-    def _e_step(levels: dict[str, np.ndarray], m: dict, u: dict, prior: float, size: int) -> np.ndarray:
-        weight = np.full(size, math.log(prior / (1.0 - prior)))
-        for name, level in levels.items():
-            weight += np.append(np.log(m[name] / u[name]), 0.0)[level]
-        return 1.0 / (1.0 + np.exp(-np.clip(weight, -700, 700)))
+    def _log_likelihood(self, patterns, counts, m, u, prior) -> float:
+        log_m = np.zeros(len(patterns))
+        for j, name in enumerate(self.comparisons):
+            log_m += np.append(np.log(m[name]), 0.0)[patterns[:, j]]
+        log_u = np.sum(self._log_u(patterns, u), axis=0)
+        return float((counts * np.logaddexp(math.log(prior) + log_m, math.log(1 - prior) + log_u)).sum())
+
+    def contributions(self, features: pl.DataFrame) -> pl.DataFrame:
+        """Weight in bits per comparison and pair; exact agreement on a comparison with
+        ``term_frequency`` weighs ``log2(m / frequency of the agreed value)`` instead of
+        ``log2(m / u)`` — less for a common value than a near-agreement does on average, but
+        never below 0: an identical name never counts against a match."""
+        out = super().contributions(features)
+        adjusted = []
+        for name in self.term_frequency:
+            frequency = _column(features, f"{name}_tf")
+            exact = (levels_of(_column(features, name), tuple(self.comparisons[name])) == 0) & (frequency > 0)
+            if not exact.any():
+                continue
+            weight = out[name].to_numpy().copy()
+            weight[exact] = np.maximum(np.log2(self.m_[name][0]) - np.log2(frequency[exact]), 0.0)
+            adjusted.append(pl.Series(name, weight))
+        return out.with_columns(adjusted) if adjusted else out
 
 
 class LogisticScorer(_Additive):
@@ -370,7 +494,7 @@ class RuleScorer:
 
 _CLASSES = {cls.__name__: cls for cls in (FellegiSunter, LogisticScorer, RuleScorer)}
 _PARAMS = {
-    "FellegiSunter": ("comparisons", "max_iter", "tol", "pseudo_count"),
+    "FellegiSunter": ("comparisons", "max_iter", "tol", "pseudo_count", "term_frequency"),
     "LogisticScorer": ("comparisons", "label_column", "regularisation", "max_iter"),
     "RuleScorer": ("rules",),
 }
@@ -426,4 +550,5 @@ def make_scorer(entity: EntitySettings, features: pl.DataFrame):
         if not label_column:
             raise ValueError(f"{entity.entity_type}: logistic scoring needs label_keys in the settings")
         return LogisticScorer(comparisons, label_column=label_column, regularisation=scoring.regularisation)
-    return FellegiSunter(comparisons, max_iter=scoring.max_iter)
+    return FellegiSunter(comparisons, max_iter=scoring.max_iter,
+                         term_frequency=[c.name for c in entity.comparisons if c.term_frequency])

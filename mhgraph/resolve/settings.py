@@ -39,7 +39,7 @@ __all__ = [
 DEFAULT_SETTINGS = Path(__file__).with_name("settings.toml")
 
 BLOCKING_KINDS = ("exact", "lsh")
-COMPARISON_KINDS = ("dice", "crossed_dice", "exact", "relation")
+COMPARISON_KINDS = ("dice", "crossed_dice", "exact", "relation", "initials")
 SCORING_METHODS = ("auto", "logistic", "fellegi_sunter", "rules")
 DICE_LEVELS = (1.0, 0.9, 0.75, 0.5)
 
@@ -52,6 +52,10 @@ class BlockingRule:
       Bloom filters — equal filters mean equal normalised values);
     * ``lsh``: locality-sensitive hashing over the Bloom filters in ``columns``: ``bands``
       groups of ``rows`` MinHash values each; mentions that agree on one whole band are paired.
+      ``equal``: columns whose values must be equal as well (date of birth + similar name).
+
+    ``min_dice``: column -> minimum Dice; pairs below it are dropped, pairs where a side
+    lacks the value kept (names alone, for dates of birth that are missing or have a typo).
 
     A block larger than ``max_block_size`` is not paired all-to-all: its mentions are sorted
     by name similarity and each is paired with its ``window`` next neighbours.
@@ -65,6 +69,8 @@ class BlockingRule:
     max_block_size: int = 50
     window: int = 10
     seed: int = 0
+    equal: tuple[str, ...] = ()
+    min_dice: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -75,6 +81,11 @@ class Comparison:
     * ``crossed_dice``: the mean of the two crossed Dice similarities of ``columns[0]`` and
       ``columns[1]`` (for swapped given/family names; needs both encoded under one domain);
     * ``exact``: 1.0 when the values in ``columns[0]`` are equal, 0.0 when they differ;
+    * ``initials``: for pairs whose Dice on ``columns[0]`` is below 0.5 and one side is
+      initials or a short name (at most ``INITIALS_MAX_BITS`` bits set): 1.0 when most of its
+      bits are in the other filter ("J.P." and "Jan Peter"), else 0.0; NaN for all other
+      pairs. Where it has a value, the ``dice`` comparisons of the same column count as no
+      evidence: the Dice of "j" and "jan" says nothing about whether they are one person;
     * ``relation``: 1.0 when the two mentions are related (by one of ``relation_types``, in
       either direction) to the same resolved ``neighbour_type`` entity, 0.0 when both have
       such neighbours but share none.
@@ -84,7 +95,13 @@ class Comparison:
     kinds, agree / disagree for the others). ``ignore_disagreement``: a value of 0.0 counts
     as no evidence (NaN) — for match keys, which combine fields that are compared on their own
     too: their agreement adds evidence (swapped names, swapped day and month), their
-    disagreement would only count the same typo twice.
+    disagreement would only count the same typo twice. ``term_frequency``: exact agreement
+    weighs by how common the agreed value is in the mentions (agreeing on a rare family name
+    is stronger evidence than agreeing on a common one); the frequency of each keyed value is
+    visible without knowing the value. ``redundant_with``: names of other comparisons; where
+    all of them sit at their top level the value counts as no evidence (NaN) — a match key
+    built from names and date of birth says nothing new when those already agree exactly,
+    and counting it again would count one agreement twice.
     """
 
     name: str
@@ -94,6 +111,8 @@ class Comparison:
     relation_types: tuple[str, ...] = ()
     neighbour_type: str = ""
     ignore_disagreement: bool = False
+    term_frequency: bool = False
+    redundant_with: tuple[str, ...] = ()
 
     def __post_init__(self):
         if not self.levels:
@@ -119,16 +138,21 @@ class ScoringSettings:
     rules: tuple[dict, ...] = ()
     max_iter: int = 100
     regularisation: float = 1.0
-    random_pairs: int = 100_000
+    random_pairs: int = 500_000
     seed: int = 0
 
 
 @dataclass(frozen=True)
 class ClusteringSettings:
-    """When two groups of mentions may become one entity (guards against chaining)."""
+    """When two groups of mentions may become one entity (average linkage against chaining).
+
+    ``min_mean_score``: two groups merge only when their pairs of identity groups score this
+    much on average, a pair never compared counting as 0. ``complete_up_to``: candidate
+    entities of up to this many identity groups have their uncompared pairs compared first.
+    """
 
     min_mean_score: float = 0.5
-    min_link_fraction: float = 0.5
+    complete_up_to: int = 100
 
 
 @dataclass(frozen=True)
@@ -143,6 +167,7 @@ class EntitySettings:
     comparisons: tuple[Comparison, ...] = ()
     scoring: ScoringSettings = field(default_factory=ScoringSettings)
     clustering: ClusteringSettings = field(default_factory=ClusteringSettings)
+    identity_conflict: dict[str, float] = field(default_factory=dict)
 
     def comparison(self, name: str) -> Comparison:
         for comparison in self.comparisons:
@@ -161,6 +186,31 @@ class ResolveSettings:
     types: dict[str, EntitySettings]
     order: tuple[str, ...] = ("permit", "address", "company", "person")
     link_only_across: str = ""
+    file: str | None = None  # where the settings were read from, for error messages
+
+    def columns(self, entity_type: str) -> dict[str, str]:
+        """Every column the settings of one type read, with the section that names it.
+
+        >>> default_settings().columns("address")
+        {'address_key': '[types.address] identity_keys'}
+        """
+        entity = self.types[entity_type]
+        where = f"[types.{entity_type}]"
+        named = {}
+        for label, keys in (("identity_keys", entity.identity_keys), ("conflict_keys", entity.conflict_keys),
+                            ("label_keys", entity.label_keys), ("baseline_keys", entity.baseline_keys)):
+            for key in keys:
+                for column in key.split("+"):
+                    named.setdefault(column, f"{where} {label}")
+        for rule in entity.blocking:
+            for column in (*rule.columns, *rule.equal, *rule.min_dice):
+                named.setdefault(column, f"[types.{entity_type}.blocking] {rule.name}")
+        for comparison in entity.comparisons:
+            for column in comparison.columns:
+                named.setdefault(column, f"[types.{entity_type}.comparisons] {comparison.name}")
+        if self.link_only_across:
+            named.setdefault(self.link_only_across, "link_only_across")
+        return named
 
     def to_dict(self) -> dict:
         """Plain data (for the run folder's JSON); :func:`settings_from_dict` reads it back."""
@@ -194,8 +244,9 @@ def _entity(entity_type: str, raw: dict, file: str | None) -> EntitySettings:
     comparisons = tuple(_build(Comparison, c, f"{where}.comparisons", file) for c in raw.pop("comparisons", []))
     scoring = _build(ScoringSettings, raw.pop("scoring", {}), f"{where}.scoring", file)
     clustering = _build(ClusteringSettings, raw.pop("clustering", {}), f"{where}.clustering", file)
+    conflict = dict(raw.pop("identity_conflict", {}))
     entity = _build(EntitySettings, raw, where, file, entity_type=entity_type, blocking=blocking,
-                    comparisons=comparisons, scoring=scoring, clustering=clustering)
+                    comparisons=comparisons, scoring=scoring, clustering=clustering, identity_conflict=conflict)
     _check(entity, file)
     return entity
 
@@ -210,16 +261,23 @@ def _check(entity: EntitySettings, file: str | None) -> None:
     for comparison in entity.comparisons:
         if comparison.kind not in COMPARISON_KINDS:
             raise InputError(f"[{where}.comparisons] {comparison.name}: kind must be one of {COMPARISON_KINDS}", file=file)
-        needed = {"dice": 1, "exact": 1, "crossed_dice": 2, "relation": 0}[comparison.kind]
+        needed = {"dice": 1, "exact": 1, "crossed_dice": 2, "relation": 0, "initials": 1}[comparison.kind]
         if len(comparison.columns) < needed:
             raise InputError(f"[{where}.comparisons] {comparison.name}: needs {needed} column(s)", file=file)
         if comparison.kind == "relation" and not (comparison.relation_types and comparison.neighbour_type):
             raise InputError(f"[{where}.comparisons] {comparison.name}: needs relation_types and neighbour_type", file=file)
+        unknown = sorted(set(comparison.redundant_with) - {c.name for c in entity.comparisons})
+        if unknown:
+            raise InputError(f"[{where}.comparisons] {comparison.name}: redundant_with names unknown comparison(s) "
+                             f"{unknown}", file=file)
         if list(comparison.levels) != sorted(comparison.levels, reverse=True):
             raise InputError(f"[{where}.comparisons] {comparison.name}: levels must go from high to low", file=file)
     if entity.scoring.method not in SCORING_METHODS:
         raise InputError(f"[{where}.scoring] method must be one of {SCORING_METHODS}", file=file)
     names = {c.name for c in entity.comparisons}
+    unknown = sorted(set(entity.identity_conflict) - names)
+    if unknown:
+        raise InputError(f"[{where}.identity_conflict] names unknown comparison(s) {unknown}", file=file)
     for rule in entity.scoring.rules:
         unknown = sorted(set(rule) - names)
         if unknown:
@@ -253,7 +311,7 @@ def load_settings(path: str | Path) -> ResolveSettings:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"not valid TOML: {exc}", file=str(path)) from exc
-    return settings_from_dict(raw, file=str(path))
+    return dataclasses.replace(settings_from_dict(raw, file=str(path)), file=str(path))
 
 
 def default_settings() -> ResolveSettings:

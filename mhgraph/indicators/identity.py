@@ -1,0 +1,66 @@
+"""Identity: one identity number used by different people.
+
+Entity resolution keeps mentions that share a pseudonymised BSN (or V-number) but disagree on
+given name and date of birth apart, and lists every such pair in its ``identity_conflicts``
+table (:mod:`mhgraph.resolve.conflicts`); this rule turns that table into hits.
+
+>>> import polars as pl
+>>> nodes = pl.DataFrame({"entity_id": ["P1", "P2"], "entity_type": ["person"] * 2})
+>>> edges = pl.DataFrame({"relation_id": ["loon/1", "loon/2"], "type": ["EMPLOYED_BY"] * 2,
+...     "from_entity": ["P1", "P2"], "to_entity": ["C1", "C1"], "from_mention": ["m1", "m2"],
+...     "to_mention": ["c1", "c2"], "partner": ["belastingdienst"] * 2})
+>>> conflicts = pl.DataFrame({"entity_type": ["person"], "key": ["bsn"], "key_value": ["h1"],
+...     "entity_a": ["P1"], "entity_b": ["P2"], "mention_a": ["m1"], "mention_b": ["m2"],
+...     "evidence": ["given_name_dice 0.20, birth_date_dice 0.40"]})
+>>> hits = identity_conflict(nodes, edges, identity_conflicts=conflicts)
+>>> hits.select("focus_entity", "evidence").rows()
+[('P1', ['loon/1', 'loon/2']), ('P2', ['loon/1', 'loon/2'])]
+>>> print(hits["reason"][0])
+Its bsn (pseudonymised) is used by 2 persons whose given names and dates of birth differ (given_name_dice 0.20, birth_date_dice 0.40); the other: P2. Several people may work under one identity.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from mhgraph.indicators.registry import rule
+
+__all__ = ["identity_conflict"]
+
+_EMPTY = {"focus_entity": pl.String(), "evidence": pl.List(pl.String()), "key": pl.String(), "persons": pl.UInt32(),
+          "others": pl.List(pl.String()), "similarity": pl.String()}
+
+
+@rule("identity_conflict")
+def identity_conflict(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_persons: int,
+                      identity_conflicts: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Every person of an identifier that at least ``min_persons`` persons use, by the pairs of
+    ``identity_conflicts`` (the table of that name from entity resolution; a run passes it in).
+    Evidence: the relations of both mentions of each pair. Focus: each person.
+    """
+    if identity_conflicts is None or identity_conflicts.is_empty():
+        return pl.DataFrame(schema=_EMPTY)
+    pairs = identity_conflicts.filter(pl.col("entity_type") == "person")
+    sides = pl.concat([
+        pairs.select("key", "key_value", "evidence", entity="entity_a", mention="mention_a", other="entity_b",
+                     other_mention="mention_b"),
+        pairs.select("key", "key_value", "evidence", entity="entity_b", mention="mention_b", other="entity_a",
+                     other_mention="mention_a"),
+    ])
+    persons = (sides.group_by("key", "key_value").agg(pl.col("entity").n_unique().alias("persons"))
+               .filter(pl.col("persons") >= min_persons))
+    touching = pl.concat([edges.select("relation_id", mention="from_mention"),
+                          edges.select("relation_id", mention="to_mention")])
+    involved = pl.concat([sides.select("entity", "mention"), sides.select("entity", mention="other_mention")])
+    evidence = (involved.join(touching, on="mention").group_by("entity")
+                .agg(pl.col("relation_id").unique().alias("evidence")))
+    return (
+        sides.join(persons, on=["key", "key_value"])
+        .group_by("entity").agg(pl.col("key").first(), pl.col("persons").max(),
+                                pl.col("other").unique().sort().alias("others"),
+                                pl.col("evidence").first().alias("similarity"))
+        .join(evidence, on="entity", how="left")
+        .select(focus_entity="entity", evidence=pl.col("evidence").fill_null(pl.lit([], dtype=pl.List(pl.String()))),
+                key="key", persons="persons", others="others", similarity="similarity")
+        .sort("focus_entity")
+    )
