@@ -23,6 +23,8 @@ log = logging.getLogger("mhgraph")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from mhgraph.crypto import HARDENINGS
+
     parser = argparse.ArgumentParser(
         prog="mhgraph",
         description="Put pseudonymised partner extracts together into a graph and rank the clusters "
@@ -53,11 +55,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--key-file", default=None, help="file holding the shared key (default: $MHGRAPH_KEY)")
     p.add_argument("--out", required=True, help="folder for the delivered extract and its sidecar")
     p.add_argument("--created", default=None, help="extract date for the sidecar, YYYY-MM-DD (default: today)")
+    p.add_argument("--purpose", default=None, help="run purpose the extract is delivered for (default: "
+                   "riec_integral_assessment); its delivery key is derived from the shared key")
     p.add_argument("--delimiter", default=None, help="the CSV's delimiter, e.g. ';' (default: found from the header)")
     p.add_argument("--encoding", default=None, help="the CSV's encoding, e.g. windows-1252 (default: found from the "
                    "bytes: UTF-8 or Windows-1252)")
     p.add_argument("--quarantine", default=None, help="CSV for the rows that fail the checks, with their plaintext "
                    "values, for this machine only (default: INPUT.quarantine.csv beside the input)")
+    p.add_argument("--name-hardening", default=None, choices=HARDENINGS, help="how the name filters are hardened "
+                   "against frequency attacks (default: the release's, see docs/privacy.md); every partner of a run "
+                   "must use the same")
     p.set_defaults(handler=_cmd_pseudonymise)
 
     p = sub.add_parser("template", parents=[common], help="partner side: write an empty plaintext extract with the "
@@ -206,18 +213,25 @@ def _cmd_ingest(args) -> int:
 
 
 def _cmd_pseudonymise(args) -> int:
-    from mhgraph.pseudonymise import partner_quarantine_path, pseudonymise, read_meta
+    from mhgraph.pseudonymise import NAME_HARDENING, partner_quarantine_path, pseudonymise, read_meta
+
+    from mhgraph.purpose import DEFAULT_RUN_PURPOSE
 
     path = pseudonymise(args.input, args.spec, args.out, key_file=args.key_file, created=args.created,
-                        delimiter=args.delimiter, encoding=args.encoding, quarantine=args.quarantine)
+                        delimiter=args.delimiter, encoding=args.encoding, quarantine=args.quarantine,
+                        purpose=args.purpose or DEFAULT_RUN_PURPOSE, name_hardening=args.name_hardening or NAME_HARDENING)
     meta = read_meta(path)
     print(f"{path}: {meta['rows']} of {meta['rows_read']} rows delivered, source {meta['source']}, "
-          f"key fingerprint {meta['key_fingerprint']}")
-    if meta["rows_quarantined_by_partner"]:
-        print(f"{meta['rows_quarantined_by_partner']} rows not delivered: they fail the checks; see "
-              f"{partner_quarantine_path(args.input, args.quarantine)} (it holds plaintext: keep it on this machine)")
+          f"for {meta['run_purpose']}, key fingerprint {meta['key_fingerprint']}")
+    left_out = meta.get("values_left_out_by_partner", {})
+    if meta["rows_quarantined_by_partner"] or left_out:
+        print(f"{meta['rows_quarantined_by_partner']} rows not delivered and {sum(left_out.values())} values left out: "
+              f"they fail the checks; see {partner_quarantine_path(args.input, args.quarantine)} "
+              f"(it holds plaintext: keep it on this machine)")
         for reason, rows in meta["quarantined_by_partner"].items():
             print(f"  quarantined, {reason}: {rows} row(s)")
+        for reason, values in left_out.items():
+            print(f"  value left out, row delivered, {reason}: {values} value(s)")
     return 0
 
 
@@ -231,8 +245,12 @@ def _cmd_template(args) -> int:
 def _cmd_keygen(args) -> int:
     from mhgraph.crypto import keygen
 
+    from mhgraph.purpose import RUN_PURPOSES
+
     key = keygen(args.out)
     print(f"{args.out}: new key, fingerprint {key.fingerprint}; keep it apart from the data")
+    for purpose in sorted(RUN_PURPOSES):
+        print(f"  delivery key for {purpose}: fingerprint {key.for_purpose(purpose).fingerprint}")
     return 0
 
 
@@ -260,8 +278,12 @@ def _cmd_resolve(args) -> int:
 
     settings = load_settings(args.settings) if args.settings else None
     resolved = resolve_run(args.run_dir, args.purpose, settings, args.overrides)
-    mentions = pl.read_parquet(Path(args.run_dir) / "tables" / "mentions.parquet").join(
-        resolved.resolution.select("mention_id"), on="mention_id", how="semi")
+    path = Path(args.run_dir) / "tables" / "mentions.parquet"
+    # the check reads ids, types and identity keys only: a million mentions hold far more
+    keys = {c for entity in resolved.settings.types.values() for key in entity.identity_keys for c in key.split("+")}
+    read = [c for c in pl.read_parquet_schema(path) if c in {"mention_id", "entity_type", *keys}]
+    mentions = pl.read_parquet(path, columns=read).join(resolved.resolution.select("mention_id"), on="mention_id",
+                                                        how="semi")
     rows = resolution_diagnostics(resolved, mentions).to_dicts()
     lines = Bullets(tuple(Item((Text(line),)) for line in resolution_lines(rows, "en")))
     print(to_markdown([*resolution_blocks(rows, "en"), lines]).strip())

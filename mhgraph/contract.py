@@ -66,7 +66,6 @@ _COLUMNS = {
     "verblijfsdoel": "purpose of stay of the residence permit",
     "geldig_vanaf": "first day the residence permit is valid",
     "geldig_tot": "last day the residence permit is valid",
-    "datum_erkenning": "date of the sponsor recognition",
     "vergunningnummer": "permit number (one permit may have several rows, one per manager)",
     "werknemer_leeftijdsklasse": "age band of the employee on the first day of the period (for the statutory "
                                  "youth minimum wage); empty when unknown",
@@ -159,7 +158,8 @@ def render_section(spec: SourceSpec) -> str:
     if dropped:
         lines += ["", "Plaintext columns the partner encodes and does not deliver: "
                   + ", ".join(f"`{c}`" for c in dropped) + ". Any other column of the partner's own "
-                  "file (street, town, ...) is dropped as well."]
+                  "file (street, town, nationality, ...) is dropped as well: only the columns some stage "
+                  "reads are delivered."]
     return "\n".join(lines) + "\n"
 
 

@@ -22,8 +22,10 @@ True
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
+import logging
 import os
 from pathlib import Path
 
@@ -34,11 +36,13 @@ from mhgraph.errors import MhgraphError
 
 __all__ = [
     "BLOOM_BITS",
+    "HARDENINGS",
     "Key",
     "KeyError_",
     "address_keys",
     "bloom_encode",
     "dice",
+    "installation_key",
     "keyed_hash",
     "keygen",
     "load_key",
@@ -50,7 +54,10 @@ BLOOM_HASHES = 8
 HASH_HEX_DIGITS = 32
 BLOOM_B64_LENGTH = 44  # base64 of BLOOM_BITS / 8 bytes, with padding
 KEY_ENV = "MHGRAPH_KEY"
+INSTALLATION_KEY_ENV = "MHGRAPH_INSTALLATION_KEY_FILE"
 _MIN_KEY_BYTES = 16
+
+log = logging.getLogger("mhgraph.crypto")
 
 
 class KeyError_(MhgraphError, ValueError):
@@ -75,6 +82,22 @@ class Key:
 
     def __repr__(self) -> str:
         return f"Key(fingerprint={self.fingerprint})"
+
+    def for_purpose(self, run_purpose: str) -> Key:
+        """The delivery key for one run purpose, derived from this shared key.
+
+        Partners pseudonymise an extract with the key of the run purpose it is delivered for,
+        never with the shared key itself: pseudonyms made for one purpose do not link to those
+        made for another, and only a holder of the shared key can derive a second purpose's key
+        (see ``docs/privacy.md``).
+
+        >>> shared = Key(b"example key of at least sixteen bytes")
+        >>> a, b = shared.for_purpose("municipal_supervision"), shared.for_purpose("riec_integral_assessment")
+        >>> keyed_hash(a, "bsn", "123456782") == keyed_hash(b, "bsn", "123456782"), a.fingerprint == b.fingerprint
+        (False, False)
+        """
+        derived = hmac.new(self._secret, f"mhgraph delivery key v1\x1f{run_purpose}".encode(), hashlib.sha256)
+        return Key(derived.hexdigest().encode())
 
     def digest(self, domain: str, value: str) -> bytes:
         return hmac.new(self._secret, f"{domain}\x1f{value}".encode(), hashlib.sha256).digest()
@@ -132,6 +155,41 @@ def keygen(path: str | os.PathLike) -> Key:
     return Key(secret)
 
 
+def installation_key_path() -> Path:
+    """Where this installation's own secret lives: ``$MHGRAPH_INSTALLATION_KEY_FILE``, else
+    ``mhgraph/installation.key`` in the user's configuration folder (``$XDG_CONFIG_HOME`` or
+    ``~/.config``) — never next to the data or a run's output."""
+    explicit = os.environ.get(INSTALLATION_KEY_ENV)
+    if explicit:
+        return Path(explicit)
+    config = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(config) / "mhgraph" / "installation.key"
+
+
+def installation_key() -> Key:
+    """The installation's secret, made on first use (see :func:`installation_key_path`).
+
+    It keys what the engine derives itself, such as entity ids, so that nobody holding a run's
+    output can recompute an id from a guessed record id. It is not a partner key, is never
+    shared, and stays the same across runs so that ids survive re-runs. Only its fingerprint is
+    ever logged.
+    """
+    return _installation_key(installation_key_path())
+
+
+@functools.lru_cache(maxsize=4)
+def _installation_key(path: Path) -> Key:
+    if path.is_file():
+        return load_key(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        key = keygen(path)
+    except KeyError_:  # another process made it first
+        return load_key(path)
+    log.info("made a new installation key at %s (fingerprint %s)", path, key.fingerprint)
+    return key
+
+
 def keyed_hash(key: Key, domain: str, value: str | None) -> str | None:
     """HMAC-SHA-256 of ``value`` under ``domain``, as 32 hex digits; ``None`` stays ``None``."""
     if value is None or value == "":
@@ -144,15 +202,56 @@ def _bigrams(text: str) -> list[str]:
     return [padded[i : i + 2] for i in range(len(padded) - 1)]
 
 
-def bloom_encode(key: Key, domain: str, text: str | None) -> str | None:
-    """Keyed Bloom filter of the padded bigrams of an already normalised ``text`` (base64)."""
+# Hardenings of the Bloom filters measured in benchmarks/bench_privacy.py (see docs/privacy.md):
+# * "balance": the filter and its complement, permuted with the key: every filter has the same
+#   number of ones (Schnell & Borgs 2016); 512 bits;
+# * "xor": the two halves XOR-folded into one (Schnell, Borgs & Encarnação 2016); 128 bits;
+# * "blip": every bit flipped with probability BLIP_FLIP / 2, drawn from a keyed stream of the
+#   record's ``salt`` (randomised response, Alaggan et al. 2012): equal values on different
+#   records get different filters;
+# * "salt": the bigram positions depend on ``salt`` too (a keyed per-record value such as the
+#   year of birth, Niedermeyer et al. 2014): equal values with different salts get different
+#   filters, equal values with equal salts equal ones.
+HARDENINGS = ("none", "balance", "xor", "blip", "salt")
+BLIP_FLIP = 0.1
+
+
+def bloom_encode(key: Key, domain: str, text: str | None, hardening: str = "none", salt: str | None = None) -> str | None:
+    """Keyed Bloom filter of the padded bigrams of an already normalised ``text`` (base64),
+    optionally hardened (:data:`HARDENINGS`; ``salt`` is the per-record value "blip" and
+    "salt" need)."""
     if not text:
         return None
+    if hardening not in HARDENINGS:
+        raise ValueError(f"unknown hardening {hardening!r}; choose one of {', '.join(HARDENINGS)}")
+    if hardening in ("blip", "salt") and not salt:
+        raise ValueError(f"hardening {hardening!r} needs a per-record salt")
+    position_domain = f"{domain}\x1e{salt}" if hardening == "salt" else domain
     bits = bytearray(BLOOM_BITS // 8)
     for gram in _bigrams(text):
-        for pos in key.bloom_positions(domain, gram):
+        for pos in key.bloom_positions(position_domain, gram):
             bits[pos >> 3] |= 1 << (pos & 7)
+    if hardening in ("balance", "xor", "blip"):
+        bits = _harden(key, domain, bytes(bits), hardening, salt)
     return base64.b64encode(bytes(bits)).decode()
+
+
+def _keyed_rng(key: Key, domain: str, value: str) -> np.random.Generator:
+    return np.random.default_rng(int.from_bytes(key.digest(domain, value)[:16], "big"))
+
+
+def _harden(key: Key, domain: str, raw: bytes, hardening: str, salt: str | None) -> bytes:
+    bits = np.unpackbits(np.frombuffer(raw, dtype=np.uint8), bitorder="little").astype(bool)
+    if hardening == "balance":
+        order = _keyed_rng(key, "balance permutation", domain).permutation(2 * bits.size)
+        bits = np.concatenate([bits, ~bits])[order]
+    elif hardening == "xor":
+        half = bits.size // 2
+        bits = bits[:half] ^ bits[half:]
+    else:  # blip
+        flip = _keyed_rng(key, "blip:" + domain, salt or "").random(bits.size) < BLIP_FLIP / 2
+        bits = bits ^ flip
+    return np.packbits(bits, bitorder="little").tobytes()
 
 
 def dice(a: str | None, b: str | None) -> float:

@@ -4,16 +4,24 @@ The source spec says which plaintext columns hold which entity (``plaintext`` in
 block) and what the delivered columns are called (``fields``). Exact identifiers become keyed
 hashes, names and dates of birth become keyed Bloom filters plus two match keys, addresses
 become an address key and a building key, further person attributes (birth place, residence,
-occupation, ...: ``mhgraph.spec.PERSON_ATTRIBUTES``) keyed Bloom filters. Every other column that the spec does not declare
-is left out (data minimisation). A sidecar ``<file>.meta.json`` names the source, partner,
-purpose, row count and key fingerprint — never the key.
+occupation, ...: ``mhgraph.spec.PERSON_ATTRIBUTES``) keyed Bloom filters. Every other column is
+left out (data minimisation): only the columns some stage reads
+(:attr:`~mhgraph.spec.SourceSpec.used_columns`) are delivered, so a register's nationality or,
+below, a sponsor's recognition date never leaves the partner. Every extract is delivered for one
+run purpose and pseudonymised with that purpose's delivery key
+(:meth:`~mhgraph.crypto.Key.for_purpose`), so that extracts made for different purposes do not
+link. A sidecar ``<file>.meta.json`` names the source, partner, collection purpose, run purpose,
+name hardening, row count and key fingerprint — never the key.
 
 Before anything is pseudonymised, every row is checked (:func:`check_plaintext`): the columns
 passed on unchanged with the very rules ingest applies (:class:`~mhgraph.ingest.validate.RowValidator`),
 the plaintext identifiers by what they must be (a BSN passes the eleven-test, a KvK number has
 8 digits, a date of birth exists, a postcode is Dutch). A row that fails is not delivered: it
 goes to the partner-side quarantine, a CSV on the partner's own machine that holds the
-plaintext values so that the partner can correct them. Nothing of it is printed or logged.
+plaintext values so that the partner can correct them. A date of birth, postcode or house number
+that fails only costs its own value: the row is delivered without it (a foreign postcode still
+leaves the person's names to match on), and the quarantine lists the value. Nothing of it is
+printed or logged.
 
 The plaintext file is read as a partner exports it: CSV in UTF-8 or Windows-1252 with any of
 ``, ; tab |`` (sniffed, or named), Parquet or Excel; columns the spec does not require may be
@@ -28,7 +36,7 @@ absent. ``mhgraph template SPEC`` writes an empty plaintext file with the expect
 ...     "datum_erkenning": ["2021-03-01"], "datum_wijziging": [None]})
 >>> out = pseudonymise_frame(raw, spec, Key(b"0123456789abcdef-example"))
 >>> out.columns
-['referent_id', 'referent_kvk_nummer', 'referent_naam_bf', 'status', 'datum_wijziging', 'datum_erkenning']
+['referent_id', 'referent_kvk_nummer', 'referent_naam_bf', 'status', 'datum_wijziging']
 >>> "12345678" in str(out.row(0))
 False
 """
@@ -51,17 +59,21 @@ from fastexcel import FastExcelError
 from mhgraph import normalise
 from mhgraph.crypto import Key, address_keys, bloom_encode, keyed_hash, load_key, person_match_keys
 from mhgraph.errors import InputError, describe_read_error
+from mhgraph.purpose import DEFAULT_RUN_PURPOSE, allowed_source_purposes
 from mhgraph.reference import AGE_BANDS, age_band, band_of_age
 from mhgraph.safe_output import write_csv_safe
 from mhgraph.spec import PERSON_ATTRIBUTES, SPEC_DIR, DerivedColumn, SourceSpec, find_spec
 
 log = logging.getLogger("mhgraph.pseudonymise")
 
-__all__ = ["META_SUFFIX", "PLAINTEXT_REASONS", "check_plaintext", "partner_quarantine_path", "plaintext_columns",
+__all__ = ["META_SUFFIX", "PLAINTEXT_REASONS", "VALUE_LEFT_OUT", "check_plaintext", "partner_quarantine_path", "plaintext_columns",
            "pseudonymise",
            "pseudonymise_frame", "pseudonymise_file", "read_meta", "template", "write_extract"]
 
 META_SUFFIX = ".meta.json"
+# The hardening of the person-name Bloom filters every partner applies: randomised bits per
+# record, which defeat the frequency and bigram attacks at a small linkage cost (docs/privacy.md).
+NAME_HARDENING = "blip"
 _CSV_SLICE_ROWS = 100_000
 
 
@@ -77,22 +89,41 @@ def _digits(value: str | None) -> str | None:
     return cleaned or None
 
 
-def _person_columns(frame: pl.DataFrame, block, key: Key) -> dict[str, list]:
+def _salts(hardening: str, born: list, record_ids: list) -> list:
+    """The per-record value a hardening keys each name filter with (``None``: not hardened):
+    the year of birth for "salt" (the same person carries it in every register); the record for
+    "blip" when it carries a date of birth. Without one there are no match keys either and the
+    names are all the resolver can block and compare on, so they stay as they are
+    (docs/privacy.md, section 7)."""
+    years = [normalise.parse_date(v) for v in born]
+    if hardening == "salt":
+        return [str(d.year) if d else "unknown" for d in years]
+    if hardening == "blip":
+        return [str(r) if d else None for r, d in zip(record_ids, years)]
+    return [None] * len(born)
+
+
+def _person_columns(frame: pl.DataFrame, block, key: Key, hardening: str = "none",
+                    record_ids: list | None = None) -> dict[str, list]:
     plain = {name: _text(frame[col].to_list()) if col in frame.columns else [None] * frame.height
              for name, col in block.plaintext.items()}
     n = frame.height
     given = plain.get("given_name", [None] * n)
     family = plain.get("family_name", [None] * n)
     born = plain.get("birth_date", [None] * n)
+    salts = _salts(hardening, born, [f"{r}/{block.role}" for r in (record_ids or range(n))])
     out: dict[str, list] = {}
     for ident in ("bsn", "v_number"):
         if ident in block.fields and ident in plain:
             out[block.fields[ident]] = [keyed_hash(key, ident, _digits(v)) for v in plain[ident]]
+    hardenings = [hardening if s else "none" for s in salts]
     if "given_name_bf" in block.fields:
-        out[block.fields["given_name_bf"]] = [bloom_encode(key, "given_name", normalise.given_name(v)) for v in given]
+        out[block.fields["given_name_bf"]] = [bloom_encode(key, "given_name", normalise.given_name(v), h, s)
+                                              for v, h, s in zip(given, hardenings, salts)]
     if "family_name_bf" in block.fields:
         out[block.fields["family_name_bf"]] = [
-            bloom_encode(key, "family_name", normalise.family_name_core(v)) for v in family
+            bloom_encode(key, "family_name", normalise.family_name_core(v), h, s)
+            for v, h, s in zip(family, hardenings, salts)
         ]
     if "birth_date_bf" in block.fields:
         dates = [normalise.parse_date(v) for v in born]
@@ -161,8 +192,11 @@ def _age_bands(frame: pl.DataFrame, derived: DerivedColumn, spec: SourceSpec) ->
     return bands
 
 
-def pseudonymise_frame(frame: pl.DataFrame, spec: SourceSpec, key: Key) -> pl.DataFrame:
-    """Turn a partner's plaintext extract into the delivered form described by ``spec``."""
+def pseudonymise_frame(frame: pl.DataFrame, spec: SourceSpec, key: Key, hardening: str = NAME_HARDENING) -> pl.DataFrame:
+    """Turn a partner's plaintext extract into the delivered form described by ``spec``.
+
+    ``hardening`` is applied to the person-name Bloom filters (:data:`mhgraph.crypto.HARDENINGS`;
+    see ``docs/privacy.md`` for why and at what cost)."""
     missing = sorted(
         {col for block in spec.entities for col in block.plaintext.values()} - set(frame.columns)
     )
@@ -173,9 +207,12 @@ def pseudonymise_frame(frame: pl.DataFrame, spec: SourceSpec, key: Key) -> pl.Da
             described.append(name + (f" (did you mean {close[0]!r}?)" if close else ""))
         raise InputError(f"{spec.name}: plaintext columns missing from the extract: {', '.join(described)}")
     encoded: dict[str, list] = {}
+    record_ids = frame[spec.record_id].to_list() if spec.record_id in frame.columns else None
     for block in spec.entities:
         builder = _BUILDERS.get(block.type)
-        if builder and block.plaintext:
+        if builder is _person_columns and block.plaintext:
+            encoded.update(_person_columns(frame, block, key, hardening, record_ids))
+        elif builder and block.plaintext:
             encoded.update(builder(frame, block, key))
     for derived in spec.derived:
         encoded[derived.name] = _age_bands(frame, derived, spec)
@@ -207,11 +244,14 @@ def delivered_name(spec: SourceSpec, candidate: str | None = None) -> str:
 
 
 def write_extract(frame: pl.DataFrame, spec: SourceSpec, out_dir: str | Path, key_fingerprint: str,
-                  created: str, file_name: str | None = None, checked: dict | None = None) -> Path:
+                  created: str, file_name: str | None = None, checked: dict | None = None,
+                  run_purpose: str | None = None, name_hardening: str = NAME_HARDENING) -> Path:
     """Write a delivered extract in the spec's format (CSV with its delimiter and encoding, or
     Excel), plus its sidecar. ``created`` is the extract date written into the sidecar;
     ``checked``, the account of the partner's own checks (rows read, rows held back per
-    reason: counts only), goes in it as well.
+    reason: counts only), goes in it as well; ``run_purpose`` is the run purpose whose delivery
+    key made ``key_fingerprint``, ``name_hardening`` how the name filters were hardened
+    (ingest refuses a mix).
 
     The file is named by the spec (see :func:`delivered_name`); a ``file_name`` given instead
     must match the spec's pattern, so that ingest finds the file again."""
@@ -238,6 +278,8 @@ def write_extract(frame: pl.DataFrame, spec: SourceSpec, out_dir: str | Path, ke
         "source": spec.name,
         "partner": spec.partner,
         "purpose": spec.purpose,
+        **({"run_purpose": run_purpose} if run_purpose else {}),
+        "name_hardening": name_hardening,
         "rows": frame.height,
         "key_fingerprint": key_fingerprint,
         "created": created,
@@ -278,10 +320,14 @@ PLAINTEXT_REASONS = {
     "bad_v_number": "a V-number is 10 digits",
     "bad_kvk_number": "a KvK number is 8 digits",
     "bad_wage_tax_number": "a loonheffingennummer is 9 digits, 'L' and 2 digits",
-    "bad_birth_date": "a date of birth that does not exist, or lies before 1900 or in the future",
+    "bad_birth_date": "a date of birth that exists and does not lie in the future",
     "bad_postcode": "a Dutch postcode is 4 digits (not starting with 0) and 2 letters",
     "bad_house_number": "a house number is 1 to 5 digits, optionally with a short addition",
 }
+# Values that only help to match a person or an address: one that fails is left out and its row
+# is delivered without it (a foreign postcode, a mistyped date of birth), since dropping the row
+# would lose the whole record for the sake of one attribute.
+VALUE_LEFT_OUT = frozenset({"bad_birth_date", "bad_postcode", "bad_house_number"})
 # Plaintext input -> (reason, test on the value with spaces, dots and dashes removed).
 _IDENTIFIER_PATTERNS = {
     "v_number": ("bad_v_number", r"^\d{10}$"),
@@ -343,7 +389,7 @@ def _plaintext_problems(frame: pl.DataFrame, spec: SourceSpec, today: dt.date) -
                 bad = ~compact.str.contains(pattern)
             elif kind == "birth_date":
                 born = normalise.date_expr(raw, normalise.DATE_FORMATS)
-                bad, reason = born.is_null() | (born.dt.year() < 1900) | (born > today), "bad_birth_date"
+                bad, reason = born.is_null() | (born > today), "bad_birth_date"
             elif kind in ("postcode", "house_number"):
                 test = normalise.postcode if kind == "postcode" else (lambda v: normalise.house_number(v, None))
                 values = frame.get_column(name).drop_nulls().unique()
@@ -369,9 +415,9 @@ def check_plaintext(frame: pl.DataFrame, spec: SourceSpec, today: dt.date | None
     >>> spec = load_spec(SPEC_DIR / "ind_referenten.toml")
     >>> rows = pl.DataFrame({"__row": [1, 2], "referent_id": ["R1", "R2"], "referent_kvk_nummer": ["12345678", "1234"],
     ...     "referent_naam": ["A B.V.", "B B.V."], "status": ["erkend", "onbekend"],
-    ...     "datum_erkenning": ["2021-03-01", "2021-02-30"], "datum_wijziging": [None, None]})
+    ...     "datum_wijziging": [None, "2021-02-30"]})
     >>> check_plaintext(rows, spec).select("__row", "column", "reason").rows()
-    [(2, 'status', 'unknown_category'), (2, 'datum_erkenning', 'bad_date'), (2, 'referent_kvk_nummer', 'bad_kvk_number')]
+    [(2, 'status', 'unknown_category'), (2, 'datum_wijziging', 'bad_date'), (2, 'referent_kvk_nummer', 'bad_kvk_number')]
     """
     from mhgraph.ingest.validate import RowValidator, plain_text_checks
 
@@ -411,6 +457,15 @@ def _read_plaintext(src: Path, spec: SourceSpec, delimiter: str | None, encoding
     return extract, [name for name in expected if name in extract.header], absent
 
 
+def _without_values(frame: pl.DataFrame, problems: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with the values named in ``problems`` (``__row``, ``column``) set to null."""
+    from mhgraph.ingest.readers import ROW
+
+    for column, rows in problems.group_by("column").agg(pl.col(ROW)).iter_rows():
+        frame = frame.with_columns(pl.when(pl.col(ROW).is_in(rows)).then(None).otherwise(pl.col(column)).alias(column))
+    return frame
+
+
 def partner_quarantine_path(src: str | Path, quarantine: str | Path | None = None) -> Path:
     """Where the partner-side quarantine of ``src`` goes: ``quarantine``, else beside ``src``.
 
@@ -422,12 +477,16 @@ def partner_quarantine_path(src: str | Path, quarantine: str | Path | None = Non
 
 def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str | Path, created: str, *,
                       delimiter: str | None = None, encoding: str | None = None,
-                      quarantine: str | Path | None = None) -> Path:
+                      quarantine: str | Path | None = None, run_purpose: str | None = None,
+                      name_hardening: str = NAME_HARDENING) -> Path:
     """Read a plaintext extract (CSV, Parquet or Excel), check every row, and write the rows
     that pass in delivered form to ``out_dir``; the others go to the partner-side quarantine
-    (:func:`partner_quarantine_path`; never in ``out_dir``). The sidecar counts the rows read
-    and held back per reason (``rows_read``, ``rows_quarantined_by_partner``,
-    ``quarantined_by_partner``). Returns the delivered extract's path.
+    (:func:`partner_quarantine_path`; never in ``out_dir``). A value that only helps matching
+    (:data:`VALUE_LEFT_OUT`: a date of birth, postcode or house number that fails its check) is
+    left out and its row delivered; the quarantine lists it too, with its ``action``. The sidecar
+    counts the rows read and held back per reason (``rows_read``, ``rows_quarantined_by_partner``,
+    ``quarantined_by_partner``) and the values left out per reason (``values_left_out_by_partner``). ``key`` is the delivery key of ``run_purpose``; the name filters
+    are hardened with ``name_hardening``. Returns the delivered extract's path.
     """
     from mhgraph.ingest.readers import ROW
 
@@ -451,22 +510,30 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
             ROW, column=pl.lit(spec.record_id), value="id", reason=pl.lit("duplicate_record_id"),
             message=pl.lit("the record id was used on an earlier row")), garbage])
         problems.append(found)
-        good = frame.filter(~pl.col(ROW).is_in(found[ROW].implode()))
+        held_back = found.filter(~pl.col("reason").is_in(VALUE_LEFT_OUT))
+        good = _without_values(frame.filter(~pl.col(ROW).is_in(held_back[ROW].implode())),
+                               found.filter(pl.col("reason").is_in(VALUE_LEFT_OUT)))
         good = good.with_columns(pl.lit(None, pl.String).alias(name) for name in absent)
-        delivered.append(pseudonymise_frame(good.drop(ROW), spec, key))
+        delivered.append(pseudonymise_frame(good.drop(ROW), spec, key, name_hardening))
         rows_read += frame.height + batch.garbage.height
     problem_frame = pl.concat(problems).rename({ROW: "row_number"}).sort("row_number", maintain_order=True)
-    rows_quarantined = problem_frame["row_number"].n_unique()
+    left_out = pl.col("reason").is_in(VALUE_LEFT_OUT)
+    problem_frame = problem_frame.with_columns(
+        action=pl.when(left_out).then(pl.lit("value left out, row delivered")).otherwise(pl.lit("row held back")))
+    held_back = problem_frame.filter(~left_out)
+    rows_quarantined = held_back["row_number"].n_unique()
     write_csv_safe(problem_frame, quarantine_path)
     frame = pl.concat(delivered) if delivered else pseudonymise_frame(
-        pl.DataFrame(schema={name: pl.String for name in plaintext_columns(spec)}), spec, key)
+        pl.DataFrame(schema={name: pl.String for name in plaintext_columns(spec)}), spec, key, name_hardening)
     name = delivered_name(spec, src.stem + Path(spec.file).suffix)
-    by_reason = problem_frame.group_by("reason").agg(pl.col("row_number").n_unique()).sort("reason").rows()
+    by_reason = held_back.group_by("reason").agg(pl.col("row_number").n_unique()).sort("reason").rows()
+    values_by_reason = problem_frame.filter(left_out).group_by("reason").agg(pl.len()).sort("reason").rows()
     for warning in extract.warnings:  # rows and column names only, never a value
         log.warning("%s: %s", src.name, warning)
     return write_extract(frame, spec, out_dir, key.fingerprint, created, name, {
         "rows_read": rows_read, "rows_quarantined_by_partner": rows_quarantined,
-        "quarantined_by_partner": dict(by_reason)})
+        "quarantined_by_partner": dict(by_reason), "values_left_out_by_partner": dict(values_by_reason)},
+        run_purpose=run_purpose, name_hardening=name_hardening)
 
 
 def template(spec: str | Path | SourceSpec, out: str | Path | None = None, spec_dir: str | Path = SPEC_DIR) -> Path:
@@ -478,7 +545,7 @@ def template(spec: str | Path | SourceSpec, out: str | Path | None = None, spec_
     >>> import tempfile, pathlib
     >>> path = template("ind_referenten", pathlib.Path(tempfile.mkdtemp()) / "referenten.csv")
     >>> path.read_text(encoding="utf-8-sig")
-    'referent_id;referent_kvk_nummer;referent_naam;status;datum_wijziging;datum_erkenning\\n'
+    'referent_id;referent_kvk_nummer;referent_naam;status;datum_wijziging\\n'
     """
     source_spec = spec if isinstance(spec, SourceSpec) else find_spec(spec, spec_dir)
     suffix = ".xlsx" if source_spec.file.lower().endswith(".xlsx") else ".csv"
@@ -497,31 +564,41 @@ def template(spec: str | Path | SourceSpec, out: str | Path | None = None, spec_
 def pseudonymise(src: str | Path, spec: str | Path | SourceSpec, out_dir: str | Path,
                  key_file: str | Path | None = None, created: str | None = None,
                  spec_dir: str | Path = SPEC_DIR, *, delimiter: str | None = None, encoding: str | None = None,
-                 quarantine: str | Path | None = None) -> Path:
-    """What ``mhgraph pseudonymise`` runs: read the key (from ``key_file``, else the
-    environment variable ``MHGRAPH_KEY``), check and pseudonymise ``src`` as ``spec`` (a spec
+                 quarantine: str | Path | None = None, purpose: str = DEFAULT_RUN_PURPOSE,
+                 name_hardening: str = NAME_HARDENING) -> Path:
+    """What ``mhgraph pseudonymise`` runs: read the shared key (from ``key_file``, else the
+    environment variable ``MHGRAPH_KEY``), derive the delivery key of the run ``purpose`` the
+    extract is delivered for, check and pseudonymise ``src`` as ``spec`` (a spec
     name, a spec file or a :class:`SourceSpec`) says, and write the delivered extract and its
     sidecar to ``out_dir`` (its path is returned) and the rows that fail their checks to the
     partner-side ``quarantine`` (see :func:`pseudonymise_file`).
     ``created`` (``YYYY-MM-DD``, default today) goes into the sidecar. ``delimiter`` and
-    ``encoding`` name those of a CSV instead of sniffing them.
+    ``encoding`` name those of a CSV instead of sniffing them. ``name_hardening`` is how the
+    person-name Bloom filters are hardened (:data:`mhgraph.crypto.HARDENINGS`); every partner of
+    a run must use the same one, which the sidecar records.
 
-    Only the key's fingerprint is ever logged or written; no plaintext value is logged.
+    Refuses a run purpose that may not use the source's collection purpose (art. 3:3 Awb: the
+    partner does not deliver what the run may not use). Only the delivery key's fingerprint is
+    ever logged or written; no plaintext value is logged.
     """
     src = Path(src)
     if not src.is_file():
         raise InputError("the plaintext extract does not exist", file=str(src))
     source_spec = spec if isinstance(spec, SourceSpec) else find_spec(spec, spec_dir)
-    key = load_key(key_file)
+    if source_spec.purpose not in allowed_source_purposes(purpose):
+        raise InputError(f"run purpose {purpose!r} may not use {source_spec.name} (collected for "
+                         f"{source_spec.purpose!r}): it is not delivered for that purpose")
+    key = load_key(key_file).for_purpose(purpose)
     created = created or dt.date.today().isoformat()
     try:
         dt.date.fromisoformat(created)
     except ValueError:
         raise InputError(f"the creation date {created!r} is not a date as YYYY-MM-DD") from None
-    log.info("pseudonymising %s as %s with key fingerprint %s", src, source_spec.name, key.fingerprint)
+    log.info("pseudonymising %s as %s for %s with key fingerprint %s", src, source_spec.name, purpose,
+             key.fingerprint)
     try:
         return pseudonymise_file(src, source_spec, key, out_dir, created, delimiter=delimiter, encoding=encoding,
-                                 quarantine=quarantine)
+                                 quarantine=quarantine, run_purpose=purpose, name_hardening=name_hardening)
     except InputError as exc:
         raise InputError(str(exc), file=str(src)) from exc
     except UnicodeDecodeError as exc:

@@ -158,7 +158,10 @@ def restrict_tables(mentions: pl.DataFrame, relations: pl.DataFrame | None, run_
 
     def restrict(table: pl.DataFrame) -> pl.DataFrame:
         empty = [pl.lit(None, table.schema[name]).alias(name) for name in sorted(withheld & set(table.columns))]
-        return table.filter(pl.col("purpose").is_in(allowed)).with_columns(empty)
+        permitted = pl.col("purpose").is_in(allowed)
+        if not table.select(permitted.all()).item():  # filtering copies even when every row stays
+            table = table.filter(permitted)
+        return table.with_columns(empty)
 
     left_out = dict(mentions.filter(~pl.col("purpose").is_in(allowed)).group_by("source").len()
                     .sort("source").iter_rows())

@@ -24,8 +24,10 @@ from mhgraph.errors import MhgraphError
 
 __all__ = [
     "ENTITY_FIELDS",
+    "LAWFUL_PROTECTED_USES",
     "PERSON_ATTRIBUTES",
     "PLAINTEXT_INPUTS",
+    "PROTECTED_ATTRIBUTES",
     "PURPOSES",
     "SPEC_DIR",
     "Column",
@@ -37,6 +39,7 @@ __all__ = [
     "find_spec",
     "load_spec",
     "load_specs",
+    "protected_attribute",
     "specs",
 ]
 
@@ -132,6 +135,28 @@ RELATION_TYPES = (
 
 COLUMN_KINDS = ("id", "hash", "bloom", "date", "number", "integer", "category", "text")
 
+# Protected attributes (AVG art. 9 and their usual proxies; SyRI): recognised by the column
+# name (these stems, in any column a spec names) or declared with ``protected = "<attribute>"``
+# on a column. A spec that names one is refused unless the column also declares
+# ``lawful_use = "<id>"`` with an id below: a documented legal ground for that attribute.
+PROTECTED_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "nationality": ("nationalit", "staatsburger", "citizenship"),
+    "country_of_birth": ("geboorteland", "geboorte_land", "birth_country", "country_of_birth", "herkomstland",
+                         "land_van_herkomst", "country_of_origin"),
+    "ethnicity": ("etnici", "ethnic", "afkomst"),
+    "religion": ("religi", "godsdienst", "geloof", "kerkgenootschap"),
+    # the other special categories of AVG art. 9
+    "health": ("gezondheid", "health", "medisch", "medical", "ziekte", "handicap", "disabilit", "arbeidsongeschikt",
+               "diagnose"),
+    "sexual_orientation": ("geaardheid", "sexual_orientation", "seksuele_voorkeur"),
+    "political_opinion": ("politiek", "politic", "partijlid"),
+    "trade_union": ("vakbond", "trade_union"),
+    "genetic_or_biometric": ("genetisch", "genetic", "biometri", "vingerafdruk"),
+}
+# Documented lawful uses of a protected attribute: id -> (attribute, legal ground). None today:
+# no stage needs one, so no spec may deliver one.
+LAWFUL_PROTECTED_USES: dict[str, tuple[str, str]] = {}
+
 # Spec names and roles become file names, table values and node labels.
 _NAME = re.compile(r"^[a-z0-9_]+$")
 
@@ -150,6 +175,8 @@ class Column:
     formats: tuple[str, ...] | None = None  # accepted date formats
     minimum: float | None = None
     maximum: float | None = None
+    protected: str | None = None  # a protected attribute this column declares it holds
+    lawful_use: str | None = None  # the documented lawful use that allows it (LAWFUL_PROTECTED_USES)
 
 
 @dataclass(frozen=True)
@@ -206,8 +233,21 @@ class SourceSpec:
         raise KeyError(role)
 
     @property
+    def used_columns(self) -> set[str]:
+        """The columns some stage reads: the record id, every entity field and every column a
+        relation takes its dates or properties from. Nothing else is delivered (data minimisation)."""
+        used = {self.record_id}
+        for block in self.entities:
+            used.update(block.fields.values())
+        for relation in self.relations:
+            used.update(c for c in (relation.valid_from, relation.valid_to) if c)
+            used.update(relation.properties.values())
+        return used
+
+    @property
     def delivered_columns(self) -> dict[str, Column]:
-        """Every column of the delivered (pseudonymised) extract, with its kind."""
+        """Every column of the delivered (pseudonymised) extract, with its kind: the
+        :attr:`used_columns`, never a declared column that no stage reads."""
         out = {self.record_id: Column(self.record_id, "id", required=True)}
         for block in self.entities:
             kinds = ENTITY_FIELDS[block.type]
@@ -216,7 +256,8 @@ class SourceSpec:
                     continue
                 declared = self.columns.get(column)
                 out[column] = declared or Column(column, kinds[canonical])
-        out.update({name: col for name, col in self.columns.items() if name not in out})
+        used = self.used_columns
+        out.update({name: col for name, col in self.columns.items() if name not in out and name in used})
         return out
 
 
@@ -238,7 +279,47 @@ def _column(path: Path, name: str, raw: dict, default_formats: tuple[str, ...]) 
         formats=tuple(formats) if formats else (default_formats if kind == "date" else None),
         minimum=raw.get("min"),
         maximum=raw.get("max"),
+        protected=raw.get("protected"),
+        lawful_use=raw.get("lawful_use"),
     )
+
+
+def protected_attribute(column_name: str) -> str | None:
+    """The protected attribute a column name points at, or ``None``.
+
+    >>> protected_attribute("vreemdeling_nationaliteit"), protected_attribute("verblijfsdoel")
+    ('nationality', None)
+    """
+    name = column_name.lower()
+    for attribute, stems in PROTECTED_ATTRIBUTES.items():
+        if any(stem in name for stem in stems):
+            return attribute
+    return None
+
+
+def _check_protected(path: Path, raw: dict, columns: dict[str, Column]) -> None:
+    """Refuse a spec that names a protected attribute without a documented lawful use."""
+    named = set(columns) | {raw.get("record_id", "")}
+    for block in raw.get("entities", []):
+        named.update(block.get("fields", {}).values())
+        named.update(block.get("plaintext", {}).values())
+    for rel in raw.get("relations", []):
+        named.update(rel.get("properties", {}).values())
+        named.update(rel.get("properties", {}))
+    for column in columns.values():
+        if column.protected is not None and column.protected not in PROTECTED_ATTRIBUTES:
+            raise _fail(path, f"columns.{column.name}.protected must be one of {', '.join(PROTECTED_ATTRIBUTES)}")
+    for name in sorted(n for n in named if isinstance(n, str)):
+        column = columns.get(name)
+        attribute = (column.protected if column else None) or protected_attribute(name)
+        if attribute is None:
+            continue
+        use = column.lawful_use if column else None
+        if use in LAWFUL_PROTECTED_USES and LAWFUL_PROTECTED_USES[use][0] == attribute:
+            continue
+        raise _fail(path, f"column {name!r} holds a protected attribute ({attribute}); no stage may use it "
+                          "(AVG art. 5(1)(c) and 9) and no documented lawful use is declared for it, so it "
+                          "must not be delivered: remove it from the spec")
 
 
 def load_spec(path: str | Path) -> SourceSpec:
@@ -260,6 +341,7 @@ def load_spec(path: str | Path) -> SourceSpec:
     columns = {
         name: _column(path, name, spec, date_formats) for name, spec in raw.get("columns", {}).items()
     }
+    _check_protected(path, raw, columns)
     entities = []
     for i, block in enumerate(raw.get("entities", [])):
         etype = block.get("type")

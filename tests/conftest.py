@@ -1,5 +1,7 @@
 """Fixtures shared by several test modules: a pipeline run over data/sample for the export
-tests, and the live graph store for the store tests."""
+tests, and the live graph store for the store tests. Test-wide setting: the installation key
+lives in a temporary folder, not in the user's configuration folder, so that the tests leave
+nothing behind on the machine."""
 
 from __future__ import annotations
 
@@ -13,8 +15,19 @@ from mhgraph import neo4j_store
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _installation_key_in_a_temporary_folder(tmp_path_factory):
+    """A fixed test key, so that entity ids, and with them the order of the graph's nodes, are
+    the same in every test run."""
+    path = tmp_path_factory.mktemp("installation") / "installation.key"
+    path.write_text("mhgraph test installation key, fixed so that test runs repeat\n")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MHGRAPH_INSTALLATION_KEY_FILE", str(path))
+        yield
+
+
 @pytest.fixture(scope="session")
-def sample_export(tmp_path_factory):
+def sample_export(tmp_path_factory, _installation_key_in_a_temporary_folder):
     """One pipeline run over data/sample (Dutch documents, top 10), shared by the export tests:
     the run folder and its result."""
     from mhgraph.pipeline import run_pipeline

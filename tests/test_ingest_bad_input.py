@@ -556,11 +556,8 @@ def _pseudonymise(cli, tmp_path: Path, plain: bytes, *extra: str) -> subprocess.
 
 @pytest.mark.parametrize("column, value, reason", [
     ("werknemer_bsn", "123456789", "bad_bsn"),
-    ("werknemer_geboortedatum", "1990-13-45", "bad_birth_date"),
-    ("werknemer_geboortedatum", "2090-01-01", "bad_birth_date"),
     ("brutoloon", "abc", "not_a_number"),
     ("contractsoort", "stage", "unknown_category"),
-    ("werknemer_adres_postcode", "0123 AB", "bad_postcode"),
     ("werkgever_kvk_nummer", "1234567", "bad_kvk_number"),
     ("werkgever_loonheffingennummer", "12345", "bad_wage_tax_number"),
     ("werknemer_adres_gemeente", "=HYPERLINK(1)", "formula"),
@@ -578,6 +575,37 @@ def test_partner_side_checks_hold_back_a_bad_plaintext_row(tmp_path, cli, column
     result = ingest(tmp_path / "delivered")
     assert _only_source(result)["rows_accepted"] == 5 and result.quarantine.height == 0
     assert "; 1 more held back by the partner's own checks" in result.summary.format()
+
+
+@pytest.mark.parametrize("column, value, reason, delivered", [
+    ("werknemer_geboortedatum", "1990-13-45", "bad_birth_date", "werknemer_geboortedatum_bf"),
+    ("werknemer_geboortedatum", "2090-01-01", "bad_birth_date", "werknemer_geboortedatum_bf"),
+    ("werknemer_adres_postcode", "0123 AB", "bad_postcode", "werknemer_adres_sleutel"),
+    ("werknemer_adres_postcode", "TQ13 8DF", "bad_postcode", "werknemer_adres_sleutel"),
+])
+def test_partner_side_checks_leave_out_a_bad_matching_value_and_deliver_its_row(tmp_path, cli, column, value, reason,
+                                                                                 delivered):
+    plain = plain_payroll(6).with_columns(
+        pl.when(pl.int_range(pl.len()) == 2).then(pl.lit(value)).otherwise(pl.col(column)).alias(column))
+    completed = _pseudonymise(cli, tmp_path, plain.write_csv().encode())
+    assert completed.returncode == 0, completed.stderr
+    assert f"value left out, row delivered, {reason}: 1 value(s)" in completed.stdout
+    assert "6 of 6 rows delivered" in completed.stdout and value not in completed.stdout + completed.stderr
+    partner_side = read_csv_safe(tmp_path / "plain.csv.quarantine.csv", infer_schema=False)
+    assert partner_side.select("row_number", "column", "reason", "action").rows() == [
+        ("3", column, reason, "value left out, row delivered")]
+    extract = next((tmp_path / "delivered").glob("*.csv"))
+    rows = pl.read_csv(extract, infer_schema=False)
+    assert rows[delivered].is_null().to_list() == [False, False, True, False, False, False]
+    result = ingest(tmp_path / "delivered")
+    assert _only_source(result)["rows_accepted"] == 6 and result.quarantine.height == 0
+
+
+def test_a_date_of_birth_centuries_ago_is_delivered(tmp_path, cli):
+    plain = plain_payroll(3).with_columns(werknemer_geboortedatum=pl.lit("1630-08-01"))
+    completed = _pseudonymise(cli, tmp_path, plain.write_csv().encode())
+    assert completed.returncode == 0 and "3 of 3 rows delivered" in completed.stdout
+    assert "left out" not in completed.stdout
 
 
 def test_partner_side_truncated_row(tmp_path, cli):

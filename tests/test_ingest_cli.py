@@ -16,7 +16,7 @@ from ingest_helpers import KEY, deliver, plain_payroll, plain_referenten, valid_
 from mhgraph.cli import main
 from mhgraph.crypto import load_key
 from mhgraph.errors import InputError
-from mhgraph.pseudonymise import pseudonymise, read_meta
+from mhgraph.pseudonymise import NAME_HARDENING, pseudonymise, read_meta
 from mhgraph.safe_output import read_csv_safe
 from mhgraph.spec import SPEC_DIR, load_specs, specs
 
@@ -51,14 +51,16 @@ def test_pseudonymise_never_shows_the_key(tmp_path):
     completed = _run("pseudonymise", str(tmp_path / "loonaangifte_plain.csv"), "--spec", "belastingdienst_loonaangifte",
                      "--key-file", str(key_file), "--out", str(tmp_path / "out"), "--created", "2025-02-01")
     assert completed.returncode == 0, completed.stderr
-    fingerprint = load_key(key_file).fingerprint
+    fingerprint = load_key(key_file).for_purpose("riec_integral_assessment").fingerprint
     assert fingerprint in completed.stdout and "8 rows" in completed.stdout
     assert secret not in completed.stdout + completed.stderr
     delivered = tmp_path / "out" / "belastingdienst_loonaangifte.csv"
     meta = read_meta(delivered)
     assert meta == {"source": "belastingdienst_loonaangifte", "partner": "belastingdienst",
-                    "purpose": "fiscal_supervision", "rows": 8, "key_fingerprint": fingerprint, "created": "2025-02-01",
-                    "rows_read": 8, "rows_quarantined_by_partner": 0, "quarantined_by_partner": {}}
+                    "purpose": "fiscal_supervision", "run_purpose": "riec_integral_assessment", "name_hardening": NAME_HARDENING,
+                    "rows": 8, "key_fingerprint": fingerprint, "created": "2025-02-01",
+                    "rows_read": 8, "rows_quarantined_by_partner": 0, "quarantined_by_partner": {},
+                    "values_left_out_by_partner": {}}
     text = delivered.read_text()
     assert plain["werknemer_bsn"][0] not in text and plain["werknemer_achternaam"][0] not in text
     assert secret not in text + json.dumps(meta)
@@ -98,7 +100,7 @@ def test_pseudonymise_output_is_ingested_cleanly(tmp_path):
 
     result = ingest(tmp_path / "in")
     assert result.summary["sources"][0]["rows_accepted"] == 12
-    assert result.summary["key_fingerprint"] == load_key(key_file).fingerprint
+    assert result.summary["key_fingerprint"] == load_key(key_file).for_purpose("riec_integral_assessment").fingerprint
 
 
 def test_specs_command_lists_the_shipped_specs(capsys):

@@ -43,6 +43,10 @@ def test_a_changed_spec_makes_the_document_stale(tmp_path):
     shutil.copy(DOC, copy)
     assert update_document(copy) is False
     specs = load_specs()
-    changed = dataclasses.replace(specs[0], columns={**specs[0].columns, "opmerking": Column("opmerking", "text")})
+    # a new column some stage reads (a relation property); one no stage reads is never delivered
+    relation = dataclasses.replace(specs[0].relations[0], properties={**specs[0].relations[0].properties,
+                                                                       "remark": "opmerking"})
+    changed = dataclasses.replace(specs[0], columns={**specs[0].columns, "opmerking": Column("opmerking", "text")},
+                                  relations=(relation, *specs[0].relations[1:]))
     assert update_document(copy, [changed] + specs[1:]) is True
     assert "| `opmerking` |" in copy.read_text(encoding="utf-8")

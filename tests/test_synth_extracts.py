@@ -14,7 +14,7 @@ import pytest
 
 from mhgraph.cli import main
 from mhgraph.normalise import parse_date
-from mhgraph.pseudonymise import read_meta
+from mhgraph.pseudonymise import NAME_HARDENING, read_meta
 from mhgraph.spec import PURPOSES
 from mhgraph.synth import synthesize, synthetic_key
 from synth_helpers import SEED, SPECS, expected_mentions, read_delivered, synthetic_set
@@ -49,7 +49,8 @@ def _check_against_spec(folder: Path, spec, fingerprint: str) -> pl.DataFrame:
             assert all(column.minimum is None or x >= column.minimum for x in numbers), name
             assert all(column.maximum is None or x <= column.maximum for x in numbers), name
     meta = read_meta(folder / spec.file)
-    assert meta == {"source": spec.name, "partner": spec.partner, "purpose": spec.purpose, "rows": frame.height,
+    assert meta == {"source": spec.name, "partner": spec.partner, "purpose": spec.purpose,
+                    "run_purpose": "riec_integral_assessment", "name_hardening": NAME_HARDENING, "rows": frame.height,
                     "key_fingerprint": fingerprint, "created": meta["created"]}
     assert spec.purpose in PURPOSES
     return frame

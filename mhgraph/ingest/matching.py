@@ -5,9 +5,11 @@ case) matches its name. Its sidecar ``<file>.meta.json``, written by
 ``mhgraph pseudonymise``, is required and must name the same source, partner and purpose: the
 purpose under which the partner collected the data comes from the partner's own sidecar and
 must agree with the spec. A file whose name matches no spec is still taken in when its sidecar
-names a known source. All sidecars of a run must carry the same key fingerprint: extracts
-pseudonymised with different keys cannot be linked, and mixing them would silently lose every
-cross-partner link.
+names a known source. All sidecars of a run must carry the same key fingerprint and the same
+run purpose the extract was delivered for: extracts pseudonymised with different keys cannot
+be linked, and mixing them would silently lose every cross-partner link; extracts delivered
+for different purposes are made with different delivery keys precisely so that they do not
+link.
 
 A file without a sidecar is refused, since its key, row count and purpose cannot be checked;
 ``accept_missing_sidecars`` takes it in anyway, and every summary says so in capitals.
@@ -34,6 +36,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 
 from mhgraph.errors import InputError
+from mhgraph.purpose import allowed_source_purposes
 from mhgraph.pseudonymise import META_SUFFIX
 from mhgraph.spec import SourceSpec
 
@@ -134,11 +137,15 @@ def plan_files(input_dir: str | Path, specs: list[SourceSpec], accept_missing_si
     return planned, unmatched
 
 
-def check_key_fingerprints(planned: list[PlannedFile]) -> str | None:
+def check_key_fingerprints(planned: list[PlannedFile], run_purpose: str | None = None) -> str | None:
     """The one key fingerprint of the run; :class:`InputError` when sidecars disagree.
 
+    Sidecars must also agree on the run purpose the extracts were delivered for; with
+    ``run_purpose`` (the purpose of this run), that delivery purpose must permit every source
+    the run's purpose permits, so that a run never reads a delivery made for a narrower purpose.
     The message names both files and both fingerprints (public names of keys), never a key.
     """
+    _check_delivery_purposes(planned, run_purpose)
     first: PlannedFile | None = None
     for item in planned:
         fingerprint = (item.meta or {}).get("key_fingerprint")
@@ -153,3 +160,34 @@ def check_key_fingerprints(planned: list[PlannedFile]) -> str | None:
                 "Records cannot be linked across them; ask the partners to use the shared key",
                 file=str(item.path))
     return first.meta["key_fingerprint"] if first else None
+
+
+# Sidecar fields all extracts of one run must agree on: field, value of a sidecar without it
+# (None: not compared), what a disagreement means.
+_AGREEMENT = (
+    ("run_purpose", None, "were delivered for different purposes: {a} for {x}, {b} for {y}. Their pseudonyms "
+                          "do not link; ask the partners to deliver for one run purpose"),
+    ("name_hardening", "none", "encode names differently: {a} with name hardening {x}, {b} with {y}. Their name "
+                               "filters cannot be compared; ask the partners to pseudonymise with one release of "
+                               "mhgraph"),
+)
+
+
+def _check_delivery_purposes(planned: list[PlannedFile], run_purpose: str | None) -> None:
+    for field, default, meaning in _AGREEMENT:
+        values = [(item, (item.meta or {}).get(field, default)) for item in planned if item.meta is not None]
+        values = [(item, value) for item, value in values if value is not None]
+        for item, value in values[1:]:
+            if value != values[0][1]:
+                text = meaning.format(a=values[0][0].path.name, x=values[0][1], b=item.path.name, y=value)
+                raise InputError(f"extracts of one run {text}", file=str(item.path))
+    delivered = [(item, item.meta["run_purpose"]) for item in planned if (item.meta or {}).get("run_purpose")]
+    if run_purpose is None or not delivered:
+        return
+    item, purpose = delivered[0]
+    missing = allowed_source_purposes(run_purpose) - allowed_source_purposes(purpose)
+    if missing:
+        raise InputError(
+            f"the extracts were delivered for run purpose {purpose}, which does not permit "
+            f"{', '.join(sorted(missing))} as run purpose {run_purpose} does: ask the partners to deliver "
+            f"for {run_purpose}", file=str(item.path))

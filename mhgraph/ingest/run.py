@@ -334,7 +334,8 @@ def ingest(
     ``batch_rows``: the size of one batch for CSV / for Parquet and Excel. ``run_purpose``
     (see :mod:`mhgraph.purpose`): a file whose source that purpose does not permit is matched
     to its spec but not read, and listed in the summary's ``files_left_out`` with the reason;
-    attributes the purpose does not permit are not read at all.
+    attributes the purpose does not permit are not read at all; the purpose the files
+    were delivered for must permit every source ``run_purpose`` permits.
 
     Raises :class:`~mhgraph.errors.InputError` for a file that cannot be read as its spec
     says (see ``docs/source-specs.md``); bad rows go to the quarantine table instead.
@@ -348,7 +349,7 @@ def ingest(
     if not planned:
         raise InputError(f"run purpose {run_purpose!r} permits none of the delivered files: "
                          + "; ".join(f"{Path(e['file']).name}: {e['why']}" for e in left_out), file=str(input_dir))
-    fingerprint = check_key_fingerprints(planned)
+    fingerprint = check_key_fingerprints(planned, run_purpose)
     out = Path(out_dir) if out_dir is not None else None
     sink = _ParquetSink(out) if out else _MemorySink()
     seen = _SeenRecordIds()

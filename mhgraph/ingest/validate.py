@@ -32,13 +32,12 @@ when the column is ``required``.
 >>> spec = load_spec(SPEC_DIR / "ind_referenten.toml")
 >>> rows = pl.DataFrame({"__row": [1, 2], "referent_id": ["R1", "R2"],
 ...     "referent_kvk_nummer": ["0" * 32, "12345678"], "referent_naam_bf": [None, None],
-...     "status": ["Erkend", "erkend"], "datum_erkenning": ["2021-03-01", "31-02-2021"],
-...     "datum_wijziging": [None, None]})
+...     "status": ["Erkend", "erkend"], "datum_wijziging": [None, "31-02-2021"]})
 >>> checked = RowValidator(spec).validate(rows)
 >>> checked.clean["status"].to_list()
 ['erkend', 'erkend']
 >>> checked.problems.select("__row", "column", "reason").rows()
-[(2, 'referent_kvk_nummer', 'plaintext_identifier'), (2, 'datum_erkenning', 'bad_date')]
+[(2, 'referent_kvk_nummer', 'plaintext_identifier'), (2, 'datum_wijziging', 'bad_date')]
 """
 
 from __future__ import annotations
@@ -53,7 +52,7 @@ import polars as pl
 from mhgraph import normalise
 from mhgraph.errors import InputError
 from mhgraph.ingest.readers import POSTCODE_PATTERN, ROW, redact_expr, shape_expr
-from mhgraph.spec import ENTITY_FIELDS, Column, SourceSpec, SpecError
+from mhgraph.spec import ENTITY_FIELDS, Column, SourceSpec, SpecError, protected_attribute
 
 __all__ = [
     "MAX_FIELD_CHARS",
@@ -234,6 +233,12 @@ def check_header(header: list[str], spec: SourceSpec, all_specs: list[SourceSpec
         warnings.append(f"column(s) {', '.join(leaked)} hold plaintext the partner should have pseudonymised "
                         "before delivery; they were not read")
     ignored = [name for name in header if name not in expected and name not in plaintext_columns]
+    protected = [name for name in ignored if protected_attribute(name)]
+    if protected:
+        warnings.append(f"column(s) {', '.join(protected)} hold a protected attribute "
+                        f"({', '.join(sorted({protected_attribute(n) for n in protected}))}) that must not be "
+                        "delivered; they were not read")
+        ignored = [name for name in ignored if name not in protected]
     if ignored:
         warnings.append(f"column(s) not in spec {spec.name} were not read: {', '.join(ignored)}")
     return warnings

@@ -30,8 +30,10 @@ __all__ = ["identity_resolution", "resolve_baseline"]
 def _components(mentions: pl.DataFrame, settings: ResolveSettings, keys_of) -> pl.DataFrame:
     out = []
     for entity_type in mentions["entity_type"].unique().sort().to_list():
-        frame = mentions.filter(pl.col("entity_type") == entity_type).sort("mention_id")
         entity = settings.types.get(entity_type)
+        keys = [c for key in (keys_of(entity) if entity else ()) for c in key.split("+") if c in mentions.columns]
+        frame = mentions.select("mention_id", "entity_type", *dict.fromkeys(keys)).filter(
+            pl.col("entity_type") == entity_type).sort("mention_id")
         n = frame.height
         lefts, rights = [np.arange(n)], [np.arange(n)]
         for key in keys_of(entity) if entity else ():

@@ -58,9 +58,14 @@ PAIR_SCHEMA = {"mention_a": pl.String, "mention_b": pl.String, "entity_type": pl
 _SIGNATURE_BINS = 12
 
 
-def key_codes(frame: pl.DataFrame, key: str) -> np.ndarray:
+def key_codes(frame: pl.DataFrame, key: str, cache: dict | None = None) -> np.ndarray:
     """Non-negative 63-bit codes of a key (``"a+b"`` joins columns): equal values, equal
-    codes; -1 where any part is missing."""
+    codes; -1 where any part is missing. ``cache`` (one per ``frame``) keeps them for the
+    next step that needs them."""
+    if cache is not None:
+        if ("codes", key) not in cache:
+            cache[("codes", key)] = key_codes(frame, key)
+        return cache[("codes", key)]
     columns = key.split("+")
     if any(c not in frame.columns for c in columns):
         return np.full(frame.height, -1, dtype=np.int64)
@@ -71,21 +76,21 @@ def key_codes(frame: pl.DataFrame, key: str) -> np.ndarray:
     return codes
 
 
-def decoded_column(frame: pl.DataFrame, column: str, decoded: dict | None) -> tuple[np.ndarray, np.ndarray] | None:
+def decoded_column(frame: pl.DataFrame, column: str, cache: dict | None) -> tuple[np.ndarray, np.ndarray] | None:
     """The decoded filters of one column (``None`` when the column is absent), kept in
-    ``decoded`` so that blocking and comparison decode each column once."""
+    ``cache`` so that blocking and comparison decode each column once."""
     if column not in frame.columns:
         return None
-    if decoded is None:
+    if cache is None:
         return decode_bloom(frame[column])
-    if column not in decoded:
-        decoded[column] = decode_bloom(frame[column])
-    return decoded[column]
+    if column not in cache:
+        cache[column] = decode_bloom(frame[column])
+    return cache[column]
 
 
-def _bloom_matrix(frame: pl.DataFrame, columns, decoded: dict | None = None) -> np.ndarray:
+def _bloom_matrix(frame: pl.DataFrame, columns, cache: dict | None = None) -> np.ndarray:
     """The filters of several columns side by side (zeros where a column is missing)."""
-    parts = [d[0] for d in (decoded_column(frame, c, decoded) for c in columns) if d is not None and d[1].any()]
+    parts = [d[0] for d in (decoded_column(frame, c, cache) for c in columns) if d is not None and d[1].any()]
     if not parts:
         return np.zeros((frame.height, 1), dtype=np.uint8)
     return np.concatenate(parts, axis=1)
@@ -101,9 +106,9 @@ def _pack(bins: np.ndarray) -> np.ndarray:
     return out
 
 
-def similarity_sort_key(frame: pl.DataFrame, columns, decoded: dict | None = None) -> np.ndarray:
+def similarity_sort_key(frame: pl.DataFrame, columns, cache: dict | None = None) -> np.ndarray:
     """A sort key that puts mentions with similar filters near each other (MinHash signature)."""
-    return _pack(minhash_bins(_bloom_matrix(frame, columns, decoded), _SIGNATURE_BINS, seed=7919))
+    return _pack(minhash_bins(_bloom_matrix(frame, columns, cache), _SIGNATURE_BINS, seed=7919))
 
 
 def pairs_from_blocks(codes: np.ndarray, sort_key: np.ndarray, max_block_size: int, window: int
@@ -117,46 +122,49 @@ def pairs_from_blocks(codes: np.ndarray, sort_key: np.ndarray, max_block_size: i
     >>> sorted(zip(left.tolist(), right.tolist()))
     [(0, 1), (0, 2), (1, 2)]
     """
-    keep = np.flatnonzero(codes >= 0)
+    # most codes are held by one mention: a hash pass finds the others, and only they are sorted
+    keep = np.flatnonzero((codes >= 0) & pl.Series(codes).is_duplicated().to_numpy())
     order = keep[np.argsort(codes[keep], kind="stable")]
     blocks = codes[order]
     empty = np.array([], dtype=np.int64)
     if len(blocks) < 2:
         return empty, empty, {"blocks": 0, "largest": 0, "oversized": 0, "oversized_mentions": 0}
-    _, starts, sizes = np.unique(blocks, return_index=True, return_counts=True)
-    size_of = np.repeat(sizes, sizes)
+    starts = np.flatnonzero(np.r_[True, blocks[1:] != blocks[:-1]])
+    sizes = np.diff(np.append(starts, len(blocks)))
     oversized = sizes > max_block_size
-    if oversized.any():  # sorted neighbourhood inside the oversized blocks: order them by similarity
-        inside = np.flatnonzero(size_of > max_block_size)
-        order[inside] = order[inside][np.lexsort((sort_key[order[inside]], blocks[inside]))]
-    reach = max(min(int(sizes.max()), max_block_size) - 1, window if oversized.any() else 0)
-    lefts, rights = [], []
-    for distance in range(1, reach + 1):
-        same = blocks[:-distance] == blocks[distance:]
-        if not same.any():
-            break
-        if distance > window:
-            same &= size_of[:-distance] <= max_block_size
-        i = np.flatnonzero(same)
-        lefts.append(order[i])
-        rights.append(order[i + distance])
     report = {
-        "blocks": int((sizes > 1).sum()),
+        "blocks": len(sizes),
         "largest": int(sizes.max()),
         "oversized": int(oversized.sum()),
         "oversized_mentions": int(sizes[oversized].sum()),
     }
+    size_of = np.repeat(sizes, sizes)
+    position = np.arange(len(order)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    if oversized.any():  # sorted neighbourhood inside the oversized blocks: order them by similarity
+        inside = np.flatnonzero(size_of > max_block_size)
+        block_of = np.repeat(np.arange(len(sizes)), sizes)
+        order[inside] = order[inside][np.lexsort((sort_key[order[inside]], block_of[inside]))]
+    lefts, rights = [], []
+    active = np.arange(len(order))  # positions that still have a partner this far on in their block
+    for distance in range(1, int(size_of.max(initial=1))):
+        active = active[position[active] + distance < size_of[active]]
+        if distance == window + 1:
+            active = active[size_of[active] <= max_block_size]
+        if len(active) == 0:
+            break
+        lefts.append(order[active])
+        rights.append(order[active + distance])
     if not lefts:
         return empty, empty, report
     left, right = np.concatenate(lefts), np.concatenate(rights)
     return np.minimum(left, right), np.maximum(left, right), report
 
 
-def _rule_codes(frame: pl.DataFrame, rule: BlockingRule, decoded: dict | None) -> list[np.ndarray]:
+def _rule_codes(frame: pl.DataFrame, rule: BlockingRule, cache: dict | None) -> list[np.ndarray]:
     """Block codes of one rule: one array for an exact rule, one per band for LSH."""
     if rule.kind == "exact":
         return [key_codes(frame, "+".join(rule.columns))]
-    bins = minhash_bins(_bloom_matrix(frame, rule.columns, decoded), rule.bands * rule.rows, seed=rule.seed + 1)
+    bins = minhash_bins(_bloom_matrix(frame, rule.columns, cache), rule.bands * rule.rows, seed=rule.seed + 1)
     equal = key_codes(frame, "+".join(rule.equal)) if rule.equal else None
     out = []
     for band in range(rule.bands):
@@ -170,12 +178,12 @@ def _rule_codes(frame: pl.DataFrame, rule: BlockingRule, decoded: dict | None) -
     return out
 
 
-def _similar_enough(frame: pl.DataFrame, rule: BlockingRule, decoded: dict | None, left: np.ndarray,
+def _similar_enough(frame: pl.DataFrame, rule: BlockingRule, cache: dict | None, left: np.ndarray,
                     right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The pairs whose Dice on each column of ``rule.min_dice`` reaches its minimum, or is
     unknown because a side lacks the column's value."""
     for column, minimum in rule.min_dice.items():
-        found = decoded_column(frame, column, decoded)
+        found = decoded_column(frame, column, cache)
         if found is None:
             continue
         keep = ~(dice_pairs(found[0], found[1], left, right) < minimum)  # NaN (a side missing) keeps the pair
@@ -201,9 +209,10 @@ def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return label.astype(np.int64)
 
 
-def identity_groups(frame: pl.DataFrame, identity_keys) -> np.ndarray:
+def identity_groups(frame: pl.DataFrame, identity_keys, cache: dict | None = None) -> np.ndarray:
     """A group label per mention of ``frame``: mentions linked, directly or through others,
     by a shared identity key share a label; a mention without identity keys is alone.
+    ``cache``: as for :func:`key_codes`.
 
     >>> mentions = pl.DataFrame({"bsn": ["x", None, "x", None], "v_number": [None, "v", "y", None]})
     >>> identity_groups(mentions, ["bsn", "v_number"]).tolist()
@@ -211,6 +220,10 @@ def identity_groups(frame: pl.DataFrame, identity_keys) -> np.ndarray:
     >>> identity_groups(mentions.with_columns(v_number=pl.lit("v")), ["bsn", "v_number"]).tolist()
     [0, 0, 0, 0]
     """
+    if cache is not None:
+        if ("groups", *identity_keys) not in cache:
+            cache[("groups", *identity_keys)] = identity_groups(frame, identity_keys)
+        return cache[("groups", *identity_keys)]
     pairs = [_identity_pairs(frame, key) for key in identity_keys]
     empty = np.zeros(0, dtype=np.int64)
     return _components(frame.height, np.concatenate([empty, *(p[0] for p in pairs)]),
@@ -226,20 +239,21 @@ def representatives(codes: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """
     if len(groups) and groups.max() + 1 == len(groups):  # every mention its own group: all represent
         return codes
-    present = np.flatnonzero(codes >= 0)
-    if len(present) == 0:  # no mention has this blocking value (no date of birth at all)
+    # a mention alone in its group represents itself; only the others need sorting
+    present = np.flatnonzero((codes >= 0) & (np.bincount(groups)[groups] > 1))
+    if len(present) == 0:
         return codes
     order = present[np.lexsort((present, codes[present], groups[present]))]
     first = np.r_[True, (groups[order][1:] != groups[order][:-1]) | (codes[order][1:] != codes[order][:-1])]
-    kept = np.full_like(codes, -1)
-    kept[order[first]] = codes[order[first]]
+    kept = codes.copy()
+    kept[order[~first]] = -1
     return kept
 
 
 def block_type(frame: pl.DataFrame, entity: EntitySettings, link_only_across: str = "",
-               decoded: dict | None = None) -> pl.DataFrame:
+               cache: dict | None = None) -> pl.DataFrame:
     """Candidate pairs among the mentions of one entity type (``frame`` sorted by mention_id);
-    ``decoded``: a cache of decoded Bloom columns shared with the comparison step."""
+    ``cache``: decoded Bloom columns and key codes of ``frame``, shared with the later steps."""
     names: list[str] = []
     lefts: list[np.ndarray] = []
     rights: list[np.ndarray] = []
@@ -257,15 +271,15 @@ def block_type(frame: pl.DataFrame, entity: EntitySettings, link_only_across: st
             np.unique(np.stack([groups, across]), axis=1, return_inverse=True)[1].ravel()
         log.info("%s: %d identity groups among %d mentions", entity.entity_type, groups.max(initial=-1) + 1, frame.height)
         dice_columns = [c.columns[0] for c in entity.comparisons if c.kind in ("dice", "crossed_dice")]
-        sort_key = similarity_sort_key(frame, dice_columns, decoded)
+        sort_key = similarity_sort_key(frame, dice_columns, cache)
         for rule in entity.blocking:
             found_l, found_r, reports = [], [], []
             chosen = np.zeros(frame.height, dtype=bool)
-            for codes in _rule_codes(frame, rule, decoded):
+            for codes in _rule_codes(frame, rule, cache):
                 codes = representatives(codes, chosen_per)
                 chosen |= codes >= 0
                 left, right, report = pairs_from_blocks(codes, sort_key, rule.max_block_size, rule.window)
-                left, right = _similar_enough(frame, rule, decoded, left, right)
+                left, right = _similar_enough(frame, rule, cache, left, right)
                 found_l.append(left), found_r.append(right), reports.append(report)
             left, right = np.concatenate(found_l), np.concatenate(found_r)
             apart = groups[left] != groups[right]

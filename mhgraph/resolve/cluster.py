@@ -28,16 +28,18 @@ larger one, so one employer with a million payroll rows costs a million cheap st
 identity groups without any conflict are formed in one vectorised step.
 
 Every link's fate is kept (``decision`` and ``reason``), for the ``matches`` table.
-Entity ids are the type letter plus a hash of the lowest ``mention_id`` in the entity, so they
-do not depend on row order and survive re-runs that resolve the same way.
+Entity ids are the type letter plus a keyed hash (the installation key,
+:func:`mhgraph.crypto.installation_key`) of the lowest ``mention_id`` in the entity, so they do
+not depend on row order, survive re-runs that resolve the same way, and cannot be traced back
+to a record id by hashing guessed ones.
 
->>> entity_id("P", "belastingdienst_loonaangifte/17/werknemer")
-'P-19a979e8f37b'
+>>> first = entity_id("P", "belastingdienst_loonaangifte/17/werknemer")
+>>> first == entity_id("P", "belastingdienst_loonaangifte/17/werknemer"), first[:2], len(first)
+(True, 'P-', 14)
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from typing import NamedTuple
 
@@ -46,6 +48,7 @@ import polars as pl
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from mhgraph.crypto import installation_key
 from mhgraph.resolve.block import PAIR_SCHEMA, identity_groups, key_codes
 from mhgraph.resolve.compare import identifier_feature
 from mhgraph.resolve.settings import EntitySettings, ResolveSettings
@@ -62,13 +65,14 @@ _MAX_PASSES = 5
 
 
 def entity_id(letter: str, lowest_mention_id: str) -> str:
-    """Stable entity id: type letter + 12 hex digits of SHA-256 of the lowest mention id."""
-    return f"{letter}-{hashlib.sha256(lowest_mention_id.encode()).hexdigest()[:12]}"
+    """Stable entity id: type letter + 12 hex digits of HMAC-SHA-256 (installation key) of the
+    lowest mention id."""
+    return f"{letter}-{installation_key().digest('entity_id', lowest_mention_id).hex()[:12]}"
 
 
 class Clusters(NamedTuple):
     resolution: pl.DataFrame  # mention_id, entity_id, entity_type
-    decisions: pl.DataFrame  # mention_a, mention_b, decision, reason (one row per link considered)
+    decisions: pl.DataFrame  # mention_a, mention_b, decision, reason: one row per scored pair, in its order
 
 
 def _index(frame_ids: pl.Series, column: pl.Series) -> np.ndarray:
@@ -279,13 +283,18 @@ def cluster_type(scored: pl.DataFrame, frame: pl.DataFrame, entity: EntitySettin
         if conflict_codes:
             groups.values[int(head[u])] = {k: int(most[k][u]) for k in conflict_codes}
     premerged = int((root != np.arange(n)).sum())
-    _unit_links(groups, root[a[~identity]], root[b[~identity]], score[~identity])
 
     # links still to decide: must-links, identity links of groups with a conflict, scored pairs by falling score
     events: dict[tuple[int, int], str] = {}
     sequential = identity & ~refused_identity & ~clean[unit[np.maximum(a, 0)]]
     mergeable = sequential | (~identity & (score >= threshold))
     within = ~clean[unit[part_links[0]]]  # the mentions of one part of a conflict belong together
+    # Groups can only grow inside a connected component of the links to decide, so the scores
+    # between two components never enter an average: only the others are kept.
+    reach = _components(n, np.concatenate([np.arange(n), must[0], part_links[0], a[mergeable]]),
+                        np.concatenate([root, must[1], part_links[1], b[mergeable]]))
+    scored_link = ~identity & (reach[a] == reach[b])
+    _unit_links(groups, root[a[scored_link]], root[b[scored_link]], score[scored_link])
     priority = np.concatenate([np.zeros(len(must[0]), dtype=np.int8), np.ones(int(within.sum()), dtype=np.int8),
                                np.where(identity[mergeable], 1, 2).astype(np.int8)])
     la = np.concatenate([must[0], part_links[0][within], a[mergeable]])
@@ -325,7 +334,9 @@ def cluster_type(scored: pl.DataFrame, frame: pl.DataFrame, entity: EntitySettin
         order = waiting  # the groups have grown: a link refused before may pass now
     log.info("%s: %d identity groups, %d links considered, %d merges", entity.entity_type, n_units, len(la), merges)
 
-    roots = np.array([groups.find(i) for i in range(n)], dtype=np.int64)
+    roots = np.array(groups.parent, dtype=np.int64)
+    while (roots[roots] != roots).any():
+        roots = roots[roots]
     lowest = np.full(n, n, dtype=np.int64)
     np.minimum.at(lowest, roots, np.arange(n))
     heads = np.unique(lowest[roots])  # one hash per entity, not per mention
@@ -345,18 +356,19 @@ def _decisions(scored: pl.DataFrame, a: np.ndarray, b: np.ndarray, roots: np.nda
     """The fate of every scored pair, with a sentence saying why."""
     threshold = entity.scoring.threshold
     conflict_features = [identifier_feature(k) for k in entity.conflict_keys if identifier_feature(k) in scored.columns]
-    if events:
+    pairs = pl.DataFrame({"i": np.minimum(a, b), "j": np.maximum(a, b)}, schema={"i": pl.Int64, "j": pl.Int64})
+    if events:  # joined on the two numbers alone: the pair table itself is not copied
         xs, ys = zip(*events)
         event_frame = pl.DataFrame({"i": list(xs), "j": list(ys), "event": list(events.values())},
                                    schema={"i": pl.Int64, "j": pl.Int64, "event": pl.String})
+        event = pairs.join(event_frame, on=["i", "j"], how="left", maintain_order="left")["event"]
+    else:
+        event = pl.Series("event", [None] * len(a), dtype=pl.String)
     table = scored.select("mention_a", "mention_b", "blocked_by", pl.col("score").fill_nan(0.0).fill_null(0.0),
                           *[pl.col(f).fill_nan(None) for f in conflict_features]).with_columns(
-        pl.Series("i", np.minimum(a, b)), pl.Series("j", np.maximum(a, b)),
         pl.Series("together", roots[a] == roots[b]), pl.Series("identity", identity),
-        pl.Series("split", refused_identity),
+        pl.Series("split", refused_identity), event,
     )
-    table = table.join(event_frame, on=["i", "j"], how="left", maintain_order="left") if events else \
-        table.with_columns(pl.lit(None, dtype=pl.String).alias("event"))
     override = pl.lit(None, dtype=pl.String).alias("override")
     if overrides is not None and overrides.height:
         table = table.join(overrides.select("mention_a", "mention_b", pl.col("decision").alias("override")),

@@ -114,10 +114,15 @@ def _relation_between_groups(frame: pl.DataFrame, left: np.ndarray, right: np.nd
     """
     rows = neighbours.join(frame.select("mention_id").with_row_index("row"), on="mention_id").select(
         pl.col("row").cast(pl.Int64), "neighbour")
-    own = _relation_feature(left, right, np.arange(frame.height), rows)
-    if len(np.unique(groups)) == frame.height:
-        return own
-    return np.where(groups[left] == groups[right], own, _relation_feature(left, right, groups, rows))
+    if rows.height == 0:  # no mention has such a neighbour
+        return np.full(len(left), np.nan)
+    between = groups[left] != groups[right]
+    out = np.empty(len(left))
+    if not between.all():
+        out[~between] = _relation_feature(left[~between], right[~between], np.arange(frame.height), rows)
+    if between.any():
+        out[between] = _relation_feature(left[between], right[between], groups, rows)
+    return out
 
 
 def value_frequencies(frame: pl.DataFrame, column: str, record_columns) -> np.ndarray:
@@ -130,30 +135,35 @@ def value_frequencies(frame: pl.DataFrame, column: str, record_columns) -> np.nd
     [0.6666666666666666, 0.6666666666666666, 0.6666666666666666, 0.3333333333333333, nan]
     """
     columns = list(dict.fromkeys([column, *(c for c in record_columns if c in frame.columns)]))
-    held = frame.select(columns).unique().drop_nulls(column).group_by(column).len()
+    # distinct records by a hash of the whole row: one integer per mention, not a row of strings
+    records = pl.DataFrame({"value": key_codes(frame, column), "record": frame.select(columns).hash_rows(seed=0)})
+    held = records.filter(pl.col("value") >= 0).unique().group_by("value").len()
     total = held["len"].sum()
-    joined = frame.select(column).join(held, on=column, how="left", maintain_order="left")["len"]
+    joined = records.join(held, on="value", how="left", maintain_order="left")["len"]
     return (joined.cast(pl.Float64) / max(total, 1)).fill_null(np.nan).to_numpy()
 
 
-def _agreed_frequency(comparison: Comparison, frame: pl.DataFrame, record_columns, left, right) -> np.ndarray:
+def _agreed_frequency(comparison: Comparison, frame: pl.DataFrame, record_columns, left, right,
+                      cache: dict) -> np.ndarray:
     """The frequency of the agreed value where a pair agrees exactly on ``comparison``, else NaN."""
     column = comparison.columns[0]
     if column not in frame.columns:
         return np.full(len(left), np.nan)
-    codes = key_codes(frame, column)
-    frequency = value_frequencies(frame, column, record_columns)
+    codes = key_codes(frame, column, cache)
+    if ("frequency", column) not in cache:
+        cache[("frequency", column)] = value_frequencies(frame, column, record_columns)
+    frequency = cache[("frequency", column)]
     same = (codes[left] >= 0) & (codes[left] == codes[right])
     return np.where(same, frequency[left], np.nan)
 
 
 def _comparison(comparison: Comparison, frame: pl.DataFrame, groups: np.ndarray, left, right,
-                neighbours: pl.DataFrame | None, decoded: dict) -> np.ndarray:
+                neighbours: pl.DataFrame | None, cache: dict) -> np.ndarray:
     def bloom(column):
-        return decoded_column(frame, column, decoded)
+        return decoded_column(frame, column, cache)
 
     if comparison.kind == "exact":
-        return _agree(key_codes(frame, comparison.columns[0]), left, right)
+        return _agree(key_codes(frame, comparison.columns[0], cache), left, right)
     if comparison.kind == "relation":
         if neighbours is None:
             return np.full(len(left), np.nan)
@@ -175,10 +185,11 @@ def _comparison(comparison: Comparison, frame: pl.DataFrame, groups: np.ndarray,
 
 def compare_type(pairs: pl.DataFrame, frame: pl.DataFrame, entity: EntitySettings,
                  relations: pl.DataFrame | None, entities: pl.DataFrame | None,
-                 decoded: dict | None = None) -> pl.DataFrame:
+                 cache: dict | None = None) -> pl.DataFrame:
     """Features for the pairs of one entity type; ``frame`` holds that type's mentions (sorted
     by mention_id), ``entities`` (``mention_id``, ``entity_type``, ``entity_id``) resolves the
-    neighbours and ``decoded`` caches decoded Bloom columns."""
+    neighbours and ``cache`` keeps what is computed per mention (decoded Bloom columns, key
+    codes, value frequencies) for the next call on the same ``frame``."""
     index = frame.select("mention_id").with_row_index("row")
     rows = pairs.select("mention_a", "mention_b").join(
         index.rename({"mention_id": "mention_a", "row": "a"}), on="mention_a", how="left", maintain_order="left"
@@ -187,11 +198,11 @@ def compare_type(pairs: pl.DataFrame, frame: pl.DataFrame, entity: EntitySetting
         raise ValueError(f"{entity.entity_type}: pairs name mentions that the mentions table lacks")
     left, right = rows["a"].to_numpy().astype(np.int64), rows["b"].to_numpy().astype(np.int64)
     columns: dict[str, np.ndarray] = {}
+    cache = {} if cache is None else cache
     for key in identifier_keys(entity):
-        columns[identifier_feature(key)] = _agree(key_codes(frame, key), left, right)
-    decoded = {} if decoded is None else decoded
+        columns[identifier_feature(key)] = _agree(key_codes(frame, key, cache), left, right)
     relational = any(c.kind == "relation" for c in entity.comparisons)
-    groups = identity_groups(frame, entity.identity_keys) if relational else np.arange(frame.height)
+    groups = identity_groups(frame, entity.identity_keys, cache) if relational else np.arange(frame.height)
     for comparison in entity.comparisons:
         if comparison.kind != "relation" and not all(c in frame.columns and frame[c].null_count() < frame.height
                                                      for c in comparison.columns):
@@ -199,13 +210,13 @@ def compare_type(pairs: pl.DataFrame, frame: pl.DataFrame, entity: EntitySetting
         neighbours = None
         if comparison.kind == "relation" and entities is not None:
             neighbours = neighbour_table(relations, entities, comparison.relation_types, comparison.neighbour_type)
-        values = _comparison(comparison, frame, groups, left, right, neighbours, decoded)
+        values = _comparison(comparison, frame, groups, left, right, neighbours, cache)
         if comparison.ignore_disagreement:
             values[values == 0.0] = np.nan
         columns[comparison.name] = values
         if comparison.term_frequency:
             record_columns = [c.columns[0] for c in entity.comparisons if c.kind != "relation"]
-            columns[f"{comparison.name}_tf"] = _agreed_frequency(comparison, frame, record_columns, left, right)
+            columns[f"{comparison.name}_tf"] = _agreed_frequency(comparison, frame, record_columns, left, right, cache)
     for comparison in entity.comparisons:
         if comparison.kind == "initials" and comparison.name in columns:  # one side is initials: its Dice is no evidence
             shown = ~np.isnan(columns[comparison.name])

@@ -109,7 +109,7 @@ def _judge(features: pl.DataFrame, entity: EntitySettings, rules: dict) -> tuple
 
 
 def find_identity_conflicts(frame: pl.DataFrame, entity: EntitySettings, relations: pl.DataFrame | None = None,
-                            entities: pl.DataFrame | None = None, decoded: dict | None = None) -> IdentityConflicts:
+                            entities: pl.DataFrame | None = None, cache: dict | None = None) -> IdentityConflicts:
     """The identity conflicts among the mentions of one entity type (``frame``, sorted by
     ``mention_id``) under its ``identity_conflict`` settings."""
     rules = dict(entity.identity_conflict)
@@ -139,7 +139,7 @@ def find_identity_conflicts(frame: pl.DataFrame, entity: EntitySettings, relatio
         pairs = pl.DataFrame({"mention_a": ids.gather(rep[left]), "mention_b": ids.gather(rep[right]),
                               "entity_type": pl.Series([entity.entity_type] * len(left), dtype=pl.String),
                               "blocked_by": pl.Series([key] * len(left), dtype=pl.String)})
-        features = compare_type(pairs, frame, entity, relations, entities, decoded)
+        features = compare_type(pairs, frame, entity, relations, entities, cache)
         disagree, observed = _judge(features, entity, rules)
         # parts: profiles joined where every field was compared and none disagrees; a profile
         # lacking a field is left to the model (its identity link is not taken on trust)
@@ -184,6 +184,7 @@ def find_identity_conflicts(frame: pl.DataFrame, entity: EntitySettings, relatio
     if not tables:
         return IdentityConflicts.none()
     table = pl.concat(tables).sort("key", "mention_a", "mention_b")
-    log.warning("%s: %d identity conflict(s): mentions sharing an identity key whose %s disagree are kept apart",
-                entity.entity_type, table.height, " and ".join(rules))
+    if table.height:  # a split whose parts are joined again elsewhere leaves nothing to report
+        log.warning("%s: %d identity conflict(s): mentions sharing an identity key whose %s disagree are kept apart",
+                    entity.entity_type, table.height, " and ".join(rules))
     return IdentityConflicts(table, pl.concat(parts).unique("mention_id", keep="last").sort("mention_id"))

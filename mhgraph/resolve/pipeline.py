@@ -79,7 +79,7 @@ def _check_mentions(mentions: pl.DataFrame) -> pl.DataFrame:
     blank = mentions.with_row_index("row", offset=1).filter(pl.col("mention_id").is_null() | pl.col("entity_type").is_null())
     if blank.height:
         raise InputError("mention_id and entity_type may not be empty", row=int(blank["row"][0]), column="mention_id")
-    return mentions.sort("mention_id")
+    return mentions if mentions["mention_id"].is_sorted() else mentions.sort("mention_id")
 
 
 def _check_columns(mentions: pl.DataFrame, settings: ResolveSettings) -> None:
@@ -124,7 +124,7 @@ def _with_override_pairs(pairs: pl.DataFrame, overrides: pl.DataFrame | None, en
     return pl.concat([pairs, extra.cast(PAIR_SCHEMA)]) if extra.height else pairs
 
 
-def _population_sample(features: pl.DataFrame, frame: pl.DataFrame, entity, relations, entities, decoded: dict,
+def _population_sample(features: pl.DataFrame, frame: pl.DataFrame, entity, relations, entities, cache: dict,
                        link_only_across: str) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     """What Fellegi-Sunter learns from: the candidate pairs between identity groups, a seeded
     random sample of the other pairs (compared like the candidates) and the number of pairs
@@ -135,17 +135,17 @@ def _population_sample(features: pl.DataFrame, frame: pl.DataFrame, entity, rela
     candidates = candidates if candidates.height else features
     strangers = random_pairs(frame, entity.scoring.random_pairs, entity.scoring.seed, link_only_across, groups).join(
         candidates.select("mention_a", "mention_b"), on=["mention_a", "mention_b"], how="anti")
-    background = compare_type(strangers, frame, entity, relations, entities, decoded)
+    background = compare_type(strangers, frame, entity, relations, entities, cache)
     return candidates, background, population_pairs(groups, across)
 
 
-def _completed(scored: pl.DataFrame, frame: pl.DataFrame, entity, relations, entities, decoded: dict,
+def _completed(scored: pl.DataFrame, frame: pl.DataFrame, entity, relations, entities, cache: dict,
                scorer) -> pl.DataFrame:
     """``scored`` plus the uncompared pairs inside candidate entities, compared and scored."""
     extra = pairs_to_complete(scored, frame, entity)
     if extra.height == 0:
         return scored
-    features = compare_type(extra, frame, entity, relations, entities, decoded)
+    features = compare_type(extra, frame, entity, relations, entities, cache)
     score = scorer.predict_proba(features)[:, 1] if scorer is not None else np.zeros(features.height)
     log.info("%s: %d pairs inside candidate entities compared as well", entity.entity_type, extra.height)
     return pl.concat([scored, features.with_columns(pl.Series("score", score, dtype=pl.Float64))], how="diagonal")
@@ -174,21 +174,25 @@ def resolve(mentions: pl.DataFrame, relations: pl.DataFrame | None, settings: Re
     if checked is not None:
         checked = check_overrides(checked, mentions)
     entities = identity_resolution(mentions, settings)
-    resolutions, matches, conflicts, scorers = [], [], [], {}
+    resolutions, matches, conflicts, scorers = [], {}, [], {}
     for entity_type in settings.order:
         entity = settings.types[entity_type]
-        frame = mentions.filter(pl.col("entity_type") == entity_type)  # sorted by mention_id
+        # sorted by mention_id; only the columns the settings read: a million mentions are copied
+        read = [c for c in ("mention_id", "entity_type", *settings.columns(entity_type)) if c in mentions.columns]
+        frame = mentions.select(read)
+        if not (frame["entity_type"] == entity_type).all():  # (filtering copies even when nothing goes)
+            frame = frame.filter(pl.col("entity_type") == entity_type)
         if frame.height == 0:
             continue
         log.info("%s: resolving %d mentions", entity_type, frame.height)
-        decoded: dict = {}
-        pairs = _with_override_pairs(block_type(frame, entity, settings.link_only_across, decoded), checked, entity_type)
-        features = compare_type(pairs, frame, entity, relations, entities, decoded)
+        cache: dict = {}
+        pairs = _with_override_pairs(block_type(frame, entity, settings.link_only_across, cache), checked, entity_type)
+        features = compare_type(pairs, frame, entity, relations, entities, cache)
         score = np.ones(features.height)
         if entity.fuzzy and features.height:
             scorer = make_scorer(entity, features)
             if isinstance(scorer, FellegiSunter):
-                scorer.fit(*_population_sample(features, frame, entity, relations, entities, decoded,
+                scorer.fit(*_population_sample(features, frame, entity, relations, entities, cache,
                                                settings.link_only_across))
             else:
                 scorer.fit(features)
@@ -196,14 +200,15 @@ def resolve(mentions: pl.DataFrame, relations: pl.DataFrame | None, settings: Re
             score = scorer.predict_proba(features)[:, 1]
         scored = features.with_columns(pl.Series("score", score, dtype=pl.Float64))
         if entity.fuzzy and features.height:
-            scored = _completed(scored, frame, entity, relations, entities, decoded, scorers.get(entity_type))
+            scored = _completed(scored, frame, entity, relations, entities, cache, scorers.get(entity_type))
+        scored = scored.sort("mention_a", "mention_b")  # the order of the matches table, sorted here while memory is low
         typed_overrides = checked.filter(pl.col("entity_type") == entity_type) if checked is not None else None
-        found = find_identity_conflicts(frame, entity, relations, entities, decoded)
+        found = find_identity_conflicts(frame, entity, relations, entities, cache)
         clusters = cluster_type(scored, frame, entity, typed_overrides, found)
         if found.table.height:
             conflicts.append(_with_entities(found.table, clusters.resolution))
         resolutions.append(clusters.resolution)
-        matches.append(scored.join(clusters.decisions, on=["mention_a", "mention_b"], how="left", maintain_order="left"))
+        matches[entity_type] = scored.with_columns(clusters.decisions["decision"], clusters.decisions["reason"])  # row by row
         entities = pl.concat([entities.filter(pl.col("entity_type") != entity_type), clusters.resolution])
         log.info("%s: %d mentions -> %d entities", entity_type, frame.height, clusters.resolution["entity_id"].n_unique())
     others = mentions.filter(~pl.col("entity_type").is_in(list(settings.order)))
@@ -211,10 +216,11 @@ def resolve(mentions: pl.DataFrame, relations: pl.DataFrame | None, settings: Re
         log.info("%d mentions of types without settings stay alone", others.height)
         resolutions.append(singletons(others.select("mention_id", "entity_type"), FALLBACK_LETTER))
     resolution = pl.concat(resolutions).sort("mention_id") if resolutions else pl.DataFrame(schema=RESOLUTION_SCHEMA)
-    matches_table = (pl.concat(matches, how="diagonal").sort("entity_type", "mention_a", "mention_b")
+    matches_table = (pl.concat([matches[t] for t in sorted(matches)], how="diagonal")
                      if matches else pl.DataFrame(schema={**PAIR_SCHEMA, "score": pl.Float64, "decision": pl.String,
                                                           "reason": pl.String}))
-    ordered = [c for c in matches_table.columns if c not in ("score", "decision", "reason")] + ["score", "decision", "reason"]
+    columns = dict.fromkeys(c for table in matches.values() for c in table.columns) or matches_table.columns
+    ordered = [c for c in columns if c not in ("score", "decision", "reason")] + ["score", "decision", "reason"]
     conflict_table = pl.concat(conflicts) if conflicts else pl.DataFrame(schema=CONFLICT_TABLE_SCHEMA)
     return Resolved(resolution, matches_table.select(ordered), settings, scorers, checked, conflict_table)
 

@@ -408,6 +408,7 @@ class LogisticScorer(_Additive):
         ``matches`` out of ``pairs`` for each distinct row of ``design``."""
         from scipy.optimize import minimize
         from scipy.special import expit
+        from threadpoolctl import threadpool_limits
 
         total = pairs.sum()
 
@@ -421,8 +422,11 @@ class LogisticScorer(_Additive):
         bounds = [(None, None)]  # intercept
         for thresholds in self.comparisons.values():
             bounds += [(None, None)] + [(0.0 if monotonic else None, None)] * len(thresholds)
-        result = minimize(loss, np.zeros(design.shape[1] + 1), jac=True, method="L-BFGS-B", bounds=bounds,
-                          options={"maxiter": self.max_iter, "ftol": 1e-13, "gtol": 1e-9})
+        # one BLAS thread: the problem is a few hundred patterns, and on a busy machine threads
+        # waiting for each other made every iteration a thousand times slower
+        with threadpool_limits(1):
+            result = minimize(loss, np.zeros(design.shape[1] + 1), jac=True, method="L-BFGS-B", bounds=bounds,
+                              options={"maxiter": self.max_iter, "ftol": 1e-13, "gtol": 1e-9})
         if not result.success:
             log.warning("logistic scorer: the optimiser stopped before converging (%s)", result.message)
         return result.x
@@ -446,9 +450,11 @@ class LogisticScorer(_Additive):
             raise ValueError(f"{self.label_column}: labelled pairs of both classes are needed to train")
         # pairs with the same levels on every comparison are one row, weighted by their count
         levels = self._levels(labelled)
-        patterns, inverse, counts = np.unique(np.column_stack(list(levels.values())), axis=0,
-                                              return_inverse=True, return_counts=True)
-        matches = np.bincount(inverse.ravel(), weights=y, minlength=len(patterns))
+        grouped = (pl.DataFrame({name: level for name, level in levels.items()}).with_columns(pl.Series("y", y))
+                   .group_by(list(levels)).agg(pl.len().alias("pairs"), pl.col("y").sum().alias("matches"))
+                   .sort(list(levels)))
+        patterns = grouped.select(list(levels)).to_numpy()
+        counts, matches = grouped["pairs"].to_numpy(), grouped["matches"].to_numpy().astype(float)
         design = self._thermometer({name: patterns[:, i] for i, name in enumerate(levels)})
         theta = self._fit_coefficients(design, counts.astype(float), matches, monotonic=True)
         free = self._fit_coefficients(design, counts.astype(float), matches, monotonic=False)

@@ -23,6 +23,7 @@ import numpy as np
 import polars as pl
 
 from mhgraph.errors import InputError
+from mhgraph.purpose import DEFAULT_RUN_PURPOSE
 from mhgraph.pseudonymise import pseudonymise_frame, write_extract
 from mhgraph.spec import SPEC_DIR, load_spec
 from mhgraph.synth.activity import Activity, ordinary_activity
@@ -100,7 +101,7 @@ def synthesize(out_dir: str | Path, persons: int = 5000, seed: int = 0, noise: s
         pl.concat(plain_parts, rechunk=False).write_parquet(truth / "plaintext" / f"{name}.parquet")
         delivered = pl.concat(delivered_parts, rechunk=False)
         del plain_parts, delivered_parts
-        write_extract(delivered, spec, out, key.fingerprint, CREATED)
+        write_extract(delivered, spec, out, key.fingerprint, CREATED, run_purpose=DEFAULT_RUN_PURPOSE)
         rows[spec.file] = delivered.height
         log.info("%s: %d rows delivered", spec.file, delivered.height)
     pl.concat(mentions).write_parquet(truth / "mentions.parquet")

@@ -20,6 +20,7 @@ import numpy as np
 import polars as pl
 
 from mhgraph.crypto import Key
+from mhgraph.purpose import DEFAULT_RUN_PURPOSE
 from mhgraph.spec import IDENTIFYING_FIELDS, SourceSpec
 from mhgraph.synth.activity import Activity, minimum_share, wage_and_hours
 from mhgraph.synth.layout import address_extras, company_attribute, entity_column, is_entity_column, primary_format
@@ -42,13 +43,15 @@ CREATED = "2026-01-15"
 CHUNK_ROWS = 100_000
 
 
-def synthetic_key(seed: int) -> Key:
-    """The pseudonymisation key of a synthetic data set, derived from its seed.
+def synthetic_key(seed: int, run_purpose: str = DEFAULT_RUN_PURPOSE) -> Key:
+    """The delivery key of a synthetic data set for ``run_purpose``, derived from its seed
+    through a shared key as partners derive theirs (:meth:`mhgraph.crypto.Key.for_purpose`).
 
     For synthetic data only: anyone who knows the seed can recompute it. Real extracts are
     pseudonymised with a secret key held apart from the data (``mhgraph.crypto.load_key``).
     """
-    return Key(hashlib.sha256(f"mhgraph synthetic data, seed {seed}".encode()).digest())
+    shared = Key(hashlib.sha256(f"mhgraph synthetic data, seed {seed}".encode()).digest())
+    return shared.for_purpose(run_purpose)
 
 
 def _take(values: np.ndarray, index: np.ndarray) -> np.ndarray:
