@@ -104,7 +104,7 @@ def synthetic_tables(top: int, cluster_size: int, background: int) -> dict[str, 
                                   (("person", "persons"), ("company", "companies"), ("address", "addresses"),
                                    ("permit", "permits"))))
     ranked = (sizes.sort("size", "cluster_id", descending=[True, False]).with_row_index("rank", offset=1)
-              .with_columns(score=pl.col("size").cast(pl.Float64), partners=pl.lit(["belastingdienst"]),
+              .with_columns(score=pl.col("size").cast(pl.Float64), flagged=pl.lit(True), partners=pl.lit(["belastingdienst"]),
                             puzzle_count=pl.lit(1), indicators=pl.lit(["crowded_address"]), reasons=pl.lit("")))
     return {"clusters": ranked, "communities": entity_frame.select("entity_id", "cluster_id"), "nodes": nodes,
             "edges": edge_frame, "hits": hits, "mentions": mention_frame.drop("entity_id"),

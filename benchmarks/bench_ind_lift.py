@@ -3,8 +3,8 @@
 The IND holds records only on non-EU nationals. The same network with EU workers is, in the
 registers, the same network without the IND's records. So for every planted network of a
 synthetic run this benchmark compares the network's best score with all partners and with the
-IND's records left out (graph, indicators and score run again, as
-:func:`mhgraph.rank.partners_needed` does), under two scores:
+IND's records left out (graph, indicators and score run again; :func:`mhgraph.rank.partners_needed`
+works it out more cheaply from the hit table), under two scores:
 
 * ``puzzle``: the previous ranking, ``sum over indicators of weight × (1 + d + ... ) ×
   (1 + 0.5 × (partners - 1))``, which lifted a cluster for every partner behind its hits;

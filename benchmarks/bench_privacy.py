@@ -330,7 +330,7 @@ def main() -> None:
     if "er_cost" in only:
         costs = results.get("er_cost", {})
         for hardening in args.hardening.split(","):
-            costs[hardening] = er_cost(hardening, args.er_sets.split(","))
+            costs.setdefault(hardening, {}).update(er_cost(hardening, args.er_sets.split(",")))  # keep the other sets
         results["er_cost"] = costs
         results.pop("er_cost_new_resolver", None)  # measured by hand before the route above existed
     results["machine"]["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]

@@ -8,8 +8,9 @@ seeds. This script works on the **development** worlds only:
   that no indicator setting changes — ingest, resolve, graph, detect — once, keeping their
   tables in ``benchmarks/work/tune/<seed>-<noise>/``;
 * ``score``: for each candidate setting of a TOML file (``[[candidate]]`` tables with a
-  ``name``, optional ``ranking`` parameters of :func:`mhgraph.rank.rank_clusters`, optional
-  ``thresholds`` per indicator and optional ``weights`` per indicator), it runs the indicators and the ranking on the kept tables and
+  ``name``, optional ``ranking`` parameters of :func:`mhgraph.rank.rank_clusters` and
+  ``weak_share``, optional ``thresholds`` and ``weak`` levels per indicator, ``graded = false``
+  for no weak levels, and optional ``weights`` per indicator), it runs the indicators and the ranking on the kept tables and
   scores them against the truth (:mod:`mhgraph.evaluate`): recall@10 pooled over the worlds,
   mean average precision, mean and maximum lawful look-alikes in the top 10.
 
@@ -35,7 +36,7 @@ import polars as pl
 from mhgraph.detect import detect_communities
 from mhgraph.evaluate import detection_summary, match_networks
 from mhgraph.graph import build_graph_tables
-from mhgraph.indicators import compute_indicators
+from mhgraph.indicators import RANKING, compute_indicators
 from mhgraph.ingest import ingest
 from mhgraph.rank import rank_clusters
 from mhgraph.resolve import resolve
@@ -81,12 +82,16 @@ def score(candidates: list[dict], worlds: list[tuple[int, str]], k: int = 10) ->
     for candidate in candidates:
         per_world = {}
         for world, t in tables.items():
+            ranking = dict(candidate.get("ranking", {}))
+            weak_share = ranking.pop("weak_share", RANKING["weak_share"])
             hits = compute_indicators(t["nodes"], t["edges"], t["communities"],
-                                      thresholds=candidate.get("thresholds"))
+                                      thresholds=candidate.get("thresholds"), weak=candidate.get("weak"),
+                                      graded=candidate.get("graded", True), weak_share=weak_share)
             if candidate.get("weights"):
-                hits = hits.with_columns(weight=pl.col("indicator").replace_strict(
-                    candidate["weights"], default=pl.col("weight"), return_dtype=pl.Float64))
-            clusters = rank_clusters(t["communities"], t["nodes"], t["edges"], hits, **candidate.get("ranking", {}))
+                hits = hits.with_columns(weight=pl.when(pl.col("indicator").is_in(list(candidate["weights"]))).then(
+                    pl.col("indicator").replace_strict(candidate["weights"], default=None, return_dtype=pl.Float64)
+                    * pl.when(pl.col("grade") == "weak").then(weak_share).otherwise(1.0)).otherwise("weight"))
+            clusters = rank_clusters(t["communities"], t["nodes"], t["edges"], hits, **ranking)
             matches = match_networks(t["resolution"], t["communities"], clusters, t["truth_mentions"], t["networks"])
             per_world[world] = detection_summary(matches, clusters, k)
         found = sum(round((w[f"recall_at_{k}"] or 0) * w["planted_networks"]) for w in per_world.values())

@@ -22,8 +22,8 @@ one gets the next number never used before in this line of runs (the manifest ke
 highest number issued as ``cluster_ids.high_water``), in the order detection numbered them
 (largest first). An id is never given to another group later.
 
-**The diff** (:func:`diff_runs`) is about the clusters an indicator points at (score above
-zero) in either run: ``new``, ``grown``, ``shrunk``, ``changed`` (as many members, not the same
+**The diff** (:func:`diff_runs`) is about the clusters the ranking flagged (``flagged``: the
+clusters put in front of an analyst) in either run: ``new``, ``grown``, ``shrunk``, ``changed`` (as many members, not the same
 ones), ``dissolved`` and the indicator hits that newly ``fired`` or ``stopped``, each with its
 reason. A rerun on unchanged data gives empty lists.
 
@@ -99,7 +99,8 @@ class RunTables:
             mentions=pl.read_parquet(paths["mentions"]),
             resolution=pl.read_parquet(paths["resolution"], columns=["mention_id", "entity_id"]),
             communities=pl.read_parquet(paths["communities"]),
-            clusters=pl.read_parquet(paths["clusters"], columns=["cluster_id", "score", "size"]),
+            clusters=pl.read_parquet(paths["clusters"]).select(pl.col("cluster_id", "score", "size"),
+                                                              pl.col("^flagged$")),
             hits=pl.read_parquet(paths["indicator_hits"]),
             relation_ids=pl.read_parquet(paths["edges"], columns=["relation_id"])["relation_id"],
             manifest=json.loads(manifest_path.read_text(encoding="utf-8")),
@@ -218,7 +219,9 @@ def _sizes(run: RunTables) -> dict[str, int]:
 
 
 def _flagged(run: RunTables) -> set[str]:
-    return set(run.clusters.filter(pl.col("score") > 0)["cluster_id"].to_list())
+    """The clusters the ranking flagged (a run from before the flag existed: those with a score)."""
+    flag = pl.col("flagged") if "flagged" in run.clusters.columns else pl.col("score") > 0
+    return set(run.clusters.filter(flag)["cluster_id"].to_list())
 
 
 def _shares(overlap: pl.DataFrame, key: str, value: str, cluster: str) -> list[dict]:

@@ -89,7 +89,8 @@ def match_networks(resolution: pl.DataFrame, communities: pl.DataFrame, clusters
     or not the run took them in: a member the run never saw — quarantined, or from a partner
     left out — still counts. A member the run did see has a *run entity* (the one holding most
     of its mentions; ties: lowest ``entity_id``), and its cluster is that entity's community.
-    Only *flagged* clusters count: those in ``clusters`` with a score above 0, in rank order.
+    Only *flagged* clusters count: those the ranking flagged (``flagged``: score at least the
+    ``flag_score`` of :mod:`mhgraph.rank`, the clusters put in front of an analyst), in rank order.
 
     * A cluster **finds** a network (``finds``) when it holds at least :data:`FOUND_SHARE` of
       the network's entities (``held / entities``). Recall and average precision count this only.
@@ -122,7 +123,7 @@ def match_networks(resolution: pl.DataFrame, communities: pl.DataFrame, clusters
             .join(sizes, on="network_id")
             .join(cluster_sizes, on="cluster_id", how="left"))
     coverage = held.group_by("network_id").agg(coverage=(pl.col("held") / pl.col("entities")).max().round(6))
-    flagged = clusters.filter(pl.col("score") > 0).select("cluster_id", "rank")
+    flagged = clusters.filter(pl.col("flagged")).select("cluster_id", "rank")
     hits = (held.with_columns(finds=pl.col("held") >= FOUND_SHARE * pl.col("entities"))
             .filter(pl.col("finds") | (pl.col("held") >= FOUND_SHARE * pl.col("cluster_size")))
             .join(flagged, on="cluster_id", how="inner"))
@@ -153,7 +154,7 @@ def detection_summary(matches: pl.DataFrame, clusters: pl.DataFrame, k: int = 10
     planted = matches.filter(pl.col("kind") == "planted")
     planted_ids = planted.get_column("network_id").unique().sort().to_list()
     first_rank = {row["network_id"]: row["rank"] for row in network_outcomes(planted).iter_rows(named=True)}
-    flagged = clusters.filter(pl.col("score") > 0).sort("rank").get_column("cluster_id").to_list()
+    flagged = clusters.filter(pl.col("flagged")).sort("rank").get_column("cluster_id").to_list()
     finding_planted = set(planted.filter(pl.col("finds")).get_column("cluster_id").to_list())
     of_planted = set(planted.get_column("cluster_id").drop_nulls().to_list())
     of_decoy = set(matches.filter(pl.col("kind") == "decoy").get_column("cluster_id").drop_nulls().to_list())
@@ -247,7 +248,7 @@ def partner_ablation(out_dir: str | Path, truth_dir: str | Path, *, k: int = 10)
         if name == "all":
             run = {t: _read(tables / f"{t}.parquet", c) for t, c in (
                 ("resolution", ("mention_id", "entity_id")), ("communities", ("entity_id", "cluster_id")),
-                ("clusters", ("cluster_id", "rank", "score")))}
+                ("clusters", ("cluster_id", "rank", "score", "flagged")))}
         else:
             log.info("partner ablation: %s (%s)", name, ", ".join(kept))
             run, _ = analyse(mentions.filter(group_of.is_in(kept)), relations.filter(group_of.is_in(kept)),
@@ -271,7 +272,7 @@ def read_run_and_truth(out_dir: str | Path, truth_dir: str | Path) -> tuple[pl.D
     tables, truth = Path(out_dir) / "tables", _truth_folder(Path(truth_dir))
     return (_read(tables / "resolution.parquet", ("mention_id", "entity_id")),
             _read(tables / "communities.parquet", ("entity_id", "cluster_id")),
-            _read(tables / "clusters.parquet", ("cluster_id", "rank", "score")),
+            _read(tables / "clusters.parquet", ("cluster_id", "rank", "score", "flagged")),
             _truth_mentions(truth), _truth_networks(truth))
 
 

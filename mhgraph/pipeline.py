@@ -34,7 +34,7 @@ from mhgraph.ingest import ingest
 from mhgraph.manifest import append_audit_log, extracts_record, new_manifest, write_manifest
 from mhgraph.purpose import DEFAULT_RUN_PURPOSE, allowed_source_purposes
 from mhgraph.partition import DEFAULT_UNIT_SIZE
-from mhgraph.rank import partners_needed, rank_clusters
+from mhgraph.rank import counted_hits, partners_needed, rank_clusters
 from mhgraph.resolve import IdentityConflicts, load_settings, resolution_diagnostics, resolve, resolve_baseline, save_model
 from mhgraph.resolve.block import PAIR_SCHEMA
 from mhgraph.run_folder import RunFolder, file_digests
@@ -98,8 +98,10 @@ def analyse(mentions: pl.DataFrame, relations: pl.DataFrame, *, allowed_purposes
                                   identity_conflicts=conflicts)
     with _stage("rank", timings):
         clusters = rank_clusters(communities, nodes, edges, hits)
+    # the hits table holds what the score counts: a weak hit without a piece of another kind beside it is left out
     return {"resolution": resolution, "matches": matches, "identity_conflicts": conflicts, "nodes": nodes,
-            "edges": edges, "communities": communities, "indicator_hits": hits, "clusters": clusters}, resolved
+            "edges": edges, "communities": communities, "indicator_hits": counted_hits(hits, communities),
+            "clusters": clusters}, resolved
 
 
 def run_pipeline(
@@ -128,10 +130,10 @@ def run_pipeline(
     in the manifest under ``resolution`` and at the top of ``summary.md`` and ``index.html``).
     With ``strict``, a resolution that looks collapsed fails the run once everything is written.
 
-    ``top`` clusters get a page and a picture, but only clusters with a score above zero: a
-    cluster no indicator points at is not put in front of anyone. Clusters whose score reaches
-    the ``flag_score`` of ``mhgraph/indicators/definitions.toml`` are *flagged*; the ``clusters``
-    table says per cluster which partners its flag needs (:func:`mhgraph.rank.partners_needed`). ``resolver="exact"`` links
+    The ``top`` best-ranked *flagged* clusters — those whose score reaches the ``flag_score`` of
+    ``mhgraph/indicators/definitions.toml`` — get a page and a picture: a cluster the ranking
+    does not flag is not put in front of anyone. For those, the ``clusters`` table says which
+    partners the flag needs (:func:`mhgraph.rank.partners_needed`). ``resolver="exact"`` links
     mentions on exact keyed identifiers only (no fuzzy matching, no model): the conservative
     baseline the full entity resolution is measured against. ``resolve_settings``: an
     entity-resolution settings file instead of the shipped one. ``lang`` (``"nl"`` or ``"en"``)
@@ -212,8 +214,8 @@ def _run_stages(folder: RunFolder, input_dir: Path, specs, before: RunTables | N
             tables["communities"], RunTables(ingested.mentions, tables["resolution"], tables["communities"]), before)
         tables.update(rename_clusters(tables, renamed))
     with _stage("partners_needed", timings):
-        tables["clusters"] = partners_needed(tables["clusters"], tables["communities"], ingested.mentions,
-                                             ingested.relations, tables["resolution"], allowed_purposes=allowed_source_purposes(run_purpose))
+        tables["clusters"] = partners_needed(tables["clusters"], tables["communities"], tables["indicator_hits"],
+                                             shown=top)
     clusters, communities, nodes, edges, hits, resolution = (
         tables[name] for name in ("clusters", "communities", "nodes", "edges", "indicator_hits", "resolution"))
     for name, table in tables.items():
@@ -239,7 +241,7 @@ def _run_stages(folder: RunFolder, input_dir: Path, specs, before: RunTables | N
     with _stage("export", timings):
         outputs = write_outputs(
             out_dir, clusters, communities, nodes, edges, hits, ingested.mentions, resolution,
-            top=min(top, manifest["clusters_scored"]), run_info=manifest, lang=lang, partner_lists=partner_lists,
+            top=min(top, manifest["clusters_flagged"]), run_info=manifest, lang=lang, partner_lists=partner_lists,
             changes=changes,
         )
     if changes is not None:

@@ -254,6 +254,17 @@ def population(seed: int = 7) -> Registers:
         end = start + dt.timedelta(days=300)
         reg.company(f"k-straw{k}", f"C-clean{k}", "A-strawoffice", start, dissolved=end, sbi="8121")
         reg.officer(f"o-straw{k}", "P-straw", f"C-clean{k}", "A-strawhome", start, end)
+    # Front men sharing a home: two young housemates, each put in charge of a short-lived transport
+    # company while living there; look-alike: a couple, each running a long-lived business from home.
+    for k, (registered, days) in enumerate(((D(2022, 3, 1), 420), (D(2022, 9, 1), 380))):
+        reg.company(f"k-front{k}", f"C-front{k}", f"A-frontoffice{k}", registered,
+                    dissolved=registered + dt.timedelta(days=days), sbi="4941")
+        reg.officer(f"o-front{k}", f"P-front{k}", f"C-front{k}", "A-fronthouse", registered,
+                    registered + dt.timedelta(days=days))
+    for k, (person, registered) in enumerate((("P-plumber", D(2010, 5, 1)), ("P-hairdresser", D(2012, 2, 1)))):
+        reg.company(f"k-couple{k}", f"C-couple{k}", "A-couplehome", registered, sbi="4322" if k == 0 else "9602",
+                    legal_form="Eenmanszaak")
+        reg.officer(f"o-couple{k}", person, f"C-couple{k}", "A-couplehome", registered)
     # look-alike: a hotel chain director of six long-lived hotel companies; and an accountant's
     # address hosting ten unrelated long-lived clients.
     for k in range(6):

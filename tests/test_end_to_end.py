@@ -28,14 +28,19 @@ from mhgraph.safe_output import read_csv_safe
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
 
+# Detection on data/sample with the shipped ranking (ruleset 4) reaches recall@10 0.889 and
+# average precision 0.889 (8 of 9 planted networks, in the first 8 places), with 2 clusters of no
+# planted network in the top 10, 1 of them a look-alike; the limits sit a little off that, so
+# that losing a network fails.
 FLOORS = {
     "er.person.f1": 0.97,
     "er.company.f1": 0.97,
     "er.address.f1": 0.95,
-    "detection.recall_at_10": 0.44,
-    "detection.average_precision": 0.33,
+    "detection.recall_at_10": 0.85,
+    "detection.average_precision": 0.85,
 }
-MAX_DECOYS_IN_TOP_10 = 5
+MAX_DECOYS_IN_TOP_10 = 2
+MAX_FALSE_POSITIVES_IN_TOP_10 = 3
 
 
 def mhgraph(*args: str, cwd: Path, env_extra: dict | None = None) -> subprocess.CompletedProcess:
@@ -66,7 +71,7 @@ def test_run_writes_every_output(sample_run):
         assert (out / "tables" / f"{table}.parquet").is_file(), table
     pages = sorted((out / "clusters").glob("cluster_*.html"))
     clusters = pl.read_parquet(out / "clusters.parquet")
-    flagged = clusters.filter(pl.col("score") > 0).height
+    flagged = clusters.filter(pl.col("flagged")).height
     assert len(pages) == min(10, flagged) > 0
     # progress went to stderr, the one-line result to stdout
     assert "ingest" in run.stderr and "rows quarantined" in run.stdout
@@ -84,6 +89,24 @@ def test_evaluation_figures_stay_above_measured_floors(sample_run):
     for key, floor in FLOORS.items():
         assert figures[key] >= floor, (key, figures[key])
     assert figures["detection.decoys_in_top_10"] <= MAX_DECOYS_IN_TOP_10
+    assert figures["detection.false_positives_in_top_10"] <= MAX_FALSE_POSITIVES_IN_TOP_10
+
+
+@pytest.mark.slow
+def test_the_report_says_per_cluster_which_partners_its_flag_needs(sample_run):
+    work, _ = sample_run
+    out = work / "run"
+    shown = pl.read_parquet(out / "clusters.parquet").filter("flagged").sort("rank").head(10)
+    summary = (out / "summary.md").read_text(encoding="utf-8").replace("\\_", "_")  # Dutch; Markdown escapes "_"
+    assert shown.height and shown.filter(pl.col("needs_partners").list.len() > 0).height
+    for row in shown.iter_rows(named=True):
+        assert row["without_partner"], row["cluster_id"]  # a flagged cluster has hits, so partners behind them
+        assert set(row["needs_partners"]) == {e["partner"] for e in row["without_partner"] if not e["flagged"]}
+        line = "; ".join(f"zonder {e['partner']}: score {e['score']:.2f}".replace(".", ",")
+                         + (", nog gemarkeerd" if e["flagged"] else ", niet gemarkeerd") for e in row["without_partner"])
+        assert line in summary, (row["cluster_id"], line)
+        assert ("de markering steunt op: " + ", ".join(row["needs_partners"]) if row["needs_partners"]
+                else "de markering blijft staan zonder elk van de partners afzonderlijk") in summary
 
 
 @pytest.mark.slow

@@ -15,6 +15,7 @@ import pytest
 from mhgraph.cli import main
 from mhgraph.errors import InputError
 from mhgraph.evaluate import evaluate
+from mhgraph.indicators import RANKING
 from mhgraph.manifest import file_digest
 from mhgraph.run_folder import MANIFEST_NAME, file_digests
 from mhgraph.spec import load_specs
@@ -60,7 +61,8 @@ def _write_run(folder, resolution: dict, communities: dict, scores: dict, extrac
                  schema=["entity_id", "cluster_id"], orient="row").write_parquet(tables / "communities.parquet")
     ranked = sorted(scores, key=lambda c: (-scores[c], c))
     pl.DataFrame({"cluster_id": ranked, "rank": list(range(1, len(ranked) + 1)),
-                  "score": [float(scores[c]) for c in ranked]}).write_parquet(tables / "clusters.parquet")
+                  "score": [float(scores[c]) for c in ranked],
+                  "flagged": [scores[c] >= RANKING["flag_score"] for c in ranked]}).write_parquet(tables / "clusters.parquet")
     manifest = {"inputs": [{"file": "extract.csv", "sha256": file_digest(extracts / "extract.csv")}],
                 "files": file_digests(folder)}
     (folder / MANIFEST_NAME).write_text(json.dumps(manifest))
@@ -74,7 +76,7 @@ def imperfect(tmp_path):
                   "extra": "P-d"}  # a mention the truth does not know is ignored
     communities = {"K1": ["P-a", "C-x"], "K2": ["P-b"], "K3": ["P-c", "A-2"], "K4": ["C-z", "A-3"], "K5": ["A-1"],
                    "K6": ["P-d"]}
-    _write_run(tmp_path / "run", resolution, communities, {"K4": 5, "K2": 4, "K5": 3, "K1": 2, "K3": 0, "K6": 0},
+    _write_run(tmp_path / "run", resolution, communities, {"K4": 5, "K2": 4, "K5": 3, "K1": 2, "K3": 1, "K6": 0},
                extracts=tmp_path / "data")
     return tmp_path
 
@@ -109,7 +111,7 @@ def test_a_known_imperfect_run_scores_what_we_compute_by_hand(imperfect):
     assert (result["er.mentions.truth"], result["er.mentions.run"], result["er.mentions.common"]) == (14, 14, 13)
     # detection. Flagged clusters in rank order: K4 (finds decoy N04), K2 (holds 1 of N01's 3:
     # does not find it, but is made of it), K5 (holds address:1, half of N02: finds it), K1 (2 of
-    # N01's 3: finds it). K3 also holds half of N02 but scores 0, so it is not flagged. N03
+    # N01's 3: finds it). K3 also holds half of N02 but scores 1, under the flag score, so it is not flagged. N03
     # never appears in the run. Only K4 belongs to no planted network.
     assert result["detection.first_rank.N01"] == 4 and result["detection.first_rank.N02"] == 3
     assert result["detection.first_rank.N03"] is None

@@ -19,6 +19,7 @@ from markdown_it import MarkdownIt
 from mhgraph.errors import InputError
 from mhgraph.export import write_outputs
 from mhgraph.export.page import asset
+from mhgraph.indicators import RANKING
 from mhgraph.safe_output import neutralise_formulas, read_csv_safe
 
 # The payloads set a marker on the page if they ever run; the browser tests look for it.
@@ -176,10 +177,11 @@ def build_tables() -> dict[str, pl.DataFrame]:
     clusters = (
         sizes.join(partners, on="cluster_id").join(scores, on="cluster_id", how="left")
         .with_columns(score=pl.col("score").fill_null(0.0), puzzle_count=pl.col("partners").list.len(),
+                      flagged=pl.col("score").fill_null(0.0) >= RANKING["flag_score"],
                       indicators=pl.col("indicators").fill_null([]), reasons=pl.col("reasons").fill_null(""))
         .sort("score", "cluster_id", descending=[True, False])
         .with_row_index("rank", offset=1)
-        .select("cluster_id", pl.col("rank").cast(pl.Int64), "score", "size", "persons", "companies", "addresses",
+        .select("cluster_id", pl.col("rank").cast(pl.Int64), "score", "flagged", "size", "persons", "companies", "addresses",
                 "permits", "partners", "puzzle_count", "indicators", "reasons")
     )
     return {"clusters": clusters, "communities": communities, "nodes": nodes, "edges": edges, "hits": hits,

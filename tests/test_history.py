@@ -39,7 +39,7 @@ def read_json(path: Path) -> dict:
 
 
 def flagged(out: Path) -> set[str]:
-    return set(pl.read_parquet(out / "clusters.parquet").filter(pl.col("score") > 0)["cluster_id"])
+    return set(pl.read_parquet(out / "clusters.parquet").filter("flagged")["cluster_id"])
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from mhgraph import neo4j_store
-from mhgraph.indicators import DEFINITIONS, INDICATORS, RANKING, indicator_registry
+from mhgraph.indicators import DEFINITIONS, INDICATORS, RANKING, compute_indicators, indicator_registry
 from mhgraph.indicators.document import DOCUMENT, MARKER, update_document
 from mhgraph.indicators.registry import DEFINITIONS_PATH, DefinitionError, _load, render_reason, rule
 from mhgraph.rank import rank_clusters
@@ -88,4 +88,6 @@ def test_cypher_forms_take_their_version_parameters_and_reason_from_the_definiti
 def test_the_ranking_takes_its_parameters_from_the_definitions():
     defaults = {n: p.default for n, p in inspect.signature(rank_clusters).parameters.items()
                 if p.kind is inspect.Parameter.KEYWORD_ONLY}
-    assert defaults == RANKING and set(RANKING) == {"repeat_decay", "corroboration_bonus", "flag_score"}
+    # the weak share is applied where the hits are graded, before the ranking counts them
+    defaults["weak_share"] = inspect.signature(compute_indicators).parameters["weak_share"].default
+    assert defaults == RANKING and set(RANKING) == {"repeat_decay", "corroboration_bonus", "flag_score", "weak_share"}

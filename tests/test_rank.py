@@ -6,7 +6,7 @@ from mhgraph.detect import detect_communities
 from mhgraph.errors import InputError
 from mhgraph.graph import build_graph_tables
 from mhgraph.indicators import HIT_SCHEMA, RANKING, compute_indicators
-from mhgraph.rank import partners_needed, rank_clusters
+from mhgraph.rank import counted_hits, partners_needed, rank_clusters
 
 
 def _hits(rows):
@@ -138,6 +138,7 @@ def test_planted_patterns_rank_above_look_alikes_and_background(planted):
     assert top["families"] == ["pay", "dependence", "housing"]  # by points
     assert top["score"] == (1.5 + 1.0 + 0.75 + 0.25) * 2.0
     raised = set(clusters.filter(pl.col("score") > 0).get_column("cluster_id").to_list())
+    counted = counted_hits(hits, communities)
     for focus in ("C-mushroom", "P-straw", "C-wash-new", "P-operator", "EMM-2024-0021", "C-newsponsor", "C-nails",
                   "C-hostrestaurant", "C-recruit", "EIN-2023-0077"):
         assert cluster_of[focus] in raised, focus
@@ -145,28 +146,48 @@ def test_planted_patterns_rank_above_look_alikes_and_background(planted):
                        "ARN-2024-0090", "P-bg0000", "C-icecream", "C-shop-bv", "P-chainmanager", "ARN-2023-0500",
                        "C-techco", "C-groupa", "C-consult"):
         if cluster_of[look_alike] in raised:  # a look-alike may share a community with a planted cell ...
-            flagged_hits = hits.filter(pl.col("cluster_id") == cluster_of[look_alike])
+            flagged_hits = counted.filter(pl.col("cluster_id") == cluster_of[look_alike])
             real = flagged_hits.filter(pl.col("indicator") != "high_risk_sector")
             assert look_alike not in real.get_column("focus_entity").to_list()  # ... but is never a focus
     assert clusters.height == communities.get_column("cluster_id").n_unique()
     lines = dict(clusters.select("cluster_id", n=pl.col("reasons").str.count_matches("\n") + 1).iter_rows())
-    for cluster_id, n in hits.group_by("cluster_id").len().iter_rows():
-        assert lines[cluster_id] == n  # one line per hit
+    for cluster_id, n in counted.group_by("cluster_id").len().iter_rows():
+        assert lines[cluster_id] == n  # one line per hit that counts
 
 
-def test_partners_needed_reruns_the_indicators_without_each_partner(planted):
-    (mentions, relations, resolution), nodes, edges, communities, hits = planted
-    clusters = partners_needed(rank_clusters(communities, nodes, edges, hits), communities, mentions, relations,
-                               resolution)
+def test_partners_needed_scores_each_flagged_cluster_without_each_partner(planted):
+    _, nodes, edges, communities, hits = planted
+    ranked = rank_clusters(communities, nodes, edges, hits)
+    clusters = partners_needed(ranked, communities, hits)
     cluster_of = dict(communities.select("entity_id", "cluster_id").iter_rows())
     agency = clusters.filter(pl.col("cluster_id") == cluster_of["C-agency"]).row(0, named=True)
-    # without the payroll the agency keeps the IND's crowding and the off-book migrants cannot be
-    # told (no payroll covers the agency): housing alone, 0.75 + context; without the IND it keeps
-    # pay and housing (the payroll states the crowding too): (1.5 + 0.75 + 0.25) × 1.5; without the
-    # KvK only the sector context goes
-    assert agency["without_partner"] == ("without belastingdienst: 1.0, not flagged; without ind: 3.75, flagged; "
-                                         "without kvk: 6.5, flagged")
+    # without the payroll's pieces the wages and the crowding (stated by the payroll and the IND)
+    # go: dependence 1.0 + context 0.25; without the IND's the crowding and the sponsoring go:
+    # pay 1.5 + context 0.25; without the KvK's only the sector context: (1.5 + 1.0 + 0.75) × 2
+    assert agency["without_partner"] == [{"partner": "belastingdienst", "score": 1.25, "flagged": False},
+                                         {"partner": "ind", "score": 1.75, "flagged": True},
+                                         {"partner": "kvk", "score": 6.5, "flagged": True}]
     assert agency["needs_partners"] == ["belastingdienst"]
-    # a cluster no indicator points at has nothing to say
-    quiet = clusters.filter(pl.col("score") == 0).row(0, named=True)
-    assert quiet["without_partner"] == "" and quiet["needs_partners"] == []
+    # a cluster the ranking does not flag has nothing to say
+    quiet = clusters.filter(~pl.col("flagged")).row(0, named=True)
+    assert quiet["without_partner"] == [] and quiet["needs_partners"] == []
+    # only the shown clusters are worked out
+    shown = partners_needed(ranked, communities, hits, shown=1)
+    assert shown.filter(pl.col("without_partner").list.len() > 0).get_column("cluster_id").to_list() == [
+        ranked["cluster_id"][0]]
+
+
+def test_without_a_partner_a_weak_piece_needs_a_piece_of_another_family_again():
+    """A weak hit counted beside another family's hit stops counting when that hit goes with its partner."""
+    communities = pl.DataFrame({"entity_id": ["C1", "A1"], "cluster_id": ["C0001", "C0001"]})
+    nodes = pl.DataFrame({"entity_id": ["C1", "A1"], "entity_type": ["company", "address"]})
+    hits = pl.DataFrame({
+        "indicator": ["wage_below_minimum", "crowded_address"], "version": ["2", "1"], "focus_entity": ["C1", "A1"],
+        "cluster_id": [None, None], "reason": ["", ""], "evidence": [["r1"], ["r2"]],
+        "partners": [["belastingdienst"], ["ind"]], "weight": [1.5, 0.375], "grade": ["full", "weak"]})
+    clusters = partners_needed(rank_clusters(communities, nodes, None, hits), communities, hits)
+    row = clusters.row(0, named=True)
+    assert row["score"] == (1.5 + 0.375) * 1.5 and row["flagged"]
+    assert row["without_partner"] == [{"partner": "belastingdienst", "score": 0.0, "flagged": False},
+                                      {"partner": "ind", "score": 1.5, "flagged": True}]
+    assert row["needs_partners"] == ["belastingdienst"]

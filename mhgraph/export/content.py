@@ -197,8 +197,8 @@ def overview_blocks(dossiers: list[ClusterDossier], link_pictures: bool, scores:
                            Paragraph((_t(w["no_cluster"]),))]
     if scores:
         cut = min((d.row["score"] for d in dossiers if d.row["score"] is not None), default=None)
-        flagged = sum(1 for s in scores if s and s > 0)
-        text = w["score_distribution_text"].format(flagged=flagged, clusters=len(scores), shown=len(dossiers),
+        scored = sum(1 for s in scores if s and s > 0)
+        text = w["score_distribution_text"].format(scored=scored, clusters=len(scores), shown=len(dossiers),
                                                    cut=number_text(cut, lang))
         svg = score_distribution_svg(scores, cut, lang)
         blocks += [Heading(3, (_t(w["score_distribution"]),)), Figure(svg, (_t(text),)) if svg else
@@ -298,6 +298,22 @@ def _finding_item(d: ClusterDossier, finding: Finding) -> list[Block]:
     return blocks
 
 
+def _needs_items(row: dict, lang: str) -> list[Item]:
+    """Which partners the flag needs, and the score without each partner behind it (the columns
+    ``needs_partners`` and ``without_partner`` of :func:`mhgraph.rank.partners_needed`); nothing
+    for a run that did not work them out."""
+    w = words(lang)
+    without = row.get("without_partner") or []
+    if not without:
+        return []
+    needs = (w["flag_needs"].format(partners=_listing(row["needs_partners"], lang)) if row.get("needs_partners")
+             else w["flag_needs_nobody"])
+    scores = "; ".join(w["flag_without"].format(partner=entry["partner"], score=number_text(entry["score"], lang),
+                                                flagged=w["still_flagged"] if entry["flagged"] else w["not_flagged"])
+                       for entry in without)
+    return [Item((_t(needs),)), Item((_t(scores),))]
+
+
 def cluster_blocks(d: ClusterDossier, picture: str | None, level: int = 2, figures: bool = True) -> list[Block]:
     """Everything the case meeting needs about one cluster; ``picture`` links to its page.
 
@@ -315,6 +331,7 @@ def cluster_blocks(d: ClusterDossier, picture: str | None, level: int = 2, figur
         Item((_t(w["facts_puzzle"].format(count=counted(lang, row["puzzle_count"], "partner"),
                                           partners=_listing(row["partners"], lang))),)),
     ]
+    facts += _needs_items(row, lang)
     if picture:
         facts.append(Item((_t(w["picture"]), Link(picture, picture))))
     blocks: list[Block] = [Heading(level, title), Bullets(tuple(facts))]

@@ -32,7 +32,7 @@ __all__ = ["ClusterDossier", "Finding", "PartnerPiece", "build_dossiers", "check
 log = logging.getLogger("mhgraph.export")
 
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "clusters": ("cluster_id", "rank", "score", "size", "persons", "companies", "addresses", "permits",
+    "clusters": ("cluster_id", "rank", "score", "flagged", "size", "persons", "companies", "addresses", "permits",
                  "partners", "puzzle_count", "indicators", "reasons"),
     "communities": ("entity_id", "cluster_id"),
     "nodes": ("entity_id", "entity_type", "partners", "sources", "purposes"),
@@ -296,7 +296,7 @@ def build_dossiers(clusters: pl.DataFrame, communities: pl.DataFrame, nodes: pl.
     evidence_edges = located.filter(pl.col("relation_id").is_in(list(records)))
     placed = (mentions.join(resolution.select("mention_id", "entity_id"), on="mention_id", how="inner")
               .join(everyone, on="entity_id", how="left"))
-    flagged = {row["cluster_id"]: row for row in clusters.filter(pl.col("score") > 0).select(
+    flagged = {row["cluster_id"]: row for row in clusters.filter(pl.col("flagged")).select(
         "cluster_id", "rank", "score").iter_rows(named=True)}
     exported = set(ranked["cluster_id"].to_list())
 

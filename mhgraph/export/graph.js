@@ -160,9 +160,19 @@
       var p = screen(n);
       if (p[0] < 0 || p[0] > state.width) { return; }
       var below = labelBox(n, r);
-      // Where the space below the node is taken, the label may sit above it.
-      var above = Object.assign({}, below, { y: p[1] - r - 2 - LABEL_HEIGHT, above: true });
-      var b = [below, above].find(function (box) { return fits(box, n.id, placed, discs); });
+      // Where the space below the node is taken, the label may sit above it, then beside it, then
+      // at a corner (a label near the edge moves inwards there too).
+      var inside = function (x) { return Math.min(Math.max(x, 1), state.width - below.w - 1); };
+      var beside = p[1] - LABEL_HEIGHT / 2;
+      var above = p[1] - r - 2 - LABEL_HEIGHT, right = inside(p[0] + r + 3), left = inside(p[0] - r - 3 - below.w);
+      var b = [below, Object.assign({}, below, { y: above, side: "above" }),
+               Object.assign({}, below, { x: right, y: beside, side: "right" }),
+               Object.assign({}, below, { x: left, y: beside, side: "left" }),
+               Object.assign({}, below, { x: right, side: "below right" }),
+               Object.assign({}, below, { x: left, side: "below left" }),
+               Object.assign({}, below, { x: right, y: above, side: "above right" }),
+               Object.assign({}, below, { x: left, y: above, side: "above left" })]
+        .find(function (box) { return fits(box, n.id, placed, discs); });
       if (b) { placed.push(b); }
     });
     return placed;
@@ -470,7 +480,7 @@
 
   // Read-only facts for whoever checks the page (the browser tests and benchmarks).
   window.mhgraphView = {
-    labels: function () { return state.labels.map(function (b) { return { id: b.id, text: b.text, above: !!b.above }; }); },
+    labels: function () { return state.labels.map(function (b) { return { id: b.id, text: b.text, side: b.side || "below" }; }); },
     screen: function (id) { var p = screen(byId[id]); return { x: p[0], y: p[1], r: radius() }; },
     visibleNodes: function () { return state.visibleNodes.map(function (n) { return n.id; }); },
     visibleEdges: function () {

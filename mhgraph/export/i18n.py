@@ -70,10 +70,10 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
  'col_partners': ('partners (vet: telt mee in de puzzel)', 'partners (bold: counts in the puzzle)'),
  'col_indicators': ('indicatoren', 'indicators'),
  'score_distribution': ('Verdeling van de scores', 'How the scores are spread'),
- 'score_distribution_text': ('{flagged} van de {clusters} clusters hebben een score boven 0; de {shown} hoogste '
-                             'staan in dit overzicht (vanaf score {cut}).',
-                             '{flagged} of the {clusters} clusters score above 0; the {shown} highest are in this '
-                             'overview (from score {cut}).'),
+ 'score_distribution_text': ('{scored} van de {clusters} clusters hebben een score boven 0; de {shown} hoogste '
+                             'gemarkeerde staan in dit overzicht (vanaf score {cut}).',
+                             '{scored} of the {clusters} clusters score above 0; the {shown} highest flagged ones are '
+                             'in this overview (from score {cut}).'),
  'clusters_axis': ('clusters', 'clusters'),
  'score_axis': ('score', 'score'),
  'shown_from': ('getoond vanaf {cut}', 'shown from {cut}'),
@@ -85,13 +85,21 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
                 'size: {size}; {inside} relations inside the cluster, {outside} leading outside it'),
  'facts_puzzle': ('puzzelstukken: {count} ({partners})', 'puzzle count: {count} ({partners})'),
  'picture': ('netwerkbeeld: ', 'picture: '),
+ 'flag_needs': ('de markering steunt op: {partners}', 'the flag needs: {partners}'),
+ 'flag_needs_nobody': ('de markering blijft staan zonder elk van de partners afzonderlijk',
+                       'the flag stands without each partner in turn'),
+ 'flag_without': ('zonder {partner}: score {score}, {flagged}', 'without {partner}: score {score}, {flagged}'),
+ 'still_flagged': ('nog gemarkeerd', 'still flagged'),
+ 'not_flagged': ('niet gemarkeerd', 'not flagged'),
  'why_ranks': ('Waarom dit cluster hier staat', 'Why it ranks here'),
  'formula': ('score = (som van de punten per soort bewijs) × bevestiging; binnen één soort bewijs telt elke '
              'volgende treffer een kwart van de vorige, en elke andere soort bewijs boven de eerste verhoogt de '
-             'bevestiging met de helft; welke partner de gegevens levert telt niet mee (zie docs/indicators.md).',
+             'bevestiging met de helft; een zwak signaal (net onder de drempel) telt voor de helft en alleen naast '
+             'bewijs van een andere soort; welke partner de gegevens levert telt niet mee (zie docs/indicators.md).',
              'score = (sum of the points per family of evidence) × corroboration; within one family each further '
              'hit counts a quarter of the one before, and each further family of evidence raises the corroboration '
-             'by half; which partner delivered the records does not count (see docs/indicators.md).'),
+             'by half; a weak signal (just under a threshold) counts half and only beside evidence of another '
+             'family; which partner delivered the records does not count (see docs/indicators.md).'),
  'no_parts': ('Deze run legt de opbouw van de score niet vast; alleen het totaal is bekend.',
               'This run does not record how the score is built; only the total is known.'),
  'part_multiply': ('× {value} {part}', '× {value} {part}'),

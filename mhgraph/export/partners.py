@@ -23,7 +23,7 @@ of the partner in the clusters shown.
 >>> hits = pl.DataFrame({"indicator": ["sponsor_of_many_migrants"], "version": ["1"], "focus_entity": ["C-1"],
 ...     "cluster_id": ["C0001"], "reason": ["1 migrant"], "evidence": [["ind/9/SPONSORED_BY"]],
 ...     "partners": [["ind"]], "weight": [1.0]})
->>> clusters = pl.DataFrame({"cluster_id": ["C0001"], "rank": [1], "score": [1.0], "size": [2], "persons": [1],
+>>> clusters = pl.DataFrame({"cluster_id": ["C0001"], "rank": [1], "score": [1.5], "flagged": [True], "size": [2], "persons": [1],
 ...     "companies": [1], "addresses": [0], "permits": [0], "partners": [["ind"]], "puzzle_count": [1],
 ...     "indicators": [["sponsor_of_many_migrants"]], "reasons": [""]})
 >>> dossiers = build_dossiers(clusters, communities, nodes, edges, hits, mentions, resolution, lang="en")

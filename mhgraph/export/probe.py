@@ -22,7 +22,8 @@ from mhgraph.export.chromium import Chromium, Tab
 __all__ = ["LABEL_GEOMETRY", "label_geometry", "probe_cluster_page"]
 
 # Label boxes from the rendered positions: centre of the node on screen, text measured with the
-# page's font, partner badges after it, the box under the node (above it where the view says so).
+# page's font, partner badges after it, the box under the node (or where the view says it put it:
+# above, right, left or a corner).
 # Returns the boxes and the pairs of boxes that intersect.
 LABEL_GEOMETRY = """(() => {
   const data = JSON.parse(document.getElementById('graph-data').textContent);
@@ -35,8 +36,12 @@ LABEL_GEOMETRY = """(() => {
     let width = ctx.measureText(label.text).width + 6;
     ctx.font = "bold 9px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
     for (const code of nodes[label.id].partners) width += ctx.measureText(code).width + 9;
-    const x = Math.min(Math.max(at.x - width / 2, 1), size.width - width - 1);  // moved inwards at the edge
-    return {id: label.id, x: x, y: label.above ? at.y - at.r - 2 - 16 : at.y + at.r + 2, w: width, h: 16};
+    const side = label.side.split(" ");
+    const left = side.includes("right") ? at.x + at.r + 3 : side.includes("left") ? at.x - at.r - 3 - width
+      : at.x - width / 2;
+    const x = Math.min(Math.max(left, 1), size.width - width - 1);  // moved inwards at the edge
+    const y = side.includes("above") ? at.y - at.r - 2 - 16 : side.includes("below") ? at.y + at.r + 2 : at.y - 8;
+    return {id: label.id, x: x, y: y, w: width, h: 16};
   });
   const pairs = [];
   for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {

@@ -38,7 +38,9 @@ from collections.abc import Collection, Mapping
 
 import polars as pl
 
-from mhgraph.indicators.companies import phoenix_company, shared_company_address, straw_director
+from mhgraph.indicators.companies import (
+    officers_sharing_home, phoenix_company, shared_company_address, straw_director,
+)
 from mhgraph.indicators.context import high_risk_sector
 from mhgraph.indicators.dependence import exchange_permit_labour, sponsor_churn, sponsor_of_many_migrants
 from mhgraph.indicators.housing import crowded_address, worker_lives_at_workplace
@@ -46,7 +48,8 @@ from mhgraph.indicators.identity import identity_conflict
 from mhgraph.indicators.pay import minimum_pay_for_few_hours, wage_below_minimum
 from mhgraph.indicators.permits import link_to_earlier_refusal, permits_linked_to_operator, waterbed_move
 from mhgraph.indicators.registry import (
-    DEFINITIONS, FAMILIES, HIT_SCHEMA, INDICATORS, RANKING, Indicator, complete_registry, render_reason,
+    DEFINITIONS, FAMILIES, GRADES, HIT_SCHEMA, INDICATORS, RANKING, WEAK_PREFIX, Indicator, complete_registry,
+    graded_hits, render_reason,
 )
 
 complete_registry()
@@ -54,18 +57,22 @@ complete_registry()
 __all__ = [
     "DEFINITIONS",
     "FAMILIES",
+    "GRADES",
     "HIT_SCHEMA",
     "INDICATORS",
     "RANKING",
+    "WEAK_PREFIX",
     "Indicator",
     "compute_indicators",
     "crowded_address",
     "exchange_permit_labour",
+    "graded_hits",
     "high_risk_sector",
     "identity_conflict",
     "indicator_registry",
     "link_to_earlier_refusal",
     "minimum_pay_for_few_hours",
+    "officers_sharing_home",
     "permits_linked_to_operator",
     "phoenix_company",
     "render_reason",
@@ -85,20 +92,25 @@ def compute_indicators(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl
                        allowed_purposes: Collection[str] | None = None,
                        indicators: Collection[str] | None = None,
                        thresholds: Mapping[str, Mapping[str, object]] | None = None,
+                       weak: Mapping[str, Mapping[str, object]] | None = None,
+                       weak_share: float = RANKING["weak_share"], graded: bool = True,
                        identity_conflicts: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Run the registered indicators and return all their hits as one ``indicator_hits`` table.
+    """Run the registered indicators and return all their hits as one ``indicator_hits`` table,
+    with a ``grade`` column (``"full"`` or ``"weak"``, see :func:`graded_hits`).
 
     ``allowed_purposes``: the purposes the run may use (``None`` = every purpose in the tables);
     edges collected under another purpose are left out of every rule, and
     :func:`link_to_earlier_refusal` uses it to decide which flags count. ``indicators``: names
     to run (default: all of :data:`INDICATORS`). ``thresholds``: per indicator name, keyword
     arguments overriding the defaults of ``definitions.toml``, e.g.
-    ``{"crowded_address": {"min_persons": 10}}``. ``identity_conflicts``: the table of that name
-    from entity resolution, for :func:`identity_conflict`. The result is sorted by indicator,
-    focus entity.
+    ``{"crowded_address": {"min_persons": 10}}``; ``weak`` does the same for the weak levels.
+    ``graded=False`` leaves the weak levels out (full hits only); ``weak_share`` is the share of
+    its rule's weight a weak hit carries. ``identity_conflicts``: the table of that name from
+    entity resolution, for :func:`identity_conflict`. The result is sorted by indicator, focus
+    entity, grade.
     """
     names = list(INDICATORS) if indicators is None else list(indicators)
-    unknown = sorted(set(names) - set(INDICATORS)) + sorted(set(thresholds or {}) - set(INDICATORS))
+    unknown = sorted({*names, *(thresholds or {}), *(weak or {})} - set(INDICATORS))
     if unknown:
         raise ValueError(f"unknown indicator(s) {', '.join(unknown)}; known: {', '.join(INDICATORS)}")
     if allowed_purposes is not None:
@@ -107,18 +119,20 @@ def compute_indicators(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl
     for name in names:
         spec = INDICATORS[name]
         options = dict((thresholds or {}).get(name, {}))
-        bad = sorted(set(options) - set(spec.thresholds))
+        level = {**spec.weak_thresholds, **(weak or {}).get(name, {})} if graded else {}
+        bad = sorted((set(options) | set(level)) - set(spec.thresholds))
         if bad:
             raise ValueError(f"indicator {name} has no threshold {', '.join(bad)}; it has "
                              f"{', '.join(spec.thresholds)}")
         run = {"allowed_purposes": allowed_purposes, "identity_conflicts": identity_conflicts}
-        options.update({name: run[name] for name in spec.options if name in run})
-        hits = spec.function(nodes, edges, communities, **options)
-        log.info("indicators: %s v%s fired %d time(s)", name, spec.version, hits.height)
+        options.update({key: run[key] for key in spec.options if key in run})
+        hits = graded_hits(name, nodes, edges, communities, settings=options, weak=level, weak_share=weak_share)
+        log.info("indicators: %s v%s fired %d time(s), %d of them weak", name, spec.version, hits.height,
+                 hits.filter(pl.col("grade") == "weak").height)
         results.append(hits)
     if not results:
-        return pl.DataFrame(schema=HIT_SCHEMA)
-    return pl.concat(results).sort("indicator", "focus_entity")
+        return pl.DataFrame(schema={**HIT_SCHEMA, "grade": pl.String()})
+    return pl.concat(results).sort("indicator", "focus_entity", "grade")
 
 
 def indicator_registry() -> pl.DataFrame:

@@ -1,4 +1,5 @@
-"""Control through companies: straw directors, linked companies at one address, phoenix successors.
+"""Control through companies: straw directors, front men sharing a home, linked companies at one
+address, phoenix successors.
 
 >>> import datetime as dt
 >>> import polars as pl
@@ -23,9 +24,11 @@ from __future__ import annotations
 import polars as pl
 
 from mhgraph.indicators.registry import rule
-from mhgraph.indicators.tables import FLAT, companies, of_type
+from mhgraph.indicators.tables import (
+    BEGINNING, END_OF_TIME, FLAT, companies, of_type, overlaps, peak_presence, with_period,
+)
 
-__all__ = ["phoenix_company", "shared_company_address", "straw_director"]
+__all__ = ["officers_sharing_home", "phoenix_company", "shared_company_address", "straw_director"]
 
 
 def _short_lived(max_days: int) -> pl.Expr:
@@ -39,7 +42,22 @@ def straw_director(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_short: int, 
     was dissolved less than ``max_days`` after registration. Long directorships of many
     companies (a holding, a hotel chain) do not count. Focus: the person.
     """
-    offices = (
+    return (
+        _offices(nodes, edges, max_days).group_by("person").agg(
+            companies=pl.col("company").n_unique(),
+            brief=pl.col("company").filter(pl.col("brief")).n_unique(),
+            dissolved=pl.col("company").filter(pl.col("brief") & pl.col("dissolved_on").is_not_null()).n_unique(),
+            evidence=pl.col("relation_id").filter(pl.col("brief")))
+        .filter(pl.col("brief") >= min_short)
+        .rename({"person": "focus_entity"})
+    )
+
+
+def _offices(nodes: pl.DataFrame, edges: pl.DataFrame, max_days: int) -> pl.DataFrame:
+    """OFFICER_OF relations with their company and ``brief``: the office lasted less than ``max_days``
+    (ended by its end date or the company's dissolution), or the company was dissolved less than
+    ``max_days`` after registration."""
+    return (
         of_type(edges, "OFFICER_OF")
         .select("relation_id", person="from_entity", company="to_entity", since="valid_from", until="valid_to")
         .join(companies(nodes), on="company", how="left")
@@ -47,14 +65,41 @@ def straw_director(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_short: int, 
         .with_columns(brief=((pl.col("office_end") - pl.col("since")).dt.total_days() < max_days).fill_null(False)
                       | _short_lived(max_days).fill_null(False))
     )
+
+
+@rule("officers_sharing_home")
+def officers_sharing_home(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_officers: int, max_days: int,
+                          max_residents: int) -> pl.DataFrame:
+    """At least ``min_officers`` persons registered at one home (at most ``max_residents`` residents
+    at once) at the same time, each *briefly* (as in :func:`straw_director`, ``max_days``) the
+    officer of a different company, the office held while living there. A couple running their
+    own long-lived businesses from home is silent. Focus: the address.
+    """
+    homes = with_period(of_type(edges, "REGISTERED_AT")).select(
+        home="relation_id", person="from_entity", address="to_entity", home_start="start", home_end="end")
+    small = peak_presence(homes.rename({"home_start": "start", "home_end": "end"}), "address", "person").filter(
+        pl.col("present") <= max_residents).select("address")
+    offices = (_offices(nodes, edges, max_days).filter("brief")
+               .with_columns(office_start=pl.col("since").fill_null(BEGINNING),
+                             office_stop=pl.col("office_end").fill_null(END_OF_TIME)))
+    fronts = (
+        homes.join(small, on="address", how="semi").join(offices, on="person")
+        .filter(overlaps("home_start", "home_end", "office_start", "office_stop"))
+        .select("address", "person", "company", "home", "relation_id",
+                start=pl.max_horizontal("home_start", "office_start"), end=pl.min_horizontal("home_end", "office_stop"))
+    )
+    together = (
+        fronts.join(fronts, on="address", suffix="_other")
+        .filter((pl.col("person") != pl.col("person_other")) & (pl.col("company") != pl.col("company_other"))
+                & overlaps("start", "end", "start_other", "end_other"))
+    )
     return (
-        offices.group_by("person").agg(
-            companies=pl.col("company").n_unique(),
-            brief=pl.col("company").filter(pl.col("brief")).n_unique(),
-            dissolved=pl.col("company").filter(pl.col("brief") & pl.col("dissolved_on").is_not_null()).n_unique(),
-            evidence=pl.col("relation_id").filter(pl.col("brief")))
-        .filter(pl.col("brief") >= min_short)
-        .rename({"person": "focus_entity"})
+        together.group_by("address").agg(
+            officers=pl.col("person").n_unique(), companies=pl.col("company").n_unique(),
+            first=pl.col("start").min(), last=pl.col("end").max(),
+            evidence=pl.concat_list("home", "relation_id").list.explode(**FLAT))
+        .filter(pl.col("officers") >= min_officers)
+        .rename({"address": "focus_entity"})
     )
 
 

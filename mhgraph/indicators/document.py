@@ -9,6 +9,8 @@ document is up to date. From the command line: ``python -m mhgraph.indicators.do
 >>> text = render_rules()
 >>> "### `crowded_address` v1" in text and "`min_persons` (default 8)" in text
 True
+>>> "`min_persons` = 6: fewest distinct persons for a weak signal" in text
+True
 """
 
 from __future__ import annotations
@@ -50,6 +52,11 @@ def _section(rule: Indicator) -> list[str]:
             lines.append(f"- **{title}.** {_text(rule, key)}")
     lines.append("- **Thresholds.** " + "; ".join(
         f"`{name}` = {_value(t)}: {t.means}" for name, t in rule.threshold_docs.items()) + ".")
+    if rule.weak_docs:
+        lines.append("- **Weak level** (a weak hit: past it, under the thresholds). " + "; ".join(
+            f"`{name}` = {_value(t)}: {t.means}" for name, t in rule.weak_docs.items()) + ".")
+    else:
+        lines.append("- **Weak level.** None: every hit is a full hit.")
     lines.append(f"- **Reason sentence.** `{rule.reason}`")
     if rule.cypher:
         lines.append(f"- **Cypher.** `mhgraph/queries/{rule.cypher}.cypher`, with the same reason sentence.")
@@ -72,7 +79,11 @@ def render_rules() -> str:
     for family, meaning in FAMILIES.items():
         members = ", ".join(f"`{r.name}`" for r in INDICATORS.values() if r.family == family)
         lines.append(f"| {family} | {meaning} | {members} |")
-    lines += ["", "Ranking parameters (`mhgraph.rank`):", "", "| parameter | value | meaning |", "|---|---|---|"]
+    lines += ["", "Graded evidence: a rule with a *weak level* also reports a hit that passes that level but not its "
+              "thresholds, as a weak hit (`grade` \"weak\" in `indicator_hits`). A weak hit carries `weak_share` of "
+              "its rule's weight and counts only in a cluster that has a hit of another family of evidence; alone it "
+              "raises nothing. Each rule's section lists its weak level.",
+              "", "Ranking parameters (`mhgraph.rank`):", "", "| parameter | value | meaning |", "|---|---|---|"]
     for name, entry in DEFINITIONS["ranking"].items():
         lines.append(f"| `{name}` | {entry['value']} | {entry['means']} |")
     lines.append("")

@@ -47,35 +47,68 @@ def crowded_address(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_persons: in
 
 
 @rule("worker_lives_at_workplace")
-def worker_lives_at_workplace(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_workers: int) -> pl.DataFrame:
+def worker_lives_at_workplace(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_workers: int,
+                              count_households: bool) -> pl.DataFrame:
     """At least ``min_workers`` employees registered at their employer's workplace while employed.
 
     Person -EMPLOYED_BY-> Company, Person -REGISTERED_AT-> Address, and the company is
     LOCATED_AT that address or holds a permit (HOLDS_PERMIT) for premises LOCATED_AT it; the
-    employment and registration periods overlap. The company's own officers are not counted
-    (an owner living above the shop is ordinary). Focus: the company.
+    employment, the registration and the company's presence there overlap in time. The company's
+    own officers are not counted (an owner living above the shop is ordinary), and an employee
+    living there together with one of its officers — the owner's household: a family business
+    above its shop — counts only when ``count_households`` is set (the rule's weak level). With
+    it, the home of an officer counts as a workplace too: staff living in the owner's home.
+    Focus: the company.
     """
     edges = with_period(edges)
-    located = of_type(edges, "LOCATED_AT").select(company="from_entity", address="to_entity",
-                                                  place_evidence=pl.concat_list("relation_id"))
+    located = of_type(edges, "LOCATED_AT").select(company="from_entity", address="to_entity", place_start="start",
+                                                  place_end="end", place_evidence=pl.concat_list("relation_id"))
     via_permit = (
         of_type(edges, "HOLDS_PERMIT").select(company="from_entity", permit="to_entity", _held="relation_id")
         .join(located.rename({"company": "permit"}), on="permit")
-        .select("company", "address", place_evidence=pl.concat_list("_held", pl.col("place_evidence").list.first()))
+        .select("company", "address", "place_start", "place_end",
+                place_evidence=pl.concat_list("_held", pl.col("place_evidence").list.first()))
     )
-    workplaces = pl.concat([located, via_permit]).join(companies(nodes).select("company"), on="company", how="semi")
-    employed = of_type(edges, "EMPLOYED_BY").select(person="from_entity", company="to_entity",
-                                                     job="relation_id", job_start="start", job_end="end")
+    offices = with_period(of_type(edges, "OFFICER_OF")).select(
+        officer="from_entity", company="to_entity", office="relation_id", office_start="start", office_end="end")
     registered = of_type(edges, "REGISTERED_AT").select(person="from_entity", address="to_entity",
                                                         home="relation_id", home_start="start", home_end="end")
-    officers = of_type(edges, "OFFICER_OF").select(person="from_entity", company="to_entity").unique()
-    return (
-        employed.join(officers, on=["person", "company"], how="anti")
+    officer_homes = (
+        offices.join(registered.rename({"person": "officer"}), on="officer")
+        .filter(overlaps("office_start", "office_end", "home_start", "home_end"))
+        .select("company", "officer", "address", officer_start=pl.max_horizontal("office_start", "home_start"),
+                officer_end=pl.min_horizontal("office_end", "home_end"),
+                officer_evidence=pl.concat_list("office", "home"))
+    )
+    places = [located, via_permit]
+    if count_households:
+        places.append(officer_homes.select("company", "address", place_start="officer_start",
+                                           place_end="officer_end", place_evidence="officer_evidence"))
+    workplaces = pl.concat(places).join(companies(nodes).select("company"), on="company", how="semi")
+    employed = of_type(edges, "EMPLOYED_BY").select(person="from_entity", company="to_entity",
+                                                     job="relation_id", job_start="start", job_end="end")
+    living = (
+        employed.join(offices.select(person="officer", company="company").unique(), on=["person", "company"],
+                      how="anti")
         .join(workplaces, on="company")
         .join(registered, on=["person", "address"])
-        .filter(overlaps("job_start", "job_end", "home_start", "home_end"))
+        .filter(overlaps("job_start", "job_end", "home_start", "home_end")
+                & overlaps("job_start", "job_end", "place_start", "place_end")
+                & overlaps("home_start", "home_end", "place_start", "place_end"))
+    )
+    household = (
+        living.join(officer_homes, on=["company", "address"])
+        .filter(overlaps("home_start", "home_end", "officer_start", "officer_end")
+                & overlaps("job_start", "job_end", "officer_start", "officer_end"))
+        .select("person", "company").unique().with_columns(household=pl.lit(True))
+    )
+    return (
+        living.join(household, on=["person", "company"], how="left")
+        .with_columns(pl.col("household").fill_null(False))
+        .filter(pl.lit(count_households) | ~pl.col("household"))
         .group_by("company").agg(
             workers=pl.col("person").n_unique(), addresses=pl.col("address").n_unique(),
+            household=pl.col("person").filter(pl.col("household")).n_unique(),
             evidence=pl.concat_list("job", "home").list.explode(**FLAT)
             .append(pl.col("place_evidence").list.explode(**FLAT)))
         .filter(pl.col("workers") >= min_workers)

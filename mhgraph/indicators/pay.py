@@ -27,16 +27,19 @@ __all__ = ["minimum_pay_for_few_hours", "wage_below_minimum"]
 
 @rule("wage_below_minimum")
 def wage_below_minimum(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_employees: int, min_share: float,
-                       tolerance: float) -> pl.DataFrame:
+                       tolerance: float, unknown_age_counts: bool) -> pl.DataFrame:
     """At least ``min_employees`` persons, and at least ``min_share`` of the employer's paid staff,
     paid an hourly wage (wage / hours on EMPLOYED_BY) below the statutory minimum for their age
     band (:mod:`mhgraph.reference`) by more than ``tolerance`` (a share: 0.02 = 2 %).
 
     The age band is the ``age_band`` of the EMPLOYED_BY relation, delivered by the payroll
     partner; without it the adult minimum applies, and ``min_share`` keeps a large employer with
-    some young staff silent. Focus: the employer.
+    some young staff silent. An employee of unknown age counts only when ``unknown_age_counts``
+    is set: the rule's weak level leaves them out, so that one teenager whose age band is missing
+    is not a weak signal. Focus: the employer.
     """
-    wages = hourly_wages(edges, tolerance)
+    wages = hourly_wages(edges, tolerance).with_columns(
+        below=pl.col("below") & (pl.col("age_known") | pl.lit(unknown_age_counts)))
     return (
         wages.group_by("to_entity").agg(
             paid=pl.col("from_entity").n_unique(),

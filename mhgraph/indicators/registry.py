@@ -8,6 +8,12 @@ attributes the finding rests on). :func:`rule` turns it into the public indicato
 rows: it takes the threshold defaults, weight, version and reason sentence from
 ``definitions.toml``, fills absent optional columns of the graph tables, and writes the reason.
 
+A rule may also have a *weak level* (``weak.<threshold>`` in ``definitions.toml``): the same
+pattern under looser thresholds, a signal just under the threshold. :func:`graded_hits` runs a
+rule at both levels; a focus entity found only at the weak level becomes a *weak* hit: its
+weight is the rule's times ``weak_share`` and its reason says that it lies under the thresholds
+(which the sentence shows). The ranking counts a weak hit only beside evidence of another family.
+
 >>> INDICATORS["crowded_address"].thresholds
 {'min_persons': 8}
 >>> render_reason("straw_director", {"companies": 5, "brief": 4, "dissolved": 3}, {"min_short": 3, "max_days": 730})
@@ -30,8 +36,9 @@ import polars as pl
 from mhgraph import reference
 from mhgraph.indicators.tables import EDGE_DEFAULTS, NODE_DEFAULTS, day_text, ensure
 
-__all__ = ["DEFINITIONS", "DEFINITIONS_PATH", "FAMILIES", "HIT_SCHEMA", "INDICATORS", "RANKING", "DefinitionError",
-           "Indicator", "Threshold", "complete_registry", "render_reason", "rule"]
+__all__ = ["DEFINITIONS", "DEFINITIONS_PATH", "FAMILIES", "GRADES", "HIT_SCHEMA", "INDICATORS", "RANKING",
+           "WEAK_PREFIX", "DefinitionError", "Indicator", "Threshold", "complete_registry", "graded_hits", "render_reason",
+           "rule"]
 
 DEFINITIONS_PATH = Path(__file__).with_name("definitions.toml")
 
@@ -46,7 +53,12 @@ HIT_SCHEMA = {
     "weight": pl.Float64(),
 }
 
-_RULE_KEYS = {"version", "family", "weight", "partners", "summary", "thresholds", "reason", "pattern", "why",
+# The grade of a hit (column ``grade`` of ``indicator_hits``, beside the columns above): past the
+# rule's thresholds, or only past its weak level.
+GRADES = ("full", "weak")
+WEAK_PREFIX = "Weak signal, under the thresholds (counts only beside evidence of another family): "
+
+_RULE_KEYS = {"version", "family", "weight", "partners", "summary", "thresholds", "weak", "reason", "pattern", "why",
               "look_alikes", "who_can_act", "purpose_rule", "cypher", "no_cypher", "context_only"}
 
 
@@ -83,11 +95,18 @@ class Indicator:
     cypher: str | None = None  # the statement in mhgraph/queries, if the rule has a Cypher form
     no_cypher: str | None = None  # otherwise: why not
     options: tuple[str, ...] = ()  # keyword arguments a run passes in (not thresholds)
+    weak_docs: dict[str, Threshold] = field(default_factory=dict)  # the weak level: thresholds it loosens
+    find: Callable[..., pl.DataFrame] | None = field(default=None, repr=False)  # the findings, before hits
 
     @property
     def thresholds(self) -> dict[str, object]:
         """Threshold name -> default value."""
         return {name: t.default for name, t in self.threshold_docs.items()}
+
+    @property
+    def weak_thresholds(self) -> dict[str, object]:
+        """Threshold name -> value at the weak level (only the thresholds it loosens; empty: no weak level)."""
+        return {name: t.default for name, t in self.weak_docs.items()}
 
     @property
     def reason_fields(self) -> list[str]:
@@ -114,6 +133,9 @@ def _load(path: Path = DEFINITIONS_PATH) -> dict:
             raise DefinitionError(f"{path}: [{name}] has unknown key(s) {sorted(unknown)} or lacks {sorted(missing)}")
         if body["family"] not in families:
             raise DefinitionError(f"{path}: [{name}] family {body['family']!r} is not one of [families]")
+        if set(body.get("weak", {})) - set(body["thresholds"]):
+            raise DefinitionError(f"{path}: [{name}] weak level names unknown threshold(s) "
+                                  f"{sorted(set(body['weak']) - set(body['thresholds']))}")
         if bool(body.get("cypher")) == bool(body.get("no_cypher")):
             raise DefinitionError(f"{path}: [{name}] needs either `cypher` (a statement) or `no_cypher` (why not)")
     return raw
@@ -193,10 +215,45 @@ def rule(name: str) -> Callable[[Callable[..., pl.DataFrame]], Callable[..., pl.
             partners=tuple(body["partners"]), description=body["summary"], reason=body["reason"],
             threshold_docs=docs, texts={k: body.get(k, "") for k in ("pattern", "purpose_rule", "why", "look_alikes", "who_can_act")},
             function=indicator, context_only=bool(body.get("context_only", False)), cypher=body.get("cypher"),
-            no_cypher=body.get("no_cypher"), options=options)
+            no_cypher=body.get("no_cypher"), options=options,
+            weak_docs={key: _threshold(name, key, raw) for key, raw in body.get("weak", {}).items()}, find=find)
         return indicator
 
     return wrap
+
+
+def graded_hits(name: str, nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl.DataFrame | None = None, *,
+                settings: Mapping[str, object] | None = None, weak: Mapping[str, object] | None = None,
+                weak_share: float = 0.5) -> pl.DataFrame:
+    """The hits of rule ``name`` at its thresholds (``settings`` over the defaults), with ``grade``
+    ``"full"``, and, with ``weak`` (thresholds of the weak level), the focus entities found only
+    at that level as ``"weak"`` hits: weight times ``weak_share``, the reason prefixed with
+    :data:`WEAK_PREFIX` and written with the thresholds the finding did not reach.
+
+    >>> import polars as pl
+    >>> nodes = pl.DataFrame({"entity_id": ["P1", "P2", "A1"], "entity_type": ["person", "person", "address"]})
+    >>> edges = pl.DataFrame({"relation_id": ["r1", "r2"], "type": ["REGISTERED_AT"] * 2,
+    ...     "from_entity": ["P1", "P2"], "to_entity": ["A1", "A1"], "partner": ["kvk", "ind"]})
+    >>> hit = graded_hits("crowded_address", nodes, edges, settings={"min_persons": 3}, weak={"min_persons": 2})
+    >>> hit.select("grade", "weight").row(0)
+    ('weak', 0.375)
+    >>> print(hit["reason"][0].removeprefix(WEAK_PREFIX))
+    2 distinct persons were registered at this address at the same time on an unknown date (threshold 3).
+    """
+    spec = INDICATORS[name]
+    settings = dict(settings or {})
+    full = spec.function(nodes, edges, communities, **settings).with_columns(grade=pl.lit("full"))
+    if not weak:
+        return full
+    nodes, edges = ensure(nodes, NODE_DEFAULTS), ensure(edges, EDGE_DEFAULTS)
+    shown = {**spec.find.__kwdefaults__, **settings}
+    found = spec.find(nodes, edges, **{**shown, **weak})
+    if found.is_empty():
+        return full
+    found = found.join(full.select("focus_entity"), on="focus_entity", how="anti")
+    below = _hits(name, found, nodes, edges, communities, {k: shown[k] for k in spec.threshold_docs})
+    return pl.concat([full, below.with_columns(
+        reason=pl.lit(WEAK_PREFIX) + pl.col("reason"), weight=pl.col("weight") * weak_share, grade=pl.lit("weak"))])
 
 
 def complete_registry() -> None:
