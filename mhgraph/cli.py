@@ -101,6 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=42, help="seed for community detection")
     p.add_argument("--resolver", choices=("full", "exact"), default="full",
                    help="full entity resolution (default), or exact keyed identifiers only")
+    p.add_argument("--executor", default=None,
+                   help="where the partitioned stages run: serial, processes[:N] (default: one process per core), "
+                        "dask[:N] (a local Dask cluster) or dask:tcp://HOST:PORT; the result is the same")
     p.add_argument("--previous", default=None, help="with --out: output folder of an earlier run with the same "
                    "purpose; keep its cluster ids and write what changed since (changes.json, top of the report)")
     p.add_argument("--keep", type=_positive_int, default=None,
@@ -317,7 +320,8 @@ def _cmd_run(args) -> int:
     options = dict(run_purpose=args.purpose or DEFAULT_RUN_PURPOSE, specs_dir=args.specs or SPEC_DIR,
                    overrides=args.overrides, max_quarantine_share=args.max_quarantine_share, top=args.top,
                    seed=args.seed, resolver=args.resolver, strict=args.strict, resolve_settings=args.settings,
-                   lang=args.lang, partner_lists=args.partner_lists, accept_missing_sidecars=args.accept_missing_sidecar)
+                   lang=args.lang, partner_lists=args.partner_lists, accept_missing_sidecars=args.accept_missing_sidecar,
+                   executor=args.executor)
     if args.history:
         if args.previous:
             raise MhgraphError("--previous goes with --out; a history compares with its latest run itself")

@@ -127,16 +127,26 @@ def _first_duplicate(frame: pl.DataFrame, column: str, table: str) -> None:
                          file=table, row=row, column=column)
 
 
-def _most_common(column: str) -> pl.Expr:
-    """The most frequent non-null value; ties go to the smallest, so the result is order-free."""
-    return pl.col(column).drop_nulls().mode().sort().first().alias(column)
-
-
-def _latest(column: str, by: str) -> pl.Expr:
-    """The value stated on the latest date (undated statements count as oldest)."""
+def _most_common(resolved: pl.DataFrame, column: str) -> pl.DataFrame:
+    """Per entity, the most frequent non-null value of ``column``; ties go to the smallest, so the
+    result is order-free. Only rows holding a value are grouped: most mentions hold none."""
     return (
-        pl.col(column).sort_by([by, column], descending=[True, False], nulls_last=True)
-        .drop_nulls().first().alias(column)
+        resolved.filter(pl.col(column).is_not_null())
+        .group_by("entity_id", column).agg(_n=pl.len())
+        .sort(["entity_id", "_n", column], descending=[False, True, False])
+        .unique("entity_id", keep="first", maintain_order=True)
+        .select("entity_id", column)
+    )
+
+
+def _latest(resolved: pl.DataFrame, column: str, by: str) -> pl.DataFrame:
+    """Per entity, the value of ``column`` stated on the latest ``by`` date (undated statements
+    count as oldest; ties go to the smallest value)."""
+    return (
+        resolved.filter(pl.col(column).is_not_null())
+        .sort(["entity_id", by, column], descending=[False, True, False], nulls_last=True)
+        .unique("entity_id", keep="first", maintain_order=True)
+        .select("entity_id", column)
     )
 
 
@@ -171,24 +181,21 @@ def build_graph_tables(mentions: pl.DataFrame, relations: pl.DataFrame,
         raise InputError(f"mention {first!r} has no entity in the resolution table", file="mentions",
                          row=row, column="mention_id")
 
-    nodes = (
-        resolved.group_by("entity_id")
-        .agg(
-            pl.col("entity_type").drop_nulls().mode().sort().first(),
-            *(pl.col(c).unique().sort().alias(f"{c}s") for c in ("partner", "source", "purpose")),
-            pl.len().cast(pl.Int64).alias("mention_count"),
-            *(_most_common(c) for c in ("municipality", "sbi_code", "legal_form", "permit_type")),
-            pl.col("registered_on").min(),
-            pl.col("dissolved_on").max(),
-            _latest("sponsor_status", "sponsor_status_on"),
-            pl.col("sponsor_status_on").max(),
-            _latest("permit_status", "decided_on"),
-            _latest("bibob_outcome", "decided_on"),
-            pl.col("decided_on").max(),
-        )
-        .select(NODE_COLUMNS)
-        .sort("entity_id")
+    nodes = resolved.group_by("entity_id").agg(
+        *(pl.col(c).unique().sort().alias(f"{c}s") for c in ("partner", "source", "purpose")),
+        pl.len().cast(pl.Int64).alias("mention_count"),
+        pl.col("registered_on").min(),
+        pl.col("dissolved_on").max(),
+        pl.col("sponsor_status_on").max(),
+        pl.col("decided_on").max(),
     )
+    chosen = [_most_common(resolved, c) for c in ("entity_type", "municipality", "sbi_code", "legal_form",
+                                                  "permit_type")]
+    chosen += [_latest(resolved, c, by) for c, by in (("sponsor_status", "sponsor_status_on"),
+                                                      ("permit_status", "decided_on"), ("bibob_outcome", "decided_on"))]
+    for values in chosen:
+        nodes = nodes.join(values, on="entity_id", how="left")
+    nodes = nodes.select(NODE_COLUMNS).sort("entity_id")
 
     ends = resolved.select("mention_id", "entity_id")
     edges = relations.with_row_index("_row", offset=1)

@@ -25,6 +25,7 @@ import polars as pl
 from mhgraph.detect import detect_communities
 from mhgraph.diff import RunTables, carry_cluster_ids, changes_json, diff_runs, rename_clusters
 from mhgraph.errors import InputError, MhgraphError
+from mhgraph.executor import Executor, make_executor
 from mhgraph.export import write_outputs
 from mhgraph.export.i18n import DEFAULT_LANGUAGE
 from mhgraph.graph import build_graph_tables
@@ -32,6 +33,7 @@ from mhgraph.indicators import DEFINITIONS, compute_indicators
 from mhgraph.ingest import ingest
 from mhgraph.manifest import append_audit_log, extracts_record, new_manifest, write_manifest
 from mhgraph.purpose import DEFAULT_RUN_PURPOSE, allowed_source_purposes
+from mhgraph.partition import DEFAULT_UNIT_SIZE
 from mhgraph.rank import counted_hits, partners_needed, rank_clusters
 from mhgraph.resolve import IdentityConflicts, load_settings, resolution_diagnostics, resolve, resolve_baseline, save_model
 from mhgraph.resolve.block import PAIR_SCHEMA
@@ -65,6 +67,7 @@ def _stage(name: str, timings: dict[str, float]):
 
 
 def analyse(mentions: pl.DataFrame, relations: pl.DataFrame, *, allowed_purposes, overrides=None, seed: int = 42,
+            executor: Executor | None = None, partitions: int | None = None, unit_size: int = DEFAULT_UNIT_SIZE,
             resolver: str = "full", timings: dict[str, float] | None = None, resolve_settings=None):
     """Resolve -> graph -> detect -> indicators -> rank on ingested mentions and relations.
 
@@ -73,6 +76,8 @@ def analyse(mentions: pl.DataFrame, relations: pl.DataFrame, *, allowed_purposes
     ``resolver="exact"``, which links on exact keyed identifiers only and compares no pair).
     ``resolve_settings``: entity-resolution settings (default: the shipped ones).
     ``mhgraph evaluate --ablate-partners`` reruns this on the mentions of fewer partners.
+    ``executor``, ``partitions`` and ``unit_size`` go to :func:`mhgraph.detect.detect_communities`:
+    how the work is spread never changes the result.
     """
     timings = {} if timings is None else timings
     with _stage("resolve", timings):
@@ -86,7 +91,8 @@ def analyse(mentions: pl.DataFrame, relations: pl.DataFrame, *, allowed_purposes
     with _stage("graph", timings):
         nodes, edges = build_graph_tables(mentions, relations, resolution)
     with _stage("detect", timings):
-        communities = detect_communities(nodes, edges, seed=seed)
+        communities = detect_communities(nodes, edges, seed=seed, executor=executor, partitions=partitions,
+                                         unit_size=unit_size)
     with _stage("indicators", timings):
         hits = compute_indicators(nodes, edges, communities, allowed_purposes=allowed_purposes,
                                   identity_conflicts=conflicts)
@@ -115,6 +121,7 @@ def run_pipeline(
     partner_lists: str = "evidence",
     accept_missing_sidecars: bool = False,
     previous: str | Path | None = None,
+    executor: str | Executor | None = None,
 ) -> RunResult:
     """Ingest -> resolve -> graph -> detect -> indicators -> rank -> export, on one folder of
     partner extracts. Returns every table and the paths of the outputs.
@@ -139,6 +146,10 @@ def run_pipeline(
     ``previous``: the output folder of an earlier run with the same purpose. Clusters that are
     recognisably the same group keep that run's ids, and what changed since is written to
     ``OUT_DIR/changes.json`` and at the top of the report (see :mod:`mhgraph.diff`).
+
+    ``executor`` runs the partitioned stages (:func:`mhgraph.executor.make_executor`: ``"serial"``,
+    ``"processes[:N]"``, the default, or ``"dask[:N]"`` / ``"dask:tcp://HOST:PORT"``); it never changes
+    the result.
     """
     if resolver not in ("full", "exact"):
         raise MhgraphError(f"unknown resolver {resolver!r}; choose 'full' or 'exact'")
@@ -148,13 +159,24 @@ def run_pipeline(
     specs = load_specs(specs_dir)
     before = _previous_run(previous, run_purpose)
     settings = load_settings(resolve_settings) if resolve_settings else None
-    with RunFolder(out_dir) as folder:
+    with RunFolder(out_dir) as folder, _started(executor) as running:
         result = _run_stages(folder, input_dir, specs, before, run_purpose=run_purpose, overrides=overrides,
                              max_quarantine_share=max_quarantine_share, top=top, seed=seed, resolver=resolver,
                              resolve_settings=settings, accept_missing_sidecars=accept_missing_sidecars, lang=lang,
-                             partner_lists=partner_lists)
+                             partner_lists=partner_lists, executor=running)
     _check_collapse(result, strict)
     return result
+
+
+@contextmanager
+def _started(executor: str | Executor | None):
+    """The executor ``executor`` names, closed afterwards when it was started here (a local Dask cluster)."""
+    started = make_executor(executor)
+    try:
+        yield started
+    finally:
+        if started is not executor and hasattr(started, "close"):
+            started.close()
 
 
 def _check_collapse(result: RunResult, strict: bool) -> None:
@@ -170,7 +192,7 @@ def _check_collapse(result: RunResult, strict: bool) -> None:
 
 def _run_stages(folder: RunFolder, input_dir: Path, specs, before: RunTables | None, *, run_purpose, overrides,
                 max_quarantine_share, top, seed, resolver, resolve_settings, accept_missing_sidecars, lang,
-                partner_lists) -> RunResult:
+                partner_lists, executor) -> RunResult:
     """The stages of :func:`run_pipeline`, written into ``folder.work``, then committed."""
     out_dir = folder.work
     (out_dir / "tables").mkdir(parents=True, exist_ok=True)
@@ -182,7 +204,8 @@ def _run_stages(folder: RunFolder, input_dir: Path, specs, before: RunTables | N
                           accept_missing_sidecars=accept_missing_sidecars, run_purpose=run_purpose)
     analysed, resolved = analyse(ingested.mentions, ingested.relations,
                                  allowed_purposes=allowed_source_purposes(run_purpose), overrides=overrides,
-                                 seed=seed, resolver=resolver, timings=timings, resolve_settings=resolve_settings)
+                                 seed=seed, resolver=resolver, timings=timings, resolve_settings=resolve_settings,
+                                 executor=executor)
     diagnostics = resolution_diagnostics(resolved, ingested.mentions) if resolved is not None else None
     tables = {"mentions": ingested.mentions, "relations": ingested.relations, "quarantine": ingested.quarantine,
               **analysed}

@@ -51,14 +51,16 @@ NETWORK_COLUMNS = ("network_id", "kind", "typology", "strength", "origin", "look
 
 
 def synthesize(out_dir: str | Path, persons: int = 5000, seed: int = 0, noise: str | float | NoiseConfig = "medium",
-               networks: int | None = None, lookalikes: int | None = None) -> dict:
+               networks: int | None = None, lookalikes: int | None = None, key_seed: int | None = None) -> dict:
     """Write a synthetic set of the eight shipped partner extracts and its ground truth.
 
     ``noise``: ``low``, ``medium``, ``high``, a number that scales the medium rates, or a
     :class:`NoiseConfig`. ``networks``: planted networks of each typology, by default one per
     20,000 persons; ``lookalikes``: lawful look-alikes of each kind, by default one per 10,000
     persons (at least one of each). The strength and origin of each planted network rotate
-    with the seed (:func:`~mhgraph.synth.networks.variant_of`).
+    with the seed (:func:`~mhgraph.synth.networks.variant_of`). ``key_seed`` (default: ``seed``)
+    derives the pseudonymisation key, so that sets of several seeds can share one key and be
+    taken in together (``benchmarks/bench_scale.py`` builds a large population that way).
 
     Returns a summary: rows per delivered file, networks and look-alikes planted, entities,
     and the configured noise rates and the rates measured on the cells that could get each kind.
@@ -80,7 +82,7 @@ def synthesize(out_dir: str | Path, persons: int = 5000, seed: int = 0, noise: s
     planted = plant_networks(streams[1], world, activity, per_typology, per_kind, rotation=seed % 8)
     ordinary_activity(streams[2], world, activity)
     numbers = permit_numbers(streams[3], activity)
-    key = synthetic_key(seed)
+    key = synthetic_key(seed if key_seed is None else key_seed)
     counts: dict[str, list[int]] = {}
     rows: dict[str, int] = {}
     mentions, noise_log = [], []

@@ -1,0 +1,149 @@
+"""Executors: one function mapped over independent partitions, on this machine or on a cluster.
+
+A stage that can be split (graph building per slice of entities, community detection per group
+of connected components) is written as a function of one partition — a table in, a table out —
+and handed to an executor, which runs it over every partition and returns the results in the
+order of the partitions. Which executor runs it, and how many workers it has, never changes the
+result: the partitions are fixed by the data, not by the executor.
+
+* :class:`SerialExecutor` — in this process, one partition after the other.
+* :class:`ProcessExecutor` — local worker processes, one per core by default: what ``mhgraph run``
+  uses. Workers are started fresh (``spawn``), never forked from a process whose Polars and
+  igraph threads are already running.
+* :class:`DaskExecutor` — the same partitions on a Dask cluster (``dask.distributed``, the
+  ``distributed`` extra). Dask is plain Python, installs from PyPI without a JVM or a daemon of
+  its own, runs as a local cluster on one machine (what the tests use), and the same code
+  reaches a cluster through a scheduler address (Kubernetes, YARN and HPC batch systems have
+  their Dask deployers). Functions and their partitions travel as pickles; Polars frames
+  pickle as Arrow IPC.
+
+:func:`make_executor` turns a name (what ``mhgraph run --executor`` takes) into one.
+
+>>> SerialExecutor().map(abs, [-1, 2, -3])
+[1, 2, 3]
+>>> make_executor("processes:2")
+ProcessExecutor(workers=2)
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from typing import Protocol, TypeVar
+
+from mhgraph.errors import MhgraphError
+
+__all__ = ["DaskExecutor", "Executor", "ProcessExecutor", "SerialExecutor", "make_executor"]
+
+log = logging.getLogger("mhgraph.executor")
+
+Partition = TypeVar("Partition")
+Result = TypeVar("Result")
+
+
+class Executor(Protocol):
+    """Anything with ``map(function, partitions) -> list of results, in partition order``."""
+
+    def map(self, function: Callable[[Partition], Result], partitions: Iterable[Partition]) -> list[Result]: ...
+
+
+class SerialExecutor:
+    """Every partition in this process, one after the other."""
+
+    def map(self, function, partitions):
+        return [function(partition) for partition in partitions]
+
+    def __repr__(self) -> str:
+        return "SerialExecutor()"
+
+
+class ProcessExecutor:
+    """Local worker processes (``workers``, default one per core). A single partition, or a
+    single worker, runs in this process: starting a worker would only cost time."""
+
+    def __init__(self, workers: int | None = None):
+        self.workers = max(1, workers or os.cpu_count() or 1)
+
+    def map(self, function, partitions):
+        partitions = list(partitions)
+        workers = min(self.workers, len(partitions))
+        if workers <= 1:
+            return SerialExecutor().map(function, partitions)
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            return list(pool.map(function, partitions))
+
+    def __repr__(self) -> str:
+        return f"ProcessExecutor(workers={self.workers})"
+
+
+class DaskExecutor:
+    """The partitions as tasks on a Dask cluster.
+
+    ``address``: a scheduler address (``tcp://host:8786``); without one a local cluster of
+    ``workers`` processes is started on this machine for the executor's lifetime (close it with
+    :meth:`close` or use the executor as a context manager). A worker that reads or writes
+    files needs the same paths as the caller (a shared file system or object store).
+    """
+
+    def __init__(self, address: str | None = None, workers: int | None = None):
+        try:
+            from distributed import Client, LocalCluster
+        except ImportError as exc:  # the optional extra
+            raise MhgraphError("the Dask executor needs the `distributed` package: "
+                               "pip install 'mhgraph[distributed]'") from exc
+        self.address = address
+        self._cluster = None
+        if address is None:
+            self._cluster = LocalCluster(n_workers=max(1, workers or os.cpu_count() or 1), threads_per_worker=1,
+                                         processes=True, dashboard_address=None)
+            address = self._cluster.scheduler_address
+        self.client = Client(address)
+        log.info("Dask executor on %s", address)
+
+    def map(self, function, partitions):
+        partitions = list(partitions)
+        if not partitions:
+            return []
+        futures = self.client.map(function, partitions, pure=False)
+        return self.client.gather(futures)
+
+    def close(self) -> None:
+        self.client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"DaskExecutor(address={self.address!r})"
+
+
+def make_executor(name: str | Executor | None = None) -> Executor:
+    """The executor a name stands for: ``serial``, ``processes`` or ``processes:N`` (the default,
+    one per core), ``dask`` (a local Dask cluster), ``dask:N`` (of N workers) or ``dask:ADDRESS``
+    (the scheduler at ``tcp://…``). An executor object is returned as it is.
+
+    >>> make_executor("serial")
+    SerialExecutor()
+    """
+    if name is None:
+        return ProcessExecutor()
+    if not isinstance(name, str):
+        return name
+    kind, _, argument = name.partition(":")
+    if kind == "serial" and not argument:
+        return SerialExecutor()
+    if kind == "processes" and (not argument or argument.isdigit()):
+        return ProcessExecutor(int(argument) if argument else None)
+    if kind == "dask":
+        if not argument or argument.isdigit():
+            return DaskExecutor(workers=int(argument) if argument else None)
+        return DaskExecutor(address=argument)
+    raise MhgraphError(f"unknown executor {name!r}; choose serial, processes[:N], dask[:N] or dask:tcp://HOST:PORT")

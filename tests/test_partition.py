@@ -1,0 +1,143 @@
+"""Partitions fixed by the data: connected components packed into units, and community
+detection over them through every executor, with the same result however the work is split."""
+
+import numpy as np
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from mhgraph.detect import DEFAULT_RESOLUTION, community_edge_arrays, component_leiden, detect_communities, \
+    leiden_membership
+from mhgraph.executor import DaskExecutor, ProcessExecutor, SerialExecutor
+from mhgraph.partition import component_labels, component_units, unit_pairs
+from mhgraph.planted import planted_cell_graph
+
+
+@pytest.fixture(scope="module")
+def regions():
+    """Three planted-cell graphs side by side (ids prefixed per region): many components, some large."""
+    nodes, edges = [], []
+    for region, seed in enumerate((1, 2, 3)):
+        n, e, _ = planted_cell_graph(n_background=600, n_cells=4, seed=seed)
+        prefix = pl.lit(f"R{region}-")
+        nodes.append(n.with_columns(entity_id=prefix + pl.col("entity_id")))
+        edges.append(e.with_columns(*((prefix + pl.col(c)).alias(c) for c in ("relation_id", "from_entity", "to_entity"))))
+    return pl.concat(nodes), pl.concat(edges)
+
+
+def test_units_hold_whole_components_once(regions):
+    ids, pairs, _ = community_edge_arrays(*regions)
+    labels = component_labels(len(ids), pairs)
+    units = component_units(len(ids), pairs, unit_size=300)
+    assert len(units) > 3
+    flat = np.concatenate(units)
+    assert sorted(flat.tolist()) == list(range(len(ids)))  # every vertex in exactly one unit
+    for unit in units:
+        assert (np.diff(unit) > 0).all()  # sorted inside a unit
+        component_sizes = np.bincount(labels)
+        members = np.bincount(labels[unit], minlength=len(component_sizes))
+        touched = members > 0
+        assert (members[touched] == component_sizes[touched]).all()  # no component is split
+        assert len(unit) <= 300 or touched.sum() == 1  # only a single large component passes the size
+    pieces = unit_pairs(units, len(ids), pairs)
+    assert sum(len(rows) for _, rows in pieces) == len(pairs)
+    for unit, (local, rows) in zip(units, pieces):
+        assert (unit[local] == pairs[rows]).all()
+
+
+def test_one_unit_is_the_whole_graph_as_before(regions):
+    ids, pairs, weights = community_edge_arrays(*regions)
+    whole = leiden_membership(len(ids), pairs, weights, resolution=DEFAULT_RESOLUTION, seed=5)
+    assert (component_leiden(len(ids), pairs, weights, resolution=DEFAULT_RESOLUTION, seed=5) == whole).all()
+
+
+def test_any_partitioning_gives_the_result_of_one_partition(regions):
+    ids, pairs, weights = community_edge_arrays(*regions)
+    labels = component_labels(len(ids), pairs)
+
+    def run(partitions, executor=None):
+        return component_leiden(len(ids), pairs, weights, resolution=DEFAULT_RESOLUTION, seed=3,
+                                unit_size=250, partitions=partitions, executor=executor)
+
+    one = run(1)
+    for partitions in (None, 2, 5):
+        assert (run(partitions) == one).all()
+    assert (run(3, ProcessExecutor(2)) == one).all()
+    # no community reaches across components
+    communities = pl.DataFrame({"community": one, "component": labels})
+    assert communities.group_by("community").agg(pl.col("component").n_unique()).get_column("component").max() == 1
+
+
+def test_detect_communities_is_the_same_on_every_executor(regions):
+    nodes, edges = regions
+    serial = detect_communities(nodes, edges, seed=7, executor=SerialExecutor())
+    assert_frame_equal(detect_communities(nodes, edges, seed=7), serial)
+    assert_frame_equal(detect_communities(nodes, edges, seed=7, executor=ProcessExecutor(2)), serial)
+
+
+def test_dask_executor_in_local_mode(regions):
+    """The scale-out executor: a local Dask cluster of two worker processes runs the same units."""
+    nodes, edges = regions
+    ids, pairs, weights = community_edge_arrays(nodes, edges)
+    with DaskExecutor(workers=2) as dask:
+        assert dask.map(len, [[1], [1, 2], []]) == [1, 2, 0]
+        assert dask.map(len, []) == []
+        membership = component_leiden(len(ids), pairs, weights, resolution=DEFAULT_RESOLUTION, seed=3,
+                                      unit_size=250, executor=dask)
+        communities = detect_communities(nodes, edges, seed=7, executor=dask)
+    assert (membership == component_leiden(len(ids), pairs, weights, resolution=DEFAULT_RESOLUTION, seed=3,
+                                           unit_size=250)).all()
+    assert_frame_equal(communities, detect_communities(nodes, edges, seed=7))
+
+
+def test_any_partitioning_of_the_sample_gives_the_clusters_and_scores_of_one_partition(sample_export):
+    """End to end on data/sample: resolve, graph, detect, indicators and rank with the sample's
+    components spread over several units, run as one task in this process, one task per unit in
+    local processes and three tasks on a local Dask cluster: the same clusters, hits and scores."""
+    from mhgraph.pipeline import analyse
+    from mhgraph.purpose import DEFAULT_RUN_PURPOSE, allowed_source_purposes
+
+    _, result = sample_export
+    mentions, relations = result.tables["mentions"], result.tables["relations"]
+    ids, pairs, _ = community_edge_arrays(result.tables["nodes"], result.tables["edges"])
+    assert len(component_units(len(ids), pairs, unit_size=40)) >= 3
+
+    def run(executor, partitions):
+        tables, _ = analyse(mentions, relations, allowed_purposes=allowed_source_purposes(DEFAULT_RUN_PURPOSE),
+                            seed=42, executor=executor, partitions=partitions, unit_size=40)
+        return tables
+
+    one = run(SerialExecutor(), 1)
+    assert one["clusters"].filter(pl.col("score") > 0).height > 0
+    with DaskExecutor(workers=2) as dask:
+        for other in (run(ProcessExecutor(2), None), run(dask, 3)):
+            for name in ("communities", "indicator_hits", "clusters"):
+                assert_frame_equal(other[name], one[name])
+
+
+def test_leiden_converges_as_igraph_does_below_one_over_the_tolerance(regions):
+    """Iteration by iteration with a tolerance of 0 is igraph's own "until nothing changes"; a
+    graph of fewer than 1 / tolerance entities gets exactly that with the default tolerance."""
+    import random
+
+    import igraph as ig
+
+    from mhgraph.detect import DEFAULT_TOLERANCE, number_clusters
+
+    ids, pairs, weights = community_edge_arrays(*regions)
+    assert len(ids) < 1 / DEFAULT_TOLERANCE
+    ig.set_random_number_generator(random.Random(11))
+    try:
+        igraph_own = ig.Graph(n=len(ids), edges=pairs).community_leiden(
+            objective_function="CPM", weights=weights, resolution=DEFAULT_RESOLUTION, n_iterations=-1).membership
+    finally:
+        ig.set_random_number_generator(random)
+    exact = leiden_membership(len(ids), pairs, weights, resolution=DEFAULT_RESOLUTION, seed=11, tolerance=0)
+    assert_frame_equal(number_clusters(ids, exact), number_clusters(ids, np.asarray(igraph_own)))
+    assert (leiden_membership(len(ids), pairs, weights, resolution=DEFAULT_RESOLUTION, seed=11) == exact).all()
+
+
+def test_a_graph_without_entities_has_no_communities():
+    assert component_leiden(0, np.empty((0, 2), dtype=np.int64), np.empty(0), resolution=DEFAULT_RESOLUTION).size == 0
+    assert component_leiden(0, np.empty((0, 2), dtype=np.int64), np.empty(0), resolution=DEFAULT_RESOLUTION,
+                            partitions=3).size == 0
