@@ -438,10 +438,22 @@ def _stop(signum, frame):
     raise SystemExit(128 + signum)
 
 
+_interrupted = threading.Event()
+
+
+def _interrupt(signum, frame):
+    """Ctrl-C, remembered: a library interrupted inside its own code may raise another error instead."""
+    _interrupted.set()
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
-        signal.signal(signal.SIGTERM, _stop)
+    if threading.current_thread() is threading.main_thread():
+        if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+            signal.signal(signal.SIGTERM, _stop)
+        if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            signal.signal(signal.SIGINT, _interrupt)
     logging.basicConfig(
         level=logging.WARNING if args.quiet else logging.INFO,
         format="%(asctime)s %(name)s: %(message)s",
@@ -461,6 +473,9 @@ def main(argv: list[str] | None = None) -> int:
         print("mhgraph: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
+        if _interrupted.is_set():  # e.g. polars turns an interrupt inside it into a TypeError
+            print("mhgraph: interrupted", file=sys.stderr)
+            return 130
         if os.environ.get("MHGRAPH_DEBUG"):
             raise
         # The message of an unexpected error may quote partner data: name only its kind and place.

@@ -517,10 +517,11 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
         delivered.append(pseudonymise_frame(good.drop(ROW), spec, key, name_hardening))
         rows_read += frame.height + batch.garbage.height
     problem_frame = pl.concat(problems).rename({ROW: "row_number"}).sort("row_number", maintain_order=True)
-    left_out = pl.col("reason").is_in(VALUE_LEFT_OUT)
+    held_rows = problem_frame.filter(~pl.col("reason").is_in(VALUE_LEFT_OUT))["row_number"].implode()
+    left_out = ~pl.col("row_number").is_in(held_rows)  # a held-back row delivers none of its values
     problem_frame = problem_frame.with_columns(
         action=pl.when(left_out).then(pl.lit("value left out, row delivered")).otherwise(pl.lit("row held back")))
-    held_back = problem_frame.filter(~left_out)
+    held_back = problem_frame.filter(~left_out & ~pl.col("reason").is_in(VALUE_LEFT_OUT))
     rows_quarantined = held_back["row_number"].n_unique()
     write_csv_safe(problem_frame, quarantine_path)
     frame = pl.concat(delivered) if delivered else pseudonymise_frame(

@@ -62,3 +62,25 @@ def test_unexpected_failure_names_kind_and_place_but_no_data(tmp_path, capsys, m
     monkeypatch.setenv("MHGRAPH_DEBUG", "1")
     with pytest.raises(RuntimeError):
         main(["--quiet", "evaluate", str(tmp_path), "--truth", str(tmp_path)])
+
+
+def test_an_error_a_library_raises_after_ctrl_c_counts_as_interrupted(monkeypatch, capsys):
+    import signal
+    import threading
+
+    from mhgraph import cli
+
+    def interrupted_inside_a_library(args):
+        try:
+            cli._interrupt(signal.SIGINT, None)
+        except KeyboardInterrupt:
+            raise TypeError("what a library may raise when interrupted inside its own code") from None
+
+    monkeypatch.setattr(cli, "_interrupted", threading.Event())
+    monkeypatch.setattr(cli, "_cmd_template", interrupted_inside_a_library)
+    assert main(["template", "ind_referenten"]) == 130
+    assert capsys.readouterr().err.strip() == "mhgraph: interrupted"
+    monkeypatch.setattr(cli, "_interrupted", threading.Event())
+    monkeypatch.setattr(cli, "_cmd_template", lambda args: (_ for _ in ()).throw(TypeError("no interrupt")))
+    assert main(["template", "ind_referenten"]) == 1
+    assert "unexpected TypeError" in capsys.readouterr().err

@@ -255,3 +255,24 @@ def test_quarantined_rows_are_counted_per_reason_in_the_run_summary(tmp_path):
     assert sorted(quarantine["row_number"].to_list()) == [4, 8, 8, 12]
     summary = (tmp_path / "run" / "summary.md").read_text()
     assert "in quarantaine: 3" in summary and "bad\\_date: 2" in summary  # Dutch, the default language
+
+
+@pytest.mark.slow
+def test_a_finished_run_is_not_ingested_into_and_its_changed_tables_are_not_reported(sample_run, tmp_path):
+    import shutil
+
+    from mhgraph.errors import InputError
+    from mhgraph.export import report
+    from mhgraph.ingest import ingest
+
+    work, _ = sample_run
+    before = (work / "run" / "tables" / "mentions.parquet").read_bytes()
+    with pytest.raises(InputError, match="holds a finished run"):
+        ingest(SAMPLE, out_dir=work / "run")
+    assert (work / "run" / "tables" / "mentions.parquet").read_bytes() == before
+    copy = tmp_path / "copy"
+    shutil.copytree(work / "run", copy)
+    mentions = copy / "tables" / "mentions.parquet"
+    pl.read_parquet(mentions).head(5).write_parquet(mentions)
+    with pytest.raises(InputError, match="not a complete run"):
+        report(copy)

@@ -674,3 +674,10 @@ def test_the_ranking_records_its_score_parts():
         added = sum(p["value"] for p in row["score_parts"] if p["kind"] == "add")
         factor = math.prod(p["value"] for p in row["score_parts"] if p["kind"] == "multiply")
         assert added * factor == pytest.approx(row["score"])
+
+
+def test_bold_text_with_outer_spaces_renders_as_bold_in_markdown():
+    from mhgraph.export.document import Paragraph, Text, to_markdown
+
+    markdown = to_markdown([Paragraph((Text("13 als bewijs"), Text(" — telt mee in de puzzel", "strong")))])
+    assert "13 als bewijs **— telt mee in de puzzel**" in markdown and "** " not in markdown

@@ -244,3 +244,13 @@ def test_the_resolve_command_writes_the_tables_and_honours_an_overrides_file(peo
     assert entity[first] == entity[second]
     assert pl.read_parquet(run / "tables" / "matches.parquet").filter(pl.col("decision") == "must_link").height == 1
     assert main(["resolve", str(tmp_path / "nowhere")]) == 2
+
+
+def test_an_overrides_file_saved_by_dutch_excel_is_read(tmp_path):
+    from mhgraph.resolve.overrides import load_overrides
+
+    path = tmp_path / "overrides.csv"
+    path.write_bytes("mention_a;mention_b;decision;reason\r\nx/2/p;x/1/p;cannot_link;broers, zegt René\r\n"
+                     .encode("cp1252"))
+    assert load_overrides(path).select("mention_a", "mention_b", "decision", "reason").rows() == [
+        ("x/1/p", "x/2/p", "cannot_link", "broers, zegt René")]

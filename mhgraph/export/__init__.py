@@ -46,6 +46,7 @@ from mhgraph.export.content import cluster_page_name, export_counts
 from mhgraph.export.summary import write_summary
 from mhgraph.export.view import picture_svg
 from mhgraph.export.tables import write_cluster_tables
+from mhgraph.run_folder import check_complete_run
 
 __all__ = ["ClusterPicture", "cluster_picture", "report", "write_outputs"]
 
@@ -136,8 +137,7 @@ def report(run_dir: str | Path, *, lang: str = DEFAULT_LANGUAGE, top: int | None
         if not path.is_file():
             raise InputError("this is not a finished run folder: a stage table is missing", file=str(path))
         tables[name] = pl.read_parquet(path)
-    manifest_path = run_dir / "run_manifest.json"
-    run_info = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else None
+    run_info = check_complete_run(run_dir, within="tables/")  # tables changed since the run are refused
     changes_path = run_dir / "changes.json"  # what a run with --previous found; it stays on top
     if changes is None and changes_path.is_file():
         changes = json.loads(changes_path.read_text(encoding="utf-8"))

@@ -142,6 +142,20 @@ def _md_code(value: str, in_table: bool) -> str:
     return f"{fence}{padded}{fence}"
 
 
+def _md_strong(text: str) -> str:
+    """Bold ``text``, with its outer spaces outside the asterisks: CommonMark does not open bold
+    on ``** word``.
+
+    >>> _md_strong(" telt mee") + "|" + _md_strong("  ")
+    ' **telt mee**|  '
+    """
+    core = text.strip()
+    if not core:
+        return text
+    start = text.index(core)
+    return f"{text[:start]}**{core}**{text[start + len(core):]}"
+
+
 def _md_inline(content: tuple[Inline, ...], in_table: bool = False) -> str:
     parts = []
     for piece in content:
@@ -150,7 +164,7 @@ def _md_inline(content: tuple[Inline, ...], in_table: bool = False) -> str:
         elif piece.style == "code":
             parts.append(_md_code(piece.value, in_table))
         elif piece.style == "strong":
-            parts.append(f"**{_md_text(piece.value)}**")
+            parts.append(_md_strong(_md_text(piece.value)))
         else:
             parts.append(_md_text(piece.value))
     return "".join(parts)

@@ -19,6 +19,7 @@ import polars as pl
 import pyarrow.parquet as pq
 
 from mhgraph.errors import InputError
+from mhgraph.run_folder import holds_a_run
 from mhgraph.ingest.matching import PlannedFile, check_key_fingerprints, plan_files
 from mhgraph.ingest.mentions import build_mentions, build_relations
 from mhgraph.ingest.readers import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, ROW, open_extract, redact_expr
@@ -351,6 +352,8 @@ def ingest(
                          + "; ".join(f"{Path(e['file']).name}: {e['why']}" for e in left_out), file=str(input_dir))
     fingerprint = check_key_fingerprints(planned, run_purpose)
     out = Path(out_dir) if out_dir is not None else None
+    if out is not None and holds_a_run(out):  # its tables would no longer match its pages and manifest
+        raise InputError("the folder holds a finished run; ingest into a new folder", file=str(out))
     sink = _ParquetSink(out) if out else _MemorySink()
     seen = _SeenRecordIds()
     try:

@@ -69,6 +69,19 @@ def overrides_frame(rows: list[dict], file: str = "") -> pl.DataFrame:
     return pl.DataFrame(out, schema=OVERRIDE_SCHEMA).unique(["mention_a", "mention_b"], keep="first", maintain_order=True)
 
 
+def _read_spreadsheet_csv(path: Path) -> pl.DataFrame:
+    """A CSV as a spreadsheet saves it: UTF-8 (with or without byte-order mark) or Windows-1252
+    (Dutch Excel), separated by ``,``, ``;`` or tabs, whichever splits the header most."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    header = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=lambda d: len(header.split(d)))
+    return pl.read_csv(text.encode("utf-8"), separator=delimiter, infer_schema_length=0)
+
+
 def load_overrides(path: str | Path) -> pl.DataFrame:
     """Read overrides from a ``.csv`` or ``.toml`` file."""
     path = Path(path)
@@ -88,7 +101,7 @@ def load_overrides(path: str | Path) -> pl.DataFrame:
             for decision in DECISIONS for i, item in enumerate(raw.get(decision, []), start=1)
         ]
         return overrides_frame(rows, str(path))
-    frame = pl.read_csv(path, infer_schema_length=0)
+    frame = _read_spreadsheet_csv(path)
     missing = [c for c in ("mention_a", "mention_b", "decision", "reason") if c not in frame.columns]
     if missing:
         raise InputError(f"missing column(s) {', '.join(missing)}", file=str(path))
