@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "quarantine.csv, ingest_summary.json")
     p.add_argument("--specs", default=None, help="folder of source specs (default: the shipped ones)")
     _purpose_option(p, "riec_integral_assessment")
-    p.add_argument("--max-quarantine-share", type=float, default=None,
+    p.add_argument("--max-quarantine-share", type=_share, default=None,
                    help="fail when more than this share of a file's rows is quarantined (0-1)")
     _add_accept_missing_sidecar(p)
     p.set_defaults(handler=_cmd_ingest)
@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "with the latest complete run, then made the latest (see docs/scheduled-runs.md)")
     _purpose_option(p, "riec_integral_assessment")
     p.add_argument("--overrides", default=None, help="analyst must-link / cannot-link file")
-    p.add_argument("--max-quarantine-share", type=float, default=None,
+    p.add_argument("--max-quarantine-share", type=_share, default=None,
                    help="fail when more than this share of a file's rows is quarantined (0-1)")
     p.add_argument("--top", type=_positive_int, default=10, help="how many clusters get a page and a picture")
     p.add_argument("--seed", type=int, default=42, help="seed for community detection")
@@ -413,6 +413,16 @@ def _print_quarantined(summary) -> None:
     """Rows quarantined per reason (a row with two problems counts under both)."""
     for reason, rows in summary["quarantined_by_reason"].items():
         print(f"  quarantined, {reason}: {rows} row(s)")
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 1, not {text!r}") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a share from 0 to 1, not {value:g}")
+    return value
 
 
 def _positive_int(text: str) -> int:

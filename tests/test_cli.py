@@ -84,3 +84,10 @@ def test_an_error_a_library_raises_after_ctrl_c_counts_as_interrupted(monkeypatc
     monkeypatch.setattr(cli, "_cmd_template", lambda args: (_ for _ in ()).throw(TypeError("no interrupt")))
     assert main(["template", "ind_referenten"]) == 1
     assert "unexpected TypeError" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("share", ["2", "-0.1", "half"])
+def test_a_quarantine_share_outside_0_to_1_is_refused(share, capsys, tmp_path):
+    with pytest.raises(SystemExit) as stopped:
+        main(["ingest", str(tmp_path), "--out", str(tmp_path / "out"), "--max-quarantine-share", share])
+    assert stopped.value.code == 2 and "--max-quarantine-share" in capsys.readouterr().err
