@@ -270,24 +270,18 @@ def _cmd_specs(args) -> int:
 
 
 def _cmd_resolve(args) -> int:
+    import json
     from pathlib import Path
-
-    import polars as pl
 
     from mhgraph.export.content import resolution_blocks, resolution_lines
     from mhgraph.export.document import Bullets, Item, Text, to_markdown
-    from mhgraph.resolve import load_settings, resolution_diagnostics
+    from mhgraph.resolve import load_settings
     from mhgraph.stage_commands import resolve_run
 
     settings = load_settings(args.settings) if args.settings else None
-    resolved = resolve_run(args.run_dir, args.purpose, settings, args.overrides)
-    path = Path(args.run_dir) / "tables" / "mentions.parquet"
-    # the check reads ids, types and identity keys only: a million mentions hold far more
-    keys = {c for entity in resolved.settings.types.values() for key in entity.identity_keys for c in key.split("+")}
-    read = [c for c in pl.read_parquet_schema(path) if c in {"mention_id", "entity_type", *keys}]
-    mentions = pl.read_parquet(path, columns=read).join(resolved.resolution.select("mention_id"), on="mention_id",
-                                                        how="semi")
-    rows = resolution_diagnostics(resolved, mentions).to_dicts()
+    resolve_run(args.run_dir, args.purpose, settings, args.overrides)
+    manifest = json.loads((Path(args.run_dir) / "resolve_manifest.json").read_text(encoding="utf-8"))
+    rows = manifest["resolution"]
     lines = Bullets(tuple(Item((Text(line),)) for line in resolution_lines(rows, "en")))
     print(to_markdown([*resolution_blocks(rows, "en"), lines]).strip())
     return 0

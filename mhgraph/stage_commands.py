@@ -21,7 +21,8 @@ import polars as pl
 from mhgraph.errors import InputError
 from mhgraph.manifest import file_digest, new_manifest, record_manifest
 from mhgraph.purpose import DEFAULT_RUN_PURPOSE, allowed_source_purposes, restrict_tables
-from mhgraph.resolve import Explanation, Resolved, ResolveSettings, explain_match, load_run, resolve, save_run
+from mhgraph.resolve import (Explanation, Resolved, ResolveSettings, explain_match, load_run, resolution_diagnostics,
+                             resolve, save_run)
 
 __all__ = ["explain_run", "folder_purpose", "resolve_run"]
 
@@ -68,14 +69,16 @@ def _read(run_dir: Path, run_purpose: str, command: str) -> tuple[pl.DataFrame, 
 def resolve_run(run_dir: str | Path, run_purpose: str | None = None, settings: ResolveSettings | None = None,
                 overrides: str | Path | None = None) -> Resolved:
     """Resolve the mentions of ``run_dir`` that ``run_purpose`` permits; write the resolution,
-    the matches and the model (:func:`~mhgraph.resolve.save_run`), ``resolve_manifest.json`` and
-    an audit line."""
+    the matches and the model (:func:`~mhgraph.resolve.save_run`), ``resolve_manifest.json``
+    (with the check of :func:`~mhgraph.resolve.resolution_diagnostics` under ``resolution``, as
+    a run's manifest has it) and an audit line."""
     run_dir = Path(run_dir)
     run_purpose = run_purpose or folder_purpose(run_dir)
     mentions, relations, _, manifest = _read(run_dir, run_purpose, "resolve")
     resolved = resolve(mentions, relations, settings, overrides=overrides)
     save_run(resolved, run_dir)
-    manifest.update(counts={"mentions": mentions.height, "entities": resolved.resolution["entity_id"].n_unique()})
+    manifest.update(counts={"mentions": mentions.height, "entities": resolved.resolution["entity_id"].n_unique()},
+                    resolution=resolution_diagnostics(resolved, mentions).to_dicts())
     record_manifest(run_dir, manifest, "resolve_manifest.json")
     return resolved
 
