@@ -124,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="write the case-meeting documents of a finished run again; --pdf prints them on A4")
     p.add_argument("run_dir", help="output folder of a finished run")
     p.add_argument("--top", type=_positive_int, default=None,
-                   help="how many clusters get a page and a picture (default: as many as the run wrote)")
+                   help="how many clusters get a page and a picture (default: the run's own --top)")
     p.add_argument("--pdf", action="store_true", help="also write report.pdf (A4) through headless Chromium")
     p.set_defaults(handler=_cmd_report)
 
