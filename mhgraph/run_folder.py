@@ -122,10 +122,10 @@ def check_inputs_beside(manifest: dict, folder: str | Path, what: str) -> None:
         beside = folder / entry["file"]
         if not beside.is_file():
             raise InputError(f"{what} does not belong to this run: the run read {entry['file']}, which is not beside "
-                             f"it (it is checked against the extracts it was written with)", file=str(folder))
+                             f"it (it is checked against the extracts it was written with)", file=str(beside))
         if file_digest(beside) != entry["sha256"]:
             raise InputError(f"{what} does not belong to this run: {entry['file']} beside it is not the file the "
-                             "run read (another seed, another delivery, or changed since)", file=str(folder))
+                             "run read (another seed, another delivery, or changed since)", file=str(beside))
 
 
 def _exchange(a: Path, b: Path) -> bool:
