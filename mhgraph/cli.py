@@ -273,17 +273,14 @@ def _cmd_resolve(args) -> int:
     import json
     from pathlib import Path
 
-    from mhgraph.export.content import resolution_blocks, resolution_lines
-    from mhgraph.export.document import Bullets, Item, Text, to_markdown
+    from mhgraph.export.content import resolution_text
     from mhgraph.resolve import load_settings
     from mhgraph.stage_commands import resolve_run
 
     settings = load_settings(args.settings) if args.settings else None
     resolve_run(args.run_dir, args.purpose, settings, args.overrides)
     manifest = json.loads((Path(args.run_dir) / "resolve_manifest.json").read_text(encoding="utf-8"))
-    rows = manifest["resolution"]
-    lines = Bullets(tuple(Item((Text(line),)) for line in resolution_lines(rows, "en")))
-    print(to_markdown([*resolution_blocks(rows, "en"), lines]).strip())
+    print(resolution_text(manifest["resolution"], "en"))
     return 0
 
 

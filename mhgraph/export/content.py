@@ -27,7 +27,8 @@ from mhgraph.export.i18n import (DEFAULT_LANGUAGE, counted, counted_relations, p
 from mhgraph.export.view import DISCLOSED_BY, month, month_text, period_text, picture_svg
 
 __all__ = ["changes_blocks", "cluster_blocks", "cluster_page_name", "document_blocks", "evidence_summary",
-           "export_counts", "number_text", "overview_blocks", "resolution_blocks", "resolution_lines", "run_blocks",
+           "export_counts", "number_text", "overview_blocks", "resolution_blocks", "resolution_lines", "resolution_text",
+           "run_blocks",
            "size_text"]
 
 # Run-manifest fields shown in the report, in this order (labels in mhgraph.export.i18n).
@@ -136,6 +137,20 @@ def _why_left_out(entry: dict, run_purpose: str | None, lang: str) -> str:
     if entry.get("purpose"):
         return w["excluded_why"].format(run=run_purpose, purpose=entry["purpose"])
     return w["excluded_why_unknown"].format(run=run_purpose)
+
+
+def resolution_text(diagnostics: list[dict] | None, lang: str = DEFAULT_LANGUAGE) -> str:
+    """The warnings and lines of the resolution as plain text for a terminal (no Markdown escapes).
+
+    >>> row = {"entity_type": "company", "collapsed": True, "too_many_merges": False, "entity_too_large": True,
+    ...        "largest_entity_groups": 9, "largest_entity": 90, "mentions": 100, "entities": 5,
+    ...        "top_identifier": "kvk_number", "top_identifier_share": 0.9, "top_identifier_mentions": 90}
+    >>> print(resolution_text([row], "en"))
+    WARNING — the company resolution looks collapsed: one entity spans 9 identity groups (90 mentions). Do not act on clusters of companies before checking resolve/model.json and tables/matches.parquet; mhgraph run --strict fails on this.
+    - entity resolution, companies: 100 mentions → 5 entities; largest 90 mentions; one kvk_number value carries 90% of the merges by identifier (90 mentions)
+    """
+    warnings = ["".join(piece.value for piece in block.content) for block in resolution_blocks(diagnostics, lang)]
+    return "\n".join(warnings + [f"- {line}" for line in resolution_lines(diagnostics, lang)])
 
 
 def run_blocks(run_info: dict | None, counts: dict[str, int], top: int, shown: int, lang: str = DEFAULT_LANGUAGE,
