@@ -78,6 +78,10 @@ def test_the_dutch_summary_and_pages_hold_no_english(sample_export):
                    if 'data-type="EMPLOYED_BY"' in (text := page.read_text(encoding="utf-8")))
     assert 'data-type="EMPLOYED_BY" checked> in dienst bij<' in picture  # the filter keeps the graph's type name
     assert "in dienst bij ×" in picture and "EMPLOYED_BY ×" not in picture
+    details = " ".join(line for page in (out / "clusters").glob("cluster_*.html")
+                       for line in re.findall(r'"detail":\[([^\]]*)\]', page.read_text(encoding="utf-8")))
+    assert "contractsoort " in details and "SBI-code: " in details
+    assert not re.search(r"\b(contract_type|role|sbi_code|registered_on|permit_type)\b", details)
 
 
 def test_every_hit_carries_its_reason_in_dutch(sample_export):

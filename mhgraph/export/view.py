@@ -147,7 +147,8 @@ def _merged_edges(d: ClusterDossier, relations, evidence: set[str], crossing: se
                  f"{relation_label(lang, kind)} ×{len(group)}, {month_text(first, lang)}…{month_text(last, lang)}",
                  f"{partner} ({_text(group[0].get('purpose'))})"]
         for relation in group:
-            extra = [f"{name} {_text(relation[name])}" for name in EDGE_CONTEXT if relation.get(name) is not None]
+            extra = [f"{w['field_names'].get(name, name)} {_text(relation[name])}" for name in EDGE_CONTEXT
+                     if relation.get(name) is not None]
             fields = shown_fields.get(relation["relation_id"], set())
             if "wage" in fields and relation.get("wage") is not None and (relation.get("hours") or 0) > 0:
                 wage = f"{relation['wage'] / relation['hours']:.2f}"
@@ -204,7 +205,8 @@ def cluster_view(d: ClusterDossier) -> dict:
         # Badges: partners holding a record of the node, counted as the pieces count them.
         held = sorted(set(row.get("partners") or []) & partners_shown) if is_outside else sorted(row.get("partners") or [])
         fields = on_entities.get(entity_id, set())
-        context = [f"{name}: {_text(row[name])}" for name in (*NODE_CONTEXT, *sorted(fields & set(row)))
+        context = [f"{w['field_names'].get(name, name)}: {_text(row[name])}"
+                   for name in (*NODE_CONTEXT, *sorted(fields & set(row)))
                    if row.get(name) is not None and (name in NODE_CONTEXT or name in fields)]
         kind = w["entity"].get(row.get("entity_type"), (str(row.get("entity_type")),))[0]
         detail = [alias.label, f"{w['pseudonym']}: {entity_id}", f"{kind} · {w['roles'][alias.role]}",
