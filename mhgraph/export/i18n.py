@@ -199,9 +199,9 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
                  'partners; {hits} indicator hits'),
  'table_sizes': ('tabelgroottes van de run: ', 'table sizes of the run: '),
  'partner_lists_evidence': ('partnerlijsten (partners/*.csv): alleen de registraties die als bewijs dienen; de '
-                            'volledige lijst met `--partner-lists all`',
+                            'volledige lijst met mhgraph report --partner-lists all',
                             'partner lists (partners/*.csv): only the records that are evidence; the full list with '
-                            '`--partner-lists all`'),
+                            'mhgraph report --partner-lists all'),
  'partner_lists_all': ('partnerlijsten (partners/*.csv): alle registraties in de getoonde clusters',
                        'partner lists (partners/*.csv): every record in the clusters shown'),
  'back': ('← alle gerangschikte clusters', '← all ranked clusters'),
