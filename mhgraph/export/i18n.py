@@ -282,21 +282,12 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
                                 ('permit (manager)', 'permits (manager)'))},
  # fields shown in a picture's details (mhgraph.export.view NODE_CONTEXT, EDGE_CONTEXT, DISCLOSED_BY); the
  # English pages show the table's own column names
- 'field_names': {
-                 'municipality': ('gemeente', 'municipality'),
-                 'sbi_code': ('SBI-code', 'sbi_code'),
-                 'legal_form': ('rechtsvorm', 'legal_form'),
-                 'registered_on': ('ingeschreven op', 'registered_on'),
-                 'dissolved_on': ('opgeheven op', 'dissolved_on'),
-                 'sponsor_status': ('status als referent', 'sponsor_status'),
-                 'sponsor_status_on': ('status als referent sinds', 'sponsor_status_on'),
-                 'permit_type': ('soort vergunning', 'permit_type'),
-                 'permit_status': ('status vergunning', 'permit_status'),
-                 'decided_on': ('besloten op', 'decided_on'),
-                 'bibob_outcome': ('Bibob-uitkomst', 'bibob_outcome'),
-                 'contract_type': ('contractsoort', 'contract_type'),
-                 'role': ('functie', 'role'),
-                 'permit_purpose': ('verblijfsdoel', 'permit_purpose')},
+ 'field_names': {name: (dutch, name) for name, dutch in {'municipality': 'gemeente', 'sbi_code': 'SBI-code',
+     'legal_form': 'rechtsvorm', 'registered_on': 'ingeschreven op', 'dissolved_on': 'opgeheven op',
+     'sponsor_status': 'status als referent', 'sponsor_status_on': 'status als referent sinds',
+     'permit_type': 'soort vergunning', 'permit_status': 'status vergunning', 'decided_on': 'besloten op',
+     'bibob_outcome': 'Bibob-uitkomst', 'contract_type': 'contractsoort', 'role': 'functie',
+     'permit_purpose': 'verblijfsdoel'}.items()},
  # relation types as the Dutch documents name them; the English ones show the graph's own names
  'relation_types': {'EMPLOYED_BY': ('in dienst bij', 'EMPLOYED_BY'),
                     'REGISTERED_AT': ('ingeschreven op', 'REGISTERED_AT'),
