@@ -9,6 +9,8 @@ import shutil
 import pytest
 
 from mhgraph.cli import main
+from mhgraph.export.content import run_blocks
+from mhgraph.export.document import to_markdown
 from mhgraph.run_folder import check_complete_run, file_digests
 
 pytestmark = pytest.mark.slow
@@ -31,12 +33,12 @@ def test_report_takes_the_runs_top_and_keeps_the_manifest_true(sample_export, tm
     listed = manifest["files"]
     assert listed == {name: digest for name, digest in file_digests(run).items() if name != "run_manifest.json"}
     assert sum(name.startswith("clusters/cluster_") for name in listed) == 4  # the removed pages are gone
-    assert "Ranked clusters" in (run / "summary.md").read_text(encoding="utf-8")
+    assert "the top 4 shown (asked for 4)" in (run / "summary.md").read_text(encoding="utf-8")
 
     assert main(["--quiet", "report", str(run)]) == 0  # no --top: the run's own, not the 4 pages on disk
     assert pages(run) == 10
     check_complete_run(run)
-    assert "Gerangschikte clusters" in (run / "summary.md").read_text(encoding="utf-8")
+    assert "de hoogste 10 getoond (gevraagd: 10)" in (run / "summary.md").read_text(encoding="utf-8")
     assert json.loads((run / "run_manifest.json").read_text(encoding="utf-8"))["audit"] == result.manifest["audit"]
 
 
@@ -48,3 +50,9 @@ def test_a_file_added_after_the_run_stays_out_of_the_manifest(sample_export, tmp
     assert main(["--quiet", "report", str(run), "--lang", "en"]) == 0
     (run / "evaluation.json").write_text('{"again": true}', encoding="utf-8")  # evaluate may write it again
     assert "evaluation.json" not in check_complete_run(run)["files"]
+
+
+def test_fewer_flagged_clusters_than_asked_for_say_what_was_asked():
+    counts = dict(clusters=400, entities=0, relations=0, mentions=0, partners=0, hits=0)
+    text = to_markdown(run_blocks({"top": 10, "clusters_flagged": 1}, counts, 1, 1, "nl"))
+    assert "de hoogste 1 getoond (gevraagd: 10)" in text

@@ -144,12 +144,15 @@ def report(run_dir: str | Path, *, lang: str = DEFAULT_LANGUAGE, top: int | None
     changes_path = run_dir / "changes.json"  # what a run with --previous found; it stays on top
     if changes is None and changes_path.is_file():
         changes = json.loads(changes_path.read_text(encoding="utf-8"))
+    shown_info = run_info
     if top is None:
         asked = run_info.get("top")
         top = (len(list((run_dir / "clusters").glob("cluster_*.html"))) if asked is None
                else min(asked, run_info.get("clusters_flagged", asked)))
+    else:
+        shown_info = {**run_info, "top": top}  # asked here, not by the run
     written = write_outputs(run_dir, tables["clusters"], tables["communities"], tables["nodes"], tables["edges"],
-                            tables["hits"], tables["mentions"], tables["resolution"], top=top, run_info=run_info,
+                            tables["hits"], tables["mentions"], tables["resolution"], top=top, run_info=shown_info,
                             lang=lang, partner_lists=partner_lists, changes=changes)
     if pdf:
         written["pdf"] = print_pdf(written["index"], run_dir / REPORT_PDF)

@@ -183,7 +183,8 @@ def run_blocks(run_info: dict | None, counts: dict[str, int], top: int, shown: i
                           (Bullets(tuple(Item((_t(w["reason_in"].format(reason=reason, n=n)), _code(source)))
                                          for reason, source, n in reasons)),) if reasons else ()))
     items += [Item((_t(line),)) for line in resolution_lines(info.get("resolution"), lang)]
-    items.append(Item((_t(w["this_export"].format(top=top, shown=shown, **counts)),)))
+    asked = info.get("top") or top  # what the run asked for, where fewer clusters were flagged
+    items.append(Item((_t(w["this_export"].format(top=asked, shown=shown, **counts)),)))
     items.append(Item((_t(w["partner_lists_all" if partner_lists == "all" else "partner_lists_evidence"]),)))
     if info.get("counts"):
         items.append(Item((_t(w["table_sizes"] + ", ".join(
