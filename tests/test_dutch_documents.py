@@ -14,6 +14,7 @@ from mhgraph.export.content import run_blocks
 from mhgraph.export.document import to_markdown
 from mhgraph.export.i18n import words
 from mhgraph.indicators import INDICATORS, render_reason
+from mhgraph.ingest.validate import REASONS
 from mhgraph.purpose import RUN_PURPOSES
 from mhgraph.reference import HIGH_RISK_SBI_PREFIXES
 
@@ -116,17 +117,22 @@ def test_every_rule_and_every_sector_and_run_purpose_has_its_dutch_words():
         dutch = render_reason("high_risk_sector", {"sector": sector, "sbi_code": "1"}, {}, "nl")
         assert sector not in dutch, dutch
     assert sorted(words("nl")["legal_grounds"]) == sorted(RUN_PURPOSES)
+    assert sorted(words("nl")["quarantine_reasons"]) == sorted(REASONS)
 
 
 def test_a_source_left_out_is_explained_in_dutch():
     info = {"run_purpose": "permit_supervision", "legal_ground": RUN_PURPOSES["permit_supervision"][0],
             "sources_excluded": [{"source": "ind_referenten", "partner": "ind", "purpose": "immigration_supervision",
                                   "why": "run purpose 'permit_supervision' does not permit purpose "
-                                         "'immigration_supervision'"}]}
+                                         "'immigration_supervision'"}],
+            "ingest": {"sources": [{"source": "kvk_inschrijvingen", "rows_read": 10, "rows_accepted": 7,
+                                    "quarantined_by_reason": {"bad_date": 3}}]}}
     counts = dict(clusters=0, entities=0, relations=0, mentions=0, partners=0, hits=0)
     dutch = to_markdown(run_blocks(info, counts, 10, 0, "nl"))
     assert "weggelaten bronnen:" in dutch
     assert "staat het doel van deze bron (immigration\\_supervision) niet toe" in dutch
     assert "zonder Bibob-toets" in dutch and english_in(re.sub(r"`[^`]*`", "", dutch)) == []
+    assert "geen datum in de formaten van de spec, of een dag die niet bestaat (bad\\_date): 3 in" in dutch
     english = to_markdown(run_blocks(info, counts, 10, 0, "en"))
     assert "sources left out:" in english and "does not permit purpose" in english
+    assert "- bad\\_date: 3 in `kvk_inschrijvingen`" in english

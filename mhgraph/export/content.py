@@ -153,6 +153,12 @@ def resolution_text(diagnostics: list[dict] | None, lang: str = DEFAULT_LANGUAGE
     return "\n".join(warnings + [f"- {line}" for line in resolution_lines(diagnostics, lang)])
 
 
+def _quarantine_reason(code: str, lang: str) -> str:
+    """A quarantine reason code, with its words in the document's language where it has them."""
+    words_for = words(lang)["quarantine_reasons"].get(code)
+    return f"{words_for} ({code})" if words_for else code
+
+
 def run_blocks(run_info: dict | None, counts: dict[str, int], top: int, shown: int, lang: str = DEFAULT_LANGUAGE,
                partner_lists: str = "evidence") -> list[Block]:
     """The run: purpose, inputs, what was left out and the table sizes."""
@@ -180,7 +186,8 @@ def run_blocks(run_info: dict | None, counts: dict[str, int], top: int, shown: i
                          for reason, n in (src.get("quarantined_by_reason") or {}).items() if n)
         items.append(Item((_t(w["rows_read"].format(read=read, accepted=accepted, quarantined=read - accepted)
                               + (w["see_quarantine"] if reasons else "")),),
-                          (Bullets(tuple(Item((_t(w["reason_in"].format(reason=reason, n=n)), _code(source)))
+                          (Bullets(tuple(Item((_t(w["reason_in"].format(reason=_quarantine_reason(reason, lang), n=n)),
+                                               _code(source)))
                                          for reason, source, n in reasons)),) if reasons else ()))
     items += [Item((_t(line),)) for line in resolution_lines(info.get("resolution"), lang)]
     asked = info.get("top") or top  # what the run asked for, where fewer clusters were flagged

@@ -191,6 +191,18 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
                'partner rows read: {read}, taken in: {accepted}, quarantined: {quarantined}'),
  'see_quarantine': (' (zie quarantine.csv):', ' (see quarantine.csv):'),
  'reason_in': ('{reason}: {n} in ', '{reason}: {n} in '),
+ # why rows were quarantined (mhgraph.ingest.validate.REASONS), for the Dutch documents; the code stays beside it
+ 'quarantine_reasons': {code: (dutch, None) for code, dutch in {
+     'bad_date': 'geen datum in de formaten van de spec, of een dag die niet bestaat', 'not_a_number': 'geen getal',
+     'out_of_range': 'een getal onder het minimum of boven het maximum van de kolom',
+     'unknown_category': 'geen van de waarden die de spec kent', 'missing_required': 'een verplichte waarde is leeg',
+     'duplicate_record_id': 'het registratienummer kwam al eerder voor in deze bron',
+     'plaintext_identifier': 'leesbare gegevens waar een pseudoniem hoort, of een BSN, postcode of KvK-nummer in '
+                             'een leesbare kolom',
+     'unknown_municipality': 'geen gemeentenaam', 'formula': 'een tekst die begint als een spreadsheetformule',
+     'field_too_long': 'een te lange waarde', 'control_characters': 'stuurtekens in een waarde',
+     'wrong_field_count': 'meer of minder velden dan de kop', 'bad_quoting': 'een aanhalingsteken niet gesloten',
+     'nul_bytes': 'NUL-bytes in de rij'}.items()},
  'this_export': ('deze export: {clusters} gerangschikte clusters, de hoogste {shown} getoond (gevraagd: {top}); '
                  '{entities} entiteiten, {relations} relaties en {mentions} partnerregistraties (mentions) van '
                  '{partners} partners; {hits} indicatortreffers',
