@@ -27,9 +27,8 @@ from mhgraph.export.i18n import (DEFAULT_LANGUAGE, counted, counted_relations, p
 from mhgraph.export.view import DISCLOSED_BY, month, month_text, period_text, picture_svg
 
 __all__ = ["changes_blocks", "cluster_blocks", "cluster_page_name", "document_blocks", "evidence_summary",
-           "export_counts", "number_text", "overview_blocks", "resolution_blocks", "resolution_lines", "resolution_text",
-           "run_blocks",
-           "size_text"]
+           "export_counts", "number_text", "overview_blocks", "resolution_blocks", "resolution_lines",
+           "resolution_text", "run_blocks", "size_text"]
 
 # Run-manifest fields shown in the report, in this order (labels in mhgraph.export.i18n).
 _RUN_FIELDS = ("run_purpose", "legal_ground", "run_id", "started", "mhgraph_version", "seed",
