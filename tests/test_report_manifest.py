@@ -53,6 +53,7 @@ def test_a_file_added_after_the_run_stays_out_of_the_manifest(sample_export, tmp
 
 
 def test_fewer_flagged_clusters_than_asked_for_say_what_was_asked():
-    counts = dict(clusters=400, entities=0, relations=0, mentions=0, partners=0, hits=0)
+    counts = dict(clusters=400, entities=12, relations=30, mentions=40, partners=1, hits=1)
     text = to_markdown(run_blocks({"top": 10, "clusters_flagged": 1}, counts, 1, 1, "nl"))
-    assert "de hoogste 1 getoond (gevraagd: 10)" in text
+    assert "deze export: 400 clusters gerangschikt, de hoogste 1 getoond (gevraagd: 10)" in text
+    assert "12 entiteiten, 30 relaties en 40 partnerregistraties (mentions) van 1 partner; 1 indicatortreffer" in text

@@ -35,6 +35,11 @@ _RUN_FIELDS = ("run_purpose", "legal_ground", "run_id", "started", "mhgraph_vers
                "allowed_source_purposes", "sources_used")
 
 
+# The counts of export_counts, and the noun each counts.
+_COUNT_NOUNS = {"clusters": "cluster", "entities": "entity", "relations": "relation", "mentions": "mention",
+                "partners": "partner", "hits": "hit"}
+
+
 def cluster_page_name(cluster_id: str) -> str:
     """Where a cluster's picture lives, relative to the output folder."""
     return f"clusters/cluster_{cluster_id}.html"
@@ -190,7 +195,8 @@ def run_blocks(run_info: dict | None, counts: dict[str, int], top: int, shown: i
                                          for reason, source, n in reasons)),) if reasons else ()))
     items += [Item((_t(line),)) for line in resolution_lines(info.get("resolution"), lang)]
     asked = info.get("top") or top  # what the run asked for, where fewer clusters were flagged
-    items.append(Item((_t(w["this_export"].format(top=asked, shown=shown, **counts)),)))
+    counted_all = {name: counted(lang, counts[name], noun) for name, noun in _COUNT_NOUNS.items()}
+    items.append(Item((_t(w["this_export"].format(top=asked, shown=shown, **counted_all)),)))
     items.append(Item((_t(w["partner_lists_all" if partner_lists == "all" else "partner_lists_evidence"]),)))
     if info.get("counts"):
         items.append(Item((_t(w["table_sizes"] + ", ".join(

@@ -203,12 +203,10 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
      'field_too_long': 'een te lange waarde', 'control_characters': 'stuurtekens in een waarde',
      'wrong_field_count': 'meer of minder velden dan de kop', 'bad_quoting': 'een aanhalingsteken niet gesloten',
      'nul_bytes': 'NUL-bytes in de rij'}.items()},
- 'this_export': ('deze export: {clusters} gerangschikte clusters, de hoogste {shown} getoond (gevraagd: {top}); '
-                 '{entities} entiteiten, {relations} relaties en {mentions} partnerregistraties (mentions) van '
-                 '{partners} partners; {hits} indicatortreffers',
-                 'this export: {clusters} ranked clusters, the top {shown} shown (asked for {top}); {entities} '
-                 'entities, {relations} relations and {mentions} partner records (mentions) from {partners} '
-                 'partners; {hits} indicator hits'),
+ 'this_export': ('deze export: {clusters} gerangschikt, de hoogste {shown} getoond (gevraagd: {top}); {entities}, '
+                 '{relations} en {mentions} (mentions) van {partners}; {hits}',
+                 'this export: {clusters} ranked, the top {shown} shown (asked for {top}); {entities}, {relations} '
+                 'and {mentions} (mentions) from {partners}; {hits}'),
  'table_sizes': ('tabelgroottes van de run: ', 'table sizes of the run: '),
  'partner_lists_evidence': ('partnerlijsten (partners/*.csv): alleen de registraties die als bewijs dienen; de '
                             'volledige lijst met mhgraph report --partner-lists all',
@@ -278,7 +276,11 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
             'permit': (('vergunning', 'vergunningen'), ('permit', 'permits')),
             'entity': (('entiteit', 'entiteiten'), ('entity', 'entities')),
             'record': (('registratie', 'registraties'), ('record', 'records')),
-            'partner': (('partner', 'partners'), ('partner', 'partners'))},
+            'partner': (('partner', 'partners'), ('partner', 'partners')),
+            'cluster': (('cluster', 'clusters'), ('cluster', 'clusters')),
+            'relation': (('relatie', 'relaties'), ('relation', 'relations')),
+            'mention': (('partnerregistratie', 'partnerregistraties'), ('partner record', 'partner records')),
+            'hit': (('indicatortreffer', 'indicatortreffers'), ('indicator hit', 'indicator hits'))},
  'size_none': ('geen naar soort', 'none by type'),
  'relation_nouns': {'EMPLOYED_BY': (('loonaangifteperiode', 'loonaangifteperiodes'),
                                     ('payroll period', 'payroll periods')),
