@@ -189,11 +189,13 @@ class RunFolder:
             try:
                 fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                self._lock = self._lock.close()
+                self._lock.close()
+                self._lock = None
                 raise InputError("another run is writing into this output folder right now; wait for it to "
                                  "finish, or choose another folder", file=str(self.final)) from None
             if not _same_file(path, self._lock):  # the run that held it removed it meanwhile: lock the new one
-                self._lock = self._lock.close()
+                self._lock.close()
+                self._lock = None
 
     def _release(self) -> None:
         if self._lock is not None:

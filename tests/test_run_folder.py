@@ -155,3 +155,14 @@ def test_a_run_stopped_by_the_scheduler_clears_what_it_wrote(tmp_path):
     process.communicate(timeout=300)
     assert process.returncode == 128 + signal.SIGTERM, process.returncode  # stopped while writing
     assert _leftovers(out) == [] and not out.exists()
+
+
+def test_a_lock_file_removed_while_being_taken_is_not_trusted(tmp_path):
+    """A run that ends removes its lock file; one that opened it just before must lock the new file."""
+    path = tmp_path / ".run.lock"
+    with open(path, "a+b") as handle:
+        assert run_folder._same_file(path, handle)
+        path.unlink()
+        assert not run_folder._same_file(path, handle)
+        path.touch()  # another run's new lock file
+        assert not run_folder._same_file(path, handle)
