@@ -136,3 +136,12 @@ def test_a_source_left_out_is_explained_in_dutch():
     english = to_markdown(run_blocks(info, counts, 10, 0, "en"))
     assert "sources left out:" in english and "does not permit purpose" in english
     assert "- bad\\_date: 3 in `kvk_inschrijvingen`" in english
+
+
+def test_a_partner_list_shows_a_case_alias_or_none_never_the_pseudonym_twice(sample_export):
+    from mhgraph.safe_output import read_csv_safe
+
+    out, _ = sample_export
+    listed = pl.concat([read_csv_safe(path, infer_schema=False) for path in sorted((out / "partners").glob("*.csv"))])
+    assert listed.filter(pl.col("alias") == pl.col("entity_id")).height == 0
+    assert listed["alias"].drop_nulls().str.contains(r"^\w+ [A-Z0-9]+$").all() and listed["alias"].null_count() > 0
