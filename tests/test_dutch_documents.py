@@ -145,3 +145,18 @@ def test_a_partner_list_shows_a_case_alias_or_none_never_the_pseudonym_twice(sam
     listed = pl.concat([read_csv_safe(path, infer_schema=False) for path in sorted((out / "partners").glob("*.csv"))])
     assert listed.filter(pl.col("alias") == pl.col("entity_id")).height == 0
     assert listed["alias"].drop_nulls().str.contains(r"^\w+ [A-Z0-9]+$").all() and listed["alias"].null_count() > 0
+
+
+def test_indicators_that_fired_or_stopped_since_the_last_run_read_in_the_documents_language():
+    from mhgraph.diff import CHANGE_KINDS
+    from mhgraph.export.changes import changes_blocks
+
+    hit = {"cluster_id": "C0003", "indicator": "straw_director", "focus_entity": "P-1",
+           "reason": "Officer of 4 companies", "reason_nl": "Functionaris van 4 bedrijven"}
+    changes = {"since": "2026-11-01", "run_id": "r1", **{kind: [] for kind in CHANGE_KINDS},
+               "indicators": {"fired": [hit], "stopped": [{**hit, "stopped_because": "rule_no_longer_holds"}]}}
+    dutch, english = (to_markdown(changes_blocks(changes, lang)) for lang in ("nl", "en"))
+    assert dutch.count("Functionaris van 4 bedrijven") == 2 and "Officer of" not in dutch
+    assert english.count("Officer of 4 companies") == 2 and "Functionaris" not in english
+    earlier = {**changes, "indicators": {"fired": [{k: v for k, v in hit.items() if k != "reason_nl"}], "stopped": []}}
+    assert "Officer of 4 companies" in to_markdown(changes_blocks(earlier, "nl"))  # a run from before reason_nl
