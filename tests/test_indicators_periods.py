@@ -143,8 +143,9 @@ def test_phoenix_elsewhere_needs_a_short_lived_predecessor_and_most_of_its_staff
     hit = phoenix_company(*_agency_chain(D(2022, 12, 1)))
     assert hit.get_column("focus_entity").to_list() == ["C-agency2"]
     assert ("successor of C-agency1 (dissolved 2023-11-07, 124 days before; same activity elsewhere, "
-            "3 of its 4 employees went over)") in hit["reason"][0]
+            "3/4 employees went over)") in hit["reason"][0]
     assert len(hit["evidence"][0]) == 6  # both payroll periods of each of the three movers
+    assert "124 dagen eerder; zelfde activiteit elders, 3/4 werknemers overgegaan" in hit["reason_nl"][0]
     # look-alikes that must stay silent: an established firm closes and a new one takes on its
     # staff (a restart, or a competitor hiring); a new firm hires one of four; the staff's own
     # new firm (its director worked at the old one)

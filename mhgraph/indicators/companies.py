@@ -210,7 +210,7 @@ def phoenix_company(nodes: pl.DataFrame, edges: pl.DataFrame, *, max_gap_days: i
                 pl.when(pl.col("same_activity")).then(pl.lit(" and activity")).otherwise(pl.lit("")),
                 pl.when(pl.col("staff") >= min_shared_employees)
                 .then(pl.format(", {} employees in common", pl.col("staff"))).otherwise(pl.lit(""))))
-            .otherwise(pl.format("same activity elsewhere, {} of its {} employees went over", "staff", "old_staff")),
+            .otherwise(pl.format("same activity elsewhere, {}/{} employees went over", "staff", "old_staff")),
             days=(pl.col("new_registered") - pl.col("old_dissolved")).dt.total_days())
         .with_columns(predecessor=pl.format(
             "{} (dissolved {}, {} days {}; {})", "old", "old_dissolved", pl.col("days").abs(),
