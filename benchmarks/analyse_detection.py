@@ -10,6 +10,8 @@ writes one table, ``benchmarks/results/detection_analysis.md``:
   network shows far under each threshold);
 * every top-10 cluster that belongs to no planted network: a lawful look-alike (its kind) or
   an ordinary cluster, with the rules that fired and those that fire relaxed;
+* every medium and weak network of a typology planted with both worker origins, found or not,
+  with the same columns: where equally exploited EU and non-EU networks differ;
 * per rule, how many communities its relaxed form reaches (in planted networks, in look-alikes,
   elsewhere): the base rate a weaker form of the rule would have to beat.
 
@@ -26,6 +28,7 @@ import polars as pl
 from mhgraph.evaluate import match_networks
 from mhgraph.indicators import compute_indicators
 from mhgraph.rank import rank_clusters
+from mhgraph.synth.typologies import BOTH_ORIGINS
 from tune_ranking import KEPT, WORK, development_worlds
 
 OUT = Path(__file__).parent / "results" / "detection_analysis.md"
@@ -74,17 +77,16 @@ def analyse_world(folder: Path, k: int = 10) -> tuple[list[dict], list[dict], pl
     best = (matches.filter(pl.col("finds")).group_by("network_id").agg(pl.col("rank").min())
             .rename({"rank": "found_rank"}))
     by_rank = {row["cluster_id"]: row for row in clusters.iter_rows(named=True)}
-    missed = []
+    planted = []
     outcome = (described.filter(pl.col("kind") == "planted").join(best, on="network_id", how="left")
                .join(homes, on="network_id", how="left")
                .join(matches.group_by("network_id").agg(pl.col("coverage").first()), on="network_id"))
     for row in outcome.sort("typology", "strength").iter_rows(named=True):
-        if row["found_rank"] is not None and row["found_rank"] <= k:
-            continue
         home = by_rank.get(row["home"], {})
-        missed.append({"world": folder.name, **{c: row[c] for c in ("typology", "strength", "origin")},
-                       "coverage": round(row["coverage"], 2), "rank": home.get("rank"), "score": home.get("score"),
-                       **_evidence(row["home"], strict, weak, loose)})
+        planted.append({"world": folder.name, **{c: row[c] for c in ("typology", "strength", "origin")},
+                        "coverage": round(row["coverage"], 2), "rank": home.get("rank"), "score": home.get("score"),
+                        **_evidence(row["home"], strict, weak, loose),
+                        "found": row["found_rank"] is not None and row["found_rank"] <= k})
     of_planted = set(matches.filter(pl.col("kind") == "planted").get_column("cluster_id").drop_nulls())
     decoy_of = {r["cluster_id"]: r["typology"] for r in matches.filter(pl.col("kind") == "decoy").iter_rows(named=True)
                 if r["cluster_id"] is not None}
@@ -105,7 +107,7 @@ def analyse_world(folder: Path, k: int = 10) -> tuple[list[dict], list[dict], pl
              .with_columns(where=pl.when(pl.col("cluster_id").is_in(list(planted_clusters))).then(pl.lit("planted"))
                            .when(pl.col("cluster_id").is_in(list(decoy_clusters))).then(pl.lit("look-alike"))
                            .otherwise(pl.lit("elsewhere"))))
-    return missed, wrong, reach
+    return planted, wrong, reach
 
 
 def _evidence(cluster_id: str | None, strict: dict, weak: dict, loose: dict) -> dict[str, str]:
@@ -130,16 +132,20 @@ def main() -> None:
     parser.add_argument("--noise", nargs="*")
     parser.add_argument("--limit", type=int)
     args = parser.parse_args()
-    missed, wrong, reaches = [], [], []
+    planted, wrong, reaches = [], [], []
     for seed, noise in development_worlds(args.noise)[: args.limit]:
         folder = WORK / f"{seed}-{noise}"
         if not (folder / "communities.parquet").is_file():
             continue
-        m, w, r = analyse_world(folder)
-        missed += m
+        p, w, r = analyse_world(folder)
+        planted += p
         wrong += w
         reaches.append(r)
-        print(f"{folder.name}: {len(m)} missed, {len(w)} top-10 clusters of no planted network", flush=True)
+        print(f"{folder.name}: {sum(not n['found'] for n in p)} missed, {len(w)} top-10 clusters of no planted network",
+              flush=True)
+    missed = [{c: v for c, v in n.items() if c != "found"} for n in planted if not n["found"]]
+    compared = sorted((n for n in planted if n["typology"] in BOTH_ORIGINS and n["strength"] in ("medium", "weak")),
+                      key=lambda n: (n["strength"], n["typology"], n["origin"], n["world"]))
     reach = (pl.concat(reaches).group_by("indicator", "where").agg(clusters=pl.len())
              .pivot(on="where", index="indicator", values="clusters").fill_null(0).sort("indicator"))
     OUT.write_text(
@@ -149,6 +155,8 @@ def main() -> None:
         "`relaxed`: rules that fire there only with the thresholds of `RELAXED`.\n\n"
         f"## Planted networks not in the top 10 ({len(missed)})\n\n{_table(missed)}\n"
         f"## Top-10 clusters of no planted network ({len(wrong)})\n\n{_table(wrong)}\n"
+        "## EU and non-EU workers at equal strength (medium and weak; typologies with both origins)\n\n"
+        f"{_table(compared)}\n"
         "## Communities each relaxed rule reaches (summed over the worlds)\n\n"
         f"{_table(reach.to_dicts())}", encoding="utf-8")
     print(f"written {OUT}")

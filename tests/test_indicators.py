@@ -234,7 +234,9 @@ def test_link_to_earlier_refusal_follows_a_short_path(graph, hits):
     hit = _hit(hits, "link_to_earlier_refusal", "EMM-2024-0021")
     assert "3 step(s) from ARN-2022-0042" in hit["reason"] and "ernstige mate" in hit["reason"]
     assert "HOLDS_PERMIT - OFFICER_OF - HOLDS_PERMIT" in hit["reason"]
-    assert len(hit["evidence"]) == 3
+    # the three steps of the path, then the rest of both permits' own register rows
+    assert _evidence_types(edges, hit) == ["HOLDS_PERMIT", "HOLDS_PERMIT", "LOCATED_AT", "LOCATED_AT", "MANAGES",
+                                           "OFFICER_OF"]
     sponsor = _hit(hits, "link_to_earlier_refusal", "C-newsponsor")
     assert "sponsor recognition ingetrokken on 2023-01-15" in sponsor["reason"]
     assert sponsor["partners"] == ["ind", "kvk"]
@@ -279,6 +281,38 @@ def test_a_bibob_outcome_counts_only_when_the_run_may_use_bibob():
     hit = link_to_earlier_refusal(nodes, edges, allowed_purposes=admin | {"bibob"})
     assert hit.get_column("focus_entity").to_list() == ["ARN-2024-0002"]
     assert "Bibob outcome 'ernstige mate'" in hit["reason"][0]
+
+
+def test_a_refusal_hit_names_only_partners_whose_records_it_rests_on():
+    # The revoked sponsor also holds a café permit in Arnhem and employs staff: those partners know
+    # the company but state nothing the finding rests on, so they are not named. IND states the
+    # revocation (an attribute of the sponsor, no relation of its own); every other partner named
+    # has a record among the evidence, the refused permit's own register row included.
+    reg = Registers()
+    reg.sponsor("r1", "C-old", "ingetrokken", D(2022, 3, 1))
+    reg.residence("i1", "P-migrant", "C-old", "A-lodging", "arbeid", D(2021, 1, 1), D(2022, 1, 1))
+    reg.permit("v0", "ARN-2020-0001", "A-cafe", "horeca", "verleend", D(2020, 1, 1), holder_company="C-old")
+    reg.payroll("j1", "P-cook", "C-old", "A-cook", D(2021, 1, 1), None, 1664 * 15.0, 1664.0)
+    reg.officer("k1", "P-boss", "C-old", "A-boss", D(2019, 1, 1))
+    reg.permit("v1", "ARN-2022-0002", "A-club", "massagesalon", "geweigerd", D(2022, 5, 1), holder_person="P-boss",
+               managers=("P-manager",))
+    reg.permit("v2", "EMM-2023-0003", "A-salon", "massagesalon", "aangevraagd", D(2023, 2, 1),
+               holder_person="P-boss", source="gemeente_emmen_vergunningen")
+    nodes, edges = build_graph_tables(*reg.tables())
+    hit = link_to_earlier_refusal(nodes, edges).filter(pl.col("focus_entity") == "EMM-2023-0003").row(0, named=True)
+    assert "from ARN-2022-0002, permit geweigerd" in hit["reason"]
+    records = edges.filter(pl.col("relation_id").is_in(hit["evidence"]))
+    refused = records.filter((pl.col("to_entity") == "ARN-2022-0002") | (pl.col("from_entity") == "ARN-2022-0002"))
+    assert sorted(refused.get_column("type").to_list()) == ["HOLDS_PERMIT", "LOCATED_AT", "MANAGES"]
+    assert sorted(hit["partners"]) == sorted(set(records.get_column("partner"))) == ["gemeente_arnhem",
+                                                                                   "gemeente_emmen"]
+    reg.permit("v3", "EMM-2023-0004", "A-shop", "massagesalon", "aangevraagd", D(2023, 3, 1),
+               holder_company="C-old", source="gemeente_emmen_vergunningen")
+    nodes, edges = build_graph_tables(*reg.tables())
+    hit = link_to_earlier_refusal(nodes, edges).filter(pl.col("focus_entity") == "EMM-2023-0004").row(0, named=True)
+    assert "from C-old, sponsor recognition ingetrokken" in hit["reason"]
+    stated = set(edges.filter(pl.col("relation_id").is_in(hit["evidence"])).get_column("partner"))
+    assert stated == {"gemeente_emmen"} and hit["partners"] == ["gemeente_emmen", "ind"]
 
 
 def test_employment_ties_are_not_walked_unless_asked():

@@ -123,6 +123,37 @@ def test_phoenix_in_another_trade_needs_the_staff():
                                        "before; same address, 2 employees in common)")
 
 
+def _agency_chain(old_registered, staff=4, movers=3, new_officer="P-front"):
+    """A temporary-work agency dissolved after ``old_registered``; a new agency at another
+    address, under ``new_officer``, takes on ``movers`` of its ``staff`` within weeks."""
+    reg = Registers()
+    reg.company("k1", "C-agency1", "A-office1", old_registered, dissolved=D(2023, 11, 7), sbi="78201")
+    reg.officer("o1", "P-straw1", "C-agency1", "A-straw1", old_registered, D(2023, 11, 7))
+    reg.company("k2", "C-agency2", "A-office2", D(2024, 3, 10), sbi="78201")
+    reg.officer("o2", new_officer, "C-agency2", "A-front", D(2024, 3, 10))
+    for w in range(staff):
+        reg.payroll(f"a{w}", f"P-w{w}", "C-agency1", f"A-w{w}", D(2023, 1, 15), D(2023, 11, 7), 900 * 10.5, 900.0)
+        if w < movers:
+            reg.payroll(f"b{w}", f"P-w{w}", "C-agency2", f"A-w{w}", D(2024, 3, 15), None, 800 * 13.5, 800.0)
+    return _tables(reg)
+
+
+def test_phoenix_elsewhere_needs_a_short_lived_predecessor_and_most_of_its_staff():
+    # a short-lived agency whose staff a new agency elsewhere takes on under a new director
+    hit = phoenix_company(*_agency_chain(D(2022, 12, 1)))
+    assert hit.get_column("focus_entity").to_list() == ["C-agency2"]
+    assert ("successor of C-agency1 (dissolved 2023-11-07, 124 days before; same activity elsewhere, "
+            "3/4 employees went over)") in hit["reason"][0]
+    assert len(hit["evidence"][0]) == 6  # both payroll periods of each of the three movers
+    assert "124 dagen eerder; zelfde activiteit elders, 3/4 werknemers overgegaan" in hit["reason_nl"][0]
+    # look-alikes that must stay silent: an established firm closes and a new one takes on its
+    # staff (a restart, or a competitor hiring); a new firm hires one of four; the staff's own
+    # new firm (its director worked at the old one)
+    assert phoenix_company(*_agency_chain(D(2012, 1, 1))).height == 0
+    assert phoenix_company(*_agency_chain(D(2022, 12, 1), movers=1)).height == 0
+    assert phoenix_company(*_agency_chain(D(2022, 12, 1), new_officer="P-w3")).height == 0
+
+
 def test_permit_links_respect_the_dates_of_offices_and_decisions():
     reg = Registers()
     reg.officer("o1", "P-owner", "C-salonA", "A-ownerhome", D(2015, 1, 1), D(2019, 12, 31))

@@ -138,14 +138,21 @@ def shared_company_address(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_comp
 
 @rule("phoenix_company")
 def phoenix_company(nodes: pl.DataFrame, edges: pl.DataFrame, *, max_gap_days: int, min_shared_employees: int,
-                    activity_digits: int) -> pl.DataFrame:
+                    min_staff_share: float, max_predecessor_days: int, activity_digits: int) -> pl.DataFrame:
     """Company A is dissolved; company B, registered after A and no more than ``max_gap_days`` before
-    or after A's dissolution, is LOCATED_AT an address of A and continues its business — the same
-    activity (first ``activity_digits`` digits of the SBI code) or at least ``min_shared_employees``
-    persons EMPLOYED_BY both — while none of A's officers is an officer of B (both must have
-    officers on record). A legal-form conversion keeps its owner and does not fire; a competitor
-    elsewhere, or a new tenant in another trade without the old staff, does not fire either.
-    Focus: the successor B.
+    or after A's dissolution, continues A's business while none of A's officers is an officer of B
+    (both must have officers on record). B continues A's business when
+
+    * it is LOCATED_AT an address of A and has the same activity (first ``activity_digits`` digits
+      of the SBI code) or at least ``min_shared_employees`` persons EMPLOYED_BY both; or
+    * elsewhere, A lasted under ``max_predecessor_days`` and B has the same activity and took
+      over A's staff: at least ``min_shared_employees`` persons, and at least ``min_staff_share``
+      of all A ever employed, EMPLOYED_BY both, none of B's officers among A's employees.
+
+    A legal-form conversion keeps its owner and does not fire. An established business that
+    closes and whose staff a new competitor or their own new firm takes on elsewhere is a
+    restart, not a front, and does not fire; nor does a competitor that hires some of the
+    former staff, or a new tenant in another trade without the old staff. Focus: the successor B.
     """
     firms = companies(nodes).with_columns(activity=pl.col("sbi_code").str.slice(0, activity_digits))
     ended = firms.filter(pl.col("dissolved_on").is_not_null()).select(
@@ -155,41 +162,55 @@ def phoenix_company(nodes: pl.DataFrame, edges: pl.DataFrame, *, max_gap_days: i
     sites = of_type(edges, "LOCATED_AT").select(company="from_entity", address="to_entity", site="relation_id")
     offices = of_type(edges, "OFFICER_OF").select(person="from_entity", company="to_entity")
     jobs = of_type(edges, "EMPLOYED_BY").select(person="from_entity", company="to_entity", job="relation_id")
-    pairs = (
-        sites.rename({"company": "old"}).join(sites.rename({"company": "new"}), on="address", suffix="_new")
-        .filter(pl.col("old") != pl.col("new"))
-        .join(ended, on="old").join(started, on="new")
-        .filter((pl.col("old_registered").is_null() | (pl.col("new_registered") > pl.col("old_registered")))
-                & ((pl.col("new_registered") - pl.col("old_dissolved")).dt.total_days().abs() <= max_gap_days))
-        .group_by("old", "new").agg(
-            pl.col("old_dissolved").first(), pl.col("new_registered").first(),
-            same_activity=(pl.col("old_activity") == pl.col("new_activity")).fill_null(False).first()
-            & (pl.col("old_activity").str.len_chars() >= activity_digits).fill_null(False).first(),
-            site_evidence=pl.concat_list("site", "site_new").list.explode(**FLAT))
+
+    def in_time(pairs: pl.DataFrame) -> pl.DataFrame:
+        return (pairs.filter(pl.col("old") != pl.col("new")).join(ended, on="old").join(started, on="new")
+                .filter((pl.col("old_registered").is_null() | (pl.col("new_registered") > pl.col("old_registered")))
+                        & ((pl.col("new_registered") - pl.col("old_dissolved")).dt.total_days().abs()
+                           <= max_gap_days)))
+
+    same_site = (
+        in_time(sites.rename({"company": "old"}).join(sites.rename({"company": "new"}), on="address", suffix="_new"))
+        .group_by("old", "new").agg(site_evidence=pl.concat_list("site", "site_new").list.explode(**FLAT))
     )
     staff = (
-        pairs.select("old", "new")
-        .join(jobs.rename({"company": "old", "job": "old_job"}), on="old")
-        .join(jobs.rename({"company": "new", "job": "new_job"}), on=["new", "person"])
+        in_time(jobs.rename({"company": "old", "job": "old_job"})
+                .join(jobs.rename({"company": "new", "job": "new_job"}), on="person"))
         .group_by("old", "new").agg(staff=pl.col("person").n_unique(),
                                     staff_evidence=pl.concat_list("old_job", "new_job").list.explode(**FLAT))
+        .join(jobs.group_by(old="company").agg(old_staff=pl.col("person").n_unique()), on="old")
     )
+    own_staff_runs_it = (offices.rename({"company": "new"}).join(jobs.select("person", old="company"), on="person")
+                         .select("old", "new").unique())
     carried_over = (offices.rename({"company": "old"}).join(offices.rename({"company": "new"}), on="person")
                     .select("old", "new").unique())
     with_officers = offices.select("company").unique()
     found = (
-        pairs.join(staff, on=["old", "new"], how="left")
-        .with_columns(pl.col("staff").fill_null(0), pl.col("staff_evidence").fill_null([]))
-        .filter(pl.col("same_activity") | (pl.col("staff") >= min_shared_employees))
+        same_site.join(staff, on=["old", "new"], how="full", coalesce=True)
+        .join(ended, on="old").join(started, on="new")
+        .with_columns(at_site=pl.col("site_evidence").is_not_null())
+        .with_columns(pl.col("staff").fill_null(0), pl.col("staff_evidence").fill_null([]),
+                      pl.col("site_evidence").fill_null([]),
+                      same_activity=(pl.col("old_activity") == pl.col("new_activity")).fill_null(False)
+                      & (pl.col("old_activity").str.len_chars() >= activity_digits).fill_null(False))
+        .join(own_staff_runs_it.with_columns(own_staff=pl.lit(True)), on=["old", "new"], how="left")
+        .filter(pl.when(pl.col("at_site"))
+                .then(pl.col("same_activity") | (pl.col("staff") >= min_shared_employees))
+                .otherwise(pl.col("same_activity") & (pl.col("staff") >= min_shared_employees)
+                           & (pl.col("staff") >= min_staff_share * pl.col("old_staff"))
+                           & pl.col("own_staff").is_null()
+                           & ((pl.col("old_dissolved") - pl.col("old_registered")).dt.total_days()
+                              < max_predecessor_days).fill_null(False)))
         .join(carried_over, on=["old", "new"], how="anti")
         .join(with_officers.rename({"company": "old"}), on="old", how="semi")
         .join(with_officers.rename({"company": "new"}), on="new", how="semi")
         .with_columns(
-            continuity=pl.concat_str(
+            continuity=pl.when(pl.col("at_site")).then(pl.concat_str(
                 pl.lit("same address"),
                 pl.when(pl.col("same_activity")).then(pl.lit(" and activity")).otherwise(pl.lit("")),
                 pl.when(pl.col("staff") >= min_shared_employees)
-                .then(pl.format(", {} employees in common", pl.col("staff"))).otherwise(pl.lit(""))),
+                .then(pl.format(", {} employees in common", pl.col("staff"))).otherwise(pl.lit(""))))
+            .otherwise(pl.format("same activity elsewhere, {}/{} employees went over", "staff", "old_staff")),
             days=(pl.col("new_registered") - pl.col("old_dissolved")).dt.total_days())
         .with_columns(predecessor=pl.format(
             "{} (dissolved {}, {} days {}; {})", "old", "old_dissolved", pl.col("days").abs(),

@@ -231,7 +231,10 @@ def link_to_earlier_refusal(nodes: pl.DataFrame, edges: pl.DataFrame, *, max_hop
     in both cases at most ``max_days`` later. The path runs over relations of ``via_types`` whose
     purpose is allowed, and never *through* an entity with more than ``max_degree`` neighbours
     (:func:`~mhgraph.indicators.tables.shortest_paths`). Each applicant is reported once, with its
-    nearest flag (ties: lowest flag id). Focus: the new permit or sponsor.
+    nearest flag (ties: lowest flag id). Focus: the new permit or sponsor. Evidence: the path, and
+    the flag's and the applicant's own register rows where they are permits; the partners named are
+    those of the evidence and those stating a sponsor's recognition, which is no relation of its own
+    (:func:`_register_records`), never another partner that merely knows the flag or the applicant.
     """
     walkable = of_type(edges, *via_types)
     if allowed_purposes is not None:
@@ -240,34 +243,39 @@ def link_to_earlier_refusal(nodes: pl.DataFrame, edges: pl.DataFrame, *, max_hop
     def has(purpose: str) -> pl.Expr:
         return pl.col("purposes").list.contains(purpose).fill_null(False)
 
+    permit_register, sponsor_register = ["administrative_supervision"], ["immigration_supervision"]
     flag_rules = []
     if _allowed(allowed_purposes, "administrative_supervision"):
         flag_rules.append((pl.col("permit_status").is_in(list(_REFUSED)) & has("administrative_supervision"),
-                           pl.format("permit {} on {}", pl.col("permit_status"), pl.col("decided_on")), "decided_on"))
+                           pl.format("permit {} on {}", pl.col("permit_status"), pl.col("decided_on")), "decided_on",
+                           permit_register))
     if _allowed(allowed_purposes, "administrative_supervision", "bibob"):
         flag_rules.append(((pl.col("bibob_outcome") == "ernstige mate") & has("administrative_supervision"),
                            pl.format("permit with Bibob outcome 'ernstige mate' decided on {}", pl.col("decided_on")),
-                           "decided_on"))
+                           "decided_on", permit_register))
     if _allowed(allowed_purposes, "immigration_supervision"):
         flag_rules.append((pl.col("sponsor_status").is_in(list(_SPONSOR_FLAGS)) & has("immigration_supervision"),
                            pl.format("sponsor recognition {} on {}", pl.col("sponsor_status"),
-                                     pl.col("sponsor_status_on")), "sponsor_status_on"))
+                                     pl.col("sponsor_status_on")), "sponsor_status_on", sponsor_register))
     if not flag_rules:
         return pl.DataFrame()
     flags = (
-        pl.concat([nodes.filter(test.fill_null(False)).select(origin="entity_id", flag=label, flag_day=pl.col(day))
-                   for test, label, day in flag_rules])
+        pl.concat([nodes.filter(test.fill_null(False)).select(origin="entity_id", flag=label, flag_day=pl.col(day),
+                                                              origin_purposes=pl.lit(register))
+                   for test, label, day, register in flag_rules])
         .filter(pl.col("flag_day").is_not_null())
         .sort("origin", "flag_day", "flag")
-        .group_by("origin", maintain_order=True).agg(pl.col("flag").str.join("; "), pl.col("flag_day").min())
+        .group_by("origin", maintain_order=True).agg(pl.col("flag").str.join("; "), pl.col("flag_day").min(),
+                                                     pl.col("origin_purposes").list.explode(**FLAT).unique().sort())
     )
     targets = pl.concat([
         nodes.filter(pl.col("permit_status").is_in(["aangevraagd", "verleend"]))
         .select(target="entity_id", target_day="decided_on", target_label=pl.format(
-            "permit {} on {}", pl.col("permit_status"), pl.col("decided_on"))),
+            "permit {} on {}", pl.col("permit_status"), pl.col("decided_on")), target_purposes=pl.lit(permit_register)),
         nodes.filter(pl.col("sponsor_status") == "erkend")
         .select(target="entity_id", target_day="registered_on", target_label=pl.format(
-            "recognised sponsor registered on {}", pl.col("registered_on"))),
+            "recognised sponsor registered on {}", pl.col("registered_on")),
+            target_purposes=pl.lit([*sponsor_register, "company_register"])),
     ]).filter(pl.col("target_day").is_not_null())
     reached = shortest_paths(flags.get_column("origin"), walkable, max_hops, max_degree)
     found = (
@@ -278,22 +286,42 @@ def link_to_earlier_refusal(nodes: pl.DataFrame, edges: pl.DataFrame, *, max_hop
         .sort("target", "hops", "origin", "_key")
         .group_by("target", maintain_order=True).agg(
             pl.col("origin").first(), pl.col("flag").first(), pl.col("path").first(), pl.col("hops").first(),
-            pl.col("target_label").first(), flags=pl.col("origin").n_unique())
+            pl.col("target_label").first(), pl.col("origin_purposes").first(), pl.col("target_purposes").first(),
+            flags=pl.col("origin").n_unique())
     )
     if found.is_empty():
         return found
     path_types = (found.select("target", relation_id="path").explode("relation_id")
                   .join(edges.select("relation_id", "type"), on="relation_id", how="left")
                   .group_by("target", maintain_order=True).agg(path_types=pl.col("type").str.join(" - ")))
-    own = nodes.select("entity_id", "partners")
+    origin_records = _register_records(found.select("target", entity="origin", purpose="origin_purposes"), nodes, edges)
+    target_records = _register_records(found.select("target", entity="target", purpose="target_purposes"), nodes, edges)
     return (
         found.join(path_types, on="target")
-        .join(own.rename({"entity_id": "origin", "partners": "_origin_partners"}), on="origin", how="left")
-        .join(own.rename({"entity_id": "target", "partners": "_target_partners"}), on="target", how="left")
-        .select(focus_entity="target", evidence="path",
-                extra_partners=pl.concat_list(pl.col("_origin_partners").fill_null([]),
-                                              pl.col("_target_partners").fill_null([])),
+        .join(origin_records, on="target", how="left").join(target_records, on="target", how="left", suffix="_target")
+        .select(focus_entity="target",
+                evidence=pl.col("path").list.concat(pl.col("records").fill_null([]))
+                .list.concat(pl.col("records_target").fill_null([])),
+                extra_partners=pl.col("stating").fill_null([]).list.concat(pl.col("stating_target").fill_null([])),
                 target_label="target_label", hops="hops", origin="origin", flag="flag", path_types="path_types",
                 more_flags=pl.when(pl.col("flags") > 1).then(pl.format("; {} earlier flags in reach", "flags"))
                 .otherwise(pl.lit("")))
     )
+
+
+def _register_records(stated: pl.DataFrame, nodes: pl.DataFrame, edges: pl.DataFrame) -> pl.DataFrame:
+    """Per ``target``: the ``records`` of its ``entity`` (a flag or a new applicant) when that is a
+    permit (every relation of a permit is its own register row: holder, manager, location), and the
+    ``stating`` partners: those of the entity that deliver for a register ``purpose`` the finding
+    rests on, also when the fact is an attribute without a relation of its own (a sponsor's
+    recognition)."""
+    permits = nodes.filter(pl.col("entity_type") == "permit").select(entity="entity_id")
+    touching = pl.concat([edges.select("relation_id", entity=end) for end in ("from_entity", "to_entity")])
+    records = (stated.join(permits, on="entity", how="semi").join(touching, on="entity")
+               .group_by("target").agg(records=pl.col("relation_id").unique().sort()))
+    delivering = edges.select("partner", "purpose").drop_nulls().unique()
+    stating = (stated.explode("purpose").join(nodes.select(entity="entity_id", partner="partners").explode("partner"),
+                                              on="entity")
+               .join(delivering, on=["partner", "purpose"])
+               .group_by("target").agg(stating=pl.col("partner").unique().sort()))
+    return records.join(stating, on="target", how="full", coalesce=True)
