@@ -53,7 +53,7 @@ from mhgraph.resolve.block import PAIR_SCHEMA, identity_groups, key_codes
 from mhgraph.resolve.compare import identifier_feature
 from mhgraph.resolve.settings import EntitySettings, ResolveSettings
 
-__all__ = ["Clusters", "cluster", "cluster_type", "entity_id", "pairs_to_complete", "singletons"]
+__all__ = ["Clusters", "cluster", "cluster_type", "entity_id", "entity_ids", "pairs_to_complete", "singletons"]
 
 log = logging.getLogger("mhgraph.resolve.cluster")
 
@@ -67,7 +67,17 @@ _MAX_PASSES = 5
 def entity_id(letter: str, lowest_mention_id: str) -> str:
     """Stable entity id: type letter + 12 hex digits of HMAC-SHA-256 (installation key) of the
     lowest mention id."""
-    return f"{letter}-{installation_key().digest('entity_id', lowest_mention_id).hex()[:12]}"
+    return entity_ids(letter, [lowest_mention_id])[0]
+
+
+def entity_ids(letter: str, lowest_mention_ids) -> list[str]:
+    """:func:`entity_id` of many mentions, the installation key looked up once.
+
+    >>> entity_ids("P", ["a/1/p", "b/1/p"]) == [entity_id("P", "a/1/p"), entity_id("P", "b/1/p")]
+    True
+    """
+    key = installation_key()
+    return [f"{letter}-{key.digest('entity_id', m).hex()[:12]}" for m in lowest_mention_ids]
 
 
 class Clusters(NamedTuple):
@@ -86,19 +96,21 @@ def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return label.astype(np.int64)
 
 
-def pairs_to_complete(scored: pl.DataFrame, frame: pl.DataFrame, entity: EntitySettings) -> pl.DataFrame:
+def pairs_to_complete(scored: pl.DataFrame, frame: pl.DataFrame, entity: EntitySettings,
+                      cache: dict | None = None) -> pl.DataFrame:
     """The pairs inside candidate entities that were never compared: for every connected
     component of the links at or above the threshold that spans at most
     ``clustering.complete_up_to`` identity groups, one pair (their lowest mentions) per two of
     its identity groups not compared yet. Comparing and scoring them lets the average linkage
-    of :func:`cluster_type` judge a candidate entity on all its pairs.
+    of :func:`cluster_type` judge a candidate entity on all its pairs. ``cache``: as for
+    :func:`~mhgraph.resolve.block.key_codes`.
     """
     n, cap = frame.height, entity.clustering.complete_up_to
     empty = pl.DataFrame(schema=PAIR_SCHEMA)
     if n < 3 or cap < 3 or scored.height == 0:
         return empty
     ids = frame["mention_id"]
-    units = identity_groups(frame, entity.identity_keys)
+    units = identity_groups(frame, entity.identity_keys, cache)
     a, b = units[_index(ids, scored["mention_a"])], units[_index(ids, scored["mention_b"])]
     strong = (scored["score"].fill_nan(0.0).fill_null(0.0).to_numpy() >= entity.scoring.threshold) & (a != b)
     n_units = int(units.max()) + 1
@@ -207,7 +219,7 @@ def _unit_links(groups: _Groups, ra: np.ndarray, rb: np.ndarray, score: np.ndarr
 
 def singletons(frame: pl.DataFrame, letter: str) -> pl.DataFrame:
     ids = frame["mention_id"]
-    return pl.DataFrame({"mention_id": ids, "entity_id": [entity_id(letter, m) for m in ids.to_list()],
+    return pl.DataFrame({"mention_id": ids, "entity_id": entity_ids(letter, ids.to_list()),
                          "entity_type": frame["entity_type"]}, schema=RESOLUTION_SCHEMA)
 
 
@@ -339,11 +351,10 @@ def cluster_type(scored: pl.DataFrame, frame: pl.DataFrame, entity: EntitySettin
         roots = roots[roots]
     lowest = np.full(n, n, dtype=np.int64)
     np.minimum.at(lowest, roots, np.arange(n))
-    heads = np.unique(lowest[roots])  # one hash per entity, not per mention
-    named = dict(zip(heads.tolist(), (entity_id(entity.letter, m) for m in ids.gather(heads).to_list())))
+    heads, entity_of = np.unique(lowest[roots], return_inverse=True)  # one hash per entity, not per mention
     resolution = pl.DataFrame({
         "mention_id": ids,
-        "entity_id": pl.Series(lowest[roots]).replace_strict(named, return_dtype=pl.String),
+        "entity_id": pl.Series(entity_ids(entity.letter, ids.gather(heads).to_list()), dtype=pl.String).gather(entity_of),
         "entity_type": frame["entity_type"],
     }, schema=RESOLUTION_SCHEMA)
     decisions = _decisions(scored, a, b, roots, identity & ~refused_identity, events, overrides, entity, refused_identity)
