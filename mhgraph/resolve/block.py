@@ -50,7 +50,7 @@ from mhgraph.resolve.bits import EMPTY_BIN, decode_bloom, dice_pairs, minhash_bi
 from mhgraph.resolve.settings import BlockingRule, EntitySettings, ResolveSettings
 
 __all__ = ["PAIR_SCHEMA", "block", "block_type", "identity_groups", "key_codes", "pairs_from_blocks", "population_pairs", "random_pairs",
-           "representatives", "similarity_sort_key"]
+           "representatives", "row_numbers", "similarity_sort_key"]
 
 log = logging.getLogger("mhgraph.resolve.block")
 
@@ -74,6 +74,22 @@ def key_codes(frame: pl.DataFrame, key: str, cache: dict | None = None) -> np.nd
     codes = (hashed["code"].to_numpy() >> np.uint64(1)).astype(np.int64)
     codes[hashed["missing"].to_numpy()] = -1
     return codes
+
+
+def row_numbers(ids: pl.Series, values: pl.Series) -> np.ndarray:
+    """The row of each of ``values`` in ``ids`` (distinct mention ids), -1 where absent. Sorted
+    ``ids`` (a type's frame) are searched by bisection: no hash table of a million strings.
+
+    >>> row_numbers(pl.Series(["a", "b", "d"]), pl.Series(["d", "c", "a"])).tolist()
+    [2, -1, 0]
+    """
+    if len(ids) == 0 or not ids.is_sorted():
+        lookup = pl.DataFrame({"id": ids}).with_row_index("i")
+        return (pl.DataFrame({"id": values}).join(lookup, on="id", how="left", maintain_order="left")["i"]
+                .fill_null(-1).cast(pl.Int64).to_numpy())
+    found = np.minimum(ids.search_sorted(values).cast(pl.Int64).to_numpy(), len(ids) - 1)
+    found[(ids.gather(found) != values).fill_null(True).to_numpy()] = -1
+    return found
 
 
 def decoded_column(frame: pl.DataFrame, column: str, cache: dict | None) -> tuple[np.ndarray, np.ndarray] | None:
@@ -354,8 +370,8 @@ def block_type(frame: pl.DataFrame, entity: EntitySettings, link_only_across: st
     return pl.DataFrame({
         "mention_a": ids.gather(pair_code // n),
         "mention_b": ids.gather(pair_code % n),
-        "entity_type": pl.Series([entity.entity_type] * len(pair_code), dtype=pl.String),
-        "blocked_by": pl.Series(np.array(names, dtype=object)[rules].tolist() if len(rules) else [], dtype=pl.String),
+        "entity_type": pl.Series([entity.entity_type], dtype=pl.String).gather(np.zeros(len(pair_code), dtype=np.int64)),
+        "blocked_by": pl.Series(names, dtype=pl.String).gather(rules.astype(np.int64)),
     }, schema=PAIR_SCHEMA)
 
 
