@@ -77,19 +77,15 @@ def key_codes(frame: pl.DataFrame, key: str, cache: dict | None = None) -> np.nd
 
 
 def row_numbers(ids: pl.Series, values: pl.Series) -> np.ndarray:
-    """The row of each of ``values`` in ``ids`` (distinct mention ids), -1 where absent. Sorted
-    ``ids`` (a type's frame) are searched by bisection: no hash table of a million strings.
+    """The row of each of ``values`` in ``ids`` (distinct mention ids), -1 where absent.
 
     >>> row_numbers(pl.Series(["a", "b", "d"]), pl.Series(["d", "c", "a"])).tolist()
     [2, -1, 0]
     """
-    if len(ids) == 0 or not ids.is_sorted():
-        lookup = pl.DataFrame({"id": ids}).with_row_index("i")
-        return (pl.DataFrame({"id": values}).join(lookup, on="id", how="left", maintain_order="left")["i"]
-                .fill_null(-1).cast(pl.Int64).to_numpy())
-    found = np.minimum(ids.search_sorted(values).cast(pl.Int64).to_numpy(), len(ids) - 1)
-    found[(ids.gather(found) != values).fill_null(True).to_numpy()] = -1
-    return found
+    # a hash join: bisection in the sorted ids is several times slower for unsorted values
+    lookup = pl.DataFrame({"id": ids}).with_row_index("i")
+    return (pl.DataFrame({"id": values}).join(lookup, on="id", how="left", maintain_order="left")["i"]
+            .fill_null(-1).cast(pl.Int64).to_numpy())
 
 
 def decoded_column(frame: pl.DataFrame, column: str, cache: dict | None) -> tuple[np.ndarray, np.ndarray] | None:
@@ -151,6 +147,19 @@ def similarity_sort_key(frame: pl.DataFrame, columns, cache: dict | None = None,
     return _pack(minhash_bins(_bloom_matrix(frame, columns, cache, rows), _SIGNATURE_BINS, seed=7919))
 
 
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # 2^64 / golden ratio
+
+
+def _maybe_repeated(keys: np.ndarray) -> np.ndarray:
+    """Whether each of ``keys`` (64-bit integers) may occur more than once — true for every
+    repeated key and for a few others: keys counted in hash buckets (Fibonacci hashing, the top
+    bits of key times 2^64 / golden ratio; packed MinHash codes have skewed low bits). A pass
+    over the keys instead of a sort."""
+    bits = max(len(keys).bit_length() + 2, 8)
+    bucket = ((keys.astype(np.uint64) * _GOLDEN) >> np.uint64(64 - bits)).astype(np.int64)
+    return np.bincount(bucket, minlength=1 << bits)[bucket] > 1
+
+
 def _run_lengths(values: np.ndarray) -> np.ndarray:
     """The length of each run of equal neighbours in ``values``."""
     starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]]) if len(values) else np.zeros(0, dtype=np.int64)
@@ -170,13 +179,9 @@ def pairs_from_blocks(codes: np.ndarray, sort_key, max_block_size: int, window: 
     >>> sorted(zip(left.tolist(), right.tolist()))
     [(0, 1), (0, 2), (1, 2)]
     """
-    # most codes are held by one mention: counting them in hash buckets (Fibonacci hashing: the
-    # top bits of the code times 2^64 / golden ratio; packed MinHash codes have skewed low bits)
-    # finds the few that may be shared (and some that are not), and only those are sorted
+    # most codes are held by one mention: only those that may be shared are sorted
     present = np.flatnonzero(codes >= 0)
-    bits = max(len(present).bit_length() + 2, 8)
-    bucket = ((codes[present].astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - bits)).astype(np.int64)
-    keep = present[np.bincount(bucket, minlength=1 << bits)[bucket] > 1]
+    keep = present[_maybe_repeated(codes[present])]
     order = keep[np.argsort(codes[keep], kind="stable")]
     empty = np.array([], dtype=np.int64)
     sizes = _run_lengths(codes[order])
@@ -296,8 +301,10 @@ def representatives(codes: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """
     if len(groups) and groups.max() + 1 == len(groups):  # every mention its own group: all represent
         return codes
-    # a mention alone in its group represents itself; only the others need sorting
+    # a mention alone in its group, or alone with its code in its group, represents itself;
+    # only the others need sorting
     present = np.flatnonzero((codes >= 0) & (np.bincount(groups)[groups] > 1))
+    present = present[_maybe_repeated(codes[present].astype(np.uint64) * _GOLDEN + groups[present].astype(np.uint64))]
     if len(present) == 0:
         return codes
     order = present[np.lexsort((present, codes[present], groups[present]))]

@@ -185,12 +185,13 @@ def _comparison(comparison: Comparison, frame: pl.DataFrame, groups: np.ndarray,
 
 def compare_type(pairs: pl.DataFrame, frame: pl.DataFrame, entity: EntitySettings,
                  relations: pl.DataFrame | None, entities: pl.DataFrame | None,
-                 cache: dict | None = None) -> pl.DataFrame:
+                 cache: dict | None = None, rows: tuple[np.ndarray, np.ndarray] | None = None) -> pl.DataFrame:
     """Features for the pairs of one entity type; ``frame`` holds that type's mentions (sorted
     by mention_id), ``entities`` (``mention_id``, ``entity_type``, ``entity_id``) resolves the
     neighbours and ``cache`` keeps what is computed per mention (decoded Bloom columns, key
-    codes, value frequencies) for the next call on the same ``frame``."""
-    left, right = (row_numbers(frame["mention_id"], pairs[side]) for side in ("mention_a", "mention_b"))
+    codes, value frequencies) for the next call on the same ``frame``. ``rows``: the rows of
+    the pairs' two mentions in ``frame``, when the caller knows them (else they are looked up)."""
+    left, right = rows or (row_numbers(frame["mention_id"], pairs[side]) for side in ("mention_a", "mention_b"))
     if (left < 0).any() or (right < 0).any():
         raise ValueError(f"{entity.entity_type}: pairs name mentions that the mentions table lacks")
     columns: dict[str, np.ndarray] = {}

@@ -143,7 +143,8 @@ def find_identity_conflicts(frame: pl.DataFrame, entity: EntitySettings, relatio
         pairs = pl.DataFrame({"mention_a": ids.gather(rep[left]), "mention_b": ids.gather(rep[right]),
                               "entity_type": pl.Series([entity.entity_type] * len(left), dtype=pl.String),
                               "blocked_by": pl.Series([key] * len(left), dtype=pl.String)})
-        disagree, observed = _judge(compare_type(pairs, frame, narrow, relations, entities, cache), entity, rules)
+        disagree, observed = _judge(compare_type(pairs, frame, narrow, relations, entities, cache,
+                                                 rows=(rep[left], rep[right])), entity, rules)
         # parts: profiles joined where every field was compared and none disagrees; a profile
         # lacking a field is left to the model (its identity link is not taken on trust)
         confident = observed & ~disagree
