@@ -37,6 +37,7 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -309,14 +310,19 @@ def eleven_proof(count: int, first: int) -> list[str]:
     return [str(v) for v in (stems * 10 + check)[check < 10][:count]]
 
 
+def _name_pools() -> tuple[list[str], list[str]]:
+    """The distinct given and family names of the historical-figures set, sorted."""
+    names = pl.read_parquet(benchdata() / "er" / "historical_figures_with_errors_50k.parquet",
+                            columns=["first_name", "surname"]).drop_nulls()
+    return sorted(set(names["first_name"].to_list())), sorted(set(names["surname"].to_list()))
+
+
 def register(n: int, seed: int = 5) -> tuple[pl.DataFrame, pl.DataFrame]:
     """``n`` person records of about ``0.6 n`` people (names drawn from the historical-figures
     name lists), with typos, swapped day/month, initials, swapped names and missing dates; 40%
     carry a BSN."""
     rng = random.Random(seed)
-    names = pl.read_parquet(benchdata() / "er" / "historical_figures_with_errors_50k.parquet",
-                            columns=["first_name", "surname"]).drop_nulls()
-    given_pool, family_pool = sorted(set(names["first_name"].to_list())), sorted(set(names["surname"].to_list()))
+    given_pool, family_pool = _name_pools()
     rows = {"record_id": [], "given": [], "family": [], "born": [], "bsn": [], "person": []}
     person = 0
     while len(rows["record_id"]) < n:
@@ -365,13 +371,30 @@ def bench_dev_million() -> dict:
     return bench_million(200_000, tag="_dev_200000")
 
 
-def bench_employer(n: int) -> dict:
-    """One employer on ``n`` payroll rows of ``n // 10`` employees (ten rows each, one BSN)."""
+def _employees(count: int, rng: random.Random) -> list[tuple[str, str, str]]:
+    """``count`` employees as payroll has them: names drawn from the historical-figures name
+    lists, dates of birth spread over 40 years (about 14,600 distinct days)."""
+    given_pool, family_pool = _name_pools()
+    first = date(1960, 1, 1).toordinal()
+    return [(rng.choice(given_pool), rng.choice(family_pool),
+             date.fromordinal(first + rng.randrange(14_610)).isoformat()) for _ in range(count)]
+
+
+def _look_alike_employees(count: int) -> list[tuple[str, str, str]]:
+    """The stress population: 840 distinct dates of birth (day, month and year cycle with the
+    employee number) and family names that differ only in a number (``achternaam123``), so
+    that the date-equal LSH rules pair ~120 near-identical names per date."""
     rng = random.Random(9)
+    return [(rng.choice(["jan", "piet", "anna", "maria", "tomasz", "elena"]) + str(i % 97),
+             f"achternaam{i}", f"{1960 + i % 40}-{1 + i % 12:02d}-{1 + i % 28:02d}") for i in range(count)]
+
+
+def bench_employer(n: int, look_alike: bool = False) -> dict:
+    """One employer on ``n`` payroll rows of ``n // 10`` employees (ten rows each, one BSN);
+    ``look_alike``: the stress population of :func:`_look_alike_employees`."""
     employees = n // 10
     bsn = eleven_proof(employees, 30_000_000)
-    people = [(rng.choice(["jan", "piet", "anna", "maria", "tomasz", "elena"]) + str(i % 97),
-               f"achternaam{i}", f"{1960 + i % 40}-{1 + i % 12:02d}-{1 + i % 28:02d}") for i in range(employees)]
+    people = _look_alike_employees(employees) if look_alike else _employees(employees, random.Random(9))
     plain = pl.DataFrame({
         "regel": [f"L{i:08d}" for i in range(n)],
         "kvk": ["12345678"] * n, "werkgever": ["Grote Uitzender B.V."] * n,
@@ -385,16 +408,22 @@ def bench_employer(n: int) -> dict:
              '\n[[relations]]\ntype = "EMPLOYED_BY"\nfrom = "persoon"\nto = "werkgever"\n')
     spec = person_spec("payroll", "regel", {"bsn": "bsn", "given_name": "voornaam", "family_name": "achternaam",
                                             "birth_date": "geboren"}, extra)
-    work = WORK / f"employer_{n}"
+    work = WORK / f"employer{'_look_alike' if look_alike else ''}_{n}"
     spec_dir = work / "specs"
     spec_dir.mkdir(parents=True, exist_ok=True)
     (spec_dir / "payroll.toml").write_text(spec, encoding="utf-8")
     run = deliver(work, spec_dir, {"payroll": plain}, KEYS[0])
     timing = timed_resolve(run)
     resolution = pl.read_parquet(run / "tables" / "resolution.parquet")
-    return {"payroll_rows": n, "employees": employees, **timing,
+    persons = resolution.filter(pl.col("entity_type") == "person")
+    truth = pl.DataFrame({"mention_id": [f"payroll/L{i:08d}/persoon" for i in range(n)],
+                          "entity_id": [str(i % employees) for i in range(n)]})
+    return {"payroll_rows": n, "employees": employees,
+            "distinct_birth_dates": len({p[2] for p in people}), **timing,
             "companies_resolved": resolution.filter(pl.col("entity_type") == "company")["entity_id"].n_unique(),
-            "persons_resolved": resolution.filter(pl.col("entity_type") == "person")["entity_id"].n_unique(),
+            "persons_resolved": persons["entity_id"].n_unique(),
+            "resolve": {k: round(v, 4) if isinstance(v, float) else v
+                        for k, v in pairwise_scores(persons, truth.join(persons.select("mention_id"), on="mention_id")).items()},
             "route": "spec file payroll.toml, mhgraph pseudonymise, mhgraph ingest --specs, mhgraph resolve"}
 
 
@@ -409,10 +438,12 @@ PARTS = {
     "synthetic": ("validation", bench_synthetic),
 }
 
+LARGE = ("million", "employer", "employer_look_alike")  # sized by --million
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default=",".join([*PARTS, "million", "employer"]))
+    parser.add_argument("--only", default=",".join([*PARTS, *LARGE]))
     parser.add_argument("--million", type=int, default=1_000_000, help="records in the large dedupe and payroll rows")
     parser.add_argument("--resolve-child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--settings", default=None, help=argparse.SUPPRESS)
@@ -421,18 +452,18 @@ def main() -> None:
         resolve_child(args.resolve_child, args.settings)
         return
     results = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
-    results = {k: v for k, v in results.items() if k in {*PARTS, "million", "employer", "machine"}}
+    results = {k: v for k, v in results.items() if k in {*PARTS, *LARGE, "machine"}}
     for name in args.only.split(","):
         print(f"benchmark {name} ...", file=sys.stderr, flush=True)
         if name == "million":
             role, result = "validation", bench_million(args.million)
-        elif name == "employer":
-            role, result = "validation", bench_employer(args.million)
+        elif name in ("employer", "employer_look_alike"):
+            role, result = "validation", bench_employer(args.million, look_alike=name == "employer_look_alike")
         else:
             role, run = PARTS[name]
             result = run()
         results[name] = {"role": role, **result, "command": f".venv/bin/python benchmarks/bench_er.py --only {name}"
-                         + (f" --million {args.million}" if name in ("million", "employer") else "")}
+                         + (f" --million {args.million}" if name in LARGE else "")}
         results["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
                               "note": "2 cores shared with other work running at the same time"}
         RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -100,7 +100,7 @@ class Key:
         return Key(derived.hexdigest().encode())
 
     def digest(self, domain: str, value: str) -> bytes:
-        return hmac.new(self._secret, f"{domain}\x1f{value}".encode(), hashlib.sha256).digest()
+        return hmac.digest(self._secret, f"{domain}\x1f{value}".encode(), "sha256")  # one-shot: no HMAC object
 
     def bloom_positions(self, domain: str, gram: str) -> tuple[int, ...]:
         """Bit positions of one q-gram (cached: names reuse a few thousand bigrams)."""

@@ -21,13 +21,13 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from mhgraph.resolve.block import key_codes
-from mhgraph.resolve.cluster import FALLBACK_LETTER, RESOLUTION_SCHEMA, entity_id
+from mhgraph.resolve.cluster import FALLBACK_LETTER, RESOLUTION_SCHEMA, entity_ids
 from mhgraph.resolve.settings import ResolveSettings, default_settings
 
 __all__ = ["identity_resolution", "resolve_baseline"]
 
 
-def _components(mentions: pl.DataFrame, settings: ResolveSettings, keys_of) -> pl.DataFrame:
+def _components(mentions: pl.DataFrame, settings: ResolveSettings, keys_of, hashed_ids: bool = True) -> pl.DataFrame:
     out = []
     for entity_type in mentions["entity_type"].unique().sort().to_list():
         entity = settings.types.get(entity_type)
@@ -49,7 +49,8 @@ def _components(mentions: pl.DataFrame, settings: ResolveSettings, keys_of) -> p
         np.minimum.at(lowest, label, np.arange(n))
         letter = entity.letter if entity else FALLBACK_LETTER
         ids = frame["mention_id"]
-        named = [entity_id(letter, m) for m in ids.gather(lowest).to_list()]  # one hash per entity
+        heads = ids.gather(lowest)
+        named = entity_ids(letter, heads.to_list()) if hashed_ids else heads  # one hash per entity
         out.append(pl.DataFrame({
             "mention_id": ids,
             "entity_id": pl.Series(named, dtype=pl.String).gather(label),
@@ -58,9 +59,14 @@ def _components(mentions: pl.DataFrame, settings: ResolveSettings, keys_of) -> p
     return pl.concat(out).sort("mention_id") if out else pl.DataFrame(schema=RESOLUTION_SCHEMA)
 
 
-def identity_resolution(mentions: pl.DataFrame, settings: ResolveSettings) -> pl.DataFrame:
-    """A ``resolution`` table from identity keys alone (same BSN, KvK number, address key)."""
-    return _components(mentions, settings, lambda entity: entity.identity_keys)
+def identity_resolution(mentions: pl.DataFrame, settings: ResolveSettings, hashed_ids: bool = True) -> pl.DataFrame:
+    """A ``resolution`` table from identity keys alone (same BSN, KvK number, address key).
+
+    ``hashed_ids=False`` names each entity by its lowest ``mention_id`` instead of the keyed
+    hash of it: a label that only tells entities apart, for use inside one run (a million
+    keyed hashes cost seconds), never for output.
+    """
+    return _components(mentions, settings, lambda entity: entity.identity_keys, hashed_ids)
 
 
 def resolve_baseline(mentions: pl.DataFrame, settings: ResolveSettings | None = None) -> pl.DataFrame:

@@ -50,7 +50,7 @@ from mhgraph.resolve.bits import EMPTY_BIN, decode_bloom, dice_pairs, minhash_bi
 from mhgraph.resolve.settings import BlockingRule, EntitySettings, ResolveSettings
 
 __all__ = ["PAIR_SCHEMA", "block", "block_type", "identity_groups", "key_codes", "pairs_from_blocks", "population_pairs", "random_pairs",
-           "representatives", "similarity_sort_key"]
+           "representatives", "row_numbers", "similarity_sort_key"]
 
 log = logging.getLogger("mhgraph.resolve.block")
 
@@ -76,6 +76,18 @@ def key_codes(frame: pl.DataFrame, key: str, cache: dict | None = None) -> np.nd
     return codes
 
 
+def row_numbers(ids: pl.Series, values: pl.Series) -> np.ndarray:
+    """The row of each of ``values`` in ``ids`` (distinct mention ids), -1 where absent.
+
+    >>> row_numbers(pl.Series(["a", "b", "d"]), pl.Series(["d", "c", "a"])).tolist()
+    [2, -1, 0]
+    """
+    # a hash join: bisection in the sorted ids is several times slower for unsorted values
+    lookup = pl.DataFrame({"id": ids}).with_row_index("i")
+    return (pl.DataFrame({"id": values}).join(lookup, on="id", how="left", maintain_order="left")["i"]
+            .fill_null(-1).cast(pl.Int64).to_numpy())
+
+
 def decoded_column(frame: pl.DataFrame, column: str, cache: dict | None) -> tuple[np.ndarray, np.ndarray] | None:
     """The decoded filters of one column (``None`` when the column is absent), kept in
     ``cache`` so that blocking and comparison decode each column once."""
@@ -88,12 +100,34 @@ def decoded_column(frame: pl.DataFrame, column: str, cache: dict | None) -> tupl
     return cache[column]
 
 
-def _bloom_matrix(frame: pl.DataFrame, columns, cache: dict | None = None) -> np.ndarray:
-    """The filters of several columns side by side (zeros where a column is missing)."""
-    parts = [d[0] for d in (decoded_column(frame, c, cache) for c in columns) if d is not None and d[1].any()]
+def _bloom_matrix(frame: pl.DataFrame, columns, cache: dict | None = None, rows: np.ndarray | None = None
+                  ) -> np.ndarray:
+    """The filters of several columns side by side (zeros where a column is missing), of all
+    mentions or of those at ``rows``."""
+    parts = [d[0] if rows is None else d[0][rows]
+             for d in (decoded_column(frame, c, cache) for c in columns) if d is not None and d[1].any()]
     if not parts:
-        return np.zeros((frame.height, 1), dtype=np.uint8)
+        return np.zeros((frame.height if rows is None else len(rows), 1), dtype=np.uint8)
     return np.concatenate(parts, axis=1)
+
+
+def _bloom_bytes(frame: pl.DataFrame, columns, cache: dict | None = None) -> np.ndarray:
+    """:func:`_bloom_matrix` transposed, one row per byte position — what MinHash reads. The
+    transpose of each column is kept in ``cache``: several LSH rules read the same names."""
+    parts = []
+    for column in columns:
+        found = decoded_column(frame, column, cache)
+        if found is None or not found[1].any():
+            continue
+        if cache is None:
+            parts.append(np.ascontiguousarray(found[0].T))
+            continue
+        if ("bytes", column) not in cache:
+            cache[("bytes", column)] = np.ascontiguousarray(found[0].T)
+        parts.append(cache[("bytes", column)])
+    if not parts:
+        return np.zeros((1, frame.height), dtype=np.uint8)
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
 
 
 def _pack(bins: np.ndarray) -> np.ndarray:
@@ -106,15 +140,38 @@ def _pack(bins: np.ndarray) -> np.ndarray:
     return out
 
 
-def similarity_sort_key(frame: pl.DataFrame, columns, cache: dict | None = None) -> np.ndarray:
-    """A sort key that puts mentions with similar filters near each other (MinHash signature)."""
-    return _pack(minhash_bins(_bloom_matrix(frame, columns, cache), _SIGNATURE_BINS, seed=7919))
+def similarity_sort_key(frame: pl.DataFrame, columns, cache: dict | None = None,
+                        rows: np.ndarray | None = None) -> np.ndarray:
+    """A sort key that puts mentions with similar filters near each other (MinHash signature),
+    of all mentions or of those at ``rows``."""
+    return _pack(minhash_bins(_bloom_matrix(frame, columns, cache, rows), _SIGNATURE_BINS, seed=7919))
 
 
-def pairs_from_blocks(codes: np.ndarray, sort_key: np.ndarray, max_block_size: int, window: int
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # 2^64 / golden ratio
+
+
+def _maybe_repeated(keys: np.ndarray) -> np.ndarray:
+    """Whether each of ``keys`` (64-bit integers) may occur more than once — true for every
+    repeated key and for a few others: keys counted in hash buckets (Fibonacci hashing, the top
+    bits of key times 2^64 / golden ratio; packed MinHash codes have skewed low bits). A pass
+    over the keys instead of a sort."""
+    bits = max(len(keys).bit_length() + 2, 8)
+    bucket = ((keys.astype(np.uint64) * _GOLDEN) >> np.uint64(64 - bits)).astype(np.int64)
+    return np.bincount(bucket, minlength=1 << bits)[bucket] > 1
+
+
+def _run_lengths(values: np.ndarray) -> np.ndarray:
+    """The length of each run of equal neighbours in ``values``."""
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]]) if len(values) else np.zeros(0, dtype=np.int64)
+    return np.diff(np.append(starts, len(values)))
+
+
+def pairs_from_blocks(codes: np.ndarray, sort_key, max_block_size: int, window: int
                       ) -> tuple[np.ndarray, np.ndarray, dict]:
     """All pairs within each block of ``codes`` (-1 = no block), but in blocks larger than
-    ``max_block_size`` only pairs at most ``window`` apart in ``sort_key`` order.
+    ``max_block_size`` only pairs at most ``window`` apart in ``sort_key`` order
+    (``sort_key``: an array over all mentions, or a function giving the keys of some rows,
+    asked only when a block is that large).
 
     Returns the two index arrays and a small report (blocks, largest, oversized).
 
@@ -122,15 +179,17 @@ def pairs_from_blocks(codes: np.ndarray, sort_key: np.ndarray, max_block_size: i
     >>> sorted(zip(left.tolist(), right.tolist()))
     [(0, 1), (0, 2), (1, 2)]
     """
-    # most codes are held by one mention: a hash pass finds the others, and only they are sorted
-    keep = np.flatnonzero((codes >= 0) & pl.Series(codes).is_duplicated().to_numpy())
+    # most codes are held by one mention: only those that may be shared are sorted
+    present = np.flatnonzero(codes >= 0)
+    keep = present[_maybe_repeated(codes[present])]
     order = keep[np.argsort(codes[keep], kind="stable")]
-    blocks = codes[order]
     empty = np.array([], dtype=np.int64)
-    if len(blocks) < 2:
+    sizes = _run_lengths(codes[order])
+    if (sizes == 1).any():  # a code that only shared its bucket: no block
+        order = order[np.repeat(sizes > 1, sizes)]
+        sizes = _run_lengths(codes[order])
+    if len(order) < 2:
         return empty, empty, {"blocks": 0, "largest": 0, "oversized": 0, "oversized_mentions": 0}
-    starts = np.flatnonzero(np.r_[True, blocks[1:] != blocks[:-1]])
-    sizes = np.diff(np.append(starts, len(blocks)))
     oversized = sizes > max_block_size
     report = {
         "blocks": len(sizes),
@@ -143,7 +202,9 @@ def pairs_from_blocks(codes: np.ndarray, sort_key: np.ndarray, max_block_size: i
     if oversized.any():  # sorted neighbourhood inside the oversized blocks: order them by similarity
         inside = np.flatnonzero(size_of > max_block_size)
         block_of = np.repeat(np.arange(len(sizes)), sizes)
-        order[inside] = order[inside][np.lexsort((sort_key[order[inside]], block_of[inside]))]
+        rows = order[inside]
+        keys = sort_key(rows) if callable(sort_key) else sort_key[rows]
+        order[inside] = rows[np.lexsort((keys, block_of[inside]))]
     lefts, rights = [], []
     active = np.arange(len(order))  # positions that still have a partner this far on in their block
     for distance in range(1, int(size_of.max(initial=1))):
@@ -164,7 +225,8 @@ def _rule_codes(frame: pl.DataFrame, rule: BlockingRule, cache: dict | None) -> 
     """Block codes of one rule: one array for an exact rule, one per band for LSH."""
     if rule.kind == "exact":
         return [key_codes(frame, "+".join(rule.columns))]
-    bins = minhash_bins(_bloom_matrix(frame, rule.columns, cache), rule.bands * rule.rows, seed=rule.seed + 1)
+    bins = minhash_bins(_bloom_bytes(frame, rule.columns, cache), rule.bands * rule.rows, seed=rule.seed + 1,
+                        byte_major=True)
     equal = key_codes(frame, "+".join(rule.equal)) if rule.equal else None
     out = []
     for band in range(rule.bands):
@@ -239,8 +301,10 @@ def representatives(codes: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """
     if len(groups) and groups.max() + 1 == len(groups):  # every mention its own group: all represent
         return codes
-    # a mention alone in its group represents itself; only the others need sorting
+    # a mention alone in its group, or alone with its code in its group, represents itself;
+    # only the others need sorting
     present = np.flatnonzero((codes >= 0) & (np.bincount(groups)[groups] > 1))
+    present = present[_maybe_repeated(codes[present].astype(np.uint64) * _GOLDEN + groups[present].astype(np.uint64))]
     if len(present) == 0:
         return codes
     order = present[np.lexsort((present, codes[present], groups[present]))]
@@ -271,7 +335,9 @@ def block_type(frame: pl.DataFrame, entity: EntitySettings, link_only_across: st
             np.unique(np.stack([groups, across]), axis=1, return_inverse=True)[1].ravel()
         log.info("%s: %d identity groups among %d mentions", entity.entity_type, groups.max(initial=-1) + 1, frame.height)
         dice_columns = [c.columns[0] for c in entity.comparisons if c.kind in ("dice", "crossed_dice")]
-        sort_key = similarity_sort_key(frame, dice_columns, cache)
+        def sort_key(rows: np.ndarray) -> np.ndarray:  # only the mentions of oversized blocks need one
+            return similarity_sort_key(frame, dice_columns, cache, rows)
+
         for rule in entity.blocking:
             found_l, found_r, reports = [], [], []
             chosen = np.zeros(frame.height, dtype=bool)
@@ -311,8 +377,8 @@ def block_type(frame: pl.DataFrame, entity: EntitySettings, link_only_across: st
     return pl.DataFrame({
         "mention_a": ids.gather(pair_code // n),
         "mention_b": ids.gather(pair_code % n),
-        "entity_type": pl.Series([entity.entity_type] * len(pair_code), dtype=pl.String),
-        "blocked_by": pl.Series(np.array(names, dtype=object)[rules].tolist() if len(rules) else [], dtype=pl.String),
+        "entity_type": pl.Series([entity.entity_type], dtype=pl.String).gather(np.zeros(len(pair_code), dtype=np.int64)),
+        "blocked_by": pl.Series(names, dtype=pl.String).gather(rules.astype(np.int64)),
     }, schema=PAIR_SCHEMA)
 
 

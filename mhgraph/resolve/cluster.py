@@ -49,11 +49,11 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from mhgraph.crypto import installation_key
-from mhgraph.resolve.block import PAIR_SCHEMA, identity_groups, key_codes
+from mhgraph.resolve.block import PAIR_SCHEMA, identity_groups, key_codes, row_numbers
 from mhgraph.resolve.compare import identifier_feature
 from mhgraph.resolve.settings import EntitySettings, ResolveSettings
 
-__all__ = ["Clusters", "cluster", "cluster_type", "entity_id", "pairs_to_complete", "singletons"]
+__all__ = ["Clusters", "cluster", "cluster_type", "entity_id", "entity_ids", "pairs_to_complete", "singletons"]
 
 log = logging.getLogger("mhgraph.resolve.cluster")
 
@@ -67,7 +67,17 @@ _MAX_PASSES = 5
 def entity_id(letter: str, lowest_mention_id: str) -> str:
     """Stable entity id: type letter + 12 hex digits of HMAC-SHA-256 (installation key) of the
     lowest mention id."""
-    return f"{letter}-{installation_key().digest('entity_id', lowest_mention_id).hex()[:12]}"
+    return entity_ids(letter, [lowest_mention_id])[0]
+
+
+def entity_ids(letter: str, lowest_mention_ids) -> list[str]:
+    """:func:`entity_id` of many mentions, the installation key looked up once.
+
+    >>> entity_ids("P", ["a/1/p", "b/1/p"]) == [entity_id("P", "a/1/p"), entity_id("P", "b/1/p")]
+    True
+    """
+    key = installation_key()
+    return [f"{letter}-{key.digest('entity_id', m).hex()[:12]}" for m in lowest_mention_ids]
 
 
 class Clusters(NamedTuple):
@@ -75,31 +85,27 @@ class Clusters(NamedTuple):
     decisions: pl.DataFrame  # mention_a, mention_b, decision, reason: one row per scored pair, in its order
 
 
-def _index(frame_ids: pl.Series, column: pl.Series) -> np.ndarray:
-    lookup = pl.DataFrame({"mention_id": frame_ids}).with_row_index("i")
-    return (pl.DataFrame({"mention_id": column}).join(lookup, on="mention_id", how="left", maintain_order="left")
-            ["i"].fill_null(-1).cast(pl.Int64).to_numpy())
-
-
 def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     _, label = connected_components(coo_matrix((np.ones(len(left)), (left, right)), shape=(n, n)), directed=False)
     return label.astype(np.int64)
 
 
-def pairs_to_complete(scored: pl.DataFrame, frame: pl.DataFrame, entity: EntitySettings) -> pl.DataFrame:
+def pairs_to_complete(scored: pl.DataFrame, frame: pl.DataFrame, entity: EntitySettings,
+                      cache: dict | None = None) -> pl.DataFrame:
     """The pairs inside candidate entities that were never compared: for every connected
     component of the links at or above the threshold that spans at most
     ``clustering.complete_up_to`` identity groups, one pair (their lowest mentions) per two of
     its identity groups not compared yet. Comparing and scoring them lets the average linkage
-    of :func:`cluster_type` judge a candidate entity on all its pairs.
+    of :func:`cluster_type` judge a candidate entity on all its pairs. ``cache``: as for
+    :func:`~mhgraph.resolve.block.key_codes`.
     """
     n, cap = frame.height, entity.clustering.complete_up_to
     empty = pl.DataFrame(schema=PAIR_SCHEMA)
     if n < 3 or cap < 3 or scored.height == 0:
         return empty
     ids = frame["mention_id"]
-    units = identity_groups(frame, entity.identity_keys)
-    a, b = units[_index(ids, scored["mention_a"])], units[_index(ids, scored["mention_b"])]
+    units = identity_groups(frame, entity.identity_keys, cache)
+    a, b = units[row_numbers(ids, scored["mention_a"])], units[row_numbers(ids, scored["mention_b"])]
     strong = (scored["score"].fill_nan(0.0).fill_null(0.0).to_numpy() >= entity.scoring.threshold) & (a != b)
     n_units = int(units.max()) + 1
     component = _components(n_units, a[strong], b[strong])
@@ -135,8 +141,8 @@ class _Groups:
         self.parent = list(range(len(unit)))
         self.unit = unit
         self.unit_sets: dict[int, set[int]] = {}
-        self.codes = conflict_codes
-        self.values: dict[int, dict[str, int]] = {}
+        # per conflict key, by root: the group's value (-1 for none; groups never hold two)
+        self.values: dict[str, list[int]] = {k: codes.tolist() for k, codes in conflict_codes.items()}
         self.forbid: dict[int, set[int]] = {}
         self.links: dict[int, dict[int, float]] = {}
 
@@ -149,12 +155,9 @@ class _Groups:
             parent[i], i = root, parent[i]
         return root
 
-    def value(self, root: int, key: str) -> int:
-        return self.values[root][key] if root in self.values else int(self.codes[key][root])
-
     def conflict(self, ra: int, rb: int) -> str | None:
-        for key in self.codes:
-            va, vb = self.value(ra, key), self.value(rb, key)
+        for key, values in self.values.items():
+            va, vb = values[ra], values[rb]
             if va >= 0 and vb >= 0 and va != vb:
                 return key
         return None
@@ -178,9 +181,8 @@ class _Groups:
         self.parent[rb] = ra
         ours = self.unit_sets.setdefault(ra, {int(self.unit[ra])})
         ours.update(self.unit_sets.pop(rb, {int(self.unit[rb])}))
-        if self.codes:
-            self.values[ra] = {k: max(self.value(ra, k), self.value(rb, k)) for k in self.codes}
-            self.values.pop(rb, None)
+        for values in self.values.values():
+            values[ra] = max(values[ra], values[rb])
         if rb in self.forbid:
             self.forbid.setdefault(ra, set()).update(self.forbid.pop(rb))
         theirs = self.links.pop(rb, {})
@@ -207,7 +209,7 @@ def _unit_links(groups: _Groups, ra: np.ndarray, rb: np.ndarray, score: np.ndarr
 
 def singletons(frame: pl.DataFrame, letter: str) -> pl.DataFrame:
     ids = frame["mention_id"]
-    return pl.DataFrame({"mention_id": ids, "entity_id": [entity_id(letter, m) for m in ids.to_list()],
+    return pl.DataFrame({"mention_id": ids, "entity_id": entity_ids(letter, ids.to_list()),
                          "entity_type": frame["entity_type"]}, schema=RESOLUTION_SCHEMA)
 
 
@@ -239,22 +241,22 @@ def cluster_type(scored: pl.DataFrame, frame: pl.DataFrame, entity: EntitySettin
     threshold = entity.scoring.threshold
     conflict_codes = {k: key_codes(frame, k) for k in entity.conflict_keys}
 
-    a = _index(ids, scored["mention_a"])
-    b = _index(ids, scored["mention_b"])
+    a = row_numbers(ids, scored["mention_a"])
+    b = row_numbers(ids, scored["mention_b"])
     score = scored["score"].fill_nan(0.0).fill_null(0.0).to_numpy()
     identity = scored["blocked_by"].is_in(list(entity.identity_keys)).to_numpy()
     must = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     apart: list[tuple[int, int]] = []
     if overrides is not None and overrides.height:
         refused = overrides.filter(pl.col("decision") == "cannot_link")
-        apart += list(zip(_index(ids, refused["mention_a"]).tolist(), _index(ids, refused["mention_b"]).tolist()))
+        apart += list(zip(row_numbers(ids, refused["mention_a"]).tolist(), row_numbers(ids, refused["mention_b"]).tolist()))
         linked = overrides.filter(pl.col("decision") == "must_link")
-        must = _index(ids, linked["mention_a"]), _index(ids, linked["mention_b"])
+        must = row_numbers(ids, linked["mention_a"]), row_numbers(ids, linked["mention_b"])
     parts = np.full(n, -1, dtype=np.int64)
     if conflicts is not None and conflicts.parts.height:
-        parts[_index(ids, conflicts.parts["mention_id"])] = conflicts.parts["part"].to_numpy()
-        apart += list(zip(_index(ids, conflicts.table["mention_a"]).tolist(),
-                          _index(ids, conflicts.table["mention_b"]).tolist()))
+        parts[row_numbers(ids, conflicts.parts["mention_id"])] = conflicts.parts["part"].to_numpy()
+        apart += list(zip(row_numbers(ids, conflicts.table["mention_a"]).tolist(),
+                          row_numbers(ids, conflicts.table["mention_b"]).tolist()))
 
     # Units in one step where they hold one value per conflict key and no cannot-link; the
     # identity links of the others are taken one by one below, so that a conflict refuses them.
@@ -279,9 +281,11 @@ def cluster_type(scored: pl.DataFrame, frame: pl.DataFrame, entity: EntitySettin
     root = np.where(clean[unit], head[unit], np.arange(n))
     groups.parent = root.tolist()
     sizes = np.bincount(unit, minlength=n_units)
-    for u in np.flatnonzero(clean & (sizes > 1)).tolist():
-        if conflict_codes:
-            groups.values[int(head[u])] = {k: int(most[k][u]) for k in conflict_codes}
+    premerged_units = np.flatnonzero(clean & (sizes > 1))
+    for key in conflict_codes:
+        values = conflict_codes[key].copy()
+        values[head[premerged_units]] = most[key][premerged_units]
+        groups.values[key] = values.tolist()
     premerged = int((root != np.arange(n)).sum())
 
     # links still to decide: must-links, identity links of groups with a conflict, scored pairs by falling score
@@ -339,11 +343,10 @@ def cluster_type(scored: pl.DataFrame, frame: pl.DataFrame, entity: EntitySettin
         roots = roots[roots]
     lowest = np.full(n, n, dtype=np.int64)
     np.minimum.at(lowest, roots, np.arange(n))
-    heads = np.unique(lowest[roots])  # one hash per entity, not per mention
-    named = dict(zip(heads.tolist(), (entity_id(entity.letter, m) for m in ids.gather(heads).to_list())))
+    heads, entity_of = np.unique(lowest[roots], return_inverse=True)  # one hash per entity, not per mention
     resolution = pl.DataFrame({
         "mention_id": ids,
-        "entity_id": pl.Series(lowest[roots]).replace_strict(named, return_dtype=pl.String),
+        "entity_id": pl.Series(entity_ids(entity.letter, ids.gather(heads).to_list()), dtype=pl.String).gather(entity_of),
         "entity_type": frame["entity_type"],
     }, schema=RESOLUTION_SCHEMA)
     decisions = _decisions(scored, a, b, roots, identity & ~refused_identity, events, overrides, entity, refused_identity)

@@ -29,7 +29,7 @@ import numpy as np
 import polars as pl
 
 from mhgraph.resolve.bits import dice_pairs, initials_pairs
-from mhgraph.resolve.block import decoded_column, identity_groups, key_codes
+from mhgraph.resolve.block import decoded_column, identity_groups, key_codes, row_numbers
 from mhgraph.resolve.settings import Comparison, EntitySettings, ResolveSettings
 
 __all__ = ["compare", "compare_type", "identifier_feature", "neighbour_table", "value_frequencies"]
@@ -185,18 +185,15 @@ def _comparison(comparison: Comparison, frame: pl.DataFrame, groups: np.ndarray,
 
 def compare_type(pairs: pl.DataFrame, frame: pl.DataFrame, entity: EntitySettings,
                  relations: pl.DataFrame | None, entities: pl.DataFrame | None,
-                 cache: dict | None = None) -> pl.DataFrame:
+                 cache: dict | None = None, rows: tuple[np.ndarray, np.ndarray] | None = None) -> pl.DataFrame:
     """Features for the pairs of one entity type; ``frame`` holds that type's mentions (sorted
     by mention_id), ``entities`` (``mention_id``, ``entity_type``, ``entity_id``) resolves the
     neighbours and ``cache`` keeps what is computed per mention (decoded Bloom columns, key
-    codes, value frequencies) for the next call on the same ``frame``."""
-    index = frame.select("mention_id").with_row_index("row")
-    rows = pairs.select("mention_a", "mention_b").join(
-        index.rename({"mention_id": "mention_a", "row": "a"}), on="mention_a", how="left", maintain_order="left"
-    ).join(index.rename({"mention_id": "mention_b", "row": "b"}), on="mention_b", how="left", maintain_order="left")
-    if rows["a"].null_count() or rows["b"].null_count():
+    codes, value frequencies) for the next call on the same ``frame``. ``rows``: the rows of
+    the pairs' two mentions in ``frame``, when the caller knows them (else they are looked up)."""
+    left, right = rows or (row_numbers(frame["mention_id"], pairs[side]) for side in ("mention_a", "mention_b"))
+    if (left < 0).any() or (right < 0).any():
         raise ValueError(f"{entity.entity_type}: pairs name mentions that the mentions table lacks")
-    left, right = rows["a"].to_numpy().astype(np.int64), rows["b"].to_numpy().astype(np.int64)
     columns: dict[str, np.ndarray] = {}
     cache = {} if cache is None else cache
     for key in identifier_keys(entity):

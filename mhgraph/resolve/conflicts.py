@@ -36,7 +36,7 @@ on trust; the model decides whether it joins a part. Then:
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
@@ -120,6 +120,10 @@ def find_identity_conflicts(frame: pl.DataFrame, entity: EntitySettings, relatio
         return IdentityConflicts.none()
     profile = frame.select(pl.concat_str([pl.col(c).fill_null("") for c in columns], separator="|").hash(seed=1)) \
         .to_series().to_numpy().astype(np.int64)
+    # the judgement reads only the rules' comparisons (and the initials of their columns): a
+    # payroll repeats each employee ten times, and hardened filters make every row a profile
+    judged = set(rules) | {c.name for c in entity.comparisons if c.kind == "initials" and c.columns[0] in columns}
+    narrow = replace(entity, comparisons=tuple(c for c in entity.comparisons if c.name in judged))
     tables, parts = [], []
     next_part = 0
     for key in entity.identity_keys:
@@ -139,8 +143,8 @@ def find_identity_conflicts(frame: pl.DataFrame, entity: EntitySettings, relatio
         pairs = pl.DataFrame({"mention_a": ids.gather(rep[left]), "mention_b": ids.gather(rep[right]),
                               "entity_type": pl.Series([entity.entity_type] * len(left), dtype=pl.String),
                               "blocked_by": pl.Series([key] * len(left), dtype=pl.String)})
-        features = compare_type(pairs, frame, entity, relations, entities, cache)
-        disagree, observed = _judge(features, entity, rules)
+        disagree, observed = _judge(compare_type(pairs, frame, narrow, relations, entities, cache,
+                                                 rows=(rep[left], rep[right])), entity, rules)
         # parts: profiles joined where every field was compared and none disagrees; a profile
         # lacking a field is left to the model (its identity link is not taken on trust)
         confident = observed & ~disagree
@@ -164,8 +168,9 @@ def find_identity_conflicts(frame: pl.DataFrame, entity: EntitySettings, relatio
         mentions_per_part = members.group_by("part").len()
         size = dict(zip(mentions_per_part["part"].to_list(), mentions_per_part["len"].to_list()))
         between = disagree & in_split[left] & (part[left] != part[right])
+        features = compare_type(pairs.filter(pl.Series(between)), frame, entity, relations, entities, cache)
         evidence_columns = [c.name for c in entity.comparisons if c.kind != "relation" and c.name in features.columns]
-        found = (features.filter(pl.Series(between))
+        found = (features
                  .with_columns(pl.Series("part_a", part[left][between]), pl.Series("part_b", part[right][between]),
                                pl.Series("key_value", frame[key].gather(rep[left][between])))
                  .unique(["part_a", "part_b"], keep="first", maintain_order=True))

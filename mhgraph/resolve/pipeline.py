@@ -128,7 +128,7 @@ def _population_sample(features: pl.DataFrame, frame: pl.DataFrame, entity, rela
     """What Fellegi-Sunter learns from: the candidate pairs between identity groups, a seeded
     random sample of the other pairs (compared like the candidates) and the number of pairs
     in the population they stand for."""
-    groups = identity_groups(frame, entity.identity_keys)
+    groups = identity_groups(frame, entity.identity_keys, cache)
     across = key_codes(frame, link_only_across) if link_only_across and link_only_across in frame.columns else None
     candidates = features.filter(~pl.col("blocked_by").is_in([*entity.identity_keys, "override"]))
     candidates = candidates if candidates.height else features
@@ -141,7 +141,7 @@ def _population_sample(features: pl.DataFrame, frame: pl.DataFrame, entity, rela
 def _completed(scored: pl.DataFrame, frame: pl.DataFrame, entity, relations, entities, cache: dict,
                scorer) -> pl.DataFrame:
     """``scored`` plus the uncompared pairs inside candidate entities, compared and scored."""
-    extra = pairs_to_complete(scored, frame, entity)
+    extra = pairs_to_complete(scored, frame, entity, cache)
     if extra.height == 0:
         return scored
     features = compare_type(extra, frame, entity, relations, entities, cache)
@@ -172,7 +172,8 @@ def resolve(mentions: pl.DataFrame, relations: pl.DataFrame | None, settings: Re
     checked = _as_overrides(overrides)
     if checked is not None:
         checked = check_overrides(checked, mentions)
-    entities = identity_resolution(mentions, settings)
+    # provisional entities of the types not resolved yet, for relational evidence: labels, not ids
+    entities = identity_resolution(mentions, settings, hashed_ids=False)
     resolutions, matches, conflicts, scorers = [], {}, [], {}
     for entity_type in settings.order:
         entity = settings.types[entity_type]

@@ -116,20 +116,23 @@ class _Additive:
     def _levels(self, features: pl.DataFrame) -> dict[str, np.ndarray]:
         return {name: levels_of(_column(features, name), tuple(t)) for name, t in self.comparisons.items()}
 
-    def contributions(self, features: pl.DataFrame) -> pl.DataFrame:
-        """Weight in bits that each comparison adds to each pair (0 where the value is NaN)."""
+    def _weights(self, features: pl.DataFrame) -> dict[str, np.ndarray]:
+        """Weight in bits per comparison and pair (0 where the value is NaN)."""
         columns = {}
         for name, levels in self._levels(features).items():
             weights = np.append(np.asarray(self.weights_[name], dtype=float), 0.0)  # index -1 -> 0
             columns[name] = weights[levels]
-        return pl.DataFrame(columns, schema={name: pl.Float64 for name in self.comparisons})
+        return columns
+
+    def contributions(self, features: pl.DataFrame) -> pl.DataFrame:
+        """Weight in bits that each comparison adds to each pair (0 where the value is NaN)."""
+        return pl.DataFrame(self._weights(features), schema={name: pl.Float64 for name in self.comparisons})
 
     def decision_function(self, features: pl.DataFrame) -> np.ndarray:
         """Total weight in bits: prior weight plus the weight of every comparison."""
-        parts = self.contributions(features)
         total = np.full(features.height, float(self.prior_weight_))
-        for name in parts.columns:
-            total += parts[name].to_numpy()
+        for weights in self._weights(features).values():
+            total += weights
         return total
 
     def predict_proba(self, features: pl.DataFrame) -> np.ndarray:
@@ -351,22 +354,18 @@ class FellegiSunter(_Additive):
         log_u = np.sum(self._log_u(patterns, u), axis=0)
         return float((counts * np.logaddexp(math.log(prior) + log_m, math.log(1 - prior) + log_u)).sum())
 
-    def contributions(self, features: pl.DataFrame) -> pl.DataFrame:
+    def _weights(self, features: pl.DataFrame) -> dict[str, np.ndarray]:
         """Weight in bits per comparison and pair; exact agreement on a comparison with
         ``term_frequency`` weighs ``log2(m / frequency of the agreed value)`` instead of
         ``log2(m / u)`` — less for a common value than a near-agreement does on average, but
         never below 0: an identical name never counts against a match."""
-        out = super().contributions(features)
-        adjusted = []
+        out = super()._weights(features)
         for name in self.term_frequency:
             frequency = _column(features, f"{name}_tf")
             exact = (levels_of(_column(features, name), tuple(self.comparisons[name])) == 0) & (frequency > 0)
-            if not exact.any():
-                continue
-            weight = out[name].to_numpy().copy()
-            weight[exact] = np.maximum(np.log2(self.m_[name][0]) - np.log2(frequency[exact]), 0.0)
-            adjusted.append(pl.Series(name, weight))
-        return out.with_columns(adjusted) if adjusted else out
+            if exact.any():
+                out[name][exact] = np.maximum(np.log2(self.m_[name][0]) - np.log2(frequency[exact]), 0.0)
+        return out
 
 
 class LogisticScorer(_Additive):
