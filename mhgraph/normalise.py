@@ -137,12 +137,12 @@ def house_number(number: str | int | None, addition: str | None) -> tuple[int, s
 
 
 # Titles and honorifics written before or among the given names (Dutch, English, German,
-# Spanish, Polish): they say nothing about who it is. No word that is also a given name
-# ("don") or an initial ("m") is among them.
+# Spanish): they say nothing about who it is. No word that is also a given name somewhere
+# ("don", "jun", "sen", "pan") or an initial ("m") is among them.
 _TITLES = frozenset({
     "dhr", "mevr", "mw", "mevrouw", "heer", "ir", "ing", "drs", "dr", "mr", "prof", "jhr", "jkvr", "ds",
-    "sir", "lady", "lord", "dame", "mrs", "ms", "miss", "rev", "revd", "capt", "col", "gen", "maj", "lt",
-    "sgt", "herr", "frau", "sr", "sra", "srta", "pan", "pani", "jr", "jun", "sen",
+    "sir", "lady", "lord", "dame", "mrs", "ms", "miss", "rev", "revd", "capt", "col", "maj", "lt",
+    "sgt", "herr", "frau", "sr", "sra", "srta", "jr",
 })
 # Diminutives and the formal given names they stand for (``mhgraph/data/README.md``).
 _DIMINUTIVE_FILES = ("diminutives_en.csv", "diminutives_eu.csv")
