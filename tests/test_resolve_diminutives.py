@@ -64,4 +64,5 @@ def test_a_titled_diminutive_without_a_date_of_birth_is_compared_with_its_formal
     assert same.height >= 0.95 * truth.height / 2
     # the filter of "Dhr. Kees" holds the bigrams of "cornelis" as well
     assert same["given_name_dice"].median() > 0.6
-    assert same["given_name_dice"].median() > matches.filter(~pl.col("same"))["given_name_dice"].median() + 0.2
+    # (without it, "kees" and "cornelis" share no bigram but the padding)
+    assert (same["given_name_dice"] >= 0.5).mean() > 0.9
