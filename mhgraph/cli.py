@@ -124,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="write the case-meeting documents of a finished run again; --pdf prints them on A4")
     p.add_argument("run_dir", help="output folder of a finished run")
     p.add_argument("--top", type=_positive_int, default=None,
-                   help="how many clusters get a page and a picture (default: as many as the run wrote)")
+                   help="how many clusters get a page and a picture (default: the run's own --top)")
     p.add_argument("--pdf", action="store_true", help="also write report.pdf (A4) through headless Chromium")
     p.set_defaults(handler=_cmd_report)
 
@@ -273,17 +273,14 @@ def _cmd_resolve(args) -> int:
     import json
     from pathlib import Path
 
-    from mhgraph.export.content import resolution_blocks, resolution_lines
-    from mhgraph.export.document import Bullets, Item, Text, to_markdown
+    from mhgraph.export.content import resolution_text
     from mhgraph.resolve import load_settings
     from mhgraph.stage_commands import resolve_run
 
     settings = load_settings(args.settings) if args.settings else None
     resolve_run(args.run_dir, args.purpose, settings, args.overrides)
     manifest = json.loads((Path(args.run_dir) / "resolve_manifest.json").read_text(encoding="utf-8"))
-    rows = manifest["resolution"]
-    lines = Bullets(tuple(Item((Text(line),)) for line in resolution_lines(rows, "en")))
-    print(to_markdown([*resolution_blocks(rows, "en"), lines]).strip())
+    print(resolution_text(manifest["resolution"], "en"))
     return 0
 
 

@@ -255,7 +255,8 @@ def _hit_changes(old: RunTables, new: RunTables, correspondence: pl.DataFrame,
     )
     fired = (new.hits.join(continuing, left_on=["indicator", "focus_entity"], right_on=["indicator", "new_entity"],
                            how="anti")
-             .filter(pl.col("cluster_id").is_in(sorted(new_scope))).sort(columns).select(columns))
+             .filter(pl.col("cluster_id").is_in(sorted(new_scope))).sort(columns)
+             .select(columns + [c for c in ("reason_nl",) if c in new.hits.columns]))
     stopped = (old.hits.join(continuing, left_on=["indicator", "focus_entity"], right_on=["indicator", "old_entity"],
                              how="anti")
                .filter(pl.col("cluster_id").is_in(sorted(old_scope))).sort(columns))
@@ -264,7 +265,8 @@ def _hit_changes(old: RunTables, new: RunTables, correspondence: pl.DataFrame,
     partners = set(new.mentions["partner"].unique().to_list())
     return {
         "fired": fired.to_dicts(),
-        "stopped": [{**{c: hit[c] for c in columns}, **_stopped_why(hit, followed, relation_ids, partners)}
+        "stopped": [{**{c: hit[c] for c in columns + ["reason_nl"] if c in hit},
+                     **_stopped_why(hit, followed, relation_ids, partners)}
                     for hit in stopped.to_dicts()],
     }
 
@@ -275,7 +277,8 @@ def diff_runs(old: RunTables, new: RunTables) -> dict:
     ``dissolved`` (each entry ``cluster_id``, ``members_before``, ``members_after``; a paired
     cluster also ``members_joined`` and ``members_left``, and ``previous_cluster_id`` when its
     id differs; a new cluster ``came_from``, a dissolved one ``now_in``) and
-    ``indicators`` (``fired`` and ``stopped`` hits, each with ``reason``; a stopped one also
+    ``indicators`` (``fired`` and ``stopped`` hits, each with ``reason`` and, where the run has it, the Dutch
+    ``reason_nl``; a stopped one also
     ``why_stopped`` and its code ``stopped_because``: ``focus_gone``, ``records_gone``,
     ``partner_gone`` or ``rule_no_longer_holds``). Runs with different purposes are not compared: the diff would carry one
     purpose's findings into the other."""

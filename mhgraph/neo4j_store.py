@@ -848,6 +848,7 @@ def _hits(name: str, records: list[dict], thresholds: dict) -> pl.DataFrame:
         row = {k: _native(v) for k, v in record.items()}
         hits.append({"indicator": name, "version": rule.version, "focus_entity": row["focus_entity"],
                      "cluster_id": row["cluster_id"], "reason": reason(row, thresholds),
+                     "reason_nl": reason(row, thresholds, "nl"),
                      "evidence": sorted(row["evidence"]), "partners": sorted(row["partners"]),
                      "weight": rule.weight})
     return pl.DataFrame(hits, schema=HIT_SCHEMA).sort("focus_entity")

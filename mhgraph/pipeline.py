@@ -231,6 +231,7 @@ def _run_stages(folder: RunFolder, input_dir: Path, specs, before: RunTables | N
         "resolver": resolver,
         "resolution": diagnostics.to_dicts() if diagnostics is not None else [],
         "seed": seed,
+        "top": top,  # as asked: `mhgraph report` writes the same number of clusters again
         "seconds": timings,
     })
     changes = None

@@ -51,6 +51,7 @@ import io
 import json
 import logging
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import polars as pl
@@ -440,7 +441,10 @@ def _read_plaintext(src: Path, spec: SourceSpec, delimiter: str | None, encoding
     from mhgraph.ingest.readers import open_extract
 
     expected = plaintext_columns(spec)
-    extract = open_extract(src, spec, expected_columns=list(expected), delimiter=delimiter, encoding=encoding)
+    # The spec's delimiter is that of the delivered extract; a partner's own file (or the template,
+    # written with `;` for Dutch Excel) may use either, so it is found from the header, unless given.
+    extract = open_extract(src, replace(spec, delimiter=None), expected_columns=list(expected), delimiter=delimiter,
+                           encoding=encoding)
     duplicated = sorted({name for name in extract.header if name and extract.header.count(name) > 1})
     if duplicated:
         raise InputError(f"duplicated column names in the header: {', '.join(duplicated)}", file=str(src))

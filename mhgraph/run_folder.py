@@ -10,7 +10,8 @@ lists from two runs.
 
 Only one run writes into a folder at a time: the run holds an exclusive lock on
 ``.NAME.lock`` beside the folder (released by the operating system when the process ends, so
-a killed run leaves no stale lock); a second run into the same folder is refused. What a
+a killed run leaves no stale lock; a run that ends removes the file); a second run into the same
+folder is refused. What a
 killed run left behind (``.NAME.partial-…``) is removed by the next run into that folder.
 
 An existing folder is replaced only when it holds a run (its ``run_manifest.json``) or
@@ -122,10 +123,10 @@ def check_inputs_beside(manifest: dict, folder: str | Path, what: str) -> None:
         beside = folder / entry["file"]
         if not beside.is_file():
             raise InputError(f"{what} does not belong to this run: the run read {entry['file']}, which is not beside "
-                             f"it (it is checked against the extracts it was written with)", file=str(folder))
+                             f"it (it is checked against the extracts it was written with)", file=str(beside))
         if file_digest(beside) != entry["sha256"]:
             raise InputError(f"{what} does not belong to this run: {entry['file']} beside it is not the file the "
-                             "run read (another seed, another delivery, or changed since)", file=str(folder))
+                             "run read (another seed, another delivery, or changed since)", file=str(beside))
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -182,16 +183,24 @@ class RunFolder:
     def _take_lock(self) -> None:
         if fcntl is None:
             return
-        self._lock = open(self.final.parent / f".{self.final.name}.lock", "a+b")
-        try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._release()
-            raise InputError("another run is writing into this output folder right now; wait for it to "
-                             "finish, or choose another folder", file=str(self.final)) from None
+        path = self.final.parent / f".{self.final.name}.lock"
+        while self._lock is None:
+            self._lock = open(path, "a+b")
+            try:
+                fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                self._lock.close()
+                self._lock = None
+                raise InputError("another run is writing into this output folder right now; wait for it to "
+                                 "finish, or choose another folder", file=str(self.final)) from None
+            if not _same_file(path, self._lock):  # the run that held it removed it meanwhile: lock the new one
+                self._lock.close()
+                self._lock = None
 
     def _release(self) -> None:
         if self._lock is not None:
+            # Removed while still held, so that a run waiting on this file finds it gone and takes a new one.
+            Path(self._lock.name).unlink(missing_ok=True)
             self._lock.close()  # closing the file releases the lock
             self._lock = None
 
@@ -228,6 +237,13 @@ class RunFolder:
                 shutil.rmtree(self.work, ignore_errors=True)
         finally:
             self._release()
+
+
+def _same_file(path: Path, handle) -> bool:
+    try:
+        return os.stat(path).st_ino == os.fstat(handle.fileno()).st_ino
+    except FileNotFoundError:
+        return False
 
 
 def _sync_dir(folder: Path) -> None:

@@ -149,11 +149,13 @@ def test_a_run_without_its_manifest_is_refused(imperfect, capsys):
 def test_a_truth_beside_other_extracts_is_refused(imperfect, capsys):
     (imperfect / "data" / "extract.csv").write_text("id\n2\n")  # another delivery, another seed
     assert main(["--quiet", "evaluate", str(imperfect / "run"), "--truth", str(imperfect / "data" / "truth")]) == 2
-    assert "does not belong to this run: extract.csv beside it is not the file the run read" in (
-        capsys.readouterr().err)
+    err = capsys.readouterr().err
+    assert "does not belong to this run: extract.csv beside it is not the file the run read" in err
+    assert f"file {imperfect / 'data' / 'extract.csv'}: " in err  # the file, not the folder holding it
     (imperfect / "data" / "extract.csv").unlink()
-    with pytest.raises(InputError, match="the run read extract.csv, which is not beside it"):
+    with pytest.raises(InputError, match="the run read extract.csv, which is not beside it") as error:
         evaluate(imperfect / "run", imperfect / "data" / "truth")
+    assert error.value.file == str(imperfect / "data" / "extract.csv")
 
 
 def test_a_truth_table_without_its_columns_is_named(imperfect):

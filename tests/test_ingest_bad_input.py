@@ -172,6 +172,16 @@ def test_mismatched_key_fingerprint(folder):
     assert "mhgraph ingest tests" not in message  # the key text itself never appears
 
 
+def test_the_key_error_names_the_odd_one_out_not_a_file_that_agrees_with_the_rest(folder):
+    deliver(folder, "ind_referenten", plain_referenten())
+    deliver(folder, "gemeente_eindhoven_vergunningen", plain_eindhoven())
+    deliver(folder, "belastingdienst_loonaangifte", plain_payroll(40), key=OTHER_KEY)  # read first, yet the odd one
+    with pytest.raises(InputError, match="different keys") as error:
+        ingest(folder)
+    assert error.value.file == str(folder / PAYROLL)
+    assert f"{PAYROLL} has {OTHER_KEY.fingerprint}" in str(error.value)
+
+
 def test_renamed_column_suggests_the_closest_name(folder):
     lines = _lines(folder)
     lines[0] = lines[0].replace(b"brutoloon", b"bruto_loon")

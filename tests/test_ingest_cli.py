@@ -103,6 +103,25 @@ def test_pseudonymise_output_is_ingested_cleanly(tmp_path):
     assert result.summary["key_fingerprint"] == load_key(key_file).for_purpose("riec_integral_assessment").fingerprint
 
 
+def test_a_filled_in_template_is_pseudonymised_without_a_delimiter_warning(tmp_path, caplog):
+    """The template is written with `;` for Dutch Excel; the spec's `,` is the delivered file's."""
+    from mhgraph.pseudonymise import template
+    from mhgraph.safe_output import write_csv_safe
+
+    key_file = tmp_path / "k"
+    key_file.write_text("0123456789abcdef0123456789abcdef")
+    header = template("belastingdienst_loonaangifte", tmp_path / "template.csv").read_text(encoding="utf-8-sig")
+    assert header.count(";") > 3
+    plain = plain_payroll(12)
+    columns = [c for c in header.strip().split(";") if c in plain.columns]
+    write_csv_safe(plain.select(columns), tmp_path / "filled.csv")  # as Dutch Excel saves it
+    with caplog.at_level("WARNING", logger="mhgraph"):
+        pseudonymise(tmp_path / "filled.csv", "belastingdienst_loonaangifte", tmp_path / "in", key_file=key_file,
+                     created="2025-03-01")
+    assert not [r for r in caplog.records if "delimiter" in r.getMessage()]
+    assert read_meta(tmp_path / "in" / "belastingdienst_loonaangifte.csv")["rows"] == 12
+
+
 def test_specs_command_lists_the_shipped_specs(capsys):
     assert main(["specs"]) == 0
     out = capsys.readouterr().out.splitlines()

@@ -26,6 +26,9 @@ def test_walkthrough_notebook_runs_in_a_kernel_and_shows_the_picture(tmp_path, m
     pictures = [o["data"]["image/svg+xml"] for o in outputs if "image/svg+xml" in o.get("data", {})]
     assert len(pictures) == 1 and pictures[0].startswith("<svg") and "Werkgever" in pictures[0]
     assert "<script" not in pictures[0]
+    closest = next(cell for cell in notebook.cells if "the closest calls" in cell.source)
+    shown = "".join(o["data"]["text/plain"] for o in closest.outputs if "text/plain" in o.get("data", {}))
+    assert "above" in shown and "same " not in shown  # merges on the model's score, not on an identifier
     assert (tmp_path / "out" / "notebook" / "summary.md").is_file()
     assert (tmp_path / "out" / "notebook" / "run" / "run_manifest.json").is_file()
     assert os.path.getsize(tmp_path / "audit.log") > 0

@@ -238,7 +238,8 @@ def test_the_resolve_command_writes_the_tables_and_honours_an_overrides_file(peo
     overrides = tmp_path / "overrides.toml"
     overrides.write_text(f'[[must_link]]\na = "{first}"\nb = "{second}"\nreason = "case file"\n')
     assert main(["resolve", str(run), "--overrides", str(overrides)]) == 0
-    assert "- entity resolution, persons: 450 mentions → " in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "- entity resolution, persons: 450 mentions → " in printed and "\\" not in printed  # plain text
     resolution = pl.read_parquet(run / "tables" / "resolution.parquet")
     entity = dict(resolution.select("mention_id", "entity_id").iter_rows())
     assert entity[first] == entity[second]

@@ -36,8 +36,8 @@ def _write_run(out: Path, text: str) -> None:
 
 
 def _leftovers(out: Path) -> list[str]:
-    return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}.")
-                  and not p.name.endswith(".lock"))
+    """Hidden siblings of ``out``: partial runs, runs put aside, and the lock file."""
+    return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}."))
 
 
 def test_a_committed_run_replaces_the_previous_one_whole(tmp_path):
@@ -68,9 +68,12 @@ def test_a_second_run_into_the_same_folder_is_refused(tmp_path):
             RunFolder(out).__enter__()
         refused = subprocess.run([sys.executable, "-m", "mhgraph.cli", "-q", "run", str(SAMPLE), "--out", str(out)],
                                  capture_output=True, text=True, timeout=300)
+        assert (tmp_path / ".run.lock").is_file()  # still held: the refused runs left it alone
     assert refused.returncode == 2
     assert "another run is writing into this output folder" in refused.stderr
+    assert _leftovers(out) == []  # the run that ended removed its lock file
     _write_run(out, "after the lock is released")
+    assert _leftovers(out) == []
 
 
 def test_a_folder_of_other_files_is_never_replaced(tmp_path):
@@ -90,7 +93,7 @@ def test_without_an_atomic_exchange_a_stop_between_the_renames_is_repaired(tmp_p
     (tmp_path / ".run.partial-0000").mkdir()     # and a half-written new run
     with RunFolder(out) as folder:  # the next run puts the previous one back and clears the rest
         assert (out / "tables" / "t.parquet").read_text() == "second"
-        assert _leftovers(out) == [folder.work.name]
+        assert _leftovers(out) == [".run.lock", folder.work.name]  # the lock this run holds, and its work
 
 
 def _complete(out: Path) -> dict | None:
@@ -152,3 +155,14 @@ def test_a_run_stopped_by_the_scheduler_clears_what_it_wrote(tmp_path):
     process.communicate(timeout=300)
     assert process.returncode == 128 + signal.SIGTERM, process.returncode  # stopped while writing
     assert _leftovers(out) == [] and not out.exists()
+
+
+def test_a_lock_file_removed_while_being_taken_is_not_trusted(tmp_path):
+    """A run that ends removes its lock file; one that opened it just before must lock the new file."""
+    path = tmp_path / ".run.lock"
+    with open(path, "a+b") as handle:
+        assert run_folder._same_file(path, handle)
+        path.unlink()
+        assert not run_folder._same_file(path, handle)
+        path.touch()  # another run's new lock file
+        assert not run_folder._same_file(path, handle)

@@ -46,7 +46,8 @@ from mhgraph.export.content import cluster_page_name, export_counts
 from mhgraph.export.summary import write_summary
 from mhgraph.export.view import picture_svg
 from mhgraph.export.tables import write_cluster_tables
-from mhgraph.run_folder import check_complete_run
+from mhgraph.manifest import write_manifest
+from mhgraph.run_folder import check_complete_run, file_digests
 
 __all__ = ["ClusterPicture", "cluster_picture", "report", "write_outputs"]
 
@@ -122,8 +123,10 @@ def report(run_dir: str | Path, *, lang: str = DEFAULT_LANGUAGE, top: int | None
     language or with the full partner lists; with ``pdf`` also ``report.pdf`` (A4), printed from
     ``index.html`` by headless Chromium.
 
-    ``top`` defaults to the number of cluster pictures the run wrote (its ``--top``); ``changes``
-    to the run's ``changes.json`` when it has one. Returns the written paths as
+    ``top`` defaults to the run's own ``--top`` (from its manifest; for a run that did not record
+    it, the number of cluster pictures it wrote); ``changes`` to the run's ``changes.json`` when it
+    has one. The manifest's ``files`` then list the rewritten documents with their new SHA-256
+    (stale pages dropped), so the run still checks as complete. Returns the written paths as
     :func:`write_outputs` does, plus ``pdf``.
 
     >>> paths = report("out/sample", lang="en", pdf=True)   # doctest: +SKIP
@@ -141,14 +144,23 @@ def report(run_dir: str | Path, *, lang: str = DEFAULT_LANGUAGE, top: int | None
     changes_path = run_dir / "changes.json"  # what a run with --previous found; it stays on top
     if changes is None and changes_path.is_file():
         changes = json.loads(changes_path.read_text(encoding="utf-8"))
+    shown_info = run_info
     if top is None:
-        top = len(list((run_dir / "clusters").glob("cluster_*.html")))
+        asked = run_info.get("top")
+        top = (len(list((run_dir / "clusters").glob("cluster_*.html"))) if asked is None
+               else min(asked, run_info.get("clusters_flagged", asked)))
+    else:
+        shown_info = {**run_info, "top": top}  # asked here, not by the run
     written = write_outputs(run_dir, tables["clusters"], tables["communities"], tables["nodes"], tables["edges"],
-                            tables["hits"], tables["mentions"], tables["resolution"], top=top, run_info=run_info,
+                            tables["hits"], tables["mentions"], tables["resolution"], top=top, run_info=shown_info,
                             lang=lang, partner_lists=partner_lists, changes=changes)
     if pdf:
         written["pdf"] = print_pdf(written["index"], run_dir / REPORT_PDF)
         log.info("report printed to %s", written["pdf"])
+    rewritten = {path.relative_to(run_dir).as_posix() for path in written.values() if path.is_relative_to(run_dir)}
+    run_info["files"] = {name: digest for name, digest in file_digests(run_dir).items()
+                         if name in run_info["files"] or name in rewritten}
+    write_manifest(run_dir, run_info)
     return written
 
 

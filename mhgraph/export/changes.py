@@ -38,8 +38,9 @@ def _cluster_item(entry: dict, kind: str, phrases: dict) -> Item:
     return Item((Text(entry["cluster_id"], "code"), Text(f": {size}{tail}")))
 
 
-def _hit_item(hit: dict, phrases: dict) -> Item:
-    content = [Text(hit["cluster_id"], "code"), Text(" "), Text(hit["indicator"], "code"), Text(f": {hit['reason']}")]
+def _hit_item(hit: dict, phrases: dict, lang: str) -> Item:
+    reason = (hit.get("reason_nl") if lang == "nl" else None) or hit["reason"]
+    content = [Text(hit["cluster_id"], "code"), Text(" "), Text(hit["indicator"], "code"), Text(f": {reason}")]
     if "stopped_because" in hit:
         content.append(Text(" — " + phrases[hit["stopped_because"]].format(
             records_gone=hit.get("records_gone"), records=hit.get("records"), partners_gone=hit.get("partners_gone"))))
@@ -55,7 +56,8 @@ def changes_blocks(changes: dict | None, lang: str) -> list[Block]:
     phrases = words(lang)["changes"]
     since = str(changes.get("since") or "?")[:10]
     kinds = [(kind, [_cluster_item(entry, kind, phrases) for entry in changes[kind]]) for kind in CHANGE_KINDS]
-    kinds += [(kind, [_hit_item(hit, phrases) for hit in changes["indicators"][kind]]) for kind in ("fired", "stopped")]
+    kinds += [(kind, [_hit_item(hit, phrases, lang) for hit in changes["indicators"][kind]])
+              for kind in ("fired", "stopped")]
     listed = [Item((Text(f"{phrases[kind]} ({len(items)})", "strong"),), (Bullets(tuple(items)),))
               for kind, items in kinds if items]
     return [

@@ -24,7 +24,7 @@ import math
 from collections import Counter, defaultdict
 
 from mhgraph.export.dossier import ClusterDossier
-from mhgraph.export.i18n import words
+from mhgraph.export.i18n import part_name, words
 from mhgraph.export.view import ENTITY_STYLE, FLAGGED, month, month_text
 
 __all__ = ["score_breakdown_svg", "score_distribution_svg", "timeline_svg"]
@@ -39,8 +39,9 @@ def _esc(value) -> str:
     return html.escape(str(value))
 
 
-def _number(value: float) -> str:
-    return f"{value:.2f}"
+def _number(value: float, lang: str) -> str:
+    text = f"{value:.2f}"
+    return text.replace(".", ",") if lang == "nl" else text
 
 
 def score_breakdown_svg(parts: list[dict] | None, score: float | None, lang: str, width: int = 640) -> str:
@@ -65,14 +66,15 @@ def score_breakdown_svg(parts: list[dict] | None, score: float | None, lang: str
     for index, part in enumerate(added):
         colour = PALETTE[index % len(PALETTE)]
         out.append(f'<rect x="10" y="{y - 10}" width="10" height="10" fill="{colour}"/>'
-                   f'<text x="26" y="{y}">{_esc(part["part"])} {_number(part["value"])}</text>')
+                   f'<text x="26" y="{y}">{_esc(part_name(part["part"], lang))} {_number(part["value"], lang)}</text>')
         y += 18
     for part in factors:
-        name = w.get(f"part_{part['part']}", part["part"])
-        out.append(f'<text x="26" y="{y}">{_esc(w["part_multiply"].format(value=_number(part["value"]), part=name))}'
+        name = part_name(part["part"], lang)
+        text = w["part_multiply"].format(value=_number(part["value"], lang), part=name)
+        out.append(f'<text x="26" y="{y}">{_esc(text)}'
                    "</text>")
         y += 18
-    out.append(f'<text x="10" y="{y}" font-weight="bold">= {_esc(_number(score or 0.0))}</text>')
+    out.append(f'<text x="10" y="{y}" font-weight="bold">= {_esc(_number(score or 0.0, lang))}</text>')
     out.append("</g></svg>")
     return "".join(out)
 
@@ -105,7 +107,7 @@ def score_distribution_svg(scores: list[float], cut: float | None, lang: str, wi
     for tick in range(0, 5):
         value = top * tick / 4
         x = left + plot_w * tick / 4
-        out.append(f'<text x="{x:.1f}" y="{bottom + 14}" text-anchor="middle">{_number(value)}</text>')
+        out.append(f'<text x="{x:.1f}" y="{bottom + 14}" text-anchor="middle">{_number(value, lang)}</text>')
     out.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 4}" text-anchor="middle">{_esc(w["score_axis"])}</text>')
     out.append(f'<text x="12" y="{bottom - plot_h / 2:.1f}" transform="rotate(-90 12 {bottom - plot_h / 2:.1f})" '
                f'text-anchor="middle">{_esc(w["clusters_axis"])} (log)</text>')
@@ -116,7 +118,7 @@ def score_distribution_svg(scores: list[float], cut: float | None, lang: str, wi
         anchor = "end" if x > left + plot_w * 0.7 else "start"
         shift = -4 if anchor == "end" else 4
         out.append(f'<text x="{x + shift:.1f}" y="{bottom - plot_h}" fill="{FLAGGED}" text-anchor="{anchor}">'
-                   f'{_esc(w["shown_from"].format(cut=_number(cut)))}</text>')
+                   f'{_esc(w["shown_from"].format(cut=_number(cut, lang)))}</text>')
     zero = sum(1 for s in scores if not s or s <= 0)
     if zero:
         out.append(f'<text x="{left + plot_w}" y="14" text-anchor="end" fill="#666">'

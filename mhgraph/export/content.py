@@ -22,16 +22,22 @@ from mhgraph.export.document import (Block, Bullets, Details, Figure, Heading, I
 from mhgraph.export.barriers import Intervention
 from mhgraph.export.changes import changes_blocks
 from mhgraph.export.dossier import ClusterDossier, EvidenceRecord, Finding, PartnerPiece
-from mhgraph.export.i18n import DEFAULT_LANGUAGE, counted, translated, words
+from mhgraph.export.i18n import (DEFAULT_LANGUAGE, counted, counted_relations, part_name, relation_label, translated,
+                                 words)
 from mhgraph.export.view import DISCLOSED_BY, month, month_text, period_text, picture_svg
 
 __all__ = ["changes_blocks", "cluster_blocks", "cluster_page_name", "document_blocks", "evidence_summary",
-           "export_counts", "number_text", "overview_blocks", "resolution_blocks", "resolution_lines", "run_blocks",
-           "size_text"]
+           "export_counts", "number_text", "overview_blocks", "resolution_blocks", "resolution_lines",
+           "resolution_text", "run_blocks", "size_text"]
 
 # Run-manifest fields shown in the report, in this order (labels in mhgraph.export.i18n).
 _RUN_FIELDS = ("run_purpose", "legal_ground", "run_id", "started", "mhgraph_version", "seed",
                "allowed_source_purposes", "sources_used")
+
+
+# The counts of export_counts, and the noun each counts.
+_COUNT_NOUNS = {"clusters": "cluster", "entities": "entity", "relations": "relation", "mentions": "mention",
+                "partners": "partner", "hits": "hit"}
 
 
 def cluster_page_name(cluster_id: str) -> str:
@@ -127,6 +133,36 @@ def resolution_lines(diagnostics: list[dict] | None, lang: str = DEFAULT_LANGUAG
     return lines
 
 
+def _why_left_out(entry: dict, run_purpose: str | None, lang: str) -> str:
+    """Why a source was left out, in the document's language (the manifest keeps it in English)."""
+    w = words(lang)
+    if lang == "en" and entry.get("why"):
+        return entry["why"]
+    if entry.get("purpose"):
+        return w["excluded_why"].format(run=run_purpose, purpose=entry["purpose"])
+    return w["excluded_why_unknown"].format(run=run_purpose)
+
+
+def resolution_text(diagnostics: list[dict] | None, lang: str = DEFAULT_LANGUAGE) -> str:
+    """The warnings and lines of the resolution as plain text for a terminal (no Markdown escapes).
+
+    >>> row = {"entity_type": "company", "collapsed": True, "too_many_merges": False, "entity_too_large": True,
+    ...        "largest_entity_groups": 9, "largest_entity": 90, "mentions": 100, "entities": 5,
+    ...        "top_identifier": "kvk_number", "top_identifier_share": 0.9, "top_identifier_mentions": 90}
+    >>> print(resolution_text([row], "en"))
+    WARNING — the company resolution looks collapsed: one entity spans 9 identity groups (90 mentions). Do not act on clusters of companies before checking resolve/model.json and tables/matches.parquet; mhgraph run --strict fails on this.
+    - entity resolution, companies: 100 mentions → 5 entities; largest 90 mentions; one kvk_number value carries 90% of the merges by identifier (90 mentions)
+    """
+    warnings = ["".join(piece.value for piece in block.content) for block in resolution_blocks(diagnostics, lang)]
+    return "\n".join(warnings + [f"- {line}" for line in resolution_lines(diagnostics, lang)])
+
+
+def _quarantine_reason(code: str, lang: str) -> str:
+    """A quarantine reason code, with its words in the document's language where it has them."""
+    words_for = words(lang)["quarantine_reasons"].get(code)
+    return f"{words_for} ({code})" if words_for else code
+
+
 def run_blocks(run_info: dict | None, counts: dict[str, int], top: int, shown: int, lang: str = DEFAULT_LANGUAGE,
                partner_lists: str = "evidence") -> list[Block]:
     """The run: purpose, inputs, what was left out and the table sizes."""
@@ -137,13 +173,14 @@ def run_blocks(run_info: dict | None, counts: dict[str, int], top: int, shown: i
     if unchecked:
         items.append(Item((_t(w["without_sidecar"].format(n=len(unchecked))),),
                           (Bullets(tuple(Item((_code(Path(f).name),)) for f in unchecked)),)))
+    stated = {**info, "legal_ground": w["legal_grounds"].get(info.get("run_purpose")) or info.get("legal_ground")}
     for key in _RUN_FIELDS:
-        if info.get(key) not in (None, "", [], {}):
-            items.append(Item((_t(f"{w['run_fields'][key]}: "), _t(_value_text(info[key])))))
+        if stated.get(key) not in (None, "", [], {}):
+            items.append(Item((_t(f"{w['run_fields'][key]}: "), _t(_value_text(stated[key])))))
     excluded = info.get("sources_excluded") or []
     if excluded:
         items.append(Item((_t(w["sources_left_out"]),), (Bullets(tuple(
-            Item((_code(entry.get("source")), _t(f" — {entry.get('why') or entry.get('purpose') or ''}")))
+            Item((_code(entry.get("source")), _t(f" — {_why_left_out(entry, info.get('run_purpose'), lang)}")))
             if isinstance(entry, dict) else Item((_t(_value_text(entry)),))
             for entry in excluded)),)))
     sources = (info.get("ingest") or {}).get("sources") or []
@@ -153,10 +190,13 @@ def run_blocks(run_info: dict | None, counts: dict[str, int], top: int, shown: i
                          for reason, n in (src.get("quarantined_by_reason") or {}).items() if n)
         items.append(Item((_t(w["rows_read"].format(read=read, accepted=accepted, quarantined=read - accepted)
                               + (w["see_quarantine"] if reasons else "")),),
-                          (Bullets(tuple(Item((_t(w["reason_in"].format(reason=reason, n=n)), _code(source)))
+                          (Bullets(tuple(Item((_t(w["reason_in"].format(reason=_quarantine_reason(reason, lang), n=n)),
+                                               _code(source)))
                                          for reason, source, n in reasons)),) if reasons else ()))
     items += [Item((_t(line),)) for line in resolution_lines(info.get("resolution"), lang)]
-    items.append(Item((_t(w["this_export"].format(top=top, shown=shown, **counts)),)))
+    asked = info.get("top") or top  # what the run asked for, where fewer clusters were flagged
+    counted_all = {name: counted(lang, counts[name], noun) for name, noun in _COUNT_NOUNS.items()}
+    items.append(Item((_t(w["this_export"].format(top=asked, shown=shown, **counted_all)),)))
     items.append(Item((_t(w["partner_lists_all" if partner_lists == "all" else "partner_lists_evidence"]),)))
     if info.get("counts"):
         items.append(Item((_t(w["table_sizes"] + ", ".join(
@@ -209,7 +249,8 @@ def overview_blocks(dossiers: list[ClusterDossier], link_pictures: bool, scores:
 def _piece_item(piece: PartnerPiece, lang: str) -> Item:
     w = words(lang)
     entities = ", ".join(counted(lang, count, entity_type) for entity_type, count in piece.entities)
-    relations = ", ".join(f"{relation} ×{count}" for relation, count in piece.relations) or w["none"]
+    relations = ", ".join(f"{relation_label(lang, relation)} ×{count}"
+                          for relation, count in piece.relations) or w["none"]
     return Item((
         _code(piece.partner),
         _t(w["piece_line"].format(purposes=_listing(piece.purposes, lang), records=counted(lang, piece.records, "record"))),
@@ -246,8 +287,7 @@ def evidence_summary(d: ClusterDossier, finding: Finding) -> list[str]:
         starts = [month(r.valid_from) for r in records if r.valid_from]
         open_end = any(r.valid_to is None for r in records)
         ends = [month(r.valid_to) for r in records if r.valid_to]
-        line = w["summary_periods"].format(n=len(records), what=w["relation_nouns"].get(kind, str(kind)))
-        line += f" ({partner})"
+        line = counted_relations(d.lang, len(records), str(kind)) + f" ({partner})"
         if starts:
             line += w["summary_span"].format(first=month_text(min(starts), d.lang),
                                              last=month_text(None if open_end or not ends else max(ends), d.lang))
@@ -270,14 +310,15 @@ def _record_table(d: ClusterDossier, finding: Finding) -> Table:
             rows.append(((_code(record.relation_id),), (_t(w["not_in_edges"].lstrip(" —")),), (), ()))
             continue
         rows.append(((_code(record.source), _t(" / "), _code(record.record_id)),
-                     (_t(f"{record.type}: {d.alias(record.from_entity)} → {d.alias(record.to_entity)}"),),
+                     (_t(f"{relation_label(d.lang, record.type)}: {d.alias(record.from_entity)} → "
+                         f"{d.alias(record.to_entity)}"),),
                      (_t(period_text(record.valid_from, record.valid_to, d.lang)),), (_t(record.partner),)))
     if wages_shown:  # the hourly wage only where the indicator rests on it
-        rows = [row + ((_t(f"EUR {number_text(record.wage / record.hours, d.lang)}/h"
+        rows = [row + ((_t(w["hourly"].format(wage=number_text(record.wage / record.hours, d.lang))
                            if record.wage is not None and record.hours else ""),),)
                 for row, record in zip(rows, finding.records)]
     return Table((w["th_record"], w["th_relation"], w["th_period"], w["th_partners"])
-                 + (("EUR/h",) if wages_shown else ()), tuple(rows))
+                 + ((w["th_hourly"],) if wages_shown else ()), tuple(rows))
 
 
 def _finding_item(d: ClusterDossier, finding: Finding) -> list[Block]:
@@ -346,8 +387,9 @@ def cluster_blocks(d: ClusterDossier, picture: str | None, level: int = 2, figur
     if svg:
         blocks.append(Figure(svg))
     elif parts:
-        blocks.append(Bullets(tuple(Item((_t(f"{p['part']} ({p['kind']}) {number_text(p['value'], lang)}"),))
-                                    for p in parts)))
+        blocks.append(Bullets(tuple(Item((_t(w["part_line"].format(
+            part=part_name(p["part"], lang), kind=w["part_kinds"].get(p["kind"], p["kind"]),
+            value=number_text(p["value"], lang))),)) for p in parts)))
     else:
         blocks.append(Paragraph((_t(w["no_parts"]),)))
     blocks.append(Paragraph((_t(w["formula"]),)))

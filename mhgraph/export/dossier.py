@@ -199,7 +199,9 @@ def _evidence_records(hits: pl.DataFrame, edges: pl.DataFrame) -> dict[str, Evid
     return records
 
 
-def _findings(cluster_hits: pl.DataFrame, records: dict[str, EvidenceRecord]) -> tuple[Finding, ...]:
+def _findings(cluster_hits: pl.DataFrame, records: dict[str, EvidenceRecord], lang: str) -> tuple[Finding, ...]:
+    # The reason in the document's language: Dutch where the hit has it (tables of earlier runs may not).
+    reason = "reason_nl" if lang == "nl" and "reason_nl" in cluster_hits.columns else "reason"
     findings = []
     for hit in cluster_hits.iter_rows(named=True):
         evidence = sorted(set(hit["evidence"] or []))
@@ -207,7 +209,7 @@ def _findings(cluster_hits: pl.DataFrame, records: dict[str, EvidenceRecord]) ->
             indicator=str(hit["indicator"]),
             version=str(hit["version"]),
             focus_entity=str(hit["focus_entity"]),
-            reason=str(hit["reason"] or ""),
+            reason=str(hit[reason] or hit["reason"] or ""),
             weight=hit["weight"],
             partners=tuple(sorted(hit["partners"] or [])),
             records=tuple(records[relation_id] for relation_id in evidence),
@@ -304,7 +306,7 @@ def build_dossiers(clusters: pl.DataFrame, communities: pl.DataFrame, nodes: pl.
     for row in ranked.iter_rows(named=True):
         cluster_id = row["cluster_id"]
         own_edges = internal.filter(pl.col("from_cluster") == cluster_id).drop("from_cluster", "to_cluster")
-        findings = _findings(cluster_hits.filter(pl.col("cluster_id") == cluster_id), records)
+        findings = _findings(cluster_hits.filter(pl.col("cluster_id") == cluster_id), records, lang)
         evidence_ids = {r.relation_id for f in findings for r in f.records}
         leading_out = touching.filter(
             pl.col("from_cluster").eq_missing(cluster_id) != pl.col("to_cluster").eq_missing(cluster_id))

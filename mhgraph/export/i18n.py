@@ -1,8 +1,9 @@
 """The words of the case-meeting documents, in Dutch and English.
 
 Case-meeting documents are Dutch by default (``mhgraph run --lang nl``); ``--lang en`` gives
-the same documents in English. Indicator names and their reasons come from the indicator
-rules and are shown as they are.
+the same documents in English. Indicator names are shown as the rules name them; their reasons
+come from the rules in both languages (``reason`` and ``reason_nl`` of each hit). Relation types
+keep the graph's own names in English and read as Dutch words in the Dutch documents.
 
 >>> words("nl")["ranked_clusters"], words("en")["ranked_clusters"]
 ('Gerangschikte clusters', 'Ranked clusters')
@@ -17,7 +18,8 @@ from __future__ import annotations
 
 from mhgraph.diff import STOPPED_BECAUSE
 
-__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "counted", "translated", "words"]
+__all__ = ["DEFAULT_LANGUAGE", "LANGUAGES", "counted", "counted_relations", "part_name", "relation_label", "translated",
+           "words"]
 
 DEFAULT_LANGUAGE = "nl"
 
@@ -103,6 +105,13 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
  'no_parts': ('Deze run legt de opbouw van de score niet vast; alleen het totaal is bekend.',
               'This run does not record how the score is built; only the total is known.'),
  'part_multiply': ('× {value} {part}', '× {value} {part}'),
+ 'part_line': ('{part} ({kind}) {value}', '{part} ({kind}) {value}'),
+ 'part_kinds': {'add': ('opgeteld', 'add'), 'multiply': ('vermenigvuldigd', 'multiply')},
+ # the families of evidence (mhgraph/indicators/definitions.toml, [families]) as score parts
+ 'part_names': {'housing': ('huisvesting', 'housing'), 'pay': ('loon', 'pay'),
+                'dependence': ('afhankelijkheid', 'dependence'), 'control': ('zeggenschap', 'control'),
+                'history': ('voorgeschiedenis', 'history'), 'identity': ('identiteit', 'identity'),
+                'context': ('context', 'context')},
  'part_puzzle': ('puzzelfactor', 'puzzle multiplier'),
  'part_corroboration': ('bevestiging door andere soorten bewijs', 'corroboration by other families of evidence'),
  'pieces_heading': ('Welke partner welke stukken aanleverde', 'Which partner contributed which pieces'),
@@ -140,7 +149,7 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
  'decision': ('besluit', 'decision'),
  'officer_period': ('functionaris', 'officer'),
  'run_heading': ('De run', 'The run'),
- 'run_purpose_text': ('Doel van dit rapport: de stukken die partners hebben samenleggen, zodat mensen clusters '
+ 'run_purpose_text': ('Doel van dit rapport: de stukken die partners hebben samengelegd, zodat mensen clusters '
                       'kunnen bekijken waar registraties van meerdere partners naar wijzen.',
                       'Purpose of this report: put the pieces that partners hold together, so that people can review '
                       "clusters that several partners' records point at."),
@@ -182,17 +191,27 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
                'partner rows read: {read}, taken in: {accepted}, quarantined: {quarantined}'),
  'see_quarantine': (' (zie quarantine.csv):', ' (see quarantine.csv):'),
  'reason_in': ('{reason}: {n} in ', '{reason}: {n} in '),
- 'this_export': ('deze export: {clusters} gerangschikte clusters, de hoogste {shown} getoond (gevraagd: {top}); '
-                 '{entities} entiteiten, {relations} relaties en {mentions} partnerregistraties (mentions) van '
-                 '{partners} partners; {hits} indicatortreffers',
-                 'this export: {clusters} ranked clusters, the top {shown} shown (asked for {top}); {entities} '
-                 'entities, {relations} relations and {mentions} partner records (mentions) from {partners} '
-                 'partners; {hits} indicator hits'),
+ # why rows were quarantined (mhgraph.ingest.validate.REASONS), for the Dutch documents; the code stays beside it
+ 'quarantine_reasons': {code: (dutch, None) for code, dutch in {
+     'bad_date': 'geen datum in de formaten van de spec, of een dag die niet bestaat', 'not_a_number': 'geen getal',
+     'out_of_range': 'een getal onder het minimum of boven het maximum van de kolom',
+     'unknown_category': 'geen van de waarden die de spec kent', 'missing_required': 'een verplichte waarde is leeg',
+     'duplicate_record_id': 'het registratienummer kwam al eerder voor in deze bron',
+     'plaintext_identifier': 'leesbare gegevens waar een pseudoniem hoort, of een BSN, postcode of KvK-nummer in '
+                             'een leesbare kolom',
+     'unknown_municipality': 'geen gemeentenaam', 'formula': 'een tekst die begint als een spreadsheetformule',
+     'field_too_long': 'een te lange waarde', 'control_characters': 'stuurtekens in een waarde',
+     'wrong_field_count': 'meer of minder velden dan de kop', 'bad_quoting': 'een aanhalingsteken niet gesloten',
+     'nul_bytes': 'NUL-bytes in de rij'}.items()},
+ 'this_export': ('deze export: {clusters} gerangschikt, de hoogste {shown} getoond (gevraagd: {top}); {entities}, '
+                 '{relations} en {mentions} (mentions) van {partners}; {hits}',
+                 'this export: {clusters} ranked, the top {shown} shown (asked for {top}); {entities}, {relations} '
+                 'and {mentions} (mentions) from {partners}; {hits}'),
  'table_sizes': ('tabelgroottes van de run: ', 'table sizes of the run: '),
  'partner_lists_evidence': ('partnerlijsten (partners/*.csv): alleen de registraties die als bewijs dienen; de '
-                            'volledige lijst met `--partner-lists all`',
+                            'volledige lijst met mhgraph report --partner-lists all',
                             'partner lists (partners/*.csv): only the records that are evidence; the full list with '
-                            '`--partner-lists all`'),
+                            'mhgraph report --partner-lists all'),
  'partner_lists_all': ('partnerlijsten (partners/*.csv): alle registraties in de getoonde clusters',
                        'partner lists (partners/*.csv): every record in the clusters shown'),
  'back': ('← alle gerangschikte clusters', '← all ranked clusters'),
@@ -228,9 +247,28 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
                    'letters under a node: partners holding a record of it'),
  'records_of': ('registraties', 'records'),
  'evidence_for': ('bewijs voor', 'evidence for'),
- 'summary_periods': ('{n} {what}', '{n} {what}'),
  'summary_span': (' {first}…{last}', ' {first}…{last}'),
- 'summary_lowest': (', laagste EUR {wage}/u', ', lowest EUR {wage}/h'),
+ 'summary_lowest': (', laagste € {wage}/u', ', lowest EUR {wage}/h'),
+ 'th_hourly': ('€/u', 'EUR/h'),
+ 'hourly': ('€ {wage}/u', 'EUR {wage}/h'),
+ 'hourly_over': ('€ {wage}/u over {hours} u', 'EUR {wage}/h over {hours} h'),
+ 'excluded_why': ('het doel van de run ({run}) staat het doel van deze bron ({purpose}) niet toe',
+                  "run purpose '{run}' does not permit purpose '{purpose}'"),
+ 'excluded_why_unknown': ('het doel van de run ({run}) staat het doel van deze bron niet toe',
+                          "run purpose '{run}' does not permit the purpose of this source"),
+ # the legal ground of each run purpose (mhgraph.purpose.RUN_PURPOSES), for the Dutch documents
+ 'legal_grounds': {
+        'riec_integral_assessment': (
+            'RIEC-convenant en Wet gegevensverwerking door samenwerkingsverbanden (WGS): integrale beoordeling van '
+            'signalen van mensenhandel door de partners samen', None),
+        'municipal_supervision': ('Gemeentelijk vergunningtoezicht (APV, Wet regulering sekswerk) en Bibob-toets',
+                                  None),
+        'permit_supervision': (
+            'Gemeentelijk vergunningtoezicht (APV, Wet regulering sekswerk) zonder Bibob-toets: Bibob-informatie '
+            'dient alleen Bibob-besluiten (Wet Bibob art. 28)', None),
+        'labour_market_supervision': (
+            'Arbeidsinspectie (Wet arbeid vreemdelingen, Wet minimumloon) met fiscale en vreemdelingengegevens', None),
+ },
  'open_end': ('heden', 'now'),
  'entity': {'person': (('persoon', 'personen'), ('person', 'persons')),
             'company': (('bedrijf', 'bedrijven'), ('company', 'companies')),
@@ -238,15 +276,40 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
             'permit': (('vergunning', 'vergunningen'), ('permit', 'permits')),
             'entity': (('entiteit', 'entiteiten'), ('entity', 'entities')),
             'record': (('registratie', 'registraties'), ('record', 'records')),
-            'partner': (('partner', 'partners'), ('partner', 'partners'))},
+            'partner': (('partner', 'partners'), ('partner', 'partners')),
+            'cluster': (('cluster', 'clusters'), ('cluster', 'clusters')),
+            'relation': (('relatie', 'relaties'), ('relation', 'relations')),
+            'mention': (('partnerregistratie', 'partnerregistraties'), ('partner record', 'partner records')),
+            'hit': (('indicatortreffer', 'indicatortreffers'), ('indicator hit', 'indicator hits'))},
  'size_none': ('geen naar soort', 'none by type'),
- 'relation_nouns': {'EMPLOYED_BY': ('loonaangifteperiodes', 'payroll periods'),
-                    'REGISTERED_AT': ('adresinschrijvingen', 'address registrations'),
-                    'OFFICER_OF': ('functies', 'officer roles'),
-                    'LOCATED_AT': ('vestigingen', 'establishments'),
-                    'SPONSORED_BY': ('verblijfsvergunningen', 'residence permits'),
-                    'HOLDS_PERMIT': ('vergunningen (houder)', 'permits (holder)'),
-                    'MANAGES': ('vergunningen (beheerder)', 'permits (manager)')},
+ 'relation_nouns': {'EMPLOYED_BY': (('loonaangifteperiode', 'loonaangifteperiodes'),
+                                    ('payroll period', 'payroll periods')),
+                    'REGISTERED_AT': (('adresinschrijving', 'adresinschrijvingen'),
+                                      ('address registration', 'address registrations')),
+                    'OFFICER_OF': (('functie', 'functies'), ('officer role', 'officer roles')),
+                    'LOCATED_AT': (('vestiging', 'vestigingen'), ('establishment', 'establishments')),
+                    'SPONSORED_BY': (('verblijfsvergunning', 'verblijfsvergunningen'),
+                                     ('residence permit', 'residence permits')),
+                    'HOLDS_PERMIT': (('vergunning (houder)', 'vergunningen (houder)'),
+                                     ('permit (holder)', 'permits (holder)')),
+                    'MANAGES': (('vergunning (beheerder)', 'vergunningen (beheerder)'),
+                                ('permit (manager)', 'permits (manager)'))},
+ # fields shown in a picture's details (mhgraph.export.view NODE_CONTEXT, EDGE_CONTEXT, DISCLOSED_BY); the
+ # English pages show the table's own column names
+ 'field_names': {name: (dutch, name) for name, dutch in {'municipality': 'gemeente', 'sbi_code': 'SBI-code',
+     'legal_form': 'rechtsvorm', 'registered_on': 'ingeschreven op', 'dissolved_on': 'opgeheven op',
+     'sponsor_status': 'status als referent', 'sponsor_status_on': 'status als referent sinds',
+     'permit_type': 'soort vergunning', 'permit_status': 'status vergunning', 'decided_on': 'besloten op',
+     'bibob_outcome': 'Bibob-uitkomst', 'contract_type': 'contractsoort', 'role': 'functie',
+     'permit_purpose': 'verblijfsdoel'}.items()},
+ # relation types as the Dutch documents name them; the English ones show the graph's own names
+ 'relation_types': {'EMPLOYED_BY': ('in dienst bij', 'EMPLOYED_BY'),
+                    'REGISTERED_AT': ('ingeschreven op', 'REGISTERED_AT'),
+                    'OFFICER_OF': ('functionaris van', 'OFFICER_OF'),
+                    'LOCATED_AT': ('gevestigd op', 'LOCATED_AT'),
+                    'SPONSORED_BY': ('met als referent', 'SPONSORED_BY'),
+                    'HOLDS_PERMIT': ('houder van', 'HOLDS_PERMIT'),
+                    'MANAGES': ('beheerder van', 'MANAGES')},
  'roles': {'director': ('Bestuurder', 'Director'),
            'manager': ('Beheerder', 'Manager'),
            'worker': ('Werknemer', 'Worker'),
@@ -404,6 +467,35 @@ def counted(lang: str, count, noun: str) -> str:
     """``'3 personen'``: a count with the noun in the right number (``'n/a'`` when unknown)."""
     one, many = words(lang)["entity"].get(noun, (noun, noun + "s"))
     return f"{'n/a' if count is None else count} {one if count == 1 else many}"
+
+
+def counted_relations(lang: str, count: int, relation_type: str) -> str:
+    """``'1 vestiging'``, ``'3 vestigingen'``: a count of relations of one type, named as records.
+
+    >>> counted_relations("nl", 1, "LOCATED_AT"), counted_relations("en", 2, "EMPLOYED_BY")
+    ('1 vestiging', '2 payroll periods')
+    """
+    one, many = words(lang)["relation_nouns"].get(relation_type, (relation_type, relation_type))
+    return f"{count} {one if count == 1 else many}"
+
+
+def part_name(part: str, lang: str) -> str:
+    """A part of a cluster's score (a family of evidence, or a factor) as the document names it.
+
+    >>> part_name("pay", "nl"), part_name("corroboration", "nl"), part_name("pay", "en")
+    ('loon', 'bevestiging door andere soorten bewijs', 'pay')
+    """
+    w = words(lang)
+    return w["part_names"].get(part) or w.get(f"part_{part}") or part
+
+
+def relation_label(lang: str, relation_type: str) -> str:
+    """A relation type as the document names it: Dutch words, or the graph's own name in English.
+
+    >>> relation_label("nl", "EMPLOYED_BY"), relation_label("en", "EMPLOYED_BY")
+    ('in dienst bij', 'EMPLOYED_BY')
+    """
+    return words(lang)["relation_types"].get(relation_type, relation_type)
 
 
 def translated(lang: str, text: str) -> str:

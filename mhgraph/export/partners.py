@@ -67,8 +67,9 @@ def partner_record_lists(dossiers: list[ClusterDossier], partners: list[str],
                 pl.Series([{"source": s, "record_id": r} for s, r in sorted(keys)],
                           dtype=pl.Struct({"source": pl.String, "record_id": pl.String})).implode()))
         frames.append(records.select("partner", "source", "record_id", "role", "cluster_id", "entity_id")
+                      # an entity the picture does not show has no alias (its pseudonym is in entity_id)
                       .with_columns(alias=pl.col("entity_id").replace_strict(
-                          {k: v.label for k, v in d.aliases.items()}, default=pl.col("entity_id"))))
+                          {k: v.label for k, v in d.aliases.items()}, default=None, return_dtype=pl.String)))
     schema = {"partner": pl.String, **{c: pl.String for c in PARTNER_LIST_COLUMNS}}
     listed = (pl.concat(frames) if frames else pl.DataFrame(schema=schema)).unique().sort(
         "cluster_id", "source", "record_id", "role", "entity_id")

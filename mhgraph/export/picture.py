@@ -37,8 +37,8 @@ def _toolbar(view: dict, d: ClusterDossier) -> str:
         f'<label class="chip"><input type="checkbox" data-partner="{_esc(p["name"])}" checked> '
         f'<span class="badge" style="background:{_esc(p["colour"])}">{_esc(p["code"])}</span> {_esc(p["name"])}</label>'
         for p in view["partners"])
-    types = "".join(f'<label class="chip"><input type="checkbox" data-type="{_esc(t)}" checked> {_esc(t)}</label>'
-                    for t in view["types"])
+    types = "".join(f'<label class="chip"><input type="checkbox" data-type="{_esc(t)}" checked> '
+                    f'{_esc(view["type_labels"].get(t, t))}</label>' for t in view["types"])
     period = ""
     if view["months"]:
         low, high = view["months"]

@@ -22,7 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from mhgraph.export.dossier import ClusterDossier
-from mhgraph.export.i18n import words
+from mhgraph.export.i18n import relation_label, words
 from mhgraph.export.layout import role_layout
 
 __all__ = ["DISCLOSED_BY", "ENTITY_STYLE", "PartnerBadge", "badge", "cluster_view", "month", "month_text",
@@ -129,6 +129,7 @@ def _disclosed(d: ClusterDossier) -> tuple[dict[str, set[str]], dict[str, set[st
 def _merged_edges(d: ClusterDossier, relations, evidence: set[str], crossing: set[str],
                   outside: set[str], shown_fields: dict[str, set[str]]) -> list[dict]:
     lang = d.lang
+    w = words(lang)
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for relation in relations:
         groups[(relation["from_entity"], relation["to_entity"], relation["type"], relation["partner"])].append(relation)
@@ -143,13 +144,16 @@ def _merged_edges(d: ClusterDossier, relations, evidence: set[str], crossing: se
         last = None if open_end or not ends else max(ends)
         is_evidence = any(r["relation_id"] in evidence for r in group)
         lines = [f"{d.alias(a)} → {d.alias(b)}",
-                 f"{kind} ×{len(group)}, {month_text(first, lang)}…{month_text(last, lang)}",
+                 f"{relation_label(lang, kind)} ×{len(group)}, {month_text(first, lang)}…{month_text(last, lang)}",
                  f"{partner} ({_text(group[0].get('purpose'))})"]
         for relation in group:
-            extra = [f"{name} {_text(relation[name])}" for name in EDGE_CONTEXT if relation.get(name) is not None]
+            extra = [f"{w['field_names'].get(name, name)} {_text(relation[name])}" for name in EDGE_CONTEXT
+                     if relation.get(name) is not None]
             fields = shown_fields.get(relation["relation_id"], set())
             if "wage" in fields and relation.get("wage") is not None and (relation.get("hours") or 0) > 0:
-                extra.append(f"EUR {relation['wage'] / relation['hours']:.2f}/h over {relation['hours']:.0f} h")
+                wage = f"{relation['wage'] / relation['hours']:.2f}"
+                extra.append(w["hourly_over"].format(wage=wage.replace(".", ",") if lang == "nl" else wage,
+                                                     hours=f"{relation['hours']:.0f}"))
             period = period_text(relation.get("valid_from"), relation.get("valid_to"), lang)
             lines.append(f"  {relation['source']} / {relation['record_id']}  {period}"
                          + (f"  ({'; '.join(extra)})" if extra else ""))
@@ -159,7 +163,8 @@ def _merged_edges(d: ClusterDossier, relations, evidence: set[str], crossing: se
             # A tie leading out that explains nothing waits to be expanded.
             "tie": (not is_evidence) and all(r["relation_id"] in crossing for r in group),
             "out": a in outside or b in outside,
-            "label": f"{kind} ×{len(group)} {month_text(first, lang)}…{month_text(last, lang)}",
+            "label": f"{relation_label(lang, kind)} ×{len(group)} {month_text(first, lang)}…"
+                     f"{month_text(last, lang)}",
             "detail": lines,
         })
     return edges
@@ -200,7 +205,8 @@ def cluster_view(d: ClusterDossier) -> dict:
         # Badges: partners holding a record of the node, counted as the pieces count them.
         held = sorted(set(row.get("partners") or []) & partners_shown) if is_outside else sorted(row.get("partners") or [])
         fields = on_entities.get(entity_id, set())
-        context = [f"{name}: {_text(row[name])}" for name in (*NODE_CONTEXT, *sorted(fields & set(row)))
+        context = [f"{w['field_names'].get(name, name)}: {_text(row[name])}"
+                   for name in (*NODE_CONTEXT, *sorted(fields & set(row)))
                    if row.get(name) is not None and (name in NODE_CONTEXT or name in fields)]
         kind = w["entity"].get(row.get("entity_type"), (str(row.get("entity_type")),))[0]
         detail = [alias.label, f"{w['pseudonym']}: {entity_id}", f"{kind} · {w['roles'][alias.role]}",
@@ -227,6 +233,7 @@ def cluster_view(d: ClusterDossier) -> dict:
         "nodes": nodes, "edges": edges,
         "partners": [{"name": p, "code": badge(p).code, "colour": badge(p).colour} for p in partners],
         "types": sorted({e["type"] for e in edges}),
+        "type_labels": {e["type"]: relation_label(d.lang, e["type"]) for e in edges},
         "months": [min(dates), max(dates)] if dates else None,
         "styles": {kind: {"colour": colour, "shape": shape} for kind, (colour, shape) in ENTITY_STYLE.items()},
         "words": {key: w[key] for key in ("records_of", "evidence_for", "detail_hint")},

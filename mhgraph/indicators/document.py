@@ -58,6 +58,8 @@ def _section(rule: Indicator) -> list[str]:
     else:
         lines.append("- **Weak level.** None: every hit is a full hit.")
     lines.append(f"- **Reason sentence.** `{rule.reason}`")
+    if rule.reason_nl:
+        lines.append(f"- **Reason sentence in Dutch** (the case-meeting documents). `{rule.reason_nl}`")
     if rule.cypher:
         lines.append(f"- **Cypher.** `mhgraph/queries/{rule.cypher}.cypher`, with the same reason sentence.")
     else:

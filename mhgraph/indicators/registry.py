@@ -18,6 +18,13 @@ weight is the rule's times ``weak_share`` and its reason says that it lies under
 {'min_persons': 8}
 >>> render_reason("straw_director", {"companies": 5, "brief": 4, "dissolved": 3}, {"min_short": 3, "max_days": 730})
 'Officer of 5 companies, 4 of them briefly (office or company lasted under 730 days; 3 dissolved; threshold 3).'
+
+Each hit also carries its reason in Dutch (``reason_nl``, from the rule's ``reason_nl``), which the
+case-meeting documents show:
+
+>>> render_reason("straw_director", {"companies": 1, "brief": 1, "dissolved": 0}, {"min_short": 3, "max_days": 730},
+...               lang="nl")
+'Functionaris van 1 bedrijf, waarvan 1 kort (functie of bedrijf duurde korter dan 730 dagen; 0 opgeheven; drempel 3).'
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import inspect
+import re
 import string
 import tomllib
 from collections.abc import Callable, Mapping
@@ -37,7 +45,8 @@ from mhgraph import reference
 from mhgraph.indicators.tables import EDGE_DEFAULTS, NODE_DEFAULTS, day_text, ensure
 
 __all__ = ["DEFINITIONS", "DEFINITIONS_PATH", "FAMILIES", "GRADES", "HIT_SCHEMA", "INDICATORS", "RANKING",
-           "WEAK_PREFIX", "DefinitionError", "Indicator", "Threshold", "complete_registry", "graded_hits", "render_reason",
+           "WEAK_PREFIX", "WEAK_PREFIX_NL", "DefinitionError", "Indicator", "Threshold", "complete_registry",
+           "graded_hits", "render_reason",
            "rule"]
 
 DEFINITIONS_PATH = Path(__file__).with_name("definitions.toml")
@@ -48,6 +57,7 @@ HIT_SCHEMA = {
     "focus_entity": pl.String(),
     "cluster_id": pl.String(),
     "reason": pl.String(),
+    "reason_nl": pl.String(),
     "evidence": pl.List(pl.String()),
     "partners": pl.List(pl.String()),
     "weight": pl.Float64(),
@@ -57,8 +67,10 @@ HIT_SCHEMA = {
 # rule's thresholds, or only past its weak level.
 GRADES = ("full", "weak")
 WEAK_PREFIX = "Weak signal, under the thresholds (counts only beside evidence of another family): "
+WEAK_PREFIX_NL = "Zwak signaal, onder de drempels (telt alleen naast bewijs van een andere soort): "
 
-_RULE_KEYS = {"version", "family", "weight", "partners", "summary", "thresholds", "weak", "reason", "pattern", "why",
+_RULE_KEYS = {"version", "family", "weight", "partners", "summary", "thresholds", "weak", "reason", "reason_nl",
+              "pattern", "why",
               "look_alikes", "who_can_act", "purpose_rule", "cypher", "no_cypher", "context_only"}
 
 
@@ -97,6 +109,7 @@ class Indicator:
     options: tuple[str, ...] = ()  # keyword arguments a run passes in (not thresholds)
     weak_docs: dict[str, Threshold] = field(default_factory=dict)  # the weak level: thresholds it loosens
     find: Callable[..., pl.DataFrame] | None = field(default=None, repr=False)  # the findings, before hits
+    reason_nl: str = ""  # the reason sentence in Dutch (the English one where the rule has none)
 
     @property
     def thresholds(self) -> dict[str, object]:
@@ -125,7 +138,7 @@ def _load(path: Path = DEFINITIONS_PATH) -> dict:
         raise DefinitionError(f"{path}: not valid TOML: {exc}") from exc
     families = raw.get("families", {})
     for name, body in raw.items():
-        if not isinstance(body, dict) or name in ("ranking", "families"):
+        if not isinstance(body, dict) or name in ("ranking", "families", "reason_nl_words"):
             continue
         unknown = set(body) - _RULE_KEYS
         missing = {"version", "family", "weight", "partners", "summary", "reason", "thresholds"} - set(body)
@@ -136,6 +149,9 @@ def _load(path: Path = DEFINITIONS_PATH) -> dict:
         if set(body.get("weak", {})) - set(body["thresholds"]):
             raise DefinitionError(f"{path}: [{name}] weak level names unknown threshold(s) "
                                   f"{sorted(set(body['weak']) - set(body['thresholds']))}")
+        if set(_fields(body.get("reason_nl", ""))) - set(_fields(body["reason"])) - set(body["thresholds"]):
+            raise DefinitionError(f"{path}: [{name}] reason_nl uses facts the English reason does not: "
+                                  f"{sorted(set(_fields(body['reason_nl'])) - set(_fields(body['reason'])))}")
         if bool(body.get("cypher")) == bool(body.get("no_cypher")):
             raise DefinitionError(f"{path}: [{name}] needs either `cypher` (a statement) or `no_cypher` (why not)")
     return raw
@@ -145,6 +161,8 @@ DEFINITIONS = _load()
 RANKING: dict[str, float] = {name: entry["value"] for name, entry in DEFINITIONS["ranking"].items()}
 FAMILIES: dict[str, str] = dict(DEFINITIONS["families"])
 INDICATORS: dict[str, Indicator] = {}
+# English words inside facts -> Dutch, longest first (see definitions.toml)
+_DUTCH_FACT_WORDS = sorted(DEFINITIONS.get("reason_nl_words", {}).items(), key=lambda item: -len(item[0]))
 
 
 def _threshold(rule_name: str, name: str, raw: dict) -> Threshold:
@@ -165,13 +183,34 @@ def _shown(value: object) -> object:
     return value
 
 
-def render_reason(name: str, facts: Mapping[str, object], thresholds: Mapping[str, object]) -> str:
+class _Dutch(string.Formatter):
+    """Formats a Dutch reason: decimal commas, ``{n:woord|woorden}``, and the words inside facts in Dutch."""
+
+    def format_field(self, value, format_spec):
+        if "|" in format_spec:
+            one, many = format_spec.split("|", 1)
+            return f"{value} {one if value == 1 else many}"
+        if isinstance(value, str):
+            for english, dutch in _DUTCH_FACT_WORDS:
+                value = value.replace(english, dutch)
+            return _DECIMAL_POINT.sub(r"\1,\2", value)
+        text = super().format_field(value, format_spec)
+        return text.replace(".", ",") if isinstance(value, float) else text
+
+
+_DECIMAL_POINT = re.compile(r"(\d)\.(\d)")
+
+
+def render_reason(name: str, facts: Mapping[str, object], thresholds: Mapping[str, object], lang: str = "en") -> str:
     """The reason sentence of rule ``name`` for one finding: its template in ``definitions.toml``
-    filled with ``facts`` (from the finding, or from a Cypher result row) and ``thresholds``."""
-    template = INDICATORS[name].reason
+    (``reason``, or ``reason_nl`` with ``lang="nl"``) filled with ``facts`` (from the finding, or
+    from a Cypher result row) and ``thresholds``."""
+    spec = INDICATORS[name]
     values = {k: _shown(v) for k, v in thresholds.items()}
-    values.update({k: _shown(facts[k]) for k in INDICATORS[name].reason_fields})
-    return template.format_map(values)
+    values.update({k: _shown(facts[k]) for k in spec.reason_fields})
+    if lang == "nl" and spec.reason_nl:
+        return _Dutch().vformat(spec.reason_nl, (), values)
+    return spec.reason.format_map(values)
 
 
 def rule(name: str) -> Callable[[Callable[..., pl.DataFrame]], Callable[..., pl.DataFrame]]:
@@ -213,6 +252,7 @@ def rule(name: str) -> Callable[[Callable[..., pl.DataFrame]], Callable[..., pl.
         INDICATORS[name] = Indicator(
             name=name, version=str(body["version"]), family=body["family"], weight=float(body["weight"]),
             partners=tuple(body["partners"]), description=body["summary"], reason=body["reason"],
+            reason_nl=body.get("reason_nl", ""),
             threshold_docs=docs, texts={k: body.get(k, "") for k in ("pattern", "purpose_rule", "why", "look_alikes", "who_can_act")},
             function=indicator, context_only=bool(body.get("context_only", False)), cypher=body.get("cypher"),
             no_cypher=body.get("no_cypher"), options=options,
@@ -253,7 +293,8 @@ def graded_hits(name: str, nodes: pl.DataFrame, edges: pl.DataFrame, communities
     found = found.join(full.select("focus_entity"), on="focus_entity", how="anti")
     below = _hits(name, found, nodes, edges, communities, {k: shown[k] for k in spec.threshold_docs})
     return pl.concat([full, below.with_columns(
-        reason=pl.lit(WEAK_PREFIX) + pl.col("reason"), weight=pl.col("weight") * weak_share, grade=pl.lit("weak"))])
+        reason=pl.lit(WEAK_PREFIX) + pl.col("reason"), reason_nl=pl.lit(WEAK_PREFIX_NL) + pl.col("reason_nl"),
+        weight=pl.col("weight") * weak_share, grade=pl.lit("weak"))])
 
 
 def complete_registry() -> None:
@@ -280,9 +321,11 @@ def _hits(name: str, found: pl.DataFrame, nodes: pl.DataFrame, edges: pl.DataFra
         return pl.DataFrame(schema=HIT_SCHEMA)
     if "extra_partners" not in found.columns:
         found = found.with_columns(extra_partners=pl.lit([], dtype=pl.List(pl.String())))
-    reasons = [render_reason(name, facts, thresholds) for facts in found.select(spec.reason_fields).iter_rows(named=True)]
+    facts = list(found.select(spec.reason_fields).iter_rows(named=True))
+    reasons = {lang: pl.Series([render_reason(name, row, thresholds, lang) for row in facts], dtype=pl.String)
+               for lang in ("en", "nl")}
     found = found.select("focus_entity", pl.col("evidence").list.unique().list.sort(), "extra_partners",
-                         reason=pl.Series(reasons, dtype=pl.String))
+                         reason=reasons["en"], reason_nl=reasons["nl"])
     evidence_partners = (
         pl.concat([
             found.select("focus_entity", relation_id="evidence").explode("relation_id")

@@ -31,6 +31,7 @@ mhgraph.errors.InputError: ...kvk_functionarissen.csv: no sidecar kvk_functionar
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
@@ -143,23 +144,31 @@ def check_key_fingerprints(planned: list[PlannedFile], run_purpose: str | None =
     Sidecars must also agree on the run purpose the extracts were delivered for; with
     ``run_purpose`` (the purpose of this run), that delivery purpose must permit every source
     the run's purpose permits, so that a run never reads a delivery made for a narrower purpose.
-    The message names both files and both fingerprints (public names of keys), never a key.
+    The message names the odd one out (the file whose fingerprint most others do not share) and
+    a file with the usual fingerprint, and both fingerprints (public names of keys), never a key.
     """
     _check_delivery_purposes(planned, run_purpose)
-    first: PlannedFile | None = None
-    for item in planned:
-        fingerprint = (item.meta or {}).get("key_fingerprint")
-        if fingerprint is None:
-            continue
-        if first is None:
-            first = item
-        elif fingerprint != first.meta["key_fingerprint"]:
-            raise InputError(
-                f"extracts of one run were pseudonymised with different keys: {first.path.name} has key "
-                f"fingerprint {first.meta['key_fingerprint']}, {item.path.name} has {fingerprint}. "
-                "Records cannot be linked across them; ask the partners to use the shared key",
-                file=str(item.path))
-    return first.meta["key_fingerprint"] if first else None
+    fingerprints = [(item, item.meta["key_fingerprint"]) for item in planned
+                    if (item.meta or {}).get("key_fingerprint") is not None]
+    usual, odd = _odd_one_out(fingerprints)
+    if odd is not None:
+        raise InputError(
+            f"extracts of one run were pseudonymised with different keys: {usual[0].path.name} has key "
+            f"fingerprint {usual[1]}, {odd[0].path.name} has {odd[1]}. "
+            "Records cannot be linked across them; ask the partners to use the shared key",
+            file=str(odd[0].path))
+    return usual[1] if usual else None
+
+
+def _odd_one_out(values: list[tuple[PlannedFile, object]]) -> tuple[tuple | None, tuple | None]:
+    """``(a file with the value most files share, the first file with another value)``; the odd
+    one is ``None`` when all agree. Among equally common values the first file's counts as usual."""
+    if not values:
+        return None, None
+    counts = Counter(value for _, value in values)
+    common = max(dict.fromkeys(value for _, value in values), key=counts.__getitem__)
+    usual = next(pair for pair in values if pair[1] == common)
+    return usual, next((pair for pair in values if pair[1] != common), None)
 
 
 # Sidecar fields all extracts of one run must agree on: field, value of a sidecar without it
@@ -176,11 +185,10 @@ _AGREEMENT = (
 def _check_delivery_purposes(planned: list[PlannedFile], run_purpose: str | None) -> None:
     for field, default, meaning in _AGREEMENT:
         values = [(item, (item.meta or {}).get(field, default)) for item in planned if item.meta is not None]
-        values = [(item, value) for item, value in values if value is not None]
-        for item, value in values[1:]:
-            if value != values[0][1]:
-                text = meaning.format(a=values[0][0].path.name, x=values[0][1], b=item.path.name, y=value)
-                raise InputError(f"extracts of one run {text}", file=str(item.path))
+        usual, odd = _odd_one_out([(item, value) for item, value in values if value is not None])
+        if odd is not None:
+            text = meaning.format(a=usual[0].path.name, x=usual[1], b=odd[0].path.name, y=odd[1])
+            raise InputError(f"extracts of one run {text}", file=str(odd[0].path))
     delivered = [(item, item.meta["run_purpose"]) for item in planned if (item.meta or {}).get("run_purpose")]
     if run_purpose is None or not delivered:
         return
