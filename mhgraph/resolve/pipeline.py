@@ -67,7 +67,7 @@ class Resolved:
                 .sort("entity_type", "blocked_by"))
 
 
-def _check_mentions(mentions: pl.DataFrame) -> pl.DataFrame:
+def _check_mentions(mentions: pl.DataFrame) -> None:
     missing = [c for c in ("mention_id", "entity_type") if c not in mentions.columns]
     if missing:
         raise InputError(f"the mentions table lacks column(s) {', '.join(missing)}", column=missing[0])
@@ -79,7 +79,6 @@ def _check_mentions(mentions: pl.DataFrame) -> pl.DataFrame:
     blank = mentions.with_row_index("row", offset=1).filter(pl.col("mention_id").is_null() | pl.col("entity_type").is_null())
     if blank.height:
         raise InputError("mention_id and entity_type may not be empty", row=int(blank["row"][0]), column="mention_id")
-    return mentions if mentions["mention_id"].is_sorted() else mentions.sort("mention_id")
 
 
 def _check_columns(mentions: pl.DataFrame, settings: ResolveSettings) -> None:
@@ -168,7 +167,7 @@ def resolve(mentions: pl.DataFrame, relations: pl.DataFrame | None, settings: Re
     ``mention_a``, ``mention_b``, ``decision`` (``must_link`` / ``cannot_link``), ``reason``.
     """
     settings = settings or default_settings()
-    mentions = _check_mentions(mentions)
+    _check_mentions(mentions)
     _check_columns(mentions, settings)
     checked = _as_overrides(overrides)
     if checked is not None:
@@ -177,11 +176,14 @@ def resolve(mentions: pl.DataFrame, relations: pl.DataFrame | None, settings: Re
     resolutions, matches, conflicts, scorers = [], {}, [], {}
     for entity_type in settings.order:
         entity = settings.types[entity_type]
-        # sorted by mention_id; only the columns the settings read: a million mentions are copied
+        # sorted by mention_id; only the columns the settings read, only this type's rows: a sort of the
+        # whole mentions table would copy all of it, while the caller still holds it
         read = [c for c in ("mention_id", "entity_type", *settings.columns(entity_type)) if c in mentions.columns]
         frame = mentions.select(read)
         if not (frame["entity_type"] == entity_type).all():  # (filtering copies even when nothing goes)
             frame = frame.filter(pl.col("entity_type") == entity_type)
+        if not frame["mention_id"].is_sorted():
+            frame = frame.sort("mention_id")
         if frame.height == 0:
             continue
         log.info("%s: resolving %d mentions", entity_type, frame.height)
