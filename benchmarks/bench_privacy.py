@@ -93,7 +93,7 @@ def generator_given_names(nationality: str | None = None) -> list[str]:
         if line.startswith("#") or len(parts) < 5 or parts[0] != "given":
             continue
         if nationality is None or parts[1] == nationality:
-            names.append(normalise.given_name(parts[4]))
+            names.append(normalise.given_name_forms(parts[4]))
     return sorted(set(names))
 
 
@@ -136,7 +136,7 @@ def sample_columns() -> dict[str, tuple[list, list]]:
                 out["family_name_bf"][1].extend(normalise.family_name_core(v) for v in family)
             if "given_name_bf" in block.fields and given is not None:
                 out["given_name_bf"][0].extend(joined[block.fields["given_name_bf"]].to_list())
-                out["given_name_bf"][1].extend(normalise.given_name(v) for v in given)
+                out["given_name_bf"][1].extend(normalise.given_name_forms(v) for v in given)
             if "match_key_2" in block.fields and None not in (given, family, born):
                 out["match_key_2"][0].extend(joined[block.fields["match_key_2"]].to_list())
                 out["match_key_2"][1].extend(_match_key_2_plain(g, f, b) for g, f, b in zip(given, family, born))
@@ -169,7 +169,7 @@ def population(n: int, seed: int) -> pl.DataFrame:
 def encode_population(people: pl.DataFrame, hardening: str) -> dict[str, tuple[list, list]]:
     """The person fields as a partner delivers them, with ``hardening`` on the name filters."""
     family = [normalise.family_name_core(v) for v in people["family"].to_list()]
-    given = [normalise.given_name(v) for v in people["given"].to_list()]
+    given = [normalise.given_name_forms(v) for v in people["given"].to_list()]
     years = [v[:4] for v in people["born"].to_list()]
     salts = {"salt": years, "blip": people["record_id"].to_list()}.get(hardening, [None] * people.height)
     keys = [person_match_keys(KEY, g, f, b) for g, f, b in

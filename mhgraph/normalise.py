@@ -26,10 +26,13 @@ the scalar function of the same name runs that expression on one value.
 
 from __future__ import annotations
 
+import csv
 import datetime as _dt
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import polars as pl
 
@@ -42,6 +45,7 @@ __all__ = [
     "family_name_core",
     "fold",
     "given_name",
+    "given_name_forms",
     "house_number",
     "initial",
     "municipality",
@@ -52,6 +56,7 @@ __all__ = [
     "postcode",
 ]
 
+_DATA = Path(__file__).parent / "data"
 _POSTCODE = re.compile(r"^([1-9][0-9]{3})\s*-?\s*([A-Z]{2})$")
 # The addition may carry its own separators ("12 A-2", "12-a 1"); they are dropped.
 _HOUSE = re.compile(r"^\s*(\d{1,5})\s*[-/ ]?\s*([A-Z0-9][A-Z0-9 ./-]*)?\s*$")
@@ -131,9 +136,65 @@ def house_number(number: str | int | None, addition: str | None) -> tuple[int, s
     return int(match.group(1)), inline + extra
 
 
+# Titles and honorifics written before or among the given names (Dutch, English, German,
+# Spanish): they say nothing about who it is. No word that is also a given name somewhere
+# ("don", "jun", "sen", "pan") or an initial ("m") is among them.
+_TITLES = frozenset({
+    "dhr", "mevr", "mw", "mevrouw", "heer", "ir", "ing", "drs", "dr", "mr", "prof", "jhr", "jkvr", "ds",
+    "sir", "lady", "lord", "dame", "mrs", "ms", "miss", "rev", "revd", "capt", "col", "maj", "lt",
+    "sgt", "herr", "frau", "sr", "sra", "srta", "jr",
+})
+# Diminutives and the formal given names they stand for (``mhgraph/data/README.md``).
+_DIMINUTIVE_FILES = ("diminutives_en.csv", "diminutives_eu.csv")
+# A diminutive of more formal names than this ("al": alan, albert, alfred, ...) is left as it is:
+# their bigrams together would resemble every name.
+MAX_FORMAL_NAMES = 2
+
+
 def given_name(raw: str | None) -> str | None:
-    """Folded given names; ``"J."`` stays ``"j"`` so that it can be compared as an initial."""
-    return fold(raw)
+    """Folded given names without titles; ``"J."`` stays ``"j"`` so that it can be compared as
+    an initial.
+
+    >>> given_name("Sir Thomas"), given_name("dhr. J."), given_name("Dr.")
+    ('thomas', 'j', None)
+    """
+    folded = fold(raw)
+    if folded is None:
+        return None
+    return " ".join(word for word in folded.split(" ") if word not in _TITLES) or None
+
+
+@functools.cache
+def _formal_names() -> dict[str, tuple[str, ...]]:
+    """Diminutive -> the formal names it stands for, where those are few: the longer names
+    listed for it, less those that are a diminutive of another of them ("thom" of "thomas")."""
+    formal: dict[str, set[str]] = {}
+    for name in _DIMINUTIVE_FILES:
+        with (_DATA / name).open(encoding="utf-8") as rows:
+            for row in csv.DictReader(rows):
+                formal.setdefault(fold(row["diminutive"]), set()).add(fold(row["name"]))
+    out = {}
+    for short, names in formal.items():
+        longer = {name for name in names if len(name) > len(short)}
+        kept = {name for name in longer if not any(len(other) > len(name) for other in formal.get(name, set()) & longer)}
+        if 0 < len(kept) <= MAX_FORMAL_NAMES:
+            out[short] = tuple(sorted(kept))
+    return out
+
+
+def given_name_forms(raw: str | None) -> str | None:
+    """:func:`given_name` followed by the formal names of its diminutives: what the given-name
+    filter encodes, so that "Tom" and "Thomas" share most of their bigrams.
+
+    >>> given_name_forms("Tom"), given_name_forms("Kees"), given_name_forms("Thomas")
+    ('tom thomas', 'kees cornelis', 'thomas')
+    """
+    names = given_name(raw)
+    if names is None:
+        return None
+    formal = _formal_names()
+    extra = [f for word in names.split(" ") for f in formal.get(word, ()) if f not in names.split(" ")]
+    return " ".join([names, *dict.fromkeys(extra)])
 
 
 def initial(raw: str | None) -> str | None:

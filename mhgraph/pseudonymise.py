@@ -119,7 +119,7 @@ def _person_columns(frame: pl.DataFrame, block, key: Key, hardening: str = "none
             out[block.fields[ident]] = [keyed_hash(key, ident, _digits(v)) for v in plain[ident]]
     hardenings = [hardening if s else "none" for s in salts]
     if "given_name_bf" in block.fields:
-        out[block.fields["given_name_bf"]] = [bloom_encode(key, "given_name", normalise.given_name(v), h, s)
+        out[block.fields["given_name_bf"]] = [bloom_encode(key, "given_name", normalise.given_name_forms(v), h, s)
                                               for v, h, s in zip(given, hardenings, salts)]
     if "family_name_bf" in block.fields:
         out[block.fields["family_name_bf"]] = [
