@@ -192,9 +192,9 @@ def given_name_forms(raw: str | None) -> str | None:
     names = given_name(raw)
     if names is None:
         return None
-    formal = _formal_names()
-    extra = [f for word in names.split(" ") for f in formal.get(word, ()) if f not in names.split(" ")]
-    return " ".join([names, *dict.fromkeys(extra)])
+    formal, words = _formal_names(), names.split(" ")
+    extra = [f for word in words for f in formal.get(word, ()) if f not in words]
+    return " ".join([*words, *dict.fromkeys(extra)])
 
 
 def initial(raw: str | None) -> str | None:

@@ -137,12 +137,12 @@ class _Groups:
     mentions cannot-linked with any of its members, and the total best score towards every
     other group it was compared with."""
 
-    def __init__(self, unit: np.ndarray, conflict_codes: dict[str, np.ndarray]):
-        self.parent = list(range(len(unit)))
+    def __init__(self, unit: np.ndarray, parent: np.ndarray, values: dict[str, np.ndarray]):
+        self.parent = parent.tolist()
         self.unit = unit
         self.unit_sets: dict[int, set[int]] = {}
         # per conflict key, by root: the group's value (-1 for none; groups never hold two)
-        self.values: dict[str, list[int]] = {k: codes.tolist() for k, codes in conflict_codes.items()}
+        self.values: dict[str, list[int]] = {k: codes.tolist() for k, codes in values.items()}
         self.forbid: dict[int, set[int]] = {}
         self.links: dict[int, dict[int, float]] = {}
 
@@ -261,10 +261,6 @@ def cluster_type(scored: pl.DataFrame, frame: pl.DataFrame, entity: EntitySettin
     # Units in one step where they hold one value per conflict key and no cannot-link; the
     # identity links of the others are taken one by one below, so that a conflict refuses them.
     unit, refused_identity, part_links = _units(n, a, b, identity, parts)
-    groups = _Groups(unit, conflict_codes)
-    for x, y in apart:
-        groups.forbid.setdefault(x, set()).add(y)
-        groups.forbid.setdefault(y, set()).add(x)
     n_units = int(unit.max()) + 1 if n else 0
     clean = np.ones(n_units, dtype=bool)
     most = {}
@@ -279,13 +275,15 @@ def cluster_type(scored: pl.DataFrame, frame: pl.DataFrame, entity: EntitySettin
     head = np.full(n_units, n, dtype=np.int64)
     np.minimum.at(head, unit, np.arange(n))
     root = np.where(clean[unit], head[unit], np.arange(n))
-    groups.parent = root.tolist()
     sizes = np.bincount(unit, minlength=n_units)
     premerged_units = np.flatnonzero(clean & (sizes > 1))
-    for key in conflict_codes:
-        values = conflict_codes[key].copy()
-        values[head[premerged_units]] = most[key][premerged_units]
-        groups.values[key] = values.tolist()
+    values = {key: codes.copy() for key, codes in conflict_codes.items()}
+    for key, held in values.items():
+        held[head[premerged_units]] = most[key][premerged_units]
+    groups = _Groups(unit, root, values)
+    for x, y in apart:
+        groups.forbid.setdefault(x, set()).add(y)
+        groups.forbid.setdefault(y, set()).add(x)
     premerged = int((root != np.arange(n)).sum())
 
     # links still to decide: must-links, identity links of groups with a conflict, scored pairs by falling score
