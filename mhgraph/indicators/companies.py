@@ -163,6 +163,12 @@ def phoenix_company(nodes: pl.DataFrame, edges: pl.DataFrame, *, max_gap_days: i
     offices = of_type(edges, "OFFICER_OF").select(person="from_entity", company="to_entity")
     jobs = of_type(edges, "EMPLOYED_BY").select(person="from_entity", company="to_entity", job="relation_id")
 
+    def of_old(table: pl.DataFrame) -> pl.DataFrame:  # rows of dissolved companies, renamed to "old"
+        return table.join(ended, left_on="company", right_on="old", how="semi").rename({"company": "old"})
+
+    def of_new(table: pl.DataFrame) -> pl.DataFrame:  # rows of registered companies, renamed to "new"
+        return table.join(started, left_on="company", right_on="new", how="semi").rename({"company": "new"})
+
     def in_time(pairs: pl.DataFrame) -> pl.DataFrame:
         return (pairs.filter(pl.col("old") != pl.col("new")).join(ended, on="old").join(started, on="new")
                 .filter((pl.col("old_registered").is_null() | (pl.col("new_registered") > pl.col("old_registered")))
@@ -170,20 +176,17 @@ def phoenix_company(nodes: pl.DataFrame, edges: pl.DataFrame, *, max_gap_days: i
                            <= max_gap_days)))
 
     same_site = (
-        in_time(sites.rename({"company": "old"}).join(sites.rename({"company": "new"}), on="address", suffix="_new"))
+        in_time(of_old(sites).join(of_new(sites), on="address", suffix="_new"))
         .group_by("old", "new").agg(site_evidence=pl.concat_list("site", "site_new").list.explode(**FLAT))
     )
     staff = (
-        in_time(jobs.rename({"company": "old", "job": "old_job"})
-                .join(jobs.rename({"company": "new", "job": "new_job"}), on="person"))
+        in_time(of_old(jobs).rename({"job": "old_job"}).join(of_new(jobs).rename({"job": "new_job"}), on="person"))
         .group_by("old", "new").agg(staff=pl.col("person").n_unique(),
                                     staff_evidence=pl.concat_list("old_job", "new_job").list.explode(**FLAT))
-        .join(jobs.group_by(old="company").agg(old_staff=pl.col("person").n_unique()), on="old")
+        .join(of_old(jobs).group_by("old").agg(old_staff=pl.col("person").n_unique()), on="old")
     )
-    own_staff_runs_it = (offices.rename({"company": "new"}).join(jobs.select("person", old="company"), on="person")
-                         .select("old", "new").unique())
-    carried_over = (offices.rename({"company": "old"}).join(offices.rename({"company": "new"}), on="person")
-                    .select("old", "new").unique())
+    own_staff_runs_it = of_new(offices).join(of_old(jobs), on="person").select("old", "new").unique()
+    carried_over = of_old(offices).join(of_new(offices), on="person").select("old", "new").unique()
     with_officers = offices.select("company").unique()
     found = (
         same_site.join(staff, on=["old", "new"], how="full", coalesce=True)

@@ -152,6 +152,9 @@ def waterbed_move(nodes: pl.DataFrame, edges: pl.DataFrame, *, max_days: int, ma
     ``max_residents`` residents at once), sitting with them as officer of one company, or being
     an officer of its holding company. Focus: the new permit.
     """
+    # Start from the links a move needs (operator -> straw -> face -> later permit, or operator ->
+    # office -> later permit), then look up the operator's earlier permits: the join is bounded by
+    # the links, never by every pair of permits.
     links = permit_links(nodes, edges, permit_types)
     earlier = links.select(operator="person", earlier="permit", earlier_path="path",
                            earlier_municipality="municipality", earlier_status="permit_status",
@@ -159,19 +162,12 @@ def waterbed_move(nodes: pl.DataFrame, edges: pl.DataFrame, *, max_days: int, ma
     later = links.select("permit", "person", "role", "path", "permit_type", "municipality", "controllers",
                          decided="decided_on")
     faces = later.filter(pl.col("role") != "officer").select("permit", face="person", face_path="path")
-    moves = (
-        earlier.join_where(later.select("permit", "permit_type", "municipality", "controllers", "decided")
-                           .unique("permit"), pl.col("decided") > pl.col("earlier_decided"))
-        .filter((pl.col("municipality") != pl.col("earlier_municipality"))
-                & ((pl.col("decided") - pl.col("earlier_decided")).dt.total_days() <= max_days)
-                & (pl.col("controllers").list.set_intersection("earlier_controllers").list.len() == 0)
-                .fill_null(True))
-        .join(faces.rename({"face": "operator"}), on=["permit", "operator"], how="anti")
-    )
+    operators = earlier.select("operator").unique()
     offices = with_period(of_type(edges, "OFFICER_OF")).select(
         person="from_entity", company="to_entity", office="relation_id", start="start", end="end")
     partners = (
-        offices.join(offices, on="company", suffix="_other")
+        offices.join(operators, left_on="person", right_on="operator", how="semi")
+        .join(offices.join(faces, left_on="person", right_on="face", how="semi"), on="company", suffix="_other")
         .filter((pl.col("person") != pl.col("person_other")) & overlaps("start", "end", "start_other", "end_other"))
         .select("person", other="person_other", evidence=pl.concat_list("office", "office_other"))
     )
@@ -179,21 +175,28 @@ def waterbed_move(nodes: pl.DataFrame, edges: pl.DataFrame, *, max_days: int, ma
         co_residents(edges, max_residents).select("person", "other", "evidence",
                                                   link=pl.lit("lives at the home address of its holder or manager")),
         partners.with_columns(link=pl.lit("sits with its holder or manager as officer of one company")),
-    ]).rename({"person": "operator", "other": "face"})
-    through_face = (moves.join(faces, on="permit").join(straws, on=["operator", "face"])
-                    .select("permit", "operator", "earlier", "link",
-                            evidence=pl.concat_list("earlier_path", "face_path", "evidence")))
-    through_company = (
-        moves.join(later.filter(pl.col("role") == "officer").select("permit", operator="person", path="path"),
-                   on=["permit", "operator"])
-        .select("permit", "operator", "earlier", link=pl.lit("officer of the company that holds it"),
-                evidence=pl.concat_list("earlier_path", "path"))
+    ]).rename({"person": "operator", "other": "face"}).join(operators, on="operator", how="semi")
+    candidates = pl.concat([
+        straws.join(faces, on="face").select("permit", "operator", "link",
+                                             evidence=pl.concat_list("face_path", "evidence")),
+        later.filter(pl.col("role") == "officer").select(
+            "permit", operator="person", link=pl.lit("officer of the company that holds it"), evidence="path"),
+    ]).join(faces.rename({"face": "operator"}), on=["permit", "operator"], how="anti")
+    permit_facts = later.select("permit", "permit_type", "municipality", "controllers", "decided").unique("permit")
+    moves = (
+        candidates.join(permit_facts, on="permit").join(earlier, on="operator")
+        .filter((pl.col("decided") > pl.col("earlier_decided"))
+                & (pl.col("municipality") != pl.col("earlier_municipality"))
+                & ((pl.col("decided") - pl.col("earlier_decided")).dt.total_days() <= max_days)
+                & (pl.col("controllers").list.set_intersection("earlier_controllers").list.len() == 0)
+                .fill_null(True))
     )
+    found = moves.select("permit", "operator", "earlier", "link",
+                         evidence=pl.concat_list("earlier_path", "evidence"))
     facts = moves.select("permit", "operator", "earlier", "permit_type", "municipality", "decided",
                          "earlier_municipality", "earlier_status", "earlier_decided").unique(["permit", "operator", "earlier"])
     return (
-        pl.concat([through_face, through_company])
-        .group_by("permit", "operator", "earlier").agg(link=pl.col("link").unique().sort().str.join("; "),
+        found.group_by("permit", "operator", "earlier").agg(link=pl.col("link").unique().sort().str.join("; "),
                                                        evidence=pl.col("evidence").list.explode(**FLAT))
         .join(facts, on=["permit", "operator", "earlier"])
         .sort(["permit", "earlier_decided", "operator", "earlier"], descending=[False, True, False, False])
@@ -210,7 +213,7 @@ def _allowed(purposes: Collection[str] | None, *needed: str) -> bool:
     return purposes is None or all(p in purposes for p in needed)
 
 
-@rule("link_to_earlier_refusal")
+@rule("link_to_earlier_refusal", whole_graph="the partners that deliver for a purpose are read from every relation")
 def link_to_earlier_refusal(nodes: pl.DataFrame, edges: pl.DataFrame, *, max_hops: int, max_degree: int,
                             max_days: int, via_types: tuple[str, ...],
                             allowed_purposes: Collection[str] | None = None) -> pl.DataFrame:
