@@ -76,8 +76,8 @@ def analyse(mentions: pl.DataFrame, relations: pl.DataFrame, *, allowed_purposes
     ``resolver="exact"``, which links on exact keyed identifiers only and compares no pair).
     ``resolve_settings``: entity-resolution settings (default: the shipped ones).
     ``mhgraph evaluate --ablate-partners`` reruns this on the mentions of fewer partners.
-    ``executor``, ``partitions`` and ``unit_size`` go to :func:`mhgraph.detect.detect_communities`:
-    how the work is spread never changes the result.
+    ``executor``, ``partitions`` and ``unit_size`` go to :func:`mhgraph.detect.detect_communities`
+    and :func:`mhgraph.indicators.compute_indicators`: how the work is spread never changes the result.
     """
     timings = {} if timings is None else timings
     with _stage("resolve", timings):
@@ -95,7 +95,8 @@ def analyse(mentions: pl.DataFrame, relations: pl.DataFrame, *, allowed_purposes
                                          unit_size=unit_size)
     with _stage("indicators", timings):
         hits = compute_indicators(nodes, edges, communities, allowed_purposes=allowed_purposes,
-                                  identity_conflicts=conflicts)
+                                  identity_conflicts=conflicts, executor=executor, partitions=partitions,
+                                  unit_size=unit_size)
     with _stage("rank", timings):
         clusters = rank_clusters(communities, nodes, edges, hits)
     # the hits table holds what the score counts: a weak hit without a piece of another kind beside it is left out

@@ -35,8 +35,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Mapping
+from functools import partial
 
+import numpy as np
 import polars as pl
+
+from mhgraph.executor import Executor
 
 from mhgraph.indicators.companies import (
     officers_sharing_home, phoenix_company, shared_company_address, straw_director,
@@ -51,6 +55,8 @@ from mhgraph.indicators.registry import (
     DEFINITIONS, FAMILIES, GRADES, HIT_SCHEMA, INDICATORS, RANKING, WEAK_PREFIX, Indicator, complete_registry,
     graded_hits, render_reason,
 )
+
+from mhgraph.partition import DEFAULT_UNIT_SIZE, component_units
 
 complete_registry()
 
@@ -70,6 +76,7 @@ __all__ = [
     "high_risk_sector",
     "identity_conflict",
     "indicator_registry",
+    "indicator_units",
     "link_to_earlier_refusal",
     "minimum_pay_for_few_hours",
     "officers_sharing_home",
@@ -94,7 +101,8 @@ def compute_indicators(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl
                        thresholds: Mapping[str, Mapping[str, object]] | None = None,
                        weak: Mapping[str, Mapping[str, object]] | None = None,
                        weak_share: float = RANKING["weak_share"], graded: bool = True,
-                       identity_conflicts: pl.DataFrame | None = None) -> pl.DataFrame:
+                       identity_conflicts: pl.DataFrame | None = None, executor: Executor | None = None,
+                       partitions: int | None = None, unit_size: int = DEFAULT_UNIT_SIZE) -> pl.DataFrame:
     """Run the registered indicators and return all their hits as one ``indicator_hits`` table,
     with a ``grade`` column (``"full"`` or ``"weak"``, see :func:`graded_hits`).
 
@@ -108,14 +116,18 @@ def compute_indicators(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl
     its rule's weight a weak hit carries. ``identity_conflicts``: the table of that name from
     entity resolution, for :func:`identity_conflict`. The result is sorted by indicator, focus
     entity, grade.
+
+    With an ``executor``, the rules whose pattern never leaves a connected component run per
+    unit of whole components (:func:`indicator_units`, hence of whole communities), in
+    ``partitions`` tasks (default: one per unit); the rules that need the whole graph
+    (``Indicator.whole_graph`` says why) run on it in this process. Neither the executor nor the
+    partitioning changes the hits. Without one, every rule runs on the whole graph here.
     """
     names = list(INDICATORS) if indicators is None else list(indicators)
     unknown = sorted({*names, *(thresholds or {}), *(weak or {})} - set(INDICATORS))
     if unknown:
         raise ValueError(f"unknown indicator(s) {', '.join(unknown)}; known: {', '.join(INDICATORS)}")
-    if allowed_purposes is not None:
-        edges = edges.filter(pl.col("purpose").is_in(list(allowed_purposes)))
-    results = []
+    settings = {}
     for name in names:
         spec = INDICATORS[name]
         options = dict((thresholds or {}).get(name, {}))
@@ -126,13 +138,77 @@ def compute_indicators(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl
                              f"{', '.join(spec.thresholds)}")
         run = {"allowed_purposes": allowed_purposes, "identity_conflicts": identity_conflicts}
         options.update({key: run[key] for key in spec.options if key in run})
-        hits = graded_hits(name, nodes, edges, communities, settings=options, weak=level, weak_share=weak_share)
-        log.info("indicators: %s v%s fired %d time(s), %d of them weak", name, spec.version, hits.height,
+        settings[name] = (options, level)
+    units_of = edges  # units of whole components of every relation detection saw: of whole communities
+    if allowed_purposes is not None:
+        edges = edges.filter(pl.col("purpose").is_in(list(allowed_purposes)))
+    per_unit = {name: settings[name] for name in names if executor is not None and not INDICATORS[name].whole_graph}
+    whole = {name: settings[name] for name in names if name not in per_unit}
+    found = _rule_hits((nodes, edges, communities), whole, weak_share)
+    if per_unit:
+        pieces = indicator_units(nodes, edges, communities, unit_size=unit_size, partitions=partitions,
+                                 units_of=units_of)
+        for piece in executor.map(partial(_rule_hits, rules=per_unit, weak_share=weak_share), pieces):
+            for name, hits in piece.items():
+                found.setdefault(name, []).extend(hits)
+    results = []
+    for name in names:
+        hits = pl.concat(found[name])
+        log.info("indicators: %s v%s fired %d time(s), %d of them weak", name, INDICATORS[name].version, hits.height,
                  hits.filter(pl.col("grade") == "weak").height)
         results.append(hits)
     if not results:
         return pl.DataFrame(schema={**HIT_SCHEMA, "grade": pl.String()})
     return pl.concat(results).sort("indicator", "focus_entity", "grade")
+
+
+def _rule_hits(tables: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame | None],
+               rules: Mapping[str, tuple[dict, dict]], weak_share: float) -> dict[str, list[pl.DataFrame]]:
+    """The graded hits of each of ``rules`` (name -> thresholds and options, weak level) on one
+    ``(nodes, edges, communities)``."""
+    nodes, edges, communities = tables
+    return {name: [graded_hits(name, nodes, edges, communities, settings=options, weak=level, weak_share=weak_share)]
+            for name, (options, level) in rules.items()}
+
+
+def indicator_units(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl.DataFrame | None = None, *,
+                    unit_size: int = DEFAULT_UNIT_SIZE, partitions: int | None = None,
+                    units_of: pl.DataFrame | None = None) -> list[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame | None]]:
+    """``(nodes, edges, communities)`` of each task: whole connected components of ``units_of``
+    (default ``edges``) packed into units of about ``unit_size`` entities
+    (:func:`mhgraph.partition.component_units`), the units spread over ``partitions`` tasks
+    (default: one per unit). One task gets the tables as they are.
+
+    >>> nodes = pl.DataFrame({"entity_id": ["A", "B", "C"], "entity_type": ["person", "address", "person"]})
+    >>> edges = pl.DataFrame({"relation_id": ["r1"], "type": ["REGISTERED_AT"], "from_entity": ["A"],
+    ...                       "to_entity": ["B"]})
+    >>> [piece_nodes.get_column("entity_id").to_list() for piece_nodes, _, _ in indicator_units(nodes, edges, unit_size=1)]
+    [['A', 'B'], ['C']]
+    """
+    units_of = edges if units_of is None else units_of
+    ids = pl.concat([nodes.select("entity_id"), units_of.select(entity_id="from_entity"),
+                     units_of.select(entity_id="to_entity")]).unique().sort("entity_id").with_row_index("_i")
+    ends = units_of.select("from_entity", "to_entity")
+    for end in ("from_entity", "to_entity"):
+        ends = ends.join(ids.rename({"entity_id": end, "_i": f"_{end}"}), on=end)
+    units = component_units(ids.height, ends.select("_from_entity", "_to_entity").to_numpy(), unit_size)
+    groups = [group for group in np.array_split(np.arange(len(units)), max(1, partitions or len(units))) if len(group)]
+    if len(groups) <= 1:
+        return [(nodes, edges, communities)]
+    task = np.empty(ids.height, dtype=np.int64)
+    for number, group in enumerate(groups):
+        for unit in group:
+            task[units[unit]] = number
+    task_of = ids.select("entity_id", _task=pl.Series(task))
+
+    def split(table: pl.DataFrame | None, column: str) -> list[pl.DataFrame | None]:
+        if table is None:
+            return [None] * len(groups)
+        parts = table.join(task_of.rename({"entity_id": column}), on=column, how="left").partition_by(
+            "_task", as_dict=True, include_key=False, maintain_order=True)
+        return [parts.get((number,), table.clear()) for number in range(len(groups))]
+
+    return list(zip(split(nodes, "entity_id"), split(edges, "from_entity"), split(communities, "entity_id")))
 
 
 def indicator_registry() -> pl.DataFrame:

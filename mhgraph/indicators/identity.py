@@ -31,7 +31,7 @@ _EMPTY = {"focus_entity": pl.String(), "evidence": pl.List(pl.String()), "key": 
           "others": pl.List(pl.String()), "similarity": pl.String()}
 
 
-@rule("identity_conflict")
+@rule("identity_conflict", whole_graph="persons who share an identifier need share no relation")
 def identity_conflict(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_persons: int,
                       identity_conflicts: pl.DataFrame | None = None) -> pl.DataFrame:
     """Every person of an identifier that at least ``min_persons`` persons use, by the pairs of

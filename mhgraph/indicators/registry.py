@@ -110,6 +110,7 @@ class Indicator:
     weak_docs: dict[str, Threshold] = field(default_factory=dict)  # the weak level: thresholds it loosens
     find: Callable[..., pl.DataFrame] | None = field(default=None, repr=False)  # the findings, before hits
     reason_nl: str = ""  # the reason sentence in Dutch (the English one where the rule has none)
+    whole_graph: str | None = None  # why the rule cannot run per unit of connected components, if it cannot
 
     @property
     def thresholds(self) -> dict[str, object]:
@@ -213,9 +214,11 @@ def render_reason(name: str, facts: Mapping[str, object], thresholds: Mapping[st
     return spec.reason.format_map(values)
 
 
-def rule(name: str) -> Callable[[Callable[..., pl.DataFrame]], Callable[..., pl.DataFrame]]:
+def rule(name: str, whole_graph: str | None = None) -> Callable[[Callable[..., pl.DataFrame]], Callable[..., pl.DataFrame]]:
     """Register ``find`` as indicator ``name``; its keyword-only parameters are the thresholds of
-    ``definitions.toml`` (their defaults come from there) plus run options with a default."""
+    ``definitions.toml`` (their defaults come from there) plus run options with a default.
+    ``whole_graph``: why the rule looks beyond the connected component of its focus entity, if it
+    does (then :func:`mhgraph.indicators.compute_indicators` never runs it per unit)."""
     body = DEFINITIONS.get(name)
     if not isinstance(body, dict):
         raise DefinitionError(f"{DEFINITIONS_PATH} has no rule [{name}]")
@@ -256,7 +259,8 @@ def rule(name: str) -> Callable[[Callable[..., pl.DataFrame]], Callable[..., pl.
             threshold_docs=docs, texts={k: body.get(k, "") for k in ("pattern", "purpose_rule", "why", "look_alikes", "who_can_act")},
             function=indicator, context_only=bool(body.get("context_only", False)), cypher=body.get("cypher"),
             no_cypher=body.get("no_cypher"), options=options,
-            weak_docs={key: _threshold(name, key, raw) for key, raw in body.get("weak", {}).items()}, find=find)
+            weak_docs={key: _threshold(name, key, raw) for key, raw in body.get("weak", {}).items()}, find=find,
+            whole_graph=whole_graph)
         return indicator
 
     return wrap

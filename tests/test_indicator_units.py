@@ -1,0 +1,160 @@
+"""Indicators at scale: the join order of the heavy rules, and the rules run per unit of whole
+connected components through every executor, with the hits of one run on the whole graph."""
+
+import numpy as np
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from graph_fixtures import population
+from mhgraph.detect import detect_communities
+from mhgraph.executor import DaskExecutor, ProcessExecutor, SerialExecutor
+from mhgraph.graph import build_graph_tables
+from mhgraph.indicators import INDICATORS, compute_indicators, indicator_units
+from mhgraph.indicators.permits import permit_links
+from mhgraph.indicators.tables import BEGINNING, END_OF_TIME, co_residents
+from mhgraph.partition import component_labels
+from mhgraph.purpose import DEFAULT_RUN_PURPOSE, allowed_source_purposes
+
+# Looser than the shipped thresholds, so that the sample holds several moves and successors.
+LOOSE = {"waterbed_move": {"max_days": 5000, "max_residents": 40,
+                           "permit_types": ("horeca", "massagesalon", "seksinrichting", "escortbedrijf")},
+         "phoenix_company": {"max_gap_days": 720, "min_shared_employees": 1, "min_staff_share": 0.05,
+                             "max_predecessor_days": 5000}}
+
+
+@pytest.fixture(scope="module")
+def sample_graph(sample_export):
+    _, result = sample_export
+    return result.tables["nodes"], result.tables["edges"], result.tables["communities"], \
+        result.tables["identity_conflicts"]
+
+
+def _moves_by_definition(nodes, edges, *, max_days, max_residents, permit_types):
+    """``waterbed_move`` read literally, pair by pair: every earlier link of an operator against
+    every permit, then the straw. ``(permit, operator, earlier)`` of the move shown per permit."""
+    links = permit_links(nodes, edges, permit_types).to_dicts()
+    permits = {link["permit"]: link for link in links}
+    faces, officers = {}, {}
+    for link in links:
+        (officers if link["role"] == "officer" else faces).setdefault(link["permit"], set()).add(link["person"])
+    straws = set(co_residents(edges, max_residents).select("person", "other").iter_rows())
+    offices = [(r["from_entity"], r["to_entity"], r["valid_from"] or BEGINNING, r["valid_to"] or END_OF_TIME)
+               for r in edges.filter(pl.col("type") == "OFFICER_OF").to_dicts()]
+    straws |= {(a, b) for a, company, start, end in offices for b, other, start_b, end_b in offices
+               if company == other and a != b and start <= end_b and start_b <= end}
+    shown = {}
+    for earlier in links:
+        operator = earlier["person"]
+        for permit, later in permits.items():
+            if None in (later["decided_on"], earlier["decided_on"], later["municipality"], earlier["municipality"]):
+                continue
+            days = (later["decided_on"] - earlier["decided_on"]).days
+            shared = set(later["controllers"] or ()) & set(earlier["controllers"] or ())
+            if (0 < days <= max_days and later["municipality"] != earlier["municipality"] and not shared
+                    and operator not in faces.get(permit, ())
+                    and (operator in officers.get(permit, ())
+                         or any((operator, face) in straws for face in faces.get(permit, ())))):
+                key = (-earlier["decided_on"].toordinal(), operator, earlier["permit"])
+                shown[permit] = min(shown.get(permit, key), key)
+    return {(permit, operator, earlier) for permit, (_, operator, earlier) in shown.items()}
+
+
+@pytest.mark.parametrize("settings", [{}, LOOSE["waterbed_move"]], ids=["shipped", "loose"])
+def test_waterbed_move_finds_the_moves_of_its_definition_on_the_sample(sample_graph, settings):
+    nodes, edges, _, _ = sample_graph
+    find = INDICATORS["waterbed_move"].find
+    chosen = {**find.__kwdefaults__, **settings}
+    found = find(nodes, edges, **chosen).select("focus_entity", "operator", "earlier")
+    expected = _moves_by_definition(nodes, edges, **{k: chosen[k] for k in ("max_days", "max_residents",
+                                                                          "permit_types")})
+    assert expected or not settings  # the sample holds no move within the shipped thresholds
+    assert set(found.iter_rows()) == expected
+
+
+def test_phoenix_company_is_unchanged_by_companies_that_cannot_be_a_pair(sample_graph):
+    """Filtering before the joins: relations of companies neither dissolved nor registered on a
+    known date take part in no pair, so removing them changes no successor."""
+    nodes, edges, _, _ = sample_graph
+    undated = nodes.filter((pl.col("entity_type") == "company") & pl.col("registered_on").is_null()
+                           & pl.col("dissolved_on").is_null()).get_column("entity_id")
+    hits = compute_indicators(nodes, edges, indicators=["phoenix_company"], thresholds=LOOSE)
+    assert hits.height >= 2
+    fewer = edges.filter(~pl.col("to_entity").is_in(undated.to_list()) & ~pl.col("from_entity").is_in(undated.to_list()))
+    assert fewer.height < edges.height
+    assert_frame_equal(compute_indicators(nodes, fewer, indicators=["phoenix_company"], thresholds=LOOSE), hits)
+
+
+def test_units_hold_whole_components_and_every_row_once():
+    nodes, edges = build_graph_tables(*population().tables())
+    pieces = indicator_units(nodes, edges, unit_size=10, partitions=4)
+    assert len(pieces) == 4
+    assert sorted(pl.concat([p for p, _, _ in pieces]).get_column("entity_id")) == sorted(nodes["entity_id"])
+    assert sorted(pl.concat([e for _, e, _ in pieces]).get_column("relation_id")) == sorted(edges["relation_id"])
+    ids = nodes.get_column("entity_id").sort()
+    index = {entity: i for i, entity in enumerate(ids)}
+    labels = component_labels(len(ids), np.array([[index[a], index[b]] for a, b in
+                                                  edges.select("from_entity", "to_entity").iter_rows()]))
+    task_of = {entity: task for task, (piece, _, _) in enumerate(pieces) for entity in piece["entity_id"]}
+    component_tasks = pl.DataFrame({"component": labels, "task": [task_of[e] for e in ids]})
+    assert component_tasks.group_by("component").agg(pl.col("task").n_unique())["task"].max() == 1
+    assert indicator_units(nodes, edges, unit_size=10, partitions=1)[0][0] is nodes  # one task: the tables as they are
+
+
+def test_any_partitioning_gives_the_hits_of_the_whole_graph():
+    """The planted population (every rule fires on it) in units of one component each, in 1, 3 and
+    one task per unit, in this process and in local worker processes."""
+    nodes, edges = build_graph_tables(*population().tables())
+    communities = detect_communities(nodes, edges, seed=0)
+    whole = compute_indicators(nodes, edges, communities)
+    assert whole.select("indicator").n_unique() >= 12
+    for executor, partitions in ((SerialExecutor(), 1), (SerialExecutor(), 3), (SerialExecutor(), None),
+                                 (ProcessExecutor(2), 2)):
+        assert_frame_equal(compute_indicators(nodes, edges, communities, executor=executor, partitions=partitions,
+                                              unit_size=1), whole)
+
+
+def test_rules_that_need_the_whole_graph_run_on_it(sample_graph):
+    """Persons sharing an identifier may lie in different components: ``identity_conflict`` says
+    it needs the whole graph and finds the same conflicts when the rest runs per unit."""
+    nodes, edges, communities, conflicts = sample_graph
+    assert {name for name, spec in INDICATORS.items() if spec.whole_graph} == {"identity_conflict",
+                                                                                "link_to_earlier_refusal"}
+    far_apart = pl.DataFrame({
+        "entity_type": ["person"], "entity_a": [nodes.filter(pl.col("entity_type") == "person")["entity_id"][0]],
+        "entity_b": [nodes.filter(pl.col("entity_type") == "person")["entity_id"][-1]], "key": ["bsn"],
+        "key_value": ["k1"], "mention_a": ["m-a"], "mention_b": ["m-b"], "evidence": ["names differ"]})
+    conflicts = pl.concat([conflicts, far_apart], how="diagonal_relaxed") if conflicts.height else far_apart
+    whole = compute_indicators(nodes, edges, communities, identity_conflicts=conflicts, indicators=["identity_conflict"],
+                               thresholds={"identity_conflict": {"min_persons": 2}})
+    assert whole.height >= 2
+    assert_frame_equal(compute_indicators(nodes, edges, communities, identity_conflicts=conflicts,
+                                          indicators=["identity_conflict"],
+                                          thresholds={"identity_conflict": {"min_persons": 2}},
+                                          executor=SerialExecutor(), unit_size=1), whole)
+
+
+def test_the_sample_per_unit_on_every_executor(sample_graph):
+    """data/sample with every rule, shipped and loose thresholds: one task per unit in this process,
+    two local worker processes, three tasks on a local Dask cluster — the hits of the whole graph."""
+    nodes, edges, communities, conflicts = sample_graph
+    allowed = allowed_source_purposes(DEFAULT_RUN_PURPOSE)
+
+    def run(**how):
+        return [compute_indicators(nodes, edges, communities, allowed_purposes=allowed, identity_conflicts=conflicts,
+                                   thresholds=thresholds, **how) for thresholds in (None, LOOSE)]
+
+    whole = run()
+    assert all(hits.height for hits in whole)
+    with DaskExecutor(workers=2) as dask:
+        for how in ({"executor": SerialExecutor()}, {"executor": ProcessExecutor(2), "partitions": 2},
+                    {"executor": dask, "partitions": 3}):
+            for hits, expected in zip(run(unit_size=20, **how), whole):
+                assert_frame_equal(hits, expected)
+
+
+def test_a_graph_without_entities_gives_no_hits_per_unit():
+    nodes = pl.DataFrame(schema={"entity_id": pl.String(), "entity_type": pl.String()})
+    edges = pl.DataFrame(schema={"relation_id": pl.String(), "type": pl.String(), "from_entity": pl.String(),
+                                 "to_entity": pl.String()})
+    assert compute_indicators(nodes, edges, executor=SerialExecutor()).height == 0
