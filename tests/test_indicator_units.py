@@ -12,7 +12,7 @@ from mhgraph.executor import DaskExecutor, ProcessExecutor, SerialExecutor
 from mhgraph.graph import build_graph_tables
 from mhgraph.indicators import INDICATORS, compute_indicators, indicator_units
 from mhgraph.indicators.permits import permit_links
-from mhgraph.indicators.tables import BEGINNING, END_OF_TIME, co_residents
+from mhgraph.indicators.tables import BEGINNING, END_OF_TIME, co_residents, company_links
 from mhgraph.partition import component_labels
 from mhgraph.purpose import DEFAULT_RUN_PURPOSE, allowed_source_purposes
 
@@ -158,3 +158,13 @@ def test_a_graph_without_entities_gives_no_hits_per_unit():
     edges = pl.DataFrame(schema={"relation_id": pl.String(), "type": pl.String(), "from_entity": pl.String(),
                                  "to_entity": pl.String()})
     assert compute_indicators(nodes, edges, executor=SerialExecutor()).height == 0
+
+
+def test_company_links_among_given_pairs_are_those_of_all_pairs(sample_graph):
+    """``sponsor_churn`` asks only for the pairs its moves name; they come out as from the whole table."""
+    _, edges, _, _ = sample_graph
+    every = company_links(edges)
+    among = pl.concat([every.select("company", "other").unique().sort("company", "other").head(25),
+                       pl.DataFrame({"company": ["C-none"], "other": ["C-nowhere"]})])
+    assert every.height > 25
+    assert_frame_equal(company_links(edges, among=among), every.join(among, on=["company", "other"], how="semi"))

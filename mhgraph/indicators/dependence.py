@@ -108,14 +108,14 @@ def sponsor_churn(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_persons: int,
         .filter((pl.col("left") - pl.col("start")).dt.total_days() <= max_days_at_sponsor)
         .filter(pl.col("left") < pl.col("end"))
     )
-    links = company_links(edges).rename({"company": "sponsor", "other": "company"})
-    moved = (
+    moves = (
         at_sponsor.join(jobs, on="person")
         .filter((pl.col("company") != pl.col("sponsor")) & (pl.col("job_start") >= pl.col("first_day"))
                 & ((pl.col("job_start") - pl.col("left")).dt.total_days() <= max_gap_days)
                 & (pl.col("job_start") <= pl.col("end")))
-        .join(links, on=["sponsor", "company"])
     )
+    links = company_links(edges, among=moves.select(company="sponsor", other="company").unique())
+    moved = moves.join(links.rename({"company": "sponsor", "other": "company"}), on=["sponsor", "company"])
     return (
         moved.group_by("sponsor").agg(
             persons=pl.col("person").n_unique(), firms=pl.col("company").unique().sort(),

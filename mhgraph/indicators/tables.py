@@ -148,15 +148,19 @@ def co_residents(edges: pl.DataFrame, max_residents: int) -> pl.DataFrame:
     )
 
 
-def company_links(edges: pl.DataFrame, max_residents: int = 12) -> pl.DataFrame:
+def company_links(edges: pl.DataFrame, max_residents: int = 12, among: pl.DataFrame | None = None) -> pl.DataFrame:
     """Pairs of distinct companies tied by the people who run them, in the same period: a shared
     officer, a shared business address (LOCATED_AT), or officers who live together (see
     :func:`co_residents`). ``company``, ``other``, ``link`` (words), ``evidence`` (relation ids);
-    one row per pair and kind of link."""
+    one row per pair and kind of link. ``among`` (``company``, ``other``): only these pairs,
+    found without pairing the companies no pair names (a business centre hosts thousands)."""
     offices = with_period(of_type(edges, "OFFICER_OF")).select(
         "relation_id", person="from_entity", company="to_entity", start="start", end="end")
     sites = with_period(of_type(edges, "LOCATED_AT")).select(
         "relation_id", company="from_entity", address="to_entity", start="start", end="end")
+    if among is not None:
+        named = pl.concat([among.select("company"), among.select(company="other")]).unique()
+        offices, sites = (table.join(named, on="company", how="semi") for table in (offices, sites))
     shared_officer = (
         offices.join(offices, on="person", suffix="_other")
         .filter((pl.col("company") != pl.col("company_other")) & overlaps("start", "end", "start_other", "end_other"))
@@ -177,9 +181,11 @@ def company_links(edges: pl.DataFrame, max_residents: int = 12) -> pl.DataFrame:
         .select("company", other="other_company", link=pl.lit("officers living at one address"),
                 evidence=pl.concat_list("office", "other_office", pl.col("evidence")))
     )
+    links = pl.concat([shared_officer, shared_site, households])
+    if among is not None:
+        links = links.join(among, on=["company", "other"], how="semi")
     return (
-        pl.concat([shared_officer, shared_site, households])
-        .group_by("company", "other", "link").agg(pl.col("evidence").list.explode(**FLAT).unique().sort())
+        links.group_by("company", "other", "link").agg(pl.col("evidence").list.explode(**FLAT).unique().sort())
         .sort("company", "other", "link")
     )
 
