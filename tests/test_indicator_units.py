@@ -10,6 +10,7 @@ from graph_fixtures import population
 from mhgraph.detect import detect_communities
 from mhgraph.executor import DaskExecutor, ProcessExecutor, SerialExecutor
 from mhgraph.graph import build_graph_tables
+from mhgraph import indicators
 from mhgraph.indicators import INDICATORS, compute_indicators, indicator_units
 from mhgraph.indicators.permits import permit_links
 from mhgraph.indicators.tables import BEGINNING, END_OF_TIME, co_residents, company_links
@@ -101,6 +102,15 @@ def test_units_hold_whole_components_and_every_row_once():
     assert indicator_units(nodes, edges, unit_size=10, partitions=1)[0][0] is nodes  # one task: the tables as they are
 
 
+def test_a_graph_tied_into_one_component_is_not_copied_into_tasks():
+    nodes = pl.DataFrame({"entity_id": list("ABCDE"), "entity_type": ["person"] * 5})
+    edges = pl.DataFrame({"relation_id": ["r1", "r2", "r3"], "type": ["REGISTERED_AT"] * 3,
+                          "from_entity": list("ABC"), "to_entity": list("BCD")})
+    (only,) = indicator_units(nodes, edges, unit_size=1)
+    assert only[0] is nodes and only[1] is edges
+    assert len(indicator_units(nodes, edges.head(1), unit_size=1)) == 4  # A-B, C, D, E: none holds half
+
+
 def test_any_partitioning_gives_the_hits_of_the_whole_graph():
     """The planted population (every rule fires on it) in units of one component each, in 1, 3 and
     one task per unit, in this process and in local worker processes."""
@@ -134,10 +144,13 @@ def test_rules_that_need_the_whole_graph_run_on_it(sample_graph):
                                           executor=SerialExecutor(), unit_size=1), whole)
 
 
-def test_the_sample_per_unit_on_every_executor(sample_graph):
+def test_the_sample_per_unit_on_every_executor(sample_graph, monkeypatch):
     """data/sample with every rule, shipped and loose thresholds: one task per unit in this process,
-    two local worker processes, three tasks on a local Dask cluster — the hits of the whole graph."""
+    two local worker processes, three tasks on a local Dask cluster — the hits of the whole graph.
+    Its largest component holds most entities, so it is split only when that share is allowed."""
     nodes, edges, communities, conflicts = sample_graph
+    assert indicator_units(nodes, edges, communities, unit_size=20)[0][0] is nodes
+    monkeypatch.setattr(indicators, "WHOLE_GRAPH_SHARE", 1.0)
     allowed = allowed_source_purposes(DEFAULT_RUN_PURPOSE)
 
     def run(**how):
@@ -146,6 +159,7 @@ def test_the_sample_per_unit_on_every_executor(sample_graph):
 
     whole = run()
     assert all(hits.height for hits in whole)
+    assert len(indicator_units(nodes, edges, communities, unit_size=20)) >= 3
     with DaskExecutor(workers=2) as dask:
         for how in ({"executor": SerialExecutor()}, {"executor": ProcessExecutor(2), "partitions": 2},
                     {"executor": dask, "partitions": 3}):

@@ -68,6 +68,7 @@ __all__ = [
     "INDICATORS",
     "RANKING",
     "WEAK_PREFIX",
+    "WHOLE_GRAPH_SHARE",
     "Indicator",
     "compute_indicators",
     "crowded_address",
@@ -93,6 +94,9 @@ __all__ = [
 ]
 
 log = logging.getLogger("mhgraph.indicators")
+
+# A graph whose largest unit holds more than this share of the entities runs as one task.
+WHOLE_GRAPH_SHARE = 0.5
 
 
 def compute_indicators(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl.DataFrame | None = None, *,
@@ -177,13 +181,15 @@ def indicator_units(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl.Da
     """``(nodes, edges, communities)`` of each task: whole connected components of ``units_of``
     (default ``edges``) packed into units of about ``unit_size`` entities
     (:func:`mhgraph.partition.component_units`), the units spread over ``partitions`` tasks
-    (default: one per unit). One task gets the tables as they are.
+    (default: one per unit). One task gets the tables as they are; so does a graph whose largest
+    unit holds more than :data:`WHOLE_GRAPH_SHARE` of its entities (a country tied into one
+    component): copying the tables into tasks would only add a copy of nearly all of them.
 
-    >>> nodes = pl.DataFrame({"entity_id": ["A", "B", "C"], "entity_type": ["person", "address", "person"]})
-    >>> edges = pl.DataFrame({"relation_id": ["r1"], "type": ["REGISTERED_AT"], "from_entity": ["A"],
-    ...                       "to_entity": ["B"]})
+    >>> nodes = pl.DataFrame({"entity_id": ["A", "B", "C", "D"], "entity_type": ["person", "address"] * 2})
+    >>> edges = pl.DataFrame({"relation_id": ["r1", "r2"], "type": ["REGISTERED_AT"] * 2, "from_entity": ["A", "C"],
+    ...                       "to_entity": ["B", "D"]})
     >>> [piece_nodes.get_column("entity_id").to_list() for piece_nodes, _, _ in indicator_units(nodes, edges, unit_size=1)]
-    [['A', 'B'], ['C']]
+    [['A', 'B'], ['C', 'D']]
     """
     units_of = edges if units_of is None else units_of
     ids = pl.concat([nodes.select("entity_id"), units_of.select(entity_id="from_entity"),
@@ -193,7 +199,7 @@ def indicator_units(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl.Da
         ends = ends.join(ids.rename({"entity_id": end, "_i": f"_{end}"}), on=end)
     units = component_units(ids.height, ends.select("_from_entity", "_to_entity").to_numpy(), unit_size)
     groups = [group for group in np.array_split(np.arange(len(units)), max(1, partitions or len(units))) if len(group)]
-    if len(groups) <= 1:
+    if len(groups) <= 1 or max(map(len, units)) > WHOLE_GRAPH_SHARE * ids.height:
         return [(nodes, edges, communities)]
     task = np.empty(ids.height, dtype=np.int64)
     for number, group in enumerate(groups):
