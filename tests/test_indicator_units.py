@@ -182,3 +182,14 @@ def test_company_links_among_given_pairs_are_those_of_all_pairs(sample_graph):
                        pl.DataFrame({"company": ["C-none"], "other": ["C-nowhere"]})])
     assert every.height > 25
     assert_frame_equal(company_links(edges, among=among), every.join(among, on=["company", "other"], how="semi"))
+
+
+def test_co_residents_of_some_persons_are_theirs_among_all_pairs(sample_graph):
+    """``waterbed_move`` asks only for the operators' housemates, counting the residents of their
+    addresses alone; the pairs are those of the whole table."""
+    _, edges, _, _ = sample_graph
+    every = co_residents(edges, 12)
+    persons = every.select("person").unique().sort("person").head(15)
+    assert every.height > 2 * persons.height
+    some = co_residents(edges, 12, persons)
+    assert_frame_equal(some, every.join(persons, on="person", how="semi"), check_row_order=False)

@@ -172,10 +172,10 @@ def waterbed_move(nodes: pl.DataFrame, edges: pl.DataFrame, *, max_days: int, ma
         .select("person", other="person_other", evidence=pl.concat_list("office", "office_other"))
     )
     straws = pl.concat([
-        co_residents(edges, max_residents).select("person", "other", "evidence",
-                                                  link=pl.lit("lives at the home address of its holder or manager")),
+        co_residents(edges, max_residents, operators.rename({"operator": "person"})).select(
+            "person", "other", "evidence", link=pl.lit("lives at the home address of its holder or manager")),
         partners.with_columns(link=pl.lit("sits with its holder or manager as officer of one company")),
-    ]).rename({"person": "operator", "other": "face"}).join(operators, on="operator", how="semi")
+    ]).rename({"person": "operator", "other": "face"})
     candidates = pl.concat([
         straws.join(faces, on="face").select("permit", "operator", "link",
                                              evidence=pl.concat_list("face_path", "evidence")),

@@ -132,16 +132,22 @@ def hourly_wages(edges: pl.DataFrame, tolerance: float) -> pl.DataFrame:
     )
 
 
-def co_residents(edges: pl.DataFrame, max_residents: int) -> pl.DataFrame:
+def co_residents(edges: pl.DataFrame, max_residents: int, persons: pl.DataFrame | None = None) -> pl.DataFrame:
     """Pairs of distinct persons registered at one address with overlapping periods, at addresses
     where at most ``max_residents`` persons lived at once (a home, not a hostel or a business
-    centre): ``person``, ``other``, ``address``, ``evidence`` (their two registrations)."""
+    centre): ``person``, ``other``, ``address``, ``evidence`` (their two registrations).
+    ``persons`` (a ``person`` column): only the pairs whose ``person`` is one of them, counting
+    only the addresses where they lived."""
     homes = with_period(of_type(edges, "REGISTERED_AT")).select(
         "relation_id", person="from_entity", address="to_entity", start="start", end="end")
+    if persons is not None:
+        homes = homes.join(homes.join(persons, on="person", how="semi").select("address").unique(), on="address",
+                           how="semi")
     small = peak_presence(homes, "address", "person").filter(pl.col("present") <= max_residents).select("address")
     homes = homes.join(small, on="address", how="semi")
     return (
-        homes.join(homes, on="address", suffix="_other")
+        (homes if persons is None else homes.join(persons, on="person", how="semi"))
+        .join(homes, on="address", suffix="_other")
         .filter((pl.col("person") != pl.col("person_other")) & overlaps("start", "end", "start_other", "end_other"))
         .select("person", other="person_other", address="address",
                 evidence=pl.concat_list("relation_id", "relation_id_other"))
@@ -174,7 +180,7 @@ def company_links(edges: pl.DataFrame, max_residents: int = 12, among: pl.DataFr
                 evidence=pl.concat_list("relation_id", "relation_id_other"))
     )
     households = (
-        co_residents(edges, max_residents)
+        co_residents(edges, max_residents, None if among is None else offices.select("person").unique())
         .join(offices.select(person="person", company="company", office="relation_id"), on="person")
         .join(offices.select(other="person", other_company="company", other_office="relation_id"), on="other")
         .filter(pl.col("company") != pl.col("other_company"))
