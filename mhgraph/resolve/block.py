@@ -100,20 +100,10 @@ def decoded_column(frame: pl.DataFrame, column: str, cache: dict | None) -> tupl
     return cache[column]
 
 
-def _bloom_matrix(frame: pl.DataFrame, columns, cache: dict | None = None, rows: np.ndarray | None = None
-                  ) -> np.ndarray:
-    """The filters of several columns side by side (zeros where a column is missing), of all
-    mentions or of those at ``rows``."""
-    parts = [d[0] if rows is None else d[0][rows]
-             for d in (decoded_column(frame, c, cache) for c in columns) if d is not None and d[1].any()]
-    if not parts:
-        return np.zeros((frame.height if rows is None else len(rows), 1), dtype=np.uint8)
-    return np.concatenate(parts, axis=1)
-
-
 def _bloom_bytes(frame: pl.DataFrame, columns, cache: dict | None = None) -> np.ndarray:
-    """:func:`_bloom_matrix` transposed, one row per byte position — what MinHash reads. The
-    transpose of each column is kept in ``cache``: several LSH rules read the same names."""
+    """The filters of several columns stacked (a missing value is zero bytes) and transposed,
+    one row per byte position — what MinHash reads. The transpose of each column is kept in
+    ``cache``: several LSH rules read the same names."""
     parts = []
     for column in columns:
         found = decoded_column(frame, column, cache)
@@ -140,11 +130,9 @@ def _pack(bins: np.ndarray) -> np.ndarray:
     return out
 
 
-def similarity_sort_key(frame: pl.DataFrame, columns, cache: dict | None = None,
-                        rows: np.ndarray | None = None) -> np.ndarray:
-    """A sort key that puts mentions with similar filters near each other (MinHash signature),
-    of all mentions or of those at ``rows``."""
-    return _pack(minhash_bins(_bloom_matrix(frame, columns, cache, rows), _SIGNATURE_BINS, seed=7919))
+def similarity_sort_key(frame: pl.DataFrame, columns, cache: dict | None = None) -> np.ndarray:
+    """A sort key that puts mentions with similar filters near each other (MinHash signature)."""
+    return _pack(minhash_bins(_bloom_bytes(frame, columns, cache), _SIGNATURE_BINS, seed=7919, byte_major=True))
 
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # 2^64 / golden ratio
@@ -335,8 +323,12 @@ def block_type(frame: pl.DataFrame, entity: EntitySettings, link_only_across: st
             np.unique(np.stack([groups, across]), axis=1, return_inverse=True)[1].ravel()
         log.info("%s: %d identity groups among %d mentions", entity.entity_type, groups.max(initial=-1) + 1, frame.height)
         dice_columns = [c.columns[0] for c in entity.comparisons if c.kind in ("dice", "crossed_dice")]
-        def sort_key(rows: np.ndarray) -> np.ndarray:  # only the mentions of oversized blocks need one
-            return similarity_sort_key(frame, dice_columns, cache, rows)
+        def sort_key(rows: np.ndarray) -> np.ndarray:  # asked only when a block is oversized; then kept for all
+            if "sort_key" not in keys:
+                keys["sort_key"] = similarity_sort_key(frame, dice_columns, cache)
+            return keys["sort_key"][rows]
+
+        keys: dict[str, np.ndarray] = {}
 
         for rule in entity.blocking:
             found_l, found_r, reports = [], [], []
