@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-__all__ = ["EMPTY_BIN", "INITIALS_MAX_BITS", "decode_bloom", "dice_pairs", "initials_pairs", "minhash_bins"]
+__all__ = ["EMPTY_BIN", "INITIALS_MAX_BITS", "bloom_words", "decode_bloom", "dice_pairs", "dice_words", "initials_pairs", "minhash_bins"]
 
 _CHUNK = 1_000_000
 EMPTY_BIN = 16  # the MinHash value of a bin with no set bit
@@ -79,6 +79,28 @@ def _pair_bits(left_words: np.ndarray, right_words: np.ndarray, a: np.ndarray, b
     return ones_a, ones_b, _bit_counts(rows_a)
 
 
+def bloom_words(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The filters as rows of 64-bit words and the bits set in each row: what
+    :func:`dice_words` reads, worth keeping when one column is compared in many calls."""
+    words = _words(matrix)
+    return words, _bit_counts(words)
+
+
+def dice_words(words: np.ndarray, bits: np.ndarray | None, present: np.ndarray, left: np.ndarray, right: np.ndarray,
+               right_side: tuple[np.ndarray, np.ndarray | None, np.ndarray] | None = None) -> np.ndarray:
+    """:func:`dice_pairs` on filters already in words (``bits``: the bits set in every row, or
+    ``None`` to count those of the pairs' rows); ``right_side``: the words, bits and presence
+    of the right-hand column, when it is another."""
+    right_words, right_bits, right_present = right_side or (words, bits, present)
+    out = np.empty(len(left))
+    for start in range(0, len(left), _CHUNK):
+        ones_a, ones_b, both = _pair_bits(words, right_words, left[start : start + _CHUNK], right[start : start + _CHUNK],
+                                          bits, right_bits)
+        out[start : start + _CHUNK] = 2.0 * both / np.maximum(ones_a + ones_b, 1)
+    out[~(present[left] & right_present[right])] = np.nan
+    return out
+
+
 def dice_pairs(matrix: np.ndarray, present: np.ndarray, left: np.ndarray, right: np.ndarray,
                right_matrix: np.ndarray | None = None, right_present: np.ndarray | None = None) -> np.ndarray:
     """Dice similarity between rows ``left[i]`` and ``right[i]``; NaN where a side is missing.
@@ -86,19 +108,11 @@ def dice_pairs(matrix: np.ndarray, present: np.ndarray, left: np.ndarray, right:
     The right-hand rows come from ``right_matrix`` when given (crossed comparisons).
     """
     words = _words(matrix)
-    left_bits = _row_bits(words, len(left))
-    if right_matrix is None:
-        right_words, right_present, right_bits = words, present, left_bits
-    else:
+    right_side = None
+    if right_matrix is not None:
         right_words = _words(right_matrix)
-        right_bits = _row_bits(right_words, len(left))
-    out = np.empty(len(left))
-    for start in range(0, len(left), _CHUNK):
-        ones_a, ones_b, both = _pair_bits(words, right_words, left[start : start + _CHUNK], right[start : start + _CHUNK],
-                                          left_bits, right_bits)
-        out[start : start + _CHUNK] = 2.0 * both / np.maximum(ones_a + ones_b, 1)
-    out[~(present[left] & right_present[right])] = np.nan
-    return out
+        right_side = right_words, _row_bits(right_words, len(left)), right_present
+    return dice_words(words, _row_bits(words, len(left)), present, left, right, right_side)
 
 
 def initials_pairs(matrix: np.ndarray, present: np.ndarray, left: np.ndarray, right: np.ndarray,

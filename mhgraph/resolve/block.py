@@ -46,7 +46,7 @@ import polars as pl
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from mhgraph.resolve.bits import EMPTY_BIN, decode_bloom, dice_pairs, minhash_bins
+from mhgraph.resolve.bits import EMPTY_BIN, bloom_words, decode_bloom, dice_words, minhash_bins
 from mhgraph.resolve.settings import BlockingRule, EntitySettings, ResolveSettings
 
 __all__ = ["PAIR_SCHEMA", "block", "block_type", "identity_groups", "key_codes", "pairs_from_blocks", "population_pairs", "random_pairs",
@@ -154,12 +154,14 @@ def _run_lengths(values: np.ndarray) -> np.ndarray:
     return np.diff(np.append(starts, len(values)))
 
 
-def pairs_from_blocks(codes: np.ndarray, sort_key, max_block_size: int, window: int
+def pairs_from_blocks(codes: np.ndarray, sort_key, max_block_size: int, window: int, keep=None
                       ) -> tuple[np.ndarray, np.ndarray, dict]:
     """All pairs within each block of ``codes`` (-1 = no block), but in blocks larger than
     ``max_block_size`` only pairs at most ``window`` apart in ``sort_key`` order
     (``sort_key``: an array over all mentions, or a function giving the keys of some rows,
-    asked only when a block is that large).
+    asked only when a block is that large). ``keep``: a function of two index arrays saying
+    which of those pairs to keep, asked as the pairs are made, so that a rule that drops most
+    of them never holds them all.
 
     Returns the two index arrays and a small report (blocks, largest, oversized).
 
@@ -169,8 +171,8 @@ def pairs_from_blocks(codes: np.ndarray, sort_key, max_block_size: int, window: 
     """
     # most codes are held by one mention: only those that may be shared are sorted
     present = np.flatnonzero(codes >= 0)
-    keep = present[_maybe_repeated(codes[present])]
-    order = keep[np.argsort(codes[keep], kind="stable")]
+    shared = present[_maybe_repeated(codes[present])]
+    order = shared[np.argsort(codes[shared], kind="stable")]
     empty = np.array([], dtype=np.int64)
     sizes = _run_lengths(codes[order])
     if (sizes == 1).any():  # a code that only shared its bucket: no block
@@ -201,8 +203,12 @@ def pairs_from_blocks(codes: np.ndarray, sort_key, max_block_size: int, window: 
             active = active[size_of[active] <= max_block_size]
         if len(active) == 0:
             break
-        lefts.append(order[active])
-        rights.append(order[active + distance])
+        left, right = order[active], order[active + distance]
+        if keep is not None:
+            kept = keep(left, right)
+            left, right = left[kept], right[kept]
+        lefts.append(left)
+        rights.append(right)
     if not lefts:
         return empty, empty, report
     left, right = np.concatenate(lefts), np.concatenate(rights)
@@ -228,17 +234,30 @@ def _rule_codes(frame: pl.DataFrame, rule: BlockingRule, cache: dict | None) -> 
     return out
 
 
-def _similar_enough(frame: pl.DataFrame, rule: BlockingRule, cache: dict | None, left: np.ndarray,
-                    right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The pairs whose Dice on each column of ``rule.min_dice`` reaches its minimum, or is
-    unknown because a side lacks the column's value."""
+def _similar_enough(frame: pl.DataFrame, rule: BlockingRule, cache: dict | None):
+    """The ``keep`` of :func:`pairs_from_blocks` for ``rule.min_dice`` (``None`` without it):
+    which pairs reach the minimum Dice on each of its columns, or lack the column's value on a
+    side. The filters are read as words, kept in ``cache``."""
+    cache = {} if cache is None else cache
+    columns = []
     for column, minimum in rule.min_dice.items():
         found = decoded_column(frame, column, cache)
         if found is None:
             continue
-        keep = ~(dice_pairs(found[0], found[1], left, right) < minimum)  # NaN (a side missing) keeps the pair
-        left, right = left[keep], right[keep]
-    return left, right
+        if ("words", column) not in cache:
+            cache[("words", column)] = (*bloom_words(found[0]), found[1])
+        columns.append((cache[("words", column)], minimum))
+    if not columns:
+        return None
+
+    def keep(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        kept = np.ones(len(left), dtype=bool)
+        for (words, bits, present), minimum in columns:
+            at = np.flatnonzero(kept)
+            kept[at] = ~(dice_words(words, bits, present, left[at], right[at]) < minimum)  # NaN (a side missing) keeps
+        return kept
+
+    return keep
 
 
 def _identity_pairs(frame: pl.DataFrame, key: str) -> tuple[np.ndarray, np.ndarray]:
@@ -333,11 +352,11 @@ def block_type(frame: pl.DataFrame, entity: EntitySettings, link_only_across: st
         for rule in entity.blocking:
             found_l, found_r, reports = [], [], []
             chosen = np.zeros(frame.height, dtype=bool)
+            similar = _similar_enough(frame, rule, cache)
             for codes in _rule_codes(frame, rule, cache):
                 codes = representatives(codes, chosen_per)
                 chosen |= codes >= 0
-                left, right, report = pairs_from_blocks(codes, sort_key, rule.max_block_size, rule.window)
-                left, right = _similar_enough(frame, rule, cache, left, right)
+                left, right, report = pairs_from_blocks(codes, sort_key, rule.max_block_size, rule.window, similar)
                 found_l.append(left), found_r.append(right), reports.append(report)
             left, right = np.concatenate(found_l), np.concatenate(found_r)
             apart = groups[left] != groups[right]
