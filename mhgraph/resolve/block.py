@@ -370,6 +370,9 @@ def block_type(frame: pl.DataFrame, entity: EntitySettings, link_only_across: st
                 f"; {oversized} oversized blocks with {sum(r['oversized_mentions'] for r in reports)} "
                 f"mentions windowed to {rule.window} neighbours" if oversized else "",
             )
+        if cache is not None:  # what blocking alone reads (transposed filters, filters as words) goes now
+            for kept in [k for k in cache if isinstance(k, tuple) and k[0] in ("bytes", "words")]:
+                del cache[kept]
     if not names:
         return pl.DataFrame(schema=PAIR_SCHEMA)
     rule_index = np.concatenate([np.full(len(l), i, dtype=np.int16) for i, l in enumerate(lefts)])
