@@ -308,16 +308,15 @@ def representatives(codes: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """
     if len(groups) and groups.max() + 1 == len(groups):  # every mention its own group: all represent
         return codes
-    # a mention alone in its group, or alone with its code in its group, represents itself;
-    # only the others need sorting
+    # a mention alone in its group represents itself; of the others, the first of each (group,
+    # code) in row order, found by hashing rather than sorting
     present = np.flatnonzero((codes >= 0) & (np.bincount(groups)[groups] > 1))
-    present = present[_maybe_repeated(codes[present].astype(np.uint64) * _GOLDEN + groups[present].astype(np.uint64))]
     if len(present) == 0:
         return codes
-    order = present[np.lexsort((present, codes[present], groups[present]))]
-    first = np.r_[True, (groups[order][1:] != groups[order][:-1]) | (codes[order][1:] != codes[order][:-1])]
+    first = (pl.DataFrame({"group": groups[present], "code": codes[present]})
+             .select(pl.struct("group", "code").is_first_distinct()).to_series().to_numpy())
     kept = codes.copy()
-    kept[order[~first]] = -1
+    kept[present[~first]] = -1
     return kept
 
 
