@@ -234,10 +234,26 @@ def _rule_codes(frame: pl.DataFrame, rule: BlockingRule, cache: dict | None) -> 
     return out
 
 
+def _filter_words(frame: pl.DataFrame, column: str, found: tuple[np.ndarray, np.ndarray]) -> tuple:
+    """The filters of ``column`` as Dice reads them (:func:`~mhgraph.resolve.bits.bloom_words`,
+    and their presence), and for each mention the row of its filter there (``None``: its own
+    row). A column that repeats its values (the dates of birth of a million people take some
+    20,000) keeps only its distinct filters: a table small enough to stay in the processor's
+    cache while millions of pairs are looked up in it."""
+    index = frame[column].cast(pl.Categorical).to_physical()  # equal filters, equal numbers
+    n_values = int(index.max() or 0) + 1
+    if 4 * n_values > frame.height:
+        return (*bloom_words(found[0]), found[1]), None
+    index = index.fill_null(n_values).cast(pl.Int32).to_numpy()  # one more row for a missing value
+    rows = np.zeros(n_values + 1, dtype=np.int64)
+    rows[index[::-1]] = np.arange(frame.height)[::-1]  # the first mention holding each filter
+    return (*bloom_words(found[0][rows]), found[1][rows]), index
+
+
 def _similar_enough(frame: pl.DataFrame, rule: BlockingRule, cache: dict | None):
     """The ``keep`` of :func:`pairs_from_blocks` for ``rule.min_dice`` (``None`` without it):
     which pairs reach the minimum Dice on each of its columns, or lack the column's value on a
-    side. The filters are read as words, kept in ``cache``."""
+    side. The filters are read as words (:func:`_filter_words`), kept in ``cache``."""
     cache = {} if cache is None else cache
     columns = []
     for column, minimum in rule.min_dice.items():
@@ -245,16 +261,17 @@ def _similar_enough(frame: pl.DataFrame, rule: BlockingRule, cache: dict | None)
         if found is None:
             continue
         if ("words", column) not in cache:
-            cache[("words", column)] = (*bloom_words(found[0]), found[1])
-        columns.append((cache[("words", column)], minimum))
+            cache[("words", column)] = _filter_words(frame, column, found)
+        columns.append((*cache[("words", column)], minimum))
     if not columns:
         return None
 
     def keep(left: np.ndarray, right: np.ndarray) -> np.ndarray:
         kept = np.ones(len(left), dtype=bool)
-        for (words, bits, present), minimum in columns:
+        for (words, bits, present), index, minimum in columns:
             at = np.flatnonzero(kept)
-            kept[at] = ~(dice_words(words, bits, present, left[at], right[at]) < minimum)  # NaN (a side missing) keeps
+            a, b = (left[at], right[at]) if index is None else (index[left[at]], index[right[at]])
+            kept[at] = ~(dice_words(words, bits, present, a, b) < minimum)  # NaN (a side missing) keeps the pair
         return kept
 
     return keep
