@@ -97,21 +97,29 @@ def run_stage(stage: str, folder: Path, resolver: str, limit_gb: float, each_ind
     if stage == "ingest":
         from mhgraph.ingest import ingest
         from mhgraph.spec import load_specs
+        # streamed to Parquet as `mhgraph run` does; the tables are moved next to the other stages' ones
         ingested = measured("ingest", lambda: ingest(folder / "input", specs=load_specs(),
-                                                     run_purpose=DEFAULT_RUN_PURPOSE))
-        out = {"mentions": ingested.mentions, "relations": ingested.relations}
+                                                     run_purpose=DEFAULT_RUN_PURPOSE, out_dir=folder / "ingested"))
+        for name, path in ingested.paths.items():
+            path.replace(folder / f"{name}.parquet")
+        out = {}
     elif stage == "resolve":
+        from mhgraph.pipeline import needed, resolver_columns
         from mhgraph.resolve import IdentityConflicts, resolve, resolve_baseline
-        mentions, relations = read("mentions", "relations")
+        # the hand-over of `mhgraph run`: only the columns the resolver reads
+        mentions = needed(pl.scan_parquet(folder / "mentions.parquet"), resolver_columns(None))
         if resolver == "exact":
             out = {"resolution": measured("resolve", lambda: resolve_baseline(mentions)),
                    "identity_conflicts": IdentityConflicts.none().table}
         else:
+            relations = needed(pl.scan_parquet(folder / "relations.parquet"), ("type", "from_mention", "to_mention"))
             resolved = measured("resolve", lambda: resolve(mentions, relations))
             out = {"resolution": resolved.resolution, "identity_conflicts": resolved.identity_conflicts}
     elif stage == "graph":
-        from mhgraph.graph import build_graph_tables
-        mentions, relations, resolution = read("mentions", "relations", "resolution")
+        from mhgraph.graph import MENTION_COLUMNS, build_graph_tables
+        from mhgraph.pipeline import needed
+        mentions = needed(pl.scan_parquet(folder / "mentions.parquet"), MENTION_COLUMNS)
+        relations, resolution = read("relations", "resolution")
         nodes, edges = measured("graph", lambda: build_graph_tables(mentions, relations, resolution))
         out = {"nodes": nodes, "edges": edges}
     elif stage == "detect":
