@@ -105,9 +105,17 @@ def needed(table: pl.DataFrame | pl.LazyFrame, columns) -> pl.DataFrame:
     return table.lazy().select(c for c in dict.fromkeys(columns) if c in present).collect()
 
 
-def resolver_columns(settings) -> list[str]:
-    """The mention columns entity resolution reads: ids, type and every column its settings name."""
+def resolver_columns(settings, resolver: str = "full") -> list[str]:
+    """The mention columns entity resolution reads: ids, type and every column its settings name;
+    for the ``exact`` resolver only the columns of its exact keys.
+
+    >>> resolver_columns(None, "exact")[2:]
+    ['partner', 'permit_number', 'address_key', 'kvk_number', 'wage_tax_number', 'bsn', 'v_number', 'match_key_1']
+    """
     settings = settings or default_settings()
+    if resolver == "exact":
+        keys = [key for entity in settings.types.values() for key in (entity.baseline_keys or entity.identity_keys)]
+        return list(dict.fromkeys(["mention_id", "entity_type", *(c for key in keys for c in key.split("+"))]))
     return ["mention_id", "entity_type", *(c for t in settings.types for c in settings.columns(t))]
 
 
@@ -128,7 +136,7 @@ def analyse(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.
     """
     timings = {} if timings is None else timings
     with _stage("resolve", timings):
-        resolving = needed(mentions, resolver_columns(resolve_settings))
+        resolving = needed(mentions, resolver_columns(resolve_settings, resolver))
         if resolver == "exact":
             resolved = None
             resolution, matches = resolve_baseline(resolving), pl.DataFrame(schema=EXACT_MATCHES_SCHEMA)
