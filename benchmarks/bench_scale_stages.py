@@ -5,7 +5,9 @@ earlier stages left behind. This script runs each stage in a fresh process that 
 previous stages' tables from Parquet under ``benchmarks/work/scale/stages-<persons>-<resolver>/``
 and writes its own there, so that per stage it records the memory of its input tables
 (``input_mb``, after reading them), its own peak above them, wall and CPU seconds, and the log
-lines of mhgraph with the resident memory at each (``<stage>.log`` next to the tables). With
+lines of mhgraph with the resident memory at each (``<stage>.log`` next to the tables). Ingest
+streams to Parquet and resolve and graph read only the mention columns they need, as
+``mhgraph run`` hands them over (``mhgraph.pipeline.needed``). With
 ``--each-indicator`` the indicators stage also runs every rule alone. A stage whose memory passes
 ``--memory-limit-gb`` is stopped and recorded as such. The data is that of ``bench_scale.py``
 (same cache, same parts). Results go to ``benchmarks/results/scale.json`` under ``stages``.
