@@ -5,7 +5,9 @@ earlier stages left behind. This script runs each stage in a fresh process that 
 previous stages' tables from Parquet under ``benchmarks/work/scale/stages-<persons>-<resolver>/``
 and writes its own there, so that per stage it records the memory of its input tables
 (``input_mb``, after reading them), its own peak above them, wall and CPU seconds, and the log
-lines of mhgraph with the resident memory at each (``<stage>.log`` next to the tables). With
+lines of mhgraph with the resident memory at each (``<stage>.log`` next to the tables). Ingest
+streams to Parquet and resolve and graph read only the mention columns they need, as
+``mhgraph run`` hands them over (``mhgraph.pipeline.needed``). With
 ``--each-indicator`` the indicators stage also runs every rule alone. A stage whose memory passes
 ``--memory-limit-gb`` is stopped and recorded as such. The data is that of ``bench_scale.py``
 (same cache, same parts). Results go to ``benchmarks/results/scale.json`` under ``stages``.
@@ -97,21 +99,29 @@ def run_stage(stage: str, folder: Path, resolver: str, limit_gb: float, each_ind
     if stage == "ingest":
         from mhgraph.ingest import ingest
         from mhgraph.spec import load_specs
+        # streamed to Parquet as `mhgraph run` does; the tables are moved next to the other stages' ones
         ingested = measured("ingest", lambda: ingest(folder / "input", specs=load_specs(),
-                                                     run_purpose=DEFAULT_RUN_PURPOSE))
-        out = {"mentions": ingested.mentions, "relations": ingested.relations}
+                                                     run_purpose=DEFAULT_RUN_PURPOSE, out_dir=folder / "ingested"))
+        for name, path in ingested.paths.items():
+            path.replace(folder / f"{name}.parquet")
+        out = {}
     elif stage == "resolve":
+        from mhgraph.pipeline import needed, resolver_columns
         from mhgraph.resolve import IdentityConflicts, resolve, resolve_baseline
-        mentions, relations = read("mentions", "relations")
+        # the hand-over of `mhgraph run`: only the columns the resolver reads
+        mentions = needed(pl.scan_parquet(folder / "mentions.parquet"), resolver_columns(None))
         if resolver == "exact":
             out = {"resolution": measured("resolve", lambda: resolve_baseline(mentions)),
                    "identity_conflicts": IdentityConflicts.none().table}
         else:
+            relations = needed(pl.scan_parquet(folder / "relations.parquet"), ("type", "from_mention", "to_mention"))
             resolved = measured("resolve", lambda: resolve(mentions, relations))
             out = {"resolution": resolved.resolution, "identity_conflicts": resolved.identity_conflicts}
     elif stage == "graph":
-        from mhgraph.graph import build_graph_tables
-        mentions, relations, resolution = read("mentions", "relations", "resolution")
+        from mhgraph.graph import MENTION_COLUMNS, build_graph_tables
+        from mhgraph.pipeline import needed
+        mentions = needed(pl.scan_parquet(folder / "mentions.parquet"), MENTION_COLUMNS)
+        relations, resolution = read("relations", "resolution")
         nodes, edges = measured("graph", lambda: build_graph_tables(mentions, relations, resolution))
         out = {"nodes": nodes, "edges": edges}
     elif stage == "detect":

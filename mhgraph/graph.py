@@ -40,7 +40,8 @@ import polars as pl
 
 from mhgraph.errors import InputError
 
-__all__ = ["EDGE_COLUMNS", "EDGE_SCHEMA", "NODE_COLUMNS", "NODE_SCHEMA", "build_graph_tables", "to_networkx"]
+__all__ = ["EDGE_COLUMNS", "EDGE_SCHEMA", "MENTION_COLUMNS", "NODE_COLUMNS", "NODE_SCHEMA", "build_graph_tables",
+           "to_networkx"]
 
 log = logging.getLogger("mhgraph.graph")
 
@@ -61,6 +62,8 @@ _MENTION_CONTEXT: dict[str, pl.DataType] = {
     "bibob_outcome": pl.String(),
     "decided_on": pl.Date(),
 }
+# The mention columns the graph reads: a caller holding a wider table hands over only these.
+MENTION_COLUMNS = (*_MENTION_REQUIRED, *_MENTION_CONTEXT)
 _RELATION_REQUIRED = ("relation_id", "type", "from_mention", "to_mention", *_PROVENANCE)
 _RELATION_OPTIONAL: dict[str, pl.DataType] = {
     "valid_from": pl.Date(),
@@ -131,7 +134,7 @@ def _most_common(resolved: pl.DataFrame, column: str) -> pl.DataFrame:
     """Per entity, the most frequent non-null value of ``column``; ties go to the smallest, so the
     result is order-free. Only rows holding a value are grouped: most mentions hold none."""
     return (
-        resolved.filter(pl.col(column).is_not_null())
+        resolved.select("entity_id", column).filter(pl.col(column).is_not_null())
         .group_by("entity_id", column).agg(_n=pl.len())
         .sort(["entity_id", "_n", column], descending=[False, True, False])
         .unique("entity_id", keep="first", maintain_order=True)
@@ -143,11 +146,27 @@ def _latest(resolved: pl.DataFrame, column: str, by: str) -> pl.DataFrame:
     """Per entity, the value of ``column`` stated on the latest ``by`` date (undated statements
     count as oldest; ties go to the smallest value)."""
     return (
-        resolved.filter(pl.col(column).is_not_null())
+        resolved.select("entity_id", column, by).filter(pl.col(column).is_not_null())
         .sort(["entity_id", by, column], descending=[False, True, False], nulls_last=True)
         .unique("entity_id", keep="first", maintain_order=True)
         .select("entity_id", column)
     )
+
+
+def _sorted_by(frame: pl.DataFrame, key: str) -> pl.DataFrame:
+    """``frame`` sorted by its unique ``key``, one column at a time: each column is let go as soon
+    as its sorted copy exists, so the table is not held twice (at a million persons the edges
+    table alone is over a gigabyte).
+
+    >>> _sorted_by(pl.DataFrame({"k": ["b", "a"], "v": [1, 2]}), "k").rows()
+    [('a', 2), ('b', 1)]
+    """
+    order = frame.get_column(key).arg_sort()
+    columns = []
+    for name in frame.columns:
+        columns.append(frame.get_column(name).gather(order))
+        frame = frame.drop(name)
+    return pl.DataFrame(columns)
 
 
 def build_graph_tables(mentions: pl.DataFrame, relations: pl.DataFrame,
@@ -180,6 +199,8 @@ def build_graph_tables(mentions: pl.DataFrame, relations: pl.DataFrame,
         row = int((mentions.get_column("mention_id") == first).arg_true()[0]) + 1
         raise InputError(f"mention {first!r} has no entity in the resolution table", file="mentions",
                          row=row, column="mention_id")
+    mention_count = mentions.height
+    del mentions  # from here on ``resolved`` holds every column needed
 
     nodes = resolved.group_by("entity_id").agg(
         *(pl.col(c).unique().sort().alias(f"{c}s") for c in ("partner", "source", "purpose")),
@@ -198,18 +219,22 @@ def build_graph_tables(mentions: pl.DataFrame, relations: pl.DataFrame,
     nodes = nodes.select(NODE_COLUMNS).sort("entity_id")
 
     ends = resolved.select("mention_id", "entity_id")
-    edges = relations.with_row_index("_row", offset=1)
+    del resolved
+    # Only the two mention columns go through the joins (in relation order), not every column of
+    # the relations; the entities found are then put beside them.
     for end in ("from", "to"):
-        edges = edges.join(ends.rename({"mention_id": f"{end}_mention", "entity_id": f"{end}_entity"}),
-                           on=f"{end}_mention", how="left")
-        dangling = edges.filter(pl.col(f"{end}_entity").is_null())
-        if dangling.height:
-            first = dangling.sort("_row").row(0, named=True)
-            raise InputError(f"relation {first['relation_id']!r} names mention {first[f'{end}_mention']!r}, "
-                             "which the mentions table lacks", file="relations", row=first["_row"],
-                             column=f"{end}_mention")
-    edges = edges.select(EDGE_COLUMNS).sort("relation_id")
-    log.info("graph: %d nodes, %d edges from %d mentions", nodes.height, edges.height, mentions.height)
+        entity = relations.select(pl.col(f"{end}_mention").alias("mention_id")).join(
+            ends, on="mention_id", how="left", maintain_order="left").get_column("entity_id")
+        if entity.null_count():
+            row = int(entity.is_null().arg_true()[0])
+            raise InputError(f"relation {relations[row, 'relation_id']!r} names mention "
+                             f"{relations[row, f'{end}_mention']!r}, which the mentions table lacks",
+                             file="relations", row=row + 1, column=f"{end}_mention")
+        relations = relations.with_columns(entity.alias(f"{end}_entity"))
+    edges = relations.select(EDGE_COLUMNS)
+    del relations
+    edges = _sorted_by(edges, "relation_id")
+    log.info("graph: %d nodes, %d edges from %d mentions", nodes.height, edges.height, mention_count)
     return nodes, edges
 
 

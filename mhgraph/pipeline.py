@@ -27,18 +27,19 @@ from mhgraph.diff import RunTables, carry_cluster_ids, changes_json, diff_runs, 
 from mhgraph.errors import InputError, MhgraphError
 from mhgraph.executor import Executor, make_executor
 from mhgraph.export import write_outputs
+from mhgraph.export.dossier import REQUIRED_COLUMNS
 from mhgraph.export.i18n import DEFAULT_LANGUAGE
-from mhgraph.graph import build_graph_tables
+from mhgraph.graph import MENTION_COLUMNS, build_graph_tables
 from mhgraph.indicators import DEFINITIONS, compute_indicators
 from mhgraph.ingest import ingest
 from mhgraph.manifest import append_audit_log, extracts_record, new_manifest, write_manifest
 from mhgraph.purpose import DEFAULT_RUN_PURPOSE, allowed_source_purposes
 from mhgraph.partition import DEFAULT_UNIT_SIZE
 from mhgraph.rank import counted_hits, partners_needed, rank_clusters
-from mhgraph.resolve import IdentityConflicts, load_settings, resolution_diagnostics, resolve, resolve_baseline, save_model
+from mhgraph.resolve import (IdentityConflicts, default_settings, load_settings, resolution_diagnostics, resolve,
+                             resolve_baseline, save_model)
 from mhgraph.resolve.block import PAIR_SCHEMA
 from mhgraph.run_folder import RunFolder, file_digests
-from mhgraph.safe_output import write_csv_safe
 from mhgraph.spec import SPEC_DIR, load_specs
 
 __all__ = ["RunResult", "analyse", "run_pipeline"]
@@ -46,6 +47,31 @@ __all__ = ["RunResult", "analyse", "run_pipeline"]
 log = logging.getLogger("mhgraph.pipeline")
 
 EXACT_MATCHES_SCHEMA = {**PAIR_SCHEMA, "score": pl.Float64, "decision": pl.String, "reason": pl.String}
+
+
+class StoredTables(dict):
+    """A run's tables by name; those ingest streamed to Parquet (``mentions``, ``relations``,
+    ``quarantine``) are read from the run folder when first asked for, not held through the run.
+
+    >>> import tempfile; path = Path(tempfile.mkdtemp()) / "t.parquet"
+    >>> pl.DataFrame({"a": [1]}).write_parquet(path)
+    >>> tables = StoredTables({"nodes": pl.DataFrame()}, {"mentions": path})
+    >>> "mentions" in tables, tables["mentions"].height
+    (True, 1)
+    """
+
+    def __init__(self, tables: dict[str, pl.DataFrame], stored: dict[str, Path]):
+        super().__init__(tables)
+        self.stored = stored
+
+    def __missing__(self, name: str) -> pl.DataFrame:
+        if name not in self.stored:
+            raise KeyError(name)
+        self[name] = pl.read_parquet(self.stored[name])
+        return self[name]
+
+    def __contains__(self, name) -> bool:
+        return super().__contains__(name) or name in self.stored
 
 
 @dataclass
@@ -66,7 +92,35 @@ def _stage(name: str, timings: dict[str, float]):
     log.info("%s done in %.1f s", name, timings[name])
 
 
-def analyse(mentions: pl.DataFrame, relations: pl.DataFrame, *, allowed_purposes, overrides=None, seed: int = 42,
+def needed(table: pl.DataFrame | pl.LazyFrame, columns) -> pl.DataFrame:
+    """The ``columns`` of ``table`` that it has, read from its Parquet file when it is a scan.
+
+    The hand-over between stages: a stage holds only the columns it reads, never the whole
+    mentions table (most of whose cells are empty for any one entity type).
+
+    >>> needed(pl.LazyFrame({"a": [1], "b": [2]}), ["b", "c"]).columns
+    ['b']
+    """
+    present = table.collect_schema().names()
+    return table.lazy().select(c for c in dict.fromkeys(columns) if c in present).collect()
+
+
+def resolver_columns(settings, resolver: str = "full") -> list[str]:
+    """The mention columns entity resolution reads: ids, type and every column its settings name;
+    for the ``exact`` resolver only the columns of its exact keys.
+
+    >>> resolver_columns(None, "exact")[2:]
+    ['partner', 'permit_number', 'address_key', 'kvk_number', 'wage_tax_number', 'bsn', 'v_number', 'match_key_1']
+    """
+    settings = settings or default_settings()
+    if resolver == "exact":
+        keys = [key for entity in settings.types.values() for key in (entity.baseline_keys or entity.identity_keys)]
+        return list(dict.fromkeys(["mention_id", "entity_type", *(c for key in keys for c in key.split("+"))]))
+    return ["mention_id", "entity_type", *(c for t in settings.types for c in settings.columns(t))]
+
+
+def analyse(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.LazyFrame, *, allowed_purposes,
+            overrides=None, seed: int = 42,
             executor: Executor | None = None, partitions: int | None = None, unit_size: int = DEFAULT_UNIT_SIZE,
             resolver: str = "full", timings: dict[str, float] | None = None, resolve_settings=None):
     """Resolve -> graph -> detect -> indicators -> rank on ingested mentions and relations.
@@ -78,18 +132,24 @@ def analyse(mentions: pl.DataFrame, relations: pl.DataFrame, *, allowed_purposes
     ``mhgraph evaluate --ablate-partners`` reruns this on the mentions of fewer partners.
     ``executor``, ``partitions`` and ``unit_size`` go to :func:`mhgraph.detect.detect_communities`
     and :func:`mhgraph.indicators.compute_indicators`: how the work is spread never changes the result.
+    ``mentions`` and ``relations`` may be scans (``pl.scan_parquet``): each stage then reads only the
+    columns it needs (:func:`needed`).
     """
     timings = {} if timings is None else timings
     with _stage("resolve", timings):
+        resolving = needed(mentions, resolver_columns(resolve_settings, resolver))
         if resolver == "exact":
             resolved = None
-            resolution, matches = resolve_baseline(mentions), pl.DataFrame(schema=EXACT_MATCHES_SCHEMA)
+            resolution, matches = resolve_baseline(resolving), pl.DataFrame(schema=EXACT_MATCHES_SCHEMA)
         else:
-            resolved = resolve(mentions, relations, resolve_settings, overrides=overrides)
+            # the resolver reads relations only as neighbours: which mentions a relation of which type links
+            resolved = resolve(resolving, needed(relations, ("type", "from_mention", "to_mention")), resolve_settings,
+                               overrides=overrides)
             resolution, matches = resolved.resolution, resolved.matches
+        del resolving
         conflicts = resolved.identity_conflicts if resolved is not None else IdentityConflicts.none().table
     with _stage("graph", timings):
-        nodes, edges = build_graph_tables(mentions, relations, resolution)
+        nodes, edges = build_graph_tables(needed(mentions, MENTION_COLUMNS), relations.lazy().collect(), resolution)
     with _stage("detect", timings):
         communities = detect_communities(nodes, edges, seed=seed, executor=executor, partitions=partitions,
                                          unit_size=unit_size)
@@ -201,18 +261,21 @@ def _run_stages(folder: RunFolder, input_dir: Path, specs, before: RunTables | N
     timings: dict[str, float] = {}
 
     with _stage("ingest", timings):
+        # streamed into the run's own tables: the stages scan the columns they need from there
         ingested = ingest(input_dir, specs=specs, max_quarantine_share=max_quarantine_share,
-                          accept_missing_sidecars=accept_missing_sidecars, run_purpose=run_purpose)
-    analysed, resolved = analyse(ingested.mentions, ingested.relations,
+                          accept_missing_sidecars=accept_missing_sidecars, run_purpose=run_purpose, out_dir=out_dir)
+        (out_dir / "ingest_summary.json").unlink()  # the manifest holds the summary
+    mentions, relations = ingested.scan("mentions"), ingested.scan("relations")
+    analysed, resolved = analyse(mentions, relations,
                                  allowed_purposes=allowed_source_purposes(run_purpose), overrides=overrides,
                                  seed=seed, resolver=resolver, timings=timings, resolve_settings=resolve_settings,
                                  executor=executor)
-    diagnostics = resolution_diagnostics(resolved, ingested.mentions) if resolved is not None else None
-    tables = {"mentions": ingested.mentions, "relations": ingested.relations, "quarantine": ingested.quarantine,
-              **analysed}
+    diagnostics = (resolution_diagnostics(resolved, needed(mentions, resolver_columns(resolve_settings)))
+                   if resolved is not None else None)
+    tables = dict(analysed)
     if before is not None:
-        renamed, manifest["cluster_ids"] = carry_cluster_ids(
-            tables["communities"], RunTables(ingested.mentions, tables["resolution"], tables["communities"]), before)
+        current = RunTables(mentions.collect(), tables["resolution"], tables["communities"])
+        renamed, manifest["cluster_ids"] = carry_cluster_ids(tables["communities"], current, before)
         tables.update(rename_clusters(tables, renamed))
     with _stage("partners_needed", timings):
         tables["clusters"] = partners_needed(tables["clusters"], tables["communities"], tables["indicator_hits"],
@@ -221,14 +284,14 @@ def _run_stages(folder: RunFolder, input_dir: Path, specs, before: RunTables | N
         tables[name] for name in ("clusters", "communities", "nodes", "edges", "indicator_hits", "resolution"))
     for name, table in tables.items():
         table.write_parquet(out_dir / "tables" / f"{name}.parquet")
-    write_csv_safe(ingested.quarantine, out_dir / "quarantine.csv")
+    counts = {name: ingested.scan(name).select(pl.len()).collect().item() for name in ingested.paths}
 
     manifest.update(extracts_record(ingested.summary, specs, run_purpose))
     manifest.update({
         "clusters_flagged": clusters.filter(pl.col("flagged")).height,
         "clusters_scored": clusters.filter(pl.col("score") > 0).height,
         "indicator_ruleset": DEFINITIONS["ruleset"],
-        "counts": {name: table.height for name, table in tables.items()},
+        "counts": {**counts, **{name: table.height for name, table in tables.items()}},
         "resolver": resolver,
         "resolution": diagnostics.to_dicts() if diagnostics is not None else [],
         "seed": seed,
@@ -237,12 +300,12 @@ def _run_stages(folder: RunFolder, input_dir: Path, specs, before: RunTables | N
     })
     changes = None
     if before is not None:
-        changes = diff_runs(before, RunTables(ingested.mentions, resolution, communities, clusters, hits,
+        changes = diff_runs(before, RunTables(current.mentions, resolution, communities, clusters, hits,
                                               edges["relation_id"], manifest))
         manifest["previous_run"] = {key: before.manifest.get(key) for key in ("run_id", "started")}
     with _stage("export", timings):
         outputs = write_outputs(
-            out_dir, clusters, communities, nodes, edges, hits, ingested.mentions, resolution,
+            out_dir, clusters, communities, nodes, edges, hits, needed(mentions, REQUIRED_COLUMNS["mentions"]), resolution,
             top=min(top, manifest["clusters_flagged"]), run_info=manifest, lang=lang, partner_lists=partner_lists,
             changes=changes,
         )
@@ -261,7 +324,8 @@ def _run_stages(folder: RunFolder, input_dir: Path, specs, before: RunTables | N
                for name, path in outputs.items()}
     outputs["audit_log"] = audit_log
     log.info("run written to %s", folder.final)
-    return RunResult(out_dir=folder.final, tables=tables, outputs=outputs, manifest=manifest)
+    stored = {name: folder.final_path(path) for name, path in ingested.paths.items()}
+    return RunResult(out_dir=folder.final, tables=StoredTables(tables, stored), outputs=outputs, manifest=manifest)
 
 
 def _previous_run(previous: str | Path | None, run_purpose: str) -> RunTables | None:

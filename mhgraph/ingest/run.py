@@ -112,10 +112,15 @@ class _ParquetSink:
         self.pending: deque[Future] = deque()
 
     def add(self, name: str, frame: pl.DataFrame) -> None:
-        if frame.height:
-            self.pending.append(self.thread.submit(self.writers[name].write_table, frame.to_arrow()))
-            while len(self.pending) > len(TABLES):
-                self.pending.popleft().result()
+        # Mentions go in one row group per entity type, so that a stage scanning one type reads
+        # only that type's row groups (their statistics say which), and in them only the columns
+        # it selects; a column a type never fills is all null there and costs a few bytes.
+        parts = frame.partition_by("entity_type", maintain_order=True) if name == "mentions" else [frame]
+        for part in parts:
+            if part.height:
+                self.pending.append(self.thread.submit(self.writers[name].write_table, part.to_arrow()))
+        while len(self.pending) > len(TABLES):
+            self.pending.popleft().result()
 
     def _close(self) -> None:
         try:
