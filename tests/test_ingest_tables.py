@@ -112,7 +112,11 @@ def test_block_without_identifying_fields_gives_no_mention(tmp_path):
         ("L000001", ["EMPLOYED_BY", "REGISTERED_AT"]), ("L000002", ["REGISTERED_AT"]),
         ("L000003", ["EMPLOYED_BY"]), ("L000004", ["EMPLOYED_BY", "REGISTERED_AT"]),
     ]
-    assert result.summary["sources"][0]["rows_accepted"] == 4
+    source = result.summary["sources"][0]
+    assert source["rows_accepted"] == 4
+    assert source["rows_without_mention"] == {"werknemer": 0, "werkgever": 1, "werknemer_adres": 1}
+    assert "rows without a mention (no identifying value): werkgever 1, werknemer_adres 1" in result.summary.format()
+    assert result.summary.to_frame()["without_mention_werkgever"].to_list() == [1]
 
 
 def test_plaintext_columns_are_normalised(tmp_path):

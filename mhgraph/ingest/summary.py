@@ -47,6 +47,8 @@ class FileReport:
     quarantined_by_reason: dict[str, int] = field(default_factory=dict)
     mentions: int = 0
     relations: int = 0
+    # role -> accepted rows whose block for that role had no identifying value (so no mention)
+    rows_without_mention: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -89,8 +91,10 @@ class IngestSummary(dict):
         reasons = sorted({r for source in self["sources"] for r in source["quarantined_by_reason"]})
         rows = [
             {
-                **{k: v for k, v in source.items() if k not in ("quarantined_by_reason", "warnings")},
+                **{k: v for k, v in source.items()
+                   if k not in ("quarantined_by_reason", "rows_without_mention", "warnings")},
                 **{f"quarantined_{r}": source["quarantined_by_reason"].get(r, 0) for r in reasons},
+                **{f"without_mention_{role}": rows for role, rows in source["rows_without_mention"].items()},
                 "warnings": source["warnings"],
             }
             for source in self["sources"]
@@ -107,10 +111,12 @@ class IngestSummary(dict):
                          + ", ".join(self["files_without_sidecar"]))
         for s in self["sources"]:
             reasons = ", ".join(f"{r} {n}" for r, n in sorted(s["quarantined_by_reason"].items()))
+            without = ", ".join(f"{role} {n}" for role, n in s["rows_without_mention"].items() if n)
             lines.append(
                 f"{s['source']}  {s['file']}: {s['rows_read']} rows read, {s['rows_accepted']} accepted, "
                 f"{s['rows_quarantined']} quarantined" + (f" ({reasons})" if reasons else "")
                 + f"; {s['mentions']} mentions, {s['relations']} relations"
+                + (f"; rows without a mention (no identifying value): {without}" if without else "")
                 + (f"; {s['rows_quarantined_by_partner']} more held back by the partner's own checks"
                    if s.get("rows_quarantined_by_partner") else "")
                 + ("" if s["balanced"] else "  [rows do not add up]")
