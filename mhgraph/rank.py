@@ -3,6 +3,8 @@
 **The score of a cluster** (parameters in ``mhgraph/indicators/definitions.toml``; every part is
 a column of the ``clusters`` table and ``docs/indicators.md`` explains the choice)::
 
+    hit weight     = the rule's weight, × its magnitude for a full hit of a rule with one (the
+                     further past its threshold, the heavier; mhgraph.indicators.registry)
     counted hits   = every full hit; a weak hit (grade "weak": under its rule's thresholds, past
                      its weak level; weight already × weak_share) only where the cluster has
                      hits of another family of evidence

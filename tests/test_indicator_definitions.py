@@ -59,6 +59,9 @@ def test_a_rule_the_definitions_lack_or_a_malformed_file_is_refused(tmp_path):
     bad.write_text(text.replace("[straw_director]\n", "[straw_director]\nthreshold = 3\n"), encoding="utf-8")
     with pytest.raises(DefinitionError, match=r"unknown key\(s\) \['threshold'\]"):
         _load(bad)
+    bad.write_text(text.replace('past = "min_employees"', 'past = "min_persons"'), encoding="utf-8")
+    with pytest.raises(DefinitionError, match=r"\[wage_below_minimum\] magnitude needs"):
+        _load(bad)
 
 
 def _return_columns(text: str) -> set[str]:

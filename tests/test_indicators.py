@@ -1,3 +1,4 @@
+import datetime as dt
 import re
 
 import polars as pl
@@ -94,7 +95,10 @@ def test_every_hit_is_explained_by_existing_records(graph, hits):
         assert hit["cluster_id"] == cluster_of[hit["focus_entity"]]
         assert hit["version"] == INDICATORS[hit["indicator"]].version
         share = RANKING["weak_share"] if hit["grade"] == "weak" else 1.0
-        assert hit["weight"] == INDICATORS[hit["indicator"]].weight * share
+        spec = INDICATORS[hit["indicator"]]
+        factor = hit["weight"] / (spec.weight * share)  # above 1 only for a full hit of a rule with a magnitude
+        assert factor == 1.0 or (spec.magnitude is not None and hit["grade"] == "full" and 1.0 < factor <= spec.magnitude.cap
+                                 and f"Weight x{factor:.2f}:" in hit["reason"] and "Gewicht x" in hit["reason_nl"])
         assert hit["reason"].startswith(WEAK_PREFIX) == (hit["grade"] == "weak")
 
 
@@ -365,3 +369,21 @@ def test_unknown_names_and_thresholds_are_refused(graph):
         compute_indicators(*graph, indicators=["nationality_check"])
     with pytest.raises(ValueError, match="has no threshold"):
         compute_indicators(*graph, thresholds={"crowded_address": {"min_people": 3}})
+
+
+def test_a_wage_hit_weighs_more_the_more_workers_are_underpaid():
+    # two employers of ten: two paid under the minimum (the threshold: it may be a payroll error)
+    # and eight (a practice); the second hit weighs twice the rule's weight and says why, in both languages
+    staff = [(f"P{c}{i}", f"C{c}", 700.0 if i < under else 1500.0) for c, under in ((1, 2), (2, 8)) for i in range(10)]
+    nodes = pl.DataFrame({"entity_id": ["C1", "C2"] + [p for p, _, _ in staff],
+                          "entity_type": ["company"] * 2 + ["person"] * len(staff)})
+    edges = pl.DataFrame({"relation_id": [f"r{i}" for i in range(len(staff))], "type": ["EMPLOYED_BY"] * len(staff),
+                          "from_entity": [p for p, _, _ in staff], "to_entity": [c for _, c, _ in staff],
+                          "valid_from": [dt.date(2024, 3, 1)] * len(staff), "wage": [w for _, _, w in staff],
+                          "hours": [100.0] * len(staff), "age_band": ["21+"] * len(staff),
+                          "partner": ["belastingdienst"] * len(staff)})
+    hits = {row["focus_entity"]: row for row in INDICATORS["wage_below_minimum"].function(nodes, edges).iter_rows(named=True)}
+    assert hits["C1"]["weight"] == 1.5 and "Weight x" not in hits["C1"]["reason"]
+    assert hits["C2"]["weight"] == 3.0
+    assert hits["C2"]["reason"].endswith("Weight x2.00: 6 more employees paid below their minimum than the threshold.")
+    assert hits["C2"]["reason_nl"].endswith("Gewicht x2,00: 6 werknemers meer onder hun minimum betaald dan de drempel.")

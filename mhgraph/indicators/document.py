@@ -57,6 +57,11 @@ def _section(rule: Indicator) -> list[str]:
             f"`{name}` = {_value(t)}: {t.means}" for name, t in rule.weak_docs.items()) + ".")
     else:
         lines.append("- **Weak level.** None: every hit is a full hit.")
+    if rule.magnitude:
+        m = rule.magnitude
+        lines.append(f"- **Magnitude.** A full hit's weight grows with `{m.fact}` past `{m.past}`: each one adds "
+                     f"{m.step:g} of the weight, up to {m.cap:g} times it; {m.means}. Added to the reason: "
+                     f"`{m.reason}` (Dutch: `{m.reason_nl}`).")
     lines.append(f"- **Reason sentence.** `{rule.reason}`")
     if rule.reason_nl:
         lines.append(f"- **Reason sentence in Dutch** (the case-meeting documents). `{rule.reason_nl}`")

@@ -14,6 +14,22 @@ rule at both levels; a focus entity found only at the weak level becomes a *weak
 weight is the rule's times ``weak_share`` and its reason says that it lies under the thresholds
 (which the sentence shows). The ranking counts a weak hit only beside evidence of another family.
 
+A rule may also have a *magnitude* (``magnitude`` in ``definitions.toml``): a full hit's weight
+grows with how far a count of its finding lies past a threshold — each unit past it adds
+``step`` of the weight, up to ``cap`` times the weight — and its reason says so. Eight of ten
+workers paid under the minimum say more than the two that pass the threshold:
+
+>>> import polars as pl
+>>> nodes = pl.DataFrame({"entity_id": ["C1"] + [f"P{i}" for i in range(6)],
+...                       "entity_type": ["company"] + ["person"] * 6})
+>>> edges = pl.DataFrame({"relation_id": [f"r{i}" for i in range(6)], "type": ["EMPLOYED_BY"] * 6,
+...     "from_entity": [f"P{i}" for i in range(6)], "to_entity": ["C1"] * 6,
+...     "valid_from": [dt.date(2024, 3, 1)] * 6, "wage": [700.0] * 6, "hours": [100.0] * 6,
+...     "age_band": ["21+"] * 6, "partner": ["belastingdienst"] * 6})
+>>> hit = INDICATORS["wage_below_minimum"].function(nodes, edges)
+>>> hit["weight"][0], hit["reason"][0].split(". ")[-1]
+(3.0, 'Weight x2.00: 4 more employees paid below their minimum than the threshold.')
+
 >>> INDICATORS["crowded_address"].thresholds
 {'min_persons': 8}
 >>> render_reason("straw_director", {"companies": 5, "brief": 4, "dissolved": 3}, {"min_short": 3, "max_days": 730})
@@ -45,7 +61,7 @@ from mhgraph import reference
 from mhgraph.indicators.tables import EDGE_DEFAULTS, NODE_DEFAULTS, day_text, ensure
 
 __all__ = ["DEFINITIONS", "DEFINITIONS_PATH", "FAMILIES", "GRADES", "HIT_SCHEMA", "INDICATORS", "RANKING",
-           "WEAK_PREFIX", "WEAK_PREFIX_NL", "DefinitionError", "Indicator", "Threshold", "complete_registry",
+           "WEAK_PREFIX", "WEAK_PREFIX_NL", "DefinitionError", "Indicator", "Magnitude", "Threshold", "complete_registry",
            "graded_hits", "render_reason",
            "rule"]
 
@@ -71,7 +87,8 @@ WEAK_PREFIX_NL = "Zwak signaal, onder de drempels (telt alleen naast bewijs van 
 
 _RULE_KEYS = {"version", "family", "weight", "partners", "summary", "thresholds", "weak", "reason", "reason_nl",
               "pattern", "why",
-              "look_alikes", "who_can_act", "purpose_rule", "cypher", "no_cypher", "context_only"}
+              "look_alikes", "who_can_act", "purpose_rule", "cypher", "no_cypher", "context_only", "magnitude"}
+_MAGNITUDE_KEYS = {"fact", "past", "step", "cap", "means", "reason", "reason_nl"}
 
 
 class DefinitionError(ValueError):
@@ -87,6 +104,29 @@ class Threshold:
     default: object
     means: str
     reference: str | None = None
+
+
+@dataclass(frozen=True)
+class Magnitude:
+    """How a full hit's weight grows with a count of its finding: ``fact`` (a fact of the reason
+    sentence) past the threshold ``past``, each unit adding ``step`` of the weight, up to ``cap``
+    times it; ``reason`` / ``reason_nl`` (facts ``factor`` and ``past``) are added to the hit's reason."""
+
+    fact: str
+    past: str
+    step: float
+    cap: float
+    means: str
+    reason: str
+    reason_nl: str
+
+    def factor(self, count: int, threshold: int) -> float:
+        """The weight's multiplier for ``count`` at threshold ``threshold`` (at least 1).
+
+        >>> Magnitude("below", "min_employees", 0.25, 2.0, "", "", "").factor(5, 2)
+        1.75
+        """
+        return min(self.cap, max(1.0, 1.0 + self.step * (count - threshold)))
 
 
 @dataclass(frozen=True)
@@ -110,6 +150,7 @@ class Indicator:
     weak_docs: dict[str, Threshold] = field(default_factory=dict)  # the weak level: thresholds it loosens
     find: Callable[..., pl.DataFrame] | None = field(default=None, repr=False)  # the findings, before hits
     reason_nl: str = ""  # the reason sentence in Dutch (the English one where the rule has none)
+    magnitude: Magnitude | None = None  # how a full hit's weight grows with the size of its finding
 
     @property
     def thresholds(self) -> dict[str, object]:
@@ -152,6 +193,11 @@ def _load(path: Path = DEFINITIONS_PATH) -> dict:
         if set(_fields(body.get("reason_nl", ""))) - set(_fields(body["reason"])) - set(body["thresholds"]):
             raise DefinitionError(f"{path}: [{name}] reason_nl uses facts the English reason does not: "
                                   f"{sorted(set(_fields(body['reason_nl'])) - set(_fields(body['reason'])))}")
+        magnitude = body.get("magnitude")
+        if magnitude is not None and (set(magnitude) != _MAGNITUDE_KEYS or magnitude["past"] not in body["thresholds"]
+                                      or magnitude["fact"] not in _fields(body["reason"]) or body.get("cypher")):
+            raise DefinitionError(f"{path}: [{name}] magnitude needs exactly {sorted(_MAGNITUDE_KEYS)}, a threshold "
+                                  "as `past`, a fact of the reason as `fact`, and no Cypher form")
         if bool(body.get("cypher")) == bool(body.get("no_cypher")):
             raise DefinitionError(f"{path}: [{name}] needs either `cypher` (a statement) or `no_cypher` (why not)")
     return raw
@@ -209,8 +255,12 @@ def render_reason(name: str, facts: Mapping[str, object], thresholds: Mapping[st
     values = {k: _shown(v) for k, v in thresholds.items()}
     values.update({k: _shown(facts[k]) for k in spec.reason_fields})
     if lang == "nl" and spec.reason_nl:
-        return _Dutch().vformat(spec.reason_nl, (), values)
-    return spec.reason.format_map(values)
+        return _format(spec.reason_nl, values, lang)
+    return _format(spec.reason, values, "en")
+
+
+def _format(template: str, values: Mapping[str, object], lang: str) -> str:
+    return _Dutch().vformat(template, (), values) if lang == "nl" else template.format_map(values)
 
 
 def rule(name: str) -> Callable[[Callable[..., pl.DataFrame]], Callable[..., pl.DataFrame]]:
@@ -256,7 +306,8 @@ def rule(name: str) -> Callable[[Callable[..., pl.DataFrame]], Callable[..., pl.
             threshold_docs=docs, texts={k: body.get(k, "") for k in ("pattern", "purpose_rule", "why", "look_alikes", "who_can_act")},
             function=indicator, context_only=bool(body.get("context_only", False)), cypher=body.get("cypher"),
             no_cypher=body.get("no_cypher"), options=options,
-            weak_docs={key: _threshold(name, key, raw) for key, raw in body.get("weak", {}).items()}, find=find)
+            weak_docs={key: _threshold(name, key, raw) for key, raw in body.get("weak", {}).items()}, find=find,
+            magnitude=Magnitude(**body["magnitude"]) if "magnitude" in body else None)
         return indicator
 
     return wrap
@@ -322,10 +373,17 @@ def _hits(name: str, found: pl.DataFrame, nodes: pl.DataFrame, edges: pl.DataFra
     if "extra_partners" not in found.columns:
         found = found.with_columns(extra_partners=pl.lit([], dtype=pl.List(pl.String())))
     facts = list(found.select(spec.reason_fields).iter_rows(named=True))
-    reasons = {lang: pl.Series([render_reason(name, row, thresholds, lang) for row in facts], dtype=pl.String)
-               for lang in ("en", "nl")}
+    texts = {lang: [render_reason(name, row, thresholds, lang) for row in facts] for lang in ("en", "nl")}
+    factors = [1.0] * len(facts)
+    if spec.magnitude is not None:
+        factors = [spec.magnitude.factor(row[spec.magnitude.fact], thresholds[spec.magnitude.past]) for row in facts]
+        for lang, template in (("en", spec.magnitude.reason), ("nl", spec.magnitude.reason_nl)):
+            texts[lang] = [text if factor == 1.0 else text + " " + _format(template, {
+                "factor": factor, "past": row[spec.magnitude.fact] - thresholds[spec.magnitude.past]}, lang)
+                for text, factor, row in zip(texts[lang], factors, facts)]
     found = found.select("focus_entity", pl.col("evidence").list.unique().list.sort(), "extra_partners",
-                         reason=reasons["en"], reason_nl=reasons["nl"])
+                         reason=pl.Series(texts["en"], dtype=pl.String), reason_nl=pl.Series(texts["nl"], dtype=pl.String),
+                         _factor=pl.Series(factors, dtype=pl.Float64))
     evidence_partners = (
         pl.concat([
             found.select("focus_entity", relation_id="evidence").explode("relation_id")
@@ -347,5 +405,5 @@ def _hits(name: str, found: pl.DataFrame, nodes: pl.DataFrame, edges: pl.DataFra
     else:
         hits = hits.with_columns(cluster_id=pl.lit(None, dtype=pl.String()))
     return hits.with_columns(
-        indicator=pl.lit(name), version=pl.lit(spec.version), weight=pl.lit(spec.weight, dtype=pl.Float64),
+        indicator=pl.lit(name), version=pl.lit(spec.version), weight=pl.col("_factor") * spec.weight,
     ).select(list(HIT_SCHEMA)).cast(HIT_SCHEMA).sort("focus_entity")
