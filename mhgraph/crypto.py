@@ -102,6 +102,21 @@ class Key:
     def digest(self, domain: str, value: str) -> bytes:
         return hmac.digest(self._secret, f"{domain}\x1f{value}".encode(), "sha256")  # one-shot: no HMAC object
 
+    def digests(self, domain: str, values) -> list[bytes]:
+        """:meth:`digest` of many values, the keyed state of ``domain`` prepared once.
+
+        >>> key = Key(b"example key of at least sixteen bytes")
+        >>> key.digests("d", ["a", "b"]) == [key.digest("d", "a"), key.digest("d", "b")]
+        True
+        """
+        prepared = hmac.new(self._secret, f"{domain}\x1f".encode(), hashlib.sha256)
+        out = []
+        for value in values:
+            state = prepared.copy()
+            state.update(value.encode())
+            out.append(state.digest())
+        return out
+
     def bloom_positions(self, domain: str, gram: str) -> tuple[int, ...]:
         """Bit positions of one q-gram (cached: names reuse a few thousand bigrams)."""
         cached = self._positions.get((domain, gram))

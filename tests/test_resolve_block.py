@@ -6,6 +6,7 @@ from resolve_helpers import KEY, frame, person_row, population
 
 from mhgraph.crypto import bloom_encode, keyed_hash
 from mhgraph.resolve import block, blocking_quality, default_settings
+from mhgraph.resolve.bits import bloom_words, dice_pairs, dice_words
 from mhgraph.resolve.block import pairs_from_blocks
 
 
@@ -121,6 +122,39 @@ def test_pairs_from_blocks_windows_only_the_oversized_block():
     found = set(zip(left.tolist(), right.tolist()))
     assert found == {(0, 1), (1, 2), (2, 3), (3, 4), (4, 5), (6, 7), (6, 8), (7, 8)}
     assert report["oversized"] == 1 and report["oversized_mentions"] == 6
+
+
+def test_a_pair_filter_asked_as_pairs_are_made_keeps_what_filtering_afterwards_keeps():
+    rng = np.random.default_rng(5)
+    codes = rng.integers(0, 12, 400)
+    codes[rng.random(400) < 0.1] = -1
+    sort_key = rng.integers(0, 1000, 400)
+    all_left, all_right, report = pairs_from_blocks(codes, sort_key, max_block_size=20, window=3)
+    assert report["oversized"] > 0  # both all-pairs blocks and windowed ones are filtered
+
+    def keep(left, right):
+        return (left + right) % 3 == 0
+
+    left, right, _ = pairs_from_blocks(codes, sort_key, max_block_size=20, window=3, keep=keep)
+    expected = {(a, b) for a, b in zip(all_left.tolist(), all_right.tolist()) if (a + b) % 3 == 0}
+    assert set(zip(left.tolist(), right.tolist())) == expected and len(left) == len(expected) > 0
+
+
+def test_dice_of_filters_whose_width_is_no_whole_number_of_words_counts_every_byte():
+    rng = np.random.default_rng(6)
+    matrix = rng.integers(0, 256, (50, 44), dtype=np.uint8)  # 44 bytes: padded to 48 for the word count
+    present = rng.random(50) < 0.9
+    left, right = rng.integers(0, 50, 300), rng.integers(0, 50, 300)
+    bits = np.unpackbits(matrix, axis=1).astype(int)
+    both = (bits[left] & bits[right]).sum(axis=1)
+    expected = 2 * both / (bits[left].sum(axis=1) + bits[right].sum(axis=1))
+    expected[~(present[left] & present[right])] = np.nan
+    for pairs in (left[:5], left):  # few pairs count the rows of each pair, many count every row once
+        n = len(pairs)
+        np.testing.assert_array_equal(dice_pairs(matrix, present, pairs, right[:n]), expected[:n])
+    words, row_bits = bloom_words(matrix)
+    assert words.shape == (50, 6) and row_bits.tolist() == bits.sum(axis=1).tolist()
+    np.testing.assert_array_equal(dice_words(words, row_bits, present, left, right), expected)
 
 
 def test_blocking_does_not_depend_on_row_order():

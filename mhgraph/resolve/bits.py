@@ -19,8 +19,8 @@ from __future__ import annotations
 import numpy as np
 import polars as pl
 
-__all__ = ["EMPTY_BIN", "INITIALS_MAX_BITS", "decode_bloom", "dice_pairs", "initials_pairs", "minhash_bins",
-           "unflipped_counts"]
+__all__ = ["EMPTY_BIN", "INITIALS_MAX_BITS", "bloom_words", "decode_bloom", "dice_pairs", "dice_words", "initials_pairs",
+           "minhash_bins", "unflipped_counts"]
 
 _CHUNK = 1_000_000
 EMPTY_BIN = 16  # the MinHash value of a bin with no set bit
@@ -48,22 +48,63 @@ def decode_bloom(column) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _words(matrix: np.ndarray) -> np.ndarray:
-    """The filters as rows of 64-bit words where their width allows (fewer, faster operations)."""
-    if matrix.shape[1] % 8 == 0 and matrix.shape[1]:
-        return np.ascontiguousarray(matrix).view(np.uint64)
-    return matrix
+    """The filters as rows of 64-bit words, zero-padded to whole words: a few word operations
+    per pair instead of one per byte (a copy of the column, cheap next to the pairs)."""
+    width = -(-matrix.shape[1] // 8) * 8
+    if width != matrix.shape[1] or not matrix.flags.c_contiguous:
+        padded = np.zeros((matrix.shape[0], width), dtype=np.uint8)
+        padded[:, : matrix.shape[1]] = matrix
+        matrix = padded
+    return matrix.view(np.uint64)
 
 
 def _bit_counts(words: np.ndarray) -> np.ndarray:
     return np.bitwise_count(words).sum(axis=1, dtype=np.int32)
 
 
-def _pair_bits(left_words: np.ndarray, right_words: np.ndarray, a: np.ndarray, b: np.ndarray
+def _row_bits(words: np.ndarray, n_pairs: int) -> np.ndarray | None:
+    """The bits set in every row, when there are enough pairs that counting each row once
+    beats counting the rows of each pair (``None`` otherwise)."""
+    return _bit_counts(words) if 4 * n_pairs > words.shape[0] else None
+
+
+def _pair_bits(left_words: np.ndarray, right_words: np.ndarray, a: np.ndarray, b: np.ndarray,
+               left_bits: np.ndarray | None = None, right_bits: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Bits set in row ``a[i]`` of ``left_words``, in row ``b[i]`` of ``right_words``, and in
-    both. Counted on the rows of the pairs only: blocking asks for far fewer than all."""
+    both; ``left_bits`` / ``right_bits``: the counts of all rows, when known."""
     rows_a, rows_b = np.take(left_words, a, axis=0), np.take(right_words, b, axis=0)
-    return _bit_counts(rows_a), _bit_counts(rows_b), _bit_counts(rows_a & rows_b)
+    ones_a = left_bits[a] if left_bits is not None else _bit_counts(rows_a)
+    ones_b = right_bits[b] if right_bits is not None else _bit_counts(rows_b)
+    rows_a &= rows_b
+    return ones_a, ones_b, _bit_counts(rows_a)
+
+
+def bloom_words(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The filters as rows of 64-bit words and the bits set in each row: what
+    :func:`dice_words` reads, worth keeping when one column is compared in many calls."""
+    words = _words(matrix)
+    return words, _bit_counts(words)
+
+
+def dice_words(words: np.ndarray, bits: np.ndarray | None, present: np.ndarray, left: np.ndarray, right: np.ndarray,
+               right_side: tuple[np.ndarray, np.ndarray | None, np.ndarray] | None = None,
+               flip: np.ndarray | None = None, width: int | None = None) -> np.ndarray:
+    """:func:`dice_pairs` on filters already in words (``bits``: the bits set in every row, or
+    ``None`` to count those of the pairs' rows); ``right_side``: the words, bits and presence
+    of the right-hand column, when it is another; ``flip`` and the filters' ``width`` in bits
+    (default: the words') as in :func:`dice_pairs`."""
+    right_words, right_bits, right_present = right_side or (words, bits, present)
+    width = width or 64 * words.shape[1]
+    out = np.empty(len(left))
+    for start in range(0, len(left), _CHUNK):
+        a, b = left[start : start + _CHUNK], right[start : start + _CHUNK]
+        ones_a, ones_b, both = _pair_bits(words, right_words, a, b, bits, right_bits)
+        if flip is not None:
+            ones_a, ones_b, both = unflipped_counts(ones_a, ones_b, both, width, flip[a], flip[b])
+        out[start : start + _CHUNK] = np.clip(2.0 * both / np.maximum(ones_a + ones_b, 1), 0.0, 1.0)
+    out[~(present[left] & right_present[right])] = np.nan
+    return out
 
 
 def dice_pairs(matrix: np.ndarray, present: np.ndarray, left: np.ndarray, right: np.ndarray,
@@ -77,20 +118,12 @@ def dice_pairs(matrix: np.ndarray, present: np.ndarray, left: np.ndarray, right:
     far as the counts tell (:func:`unflipped_counts`).
     """
     words = _words(matrix)
-    if right_matrix is None:
-        right_words, right_present = words, present
-    else:
+    right_side = None
+    if right_matrix is not None:
         right_words = _words(right_matrix)
-    width = 8 * matrix.shape[1]
-    out = np.empty(len(left))
-    for start in range(0, len(left), _CHUNK):
-        a, b = left[start : start + _CHUNK], right[start : start + _CHUNK]
-        ones_a, ones_b, both = _pair_bits(words, right_words, a, b)
-        if flip is not None:
-            ones_a, ones_b, both = unflipped_counts(ones_a, ones_b, both, width, flip[a], flip[b])
-        out[start : start + _CHUNK] = np.clip(2.0 * both / np.maximum(ones_a + ones_b, 1), 0.0, 1.0)
-    out[~(present[left] & right_present[right])] = np.nan
-    return out
+        right_side = right_words, _row_bits(right_words, len(left)), right_present
+    return dice_words(words, _row_bits(words, len(left)), present, left, right, right_side,
+                      flip=flip, width=8 * matrix.shape[1])
 
 
 def unflipped_counts(ones_a, ones_b, both, width: int, flip_a, flip_b) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -128,9 +161,11 @@ def initials_pairs(matrix: np.ndarray, present: np.ndarray, left: np.ndarray, ri
     when fewer are; NaN for every other pair (two names of like length, "anna" and "emma",
     are no initials) and where a side is missing."""
     words = _words(matrix)
+    bits = _row_bits(words, len(left))
     out = np.empty(len(left))
     for start in range(0, len(left), _CHUNK):
-        ones_a, ones_b, both = _pair_bits(words, words, left[start : start + _CHUNK], right[start : start + _CHUNK])
+        ones_a, ones_b, both = _pair_bits(words, words, left[start : start + _CHUNK], right[start : start + _CHUNK],
+                                          bits, bits)
         shorter = np.minimum(ones_a, ones_b)
         value = (2 * both >= shorter).astype(float)
         dice = 2.0 * both / np.maximum(ones_a + ones_b, 1)

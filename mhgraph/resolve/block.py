@@ -46,7 +46,7 @@ import polars as pl
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from mhgraph.resolve.bits import EMPTY_BIN, decode_bloom, dice_pairs, minhash_bins
+from mhgraph.resolve.bits import EMPTY_BIN, bloom_words, decode_bloom, dice_words, minhash_bins
 from mhgraph.resolve.settings import BlockingRule, EntitySettings, ResolveSettings
 
 __all__ = ["PAIR_SCHEMA", "block", "block_type", "identity_groups", "key_codes", "pairs_from_blocks", "population_pairs", "random_pairs",
@@ -100,20 +100,10 @@ def decoded_column(frame: pl.DataFrame, column: str, cache: dict | None) -> tupl
     return cache[column]
 
 
-def _bloom_matrix(frame: pl.DataFrame, columns, cache: dict | None = None, rows: np.ndarray | None = None
-                  ) -> np.ndarray:
-    """The filters of several columns side by side (zeros where a column is missing), of all
-    mentions or of those at ``rows``."""
-    parts = [d[0] if rows is None else d[0][rows]
-             for d in (decoded_column(frame, c, cache) for c in columns) if d is not None and d[1].any()]
-    if not parts:
-        return np.zeros((frame.height if rows is None else len(rows), 1), dtype=np.uint8)
-    return np.concatenate(parts, axis=1)
-
-
 def _bloom_bytes(frame: pl.DataFrame, columns, cache: dict | None = None) -> np.ndarray:
-    """:func:`_bloom_matrix` transposed, one row per byte position — what MinHash reads. The
-    transpose of each column is kept in ``cache``: several LSH rules read the same names."""
+    """The filters of several columns stacked (a missing value is zero bytes) and transposed,
+    one row per byte position — what MinHash reads. The transpose of each column is kept in
+    ``cache``: several LSH rules read the same names."""
     parts = []
     for column in columns:
         found = decoded_column(frame, column, cache)
@@ -140,11 +130,9 @@ def _pack(bins: np.ndarray) -> np.ndarray:
     return out
 
 
-def similarity_sort_key(frame: pl.DataFrame, columns, cache: dict | None = None,
-                        rows: np.ndarray | None = None) -> np.ndarray:
-    """A sort key that puts mentions with similar filters near each other (MinHash signature),
-    of all mentions or of those at ``rows``."""
-    return _pack(minhash_bins(_bloom_matrix(frame, columns, cache, rows), _SIGNATURE_BINS, seed=7919))
+def similarity_sort_key(frame: pl.DataFrame, columns, cache: dict | None = None) -> np.ndarray:
+    """A sort key that puts mentions with similar filters near each other (MinHash signature)."""
+    return _pack(minhash_bins(_bloom_bytes(frame, columns, cache), _SIGNATURE_BINS, seed=7919, byte_major=True))
 
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)  # 2^64 / golden ratio
@@ -166,12 +154,14 @@ def _run_lengths(values: np.ndarray) -> np.ndarray:
     return np.diff(np.append(starts, len(values)))
 
 
-def pairs_from_blocks(codes: np.ndarray, sort_key, max_block_size: int, window: int
+def pairs_from_blocks(codes: np.ndarray, sort_key, max_block_size: int, window: int, keep=None
                       ) -> tuple[np.ndarray, np.ndarray, dict]:
     """All pairs within each block of ``codes`` (-1 = no block), but in blocks larger than
     ``max_block_size`` only pairs at most ``window`` apart in ``sort_key`` order
     (``sort_key``: an array over all mentions, or a function giving the keys of some rows,
-    asked only when a block is that large).
+    asked only when a block is that large). ``keep``: a function of two index arrays saying
+    which of those pairs to keep, asked as the pairs are made, so that a rule that drops most
+    of them never holds them all.
 
     Returns the two index arrays and a small report (blocks, largest, oversized).
 
@@ -181,8 +171,8 @@ def pairs_from_blocks(codes: np.ndarray, sort_key, max_block_size: int, window: 
     """
     # most codes are held by one mention: only those that may be shared are sorted
     present = np.flatnonzero(codes >= 0)
-    keep = present[_maybe_repeated(codes[present])]
-    order = keep[np.argsort(codes[keep], kind="stable")]
+    shared = present[_maybe_repeated(codes[present])]
+    order = shared[np.argsort(codes[shared], kind="stable")]
     empty = np.array([], dtype=np.int64)
     sizes = _run_lengths(codes[order])
     if (sizes == 1).any():  # a code that only shared its bucket: no block
@@ -213,8 +203,12 @@ def pairs_from_blocks(codes: np.ndarray, sort_key, max_block_size: int, window: 
             active = active[size_of[active] <= max_block_size]
         if len(active) == 0:
             break
-        lefts.append(order[active])
-        rights.append(order[active + distance])
+        left, right = order[active], order[active + distance]
+        if keep is not None:
+            kept = keep(left, right)
+            left, right = left[kept], right[kept]
+        lefts.append(left)
+        rights.append(right)
     if not lefts:
         return empty, empty, report
     left, right = np.concatenate(lefts), np.concatenate(rights)
@@ -240,17 +234,47 @@ def _rule_codes(frame: pl.DataFrame, rule: BlockingRule, cache: dict | None) -> 
     return out
 
 
-def _similar_enough(frame: pl.DataFrame, rule: BlockingRule, cache: dict | None, left: np.ndarray,
-                    right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The pairs whose Dice on each column of ``rule.min_dice`` reaches its minimum, or is
-    unknown because a side lacks the column's value."""
+def _filter_words(frame: pl.DataFrame, column: str, found: tuple[np.ndarray, np.ndarray]) -> tuple:
+    """The filters of ``column`` as Dice reads them (:func:`~mhgraph.resolve.bits.bloom_words`,
+    and their presence), and for each mention the row of its filter there (``None``: its own
+    row). A column that repeats its values (the dates of birth of a million people take some
+    20,000) keeps only its distinct filters: a table small enough to stay in the processor's
+    cache while millions of pairs are looked up in it."""
+    index = frame[column].cast(pl.Categorical).to_physical()  # equal filters, equal numbers
+    n_values = int(index.max() or 0) + 1
+    if 4 * n_values > frame.height:
+        return (*bloom_words(found[0]), found[1]), None
+    index = index.fill_null(n_values).cast(pl.Int32).to_numpy()  # one more row for a missing value
+    rows = np.zeros(n_values + 1, dtype=np.int64)
+    rows[index[::-1]] = np.arange(frame.height)[::-1]  # the first mention holding each filter
+    return (*bloom_words(found[0][rows]), found[1][rows]), index
+
+
+def _similar_enough(frame: pl.DataFrame, rule: BlockingRule, cache: dict | None):
+    """The ``keep`` of :func:`pairs_from_blocks` for ``rule.min_dice`` (``None`` without it):
+    which pairs reach the minimum Dice on each of its columns, or lack the column's value on a
+    side. The filters are read as words (:func:`_filter_words`), kept in ``cache``."""
+    cache = {} if cache is None else cache
+    columns = []
     for column, minimum in rule.min_dice.items():
         found = decoded_column(frame, column, cache)
         if found is None:
             continue
-        keep = ~(dice_pairs(found[0], found[1], left, right) < minimum)  # NaN (a side missing) keeps the pair
-        left, right = left[keep], right[keep]
-    return left, right
+        if ("words", column) not in cache:
+            cache[("words", column)] = _filter_words(frame, column, found)
+        columns.append((*cache[("words", column)], minimum))
+    if not columns:
+        return None
+
+    def keep(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        kept = np.ones(len(left), dtype=bool)
+        for (words, bits, present), index, minimum in columns:
+            at = np.flatnonzero(kept)
+            a, b = (left[at], right[at]) if index is None else (index[left[at]], index[right[at]])
+            kept[at] = ~(dice_words(words, bits, present, a, b) < minimum)  # NaN (a side missing) keeps the pair
+        return kept
+
+    return keep
 
 
 def _identity_pairs(frame: pl.DataFrame, key: str) -> tuple[np.ndarray, np.ndarray]:
@@ -301,16 +325,15 @@ def representatives(codes: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """
     if len(groups) and groups.max() + 1 == len(groups):  # every mention its own group: all represent
         return codes
-    # a mention alone in its group, or alone with its code in its group, represents itself;
-    # only the others need sorting
+    # a mention alone in its group represents itself; of the others, the first of each (group,
+    # code) in row order, found by hashing rather than sorting
     present = np.flatnonzero((codes >= 0) & (np.bincount(groups)[groups] > 1))
-    present = present[_maybe_repeated(codes[present].astype(np.uint64) * _GOLDEN + groups[present].astype(np.uint64))]
     if len(present) == 0:
         return codes
-    order = present[np.lexsort((present, codes[present], groups[present]))]
-    first = np.r_[True, (groups[order][1:] != groups[order][:-1]) | (codes[order][1:] != codes[order][:-1])]
+    first = (pl.DataFrame({"group": groups[present], "code": codes[present]})
+             .select(pl.struct("group", "code").is_first_distinct()).to_series().to_numpy())
     kept = codes.copy()
-    kept[order[~first]] = -1
+    kept[present[~first]] = -1
     return kept
 
 
@@ -335,17 +358,21 @@ def block_type(frame: pl.DataFrame, entity: EntitySettings, link_only_across: st
             np.unique(np.stack([groups, across]), axis=1, return_inverse=True)[1].ravel()
         log.info("%s: %d identity groups among %d mentions", entity.entity_type, groups.max(initial=-1) + 1, frame.height)
         dice_columns = [c.columns[0] for c in entity.comparisons if c.kind in ("dice", "crossed_dice")]
-        def sort_key(rows: np.ndarray) -> np.ndarray:  # only the mentions of oversized blocks need one
-            return similarity_sort_key(frame, dice_columns, cache, rows)
+        def sort_key(rows: np.ndarray) -> np.ndarray:  # asked only when a block is oversized; then kept for all
+            if "sort_key" not in keys:
+                keys["sort_key"] = similarity_sort_key(frame, dice_columns, cache)
+            return keys["sort_key"][rows]
+
+        keys: dict[str, np.ndarray] = {}
 
         for rule in entity.blocking:
             found_l, found_r, reports = [], [], []
             chosen = np.zeros(frame.height, dtype=bool)
+            similar = _similar_enough(frame, rule, cache)
             for codes in _rule_codes(frame, rule, cache):
                 codes = representatives(codes, chosen_per)
                 chosen |= codes >= 0
-                left, right, report = pairs_from_blocks(codes, sort_key, rule.max_block_size, rule.window)
-                left, right = _similar_enough(frame, rule, cache, left, right)
+                left, right, report = pairs_from_blocks(codes, sort_key, rule.max_block_size, rule.window, similar)
                 found_l.append(left), found_r.append(right), reports.append(report)
             left, right = np.concatenate(found_l), np.concatenate(found_r)
             apart = groups[left] != groups[right]
@@ -359,6 +386,9 @@ def block_type(frame: pl.DataFrame, entity: EntitySettings, link_only_across: st
                 f"; {oversized} oversized blocks with {sum(r['oversized_mentions'] for r in reports)} "
                 f"mentions windowed to {rule.window} neighbours" if oversized else "",
             )
+        if cache is not None:  # what blocking alone reads (transposed filters, filters as words) goes now
+            for kept in [k for k in cache if isinstance(k, tuple) and k[0] in ("bytes", "words")]:
+                del cache[kept]
     if not names:
         return pl.DataFrame(schema=PAIR_SCHEMA)
     rule_index = np.concatenate([np.full(len(l), i, dtype=np.int16) for i, l in enumerate(lefts)])

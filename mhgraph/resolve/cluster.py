@@ -76,8 +76,7 @@ def entity_ids(letter: str, lowest_mention_ids) -> list[str]:
     >>> entity_ids("P", ["a/1/p", "b/1/p"]) == [entity_id("P", "a/1/p"), entity_id("P", "b/1/p")]
     True
     """
-    key = installation_key()
-    return [f"{letter}-{key.digest('entity_id', m).hex()[:12]}" for m in lowest_mention_ids]
+    return [f"{letter}-{digest.hex()[:12]}" for digest in installation_key().digests("entity_id", lowest_mention_ids)]
 
 
 class Clusters(NamedTuple):

@@ -85,8 +85,11 @@ def resolution_diagnostics(resolved, mentions: pl.DataFrame, large_entity: int =
     resolution = resolved.resolution
     for entity_type in resolution["entity_type"].unique().sort().to_list():
         entity = resolved.settings.types.get(entity_type)
-        frame = mentions.filter(pl.col("entity_type") == entity_type).sort("mention_id")
-        units = identity_groups(frame, entity.identity_keys if entity else ())
+        keys = entity.identity_keys if entity else ()
+        # only the columns read here: filtering every column of a large mentions table copies it all
+        read = ["mention_id", *dict.fromkeys(c for k in keys for c in k.split("+") if c in mentions.columns)]
+        frame = mentions.select(*read, "entity_type").filter(pl.col("entity_type") == entity_type).sort("mention_id")
+        units = identity_groups(frame, keys)
         placed = (frame.select("mention_id").with_columns(pl.Series("unit", units))
                   .join(resolution.select("mention_id", "entity_id"), on="mention_id"))
         per_entity = placed.group_by("entity_id").agg(pl.len().alias("mentions"), pl.col("unit").n_unique().alias("units"))
@@ -95,9 +98,8 @@ def resolution_diagnostics(resolved, mentions: pl.DataFrame, large_entity: int =
         population = population_pairs(units)
         scorer = resolved.scorers.get(entity_type)
         prior = getattr(scorer, "prior_", None) if scorer is not None and hasattr(scorer, "population_") else None
-        compared = resolved.matches.filter((pl.col("entity_type") == entity_type)
-                                           & ~pl.col("blocked_by").is_in([*(entity.identity_keys if entity else ()),
-                                                                          COMPLETED, "override"]))
+        compared = resolved.matches.select("mention_a", "mention_b", "score", "entity_type", "blocked_by").filter(
+            (pl.col("entity_type") == entity_type) & ~pl.col("blocked_by").is_in([*keys, COMPLETED, "override"]))
         expected = None
         if scorer is not None and compared.height:
             unit_of = placed.select("mention_id", "unit")
@@ -110,7 +112,7 @@ def resolution_diagnostics(resolved, mentions: pl.DataFrame, large_entity: int =
         ratios = [merged / e for e in (expected, prior * population if prior else None) if e]
         ratio = max(ratios) if ratios else None
         largest = per_entity.sort("units", "mentions", descending=True).row(0, named=True) if per_entity.height else None
-        key, share, key_mentions = _top_identifier(frame, entity.identity_keys if entity else ())
+        key, share, key_mentions = _top_identifier(frame, keys)
         too_many_merges = ratio is not None and ratio > MAX_MERGE_RATIO and merged >= MIN_MERGED_PAIRS
         too_large = bool(largest) and largest["units"] > large_entity and largest["units"] > MAX_ENTITY_SHARE * n_units
         reasons = []

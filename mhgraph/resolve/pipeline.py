@@ -100,8 +100,8 @@ def _check_columns(mentions: pl.DataFrame, settings: ResolveSettings) -> None:
 
 
 def _has_values(mentions: pl.DataFrame, entity_type: str, column: str) -> bool:
-    return column in mentions.columns and mentions.filter(
-        (pl.col("entity_type") == entity_type) & pl.col(column).is_not_null()).height > 0
+    return column in mentions.columns and mentions.select(
+        ((pl.col("entity_type") == entity_type) & pl.col(column).is_not_null()).any()).item()
 
 
 def _as_overrides(overrides) -> pl.DataFrame | None:
