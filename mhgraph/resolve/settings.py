@@ -101,7 +101,11 @@ class Comparison:
     visible without knowing the value. ``redundant_with``: names of other comparisons; where
     all of them sit at their top level the value counts as no evidence (NaN) — a match key
     built from names and date of birth says nothing new when those already agree exactly,
-    and counting it again would count one agreement twice.
+    and counting it again would count one agreement twice. ``hardened_where``: a column; the
+    filters of mentions that carry it were hardened by pseudonymise with randomised bits
+    (``blip``: each bit flipped with probability ``mhgraph.crypto.BLIP_FLIP / 2``), and their
+    ``dice`` is corrected for the flips (:func:`mhgraph.resolve.bits.dice_pairs`): two hardened
+    filters of one name have a raw Dice near 0.75, the corrected one near 1.
     """
 
     name: str
@@ -113,6 +117,7 @@ class Comparison:
     ignore_disagreement: bool = False
     term_frequency: bool = False
     redundant_with: tuple[str, ...] = ()
+    hardened_where: str = ""
 
     def __post_init__(self):
         if not self.levels:
