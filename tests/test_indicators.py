@@ -13,6 +13,7 @@ from mhgraph.indicators import (
     RANKING,
     WEAK_PREFIX,
     compute_indicators,
+    graded_hits,
     crowded_address,
     link_to_earlier_refusal,
     sponsor_of_many_migrants,
@@ -387,3 +388,14 @@ def test_a_wage_hit_weighs_more_the_more_workers_are_underpaid():
     assert hits["C2"]["weight"] == 3.0
     assert hits["C2"]["reason"].endswith("Weight x2.00: 6 more employees paid below their minimum than the threshold.")
     assert hits["C2"]["reason_nl"].endswith("Gewicht x2,00: 6 werknemers meer onder hun minimum betaald dan de drempel.")
+    # six of fifty underpaid is below the full share (20%): a weak hit, which the magnitude never raises
+    many = [(f"Q{i}", "C3", 700.0 if i < 6 else 1500.0) for i in range(50)]
+    weak_nodes = pl.DataFrame({"entity_id": ["C3"] + [p for p, _, _ in many], "entity_type": ["company"] + ["person"] * 50})
+    weak_edges = edges.head(0).vstack(pl.DataFrame({
+        "relation_id": [f"q{i}" for i in range(50)], "type": ["EMPLOYED_BY"] * 50,
+        "from_entity": [p for p, _, _ in many], "to_entity": ["C3"] * 50,
+        "valid_from": [dt.date(2024, 3, 1)] * 50, "wage": [w for _, _, w in many], "hours": [100.0] * 50,
+        "age_band": ["21+"] * 50, "partner": ["belastingdienst"] * 50}).select(edges.columns))
+    weak = graded_hits("wage_below_minimum", weak_nodes, weak_edges, weak={"min_employees": 1, "min_share": 0.1})
+    assert weak.select("grade", "weight").rows() == [("weak", 0.75)]
+    assert "Weight x" not in weak["reason"][0] and "Gewicht x" not in weak["reason_nl"][0]

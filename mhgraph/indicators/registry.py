@@ -345,7 +345,7 @@ def graded_hits(name: str, nodes: pl.DataFrame, edges: pl.DataFrame, communities
     if found.is_empty():
         return full
     found = found.join(full.select("focus_entity"), on="focus_entity", how="anti")
-    below = _hits(name, found, nodes, edges, communities, {k: shown[k] for k in spec.threshold_docs})
+    below = _hits(name, found, nodes, edges, communities, {k: shown[k] for k in spec.threshold_docs}, magnify=False)
     return pl.concat([full, below.with_columns(
         reason=pl.lit(WEAK_PREFIX) + pl.col("reason"), reason_nl=pl.lit(WEAK_PREFIX_NL) + pl.col("reason_nl"),
         weight=pl.col("weight") * weak_share, grade=pl.lit("weak"))])
@@ -363,8 +363,9 @@ def complete_registry() -> None:
 
 
 def _hits(name: str, found: pl.DataFrame, nodes: pl.DataFrame, edges: pl.DataFrame,
-          communities: pl.DataFrame | None, thresholds: dict[str, object]) -> pl.DataFrame:
-    """Turn a rule's findings into ``indicator_hits`` rows.
+          communities: pl.DataFrame | None, thresholds: dict[str, object], magnify: bool = True) -> pl.DataFrame:
+    """Turn a rule's findings into ``indicator_hits`` rows; ``magnify=False`` (weak hits) leaves
+    the rule's magnitude out, which only a full hit earns.
 
     ``partners`` are the partners of the evidence relations plus ``extra_partners`` (partners
     whose entity attributes, such as a refusal, the finding rests on); a finding with neither
@@ -378,7 +379,7 @@ def _hits(name: str, found: pl.DataFrame, nodes: pl.DataFrame, edges: pl.DataFra
     facts = list(found.select(spec.reason_fields).iter_rows(named=True))
     texts = {lang: [render_reason(name, row, thresholds, lang) for row in facts] for lang in ("en", "nl")}
     factors = [1.0] * len(facts)
-    if spec.magnitude is not None:
+    if spec.magnitude is not None and magnify:
         factors = [spec.magnitude.factor(row[spec.magnitude.fact], thresholds[spec.magnitude.past]) for row in facts]
         for lang, template in (("en", spec.magnitude.reason), ("nl", spec.magnitude.reason_nl)):
             texts[lang] = [text if factor == 1.0 else text + " " + _format(template, {
