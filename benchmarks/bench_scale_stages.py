@@ -109,7 +109,7 @@ def run_stage(stage: str, folder: Path, resolver: str, limit_gb: float, each_ind
         from mhgraph.pipeline import needed, resolver_columns
         from mhgraph.resolve import IdentityConflicts, resolve, resolve_baseline
         # the hand-over of `mhgraph run`: only the columns the resolver reads
-        mentions = needed(pl.scan_parquet(folder / "mentions.parquet"), resolver_columns(None))
+        mentions = needed(pl.scan_parquet(folder / "mentions.parquet"), resolver_columns(None, resolver))
         if resolver == "exact":
             out = {"resolution": measured("resolve", lambda: resolve_baseline(mentions)),
                    "identity_conflicts": IdentityConflicts.none().table}

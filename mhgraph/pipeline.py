@@ -140,7 +140,7 @@ def analyse(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.
         resolving = needed(mentions, resolver_columns(resolve_settings, resolver))
         if resolver == "exact":
             resolved = None
-            resolution, matches = resolve_baseline(resolving), pl.DataFrame(schema=EXACT_MATCHES_SCHEMA)
+            resolution, matches = resolve_baseline(resolving, resolve_settings), pl.DataFrame(schema=EXACT_MATCHES_SCHEMA)
         else:
             # the resolver reads relations only as neighbours: which mentions a relation of which type links
             resolved = resolve(resolving, needed(relations, ("type", "from_mention", "to_mention")), resolve_settings,

@@ -124,10 +124,12 @@ def test_any_partitioning_gives_the_hits_of_the_whole_graph():
                                               unit_size=1), whole)
 
 
-def test_rules_that_need_the_whole_graph_run_on_it(sample_graph):
+def test_rules_that_need_the_whole_graph_run_on_it(sample_graph, monkeypatch):
     """Persons sharing an identifier may lie in different components: ``identity_conflict`` says
     it needs the whole graph and finds the same conflicts when the rest runs per unit."""
     nodes, edges, communities, conflicts = sample_graph
+    monkeypatch.setattr(indicators, "WHOLE_GRAPH_SHARE", 1.0)  # split the sample despite its giant component
+    assert len(indicator_units(nodes, edges, communities, unit_size=1)) > 1
     assert {name for name, spec in INDICATORS.items() if spec.whole_graph} == {"identity_conflict",
                                                                                 "link_to_earlier_refusal"}
     far_apart = pl.DataFrame({

@@ -163,3 +163,24 @@ def test_the_dice_of_hardened_name_filters_is_corrected_for_their_flipped_bits(b
     # one name, hardened: a raw Dice well below 1; corrected near 1, a typo below it, a stranger low
     assert raw_same < 0.9 and same > 0.9
     assert 0.75 < typo_ < same and stranger < 0.4
+
+
+def test_one_partner_delivered_without_hardening_leaves_the_correction_of_the_others():
+    # partner "ind" hardens; partner "test" delivers plain filters and repeats a name (so it is
+    # recognised as unhardened); the pair within "ind" is still corrected towards 1
+    hardened = [{**_hardened(f"ind_{i}/1/p", "jan", "hendriksen", "1985-03-07"), "partner": "ind"} for i in range(2)]
+    plain = [person_row(f"test_{i}/1/p", "pieter", "bakker", "1970-01-01") for i in range(2)]
+    mentions = frame(hardened + plain)
+    pairs = pl.DataFrame({"mention_a": ["ind_0/1/p", "test_0/1/p"], "mention_b": ["ind_1/1/p", "test_1/1/p"],
+                          "entity_type": ["person"] * 2, "blocked_by": ["t"] * 2})
+    within_ind, within_test = compare(pairs, mentions, None, default_settings())["family_name_dice"].to_list()
+    assert within_ind > 0.9 and within_test == 1.0
+
+
+def test_the_column_that_marks_hardened_filters_is_read_with_the_settings(tmp_path):
+    # a marker column no comparison reads must still reach the resolver (stages read only named columns)
+    from mhgraph.resolve.settings import DEFAULT_SETTINGS
+
+    (tmp_path / "settings.toml").write_text(
+        DEFAULT_SETTINGS.read_text().replace('hardened_where = "birth_date_bf"', 'hardened_where = "hardened_flag"'))
+    assert "hardened_flag" in load_settings(tmp_path / "settings.toml").columns("person")

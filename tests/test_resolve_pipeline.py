@@ -255,3 +255,27 @@ def test_an_overrides_file_saved_by_dutch_excel_is_read(tmp_path):
                      .encode("cp1252"))
     assert load_overrides(path).select("mention_a", "mention_b", "decision", "reason").rows() == [
         ("x/1/p", "x/2/p", "cannot_link", "broers, zegt René")]
+
+
+def test_the_exact_resolver_links_on_the_keys_of_the_settings_it_is_given(tmp_path):
+    # settings that add the given-name filter to the person baseline keys: two mentions sharing
+    # only that filter are one person under them and two under the shipped settings
+    from mhgraph.pipeline import analyse
+    from mhgraph.resolve.settings import DEFAULT_SETTINGS
+
+    text = DEFAULT_SETTINGS.read_text().replace('baseline_keys = ["bsn", "v_number", "match_key_1"]',
+                                                'baseline_keys = ["bsn", "v_number", "match_key_1", "given_name_bf"]')
+    (tmp_path / "settings.toml").write_text(text)
+    from mhgraph.ingest.schema import MENTION_SCHEMA, RELATION_SCHEMA, conform, empty
+
+    mentions = conform(frame([person_row("a/1/p", "jan", "jansen", "1980-01-01"),
+                              person_row("b/1/p", "jan", "pietersen", "1990-05-05")]).with_columns(
+        purpose=pl.lit("labour_exploitation"), record_id=pl.col("mention_id")), MENTION_SCHEMA)
+    relations = empty(RELATION_SCHEMA)
+
+    def persons(settings):
+        tables, _ = analyse(mentions, relations, allowed_purposes=None, resolver="exact", resolve_settings=settings)
+        return tables["resolution"]["entity_id"].n_unique()
+
+    assert persons(None) == 2
+    assert persons(load_settings(tmp_path / "settings.toml")) == 1

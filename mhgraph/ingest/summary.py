@@ -89,12 +89,13 @@ class IngestSummary(dict):
     def to_frame(self) -> pl.DataFrame:
         """One row per file (reasons as ``quarantined_<reason>`` columns)."""
         reasons = sorted({r for source in self["sources"] for r in source["quarantined_by_reason"]})
+        roles = list(dict.fromkeys(role for source in self["sources"] for role in source["rows_without_mention"]))
         rows = [
             {
                 **{k: v for k, v in source.items()
                    if k not in ("quarantined_by_reason", "rows_without_mention", "warnings")},
                 **{f"quarantined_{r}": source["quarantined_by_reason"].get(r, 0) for r in reasons},
-                **{f"without_mention_{role}": rows for role, rows in source["rows_without_mention"].items()},
+                **{f"without_mention_{role}": source["rows_without_mention"].get(role, 0) for role in roles},
                 "warnings": source["warnings"],
             }
             for source in self["sources"]

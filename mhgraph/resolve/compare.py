@@ -160,16 +160,18 @@ def _agreed_frequency(comparison: Comparison, frame: pl.DataFrame, record_column
 
 def _flips(comparison: Comparison, frame: pl.DataFrame) -> np.ndarray | None:
     """Per mention, the probability with which the hardening flipped each bit of its filter:
-    ``BLIP_FLIP / 2`` where the mention carries ``comparison.hardened_where``, else 0. None (no
-    correction) when two of those mentions share a filter: randomised bits make every record's
-    filter its own, so the partners delivered without them (``--name-hardening none``)."""
+    ``BLIP_FLIP / 2`` where the mention carries ``comparison.hardened_where``, else 0. A partner
+    two of whose marked mentions share a filter delivered without randomised bits (they make
+    every record's filter its own: ``--name-hardening none``), so its mentions get 0; decided per
+    partner, so that one such delivery leaves the correction of the others in place."""
     if not comparison.hardened_where or comparison.hardened_where not in frame.columns:
         return None
     marked = frame[comparison.hardened_where].is_not_null()
-    filters = frame[comparison.columns[0]].filter(marked).drop_nulls()
-    if filters.n_unique() < filters.len():
-        return None
-    return np.where(marked.to_numpy(), BLIP_FLIP / 2, 0.0)
+    partner = frame["partner"] if "partner" in frame.columns else pl.repeat("", frame.height, eager=True)
+    delivered = pl.DataFrame({"partner": partner, "filter": frame[comparison.columns[0]]})
+    unhardened = (delivered.filter(marked & pl.col("filter").is_not_null()).group_by("partner")
+                  .agg(repeats=pl.col("filter").n_unique() < pl.len()).filter("repeats")["partner"])
+    return np.where((marked & ~partner.is_in(unhardened.implode())).to_numpy(), BLIP_FLIP / 2, 0.0)
 
 
 def _comparison(comparison: Comparison, frame: pl.DataFrame, groups: np.ndarray, left, right,

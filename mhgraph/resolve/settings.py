@@ -211,7 +211,7 @@ class ResolveSettings:
             for column in (*rule.columns, *rule.equal, *rule.min_dice):
                 named.setdefault(column, f"[types.{entity_type}.blocking] {rule.name}")
         for comparison in entity.comparisons:
-            for column in comparison.columns:
+            for column in (*comparison.columns, *([comparison.hardened_where] if comparison.hardened_where else [])):
                 named.setdefault(column, f"[types.{entity_type}.comparisons] {comparison.name}")
         if self.link_only_across:
             named.setdefault(self.link_only_across, "link_only_across")
