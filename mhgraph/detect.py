@@ -37,7 +37,7 @@ import polars as pl
 from mhgraph.errors import InputError
 from mhgraph.executor import Executor, SerialExecutor
 from mhgraph.graph import to_networkx
-from mhgraph.partition import DEFAULT_UNIT_SIZE, component_units, unit_pairs
+from mhgraph.partition import DEFAULT_UNIT_SIZE, component_units, task_groups, unit_pairs
 
 __all__ = [
     "DEFAULT_RESOLUTION",
@@ -249,7 +249,7 @@ def component_leiden(n: int, pairs: np.ndarray, pair_weights: np.ndarray, *, res
     """
     units = component_units(n, pairs, unit_size)
     tasks = [(len(unit), local, pair_weights[rows]) for unit, (local, rows) in zip(units, unit_pairs(units, n, pairs))]
-    groups = [list(group) for group in np.array_split(np.arange(len(tasks)), max(1, partitions or len(tasks))) if len(group)]
+    groups = task_groups(len(tasks), partitions)
     labels = (executor or SerialExecutor()).map(
         partial(_units_membership, resolution=resolution, seed=seed, n_iterations=n_iterations),
         [[tasks[i] for i in group] for group in groups])

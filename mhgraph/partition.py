@@ -21,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-__all__ = ["DEFAULT_UNIT_SIZE", "component_labels", "component_units", "unit_pairs"]
+__all__ = ["DEFAULT_UNIT_SIZE", "component_labels", "component_units", "task_groups", "unit_pairs"]
 
 # Vertices per unit of work: large enough that tiny components do not each cost a task,
 # small enough that a country's many small components spread over the workers.
@@ -61,6 +61,16 @@ def component_units(n: int, pairs: np.ndarray, unit_size: int = DEFAULT_UNIT_SIZ
     order = np.argsort(vertex_unit, kind="stable")  # stable: vertices stay sorted inside a unit
     bounds = np.cumsum(np.bincount(vertex_unit))
     return np.split(order, bounds[:-1])
+
+
+def task_groups(n_units: int, partitions: int | None = None) -> list[np.ndarray]:
+    """The units (by number) of each task: ``n_units`` spread in order over ``partitions``
+    tasks (default: one task per unit), no task empty.
+
+    >>> [group.tolist() for group in task_groups(5, 2)]
+    [[0, 1, 2], [3, 4]]
+    """
+    return [group for group in np.array_split(np.arange(n_units), max(1, partitions or n_units)) if len(group)]
 
 
 def unit_pairs(units: list[np.ndarray], n: int, pairs: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:

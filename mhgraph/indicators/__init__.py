@@ -56,7 +56,7 @@ from mhgraph.indicators.registry import (
     graded_hits, render_reason,
 )
 
-from mhgraph.partition import DEFAULT_UNIT_SIZE, component_units
+from mhgraph.partition import DEFAULT_UNIT_SIZE, component_units, task_groups
 
 complete_registry()
 
@@ -198,7 +198,7 @@ def indicator_units(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl.Da
     for end in ("from_entity", "to_entity"):
         ends = ends.join(ids.rename({"entity_id": end, "_i": f"_{end}"}), on=end)
     units = component_units(ids.height, ends.select("_from_entity", "_to_entity").to_numpy(), unit_size)
-    groups = [group for group in np.array_split(np.arange(len(units)), max(1, partitions or len(units))) if len(group)]
+    groups = task_groups(len(units), partitions)
     if len(groups) <= 1 or max(map(len, units)) > WHOLE_GRAPH_SHARE * ids.height:
         return [(nodes, edges, communities)]
     task = np.empty(ids.height, dtype=np.int64)

@@ -261,8 +261,9 @@ def _ingest_file(item: PlannedFile, all_specs: list[SourceSpec], sink, seen: _Se
         report.blank_rows += batch.blank_rows
         report.mentions += mentions.height
         report.relations += relations.height
+        with_mention = dict(mentions.group_by("role").len().iter_rows())
         for block in spec.entities:
-            missing = accepted.height - mentions.filter(pl.col("role") == block.role).height
+            missing = accepted.height - with_mention.get(block.role, 0)
             report.rows_without_mention[block.role] = report.rows_without_mention.get(block.role, 0) + missing
         reasons.update(dict(problems.group_by("reason").agg(pl.col(ROW).n_unique()).iter_rows()))
         batch_rows_seen = pl.concat([batch.frame[ROW], batch.garbage[ROW]])
