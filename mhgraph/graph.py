@@ -153,14 +153,16 @@ def _latest(resolved: pl.DataFrame, column: str, by: str) -> pl.DataFrame:
     )
 
 
-def _sorted_by(frame: pl.DataFrame, key: str) -> pl.DataFrame:
-    """``frame`` sorted by its unique ``key``, one column at a time: each column is let go as soon
-    as its sorted copy exists, so the table is not held twice (at a million persons the edges
-    table alone is over a gigabyte).
+def _sorted_by(frames: list[pl.DataFrame], key: str) -> pl.DataFrame:
+    """The one table in ``frames``, taken out of the list and sorted by its unique ``key`` one column
+    at a time: each column is let go as soon as its sorted copy exists, so the table is not held
+    twice (at a million persons the edges table alone is over a gigabyte). The list is the hand-over:
+    a caller still naming the table would keep every unsorted column alive.
 
-    >>> _sorted_by(pl.DataFrame({"k": ["b", "a"], "v": [1, 2]}), "k").rows()
+    >>> _sorted_by([pl.DataFrame({"k": ["b", "a"], "v": [1, 2]})], "k").rows()
     [('a', 2), ('b', 1)]
     """
+    frame = frames.pop()
     order = frame.get_column(key).arg_sort()
     columns = []
     for name in frame.columns:
@@ -192,15 +194,17 @@ def build_graph_tables(mentions: pl.DataFrame, relations: pl.DataFrame,
     _first_duplicate(relations, "relation_id", "relations")
     _first_duplicate(resolution, "mention_id", "resolution")
 
-    resolved = mentions.join(resolution.select("mention_id", "entity_id"), on="mention_id", how="left")
-    unresolved = resolved.get_column("entity_id").is_null()
-    if unresolved.any():
-        first = resolved.filter(unresolved).get_column("mention_id")[0]
-        row = int((mentions.get_column("mention_id") == first).arg_true()[0]) + 1
-        raise InputError(f"mention {first!r} has no entity in the resolution table", file="mentions",
-                         row=row, column="mention_id")
+    # The entity is put beside the mentions' own columns (in mention order), not joined onto a
+    # copy of all of them: at a million persons the context columns alone take gigabytes.
+    entity = mentions.select("mention_id").join(resolution.select("mention_id", "entity_id"), on="mention_id",
+                                                 how="left", maintain_order="left").get_column("entity_id")
+    if entity.null_count():
+        row = int(entity.is_null().arg_true()[0])
+        raise InputError(f"mention {mentions[row, 'mention_id']!r} has no entity in the resolution table",
+                         file="mentions", row=row + 1, column="mention_id")
+    resolved = mentions.with_columns(entity)
     mention_count = mentions.height
-    del mentions  # from here on ``resolved`` holds every column needed
+    del mentions, entity  # from here on ``resolved`` holds every column needed
 
     nodes = resolved.group_by("entity_id").agg(
         *(pl.col(c).unique().sort().alias(f"{c}s") for c in ("partner", "source", "purpose")),
@@ -231,9 +235,10 @@ def build_graph_tables(mentions: pl.DataFrame, relations: pl.DataFrame,
                              f"{relations[row, f'{end}_mention']!r}, which the mentions table lacks",
                              file="relations", row=row + 1, column=f"{end}_mention")
         relations = relations.with_columns(entity.alias(f"{end}_entity"))
-    edges = relations.select(EDGE_COLUMNS)
+    del ends, entity
+    unsorted = [relations.select(EDGE_COLUMNS)]
     del relations
-    edges = _sorted_by(edges, "relation_id")
+    edges = _sorted_by(unsorted, "relation_id")
     log.info("graph: %d nodes, %d edges from %d mentions", nodes.height, edges.height, mention_count)
     return nodes, edges
 

@@ -257,6 +257,23 @@ def _cluster_mentions(placed: pl.DataFrame, cluster_id: str, findings: tuple[Fin
     return chosen.with_columns(pl.lit(cluster_id).alias("cluster_id")).sort("entity_id", "source", "record_id", "role")
 
 
+def _shown_mentions(mentions: pl.DataFrame, resolution: pl.DataFrame, top_members: pl.Series,
+                    cluster_hits: pl.DataFrame, records: dict[str, EvidenceRecord]) -> pl.DataFrame:
+    """The mentions any top cluster's partner records can hold (:func:`_cluster_mentions`): those of
+    its members and of the entities its hits name, and every mention in a found evidence record."""
+    found = [record for record in records.values() if record.found]
+    named = pl.concat([top_members.explode(), cluster_hits.get_column("focus_entity").cast(pl.String),
+                       pl.Series([e for r in found for e in (r.from_entity, r.to_entity)], dtype=pl.String)])
+    keys = pl.DataFrame([(r.source, r.record_id) for r in found], schema={"source": pl.String, "record_id": pl.String},
+                        orient="row")
+    shown = pl.concat([
+        resolution.filter(pl.col("entity_id").is_in(named.drop_nulls().implode())).get_column("mention_id"),
+        mentions.select("mention_id", "source", "record_id").join(keys, on=["source", "record_id"], how="semi")
+        .get_column("mention_id"),
+    ])
+    return mentions.filter(pl.col("mention_id").is_in(shown.implode()))
+
+
 def build_dossiers(clusters: pl.DataFrame, communities: pl.DataFrame, nodes: pl.DataFrame,
                    edges: pl.DataFrame, hits: pl.DataFrame, mentions: pl.DataFrame,
                    resolution: pl.DataFrame, top: int = 10, lang: str = DEFAULT_LANGUAGE) -> list[ClusterDossier]:
@@ -284,19 +301,25 @@ def build_dossiers(clusters: pl.DataFrame, communities: pl.DataFrame, nodes: pl.
                     lacking.height)
         members = pl.concat([members, lacking], how="diagonal_relaxed")
 
+    cluster_hits = hits.filter(pl.col("cluster_id").is_in(top_ids)).sort(
+        ["cluster_id", "weight", "indicator", "focus_entity"], descending=[False, True, False, False], nulls_last=True)
+    records = _evidence_records(cluster_hits, edges)
+    # Only the edges and mentions the documents can show are given their clusters: those at a top
+    # cluster and those behind its evidence. Placing every one copied the whole edges and mentions
+    # tables, the largest memory of a national run.
+    top_members = membership.get_column("entity_id").implode()
     located = (
-        edges.join(everyone.rename({"entity_id": "from_entity", "cluster_id": "from_cluster"}), on="from_entity",
-                   how="left")
+        edges.filter(pl.col("from_entity").is_in(top_members) | pl.col("to_entity").is_in(top_members)
+                     | pl.col("relation_id").is_in(list(records)))
+        .join(everyone.rename({"entity_id": "from_entity", "cluster_id": "from_cluster"}), on="from_entity",
+              how="left")
         .join(everyone.rename({"entity_id": "to_entity", "cluster_id": "to_cluster"}), on="to_entity", how="left")
     )
     touching = located.filter(pl.col("from_cluster").is_in(top_ids) | pl.col("to_cluster").is_in(top_ids))
     internal = touching.filter(pl.col("from_cluster") == pl.col("to_cluster"))
-
-    cluster_hits = hits.filter(pl.col("cluster_id").is_in(top_ids)).sort(
-        ["cluster_id", "weight", "indicator", "focus_entity"], descending=[False, True, False, False], nulls_last=True)
-    records = _evidence_records(cluster_hits, edges)
     evidence_edges = located.filter(pl.col("relation_id").is_in(list(records)))
-    placed = (mentions.join(resolution.select("mention_id", "entity_id"), on="mention_id", how="inner")
+    placed = (_shown_mentions(mentions, resolution, top_members, cluster_hits, records)
+              .join(resolution.select("mention_id", "entity_id"), on="mention_id", how="inner")
               .join(everyone, on="entity_id", how="left"))
     flagged = {row["cluster_id"]: row for row in clusters.filter(pl.col("flagged")).select(
         "cluster_id", "rank", "score").iter_rows(named=True)}
