@@ -101,8 +101,17 @@ def needed(table: pl.DataFrame | pl.LazyFrame, columns) -> pl.DataFrame:
     >>> needed(pl.LazyFrame({"a": [1], "b": [2]}), ["b", "c"]).columns
     ['b']
     """
+    return scan_of(table, columns).collect()
+
+
+def scan_of(table: pl.DataFrame | pl.LazyFrame, columns) -> pl.LazyFrame:
+    """The ``columns`` of ``table`` that it has, as a scan: for a stage that reads only some rows.
+
+    >>> scan_of(pl.DataFrame({"a": [1], "b": [2]}), ["b", "c"]).collect_schema().names()
+    ['b']
+    """
     present = table.collect_schema().names()
-    return table.lazy().select(c for c in dict.fromkeys(columns) if c in present).collect()
+    return table.lazy().select(c for c in dict.fromkeys(columns) if c in present)
 
 
 def resolver_columns(settings, resolver: str = "full") -> list[str]:
@@ -305,7 +314,7 @@ def _run_stages(folder: RunFolder, input_dir: Path, specs, before: RunTables | N
         manifest["previous_run"] = {key: before.manifest.get(key) for key in ("run_id", "started")}
     with _stage("export", timings):
         outputs = write_outputs(
-            out_dir, clusters, communities, nodes, edges, hits, needed(mentions, REQUIRED_COLUMNS["mentions"]), resolution,
+            out_dir, clusters, communities, nodes, edges, hits, scan_of(mentions, REQUIRED_COLUMNS["mentions"]), resolution,
             top=min(top, manifest["clusters_flagged"]), run_info=manifest, lang=lang, partner_lists=partner_lists,
             changes=changes,
         )

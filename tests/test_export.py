@@ -681,3 +681,17 @@ def test_bold_text_with_outer_spaces_renders_as_bold_in_markdown():
 
     markdown = to_markdown([Paragraph((Text("13 als bewijs"), Text(" — telt mee in de puzzel", "strong")))])
     assert "13 als bewijs **— telt mee in de puzzel**" in markdown and "** " not in markdown
+
+
+def test_a_scan_of_the_mentions_writes_the_same_files_as_the_whole_table(tmp_path):
+    """A national run hands the export a scan of its mentions: only the mentions the top clusters
+    show are read, and every written file is byte for byte the one the whole table gives."""
+    tables = build_tables()
+    tables["mentions"].write_parquet(tmp_path / "mentions.parquet")
+    whole = export(tmp_path / "whole", tables, run_info=RUN_INFO, partner_lists="all")
+    scanned = export(tmp_path / "scan", {**tables, "mentions": pl.scan_parquet(tmp_path / "mentions.parquet")},
+                     run_info=RUN_INFO, partner_lists="all")
+    assert sorted(whole) == sorted(scanned)
+    assert any(name.startswith("partner:") for name in whole)
+    for name, path in whole.items():
+        assert path.read_bytes() == scanned[name].read_bytes(), name

@@ -427,14 +427,15 @@ def _basis_text(action: Intervention, lang: str) -> str:
 
 
 def export_counts(clusters: pl.DataFrame, nodes: pl.DataFrame, edges: pl.DataFrame, hits: pl.DataFrame,
-                  mentions: pl.DataFrame) -> dict[str, int]:
-    """The table sizes the run section reports."""
+                  mentions: pl.DataFrame | pl.LazyFrame) -> dict[str, int]:
+    """The table sizes the run section reports (``mentions`` may be a scan)."""
+    mention_count, partners = mentions.lazy().select(pl.len(), pl.col("partner").n_unique()).collect().row(0)
     return {
         "clusters": clusters.height,
         "entities": nodes.height,
         "relations": edges.height,
-        "mentions": mentions.height,
-        "partners": mentions["partner"].n_unique(),
+        "mentions": mention_count,
+        "partners": partners,
         "hits": hits.height,
     }
 

@@ -135,9 +135,10 @@ class ClusterDossier:
         return found.label if found else str(entity_id)
 
 
-def check_columns(name: str, table: pl.DataFrame) -> None:
-    """Raise :class:`InputError` when ``table`` lacks a column the export needs."""
-    missing = [column for column in REQUIRED_COLUMNS[name] if column not in table.columns]
+def check_columns(name: str, table: pl.DataFrame | pl.LazyFrame) -> None:
+    """Raise :class:`InputError` when ``table`` (or the scan of it) lacks a column the export needs."""
+    present = table.collect_schema().names()
+    missing = [column for column in REQUIRED_COLUMNS[name] if column not in present]
     if missing:
         raise InputError(f"the {name!r} table lacks the column(s) {', '.join(missing)} (see docs/tables.md)",
                          file=name, column=missing[0])
@@ -257,10 +258,11 @@ def _cluster_mentions(placed: pl.DataFrame, cluster_id: str, findings: tuple[Fin
     return chosen.with_columns(pl.lit(cluster_id).alias("cluster_id")).sort("entity_id", "source", "record_id", "role")
 
 
-def _shown_mentions(mentions: pl.DataFrame, resolution: pl.DataFrame, top_members: pl.Series,
+def _shown_mentions(mentions: pl.DataFrame | pl.LazyFrame, resolution: pl.DataFrame, top_members: pl.Series,
                     cluster_hits: pl.DataFrame, records: dict[str, EvidenceRecord]) -> pl.DataFrame:
     """The mentions any top cluster's partner records can hold (:func:`_cluster_mentions`): those of
-    its members and of the entities its hits name, and every mention in a found evidence record."""
+    its members and of the entities its hits name, and every mention in a found evidence record.
+    From a scan only these rows are read."""
     found = [record for record in records.values() if record.found]
     named = pl.concat([top_members.explode(), cluster_hits.get_column("focus_entity").cast(pl.String),
                        pl.Series([e for r in found for e in (r.from_entity, r.to_entity)], dtype=pl.String)])
@@ -268,16 +270,18 @@ def _shown_mentions(mentions: pl.DataFrame, resolution: pl.DataFrame, top_member
                         orient="row")
     shown = pl.concat([
         resolution.filter(pl.col("entity_id").is_in(named.drop_nulls().implode())).get_column("mention_id"),
-        mentions.select("mention_id", "source", "record_id").join(keys, on=["source", "record_id"], how="semi")
-        .get_column("mention_id"),
+        mentions.lazy().select("mention_id", "source", "record_id").join(keys.lazy(), on=["source", "record_id"],
+                                                                          how="semi").collect().get_column("mention_id"),
     ])
-    return mentions.filter(pl.col("mention_id").is_in(shown.implode()))
+    return mentions.lazy().filter(pl.col("mention_id").is_in(shown.implode())).collect()
 
 
 def build_dossiers(clusters: pl.DataFrame, communities: pl.DataFrame, nodes: pl.DataFrame,
-                   edges: pl.DataFrame, hits: pl.DataFrame, mentions: pl.DataFrame,
+                   edges: pl.DataFrame, hits: pl.DataFrame, mentions: pl.DataFrame | pl.LazyFrame,
                    resolution: pl.DataFrame, top: int = 10, lang: str = DEFAULT_LANGUAGE) -> list[ClusterDossier]:
     """One :class:`ClusterDossier` per top cluster, best rank first.
+
+    ``mentions`` may be a scan (``pl.scan_parquet``): only the mentions a top cluster shows are read.
 
     Partners are counted one way everywhere: a cluster's pieces (and so its barrier model, its
     picture and its partner lists) hold the records of its members plus every evidence record

@@ -76,9 +76,10 @@ def partner_record_lists(dossiers: list[ClusterDossier], partners: list[str],
     return {partner: listed.filter(pl.col("partner") == partner).drop("partner") for partner in sorted(partners)}
 
 
-def partners_in(mentions: pl.DataFrame) -> list[str]:
-    """The partners of ``mentions``, each checked to be usable as a file name."""
-    first_rows = mentions.with_row_index("_row", offset=1).group_by("partner").agg(pl.col("_row").min()).sort("partner")
+def partners_in(mentions: pl.DataFrame | pl.LazyFrame) -> list[str]:
+    """The partners of ``mentions`` (or of the scan of it), each checked to be usable as a file name."""
+    first_rows = (mentions.lazy().select("partner").with_row_index("_row", offset=1).group_by("partner")
+                  .agg(pl.col("_row").min()).sort("partner").collect())
     for partner, row in first_rows.iter_rows():
         safe_name(partner, "mentions", "partner", row)
     return first_rows["partner"].to_list()
