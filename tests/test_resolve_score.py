@@ -32,10 +32,13 @@ def features_and_truth():
 
 
 @pytest.fixture(scope="module")
-def strangers():
+def strangers(features_and_truth):
+    # like the resolver's: random pairs other than the candidates, which stand for themselves
     mentions, _ = population(400, copies=3, seed=21, bsn_share=0.6)
     settings = default_settings()
-    return compare(random_pairs(mentions.sort("mention_id"), 20_000, seed=1), mentions, None, settings)
+    others = random_pairs(mentions.sort("mention_id"), 20_000, seed=1).join(
+        features_and_truth[0].select("mention_a", "mention_b"), on=["mention_a", "mention_b"], how="anti")
+    return compare(others, mentions, None, settings)
 
 
 def _comparisons():
@@ -261,3 +264,27 @@ def test_pooling_adjacent_levels_makes_the_likelihood_ratio_monotonic():
     # levels 1 and 2 invert (m/u 0.5 then 1.5): pooled to their common ratio 1.0
     assert pool_adjacent_violators(np.array([0.5, 0.1, 0.3, 0.1]), np.array([0.1, 0.2, 0.2, 0.5])).tolist() == [
         0.5, 0.2, 0.2, 0.1]
+
+
+def test_the_prior_counts_the_true_pairs_that_blocking_missed():
+    # every pair of 450 mentions is known; blocking is made to miss a third of the true pairs,
+    # which stay among the other pairs, here all of them (each standing for itself)
+    mentions, truth = population(150, copies=3, seed=4, bsn_share=0.0)
+    settings = default_settings()
+    ids = sorted(truth)
+    everything = pl.DataFrame([(a, b) for i, a in enumerate(ids) for b in ids[i + 1:]], schema=["mention_a", "mention_b"],
+                              orient="row").with_columns(entity_type=pl.lit("person"), blocked_by=pl.lit("test"))
+    same = pl.Series([truth[a] == truth[b] for a, b in everything.select("mention_a", "mention_b").iter_rows()])
+    missed = same & pl.Series(np.random.default_rng(4).random(everything.height) < 1 / 3)
+    proposed = block(mentions, settings).select("mention_a", "mention_b")
+    candidates = everything.filter(~missed).join(proposed, on=["mention_a", "mention_b"])
+    others = everything.join(candidates, on=["mention_a", "mention_b"], how="anti")
+    features, background = (compare(pairs, mentions, None, settings) for pairs in (candidates, others))
+    scorer = FellegiSunter(_comparisons()).fit(features, background=background, population=everything.height)
+    assert scorer.converged_
+    true_pairs, in_candidates = int(same.sum()), int(same.sum() - missed.sum())
+    assert abs(scorer.expected_matches_ / in_candidates - 1.0) < 0.1
+    # what the random pairs say about the missed ones enters the prior, so that it is the chance
+    # that two mentions are one person, not that they are one person and blocking paired them
+    assert scorer.expected_unproposed_matches_ > 0.5 * (true_pairs - in_candidates)
+    assert abs(scorer.prior_ * everything.height / true_pairs - 1.0) < 0.15
