@@ -222,3 +222,31 @@ def test_equal_dates_of_birth_pair_records_with_a_typo_in_both_names():
     assert "s/9999/a" not in set(by_rule["mention_a"]) | set(by_rule["mention_b"])
     # without it, the other rules miss many of these pairs
     assert found(block(frame(rows), rules(lambda name: name != "birth_date+names"))) < 0.9 * len(people)
+
+
+def test_a_month_written_wrongly_and_a_typo_in_one_name_still_pair():
+    rng = random.Random(6)
+    rows, people = [], []
+    for i in range(200):
+        given, family = rng.choice(GIVEN), rng.choice(FAMILY)
+        year, month, day = rng.randint(1950, 2005), rng.randint(1, 12), rng.randint(13, 28)
+        other_month = rng.choice([m for m in range(1, 13) if m != month])
+        rows.append(_hardened_person(f"s/{i:04d}/a", given, family, f"{year}-{month:02d}-{day}"))
+        rows.append(_hardened_person(f"s/{i:04d}/b", given, typo(family, rng), f"{year}-{other_month:02d}-{day}"))
+        people.append((f"s/{i:04d}/a", f"s/{i:04d}/b"))
+
+    def found(settings) -> int:
+        pairs = block(frame(rows), settings)
+        proposed = set(zip(pairs["mention_a"], pairs["mention_b"]))
+        return sum(pair in proposed for pair in people)
+
+    settings = default_settings()
+    shipped = found(settings)
+    assert shipped >= 0.85 * len(people)
+    # asking the dates of birth to be more alike than a wrong month often leaves loses many
+    person = settings.types["person"]
+    strict = tuple(dataclasses.replace(r, min_dice={**r.min_dice, "birth_date_bf": 0.75})
+                   if "birth_date_bf" in r.min_dice else r for r in person.blocking)
+    assert found(dataclasses.replace(settings, types={**settings.types,
+                                                      "person": dataclasses.replace(person, blocking=strict)})) \
+        <= shipped - 0.15 * len(people)
