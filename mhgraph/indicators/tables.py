@@ -22,7 +22,7 @@ import polars as pl
 from mhgraph.reference import AGE_BANDS, MINIMUM_HOURLY_WAGE, minimum_hourly_wage
 
 __all__ = [
-    "BEGINNING", "EDGE_DEFAULTS", "END_OF_TIME", "FLAT", "NODE_DEFAULTS", "co_residents", "companies",
+    "BEGINNING", "EDGE_COLUMNS", "EDGE_DEFAULTS", "END_OF_TIME", "FLAT", "MENTION_IDS", "NODE_DEFAULTS", "co_residents", "companies",
     "company_links", "day_text", "ensure", "hourly_wages", "of_type", "overlaps", "peak_presence",
     "shortest_paths", "small_groups", "with_period",
 ]
@@ -33,6 +33,10 @@ FLAT = {"keep_nulls": False, "empty_as_null": False}  # list.explode that drops 
 EDGE_DEFAULTS = {"valid_from": pl.Date(), "valid_to": pl.Date(), "wage": pl.Float64(), "hours": pl.Float64(),
                  "permit_purpose": pl.String(), "partner": pl.String(), "purpose": pl.String(),
                  "age_band": pl.String(), "role": pl.String()}
+# The edge columns the rules read: the ends, the type and every optional one above (and, for
+# identity_conflict, the mention ids); the others (provenance) are never copied into a rule.
+EDGE_COLUMNS = ("relation_id", "type", "from_entity", "to_entity", *EDGE_DEFAULTS)
+MENTION_IDS = ("from_mention", "to_mention")
 NODE_DEFAULTS = {"registered_on": pl.Date(), "dissolved_on": pl.Date(), "sbi_code": pl.String(),
                  "legal_form": pl.String(), "sponsor_status": pl.String(), "sponsor_status_on": pl.Date(),
                  "permit_type": pl.String(), "permit_status": pl.String(), "bibob_outcome": pl.String(),
