@@ -56,6 +56,7 @@ from mhgraph.indicators.registry import (
     graded_hits, render_reason,
 )
 
+from mhgraph.indicators.tables import EDGE_COLUMNS, MENTION_IDS
 from mhgraph.partition import DEFAULT_UNIT_SIZE, component_units, task_groups
 
 complete_registry()
@@ -83,6 +84,7 @@ __all__ = [
     "officers_sharing_home",
     "permits_linked_to_operator",
     "phoenix_company",
+    "readable_edges",
     "render_reason",
     "shared_company_address",
     "sponsor_churn",
@@ -144,8 +146,8 @@ def compute_indicators(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl
         options.update({key: run[key] for key in spec.options if key in run})
         settings[name] = (options, level)
     units_of = edges  # units of whole components of every relation detection saw: of whole communities
-    if allowed_purposes is not None:
-        edges = edges.filter(pl.col("purpose").is_in(list(allowed_purposes)))
+    edges = readable_edges(edges, allowed_purposes, mention_ids="identity_conflict" in names
+                           and identity_conflicts is not None and not identity_conflicts.is_empty())
     per_unit = {name: settings[name] for name in names if executor is not None and not INDICATORS[name].whole_graph}
     whole = {name: settings[name] for name in names if name not in per_unit}
     found = _rule_hits((nodes, edges, communities), whole, weak_share)
@@ -164,6 +166,24 @@ def compute_indicators(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl
     if not results:
         return pl.DataFrame(schema={**HIT_SCHEMA, "grade": pl.String()})
     return pl.concat(results).sort("indicator", "focus_entity", "grade")
+
+
+def readable_edges(edges: pl.DataFrame, allowed_purposes: Collection[str] | None = None, *,
+                   mention_ids: bool = False) -> pl.DataFrame:
+    """The columns of ``edges`` the rules read (:data:`~mhgraph.indicators.tables.EDGE_COLUMNS`,
+    and the mention ids with ``mention_ids``), without the edges of purposes outside
+    ``allowed_purposes``. Nothing is copied when no edge is left out.
+
+    >>> edges = pl.DataFrame({"relation_id": ["r1", "r2"], "type": ["REGISTERED_AT"] * 2, "from_entity": ["P1", "P2"],
+    ...     "to_entity": ["A1", "A1"], "purpose": ["fiscal_supervision", "bibob"], "record_id": ["7", "8"]})
+    >>> readable_edges(edges, {"fiscal_supervision"}).rows()
+    [('r1', 'REGISTERED_AT', 'P1', 'A1', 'fiscal_supervision')]
+    """
+    edges = edges.select(c for c in (*EDGE_COLUMNS, *(MENTION_IDS if mention_ids else ())) if c in edges.columns)
+    if allowed_purposes is None:
+        return edges
+    allowed = edges.get_column("purpose").is_in(list(allowed_purposes)).fill_null(False)
+    return edges if allowed.all() else edges.filter(allowed)
 
 
 def _rule_hits(tables: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame | None],

@@ -25,7 +25,7 @@ import polars as pl
 
 from mhgraph.indicators.registry import rule
 from mhgraph.indicators.tables import (
-    BEGINNING, END_OF_TIME, FLAT, companies, of_type, overlaps, peak_presence, with_period,
+    BEGINNING, END_OF_TIME, FLAT, companies, of_type, overlaps, small_groups, with_period,
 )
 
 __all__ = ["officers_sharing_home", "phoenix_company", "shared_company_address", "straw_director"]
@@ -75,15 +75,18 @@ def officers_sharing_home(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_offic
     officer of a different company, the office held while living there. A couple running their
     own long-lived businesses from home is silent. Focus: the address.
     """
-    homes = with_period(of_type(edges, "REGISTERED_AT")).select(
-        home="relation_id", person="from_entity", address="to_entity", home_start="start", home_end="end")
-    small = peak_presence(homes.rename({"home_start": "start", "home_end": "end"}), "address", "person").filter(
-        pl.col("present") <= max_residents).select("address")
     offices = (_offices(nodes, edges, max_days).filter("brief")
                .with_columns(office_start=pl.col("since").fill_null(BEGINNING),
                              office_stop=pl.col("office_end").fill_null(END_OF_TIME)))
+    homes = with_period(of_type(edges, "REGISTERED_AT")).select(
+        home="relation_id", person="from_entity", address="to_entity", start="start", end="end")
+    # only an address where a brief officer lived can be such a home: its residents alone are counted
+    homes = homes.join(homes.join(offices, on="person", how="semi").select("address").unique(), on="address",
+                       how="semi")
+    small = small_groups(homes, "address", "person", max_residents)
     fronts = (
-        homes.join(small, on="address", how="semi").join(offices, on="person")
+        homes.rename({"start": "home_start", "end": "home_end"}).join(small, on="address", how="semi")
+        .join(offices, on="person")
         .filter(overlaps("home_start", "home_end", "office_start", "office_stop"))
         .select("address", "person", "company", "home", "relation_id",
                 start=pl.max_horizontal("home_start", "office_start"), end=pl.min_horizontal("home_end", "office_stop"))

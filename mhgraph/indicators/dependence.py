@@ -60,7 +60,7 @@ def sponsor_of_many_migrants(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_sp
     extract covers the company (it paid someone then). Focus: the sponsor.
     """
     sponsored = _sponsorships(edges, labour_purposes)
-    peaks = peak_presence(sponsored.rename({"sponsor": "company"}), "company", "person").filter(
+    peaks = peak_presence(sponsored.rename({"sponsor": "company"}), "company", "person", min_sponsored).filter(
         pl.col("present") >= min_sponsored)
     jobs = _jobs(edges)
     covered = (

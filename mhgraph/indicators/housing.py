@@ -36,7 +36,7 @@ def crowded_address(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_persons: in
     """
     registered = with_period(of_type(edges, "REGISTERED_AT")).select(
         "relation_id", person="from_entity", address="to_entity", start="start", end="end")
-    peaks = peak_presence(registered, "address", "person").filter(pl.col("present") >= min_persons)
+    peaks = peak_presence(registered, "address", "person", min_persons).filter(pl.col("present") >= min_persons)
     return (
         registered.join(peaks, on="address")
         .filter((pl.col("start") <= pl.col("day")) & (pl.col("end") >= pl.col("day")))

@@ -163,7 +163,7 @@ class Indicator:
         """Threshold name -> value at the weak level (only the thresholds it loosens; empty: no weak level)."""
         return {name: t.default for name, t in self.weak_docs.items()}
 
-    @property
+    @functools.cached_property
     def reason_fields(self) -> list[str]:
         """The facts the reason sentence needs from a finding (threshold names excluded)."""
         return [f for f in _fields(self.reason) if f not in self.threshold_docs]
@@ -362,6 +362,18 @@ def complete_registry() -> None:
         INDICATORS[name] = INDICATORS.pop(name)
 
 
+def _reasons(name: str, facts: list[dict], thresholds: Mapping[str, object], lang: str) -> list[str]:
+    """The reason sentence of each finding; findings with the same facts (one sector, say) share one."""
+    written: dict[tuple, str] = {}
+    reasons = []
+    for row in facts:
+        key = tuple(tuple(v) if isinstance(v, list) else v for v in row.values())
+        if key not in written:
+            written[key] = render_reason(name, row, thresholds, lang)
+        reasons.append(written[key])
+    return reasons
+
+
 def _hits(name: str, found: pl.DataFrame, nodes: pl.DataFrame, edges: pl.DataFrame,
           communities: pl.DataFrame | None, thresholds: dict[str, object], magnify: bool = True) -> pl.DataFrame:
     """Turn a rule's findings into ``indicator_hits`` rows; ``magnify=False`` (weak hits) leaves
@@ -377,7 +389,7 @@ def _hits(name: str, found: pl.DataFrame, nodes: pl.DataFrame, edges: pl.DataFra
     if "extra_partners" not in found.columns:
         found = found.with_columns(extra_partners=pl.lit([], dtype=pl.List(pl.String())))
     facts = list(found.select(spec.reason_fields).iter_rows(named=True))
-    texts = {lang: [render_reason(name, row, thresholds, lang) for row in facts] for lang in ("en", "nl")}
+    texts = {lang: _reasons(name, facts, thresholds, lang) for lang in ("en", "nl")}
     factors = [1.0] * len(facts)
     if spec.magnitude is not None and magnify:
         factors = [spec.magnitude.factor(row[spec.magnitude.fact], thresholds[spec.magnitude.past]) for row in facts]

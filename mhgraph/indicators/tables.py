@@ -15,7 +15,6 @@ Periods: an unknown start counts from :data:`BEGINNING`, an open end runs to :da
 from __future__ import annotations
 
 import datetime as dt
-from collections import deque
 from collections.abc import Iterable, Mapping
 
 import polars as pl
@@ -23,9 +22,9 @@ import polars as pl
 from mhgraph.reference import AGE_BANDS, MINIMUM_HOURLY_WAGE, minimum_hourly_wage
 
 __all__ = [
-    "BEGINNING", "EDGE_DEFAULTS", "END_OF_TIME", "FLAT", "NODE_DEFAULTS", "co_residents", "companies",
+    "BEGINNING", "EDGE_COLUMNS", "EDGE_DEFAULTS", "END_OF_TIME", "FLAT", "MENTION_IDS", "NODE_DEFAULTS", "co_residents", "companies",
     "company_links", "day_text", "ensure", "hourly_wages", "of_type", "overlaps", "peak_presence",
-    "shortest_paths", "with_period",
+    "shortest_paths", "small_groups", "with_period",
 ]
 
 BEGINNING, END_OF_TIME = dt.date(1900, 1, 1), dt.date(9999, 12, 31)
@@ -34,6 +33,10 @@ FLAT = {"keep_nulls": False, "empty_as_null": False}  # list.explode that drops 
 EDGE_DEFAULTS = {"valid_from": pl.Date(), "valid_to": pl.Date(), "wage": pl.Float64(), "hours": pl.Float64(),
                  "permit_purpose": pl.String(), "partner": pl.String(), "purpose": pl.String(),
                  "age_band": pl.String(), "role": pl.String()}
+# The edge columns the rules read: the ends, the type and every optional one above (and, for
+# identity_conflict, the mention ids); the others (provenance) are never copied into a rule.
+EDGE_COLUMNS = ("relation_id", "type", "from_entity", "to_entity", *EDGE_DEFAULTS)
+MENTION_IDS = ("from_mention", "to_mention")
 NODE_DEFAULTS = {"registered_on": pl.Date(), "dissolved_on": pl.Date(), "sbi_code": pl.String(),
                  "legal_form": pl.String(), "sponsor_status": pl.String(), "sponsor_status_on": pl.Date(),
                  "permit_type": pl.String(), "permit_status": pl.String(), "bibob_outcome": pl.String(),
@@ -75,10 +78,15 @@ def companies(nodes: pl.DataFrame) -> pl.DataFrame:
         legal_form="legal_form")
 
 
-def peak_presence(periods: pl.DataFrame, group: str, member: str) -> pl.DataFrame:
+def peak_presence(periods: pl.DataFrame, group: str, member: str, min_members: int = 1) -> pl.DataFrame:
     """Per ``group``, the most distinct ``member``\\ s present on one day (``present``) and the
     first such ``day``. ``periods`` holds ``group``, ``member``, ``start``, ``end`` (both
-    included); overlapping periods of one member are merged first, so a member counts once."""
+    included); overlapping periods of one member are merged first, so a member counts once.
+    A group with fewer than ``min_members`` distinct members in all cannot have that many present
+    at once: it is left out before the days are counted."""
+    if min_members > 1:
+        periods = periods.join(_member_counts(periods, group, member).filter(pl.col("_members") >= min_members),
+                               on=group, how="semi")
     stays = (
         periods.select(group, member, "start", "end").sort(group, member, "start", "end")
         .with_columns(_reach=pl.col("end").cum_max().shift(1).over(group, member))
@@ -96,6 +104,30 @@ def peak_presence(periods: pl.DataFrame, group: str, member: str) -> pl.DataFram
         .group_by(group, maintain_order=True).first()
         .select(group, pl.col("present").cast(pl.Int64), "day")
     )
+
+
+def small_groups(periods: pl.DataFrame, group: str, member: str, max_members: int) -> pl.DataFrame:
+    """The ``group``\\ s (one column) where at most ``max_members`` distinct ``member``\\ s were
+    present on any one day (:func:`peak_presence`); the days are counted only in the groups that
+    have more members than that in all.
+
+    >>> stays = pl.DataFrame({"address": ["A1", "A1", "A1", "A2"], "person": ["P1", "P2", "P3", "P1"],
+    ...     "start": [dt.date(2024, 1, 1), dt.date(2024, 3, 1), dt.date(2024, 6, 1), dt.date(2025, 1, 1)],
+    ...     "end": [dt.date(2024, 12, 31), dt.date(2024, 4, 30), dt.date(2024, 12, 31), END_OF_TIME]})
+    >>> sorted(small_groups(stays, "address", "person", max_members=2).get_column("address"))
+    ['A1', 'A2']
+    >>> small_groups(stays, "address", "person", max_members=1).get_column("address").to_list()
+    ['A2']
+    """
+    members = _member_counts(periods, group, member)
+    counted = peak_presence(periods.join(members.filter(pl.col("_members") > max_members), on=group, how="semi"),
+                            group, member)
+    return pl.concat([members.filter(pl.col("_members") <= max_members).select(group),
+                      counted.filter(pl.col("present") <= max_members).select(group)])
+
+
+def _member_counts(periods: pl.DataFrame, group: str, member: str) -> pl.DataFrame:
+    return periods.group_by(group).agg(_members=pl.col(member).n_unique())
 
 
 def _minimum_table() -> pl.DataFrame:
@@ -143,8 +175,7 @@ def co_residents(edges: pl.DataFrame, max_residents: int, persons: pl.DataFrame 
     if persons is not None:
         homes = homes.join(homes.join(persons, on="person", how="semi").select("address").unique(), on="address",
                            how="semi")
-    small = peak_presence(homes, "address", "person").filter(pl.col("present") <= max_residents).select("address")
-    homes = homes.join(small, on="address", how="semi")
+    homes = homes.join(small_groups(homes, "address", "person", max_residents), on="address", how="semi")
     return (
         (homes if persons is None else homes.join(persons, on="person", how="semi"))
         .join(homes, on="address", suffix="_other")
@@ -202,35 +233,38 @@ def shortest_paths(origins: Iterable[str], edges: pl.DataFrame, max_hops: int, m
     An entity with more than ``max_degree`` neighbours is reached but not passed through, unless
     it is the origin itself.
 
+    All origins walk together, one depth at a time, as joins: the entities reached at one depth
+    step over their relations to entities their origin has not reached yet. Every path of a depth
+    has the same length, so the smallest path into an entity is the one that extends the smallest
+    path of the depth before (its ``rank``) over the smallest relation id.
+
     >>> edges = pl.DataFrame({"relation_id": ["r1", "r2"], "from_entity": ["A", "B"], "to_entity": ["B", "C"]})
     >>> shortest_paths(["A"], edges, max_hops=2, max_degree=5).rows()
     [('A', 'B', ['r1']), ('A', 'C', ['r1', 'r2'])]
     """
-    adjacency: dict[str, list[tuple[str, str]]] = {}
-    neighbours: dict[str, set[str]] = {}
-    for relation_id, a, b in edges.select("relation_id", "from_entity", "to_entity").iter_rows():
-        if a == b:
-            continue
-        for node, other in ((a, b), (b, a)):
-            adjacency.setdefault(node, []).append((relation_id, other))
-            neighbours.setdefault(node, set()).add(other)
-    for steps in adjacency.values():
-        steps.sort()
-    rows = []
-    for origin in sorted(set(origins)):
-        # Visiting neighbours in relation-id order keeps each depth's queue in lexicographic order
-        # of the paths, so the first path found to a node is the smallest of its shortest paths.
-        paths = {origin: ()}
-        queue = deque([origin])
-        while queue:
-            node = queue.popleft()
-            path = paths[node]
-            if len(path) == max_hops or (node != origin and len(neighbours.get(node, ())) > max_degree):
-                continue
-            for relation_id, other in adjacency.get(node, ()):
-                if other not in paths:
-                    paths[other] = (*path, relation_id)
-                    rows.append((origin, other, list(paths[other])))
-                    queue.append(other)
-    return pl.DataFrame(rows, schema={"origin": pl.String(), "target": pl.String(), "path": pl.List(pl.String())},
-                        orient="row")
+    steps = pl.concat([
+        edges.select("relation_id", node="from_entity", other="to_entity"),
+        edges.select("relation_id", node="to_entity", other="from_entity"),
+    ]).filter(pl.col("node") != pl.col("other"))
+    hubs = (steps.group_by("node").agg(neighbours=pl.col("other").n_unique())
+            .filter(pl.col("neighbours") > max_degree).get_column("node"))
+    frontier = pl.DataFrame({"origin": sorted(set(origins))}, schema={"origin": pl.String()}).select(
+        "origin", node="origin", path=pl.lit([], dtype=pl.List(pl.String())), rank=pl.lit(0, dtype=pl.UInt32()))
+    reached, found = frontier.select("origin", "node"), []
+    for _ in range(max_hops):
+        frontier = (
+            frontier.filter((pl.col("node") == pl.col("origin")) | ~pl.col("node").is_in(hubs.implode()))
+            .join(steps, on="node")
+            .join(reached, left_on=["origin", "other"], right_on=["origin", "node"], how="anti")
+            .sort("rank", "relation_id", "other")
+            .group_by("origin", "other", maintain_order=True).first()
+            .select("origin", node="other", path=pl.col("path").list.concat(pl.concat_list("relation_id")))
+            .with_row_index("rank")
+        )
+        if frontier.is_empty():
+            break
+        found.append(frontier)
+        reached = pl.concat([reached, frontier.select("origin", "node")])
+    return pl.concat([frontier.select("origin", target="node", path="path") for frontier in found]
+                     or [pl.DataFrame(schema={"origin": pl.String(), "target": pl.String(),
+                                              "path": pl.List(pl.String())})]).sort("origin", maintain_order=True)
