@@ -66,9 +66,13 @@ RELATION_WEIGHTS: dict[str, float] = {
     "OFFICER_OF": 1.0,
     "HOLDS_PERMIT": 1.0,
     "MANAGES": 1.0,
-    # dependence: whose wage, whose residence permit
+    # dependence: whose wage
     "EMPLOYED_BY": 1.0,
-    "SPONSORED_BY": 1.0,
+    # whose residence permit: many sponsors are intermediaries (au-pair and exchange agencies,
+    # universities) whose migrants have nothing else in common, so a sponsor of few migrants must
+    # not pull unrelated households into one community; where the sponsor is also the employer,
+    # the payroll tie joins them at full weight
+    "SPONSORED_BY": 0.25,
     # place: where one lives; unrelated households share buildings, so a little weaker
     "REGISTERED_AT": 0.7,
     # place of business: accountants and business centres host many unrelated companies

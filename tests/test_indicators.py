@@ -204,6 +204,28 @@ def test_shared_company_address_needs_linked_companies(graph, hits):
     assert {"A-accountant", "A-centre"} <= set(loose.get_column("focus_entity").to_list())
 
 
+def test_shared_company_address_weak_level_needs_a_short_lived_company():
+    # A family's shop, its holding and a second trade at the family home, all long-lived and all
+    # with the parent as officer: three companies sharing an officer, an ordinary family business.
+    reg = Registers()
+    for k, name in enumerate(["C-familyshop", "C-familyholding", "C-familytrade"]):
+        reg.company(f"k-fam{k}", name, "A-familyhome", D(2005 + 5 * k, 1, 1), sbi="4711")
+        reg.officer(f"o-fam{k}", "P-parent", name, "A-familyhome", D(2005 + 5 * k, 1, 1))
+    # The same three at another address, one of them wound up within a year: a weak signal.
+    for k, name in enumerate(["C-front0", "C-front1", "C-front2"]):
+        reg.company(f"k-front{k}", name, "A-frontoffice", D(2022, 1, 1),
+                    dissolved=D(2022, 11, 1) if k == 0 else None, sbi="8121")
+        reg.officer(f"o-front{k}", "P-organiser", name, "A-organiserhome", D(2022, 1, 1))
+    nodes, edges = build_graph_tables(*reg.tables())
+    hits = compute_indicators(nodes, edges, indicators=["shared_company_address"])
+    assert hits.select("focus_entity", "grade").rows() == [("A-frontoffice", "weak")]
+    assert "1 were dissolved within 730 days" in hits["reason"][0]
+    # without the short-lived company, the family's address would be a weak signal as well
+    loose = compute_indicators(nodes, edges, indicators=["shared_company_address"],
+                               weak={"shared_company_address": {"min_short": 0}})
+    assert set(loose.get_column("focus_entity").to_list()) == {"A-familyhome", "A-frontoffice"}
+
+
 def test_phoenix_successor_continues_the_business_under_new_officers(graph, hits):
     _, edges, _ = graph
     hit = _hit(hits, "phoenix_company", "C-wash-new")
