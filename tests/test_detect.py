@@ -140,6 +140,34 @@ def test_a_sponsor_of_unrelated_migrants_does_not_join_their_households():
     assert community(joined, "A-homea") == community(joined, "A-homeb")
 
 
+def test_companies_in_a_front_mans_name_do_not_split_him_off_from_the_house_he_lives_in():
+    # Four young men registered at one house, each the owner of three companies at addresses of
+    # their own, and each with a former home where two relatives still live.
+    reg = Registers()
+    for k in range(4):
+        reg.residence(f"stash{k}", f"P-front{k}", None, "A-stash", "gezinshereniging", D(2023, 1, 1), None)
+        for member in ("mother", "sister"):
+            reg.residence(f"fam{k}{member}", f"P-{member}{k}", None, f"A-family{k}", "gezinshereniging",
+                          D(2015, 1, 1), None)
+        reg.residence(f"old{k}", f"P-front{k}", None, f"A-family{k}", "gezinshereniging", D(2015, 1, 1),
+                      D(2022, 12, 31))
+        for c in range(3):
+            reg.company(f"k{k}{c}", f"C-front{k}{c}", f"A-seat{k}{c}", D(2023, 3, 1), dissolved=D(2023, 9, 1))
+            reg.officer(f"o{k}{c}", f"P-front{k}", f"C-front{k}{c}", "A-stash", D(2023, 3, 1), D(2023, 9, 1),
+                        role="eigenaar")
+    nodes, edges = build_graph_tables(*reg.tables())
+    communities = detect_communities(nodes, edges, seed=0)
+    house = communities.filter(pl.col("entity_id") == "A-stash").get_column("cluster_id").item()
+    fronts = [f"P-front{k}" for k in range(4)] + [f"C-front{k}{c}" for k in range(4) for c in range(3)]
+    assert communities.filter(pl.col("entity_id").is_in(fronts)).get_column("cluster_id").unique().to_list() == [house]
+    # counted as members, each man's companies and their seats make him a group of seven that
+    # one registration cannot hold: he goes with his companies, away from the house
+    entity_ids, pairs, weights = community_edge_arrays(nodes, edges)
+    plain = number_clusters(entity_ids, leiden_membership(len(entity_ids), pairs, weights,
+                                                          resolution=DEFAULT_RESOLUTION, seed=0))
+    assert plain.filter(pl.col("entity_id").is_in(fronts)).get_column("cluster_id").n_unique() > 1
+
+
 def test_isolated_entities_are_their_own_cluster_and_unknown_ends_are_refused(planted):
     nodes, edges, _ = planted
     lonely = pl.concat([nodes, pl.DataFrame({"entity_id": ["P-lonely"], "entity_type": ["person"]})],
