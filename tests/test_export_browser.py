@@ -183,8 +183,8 @@ def sample_probes(sample_export):
 
 
 @pytest.mark.slow
-def test_sample_pages_draw_offline_with_labels_that_do_not_overlap(sample_probes):
-    assert len(sample_probes) == 10
+def test_sample_pages_draw_offline_with_labels_that_do_not_overlap(sample_export, sample_probes):
+    assert len(sample_probes) == min(10, sample_export[1].manifest["clusters_flagged"])  # the flagged, at most 10
     for facts in sample_probes:
         assert facts["status"] == {"resources": "0", "violations": "0"}, facts["page"]
         labels = facts["labels"]
