@@ -207,17 +207,18 @@ class FellegiSunter(_Additive):
       pairs show, so it weighs strongly against a match;
     * ``m`` comes from the candidate pairs only (a random pair that happens to look like a
       match would stand for thousands of pairs and swamp it);
-    * the prior ``λ`` is the expected number of matches among the candidates divided by the
-      population — the chance that two mentions drawn at random are one entity — kept within
-      :data:`PRIOR_BOUNDS_PER_MENTION`.
+    * the prior ``λ`` is the expected number of matches in the population — among the
+      candidates, and among the other pairs as the random pairs stand for them (the true pairs
+      that blocking missed) — divided by the population: the chance that two mentions drawn at
+      random are one entity, kept within :data:`PRIOR_BOUNDS_PER_MENTION`.
 
     Because the non-match class is the whole population, candidates that agree on the blocked
     field (one family name) but on nothing else are non-matches, as they should be; with a
     prior taken among the candidates they were the match class.
 
     Fitted: ``m_``, ``u_`` (per comparison, per level), ``prior_`` (λ), ``prior_weight_`` (bits),
-    ``weights_`` (bits per level), ``population_``, ``n_background_``, ``expected_matches_``,
-    ``n_iter_``, ``converged_``, ``log_likelihood_``, ``prior_bounded_`` ("" or why the bound
+    ``weights_`` (bits per level), ``population_``, ``n_background_``, ``expected_matches_``
+    (among the candidates), ``expected_unproposed_matches_`` (among the other pairs), ``n_iter_``, ``converged_``, ``log_likelihood_``, ``prior_bounded_`` ("" or why the bound
     applied), ``inverted_``.
     """
 
@@ -308,7 +309,8 @@ class FellegiSunter(_Additive):
         for iteration in range(1, self.max_iter + 1):
             m, u = self._m_step(candidates, counts * match, counts * (1 - match), strangers,
                                 stranger_counts * (1 - strangers_match) if extra else None, u_pseudo)
-            prior = float(np.clip((counts * match).sum() / population, low, high))
+            unproposed = float((stranger_counts * strangers_match).sum()) if extra else 0.0
+            prior = float(np.clip(((counts * match).sum() + unproposed) / population, low, high))
             odds = self._log_odds(candidates, m, u, prior)
             match = 1.0 / (1.0 + np.exp(-np.clip(odds, -700, 700)))
             if extra:
@@ -327,9 +329,10 @@ class FellegiSunter(_Additive):
                                     monotonic=False)
         self.inverted_ = self._inversions({k: np.log2(raw_m[k]) - np.log2(raw_u[k]) for k in raw_m})
         expected = float((counts * match).sum())
+        unproposed = float((stranger_counts * strangers_match).sum()) if extra else 0.0
         self.prior_bounded_ = ""
-        if not low <= expected / population <= high:
-            self.prior_bounded_ = (f"the data put {expected / units * 2:.4g} true pairs per mention; bounded to "
+        if not low <= (expected + unproposed) / population <= high:
+            self.prior_bounded_ = (f"the data put {(expected + unproposed) / units * 2:.4g} true pairs per mention; bounded to "
                                    f"{PRIOR_BOUNDS_PER_MENTION[0]:g}–{PRIOR_BOUNDS_PER_MENTION[1]:g}")
             log.warning("Fellegi-Sunter: %s", self.prior_bounded_)
         self.m_ = {k: v.tolist() for k, v in m.items()}
@@ -340,11 +343,13 @@ class FellegiSunter(_Additive):
         self.population_ = population
         self.n_background_ = n_background
         self.expected_matches_ = expected
+        self.expected_unproposed_matches_ = unproposed
         self.log_likelihood_ = float(self._log_likelihood(candidates, counts, m, u, prior)
                                      + (self._log_likelihood(strangers, stranger_counts, m, u, prior) if extra else 0.0))
         log.info("Fellegi-Sunter: %d candidate and %d random pairs standing for %d pairs; %s after %d iterations; "
-                 "prior %.3g (%.1f expected matches among the candidates)", features.height, n_background,
-                 population, "converged" if self.converged_ else "NOT converged", self.n_iter_, prior, expected)
+                 "prior %.3g (%.1f expected matches among the candidates, %.1f among the other pairs)",
+                 features.height, n_background, population, "converged" if self.converged_ else "NOT converged",
+                 self.n_iter_, prior, expected, unproposed)
         return self
 
     def _log_likelihood(self, patterns, counts, m, u, prior) -> float:
