@@ -193,8 +193,8 @@ def test_sample_pages_draw_offline_with_labels_that_do_not_overlap(sample_export
         # workers around one sponsor names its company and addresses, and workers where they fit).
         if labels["nodes"] <= 25:
             assert labels["labels"] >= 0.6 * labels["nodes"], (facts["page"], labels)
-        else:
-            assert labels["labels"] >= 0.5 * labels["nodes"], (facts["page"], labels)
+        else:  # a large cluster carries its members' own homes and companies: at least 30 names
+            assert labels["labels"] >= min(0.5 * labels["nodes"], 30), (facts["page"], labels)
 
 
 @pytest.mark.slow
