@@ -74,6 +74,14 @@ def _load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
+def _commit() -> str:
+    """The commit measured, marked when the work tree differs from it."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "mhgraph", "benchmarks/bench_er.py"],
+                           cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    return head + (" (with uncommitted changes)" if dirty else "")
+
+
 def mhgraph(*args: str) -> str:
     done = subprocess.run([sys.executable, "-m", "mhgraph.cli", "--quiet", *args], capture_output=True, text=True)
     if done.returncode:
@@ -563,8 +571,6 @@ def main() -> None:
     if args.resolve_child:
         resolve_child(args.resolve_child, args.settings)
         return
-    results = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
-    results = {k: v for k, v in results.items() if k in {*PARTS, *LARGE, "machine"}}
     for name in args.only.split(","):
         print(f"benchmark {name} ...", file=sys.stderr, flush=True)
         if name == "million":
@@ -574,7 +580,11 @@ def main() -> None:
         else:
             role, run = PARTS[name]
             result = run()
-        results[name] = {"role": role, **result, "command": f".venv/bin/python benchmarks/bench_er.py --only {name}"
+        # read again before writing: another run of this script may have written other parts meanwhile
+        results = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
+        results = {k: v for k, v in results.items() if k in {*PARTS, *LARGE, "machine"}}
+        results[name] = {"role": role, **result, "commit": _commit(),
+                         "command": f".venv/bin/python benchmarks/bench_er.py --only {name}"
                          + (f" --million {args.million}" if name in LARGE else "")}
         results["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
                               "note": "2 cores shared with other work running at the same time"}

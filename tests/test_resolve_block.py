@@ -1,8 +1,10 @@
+import dataclasses
 import logging
+import random
 
 import numpy as np
 import polars as pl
-from resolve_helpers import KEY, frame, person_row, population
+from resolve_helpers import FAMILY, GIVEN, KEY, frame, person_row, population, typo
 
 from mhgraph.crypto import bloom_encode, keyed_hash
 from mhgraph.resolve import block, blocking_quality, default_settings
@@ -179,3 +181,72 @@ def test_identity_keys_link_addresses_and_permits_within_a_partner():
         ("a/1/adres", "b/1/adres", "address_key"),
         ("g/1/vergunning", "g/2/vergunning", "partner+permit_number"),
     ]
+
+
+def _hardened_person(mention_id: str, given: str, family: str, born: str) -> dict:
+    """A person row as pseudonymise delivers it: name filters hardened when a date of birth is there."""
+    row = person_row(mention_id, given, family, born)
+    for column, domain, value in (("given_name_bf", "given_name", given), ("family_name_bf", "family_name", family)):
+        row[column] = bloom_encode(KEY, domain, value, "blip", mention_id)
+    return row
+
+
+def test_equal_dates_of_birth_pair_records_with_a_typo_in_both_names():
+    rng = random.Random(4)
+    rows, people, born_on = [], {}, []
+    for i in range(300):
+        given, family = rng.choice(GIVEN), rng.choice(FAMILY)
+        born = f"{rng.randint(1950, 2005)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        rows.append(_hardened_person(f"s/{i:04d}/a", given, family, born))
+        rows.append(_hardened_person(f"s/{i:04d}/b", typo(given, rng), typo(family, rng), born))
+        people[i] = (f"s/{i:04d}/a", f"s/{i:04d}/b")
+        born_on.append(born)
+    # a stranger born on the same day as person 0, with other names, is not paired by the rule
+    rows.append(_hardened_person("s/9999/a", "xavier", "quintero", born_on[0]))
+    settings = default_settings()
+
+    def found(pairs: pl.DataFrame) -> int:
+        proposed = set(zip(pairs["mention_a"], pairs["mention_b"]))
+        return sum(pair in proposed for pair in people.values())
+
+    def rules(keep):
+        person = settings.types["person"]
+        return dataclasses.replace(settings, types={**settings.types, "person": dataclasses.replace(
+            person, blocking=tuple(r for r in person.blocking if keep(r.name)))})
+
+    assert found(block(frame(rows), settings)) >= 0.97 * len(people)
+    # the rule on its own finds them, and (nearly) only them
+    by_rule = block(frame(rows), rules(lambda name: name == "birth_date+names"))
+    assert found(by_rule) >= 0.9 * len(people)
+    assert by_rule.height <= found(by_rule) * 1.05
+    assert "s/9999/a" not in set(by_rule["mention_a"]) | set(by_rule["mention_b"])
+    # without it, the other rules miss many of these pairs
+    assert found(block(frame(rows), rules(lambda name: name != "birth_date+names"))) < 0.9 * len(people)
+
+
+def test_a_month_written_wrongly_and_a_typo_in_one_name_still_pair():
+    rng = random.Random(6)
+    rows, people = [], []
+    for i in range(200):
+        given, family = rng.choice(GIVEN), rng.choice(FAMILY)
+        year, month, day = rng.randint(1950, 2005), rng.randint(1, 12), rng.randint(13, 28)
+        other_month = rng.choice([m for m in range(1, 13) if m != month])
+        rows.append(_hardened_person(f"s/{i:04d}/a", given, family, f"{year}-{month:02d}-{day}"))
+        rows.append(_hardened_person(f"s/{i:04d}/b", given, typo(family, rng), f"{year}-{other_month:02d}-{day}"))
+        people.append((f"s/{i:04d}/a", f"s/{i:04d}/b"))
+
+    def found(settings) -> int:
+        pairs = block(frame(rows), settings)
+        proposed = set(zip(pairs["mention_a"], pairs["mention_b"]))
+        return sum(pair in proposed for pair in people)
+
+    settings = default_settings()
+    shipped = found(settings)
+    assert shipped >= 0.85 * len(people)
+    # asking the dates of birth to be more alike than a wrong month often leaves loses many
+    person = settings.types["person"]
+    strict = tuple(dataclasses.replace(r, min_dice={**r.min_dice, "birth_date_bf": 0.75})
+                   if "birth_date_bf" in r.min_dice else r for r in person.blocking)
+    assert found(dataclasses.replace(settings, types={**settings.types,
+                                                      "person": dataclasses.replace(person, blocking=strict)})) \
+        <= shipped - 0.15 * len(people)
