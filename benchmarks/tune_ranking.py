@@ -17,8 +17,8 @@ seeds. This script works on the **development** worlds only:
 The headline figures are not made here: they come from ``benchmarks/bench_detection.py`` on the
 validation worlds, with the shipped defaults.
 
-    .venv/bin/python benchmarks/tune_ranking.py prepare [--noise medium] [--limit N]
-    .venv/bin/python benchmarks/tune_ranking.py score CANDIDATES.toml
+    .venv/bin/python benchmarks/tune_ranking.py prepare [--noise medium] [--limit N] [--seeds 111 112]
+    .venv/bin/python benchmarks/tune_ranking.py score CANDIDATES.toml [--seeds 111 112]
 
 Writes ``benchmarks/results/tune_ranking.json`` (each candidate's figures, the load average).
 """
@@ -49,10 +49,15 @@ RESULTS = HERE / "results" / "tune_ranking.json"
 KEPT = ("resolution", "nodes", "edges", "communities")
 
 
-def development_worlds(noises: list[str] | None = None) -> list[tuple[int, str]]:
+def development_worlds(noises: list[str] | None = None, seeds: list[int] | None = None) -> list[tuple[int, str]]:
+    """The protocol's development worlds; ``seeds`` replaces its seed list (more development
+    worlds), and may never name a validation seed."""
     protocol = tomllib.loads(PROTOCOL.read_text(encoding="utf-8"))
     dev = protocol["development"]
-    return [(seed, noise) for noise in (noises or dev["noise"]) for seed in dev["seeds"]]
+    held_out = set(seeds or []) & set(protocol["validation"]["seeds"])
+    if held_out:
+        raise SystemExit(f"seeds {sorted(held_out)} are validation seeds of {PROTOCOL.name}; never choose on them")
+    return [(seed, noise) for noise in (noises or dev["noise"]) for seed in (seeds or dev["seeds"])]
 
 
 def prepare(worlds: list[tuple[int, str]], persons: int) -> None:
@@ -117,9 +122,11 @@ def main() -> None:
     parser.add_argument("candidates", nargs="?", help="TOML file of [[candidate]] settings (score)")
     parser.add_argument("--noise", nargs="*", help="noise levels of the development worlds (default: all)")
     parser.add_argument("--limit", type=int, help="only the first N development worlds")
+    parser.add_argument("--seeds", type=int, nargs="*", help="other development seeds than the protocol's "
+                        "(never a validation seed)")
     parser.add_argument("--persons", type=int, default=None, help="persons per world (default: the protocol's)")
     args = parser.parse_args()
-    worlds = development_worlds(args.noise)[: args.limit]
+    worlds = development_worlds(args.noise, args.seeds)[: args.limit]
     if args.step == "prepare":
         persons = args.persons or tomllib.loads(PROTOCOL.read_text(encoding="utf-8"))["persons"]
         prepare(worlds, persons)

@@ -66,9 +66,13 @@ RELATION_WEIGHTS: dict[str, float] = {
     "OFFICER_OF": 1.0,
     "HOLDS_PERMIT": 1.0,
     "MANAGES": 1.0,
-    # dependence: whose wage, whose residence permit
+    # dependence: whose wage
     "EMPLOYED_BY": 1.0,
-    "SPONSORED_BY": 1.0,
+    # whose residence permit: many sponsors are intermediaries (au-pair and exchange agencies,
+    # universities) whose migrants have nothing else in common, so a sponsor of few migrants must
+    # not pull unrelated households into one community; where the sponsor is also the employer,
+    # the payroll tie joins them at full weight
+    "SPONSORED_BY": 0.25,
     # place: where one lives; unrelated households share buildings, so a little weaker
     "REGISTERED_AT": 0.7,
     # place of business: accountants and business centres host many unrelated companies
@@ -146,6 +150,15 @@ def detect_communities(nodes: pl.DataFrame, edges: pl.DataFrame,
     **Edge weights** are :data:`RELATION_WEIGHTS` unless ``weights`` (relation type -> weight)
     is given; repeated relations of one type between the same pair count once.
 
+    **Trees.** A company or an address that hangs on the rest of the graph by a single path — a
+    front man's short-lived companies and their seats, a person's own home — cannot belong
+    anywhere but with what it hangs on. Counted as a member in the γ per pair, such trees would
+    make the person carrying them a heavy group that one tie cannot hold: four companies in a
+    victim's name would split him off from the house he is registered at. So companies and
+    addresses outside the graph's 2-core weigh nothing in the CPM penalty (igraph's
+    ``node_weights``; :func:`leiden_membership` ``followers``) and follow their anchor; persons
+    always count, so a community still holds at most about ``1 / γ`` persons beyond its core.
+
     **Time.** ``active_since`` leaves out relations that ended before that day, so that a person
     who worked for two employers years apart does not tie them together; the entities stay, each
     in its own community if nothing else ties them. ``None`` (the default) uses every relation.
@@ -169,9 +182,10 @@ def detect_communities(nodes: pl.DataFrame, edges: pl.DataFrame,
     if active_since is not None:
         edges = edges.filter(pl.col("valid_to").is_null() | (pl.col("valid_to") >= active_since))
     entity_ids, pairs, pair_weights = community_edge_arrays(nodes, edges, weights)
+    persons = nodes.filter(pl.col("entity_type") == "person").get_column("entity_id").unique().sort().to_numpy()
     membership = component_leiden(len(entity_ids), pairs, pair_weights, resolution=resolution_parameter, seed=seed,
                                   n_iterations=n_iterations, executor=executor, partitions=partitions,
-                                  unit_size=unit_size)
+                                  unit_size=unit_size, followers=~np.isin(entity_ids, persons))
     communities = number_clusters(entity_ids, membership)
     log.info("detect: %d entities in %d communities (CPM, resolution %.4g, seed %d); largest %d",
              len(entity_ids), communities.get_column("cluster_id").n_unique(), resolution_parameter, seed,
@@ -180,7 +194,8 @@ def detect_communities(nodes: pl.DataFrame, edges: pl.DataFrame,
 
 
 def leiden_membership(n: int, pairs, pair_weights, *, objective: str = "CPM", resolution: float = 1.0,
-                      seed: int = 0, n_iterations: int = -1, tolerance: float = DEFAULT_TOLERANCE) -> np.ndarray:
+                      seed: int = 0, n_iterations: int = -1, tolerance: float = DEFAULT_TOLERANCE,
+                      followers=None) -> np.ndarray:
     """Leiden community membership of ``n`` vertices joined by ``pairs`` (igraph), seeded.
 
     ``objective`` is ``"CPM"`` (what mhgraph uses) or ``"modularity"`` (for comparison only:
@@ -196,11 +211,24 @@ def leiden_membership(n: int, pairs, pair_weights, *, objective: str = "CPM", re
     at 150 thousand entities), while a share of the vertices does not grow with it. A graph of
     fewer than ``1 / tolerance`` vertices still iterates until nothing changes.
 
+    ``followers`` (booleans, one per vertex; CPM only): vertices that weigh nothing in the CPM
+    penalty when they lie outside the graph's 2-core (trees hanging on the rest; see
+    :func:`detect_communities`). A chain 0-1-2-3 splits in two at resolution 0.6; with 2 and 3
+    following, it stays whole:
+
     >>> leiden_membership(4, [(0, 1), (2, 3)], [1.0, 1.0], resolution=0.5).tolist()
     [0, 0, 1, 1]
+    >>> chain = [(0, 1), (1, 2), (2, 3)]
+    >>> len(set(leiden_membership(4, chain, [1.0] * 3, resolution=0.6).tolist()))
+    2
+    >>> leiden_membership(4, chain, [1.0] * 3, resolution=0.6, followers=[False, False, True, True]).tolist()
+    [0, 0, 0, 0]
     """
     graph = ig.Graph(n=n, edges=pairs, directed=False)
     options = {"resolution": resolution} if objective == "CPM" else {}
+    if followers is not None and objective == "CPM":
+        outside_core = np.asarray(graph.coreness()) < 2
+        options["node_weights"] = np.where(np.asarray(followers, dtype=bool) & outside_core, 0.0, 1.0)
     ig.set_random_number_generator(random.Random(seed))
     try:
         membership, done = None, 0
@@ -236,8 +264,10 @@ def moved_vertices(before, after) -> int:
 
 def component_leiden(n: int, pairs: np.ndarray, pair_weights: np.ndarray, *, resolution: float, seed: int = 0,
                      n_iterations: int = -1, executor: Executor | None = None, partitions: int | None = None,
-                     unit_size: int = DEFAULT_UNIT_SIZE) -> np.ndarray:
+                     unit_size: int = DEFAULT_UNIT_SIZE, followers: np.ndarray | None = None) -> np.ndarray:
     """Leiden-CPM membership computed per unit of whole connected components (:mod:`mhgraph.partition`).
+
+    ``followers``: one boolean per vertex, handed to :func:`leiden_membership` per unit.
 
     Each unit is seeded with ``seed``; what a unit holds depends only on the graph and
     ``unit_size``. The units go to ``executor`` in ``partitions`` tasks (default: one task per
@@ -248,7 +278,8 @@ def component_leiden(n: int, pairs: np.ndarray, pair_weights: np.ndarray, *, res
     [0, 0, 1, 2, 2]
     """
     units = component_units(n, pairs, unit_size)
-    tasks = [(len(unit), local, pair_weights[rows]) for unit, (local, rows) in zip(units, unit_pairs(units, n, pairs))]
+    tasks = [(len(unit), local, pair_weights[rows], None if followers is None else followers[unit])
+             for unit, (local, rows) in zip(units, unit_pairs(units, n, pairs))]
     groups = task_groups(len(tasks), partitions)
     labels = (executor or SerialExecutor()).map(
         partial(_units_membership, resolution=resolution, seed=seed, n_iterations=n_iterations),
@@ -260,10 +291,11 @@ def component_leiden(n: int, pairs: np.ndarray, pair_weights: np.ndarray, *, res
     return membership
 
 
-def _units_membership(tasks: list[tuple[int, np.ndarray, np.ndarray]], *, resolution: float, seed: int,
-                      n_iterations: int) -> list[np.ndarray]:
+def _units_membership(tasks: list[tuple[int, np.ndarray, np.ndarray, np.ndarray | None]], *, resolution: float,
+                      seed: int, n_iterations: int) -> list[np.ndarray]:
     return [leiden_membership(n, pairs, pair_weights, objective="CPM", resolution=resolution, seed=seed,
-                              n_iterations=n_iterations) for n, pairs, pair_weights in tasks]
+                              n_iterations=n_iterations, followers=followers)
+            for n, pairs, pair_weights, followers in tasks]
 
 
 def number_clusters(entity_ids: np.ndarray, membership: np.ndarray) -> pl.DataFrame:

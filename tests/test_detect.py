@@ -1,7 +1,10 @@
+import itertools
+
 import numpy as np
 import polars as pl
 import pytest
 
+from graph_fixtures import D, Registers
 from mhgraph.detect import (
     DEFAULT_RESOLUTION,
     RELATION_WEIGHTS,
@@ -12,7 +15,7 @@ from mhgraph.detect import (
     number_clusters,
 )
 from mhgraph.errors import InputError
-from mhgraph.graph import EDGE_COLUMNS
+from mhgraph.graph import EDGE_COLUMNS, build_graph_tables
 from mhgraph.planted import planted_cell_graph, score_partition
 
 
@@ -99,8 +102,11 @@ def test_relation_weights_and_their_checks(planted):
                                      "REGISTERED_AT", "LOCATED_AT"}
     _, pairs, weights = community_edge_arrays(nodes, edges)
     assert (pairs[:, 0] < pairs[:, 1]).all() and len(np.unique(pairs, axis=0)) == len(pairs)
-    # a pair both employed and sponsored weighs 2; twice employed (two periods) still counts once
-    assert set(np.round(np.unique(weights), 3)) <= {0.5, 0.7, 1.0, 1.2, 1.5, 1.7, 2.0, 2.2, 2.5}
+    # different types between one pair add up (employed and sponsored: 1.25); twice employed (two
+    # periods) still counts once
+    sums = {round(sum(combination), 3) for n in range(1, 4)
+            for combination in itertools.combinations(RELATION_WEIGHTS.values(), n)}
+    assert set(np.round(np.unique(weights), 3)) <= sums
     only_jobs = {t: (1.0 if t == "EMPLOYED_BY" else 0.0) for t in RELATION_WEIGHTS}
     _, job_pairs, _ = community_edge_arrays(nodes, edges, only_jobs)
     jobs = edges.filter(pl.col("type") == "EMPLOYED_BY")
@@ -110,6 +116,56 @@ def test_relation_weights_and_their_checks(planted):
         community_edge_arrays(nodes, edges, {t: 1.0 for t in RELATION_WEIGHTS if t != "SPONSORED_BY"})
     with pytest.raises(ValueError, match="positive"):
         detect_communities(nodes, edges, resolution_parameter=0)
+
+
+def test_a_sponsor_of_unrelated_migrants_does_not_join_their_households():
+    # Two host families, each with its au pair, sponsored by the same exchange agency: the agency
+    # is all the families have in common, and each stays its own community.
+    reg = Registers()
+    for family in ("a", "b"):
+        for member in ("host", "spouse", "child"):
+            reg.residence(f"{family}-{member}", f"P-{family}{member}", None, f"A-home{family}", "gezin",
+                          D(2015, 1, 1), None)
+        reg.residence(f"{family}-aupair", f"P-{family}aupair", "C-aupairagency", f"A-home{family}", "uitwisseling",
+                      D(2024, 1, 1), D(2024, 12, 31))
+    nodes, edges = build_graph_tables(*reg.tables())
+
+    def community(weights, entity):
+        communities = detect_communities(nodes, edges, seed=0, weights=weights)
+        return communities.filter(pl.col("entity_id") == entity).get_column("cluster_id").item()
+
+    assert community(None, "A-homea") != community(None, "A-homeb")
+    # were a sponsorship as strong a tie as a job, the agency would join both homes in one community
+    joined = RELATION_WEIGHTS | {"SPONSORED_BY": 1.0}
+    assert community(joined, "A-homea") == community(joined, "A-homeb")
+
+
+def test_companies_in_a_front_mans_name_do_not_split_him_off_from_the_house_he_lives_in():
+    # Four young men registered at one house, each the owner of three companies at addresses of
+    # their own, and each with a former home where two relatives still live.
+    reg = Registers()
+    for k in range(4):
+        reg.residence(f"stash{k}", f"P-front{k}", None, "A-stash", "gezinshereniging", D(2023, 1, 1), None)
+        for member in ("mother", "sister"):
+            reg.residence(f"fam{k}{member}", f"P-{member}{k}", None, f"A-family{k}", "gezinshereniging",
+                          D(2015, 1, 1), None)
+        reg.residence(f"old{k}", f"P-front{k}", None, f"A-family{k}", "gezinshereniging", D(2015, 1, 1),
+                      D(2022, 12, 31))
+        for c in range(3):
+            reg.company(f"k{k}{c}", f"C-front{k}{c}", f"A-seat{k}{c}", D(2023, 3, 1), dissolved=D(2023, 9, 1))
+            reg.officer(f"o{k}{c}", f"P-front{k}", f"C-front{k}{c}", "A-stash", D(2023, 3, 1), D(2023, 9, 1),
+                        role="eigenaar")
+    nodes, edges = build_graph_tables(*reg.tables())
+    communities = detect_communities(nodes, edges, seed=0)
+    house = communities.filter(pl.col("entity_id") == "A-stash").get_column("cluster_id").item()
+    fronts = [f"P-front{k}" for k in range(4)] + [f"C-front{k}{c}" for k in range(4) for c in range(3)]
+    assert communities.filter(pl.col("entity_id").is_in(fronts)).get_column("cluster_id").unique().to_list() == [house]
+    # counted as members, each man's companies and their seats make him a group of seven that
+    # one registration cannot hold: he goes with his companies, away from the house
+    entity_ids, pairs, weights = community_edge_arrays(nodes, edges)
+    plain = number_clusters(entity_ids, leiden_membership(len(entity_ids), pairs, weights,
+                                                          resolution=DEFAULT_RESOLUTION, seed=0))
+    assert plain.filter(pl.col("entity_id").is_in(fronts)).get_column("cluster_id").n_unique() > 1
 
 
 def test_isolated_entities_are_their_own_cluster_and_unknown_ends_are_refused(planted):

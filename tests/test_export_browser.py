@@ -183,8 +183,8 @@ def sample_probes(sample_export):
 
 
 @pytest.mark.slow
-def test_sample_pages_draw_offline_with_labels_that_do_not_overlap(sample_probes):
-    assert len(sample_probes) == 10
+def test_sample_pages_draw_offline_with_labels_that_do_not_overlap(sample_export, sample_probes):
+    assert len(sample_probes) == min(10, sample_export[1].manifest["clusters_flagged"])  # the flagged, at most 10
     for facts in sample_probes:
         assert facts["status"] == {"resources": "0", "violations": "0"}, facts["page"]
         labels = facts["labels"]
@@ -193,8 +193,8 @@ def test_sample_pages_draw_offline_with_labels_that_do_not_overlap(sample_probes
         # workers around one sponsor names its company and addresses, and workers where they fit).
         if labels["nodes"] <= 25:
             assert labels["labels"] >= 0.6 * labels["nodes"], (facts["page"], labels)
-        else:
-            assert labels["labels"] >= 0.5 * labels["nodes"], (facts["page"], labels)
+        else:  # a large cluster carries its members' own homes and companies: at least 30 names
+            assert labels["labels"] >= min(0.5 * labels["nodes"], 30), (facts["page"], labels)
 
 
 @pytest.mark.slow

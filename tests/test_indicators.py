@@ -204,6 +204,42 @@ def test_shared_company_address_needs_linked_companies(graph, hits):
     assert {"A-accountant", "A-centre"} <= set(loose.get_column("focus_entity").to_list())
 
 
+def test_officers_sharing_home_weighs_more_with_each_further_front_man(hits):
+    # two housemates, each with one short-lived company: the threshold, the rule's plain weight
+    assert _hit(hits, "officers_sharing_home", "A-fronthouse")["weight"] == 1.0
+    reg = Registers()
+    for k in range(4):
+        reg.company(f"k{k}", f"C-front{k}", f"A-seat{k}", D(2023, 3, 1), dissolved=D(2023, 9, 1))
+        reg.officer(f"o{k}", f"P-front{k}", f"C-front{k}", "A-stash", D(2023, 3, 1), D(2023, 9, 1))
+    nodes, edges = build_graph_tables(*reg.tables())
+    hit = compute_indicators(nodes, edges, indicators=["officers_sharing_home"]).row(0, named=True)
+    assert hit["focus_entity"] == "A-stash" and hit["weight"] == 1.5
+    assert hit["reason"].startswith("4 persons registered at this address at the same time")
+    assert "Weight x1.50: 2 more residents briefly officers than the threshold." in hit["reason"]
+
+
+def test_shared_company_address_weak_level_needs_a_short_lived_company():
+    # A family's shop, its holding and a second trade at the family home, all long-lived and all
+    # with the parent as officer: three companies sharing an officer, an ordinary family business.
+    reg = Registers()
+    for k, name in enumerate(["C-familyshop", "C-familyholding", "C-familytrade"]):
+        reg.company(f"k-fam{k}", name, "A-familyhome", D(2005 + 5 * k, 1, 1), sbi="4711")
+        reg.officer(f"o-fam{k}", "P-parent", name, "A-familyhome", D(2005 + 5 * k, 1, 1))
+    # The same three at another address, one of them wound up within a year: a weak signal.
+    for k, name in enumerate(["C-front0", "C-front1", "C-front2"]):
+        reg.company(f"k-front{k}", name, "A-frontoffice", D(2022, 1, 1),
+                    dissolved=D(2022, 11, 1) if k == 0 else None, sbi="8121")
+        reg.officer(f"o-front{k}", "P-organiser", name, "A-organiserhome", D(2022, 1, 1))
+    nodes, edges = build_graph_tables(*reg.tables())
+    hits = compute_indicators(nodes, edges, indicators=["shared_company_address"])
+    assert hits.select("focus_entity", "grade").rows() == [("A-frontoffice", "weak")]
+    assert "1 were dissolved within 730 days" in hits["reason"][0]
+    # without the short-lived company, the family's address would be a weak signal as well
+    loose = compute_indicators(nodes, edges, indicators=["shared_company_address"],
+                               weak={"shared_company_address": {"min_short": 0}})
+    assert set(loose.get_column("focus_entity").to_list()) == {"A-familyhome", "A-frontoffice"}
+
+
 def test_phoenix_successor_continues_the_business_under_new_officers(graph, hits):
     _, edges, _ = graph
     hit = _hit(hits, "phoenix_company", "C-wash-new")

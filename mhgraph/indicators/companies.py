@@ -108,11 +108,13 @@ def officers_sharing_home(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_offic
 
 @rule("shared_company_address")
 def shared_company_address(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_companies: int, min_linked: int,
-                           max_days: int) -> pl.DataFrame:
+                           max_days: int, min_short: int = 0) -> pl.DataFrame:
     """At least ``min_companies`` companies LOCATED_AT one address, of which at least ``min_linked``
     are *linked*: they share an officer with another company at the address, or were dissolved
-    within ``max_days`` of registration. An accountant's or business centre's address hosts many
-    unrelated, long-lived companies with their own officers and does not fire. Focus: the address.
+    within ``max_days`` of registration; at least ``min_short`` of them short-lived. An
+    accountant's or business centre's address hosts many unrelated, long-lived companies with
+    their own officers and does not fire; a family's long-lived companies at its home (a shop
+    and its holding) share an officer but are silent once ``min_short`` is 1. Focus: the address.
     """
     located = (of_type(edges, "LOCATED_AT").select(located="relation_id", company="from_entity", address="to_entity")
                .join(companies(nodes), on="company", how="inner"))
@@ -134,7 +136,8 @@ def shared_company_address(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_comp
             short=pl.col("short").sum(),
             evidence=pl.col("located").filter(pl.col("linked")).list.explode(**FLAT)
             .append(pl.col("offices").filter(pl.col("linked")).list.explode(**FLAT)).drop_nulls())
-        .filter((pl.col("companies") >= min_companies) & (pl.col("linked") >= min_linked))
+        .filter((pl.col("companies") >= min_companies) & (pl.col("linked") >= min_linked)
+                & (pl.col("short") >= min_short))
         .rename({"address": "focus_entity"})
     )
 
