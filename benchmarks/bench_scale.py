@@ -276,7 +276,8 @@ def measure(input_dir: Path, out_dir: Path, limit_gb: float, options: dict, time
         except subprocess.TimeoutExpired:
             result = {"status": f"stopped after the {timeout:.0f} s timeout"}
     result["process_seconds"] = round(time.perf_counter() - start, 1)
-    result["log_tail"] = log_file.read_text(errors="replace").splitlines()[-3:]
+    # paths relative to the checkout: the results file is committed, the machine's layout is not
+    result["log_tail"] = log_file.read_text(errors="replace").replace(f"{ROOT}/", "").splitlines()[-3:]
     result["loadavg_before"], result["loadavg_after"] = load_before, [round(x, 2) for x in os.getloadavg()]
     return result
 

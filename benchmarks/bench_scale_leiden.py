@@ -33,24 +33,27 @@ import polars as pl
 
 from bench_pipeline import _machine, _source_state
 from bench_scale import RESULTS
-from mhgraph.detect import DEFAULT_RESOLUTION, DEFAULT_TOLERANCE, community_edge_arrays, moved_vertices
+from mhgraph.detect import DEFAULT_RESOLUTION, DEFAULT_TOLERANCE, community_edge_arrays, cpm_node_weights, moved_vertices
 from mhgraph.partition import DEFAULT_UNIT_SIZE, component_units
 
 SEED = 42  # the seed of `mhgraph run`
 MIN_SIZE = 5
 
 
-def largest_unit(tables: Path) -> tuple[int, np.ndarray, np.ndarray, float]:
-    """Vertex count, pairs and weights of the largest unit, and the CPU seconds to build them."""
+def largest_unit(tables: Path) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, float]:
+    """Vertex count, pairs, weights and followers (non-persons, as `mhgraph run` detects) of the
+    largest unit, and the CPU seconds to build them."""
     start = time.process_time()
-    nodes = pl.read_parquet(tables / "nodes.parquet", columns=["entity_id"])
+    nodes = pl.read_parquet(tables / "nodes.parquet", columns=["entity_id", "entity_type"])
     edges = pl.read_parquet(tables / "edges.parquet", columns=["from_entity", "to_entity", "type"])
     entity_ids, pairs, weights = community_edge_arrays(nodes, edges)
+    persons = nodes.filter(pl.col("entity_type") == "person").get_column("entity_id").unique().sort().to_numpy()
     unit = np.sort(max(component_units(len(entity_ids), pairs, DEFAULT_UNIT_SIZE), key=len))
     local = np.full(len(entity_ids), -1)
     local[unit] = np.arange(len(unit))
     inside = local[pairs[:, 0]] >= 0
-    return len(unit), local[pairs[inside]], weights[inside], time.process_time() - start
+    followers = ~np.isin(entity_ids[unit], persons)
+    return len(unit), local[pairs[inside]], weights[inside], followers, time.process_time() - start
 
 
 def exactly_found(membership: np.ndarray, final: np.ndarray) -> tuple[int, int]:
@@ -63,15 +66,17 @@ def exactly_found(membership: np.ndarray, final: np.ndarray) -> tuple[int, int]:
     return large.height, exact.height
 
 
-def iterate(n: int, pairs: np.ndarray, weights: np.ndarray, most: int) -> list[dict]:
+def iterate(n: int, pairs: np.ndarray, weights: np.ndarray, followers: np.ndarray, most: int) -> list[dict]:
     graph = ig.Graph(n=n, edges=pairs, directed=False)
+    node_weights = cpm_node_weights(graph, followers)
     ig.set_random_number_generator(random.Random(SEED))
     membership, rows, kept = None, [], []
     try:
         while True:
             start = time.process_time()
             partition = graph.community_leiden(objective_function="CPM", weights=weights, n_iterations=1,
-                                               initial_membership=membership, resolution=DEFAULT_RESOLUTION)
+                                               initial_membership=membership, resolution=DEFAULT_RESOLUTION,
+                                               node_weights=node_weights)
             seconds = time.process_time() - start
             moved = moved_vertices(membership, partition.membership) if membership is not None else None
             quality = partition.quality() if callable(partition.quality) else partition.quality
@@ -98,8 +103,8 @@ def main() -> int:
                         help="stop here if something still moves; the last iteration is then the reference")
     args = parser.parse_args()
     load_before = [round(x, 2) for x in os.getloadavg()]
-    n, pairs, weights, build_seconds = largest_unit(args.tables)
-    rows = iterate(n, pairs, weights, args.max_iterations)
+    n, pairs, weights, followers, build_seconds = largest_unit(args.tables)
+    rows = iterate(n, pairs, weights, followers, args.max_iterations)
     stops = {str(tolerance): next((r["iteration"] for r in rows if r["moved"] is not None
                                    and r["moved"] <= tolerance * n), None)
              for tolerance in (DEFAULT_TOLERANCE, 10 * DEFAULT_TOLERANCE)}

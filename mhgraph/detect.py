@@ -154,10 +154,12 @@ def detect_communities(nodes: pl.DataFrame, edges: pl.DataFrame,
     front man's short-lived companies and their seats, a person's own home — cannot belong
     anywhere but with what it hangs on. Counted as a member in the γ per pair, such trees would
     make the person carrying them a heavy group that one tie cannot hold: four companies in a
-    victim's name would split him off from the house he is registered at. So companies and
-    addresses outside the graph's 2-core weigh nothing in the CPM penalty (igraph's
-    ``node_weights``; :func:`leiden_membership` ``followers``) and follow their anchor; persons
-    always count, so a community still holds at most about ``1 / γ`` persons beyond its core.
+    victim's name would split him off from the house he is registered at. So every entity other
+    than a person (companies, addresses, permits) outside the graph's 2-core weighs nothing in
+    the CPM penalty (igraph's ``node_weights``; :func:`leiden_membership` ``followers``) and
+    follows its anchor; persons always count, so a community still holds at most about
+    ``1 / γ`` persons beyond its core. The bound is on persons only: a tree without persons (an
+    address with hundreds of officer-less companies) stays whole, however large.
 
     **Time.** ``active_since`` leaves out relations that ended before that day, so that a person
     who worked for two employers years apart does not tie them together; the entities stay, each
@@ -191,6 +193,17 @@ def detect_communities(nodes: pl.DataFrame, edges: pl.DataFrame,
              len(entity_ids), communities.get_column("cluster_id").n_unique(), resolution_parameter, seed,
              communities.get_column("cluster_size").max() or 0)
     return communities
+
+
+def cpm_node_weights(graph: ig.Graph, followers) -> np.ndarray:
+    """CPM node weights: 0 for a follower outside the graph's 2-core (a tree hanging on the rest), else 1.
+
+    >>> star = ig.Graph(n=3, edges=[(0, 1), (0, 2)])
+    >>> cpm_node_weights(star, [False, True, False]).tolist()
+    [1.0, 0.0, 1.0]
+    """
+    outside_core = np.asarray(graph.coreness()) < 2
+    return np.where(np.asarray(followers, dtype=bool) & outside_core, 0.0, 1.0)
 
 
 def leiden_membership(n: int, pairs, pair_weights, *, objective: str = "CPM", resolution: float = 1.0,
@@ -227,8 +240,7 @@ def leiden_membership(n: int, pairs, pair_weights, *, objective: str = "CPM", re
     graph = ig.Graph(n=n, edges=pairs, directed=False)
     options = {"resolution": resolution} if objective == "CPM" else {}
     if followers is not None and objective == "CPM":
-        outside_core = np.asarray(graph.coreness()) < 2
-        options["node_weights"] = np.where(np.asarray(followers, dtype=bool) & outside_core, 0.0, 1.0)
+        options["node_weights"] = cpm_node_weights(graph, followers)
     ig.set_random_number_generator(random.Random(seed))
     try:
         membership, done = None, 0
