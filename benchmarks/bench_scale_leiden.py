@@ -33,7 +33,8 @@ import polars as pl
 
 from bench_pipeline import _machine, _source_state
 from bench_scale import RESULTS
-from mhgraph.detect import DEFAULT_RESOLUTION, DEFAULT_TOLERANCE, community_edge_arrays, cpm_node_weights, moved_vertices
+from mhgraph.detect import (DEFAULT_RESOLUTION, DEFAULT_TOLERANCE, community_edge_arrays, cpm_node_weights,
+                            moved_vertices, non_persons)
 from mhgraph.partition import DEFAULT_UNIT_SIZE, component_units
 
 SEED = 42  # the seed of `mhgraph run`
@@ -47,12 +48,11 @@ def largest_unit(tables: Path) -> tuple[int, np.ndarray, np.ndarray, np.ndarray,
     nodes = pl.read_parquet(tables / "nodes.parquet", columns=["entity_id", "entity_type"])
     edges = pl.read_parquet(tables / "edges.parquet", columns=["from_entity", "to_entity", "type"])
     entity_ids, pairs, weights = community_edge_arrays(nodes, edges)
-    persons = nodes.filter(pl.col("entity_type") == "person").get_column("entity_id").unique().sort().to_numpy()
     unit = np.sort(max(component_units(len(entity_ids), pairs, DEFAULT_UNIT_SIZE), key=len))
     local = np.full(len(entity_ids), -1)
     local[unit] = np.arange(len(unit))
     inside = local[pairs[:, 0]] >= 0
-    followers = ~np.isin(entity_ids[unit], persons)
+    followers = non_persons(nodes, entity_ids)[unit]
     return len(unit), local[pairs[inside]], weights[inside], followers, time.process_time() - start
 
 

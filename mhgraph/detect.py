@@ -184,15 +184,27 @@ def detect_communities(nodes: pl.DataFrame, edges: pl.DataFrame,
     if active_since is not None:
         edges = edges.filter(pl.col("valid_to").is_null() | (pl.col("valid_to") >= active_since))
     entity_ids, pairs, pair_weights = community_edge_arrays(nodes, edges, weights)
-    persons = nodes.filter(pl.col("entity_type") == "person").get_column("entity_id").unique().sort().to_numpy()
     membership = component_leiden(len(entity_ids), pairs, pair_weights, resolution=resolution_parameter, seed=seed,
                                   n_iterations=n_iterations, executor=executor, partitions=partitions,
-                                  unit_size=unit_size, followers=~np.isin(entity_ids, persons))
+                                  unit_size=unit_size, followers=non_persons(nodes, entity_ids))
     communities = number_clusters(entity_ids, membership)
     log.info("detect: %d entities in %d communities (CPM, resolution %.4g, seed %d); largest %d",
              len(entity_ids), communities.get_column("cluster_id").n_unique(), resolution_parameter, seed,
              communities.get_column("cluster_size").max() or 0)
     return communities
+
+
+def non_persons(nodes: pl.DataFrame, entity_ids: np.ndarray) -> np.ndarray:
+    """One boolean per entity of ``entity_ids``: True where ``nodes`` does not call it a person.
+
+    A Polars lookup: numpy's ``isin`` compares string arrays pair by pair (hours at a million).
+
+    >>> nodes = pl.DataFrame({"entity_id": ["a", "p", "c"], "entity_type": ["address", "person", "company"]})
+    >>> non_persons(nodes, np.array(["a", "c", "p"], dtype=object)).tolist()
+    [True, True, False]
+    """
+    persons = nodes.filter(pl.col("entity_type") == "person").get_column("entity_id")
+    return ~pl.Series(entity_ids, dtype=pl.String).is_in(persons.implode()).to_numpy()
 
 
 def cpm_node_weights(graph: ig.Graph, followers) -> np.ndarray:
