@@ -97,9 +97,10 @@ def write_outputs(
     """
     out_dir = Path(out_dir)
     dossiers = build_dossiers(clusters, communities, nodes, edges, hits, mentions, resolution, top, lang=lang)
-    lists = partner_record_lists(dossiers, partners_in(mentions), scope=partner_lists)
+    partners = partners_in(mentions)  # one read of the partner column serves the lists and the counts
+    lists = partner_record_lists(dossiers, partners, scope=partner_lists)
     (out_dir / "clusters").mkdir(parents=True, exist_ok=True)
-    counts = export_counts(clusters, nodes, edges, hits, mentions)
+    counts = export_counts(clusters, nodes, edges, hits, mentions, partners)
     options = {"lang": lang, "changes": changes, "partner_lists": partner_lists}
 
     written = write_cluster_tables(out_dir, clusters)

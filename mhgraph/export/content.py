@@ -427,15 +427,15 @@ def _basis_text(action: Intervention, lang: str) -> str:
 
 
 def export_counts(clusters: pl.DataFrame, nodes: pl.DataFrame, edges: pl.DataFrame, hits: pl.DataFrame,
-                  mentions: pl.DataFrame | pl.LazyFrame) -> dict[str, int]:
-    """The table sizes the run section reports (``mentions`` may be a scan)."""
-    mention_count, partners = mentions.lazy().select(pl.len(), pl.col("partner").n_unique()).collect().row(0)
+                  mentions: pl.DataFrame | pl.LazyFrame, partners: list[str]) -> dict[str, int]:
+    """The table sizes the run section reports; ``mentions`` may be a scan (only its length is
+    read), ``partners`` are those of the mentions (:func:`mhgraph.export.partners.partners_in`)."""
     return {
         "clusters": clusters.height,
         "entities": nodes.height,
         "relations": edges.height,
-        "mentions": mention_count,
-        "partners": partners,
+        "mentions": mentions.lazy().select(pl.len()).collect().item(),
+        "partners": len(partners),
         "hits": hits.height,
     }
 

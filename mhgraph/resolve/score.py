@@ -218,8 +218,9 @@ class FellegiSunter(_Additive):
 
     Fitted: ``m_``, ``u_`` (per comparison, per level), ``prior_`` (λ), ``prior_weight_`` (bits),
     ``weights_`` (bits per level), ``population_``, ``n_background_``, ``expected_matches_``
-    (among the candidates), ``expected_unproposed_matches_`` (among the other pairs), ``n_iter_``, ``converged_``, ``log_likelihood_``, ``prior_bounded_`` ("" or why the bound
-    applied), ``inverted_``.
+    (among the candidates), ``expected_unproposed_matches_`` (among the other pairs), ``n_iter_``,
+    ``converged_``, ``log_likelihood_``, ``prior_bounded_`` ("" or why the bound applied),
+    ``inverted_``.
     """
 
     def __init__(self, comparisons: dict, max_iter: int = 200, tol: float = _CONVERGED_BITS,
@@ -332,7 +333,8 @@ class FellegiSunter(_Additive):
         unproposed = float((stranger_counts * strangers_match).sum()) if extra else 0.0
         self.prior_bounded_ = ""
         if not low <= (expected + unproposed) / population <= high:
-            self.prior_bounded_ = (f"the data put {(expected + unproposed) / units * 2:.4g} true pairs per mention; bounded to "
+            per_mention = (expected + unproposed) / units * 2
+            self.prior_bounded_ = (f"the data put {per_mention:.4g} true pairs per mention; bounded to "
                                    f"{PRIOR_BOUNDS_PER_MENTION[0]:g}–{PRIOR_BOUNDS_PER_MENTION[1]:g}")
             log.warning("Fellegi-Sunter: %s", self.prior_bounded_)
         self.m_ = {k: v.tolist() for k, v in m.items()}
