@@ -171,7 +171,7 @@ def _sorted_by(frames: list[pl.DataFrame], key: str) -> pl.DataFrame:
     return pl.DataFrame(columns)
 
 
-def build_graph_tables(mentions: pl.DataFrame, relations: pl.DataFrame,
+def build_graph_tables(mentions: pl.DataFrame, relations: pl.DataFrame | pl.LazyFrame,
                        resolution: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Aggregate mentions into entity ``nodes`` and map relations onto entity ``edges``.
 
@@ -183,15 +183,17 @@ def build_graph_tables(mentions: pl.DataFrame, relations: pl.DataFrame,
     An edge is one relation with its ends replaced by their entities; it keeps the relation's
     id, mentions, dates, provenance and properties. Both tables are sorted by their key.
 
+    ``relations`` may be a scan (``pl.scan_parquet``): it is then read only once the nodes are
+    built and the mentions let go, so that the two largest inputs are never held together (at a
+    million persons the mentions' graph columns and the relations take about 1.9 and 1.6 GB).
+
     Raises :class:`~mhgraph.errors.InputError` (naming table, row and column) when a required
     column is missing or empty, a mention is resolved twice or not at all, or a relation names
     a mention the mentions table lacks.
     """
     mentions = _conform(mentions, "mentions", _MENTION_REQUIRED, _MENTION_CONTEXT)
-    relations = _conform(relations, "relations", _RELATION_REQUIRED, _RELATION_OPTIONAL)
     resolution = _conform(resolution, "resolution", _RESOLUTION_REQUIRED, {})
     _first_duplicate(mentions, "mention_id", "mentions")
-    _first_duplicate(relations, "relation_id", "relations")
     _first_duplicate(resolution, "mention_id", "resolution")
 
     # The entity is put beside the mentions' own columns (in mention order), not joined onto a
@@ -224,6 +226,8 @@ def build_graph_tables(mentions: pl.DataFrame, relations: pl.DataFrame,
 
     ends = resolved.select("mention_id", "entity_id")
     del resolved
+    relations = _conform(relations.lazy().collect(), "relations", _RELATION_REQUIRED, _RELATION_OPTIONAL)
+    _first_duplicate(relations, "relation_id", "relations")
     # Only the two mention columns go through the joins (in relation order), not every column of
     # the relations; the entities found are then put beside them.
     for end in ("from", "to"):

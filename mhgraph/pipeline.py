@@ -158,7 +158,7 @@ def analyse(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.
         del resolving
         conflicts = resolved.identity_conflicts if resolved is not None else IdentityConflicts.none().table
     with _stage("graph", timings):
-        nodes, edges = build_graph_tables(needed(mentions, MENTION_COLUMNS), relations.lazy().collect(), resolution)
+        nodes, edges = build_graph_tables(needed(mentions, MENTION_COLUMNS), relations, resolution)
     with _stage("detect", timings):
         communities = detect_communities(nodes, edges, seed=seed, executor=executor, partitions=partitions,
                                          unit_size=unit_size)

@@ -99,6 +99,17 @@ def test_context_is_resolved_from_conflicting_mentions_without_regard_to_row_ord
     assert shuffled[0].equals(nodes) and shuffled[1].equals(edges)
 
 
+def test_relations_read_from_a_scan_give_the_same_tables(stage_tables, graph_tables, tmp_path):
+    mentions, relations, resolution = stage_tables
+    relations.write_parquet(tmp_path / "relations.parquet")
+    nodes, edges = build_graph_tables(mentions, pl.scan_parquet(tmp_path / "relations.parquet"), resolution)
+    assert nodes.equals(graph_tables[0]) and edges.equals(graph_tables[1])
+    relations.with_columns(purpose=pl.when(pl.int_range(pl.len()) == 2).then(None).otherwise("purpose")).write_parquet(
+        tmp_path / "broken.parquet")
+    with pytest.raises(InputError, match=r"file relations, row 3, column 'purpose'.*empty"):
+        build_graph_tables(mentions, pl.scan_parquet(tmp_path / "broken.parquet"), resolution)
+
+
 def test_bad_input_names_table_row_and_column(stage_tables):
     mentions, relations, resolution = stage_tables
     with pytest.raises(InputError, match=r"file resolution, row \d+, column 'mention_id'.*more than once"):
