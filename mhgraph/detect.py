@@ -123,7 +123,7 @@ def community_edge_arrays(nodes: pl.DataFrame, edges: pl.DataFrame,
 def detect_communities(nodes: pl.DataFrame, edges: pl.DataFrame,
                        resolution_parameter: float = DEFAULT_RESOLUTION, seed: int = 0, *,
                        weights: Mapping[str, float] | None = None, n_iterations: int = -1,
-                       active_since: dt.date | None = None, executor: Executor | None = None,
+                       tolerance: float = DEFAULT_TOLERANCE, active_since: dt.date | None = None, executor: Executor | None = None,
                        partitions: int | None = None, unit_size: int = DEFAULT_UNIT_SIZE) -> pl.DataFrame:
     """Leiden-CPM communities: one row per entity with ``cluster_id`` and ``cluster_size``.
 
@@ -168,7 +168,8 @@ def detect_communities(nodes: pl.DataFrame, edges: pl.DataFrame,
     **Determinism.** Entities are indexed in ``entity_id`` order and pairs sorted, so the row
     order of the input does not matter; igraph's random number generator is seeded with
     ``seed`` for the call and reset to igraph's default (Python's :mod:`random`) afterwards.
-    ``n_iterations=-1`` iterates Leiden until the partition no longer improves.
+    ``n_iterations=-1`` iterates Leiden until the partition has converged within ``tolerance``
+    (:func:`leiden_membership`).
 
     **Partitions.** CPM never puts entities without a path between them in one community, so
     Leiden runs per unit of whole connected components of up to ``unit_size`` entities
@@ -185,8 +186,8 @@ def detect_communities(nodes: pl.DataFrame, edges: pl.DataFrame,
         edges = edges.filter(pl.col("valid_to").is_null() | (pl.col("valid_to") >= active_since))
     entity_ids, pairs, pair_weights = community_edge_arrays(nodes, edges, weights)
     membership = component_leiden(len(entity_ids), pairs, pair_weights, resolution=resolution_parameter, seed=seed,
-                                  n_iterations=n_iterations, executor=executor, partitions=partitions,
-                                  unit_size=unit_size, followers=non_persons(nodes, entity_ids))
+                                  n_iterations=n_iterations, tolerance=tolerance, executor=executor,
+                                  partitions=partitions, unit_size=unit_size, followers=non_persons(nodes, entity_ids))
     communities = number_clusters(entity_ids, membership)
     log.info("detect: %d entities in %d communities (CPM, resolution %.4g, seed %d); largest %d",
              len(entity_ids), communities.get_column("cluster_id").n_unique(), resolution_parameter, seed,
@@ -287,11 +288,13 @@ def moved_vertices(before, after) -> int:
 
 
 def component_leiden(n: int, pairs: np.ndarray, pair_weights: np.ndarray, *, resolution: float, seed: int = 0,
-                     n_iterations: int = -1, executor: Executor | None = None, partitions: int | None = None,
-                     unit_size: int = DEFAULT_UNIT_SIZE, followers: np.ndarray | None = None) -> np.ndarray:
+                     n_iterations: int = -1, tolerance: float = DEFAULT_TOLERANCE, executor: Executor | None = None,
+                     partitions: int | None = None, unit_size: int = DEFAULT_UNIT_SIZE,
+                     followers: np.ndarray | None = None) -> np.ndarray:
     """Leiden-CPM membership computed per unit of whole connected components (:mod:`mhgraph.partition`).
 
-    ``followers``: one boolean per vertex, handed to :func:`leiden_membership` per unit.
+    ``followers`` (one boolean per vertex), ``n_iterations`` and ``tolerance`` are handed to
+    :func:`leiden_membership` per unit.
 
     Each unit is seeded with ``seed``; what a unit holds depends only on the graph and
     ``unit_size``. The units go to ``executor`` in ``partitions`` tasks (default: one task per
@@ -306,7 +309,8 @@ def component_leiden(n: int, pairs: np.ndarray, pair_weights: np.ndarray, *, res
              for unit, (local, rows) in zip(units, unit_pairs(units, n, pairs))]
     groups = task_groups(len(tasks), partitions)
     labels = (executor or SerialExecutor()).map(
-        partial(_units_membership, resolution=resolution, seed=seed, n_iterations=n_iterations),
+        partial(_units_membership, resolution=resolution, seed=seed, n_iterations=n_iterations,
+                tolerance=tolerance),
         [[tasks[i] for i in group] for group in groups])
     membership, offset = np.empty(n, dtype=np.int64), 0
     for unit, unit_labels in zip(units, (one for group in labels for one in group)):
@@ -316,9 +320,9 @@ def component_leiden(n: int, pairs: np.ndarray, pair_weights: np.ndarray, *, res
 
 
 def _units_membership(tasks: list[tuple[int, np.ndarray, np.ndarray, np.ndarray | None]], *, resolution: float,
-                      seed: int, n_iterations: int) -> list[np.ndarray]:
+                      seed: int, n_iterations: int, tolerance: float) -> list[np.ndarray]:
     return [leiden_membership(n, pairs, pair_weights, objective="CPM", resolution=resolution, seed=seed,
-                              n_iterations=n_iterations, followers=followers)
+                              n_iterations=n_iterations, tolerance=tolerance, followers=followers)
             for n, pairs, pair_weights, followers in tasks]
 
 
