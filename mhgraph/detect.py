@@ -55,8 +55,10 @@ log = logging.getLogger("mhgraph.detect")
 DEFAULT_RESOLUTION = 0.02
 
 # Leiden has converged when an iteration moves no more than this share of the vertices (see
-# leiden_membership): a graph of up to 10,000 entities still iterates until nothing changes.
-DEFAULT_TOLERANCE = 1e-4
+# leiden_membership): a graph of up to 1,000 entities still iterates until nothing changes. Chosen
+# on the development detection worlds, where 1e-4 and "until nothing changes" find the same
+# networks at about twice the iterations (docs/scale.md, "What the iterations buy").
+DEFAULT_TOLERANCE = 1e-3
 
 # How strongly one relation says that its two ends belong to the same operation. Several
 # relations of one type between the same two entities (e.g. consecutive payroll periods) count
