@@ -304,26 +304,32 @@ def _pair_similarity(frame: pl.DataFrame, columns, cache: dict | None):
     return similarity
 
 
-def most_similar(left: np.ndarray, right: np.ndarray, similarity: np.ndarray, cap: int) -> np.ndarray:
+def most_similar(left: np.ndarray, right: np.ndarray, similarity, cap: int) -> np.ndarray:
     """Which pairs to keep so that no mention is in more than ``cap`` of them: every mention
-    keeps its ``cap`` most ``similar`` partners (ties: the earlier pair), and a pair stays
-    when both of its mentions keep it. Mentions with at most ``cap`` pairs keep them all.
+    keeps its ``cap`` most similar partners (ties: the earlier pair), and a pair stays when
+    both of its mentions keep it. ``similarity``: a function of two index arrays, asked only
+    for the pairs of a mention that has more than ``cap``.
 
-    >>> left, right = np.array([0, 0, 0, 1]), np.array([1, 2, 3, 2])
-    >>> most_similar(left, right, np.array([0.9, 0.5, 0.7, 0.8]), cap=2).tolist()
-    [True, False, True, True]
+    >>> closer = lambda a, b: -np.abs(a - b).astype(float)  # here: the nearer index, the more alike
+    >>> most_similar(np.array([0, 0, 0, 1]), np.array([1, 2, 3, 2]), closer, cap=2).tolist()
+    [True, True, False, True]
     """
-    ends = np.concatenate([left, right])
-    counts = np.bincount(ends)
-    if len(ends) == 0 or counts.max() <= cap:
-        return np.ones(len(left), dtype=bool)
-    crowded = np.flatnonzero(counts[ends] > cap)  # pair ends at a mention with too many pairs
-    order = crowded[np.lexsort((crowded, -np.concatenate([similarity, similarity])[crowded], ends[crowded]))]
+    keep = np.ones(len(left), dtype=bool)
+    if len(left) == 0:
+        return keep
+    counts = np.bincount(np.concatenate([left, right]))
+    crowded = np.flatnonzero((counts[left] > cap) | (counts[right] > cap))  # pairs of a crowded mention
+    if len(crowded) == 0:
+        return keep
+    score = similarity(left[crowded], right[crowded])
+    # each end of those pairs at a crowded mention, ranked by the pair's similarity there
+    ends = np.concatenate([left[crowded], right[crowded]])
+    pair = np.concatenate([crowded, crowded])
+    at = np.flatnonzero(counts[ends] > cap)
+    order = at[np.lexsort((pair[at], -np.concatenate([score, score])[at], ends[at]))]
     sizes = _run_lengths(ends[order])
     rank = np.arange(len(order)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    dropped = order[rank >= cap] % len(left)
-    keep = np.ones(len(left), dtype=bool)
-    keep[dropped] = False
+    keep[pair[order[rank >= cap]]] = False
     return keep
 
 
@@ -432,7 +438,7 @@ def block_type(frame: pl.DataFrame, entity: EntitySettings, link_only_across: st
             if rule.max_pairs_per_mention and len(left):
                 code = np.unique(left.astype(np.int64) * frame.height + right)  # a pair found in several bands once
                 left, right = code // frame.height, code % frame.height
-                kept = most_similar(left, right, similarity(left, right), rule.max_pairs_per_mention)
+                kept = most_similar(left, right, similarity, rule.max_pairs_per_mention)
                 crowded = int((~kept).sum())
                 left, right = left[kept], right[kept]
             names.append(rule.name), lefts.append(left), rights.append(right)
