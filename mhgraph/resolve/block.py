@@ -9,7 +9,10 @@ Two kinds of pairs come out, one row per pair (``mention_a < mention_b``):
   filters) and locality-sensitive hashing (MinHash bands) over the Bloom filters. A block
   larger than the rule's ``max_block_size`` is windowed: its mentions are sorted by a
   MinHash signature of their names and each is paired with its ``window`` next neighbours
-  (sorted neighbourhood), so a block of any size costs ``O(size * window)``.
+  (sorted neighbourhood), so a block of any size costs ``O(size * window)``. A mention that
+  one rule pairs with more than ``max_pairs_per_mention`` others keeps its most similar ones
+  (:func:`most_similar`), so that a rule proposes a bounded number of pairs per mention
+  whatever the population: a common name without a date of birth passes every date filter.
 
 Fuzzy pairs are proposed between **representatives**, not between all mentions. The
 *identity groups* are the connected components of the identity pairs (a mention without any
