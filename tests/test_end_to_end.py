@@ -177,7 +177,7 @@ def test_a_strict_run_on_a_layout_of_ones_own_fails_when_the_resolution_collapse
     settings = (ROOT / "mhgraph" / "resolve" / "settings.toml").read_text(encoding="utf-8")
     broken = tmp_path / "broken.toml"
     broken.write_text(settings.replace('method = "auto"\nthreshold = 0.5', 'method = "auto"\nthreshold = 0.0')
-                      .replace("min_mean_score = 0.5\n# Candidate", "min_mean_score = 0.0\n# Candidate")
+                      .replace("min_mean_score = 0.4\n# Candidate", "min_mean_score = 0.0\n# Candidate")
                       .replace('conflict_keys = ["bsn", "v_number"]', "conflict_keys = []")
                       + '\n[[types.person.blocking]]\nname = "everyone"\ncolumns = ["partner"]\n', encoding="utf-8")
     result = mhgraph("--quiet", "run", str(tmp_path / "extracts"), "--out", str(tmp_path / "run"), "--specs", str(specs),

@@ -95,14 +95,14 @@ def test_an_identity_group_counts_once_in_the_coherence_test():
 
 def test_an_identity_group_still_needs_a_coherent_link():
     # payroll (one BSN) and permits (one V-number) match; a third mention matches the permits but
-    # was compared with the payroll representative too and differs: the average stays below 0.5
+    # was compared with the payroll representative too and differs: the average stays below 0.4
     mentions, scored = _payroll_and_permit_rows([("a1", "b1", 0.9)])
     mentions = pl.concat([mentions, frame([person_row("c1", "jan", "bakker", "1980-01-01")])], how="diagonal")
-    scored = pl.concat([scored, _scored([("b1", "c1", 0.9), ("a1", "c1", 0.04)], mentions)])
+    scored = pl.concat([scored, _scored([("b1", "c1", 0.7), ("a1", "c1", 0.04)], mentions)])
     result = cluster_type(scored, mentions.sort("mention_id"), PERSON)
     assert _entities(result) == [("a1", "a2", "a3", "a4", "a5", "a6", "b1", "b2", "b3", "b4"), ("c1",)]
     reason = result.decisions.filter((pl.col("mention_a") == "b1") & (pl.col("mention_b") == "c1"))["reason"][0]
-    assert reason.startswith("not merged: groups of 2 and 1 identity groups average 0.470 over their 2 pairs")
+    assert reason.startswith("not merged: groups of 2 and 1 identity groups average 0.370 over their 2 pairs")
 
 
 def _chain(n: int = 10, seed: int = 3):
@@ -120,12 +120,12 @@ def test_the_chain_probe_does_not_become_one_entity():
     result = cluster_type(_scored(links, mentions), mentions, PERSON)
     sizes = [len(e) for e in _entities(result)]
     assert max(sizes) <= 3 and len(sizes) >= 4, sizes
-    # the guarantee: every merge joined two groups whose pairs averaged 0.5 or more, a pair never
-    # compared counting 0 — so no entity holds two mentions that are not linked and far apart
+    # the guarantee: every merge joined two groups whose pairs averaged min_mean_score or more, a
+    # pair never compared counting 0 — so no entity holds two mentions that are not linked and far apart
     scores = {(a, b): s for a, b, s in links}
     for entity in (e for e in _entities(result) if len(e) > 1):
         pairs = [(x, y) for i, x in enumerate(entity) for y in entity[i + 1:]]
-        assert sum(scores.get(p, 0.0) for p in pairs) / len(pairs) >= 0.5
+        assert sum(scores.get(p, 0.0) for p in pairs) / len(pairs) >= PERSON.clustering.min_mean_score
 
 
 def test_one_identity_on_many_rows_merges_in_one_step():

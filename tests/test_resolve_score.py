@@ -1,11 +1,13 @@
 import dataclasses
+import datetime
 import json
 import math
+import random
 
 import numpy as np
 import polars as pl
 import pytest
-from resolve_helpers import common_name_trap, population
+from resolve_helpers import GIVEN, common_name_trap, frame, person_row, population, typo
 from sklearn.metrics import roc_auc_score
 
 from mhgraph.resolve import (
@@ -288,3 +290,28 @@ def test_the_prior_counts_the_true_pairs_that_blocking_missed():
     # that two mentions are one person, not that they are one person and blocking paired them
     assert scorer.expected_unproposed_matches_ > 0.5 * (true_pairs - in_candidates)
     assert abs(scorer.prior_ * everything.height / true_pairs - 1.0) < 0.15
+
+
+def test_an_exact_date_of_birth_weighs_the_same_however_often_its_person_was_delivered():
+    # 1,500 people with dates of their own, each delivered two to five times: a date's count over
+    # the records is the person's own duplicates, no evidence that other people share it
+    rng = random.Random(4)
+    syllables = ["an", "ber", "co", "da", "el", "fi", "go", "ha", "ir", "jo", "ka", "lu", "mo", "ni", "ol", "pe"]
+    days = rng.sample(range(365 * 70), 1500)
+    rows, copies = [], {}
+    for p, day in enumerate(days):
+        born = (datetime.date(1940, 1, 1) + datetime.timedelta(days=day)).isoformat()
+        given, family = rng.choice(GIVEN), "".join(rng.choices(syllables, k=3))
+        copies[p] = rng.randint(2, 5)
+        for c in range(copies[p]):
+            rows.append(person_row(f"register{c}/p{p:05d}/persoon", typo(given, rng) if c and rng.random() < 0.3 else given,
+                                   family, born))
+    resolved = resolve(frame(rows), None)
+    scorer = resolved.scorers["person"]
+    pairs = resolved.matches.filter((pl.col("birth_date_dice") == 1.0)
+                                    & (pl.col("mention_a").str.slice(10, 6) == pl.col("mention_b").str.slice(10, 6)))
+    weight = scorer.contributions(pairs)["birth_date_dice"].to_numpy()
+    person = pairs["mention_a"].str.slice(11, 5).cast(pl.Int64).to_numpy()
+    delivered = np.array([copies[p] for p in person])
+    assert set(delivered) == {2, 3, 4, 5}
+    assert np.ptp(weight) < 1e-9 and weight[0] > 10.0  # one weight, and a strong one

@@ -16,7 +16,8 @@ merges the two groups it connects only when
 That last rule is the guarantee against chaining. A group grows only by groups that are, on
 average over all their pairs, a match: a mention linked to one member of a group of ``k`` by a
 pair scoring ``s`` and compared with no other member joins only if ``s / k`` reaches
-``min_mean_score`` — with 0.5 at most one other member (``k = 2`` needs ``s = 1``). So a chain
+``min_mean_score`` — with the persons' 0.4 at most one other member (``k = 2`` needs
+``s >= 0.8``). So a chain
 of strong links between neighbours, whose other pairs score low or were never compared, stops
 after two or three mentions instead of becoming one entity; connected components would join
 it whole. Pairs inside a candidate entity that blocking never proposed are compared and scored
