@@ -29,6 +29,7 @@ PLANTED = {
     ("worker_lives_at_workplace", "C-mushroom"),
     ("wage_below_minimum", "C-agency"),
     ("sponsor_of_many_migrants", "C-agency"),
+    ("staff_housed_together", "C-agency"),  # its workers in the crowded house
     ("straw_director", "P-straw"),
     ("officers_sharing_home", "A-fronthouse"),
     ("shared_company_address", "A-strawoffice"),
@@ -69,8 +70,10 @@ def _evidence_types(edges, hit):
 # Weak signals: patterns just under a rule's thresholds. The au pair in the host's restaurant is
 # one underpaid employee living in an officer's home; the baker's spouse works in the bakery she
 # lives above with him (the look-alike of a worker living at the workplace), which alone counts
-# for nothing (test_rank).
+# for nothing (test_rank). The background's staff share houses three to a house: colleagues
+# living together, a weak housing piece that no pay or control evidence joins.
 WEAK = {
+    *(("staff_housed_together", f"C-bg{c:02d}") for c in range(6)),
     ("wage_below_minimum", "C-hostrestaurant"),
     ("worker_lives_at_workplace", "C-hostrestaurant"),
     ("worker_lives_at_workplace", "C-bakery"),

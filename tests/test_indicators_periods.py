@@ -5,8 +5,10 @@ import polars as pl
 import pytest
 
 from graph_fixtures import D, Registers, population
+from mhgraph.detect import detect_communities
 from mhgraph.graph import build_graph_tables
 from mhgraph.indicators import (
+    WEAK_PREFIX,
     compute_indicators,
     exchange_permit_labour,
     permits_linked_to_operator,
@@ -15,6 +17,7 @@ from mhgraph.indicators import (
     sponsor_of_many_migrants,
     waterbed_move,
 )
+from mhgraph.rank import counted_hits, rank_clusters
 
 
 @pytest.fixture(scope="module")
@@ -239,3 +242,88 @@ def test_minimum_pay_for_few_hours_counts_adults_declared_at_the_minimum():
     # an open period has no average and is not judged
     open_ended = edges.with_columns(valid_to=pl.lit(None, dtype=pl.Date))
     assert compute_indicators(nodes, open_ended, indicators=["minimum_pay_for_few_hours"]).height == 0
+
+
+def _housing_registers():
+    """A payroll company whose officer also runs a real-estate company letting a flat to the staff,
+    next to the lawful look-alikes: a landlord with no officer in common, and one whose officer
+    had left before the staff moved in."""
+    reg = Registers()
+    reg.company("k1", "C-payroll", "A-office", D(2020, 1, 1), sbi="7820")
+    reg.company("k2", "C-letting", "A-flat", D(2015, 1, 1), sbi="6820")
+    reg.officer("f1", "P-kin", "C-payroll", "A-kinhome", D(2020, 1, 1))
+    reg.officer("f2", "P-kin", "C-letting", "A-kinhome", D(2015, 1, 1))
+    reg.company("k3", "C-store", "A-shopoffice", D(2010, 1, 1), sbi="4711")
+    reg.company("k4", "C-housing", "A-rooms", D(2010, 1, 1), sbi="6820")
+    reg.officer("f3", "P-grocer", "C-store", "A-grocerhome", D(2010, 1, 1))
+    reg.officer("f4", "P-landlord", "C-housing", "A-landlordhome", D(2010, 1, 1))
+    reg.company("k5", "C-bakery", "A-bakeshop", D(2010, 1, 1), sbi="1071")
+    reg.company("k6", "C-oldletting", "A-oldflat", D(2010, 1, 1), sbi="6820")
+    reg.officer("f5", "P-baker", "C-bakery", "A-bakerhome", D(2010, 1, 1))
+    reg.officer("f6", "P-baker", "C-oldletting", "A-bakerhome", D(2010, 1, 1), D(2019, 12, 31))
+    for k in range(3):
+        reg.payroll(f"p{k}", f"P-driver{k}", "C-payroll", "A-flat", D(2023, 1, 1), D(2023, 12, 31), 800 * 14.0, 800.0)
+        reg.payroll(f"s{k}", f"P-clerk{k}", "C-store", "A-rooms", D(2023, 1, 1), D(2023, 12, 31), 800 * 14.0, 800.0)
+        reg.payroll(f"b{k}", f"P-baker{k}", "C-bakery", "A-oldflat", D(2023, 1, 1), D(2023, 12, 31), 800 * 14.0, 800.0)
+    return reg
+
+
+def test_staff_at_premises_of_a_company_with_a_common_officer_count_only_in_the_weak_signal():
+    nodes, edges = _tables(_housing_registers())
+    full = compute_indicators(nodes, edges, indicators=["worker_lives_at_workplace"], graded=False)
+    assert full.height == 0  # renting from the owner's letting company is not living at the workplace
+    graded = compute_indicators(nodes, edges, indicators=["worker_lives_at_workplace"])
+    hit = graded.row(0, named=True)
+    assert graded.height == 1 and hit["focus_entity"] == "C-payroll" and hit["grade"] == "weak"
+    assert "3 employees were registered as living" in hit["reason"]
+    # the grocer's staff rent from an unrelated landlord; the baker's letting company was no longer
+    # his when his staff moved in: neither is the employer's doing
+    assert _focus(graded) == {"C-payroll"}
+
+
+def test_staff_housed_together_counts_colleagues_living_together_while_employed():
+    reg = Registers()
+    reg.company("k1", "C-camp", "A-farm", D(2010, 1, 1), sbi="0113")
+    for k in range(4):
+        reg.payroll(f"p{k}", f"P-picker{k}", "C-camp", "A-unit", D(2024, 4, 1), D(2024, 10, 31), 600 * 14.0, 600.0)
+    nodes, edges = _tables(reg)
+    hit = compute_indicators(nodes, edges, indicators=["staff_housed_together"]).row(0, named=True)
+    assert hit["focus_entity"] == "C-camp" and hit["grade"] == "weak"
+    assert hit["reason"].startswith(WEAK_PREFIX) and "4 employees of this company were registered at one address" \
+        in hit["reason"] and "on 2024-04-01" in hit["reason"]
+    assert len(hit["evidence"]) == 8
+
+
+def test_colleagues_who_lived_together_before_they_were_hired_are_not_housed_by_the_employer():
+    reg = Registers()
+    reg.company("k1", "C-shop", "A-shop", D(2010, 1, 1), sbi="4711")
+    for k in range(4):  # four students shared a house in 2022; each worked at the shop later, one after another
+        reg.residence(f"i{k}", f"P-student{k}", None, "A-studenthouse", "studie", D(2022, 1, 1), D(2022, 12, 31))
+        reg.payroll(f"p{k}", f"P-student{k}", "C-shop", f"A-own{k}", D(2023 + k, 1, 1), D(2023 + k, 6, 30),
+                    500 * 14.0, 500.0)
+    reg.company("k2", "C-farm", "A-farm", D(2010, 1, 1), sbi="0113")
+    for k in range(4):  # seasonal workers living at the farm itself: that is worker_lives_at_workplace
+        reg.payroll(f"f{k}", f"P-season{k}", "C-farm", "A-farm", D(2024, 4, 1), D(2024, 10, 31), 600 * 14.0, 600.0)
+    nodes, edges = _tables(reg)
+    assert compute_indicators(nodes, edges, indicators=["staff_housed_together"]).height == 0
+
+
+def test_lawful_agency_housing_is_not_flagged_by_its_housing_alone():
+    reg = Registers()
+    reg.company("k1", "C-agency", "A-agency", D(2005, 1, 1), sbi="7820")
+    for k in range(7):  # certified housing, proper pay for full weeks
+        reg.payroll(f"p{k}", f"P-worker{k}", "C-agency", "A-snf", D(2024, 1, 1), D(2024, 12, 31), 2080 * 16.0,
+                    2080.0)
+    nodes, edges = _tables(reg)
+    communities = detect_communities(nodes, edges, seed=42)
+    hits = compute_indicators(nodes, edges, communities)
+    assert _focus(hits, "staff_housed_together") == {"C-agency"}  # the piece is there: seven staff at one address
+    clusters = rank_clusters(communities, nodes, edges, hits)
+    assert not clusters.get_column("flagged").any()
+    # one worker later declared at the minimum for a few hours: two weak pieces of two families now count
+    reg.payroll("m0", "P-worker0", "C-agency", "A-snf", D(2025, 1, 1), D(2025, 6, 30), 260 * 14.06, 260.0)
+    nodes, edges = _tables(reg)
+    communities = detect_communities(nodes, edges, seed=42)
+    hits = compute_indicators(nodes, edges, communities)
+    counted = counted_hits(hits, communities).get_column("indicator").to_list()
+    assert {"staff_housed_together", "minimum_pay_for_few_hours"} <= set(counted)

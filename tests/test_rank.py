@@ -132,12 +132,14 @@ def test_planted_patterns_rank_above_look_alikes_and_background(planted):
     clusters = rank_clusters(communities, nodes, edges, hits)
     cluster_of = dict(communities.select("entity_id", "cluster_id").iter_rows())
     top = clusters.row(0, named=True)
-    # the agency: underpaid, crowded and sponsored off the books: three families of evidence
+    # the agency: underpaid, its staff crowded together and sponsored off the books: three families
     assert top["cluster_id"] == cluster_of["C-agency"] == cluster_of["A-crowd"]
-    assert top["indicators"][:3] == ["wage_below_minimum", "sponsor_of_many_migrants", "crowded_address"]
-    assert top["families"] == ["pay", "dependence", "housing"]  # by points
-    # the wage hit weighs twice the rule's 1.5: four and more underpaid past the threshold of two
-    assert top["score"] == (3.0 + 1.0 + 0.75 + 0.25) * 2.0
+    assert top["indicators"][:4] == ["wage_below_minimum", "sponsor_of_many_migrants", "staff_housed_together",
+                                     "crowded_address"]
+    assert top["families"] == ["pay", "housing", "dependence"]  # by points
+    # the wage hit weighs twice the rule's 1.5: four and more underpaid past the threshold of two; the
+    # crowded house adds a quarter of its weight to the staff housed there, the same family
+    assert top["score"] == (3.0 + 1.0 + 1.0 + 0.25 * 0.75 + 0.25) * 2.0
     raised = set(clusters.filter(pl.col("score") > 0).get_column("cluster_id").to_list())
     counted = counted_hits(hits, communities)
     for focus in ("C-mushroom", "P-straw", "C-wash-new", "P-operator", "EMM-2024-0021", "C-newsponsor", "C-nails",
@@ -164,10 +166,11 @@ def test_partners_needed_scores_each_flagged_cluster_without_each_partner(plante
     agency = clusters.filter(pl.col("cluster_id") == cluster_of["C-agency"]).row(0, named=True)
     # without the payroll's pieces the wages and the crowding (stated by the payroll and the IND)
     # go: dependence 1.0 + context 0.25; without the IND's the crowding and the sponsoring go:
-    # pay 3.0 (its magnitude) + context 0.25; without the KvK's only the sector context: (3.0 + 1.0 + 0.75) × 2
+    # pay 3.0 (its magnitude) + context 0.25; without the KvK's only the sector context:
+    # (3.0 + 1.0 + 1.0 + 0.25 × 0.75) × 2, the staff housed together and, a quarter, the crowded house
     assert agency["without_partner"] == [{"partner": "belastingdienst", "score": 1.25, "flagged": False},
                                          {"partner": "ind", "score": 3.25, "flagged": True},
-                                         {"partner": "kvk", "score": 9.5, "flagged": True}]
+                                         {"partner": "kvk", "score": 10.375, "flagged": True}]
     assert agency["needs_partners"] == ["belastingdienst"]
     # a cluster the ranking does not flag has nothing to say
     quiet = clusters.filter(~pl.col("flagged")).row(0, named=True)

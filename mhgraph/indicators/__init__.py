@@ -47,7 +47,7 @@ from mhgraph.indicators.companies import (
 )
 from mhgraph.indicators.context import high_risk_sector
 from mhgraph.indicators.dependence import exchange_permit_labour, sponsor_churn, sponsor_of_many_migrants
-from mhgraph.indicators.housing import crowded_address, worker_lives_at_workplace
+from mhgraph.indicators.housing import crowded_address, staff_housed_together, worker_lives_at_workplace
 from mhgraph.indicators.identity import identity_conflict
 from mhgraph.indicators.pay import minimum_pay_for_few_hours, wage_below_minimum
 from mhgraph.indicators.permits import link_to_earlier_refusal, permits_linked_to_operator, waterbed_move
@@ -88,6 +88,7 @@ __all__ = [
     "render_reason",
     "shared_company_address",
     "sponsor_churn",
+    "staff_housed_together",
     "sponsor_of_many_migrants",
     "straw_director",
     "wage_below_minimum",

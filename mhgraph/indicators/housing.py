@@ -1,4 +1,5 @@
-"""Housing: where the workers live — crowded addresses and workers living at the workplace.
+"""Housing: where the workers live — crowded addresses, workers living at the workplace and staff
+of one employer housed together.
 
 >>> import datetime as dt
 >>> import polars as pl
@@ -21,7 +22,7 @@ import polars as pl
 from mhgraph.indicators.registry import rule
 from mhgraph.indicators.tables import FLAT, companies, of_type, overlaps, peak_presence, with_period
 
-__all__ = ["crowded_address", "worker_lives_at_workplace"]
+__all__ = ["crowded_address", "staff_housed_together", "worker_lives_at_workplace"]
 
 
 @rule("crowded_address")
@@ -48,7 +49,7 @@ def crowded_address(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_persons: in
 
 @rule("worker_lives_at_workplace")
 def worker_lives_at_workplace(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_workers: int,
-                              count_households: bool) -> pl.DataFrame:
+                              count_households: bool, count_linked_premises: bool) -> pl.DataFrame:
     """At least ``min_workers`` employees registered at their employer's workplace while employed.
 
     Person -EMPLOYED_BY-> Company, Person -REGISTERED_AT-> Address, and the company is
@@ -57,8 +58,10 @@ def worker_lives_at_workplace(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_w
     own officers are not counted (an owner living above the shop is ordinary), and an employee
     living there together with one of its officers — the owner's household: a family business
     above its shop — counts only when ``count_households`` is set (the rule's weak level). With
-    it, the home of an officer counts as a workplace too: staff living in the owner's home.
-    Focus: the company.
+    it, the home of an officer counts as a workplace too: staff living in the owner's home. With
+    ``count_linked_premises`` (also the weak level), so do the premises of another company with
+    an officer in common while both hold office: the owner's real-estate company letting rooms
+    to the staff. Focus: the company.
     """
     edges = with_period(edges)
     located = of_type(edges, "LOCATED_AT").select(company="from_entity", address="to_entity", place_start="start",
@@ -81,6 +84,19 @@ def worker_lives_at_workplace(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_w
                 officer_evidence=pl.concat_list("office", "home"))
     )
     places = [located, via_permit]
+    if count_linked_premises:
+        sister = offices.select("officer", sister="company", sister_office="office", sister_start="office_start",
+                                sister_end="office_end")
+        places.append(
+            offices.join(sister, on="officer").filter(
+                (pl.col("company") != pl.col("sister")) & overlaps("office_start", "office_end", "sister_start",
+                                                                     "sister_end"))
+            .join(located.rename({"company": "sister"}), on="sister")
+            .select("company", "address",
+                    place_start=pl.max_horizontal("office_start", "sister_start", "place_start"),
+                    place_end=pl.min_horizontal("office_end", "sister_end", "place_end"),
+                    place_evidence=pl.concat_list("office", "sister_office", "place_evidence"))
+            .filter(pl.col("place_start") <= pl.col("place_end")))
     if count_households:
         places.append(officer_homes.select("company", "address", place_start="officer_start",
                                            place_end="officer_end", place_evidence="officer_evidence"))
@@ -112,5 +128,57 @@ def worker_lives_at_workplace(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_w
             evidence=pl.concat_list("job", "home").list.explode(**FLAT)
             .append(pl.col("place_evidence").list.explode(**FLAT)))
         .filter(pl.col("workers") >= min_workers)
+        .rename({"company": "focus_entity"})
+    )
+
+
+@rule("staff_housed_together")
+def staff_housed_together(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_workers: int) -> pl.DataFrame:
+    """At least ``min_workers`` employees of one employer registered at one address on one day,
+    each while employed there.
+
+    Person -EMPLOYED_BY-> Company and Person -REGISTERED_AT-> Address, the employment and the
+    registration overlapping; the peak counts the employees present at the address on one day
+    (:func:`~mhgraph.indicators.tables.peak_presence`), so staff who lived there before they were
+    hired, or after they left, do not count. The company's officers, and addresses where the
+    company itself is located (that is :func:`worker_lives_at_workplace`), are left out. Focus:
+    the company; the evidence is the employments and registrations in force on the peak day.
+
+    >>> import datetime as dt
+    >>> ids = ["P1", "P2", "P3"]
+    >>> nodes = pl.DataFrame({"entity_id": ids + ["C1", "A1"], "entity_type": ["person"] * 3 + ["company", "address"]})
+    >>> edges = pl.DataFrame({"relation_id": [f"job{i}" for i in range(3)] + [f"home{i}" for i in range(3)],
+    ...     "type": ["EMPLOYED_BY"] * 3 + ["REGISTERED_AT"] * 3, "from_entity": ids * 2,
+    ...     "to_entity": ["C1"] * 3 + ["A1"] * 3, "valid_from": [dt.date(2024, 1, 1)] * 6,
+    ...     "partner": ["belastingdienst"] * 6})
+    >>> print(staff_housed_together(nodes, edges, min_workers=3)["reason"][0])
+    3 employees of this company were registered at one address while employed there on 2024-01-01 (threshold 3; officers and the company's own premises not counted).
+    """
+    edges = with_period(edges)
+    employed = of_type(edges, "EMPLOYED_BY").select(person="from_entity", company="to_entity", job="relation_id",
+                                                     job_start="start", job_end="end")
+    registered = of_type(edges, "REGISTERED_AT").select(person="from_entity", address="to_entity",
+                                                        home="relation_id", home_start="start", home_end="end")
+    officers = of_type(edges, "OFFICER_OF").select(person="from_entity", company="to_entity").unique()
+    premises = of_type(edges, "LOCATED_AT").select(company="from_entity", address="to_entity").unique()
+    housed = (
+        employed.join(companies(nodes).select("company"), on="company", how="semi")
+        .join(officers, on=["person", "company"], how="anti")
+        .join(registered, on="person")
+        .join(premises, on=["company", "address"], how="anti")
+        .filter(overlaps("job_start", "job_end", "home_start", "home_end"))
+        .with_columns(place=pl.concat_str("company", "address", separator="|"),
+                      start=pl.max_horizontal("job_start", "home_start"),
+                      end=pl.min_horizontal("job_end", "home_end"))
+    )
+    peaks = peak_presence(housed.select("place", "person", "start", "end"), "place", "person", min_workers)
+    return (
+        housed.join(peaks.filter(pl.col("present") >= min_workers), on="place")
+        .filter((pl.col("start") <= pl.col("day")) & (pl.col("end") >= pl.col("day")))
+        .sort("present", "place", descending=[True, False])
+        .group_by("company", maintain_order=True).agg(
+            workers=pl.col("present").first(), day=pl.col("day").first(),
+            evidence=pl.concat_list("job", "home").filter(pl.col("place") == pl.col("place").first())
+            .list.explode(**FLAT))
         .rename({"company": "focus_entity"})
     )
