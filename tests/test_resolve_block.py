@@ -250,3 +250,32 @@ def test_a_month_written_wrongly_and_a_typo_in_one_name_still_pair():
     assert found(dataclasses.replace(settings, types={**settings.types,
                                                       "person": dataclasses.replace(person, blocking=strict)})) \
         <= shipped - 0.15 * len(people)
+
+
+def test_a_common_name_without_a_date_of_birth_keeps_a_bounded_number_of_its_most_similar_pairs():
+    # "jan de jong" twice without a date of birth, at one postcode: both pass every rule's date
+    # filter, so among 1,500 namesakes with dates each would be paired with more than a hundred
+    rng = random.Random(8)
+    postcode = lambda code: bloom_encode(KEY, "postcode", code)  # noqa: E731
+    rows = [{**person_row(f"s/0000/{side}", "jan", "de jong", None), "postcode_bf": postcode("1234AB")}
+            for side in "xy"]
+    for i in range(1, 1501):
+        born = f"{rng.randint(1950, 2005)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
+        rows.append({**_hardened_person(f"s/{i:04d}/y", "jan", "de jong", born),
+                     "postcode_bf": postcode(f"{rng.randint(1000, 9999)}{rng.choice(['AA', 'BX', 'KL'])}")})
+    settings = default_settings()
+    person = settings.types["person"]
+    unbounded = dataclasses.replace(settings, types={**settings.types, "person": dataclasses.replace(
+        person, blocking=tuple(dataclasses.replace(r, max_pairs_per_mention=0) for r in person.blocking))})
+    before, after = block(frame(rows), unbounded), block(frame(rows), settings)
+    assert len(_partners(before, "s/0000/x")) > 100
+    assert "s/0000/y" in _partners(before, "s/0000/x")
+    # each rule leaves every mention at most its bound of pairs, and the true pair is among them
+    cap = max(r.max_pairs_per_mention for r in person.blocking)
+    ends = pl.concat([after.select("blocked_by", mention="mention_a"), after.select("blocked_by", mention="mention_b")])
+    assert ends.group_by("blocked_by", "mention").len()["len"].max() <= cap
+    x_before, x_after = _partners(before, "s/0000/x"), _partners(after, "s/0000/x")
+    # only the three rules that let a missing date pass pair it with namesakes (and one more with y)
+    assert len(x_after) <= 3 * cap + 1 < len(x_before)
+    assert "s/0000/y" in x_after
+    assert after.height < before.height

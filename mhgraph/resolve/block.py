@@ -9,7 +9,10 @@ Two kinds of pairs come out, one row per pair (``mention_a < mention_b``):
   filters) and locality-sensitive hashing (MinHash bands) over the Bloom filters. A block
   larger than the rule's ``max_block_size`` is windowed: its mentions are sorted by a
   MinHash signature of their names and each is paired with its ``window`` next neighbours
-  (sorted neighbourhood), so a block of any size costs ``O(size * window)``.
+  (sorted neighbourhood), so a block of any size costs ``O(size * window)``. A mention that
+  one rule pairs with more than ``max_pairs_per_mention`` others keeps its most similar ones
+  (:func:`most_similar`), so that a rule proposes a bounded number of pairs per mention
+  whatever the population: a common name without a date of birth passes every date filter.
 
 Fuzzy pairs are proposed between **representatives**, not between all mentions. The
 *identity groups* are the connected components of the identity pairs (a mention without any
@@ -277,6 +280,62 @@ def _similar_enough(frame: pl.DataFrame, rule: BlockingRule, cache: dict | None)
     return keep
 
 
+def _pair_similarity(frame: pl.DataFrame, columns, cache: dict | None):
+    """A function of two index arrays giving each pair's mean Dice over those of ``columns``
+    that both sides carry (0 where they share none): the cheap similarity by which a mention
+    with too many candidates keeps the best. Filters are read as words (:func:`_filter_words`)."""
+    cache = {} if cache is None else cache
+    found_columns = []
+    for column in columns:
+        found = decoded_column(frame, column, cache)
+        if found is None or not found[1].any():
+            continue
+        if ("words", column) not in cache:
+            cache[("words", column)] = _filter_words(frame, column, found)
+        found_columns.append(cache[("words", column)])
+
+    def similarity(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        total, counted = np.zeros(len(left)), np.zeros(len(left))
+        for (words, bits, present), index in found_columns:
+            a, b = (left, right) if index is None else (index[left], index[right])
+            dice = dice_words(words, bits, present, a, b)
+            seen = ~np.isnan(dice)
+            total[seen] += dice[seen]
+            counted += seen
+        return total / np.maximum(counted, 1)
+
+    return similarity
+
+
+def most_similar(left: np.ndarray, right: np.ndarray, similarity, cap: int) -> np.ndarray:
+    """Which pairs to keep so that no mention is in more than ``cap`` of them: every mention
+    keeps its ``cap`` most similar partners (ties: the earlier pair), and a pair stays when
+    both of its mentions keep it. ``similarity``: a function of two index arrays, asked only
+    for the pairs of a mention that has more than ``cap``.
+
+    >>> closer = lambda a, b: -np.abs(a - b).astype(float)  # here: the nearer index, the more alike
+    >>> most_similar(np.array([0, 0, 0, 1]), np.array([1, 2, 3, 2]), closer, cap=2).tolist()
+    [True, True, False, True]
+    """
+    keep = np.ones(len(left), dtype=bool)
+    if len(left) == 0:
+        return keep
+    counts = np.bincount(np.concatenate([left, right]))
+    crowded = np.flatnonzero((counts[left] > cap) | (counts[right] > cap))  # pairs of a crowded mention
+    if len(crowded) == 0:
+        return keep
+    score = similarity(left[crowded], right[crowded])
+    # each end of those pairs at a crowded mention, ranked by the pair's similarity there
+    ends = np.concatenate([left[crowded], right[crowded]])
+    pair = np.concatenate([crowded, crowded])
+    at = np.flatnonzero(counts[ends] > cap)
+    order = at[np.lexsort((pair[at], -np.concatenate([score, score])[at], ends[at]))]
+    sizes = _run_lengths(ends[order])
+    rank = np.arange(len(order)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    keep[pair[order[rank >= cap]]] = False
+    return keep
+
+
 def _identity_pairs(frame: pl.DataFrame, key: str) -> tuple[np.ndarray, np.ndarray]:
     """Each mention with the lowest-indexed mention sharing its key (a star per group)."""
     codes = key_codes(frame, key)
@@ -358,6 +417,7 @@ def block_type(frame: pl.DataFrame, entity: EntitySettings, link_only_across: st
             np.unique(np.stack([groups, across]), axis=1, return_inverse=True)[1].ravel()
         log.info("%s: %d identity groups among %d mentions", entity.entity_type, groups.max(initial=-1) + 1, frame.height)
         dice_columns = [c.columns[0] for c in entity.comparisons if c.kind in ("dice", "crossed_dice")]
+        similarity = _pair_similarity(frame, dice_columns, cache)
         def sort_key(rows: np.ndarray) -> np.ndarray:  # asked only when a block is oversized; then kept for all
             if "sort_key" not in keys:
                 keys["sort_key"] = similarity_sort_key(frame, dice_columns, cache)
@@ -377,6 +437,13 @@ def block_type(frame: pl.DataFrame, entity: EntitySettings, link_only_across: st
             left, right = np.concatenate(found_l), np.concatenate(found_r)
             apart = groups[left] != groups[right]
             left, right = left[apart], right[apart]
+            crowded = 0
+            if rule.max_pairs_per_mention and len(left):
+                code = np.unique(left.astype(np.int64) * frame.height + right)  # a pair found in several bands once
+                left, right = code // frame.height, code % frame.height
+                kept = most_similar(left, right, similarity, rule.max_pairs_per_mention)
+                crowded = int((~kept).sum())
+                left, right = left[kept], right[kept]
             names.append(rule.name), lefts.append(left), rights.append(right)
             oversized = sum(r["oversized"] for r in reports)
             log.info(
@@ -386,6 +453,9 @@ def block_type(frame: pl.DataFrame, entity: EntitySettings, link_only_across: st
                 f"; {oversized} oversized blocks with {sum(r['oversized_mentions'] for r in reports)} "
                 f"mentions windowed to {rule.window} neighbours" if oversized else "",
             )
+            if crowded:
+                log.info("%s: rule %s keeps each mention's %d most similar pairs: %d pairs fewer",
+                         entity.entity_type, rule.name, rule.max_pairs_per_mention, crowded)
         if cache is not None:  # what blocking alone reads (transposed filters, filters as words) goes now
             for kept in [k for k in cache if isinstance(k, tuple) and k[0] in ("bytes", "words")]:
                 del cache[kept]

@@ -59,6 +59,11 @@ class BlockingRule:
 
     A block larger than ``max_block_size`` is not paired all-to-all: its mentions are sorted
     by name similarity and each is paired with its ``window`` next neighbours.
+
+    ``max_pairs_per_mention``: a mention that this rule pairs with more others keeps only its
+    most similar ones (mean Dice over the type's compared filters; 0 = no bound), so that a
+    mention alike to thousands — a common name without a date of birth, which passes every
+    ``min_dice`` on the date — costs the same at any population size.
     """
 
     name: str
@@ -68,6 +73,7 @@ class BlockingRule:
     rows: int = 12
     max_block_size: int = 50
     window: int = 10
+    max_pairs_per_mention: int = 30
     seed: int = 0
     equal: tuple[str, ...] = ()
     min_dice: dict[str, float] = field(default_factory=dict)
