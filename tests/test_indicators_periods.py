@@ -16,7 +16,9 @@ from mhgraph.indicators import (
     sponsor_churn,
     sponsor_of_many_migrants,
     waterbed_move,
+    worker_lives_at_workplace,
 )
+from mhgraph.indicators.tables import EDGE_DEFAULTS, NODE_DEFAULTS, ensure
 from mhgraph.rank import counted_hits, rank_clusters
 
 
@@ -279,6 +281,64 @@ def test_staff_at_premises_of_a_company_with_a_common_officer_count_only_in_the_
     # the grocer's staff rent from an unrelated landlord; the baker's letting company was no longer
     # his when his staff moved in: neither is the employer's doing
     assert _focus(graded) == {"C-payroll"}
+
+
+def test_linked_premises_give_exactly_the_staff_the_letting_company_houses():
+    nodes, edges = _tables(_housing_registers())
+    weak = dict(min_workers=1, count_households=True, count_linked_premises=True)
+    hits = compute_indicators(nodes, edges, indicators=["worker_lives_at_workplace"],
+                              thresholds={"worker_lives_at_workplace": weak})
+    payroll, office, kvk = "belastingdienst_loonaangifte", "kvk_functionarissen", "kvk_inschrijvingen"
+    assert hits.select("focus_entity", "grade").rows() == [("C-payroll", "full")]
+    assert hits["evidence"][0].to_list() == sorted(
+        [f"{payroll}/p{k}/{kind}" for k in range(3)
+         for kind in ("EMPLOYED_BY/werknemer/werkgever", "REGISTERED_AT/werknemer/werknemer_adres")]
+        + [f"{office}/f1/OFFICER_OF/functionaris/bedrijf", f"{office}/f2/OFFICER_OF/functionaris/bedrijf",
+           f"{kvk}/k2/LOCATED_AT/bedrijf/vestiging"])
+    assert "(premises of a company sharing an officer; 1 address(es))" in hits["reason"][0]
+    assert "(een vestiging van een bedrijf met een gemeenschappelijke functionaris; 1 adres)" in hits["reason_nl"][0]
+
+
+def _officer_of_many(companies, employees):
+    """One officer of ``companies`` companies, each located at its own address; the employees of
+    company k live at the premises of company k + 1 (the last ring closes on the first)."""
+    day = D(2020, 1, 1)
+    company = [f"C{k}" for k in range(companies)]
+    staff = [(f"P{k}-{e}", k) for k in range(companies) for e in range(employees)]
+    nodes = pl.DataFrame({
+        "entity_id": company + [f"A{k}" for k in range(companies)] + ["P-agent"] + [p for p, _ in staff],
+        "entity_type": ["company"] * companies + ["address"] * companies + ["person"] * (1 + len(staff))})
+    rows = ([(f"kvk/{c}/LOCATED_AT", "LOCATED_AT", c, f"A{k}", "kvk") for k, c in enumerate(company)]
+            + [(f"kvk/{c}/OFFICER_OF", "OFFICER_OF", "P-agent", c, "kvk") for c in company]
+            + [(f"bd/{p}/EMPLOYED_BY", "EMPLOYED_BY", p, company[k], "belastingdienst") for p, k in staff]
+            + [(f"bd/{p}/REGISTERED_AT", "REGISTERED_AT", p, f"A{(k + 1) % companies}", "belastingdienst")
+               for p, k in staff])
+    edges = pl.DataFrame(rows, schema=["relation_id", "type", "from_entity", "to_entity", "partner"],
+                         orient="row").with_columns(valid_from=pl.lit(day))
+    return ensure(nodes, NODE_DEFAULTS), ensure(edges, EDGE_DEFAULTS)
+
+
+def test_an_officer_of_many_companies_keeps_the_workplace_join_the_size_of_the_employees_homes(monkeypatch):
+    nodes, edges = _officer_of_many(400, 3)
+    linked = dict(min_workers=3, count_households=False, count_linked_premises=True)
+    hits = worker_lives_at_workplace(nodes, edges, **linked)
+    assert hits.height == 400 and hits["reason"].str.starts_with(
+        "3 employees were registered as living at a workplace of this company "
+        "(premises of a company sharing an officer; 1 address(es))").all()
+    # every join of the rule stays a small multiple of the employees' homes (1,200 rows); pairing
+    # the officer's 400 companies with each other would make 160,000 rows, times 3 employees each
+    heights = []
+    join = pl.DataFrame.join
+
+    def measured_join(self, *args, **kwargs):
+        joined = join(self, *args, **kwargs)
+        heights.append(joined.height)
+        return joined
+
+    monkeypatch.setattr(pl.DataFrame, "join", measured_join)
+    findings = worker_lives_at_workplace.__wrapped__(nodes, edges, **linked)
+    assert findings.height == 400 and len(heights) >= 8
+    assert max(heights) <= 2 * 1_200
 
 
 def test_staff_housed_together_counts_colleagues_living_together_while_employed():

@@ -61,7 +61,8 @@ def worker_lives_at_workplace(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_w
     it, the home of an officer counts as a workplace too: staff living in the owner's home. With
     ``count_linked_premises`` (also the weak level), so do the premises of another company with
     an officer in common while both hold office: the owner's real-estate company letting rooms
-    to the staff. Focus: the company.
+    to the staff. Focus: the company; the reason names the kinds of workplace the employees
+    live at (``places``).
     """
     edges = with_period(edges)
     located = of_type(edges, "LOCATED_AT").select(company="from_entity", address="to_entity", place_start="start",
@@ -76,6 +77,8 @@ def worker_lives_at_workplace(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_w
         officer="from_entity", company="to_entity", office="relation_id", office_start="start", office_end="end")
     registered = of_type(edges, "REGISTERED_AT").select(person="from_entity", address="to_entity",
                                                         home="relation_id", home_start="start", home_end="end")
+    employed = of_type(edges, "EMPLOYED_BY").select(person="from_entity", company="to_entity",
+                                                     job="relation_id", job_start="start", job_end="end")
     officer_homes = (
         offices.join(registered.rename({"person": "officer"}), on="officer")
         .filter(overlaps("office_start", "office_end", "home_start", "home_end"))
@@ -83,26 +86,16 @@ def worker_lives_at_workplace(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_w
                 officer_end=pl.min_horizontal("office_end", "home_end"),
                 officer_evidence=pl.concat_list("office", "home"))
     )
-    places = [located, via_permit]
+    places = [located.with_columns(kind=pl.lit("the company's business address")),
+              via_permit.with_columns(kind=pl.lit("premises the company holds a permit for"))]
     if count_linked_premises:
-        sister = offices.select("officer", sister="company", sister_office="office", sister_start="office_start",
-                                sister_end="office_end")
-        places.append(
-            offices.join(sister, on="officer").filter(
-                (pl.col("company") != pl.col("sister")) & overlaps("office_start", "office_end", "sister_start",
-                                                                     "sister_end"))
-            .join(located.rename({"company": "sister"}), on="sister")
-            .select("company", "address",
-                    place_start=pl.max_horizontal("office_start", "sister_start", "place_start"),
-                    place_end=pl.min_horizontal("office_end", "sister_end", "place_end"),
-                    place_evidence=pl.concat_list("office", "sister_office", "place_evidence"))
-            .filter(pl.col("place_start") <= pl.col("place_end")))
+        places.append(_linked_premises(employed, registered, offices, located)
+                      .with_columns(kind=pl.lit("premises of a company sharing an officer")))
     if count_households:
         places.append(officer_homes.select("company", "address", place_start="officer_start",
-                                           place_end="officer_end", place_evidence="officer_evidence"))
+                                           place_end="officer_end", place_evidence="officer_evidence",
+                                           kind=pl.lit("an officer's home")))
     workplaces = pl.concat(places).join(companies(nodes).select("company"), on="company", how="semi")
-    employed = of_type(edges, "EMPLOYED_BY").select(person="from_entity", company="to_entity",
-                                                     job="relation_id", job_start="start", job_end="end")
     living = (
         employed.join(offices.select(person="officer", company="company").unique(), on=["person", "company"],
                       how="anti")
@@ -125,10 +118,38 @@ def worker_lives_at_workplace(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_w
         .group_by("company").agg(
             workers=pl.col("person").n_unique(), addresses=pl.col("address").n_unique(),
             household=pl.col("person").filter(pl.col("household")).n_unique(),
+            places=pl.col("kind").unique().sort(),
             evidence=pl.concat_list("job", "home").list.explode(**FLAT)
             .append(pl.col("place_evidence").list.explode(**FLAT)))
         .filter(pl.col("workers") >= min_workers)
         .rename({"company": "focus_entity"})
+    )
+
+
+def _linked_premises(employed: pl.DataFrame, registered: pl.DataFrame, offices: pl.DataFrame,
+                     located: pl.DataFrame) -> pl.DataFrame:
+    """Premises of another company (the sister) that shares an officer with the employer while
+    both offices are held, as workplaces of the employer: only at addresses where an employee of
+    the employer is registered. Starting from the employees' homes keeps the join the size of
+    those homes: joining the offices on the officer alone would pair every two companies of an
+    officer of many (a formation agent) and multiply each company's employees by all of them.
+    """
+    homes = employed.join(registered, on="person").select("company", "address").unique()
+    employer_offices = homes.join(offices, on="company")
+    sister_premises = (
+        offices.select("officer", sister="company", sister_office="office", sister_start="office_start",
+                       sister_end="office_end")
+        .join(located.rename({"company": "sister"}), on="sister")
+    )
+    return (
+        employer_offices.join(sister_premises, on=["officer", "address"])
+        .filter((pl.col("company") != pl.col("sister"))
+                & overlaps("office_start", "office_end", "sister_start", "sister_end"))
+        .select("company", "address",
+                place_start=pl.max_horizontal("office_start", "sister_start", "place_start"),
+                place_end=pl.min_horizontal("office_end", "sister_end", "place_end"),
+                place_evidence=pl.concat_list("office", "sister_office", "place_evidence"))
+        .filter(pl.col("place_start") <= pl.col("place_end"))
     )
 
 
