@@ -55,7 +55,7 @@ log = logging.getLogger("mhgraph.detect")
 DEFAULT_RESOLUTION = 0.02
 
 # Leiden has converged when an iteration moves no more than this share of the vertices (see
-# leiden_membership): a graph of up to 1,000 entities still iterates until nothing changes. Chosen
+# leiden_membership): a graph of fewer than 1,000 entities still iterates until nothing changes. Chosen
 # on the development detection worlds, where 1e-4 and "until nothing changes" find the same
 # networks at about twice the iterations (docs/scale.md, "What the iterations buy").
 DEFAULT_TOLERANCE = 1e-3
