@@ -252,6 +252,13 @@ def test_a_month_written_wrongly_and_a_typo_in_one_name_still_pair():
         <= shipped - 0.15 * len(people)
 
 
+def _without_bound(settings):
+    """``settings`` with no bound on person pairs per mention."""
+    person = settings.types["person"]
+    return dataclasses.replace(settings, types={**settings.types, "person": dataclasses.replace(
+        person, blocking=tuple(dataclasses.replace(r, max_pairs_per_mention=0) for r in person.blocking))})
+
+
 def test_a_common_name_without_a_date_of_birth_keeps_a_bounded_number_of_its_most_similar_pairs():
     # "jan de jong" twice without a date of birth, at one postcode: both pass every rule's date
     # filter, so among 1,500 namesakes with dates each would be paired with more than a hundred
@@ -265,9 +272,7 @@ def test_a_common_name_without_a_date_of_birth_keeps_a_bounded_number_of_its_mos
                      "postcode_bf": postcode(f"{rng.randint(1000, 9999)}{rng.choice(['AA', 'BX', 'KL'])}")})
     settings = default_settings()
     person = settings.types["person"]
-    unbounded = dataclasses.replace(settings, types={**settings.types, "person": dataclasses.replace(
-        person, blocking=tuple(dataclasses.replace(r, max_pairs_per_mention=0) for r in person.blocking))})
-    before, after = block(frame(rows), unbounded), block(frame(rows), settings)
+    before, after = block(frame(rows), _without_bound(settings)), block(frame(rows), settings)
     assert len(_partners(before, "s/0000/x")) > 100
     assert "s/0000/y" in _partners(before, "s/0000/x")
     # each rule leaves every mention at most its bound of pairs, and the true pair is among them
@@ -279,3 +284,20 @@ def test_a_common_name_without_a_date_of_birth_keeps_a_bounded_number_of_its_mos
     assert len(x_after) <= 3 * cap + 1 < len(x_before)
     assert "s/0000/y" in x_after
     assert after.height < before.height
+
+
+def test_when_linking_files_pairs_inside_one_file_do_not_use_up_a_mentions_bound():
+    # 41 records of "jan de jong" without a date of birth in file a, one in file b: inside file
+    # a each record has 40 namesakes, more than its bound, yet only its pair across the files counts
+    rows = [person_row(f"a/{i:04d}/p", "jan", "de jong", None, source="a_register") for i in range(41)]
+    rows.append(person_row("b/0000/p", "jan", "de jong", None, source="b_register"))
+    settings = dataclasses.replace(default_settings(), link_only_across="source")
+    person = settings.types["person"]
+    before, after = block(frame(rows), _without_bound(settings)), block(frame(rows), settings)
+    assert len(_partners(before, "b/0000/p")) == 41
+    assert after["mention_a"].str.starts_with("a/").all() and after["mention_b"].str.starts_with("b/").all()
+    # the record in file b keeps its bound of partners in file a, per rule
+    cap = max(r.max_pairs_per_mention for r in person.blocking)
+    assert cap < 41
+    assert cap <= len(_partners(after, "b/0000/p")) <= 41
+    assert after.group_by("blocked_by").len()["len"].max() <= cap

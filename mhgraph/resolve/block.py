@@ -13,6 +13,7 @@ Two kinds of pairs come out, one row per pair (``mention_a < mention_b``):
   one rule pairs with more than ``max_pairs_per_mention`` others keeps its most similar ones
   (:func:`most_similar`), so that a rule proposes a bounded number of pairs per mention
   whatever the population: a common name without a date of birth passes every date filter.
+  When linking files, pairs inside one file are dropped before that bound.
 
 Fuzzy pairs are proposed between **representatives**, not between all mentions. The
 *identity groups* are the connected components of the identity pairs (a mention without any
@@ -407,7 +408,6 @@ def block_type(frame: pl.DataFrame, entity: EntitySettings, link_only_across: st
         left, right = _identity_pairs(frame, key)
         names.append(key), lefts.append(left), rights.append(right)
         log.info("%s: identity key %s links %d pairs", entity.entity_type, key, len(left))
-    fuzzy_start = len(names)
     across = key_codes(frame, link_only_across) if link_only_across and link_only_across in frame.columns else None
     if entity.fuzzy:
         groups = _components(frame.height, np.concatenate([np.zeros(0, dtype=np.int64), *lefts]),
@@ -417,13 +417,18 @@ def block_type(frame: pl.DataFrame, entity: EntitySettings, link_only_across: st
             np.unique(np.stack([groups, across]), axis=1, return_inverse=True)[1].ravel()
         log.info("%s: %d identity groups among %d mentions", entity.entity_type, groups.max(initial=-1) + 1, frame.height)
         dice_columns = [c.columns[0] for c in entity.comparisons if c.kind in ("dice", "crossed_dice")]
-        similarity = _pair_similarity(frame, dice_columns, cache)
-        def sort_key(rows: np.ndarray) -> np.ndarray:  # asked only when a block is oversized; then kept for all
-            if "sort_key" not in keys:
-                keys["sort_key"] = similarity_sort_key(frame, dice_columns, cache)
-            return keys["sort_key"][rows]
 
-        keys: dict[str, np.ndarray] = {}
+        def similarity(left: np.ndarray, right: np.ndarray) -> np.ndarray:  # asked only when a mention is over its bound
+            if "similarity" not in built:
+                built["similarity"] = _pair_similarity(frame, dice_columns, cache)
+            return built["similarity"](left, right)
+
+        def sort_key(rows: np.ndarray) -> np.ndarray:  # asked only when a block is oversized; then kept for all
+            if "sort_key" not in built:
+                built["sort_key"] = similarity_sort_key(frame, dice_columns, cache)
+            return built["sort_key"][rows]
+
+        built: dict = {}
 
         for rule in entity.blocking:
             found_l, found_r, reports = [], [], []
@@ -436,6 +441,8 @@ def block_type(frame: pl.DataFrame, entity: EntitySettings, link_only_across: st
                 found_l.append(left), found_r.append(right), reports.append(report)
             left, right = np.concatenate(found_l), np.concatenate(found_r)
             apart = groups[left] != groups[right]
+            if across is not None:  # before the bound, so that pairs inside one file take no place
+                apart &= across[left] != across[right]
             left, right = left[apart], right[apart]
             crowded = 0
             if rule.max_pairs_per_mention and len(left):
@@ -464,8 +471,6 @@ def block_type(frame: pl.DataFrame, entity: EntitySettings, link_only_across: st
     rule_index = np.concatenate([np.full(len(l), i, dtype=np.int16) for i, l in enumerate(lefts)])
     left, right = np.concatenate(lefts), np.concatenate(rights)
     keep = left != right
-    if across is not None:
-        keep &= (rule_index < fuzzy_start) | (across[left] != across[right])
     n = max(frame.height, 1)
     pair_code = left[keep].astype(np.int64) * n + right[keep]
     # pairs come in rule order: after a stable sort the first of equal pairs names the first rule
