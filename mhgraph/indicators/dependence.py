@@ -31,7 +31,7 @@ import polars as pl
 
 from mhgraph.indicators.registry import rule
 from mhgraph.indicators.tables import (
-    FLAT, company_links, hourly_wages, of_type, overlaps, peak_presence, with_period,
+    FLAT, company_links, employments, hourly_wages, of_type, overlaps, peak_presence, registrations, with_period,
 )
 
 __all__ = ["exchange_permit_labour", "sponsor_churn", "sponsor_of_many_migrants"]
@@ -45,12 +45,6 @@ def _sponsorships(edges: pl.DataFrame, purposes: Collection[str]) -> pl.DataFram
                     start="start", end="end"))
 
 
-def _jobs(edges: pl.DataFrame) -> pl.DataFrame:
-    """EMPLOYED_BY relations: ``job``, ``person``, ``company``, ``job_start``, ``job_end``."""
-    return with_period(of_type(edges, "EMPLOYED_BY")).select(
-        job="relation_id", person="from_entity", company="to_entity", job_start="start", job_end="end")
-
-
 @rule("sponsor_of_many_migrants")
 def sponsor_of_many_migrants(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_sponsored: int,
                              min_missing_share: float, labour_purposes: tuple[str, ...]) -> pl.DataFrame:
@@ -62,7 +56,7 @@ def sponsor_of_many_migrants(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_sp
     sponsored = _sponsorships(edges, labour_purposes)
     peaks = peak_presence(sponsored.rename({"sponsor": "company"}), "company", "person", min_sponsored).filter(
         pl.col("present") >= min_sponsored)
-    jobs = _jobs(edges)
+    jobs = employments(edges)
     covered = (
         sponsored.join(jobs.select(sponsor="company", job_start="job_start", job_end="job_end"), on="sponsor")
         .filter(overlaps("start", "end", "job_start", "job_end"))
@@ -98,7 +92,7 @@ def sponsor_churn(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_persons: int,
     while the sponsorship continued. Focus: the sponsor.
     """
     sponsored = _sponsorships(edges, labour_purposes)
-    jobs = _jobs(edges)
+    jobs = employments(edges)
     # the last day each migrant was on the sponsor's payroll during the sponsorship; still there = not left
     at_sponsor = (
         sponsored.join(jobs.rename({"company": "sponsor"}), on=["person", "sponsor"])
@@ -137,10 +131,9 @@ def exchange_permit_labour(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_pers
     for their age. Focus: the employer.
     """
     permits = _sponsorships(edges, exchange_purposes)
-    jobs = (permits.join(_jobs(edges), on="person").filter(overlaps("start", "end", "job_start", "job_end"))
+    jobs = (permits.join(employments(edges), on="person").filter(overlaps("start", "end", "job_start", "job_end"))
             .select("sponsorship", "person", "purpose", "job", "company", "job_start", "job_end"))
-    homes = with_period(of_type(edges, "REGISTERED_AT")).select(
-        home="relation_id", person="from_entity", address="to_entity", home_start="start", home_end="end")
+    homes = registrations(edges)
     sites = of_type(edges, "LOCATED_AT").select(site="relation_id", company="from_entity", address="to_entity")
     hosts = (
         with_period(of_type(edges, "OFFICER_OF")).select(office="relation_id", host="from_entity", company="to_entity")

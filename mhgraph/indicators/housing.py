@@ -20,7 +20,9 @@ from __future__ import annotations
 import polars as pl
 
 from mhgraph.indicators.registry import rule
-from mhgraph.indicators.tables import FLAT, companies, of_type, overlaps, peak_presence, with_period
+from mhgraph.indicators.tables import (
+    FLAT, companies, employments, of_type, overlaps, peak_presence, registrations, with_period,
+)
 
 __all__ = ["crowded_address", "staff_housed_together", "worker_lives_at_workplace"]
 
@@ -75,10 +77,8 @@ def worker_lives_at_workplace(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_w
     )
     offices = with_period(of_type(edges, "OFFICER_OF")).select(
         officer="from_entity", company="to_entity", office="relation_id", office_start="start", office_end="end")
-    registered = of_type(edges, "REGISTERED_AT").select(person="from_entity", address="to_entity",
-                                                        home="relation_id", home_start="start", home_end="end")
-    employed = of_type(edges, "EMPLOYED_BY").select(person="from_entity", company="to_entity",
-                                                     job="relation_id", job_start="start", job_end="end")
+    registered = registrations(edges)
+    employed = employments(edges)
     officer_homes = (
         offices.join(registered.rename({"person": "officer"}), on="officer")
         .filter(overlaps("office_start", "office_end", "home_start", "home_end"))
@@ -175,11 +175,8 @@ def staff_housed_together(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_worke
     >>> print(staff_housed_together(nodes, edges, min_workers=3)["reason"][0])
     3 employees of this company were registered at one address while employed there on 2024-01-01 (threshold 3; officers and the company's own premises not counted).
     """
-    edges = with_period(edges)
-    employed = of_type(edges, "EMPLOYED_BY").select(person="from_entity", company="to_entity", job="relation_id",
-                                                     job_start="start", job_end="end")
-    registered = of_type(edges, "REGISTERED_AT").select(person="from_entity", address="to_entity",
-                                                        home="relation_id", home_start="start", home_end="end")
+    employed = employments(edges)
+    registered = registrations(edges)
     officers = of_type(edges, "OFFICER_OF").select(person="from_entity", company="to_entity").unique()
     premises = of_type(edges, "LOCATED_AT").select(company="from_entity", address="to_entity").unique()
     housed = (

@@ -61,6 +61,18 @@ def with_period(edges: pl.DataFrame) -> pl.DataFrame:
                               end=pl.col("valid_to").fill_null(END_OF_TIME))
 
 
+def employments(edges: pl.DataFrame) -> pl.DataFrame:
+    """EMPLOYED_BY relations: ``job``, ``person``, ``company``, ``job_start``, ``job_end``."""
+    return with_period(of_type(edges, "EMPLOYED_BY")).select(
+        job="relation_id", person="from_entity", company="to_entity", job_start="start", job_end="end")
+
+
+def registrations(edges: pl.DataFrame) -> pl.DataFrame:
+    """REGISTERED_AT relations: ``home``, ``person``, ``address``, ``home_start``, ``home_end``."""
+    return with_period(of_type(edges, "REGISTERED_AT")).select(
+        home="relation_id", person="from_entity", address="to_entity", home_start="start", home_end="end")
+
+
 def overlaps(start_a: str, end_a: str, start_b: str, end_b: str) -> pl.Expr:
     """Two periods (both ends included) share at least one day."""
     return (pl.col(start_a) <= pl.col(end_b)) & (pl.col(start_b) <= pl.col(end_a))
