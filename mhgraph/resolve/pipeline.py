@@ -158,6 +158,18 @@ def _completed(scored: pl.DataFrame, frame: pl.DataFrame, entity, relations, ent
     return pl.concat([scored, features.with_columns(pl.Series("score", score, dtype=pl.Float64))], how="diagonal")
 
 
+def _pair_order(scored: pl.DataFrame) -> pl.Series | None:
+    """The rows of ``scored`` by ``mention_a``, ``mention_b``; ``None`` when they are in that order
+    already, as blocking proposes them (pairs added after it, by overrides or inside candidate
+    entities, come last).
+
+    >>> _pair_order(pl.DataFrame({"mention_a": ["b", "a", "a"], "mention_b": ["c", "c", "b"]})).to_list()
+    [2, 1, 0]
+    """
+    order = scored.select(pl.arg_sort_by("mention_a", "mention_b")).to_series()
+    return None if order.equals(pl.int_range(scored.height, dtype=order.dtype, eager=True), check_names=False) else order
+
+
 def _with_entities(table: pl.DataFrame, resolution: pl.DataFrame) -> pl.DataFrame:
     """An identity-conflict table with the entity each side ended in."""
     entity_of = resolution.select("mention_id", "entity_id")
@@ -202,6 +214,7 @@ def resolve(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | Non
         cache: dict = {}
         pairs = _with_override_pairs(block_type(frame, entity, settings.link_only_across, cache), checked, entity_type)
         features = compare_type(pairs, frame, entity, relations, entities, cache)
+        del pairs  # its columns live on in features
         score = np.ones(features.height)
         if entity.fuzzy and features.height:
             scorer = make_scorer(entity, features)
@@ -212,10 +225,15 @@ def resolve(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | Non
                 scorer.fit(features)
             scorers[entity_type] = scorer
             score = scorer.predict_proba(features)[:, 1]
+        fitted = entity.fuzzy and features.height
         scored = features.with_columns(pl.Series("score", score, dtype=pl.Float64))
-        if entity.fuzzy and features.height:
+        del features, score
+        if fitted:
             scored = _completed(scored, frame, entity, relations, entities, cache, scorers.get(entity_type))
-        scored = scored.sort("mention_a", "mention_b")  # the order of the matches table, sorted here while memory is low
+        order = _pair_order(scored)  # the order of the matches table
+        # sorted one column at a time: sorting the whole table at once holds millions of pairs twice
+        for name in scored.columns if order is not None else ():
+            scored = scored.with_columns(scored[name].gather(order))
         typed_overrides = checked.filter(pl.col("entity_type") == entity_type) if checked is not None else None
         found = find_identity_conflicts(frame, entity, relations, entities, cache)
         clusters = cluster_type(scored, frame, entity, typed_overrides, found)
@@ -225,7 +243,7 @@ def resolve(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | Non
         matches[entity_type] = scored.with_columns(clusters.decisions["decision"], clusters.decisions["reason"])  # row by row
         entities = pl.concat([entities.filter(pl.col("entity_type") != entity_type), clusters.resolution])
         log.info("%s: %d mentions -> %d entities", entity_type, frame.height, clusters.resolution["entity_id"].n_unique())
-        del frame, cache, pairs, features, scored, found, clusters  # this type's tables go before the next is read
+        del frame, cache, scored, found, clusters  # this type's tables go before the next is read
     if others.height:
         log.info("%d mentions of types without settings stay alone", others.height)
         resolutions.append(singletons(others, FALLBACK_LETTER))
