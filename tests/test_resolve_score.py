@@ -315,3 +315,12 @@ def test_an_exact_date_of_birth_weighs_the_same_however_often_its_person_was_del
     delivered = np.array([copies[p] for p in person])
     assert set(delivered) == {2, 3, 4, 5}
     assert np.ptp(weight) < 1e-9 and weight[0] > 10.0  # one weight, and a strong one
+
+
+def test_logistic_fit_without_any_compared_column_learns_the_label_rate_alone():
+    # a register whose pairs share no compared field: every level is missing, only the prior is learnt
+    pairs = pl.DataFrame({"mention_a": ["a", "b", "c", "d"], "mention_b": ["e", "f", "g", "h"],
+                          "bsn_agree": [1.0, 0.0, 0.0, 0.0]})
+    scorer = LogisticScorer(_comparisons(), label_column="bsn_agree").fit(pairs)
+    assert scorer.n_labelled_ == 4 and scorer.n_matches_ == 1
+    assert np.allclose(scorer.predict_proba(pairs)[:, 1], 0.25, atol=0.02)

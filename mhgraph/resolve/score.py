@@ -451,13 +451,13 @@ class LogisticScorer(_Additive):
     def fit(self, features: pl.DataFrame, background: pl.DataFrame | None = None) -> LogisticScorer:
         """Fit on the labelled pairs among ``features`` (``background`` is not needed)."""
         label = _column(features, self.label_column)
-        # only the compared columns of the labelled pairs: most pairs are labelled, and a copy of all is large
-        labelled = features.select(c for c in self.comparisons if c in features.columns).filter(pl.Series(~np.isnan(label)))
-        y = label[~np.isnan(label)]
+        keep = ~np.isnan(label)
+        y = label[keep]
         if len(np.unique(y)) < 2:
             raise ValueError(f"{self.label_column}: labelled pairs of both classes are needed to train")
+        # the levels of the labelled pairs only: most pairs are labelled, and a copy of all columns is large
+        levels = {name: level[keep] for name, level in self._levels(features).items()}
         # pairs with the same levels on every comparison are one row, weighted by their count
-        levels = self._levels(labelled)
         grouped = (pl.DataFrame({name: level for name, level in levels.items()}).with_columns(pl.Series("y", y))
                    .group_by(list(levels)).agg(pl.len().alias("pairs"), pl.col("y").sum().alias("matches"))
                    .sort(list(levels)))
