@@ -4,13 +4,13 @@ import dataclasses
 
 import polars as pl
 import pytest
-from resolve_helpers import common_name_trap, frame, person_row
+from resolve_helpers import common_name_trap, frame, person_row, population
 
 from mhgraph.graph import build_graph_tables
 from mhgraph.indicators import compute_indicators
 from mhgraph.export.content import resolution_blocks
 from mhgraph.export.document import to_markdown
-from mhgraph.resolve import Resolved, resolution_diagnostics, resolve
+from mhgraph.resolve import Resolved, identity_resolution, resolution_diagnostics, resolve, resolve_baseline
 from mhgraph.resolve.cluster import cluster_type
 
 BSN = "123456782"
@@ -111,3 +111,39 @@ def test_a_deliberately_broken_model_is_reported_as_collapsed(trap):
     assert row["too_many_merges"] and row["entity_too_large"]
     warning = to_markdown(resolution_blocks(table.to_dicts(), "en"))
     assert "**WARNING — the person resolution looks collapsed" in warning and "times what the model expects" in warning
+
+
+def test_a_scan_gives_the_same_conflicts_baseline_and_diagnostics_as_the_table(tmp_path):
+    # each entity type is read from the scan when its turn comes. Anna's row renumbered 10: her
+    # cannot-link with row 0 sorts among the blocked pairs, so the matches table reorders its rows
+    mentions, relations = _payroll_rows()
+    mentions = mentions.with_columns(pl.col("mention_id").replace("loon/9/werknemer", "loon/10/werknemer"))
+    relations = relations.with_columns(pl.col("from_mention").replace("loon/9/werknemer", "loon/10/werknemer"))
+    mentions.write_parquet(tmp_path / "mentions.parquet")
+    scan = pl.scan_parquet(tmp_path / "mentions.parquet")
+    overrides = [{"mention_a": "loon/0/werknemer", "mention_b": "loon/10/werknemer", "decision": "cannot_link",
+                  "reason": "analyst"}]
+    by_table, by_scan = resolve(mentions, relations, overrides=overrides), resolve(scan, relations, overrides=overrides)
+    assert by_table.identity_conflicts.height == 1
+    for name in ("resolution", "matches", "identity_conflicts"):
+        assert getattr(by_scan, name).equals(getattr(by_table, name)), name
+    pairs = by_scan.matches.select("mention_a", "mention_b")
+    assert pairs.equals(pairs.sort("mention_a", "mention_b")) and "override" in by_scan.matches["blocked_by"].to_list()
+    assert resolution_diagnostics(by_scan, scan).equals(resolution_diagnostics(by_table, mentions))
+    assert resolution_diagnostics(by_table, mentions)["identity_conflicts"].sum() == 1
+    settings = by_table.settings
+    assert resolve_baseline(scan, settings).equals(resolve_baseline(mentions, settings))
+    assert identity_resolution(scan, settings).equals(identity_resolution(mentions, settings))
+    # one BSN for six rows: the baseline joins Jan Bakker and Piotr Nowak, the resolver keeps them apart
+    assert resolve_baseline(mentions, settings).filter(pl.col("entity_type") == "person")["entity_id"].n_unique() == 2
+
+
+def test_expected_pairs_do_not_depend_on_the_order_of_the_matches():
+    # a float sum follows the order of its terms: the diagnostics sum in a fixed order
+    mentions, _ = population(400, copies=3, seed=5)
+    resolved = resolve(mentions, None)
+    expected = resolution_diagnostics(resolved, mentions)["expected_pairs"].to_list()
+    assert expected[0] > 0
+    for seed in range(8):
+        shuffled = dataclasses.replace(resolved, matches=resolved.matches.sample(fraction=1.0, shuffle=True, seed=seed))
+        assert resolution_diagnostics(shuffled, mentions)["expected_pairs"].to_list() == expected

@@ -110,7 +110,8 @@ def resolution_diagnostics(resolved, mentions: pl.DataFrame | pl.LazyFrame, larg
                 .join(unit_of.rename({"mention_id": "mention_b", "unit": "b"}), on="mention_b")
                 .group_by(pl.min_horizontal("a", "b").alias("low"), pl.max_horizontal("a", "b").alias("high"))
                 .agg(pl.col("score").max())
-                ["score"].sum())
+                # summed in a fixed order: the groups come in any order, and a float sum's last bits follow it
+                .sort("low", "high")["score"].to_numpy().sum())
         ratios = [merged / e for e in (expected, prior * population if prior else None) if e]
         ratio = max(ratios) if ratios else None
         largest = per_entity.sort("units", "mentions", descending=True).row(0, named=True) if per_entity.height else None
