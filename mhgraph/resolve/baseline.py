@@ -20,7 +20,7 @@ import polars as pl
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from mhgraph.resolve.block import key_codes
+from mhgraph.resolve.block import key_codes, type_mentions
 from mhgraph.resolve.cluster import FALLBACK_LETTER, RESOLUTION_SCHEMA, entity_ids
 from mhgraph.resolve.settings import ResolveSettings, default_settings
 
@@ -28,16 +28,15 @@ __all__ = ["identity_resolution", "resolve_baseline"]
 
 
 def _components(mentions: pl.DataFrame | pl.LazyFrame, settings: ResolveSettings, keys_of,
-                hashed_ids: bool = True) -> pl.DataFrame:
+                hashed_ids: bool = True, types=None) -> pl.DataFrame:
     # one type's key columns at a time: from a scan, nothing else of the mentions table is read
     mentions = mentions.lazy()
-    names = mentions.collect_schema().names()
+    if types is None:
+        types = mentions.select(pl.col("entity_type").unique()).collect()["entity_type"].to_list()
     out = []
-    for entity_type in mentions.select(pl.col("entity_type").unique().sort()).collect()["entity_type"].to_list():
+    for entity_type in sorted(types):
         entity = settings.types.get(entity_type)
-        keys = [c for key in (keys_of(entity) if entity else ()) for c in key.split("+") if c in names]
-        frame = mentions.select("mention_id", "entity_type", *dict.fromkeys(keys)).filter(
-            pl.col("entity_type") == entity_type).collect().sort("mention_id")
+        frame = type_mentions(mentions, entity_type, [c for key in (keys_of(entity) if entity else ()) for c in key.split("+")])
         n = frame.height
         lefts, rights = [np.arange(n)], [np.arange(n)]
         for key in keys_of(entity) if entity else ():
@@ -63,15 +62,18 @@ def _components(mentions: pl.DataFrame | pl.LazyFrame, settings: ResolveSettings
     return pl.concat(out).sort("mention_id") if out else pl.DataFrame(schema=RESOLUTION_SCHEMA)
 
 
-def identity_resolution(mentions: pl.DataFrame | pl.LazyFrame, settings: ResolveSettings, hashed_ids: bool = True) -> pl.DataFrame:
+def identity_resolution(mentions: pl.DataFrame | pl.LazyFrame, settings: ResolveSettings, hashed_ids: bool = True,
+                        types=None) -> pl.DataFrame:
     """A ``resolution`` table from identity keys alone (same BSN, KvK number, address key).
 
     ``hashed_ids=False`` names each entity by its lowest ``mention_id`` instead of the keyed
     hash of it: a label that only tells entities apart, for use inside one run (a million
-    keyed hashes cost seconds), never for output. ``mentions`` may be a scan: only the identity
-    key columns of one entity type at a time are read from it.
+    keyed hashes cost seconds), never for output. ``mentions`` may be a ``pl.scan_parquet``:
+    only the identity key columns of one entity type at a time are read from it (another lazy
+    query is run again for every type). ``types``: the entity types present, when the caller
+    knows them already (else they are read from ``mentions``).
     """
-    return _components(mentions, settings, lambda entity: entity.identity_keys, hashed_ids)
+    return _components(mentions, settings, lambda entity: entity.identity_keys, hashed_ids, types)
 
 
 def resolve_baseline(mentions: pl.DataFrame | pl.LazyFrame, settings: ResolveSettings | None = None) -> pl.DataFrame:

@@ -54,12 +54,29 @@ from mhgraph.resolve.bits import EMPTY_BIN, bloom_words, decode_bloom, dice_word
 from mhgraph.resolve.settings import BlockingRule, EntitySettings, ResolveSettings
 
 __all__ = ["PAIR_SCHEMA", "block", "block_type", "identity_groups", "key_codes", "pairs_from_blocks", "population_pairs", "random_pairs",
-           "representatives", "row_numbers", "similarity_sort_key"]
+           "representatives", "row_numbers", "similarity_sort_key", "type_mentions"]
 
 log = logging.getLogger("mhgraph.resolve.block")
 
 PAIR_SCHEMA = {"mention_a": pl.String, "mention_b": pl.String, "entity_type": pl.String, "blocked_by": pl.String}
 _SIGNATURE_BINS = 12
+
+
+def type_mentions(mentions: pl.DataFrame | pl.LazyFrame, entity_type: str, columns=()) -> pl.DataFrame:
+    """The mentions of one entity type, sorted by ``mention_id``, with ``mention_id``,
+    ``entity_type`` and those of ``columns`` the table has. From a ``pl.scan_parquet`` only these
+    columns are read; another lazy query is run again on every call.
+
+    >>> mentions = pl.DataFrame({"mention_id": ["b", "a", "c"], "entity_type": ["person", "person", "address"],
+    ...     "bsn": ["h2", "h1", None], "address_key": [None, None, "k"]})
+    >>> type_mentions(mentions, "person", ["bsn", "name_bf"]).rows()
+    [('a', 'person', 'h1'), ('b', 'person', 'h2')]
+    """
+    mentions = mentions.lazy()
+    names = mentions.collect_schema().names()
+    read = [c for c in dict.fromkeys(("mention_id", "entity_type", *columns)) if c in names]
+    frame = mentions.select(read).filter(pl.col("entity_type") == entity_type).collect()
+    return frame if frame["mention_id"].is_sorted() else frame.sort("mention_id")
 
 
 def key_codes(frame: pl.DataFrame, key: str, cache: dict | None = None) -> np.ndarray:

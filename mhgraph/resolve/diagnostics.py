@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from mhgraph.resolve.block import identity_groups, key_codes, population_pairs
+from mhgraph.resolve.block import identity_groups, key_codes, population_pairs, type_mentions
 from mhgraph.resolve.cluster import COMPLETED
 
 __all__ = ["DIAGNOSTIC_SCHEMA", "MAX_ENTITY_SHARE", "MAX_MERGE_RATIO", "MIN_MERGED_PAIRS", "resolution_diagnostics"]
@@ -83,14 +83,11 @@ def resolution_diagnostics(resolved, mentions: pl.DataFrame | pl.LazyFrame, larg
     ``mentions``: the table it resolved, or a scan of it (one type's identity keys are read at a time)."""
     rows = []
     resolution = resolved.resolution
-    mentions = mentions.lazy()
-    names = mentions.collect_schema().names()
     for entity_type in resolution["entity_type"].unique().sort().to_list():
         entity = resolved.settings.types.get(entity_type)
         keys = entity.identity_keys if entity else ()
         # only the columns read here: filtering every column of a large mentions table copies it all
-        read = ["mention_id", *dict.fromkeys(c for k in keys for c in k.split("+") if c in names)]
-        frame = mentions.select(*read, "entity_type").filter(pl.col("entity_type") == entity_type).collect().sort("mention_id")
+        frame = type_mentions(mentions, entity_type, [c for k in keys for c in k.split("+")])
         units = identity_groups(frame, keys)
         placed = (frame.select("mention_id").with_columns(pl.Series("unit", units))
                   .join(resolution.select("mention_id", "entity_id"), on="mention_id"))

@@ -26,7 +26,7 @@ import polars as pl
 from mhgraph.errors import InputError
 from mhgraph.ingest.schema import MENTION_SCHEMA
 from mhgraph.resolve.baseline import identity_resolution
-from mhgraph.resolve.block import PAIR_SCHEMA, block_type, identity_groups, key_codes, population_pairs, random_pairs
+from mhgraph.resolve.block import PAIR_SCHEMA, block_type, identity_groups, key_codes, population_pairs, random_pairs, type_mentions
 from mhgraph.resolve.cluster import FALLBACK_LETTER, RESOLUTION_SCHEMA, cluster_type, pairs_to_complete, singletons
 from mhgraph.resolve.compare import compare_type
 from mhgraph.resolve.conflicts import CONFLICT_SCHEMA, find_identity_conflicts
@@ -100,16 +100,6 @@ def _check_columns(mentions: pl.LazyFrame, types: set[str], settings: ResolveSet
 def _has_values(mentions: pl.LazyFrame, names: list[str], entity_type: str, column: str) -> bool:
     return column in names and mentions.select(
         ((pl.col("entity_type") == entity_type) & pl.col(column).is_not_null()).any()).collect().item()
-
-
-def _type_frame(mentions: pl.LazyFrame, settings: ResolveSettings, entity_type: str) -> pl.DataFrame:
-    """The mentions of one type, sorted by mention_id, with only the columns the settings read
-    for it: read when the type's turn comes (from the Parquet file, when ``mentions`` is a
-    scan), so that no more than one type's columns are held at once."""
-    names = mentions.collect_schema().names()
-    read = [c for c in ("mention_id", "entity_type", *settings.columns(entity_type)) if c in names]
-    frame = mentions.select(read).filter(pl.col("entity_type") == entity_type).collect()
-    return frame if frame["mention_id"].is_sorted() else frame.sort("mention_id")
 
 
 def _as_overrides(overrides) -> pl.DataFrame | None:
@@ -196,18 +186,20 @@ def resolve(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | Non
         raise InputError(f"the mentions table lacks column(s) {', '.join(missing)}", column=missing[0])
     ids = mentions.select("mention_id", "entity_type").collect()
     _check_mentions(ids)
-    _check_columns(mentions, set(ids["entity_type"].unique().to_list()), settings)
+    types = set(ids["entity_type"].unique().to_list())
+    _check_columns(mentions, types, settings)
     checked = _as_overrides(overrides)
     if checked is not None:
         checked = check_overrides(checked, ids)
     others = ids.filter(~pl.col("entity_type").is_in(list(settings.order)))
     del ids
     # provisional entities of the types not resolved yet, for relational evidence: labels, not ids
-    entities = identity_resolution(mentions, settings, hashed_ids=False)
+    entities = identity_resolution(mentions, settings, hashed_ids=False, types=types)
     resolutions, matches, conflicts, scorers = [], {}, [], {}
     for entity_type in settings.order:
         entity = settings.types[entity_type]
-        frame = _type_frame(mentions, settings, entity_type)
+        # read when the type's turn comes, only the columns its settings read: one type at a time in memory
+        frame = type_mentions(mentions, entity_type, settings.columns(entity_type))
         if frame.height == 0:
             continue
         log.info("%s: resolving %d mentions", entity_type, frame.height)
