@@ -80,7 +80,7 @@ def _top_identifier(frame: pl.DataFrame, keys) -> tuple[str | None, float | None
 def resolution_diagnostics(resolved, mentions: pl.DataFrame | pl.LazyFrame, large_entity: int = 50) -> pl.DataFrame:
     """One row per resolved entity type (``DIAGNOSTIC_SCHEMA``): the measures above and whether
     the type looks ``collapsed``. ``resolved``: the :class:`~mhgraph.resolve.Resolved` run;
-    ``mentions``: the table it resolved, or a scan of it (one type's identity keys are read at a time)."""
+    ``mentions``: the table it resolved, or a ``pl.scan_parquet`` of it (one type's identity keys are read at a time)."""
     rows = []
     resolution = resolved.resolution
     for entity_type in resolution["entity_type"].unique().sort().to_list():

@@ -174,7 +174,8 @@ def resolve(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | Non
 
     ``mentions``: a table or a scan (``pl.scan_parquet``); each entity type's mentions are read
     from it when that type's turn comes, with only the columns its settings read, and let go
-    after, so that a scan never has the whole mentions table in memory.
+    after, so that a scan never has the whole mentions table in memory. Another lazy query
+    would be run again for every read (two per entity type, and the diagnostics one more).
     ``settings``: :class:`ResolveSettings` (default: the shipped ``settings.toml``);
     ``overrides``: a path to an overrides file, a Polars table or a list of dicts with
     ``mention_a``, ``mention_b``, ``decision`` (``must_link`` / ``cannot_link``), ``reason``.
