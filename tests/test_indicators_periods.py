@@ -494,14 +494,15 @@ def test_a_companys_former_address_houses_staff_together_once_the_company_has_le
 
 
 def _shop_with_helpers(home):
-    """Two helpers of unknown age paid EUR 6 an hour and two adults at the minimum for eight hours
-    a week, all registered at ``home``; the shop's owner lives at A-home."""
+    """Two helpers paid EUR 6 an hour and two at the adult minimum for eight hours a week, all of
+    unknown age and registered at ``home``; the shop's owner lives at A-home."""
     reg = Registers()
     reg.company("k1", "C-shop", "A-shop", D(2005, 1, 1), sbi="4711")
     reg.officer("f1", "P-owner", "C-shop", "A-home", D(2005, 1, 1))
     for k in range(2):
         reg.payroll(f"y{k}", f"P-young{k}", "C-shop", home, D(2023, 1, 1), D(2023, 12, 31), 400 * 6.0, 400.0, age=None)
-        reg.payroll(f"a{k}", f"P-adult{k}", "C-shop", home, D(2024, 1, 1), D(2024, 6, 30), 208 * 13.27, 208.0)
+        reg.payroll(f"a{k}", f"P-adult{k}", "C-shop", home, D(2024, 1, 1), D(2024, 6, 30), 208 * 13.27, 208.0,
+                    age=None)
     return _tables(reg)
 
 
@@ -512,3 +513,23 @@ def test_the_owners_household_is_not_judged_as_underpaid_staff():
     strangers = compute_indicators(*_shop_with_helpers("A-lodging"), indicators=rules)
     assert strangers.select("indicator", "grade").sort("indicator").rows() == [
         ("minimum_pay_for_few_hours", "weak"), ("wage_below_minimum", "full")]
+
+
+def _youth_shop(adult_wage):
+    """Four staff of 17 on their youth minimum (EUR 6.64 an hour in 2024), two of unknown age paid
+    the same, and one adult paid ``adult_wage`` an hour."""
+    reg = Registers()
+    reg.company("k1", "C-icecream", "A-parlour", D(2010, 1, 1), sbi="5610")
+    for k in range(6):
+        reg.payroll(f"y{k}", f"P-young{k}", "C-icecream", f"A-home{k}", D(2024, 1, 1), D(2024, 6, 30),
+                    200 * 6.7, 200.0, age="17" if k < 4 else None)
+    reg.payroll("a0", "P-adult", "C-icecream", "A-adulthome", D(2024, 1, 1), D(2024, 6, 30), 500 * adult_wage, 500.0)
+    return _tables(reg)
+
+
+def test_young_staff_whose_age_band_is_missing_are_not_underpaid_adults_where_the_known_are_paid_in_full():
+    assert compute_indicators(*_youth_shop(13.50), indicators=["wage_below_minimum"]).height == 0
+    # the one adult of known age is underpaid too: the two of unknown age count again
+    hit = compute_indicators(*_youth_shop(9.0), indicators=["wage_below_minimum"]).row(0, named=True)
+    assert (hit["focus_entity"], hit["grade"]) == ("C-icecream", "full")
+    assert hit["reason"].startswith("3 of 7 employees") and "2 of them of unknown age" in hit["reason"]

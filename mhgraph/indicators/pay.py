@@ -39,13 +39,17 @@ def wage_below_minimum(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_employee
     is set: the rule's weak level leaves them out, so that one teenager whose age band is missing
     is not a weak signal. Neither level counts an employee of unknown age who lives with an
     officer of the employer (:func:`~mhgraph.indicators.housing.household_jobs`): the owner's
-    children living at home are a family business's young staff, on the youth minimum. Focus:
-    the employer.
+    children living at home are a family business's young staff, on the youth minimum; nor one
+    of an employer whose staff of known age are all paid at least their minimum: a shop of young
+    staff on the youth minimum, some of whose age bands are missing. An employer whose payroll
+    gives no age band at all is judged on the adult minimum. Focus: the employer.
     """
     household = household_jobs(edges).select(relation_id="job", household=pl.lit(True))
+    known_age_only_paid_in_full = (  # staff of known age all paid their minimum: the unknown are likely young too
+        pl.col("age_known").any() & ~(pl.col("below") & pl.col("age_known")).any()).over("to_entity")
     wages = (hourly_wages(edges, tolerance).join(household, on="relation_id", how="left")
-             .with_columns(below=pl.col("below") & (pl.col("age_known") | (pl.lit(unknown_age_counts)
-                                                                           & pl.col("household").is_null()))))
+             .with_columns(below=pl.col("below") & (pl.col("age_known") | (
+                 pl.lit(unknown_age_counts) & pl.col("household").is_null() & ~known_age_only_paid_in_full))))
     return (
         wages.group_by("to_entity").agg(
             paid=pl.col("from_entity").n_unique(),
