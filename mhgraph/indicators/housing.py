@@ -99,8 +99,9 @@ def worker_lives_at_workplace(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_w
     living = (
         employed.join(offices.select(person="officer", company="company").unique(), on=["person", "company"],
                       how="anti")
-        .join(workplaces, on="company")
-        .join(registered, on=["person", "address"])
+        # the employees' homes at a workplace first: pairing every job with every place of its employer is larger
+        .join(registered.join(workplaces, on="address", how="semi"), on="person")
+        .join(workplaces, on=["company", "address"])
         .filter(overlaps("job_start", "job_end", "home_start", "home_end")
                 & overlaps("job_start", "job_end", "place_start", "place_end")
                 & overlaps("home_start", "home_end", "place_start", "place_end"))
@@ -134,7 +135,10 @@ def _linked_premises(employed: pl.DataFrame, registered: pl.DataFrame, offices: 
     those homes: joining the offices on the officer alone would pair every two companies of an
     officer of many (a formation agent) and multiply each company's employees by all of them.
     """
-    homes = employed.join(registered, on="person").select("company", "address").unique()
+    # only employers with an officer, and homes at someone's premises, can meet a sister's premises
+    homes = (employed.join(offices, on="company", how="semi")
+             .join(registered.join(located, on="address", how="semi"), on="person")
+             .select("company", "address").unique())
     employer_offices = homes.join(offices, on="company")
     sister_premises = (
         offices.select("officer", sister="company", sister_office="office", sister_start="office_start",
@@ -182,7 +186,7 @@ def staff_housed_together(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_worke
     housed = (
         employed.join(companies(nodes).select("company"), on="company", how="semi")
         .join(officers, on=["person", "company"], how="anti")
-        .join(registered, on="person")
+        .join(_shared_homes(registered, min_workers), on="person")
         .join(premises, on=["company", "address"], how="anti")
         .filter(overlaps("job_start", "job_end", "home_start", "home_end"))
         .with_columns(place=pl.concat_str("company", "address", separator="|"),
@@ -200,3 +204,10 @@ def staff_housed_together(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_worke
             .list.explode(**FLAT))
         .rename({"company": "focus_entity"})
     )
+
+
+def _shared_homes(registered: pl.DataFrame, min_persons: int) -> pl.DataFrame:
+    """The registrations at addresses where at least ``min_persons`` distinct persons were ever
+    registered: no fewer can hold that many employees of one employer (most homes house one to four)."""
+    residents = registered.group_by("address").agg(_persons=pl.col("person").n_unique())
+    return registered.join(residents.filter(pl.col("_persons") >= min_persons), on="address", how="semi")
