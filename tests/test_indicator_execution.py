@@ -207,42 +207,6 @@ def _periods(edges: pl.DataFrame, relation_type: str) -> list[tuple]:
             for r in edges.filter(pl.col("type") == relation_type).iter_rows(named=True)]
 
 
-def _staff_housed_together_by_definition(nodes, edges, min_workers):
-    """Per company: the address (not its own premises) where most of its employees (not its
-    officers) were registered on one day while employed, if at least ``min_workers``; the first
-    such day, and the jobs and registrations in force then. Ties between addresses: the smallest."""
-    firms = set(nodes.filter(pl.col("entity_type") == "company").get_column("entity_id").to_list())
-    officers = {(p, c) for _, p, c, _, _ in _periods(edges, "OFFICER_OF")}
-    premises = {(c, a) for _, c, a, _, _ in _periods(edges, "LOCATED_AT")}
-    homes = defaultdict(list)
-    for home, person, address, home_start, home_end in _periods(edges, "REGISTERED_AT"):
-        homes[person].append((home, address, home_start, home_end))
-    stays = []
-    for job, person, company, job_start, job_end in _periods(edges, "EMPLOYED_BY"):
-        for home, address, home_start, home_end in homes[person]:
-            if (company in firms and (person, company) not in officers
-                    and (company, address) not in premises and job_start <= home_end and home_start <= job_end):
-                stays.append({"address": f"{company}|{address}", "person": person, "company": company,
-                              "start": max(job_start, home_start), "end": min(job_end, home_end), "ids": (job, home)})
-    best = {}
-    for place, (present, day) in sorted(_peaks_by_definition(stays).items()):
-        company = place.split("|")[0]
-        if present >= min_workers and present > best.get(company, (0,))[0]:
-            best[company] = (present, day, sorted(i for s in stays if s["address"] == place
-                                                  and s["start"] <= day <= s["end"] for i in s["ids"]))
-    return best
-
-
-@pytest.mark.parametrize("min_workers", [2, 6])
-def test_staff_housed_together_finds_the_peaks_of_its_definition(graph, min_workers):
-    nodes, edges = graph
-    found = INDICATORS["staff_housed_together"].find(nodes, edges, min_workers=min_workers)
-    expected = _staff_housed_together_by_definition(nodes, edges, min_workers)
-    assert {row["focus_entity"]: (row["workers"], row["day"], sorted(row["evidence"]))
-            for row in found.iter_rows(named=True)} == expected
-    assert expected or min_workers == 6
-
-
 def _linked_premises_by_definition(edges):
     """(employer, address) of every premises of another company sharing an officer with the
     employer, on a day both offices were held and the premises in use, at an address where an
