@@ -20,7 +20,7 @@ from __future__ import annotations
 import polars as pl
 
 from mhgraph.indicators.registry import rule
-from mhgraph.indicators.tables import hourly_wages
+from mhgraph.indicators.tables import companies, hourly_wages
 
 __all__ = ["minimum_pay_for_few_hours", "wage_below_minimum"]
 
@@ -56,12 +56,16 @@ def wage_below_minimum(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_employee
 
 @rule("minimum_pay_for_few_hours")
 def minimum_pay_for_few_hours(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_employees: int, min_share: float,
-                              max_weekly_hours: float, margin: float) -> pl.DataFrame:
+                              max_weekly_hours: float, margin: float, full_time_sectors: tuple[str, ...],
+                              full_time_max_weekly_hours: float) -> pl.DataFrame:
     """At least ``min_employees`` adult employees, and at least ``min_share`` of the employer's paid
     adult staff, declared at the statutory minimum hourly wage (from 2 % below it, the tolerance of
     :func:`wage_below_minimum`, to ``margin`` above it) for at most ``max_weekly_hours`` hours a
-    week on average over a closed EMPLOYED_BY period. Employees under 21 are left out: part-time
-    school and student jobs at the youth minimum are ordinary. Focus: the employer.
+    week on average over a closed EMPLOYED_BY period — ``full_time_max_weekly_hours`` at an employer
+    whose SBI code starts with one of ``full_time_sectors``, where adults work full weeks and a
+    part-time week at the minimum is what under-declared hours look like. Employees under 21 are
+    left out: part-time school and student jobs at the youth minimum are ordinary. Focus: the
+    employer.
 
     >>> import datetime as dt
     >>> nodes = pl.DataFrame({"entity_id": ["C1"], "entity_type": ["company"]})
@@ -73,11 +77,15 @@ def minimum_pay_for_few_hours(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_e
     '3 of 3 adult employees (100%) were declared at the statutory minimum hourly wage (at most 3% above it) for 8.0 hours a week or fewer'
     """
     adults = hourly_wages(edges, 0.02).filter(pl.col("age_band").fill_null("21+") == "21+")
+    in_full_time_sector = pl.any_horizontal(pl.lit(False), *(pl.col("sbi_code").str.starts_with(prefix)
+                                                             for prefix in full_time_sectors)).fill_null(False)
+    full_time = companies(nodes).filter(in_full_time_sector).get_column("company")
+    few_hours = pl.when(pl.col("to_entity").is_in(full_time.implode())).then(pl.lit(float(full_time_max_weekly_hours)))
     periods = (
         adults.filter(pl.col("valid_to").is_not_null() & (pl.col("valid_to") >= pl.col("valid_from")))
         .with_columns(weekly=pl.col("hours") / (((pl.col("valid_to") - pl.col("valid_from")).dt.total_days() + 1) / 7))
         .with_columns(few=~pl.col("below") & (pl.col("hourly") <= pl.col("minimum") * (1 + margin))
-                      & (pl.col("weekly") <= max_weekly_hours))
+                      & (pl.col("weekly") <= few_hours.otherwise(pl.lit(float(max_weekly_hours)))))
     )
     return (
         periods.group_by("to_entity").agg(
