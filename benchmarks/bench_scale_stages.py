@@ -6,8 +6,9 @@ previous stages' tables from Parquet under ``benchmarks/work/scale/stages-<perso
 and writes its own there, so that per stage it records the memory of its input tables
 (``input_mb``, after reading them), its own peak above them, wall and CPU seconds, and the log
 lines of mhgraph with the resident memory at each (``<stage>.log`` next to the tables). Ingest
-streams to Parquet and resolve and graph read only the mention columns they need, as
-``mhgraph run`` hands them over (``mhgraph.pipeline.needed``). With
+streams to Parquet; resolve reads each entity type's mention columns from a scan when that
+type's turn comes and graph reads only the mention columns it needs, as ``mhgraph run`` hands
+them over (``mhgraph.pipeline.scan_of``, ``mhgraph.pipeline.needed``). With
 ``--each-indicator`` the indicators stage also runs every rule alone. A stage whose memory passes
 ``--memory-limit-gb`` is stopped and recorded as such. The data is that of ``bench_scale.py``
 (same cache, same parts). Results go to ``benchmarks/results/scale.json`` under ``stages``.
@@ -106,10 +107,10 @@ def run_stage(stage: str, folder: Path, resolver: str, limit_gb: float, each_ind
             path.replace(folder / f"{name}.parquet")
         out = {}
     elif stage == "resolve":
-        from mhgraph.pipeline import needed, resolver_columns
+        from mhgraph.pipeline import needed, resolver_columns, scan_of
         from mhgraph.resolve import IdentityConflicts, resolve, resolve_baseline
-        # the hand-over of `mhgraph run`: only the columns the resolver reads
-        mentions = needed(pl.scan_parquet(folder / "mentions.parquet"), resolver_columns(None, resolver))
+        # the hand-over of `mhgraph run`: a scan of the columns the resolver reads, which it reads per entity type
+        mentions = scan_of(pl.scan_parquet(folder / "mentions.parquet"), resolver_columns(None, resolver))
         if resolver == "exact":
             out = {"resolution": measured("resolve", lambda: resolve_baseline(mentions)),
                    "identity_conflicts": IdentityConflicts.none().table}

@@ -146,7 +146,8 @@ def analyse(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.
     """
     timings = {} if timings is None else timings
     with _stage("resolve", timings):
-        resolving = needed(mentions, resolver_columns(resolve_settings, resolver))
+        # a scan: the resolver reads each entity type's columns when that type's turn comes
+        resolving = scan_of(mentions, resolver_columns(resolve_settings, resolver))
         if resolver == "exact":
             resolved = None
             resolution, matches = resolve_baseline(resolving, resolve_settings), pl.DataFrame(schema=EXACT_MATCHES_SCHEMA)
@@ -155,7 +156,6 @@ def analyse(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.
             resolved = resolve(resolving, needed(relations, ("type", "from_mention", "to_mention")), resolve_settings,
                                overrides=overrides)
             resolution, matches = resolved.resolution, resolved.matches
-        del resolving
         conflicts = resolved.identity_conflicts if resolved is not None else IdentityConflicts.none().table
     with _stage("graph", timings):
         nodes, edges = build_graph_tables(needed(mentions, MENTION_COLUMNS), relations, resolution)
@@ -279,7 +279,7 @@ def _run_stages(folder: RunFolder, input_dir: Path, specs, before: RunTables | N
                                  allowed_purposes=allowed_source_purposes(run_purpose), overrides=overrides,
                                  seed=seed, resolver=resolver, timings=timings, resolve_settings=resolve_settings,
                                  executor=executor)
-    diagnostics = (resolution_diagnostics(resolved, needed(mentions, resolver_columns(resolve_settings)))
+    diagnostics = (resolution_diagnostics(resolved, scan_of(mentions, resolver_columns(resolve_settings)))
                    if resolved is not None else None)
     tables = dict(analysed)
     if before is not None:

@@ -27,13 +27,17 @@ from mhgraph.resolve.settings import ResolveSettings, default_settings
 __all__ = ["identity_resolution", "resolve_baseline"]
 
 
-def _components(mentions: pl.DataFrame, settings: ResolveSettings, keys_of, hashed_ids: bool = True) -> pl.DataFrame:
+def _components(mentions: pl.DataFrame | pl.LazyFrame, settings: ResolveSettings, keys_of,
+                hashed_ids: bool = True) -> pl.DataFrame:
+    # one type's key columns at a time: from a scan, nothing else of the mentions table is read
+    mentions = mentions.lazy()
+    names = mentions.collect_schema().names()
     out = []
-    for entity_type in mentions["entity_type"].unique().sort().to_list():
+    for entity_type in mentions.select(pl.col("entity_type").unique().sort()).collect()["entity_type"].to_list():
         entity = settings.types.get(entity_type)
-        keys = [c for key in (keys_of(entity) if entity else ()) for c in key.split("+") if c in mentions.columns]
+        keys = [c for key in (keys_of(entity) if entity else ()) for c in key.split("+") if c in names]
         frame = mentions.select("mention_id", "entity_type", *dict.fromkeys(keys)).filter(
-            pl.col("entity_type") == entity_type).sort("mention_id")
+            pl.col("entity_type") == entity_type).collect().sort("mention_id")
         n = frame.height
         lefts, rights = [np.arange(n)], [np.arange(n)]
         for key in keys_of(entity) if entity else ():
@@ -59,17 +63,18 @@ def _components(mentions: pl.DataFrame, settings: ResolveSettings, keys_of, hash
     return pl.concat(out).sort("mention_id") if out else pl.DataFrame(schema=RESOLUTION_SCHEMA)
 
 
-def identity_resolution(mentions: pl.DataFrame, settings: ResolveSettings, hashed_ids: bool = True) -> pl.DataFrame:
+def identity_resolution(mentions: pl.DataFrame | pl.LazyFrame, settings: ResolveSettings, hashed_ids: bool = True) -> pl.DataFrame:
     """A ``resolution`` table from identity keys alone (same BSN, KvK number, address key).
 
     ``hashed_ids=False`` names each entity by its lowest ``mention_id`` instead of the keyed
     hash of it: a label that only tells entities apart, for use inside one run (a million
-    keyed hashes cost seconds), never for output.
+    keyed hashes cost seconds), never for output. ``mentions`` may be a scan: only the identity
+    key columns of one entity type at a time are read from it.
     """
     return _components(mentions, settings, lambda entity: entity.identity_keys, hashed_ids)
 
 
-def resolve_baseline(mentions: pl.DataFrame, settings: ResolveSettings | None = None) -> pl.DataFrame:
+def resolve_baseline(mentions: pl.DataFrame | pl.LazyFrame, settings: ResolveSettings | None = None) -> pl.DataFrame:
     """A ``resolution`` table from the exact ``baseline_keys`` of each type (identity keys
     when a type names none): connected components, no scoring, no guard against chaining."""
     settings = settings or default_settings()

@@ -77,18 +77,20 @@ def _top_identifier(frame: pl.DataFrame, keys) -> tuple[str | None, float | None
     return best
 
 
-def resolution_diagnostics(resolved, mentions: pl.DataFrame, large_entity: int = 50) -> pl.DataFrame:
+def resolution_diagnostics(resolved, mentions: pl.DataFrame | pl.LazyFrame, large_entity: int = 50) -> pl.DataFrame:
     """One row per resolved entity type (``DIAGNOSTIC_SCHEMA``): the measures above and whether
     the type looks ``collapsed``. ``resolved``: the :class:`~mhgraph.resolve.Resolved` run;
-    ``mentions``: the table it resolved."""
+    ``mentions``: the table it resolved, or a scan of it (one type's identity keys are read at a time)."""
     rows = []
     resolution = resolved.resolution
+    mentions = mentions.lazy()
+    names = mentions.collect_schema().names()
     for entity_type in resolution["entity_type"].unique().sort().to_list():
         entity = resolved.settings.types.get(entity_type)
         keys = entity.identity_keys if entity else ()
         # only the columns read here: filtering every column of a large mentions table copies it all
-        read = ["mention_id", *dict.fromkeys(c for k in keys for c in k.split("+") if c in mentions.columns)]
-        frame = mentions.select(*read, "entity_type").filter(pl.col("entity_type") == entity_type).sort("mention_id")
+        read = ["mention_id", *dict.fromkeys(c for k in keys for c in k.split("+") if c in names)]
+        frame = mentions.select(*read, "entity_type").filter(pl.col("entity_type") == entity_type).collect().sort("mention_id")
         units = identity_groups(frame, keys)
         placed = (frame.select("mention_id").with_columns(pl.Series("unit", units))
                   .join(resolution.select("mention_id", "entity_id"), on="mention_id"))

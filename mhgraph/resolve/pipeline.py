@@ -67,41 +67,49 @@ class Resolved:
                 .sort("entity_type", "blocked_by"))
 
 
-def _check_mentions(mentions: pl.DataFrame) -> None:
-    missing = [c for c in ("mention_id", "entity_type") if c not in mentions.columns]
-    if missing:
-        raise InputError(f"the mentions table lacks column(s) {', '.join(missing)}", column=missing[0])
-    numbered = mentions.select("mention_id").with_row_index("row", offset=1)
+def _check_mentions(ids: pl.DataFrame) -> None:
+    """``ids``: the ``mention_id`` and ``entity_type`` of every mention."""
+    numbered = ids.select("mention_id").with_row_index("row", offset=1)
     repeated = numbered.filter(pl.col("mention_id").is_duplicated() & ~pl.col("mention_id").is_first_distinct())
     if repeated.height:
         raise InputError(f"mention_id {repeated['mention_id'][0]!r} appears more than once; every mention must be unique",
                          row=int(repeated["row"][0]), column="mention_id")
-    blank = mentions.with_row_index("row", offset=1).filter(pl.col("mention_id").is_null() | pl.col("entity_type").is_null())
+    blank = ids.with_row_index("row", offset=1).filter(pl.col("mention_id").is_null() | pl.col("entity_type").is_null())
     if blank.height:
         raise InputError("mention_id and entity_type may not be empty", row=int(blank["row"][0]), column="mention_id")
 
 
-def _check_columns(mentions: pl.DataFrame, settings: ResolveSettings) -> None:
+def _check_columns(mentions: pl.LazyFrame, types: set[str], settings: ResolveSettings) -> None:
     """Refuse settings that name a column the mentions table lacks. A column of the mentions
     table ingest writes (``docs/tables.md``) may be absent from a table made by hand: it counts
     as empty. Warn when no person mention has a date of birth."""
-    present = set(mentions.columns) | set(MENTION_SCHEMA)
-    types = set(mentions["entity_type"].unique().to_list())
+    names = mentions.collect_schema().names()
+    present = set(names) | set(MENTION_SCHEMA)
     for entity_type in settings.order:
         if entity_type not in types:
             continue
         for column, where in settings.columns(entity_type).items():
             if column not in present:
                 raise InputError(f"{where} names column {column!r}, which the mentions table lacks "
-                                 f"(it has: {', '.join(sorted(mentions.columns))})", file=settings.file, column=column)
-        if entity_type == "person" and not _has_values(mentions, entity_type, "birth_date_bf"):
+                                 f"(it has: {', '.join(sorted(names))})", file=settings.file, column=column)
+        if entity_type == "person" and not _has_values(mentions, names, entity_type, "birth_date_bf"):
             log.warning("person: no mention has a date of birth; persons are matched on names and the other "
                         "compared fields alone, which tells far fewer people apart")
 
 
-def _has_values(mentions: pl.DataFrame, entity_type: str, column: str) -> bool:
-    return column in mentions.columns and mentions.select(
-        ((pl.col("entity_type") == entity_type) & pl.col(column).is_not_null()).any()).item()
+def _has_values(mentions: pl.LazyFrame, names: list[str], entity_type: str, column: str) -> bool:
+    return column in names and mentions.select(
+        ((pl.col("entity_type") == entity_type) & pl.col(column).is_not_null()).any()).collect().item()
+
+
+def _type_frame(mentions: pl.LazyFrame, settings: ResolveSettings, entity_type: str) -> pl.DataFrame:
+    """The mentions of one type, sorted by mention_id, with only the columns the settings read
+    for it: read when the type's turn comes (from the Parquet file, when ``mentions`` is a
+    scan), so that no more than one type's columns are held at once."""
+    names = mentions.collect_schema().names()
+    read = [c for c in ("mention_id", "entity_type", *settings.columns(entity_type)) if c in names]
+    frame = mentions.select(read).filter(pl.col("entity_type") == entity_type).collect()
+    return frame if frame["mention_id"].is_sorted() else frame.sort("mention_id")
 
 
 def _as_overrides(overrides) -> pl.DataFrame | None:
@@ -150,6 +158,18 @@ def _completed(scored: pl.DataFrame, frame: pl.DataFrame, entity, relations, ent
     return pl.concat([scored, features.with_columns(pl.Series("score", score, dtype=pl.Float64))], how="diagonal")
 
 
+def _pair_order(scored: pl.DataFrame) -> pl.Series | None:
+    """The rows of ``scored`` by ``mention_a``, ``mention_b``; ``None`` when they are in that order
+    already, as blocking proposes them (pairs added after it, by overrides or inside candidate
+    entities, come last).
+
+    >>> _pair_order(pl.DataFrame({"mention_a": ["b", "a", "a"], "mention_b": ["c", "c", "b"]})).to_list()
+    [2, 1, 0]
+    """
+    order = scored.select(pl.arg_sort_by("mention_a", "mention_b")).to_series()
+    return None if order.equals(pl.int_range(scored.height, dtype=order.dtype, eager=True), check_names=False) else order
+
+
 def _with_entities(table: pl.DataFrame, resolution: pl.DataFrame) -> pl.DataFrame:
     """An identity-conflict table with the entity each side ended in."""
     entity_of = resolution.select("mention_id", "entity_id")
@@ -158,39 +178,43 @@ def _with_entities(table: pl.DataFrame, resolution: pl.DataFrame) -> pl.DataFram
             .select(list(CONFLICT_TABLE_SCHEMA)))
 
 
-def resolve(mentions: pl.DataFrame, relations: pl.DataFrame | None, settings: ResolveSettings | None = None,
-            overrides=None) -> Resolved:
+def resolve(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | None,
+            settings: ResolveSettings | None = None, overrides=None) -> Resolved:
     """Resolve every mention into an entity.
 
+    ``mentions``: a table or a scan (``pl.scan_parquet``); each entity type's mentions are read
+    from it when that type's turn comes, with only the columns its settings read, and let go
+    after, so that a scan never has the whole mentions table in memory.
     ``settings``: :class:`ResolveSettings` (default: the shipped ``settings.toml``);
     ``overrides``: a path to an overrides file, a Polars table or a list of dicts with
     ``mention_a``, ``mention_b``, ``decision`` (``must_link`` / ``cannot_link``), ``reason``.
     """
     settings = settings or default_settings()
-    _check_mentions(mentions)
-    _check_columns(mentions, settings)
+    mentions = mentions.lazy()
+    missing = [c for c in ("mention_id", "entity_type") if c not in mentions.collect_schema().names()]
+    if missing:
+        raise InputError(f"the mentions table lacks column(s) {', '.join(missing)}", column=missing[0])
+    ids = mentions.select("mention_id", "entity_type").collect()
+    _check_mentions(ids)
+    _check_columns(mentions, set(ids["entity_type"].unique().to_list()), settings)
     checked = _as_overrides(overrides)
     if checked is not None:
-        checked = check_overrides(checked, mentions)
+        checked = check_overrides(checked, ids)
+    others = ids.filter(~pl.col("entity_type").is_in(list(settings.order)))
+    del ids
     # provisional entities of the types not resolved yet, for relational evidence: labels, not ids
     entities = identity_resolution(mentions, settings, hashed_ids=False)
     resolutions, matches, conflicts, scorers = [], {}, [], {}
     for entity_type in settings.order:
         entity = settings.types[entity_type]
-        # sorted by mention_id; only the columns the settings read, only this type's rows: a sort of the
-        # whole mentions table would copy all of it, while the caller still holds it
-        read = [c for c in ("mention_id", "entity_type", *settings.columns(entity_type)) if c in mentions.columns]
-        frame = mentions.select(read)
-        if not (frame["entity_type"] == entity_type).all():  # (filtering copies even when nothing goes)
-            frame = frame.filter(pl.col("entity_type") == entity_type)
-        if not frame["mention_id"].is_sorted():
-            frame = frame.sort("mention_id")
+        frame = _type_frame(mentions, settings, entity_type)
         if frame.height == 0:
             continue
         log.info("%s: resolving %d mentions", entity_type, frame.height)
         cache: dict = {}
         pairs = _with_override_pairs(block_type(frame, entity, settings.link_only_across, cache), checked, entity_type)
         features = compare_type(pairs, frame, entity, relations, entities, cache)
+        del pairs  # its columns live on in features
         score = np.ones(features.height)
         if entity.fuzzy and features.height:
             scorer = make_scorer(entity, features)
@@ -201,10 +225,15 @@ def resolve(mentions: pl.DataFrame, relations: pl.DataFrame | None, settings: Re
                 scorer.fit(features)
             scorers[entity_type] = scorer
             score = scorer.predict_proba(features)[:, 1]
+        fitted = entity.fuzzy and features.height
         scored = features.with_columns(pl.Series("score", score, dtype=pl.Float64))
-        if entity.fuzzy and features.height:
+        del features, score
+        if fitted:
             scored = _completed(scored, frame, entity, relations, entities, cache, scorers.get(entity_type))
-        scored = scored.sort("mention_a", "mention_b")  # the order of the matches table, sorted here while memory is low
+        order = _pair_order(scored)  # the order of the matches table
+        # sorted one column at a time: sorting the whole table at once holds millions of pairs twice
+        for name in scored.columns if order is not None else ():
+            scored = scored.with_columns(scored[name].gather(order))
         typed_overrides = checked.filter(pl.col("entity_type") == entity_type) if checked is not None else None
         found = find_identity_conflicts(frame, entity, relations, entities, cache)
         clusters = cluster_type(scored, frame, entity, typed_overrides, found)
@@ -214,10 +243,10 @@ def resolve(mentions: pl.DataFrame, relations: pl.DataFrame | None, settings: Re
         matches[entity_type] = scored.with_columns(clusters.decisions["decision"], clusters.decisions["reason"])  # row by row
         entities = pl.concat([entities.filter(pl.col("entity_type") != entity_type), clusters.resolution])
         log.info("%s: %d mentions -> %d entities", entity_type, frame.height, clusters.resolution["entity_id"].n_unique())
-    others = mentions.filter(~pl.col("entity_type").is_in(list(settings.order)))
+        del frame, cache, scored, found, clusters  # this type's tables go before the next is read
     if others.height:
         log.info("%d mentions of types without settings stay alone", others.height)
-        resolutions.append(singletons(others.select("mention_id", "entity_type"), FALLBACK_LETTER))
+        resolutions.append(singletons(others, FALLBACK_LETTER))
     resolution = pl.concat(resolutions).sort("mention_id") if resolutions else pl.DataFrame(schema=RESOLUTION_SCHEMA)
     matches_table = (pl.concat([matches[t] for t in sorted(matches)], how="diagonal")
                      if matches else pl.DataFrame(schema={**PAIR_SCHEMA, "score": pl.Float64, "decision": pl.String,

@@ -116,13 +116,14 @@ class _Additive:
     def _levels(self, features: pl.DataFrame) -> dict[str, np.ndarray]:
         return {name: levels_of(_column(features, name), tuple(t)) for name, t in self.comparisons.items()}
 
+    def _weight(self, features: pl.DataFrame, name: str) -> np.ndarray:
+        """Weight in bits of comparison ``name`` per pair (0 where the value is NaN)."""
+        weights = np.append(np.asarray(self.weights_[name], dtype=float), 0.0)  # index -1 -> 0
+        return weights[levels_of(_column(features, name), tuple(self.comparisons[name]))]
+
     def _weights(self, features: pl.DataFrame) -> dict[str, np.ndarray]:
         """Weight in bits per comparison and pair (0 where the value is NaN)."""
-        columns = {}
-        for name, levels in self._levels(features).items():
-            weights = np.append(np.asarray(self.weights_[name], dtype=float), 0.0)  # index -1 -> 0
-            columns[name] = weights[levels]
-        return columns
+        return {name: self._weight(features, name) for name in self.comparisons}
 
     def contributions(self, features: pl.DataFrame) -> pl.DataFrame:
         """Weight in bits that each comparison adds to each pair (0 where the value is NaN)."""
@@ -131,8 +132,8 @@ class _Additive:
     def decision_function(self, features: pl.DataFrame) -> np.ndarray:
         """Total weight in bits: prior weight plus the weight of every comparison."""
         total = np.full(features.height, float(self.prior_weight_))
-        for weights in self._weights(features).values():
-            total += weights
+        for name in self.comparisons:  # one comparison's weights at a time: millions of pairs times each is large
+            total += self._weight(features, name)
         return total
 
     def predict_proba(self, features: pl.DataFrame) -> np.ndarray:
@@ -361,17 +362,17 @@ class FellegiSunter(_Additive):
         log_u = np.sum(self._log_u(patterns, u), axis=0)
         return float((counts * np.logaddexp(math.log(prior) + log_m, math.log(1 - prior) + log_u)).sum())
 
-    def _weights(self, features: pl.DataFrame) -> dict[str, np.ndarray]:
-        """Weight in bits per comparison and pair; exact agreement on a comparison with
+    def _weight(self, features: pl.DataFrame, name: str) -> np.ndarray:
+        """Weight in bits of comparison ``name`` per pair; exact agreement on a comparison with
         ``term_frequency`` weighs ``log2(m / frequency of the agreed value)`` instead of
         ``log2(m / u)`` — less for a common value than a near-agreement does on average, but
         never below 0: an identical name never counts against a match."""
-        out = super()._weights(features)
-        for name in self.term_frequency:
+        out = super()._weight(features, name)
+        if name in self.term_frequency:
             frequency = _column(features, f"{name}_tf")
             exact = (levels_of(_column(features, name), tuple(self.comparisons[name])) == 0) & (frequency > 0)
             if exact.any():
-                out[name][exact] = np.maximum(np.log2(self.m_[name][0]) - np.log2(frequency[exact]), 0.0)
+                out[exact] = np.maximum(np.log2(self.m_[name][0]) - np.log2(frequency[exact]), 0.0)
         return out
 
 
@@ -450,7 +451,8 @@ class LogisticScorer(_Additive):
     def fit(self, features: pl.DataFrame, background: pl.DataFrame | None = None) -> LogisticScorer:
         """Fit on the labelled pairs among ``features`` (``background`` is not needed)."""
         label = _column(features, self.label_column)
-        labelled = features.filter(pl.Series(~np.isnan(label)))
+        # only the compared columns of the labelled pairs: most pairs are labelled, and a copy of all is large
+        labelled = features.select(c for c in self.comparisons if c in features.columns).filter(pl.Series(~np.isnan(label)))
         y = label[~np.isnan(label)]
         if len(np.unique(y)) < 2:
             raise ValueError(f"{self.label_column}: labelled pairs of both classes are needed to train")
