@@ -276,3 +276,19 @@ def test_a_finished_run_is_not_ingested_into_and_its_changed_tables_are_not_repo
     pl.read_parquet(mentions).head(5).write_parquet(mentions)
     with pytest.raises(InputError, match="not a complete run"):
         report(copy)
+
+
+def test_no_housing_or_minimum_pay_piece_rests_on_an_officers_household(sample_run):
+    """The family businesses of data/sample: their children and spouses, living with the owner,
+    give no staff-housing piece and no minimum-pay piece."""
+    from mhgraph.indicators.housing import household_jobs
+
+    work, _ = sample_run
+    tables = work / "run" / "tables"
+    household = set(household_jobs(pl.read_parquet(tables / "edges.parquet"))["job"])
+    hits = pl.read_parquet(tables / "indicator_hits.parquet")
+    assert household, "the sample holds employees living with an officer of their employer"
+    for indicator in ("staff_housed_together", "minimum_pay_for_few_hours"):
+        found = hits.filter(pl.col("indicator") == indicator)
+        assert found.height, indicator
+        assert not set(found["evidence"].explode()) & household, indicator

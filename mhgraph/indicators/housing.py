@@ -19,12 +19,17 @@ from __future__ import annotations
 
 import polars as pl
 
-from mhgraph.indicators.registry import rule
+from mhgraph.indicators.registry import DEFINITIONS, rule
 from mhgraph.indicators.tables import (
-    FLAT, companies, employments, of_type, overlaps, peak_presence, registrations, with_period,
+    BEGINNING, END_OF_TIME, FLAT, companies, employments, hourly_wages, of_type, overlaps,
+    peak_presence, registrations, with_period,
 )
 
-__all__ = ["crowded_address", "staff_housed_together", "worker_lives_at_workplace"]
+__all__ = ["crowded_address", "household_jobs", "staff_housed_together", "worker_lives_at_workplace", "workplaces"]
+
+_ONE_DAY = pl.duration(days=1)
+# "at least the minimum" as the wage rule reads it
+_WAGE_TOLERANCE = DEFINITIONS["wage_below_minimum"]["thresholds"]["tolerance"]["value"]
 
 
 @rule("crowded_address")
@@ -49,6 +54,10 @@ def crowded_address(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_persons: in
     )
 
 
+_OFFICER_HOME = "an officer's home"
+_LINKED_PREMISES = "premises of a company sharing an officer"
+
+
 @rule("worker_lives_at_workplace")
 def worker_lives_at_workplace(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_workers: int,
                               count_households: bool, count_linked_premises: bool) -> pl.DataFrame:
@@ -67,50 +76,20 @@ def worker_lives_at_workplace(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_w
     live at (``places``).
     """
     edges = with_period(edges)
-    located = of_type(edges, "LOCATED_AT").select(company="from_entity", address="to_entity", place_start="start",
-                                                  place_end="end", place_evidence=pl.concat_list("relation_id"))
-    via_permit = (
-        of_type(edges, "HOLDS_PERMIT").select(company="from_entity", permit="to_entity", _held="relation_id")
-        .join(located.rename({"company": "permit"}), on="permit")
-        .select("company", "address", "place_start", "place_end",
-                place_evidence=pl.concat_list("_held", pl.col("place_evidence").list.first()))
-    )
-    offices = with_period(of_type(edges, "OFFICER_OF")).select(
-        officer="from_entity", company="to_entity", office="relation_id", office_start="start", office_end="end")
-    registered = registrations(edges)
-    employed = employments(edges)
-    officer_homes = (
-        offices.join(registered.rename({"person": "officer"}), on="officer")
-        .filter(overlaps("office_start", "office_end", "home_start", "home_end"))
-        .select("company", "officer", "address", officer_start=pl.max_horizontal("office_start", "home_start"),
-                officer_end=pl.min_horizontal("office_end", "home_end"),
-                officer_evidence=pl.concat_list("office", "home"))
-    )
-    places = [located.with_columns(kind=pl.lit("the company's business address")),
-              via_permit.with_columns(kind=pl.lit("premises the company holds a permit for"))]
-    if count_linked_premises:
-        places.append(_linked_premises(employed, registered, offices, located)
-                      .with_columns(kind=pl.lit("premises of a company sharing an officer")))
-    if count_households:
-        places.append(officer_homes.select("company", "address", place_start="officer_start",
-                                           place_end="officer_end", place_evidence="officer_evidence",
-                                           kind=pl.lit("an officer's home")))
-    workplaces = pl.concat(places).join(companies(nodes).select("company"), on="company", how="semi")
+    places = workplaces(nodes, edges)
+    counted = places.filter((pl.col("kind") != _OFFICER_HOME) | pl.lit(count_households))
+    counted = counted.filter((pl.col("kind") != _LINKED_PREMISES) | pl.lit(count_linked_premises))
+    officers = of_type(edges, "OFFICER_OF").select(person="from_entity", company="to_entity").unique()
     living = (
-        employed.join(offices.select(person="officer", company="company").unique(), on=["person", "company"],
-                      how="anti")
-        .join(workplaces, on="company")
-        .join(registered, on=["person", "address"])
+        employments(edges).join(officers, on=["person", "company"], how="anti")
+        .join(counted, on="company")
+        .join(registrations(edges), on=["person", "address"])
         .filter(overlaps("job_start", "job_end", "home_start", "home_end")
                 & overlaps("job_start", "job_end", "place_start", "place_end")
                 & overlaps("home_start", "home_end", "place_start", "place_end"))
     )
-    household = (
-        living.join(officer_homes, on=["company", "address"])
-        .filter(overlaps("home_start", "home_end", "officer_start", "officer_end")
-                & overlaps("job_start", "job_end", "officer_start", "officer_end"))
-        .select("person", "company").unique().with_columns(household=pl.lit(True))
-    )
+    household = (living.join(household_jobs(edges), on="job", how="semi")
+                 .select("person", "company").unique().with_columns(household=pl.lit(True)))
     return (
         living.join(household, on=["person", "company"], how="left")
         .with_columns(pl.col("household").fill_null(False))
@@ -123,6 +102,83 @@ def worker_lives_at_workplace(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_w
             .append(pl.col("place_evidence").list.explode(**FLAT)))
         .filter(pl.col("workers") >= min_workers)
         .rename({"company": "focus_entity"})
+    )
+
+
+def workplaces(nodes: pl.DataFrame, edges: pl.DataFrame) -> pl.DataFrame:
+    """Every place where a company's employees would be living at work, with the period it was
+    one: ``company``, ``address``, ``place_start``, ``place_end``, ``place_evidence`` (the
+    relations that make it a workplace) and ``kind`` — the company's business address (LOCATED_AT),
+    premises it holds a permit for, an officer's home while in office, and the premises of a
+    company sharing an officer while both hold office (only where an employee lives).
+
+    >>> import datetime as dt
+    >>> from mhgraph.indicators.tables import EDGE_DEFAULTS, NODE_DEFAULTS, ensure
+    >>> nodes = ensure(pl.DataFrame({"entity_id": ["C1", "A1"], "entity_type": ["company", "address"]}), NODE_DEFAULTS)
+    >>> edges = ensure(pl.DataFrame({"relation_id": ["kvk/1"], "type": ["LOCATED_AT"], "from_entity": ["C1"],
+    ...     "to_entity": ["A1"], "valid_from": [dt.date(2010, 1, 1)], "valid_to": [dt.date(2019, 12, 31)]}),
+    ...     EDGE_DEFAULTS)
+    >>> workplaces(nodes, edges).select("company", "address", "place_end", "kind").row(0)
+    ('C1', 'A1', datetime.date(2019, 12, 31), "the company's business address")
+    """
+    edges = with_period(edges)
+    located = of_type(edges, "LOCATED_AT").select(company="from_entity", address="to_entity", place_start="start",
+                                                  place_end="end", place_evidence=pl.concat_list("relation_id"))
+    via_permit = (
+        of_type(edges, "HOLDS_PERMIT").select(company="from_entity", permit="to_entity", _held="relation_id")
+        .join(located.rename({"company": "permit"}), on="permit")
+        .select("company", "address", "place_start", "place_end",
+                place_evidence=pl.concat_list("_held", pl.col("place_evidence").list.first()))
+    )
+    offices = _offices(edges)
+    registered = registrations(edges)
+    return pl.concat([
+        located.with_columns(kind=pl.lit("the company's business address")),
+        via_permit.with_columns(kind=pl.lit("premises the company holds a permit for")),
+        _linked_premises(employments(edges), registered, offices, located).with_columns(kind=pl.lit(_LINKED_PREMISES)),
+        _officer_homes(offices, registered).with_columns(kind=pl.lit(_OFFICER_HOME)),
+    ]).join(companies(nodes).select("company"), on="company", how="semi")
+
+
+def household_jobs(edges: pl.DataFrame) -> pl.DataFrame:
+    """The employments (``job``) of employees living with an officer of their employer: registered
+    at the home of one of its officers on a day when the officer lives there, holds office and
+    the employee is employed — the owner's household (spouse, grown children) working in the
+    family business.
+
+    >>> import datetime as dt
+    >>> from mhgraph.indicators.tables import EDGE_DEFAULTS, ensure
+    >>> edges = ensure(pl.DataFrame({"relation_id": ["office", "owner home", "job", "child home"],
+    ...     "type": ["OFFICER_OF", "REGISTERED_AT", "EMPLOYED_BY", "REGISTERED_AT"],
+    ...     "from_entity": ["P-owner", "P-owner", "P-child", "P-child"], "to_entity": ["C1", "A1", "C1", "A1"],
+    ...     "valid_from": [dt.date(2010, 1, 1), dt.date(2010, 1, 1), dt.date(2023, 1, 1), dt.date(2005, 1, 1)]}),
+    ...     EDGE_DEFAULTS)
+    >>> household_jobs(edges)["job"].to_list()
+    ['job']
+    """
+    edges = with_period(edges)
+    homes = _officer_homes(_offices(edges), registrations(edges))
+    return (
+        employments(edges).join(homes, on="company").join(registrations(edges), on=["person", "address"])
+        .filter(overlaps("job_start", "job_end", "home_start", "home_end")
+                & overlaps("job_start", "job_end", "place_start", "place_end")
+                & overlaps("home_start", "home_end", "place_start", "place_end"))
+        .select("job").unique()
+    )
+
+
+def _offices(edges: pl.DataFrame) -> pl.DataFrame:
+    return of_type(edges, "OFFICER_OF").select(
+        officer="from_entity", company="to_entity", office="relation_id", office_start="start", office_end="end")
+
+
+def _officer_homes(offices: pl.DataFrame, registered: pl.DataFrame) -> pl.DataFrame:
+    """Each officer's home while in office, as a place of the company (``place_*`` columns)."""
+    return (
+        offices.join(registered.rename({"person": "officer"}), on="officer")
+        .filter(overlaps("office_start", "office_end", "home_start", "home_end"))
+        .select("company", "address", place_start=pl.max_horizontal("office_start", "home_start"),
+                place_end=pl.min_horizontal("office_end", "home_end"), place_evidence=pl.concat_list("office", "home"))
     )
 
 
@@ -154,16 +210,27 @@ def _linked_premises(employed: pl.DataFrame, registered: pl.DataFrame, offices: 
 
 
 @rule("staff_housed_together")
-def staff_housed_together(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_workers: int) -> pl.DataFrame:
+def staff_housed_together(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_workers: int,
+                          full_week_hours: float) -> pl.DataFrame:
     """At least ``min_workers`` employees of one employer registered at one address on one day,
     each while employed there.
 
     Person -EMPLOYED_BY-> Company and Person -REGISTERED_AT-> Address, the employment and the
     registration overlapping; the peak counts the employees present at the address on one day
     (:func:`~mhgraph.indicators.tables.peak_presence`), so staff who lived there before they were
-    hired, or after they left, do not count. The company's officers, and addresses where the
-    company itself is located (that is :func:`worker_lives_at_workplace`), are left out. Focus:
-    the company; the evidence is the employments and registrations in force on the peak day.
+    hired, or after they left, do not count. The company's officers are left out, and so is every
+    day on which the address is one of the company's :func:`workplaces` — its business address or
+    permitted premises, the premises of a company sharing an officer, or the home of one of its
+    officers in office: staff living there are :func:`worker_lives_at_workplace`, and employees
+    living with an officer are the owner's household (grown children living at home and working
+    in the family business). A company's former address counts again once it has left it. An
+    address where every employee housed there on the peak day was paid at least the minimum for
+    their age (the tolerance of :func:`~mhgraph.indicators.pay.wage_below_minimum`) for at least
+    ``full_week_hours`` hours a week is left out too — an open period, whose weekly hours are not
+    known yet, neither proves nor spoils it unless paid under the minimum; an employment that
+    cannot be judged (no hours) spoils it: the regulated housing of certified agencies and
+    seasonal farms, whose staff earn a full wage. Focus: the company; the evidence is the
+    employments and registrations in force on the peak day.
 
     >>> import datetime as dt
     >>> ids = ["P1", "P2", "P3"]
@@ -172,27 +239,33 @@ def staff_housed_together(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_worke
     ...     "type": ["EMPLOYED_BY"] * 3 + ["REGISTERED_AT"] * 3, "from_entity": ids * 2,
     ...     "to_entity": ["C1"] * 3 + ["A1"] * 3, "valid_from": [dt.date(2024, 1, 1)] * 6,
     ...     "partner": ["belastingdienst"] * 6})
-    >>> print(staff_housed_together(nodes, edges, min_workers=3)["reason"][0])
-    3 employees of this company were registered at one address while employed there on 2024-01-01 (threshold 3; officers and the company's own premises not counted).
+    >>> print(staff_housed_together(nodes, edges, min_workers=3, full_week_hours=35)["reason"][0])
+    3 employees of this company were registered at one address while employed there on 2024-01-01 (threshold 3; officers, their households and the company's workplaces not counted).
     """
-    employed = employments(edges)
-    registered = registrations(edges)
     officers = of_type(edges, "OFFICER_OF").select(person="from_entity", company="to_entity").unique()
-    premises = of_type(edges, "LOCATED_AT").select(company="from_entity", address="to_entity").unique()
     housed = (
-        employed.join(companies(nodes).select("company"), on="company", how="semi")
+        employments(edges).join(companies(nodes).select("company"), on="company", how="semi")
         .join(officers, on=["person", "company"], how="anti")
-        .join(registered, on="person")
-        .join(premises, on=["company", "address"], how="anti")
+        .join(registrations(edges), on="person")
         .filter(overlaps("job_start", "job_end", "home_start", "home_end"))
-        .with_columns(place=pl.concat_str("company", "address", separator="|"),
-                      start=pl.max_horizontal("job_start", "home_start"),
+        .with_columns(start=pl.max_horizontal("job_start", "home_start"),
                       end=pl.min_horizontal("job_end", "home_end"))
+    )
+    paid_in_full = hourly_wages(edges, _WAGE_TOLERANCE).select(  # null: paid the minimum, hours a week unknown
+        job="relation_id", judged=pl.lit(True),
+        in_full=pl.when(pl.col("below")).then(False).otherwise(pl.col("weekly") >= full_week_hours))
+    housed = (
+        _outside(housed, workplaces(nodes, edges).select("company", "address", "place_start", "place_end"),
+                 ["company", "address"])
+        .with_columns(place=pl.concat_str("company", "address", separator="|"))
+        .join(paid_in_full, on="job", how="left")
+        .with_columns(in_full=pl.when(pl.col("judged")).then("in_full").otherwise(False))
     )
     peaks = peak_presence(housed.select("place", "person", "start", "end"), "place", "person", min_workers)
     return (
         housed.join(peaks.filter(pl.col("present") >= min_workers), on="place")
         .filter((pl.col("start") <= pl.col("day")) & (pl.col("end") >= pl.col("day")))
+        .filter(~(pl.col("in_full").all() & pl.col("in_full").any()).over("place"))
         .sort("present", "place", descending=[True, False])
         .group_by("company", maintain_order=True).agg(
             workers=pl.col("present").first(), day=pl.col("day").first(),
@@ -200,3 +273,38 @@ def staff_housed_together(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_worke
             .list.explode(**FLAT))
         .rename({"company": "focus_entity"})
     )
+
+
+def _outside(periods: pl.DataFrame, windows: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """``periods`` (``keys``, ``start``, ``end``, ...) cut to the days outside every window of
+    the same keys (``place_start``, ``place_end``): a period may fall into several pieces, one
+    inside a window disappears, one with no window of its keys stays whole.
+
+    >>> import datetime as dt
+    >>> periods = pl.DataFrame({"key": ["a", "b"], "start": [dt.date(2020, 1, 1)] * 2,
+    ...                         "end": [dt.date(2020, 12, 31)] * 2})
+    >>> windows = pl.DataFrame({"key": ["a", "a"], "place_start": [dt.date(2020, 3, 1), dt.date(2020, 5, 1)],
+    ...                         "place_end": [dt.date(2020, 5, 31), dt.date(2020, 6, 30)]})
+    >>> _outside(periods, windows, ["key"]).sort("key", "start").rows()
+    [('a', datetime.date(2020, 1, 1), datetime.date(2020, 2, 29)), ('a', datetime.date(2020, 7, 1), datetime.date(2020, 12, 31)), ('b', datetime.date(2020, 1, 1), datetime.date(2020, 12, 31))]
+    """
+    merged = (
+        windows.select(*keys, "place_start", "place_end").sort(*keys, "place_start", "place_end")
+        .with_columns(_reach=pl.col("place_end").cum_max().shift(1).over(keys))
+        .with_columns(_stay=(pl.col("_reach").is_null() | (pl.col("place_start") > pl.col("_reach") + _ONE_DAY))
+                      .cast(pl.Int32).cum_sum().over(keys))
+        .group_by(*keys, "_stay").agg(pl.col("place_start").min(), pl.col("place_end").max())
+        .sort(*keys, "place_start")
+    )
+    gaps = pl.concat([
+        merged.select(*keys, gap_start=(pl.col("place_end").shift(1).over(keys) + _ONE_DAY).fill_null(BEGINNING),
+                      gap_end=pl.col("place_start") - _ONE_DAY),
+        merged.group_by(keys).agg(gap_start=pl.col("place_end").max() + _ONE_DAY, gap_end=pl.lit(END_OF_TIME)),
+    ]).filter(pl.col("gap_start") <= pl.col("gap_end"))
+    cut = (
+        periods.join(gaps, on=keys)
+        .filter(overlaps("start", "end", "gap_start", "gap_end"))
+        .with_columns(start=pl.max_horizontal("start", "gap_start"), end=pl.min_horizontal("end", "gap_end"))
+        .drop("gap_start", "gap_end")
+    )
+    return pl.concat([cut, periods.join(merged, on=keys, how="anti")])

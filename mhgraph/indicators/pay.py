@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from mhgraph.indicators.housing import household_jobs
 from mhgraph.indicators.registry import rule
 from mhgraph.indicators.tables import companies, hourly_wages
 
@@ -36,10 +37,19 @@ def wage_below_minimum(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_employee
     partner; without it the adult minimum applies, and ``min_share`` keeps a large employer with
     some young staff silent. An employee of unknown age counts only when ``unknown_age_counts``
     is set: the rule's weak level leaves them out, so that one teenager whose age band is missing
-    is not a weak signal. Focus: the employer.
+    is not a weak signal. Neither level counts an employee of unknown age who lives with an
+    officer of the employer (:func:`~mhgraph.indicators.housing.household_jobs`): the owner's
+    children living at home are a family business's young staff, on the youth minimum; nor one
+    of an employer whose staff of known age are all paid at least their minimum: a shop of young
+    staff on the youth minimum, some of whose age bands are missing. An employer whose payroll
+    gives no age band at all is judged on the adult minimum. Focus: the employer.
     """
-    wages = hourly_wages(edges, tolerance).with_columns(
-        below=pl.col("below") & (pl.col("age_known") | pl.lit(unknown_age_counts)))
+    household = household_jobs(edges).select(relation_id="job", household=pl.lit(True))
+    known_age_only_paid_in_full = (  # staff of known age all paid their minimum: the unknown are likely young too
+        pl.col("age_known").any() & ~(pl.col("below") & pl.col("age_known")).any()).over("to_entity")
+    wages = (hourly_wages(edges, tolerance).join(household, on="relation_id", how="left")
+             .with_columns(below=pl.col("below") & (pl.col("age_known") | (
+                 pl.lit(unknown_age_counts) & pl.col("household").is_null() & ~known_age_only_paid_in_full))))
     return (
         wages.group_by("to_entity").agg(
             paid=pl.col("from_entity").n_unique(),
@@ -64,8 +74,9 @@ def minimum_pay_for_few_hours(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_e
     week on average over a closed EMPLOYED_BY period — ``full_time_max_weekly_hours`` at an employer
     whose SBI code starts with one of ``full_time_sectors``, where adults work full weeks and a
     part-time week at the minimum is what under-declared hours look like. Employees under 21 are
-    left out: part-time school and student jobs at the youth minimum are ordinary. Focus: the
-    employer.
+    left out: part-time school and student jobs at the youth minimum are ordinary; so are members
+    of an officer's household (:func:`~mhgraph.indicators.housing.household_jobs`): the owner's
+    spouse or grown child helping a few hours a week in the family business. Focus: the employer.
 
     >>> import datetime as dt
     >>> nodes = pl.DataFrame({"entity_id": ["C1"], "entity_type": ["company"]})
@@ -76,14 +87,14 @@ def minimum_pay_for_few_hours(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_e
     >>> minimum_pay_for_few_hours(nodes, edges)["reason"][0].split(" (thresholds")[0]
     '3 of 3 adult employees (100%) were declared at the statutory minimum hourly wage (at most 3% above it) for 8.0 hours a week or fewer'
     """
-    adults = hourly_wages(edges, 0.02).filter(pl.col("age_band").fill_null("21+") == "21+")
+    adults = (hourly_wages(edges, 0.02).filter(pl.col("age_band").fill_null("21+") == "21+")
+              .join(household_jobs(edges).select(relation_id="job"), on="relation_id", how="anti"))
     in_full_time_sector = pl.any_horizontal(pl.lit(False), *(pl.col("sbi_code").str.starts_with(prefix)
                                                              for prefix in full_time_sectors)).fill_null(False)
     full_time = companies(nodes).filter(in_full_time_sector).get_column("company")
     few_hours = pl.when(pl.col("to_entity").is_in(full_time.implode())).then(pl.lit(float(full_time_max_weekly_hours)))
     periods = (
-        adults.filter(pl.col("valid_to").is_not_null() & (pl.col("valid_to") >= pl.col("valid_from")))
-        .with_columns(weekly=pl.col("hours") / (((pl.col("valid_to") - pl.col("valid_from")).dt.total_days() + 1) / 7))
+        adults.filter(pl.col("weekly").is_not_null())
         .with_columns(few=~pl.col("below") & (pl.col("hourly") <= pl.col("minimum") * (1 + margin))
                       & (pl.col("weekly") <= few_hours.otherwise(pl.lit(float(max_weekly_hours)))))
     )

@@ -154,7 +154,8 @@ def _minimum_table() -> pl.DataFrame:
 def hourly_wages(edges: pl.DataFrame, tolerance: float) -> pl.DataFrame:
     """EMPLOYED_BY edges that can be judged, with ``hourly`` (wage / hours), ``minimum`` (the
     statutory hourly minimum for the period's ``age_band`` at the start of the period, the adult
-    one when the band is unknown), ``age_known`` and ``below`` (more than ``tolerance`` under it).
+    one when the band is unknown), ``age_known``, ``below`` (more than ``tolerance`` under it) and
+    ``weekly`` (hours a week on average over the period; null while the period is open).
 
     Periods without hours, without a start, or starting before the first known minimum cannot be
     judged and are left out.
@@ -171,7 +172,9 @@ def hourly_wages(edges: pl.DataFrame, tolerance: float) -> pl.DataFrame:
     return (
         paid.join_asof(_minimum_table(), left_on="valid_from", right_on="rate_from", by="band", strategy="backward",
                        check_sortedness=False)  # both sides are sorted by date above
-        .with_columns(below=pl.col("hourly") < pl.col("minimum") * (1 - tolerance))
+        .with_columns(below=pl.col("hourly") < pl.col("minimum") * (1 - tolerance),
+                      weekly=pl.when(pl.col("valid_to") >= pl.col("valid_from")).then(
+                          pl.col("hours") / (((pl.col("valid_to") - pl.col("valid_from")).dt.total_days() + 1) / 7)))
         .drop("band", "rate_from")
     )
 
