@@ -200,3 +200,45 @@ def test_the_run_reads_only_the_columns_the_rules_need(sample):
         found = compute_indicators(nodes, edges, allowed_purposes=allowed)
         assert_frame_equal(found, expected.sort("indicator", "focus_entity", "grade"))
         assert readable_edges(edges, allowed).width < edges.width
+
+
+def _periods(edges: pl.DataFrame, relation_type: str) -> list[tuple]:
+    return [(r["relation_id"], r["from_entity"], r["to_entity"], r["valid_from"] or BEGINNING, r["valid_to"] or END_OF_TIME)
+            for r in edges.filter(pl.col("type") == relation_type).iter_rows(named=True)]
+
+
+def _linked_premises_by_definition(edges):
+    """(employer, address) of every premises of another company sharing an officer with the
+    employer, on a day both offices were held and the premises in use, at an address where an
+    employee of the employer lived."""
+    addresses, sites, offices = defaultdict(set), defaultdict(list), defaultdict(list)
+    for _, person, address, _, _ in _periods(edges, "REGISTERED_AT"):
+        addresses[person].add(address)
+    homes = {(company, address) for _, person, company, _, _ in _periods(edges, "EMPLOYED_BY")
+             for address in addresses[person]}
+    for _, company, address, start, end in _periods(edges, "LOCATED_AT"):
+        sites[company].append((address, start, end))
+    for _, officer, company, start, end in _periods(edges, "OFFICER_OF"):
+        offices[officer].append((company, start, end))
+    found = set()
+    for held in offices.values():
+        for company, start, end in held:
+            for sister, sister_start, sister_end in held:
+                found |= {(company, address) for address, site_start, site_end in sites[sister]
+                          if company != sister and (company, address) in homes
+                          and max(start, sister_start, site_start) <= min(end, sister_end, site_end)}
+    return found
+
+
+def test_linked_premises_are_those_of_their_definition(graph):
+    from mhgraph.indicators.housing import _linked_premises
+    from mhgraph.indicators.tables import employments, registrations, with_period
+
+    nodes, edges = graph
+    located = with_period(edges.filter(pl.col("type") == "LOCATED_AT")).select(
+        company="from_entity", address="to_entity", place_start="start", place_end="end",
+        place_evidence=pl.concat_list("relation_id"))
+    offices = with_period(edges.filter(pl.col("type") == "OFFICER_OF")).select(
+        officer="from_entity", company="to_entity", office="relation_id", office_start="start", office_end="end")
+    premises = _linked_premises(employments(edges), registrations(edges), offices, located)
+    assert set(premises.select("company", "address").iter_rows()) == _linked_premises_by_definition(edges)

@@ -11,6 +11,7 @@ from mhgraph.indicators import (
     WEAK_PREFIX,
     compute_indicators,
     exchange_permit_labour,
+    minimum_pay_for_few_hours,
     permits_linked_to_operator,
     phoenix_company,
     sponsor_churn,
@@ -244,6 +245,36 @@ def test_minimum_pay_for_few_hours_counts_adults_declared_at_the_minimum():
     # an open period has no average and is not judged
     open_ended = edges.with_columns(valid_to=pl.lit(None, dtype=pl.Date))
     assert compute_indicators(nodes, open_ended, indicators=["minimum_pay_for_few_hours"]).height == 0
+
+
+
+def test_minimum_pay_for_few_hours_allows_longer_weeks_where_adults_work_full_time():
+    """Twenty hours a week at the minimum is part-time work in a restaurant or a cleaning company,
+    and under-declared hours on a building site or in a warehouse."""
+    reg = Registers()
+    half_year = (D(2024, 1, 1), D(2024, 6, 30))  # 26 weeks; 13.27 an hour in force
+    reg.company("k1", "C-builder", "A-site", D(2015, 1, 1), sbi="43221")
+    reg.company("k2", "C-cafe", "A-cafe", D(2015, 1, 1), sbi="5610")
+    reg.company("k3", "C-clean", "A-clean", D(2015, 1, 1), sbi="81211")
+    reg.company("k4", "C-roofer", "A-roof", D(2015, 1, 1), sbi="4391")
+    reg.company("k5", "C-haulier", "A-depot", D(2015, 1, 1), sbi="4941")
+    for w in range(3):
+        for company in ("builder", "cafe", "clean"):  # 20 hours a week at the minimum
+            reg.payroll(f"{company}{w}", f"P-{company}{w}", f"C-{company}", f"A-{company}{w}", *half_year,
+                        520 * 13.27, 520.0)
+        # the look-alikes in full-time sectors: full weeks at the minimum, part-time weeks paid well
+        reg.payroll(f"roof{w}", f"P-roofer{w}", "C-roofer", f"A-roofer{w}", *half_year, 1040 * 13.27, 1040.0)
+        reg.payroll(f"haul{w}", f"P-driver{w}", "C-haulier", f"A-driver{w}", *half_year, 520 * 17.50, 520.0)
+    nodes, edges = _tables(reg)
+    full = compute_indicators(nodes, edges, indicators=["minimum_pay_for_few_hours"], graded=False)
+    assert _focus(full) == {"C-builder"}
+    assert "for 20.0 hours a week or fewer" in full["reason"][0] and "24 in agriculture, construction" in full["reason"][0]
+    # the weak level reaches the restaurant and the cleaners at twenty hours only as weak signals
+    graded = compute_indicators(nodes, edges, indicators=["minimum_pay_for_few_hours"])
+    assert set(graded.select("focus_entity", "grade").iter_rows()) == {
+        ("C-builder", "full"), ("C-cafe", "weak"), ("C-clean", "weak")}
+    # without full-time sectors the building firm is judged like the restaurant
+    assert minimum_pay_for_few_hours(nodes, edges, full_time_sectors=()).height == 0
 
 
 def _housing_registers():

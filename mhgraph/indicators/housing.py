@@ -82,8 +82,9 @@ def worker_lives_at_workplace(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_w
     officers = of_type(edges, "OFFICER_OF").select(person="from_entity", company="to_entity").unique()
     living = (
         employments(edges).join(officers, on=["person", "company"], how="anti")
-        .join(counted, on="company")
-        .join(registrations(edges), on=["person", "address"])
+        # the employees' homes at a workplace first: pairing every job with every place of its employer is larger
+        .join(registrations(edges).join(counted, on="address", how="semi"), on="person")
+        .join(counted, on=["company", "address"])
         .filter(overlaps("job_start", "job_end", "home_start", "home_end")
                 & overlaps("job_start", "job_end", "place_start", "place_end")
                 & overlaps("home_start", "home_end", "place_start", "place_end"))
@@ -190,7 +191,10 @@ def _linked_premises(employed: pl.DataFrame, registered: pl.DataFrame, offices: 
     those homes: joining the offices on the officer alone would pair every two companies of an
     officer of many (a formation agent) and multiply each company's employees by all of them.
     """
-    homes = employed.join(registered, on="person").select("company", "address").unique()
+    # only employers with an officer, and homes at someone's premises, can meet a sister's premises
+    homes = (employed.join(offices, on="company", how="semi")
+             .join(registered.join(located, on="address", how="semi"), on="person")
+             .select("company", "address").unique())
     employer_offices = homes.join(offices, on="company")
     sister_premises = (
         offices.select("officer", sister="company", sister_office="office", sister_start="office_start",

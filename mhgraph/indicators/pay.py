@@ -21,7 +21,7 @@ import polars as pl
 
 from mhgraph.indicators.housing import household_jobs
 from mhgraph.indicators.registry import rule
-from mhgraph.indicators.tables import hourly_wages
+from mhgraph.indicators.tables import companies, hourly_wages
 
 __all__ = ["minimum_pay_for_few_hours", "wage_below_minimum"]
 
@@ -66,14 +66,17 @@ def wage_below_minimum(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_employee
 
 @rule("minimum_pay_for_few_hours")
 def minimum_pay_for_few_hours(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_employees: int, min_share: float,
-                              max_weekly_hours: float, margin: float) -> pl.DataFrame:
+                              max_weekly_hours: float, margin: float, full_time_sectors: tuple[str, ...],
+                              full_time_max_weekly_hours: float) -> pl.DataFrame:
     """At least ``min_employees`` adult employees, and at least ``min_share`` of the employer's paid
     adult staff, declared at the statutory minimum hourly wage (from 2 % below it, the tolerance of
     :func:`wage_below_minimum`, to ``margin`` above it) for at most ``max_weekly_hours`` hours a
-    week on average over a closed EMPLOYED_BY period. Employees under 21 are left out: part-time
-    school and student jobs at the youth minimum are ordinary; so are members of an officer's
-    household (:func:`~mhgraph.indicators.housing.household_jobs`): the owner's spouse or grown
-    child helping a few hours a week in the family business. Focus: the employer.
+    week on average over a closed EMPLOYED_BY period — ``full_time_max_weekly_hours`` at an employer
+    whose SBI code starts with one of ``full_time_sectors``, where adults work full weeks and a
+    part-time week at the minimum is what under-declared hours look like. Employees under 21 are
+    left out: part-time school and student jobs at the youth minimum are ordinary; so are members
+    of an officer's household (:func:`~mhgraph.indicators.housing.household_jobs`): the owner's
+    spouse or grown child helping a few hours a week in the family business. Focus: the employer.
 
     >>> import datetime as dt
     >>> nodes = pl.DataFrame({"entity_id": ["C1"], "entity_type": ["company"]})
@@ -86,10 +89,14 @@ def minimum_pay_for_few_hours(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_e
     """
     adults = (hourly_wages(edges, 0.02).filter(pl.col("age_band").fill_null("21+") == "21+")
               .join(household_jobs(edges).select(relation_id="job"), on="relation_id", how="anti"))
+    in_full_time_sector = pl.any_horizontal(pl.lit(False), *(pl.col("sbi_code").str.starts_with(prefix)
+                                                             for prefix in full_time_sectors)).fill_null(False)
+    full_time = companies(nodes).filter(in_full_time_sector).get_column("company")
+    few_hours = pl.when(pl.col("to_entity").is_in(full_time.implode())).then(pl.lit(float(full_time_max_weekly_hours)))
     periods = (
         adults.filter(pl.col("weekly").is_not_null())
         .with_columns(few=~pl.col("below") & (pl.col("hourly") <= pl.col("minimum") * (1 + margin))
-                      & (pl.col("weekly") <= max_weekly_hours))
+                      & (pl.col("weekly") <= few_hours.otherwise(pl.lit(float(max_weekly_hours)))))
     )
     return (
         periods.group_by("to_entity").agg(
