@@ -564,3 +564,25 @@ def test_young_staff_whose_age_band_is_missing_are_not_underpaid_adults_where_th
     hit = compute_indicators(*_youth_shop(9.0), indicators=["wage_below_minimum"]).row(0, named=True)
     assert (hit["focus_entity"], hit["grade"]) == ("C-icecream", "full")
     assert hit["reason"].startswith("3 of 7 employees") and "2 of them of unknown age" in hit["reason"]
+
+
+def _staff_in_the_owners_home(wage, hours, age):
+    """Eight employees of C-cafe registered at A-home, where its owner lives, all employed in the
+    first half of 2023 at ``wage`` for ``hours`` hours, of age band ``age``."""
+    reg = Registers()
+    reg.company("k1", "C-cafe", "A-cafe", D(2015, 1, 1), sbi="5610")
+    reg.officer("f1", "P-boss", "C-cafe", "A-home", D(2015, 1, 1))
+    for k in range(8):
+        reg.payroll(f"p{k}", f"P-worker{k}", "C-cafe", "A-home", D(2023, 1, 1), D(2023, 6, 30), wage * hours, hours,
+                    age=age)
+    return _tables(reg)
+
+
+def test_eight_employees_in_the_owners_home_are_staff_housed_there_not_his_household():
+    underpaid = compute_indicators(*_staff_in_the_owners_home(6.0, 181.0, None),
+                                   indicators=["staff_housed_together", "wage_below_minimum"])
+    assert underpaid.select("indicator", "grade").sort("indicator").rows() == [
+        ("staff_housed_together", "full"), ("wage_below_minimum", "full")]
+    few_hours = compute_indicators(*_staff_in_the_owners_home(11.16, 181.0, "21+"),
+                                   indicators=["minimum_pay_for_few_hours"])
+    assert few_hours.select("focus_entity", "grade").rows() == [("C-cafe", "full")]

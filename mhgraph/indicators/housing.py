@@ -55,6 +55,9 @@ def crowded_address(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_persons: in
 
 
 _OFFICER_HOME = "an officer's home"
+# A family living in one home is a few people: more employees registered at an officer's home
+# at once are staff housed by the owner, not his household.
+HOUSEHOLD_MAX_EMPLOYEES = 4
 _LINKED_PREMISES = "premises of a company sharing an officer"
 
 
@@ -157,15 +160,33 @@ def household_jobs(edges: pl.DataFrame) -> pl.DataFrame:
     >>> household_jobs(edges)["job"].to_list()
     ['job']
     """
-    edges = with_period(edges)
+    stays = _officer_home_stays(with_period(edges))
+    return stays.filter(pl.col("sharing") <= HOUSEHOLD_MAX_EMPLOYEES).select("job").unique()
+
+
+def _officer_home_stays(edges: pl.DataFrame) -> pl.DataFrame:
+    """Employees registered at an officer's home while employed (``job``, ``company``,
+    ``address``, ``stay_start``, ``stay_end``), with ``sharing``: how many employees of the
+    company have a stay there overlapping this one (itself included) — at most that many live
+    there on any of its days."""
     homes = _officer_homes(_offices(edges), registrations(edges))
-    return (
+    stays = (
         employments(edges).join(homes, on="company").join(registrations(edges), on=["person", "address"])
         .filter(overlaps("job_start", "job_end", "home_start", "home_end")
                 & overlaps("job_start", "job_end", "place_start", "place_end")
                 & overlaps("home_start", "home_end", "place_start", "place_end"))
-        .select("job").unique()
+        .select("job", "person", "company", "address",
+                stay_start=pl.max_horizontal("job_start", "home_start", "place_start"),
+                stay_end=pl.min_horizontal("job_end", "home_end", "place_end"))
+        .unique()
     )
+    sharing = (
+        stays.join(stays.select("company", "address", other="person", other_start="stay_start",
+                                other_end="stay_end"), on=["company", "address"])
+        .filter(overlaps("stay_start", "stay_end", "other_start", "other_end"))
+        .group_by("job", "address").agg(sharing=pl.col("other").n_unique())
+    )
+    return stays.join(sharing, on=["job", "address"])
 
 
 def _offices(edges: pl.DataFrame) -> pl.DataFrame:
@@ -259,8 +280,7 @@ def staff_housed_together(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_worke
         job="relation_id", judged=pl.lit(True),
         in_full=pl.when(pl.col("below")).then(False).otherwise(pl.col("weekly") >= full_week_hours))
     housed = (
-        _outside(housed, workplaces(nodes, edges).select("company", "address", "place_start", "place_end"),
-                 ["company", "address"])
+        _outside(housed, _workplaces_but_crowded_homes(nodes, edges), ["company", "address"])
         .with_columns(place=pl.concat_str("company", "address", separator="|"))
         .join(paid_in_full, on="job", how="left")
         .with_columns(in_full=pl.when(pl.col("judged")).then("in_full").otherwise(False))
@@ -277,6 +297,16 @@ def staff_housed_together(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_worke
             .list.explode(**FLAT))
         .rename({"company": "focus_entity"})
     )
+
+
+def _workplaces_but_crowded_homes(nodes: pl.DataFrame, edges: pl.DataFrame) -> pl.DataFrame:
+    """The company's :func:`workplaces` (``company``, ``address``, ``place_*``), less the homes
+    of its officers where more than ``HOUSEHOLD_MAX_EMPLOYEES`` employees lived at once: staff
+    housed in the owner's home, not his household."""
+    crowded = (_officer_home_stays(with_period(edges)).filter(pl.col("sharing") > HOUSEHOLD_MAX_EMPLOYEES)
+               .select("company", "address").unique().with_columns(kind=pl.lit(_OFFICER_HOME)))
+    return (workplaces(nodes, edges).join(crowded, on=["company", "address", "kind"], how="anti")
+            .select("company", "address", "place_start", "place_end"))
 
 
 def _outside(periods: pl.DataFrame, windows: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
