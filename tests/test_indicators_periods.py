@@ -586,3 +586,15 @@ def test_eight_employees_in_the_owners_home_are_staff_housed_there_not_his_house
     few_hours = compute_indicators(*_staff_in_the_owners_home(11.16, 181.0, "21+"),
                                    indicators=["minimum_pay_for_few_hours"])
     assert few_hours.select("focus_entity", "grade").rows() == [("C-cafe", "full")]
+
+
+def test_one_well_paid_adult_does_not_excuse_staff_of_unknown_age_on_four_euros_an_hour():
+    reg = Registers()
+    reg.company("k1", "C-cafe", "A-cafe", D(2015, 1, 1), sbi="5610")
+    reg.payroll("m", "P-manager", "C-cafe", "A-managerhome", D(2023, 1, 1), D(2023, 12, 31), 2000 * 20.0, 2000.0)
+    for k in range(6):
+        reg.payroll(f"p{k}", f"P-worker{k}", "C-cafe", f"A-home{k}", D(2023, 1, 1), D(2023, 12, 31), 2000 * 4.0,
+                    2000.0, age=None)
+    hit = compute_indicators(*_tables(reg), indicators=["wage_below_minimum"]).row(0, named=True)
+    assert (hit["focus_entity"], hit["grade"]) == ("C-cafe", "full")
+    assert hit["reason"].startswith("6 of 7 employees")

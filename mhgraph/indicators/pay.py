@@ -22,8 +22,11 @@ import polars as pl
 from mhgraph.indicators.housing import household_jobs
 from mhgraph.indicators.registry import rule
 from mhgraph.indicators.tables import companies, hourly_wages
+from mhgraph.reference import YOUTH_MINIMUM_SHARE
 
 __all__ = ["minimum_pay_for_few_hours", "wage_below_minimum"]
+
+_LOWEST_YOUTH_SHARE = min(YOUTH_MINIMUM_SHARE.values())  # the youngest band's share of the adult minimum
 
 
 @rule("wage_below_minimum")
@@ -45,11 +48,13 @@ def wage_below_minimum(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_employee
     gives no age band at all is judged on the adult minimum. Focus: the employer.
     """
     household = household_jobs(edges).select(relation_id="job", household=pl.lit(True))
-    known_age_only_paid_in_full = (  # staff of known age all paid their minimum: the unknown are likely young too
-        pl.col("age_known").any() & ~(pl.col("below") & pl.col("age_known")).any()).over("to_entity")
+    young = pl.col("age_known") & (pl.col("age_band") != "21+")
+    known_age_only_paid_in_full = (  # young staff, and everyone of known age paid their minimum: the unknown are likely young too
+        (young & ~pl.col("below")).any() & ~(pl.col("below") & pl.col("age_known")).any()).over("to_entity")
+    lawful_for_some_youth = pl.col("hourly") >= pl.col("minimum") * _LOWEST_YOUTH_SHARE * (1 - tolerance)
     wages = (hourly_wages(edges, tolerance).join(household, on="relation_id", how="left")
              .with_columns(below=pl.col("below") & (pl.col("age_known") | (
-                 pl.lit(unknown_age_counts) & pl.col("household").is_null() & ~known_age_only_paid_in_full))))
+                 pl.lit(unknown_age_counts) & pl.col("household").is_null() & ~(known_age_only_paid_in_full & lawful_for_some_youth)))))
     return (
         wages.group_by("to_entity").agg(
             paid=pl.col("from_entity").n_unique(),
