@@ -598,3 +598,26 @@ def test_one_well_paid_adult_does_not_excuse_staff_of_unknown_age_on_four_euros_
     hit = compute_indicators(*_tables(reg), indicators=["wage_below_minimum"]).row(0, named=True)
     assert (hit["focus_entity"], hit["grade"]) == ("C-cafe", "full")
     assert hit["reason"].startswith("6 of 7 employees")
+
+
+def test_a_lawful_cohort_on_full_weeks_does_not_hide_a_later_one_declared_for_few_hours_in_the_same_house():
+    reg = Registers()
+    reg.company("k1", "C-agency", "A-agency", D(2015, 1, 1), sbi="7820")
+    for k in range(7):  # 2022: full weeks at the minimum, lawful
+        reg.payroll(f"f{k}", f"P-first{k}", "C-agency", "A-house", D(2022, 1, 1), D(2022, 12, 31), 2086 * 10.14,
+                    2086.0)
+    for k in range(6):  # 2024: eight hours a week at the minimum
+        reg.payroll(f"p{k}", f"P-later{k}", "C-agency", "A-house", D(2024, 1, 1), D(2024, 6, 30), 208 * 13.27,
+                    208.0)
+    hit = compute_indicators(*_tables(reg), indicators=["staff_housed_together"]).row(0, named=True)
+    assert hit["grade"] == "full" and "while employed there on 2024-01-01" in hit["reason"]
+
+
+def test_one_closed_full_week_job_does_not_exempt_a_house_of_open_jobs():
+    reg = Registers()
+    reg.company("k1", "C-agency", "A-agency", D(2015, 1, 1), sbi="7820")
+    reg.payroll("f0", "P-first", "C-agency", "A-house", D(2023, 1, 1), D(2023, 12, 31), 2086 * 11.16, 2086.0)
+    for k in range(6):  # open periods: how many hours a week is not known yet
+        reg.payroll(f"p{k}", f"P-open{k}", "C-agency", "A-house", D(2023, 1, 1), None, 200 * 11.16, 200.0)
+    hit = compute_indicators(*_tables(reg), indicators=["staff_housed_together"]).row(0, named=True)
+    assert hit["grade"] == "full" and hit["reason"].startswith("6 employees of this company")

@@ -276,20 +276,17 @@ def staff_housed_together(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_worke
         .with_columns(start=pl.max_horizontal("job_start", "home_start"),
                       end=pl.min_horizontal("job_end", "home_end"))
     )
-    paid_in_full = hourly_wages(edges, _WAGE_TOLERANCE).select(  # null: paid the minimum, hours a week unknown
-        job="relation_id", judged=pl.lit(True),
-        in_full=pl.when(pl.col("below")).then(False).otherwise(pl.col("weekly") >= full_week_hours))
+    paid_in_full = hourly_wages(edges, _WAGE_TOLERANCE).filter(  # an open period's weekly hours are unknown: not in full
+        ~pl.col("below") & (pl.col("weekly") >= full_week_hours).fill_null(False)).select(job="relation_id")
     housed = (
         _outside(housed, _workplaces_but_crowded_homes(nodes, edges), ["company", "address"])
         .with_columns(place=pl.concat_str("company", "address", separator="|"))
-        .join(paid_in_full, on="job", how="left")
-        .with_columns(in_full=pl.when(pl.col("judged")).then("in_full").otherwise(False))
+        .join(paid_in_full, on="job", how="anti")
     )
     peaks = peak_presence(housed.select("place", "person", "start", "end"), "place", "person", min_workers)
     return (
         housed.join(peaks.filter(pl.col("present") >= min_workers), on="place")
         .filter((pl.col("start") <= pl.col("day")) & (pl.col("end") >= pl.col("day")))
-        .filter(~(pl.col("in_full").all() & pl.col("in_full").any()).over("place"))
         .sort("present", "place", descending=[True, False])
         .group_by("company", maintain_order=True).agg(
             workers=pl.col("present").first(), day=pl.col("day").first(),
