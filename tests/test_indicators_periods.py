@@ -621,3 +621,19 @@ def test_one_closed_full_week_job_does_not_exempt_a_house_of_open_jobs():
         reg.payroll(f"p{k}", f"P-open{k}", "C-agency", "A-house", D(2023, 1, 1), None, 200 * 11.16, 200.0)
     hit = compute_indicators(*_tables(reg), indicators=["staff_housed_together"]).row(0, named=True)
     assert hit["grade"] == "full" and hit["reason"].startswith("6 employees of this company")
+
+
+def test_a_week_in_the_owners_home_does_not_hide_staff_living_at_the_business_address():
+    reg = Registers()
+    reg.company("k1", "C-cafe", "A-cafe", D(2015, 1, 1), sbi="5610")
+    reg.officer("f1", "P-boss", "C-cafe", "A-home", D(2015, 1, 1))
+    for k in range(3):  # one job; a week in the owner's home on arrival, then above the cafe
+        reg.payroll(f"p{k}", f"P-worker{k}", "C-cafe", "A-cafe", D(2023, 1, 1), D(2023, 12, 31), 1800 * 11.16, 1800.0)
+        reg.record("belastingdienst_loonaangifte", f"a{k}",
+                   {"werknemer": (f"P-worker{k}", {}), "werknemer_adres": ("A-home", {"municipality": "Arnhem"})},
+                   [("REGISTERED_AT", "werknemer", "werknemer_adres", {"valid_from": D(2023, 1, 1),
+                                                                        "valid_to": D(2023, 1, 7)})])
+    hit = compute_indicators(*_tables(reg), indicators=["worker_lives_at_workplace"]).row(0, named=True)
+    assert (hit["focus_entity"], hit["grade"]) == ("C-cafe", "full")
+    assert hit["reason"].startswith("3 employees were registered as living at a workplace of this company "
+                                    "(the company's business address;")

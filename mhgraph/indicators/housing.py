@@ -92,10 +92,13 @@ def worker_lives_at_workplace(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_w
                 & overlaps("job_start", "job_end", "place_start", "place_end")
                 & overlaps("home_start", "home_end", "place_start", "place_end"))
     )
-    household = (living.join(household_jobs(edges), on="job", how="semi")
-                 .select("person", "company").unique().with_columns(household=pl.lit(True)))
+    # living with an officer at that address on some of those days: the owner's household
+    household = (living.join(_household_stays(edges), on=["job", "address"])
+                 .filter(overlaps("home_start", "home_end", "stay_start", "stay_end")
+                         & overlaps("place_start", "place_end", "stay_start", "stay_end"))
+                 .select("job", "home", "address").unique().with_columns(household=pl.lit(True)))
     return (
-        living.join(household, on=["person", "company"], how="left")
+        living.join(household, on=["job", "home", "address"], how="left")
         .with_columns(pl.col("household").fill_null(False))
         .filter(pl.lit(count_households) | ~pl.col("household"))
         .group_by("company").agg(
@@ -160,8 +163,14 @@ def household_jobs(edges: pl.DataFrame) -> pl.DataFrame:
     >>> household_jobs(edges)["job"].to_list()
     ['job']
     """
-    stays = _officer_home_stays(with_period(edges))
-    return stays.filter(pl.col("sharing") <= HOUSEHOLD_MAX_EMPLOYEES).select("job").unique()
+    return _household_stays(edges).select("job").unique()
+
+
+def _household_stays(edges: pl.DataFrame) -> pl.DataFrame:
+    """The stays (``job``, ``address``, ``stay_start``, ``stay_end``) of employees at an officer's
+    home shared with at most ``HOUSEHOLD_MAX_EMPLOYEES`` employees at once: the owner's household."""
+    return (_officer_home_stays(with_period(edges)).filter(pl.col("sharing") <= HOUSEHOLD_MAX_EMPLOYEES)
+            .select("job", "address", "stay_start", "stay_end"))
 
 
 def _officer_home_stays(edges: pl.DataFrame) -> pl.DataFrame:
