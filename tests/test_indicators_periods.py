@@ -546,14 +546,14 @@ def test_the_owners_household_is_not_judged_as_underpaid_staff():
         ("minimum_pay_for_few_hours", "weak"), ("wage_below_minimum", "full")]
 
 
-def _youth_shop(adult_wage):
+def _youth_shop(adult_wage, unknown_wage=6.7):
     """Four staff of 17 on their youth minimum (EUR 6.64 an hour in 2024), two of unknown age paid
-    the same, and one adult paid ``adult_wage`` an hour."""
+    ``unknown_wage`` an hour, and one adult paid ``adult_wage`` an hour."""
     reg = Registers()
     reg.company("k1", "C-icecream", "A-parlour", D(2010, 1, 1), sbi="5610")
     for k in range(6):
         reg.payroll(f"y{k}", f"P-young{k}", "C-icecream", f"A-home{k}", D(2024, 1, 1), D(2024, 6, 30),
-                    200 * 6.7, 200.0, age="17" if k < 4 else None)
+                    200 * (6.7 if k < 4 else unknown_wage), 200.0, age="17" if k < 4 else None)
     reg.payroll("a0", "P-adult", "C-icecream", "A-adulthome", D(2024, 1, 1), D(2024, 6, 30), 500 * adult_wage, 500.0)
     return _tables(reg)
 
@@ -564,6 +564,9 @@ def test_young_staff_whose_age_band_is_missing_are_not_underpaid_adults_where_th
     hit = compute_indicators(*_youth_shop(9.0), indicators=["wage_below_minimum"]).row(0, named=True)
     assert (hit["focus_entity"], hit["grade"]) == ("C-icecream", "full")
     assert hit["reason"].startswith("3 of 7 employees") and "2 of them of unknown age" in hit["reason"]
+    # paid below the minimum of the youngest band (EUR 3.98 in 2024): unlawful at any age
+    hit = compute_indicators(*_youth_shop(13.50, unknown_wage=3.0), indicators=["wage_below_minimum"]).row(0, named=True)
+    assert hit["reason"].startswith("2 of 7 employees") and "2 of them of unknown age" in hit["reason"]
 
 
 def _staff_in_the_owners_home(wage, hours, age):

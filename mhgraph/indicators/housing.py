@@ -70,8 +70,9 @@ def worker_lives_at_workplace(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_w
     LOCATED_AT that address or holds a permit (HOLDS_PERMIT) for premises LOCATED_AT it; the
     employment, the registration and the company's presence there overlap in time. The company's
     own officers are not counted (an owner living above the shop is ordinary), and an employee
-    living there together with one of its officers — the owner's household: a family business
-    above its shop — counts only when ``count_households`` is set (the rule's weak level). With
+    living there together with one of its officers — the owner's household (:func:`household_jobs`):
+    a family business above its shop — counts only when ``count_households`` is set (the rule's
+    weak level); a stay with an officer leaves the worker out only at that address, on those days. With
     it, the home of an officer counts as a workplace too: staff living in the owner's home. With
     ``count_linked_premises`` (also the weak level), so do the premises of another company with
     an officer in common while both hold office: the owner's real-estate company letting rooms
@@ -150,8 +151,9 @@ def workplaces(nodes: pl.DataFrame, edges: pl.DataFrame) -> pl.DataFrame:
 def household_jobs(edges: pl.DataFrame) -> pl.DataFrame:
     """The employments (``job``) of employees living with an officer of their employer: registered
     at the home of one of its officers on a day when the officer lives there, holds office and
-    the employee is employed — the owner's household (spouse, grown children) working in the
-    family business.
+    the employee is employed, with at most ``HOUSEHOLD_MAX_EMPLOYEES`` employees of the company
+    registered there at once — the owner's household (spouse, grown children) working in the
+    family business; more are staff housed in the owner's home.
 
     >>> import datetime as dt
     >>> from mhgraph.indicators.tables import EDGE_DEFAULTS, ensure
@@ -257,13 +259,13 @@ def staff_housed_together(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_worke
     permitted premises, the premises of a company sharing an officer, or the home of one of its
     officers in office: staff living there are :func:`worker_lives_at_workplace`, and employees
     living with an officer are the owner's household (grown children living at home and working
-    in the family business). A company's former address counts again once it has left it. An
-    address where every employee housed there on the peak day was paid at least the minimum for
-    their age (the tolerance of :func:`~mhgraph.indicators.pay.wage_below_minimum`) for at least
-    ``full_week_hours`` hours a week is left out too — an open period, whose weekly hours are not
-    known yet, neither proves nor spoils it unless paid under the minimum; an employment that
-    cannot be judged (no hours) spoils it: the regulated housing of certified agencies and
-    seasonal farms, whose staff earn a full wage. Focus: the company; the evidence is the
+    in the family business) — unless more than ``HOUSEHOLD_MAX_EMPLOYEES`` live there at once:
+    then they are staff housed in the owner's home and count. A company's former address counts
+    again once it has left it. Employees paid at least the minimum for their age (the tolerance
+    of :func:`~mhgraph.indicators.pay.wage_below_minimum`) for at least ``full_week_hours`` hours
+    a week are left out of the peak — the regulated housing of certified agencies and seasonal
+    farms, whose staff earn a full wage; an open period, whose weekly hours are not known yet,
+    and an employment without hours count. Focus: the company; the evidence is the
     employments and registrations in force on the peak day.
 
     >>> import datetime as dt

@@ -43,7 +43,8 @@ def wage_below_minimum(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_employee
     is not a weak signal. Neither level counts an employee of unknown age who lives with an
     officer of the employer (:func:`~mhgraph.indicators.housing.household_jobs`): the owner's
     children living at home are a family business's young staff, on the youth minimum; nor one
-    of an employer whose staff of known age are all paid at least their minimum: a shop of young
+    paid at least the youngest band's minimum by an employer with young staff of known age paid
+    their youth minimum and all its staff of known age paid at least theirs: a shop of young
     staff on the youth minimum, some of whose age bands are missing. An employer whose payroll
     gives no age band at all is judged on the adult minimum. Focus: the employer.
     """
