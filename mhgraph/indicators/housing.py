@@ -279,10 +279,13 @@ def staff_housed_together(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_worke
     3 employees of this company were registered at one address while employed there on 2024-01-01 (threshold 3; officers, their households and the company's workplaces not counted).
     """
     officers = of_type(edges, "OFFICER_OF").select(person="from_entity", company="to_entity").unique()
+    # a place can hold min_workers at once only at an address where that many persons were ever
+    # registered: the others (most homes) are left out before the join with the employments
+    shared_homes = registrations(edges).filter(pl.col("person").n_unique().over("address") >= min_workers)
     housed = (
         employments(edges).join(companies(nodes).select("company"), on="company", how="semi")
         .join(officers, on=["person", "company"], how="anti")
-        .join(registrations(edges), on="person")
+        .join(shared_homes, on="person")
         .filter(overlaps("job_start", "job_end", "home_start", "home_end"))
         .with_columns(start=pl.max_horizontal("job_start", "home_start"),
                       end=pl.min_horizontal("job_end", "home_end"))
