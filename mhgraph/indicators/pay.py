@@ -50,12 +50,12 @@ def wage_below_minimum(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_employee
     """
     household = household_jobs(edges).select(relation_id="job", household=pl.lit(True))
     young = pl.col("age_known") & (pl.col("age_band") != "21+")
-    known_age_only_paid_in_full = (  # young staff, and everyone of known age paid their minimum: the unknown are likely young too
+    youth_employer_paying_minimums = (  # young staff, and everyone of known age paid their minimum: the unknown are likely young too
         (young & ~pl.col("below")).any() & ~(pl.col("below") & pl.col("age_known")).any()).over("to_entity")
     lawful_for_some_youth = pl.col("hourly") >= pl.col("minimum") * _LOWEST_YOUTH_SHARE * (1 - tolerance)
     wages = (hourly_wages(edges, tolerance).join(household, on="relation_id", how="left")
              .with_columns(below=pl.col("below") & (pl.col("age_known") | (
-                 pl.lit(unknown_age_counts) & pl.col("household").is_null() & ~(known_age_only_paid_in_full & lawful_for_some_youth)))))
+                 pl.lit(unknown_age_counts) & pl.col("household").is_null() & ~(youth_employer_paying_minimums & lawful_for_some_youth)))))
     return (
         wages.group_by("to_entity").agg(
             paid=pl.col("from_entity").n_unique(),
