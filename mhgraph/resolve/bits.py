@@ -16,10 +16,13 @@ signatures used for blocking are numpy operations, not Python loops.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import polars as pl
 
-__all__ = ["EMPTY_BIN", "INITIALS_MAX_BITS", "bloom_words", "decode_bloom", "dice_pairs", "dice_words", "initials_pairs",
+__all__ = ["EMPTY_BIN", "INITIALS_MAX_BITS", "bloom_words", "decode_bloom", "dice_at_least", "dice_at_least_apart", "dice_pairs", "dice_words",
+           "initials_pairs",
            "minhash_bins", "unflipped_counts"]
 
 _CHUNK = 1_000_000
@@ -105,6 +108,60 @@ def dice_words(words: np.ndarray, bits: np.ndarray | None, present: np.ndarray, 
         out[start : start + _CHUNK] = np.clip(2.0 * both / np.maximum(ones_a + ones_b, 1), 0.0, 1.0)
     out[~(present[left] & right_present[right])] = np.nan
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def _shared_bits_needed(minimum: float, width: int) -> np.ndarray:
+    """For every total of set bits ``t`` of two filters (``0 .. 2 * width``), the fewest bits
+    they must share for :func:`dice_words` not to fall below ``minimum`` (``width + 1``: never),
+    found with the same arithmetic as there, so that the two tests agree on every pair. Kept
+    per (minimum, width): a rule asks for it once per window distance."""
+    shared = np.arange(width + 1)
+    totals = np.maximum(np.arange(2 * width + 1), 1)
+    reached = ~(np.clip(2.0 * shared[None, :] / totals[:, None], 0.0, 1.0) < minimum)  # rises with the bits shared
+    return np.where(reached.any(axis=1), reached.argmax(axis=1), width + 1).astype(np.int16)
+
+
+def dice_at_least(words: np.ndarray, bits: np.ndarray, present: np.ndarray, left: np.ndarray, right: np.ndarray,
+                  minimum: float) -> np.ndarray:
+    """Whether each pair's :func:`dice_words` is not below ``minimum`` or a side is missing
+    (NaN), without computing it: the shared bits each pair needs are looked up by the bits its
+    sides set (``bits``, counted once per row) and compared with those it shares.
+
+    >>> words, bits = bloom_words(np.array([[0b1111, 0], [0b0111, 0], [0b0001, 0], [0, 0]], dtype=np.uint8))
+    >>> present = np.array([True, True, True, False])
+    >>> dice_at_least(words, bits, present, np.array([0, 0, 0]), np.array([1, 2, 3]), 0.5).tolist()
+    [True, False, True]
+    """
+    bits = bits.astype(np.int16, copy=False)
+    needed = _shared_bits_needed(minimum, 64 * words.shape[1])
+    out = ~(present[left] & present[right])
+    for start in range(0, len(left), _CHUNK):
+        a, b = left[start : start + _CHUNK], right[start : start + _CHUNK]
+        rows = np.take(words, a, axis=0)
+        rows &= np.take(words, b, axis=0)
+        out[start : start + _CHUNK] |= np.bitwise_count(rows).sum(axis=1, dtype=np.int16) >= needed[bits[a] + bits[b]]
+    return out
+
+
+def dice_at_least_apart(columns: np.ndarray, bits: np.ndarray, present: np.ndarray, distance: int,
+                        minimum: float) -> np.ndarray:
+    """:func:`dice_at_least` for every pair of rows ``(i, i + distance)``, with the filters
+    given as ``columns``: their words transposed, one contiguous row per word position
+    (``bloom_words(matrix)[0].T``). No row is looked up: each word position is read as two
+    overlapping runs of memory.
+
+    >>> words, bits = bloom_words(np.array([[0b1111, 0], [0b0111, 0], [0b0001, 0], [0, 0]], dtype=np.uint8))
+    >>> present = np.array([True, True, True, False])
+    >>> dice_at_least_apart(np.ascontiguousarray(words.T), bits, present, 2, 0.5).tolist()  # rows 0 and 2, 1 and 3
+    [False, True]
+    """
+    needed = _shared_bits_needed(minimum, 64 * columns.shape[0])
+    shared = np.zeros(columns.shape[1] - distance, dtype=np.int16)
+    for word in columns:
+        shared += np.bitwise_count(word[:-distance] & word[distance:])
+    bits = bits.astype(np.int16, copy=False)
+    return ~(present[:-distance] & present[distance:]) | (shared >= needed[bits[:-distance] + bits[distance:]])
 
 
 def dice_pairs(matrix: np.ndarray, present: np.ndarray, left: np.ndarray, right: np.ndarray,
