@@ -235,7 +235,8 @@ def initials_pairs(matrix: np.ndarray, present: np.ndarray, left: np.ndarray, ri
 
 def minhash_bins(matrix: np.ndarray, n_bins: int, seed: int = 0, byte_major: bool = False) -> np.ndarray:
     """MinHash over the set bits, one value per bin: ``(n, n_bins)`` ``uint8``. ``byte_major``:
-    ``matrix`` comes transposed, ``(bytes, n)`` and C-ordered, as the computation reads it.
+    ``matrix`` comes transposed, ``(bytes, n)`` and C-ordered, as the computation reads it
+    (or as a list of such rows, one per byte position, e.g. of several columns).
 
     A bin is two bytes of the filter (Bloom bit positions are already spread at random by the
     keyed hash), read in a random bit order: its value is the rank of the first set bit in
@@ -244,7 +245,7 @@ def minhash_bins(matrix: np.ndarray, n_bins: int, seed: int = 0, byte_major: boo
     without replacement (seeded) until all are used, then again.
     """
     rng = np.random.default_rng(seed)
-    n_bytes = matrix.shape[0 if byte_major else 1]
+    n_bytes = len(matrix) if byte_major else matrix.shape[1]
     rounds = -(-2 * n_bins // n_bytes)
     byte_of = np.concatenate([rng.permutation(n_bytes) for _ in range(rounds)])[: 2 * n_bins].reshape(n_bins, 2)
     rank_of_bit = np.stack([rng.permutation(16) for _ in range(n_bins)]).astype(np.uint8)
@@ -255,8 +256,10 @@ def minhash_bins(matrix: np.ndarray, n_bins: int, seed: int = 0, byte_major: boo
     for bit in range(16):
         np.minimum(tables[:, : 1 << bit], rank_of_bit[:, bit : bit + 1], out=tables[:, 1 << bit : 2 << bit])
     columns = matrix if byte_major else np.ascontiguousarray(matrix.T)  # one byte of all filters after another
-    out = np.empty((n_bins, columns.shape[1]), dtype=np.uint8)
+    out = np.empty((n_bins, len(columns[0])), dtype=np.uint8)
     for b in range(n_bins):
         high, low = byte_of[b]
-        out[b] = tables[b][(columns[high].astype(np.uint16) << 8) | columns[low]]
+        value = np.left_shift(columns[high], 8, dtype=np.uint16)
+        value |= columns[low]
+        np.take(tables[b], value, out=out[b])
     return out.T

@@ -123,9 +123,9 @@ def decoded_column(frame: pl.DataFrame, column: str, cache: dict | None) -> tupl
     return cache[column]
 
 
-def _bloom_bytes(frame: pl.DataFrame, columns, cache: dict | None = None) -> np.ndarray:
+def _bloom_bytes(frame: pl.DataFrame, columns, cache: dict | None = None) -> np.ndarray | list[np.ndarray]:
     """The filters of several columns stacked (a missing value is zero bytes) and transposed,
-    one row per byte position — what MinHash reads. The transpose of each column is kept in
+    one row per byte position — what MinHash reads (of several columns: a list of those rows). The transpose of each column is kept in
     ``cache``: several LSH rules read the same names."""
     parts = []
     for column in columns:
@@ -140,7 +140,7 @@ def _bloom_bytes(frame: pl.DataFrame, columns, cache: dict | None = None) -> np.
         parts.append(cache[("bytes", column)])
     if not parts:
         return np.zeros((1, frame.height), dtype=np.uint8)
-    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
+    return parts[0] if len(parts) == 1 else [row for part in parts for row in part]  # rows of all, not copied
 
 
 def _pack(bins: np.ndarray) -> np.ndarray:
