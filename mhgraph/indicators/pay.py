@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from mhgraph.indicators.age import youth_bands_from_other_periods
 from mhgraph.indicators.housing import household_jobs
+from mhgraph.indicators.minimum import with_mean_minimum
 from mhgraph.indicators.registry import rule
 from mhgraph.indicators.tables import companies, hourly_wages
 from mhgraph.reference import YOUTH_MINIMUM_SHARE
@@ -53,7 +55,7 @@ def wage_below_minimum(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_employee
     youth_employer_paying_minimums = (  # young staff, and everyone of known age paid their minimum: the unknown are likely young too
         (young & ~pl.col("below")).any() & ~(pl.col("below") & pl.col("age_known")).any()).over("to_entity")
     lawful_for_some_youth = pl.col("hourly") >= pl.col("minimum") * _LOWEST_YOUTH_SHARE * (1 - tolerance)
-    wages = (hourly_wages(edges, tolerance).join(household, on="relation_id", how="left")
+    wages = (hourly_wages(youth_bands_from_other_periods(edges), tolerance).join(household, on="relation_id", how="left")
              .with_columns(below=pl.col("below") & (pl.col("age_known") | (
                  pl.lit(unknown_age_counts) & pl.col("household").is_null() & ~(youth_employer_paying_minimums & lawful_for_some_youth)))))
     return (
@@ -100,8 +102,8 @@ def minimum_pay_for_few_hours(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_e
     full_time = companies(nodes).filter(in_full_time_sector).get_column("company")
     few_hours = pl.when(pl.col("to_entity").is_in(full_time.implode())).then(pl.lit(float(full_time_max_weekly_hours)))
     periods = (
-        adults.filter(pl.col("weekly").is_not_null())
-        .with_columns(few=~pl.col("below") & (pl.col("hourly") <= pl.col("minimum") * (1 + margin))
+        with_mean_minimum(adults.filter(pl.col("weekly").is_not_null()))
+        .with_columns(few=~pl.col("below") & (pl.col("hourly") <= pl.col("mean_minimum") * (1 + margin))
                       & (pl.col("weekly") <= few_hours.otherwise(pl.lit(float(max_weekly_hours)))))
     )
     return (
