@@ -268,7 +268,7 @@ def test_minimum_pay_for_few_hours_allows_longer_weeks_where_adults_work_full_ti
     nodes, edges = _tables(reg)
     full = compute_indicators(nodes, edges, indicators=["minimum_pay_for_few_hours"], graded=False)
     assert _focus(full) == {"C-builder"}
-    assert "for 20.0 hours a week or fewer" in full["reason"][0] and "24 in agriculture, construction" in full["reason"][0]
+    assert "for 20.0 hours a week or fewer" in full["reason"][0] and "32 in agriculture, construction" in full["reason"][0]
     # the weak level reaches the restaurant and the cleaners at twenty hours only as weak signals
     graded = compute_indicators(nodes, edges, indicators=["minimum_pay_for_few_hours"])
     assert set(graded.select("focus_entity", "grade").iter_rows()) == {

@@ -78,7 +78,8 @@ def minimum_pay_for_few_hours(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_e
                               full_time_max_weekly_hours: float) -> pl.DataFrame:
     """At least ``min_employees`` adult employees, and at least ``min_share`` of the employer's paid
     adult staff, declared at the statutory minimum hourly wage (from 2 % below it, the tolerance of
-    :func:`wage_below_minimum`, to ``margin`` above it) for at most ``max_weekly_hours`` hours a
+    :func:`wage_below_minimum`, to ``margin`` above the average minimum over the period's days,
+    :func:`~mhgraph.indicators.minimum.with_mean_minimum`) for at most ``max_weekly_hours`` hours a
     week on average over a closed EMPLOYED_BY period — ``full_time_max_weekly_hours`` at an employer
     whose SBI code starts with one of ``full_time_sectors``, where adults work full weeks and a
     part-time week at the minimum is what under-declared hours look like. Employees under 21 are
@@ -93,7 +94,7 @@ def minimum_pay_for_few_hours(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_e
     ...     "valid_to": [dt.date(2024, 6, 30)] * 3, "wage": [208 * 13.27] * 3, "hours": [208.0] * 3,
     ...     "age_band": ["21+"] * 3, "partner": ["belastingdienst"] * 3})
     >>> minimum_pay_for_few_hours(nodes, edges)["reason"][0].split(" (thresholds")[0]
-    '3 of 3 adult employees (100%) were declared at the statutory minimum hourly wage (at most 3% above it) for 8.0 hours a week or fewer'
+    '3 of 3 adult employees (100%) were declared at the statutory minimum hourly wage (at most 3% above its average over the period) for 8.0 hours a week or fewer'
     """
     adults = (hourly_wages(edges, 0.02).filter(pl.col("age_band").fill_null("21+") == "21+")
               .join(household_jobs(edges).select(relation_id="job"), on="relation_id", how="anti"))
