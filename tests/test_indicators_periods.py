@@ -685,3 +685,18 @@ def test_minimum_pay_for_few_hours_judges_a_year_over_a_rise_of_the_minimum_by_i
     hits = compute_indicators(*_tables(reg), indicators=["minimum_pay_for_few_hours"], graded=False)
     assert _focus(hits) == {"C-builder"}
     assert "3 of 3 adult employees (100%)" in hits["reason"][0]
+
+
+def test_four_days_at_the_minimum_on_a_farm_count_and_a_full_week_does_not():
+    """Seasonal pickers declared at the minimum for four days a week are under-declared hours
+    where adults work full weeks; a farm declaring 36 hours a week at the minimum, a full week as
+    Statistics Netherlands counts it, is the lawful seasonal farm and stays silent."""
+    reg = Registers()
+    season = (D(2024, 4, 1), D(2024, 6, 30))  # 13 weeks at EUR 13.27
+    reg.company("k1", "C-grower", "A-farm", D(2010, 1, 1), sbi="01130")
+    reg.company("k2", "C-orchard", "A-orchard", D(2010, 1, 1), sbi="01240")
+    for w in range(4):
+        reg.payroll(f"g{w}", f"P-picker{w}", "C-grower", f"A-g{w}", *season, 13 * 32 * 13.27, 13 * 32.0)
+        reg.payroll(f"o{w}", f"P-seasonal{w}", "C-orchard", f"A-o{w}", *season, 13 * 36 * 13.27, 13 * 36.0)
+    hits = compute_indicators(*_tables(reg), indicators=["minimum_pay_for_few_hours"])
+    assert set(hits.select("focus_entity", "grade").iter_rows()) == {("C-grower", "full")}
