@@ -62,5 +62,5 @@ def youth_bands_from_other_periods(edges: pl.DataFrame) -> pl.DataFrame:
         .select("relation_id", inferred=pl.col("youngest").floor().clip(15, 20).cast(pl.Int64).cast(pl.String)
                 .replace({"15": "15-"}))
     )
-    return (edges.join(bounds, on="relation_id", how="left")
+    return (edges.join(bounds, on="relation_id", how="left", maintain_order="left")
             .with_columns(age_band=pl.coalesce("age_band", "inferred")).drop("inferred"))
