@@ -251,7 +251,10 @@ class FellegiSunter(_Additive):
       non-match, in practice from the random pairs: a date of birth years apart is what random
       pairs show, so it weighs strongly against a match;
     * ``m`` comes from the candidate pairs only (a random pair that happens to look like a
-      match would stand for thousands of pairs and swamp it);
+      match would stand for thousands of pairs and swamp it); above each comparison's least
+      similar level it is spread as the other comparisons judge the pairs, less what
+      namesakes explain (:func:`match_counts_judged_by_others`), so that a level rare among
+      matches is not starved by its own weight;
     * the prior ``λ`` is the expected number of matches in the population — among the
       candidates, and among the other pairs as the random pairs stand for them (the true pairs
       that blocking missed) — divided by the population: the chance that two mentions drawn at
