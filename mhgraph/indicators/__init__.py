@@ -47,7 +47,7 @@ from mhgraph.indicators.companies import (
 )
 from mhgraph.indicators.context import high_risk_sector
 from mhgraph.indicators.dependence import exchange_permit_labour, sponsor_churn, sponsor_of_many_migrants
-from mhgraph.indicators.housing import crowded_address, staff_housed_together, worker_lives_at_workplace
+from mhgraph.indicators.housing import SharedTables, crowded_address, staff_housed_together, worker_lives_at_workplace
 from mhgraph.indicators.identity import identity_conflict
 from mhgraph.indicators.pay import minimum_pay_for_few_hours, wage_below_minimum
 from mhgraph.indicators.permits import link_to_earlier_refusal, permits_linked_to_operator, waterbed_move
@@ -190,9 +190,12 @@ def readable_edges(edges: pl.DataFrame, allowed_purposes: Collection[str] | None
 def _rule_hits(tables: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame | None],
                rules: Mapping[str, tuple[dict, dict]], weak_share: float) -> dict[str, list[pl.DataFrame]]:
     """The graded hits of each of ``rules`` (name -> thresholds and options, weak level) on one
-    ``(nodes, edges, communities)``."""
+    ``(nodes, edges, communities)``; the rules that take ``shared`` share one
+    :class:`~mhgraph.indicators.housing.SharedTables` of these tables."""
     nodes, edges, communities = tables
-    return {name: [graded_hits(name, nodes, edges, communities, settings=options, weak=level, weak_share=weak_share)]
+    shared = {"shared": SharedTables(nodes, edges)}
+    return {name: [graded_hits(name, nodes, edges, communities, weak=level, weak_share=weak_share,
+                               settings={**options, **(shared if "shared" in INDICATORS[name].options else {})})]
             for name, (options, level) in rules.items()}
 
 
