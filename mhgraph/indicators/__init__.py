@@ -190,13 +190,19 @@ def readable_edges(edges: pl.DataFrame, allowed_purposes: Collection[str] | None
 def _rule_hits(tables: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame | None],
                rules: Mapping[str, tuple[dict, dict]], weak_share: float) -> dict[str, list[pl.DataFrame]]:
     """The graded hits of each of ``rules`` (name -> thresholds and options, weak level) on one
-    ``(nodes, edges, communities)``; the rules that take ``shared`` share one
-    :class:`~mhgraph.indicators.housing.SharedTables` of these tables."""
+    ``(nodes, edges, communities)``. The rules that take ``shared`` share one
+    :class:`~mhgraph.indicators.housing.SharedTables` of these tables, let go once the last of them has run."""
     nodes, edges, communities = tables
-    shared = {"shared": SharedTables(nodes, edges)}
-    return {name: [graded_hits(name, nodes, edges, communities, weak=level, weak_share=weak_share,
-                               settings={**options, **(shared if "shared" in INDICATORS[name].options else {})})]
-            for name, (options, level) in rules.items()}
+    readers = [name for name in rules if "shared" in INDICATORS[name].options]
+    shared = SharedTables(nodes, edges)
+    found = {}
+    for name, (options, level) in rules.items():
+        settings = {**options, "shared": shared} if name in readers else options
+        found[name] = [graded_hits(name, nodes, edges, communities, settings=settings, weak=level,
+                                   weak_share=weak_share)]
+        if readers and name == readers[-1]:
+            shared = None  # no rule left reads them: their memory serves the rules still to run
+    return found
 
 
 def indicator_units(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl.DataFrame | None = None, *,
