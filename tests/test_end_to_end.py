@@ -281,11 +281,12 @@ def test_a_finished_run_is_not_ingested_into_and_its_changed_tables_are_not_repo
 def test_no_housing_or_minimum_pay_piece_rests_on_an_officers_household(sample_run):
     """The family businesses of data/sample: their children and spouses, living with the owner,
     give no staff-housing piece and no minimum-pay piece."""
-    from mhgraph.indicators.housing import household_jobs
+    from mhgraph.indicators.housing import SharedTables
 
     work, _ = sample_run
     tables = work / "run" / "tables"
-    household = set(household_jobs(pl.read_parquet(tables / "edges.parquet"))["job"])
+    shared = SharedTables(pl.read_parquet(tables / "nodes.parquet"), pl.read_parquet(tables / "edges.parquet"))
+    household = set(shared.household_jobs["job"])
     hits = pl.read_parquet(tables / "indicator_hits.parquet")
     assert household, "the sample holds employees living with an officer of their employer"
     for indicator in ("staff_housed_together", "minimum_pay_for_few_hours"):

@@ -242,3 +242,26 @@ def test_linked_premises_are_those_of_their_definition(graph):
         officer="from_entity", company="to_entity", office="relation_id", office_start="start", office_end="end")
     premises = _linked_premises(employments(edges), registrations(edges), offices, located)
     assert set(premises.select("company", "address").iter_rows()) == _linked_premises_by_definition(edges)
+
+
+@pytest.mark.parametrize("level", ["shipped", "weak as full"])
+def test_rules_sharing_derived_tables_find_what_each_finds_alone(sample, level):
+    """compute_indicators hands the rules one SharedTables per graph; each rule called alone
+    derives the same tables itself: the hits must be the same, row for row."""
+    from mhgraph.indicators.housing import SharedTables
+
+    nodes, edges = sample
+    sharing = [name for name, spec in INDICATORS.items() if "shared" in spec.options]
+    thresholds = {name: INDICATORS[name].weak_thresholds for name in sharing} if level != "shipped" else {}
+    allowed = allowed_source_purposes(DEFAULT_RUN_PURPOSE)
+    together = compute_indicators(nodes, edges, allowed_purposes=allowed, indicators=sharing, thresholds=thresholds)
+    readable = readable_edges(edges, allowed)
+    alone = pl.concat([graded_hits(name, nodes, readable, settings=thresholds.get(name, {}),
+                                   weak=INDICATORS[name].weak_thresholds) for name in sharing])
+    assert {"worker_lives_at_workplace", "staff_housed_together", "wage_below_minimum",
+            "minimum_pay_for_few_hours"} <= set(sharing)
+    assert set(together["indicator"]) == set(sharing)
+    assert_frame_equal(together, alone.sort("indicator", "focus_entity", "grade"))
+    shared = SharedTables(nodes, readable)
+    assert shared.household_jobs.height and shared.officer_home_stays.height
+    assert shared.workplaces is shared.workplaces and shared.hourly_wages(0.02) is shared.hourly_wages(0.02)

@@ -47,7 +47,7 @@ from mhgraph.indicators.companies import (
 )
 from mhgraph.indicators.context import high_risk_sector
 from mhgraph.indicators.dependence import exchange_permit_labour, sponsor_churn, sponsor_of_many_migrants
-from mhgraph.indicators.housing import crowded_address, staff_housed_together, worker_lives_at_workplace
+from mhgraph.indicators.housing import SharedTables, crowded_address, staff_housed_together, worker_lives_at_workplace
 from mhgraph.indicators.identity import identity_conflict
 from mhgraph.indicators.pay import minimum_pay_for_few_hours, wage_below_minimum
 from mhgraph.indicators.permits import link_to_earlier_refusal, permits_linked_to_operator, waterbed_move
@@ -190,10 +190,19 @@ def readable_edges(edges: pl.DataFrame, allowed_purposes: Collection[str] | None
 def _rule_hits(tables: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame | None],
                rules: Mapping[str, tuple[dict, dict]], weak_share: float) -> dict[str, list[pl.DataFrame]]:
     """The graded hits of each of ``rules`` (name -> thresholds and options, weak level) on one
-    ``(nodes, edges, communities)``."""
+    ``(nodes, edges, communities)``. The rules that take ``shared`` share one
+    :class:`~mhgraph.indicators.housing.SharedTables` of these tables, let go once the last of them has run."""
     nodes, edges, communities = tables
-    return {name: [graded_hits(name, nodes, edges, communities, settings=options, weak=level, weak_share=weak_share)]
-            for name, (options, level) in rules.items()}
+    readers = [name for name in rules if "shared" in INDICATORS[name].options]
+    shared = SharedTables(nodes, edges)
+    found = {}
+    for name, (options, level) in rules.items():
+        settings = {**options, "shared": shared} if name in readers else options
+        found[name] = [graded_hits(name, nodes, edges, communities, settings=settings, weak=level,
+                                   weak_share=weak_share)]
+        if readers and name == readers[-1]:
+            shared = None  # no rule left reads them: their memory serves the rules still to run
+    return found
 
 
 def indicator_units(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl.DataFrame | None = None, *,

@@ -17,15 +17,17 @@ of one employer housed together.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 import polars as pl
 
 from mhgraph.indicators.registry import DEFINITIONS, rule
 from mhgraph.indicators.tables import (
-    BEGINNING, END_OF_TIME, FLAT, companies, employments, hourly_wages, of_type, overlaps,
-    peak_presence, registrations, with_period,
+    BEGINNING, EDGE_DEFAULTS, END_OF_TIME, FLAT, NODE_DEFAULTS, companies, employments, ensure, hourly_wages, of_type,
+    overlaps, peak_presence, registrations, with_period,
 )
 
-__all__ = ["crowded_address", "household_jobs", "staff_housed_together", "worker_lives_at_workplace", "workplaces"]
+__all__ = ["SharedTables", "crowded_address", "staff_housed_together", "worker_lives_at_workplace", "workplaces"]
 
 _ONE_DAY = pl.duration(days=1)
 # "at least the minimum" as the wage rule reads it
@@ -63,24 +65,26 @@ _LINKED_PREMISES = "premises of a company sharing an officer"
 
 @rule("worker_lives_at_workplace")
 def worker_lives_at_workplace(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_workers: int,
-                              count_households: bool, count_linked_premises: bool) -> pl.DataFrame:
+                              count_households: bool, count_linked_premises: bool,
+                              shared: SharedTables | None = None) -> pl.DataFrame:
     """At least ``min_workers`` employees registered at their employer's workplace while employed.
 
     Person -EMPLOYED_BY-> Company, Person -REGISTERED_AT-> Address, and the company is
     LOCATED_AT that address or holds a permit (HOLDS_PERMIT) for premises LOCATED_AT it; the
     employment, the registration and the company's presence there overlap in time. The company's
     own officers are not counted (an owner living above the shop is ordinary), and an employee
-    living there together with one of its officers — the owner's household (:func:`household_jobs`):
+    living there together with one of its officers — the owner's household (:attr:`SharedTables.household_jobs`):
     a family business above its shop — counts only when ``count_households`` is set (the rule's
     weak level); a stay with an officer leaves the worker out only at that address, on those days. With
     it, the home of an officer counts as a workplace too: staff living in the owner's home. With
     ``count_linked_premises`` (also the weak level), so do the premises of another company with
     an officer in common while both hold office: the owner's real-estate company letting rooms
     to the staff. Focus: the company; the reason names the kinds of workplace the employees
-    live at (``places``).
+    live at (``places``). ``shared``: the :class:`SharedTables` of these tables, if the run has them.
     """
+    shared = shared or SharedTables(nodes, edges)
     edges = with_period(edges)
-    places = workplaces(nodes, edges)
+    places = shared.workplaces
     counted = places.filter((pl.col("kind") != _OFFICER_HOME) | pl.lit(count_households))
     counted = counted.filter((pl.col("kind") != _LINKED_PREMISES) | pl.lit(count_linked_premises))
     officers = of_type(edges, "OFFICER_OF").select(person="from_entity", company="to_entity").unique()
@@ -94,7 +98,7 @@ def worker_lives_at_workplace(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_w
                 & overlaps("home_start", "home_end", "place_start", "place_end"))
     )
     # living with an officer at that address on some of those days: the owner's household
-    household = (living.join(_household_stays(edges), on=["job", "address"])
+    household = (living.join(shared.household_stays, on=["job", "address"])
                  .filter(overlaps("home_start", "home_end", "stay_start", "stay_end")
                          & overlaps("place_start", "place_end", "stay_start", "stay_end"))
                  .select("job", "home", "address").unique().with_columns(household=pl.lit(True)))
@@ -148,56 +152,93 @@ def workplaces(nodes: pl.DataFrame, edges: pl.DataFrame) -> pl.DataFrame:
     ]).join(companies(nodes).select("company"), on="company", how="semi")
 
 
-def household_jobs(edges: pl.DataFrame) -> pl.DataFrame:
-    """The employments (``job``) of employees living with an officer of their employer: registered
-    at the home of one of its officers on a day when the officer lives there, holds office and
-    the employee is employed, with at most ``HOUSEHOLD_MAX_EMPLOYEES`` employees of the company
-    registered there at once — the owner's household (spouse, grown children) working in the
-    family business; more are staff housed in the owner's home.
+class SharedTables:
+    """The tables that several housing and pay rules derive from one graph, each computed on first
+    use and then kept: who of the employees lives in an officer's home (read by four rules, at
+    both levels), the companies' :func:`workplaces` and the
+    :func:`~mhgraph.indicators.tables.hourly_wages`.
+    :func:`~mhgraph.indicators.compute_indicators` makes one for each graph (or part of one) it
+    runs the rules on and passes it as ``shared`` to every rule that takes it; a rule called
+    without one makes its own, so its hits are the same either way.
 
     >>> import datetime as dt
-    >>> from mhgraph.indicators.tables import EDGE_DEFAULTS, ensure
-    >>> edges = ensure(pl.DataFrame({"relation_id": ["office", "owner home", "job", "child home"],
+    >>> nodes = pl.DataFrame({"entity_id": ["C1"], "entity_type": ["company"]})
+    >>> edges = pl.DataFrame({"relation_id": ["office", "owner home", "job", "child home"],
     ...     "type": ["OFFICER_OF", "REGISTERED_AT", "EMPLOYED_BY", "REGISTERED_AT"],
     ...     "from_entity": ["P-owner", "P-owner", "P-child", "P-child"], "to_entity": ["C1", "A1", "C1", "A1"],
-    ...     "valid_from": [dt.date(2010, 1, 1), dt.date(2010, 1, 1), dt.date(2023, 1, 1), dt.date(2005, 1, 1)]}),
-    ...     EDGE_DEFAULTS)
-    >>> household_jobs(edges)["job"].to_list()
+    ...     "valid_from": [dt.date(2010, 1, 1), dt.date(2010, 1, 1), dt.date(2023, 1, 1), dt.date(2005, 1, 1)]})
+    >>> shared = SharedTables(nodes, edges)
+    >>> shared.household_jobs["job"].to_list()
     ['job']
+    >>> shared.workplaces.select("address", "kind").rows()
+    [('A1', "an officer's home")]
     """
-    return _household_stays(edges).select("job").unique()
 
+    # the columns hourly_wages reads, and those of its rows the rules read
+    _WAGE_COLUMNS = ("relation_id", "type", "from_entity", "to_entity", "valid_from", "valid_to", "wage", "hours",
+                     "age_band")
 
-def _household_stays(edges: pl.DataFrame) -> pl.DataFrame:
-    """The stays (``job``, ``address``, ``stay_start``, ``stay_end``) of employees at an officer's
-    home shared with at most ``HOUSEHOLD_MAX_EMPLOYEES`` employees at once: the owner's household."""
-    return (_officer_home_stays(with_period(edges)).filter(pl.col("sharing") <= HOUSEHOLD_MAX_EMPLOYEES)
-            .select("job", "address", "stay_start", "stay_end"))
+    def __init__(self, nodes: pl.DataFrame, edges: pl.DataFrame) -> None:
+        self.nodes, self.edges = ensure(nodes, NODE_DEFAULTS), ensure(edges, EDGE_DEFAULTS)
+        self._wages: dict[float, pl.DataFrame] = {}
 
+    @cached_property
+    def officer_home_stays(self) -> pl.DataFrame:
+        """Employees registered at an officer's home while employed (``job``, ``company``,
+        ``address``, ``stay_start``, ``stay_end``), with ``sharing``: how many employees of the
+        company have a stay there overlapping this one (itself included) — at most that many live
+        there on any of its days."""
+        edges = with_period(self.edges)
+        registered = registrations(edges)
+        homes = _officer_homes(_offices(edges), registered)
+        # the employees' registrations at an officer's home first: pairing every job with every home
+        # of its employer's officers is larger (a big employer's jobs times its officers' homes)
+        stays = (
+            registered.join(homes, on="address", how="semi").join(employments(edges), on="person")
+            .join(homes, on=["company", "address"])
+            .filter(overlaps("job_start", "job_end", "home_start", "home_end")
+                    & overlaps("job_start", "job_end", "place_start", "place_end")
+                    & overlaps("home_start", "home_end", "place_start", "place_end"))
+            .select("job", "person", "company", "address",
+                    stay_start=pl.max_horizontal("job_start", "home_start", "place_start"),
+                    stay_end=pl.min_horizontal("job_end", "home_end", "place_end"))
+            .unique()
+        )
+        sharing = (
+            stays.join(stays.select("company", "address", other="person", other_start="stay_start",
+                                    other_end="stay_end"), on=["company", "address"])
+            .filter(overlaps("stay_start", "stay_end", "other_start", "other_end"))
+            .group_by("job", "address").agg(sharing=pl.col("other").n_unique())
+        )
+        return stays.join(sharing, on=["job", "address"])
 
-def _officer_home_stays(edges: pl.DataFrame) -> pl.DataFrame:
-    """Employees registered at an officer's home while employed (``job``, ``company``,
-    ``address``, ``stay_start``, ``stay_end``), with ``sharing``: how many employees of the
-    company have a stay there overlapping this one (itself included) — at most that many live
-    there on any of its days."""
-    homes = _officer_homes(_offices(edges), registrations(edges))
-    stays = (
-        employments(edges).join(homes, on="company").join(registrations(edges), on=["person", "address"])
-        .filter(overlaps("job_start", "job_end", "home_start", "home_end")
-                & overlaps("job_start", "job_end", "place_start", "place_end")
-                & overlaps("home_start", "home_end", "place_start", "place_end"))
-        .select("job", "person", "company", "address",
-                stay_start=pl.max_horizontal("job_start", "home_start", "place_start"),
-                stay_end=pl.min_horizontal("job_end", "home_end", "place_end"))
-        .unique()
-    )
-    sharing = (
-        stays.join(stays.select("company", "address", other="person", other_start="stay_start",
-                                other_end="stay_end"), on=["company", "address"])
-        .filter(overlaps("stay_start", "stay_end", "other_start", "other_end"))
-        .group_by("job", "address").agg(sharing=pl.col("other").n_unique())
-    )
-    return stays.join(sharing, on=["job", "address"])
+    @cached_property
+    def household_stays(self) -> pl.DataFrame:
+        """The stays (``job``, ``address``, ``stay_start``, ``stay_end``) of employees at an officer's
+        home shared with at most ``HOUSEHOLD_MAX_EMPLOYEES`` employees at once: the owner's household."""
+        return (self.officer_home_stays.filter(pl.col("sharing") <= HOUSEHOLD_MAX_EMPLOYEES)
+                .select("job", "address", "stay_start", "stay_end"))
+
+    @cached_property
+    def household_jobs(self) -> pl.DataFrame:
+        """The employments (``job``) of employees living with an officer of their employer: registered
+        at the home of one of its officers on a day when the officer lives there, holds office and
+        the employee is employed, with at most ``HOUSEHOLD_MAX_EMPLOYEES`` employees of the company
+        registered there at once — the owner's household (spouse, grown children) working in the
+        family business; more are staff housed in the owner's home."""
+        return self.household_stays.select("job").unique()
+
+    @cached_property
+    def workplaces(self) -> pl.DataFrame:
+        """:func:`workplaces` of the graph."""
+        return workplaces(self.nodes, self.edges)
+
+    def hourly_wages(self, tolerance: float) -> pl.DataFrame:
+        """:func:`~mhgraph.indicators.tables.hourly_wages` of the graph at ``tolerance``, with only the
+        edge columns it reads and the ends of each employment."""
+        if tolerance not in self._wages:
+            self._wages[tolerance] = hourly_wages(self.edges.select(self._WAGE_COLUMNS), tolerance)
+        return self._wages[tolerance]
 
 
 def _offices(edges: pl.DataFrame) -> pl.DataFrame:
@@ -247,7 +288,7 @@ def _linked_premises(employed: pl.DataFrame, registered: pl.DataFrame, offices: 
 
 @rule("staff_housed_together")
 def staff_housed_together(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_workers: int,
-                          full_week_hours: float) -> pl.DataFrame:
+                          full_week_hours: float, shared: SharedTables | None = None) -> pl.DataFrame:
     """At least ``min_workers`` employees of one employer registered at one address on one day,
     each while employed there.
 
@@ -266,7 +307,8 @@ def staff_housed_together(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_worke
     a week are left out of the peak — the regulated housing of certified agencies and seasonal
     farms, whose staff earn a full wage; an open period, whose weekly hours are not known yet,
     and an employment without hours count. Focus: the company; the evidence is the
-    employments and registrations in force on the peak day.
+    employments and registrations in force on the peak day. ``shared``: the :class:`SharedTables`
+    of these tables, if the run has them.
 
     >>> import datetime as dt
     >>> ids = ["P1", "P2", "P3"]
@@ -278,6 +320,7 @@ def staff_housed_together(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_worke
     >>> print(staff_housed_together(nodes, edges, min_workers=3, full_week_hours=35)["reason"][0])
     3 employees of this company were registered at one address while employed there on 2024-01-01 (threshold 3; officers, their households and the company's workplaces not counted).
     """
+    shared = shared or SharedTables(nodes, edges)
     officers = of_type(edges, "OFFICER_OF").select(person="from_entity", company="to_entity").unique()
     # a place can hold min_workers at once only at an address where that many persons were ever
     # registered: the others (most homes) are left out before the join with the employments
@@ -290,10 +333,10 @@ def staff_housed_together(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_worke
         .with_columns(start=pl.max_horizontal("job_start", "home_start"),
                       end=pl.min_horizontal("job_end", "home_end"))
     )
-    paid_in_full = hourly_wages(edges, _WAGE_TOLERANCE).filter(  # an open period's weekly hours are unknown: not in full
+    paid_in_full = shared.hourly_wages(_WAGE_TOLERANCE).filter(  # an open period's weekly hours are unknown: not in full
         ~pl.col("below") & (pl.col("weekly") >= full_week_hours).fill_null(False)).select(job="relation_id")
     housed = (
-        _outside(housed, _workplaces_but_crowded_homes(nodes, edges), ["company", "address"])
+        _outside(housed, _workplaces_but_crowded_homes(shared), ["company", "address"])
         .with_columns(place=pl.concat_str("company", "address", separator="|"))
         .join(paid_in_full, on="job", how="anti")
     )
@@ -310,13 +353,13 @@ def staff_housed_together(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_worke
     )
 
 
-def _workplaces_but_crowded_homes(nodes: pl.DataFrame, edges: pl.DataFrame) -> pl.DataFrame:
-    """The company's :func:`workplaces` (``company``, ``address``, ``place_*``), less the homes
+def _workplaces_but_crowded_homes(shared: SharedTables) -> pl.DataFrame:
+    """The companies' :func:`workplaces` (``company``, ``address``, ``place_*``), less the homes
     of its officers where more than ``HOUSEHOLD_MAX_EMPLOYEES`` employees lived at once: staff
     housed in the owner's home, not his household."""
-    crowded = (_officer_home_stays(with_period(edges)).filter(pl.col("sharing") > HOUSEHOLD_MAX_EMPLOYEES)
+    crowded = (shared.officer_home_stays.filter(pl.col("sharing") > HOUSEHOLD_MAX_EMPLOYEES)
                .select("company", "address").unique().with_columns(kind=pl.lit(_OFFICER_HOME)))
-    return (workplaces(nodes, edges).join(crowded, on=["company", "address", "kind"], how="anti")
+    return (shared.workplaces.join(crowded, on=["company", "address", "kind"], how="anti")
             .select("company", "address", "place_start", "place_end"))
 
 
@@ -333,8 +376,9 @@ def _outside(periods: pl.DataFrame, windows: pl.DataFrame, keys: list[str]) -> p
     >>> _outside(periods, windows, ["key"]).sort("key", "start").rows()
     [('a', datetime.date(2020, 1, 1), datetime.date(2020, 2, 29)), ('a', datetime.date(2020, 7, 1), datetime.date(2020, 12, 31)), ('b', datetime.date(2020, 1, 1), datetime.date(2020, 12, 31))]
     """
-    merged = (
-        windows.select(*keys, "place_start", "place_end").sort(*keys, "place_start", "place_end")
+    merged = (  # each key's windows merged: only the keys of some period can cut one
+        windows.join(periods.select(keys).unique(), on=keys, how="semi")
+        .select(*keys, "place_start", "place_end").sort(*keys, "place_start", "place_end")
         .with_columns(_reach=pl.col("place_end").cum_max().shift(1).over(keys))
         .with_columns(_stay=(pl.col("_reach").is_null() | (pl.col("place_start") > pl.col("_reach") + _ONE_DAY))
                       .cast(pl.Int32).cum_sum().over(keys))

@@ -20,7 +20,7 @@ from __future__ import annotations
 import polars as pl
 
 from mhgraph.indicators.age import youth_bands_from_other_periods
-from mhgraph.indicators.housing import household_jobs
+from mhgraph.indicators.housing import SharedTables
 from mhgraph.indicators.minimum import with_mean_minimum
 from mhgraph.indicators.registry import rule
 from mhgraph.indicators.tables import companies, hourly_wages
@@ -33,7 +33,8 @@ _LOWEST_YOUTH_SHARE = min(YOUTH_MINIMUM_SHARE.values())  # the youngest band's s
 
 @rule("wage_below_minimum")
 def wage_below_minimum(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_employees: int, min_share: float,
-                       tolerance: float, unknown_age_counts: bool) -> pl.DataFrame:
+                       tolerance: float, unknown_age_counts: bool,
+                       shared: SharedTables | None = None) -> pl.DataFrame:
     """At least ``min_employees`` persons, and at least ``min_share`` of the employer's paid staff,
     paid an hourly wage (wage / hours on EMPLOYED_BY) below the statutory minimum for their age
     band (:mod:`mhgraph.reference`) by more than ``tolerance`` (a share: 0.02 = 2 %).
@@ -43,14 +44,16 @@ def wage_below_minimum(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_employee
     some young staff silent. An employee of unknown age counts only when ``unknown_age_counts``
     is set: the rule's weak level leaves them out, so that one teenager whose age band is missing
     is not a weak signal. Neither level counts an employee of unknown age who lives with an
-    officer of the employer (:func:`~mhgraph.indicators.housing.household_jobs`): the owner's
+    officer of the employer (:attr:`~mhgraph.indicators.housing.SharedTables.household_jobs`): the owner's
     children living at home are a family business's young staff, on the youth minimum; nor one
     paid at least the youngest band's minimum by an employer with young staff of known age paid
     their youth minimum and all its staff of known age paid at least theirs: a shop of young
     staff on the youth minimum, some of whose age bands are missing. An employer whose payroll
-    gives no age band at all is judged on the adult minimum. Focus: the employer.
+    gives no age band at all is judged on the adult minimum. Focus: the employer. ``shared``: the
+    :class:`~mhgraph.indicators.housing.SharedTables` of these tables, if the run has them.
     """
-    household = household_jobs(edges).select(relation_id="job", household=pl.lit(True))
+    shared = shared or SharedTables(nodes, edges)
+    household = shared.household_jobs.select(relation_id="job", household=pl.lit(True))
     young = pl.col("age_known") & (pl.col("age_band") != "21+")
     youth_employer_paying_minimums = (  # young staff, and everyone of known age paid their minimum: the unknown are likely young too
         (young & ~pl.col("below")).any() & ~(pl.col("below") & pl.col("age_known")).any()).over("to_entity")
@@ -75,7 +78,8 @@ def wage_below_minimum(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_employee
 @rule("minimum_pay_for_few_hours")
 def minimum_pay_for_few_hours(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_employees: int, min_share: float,
                               max_weekly_hours: float, margin: float, full_time_sectors: tuple[str, ...],
-                              full_time_max_weekly_hours: float) -> pl.DataFrame:
+                              full_time_max_weekly_hours: float,
+                              shared: SharedTables | None = None) -> pl.DataFrame:
     """At least ``min_employees`` adult employees, and at least ``min_share`` of the employer's paid
     adult staff, declared at the statutory minimum hourly wage (from 2 % below it, the tolerance of
     :func:`wage_below_minimum`, to ``margin`` above the average minimum over the period's days,
@@ -84,8 +88,9 @@ def minimum_pay_for_few_hours(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_e
     whose SBI code starts with one of ``full_time_sectors``, where adults work full weeks and a
     part-time week at the minimum is what under-declared hours look like. Employees under 21 are
     left out: part-time school and student jobs at the youth minimum are ordinary; so are members
-    of an officer's household (:func:`~mhgraph.indicators.housing.household_jobs`): the owner's
+    of an officer's household (:attr:`~mhgraph.indicators.housing.SharedTables.household_jobs`): the owner's
     spouse or grown child helping a few hours a week in the family business. Focus: the employer.
+    ``shared``: the :class:`~mhgraph.indicators.housing.SharedTables` of these tables, if the run has them.
 
     >>> import datetime as dt
     >>> nodes = pl.DataFrame({"entity_id": ["C1"], "entity_type": ["company"]})
@@ -96,8 +101,9 @@ def minimum_pay_for_few_hours(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_e
     >>> minimum_pay_for_few_hours(nodes, edges)["reason"][0].split(" (thresholds")[0]
     '3 of 3 adult employees (100%) were declared at the statutory minimum hourly wage (at most 3% above its average over the period) for 8.0 hours a week or fewer'
     """
-    adults = (hourly_wages(edges, 0.02).filter(pl.col("age_band").fill_null("21+") == "21+")
-              .join(household_jobs(edges).select(relation_id="job"), on="relation_id", how="anti"))
+    shared = shared or SharedTables(nodes, edges)
+    adults = (shared.hourly_wages(0.02).filter(pl.col("age_band").fill_null("21+") == "21+")
+              .join(shared.household_jobs.select(relation_id="job"), on="relation_id", how="anti"))
     in_full_time_sector = pl.any_horizontal(pl.lit(False), *(pl.col("sbi_code").str.starts_with(prefix)
                                                              for prefix in full_time_sectors)).fill_null(False)
     full_time = companies(nodes).filter(in_full_time_sector).get_column("company")
