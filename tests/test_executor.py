@@ -1,3 +1,5 @@
+import os
+
 import polars as pl
 import pytest
 
@@ -42,3 +44,21 @@ def test_dask_executor_by_name_and_by_address():
         assert local.map(_row_count, [pl.DataFrame({"x": [1, 2]})]) == [2]
         with DaskExecutor(address=local.client.scheduler.address) as remote:  # what a cluster's address gives
             assert remote.map(_inverse, [2, 4]) == [0.5, 0.25]
+
+
+def _own_pid(_: object) -> int:
+    return os.getpid()
+
+
+def test_a_submitted_call_runs_beside_the_caller_and_brings_its_result_or_error():
+    """Local processes run a submitted call in a process of its own while the caller goes on;
+    the serial executor (and a single worker) runs it at once, here."""
+    frame = pl.DataFrame({"x": range(4)})
+    for executor, elsewhere in ((SerialExecutor(), False), (ProcessExecutor(1), False), (ProcessExecutor(2), True)):
+        assert executor.submit(_row_count, frame).result() == 4
+        assert (executor.submit(_own_pid, None).result() != os.getpid()) is elsewhere
+        with pytest.raises(ZeroDivisionError):
+            executor.submit(_inverse, 0).result()
+    with make_executor("dask:1") as dask:
+        assert dask.submit(_row_count, frame).result() == 4
+        assert dask.submit(_own_pid, None).result() != os.getpid()
