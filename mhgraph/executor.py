@@ -36,7 +36,9 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Protocol, TypeVar
@@ -93,19 +95,37 @@ class ProcessExecutor:
         workers = min(self.workers, len(partitions))
         if workers <= 1:
             return SerialExecutor().map(function, partitions)
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with _worker_pool(workers) as pool:
             return list(pool.map(function, partitions))
 
     def submit(self, function, *args, **kwargs) -> Future:
         if self.workers <= 1:
             return SerialExecutor().submit(function, *args, **kwargs)
-        pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        pool = _worker_pool(1)
         running = pool.submit(function, *args, **kwargs)
         pool.shutdown(wait=False)  # the call still runs; its process ends when it is done
         return running
 
     def __repr__(self) -> str:
         return f"ProcessExecutor(workers={self.workers})"
+
+
+def _worker_pool(workers: int) -> ProcessPoolExecutor:
+    """Fresh (``spawn``) worker processes that end when the process that started them ends."""
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_end_with_parent)
+
+
+def _end_with_parent() -> None:
+    """In a worker: end it when its parent ends (killed, say), rather than leave it waiting for
+    work that never comes, holding the parent's output pipes open."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_once_ready, args=(parent.sentinel,), daemon=True).start()
+
+
+def _exit_once_ready(sentinel) -> None:
+    multiprocessing.connection.wait([sentinel])
+    os._exit(1)
 
 
 class DaskExecutor:
