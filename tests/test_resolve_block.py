@@ -8,8 +8,8 @@ from resolve_helpers import FAMILY, GIVEN, KEY, frame, person_row, population, t
 
 from mhgraph.crypto import bloom_encode, keyed_hash
 from mhgraph.resolve import block, blocking_quality, default_settings
-from mhgraph.resolve.bits import bloom_words, dice_pairs, dice_words
-from mhgraph.resolve.block import pairs_from_blocks
+from mhgraph.resolve.bits import bloom_words, decode_bloom, dice_at_least, dice_at_least_apart, dice_pairs, dice_words
+from mhgraph.resolve.block import _rule_codes, _similar_enough, pairs_from_blocks, similarity_sort_key, type_mentions
 
 
 def _truth(truth: dict) -> pl.DataFrame:
@@ -140,6 +140,51 @@ def test_a_pair_filter_asked_as_pairs_are_made_keeps_what_filtering_afterwards_k
     left, right, _ = pairs_from_blocks(codes, sort_key, max_block_size=20, window=3, keep=keep)
     expected = {(a, b) for a, b in zip(all_left.tolist(), all_right.tolist()) if (a + b) % 3 == 0}
     assert set(zip(left.tolist(), right.tolist())) == expected and len(left) == len(expected) > 0
+
+
+def test_a_rules_minimum_dice_keeps_exactly_the_window_pairs_that_reach_it():
+    # common names make oversized windowed blocks; 150 people born on one day an oversized date block
+    people, _ = population(700, copies=2, seed=12, bsn_share=0.3)
+    rng = random.Random(13)
+    one_day = [person_row(f"day/r{i:04d}/p", rng.choice(GIVEN), rng.choice(FAMILY), "1990-05-17",
+                          None if i % 4 else str(200000000 + i)) for i in range(150)]
+    settings = default_settings()
+    person = settings.types["person"]
+    mentions = type_mentions(pl.concat([people, frame(one_day)], how="diagonal"), "person", settings.columns("person"))
+    sort_key = similarity_sort_key(mentions, ["given_name_bf", "family_name_bf", "birth_date_bf"])
+    filtered = [rule for rule in person.blocking if rule.min_dice]
+    assert {len(rule.min_dice) for rule in filtered} == {1, 2}
+    oversized = dropped = 0
+    for rule in filtered:
+        keep = _similar_enough(mentions, rule, {})
+        for codes in _rule_codes(mentions, rule, None):
+            left, right, report = pairs_from_blocks(codes, sort_key, rule.max_block_size, rule.window, keep)
+            every_left, every_right, _ = pairs_from_blocks(codes, sort_key, rule.max_block_size, rule.window)
+            reached = np.ones(len(every_left), dtype=bool)
+            for column, minimum in rule.min_dice.items():
+                reached &= ~(dice_pairs(*decode_bloom(mentions[column]), every_left, every_right) < minimum)
+            expected = set(zip(every_left[reached].tolist(), every_right[reached].tolist()))
+            assert set(zip(left.tolist(), right.tolist())) == expected and len(left) == len(expected)
+            oversized += report["oversized"]
+            dropped += int((~reached).sum())
+    assert oversized > 0 and dropped > 0
+
+
+def test_a_minimum_dice_is_tested_as_the_dice_is_computed_at_every_boundary():
+    rng = np.random.default_rng(7)
+    matrix = np.zeros((400, 32), dtype=np.uint8)
+    for row, ones in enumerate(rng.integers(0, 60, 400)):  # filters of 0 to 59 bits set, many Dice values met exactly
+        matrix[row, rng.choice(32, size=min(ones // 8 + 1, 32), replace=False)] = rng.integers(1, 256)
+    present = rng.random(400) < 0.95
+    words, bits = bloom_words(matrix)
+    left, right = rng.integers(0, 400, 20000), rng.integers(0, 400, 20000)
+    dice = dice_words(words, bits, present, left, right)
+    for minimum in (0.0, 0.3, 0.4, 0.5, 0.65, 0.9, 1.0):
+        reached = ~(dice < minimum)
+        np.testing.assert_array_equal(dice_at_least(words, bits, present, left, right, minimum), reached)
+        apart = dice_at_least_apart(np.ascontiguousarray(words.T), bits, present, 3, minimum)
+        np.testing.assert_array_equal(apart, ~(dice_words(words, bits, present, np.arange(397), np.arange(3, 400)) < minimum))
+    assert 0 < (dice == 0.5).sum() and 0 < (~(dice < 0.5)).sum() < len(dice)
 
 
 def test_dice_of_filters_whose_width_is_no_whole_number_of_words_counts_every_byte():

@@ -1,5 +1,7 @@
+import numpy as np
 import polars as pl
 import pytest
+from conftest import SAMPLE
 from resolve_helpers import KEY, address_row, frame, person_row, population
 
 from mhgraph.cli import main
@@ -17,6 +19,7 @@ from mhgraph.resolve import (
     resolve_baseline,
     save_run,
 )
+from mhgraph.resolve.score import FellegiSunter, levels_of
 
 
 def _truth(truth: dict) -> pl.DataFrame:
@@ -310,3 +313,24 @@ def test_a_scan_resolves_exactly_like_the_table_it_scans(sample_export, tmp_path
     assert by_scan.matches.select("mention_a", "mention_b").rows() == [("a/1/p", "c/1/p"), ("b/1/p", "c/1/p")]
     assert by_scan.resolution.filter(pl.col("mention_id").is_in(["a/1/p", "c/1/p"]))["entity_id"].n_unique() == 1
     assert by_scan.resolution.height == 4
+
+
+def test_data_sample_without_bsns_is_resolved_label_free_with_date_levels_near_the_true_pairs_share(sample_export):
+    # every BSN and V-number removed: no labels, so the persons go to Fellegi-Sunter, whose m of
+    # each date-of-birth level must be near the share of the true pairs among the compared pairs
+    out, _ = sample_export
+    mentions = (pl.read_parquet(out / "tables" / "mentions.parquet").filter(pl.col("entity_type") == "person")
+                .with_columns(pl.lit(None, dtype=pl.String).alias("bsn"), pl.lit(None, dtype=pl.String).alias("v_number")))
+    truth = pl.read_parquet(SAMPLE / "truth" / "mentions.parquet").select("mention_id", "entity_id")
+    resolved = resolve(mentions, None)
+    scorer = resolved.scorers["person"]
+    assert isinstance(scorer, FellegiSunter) and scorer.converged_
+    assert pairwise_scores(resolved.resolution, truth.join(mentions.select("mention_id"), on="mention_id"))["f1"] > 0.96
+    entity_of = dict(truth.rows())
+    pairs = resolved.matches.filter(pl.col("blocked_by") != "same_candidate_entity")
+    same = np.array([entity_of[a] == entity_of[b] for a, b in zip(pairs["mention_a"], pairs["mention_b"])])
+    thresholds = scorer.comparisons["birth_date_dice"]
+    level = levels_of(pairs["birth_date_dice"].cast(pl.Float64).fill_null(np.nan).to_numpy(), tuple(thresholds))
+    share = np.bincount(level[(level >= 0) & same], minlength=len(thresholds) + 1) / ((level >= 0) & same).sum()
+    assert np.abs(np.array(scorer.m_["birth_date_dice"]) - share).max() < 0.01
+    assert scorer.weights_["birth_date_dice"][-1] < -8.0  # a date unlike stays strong evidence against

@@ -21,7 +21,7 @@ from mhgraph.resolve import (
     resolve,
 )
 from mhgraph.resolve.block import random_pairs
-from mhgraph.resolve.score import pool_adjacent_violators, scorer_from_dict, scorer_to_dict
+from mhgraph.resolve.score import match_counts_judged_by_others, pool_adjacent_violators, scorer_from_dict, scorer_to_dict
 
 
 @pytest.fixture(scope="module")
@@ -324,3 +324,54 @@ def test_logistic_fit_without_any_compared_column_learns_the_label_rate_alone():
     scorer = LogisticScorer(_comparisons(), label_column="bsn_agree").fit(pairs)
     assert scorer.n_labelled_ == 4 and scorer.n_matches_ == 1
     assert np.allclose(scorer.predict_proba(pairs)[:, 1], 0.25, atol=0.02)
+
+
+_NEAR_MISS_LEVELS = {"given": (1.0, 0.8), "family": (1.0, 0.8), "date": (1.0, 0.8, 0.6)}
+
+
+def _drawn(rng, n: int, given, family, date) -> pl.DataFrame:
+    """``n`` pairs whose comparison values are drawn from ``(values, probabilities)`` per comparison."""
+    return pl.DataFrame({name: rng.choice(values, size=n, p=share)
+                         for name, (values, share) in (("given", given), ("family", family), ("date", date))})
+
+
+def _fitted_on_register(near_miss: float, namesakes: int) -> FellegiSunter:
+    """EM on 3,000 duplicate pairs whose date of birth is at the near-miss level (Dice 0.6–0.8)
+    with probability ``near_miss``, 6,000 candidates alike on one name only, ``namesakes``
+    pairs with both names equal and the date of strangers, and random pairs."""
+    rng = np.random.default_rng(3)
+    alike, unlike = ([1.0, 0.9, 0.2], [0.85, 0.1, 0.05]), ([1.0, 0.9, 0.2], [0.01, 0.01, 0.98])
+    strangers_date = ([1.0, 0.9, 0.7, 0.3], [0.0001, 0.002, 0.03, 0.9679])
+    candidates = pl.concat([
+        _drawn(rng, 3000, alike, alike, ([1.0, 0.9, 0.7, 0.3], [0.9 - near_miss, 0.1, near_miss, 0.0])),
+        _drawn(rng, 3000, alike, unlike, strangers_date),
+        _drawn(rng, 3000, unlike, alike, strangers_date),
+        _drawn(rng, namesakes, ([1.0], [1.0]), ([1.0], [1.0]), strangers_date),
+    ])
+    background = _drawn(rng, 50_000, unlike, unlike, strangers_date)
+    return FellegiSunter(_NEAR_MISS_LEVELS).fit(candidates, background=background, population=50_000_000)
+
+
+@pytest.mark.parametrize("near_miss", [0.03, 0.05])
+def test_the_m_of_a_rare_near_miss_level_comes_close_to_the_matches_share(near_miss):
+    # by its own weight alone EM starves the level (m a thirtieth to a fortieth of the share): its
+    # pairs weigh against a match, so they count little towards its m
+    scorer = _fitted_on_register(near_miss, namesakes=300)
+    assert scorer.converged_
+    assert 0.6 * near_miss < scorer.m_["date"][2] < 1.2 * near_miss
+    assert scorer.weights_["date"][-1] < -8.0  # a date unlike stays strong evidence against
+
+
+def test_namesakes_alone_do_not_teach_that_dates_of_birth_may_differ():
+    # no duplicate has a near-miss date; only namesakes (both names equal) do, as strangers' dates
+    scorer = _fitted_on_register(0.0, namesakes=300)
+    assert scorer.m_["date"][2] < 0.002 and scorer.weights_["date"][2] < -4.0
+
+
+def test_match_counts_keep_em_totals_and_take_the_spread_from_the_other_comparisons():
+    counted, u = np.array([900.0, 10.0, 0.5]), np.array([1.0, 50.0, 950.0])
+    out = match_counts_judged_by_others(counted, np.array([400.0, 100.0, 20.5]), u)
+    assert out.sum() == pytest.approx(counted.sum()) and out[-1] == counted[-1]
+    assert out[1] > 10 * counted[1]
+    # an excess the least similar level's namesakes can explain is not evidence: EM's counts stay
+    assert np.array_equal(match_counts_judged_by_others(counted, np.array([0.0, 3.0, 500.0]), u), counted)

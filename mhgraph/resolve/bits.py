@@ -16,10 +16,13 @@ signatures used for blocking are numpy operations, not Python loops.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import polars as pl
 
-__all__ = ["EMPTY_BIN", "INITIALS_MAX_BITS", "bloom_words", "decode_bloom", "dice_pairs", "dice_words", "initials_pairs",
+__all__ = ["EMPTY_BIN", "INITIALS_MAX_BITS", "bloom_words", "decode_bloom", "dice_at_least", "dice_at_least_apart", "dice_pairs", "dice_words",
+           "initials_pairs",
            "minhash_bins", "unflipped_counts"]
 
 _CHUNK = 1_000_000
@@ -107,6 +110,60 @@ def dice_words(words: np.ndarray, bits: np.ndarray | None, present: np.ndarray, 
     return out
 
 
+@functools.lru_cache(maxsize=64)
+def _shared_bits_needed(minimum: float, width: int) -> np.ndarray:
+    """For every total of set bits ``t`` of two filters (``0 .. 2 * width``), the fewest bits
+    they must share for :func:`dice_words` not to fall below ``minimum`` (``width + 1``: never),
+    found with the same arithmetic as there, so that the two tests agree on every pair. Kept
+    per (minimum, width): a rule asks for it once per window distance."""
+    shared = np.arange(width + 1)
+    totals = np.maximum(np.arange(2 * width + 1), 1)
+    reached = ~(np.clip(2.0 * shared[None, :] / totals[:, None], 0.0, 1.0) < minimum)  # rises with the bits shared
+    return np.where(reached.any(axis=1), reached.argmax(axis=1), width + 1).astype(np.int16)
+
+
+def dice_at_least(words: np.ndarray, bits: np.ndarray, present: np.ndarray, left: np.ndarray, right: np.ndarray,
+                  minimum: float) -> np.ndarray:
+    """Whether each pair's :func:`dice_words` is not below ``minimum`` or a side is missing
+    (NaN), without computing it: the shared bits each pair needs are looked up by the bits its
+    sides set (``bits``, counted once per row) and compared with those it shares.
+
+    >>> words, bits = bloom_words(np.array([[0b1111, 0], [0b0111, 0], [0b0001, 0], [0, 0]], dtype=np.uint8))
+    >>> present = np.array([True, True, True, False])
+    >>> dice_at_least(words, bits, present, np.array([0, 0, 0]), np.array([1, 2, 3]), 0.5).tolist()
+    [True, False, True]
+    """
+    bits = bits.astype(np.int16, copy=False)
+    needed = _shared_bits_needed(minimum, 64 * words.shape[1])
+    out = ~(present[left] & present[right])
+    for start in range(0, len(left), _CHUNK):
+        a, b = left[start : start + _CHUNK], right[start : start + _CHUNK]
+        rows = np.take(words, a, axis=0)
+        rows &= np.take(words, b, axis=0)
+        out[start : start + _CHUNK] |= np.bitwise_count(rows).sum(axis=1, dtype=np.int16) >= needed[bits[a] + bits[b]]
+    return out
+
+
+def dice_at_least_apart(columns: np.ndarray, bits: np.ndarray, present: np.ndarray, distance: int,
+                        minimum: float) -> np.ndarray:
+    """:func:`dice_at_least` for every pair of rows ``(i, i + distance)``, with the filters
+    given as ``columns``: their words transposed, one contiguous row per word position
+    (``bloom_words(matrix)[0].T``). No row is looked up: each word position is read as two
+    overlapping runs of memory.
+
+    >>> words, bits = bloom_words(np.array([[0b1111, 0], [0b0111, 0], [0b0001, 0], [0, 0]], dtype=np.uint8))
+    >>> present = np.array([True, True, True, False])
+    >>> dice_at_least_apart(np.ascontiguousarray(words.T), bits, present, 2, 0.5).tolist()  # rows 0 and 2, 1 and 3
+    [False, True]
+    """
+    needed = _shared_bits_needed(minimum, 64 * columns.shape[0])
+    shared = np.zeros(columns.shape[1] - distance, dtype=np.int16)
+    for word in columns:
+        shared += np.bitwise_count(word[:-distance] & word[distance:])
+    bits = bits.astype(np.int16, copy=False)
+    return ~(present[:-distance] & present[distance:]) | (shared >= needed[bits[:-distance] + bits[distance:]])
+
+
 def dice_pairs(matrix: np.ndarray, present: np.ndarray, left: np.ndarray, right: np.ndarray,
                right_matrix: np.ndarray | None = None, right_present: np.ndarray | None = None,
                flip: np.ndarray | None = None) -> np.ndarray:
@@ -178,7 +235,8 @@ def initials_pairs(matrix: np.ndarray, present: np.ndarray, left: np.ndarray, ri
 
 def minhash_bins(matrix: np.ndarray, n_bins: int, seed: int = 0, byte_major: bool = False) -> np.ndarray:
     """MinHash over the set bits, one value per bin: ``(n, n_bins)`` ``uint8``. ``byte_major``:
-    ``matrix`` comes transposed, ``(bytes, n)`` and C-ordered, as the computation reads it.
+    ``matrix`` comes transposed, ``(bytes, n)`` and C-ordered, as the computation reads it
+    (or as a list of such rows, one per byte position, e.g. of several columns).
 
     A bin is two bytes of the filter (Bloom bit positions are already spread at random by the
     keyed hash), read in a random bit order: its value is the rank of the first set bit in
@@ -187,7 +245,7 @@ def minhash_bins(matrix: np.ndarray, n_bins: int, seed: int = 0, byte_major: boo
     without replacement (seeded) until all are used, then again.
     """
     rng = np.random.default_rng(seed)
-    n_bytes = matrix.shape[0 if byte_major else 1]
+    n_bytes = len(matrix) if byte_major else matrix.shape[1]
     rounds = -(-2 * n_bins // n_bytes)
     byte_of = np.concatenate([rng.permutation(n_bytes) for _ in range(rounds)])[: 2 * n_bins].reshape(n_bins, 2)
     rank_of_bit = np.stack([rng.permutation(16) for _ in range(n_bins)]).astype(np.uint8)
@@ -198,8 +256,10 @@ def minhash_bins(matrix: np.ndarray, n_bins: int, seed: int = 0, byte_major: boo
     for bit in range(16):
         np.minimum(tables[:, : 1 << bit], rank_of_bit[:, bit : bit + 1], out=tables[:, 1 << bit : 2 << bit])
     columns = matrix if byte_major else np.ascontiguousarray(matrix.T)  # one byte of all filters after another
-    out = np.empty((n_bins, columns.shape[1]), dtype=np.uint8)
+    out = np.empty((n_bins, len(columns[0])), dtype=np.uint8)
     for b in range(n_bins):
         high, low = byte_of[b]
-        out[b] = tables[b][(columns[high].astype(np.uint16) << 8) | columns[low]]
+        value = np.left_shift(columns[high], 8, dtype=np.uint16)
+        value |= columns[low]
+        np.take(tables[b], value, out=out[b])
     return out.T

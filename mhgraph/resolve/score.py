@@ -47,6 +47,7 @@ __all__ = [
     "level_labels",
     "levels_of",
     "make_scorer",
+    "match_counts_judged_by_others",
     "pool_adjacent_violators",
     "scorer_from_dict",
     "scorer_to_dict",
@@ -172,6 +173,49 @@ _NO_FREQUENCY = 1  # the code of "no term frequency": log2 of a frequency is nev
 _STEPS_PER_BIT = 4  # term frequencies enter EM rounded to a quarter bit, so that pairs group into patterns
 
 
+def _sigmoid(log_odds: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(log_odds, -700, 700)))
+
+
+def match_counts_judged_by_others(counted: np.ndarray, judged: np.ndarray, u_counts: np.ndarray) -> np.ndarray:
+    """Expected matches per level of one comparison (most similar first, least similar ``K``
+    last), with the matches above level ``K`` spread over the levels as the *other* comparisons
+    see them.
+
+    EM counts a pair towards a level's m by its match probability (``counted``), which the
+    level's own weight pulls down: a level rare among matches (a date of birth with the month
+    rewritten) weighs strongly against, so its pairs count little, so its m stays low. The other
+    comparisons judge those pairs without that circle (``judged``: each level's pairs weighted
+    by the match probability of every comparison but this one). Under the model's own
+    independence of comparisons among matches, ``judged`` is spread over the levels like the
+    matches are, whatever the other comparisons' strength. But the others also call matches
+    the non-matches that agree on everything else (namesakes), which the levels' own evidence
+    refuses; they show at level ``K``, where true matches are rarest:
+
+        E   = max(judged[K] - counted[K], 0)         namesakes the others call matches
+        c_k = E · u_k / u_K                          of them at level k (spread like non-matches)
+        n_k = max(judged[k] - c_k - 2·sqrt(judged[k]), 0)                for k < K
+        out[k] = n_k / sum(n) · sum(counted[:K])  for k < K;   out[K] = counted[K]
+
+    So EM keeps the total of the levels above ``K`` and the count of ``K`` itself; only their
+    spread comes from the other comparisons. ``2·sqrt(judged[k])`` (two standard deviations of
+    a count) keeps an excess that namesakes alone could make (blocking picks namesakes with near
+    dates more often than ``u`` says) from counting: a register where only namesakes have
+    near-miss dates keeps its near-miss levels at almost no m.
+
+    >>> match_counts_judged_by_others(np.array([900.0, 10.0, 0.5]), np.array([400.0, 100.0, 20.5]),
+    ...                               np.array([1.0, 50.0, 950.0])).round(1).tolist()
+    [746.3, 163.7, 0.5]
+    """
+    excess = max(judged[-1] - counted[-1], 0.0)
+    namesakes = excess * u_counts[:-1] / u_counts[-1]
+    spread = np.maximum(judged[:-1] - namesakes - 2.0 * np.sqrt(judged[:-1]), 0.0)
+    out = counted.astype(float)
+    if spread.sum() > 0:
+        out[:-1] = spread / spread.sum() * counted[:-1].sum()
+    return out
+
+
 def _pattern_table(levels: dict[str, np.ndarray], frequencies: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """The distinct rows of levels (one column per comparison) followed by the rounded log2 of
     the agreed value's frequency (one column per term-frequency comparison), and how often each
@@ -207,7 +251,10 @@ class FellegiSunter(_Additive):
       non-match, in practice from the random pairs: a date of birth years apart is what random
       pairs show, so it weighs strongly against a match;
     * ``m`` comes from the candidate pairs only (a random pair that happens to look like a
-      match would stand for thousands of pairs and swamp it);
+      match would stand for thousands of pairs and swamp it); above each comparison's least
+      similar level it is spread as the other comparisons judge the pairs, less what
+      namesakes explain (:func:`match_counts_judged_by_others`), so that a level rare among
+      matches is not starved by its own weight;
     * the prior ``λ`` is the expected number of matches in the population — among the
       candidates, and among the other pairs as the random pairs stand for them (the true pairs
       that blocking missed) — divided by the population: the chance that two mentions drawn at
@@ -232,7 +279,8 @@ class FellegiSunter(_Additive):
         self.pseudo_count = pseudo_count
         self.term_frequency = tuple(term_frequency)
 
-    def _m_step(self, candidates, match, non_match, background, background_non_match, u_pseudo, monotonic=True):
+    def _m_step(self, candidates, match, non_match, background, background_non_match, u_pseudo, monotonic=True,
+                by_others=None):
         """m from the candidates weighted by their match probability, u from candidates and
         background weighted by their non-match probability."""
         m, u = {}, {}
@@ -240,12 +288,16 @@ class FellegiSunter(_Additive):
             size = len(self.comparisons[name]) + 1
             level = candidates[:, j]
             seen = level >= 0
-            m_counts = np.bincount(level[seen], weights=match[seen], minlength=size) + self.pseudo_count
+            m_counts = np.bincount(level[seen], weights=match[seen], minlength=size)
             u_counts = np.bincount(level[seen], weights=non_match[seen], minlength=size) + u_pseudo
             if background is not None:
-                level = background[:, j]
-                seen = level >= 0
-                u_counts += np.bincount(level[seen], weights=background_non_match[seen], minlength=size)
+                level_b = background[:, j]
+                seen_b = level_b >= 0
+                u_counts += np.bincount(level_b[seen_b], weights=background_non_match[seen_b], minlength=size)
+            if by_others is not None:
+                judged = np.bincount(level[seen], weights=by_others[seen, j], minlength=size)
+                m_counts = match_counts_judged_by_others(m_counts, judged, u_counts)
+            m_counts = m_counts + self.pseudo_count
             m[name], u[name] = m_counts / m_counts.sum(), u_counts / u_counts.sum()
             if monotonic:
                 m[name] = pool_adjacent_violators(m[name], u[name])
@@ -271,12 +323,17 @@ class FellegiSunter(_Additive):
         return out
 
     def _log_odds(self, patterns: np.ndarray, m: dict, u: dict, prior: float) -> np.ndarray:
-        out = np.full(len(patterns), math.log(prior / (1.0 - prior)))
+        return self._evidence(patterns, m, u, prior).sum(axis=1)
+
+    def _evidence(self, patterns: np.ndarray, m: dict, u: dict, prior: float) -> np.ndarray:
+        """Natural log odds per pattern: the prior's in the first column, then each comparison's."""
+        out = np.empty((len(patterns), len(self.comparisons) + 1))
+        out[:, 0] = math.log(prior / (1.0 - prior))
         for j, (name, log_u) in enumerate(zip(self.comparisons, self._log_u(patterns, u))):
             level = patterns[:, j]
             weight = np.append(np.log(m[name]), 0.0)[level] - log_u
             weight[level == 0] = np.maximum(weight[level == 0], 0.0)  # however common, agreement is no evidence against
-            out += weight
+            out[:, j + 1] = weight
         return out
 
     def fit(self, features: pl.DataFrame, background: pl.DataFrame | None = None,
@@ -310,13 +367,17 @@ class FellegiSunter(_Additive):
         self.n_iter_ = 0
         for iteration in range(1, self.max_iter + 1):
             m, u = self._m_step(candidates, counts * match, counts * (1 - match), strangers,
-                                stranger_counts * (1 - strangers_match) if extra else None, u_pseudo)
+                                stranger_counts * (1 - strangers_match) if extra else None, u_pseudo,
+                                by_others=counts[:, None] * match_by_others if iteration > 1 else None)
             unproposed = float((stranger_counts * strangers_match).sum()) if extra else 0.0
             prior = float(np.clip(((counts * match).sum() + unproposed) / population, low, high))
-            odds = self._log_odds(candidates, m, u, prior)
-            match = 1.0 / (1.0 + np.exp(-np.clip(odds, -700, 700)))
+            evidence = self._evidence(candidates, m, u, prior)
+            odds = evidence.sum(axis=1)
+            match = _sigmoid(odds)
+            # each comparison's m from the candidates as the OTHER comparisons judge them
+            match_by_others = _sigmoid(odds[:, None] - evidence[:, 1:])
             if extra:
-                strangers_match = 1.0 / (1.0 + np.exp(-np.clip(self._log_odds(strangers, m, u, prior), -700, 700)))
+                strangers_match = _sigmoid(self._log_odds(strangers, m, u, prior))
             weights_now = np.concatenate([[math.log2(prior)]] + [np.log2(m[k] / u[k]) for k in m])
             self.n_iter_ = iteration
             if weights_before is not None and np.abs(weights_now - weights_before).max() < self.tol:
@@ -328,7 +389,7 @@ class FellegiSunter(_Additive):
                         self.max_iter, float(np.abs(weights_now - weights_before).max()))
         raw_m, raw_u = self._m_step(candidates, counts * match, counts * (1 - match), strangers,
                                     stranger_counts * (1 - strangers_match) if extra else None, u_pseudo,
-                                    monotonic=False)
+                                    monotonic=False, by_others=counts[:, None] * match_by_others)
         self.inverted_ = self._inversions({k: np.log2(raw_m[k]) - np.log2(raw_u[k]) for k in raw_m})
         expected = float((counts * match).sum())
         unproposed = float((stranger_counts * strangers_match).sum()) if extra else 0.0
