@@ -292,6 +292,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resolver", choices=("full", "exact"), default="full",
                         help="exact: link on exact keyed identifiers only, to see the other stages at a size "
                              "the full resolver does not reach")
+    parser.add_argument("--executor", default=None,
+                        help="mhgraph run's --executor (default: its own, local processes); `serial` runs "
+                             "detection and the indicator rules one after the other instead of side by side")
     parser.add_argument("--prepare-only", action="store_true", help="generate and cache the data, measure nothing")
     parser.add_argument("--keep-output", action="store_true", help="keep the run folder under benchmarks/work/")
     args = parser.parse_args(argv)
@@ -304,10 +307,12 @@ def main(argv: list[str] | None = None) -> int:
         out_dir = WORK / f"out-{persons}"
         subprocess.run(["rm", "-rf", str(out_dir)], check=True)
         entry = {"command": command, "recorded": dt.datetime.now().isoformat(timespec="seconds"),
-                 "persons": persons, "resolver": args.resolver, "part_persons": args.part_persons, "seed": args.seed, "noise": NOISE,
+                 "persons": persons, "resolver": args.resolver, "executor": args.executor or "processes (default)",
+                 "part_persons": args.part_persons, "seed": args.seed, "noise": NOISE,
                  "memory_limit_gb": args.memory_limit_gb, "source": _source_state(),
                  "delivered_bytes": sum(p.stat().st_size for p in input_dir.iterdir())}
-        entry["run"] = measure(input_dir, out_dir, args.memory_limit_gb, {"resolver": args.resolver}, args.timeout)
+        options = {"resolver": args.resolver, **({"executor": args.executor} if args.executor else {})}
+        entry["run"] = measure(input_dir, out_dir, args.memory_limit_gb, options, args.timeout)
         if entry["run"]["status"] == "ok":
             entry["run"]["mb_per_1000_persons"] = round(entry["run"]["peak_rss_mb"] / (persons / 1000), 2)
             manifest = json.loads((out_dir / "run_manifest.json").read_text())
@@ -316,7 +321,8 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep_output:
             subprocess.run(["rm", "-rf", str(out_dir)], check=True)
         report["machine"] = _machine()
-        report["runs"][f"{persons}" + ("" if args.resolver == "full" else f" {args.resolver}")] = entry
+        report["runs"][f"{persons}" + ("" if args.resolver == "full" else f" {args.resolver}")
+                       + (f" {args.executor}" if args.executor else "")] = entry
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps(report, indent=2) + "\n")
         print(json.dumps({k: entry["run"].get(k) for k in ("status", "wall_seconds", "peak_rss_mb")}))

@@ -102,7 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resolver", choices=("full", "exact"), default="full",
                    help="full entity resolution (default), or exact keyed identifiers only")
     p.add_argument("--executor", default=None,
-                   help="where the partitioned stages run: serial, processes[:N] (default: one process per core), "
+                   help="where the partitioned stages run, and community detection beside the indicator rules: "
+                        "serial (one stage after the other), processes[:N] (default: one process per core), "
                         "dask[:N] (a local Dask cluster) or dask:tcp://HOST:PORT; the result is the same")
     p.add_argument("--previous", default=None, help="with --out: output folder of an earlier run with the same "
                    "purpose; keep its cluster ids and write what changed since (changes.json, top of the report)")

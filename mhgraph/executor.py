@@ -6,6 +6,11 @@ and handed to an executor, which runs it over every partition and returns the re
 order of the partitions. Which executor runs it, and how many workers it has, never changes the
 result: the partitions are fixed by the data, not by the executor.
 
+A stage that does not wait for another (community detection beside the indicator rules, which
+do not read the communities) is handed over whole with ``submit``: it runs elsewhere while the
+caller goes on, and its future's ``result()`` waits for it. The serial executor runs it at once:
+one stage after the other.
+
 * :class:`SerialExecutor` — in this process, one partition after the other.
 * :class:`ProcessExecutor` — local worker processes, one per core by default: what ``mhgraph run``
   uses. Workers are started fresh (``spawn``), never forked from a process whose Polars and
@@ -21,6 +26,8 @@ result: the partitions are fixed by the data, not by the executor.
 
 >>> SerialExecutor().map(abs, [-1, 2, -3])
 [1, 2, 3]
+>>> SerialExecutor().submit(abs, -4).result()
+4
 >>> make_executor("processes:2")
 ProcessExecutor(workers=2)
 """
@@ -29,9 +36,11 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
+import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Protocol, TypeVar
 
 from mhgraph.errors import MhgraphError
@@ -45,9 +54,12 @@ Result = TypeVar("Result")
 
 
 class Executor(Protocol):
-    """Anything with ``map(function, partitions) -> list of results, in partition order``."""
+    """Anything with ``map(function, partitions) -> list of results, in partition order`` and
+    ``submit(function, *args, **kwargs) -> future`` (its ``result()`` waits for the call's result)."""
 
     def map(self, function: Callable[[Partition], Result], partitions: Iterable[Partition]) -> list[Result]: ...
+
+    def submit(self, function: Callable[..., Result], *args, **kwargs) -> Future: ...
 
 
 class SerialExecutor:
@@ -56,13 +68,24 @@ class SerialExecutor:
     def map(self, function, partitions):
         return [function(partition) for partition in partitions]
 
+    def submit(self, function, *args, **kwargs) -> Future:
+        """Run ``function`` now; the future holds its result (or raises its error)."""
+        done = Future()
+        try:
+            done.set_result(function(*args, **kwargs))
+        except Exception as exc:  # raised where the result is asked for, as from any other executor
+            done.set_exception(exc)
+        return done
+
     def __repr__(self) -> str:
         return "SerialExecutor()"
 
 
 class ProcessExecutor:
     """Local worker processes (``workers``, default one per core). A single partition, or a
-    single worker, runs in this process: starting a worker would only cost time."""
+    single worker, runs in this process: starting a worker would only cost time. ``submit``
+    starts one worker process for the call (with a single worker: runs it here, at once); that
+    process may map over partitions with an executor of its own."""
 
     def __init__(self, workers: int | None = None):
         self.workers = max(1, workers or os.cpu_count() or 1)
@@ -72,11 +95,37 @@ class ProcessExecutor:
         workers = min(self.workers, len(partitions))
         if workers <= 1:
             return SerialExecutor().map(function, partitions)
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        with _worker_pool(workers) as pool:
             return list(pool.map(function, partitions))
+
+    def submit(self, function, *args, **kwargs) -> Future:
+        if self.workers <= 1:
+            return SerialExecutor().submit(function, *args, **kwargs)
+        pool = _worker_pool(1)
+        running = pool.submit(function, *args, **kwargs)
+        pool.shutdown(wait=False)  # the call still runs; its process ends when it is done
+        return running
 
     def __repr__(self) -> str:
         return f"ProcessExecutor(workers={self.workers})"
+
+
+def _worker_pool(workers: int) -> ProcessPoolExecutor:
+    """Fresh (``spawn``) worker processes that end when the process that started them ends."""
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_end_with_parent)
+
+
+def _end_with_parent() -> None:
+    """In a worker: end it when its parent ends (killed, say), rather than leave it waiting for
+    work that never comes, holding the parent's output pipes open."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_once_ready, args=(parent.sentinel,), daemon=True).start()
+
+
+def _exit_once_ready(sentinel) -> None:
+    multiprocessing.connection.wait([sentinel])
+    os._exit(1)
 
 
 class DaskExecutor:
@@ -109,6 +158,10 @@ class DaskExecutor:
             return []
         futures = self.client.map(function, partitions, pure=False)
         return self.client.gather(futures)
+
+    def submit(self, function, *args, **kwargs):
+        """One task on the cluster; its Dask future has ``result()``."""
+        return self.client.submit(function, *args, pure=False, **kwargs)
 
     def close(self) -> None:
         self.client.close()

@@ -25,12 +25,12 @@ import polars as pl
 from mhgraph.detect import detect_communities
 from mhgraph.diff import RunTables, carry_cluster_ids, changes_json, diff_runs, rename_clusters
 from mhgraph.errors import InputError, MhgraphError
-from mhgraph.executor import Executor, make_executor
+from mhgraph.executor import Executor, SerialExecutor, make_executor
 from mhgraph.export import write_outputs
 from mhgraph.export.dossier import REQUIRED_COLUMNS
 from mhgraph.export.i18n import DEFAULT_LANGUAGE
 from mhgraph.graph import MENTION_COLUMNS, build_graph_tables
-from mhgraph.indicators import DEFINITIONS, compute_indicators
+from mhgraph.indicators import DEFINITIONS, compute_indicators, with_cluster_ids
 from mhgraph.ingest import ingest
 from mhgraph.manifest import append_audit_log, extracts_record, new_manifest, write_manifest
 from mhgraph.purpose import DEFAULT_RUN_PURPOSE, allowed_source_purposes
@@ -47,6 +47,12 @@ __all__ = ["RunResult", "analyse", "run_pipeline"]
 log = logging.getLogger("mhgraph.pipeline")
 
 EXACT_MATCHES_SCHEMA = {**PAIR_SCHEMA, "score": pl.Float64, "decision": pl.String, "reason": pl.String}
+
+# The columns community detection reads: all a detecting process is sent of the graph tables.
+DETECT_COLUMNS = {"nodes": ["entity_id", "entity_type"], "edges": ["from_entity", "to_entity", "type"]}
+# The stage in which detection and the indicator rules run side by side; ``detect`` and
+# ``indicators`` are each's own seconds within it.
+DETECT_AND_INDICATORS = "detect_and_indicators"
 
 
 class StoredTables(dict):
@@ -80,6 +86,13 @@ class RunResult:
     tables: dict[str, pl.DataFrame]
     outputs: dict[str, Path]
     manifest: dict = field(default_factory=dict)
+
+
+def _timed(function, *args, **kwargs):
+    """``function(*args, **kwargs)`` and the wall seconds it took, measured where it ran."""
+    start = time.perf_counter()
+    result = function(*args, **kwargs)
+    return result, time.perf_counter() - start
 
 
 @contextmanager
@@ -141,6 +154,13 @@ def analyse(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.
     ``mhgraph evaluate --ablate-partners`` reruns this on the mentions of fewer partners.
     ``executor``, ``partitions`` and ``unit_size`` go to :func:`mhgraph.detect.detect_communities`
     and :func:`mhgraph.indicators.compute_indicators`: how the work is spread never changes the result.
+    No indicator rule reads the communities, so detection runs beside the rules: it is submitted to
+    ``executor`` (one worker process of its own with local processes, the default of
+    ``mhgraph run``; its units one after the other there) while the rules run here, and each hit
+    gets its cluster id once both are done. ``executor=None`` or the serial executor runs them one
+    after the other. ``timings`` gets the wall seconds of both together (``detect_and_indicators``)
+    and, measured where each ran, those of ``detect`` and of ``indicators``: with processes the two
+    overlap, so the stages' seconds add up to more than the run's.
     ``mentions`` and ``relations`` may be scans (``pl.scan_parquet``): each stage then reads only the
     columns it needs (:func:`needed`).
     """
@@ -159,13 +179,19 @@ def analyse(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.
         conflicts = resolved.identity_conflicts if resolved is not None else IdentityConflicts.none().table
     with _stage("graph", timings):
         nodes, edges = build_graph_tables(needed(mentions, MENTION_COLUMNS), relations, resolution)
-    with _stage("detect", timings):
-        communities = detect_communities(nodes, edges, seed=seed, executor=executor, partitions=partitions,
-                                         unit_size=unit_size)
-    with _stage("indicators", timings):
-        hits = compute_indicators(nodes, edges, communities, allowed_purposes=allowed_purposes,
-                                  identity_conflicts=conflicts, executor=executor, partitions=partitions,
-                                  unit_size=unit_size)
+    with _stage(DETECT_AND_INDICATORS, timings):
+        # no rule reads the communities: the rules run here while detection runs in a process of its
+        # own (the serial executor: first detection, then the rules); the cluster ids are attached after
+        detecting = (executor or SerialExecutor()).submit(
+            _timed, detect_communities, nodes.select(DETECT_COLUMNS["nodes"]), edges.select(DETECT_COLUMNS["edges"]),
+            seed=seed, partitions=partitions, unit_size=unit_size)
+        hits, rules_seconds = _timed(
+            compute_indicators, nodes, edges, allowed_purposes=allowed_purposes, identity_conflicts=conflicts,
+            executor=executor, partitions=partitions, unit_size=unit_size)
+        communities, timings["detect"] = detecting.result()
+        timings["indicators"] = rules_seconds
+        hits = with_cluster_ids(hits, communities)
+        log.info("detect took %.1f s, indicators %.1f s", timings["detect"], timings["indicators"])
     with _stage("rank", timings):
         clusters = rank_clusters(communities, nodes, edges, hits)
     # the hits table holds what the score counts: a weak hit without a piece of another kind beside it is left out

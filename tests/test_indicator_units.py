@@ -11,7 +11,7 @@ from mhgraph.detect import detect_communities
 from mhgraph.executor import DaskExecutor, ProcessExecutor, SerialExecutor
 from mhgraph.graph import build_graph_tables
 from mhgraph import indicators
-from mhgraph.indicators import INDICATORS, compute_indicators, indicator_units
+from mhgraph.indicators import INDICATORS, compute_indicators, graded_hits, indicator_units
 from mhgraph.indicators.permits import permit_links
 from mhgraph.indicators.tables import BEGINNING, END_OF_TIME, co_residents, company_links
 from mhgraph.partition import component_labels
@@ -195,3 +195,22 @@ def test_co_residents_of_some_persons_are_theirs_among_all_pairs(sample_graph):
     assert every.height > 2 * persons.height
     some = co_residents(edges, 12, persons)
     assert_frame_equal(some, every.join(persons, on="person", how="semi"), check_row_order=False)
+
+
+def test_cluster_ids_attached_after_the_rules_are_those_each_rule_joins_itself(sample_graph):
+    """The rules run without the communities (beside detection) and get their cluster ids after:
+    the same hits as every rule joining the communities itself, and every hit of the sample in a cluster."""
+    nodes, edges, communities, conflicts = sample_graph
+    allowed = allowed_source_purposes(DEFAULT_RUN_PURPOSE)
+    hits = compute_indicators(nodes, edges, communities, allowed_purposes=allowed, identity_conflicts=conflicts)
+    assert hits.height and hits.get_column("cluster_id").null_count() == 0
+    without = compute_indicators(nodes, edges, allowed_purposes=allowed, identity_conflicts=conflicts)
+    assert without.get_column("cluster_id").null_count() == without.height
+    assert_frame_equal(indicators.with_cluster_ids(without, communities), hits)
+    readable = indicators.readable_edges(edges, allowed, mention_ids=not conflicts.is_empty())
+    run = {"allowed_purposes": allowed, "identity_conflicts": conflicts}
+    each = [graded_hits(name, nodes, readable, communities, weak=spec.weak_thresholds,
+                        weak_share=indicators.RANKING["weak_share"],
+                        settings={key: run[key] for key in spec.options if key in run})
+            for name, spec in INDICATORS.items()]
+    assert_frame_equal(pl.concat(each).sort("indicator", "focus_entity", "grade"), hits)

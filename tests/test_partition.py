@@ -93,8 +93,10 @@ def test_dask_executor_in_local_mode(regions):
 def test_any_partitioning_of_the_sample_gives_the_clusters_and_scores_of_one_partition(sample_export):
     """End to end on data/sample: resolve, graph, detect, indicators and rank with the sample's
     components spread over several units, run as one task in this process, one task per unit in
-    local processes and three tasks on a local Dask cluster: the same clusters, hits and scores."""
-    from mhgraph.pipeline import analyse
+    local processes and three tasks on a local Dask cluster: the same clusters, hits and scores.
+    Serially detection runs before the rules; otherwise beside them, in a worker of its own:
+    the seconds of both together are at least those of each, and with the serial executor their sum."""
+    from mhgraph.pipeline import DETECT_AND_INDICATORS, analyse
     from mhgraph.purpose import DEFAULT_RUN_PURPOSE, allowed_source_purposes
 
     _, result = sample_export
@@ -103,14 +105,18 @@ def test_any_partitioning_of_the_sample_gives_the_clusters_and_scores_of_one_par
     assert len(component_units(len(ids), pairs, unit_size=40)) >= 3
 
     def run(executor, partitions):
+        timings = {}
         tables, _ = analyse(mentions, relations, allowed_purposes=allowed_source_purposes(DEFAULT_RUN_PURPOSE),
-                            seed=42, executor=executor, partitions=partitions, unit_size=40)
-        return tables
+                            seed=42, executor=executor, partitions=partitions, unit_size=40, timings=timings)
+        both = timings[DETECT_AND_INDICATORS]
+        assert both >= max(timings["detect"], timings["indicators"]) > 0
+        return tables, both - timings["detect"] - timings["indicators"]
 
-    one = run(SerialExecutor(), 1)
+    one, unaccounted = run(SerialExecutor(), 1)
+    assert unaccounted >= 0
     assert one["clusters"].filter(pl.col("score") > 0).height > 0
     with DaskExecutor(workers=2) as dask:
-        for other in (run(ProcessExecutor(2), None), run(dask, 3)):
+        for other, _ in (run(ProcessExecutor(2), None), run(dask, 3)):
             for name in ("communities", "indicator_hits", "clusters"):
                 assert_frame_equal(other[name], one[name])
 

@@ -93,6 +93,7 @@ __all__ = [
     "straw_director",
     "wage_below_minimum",
     "waterbed_move",
+    "with_cluster_ids",
     "worker_lives_at_workplace",
 ]
 
@@ -124,11 +125,16 @@ def compute_indicators(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl
     entity resolution, for :func:`identity_conflict`. The result is sorted by indicator, focus
     entity, grade.
 
+    No rule reads the communities: each hit gets the ``cluster_id`` of its focus entity from
+    ``communities`` once all rules have run (:func:`with_cluster_ids`). So the rules can run
+    without them, beside community detection, and have the cluster ids attached afterwards
+    (what :func:`mhgraph.pipeline.analyse` does): the same hits.
+
     With an ``executor``, the rules whose pattern never leaves a connected component run per
-    unit of whole components (:func:`indicator_units`, hence of whole communities), in
-    ``partitions`` tasks (default: one per unit); the rules that need the whole graph
-    (``Indicator.whole_graph`` says why) run on it in this process. Neither the executor nor the
-    partitioning changes the hits. Without one, every rule runs on the whole graph here.
+    unit of whole components (:func:`indicator_units`), in ``partitions`` tasks (default: one
+    per unit); the rules that need the whole graph (``Indicator.whole_graph`` says why) run on
+    it in this process. Neither the executor nor the partitioning changes the hits. Without
+    one, every rule runs on the whole graph here.
     """
     names = list(INDICATORS) if indicators is None else list(indicators)
     unknown = sorted({*names, *(thresholds or {}), *(weak or {})} - set(INDICATORS))
@@ -151,10 +157,9 @@ def compute_indicators(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl
                            and identity_conflicts is not None and not identity_conflicts.is_empty())
     per_unit = {name: settings[name] for name in names if executor is not None and not INDICATORS[name].whole_graph}
     whole = {name: settings[name] for name in names if name not in per_unit}
-    found = _rule_hits((nodes, edges, communities), whole, weak_share)
+    found = _rule_hits((nodes, edges, None), whole, weak_share)
     if per_unit:
-        pieces = indicator_units(nodes, edges, communities, unit_size=unit_size, partitions=partitions,
-                                 units_of=units_of)
+        pieces = indicator_units(nodes, edges, unit_size=unit_size, partitions=partitions, units_of=units_of)
         for piece in executor.map(partial(_rule_hits, rules=per_unit, weak_share=weak_share), pieces):
             for name, hits in piece.items():
                 found.setdefault(name, []).extend(hits)
@@ -166,7 +171,22 @@ def compute_indicators(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl
         results.append(hits)
     if not results:
         return pl.DataFrame(schema={**HIT_SCHEMA, "grade": pl.String()})
-    return pl.concat(results).sort("indicator", "focus_entity", "grade")
+    hits = pl.concat(results).sort("indicator", "focus_entity", "grade")
+    return hits if communities is None else with_cluster_ids(hits, communities)
+
+
+def with_cluster_ids(hits: pl.DataFrame, communities: pl.DataFrame) -> pl.DataFrame:
+    """``hits`` with the ``cluster_id`` of each focus entity in ``communities`` (null for an entity
+    it lacks); the rows stay in their order.
+
+    >>> hits = pl.DataFrame({"indicator": ["crowded_address"], "focus_entity": ["A1"], "cluster_id": [None]},
+    ...                     schema_overrides={"cluster_id": pl.String})
+    >>> with_cluster_ids(hits, pl.DataFrame({"entity_id": ["A1"], "cluster_id": ["C0001"]})).rows()
+    [('crowded_address', 'A1', 'C0001')]
+    """
+    clusters = communities.select(focus_entity="entity_id", _cluster="cluster_id")
+    return (hits.join(clusters, on="focus_entity", how="left", maintain_order="left")
+            .with_columns(cluster_id=pl.col("_cluster").cast(pl.String)).drop("_cluster"))
 
 
 def readable_edges(edges: pl.DataFrame, allowed_purposes: Collection[str] | None = None, *,
