@@ -192,7 +192,8 @@ def detect_communities(nodes: pl.DataFrame, edges: pl.DataFrame,
     **Partitions.** CPM never puts entities without a path between them in one community, so
     Leiden runs per unit of whole connected components of up to ``unit_size`` entities
     (:func:`component_leiden`); ``executor`` (default: this process) runs the units in
-    ``partitions`` tasks (default: one per unit), on any number of workers with the same result.
+    ``partitions`` tasks (default: one per unit, or one in all when the largest unit holds most of
+    the graph), on any number of workers with the same result.
 
     ``cluster_id`` is ``C`` plus a zero-padded number (at least four digits, so that text order
     equals number order), numbered by size, largest first, ties by lowest ``entity_id``.
@@ -321,8 +322,9 @@ def component_leiden(n: int, pairs: np.ndarray, pair_weights: np.ndarray, *, res
 
     Each unit is seeded with ``seed``; what a unit holds depends only on the graph and
     ``unit_size``. The units go to ``executor`` in ``partitions`` tasks (default: one task per
-    unit); neither the executor nor the number of partitions changes the result. A graph that
-    fits one unit is handed to igraph exactly as a whole.
+    unit, or one task when the largest unit holds most of the graph: :func:`mhgraph.partition.task_groups`);
+    neither the executor nor the number of partitions changes the result. A graph that fits one
+    unit is handed to igraph exactly as a whole.
 
     >>> component_leiden(5, np.array([[0, 1], [3, 4]]), np.array([1.0, 1.0]), resolution=0.5, unit_size=2).tolist()
     [0, 0, 1, 2, 2]
@@ -330,7 +332,7 @@ def component_leiden(n: int, pairs: np.ndarray, pair_weights: np.ndarray, *, res
     units = component_units(n, pairs, unit_size)
     tasks = [(len(unit), local, pair_weights[rows], None if followers is None else followers[unit])
              for unit, (local, rows) in zip(units, unit_pairs(units, n, pairs))]
-    groups = task_groups(len(tasks), partitions)
+    groups = task_groups(len(tasks), partitions, sizes=[len(unit) for unit in units])
     labels = (executor or SerialExecutor()).map(
         partial(_units_membership, resolution=resolution, seed=seed, n_iterations=n_iterations,
                 tolerance=tolerance),
