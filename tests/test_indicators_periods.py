@@ -268,7 +268,7 @@ def test_minimum_pay_for_few_hours_allows_longer_weeks_where_adults_work_full_ti
     nodes, edges = _tables(reg)
     full = compute_indicators(nodes, edges, indicators=["minimum_pay_for_few_hours"], graded=False)
     assert _focus(full) == {"C-builder"}
-    assert "for 20.0 hours a week or fewer" in full["reason"][0] and "24 in agriculture, construction" in full["reason"][0]
+    assert "for 20.0 hours a week or fewer" in full["reason"][0] and "32 in agriculture, construction" in full["reason"][0]
     # the weak level reaches the restaurant and the cleaners at twenty hours only as weak signals
     graded = compute_indicators(nodes, edges, indicators=["minimum_pay_for_few_hours"])
     assert set(graded.select("focus_entity", "grade").iter_rows()) == {
@@ -640,3 +640,63 @@ def test_a_week_in_the_owners_home_does_not_hide_staff_living_at_the_business_ad
     assert (hit["focus_entity"], hit["grade"]) == ("C-cafe", "full")
     assert hit["reason"].startswith("3 employees were registered as living at a workplace of this company "
                                     "(the company's business address;")
+
+
+def test_a_missing_age_band_is_read_from_the_persons_other_periods_when_they_were_young():
+    """A pupil's band is missing in one year of a café's payroll; the bands of the years before
+    and after show a fifteen-year-old, so the year's pay is judged on that youth minimum. An
+    adult whose band is missing in one year stays compared with the adult minimum."""
+    reg = Registers()
+    cafe = [("a", "P-pupil", (D(2022, 4, 1), D(2022, 12, 31)), 3.10, "15-"),
+            ("b", "P-pupil", (D(2023, 1, 1), D(2023, 12, 31)), 3.48, None),  # 15-: EUR 3.35 lawful, adult: 11.16
+            ("c", "P-pupil", (D(2024, 1, 1), D(2024, 6, 30)), 4.60, "16"),
+            ("d", "P-cook", (D(2023, 1, 1), D(2023, 12, 31)), 9.00, "21+")]
+    agency = [("e", "P-worker", (D(2023, 1, 1), D(2023, 12, 31)), 7.00, None),  # 21+ a year on: maybe 20 now
+              ("f", "P-worker", (D(2024, 1, 1), D(2024, 6, 30)), 7.00, "21+"),
+              ("g", "P-other", (D(2023, 1, 1), D(2023, 12, 31)), 7.00, "21+")]
+    for employer, rows in (("C-cafe", cafe), ("C-agency", agency)):
+        for rid, person, period, hourly, age in rows:
+            reg.payroll(f"{employer}{rid}", person, employer, f"A-{person}", *period, 500 * hourly, 500.0, age=age)
+    for w in range(3):  # well-paid colleagues
+        reg.payroll(f"w{w}", f"P-waiter{w}", "C-cafe", f"A-w{w}", D(2023, 1, 1), D(2023, 12, 31), 500 * 16.0, 500.0)
+    hits = compute_indicators(*_tables(reg), indicators=["wage_below_minimum"])
+    assert set(hits.select("focus_entity", "grade").iter_rows()) == {("C-agency", "full"), ("C-cafe", "weak")}
+    assert "2 of 2 employees" in hits.filter(pl.col("focus_entity") == "C-agency")["reason"][0]
+    # without the later and earlier bands the pupil's year is compared with the adult minimum
+    unbanded = Registers()
+    for rid, person, period, hourly, age in cafe[1:2] + cafe[3:]:
+        unbanded.payroll(rid, person, "C-cafe", f"A-{person}", *period, 500 * hourly, 500.0, age=age)
+    assert _focus(compute_indicators(*_tables(unbanded), indicators=["wage_below_minimum"], graded=False)) == {"C-cafe"}
+
+
+def test_minimum_pay_for_few_hours_judges_a_year_over_a_rise_of_the_minimum_by_its_average():
+    """Paid the minimum every month from July 2022 to June 2023, a worker earns EUR 10.14 an
+    hour for half the year and EUR 11.16 for the other half: 5 % above the rate at the start,
+    and still the minimum. Colleagues of a roofer paid 8 % above the minimum over the same
+    year are not at the minimum."""
+    reg = Registers()
+    year = (D(2022, 7, 1), D(2023, 6, 30))
+    mean = (184 * 10.14 + 181 * 11.16) / 365
+    reg.company("k1", "C-builder", "A-site", D(2015, 1, 1), sbi="43221")
+    reg.company("k2", "C-roofer", "A-roof", D(2015, 1, 1), sbi="4391")
+    for w in range(3):  # 20 hours a week
+        reg.payroll(f"b{w}", f"P-builder{w}", "C-builder", f"A-b{w}", *year, 1043 * mean, 1043.0)
+        reg.payroll(f"r{w}", f"P-roofer{w}", "C-roofer", f"A-r{w}", *year, 1043 * mean * 1.08, 1043.0)
+    hits = compute_indicators(*_tables(reg), indicators=["minimum_pay_for_few_hours"], graded=False)
+    assert _focus(hits) == {"C-builder"}
+    assert "3 of 3 adult employees (100%)" in hits["reason"][0]
+
+
+def test_four_days_at_the_minimum_on_a_farm_count_and_a_full_week_does_not():
+    """Seasonal pickers declared at the minimum for four days a week are under-declared hours
+    where adults work full weeks; a farm declaring 36 hours a week at the minimum, a full week as
+    Statistics Netherlands counts it, is the lawful seasonal farm and stays silent."""
+    reg = Registers()
+    season = (D(2024, 4, 1), D(2024, 6, 30))  # 13 weeks at EUR 13.27
+    reg.company("k1", "C-grower", "A-farm", D(2010, 1, 1), sbi="01130")
+    reg.company("k2", "C-orchard", "A-orchard", D(2010, 1, 1), sbi="01240")
+    for w in range(4):
+        reg.payroll(f"g{w}", f"P-picker{w}", "C-grower", f"A-g{w}", *season, 13 * 32 * 13.27, 13 * 32.0)
+        reg.payroll(f"o{w}", f"P-seasonal{w}", "C-orchard", f"A-o{w}", *season, 13 * 36 * 13.27, 13 * 36.0)
+    hits = compute_indicators(*_tables(reg), indicators=["minimum_pay_for_few_hours"])
+    assert set(hits.select("focus_entity", "grade").iter_rows()) == {("C-grower", "full")}

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import polars as pl
 
+from mhgraph.indicators.age import youth_bands_from_other_periods
 from mhgraph.indicators.housing import household_jobs
+from mhgraph.indicators.minimum import with_mean_minimum
 from mhgraph.indicators.registry import rule
 from mhgraph.indicators.tables import companies, hourly_wages
 from mhgraph.reference import YOUTH_MINIMUM_SHARE
@@ -53,7 +55,7 @@ def wage_below_minimum(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_employee
     youth_employer_paying_minimums = (  # young staff, and everyone of known age paid their minimum: the unknown are likely young too
         (young & ~pl.col("below")).any() & ~(pl.col("below") & pl.col("age_known")).any()).over("to_entity")
     lawful_for_some_youth = pl.col("hourly") >= pl.col("minimum") * _LOWEST_YOUTH_SHARE * (1 - tolerance)
-    wages = (hourly_wages(edges, tolerance).join(household, on="relation_id", how="left")
+    wages = (hourly_wages(youth_bands_from_other_periods(edges), tolerance).join(household, on="relation_id", how="left")
              .with_columns(below=pl.col("below") & (pl.col("age_known") | (
                  pl.lit(unknown_age_counts) & pl.col("household").is_null() & ~(youth_employer_paying_minimums & lawful_for_some_youth)))))
     return (
@@ -76,7 +78,8 @@ def minimum_pay_for_few_hours(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_e
                               full_time_max_weekly_hours: float) -> pl.DataFrame:
     """At least ``min_employees`` adult employees, and at least ``min_share`` of the employer's paid
     adult staff, declared at the statutory minimum hourly wage (from 2 % below it, the tolerance of
-    :func:`wage_below_minimum`, to ``margin`` above it) for at most ``max_weekly_hours`` hours a
+    :func:`wage_below_minimum`, to ``margin`` above the average minimum over the period's days,
+    :func:`~mhgraph.indicators.minimum.with_mean_minimum`) for at most ``max_weekly_hours`` hours a
     week on average over a closed EMPLOYED_BY period — ``full_time_max_weekly_hours`` at an employer
     whose SBI code starts with one of ``full_time_sectors``, where adults work full weeks and a
     part-time week at the minimum is what under-declared hours look like. Employees under 21 are
@@ -91,7 +94,7 @@ def minimum_pay_for_few_hours(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_e
     ...     "valid_to": [dt.date(2024, 6, 30)] * 3, "wage": [208 * 13.27] * 3, "hours": [208.0] * 3,
     ...     "age_band": ["21+"] * 3, "partner": ["belastingdienst"] * 3})
     >>> minimum_pay_for_few_hours(nodes, edges)["reason"][0].split(" (thresholds")[0]
-    '3 of 3 adult employees (100%) were declared at the statutory minimum hourly wage (at most 3% above it) for 8.0 hours a week or fewer'
+    '3 of 3 adult employees (100%) were declared at the statutory minimum hourly wage (at most 3% above its average over the period) for 8.0 hours a week or fewer'
     """
     adults = (hourly_wages(edges, 0.02).filter(pl.col("age_band").fill_null("21+") == "21+")
               .join(household_jobs(edges).select(relation_id="job"), on="relation_id", how="anti"))
@@ -100,8 +103,8 @@ def minimum_pay_for_few_hours(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_e
     full_time = companies(nodes).filter(in_full_time_sector).get_column("company")
     few_hours = pl.when(pl.col("to_entity").is_in(full_time.implode())).then(pl.lit(float(full_time_max_weekly_hours)))
     periods = (
-        adults.filter(pl.col("weekly").is_not_null())
-        .with_columns(few=~pl.col("below") & (pl.col("hourly") <= pl.col("minimum") * (1 + margin))
+        with_mean_minimum(adults.filter(pl.col("weekly").is_not_null()))
+        .with_columns(few=~pl.col("below") & (pl.col("hourly") <= pl.col("mean_minimum") * (1 + margin))
                       & (pl.col("weekly") <= few_hours.otherwise(pl.lit(float(max_weekly_hours)))))
     )
     return (
