@@ -97,15 +97,22 @@ def community_edge_arrays(nodes: pl.DataFrame, edges: pl.DataFrame,
     if unknown:
         raise InputError(f"no community weight for relation type(s) {', '.join(unknown)}; "
                          f"give one in `weights`", file="edges", column="type")
-    index = nodes.select("entity_id").unique().sort("entity_id").with_row_index("_i")
-    entity_ids = index.get_column("entity_id").to_numpy()
-    ends = edges.select("from_entity", "to_entity", "type")
-    for end in ("from_entity", "to_entity"):
-        ends = ends.join(index.rename({"entity_id": end, "_i": f"_{end}"}), on=end, how="left")
-        missing = ends.filter(pl.col(f"_{end}").is_null())
-        if missing.height:
-            raise InputError(f"edge points to entity {missing[0, end]!r}, which the nodes table lacks",
-                             file="edges", column=end)
+    entity_ids = nodes.get_column("entity_id")
+    if not _strictly_increasing(entity_ids):  # the graph stage's nodes table already is
+        entity_ids = entity_ids.unique().sort()
+    # Both ends are looked up in one join (the "to" column after the "from" one).
+    found = pl.concat([edges.select(entity_id=end) for end in ("from_entity", "to_entity")]).join(
+        entity_ids.to_frame().with_row_index("_i"), on="entity_id", how="left", maintain_order="left"
+    ).get_column("_i")
+    ends = edges.select("type")
+    for offset, end in enumerate(("from_entity", "to_entity")):
+        index = found.slice(offset * edges.height, edges.height)
+        if index.null_count():
+            row = int(index.is_null().arg_true()[0])
+            raise InputError(f"edge points to entity {edges[row, end]!r}, which the nodes table lacks",
+                             file="edges", row=row + 1, column=end)
+        ends = ends.with_columns(index.alias(f"_{end}"))
+    entity_ids = entity_ids.to_numpy()
     pairs = (
         ends.select(
             low=pl.min_horizontal("_from_entity", "_to_entity"),
@@ -120,6 +127,15 @@ def community_edge_arrays(nodes: pl.DataFrame, edges: pl.DataFrame,
     )
     return (entity_ids, pairs.select("low", "high").to_numpy().astype(np.int64),
             pairs.get_column("weight").to_numpy())
+
+
+def _strictly_increasing(values: pl.Series) -> bool:
+    """Whether ``values`` are sorted and distinct: one comparison per neighbour, no hash table.
+
+    >>> _strictly_increasing(pl.Series(["a", "b"])), _strictly_increasing(pl.Series(["a", "a"]))
+    (True, False)
+    """
+    return bool((values.slice(1) > values.slice(0, max(len(values) - 1, 0))).all())
 
 
 def detect_communities(nodes: pl.DataFrame, edges: pl.DataFrame,
@@ -176,7 +192,8 @@ def detect_communities(nodes: pl.DataFrame, edges: pl.DataFrame,
     **Partitions.** CPM never puts entities without a path between them in one community, so
     Leiden runs per unit of whole connected components of up to ``unit_size`` entities
     (:func:`component_leiden`); ``executor`` (default: this process) runs the units in
-    ``partitions`` tasks (default: one per unit), on any number of workers with the same result.
+    ``partitions`` tasks (default: one per unit, or one in all when the largest unit holds most of
+    the graph), on any number of workers with the same result.
 
     ``cluster_id`` is ``C`` plus a zero-padded number (at least four digits, so that text order
     equals number order), numbered by size, largest first, ties by lowest ``entity_id``.
@@ -252,19 +269,24 @@ def leiden_membership(n: int, pairs, pair_weights, *, objective: str = "CPM", re
     >>> leiden_membership(4, chain, [1.0] * 3, resolution=0.6, followers=[False, False, True, True]).tolist()
     [0, 0, 0, 0]
     """
-    graph = ig.Graph(n=n, edges=pairs, directed=False)
-    options = {"resolution": resolution} if objective == "CPM" else {}
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    # igraph reads a list of pairs of Python ints about three times as fast as the rows of an array
+    graph = ig.Graph(n=n, edges=list(zip(pairs[:, 0].tolist(), pairs[:, 1].tolist())), directed=False)
+    node_weights = None
     if followers is not None and objective == "CPM":
-        options["node_weights"] = cpm_node_weights(graph, followers)
+        node_weights = cpm_node_weights(graph, followers)
     ig.set_random_number_generator(random.Random(seed))
     try:
         membership, done = None, 0
         while n_iterations < 0 or done < n_iterations:
-            partition = graph.community_leiden(objective_function=objective, weights=pair_weights, n_iterations=1,
-                                               initial_membership=membership, **options)
+            # what Graph.community_leiden calls, without the clustering object it builds around the
+            # result (a pass over every vertex in Python per iteration)
+            found, _quality = ig.GraphBase.community_leiden(
+                graph, edge_weights=pair_weights, node_weights=node_weights, resolution=resolution if objective == "CPM" else 1.0,
+                normalize_resolution=objective == "modularity", beta=0.01, initial_membership=membership, n_iterations=1)
             done += 1
-            converged = membership is not None and moved_vertices(membership, partition.membership) <= tolerance * n
-            membership = partition.membership
+            converged = membership is not None and moved_vertices(membership, found) <= tolerance * n
+            membership = found
             if converged and n_iterations < 0:
                 break
     finally:
@@ -300,8 +322,9 @@ def component_leiden(n: int, pairs: np.ndarray, pair_weights: np.ndarray, *, res
 
     Each unit is seeded with ``seed``; what a unit holds depends only on the graph and
     ``unit_size``. The units go to ``executor`` in ``partitions`` tasks (default: one task per
-    unit); neither the executor nor the number of partitions changes the result. A graph that
-    fits one unit is handed to igraph exactly as a whole.
+    unit, or one task when the largest unit holds most of the graph: :func:`mhgraph.partition.task_groups`);
+    neither the executor nor the number of partitions changes the result. A graph that fits one
+    unit is handed to igraph exactly as a whole.
 
     >>> component_leiden(5, np.array([[0, 1], [3, 4]]), np.array([1.0, 1.0]), resolution=0.5, unit_size=2).tolist()
     [0, 0, 1, 2, 2]
@@ -309,7 +332,7 @@ def component_leiden(n: int, pairs: np.ndarray, pair_weights: np.ndarray, *, res
     units = component_units(n, pairs, unit_size)
     tasks = [(len(unit), local, pair_weights[rows], None if followers is None else followers[unit])
              for unit, (local, rows) in zip(units, unit_pairs(units, n, pairs))]
-    groups = task_groups(len(tasks), partitions)
+    groups = task_groups(len(tasks), partitions, sizes=[len(unit) for unit in units])
     labels = (executor or SerialExecutor()).map(
         partial(_units_membership, resolution=resolution, seed=seed, n_iterations=n_iterations,
                 tolerance=tolerance),
@@ -345,11 +368,11 @@ def number_clusters(entity_ids: np.ndarray, membership: np.ndarray) -> pl.DataFr
         .with_row_index("_rank", offset=1)
     )
     width = max(4, len(str(order.height)))
+    # sorted by numbers: with ``entity_ids`` sorted, (rank, position) is (cluster_id, entity_id) order
     return (
-        frame.join(order, on="_label")
+        frame.join(order, on="_label").sort("_rank", "_i")
         .select("entity_id", cluster_id=pl.concat_str(pl.lit("C"), pl.col("_rank").cast(pl.String).str.zfill(width)),
                 cluster_size="cluster_size")
-        .sort("cluster_id", "entity_id")
     )
 
 

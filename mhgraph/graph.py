@@ -76,6 +76,10 @@ _RELATION_OPTIONAL: dict[str, pl.DataType] = {
     "age_band": pl.String(),
 }
 _RESOLUTION_REQUIRED = ("mention_id", "entity_id", "entity_type")
+# The column holding an entity's number while the tables are built (_mention_entities).
+_ENTITY = "_entity"
+# The mention columns with few distinct values that are counted together per entity.
+_COUNTED = ("partner", "source", "purpose", "entity_type")
 
 NODE_COLUMNS = (
     "entity_id", "entity_type", "partners", "sources", "purposes", "mention_count", *_MENTION_CONTEXT,
@@ -130,45 +134,112 @@ def _first_duplicate(frame: pl.DataFrame, column: str, table: str) -> None:
                          file=table, row=row, column=column)
 
 
-def _most_common(resolved: pl.DataFrame, column: str) -> pl.DataFrame:
-    """Per entity, the most frequent non-null value of ``column``; ties go to the smallest, so the
-    result is order-free. Only rows holding a value are grouped: most mentions hold none."""
+def _distinct(frame: pl.DataFrame, column: str, key: str = _ENTITY) -> pl.DataFrame:
+    """Per ``key`` (an entity), the distinct values of ``column`` as a sorted list, named ``column``
+    plus ``s``. Sorted before they are grouped: sorting inside each group is several times slower.
+
+    >>> _distinct(pl.DataFrame({"k": [1, 1, 1], "partner": ["kvk", "ind", "kvk"]}), "partner", "k").rows()
+    [(1, ['ind', 'kvk'])]
+    """
     return (
-        resolved.select("entity_id", column).filter(pl.col(column).is_not_null())
-        .group_by("entity_id", column).agg(_n=pl.len())
-        .sort(["entity_id", "_n", column], descending=[False, True, False])
-        .unique("entity_id", keep="first", maintain_order=True)
-        .select("entity_id", column)
+        frame.select(key, column).unique().sort(key, column)
+        .group_by(key, maintain_order=True).agg(pl.col(column).cast(pl.String).alias(f"{column}s"))
     )
 
 
-def _latest(resolved: pl.DataFrame, column: str, by: str) -> pl.DataFrame:
-    """Per entity, the value of ``column`` stated on the latest ``by`` date (undated statements
-    count as oldest; ties go to the smallest value)."""
+def _most_common(resolved: pl.DataFrame, column: str, key: str = _ENTITY, count: str | None = None) -> pl.DataFrame:
+    """Per ``key`` (an entity), the most frequent non-null value of ``column``; ties go to the
+    smallest, so the result is order-free. Only rows holding a value are grouped: most mentions hold
+    none. A row stands for ``count`` mentions where that column is given, else for one.
+
+    >>> frame = pl.DataFrame({"entity_id": ["a", "a", "a", "b"], "sbi": ["2", "1", "1", None], "n": [3, 1, 1, 1]})
+    >>> _most_common(frame, "sbi", key="entity_id").rows(), _most_common(frame, "sbi", "entity_id", "n").rows()
+    ([('a', '1')], [('a', '2')])
+    """
     return (
-        resolved.select("entity_id", column, by).filter(pl.col(column).is_not_null())
-        .sort(["entity_id", by, column], descending=[False, True, False], nulls_last=True)
-        .unique("entity_id", keep="first", maintain_order=True)
-        .select("entity_id", column)
+        resolved.select(key, column, *([count] if count else [])).filter(pl.col(column).is_not_null())
+        .group_by(key, column).agg(_n=pl.len() if count is None else pl.col(count).sum())
+        .sort([key, "_n", column], descending=[False, True, False])
+        .unique(key, keep="first", maintain_order=True)
+        .select(key, column)
     )
 
 
-def _sorted_by(frames: list[pl.DataFrame], key: str) -> pl.DataFrame:
-    """The one table in ``frames``, taken out of the list and sorted by its unique ``key`` one column
-    at a time: each column is let go as soon as its sorted copy exists, so the table is not held
-    twice (at a million persons the edges table alone is over a gigabyte). The list is the hand-over:
-    a caller still naming the table would keep every unsorted column alive.
+def _latest(resolved: pl.DataFrame, column: str, by: str, key: str = _ENTITY) -> pl.DataFrame:
+    """Per ``key`` (an entity), the value of ``column`` stated on the latest ``by`` date (undated
+    statements count as oldest; ties go to the smallest value)."""
+    return (
+        resolved.select(key, column, by).filter(pl.col(column).is_not_null())
+        .sort([key, by, column], descending=[False, True, False], nulls_last=True)
+        .unique(key, keep="first", maintain_order=True)
+        .select(key, column)
+    )
 
-    >>> _sorted_by([pl.DataFrame({"k": ["b", "a"], "v": [1, 2]})], "k").rows()
+
+def _unique_order(frame: pl.DataFrame, column: str, table: str) -> pl.Series:
+    """The row order that sorts ``frame`` by ``column``, whose values must be unique: sorted, equal
+    values are neighbours, so checking them costs one comparison per row rather than a hash table.
+
+    >>> _unique_order(pl.DataFrame({"k": ["b", "c", "a"]}), "k", "t").to_list()
+    [2, 0, 1]
+    >>> _unique_order(pl.DataFrame({"k": ["b", "a", "b"]}), "k", "t")
+    Traceback (most recent call last):
+    mhgraph.errors.InputError: file t, row 3, column 'k': value 'b' appears more than once; it must be unique
+    """
+    order = frame.get_column(column).arg_sort()
+    ordered = frame.get_column(column).gather(order)
+    if (ordered.slice(1) == ordered.slice(0, max(len(ordered) - 1, 0))).any():
+        _first_duplicate(frame, column, table)  # names the row
+    return order
+
+
+def _sorted_by(frames: list[pl.DataFrame], order: pl.Series) -> pl.DataFrame:
+    """The one table in ``frames``, taken out of the list and put in ``order`` one column at a
+    time: each column is let go as soon as its sorted copy exists, so the table is not held twice
+    (at a million persons the edges table alone is over a gigabyte). The list is the hand-over: a
+    caller still naming the table would keep every unsorted column alive.
+
+    >>> _sorted_by([pl.DataFrame({"k": ["b", "a"], "v": [1, 2]})], pl.Series([1, 0])).rows()
     [('a', 2), ('b', 1)]
     """
     frame = frames.pop()
-    order = frame.get_column(key).arg_sort()
     columns = []
     for name in frame.columns:
         columns.append(frame.get_column(name).gather(order))
         frame = frame.drop(name)
     return pl.DataFrame(columns)
+
+
+def _mention_entities(mentions: pl.DataFrame, resolution: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
+    """The sorted entity ids, and the number of each mention's entity among them (in mention order,
+    column ``_entity``): entities are numbered in id order, so that grouping, sorting and joining
+    work on small numbers and the ids' text is put back once per table.
+
+    Mention ids must be unique in both tables and every mention resolved. One join checks that
+    cheaply (the resolution's ids as its unique key; every mention finds a different resolution
+    row); only a table that fails it is searched for the row to name.
+
+    >>> ids, entity = _mention_entities(pl.DataFrame({"mention_id": ["m1", "m2", "m3"]}),
+    ...     pl.DataFrame({"mention_id": ["m3", "m2", "m1"], "entity_id": ["b", "a", "b"]}))
+    >>> ids.to_list(), entity.to_list()
+    (['a', 'b'], [1, 0, 1])
+    """
+    entity_ids = resolution.get_column("entity_id").unique().sort()
+    lookup = resolution.select("mention_id", "entity_id").with_row_index("_row").join(
+        entity_ids.to_frame().with_row_index(_ENTITY), on="entity_id").select("mention_id", "_row", _ENTITY)
+    try:
+        found = mentions.select("mention_id").join(lookup, on="mention_id", how="left", maintain_order="left",
+                                                   validate="m:1")
+    except pl.exceptions.ComputeError:  # a mention id that the resolution holds twice
+        found = None
+    rows = None if found is None else found.get_column("_row")
+    if rows is None or rows.null_count() or rows.n_unique() < rows.len():
+        _first_duplicate(mentions, "mention_id", "mentions")
+        _first_duplicate(resolution, "mention_id", "resolution")
+        row = int(rows.is_null().arg_true()[0])
+        raise InputError(f"mention {mentions[row, 'mention_id']!r} has no entity in the resolution table",
+                         file="mentions", row=row + 1, column="mention_id")
+    return entity_ids, found.get_column(_ENTITY)
 
 
 def build_graph_tables(mentions: pl.DataFrame, relations: pl.DataFrame | pl.LazyFrame,
@@ -193,56 +264,54 @@ def build_graph_tables(mentions: pl.DataFrame, relations: pl.DataFrame | pl.Lazy
     """
     mentions = _conform(mentions, "mentions", _MENTION_REQUIRED, _MENTION_CONTEXT)
     resolution = _conform(resolution, "resolution", _RESOLUTION_REQUIRED, {})
-    _first_duplicate(mentions, "mention_id", "mentions")
-    _first_duplicate(resolution, "mention_id", "resolution")
 
-    # The entity is put beside the mentions' own columns (in mention order), not joined onto a
-    # copy of all of them: at a million persons the context columns alone take gigabytes.
-    entity = mentions.select("mention_id").join(resolution.select("mention_id", "entity_id"), on="mention_id",
-                                                 how="left", maintain_order="left").get_column("entity_id")
-    if entity.null_count():
-        row = int(entity.is_null().arg_true()[0])
-        raise InputError(f"mention {mentions[row, 'mention_id']!r} has no entity in the resolution table",
-                         file="mentions", row=row + 1, column="mention_id")
+    entity_ids, entity = _mention_entities(mentions, resolution)
     resolved = mentions.with_columns(entity)
     mention_count = mentions.height
     del mentions, entity  # from here on ``resolved`` holds every column needed
 
-    nodes = resolved.group_by("entity_id").agg(
-        *(pl.col(c).unique().sort().alias(f"{c}s") for c in ("partner", "source", "purpose")),
-        pl.len().cast(pl.Int64).alias("mention_count"),
+    # The few (partner, source, purpose, type) combinations of an entity's mentions are counted in
+    # one pass over the mentions, not in one pass per column, grouped by numbers: each column as an
+    # Enum of its few values in sorted order, so that number order is text order.
+    counted = resolved.select(
+        _ENTITY, *(pl.col(c).cast(pl.Enum(resolved.get_column(c).unique().sort())) for c in _COUNTED)
+    ).group_by(_ENTITY, *_COUNTED).agg(_n=pl.len())
+    nodes = counted.group_by(_ENTITY).agg(pl.col("_n").sum().cast(pl.Int64).alias("mention_count")).sort(_ENTITY)
+    chosen = [_distinct(counted, c) for c in ("partner", "source", "purpose")]
+    chosen.append(_most_common(counted, "entity_type", count="_n").with_columns(pl.col("entity_type").cast(pl.String)))
+    del counted
+    chosen.append(resolved.group_by(_ENTITY).agg(
         pl.col("registered_on").min(),
         pl.col("dissolved_on").max(),
         pl.col("sponsor_status_on").max(),
         pl.col("decided_on").max(),
-    )
-    chosen = [_most_common(resolved, c) for c in ("entity_type", "municipality", "sbi_code", "legal_form",
-                                                  "permit_type")]
+    ))
+    chosen += [_most_common(resolved, c) for c in ("municipality", "sbi_code", "legal_form", "permit_type")]
     chosen += [_latest(resolved, c, by) for c, by in (("sponsor_status", "sponsor_status_on"),
                                                       ("permit_status", "decided_on"), ("bibob_outcome", "decided_on"))]
     for values in chosen:
-        nodes = nodes.join(values, on="entity_id", how="left")
-    nodes = nodes.select(NODE_COLUMNS).sort("entity_id")
+        nodes = nodes.join(values, on=_ENTITY, how="left", maintain_order="left")
+    nodes = nodes.with_columns(entity_ids.gather(nodes.get_column(_ENTITY))).select(NODE_COLUMNS)
 
-    ends = resolved.select("mention_id", "entity_id")
+    ends = resolved.select("mention_id", _ENTITY)
     del resolved
     relations = _conform(relations.lazy().collect(), "relations", _RELATION_REQUIRED, _RELATION_OPTIONAL)
-    _first_duplicate(relations, "relation_id", "relations")
+    order = _unique_order(relations, "relation_id", "relations")
     # Only the two mention columns go through the joins (in relation order), not every column of
     # the relations; the entities found are then put beside them.
     for end in ("from", "to"):
         entity = relations.select(pl.col(f"{end}_mention").alias("mention_id")).join(
-            ends, on="mention_id", how="left", maintain_order="left").get_column("entity_id")
+            ends, on="mention_id", how="left", maintain_order="left").get_column(_ENTITY)
         if entity.null_count():
             row = int(entity.is_null().arg_true()[0])
             raise InputError(f"relation {relations[row, 'relation_id']!r} names mention "
                              f"{relations[row, f'{end}_mention']!r}, which the mentions table lacks",
                              file="relations", row=row + 1, column=f"{end}_mention")
-        relations = relations.with_columns(entity.alias(f"{end}_entity"))
+        relations = relations.with_columns(entity_ids.gather(entity).alias(f"{end}_entity"))
     del ends, entity
     unsorted = [relations.select(EDGE_COLUMNS)]
     del relations
-    edges = _sorted_by(unsorted, "relation_id")
+    edges = _sorted_by(unsorted, order)
     log.info("graph: %d nodes, %d edges from %d mentions", nodes.height, edges.height, mention_count)
     return nodes, edges
 

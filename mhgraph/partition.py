@@ -21,11 +21,15 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-__all__ = ["DEFAULT_UNIT_SIZE", "component_labels", "component_units", "task_groups", "unit_pairs"]
+__all__ = ["DEFAULT_UNIT_SIZE", "LARGEST_UNIT_SHARE", "component_labels", "component_units", "task_groups", "unit_pairs"]
 
 # Vertices per unit of work: large enough that tiny components do not each cost a task,
 # small enough that a country's many small components spread over the workers.
 DEFAULT_UNIT_SIZE = 200_000
+
+# By default the units of a graph whose largest unit holds more than this share of its vertices
+# form one task (task_groups).
+LARGEST_UNIT_SHARE = 0.5
 
 
 def component_labels(n: int, pairs: np.ndarray) -> np.ndarray:
@@ -63,13 +67,21 @@ def component_units(n: int, pairs: np.ndarray, unit_size: int = DEFAULT_UNIT_SIZ
     return np.split(order, bounds[:-1])
 
 
-def task_groups(n_units: int, partitions: int | None = None) -> list[np.ndarray]:
+def task_groups(n_units: int, partitions: int | None = None, sizes=None) -> list[np.ndarray]:
     """The units (by number) of each task: ``n_units`` spread in order over ``partitions``
-    tasks (default: one task per unit), no task empty.
+    tasks, no task empty. Default: one task per unit; but given the units' ``sizes``, a single task
+    when the largest unit holds more than :data:`LARGEST_UNIT_SHARE` of them (a country tied into
+    one component): the work then lasts as long as that unit wherever the rest goes, and a single
+    task runs in the caller's process (:class:`mhgraph.executor.ProcessExecutor`) without
+    starting workers or copying the units to them.
 
     >>> [group.tolist() for group in task_groups(5, 2)]
     [[0, 1, 2], [3, 4]]
+    >>> [group.tolist() for group in task_groups(3, sizes=[90, 5, 5])], len(task_groups(3, sizes=[40, 30, 30]))
+    ([[0, 1, 2]], 3)
     """
+    if partitions is None and sizes is not None and len(sizes) and max(sizes) > LARGEST_UNIT_SHARE * sum(sizes):
+        partitions = 1
     return [group for group in np.array_split(np.arange(n_units), max(1, partitions or n_units)) if len(group)]
 
 

@@ -208,3 +208,25 @@ def test_relations_that_ended_before_active_since_do_not_tie_communities():
     cluster_of = dict(recent.select("entity_id", "cluster_id").iter_rows())
     assert cluster_of["C-b"] == cluster_of["P-1"] == cluster_of["P-3"] != cluster_of["C-a"]
     assert recent.height == nodes.height
+
+
+def test_the_sample_graph_detection_sees_is_what_a_row_by_row_reading_of_its_edges_gives(sample_export):
+    """On data/sample: the weighted pairs Leiden gets, and the communities table's order."""
+    _, result = sample_export
+    nodes, edges = result.tables["nodes"], result.tables["edges"]
+    entity_ids, pairs, weights = community_edge_arrays(nodes.sample(fraction=1.0, shuffle=True, seed=1), edges)
+    assert entity_ids.tolist() == sorted(nodes.get_column("entity_id").to_list())
+    position = {entity: i for i, entity in enumerate(entity_ids.tolist())}
+    types_of = {}
+    for start, end, kind in edges.select("from_entity", "to_entity", "type").iter_rows():
+        if start != end and RELATION_WEIGHTS[kind] > 0:
+            types_of.setdefault(tuple(sorted((position[start], position[end]))), set()).add(kind)
+    assert len(types_of) > 10_000
+    assert pairs.tolist() == [list(pair) for pair in sorted(types_of)]
+    assert weights.tolist() == pytest.approx([sum(RELATION_WEIGHTS[kind] for kind in types_of[pair])
+                                              for pair in sorted(types_of)])
+    # clusters by size, then lowest member; members by entity id
+    communities = result.tables["communities"]
+    first = communities.group_by("cluster_id").agg(pl.len(), pl.col("entity_id").min()).sort("cluster_id")
+    assert first.rows() == sorted(first.rows(), key=lambda row: (-row[1], row[2]))
+    assert communities.rows() == sorted(communities.rows(), key=lambda row: (row[1], row[0]))

@@ -1,4 +1,5 @@
 import datetime as dt
+from collections import Counter, defaultdict
 
 import networkx as nx
 import polars as pl
@@ -6,7 +7,7 @@ import pytest
 
 from graph_fixtures import D, Registers, population
 from mhgraph.errors import InputError
-from mhgraph.graph import EDGE_COLUMNS, NODE_COLUMNS, build_graph_tables, to_networkx
+from mhgraph.graph import EDGE_COLUMNS, MENTION_COLUMNS, NODE_COLUMNS, build_graph_tables, to_networkx
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +100,62 @@ def test_context_is_resolved_from_conflicting_mentions_without_regard_to_row_ord
     assert shuffled[0].equals(nodes) and shuffled[1].equals(edges)
 
 
+def test_the_type_of_an_entity_is_that_of_most_of_its_mentions_whatever_their_sources():
+    # three mentions call E a company in one register; two call it an address, one each in two others
+    sources = ["kvk_inschrijvingen"] * 3 + ["ind_referenten", "gemeente_arnhem_vergunningen"]
+    mentions = pl.DataFrame({
+        "mention_id": [f"m{i}" for i in range(5)], "entity_type": ["company"] * 3 + ["address"] * 2,
+        "source": sources, "partner": [s.split("_")[0] for s in sources], "purpose": ["p"] * 5,
+        "record_id": [str(i) for i in range(5)]})
+    resolution = pl.DataFrame({"mention_id": [f"m{i}" for i in range(5)], "entity_id": ["E"] * 5,
+                               "entity_type": ["company"] * 5})
+    relations = pl.DataFrame(schema={c: pl.String for c in ("relation_id", "type", "from_mention", "to_mention",
+                                                            "source", "partner", "purpose", "record_id")})
+    nodes, _ = build_graph_tables(mentions, relations, resolution)
+    assert nodes.select("entity_type", "partners", "mention_count").row(0) == (
+        "company", ["gemeente", "ind", "kvk"], 5)
+
+
+def test_the_sample_graph_is_what_a_row_by_row_reading_of_its_tables_gives(sample_export):
+    """The nodes and edges of the run over data/sample, recomputed one row at a time in plain Python."""
+    out, result = sample_export
+    mentions = pl.read_parquet(out / "tables" / "mentions.parquet", columns=list(MENTION_COLUMNS))
+    relations = pl.read_parquet(out / "tables" / "relations.parquet")
+    entity_of = dict(result.tables["resolution"].select("mention_id", "entity_id").iter_rows())
+    rows_of = defaultdict(list)
+    for row in mentions.iter_rows(named=True):
+        rows_of[entity_of[row["mention_id"]]].append(row)
+
+    def most_common(rows, column):
+        counts = Counter(row[column] for row in rows if row[column] is not None)
+        return min(counts, key=lambda value: (-counts[value], value)) if counts else None
+
+    def latest(rows, column, by):  # undated statements count as oldest; ties go to the smallest value
+        stated = [((row[by] is not None, row[by] or dt.date.min), row[column]) for row in rows
+                  if row[column] is not None]
+        return min(value for when, value in stated if when == max(stated)[0]) if stated else None
+
+    def extreme(rows, column, pick):
+        values = [row[column] for row in rows if row[column] is not None]
+        return pick(values) if values else None
+
+    expected = [
+        (entity, most_common(rows, "entity_type"), *(sorted({row[c] for row in rows}) for c in
+                                                      ("partner", "source", "purpose")),
+         len(rows), most_common(rows, "municipality"), most_common(rows, "sbi_code"),
+         most_common(rows, "legal_form"), extreme(rows, "registered_on", min), extreme(rows, "dissolved_on", max),
+         latest(rows, "sponsor_status", "sponsor_status_on"), extreme(rows, "sponsor_status_on", max),
+         most_common(rows, "permit_type"), latest(rows, "permit_status", "decided_on"),
+         latest(rows, "bibob_outcome", "decided_on"), extreme(rows, "decided_on", max))
+        for entity, rows in sorted(rows_of.items())
+    ]
+    assert len(expected) > 5_000
+    assert result.tables["nodes"].rows() == expected
+    assert result.tables["edges"].select("relation_id", "from_entity", "to_entity").rows() == sorted(
+        (relation, entity_of[start], entity_of[end])
+        for relation, start, end in relations.select("relation_id", "from_mention", "to_mention").iter_rows())
+
+
 def test_relations_read_from_a_scan_give_the_same_tables(stage_tables, graph_tables, tmp_path):
     mentions, relations, resolution = stage_tables
     relations.write_parquet(tmp_path / "relations.parquet")
@@ -114,6 +171,10 @@ def test_bad_input_names_table_row_and_column(stage_tables):
     mentions, relations, resolution = stage_tables
     with pytest.raises(InputError, match=r"file resolution, row \d+, column 'mention_id'.*more than once"):
         build_graph_tables(mentions, relations, pl.concat([resolution, resolution.head(1)]))
+    with pytest.raises(InputError, match=rf"file mentions, row {mentions.height + 1}, column 'mention_id'.*more than"):
+        build_graph_tables(pl.concat([mentions, mentions.head(1)]), relations, resolution)
+    with pytest.raises(InputError, match=rf"file relations, row {relations.height + 1}, column 'relation_id'.*more"):
+        build_graph_tables(mentions, pl.concat([relations, relations.tail(1)]), resolution)
     with pytest.raises(InputError, match=r"file mentions, row 1, column 'mention_id'.*no entity"):
         build_graph_tables(mentions, relations, resolution.filter(pl.col("mention_id") != mentions["mention_id"][0]))
     broken = relations.with_columns(

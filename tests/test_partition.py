@@ -102,7 +102,8 @@ def test_any_partitioning_of_the_sample_gives_the_clusters_and_scores_of_one_par
     _, result = sample_export
     mentions, relations = result.tables["mentions"], result.tables["relations"]
     ids, pairs, _ = community_edge_arrays(result.tables["nodes"], result.tables["edges"])
-    assert len(component_units(len(ids), pairs, unit_size=40)) >= 3
+    units = len(component_units(len(ids), pairs, unit_size=40))
+    assert units >= 3
 
     def run(executor, partitions):
         timings = {}
@@ -116,7 +117,7 @@ def test_any_partitioning_of_the_sample_gives_the_clusters_and_scores_of_one_par
     assert unaccounted >= 0
     assert one["clusters"].filter(pl.col("score") > 0).height > 0
     with DaskExecutor(workers=2) as dask:
-        for other, _ in (run(ProcessExecutor(2), None), run(dask, 3)):
+        for other, _ in (run(ProcessExecutor(2), units), run(dask, 3)):
             for name in ("communities", "indicator_hits", "clusters"):
                 assert_frame_equal(other[name], one[name])
 
@@ -148,3 +149,26 @@ def test_a_graph_without_entities_has_no_communities():
     assert component_leiden(0, np.empty((0, 2), dtype=np.int64), np.empty(0), resolution=DEFAULT_RESOLUTION).size == 0
     assert component_leiden(0, np.empty((0, 2), dtype=np.int64), np.empty(0), resolution=DEFAULT_RESOLUTION,
                             partitions=3).size == 0
+
+
+
+def test_a_graph_held_by_one_unit_is_one_task_unless_partitions_are_asked_for():
+    class Tasks(SerialExecutor):
+        def map(self, function, partitions):
+            partitions = list(partitions)
+            self.tasks = len(partitions)
+            return super().map(function, partitions)
+
+    def run(pairs, partitions=None):
+        executor = Tasks()
+        membership = component_leiden(int(pairs.max()) + 1, pairs, np.ones(len(pairs)), resolution=0.3, seed=3,
+                                      unit_size=10, partitions=partitions, executor=executor)
+        return membership, executor.tasks
+
+    pairs = np.array([(i, i + 1) for i in range(0, 24, 2)])  # twelve pairs in units of 10, 10 and 4 vertices
+    assert run(pairs)[1] == 3
+    chain = np.vstack([np.array([(i, i + 1) for i in range(99)]), pairs + 100])  # and 100 vertices in one component
+    assert len(component_units(124, chain, unit_size=10)) == 4
+    (one, tasks), (split, three) = run(chain), run(chain, partitions=3)
+    assert (tasks, three) == (1, 3)
+    assert (one == split).all() and len(set(one[:100].tolist())) > 1
