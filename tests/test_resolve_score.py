@@ -3,6 +3,7 @@ import datetime
 import json
 import math
 import random
+import warnings
 
 import numpy as np
 import polars as pl
@@ -375,3 +376,34 @@ def test_match_counts_keep_em_totals_and_take_the_spread_from_the_other_comparis
     assert out[1] > 10 * counted[1]
     # an excess the least similar level's namesakes can explain is not evidence: EM's counts stay
     assert np.array_equal(match_counts_judged_by_others(counted, np.array([0.0, 3.0, 500.0]), u), counted)
+
+
+def test_match_counts_take_no_namesakes_off_where_non_matches_never_reach_the_least_similar_level():
+    counted, judged = np.array([5.0, 1.0, 0.0]), np.array([50.0, 10.0, 10.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no division by the zero u of the least similar level
+        out = match_counts_judged_by_others(counted, judged, np.array([1.0, 1.0, 0.0]))
+    spread = judged[:-1] - 2.0 * np.sqrt(judged[:-1])  # nothing taken off for namesakes
+    assert np.allclose(out[:-1], spread / spread.sum() * counted[:-1].sum()) and out[-1] == 0.0
+
+
+def _date_pairs(seed: int = 1, n: int = 2000) -> pl.DataFrame:
+    """``n`` duplicate-like and ``n`` stranger-like pairs compared on the date of birth only."""
+    rng = np.random.default_rng(seed)
+    return pl.DataFrame({"date": np.r_[rng.choice([1.0, 0.7, 0.3], size=n, p=[0.9, 0.08, 0.02]),
+                                       rng.choice([1.0, 0.7, 0.3], size=n, p=[0.01, 0.09, 0.9])]})
+
+
+def test_em_that_stops_early_logs_how_far_the_weights_still_moved(caplog):
+    pairs = _date_pairs()
+    with caplog.at_level("WARNING", logger="mhgraph.resolve.score"):
+        scorer = FellegiSunter({"date": (0.9, 0.6)}, max_iter=3).fit(pairs)
+    assert not scorer.converged_ and scorer.n_iter_ == 3
+    moved = [float(r.getMessage().split("moving by ")[1].split(" bits")[0]) for r in caplog.records
+             if "did not converge" in r.getMessage()]
+    assert len(moved) == 1 and moved[0] > scorer.tol
+
+
+def test_em_without_iterations_is_refused_with_a_clear_error():
+    with pytest.raises(ValueError, match="max_iter must be at least 1"):
+        FellegiSunter({"date": (0.9, 0.6)}, max_iter=0).fit(_date_pairs())

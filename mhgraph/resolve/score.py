@@ -201,14 +201,15 @@ def match_counts_judged_by_others(counted: np.ndarray, judged: np.ndarray, u_cou
     spread comes from the other comparisons. ``2·sqrt(judged[k])`` (two standard deviations of
     a count) keeps an excess that namesakes alone could make (blocking picks namesakes with near
     dates more often than ``u`` says) from counting: a register where only namesakes have
-    near-miss dates keeps its near-miss levels at almost no m.
+    near-miss dates keeps its near-miss levels at almost no m. Where non-matches never reach
+    level ``K`` (``u_K = 0``) nothing says how namesakes spread, and none are taken off.
 
     >>> match_counts_judged_by_others(np.array([900.0, 10.0, 0.5]), np.array([400.0, 100.0, 20.5]),
     ...                               np.array([1.0, 50.0, 950.0])).round(1).tolist()
     [746.3, 163.7, 0.5]
     """
     excess = max(judged[-1] - counted[-1], 0.0)
-    namesakes = excess * u_counts[:-1] / u_counts[-1]
+    namesakes = excess * u_counts[:-1] / u_counts[-1] if u_counts[-1] > 0 else np.zeros(len(u_counts) - 1)
     spread = np.maximum(judged[:-1] - namesakes - 2.0 * np.sqrt(judged[:-1]), 0.0)
     out = counted.astype(float)
     if spread.sum() > 0:
@@ -342,6 +343,8 @@ class FellegiSunter(_Additive):
         the number of pairs in the ``population`` (default: the pairs given)."""
         if features.height == 0:
             raise ValueError("no pairs to fit on")
+        if self.max_iter < 1:
+            raise ValueError(f"max_iter must be at least 1 EM iteration, got {self.max_iter}")
         frequencies = [f"{name}_tf" for name in self._frequency_columns()]
         candidates, counts = _pattern_table(self._levels(features), [_column(features, c) for c in frequencies])
         extra = background is not None and background.height > 0
@@ -362,7 +365,7 @@ class FellegiSunter(_Additive):
         seen = (candidates[:, :k] >= 0).sum(axis=1)
         match = np.where((top >= 0.6 * seen) & (seen >= 2), 0.9, 0.05)
         strangers_match = np.zeros(len(stranger_counts)) if extra else None
-        weights_before = None
+        weights_before, moved = None, math.inf
         self.converged_ = False
         self.n_iter_ = 0
         for iteration in range(1, self.max_iter + 1):
@@ -380,13 +383,15 @@ class FellegiSunter(_Additive):
                 strangers_match = _sigmoid(self._log_odds(strangers, m, u, prior))
             weights_now = np.concatenate([[math.log2(prior)]] + [np.log2(m[k] / u[k]) for k in m])
             self.n_iter_ = iteration
-            if weights_before is not None and np.abs(weights_now - weights_before).max() < self.tol:
+            if weights_before is not None:
+                moved = float(np.abs(weights_now - weights_before).max())
+            if moved < self.tol:
                 self.converged_ = True
                 break
             weights_before = weights_now
         if not self.converged_:
             log.warning("Fellegi-Sunter: EM did not converge in %d iterations (weights still moving by %.3g bits)",
-                        self.max_iter, float(np.abs(weights_now - weights_before).max()))
+                        self.max_iter, moved)
         raw_m, raw_u = self._m_step(candidates, counts * match, counts * (1 - match), strangers,
                                     stranger_counts * (1 - strangers_match) if extra else None, u_pseudo,
                                     monotonic=False, by_others=counts[:, None] * match_by_others)
