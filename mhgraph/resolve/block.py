@@ -298,7 +298,8 @@ def _filter_words(frame: pl.DataFrame, column: str, found: tuple[np.ndarray, np.
 
 
 class _DiceFloor:
-    """The ``keep`` of :func:`pairs_from_blocks` for a rule's ``min_dice``: which pairs reach
+    """The ``keep`` of :func:`pairs_from_blocks` for a rule's ``min_dice`` (asked through
+    :meth:`along`, which :func:`pairs_from_blocks` prefers to a plain call): which pairs reach
     the minimum Dice on each of ``columns`` (``words, bits, present, index, minimum``, as
     :func:`_filter_words` gives them), or lack the column's value on a side.
 
@@ -313,29 +314,26 @@ class _DiceFloor:
         self.columns = columns
         self.rank = list(range(len(columns))) if len(columns) < 2 else None
 
-    def _passes(self, i: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-        words, bits, present, index, minimum = self.columns[i]
+    @staticmethod
+    def _passes(column: tuple, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+        """Which pairs of rows reach ``column``'s minimum Dice (or lack its value on a side)."""
+        words, bits, present, index, minimum = column
         a, b = (left, right) if index is None else (index[left], index[right])
         return dice_at_least(words, bits, present, a, b, minimum)
 
     def _ranked(self, left: np.ndarray, right: np.ndarray) -> list[int]:
         if self.rank is None:
             sample = slice(0, min(len(left), _ORDER_SAMPLE))
-            kept = [int(self._passes(i, left[sample], right[sample]).sum()) for i in range(len(self.columns))]
+            kept = [int(self._passes(column, left[sample], right[sample]).sum()) for column in self.columns]
             self.rank = sorted(range(len(self.columns)), key=kept.__getitem__)
         return self.rank
-
-    def __call__(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-        return self._keep(self.columns, left, right)
 
     def _keep(self, columns: list, left: np.ndarray, right: np.ndarray, first=None) -> np.ndarray:
         """Which pairs pass ``columns``; ``first``: whether they pass the first, when known."""
         rank = self._ranked(left, right)
         at = np.arange(len(left)) if first is None else np.flatnonzero(first)
         for i in rank[0 if first is None else 1 :]:
-            words, bits, present, index, minimum = columns[i]
-            a, b = (left[at], right[at]) if index is None else (index[left[at]], index[right[at]])
-            at = at[dice_at_least(words, bits, present, a, b, minimum)]
+            at = at[self._passes(columns[i], left[at], right[at])]
         kept = np.zeros(len(left), dtype=bool)
         kept[at] = True
         return kept
