@@ -4,6 +4,7 @@ import random
 
 import numpy as np
 import polars as pl
+import pytest
 from resolve_helpers import FAMILY, GIVEN, KEY, frame, person_row, population, typo
 
 from mhgraph.crypto import bloom_encode, keyed_hash
@@ -185,6 +186,14 @@ def test_a_minimum_dice_is_tested_as_the_dice_is_computed_at_every_boundary():
         apart = dice_at_least_apart(np.ascontiguousarray(words.T), bits, present, 3, minimum)
         np.testing.assert_array_equal(apart, ~(dice_words(words, bits, present, np.arange(397), np.arange(3, 400)) < minimum))
     assert 0 < (dice == 0.5).sum() and 0 < (~(dice < 0.5)).sum() < len(dice)
+
+
+@pytest.mark.parametrize("distance", [0, 4, 5, -1])
+def test_dice_of_rows_apart_refuses_a_distance_outside_the_rows(distance):
+    words, bits = bloom_words(np.arange(16, dtype=np.uint8).reshape(4, 4))
+    with pytest.raises(ValueError, match="strictly between 0 and the 4 rows"):
+        dice_at_least_apart(np.ascontiguousarray(words.T), bits, np.ones(4, dtype=bool), distance, 0.5)
+    assert len(dice_at_least_apart(np.ascontiguousarray(words.T), bits, np.ones(4, dtype=bool), 3, 0.5)) == 1
 
 
 def test_dice_of_filters_whose_width_is_no_whole_number_of_words_counts_every_byte():

@@ -149,13 +149,16 @@ def dice_at_least_apart(columns: np.ndarray, bits: np.ndarray, present: np.ndarr
     """:func:`dice_at_least` for every pair of rows ``(i, i + distance)``, with the filters
     given as ``columns``: their words transposed, one contiguous row per word position
     (``bloom_words(matrix)[0].T``). No row is looked up: each word position is read as two
-    overlapping runs of memory.
+    overlapping runs of memory. ``distance`` lies strictly between 0 and the number of rows
+    ``n`` (the answer has ``n - distance`` pairs; a pair of a row with itself is no pair).
 
     >>> words, bits = bloom_words(np.array([[0b1111, 0], [0b0111, 0], [0b0001, 0], [0, 0]], dtype=np.uint8))
     >>> present = np.array([True, True, True, False])
     >>> dice_at_least_apart(np.ascontiguousarray(words.T), bits, present, 2, 0.5).tolist()  # rows 0 and 2, 1 and 3
     [False, True]
     """
+    if not 0 < distance < columns.shape[1]:
+        raise ValueError(f"distance must lie strictly between 0 and the {columns.shape[1]} rows, got {distance}")
     needed = _shared_bits_needed(minimum, 64 * columns.shape[0])
     shared = np.zeros(columns.shape[1] - distance, dtype=np.int16)
     for word in columns:
