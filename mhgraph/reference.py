@@ -16,7 +16,7 @@ import bisect
 import datetime
 import decimal
 
-__all__ = ["AGE_BANDS", "HIGH_RISK_SBI_PREFIXES", "MINIMUM_HOURLY_WAGE", "YOUTH_MINIMUM_SHARE", "age_band",
+__all__ = ["AGE_BANDS", "AGE_BAND_YEARS", "HIGH_RISK_SBI_PREFIXES", "MINIMUM_HOURLY_WAGE", "YOUTH_MINIMUM_SHARE", "age_band",
            "band_of_age", "minimum_hourly_wage", "youth_minimum_share"]
 
 # Statutory gross minimum wage per hour for workers aged 21 and over (Wet minimumloon en
@@ -40,6 +40,10 @@ MINIMUM_HOURLY_WAGE: tuple[tuple[datetime.date, float], ...] = (
 # (`werknemer_leeftijdsklasse`, see docs/data-contract.md): 15 or younger, each year from 16 to
 # 20, and 21 or older.
 AGE_BANDS = ("15-", "16", "17", "18", "19", "20", "21+")
+# The ages in completed years each band holds, as [youngest, oldest + 1): "15-" holds every age
+# up to 15, "21+" every age from 21 (band_of_age below reads them).
+AGE_BAND_YEARS: dict[str, tuple[float, float]] = {
+    "15-": (0.0, 16.0), **{str(age): (float(age), age + 1.0) for age in range(16, 21)}, "21+": (21.0, float("inf"))}
 
 # Statutory youth minimum wage as a share of the adult minimum, per age band (Wet minimumloon en
 # minimumvakantiebijslag art. 9 with the Besluit minimumjeugdloonpercentages; percentages in force
@@ -90,7 +94,7 @@ def band_of_age(years: int) -> str:
     >>> [band_of_age(n) for n in (14, 17, 30)]
     ['15-', '17', '21+']
     """
-    return "15-" if years <= 15 else "21+" if years >= 21 else str(years)
+    return next(band for band, (_, end) in AGE_BAND_YEARS.items() if years < end)
 
 
 def youth_minimum_share(age: int) -> float:

@@ -10,9 +10,10 @@ from ingest_helpers import KEY, plain_payroll
 from mhgraph.errors import InputError
 from mhgraph.graph import build_graph_tables
 from mhgraph.indicators import wage_below_minimum
+from mhgraph.indicators.age import youth_bands_from_other_periods
 from mhgraph.ingest import ingest
 from mhgraph.pseudonymise import pseudonymise, pseudonymise_frame
-from mhgraph.reference import AGE_BANDS, age_band, minimum_hourly_wage
+from mhgraph.reference import AGE_BAND_YEARS, AGE_BANDS, age_band, band_of_age, minimum_hourly_wage
 from mhgraph.spec import SpecError, find_spec, load_spec
 
 PAYROLL = find_spec("belastingdienst_loonaangifte")
@@ -93,3 +94,19 @@ def test_youth_minimum_tables_match_the_published_hourly_amounts():
     for band in AGE_BANDS:
         assert minimum_hourly_wage(dt.date(2024, 6, 30), band) == published_2024[band]
         assert minimum_hourly_wage(dt.date(2023, 1, 1), band) == published_2023[band]
+
+
+def test_band_limits_hold_exactly_the_ages_band_of_age_gives_them():
+    assert tuple(AGE_BAND_YEARS) == AGE_BANDS
+    for age in range(0, 40):
+        youngest, end = AGE_BAND_YEARS[band_of_age(age)]
+        assert youngest <= age < end, age
+
+
+def test_inferred_bands_come_back_for_the_employment_periods_only():
+    edges = pl.DataFrame({"relation_id": ["r1", "h1", "r2"], "type": ["EMPLOYED_BY", "REGISTERED_AT", "EMPLOYED_BY"],
+                          "from_entity": ["P1"] * 3, "to_entity": ["C1", "A1", "C1"],
+                          "valid_from": [dt.date(2023, 1, 1), dt.date(2023, 1, 1), dt.date(2024, 1, 1)],
+                          "age_band": [None, None, "16"]})
+    out = youth_bands_from_other_periods(edges)
+    assert out.select("relation_id", "age_band", "age_band_inferred").rows() == [("r1", "15-", True), ("r2", "16", False)]

@@ -19,6 +19,7 @@ from mhgraph.indicators import (
     waterbed_move,
     worker_lives_at_workplace,
 )
+from mhgraph.indicators.age import youth_bands_from_other_periods
 from mhgraph.indicators.tables import EDGE_DEFAULTS, NODE_DEFAULTS, ensure
 from mhgraph.rank import counted_hits, rank_clusters
 
@@ -700,3 +701,68 @@ def test_four_days_at_the_minimum_on_a_farm_count_and_a_full_week_does_not():
         reg.payroll(f"o{w}", f"P-seasonal{w}", "C-orchard", f"A-o{w}", *season, 13 * 36 * 13.27, 13 * 36.0)
     hits = compute_indicators(*_tables(reg), indicators=["minimum_pay_for_few_hours"])
     assert set(hits.select("focus_entity", "grade").iter_rows()) == {("C-grower", "full")}
+
+
+def test_age_bands_that_cannot_all_be_true_give_no_youth_band():
+    """21+ in 2022 and 16 in 2024 cannot both be one person's (two persons merged, or a data
+    error): the 2023 period's missing band stays unknown and EUR 9.00 an hour is judged on the
+    adult minimum, not on the 20-year-old's (EUR 8.93), so both employees are underpaid."""
+    reg = Registers()
+    reg.payroll("x", "P-merged", "C-old", "A-m", D(2022, 1, 1), D(2022, 12, 31), 500 * 16.0, 500.0, age="21+")
+    reg.payroll("y", "P-merged", "C-agency", "A-m", D(2023, 1, 1), D(2023, 12, 31), 500 * 9.0, 500.0, age=None)
+    reg.payroll("z", "P-merged", "C-new", "A-m", D(2024, 1, 1), D(2024, 12, 31), 500 * 16.0, 500.0, age="16")
+    reg.payroll("a", "P-adult", "C-agency", "A-a", D(2023, 1, 1), D(2023, 12, 31), 500 * 9.0, 500.0)
+    nodes, edges = _tables(reg)
+    assert sorted(youth_bands_from_other_periods(edges).filter(pl.col("valid_from") == D(2023, 1, 1))["age_band"], key=str) == ["21+", None]
+    hits = compute_indicators(nodes, edges, indicators=["wage_below_minimum"])
+    assert set(hits.select("focus_entity", "grade").iter_rows()) == {("C-agency", "full")}
+    assert hits["reason"][0].startswith("2 of 2 employees")
+
+
+def test_a_band_on_an_earlier_period_bounds_the_age_from_below():
+    """17 in April 2022 and 20 in 2025 put the person at 18 or 19 in mid-2023: the period is
+    judged on the 18-year-old's minimum (EUR 5.76 in the second half of 2023), the lowest the
+    bands allow. EUR 5.50 is below it; EUR 6.00 is lawful."""
+    reg = Registers()
+    for person, hourly in (("P-low", 5.50), ("P-fair", 6.00)):
+        reg.payroll(f"{person}a", person, "C-old", f"A-{person}", D(2022, 4, 1), D(2022, 12, 31), 500 * 16.0, 500.0, age="17")
+        reg.payroll(f"{person}b", person, "C-shop", f"A-{person}", D(2023, 7, 1), D(2023, 12, 31), 500 * hourly, 500.0, age=None)
+        reg.payroll(f"{person}c", person, "C-new", f"A-{person}", D(2025, 1, 1), D(2025, 6, 30), 500 * 16.0, 500.0, age="20")
+    nodes, edges = _tables(reg)
+    assert set(youth_bands_from_other_periods(edges).filter(pl.col("to_entity") == "C-shop")["age_band"]) == {"18"}
+    hits = compute_indicators(nodes, edges, indicators=["wage_below_minimum"])
+    assert set(hits.select("focus_entity", "grade").iter_rows()) == {("C-shop", "weak")}
+    assert "1 of 2 employees" in hits["reason"][0]
+
+
+def test_the_wage_reason_says_when_a_band_was_taken_from_other_periods():
+    """A pupil of 15 or younger in the years around 2023, paid EUR 2.00 an hour in 2023 when the
+    band is missing: below even the youngest minimum (EUR 3.35), and the reason says the band was
+    read from the other periods, in English and in Dutch."""
+    reg = Registers()
+    reg.payroll("a", "P-pupil", "C-old", "A-p", D(2022, 4, 1), D(2022, 12, 31), 500 * 16.0, 500.0, age="15-")
+    reg.payroll("b", "P-pupil", "C-cafe", "A-p", D(2023, 1, 1), D(2023, 12, 31), 500 * 2.0, 500.0, age=None)
+    reg.payroll("c", "P-pupil", "C-new", "A-p", D(2024, 1, 1), D(2024, 6, 30), 500 * 16.0, 500.0, age="16")
+    hits = compute_indicators(*_tables(reg), indicators=["wage_below_minimum"])
+    assert hits["focus_entity"].to_list() == ["C-cafe"]
+    assert "1 with the age band, missing on that period, taken from their other payroll periods" in hits["reason"][0]
+    assert "van 1 van hen ontbreekt de leeftijdsklasse op die periode en is die afgeleid uit hun andere dienstverbanden" in hits["reason_nl"][0]
+
+
+def test_minimum_pay_for_few_hours_leaves_out_minors_whose_band_is_read_from_other_periods():
+    """Three pupils, 15 or younger in 2023 as their bands of 2022 and 2024 show, declared at the
+    adult minimum for ten hours a week in 2023 with the band missing: a student job, not adults on
+    under-declared hours. Three adults whose 2023 band is missing (21+ a year later: possibly 20
+    then) are still counted, and the reason says "average minimum hourly wage"."""
+    reg = Registers()
+    half_year = (D(2023, 1, 1), D(2023, 6, 30))
+    weeks = 181 / 7
+    for p in range(3):
+        for who, employer, before, after in ((f"P-pupil{p}", "C-cafe", "15-", "16"), (f"P-adult{p}", "C-bar", "21+", "21+")):
+            reg.payroll(f"{who}a", who, "C-old", f"A-{who}", D(2022, 4, 1), D(2022, 12, 31), 500 * 16.0, 500.0, age=before)
+            reg.payroll(f"{who}b", who, employer, f"A-{who}", *half_year, weeks * 10 * 11.16, weeks * 10, age=None)
+            reg.payroll(f"{who}c", who, "C-new", f"A-{who}", D(2024, 1, 1), D(2024, 6, 30), 500 * 16.0, 500.0, age=after)
+    hits = compute_indicators(*_tables(reg), indicators=["minimum_pay_for_few_hours"], graded=False)
+    assert hits["focus_entity"].to_list() == ["C-bar"]
+    assert "above the average minimum hourly wage over the period" in hits["reason"][0]
+    assert "boven het gemiddelde minimumuurloon over de periode" in hits["reason_nl"][0]

@@ -2,9 +2,10 @@
 days, for a period during which the minimum rose.
 
 The minimum wage rises every January and July. A worker paid exactly the minimum every month
-of a year-long period earns the January rate for half the year and the higher July rate for
-the other half, so their hourly wage over the period lies 1-10 % above the rate in force at its
-start. Whether a wage is *at* the minimum (not above it) is therefore judged against the
+of a year-long period earns the rate in force at its start for part of the year and the higher
+rates after each rise for the rest, so their hourly wage over the period lies above the rate in
+force at its start: by about 1 % to 17 % for a year-long period in 2022-2025 (the January 2024
+rise alone was 15 %), by up to 22 % for a two-year period. Whether a wage is *at* the minimum (not above it) is therefore judged against the
 average rate over the period; whether it is *below* the minimum is still judged against the
 lowest rate, the one at the start, so that no lawful wage is called underpayment.
 
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from mhgraph.reference import MINIMUM_HOURLY_WAGE
+from mhgraph.indicators.tables import minimum_table
 
 __all__ = ["with_mean_minimum"]
 
@@ -30,8 +31,7 @@ __all__ = ["with_mean_minimum"]
 def _rates() -> pl.DataFrame:
     """``rate_from``, ``rate``, ``paid_before``: each adult rate from its first day, and the
     minimum earned by one hour a day from the first rate's day up to that day."""
-    rates = pl.DataFrame({"rate_from": [start for start, _ in MINIMUM_HOURLY_WAGE],
-                          "rate": [rate for _, rate in MINIMUM_HOURLY_WAGE]})
+    rates = minimum_table().filter(pl.col("band") == "21+").select("rate_from", rate="minimum")
     days = rates["rate_from"].diff().dt.total_days().shift(-1)
     return rates.with_columns(paid_before=(pl.col("rate") * days).shift(1).fill_null(0.0).cum_sum())
 

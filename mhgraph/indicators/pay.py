@@ -40,7 +40,9 @@ def wage_below_minimum(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_employee
     band (:mod:`mhgraph.reference`) by more than ``tolerance`` (a share: 0.02 = 2 %).
 
     The age band is the ``age_band`` of the EMPLOYED_BY relation, delivered by the payroll
-    partner; without it the adult minimum applies, and ``min_share`` keeps a large employer with
+    partner or, where it is missing, the youngest band the person's other periods allow when they
+    show the person under 21 (:mod:`mhgraph.indicators.age`; ``inferred_age`` counts the
+    employees paid below the minimum of such a band); without it the adult minimum applies, and ``min_share`` keeps a large employer with
     some young staff silent. An employee of unknown age counts only when ``unknown_age_counts``
     is set: the rule's weak level leaves them out, so that one teenager whose age band is missing
     is not a weak signal. Neither level counts an employee of unknown age who lives with an
@@ -66,6 +68,7 @@ def wage_below_minimum(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_employee
             paid=pl.col("from_entity").n_unique(),
             below=pl.col("from_entity").filter(pl.col("below")).n_unique(),
             unknown_age=pl.col("from_entity").filter(pl.col("below") & ~pl.col("age_known")).n_unique(),
+            inferred_age=pl.col("from_entity").filter(pl.col("below") & pl.col("age_band_inferred")).n_unique(),
             lowest=pl.col("hourly").filter(pl.col("below")).min(),
             minimum=pl.col("minimum").filter(pl.col("below")).sort_by(pl.col("hourly").filter(pl.col("below"))).first(),
             evidence=pl.col("relation_id").filter(pl.col("below")))
@@ -87,7 +90,8 @@ def minimum_pay_for_few_hours(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_e
     week on average over a closed EMPLOYED_BY period — ``full_time_max_weekly_hours`` at an employer
     whose SBI code starts with one of ``full_time_sectors``, where adults work full weeks and a
     part-time week at the minimum is what under-declared hours look like. Employees under 21 are
-    left out: part-time school and student jobs at the youth minimum are ordinary; so are members
+    left out, with the band their other periods show where it is missing
+    (:mod:`mhgraph.indicators.age`): part-time school and student jobs at the youth minimum are ordinary; so are members
     of an officer's household (:attr:`~mhgraph.indicators.housing.SharedTables.household_jobs`): the owner's
     spouse or grown child helping a few hours a week in the family business. Focus: the employer.
     ``shared``: the :class:`~mhgraph.indicators.housing.SharedTables` of these tables, if the run has them.
@@ -99,10 +103,10 @@ def minimum_pay_for_few_hours(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_e
     ...     "valid_to": [dt.date(2024, 6, 30)] * 3, "wage": [208 * 13.27] * 3, "hours": [208.0] * 3,
     ...     "age_band": ["21+"] * 3, "partner": ["belastingdienst"] * 3})
     >>> minimum_pay_for_few_hours(nodes, edges)["reason"][0].split(" (thresholds")[0]
-    '3 of 3 adult employees (100%) were declared at the statutory minimum hourly wage (at most 3% above its average over the period) for 8.0 hours a week or fewer'
+    '3 of 3 adult employees (100%) were declared at the statutory minimum hourly wage (at most 3% above the average minimum hourly wage over the period) for 8.0 hours a week or fewer'
     """
     shared = shared or SharedTables(nodes, edges)
-    adults = (shared.hourly_wages(0.02).filter(pl.col("age_band").fill_null("21+") == "21+")
+    adults = (hourly_wages(youth_bands_from_other_periods(edges), 0.02).filter(pl.col("age_band").fill_null("21+") == "21+")
               .join(shared.household_jobs.select(relation_id="job"), on="relation_id", how="anti"))
     in_full_time_sector = pl.any_horizontal(pl.lit(False), *(pl.col("sbi_code").str.starts_with(prefix)
                                                              for prefix in full_time_sectors)).fill_null(False)

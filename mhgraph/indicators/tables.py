@@ -23,7 +23,7 @@ from mhgraph.reference import AGE_BANDS, MINIMUM_HOURLY_WAGE, minimum_hourly_wag
 
 __all__ = [
     "BEGINNING", "EDGE_COLUMNS", "EDGE_DEFAULTS", "END_OF_TIME", "FLAT", "MENTION_IDS", "NODE_DEFAULTS", "co_residents", "companies",
-    "company_links", "day_text", "ensure", "hourly_wages", "of_type", "overlaps", "peak_presence",
+    "company_links", "day_text", "ensure", "hourly_wages", "minimum_table", "of_type", "overlaps", "peak_presence",
     "shortest_paths", "small_groups", "with_period",
 ]
 
@@ -142,7 +142,7 @@ def _member_counts(periods: pl.DataFrame, group: str, member: str) -> pl.DataFra
     return periods.group_by(group).agg(_members=pl.col(member).n_unique())
 
 
-def _minimum_table() -> pl.DataFrame:
+def minimum_table() -> pl.DataFrame:
     """``rate_from``, ``band``, ``minimum``: the hourly minimum of every age band per period."""
     return pl.DataFrame(
         [{"rate_from": start, "band": band, "minimum": minimum_hourly_wage(start, band)}
@@ -170,7 +170,7 @@ def hourly_wages(edges: pl.DataFrame, tolerance: float) -> pl.DataFrame:
         .sort("valid_from")
     )
     return (
-        paid.join_asof(_minimum_table(), left_on="valid_from", right_on="rate_from", by="band", strategy="backward",
+        paid.join_asof(minimum_table(), left_on="valid_from", right_on="rate_from", by="band", strategy="backward",
                        check_sortedness=False)  # both sides are sorted by date above
         .with_columns(below=pl.col("hourly") < pl.col("minimum") * (1 - tolerance),
                       weekly=pl.when(pl.col("valid_to") >= pl.col("valid_from")).then(
