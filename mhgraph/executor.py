@@ -8,8 +8,9 @@ result: the partitions are fixed by the data, not by the executor.
 
 A stage that does not wait for another (community detection beside the indicator rules, which
 do not read the communities) is handed over whole with ``submit``: it runs elsewhere while the
-caller goes on, and its future's ``result()`` waits for it. The serial executor runs it at once:
-one stage after the other.
+caller goes on, and its future's ``result()`` waits for it; ``cancel()`` takes it back, and with
+local processes ends the worker that runs it (a caller that fails first does not wait for it).
+The serial executor runs it at once: one stage after the other.
 
 * :class:`SerialExecutor` — in this process, one partition after the other.
 * :class:`ProcessExecutor` — local worker processes, one per core by default: what ``mhgraph run``
@@ -40,7 +41,7 @@ import multiprocessing.connection
 import os
 import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from typing import Protocol, TypeVar
 
 from mhgraph.errors import MhgraphError
@@ -55,7 +56,8 @@ Result = TypeVar("Result")
 
 class Executor(Protocol):
     """Anything with ``map(function, partitions) -> list of results, in partition order`` and
-    ``submit(function, *args, **kwargs) -> future`` (its ``result()`` waits for the call's result)."""
+    ``submit(function, *args, **kwargs) -> future`` (its ``result()`` waits for the call's result,
+    ``done()`` says whether it has one, ``cancel()`` takes back a call that is not done)."""
 
     def map(self, function: Callable[[Partition], Result], partitions: Iterable[Partition]) -> list[Result]: ...
 
@@ -85,7 +87,8 @@ class ProcessExecutor:
     """Local worker processes (``workers``, default one per core). A single partition, or a
     single worker, runs in this process: starting a worker would only cost time. ``submit``
     starts one worker process for the call (with a single worker: runs it here, at once); that
-    process may map over partitions with an executor of its own."""
+    process may map over partitions with an executor of its own, and its future's ``cancel()``
+    ends it."""
 
     def __init__(self, workers: int | None = None):
         self.workers = max(1, workers or os.cpu_count() or 1)
@@ -103,11 +106,41 @@ class ProcessExecutor:
             return SerialExecutor().submit(function, *args, **kwargs)
         pool = _worker_pool(1)
         running = pool.submit(function, *args, **kwargs)
+        # the pool starts its worker in submit (3.14 has terminate_workers; 3.11 only this attribute)
+        worker, = pool._processes.values()
         pool.shutdown(wait=False)  # the call still runs; its process ends when it is done
-        return running
+        return CallInOwnProcess(running, worker)
 
     def __repr__(self) -> str:
         return f"ProcessExecutor(workers={self.workers})"
+
+
+class CallInOwnProcess:
+    """The future of a call that runs in a worker process of its own (``pid``). A running call
+    cannot be taken back from a process pool, so ``cancel()`` ends its process: otherwise a
+    caller that fails before it asks for the result waits at exit until the call is done."""
+
+    def __init__(self, future: Future, worker: multiprocessing.process.BaseProcess):
+        self._future, self._worker = future, worker
+        self._ended = False
+        self.pid = worker.pid
+
+    def result(self, timeout: float | None = None):
+        if self._ended:
+            raise CancelledError(f"the call in worker process {self.pid} was ended")
+        return self._future.result(timeout)
+
+    def done(self) -> bool:
+        return self._ended or self._future.done()
+
+    def cancel(self) -> bool:
+        """End the call and its process unless it is done; ``True`` if it was ended."""
+        if self.done():
+            return False
+        self._worker.terminate()
+        self._worker.join()
+        self._ended = True
+        return True
 
 
 def _worker_pool(workers: int) -> ProcessPoolExecutor:

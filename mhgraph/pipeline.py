@@ -185,10 +185,14 @@ def analyse(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.
         detecting = (executor or SerialExecutor()).submit(
             _timed, detect_communities, nodes.select(DETECT_COLUMNS["nodes"]), edges.select(DETECT_COLUMNS["edges"]),
             seed=seed, partitions=partitions, unit_size=unit_size)
-        hits, rules_seconds = _timed(
-            compute_indicators, nodes, edges, allowed_purposes=allowed_purposes, identity_conflicts=conflicts,
-            executor=executor, partitions=partitions, unit_size=unit_size)
-        communities, timings["detect"] = detecting.result()
+        try:
+            hits, rules_seconds = _timed(
+                compute_indicators, nodes, edges, allowed_purposes=allowed_purposes, identity_conflicts=conflicts,
+                executor=executor, partitions=partitions, unit_size=unit_size)
+            communities, timings["detect"] = detecting.result()
+        finally:
+            if not detecting.done():  # the rules failed: end detection rather than wait for it at exit
+                detecting.cancel()
         timings["indicators"] = rules_seconds
         hits = with_cluster_ids(hits, communities)
         log.info("detect took %.1f s, indicators %.1f s", timings["detect"], timings["indicators"])

@@ -2,6 +2,7 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import CancelledError
 from pathlib import Path
 
 import polars as pl
@@ -90,3 +91,21 @@ def test_a_worker_ends_when_the_process_that_started_it_is_killed(tmp_path):
     while Path(f"/proc/{worker}").exists() and "Z" not in Path(f"/proc/{worker}/stat").read_text().split()[2]:
         assert time.monotonic() < deadline, "the worker outlived its parent"
         time.sleep(0.1)
+
+
+def test_cancel_ends_a_submitted_call_and_the_process_it_runs_in(tmp_path):
+    """A call still running in a worker of its own is taken back by ending that worker; a call
+    that is done (or ran at once, serially) cannot be."""
+    note = tmp_path / "worker.pid"
+    running = ProcessExecutor(2).submit(_note_pid_and_wait, str(note))
+    deadline = time.monotonic() + 120
+    while not note.is_file() or not note.read_text():
+        assert time.monotonic() < deadline, "the worker never started"
+        time.sleep(0.1)
+    assert int(note.read_text()) == running.pid
+    assert running.cancel() and running.done()
+    assert not Path(f"/proc/{running.pid}").exists()
+    assert not running.cancel()
+    with pytest.raises(CancelledError):
+        running.result()
+    assert not SerialExecutor().submit(abs, -1).cancel()

@@ -122,6 +122,31 @@ def test_any_partitioning_of_the_sample_gives_the_clusters_and_scores_of_one_par
                 assert_frame_equal(other[name], one[name])
 
 
+def test_a_failing_rule_ends_the_detection_running_beside_it(sample_export, monkeypatch):
+    """When the rules fail while detection runs in a worker of its own, that worker is ended:
+    the run stops with the rules' error and does not wait at exit for a detection nobody reads."""
+    from pathlib import Path
+
+    import mhgraph.pipeline
+    from mhgraph.pipeline import analyse
+
+    class Beside(ProcessExecutor):
+        def submit(self, function, *args, **kwargs):
+            self.detecting = super().submit(function, *args, **kwargs)
+            return self.detecting
+
+    def failing_rules(*args, **kwargs):
+        raise ArithmeticError("a rule failed")
+
+    monkeypatch.setattr(mhgraph.pipeline, "compute_indicators", failing_rules)
+    _, result = sample_export
+    executor = Beside(2)
+    with pytest.raises(ArithmeticError, match="a rule failed"):
+        analyse(result.tables["mentions"], result.tables["relations"], allowed_purposes=None, executor=executor)
+    assert executor.detecting.done()
+    assert not Path(f"/proc/{executor.detecting.pid}").exists()
+
+
 def test_leiden_converges_as_igraph_does_below_one_over_the_tolerance(regions):
     """Iteration by iteration with a tolerance of 0 is igraph's own "until nothing changes"; a
     graph of fewer than 1 / tolerance entities gets exactly that with a tolerance above 0."""
@@ -149,7 +174,6 @@ def test_a_graph_without_entities_has_no_communities():
     assert component_leiden(0, np.empty((0, 2), dtype=np.int64), np.empty(0), resolution=DEFAULT_RESOLUTION).size == 0
     assert component_leiden(0, np.empty((0, 2), dtype=np.int64), np.empty(0), resolution=DEFAULT_RESOLUTION,
                             partitions=3).size == 0
-
 
 
 def test_a_graph_held_by_one_unit_is_one_task_unless_partitions_are_asked_for():
