@@ -264,4 +264,4 @@ def test_rules_sharing_derived_tables_find_what_each_finds_alone(sample, level):
     assert_frame_equal(together, alone.sort("indicator", "focus_entity", "grade"))
     shared = SharedTables(nodes, readable)
     assert shared.household_jobs.height and shared.officer_home_stays.height
-    assert shared.workplaces is shared.workplaces and shared.hourly_wages(0.02) is shared.hourly_wages(0.02)
+    assert shared.workplaces is shared.workplaces and shared.wages_on_delivered_bands is shared.wages_on_delivered_bands

@@ -155,8 +155,9 @@ def workplaces(nodes: pl.DataFrame, edges: pl.DataFrame) -> pl.DataFrame:
 class SharedTables:
     """The tables that several housing and pay rules derive from one graph, each computed on first
     use and then kept: who of the employees lives in an officer's home (read by four rules, at
-    both levels), the companies' :func:`workplaces` and the
-    :func:`~mhgraph.indicators.tables.hourly_wages`.
+    both levels), the companies' :func:`workplaces` and, for ``staff_housed_together`` alone, the
+    :func:`~mhgraph.indicators.tables.hourly_wages` on the delivered age bands only (the pay rules
+    compute theirs over age bands inferred from a person's other periods).
     :func:`~mhgraph.indicators.compute_indicators` makes one for each graph (or part of one) it
     runs the rules on and passes it as ``shared`` to every rule that takes it; a rule called
     without one makes its own, so its hits are the same either way.
@@ -180,7 +181,6 @@ class SharedTables:
 
     def __init__(self, nodes: pl.DataFrame, edges: pl.DataFrame) -> None:
         self.nodes, self.edges = ensure(nodes, NODE_DEFAULTS), ensure(edges, EDGE_DEFAULTS)
-        self._wages: dict[float, pl.DataFrame] = {}
 
     @cached_property
     def officer_home_stays(self) -> pl.DataFrame:
@@ -233,12 +233,12 @@ class SharedTables:
         """:func:`workplaces` of the graph."""
         return workplaces(self.nodes, self.edges)
 
-    def hourly_wages(self, tolerance: float) -> pl.DataFrame:
-        """:func:`~mhgraph.indicators.tables.hourly_wages` of the graph at ``tolerance``, with only the
-        edge columns it reads and the ends of each employment."""
-        if tolerance not in self._wages:
-            self._wages[tolerance] = hourly_wages(self.edges.select(self._WAGE_COLUMNS), tolerance)
-        return self._wages[tolerance]
+    @cached_property
+    def wages_on_delivered_bands(self) -> pl.DataFrame:
+        """:func:`~mhgraph.indicators.tables.hourly_wages` of the graph at the wage rule's tolerance,
+        on the age bands as delivered (no band inferred from other periods), with only the edge
+        columns it reads and the ends of each employment."""
+        return hourly_wages(self.edges.select(self._WAGE_COLUMNS), _WAGE_TOLERANCE)
 
 
 def _offices(edges: pl.DataFrame) -> pl.DataFrame:
@@ -333,7 +333,7 @@ def staff_housed_together(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_worke
         .with_columns(start=pl.max_horizontal("job_start", "home_start"),
                       end=pl.min_horizontal("job_end", "home_end"))
     )
-    paid_in_full = shared.hourly_wages(_WAGE_TOLERANCE).filter(  # an open period's weekly hours are unknown: not in full
+    paid_in_full = shared.wages_on_delivered_bands.filter(  # an open period's weekly hours are unknown: not in full
         ~pl.col("below") & (pl.col("weekly") >= full_week_hours).fill_null(False)).select(job="relation_id")
     housed = (
         _outside(housed, _workplaces_but_crowded_homes(shared), ["company", "address"])
