@@ -130,12 +130,15 @@ def community_edge_arrays(nodes: pl.DataFrame, edges: pl.DataFrame,
 
 
 def _strictly_increasing(values: pl.Series) -> bool:
-    """Whether ``values`` are sorted and distinct: one comparison per neighbour, no hash table.
+    """Whether ``values`` are sorted and distinct, without nulls: one comparison per neighbour, no
+    hash table (a null compares as null, which Polars' ``all`` would skip).
 
     >>> _strictly_increasing(pl.Series(["a", "b"])), _strictly_increasing(pl.Series(["a", "a"]))
     (True, False)
+    >>> _strictly_increasing(pl.Series(["a", None, "b"]))
+    False
     """
-    return bool((values.slice(1) > values.slice(0, max(len(values) - 1, 0))).all())
+    return values.null_count() == 0 and bool((values.slice(1) > values.slice(0, max(len(values) - 1, 0))).all())
 
 
 def detect_communities(nodes: pl.DataFrame, edges: pl.DataFrame,
