@@ -128,7 +128,7 @@ def test_rules_that_need_the_whole_graph_run_on_it(sample_graph, monkeypatch):
     """Persons sharing an identifier may lie in different components: ``identity_conflict`` says
     it needs the whole graph and finds the same conflicts when the rest runs per unit."""
     nodes, edges, communities, conflicts = sample_graph
-    monkeypatch.setattr(indicators, "WHOLE_GRAPH_SHARE", 1.0)  # split the sample despite its giant component
+    monkeypatch.setattr(indicators, "LARGEST_UNIT_SHARE", 1.0)  # split the sample despite its giant component
     assert len(indicator_units(nodes, edges, communities, unit_size=1)) > 1
     assert {name for name, spec in INDICATORS.items() if spec.whole_graph} == {"identity_conflict",
                                                                                 "link_to_earlier_refusal"}
@@ -152,7 +152,7 @@ def test_the_sample_per_unit_on_every_executor(sample_graph, monkeypatch):
     Its largest component holds most entities, so it is split only when that share is allowed."""
     nodes, edges, communities, conflicts = sample_graph
     assert indicator_units(nodes, edges, communities, unit_size=20)[0][0] is nodes
-    monkeypatch.setattr(indicators, "WHOLE_GRAPH_SHARE", 1.0)
+    monkeypatch.setattr(indicators, "LARGEST_UNIT_SHARE", 1.0)
     allowed = allowed_source_purposes(DEFAULT_RUN_PURPOSE)
 
     def run(**how):

@@ -57,7 +57,7 @@ from mhgraph.indicators.registry import (
 )
 
 from mhgraph.indicators.tables import EDGE_COLUMNS, MENTION_IDS
-from mhgraph.partition import DEFAULT_UNIT_SIZE, component_units, task_groups
+from mhgraph.partition import DEFAULT_UNIT_SIZE, LARGEST_UNIT_SHARE, component_units, task_groups
 
 complete_registry()
 
@@ -69,7 +69,6 @@ __all__ = [
     "INDICATORS",
     "RANKING",
     "WEAK_PREFIX",
-    "WHOLE_GRAPH_SHARE",
     "Indicator",
     "compute_indicators",
     "crowded_address",
@@ -98,10 +97,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("mhgraph.indicators")
-
-# A graph whose largest unit holds more than this share of the entities runs as one task.
-WHOLE_GRAPH_SHARE = 0.5
-
 
 def compute_indicators(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl.DataFrame | None = None, *,
                        allowed_purposes: Collection[str] | None = None,
@@ -232,7 +227,7 @@ def indicator_units(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl.Da
     (default ``edges``) packed into units of about ``unit_size`` entities
     (:func:`mhgraph.partition.component_units`), the units spread over ``partitions`` tasks
     (default: one per unit). One task gets the tables as they are; so does a graph whose largest
-    unit holds more than :data:`WHOLE_GRAPH_SHARE` of its entities (a country tied into one
+    unit holds more than :data:`mhgraph.partition.LARGEST_UNIT_SHARE` of its entities (a country tied into one
     component): copying the tables into tasks would only add a copy of nearly all of them.
 
     >>> nodes = pl.DataFrame({"entity_id": ["A", "B", "C", "D"], "entity_type": ["person", "address"] * 2})
@@ -249,7 +244,7 @@ def indicator_units(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl.Da
         ends = ends.join(ids.rename({"entity_id": end, "_i": f"_{end}"}), on=end)
     units = component_units(ids.height, ends.select("_from_entity", "_to_entity").to_numpy(), unit_size)
     groups = task_groups(len(units), partitions)
-    if len(groups) <= 1 or max(map(len, units)) > WHOLE_GRAPH_SHARE * ids.height:
+    if len(groups) <= 1 or max(map(len, units)) > LARGEST_UNIT_SHARE * ids.height:
         return [(nodes, edges, communities)]
     task = np.empty(ids.height, dtype=np.int64)
     for number, group in enumerate(groups):
