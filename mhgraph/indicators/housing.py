@@ -21,6 +21,7 @@ from functools import cached_property
 
 import polars as pl
 
+from mhgraph.indicators.age import youth_bands_from_other_periods
 from mhgraph.indicators.registry import DEFINITIONS, rule
 from mhgraph.indicators.tables import (
     BEGINNING, EDGE_DEFAULTS, END_OF_TIME, FLAT, NODE_DEFAULTS, companies, employments, ensure, hourly_wages, of_type,
@@ -155,9 +156,9 @@ def workplaces(nodes: pl.DataFrame, edges: pl.DataFrame) -> pl.DataFrame:
 class SharedTables:
     """The tables that several housing and pay rules derive from one graph, each computed on first
     use and then kept: who of the employees lives in an officer's home (read by four rules, at
-    both levels), the companies' :func:`workplaces` and, for ``staff_housed_together`` alone, the
-    :func:`~mhgraph.indicators.tables.hourly_wages` on the delivered age bands only (the pay rules
-    compute theirs over age bands inferred from a person's other periods).
+    both levels), the companies' :func:`workplaces`, the employments with age bands inferred from
+    a person's other periods (read by both pay rules) and, for ``staff_housed_together`` alone, the
+    :func:`~mhgraph.indicators.tables.hourly_wages` on the delivered age bands only.
     :func:`~mhgraph.indicators.compute_indicators` makes one for each graph (or part of one) it
     runs the rules on and passes it as ``shared`` to every rule that takes it; a rule called
     without one makes its own, so its hits are the same either way.
@@ -232,6 +233,12 @@ class SharedTables:
     def workplaces(self) -> pl.DataFrame:
         """:func:`workplaces` of the graph."""
         return workplaces(self.nodes, self.edges)
+
+    @cached_property
+    def employments_on_inferred_bands(self) -> pl.DataFrame:
+        """The EMPLOYED_BY edges with a missing age band taken from the person's other periods
+        (:func:`~mhgraph.indicators.age.youth_bands_from_other_periods`): what both pay rules judge."""
+        return youth_bands_from_other_periods(self.edges)
 
     @cached_property
     def wages_on_delivered_bands(self) -> pl.DataFrame:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import polars as pl
 
-from mhgraph.indicators.age import youth_bands_from_other_periods
 from mhgraph.indicators.housing import SharedTables
 from mhgraph.indicators.minimum import with_mean_minimum
 from mhgraph.indicators.registry import rule
@@ -60,7 +59,7 @@ def wage_below_minimum(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_employee
     youth_employer_paying_minimums = (  # young staff, and everyone of known age paid their minimum: the unknown are likely young too
         (young & ~pl.col("below")).any() & ~(pl.col("below") & pl.col("age_known")).any()).over("to_entity")
     lawful_for_some_youth = pl.col("hourly") >= pl.col("minimum") * _LOWEST_YOUTH_SHARE * (1 - tolerance)
-    wages = (hourly_wages(youth_bands_from_other_periods(edges), tolerance).join(household, on="relation_id", how="left")
+    wages = (hourly_wages(shared.employments_on_inferred_bands, tolerance).join(household, on="relation_id", how="left")
              .with_columns(below=pl.col("below") & (pl.col("age_known") | (
                  pl.lit(unknown_age_counts) & pl.col("household").is_null() & ~(youth_employer_paying_minimums & lawful_for_some_youth)))))
     return (
@@ -106,7 +105,7 @@ def minimum_pay_for_few_hours(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_e
     '3 of 3 adult employees (100%) were declared at the statutory minimum hourly wage (at most 3% above the average minimum hourly wage over the period) for 8.0 hours a week or fewer'
     """
     shared = shared or SharedTables(nodes, edges)
-    adults = (hourly_wages(youth_bands_from_other_periods(edges), 0.02).filter(pl.col("age_band").fill_null("21+") == "21+")
+    adults = (hourly_wages(shared.employments_on_inferred_bands, 0.02).filter(pl.col("age_band").fill_null("21+") == "21+")
               .join(shared.household_jobs.select(relation_id="job"), on="relation_id", how="anti"))
     in_full_time_sector = pl.any_horizontal(pl.lit(False), *(pl.col("sbi_code").str.starts_with(prefix)
                                                              for prefix in full_time_sectors)).fill_null(False)
