@@ -268,7 +268,7 @@ def build_graph_tables(mentions: pl.DataFrame, relations: pl.DataFrame | pl.Lazy
     entity_ids, entity = _mention_entities(mentions, resolution)
     resolved = mentions.with_columns(entity)
     mention_count = mentions.height
-    del mentions, entity  # from here on ``resolved`` holds every column needed
+    del mentions, entity, resolution  # from here on ``resolved`` holds every column needed
 
     # The few (partner, source, purpose, type) combinations of an entity's mentions are counted in
     # one pass over the mentions, not in one pass per column, grouped by numbers: each column as an
