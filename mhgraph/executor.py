@@ -137,9 +137,13 @@ class CallInOwnProcess:
         self.pid = worker.pid
 
     def result(self, timeout: float | None = None):
+        """The call's result, once its process has ended: the worker's memory is back before the
+        caller goes on (the pool lets it go only some time after it sent the result)."""
         if self._ended:
             raise CancelledError(f"the call in worker process {self.pid} was ended")
-        return self._future.result(timeout)
+        result = self._future.result(timeout)
+        self._worker.join()
+        return result
 
     def done(self) -> bool:
         return self._ended or self._future.done()
