@@ -207,9 +207,12 @@ def detect_communities(nodes: pl.DataFrame, edges: pl.DataFrame,
     if active_since is not None:
         edges = edges.filter(pl.col("valid_to").is_null() | (pl.col("valid_to") >= active_since))
     entity_ids, pairs, pair_weights = community_edge_arrays(nodes, edges, weights)
+    followers = non_persons(nodes, entity_ids)
+    # Leiden needs only the arrays: a caller that handed the tables over (detect_stored) has them let go here
+    del nodes, edges
     membership = component_leiden(len(entity_ids), pairs, pair_weights, resolution=resolution_parameter, seed=seed,
                                   n_iterations=n_iterations, tolerance=tolerance, executor=executor,
-                                  partitions=partitions, unit_size=unit_size, followers=non_persons(nodes, entity_ids))
+                                  partitions=partitions, unit_size=unit_size, followers=followers)
     communities = number_clusters(entity_ids, membership)
     log.info("detect: %d entities in %d communities (CPM, resolution %.4g, seed %d); largest %d",
              len(entity_ids), communities.get_column("cluster_id").n_unique(), resolution_parameter, seed,

@@ -251,7 +251,7 @@ def analyse(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.
     return tables, resolved
 
 
-def detect_stored(tables_dir: Path, **options) -> pl.DataFrame:
+def detect_stored(tables_dir: Path, *, seed: int, partitions: int | None, unit_size: int) -> pl.DataFrame:
     """:func:`mhgraph.detect.detect_communities` on the graph tables written to ``tables_dir``, of
     which it reads only :data:`DETECT_COLUMNS`: how a process of its own gets them, instead of a
     pickled copy made in the process that holds the whole tables.
@@ -260,11 +260,17 @@ def detect_stored(tables_dir: Path, **options) -> pl.DataFrame:
     >>> nodes, edges, _ = planted_cell_graph(n_background=200, n_cells=2, seed=0)
     >>> folder = Path(tempfile.mkdtemp()); nodes.write_parquet(folder / "nodes.parquet")
     >>> edges.write_parquet(folder / "edges.parquet")
-    >>> detect_stored(folder, seed=1).equals(detect_communities(nodes, edges, seed=1))
+    >>> detect_stored(folder, seed=1, partitions=None, unit_size=100).equals(
+    ...     detect_communities(nodes, edges, seed=1, unit_size=100))
     True
     """
-    return detect_communities(*(pl.read_parquet(tables_dir / f"{name}.parquet", columns=columns)
-                                for name, columns in DETECT_COLUMNS.items()), **options)
+    # handed over, not held here: detection lets the tables go once it has its arrays
+    return detect_communities(_read_columns(tables_dir, "nodes"), _read_columns(tables_dir, "edges"), seed=seed,
+                              partitions=partitions, unit_size=unit_size)
+
+
+def _read_columns(tables_dir: Path, name: str) -> pl.DataFrame:
+    return pl.read_parquet(tables_dir / f"{name}.parquet", columns=DETECT_COLUMNS[name])
 
 
 def run_pipeline(

@@ -6,15 +6,19 @@ when the pipeline logs the start of a stage."""
 
 import gc
 import logging
+import weakref
 from pathlib import Path
 
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
+from mhgraph.detect import detect_communities
 from mhgraph.executor import ProcessExecutor
 from mhgraph.graph import build_graph_tables
+from mhgraph.partition import DEFAULT_UNIT_SIZE
 from mhgraph.pipeline import DETECT_AND_INDICATORS, detect_stored, run_pipeline
+from mhgraph.planted import planted_cell_graph
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 RESOLUTION_COLUMNS = ["mention_id", "entity_id", "entity_type"]
@@ -97,4 +101,17 @@ def test_a_detection_process_of_its_own_reads_its_columns_from_the_run(tmp_path)
     serial = run_pipeline(SAMPLE, tmp_path / "serial", resolver="exact", executor="serial")
     assert_frame_equal(result.tables["communities"], serial.tables["communities"])
     assert_frame_equal(result.tables["indicator_hits"], serial.tables["indicator_hits"])
-    assert_frame_equal(detect_stored(tmp_path / "run" / "tables", seed=42), serial.tables["communities"])
+    assert_frame_equal(detect_stored(tmp_path / "run" / "tables", seed=42, partitions=None,
+                                     unit_size=DEFAULT_UNIT_SIZE), serial.tables["communities"])
+
+
+def test_detection_lets_go_of_tables_handed_over_once_it_has_its_arrays(watching):
+    """Leiden runs on arrays of numbers: the nodes and edges tables handed to detection (by
+    ``detect_stored``, in a process of its own) are not held while it runs."""
+    nodes, edges, _ = planted_cell_graph(n_background=500, n_cells=3, seed=2)
+    handed = [edges, nodes]
+    tables = [weakref.ref(edges), weakref.ref(nodes)]
+    del nodes, edges
+    done = watching("mhgraph.detect", "detect: ", lambda: [table() is None for table in tables])
+    detect_communities(handed.pop(), handed.pop(), seed=1)
+    assert done.seen == [[True, True]]
