@@ -227,11 +227,13 @@ def analyse(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.
         # no rule reads the communities: the rules run here while detection runs in a process of its
         # own (the serial executor: first detection, then the rules); the cluster ids are attached after
         executor = executor or SerialExecutor()
-        detecting = executor.submit(_timed, detect_stored, tables_dir, seed=seed, partitions=partitions,
-                                    unit_size=unit_size) if tables_dir is not None and executor.separate_process \
-            else executor.submit(_timed, detect_communities, *(tables[name].select(columns) for name, columns in
-                                                                DETECT_COLUMNS.items()),
-                                 seed=seed, partitions=partitions, unit_size=unit_size)
+        if tables_dir is not None and executor.separate_process:  # it reads its columns from the run's files
+            detecting = executor.submit(_timed, detect_stored, tables_dir, seed=seed, partitions=partitions,
+                                        unit_size=unit_size)
+        else:
+            detecting = executor.submit(_timed, detect_communities, nodes.select(DETECT_COLUMNS["nodes"]),
+                                        edges.select(DETECT_COLUMNS["edges"]), seed=seed, partitions=partitions,
+                                        unit_size=unit_size)
         try:
             hits, rules_seconds = _timed(
                 compute_indicators, nodes, edges, allowed_purposes=allowed_purposes,
