@@ -80,8 +80,8 @@ def resolve_run(run_dir: str | Path, run_purpose: str | None = None, settings: R
     mentions, relations, _, manifest = _read(run_dir, run_purpose, "resolve")
     resolved = resolve(mentions, relations, settings, overrides=overrides)
     save_run(resolved, run_dir)
-    # the resolution holds every mention once
-    manifest.update(counts={"mentions": resolved.resolution.height, "entities": resolved.resolution["entity_id"].n_unique()},
+    entity_of = resolved.resolution  # every mention once
+    manifest.update(counts={"mentions": entity_of.height, "entities": entity_of["entity_id"].n_unique()},
                     resolution=resolution_diagnostics(resolved, mentions).to_dicts())
     record_manifest(run_dir, manifest, "resolve_manifest.json")
     return resolved
