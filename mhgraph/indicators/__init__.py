@@ -53,7 +53,7 @@ from mhgraph.indicators.pay import minimum_pay_for_few_hours, wage_below_minimum
 from mhgraph.indicators.permits import link_to_earlier_refusal, permits_linked_to_operator, waterbed_move
 from mhgraph.indicators.registry import (
     DEFINITIONS, FAMILIES, GRADES, HIT_SCHEMA, INDICATORS, RANKING, WEAK_PREFIX, Indicator, complete_registry,
-    graded_hits, render_reason,
+    graded_hits, render_reason, with_cluster_ids,
 )
 
 from mhgraph.indicators.tables import EDGE_COLUMNS, MENTION_IDS
@@ -168,20 +168,6 @@ def compute_indicators(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl
         return pl.DataFrame(schema={**HIT_SCHEMA, "grade": pl.String()})
     hits = pl.concat(results).sort("indicator", "focus_entity", "grade")
     return hits if communities is None else with_cluster_ids(hits, communities)
-
-
-def with_cluster_ids(hits: pl.DataFrame, communities: pl.DataFrame) -> pl.DataFrame:
-    """``hits`` with the ``cluster_id`` of each focus entity in ``communities`` (null for an entity
-    it lacks); the rows stay in their order.
-
-    >>> hits = pl.DataFrame({"indicator": ["crowded_address"], "focus_entity": ["A1"], "cluster_id": [None]},
-    ...                     schema_overrides={"cluster_id": pl.String})
-    >>> with_cluster_ids(hits, pl.DataFrame({"entity_id": ["A1"], "cluster_id": ["C0001"]})).rows()
-    [('crowded_address', 'A1', 'C0001')]
-    """
-    clusters = communities.select(focus_entity="entity_id", _cluster="cluster_id")
-    return (hits.join(clusters, on="focus_entity", how="left", maintain_order="left")
-            .with_columns(cluster_id=pl.col("_cluster").cast(pl.String)).drop("_cluster"))
 
 
 def readable_edges(edges: pl.DataFrame, allowed_purposes: Collection[str] | None = None, *,

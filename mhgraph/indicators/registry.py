@@ -63,7 +63,7 @@ from mhgraph.indicators.tables import EDGE_DEFAULTS, NODE_DEFAULTS, day_text, en
 __all__ = ["DEFINITIONS", "DEFINITIONS_PATH", "FAMILIES", "GRADES", "HIT_SCHEMA", "INDICATORS", "RANKING",
            "WEAK_PREFIX", "WEAK_PREFIX_NL", "DefinitionError", "Indicator", "Magnitude", "Threshold", "complete_registry",
            "graded_hits", "render_reason",
-           "rule"]
+           "rule", "with_cluster_ids"]
 
 DEFINITIONS_PATH = Path(__file__).with_name("definitions.toml")
 
@@ -415,11 +415,23 @@ def _hits(name: str, found: pl.DataFrame, nodes: pl.DataFrame, edges: pl.DataFra
         .with_columns(partners=pl.coalesce("partners", "_own", pl.lit([], dtype=pl.List(pl.String()))))
         .drop("_own")
     )
+    hits = hits.with_columns(cluster_id=pl.lit(None, dtype=pl.String()))
     if communities is not None:
-        hits = hits.join(communities.select(focus_entity="entity_id", cluster_id="cluster_id"),
-                         on="focus_entity", how="left")
-    else:
-        hits = hits.with_columns(cluster_id=pl.lit(None, dtype=pl.String()))
+        hits = with_cluster_ids(hits, communities)
     return hits.with_columns(
         indicator=pl.lit(name), version=pl.lit(spec.version), weight=pl.col("_factor") * spec.weight,
     ).select(list(HIT_SCHEMA)).cast(HIT_SCHEMA).sort("focus_entity")
+
+
+def with_cluster_ids(hits: pl.DataFrame, communities: pl.DataFrame) -> pl.DataFrame:
+    """``hits`` with the ``cluster_id`` of each focus entity in ``communities`` (null for an entity
+    it lacks); the rows stay in their order.
+
+    >>> hits = pl.DataFrame({"indicator": ["crowded_address"], "focus_entity": ["A1"], "cluster_id": [None]},
+    ...                     schema_overrides={"cluster_id": pl.String})
+    >>> with_cluster_ids(hits, pl.DataFrame({"entity_id": ["A1"], "cluster_id": ["C0001"]})).rows()
+    [('crowded_address', 'A1', 'C0001')]
+    """
+    clusters = communities.select(focus_entity="entity_id", _cluster="cluster_id")
+    return (hits.join(clusters, on="focus_entity", how="left", maintain_order="left")
+            .with_columns(cluster_id=pl.col("_cluster").cast(pl.String)).drop("_cluster"))
