@@ -400,18 +400,22 @@ def _hits(name: str, found: pl.DataFrame, nodes: pl.DataFrame, edges: pl.DataFra
     found = found.select("focus_entity", pl.col("evidence").list.unique().list.sort(), "extra_partners",
                          reason=pl.Series(texts["en"], dtype=pl.String), reason_nl=pl.Series(texts["nl"], dtype=pl.String),
                          _factor=pl.Series(factors, dtype=pl.Float64))
+    # the evidence's edges and the focus entities' nodes are picked out before the joins: joined
+    # whole, every rule at every level would hash all the edges and nodes of the graph
+    evidence = found.select("focus_entity", relation_id="evidence").explode("relation_id")
     evidence_partners = (
         pl.concat([
-            found.select("focus_entity", relation_id="evidence").explode("relation_id")
-            .join(edges.select("relation_id", "partner"), on="relation_id", how="inner")
+            evidence.join(edges.filter(pl.col("relation_id").is_in(evidence.get_column("relation_id").implode()))
+                          .select("relation_id", "partner"), on="relation_id", how="inner")
             .select("focus_entity", "partner"),
             found.select("focus_entity", partner="extra_partners").explode("partner"),
         ]).drop_nulls()
         .group_by("focus_entity").agg(pl.col("partner").unique().sort().alias("partners"))
     )
+    own = nodes.filter(pl.col("entity_id").is_in(found.get_column("focus_entity").implode()))
     hits = (
         found.drop("extra_partners").join(evidence_partners, on="focus_entity", how="left")
-        .join(nodes.select(focus_entity="entity_id", _own="partners"), on="focus_entity", how="left")
+        .join(own.select(focus_entity="entity_id", _own="partners"), on="focus_entity", how="left")
         .with_columns(partners=pl.coalesce("partners", "_own", pl.lit([], dtype=pl.List(pl.String()))))
         .drop("_own")
     )
