@@ -280,12 +280,10 @@ def build_graph_tables(mentions: pl.DataFrame, relations: pl.DataFrame | pl.Lazy
     chosen = [_distinct(counted, c) for c in ("partner", "source", "purpose")]
     chosen.append(_most_common(counted, "entity_type", count="_n").with_columns(pl.col("entity_type").cast(pl.String)))
     del counted
-    chosen.append(resolved.group_by(_ENTITY).agg(
-        pl.col("registered_on").min(),
-        pl.col("dissolved_on").max(),
-        pl.col("sponsor_status_on").max(),
-        pl.col("decided_on").max(),
-    ))
+    # Only companies, sponsors and permits carry dates: the few mentions holding one are grouped.
+    dates = ("registered_on", "dissolved_on", "sponsor_status_on", "decided_on")
+    chosen.append(resolved.select(_ENTITY, *dates).filter(pl.any_horizontal(pl.col(dates).is_not_null())).group_by(
+        _ENTITY).agg(pl.col("registered_on").min(), pl.col(dates[1:]).max()))
     chosen += [_most_common(resolved, c) for c in ("municipality", "sbi_code", "legal_form", "permit_type")]
     chosen += [_latest(resolved, c, by) for c, by in (("sponsor_status", "sponsor_status_on"),
                                                       ("permit_status", "decided_on"), ("bibob_outcome", "decided_on"))]
@@ -297,18 +295,21 @@ def build_graph_tables(mentions: pl.DataFrame, relations: pl.DataFrame | pl.Lazy
     del resolved
     relations = _conform(relations.lazy().collect(), "relations", _RELATION_REQUIRED, _RELATION_OPTIONAL)
     order = _unique_order(relations, "relation_id", "relations")
-    # Only the two mention columns go through the joins (in relation order), not every column of
-    # the relations; the entities found are then put beside them.
-    for end in ("from", "to"):
-        entity = relations.select(pl.col(f"{end}_mention").alias("mention_id")).join(
-            ends, on="mention_id", how="left", maintain_order="left").get_column(_ENTITY)
-        if entity.null_count():
-            row = int(entity.is_null().arg_true()[0])
+    # Only the two mention columns go through the join (in relation order), not every column of
+    # the relations, and both in one: the mentions' ids are hashed once, not once per end. The
+    # entities found are then put beside them.
+    entity = pl.concat([relations.select(pl.col(f"{end}_mention").alias("mention_id")) for end in ("from", "to")]).join(
+        ends, on="mention_id", how="left", maintain_order="left").get_column(_ENTITY)
+    del ends
+    for start, end in ((0, "from"), (relations.height, "to")):
+        found = entity.slice(start, relations.height)
+        if found.null_count():
+            row = int(found.is_null().arg_true()[0])
             raise InputError(f"relation {relations[row, 'relation_id']!r} names mention "
                              f"{relations[row, f'{end}_mention']!r}, which the mentions table lacks",
                              file="relations", row=row + 1, column=f"{end}_mention")
-        relations = relations.with_columns(entity_ids.gather(entity).alias(f"{end}_entity"))
-    del ends, entity
+        relations = relations.with_columns(entity_ids.gather(found).alias(f"{end}_entity"))
+    del entity, found
     unsorted = [relations.select(EDGE_COLUMNS)]
     del relations
     edges = _sorted_by(unsorted, order)

@@ -295,8 +295,13 @@ _PLAIN_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 
 
 def number_expr(expr: pl.Expr) -> pl.Expr:
-    """Vectorised :func:`number`: Dutch and English notation to ``Float64``, else null."""
-    text = expr.str.replace_all(r"[\s\u00a0€]", "")
+    """Vectorised :func:`number`: Dutch and English notation to ``Float64``, else null.
+
+    The value without spaces (``text``) and the number read (``value``) are struct fields, so
+    that the tests naming them read the field instead of repeating the expression (an eager
+    select shares no subexpressions; at volume the repeats took four fifths of the time).
+    """
+    text, value = pl.field("text"), pl.field("value")
     canonical = (
         pl.when(text.str.contains(_DUTCH_GROUPED))
         .then(text.str.replace_all(".", "", literal=True).str.replace(",", ".", literal=True))
@@ -307,8 +312,12 @@ def number_expr(expr: pl.Expr) -> pl.Expr:
         .when(text.str.contains(_PLAIN_NUMBER))
         .then(text)
     )
-    value = canonical.cast(pl.Float64, strict=False)
-    return pl.when(value.is_finite()).then(value)
+    return (
+        pl.struct(text=expr.str.replace_all(r"[\s\u00a0€]", ""))
+        .struct.with_fields(value=canonical.cast(pl.Float64, strict=False))
+        .struct.with_fields(number=pl.when(value.is_finite()).then(value))
+        .struct.field("number")
+    )
 
 
 def number(raw: str | None) -> float | None:

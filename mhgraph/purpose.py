@@ -141,11 +141,12 @@ def permitted_specs(specs: list[SourceSpec], run_purpose: str) -> tuple[list[Sou
             [excluded_source(spec, run_purpose) for spec, kept in restricted if kept is None])
 
 
-def restrict_tables(mentions: pl.DataFrame, relations: pl.DataFrame | None, run_purpose: str
-                    ) -> tuple[pl.DataFrame, pl.DataFrame | None, dict[str, int]]:
+def restrict_tables(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | None, run_purpose: str
+                    ) -> tuple[pl.DataFrame | pl.LazyFrame, pl.DataFrame | None, dict[str, int]]:
     """Rows of an earlier run's ``mentions`` and ``relations`` a run with ``run_purpose`` may
     use, with the attributes it may not use emptied; plus the number of mentions left out per
-    source.
+    source. ``mentions`` may be a scan (``pl.scan_parquet``): it comes back as a scan with the
+    restriction in its query, so that whoever reads it reads only the columns it needs.
 
     >>> mentions = pl.DataFrame({"mention_id": ["a", "b"], "source": ["loon", "vergunning"],
     ...     "purpose": ["fiscal_supervision", "administrative_supervision"], "bibob_outcome": [None, "ernstige mate"]})
@@ -156,13 +157,15 @@ def restrict_tables(mentions: pl.DataFrame, relations: pl.DataFrame | None, run_
     allowed = sorted(allowed_source_purposes(run_purpose))
     withheld = _withheld(run_purpose)
 
-    def restrict(table: pl.DataFrame) -> pl.DataFrame:
-        empty = [pl.lit(None, table.schema[name]).alias(name) for name in sorted(withheld & set(table.columns))]
+    def restrict(table):
+        schema = table.collect_schema()
+        empty = [pl.lit(None, schema[name]).alias(name) for name in sorted(withheld & set(schema.names()))]
         permitted = pl.col("purpose").is_in(allowed)
-        if not table.select(permitted.all()).item():  # filtering copies even when every row stays
+        # filtering a table copies it even when every row stays; a scan is filtered as it is read
+        if isinstance(table, pl.LazyFrame) or not table.select(permitted.all()).item():
             table = table.filter(permitted)
         return table.with_columns(empty)
 
-    left_out = dict(mentions.filter(~pl.col("purpose").is_in(allowed)).group_by("source").len()
-                    .sort("source").iter_rows())
+    left_out = dict(mentions.lazy().filter(~pl.col("purpose").is_in(allowed)).group_by("source").len()
+                    .sort("source").collect().iter_rows())
     return restrict(mentions), None if relations is None else restrict(relations), left_out

@@ -41,22 +41,25 @@ def folder_purpose(run_dir: str | Path) -> str:
     return DEFAULT_RUN_PURPOSE
 
 
-def _read(run_dir: Path, run_purpose: str, command: str) -> tuple[pl.DataFrame, pl.DataFrame | None, pl.DataFrame, dict]:
-    """``(mentions, relations)`` the purpose permits, the full mentions, and the manifest so far."""
+def _read(run_dir: Path, run_purpose: str, command: str
+          ) -> tuple[pl.LazyFrame, pl.DataFrame | None, pl.LazyFrame, dict]:
+    """``(mentions, relations)`` the purpose permits, the full mentions, and the manifest so far.
+    The mentions are scans of the parquet file: each step reads only the columns it needs (at a
+    million mentions, most columns of the table are never read by resolve)."""
     tables = run_dir / "tables"
     paths = [tables / "mentions.parquet", tables / "relations.parquet"]
     if not paths[0].is_file():
         raise InputError("the run folder lacks its mentions table", file=str(paths[0]))
-    everything = pl.read_parquet(paths[0])
+    everything = pl.scan_parquet(paths[0])
     for column in ("source", "purpose"):
-        if column not in everything.columns:
+        if column not in everything.collect_schema().names():
             raise InputError("the mentions table has no source purpose: it was not written by mhgraph ingest",
                              file=str(paths[0]), column=column)
     relations = pl.read_parquet(paths[1]) if paths[1].is_file() else None
     mentions, relations, left_out = restrict_tables(everything, relations, run_purpose)
     manifest = new_manifest(command, run_purpose, run_dir)
     manifest.update({
-        "sources_used": sorted(mentions["source"].unique().to_list()),
+        "sources_used": sorted(mentions.select(pl.col("source").unique()).collect()["source"].to_list()),
         "sources_excluded": [{"source": source, "mentions_left_out": count,
                               "why": f"run purpose {run_purpose!r} does not permit the purpose of this source"}
                              for source, count in left_out.items()],
@@ -77,7 +80,8 @@ def resolve_run(run_dir: str | Path, run_purpose: str | None = None, settings: R
     mentions, relations, _, manifest = _read(run_dir, run_purpose, "resolve")
     resolved = resolve(mentions, relations, settings, overrides=overrides)
     save_run(resolved, run_dir)
-    manifest.update(counts={"mentions": mentions.height, "entities": resolved.resolution["entity_id"].n_unique()},
+    entity_of = resolved.resolution  # every mention once
+    manifest.update(counts={"mentions": entity_of.height, "entities": entity_of["entity_id"].n_unique()},
                     resolution=resolution_diagnostics(resolved, mentions).to_dicts())
     record_manifest(run_dir, manifest, "resolve_manifest.json")
     return resolved
@@ -91,12 +95,12 @@ def explain_run(run_dir: str | Path, mention_a: str, mention_b: str, run_purpose
     run_purpose = run_purpose or folder_purpose(run_dir)
     mentions, relations, everything, manifest = _read(run_dir, run_purpose, "explain-match")
     allowed = allowed_source_purposes(run_purpose)
-    asked = everything.filter(pl.col("mention_id").is_in([mention_a, mention_b]))
+    asked = everything.filter(pl.col("mention_id").is_in([mention_a, mention_b])).collect()
     for mention_id, source, purpose in asked.select("mention_id", "source", "purpose").iter_rows():
         if purpose not in allowed:
             raise InputError(f"mention {mention_id!r} comes from source {source}, collected for purpose {purpose!r}, "
                              f"which run purpose {run_purpose!r} does not permit", column="mention_id")
-    explanation = explain_match(mention_a, mention_b, load_run(run_dir), mentions, relations)
+    explanation = explain_match(mention_a, mention_b, load_run(run_dir), mentions.collect(), relations)
     manifest.update(subject={"mentions": sorted([mention_a, mention_b])})
     record_manifest(run_dir, manifest, "explain_match_manifest.json")
     return explanation

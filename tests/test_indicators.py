@@ -412,9 +412,11 @@ def test_unknown_names_and_thresholds_are_refused(graph):
 
 
 def test_a_wage_hit_weighs_more_the_more_workers_are_underpaid():
-    # two employers of ten: two paid under the minimum (the threshold: it may be a payroll error)
-    # and eight (a practice); the second hit weighs twice the rule's weight and says why, in both languages
-    staff = [(f"P{c}{i}", f"C{c}", 700.0 if i < under else 1500.0) for c, under in ((1, 2), (2, 8)) for i in range(10)]
+    # two employers: two of eight paid under the minimum (the threshold, a quarter of the staff: it may
+    # be a payroll error) and eight of ten (a practice); the second hit weighs twice the rule's weight
+    # and says why, in both languages
+    staff = [(f"P{c}{i}", f"C{c}", 700.0 if i < under else 1500.0)
+             for c, under, size in ((1, 2, 8), (2, 8, 10)) for i in range(size)]
     nodes = pl.DataFrame({"entity_id": ["C1", "C2"] + [p for p, _, _ in staff],
                           "entity_type": ["company"] * 2 + ["person"] * len(staff)})
     edges = pl.DataFrame({"relation_id": [f"r{i}" for i in range(len(staff))], "type": ["EMPLOYED_BY"] * len(staff),
@@ -427,7 +429,7 @@ def test_a_wage_hit_weighs_more_the_more_workers_are_underpaid():
     assert hits["C2"]["weight"] == 3.0
     assert hits["C2"]["reason"].endswith("Weight x2.00: 6 more employees paid below their minimum than the threshold.")
     assert hits["C2"]["reason_nl"].endswith("Gewicht x2,00: 6 werknemers meer onder hun minimum betaald dan de drempel.")
-    # six of fifty underpaid is below the full share (20%): a weak hit, which the magnitude never raises
+    # six of fifty underpaid is below the full share (25%): a weak hit, which the magnitude never raises
     many = [(f"Q{i}", "C3", 700.0 if i < 6 else 1500.0) for i in range(50)]
     weak_nodes = pl.DataFrame({"entity_id": ["C3"] + [p for p, _, _ in many], "entity_type": ["company"] + ["person"] * 50})
     weak_edges = edges.head(0).vstack(pl.DataFrame({

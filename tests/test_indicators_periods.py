@@ -766,3 +766,47 @@ def test_minimum_pay_for_few_hours_leaves_out_minors_whose_band_is_read_from_oth
     assert hits["focus_entity"].to_list() == ["C-bar"]
     assert "above the average minimum hourly wage over the period" in hits["reason"][0]
     assert "boven het gemiddelde minimumuurloon over de periode" in hits["reason_nl"][0]
+
+
+def _underpaid_staff(reg, employer, underpaid):
+    """Nine full-time adults on ``employer``'s 2023 payroll: ``underpaid`` of them at EUR 10.40 an
+    hour, 7 % under the EUR 11.16 minimum, the rest at EUR 15.00."""
+    reg.company(f"k-{employer}", employer, f"A-{employer}", D(2010, 1, 1), sbi="4941")
+    for k in range(9):
+        hourly = 10.40 if k < underpaid else 15.00
+        reg.payroll(f"p-{employer}{k}", f"P-{employer}{k}", employer, f"A-{employer}home{k}", D(2023, 1, 1),
+                    D(2023, 6, 30), 1040 * hourly, 1040.0)
+
+
+def test_wage_rule_needs_a_quarter_of_the_staff_not_two_of_nine():
+    reg = Registers()
+    _underpaid_staff(reg, "C-haulier", 2)  # two of nine a few per cent under: as often a payroll error
+    _underpaid_staff(reg, "C-sweatshop", 3)  # three of nine: a third of the staff
+    nodes, edges = _tables(reg)
+    hits = compute_indicators(nodes, edges, indicators=["wage_below_minimum"])
+    full = hits.filter(pl.col("grade") == "full").row(0, named=True)
+    assert _focus(hits.filter(pl.col("grade") == "full")) == {"C-sweatshop"}
+    assert full["reason"].startswith("3 of 9 employees (33%) on the payroll were paid below the statutory minimum")
+    assert "lowest EUR 10.40/h against EUR 11.16/h" in full["reason"]
+    assert "thresholds 2 employees and 25% of the staff). Weight x1.25" in full["reason"]
+    assert "3 van de 9 werknemers (33%)" in full["reason_nl"] and "25% van het personeel" in full["reason_nl"]
+    # the haulier is a weak piece only: it counts beside evidence of another family, never alone
+    haulier = hits.filter(pl.col("focus_entity") == "C-haulier").row(0, named=True)
+    assert haulier["grade"] == "weak" and haulier["reason"].startswith(WEAK_PREFIX + "2 of 9 employees (22%)")
+
+
+def test_crowded_address_weak_level_leaves_a_household_of_six_alone():
+    def registers(persons):
+        reg = Registers()
+        for k in range(persons):  # everyone registered at one house through a job of their own
+            reg.payroll(f"p{k}", f"P-resident{k}", f"C-employer{k}", "A-house", D(2023, 1, 1), D(2023, 12, 31),
+                        1600 * 15.0, 1600.0)
+        return _tables(reg)
+
+    household = compute_indicators(*registers(6), indicators=["crowded_address"])
+    assert household.height == 0  # a couple with four children, six students in one house
+    seven = compute_indicators(*registers(7), indicators=["crowded_address"]).row(0, named=True)
+    assert seven["grade"] == "weak" and seven["focus_entity"] == "A-house"
+    assert seven["reason"] == (WEAK_PREFIX + "7 distinct persons were registered at this address at the same time "
+                               "on 2023-01-01 (threshold 8).")
+    assert "7 personen tegelijk ingeschreven op dit adres" in seven["reason_nl"]

@@ -13,15 +13,18 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ingest_helpers import deliver, plain_eindhoven, plain_payroll, valid_bsn
 
 from mhgraph.errors import InputError
 from mhgraph.ingest import ingest
 from mhgraph.ingest.readers import redact
-from mhgraph.ingest.validate import RowValidator, plaintext_in_text_expr
+from mhgraph.ingest.validate import RowValidator, eleven_test_expr, plaintext_in_text_expr
 from mhgraph.pseudonymise import pseudonymise
 from mhgraph.safe_output import read_csv_safe
 from mhgraph.spec import SPEC_DIR, load_spec
+from mhgraph.synth.population import eleven_test
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 ADDRESS = "Lange Nieuwstraat 88 6531TS"
@@ -187,3 +190,21 @@ def test_a_damaged_workbook_is_reported_on_one_line_without_its_content(tmp_path
     message = str(error.value)
     assert "\n" not in message and "not a readable Excel workbook (CalamineError)" in message
     assert message.count(str(workbook)) == 1  # named once, as the file; no quoted reader context
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="0123456789", min_size=9, max_size=9))
+def test_the_eleven_test_on_nine_digits_is_the_synthetic_registers_own(number):
+    # The register's test, except that a weighted sum of 0 ("000000000", "000000012") is no BSN.
+    total = sum(int(d) * w for d, w in zip(number, (9, 8, 7, 6, 5, 4, 3, 2, -1)))
+    assert pl.select(eleven_test_expr(pl.lit(number))).item() == (eleven_test(number) and total != 0)
+
+
+def test_the_eleven_test_fails_anything_but_nine_ascii_digits():
+    # Eight digits whose weighted sum (9*d1 + ... + 2*d8) is a multiple of 11 would pass a test
+    # that sums whatever digits it finds; as nine digits with a trailing 0 they do pass.
+    eight = next(f"{n:08d}" for n in range(10_000_000, 10_001_000)
+                 if sum(int(d) * w for d, w in zip(f"{n:08d}", range(9, 1, -1))) % 11 == 0)
+    values = [eight + "0", eight, eight + "0x", "١٢٣٤٥٦٧٨٢", " " + eight, "+" + eight, None]
+    passed = pl.select(eleven_test_expr(pl.Series(values, dtype=pl.String))).to_series().to_list()
+    assert passed == [True, False, False, False, False, False, False]

@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from mhgraph.purpose import ATTRIBUTE_PURPOSES, RUN_PURPOSES, permitted_specs, restrict_spec
+from mhgraph.purpose import ATTRIBUTE_PURPOSES, RUN_PURPOSES, permitted_specs, restrict_spec, restrict_tables
 from mhgraph.spec import load_specs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,6 +55,19 @@ def municipal_ingest(tmp_path_factory):
     result = mhgraph("ingest", str(SAMPLE), "--out", str(work / "out"), "--purpose", "municipal_supervision", cwd=work)
     assert result.returncode == 0, result.stderr
     return work, result
+
+
+def test_a_restricted_scan_reads_as_the_restricted_table(tmp_path):
+    mentions = pl.DataFrame({"mention_id": ["a", "b", "c"], "source": ["loon", "vergunning", "vergunning"],
+                             "purpose": ["fiscal_supervision", "administrative_supervision", "administrative_supervision"],
+                             "bibob_outcome": [None, "ernstige mate", "geen"]})
+    mentions.write_parquet(tmp_path / "mentions.parquet")
+    table, _, left_table = restrict_tables(mentions, None, "permit_supervision")
+    scan, _, left_scan = restrict_tables(pl.scan_parquet(tmp_path / "mentions.parquet"), None, "permit_supervision")
+    assert isinstance(scan, pl.LazyFrame) and left_scan == left_table == {"loon": 1}
+    assert scan.collect().equals(table) and table["mention_id"].to_list() == ["b", "c"]
+    # a column the purpose withholds is empty in the scan too, also when only that column is read
+    assert scan.select("bibob_outcome").collect()["bibob_outcome"].null_count() == 2
 
 
 def test_ingest_for_municipal_supervision_takes_in_no_payroll_record_and_says_why(municipal_ingest):

@@ -1,4 +1,5 @@
 import dataclasses
+import importlib
 import logging
 import random
 
@@ -11,6 +12,8 @@ from mhgraph.crypto import bloom_encode, keyed_hash
 from mhgraph.resolve import block, blocking_quality, default_settings
 from mhgraph.resolve.bits import bloom_words, decode_bloom, dice_at_least, dice_at_least_apart, dice_pairs, dice_words
 from mhgraph.resolve.block import _rule_codes, _similar_enough, pairs_from_blocks, similarity_sort_key, type_mentions
+
+block_module = importlib.import_module("mhgraph.resolve.block")  # the attribute "block" of the package is the function
 
 
 def _truth(truth: dict) -> pl.DataFrame:
@@ -344,9 +347,9 @@ def _without_bound(settings):
         person, blocking=tuple(dataclasses.replace(r, max_pairs_per_mention=0) for r in person.blocking))})
 
 
-def test_a_common_name_without_a_date_of_birth_keeps_a_bounded_number_of_its_most_similar_pairs():
-    # "jan de jong" twice without a date of birth, at one postcode: both pass every rule's date
-    # filter, so among 1,500 namesakes with dates each would be paired with more than a hundred
+def _common_name_without_dates() -> list[dict]:
+    """"jan de jong" twice without a date of birth, at one postcode: both pass every rule's date
+    filter, so among 1,500 namesakes with dates each would be paired with more than a hundred."""
     rng = random.Random(8)
     postcode = lambda code: bloom_encode(KEY, "postcode", code)  # noqa: E731
     rows = [{**person_row(f"s/0000/{side}", "jan", "de jong", None), "postcode_bf": postcode("1234AB")}
@@ -355,6 +358,11 @@ def test_a_common_name_without_a_date_of_birth_keeps_a_bounded_number_of_its_mos
         born = f"{rng.randint(1950, 2005)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
         rows.append({**_hardened_person(f"s/{i:04d}/y", "jan", "de jong", born),
                      "postcode_bf": postcode(f"{rng.randint(1000, 9999)}{rng.choice(['AA', 'BX', 'KL'])}")})
+    return rows
+
+
+def test_a_common_name_without_a_date_of_birth_keeps_a_bounded_number_of_its_most_similar_pairs():
+    rows = _common_name_without_dates()
     settings = default_settings()
     person = settings.types["person"]
     before, after = block(frame(rows), _without_bound(settings)), block(frame(rows), settings)
@@ -386,3 +394,17 @@ def test_when_linking_files_pairs_inside_one_file_do_not_use_up_a_mentions_bound
     assert cap < 41
     assert cap <= len(_partners(after, "b/0000/p")) <= 41
     assert after.group_by("blocked_by").len()["len"].max() <= cap
+
+
+def test_rules_run_side_by_side_propose_what_they_propose_one_after_another(monkeypatch, caplog):
+    # namesakes fill oversized blocks (sorted by similarity) and crowd mentions over their bound:
+    # the two things the rules build once and share while they run side by side
+    mentions = frame(_common_name_without_dates())
+    settings = default_settings()
+    monkeypatch.setattr(block_module, "BLOCKING_THREADS", 1)
+    alone = block(mentions, settings)
+    monkeypatch.setattr(block_module, "BLOCKING_THREADS", 2)
+    with caplog.at_level(logging.INFO, logger="mhgraph.resolve.block"):
+        side_by_side = block(mentions, settings)
+    assert "oversized" in caplog.text and "most similar pairs" in caplog.text
+    assert alone.height > 1000 and side_by_side.equals(alone)

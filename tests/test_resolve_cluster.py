@@ -1,9 +1,11 @@
+import importlib
+
 import numpy as np
 import polars as pl
 from resolve_helpers import frame, person_row
 
 from mhgraph.resolve import default_settings, entity_id
-from mhgraph.resolve.cluster import cluster_type
+from mhgraph.resolve.cluster import cluster_type, pairs_to_complete
 
 PERSON = default_settings().types["person"]
 
@@ -40,6 +42,38 @@ def test_a_weak_link_does_not_glue_two_coherent_groups():
     decision = result.decisions.filter((pl.col("mention_a") == "a3") & (pl.col("mention_b") == "b1")).row(0, named=True)
     assert decision["decision"] == "non_match"
     assert decision["reason"].startswith("not merged: groups of 3 and 3 identity groups average 0.070 over their 9 pairs")
+
+
+def _glued_and_conflicting():
+    """Mentions and scored links with every kind of decision: matches, a weak link refused,
+    links below the threshold, and two BSNs kept apart."""
+    mentions = _mentions(["a1", "a2", "a3", "b1", "b2", "b3", "x", "y", "z"], bsns={"x": "111111111", "z": "222222222"})
+    strong = [(x, y, 0.99) for g in ("a", "b") for x, y in ((f"{g}1", f"{g}2"), (f"{g}1", f"{g}3"), (f"{g}2", f"{g}3"))]
+    links = strong + [("a3", "b1", 0.6), ("a2", "b1", 0.01), ("x", "y", 0.99), ("y", "z", 0.98), ("x", "z", 0.97)]
+    return mentions, _scored(links, mentions)
+
+
+def _rows(scored, mentions):
+    row = {m: i for i, m in enumerate(mentions["mention_id"])}
+    return tuple(np.array([row[m] for m in scored[side]]) for side in ("mention_a", "mention_b"))
+
+
+def test_decisions_written_a_slice_at_a_time_and_rows_given_change_nothing(monkeypatch):
+    mentions, scored = _glued_and_conflicting()
+    whole = cluster_type(scored, mentions, PERSON)
+    assert set(whole.decisions["decision"]) == {"match", "non_match", "conflicting_identifier"}
+    cluster_module = importlib.import_module("mhgraph.resolve.cluster")
+    monkeypatch.setattr(cluster_module, "DECISION_SLICE", 2)
+    sliced = cluster_type(scored, mentions, PERSON, rows=_rows(scored, mentions))
+    assert sliced.decisions.equals(whole.decisions) and sliced.resolution.equals(whole.resolution)
+
+
+def test_pairs_to_complete_reads_the_rows_it_is_given_as_those_it_looks_up():
+    mentions = _mentions(["a", "b", "c", "d"])
+    scored = _scored([("a", "b", 0.9), ("b", "c", 0.9), ("c", "d", 0.9)], mentions)
+    looked_up = pairs_to_complete(scored, mentions, PERSON)
+    assert looked_up.select("mention_a", "mention_b").rows() == [("a", "c"), ("a", "d"), ("b", "d")]
+    assert pairs_to_complete(scored, mentions, PERSON, rows=_rows(scored, mentions)).equals(looked_up)
 
 
 def test_a_chain_of_weak_links_stays_apart():

@@ -1,3 +1,7 @@
+import platform
+import subprocess
+import sys
+
 import numpy as np
 import polars as pl
 import pytest
@@ -334,3 +338,28 @@ def test_data_sample_without_bsns_is_resolved_label_free_with_date_levels_near_t
     share = np.bincount(level[(level >= 0) & same], minlength=len(thresholds) + 1) / ((level >= 0) & same).sum()
     assert np.abs(np.array(scorer.m_["birth_date_dice"]) - share).max() < 0.01
     assert scorer.weights_["birth_date_dice"][-1] < -8.0  # a date unlike stays strong evidence against
+
+
+FREED_ARRAYS = """
+import os, numpy as np
+from mhgraph.resolve.pipeline import give_back_freed_memory
+def resident_mb():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+first = np.ones(4_000_000)  # 32 MB, mapped on its own; freeing it raises glibc's threshold for that
+del first
+arrays = [np.ones(1_000_000) for _ in range(40)]  # 40 arrays of 8 MB, now from the heap
+above = np.ones(100_000)  # a block after them: the heap cannot shrink from its top
+del arrays
+before = resident_mb()
+give_back_freed_memory()
+print(before - resident_mb(), above.sum())
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the C heap of glibc")
+def test_freed_arrays_of_millions_of_pairs_go_back_to_the_system():
+    # in a fresh process: the heap of this one is laid out by every test before
+    done = subprocess.run([sys.executable, "-c", FREED_ARRAYS], capture_output=True, text=True, check=True)
+    released, kept = (float(x) for x in done.stdout.split())
+    assert released > 200 and kept == 100_000

@@ -9,7 +9,7 @@ document is up to date. From the command line: ``python -m mhgraph.indicators.do
 >>> text = render_rules()
 >>> "### `crowded_address` v1" in text and "`min_persons` (default 8)" in text
 True
->>> "`min_persons` = 6: fewest distinct persons for a weak signal" in text
+>>> "`min_persons` = 7: fewest distinct persons for a weak signal" in text
 True
 """
 

@@ -421,18 +421,22 @@ class CsvExtract(Extract):
         # Count the fields of every line with its quoted values taken out; a quote left over
         # is a value opened and never closed. Only lines with the header's field count go on
         # to Polars' own CSV parser, so that each line is exactly one row.
-        unquoted = pl.col("line").str.replace_all(_QUOTED, "")
+        # A block without a quote (most are) has no quoted value to take out.
+        quoted = b'"' in data
+        unquoted = pl.col("line").str.replace_all(_QUOTED, "") if quoted else pl.col("line")
         width = len(self.header)
         lines = lines.with_columns(
             nul=pl.col(ROW).is_in(nul_garbage[ROW].implode()),
             fields=unquoted.str.count_matches(self.delimiter, literal=True) + 1,
-            bad_quoting=unquoted.str.contains('"', literal=True),
+            bad_quoting=unquoted.str.contains('"', literal=True) if quoted else pl.lit(False),
         )
         blank = (pl.col("line").is_null() | (pl.col("line").str.strip_chars() == "")) & ~pl.col("nul")
         blank_rows = lines.filter(blank).height
         content = lines.filter(~blank & ~pl.col("nul"))
         wrong = pl.col("bad_quoting") | (pl.col("fields") != width)
-        garbage = content.filter(wrong).select(
+        unsplit = content.filter(wrong)
+        # The garbage rows' values and messages are a plan of regexes: built only when there are any.
+        garbage = _empty_garbage() if unsplit.is_empty() else unsplit.select(
             ROW,
             value=redact_expr(pl.col("line"), conceal=True),
             reason=pl.when(pl.col("bad_quoting")).then(pl.lit("bad_quoting")).otherwise(pl.lit("wrong_field_count")),

@@ -96,9 +96,9 @@ class _MemorySink:
 
 class _ParquetSink:
     """Writes each batch straight into the table's Parquet file as one more row group, so a
-    table never has to fit in memory. One writer thread compresses and writes while the next
-    batch is read (at most one batch waits). Files are written under a temporary name and moved
-    into place only when the whole run succeeded."""
+    table never has to fit in memory. One writer thread converts to Arrow, compresses and writes
+    while the next batch is read (at most one batch waits). Files are written under a temporary
+    name and moved into place only when the whole run succeeded."""
 
     def __init__(self, out_dir: Path):
         self.tables_dir = out_dir / "tables"
@@ -117,8 +117,9 @@ class _ParquetSink:
         # it selects; a column a type never fills is all null there and costs a few bytes.
         parts = frame.partition_by("entity_type", maintain_order=True) if name == "mentions" else [frame]
         for part in parts:
-            if part.height:
-                self.pending.append(self.thread.submit(self.writers[name].write_table, part.to_arrow()))
+            if part.height:  # converted to Arrow in the writer thread too, beside the next batch's reading
+                self.pending.append(self.thread.submit(lambda writer, part: writer.write_table(part.to_arrow()),
+                                                       self.writers[name], part))
         while len(self.pending) > len(TABLES):
             self.pending.popleft().result()
 

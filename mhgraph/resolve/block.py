@@ -44,6 +44,8 @@ make them look less coherent (see there).
 from __future__ import annotations
 
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import polars as pl
@@ -491,10 +493,55 @@ def representatives(codes: np.ndarray, groups: np.ndarray) -> np.ndarray:
     return kept
 
 
+# Blocking rules run side by side on this many threads: their work is numpy and Polars on whole
+# columns, which let go of the interpreter lock, and a rule reads nothing another one writes.
+BLOCKING_THREADS = 2
+
+
+def _rule_pairs(frame: pl.DataFrame, entity: EntitySettings, rule: BlockingRule, chosen_per: np.ndarray,
+                groups: np.ndarray, across: np.ndarray | None, sort_key, similarity, cache: dict
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs one blocking rule proposes between identity groups (``groups``; one
+    representative per ``chosen_per`` value), bounded per mention; logged."""
+    found_l, found_r, reports = [], [], []
+    chosen = np.zeros(frame.height, dtype=bool)
+    similar = _similar_enough(frame, rule, cache)
+    for codes in _rule_codes(frame, rule, cache):
+        codes = representatives(codes, chosen_per)
+        chosen |= codes >= 0
+        left, right, report = pairs_from_blocks(codes, sort_key, rule.max_block_size, rule.window, similar)
+        found_l.append(left), found_r.append(right), reports.append(report)
+    left, right = np.concatenate(found_l), np.concatenate(found_r)
+    apart = groups[left] != groups[right]
+    if across is not None:  # before the bound, so that pairs inside one file take no place
+        apart &= across[left] != across[right]
+    left, right = left[apart], right[apart]
+    crowded = 0
+    if rule.max_pairs_per_mention and len(left):
+        code = _sorted_distinct(left.astype(np.int64) * frame.height + right)  # a pair found in several bands once
+        left, right = code // frame.height, code % frame.height
+        kept = most_similar(left, right, similarity, rule.max_pairs_per_mention)
+        crowded = int((~kept).sum())
+        left, right = left[kept], right[kept]
+    oversized = sum(r["oversized"] for r in reports)
+    log.info(
+        "%s: rule %s proposes %d pairs (%d blocks of %d representatives, largest %d%s)",
+        entity.entity_type, rule.name, len(left), sum(r["blocks"] for r in reports), int(chosen.sum()),
+        max(r["largest"] for r in reports),
+        f"; {oversized} oversized blocks with {sum(r['oversized_mentions'] for r in reports)} "
+        f"mentions windowed to {rule.window} neighbours" if oversized else "",
+    )
+    if crowded:
+        log.info("%s: rule %s keeps each mention's %d most similar pairs: %d pairs fewer",
+                 entity.entity_type, rule.name, rule.max_pairs_per_mention, crowded)
+    return left, right
+
+
 def block_type(frame: pl.DataFrame, entity: EntitySettings, link_only_across: str = "",
                cache: dict | None = None) -> pl.DataFrame:
     """Candidate pairs among the mentions of one entity type (``frame`` sorted by mention_id);
-    ``cache``: decoded Bloom columns and key codes of ``frame``, shared with the later steps."""
+    ``cache``: decoded Bloom columns and key codes of ``frame``, shared with the later steps.
+    The rules run on :data:`BLOCKING_THREADS` threads; their pairs are taken in rule order."""
     names: list[str] = []
     lefts: list[np.ndarray] = []
     rights: list[np.ndarray] = []
@@ -504,6 +551,7 @@ def block_type(frame: pl.DataFrame, entity: EntitySettings, link_only_across: st
         log.info("%s: identity key %s links %d pairs", entity.entity_type, key, len(left))
     across = key_codes(frame, link_only_across) if link_only_across and link_only_across in frame.columns else None
     if entity.fuzzy:
+        shared = {} if cache is None else cache
         groups = _components(frame.height, np.concatenate([np.zeros(0, dtype=np.int64), *lefts]),
                              np.concatenate([np.zeros(0, dtype=np.int64), *rights]))
         # when linking files, each file keeps its own representative of a group
@@ -511,55 +559,34 @@ def block_type(frame: pl.DataFrame, entity: EntitySettings, link_only_across: st
             np.unique(np.stack([groups, across]), axis=1, return_inverse=True)[1].ravel()
         log.info("%s: %d identity groups among %d mentions", entity.entity_type, groups.max(initial=-1) + 1, frame.height)
         dice_columns = [c.columns[0] for c in entity.comparisons if c.kind in ("dice", "crossed_dice")]
+        built: dict = {}
+        building = threading.Lock()  # two rules may ask at once: built once, by the first
 
         def similarity(left: np.ndarray, right: np.ndarray) -> np.ndarray:  # asked only when a mention is over its bound
-            if "similarity" not in built:
-                built["similarity"] = _pair_similarity(frame, dice_columns, cache)
+            with building:
+                if "similarity" not in built:
+                    built["similarity"] = _pair_similarity(frame, dice_columns, shared)
             return built["similarity"](left, right)
 
         def sort_key(rows: np.ndarray) -> np.ndarray:  # asked only when a block is oversized; then kept for all
-            if "sort_key" not in built:
-                built["sort_key"] = similarity_sort_key(frame, dice_columns, cache)
+            with building:
+                if "sort_key" not in built:
+                    built["sort_key"] = similarity_sort_key(frame, dice_columns, shared)
             return built["sort_key"][rows]
 
-        built: dict = {}
-
+        # what the rules read is decoded before they run side by side, so that no two decode it
         for rule in entity.blocking:
-            found_l, found_r, reports = [], [], []
-            chosen = np.zeros(frame.height, dtype=bool)
-            similar = _similar_enough(frame, rule, cache)
-            for codes in _rule_codes(frame, rule, cache):
-                codes = representatives(codes, chosen_per)
-                chosen |= codes >= 0
-                left, right, report = pairs_from_blocks(codes, sort_key, rule.max_block_size, rule.window, similar)
-                found_l.append(left), found_r.append(right), reports.append(report)
-            left, right = np.concatenate(found_l), np.concatenate(found_r)
-            apart = groups[left] != groups[right]
-            if across is not None:  # before the bound, so that pairs inside one file take no place
-                apart &= across[left] != across[right]
-            left, right = left[apart], right[apart]
-            crowded = 0
-            if rule.max_pairs_per_mention and len(left):
-                code = _sorted_distinct(left.astype(np.int64) * frame.height + right)  # a pair found in several bands once
-                left, right = code // frame.height, code % frame.height
-                kept = most_similar(left, right, similarity, rule.max_pairs_per_mention)
-                crowded = int((~kept).sum())
-                left, right = left[kept], right[kept]
+            _similar_enough(frame, rule, shared)
+            if rule.kind == "lsh":
+                _bloom_bytes(frame, rule.columns, shared)
+        with ThreadPoolExecutor(max_workers=BLOCKING_THREADS) as pool:
+            proposed = list(pool.map(lambda rule: _rule_pairs(frame, entity, rule, chosen_per, groups, across,
+                                                              sort_key, similarity, shared), entity.blocking))
+        for rule, (left, right) in zip(entity.blocking, proposed):
             names.append(rule.name), lefts.append(left), rights.append(right)
-            oversized = sum(r["oversized"] for r in reports)
-            log.info(
-                "%s: rule %s proposes %d pairs (%d blocks of %d representatives, largest %d%s)",
-                entity.entity_type, rule.name, len(left), sum(r["blocks"] for r in reports), int(chosen.sum()),
-                max(r["largest"] for r in reports),
-                f"; {oversized} oversized blocks with {sum(r['oversized_mentions'] for r in reports)} "
-                f"mentions windowed to {rule.window} neighbours" if oversized else "",
-            )
-            if crowded:
-                log.info("%s: rule %s keeps each mention's %d most similar pairs: %d pairs fewer",
-                         entity.entity_type, rule.name, rule.max_pairs_per_mention, crowded)
-        if cache is not None:  # what blocking alone reads (transposed filters, filters as words) goes now
-            for kept in [k for k in cache if isinstance(k, tuple) and k[0] in ("bytes", "words")]:
-                del cache[kept]
+        del proposed
+        for kept in [k for k in shared if isinstance(k, tuple) and k[0] in ("bytes", "words")]:
+            del shared[kept]  # what blocking alone reads (transposed filters, filters as words) goes now
     if not names:
         return pl.DataFrame(schema=PAIR_SCHEMA)
     rule_index = np.concatenate([np.full(len(l), i, dtype=np.int16) for i, l in enumerate(lefts)])

@@ -63,6 +63,7 @@ DECISION_SCHEMA = {"mention_a": pl.String, "mention_b": pl.String, "decision": p
 FALLBACK_LETTER = "X"  # entity types without resolution settings
 COMPLETED = "same_candidate_entity"  # blocked_by of the pairs compared by pairs_to_complete
 _MAX_PASSES = 5
+DECISION_SLICE = 250_000  # pairs whose decisions and reasons are written at once
 
 
 def entity_id(letter: str, lowest_mention_id: str) -> str:
@@ -91,13 +92,14 @@ def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
 
 
 def pairs_to_complete(scored: pl.DataFrame, frame: pl.DataFrame, entity: EntitySettings,
-                      cache: dict | None = None) -> pl.DataFrame:
+                      cache: dict | None = None, rows: tuple[np.ndarray, np.ndarray] | None = None) -> pl.DataFrame:
     """The pairs inside candidate entities that were never compared: for every connected
     component of the links at or above the threshold that spans at most
     ``clustering.complete_up_to`` identity groups, one pair (their lowest mentions) per two of
     its identity groups not compared yet. Comparing and scoring them lets the average linkage
     of :func:`cluster_type` judge a candidate entity on all its pairs. ``cache``: as for
-    :func:`~mhgraph.resolve.block.key_codes`.
+    :func:`~mhgraph.resolve.block.key_codes`; ``rows``: the rows of the pairs' two mentions in
+    ``frame``, when the caller knows them (else they are looked up).
     """
     n, cap = frame.height, entity.clustering.complete_up_to
     empty = pl.DataFrame(schema=PAIR_SCHEMA)
@@ -105,7 +107,8 @@ def pairs_to_complete(scored: pl.DataFrame, frame: pl.DataFrame, entity: EntityS
         return empty
     ids = frame["mention_id"]
     units = identity_groups(frame, entity.identity_keys, cache)
-    a, b = units[row_numbers(ids, scored["mention_a"])], units[row_numbers(ids, scored["mention_b"])]
+    rows = rows or (row_numbers(ids, scored["mention_a"]), row_numbers(ids, scored["mention_b"]))
+    a, b = units[rows[0]], units[rows[1]]
     strong = (scored["score"].fill_nan(0.0).fill_null(0.0).to_numpy() >= entity.scoring.threshold) & (a != b)
     n_units = int(units.max()) + 1
     component = _components(n_units, a[strong], b[strong])
@@ -123,7 +126,11 @@ def pairs_to_complete(scored: pl.DataFrame, frame: pl.DataFrame, entity: EntityS
     pairs = (table.join(table, on="component", suffix="_b").filter(pl.col("unit") < pl.col("unit_b"))
              .select(pl.min_horizontal("mention", "mention_b").alias("i"), pl.max_horizontal("mention", "mention_b").alias("j"),
                      pl.col("unit").alias("u"), pl.col("unit_b").alias("v")))
-    known = pl.DataFrame({"u": np.minimum(a, b), "v": np.maximum(a, b)}).unique()
+    # only the compared pairs that could be among them: both ends members of one component
+    member = np.zeros(n_units, dtype=bool)
+    member[members] = True
+    among = member[a] & member[b] & (component[a] == component[b])
+    known = pl.DataFrame({"u": np.minimum(a, b)[among], "v": np.maximum(a, b)[among]}).unique()
     pairs = pairs.join(known, on=["u", "v"], how="anti").sort("i", "j")
     return pl.DataFrame({
         "mention_a": ids.gather(pairs["i"].to_numpy()), "mention_b": ids.gather(pairs["j"].to_numpy()),
@@ -231,18 +238,19 @@ def _units(n: int, a: np.ndarray, b: np.ndarray, identity: np.ndarray, parts: np
 
 
 def cluster_type(scored: pl.DataFrame, frame: pl.DataFrame, entity: EntitySettings,
-                 overrides: pl.DataFrame | None = None, conflicts=None) -> Clusters:
+                 overrides: pl.DataFrame | None = None, conflicts=None,
+                 rows: tuple[np.ndarray, np.ndarray] | None = None) -> Clusters:
     """Cluster one entity type. ``frame``: its mentions sorted by ``mention_id``; ``scored``:
     its compared pairs with ``score`` and ``blocked_by``; ``overrides``: analyst decisions;
     ``conflicts``: the :class:`~mhgraph.resolve.conflicts.IdentityConflicts` of this type (the
-    parts of one identity key that are different persons stay apart)."""
+    parts of one identity key that are different persons stay apart); ``rows``: the rows of the
+    pairs' two mentions in ``frame``, when the caller knows them (else they are looked up)."""
     n = frame.height
     ids = frame["mention_id"]
     threshold = entity.scoring.threshold
     conflict_codes = {k: key_codes(frame, k) for k in entity.conflict_keys}
 
-    a = row_numbers(ids, scored["mention_a"])
-    b = row_numbers(ids, scored["mention_b"])
+    a, b = rows or (row_numbers(ids, scored["mention_a"]), row_numbers(ids, scored["mention_b"]))
     score = scored["score"].fill_nan(0.0).fill_null(0.0).to_numpy()
     identity = scored["blocked_by"].is_in(list(entity.identity_keys)).to_numpy()
     must = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
@@ -381,7 +389,7 @@ def _decisions(scored: pl.DataFrame, a: np.ndarray, b: np.ndarray, roots: np.nda
         separator=", ", ignore_nulls=True,
     ) if conflict_features else pl.lit("")
     score_text = pl.col("score").round(3).cast(pl.String)
-    return table.select(
+    fate = [
         "mention_a", "mention_b",
         pl.when(pl.col("override") == "must_link").then(
             pl.when("together").then(pl.lit("must_link")).otherwise(pl.lit("conflicting_identifier")))
@@ -404,7 +412,11 @@ def _decisions(scored: pl.DataFrame, a: np.ndarray, b: np.ndarray, roots: np.nda
             pl.concat_str(pl.lit("same entity through other links (own score "), score_text, pl.lit(")")))
         .when(pl.col("event").is_not_null()).then(pl.col("event"))
         .otherwise(pl.concat_str(pl.lit("score "), score_text, pl.lit(f" below {threshold}"))).alias("reason"),
-    )
+    ]
+    # a slice of pairs at a time: every sentence above is spelt out for every row it is asked
+    # about before the first that applies is kept, several strings per pair at once
+    return pl.concat([table.slice(start, DECISION_SLICE).select(fate)
+                      for start in range(0, max(table.height, 1), DECISION_SLICE)])
 
 
 def cluster(scored: pl.DataFrame, settings: ResolveSettings, mentions: pl.DataFrame,

@@ -101,14 +101,15 @@ def resolution_diagnostics(resolved, mentions: pl.DataFrame | pl.LazyFrame, larg
             (pl.col("entity_type") == entity_type) & ~pl.col("blocked_by").is_in([*keys, COMPLETED, "override"]))
         expected = None
         if scorer is not None and compared.height:
-            unit_of = placed.select("mention_id", "unit")
-            expected = float(compared.select("mention_a", "mention_b", "score")
+            unit_of = placed.select("mention_id", "unit").lazy()
+            # one query: each mention id goes as soon as its unit is known, not carried through the joins
+            expected = float(compared.lazy().select("mention_a", "mention_b", "score")
                 .join(unit_of.rename({"mention_id": "mention_a", "unit": "a"}), on="mention_a")
                 .join(unit_of.rename({"mention_id": "mention_b", "unit": "b"}), on="mention_b")
                 .group_by(pl.min_horizontal("a", "b").alias("low"), pl.max_horizontal("a", "b").alias("high"))
                 .agg(pl.col("score").max())
                 # summed in a fixed order: the groups come in any order, and a float sum's last bits follow it
-                .sort("low", "high")["score"].to_numpy().sum())
+                .sort("low", "high").collect()["score"].to_numpy().sum())
         ratios = [merged / e for e in (expected, prior * population if prior else None) if e]
         ratio = max(ratios) if ratios else None
         largest = per_entity.sort("units", "mentions", descending=True).row(0, named=True) if per_entity.height else None
