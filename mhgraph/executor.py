@@ -40,6 +40,7 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from typing import Protocol, TypeVar
@@ -57,13 +58,12 @@ Result = TypeVar("Result")
 class Executor(Protocol):
     """Anything with ``map(function, partitions) -> list of results, in partition order`` and
     ``submit(function, *args, **kwargs) -> future`` (its ``result()`` waits for the call's result,
-    ``done()`` says whether it has one, ``cancel()`` takes back a call that is not done)."""
+    ``done()`` says whether it has one, ``cancel()`` takes back a call that is not done).
+    It may say ``separate_process = True``: ``submit`` runs the call in another process on this
+    machine, which can read the caller's files rather than be sent a pickled copy of its tables
+    (without the attribute it is taken as ``False``)."""
 
     def map(self, function: Callable[[Partition], Result], partitions: Iterable[Partition]) -> list[Result]: ...
-
-    # whether ``submit`` runs the call in another process on this machine, which can read the
-    # caller's files rather than be sent a pickled copy of its tables
-    separate_process: bool
 
     def submit(self, function: Callable[..., Result], *args, **kwargs) -> Future: ...
 
@@ -137,13 +137,17 @@ class CallInOwnProcess:
         self.pid = worker.pid
 
     def result(self, timeout: float | None = None):
-        """The call's result, once its process has ended: the worker's memory is back before the
-        caller goes on (the pool lets it go only some time after it sent the result)."""
+        """The call's result (or error), once its process has ended: the worker's memory is back
+        before the caller goes on (the pool lets it go only some time after it sent the result).
+        ``timeout`` bounds the wait for both."""
         if self._ended:
             raise CancelledError(f"the call in worker process {self.pid} was ended")
-        result = self._future.result(timeout)
-        self._worker.join()
-        return result
+        deadline = None if timeout is None else time.monotonic() + timeout
+        try:
+            return self._future.result(timeout)
+        finally:
+            if self._future.done():
+                self._worker.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
 
     def done(self) -> bool:
         return self._ended or self._future.done()

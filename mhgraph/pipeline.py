@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
@@ -197,8 +197,8 @@ def analyse(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.
     ``tables_dir``: where the tables are written as soon as they are final (``mhgraph run`` gives its
     ``tables/``). The resolution and matches are then let go once the graph is built, not held through
     detection and the rules, and read again when asked for (the tables come back as
-    :class:`StoredTables`); a detection process of its own reads its columns from there
-    (:func:`detect_stored`).
+    :class:`StoredTables`; the resolver's result gets them back from the files once ranking is done);
+    a detection process of its own reads its columns from there (:func:`detect_stored`).
     """
     timings = {} if timings is None else timings
     tables = StoredTables({}, {})
@@ -214,6 +214,8 @@ def analyse(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.
             resolved = resolve(resolving, needed(relations, ("type", "from_mention", "to_mention")), resolve_settings,
                                overrides=overrides)
             tables.keep(tables_dir, resolution=resolved.resolution, matches=resolved.matches)
+            if tables_dir is not None:  # written: the result holds them again once the stages are done
+                resolved = replace(resolved, resolution=None, matches=None)
         tables.keep(None, identity_conflicts=resolved.identity_conflicts if resolved is not None
                     else IdentityConflicts.none().table)
         tables.release("matches")  # no later stage reads them
@@ -227,7 +229,8 @@ def analyse(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.
         # no rule reads the communities: the rules run here while detection runs in a process of its
         # own (the serial executor: first detection, then the rules); the cluster ids are attached after
         executor = executor or SerialExecutor()
-        if tables_dir is not None and executor.separate_process:  # it reads its columns from the run's files
+        # it reads its columns from the run's files; an executor that does not say is sent them
+        if tables_dir is not None and getattr(executor, "separate_process", False):
             detecting = executor.submit(_timed, detect_stored, tables_dir, seed=seed, partitions=partitions,
                                         unit_size=unit_size)
         else:
@@ -250,6 +253,8 @@ def analyse(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.
         clusters = rank_clusters(communities, nodes, edges, hits)
     # the hits table holds what the score counts: a weak hit without a piece of another kind beside it is left out
     tables.keep(None, communities=communities, indicator_hits=counted_hits(hits, communities), clusters=clusters)
+    if resolved is not None and resolved.resolution is None:  # for the diagnostics and the saved model
+        resolved = replace(resolved, resolution=tables["resolution"], matches=tables["matches"])
     return tables, resolved
 
 

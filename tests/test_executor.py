@@ -116,3 +116,11 @@ def test_a_submitted_call_s_process_has_ended_when_its_result_is_back():
     running = ProcessExecutor(2).submit(_own_pid, None)
     assert running.result() == running.pid
     assert not Path(f"/proc/{running.pid}").exists()
+
+
+def test_a_call_that_fails_in_its_own_process_brings_its_error_once_that_process_has_ended():
+    """The error comes back as the result would: with the worker's memory back, within ``timeout``."""
+    running = ProcessExecutor(2).submit(_inverse, 0)
+    with pytest.raises(ZeroDivisionError):
+        running.result(timeout=120)
+    assert not Path(f"/proc/{running.pid}").exists()
