@@ -18,7 +18,8 @@ fresh process:
 A run of N persons reads a folder of links to the first N / P parts' files. It runs
 ``mhgraph.run_pipeline`` in a fresh process that samples the resident memory of itself and
 every process it starts (worker processes included) every 50 ms, and keeps per stage: wall
-seconds, CPU seconds and peak resident memory. A run whose memory passes ``--memory-limit-gb``
+seconds, CPU seconds and peak resident memory (of the whole process tree, and the peaks of the
+main process and of its workers, each on its own). A run whose memory passes ``--memory-limit-gb``
 is stopped and recorded as such, with the stage it was in. The load average before and after
 and the mean load during the run are recorded with every entry; results go to
 ``benchmarks/results/scale.json`` (entries this invocation does not run are kept).
@@ -171,20 +172,22 @@ def prepare(persons: int, part_persons: int, seed: int) -> Path:
 
 # -- the measurement ---------------------------------------------------------------------------
 
-def _tree_rss_bytes(pid: int) -> int:
-    """Resident memory of ``pid`` and all its descendants (read from /proc)."""
-    total, todo = 0, [pid]
+def _tree_rss_bytes(pid: int) -> tuple[int, int]:
+    """Resident memory of ``pid`` alone, and of ``pid`` and all its descendants (read from /proc)."""
+    total, own, todo = 0, 0, [pid]
     while todo:
         current = todo.pop()
         try:
             with open(f"/proc/{current}/statm") as statm:
-                total += int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+                rss = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            total += rss
+            own = rss if current == pid else own
             for task in os.listdir(f"/proc/{current}/task"):
                 with open(f"/proc/{current}/task/{task}/children") as children:
                     todo.extend(int(c) for c in children.read().split())
         except (FileNotFoundError, ProcessLookupError, ValueError):
             continue
-    return total
+    return own, total
 
 
 class StageSampler(threading.Thread):
@@ -200,7 +203,8 @@ class StageSampler(threading.Thread):
     def _begin(self, stage: str) -> None:
         times = os.times()
         self.stage = stage
-        self.stages.setdefault(stage, {"peak_rss_mb": 0.0, "wall_seconds": 0.0, "cpu_seconds": 0.0})
+        self.stages.setdefault(stage, {"peak_rss_mb": 0.0, "peak_main_process_mb": 0.0, "peak_workers_mb": 0.0,
+                                       "wall_seconds": 0.0, "cpu_seconds": 0.0})
         self._since = (time.perf_counter(), times.user + times.system + times.children_user + times.children_system)
 
     def switch(self, stage: str) -> None:
@@ -214,9 +218,12 @@ class StageSampler(threading.Thread):
     def run(self) -> None:
         last_load = 0.0
         while not self.stopped.wait(SAMPLE_SECONDS):
-            rss = _tree_rss_bytes(os.getpid())
+            own, rss = _tree_rss_bytes(os.getpid())
             entry = self.stages[self.stage]
             entry["peak_rss_mb"] = max(entry["peak_rss_mb"], rss / 2**20)
+            # the main process and its workers (detection beside the rules) each at their own peak
+            entry["peak_main_process_mb"] = max(entry["peak_main_process_mb"], own / 2**20)
+            entry["peak_workers_mb"] = max(entry["peak_workers_mb"], (rss - own) / 2**20)
             if time.perf_counter() - last_load > 5:
                 self.loads.append(os.getloadavg()[0])
                 last_load = time.perf_counter()

@@ -8,7 +8,8 @@ and writes its own there, so that per stage it records the memory of its input t
 lines of mhgraph with the resident memory at each (``<stage>.log`` next to the tables). Ingest
 streams to Parquet; resolve reads each entity type's mention columns from a scan when that
 type's turn comes and graph reads only the mention columns it needs, as ``mhgraph run`` hands
-them over (``mhgraph.pipeline.scan_of``, ``mhgraph.pipeline.needed``). With
+them over (``mhgraph.pipeline.scan_of``, ``mhgraph.pipeline.needed``); detect reads only its columns
+of the graph's tables, as the run's detection process does (``mhgraph.pipeline.detect_stored``). With
 ``--each-indicator`` the indicators stage also runs every rule alone. A stage whose memory passes
 ``--memory-limit-gb`` is stopped and recorded as such. The data is that of ``bench_scale.py``
 (same cache, same parts). Results go to ``benchmarks/results/scale.json`` under ``stages``.
@@ -126,9 +127,11 @@ def run_stage(stage: str, folder: Path, resolver: str, limit_gb: float, each_ind
         nodes, edges = measured("graph", lambda: build_graph_tables(mentions, relations, resolution))
         out = {"nodes": nodes, "edges": edges}
     elif stage == "detect":
-        from mhgraph.detect import detect_communities
-        nodes, edges = read("nodes", "edges")
-        out = {"communities": measured("detect", lambda: detect_communities(nodes, edges, seed=SEED_DETECT))}
+        from mhgraph.partition import DEFAULT_UNIT_SIZE
+        from mhgraph.pipeline import detect_stored
+        # as the run's detection process does: only its columns, read from the graph's tables
+        out = {"communities": measured("detect", lambda: detect_stored(folder, seed=SEED_DETECT, partitions=None,
+                                                                       unit_size=DEFAULT_UNIT_SIZE))}
     else:
         from mhgraph.indicators import INDICATORS, compute_indicators
         nodes, edges, communities, conflicts = read("nodes", "edges", "communities", "identity_conflicts")

@@ -207,9 +207,12 @@ def detect_communities(nodes: pl.DataFrame, edges: pl.DataFrame,
     if active_since is not None:
         edges = edges.filter(pl.col("valid_to").is_null() | (pl.col("valid_to") >= active_since))
     entity_ids, pairs, pair_weights = community_edge_arrays(nodes, edges, weights)
+    followers = non_persons(nodes, entity_ids)
+    # Leiden needs only the arrays: a caller that handed the tables over (detect_stored) has them let go here
+    del nodes, edges
     membership = component_leiden(len(entity_ids), pairs, pair_weights, resolution=resolution_parameter, seed=seed,
                                   n_iterations=n_iterations, tolerance=tolerance, executor=executor,
-                                  partitions=partitions, unit_size=unit_size, followers=non_persons(nodes, entity_ids))
+                                  partitions=partitions, unit_size=unit_size, followers=followers)
     communities = number_clusters(entity_ids, membership)
     log.info("detect: %d entities in %d communities (CPM, resolution %.4g, seed %d); largest %d",
              len(entity_ids), communities.get_column("cluster_id").n_unique(), resolution_parameter, seed,
@@ -272,9 +275,7 @@ def leiden_membership(n: int, pairs, pair_weights, *, objective: str = "CPM", re
     >>> leiden_membership(4, chain, [1.0] * 3, resolution=0.6, followers=[False, False, True, True]).tolist()
     [0, 0, 0, 0]
     """
-    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
-    # igraph reads a list of pairs of Python ints about three times as fast as the rows of an array
-    graph = ig.Graph(n=n, edges=list(zip(pairs[:, 0].tolist(), pairs[:, 1].tolist())), directed=False)
+    graph = igraph_of_pairs(n, pairs)
     node_weights = None
     if followers is not None and objective == "CPM":
         node_weights = cpm_node_weights(graph, followers)
@@ -295,6 +296,29 @@ def leiden_membership(n: int, pairs, pair_weights, *, objective: str = "CPM", re
     finally:
         ig.set_random_number_generator(random)  # igraph's default
     return np.asarray(membership if membership is not None else range(n))
+
+
+# Pairs handed to igraph at a time (igraph_of_pairs).
+PAIR_BATCH = 1 << 18
+
+
+def igraph_of_pairs(n: int, pairs) -> ig.Graph:
+    """The undirected igraph graph of ``n`` vertices and one edge per row of ``pairs``, in row order.
+
+    igraph reads a list of pairs of Python ints about three times as fast as the rows of an array,
+    but such a list costs about 120 bytes a pair (some 250 MB for the 2.1 million pairs of the
+    giant unit at a million persons): the pairs go in :data:`PAIR_BATCH` at a time instead, which
+    adds the same edges in the same order.
+
+    >>> igraph_of_pairs(3, [(0, 1), (1, 2)]).get_edgelist()
+    [(0, 1), (1, 2)]
+    """
+    pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+    graph = ig.Graph(n=n, directed=False)
+    for start in range(0, len(pairs), PAIR_BATCH):
+        batch = pairs[start:start + PAIR_BATCH]
+        graph.add_edges(list(zip(batch[:, 0].tolist(), batch[:, 1].tolist())))
+    return graph
 
 
 def moved_vertices(before, after) -> int:

@@ -61,11 +61,17 @@ class Executor(Protocol):
 
     def map(self, function: Callable[[Partition], Result], partitions: Iterable[Partition]) -> list[Result]: ...
 
+    # whether ``submit`` runs the call in another process on this machine, which can read the
+    # caller's files rather than be sent a pickled copy of its tables
+    separate_process: bool
+
     def submit(self, function: Callable[..., Result], *args, **kwargs) -> Future: ...
 
 
 class SerialExecutor:
     """Every partition in this process, one after the other."""
+
+    separate_process = False
 
     def map(self, function, partitions):
         return [function(partition) for partition in partitions]
@@ -93,6 +99,11 @@ class ProcessExecutor:
     def __init__(self, workers: int | None = None):
         self.workers = max(1, workers or os.cpu_count() or 1)
 
+    @property
+    def separate_process(self) -> bool:
+        """Whether ``submit`` starts a worker process (on this machine) rather than run the call here."""
+        return self.workers > 1
+
     def map(self, function, partitions):
         partitions = list(partitions)
         workers = min(self.workers, len(partitions))
@@ -102,7 +113,7 @@ class ProcessExecutor:
             return list(pool.map(function, partitions))
 
     def submit(self, function, *args, **kwargs) -> Future:
-        if self.workers <= 1:
+        if not self.separate_process:
             return SerialExecutor().submit(function, *args, **kwargs)
         pool = _worker_pool(1)
         running = pool.submit(function, *args, **kwargs)
@@ -126,9 +137,13 @@ class CallInOwnProcess:
         self.pid = worker.pid
 
     def result(self, timeout: float | None = None):
+        """The call's result, once its process has ended: the worker's memory is back before the
+        caller goes on (the pool lets it go only some time after it sent the result)."""
         if self._ended:
             raise CancelledError(f"the call in worker process {self.pid} was ended")
-        return self._future.result(timeout)
+        result = self._future.result(timeout)
+        self._worker.join()
+        return result
 
     def done(self) -> bool:
         return self._ended or self._future.done()
@@ -169,6 +184,8 @@ class DaskExecutor:
     :meth:`close` or use the executor as a context manager). A worker that reads or writes
     files needs the same paths as the caller (a shared file system or object store).
     """
+
+    separate_process = False  # its workers may run elsewhere, without the caller's files
 
     def __init__(self, address: str | None = None, workers: int | None = None):
         try:

@@ -257,6 +257,8 @@ def build_graph_tables(mentions: pl.DataFrame, relations: pl.DataFrame | pl.Lazy
     ``relations`` may be a scan (``pl.scan_parquet``): it is then read only once the nodes are
     built and the mentions let go, so that the two largest inputs are never held together (at a
     million persons the mentions' graph columns and the relations take about 1.9 and 1.6 GB).
+    The resolution is let go once the mentions' entities are numbered: a caller that hands it over
+    without keeping it (``mhgraph run``) does not hold it while the relations are mapped.
 
     Raises :class:`~mhgraph.errors.InputError` (naming table, row and column) when a required
     column is missing or empty, a mention is resolved twice or not at all, or a relation names
@@ -268,7 +270,7 @@ def build_graph_tables(mentions: pl.DataFrame, relations: pl.DataFrame | pl.Lazy
     entity_ids, entity = _mention_entities(mentions, resolution)
     resolved = mentions.with_columns(entity)
     mention_count = mentions.height
-    del mentions, entity  # from here on ``resolved`` holds every column needed
+    del mentions, entity, resolution  # from here on ``resolved`` holds every column needed
 
     # The few (partner, source, purpose, type) combinations of an entity's mentions are counted in
     # one pass over the mentions, not in one pass per column, grouped by numbers: each column as an

@@ -50,6 +50,9 @@ EXACT_MATCHES_SCHEMA = {**PAIR_SCHEMA, "score": pl.Float64, "decision": pl.Strin
 
 # The columns community detection reads: all a detecting process is sent of the graph tables.
 DETECT_COLUMNS = {"nodes": ["entity_id", "entity_type"], "edges": ["from_entity", "to_entity", "type"]}
+# The tables analyse returns, in the order the run writes and counts them.
+ANALYSED_TABLES = ("resolution", "matches", "identity_conflicts", "nodes", "edges", "communities", "indicator_hits",
+                   "clusters")
 # The stage in which detection and the indicator rules run side by side; ``detect`` and
 # ``indicators`` are each's own seconds within it.
 DETECT_AND_INDICATORS = "detect_and_indicators"
@@ -78,6 +81,32 @@ class StoredTables(dict):
 
     def __contains__(self, name) -> bool:
         return super().__contains__(name) or name in self.stored
+
+    def keep(self, tables_dir: Path | None, **tables: pl.DataFrame) -> None:
+        """Hold ``tables``; with a ``tables_dir`` also write them there now, as the run keeps them,
+        so that they can be let go (:meth:`release`) and read again, here or in another process."""
+        for name, table in tables.items():
+            if tables_dir is not None:
+                self.stored[name] = tables_dir / f"{name}.parquet"
+                table.write_parquet(self.stored[name])
+            self[name] = table
+
+    def release(self, name: str) -> pl.DataFrame:
+        """The table ``name``, no longer held here when it is stored: the caller's reference is then
+        the last, and the table is read again from its file when next asked for.
+
+        >>> import tempfile; folder = Path(tempfile.mkdtemp())
+        >>> tables = StoredTables({}, {}); tables.keep(folder, hits=pl.DataFrame({"a": [1]}))
+        >>> tables.release("hits").height, dict.__contains__(tables, "hits"), tables["hits"].height
+        (1, False, 1)
+        """
+        return self.pop(name) if name in self.stored else self[name]
+
+    def height(self, name: str) -> int:
+        """The rows of table ``name``, counted in its file when it is not held."""
+        if dict.__contains__(self, name):
+            return self[name].height
+        return pl.scan_parquet(self.stored[name]).select(pl.len()).collect().item()
 
 
 @dataclass
@@ -144,7 +173,8 @@ def resolver_columns(settings, resolver: str = "full") -> list[str]:
 def analyse(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.LazyFrame, *, allowed_purposes,
             overrides=None, seed: int = 42,
             executor: Executor | None = None, partitions: int | None = None, unit_size: int = DEFAULT_UNIT_SIZE,
-            resolver: str = "full", timings: dict[str, float] | None = None, resolve_settings=None):
+            resolver: str = "full", timings: dict[str, float] | None = None, resolve_settings=None,
+            tables_dir: Path | None = None):
     """Resolve -> graph -> detect -> indicators -> rank on ingested mentions and relations.
 
     Returns the tables ``resolution``, ``matches``, ``identity_conflicts``, ``nodes``, ``edges``,
@@ -163,32 +193,52 @@ def analyse(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.
     overlap, so the stages' seconds add up to more than the run's.
     ``mentions`` and ``relations`` may be scans (``pl.scan_parquet``): each stage then reads only the
     columns it needs (:func:`needed`).
+
+    ``tables_dir``: where the tables are written as soon as they are final (``mhgraph run`` gives its
+    ``tables/``). The resolution and matches are then let go once the graph is built, not held through
+    detection and the rules, and read again when asked for (the tables come back as
+    :class:`StoredTables`); a detection process of its own reads its columns from there
+    (:func:`detect_stored`).
     """
     timings = {} if timings is None else timings
+    tables = StoredTables({}, {})
     with _stage("resolve", timings):
         # a scan: the resolver reads each entity type's columns when that type's turn comes
         resolving = scan_of(mentions, resolver_columns(resolve_settings, resolver))
         if resolver == "exact":
             resolved = None
-            resolution, matches = resolve_baseline(resolving, resolve_settings), pl.DataFrame(schema=EXACT_MATCHES_SCHEMA)
+            tables.keep(tables_dir, resolution=resolve_baseline(resolving, resolve_settings),
+                        matches=pl.DataFrame(schema=EXACT_MATCHES_SCHEMA))
         else:
             # the resolver reads relations only as neighbours: which mentions a relation of which type links
             resolved = resolve(resolving, needed(relations, ("type", "from_mention", "to_mention")), resolve_settings,
                                overrides=overrides)
-            resolution, matches = resolved.resolution, resolved.matches
-        conflicts = resolved.identity_conflicts if resolved is not None else IdentityConflicts.none().table
+            tables.keep(tables_dir, resolution=resolved.resolution, matches=resolved.matches)
+        tables.keep(None, identity_conflicts=resolved.identity_conflicts if resolved is not None
+                    else IdentityConflicts.none().table)
+        tables.release("matches")  # no later stage reads them
     with _stage("graph", timings):
-        nodes, edges = build_graph_tables(needed(mentions, MENTION_COLUMNS), relations, resolution)
+        # the graph lets the resolution go once it has numbered the mentions' entities; stored, the
+        # resolution is held nowhere else until the export reads it again
+        tables.keep(tables_dir, **dict(zip(("nodes", "edges"), build_graph_tables(
+            needed(mentions, MENTION_COLUMNS), relations, tables.release("resolution")))))
+    nodes, edges = tables["nodes"], tables["edges"]
     with _stage(DETECT_AND_INDICATORS, timings):
         # no rule reads the communities: the rules run here while detection runs in a process of its
         # own (the serial executor: first detection, then the rules); the cluster ids are attached after
-        detecting = (executor or SerialExecutor()).submit(
-            _timed, detect_communities, nodes.select(DETECT_COLUMNS["nodes"]), edges.select(DETECT_COLUMNS["edges"]),
-            seed=seed, partitions=partitions, unit_size=unit_size)
+        executor = executor or SerialExecutor()
+        if tables_dir is not None and executor.separate_process:  # it reads its columns from the run's files
+            detecting = executor.submit(_timed, detect_stored, tables_dir, seed=seed, partitions=partitions,
+                                        unit_size=unit_size)
+        else:
+            detecting = executor.submit(_timed, detect_communities, nodes.select(DETECT_COLUMNS["nodes"]),
+                                        edges.select(DETECT_COLUMNS["edges"]), seed=seed, partitions=partitions,
+                                        unit_size=unit_size)
         try:
             hits, rules_seconds = _timed(
-                compute_indicators, nodes, edges, allowed_purposes=allowed_purposes, identity_conflicts=conflicts,
-                executor=executor, partitions=partitions, unit_size=unit_size)
+                compute_indicators, nodes, edges, allowed_purposes=allowed_purposes,
+                identity_conflicts=tables["identity_conflicts"], executor=executor, partitions=partitions,
+                unit_size=unit_size)
             communities, timings["detect"] = detecting.result()
         finally:
             if not detecting.done():  # the rules failed: end detection rather than wait for it at exit
@@ -199,9 +249,30 @@ def analyse(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.
     with _stage("rank", timings):
         clusters = rank_clusters(communities, nodes, edges, hits)
     # the hits table holds what the score counts: a weak hit without a piece of another kind beside it is left out
-    return {"resolution": resolution, "matches": matches, "identity_conflicts": conflicts, "nodes": nodes,
-            "edges": edges, "communities": communities, "indicator_hits": counted_hits(hits, communities),
-            "clusters": clusters}, resolved
+    tables.keep(None, communities=communities, indicator_hits=counted_hits(hits, communities), clusters=clusters)
+    return tables, resolved
+
+
+def detect_stored(tables_dir: Path, *, seed: int, partitions: int | None, unit_size: int) -> pl.DataFrame:
+    """:func:`mhgraph.detect.detect_communities` on the graph tables written to ``tables_dir``, of
+    which it reads only :data:`DETECT_COLUMNS`: how a process of its own gets them, instead of a
+    pickled copy made in the process that holds the whole tables.
+
+    >>> import tempfile; from mhgraph.planted import planted_cell_graph
+    >>> nodes, edges, _ = planted_cell_graph(n_background=200, n_cells=2, seed=0)
+    >>> folder = Path(tempfile.mkdtemp()); nodes.write_parquet(folder / "nodes.parquet")
+    >>> edges.write_parquet(folder / "edges.parquet")
+    >>> detect_stored(folder, seed=1, partitions=None, unit_size=100).equals(
+    ...     detect_communities(nodes, edges, seed=1, unit_size=100))
+    True
+    """
+    # handed over, not held here: detection lets the tables go once it has its arrays
+    return detect_communities(_read_columns(tables_dir, "nodes"), _read_columns(tables_dir, "edges"), seed=seed,
+                              partitions=partitions, unit_size=unit_size)
+
+
+def _read_columns(tables_dir: Path, name: str) -> pl.DataFrame:
+    return pl.read_parquet(tables_dir / f"{name}.parquet", columns=DETECT_COLUMNS[name])
 
 
 def run_pipeline(
@@ -305,13 +376,12 @@ def _run_stages(folder: RunFolder, input_dir: Path, specs, before: RunTables | N
                           accept_missing_sidecars=accept_missing_sidecars, run_purpose=run_purpose, out_dir=out_dir)
         (out_dir / "ingest_summary.json").unlink()  # the manifest holds the summary
     mentions, relations = ingested.scan("mentions"), ingested.scan("relations")
-    analysed, resolved = analyse(mentions, relations,
-                                 allowed_purposes=allowed_source_purposes(run_purpose), overrides=overrides,
-                                 seed=seed, resolver=resolver, timings=timings, resolve_settings=resolve_settings,
-                                 executor=executor)
+    tables, resolved = analyse(mentions, relations,
+                               allowed_purposes=allowed_source_purposes(run_purpose), overrides=overrides,
+                               seed=seed, resolver=resolver, timings=timings, resolve_settings=resolve_settings,
+                               executor=executor, tables_dir=out_dir / "tables")
     diagnostics = (resolution_diagnostics(resolved, scan_of(mentions, resolver_columns(resolve_settings)))
                    if resolved is not None else None)
-    tables = dict(analysed)
     if before is not None:
         current = RunTables(mentions.collect(), tables["resolution"], tables["communities"])
         renamed, manifest["cluster_ids"] = carry_cluster_ids(tables["communities"], current, before)
@@ -321,8 +391,9 @@ def _run_stages(folder: RunFolder, input_dir: Path, specs, before: RunTables | N
                                              shown=top)
     clusters, communities, nodes, edges, hits, resolution = (
         tables[name] for name in ("clusters", "communities", "nodes", "edges", "indicator_hits", "resolution"))
-    for name, table in tables.items():
-        table.write_parquet(out_dir / "tables" / f"{name}.parquet")
+    for name in ANALYSED_TABLES:
+        if name not in tables.stored:  # those written as they were made stand
+            tables[name].write_parquet(out_dir / "tables" / f"{name}.parquet")
     counts = {name: ingested.scan(name).select(pl.len()).collect().item() for name in ingested.paths}
 
     manifest.update(extracts_record(ingested.summary, specs, run_purpose))
@@ -330,7 +401,7 @@ def _run_stages(folder: RunFolder, input_dir: Path, specs, before: RunTables | N
         "clusters_flagged": clusters.filter(pl.col("flagged")).height,
         "clusters_scored": clusters.filter(pl.col("score") > 0).height,
         "indicator_ruleset": DEFINITIONS["ruleset"],
-        "counts": {**counts, **{name: table.height for name, table in tables.items()}},
+        "counts": {**counts, **{name: tables.height(name) for name in ANALYSED_TABLES}},
         "resolver": resolver,
         "resolution": diagnostics.to_dicts() if diagnostics is not None else [],
         "seed": seed,
@@ -363,7 +434,7 @@ def _run_stages(folder: RunFolder, input_dir: Path, specs, before: RunTables | N
                for name, path in outputs.items()}
     outputs["audit_log"] = audit_log
     log.info("run written to %s", folder.final)
-    stored = {name: folder.final_path(path) for name, path in ingested.paths.items()}
+    stored = {name: folder.final_path(path) for name, path in {**ingested.paths, **tables.stored}.items()}
     return RunResult(out_dir=folder.final, tables=StoredTables(tables, stored), outputs=outputs, manifest=manifest)
 
 

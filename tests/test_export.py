@@ -572,6 +572,19 @@ def test_duplicate_entity_in_communities_is_refused(tmp_path):
         export(tmp_path, tables)
 
 
+@pytest.mark.parametrize(("twin", "problem"), [("entity", "appears more than once"), (None, "is empty")])
+def test_a_duplicate_or_missing_key_in_sorted_nodes_is_refused_at_its_row(tmp_path, twin, problem):
+    """Sorted keys are checked without hashing them: a twin sits next to its key, and is still refused."""
+    tables = build_tables()
+    nodes = tables["nodes"].sort("entity_id")
+    extra = nodes.slice(2, 1) if twin else nodes.slice(2, 1).with_columns(entity_id=pl.lit(None, dtype=pl.String))
+    tables["nodes"] = pl.concat([nodes, extra]).sort("entity_id", nulls_last=True)
+    assert tables["nodes"]["entity_id"].is_sorted(nulls_last=True)
+    row = 3 if twin else nodes.height + 1
+    with pytest.raises(InputError, match=f"file nodes, row {row}, column .entity_id.: entity_id .*{problem}"):
+        export(tmp_path, tables)
+
+
 # --- pictures, minimisation, language --------------------------------------------------------------
 
 def test_parallel_relations_become_one_edge_with_count_and_period_range(tmp_path):

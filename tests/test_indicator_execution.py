@@ -265,3 +265,32 @@ def test_rules_sharing_derived_tables_find_what_each_finds_alone(sample, level):
     shared = SharedTables(nodes, readable)
     assert shared.household_jobs.height and shared.officer_home_stays.height
     assert shared.workplaces is shared.workplaces and shared.wages_on_delivered_bands is shared.wages_on_delivered_bands
+
+
+@pytest.mark.parametrize("kept_jobs", [1.0, 0.3], ids=["every job", "a third of the jobs"])
+def test_periods_of_a_paying_company_are_those_of_their_definition(graph, kept_jobs):
+    """A sponsorship is judged when some job at its sponsor overlaps it: for sponsorships and
+    offices, the as-of join finds what the definition finds job by job, also where most jobs are
+    missing."""
+    from mhgraph.indicators.dependence import _paying_someone
+    from mhgraph.indicators.tables import employments, with_period
+
+    _, edges = graph
+    jobs = employments(edges)
+    jobs = jobs.filter(pl.int_range(pl.len()).mod(10) < kept_jobs * 10)
+    day = pl.duration(days=1)
+    periods = pl.concat([
+        with_period(edges.filter(pl.col("type").is_in(["SPONSORED_BY", "OFFICER_OF"]))).select(
+            company="to_entity", start="start", end="end"),
+        # periods touching a job on its first or last day only, and missing it by one day
+        jobs.select("company", start=pl.col("job_start") - 30 * day, end="job_start"),
+        jobs.select("company", start="job_end", end=pl.col("job_end") + 30 * day),
+        jobs.select("company", start=pl.col("job_end") + day, end=pl.col("job_end") + 30 * day),
+    ]).filter((pl.col("start") <= pl.col("end")) & (pl.col("end") <= END_OF_TIME))
+    by_company = defaultdict(list)
+    for company, start, end in jobs.select("company", "job_start", "job_end").iter_rows():
+        by_company[company].append((start, end))
+    expected = [any(job_start <= end and start <= job_end for job_start, job_end in by_company[company])
+                for company, start, end in periods.iter_rows()]
+    assert _paying_someone(periods, jobs, "company").to_list() == expected
+    assert any(expected) and not all(expected)

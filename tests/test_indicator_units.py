@@ -90,13 +90,13 @@ def test_units_hold_whole_components_and_every_row_once():
     nodes, edges = build_graph_tables(*population().tables())
     pieces = indicator_units(nodes, edges, unit_size=10, partitions=4)
     assert len(pieces) == 4
-    assert sorted(pl.concat([p for p, _, _ in pieces]).get_column("entity_id")) == sorted(nodes["entity_id"])
-    assert sorted(pl.concat([e for _, e, _ in pieces]).get_column("relation_id")) == sorted(edges["relation_id"])
+    assert sorted(pl.concat([p for p, _ in pieces]).get_column("entity_id")) == sorted(nodes["entity_id"])
+    assert sorted(pl.concat([e for _, e in pieces]).get_column("relation_id")) == sorted(edges["relation_id"])
     ids = nodes.get_column("entity_id").sort()
     index = {entity: i for i, entity in enumerate(ids)}
     labels = component_labels(len(ids), np.array([[index[a], index[b]] for a, b in
                                                   edges.select("from_entity", "to_entity").iter_rows()]))
-    task_of = {entity: task for task, (piece, _, _) in enumerate(pieces) for entity in piece["entity_id"]}
+    task_of = {entity: task for task, (piece, _) in enumerate(pieces) for entity in piece["entity_id"]}
     component_tasks = pl.DataFrame({"component": labels, "task": [task_of[e] for e in ids]})
     assert component_tasks.group_by("component").agg(pl.col("task").n_unique())["task"].max() == 1
     assert indicator_units(nodes, edges, unit_size=10, partitions=1)[0][0] is nodes  # one task: the tables as they are
@@ -129,7 +129,7 @@ def test_rules_that_need_the_whole_graph_run_on_it(sample_graph, monkeypatch):
     it needs the whole graph and finds the same conflicts when the rest runs per unit."""
     nodes, edges, communities, conflicts = sample_graph
     monkeypatch.setattr(indicators, "LARGEST_UNIT_SHARE", 1.0)  # split the sample despite its giant component
-    assert len(indicator_units(nodes, edges, communities, unit_size=1)) > 1
+    assert len(indicator_units(nodes, edges, unit_size=1)) > 1
     assert {name for name, spec in INDICATORS.items() if spec.whole_graph} == {"identity_conflict",
                                                                                 "link_to_earlier_refusal"}
     far_apart = pl.DataFrame({
@@ -151,7 +151,7 @@ def test_the_sample_per_unit_on_every_executor(sample_graph, monkeypatch):
     two local worker processes, three tasks on a local Dask cluster — the hits of the whole graph.
     Its largest component holds most entities, so it is split only when that share is allowed."""
     nodes, edges, communities, conflicts = sample_graph
-    assert indicator_units(nodes, edges, communities, unit_size=20)[0][0] is nodes
+    assert indicator_units(nodes, edges, unit_size=20)[0][0] is nodes
     monkeypatch.setattr(indicators, "LARGEST_UNIT_SHARE", 1.0)
     allowed = allowed_source_purposes(DEFAULT_RUN_PURPOSE)
 
@@ -161,7 +161,7 @@ def test_the_sample_per_unit_on_every_executor(sample_graph, monkeypatch):
 
     whole = run()
     assert all(hits.height for hits in whole)
-    assert len(indicator_units(nodes, edges, communities, unit_size=20)) >= 3
+    assert len(indicator_units(nodes, edges, unit_size=20)) >= 3
     with DaskExecutor(workers=2) as dask:
         for how in ({"executor": SerialExecutor()}, {"executor": ProcessExecutor(2), "partitions": 2},
                     {"executor": dask, "partitions": 3}):

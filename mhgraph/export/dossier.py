@@ -158,6 +158,8 @@ def safe_name(value, table: str, column: str, row: int) -> str:
 
 def _unique_or_fail(table: pl.DataFrame, name: str, column: str) -> None:
     keys = table[column]
+    if keys.null_count() == 0 and keys.is_sorted() and not (keys == keys.shift(1)).any():
+        return  # sorted keys hold a duplicate next to its twin: no hashing of millions of ids
     faulty = keys.is_null() | keys.is_duplicated()
     if faulty.any():
         row = int(faulty.arg_max())
@@ -267,13 +269,13 @@ def _shown_mentions(mentions: pl.DataFrame | pl.LazyFrame, resolution: pl.DataFr
     named = pl.concat([top_members.explode(), cluster_hits.get_column("focus_entity").cast(pl.String),
                        pl.Series([e for r in found for e in (r.from_entity, r.to_entity)], dtype=pl.String)])
     keys = pl.DataFrame([(r.source, r.record_id) for r in found], schema={"source": pl.String, "record_id": pl.String},
-                        orient="row")
-    shown = pl.concat([
-        resolution.filter(pl.col("entity_id").is_in(named.drop_nulls().implode())).get_column("mention_id"),
-        mentions.lazy().select("mention_id", "source", "record_id").join(keys.lazy(), on=["source", "record_id"],
-                                                                          how="semi").collect().get_column("mention_id"),
-    ])
-    return mentions.lazy().filter(pl.col("mention_id").is_in(shown.implode())).collect()
+                        orient="row").drop_nulls()  # a missing key matches no record
+    of_members = resolution.filter(pl.col("entity_id").is_in(named.drop_nulls().implode())).get_column("mention_id")
+    # one pass over the mentions: a mention id names one mention, so its row is the one to keep
+    return mentions.lazy().filter(
+        pl.col("mention_id").is_in(of_members.implode())
+        | pl.struct("source", "record_id").is_in(keys.select(pl.struct("source", "record_id").implode()).to_series())
+    ).collect()
 
 
 def build_dossiers(clusters: pl.DataFrame, communities: pl.DataFrame, nodes: pl.DataFrame,

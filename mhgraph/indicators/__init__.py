@@ -53,7 +53,7 @@ from mhgraph.indicators.pay import minimum_pay_for_few_hours, wage_below_minimum
 from mhgraph.indicators.permits import link_to_earlier_refusal, permits_linked_to_operator, waterbed_move
 from mhgraph.indicators.registry import (
     DEFINITIONS, FAMILIES, GRADES, HIT_SCHEMA, INDICATORS, RANKING, WEAK_PREFIX, Indicator, complete_registry,
-    graded_hits, render_reason,
+    graded_hits, render_reason, with_cluster_ids,
 )
 
 from mhgraph.indicators.tables import EDGE_COLUMNS, MENTION_IDS
@@ -152,7 +152,7 @@ def compute_indicators(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl
                            and identity_conflicts is not None and not identity_conflicts.is_empty())
     per_unit = {name: settings[name] for name in names if executor is not None and not INDICATORS[name].whole_graph}
     whole = {name: settings[name] for name in names if name not in per_unit}
-    found = _rule_hits((nodes, edges, None), whole, weak_share)
+    found = _rule_hits((nodes, edges), whole, weak_share)
     if per_unit:
         pieces = indicator_units(nodes, edges, unit_size=unit_size, partitions=partitions, units_of=units_of)
         for piece in executor.map(partial(_rule_hits, rules=per_unit, weak_share=weak_share), pieces):
@@ -168,20 +168,6 @@ def compute_indicators(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl
         return pl.DataFrame(schema={**HIT_SCHEMA, "grade": pl.String()})
     hits = pl.concat(results).sort("indicator", "focus_entity", "grade")
     return hits if communities is None else with_cluster_ids(hits, communities)
-
-
-def with_cluster_ids(hits: pl.DataFrame, communities: pl.DataFrame) -> pl.DataFrame:
-    """``hits`` with the ``cluster_id`` of each focus entity in ``communities`` (null for an entity
-    it lacks); the rows stay in their order.
-
-    >>> hits = pl.DataFrame({"indicator": ["crowded_address"], "focus_entity": ["A1"], "cluster_id": [None]},
-    ...                     schema_overrides={"cluster_id": pl.String})
-    >>> with_cluster_ids(hits, pl.DataFrame({"entity_id": ["A1"], "cluster_id": ["C0001"]})).rows()
-    [('crowded_address', 'A1', 'C0001')]
-    """
-    clusters = communities.select(focus_entity="entity_id", _cluster="cluster_id")
-    return (hits.join(clusters, on="focus_entity", how="left", maintain_order="left")
-            .with_columns(cluster_id=pl.col("_cluster").cast(pl.String)).drop("_cluster"))
 
 
 def readable_edges(edges: pl.DataFrame, allowed_purposes: Collection[str] | None = None, *,
@@ -202,28 +188,28 @@ def readable_edges(edges: pl.DataFrame, allowed_purposes: Collection[str] | None
     return edges if allowed.all() else edges.filter(allowed)
 
 
-def _rule_hits(tables: tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame | None],
+def _rule_hits(tables: tuple[pl.DataFrame, pl.DataFrame],
                rules: Mapping[str, tuple[dict, dict]], weak_share: float) -> dict[str, list[pl.DataFrame]]:
     """The graded hits of each of ``rules`` (name -> thresholds and options, weak level) on one
-    ``(nodes, edges, communities)``. The rules that take ``shared`` share one
+    ``(nodes, edges)``, without cluster ids. The rules that take ``shared`` share one
     :class:`~mhgraph.indicators.housing.SharedTables` of these tables, let go once the last of them has run."""
-    nodes, edges, communities = tables
+    nodes, edges = tables
     readers = [name for name in rules if "shared" in INDICATORS[name].options]
     shared = SharedTables(nodes, edges)
     found = {}
     for name, (options, level) in rules.items():
         settings = {**options, "shared": shared} if name in readers else options
-        found[name] = [graded_hits(name, nodes, edges, communities, settings=settings, weak=level,
+        found[name] = [graded_hits(name, nodes, edges, settings=settings, weak=level,
                                    weak_share=weak_share)]
         if readers and name == readers[-1]:
             shared = None  # no rule left reads them: their memory serves the rules still to run
     return found
 
 
-def indicator_units(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl.DataFrame | None = None, *,
-                    unit_size: int = DEFAULT_UNIT_SIZE, partitions: int | None = None,
-                    units_of: pl.DataFrame | None = None) -> list[tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame | None]]:
-    """``(nodes, edges, communities)`` of each task: whole connected components of ``units_of``
+def indicator_units(nodes: pl.DataFrame, edges: pl.DataFrame, *, unit_size: int = DEFAULT_UNIT_SIZE,
+                    partitions: int | None = None,
+                    units_of: pl.DataFrame | None = None) -> list[tuple[pl.DataFrame, pl.DataFrame]]:
+    """``(nodes, edges)`` of each task: whole connected components of ``units_of``
     (default ``edges``) packed into units of about ``unit_size`` entities
     (:func:`mhgraph.partition.component_units`), the units spread over ``partitions`` tasks
     (default: one per unit). One task gets the tables as they are; so does a graph whose largest
@@ -233,7 +219,7 @@ def indicator_units(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl.Da
     >>> nodes = pl.DataFrame({"entity_id": ["A", "B", "C", "D"], "entity_type": ["person", "address"] * 2})
     >>> edges = pl.DataFrame({"relation_id": ["r1", "r2"], "type": ["REGISTERED_AT"] * 2, "from_entity": ["A", "C"],
     ...                       "to_entity": ["B", "D"]})
-    >>> [piece_nodes.get_column("entity_id").to_list() for piece_nodes, _, _ in indicator_units(nodes, edges, unit_size=1)]
+    >>> [piece_nodes.get_column("entity_id").to_list() for piece_nodes, _ in indicator_units(nodes, edges, unit_size=1)]
     [['A', 'B'], ['C', 'D']]
     """
     units_of = edges if units_of is None else units_of
@@ -245,21 +231,19 @@ def indicator_units(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl.Da
     units = component_units(ids.height, ends.select("_from_entity", "_to_entity").to_numpy(), unit_size)
     groups = task_groups(len(units), partitions)
     if len(groups) <= 1 or max(map(len, units)) > LARGEST_UNIT_SHARE * ids.height:
-        return [(nodes, edges, communities)]
+        return [(nodes, edges)]
     task = np.empty(ids.height, dtype=np.int64)
     for number, group in enumerate(groups):
         for unit in group:
             task[units[unit]] = number
     task_of = ids.select("entity_id", _task=pl.Series(task))
 
-    def split(table: pl.DataFrame | None, column: str) -> list[pl.DataFrame | None]:
-        if table is None:
-            return [None] * len(groups)
+    def split(table: pl.DataFrame, column: str) -> list[pl.DataFrame]:
         parts = table.join(task_of.rename({"entity_id": column}), on=column, how="left").partition_by(
             "_task", as_dict=True, include_key=False, maintain_order=True)
         return [parts.get((number,), table.clear()) for number in range(len(groups))]
 
-    return list(zip(split(nodes, "entity_id"), split(edges, "from_entity"), split(communities, "entity_id")))
+    return list(zip(split(nodes, "entity_id"), split(edges, "from_entity")))
 
 
 def indicator_registry() -> pl.DataFrame:

@@ -57,12 +57,7 @@ def sponsor_of_many_migrants(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_sp
     peaks = peak_presence(sponsored.rename({"sponsor": "company"}), "company", "person", min_sponsored).filter(
         pl.col("present") >= min_sponsored)
     jobs = employments(edges)
-    covered = (
-        sponsored.join(jobs.select(sponsor="company", job_start="job_start", job_end="job_end"), on="sponsor")
-        .filter(overlaps("start", "end", "job_start", "job_end"))
-        .select("sponsorship").unique()
-    )
-    judged = sponsored.join(covered, on="sponsorship", how="semi")
+    judged = sponsored.filter(_paying_someone(sponsored, jobs.rename({"company": "sponsor"}), "sponsor"))
     paid = (judged.join(jobs.rename({"company": "sponsor"}), on=["person", "sponsor"])
             .filter(overlaps("start", "end", "job_start", "job_end")).select("person", "sponsor").unique())
     missing = judged.join(paid, on=["person", "sponsor"], how="anti")
@@ -80,6 +75,37 @@ def sponsor_of_many_migrants(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_sp
         .select(focus_entity="sponsor", evidence=pl.concat_list("peak_evidence", "missing_evidence"),
                 sponsored="sponsored", day="day", purposes="purposes", judged="judged", missing="missing",
                 missing_share="missing_share")
+    )
+
+
+def _paying_someone(periods: pl.DataFrame, jobs: pl.DataFrame, company: str) -> pl.Series:
+    """Per row of ``periods`` (``company``, ``start``, ``end``), in their order: whether a job of
+    ``jobs`` (``company``, ``job_start``, ``job_end``) at that company overlaps the period — the
+    company paid someone then. The latest job started by the period's end reaches furthest once
+    each job carries the furthest end of the jobs started before it: one as-of join, where pairing
+    each period with every job of a large employer holds their product.
+
+    >>> import datetime as dt
+    >>> jobs = pl.DataFrame({"company": ["C1", "C1"], "job_start": [dt.date(2020, 1, 1), dt.date(2021, 1, 1)],
+    ...                      "job_end": [dt.date(2022, 12, 31), dt.date(2021, 6, 30)]})
+    >>> periods = pl.DataFrame({"company": ["C1", "C1", "C2"], "start": [dt.date(2022, 6, 1), dt.date(2023, 1, 1),
+    ...     dt.date(2022, 6, 1)], "end": [dt.date(2023, 6, 1), dt.date(2023, 6, 1), dt.date(2023, 6, 1)]})
+    >>> _paying_someone(periods, jobs, "company").to_list()
+    [True, False, False]
+    """
+    reach = (
+        jobs.group_by(company, "job_start").agg(pl.col("job_end").max())
+        .sort(company, "job_start")
+        .select(company, "job_start", reach=pl.col("job_end").cum_max().over(company))
+        .sort("job_start")
+    )
+    return (
+        periods.select(company, "start", "end").with_row_index("_row").sort("end")
+        .join_asof(reach, left_on="end", right_on="job_start", by=company, strategy="backward",
+                   check_sortedness=False)  # both sides are sorted by date just above
+        .sort("_row")
+        .select(paying=(pl.col("reach") >= pl.col("start")).fill_null(False))
+        .to_series()
     )
 
 
@@ -149,7 +175,9 @@ def exchange_permit_labour(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_pers
         .select("job", evidence=pl.concat_list("home", "office", "host_home"))
     )
     at_host = pl.concat([at_site, with_host]).group_by("job").agg(pl.col("evidence").list.explode(**FLAT))
-    wages = hourly_wages(edges, 0.0).select(job="relation_id", hourly="hourly", minimum="minimum")
+    # the wages of the exchange holders' jobs only: a handful among every employment of the graph
+    held = of_type(edges, "EMPLOYED_BY").join(jobs.select(relation_id="job"), on="relation_id", how="semi")
+    wages = hourly_wages(held, 0.0).select(job="relation_id", hourly="hourly", minimum="minimum")
     flagged = (
         jobs.join(at_host, on="job", how="left").join(wages, on="job", how="left")
         .with_columns(host=pl.col("evidence").is_not_null(),

@@ -297,8 +297,10 @@ def link_to_earlier_refusal(nodes: pl.DataFrame, edges: pl.DataFrame, *, max_hop
     path_types = (found.select("target", relation_id="path").explode("relation_id")
                   .join(edges.select("relation_id", "type"), on="relation_id", how="left")
                   .group_by("target", maintain_order=True).agg(path_types=pl.col("type").str.join(" - ")))
-    origin_records = _register_records(found.select("target", entity="origin", purpose="origin_purposes"), nodes, edges)
-    target_records = _register_records(found.select("target", entity="target", purpose="target_purposes"), nodes, edges)
+    delivering = edges.select("partner", "purpose").drop_nulls().unique()
+    origin_records, target_records = (
+        _register_records(found.select("target", entity=entity, purpose=purpose), nodes, edges, delivering)
+        for entity, purpose in (("origin", "origin_purposes"), ("target", "target_purposes")))
     return (
         found.join(path_types, on="target")
         .join(origin_records, on="target", how="left").join(target_records, on="target", how="left", suffix="_target")
@@ -312,17 +314,21 @@ def link_to_earlier_refusal(nodes: pl.DataFrame, edges: pl.DataFrame, *, max_hop
     )
 
 
-def _register_records(stated: pl.DataFrame, nodes: pl.DataFrame, edges: pl.DataFrame) -> pl.DataFrame:
+def _register_records(stated: pl.DataFrame, nodes: pl.DataFrame, edges: pl.DataFrame,
+                      delivering: pl.DataFrame) -> pl.DataFrame:
     """Per ``target``: the ``records`` of its ``entity`` (a flag or a new applicant) when that is a
     permit (every relation of a permit is its own register row: holder, manager, location), and the
-    ``stating`` partners: those of the entity that deliver for a register ``purpose`` the finding
-    rests on, also when the fact is an attribute without a relation of its own (a sponsor's
-    recognition)."""
+    ``stating`` partners: those of the entity that deliver (``delivering``: ``partner``, ``purpose``)
+    for a register ``purpose`` the finding rests on, also when the fact is an attribute without a
+    relation of its own (a sponsor's recognition)."""
     permits = nodes.filter(pl.col("entity_type") == "permit").select(entity="entity_id")
-    touching = pl.concat([edges.select("relation_id", entity=end) for end in ("from_entity", "to_entity")])
-    records = (stated.join(permits, on="entity", how="semi").join(touching, on="entity")
+    stated_permits = stated.join(permits, on="entity", how="semi")
+    named = stated_permits.get_column("entity").implode()
+    # only the relations of the stated permits, before they are paired with them: not two rows per relation
+    touching = pl.concat([edges.filter(pl.col(end).is_in(named)).select("relation_id", entity=end)
+                          for end in ("from_entity", "to_entity")])
+    records = (stated_permits.join(touching, on="entity")
                .group_by("target").agg(records=pl.col("relation_id").unique().sort()))
-    delivering = edges.select("partner", "purpose").drop_nulls().unique()
     stating = (stated.explode("purpose").join(nodes.select(entity="entity_id", partner="partners").explode("partner"),
                                               on="entity")
                .join(delivering, on=["partner", "purpose"])

@@ -63,7 +63,7 @@ from mhgraph.indicators.tables import EDGE_DEFAULTS, NODE_DEFAULTS, day_text, en
 __all__ = ["DEFINITIONS", "DEFINITIONS_PATH", "FAMILIES", "GRADES", "HIT_SCHEMA", "INDICATORS", "RANKING",
            "WEAK_PREFIX", "WEAK_PREFIX_NL", "DefinitionError", "Indicator", "Magnitude", "Threshold", "complete_registry",
            "graded_hits", "render_reason",
-           "rule"]
+           "rule", "with_cluster_ids"]
 
 DEFINITIONS_PATH = Path(__file__).with_name("definitions.toml")
 
@@ -400,26 +400,42 @@ def _hits(name: str, found: pl.DataFrame, nodes: pl.DataFrame, edges: pl.DataFra
     found = found.select("focus_entity", pl.col("evidence").list.unique().list.sort(), "extra_partners",
                          reason=pl.Series(texts["en"], dtype=pl.String), reason_nl=pl.Series(texts["nl"], dtype=pl.String),
                          _factor=pl.Series(factors, dtype=pl.Float64))
+    # the evidence's edges and the focus entities' nodes are picked out before the joins: joined
+    # whole, every rule at every level would hash all the edges and nodes of the graph
+    evidence = found.select("focus_entity", relation_id="evidence").explode("relation_id")
     evidence_partners = (
         pl.concat([
-            found.select("focus_entity", relation_id="evidence").explode("relation_id")
-            .join(edges.select("relation_id", "partner"), on="relation_id", how="inner")
+            evidence.join(edges.filter(pl.col("relation_id").is_in(evidence.get_column("relation_id").implode()))
+                          .select("relation_id", "partner"), on="relation_id", how="inner")
             .select("focus_entity", "partner"),
             found.select("focus_entity", partner="extra_partners").explode("partner"),
         ]).drop_nulls()
         .group_by("focus_entity").agg(pl.col("partner").unique().sort().alias("partners"))
     )
+    own = nodes.filter(pl.col("entity_id").is_in(found.get_column("focus_entity").implode()))
     hits = (
         found.drop("extra_partners").join(evidence_partners, on="focus_entity", how="left")
-        .join(nodes.select(focus_entity="entity_id", _own="partners"), on="focus_entity", how="left")
+        .join(own.select(focus_entity="entity_id", _own="partners"), on="focus_entity", how="left")
         .with_columns(partners=pl.coalesce("partners", "_own", pl.lit([], dtype=pl.List(pl.String()))))
         .drop("_own")
     )
+    hits = hits.with_columns(cluster_id=pl.lit(None, dtype=pl.String()))
     if communities is not None:
-        hits = hits.join(communities.select(focus_entity="entity_id", cluster_id="cluster_id"),
-                         on="focus_entity", how="left")
-    else:
-        hits = hits.with_columns(cluster_id=pl.lit(None, dtype=pl.String()))
+        hits = with_cluster_ids(hits, communities)
     return hits.with_columns(
         indicator=pl.lit(name), version=pl.lit(spec.version), weight=pl.col("_factor") * spec.weight,
     ).select(list(HIT_SCHEMA)).cast(HIT_SCHEMA).sort("focus_entity")
+
+
+def with_cluster_ids(hits: pl.DataFrame, communities: pl.DataFrame) -> pl.DataFrame:
+    """``hits`` with the ``cluster_id`` of each focus entity in ``communities`` (null for an entity
+    it lacks); the rows stay in their order.
+
+    >>> hits = pl.DataFrame({"indicator": ["crowded_address"], "focus_entity": ["A1"], "cluster_id": [None]},
+    ...                     schema_overrides={"cluster_id": pl.String})
+    >>> with_cluster_ids(hits, pl.DataFrame({"entity_id": ["A1"], "cluster_id": ["C0001"]})).rows()
+    [('crowded_address', 'A1', 'C0001')]
+    """
+    clusters = communities.select(focus_entity="entity_id", _cluster="cluster_id")
+    return (hits.join(clusters, on="focus_entity", how="left", maintain_order="left")
+            .with_columns(cluster_id=pl.col("_cluster").cast(pl.String)).drop("_cluster"))

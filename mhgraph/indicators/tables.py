@@ -261,15 +261,18 @@ def shortest_paths(origins: Iterable[str], edges: pl.DataFrame, max_hops: int, m
         edges.select("relation_id", node="from_entity", other="to_entity"),
         edges.select("relation_id", node="to_entity", other="from_entity"),
     ]).filter(pl.col("node") != pl.col("other"))
-    hubs = (steps.group_by("node").agg(neighbours=pl.col("other").n_unique())
-            .filter(pl.col("neighbours") > max_degree).get_column("node"))
     frontier = pl.DataFrame({"origin": sorted(set(origins))}, schema={"origin": pl.String()}).select(
         "origin", node="origin", path=pl.lit([], dtype=pl.List(pl.String())), rank=pl.lit(0, dtype=pl.UInt32()))
     reached, found = frontier.select("origin", "node"), []
     for _ in range(max_hops):
+        # the neighbours are counted only for the entities reached: counting them for every entity
+        # of the graph costs more than the whole walk
+        leaving = frontier.select("node").unique().join(steps, on="node")
+        hubs = (leaving.group_by("node").agg(neighbours=pl.col("other").n_unique())
+                .filter(pl.col("neighbours") > max_degree).get_column("node"))
         frontier = (
             frontier.filter((pl.col("node") == pl.col("origin")) | ~pl.col("node").is_in(hubs.implode()))
-            .join(steps, on="node")
+            .join(leaving, on="node")
             .join(reached, left_on=["origin", "other"], right_on=["origin", "node"], how="anti")
             .sort("rank", "relation_id", "other")
             .group_by("origin", "other", maintain_order=True).first()

@@ -1,0 +1,117 @@
+"""What a run holds when: a stage lets go of the tables no later stage reads, and a detection
+process of its own reads its columns from the run's files instead of being sent a copy.
+
+Observed in real runs on data/sample: the tables alive in the process are looked up (``gc``)
+when the pipeline logs the start of a stage."""
+
+import gc
+import logging
+import weakref
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from mhgraph.detect import detect_communities
+from mhgraph.executor import ProcessExecutor
+from mhgraph.graph import build_graph_tables
+from mhgraph.partition import DEFAULT_UNIT_SIZE
+from mhgraph.pipeline import DETECT_AND_INDICATORS, detect_stored, run_pipeline
+from mhgraph.planted import planted_cell_graph
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+RESOLUTION_COLUMNS = ["mention_id", "entity_id", "entity_type"]
+MATCHES_COLUMNS = ["mention_a", "mention_b", "entity_type", "blocked_by", "score", "decision", "reason"]
+
+
+def _alive(columns: list[str]) -> int:
+    """How many Polars tables with exactly these columns the process holds."""
+    return sum(1 for o in gc.get_objects() if isinstance(o, pl.DataFrame) and o.columns == columns)
+
+
+class WhenLogged(logging.Handler):
+    """Calls ``look()`` when a logger's message starts with ``start`` and keeps what it saw."""
+
+    def __init__(self, start: str, look):
+        super().__init__()
+        self.start, self.look, self.seen = start, look, []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith(self.start):
+            self.seen.append(self.look())
+
+
+@pytest.fixture
+def watching():
+    handlers = []
+
+    def watch(logger: str, start: str, look):
+        handler = WhenLogged(start, look)
+        logging.getLogger(logger).addHandler(handler)
+        logging.getLogger(logger).setLevel(logging.INFO)
+        handlers.append((logger, handler))
+        return handler
+
+    yield watch
+    for logger, handler in handlers:
+        logging.getLogger(logger).removeHandler(handler)
+
+
+def test_the_resolution_and_matches_are_not_held_while_detection_and_the_rules_run(tmp_path, watching):
+    """``mhgraph run`` writes the resolution and matches when resolution is done and lets them go
+    after the graph; the export reads the resolution again, so the run's tables are all there."""
+    during = watching("mhgraph.pipeline", f"{DETECT_AND_INDICATORS} ...",
+                      lambda: (_alive(RESOLUTION_COLUMNS), _alive(MATCHES_COLUMNS)))
+    result = run_pipeline(SAMPLE, tmp_path / "run", resolver="exact", executor="serial")
+    assert during.seen == [(0, 0)]
+    resolution = result.tables["resolution"]  # read again from the run's file
+    assert resolution.columns == RESOLUTION_COLUMNS and resolution.height == result.manifest["counts"]["resolution"]
+    assert resolution.height == result.tables["mentions"].height
+
+
+def test_the_graph_lets_go_of_a_resolution_handed_over_before_it_maps_the_relations(sample_export, watching):
+    """A resolution no caller holds is let go once the mentions are numbered, before the relations
+    (the graph stage's other large input) are read."""
+    from mhgraph.graph import MENTION_COLUMNS
+
+    _, result = sample_export
+    mentions = result.tables["mentions"].select(MENTION_COLUMNS)
+    held_elsewhere = _alive(RESOLUTION_COLUMNS)  # the shared run's own, say
+    handed = [pl.read_parquet(result.out_dir / "tables" / "resolution.parquet")]
+    built = watching("mhgraph.graph", "graph: ", lambda: _alive(RESOLUTION_COLUMNS))
+    build_graph_tables(mentions, result.tables["relations"].lazy(), handed.pop())
+    assert built.seen == [held_elsewhere]
+
+
+def test_a_detection_process_of_its_own_reads_its_columns_from_the_run(tmp_path):
+    """With local processes detection gets the run's tables folder, not a pickled copy of the
+    graph tables, and finds the communities detection finds in the calling process."""
+
+    class Beside(ProcessExecutor):
+        def submit(self, function, *args, **kwargs):
+            self.sent = args
+            return super().submit(function, *args, **kwargs)
+
+    executor = Beside(2)
+    result = run_pipeline(SAMPLE, tmp_path / "run", resolver="exact", executor=executor)
+    assert executor.sent[0].__name__ == "detect_stored"
+    assert not any(isinstance(arg, pl.DataFrame) for arg in executor.sent)
+    assert executor.sent[1].name == "tables"
+    serial = run_pipeline(SAMPLE, tmp_path / "serial", resolver="exact", executor="serial")
+    assert_frame_equal(result.tables["communities"], serial.tables["communities"])
+    assert_frame_equal(result.tables["indicator_hits"], serial.tables["indicator_hits"])
+    assert_frame_equal(detect_stored(tmp_path / "run" / "tables", seed=42, partitions=None,
+                                     unit_size=DEFAULT_UNIT_SIZE), serial.tables["communities"])
+
+
+def test_detection_lets_go_of_tables_handed_over_once_it_has_its_arrays(watching):
+    """Leiden runs on arrays of numbers: the nodes and edges tables handed to detection (by
+    ``detect_stored``, in a process of its own) are not held while it runs."""
+    nodes, edges, _ = planted_cell_graph(n_background=500, n_cells=3, seed=2)
+    handed = [edges, nodes]
+    tables = [weakref.ref(edges), weakref.ref(nodes)]
+    del nodes, edges
+    done = watching("mhgraph.detect", "detect: ", lambda: [table() is None for table in tables])
+    detect_communities(handed.pop(), handed.pop(), seed=1)
+    assert done.seen == [[True, True]]
