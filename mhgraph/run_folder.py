@@ -11,7 +11,8 @@ lists from two runs.
 Only one run writes into a folder at a time: the run holds an exclusive lock on
 ``.NAME.lock`` beside the folder (released by the operating system when the process ends, so
 a killed run leaves no stale lock; a run that ends removes the file); a second run into the same
-folder is refused. What a
+folder is refused. ``mhgraph resolve`` and ``explain-match`` hold the same lock while they read
+a run folder (:func:`folder_lock`), so that no run swaps it under them. What a
 killed run left behind (``.NAME.partial-…``) is removed by the next run into that folder.
 
 An existing folder is replaced only when it holds a run (its ``run_manifest.json``) or
@@ -40,12 +41,14 @@ import json
 import os
 import secrets
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 from mhgraph.errors import InputError
 from mhgraph.manifest import file_digest
 
-__all__ = ["MANIFEST_NAME", "RunFolder", "check_complete_run", "check_inputs_beside", "file_digests", "holds_a_run"]
+__all__ = ["MANIFEST_NAME", "RunFolder", "check_complete_run", "check_inputs_beside", "file_digests", "folder_lock",
+           "holds_a_run"]
 
 MANIFEST_NAME = "run_manifest.json"
 _PARTIAL = ".partial-"
@@ -165,7 +168,7 @@ class RunFolder:
 
     def __enter__(self) -> RunFolder:
         self.final.parent.mkdir(parents=True, exist_ok=True)
-        self._take_lock()
+        self._lock = _take_lock(self.final)
         try:
             self._recover()
             if self.final.exists() and not self.final.is_dir():
@@ -176,33 +179,9 @@ class RunFolder:
                     "folder, so choose an empty or new folder, or the folder of an earlier run", file=str(self.final))
             self.work.mkdir()
         except BaseException:
-            self._release()
+            _release(self._lock)
             raise
         return self
-
-    def _take_lock(self) -> None:
-        if fcntl is None:
-            return
-        path = self.final.parent / f".{self.final.name}.lock"
-        while self._lock is None:
-            self._lock = open(path, "a+b")
-            try:
-                fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                self._lock.close()
-                self._lock = None
-                raise InputError("another run is writing into this output folder right now; wait for it to "
-                                 "finish, or choose another folder", file=str(self.final)) from None
-            if not _same_file(path, self._lock):  # the run that held it removed it meanwhile: lock the new one
-                self._lock.close()
-                self._lock = None
-
-    def _release(self) -> None:
-        if self._lock is not None:
-            # Removed while still held, so that a run waiting on this file finds it gone and takes a new one.
-            Path(self._lock.name).unlink(missing_ok=True)
-            self._lock.close()  # closing the file releases the lock
-            self._lock = None
 
     def _recover(self) -> None:
         """Put back a previous run that a stop between two renames left aside; remove leftovers."""
@@ -236,7 +215,53 @@ class RunFolder:
             if not self.committed:
                 shutil.rmtree(self.work, ignore_errors=True)
         finally:
-            self._release()
+            _release(self._lock)
+
+
+@contextmanager
+def folder_lock(folder: str | Path):
+    """Hold the lock a run into ``folder`` takes (``.NAME.lock`` beside it) while reading the
+    folder, so that no run replaces it meanwhile; :class:`~mhgraph.errors.InputError` when a run
+    (or another reader) holds it.
+
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "run"
+    >>> with folder_lock(out):
+    ...     RunFolder(out).__enter__()  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    mhgraph.errors.InputError: another command is using this run folder right now
+    """
+    handle = _take_lock(Path(os.path.abspath(folder)))
+    try:
+        yield
+    finally:
+        _release(handle)
+
+
+def _take_lock(final: Path):
+    """The open lock file of ``final``, locked; ``None`` where the system has no locks."""
+    if fcntl is None:
+        return None
+    path = final.parent / f".{final.name}.lock"
+    while True:
+        handle = open(path, "a+b")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            raise InputError("another command is using this run folder right now (a run writing it, or resolve or "
+                             "explain-match reading it); wait for it to finish, or choose another folder",
+                             file=str(final)) from None
+        if _same_file(path, handle):
+            return handle
+        handle.close()  # the command that held it removed it meanwhile: lock the new one
+
+
+def _release(handle) -> None:
+    if handle is not None:
+        # Removed while still held, so that a command waiting on this file finds it gone and takes a new one.
+        Path(handle.name).unlink(missing_ok=True)
+        handle.close()  # closing the file releases the lock
 
 
 def _same_file(path: Path, handle) -> bool:

@@ -294,3 +294,16 @@ def test_periods_of_a_paying_company_are_those_of_their_definition(graph, kept_j
                 for company, start, end in periods.iter_rows()]
     assert _paying_someone(periods, jobs, "company").to_list() == expected
     assert any(expected) and not all(expected)
+
+
+def test_a_job_without_a_start_or_an_end_pays_no_one():
+    """A job row whose start or end is unknown overlaps no period, as in the job-by-job definition,
+    and does not lend its end to the jobs that start after it."""
+    from mhgraph.indicators.dependence import _paying_someone
+
+    D = dt.date
+    jobs = pl.DataFrame({"company": ["C1", "C1", "C2"], "job_start": [None, D(2020, 1, 1), D(2024, 1, 1)],
+                         "job_end": [D(2030, 1, 1), D(2020, 1, 2), None]})
+    periods = pl.DataFrame({"company": ["C1", "C1", "C2"], "start": [D(2025, 1, 1), D(2019, 6, 1), D(2025, 1, 1)],
+                            "end": [D(2026, 1, 1), D(2020, 1, 1), D(2026, 1, 1)]})
+    assert _paying_someone(periods, jobs, "company").to_list() == [False, True, False]

@@ -64,13 +64,13 @@ def test_a_failed_run_leaves_the_previous_one_byte_for_byte(tmp_path):
 def test_a_second_run_into_the_same_folder_is_refused(tmp_path):
     out = tmp_path / "run"
     with RunFolder(out):
-        with pytest.raises(InputError, match="another run is writing into this output folder"):
+        with pytest.raises(InputError, match="another command is using this run folder"):
             RunFolder(out).__enter__()
         refused = subprocess.run([sys.executable, "-m", "mhgraph.cli", "-q", "run", str(SAMPLE), "--out", str(out)],
                                  capture_output=True, text=True, timeout=300)
         assert (tmp_path / ".run.lock").is_file()  # still held: the refused runs left it alone
     assert refused.returncode == 2
-    assert "another run is writing into this output folder" in refused.stderr
+    assert "another command is using this run folder" in refused.stderr
     assert _leftovers(out) == []  # the run that ended removed its lock file
     _write_run(out, "after the lock is released")
     assert _leftovers(out) == []

@@ -94,7 +94,10 @@ def _paying_someone(periods: pl.DataFrame, jobs: pl.DataFrame, company: str) -> 
     [True, False, False]
     """
     reach = (
-        jobs.group_by(company, "job_start").agg(pl.col("job_end").max())
+        # a job without a start or an end overlaps nothing (as a comparison with null is no overlap),
+        # and must not carry its end forward to the jobs after it
+        jobs.drop_nulls(["job_start", "job_end"])
+        .group_by(company, "job_start").agg(pl.col("job_end").max())
         .sort(company, "job_start")
         .select(company, "job_start", reach=pl.col("job_end").cum_max().over(company))
         .sort("job_start")

@@ -70,13 +70,20 @@ class Resolved:
                 .sort("entity_type", "blocked_by"))
 
 
-def _trimmer():
-    """glibc's ``malloc_trim``, or ``None`` on a C library without it."""
-    name = ctypes.util.find_library("c")
-    return getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+def _trimmer(name: str | None):
+    """glibc's ``malloc_trim`` from the C library ``name``, or ``None`` where that library has
+    none or cannot be loaded (then giving memory back does nothing).
+
+    >>> _trimmer("no-such-library.so.0") is None
+    True
+    """
+    try:
+        return getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    except (OSError, AttributeError, TypeError):
+        return None
 
 
-_MALLOC_TRIM = _trimmer()
+_MALLOC_TRIM = _trimmer(ctypes.util.find_library("c"))
 
 
 def give_back_freed_memory() -> None:
