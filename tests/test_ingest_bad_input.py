@@ -81,12 +81,12 @@ def folder(tmp_path) -> Path:
     return tmp_path / "in"
 
 
-def _lines(folder: Path) -> list[bytes]:
-    return (folder / PAYROLL).read_bytes().split(b"\n")
+def _lines(folder: Path, name: str = PAYROLL) -> list[bytes]:
+    return (folder / name).read_bytes().split(b"\n")
 
 
-def _write_lines(folder: Path, lines: list[bytes]) -> None:
-    (folder / PAYROLL).write_bytes(b"\n".join(lines))
+def _write_lines(folder: Path, lines: list[bytes], name: str = PAYROLL) -> None:
+    (folder / name).write_bytes(b"\n".join(lines))
 
 
 def _edit(folder: Path, row: int, column: str, value: str) -> None:
@@ -281,6 +281,24 @@ def test_garbage_rows(tmp_path):
     with pytest.raises(InputError, match=r"5 of 100 rows \(5.0%\) were quarantined, more than the allowed 1.0%"):
         ingest(folder, max_quarantine_share=0.01)
     assert _only_source(ingest(folder, max_quarantine_share=0.05))["rows_quarantined"] == 5
+
+
+def test_a_batch_without_one_usable_row_is_quarantined_and_the_next_batches_read(tmp_path):
+    # Small batches, so that the first holds only the rows with an extra field.
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample"
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("ind_referenten.csv", "ind_referenten.csv.meta.json"):
+        shutil.copy(sample / name, folder / name)
+    lines = _lines(folder, "ind_referenten.csv")
+    lines[1:8] = [line + b",extra" for line in lines[1:8]]
+    _write_lines(folder, lines, "ind_referenten.csv")
+    result = ingest(folder, batch_bytes=512, max_quarantine_share=0.5)
+    source = _only_source(result)
+    assert (source["rows_read"], source["rows_accepted"], source["rows_quarantined"]) == (53, 46, 7)
+    assert result.quarantine.select("file", "row_number", "column", "reason").rows() == [
+        (str(folder / "ind_referenten.csv"), row, None, "wrong_field_count") for row in range(1, 8)]
+    assert sorted(set(result.mentions["row_number"].to_list())) == list(range(8, 54))
 
 
 def test_formula_injection_never_reaches_csv_or_excel(tmp_path):

@@ -184,6 +184,8 @@ class _SeenRecordIds:
         return pl.concat(found)
 
     def _remember(self, source: str, firsts: pl.DataFrame) -> None:
+        if firsts.is_empty():  # an empty run has no last position to clip a lookup to
+            return
         runs = self.runs.setdefault(source, [])
         runs.append(firsts.sort("rid"))
         while (len(runs) > 1 and runs[-2].height <= 2 * runs[-1].height
