@@ -30,6 +30,7 @@ import csv
 import datetime as _dt
 import functools
 import re
+import sys
 import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -37,7 +38,9 @@ from pathlib import Path
 import polars as pl
 
 __all__ = [
+    "ASCII_DIGITS",
     "DATE_FORMATS",
+    "ascii_digits_expr",
     "category_key",
     "category_key_expr",
     "company_name",
@@ -285,6 +288,22 @@ def date_expr(expr: pl.Expr, formats: Sequence[str] = DATE_FORMATS) -> pl.Expr:
     return pl.coalesce([expr.str.strptime(pl.Date, fmt, strict=False) for fmt in formats])
 
 
+# Every non-ASCII Unicode decimal digit (\p{Nd}: full-width, Arabic-Indic, Devanagari, ...) and
+# the ASCII digit it stands for. NFKC maps the full-width digits only, and an identifier
+# written in any of them is the same identifier.
+ASCII_DIGITS = {ch: str(unicodedata.decimal(ch)) for ch in map(chr, range(0x80, sys.maxunicode + 1))
+                if unicodedata.category(ch) == "Nd"}
+
+
+def ascii_digits_expr(expr: pl.Expr) -> pl.Expr:
+    """Every decimal digit of ``expr`` as its ASCII digit; everything else as it is.
+
+    >>> pl.select(ascii_digits_expr(pl.lit("１１１ ٢٢٢ ३३३ ۴x"))).item()
+    '111 222 333 4x'
+    """
+    return expr.str.replace_many(ASCII_DIGITS)
+
+
 # A single "." or "," followed by digits is a decimal separator ("12,5" and "12.5" are 12.5);
 # thousands separators are recognised only where they are unambiguous: both separators
 # appear ("1.234,56", "1,234.56") or the same one groups digits more than once ("1.234.567").
@@ -300,6 +319,10 @@ def number_expr(expr: pl.Expr) -> pl.Expr:
     The value without spaces (``text``) and the number read (``value``) are struct fields, so
     that the tests naming them read the field instead of repeating the expression (an eager
     select shares no subexpressions; at volume the repeats took four fifths of the time).
+    The result keeps the input's name:
+
+    >>> pl.DataFrame({"x": ["1.234,5", "twelve"]}).with_columns(number_expr(pl.col("x")))["x"].to_list()
+    [1234.5, None]
     """
     text, value = pl.field("text"), pl.field("value")
     canonical = (
@@ -312,12 +335,14 @@ def number_expr(expr: pl.Expr) -> pl.Expr:
         .when(text.str.contains(_PLAIN_NUMBER))
         .then(text)
     )
-    return (
+    number = (
         pl.struct(text=expr.str.replace_all(r"[\s\u00a0€]", ""))
         .struct.with_fields(value=canonical.cast(pl.Float64, strict=False))
         .struct.with_fields(number=pl.when(value.is_finite()).then(value))
         .struct.field("number")
     )
+    name = expr.meta.output_name(raise_if_undetermined=False)
+    return number.alias(name) if name else number
 
 
 def number(raw: str | None) -> float | None:

@@ -83,10 +83,15 @@ def _text(values: list) -> list[str | None]:
 
 
 def _digits(value: str | None) -> str | None:
-    """Exact identifiers are hashed on their digits/letters only, so '1234 56 78' == '12345678'."""
+    """Exact identifiers are hashed on their digits/letters only, so '1234 56 78' == '12345678',
+    and on ASCII digits, so a BSN in full-width or Arabic-Indic digits is the same BSN.
+
+    >>> _digits("１１１ ٢٢٢-३३३") == _digits("111222333")
+    True
+    """
     if value is None:
         return None
-    cleaned = "".join(ch for ch in value.upper() if ch.isalnum())
+    cleaned = "".join(normalise.ASCII_DIGITS.get(ch, ch) for ch in value.upper() if ch.isalnum())
     return cleaned or None
 
 

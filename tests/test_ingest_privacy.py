@@ -15,13 +15,13 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ingest_helpers import deliver, plain_eindhoven, plain_payroll, valid_bsn
+from ingest_helpers import KEY, deliver, plain_eindhoven, plain_payroll, valid_bsn
 
 from mhgraph.errors import InputError
 from mhgraph.ingest import ingest
 from mhgraph.ingest.readers import redact
 from mhgraph.ingest.validate import RowValidator, eleven_test_expr, plaintext_in_text_expr
-from mhgraph.pseudonymise import pseudonymise
+from mhgraph.pseudonymise import check_plaintext, pseudonymise, pseudonymise_frame
 from mhgraph.safe_output import read_csv_safe
 from mhgraph.spec import SPEC_DIR, load_spec
 from mhgraph.synth.population import eleven_test
@@ -79,6 +79,14 @@ def test_bsns_as_record_ids_and_an_address_as_municipality_are_quarantined(tmp_p
     ("functie_id", "F-111222333", "plaintext BSN"),
     ("functie_id", "111.222.333", "plaintext BSN"),
     ("functie_id", "6531TS-88", "plaintext postcode"),
+    # digits of other scripts are digits: full-width, Arabic-Indic, Extended Arabic-Indic, Devanagari
+    ("functie_id", "１１１２２２３３３", "plaintext BSN"),
+    ("functie_id", "ID １１１２２２３３３", "plaintext BSN"),
+    ("functie_id", "10047514٠", "plaintext BSN"),
+    ("functie_id", "F-١١١٢٢٢٣٣٣", "plaintext BSN"),
+    ("functie_id", "۱۱۱ ۲۲۲ ۳۳۳", "plaintext BSN"),
+    ("functie_id", "१११२२२३३३", "plaintext BSN"),
+    ("functionaris_bsn", "１１１２２２３３３", "looks like a plaintext BSN"),
     ("woonadres_gemeente", "6531 TS", "the value is postcode-like (7 chars)"),
     ("woonadres_gemeente", "Emmen 12", "the value is mixed characters (8 chars)"),
 ])
@@ -94,6 +102,28 @@ def test_plaintext_in_a_readable_column_is_refused_however_written(column, value
         ["unknown_municipality"] if column == "woonadres_gemeente" else ["plaintext_identifier"])
     assert what in problems["message"].item()
     assert value not in problems["value"].item() and value not in problems["message"].item()
+
+
+def test_a_bsn_in_the_digits_of_any_script_is_refused_in_text_and_ids():
+    values = ["１１１２２２３３３", "ID １１１２２２３３３", "10047514٠", "١١١٢٢٢٣٣٣", "۱۱۱۲۲۲۳۳۳", "१११२२२३३३"]
+    found = pl.DataFrame({"v": values + ["１１１２２２３３４", "０１２３４５６７２"]}).select(
+        text=plaintext_in_text_expr(pl.col("v"), kvk_numbers=True), identifier=plaintext_in_text_expr(pl.col("v")))
+    bsn = "a plaintext BSN (9 digits passing the eleven-test)"
+    for column in ("text", "identifier"):
+        # the last two fail the eleven-test or start with a zero, as in ASCII
+        assert found[column].to_list() == [bsn] * len(values) + [None, None]
+
+
+@pytest.mark.parametrize("zero", ["０", "٠", "۰", "०"])
+def test_a_bsn_in_the_digits_of_another_script_is_pseudonymised_as_its_ascii_form(zero):
+    spec = load_spec(SPEC_DIR / "belastingdienst_loonaangifte.toml")
+    plain = plain_payroll(2)
+    bsn = plain["werknemer_bsn"][0]
+    plain = plain.with_columns(werknemer_bsn=pl.Series([bsn.translate({ord("0") + d: ord(zero) + d for d in range(10)}), bsn]))
+    problems = check_plaintext(plain.with_row_index("__row", 1).cast({"__row": pl.Int64}), spec)
+    assert problems.filter(pl.col("column") == "werknemer_bsn").is_empty()
+    hashed = pseudonymise_frame(plain, spec, KEY)["werknemer_bsn"]
+    assert hashed[0] == hashed[1] and hashed.str.contains(r"^[0-9a-f]{32}$").all()
 
 
 def test_kvk_numbers_are_refused_in_text_but_not_in_ids():
@@ -200,11 +230,12 @@ def test_the_eleven_test_on_nine_digits_is_the_synthetic_registers_own(number):
     assert pl.select(eleven_test_expr(pl.lit(number))).item() == (eleven_test(number) and total != 0)
 
 
-def test_the_eleven_test_fails_anything_but_nine_ascii_digits():
+def test_the_eleven_test_fails_anything_but_nine_decimal_digits():
     # Eight digits whose weighted sum (9*d1 + ... + 2*d8) is a multiple of 11 would pass a test
-    # that sums whatever digits it finds; as nine digits with a trailing 0 they do pass.
+    # that sums whatever digits it finds; as nine digits with a trailing 0 they do pass, in
+    # the digits of any script too.
     eight = next(f"{n:08d}" for n in range(10_000_000, 10_001_000)
                  if sum(int(d) * w for d, w in zip(f"{n:08d}", range(9, 1, -1))) % 11 == 0)
-    values = [eight + "0", eight, eight + "0x", "١٢٣٤٥٦٧٨٢", " " + eight, "+" + eight, None]
-    passed = pl.select(eleven_test_expr(pl.Series(values, dtype=pl.String))).to_series().to_list()
-    assert passed == [True, False, False, False, False, False, False]
+    values = [eight + "0", eight, eight + "0x", "١٢٣٤٥٦٧٨٢", "١٢٣٤٥٦٧٨٣", " " + eight, "+" + eight, None]
+    passed = pl.DataFrame({"value": values}).select(eleven_test_expr(pl.col("value")))["value"].to_list()
+    assert passed == [True, False, False, True, False, False, False, False]

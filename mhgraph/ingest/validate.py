@@ -109,26 +109,35 @@ _EXPECTED = {
 }
 
 
-def eleven_test_expr(nine_digits: pl.Expr) -> pl.Expr:
+def eleven_test_expr(nine_digits: pl.Expr, leading_zero: bool = True) -> pl.Expr:
     """The BSN eleven-test on a 9-digit string: 9*d1 + 8*d2 + ... + 2*d8 - d9 divisible by 11.
-    Anything but nine ASCII digits (a null too) fails.
+    Anything but nine decimal digits (a null too) fails; digits of any script count as their
+    ASCII digit (:func:`~mhgraph.normalise.ascii_digits_expr`), and without ``leading_zero``
+    a first digit 0 fails too. The result keeps the input's name.
 
     This runs on every value of every readable column, so ``nine_digits`` (often itself a regex
     replacement) is evaluated once: the digits come from the value read as one number, inside a
     struct whose fields the terms refer to (an eager select repeats a subexpression each time it
     is named, and naming it in nine digit terms cost more than all other checks together).
 
-    >>> pl.select(eleven_test_expr(pl.Series(["111222333", "123456789", "11122233", None]))).to_series().to_list()
-    [True, False, False, False]
+    >>> values = pl.DataFrame({"x": ["111222333", "１１１２２２３３３", "012345672", "123456789", "11122233", None]})
+    >>> values.with_columns(eleven_test_expr(pl.col("x")))["x"].to_list()
+    [True, True, True, False, False, False]
+    >>> values.with_columns(eleven_test_expr(pl.col("x"), leading_zero=False))["x"].to_list()
+    [True, True, False, False, False, False]
     """
     weights = (9, 8, 7, 6, 5, 4, 3, 2, -1)
-    read = pl.struct(value=nine_digits).struct.with_fields(
+    read = pl.struct(value=normalise.ascii_digits_expr(nine_digits)).struct.with_fields(
         number=pl.field("value").str.to_integer(strict=False),
         nine_digits=pl.field("value").str.contains(r"^[0-9]{9}$"),
     )
     total = pl.sum_horizontal((pl.field("number") // 10 ** (8 - i) % 10) * w for i, w in enumerate(weights))
     passes = pl.field("nine_digits") & (total % 11 == 0) & (total != 0)
-    return read.struct.with_fields(passes=passes).struct.field("passes").fill_null(False)
+    if not leading_zero:
+        passes = passes & (pl.field("number") >= 10 ** 8)
+    result = read.struct.with_fields(passes=passes).struct.field("passes").fill_null(False)
+    name = nine_digits.meta.output_name(raise_if_undetermined=False)
+    return result.alias(name) if name else result
 
 
 def looks_like_plaintext_expr(value: pl.Expr) -> pl.Expr:
@@ -155,18 +164,20 @@ def looks_like_plaintext_expr(value: pl.Expr) -> pl.Expr:
 def _is_bsn(digits: pl.Expr) -> pl.Expr:
     # A leading zero is left alone: zero-padded counters are common record ids, and BSNs
     # issued today start with 1-9.
-    return digits.str.contains(r"^[1-9]\d{8}$") & eleven_test_expr(digits)
+    return eleven_test_expr(digits, leading_zero=False)
 
 
 def plaintext_in_text_expr(value: pl.Expr, kvk_numbers: bool = False) -> pl.Expr:
     """The plaintext identifier a readable (id or text) value holds, as a phrase; null when none.
 
     A BSN is 9 digits passing the eleven-test, as the whole value (``123 456 782`` too) or as a
-    run of its own in it; a postcode is ``1234AB``, ``1234ab`` or ``1234 AB``. With
+    run of its own in it, in the digits of any script (``１１１２２２３３３``); a postcode is ``1234AB``, ``1234ab`` or ``1234 AB``. With
     ``kvk_numbers``, a run of exactly 8 digits (a KvK number) counts too: not for ids and
     permit numbers, where 8 digits are as likely a counter.
 
     >>> pl.select(plaintext_in_text_expr(pl.lit("F-111222333"))).item()
+    'a plaintext BSN (9 digits passing the eleven-test)'
+    >>> pl.select(plaintext_in_text_expr(pl.lit("ID １１１２２２３３３"))).item()
     'a plaintext BSN (9 digits passing the eleven-test)'
     >>> pl.select(plaintext_in_text_expr(pl.lit("Z2018-000005"))).item() is None
     True
