@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh machine (Python >= 3.11):
 #   make demo   — install, then run the whole pipeline on data/sample and evaluate it
-#   make test   — install (plus headless Chromium and the Cypher parser), then run the tests
+#   make test   — install (plus headless Chromium, LibreOffice Calc and the Cypher parser), then run the tests
 # Both install exactly the versions in requirements.lock (hashes checked). Other targets:
 #   make test-latest — the tests against the newest releases pyproject.toml allows (own venv)
 #   make lock        — regenerate requirements.lock and requirements-bench.lock from pyproject.toml
@@ -18,7 +18,7 @@ demo: $(VENV)/.installed
 	$(BIN)/mhgraph run data/sample --out $(OUT)
 	$(BIN)/mhgraph evaluate $(OUT) --truth data/sample/truth
 
-test: $(VENV)/.installed cypher-check browser
+test: $(VENV)/.installed cypher-check browser spreadsheet
 	$(BIN)/python -m pytest
 
 install: $(VENV)/.installed
@@ -38,7 +38,7 @@ $(VENV)/.installed: pyproject.toml $(LOCK)
 	touch $@
 
 # The newest releases pyproject.toml allows, in a venv of their own: breakage shows here first.
-test-latest: cypher-check browser
+test-latest: cypher-check browser spreadsheet
 	rm -rf .venv-latest
 	$(PYTHON) -m venv .venv-latest
 	.venv-latest/bin/python -m pip install --quiet --upgrade pip
@@ -78,7 +78,8 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else echo "chromium not found and cannot be installed here: the browser tests will be skipped"; fi
 
-# LibreOffice for the test that opens the CSVs with Dutch settings (optional: skipped without it).
+# LibreOffice Calc for the test that opens the CSVs with Dutch settings (Debian package; needs root
+# for apt-get, as the browser does; the test is skipped where it cannot be installed).
 spreadsheet:
 	@if command -v soffice >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
