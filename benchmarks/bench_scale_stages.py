@@ -117,7 +117,8 @@ def run_stage(stage: str, folder: Path, resolver: str, limit_gb: float, each_ind
                    "identity_conflicts": IdentityConflicts.none().table}
         else:
             relations = needed(pl.scan_parquet(folder / "relations.parquet"), ("type", "from_mention", "to_mention"))
-            resolved = measured("resolve", lambda: resolve(mentions, relations))
+            # as the run does: each type's matches written next to the tables once it is clustered
+            resolved = measured("resolve", lambda: resolve(mentions, relations, matches_file=folder / "matches.parquet"))
             out = {"resolution": resolved.resolution, "identity_conflicts": resolved.identity_conflicts}
     elif stage == "graph":
         from mhgraph.graph import MENTION_COLUMNS, build_graph_tables

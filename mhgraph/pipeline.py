@@ -195,10 +195,12 @@ def analyse(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.
     columns it needs (:func:`needed`).
 
     ``tables_dir``: where the tables are written as soon as they are final (``mhgraph run`` gives its
-    ``tables/``). The resolution and matches are then let go once the graph is built, not held through
-    detection and the rules, and read again when asked for (the tables come back as
-    :class:`StoredTables`; the resolver's result gets them back from the files once ranking is done);
-    a detection process of its own reads its columns from there (:func:`detect_stored`).
+    ``tables/``). The resolver then writes the matches there itself, each entity type's once it is
+    clustered, and they are held nowhere (the resolver's result holds a scan of their file); the
+    resolution is let go once the graph is built, not held through detection and the rules, and
+    read again when asked for (the tables come back as :class:`StoredTables`; the resolver's result
+    gets it back once ranking is done); a detection process of its own reads its columns from there
+    (:func:`detect_stored`).
     """
     timings = {} if timings is None else timings
     tables = StoredTables({}, {})
@@ -209,16 +211,20 @@ def analyse(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.
             resolved = None
             tables.keep(tables_dir, resolution=resolve_baseline(resolving, resolve_settings),
                         matches=pl.DataFrame(schema=EXACT_MATCHES_SCHEMA))
+            tables.release("matches")  # no later stage reads them
         else:
             # the resolver reads relations only as neighbours: which mentions a relation of which type links
+            matches_file = tables_dir / "matches.parquet" if tables_dir is not None else None
             resolved = resolve(resolving, needed(relations, ("type", "from_mention", "to_mention")), resolve_settings,
-                               overrides=overrides)
-            tables.keep(tables_dir, resolution=resolved.resolution, matches=resolved.matches)
-            if tables_dir is not None:  # written: the result holds them again once the stages are done
-                resolved = replace(resolved, resolution=None, matches=None)
+                               overrides=overrides, matches_file=matches_file)
+            tables.keep(tables_dir, resolution=resolved.resolution)
+            if matches_file is None:
+                tables.keep(None, matches=resolved.matches)
+            else:  # no later stage reads them: the resolver wrote them type by type, and they are held nowhere
+                tables.stored["matches"] = matches_file
+                resolved = replace(resolved, resolution=None)  # the result holds it again once the stages are done
         tables.keep(None, identity_conflicts=resolved.identity_conflicts if resolved is not None
                     else IdentityConflicts.none().table)
-        tables.release("matches")  # no later stage reads them
     with _stage("graph", timings):
         # the graph lets the resolution go once it has numbered the mentions' entities; stored, the
         # resolution is held nowhere else until the export reads it again
@@ -254,7 +260,7 @@ def analyse(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.
     # the hits table holds what the score counts: a weak hit without a piece of another kind beside it is left out
     tables.keep(None, communities=communities, indicator_hits=counted_hits(hits, communities), clusters=clusters)
     if resolved is not None and resolved.resolution is None:  # for the diagnostics and the saved model
-        resolved = replace(resolved, resolution=tables["resolution"], matches=tables["matches"])
+        resolved = replace(resolved, resolution=tables["resolution"])
     return tables, resolved
 
 

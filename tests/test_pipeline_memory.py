@@ -67,8 +67,12 @@ def test_the_resolution_and_matches_are_not_held_while_detection_and_the_rules_r
     held_elsewhere = (_alive(RESOLUTION_COLUMNS), _alive(MATCHES_COLUMNS))  # by an earlier run, say
     during = watching("mhgraph.pipeline", f"{DETECT_AND_INDICATORS} ...",
                       lambda: (_alive(RESOLUTION_COLUMNS), _alive(MATCHES_COLUMNS)))
+    # the full resolver writes each type's matches once it is clustered: the persons are
+    # resolved without the matches of the companies and addresses in memory
+    persons = watching("mhgraph.resolve", "person: resolving", lambda: _alive(MATCHES_COLUMNS))
     result = run_pipeline(SAMPLE, tmp_path / "run", resolver=resolver, executor="serial")
     assert during.seen == [held_elsewhere]
+    assert persons.seen == ([held_elsewhere[1]] if resolver == "full" else [])
     resolution = result.tables["resolution"]  # read again from the run's file
     assert resolution.columns == RESOLUTION_COLUMNS and resolution.height == result.manifest["counts"]["resolution"]
     assert resolution.height == result.tables["mentions"].height

@@ -22,6 +22,7 @@ from mhgraph.resolve import (
     load_run,
     load_settings,
     pairwise_scores,
+    resolution_diagnostics,
     resolve,
     resolve_baseline,
     save_run,
@@ -357,6 +358,27 @@ def test_a_scan_resolves_exactly_like_the_table_it_scans(sample_export, tmp_path
     assert by_scan.matches.select("mention_a", "mention_b").rows() == [("a/1/p", "c/1/p"), ("b/1/p", "c/1/p")]
     assert by_scan.resolution.filter(pl.col("mention_id").is_in(["a/1/p", "c/1/p"]))["entity_id"].n_unique() == 1
     assert by_scan.resolution.height == 4
+
+
+def test_matches_written_to_a_file_type_by_type_are_the_matches_a_table_holds(sample_export, tmp_path):
+    # a run has the resolver write each type's matches once it is clustered: the file must hold
+    # the table resolve returns otherwise, and what reads the matches must read the same from it
+    out, _ = sample_export
+    mentions = pl.scan_parquet(out / "tables" / "mentions.parquet")
+    relations = pl.read_parquet(out / "tables" / "relations.parquet")
+    held = resolve(mentions, relations)
+    written = resolve(mentions, relations, matches_file=tmp_path / "matches.parquet")
+    assert isinstance(written.matches, pl.LazyFrame) and held.matches.height > 0
+    assert written.matches.collect().equals(held.matches)
+    assert written.resolution.equals(held.resolution) and written.identity_conflicts.equals(held.identity_conflicts)
+    assert written.blocking_summary().equals(held.blocking_summary())
+    assert resolution_diagnostics(written, mentions).equals(resolution_diagnostics(held, mentions))
+    assert [path.name for path in tmp_path.iterdir()] == ["matches.parquet"]  # the files of the types are gone
+
+    # no type with settings: an empty matches table, all the same
+    vehicles = pl.DataFrame({"mention_id": ["d/1/x"], "entity_type": ["vehicle"]})
+    assert resolve(vehicles, None, matches_file=tmp_path / "none.parquet").matches.collect().equals(
+        resolve(vehicles, None).matches)
 
 
 def test_data_sample_without_bsns_is_resolved_label_free_with_date_levels_near_the_true_pairs_share(sample_export):

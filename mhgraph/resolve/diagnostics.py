@@ -97,13 +97,15 @@ def resolution_diagnostics(resolved, mentions: pl.DataFrame | pl.LazyFrame, larg
         population = population_pairs(units)
         scorer = resolved.scorers.get(entity_type)
         prior = getattr(scorer, "prior_", None) if scorer is not None and hasattr(scorer, "population_") else None
-        compared = resolved.matches.select("mention_a", "mention_b", "score", "entity_type", "blocked_by").filter(
-            (pl.col("entity_type") == entity_type) & ~pl.col("blocked_by").is_in([*keys, COMPLETED, "override"]))
+        # a query, not a table: matches a run wrote are read from their file, only these rows and columns
+        compared = resolved.matches.lazy().filter(
+            (pl.col("entity_type") == entity_type) & ~pl.col("blocked_by").is_in([*keys, COMPLETED, "override"])
+        ).select("mention_a", "mention_b", "score")
         expected = None
-        if scorer is not None and compared.height:
+        if scorer is not None and compared.select(pl.len()).collect().item():
             unit_of = placed.select("mention_id", "unit").lazy()
             # one query: each mention id goes as soon as its unit is known, not carried through the joins
-            expected = float(compared.lazy().select("mention_a", "mention_b", "score")
+            expected = float(compared
                 .join(unit_of.rename({"mention_id": "mention_a", "unit": "a"}), on="mention_a")
                 .join(unit_of.rename({"mention_id": "mention_b", "unit": "b"}), on="mention_b")
                 .group_by(pl.min_horizontal("a", "b").alias("low"), pl.max_horizontal("a", "b").alias("high"))

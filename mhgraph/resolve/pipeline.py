@@ -43,6 +43,7 @@ log = logging.getLogger("mhgraph.resolve")
 
 MODEL_FILE = Path("resolve") / "model.json"
 CONFLICT_TABLE_SCHEMA = {**CONFLICT_SCHEMA, "entity_a": pl.String, "entity_b": pl.String}
+MATCHES_SCHEMA = {**PAIR_SCHEMA, "score": pl.Float64, "decision": pl.String, "reason": pl.String}  # and the features
 
 
 @dataclass
@@ -50,14 +51,15 @@ class Resolved:
     """What a resolution run produced.
 
     ``resolution``: one row per mention with its ``entity_id``; ``matches``: every compared
-    pair with its features, ``score``, ``decision`` and ``reason``; ``scorers``: the fitted
+    pair with its features, ``score``, ``decision`` and ``reason`` (a scan of the file when
+    :func:`resolve` wrote them to one, as a run does); ``scorers``: the fitted
     model per entity type; ``settings``: the settings used; ``overrides``: the analyst
     overrides taken into account; ``identity_conflicts``: mentions that share an identity key
     but are different persons (:mod:`mhgraph.resolve.conflicts`), with the entity of each side.
     """
 
     resolution: pl.DataFrame
-    matches: pl.DataFrame
+    matches: pl.DataFrame | pl.LazyFrame
     settings: ResolveSettings
     scorers: dict = field(default_factory=dict)
     overrides: pl.DataFrame | None = None
@@ -65,9 +67,9 @@ class Resolved:
 
     def blocking_summary(self) -> pl.DataFrame:
         """Pairs proposed and matched per entity type and blocking rule."""
-        return (self.matches.group_by("entity_type", "blocked_by")
+        return (self.matches.lazy().group_by("entity_type", "blocked_by")
                 .agg(pl.len().alias("pairs"), (pl.col("decision").is_in(["match", "must_link"])).sum().alias("matched"))
-                .sort("entity_type", "blocked_by"))
+                .sort("entity_type", "blocked_by").collect())
 
 
 def _trimmer(name: str | None):
@@ -200,7 +202,7 @@ def _with_entities(table: pl.DataFrame, resolution: pl.DataFrame) -> pl.DataFram
 
 
 def resolve(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | None,
-            settings: ResolveSettings | None = None, overrides=None) -> Resolved:
+            settings: ResolveSettings | None = None, overrides=None, matches_file: str | Path | None = None) -> Resolved:
     """Resolve every mention into an entity.
 
     ``mentions``: a table or a scan (``pl.scan_parquet``); each entity type's mentions are read
@@ -210,6 +212,9 @@ def resolve(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | Non
     ``settings``: :class:`ResolveSettings` (default: the shipped ``settings.toml``);
     ``overrides``: a path to an overrides file, a Polars table or a list of dicts with
     ``mention_a``, ``mention_b``, ``decision`` (``must_link`` / ``cannot_link``), ``reason``.
+    ``matches_file``: where the matches are written, each type's as soon as it is clustered, so
+    that no type's compared pairs are held while the next is resolved (a million persons give
+    some 19 million, several GB); ``Resolved.matches`` is then a scan of that file.
     """
     settings = settings or default_settings()
     mentions = mentions.lazy()
@@ -272,7 +277,9 @@ def resolve(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | Non
         if found.table.height:
             conflicts.append(_with_entities(found.table, clusters.resolution))
         resolutions.append(clusters.resolution)
-        matches[entity_type] = scored.with_columns(clusters.decisions["decision"], clusters.decisions["reason"])  # row by row
+        typed = scored.with_columns(clusters.decisions["decision"], clusters.decisions["reason"])  # row by row
+        matches[entity_type] = typed if matches_file is None else _written(typed, _type_file(matches_file, entity_type))
+        del typed
         entities = pl.concat([entities.filter(pl.col("entity_type") != entity_type), clusters.resolution])
         log.info("%s: %d mentions -> %d entities", entity_type, frame.height, clusters.resolution["entity_id"].n_unique())
         del frame, cache, scored, rows, found, clusters  # this type's tables go before the next is read
@@ -280,13 +287,37 @@ def resolve(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | Non
         log.info("%d mentions of types without settings stay alone", others.height)
         resolutions.append(singletons(others, FALLBACK_LETTER))
     resolution = pl.concat(resolutions).sort("mention_id") if resolutions else pl.DataFrame(schema=RESOLUTION_SCHEMA)
-    matches_table = (pl.concat([matches[t] for t in sorted(matches)], how="diagonal")
-                     if matches else pl.DataFrame(schema={**PAIR_SCHEMA, "score": pl.Float64, "decision": pl.String,
-                                                          "reason": pl.String}))
-    columns = dict.fromkeys(c for table in matches.values() for c in table.columns) or matches_table.columns
-    ordered = [c for c in columns if c not in ("score", "decision", "reason")] + ["score", "decision", "reason"]
     conflict_table = pl.concat(conflicts) if conflicts else pl.DataFrame(schema=CONFLICT_TABLE_SCHEMA)
-    return Resolved(resolution, matches_table.select(ordered), settings, scorers, checked, conflict_table)
+    return Resolved(resolution, _matches_table(matches, matches_file), settings, scorers, checked, conflict_table)
+
+
+def _type_file(matches_file: str | Path, entity_type: str) -> Path:
+    path = Path(matches_file)
+    return path.with_name(f"{path.stem}.{entity_type}{path.suffix}")
+
+
+def _written(table: pl.DataFrame, path: Path) -> pl.LazyFrame:
+    table.write_parquet(path)
+    return pl.scan_parquet(path)
+
+
+def _matches_table(matches: dict[str, pl.DataFrame | pl.LazyFrame], matches_file: str | Path | None
+                   ) -> pl.DataFrame | pl.LazyFrame:
+    """The matches of every type, types in name order, and the features of all types side by
+    side (empty where a type has none; in the order the types were resolved) with ``score``,
+    ``decision``, ``reason`` last. ``matches``: per type in the order resolved, its table or a
+    scan of the file it was written to (:func:`_type_file`); those files are joined into
+    ``matches_file`` a few rows at a time, and removed."""
+    parts = [matches[t].lazy() for t in sorted(matches)] or [pl.LazyFrame(schema=MATCHES_SCHEMA)]
+    columns = dict.fromkeys(c for part in [*matches.values(), *parts] for c in part.collect_schema().names())
+    ordered = [c for c in columns if c not in ("score", "decision", "reason")] + ["score", "decision", "reason"]
+    joined = pl.concat(parts, how="diagonal").select(ordered)
+    if matches_file is None:
+        return joined.collect()
+    joined.sink_parquet(matches_file)
+    for entity_type in matches:
+        _type_file(matches_file, entity_type).unlink()
+    return pl.scan_parquet(matches_file)
 
 
 def save_model(resolved: Resolved, run_dir: str | Path) -> Path:
