@@ -5,7 +5,7 @@ import polars as pl
 from resolve_helpers import frame, person_row
 
 from mhgraph.resolve import default_settings, entity_id
-from mhgraph.resolve.cluster import cluster_type, pairs_to_complete
+from mhgraph.resolve.cluster import cluster_type, clustered, in_slices, pairs_to_complete
 
 PERSON = default_settings().types["person"]
 
@@ -66,6 +66,21 @@ def test_decisions_written_a_slice_at_a_time_and_rows_given_change_nothing(monke
     monkeypatch.setattr(cluster_module, "DECISION_SLICE", 2)
     sliced = cluster_type(scored, mentions, PERSON, rows=_rows(scored, mentions))
     assert sliced.decisions.equals(whole.decisions) and sliced.resolution.equals(whole.resolution)
+
+
+def test_the_decisions_as_a_query_are_the_scored_pairs_with_their_fates(tmp_path):
+    # resolve writes each type's matches from this query as it runs, never holding every reason at once
+    mentions, scored = _glued_and_conflicting()
+    whole = cluster_type(scored, mentions, PERSON)
+    resolution, decided = clustered(scored, mentions, PERSON)
+    assert isinstance(decided, pl.LazyFrame) and resolution.equals(whole.resolution)
+    expected = scored.with_columns(whole.decisions["decision"], whole.decisions["reason"])
+    assert in_slices(decided).equals(expected)
+    decided.sink_parquet(tmp_path / "matches.parquet")
+    assert pl.read_parquet(tmp_path / "matches.parquet").equals(expected)
+    # a table decided before gets its fates anew, in place of the old ones
+    again = clustered(expected.with_columns(pl.lit("stale").alias("reason")), mentions, PERSON)[1]
+    assert in_slices(again).equals(expected)
 
 
 def test_pairs_to_complete_reads_the_rows_it_is_given_as_those_it_looks_up():

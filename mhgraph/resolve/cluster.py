@@ -54,7 +54,8 @@ from mhgraph.resolve.block import PAIR_SCHEMA, identity_groups, key_codes, row_n
 from mhgraph.resolve.compare import identifier_feature
 from mhgraph.resolve.settings import EntitySettings, ResolveSettings
 
-__all__ = ["Clusters", "cluster", "cluster_type", "entity_id", "entity_ids", "pairs_to_complete", "singletons"]
+__all__ = ["Clusters", "cluster", "cluster_type", "clustered", "entity_id", "entity_ids", "in_slices", "pairs_to_complete",
+           "singletons"]
 
 log = logging.getLogger("mhgraph.resolve.cluster")
 
@@ -245,6 +246,25 @@ def cluster_type(scored: pl.DataFrame, frame: pl.DataFrame, entity: EntitySettin
     ``conflicts``: the :class:`~mhgraph.resolve.conflicts.IdentityConflicts` of this type (the
     parts of one identity key that are different persons stay apart); ``rows``: the rows of the
     pairs' two mentions in ``frame``, when the caller knows them (else they are looked up)."""
+    resolution, matches = clustered(scored, frame, entity, overrides, conflicts, rows)
+    return Clusters(resolution, in_slices(matches.select("mention_a", "mention_b", "decision", "reason")))
+
+
+def in_slices(decided: pl.LazyFrame) -> pl.DataFrame:
+    """The pairs of ``decided`` (a query of :func:`clustered`) with their fates, spelt out a
+    slice of pairs at a time: every sentence of a reason is spelt out for every row it is asked
+    about before the first that applies is kept, several strings per pair at once."""
+    height = decided.select(pl.len()).collect().item()
+    return pl.concat([decided.slice(start, DECISION_SLICE).collect() for start in range(0, max(height, 1), DECISION_SLICE)])
+
+
+def clustered(scored: pl.DataFrame, frame: pl.DataFrame, entity: EntitySettings,
+              overrides: pl.DataFrame | None = None, conflicts=None,
+              rows: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[pl.DataFrame, pl.LazyFrame]:
+    """:func:`cluster_type`, the fate of every pair as a query: ``scored`` with each pair's
+    ``decision`` and ``reason``, spelt out only when it is run (:func:`in_slices`, or
+    ``sink_parquet``, which writes them as it goes), so that the sentences of millions of pairs
+    are never held at once."""
     n = frame.height
     ids = frame["mention_id"]
     threshold = entity.scoring.threshold
@@ -355,14 +375,15 @@ def cluster_type(scored: pl.DataFrame, frame: pl.DataFrame, entity: EntitySettin
         "entity_id": pl.Series(entity_ids(entity.letter, ids.gather(heads).to_list()), dtype=pl.String).gather(entity_of),
         "entity_type": frame["entity_type"],
     }, schema=RESOLUTION_SCHEMA)
-    decisions = _decisions(scored, a, b, roots, identity & ~refused_identity, events, overrides, entity, refused_identity)
-    return Clusters(resolution, decisions)
+    return resolution, _decisions(scored, a, b, roots, identity & ~refused_identity, events, overrides, entity,
+                                  refused_identity)
 
 
 def _decisions(scored: pl.DataFrame, a: np.ndarray, b: np.ndarray, roots: np.ndarray, identity: np.ndarray,
                events: dict, overrides: pl.DataFrame | None, entity: EntitySettings,
-               refused_identity: np.ndarray) -> pl.DataFrame:
-    """The fate of every scored pair, with a sentence saying why."""
+               refused_identity: np.ndarray) -> pl.LazyFrame:
+    """The fate of every scored pair, with a sentence saying why: ``scored`` with ``decision``
+    and ``reason``, as a query."""
     threshold = entity.scoring.threshold
     conflict_features = [identifier_feature(k) for k in entity.conflict_keys if identifier_feature(k) in scored.columns]
     pairs = pl.DataFrame({"i": np.minimum(a, b), "j": np.maximum(a, b)}, schema={"i": pl.Int64, "j": pl.Int64})
@@ -371,26 +392,25 @@ def _decisions(scored: pl.DataFrame, a: np.ndarray, b: np.ndarray, roots: np.nda
         event_frame = pl.DataFrame({"i": list(xs), "j": list(ys), "event": list(events.values())},
                                    schema={"i": pl.Int64, "j": pl.Int64, "event": pl.String})
         event = pairs.join(event_frame, on=["i", "j"], how="left", maintain_order="left")["event"]
-    else:
-        event = pl.Series("event", [None] * len(a), dtype=pl.String)
-    table = scored.select("mention_a", "mention_b", "blocked_by", pl.col("score").fill_nan(0.0).fill_null(0.0),
-                          *[pl.col(f).fill_nan(None) for f in conflict_features]).with_columns(
-        pl.Series("together", roots[a] == roots[b]), pl.Series("identity", identity),
-        pl.Series("split", refused_identity), event,
-    )
+    else:  # columns of nulls are constants of the query, not millions of empty strings
+        event = pl.lit(None, dtype=pl.String).alias("event")
+    del pairs
     override = pl.lit(None, dtype=pl.String).alias("override")
-    if overrides is not None and overrides.height:
-        table = table.join(overrides.select("mention_a", "mention_b", pl.col("decision").alias("override")),
-                           on=["mention_a", "mention_b"], how="left", maintain_order="left")
-    else:
-        table = table.with_columns(override)
+    if overrides is not None and overrides.height:  # joined on the two ids alone, as the events
+        override = scored.select("mention_a", "mention_b").join(
+            overrides.select("mention_a", "mention_b", pl.col("decision").alias("override")),
+            on=["mention_a", "mention_b"], how="left", maintain_order="left")["override"]
+    # beside the pairs' own columns, not copies of them: what decides, by names no feature has
+    table = scored.with_columns(pl.Series("together", roots[a] == roots[b]), pl.Series("identity", identity),
+                                pl.Series("split", refused_identity)).lazy().with_columns(event, override)
     conflict = pl.concat_str(
-        [pl.when(pl.col(f) == 0.0).then(pl.lit(f.removesuffix("_agree"))) for f in conflict_features],
+        [pl.when(pl.col(f).fill_nan(None) == 0.0).then(pl.lit(f.removesuffix("_agree"))) for f in conflict_features],
         separator=", ", ignore_nulls=True,
     ) if conflict_features else pl.lit("")
-    score_text = pl.col("score").round(3).cast(pl.String)
+    score = pl.col("score").fill_nan(0.0).fill_null(0.0)
+    score_text = score.round(3).cast(pl.String)
     fate = [
-        "mention_a", "mention_b",
+        *(c for c in scored.columns if c not in ("decision", "reason")),  # those of a table decided before
         pl.when(pl.col("override") == "must_link").then(
             pl.when("together").then(pl.lit("must_link")).otherwise(pl.lit("conflicting_identifier")))
         .when(pl.col("override") == "cannot_link").then(pl.lit("cannot_link"))
@@ -406,17 +426,14 @@ def _decisions(scored: pl.DataFrame, a: np.ndarray, b: np.ndarray, roots: np.nda
                                           pl.lit(", but names and date of birth disagree: not merged (identity conflict)")))
         .when(conflict != "").then(pl.concat_str(pl.lit("different "), conflict))
         .when(pl.col("together") & pl.col("identity")).then(pl.concat_str(pl.lit("same "), pl.col("blocked_by")))
-        .when(pl.col("together") & (pl.col("score") >= threshold)).then(
+        .when(pl.col("together") & (score >= threshold)).then(
             pl.concat_str(pl.lit("score "), score_text, pl.lit(f" at or above {threshold}")))
         .when("together").then(
             pl.concat_str(pl.lit("same entity through other links (own score "), score_text, pl.lit(")")))
         .when(pl.col("event").is_not_null()).then(pl.col("event"))
         .otherwise(pl.concat_str(pl.lit("score "), score_text, pl.lit(f" below {threshold}"))).alias("reason"),
     ]
-    # a slice of pairs at a time: every sentence above is spelt out for every row it is asked
-    # about before the first that applies is kept, several strings per pair at once
-    return pl.concat([table.slice(start, DECISION_SLICE).select(fate)
-                      for start in range(0, max(table.height, 1), DECISION_SLICE)])
+    return table.select(fate)
 
 
 def cluster(scored: pl.DataFrame, settings: ResolveSettings, mentions: pl.DataFrame,

@@ -30,7 +30,7 @@ from mhgraph.ingest.schema import MENTION_SCHEMA
 from mhgraph.resolve.baseline import identity_resolution
 from mhgraph.resolve.block import (PAIR_SCHEMA, block_type, identity_groups, key_codes, population_pairs, random_pairs,
                                    row_numbers, type_mentions)
-from mhgraph.resolve.cluster import FALLBACK_LETTER, RESOLUTION_SCHEMA, cluster_type, pairs_to_complete, singletons
+from mhgraph.resolve.cluster import FALLBACK_LETTER, RESOLUTION_SCHEMA, clustered, in_slices, pairs_to_complete, singletons
 from mhgraph.resolve.compare import compare_type
 from mhgraph.resolve.conflicts import CONFLICT_SCHEMA, find_identity_conflicts
 from mhgraph.resolve.overrides import check_overrides, load_overrides, overrides_frame
@@ -273,16 +273,19 @@ def resolve(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | Non
         typed_overrides = checked.filter(pl.col("entity_type") == entity_type) if checked is not None else None
         found = find_identity_conflicts(frame, entity, relations, entities, cache)
         give_back_freed_memory()
-        clusters = cluster_type(scored, frame, entity, typed_overrides, found, rows)
+        resolution, decided = clustered(scored, frame, entity, typed_overrides, found, rows)
         if found.table.height:
-            conflicts.append(_with_entities(found.table, clusters.resolution))
-        resolutions.append(clusters.resolution)
-        typed = scored.with_columns(clusters.decisions["decision"], clusters.decisions["reason"])  # row by row
-        matches[entity_type] = typed if matches_file is None else _written(typed, _type_file(matches_file, entity_type))
-        del typed
-        entities = pl.concat([entities.filter(pl.col("entity_type") != entity_type), clusters.resolution])
-        log.info("%s: %d mentions -> %d entities", entity_type, frame.height, clusters.resolution["entity_id"].n_unique())
-        del frame, cache, scored, rows, found, clusters  # this type's tables go before the next is read
+            conflicts.append(_with_entities(found.table, resolution))
+        resolutions.append(resolution)
+        del scored, rows, found  # the query `decided` holds what it reads of them
+        # the decisions and their reasons are spelt out a slice of pairs at a time, or as they are written
+        matches[entity_type] = in_slices(decided) if matches_file is None else _written(
+            decided, _type_file(matches_file, entity_type))
+        del decided
+        give_back_freed_memory()
+        entities = pl.concat([entities.filter(pl.col("entity_type") != entity_type), resolution])
+        log.info("%s: %d mentions -> %d entities", entity_type, frame.height, resolution["entity_id"].n_unique())
+        del frame, cache, resolution  # this type's tables go before the next is read
     if others.height:
         log.info("%d mentions of types without settings stay alone", others.height)
         resolutions.append(singletons(others, FALLBACK_LETTER))
@@ -296,8 +299,8 @@ def _type_file(matches_file: str | Path, entity_type: str) -> Path:
     return path.with_name(f"{path.stem}.{entity_type}{path.suffix}")
 
 
-def _written(table: pl.DataFrame, path: Path) -> pl.LazyFrame:
-    table.write_parquet(path)
+def _written(query: pl.LazyFrame, path: Path) -> pl.LazyFrame:
+    query.sink_parquet(path)
     return pl.scan_parquet(path)
 
 
