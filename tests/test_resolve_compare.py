@@ -184,3 +184,29 @@ def test_the_column_that_marks_hardened_filters_is_read_with_the_settings(tmp_pa
     (tmp_path / "settings.toml").write_text(
         DEFAULT_SETTINGS.read_text().replace('hardened_where = "birth_date_bf"', 'hardened_where = "hardened_flag"'))
     assert "hardened_flag" in load_settings(tmp_path / "settings.toml").columns("person")
+
+
+def test_relational_evidence_looked_up_a_slice_of_pairs_at_a_time_and_kept_for_the_next_call(sample_export, monkeypatch):
+    # at a million persons the pairs' neighbours side by side took gigabytes at once, and every
+    # comparison of a type joined the relations again: the features must stay the same
+    import importlib
+
+    compare_module = importlib.import_module("mhgraph.resolve.compare")
+    out, _ = sample_export
+    tables = out / "tables"
+    settings = default_settings()
+    entity = settings.types["person"]
+    mentions = pl.read_parquet(tables / "mentions.parquet").filter(pl.col("entity_type") == "person").sort("mention_id")
+    relations = pl.read_parquet(tables / "relations.parquet").select("type", "from_mention", "to_mention")
+    entities = pl.read_parquet(tables / "resolution.parquet")
+    pairs = pl.read_parquet(tables / "matches.parquet").filter(pl.col("entity_type") == "person").select(
+        "mention_a", "mention_b", "entity_type", "blocked_by")
+    whole = compare_module.compare_type(pairs, mentions, entity, relations, entities)
+    assert whole["shared_employer"].is_in([0.0, 1.0]).sum() > 100 and (whole["shared_address"] == 1.0).sum() > 100
+    monkeypatch.setattr(compare_module, "RELATION_SLICE", 7)
+    cache: dict = {}
+    sliced = compare_module.compare_type(pairs, mentions, entity, relations, entities, cache)
+    assert sliced.equals(whole)
+    assert ("neighbours", "shared_employer") in cache
+    assert compare_module.compare_type(pairs.slice(3, 50), mentions, entity, relations, entities, cache).equals(
+        whole.slice(3, 50))

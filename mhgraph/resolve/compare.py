@@ -38,6 +38,7 @@ __all__ = ["compare", "compare_type", "identifier_feature", "neighbour_table", "
 log = logging.getLogger("mhgraph.resolve.compare")
 
 RELATION_SCHEMA = {"from_mention": pl.String, "to_mention": pl.String, "type": pl.String}
+RELATION_SLICE = 2_000_000  # pairs whose shared neighbours are looked up at once
 
 
 def identifier_feature(key: str) -> str:
@@ -93,17 +94,34 @@ def _relation_feature(left: np.ndarray, right: np.ndarray, owner: np.ndarray, ne
         shared = np.flatnonzero(both & np.isin(np.minimum(owner_a, owner_b) * n + np.maximum(owner_a, owner_b), sharing))
     else:
         swap = degree[owner_a] > degree[owner_b]
-        indexed = pl.DataFrame({"pair": np.arange(len(left)), "fewer": np.where(swap, owner_b, owner_a),
-                                "more": np.where(swap, owner_a, owner_b)}).filter(pl.Series(both))
-        shared = (indexed.join(owned, left_on="fewer", right_on="owner")
-                  .join(owned, left_on=["more", "neighbour"], right_on=["owner", "neighbour"])["pair"].unique().to_numpy())
+        fewer, more = np.where(swap, owner_b, owner_a), np.where(swap, owner_a, owner_b)
+        asked = np.flatnonzero(both)
+        # a slice of pairs at a time: each pair's neighbours side by side are a few rows per pair
+        shared = np.concatenate([np.zeros(0, dtype=np.int64), *(
+            pl.DataFrame({"pair": part, "fewer": fewer[part], "more": more[part]})
+            .join(owned, left_on="fewer", right_on="owner")
+            .join(owned, left_on=["more", "neighbour"], right_on=["owner", "neighbour"])["pair"].unique().to_numpy()
+            for part in (asked[start : start + RELATION_SLICE] for start in range(0, len(asked), RELATION_SLICE)))])
     out = np.where(both, 0.0, np.nan)
     out[shared] = 1.0
     return out
 
 
-def _relation_between_groups(frame: pl.DataFrame, left: np.ndarray, right: np.ndarray, groups: np.ndarray,
-                             neighbours: pl.DataFrame) -> np.ndarray:
+def _neighbour_rows(frame: pl.DataFrame, relations: pl.DataFrame | None, entities: pl.DataFrame,
+                    comparison: Comparison, cache: dict) -> pl.DataFrame:
+    """``(row, neighbour)``: the rows in ``frame`` of the mentions with a neighbour of
+    ``comparison`` and a number per neighbour entity, kept in ``cache``: the type's comparisons,
+    completions and conflict checks all read them, and the relations are large to join again."""
+    if ("neighbours", comparison.name) not in cache:
+        neighbours = neighbour_table(relations, entities, comparison.relation_types, comparison.neighbour_type)
+        cache[("neighbours", comparison.name)] = neighbours.join(
+            frame.select("mention_id").with_row_index("row"), on="mention_id").select(
+            pl.col("row").cast(pl.Int64), pl.col("neighbour").rank("dense").cast(pl.Int64))
+    return cache[("neighbours", comparison.name)]
+
+
+def _relation_between_groups(left: np.ndarray, right: np.ndarray, groups: np.ndarray, rows: pl.DataFrame
+                             ) -> np.ndarray:
     """Relational evidence of a pair: between two identity groups, over the neighbours of the
     whole groups; inside one group, over the two mentions' own neighbours.
 
@@ -112,15 +130,14 @@ def _relation_between_groups(frame: pl.DataFrame, left: np.ndarray, right: np.nd
     (the KvK row, not the payroll row): the group is one entity for certain, so its
     neighbours are the entity's. Pairs inside a group (the identity links, which train the
     logistic model) keep the mention's own evidence, as they would be without grouping.
+    ``rows``: :func:`_neighbour_rows`.
     """
-    rows = neighbours.join(frame.select("mention_id").with_row_index("row"), on="mention_id").select(
-        pl.col("row").cast(pl.Int64), "neighbour")
     if rows.height == 0:  # no mention has such a neighbour
         return np.full(len(left), np.nan)
     between = groups[left] != groups[right]
     out = np.empty(len(left))
     if not between.all():
-        out[~between] = _relation_feature(left[~between], right[~between], np.arange(frame.height), rows)
+        out[~between] = _relation_feature(left[~between], right[~between], np.arange(len(groups)), rows)
     if between.any():
         out[between] = _relation_feature(left[between], right[between], groups, rows)
     return out
@@ -184,7 +201,7 @@ def _comparison(comparison: Comparison, frame: pl.DataFrame, groups: np.ndarray,
     if comparison.kind == "relation":
         if neighbours is None:
             return np.full(len(left), np.nan)
-        return _relation_between_groups(frame, left, right, groups, neighbours)
+        return _relation_between_groups(left, right, groups, neighbours)
     first = bloom(comparison.columns[0])
     if first is None:
         return np.full(len(left), np.nan)
@@ -206,7 +223,8 @@ def compare_type(pairs: pl.DataFrame, frame: pl.DataFrame, entity: EntitySetting
     """Features for the pairs of one entity type; ``frame`` holds that type's mentions (sorted
     by mention_id), ``entities`` (``mention_id``, ``entity_type``, ``entity_id``) resolves the
     neighbours and ``cache`` keeps what is computed per mention (decoded Bloom columns, key
-    codes, value frequencies) for the next call on the same ``frame``. ``rows``: the rows of
+    codes, value frequencies, the neighbours of relational comparisons) for the next call on the
+    same ``frame`` (and the same ``relations`` and ``entities``). ``rows``: the rows of
     the pairs' two mentions in ``frame``, when the caller knows them (else they are looked up)."""
     left, right = rows or (row_numbers(frame["mention_id"], pairs[side]) for side in ("mention_a", "mention_b"))
     if (left < 0).any() or (right < 0).any():
@@ -223,7 +241,7 @@ def compare_type(pairs: pl.DataFrame, frame: pl.DataFrame, entity: EntitySetting
             continue  # nothing to compare: an absent column counts as missing, and costs no memory
         neighbours = None
         if comparison.kind == "relation" and entities is not None:
-            neighbours = neighbour_table(relations, entities, comparison.relation_types, comparison.neighbour_type)
+            neighbours = _neighbour_rows(frame, relations, entities, comparison, cache)
         values = _comparison(comparison, frame, groups, left, right, neighbours, cache)
         if comparison.ignore_disagreement:
             values[values == 0.0] = np.nan
