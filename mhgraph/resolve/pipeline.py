@@ -264,9 +264,11 @@ def resolve(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | Non
         if fitted:
             scored, rows = _completed(scored, rows, frame, entity, relations, entities, cache, scorers.get(entity_type))
         order = _pair_order(rows)  # the order of the matches table
-        # sorted one column at a time: sorting the whole table at once holds millions of pairs twice
+        # sorted one column at a time: sorting the whole table at once holds millions of pairs twice;
+        # each in one piece first: taken from the two pieces of the pairs and their completions, the
+        # text of every id is copied (at a million persons some 2 GB), from one piece only its place
         for name in scored.columns if order is not None else ():
-            scored = scored.with_columns(scored[name].gather(order))
+            scored = scored.with_columns(scored[name].rechunk().gather(order))
         if order is not None:
             rows = rows[0][order], rows[1][order]
         give_back_freed_memory()  # the unsorted columns
