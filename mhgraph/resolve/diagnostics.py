@@ -97,12 +97,13 @@ def resolution_diagnostics(resolved, mentions: pl.DataFrame | pl.LazyFrame, larg
         population = population_pairs(units)
         scorer = resolved.scorers.get(entity_type)
         prior = getattr(scorer, "prior_", None) if scorer is not None and hasattr(scorer, "population_") else None
-        # a query, not a table: matches a run wrote are read from their file, only these rows and columns
+        # a query, not a table: matches a run wrote are read from their file, only these rows and
+        # columns, a batch of rows at a time (streaming)
         compared = resolved.matches.lazy().filter(
             (pl.col("entity_type") == entity_type) & ~pl.col("blocked_by").is_in([*keys, COMPLETED, "override"])
         ).select("mention_a", "mention_b", "score")
         expected = None
-        if scorer is not None and compared.select(pl.len()).collect().item():
+        if scorer is not None and compared.select(pl.len()).collect(engine="streaming").item():
             unit_of = placed.select("mention_id", "unit").lazy()
             # one query: each mention id goes as soon as its unit is known, not carried through the joins
             expected = float(compared
@@ -111,7 +112,7 @@ def resolution_diagnostics(resolved, mentions: pl.DataFrame | pl.LazyFrame, larg
                 .group_by(pl.min_horizontal("a", "b").alias("low"), pl.max_horizontal("a", "b").alias("high"))
                 .agg(pl.col("score").max())
                 # summed in a fixed order: the groups come in any order, and a float sum's last bits follow it
-                .sort("low", "high").collect()["score"].to_numpy().sum())
+                .sort("low", "high").collect(engine="streaming")["score"].to_numpy().sum())
         ratios = [merged / e for e in (expected, prior * population if prior else None) if e]
         ratio = max(ratios) if ratios else None
         largest = per_entity.sort("units", "mentions", descending=True).row(0, named=True) if per_entity.height else None

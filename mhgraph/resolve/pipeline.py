@@ -69,7 +69,7 @@ class Resolved:
         """Pairs proposed and matched per entity type and blocking rule."""
         return (self.matches.lazy().group_by("entity_type", "blocked_by")
                 .agg(pl.len().alias("pairs"), (pl.col("decision").is_in(["match", "must_link"])).sum().alias("matched"))
-                .sort("entity_type", "blocked_by").collect())
+                .sort("entity_type", "blocked_by").collect(engine="streaming"))  # a file's rows a batch at a time
 
 
 def _trimmer(name: str | None):
