@@ -124,6 +124,7 @@ class Comparison:
     term_frequency: bool = False
     redundant_with: tuple[str, ...] = ()
     hardened_where: str = ""
+    unrelated_share: float = 0.0
 
     def __post_init__(self):
         if not self.levels:
