@@ -386,23 +386,29 @@ def _decisions(scored: pl.DataFrame, a: np.ndarray, b: np.ndarray, roots: np.nda
     and ``reason``, as a query."""
     threshold = entity.scoring.threshold
     conflict_features = [identifier_feature(k) for k in entity.conflict_keys if identifier_feature(k) in scored.columns]
-    pairs = pl.DataFrame({"i": np.minimum(a, b), "j": np.maximum(a, b)}, schema={"i": pl.Int64, "j": pl.Int64})
-    if events:  # joined on the two numbers alone: the pair table itself is not copied
-        xs, ys = zip(*events)
-        event_frame = pl.DataFrame({"i": list(xs), "j": list(ys), "event": list(events.values())},
-                                   schema={"i": pl.Int64, "j": pl.Int64, "event": pl.String})
-        event = pairs.join(event_frame, on=["i", "j"], how="left", maintain_order="left")["event"]
-    else:  # columns of nulls are constants of the query, not millions of empty strings
-        event = pl.lit(None, dtype=pl.String).alias("event")
-    del pairs
-    override = pl.lit(None, dtype=pl.String).alias("override")
-    if overrides is not None and overrides.height:  # joined on the two ids alone, as the events
+    # columns of nulls are constants of the query, not millions of empty strings
+    event, override = pl.lit(None, dtype=pl.String).alias("event"), pl.lit(None, dtype=pl.String).alias("override")
+    if events:  # looked up by number: a join would lay out every pair's two numbers and event at once
+        n = np.int64(len(roots))
+        xs, ys = (np.array(side, dtype=np.int64) for side in zip(*events))
+        by_code = np.argsort(xs * n + ys)
+        codes = (xs * n + ys)[by_code]
+        pair_codes = np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b)
+        at = np.minimum(np.searchsorted(codes, pair_codes), len(codes) - 1)
+        found = pl.Series(codes[at] == pair_codes)
+        del pair_codes
+        event = pl.Series("event", list(events.values()), dtype=pl.String).gather(
+            pl.select(pl.when(found).then(pl.Series(by_code[at]))).to_series()).alias("event")
+        del at, found
+    if overrides is not None and overrides.height:  # joined on the two ids alone
         override = scored.select("mention_a", "mention_b").join(
             overrides.select("mention_a", "mention_b", pl.col("decision").alias("override")),
             on=["mention_a", "mention_b"], how="left", maintain_order="left")["override"]
     # beside the pairs' own columns, not copies of them: what decides, by names no feature has
-    table = scored.with_columns(pl.Series("together", roots[a] == roots[b]), pl.Series("identity", identity),
-                                pl.Series("split", refused_identity)).lazy().with_columns(event, override)
+    helpers = [pl.Series("together", roots[a] == roots[b]), pl.Series("identity", identity),
+               pl.Series("split", refused_identity), event, override]
+    table = (scored.with_columns(c for c in helpers if isinstance(c, pl.Series)).lazy()
+             .with_columns(c for c in helpers if isinstance(c, pl.Expr)))
     conflict = pl.concat_str(
         [pl.when(pl.col(f).fill_nan(None) == 0.0).then(pl.lit(f.removesuffix("_agree"))) for f in conflict_features],
         separator=", ", ignore_nulls=True,
