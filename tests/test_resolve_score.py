@@ -453,3 +453,25 @@ def test_the_shipped_floor_lies_on_the_names_and_not_on_the_date_of_birth():
     model = make_scorer(default_settings().types["person"], pl.DataFrame({"given_name_dice": [1.0]}))
     assert model.unrelated_share == {"given_name_dice": shares["given_name_dice"],
                                      "family_name_dice": shares["family_name_dice"]}
+
+
+def test_the_logistic_fit_reads_each_comparisons_levels_where_they_are():
+    # the labelled pairs are grouped on one number per pair whose digits are the comparisons'
+    # levels: only the comparison that tells matches apart may weigh, whatever its place and levels
+    rng = np.random.default_rng(5)
+    n = 6000
+    match = rng.random(n) < 0.3
+    comparisons = {"given_name_dice": (1.0, 0.9, 0.75, 0.5), "birth_date_dice": (1.0, 0.8), "family_name_dice": (0.9,)}
+    features = pl.DataFrame({
+        "bsn_agree": match.astype(float),
+        "given_name_dice": rng.choice([1.0, 0.93, 0.8, 0.6, 0.1, np.nan], n),
+        "birth_date_dice": np.where(match, 1.0, rng.choice([0.85, 0.3], n)),
+        "family_name_dice": rng.choice([0.95, 0.2, np.nan], n),
+    })
+    scorer = LogisticScorer(comparisons, label_column="bsn_agree").fit(features)
+    assert scorer.n_labelled_ == n and scorer.n_matches_ == match.sum()
+    born = scorer.weights_["birth_date_dice"]
+    assert len(born) == 3 and born[0] - max(born[1:]) > 10
+    for name in ("given_name_dice", "family_name_dice"):
+        assert len(scorer.weights_[name]) == len(comparisons[name]) + 1
+        assert max(scorer.weights_[name]) - min(scorer.weights_[name]) < 1, name

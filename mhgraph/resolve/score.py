@@ -547,15 +547,26 @@ class LogisticScorer(_Additive):
         y = label[keep]
         if len(np.unique(y)) < 2:
             raise ValueError(f"{self.label_column}: labelled pairs of both classes are needed to train")
-        # the levels of the labelled pairs only: most pairs are labelled, and a copy of all columns is large
-        levels = {name: level[keep] for name, level in self._levels(features).items()}
-        # pairs with the same levels on every comparison are one row, weighted by their count
-        grouped = (pl.DataFrame({name: level for name, level in levels.items()}).with_columns(pl.Series("y", y))
-                   .group_by(list(levels)).agg(pl.len().alias("pairs"), pl.col("y").sum().alias("matches"))
-                   .sort(list(levels)))
-        patterns = grouped.select(list(levels)).to_numpy()
+        # pairs with the same levels on every comparison are one row, weighted by their count; the
+        # levels of the labelled pairs are the digits of one number per pair (level + 1 in base
+        # levels + 2, the first comparison first: the numbers sort as the rows of levels do),
+        # grouped on that number instead of on a dozen columns, which lays out every row at once
+        bases = [len(thresholds) + 2 for thresholds in self.comparisons.values()]
+        if math.prod(bases) >= 2**63:
+            raise ValueError("too many comparisons and levels to number their patterns")
+        code = np.zeros(len(y), dtype=np.int64)
+        for (name, thresholds), base in zip(self.comparisons.items(), bases):
+            code = code * base + levels_of(_column(features, name), tuple(thresholds))[keep] + 1
+        grouped = (pl.DataFrame({"code": code, "y": y}).group_by("code")
+                   .agg(pl.len().alias("pairs"), pl.col("y").sum().alias("matches")).sort("code"))
+        del code
+        digits = grouped["code"].to_numpy()
+        patterns = np.empty((len(digits), len(bases)), dtype=np.int8)
+        for i in reversed(range(len(bases))):
+            digits, patterns[:, i] = np.divmod(digits, bases[i])
+        patterns -= 1
         counts, matches = grouped["pairs"].to_numpy(), grouped["matches"].to_numpy().astype(float)
-        design = self._thermometer({name: patterns[:, i] for i, name in enumerate(levels)})
+        design = self._thermometer({name: patterns[:, i] for i, name in enumerate(self.comparisons)})
         theta = self._fit_coefficients(design, counts.astype(float), matches, monotonic=True)
         free = self._fit_coefficients(design, counts.astype(float), matches, monotonic=False)
         self.weights_ = {name: weights.tolist() for name, weights in self._level_weights(theta).items()}
