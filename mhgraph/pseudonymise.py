@@ -525,6 +525,9 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
         good = good.with_columns(pl.lit(None, pl.String).alias(name) for name in absent)
         delivered.append(pseudonymise_frame(good.drop(ROW), spec, key, name_hardening))
         rows_read += frame.height + batch.garbage.height
+    if not problems:  # a header without rows (an unfilled template) delivers an empty extract
+        problems.append(pl.DataFrame(schema={ROW: pl.Int64, **dict.fromkeys(("column", "value", "reason", "message"),
+                                                                             pl.String)}))
     problem_frame = pl.concat(problems).rename({ROW: "row_number"}).sort("row_number", maintain_order=True)
     held_rows = problem_frame.filter(~pl.col("reason").is_in(VALUE_LEFT_OUT))["row_number"].implode()
     left_out = ~pl.col("row_number").is_in(held_rows)  # a held-back row delivers none of its values
@@ -610,7 +613,9 @@ def pseudonymise(src: str | Path, spec: str | Path | SourceSpec, out_dir: str | 
         return pseudonymise_file(src, source_spec, key, out_dir, created, delimiter=delimiter, encoding=encoding,
                                  quarantine=quarantine, run_purpose=purpose, name_hardening=name_hardening)
     except InputError as exc:
-        raise InputError(str(exc), file=str(src)) from exc
+        if exc.file:  # it names its file already
+            raise
+        raise InputError(exc.detail, file=str(src), row=exc.row, column=exc.column) from exc
     except UnicodeDecodeError as exc:
         raise InputError(f"not valid {exc.encoding} at byte {exc.start}: set [read] encoding in the spec",
                          file=str(src)) from exc

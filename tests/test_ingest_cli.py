@@ -122,6 +122,33 @@ def test_a_filled_in_template_is_pseudonymised_without_a_delimiter_warning(tmp_p
     assert read_meta(tmp_path / "in" / "belastingdienst_loonaangifte.csv")["rows"] == 12
 
 
+def test_an_unfilled_template_is_delivered_as_an_empty_extract(tmp_path):
+    """A partner with nothing to deliver this period sends the template's header: an empty extract."""
+    from mhgraph.ingest import ingest
+    from mhgraph.pseudonymise import template
+
+    key_file = tmp_path / "k"
+    key_file.write_text("0123456789abcdef0123456789abcdef")
+    template("kvk_functionarissen", tmp_path / "functionarissen.csv")
+    delivered = pseudonymise(tmp_path / "functionarissen.csv", "kvk_functionarissen", tmp_path / "in",
+                             key_file=key_file, created="2025-03-01")
+    meta = read_meta(delivered)
+    assert (meta["rows"], meta["rows_read"], meta["rows_quarantined_by_partner"]) == (0, 0, 0)
+    source = ingest(tmp_path / "in").summary["sources"][0]
+    assert source["rows_read"] == 0 and "the file has a header but no data rows" in source["warnings"]
+
+
+def test_pseudonymise_names_the_file_once(tmp_path, capsys):
+    (tmp_path / "plain.csv").write_bytes(b"")
+    key_file = tmp_path / "k"
+    key_file.write_text("0123456789abcdef0123456789abcdef")
+    status = main(["--quiet", "pseudonymise", str(tmp_path / "plain.csv"), "--spec", "ind_referenten", "--key-file",
+                   str(key_file), "--out", str(tmp_path / "out")])
+    error = capsys.readouterr().err
+    assert status == 2 and "the file is empty" in error
+    assert error.count(str(tmp_path / "plain.csv")) == 1, error
+
+
 def test_specs_command_lists_the_shipped_specs(capsys):
     assert main(["specs"]) == 0
     out = capsys.readouterr().out.splitlines()
