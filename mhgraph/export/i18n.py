@@ -190,6 +190,10 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
  'rows_read': ('partnerrijen gelezen: {read}, opgenomen: {accepted}, in quarantaine: {quarantined}',
                'partner rows read: {read}, taken in: {accepted}, quarantined: {quarantined}'),
  'see_quarantine': (' (zie quarantine.csv):', ' (see quarantine.csv):'),
+ 'held_back_by_partner': ('door de partner zelf tegengehouden bij het pseudonimiseren, niet geleverd: {n} rijen '
+                          '(de redenen staan in de quarantaine bij de partner):',
+                          'held back by the partner\'s own checks when pseudonymising, not delivered: {n} rows '
+                          '(the reasons are in the quarantine kept by the partner):'),
  'reason_in': ('{reason}: {n} in ', '{reason}: {n} in '),
  # why rows were quarantined (mhgraph.ingest.validate.REASONS), for the Dutch documents; the code stays beside it
  'quarantine_reasons': {code: (dutch, None) for code, dutch in {
