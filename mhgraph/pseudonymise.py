@@ -504,6 +504,10 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
     if quarantine_path.resolve().parent == Path(out_dir).resolve():
         raise InputError("the partner-side quarantine holds plaintext and must not be written into the delivery "
                          "folder", file=str(quarantine_path))
+    unread = [name for name in spec.columns if name not in spec.delivered_columns]
+    if unread:  # data minimisation drops them; a partner who declared one (required, say) should know
+        log.warning("%s: column(s) declared in [columns] that no entity field or relation reads, so neither "
+                    "checked nor delivered: %s", spec.name, ", ".join(unread))
     extract, present, absent = _read_plaintext(src, spec, delimiter, encoding)
     delivered, problems, seen = [], [], set()
     rows_read = 0
