@@ -183,6 +183,9 @@ def run_blocks(run_info: dict | None, counts: dict[str, int], top: int, shown: i
             Item((_code(entry.get("source")), _t(f" — {_why_left_out(entry, info.get('run_purpose'), lang)}")))
             if isinstance(entry, dict) else Item((_t(_value_text(entry)),))
             for entry in excluded)),)))
+    unmatched = (info.get("ingest") or {}).get("unmatched_files") or []
+    if unmatched:
+        items.append(Item((_t(w["files_unmatched"]),), (Bullets(tuple(Item((_code(Path(f).name),)) for f in unmatched)),)))
     sources = (info.get("ingest") or {}).get("sources") or []
     if sources:
         read, accepted = (sum(int(src.get(k) or 0) for src in sources) for k in ("rows_read", "rows_accepted"))

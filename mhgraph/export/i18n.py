@@ -186,6 +186,7 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
                         'registraties)',
                         '; one {key} value carries {share} of the merges by identifier ({mentions} mentions)'),
  'sources_left_out': ('weggelaten bronnen:', 'sources left out:'),
+ 'files_unmatched': ('bestanden die geen spec herkent (niet gelezen):', 'files no spec matches (not read):'),
  'inputs': ('invoerbestanden ({n}, met sha256):', 'input files ({n}, with sha256):'),
  'rows_read': ('partnerrijen gelezen: {read}, opgenomen: {accepted}, in quarantaine: {quarantined}',
                'partner rows read: {read}, taken in: {accepted}, quarantined: {quarantined}'),
