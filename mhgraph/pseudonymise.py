@@ -95,6 +95,17 @@ def _digits(value: str | None) -> str | None:
     return cleaned or None
 
 
+def _bsn_digits(value: str | None) -> str | None:
+    """A BSN's digits with the leading 0 a spreadsheet's number cell drops put back (the checks
+    accept 8 digits for that reason), so that one person's BSN gives one hash in every extract.
+
+    >>> _bsn_digits("1234 5672") == _bsn_digits("012345672") == "012345672"
+    True
+    """
+    digits = _digits(value)
+    return digits.zfill(9) if digits and len(digits) == 8 and digits.isdigit() else digits
+
+
 def _salts(hardening: str, born: list, record_ids: list) -> list:
     """The per-record value a hardening keys each name filter with (``None``: not hardened):
     the year of birth for "salt" (the same person carries it in every register); the record for
@@ -121,7 +132,8 @@ def _person_columns(frame: pl.DataFrame, block, key: Key, hardening: str = "none
     out: dict[str, list] = {}
     for ident in ("bsn", "v_number"):
         if ident in block.fields and ident in plain:
-            out[block.fields[ident]] = [keyed_hash(key, ident, _digits(v)) for v in plain[ident]]
+            digits = _bsn_digits if ident == "bsn" else _digits
+            out[block.fields[ident]] = [keyed_hash(key, ident, digits(v)) for v in plain[ident]]
     hardenings = [hardening if s else "none" for s in salts]
     if "given_name_bf" in block.fields:
         out[block.fields["given_name_bf"]] = [bloom_encode(key, "given_name", normalise.given_name_forms(v), h, s)

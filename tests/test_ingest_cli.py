@@ -149,6 +149,19 @@ def test_pseudonymise_names_the_file_once(tmp_path, capsys):
     assert error.count(str(tmp_path / "plain.csv")) == 1, error
 
 
+def test_a_bsn_whose_leading_zero_a_spreadsheet_dropped_gets_the_same_pseudonym(tmp_path):
+    """Excel keeps 012345672 in a number cell as 12345672; the checks accept it, and it must link."""
+    from mhgraph.pseudonymise import pseudonymise_frame
+    from mhgraph.spec import find_spec
+
+    spec = find_spec("belastingdienst_loonaangifte")
+    plain = plain_payroll(3).with_columns(werknemer_bsn=pl.Series(["012345672", "12345672", "0123 456 72"]))
+    hashes = pseudonymise_frame(plain, spec, KEY)["werknemer_bsn"].to_list()
+    assert hashes[0] == hashes[1] == hashes[2] and len(hashes[0]) == 32
+    other = pseudonymise_frame(plain.with_columns(werknemer_bsn=pl.lit("123456782")), spec, KEY)["werknemer_bsn"]
+    assert other[0] != hashes[0]
+
+
 def test_specs_command_lists_the_shipped_specs(capsys):
     assert main(["specs"]) == 0
     out = capsys.readouterr().out.splitlines()
