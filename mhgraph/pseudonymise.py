@@ -516,7 +516,11 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
     if quarantine_path.resolve().parent == Path(out_dir).resolve():
         raise InputError("the partner-side quarantine holds plaintext and must not be written into the delivery "
                          "folder", file=str(quarantine_path))
-    unread = [name for name in spec.columns if name not in spec.delivered_columns]
+    name = delivered_name(spec, src.stem + Path(spec.file).suffix)
+    if (Path(out_dir) / name).resolve() == src.resolve():
+        raise InputError("the delivered extract would replace this plaintext extract; choose another --out folder",
+                         file=str(src))
+    unread = [column for column in spec.columns if column not in spec.delivered_columns]
     if unread:  # data minimisation drops them; a partner who declared one (required, say) should know
         log.warning("%s: column(s) declared in [columns] that no entity field or relation reads, so neither "
                     "checked nor delivered: %s", spec.name, ", ".join(unread))
@@ -554,7 +558,6 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
     write_csv_safe(problem_frame, quarantine_path)
     frame = pl.concat(delivered) if delivered else pseudonymise_frame(
         pl.DataFrame(schema={name: pl.String for name in plaintext_columns(spec)}), spec, key, name_hardening)
-    name = delivered_name(spec, src.stem + Path(spec.file).suffix)
     by_reason = held_back.group_by("reason").agg(pl.col("row_number").n_unique()).sort("reason").rows()
     values_by_reason = problem_frame.filter(left_out).group_by("reason").agg(pl.len()).sort("reason").rows()
     for warning in extract.warnings:  # rows and column names only, never a value

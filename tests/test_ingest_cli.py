@@ -162,6 +162,18 @@ def test_a_bsn_whose_leading_zero_a_spreadsheet_dropped_gets_the_same_pseudonym(
     assert other[0] != hashes[0]
 
 
+def test_pseudonymise_never_writes_over_its_plaintext_input(tmp_path):
+    key_file = tmp_path / "k"
+    key_file.write_text("0123456789abcdef0123456789abcdef")
+    plain = tmp_path / "export" / "ind_referenten.csv"
+    plain.parent.mkdir()
+    plain_referenten().write_csv(plain)
+    before = plain.read_bytes()
+    with pytest.raises(InputError, match="ind_referenten.csv: the delivered extract would replace this plaintext"):
+        pseudonymise(plain, "ind_referenten", plain.parent, key_file=key_file, quarantine=tmp_path / "q.csv")
+    assert plain.read_bytes() == before
+
+
 def test_specs_command_lists_the_shipped_specs(capsys):
     assert main(["specs"]) == 0
     out = capsys.readouterr().out.splitlines()
