@@ -421,13 +421,15 @@ def _plaintext_problems(frame: pl.DataFrame, spec: SourceSpec, today: dt.date) -
     return pl.concat([pl.DataFrame(schema=schema), *problems])
 
 
-def check_plaintext(frame: pl.DataFrame, spec: SourceSpec, today: dt.date | None = None) -> pl.DataFrame:
+def check_plaintext(frame: pl.DataFrame, spec: SourceSpec, today: dt.date | None = None,
+                    native_date_formats: tuple[str, ...] = ()) -> pl.DataFrame:
     """The problems of a batch of plaintext rows (``__row`` plus text columns): ``__row``,
     ``column``, ``value`` (as written: plaintext, for the partner's eyes only), ``reason`` and
     ``message``, one row per failing value. The columns passed on unchanged get exactly the
     checks ingest makes; the plaintext identifiers the checks of :data:`PLAINTEXT_REASONS`;
     every column at most :data:`~mhgraph.ingest.validate.MAX_FIELD_CHARS` characters and no
-    control characters.
+    control characters. ``native_date_formats``: the ISO dates of typed Excel or Parquet cells,
+    accepted besides the spec's formats, as ingest accepts them.
 
     >>> from mhgraph.spec import load_spec, SPEC_DIR
     >>> spec = load_spec(SPEC_DIR / "ind_referenten.toml")
@@ -440,7 +442,7 @@ def check_plaintext(frame: pl.DataFrame, spec: SourceSpec, today: dt.date | None
     from mhgraph.ingest.validate import RowValidator, plain_text_checks
 
     passed_on = set(plaintext_columns(spec)) - {c for b in spec.entities for c in b.plaintext.values()}
-    validator = RowValidator(spec, only=passed_on & set(frame.columns))
+    validator = RowValidator(spec, native_date_formats, only=passed_on & set(frame.columns))
     checked = validator.validate(frame.select("__row", *validator.columns)).problems.drop("value")
     plain = [c for c in frame.columns if c != "__row" and c not in validator.columns]
     generic = plain_text_checks(frame, plain)
@@ -449,6 +451,25 @@ def check_plaintext(frame: pl.DataFrame, spec: SourceSpec, today: dt.date | None
     values = frame.unpivot(index="__row", variable_name="column", value_name="value")
     return problems.join(values, on=["__row", "column"], how="left").select(
         "__row", "column", "value", "reason", "message")
+
+
+def _dates_as_the_spec_writes_them(frame: pl.DataFrame, spec: SourceSpec) -> pl.DataFrame:
+    """Typed date cells of an Excel or Parquet extract arrive as ISO text; the delivered file
+    carries them in the column's first format, which ingest reads from any medium.
+
+    >>> from mhgraph.spec import load_spec, SPEC_DIR
+    >>> spec = load_spec(SPEC_DIR / "gemeente_emmen_vergunningen.toml")
+    >>> frame = pl.DataFrame({"besluitdatum": ["2024-04-03", "03-04-2024", None]})
+    >>> _dates_as_the_spec_writes_them(frame, spec)["besluitdatum"].to_list()
+    ['03-04-2024', '03-04-2024', None]
+    """
+    rewrite = {}
+    for name, column in spec.delivered_columns.items():
+        formats = column.formats or spec.date_formats
+        if column.kind == "date" and name in frame.columns and "%Y-%m-%d" not in formats:
+            iso = pl.col(name).str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+            rewrite[name] = pl.when(iso.is_not_null()).then(iso.dt.strftime(formats[0])).otherwise(pl.col(name))
+    return frame.with_columns(**rewrite) if rewrite else frame
 
 
 def _read_plaintext(src: Path, spec: SourceSpec, delimiter: str | None, encoding: str | None):
@@ -529,7 +550,7 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
     rows_read = 0
     for batch in extract.batches(present):
         frame = batch.frame
-        found = check_plaintext(frame, spec, dt.date.fromisoformat(created))
+        found = check_plaintext(frame, spec, dt.date.fromisoformat(created), extract.native_date_formats)
         ids = frame.select(ROW, pl.col(spec.record_id).alias("id")).filter(pl.col("id").is_not_null())
         repeated = ids.filter(ids["id"].is_duplicated() & ~ids["id"].is_first_distinct() | ids["id"].is_in(list(seen)))
         seen.update(ids["id"].to_list())
@@ -543,6 +564,8 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
         good = _without_values(frame.filter(~pl.col(ROW).is_in(held_back[ROW].implode())),
                                found.filter(pl.col("reason").is_in(VALUE_LEFT_OUT)))
         good = good.with_columns(pl.lit(None, pl.String).alias(name) for name in absent)
+        if extract.native_date_formats:
+            good = _dates_as_the_spec_writes_them(good, spec)
         delivered.append(pseudonymise_frame(good.drop(ROW), spec, key, name_hardening))
         rows_read += frame.height + batch.garbage.height
     if not problems:  # a header without rows (an unfilled template) delivers an empty extract

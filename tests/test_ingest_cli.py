@@ -174,6 +174,31 @@ def test_pseudonymise_never_writes_over_its_plaintext_input(tmp_path):
     assert plain.read_bytes() == before
 
 
+@pytest.mark.parametrize("suffix", ["parquet", "xlsx"])
+def test_typed_date_cells_are_delivered_in_the_specs_format(tmp_path, suffix):
+    """Emmen's dates are day-month-year; its export as a workbook or Parquet holds real dates."""
+    import datetime as dt
+
+    from mhgraph.ingest import ingest
+
+    key_file = tmp_path / "k"
+    key_file.write_text("0123456789abcdef0123456789abcdef")
+    plain = pl.DataFrame({
+        "zaaknummer": ["EMM-1", "EMM-2"], "type_vergunning": ["Horeca", "Massagesalon"],
+        "besluit": ["Verleend", "Geweigerd"], "besluitdatum": [dt.date(2024, 4, 3), None],
+        "aanvrager_kvk_nummer": ["12345678", "87654321"], "aanvrager_naam": ["Oost B.V.", "West VOF"],
+        "locatie_postcode": ["7811 AB", "7812 CD"], "locatie_huisnummer": ["1", "2"], "locatie_gemeente": ["Emmen"] * 2})
+    path = tmp_path / f"emmen.{suffix}"
+    plain.write_parquet(path) if suffix == "parquet" else plain.write_excel(path)
+    delivered = pseudonymise(path, "gemeente_emmen_vergunningen", tmp_path / "in", key_file=key_file,
+                             created="2025-03-01")
+    assert read_meta(delivered)["rows"] == 2
+    assert read_csv_safe(delivered, infer_schema=False)["besluitdatum"].to_list() == ["03-04-2024", None]
+    result = ingest(tmp_path / "in")
+    assert result.summary["sources"][0]["rows_accepted"] == 2
+    assert result.relations.filter(pl.col("type") == "HOLDS_PERMIT")["valid_from"].to_list() == [dt.date(2024, 4, 3), None]
+
+
 def test_specs_command_lists_the_shipped_specs(capsys):
     assert main(["specs"]) == 0
     out = capsys.readouterr().out.splitlines()
