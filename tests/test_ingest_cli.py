@@ -199,6 +199,24 @@ def test_typed_date_cells_are_delivered_in_the_specs_format(tmp_path, suffix):
     assert result.relations.filter(pl.col("type") == "HOLDS_PERMIT")["valid_from"].to_list() == [dt.date(2024, 4, 3), None]
 
 
+def test_values_the_partner_left_out_reach_the_ingest_summary(tmp_path):
+    """A date of birth that does not exist costs its value, not the row; the engine's account says so."""
+    from mhgraph.ingest import ingest
+
+    key_file = tmp_path / "k"
+    key_file.write_text("0123456789abcdef0123456789abcdef")
+    plain = plain_payroll(5)
+    plain = plain.with_columns(werknemer_geboortedatum=pl.when(pl.int_range(pl.len()) == 2).then(pl.lit("31-02-1990"))
+                               .otherwise(pl.col("werknemer_geboortedatum")))
+    plain.write_csv(tmp_path / "plain.csv")
+    pseudonymise(tmp_path / "plain.csv", "belastingdienst_loonaangifte", tmp_path / "in", key_file=key_file,
+                 created="2025-03-01")
+    summary = ingest(tmp_path / "in").summary
+    assert summary["sources"][0]["values_left_out_by_partner"] == {"bad_birth_date": 1}
+    assert summary["sources"][0]["rows_accepted"] == 5
+    assert "values the partner's checks left out of delivered rows: bad_birth_date 1" in summary.format()
+
+
 def test_specs_command_lists_the_shipped_specs(capsys):
     assert main(["specs"]) == 0
     out = capsys.readouterr().out.splitlines()

@@ -191,6 +191,8 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
  'rows_read': ('partnerrijen gelezen: {read}, opgenomen: {accepted}, in quarantaine: {quarantined}',
                'partner rows read: {read}, taken in: {accepted}, quarantined: {quarantined}'),
  'see_quarantine': (' (zie quarantine.csv):', ' (see quarantine.csv):'),
+ 'left_out_by_partner': ('door de eigen controles van de partner weggelaten waarden, de rij wel geleverd: {n}:',
+                         'values the partner\'s own checks left out of rows it delivered: {n}:'),
  'held_back_by_partner': ('door de partner zelf tegengehouden bij het pseudonimiseren, niet geleverd: {n} rijen '
                           '(de redenen staan in de quarantaine bij de partner):',
                           'held back by the partner\'s own checks when pseudonymising, not delivered: {n} rows '
