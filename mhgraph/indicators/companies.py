@@ -249,6 +249,19 @@ def short_lived_employer_at_host(nodes: pl.DataFrame, edges: pl.DataFrame, *, ma
     not a front. An address that held more than ``max_companies`` companies at once (a business
     centre, a trust office) says nothing about who hosts whom and is left out. Focus: the
     short-lived company, where its staff and the pay rules' findings are.
+
+    >>> import datetime as dt
+    >>> nodes = pl.DataFrame({"entity_id": ["C-main", "C-sub"], "entity_type": ["company"] * 2,
+    ...     "registered_on": [dt.date(2010, 1, 1), dt.date(2022, 6, 1)], "dissolved_on": [None, dt.date(2023, 12, 31)],
+    ...     "sbi_code": ["4391", "4399"]})
+    >>> edges = pl.DataFrame({"relation_id": ["k1", "k2", "o1", "o2", "j1", "j2"],
+    ...     "type": ["LOCATED_AT"] * 2 + ["OFFICER_OF"] * 2 + ["EMPLOYED_BY"] * 2,
+    ...     "from_entity": ["C-main", "C-sub", "P-boss", "P-straw", "P-w1", "P-w2"],
+    ...     "to_entity": ["A-yard", "A-yard", "C-main", "C-sub", "C-sub", "C-sub"]})
+    >>> short_lived_employer_at_host(nodes, edges).get_column("focus_entity").to_list()
+    ['C-sub']
+
+    Had P-boss been the officer of C-sub too (his own new company), it would stay silent.
     """
     firms = companies(nodes).with_columns(activity=pl.col("sbi_code").str.slice(0, activity_digits))
     sites = with_period(of_type(edges, "LOCATED_AT")).select(
