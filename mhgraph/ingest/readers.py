@@ -147,6 +147,9 @@ class Extract:
     warnings: list[str] = field(default_factory=list)
     # Date formats the medium itself guarantees (typed Excel and Parquet dates arrive as ISO text).
     native_date_formats: tuple[str, ...] = ()
+    # Columns every value of which the medium holds as a number (an Excel column of number cells, a
+    # Parquet integer column): their text lost the leading zeros an identifier may have.
+    number_columns: frozenset[str] = frozenset()
     # False when a CSV does not end with a line break: its last line may have been cut off.
     ends_with_newline: bool = True
 
@@ -486,8 +489,9 @@ class ParquetExtract(Extract):
             header = list(pl.read_parquet_schema(path))
         except Exception as exc:  # polars raises several error types for a damaged file
             raise InputError(f"not a readable Parquet file ({describe_read_error(exc)})", file=str(path)) from None
+        numbers = frozenset(name for name, dtype in pl.read_parquet_schema(path).items() if dtype.is_integer())
         return cls(path=path, format="parquet", header=header, native_date_formats=_ISO_DATE_FORMATS,
-                   batch_rows=batch_rows)
+                   number_columns=numbers, batch_rows=batch_rows)
 
     def batches(self, columns: list[str]) -> Iterator[RawBatch]:
         scan = pl.scan_parquet(self.path).select(columns)
@@ -509,6 +513,21 @@ def _blank_rows_removed(frame: pl.DataFrame) -> RawBatch:
     return RawBatch(frame.filter(~blank), _empty_garbage(), frame.filter(blank).height)
 
 
+def _excel_number_columns(path: Path, header: list[str]) -> frozenset[str]:
+    """The columns of the first sheet whose every filled cell below the header is a number: the
+    sheet read again with its types inferred from all rows (a column mixing text and numbers is
+    text)."""
+    reader_log = logging.getLogger("fastexcel")
+    level = reader_log.level
+    reader_log.setLevel(logging.ERROR)  # an empty column is text: no warning of a type it could not tell
+    try:
+        typed = pl.read_excel(path, sheet_id=1, infer_schema_length=None, drop_empty_rows=False,
+                              drop_empty_cols=False, raise_if_empty=False)
+    finally:
+        reader_log.setLevel(level)
+    return frozenset(name for name, dtype in zip(header, typed.schema.values()) if name and dtype.is_numeric())
+
+
 @dataclass
 class ExcelExtract(Extract):
     batch_rows: int = DEFAULT_BATCH_ROWS
@@ -528,7 +547,8 @@ class ExcelExtract(Extract):
             header.pop()
         data = sheet.slice(1).select(sheet.columns[: len(header)])
         return cls(path=path, format="xlsx", header=header, native_date_formats=_ISO_DATE_FORMATS,
-                   batch_rows=batch_rows, sheet=data.rename(dict(zip(data.columns, map(str, range(len(header)))))))
+                   number_columns=_excel_number_columns(path, header), batch_rows=batch_rows,
+                   sheet=data.rename(dict(zip(data.columns, map(str, range(len(header)))))))
 
     def batches(self, columns: list[str]) -> Iterator[RawBatch]:
         frame = self.sheet.select(
