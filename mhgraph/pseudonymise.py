@@ -568,8 +568,9 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
     delivered, problems = [], []
     first_rows = pl.DataFrame(schema={"id": pl.String, "first_row": pl.Int64})  # of each record id so far
     rows_read = 0
+    number_columns = extract.number_columns()
     for batch in extract.batches(present):
-        frame = _kvk_numbers_padded(batch.frame, spec, extract.number_columns)
+        frame = _kvk_numbers_padded(batch.frame, spec, number_columns)
         found = check_plaintext(frame, spec, dt.date.fromisoformat(created), extract.native_date_formats)
         ids = frame.select(ROW, pl.col(spec.record_id).alias("id")).filter(pl.col("id").is_not_null())
         firsts = (ids.group_by("id").agg(pl.col(ROW).min().alias("here")).join(first_rows, on="id", how="left")

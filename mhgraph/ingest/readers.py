@@ -147,14 +147,16 @@ class Extract:
     warnings: list[str] = field(default_factory=list)
     # Date formats the medium itself guarantees (typed Excel and Parquet dates arrive as ISO text).
     native_date_formats: tuple[str, ...] = ()
-    # Columns every value of which the medium holds as a number (an Excel column of number cells, a
-    # Parquet integer column): their text lost the leading zeros an identifier may have.
-    number_columns: frozenset[str] = frozenset()
     # False when a CSV does not end with a line break: its last line may have been cut off.
     ends_with_newline: bool = True
 
     def batches(self, columns: list[str]) -> Iterator[RawBatch]:
         raise NotImplementedError
+
+    def number_columns(self) -> frozenset[str]:
+        """Columns every value of which the medium holds as a number (an Excel column of number
+        cells, a Parquet integer column): their text lost the leading zeros an identifier may have."""
+        return frozenset()
 
 
 def open_extract(path: str | Path, spec: SourceSpec, *, batch_bytes: int = DEFAULT_BATCH_BYTES,
@@ -489,9 +491,11 @@ class ParquetExtract(Extract):
             header = list(pl.read_parquet_schema(path))
         except Exception as exc:  # polars raises several error types for a damaged file
             raise InputError(f"not a readable Parquet file ({describe_read_error(exc)})", file=str(path)) from None
-        numbers = frozenset(name for name, dtype in pl.read_parquet_schema(path).items() if dtype.is_integer())
         return cls(path=path, format="parquet", header=header, native_date_formats=_ISO_DATE_FORMATS,
-                   number_columns=numbers, batch_rows=batch_rows)
+                   batch_rows=batch_rows)
+
+    def number_columns(self) -> frozenset[str]:
+        return frozenset(name for name, dtype in pl.read_parquet_schema(self.path).items() if dtype.is_integer())
 
     def batches(self, columns: list[str]) -> Iterator[RawBatch]:
         scan = pl.scan_parquet(self.path).select(columns)
@@ -514,9 +518,7 @@ def _blank_rows_removed(frame: pl.DataFrame) -> RawBatch:
 
 
 def _excel_number_columns(path: Path, header: list[str]) -> frozenset[str]:
-    """The columns of the first sheet whose every filled cell below the header is a number: the
-    sheet read again with its types inferred from all rows (a column mixing text and numbers is
-    text)."""
+    # the sheet read again with its types inferred from all rows: a column mixing text and numbers is text
     reader_log = logging.getLogger("fastexcel")
     level = reader_log.level
     reader_log.setLevel(logging.ERROR)  # an empty column is text: no warning of a type it could not tell
@@ -547,8 +549,11 @@ class ExcelExtract(Extract):
             header.pop()
         data = sheet.slice(1).select(sheet.columns[: len(header)])
         return cls(path=path, format="xlsx", header=header, native_date_formats=_ISO_DATE_FORMATS,
-                   number_columns=_excel_number_columns(path, header), batch_rows=batch_rows,
+                   batch_rows=batch_rows,
                    sheet=data.rename(dict(zip(data.columns, map(str, range(len(header)))))))
+
+    def number_columns(self) -> frozenset[str]:
+        return _excel_number_columns(self.path, self.header)
 
     def batches(self, columns: list[str]) -> Iterator[RawBatch]:
         frame = self.sheet.select(
