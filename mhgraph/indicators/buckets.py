@@ -42,10 +42,11 @@ def per_bucket(rows: pl.DataFrame, key: str, find: Callable[[pl.DataFrame], pl.D
     concatenated in the order of the buckets; ``buckets``: how many (default: from the row
     count, :func:`bucket_count`). With one bucket, ``find(rows)``.
 
-    ``find`` must look only at rows of the same ``key`` together (join and group on it, or on
-    keys that determine it); then the concatenation holds the same rows as ``find(rows)``, in
-    another order. The bucket of a row depends on its key's value alone, whatever the column's
-    type (a String or an Enum key splits alike within one table).
+    ``find`` must judge each value of ``key`` on that value's rows alone (group its findings by
+    the key, or by finer keys within one value of it, such as an employer and an address; the
+    tables it joins with are whole); then the concatenation holds the same rows as
+    ``find(rows)``, in another order. Only ``rows`` is split, so a key of any type will do (String, Enum,
+    Categorical, integers): the rows of one value share a hash, and so a bucket.
     """
     buckets = bucket_count(rows.height) if buckets is None else buckets
     if buckets <= 1:
