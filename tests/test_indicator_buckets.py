@@ -62,11 +62,24 @@ def test_one_bucket_is_the_whole_table_and_the_default_follows_the_row_count():
 def test_a_rule_finds_the_same_hits_in_one_bucket_and_in_several(request, tables, name):
     nodes, edges = request.getfixturevalue(tables)
     edges = readable_edges(edges, allowed_source_purposes(DEFAULT_RUN_PURPOSE))
-    shared = SharedTables(nodes, edges)
     spec = INDICATORS[name]
-    whole = graded_hits(name, nodes, edges, settings={"shared": shared, "buckets": 1}, weak=spec.weak_thresholds)
+
+    def hits(buckets: int) -> pl.DataFrame:
+        shared = SharedTables(nodes, edges, buckets)
+        return graded_hits(name, nodes, edges, settings={"shared": shared, "buckets": buckets},
+                           weak=spec.weak_thresholds)
+
+    whole = hits(1)
     assert whole.height > 0  # something to lose
     for buckets in (2, 7):
-        parts = graded_hits(name, nodes, edges, settings={"shared": shared, "buckets": buckets},
-                            weak=spec.weak_thresholds)
-        assert_frame_equal(parts, whole)
+        assert_frame_equal(hits(buckets), whole)
+
+
+@pytest.mark.parametrize("tables", ["sample", "world"])
+def test_the_home_stays_at_officers_homes_are_the_same_in_one_bucket_and_in_several(request, tables):
+    nodes, edges = request.getfixturevalue(tables)
+    whole = SharedTables(nodes, edges, 1).officer_home_stays
+    assert whole.height > 0
+    for buckets in (2, 7):
+        parts = SharedTables(nodes, edges, buckets).officer_home_stays
+        assert_frame_equal(parts.sort(parts.columns), whole.sort(whole.columns))

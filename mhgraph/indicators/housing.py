@@ -86,7 +86,7 @@ def worker_lives_at_workplace(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_w
     ``buckets``: how many hash buckets of the employer the jobs are judged in, one after the other
     (:func:`~mhgraph.indicators.buckets.per_bucket`; default: from their number); the hits are the same.
     """
-    shared = shared or SharedTables(nodes, edges)
+    shared = shared or SharedTables(nodes, edges, buckets)
     edges = with_period(edges)
     places = shared.workplaces
     counted = places.filter((pl.col("kind") != _OFFICER_HOME) | pl.lit(count_households))
@@ -170,6 +170,8 @@ class SharedTables:
     :func:`~mhgraph.indicators.compute_indicators` makes one for each graph (or part of one) it
     runs the rules on and passes it as ``shared`` to every rule that takes it; a rule called
     without one makes its own, so its hits are the same either way.
+    ``buckets``: how many hash buckets of the employer the home stays are found in, one after the
+    other (:func:`~mhgraph.indicators.buckets.per_bucket`; default: from the number of jobs).
 
     >>> import datetime as dt
     >>> nodes = pl.DataFrame({"entity_id": ["C1"], "entity_type": ["company"]})
@@ -188,8 +190,9 @@ class SharedTables:
     _WAGE_COLUMNS = ("relation_id", "type", "from_entity", "to_entity", "valid_from", "valid_to", "wage", "hours",
                      "age_band")
 
-    def __init__(self, nodes: pl.DataFrame, edges: pl.DataFrame) -> None:
+    def __init__(self, nodes: pl.DataFrame, edges: pl.DataFrame, buckets: int | None = None) -> None:
         self.nodes, self.edges = ensure(nodes, NODE_DEFAULTS), ensure(edges, EDGE_DEFAULTS)
+        self.buckets = buckets
 
     @cached_property
     def officer_home_stays(self) -> pl.DataFrame:
@@ -202,24 +205,29 @@ class SharedTables:
         homes = _officer_homes(_offices(edges), registered)
         # the employees' registrations at an officer's home first: pairing every job with every home
         # of its employer's officers is larger (a big employer's jobs times its officers' homes)
-        stays = (
-            registered.join(homes, on="address", how="semi").join(employments(edges), on="person")
-            .join(homes, on=["company", "address"])
-            .filter(overlaps("job_start", "job_end", "home_start", "home_end")
-                    & overlaps("job_start", "job_end", "place_start", "place_end")
-                    & overlaps("home_start", "home_end", "place_start", "place_end"))
-            .select("job", "person", "company", "address",
-                    stay_start=pl.max_horizontal("job_start", "home_start", "place_start"),
-                    stay_end=pl.min_horizontal("job_end", "home_end", "place_end"))
-            .unique()
-        )
-        sharing = (
-            stays.join(stays.select("company", "address", other="person", other_start="stay_start",
-                                    other_end="stay_end"), on=["company", "address"])
-            .filter(overlaps("stay_start", "stay_end", "other_start", "other_end"))
-            .group_by("job", "address").agg(sharing=pl.col("other").n_unique())
-        )
-        return stays.join(sharing, on=["job", "address"])
+        at_homes = registered.join(homes, on="address", how="semi")
+
+        def find(jobs: pl.DataFrame) -> pl.DataFrame:
+            stays = (
+                at_homes.join(jobs, on="person")
+                .join(homes, on=["company", "address"])
+                .filter(overlaps("job_start", "job_end", "home_start", "home_end")
+                        & overlaps("job_start", "job_end", "place_start", "place_end")
+                        & overlaps("home_start", "home_end", "place_start", "place_end"))
+                .select("job", "person", "company", "address",
+                        stay_start=pl.max_horizontal("job_start", "home_start", "place_start"),
+                        stay_end=pl.min_horizontal("job_end", "home_end", "place_end"))
+                .unique()
+            )
+            sharing = (
+                stays.join(stays.select("company", "address", other="person", other_start="stay_start",
+                                        other_end="stay_end"), on=["company", "address"])
+                .filter(overlaps("stay_start", "stay_end", "other_start", "other_end"))
+                .group_by("job", "address").agg(sharing=pl.col("other").n_unique())
+            )
+            return stays.join(sharing, on=["job", "address"])
+
+        return per_bucket(employments(edges), "company", find, buckets=self.buckets)
 
     @cached_property
     def household_stays(self) -> pl.DataFrame:
@@ -338,7 +346,7 @@ def staff_housed_together(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_worke
     >>> print(staff_housed_together(nodes, edges, min_workers=3, full_week_hours=35)["reason"][0])
     3 employees of this company were registered at one address while employed there on 2024-01-01 (threshold 3; officers, their households and the company's workplaces not counted).
     """
-    shared = shared or SharedTables(nodes, edges)
+    shared = shared or SharedTables(nodes, edges, buckets)
     officers = of_type(edges, "OFFICER_OF").select(person="from_entity", company="to_entity").unique()
     # a place can hold min_workers at once only at an address where that many persons were ever
     # registered: the others (most homes) are left out before the join with the employments

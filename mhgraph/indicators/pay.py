@@ -56,7 +56,7 @@ def wage_below_minimum(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_employee
     ``buckets``: how many hash buckets of the employer the jobs are judged in, one after the other
     (:func:`~mhgraph.indicators.buckets.per_bucket`; default: from their number); the hits are the same.
     """
-    shared = shared or SharedTables(nodes, edges)
+    shared = shared or SharedTables(nodes, edges, buckets)
     household = shared.household_jobs.select(relation_id="job", household=pl.lit(True))
     young = pl.col("age_known") & (pl.col("age_band") != "21+")
     youth_employer_paying_minimums = (  # young staff, and everyone of known age paid their minimum: the unknown are likely young too
@@ -113,7 +113,7 @@ def minimum_pay_for_few_hours(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_e
     >>> minimum_pay_for_few_hours(nodes, edges)["reason"][0].split(" (thresholds")[0]
     '3 of 3 adult employees (100%) were declared at the statutory minimum hourly wage (at most 3% above the average minimum hourly wage over the period) for 8.0 hours a week or fewer'
     """
-    shared = shared or SharedTables(nodes, edges)
+    shared = shared or SharedTables(nodes, edges, buckets)
     household = shared.household_jobs.select(relation_id="job")
     in_full_time_sector = pl.any_horizontal(pl.lit(False), *(pl.col("sbi_code").str.starts_with(prefix)
                                                              for prefix in full_time_sectors)).fill_null(False)
