@@ -200,6 +200,11 @@ def test_settings_load_from_toml_and_errors_name_the_file(tmp_path):
     stricter = tmp_path / "stricter.toml"
     stricter.write_text(default_settings_text().replace("threshold = 0.5\nmin_labelled_pairs", "threshold = 0.8\nmin_labelled_pairs"))
     assert load_settings(stricter).types["person"].scoring.threshold == 0.8
+    # a floor of the whole m (share 1) would make every level of a name weigh nothing
+    floor = tmp_path / "floor.toml"
+    floor.write_text(default_settings_text().replace("unrelated_share = 0.05", "unrelated_share = 1.0"))
+    with pytest.raises(InputError, match="floor.toml.*given_name_dice: unrelated_share must be at least 0 and below 1"):
+        load_settings(floor)
 
 
 def default_settings_text() -> str:
