@@ -106,6 +106,25 @@ def _bsn_digits(value: str | None) -> str | None:
     return digits.zfill(9) if digits and len(digits) == 8 and digits.isdigit() else digits
 
 
+def _kvk_numbers_padded(frame: pl.DataFrame, spec: SourceSpec, number_columns: frozenset[str]) -> pl.DataFrame:
+    """KvK numbers of a column of number cells (Excel, a Parquet integer column) with the leading
+    zeros the number lost put back: a KvK number is 8 digits. Written as text, a shorter one
+    stays what it is and fails its check.
+
+    >>> from mhgraph.spec import load_spec, SPEC_DIR
+    >>> spec = load_spec(SPEC_DIR / "ind_referenten.toml")
+    >>> frame = pl.DataFrame({"referent_kvk_nummer": ["1234567", "12345678", None]})
+    >>> _kvk_numbers_padded(frame, spec, frozenset({"referent_kvk_nummer"}))["referent_kvk_nummer"].to_list()
+    ['01234567', '12345678', None]
+    >>> _kvk_numbers_padded(frame, spec, frozenset())["referent_kvk_nummer"].to_list()
+    ['1234567', '12345678', None]
+    """
+    padded = {name for block in spec.entities for kind, name in block.plaintext.items()
+              if kind == "kvk_number" and name in number_columns and name in frame.columns}
+    return frame.with_columns(pl.when(pl.col(name).str.contains(r"^\d{1,7}$")).then(pl.col(name).str.zfill(8))
+                              .otherwise(pl.col(name)) for name in padded)
+
+
 def _salts(hardening: str, born: list, record_ids: list) -> list:
     """The per-record value a hardening keys each name filter with (``None``: not hardened):
     the year of birth for "salt" (the same person carries it in every register); the record for
@@ -546,19 +565,23 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
         log.warning("%s: column(s) declared in [columns] that no entity field or relation reads, so neither "
                     "checked nor delivered: %s", spec.name, ", ".join(unread))
     extract, present, absent = _read_plaintext(src, spec, delimiter, encoding)
-    delivered, problems, seen = [], [], set()
+    delivered, problems = [], []
+    first_rows = pl.DataFrame(schema={"id": pl.String, "first_row": pl.Int64})  # of each record id so far
     rows_read = 0
+    number_columns = extract.number_columns()
     for batch in extract.batches(present):
-        frame = batch.frame
+        frame = _kvk_numbers_padded(batch.frame, spec, number_columns)
         found = check_plaintext(frame, spec, dt.date.fromisoformat(created), extract.native_date_formats)
         ids = frame.select(ROW, pl.col(spec.record_id).alias("id")).filter(pl.col("id").is_not_null())
-        repeated = ids.filter(ids["id"].is_duplicated() & ~ids["id"].is_first_distinct() | ids["id"].is_in(list(seen)))
-        seen.update(ids["id"].to_list())
+        firsts = (ids.group_by("id").agg(pl.col(ROW).min().alias("here")).join(first_rows, on="id", how="left")
+                  .select("id", first_row=pl.coalesce("first_row", "here")))
+        repeated = ids.join(firsts, on="id").filter(pl.col(ROW) != pl.col("first_row"))
+        first_rows = pl.concat([first_rows, firsts.join(first_rows, on="id", how="anti")])
         garbage = batch.garbage.select(ROW, column=pl.lit(None, pl.String), value=pl.lit(None, pl.String),
                                        reason="reason", message="message")
         found = pl.concat([found, repeated.select(
             ROW, column=pl.lit(spec.record_id), value="id", reason=pl.lit("duplicate_record_id"),
-            message=pl.lit("the record id was used on an earlier row")), garbage])
+            message=pl.format("the record id was already used on row {}", "first_row")), garbage])
         problems.append(found)
         held_back = found.filter(~pl.col("reason").is_in(VALUE_LEFT_OUT))
         good = _without_values(frame.filter(~pl.col(ROW).is_in(held_back[ROW].implode())),

@@ -199,6 +199,47 @@ def test_typed_date_cells_are_delivered_in_the_specs_format(tmp_path, suffix):
     assert result.relations.filter(pl.col("type") == "HOLDS_PERMIT")["valid_from"].to_list() == [dt.date(2024, 4, 3), None]
 
 
+@pytest.mark.parametrize("suffix", ["parquet", "xlsx"])
+def test_a_kvk_number_whose_leading_zero_a_number_cell_dropped_gets_the_pseudonym_of_its_8_digits(tmp_path, suffix):
+    """A spreadsheet keeps KvK number 01234567 in a number cell as 1234567; written as text, 7 digits stay refused."""
+    key_file = tmp_path / "k"
+    key_file.write_text("0123456789abcdef0123456789abcdef")
+    as_text = plain_referenten(2).with_columns(referent_kvk_nummer=pl.Series(["01234567", "1234567"]))
+    as_text.write_csv(tmp_path / "text.csv")
+    from_text = pseudonymise(tmp_path / "text.csv", "ind_referenten", tmp_path / "text", key_file=key_file,
+                             quarantine=tmp_path / "text.q.csv", created="2025-03-01")
+    refused = read_csv_safe(tmp_path / "text.q.csv", infer_schema=False)
+    assert refused.select("row_number", "reason").rows() == [("2", "bad_kvk_number")]
+    as_numbers = as_text.with_columns(referent_kvk_nummer=pl.Series([1234567, 1234567], dtype=pl.Int64))
+    path = tmp_path / f"numbers.{suffix}"
+    as_numbers.write_parquet(path) if suffix == "parquet" else as_numbers.write_excel(path)
+    from_numbers = pseudonymise(path, "ind_referenten", tmp_path / "numbers", key_file=key_file,
+                                quarantine=tmp_path / "numbers.q.csv", created="2025-03-01")
+    assert read_csv_safe(tmp_path / "numbers.q.csv", infer_schema=False).is_empty()
+    hashed = pl.read_csv(from_numbers, infer_schema=False)["referent_kvk_nummer"].to_list()
+    assert hashed == [pl.read_csv(from_text, infer_schema=False)["referent_kvk_nummer"][0]] * 2
+    # a workbook column of text cells is text: its 7 digits stay refused
+    if suffix == "xlsx":
+        as_text.write_excel(tmp_path / "text.xlsx")
+        pseudonymise(tmp_path / "text.xlsx", "ind_referenten", tmp_path / "text_xlsx", key_file=key_file,
+                     quarantine=tmp_path / "text_xlsx.q.csv", created="2025-03-01")
+        refused = read_csv_safe(tmp_path / "text_xlsx.q.csv", infer_schema=False)
+        assert refused.select("row_number", "reason").rows() == [("2", "bad_kvk_number")]
+
+
+def test_a_repeated_record_id_is_held_back_naming_the_row_that_used_it_first(tmp_path):
+    key_file = tmp_path / "k"
+    key_file.write_text("0123456789abcdef0123456789abcdef")
+    plain = plain_referenten(6).with_columns(referent_id=pl.Series(["R0", "R1", "R2", "R1", "R4", "R1"]))
+    plain.write_csv(tmp_path / "plain.csv")
+    pseudonymise(tmp_path / "plain.csv", "ind_referenten", tmp_path / "in", key_file=key_file,
+                 quarantine=tmp_path / "q.csv", created="2025-03-01")
+    held = read_csv_safe(tmp_path / "q.csv", infer_schema=False)
+    assert held.select("row_number", "reason", "message").rows() == [
+        ("4", "duplicate_record_id", "the record id was already used on row 2"),
+        ("6", "duplicate_record_id", "the record id was already used on row 2")]
+
+
 def test_values_the_partner_left_out_reach_the_ingest_summary(tmp_path):
     """A date of birth that does not exist costs its value, not the row; the engine's account says so."""
     from mhgraph.ingest import ingest

@@ -264,7 +264,10 @@ def overview_blocks(dossiers: list[ClusterDossier], link_pictures: bool, scores:
 
 def _piece_item(piece: PartnerPiece, lang: str) -> Item:
     w = words(lang)
-    entities = ", ".join(counted(lang, count, entity_type) for entity_type, count in piece.entities)
+    entities = ", ".join(counted(lang, count, entity_type) for entity_type, count in piece.entities) or w["none"]
+    if piece.entities_outside:
+        entities += w["piece_outside"].format(entities=", ".join(
+            counted(lang, count, entity_type) for entity_type, count in piece.entities_outside))
     relations = ", ".join(f"{relation_label(lang, relation)} ×{count}"
                           for relation, count in piece.relations) or w["none"]
     return Item((

@@ -117,8 +117,10 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
  'pieces_heading': ('Welke partner welke stukken aanleverde', 'Which partner contributed which pieces'),
  'no_pieces': ('Geen partnerregistraties gevonden voor dit cluster.', 'No partner records found for this cluster.'),
  'piece_line': (' (doel {purposes}): {records} van ', ' (purpose {purposes}): {records} from '),
- 'piece_rest': ('; entiteiten: {entities}; relaties in het cluster: {relations}',
-                '; entities: {entities}; relations inside the cluster: {relations}'),
+ 'piece_rest': ('; entiteiten in het cluster: {entities}; relaties in het cluster: {relations}',
+                '; entities in the cluster: {entities}; relations inside the cluster: {relations}'),
+ # entities outside the cluster in the same records (an evidence record's other entities)
+ 'piece_outside': ('; daarbuiten in dezelfde registraties: {entities}', '; outside it, in the same records: {entities}'),
  'piece_evidence': ('; {n} als bewijs van een indicator', '; {n} as evidence of an indicator'),
  'piece_in_puzzle': (' — telt mee in de puzzel', ' — counts in the puzzle'),
  'piece_not_in_puzzle': (' — registraties in het cluster, niet achter een indicator',
