@@ -1,5 +1,5 @@
 """Control through companies: straw directors, front men sharing a home, linked companies at one
-address, phoenix successors.
+address, phoenix successors, short-lived employers at an established company's address.
 
 >>> import datetime as dt
 >>> import polars as pl
@@ -25,10 +25,11 @@ import polars as pl
 
 from mhgraph.indicators.registry import rule
 from mhgraph.indicators.tables import (
-    BEGINNING, END_OF_TIME, FLAT, companies, of_type, overlaps, small_groups, with_period,
+    BEGINNING, END_OF_TIME, FLAT, co_residents, companies, of_type, overlaps, peak_presence, small_groups, with_period,
 )
 
-__all__ = ["officers_sharing_home", "phoenix_company", "shared_company_address", "straw_director"]
+__all__ = ["officers_sharing_home", "phoenix_company", "shared_company_address", "short_lived_employer_at_host",
+           "straw_director"]
 
 
 def _short_lived(max_days: int) -> pl.Expr:
@@ -232,3 +233,104 @@ def phoenix_company(nodes: pl.DataFrame, edges: pl.DataFrame, *, max_gap_days: i
             evidence=pl.col("site_evidence").list.explode(**FLAT).append(pl.col("staff_evidence").list.explode(**FLAT)))
         .rename({"new": "focus_entity"})
     )
+
+
+@rule("short_lived_employer_at_host")
+def short_lived_employer_at_host(nodes: pl.DataFrame, edges: pl.DataFrame, *, max_days: int, min_host_days: int,
+                                 min_employees: int, max_companies: int, activity_digits: int,
+                                 max_residents: int) -> pl.DataFrame:
+    """An established company (the host) has at its business address (LOCATED_AT, at the same
+    time) a company in its own line of business (the first ``activity_digits`` digits of the SBI
+    code) that was registered at least ``min_host_days`` after the host, dissolved less than
+    ``max_days`` after its own registration, and paid at least ``min_employees`` persons
+    (EMPLOYED_BY) while it was there. The two never had an officer in common, and no officer of
+    one lived with an officer of the other (a home of at most ``max_residents`` residents): the
+    owner's own new company, a legal-form conversion or the family's second firm is one business,
+    not a front. Both must have an officer on file, or neither tie could be ruled out. A company
+    dissolved before it was ``min_host_days`` days old hosts nothing. An address that held more
+    than ``max_companies`` companies at once (a business centre, a trust office) says nothing about
+    who hosts whom and is left out. Focus: the short-lived company, where its staff and the pay
+    rules' findings are; the reason names the hosts with the dates.
+
+    >>> import datetime as dt
+    >>> nodes = pl.DataFrame({"entity_id": ["C-main", "C-sub"], "entity_type": ["company"] * 2,
+    ...     "registered_on": [dt.date(2010, 1, 1), dt.date(2022, 6, 1)], "dissolved_on": [None, dt.date(2023, 12, 31)],
+    ...     "sbi_code": ["4391", "4399"]})
+    >>> edges = pl.DataFrame({"relation_id": ["k1", "k2", "o1", "o2", "j1", "j2"],
+    ...     "type": ["LOCATED_AT"] * 2 + ["OFFICER_OF"] * 2 + ["EMPLOYED_BY"] * 2,
+    ...     "from_entity": ["C-main", "C-sub", "P-boss", "P-straw", "P-w1", "P-w2"],
+    ...     "to_entity": ["A-yard", "A-yard", "C-main", "C-sub", "C-sub", "C-sub"]})
+    >>> short_lived_employer_at_host(nodes, edges).get_column("focus_entity").to_list()
+    ['C-sub']
+
+    Had P-boss been the officer of C-sub too (his own new company), it would stay silent.
+    """
+    firms = companies(nodes).with_columns(activity=pl.col("sbi_code").str.slice(0, activity_digits))
+    sites = with_period(of_type(edges, "LOCATED_AT")).select(
+        site="relation_id", company="from_entity", address="to_entity", start="start", end="end")
+    centres = peak_presence(sites, "address", "company", min_members=max_companies + 1).filter(
+        pl.col("present") > max_companies)
+    sites = sites.join(centres, on="address", how="anti")
+    short = firms.filter(_short_lived(max_days).fill_null(False)).select(
+        short="company", short_registered="registered_on", short_dissolved="dissolved_on", activity="activity")
+    # a company dissolved before it was min_host_days old cannot host one registered min_host_days
+    # after it: leaving such companies out keeps the join of the stays at one address small where
+    # short-lived companies follow each other
+    hosts = firms.filter(pl.col("registered_on").is_not_null()
+                         & ((pl.col("dissolved_on") - pl.col("registered_on")).dt.total_days() >= min_host_days)
+                         .fill_null(True)
+                         & (pl.col("activity").str.len_chars() >= activity_digits).fill_null(False)).select(
+        host="company", host_registered="registered_on", activity="activity")
+    at_address = (
+        sites.rename({"company": "short", "site": "short_site", "start": "short_start", "end": "short_end"})
+        .join(short, on="short")
+        .join(sites.rename({"company": "host", "site": "host_site"}).join(hosts, on="host"),
+              on=["address", "activity"])
+        .filter((pl.col("host") != pl.col("short")) & overlaps("start", "end", "short_start", "short_end")
+                & ((pl.col("short_registered") - pl.col("host_registered")).dt.total_days() >= min_host_days))
+    )
+    pairs = at_address.select("host", "short").unique()
+    # the officers of the paired companies only: a trust-office director of thousands of companies
+    # would otherwise pair all of them with each other
+    offices = of_type(edges, "OFFICER_OF").select(person="from_entity", company="to_entity")
+    host_officers = pairs.join(offices.rename({"company": "host"}), on="host")
+    short_officers = pairs.join(offices.rename({"company": "short"}), on="short")
+    households = co_residents(edges, max_residents, host_officers.select("person").unique()).select("person", "other")
+    one_business = pl.concat([
+        host_officers.join(short_officers, on=["host", "short", "person"], how="semi").select("host", "short"),
+        host_officers.join(households, on="person")
+        .join(short_officers.rename({"person": "other"}), on=["host", "short", "other"], how="semi")
+        .select("host", "short"),
+    ])
+    jobs = with_period(of_type(edges, "EMPLOYED_BY")).select(
+        job="relation_id", person="from_entity", short="to_entity", job_start="start", job_end="end")
+    # without an officer on file on either side, no shared officer or household can be ruled out
+    staffed = (
+        at_address.join(one_business, on=["host", "short"], how="anti")
+        .join(host_officers, on=["host", "short"], how="semi")
+        .join(short_officers, on=["host", "short"], how="semi")
+        .join(jobs, on="short").filter(overlaps("job_start", "job_end", "short_start", "short_end"))
+        .group_by("host", "short").agg(
+            pl.col("host_registered", "short_registered", "short_dissolved").first(),
+            employees=pl.col("person").n_unique(),
+            # every stay of the two at the address at the same time: no arbitrary pick among several
+            evidence=pl.concat([pl.col("host_site"), pl.col("short_site"), pl.col("job")]).unique().sort())
+        .filter(pl.col("employees") >= min_employees)
+    )
+    return (
+        staffed.sort("short", "host").group_by("short", maintain_order=True).agg(
+            pl.col("short_registered", "short_dissolved").first(),
+            hosts=pl.format("{} (registered {})", "host", "host_registered"),
+            employees=pl.col("employees").max(), evidence=pl.col("evidence").list.explode(**FLAT).unique().sort())
+        .with_columns(hosts=_listed(pl.col("hosts"), "an established company", "established companies"))
+        .rename({"short": "focus_entity", "short_registered": "registered", "short_dissolved": "dissolved"})
+    )
+
+
+def _listed(names: pl.Expr, one: str, many: str) -> pl.Expr:
+    """A list of names as a sentence writes it, with what they are: 'A, an established company',
+    'A, B and C, established companies'."""
+    return (pl.when(names.list.len() == 1)
+            .then(pl.format("{}, {}", names.list.first(), pl.lit(one)))
+            .otherwise(pl.format("{} and {}, {}", names.list.head(names.list.len() - 1).list.join(", "),
+                                 names.list.last(), pl.lit(many))))
