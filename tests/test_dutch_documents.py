@@ -150,11 +150,14 @@ def test_rows_the_partner_held_back_are_counted_in_the_run_section():
     dutch = to_markdown(run_blocks(info, counts, 10, 0, "nl"))
     assert "in quarantaine: 0" in dutch and "bij het pseudonimiseren, niet geleverd: 3 rijen" in dutch
     assert "  - `kvk_inschrijvingen` 3\n" in dutch and "`ind_referenten`" not in dutch
-    assert "weggelaten waarden, de rij wel geleverd: 4:\n  - `bad_birth_date`: 4 in `kvk_inschrijvingen`\n" in dutch
-    assert "bad_postcode" not in dutch
+    assert ("weggelaten waarden, de rij wel geleverd: 4:\n  - geen bestaande geboortedatum, of een in de toekomst "
+            "(bad\\_birth\\_date): 4 in `kvk_inschrijvingen`\n") in dutch
+    assert "bad\\_postcode" not in dutch and english_in(re.sub(r"`[^`]*`|\([a-z\\_]+\)", "", dutch)) == []
     english = to_markdown(run_blocks(info, counts, 10, 0, "en"))
     assert "held back by the partner's own checks when pseudonymising, not delivered: 3 rows" in english
     assert "values the partner's own checks left out of rows it delivered: 4:" in english
+    one = to_markdown(run_blocks({"ingest": {"sources": info["ingest"]["sources"][1:2]}}, counts, 10, 0, "nl"))
+    assert "niet geleverd: 1 rij " in one and "1 rijen" not in one
     quiet = to_markdown(run_blocks({"ingest": {"sources": info["ingest"]["sources"][2:]}}, counts, 10, 0, "nl"))
     assert "pseudonimiseren" not in quiet and "weggelaten waarden" not in quiet
 
