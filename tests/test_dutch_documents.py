@@ -15,6 +15,7 @@ from mhgraph.export.document import to_markdown
 from mhgraph.export.i18n import words
 from mhgraph.indicators import INDICATORS, render_reason
 from mhgraph.ingest.validate import REASONS
+from mhgraph.pseudonymise import PLAINTEXT_REASONS
 from mhgraph.purpose import RUN_PURPOSES
 from mhgraph.reference import HIGH_RISK_SBI_PREFIXES
 
@@ -118,7 +119,7 @@ def test_every_rule_and_every_sector_and_run_purpose_has_its_dutch_words():
         dutch = render_reason("high_risk_sector", {"sector": sector, "sbi_code": "1"}, {}, "nl")
         assert sector not in dutch, dutch
     assert sorted(words("nl")["legal_grounds"]) == sorted(RUN_PURPOSES)
-    assert sorted(words("nl")["quarantine_reasons"]) == sorted(REASONS)
+    assert sorted(words("nl")["quarantine_reasons"]) == sorted({*REASONS, *PLAINTEXT_REASONS})
 
 
 def test_a_source_left_out_is_explained_in_dutch():
