@@ -330,6 +330,8 @@ def _cmd_run(args) -> int:
     if summary["files_without_sidecar"]:
         print(f"WARNING: {len(summary['files_without_sidecar'])} file(s) TAKEN IN WITHOUT A SIDECAR "
               "(--accept-missing-sidecar): key, row count and purpose unchecked")
+    if summary["unmatched_files"]:  # a partner's file under a layout no spec knows must not vanish unseen
+        print("files no spec matches (not read): " + ", ".join(summary["unmatched_files"]))
     print(f"report: {result.outputs.get('summary', result.out_dir)}")
     return 0
 

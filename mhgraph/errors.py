@@ -24,7 +24,7 @@ class InputError(MhgraphError, ValueError):
 
     def __init__(self, message: str, *, file: str | None = None, row: int | None = None,
                  column: str | None = None):
-        self.file, self.row, self.column = file, row, column
+        self.file, self.row, self.column, self.detail = file, row, column, message
         where = ", ".join(
             part for part in (
                 f"file {file}" if file else "",

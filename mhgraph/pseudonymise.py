@@ -95,6 +95,36 @@ def _digits(value: str | None) -> str | None:
     return cleaned or None
 
 
+def _bsn_digits(value: str | None) -> str | None:
+    """A BSN's digits with the leading 0 a spreadsheet's number cell drops put back (the checks
+    accept 8 digits for that reason), so that one person's BSN gives one hash in every extract.
+
+    >>> _bsn_digits("1234 5672") == _bsn_digits("012345672") == "012345672"
+    True
+    """
+    digits = _digits(value)
+    return digits.zfill(9) if digits and len(digits) == 8 and digits.isdigit() else digits
+
+
+def _kvk_numbers_padded(frame: pl.DataFrame, spec: SourceSpec, number_columns: frozenset[str]) -> pl.DataFrame:
+    """KvK numbers of a column of number cells (Excel, a Parquet integer column) with the leading
+    zeros the number lost put back: a KvK number is 8 digits. Written as text, a shorter one
+    stays what it is and fails its check.
+
+    >>> from mhgraph.spec import load_spec, SPEC_DIR
+    >>> spec = load_spec(SPEC_DIR / "ind_referenten.toml")
+    >>> frame = pl.DataFrame({"referent_kvk_nummer": ["1234567", "12345678", None]})
+    >>> _kvk_numbers_padded(frame, spec, frozenset({"referent_kvk_nummer"}))["referent_kvk_nummer"].to_list()
+    ['01234567', '12345678', None]
+    >>> _kvk_numbers_padded(frame, spec, frozenset())["referent_kvk_nummer"].to_list()
+    ['1234567', '12345678', None]
+    """
+    padded = {name for block in spec.entities for kind, name in block.plaintext.items()
+              if kind == "kvk_number" and name in number_columns and name in frame.columns}
+    return frame.with_columns(pl.when(pl.col(name).str.contains(r"^\d{1,7}$")).then(pl.col(name).str.zfill(8))
+                              .otherwise(pl.col(name)) for name in padded)
+
+
 def _salts(hardening: str, born: list, record_ids: list) -> list:
     """The per-record value a hardening keys each name filter with (``None``: not hardened):
     the year of birth for "salt" (the same person carries it in every register); the record for
@@ -121,7 +151,8 @@ def _person_columns(frame: pl.DataFrame, block, key: Key, hardening: str = "none
     out: dict[str, list] = {}
     for ident in ("bsn", "v_number"):
         if ident in block.fields and ident in plain:
-            out[block.fields[ident]] = [keyed_hash(key, ident, _digits(v)) for v in plain[ident]]
+            digits = _bsn_digits if ident == "bsn" else _digits
+            out[block.fields[ident]] = [keyed_hash(key, ident, digits(v)) for v in plain[ident]]
     hardenings = [hardening if s else "none" for s in salts]
     if "given_name_bf" in block.fields:
         out[block.fields["given_name_bf"]] = [bloom_encode(key, "given_name", normalise.given_name_forms(v), h, s)
@@ -409,13 +440,15 @@ def _plaintext_problems(frame: pl.DataFrame, spec: SourceSpec, today: dt.date) -
     return pl.concat([pl.DataFrame(schema=schema), *problems])
 
 
-def check_plaintext(frame: pl.DataFrame, spec: SourceSpec, today: dt.date | None = None) -> pl.DataFrame:
+def check_plaintext(frame: pl.DataFrame, spec: SourceSpec, today: dt.date | None = None,
+                    native_date_formats: tuple[str, ...] = ()) -> pl.DataFrame:
     """The problems of a batch of plaintext rows (``__row`` plus text columns): ``__row``,
     ``column``, ``value`` (as written: plaintext, for the partner's eyes only), ``reason`` and
     ``message``, one row per failing value. The columns passed on unchanged get exactly the
     checks ingest makes; the plaintext identifiers the checks of :data:`PLAINTEXT_REASONS`;
     every column at most :data:`~mhgraph.ingest.validate.MAX_FIELD_CHARS` characters and no
-    control characters.
+    control characters. ``native_date_formats``: the ISO dates of typed Excel or Parquet cells,
+    accepted besides the spec's formats, as ingest accepts them.
 
     >>> from mhgraph.spec import load_spec, SPEC_DIR
     >>> spec = load_spec(SPEC_DIR / "ind_referenten.toml")
@@ -428,7 +461,7 @@ def check_plaintext(frame: pl.DataFrame, spec: SourceSpec, today: dt.date | None
     from mhgraph.ingest.validate import RowValidator, plain_text_checks
 
     passed_on = set(plaintext_columns(spec)) - {c for b in spec.entities for c in b.plaintext.values()}
-    validator = RowValidator(spec, only=passed_on & set(frame.columns))
+    validator = RowValidator(spec, native_date_formats, only=passed_on & set(frame.columns))
     checked = validator.validate(frame.select("__row", *validator.columns)).problems.drop("value")
     plain = [c for c in frame.columns if c != "__row" and c not in validator.columns]
     generic = plain_text_checks(frame, plain)
@@ -437,6 +470,25 @@ def check_plaintext(frame: pl.DataFrame, spec: SourceSpec, today: dt.date | None
     values = frame.unpivot(index="__row", variable_name="column", value_name="value")
     return problems.join(values, on=["__row", "column"], how="left").select(
         "__row", "column", "value", "reason", "message")
+
+
+def _dates_as_the_spec_writes_them(frame: pl.DataFrame, spec: SourceSpec) -> pl.DataFrame:
+    """Typed date cells of an Excel or Parquet extract arrive as ISO text; the delivered file
+    carries them in the column's first format, which ingest reads from any medium.
+
+    >>> from mhgraph.spec import load_spec, SPEC_DIR
+    >>> spec = load_spec(SPEC_DIR / "gemeente_emmen_vergunningen.toml")
+    >>> frame = pl.DataFrame({"besluitdatum": ["2024-04-03", "03-04-2024", None]})
+    >>> _dates_as_the_spec_writes_them(frame, spec)["besluitdatum"].to_list()
+    ['03-04-2024', '03-04-2024', None]
+    """
+    rewrite = {}
+    for name, column in spec.delivered_columns.items():
+        formats = column.formats or spec.date_formats
+        if column.kind == "date" and name in frame.columns and "%Y-%m-%d" not in formats:
+            iso = pl.col(name).str.strptime(pl.Date, "%Y-%m-%d", strict=False)
+            rewrite[name] = pl.when(iso.is_not_null()).then(iso.dt.strftime(formats[0])).otherwise(pl.col(name))
+    return frame.with_columns(**rewrite) if rewrite else frame
 
 
 def _read_plaintext(src: Path, spec: SourceSpec, delimiter: str | None, encoding: str | None):
@@ -504,27 +556,44 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
     if quarantine_path.resolve().parent == Path(out_dir).resolve():
         raise InputError("the partner-side quarantine holds plaintext and must not be written into the delivery "
                          "folder", file=str(quarantine_path))
+    name = delivered_name(spec, src.stem + Path(spec.file).suffix)
+    if (Path(out_dir) / name).resolve() == src.resolve():
+        raise InputError("the delivered extract would replace this plaintext extract; choose another --out folder",
+                         file=str(src))
+    unread = [column for column in spec.columns if column not in spec.delivered_columns]
+    if unread:  # data minimisation drops them; a partner who declared one (required, say) should know
+        log.warning("%s: column(s) declared in [columns] that no entity field or relation reads, so neither "
+                    "checked nor delivered: %s", spec.name, ", ".join(unread))
     extract, present, absent = _read_plaintext(src, spec, delimiter, encoding)
-    delivered, problems, seen = [], [], set()
+    delivered, problems = [], []
+    first_rows = pl.DataFrame(schema={"id": pl.String, "first_row": pl.Int64})  # of each record id so far
     rows_read = 0
+    number_columns = extract.number_columns()
     for batch in extract.batches(present):
-        frame = batch.frame
-        found = check_plaintext(frame, spec, dt.date.fromisoformat(created))
+        frame = _kvk_numbers_padded(batch.frame, spec, number_columns)
+        found = check_plaintext(frame, spec, dt.date.fromisoformat(created), extract.native_date_formats)
         ids = frame.select(ROW, pl.col(spec.record_id).alias("id")).filter(pl.col("id").is_not_null())
-        repeated = ids.filter(ids["id"].is_duplicated() & ~ids["id"].is_first_distinct() | ids["id"].is_in(list(seen)))
-        seen.update(ids["id"].to_list())
+        firsts = (ids.group_by("id").agg(pl.col(ROW).min().alias("here")).join(first_rows, on="id", how="left")
+                  .select("id", first_row=pl.coalesce("first_row", "here")))
+        repeated = ids.join(firsts, on="id").filter(pl.col(ROW) != pl.col("first_row"))
+        first_rows = pl.concat([first_rows, firsts.join(first_rows, on="id", how="anti")])
         garbage = batch.garbage.select(ROW, column=pl.lit(None, pl.String), value=pl.lit(None, pl.String),
                                        reason="reason", message="message")
         found = pl.concat([found, repeated.select(
             ROW, column=pl.lit(spec.record_id), value="id", reason=pl.lit("duplicate_record_id"),
-            message=pl.lit("the record id was used on an earlier row")), garbage])
+            message=pl.format("the record id was already used on row {}", "first_row")), garbage])
         problems.append(found)
         held_back = found.filter(~pl.col("reason").is_in(VALUE_LEFT_OUT))
         good = _without_values(frame.filter(~pl.col(ROW).is_in(held_back[ROW].implode())),
                                found.filter(pl.col("reason").is_in(VALUE_LEFT_OUT)))
         good = good.with_columns(pl.lit(None, pl.String).alias(name) for name in absent)
+        if extract.native_date_formats:
+            good = _dates_as_the_spec_writes_them(good, spec)
         delivered.append(pseudonymise_frame(good.drop(ROW), spec, key, name_hardening))
         rows_read += frame.height + batch.garbage.height
+    if not problems:  # a header without rows (an unfilled template) delivers an empty extract
+        problems.append(pl.DataFrame(schema={ROW: pl.Int64, **dict.fromkeys(("column", "value", "reason", "message"),
+                                                                             pl.String)}))
     problem_frame = pl.concat(problems).rename({ROW: "row_number"}).sort("row_number", maintain_order=True)
     held_rows = problem_frame.filter(~pl.col("reason").is_in(VALUE_LEFT_OUT))["row_number"].implode()
     left_out = ~pl.col("row_number").is_in(held_rows)  # a held-back row delivers none of its values
@@ -535,7 +604,6 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
     write_csv_safe(problem_frame, quarantine_path)
     frame = pl.concat(delivered) if delivered else pseudonymise_frame(
         pl.DataFrame(schema={name: pl.String for name in plaintext_columns(spec)}), spec, key, name_hardening)
-    name = delivered_name(spec, src.stem + Path(spec.file).suffix)
     by_reason = held_back.group_by("reason").agg(pl.col("row_number").n_unique()).sort("reason").rows()
     values_by_reason = problem_frame.filter(left_out).group_by("reason").agg(pl.len()).sort("reason").rows()
     for warning in extract.warnings:  # rows and column names only, never a value
@@ -610,7 +678,9 @@ def pseudonymise(src: str | Path, spec: str | Path | SourceSpec, out_dir: str | 
         return pseudonymise_file(src, source_spec, key, out_dir, created, delimiter=delimiter, encoding=encoding,
                                  quarantine=quarantine, run_purpose=purpose, name_hardening=name_hardening)
     except InputError as exc:
-        raise InputError(str(exc), file=str(src)) from exc
+        if exc.file:  # it names its file already
+            raise
+        raise InputError(exc.detail, file=str(src), row=exc.row, column=exc.column) from exc
     except UnicodeDecodeError as exc:
         raise InputError(f"not valid {exc.encoding} at byte {exc.start}: set [read] encoding in the spec",
                          file=str(src)) from exc

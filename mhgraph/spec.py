@@ -422,7 +422,8 @@ def find_spec(name_or_path: str | Path, directory: str | Path = SPEC_DIR) -> Sou
     for spec in known:
         if spec.name == str(name_or_path):
             return spec
-    raise SpecError(f"no spec named {str(name_or_path)!r} in {directory}; known: {', '.join(s.name for s in known)}")
+    raise SpecError(f"no spec named {str(name_or_path)!r} in {directory}; known: {', '.join(s.name for s in known)}; "
+                    f"a spec of your own is given by the path of its file (FOLDER/{name_or_path}.toml)")
 
 
 def specs(directory: str | Path = SPEC_DIR) -> pl.DataFrame:

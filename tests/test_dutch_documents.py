@@ -139,6 +139,26 @@ def test_a_source_left_out_is_explained_in_dutch():
     assert "- bad\\_date: 3 in `kvk_inschrijvingen`" in english
 
 
+def test_rows_the_partner_held_back_are_counted_in_the_run_section():
+    """Rows a partner's own checks held back never reach the quarantine; the sidecar counts them."""
+    info = {"ingest": {"sources": [
+        {"source": "kvk_inschrijvingen", "rows_read": 10, "rows_accepted": 10, "rows_quarantined_by_partner": 2},
+        {"source": "kvk_inschrijvingen", "rows_read": 5, "rows_accepted": 5, "rows_quarantined_by_partner": 1,
+         "values_left_out_by_partner": {"bad_birth_date": 4, "bad_postcode": 0}},
+        {"source": "ind_referenten", "rows_read": 4, "rows_accepted": 4, "rows_quarantined_by_partner": 0}]}}
+    counts = dict(clusters=0, entities=0, relations=0, mentions=0, partners=0, hits=0)
+    dutch = to_markdown(run_blocks(info, counts, 10, 0, "nl"))
+    assert "in quarantaine: 0" in dutch and "bij het pseudonimiseren, niet geleverd: 3 rijen" in dutch
+    assert "  - `kvk_inschrijvingen` 3\n" in dutch and "`ind_referenten`" not in dutch
+    assert "weggelaten waarden, de rij wel geleverd: 4:\n  - `bad_birth_date`: 4 in `kvk_inschrijvingen`\n" in dutch
+    assert "bad_postcode" not in dutch
+    english = to_markdown(run_blocks(info, counts, 10, 0, "en"))
+    assert "held back by the partner's own checks when pseudonymising, not delivered: 3 rows" in english
+    assert "values the partner's own checks left out of rows it delivered: 4:" in english
+    quiet = to_markdown(run_blocks({"ingest": {"sources": info["ingest"]["sources"][2:]}}, counts, 10, 0, "nl"))
+    assert "pseudonimiseren" not in quiet and "weggelaten waarden" not in quiet
+
+
 def test_a_partner_list_shows_a_case_alias_or_none_never_the_pseudonym_twice(sample_export):
     from mhgraph.safe_output import read_csv_safe
 

@@ -65,6 +65,27 @@ def test_partners_are_counted_one_way_in_table_puzzle_picture_and_barrier_model(
             assert (f"<strong>{shown}</strong>" if piece.in_puzzle else shown) in row, (d.cluster_id, shown)
 
 
+def test_a_partner_piece_counts_the_cluster_s_entities_apart_from_those_its_records_name_outside(
+        sample_export, dossiers):
+    out, result = sample_export
+    outside_named = 0
+    for d in dossiers:
+        members = dict(d.members.group_by("entity_type").len().iter_rows())
+        for piece in d.pieces:
+            own = d.mentions.filter(pl.col("partner") == piece.partner)
+            inside = own.filter(pl.col("entity_id").is_in(d.members["entity_id"].implode()))
+            assert dict(piece.entities) == dict(inside.group_by("entity_type").agg(pl.col("entity_id").n_unique())
+                                                .iter_rows()), (d.cluster_id, piece.partner)
+            assert all(count <= members[kind] for kind, count in piece.entities), (d.cluster_id, piece.partner)
+            beyond = own.filter(~pl.col("entity_id").is_in(d.members["entity_id"].implode()))
+            assert sum(n for _, n in piece.entities_outside) == beyond["entity_id"].n_unique()
+            outside_named += bool(piece.entities_outside)
+    assert outside_named > 0  # evidence records of the sample name entities outside their cluster
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    assert "entities in the cluster: " in summary or "entiteiten in het cluster: " in summary
+    assert "; outside it, in the same records: " in summary or "; daarbuiten in dezelfde registraties: " in summary
+
+
 def test_a_path_that_explains_an_indicator_is_drawn_even_where_it_leaves_the_cluster(sample_export, dossiers):
     out, result = sample_export
     edges = result.tables["edges"]

@@ -20,6 +20,7 @@ from mhgraph.indicators import (
     straw_director,
     wage_below_minimum,
 )
+from mhgraph.indicators.registry import render_reason
 
 
 # The planted pattern of each rule in graph_fixtures.population(); every look-alike and the
@@ -102,7 +103,7 @@ def test_every_hit_is_explained_by_existing_records(graph, hits):
         spec = INDICATORS[hit["indicator"]]
         factor = hit["weight"] / (spec.weight * share)  # above 1 only for a full hit of a rule with a magnitude
         assert factor == 1.0 or (spec.magnitude is not None and hit["grade"] == "full" and 1.0 < factor <= spec.magnitude.cap
-                                 and f"Weight x{factor:.2f}:" in hit["reason"] and "Gewicht x" in hit["reason_nl"])
+                                 and f"Weight ×{factor:.2f}:" in hit["reason"] and "Gewicht ×" in hit["reason_nl"])
         assert hit["reason"].startswith(WEAK_PREFIX) == (hit["grade"] == "weak")
 
 
@@ -164,6 +165,36 @@ def test_wage_below_minimum_compares_with_the_youth_minimum_of_the_age_band(grap
     unknown_age = edges.with_columns(age_band=pl.lit(None, dtype=pl.String))
     parlour = wage_below_minimum(nodes, unknown_age).filter(pl.col("focus_entity") == "C-icecream")
     assert parlour.height == 1 and "4 of them of unknown age" in parlour["reason"][0]
+    assert "van 4 van hen is de leeftijd onbekend" in parlour["reason_nl"][0]
+
+
+def test_a_reason_leaves_out_the_clause_of_a_count_of_zero_in_both_languages(hits):
+    nails = _hit(hits, "wage_below_minimum", "C-nails")  # every age band known, none taken from other periods
+    assert "/h against EUR 13.27/h; thresholds 2 employees" in nails["reason"]
+    assert "/u tegen € 13,27/u; drempels 2 werknemers" in nails["reason_nl"]
+    assert "of them" not in nails["reason"] and "van hen" not in nails["reason_nl"]
+    facts = {"below": 3, "paid": 4, "below_share": 0.75, "lowest": 6.0, "minimum": 13.27, "unknown_age": 3,
+             "inferred_age": 0}
+    for lang, shown_clause, left_out in (("en", "/h; 3 of them of unknown age", "with the age band"),
+                                         ("nl", "/u; van 3 van hen is de leeftijd onbekend", "leeftijdsklasse")):
+        shown = render_reason("wage_below_minimum", facts, INDICATORS["wage_below_minimum"].thresholds, lang=lang)
+        assert shown_clause in shown and left_out not in shown
+
+
+def test_identity_conflict_names_the_compared_fields_in_words():
+    nodes = pl.DataFrame({"entity_id": ["P1", "P2"], "entity_type": ["person"] * 2})
+    edges = pl.DataFrame({"relation_id": ["r1"], "type": ["EMPLOYED_BY"], "from_entity": ["P1"], "to_entity": ["C1"],
+                          "from_mention": ["m1"], "to_mention": ["c1"], "partner": ["belastingdienst"]})
+    conflicts = pl.DataFrame({"entity_type": ["person"], "key": ["bsn"], "key_value": ["h1"], "entity_a": ["P1"],
+                              "entity_b": ["P2"], "mention_a": ["m1"], "mention_b": ["m2"],
+                              "evidence": ["given_name_dice 0.11, birth_date_dice 0.51, match_key_1_agree 0.0, "
+                                           "residence_dice 0.32"]})
+    hit = INDICATORS["identity_conflict"].function(nodes, edges, identity_conflicts=conflicts).row(0, named=True)
+    assert ("(similarity from 0 to 1 of given names 0.11, dates of birth 0.51, places of residence 0.32; "
+            "match keys differ)") in hit["reason"]
+    assert ("(gelijkenis van 0 tot 1 van voornamen 0,11, geboortedata 0,51, woonplaatsen 0,32; "
+            "matchsleutels verschillen)") in hit["reason_nl"]
+    assert "_dice" not in hit["reason"] + hit["reason_nl"]
 
 
 def test_sponsor_rule_needs_migrants_missing_from_its_payroll_not_just_many(graph, hits):
@@ -218,7 +249,7 @@ def test_officers_sharing_home_weighs_more_with_each_further_front_man(hits):
     hit = compute_indicators(nodes, edges, indicators=["officers_sharing_home"]).row(0, named=True)
     assert hit["focus_entity"] == "A-stash" and hit["weight"] == 1.5
     assert hit["reason"].startswith("4 persons registered at this address at the same time")
-    assert "Weight x1.50: 2 more residents briefly officers than the threshold." in hit["reason"]
+    assert "Weight ×1.50: 2 more residents briefly officers than the threshold." in hit["reason"]
 
 
 def test_shared_company_address_weak_level_needs_a_short_lived_company():
@@ -425,10 +456,10 @@ def test_a_wage_hit_weighs_more_the_more_workers_are_underpaid():
                           "hours": [100.0] * len(staff), "age_band": ["21+"] * len(staff),
                           "partner": ["belastingdienst"] * len(staff)})
     hits = {row["focus_entity"]: row for row in INDICATORS["wage_below_minimum"].function(nodes, edges).iter_rows(named=True)}
-    assert hits["C1"]["weight"] == 1.5 and "Weight x" not in hits["C1"]["reason"]
+    assert hits["C1"]["weight"] == 1.5 and "Weight ×" not in hits["C1"]["reason"]
     assert hits["C2"]["weight"] == 3.0
-    assert hits["C2"]["reason"].endswith("Weight x2.00: 6 more employees paid below their minimum than the threshold.")
-    assert hits["C2"]["reason_nl"].endswith("Gewicht x2,00: 6 werknemers meer onder hun minimum betaald dan de drempel.")
+    assert hits["C2"]["reason"].endswith("Weight ×2.00: 6 more employees paid below their minimum than the threshold.")
+    assert hits["C2"]["reason_nl"].endswith("Gewicht ×2,00: 6 werknemers meer onder hun minimum betaald dan de drempel.")
     # six of fifty underpaid is below the full share (25%): a weak hit, which the magnitude never raises
     many = [(f"Q{i}", "C3", 700.0 if i < 6 else 1500.0) for i in range(50)]
     weak_nodes = pl.DataFrame({"entity_id": ["C3"] + [p for p, _, _ in many], "entity_type": ["company"] + ["person"] * 50})
@@ -439,4 +470,4 @@ def test_a_wage_hit_weighs_more_the_more_workers_are_underpaid():
         "age_band": ["21+"] * 50, "partner": ["belastingdienst"] * 50}).select(edges.columns))
     weak = graded_hits("wage_below_minimum", weak_nodes, weak_edges, weak={"min_employees": 1, "min_share": 0.1})
     assert weak.select("grade", "weight").rows() == [("weak", 0.75)]
-    assert "Weight x" not in weak["reason"][0] and "Gewicht x" not in weak["reason_nl"][0]
+    assert "Weight ×" not in weak["reason"][0] and "Gewicht ×" not in weak["reason_nl"][0]

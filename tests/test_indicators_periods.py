@@ -14,6 +14,7 @@ from mhgraph.indicators import (
     minimum_pay_for_few_hours,
     permits_linked_to_operator,
     phoenix_company,
+    short_lived_employer_at_host,
     sponsor_churn,
     sponsor_of_many_migrants,
     waterbed_move,
@@ -788,7 +789,7 @@ def test_wage_rule_needs_a_quarter_of_the_staff_not_two_of_nine():
     assert _focus(hits.filter(pl.col("grade") == "full")) == {"C-sweatshop"}
     assert full["reason"].startswith("3 of 9 employees (33%) on the payroll were paid below the statutory minimum")
     assert "lowest EUR 10.40/h against EUR 11.16/h" in full["reason"]
-    assert "thresholds 2 employees and 25% of the staff). Weight x1.25" in full["reason"]
+    assert "thresholds 2 employees and 25% of the staff). Weight ×1.25" in full["reason"]
     assert "3 van de 9 werknemers (33%)" in full["reason_nl"] and "25% van het personeel" in full["reason_nl"]
     # the haulier is a weak piece only: it counts beside evidence of another family, never alone
     haulier = hits.filter(pl.col("focus_entity") == "C-haulier").row(0, named=True)
@@ -810,3 +811,72 @@ def test_crowded_address_weak_level_leaves_a_household_of_six_alone():
     assert seven["reason"] == (WEAK_PREFIX + "7 distinct persons were registered at this address at the same time "
                                "on 2023-01-01 (threshold 8).")
     assert "7 personen tegelijk ingeschreven op dit adres" in seven["reason_nl"]
+
+
+def _host_and_subcontractor(*, sub_officer="P-straw", sub_home="A-strawhome", sub_sbi="4399", dissolved=D(2023, 12, 31),
+                            host_registered=D(2010, 3, 1), staff=2, tenants=0):
+    """A building contractor at its yard since ``host_registered``; from 2022-06-01 a company in
+    ``sub_sbi`` under ``sub_officer`` is registered at the yard, pays ``staff`` workers there and
+    is dissolved on ``dissolved``; ``tenants`` other long-lived companies share the yard."""
+    reg = Registers()
+    reg.company("k-main", "C-main", "A-yard", host_registered, sbi="4391")
+    reg.officer("o-main", "P-boss", "C-main", "A-bosshome", host_registered)
+    reg.company("k-sub", "C-sub", "A-yard", D(2022, 6, 1), dissolved=dissolved, sbi=sub_sbi)
+    reg.officer("o-sub", sub_officer, "C-sub", sub_home, D(2022, 6, 1), dissolved)
+    for w in range(staff):
+        reg.payroll(f"s{w}", f"P-w{w}", "C-sub", f"A-w{w}", D(2022, 7, 1), D(2023, 6, 30), 1500 * 13.5, 1500.0)
+    for t in range(tenants):
+        reg.company(f"k-t{t}", f"C-tenant{t}", "A-yard", D(2015, 1, 1), sbi="6920")
+        reg.officer(f"o-t{t}", f"P-tenant{t}", f"C-tenant{t}", f"A-tenant{t}", D(2015, 1, 1))
+    return _tables(reg)
+
+
+def test_short_lived_employer_at_an_established_contractors_address():
+    nodes, edges = _host_and_subcontractor()
+    hit = short_lived_employer_at_host(nodes, edges)
+    assert hit.get_column("focus_entity").to_list() == ["C-sub"]
+    assert hit["reason"][0].startswith("Short-lived company registered at the business address of C-main, an "
+                                       "established company in the same line of business")
+    assert "it paid 2 employees while there" in hit["reason"][0]
+    types = edges.filter(pl.col("relation_id").is_in(hit["evidence"][0].to_list())).get_column("type").sort()
+    assert types.to_list() == ["EMPLOYED_BY", "EMPLOYED_BY", "LOCATED_AT", "LOCATED_AT"]
+    assert hit["partners"][0].to_list() == ["belastingdienst", "kvk"]
+    # one piece of control: alone it never flags its cluster
+    communities = pl.DataFrame({"entity_id": nodes["entity_id"], "cluster_id": "C0001"})
+    ranked = rank_clusters(communities, nodes, edges, compute_indicators(nodes, edges, communities))
+    assert ranked.row(0, named=True)["flagged"] is False
+
+
+@pytest.mark.parametrize("lookalike", [
+    {"sub_officer": "P-boss", "sub_home": "A-bosshome"},  # the owner's own new company (a legal-form conversion)
+    {"sub_officer": "P-son", "sub_home": "A-bosshome"},  # the family's second firm: its officer lives with the owner
+    {"tenants": 4},  # a business centre: five companies at the address at once
+    {"sub_sbi": "5610"},  # a subtenant in another trade
+    {"dissolved": D(2024, 12, 31)},  # a subcontractor that lived longer than two years
+    {"dissolved": None},  # one that still runs
+    {"host_registered": D(2021, 1, 1)},  # a host registered only a year and a half before it
+    {"staff": 1},  # a one-person firm
+])
+def test_short_lived_employer_lookalikes_stay_silent(lookalike):
+    assert short_lived_employer_at_host(*_host_and_subcontractor(**lookalike)).height == 0
+
+
+def test_short_lived_employer_counts_only_staff_paid_while_at_the_hosts_address():
+    reg = Registers()
+    reg.company("k-main", "C-main", "A-yard", D(2010, 3, 1), sbi="4391")
+    reg.officer("o-main", "P-boss", "C-main", "A-bosshome", D(2010, 3, 1))
+    # the company's registration at the yard ends after its first year; it pays its staff after that,
+    # at another address, until it is dissolved
+    reg.record("kvk_inschrijvingen", "k-sub", {
+        "bedrijf": ("C-sub", {"sbi_code": "4399", "legal_form": "BV", "registered_on": D(2022, 6, 1),
+                              "dissolved_on": D(2023, 12, 31)}), "vestiging": ("A-yard", {"municipality": "Arnhem"})},
+        [("LOCATED_AT", "bedrijf", "vestiging", {"valid_from": D(2022, 6, 1), "valid_to": D(2023, 5, 31)})])
+    reg.officer("o-sub", "P-straw", "C-sub", "A-strawhome", D(2022, 6, 1), D(2023, 12, 31))
+    for w in range(2):
+        reg.payroll(f"s{w}", f"P-w{w}", "C-sub", f"A-w{w}", D(2023, 7, 1), D(2023, 12, 31), 800 * 13.5, 800.0)
+    nodes, edges = _tables(reg)
+    assert short_lived_employer_at_host(nodes, edges).height == 0
+    assert short_lived_employer_at_host(nodes, edges, min_employees=0).height == 0  # no staff there: no pair
+    reg.payroll("s-early", "P-w0", "C-sub", "A-w0", D(2022, 7, 1), D(2023, 5, 31), 1000 * 13.5, 1000.0)
+    reg.payroll("s-early1", "P-w1", "C-sub", "A-w1", D(2022, 9, 1), D(2023, 5, 31), 800 * 13.5, 800.0)
+    assert short_lived_employer_at_host(*_tables(reg)).get_column("focus_entity").to_list() == ["C-sub"]

@@ -485,6 +485,16 @@ def test_run_without_a_sidecar_is_refused_or_said_loudly_everywhere(folder, tmp_
     assert manifest["ingest"]["files_without_sidecar"] == [str(folder / PAYROLL)]
 
 
+def test_run_says_which_files_no_spec_matches(folder, tmp_path, cli):
+    """A file in a layout no spec knows is not read; the analyst sees that, not only the manifest."""
+    (folder / "loonaangifte_export_2024.csv").write_text("kolom_a,kolom_b\n1,2\n", encoding="utf-8")
+    completed = cli("run", str(folder), "--out", str(tmp_path / "run"))
+    assert completed.returncode == 0, completed.stderr
+    assert f"files no spec matches (not read): {folder / 'loonaangifte_export_2024.csv'}" in completed.stdout
+    summary = (tmp_path / "run" / "summary.md").read_text(encoding="utf-8")
+    assert "bestanden die geen spec herkent (niet gelezen):\n  - `loonaangifte_export_2024.csv`" in summary
+
+
 def test_no_person_with_a_date_of_birth_still_gives_a_run(tmp_path, cli):
     deliver(tmp_path / "in", "belastingdienst_loonaangifte",
             plain_payroll(40).with_columns(werknemer_geboortedatum=pl.lit(None, pl.String)))

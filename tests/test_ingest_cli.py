@@ -84,7 +84,7 @@ def test_pseudonymise_errors_name_the_file(tmp_path):
     key_file.write_text("0123456789abcdef0123456789abcdef")
     with pytest.raises(InputError, match=r"plain.csv.*werknemer_achternaam \(did you mean 'werknemer_achternam'\?\)"):
         pseudonymise(tmp_path / "plain.csv", "belastingdienst_loonaangifte", tmp_path / "out", key_file=key_file)
-    with pytest.raises(Exception, match="no spec named 'loonaangifte'"):
+    with pytest.raises(Exception, match="no spec named 'loonaangifte'.*by the path of its file"):
         pseudonymise(tmp_path / "plain.csv", "loonaangifte", tmp_path / "out", key_file=key_file)
 
 
@@ -120,6 +120,142 @@ def test_a_filled_in_template_is_pseudonymised_without_a_delimiter_warning(tmp_p
                      created="2025-03-01")
     assert not [r for r in caplog.records if "delimiter" in r.getMessage()]
     assert read_meta(tmp_path / "in" / "belastingdienst_loonaangifte.csv")["rows"] == 12
+
+
+def test_an_unfilled_template_is_delivered_as_an_empty_extract(tmp_path):
+    """A partner with nothing to deliver this period sends the template's header: an empty extract."""
+    from mhgraph.ingest import ingest
+    from mhgraph.pseudonymise import template
+
+    key_file = tmp_path / "k"
+    key_file.write_text("0123456789abcdef0123456789abcdef")
+    template("kvk_functionarissen", tmp_path / "functionarissen.csv")
+    delivered = pseudonymise(tmp_path / "functionarissen.csv", "kvk_functionarissen", tmp_path / "in",
+                             key_file=key_file, created="2025-03-01")
+    meta = read_meta(delivered)
+    assert (meta["rows"], meta["rows_read"], meta["rows_quarantined_by_partner"]) == (0, 0, 0)
+    source = ingest(tmp_path / "in").summary["sources"][0]
+    assert source["rows_read"] == 0 and "the file has a header but no data rows" in source["warnings"]
+
+
+def test_pseudonymise_names_the_file_once(tmp_path, capsys):
+    (tmp_path / "plain.csv").write_bytes(b"")
+    key_file = tmp_path / "k"
+    key_file.write_text("0123456789abcdef0123456789abcdef")
+    status = main(["--quiet", "pseudonymise", str(tmp_path / "plain.csv"), "--spec", "ind_referenten", "--key-file",
+                   str(key_file), "--out", str(tmp_path / "out")])
+    error = capsys.readouterr().err
+    assert status == 2 and "the file is empty" in error
+    assert error.count(str(tmp_path / "plain.csv")) == 1, error
+
+
+def test_a_bsn_whose_leading_zero_a_spreadsheet_dropped_gets_the_same_pseudonym(tmp_path):
+    """Excel keeps 012345672 in a number cell as 12345672; the checks accept it, and it must link."""
+    from mhgraph.pseudonymise import pseudonymise_frame
+    from mhgraph.spec import find_spec
+
+    spec = find_spec("belastingdienst_loonaangifte")
+    plain = plain_payroll(3).with_columns(werknemer_bsn=pl.Series(["012345672", "12345672", "0123 456 72"]))
+    hashes = pseudonymise_frame(plain, spec, KEY)["werknemer_bsn"].to_list()
+    assert hashes[0] == hashes[1] == hashes[2] and len(hashes[0]) == 32
+    other = pseudonymise_frame(plain.with_columns(werknemer_bsn=pl.lit("123456782")), spec, KEY)["werknemer_bsn"]
+    assert other[0] != hashes[0]
+
+
+def test_pseudonymise_never_writes_over_its_plaintext_input(tmp_path):
+    key_file = tmp_path / "k"
+    key_file.write_text("0123456789abcdef0123456789abcdef")
+    plain = tmp_path / "export" / "ind_referenten.csv"
+    plain.parent.mkdir()
+    plain_referenten().write_csv(plain)
+    before = plain.read_bytes()
+    with pytest.raises(InputError, match="ind_referenten.csv: the delivered extract would replace this plaintext"):
+        pseudonymise(plain, "ind_referenten", plain.parent, key_file=key_file, quarantine=tmp_path / "q.csv")
+    assert plain.read_bytes() == before
+
+
+@pytest.mark.parametrize("suffix", ["parquet", "xlsx"])
+def test_typed_date_cells_are_delivered_in_the_specs_format(tmp_path, suffix):
+    """Emmen's dates are day-month-year; its export as a workbook or Parquet holds real dates."""
+    import datetime as dt
+
+    from mhgraph.ingest import ingest
+
+    key_file = tmp_path / "k"
+    key_file.write_text("0123456789abcdef0123456789abcdef")
+    plain = pl.DataFrame({
+        "zaaknummer": ["EMM-1", "EMM-2"], "type_vergunning": ["Horeca", "Massagesalon"],
+        "besluit": ["Verleend", "Geweigerd"], "besluitdatum": [dt.date(2024, 4, 3), None],
+        "aanvrager_kvk_nummer": ["12345678", "87654321"], "aanvrager_naam": ["Oost B.V.", "West VOF"],
+        "locatie_postcode": ["7811 AB", "7812 CD"], "locatie_huisnummer": ["1", "2"], "locatie_gemeente": ["Emmen"] * 2})
+    path = tmp_path / f"emmen.{suffix}"
+    plain.write_parquet(path) if suffix == "parquet" else plain.write_excel(path)
+    delivered = pseudonymise(path, "gemeente_emmen_vergunningen", tmp_path / "in", key_file=key_file,
+                             created="2025-03-01")
+    assert read_meta(delivered)["rows"] == 2
+    assert read_csv_safe(delivered, infer_schema=False)["besluitdatum"].to_list() == ["03-04-2024", None]
+    result = ingest(tmp_path / "in")
+    assert result.summary["sources"][0]["rows_accepted"] == 2
+    assert result.relations.filter(pl.col("type") == "HOLDS_PERMIT")["valid_from"].to_list() == [dt.date(2024, 4, 3), None]
+
+
+@pytest.mark.parametrize("suffix", ["parquet", "xlsx"])
+def test_a_kvk_number_whose_leading_zero_a_number_cell_dropped_gets_the_pseudonym_of_its_8_digits(tmp_path, suffix):
+    """A spreadsheet keeps KvK number 01234567 in a number cell as 1234567; written as text, 7 digits stay refused."""
+    key_file = tmp_path / "k"
+    key_file.write_text("0123456789abcdef0123456789abcdef")
+    as_text = plain_referenten(2).with_columns(referent_kvk_nummer=pl.Series(["01234567", "1234567"]))
+    as_text.write_csv(tmp_path / "text.csv")
+    from_text = pseudonymise(tmp_path / "text.csv", "ind_referenten", tmp_path / "text", key_file=key_file,
+                             quarantine=tmp_path / "text.q.csv", created="2025-03-01")
+    refused = read_csv_safe(tmp_path / "text.q.csv", infer_schema=False)
+    assert refused.select("row_number", "reason").rows() == [("2", "bad_kvk_number")]
+    as_numbers = as_text.with_columns(referent_kvk_nummer=pl.Series([1234567, 1234567], dtype=pl.Int64))
+    path = tmp_path / f"numbers.{suffix}"
+    as_numbers.write_parquet(path) if suffix == "parquet" else as_numbers.write_excel(path)
+    from_numbers = pseudonymise(path, "ind_referenten", tmp_path / "numbers", key_file=key_file,
+                                quarantine=tmp_path / "numbers.q.csv", created="2025-03-01")
+    assert read_csv_safe(tmp_path / "numbers.q.csv", infer_schema=False).is_empty()
+    hashed = pl.read_csv(from_numbers, infer_schema=False)["referent_kvk_nummer"].to_list()
+    assert hashed == [pl.read_csv(from_text, infer_schema=False)["referent_kvk_nummer"][0]] * 2
+    # a workbook column of text cells is text: its 7 digits stay refused
+    if suffix == "xlsx":
+        as_text.write_excel(tmp_path / "text.xlsx")
+        pseudonymise(tmp_path / "text.xlsx", "ind_referenten", tmp_path / "text_xlsx", key_file=key_file,
+                     quarantine=tmp_path / "text_xlsx.q.csv", created="2025-03-01")
+        refused = read_csv_safe(tmp_path / "text_xlsx.q.csv", infer_schema=False)
+        assert refused.select("row_number", "reason").rows() == [("2", "bad_kvk_number")]
+
+
+def test_a_repeated_record_id_is_held_back_naming_the_row_that_used_it_first(tmp_path):
+    key_file = tmp_path / "k"
+    key_file.write_text("0123456789abcdef0123456789abcdef")
+    plain = plain_referenten(6).with_columns(referent_id=pl.Series(["R0", "R1", "R2", "R1", "R4", "R1"]))
+    plain.write_csv(tmp_path / "plain.csv")
+    pseudonymise(tmp_path / "plain.csv", "ind_referenten", tmp_path / "in", key_file=key_file,
+                 quarantine=tmp_path / "q.csv", created="2025-03-01")
+    held = read_csv_safe(tmp_path / "q.csv", infer_schema=False)
+    assert held.select("row_number", "reason", "message").rows() == [
+        ("4", "duplicate_record_id", "the record id was already used on row 2"),
+        ("6", "duplicate_record_id", "the record id was already used on row 2")]
+
+
+def test_values_the_partner_left_out_reach_the_ingest_summary(tmp_path):
+    """A date of birth that does not exist costs its value, not the row; the engine's account says so."""
+    from mhgraph.ingest import ingest
+
+    key_file = tmp_path / "k"
+    key_file.write_text("0123456789abcdef0123456789abcdef")
+    plain = plain_payroll(5)
+    plain = plain.with_columns(werknemer_geboortedatum=pl.when(pl.int_range(pl.len()) == 2).then(pl.lit("31-02-1990"))
+                               .otherwise(pl.col("werknemer_geboortedatum")))
+    plain.write_csv(tmp_path / "plain.csv")
+    pseudonymise(tmp_path / "plain.csv", "belastingdienst_loonaangifte", tmp_path / "in", key_file=key_file,
+                 created="2025-03-01")
+    summary = ingest(tmp_path / "in").summary
+    assert summary["sources"][0]["values_left_out_by_partner"] == {"bad_birth_date": 1}
+    assert summary["sources"][0]["rows_accepted"] == 5
+    assert "values the partner's checks left out of delivered rows: bad_birth_date 1" in summary.format()
 
 
 def test_specs_command_lists_the_shipped_specs(capsys):

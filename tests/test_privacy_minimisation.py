@@ -18,7 +18,7 @@ from mhgraph import spec as spec_module
 from mhgraph.cli import main
 from mhgraph.ingest import ingest
 from mhgraph.ingest.readers import open_extract
-from mhgraph.pseudonymise import pseudonymise_frame
+from mhgraph.pseudonymise import pseudonymise, pseudonymise_frame
 from mhgraph.spec import SPEC_DIR, SpecError, load_spec, load_specs, protected_attribute
 from mhgraph.synth.vocabulary import load_vocabulary
 
@@ -146,6 +146,19 @@ def test_pseudonymise_cli_drops_nationality_and_every_unused_column(tmp_path):
     assert delivered.splitlines()[0].split(",") == list(spec.delivered_columns)
     for word in ("nationaliteit", "Oekraïense", "geboorteland", "Kerkstraat", "godsdienst"):
         assert word not in delivered
+
+
+def test_pseudonymise_warns_of_a_declared_column_no_stage_reads(tmp_path, caplog):
+    """A required column no entity or relation names is dropped like any other: the partner is told."""
+    spec = load_spec(_write_spec(tmp_path, 'datum_controle = { kind = "date", required = true }\n'))
+    plain = tmp_path / "ind_verblijfsvergunningen.csv"
+    _plaintext_for(spec).write_csv(plain)
+    (tmp_path / "k").write_text("a partner key of at least sixteen bytes\n")
+    with caplog.at_level("WARNING", logger="mhgraph"):
+        pseudonymise(plain, spec, tmp_path / "out", key_file=tmp_path / "k")
+    assert [r.getMessage() for r in caplog.records if "datum_controle" in r.getMessage()] == [
+        "ind_verblijfsvergunningen: column(s) declared in [columns] that no entity field or relation reads, so "
+        "neither checked nor delivered: datum_controle"]
 
 
 def test_ingest_does_not_read_a_protected_column_an_old_delivery_still_carries(tmp_path):

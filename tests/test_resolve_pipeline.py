@@ -200,6 +200,11 @@ def test_settings_load_from_toml_and_errors_name_the_file(tmp_path):
     stricter = tmp_path / "stricter.toml"
     stricter.write_text(default_settings_text().replace("threshold = 0.5\nmin_labelled_pairs", "threshold = 0.8\nmin_labelled_pairs"))
     assert load_settings(stricter).types["person"].scoring.threshold == 0.8
+    # a floor of the whole m (share 1) would make every level of a name weigh nothing
+    floor = tmp_path / "floor.toml"
+    floor.write_text(default_settings_text().replace("unrelated_share = 0.05", "unrelated_share = 1.0"))
+    with pytest.raises(InputError, match="floor.toml.*given_name_dice: unrelated_share must be at least 0 and below 1"):
+        load_settings(floor)
 
 
 def default_settings_text() -> str:
@@ -222,6 +227,19 @@ def test_settings_naming_a_column_the_data_lacks_fail_naming_file_section_and_co
     with_purpose(people[0]).write_parquet(run / "mentions.parquet")
     assert main(["resolve", str(run.parent), "--settings", str(settings_file)]) == 2
     assert "postcode_plain" in capsys.readouterr().err
+
+
+def test_the_refusal_of_a_missing_column_lists_every_column_the_resolver_can_read(people, tmp_path):
+    # mhgraph run hands the resolver only the columns its settings read: a column of the ingest
+    # tables left out of that selection still exists and is listed
+    settings_file = tmp_path / "mine.toml"
+    settings_file.write_text(default_settings_text().replace('identity_keys = ["bsn", "v_number"]',
+                                                             'identity_keys = ["bsn_sleutel", "v_number"]'))
+    selected = people[0].lazy().select("mention_id", "entity_type", "partner", "given_name_bf")
+    with pytest.raises(InputError, match="'bsn_sleutel'") as failure:
+        resolve(selected, None, load_settings(settings_file))
+    listed = str(failure.value).split("it has: ")[1].rstrip(")").split(", ")
+    assert "address_key" in listed and "birth_date_bf" in listed and "bsn_sleutel" not in listed
 
 
 def test_persons_without_any_date_of_birth_are_resolved_on_their_names_with_a_warning(people, caplog):

@@ -407,3 +407,49 @@ def test_em_that_stops_early_logs_how_far_the_weights_still_moved(caplog):
 def test_em_without_iterations_is_refused_with_a_clear_error():
     with pytest.raises(ValueError, match="max_iter must be at least 1"):
         FellegiSunter({"date": (0.9, 0.6)}, max_iter=0).fit(_date_pairs())
+
+
+def _fitted_with_weak_dates(unrelated_share=None) -> FellegiSunter:
+    """EM on 3,000 duplicate pairs, 7% of them with a family name unlike (a marriage name),
+    candidates alike on one name only, 300 namesakes with the dates of strangers, and random
+    pairs; strangers share an exact date of birth 3 times in 1,000, so that an exact date and
+    given name together weigh too little to pull the renamed duplicates out of EM's collapse."""
+    rng = np.random.default_rng(3)
+    alike, unlike = ([1.0, 0.9, 0.2], [0.85, 0.1, 0.05]), ([1.0, 0.9, 0.2], [0.01, 0.01, 0.98])
+    strangers_date = ([1.0, 0.9, 0.7, 0.3], [0.003, 0.01, 0.05, 0.937])
+    candidates = pl.concat([
+        _drawn(rng, 3000, alike, ([1.0, 0.9, 0.2], [0.83, 0.1, 0.07]), ([1.0, 0.9], [0.9, 0.1])),
+        _drawn(rng, 3000, alike, unlike, strangers_date),
+        _drawn(rng, 3000, unlike, alike, strangers_date),
+        _drawn(rng, 300, ([1.0], [1.0]), ([1.0], [1.0]), strangers_date),
+    ])
+    background = _drawn(rng, 50_000, unlike, unlike, strangers_date)
+    return FellegiSunter(_NEAR_MISS_LEVELS, unrelated_share=unrelated_share).fit(
+        candidates, background=background, population=50_000_000)
+
+
+def test_a_name_unlike_is_never_fatal_where_a_share_of_true_pairs_may_carry_another_name():
+    # plain EM starves the least similar family-name level: its pairs weigh against a match, so
+    # they count little towards its m, until a marriage name weighs -11 bits
+    assert _fitted_with_weak_dates().weights_["family"][-1] < -10.0
+    scorer = _fitted_with_weak_dates({"family": 0.02, "given": 0.02})
+    assert scorer.converged_
+    for name in ("given", "family"):
+        assert scorer.weights_[name][-1] >= math.log2(0.02) - 1e-9, name
+        assert scorer.weights_[name][0] > 6.0  # agreement keeps its weight
+    # the date of birth has no floor: a date unlike keeps what the data say, namesakes stay apart
+    assert scorer.weights_["date"][-1] < -10.0
+    pairs = pl.DataFrame({"given": [1.0, 1.0], "family": [0.2, 1.0], "date": [1.0, 0.3]})
+    renamed, namesakes = scorer.predict_proba(pairs)[:, 1]
+    plain_renamed = _fitted_with_weak_dates().predict_proba(pairs)[0, 1]
+    assert renamed > 20 * plain_renamed and namesakes < 0.001
+
+
+def test_the_shipped_floor_lies_on_the_names_and_not_on_the_date_of_birth():
+    # dates of birth years apart are what keeps namesakes apart (the common-name trap)
+    shares = {c.name: c.unrelated_share for c in default_settings().types["person"].comparisons}
+    assert shares["given_name_dice"] > 0 and shares["family_name_dice"] > 0
+    assert shares["birth_date_dice"] == 0
+    model = make_scorer(default_settings().types["person"], pl.DataFrame({"given_name_dice": [1.0]}))
+    assert model.unrelated_share == {"given_name_dice": shares["given_name_dice"],
+                                     "family_name_dice": shares["family_name_dice"]}

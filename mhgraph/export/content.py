@@ -183,6 +183,9 @@ def run_blocks(run_info: dict | None, counts: dict[str, int], top: int, shown: i
             Item((_code(entry.get("source")), _t(f" — {_why_left_out(entry, info.get('run_purpose'), lang)}")))
             if isinstance(entry, dict) else Item((_t(_value_text(entry)),))
             for entry in excluded)),)))
+    unmatched = (info.get("ingest") or {}).get("unmatched_files") or []
+    if unmatched:
+        items.append(Item((_t(w["files_unmatched"]),), (Bullets(tuple(Item((_code(Path(f).name),)) for f in unmatched)),)))
     sources = (info.get("ingest") or {}).get("sources") or []
     if sources:
         read, accepted = (sum(int(src.get(k) or 0) for src in sources) for k in ("rows_read", "rows_accepted"))
@@ -193,6 +196,19 @@ def run_blocks(run_info: dict | None, counts: dict[str, int], top: int, shown: i
                           (Bullets(tuple(Item((_t(w["reason_in"].format(reason=_quarantine_reason(reason, lang), n=n)),
                                                _code(source)))
                                          for reason, source, n in reasons)),) if reasons else ()))
+    # What the partners' own checks held back, from the sidecars: never delivered, so not in the quarantine
+    held, left_out = {}, {}
+    for src in sources:
+        held[src.get("source")] = held.get(src.get("source"), 0) + int(src.get("rows_quarantined_by_partner") or 0)
+        for reason, n in (src.get("values_left_out_by_partner") or {}).items():
+            left_out[(reason, src.get("source"))] = left_out.get((reason, src.get("source")), 0) + int(n or 0)
+    if any(held.values()):
+        items.append(Item((_t(w["held_back_by_partner"].format(n=sum(held.values()))),), (Bullets(tuple(
+            Item((_code(source), _t(f" {n}"))) for source, n in sorted(held.items()) if n)),)))
+    if any(left_out.values()):
+        items.append(Item((_t(w["left_out_by_partner"].format(n=sum(left_out.values()))),), (Bullets(tuple(
+            Item((_code(reason), _t(f": {n} in "), _code(source)))
+            for (reason, source), n in sorted(left_out.items()) if n)),)))
     items += [Item((_t(line),)) for line in resolution_lines(info.get("resolution"), lang)]
     asked = info.get("top") or top  # what the run asked for, where fewer clusters were flagged
     counted_all = {name: counted(lang, counts[name], noun) for name, noun in _COUNT_NOUNS.items()}
@@ -248,7 +264,10 @@ def overview_blocks(dossiers: list[ClusterDossier], link_pictures: bool, scores:
 
 def _piece_item(piece: PartnerPiece, lang: str) -> Item:
     w = words(lang)
-    entities = ", ".join(counted(lang, count, entity_type) for entity_type, count in piece.entities)
+    entities = ", ".join(counted(lang, count, entity_type) for entity_type, count in piece.entities) or w["none"]
+    if piece.entities_outside:
+        entities += w["piece_outside"].format(entities=", ".join(
+            counted(lang, count, entity_type) for entity_type, count in piece.entities_outside))
     relations = ", ".join(f"{relation_label(lang, relation)} ×{count}"
                           for relation, count in piece.relations) or w["none"]
     return Item((

@@ -86,10 +86,13 @@ class PartnerPiece:
     purposes: tuple[str, ...]
     sources: tuple[str, ...]
     records: int
-    entities: tuple[tuple[str, int], ...]  # (entity type, distinct entities)
+    entities: tuple[tuple[str, int], ...]  # (entity type, distinct entities) of the cluster's members
     relations: tuple[tuple[str, int], ...]  # (relation type, count) among the cluster's own relations
     evidence_records: int = 0  # records of this partner that are evidence of a hit
     in_puzzle: bool = False  # behind a non-context hit: counts in the cluster's puzzle count
+    # (entity type, distinct entities) outside the cluster that its records mention: the other
+    # entities of an evidence record, the holder of an attribute a hit names
+    entities_outside: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -221,11 +224,13 @@ def _findings(cluster_hits: pl.DataFrame, records: dict[str, EvidenceRecord], la
 
 
 def _pieces(cluster_mentions: pl.DataFrame, cluster_edges: pl.DataFrame, evidence: set[tuple[str, str]],
-            puzzle: set[str]) -> tuple[PartnerPiece, ...]:
+            puzzle: set[str], members: pl.Series) -> tuple[PartnerPiece, ...]:
     pieces = []
     for (partner,), own in cluster_mentions.sort("partner").group_by("partner", maintain_order=True):
-        entities = (own.group_by("entity_type").agg(pl.col("entity_id").n_unique().alias("n"))
-                    .sort("entity_type").iter_rows())
+        inside = pl.col("entity_id").is_in(members.implode())
+        entities, entities_outside = (
+            tuple(own.filter(which).group_by("entity_type").agg(pl.col("entity_id").n_unique().alias("n"))
+                  .sort("entity_type").iter_rows()) for which in (inside, ~inside))
         relations = (cluster_edges.filter(pl.col("partner") == partner).group_by("type").len()
                      .sort("type").iter_rows())
         records = set(own.select("source", "record_id").iter_rows())
@@ -234,7 +239,8 @@ def _pieces(cluster_mentions: pl.DataFrame, cluster_edges: pl.DataFrame, evidenc
             purposes=tuple(sorted(own["purpose"].drop_nulls().unique().to_list())),
             sources=tuple(sorted(own["source"].drop_nulls().unique().to_list())),
             records=len(records),
-            entities=tuple(entities),
+            entities=entities,
+            entities_outside=entities_outside,
             relations=tuple(relations),
             evidence_records=len(records & evidence),
             in_puzzle=partner in puzzle,
@@ -353,7 +359,7 @@ def build_dossiers(clusters: pl.DataFrame, communities: pl.DataFrame, nodes: pl.
         own_members = members.filter(pl.col("cluster_id") == cluster_id).sort("entity_id")
         own_mentions = _cluster_mentions(placed, cluster_id, findings)
         evidence_keys = {(r.source, r.record_id) for f in findings for r in f.records if r.found}
-        pieces = _pieces(own_mentions, own_edges, evidence_keys, set(row["partners"] or []))
+        pieces = _pieces(own_mentions, own_edges, evidence_keys, set(row["partners"] or []), own_members["entity_id"])
         employment = own_edges.filter(pl.col("type") == EMPLOYMENT_RELATION).height > 0
         pictured = pl.concat([own_members.select("entity_id", "entity_type"),
                               outside.select("entity_id", "entity_type")])

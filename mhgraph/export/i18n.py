@@ -117,8 +117,10 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
  'pieces_heading': ('Welke partner welke stukken aanleverde', 'Which partner contributed which pieces'),
  'no_pieces': ('Geen partnerregistraties gevonden voor dit cluster.', 'No partner records found for this cluster.'),
  'piece_line': (' (doel {purposes}): {records} van ', ' (purpose {purposes}): {records} from '),
- 'piece_rest': ('; entiteiten: {entities}; relaties in het cluster: {relations}',
-                '; entities: {entities}; relations inside the cluster: {relations}'),
+ 'piece_rest': ('; entiteiten in het cluster: {entities}; relaties in het cluster: {relations}',
+                '; entities in the cluster: {entities}; relations inside the cluster: {relations}'),
+ # entities outside the cluster in the same records (an evidence record's other entities)
+ 'piece_outside': ('; daarbuiten in dezelfde registraties: {entities}', '; outside it, in the same records: {entities}'),
  'piece_evidence': ('; {n} als bewijs van een indicator', '; {n} as evidence of an indicator'),
  'piece_in_puzzle': (' — telt mee in de puzzel', ' — counts in the puzzle'),
  'piece_not_in_puzzle': (' — registraties in het cluster, niet achter een indicator',
@@ -186,10 +188,17 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
                         'registraties)',
                         '; one {key} value carries {share} of the merges by identifier ({mentions} mentions)'),
  'sources_left_out': ('weggelaten bronnen:', 'sources left out:'),
+ 'files_unmatched': ('bestanden die geen spec herkent (niet gelezen):', 'files no spec matches (not read):'),
  'inputs': ('invoerbestanden ({n}, met sha256):', 'input files ({n}, with sha256):'),
  'rows_read': ('partnerrijen gelezen: {read}, opgenomen: {accepted}, in quarantaine: {quarantined}',
                'partner rows read: {read}, taken in: {accepted}, quarantined: {quarantined}'),
  'see_quarantine': (' (zie quarantine.csv):', ' (see quarantine.csv):'),
+ 'left_out_by_partner': ('door de eigen controles van de partner weggelaten waarden, de rij wel geleverd: {n}:',
+                         'values the partner\'s own checks left out of rows it delivered: {n}:'),
+ 'held_back_by_partner': ('door de partner zelf tegengehouden bij het pseudonimiseren, niet geleverd: {n} rijen '
+                          '(de redenen staan in de quarantaine bij de partner):',
+                          'held back by the partner\'s own checks when pseudonymising, not delivered: {n} rows '
+                          '(the reasons are in the quarantine kept by the partner):'),
  'reason_in': ('{reason}: {n} in ', '{reason}: {n} in '),
  # why rows were quarantined (mhgraph.ingest.validate.REASONS), for the Dutch documents; the code stays beside it
  'quarantine_reasons': {code: (dutch, None) for code, dutch in {

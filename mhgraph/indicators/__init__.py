@@ -43,7 +43,7 @@ import polars as pl
 from mhgraph.executor import Executor
 
 from mhgraph.indicators.companies import (
-    officers_sharing_home, phoenix_company, shared_company_address, straw_director,
+    officers_sharing_home, phoenix_company, shared_company_address, short_lived_employer_at_host, straw_director,
 )
 from mhgraph.indicators.context import high_risk_sector
 from mhgraph.indicators.dependence import exchange_permit_labour, sponsor_churn, sponsor_of_many_migrants
@@ -86,6 +86,7 @@ __all__ = [
     "readable_edges",
     "render_reason",
     "shared_company_address",
+    "short_lived_employer_at_host",
     "sponsor_churn",
     "sponsor_of_many_migrants",
     "staff_housed_together",

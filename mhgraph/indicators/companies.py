@@ -1,5 +1,5 @@
 """Control through companies: straw directors, front men sharing a home, linked companies at one
-address, phoenix successors.
+address, phoenix successors, short-lived employers at an established company's address.
 
 >>> import datetime as dt
 >>> import polars as pl
@@ -25,10 +25,11 @@ import polars as pl
 
 from mhgraph.indicators.registry import rule
 from mhgraph.indicators.tables import (
-    BEGINNING, END_OF_TIME, FLAT, companies, of_type, overlaps, small_groups, with_period,
+    BEGINNING, END_OF_TIME, FLAT, co_residents, companies, of_type, overlaps, peak_presence, small_groups, with_period,
 )
 
-__all__ = ["officers_sharing_home", "phoenix_company", "shared_company_address", "straw_director"]
+__all__ = ["officers_sharing_home", "phoenix_company", "shared_company_address", "short_lived_employer_at_host",
+           "straw_director"]
 
 
 def _short_lived(max_days: int) -> pl.Expr:
@@ -231,4 +232,79 @@ def phoenix_company(nodes: pl.DataFrame, edges: pl.DataFrame, *, max_gap_days: i
             predecessors=pl.col("predecessor").str.join("; "), registered=pl.col("new_registered").first(),
             evidence=pl.col("site_evidence").list.explode(**FLAT).append(pl.col("staff_evidence").list.explode(**FLAT)))
         .rename({"new": "focus_entity"})
+    )
+
+
+@rule("short_lived_employer_at_host")
+def short_lived_employer_at_host(nodes: pl.DataFrame, edges: pl.DataFrame, *, max_days: int, min_host_days: int,
+                                 min_employees: int, max_companies: int, activity_digits: int,
+                                 max_residents: int) -> pl.DataFrame:
+    """An established company (the host) has at its business address (LOCATED_AT, at the same
+    time) a company in its own line of business (the first ``activity_digits`` digits of the SBI
+    code) that was registered at least ``min_host_days`` after the host, dissolved less than
+    ``max_days`` after its own registration, and paid at least ``min_employees`` persons
+    (EMPLOYED_BY) while it was there. The two never had an officer in common, and no officer of
+    one lived with an officer of the other (a home of at most ``max_residents`` residents): the
+    owner's own new company, a legal-form conversion or the family's second firm is one business,
+    not a front. An address that held more than ``max_companies`` companies at once (a business
+    centre, a trust office) says nothing about who hosts whom and is left out. Focus: the
+    short-lived company, where its staff and the pay rules' findings are.
+
+    >>> import datetime as dt
+    >>> nodes = pl.DataFrame({"entity_id": ["C-main", "C-sub"], "entity_type": ["company"] * 2,
+    ...     "registered_on": [dt.date(2010, 1, 1), dt.date(2022, 6, 1)], "dissolved_on": [None, dt.date(2023, 12, 31)],
+    ...     "sbi_code": ["4391", "4399"]})
+    >>> edges = pl.DataFrame({"relation_id": ["k1", "k2", "o1", "o2", "j1", "j2"],
+    ...     "type": ["LOCATED_AT"] * 2 + ["OFFICER_OF"] * 2 + ["EMPLOYED_BY"] * 2,
+    ...     "from_entity": ["C-main", "C-sub", "P-boss", "P-straw", "P-w1", "P-w2"],
+    ...     "to_entity": ["A-yard", "A-yard", "C-main", "C-sub", "C-sub", "C-sub"]})
+    >>> short_lived_employer_at_host(nodes, edges).get_column("focus_entity").to_list()
+    ['C-sub']
+
+    Had P-boss been the officer of C-sub too (his own new company), it would stay silent.
+    """
+    firms = companies(nodes).with_columns(activity=pl.col("sbi_code").str.slice(0, activity_digits))
+    sites = with_period(of_type(edges, "LOCATED_AT")).select(
+        site="relation_id", company="from_entity", address="to_entity", start="start", end="end")
+    centres = peak_presence(sites, "address", "company", min_members=max_companies + 1).filter(
+        pl.col("present") > max_companies)
+    sites = sites.join(centres, on="address", how="anti")
+    short = firms.filter(_short_lived(max_days).fill_null(False)).select(
+        short="company", short_registered="registered_on", short_activity="activity")
+    pairs = (
+        sites.rename({"company": "short", "site": "short_site", "start": "short_start", "end": "short_end"})
+        .join(short, on="short")
+        .join(sites.rename({"company": "host", "site": "host_site"}), on="address")
+        .filter((pl.col("host") != pl.col("short")) & overlaps("start", "end", "short_start", "short_end"))
+        .join(firms.select(host="company", host_registered="registered_on", host_activity="activity"), on="host")
+        .filter(((pl.col("short_registered") - pl.col("host_registered")).dt.total_days() >= min_host_days)
+                & (pl.col("short_activity") == pl.col("host_activity"))
+                & (pl.col("host_activity").str.len_chars() >= activity_digits))
+    )
+    offices = of_type(edges, "OFFICER_OF").select(person="from_entity", company="to_entity")
+    households = co_residents(edges, max_residents, offices.select("person").unique()).select("person", "other")
+    one_business = pl.concat([
+        offices.join(offices, on="person").select(host="company", short="company_right"),
+        offices.join(households, on="person").join(offices.rename({"person": "other", "company": "short"}), on="other")
+        .select(host="company", short="short"),
+    ]).unique()
+    with_officers = offices.select("company").unique()
+    jobs = with_period(of_type(edges, "EMPLOYED_BY")).select(
+        job="relation_id", person="from_entity", short="to_entity", job_start="start", job_end="end")
+    staffed = (
+        pairs.join(one_business, on=["host", "short"], how="anti")
+        .join(with_officers.rename({"company": "host"}), on="host", how="semi")
+        .join(with_officers.rename({"company": "short"}), on="short", how="semi")
+        .join(jobs, on="short").filter(overlaps("job_start", "job_end", "short_start", "short_end"))
+        .group_by("host", "short").agg(
+            employees=pl.col("person").n_unique(),
+            evidence=pl.concat([pl.col("host_site").first(), pl.col("short_site").first(),
+                                pl.col("job").unique().sort()]))
+        .filter(pl.col("employees") >= min_employees)
+    )
+    return (
+        staffed.sort("short", "host").group_by("short", maintain_order=True).agg(
+            host=pl.col("host").str.join(", "), employees=pl.col("employees").max(),
+            evidence=pl.col("evidence").list.explode(**FLAT).unique().sort())
+        .rename({"short": "focus_entity"})
     )

@@ -28,7 +28,7 @@ workers paid under the minimum say more than the two that pass the threshold:
 ...     "age_band": ["21+"] * 6, "partner": ["belastingdienst"] * 6})
 >>> hit = INDICATORS["wage_below_minimum"].function(nodes, edges)
 >>> hit["weight"][0], hit["reason"][0].split(". ")[-1]
-(3.0, 'Weight x2.00: 4 more employees paid below their minimum than the threshold.')
+(3.0, 'Weight ×2.00: 4 more employees paid below their minimum than the threshold.')
 
 >>> INDICATORS["crowded_address"].thresholds
 {'min_persons': 8}
@@ -230,10 +230,22 @@ def _shown(value: object) -> object:
     return value
 
 
-class _Dutch(string.Formatter):
+class _Reason(string.Formatter):
+    """Formats a reason: ``{n:?text with #}`` writes the text with ``#`` as ``n``, or nothing when
+    ``n`` is 0, so that a sentence leaves out a clause its finding does not need."""
+
+    def format_field(self, value, format_spec):
+        if format_spec.startswith("?"):
+            return format_spec[1:].replace("#", self.format_field(value, "")) if value else ""
+        return super().format_field(value, format_spec)
+
+
+class _Dutch(_Reason):
     """Formats a Dutch reason: decimal commas, ``{n:woord|woorden}``, and the words inside facts in Dutch."""
 
     def format_field(self, value, format_spec):
+        if format_spec.startswith("?"):
+            return super().format_field(value, format_spec)
         if "|" in format_spec:
             one, many = format_spec.split("|", 1)
             return f"{value} {one if value == 1 else many}"
@@ -261,7 +273,7 @@ def render_reason(name: str, facts: Mapping[str, object], thresholds: Mapping[st
 
 
 def _format(template: str, values: Mapping[str, object], lang: str) -> str:
-    return _Dutch().vformat(template, (), values) if lang == "nl" else template.format_map(values)
+    return (_Dutch() if lang == "nl" else _Reason()).vformat(template, (), values)
 
 
 def rule(name: str, whole_graph: str | None = None) -> Callable[[Callable[..., pl.DataFrame]], Callable[..., pl.DataFrame]]:

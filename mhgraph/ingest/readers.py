@@ -153,6 +153,11 @@ class Extract:
     def batches(self, columns: list[str]) -> Iterator[RawBatch]:
         raise NotImplementedError
 
+    def number_columns(self) -> frozenset[str]:
+        """Columns every value of which the medium holds as a number (an Excel column of number
+        cells, a Parquet integer column): their text lost the leading zeros an identifier may have."""
+        return frozenset()
+
 
 def open_extract(path: str | Path, spec: SourceSpec, *, batch_bytes: int = DEFAULT_BATCH_BYTES,
                  batch_rows: int = DEFAULT_BATCH_ROWS, expected_columns: list[str] | None = None,
@@ -489,6 +494,9 @@ class ParquetExtract(Extract):
         return cls(path=path, format="parquet", header=header, native_date_formats=_ISO_DATE_FORMATS,
                    batch_rows=batch_rows)
 
+    def number_columns(self) -> frozenset[str]:
+        return frozenset(name for name, dtype in pl.read_parquet_schema(self.path).items() if dtype.is_integer())
+
     def batches(self, columns: list[str]) -> Iterator[RawBatch]:
         scan = pl.scan_parquet(self.path).select(columns)
         as_text = [
@@ -507,6 +515,19 @@ def _blank_rows_removed(frame: pl.DataFrame) -> RawBatch:
     data = [c for c in frame.columns if c != ROW]
     blank = pl.all_horizontal(pl.col(c).is_null() for c in data) if data else pl.lit(False)
     return RawBatch(frame.filter(~blank), _empty_garbage(), frame.filter(blank).height)
+
+
+def _excel_number_columns(path: Path, header: list[str]) -> frozenset[str]:
+    # the sheet read again with its types inferred from all rows: a column mixing text and numbers is text
+    reader_log = logging.getLogger("fastexcel")
+    level = reader_log.level
+    reader_log.setLevel(logging.ERROR)  # an empty column is text: no warning of a type it could not tell
+    try:
+        typed = pl.read_excel(path, sheet_id=1, infer_schema_length=None, drop_empty_rows=False,
+                              drop_empty_cols=False, raise_if_empty=False)
+    finally:
+        reader_log.setLevel(level)
+    return frozenset(name for name, dtype in zip(header, typed.schema.values()) if name and dtype.is_numeric())
 
 
 @dataclass
@@ -528,7 +549,11 @@ class ExcelExtract(Extract):
             header.pop()
         data = sheet.slice(1).select(sheet.columns[: len(header)])
         return cls(path=path, format="xlsx", header=header, native_date_formats=_ISO_DATE_FORMATS,
-                   batch_rows=batch_rows, sheet=data.rename(dict(zip(data.columns, map(str, range(len(header)))))))
+                   batch_rows=batch_rows,
+                   sheet=data.rename(dict(zip(data.columns, map(str, range(len(header)))))))
+
+    def number_columns(self) -> frozenset[str]:
+        return _excel_number_columns(self.path, self.header)
 
     def batches(self, columns: list[str]) -> Iterator[RawBatch]:
         frame = self.sheet.select(

@@ -225,7 +225,8 @@ def _ingest_file(item: PlannedFile, all_specs: list[SourceSpec], sink, seen: _Se
     report = FileReport(file, spec.name, spec.partner, spec.purpose, format=extract.format,
                         encoding=extract.encoding, delimiter=extract.delimiter,
                         key_fingerprint=(item.meta or {}).get("key_fingerprint"), sidecar=item.meta is not None,
-                        rows_quarantined_by_partner=(item.meta or {}).get("rows_quarantined_by_partner"))
+                        rows_quarantined_by_partner=(item.meta or {}).get("rows_quarantined_by_partner"),
+                        values_left_out_by_partner=dict((item.meta or {}).get("values_left_out_by_partner") or {}))
     log.info("reading %s as %s (%s%s)", file, spec.name, extract.format,
              f", {extract.encoding}, delimiter {extract.delimiter!r}" if extract.delimiter else "")
     header_warnings = check_header(extract.header, spec, all_specs, file)

@@ -39,6 +39,8 @@ class FileReport:
     key_fingerprint: str | None = None
     sidecar: bool = True  # False: taken in without a sidecar (explicitly accepted)
     rows_quarantined_by_partner: int | None = None  # held back by mhgraph pseudonymise (from the sidecar)
+    # reason -> values mhgraph pseudonymise left out of rows it delivered (from the sidecar)
+    values_left_out_by_partner: dict[str, int] = field(default_factory=dict)
     rows_read: int = 0
     rows_accepted: int = 0
     rows_quarantined: int = 0
@@ -120,6 +122,9 @@ class IngestSummary(dict):
                 + (f"; rows without a mention (no identifying value): {without}" if without else "")
                 + (f"; {s['rows_quarantined_by_partner']} more held back by the partner's own checks"
                    if s.get("rows_quarantined_by_partner") else "")
+                + (f"; values the partner's checks left out of delivered rows: {left_out}"
+                   if (left_out := ", ".join(f"{r} {n}" for r, n in sorted(s.get("values_left_out_by_partner", {}).items())
+                                             if n)) else "")
                 + ("" if s["balanced"] else "  [rows do not add up]")
             )
             lines += [f"    warning: {w}" for w in s["warnings"]]

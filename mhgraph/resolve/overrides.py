@@ -31,7 +31,7 @@ from pathlib import Path
 
 import polars as pl
 
-from mhgraph.errors import InputError
+from mhgraph.errors import InputError, describe_read_error
 
 __all__ = ["OVERRIDE_SCHEMA", "check_overrides", "load_overrides", "overrides_frame"]
 
@@ -77,9 +77,15 @@ def _read_spreadsheet_csv(path: Path) -> pl.DataFrame:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("cp1252", errors="replace")
+    if not text.strip():  # a truncated file must not silently undo the analysts' decisions
+        raise InputError("the overrides file is empty: expected the header mention_a, mention_b, decision, reason",
+                         file=str(path))
     header = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=lambda d: len(header.split(d)))
-    return pl.read_csv(text.encode("utf-8"), separator=delimiter, infer_schema_length=0)
+    try:
+        return pl.read_csv(text.encode("utf-8"), separator=delimiter, infer_schema_length=0)
+    except pl.exceptions.PolarsError as exc:  # its message quotes the rows
+        raise InputError(f"could not read the overrides file ({describe_read_error(exc)})", file=str(path)) from None
 
 
 def load_overrides(path: str | Path) -> pl.DataFrame:

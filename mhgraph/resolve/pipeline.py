@@ -118,7 +118,7 @@ def _check_columns(mentions: pl.LazyFrame, types: set[str], settings: ResolveSet
         for column, where in settings.columns(entity_type).items():
             if column not in present:
                 raise InputError(f"{where} names column {column!r}, which the mentions table lacks "
-                                 f"(it has: {', '.join(sorted(names))})", file=settings.file, column=column)
+                                 f"(it has: {', '.join(sorted(present))})", file=settings.file, column=column)
         if entity_type == "person" and not _has_values(mentions, names, entity_type, "birth_date_bf"):
             log.warning("person: no mention has a date of birth; persons are matched on names and the other "
                         "compared fields alone, which tells far fewer people apart")

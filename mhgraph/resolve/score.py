@@ -44,6 +44,7 @@ __all__ = [
     "FellegiSunter",
     "LogisticScorer",
     "RuleScorer",
+    "floor_unrelated",
     "level_labels",
     "levels_of",
     "make_scorer",
@@ -217,6 +218,28 @@ def match_counts_judged_by_others(counted: np.ndarray, judged: np.ndarray, u_cou
     return out
 
 
+def floor_unrelated(m: np.ndarray, u: np.ndarray, share: float) -> np.ndarray:
+    """m-probabilities raised to at least ``share · u`` per level, the other levels scaled down
+    to keep the total 1: so that no level weighs below ``log2(share)`` bits.
+
+    A ``share`` of true pairs may carry a value unrelated to the other record's (a marriage
+    name, a transliteration, a name in the wrong field), which reaches each level as often as
+    a stranger's does. EM cannot see that share at the least similar level: a pair there
+    counts towards its m by its match probability, which that level's own weight pulls down,
+    until the level weighs like proof against (m near 0, -15 bits where the true pairs show 1%).
+
+    >>> floor_unrelated(np.array([0.9, 0.1, 0.0]), np.array([0.01, 0.09, 0.9]), 0.02).round(3).tolist()
+    [0.884, 0.098, 0.018]
+    """
+    low = m < share * u
+    if not low.any():
+        return m
+    out = np.where(low, share * u, m)
+    rest = 1.0 - out[low].sum()
+    out[~low] *= rest / m[~low].sum()
+    return out
+
+
 def _pattern_table(levels: dict[str, np.ndarray], frequencies: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """The distinct rows of levels (one column per comparison) followed by the rounded log2 of
     the agreed value's frequency (one column per term-frequency comparison), and how often each
@@ -273,12 +296,13 @@ class FellegiSunter(_Additive):
     """
 
     def __init__(self, comparisons: dict, max_iter: int = 200, tol: float = _CONVERGED_BITS,
-                 pseudo_count: float = 1.0, term_frequency=()):
+                 pseudo_count: float = 1.0, term_frequency=(), unrelated_share=None):
         self.comparisons = comparisons
         self.max_iter = max_iter
         self.tol = tol
         self.pseudo_count = pseudo_count
         self.term_frequency = tuple(term_frequency)
+        self.unrelated_share = dict(unrelated_share or {})
 
     def _m_step(self, candidates, match, non_match, background, background_non_match, u_pseudo, monotonic=True,
                 by_others=None):
@@ -300,6 +324,8 @@ class FellegiSunter(_Additive):
                 m_counts = match_counts_judged_by_others(m_counts, judged, u_counts)
             m_counts = m_counts + self.pseudo_count
             m[name], u[name] = m_counts / m_counts.sum(), u_counts / u_counts.sum()
+            if self.unrelated_share.get(name):
+                m[name] = floor_unrelated(m[name], u[name], self.unrelated_share[name])
             if monotonic:
                 m[name] = pool_adjacent_violators(m[name], u[name])
         return m, u
@@ -574,7 +600,7 @@ class RuleScorer:
 
 _CLASSES = {cls.__name__: cls for cls in (FellegiSunter, LogisticScorer, RuleScorer)}
 _PARAMS = {
-    "FellegiSunter": ("comparisons", "max_iter", "tol", "pseudo_count", "term_frequency"),
+    "FellegiSunter": ("comparisons", "max_iter", "tol", "pseudo_count", "term_frequency", "unrelated_share"),
     "LogisticScorer": ("comparisons", "label_column", "regularisation", "max_iter"),
     "RuleScorer": ("rules",),
 }
@@ -631,4 +657,5 @@ def make_scorer(entity: EntitySettings, features: pl.DataFrame):
             raise ValueError(f"{entity.entity_type}: logistic scoring needs label_keys in the settings")
         return LogisticScorer(comparisons, label_column=label_column, regularisation=scoring.regularisation)
     return FellegiSunter(comparisons, max_iter=scoring.max_iter,
-                         term_frequency=[c.name for c in entity.comparisons if c.term_frequency])
+                         term_frequency=[c.name for c in entity.comparisons if c.term_frequency],
+                         unrelated_share={c.name: c.unrelated_share for c in entity.comparisons if c.unrelated_share})

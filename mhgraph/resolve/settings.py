@@ -112,6 +112,10 @@ class Comparison:
     (``blip``: each bit flipped with probability ``mhgraph.crypto.BLIP_FLIP / 2``), and their
     ``dice`` is corrected for the flips (:func:`mhgraph.resolve.bits.dice_pairs`): two hardened
     filters of one name have a raw Dice near 0.75, the corrected one near 1.
+    ``unrelated_share``: the share of true pairs whose value may be unrelated to the other
+    record's (a marriage name); Fellegi-Sunter keeps every level's m at least this share of its
+    u, so that no level weighs below ``log2(unrelated_share)`` bits
+    (:func:`mhgraph.resolve.score.floor_unrelated`). 0: no floor.
     """
 
     name: str
@@ -124,6 +128,7 @@ class Comparison:
     term_frequency: bool = False
     redundant_with: tuple[str, ...] = ()
     hardened_where: str = ""
+    unrelated_share: float = 0.0
 
     def __post_init__(self):
         if not self.levels:
@@ -283,6 +288,9 @@ def _check(entity: EntitySettings, file: str | None) -> None:
                              f"{unknown}", file=file)
         if list(comparison.levels) != sorted(comparison.levels, reverse=True):
             raise InputError(f"[{where}.comparisons] {comparison.name}: levels must go from high to low", file=file)
+        if not 0.0 <= comparison.unrelated_share < 1.0:
+            raise InputError(f"[{where}.comparisons] {comparison.name}: unrelated_share must be at least 0 and "
+                             f"below 1, got {comparison.unrelated_share}", file=file)
     if entity.scoring.method not in SCORING_METHODS:
         raise InputError(f"[{where}.scoring] method must be one of {SCORING_METHODS}", file=file)
     names = {c.name for c in entity.comparisons}
