@@ -106,8 +106,9 @@ _IDENTIFIER_COLUMNS = frozenset(
     {name for names in PLAINTEXT_INPUTS.values() for name in names}
     | {name for fields in ENTITY_FIELDS.values() for name, kind in fields.items() if kind in ("hash", "bloom")}
 )
-_STORABLE = (pl.String, pl.Boolean, pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16,
-             pl.UInt32, pl.Float32, pl.Float64, pl.Date, pl.Datetime, pl.Null)
+# Enum and Categorical columns (the graph's types and provenance) are stored as their text.
+_STORABLE = (pl.String, pl.Enum, pl.Categorical, pl.Boolean, pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8,
+             pl.UInt16, pl.UInt32, pl.Float32, pl.Float64, pl.Date, pl.Datetime, pl.Null)
 _READ_STATEMENTS = ("read_", "count_", "indicator_", "run_purpose")
 _GDS_PROCEDURES = ("gds.graph.drop", "gds.leiden.stream", "gds.leiden.write")
 

@@ -31,6 +31,7 @@ from mhgraph.export.dossier import REQUIRED_COLUMNS
 from mhgraph.export.i18n import DEFAULT_LANGUAGE
 from mhgraph.graph import MENTION_COLUMNS, build_graph_tables
 from mhgraph.indicators import DEFINITIONS, compute_indicators, with_cluster_ids
+from mhgraph.indicators.tables import MENTION_IDS
 from mhgraph.ingest import ingest
 from mhgraph.manifest import append_audit_log, extracts_record, new_manifest, write_manifest
 from mhgraph.purpose import DEFAULT_RUN_PURPOSE, allowed_source_purposes
@@ -230,6 +231,8 @@ def analyse(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.
         # resolution is held nowhere else until the export reads it again
         tables.keep(tables_dir, **dict(zip(("nodes", "edges"), build_graph_tables(
             needed(mentions, MENTION_COLUMNS), relations, tables.release("resolution")))))
+        if tables_dir is not None:  # stored whole; held without the mention ids (a third of the edges' data)
+            tables["edges"] = tables["edges"].drop(MENTION_IDS)
     nodes, edges = tables["nodes"], tables["edges"]
     with _stage(DETECT_AND_INDICATORS, timings):
         # no rule reads the communities: the rules run here while detection runs in a process of its
@@ -245,7 +248,7 @@ def analyse(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.
                                         unit_size=unit_size)
         try:
             hits, rules_seconds = _timed(
-                compute_indicators, nodes, edges, allowed_purposes=allowed_purposes,
+                compute_indicators, nodes, _with_conflict_mentions(edges, tables), allowed_purposes=allowed_purposes,
                 identity_conflicts=tables["identity_conflicts"], executor=executor, partitions=partitions,
                 unit_size=unit_size)
             communities, timings["detect"] = detecting.result()
@@ -262,6 +265,27 @@ def analyse(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.
     if resolved is not None and resolved.resolution is None:  # for the diagnostics and the saved model
         resolved = replace(resolved, resolution=tables["resolution"])
     return tables, resolved
+
+
+def _with_conflict_mentions(edges: pl.DataFrame, tables: StoredTables) -> pl.DataFrame:
+    """``edges`` with the mention ids the identity-conflict rule reads: held without them, they are
+    read from the stored edges for the relations of the conflicting mentions only (null elsewhere).
+
+    >>> import tempfile; folder = Path(tempfile.mkdtemp())
+    >>> tables = StoredTables({}, {}); tables.keep(folder, edges=pl.DataFrame({"relation_id": ["r1", "r2"],
+    ...     "from_mention": ["m1", "m2"], "to_mention": ["c1", "c2"]}), identity_conflicts=pl.DataFrame(
+    ...     {"mention_a": ["m2"], "mention_b": ["m9"]}))
+    >>> _with_conflict_mentions(tables["edges"].drop(MENTION_IDS), tables).rows()
+    [('r1', None, None), ('r2', 'm2', 'c2')]
+    """
+    conflicts = tables["identity_conflicts"]
+    if "from_mention" in edges.columns or conflicts.is_empty():
+        return edges
+    named = pl.concat([conflicts.get_column("mention_a"), conflicts.get_column("mention_b")]).unique().implode()
+    ends = (pl.scan_parquet(tables.stored["edges"]).select("relation_id", *MENTION_IDS)
+            .filter(pl.col("from_mention").is_in(named) | pl.col("to_mention").is_in(named)).collect())
+    return edges.with_columns(edges.select("relation_id").join(ends, on="relation_id", how="left",
+                                                               maintain_order="left").select(MENTION_IDS))
 
 
 def detect_stored(tables_dir: Path, *, seed: int, partitions: int | None, unit_size: int) -> pl.DataFrame:
@@ -446,6 +470,7 @@ def _run_stages(folder: RunFolder, input_dir: Path, specs, before: RunTables | N
     outputs["audit_log"] = audit_log
     log.info("run written to %s", folder.final)
     stored = {name: folder.final_path(path) for name, path in {**ingested.paths, **tables.stored}.items()}
+    tables.release("edges")  # held without the mention ids: a caller gets the stored table, whole
     return RunResult(out_dir=folder.final, tables=StoredTables(tables, stored), outputs=outputs, manifest=manifest)
 
 

@@ -107,21 +107,22 @@ def _bsn_digits(value: str | None) -> str | None:
 
 
 def _kvk_numbers_padded(frame: pl.DataFrame, spec: SourceSpec, number_columns: frozenset[str]) -> pl.DataFrame:
-    """KvK numbers of a column of number cells (Excel, a Parquet integer column) with the leading
-    zeros the number lost put back: a KvK number is 8 digits. Written as text, a shorter one
-    stays what it is and fails its check.
+    """KvK numbers of a column of number cells (Excel, a Parquet number column) with the leading
+    zero the number lost put back: a KvK number is 8 digits, so only a 7-digit number is padded
+    (0 or 42 is no KvK number that lost its zeros). Written as text, a shorter one stays what it
+    is and fails its check.
 
     >>> from mhgraph.spec import load_spec, SPEC_DIR
     >>> spec = load_spec(SPEC_DIR / "ind_referenten.toml")
-    >>> frame = pl.DataFrame({"referent_kvk_nummer": ["1234567", "12345678", None]})
+    >>> frame = pl.DataFrame({"referent_kvk_nummer": ["1234567", "12345678", "42", None]})
     >>> _kvk_numbers_padded(frame, spec, frozenset({"referent_kvk_nummer"}))["referent_kvk_nummer"].to_list()
-    ['01234567', '12345678', None]
+    ['01234567', '12345678', '42', None]
     >>> _kvk_numbers_padded(frame, spec, frozenset())["referent_kvk_nummer"].to_list()
-    ['1234567', '12345678', None]
+    ['1234567', '12345678', '42', None]
     """
     padded = {name for block in spec.entities for kind, name in block.plaintext.items()
               if kind == "kvk_number" and name in number_columns and name in frame.columns}
-    return frame.with_columns(pl.when(pl.col(name).str.contains(r"^\d{1,7}$")).then(pl.col(name).str.zfill(8))
+    return frame.with_columns(pl.when(pl.col(name).str.contains(r"^\d{7}$")).then(pl.col(name).str.zfill(8))
                               .otherwise(pl.col(name)) for name in padded)
 
 
@@ -353,9 +354,9 @@ def read_meta(path: str | Path) -> dict | None:
 # ------------------------------------------------------------------ the partner's own checks
 
 PLAINTEXT_REASONS = {
-    "bad_bsn": "a BSN is 8 or 9 digits that pass the eleven-test",
-    "bad_v_number": "a V-number is 10 digits",
-    "bad_kvk_number": "a KvK number is 8 digits",
+    "bad_bsn": "a BSN is 8 or 9 digits, not all 0, that pass the eleven-test (not a decimal such as 12345672.0)",
+    "bad_v_number": "a V-number is 10 digits (not a decimal such as 1234567890.0)",
+    "bad_kvk_number": "a KvK number is 8 digits, not all 0 (not a decimal such as 12345678.0)",
     "bad_wage_tax_number": "a loonheffingennummer is 9 digits, 'L' and 2 digits",
     "bad_birth_date": "a date of birth that exists and does not lie in the future",
     "bad_postcode": "a Dutch postcode is 4 digits (not starting with 0) and 2 letters",
@@ -407,8 +408,13 @@ def plaintext_columns(spec: SourceSpec) -> dict[str, bool]:
     return columns
 
 
-def _plaintext_problems(frame: pl.DataFrame, spec: SourceSpec, today: dt.date) -> pl.DataFrame:
-    """``__row``, column, reason, message for every plaintext identifier that is not what it must be."""
+def _plaintext_problems(frame: pl.DataFrame, spec: SourceSpec, today: dt.date,
+                        number_columns: frozenset[str] = frozenset()) -> pl.DataFrame:
+    """``__row``, column, reason, message for every plaintext identifier that is not what it must be.
+
+    Spaces, dots and dashes between the digits of a number written as text are left out
+    ("1234.56.782"), but a number written as a decimal ("12345672.0", a spreadsheet's float) is
+    refused rather than read as other digits, and so is a number cell that is not a whole number."""
     from mhgraph.ingest.validate import eleven_test_expr
 
     problems = []
@@ -417,13 +423,14 @@ def _plaintext_problems(frame: pl.DataFrame, spec: SourceSpec, today: dt.date) -
             if name not in frame.columns:
                 continue
             raw = pl.col(name)
-            compact = raw.str.replace_all(r"[\s.\-]", "")
+            compact = raw if name in number_columns else raw.str.replace_all(r"[\s.\-]", "")
+            not_a_number = raw.str.contains(r"^\d+\.0+$") | compact.str.contains(r"^0+$")
             if kind == "bsn":
-                bad = ~(compact.str.contains(r"^\d{8,9}$") & eleven_test_expr(compact.str.zfill(9)))
+                bad = ~(compact.str.contains(r"^\d{8,9}$") & eleven_test_expr(compact.str.zfill(9))) | not_a_number
                 reason = "bad_bsn"
             elif kind in _IDENTIFIER_PATTERNS:
                 reason, pattern = _IDENTIFIER_PATTERNS[kind]
-                bad = ~compact.str.contains(pattern)
+                bad = ~compact.str.contains(pattern) | not_a_number
             elif kind == "birth_date":
                 born = normalise.date_expr(raw, normalise.DATE_FORMATS)
                 bad, reason = born.is_null() | (born > today), "bad_birth_date"
@@ -441,14 +448,15 @@ def _plaintext_problems(frame: pl.DataFrame, spec: SourceSpec, today: dt.date) -
 
 
 def check_plaintext(frame: pl.DataFrame, spec: SourceSpec, today: dt.date | None = None,
-                    native_date_formats: tuple[str, ...] = ()) -> pl.DataFrame:
+                    native_date_formats: tuple[str, ...] = (), number_columns: frozenset[str] = frozenset()) -> pl.DataFrame:
     """The problems of a batch of plaintext rows (``__row`` plus text columns): ``__row``,
     ``column``, ``value`` (as written: plaintext, for the partner's eyes only), ``reason`` and
     ``message``, one row per failing value. The columns passed on unchanged get exactly the
     checks ingest makes; the plaintext identifiers the checks of :data:`PLAINTEXT_REASONS`;
     every column at most :data:`~mhgraph.ingest.validate.MAX_FIELD_CHARS` characters and no
     control characters. ``native_date_formats``: the ISO dates of typed Excel or Parquet cells,
-    accepted besides the spec's formats, as ingest accepts them.
+    accepted besides the spec's formats, as ingest accepts them. ``number_columns``: columns the
+    medium holds as numbers, whose identifiers are checked as the digits of the number.
 
     >>> from mhgraph.spec import load_spec, SPEC_DIR
     >>> spec = load_spec(SPEC_DIR / "ind_referenten.toml")
@@ -465,7 +473,7 @@ def check_plaintext(frame: pl.DataFrame, spec: SourceSpec, today: dt.date | None
     checked = validator.validate(frame.select("__row", *validator.columns)).problems.drop("value")
     plain = [c for c in frame.columns if c != "__row" and c not in validator.columns]
     generic = plain_text_checks(frame, plain)
-    identifiers = _plaintext_problems(frame, spec, today or dt.date.today())
+    identifiers = _plaintext_problems(frame, spec, today or dt.date.today(), number_columns)
     problems = pl.concat([checked, generic, identifiers]).sort("__row", maintain_order=True)
     values = frame.unpivot(index="__row", variable_name="column", value_name="value")
     return problems.join(values, on=["__row", "column"], how="left").select(
@@ -527,6 +535,14 @@ def _without_values(frame: pl.DataFrame, problems: pl.DataFrame) -> pl.DataFrame
     return frame
 
 
+def _same_file(target: Path, src: Path) -> bool:
+    """Whether writing ``target`` would overwrite ``src``: the same path, or, when ``target``
+    exists, the same file under another name (a hard link, a symbolic link, another mount)."""
+    if target.exists():
+        return target.samefile(src)
+    return target.resolve() == src.resolve()
+
+
 def partner_quarantine_path(src: str | Path, quarantine: str | Path | None = None) -> Path:
     """Where the partner-side quarantine of ``src`` goes: ``quarantine``, else beside ``src``.
 
@@ -556,8 +572,12 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
     if quarantine_path.resolve().parent == Path(out_dir).resolve():
         raise InputError("the partner-side quarantine holds plaintext and must not be written into the delivery "
                          "folder", file=str(quarantine_path))
+    if _same_file(quarantine_path, src):
+        raise InputError("the partner-side quarantine would replace this plaintext extract; choose another "
+                         "--quarantine file", file=str(src))
     name = delivered_name(spec, src.stem + Path(spec.file).suffix)
-    if (Path(out_dir) / name).resolve() == src.resolve():
+    delivered_path = Path(out_dir) / name
+    if any(_same_file(target, src) for target in (delivered_path, Path(str(delivered_path) + META_SUFFIX))):
         raise InputError("the delivered extract would replace this plaintext extract; choose another --out folder",
                          file=str(src))
     unread = [column for column in spec.columns if column not in spec.delivered_columns]
@@ -568,10 +588,12 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
     delivered, problems = [], []
     first_rows = pl.DataFrame(schema={"id": pl.String, "first_row": pl.Int64})  # of each record id so far
     rows_read = 0
-    number_columns = extract.number_columns()
+    number_columns = extract.number_columns([name for block in spec.entities for kind, name in block.plaintext.items()
+                                             if kind in ("bsn", "kvk_number") and name in present])
     for batch in extract.batches(present):
         frame = _kvk_numbers_padded(batch.frame, spec, number_columns)
-        found = check_plaintext(frame, spec, dt.date.fromisoformat(created), extract.native_date_formats)
+        found = check_plaintext(frame, spec, dt.date.fromisoformat(created), extract.native_date_formats,
+                                number_columns)
         ids = frame.select(ROW, pl.col(spec.record_id).alias("id")).filter(pl.col("id").is_not_null())
         firsts = (ids.group_by("id").agg(pl.col(ROW).min().alias("here")).join(first_rows, on="id", how="left")
                   .select("id", first_row=pl.coalesce("first_row", "here")))

@@ -15,6 +15,7 @@ from mhgraph.export.document import to_markdown
 from mhgraph.export.i18n import words
 from mhgraph.indicators import INDICATORS, render_reason
 from mhgraph.ingest.validate import REASONS
+from mhgraph.pseudonymise import PLAINTEXT_REASONS
 from mhgraph.purpose import RUN_PURPOSES
 from mhgraph.reference import HIGH_RISK_SBI_PREFIXES
 
@@ -118,7 +119,7 @@ def test_every_rule_and_every_sector_and_run_purpose_has_its_dutch_words():
         dutch = render_reason("high_risk_sector", {"sector": sector, "sbi_code": "1"}, {}, "nl")
         assert sector not in dutch, dutch
     assert sorted(words("nl")["legal_grounds"]) == sorted(RUN_PURPOSES)
-    assert sorted(words("nl")["quarantine_reasons"]) == sorted(REASONS)
+    assert sorted(words("nl")["quarantine_reasons"]) == sorted({*REASONS, *PLAINTEXT_REASONS})
 
 
 def test_a_source_left_out_is_explained_in_dutch():
@@ -150,11 +151,14 @@ def test_rows_the_partner_held_back_are_counted_in_the_run_section():
     dutch = to_markdown(run_blocks(info, counts, 10, 0, "nl"))
     assert "in quarantaine: 0" in dutch and "bij het pseudonimiseren, niet geleverd: 3 rijen" in dutch
     assert "  - `kvk_inschrijvingen` 3\n" in dutch and "`ind_referenten`" not in dutch
-    assert "weggelaten waarden, de rij wel geleverd: 4:\n  - `bad_birth_date`: 4 in `kvk_inschrijvingen`\n" in dutch
-    assert "bad_postcode" not in dutch
+    assert ("weggelaten waarden, de rij wel geleverd: 4:\n  - geen bestaande geboortedatum, of een in de toekomst "
+            "(bad\\_birth\\_date): 4 in `kvk_inschrijvingen`\n") in dutch
+    assert "bad\\_postcode" not in dutch and english_in(re.sub(r"`[^`]*`|\([a-z\\_]+\)", "", dutch)) == []
     english = to_markdown(run_blocks(info, counts, 10, 0, "en"))
     assert "held back by the partner's own checks when pseudonymising, not delivered: 3 rows" in english
     assert "values the partner's own checks left out of rows it delivered: 4:" in english
+    one = to_markdown(run_blocks({"ingest": {"sources": info["ingest"]["sources"][1:2]}}, counts, 10, 0, "nl"))
+    assert "niet geleverd: 1 rij " in one and "1 rijen" not in one
     quiet = to_markdown(run_blocks({"ingest": {"sources": info["ingest"]["sources"][2:]}}, counts, 10, 0, "nl"))
     assert "pseudonimiseren" not in quiet and "weggelaten waarden" not in quiet
 

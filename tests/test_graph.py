@@ -7,7 +7,8 @@ import pytest
 
 from graph_fixtures import D, Registers, population
 from mhgraph.errors import InputError
-from mhgraph.graph import EDGE_COLUMNS, MENTION_COLUMNS, NODE_COLUMNS, build_graph_tables, to_networkx
+from mhgraph.graph import (EDGE_COLUMNS, EDGE_SCHEMA, ENTITY_TYPE, MENTION_COLUMNS, NODE_COLUMNS, NODE_SCHEMA,
+                           build_graph_tables, to_networkx)
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +55,37 @@ def test_every_edge_keeps_its_relation_provenance_dates_and_properties(stage_tab
         "belastingdienst", "fiscal_supervision", "p-agency0")
     office = edges.filter(pl.col("relation_id") == "kvk_functionarissen/o-straw0/OFFICER_OF/functionaris/bedrijf")
     assert office.select("from_entity", "to_entity", "role").row(0) == ("P-straw", "C-clean0", "bestuurder")
+
+
+def test_provenance_and_types_are_held_as_numbers_and_read_back_as_the_same_text(stage_tables, graph_tables, tmp_path):
+    _, relations, _ = stage_tables
+    nodes, edges = graph_tables
+    assert dict(edges.schema) == EDGE_SCHEMA and dict(nodes.schema) == NODE_SCHEMA
+    assert isinstance(edges.schema["type"], pl.Enum) and isinstance(edges.schema["purpose"], pl.Enum)
+    assert edges.schema["partner"] == pl.Categorical() and nodes.schema["entity_type"] == ENTITY_TYPE
+    text = edges.select(pl.col("relation_id", "type", "source", "partner", "purpose").cast(pl.String))
+    assert text.sort("relation_id").equals(relations.select(text.columns).sort("relation_id"))
+    # stored and read back, sorted, compared and joined as the text they hold
+    edges.write_parquet(tmp_path / "edges.parquet")
+    stored = pl.read_parquet(tmp_path / "edges.parquet")
+    assert stored.schema == edges.schema and stored.equals(edges)
+    assert edges.sort("type", "relation_id").get_column("type").cast(pl.String).to_list() == sorted(
+        relations.get_column("type").to_list())
+    assert edges.filter(pl.col("partner") == "ind").height == relations.filter(pl.col("partner") == "ind").height > 0
+    other = pl.DataFrame({"partner": ["kvk", "ind"]}, schema={"partner": pl.Categorical()})
+    assert set(pl.concat([edges.select("partner"), other]).get_column("partner").unique().to_list()) == set(
+        relations.get_column("partner").unique().to_list())
+
+
+def test_a_relation_type_or_purpose_outside_the_declared_ones_is_refused_naming_its_row(stage_tables):
+    mentions, relations, resolution = stage_tables
+    with pytest.raises(InputError, match=r"row 3, column 'type': value 'OWNS' is not one of EMPLOYED_BY"):
+        build_graph_tables(mentions, relations.with_columns(
+            type=pl.when(pl.int_range(pl.len()) == 2).then(pl.lit("OWNS")).otherwise("type")), resolution)
+    with pytest.raises(InputError, match=r"file mentions, row 2, column 'purpose': value 'marketing'"):
+        build_graph_tables(mentions.with_columns(
+            purpose=pl.when(pl.int_range(pl.len()) == 1).then(pl.lit("marketing")).otherwise("purpose")),
+            relations, resolution)
 
 
 def test_no_identifier_or_unmapped_column_reaches_the_graph(stage_tables):
@@ -105,7 +137,7 @@ def test_the_type_of_an_entity_is_that_of_most_of_its_mentions_whatever_their_so
     sources = ["kvk_inschrijvingen"] * 3 + ["ind_referenten", "gemeente_arnhem_vergunningen"]
     mentions = pl.DataFrame({
         "mention_id": [f"m{i}" for i in range(5)], "entity_type": ["company"] * 3 + ["address"] * 2,
-        "source": sources, "partner": [s.split("_")[0] for s in sources], "purpose": ["p"] * 5,
+        "source": sources, "partner": [s.split("_")[0] for s in sources], "purpose": ["company_register"] * 5,
         "record_id": [str(i) for i in range(5)]})
     resolution = pl.DataFrame({"mention_id": [f"m{i}" for i in range(5)], "entity_id": ["E"] * 5,
                                "entity_type": ["company"] * 5})

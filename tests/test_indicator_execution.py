@@ -1,5 +1,6 @@
 """The join form of the heavy rules finds what their definitions say, read literally day by day,
 pair by pair and path by path, on data/sample and on a generated world: any difference fails.
+The rules that run per hash bucket of their join key find in several buckets what they find in one.
 
 The definitions here are written for clarity, not speed: presence counted on every day a period
 starts, co-resident officers paired one by one, shortest paths grown one depth at a time with
@@ -14,6 +15,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from mhgraph.indicators import INDICATORS, compute_indicators, graded_hits, readable_edges
+from mhgraph.indicators.buckets import bucket_count, per_bucket
+from mhgraph.indicators.housing import SharedTables
 from mhgraph.indicators.tables import (
     BEGINNING, END_OF_TIME, ensure, EDGE_DEFAULTS, NODE_DEFAULTS, peak_presence, shortest_paths, small_groups,
 )
@@ -307,3 +310,56 @@ def test_a_job_without_a_start_or_an_end_pays_no_one():
     periods = pl.DataFrame({"company": ["C1", "C1", "C2"], "start": [D(2025, 1, 1), D(2019, 6, 1), D(2025, 1, 1)],
                             "end": [D(2026, 1, 1), D(2020, 1, 1), D(2026, 1, 1)]})
     assert _paying_someone(periods, jobs, "company").to_list() == [False, True, False]
+
+
+BUCKETED = ("worker_lives_at_workplace", "staff_housed_together", "wage_below_minimum", "minimum_pay_for_few_hours")
+
+
+@pytest.mark.parametrize("dtype", [pl.String, pl.Enum([f"C{i}" for i in range(40)]), pl.Categorical])
+def test_every_row_lands_in_one_bucket_with_all_rows_of_its_key(dtype):
+    rows = pl.DataFrame({"company": [f"C{i % 40}" for i in range(1000)], "row": range(1000)},
+                        schema_overrides={"company": dtype})
+    parts = []
+
+    def keep(part: pl.DataFrame) -> pl.DataFrame:
+        parts.append(part)
+        return part
+
+    together = per_bucket(rows, "company", keep, buckets=7)
+    assert len(parts) == 7 and sum(part.height > 0 for part in parts) > 1
+    assert_frame_equal(together.sort("row"), rows)  # none lost, none twice
+    keys = [set(part.get_column("company").cast(pl.String)) for part in parts]
+    assert sum(map(len, keys)) == len(set().union(*keys)) == 40  # a key's rows share one bucket
+
+
+def test_one_bucket_is_the_whole_table_and_the_default_follows_the_row_count():
+    rows = pl.DataFrame({"company": ["C1", "C2"]})
+    assert per_bucket(rows, "company", lambda part: part.with_columns(rows=pl.lit(part.height))).get_column(
+        "rows").to_list() == [2, 2]
+    assert [bucket_count(n, 100) for n in (0, 1, 100, 101, 1000)] == [1, 1, 1, 2, 10]
+
+
+@pytest.mark.parametrize("name", BUCKETED)
+def test_a_rule_finds_the_same_hits_in_one_bucket_and_in_several(graph, name):
+    nodes, edges = graph
+    edges = readable_edges(edges, allowed_source_purposes(DEFAULT_RUN_PURPOSE))
+    spec = INDICATORS[name]
+
+    def hits(buckets: int) -> pl.DataFrame:
+        shared = SharedTables(nodes, edges, buckets)
+        return graded_hits(name, nodes, edges, settings={"shared": shared, "buckets": buckets},
+                           weak=spec.weak_thresholds)
+
+    whole = hits(1)
+    assert whole.height > 0  # something to lose
+    for buckets in (2, 7):
+        assert_frame_equal(hits(buckets), whole)
+
+
+def test_the_stays_at_officers_homes_are_the_same_in_one_bucket_and_in_several(graph):
+    nodes, edges = graph
+    whole = SharedTables(nodes, edges, 1).officer_home_stays
+    assert whole.height > 0
+    for buckets in (2, 7):
+        parts = SharedTables(nodes, edges, buckets).officer_home_stays
+        assert_frame_equal(parts.sort(parts.columns), whole.sort(whole.columns))

@@ -814,15 +814,19 @@ def test_crowded_address_weak_level_leaves_a_household_of_six_alone():
 
 
 def _host_and_subcontractor(*, sub_officer="P-straw", sub_home="A-strawhome", sub_sbi="4399", dissolved=D(2023, 12, 31),
-                            host_registered=D(2010, 3, 1), staff=2, tenants=0):
-    """A building contractor at its yard since ``host_registered``; from 2022-06-01 a company in
-    ``sub_sbi`` under ``sub_officer`` is registered at the yard, pays ``staff`` workers there and
-    is dissolved on ``dissolved``; ``tenants`` other long-lived companies share the yard."""
+                            host_registered=D(2010, 3, 1), host_dissolved=None, host_officer="P-boss", staff=2,
+                            tenants=0):
+    """A building contractor under ``host_officer`` at its yard from ``host_registered`` to
+    ``host_dissolved``; from 2022-06-01 a company in ``sub_sbi`` under ``sub_officer`` is
+    registered at the yard, pays ``staff`` workers there and is dissolved on ``dissolved``;
+    ``tenants`` other long-lived companies share the yard. An officer of None: none on file."""
     reg = Registers()
-    reg.company("k-main", "C-main", "A-yard", host_registered, sbi="4391")
-    reg.officer("o-main", "P-boss", "C-main", "A-bosshome", host_registered)
+    reg.company("k-main", "C-main", "A-yard", host_registered, dissolved=host_dissolved, sbi="4391")
+    if host_officer is not None:
+        reg.officer("o-main", host_officer, "C-main", "A-bosshome", host_registered)
     reg.company("k-sub", "C-sub", "A-yard", D(2022, 6, 1), dissolved=dissolved, sbi=sub_sbi)
-    reg.officer("o-sub", sub_officer, "C-sub", sub_home, D(2022, 6, 1), dissolved)
+    if sub_officer is not None:
+        reg.officer("o-sub", sub_officer, "C-sub", sub_home, D(2022, 6, 1), dissolved)
     for w in range(staff):
         reg.payroll(f"s{w}", f"P-w{w}", "C-sub", f"A-w{w}", D(2022, 7, 1), D(2023, 6, 30), 1500 * 13.5, 1500.0)
     for t in range(tenants):
@@ -835,8 +839,9 @@ def test_short_lived_employer_at_an_established_contractors_address():
     nodes, edges = _host_and_subcontractor()
     hit = short_lived_employer_at_host(nodes, edges)
     assert hit.get_column("focus_entity").to_list() == ["C-sub"]
-    assert hit["reason"][0].startswith("Short-lived company registered at the business address of C-main, an "
-                                       "established company in the same line of business")
+    assert hit["reason"][0].startswith("Short-lived company (registered 2022-06-01, dissolved 2023-12-31) at the "
+                                       "business address of C-main (registered 2010-03-01), an established company "
+                                       "in the same line of business")
     assert "it paid 2 employees while there" in hit["reason"][0]
     types = edges.filter(pl.col("relation_id").is_in(hit["evidence"][0].to_list())).get_column("type").sort()
     assert types.to_list() == ["EMPLOYED_BY", "EMPLOYED_BY", "LOCATED_AT", "LOCATED_AT"]
@@ -856,6 +861,9 @@ def test_short_lived_employer_at_an_established_contractors_address():
     {"dissolved": None},  # one that still runs
     {"host_registered": D(2021, 1, 1)},  # a host registered only a year and a half before it
     {"staff": 1},  # a one-person firm
+    {"host_dissolved": D(2021, 12, 31)},  # the host had left the yard (dissolved) before the company came
+    {"sub_officer": None},  # no officer of the company on file: nothing rules out the owner's own firm
+    {"host_officer": None},  # no officer of the host on file: likewise
 ])
 def test_short_lived_employer_lookalikes_stay_silent(lookalike):
     assert short_lived_employer_at_host(*_host_and_subcontractor(**lookalike)).height == 0
@@ -880,3 +888,99 @@ def test_short_lived_employer_counts_only_staff_paid_while_at_the_hosts_address(
     reg.payroll("s-early", "P-w0", "C-sub", "A-w0", D(2022, 7, 1), D(2023, 5, 31), 1000 * 13.5, 1000.0)
     reg.payroll("s-early1", "P-w1", "C-sub", "A-w1", D(2022, 9, 1), D(2023, 5, 31), 800 * 13.5, 800.0)
     assert short_lived_employer_at_host(*_tables(reg)).get_column("focus_entity").to_list() == ["C-sub"]
+
+
+def _yard_with_a_front(reg, host="C-main", host_officer="P-boss"):
+    """``host`` (since 2010) at the yard; C-sub under P-straw there from 2022-06-01 to 2023-12-31
+    with two workers."""
+    reg.company(f"k-{host}", host, "A-yard", D(2010, 3, 1), sbi="4391")
+    reg.officer(f"o-{host}", host_officer, host, f"A-{host_officer}home", D(2010, 3, 1))
+    reg.company("k-sub", "C-sub", "A-yard", D(2022, 6, 1), dissolved=D(2023, 12, 31), sbi="4399")
+    reg.officer("o-sub", "P-straw", "C-sub", "A-strawhome", D(2022, 6, 1), D(2023, 12, 31))
+    for w in range(2):
+        reg.payroll(f"s{w}", f"P-w{w}", "C-sub", f"A-w{w}", D(2022, 7, 1), D(2023, 6, 30), 1500 * 13.5, 1500.0)
+    return reg
+
+
+def test_short_lived_employer_reason_lists_its_hosts_with_the_dates():
+    reg = _yard_with_a_front(Registers())
+    reg.company("k-main2", "C-main2", "A-yard", D(2012, 1, 1), sbi="4332")
+    reg.officer("o-main2", "P-boss2", "C-main2", "A-boss2home", D(2012, 1, 1))
+    hit = short_lived_employer_at_host(*_tables(reg)).row(0, named=True)
+    assert hit["reason"] == (
+        "Short-lived company (registered 2022-06-01, dissolved 2023-12-31) at the business address of C-main "
+        "(registered 2010-03-01) and C-main2 (registered 2012-01-01), established companies in the same line of "
+        "business, with no officer in common with it and none living with one of its officers; it paid 2 employees "
+        "while there (thresholds under 730 days of life, at least 730 days after the host, 2 employees, at most 4 "
+        "companies at the address, SBI to 2 digits).")
+    assert hit["reason_nl"] == (
+        "Kortlevend bedrijf (ingeschreven 2022-06-01, opgeheven 2023-12-31) op het vestigingsadres van C-main "
+        "(ingeschreven 2010-03-01) en C-main2 (ingeschreven 2012-01-01), gevestigde bedrijven in dezelfde branche, "
+        "zonder gemeenschappelijke functionaris en zonder functionaris die met een van zijn functionarissen "
+        "samenwoont; het betaalde 2 werknemers terwijl het daar gevestigd was (drempels korter dan 730 dagen "
+        "bestaan, minstens 730 dagen na het gastbedrijf, 2 werknemers, hoogstens 4 bedrijven op het adres, SBI "
+        "tot 2 cijfers).")
+    one = short_lived_employer_at_host(*_host_and_subcontractor())
+    assert "of C-main (registered 2010-03-01), an established company in the same line" in one["reason"][0]
+    assert "van C-main (ingeschreven 2010-03-01), een gevestigd bedrijf in dezelfde" in one["reason_nl"][0]
+
+
+def test_short_lived_employer_evidence_does_not_depend_on_the_order_of_the_edges():
+    reg = _yard_with_a_front(Registers())
+    # the yard again in other records: one more stay of the company, two more of the host
+    reg.record("kvk_inschrijvingen", "k-sub2", {
+        "bedrijf": ("C-sub", {"sbi_code": "4399", "registered_on": D(2022, 6, 1), "dissolved_on": D(2023, 12, 31)}),
+        "vestiging": ("A-yard", {})},
+        [("LOCATED_AT", "bedrijf", "vestiging", {"valid_from": D(2022, 6, 1), "valid_to": D(2023, 12, 31)})])
+    for k in range(2):
+        reg.record("kvk_inschrijvingen", f"k-main{k}", {
+            "bedrijf": ("C-main", {"sbi_code": "4391", "registered_on": D(2010, 3, 1)}), "vestiging": ("A-yard", {})},
+            [("LOCATED_AT", "bedrijf", "vestiging", {"valid_from": D(2010 + k, 3, 1), "valid_to": None})])
+    nodes, edges = _tables(reg)
+    stays = edges.filter(pl.col("type") == "LOCATED_AT").get_column("relation_id").to_list()
+    jobs = edges.filter(pl.col("type") == "EMPLOYED_BY").get_column("relation_id").to_list()
+    assert len(stays) == 5 and len(jobs) == 2
+    for seed in range(12):
+        shuffled = edges.sample(fraction=1.0, shuffle=True, seed=seed)
+        assert short_lived_employer_at_host(nodes, shuffled)["evidence"][0].to_list() == sorted(stays + jobs)
+
+
+def test_short_lived_employer_beside_a_director_of_thousands_of_companies():
+    """A trust-office director is officer of the host and of 3,000 companies elsewhere: the
+    company at the yard under its own officer still fires; a second one that the director runs
+    himself is one business with the host and stays silent."""
+    reg = _yard_with_a_front(Registers(), host_officer="P-trust")
+    reg.company("k-own", "C-own", "A-yard", D(2022, 6, 1), dissolved=D(2023, 12, 31), sbi="4399")
+    reg.officer("o-own", "P-trust", "C-own", "A-P-trusthome", D(2022, 6, 1), D(2023, 12, 31))
+    for w in range(2):
+        reg.payroll(f"s-own{w}", f"P-own{w}", "C-own", f"A-own{w}", D(2022, 7, 1), D(2023, 6, 30), 1500 * 13.5, 1500.0)
+    nodes, edges = _tables(reg)
+    clients = pl.DataFrame({"entity_id": [f"C-client{k}" for k in range(3000)]}).with_row_index()
+    nodes = pl.concat([nodes, clients.select("entity_id", entity_type=pl.lit("company"),
+                                             registered_on=pl.lit(D(2000, 1, 1)), sbi_code=pl.lit("6420"))],
+                      how="diagonal_relaxed")
+    edges = pl.concat([edges, clients.select(
+        relation_id=pl.format("o-client{}", "index"), type=pl.lit("OFFICER_OF"), from_entity=pl.lit("P-trust"),
+        to_entity="entity_id", partner=pl.lit("kvk")), clients.select(
+        relation_id=pl.format("k-client{}", "index"), type=pl.lit("LOCATED_AT"), from_entity="entity_id",
+        to_entity=pl.format("A-client{}", "index"), partner=pl.lit("kvk"))], how="diagonal_relaxed")
+    assert short_lived_employer_at_host(nodes, edges)["focus_entity"].to_list() == ["C-sub"]
+
+
+def test_short_lived_employer_host_dissolved_young_hosts_nothing():
+    """A company dissolved before it was two years old is not the established host of one
+    registered two years after it, even where its record at the address was never closed."""
+    reg = Registers()
+    reg.record("kvk_inschrijvingen", "k-main", {
+        "bedrijf": ("C-main", {"sbi_code": "4391", "registered_on": D(2019, 1, 1), "dissolved_on": D(2020, 6, 30)}),
+        "vestiging": ("A-yard", {})},
+        [("LOCATED_AT", "bedrijf", "vestiging", {"valid_from": D(2019, 1, 1), "valid_to": None})])
+    reg.officer("o-main", "P-boss", "C-main", "A-bosshome", D(2019, 1, 1))
+    reg.company("k-sub", "C-sub", "A-yard", D(2022, 6, 1), dissolved=D(2023, 12, 31), sbi="4399")
+    reg.officer("o-sub", "P-straw", "C-sub", "A-strawhome", D(2022, 6, 1), D(2023, 12, 31))
+    for w in range(2):
+        reg.payroll(f"s{w}", f"P-w{w}", "C-sub", f"A-w{w}", D(2022, 7, 1), D(2023, 6, 30), 1500 * 13.5, 1500.0)
+    nodes, edges = _tables(reg)
+    assert short_lived_employer_at_host(nodes, edges).height == 0
+    # at one year established enough, it had lived long enough to host
+    assert short_lived_employer_at_host(nodes, edges, min_host_days=365).height == 1

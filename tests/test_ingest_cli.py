@@ -302,3 +302,151 @@ def test_ingest_command_with_another_spec_folder(tmp_path, capsys):
     printed = capsys.readouterr().out
     assert "ind_referenten" in printed and "files no spec matches (not read)" in printed
     assert KEY.fingerprint in printed
+
+
+def _key_file(tmp_path: Path) -> Path:
+    key_file = tmp_path / "k"
+    key_file.write_text("0123456789abcdef0123456789abcdef")
+    return key_file
+
+
+def _pseudonymised(tmp_path: Path, path: Path, spec: str, name: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The delivered extract and the partner-side quarantine of ``path``, as text."""
+    delivered = pseudonymise(path, spec, tmp_path / name, key_file=_key_file(tmp_path),
+                             quarantine=tmp_path / f"{name}.q.csv", created="2025-03-01")
+    from mhgraph.spec import find_spec
+
+    source = find_spec(spec)
+    return (pl.read_csv(delivered, separator=source.delimiter or ",", encoding=source.encoding or "utf8",
+                        infer_schema=False),
+            read_csv_safe(tmp_path / f"{name}.q.csv", infer_schema=False))
+
+
+def test_a_number_written_as_a_decimal_is_never_read_as_other_digits(tmp_path):
+    """A float column holds BSN 010000094 as 10000094.0 and KvK number 01234567 as 1234567.0: the digits
+    are 010000094 and 01234567, never 100000940 (which passes the eleven-test) or 12345670."""
+    text = plain_payroll(4).with_columns(
+        werkgever_kvk_nummer=pl.Series(["01234567", "1234.567.8", "1234567.0", "12345678"]),
+        werknemer_bsn=pl.Series(["010000094", "0100.00.094", "10000094.0", valid_bsn(7)]))
+    text.write_csv(tmp_path / "text.csv")
+    from_text, refused = _pseudonymised(tmp_path, tmp_path / "text.csv", "belastingdienst_loonaangifte", "text")
+    # written as text, the decimal is refused; dots between the digits are still separators
+    assert sorted(refused.select("row_number", "reason").rows()) == [("3", "bad_bsn"), ("3", "bad_kvk_number")]
+    assert from_text["werknemer_bsn"][0] == from_text["werknemer_bsn"][1]
+    floats = text.with_columns(werkgever_kvk_nummer=pl.Series([1234567.0, 12345678.0, 1234567.5, 12345678.0]),
+                               werknemer_bsn=pl.Series([10000094.0, 10000094.0, 10000094.0, float(valid_bsn(7))]))
+    floats.write_parquet(tmp_path / "floats.parquet")
+    from_floats, refused = _pseudonymised(tmp_path, tmp_path / "floats.parquet", "belastingdienst_loonaangifte", "floats")
+    assert refused.select("row_number", "reason").rows() == [("3", "bad_kvk_number")]  # 1234567.5 is no KvK number
+    assert from_floats["werknemer_bsn"][0] == from_text["werknemer_bsn"][0]
+    assert from_floats["werkgever_kvk_nummer"][0] == from_text["werkgever_kvk_nummer"][0]
+    assert from_floats["werkgever_kvk_nummer"][1] == from_text["werkgever_kvk_nummer"][2]
+
+
+def _workbook(path: Path, header: list[str], rows: list[list]) -> Path:
+    """A workbook as a spreadsheet saves it: numbers, booleans and dates as typed cells."""
+    import datetime as dt
+
+    import xlsxwriter
+
+    with xlsxwriter.Workbook(str(path)) as workbook:
+        sheet = workbook.add_worksheet()
+        sheet.write_row(0, 0, header)
+        dates = workbook.add_format({"num_format": "dd-mm-yyyy hh:mm"})
+        for i, row in enumerate(rows, start=1):
+            for j, value in enumerate(row):
+                if isinstance(value, dt.datetime):
+                    sheet.write_datetime(i, j, value, dates)
+                elif isinstance(value, bool):
+                    sheet.write_boolean(i, j, value)
+                elif isinstance(value, (int, float)):
+                    sheet.write_number(i, j, value)
+                elif value is not None:
+                    sheet.write_string(i, j, value)
+    return path
+
+
+def test_only_a_7_digit_number_cell_is_taken_for_a_kvk_number_that_lost_its_zero(tmp_path):
+    """0 or 42 in a number cell is no KvK number: padding it to 00000000 would link every company
+    with such a value. A column with a boolean cell is not a column of numbers."""
+    header = list(plain_referenten(1).columns)
+    rows = [[f"R{i}", kvk, f"Referent {i} B.V.", "erkend", "2020-01-15", None]
+            for i, kvk in enumerate([0, 42, 1234567])]
+    delivered, refused = _pseudonymised(tmp_path, _workbook(tmp_path / "numbers.xlsx", header, rows),
+                                        "ind_referenten", "numbers")
+    assert refused.select("row_number", "reason").rows() == [("1", "bad_kvk_number"), ("2", "bad_kvk_number")]
+    assert delivered["referent_id"].to_list() == ["R2"]
+    plain_referenten(2).with_columns(referent_kvk_nummer=pl.Series(["00000000", "0000 0000"])).write_csv(tmp_path / "z.csv")
+    _, refused = _pseudonymised(tmp_path, tmp_path / "z.csv", "ind_referenten", "zeros")
+    assert refused.select("row_number", "reason").rows() == [("1", "bad_kvk_number"), ("2", "bad_kvk_number")]
+    rows = [["R0", True, "A B.V.", "erkend", "2020-01-15", None], ["R1", 1234567, "B B.V.", "erkend", "2020-01-15", None]]
+    _, refused = _pseudonymised(tmp_path, _workbook(tmp_path / "mixed.xlsx", header, rows), "ind_referenten", "mixed")
+    assert refused.select("row_number", "reason").rows() == [("1", "bad_kvk_number"), ("2", "bad_kvk_number")]
+
+
+def test_date_cells_with_a_time_of_day_are_delivered_as_their_date(tmp_path):
+    """A date cell may carry a time (13:45, or the half day of serial date 45000.5): the date is the day."""
+    import datetime as dt
+
+    from mhgraph.ingest import ingest
+
+    header = ["zaaknummer", "type_vergunning", "besluit", "besluitdatum", "aanvrager_kvk_nummer", "aanvrager_naam",
+              "aanvrager_bsn", "aanvrager_voornaam", "aanvrager_achternaam", "aanvrager_geboortedatum"]
+    rows = [["Z1", "Horeca", "Verleend", dt.datetime(2024, 4, 3, 13, 45), "12345678", "A B.V.", valid_bsn(1), "Jan",
+             "Jansen", dt.datetime(1985, 6, 7, 23, 59)],
+            ["Z2", "Horeca", "Verleend", dt.datetime(2023, 3, 15, 12, 0), "12345678", "A B.V.", valid_bsn(2), "Piet",
+             "Pietersen", dt.datetime(1975, 6, 7)]]
+    path = _workbook(tmp_path / "emmen.xlsx", header, rows)
+    delivered, refused = _pseudonymised(tmp_path, path, "gemeente_emmen_vergunningen", "in")
+    assert refused.is_empty()
+    assert delivered["besluitdatum"].to_list() == ["03-04-2024", "15-03-2023"]
+    assert delivered["aanvrager_geboortedatum_bf"].null_count() == 0
+    result = ingest(tmp_path / "in")
+    assert result.summary["sources"][0]["rows_accepted"] == 2
+    assert read_meta(tmp_path / "in" / "gemeente_emmen_vergunningen.csv")["values_left_out_by_partner"] == {}
+
+
+def test_pseudonymise_never_overwrites_its_input_under_another_name(tmp_path):
+    """A hard link to the plaintext file in the --out folder, or --quarantine naming it, is refused."""
+    import os
+
+    key_file = _key_file(tmp_path)
+    plain = tmp_path / "export" / "referenten.csv"
+    plain.parent.mkdir()
+    plain_referenten().write_csv(plain)
+    before = plain.read_bytes()
+    with pytest.raises(InputError, match="the partner-side quarantine would replace this plaintext"):
+        pseudonymise(plain, "ind_referenten", tmp_path / "out", key_file=key_file, quarantine=plain)
+    (tmp_path / "out").mkdir(exist_ok=True)
+    os.link(plain, tmp_path / "out" / "ind_referenten.csv")
+    with pytest.raises(InputError, match="the delivered extract would replace this plaintext"):
+        pseudonymise(plain, "ind_referenten", tmp_path / "out", key_file=key_file, quarantine=tmp_path / "q.csv")
+    os.link(plain, tmp_path / "linked.csv")
+    with pytest.raises(InputError, match="the partner-side quarantine would replace this plaintext"):
+        pseudonymise(plain, "ind_referenten", tmp_path / "out2", key_file=key_file, quarantine=tmp_path / "linked.csv")
+    assert plain.read_bytes() == before
+
+
+def test_a_file_name_no_spec_matches_is_listed_without_a_bsn_it_holds(tmp_path):
+    from mhgraph.ingest import ingest
+
+    deliver(tmp_path / "in", "ind_referenten", plain_referenten())
+    (tmp_path / "in" / "Jansen 123456782 x.csv").write_text("a,b\n1,2\n")
+    (tmp_path / "in" / "notities.csv").write_text("a,b\n1,2\n")
+    summary = ingest(tmp_path / "in").summary
+    assert [Path(f).name for f in summary["unmatched_files"]] == ["Jan… (22 chars)", "notities.csv"]
+    assert "123456782" not in summary.format() and "123456782" not in json.dumps(summary)
+
+
+def test_the_second_read_of_a_workbook_reads_only_the_columns_asked_for(tmp_path):
+    """Which columns hold numbers is read again only for the identifier columns; none asked, none read."""
+    from mhgraph.ingest.readers import open_extract
+    from mhgraph.spec import find_spec
+
+    path = _workbook(tmp_path / "w.xlsx", ["id", "kvk", "bedrag"], [["R1", 1234567, 5.5], ["R2", 7654321, 6]])
+    extract = open_extract(path, find_spec("ind_referenten"))
+    assert extract.number_columns(["kvk", "id", "absent"]) == {"kvk"}
+    path.unlink()  # the workbook is gone: a read would fail
+    assert extract.number_columns([]) == frozenset()
+    with pytest.raises(InputError, match="not a readable Excel workbook"):
+        extract.number_columns(["kvk"])

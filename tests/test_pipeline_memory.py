@@ -147,3 +147,43 @@ def test_detection_lets_go_of_tables_handed_over_once_it_has_its_arrays(watching
     done = watching("mhgraph.detect", "detect: ", lambda: [table() is None for table in tables])
     detect_communities(handed.pop(), handed.pop(), seed=1)
     assert done.seen == [[True, True]]
+
+
+def test_a_run_holds_the_edges_without_their_mention_ids_and_hands_back_the_stored_table_whole(tmp_path, watching):
+    """The mention ids are a third of the edges' data and only identity_conflict reads them: a run
+    writes them with the edges and holds the edges without them through the rules, rank and export."""
+    from mhgraph.graph import EDGE_COLUMNS
+
+    ends = ["from_entity", "from_mention", "to_mention"]
+    held_elsewhere = _alive(ends)  # by an earlier run, say
+    during = watching("mhgraph.pipeline", f"{DETECT_AND_INDICATORS} ...", lambda: _alive(ends))
+    ranking = watching("mhgraph.pipeline", "rank ...", lambda: _alive(ends))
+    result = run_pipeline(SAMPLE, tmp_path / "run", resolver="exact", executor="serial")
+    assert during.seen == ranking.seen == [held_elsewhere]
+    edges = result.tables["edges"]  # read again from the run's file
+    assert edges.columns == list(EDGE_COLUMNS) and edges.get_column("from_mention").null_count() == 0
+    assert edges.height == result.manifest["counts"]["edges"] == result.tables["relations"].height
+
+
+def test_identity_conflict_hits_read_the_mention_ids_from_the_stored_edges(tmp_path):
+    """Held without their mention ids, the edges get those of the conflicting mentions' relations
+    from the run's file: the same hits as from the whole table."""
+    from mhgraph.indicators import compute_indicators
+    from mhgraph.pipeline import StoredTables, _with_conflict_mentions
+
+    nodes = pl.DataFrame({"entity_id": ["C1", "P1", "P2", "P3"], "entity_type": ["company"] + ["person"] * 3})
+    edges = pl.DataFrame({"relation_id": ["loon/1", "loon/2", "loon/3", "loon/4"], "type": ["EMPLOYED_BY"] * 4,
+                          "from_entity": ["P1", "P2", "P3", "P1"], "to_entity": ["C1"] * 4,
+                          "from_mention": ["m1", "m2", "m3", "m4"], "to_mention": ["c1", "c2", "c3", "c4"],
+                          "partner": ["belastingdienst"] * 4})
+    conflicts = pl.DataFrame({"entity_type": ["person"], "key": ["bsn"], "key_value": ["h1"], "entity_a": ["P1"],
+                              "entity_b": ["P2"], "mention_a": ["m4"], "mention_b": ["m2"],
+                              "evidence": ["given_name_dice 0.20, birth_date_dice 0.40"]})
+    tables = StoredTables({}, {})
+    tables.keep(tmp_path, edges=edges, identity_conflicts=conflicts)
+    held = _with_conflict_mentions(edges.drop("from_mention", "to_mention"), tables)
+    assert held.get_column("from_mention").to_list() == [None, "m2", None, "m4"]
+    hits = [compute_indicators(nodes, table, indicators=["identity_conflict"], identity_conflicts=conflicts)
+            for table in (edges, held)]
+    assert_frame_equal(hits[0], hits[1])
+    assert hits[1].get_column("evidence").to_list() == [["loon/2", "loon/4"]] * 2

@@ -336,7 +336,7 @@ def test_the_exact_resolver_links_on_the_keys_of_the_settings_it_is_given(tmp_pa
 
     mentions = conform(frame([person_row("a/1/p", "jan", "jansen", "1980-01-01"),
                               person_row("b/1/p", "jan", "pietersen", "1990-05-05")]).with_columns(
-        purpose=pl.lit("labour_exploitation"), record_id=pl.col("mention_id")), MENTION_SCHEMA)
+        purpose=pl.lit("fiscal_supervision"), record_id=pl.col("mention_id")), MENTION_SCHEMA)
     relations = empty(RELATION_SCHEMA)
 
     def persons(settings):

@@ -203,11 +203,11 @@ def run_blocks(run_info: dict | None, counts: dict[str, int], top: int, shown: i
         for reason, n in (src.get("values_left_out_by_partner") or {}).items():
             left_out[(reason, src.get("source"))] = left_out.get((reason, src.get("source")), 0) + int(n or 0)
     if any(held.values()):
-        items.append(Item((_t(w["held_back_by_partner"].format(n=sum(held.values()))),), (Bullets(tuple(
+        items.append(Item((_t(w["held_back_by_partner"].format(rows=counted(lang, sum(held.values()), "row"))),), (Bullets(tuple(
             Item((_code(source), _t(f" {n}"))) for source, n in sorted(held.items()) if n)),)))
     if any(left_out.values()):
         items.append(Item((_t(w["left_out_by_partner"].format(n=sum(left_out.values()))),), (Bullets(tuple(
-            Item((_code(reason), _t(f": {n} in "), _code(source)))
+            Item((_t(w["reason_in"].format(reason=_quarantine_reason(reason, lang), n=n)), _code(source)))
             for (reason, source), n in sorted(left_out.items()) if n)),)))
     items += [Item((_t(line),)) for line in resolution_lines(info.get("resolution"), lang)]
     asked = info.get("top") or top  # what the run asked for, where fewer clusters were flagged

@@ -195,9 +195,9 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
  'see_quarantine': (' (zie quarantine.csv):', ' (see quarantine.csv):'),
  'left_out_by_partner': ('door de eigen controles van de partner weggelaten waarden, de rij wel geleverd: {n}:',
                          'values the partner\'s own checks left out of rows it delivered: {n}:'),
- 'held_back_by_partner': ('door de partner zelf tegengehouden bij het pseudonimiseren, niet geleverd: {n} rijen '
+ 'held_back_by_partner': ('door de partner zelf tegengehouden bij het pseudonimiseren, niet geleverd: {rows} '
                           '(de redenen staan in de quarantaine bij de partner):',
-                          'held back by the partner\'s own checks when pseudonymising, not delivered: {n} rows '
+                          'held back by the partner\'s own checks when pseudonymising, not delivered: {rows} '
                           '(the reasons are in the quarantine kept by the partner):'),
  'reason_in': ('{reason}: {n} in ', '{reason}: {n} in '),
  # why rows were quarantined (mhgraph.ingest.validate.REASONS), for the Dutch documents; the code stays beside it
@@ -211,7 +211,12 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
      'unknown_municipality': 'geen gemeentenaam', 'formula': 'een tekst die begint als een spreadsheetformule',
      'field_too_long': 'een te lange waarde', 'control_characters': 'stuurtekens in een waarde',
      'wrong_field_count': 'meer of minder velden dan de kop', 'bad_quoting': 'een aanhalingsteken niet gesloten',
-     'nul_bytes': 'NUL-bytes in de rij'}.items()},
+     'nul_bytes': 'NUL-bytes in de rij',
+     # the partner's own checks (mhgraph.pseudonymise.PLAINTEXT_REASONS)
+     'bad_bsn': 'geen geldig BSN', 'bad_v_number': 'geen geldig V-nummer', 'bad_kvk_number': 'geen geldig KvK-nummer',
+     'bad_wage_tax_number': 'geen geldig loonheffingennummer',
+     'bad_birth_date': 'geen bestaande geboortedatum, of een in de toekomst',
+     'bad_postcode': 'geen Nederlandse postcode', 'bad_house_number': 'geen geldig huisnummer'}.items()},
  'this_export': ('deze export: {clusters} gerangschikt, de hoogste {shown} getoond (gevraagd: {top}); {entities}, '
                  '{relations} en {mentions} (mentions) van {partners}; {hits}',
                  'this export: {clusters} ranked, the top {shown} shown (asked for {top}); {entities}, {relations} '
@@ -285,6 +290,7 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
             'permit': (('vergunning', 'vergunningen'), ('permit', 'permits')),
             'entity': (('entiteit', 'entiteiten'), ('entity', 'entities')),
             'record': (('registratie', 'registraties'), ('record', 'records')),
+            'row': (('rij', 'rijen'), ('row', 'rows')),
             'partner': (('partner', 'partners'), ('partner', 'partners')),
             'cluster': (('cluster', 'clusters'), ('cluster', 'clusters')),
             'relation': (('relatie', 'relaties'), ('relation', 'relations')),

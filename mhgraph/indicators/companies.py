@@ -246,9 +246,11 @@ def short_lived_employer_at_host(nodes: pl.DataFrame, edges: pl.DataFrame, *, ma
     (EMPLOYED_BY) while it was there. The two never had an officer in common, and no officer of
     one lived with an officer of the other (a home of at most ``max_residents`` residents): the
     owner's own new company, a legal-form conversion or the family's second firm is one business,
-    not a front. An address that held more than ``max_companies`` companies at once (a business
-    centre, a trust office) says nothing about who hosts whom and is left out. Focus: the
-    short-lived company, where its staff and the pay rules' findings are.
+    not a front. Both must have an officer on file, or neither tie could be ruled out. A company
+    dissolved before it was ``min_host_days`` days old hosts nothing. An address that held more
+    than ``max_companies`` companies at once (a business centre, a trust office) says nothing about
+    who hosts whom and is left out. Focus: the short-lived company, where its staff and the pay
+    rules' findings are; the reason names the hosts with the dates.
 
     >>> import datetime as dt
     >>> nodes = pl.DataFrame({"entity_id": ["C-main", "C-sub"], "entity_type": ["company"] * 2,
@@ -270,41 +272,65 @@ def short_lived_employer_at_host(nodes: pl.DataFrame, edges: pl.DataFrame, *, ma
         pl.col("present") > max_companies)
     sites = sites.join(centres, on="address", how="anti")
     short = firms.filter(_short_lived(max_days).fill_null(False)).select(
-        short="company", short_registered="registered_on", short_activity="activity")
-    pairs = (
+        short="company", short_registered="registered_on", short_dissolved="dissolved_on", activity="activity")
+    # a company dissolved before it was min_host_days old cannot host one registered min_host_days
+    # after it: leaving such companies out keeps the join of the stays at one address small where
+    # short-lived companies follow each other
+    hosts = firms.filter(pl.col("registered_on").is_not_null()
+                         & ((pl.col("dissolved_on") - pl.col("registered_on")).dt.total_days() >= min_host_days)
+                         .fill_null(True)
+                         & (pl.col("activity").str.len_chars() >= activity_digits).fill_null(False)).select(
+        host="company", host_registered="registered_on", activity="activity")
+    at_address = (
         sites.rename({"company": "short", "site": "short_site", "start": "short_start", "end": "short_end"})
         .join(short, on="short")
-        .join(sites.rename({"company": "host", "site": "host_site"}), on="address")
-        .filter((pl.col("host") != pl.col("short")) & overlaps("start", "end", "short_start", "short_end"))
-        .join(firms.select(host="company", host_registered="registered_on", host_activity="activity"), on="host")
-        .filter(((pl.col("short_registered") - pl.col("host_registered")).dt.total_days() >= min_host_days)
-                & (pl.col("short_activity") == pl.col("host_activity"))
-                & (pl.col("host_activity").str.len_chars() >= activity_digits))
+        .join(sites.rename({"company": "host", "site": "host_site"}).join(hosts, on="host"),
+              on=["address", "activity"])
+        .filter((pl.col("host") != pl.col("short")) & overlaps("start", "end", "short_start", "short_end")
+                & ((pl.col("short_registered") - pl.col("host_registered")).dt.total_days() >= min_host_days))
     )
+    pairs = at_address.select("host", "short").unique()
+    # the officers of the paired companies only: a trust-office director of thousands of companies
+    # would otherwise pair all of them with each other
     offices = of_type(edges, "OFFICER_OF").select(person="from_entity", company="to_entity")
-    households = co_residents(edges, max_residents, offices.select("person").unique()).select("person", "other")
+    host_officers = pairs.join(offices.rename({"company": "host"}), on="host")
+    short_officers = pairs.join(offices.rename({"company": "short"}), on="short")
+    households = co_residents(edges, max_residents, host_officers.select("person").unique()).select("person", "other")
     one_business = pl.concat([
-        offices.join(offices, on="person").select(host="company", short="company_right"),
-        offices.join(households, on="person").join(offices.rename({"person": "other", "company": "short"}), on="other")
-        .select(host="company", short="short"),
-    ]).unique()
-    with_officers = offices.select("company").unique()
+        host_officers.join(short_officers, on=["host", "short", "person"], how="semi").select("host", "short"),
+        host_officers.join(households, on="person")
+        .join(short_officers.rename({"person": "other"}), on=["host", "short", "other"], how="semi")
+        .select("host", "short"),
+    ])
     jobs = with_period(of_type(edges, "EMPLOYED_BY")).select(
         job="relation_id", person="from_entity", short="to_entity", job_start="start", job_end="end")
+    # without an officer on file on either side, no shared officer or household can be ruled out
     staffed = (
-        pairs.join(one_business, on=["host", "short"], how="anti")
-        .join(with_officers.rename({"company": "host"}), on="host", how="semi")
-        .join(with_officers.rename({"company": "short"}), on="short", how="semi")
+        at_address.join(one_business, on=["host", "short"], how="anti")
+        .join(host_officers, on=["host", "short"], how="semi")
+        .join(short_officers, on=["host", "short"], how="semi")
         .join(jobs, on="short").filter(overlaps("job_start", "job_end", "short_start", "short_end"))
         .group_by("host", "short").agg(
+            pl.col("host_registered", "short_registered", "short_dissolved").first(),
             employees=pl.col("person").n_unique(),
-            evidence=pl.concat([pl.col("host_site").first(), pl.col("short_site").first(),
-                                pl.col("job").unique().sort()]))
+            # every stay of the two at the address at the same time: no arbitrary pick among several
+            evidence=pl.concat([pl.col("host_site"), pl.col("short_site"), pl.col("job")]).unique().sort())
         .filter(pl.col("employees") >= min_employees)
     )
     return (
         staffed.sort("short", "host").group_by("short", maintain_order=True).agg(
-            host=pl.col("host").str.join(", "), employees=pl.col("employees").max(),
-            evidence=pl.col("evidence").list.explode(**FLAT).unique().sort())
-        .rename({"short": "focus_entity"})
+            pl.col("short_registered", "short_dissolved").first(),
+            hosts=pl.format("{} (registered {})", "host", "host_registered"),
+            employees=pl.col("employees").max(), evidence=pl.col("evidence").list.explode(**FLAT).unique().sort())
+        .with_columns(hosts=_listed(pl.col("hosts"), "an established company", "established companies"))
+        .rename({"short": "focus_entity", "short_registered": "registered", "short_dissolved": "dissolved"})
     )
+
+
+def _listed(names: pl.Expr, one: str, many: str) -> pl.Expr:
+    """A list of names as a sentence writes it, with what they are: 'A, an established company',
+    'A, B and C, established companies'."""
+    return (pl.when(names.list.len() == 1)
+            .then(pl.format("{}, {}", names.list.first(), pl.lit(one)))
+            .otherwise(pl.format("{} and {}, {}", names.list.head(names.list.len() - 1).list.join(", "),
+                                 names.list.last(), pl.lit(many))))

@@ -22,6 +22,7 @@ from functools import cached_property
 import polars as pl
 
 from mhgraph.indicators.age import youth_bands_from_other_periods
+from mhgraph.indicators.buckets import per_bucket
 from mhgraph.indicators.registry import DEFINITIONS, rule
 from mhgraph.indicators.tables import (
     BEGINNING, EDGE_DEFAULTS, END_OF_TIME, FLAT, NODE_DEFAULTS, companies, employments, ensure, hourly_wages, of_type,
@@ -67,7 +68,7 @@ _LINKED_PREMISES = "premises of a company sharing an officer"
 @rule("worker_lives_at_workplace")
 def worker_lives_at_workplace(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_workers: int,
                               count_households: bool, count_linked_premises: bool,
-                              shared: SharedTables | None = None) -> pl.DataFrame:
+                              shared: SharedTables | None = None, buckets: int | None = None) -> pl.DataFrame:
     """At least ``min_workers`` employees registered at their employer's workplace while employed.
 
     Person -EMPLOYED_BY-> Company, Person -REGISTERED_AT-> Address, and the company is
@@ -82,40 +83,47 @@ def worker_lives_at_workplace(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_w
     an officer in common while both hold office: the owner's real-estate company letting rooms
     to the staff. Focus: the company; the reason names the kinds of workplace the employees
     live at (``places``). ``shared``: the :class:`SharedTables` of these tables, if the run has them.
+    ``buckets``: how many hash buckets of the employer the jobs are judged in, one after the other
+    (:func:`~mhgraph.indicators.buckets.per_bucket`; default: from their number); the hits are the same.
     """
-    shared = shared or SharedTables(nodes, edges)
+    shared = shared or SharedTables(nodes, edges, buckets)
     edges = with_period(edges)
     places = shared.workplaces
     counted = places.filter((pl.col("kind") != _OFFICER_HOME) | pl.lit(count_households))
     counted = counted.filter((pl.col("kind") != _LINKED_PREMISES) | pl.lit(count_linked_premises))
     officers = of_type(edges, "OFFICER_OF").select(person="from_entity", company="to_entity").unique()
-    living = (
-        employments(edges).join(officers, on=["person", "company"], how="anti")
-        # the employees' homes at a workplace first: pairing every job with every place of its employer is larger
-        .join(registrations(edges).join(counted, on="address", how="semi"), on="person")
-        .join(counted, on=["company", "address"])
-        .filter(overlaps("job_start", "job_end", "home_start", "home_end")
-                & overlaps("job_start", "job_end", "place_start", "place_end")
-                & overlaps("home_start", "home_end", "place_start", "place_end"))
-    )
-    # living with an officer at that address on some of those days: the owner's household
-    household = (living.join(shared.household_stays, on=["job", "address"])
-                 .filter(overlaps("home_start", "home_end", "stay_start", "stay_end")
-                         & overlaps("place_start", "place_end", "stay_start", "stay_end"))
-                 .select("job", "home", "address").unique().with_columns(household=pl.lit(True)))
-    return (
-        living.join(household, on=["job", "home", "address"], how="left")
-        .with_columns(pl.col("household").fill_null(False))
-        .filter(pl.lit(count_households) | ~pl.col("household"))
-        .group_by("company").agg(
-            workers=pl.col("person").n_unique(), addresses=pl.col("address").n_unique(),
-            household=pl.col("person").filter(pl.col("household")).n_unique(),
-            places=pl.col("kind").unique().sort(),
-            evidence=pl.concat_list("job", "home").list.explode(**FLAT)
-            .append(pl.col("place_evidence").list.explode(**FLAT)))
-        .filter(pl.col("workers") >= min_workers)
-        .rename({"company": "focus_entity"})
-    )
+    # the employees' homes at a workplace first: pairing every job with every place of its employer is larger
+    homes_at_work = registrations(edges).join(counted, on="address", how="semi")
+
+    def find(jobs: pl.DataFrame) -> pl.DataFrame:
+        living = (
+            jobs.join(officers, on=["person", "company"], how="anti")
+            .join(homes_at_work, on="person")
+            .join(counted, on=["company", "address"])
+            .filter(overlaps("job_start", "job_end", "home_start", "home_end")
+                    & overlaps("job_start", "job_end", "place_start", "place_end")
+                    & overlaps("home_start", "home_end", "place_start", "place_end"))
+        )
+        # living with an officer at that address on some of those days: the owner's household
+        household = (living.join(shared.household_stays, on=["job", "address"])
+                     .filter(overlaps("home_start", "home_end", "stay_start", "stay_end")
+                             & overlaps("place_start", "place_end", "stay_start", "stay_end"))
+                     .select("job", "home", "address").unique().with_columns(household=pl.lit(True)))
+        return (
+            living.join(household, on=["job", "home", "address"], how="left")
+            .with_columns(pl.col("household").fill_null(False))
+            .filter(pl.lit(count_households) | ~pl.col("household"))
+            .group_by("company").agg(
+                workers=pl.col("person").n_unique(), addresses=pl.col("address").n_unique(),
+                household=pl.col("person").filter(pl.col("household")).n_unique(),
+                places=pl.col("kind").unique().sort(),
+                evidence=pl.concat_list("job", "home").list.explode(**FLAT)
+                .append(pl.col("place_evidence").list.explode(**FLAT)))
+            .filter(pl.col("workers") >= min_workers)
+            .rename({"company": "focus_entity"})
+        )
+
+    return per_bucket(employments(edges), "company", find, buckets=buckets)
 
 
 def workplaces(nodes: pl.DataFrame, edges: pl.DataFrame) -> pl.DataFrame:
@@ -162,6 +170,8 @@ class SharedTables:
     :func:`~mhgraph.indicators.compute_indicators` makes one for each graph (or part of one) it
     runs the rules on and passes it as ``shared`` to every rule that takes it; a rule called
     without one makes its own, so its hits are the same either way.
+    ``buckets``: how many hash buckets of the employer the home stays are found in, one after the
+    other (:func:`~mhgraph.indicators.buckets.per_bucket`; default: from the number of jobs).
 
     >>> import datetime as dt
     >>> nodes = pl.DataFrame({"entity_id": ["C1"], "entity_type": ["company"]})
@@ -180,8 +190,9 @@ class SharedTables:
     _WAGE_COLUMNS = ("relation_id", "type", "from_entity", "to_entity", "valid_from", "valid_to", "wage", "hours",
                      "age_band")
 
-    def __init__(self, nodes: pl.DataFrame, edges: pl.DataFrame) -> None:
+    def __init__(self, nodes: pl.DataFrame, edges: pl.DataFrame, buckets: int | None = None) -> None:
         self.nodes, self.edges = ensure(nodes, NODE_DEFAULTS), ensure(edges, EDGE_DEFAULTS)
+        self.buckets = buckets
 
     @cached_property
     def officer_home_stays(self) -> pl.DataFrame:
@@ -194,24 +205,29 @@ class SharedTables:
         homes = _officer_homes(_offices(edges), registered)
         # the employees' registrations at an officer's home first: pairing every job with every home
         # of its employer's officers is larger (a big employer's jobs times its officers' homes)
-        stays = (
-            registered.join(homes, on="address", how="semi").join(employments(edges), on="person")
-            .join(homes, on=["company", "address"])
-            .filter(overlaps("job_start", "job_end", "home_start", "home_end")
-                    & overlaps("job_start", "job_end", "place_start", "place_end")
-                    & overlaps("home_start", "home_end", "place_start", "place_end"))
-            .select("job", "person", "company", "address",
-                    stay_start=pl.max_horizontal("job_start", "home_start", "place_start"),
-                    stay_end=pl.min_horizontal("job_end", "home_end", "place_end"))
-            .unique()
-        )
-        sharing = (
-            stays.join(stays.select("company", "address", other="person", other_start="stay_start",
-                                    other_end="stay_end"), on=["company", "address"])
-            .filter(overlaps("stay_start", "stay_end", "other_start", "other_end"))
-            .group_by("job", "address").agg(sharing=pl.col("other").n_unique())
-        )
-        return stays.join(sharing, on=["job", "address"])
+        at_homes = registered.join(homes, on="address", how="semi")
+
+        def find(jobs: pl.DataFrame) -> pl.DataFrame:
+            stays = (
+                at_homes.join(jobs, on="person")
+                .join(homes, on=["company", "address"])
+                .filter(overlaps("job_start", "job_end", "home_start", "home_end")
+                        & overlaps("job_start", "job_end", "place_start", "place_end")
+                        & overlaps("home_start", "home_end", "place_start", "place_end"))
+                .select("job", "person", "company", "address",
+                        stay_start=pl.max_horizontal("job_start", "home_start", "place_start"),
+                        stay_end=pl.min_horizontal("job_end", "home_end", "place_end"))
+                .unique()
+            )
+            sharing = (
+                stays.join(stays.select("company", "address", other="person", other_start="stay_start",
+                                        other_end="stay_end"), on=["company", "address"])
+                .filter(overlaps("stay_start", "stay_end", "other_start", "other_end"))
+                .group_by("job", "address").agg(sharing=pl.col("other").n_unique())
+            )
+            return stays.join(sharing, on=["job", "address"])
+
+        return per_bucket(employments(edges), "company", find, buckets=self.buckets)
 
     @cached_property
     def household_stays(self) -> pl.DataFrame:
@@ -295,7 +311,8 @@ def _linked_premises(employed: pl.DataFrame, registered: pl.DataFrame, offices: 
 
 @rule("staff_housed_together")
 def staff_housed_together(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_workers: int,
-                          full_week_hours: float, shared: SharedTables | None = None) -> pl.DataFrame:
+                          full_week_hours: float, shared: SharedTables | None = None,
+                          buckets: int | None = None) -> pl.DataFrame:
     """At least ``min_workers`` employees of one employer registered at one address on one day,
     each while employed there.
 
@@ -316,6 +333,8 @@ def staff_housed_together(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_worke
     and an employment without hours count. Focus: the company; the evidence is the
     employments and registrations in force on the peak day. ``shared``: the :class:`SharedTables`
     of these tables, if the run has them.
+    ``buckets``: how many hash buckets of the employer the jobs are judged in, one after the other
+    (:func:`~mhgraph.indicators.buckets.per_bucket`; default: from their number); the hits are the same.
 
     >>> import datetime as dt
     >>> ids = ["P1", "P2", "P3"]
@@ -327,37 +346,42 @@ def staff_housed_together(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_worke
     >>> print(staff_housed_together(nodes, edges, min_workers=3, full_week_hours=35)["reason"][0])
     3 employees of this company were registered at one address while employed there on 2024-01-01 (threshold 3; officers, their households and the company's workplaces not counted).
     """
-    shared = shared or SharedTables(nodes, edges)
+    shared = shared or SharedTables(nodes, edges, buckets)
     officers = of_type(edges, "OFFICER_OF").select(person="from_entity", company="to_entity").unique()
     # a place can hold min_workers at once only at an address where that many persons were ever
     # registered: the others (most homes) are left out before the join with the employments
     shared_homes = registrations(edges).filter(pl.col("person").n_unique().over("address") >= min_workers)
-    housed = (
-        employments(edges).join(companies(nodes).select("company"), on="company", how="semi")
-        .join(officers, on=["person", "company"], how="anti")
-        .join(shared_homes, on="person")
-        .filter(overlaps("job_start", "job_end", "home_start", "home_end"))
-        .with_columns(start=pl.max_horizontal("job_start", "home_start"),
-                      end=pl.min_horizontal("job_end", "home_end"))
-    )
     paid_in_full = shared.wages_on_delivered_bands.filter(  # an open period's weekly hours are unknown: not in full
         ~pl.col("below") & (pl.col("weekly") >= full_week_hours).fill_null(False)).select(job="relation_id")
-    housed = (
-        _outside(housed, _workplaces_but_crowded_homes(shared), ["company", "address"])
-        .with_columns(place=pl.concat_str("company", "address", separator="|"))
-        .join(paid_in_full, on="job", how="anti")
-    )
-    peaks = peak_presence(housed.select("place", "person", "start", "end"), "place", "person", min_workers)
-    return (
-        housed.join(peaks.filter(pl.col("present") >= min_workers), on="place")
-        .filter((pl.col("start") <= pl.col("day")) & (pl.col("end") >= pl.col("day")))
-        .sort("present", "place", descending=[True, False])
-        .group_by("company", maintain_order=True).agg(
-            workers=pl.col("present").first(), day=pl.col("day").first(),
-            evidence=pl.concat_list("job", "home").filter(pl.col("place") == pl.col("place").first())
-            .list.explode(**FLAT))
-        .rename({"company": "focus_entity"})
-    )
+    workplaces = _workplaces_but_crowded_homes(shared)
+
+    def find(jobs: pl.DataFrame) -> pl.DataFrame:
+        housed = (
+            jobs.join(officers, on=["person", "company"], how="anti")
+            .join(shared_homes, on="person")
+            .filter(overlaps("job_start", "job_end", "home_start", "home_end"))
+            .with_columns(start=pl.max_horizontal("job_start", "home_start"),
+                          end=pl.min_horizontal("job_end", "home_end"))
+        )
+        housed = (
+            _outside(housed, workplaces, ["company", "address"])
+            .with_columns(place=pl.concat_str("company", "address", separator="|"))
+            .join(paid_in_full, on="job", how="anti")
+        )
+        peaks = peak_presence(housed.select("place", "person", "start", "end"), "place", "person", min_workers)
+        return (
+            housed.join(peaks.filter(pl.col("present") >= min_workers), on="place")
+            .filter((pl.col("start") <= pl.col("day")) & (pl.col("end") >= pl.col("day")))
+            .sort("present", "place", descending=[True, False])
+            .group_by("company", maintain_order=True).agg(
+                workers=pl.col("present").first(), day=pl.col("day").first(),
+                evidence=pl.concat_list("job", "home").filter(pl.col("place") == pl.col("place").first())
+                .list.explode(**FLAT))
+            .rename({"company": "focus_entity"})
+        )
+
+    jobs = employments(edges).join(companies(nodes).select("company"), on="company", how="semi")
+    return per_bucket(jobs, "company", find, buckets=buckets)
 
 
 def _workplaces_but_crowded_homes(shared: SharedTables) -> pl.DataFrame:

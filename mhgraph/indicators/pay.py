@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from mhgraph.indicators.buckets import per_bucket
 from mhgraph.indicators.housing import SharedTables
 from mhgraph.indicators.minimum import with_mean_minimum
 from mhgraph.indicators.registry import rule
@@ -33,7 +34,7 @@ _LOWEST_YOUTH_SHARE = min(YOUTH_MINIMUM_SHARE.values())  # the youngest band's s
 @rule("wage_below_minimum")
 def wage_below_minimum(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_employees: int, min_share: float,
                        tolerance: float, unknown_age_counts: bool,
-                       shared: SharedTables | None = None) -> pl.DataFrame:
+                       shared: SharedTables | None = None, buckets: int | None = None) -> pl.DataFrame:
     """At least ``min_employees`` persons, and at least ``min_share`` of the employer's paid staff,
     paid an hourly wage (wage / hours on EMPLOYED_BY) below the statutory minimum for their age
     band (:mod:`mhgraph.reference`) by more than ``tolerance`` (a share: 0.02 = 2 %).
@@ -52,36 +53,42 @@ def wage_below_minimum(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_employee
     staff on the youth minimum, some of whose age bands are missing. An employer whose payroll
     gives no age band at all is judged on the adult minimum. Focus: the employer. ``shared``: the
     :class:`~mhgraph.indicators.housing.SharedTables` of these tables, if the run has them.
+    ``buckets``: how many hash buckets of the employer the jobs are judged in, one after the other
+    (:func:`~mhgraph.indicators.buckets.per_bucket`; default: from their number); the hits are the same.
     """
-    shared = shared or SharedTables(nodes, edges)
+    shared = shared or SharedTables(nodes, edges, buckets)
     household = shared.household_jobs.select(relation_id="job", household=pl.lit(True))
     young = pl.col("age_known") & (pl.col("age_band") != "21+")
     youth_employer_paying_minimums = (  # young staff, and everyone of known age paid their minimum: the unknown are likely young too
         (young & ~pl.col("below")).any() & ~(pl.col("below") & pl.col("age_known")).any()).over("to_entity")
     lawful_for_some_youth = pl.col("hourly") >= pl.col("minimum") * _LOWEST_YOUTH_SHARE * (1 - tolerance)
-    wages = (hourly_wages(shared.employments_on_inferred_bands, tolerance).join(household, on="relation_id", how="left")
-             .with_columns(below=pl.col("below") & (pl.col("age_known") | (
-                 pl.lit(unknown_age_counts) & pl.col("household").is_null() & ~(youth_employer_paying_minimums & lawful_for_some_youth)))))
-    return (
-        wages.group_by("to_entity").agg(
-            paid=pl.col("from_entity").n_unique(),
-            below=pl.col("from_entity").filter(pl.col("below")).n_unique(),
-            unknown_age=pl.col("from_entity").filter(pl.col("below") & ~pl.col("age_known")).n_unique(),
-            inferred_age=pl.col("from_entity").filter(pl.col("below") & pl.col("age_band_inferred")).n_unique(),
-            lowest=pl.col("hourly").filter(pl.col("below")).min(),
-            minimum=pl.col("minimum").filter(pl.col("below")).sort_by(pl.col("hourly").filter(pl.col("below"))).first(),
-            evidence=pl.col("relation_id").filter(pl.col("below")))
-        .filter((pl.col("below") >= min_employees) & (pl.col("below") >= min_share * pl.col("paid")))
-        .with_columns(below_share=pl.col("below") / pl.col("paid"))
-        .rename({"to_entity": "focus_entity"})
-    )
+
+    def find(jobs: pl.DataFrame) -> pl.DataFrame:
+        wages = (hourly_wages(jobs, tolerance).join(household, on="relation_id", how="left")
+                 .with_columns(below=pl.col("below") & (pl.col("age_known") | (
+                     pl.lit(unknown_age_counts) & pl.col("household").is_null() & ~(youth_employer_paying_minimums & lawful_for_some_youth)))))
+        return (
+            wages.group_by("to_entity").agg(
+                paid=pl.col("from_entity").n_unique(),
+                below=pl.col("from_entity").filter(pl.col("below")).n_unique(),
+                unknown_age=pl.col("from_entity").filter(pl.col("below") & ~pl.col("age_known")).n_unique(),
+                inferred_age=pl.col("from_entity").filter(pl.col("below") & pl.col("age_band_inferred")).n_unique(),
+                lowest=pl.col("hourly").filter(pl.col("below")).min(),
+                minimum=pl.col("minimum").filter(pl.col("below")).sort_by(pl.col("hourly").filter(pl.col("below"))).first(),
+                evidence=pl.col("relation_id").filter(pl.col("below")))
+            .filter((pl.col("below") >= min_employees) & (pl.col("below") >= min_share * pl.col("paid")))
+            .with_columns(below_share=pl.col("below") / pl.col("paid"))
+            .rename({"to_entity": "focus_entity"})
+        )
+
+    return per_bucket(shared.employments_on_inferred_bands, "to_entity", find, buckets=buckets)
 
 
 @rule("minimum_pay_for_few_hours")
 def minimum_pay_for_few_hours(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_employees: int, min_share: float,
                               max_weekly_hours: float, margin: float, full_time_sectors: tuple[str, ...],
                               full_time_max_weekly_hours: float,
-                              shared: SharedTables | None = None) -> pl.DataFrame:
+                              shared: SharedTables | None = None, buckets: int | None = None) -> pl.DataFrame:
     """At least ``min_employees`` adult employees, and at least ``min_share`` of the employer's paid
     adult staff, declared at the statutory minimum hourly wage (from 2 % below it, the tolerance of
     :func:`wage_below_minimum`, to ``margin`` above the average minimum over the period's days,
@@ -94,6 +101,8 @@ def minimum_pay_for_few_hours(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_e
     of an officer's household (:attr:`~mhgraph.indicators.housing.SharedTables.household_jobs`): the owner's
     spouse or grown child helping a few hours a week in the family business. Focus: the employer.
     ``shared``: the :class:`~mhgraph.indicators.housing.SharedTables` of these tables, if the run has them.
+    ``buckets``: how many hash buckets of the employer the jobs are judged in, one after the other
+    (:func:`~mhgraph.indicators.buckets.per_bucket`; default: from their number); the hits are the same.
 
     >>> import datetime as dt
     >>> nodes = pl.DataFrame({"entity_id": ["C1"], "entity_type": ["company"]})
@@ -104,25 +113,30 @@ def minimum_pay_for_few_hours(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_e
     >>> minimum_pay_for_few_hours(nodes, edges)["reason"][0].split(" (thresholds")[0]
     '3 of 3 adult employees (100%) were declared at the statutory minimum hourly wage (at most 3% above the average minimum hourly wage over the period) for 8.0 hours a week or fewer'
     """
-    shared = shared or SharedTables(nodes, edges)
-    adults = (hourly_wages(shared.employments_on_inferred_bands, 0.02).filter(pl.col("age_band").fill_null("21+") == "21+")
-              .join(shared.household_jobs.select(relation_id="job"), on="relation_id", how="anti"))
+    shared = shared or SharedTables(nodes, edges, buckets)
+    household = shared.household_jobs.select(relation_id="job")
     in_full_time_sector = pl.any_horizontal(pl.lit(False), *(pl.col("sbi_code").str.starts_with(prefix)
                                                              for prefix in full_time_sectors)).fill_null(False)
     full_time = companies(nodes).filter(in_full_time_sector).get_column("company")
     few_hours = pl.when(pl.col("to_entity").is_in(full_time.implode())).then(pl.lit(float(full_time_max_weekly_hours)))
-    periods = (
-        with_mean_minimum(adults.filter(pl.col("weekly").is_not_null()))
-        .with_columns(few=~pl.col("below") & (pl.col("hourly") <= pl.col("mean_minimum") * (1 + margin))
-                      & (pl.col("weekly") <= few_hours.otherwise(pl.lit(float(max_weekly_hours)))))
-    )
-    return (
-        periods.group_by("to_entity").agg(
-            paid=pl.col("from_entity").n_unique(),
-            persons=pl.col("from_entity").filter(pl.col("few")).n_unique(),
-            hours=pl.col("weekly").filter(pl.col("few")).max(),
-            evidence=pl.col("relation_id").filter(pl.col("few")))
-        .filter((pl.col("persons") >= min_employees) & (pl.col("persons") >= min_share * pl.col("paid")))
-        .with_columns(share=pl.col("persons") / pl.col("paid"))
-        .rename({"to_entity": "focus_entity"})
-    )
+
+    def find(jobs: pl.DataFrame) -> pl.DataFrame:
+        adults = (hourly_wages(jobs, 0.02).filter(pl.col("age_band").fill_null("21+") == "21+")
+                  .join(household, on="relation_id", how="anti"))
+        periods = (
+            with_mean_minimum(adults.filter(pl.col("weekly").is_not_null()))
+            .with_columns(few=~pl.col("below") & (pl.col("hourly") <= pl.col("mean_minimum") * (1 + margin))
+                          & (pl.col("weekly") <= few_hours.otherwise(pl.lit(float(max_weekly_hours)))))
+        )
+        return (
+            periods.group_by("to_entity").agg(
+                paid=pl.col("from_entity").n_unique(),
+                persons=pl.col("from_entity").filter(pl.col("few")).n_unique(),
+                hours=pl.col("weekly").filter(pl.col("few")).max(),
+                evidence=pl.col("relation_id").filter(pl.col("few")))
+            .filter((pl.col("persons") >= min_employees) & (pl.col("persons") >= min_share * pl.col("paid")))
+            .with_columns(share=pl.col("persons") / pl.col("paid"))
+            .rename({"to_entity": "focus_entity"})
+        )
+
+    return per_bucket(shared.employments_on_inferred_bands, "to_entity", find, buckets=buckets)

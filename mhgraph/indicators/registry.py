@@ -418,7 +418,7 @@ def _hits(name: str, found: pl.DataFrame, nodes: pl.DataFrame, edges: pl.DataFra
     evidence_partners = (
         pl.concat([
             evidence.join(edges.filter(pl.col("relation_id").is_in(evidence.get_column("relation_id").implode()))
-                          .select("relation_id", "partner"), on="relation_id", how="inner")
+                          .select("relation_id", pl.col("partner").cast(pl.String)), on="relation_id", how="inner")
             .select("focus_entity", "partner"),
             found.select("focus_entity", partner="extra_partners").explode("partner"),
         ]).drop_nulls()

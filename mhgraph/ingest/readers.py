@@ -153,9 +153,10 @@ class Extract:
     def batches(self, columns: list[str]) -> Iterator[RawBatch]:
         raise NotImplementedError
 
-    def number_columns(self) -> frozenset[str]:
-        """Columns every value of which the medium holds as a number (an Excel column of number
-        cells, a Parquet integer column): their text lost the leading zeros an identifier may have."""
+    def number_columns(self, columns: list[str]) -> frozenset[str]:
+        """Those of ``columns`` every value of which the medium holds as a number (an Excel column
+        of number cells, a Parquet integer or float column): their text lost the leading zeros an
+        identifier may have."""
         return frozenset()
 
 
@@ -494,21 +495,35 @@ class ParquetExtract(Extract):
         return cls(path=path, format="parquet", header=header, native_date_formats=_ISO_DATE_FORMATS,
                    batch_rows=batch_rows)
 
-    def number_columns(self) -> frozenset[str]:
-        return frozenset(name for name, dtype in pl.read_parquet_schema(self.path).items() if dtype.is_integer())
+    def number_columns(self, columns: list[str]) -> frozenset[str]:
+        return frozenset(name for name, dtype in pl.read_parquet_schema(self.path).items()
+                         if name in columns and dtype.is_numeric())
 
     def batches(self, columns: list[str]) -> Iterator[RawBatch]:
         scan = pl.scan_parquet(self.path).select(columns)
-        as_text = [
-            (pl.col(c).dt.strftime("%Y-%m-%d") if dtype == pl.Date or dtype.base_type() == pl.Datetime
-             else pl.col(c).cast(pl.String))
-            for c, dtype in scan.collect_schema().items()
-        ]
+        as_text = [_as_text(pl.col(c), dtype) for c, dtype in scan.collect_schema().items()]
         rows_before = 0
         for chunk in scan.select(as_text).collect_batches(chunk_size=self.batch_rows):
             frame = chunk.with_row_index(ROW, offset=rows_before + 1).with_columns(pl.col(ROW).cast(pl.Int64))
             rows_before += chunk.height
             yield _blank_rows_removed(_text_columns(frame))
+
+
+def _as_text(column: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """A typed Parquet column as the text a partner would have written: a date or a timestamp as
+    its date (the time of day says nothing about a date column), a float that holds a whole number
+    as that number ("1234567", not "1234567.0", which would read as the 8 digits 12345670).
+
+    >>> frame = pl.DataFrame({"x": [1234567.0, 2.5, None]})
+    >>> frame.select(_as_text(pl.col("x"), pl.Float64))["x"].to_list()
+    ['1234567', '2.5', None]
+    """
+    if dtype == pl.Date or dtype.base_type() == pl.Datetime:
+        return column.dt.strftime("%Y-%m-%d")
+    if dtype.is_float():
+        whole = column.is_finite() & (column == column.floor())
+        return pl.when(whole).then(column.cast(pl.Int64, strict=False).cast(pl.String)).otherwise(column.cast(pl.String))
+    return column.cast(pl.String)
 
 
 def _blank_rows_removed(frame: pl.DataFrame) -> RawBatch:
@@ -517,17 +532,25 @@ def _blank_rows_removed(frame: pl.DataFrame) -> RawBatch:
     return RawBatch(frame.filter(~blank), _empty_garbage(), frame.filter(blank).height)
 
 
-def _excel_number_columns(path: Path, header: list[str]) -> frozenset[str]:
-    # the sheet read again with its types inferred from all rows: a column mixing text and numbers is text
+def _excel_number_columns(path: Path, header: list[str], columns: list[str]) -> frozenset[str]:
+    """Those of ``columns`` the first sheet holds as number cells only. The sheet is read again
+    with its types inferred from all rows (a column mixing text and numbers is text), but only
+    for these columns; a boolean cell reads as a number there, so a column with one is not."""
+    wanted = [name for name in columns if name in header]
+    if not wanted:
+        return frozenset()
     reader_log = logging.getLogger("fastexcel")
     level = reader_log.level
     reader_log.setLevel(logging.ERROR)  # an empty column is text: no warning of a type it could not tell
     try:
         typed = pl.read_excel(path, sheet_id=1, infer_schema_length=None, drop_empty_rows=False,
-                              drop_empty_cols=False, raise_if_empty=False)
+                              drop_empty_cols=False, raise_if_empty=False,
+                              columns=[header.index(name) for name in wanted])
+    except Exception as exc:  # fastexcel raises its own error types for damaged workbooks
+        raise InputError(f"not a readable Excel workbook ({describe_read_error(exc)})", file=str(path)) from None
     finally:
         reader_log.setLevel(level)
-    return frozenset(name for name, dtype in zip(header, typed.schema.values()) if name and dtype.is_numeric())
+    return frozenset(name for name, dtype in zip(wanted, typed.schema.values()) if dtype.is_numeric())
 
 
 @dataclass
@@ -552,15 +575,20 @@ class ExcelExtract(Extract):
                    batch_rows=batch_rows,
                    sheet=data.rename(dict(zip(data.columns, map(str, range(len(header)))))))
 
-    def number_columns(self) -> frozenset[str]:
-        return _excel_number_columns(self.path, self.header)
+    def number_columns(self, columns: list[str]) -> frozenset[str]:
+        booleans = self.sheet.select(pl.col(str(self.header.index(name))).is_in(["true", "false"]).any().alias(name)
+                                     for name in columns if name in self.header)
+        numbers = _excel_number_columns(self.path, self.header, columns)
+        return frozenset(name for name in numbers if not booleans[name].item())
 
     def batches(self, columns: list[str]) -> Iterator[RawBatch]:
         frame = self.sheet.select(
             pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(ROW),
             *(pl.col(str(self.header.index(name))).cast(pl.String).alias(name) for name in columns),
         )
-        # Typed date cells arrive as "2024-01-31 00:00:00"; the time of a date cell says nothing.
-        frame = frame.with_columns(pl.col(c).str.replace(r"^(\d{4}-\d{2}-\d{2}) 00:00:00$", "$1") for c in columns)
+        # Typed date cells arrive as "2024-01-31 13:45:00" (an Excel serial date 45000.5 too): the date
+        # is the day; its time of day says nothing about a date column.
+        frame = frame.with_columns(pl.col(c).str.replace(r"^(\d{4}-\d{2}-\d{2}) \d{2}:\d{2}:\d{2}(?:\.\d+)?$", "$1")
+                                   for c in columns)
         for start in range(0, max(frame.height, 1), self.batch_rows):
             yield _blank_rows_removed(_text_columns(frame.slice(start, self.batch_rows)))

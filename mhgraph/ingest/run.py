@@ -22,10 +22,10 @@ from mhgraph.errors import InputError
 from mhgraph.run_folder import holds_a_run
 from mhgraph.ingest.matching import PlannedFile, check_key_fingerprints, plan_files
 from mhgraph.ingest.mentions import build_mentions, build_relations
-from mhgraph.ingest.readers import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, ROW, open_extract, redact_expr
+from mhgraph.ingest.readers import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, ROW, open_extract, redact, redact_expr
 from mhgraph.ingest.schema import MENTION_SCHEMA, QUARANTINE_SCHEMA, RELATION_SCHEMA, conform, empty
 from mhgraph.ingest.summary import FileReport, IngestSummary
-from mhgraph.ingest.validate import PlaintextTally, RowValidator, check_header
+from mhgraph.ingest.validate import PlaintextTally, RowValidator, check_header, plaintext_in_text_expr
 from mhgraph.purpose import DEFAULT_RUN_PURPOSE, excluded_source, restrict_spec
 from mhgraph.safe_output import write_csv_safe
 from mhgraph.spec import SPEC_DIR, SourceSpec, load_specs
@@ -325,6 +325,17 @@ def _for_purpose(planned: list[PlannedFile], run_purpose: str) -> tuple[list[Pla
     return kept, left_out
 
 
+def _shown_path(path: Path) -> str:
+    """A file's path as the summary and the documents list it: a name that holds what looks like a
+    plaintext BSN, KvK number or postcode redacted as a quarantined value is (:func:`redact`).
+
+    >>> _shown_path(Path("in/Jansen 123456782 x.csv")), _shown_path(Path("in/loon_2024.csv"))
+    ('in/Jan… (22 chars)', 'in/loon_2024.csv')
+    """
+    found = pl.select(plaintext_in_text_expr(pl.lit(path.name, pl.String), kvk_numbers=True)).item()
+    return str(path.with_name(redact(path.name)) if found else path)
+
+
 def ingest(
     input_dir: str | Path,
     specs: str | Path | list[SourceSpec] | None = None,
@@ -378,7 +389,7 @@ def ingest(
         raise
     delivered = {item.spec.name for item in planned} | {entry["source"] for entry in left_out}
     summary = IngestSummary.build(
-        reports, [str(p) for p in unmatched], [s.name for s in all_specs if s.name not in delivered], fingerprint)
+        reports, [_shown_path(p) for p in unmatched], [s.name for s in all_specs if s.name not in delivered], fingerprint)
     summary["files_left_out"] = left_out
     result = Ingested(tables, summary)
     if out:
