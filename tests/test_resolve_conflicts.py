@@ -69,7 +69,7 @@ def test_an_identity_conflict_becomes_an_indicator_hit_with_its_evidence(payroll
     row = resolved.identity_conflicts.row(0, named=True)
     assert sorted(hits["focus_entity"].to_list()) == sorted([row["entity_a"], row["entity_b"]])
     reason = hits["reason"][0]
-    assert "bsn (pseudonymised) is used by 2 persons" in reason and "given_name_dice" in reason
+    assert "bsn (pseudonymised) is used by 2 persons" in reason and "similarity from 0 to 1 of given names 0." in reason
     assert all(len(evidence) >= 2 for evidence in hits["evidence"].to_list())  # both sides' payroll rows
     assert hits["partners"].to_list()[0] == ["loon"]
     assert compute_indicators(nodes, edges, indicators=["identity_conflict"]).height == 0  # nothing to go on
