@@ -399,6 +399,43 @@ def test_matches_written_to_a_file_type_by_type_are_the_matches_a_table_holds(sa
         resolve(vehicles, None).matches)
 
 
+def test_a_result_reading_its_matches_from_a_file_is_saved_and_explained_like_one_holding_them(sample_export, tmp_path):
+    out, _ = sample_export
+    mentions = pl.read_parquet(out / "tables" / "mentions.parquet")
+    relations = pl.read_parquet(out / "tables" / "relations.parquet")
+    held = resolve(mentions, relations)
+    # written where save_run writes it: the file it reads is the file it saves to
+    written = resolve(mentions, relations, matches_file=tmp_path / "run" / "tables" / "matches.parquet")
+    for resolved, run in ((written, tmp_path / "run"), (written, tmp_path / "copy"), (held, tmp_path / "held")):
+        save_run(resolved, run)
+        assert pl.read_parquet(run / "tables" / "matches.parquet").equals(held.matches)
+    assert written.matches.collect().equals(held.matches)  # still readable after being saved onto
+    a, b = held.matches.filter(pl.col("decision") == "match").row(0)[:2]
+    assert str(explain_match(a, b, written, mentions, relations)) == str(explain_match(a, b, held, mentions, relations))
+
+
+def test_a_matches_file_is_replaced_whole_at_the_end_and_never_under_a_result_reading_it(sample_export, tmp_path):
+    out, _ = sample_export
+    mentions = pl.read_parquet(out / "tables" / "mentions.parquet")
+    target = tmp_path / "matches.parquet"
+    own = tmp_path / "matches.person.parquet"  # named as the types' parts once were
+    own.write_text("kept")
+    first = resolve(mentions, None, matches_file=target)
+    rows = first.matches.select(pl.len()).collect().item()
+    with pytest.raises(InputError, match="still reads"):
+        resolve(mentions.filter(pl.col("entity_type") != "person"), None, matches_file=target)
+    assert first.matches.select(pl.len()).collect().item() == rows
+    del first  # nothing reads the file now: it may be written again
+    assert resolve(mentions, None, matches_file=target).matches.select(pl.len()).collect().item() == rows
+    # a failure at the end (a folder where the file goes) leaves no part behind
+    (tmp_path / "taken.parquet").mkdir()
+    (tmp_path / "taken.parquet" / "x").write_text("")
+    with pytest.raises(OSError):
+        resolve(mentions, None, matches_file=tmp_path / "taken.parquet")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["matches.parquet", "matches.person.parquet", "taken.parquet"]
+    assert own.read_text() == "kept"
+
+
 def test_data_sample_without_bsns_is_resolved_label_free_with_date_levels_near_the_true_pairs_share(sample_export):
     # every BSN and V-number removed: no labels, so the persons go to Fellegi-Sunter, whose m of
     # each date-of-birth level must be near the share of the true pairs among the compared pairs

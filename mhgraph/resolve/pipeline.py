@@ -19,6 +19,10 @@ import ctypes
 import ctypes.util
 import json
 import logging
+import os
+import shutil
+import tempfile
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,6 +47,7 @@ log = logging.getLogger("mhgraph.resolve")
 
 MODEL_FILE = Path("resolve") / "model.json"
 CONFLICT_TABLE_SCHEMA = {**CONFLICT_SCHEMA, "entity_a": pl.String, "entity_b": pl.String}
+JOINED = "joined"  # the name of all types' matches among the types' parts, which end in .parquet
 MATCHES_SCHEMA = {**PAIR_SCHEMA, "score": pl.Float64, "decision": pl.String, "reason": pl.String}  # and the features
 
 
@@ -214,7 +219,11 @@ def resolve(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | Non
     ``mention_a``, ``mention_b``, ``decision`` (``must_link`` / ``cannot_link``), ``reason``.
     ``matches_file``: where the matches are written, each type's as soon as it is clustered, so
     that no type's compared pairs are held while the next is resolved (a million persons give
-    some 19 million, several GB); ``Resolved.matches`` is then a scan of that file.
+    some 19 million, several GB); ``Resolved.matches`` is then a scan of that file (a
+    ``pl.LazyFrame``). The types' parts are written into a private folder next to it and the
+    whole moved into place at the end: a file there before is replaced only then, and nothing
+    is left behind when resolving fails. A file that an earlier result of this process still
+    reads is refused (:class:`~mhgraph.errors.InputError`).
     """
     settings = settings or default_settings()
     mentions = mentions.lazy()
@@ -232,6 +241,39 @@ def resolve(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | Non
     del ids
     # provisional entities of the types not resolved yet, for relational evidence: labels, not ids
     entities = identity_resolution(mentions, settings, hashed_ids=False, types=types)
+    if matches_file is None:
+        return _resolved_types(mentions, relations, settings, checked, others, entities, None)
+    target = _unread_target(matches_file)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    parts = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        resolved = _resolved_types(mentions, relations, settings, checked, others, entities, parts)
+        os.replace(parts / JOINED, target)  # whole, at once: a reader never sees half a file
+    finally:
+        shutil.rmtree(parts, ignore_errors=True)
+    resolved.matches = pl.scan_parquet(target)
+    _READERS[str(target)] = resolved
+    return resolved
+
+
+# the result that reads each matches file, while it lives: a later resolve must not write under it
+_READERS: weakref.WeakValueDictionary[str, Resolved] = weakref.WeakValueDictionary()
+
+
+def _unread_target(matches_file: str | Path) -> Path:
+    """``matches_file`` as an absolute path, when no result of an earlier :func:`resolve` reads it."""
+    target = Path(matches_file).resolve()
+    if str(target) in _READERS:
+        raise InputError("an earlier resolve's result still reads its matches from this file: write to another "
+                         "file, or collect and drop that result first", file=str(target))
+    return target
+
+
+def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, settings: ResolveSettings,
+                    checked: pl.DataFrame | None, others: pl.DataFrame, entities: pl.DataFrame,
+                    parts: Path | None) -> Resolved:
+    """:func:`resolve` after its checks, type by type; with ``parts``, a folder, each type's
+    matches are written there and joined into one file there, named as the target."""
     resolutions, matches, conflicts, scorers = [], {}, [], {}
     for entity_type in settings.order:
         entity = settings.types[entity_type]
@@ -281,8 +323,7 @@ def resolve(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | Non
         resolutions.append(resolution)
         del scored, rows, found  # the query `decided` holds what it reads of them
         # the decisions and their reasons are spelt out a slice of pairs at a time, or as they are written
-        matches[entity_type] = in_slices(decided) if matches_file is None else _written(
-            decided, _type_file(matches_file, entity_type))
+        matches[entity_type] = in_slices(decided) if parts is None else _written(decided, parts / f"{entity_type}.parquet")
         del decided
         give_back_freed_memory()
         entities = pl.concat([entities.filter(pl.col("entity_type") != entity_type), resolution])
@@ -293,12 +334,7 @@ def resolve(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | Non
         resolutions.append(singletons(others, FALLBACK_LETTER))
     resolution = pl.concat(resolutions).sort("mention_id") if resolutions else pl.DataFrame(schema=RESOLUTION_SCHEMA)
     conflict_table = pl.concat(conflicts) if conflicts else pl.DataFrame(schema=CONFLICT_TABLE_SCHEMA)
-    return Resolved(resolution, _matches_table(matches, matches_file), settings, scorers, checked, conflict_table)
-
-
-def _type_file(matches_file: str | Path, entity_type: str) -> Path:
-    path = Path(matches_file)
-    return path.with_name(f"{path.stem}.{entity_type}{path.suffix}")
+    return Resolved(resolution, _matches_table(matches, parts), settings, scorers, checked, conflict_table)
 
 
 def _written(query: pl.LazyFrame, path: Path) -> pl.LazyFrame:
@@ -306,23 +342,19 @@ def _written(query: pl.LazyFrame, path: Path) -> pl.LazyFrame:
     return pl.scan_parquet(path)
 
 
-def _matches_table(matches: dict[str, pl.DataFrame | pl.LazyFrame], matches_file: str | Path | None
-                   ) -> pl.DataFrame | pl.LazyFrame:
+def _matches_table(matches: dict[str, pl.DataFrame | pl.LazyFrame], parts: Path | None) -> pl.DataFrame | pl.LazyFrame:
     """The matches of every type, types in name order, and the features of all types side by
     side (empty where a type has none; in the order the types were resolved) with ``score``,
     ``decision``, ``reason`` last. ``matches``: per type in the order resolved, its table or a
-    scan of the file it was written to (:func:`_type_file`); those files are joined into
-    ``matches_file`` a few rows at a time, and removed."""
-    parts = [matches[t].lazy() for t in sorted(matches)] or [pl.LazyFrame(schema=MATCHES_SCHEMA)]
-    columns = dict.fromkeys(c for part in [*matches.values(), *parts] for c in part.collect_schema().names())
+    scan of the file it was written to in the folder ``parts``; those files are joined there into
+    :data:`JOINED` a few rows at a time."""
+    typed = [matches[t].lazy() for t in sorted(matches)] or [pl.LazyFrame(schema=MATCHES_SCHEMA)]
+    columns = dict.fromkeys(c for part in [*matches.values(), *typed] for c in part.collect_schema().names())
     ordered = [c for c in columns if c not in ("score", "decision", "reason")] + ["score", "decision", "reason"]
-    joined = pl.concat(parts, how="diagonal").select(ordered)
-    if matches_file is None:
+    joined = pl.concat(typed, how="diagonal").select(ordered)
+    if parts is None:
         return joined.collect()
-    joined.sink_parquet(matches_file)
-    for entity_type in matches:
-        _type_file(matches_file, entity_type).unlink()
-    return pl.scan_parquet(matches_file)
+    return _written(joined, parts / JOINED)
 
 
 def save_model(resolved: Resolved, run_dir: str | Path) -> Path:
@@ -346,11 +378,22 @@ def save_run(resolved: Resolved, run_dir: str | Path) -> Path:
     tables = Path(run_dir) / "tables"
     tables.mkdir(parents=True, exist_ok=True)
     resolved.resolution.write_parquet(tables / "resolution.parquet")
-    resolved.matches.write_parquet(tables / "matches.parquet")
+    _write_matches(resolved.matches, tables / "matches.parquet")
     resolved.identity_conflicts.write_parquet(tables / "identity_conflicts.parquet")
     path = save_model(resolved, run_dir)
     log.info("resolution, matches and model written to %s", run_dir)
     return path
+
+
+def _write_matches(matches: pl.DataFrame | pl.LazyFrame, path: Path) -> None:
+    """Write ``matches`` to ``path``; a scan (of a file :func:`resolve` wrote, maybe ``path``
+    itself) is copied a few rows at a time into a file beside it, put in its place once whole."""
+    if isinstance(matches, pl.DataFrame):
+        matches.write_parquet(path)
+        return
+    with tempfile.TemporaryDirectory(prefix=f".{path.name}.", dir=path.parent) as folder:
+        matches.sink_parquet(Path(folder) / JOINED)
+        os.replace(Path(folder) / JOINED, path)
 
 
 def load_run(run_dir: str | Path) -> Resolved:
