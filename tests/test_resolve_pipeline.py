@@ -208,6 +208,24 @@ def test_settings_load_from_toml_and_errors_name_the_file(tmp_path):
         load_settings(floor)
 
 
+def test_settings_refuse_a_comparison_named_as_a_matches_column_and_more_level_patterns_than_int64_numbers():
+    from mhgraph.resolve.settings import settings_from_dict
+
+    for name in ("override", "decision", "together"):
+        raw = default_settings().to_dict()
+        raw["types"]["person"]["comparisons"][-1]["name"] = name
+        with pytest.raises(InputError, match=f"types.person.comparisons.*{name}: this name is a column of the matches"):
+            settings_from_dict(raw)
+    # 18 comparisons of 20 levels: 22**18 patterns, past what one int64 per pair can number
+    raw = default_settings().to_dict()
+    for comparison in raw["types"]["person"]["comparisons"]:
+        comparison["levels"] = [1.0 - i / 20 for i in range(20)]
+    with pytest.raises(InputError, match=r"types.person.comparisons\] 18 comparisons .* 1\d{24} patterns"):
+        settings_from_dict(raw)
+    raw["types"]["person"]["scoring"]["method"] = "fellegi_sunter"  # which numbers no patterns
+    assert len(settings_from_dict(raw).types["person"].comparisons) == 18
+
+
 def default_settings_text() -> str:
     from mhgraph.resolve.settings import DEFAULT_SETTINGS
 

@@ -405,6 +405,7 @@ def _decisions(scored: pl.DataFrame, a: np.ndarray, b: np.ndarray, roots: np.nda
             overrides.select("mention_a", "mention_b", pl.col("decision").alias("override")),
             on=["mention_a", "mention_b"], how="left", maintain_order="left")["override"]
     # beside the pairs' own columns, not copies of them: what decides, by names no feature has
+    # (settings refuse a comparison named so: RESERVED_COLUMNS)
     helpers = [pl.Series("together", roots[a] == roots[b]), pl.Series("identity", identity),
                pl.Series("split", refused_identity), event, override]
     table = (scored.with_columns(c for c in helpers if isinstance(c, pl.Series)).lazy()

@@ -38,7 +38,7 @@ import math
 import numpy as np
 import polars as pl
 
-from mhgraph.resolve.settings import EntitySettings
+from mhgraph.resolve.settings import LOGISTIC_PATTERN_LIMIT, EntitySettings
 
 __all__ = [
     "FellegiSunter",
@@ -552,7 +552,7 @@ class LogisticScorer(_Additive):
         # levels + 2, the first comparison first: the numbers sort as the rows of levels do),
         # grouped on that number instead of on a dozen columns, which lays out every row at once
         bases = [len(thresholds) + 2 for thresholds in self.comparisons.values()]
-        if math.prod(bases) >= 2**63:
+        if math.prod(bases) >= LOGISTIC_PATTERN_LIMIT:  # refused with the settings already
             raise ValueError("too many comparisons and levels to number their patterns")
         code = np.zeros(len(y), dtype=np.int64)
         for (name, thresholds), base in zip(self.comparisons.items(), bases):

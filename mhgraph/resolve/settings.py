@@ -17,6 +17,7 @@ code runs on partner mentions and on benchmark tables with other fields.
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,12 @@ BLOCKING_KINDS = ("exact", "lsh")
 COMPARISON_KINDS = ("dice", "crossed_dice", "exact", "relation", "initials")
 SCORING_METHODS = ("auto", "logistic", "fellegi_sunter", "rules")
 DICE_LEVELS = (1.0, 0.9, 0.75, 0.5)
+# columns of the matches table beside the features, and those clustering adds to decide
+# (mhgraph.resolve.cluster): a comparison by one of these names would be overwritten
+RESERVED_COLUMNS = ("mention_a", "mention_b", "entity_type", "blocked_by", "score", "decision", "reason",
+                    "together", "identity", "split", "event", "override")
+# the logistic scorer numbers each pair's levels as one int64 (level + 1 in base levels + 2)
+LOGISTIC_PATTERN_LIMIT = 2**63
 
 
 @dataclass(frozen=True)
@@ -275,6 +282,9 @@ def _check(entity: EntitySettings, file: str | None) -> None:
         if not rule.columns:
             raise InputError(f"[{where}.blocking] {rule.name}: names no columns", file=file)
     for comparison in entity.comparisons:
+        if comparison.name in RESERVED_COLUMNS:
+            raise InputError(f"[{where}.comparisons] {comparison.name}: this name is a column of the matches table; "
+                             f"choose another (reserved: {', '.join(RESERVED_COLUMNS)})", file=file)
         if comparison.kind not in COMPARISON_KINDS:
             raise InputError(f"[{where}.comparisons] {comparison.name}: kind must be one of {COMPARISON_KINDS}", file=file)
         needed = {"dice": 1, "exact": 1, "crossed_dice": 2, "relation": 0, "initials": 1}[comparison.kind]
@@ -293,6 +303,11 @@ def _check(entity: EntitySettings, file: str | None) -> None:
                              f"below 1, got {comparison.unrelated_share}", file=file)
     if entity.scoring.method not in SCORING_METHODS:
         raise InputError(f"[{where}.scoring] method must be one of {SCORING_METHODS}", file=file)
+    patterns = math.prod(len(c.levels) + 2 for c in entity.comparisons)
+    if entity.scoring.method in ("auto", "logistic") and entity.label_keys and patterns >= LOGISTIC_PATTERN_LIMIT:
+        raise InputError(f"[{where}.comparisons] {len(entity.comparisons)} comparisons with their levels give "
+                         f"{patterns} patterns of levels, more than the logistic scorer can number "
+                         f"({LOGISTIC_PATTERN_LIMIT}): use fewer comparisons or levels", file=file)
     names = {c.name for c in entity.comparisons}
     unknown = sorted(set(entity.identity_conflict) - names)
     if unknown:
