@@ -428,6 +428,8 @@ def test_a_result_reading_its_matches_from_a_file_is_saved_and_explained_like_on
         save_run(resolved, run)
         assert pl.read_parquet(run / "tables" / "matches.parquet").equals(held.matches)
     assert written.matches.collect().equals(held.matches)  # still readable after being saved onto
+    with pytest.raises(InputError, match="still reads"):  # another result's file is not written under it
+        save_run(held, tmp_path / "run")
     a, b = held.matches.filter(pl.col("decision") == "match").row(0)[:2]
     assert str(explain_match(a, b, written, mentions, relations)) == str(explain_match(a, b, held, mentions, relations))
 

@@ -377,8 +377,8 @@ def save_run(resolved: Resolved, run_dir: str | Path) -> Path:
     ``tables/identity_conflicts.parquet`` and ``resolve/model.json`` into ``run_dir``."""
     tables = Path(run_dir) / "tables"
     tables.mkdir(parents=True, exist_ok=True)
+    _write_matches(resolved.matches, tables / "matches.parquet")  # first: it may be refused
     resolved.resolution.write_parquet(tables / "resolution.parquet")
-    _write_matches(resolved.matches, tables / "matches.parquet")
     resolved.identity_conflicts.write_parquet(tables / "identity_conflicts.parquet")
     path = save_model(resolved, run_dir)
     log.info("resolution, matches and model written to %s", run_dir)
@@ -386,8 +386,13 @@ def save_run(resolved: Resolved, run_dir: str | Path) -> Path:
 
 
 def _write_matches(matches: pl.DataFrame | pl.LazyFrame, path: Path) -> None:
-    """Write ``matches`` to ``path``; a scan (of a file :func:`resolve` wrote, maybe ``path``
-    itself) is copied a few rows at a time into a file beside it, put in its place once whole."""
+    """Write ``matches`` to ``path``; a scan (of a file :func:`resolve` wrote) is copied a few
+    rows at a time into a file beside it, put in its place once whole. Nothing is written when
+    ``path`` is the file the scan reads; a file another result reads is refused."""
+    reader = _READERS.get(str(path.resolve()))
+    if reader is not None and reader.matches is matches:
+        return
+    _unread_target(path)
     if isinstance(matches, pl.DataFrame):
         matches.write_parquet(path)
         return
