@@ -329,8 +329,9 @@ def build_graph_tables(mentions: pl.DataFrame, relations: pl.DataFrame | pl.Lazy
                                                       ("permit_status", "decided_on"), ("bibob_outcome", "decided_on"))]
     for values in chosen:
         nodes = nodes.join(values, on=_ENTITY, how="left", maintain_order="left")
-    nodes = _narrowed(nodes.with_columns(entity_ids.gather(nodes.get_column(_ENTITY))).select(NODE_COLUMNS), "nodes",
-                      {"entity_type": ENTITY_TYPE})
+    # the mentions' entity types were checked against the declared set above
+    nodes = (nodes.with_columns(entity_ids.gather(nodes.get_column(_ENTITY))).select(NODE_COLUMNS)
+             .with_columns(pl.col("entity_type").cast(ENTITY_TYPE)))
 
     ends = resolved.select("mention_id", _ENTITY)
     del resolved

@@ -566,6 +566,7 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
     are hardened with ``name_hardening``. Returns the delivered extract's path.
     """
     from mhgraph.ingest.readers import ROW
+    from mhgraph.ingest.record_ids import SeenRecordIds
 
     src = Path(src)
     quarantine_path = partner_quarantine_path(src, quarantine)
@@ -586,7 +587,7 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
                     "checked nor delivered: %s", spec.name, ", ".join(unread))
     extract, present, absent = _read_plaintext(src, spec, delimiter, encoding)
     delivered, problems = [], []
-    first_rows = pl.DataFrame(schema={"id": pl.String, "first_row": pl.Int64})  # of each record id so far
+    seen = SeenRecordIds()
     rows_read = 0
     number_columns = extract.number_columns([name for block in spec.entities for kind, name in block.plaintext.items()
                                              if kind in ("bsn", "kvk_number") and name in present])
@@ -594,15 +595,12 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
         frame = _kvk_numbers_padded(batch.frame, spec, number_columns)
         found = check_plaintext(frame, spec, dt.date.fromisoformat(created), extract.native_date_formats,
                                 number_columns)
-        ids = frame.select(ROW, pl.col(spec.record_id).alias("id")).filter(pl.col("id").is_not_null())
-        firsts = (ids.group_by("id").agg(pl.col(ROW).min().alias("here")).join(first_rows, on="id", how="left")
-                  .select("id", first_row=pl.coalesce("first_row", "here")))
-        repeated = ids.join(firsts, on="id").filter(pl.col(ROW) != pl.col("first_row"))
-        first_rows = pl.concat([first_rows, firsts.join(first_rows, on="id", how="anti")])
+        repeated = seen.repeated(spec.name, frame.select(ROW, pl.col(spec.record_id).alias("rid")).filter(
+            pl.col("rid").is_not_null()))
         garbage = batch.garbage.select(ROW, column=pl.lit(None, pl.String), value=pl.lit(None, pl.String),
                                        reason="reason", message="message")
         found = pl.concat([found, repeated.select(
-            ROW, column=pl.lit(spec.record_id), value="id", reason=pl.lit("duplicate_record_id"),
+            ROW, column=pl.lit(spec.record_id), value="rid", reason=pl.lit("duplicate_record_id"),
             message=pl.format("the record id was already used on row {}", "first_row")), garbage])
         problems.append(found)
         held_back = found.filter(~pl.col("reason").is_in(VALUE_LEFT_OUT))

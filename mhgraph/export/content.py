@@ -12,6 +12,7 @@ reason and the records behind it, and who could act and how.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import polars as pl
@@ -197,11 +198,11 @@ def run_blocks(run_info: dict | None, counts: dict[str, int], top: int, shown: i
                                                _code(source)))
                                          for reason, source, n in reasons)),) if reasons else ()))
     # What the partners' own checks held back, from the sidecars: never delivered, so not in the quarantine
-    held, left_out = {}, {}
+    held, left_out = Counter(), Counter()
     for src in sources:
-        held[src.get("source")] = held.get(src.get("source"), 0) + int(src.get("rows_quarantined_by_partner") or 0)
+        held[src.get("source")] += int(src.get("rows_quarantined_by_partner") or 0)
         for reason, n in (src.get("values_left_out_by_partner") or {}).items():
-            left_out[(reason, src.get("source"))] = left_out.get((reason, src.get("source")), 0) + int(n or 0)
+            left_out[(reason, src.get("source"))] += int(n or 0)
     if any(held.values()):
         items.append(Item((_t(w["held_back_by_partner"].format(rows=counted(lang, sum(held.values()), "row"))),), (Bullets(tuple(
             Item((_code(source), _t(f" {n}"))) for source, n in sorted(held.items()) if n)),)))

@@ -22,6 +22,7 @@ from mhgraph.errors import InputError
 from mhgraph.run_folder import holds_a_run
 from mhgraph.ingest.matching import PlannedFile, check_key_fingerprints, plan_files
 from mhgraph.ingest.mentions import build_mentions, build_relations
+from mhgraph.ingest.record_ids import SeenRecordIds
 from mhgraph.ingest.readers import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, ROW, open_extract, redact, redact_expr
 from mhgraph.ingest.schema import MENTION_SCHEMA, QUARANTINE_SCHEMA, RELATION_SCHEMA, conform, empty
 from mhgraph.ingest.summary import FileReport, IngestSummary
@@ -155,43 +156,12 @@ def _resolve_specs(specs: str | Path | list[SourceSpec] | None) -> list[SourceSp
     return list(specs)
 
 
-class _SeenRecordIds:
-    """Record ids already taken per source, with where they were first seen, across files and
-    batches: a later row with the same id is a duplicate.
-
-    The ids are kept as sorted runs, merged whenever a run is at least half the size of the
-    one before it (a log-structured index), up to :attr:`MAX_MERGED_RUN` ids per run. Looking
-    up a batch is then a binary search per run instead of a join against every id seen so
-    far, which would make a file of ten million rows quadratic.
-    """
-
-    # Runs stop growing at this many ids: merging two huge runs would need memory for both
-    # again, while a few more runs to search cost little.
-    MAX_MERGED_RUN = 2_000_000
+class _SeenRecordIds(SeenRecordIds):
+    """:class:`~mhgraph.ingest.record_ids.SeenRecordIds` that also knows the files the ids came from."""
 
     def __init__(self):
-        self.runs: dict[str, list[pl.DataFrame]] = {}
+        super().__init__()
         self.files: list[str] = []
-
-    def _lookup(self, source: str, ids: pl.DataFrame) -> pl.DataFrame:
-        """The rows of ``ids`` (``__row``, ``rid``) already seen, with ``first_row`` and ``first_file``."""
-        found = [ids.clear().with_columns(first_row=pl.lit(None, pl.Int64), first_file=pl.lit(None, pl.Int32))]
-        for run in self.runs.get(source, []):
-            position = run["rid"].search_sorted(ids["rid"], side="left").clip(upper_bound=run.height - 1)
-            candidate = run[position]
-            hit = (candidate["rid"] == ids["rid"]).fill_null(False)
-            found.append(ids.filter(hit).hstack(candidate.filter(hit).select("first_row", "first_file")))
-        return pl.concat(found)
-
-    def _remember(self, source: str, firsts: pl.DataFrame) -> None:
-        if firsts.is_empty():  # an empty run has no last position to clip a lookup to
-            return
-        runs = self.runs.setdefault(source, [])
-        runs.append(firsts.sort("rid"))
-        while (len(runs) > 1 and runs[-2].height <= 2 * runs[-1].height
-               and runs[-2].height + runs[-1].height <= self.MAX_MERGED_RUN):
-            newest, older = runs.pop(), runs.pop()
-            runs.append(pl.concat([older, newest]).sort("rid"))
 
     def duplicates(self, clean: pl.DataFrame, spec: SourceSpec, file: str) -> pl.DataFrame:
         """Problem rows (``__row``, column, value, reason, message) for repeated ids; remembers the new ones."""
@@ -199,16 +169,11 @@ class _SeenRecordIds:
             self.files.append(file)
         file_index = self.files.index(file)
         ids = clean.select(ROW, pl.col(spec.record_id).alias("rid")).filter(pl.col("rid").is_not_null())
-        earlier = self._lookup(spec.name, ids)
-        fresh = ids.filter(~pl.col(ROW).is_in(earlier[ROW].implode()))
-        firsts = fresh.group_by("rid", maintain_order=True).agg(pl.col(ROW).min().alias("first_row")).with_columns(
-            first_file=pl.lit(file_index, pl.Int32))
-        within = fresh.join(firsts, on="rid").filter(pl.col(ROW) != pl.col("first_row"))
-        self._remember(spec.name, firsts)
+        repeated = self.repeated(spec.name, ids, file_index)
         where = pl.when(pl.col("first_file") == file_index).then(pl.lit("")).otherwise(
             pl.concat_str(pl.lit(" of "), pl.col("first_file").replace_strict(
                 list(range(len(self.files))), self.files, return_dtype=pl.String)))
-        return pl.concat([within, earlier]).sort(ROW).select(
+        return repeated.select(
             ROW,
             column=pl.lit(spec.record_id),
             value=redact_expr(pl.col("rid")),
