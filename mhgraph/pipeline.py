@@ -426,9 +426,8 @@ def _run_stages(folder: RunFolder, input_dir: Path, specs, before: RunTables | N
                                              shown=top)
     clusters, communities, nodes, edges, hits, resolution = (
         tables[name] for name in ("clusters", "communities", "nodes", "edges", "indicator_hits", "resolution"))
-    for name in ANALYSED_TABLES:
-        if name not in tables.stored:  # those written as they were made stand
-            tables[name].write_parquet(out_dir / "tables" / f"{name}.parquet")
+    # those written as they were made stand
+    tables.keep(out_dir / "tables", **{name: tables[name] for name in ANALYSED_TABLES if name not in tables.stored})
     counts = {name: ingested.scan(name).select(pl.len()).collect().item() for name in ingested.paths}
 
     manifest.update(extracts_record(ingested.summary, specs, run_purpose))

@@ -50,6 +50,7 @@ import fnmatch
 import io
 import json
 import logging
+import os
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -300,18 +301,24 @@ def write_extract(frame: pl.DataFrame, spec: SourceSpec, out_dir: str | Path, ke
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / name
+    meta_path = Path(str(path) + META_SUFFIX)
+    # An interrupted rerun leaves the earlier delivery whole or none at all, never part of the new
+    # one under the old sidecar's row count: the sidecar goes first, the extract comes in whole.
+    meta_path.unlink(missing_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
     if path.suffix == ".xlsx":
-        _write_xlsx(frame, path, created)
+        _write_xlsx(frame, partial, created)
     elif path.suffix == ".parquet":
-        frame.write_parquet(path)
+        frame.write_parquet(partial)
     else:
         # Slice by slice, so that a million-row extract is never held twice as text in memory.
-        with path.open("wb") as out:
+        with partial.open("wb") as out:
             for start in range(0, max(frame.height, 1), _CSV_SLICE_ROWS):
                 buffer = io.StringIO()
                 frame.slice(start, _CSV_SLICE_ROWS).write_csv(buffer, separator=spec.delimiter or ",",
                                                               include_header=start == 0)
                 out.write(buffer.getvalue().encode(spec.encoding or "utf-8"))
+    os.replace(partial, path)
     meta = {
         "source": spec.name,
         "partner": spec.partner,
@@ -323,7 +330,7 @@ def write_extract(frame: pl.DataFrame, spec: SourceSpec, out_dir: str | Path, ke
         "created": created,
     }
     meta.update(checked or {})
-    Path(str(path) + META_SUFFIX).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    meta_path.write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return path
 
 

@@ -103,16 +103,18 @@ def resolution_diagnostics(resolved, mentions: pl.DataFrame | pl.LazyFrame, larg
             (pl.col("entity_type") == entity_type) & ~pl.col("blocked_by").is_in([*keys, COMPLETED, "override"])
         ).select("mention_a", "mention_b", "score")
         expected = None
-        if scorer is not None and compared.select(pl.len()).collect(engine="streaming").item():
+        if scorer is not None:
             unit_of = placed.select("mention_id", "unit").lazy()
-            # one query: each mention id goes as soon as its unit is known, not carried through the joins
-            expected = float(compared
-                .join(unit_of.rename({"mention_id": "mention_a", "unit": "a"}), on="mention_a")
-                .join(unit_of.rename({"mention_id": "mention_b", "unit": "b"}), on="mention_b")
-                .group_by(pl.min_horizontal("a", "b").alias("low"), pl.max_horizontal("a", "b").alias("high"))
-                .agg(pl.col("score").max())
-                # summed in a fixed order: the groups come in any order, and a float sum's last bits follow it
-                .sort("low", "high").collect(engine="streaming")["score"].to_numpy().sum())
+            # one query: each mention id goes as soon as its unit is known, not carried through the
+            # joins (which keep every compared pair: both its mentions are of this type and resolved)
+            best = (compared
+                    .join(unit_of.rename({"mention_id": "mention_a", "unit": "a"}), on="mention_a")
+                    .join(unit_of.rename({"mention_id": "mention_b", "unit": "b"}), on="mention_b")
+                    .group_by(pl.min_horizontal("a", "b").alias("low"), pl.max_horizontal("a", "b").alias("high"))
+                    .agg(pl.col("score").max())
+                    # summed in a fixed order: the groups come in any order, and a float sum's last bits follow it
+                    .sort("low", "high").collect(engine="streaming"))
+            expected = float(best["score"].to_numpy().sum()) if best.height else None
         ratios = [merged / e for e in (expected, prior * population if prior else None) if e]
         ratio = max(ratios) if ratios else None
         largest = per_entity.sort("units", "mentions", descending=True).row(0, named=True) if per_entity.height else None
