@@ -450,3 +450,23 @@ def test_the_second_read_of_a_workbook_reads_only_the_columns_asked_for(tmp_path
     assert extract.number_columns([]) == frozenset()
     with pytest.raises(InputError, match="not a readable Excel workbook"):
         extract.number_columns(["kvk"])
+
+
+def test_an_interrupted_delivery_leaves_the_earlier_extract_whole_and_no_sidecar_of_it(tmp_path):
+    from mhgraph.crypto import Key
+    from mhgraph.pseudonymise import META_SUFFIX, pseudonymise_frame, write_extract
+    from mhgraph.spec import SPEC_DIR, load_spec
+
+    spec = load_spec(SPEC_DIR / "ind_referenten.toml")
+    key = Key(b"an example key, at least 16 bytes")
+    plain = pl.DataFrame({"referent_id": ["R1", "R2"], "referent_kvk_nummer": ["12345678", "87654321"],
+                          "referent_naam": ["Flex B.V.", "Oogst VOF"], "status": ["erkend", "geschorst"],
+                          "datum_wijziging": [None, "01-02-2022"]})
+    earlier = write_extract(pseudonymise_frame(plain, spec, key), spec, tmp_path, key.fingerprint, "2025-01-01")
+    delivered = earlier.read_bytes()
+    # a folder where the new extract's temporary file would go: the rerun fails while writing
+    (tmp_path / f".{earlier.name}.partial").mkdir()
+    with pytest.raises(OSError):
+        write_extract(pseudonymise_frame(plain.head(1), spec, key), spec, tmp_path, key.fingerprint, "2025-02-01")
+    assert earlier.read_bytes() == delivered  # never part of the new extract
+    assert not Path(str(earlier) + META_SUFFIX).exists()  # nor the old row count beside a file it may not describe
