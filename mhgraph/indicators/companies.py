@@ -25,7 +25,8 @@ import polars as pl
 
 from mhgraph.indicators.registry import rule
 from mhgraph.indicators.tables import (
-    BEGINNING, END_OF_TIME, FLAT, co_residents, companies, of_type, overlaps, peak_presence, small_groups, with_period,
+    BEGINNING, END_OF_TIME, FLAT, co_residents, companies, employments, of_type, overlaps, peak_presence, small_groups,
+    with_period,
 )
 
 __all__ = ["officers_sharing_home", "phoenix_company", "shared_company_address", "short_lived_employer_at_host",
@@ -302,8 +303,7 @@ def short_lived_employer_at_host(nodes: pl.DataFrame, edges: pl.DataFrame, *, ma
         .join(short_officers.rename({"person": "other"}), on=["host", "short", "other"], how="semi")
         .select("host", "short"),
     ])
-    jobs = with_period(of_type(edges, "EMPLOYED_BY")).select(
-        job="relation_id", person="from_entity", short="to_entity", job_start="start", job_end="end")
+    jobs = employments(edges).rename({"company": "short"})
     # without an officer on file on either side, no shared officer or household can be ruled out
     staffed = (
         at_address.join(one_business, on=["host", "short"], how="anti")
