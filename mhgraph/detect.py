@@ -37,7 +37,7 @@ import polars as pl
 from mhgraph.errors import InputError
 from mhgraph.executor import Executor, SerialExecutor
 from mhgraph.graph import to_networkx
-from mhgraph.partition import DEFAULT_UNIT_SIZE, component_units, task_groups, unit_pairs
+from mhgraph.partition import DEFAULT_UNIT_SIZE, component_units, numbers_of, strictly_increasing, task_groups, unit_pairs
 
 __all__ = [
     "DEFAULT_RESOLUTION",
@@ -98,11 +98,11 @@ def community_edge_arrays(nodes: pl.DataFrame, edges: pl.DataFrame,
         raise InputError(f"no community weight for relation type(s) {', '.join(unknown)}; "
                          f"give one in `weights`", file="edges", column="type")
     entity_ids = nodes.get_column("entity_id")
-    if not _strictly_increasing(entity_ids):  # the graph stage's nodes table already is
+    if not strictly_increasing(entity_ids):  # the graph stage's nodes table already is
         entity_ids = entity_ids.unique().sort()
-    # each end looked up on its own, keeping only the positions: not the ends' text of both in one table
-    positions = entity_ids.to_frame("_end").with_row_index("_i")
-    ends = [_positions(edges, end, positions) for end in ("from_entity", "to_entity")]
+    numbered = entity_ids.to_frame("entity_id").with_row_index("_i")
+    ends = [_positions(numbered, edges, end) for end in ("from_entity", "to_entity")]
+    del numbered
     types = sorted(weights)
     type_code = edges.get_column("type").cast(pl.String).replace_strict(
         {name: code for code, name in enumerate(types)}, return_dtype=pl.Int64).to_numpy()
@@ -122,32 +122,15 @@ def community_edge_arrays(nodes: pl.DataFrame, edges: pl.DataFrame,
     return entity_ids.to_numpy(), pairs, pair_weights
 
 
-def _positions(edges: pl.DataFrame, end: str, positions: pl.DataFrame) -> np.ndarray:
-    """The position of each edge's ``end`` in ``positions`` (``_end``: the sorted entity ids, ``_i``:
-    their positions); an end it lacks is an input error naming its row.
-
-    >>> positions = pl.DataFrame({"_end": ["a", "b"]}).with_row_index("_i")
-    >>> _positions(pl.DataFrame({"from_entity": ["b", "a"]}), "from_entity", positions).tolist()
-    [1, 0]
-    """
-    found = edges.select(_end=end).join(positions, on="_end", how="left", maintain_order="left").get_column("_i")
+def _positions(numbered: pl.DataFrame, edges: pl.DataFrame, end: str) -> np.ndarray:
+    """The number of each edge's ``end`` (:func:`mhgraph.partition.numbers_of`); an end that
+    ``numbered`` lacks is an input error naming its row."""
+    found = numbers_of(numbered, edges, end)
     if found.null_count():
         row = int(found.is_null().arg_true()[0])
         raise InputError(f"edge points to entity {edges[row, end]!r}, which the nodes table lacks",
                          file="edges", row=row + 1, column=end)
     return found.to_numpy().astype(np.int64)
-
-
-def _strictly_increasing(values: pl.Series) -> bool:
-    """Whether ``values`` are sorted and distinct, without nulls: one comparison per neighbour, no
-    hash table (a null compares as null, which Polars' ``all`` would skip).
-
-    >>> _strictly_increasing(pl.Series(["a", "b"])), _strictly_increasing(pl.Series(["a", "a"]))
-    (True, False)
-    >>> _strictly_increasing(pl.Series(["a", None, "b"]))
-    False
-    """
-    return values.null_count() == 0 and bool((values.slice(1) > values.slice(0, max(len(values) - 1, 0))).all())
 
 
 def detect_communities(nodes: pl.DataFrame, edges: pl.DataFrame,

@@ -258,9 +258,9 @@ def test_the_sample_graph_detection_sees_is_what_a_row_by_row_reading_of_its_edg
 
 def test_ids_with_nulls_are_not_taken_as_sorted():
     """A null between or after sorted ids, or alone, is no strictly increasing sequence."""
-    from mhgraph.detect import _strictly_increasing
+    from mhgraph.partition import strictly_increasing
 
-    assert _strictly_increasing(pl.Series(["a", "b", "c"]))
-    assert _strictly_increasing(pl.Series([], dtype=pl.String))
+    assert strictly_increasing(pl.Series(["a", "b", "c"]))
+    assert strictly_increasing(pl.Series([], dtype=pl.String))
     for values in (["a", None, "b"], ["a", "b", None], [None, "a"], [None]):
-        assert not _strictly_increasing(pl.Series(values, dtype=pl.String)), values
+        assert not strictly_increasing(pl.Series(values, dtype=pl.String)), values
