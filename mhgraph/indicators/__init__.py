@@ -153,6 +153,9 @@ def compute_indicators(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl
     units_of = edges  # units of whole components of every relation detection saw: of whole communities
     edges = readable_edges(edges, allowed_purposes, mention_ids="identity_conflict" in names
                            and identity_conflicts is not None and not identity_conflicts.is_empty())
+    relation_ids = edges.get_column("relation_id")
+    if relation_ids.is_sorted():  # the graph stage's are: each rule's evidence is then found by binary search
+        edges = edges.with_columns(relation_ids.set_sorted())
     per_unit = {name: settings[name] for name in names if executor is not None and not INDICATORS[name].whole_graph}
     whole = {name: settings[name] for name in names if name not in per_unit}
     found = _rule_hits((nodes, edges), whole, weak_share)
