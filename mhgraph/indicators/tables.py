@@ -268,10 +268,12 @@ def shortest_paths(origins: Iterable[str], edges: pl.DataFrame, max_hops: int, m
     >>> shortest_paths(["A"], edges, max_hops=2, max_degree=5).rows()
     [('A', 'B', ['r1']), ('A', 'C', ['r1', 'r2'])]
     """
+    # the self-loops left out before the two directions are put together, which then copies nothing
+    edges = edges.filter(pl.col("from_entity") != pl.col("to_entity"))
     steps = pl.concat([
         edges.select("relation_id", node="from_entity", other="to_entity"),
         edges.select("relation_id", node="to_entity", other="from_entity"),
-    ]).filter(pl.col("node") != pl.col("other"))
+    ], rechunk=False)
     frontier = pl.DataFrame({"origin": sorted(set(origins))}, schema={"origin": pl.String()}).select(
         "origin", node="origin", path=pl.lit([], dtype=pl.List(pl.String())), rank=pl.lit(0, dtype=pl.UInt32()))
     reached, found = frontier.select("origin", "node"), []
