@@ -153,9 +153,8 @@ def compute_indicators(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl
     units_of = edges  # units of whole components of every relation detection saw: of whole communities
     edges = readable_edges(edges, allowed_purposes, mention_ids="identity_conflict" in names
                            and identity_conflicts is not None and not identity_conflicts.is_empty())
-    relation_ids = edges.get_column("relation_id")
-    if relation_ids.is_sorted():  # the graph stage's are: each rule's evidence is then found by binary search
-        edges = edges.with_columns(relation_ids.set_sorted())
+    # the graph stage's ids are sorted: each rule's evidence and focus entities are then found by binary search
+    nodes, edges = (_flagged_sorted(table, column) for table, column in ((nodes, "entity_id"), (edges, "relation_id")))
     per_unit = {name: settings[name] for name in names if executor is not None and not INDICATORS[name].whole_graph}
     whole = {name: settings[name] for name in names if name not in per_unit}
     found = _rule_hits((nodes, edges), whole, weak_share)
@@ -174,6 +173,12 @@ def compute_indicators(nodes: pl.DataFrame, edges: pl.DataFrame, communities: pl
         return pl.DataFrame(schema={**HIT_SCHEMA, "grade": pl.String()})
     hits = pl.concat(results).sort("indicator", "focus_entity", "grade")
     return hits if communities is None else with_cluster_ids(hits, communities)
+
+
+def _flagged_sorted(table: pl.DataFrame, column: str) -> pl.DataFrame:
+    """``table`` with ``column`` flagged sorted when it is (for :func:`~mhgraph.indicators.registry.rows_named`)."""
+    values = table.get_column(column)
+    return table.with_columns(values.set_sorted()) if values.is_sorted() else table
 
 
 def readable_edges(edges: pl.DataFrame, allowed_purposes: Collection[str] | None = None, *,
