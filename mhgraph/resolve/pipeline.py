@@ -32,9 +32,10 @@ import polars as pl
 from mhgraph.errors import InputError
 from mhgraph.ingest.schema import MENTION_SCHEMA
 from mhgraph.resolve.baseline import identity_resolution
-from mhgraph.resolve.block import (PAIR_SCHEMA, block_type, identity_groups, key_codes, population_pairs, random_pairs,
+from mhgraph.resolve.block import (PAIR_SCHEMA, block_rows, identity_groups, key_codes, population_pairs, random_pairs,
                                    row_numbers, type_mentions)
-from mhgraph.resolve.cluster import FALLBACK_LETTER, RESOLUTION_SCHEMA, clustered, in_slices, pairs_to_complete, singletons
+from mhgraph.resolve.cluster import (FALLBACK_LETTER, RESOLUTION_SCHEMA, SPELT_OUT, clustered, in_slices,
+                                     pairs_to_complete, singletons)
 from mhgraph.resolve.compare import compare_type
 from mhgraph.resolve.conflicts import CONFLICT_SCHEMA, find_identity_conflicts
 from mhgraph.resolve.overrides import check_overrides, load_overrides, overrides_frame
@@ -164,39 +165,53 @@ def _as_overrides(overrides) -> pl.DataFrame | None:
     return overrides_frame(list(overrides))
 
 
-def _with_override_pairs(pairs: pl.DataFrame, overrides: pl.DataFrame | None, entity_type: str) -> pl.DataFrame:
+def _with_override_pairs(rows: tuple[np.ndarray, np.ndarray], blocked_by: pl.Series, overrides: pl.DataFrame | None,
+                         frame: pl.DataFrame, entity_type: str) -> tuple[tuple[np.ndarray, np.ndarray], pl.Series]:
+    """The pairs blocking proposed (``rows``: the rows of their two mentions in ``frame``, and
+    ``blocked_by``) and after them the analyst's pairs of this type they lack, ``override``."""
     if overrides is None:
-        return pairs
-    extra = (overrides.filter(pl.col("entity_type") == entity_type)
-             .select("mention_a", "mention_b", pl.lit(entity_type).alias("entity_type"), pl.lit("override").alias("blocked_by"))
-             .join(pairs, on=["mention_a", "mention_b"], how="anti"))
-    return pl.concat([pairs, extra.cast(PAIR_SCHEMA)]) if extra.height else pairs
+        return rows, blocked_by
+    typed = overrides.filter(pl.col("entity_type") == entity_type)
+    a, b = (row_numbers(frame["mention_id"], typed[side]) for side in ("mention_a", "mention_b"))
+    n = np.int64(max(frame.height, 1))
+    new = ~np.isin(a * n + b, rows[0] * n + rows[1])
+    if not new.any():
+        return rows, blocked_by
+    return ((np.concatenate([rows[0], a[new]]), np.concatenate([rows[1], b[new]])),
+            pl.concat([blocked_by, pl.Series("blocked_by", ["override"] * int(new.sum()), dtype=pl.String)]))
 
 
-def _population_sample(features: pl.DataFrame, frame: pl.DataFrame, entity, relations, entities, cache: dict,
-                       link_only_across: str) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+def _population_sample(features: pl.DataFrame, rows: tuple[np.ndarray, np.ndarray], frame: pl.DataFrame, entity,
+                       relations, entities, cache: dict, link_only_across: str
+                       ) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     """What Fellegi-Sunter learns from: the candidate pairs between identity groups, a seeded
     random sample of the other pairs (compared like the candidates) and the number of pairs
-    in the population they stand for."""
+    in the population they stand for. ``rows``: those of the pairs of ``features``."""
     groups = identity_groups(frame, entity.identity_keys, cache)
     across = key_codes(frame, link_only_across) if link_only_across and link_only_across in frame.columns else None
-    candidates = features.filter(~pl.col("blocked_by").is_in([*entity.identity_keys, "override"]))
-    candidates = candidates if candidates.height else features
-    strangers = random_pairs(frame, entity.scoring.random_pairs, entity.scoring.seed, link_only_across, groups).join(
-        candidates.select("mention_a", "mention_b"), on=["mention_a", "mention_b"], how="anti")
-    background = compare_type(strangers, frame, entity, relations, entities, cache)
+    candidate = ~features["blocked_by"].is_in([*entity.identity_keys, "override"]).to_numpy()
+    if not candidate.any():
+        candidate[:] = True
+    candidates = features.filter(pl.Series(candidate))
+    strangers = random_pairs(frame, entity.scoring.random_pairs, entity.scoring.seed, link_only_across, groups)
+    n = np.int64(max(frame.height, 1))
+    stranger_rows = [row_numbers(frame["mention_id"], strangers[side]) for side in ("mention_a", "mention_b")]
+    unproposed = ~np.isin(stranger_rows[0] * n + stranger_rows[1], rows[0][candidate] * n + rows[1][candidate])
+    background = compare_type(strangers.filter(pl.Series(unproposed)), frame, entity, relations, entities, cache,
+                              (stranger_rows[0][unproposed], stranger_rows[1][unproposed]))
     return candidates, background, population_pairs(groups, across)
 
 
 def _completed(scored: pl.DataFrame, rows: tuple[np.ndarray, np.ndarray], frame: pl.DataFrame, entity, relations,
                entities, cache: dict, scorer) -> tuple[pl.DataFrame, tuple[np.ndarray, np.ndarray]]:
     """``scored`` plus the uncompared pairs inside candidate entities, compared and scored, and
-    the rows of all their mentions in ``frame`` (``rows``: those of ``scored``)."""
+    the rows of all their mentions in ``frame`` (``rows``: those of ``scored``, whose pairs are
+    held as those rows alone)."""
     extra = pairs_to_complete(scored, frame, entity, cache, rows)
     if extra.height == 0:
         return scored, rows
     extra_rows = tuple(row_numbers(frame["mention_id"], extra[side]) for side in ("mention_a", "mention_b"))
-    features = compare_type(extra, frame, entity, relations, entities, cache, extra_rows)
+    features = compare_type(extra.drop(SPELT_OUT), frame, entity, relations, entities, cache, extra_rows)
     score = scorer.predict_proba(features)[:, 1] if scorer is not None else np.zeros(features.height)
     log.info("%s: %d pairs inside candidate entities compared as well", entity.entity_type, extra.height)
     return (pl.concat([scored, features.with_columns(pl.Series("score", score, dtype=pl.Float64))], how="diagonal"),
@@ -299,9 +314,12 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
         # million persons some 3 million), which on top of the scored pairs made the type's peak
         found = find_identity_conflicts(frame, entity, relations, entities, cache)
         give_back_freed_memory()
-        pairs = _with_override_pairs(block_type(frame, entity, settings.link_only_across, cache), checked, entity_type)
-        # the rows of each pair's mentions, looked up once for comparison, completion, order and clustering
-        rows = tuple(row_numbers(frame["mention_id"], pairs[side]) for side in ("mention_a", "mention_b"))
+        # each pair as the rows of its two mentions in `frame`, read by comparison, completion, order
+        # and clustering; their ids and type are spelt out only as the matches are written
+        *blocked, blocked_by = block_rows(frame, entity, settings.link_only_across, cache)
+        rows, blocked_by = _with_override_pairs(tuple(blocked), blocked_by, checked, frame, entity_type)
+        pairs = blocked_by.to_frame()
+        del blocked, blocked_by
         give_back_freed_memory()  # what blocking used
         features = compare_type(pairs, frame, entity, relations, entities, cache, rows)
         del pairs  # its columns live on in features
@@ -310,7 +328,7 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
         if entity.fuzzy and features.height:
             scorer = make_scorer(entity, features)
             if isinstance(scorer, FellegiSunter):
-                scorer.fit(*_population_sample(features, frame, entity, relations, entities, cache,
+                scorer.fit(*_population_sample(features, rows, frame, entity, relations, entities, cache,
                                                settings.link_only_across))
             else:
                 scorer.fit(features)
