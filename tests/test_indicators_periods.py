@@ -1181,3 +1181,15 @@ def test_phoenix_handover_counts_back_from_the_successors_registration_when_the_
     assert shop(D(2023, 12, 1), D(2024, 1, 5), owner_runs_new=False) == ["C-new"]
     # left the old company years before the handover: carries nothing over
     assert shop(D(2019, 12, 31), D(2024, 1, 5)) == ["C-new"]
+
+
+def test_phoenix_office_at_the_successor_that_ended_before_it_was_registered_carries_nothing():
+    """The old owner is on file as an officer of the successor only for the months of its
+    preparation, ended before it was registered; a straw director runs it: no carrying over."""
+    reg = Registers()
+    reg.company("k1", "C-old", "A-unit", D(2015, 1, 1), dissolved=D(2024, 1, 31), sbi="7820")
+    reg.officer("o-old", "P-owner", "C-old", "A-home", D(2015, 1, 1), D(2024, 1, 31))
+    reg.company("k2", "C-new", "A-unit", D(2024, 2, 1), sbi="7820")
+    reg.officer("o-prep", "P-owner", "C-new", "A-home", D(2023, 11, 1), D(2024, 1, 15))
+    reg.officer("o-straw", "P-straw", "C-new", "A-strawhome", D(2024, 2, 1))
+    assert phoenix_company(*_tables(reg)).get_column("focus_entity").to_list() == ["C-new"]
