@@ -23,7 +23,8 @@ from mhgraph.reference import AGE_BANDS, MINIMUM_HOURLY_WAGE, minimum_hourly_wag
 
 __all__ = [
     "BEGINNING", "EDGE_COLUMNS", "EDGE_DEFAULTS", "END_OF_TIME", "FLAT", "MENTION_IDS", "NODE_DEFAULTS", "PERIOD_COLUMNS",
-    "co_residents", "companies", "company_links", "day_text", "ensure", "hourly_wages", "minimum_table", "of_type", "overlaps", "peak_presence",
+    "co_residents", "companies", "company_links", "crowded_periods", "day_text", "ensure", "hourly_wages", "minimum_table",
+    "of_type", "overlaps", "peak_presence",
     "shortest_paths", "small_groups", "with_period",
 ]
 
