@@ -15,6 +15,7 @@ from mhgraph.cli import main
 from mhgraph.crypto import bloom_encode, keyed_hash
 from mhgraph.errors import InputError
 from mhgraph.resolve import (
+    Resolved,
     default_settings,
     entity_id,
     explain_match,
@@ -526,3 +527,35 @@ def test_a_c_library_that_cannot_load_leaves_giving_memory_back_a_no_op():
     done = subprocess.run([sys.executable, "-c", BROKEN_C_LIBRARY], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["None"]
+
+
+def _files_under(folder) -> dict:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_save_that_fails_while_writing_or_moving_leaves_the_earlier_run_whole(people, resolved, tmp_path):
+    mentions, _ = people
+    run = tmp_path / "run"
+    save_run(resolved, run)
+    before = _files_under(run)
+    assert sorted(before) == ["resolve/model.json", "tables/identity_conflicts.parquet", "tables/matches.parquet",
+                              "tables/resolution.parquet"]
+    other = resolve(mentions.filter(pl.col("mention_id") != mentions["mention_id"][0]), None)
+    # the third file cannot be written (Parquet has no Python objects): the first two must not be in place either
+    broken = Resolved(other.resolution, other.matches, other.settings, other.scorers, other.overrides,
+                      other.identity_conflicts.with_columns(pl.Series("note", [object()] * other.identity_conflicts.height,
+                                                                      dtype=pl.Object)))
+    with pytest.raises(Exception, match="(?i)object"):
+        save_run(broken, run)
+    assert _files_under(run) == before
+    # the last move fails (a folder where the model goes): the tables moved already are put back
+    (run / "resolve" / "model.json").unlink()
+    (run / "resolve" / "model.json").mkdir()
+    with pytest.raises(OSError):
+        save_run(other, run)
+    del before["resolve/model.json"]
+    assert _files_under(run) == before and sorted(p.name for p in run.iterdir()) == ["resolve", "tables"]
+    (run / "resolve" / "model.json").rmdir()
+    save_run(other, run)  # and a save that succeeds puts all four in place
+    assert load_run(run).resolution.equals(other.resolution)
+    assert pl.read_parquet(run / "tables" / "matches.parquet").equals(other.matches)

@@ -362,6 +362,11 @@ def save_model(resolved: Resolved, run_dir: str | Path) -> Path:
     blocking summary) into ``run_dir``: what ``explain-match`` needs besides the tables."""
     path = Path(run_dir) / MODEL_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
+    _write_model(resolved, path)
+    return path
+
+
+def _write_model(resolved: Resolved, path: Path) -> None:
     model = {
         "settings": resolved.settings.to_dict(),
         "scorers": {t: scorer_to_dict(s) for t, s in resolved.scorers.items()},
@@ -369,36 +374,69 @@ def save_model(resolved: Resolved, run_dir: str | Path) -> Path:
         "blocking": resolved.blocking_summary().to_dicts(),
     }
     path.write_text(json.dumps(model, indent=2) + "\n", encoding="utf-8")
-    return path
 
 
 def save_run(resolved: Resolved, run_dir: str | Path) -> Path:
     """Write ``tables/resolution.parquet``, ``tables/matches.parquet``,
-    ``tables/identity_conflicts.parquet`` and ``resolve/model.json`` into ``run_dir``."""
-    tables = Path(run_dir) / "tables"
-    tables.mkdir(parents=True, exist_ok=True)
-    _write_matches(resolved.matches, tables / "matches.parquet")  # first: it may be refused
-    resolved.resolution.write_parquet(tables / "resolution.parquet")
-    resolved.identity_conflicts.write_parquet(tables / "identity_conflicts.parquet")
-    path = save_model(resolved, run_dir)
+    ``tables/identity_conflicts.parquet`` and ``resolve/model.json`` into ``run_dir``, all or
+    none: each is written into a private folder in ``run_dir`` first and the four are moved into
+    place only once all are written, so that a failure or Ctrl-C while writing leaves the earlier
+    four as they were (should a move fail, those moved already are put back) and never a
+    resolution beside the matches or model of another."""
+    run_dir = Path(run_dir)
+    path = run_dir / MODEL_FILE
+    tables = run_dir / "tables"
+    for folder in (tables, path.parent):
+        folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".resolve-", dir=run_dir) as folder:
+        staged = {tables / "resolution.parquet": Path(folder) / "resolution.parquet",
+                  tables / "identity_conflicts.parquet": Path(folder) / "identity_conflicts.parquet",
+                  path: Path(folder) / MODEL_FILE.name}
+        if _write_matches(resolved.matches, tables / "matches.parquet", Path(folder) / "matches.parquet"):
+            staged = {tables / "matches.parquet": Path(folder) / "matches.parquet", **staged}
+        resolved.resolution.write_parquet(staged[tables / "resolution.parquet"])
+        resolved.identity_conflicts.write_parquet(staged[tables / "identity_conflicts.parquet"])
+        _write_model(resolved, staged[path])
+        _move_in_all(staged, Path(folder))
     log.info("resolution, matches and model written to %s", run_dir)
     return path
 
 
-def _write_matches(matches: pl.DataFrame | pl.LazyFrame, path: Path) -> None:
-    """Write ``matches`` to ``path``; a scan (of a file :func:`resolve` wrote) is copied a few
-    rows at a time into a file beside it, put in its place once whole. Nothing is written when
-    ``path`` is the file the scan reads; a file another result reads is refused."""
+def _move_in_all(staged: dict[Path, Path], folder: Path) -> None:
+    """Move each new file (the values of ``staged``) onto its place (the keys); the files there
+    before are kept as links in ``folder`` until all are moved, and put back when one fails."""
+    earlier = {}
+    for place in staged:
+        if place.is_file():
+            earlier[place] = folder / f"earlier-{len(earlier)}"
+            os.link(place, earlier[place])
+    moved = []
+    try:
+        for place, new in staged.items():
+            os.replace(new, place)
+            moved.append(place)
+    except BaseException:
+        for place in moved:
+            if place in earlier:
+                os.replace(earlier[place], place)
+            else:
+                place.unlink()
+        raise
+
+
+def _write_matches(matches: pl.DataFrame | pl.LazyFrame, path: Path, staged: Path) -> bool:
+    """Write ``matches``, which go to ``path``, into ``staged`` (a scan, of a file :func:`resolve`
+    wrote, is copied a few rows at a time); False, and nothing written, when ``path`` is the
+    file the scan reads. A file another result reads is refused."""
     reader = _READERS.get(str(path.resolve()))
     if reader is not None and reader.matches is matches:
-        return
+        return False
     _unread_target(path)
     if isinstance(matches, pl.DataFrame):
-        matches.write_parquet(path)
-        return
-    with tempfile.TemporaryDirectory(prefix=f".{path.name}.", dir=path.parent) as folder:
-        matches.sink_parquet(Path(folder) / JOINED)
-        os.replace(Path(folder) / JOINED, path)
+        matches.write_parquet(staged)
+    else:
+        matches.sink_parquet(staged)
+    return True
 
 
 def load_run(run_dir: str | Path) -> Resolved:
