@@ -422,7 +422,7 @@ def _plaintext_problems(frame: pl.DataFrame, spec: SourceSpec, today: dt.date,
     Spaces, dots and dashes between the digits of a number written as text are left out
     ("1234.56.782"), but a number written as a decimal ("12345672.0", a spreadsheet's float) is
     refused rather than read as other digits, and so is a number cell that is not a whole number."""
-    from mhgraph.ingest.validate import eleven_test_expr
+    from mhgraph.ingest.validate import bsn_expr
 
     problems = []
     for block in spec.entities:
@@ -433,7 +433,7 @@ def _plaintext_problems(frame: pl.DataFrame, spec: SourceSpec, today: dt.date,
             compact = raw if name in number_columns else raw.str.replace_all(r"[\s.\-]", "")
             not_a_number = raw.str.contains(r"^\d+\.0+$") | compact.str.contains(r"^0+$")
             if kind == "bsn":
-                bad = ~(compact.str.contains(r"^\d{8,9}$") & eleven_test_expr(compact.str.zfill(9))) | not_a_number
+                bad = ~bsn_expr(compact) | not_a_number
                 reason = "bad_bsn"
             elif kind in _IDENTIFIER_PATTERNS:
                 reason, pattern = _IDENTIFIER_PATTERNS[kind]
