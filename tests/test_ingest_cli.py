@@ -438,18 +438,22 @@ def test_a_file_name_no_spec_matches_is_listed_without_a_bsn_it_holds(tmp_path):
     assert "123456782" not in summary.format() and "123456782" not in json.dumps(summary)
 
 
-def test_the_second_read_of_a_workbook_reads_only_the_columns_asked_for(tmp_path):
-    """Which columns hold numbers is read again only for the identifier columns; none asked, none read."""
+def test_a_workbook_is_read_once_for_its_text_and_the_types_of_its_number_columns(tmp_path):
+    """Which columns hold numbers comes from the workbook as it was opened: a file replaced or
+    removed after that changes neither the text nor the types."""
     from mhgraph.ingest.readers import open_extract
     from mhgraph.spec import find_spec
 
     path = _workbook(tmp_path / "w.xlsx", ["id", "kvk", "bedrag"], [["R1", 1234567, 5.5], ["R2", 7654321, 6]])
     extract = open_extract(path, find_spec("ind_referenten"))
+    _workbook(path, ["id", "kvk", "bedrag"], [["R1", "01234567", "5,5"], ["R2", "07654321", "6"]])  # all text now
     assert extract.number_columns(["kvk", "id", "absent"]) == {"kvk"}
-    path.unlink()  # the workbook is gone: a read would fail
+    assert extract.number_columns(["kvk", "kvk"]) == {"kvk"}  # a column two entities read
+    path.unlink()
+    assert extract.number_columns(["kvk", "bedrag"]) == {"kvk", "bedrag"}
     assert extract.number_columns([]) == frozenset()
-    with pytest.raises(InputError, match="not a readable Excel workbook"):
-        extract.number_columns(["kvk"])
+    batch = next(extract.batches(["id", "kvk"]))
+    assert batch.frame.select("id", "kvk").rows() == [("R1", "1234567"), ("R2", "7654321")]
 
 
 def test_an_interrupted_delivery_leaves_the_earlier_extract_whole_and_no_sidecar_of_it(tmp_path):
