@@ -15,8 +15,6 @@ that ``explain-match`` can later score any pair, even one that was never compare
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import json
 import logging
 import os
@@ -29,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from mhgraph.clib import c_function
 from mhgraph.errors import InputError
 from mhgraph.ingest.schema import MENTION_SCHEMA
 from mhgraph.resolve.baseline import identity_resolution
@@ -77,20 +76,7 @@ class Resolved:
                 .sort("entity_type", "blocked_by").collect(engine="streaming"))  # a file's rows a batch at a time
 
 
-def _trimmer(name: str | None):
-    """glibc's ``malloc_trim`` from the C library ``name``, or ``None`` where that library has
-    none or cannot be loaded (then giving memory back does nothing).
-
-    >>> _trimmer("no-such-library.so.0") is None
-    True
-    """
-    try:
-        return getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
-    except (OSError, AttributeError, TypeError):
-        return None
-
-
-_MALLOC_TRIM = _trimmer(ctypes.util.find_library("c"))
+_MALLOC_TRIM = c_function("malloc_trim")  # glibc only
 
 
 def give_back_freed_memory() -> None:
