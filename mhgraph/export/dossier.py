@@ -24,7 +24,7 @@ import polars as pl
 
 from mhgraph.errors import InputError
 from mhgraph.export.aliases import Alias, case_aliases
-from mhgraph.export.barriers import Intervention, interventions
+from mhgraph.export.barriers import Intervention, interventions, register_kinds
 from mhgraph.export.i18n import DEFAULT_LANGUAGE
 
 __all__ = ["ClusterDossier", "Finding", "PartnerPiece", "build_dossiers", "check_columns", "safe_name"]
@@ -373,7 +373,9 @@ def build_dossiers(clusters: pl.DataFrame, communities: pl.DataFrame, nodes: pl.
             mentions=own_mentions,
             findings=findings,
             pieces=pieces,
-            actions=tuple(interventions({p.partner: list(p.purposes) for p in pieces}, employment)),
+            actions=tuple(interventions({p.partner: list(p.purposes) for p in pieces}, employment, {
+                p.partner: register_kinds([t for t, _ in p.entities + p.entities_outside], [t for t, _ in p.relations])
+                for p in pieces})),
             crossing=crossing.drop("from_cluster", "to_cluster"),
             outside=outside,
             aliases=case_aliases(pictured, pl.concat([own_edges.select("type", "from_entity", "to_entity"),
