@@ -68,11 +68,13 @@ from mhgraph.spec import PERSON_ATTRIBUTES, SPEC_DIR, DerivedColumn, SourceSpec,
 
 log = logging.getLogger("mhgraph.pseudonymise")
 
-__all__ = ["META_SUFFIX", "PLAINTEXT_REASONS", "VALUE_LEFT_OUT", "check_plaintext", "partner_quarantine_path", "plaintext_columns",
+__all__ = ["META_SUFFIX", "PLAINTEXT_MARKER", "PLAINTEXT_REASONS", "VALUE_LEFT_OUT", "check_plaintext", "partner_quarantine_path", "plaintext_columns",
            "pseudonymise",
            "pseudonymise_frame", "pseudonymise_file", "read_meta", "template", "write_extract"]
 
 META_SUFFIX = ".meta.json"
+# What the name of a template (a plaintext extract to fill in) carries; a delivered name drops it.
+PLAINTEXT_MARKER = "_plaintext"
 # The hardening of the person-name Bloom filters every partner applies: randomised bits per
 # record, which defeat the frequency and bigram attacks at a small linkage cost (docs/privacy.md).
 NAME_HARDENING = "blip"
@@ -268,15 +270,23 @@ def pseudonymise_frame(frame: pl.DataFrame, spec: SourceSpec, key: Key, hardenin
 
 def delivered_name(spec: SourceSpec, candidate: str | None = None) -> str:
     """The delivered file's name: the spec's ``file``; for a pattern such as
-    ``gemeente_venlo_vergunningen*.csv``, ``candidate`` when it matches the pattern, else the
-    pattern without its wildcards.
+    ``gemeente_venlo_vergunningen*.csv``, ``candidate`` without the :data:`PLAINTEXT_MARKER`
+    that :func:`template` puts in a name when that matches the pattern, else the pattern
+    without its wildcards. A delivered name never says plaintext.
 
+    >>> from dataclasses import replace
     >>> from mhgraph.spec import load_spec, SPEC_DIR
-    >>> delivered_name(load_spec(SPEC_DIR / "ind_referenten.toml"), "anything.csv")
+    >>> spec = load_spec(SPEC_DIR / "ind_referenten.toml")
+    >>> delivered_name(spec, "anything.csv")
     'ind_referenten.csv'
+    >>> delivered_name(replace(spec, file="ind_referenten*.csv"), "ind_referenten_2024_plaintext.csv")
+    'ind_referenten_2024.csv'
     """
     if not any(ch in spec.file for ch in "*?["):
         return spec.file
+    if candidate:
+        stem, suffix = os.path.splitext(candidate)
+        candidate = stem.removesuffix(PLAINTEXT_MARKER) + suffix
     if candidate and fnmatch.fnmatch(candidate, spec.file):
         return candidate
     return re.sub(r"\[[^\]]*\]|[*?]", "", spec.file)
@@ -654,7 +664,7 @@ def template(spec: str | Path | SourceSpec, out: str | Path | None = None, spec_
     """
     source_spec = spec if isinstance(spec, SourceSpec) else find_spec(spec, spec_dir)
     suffix = ".xlsx" if source_spec.file.lower().endswith(".xlsx") else ".csv"
-    path = Path(out) if out else Path(f"{source_spec.name}_plaintext{suffix}")
+    path = Path(out) if out else Path(f"{source_spec.name}{PLAINTEXT_MARKER}{suffix}")
     if path.exists():
         raise InputError("the file exists already; a template never overwrites a file", file=str(path))
     empty = pl.DataFrame(schema={name: pl.String for name in plaintext_columns(source_spec)})

@@ -122,6 +122,37 @@ def test_a_filled_in_template_is_pseudonymised_without_a_delimiter_warning(tmp_p
     assert read_meta(tmp_path / "in" / "belastingdienst_loonaangifte.csv")["rows"] == 12
 
 
+def test_a_template_of_a_spec_with_a_file_pattern_is_delivered_under_a_name_without_plaintext(tmp_path, monkeypatch):
+    """A partner delivering parts (``file`` a pattern) fills in the template under its own name:
+    the delivered file drops the template's plaintext marker, as a spec with one file name does."""
+    from mhgraph.ingest import ingest
+    from mhgraph.pseudonymise import template
+    from mhgraph.safe_output import write_csv_safe
+
+    specs_dir = tmp_path / "specs"
+    specs_dir.mkdir()
+    text = (SPEC_DIR / "ind_referenten.toml").read_text(encoding="utf-8")
+    (specs_dir / "ind_referenten.toml").write_text(text.replace('file = "ind_referenten.csv"',
+                                                                'file = "ind_referenten*.csv"'), encoding="utf-8")
+    key_file = tmp_path / "k"
+    key_file.write_text("0123456789abcdef0123456789abcdef")
+    monkeypatch.chdir(tmp_path)
+    filled = template("ind_referenten", spec_dir=specs_dir)
+    assert filled.name == "ind_referenten_plaintext.csv"
+    header = filled.read_text(encoding="utf-8-sig").strip().split(";")
+    write_csv_safe(plain_referenten().select(header), filled)
+    delivered = pseudonymise(filled, "ind_referenten", tmp_path / "in", key_file=key_file, created="2025-03-01",
+                             spec_dir=specs_dir)
+    assert sorted(p.name for p in (tmp_path / "in").iterdir()) == ["ind_referenten.csv", "ind_referenten.csv.meta.json"]
+    assert delivered == tmp_path / "in" / "ind_referenten.csv"
+    part = tmp_path / "ind_referenten_2025-03_plaintext.csv"  # a part named by the partner keeps its own name
+    write_csv_safe(plain_referenten(12).slice(6).select(header), part)
+    assert pseudonymise(part, "ind_referenten", tmp_path / "in", key_file=key_file, created="2025-03-01",
+                        spec_dir=specs_dir).name == "ind_referenten_2025-03.csv"
+    sources = ingest(tmp_path / "in", specs=specs_dir).summary["sources"]
+    assert sorted(source["rows_accepted"] for source in sources) == [6, 6]
+
+
 def test_an_unfilled_template_is_delivered_as_an_empty_extract(tmp_path):
     """A partner with nothing to deliver this period sends the template's header: an empty extract."""
     from mhgraph.ingest import ingest
