@@ -68,8 +68,8 @@ from mhgraph.spec import PERSON_ATTRIBUTES, SPEC_DIR, DerivedColumn, SourceSpec,
 
 log = logging.getLogger("mhgraph.pseudonymise")
 
-__all__ = ["META_SUFFIX", "PLAINTEXT_MARKER", "PLAINTEXT_REASONS", "VALUE_LEFT_OUT", "check_plaintext", "partner_quarantine_path", "plaintext_columns",
-           "pseudonymise",
+__all__ = ["META_SUFFIX", "PLAINTEXT_MARKER", "PLAINTEXT_REASONS", "VALUE_LEFT_OUT", "check_plaintext",
+           "partner_quarantine_path", "plaintext_columns", "pseudonymise",
            "pseudonymise_frame", "pseudonymise_file", "read_meta", "template", "write_extract"]
 
 META_SUFFIX = ".meta.json"

@@ -730,7 +730,8 @@ def _municipal_dossier(lang: str):
                           "partners": [["gemeente_a"]] * 2 + [["gemeente_b"]] * 2,
                           "sources": [["gemeente_a_vergunningen"]] * 2 + [["gemeente_b_woonregister"]] * 2,
                           "purposes": [["administrative_supervision"]] * 4})
-    edges = pl.DataFrame({"relation_id": ["gemeente_a_vergunningen/1/HOLDS_PERMIT", "gemeente_b_woonregister/7/REGISTERED_AT"],
+    edges = pl.DataFrame({"relation_id": ["gemeente_a_vergunningen/1/HOLDS_PERMIT",
+                                          "gemeente_b_woonregister/7/REGISTERED_AT"],
                           "type": ["HOLDS_PERMIT", "REGISTERED_AT"], "from_entity": ["C-1", "P-1"],
                           "to_entity": ["V-1", "A-1"], "source": ["gemeente_a_vergunningen", "gemeente_b_woonregister"],
                           "partner": ["gemeente_a", "gemeente_b"], "purpose": ["administrative_supervision"] * 2,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from ingest_helpers import KEY, deliver, plain_payroll, plain_referenten, valid_bsn
+from ingest_helpers import KEY, deliver, plain_payroll, plain_referenten, spec_with_file_pattern, valid_bsn
 
 from mhgraph.cli import main
 from mhgraph.crypto import load_key
@@ -129,11 +129,7 @@ def test_a_template_of_a_spec_with_a_file_pattern_is_delivered_under_a_name_with
     from mhgraph.pseudonymise import template
     from mhgraph.safe_output import write_csv_safe
 
-    specs_dir = tmp_path / "specs"
-    specs_dir.mkdir()
-    text = (SPEC_DIR / "ind_referenten.toml").read_text(encoding="utf-8")
-    (specs_dir / "ind_referenten.toml").write_text(text.replace('file = "ind_referenten.csv"',
-                                                                'file = "ind_referenten*.csv"'), encoding="utf-8")
+    specs_dir = spec_with_file_pattern(tmp_path / "specs", "ind_referenten", "ind_referenten*.csv").parent
     key_file = tmp_path / "k"
     key_file.write_text("0123456789abcdef0123456789abcdef")
     monkeypatch.chdir(tmp_path)
@@ -143,7 +139,8 @@ def test_a_template_of_a_spec_with_a_file_pattern_is_delivered_under_a_name_with
     write_csv_safe(plain_referenten().select(header), filled)
     delivered = pseudonymise(filled, "ind_referenten", tmp_path / "in", key_file=key_file, created="2025-03-01",
                              spec_dir=specs_dir)
-    assert sorted(p.name for p in (tmp_path / "in").iterdir()) == ["ind_referenten.csv", "ind_referenten.csv.meta.json"]
+    assert sorted(p.name for p in (tmp_path / "in").iterdir()) == ["ind_referenten.csv",
+                                                                   "ind_referenten.csv.meta.json"]
     assert delivered == tmp_path / "in" / "ind_referenten.csv"
     part = tmp_path / "ind_referenten_2025-03_plaintext.csv"  # a part named by the partner keeps its own name
     write_csv_safe(plain_referenten(12).slice(6).select(header), part)

@@ -20,7 +20,8 @@ from ingest_helpers import KEY, deliver, plain_eindhoven, plain_payroll, valid_b
 from mhgraph.errors import InputError
 from mhgraph.ingest import ingest
 from mhgraph.ingest.readers import redact
-from mhgraph.ingest.validate import RowValidator, bsn_expr, eleven_test_expr, looks_like_plaintext_expr, plaintext_in_text_expr
+from mhgraph.ingest.validate import (RowValidator, bsn_expr, eleven_test_expr, looks_like_plaintext_expr,
+                                     plaintext_in_text_expr)
 from mhgraph.pseudonymise import check_plaintext, pseudonymise, pseudonymise_frame
 from mhgraph.safe_output import read_csv_safe
 from mhgraph.spec import SPEC_DIR, load_spec

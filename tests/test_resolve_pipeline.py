@@ -526,9 +526,9 @@ def test_a_save_that_fails_while_writing_or_moving_leaves_the_earlier_run_whole(
                               "tables/resolution.parquet"]
     other = resolve(mentions.filter(pl.col("mention_id") != mentions["mention_id"][0]), None)
     # the third file cannot be written (Parquet has no Python objects): the first two must not be in place either
+    notes = pl.Series("note", [object()] * other.identity_conflicts.height, dtype=pl.Object)
     broken = Resolved(other.resolution, other.matches, other.settings, other.scorers, other.overrides,
-                      other.identity_conflicts.with_columns(pl.Series("note", [object()] * other.identity_conflicts.height,
-                                                                      dtype=pl.Object)))
+                      other.identity_conflicts.with_columns(notes))
     with pytest.raises(Exception, match="(?i)object"):
         save_run(broken, run)
     assert _files_under(run) == before
