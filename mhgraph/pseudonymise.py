@@ -75,6 +75,8 @@ __all__ = ["META_SUFFIX", "PLAINTEXT_MARKER", "PLAINTEXT_REASONS", "VALUE_LEFT_O
 META_SUFFIX = ".meta.json"
 # What the name of a template (a plaintext extract to fill in) carries; a delivered name drops it.
 PLAINTEXT_MARKER = "_plaintext"
+# the word plaintext in a file name, with the separator before it (or after it, at the start)
+_PLAINTEXT_WORD = re.compile(r"[-_. ]plaintext(?=[-_. ]|$)|^plaintext[-_. ]", re.IGNORECASE)
 # The hardening of the person-name Bloom filters every partner applies: randomised bits per
 # record, which defeat the frequency and bigram attacks at a small linkage cost (docs/privacy.md).
 NAME_HARDENING = "blip"
@@ -270,9 +272,11 @@ def pseudonymise_frame(frame: pl.DataFrame, spec: SourceSpec, key: Key, hardenin
 
 def delivered_name(spec: SourceSpec, candidate: str | None = None) -> str:
     """The delivered file's name: the spec's ``file``; for a pattern such as
-    ``gemeente_venlo_vergunningen*.csv``, ``candidate`` without the :data:`PLAINTEXT_MARKER`
-    that :func:`template` puts in a name when that matches the pattern, else the pattern
-    without its wildcards. A delivered name never says plaintext.
+    ``gemeente_venlo_vergunningen*.csv``, ``candidate`` without the word plaintext (in any
+    case, anywhere, with the ``_``, ``-``, ``.`` or space before it: the :data:`PLAINTEXT_MARKER`
+    :func:`template` puts in a name, or a partner's own) when that matches the pattern and says
+    plaintext nowhere else, else the pattern without its wildcards. A delivered name never says
+    plaintext.
 
     >>> from dataclasses import replace
     >>> from mhgraph.spec import load_spec, SPEC_DIR
@@ -281,13 +285,15 @@ def delivered_name(spec: SourceSpec, candidate: str | None = None) -> str:
     'ind_referenten.csv'
     >>> delivered_name(replace(spec, file="ind_referenten*.csv"), "ind_referenten_2024_plaintext.csv")
     'ind_referenten_2024.csv'
+    >>> delivered_name(replace(spec, file="ind_referenten*.csv"), "ind_referenten-PLAINTEXT_2024.csv")
+    'ind_referenten_2024.csv'
     """
     if not any(ch in spec.file for ch in "*?["):
         return spec.file
     if candidate:
         stem, suffix = os.path.splitext(candidate)
-        candidate = stem.removesuffix(PLAINTEXT_MARKER) + suffix
-    if candidate and fnmatch.fnmatch(candidate, spec.file):
+        candidate = _PLAINTEXT_WORD.sub("", stem) + suffix
+    if candidate and fnmatch.fnmatch(candidate, spec.file) and "plaintext" not in candidate.lower():
         return candidate
     return re.sub(r"\[[^\]]*\]|[*?]", "", spec.file)
 

@@ -114,5 +114,7 @@ def spec_with_file_pattern(specs_dir: Path, spec_name: str, pattern: str) -> Pat
     specs_dir.mkdir(parents=True, exist_ok=True)
     text = (SPEC_DIR / f"{spec_name}.toml").read_text(encoding="utf-8")
     copy = specs_dir / f"{spec_name}.toml"
-    copy.write_text(text.replace(f'file = "{spec_name}.csv"', f'file = "{pattern}"'), encoding="utf-8")
+    line = f'file = "{spec_name}.csv"'
+    assert text.count(line) == 1, f"{spec_name}.toml has no line {line}: the copy would not be a pattern"
+    copy.write_text(text.replace(line, f'file = "{pattern}"'), encoding="utf-8")
     return copy

@@ -150,6 +150,25 @@ def test_a_template_of_a_spec_with_a_file_pattern_is_delivered_under_a_name_with
     assert sorted(source["rows_accepted"] for source in sources) == [6, 6]
 
 
+@pytest.mark.parametrize(("plaintext", "delivered"), [
+    ("ind_referenten_2025-03_PLAINTEXT.csv", "ind_referenten_2025-03.csv"),
+    ("ind_referenten_plaintext_2025.csv", "ind_referenten_2025.csv"),
+    ("ind_referenten_2025-03-plaintext.csv", "ind_referenten_2025-03.csv"),
+])
+def test_a_part_named_plaintext_in_any_case_or_place_is_delivered_under_a_name_without_it(tmp_path, plaintext,
+                                                                                          delivered):
+    from mhgraph.safe_output import write_csv_safe
+
+    specs_dir = spec_with_file_pattern(tmp_path / "specs", "ind_referenten", "ind_referenten*.csv").parent
+    key_file = tmp_path / "k"
+    key_file.write_text("0123456789abcdef0123456789abcdef")
+    write_csv_safe(plain_referenten(6), tmp_path / plaintext)
+    written = pseudonymise(tmp_path / plaintext, "ind_referenten", tmp_path / "in", key_file=key_file,
+                           created="2025-03-01", spec_dir=specs_dir)
+    assert written.name == delivered
+    assert sorted(p.name for p in (tmp_path / "in").iterdir()) == [delivered, delivered + ".meta.json"]
+
+
 def test_an_unfilled_template_is_delivered_as_an_empty_extract(tmp_path):
     """A partner with nothing to deliver this period sends the template's header: an empty extract."""
     from mhgraph.ingest import ingest

@@ -115,23 +115,24 @@ CRIMINAL = Intervention(
 
 
 def interventions(purposes_by_partner: dict[str, list[str]], employment: bool,
-                  registers: dict[str, tuple[str, ...]] | None = None) -> list[Intervention]:
+                  registers: dict[tuple[str, str], tuple[str, ...]] | None = None) -> list[Intervention]:
     """Possible interventions in barrier-model order.
 
     ``purposes_by_partner`` maps each partner with records in the cluster to the purposes of
     those records; ``employment`` says whether the cluster holds employment relations (which
-    brings in the labour inspection); ``registers``: per partner, what its records are
-    (:func:`register_kinds`), which words what it could do (:data:`REGISTER_BARRIERS`).
+    brings in the labour inspection); ``registers``: per partner and purpose, what its records
+    under that purpose are (:func:`register_kinds`), which words what it could do under it
+    (:data:`REGISTER_BARRIERS`).
     Purposes without a known barrier are listed too, so that nothing is left out unseen.
 
     >>> [a.how[:40] for a in interventions({"gemeente_a": ["administrative_supervision"]}, False,
-    ...                                     {"gemeente_a": ("addresses",)})][:1]
+    ...                                     {("gemeente_a", "administrative_supervision"): ("addresses",)})][:1]
     ['investigate the registrations at the add']
     """
     found: list[Intervention] = []
     for partner in sorted(purposes_by_partner):
         for purpose in sorted(set(purposes_by_partner[partner])):
-            held = (registers or {}).get(partner) or ("",)
+            held = (registers or {}).get((partner, purpose)) or ("",)
             wordings = dict.fromkeys(REGISTER_BARRIERS.get((purpose, register), BARRIERS.get(purpose))
                                      for register in held)
             if None not in wordings:

@@ -567,7 +567,9 @@ class ExcelExtract(Extract):
 
         try:
             workbook = fastexcel.read_excel(path.read_bytes())
-            sheet = pl.DataFrame(workbook.load_sheet(0, header_row=None, dtypes="string"))
+            # One dtype for every column needs fastexcel 0.12 (pyproject.toml); to_polars, not
+            # pl.DataFrame(sheet), which takes a sheet only from later releases.
+            sheet = workbook.load_sheet(0, header_row=None, dtypes="string").to_polars()
         except Exception as exc:  # fastexcel raises its own error types for damaged workbooks
             raise InputError(f"not a readable Excel workbook ({describe_read_error(exc)})", file=str(path)) from None
         if sheet.height == 0:

@@ -157,13 +157,15 @@ def looks_like_plaintext_expr(value: pl.Expr) -> pl.Expr:
     """What a value that should have been pseudonymous looks like, as a phrase for the message.
 
     >>> pl.select(looks_like_plaintext_expr(pl.lit("111222333"))).item()
-    'looks like a plaintext BSN (9 digits passing the eleven-test)'
+    'looks like a plaintext BSN (8 or 9 digits passing the eleven-test)'
+    >>> pl.select(looks_like_plaintext_expr(pl.lit("12345672"))).item()  # 012345672 without its leading 0
+    'looks like a plaintext BSN (8 or 9 digits passing the eleven-test)'
     >>> pl.select(looks_like_plaintext_expr(pl.lit("Jan de Vries"))).item()
     'looks like a readable name'
     """
     digits = value.str.replace_all(r"[\s.\-]", "")
     return (
-        pl.when(bsn_expr(digits)).then(pl.lit("looks like a plaintext BSN (9 digits passing the eleven-test)"))
+        pl.when(bsn_expr(digits)).then(pl.lit("looks like a plaintext BSN (8 or 9 digits passing the eleven-test)"))
         .when(value.str.contains(r"^[1-9]\d{3}\s?-?\s?[A-Za-z]{2}$")).then(pl.lit("looks like a plaintext postcode"))
         .when(value.str.contains(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$")).then(pl.lit("looks like a plaintext date"))
         .when(value.str.contains(r"^[\p{L}][\p{L}'’ .\-]*$")).then(pl.lit("looks like a readable name"))
