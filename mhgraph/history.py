@@ -34,9 +34,10 @@ import shutil
 from pathlib import Path
 
 from mhgraph.audit import locked
-from mhgraph.errors import MhgraphError
+from mhgraph.errors import InputError, MhgraphError
 from mhgraph.manifest import append_audit_log
 from mhgraph.pipeline import RunResult, run_pipeline
+from mhgraph.run_folder import folder_lock
 
 __all__ = ["LATEST", "LOCK", "RUNS", "complete_runs", "latest_run", "point_latest", "prune_runs", "scheduled_run"]
 
@@ -76,15 +77,25 @@ def point_latest(history_dir: str | Path, run_dir: Path) -> None:
 
 def prune_runs(history_dir: str | Path, keep: int) -> list[Path]:
     """Delete all but the ``keep`` newest complete runs (never the one ``latest`` points to);
-    return the deleted folders."""
+    return the deleted folders. A run folder is deleted holding its lock
+    (:func:`~mhgraph.run_folder.folder_lock`), which goes with it; one whose lock a command
+    holds (a run writing it again, ``resolve`` or ``explain-match`` reading it) is left for the
+    next retention."""
     _check_keep(keep)
     latest = latest_run(history_dir)
-    doomed = [run for run in complete_runs(history_dir)[:-keep] if run.resolve() != latest]
-    for run in doomed:
-        log.info("retention: deleting %s", run)
-        shutil.rmtree(run)
-        (run.parent / f".{run.name}.lock").unlink(missing_ok=True)  # the lock its run held (mhgraph.run_folder)
-    return doomed
+    deleted = []
+    for run in complete_runs(history_dir)[:-keep]:
+        if run.resolve() == latest:
+            continue
+        try:
+            with folder_lock(run):
+                log.info("retention: deleting %s", run)
+                shutil.rmtree(run)
+        except InputError:
+            log.info("retention: %s is in use (its lock is held); it is left for the next retention", run)
+            continue
+        deleted.append(run)
+    return deleted
 
 
 def _check_keep(keep: int) -> None:

@@ -68,11 +68,15 @@ from mhgraph.spec import PERSON_ATTRIBUTES, SPEC_DIR, DerivedColumn, SourceSpec,
 
 log = logging.getLogger("mhgraph.pseudonymise")
 
-__all__ = ["META_SUFFIX", "PLAINTEXT_REASONS", "VALUE_LEFT_OUT", "check_plaintext", "partner_quarantine_path", "plaintext_columns",
-           "pseudonymise",
+__all__ = ["META_SUFFIX", "PLAINTEXT_MARKER", "PLAINTEXT_REASONS", "VALUE_LEFT_OUT", "check_plaintext",
+           "partner_quarantine_path", "plaintext_columns", "pseudonymise",
            "pseudonymise_frame", "pseudonymise_file", "read_meta", "template", "write_extract"]
 
 META_SUFFIX = ".meta.json"
+# What the name of a template (a plaintext extract to fill in) carries; a delivered name drops it.
+PLAINTEXT_MARKER = "_plaintext"
+# the word plaintext in a file name, with the separator before it (or after it, at the start)
+_PLAINTEXT_WORD = re.compile(r"[-_. ]plaintext(?=[-_. ]|$)|^plaintext[-_. ]", re.IGNORECASE)
 # The hardening of the person-name Bloom filters every partner applies: randomised bits per
 # record, which defeat the frequency and bigram attacks at a small linkage cost (docs/privacy.md).
 NAME_HARDENING = "blip"
@@ -268,16 +272,28 @@ def pseudonymise_frame(frame: pl.DataFrame, spec: SourceSpec, key: Key, hardenin
 
 def delivered_name(spec: SourceSpec, candidate: str | None = None) -> str:
     """The delivered file's name: the spec's ``file``; for a pattern such as
-    ``gemeente_venlo_vergunningen*.csv``, ``candidate`` when it matches the pattern, else the
-    pattern without its wildcards.
+    ``gemeente_venlo_vergunningen*.csv``, ``candidate`` without the word plaintext (in any
+    case, anywhere, with the ``_``, ``-``, ``.`` or space before it: the :data:`PLAINTEXT_MARKER`
+    :func:`template` puts in a name, or a partner's own) when that matches the pattern and says
+    plaintext nowhere else, else the pattern without its wildcards. A delivered name never says
+    plaintext.
 
+    >>> from dataclasses import replace
     >>> from mhgraph.spec import load_spec, SPEC_DIR
-    >>> delivered_name(load_spec(SPEC_DIR / "ind_referenten.toml"), "anything.csv")
+    >>> spec = load_spec(SPEC_DIR / "ind_referenten.toml")
+    >>> delivered_name(spec, "anything.csv")
     'ind_referenten.csv'
+    >>> delivered_name(replace(spec, file="ind_referenten*.csv"), "ind_referenten_2024_plaintext.csv")
+    'ind_referenten_2024.csv'
+    >>> delivered_name(replace(spec, file="ind_referenten*.csv"), "ind_referenten-PLAINTEXT_2024.csv")
+    'ind_referenten_2024.csv'
     """
     if not any(ch in spec.file for ch in "*?["):
         return spec.file
-    if candidate and fnmatch.fnmatch(candidate, spec.file):
+    if candidate:
+        stem, suffix = os.path.splitext(candidate)
+        candidate = _PLAINTEXT_WORD.sub("", stem) + suffix
+    if candidate and fnmatch.fnmatch(candidate, spec.file) and "plaintext" not in candidate.lower():
         return candidate
     return re.sub(r"\[[^\]]*\]|[*?]", "", spec.file)
 
@@ -422,7 +438,7 @@ def _plaintext_problems(frame: pl.DataFrame, spec: SourceSpec, today: dt.date,
     Spaces, dots and dashes between the digits of a number written as text are left out
     ("1234.56.782"), but a number written as a decimal ("12345672.0", a spreadsheet's float) is
     refused rather than read as other digits, and so is a number cell that is not a whole number."""
-    from mhgraph.ingest.validate import eleven_test_expr
+    from mhgraph.ingest.validate import bsn_expr
 
     problems = []
     for block in spec.entities:
@@ -433,7 +449,7 @@ def _plaintext_problems(frame: pl.DataFrame, spec: SourceSpec, today: dt.date,
             compact = raw if name in number_columns else raw.str.replace_all(r"[\s.\-]", "")
             not_a_number = raw.str.contains(r"^\d+\.0+$") | compact.str.contains(r"^0+$")
             if kind == "bsn":
-                bad = ~(compact.str.contains(r"^\d{8,9}$") & eleven_test_expr(compact.str.zfill(9))) | not_a_number
+                bad = ~bsn_expr(compact) | not_a_number
                 reason = "bad_bsn"
             elif kind in _IDENTIFIER_PATTERNS:
                 reason, pattern = _IDENTIFIER_PATTERNS[kind]
@@ -654,7 +670,7 @@ def template(spec: str | Path | SourceSpec, out: str | Path | None = None, spec_
     """
     source_spec = spec if isinstance(spec, SourceSpec) else find_spec(spec, spec_dir)
     suffix = ".xlsx" if source_spec.file.lower().endswith(".xlsx") else ".csv"
-    path = Path(out) if out else Path(f"{source_spec.name}_plaintext{suffix}")
+    path = Path(out) if out else Path(f"{source_spec.name}{PLAINTEXT_MARKER}{suffix}")
     if path.exists():
         raise InputError("the file exists already; a template never overwrites a file", file=str(path))
     empty = pl.DataFrame(schema={name: pl.String for name in plaintext_columns(source_spec)})

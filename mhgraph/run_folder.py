@@ -35,7 +35,6 @@ read (:func:`check_inputs_beside`).
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import json
 import os
@@ -44,6 +43,7 @@ import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
+from mhgraph.clib import c_function
 from mhgraph.errors import InputError
 from mhgraph.manifest import file_digest
 
@@ -134,11 +134,8 @@ def check_inputs_beside(manifest: dict, folder: str | Path, what: str) -> None:
 
 def _exchange(a: Path, b: Path) -> bool:
     """Swap two paths in one atomic step; False where the system cannot."""
-    libc_name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(libc_name, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError, TypeError):
+    renameat2 = c_function("renameat2", use_errno=True)
+    if renameat2 is None:
         return False
     if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
         return True

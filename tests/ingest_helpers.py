@@ -106,3 +106,15 @@ def deliver(folder: Path, spec_name: str, plain: pl.DataFrame, key: Key = KEY) -
     """Pseudonymise ``plain`` with ``key`` and write it as the partner delivers it (+ sidecar)."""
     spec = load_spec(SPEC_DIR / f"{spec_name}.toml")
     return write_extract(pseudonymise_frame(plain, spec, key), spec, folder, key.fingerprint, CREATED)
+
+
+def spec_with_file_pattern(specs_dir: Path, spec_name: str, pattern: str) -> Path:
+    """A copy of the shipped spec ``spec_name`` in ``specs_dir`` whose ``file`` is ``pattern`` (a
+    glob: a partner delivering parts)."""
+    specs_dir.mkdir(parents=True, exist_ok=True)
+    text = (SPEC_DIR / f"{spec_name}.toml").read_text(encoding="utf-8")
+    copy = specs_dir / f"{spec_name}.toml"
+    line = f'file = "{spec_name}.csv"'
+    assert text.count(line) == 1, f"{spec_name}.toml has no line {line}: the copy would not be a pattern"
+    copy.write_text(text.replace(line, f'file = "{pattern}"'), encoding="utf-8")
+    return copy

@@ -708,3 +708,83 @@ def test_a_scan_of_the_mentions_writes_the_same_files_as_the_whole_table(tmp_pat
     assert any(name.startswith("partner:") for name in whole)
     for name, path in whole.items():
         assert path.read_bytes() == scanned[name].read_bytes(), name
+
+
+def _municipal_dossier(lang: str, housing: str = "gemeente_b", permits_purpose: str = "administrative_supervision"):
+    """One cluster holding a permit register (a permit, its holder) of ``gemeente_a`` under
+    ``permits_purpose`` and a housing register (a person registered at an address) of
+    ``housing`` under ``administrative_supervision``: by default two municipalities under the
+    same purpose."""
+    from mhgraph.export.dossier import build_dossiers
+
+    rows = [("gemeente_a", "gemeente_a_vergunningen", "1", "vergunning", "permit", "V-1"),
+            ("gemeente_a", "gemeente_a_vergunningen", "1", "houder", "company", "C-1"),
+            (housing, "gemeente_b_woonregister", "7", "bewoner", "person", "P-1"),
+            (housing, "gemeente_b_woonregister", "7", "adres", "address", "A-1")]
+    purposes = {"gemeente_a_vergunningen": permits_purpose, "gemeente_b_woonregister": "administrative_supervision"}
+    mentions = pl.DataFrame([{"mention_id": f"{r[1]}/{r[2]}/{r[3]}", "entity_type": r[4], "partner": r[0],
+                              "source": r[1], "purpose": purposes[r[1]], "record_id": r[2],
+                              "role": r[3]} for r in rows])
+    resolution = pl.DataFrame({"mention_id": mentions["mention_id"], "entity_id": [r[5] for r in rows]})
+    entities = ["V-1", "C-1", "P-1", "A-1"]
+    communities = pl.DataFrame({"entity_id": entities, "cluster_id": ["C0001"] * 4})
+    nodes = pl.DataFrame({"entity_id": entities, "entity_type": ["permit", "company", "person", "address"],
+                          "partners": [["gemeente_a"]] * 2 + [[housing]] * 2,
+                          "sources": [["gemeente_a_vergunningen"]] * 2 + [["gemeente_b_woonregister"]] * 2,
+                          "purposes": [[permits_purpose]] * 2 + [["administrative_supervision"]] * 2})
+    edges = pl.DataFrame({"relation_id": ["gemeente_a_vergunningen/1/HOLDS_PERMIT",
+                                          "gemeente_b_woonregister/7/REGISTERED_AT"],
+                          "type": ["HOLDS_PERMIT", "REGISTERED_AT"], "from_entity": ["C-1", "P-1"],
+                          "to_entity": ["V-1", "A-1"], "source": ["gemeente_a_vergunningen", "gemeente_b_woonregister"],
+                          "partner": ["gemeente_a", housing], "purpose": list(purposes.values()),
+                          "record_id": ["1", "7"]})
+    hits = pl.DataFrame({"indicator": ["crowded_address"], "version": ["1"], "focus_entity": ["A-1"],
+                         "cluster_id": ["C0001"], "reason": ["1 person"],
+                         "evidence": [["gemeente_b_woonregister/7/REGISTERED_AT"]], "partners": [[housing]],
+                         "weight": [1.0]})
+    clusters = pl.DataFrame({"cluster_id": ["C0001"], "rank": [1], "score": [1.5], "flagged": [True], "size": [4],
+                             "persons": [1], "companies": [1], "addresses": [1], "permits": [1],
+                             "partners": [[housing]], "puzzle_count": [1], "indicators": [["crowded_address"]],
+                             "reasons": [""]})
+    return build_dossiers(clusters, communities, nodes, edges, hits, mentions, resolution, lang=lang)[0]
+
+
+def _actions_by_partner(dossier) -> dict[str, list[str]]:
+    """What each partner could do: every action, in the order listed."""
+    actions: dict[str, list[str]] = {}
+    for action in dossier.actions:
+        actions.setdefault(action.actor, []).append(action.how)
+    return actions
+
+
+def test_what_a_municipality_could_do_follows_what_its_register_holds_in_dutch_too():
+    from mhgraph.export.content import cluster_blocks
+    from mhgraph.export.document import to_markdown
+
+    actions = _actions_by_partner(_municipal_dossier("en"))
+    assert len(actions["gemeente_a"]) == 1 and "permits" in actions["gemeente_a"][0]
+    assert len(actions["gemeente_b"]) == 1 and "addresses" in actions["gemeente_b"][0]
+    assert "permit" not in actions["gemeente_b"][0]
+    dutch = to_markdown(cluster_blocks(_municipal_dossier("nl"), None, figures=False))
+    actions_part = dutch[dutch.index("Wie kan optreden"):]
+    permit_line = next(line for line in actions_part.splitlines() if "gemeente\\_a" in line or "gemeente_a" in line)
+    housing_line = next(line for line in actions_part.splitlines() if "gemeente\\_b" in line or "gemeente_b" in line)
+    assert "de vergunningen in dit cluster bekijken" in permit_line
+    assert "de inschrijvingen op de adressen in dit cluster onderzoeken" in housing_line
+    assert "vergunning" not in housing_line.lower() and "Huisvestingswet 2014" in housing_line
+
+
+def test_one_municipality_is_offered_what_each_purpose_of_its_registers_allows():
+    # its Bibob permit source and its housing register under administrative supervision: the
+    # permits are screened under Bibob; under supervision it investigates the addresses, and has
+    # no permits to review there
+    dossier = _municipal_dossier("en", housing="gemeente_a", permits_purpose="bibob")
+    by_purpose = {}
+    for action in dossier.actions:
+        if action.actor == "gemeente_a":
+            by_purpose.setdefault(action.purpose, []).append(action.how)
+    assert sorted(by_purpose) == ["administrative_supervision", "bibob"]
+    assert len(by_purpose["bibob"]) == 1 and "Bibob screening" in by_purpose["bibob"][0]
+    assert len(by_purpose["administrative_supervision"]) == 1
+    assert "addresses" in by_purpose["administrative_supervision"][0]
+    assert "permit" not in by_purpose["administrative_supervision"][0]

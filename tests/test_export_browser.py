@@ -197,6 +197,40 @@ def test_sample_pages_draw_offline_with_labels_that_do_not_overlap(sample_export
             assert labels["labels"] >= min(0.5 * labels["nodes"], 30), (facts["page"], labels)
 
 
+# The labels of every static picture of a page as the browser draws them: pairs of labels that
+# overlap, labels over a node's shape (the background rectangle aside), labels outside the picture.
+PICTURE_LABELS = """(() => {
+  const box = el => { const b = el.getBBox(); return {x: b.x, y: b.y, w: b.width, h: b.height}; };
+  const hit = (a, b) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+  const facts = {pictures: 0, labels: 0, overlapping_pairs: 0, over_nodes: 0, outside: 0};
+  for (const svg of document.querySelectorAll("svg.picture")) {
+    const view = svg.viewBox.baseVal;
+    const labels = [...svg.querySelectorAll("text")].map(box);
+    const shapes = [...svg.querySelectorAll("circle, polygon, rect")].slice(1).map(box);
+    facts.pictures += 1;
+    facts.labels += labels.length;
+    labels.forEach((a, i) => {
+      facts.overlapping_pairs += labels.slice(i + 1).filter(b => hit(a, b)).length;
+      facts.over_nodes += shapes.filter(s => hit(a, s)).length;
+      facts.outside += (a.x < 0 || a.y < 0 || a.x + a.w > view.width || a.y + a.h > view.height) ? 1 : 0;
+    });
+  }
+  return facts;
+})()"""
+
+
+@pytest.mark.slow
+def test_the_pictures_of_the_document_name_nodes_without_overlapping_labels(sample_export):
+    # placed as the cluster pages place theirs: beside, above or below their node, clear of the
+    # other labels and nodes, inside the picture, as measured by the browser that draws them
+    out, _ = sample_export
+    with Chromium() as browser:
+        facts = browser.open(out / "index.html").evaluate(PICTURE_LABELS)
+    assert facts["pictures"] == min(10, sample_export[1].manifest["clusters_flagged"])
+    assert facts["labels"] >= 4 * facts["pictures"], facts
+    assert (facts["overlapping_pairs"], facts["over_nodes"], facts["outside"]) == (0, 0, 0), facts
+
+
 @pytest.mark.slow
 def test_search_finds_a_node_by_alias_and_by_pseudonym(sample_probes):
     for facts in sample_probes:

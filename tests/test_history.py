@@ -18,8 +18,9 @@ import polars as pl
 import pytest
 
 from mhgraph.diff import CHANGE_KINDS, changes_are_empty
-from mhgraph.errors import MhgraphError
+from mhgraph.errors import InputError, MhgraphError
 from mhgraph.history import LATEST, LOCK, complete_runs, latest_run, point_latest, prune_runs, scheduled_run
+from mhgraph.run_folder import RunFolder, folder_lock
 from history_helpers import copy_delivered, copy_with_changed_rows
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -218,6 +219,20 @@ def test_prune_keeps_the_newest_runs_and_never_the_latest(tmp_path):
     assert (tmp_path / "runs" / "2026-06-02T030000Z").is_dir()
     with pytest.raises(MhgraphError, match="keep must be 1 or more"):
         prune_runs(tmp_path, keep=0)
+
+
+def test_prune_leaves_a_run_whose_lock_is_held_and_deletes_it_once_released(tmp_path):
+    runs = [fake_run(tmp_path, f"2026-0{m}-02T030000Z") for m in range(1, 4)]
+    point_latest(tmp_path, runs[-1])
+    with folder_lock(runs[0]):  # as resolve or explain-match hold it while they read the run
+        assert prune_runs(tmp_path, keep=1) == [runs[1]]
+        assert runs[0].is_dir() and (runs[0] / "run_manifest.json").is_file()
+        assert (tmp_path / "runs" / f".{runs[0].name}.lock").is_file()  # still the lock that is held
+        with pytest.raises(InputError, match="another command is using this run folder"):
+            RunFolder(runs[0]).__enter__()  # so no second command takes it meanwhile
+    assert prune_runs(tmp_path, keep=1) == [runs[0]]
+    assert complete_runs(tmp_path) == [runs[-1]] and sorted(p.name for p in (tmp_path / "runs").iterdir()) == [
+        runs[-1].name]
 
 
 def test_latest_is_swapped_in_one_step(tmp_path):

@@ -344,14 +344,17 @@ def test_nul_bytes(folder):
 def test_plaintext_bsn_is_quarantined_and_redacted(folder, tmp_path):
     bsn = valid_bsn(999)
     _edit(folder, 3, "werknemer_bsn", bsn)
+    _edit(folder, 5, "werknemer_bsn", "12345672")  # 012345672 without its leading 0
     _edit(folder, 8, "werknemer_bsn", "Jan Jansen")
     result = ingest(folder, out_dir=tmp_path / "out")
     rows = result.quarantine.select("row_number", "column", "reason", "value").rows()
     assert rows == [(3, "werknemer_bsn", "plaintext_identifier", "(9 digits)"),
+                    (5, "werknemer_bsn", "plaintext_identifier", "(8 digits)"),
                     (8, "werknemer_bsn", "plaintext_identifier", "(10 chars: letters and spaces)")]
     messages = result.quarantine["message"].to_list()
-    assert "plaintext BSN (9 digits passing the eleven-test)" in messages[0]
-    assert "readable name" in messages[1]
+    assert "plaintext BSN (8 or 9 digits passing the eleven-test)" in messages[0]
+    assert "plaintext BSN (8 or 9 digits passing the eleven-test)" in messages[1]
+    assert "readable name" in messages[2]
     for written in (tmp_path / "out").rglob("*"):
         if written.is_file():
             assert bsn.encode() not in written.read_bytes(), written
@@ -411,6 +414,21 @@ def test_xlsx_input(tmp_path):
         (3, "Z-2024-0002", "categorie", "unknown_category")]
     permits = result.mentions.filter(pl.col("entity_type") == "permit")
     assert permits["permit_type"].to_list() == ["seksinrichting", "massagesalon", "escortbedrijf"]
+
+
+def test_every_fastexcel_the_project_allows_reads_a_sheet_as_text():
+    # the Excel reader loads the sheet with one dtype for all its columns (load_sheet(dtypes=...),
+    # from fastexcel 0.12); with 0.11.6, which pyproject.toml allowed, every workbook was refused
+    import tomllib
+
+    from packaging.specifiers import SpecifierSet
+
+    root = Path(__file__).resolve().parents[1]
+    dependencies = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    allowed = SpecifierSet(next(d.removeprefix("fastexcel") for d in dependencies if d.startswith("fastexcel")))
+    assert "0.11.6" not in allowed and "0.12.0" in allowed
+    locked = re.search(r"^fastexcel==(\S+)", (root / "requirements.lock").read_text(encoding="utf-8"), re.M)
+    assert locked is not None and locked.group(1) in allowed
 
 
 def test_xlsx_typed_date_cells(tmp_path):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from ingest_helpers import KEY, deliver, plain_payroll, plain_referenten, valid_bsn
+from ingest_helpers import KEY, deliver, plain_payroll, plain_referenten, spec_with_file_pattern, valid_bsn
 
 from mhgraph.cli import main
 from mhgraph.crypto import load_key
@@ -120,6 +120,53 @@ def test_a_filled_in_template_is_pseudonymised_without_a_delimiter_warning(tmp_p
                      created="2025-03-01")
     assert not [r for r in caplog.records if "delimiter" in r.getMessage()]
     assert read_meta(tmp_path / "in" / "belastingdienst_loonaangifte.csv")["rows"] == 12
+
+
+def test_a_template_of_a_spec_with_a_file_pattern_is_delivered_under_a_name_without_plaintext(tmp_path, monkeypatch):
+    """A partner delivering parts (``file`` a pattern) fills in the template under its own name:
+    the delivered file drops the template's plaintext marker, as a spec with one file name does."""
+    from mhgraph.ingest import ingest
+    from mhgraph.pseudonymise import template
+    from mhgraph.safe_output import write_csv_safe
+
+    specs_dir = spec_with_file_pattern(tmp_path / "specs", "ind_referenten", "ind_referenten*.csv").parent
+    key_file = tmp_path / "k"
+    key_file.write_text("0123456789abcdef0123456789abcdef")
+    monkeypatch.chdir(tmp_path)
+    filled = template("ind_referenten", spec_dir=specs_dir)
+    assert filled.name == "ind_referenten_plaintext.csv"
+    header = filled.read_text(encoding="utf-8-sig").strip().split(";")
+    write_csv_safe(plain_referenten().select(header), filled)
+    delivered = pseudonymise(filled, "ind_referenten", tmp_path / "in", key_file=key_file, created="2025-03-01",
+                             spec_dir=specs_dir)
+    assert sorted(p.name for p in (tmp_path / "in").iterdir()) == ["ind_referenten.csv",
+                                                                   "ind_referenten.csv.meta.json"]
+    assert delivered == tmp_path / "in" / "ind_referenten.csv"
+    part = tmp_path / "ind_referenten_2025-03_plaintext.csv"  # a part named by the partner keeps its own name
+    write_csv_safe(plain_referenten(12).slice(6).select(header), part)
+    assert pseudonymise(part, "ind_referenten", tmp_path / "in", key_file=key_file, created="2025-03-01",
+                        spec_dir=specs_dir).name == "ind_referenten_2025-03.csv"
+    sources = ingest(tmp_path / "in", specs=specs_dir).summary["sources"]
+    assert sorted(source["rows_accepted"] for source in sources) == [6, 6]
+
+
+@pytest.mark.parametrize(("plaintext", "delivered"), [
+    ("ind_referenten_2025-03_PLAINTEXT.csv", "ind_referenten_2025-03.csv"),
+    ("ind_referenten_plaintext_2025.csv", "ind_referenten_2025.csv"),
+    ("ind_referenten_2025-03-plaintext.csv", "ind_referenten_2025-03.csv"),
+])
+def test_a_part_named_plaintext_in_any_case_or_place_is_delivered_under_a_name_without_it(tmp_path, plaintext,
+                                                                                          delivered):
+    from mhgraph.safe_output import write_csv_safe
+
+    specs_dir = spec_with_file_pattern(tmp_path / "specs", "ind_referenten", "ind_referenten*.csv").parent
+    key_file = tmp_path / "k"
+    key_file.write_text("0123456789abcdef0123456789abcdef")
+    write_csv_safe(plain_referenten(6), tmp_path / plaintext)
+    written = pseudonymise(tmp_path / plaintext, "ind_referenten", tmp_path / "in", key_file=key_file,
+                           created="2025-03-01", spec_dir=specs_dir)
+    assert written.name == delivered
+    assert sorted(p.name for p in (tmp_path / "in").iterdir()) == [delivered, delivered + ".meta.json"]
 
 
 def test_an_unfilled_template_is_delivered_as_an_empty_extract(tmp_path):
@@ -438,18 +485,22 @@ def test_a_file_name_no_spec_matches_is_listed_without_a_bsn_it_holds(tmp_path):
     assert "123456782" not in summary.format() and "123456782" not in json.dumps(summary)
 
 
-def test_the_second_read_of_a_workbook_reads_only_the_columns_asked_for(tmp_path):
-    """Which columns hold numbers is read again only for the identifier columns; none asked, none read."""
+def test_a_workbook_is_read_once_for_its_text_and_the_types_of_its_number_columns(tmp_path):
+    """Which columns hold numbers comes from the workbook as it was opened: a file replaced or
+    removed after that changes neither the text nor the types."""
     from mhgraph.ingest.readers import open_extract
     from mhgraph.spec import find_spec
 
     path = _workbook(tmp_path / "w.xlsx", ["id", "kvk", "bedrag"], [["R1", 1234567, 5.5], ["R2", 7654321, 6]])
     extract = open_extract(path, find_spec("ind_referenten"))
+    _workbook(path, ["id", "kvk", "bedrag"], [["R1", "01234567", "5,5"], ["R2", "07654321", "6"]])  # all text now
     assert extract.number_columns(["kvk", "id", "absent"]) == {"kvk"}
-    path.unlink()  # the workbook is gone: a read would fail
+    assert extract.number_columns(["kvk", "kvk"]) == {"kvk"}  # a column two entities read
+    path.unlink()
+    assert extract.number_columns(["kvk", "bedrag"]) == {"kvk", "bedrag"}
     assert extract.number_columns([]) == frozenset()
-    with pytest.raises(InputError, match="not a readable Excel workbook"):
-        extract.number_columns(["kvk"])
+    batch = next(extract.batches(["id", "kvk"]))
+    assert batch.frame.select("id", "kvk").rows() == [("R1", "1234567"), ("R2", "7654321")]
 
 
 def test_an_interrupted_delivery_leaves_the_earlier_extract_whole_and_no_sidecar_of_it(tmp_path):

@@ -20,7 +20,8 @@ from ingest_helpers import KEY, deliver, plain_eindhoven, plain_payroll, valid_b
 from mhgraph.errors import InputError
 from mhgraph.ingest import ingest
 from mhgraph.ingest.readers import redact
-from mhgraph.ingest.validate import RowValidator, eleven_test_expr, plaintext_in_text_expr
+from mhgraph.ingest.validate import (RowValidator, bsn_expr, eleven_test_expr, looks_like_plaintext_expr,
+                                     plaintext_in_text_expr)
 from mhgraph.pseudonymise import check_plaintext, pseudonymise, pseudonymise_frame
 from mhgraph.safe_output import read_csv_safe
 from mhgraph.spec import SPEC_DIR, load_spec
@@ -124,6 +125,25 @@ def test_a_bsn_in_the_digits_of_another_script_is_pseudonymised_as_its_ascii_for
     assert problems.filter(pl.col("column") == "werknemer_bsn").is_empty()
     hashed = pseudonymise_frame(plain, spec, KEY)["werknemer_bsn"]
     assert hashed[0] == hashed[1] and hashed.str.contains(r"^[0-9a-f]{32}$").all()
+
+
+def test_the_partner_side_and_ingest_take_the_same_values_for_a_bsn():
+    # 9 digits; 8 that lost their leading 0 in a number cell; dotted; other scripts; and not:
+    # the eleven-test failing, 7 or 10 digits, a letter
+    values = ["111222333", "12345672", "012345672", "1234.56.72", "１１１２２２３３３", "١٢٣٤٥٦٧٨٢",
+              "111222334", "1234567", "1112223330", "11122233X"]
+    is_bsn = [True] * 6 + [False] * 4
+    digits = pl.col("v").str.replace_all(r"[\s.\-]", "")
+    assert pl.DataFrame({"v": values}).select(bsn_expr(digits))["v"].to_list() == is_bsn
+    # ingest: a BSN where a pseudonym belongs is named as one
+    said = pl.DataFrame({"v": values}).select(looks_like_plaintext_expr(pl.col("v"))).to_series()
+    assert said.str.contains("plaintext BSN").to_list() == is_bsn
+    # the partner side: a value that is no BSN is refused before it is hashed
+    spec = load_spec(SPEC_DIR / "belastingdienst_loonaangifte.toml")
+    plain = plain_payroll(len(values)).with_columns(werknemer_bsn=pl.Series(values))
+    problems = check_plaintext(plain.with_row_index("__row", 1).cast({"__row": pl.Int64}), spec)
+    refused = set(problems.filter(pl.col("reason") == "bad_bsn")["__row"].to_list())
+    assert [row not in refused for row in range(1, len(values) + 1)] == is_bsn
 
 
 def test_kvk_numbers_are_refused_in_text_but_not_in_ids():

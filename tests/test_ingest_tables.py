@@ -10,7 +10,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
-from ingest_helpers import deliver, plain_eindhoven, plain_payroll, plain_referenten
+from ingest_helpers import deliver, plain_eindhoven, plain_payroll, plain_referenten, spec_with_file_pattern
 from polars.testing import assert_frame_equal
 
 from mhgraph.errors import InputError
@@ -171,11 +171,7 @@ def test_a_failed_streamed_run_leaves_no_tables(tmp_path):
 
 
 def test_glob_spec_in_a_spec_folder_and_duplicates_across_files(tmp_path):
-    specs = tmp_path / "specs"
-    specs.mkdir()
-    text = (SPEC_DIR / "belastingdienst_loonaangifte.toml").read_text(encoding="utf-8")
-    (specs / "loon.toml").write_text(text.replace('file = "belastingdienst_loonaangifte.csv"',
-                                                  'file = "loonaangifte_*.csv"'), encoding="utf-8")
+    specs = spec_with_file_pattern(tmp_path / "specs", "belastingdienst_loonaangifte", "loonaangifte_*.csv").parent
     folder = tmp_path / "in"
     for month, seed in (("2024-01", 1), ("2024-02", 2)):
         written = deliver(tmp_path / month, "belastingdienst_loonaangifte", plain_payroll(5, seed=seed))

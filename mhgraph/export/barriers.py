@@ -15,9 +15,10 @@ decision.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["BARRIERS", "Intervention", "interventions"]
+__all__ = ["BARRIERS", "REGISTER_BARRIERS", "Intervention", "interventions", "register_kinds"]
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,38 @@ BARRIERS: dict[str, tuple[str, str, str]] = {
     ),
 }
 
+# What a partner could do under one purpose also depends on what its records in the cluster are:
+# a municipality supervises with a permit register and with a register of who lives where (a
+# housing register); there is no permit to review in the latter. (purpose, register kind) ->
+# as in BARRIERS; a register kind without an entry here takes its purpose's wording.
+REGISTER_BARRIERS: dict[tuple[str, str], tuple[str, str, str]] = {
+    ("administrative_supervision", "addresses"): (
+        "administrative",
+        "investigate the registrations at the addresses in this cluster (Landelijke Aanpak "
+        "Adreskwaliteit); enforce the housing, occupancy and fire-safety rules and the landlord's duties",
+        "Huisvestingswet 2014, Wet goed verhuurderschap, Wet basisregistratie personen",
+    ),
+}
+
 _ORDER = ("administrative", "fiscal", "labour inspection", "criminal")
+
+
+def register_kinds(entity_types: Iterable[str], relation_types: Iterable[str]) -> tuple[str, ...]:
+    """What a partner's records in a cluster are: ``permits`` when they name a permit (its
+    holder or manager), ``addresses`` when they register persons or companies at addresses.
+
+    >>> register_kinds(["person", "address"], ["REGISTERED_AT"])
+    ('addresses',)
+    >>> register_kinds(["permit", "company", "address"], ["HOLDS_PERMIT", "LOCATED_AT"])
+    ('permits',)
+    """
+    entity_types, relation_types = set(entity_types), set(relation_types)
+    kinds = []
+    if "permit" in entity_types or relation_types & {"HOLDS_PERMIT", "MANAGES"}:
+        kinds.append("permits")
+    if "REGISTERED_AT" in relation_types:
+        kinds.append("addresses")
+    return tuple(kinds)
 
 LABOUR_INSPECTION = Intervention(
     kind="labour inspection",
@@ -82,20 +114,29 @@ CRIMINAL = Intervention(
 )
 
 
-def interventions(purposes_by_partner: dict[str, list[str]], employment: bool) -> list[Intervention]:
+def interventions(purposes_by_partner: dict[str, list[str]], employment: bool,
+                  registers: dict[tuple[str, str], tuple[str, ...]] | None = None) -> list[Intervention]:
     """Possible interventions in barrier-model order.
 
     ``purposes_by_partner`` maps each partner with records in the cluster to the purposes of
     those records; ``employment`` says whether the cluster holds employment relations (which
-    brings in the labour inspection). Purposes without a known barrier are listed too, so that
-    nothing is left out unseen.
+    brings in the labour inspection); ``registers``: per partner and purpose, what its records
+    under that purpose are (:func:`register_kinds`), which words what it could do under it
+    (:data:`REGISTER_BARRIERS`).
+    Purposes without a known barrier are listed too, so that nothing is left out unseen.
+
+    >>> [a.how[:40] for a in interventions({"gemeente_a": ["administrative_supervision"]}, False,
+    ...                                     {("gemeente_a", "administrative_supervision"): ("addresses",)})][:1]
+    ['investigate the registrations at the add']
     """
     found: list[Intervention] = []
     for partner in sorted(purposes_by_partner):
         for purpose in sorted(set(purposes_by_partner[partner])):
-            if purpose in BARRIERS:
-                kind, how, basis = BARRIERS[purpose]
-                found.append(Intervention(kind, partner, how, basis, purpose))
+            held = (registers or {}).get((partner, purpose)) or ("",)
+            wordings = dict.fromkeys(REGISTER_BARRIERS.get((purpose, register), BARRIERS.get(purpose))
+                                     for register in held)
+            if None not in wordings:
+                found += [Intervention(kind, partner, how, basis, purpose) for kind, how, basis in wordings]
             else:
                 found.append(Intervention(
                     "administrative", partner,

@@ -24,7 +24,7 @@ import polars as pl
 
 from mhgraph.errors import InputError
 from mhgraph.export.aliases import Alias, case_aliases
-from mhgraph.export.barriers import Intervention, interventions
+from mhgraph.export.barriers import Intervention, interventions, register_kinds
 from mhgraph.export.i18n import DEFAULT_LANGUAGE
 
 __all__ = ["ClusterDossier", "Finding", "PartnerPiece", "build_dossiers", "check_columns", "safe_name"]
@@ -248,6 +248,19 @@ def _pieces(cluster_mentions: pl.DataFrame, cluster_edges: pl.DataFrame, evidenc
     return tuple(pieces)
 
 
+def _registers(cluster_mentions: pl.DataFrame,
+               cluster_edges: pl.DataFrame) -> dict[tuple[str, str], tuple[str, ...]]:
+    """What the records of each partner under each purpose are (:func:`register_kinds`): one
+    municipality may hold a permit register under one purpose and a housing register under another."""
+    keys = [pl.col("partner").cast(pl.String), pl.col("purpose").cast(pl.String)]
+    entities = {(partner, purpose): types for partner, purpose, types in
+                cluster_mentions.group_by(keys).agg(pl.col("entity_type").cast(pl.String)).iter_rows()}
+    relations = {(partner, purpose): types for partner, purpose, types in
+                 cluster_edges.group_by(keys).agg(pl.col("type").cast(pl.String)).iter_rows()}
+    return {key: register_kinds(entities.get(key, []), relations.get(key, []))
+            for key in entities.keys() | relations.keys()}
+
+
 def _cluster_mentions(placed: pl.DataFrame, cluster_id: str, findings: tuple[Finding, ...]) -> pl.DataFrame:
     """The cluster's partner records: mentions of its members, every mention in an evidence record
     (which may lie outside the cluster), and the mentions of an evidence entity by a partner the hit
@@ -373,7 +386,8 @@ def build_dossiers(clusters: pl.DataFrame, communities: pl.DataFrame, nodes: pl.
             mentions=own_mentions,
             findings=findings,
             pieces=pieces,
-            actions=tuple(interventions({p.partner: list(p.purposes) for p in pieces}, employment)),
+            actions=tuple(interventions({p.partner: list(p.purposes) for p in pieces}, employment,
+                                        _registers(own_mentions, own_edges))),
             crossing=crossing.drop("from_cluster", "to_cluster"),
             outside=outside,
             aliases=case_aliases(pictured, pl.concat([own_edges.select("type", "from_entity", "to_entity"),

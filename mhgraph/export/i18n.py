@@ -350,7 +350,14 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
  'unknown': ('onbekend', 'unknown')}
 
 # The barrier model (mhgraph.export.barriers) in Dutch: English text -> Dutch text.
-_DUTCH_BARRIER_TEXT = {'review the permits in this cluster: inspection, stricter conditions, suspension or withdrawal; closure of premises': 'de '
+_DUTCH_BARRIER_TEXT = {
+ 'investigate the registrations at the addresses in this cluster (Landelijke Aanpak Adreskwaliteit); '
+ "enforce the housing, occupancy and fire-safety rules and the landlord's duties":
+     'de inschrijvingen op de adressen in dit cluster onderzoeken (Landelijke Aanpak Adreskwaliteit); de regels '
+     'voor huisvesting, bewoning en brandveiligheid en de plichten van de verhuurder handhaven',
+ 'Huisvestingswet 2014, Wet goed verhuurderschap, Wet basisregistratie personen':
+     'Huisvestingswet 2014, Wet goed verhuurderschap, Wet basisregistratie personen',
+'review the permits in this cluster: inspection, stricter conditions, suspension or withdrawal; closure of premises': 'de '
                                                                                                                        'vergunningen '
                                                                                                                        'in '
                                                                                                                        'dit '

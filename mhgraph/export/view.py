@@ -250,6 +250,32 @@ def node_table_rows(view: dict) -> list[tuple[str, ...]]:
 # --- the static picture for the report and for print --------------------------------------------
 
 _CHAR_WIDTH, _FONT = 6.4, 11  # approximate width of a character of an 11 px sans-serif font
+_LABEL_PAD, _LABEL_HEIGHT = 4, _FONT + 4
+
+
+def _label_boxes(x: float, y: float, r: float, w: float, width: int) -> list[tuple[float, float, float, float]]:
+    """Where the label (``w`` wide) of a node at ``x``, ``y`` may go, in the order the cluster
+    pages try (graph.js): below it, above, right, left, then at the corners; a label near the
+    picture's side moves inwards.
+
+    >>> _label_boxes(100, 100, 5, 40, 900)[:2]
+    [(80.0, 106, 120.0, 121), (80.0, 79, 120.0, 94)]
+    """
+    def inside(left: float) -> float:
+        return min(max(left, 1), width - w - 1)
+
+    below, above, beside = y + r + 1, y - r - 1 - _LABEL_HEIGHT, y - _LABEL_HEIGHT / 2
+    middle, right, left = inside(x - w / 2), inside(x + r + 3), inside(x - r - 3 - w)
+    corners = [(right, below), (left, below), (right, above), (left, above)]
+    return [(lx, ly, lx + w, ly + _LABEL_HEIGHT)
+            for lx, ly in [(middle, below), (middle, above), (right, beside), (left, beside), *corners]]
+
+
+def _label_fits(box: tuple[float, float, float, float], width: int, height: int,
+                taken: list[tuple[float, float, float, float]]) -> bool:
+    """Inside the picture and clear of every box in ``taken`` (other labels, other nodes)."""
+    inside = box[0] >= 0 and box[1] >= 0 and box[2] <= width and box[3] <= height
+    return inside and all(box[2] < o[0] or box[0] > o[2] or box[3] < o[1] or box[1] > o[3] for o in taken)
 
 
 def _shape(shape: str, x: float, y: float, r: float, fill: str, stroke: str, width: float) -> str:
@@ -266,7 +292,8 @@ def _shape(shape: str, x: float, y: float, r: float, fill: str, stroke: str, wid
 
 def picture_svg(view: dict, width: int = 900, height: int = 560) -> str:
     """The default view of the picture as a static SVG (no script): evidence and cluster relations,
-    every node, and as many labels as fit without overlapping, most important first."""
+    every node, and as many labels as fit, most important first: each where the cluster pages would put
+    it (:func:`_label_boxes`), clear of the other labels and nodes and inside the picture."""
     nodes = {n["id"]: n for n in view["nodes"]}
     edges = [e for e in view["edges"] if not e["tie"]]
     drawn = {n for e in edges for n in (e["a"], e["b"])} | {n["id"] for n in view["nodes"] if not n["outside"]}
@@ -292,22 +319,22 @@ def picture_svg(view: dict, width: int = 900, height: int = 560) -> str:
         dash = ' stroke-dasharray="4 3"' if edge["out"] else ""
         parts.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="{colour}" '
                      f'stroke-width="{min(1 + math.log2(edge["n"]), 4):.1f}" stroke-opacity="0.7"{dash}/>')
+    placed = {node["id"]: at(node) for node in (nodes[n] for n in drawn)}
+    discs = [(x - radius, y - radius, x + radius, y + radius) for x, y in placed.values()]
     taken: list[tuple[float, float, float, float]] = []
     labels = []
     for node in sorted((nodes[n] for n in drawn), key=lambda n: (-n["prio"], -n["degree"], n["label"])):
-        x, y = at(node)
+        x, y = placed[node["id"]]
         colour, shape = view["styles"].get(node["type"], {"colour": OTHER_STYLE[0], "shape": OTHER_STYLE[1]}).values()
         fill = "#ffffff" if node["outside"] else colour
         parts.append(_shape(shape, x, y, radius, fill, FLAGGED if node["flags"] else colour, 3 if node["flags"] else 1.5))
         text = node["label"] + (f"  {' '.join(node['partners'])}" if node["partners"] else "")
-        half = len(text) * _CHAR_WIDTH / 2 + 2
-        centre = min(max(x, half + 1), width - half - 1)  # a label at the edge moves inwards
-        box = (centre - half, y + radius + 1, centre + half, y + radius + _FONT + 4)
-        if box[3] > height:
-            continue
-        if all(box[2] < o[0] or box[0] > o[2] or box[3] < o[1] or box[1] > o[3] for o in taken):
+        # its own node too: a label moved inwards from the picture's side must not cover it
+        box = next((b for b in _label_boxes(x, y, radius, _LABEL_PAD + len(text) * _CHAR_WIDTH, width)
+                    if _label_fits(b, width, height, taken + discs)), None)
+        if box is not None:
             taken.append(box)
-            labels.append(f'<text x="{centre:.1f}" y="{box[3] - 3:.1f}" text-anchor="middle">{html.escape(text)}</text>')
+            labels.append(f'<text x="{box[0] + _LABEL_PAD / 2:.1f}" y="{box[3] - 3:.1f}">{html.escape(text)}</text>')
     parts.append(f'<g font-size="{_FONT}" font-family="sans-serif" fill="#1d1d1f">' + "".join(labels) + "</g>")
     parts.append("</svg>")
     return "".join(parts)

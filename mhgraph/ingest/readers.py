@@ -532,10 +532,11 @@ def _blank_rows_removed(frame: pl.DataFrame) -> RawBatch:
     return RawBatch(frame.filter(~blank), _empty_garbage(), frame.filter(blank).height)
 
 
-def _excel_number_columns(path: Path, header: list[str], columns: list[str]) -> frozenset[str]:
-    """Those of ``columns`` the first sheet holds as number cells only. The sheet is read again
-    with its types inferred from all rows (a column mixing text and numbers is text), but only
-    for these columns; a boolean cell reads as a number there, so a column with one is not."""
+def _excel_number_columns(workbook, path: Path, header: list[str], columns: list[str]) -> frozenset[str]:
+    """Those of ``columns`` the first sheet of ``workbook`` (an open ``fastexcel`` reader) holds
+    as number cells only: their types inferred from all rows (a column mixing text and numbers is
+    text), for these columns only; a boolean cell reads as a number there, so a column with one is
+    not."""
     wanted = [name for name in columns if name in header]
     if not wanted:
         return frozenset()
@@ -543,26 +544,32 @@ def _excel_number_columns(path: Path, header: list[str], columns: list[str]) -> 
     level = reader_log.level
     reader_log.setLevel(logging.ERROR)  # an empty column is text: no warning of a type it could not tell
     try:
-        typed = pl.read_excel(path, sheet_id=1, infer_schema_length=None, drop_empty_rows=False,
-                              drop_empty_cols=False, raise_if_empty=False,
-                              columns=[header.index(name) for name in wanted])
+        typed = workbook.load_sheet(0, schema_sample_rows=None, use_columns=[header.index(name) for name in wanted])
+        dtypes = [column.dtype for column in typed.selected_columns]
     except Exception as exc:  # fastexcel raises its own error types for damaged workbooks
         raise InputError(f"not a readable Excel workbook ({describe_read_error(exc)})", file=str(path)) from None
     finally:
         reader_log.setLevel(level)
-    return frozenset(name for name, dtype in zip(wanted, typed.schema.values()) if dtype.is_numeric())
+    return frozenset(name for name, dtype in zip(wanted, dtypes) if dtype in ("int", "float"))
 
 
 @dataclass
 class ExcelExtract(Extract):
     batch_rows: int = DEFAULT_BATCH_ROWS
     sheet: pl.DataFrame | None = None
+    # The workbook as read when the extract was opened (a ``fastexcel`` reader over its bytes):
+    # the types of the number columns come from it, not from a file that may have changed since.
+    workbook: object = None
 
     @classmethod
     def open(cls, path: Path, batch_rows: int) -> ExcelExtract:
+        import fastexcel
+
         try:
-            sheet = pl.read_excel(path, sheet_id=1, has_header=False, infer_schema_length=0,
-                                  drop_empty_rows=False, drop_empty_cols=False, raise_if_empty=False)
+            workbook = fastexcel.read_excel(path.read_bytes())
+            # One dtype for every column needs fastexcel 0.12 (pyproject.toml); to_polars, not
+            # pl.DataFrame(sheet), which takes a sheet only from later releases.
+            sheet = workbook.load_sheet(0, header_row=None, dtypes="string").to_polars()
         except Exception as exc:  # fastexcel raises its own error types for damaged workbooks
             raise InputError(f"not a readable Excel workbook ({describe_read_error(exc)})", file=str(path)) from None
         if sheet.height == 0:
@@ -572,13 +579,14 @@ class ExcelExtract(Extract):
             header.pop()
         data = sheet.slice(1).select(sheet.columns[: len(header)])
         return cls(path=path, format="xlsx", header=header, native_date_formats=_ISO_DATE_FORMATS,
-                   batch_rows=batch_rows,
-                   sheet=data.rename(dict(zip(data.columns, map(str, range(len(header)))))))
+                   batch_rows=batch_rows, sheet=data.rename(dict(zip(data.columns, map(str, range(len(header)))))),
+                   workbook=workbook)
 
     def number_columns(self, columns: list[str]) -> frozenset[str]:
+        columns = list(dict.fromkeys(columns))  # a column two entities read (a company's KvK number) is asked once
         booleans = self.sheet.select(pl.col(str(self.header.index(name))).is_in(["true", "false"]).any().alias(name)
                                      for name in columns if name in self.header)
-        numbers = _excel_number_columns(self.path, self.header, columns)
+        numbers = _excel_number_columns(self.workbook, self.path, self.header, columns)
         return frozenset(name for name in numbers if not booleans[name].item())
 
     def batches(self, columns: list[str]) -> Iterator[RawBatch]:

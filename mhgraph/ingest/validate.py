@@ -62,6 +62,7 @@ __all__ = [
     "PlaintextTally",
     "RowValidator",
     "Validated",
+    "bsn_expr",
     "check_header",
     "eleven_test_expr",
     "looks_like_plaintext_expr",
@@ -140,18 +141,31 @@ def eleven_test_expr(nine_digits: pl.Expr, leading_zero: bool = True) -> pl.Expr
     return result.alias(name) if name else result
 
 
+def bsn_expr(digits: pl.Expr) -> pl.Expr:
+    """Whether ``digits`` (a value with its spaces, dots and dashes left out) is a BSN: 8 or 9
+    digits passing the eleven-test, 8 read with the leading 0 that a spreadsheet's number cell
+    drops. The one check of a BSN for ingest and for the partner side (``mhgraph pseudonymise``).
+
+    >>> values = pl.DataFrame({"x": ["111222333", "12345672", "012345672", "123456789", "1234567", None]})
+    >>> values.select(bsn_expr(pl.col("x")))["x"].to_list()
+    [True, True, True, False, False, False]
+    """
+    return digits.str.contains(r"^\d{8,9}$") & eleven_test_expr(digits.str.zfill(9))
+
+
 def looks_like_plaintext_expr(value: pl.Expr) -> pl.Expr:
     """What a value that should have been pseudonymous looks like, as a phrase for the message.
 
     >>> pl.select(looks_like_plaintext_expr(pl.lit("111222333"))).item()
-    'looks like a plaintext BSN (9 digits passing the eleven-test)'
+    'looks like a plaintext BSN (8 or 9 digits passing the eleven-test)'
+    >>> pl.select(looks_like_plaintext_expr(pl.lit("12345672"))).item()  # 012345672 without its leading 0
+    'looks like a plaintext BSN (8 or 9 digits passing the eleven-test)'
     >>> pl.select(looks_like_plaintext_expr(pl.lit("Jan de Vries"))).item()
     'looks like a readable name'
     """
     digits = value.str.replace_all(r"[\s.\-]", "")
-    is_bsn = digits.str.contains(r"^\d{8,9}$") & eleven_test_expr(digits.str.zfill(9))
     return (
-        pl.when(is_bsn).then(pl.lit("looks like a plaintext BSN (9 digits passing the eleven-test)"))
+        pl.when(bsn_expr(digits)).then(pl.lit("looks like a plaintext BSN (8 or 9 digits passing the eleven-test)"))
         .when(value.str.contains(r"^[1-9]\d{3}\s?-?\s?[A-Za-z]{2}$")).then(pl.lit("looks like a plaintext postcode"))
         .when(value.str.contains(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}$")).then(pl.lit("looks like a plaintext date"))
         .when(value.str.contains(r"^[\p{L}][\p{L}'’ .\-]*$")).then(pl.lit("looks like a readable name"))

@@ -15,20 +15,23 @@ that ``explain-match`` can later score any pair, even one that was never compare
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
+import errno
 import json
 import logging
 import os
 import shutil
 import tempfile
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
+from mhgraph.audit import locked
+from mhgraph.clib import c_function
 from mhgraph.errors import InputError
 from mhgraph.ingest.schema import MENTION_SCHEMA
 from mhgraph.resolve.baseline import identity_resolution
@@ -47,6 +50,10 @@ __all__ = ["MODEL_FILE", "Resolved", "load_run", "resolve", "save_model", "save_
 log = logging.getLogger("mhgraph.resolve")
 
 MODEL_FILE = Path("resolve") / "model.json"
+STAGING_PREFIX = ".resolve-"  # the private folders of save_run in a run folder
+STAGING_HELD = ".held"  # locked in such a folder while its save runs
+# what os.link raises where the file system has no hard links (exFAT: EPERM; SMB shares: EOPNOTSUPP or ENOSYS)
+NO_HARD_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS})
 CONFLICT_TABLE_SCHEMA = {**CONFLICT_SCHEMA, "entity_a": pl.String, "entity_b": pl.String}
 JOINED = "joined"  # the name of all types' matches among the types' parts, which end in .parquet
 MATCHES_SCHEMA = {**PAIR_SCHEMA, "score": pl.Float64, "decision": pl.String, "reason": pl.String}  # and the features
@@ -95,21 +102,7 @@ class Resolved:
 # the results that read each matches file, while they live: a later resolve must not write under them
 _READERS: dict[str, weakref.WeakSet[Resolved]] = {}
 
-
-def _trimmer(name: str | None):
-    """glibc's ``malloc_trim`` from the C library ``name``, or ``None`` where that library has
-    none or cannot be loaded (then giving memory back does nothing).
-
-    >>> _trimmer("no-such-library.so.0") is None
-    True
-    """
-    try:
-        return getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
-    except (OSError, AttributeError, TypeError):
-        return None
-
-
-_MALLOC_TRIM = _trimmer(ctypes.util.find_library("c"))
+_MALLOC_TRIM = c_function("malloc_trim")  # glibc only
 
 
 def give_back_freed_memory() -> None:
@@ -394,6 +387,11 @@ def save_model(resolved: Resolved, run_dir: str | Path) -> Path:
     blocking summary) into ``run_dir``: what ``explain-match`` needs besides the tables."""
     path = Path(run_dir) / MODEL_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
+    _write_model(resolved, path)
+    return path
+
+
+def _write_model(resolved: Resolved, path: Path) -> None:
     model = {
         "settings": resolved.settings.to_dict(),
         "scorers": {t: scorer_to_dict(s) for t, s in resolved.scorers.items()},
@@ -401,35 +399,101 @@ def save_model(resolved: Resolved, run_dir: str | Path) -> Path:
         "blocking": resolved.blocking_summary().to_dicts(),
     }
     path.write_text(json.dumps(model, indent=2) + "\n", encoding="utf-8")
-    return path
 
 
 def save_run(resolved: Resolved, run_dir: str | Path) -> Path:
     """Write ``tables/resolution.parquet``, ``tables/matches.parquet``,
-    ``tables/identity_conflicts.parquet`` and ``resolve/model.json`` into ``run_dir``."""
-    tables = Path(run_dir) / "tables"
-    tables.mkdir(parents=True, exist_ok=True)
-    _write_matches(resolved, tables / "matches.parquet")  # first: it may be refused
-    resolved.resolution.write_parquet(tables / "resolution.parquet")
-    resolved.identity_conflicts.write_parquet(tables / "identity_conflicts.parquet")
-    path = save_model(resolved, run_dir)
+    ``tables/identity_conflicts.parquet`` and ``resolve/model.json`` into ``run_dir``, all or
+    none: each is written into a private folder in ``run_dir`` first and the four are moved into
+    place only once all are written, so that a failure or Ctrl-C while writing leaves the earlier
+    four as they were (should a move fail, those moved already are put back). The one exception:
+    a result of ``resolve(..., matches_file=RUN_DIR/"tables/matches.parquet")`` put its matches
+    there when resolving ended, so a save of it that fails leaves those new matches beside the
+    earlier resolution and model (a ``matches_file`` elsewhere, or none, keeps all four whole).
+    A private folder a killed save left is removed by the next save into ``run_dir``."""
+    run_dir = Path(run_dir)
+    path = run_dir / MODEL_FILE
+    tables = run_dir / "tables"
+    for folder in (tables, path.parent):
+        folder.mkdir(parents=True, exist_ok=True)
+    with _staging_folder(run_dir) as folder:
+        staged = {tables / "resolution.parquet": folder / "resolution.parquet",
+                  tables / "identity_conflicts.parquet": folder / "identity_conflicts.parquet",
+                  path: folder / MODEL_FILE.name}
+        if _write_matches(resolved, tables / "matches.parquet", folder / "matches.parquet"):
+            staged = {tables / "matches.parquet": folder / "matches.parquet", **staged}
+        resolved.resolution.write_parquet(staged[tables / "resolution.parquet"])
+        resolved.identity_conflicts.write_parquet(staged[tables / "identity_conflicts.parquet"])
+        _write_model(resolved, staged[path])
+        _move_in_all(staged, folder)
     log.info("resolution, matches and model written to %s", run_dir)
     return path
 
 
-def _write_matches(resolved: Resolved, path: Path) -> None:
-    """Write the matches of ``resolved`` to ``path``; those of a file are copied a few rows at
-    a time into a file beside it, put in its place once whole. Nothing is written when ``path``
-    is the file they are read from; a file another result reads is refused."""
-    if resolved.matches_file == path.resolve():
+@contextmanager
+def _staging_folder(run_dir: Path) -> Iterator[Path]:
+    """A private folder in ``run_dir`` for one save, removed after it. Its ``.held`` file is
+    locked from the moment it has that name until the save ends, so that the folders a killed
+    save left (their ``.held`` lockable) are told from those a live save writes, and removed."""
+    _remove_stale_staging(run_dir)
+    with tempfile.TemporaryDirectory(prefix=STAGING_PREFIX, dir=run_dir, ignore_cleanup_errors=True) as name:
+        folder = Path(name)
+        with open(folder / "held.new", "a+b") as held, locked(held):
+            os.replace(folder / "held.new", folder / STAGING_HELD)  # named only once locked
+            yield folder
+
+
+def _remove_stale_staging(run_dir: Path) -> None:
+    if os.name != "posix":  # no flock: a folder a live save writes could not be told from a stale one
         return
+    for folder in run_dir.glob(f"{STAGING_PREFIX}*"):
+        try:
+            with open(folder / STAGING_HELD, "rb") as held, locked(held, wait=False):
+                shutil.rmtree(folder, ignore_errors=True)
+        except (FileNotFoundError, NotADirectoryError, BlockingIOError):
+            continue  # not yet set up, or a live save holds it
+
+
+def _move_in_all(staged: dict[Path, Path], folder: Path) -> None:
+    """Move each new file (the values of ``staged``) onto its place (the keys); the files there
+    before are kept in ``folder`` (as hard links, or copies where the file system has none)
+    until all are moved, and put back when one fails."""
+    earlier = {}
+    for place in staged:
+        if place.is_file():
+            earlier[place] = folder / f"earlier-{len(earlier)}"
+            try:
+                os.link(place, earlier[place])
+            except OSError as exc:
+                if exc.errno not in NO_HARD_LINKS:
+                    raise
+                shutil.copy2(place, earlier[place])
+    moved = []
+    try:
+        for place, new in staged.items():
+            os.replace(new, place)
+            moved.append(place)
+    except BaseException:
+        for place in moved:
+            if place in earlier:
+                os.replace(earlier[place], place)
+            else:
+                place.unlink()
+        raise
+
+
+def _write_matches(resolved: Resolved, path: Path, staged: Path) -> bool:
+    """Write the matches of ``resolved``, which go to ``path``, into ``staged`` (those of a file
+    are copied a few rows at a time); False, and nothing written, when they are the scan of
+    ``path`` itself. A file another result reads is refused."""
+    if resolved.matches_file == path.resolve() and isinstance(resolved.matches, pl.LazyFrame):
+        return False
     _unread_target(path)
     if isinstance(resolved.matches, pl.DataFrame):
-        resolved.matches.write_parquet(path)
-        return
-    with tempfile.TemporaryDirectory(prefix=f".{path.name}.", dir=path.parent) as folder:
-        resolved.scan_matches().sink_parquet(Path(folder) / JOINED)
-        os.replace(Path(folder) / JOINED, path)
+        resolved.matches.write_parquet(staged)
+    else:
+        resolved.scan_matches().sink_parquet(staged)
+    return True
 
 
 def load_run(run_dir: str | Path) -> Resolved:
