@@ -76,6 +76,7 @@ ENTITY_FIELDS: dict[str, dict[str, str]] = {
         "v_number": "hash",
         "given_name_bf": "bloom",
         "family_name_bf": "bloom",
+        "names_bf": "bloom",
         "birth_date_bf": "bloom",
         "match_key_1": "hash",
         "match_key_2": "hash",

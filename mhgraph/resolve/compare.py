@@ -217,6 +217,26 @@ def _comparison(comparison: Comparison, frame: pl.DataFrame, groups: np.ndarray,
     return crossed.mean(axis=0)
 
 
+def _where_below(comparison: Comparison, columns: dict, frame: pl.DataFrame, groups: np.ndarray,
+                 left, right, cache: dict) -> np.ndarray:
+    """``comparison`` for the pairs where each comparison of ``counts_where_below`` is missing
+    or below its value (NaN elsewhere: only those pairs are compared). Where it reaches
+    ``stands_in_from``, those comparisons are set to NaN in ``columns``."""
+    room = np.ones(len(left), dtype=bool)
+    for other, below in comparison.counts_where_below.items():
+        if other in columns:
+            room &= ~(columns[other] >= below)  # NaN: missing, leaves room
+    at = np.flatnonzero(room)
+    out = np.full(len(left), np.nan)
+    out[at] = _comparison(comparison, frame, groups, left[at], right[at], None, cache)
+    if comparison.stands_in_from is not None:
+        standing = at[out[at] >= comparison.stands_in_from]
+        for other in comparison.counts_where_below:
+            if other in columns:
+                columns[other][standing] = np.nan
+    return out
+
+
 def compare_type(pairs: pl.DataFrame, frame: pl.DataFrame, entity: EntitySettings,
                  relations: pl.DataFrame | None, entities: pl.DataFrame | None,
                  cache: dict | None = None, rows: tuple[np.ndarray, np.ndarray] | None = None) -> pl.DataFrame:
@@ -239,6 +259,8 @@ def compare_type(pairs: pl.DataFrame, frame: pl.DataFrame, entity: EntitySetting
         if comparison.kind != "relation" and not all(c in frame.columns and frame[c].null_count() < frame.height
                                                      for c in comparison.columns):
             continue  # nothing to compare: an absent column counts as missing, and costs no memory
+        if comparison.counts_where_below:
+            continue  # compared below, where the comparisons it waits for leave it room
         neighbours = None
         if comparison.kind == "relation" and entities is not None:
             neighbours = _neighbour_rows(frame, relations, entities, comparison, cache)
@@ -255,6 +277,10 @@ def compare_type(pairs: pl.DataFrame, frame: pl.DataFrame, entity: EntitySetting
             for other in entity.comparisons:
                 if other.kind == "dice" and other.columns[0] == comparison.columns[0] and other.name in columns:
                     columns[other.name][shown] = np.nan
+    for comparison in entity.comparisons:
+        if comparison.counts_where_below and all(c in frame.columns and frame[c].null_count() < frame.height
+                                                 for c in comparison.columns):
+            columns[comparison.name] = _where_below(comparison, columns, frame, groups, left, right, cache)
     for comparison in entity.comparisons:
         if comparison.redundant_with and comparison.name in columns:
             top = np.ones(len(left), dtype=bool)
