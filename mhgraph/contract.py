@@ -100,7 +100,7 @@ def _type(column: Column) -> str:
         low = "" if column.minimum is None else f"{column.minimum:g}"
         high = "" if column.maximum is None else f"{column.maximum:g}"
         kind += f" ({low}..{high})"
-    return kind + (", required" if column.required else "")
+    return kind + (", required" if column.required else "") + (", optional: may be absent" if column.optional else "")
 
 
 def _rows(spec: SourceSpec) -> list[tuple[str, str, str, str]]:

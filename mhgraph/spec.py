@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
@@ -25,6 +25,7 @@ from mhgraph.errors import MhgraphError
 __all__ = [
     "ENTITY_FIELDS",
     "LAWFUL_PROTECTED_USES",
+    "OPTIONAL_FIELDS",
     "PERSON_ATTRIBUTES",
     "PLAINTEXT_INPUTS",
     "PROTECTED_ATTRIBUTES",
@@ -108,6 +109,10 @@ ENTITY_FIELDS: dict[str, dict[str, str]] = {
     },
 }
 
+# Fields an extract may lack even though its spec names them, added after extracts were already
+# delivered: ingest reads them when present and leaves them empty (null) when absent.
+OPTIONAL_FIELDS = {"person": ("names_bf",)}
+
 # Fields that identify the entity: a block with all of these empty in a row is no mention.
 IDENTIFYING_FIELDS = {
     "person": ("bsn", "v_number", "given_name_bf", "family_name_bf", "match_key_1"),
@@ -178,6 +183,7 @@ class Column:
     maximum: float | None = None
     protected: str | None = None  # a protected attribute this column declares it holds
     lawful_use: str | None = None  # the documented lawful use that allows it (LAWFUL_PROTECTED_USES)
+    optional: bool = False  # the extract may lack the column: read as empty (null) then
 
 
 @dataclass(frozen=True)
@@ -255,11 +261,29 @@ class SourceSpec:
             for canonical, column in block.fields.items():
                 if column == self.record_id:  # the record id stays required, whatever else it holds
                     continue
-                declared = self.columns.get(column)
-                out[column] = declared or Column(column, kinds[canonical])
+                declared = self.columns.get(column) or Column(column, kinds[canonical])
+                optional = declared.optional or canonical in OPTIONAL_FIELDS.get(block.type, ())
+                out[column] = replace(declared, optional=optional)
         used = self.used_columns
         out.update({name: col for name, col in self.columns.items() if name not in out and name in used})
         return out
+
+    def without_columns(self, names: set[str]) -> SourceSpec:
+        """This spec as if it named none of the delivered columns ``names`` (optional columns an
+        extract lacks): no entity field or relation reads them, so what they would fill stays empty.
+
+        >>> spec = load_spec(SPEC_DIR / "ind_verblijfsvergunningen.toml")
+        >>> "vreemdeling_names_bf" in spec.without_columns({"vreemdeling_names_bf"}).delivered_columns
+        False
+        """
+        blocks = tuple(replace(b, fields={k: c for k, c in b.fields.items() if c not in names})
+                       for b in self.entities)
+        relations = tuple(replace(r, valid_from=None if r.valid_from in names else r.valid_from,
+                                  valid_to=None if r.valid_to in names else r.valid_to,
+                                  properties={k: c for k, c in r.properties.items() if c not in names})
+                          for r in self.relations)
+        return replace(self, entities=blocks, relations=relations,
+                       columns={n: c for n, c in self.columns.items() if n not in names})
 
 
 def _fail(path: Path, message: str) -> SpecError:
@@ -282,6 +306,7 @@ def _column(path: Path, name: str, raw: dict, default_formats: tuple[str, ...]) 
         maximum=raw.get("max"),
         protected=raw.get("protected"),
         lawful_use=raw.get("lawful_use"),
+        optional=bool(raw.get("optional", False)),
     )
 
 
@@ -323,6 +348,22 @@ def _check_protected(path: Path, raw: dict, columns: dict[str, Column]) -> None:
                           "must not be delivered: remove it from the spec")
 
 
+def _with_all_names(path: Path, role: str, fields: dict, plaintext: dict, raw: dict) -> dict:
+    """A person block's fields with ``names_bf`` (all name words) delivered by default under
+    ``<role>_names_bf`` when the block has names and the spec names no column for it: every
+    spec delivers it without knowing of it, and ingest reads extracts without it as before."""
+    has_names = {"given_name", "family_name"} & set(plaintext) or {"given_name_bf", "family_name_bf"} & set(fields)
+    if "names_bf" in fields or not has_names:
+        return fields
+    column = f"{role}_names_bf"
+    named = {raw.get("record_id"), *raw.get("columns", {})} | {
+        c for block in raw.get("entities", []) for part in ("fields", "plaintext") for c in block.get(part, {}).values()}
+    if column in named:
+        raise _fail(path, f"the default column {column!r} of names_bf (all name words) of person block {role!r} is "
+                          "already named in the spec: name another for names_bf in its fields")
+    return {**fields, "names_bf": column}
+
+
 def load_spec(path: str | Path) -> SourceSpec:
     """Read and check one spec file."""
     path = Path(path)
@@ -356,7 +397,10 @@ def load_spec(path: str | Path) -> SourceSpec:
         unknown_plain = set(block.get("plaintext", {})) - set(PLAINTEXT_INPUTS[etype])
         if unknown_plain:
             raise _fail(path, f"entities[{i}] ({block.get('role')}): unknown plaintext inputs {sorted(unknown_plain)}")
-        entities.append(EntityBlock(block["role"], etype, dict(block.get("fields", {})), dict(block.get("plaintext", {}))))
+        fields, plaintext = dict(block.get("fields", {})), dict(block.get("plaintext", {}))
+        if etype == "person":
+            fields = _with_all_names(path, block["role"], fields, plaintext, raw)
+        entities.append(EntityBlock(block["role"], etype, fields, plaintext))
     roles = {b.role for b in entities}
     relations = []
     for i, rel in enumerate(raw.get("relations", [])):
