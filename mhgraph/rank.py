@@ -7,7 +7,8 @@ a column of the ``clusters`` table and ``docs/indicators.md`` explains the choic
                      further past its threshold, the heavier; mhgraph.indicators.registry)
     counted hits   = every full hit; a weak hit (grade "weak": under its rule's thresholds, past
                      its weak level; weight already × weak_share) only where the cluster has
-                     hits of another family of evidence
+                     hits of another family of evidence; hits of one rule on the same records
+                     (one finding named from each of its entities) count once
     family points  = w1 + d·w2 + d²·w3 + ...     the cluster's counted hits of one family of
                                                  evidence, by weight, highest first; d = repeat_decay
     evidence       = sum of the family points    over the families that fired (not context)
@@ -109,6 +110,18 @@ def counted_hits(hits: pl.DataFrame, communities: pl.DataFrame) -> pl.DataFrame:
     return located.filter((pl.col("grade") != "weak") | (families >= 2)).select(columns)
 
 
+def _one_per_finding(located: pl.DataFrame) -> pl.DataFrame:
+    """The hits that count in the points: one per finding. A rule that names every entity of one
+    finding as a focus (each person of a shared identity number) writes hits with the same
+    records as evidence; in one cluster they are one piece of evidence, not a piece and its
+    repeat. The reasons keep every hit."""
+    if "evidence" not in located.columns:
+        return located
+    records = pl.col("evidence").list.sort().list.join("\x1f")
+    first = pl.int_range(pl.len()).over("cluster_id", "indicator", "grade", records) == 0
+    return located.sort("_row").filter(first | (pl.col("evidence").list.len() == 0).fill_null(True))
+
+
 def rank_clusters(communities: pl.DataFrame, nodes: pl.DataFrame, edges: pl.DataFrame | None,
                   hits: pl.DataFrame, *, repeat_decay: float = RANKING["repeat_decay"],
                   corroboration_bonus: float = RANKING["corroboration_bonus"],
@@ -139,8 +152,9 @@ def rank_clusters(communities: pl.DataFrame, nodes: pl.DataFrame, edges: pl.Data
         family=pl.col("indicator").replace_strict(_FAMILIES, default=pl.col("indicator"), return_dtype=pl.String),
         context=pl.col("indicator").is_in(_CONTEXT))
     per_family = (
-        located.sort(["cluster_id", "family", "weight", "indicator", "focus_entity", "_row"],
-                     descending=[False, False, True, False, False, False])
+        _one_per_finding(located)
+        .sort(["cluster_id", "family", "weight", "indicator", "focus_entity", "_row"],
+              descending=[False, False, True, False, False, False])
         .with_columns(_nth=pl.int_range(pl.len()).over("cluster_id", "family"))
         .group_by("cluster_id", "family", maintain_order=True).agg(
             pl.col("context").first(),

@@ -59,6 +59,31 @@ def test_sponsored_migrants_count_only_when_their_sponsorships_overlap():
         "Sponsor of 1 labour migrants at the same time")
 
 
+def test_sponsored_migrant_on_the_sponsors_payroll_outside_the_permits_dates_is_its_employee():
+    """A recruitment agency sponsors six migrants at once, all on its payroll for years; for three
+    the renewed permit's dates and the payroll periods do not meet (paid the year before the
+    renewal, or from the year after). They are its employees, not migrants recruited on its
+    recognition and never employed. Had the three never been on its payroll, half would be
+    missing."""
+    def agency(paid_off_the_permits_dates):
+        reg = Registers()
+        reg.company("k", "C-agency", "A-office", D(2010, 1, 1), sbi="7820")
+        reg.payroll("p-local", "P-local", "C-agency", "A-local", D(2020, 1, 1), D(2025, 12, 31), 2000 * 15.0, 2000.0)
+        for k in range(6):
+            reg.residence(f"i{k}", f"P-m{k}", "C-agency", f"A-m{k}", "arbeid", D(2023, 1, 1), D(2024, 12, 31))
+            if k < 3:
+                reg.payroll(f"p{k}", f"P-m{k}", "C-agency", f"A-m{k}", D(2023, 1, 1), D(2024, 12, 31),
+                            1800 * 15.0, 1800.0)
+            elif paid_off_the_permits_dates:
+                reg.payroll(f"p{k}", f"P-m{k}", "C-agency", f"A-m{k}", D(2021, 1, 1), D(2022, 12, 31),
+                            1800 * 14.0, 1800.0)
+        return sponsor_of_many_migrants(*_tables(reg))
+
+    assert agency(paid_off_the_permits_dates=True).height == 0
+    never = agency(paid_off_the_permits_dates=False)
+    assert "3 of 6 (50%) were never on its payroll" in never["reason"][0]
+
+
 def test_sponsor_churn_needs_a_quick_move_to_a_linked_firm(graph, hits):
     nodes, edges = graph
     churn = hits.filter(pl.col("indicator") == "sponsor_churn").row(0, named=True)
@@ -984,3 +1009,78 @@ def test_short_lived_employer_host_dissolved_young_hosts_nothing():
     assert short_lived_employer_at_host(nodes, edges).height == 0
     # at one year established enough, it had lived long enough to host
     assert short_lived_employer_at_host(nodes, edges, min_host_days=365).height == 1
+
+
+def test_phoenix_officer_carries_the_business_over_only_across_the_handover():
+    """The owner who runs the successor from its first months is the same business (silent); one
+    of the old company's officers who joins the successor only years later, after it went on
+    under a new face, is not, and neither is a founder who left the old company years before it
+    was dissolved."""
+    def shop(*offices):
+        reg = Registers()
+        reg.company("k1", "C-old", "A-unit", D(2015, 1, 1), dissolved=D(2024, 1, 31), sbi="7820")
+        reg.company("k2", "C-new", "A-unit", D(2024, 2, 1), sbi="7820")
+        reg.officer("o-new", "P-new", "C-new", "A-newhome", D(2024, 2, 1))
+        for k, (company, start, end) in enumerate(offices):
+            reg.officer(f"o{k}", "P-old", company, "A-oldhome", start, end)
+        return phoenix_company(*_tables(reg)).get_column("focus_entity").to_list()
+
+    at_old = ("C-old", D(2015, 1, 1), D(2024, 1, 31))
+    assert shop(at_old) == ["C-new"]
+    assert shop(at_old, ("C-new", D(2024, 2, 1), None)) == []  # the owner goes on with the new company
+    assert shop(at_old, ("C-new", D(2027, 3, 1), None)) == ["C-new"]  # joins the successor three years on
+    founder_left = Registers()
+    founder_left.company("k1", "C-old", "A-unit", D(2015, 1, 1), dissolved=D(2024, 1, 31), sbi="7820")
+    founder_left.officer("o-founder", "P-founder", "C-old", "A-founderhome", D(2015, 1, 1), D(2017, 12, 31))
+    founder_left.officer("o-straw", "P-straw", "C-old", "A-strawhome", D(2018, 1, 1), D(2024, 1, 31))
+    founder_left.company("k2", "C-new", "A-unit", D(2024, 2, 1), sbi="7820")
+    founder_left.officer("o-back", "P-founder", "C-new", "A-founderhome", D(2024, 2, 1))
+    assert phoenix_company(*_tables(founder_left)).get_column("focus_entity").to_list() == ["C-new"]
+
+
+def test_short_lived_employer_counts_only_staff_paid_while_the_host_is_there():
+    """The host moves out of the yard at the end of 2022: staff the company paid only in 2023,
+    after that, were not paid at an established company's address."""
+    def yard(job_start):
+        reg = Registers()
+        reg.record("kvk_inschrijvingen", "k-main", {
+            "bedrijf": ("C-main", {"sbi_code": "4391", "legal_form": "BV", "registered_on": D(2010, 3, 1)}),
+            "vestiging": ("A-yard", {})},
+            [("LOCATED_AT", "bedrijf", "vestiging", {"valid_from": D(2010, 3, 1), "valid_to": D(2022, 12, 31)})])
+        reg.officer("o-main", "P-boss", "C-main", "A-bosshome", D(2010, 3, 1))
+        reg.company("k-sub", "C-sub", "A-yard", D(2022, 6, 1), dissolved=D(2023, 12, 31), sbi="4399")
+        reg.officer("o-sub", "P-straw", "C-sub", "A-strawhome", D(2022, 6, 1), D(2023, 12, 31))
+        for w in range(2):
+            reg.payroll(f"s{w}", f"P-w{w}", "C-sub", f"A-w{w}", job_start, D(2023, 6, 30), 1500 * 13.5, 1500.0)
+        return short_lived_employer_at_host(*_tables(reg)).get_column("focus_entity").to_list()
+
+    assert yard(D(2023, 1, 1)) == []
+    assert yard(D(2022, 7, 1)) == ["C-sub"]
+
+
+def test_short_lived_employer_business_centre_only_while_it_is_one():
+    """Four other companies settle at the yard in 2025, after the company was dissolved: the yard
+    was no business centre while the two were there. Had they been there since 2015, it was."""
+    def yard(tenants_from):
+        reg = _yard_with_a_front(Registers())
+        for t in range(4):
+            reg.company(f"k-t{t}", f"C-tenant{t}", "A-yard", tenants_from, sbi="6920")
+            reg.officer(f"o-t{t}", f"P-tenant{t}", f"C-tenant{t}", f"A-tenant{t}", tenants_from)
+        return short_lived_employer_at_host(*_tables(reg)).get_column("focus_entity").to_list()
+
+    assert yard(D(2025, 1, 1)) == ["C-sub"]
+    assert yard(D(2015, 1, 1)) == []
+    assert yard(D(2023, 9, 1)) == []  # a business centre for the company's last months: one of its clients
+
+
+def test_short_lived_employer_household_only_while_both_hold_office():
+    """The straw director lodged at the host's director's home years before either held office:
+    no household of the two companies' officers. Living there while both hold office is one."""
+    def yard(lodged_from, lodged_to):
+        reg = _yard_with_a_front(Registers())
+        reg.payroll("x-boss", "P-boss", "C-earlier", "A-P-bosshome", D(2004, 1, 1), D(2006, 12, 31), 1500 * 15.0, 1500.0)
+        reg.payroll("x-straw", "P-straw", "C-earlier", "A-P-bosshome", lodged_from, lodged_to, 1500 * 15.0, 1500.0)
+        return short_lived_employer_at_host(*_tables(reg)).get_column("focus_entity").to_list()
+
+    assert yard(D(2005, 1, 1), D(2005, 12, 31)) == ["C-sub"]
+    assert yard(D(2022, 6, 1), D(2023, 12, 31)) == []

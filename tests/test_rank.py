@@ -195,3 +195,23 @@ def test_without_a_partner_a_weak_piece_needs_a_piece_of_another_family_again():
     assert row["without_partner"] == [{"partner": "belastingdienst", "score": 0.0, "flagged": False},
                                       {"partner": "ind", "score": 1.5, "flagged": True}]
     assert row["needs_partners"] == ["belastingdienst"]
+
+
+def test_one_finding_named_from_each_of_its_entities_counts_once(small):
+    """One identity number used by two persons is one finding, written as a hit on each person
+    with the same records: in one cluster it counts once, so with the sector's context it stays
+    under the flag score like any single piece of weight 1. A second conflict, on other records,
+    is a repeat of the family and counts a quarter."""
+    communities, nodes = small
+    one = pl.DataFrame([
+        {"indicator": "identity_conflict", "version": "1", "focus_entity": person, "cluster_id": None,
+         "reason": f"shared bsn, on {person}.", "evidence": records, "partners": ["belastingdienst"], "weight": 1.0}
+        for person, records in [("P1", ["loon/1", "loon/2"]), ("P2", ["loon/2", "loon/1"])]
+    ] + [{"indicator": "high_risk_sector", "version": "1", "focus_entity": "C1", "cluster_id": None,
+          "reason": "sector.", "evidence": ["kvk/1"], "partners": ["kvk"], "weight": 0.25}], schema=HIT_SCHEMA)
+    row = rank_clusters(communities, nodes, None, one).filter(pl.col("cluster_id") == "C0001").row(0, named=True)
+    assert row["score"] == 1.25 and not row["flagged"]
+    assert row["reasons"].count("identity_conflict") == 2  # the analyst still reads both sides
+    second = one.vstack(one.head(1).with_columns(focus_entity=pl.lit("A1"), evidence=pl.lit(["loon/3", "loon/4"])))
+    row = rank_clusters(communities, nodes, None, second).filter(pl.col("cluster_id") == "C0001").row(0, named=True)
+    assert row["score"] == 1.5 and row["flagged"]

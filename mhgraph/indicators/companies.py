@@ -25,7 +25,8 @@ import polars as pl
 
 from mhgraph.indicators.registry import rule
 from mhgraph.indicators.tables import (
-    BEGINNING, END_OF_TIME, FLAT, co_residents, companies, of_type, overlaps, peak_presence, small_groups, with_period,
+    BEGINNING, END_OF_TIME, FLAT, co_residents, companies, crowded_periods, of_type, overlaps, small_groups,
+    with_period,
 )
 
 __all__ = ["officers_sharing_home", "phoenix_company", "shared_company_address", "short_lived_employer_at_host",
@@ -167,7 +168,8 @@ def phoenix_company(nodes: pl.DataFrame, edges: pl.DataFrame, *, max_gap_days: i
     started = firms.filter(pl.col("registered_on").is_not_null()).select(
         new="company", new_registered="registered_on", new_activity="activity")
     sites = of_type(edges, "LOCATED_AT").select(company="from_entity", address="to_entity", site="relation_id")
-    offices = of_type(edges, "OFFICER_OF").select(person="from_entity", company="to_entity")
+    offices = with_period(of_type(edges, "OFFICER_OF")).select(
+        person="from_entity", company="to_entity", office_start="start", office_end="end")
     jobs = of_type(edges, "EMPLOYED_BY").select(person="from_entity", company="to_entity", job="relation_id")
 
     def of_old(table: pl.DataFrame) -> pl.DataFrame:  # rows of dissolved companies, renamed to "old"
@@ -193,7 +195,16 @@ def phoenix_company(nodes: pl.DataFrame, edges: pl.DataFrame, *, max_gap_days: i
         .join(of_old(jobs).group_by("old").agg(old_staff=pl.col("person").n_unique()), on="old")
     )
     own_staff_runs_it = of_new(offices).join(of_old(jobs), on="person").select("old", "new").unique()
-    carried_over = of_old(offices).join(of_new(offices), on="person").select("old", "new").unique()
+    # an officer carries the business over only across the handover: in office at the old company in
+    # its last max_gap_days and at the new one in its first; one who joins the successor years later,
+    # after the business went on without them, does not make it the same owner's
+    carried_over = (
+        of_old(offices).join(of_new(offices), on="person", suffix="_new").join(ended, on="old").join(started, on="new")
+        .filter((pl.col("office_end") >= pl.col("old_dissolved") - pl.duration(days=max_gap_days))
+                & (pl.col("office_start_new") <= pl.col("new_registered") + pl.duration(days=max_gap_days))
+                & (pl.col("office_end_new") >= pl.col("new_registered")))
+        .select("old", "new").unique()
+    )
     with_officers = offices.select("company").unique()
     found = (
         same_site.join(staff, on=["old", "new"], how="full", coalesce=True)
@@ -268,9 +279,11 @@ def short_lived_employer_at_host(nodes: pl.DataFrame, edges: pl.DataFrame, *, ma
     firms = companies(nodes).with_columns(activity=pl.col("sbi_code").str.slice(0, activity_digits))
     sites = with_period(of_type(edges, "LOCATED_AT")).select(
         site="relation_id", company="from_entity", address="to_entity", start="start", end="end")
-    centres = peak_presence(sites, "address", "company", min_members=max_companies + 1).filter(
-        pl.col("present") > max_companies)
-    sites = sites.join(centres, on="address", how="anti")
+    # an address is a business centre only while it holds more than max_companies: a yard that
+    # becomes one later still hosted what it hosted before
+    centre_days = crowded_periods(sites, "address", "company", max_companies)
+    in_centre = sites.join(centre_days.rename({"start": "centre_start", "end": "centre_end"}), on="address").filter(
+        overlaps("start", "end", "centre_start", "centre_end")).select("site")
     short = firms.filter(_short_lived(max_days).fill_null(False)).select(
         short="company", short_registered="registered_on", short_dissolved="dissolved_on", activity="activity")
     # a company dissolved before it was min_host_days old cannot host one registered min_host_days
@@ -282,24 +295,35 @@ def short_lived_employer_at_host(nodes: pl.DataFrame, edges: pl.DataFrame, *, ma
                          & (pl.col("activity").str.len_chars() >= activity_digits).fill_null(False)).select(
         host="company", host_registered="registered_on", activity="activity")
     at_address = (
-        sites.rename({"company": "short", "site": "short_site", "start": "short_start", "end": "short_end"})
+        sites.join(in_centre, on="site", how="anti")
+        .rename({"company": "short", "site": "short_site", "start": "short_start", "end": "short_end"})
         .join(short, on="short")
         .join(sites.rename({"company": "host", "site": "host_site"}).join(hosts, on="host"),
               on=["address", "activity"])
         .filter((pl.col("host") != pl.col("short")) & overlaps("start", "end", "short_start", "short_end")
                 & ((pl.col("short_registered") - pl.col("host_registered")).dt.total_days() >= min_host_days))
+        .with_columns(both_start=pl.max_horizontal("start", "short_start"),
+                      both_end=pl.min_horizontal("end", "short_end"))
     )
     pairs = at_address.select("host", "short").unique()
     # the officers of the paired companies only: a trust-office director of thousands of companies
     # would otherwise pair all of them with each other
-    offices = of_type(edges, "OFFICER_OF").select(person="from_entity", company="to_entity")
+    offices = with_period(of_type(edges, "OFFICER_OF")).select(
+        person="from_entity", company="to_entity", office_start="start", office_end="end")
     host_officers = pairs.join(offices.rename({"company": "host"}), on="host")
     short_officers = pairs.join(offices.rename({"company": "short"}), on="short")
-    households = co_residents(edges, max_residents, host_officers.select("person").unique()).select("person", "other")
+    households = co_residents(edges, max_residents, host_officers.select("person").unique()).select(
+        "person", "other", home_start="start", home_end="end")
+    # officers are one household for the pair only while both hold office and live together:
+    # a director who moves in with the host's director years after leaving is no tie
     one_business = pl.concat([
         host_officers.join(short_officers, on=["host", "short", "person"], how="semi").select("host", "short"),
         host_officers.join(households, on="person")
-        .join(short_officers.rename({"person": "other"}), on=["host", "short", "other"], how="semi")
+        .join(short_officers.rename({"person": "other", "office_start": "other_start", "office_end": "other_end"}),
+              on=["host", "short", "other"])
+        .filter(overlaps("office_start", "office_end", "home_start", "home_end")
+                & overlaps("other_start", "other_end", "home_start", "home_end")
+                & overlaps("office_start", "office_end", "other_start", "other_end"))
         .select("host", "short"),
     ])
     jobs = with_period(of_type(edges, "EMPLOYED_BY")).select(
@@ -309,7 +333,7 @@ def short_lived_employer_at_host(nodes: pl.DataFrame, edges: pl.DataFrame, *, ma
         at_address.join(one_business, on=["host", "short"], how="anti")
         .join(host_officers, on=["host", "short"], how="semi")
         .join(short_officers, on=["host", "short"], how="semi")
-        .join(jobs, on="short").filter(overlaps("job_start", "job_end", "short_start", "short_end"))
+        .join(jobs, on="short").filter(overlaps("job_start", "job_end", "both_start", "both_end"))
         .group_by("host", "short").agg(
             pl.col("host_registered", "short_registered", "short_dissolved").first(),
             employees=pl.col("person").n_unique(),

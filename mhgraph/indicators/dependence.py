@@ -50,8 +50,10 @@ def sponsor_of_many_migrants(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_sp
                              min_missing_share: float, labour_purposes: tuple[str, ...]) -> pl.DataFrame:
     """A company sponsors (SPONSORED_BY) at least ``min_sponsored`` labour migrants (residence
     purpose in ``labour_purposes``) at the same time, and at least ``min_missing_share`` of its
-    migrants were absent from its payroll during their whole sponsorship, in periods the payroll
-    extract covers the company (it paid someone then). Focus: the sponsor.
+    migrants, sponsored in periods the payroll extract covers the company (it paid someone then),
+    were never on its payroll. A migrant the sponsor paid at some time, if not on the days of the
+    sponsorship (a renewed permit, a declaration weeks off the permit's dates), is its employee.
+    Focus: the sponsor.
     """
     sponsored = _sponsorships(edges, labour_purposes)
     peaks = peak_presence(sponsored.rename({"sponsor": "company"}), "company", "person", min_sponsored).filter(
@@ -59,7 +61,7 @@ def sponsor_of_many_migrants(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_sp
     jobs = employments(edges)
     judged = sponsored.filter(_paying_someone(sponsored, jobs.rename({"company": "sponsor"}), "sponsor"))
     paid = (judged.join(jobs.rename({"company": "sponsor"}), on=["person", "sponsor"])
-            .filter(overlaps("start", "end", "job_start", "job_end")).select("person", "sponsor").unique())
+            .select("person", "sponsor").unique())
     missing = judged.join(paid, on=["person", "sponsor"], how="anti")
     in_force = (sponsored.join(peaks.rename({"company": "sponsor"}), on="sponsor")
                 .filter((pl.col("start") <= pl.col("day")) & (pl.col("end") >= pl.col("day"))))

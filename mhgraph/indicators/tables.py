@@ -96,6 +96,37 @@ def peak_presence(periods: pl.DataFrame, group: str, member: str, min_members: i
     included); overlapping periods of one member are merged first, so a member counts once.
     A group with fewer than ``min_members`` distinct members in all cannot have that many present
     at once: it is left out before the days are counted."""
+    return (
+        _presence(periods, group, member, min_members)
+        .sort([group, "present", "day"], descending=[False, True, False])
+        .group_by(group, maintain_order=True).first()
+        .select(group, pl.col("present").cast(pl.Int64), "day")
+    )
+
+
+def crowded_periods(periods: pl.DataFrame, group: str, member: str, more_than: int) -> pl.DataFrame:
+    """Per ``group``, the periods (``start``, ``end``, both included) during which more than
+    ``more_than`` distinct ``member``\\ s were present at once; ``periods`` as for
+    :func:`peak_presence`.
+
+    >>> stays = pl.DataFrame({"address": ["A1"] * 3, "company": ["C1", "C2", "C3"],
+    ...     "start": [dt.date(2020, 1, 1), dt.date(2021, 1, 1), dt.date(2021, 6, 1)],
+    ...     "end": [dt.date(2021, 12, 31), END_OF_TIME, dt.date(2022, 3, 31)]})
+    >>> crowded_periods(stays, "address", "company", more_than=2).rows()
+    [('A1', datetime.date(2021, 6, 1), datetime.date(2021, 12, 31))]
+    """
+    return (
+        _presence(periods, group, member, more_than + 1)
+        .group_by(group, "day", maintain_order=True).last()
+        .with_columns(end=pl.col("day").shift(-1).over(group) - pl.duration(days=1))
+        .filter(pl.col("present") > more_than)
+        .select(group, start="day", end="end")
+    )
+
+
+def _presence(periods: pl.DataFrame, group: str, member: str, min_members: int) -> pl.DataFrame:
+    """The days on which the number of distinct members present in a group changes: ``group``,
+    ``day``, ``present`` (after each change; the last row of a day holds the day's count)."""
     if min_members > 1:
         periods = periods.join(_member_counts(periods, group, member).filter(pl.col("_members") >= min_members),
                                on=group, how="semi")
@@ -110,12 +141,7 @@ def peak_presence(periods: pl.DataFrame, group: str, member: str, min_members: i
         stays.select(group, day="start", delta=pl.lit(1)),
         stays.select(group, day=pl.col("end") + pl.duration(days=1), delta=pl.lit(-1)),
     ]).sort(group, "day", "delta")  # leavers before arrivals on the same day
-    return (
-        events.with_columns(present=pl.col("delta").cum_sum().over(group))
-        .sort([group, "present", "day"], descending=[False, True, False])
-        .group_by(group, maintain_order=True).first()
-        .select(group, pl.col("present").cast(pl.Int64), "day")
-    )
+    return events.with_columns(present=pl.col("delta").cum_sum().over(group))
 
 
 def small_groups(periods: pl.DataFrame, group: str, member: str, max_members: int) -> pl.DataFrame:
@@ -182,9 +208,10 @@ def hourly_wages(edges: pl.DataFrame, tolerance: float) -> pl.DataFrame:
 def co_residents(edges: pl.DataFrame, max_residents: int, persons: pl.DataFrame | None = None) -> pl.DataFrame:
     """Pairs of distinct persons registered at one address with overlapping periods, at addresses
     where at most ``max_residents`` persons lived at once (a home, not a hostel or a business
-    centre): ``person``, ``other``, ``address``, ``evidence`` (their two registrations).
-    ``persons`` (a ``person`` column): only the pairs whose ``person`` is one of them, counting
-    only the addresses where they lived."""
+    centre): ``person``, ``other``, ``address``, ``evidence`` (their two registrations), and
+    ``start`` and ``end``, the days they lived there together. ``persons`` (a ``person``
+    column): only the pairs whose ``person`` is one of them, counting only the addresses where
+    they lived."""
     homes = with_period(of_type(edges, "REGISTERED_AT")).select(
         "relation_id", person="from_entity", address="to_entity", start="start", end="end")
     if persons is not None:
@@ -196,7 +223,8 @@ def co_residents(edges: pl.DataFrame, max_residents: int, persons: pl.DataFrame 
         .join(homes, on="address", suffix="_other")
         .filter((pl.col("person") != pl.col("person_other")) & overlaps("start", "end", "start_other", "end_other"))
         .select("person", other="person_other", address="address",
-                evidence=pl.concat_list("relation_id", "relation_id_other"))
+                evidence=pl.concat_list("relation_id", "relation_id_other"),
+                start=pl.max_horizontal("start", "start_other"), end=pl.min_horizontal("end", "end_other"))
     )
 
 
