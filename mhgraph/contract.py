@@ -33,9 +33,9 @@ _FIELDS = {
     "wage_tax_number": ("wage-tax number (loonheffingennummer)", _HASH.format(what="wage-tax number")),
     "given_name_bf": ("given names", _BLOOM.format(what="normalised given names")),
     "family_name_bf": ("family name", _BLOOM.format(what="family name without particles (van, de, ...)")),
-    "names_bf": ("all names", _BLOOM.format(what="words of given and family names together (no titles or "
-                                             "particles, each once, in alphabetical order), for names swapped or "
-                                             "written in the other field")),
+    "names_bf": ("all names", _BLOOM.format(what="words of given and family names together (no titles, "
+                                             "the family name without its leading particles, each word once, in "
+                                             "alphabetical order), for names swapped or written in the other field")),
     "birth_date_bf": ("date of birth", _BLOOM.format(what="date of birth as YYYYMMDD")),
     "name_bf": ("company name", _BLOOM.format(what="company name without legal form (B.V., VOF, ...)")),
     "match_key_1": ("match key 1", "keyed hash of both name cores in sorted order + birth year + day and "

@@ -295,10 +295,16 @@ def _column(path: Path, name: str, raw: dict, default_formats: tuple[str, ...]) 
     if kind not in COLUMN_KINDS:
         raise _fail(path, f"columns.{name}.kind must be one of {', '.join(COLUMN_KINDS)}, not {kind!r}")
     formats = raw.get("formats")
+    for flag in ("required", "optional"):
+        if not isinstance(raw.get(flag, False), bool):
+            raise _fail(path, f"columns.{name}.{flag} must be true or false, not {raw[flag]!r}")
+    if raw.get("required", False) and raw.get("optional", False):
+        raise _fail(path, f"columns.{name} is both required and optional: an extract must hold a required "
+                          "column, an optional one it may lack; keep one of the two")
     return Column(
         name=name,
         kind=kind,
-        required=bool(raw.get("required", False)),
+        required=raw.get("required", False),
         values=tuple(raw["values"]) if "values" in raw else (tuple(raw["map"]) if "map" in raw else None),
         mapping=dict(raw["map"]) if "map" in raw else None,
         formats=tuple(formats) if formats else (default_formats if kind == "date" else None),
@@ -306,7 +312,7 @@ def _column(path: Path, name: str, raw: dict, default_formats: tuple[str, ...]) 
         maximum=raw.get("max"),
         protected=raw.get("protected"),
         lawful_use=raw.get("lawful_use"),
-        optional=bool(raw.get("optional", False)),
+        optional=raw.get("optional", False),
     )
 
 
@@ -323,15 +329,29 @@ def protected_attribute(column_name: str) -> str | None:
     return None
 
 
-def _check_protected(path: Path, raw: dict, columns: dict[str, Column]) -> None:
-    """Refuse a spec that names a protected attribute without a documented lawful use."""
-    named = set(columns) | {raw.get("record_id", "")}
+def _named_columns(raw: dict) -> set:
+    """Every column name the raw spec names: the record id, [columns], the entity fields and
+    plaintext inputs, and the relations' date and property columns.
+
+    >>> sorted(_named_columns({"record_id": "id", "entities": [{"fields": {"bsn": "b"}}],
+    ...                        "relations": [{"valid_from": "v", "properties": {"rol": "r"}}]}))
+    ['b', 'id', 'r', 'v']
+    """
+    named = {raw.get("record_id"), *raw.get("columns", {})}
     for block in raw.get("entities", []):
         named.update(block.get("fields", {}).values())
         named.update(block.get("plaintext", {}).values())
     for rel in raw.get("relations", []):
+        named.update(rel.get(key) for key in ("valid_from", "valid_to"))
         named.update(rel.get("properties", {}).values())
-        named.update(rel.get("properties", {}))
+    return {n for n in named if n is not None}
+
+
+def _check_protected(path: Path, raw: dict, columns: dict[str, Column]) -> None:
+    """Refuse a spec that names a protected attribute without a documented lawful use."""
+    named = _named_columns(raw) | set(columns)
+    for rel in raw.get("relations", []):
+        named.update(rel.get("properties", {}))  # the property names too: "nationaliteit" is one
     for column in columns.values():
         if column.protected is not None and column.protected not in PROTECTED_ATTRIBUTES:
             raise _fail(path, f"columns.{column.name}.protected must be one of {', '.join(PROTECTED_ATTRIBUTES)}")
@@ -348,17 +368,16 @@ def _check_protected(path: Path, raw: dict, columns: dict[str, Column]) -> None:
                           "must not be delivered: remove it from the spec")
 
 
-def _with_all_names(path: Path, role: str, fields: dict, plaintext: dict, raw: dict) -> dict:
+def _with_all_names(path: Path, role: str, fields: dict, raw: dict) -> dict:
     """A person block's fields with ``names_bf`` (all name words) delivered by default under
-    ``<role>_names_bf`` when the block has names and the spec names no column for it: every
-    spec delivers it without knowing of it, and ingest reads extracts without it as before."""
-    has_names = {"given_name", "family_name"} & set(plaintext) or {"given_name_bf", "family_name_bf"} & set(fields)
-    if "names_bf" in fields or not has_names:
+    ``<role>_names_bf`` when the block already delivers a given- or family-name filter and the
+    spec names no column for it: every spec delivers it without knowing of it, and ingest reads
+    extracts without it as before. A block whose names serve only its match keys gets none:
+    the names leave the partner no more than before."""
+    if "names_bf" in fields or not {"given_name_bf", "family_name_bf"} & set(fields):
         return fields
     column = f"{role}_names_bf"
-    named = {raw.get("record_id"), *raw.get("columns", {})} | {
-        c for block in raw.get("entities", []) for part in ("fields", "plaintext") for c in block.get(part, {}).values()}
-    if column in named:
+    if column in _named_columns(raw):
         raise _fail(path, f"the default column {column!r} of names_bf (all name words) of person block {role!r} is "
                           "already named in the spec: name another for names_bf in its fields")
     return {**fields, "names_bf": column}
@@ -399,7 +418,7 @@ def load_spec(path: str | Path) -> SourceSpec:
             raise _fail(path, f"entities[{i}] ({block.get('role')}): unknown plaintext inputs {sorted(unknown_plain)}")
         fields, plaintext = dict(block.get("fields", {})), dict(block.get("plaintext", {}))
         if etype == "person":
-            fields = _with_all_names(path, block["role"], fields, plaintext, raw)
+            fields = _with_all_names(path, block["role"], fields, raw)
         entities.append(EntityBlock(block["role"], etype, fields, plaintext))
     roles = {b.role for b in entities}
     relations = []

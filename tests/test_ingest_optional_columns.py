@@ -179,3 +179,40 @@ def test_a_spec_may_name_the_names_column_itself_and_a_default_name_taken_is_ref
     taken = _new_register_spec(tmp_path / "c", ', match_key_1 = "beheerder_names_bf"')
     with pytest.raises(SpecError, match="default column 'beheerder_names_bf'"):
         load_spec(taken)
+
+
+def test_a_block_whose_names_serve_only_its_match_keys_gets_no_names_filter(tmp_path):
+    keys_only = _new_register_spec(tmp_path / "keys").read_text(encoding="utf-8").replace(
+        'given_name_bf = "beheerder_voornaam_bf", family_name_bf = "beheerder_achternaam_bf", '
+        'birth_date_bf = "beheerder_geboren_bf"', 'match_key_1 = "beheerder_sleutel_1"')
+    path = tmp_path / "keys" / "gemeente_venlo_registratie.toml"
+    path.write_text(keys_only, encoding="utf-8")
+    spec = load_spec(path)
+    assert spec.entity("beheerder").fields == {"match_key_1": "beheerder_sleutel_1"}
+    assert "beheerder_names_bf" not in spec.delivered_columns
+    # a family-name filter alone is a name filter delivered: all name words come with it
+    family_only = _new_register_spec(tmp_path / "family").read_text(encoding="utf-8").replace(
+        'given_name_bf = "beheerder_voornaam_bf", ', "")
+    (tmp_path / "family" / "gemeente_venlo_registratie.toml").write_text(family_only, encoding="utf-8")
+    assert "names_bf" in load_spec(tmp_path / "family" / "gemeente_venlo_registratie.toml").entity("beheerder").fields
+
+
+def test_the_default_names_column_taken_by_a_relation_property_is_refused(tmp_path):
+    path = _new_register_spec(tmp_path / "specs")
+    path.write_text(path.read_text(encoding="utf-8") + 'properties = { kenmerk = "beheerder_names_bf" }\n',
+                    encoding="utf-8")
+    with pytest.raises(SpecError, match="default column 'beheerder_names_bf'"):
+        load_spec(path)
+
+
+@pytest.mark.parametrize(("flags", "message"), [
+    ('optional = "false"', r"columns\.Gezien\.optional must be true or false, not 'false'"),
+    ("required = 1", r"columns\.Gezien\.required must be true or false"),
+    ("required = true, optional = true", r"columns\.Gezien is both required and optional"),
+])
+def test_optional_and_required_must_be_booleans_and_not_both(tmp_path, flags, message):
+    path = _new_register_spec(tmp_path / "specs")
+    path.write_text(path.read_text(encoding="utf-8").replace("optional = true", flags), encoding="utf-8")
+    with pytest.raises(SpecError, match=message) as refused:
+        load_spec(path)
+    assert str(path) in str(refused.value)
