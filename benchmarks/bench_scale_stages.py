@@ -7,8 +7,8 @@ and writes its own there, so that per stage it records the memory of its input t
 (``input_mb``, after reading them), its own peak above them, wall and CPU seconds, and the log
 lines of mhgraph with the resident memory at each (``<stage>.log`` next to the tables). Ingest
 streams to Parquet; resolve reads each entity type's mention columns from a scan when that
-type's turn comes and graph reads only the mention columns it needs, as ``mhgraph run`` hands
-them over (``mhgraph.pipeline.scan_of``, ``mhgraph.pipeline.needed``); detect reads only its columns
+type's turn comes and graph reads the mention columns it needs and the relations a column at a time
+from scans, as ``mhgraph run`` hands them over (``mhgraph.pipeline.scan_of``); detect reads only its columns
 of the graph's tables, as the run's detection process does (``mhgraph.pipeline.detect_stored``). With
 ``--each-indicator`` the indicators stage also runs every rule alone. A stage whose memory passes
 ``--memory-limit-gb`` is stopped and recorded as such. The data is that of ``bench_scale.py``
@@ -122,9 +122,10 @@ def run_stage(stage: str, folder: Path, resolver: str, limit_gb: float, each_ind
             out = {"resolution": resolved.resolution, "identity_conflicts": resolved.identity_conflicts}
     elif stage == "graph":
         from mhgraph.graph import MENTION_COLUMNS, build_graph_tables
-        from mhgraph.pipeline import needed
-        mentions = needed(pl.scan_parquet(folder / "mentions.parquet"), MENTION_COLUMNS)
-        relations, resolution = read("relations", "resolution")
+        from mhgraph.pipeline import scan_of
+        # as `mhgraph run` hands them over: scans of the mentions' graph columns and of the relations
+        mentions = scan_of(pl.scan_parquet(folder / "mentions.parquet"), MENTION_COLUMNS)
+        relations, (resolution,) = pl.scan_parquet(folder / "relations.parquet"), read("resolution")
         nodes, edges = measured("graph", lambda: build_graph_tables(mentions, relations, resolution))
         out = {"nodes": nodes, "edges": edges}
     elif stage == "detect":

@@ -87,6 +87,10 @@ _RELATION_OPTIONAL: dict[str, pl.DataType] = {
     "age_band": pl.String(),
 }
 _RESOLUTION_REQUIRED = ("mention_id", "entity_id", "entity_type")
+_REQUIRED = {"mentions": _MENTION_REQUIRED, "relations": _RELATION_REQUIRED, "resolution": _RESOLUTION_REQUIRED}
+# The types the mention columns are read as: the counted ones of declared values as their Enums.
+_MENTION_TYPES: dict[str, pl.DataType] = {
+    **dict.fromkeys(_MENTION_REQUIRED, pl.String()), "entity_type": ENTITY_TYPE, "purpose": PURPOSE, **_MENTION_CONTEXT}
 # The column holding an entity's number while the tables are built (_mention_entities).
 _ENTITY = "_entity"
 # The mention columns with few distinct values that are counted together per entity.
@@ -111,56 +115,60 @@ EDGE_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def _conform(frame: pl.DataFrame, table: str, required: tuple[str, ...],
-             optional: dict[str, pl.DataType]) -> pl.DataFrame:
-    """Check the required columns, add absent optional ones as nulls, cast to the documented types."""
-    missing = [c for c in required if c not in frame.columns]
+def _require(table: pl.LazyFrame, name: str, required: tuple[str, ...]) -> None:
+    """Refuse a table that lacks a required column."""
+    present = table.collect_schema().names()
+    missing = [c for c in required if c not in present]
     if missing:
-        raise InputError(f"the {table} table lacks the required column(s) {', '.join(missing)}",
-                         file=table, column=missing[0])
-    for column in required:
-        nulls = frame.get_column(column).is_null()
-        if nulls.any():
-            row = int(nulls.arg_true()[0]) + 1
-            raise InputError(f"empty value; every {table} row needs a {column}", file=table, row=row,
-                             column=column)
-    casts = [pl.col(c).cast(pl.String) for c in required]
-    for column, dtype in optional.items():
-        if column not in frame.columns:
-            casts.append(pl.lit(None, dtype=dtype).alias(column))
-        elif frame.schema[column] != dtype:
-            try:
-                frame = frame.with_columns(pl.col(column).cast(dtype, strict=True))
-            except pl.exceptions.PolarsError as exc:
-                raise InputError(f"cannot read the values as {dtype}: {exc}", file=table,
-                                 column=column) from exc
-    return frame.with_columns(casts).select(*required, *optional)
+        raise InputError(f"the {name} table lacks the required column(s) {', '.join(missing)}",
+                         file=name, column=missing[0])
 
 
-def _narrowed(frame: pl.DataFrame, table: str, types: dict[str, pl.DataType]) -> pl.DataFrame:
-    """``frame`` with the text columns named in ``types`` cast to those Enum or Categorical types;
-    a value outside an Enum's declared set is refused, naming its row.
+def _refuse_empty(table: pl.LazyFrame, name: str, columns: tuple[str, ...]) -> None:
+    """Refuse an empty value in the required ``columns``, naming its row; counted in a streaming
+    pass, for the columns the graph does not otherwise read (whose values it need not hold)."""
+    nulls = table.select(pl.col(columns).null_count()).collect(engine="streaming").row(0)
+    for column, count in zip(columns, nulls):
+        if count:
+            row = table.select(pl.col(column).is_null().arg_true().first()).collect().item() + 1
+            raise InputError(f"empty value; every {name} row needs a {column}", file=name, row=row, column=column)
 
-    >>> _narrowed(pl.DataFrame({"type": ["MANAGES"]}), "edges", {"type": RELATION_TYPE}).dtypes
-    [Enum(categories=['EMPLOYED_BY', 'HOLDS_PERMIT', 'LOCATED_AT', 'MANAGES', 'OFFICER_OF', 'REGISTERED_AT', 'SPONSORED_BY'])]
-    >>> _narrowed(pl.DataFrame({"type": ["MANAGES", "OWNS"]}), "edges", {"type": RELATION_TYPE})
+
+def _read(table: pl.LazyFrame, column: str, name: str, dtype: pl.DataType, height: int) -> pl.Series:
+    """Column ``column`` of the table ``name`` read alone, as ``dtype``: the graph reads its inputs
+    one column at a time, so that it never holds a whole input table (at a million persons the
+    mentions' graph columns and the relations take about 1.9 and 1.6 GB once read). A required
+    column (one the table must have) may hold no empty value, an optional one the table lacks comes
+    as ``height`` nulls; a value outside an Enum's declared set is refused. Refusals name the row.
+
+    >>> _read(pl.LazyFrame({"type": ["MANAGES"]}), "type", "relations", RELATION_TYPE, 1).dtype
+    Enum(categories=['EMPLOYED_BY', 'HOLDS_PERMIT', 'LOCATED_AT', 'MANAGES', 'OFFICER_OF', 'REGISTERED_AT', 'SPONSORED_BY'])
+    >>> _read(pl.LazyFrame({"type": ["MANAGES", "OWNS"]}), "type", "relations", RELATION_TYPE, 2)
     Traceback (most recent call last):
-    mhgraph.errors.InputError: file edges, row 2, column 'type': value 'OWNS' is not one of EMPLOYED_BY, HOLDS_PERMIT, \
+    mhgraph.errors.InputError: file relations, row 2, column 'type': value 'OWNS' is not one of EMPLOYED_BY, HOLDS_PERMIT, \
 LOCATED_AT, MANAGES, OFFICER_OF, REGISTERED_AT, SPONSORED_BY
+    >>> _read(pl.LazyFrame({"a": [1]}), "wage", "relations", pl.Float64(), 2).to_list()
+    [None, None]
     """
-    _refuse_undeclared(frame, table, types)
-    return frame.with_columns(pl.col(column).cast(dtype) for column, dtype in types.items())
-
-
-def _refuse_undeclared(frame: pl.DataFrame, table: str, types: dict[str, pl.DataType]) -> None:
-    """Refuse a value of a column outside the declared set of its Enum type in ``types``, naming its row."""
-    for column, dtype in types.items():
-        if isinstance(dtype, pl.Enum):
-            unknown = ~frame.get_column(column).is_in(dtype.categories.to_list()) & frame.get_column(column).is_not_null()
-            if unknown.any():
-                row = int(unknown.arg_true()[0]) + 1
-                raise InputError(f"value {frame[row - 1, column]!r} is not one of {', '.join(dtype.categories)}",
-                                 file=table, row=row, column=column)
+    if column not in table.collect_schema().names():
+        return pl.Series(column, [], dtype).extend_constant(None, height)
+    values = table.select(column).collect().to_series()
+    if column in _REQUIRED[name] and values.null_count():
+        row = int(values.is_null().arg_true()[0]) + 1
+        raise InputError(f"empty value; every {name} row needs a {column}", file=name, row=row, column=column)
+    if isinstance(dtype, pl.Enum):
+        values = values.cast(pl.String)
+        unknown = ~values.is_in(dtype.categories.to_list()) & values.is_not_null()
+        if unknown.any():
+            row = int(unknown.arg_true()[0]) + 1
+            raise InputError(f"value {values[row - 1]!r} is not one of {', '.join(dtype.categories)}",
+                             file=name, row=row, column=column)
+    if values.dtype == dtype:
+        return values
+    try:
+        return values.cast(dtype, strict=True)
+    except pl.exceptions.PolarsError as exc:
+        raise InputError(f"cannot read the values as {dtype}: {exc}", file=name, column=column) from exc
 
 
 def _first_duplicate(frame: pl.DataFrame, column: str, table: str) -> None:
@@ -230,23 +238,6 @@ def _unique_order(frame: pl.DataFrame, column: str, table: str) -> pl.Series:
     return order
 
 
-def _sorted_by(frames: list[pl.DataFrame], order: pl.Series) -> pl.DataFrame:
-    """The one table in ``frames``, taken out of the list and put in ``order`` one column at a
-    time: each column is let go as soon as its sorted copy exists, so the table is not held twice
-    (at a million persons the edges table alone is over a gigabyte). The list is the hand-over: a
-    caller still naming the table would keep every unsorted column alive.
-
-    >>> _sorted_by([pl.DataFrame({"k": ["b", "a"], "v": [1, 2]})], pl.Series([1, 0])).rows()
-    [('a', 2), ('b', 1)]
-    """
-    frame = frames.pop()
-    columns = []
-    for name in frame.columns:
-        columns.append(frame.get_column(name).gather(order))
-        frame = frame.drop(name)
-    return pl.DataFrame(columns)
-
-
 def _mention_entities(mentions: pl.DataFrame, resolution: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
     """The sorted entity ids, and the number of each mention's entity among them (in mention order,
     column ``_entity``): entities are numbered in id order, so that grouping, sorting and joining
@@ -279,7 +270,84 @@ def _mention_entities(mentions: pl.DataFrame, resolution: pl.DataFrame) -> tuple
     return entity_ids, found.get_column(_ENTITY)
 
 
-def build_graph_tables(mentions: pl.DataFrame, relations: pl.DataFrame | pl.LazyFrame,
+def _end_entities(relations: pl.LazyFrame, lookups: list[pl.DataFrame]) -> pl.DataFrame:
+    """The number of the entity at each end of every relation (columns ``from`` and ``to``, in
+    relation order), from the one lookup (``mention_id``, ``_entity``) in ``lookups``, which is taken
+    out of the list and let go here. Both ends go through one join, so that the lookup's ids are
+    hashed once; a relation naming a mention the lookup lacks is refused, naming its row.
+
+    >>> _end_entities(pl.LazyFrame({"relation_id": ["r"], "from_mention": ["b"], "to_mention": ["a"]}),
+    ...     [pl.DataFrame({"mention_id": ["a", "b"], "_entity": [0, 1]})]).rows()
+    [(1, 0)]
+    """
+    lookup = lookups.pop()
+    entity = pl.concat([relations.select(pl.col(f"{end}_mention").cast(pl.String).alias("mention_id"))
+                        for end in ("from", "to")]).join(
+        lookup.lazy(), on="mention_id", how="left", maintain_order="left").select(_ENTITY).collect().to_series()
+    del lookup
+    height = entity.len() // 2
+    ends = pl.DataFrame({"from": entity.slice(0, height), "to": entity.slice(height, height)})
+    for end in ("from", "to"):
+        if ends.get_column(end).null_count():
+            row = int(ends.get_column(end).is_null().arg_true()[0])
+            relation_id, mention = relations.select("relation_id", f"{end}_mention").slice(row, 1).collect().row(0)
+            if mention is None:
+                _read(relations, f"{end}_mention", "relations", pl.String(), height)  # names the first empty one
+            raise InputError(f"relation {relation_id!r} names mention {mention!r}, which the mentions table lacks",
+                             file="relations", row=row + 1, column=f"{end}_mention")
+    return ends
+
+
+def _nodes(mentions: pl.LazyFrame, entity: pl.Series, entity_ids: pl.Series) -> pl.DataFrame:
+    """The nodes table from the mentions (a scan or a table) and the number of each one's entity
+    (``entity``, in mention order), reading the mention columns each aggregate needs in turn."""
+    height = entity.len()
+
+    def with_entity(*columns: str) -> pl.DataFrame:
+        return pl.DataFrame([entity, *(_read(mentions, c, "mentions", _MENTION_TYPES[c], height) for c in columns)])
+
+    # The few (partner, source, purpose, type) combinations of an entity's mentions are counted in
+    # one pass over the mentions, not in one pass per column, grouped by numbers: each column as an
+    # Enum of its few values in sorted order, so that number order is text order.
+    counted = pl.DataFrame([entity, *(
+        values if isinstance(values.dtype, pl.Enum) else values.cast(pl.Enum(values.unique().sort()))
+        for values in (_read(mentions, c, "mentions", _MENTION_TYPES[c], height) for c in _COUNTED))]
+    ).group_by(_ENTITY, *_COUNTED).agg(_n=pl.len())
+    nodes = counted.group_by(_ENTITY).agg(pl.col("_n").sum().cast(pl.Int64).alias("mention_count")).sort(_ENTITY)
+    chosen = [_distinct(counted, c) for c in ("partner", "source", "purpose")]
+    chosen.append(_most_common(counted, "entity_type", count="_n"))
+    del counted
+    # Only companies, sponsors and permits carry dates: the few mentions holding one are grouped.
+    dates = ("registered_on", "dissolved_on", "sponsor_status_on", "decided_on")
+    chosen.append(with_entity(*dates).filter(pl.any_horizontal(pl.col(dates).is_not_null())).group_by(
+        _ENTITY).agg(pl.col("registered_on").min(), pl.col(dates[1:]).max()))
+    chosen += [_most_common(with_entity(c), c) for c in ("municipality", "sbi_code", "legal_form", "permit_type")]
+    chosen += [_latest(with_entity(c, by), c, by) for c, by in (
+        ("sponsor_status", "sponsor_status_on"), ("permit_status", "decided_on"), ("bibob_outcome", "decided_on"))]
+    for values in chosen:
+        nodes = nodes.join(values, on=_ENTITY, how="left", maintain_order="left")
+    return nodes.with_columns(entity_ids.gather(nodes.get_column(_ENTITY))).select(NODE_COLUMNS)
+
+
+def _edges(relations: pl.LazyFrame, ends: pl.DataFrame, entity_ids: pl.Series) -> pl.DataFrame:
+    """The edges table from the relations (a scan or a table) and the numbers of their ends'
+    entities (:func:`_end_entities`), sorted by ``relation_id``: each column is read, put in that
+    order and let go in turn, so that only the edges are held whole, never the relations too."""
+    height = ends.height
+    relation_id = _read(relations, "relation_id", "relations", pl.String(), height)
+    order = _unique_order(relation_id.to_frame(), "relation_id", "relations")
+    del relation_id
+    columns = []
+    for column in EDGE_COLUMNS:
+        if column in ("from_entity", "to_entity"):
+            columns.append(entity_ids.gather(ends.get_column(column.removesuffix("_entity")).gather(order))
+                           .alias(column))
+        else:
+            columns.append(_read(relations, column, "relations", EDGE_SCHEMA[column], height).gather(order))
+    return pl.DataFrame(columns)
+
+
+def build_graph_tables(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.LazyFrame,
                        resolution: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Aggregate mentions into entity ``nodes`` and map relations onto entity ``edges``.
 
@@ -291,72 +359,33 @@ def build_graph_tables(mentions: pl.DataFrame, relations: pl.DataFrame | pl.Lazy
     An edge is one relation with its ends replaced by their entities; it keeps the relation's
     id, mentions, dates, provenance and properties. Both tables are sorted by their key.
 
-    ``relations`` may be a scan (``pl.scan_parquet``): it is then read only once the nodes are
-    built and the mentions let go, so that the two largest inputs are never held together (at a
-    million persons the mentions' graph columns and the relations take about 1.9 and 1.6 GB).
-    The resolution is let go once the mentions' entities are numbered: a caller that hands it over
-    without keeping it (``mhgraph run``) does not hold it while the relations are mapped.
+    ``mentions`` and ``relations`` may be scans (``pl.scan_parquet``): the graph reads them one
+    column at a time, so that it holds no whole input table beside what it builds (at a million
+    persons the mentions' graph columns and the relations take about 1.9 and 1.6 GB once read,
+    the edges 1.0 GB). The resolution is let go once the mentions' entities are numbered, and the
+    mention-to-entity lookup once the relations' ends are mapped: a caller that hands the
+    resolution over without keeping it (``mhgraph run``) holds neither while the nodes are built.
 
     Raises :class:`~mhgraph.errors.InputError` (naming table, row and column) when a required
     column is missing or empty, a mention is resolved twice or not at all, or a relation names
     a mention the mentions table lacks.
     """
-    mentions = _conform(mentions, "mentions", _MENTION_REQUIRED, _MENTION_CONTEXT)
-    resolution = _conform(resolution, "resolution", _RESOLUTION_REQUIRED, {})
-    _refuse_undeclared(mentions, "mentions", {"entity_type": ENTITY_TYPE, "purpose": PURPOSE})
+    mentions, relations = mentions.lazy(), relations.lazy()
+    for table, name in ((mentions, "mentions"), (relations, "relations"), (resolution.lazy(), "resolution")):
+        _require(table, name, _REQUIRED[name])
+    _refuse_empty(resolution.lazy(), "resolution", _RESOLUTION_REQUIRED)
+    _refuse_empty(mentions, "mentions", ("record_id",))  # the only required mention column not read below
+    resolution = resolution.select(pl.col(_RESOLUTION_REQUIRED).cast(pl.String))
 
-    entity_ids, entity = _mention_entities(mentions, resolution)
-    resolved = mentions.with_columns(entity)
-    mention_count = mentions.height
-    del mentions, entity, resolution  # from here on ``resolved`` holds every column needed
-
-    # The few (partner, source, purpose, type) combinations of an entity's mentions are counted in
-    # one pass over the mentions, not in one pass per column, grouped by numbers: each column as an
-    # Enum of its few values in sorted order, so that number order is text order.
-    counted = resolved.select(
-        _ENTITY, *(pl.col(c).cast(pl.Enum(resolved.get_column(c).unique().sort())) for c in _COUNTED)
-    ).group_by(_ENTITY, *_COUNTED).agg(_n=pl.len())
-    nodes = counted.group_by(_ENTITY).agg(pl.col("_n").sum().cast(pl.Int64).alias("mention_count")).sort(_ENTITY)
-    chosen = [_distinct(counted, c) for c in ("partner", "source", "purpose")]
-    chosen.append(_most_common(counted, "entity_type", count="_n").with_columns(pl.col("entity_type").cast(pl.String)))
-    del counted
-    # Only companies, sponsors and permits carry dates: the few mentions holding one are grouped.
-    dates = ("registered_on", "dissolved_on", "sponsor_status_on", "decided_on")
-    chosen.append(resolved.select(_ENTITY, *dates).filter(pl.any_horizontal(pl.col(dates).is_not_null())).group_by(
-        _ENTITY).agg(pl.col("registered_on").min(), pl.col(dates[1:]).max()))
-    chosen += [_most_common(resolved, c) for c in ("municipality", "sbi_code", "legal_form", "permit_type")]
-    chosen += [_latest(resolved, c, by) for c, by in (("sponsor_status", "sponsor_status_on"),
-                                                      ("permit_status", "decided_on"), ("bibob_outcome", "decided_on"))]
-    for values in chosen:
-        nodes = nodes.join(values, on=_ENTITY, how="left", maintain_order="left")
-    # the mentions' entity types were checked against the declared set above
-    nodes = (nodes.with_columns(entity_ids.gather(nodes.get_column(_ENTITY))).select(NODE_COLUMNS)
-             .with_columns(pl.col("entity_type").cast(ENTITY_TYPE)))
-
-    ends = resolved.select("mention_id", _ENTITY)
-    del resolved
-    relations = _narrowed(_conform(relations.lazy().collect(), "relations", _RELATION_REQUIRED, _RELATION_OPTIONAL),
-                          "relations", _FEW_VALUES)
-    order = _unique_order(relations, "relation_id", "relations")
-    # Only the two mention columns go through the join (in relation order), not every column of
-    # the relations, and both in one: the mentions' ids are hashed once, not once per end. The
-    # entities found are then put beside them.
-    entity = pl.concat([relations.select(pl.col(f"{end}_mention").alias("mention_id")) for end in ("from", "to")]).join(
-        ends, on="mention_id", how="left", maintain_order="left").get_column(_ENTITY)
-    del ends
-    for start, end in ((0, "from"), (relations.height, "to")):
-        found = entity.slice(start, relations.height)
-        if found.null_count():
-            row = int(found.is_null().arg_true()[0])
-            raise InputError(f"relation {relations[row, 'relation_id']!r} names mention "
-                             f"{relations[row, f'{end}_mention']!r}, which the mentions table lacks",
-                             file="relations", row=row + 1, column=f"{end}_mention")
-        relations = relations.with_columns(entity_ids.gather(found).alias(f"{end}_entity"))
-    del entity, found
-    unsorted = [relations.select(EDGE_COLUMNS)]
-    del relations
-    edges = _sorted_by(unsorted, order)
-    log.info("graph: %d nodes, %d edges from %d mentions", nodes.height, edges.height, mention_count)
+    mention_ids = _read(mentions, "mention_id", "mentions", pl.String(), 0).to_frame()
+    entity_ids, entity = _mention_entities(mention_ids, resolution)
+    del resolution  # from here on the lookup and ``entity`` say which entity each mention is of
+    lookups = [mention_ids.with_columns(entity)]
+    del mention_ids
+    ends = _end_entities(relations, lookups)
+    nodes = _nodes(mentions, entity, entity_ids)
+    edges = _edges(relations, ends, entity_ids)
+    log.info("graph: %d nodes, %d edges from %d mentions", nodes.height, edges.height, entity.len())
     return nodes, edges
 
 

@@ -18,10 +18,12 @@ grouping, on any number of workers, with the same result.
 from __future__ import annotations
 
 import numpy as np
+import polars as pl
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-__all__ = ["DEFAULT_UNIT_SIZE", "LARGEST_UNIT_SHARE", "component_labels", "component_units", "task_groups", "unit_pairs"]
+__all__ = ["DEFAULT_UNIT_SIZE", "LARGEST_UNIT_SHARE", "component_labels", "component_units", "numbers_of",
+           "strictly_increasing", "task_groups", "unit_pairs"]
 
 # Vertices per unit of work: large enough that tiny components do not each cost a task,
 # small enough that a country's many small components spread over the workers.
@@ -30,6 +32,31 @@ DEFAULT_UNIT_SIZE = 200_000
 # By default the units of a graph whose largest unit holds more than this share of its vertices
 # form one task (task_groups).
 LARGEST_UNIT_SHARE = 0.5
+
+
+def strictly_increasing(values: pl.Series) -> bool:
+    """Whether ``values`` are sorted and distinct, without nulls: one comparison per neighbour, no
+    hash table (a null compares as null, which Polars' ``all`` would skip).
+
+    >>> strictly_increasing(pl.Series(["a", "b"])), strictly_increasing(pl.Series(["a", "a"]))
+    (True, False)
+    >>> strictly_increasing(pl.Series(["a", None, "b"]))
+    False
+    """
+    return values.null_count() == 0 and bool((values.slice(1) > values.slice(0, max(len(values) - 1, 0))).all())
+
+
+def numbers_of(numbered: pl.DataFrame, table: pl.DataFrame, column: str) -> pl.Series:
+    """The number (``_i``) that ``numbered`` (``entity_id``, ``_i``) gives each row's ``column`` of
+    ``table``, in row order; null where it lacks the entity. One column at a time, and only the
+    numbers kept: not a table of the text of both ends of every edge.
+
+    >>> numbered = pl.DataFrame({"entity_id": ["a", "b"]}).with_row_index("_i")
+    >>> numbers_of(numbered, pl.DataFrame({"to_entity": ["b", "x", "a"]}), "to_entity").to_list()
+    [1, None, 0]
+    """
+    return (table.select(entity_id=column).join(numbered, on="entity_id", how="left", maintain_order="left")
+            .get_column("_i"))
 
 
 def component_labels(n: int, pairs: np.ndarray) -> np.ndarray:

@@ -227,10 +227,11 @@ def analyse(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.
         tables.keep(None, identity_conflicts=resolved.identity_conflicts if resolved is not None
                     else IdentityConflicts.none().table)
     with _stage("graph", timings):
-        # the graph lets the resolution go once it has numbered the mentions' entities; stored, the
-        # resolution is held nowhere else until the export reads it again
+        # the graph reads the mentions and relations a column at a time and lets the resolution go once
+        # it has numbered the mentions' entities; stored, the resolution is held nowhere else until the
+        # export reads it again
         tables.keep(tables_dir, **dict(zip(("nodes", "edges"), build_graph_tables(
-            needed(mentions, MENTION_COLUMNS), relations, tables.release("resolution")))))
+            scan_of(mentions, MENTION_COLUMNS), relations, tables.release("resolution")))))
         if tables_dir is not None:  # stored whole; held without the mention ids (a third of the edges' data)
             tables["edges"] = tables["edges"].drop(MENTION_IDS)
     nodes, edges = tables["nodes"], tables["edges"]

@@ -7,8 +7,9 @@ a column of the ``clusters`` table and ``docs/indicators.md`` explains the choic
                      further past its threshold, the heavier; mhgraph.indicators.registry)
     counted hits   = every full hit; a weak hit (grade "weak": under its rule's thresholds, past
                      its weak level; weight already × weak_share) only where the cluster has
-                     hits of another family of evidence; hits of one rule on the same records
-                     (one finding named from each of its entities) count once
+                     hits of another family of evidence; hits of one rule and version on the
+                     same records in a cluster (one finding named from each of its entities)
+                     count once, the heaviest of them
     family points  = w1 + d·w2 + d²·w3 + ...     the cluster's counted hits of one family of
                                                  evidence, by weight, highest first; d = repeat_decay
     evidence       = sum of the family points    over the families that fired (not context)
@@ -114,12 +115,18 @@ def _one_per_finding(located: pl.DataFrame) -> pl.DataFrame:
     """The hits that count in the points: one per finding. A rule that names every entity of one
     finding as a focus (each person of a shared identity number) writes hits with the same
     records as evidence; in one cluster they are one piece of evidence, not a piece and its
-    repeat. The reasons keep every hit."""
+    repeat. Counted once: hits in one cluster of the same rule and version whose evidence is the
+    same set of records (not empty: a hit without records is its own finding); of them the
+    heaviest counts (a full hit before a weak one, whose weight is already lowered), whatever the
+    order of the rows. The reasons keep every hit."""
     if "evidence" not in located.columns:
         return located
-    records = pl.col("evidence").list.sort().list.join("\x1f")
-    first = pl.int_range(pl.len()).over("cluster_id", "indicator", "grade", records) == 0
-    return located.sort("_row").filter(first | (pl.col("evidence").list.len() == 0).fill_null(True))
+    records = pl.col("evidence").list.unique().list.sort().list.join("\x1f")
+    finding = ["cluster_id", "indicator", "version", "_records"]
+    return (located.with_columns(_records=records)
+            .sort(["weight", "focus_entity", "reason"], descending=[True, False, False])
+            .filter((pl.int_range(pl.len()).over(finding) == 0) | (pl.col("evidence").list.len() == 0).fill_null(True))
+            .drop("_records"))
 
 
 def rank_clusters(communities: pl.DataFrame, nodes: pl.DataFrame, edges: pl.DataFrame | None,

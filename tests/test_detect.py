@@ -118,6 +118,30 @@ def test_relation_weights_and_their_checks(planted):
         detect_communities(nodes, edges, resolution_parameter=0)
 
 
+def test_pair_weights_are_the_same_bits_whatever_the_row_order():
+    # weights whose sums depend on the order of addition (0.1 + 0.2 + 0.3 != 0.3 + 0.2 + 0.1): each
+    # pair's sum is taken in one fixed order, so a shuffled table gives the very same floats
+    weights = {"EMPLOYED_BY": 0.1, "REGISTERED_AT": 0.2, "OFFICER_OF": 0.3, "LOCATED_AT": 0.0}
+    assert 0.1 + 0.2 + 0.3 != 0.3 + 0.2 + 0.1
+    ends = [("P1", "C1"), ("C1", "P1"), ("P2", "C1"), ("P1", "P1")]
+    types = ["EMPLOYED_BY", "REGISTERED_AT", "OFFICER_OF", "LOCATED_AT"]
+    rows = [(f"r{i}", kind, a, b) for i, ((a, b), kind) in enumerate(itertools.product(ends, types))]
+    edges = pl.DataFrame(rows, schema=["relation_id", "type", "from_entity", "to_entity"], orient="row")
+    nodes = pl.DataFrame({"entity_id": ["C1", "P1", "P2"], "entity_type": ["company", "person", "person"]})
+    ids, pairs, sums = community_edge_arrays(nodes, edges, weights)
+    # the plain reading: per unordered pair of distinct ends, the distinct types, their weights in type order
+    expected = {}
+    for _, kind, a, b in rows:
+        if a != b and weights[kind] > 0:
+            expected.setdefault(tuple(sorted((a, b))), set()).add(kind)
+    assert [(ids[low], ids[high]) for low, high in pairs.tolist()] == sorted(expected)
+    assert sums.tolist() == pytest.approx([sum(weights[kind] for kind in kinds) for _, kinds in sorted(expected.items())])
+    for seed in range(5):
+        _, again, again_sums = community_edge_arrays(nodes.sample(fraction=1.0, shuffle=True, seed=seed),
+                                                     edges.sample(fraction=1.0, shuffle=True, seed=seed), weights)
+        assert np.array_equal(pairs, again) and again_sums.tobytes() == sums.tobytes()
+
+
 def test_a_sponsor_of_unrelated_migrants_does_not_join_their_households():
     # Two host families, each with its au pair, sponsored by the same exchange agency: the agency
     # is all the families have in common, and each stays its own community.
@@ -234,9 +258,9 @@ def test_the_sample_graph_detection_sees_is_what_a_row_by_row_reading_of_its_edg
 
 def test_ids_with_nulls_are_not_taken_as_sorted():
     """A null between or after sorted ids, or alone, is no strictly increasing sequence."""
-    from mhgraph.detect import _strictly_increasing
+    from mhgraph.partition import strictly_increasing
 
-    assert _strictly_increasing(pl.Series(["a", "b", "c"]))
-    assert _strictly_increasing(pl.Series([], dtype=pl.String))
+    assert strictly_increasing(pl.Series(["a", "b", "c"]))
+    assert strictly_increasing(pl.Series([], dtype=pl.String))
     for values in (["a", None, "b"], ["a", "b", None], [None, "a"], [None]):
-        assert not _strictly_increasing(pl.Series(values, dtype=pl.String)), values
+        assert not strictly_increasing(pl.Series(values, dtype=pl.String)), values

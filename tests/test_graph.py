@@ -1,4 +1,6 @@
 import datetime as dt
+import gc
+import sys
 from collections import Counter, defaultdict
 
 import networkx as nx
@@ -199,6 +201,58 @@ def test_relations_read_from_a_scan_give_the_same_tables(stage_tables, graph_tab
         build_graph_tables(mentions, pl.scan_parquet(tmp_path / "broken.parquet"), resolution)
 
 
+def test_mentions_and_relations_read_from_scans_give_the_same_tables(stage_tables, graph_tables, tmp_path):
+    mentions, relations, resolution = stage_tables
+    mentions.write_parquet(tmp_path / "mentions.parquet")
+    relations.write_parquet(tmp_path / "relations.parquet")
+    nodes, edges = build_graph_tables(pl.scan_parquet(tmp_path / "mentions.parquet"),
+                                      pl.scan_parquet(tmp_path / "relations.parquet"), resolution)
+    assert nodes.equals(graph_tables[0]) and edges.equals(graph_tables[1])
+    for column, row in (("record_id", 7), ("partner", 4)):  # a column only checked, and one the nodes read
+        mentions.with_columns(pl.when(pl.int_range(pl.len()) == row - 1).then(None).otherwise(column).alias(column)
+                              ).write_parquet(tmp_path / "broken.parquet")
+        with pytest.raises(InputError, match=rf"file mentions, row {row}, column '{column}'.*empty"):
+            build_graph_tables(pl.scan_parquet(tmp_path / "broken.parquet"), relations, resolution)
+
+
+def _tables_holding(columns: set[str]) -> int:
+    """How many live Polars tables hold all of ``columns`` (tables a Polars call has consumed say no columns)."""
+    def held(table: pl.DataFrame) -> set[str]:
+        try:
+            return set(table.columns)
+        except AttributeError:
+            return set()
+    return sum(1 for o in gc.get_objects() if isinstance(o, pl.DataFrame) and columns <= held(o))
+
+
+def test_the_graph_holds_no_whole_input_table_while_it_builds(stage_tables, graph_tables, tmp_path):
+    """Read from files, the mentions and relations are read a column at a time: whenever one of the
+    graph's own steps starts, no table is alive that holds the mentions' ids beside their context,
+    nor one with the relations' properties (the edges are put together from their columns last)."""
+    mentions, relations, resolution = stage_tables
+    mentions.write_parquet(tmp_path / "mentions.parquet")
+    relations.write_parquet(tmp_path / "relations.parquet")
+    whole = {"mentions": {"mention_id", "municipality", "sbi_code"}, "relations": {"wage", "hours", "contract_type"}}
+    gc.collect()
+    before = {name: _tables_holding(columns) for name, columns in whole.items()}  # the fixtures
+    held = dict(before)
+    graph_file = build_graph_tables.__code__.co_filename
+
+    def look(frame, event, _):
+        if event == "call" and frame.f_code.co_filename == graph_file:
+            for name, columns in whole.items():
+                held[name] = max(held[name], _tables_holding(columns))
+
+    sys.setprofile(look)
+    try:
+        nodes, edges = build_graph_tables(pl.scan_parquet(tmp_path / "mentions.parquet"),
+                                          pl.scan_parquet(tmp_path / "relations.parquet"), resolution.clone())
+    finally:
+        sys.setprofile(None)
+    assert nodes.equals(graph_tables[0]) and edges.equals(graph_tables[1])
+    assert held == before
+
+
 def test_bad_input_names_table_row_and_column(stage_tables):
     mentions, relations, resolution = stage_tables
     with pytest.raises(InputError, match=r"file resolution, row \d+, column 'mention_id'.*more than once"):
@@ -218,6 +272,12 @@ def test_bad_input_names_table_row_and_column(stage_tables):
     with pytest.raises(InputError, match=r"file relations, row 3, column 'purpose'.*empty"):
         build_graph_tables(mentions, relations.with_columns(
             purpose=pl.when(pl.int_range(pl.len()) == 2).then(None).otherwise("purpose")), resolution)
+    with pytest.raises(InputError, match=r"file relations, row 6, column 'from_mention'.*empty"):
+        build_graph_tables(mentions, relations.with_columns(
+            from_mention=pl.when(pl.int_range(pl.len()) == 5).then(None).otherwise("from_mention")), resolution)
+    with pytest.raises(InputError, match=r"file resolution, row 2, column 'entity_id'.*empty"):
+        build_graph_tables(mentions, relations, resolution.with_columns(
+            entity_id=pl.when(pl.int_range(pl.len()) == 1).then(None).otherwise("entity_id")))
 
 
 def test_to_networkx_keeps_parallel_relations_and_every_attribute(graph_tables):

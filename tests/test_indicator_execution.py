@@ -205,6 +205,29 @@ def test_the_run_reads_only_the_columns_the_rules_need(sample):
         assert readable_edges(edges, allowed).width < edges.width
 
 
+def test_evidence_is_found_by_binary_search_in_sorted_ids_as_by_lookup(graph):
+    """The graph stage's relation and entity ids are sorted, and compute_indicators then finds every
+    hit's evidence and focus by binary search: the hits (partners included) are those found in
+    shuffled tables."""
+    from mhgraph.indicators.registry import rows_named
+
+    nodes, edges = graph
+    allowed = allowed_source_purposes(DEFAULT_RUN_PURPOSE)
+    assert edges.get_column("relation_id").is_sorted() and nodes.get_column("entity_id").is_sorted()
+    sorted_hits = compute_indicators(nodes, edges, allowed_purposes=allowed)
+    shuffled = edges.sample(fraction=1.0, shuffle=True, seed=3)
+    assert not shuffled.get_column("relation_id").is_sorted()
+    assert_frame_equal(sorted_hits, compute_indicators(nodes.sample(fraction=1.0, shuffle=True, seed=4), shuffled,
+                                                       allowed_purposes=allowed))
+    assert sorted_hits.filter(pl.col("partners").list.len() > 0).height > 100
+    # repeated ids and ids the table lacks: the rows of the lookup, every one
+    repeated = pl.concat([edges.head(50), edges.slice(20, 10)]).sort("relation_id")
+    wanted = pl.concat([repeated.get_column("relation_id").slice(15, 20), pl.Series(["no such relation"])])
+    assert repeated.get_column("relation_id").flags["SORTED_ASC"]
+    assert_frame_equal(rows_named(repeated, "relation_id", wanted).sort(pl.all()),
+                       repeated.filter(pl.col("relation_id").is_in(wanted.implode())).sort(pl.all()))
+
+
 def _periods(edges: pl.DataFrame, relation_type: str) -> list[tuple]:
     return [(r["relation_id"], r["from_entity"], r["to_entity"], r["valid_from"] or BEGINNING, r["valid_to"] or END_OF_TIME)
             for r in edges.filter(pl.col("type") == relation_type).iter_rows(named=True)]

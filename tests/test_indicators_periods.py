@@ -1,6 +1,8 @@
 """The period-aware rules and the rules for what used to be missed, each next to the lawful
 look-alike that must not fire."""
 
+import datetime as dt
+
 import polars as pl
 import pytest
 
@@ -81,7 +83,26 @@ def test_sponsored_migrant_on_the_sponsors_payroll_outside_the_permits_dates_is_
 
     assert agency(paid_off_the_permits_dates=True).height == 0
     never = agency(paid_off_the_permits_dates=False)
-    assert "3 of 6 (50%) were never on its payroll" in never["reason"][0]
+    assert "3 of 6 (50%) were not on its payroll during their sponsorship" in never["reason"][0]
+
+
+def test_sponsor_pay_long_before_the_sponsorship_does_not_hide_a_migrant():
+    """Six migrants sponsored from March 2023, all paid by a linked firm, none by the sponsor during
+    the sponsorship. One month of pay in 2012 employs no one in 2023: they stay missing. A first
+    payroll month just before the permit was granted is the same employment and counts."""
+    def agency(pay_start, pay_end):
+        reg = Registers()
+        reg.company("k", "C-agency", "A-office", D(2010, 1, 1), sbi="7820")
+        reg.payroll("p-local", "P-local", "C-agency", "A-local", D(2020, 1, 1), D(2025, 12, 31), 2000 * 15.0, 2000.0)
+        for k in range(6):
+            reg.residence(f"i{k}", f"P-m{k}", "C-agency", f"A-m{k}", "arbeid", D(2023, 3, 1), D(2025, 2, 28))
+            reg.payroll(f"p{k}", f"P-m{k}", "C-agency", f"A-m{k}", pay_start, pay_end, 1500.0, 100.0)
+        return sponsor_of_many_migrants(*_tables(reg)).get_column("reason").to_list()
+
+    assert "6 of 6 (100%) were not on its payroll" in agency(D(2012, 5, 1), D(2012, 5, 31))[0]
+    assert "6 of 6 (100%)" in agency(D(2022, 10, 1), D(2022, 10, 31))[0]  # 121 days before: outside the window
+    assert agency(D(2023, 2, 1), D(2023, 2, 28)) == []
+    assert agency(D(2025, 5, 1), D(2025, 5, 31)) == []  # 62 days after the end: a renewal's pay
 
 
 def test_sponsor_churn_needs_a_quick_move_to_a_linked_firm(graph, hits):
@@ -935,14 +956,14 @@ def test_short_lived_employer_reason_lists_its_hosts_with_the_dates():
     assert hit["reason"] == (
         "Short-lived company (registered 2022-06-01, dissolved 2023-12-31) at the business address of C-main "
         "(registered 2010-03-01) and C-main2 (registered 2012-01-01), established companies in the same line of "
-        "business, with no officer in common with it and none living with one of its officers; it paid 2 employees "
+        "business, with no officer in common with it at any time and no officer of its own living, while in office, with one of its past or present officers; it paid 2 employees "
         "while there (thresholds under 730 days of life, at least 730 days after the host, 2 employees, at most 4 "
         "companies at the address, SBI to 2 digits).")
     assert hit["reason_nl"] == (
         "Kortlevend bedrijf (ingeschreven 2022-06-01, opgeheven 2023-12-31) op het vestigingsadres van C-main "
         "(ingeschreven 2010-03-01) en C-main2 (ingeschreven 2012-01-01), gevestigde bedrijven in dezelfde branche, "
-        "zonder gemeenschappelijke functionaris en zonder functionaris die met een van zijn functionarissen "
-        "samenwoont; het betaalde 2 werknemers terwijl het daar gevestigd was (drempels korter dan 730 dagen "
+        "zonder gemeenschappelijke functionaris en zonder eigen functionaris die tijdens zijn functie samenwoonde "
+        "met een van zijn huidige of vroegere functionarissen; het betaalde 2 werknemers terwijl het daar gevestigd was (drempels korter dan 730 dagen "
         "bestaan, minstens 730 dagen na het gastbedrijf, 2 werknemers, hoogstens 4 bedrijven op het adres, SBI "
         "tot 2 cijfers).")
     one = short_lived_employer_at_host(*_host_and_subcontractor())
@@ -1070,7 +1091,9 @@ def test_short_lived_employer_business_centre_only_while_it_is_one():
 
     assert yard(D(2025, 1, 1)) == ["C-sub"]
     assert yard(D(2015, 1, 1)) == []
-    assert yard(D(2023, 9, 1)) == []  # a business centre for the company's last months: one of its clients
+    # crowded from the company's last months only: its staff were paid before, at a plain yard
+    assert yard(D(2023, 1, 1)) == ["C-sub"]
+    assert yard(D(2022, 6, 1)) == []  # every day of their pay at a business centre
 
 
 def test_short_lived_employer_household_only_while_both_hold_office():
@@ -1084,3 +1107,89 @@ def test_short_lived_employer_household_only_while_both_hold_office():
 
     assert yard(D(2005, 1, 1), D(2005, 12, 31)) == ["C-sub"]
     assert yard(D(2022, 6, 1), D(2023, 12, 31)) == []
+
+
+def test_short_lived_employer_counts_registered_companies_not_the_premises_permits():
+    """A restaurant with its exploitation permit renewed every three years: the permits are no
+    companies, and the premises no business centre."""
+    def restaurant(n_permits):
+        reg = Registers()
+        reg.company("k-main", "C-main", "A-rest", D(2010, 3, 1), sbi="5610")
+        reg.officer("o-main", "P-boss", "C-main", "A-bosshome", D(2010, 3, 1))
+        for k in range(n_permits):
+            reg.permit(f"v{k}", f"ARN-{2012 + 3 * k}", "A-rest", "exploitatievergunning", "verleend",
+                       D(2012 + 3 * k, 1, 1), holder_company="C-main")
+        reg.company("k-sub", "C-sub", "A-rest", D(2022, 6, 1), dissolved=D(2023, 12, 31), sbi="5610")
+        reg.officer("o-sub", "P-straw", "C-sub", "A-strawhome", D(2022, 6, 1), D(2023, 12, 31))
+        for w in range(2):
+            reg.payroll(f"s{w}", f"P-w{w}", "C-sub", f"A-w{w}", D(2022, 7, 1), D(2023, 6, 30), 1500 * 13.5, 1500.0)
+        return short_lived_employer_at_host(*_tables(reg)).get_column("focus_entity").to_list()
+
+    assert restaurant(0) == restaurant(3) == restaurant(5) == ["C-sub"]
+
+
+def test_short_lived_employer_household_with_a_former_officer_of_the_host_is_the_family_firm():
+    """The father hands the host to his son; his wife, living with him, runs the short-lived
+    company: the family's second firm, as his own new company would be (silent). A stranger in
+    his place fires, with a reason that says no officer lived with one of the host's."""
+    def yard(wife_home):
+        reg = Registers()
+        reg.company("k-main", "C-main", "A-yard", D(2010, 3, 1), sbi="4391")
+        reg.officer("o-boss", "P-boss", "C-main", "A-bosshome", D(2010, 3, 1), D(2021, 12, 31))
+        reg.officer("o-son", "P-son", "C-main", "A-sonhome", D(2022, 1, 1))
+        reg.payroll("x-boss", "P-boss", "C-other", "A-bosshome", D(2015, 1, 1), None, 1500 * 15.0, 1500.0)
+        reg.company("k-sub", "C-sub", "A-yard", D(2022, 6, 1), dissolved=D(2023, 12, 31), sbi="4399")
+        reg.officer("o-sub", "P-wife", "C-sub", wife_home, D(2022, 6, 1), D(2023, 12, 31))
+        for w in range(2):
+            reg.payroll(f"s{w}", f"P-w{w}", "C-sub", f"A-w{w}", D(2022, 7, 1), D(2023, 6, 30), 1500 * 13.5, 1500.0)
+        return short_lived_employer_at_host(*_tables(reg))
+
+    assert yard("A-bosshome").height == 0
+    stranger = yard("A-elsewhere")
+    assert stranger.get_column("focus_entity").to_list() == ["C-sub"]
+    assert "no officer of its own living, while in office, with one of its past or present officers" in (
+        stranger["reason"][0])
+
+
+def test_short_lived_employer_officer_of_both_or_household_across_either_pair_is_one_business():
+    """One shared officer, or the host's officer living with the company's, makes the pair one
+    business; so does either of two hosts' officers where each host has one."""
+    base = _yard_with_a_front(Registers())
+    assert short_lived_employer_at_host(*_tables(base)).height == 1
+    shared = _yard_with_a_front(Registers())
+    shared.officer("o-both", "P-boss", "C-sub", "A-P-bosshome", D(2022, 6, 1), D(2023, 12, 31))
+    assert short_lived_employer_at_host(*_tables(shared)).height == 0
+    home = _yard_with_a_front(Registers())
+    home.payroll("x-straw", "P-straw", "C-other", "A-P-bosshome", D(2022, 1, 1), D(2024, 12, 31), 1500 * 15.0, 1500.0)
+    assert short_lived_employer_at_host(*_tables(home)).height == 0
+
+
+def test_phoenix_handover_counts_back_from_the_successors_registration_when_the_old_is_wound_up_later():
+    """The owner founds the new company and leaves the old one to a liquidator a month before; the
+    old one is dissolved half a year later. He was in office at the old company in the days before
+    the handover and runs the new one: the same owner (silent). A straw successor fires."""
+    def shop(owner_left_old, new_reg, owner_runs_new=True, dissolved=D(2024, 6, 30)):
+        reg = Registers()
+        reg.company("k1", "C-old", "A-unit", D(2015, 1, 1), dissolved=dissolved, sbi="7820")
+        reg.company("k2", "C-new", "A-unit", new_reg, sbi="7820")
+        reg.officer("o-old", "P-owner", "C-old", "A-home", D(2015, 1, 1), owner_left_old)
+        reg.officer("o-liq", "P-liquidator", "C-old", "A-liq", owner_left_old + dt.timedelta(days=1), dissolved)
+        reg.officer("o-new", "P-owner" if owner_runs_new else "P-straw", "C-new", "A-home", new_reg)
+        return phoenix_company(*_tables(reg)).get_column("focus_entity").to_list()
+
+    assert shop(D(2023, 12, 1), D(2024, 1, 5)) == []
+    assert shop(D(2023, 12, 1), D(2024, 1, 5), owner_runs_new=False) == ["C-new"]
+    # left the old company years before the handover: carries nothing over
+    assert shop(D(2019, 12, 31), D(2024, 1, 5)) == ["C-new"]
+
+
+def test_phoenix_office_at_the_successor_that_ended_before_it_was_registered_carries_nothing():
+    """The old owner is on file as an officer of the successor only for the months of its
+    preparation, ended before it was registered; a straw director runs it: no carrying over."""
+    reg = Registers()
+    reg.company("k1", "C-old", "A-unit", D(2015, 1, 1), dissolved=D(2024, 1, 31), sbi="7820")
+    reg.officer("o-old", "P-owner", "C-old", "A-home", D(2015, 1, 1), D(2024, 1, 31))
+    reg.company("k2", "C-new", "A-unit", D(2024, 2, 1), sbi="7820")
+    reg.officer("o-prep", "P-owner", "C-new", "A-home", D(2023, 11, 1), D(2024, 1, 15))
+    reg.officer("o-straw", "P-straw", "C-new", "A-strawhome", D(2024, 2, 1))
+    assert phoenix_company(*_tables(reg)).get_column("focus_entity").to_list() == ["C-new"]

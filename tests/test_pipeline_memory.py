@@ -82,6 +82,49 @@ def test_the_resolution_and_matches_are_not_held_while_detection_and_the_rules_r
         assert sum(row["pairs"] for row in model["blocking"]) == result.manifest["counts"]["matches"] > 0
 
 
+def test_the_resolver_holds_the_pairs_as_rows_of_their_mentions_and_spells_out_their_ids_as_it_writes_them(
+        tmp_path, watching):
+    """Comparison, scoring and clustering read each pair as the rows of its two mentions: no table
+    of pairs with their mention ids (text, some 2 GB at a million persons) is held while the
+    persons are clustered, and the matches written carry the ids all the same."""
+    pairs = ["mention_a", "mention_b", "blocked_by"]
+    held_elsewhere = _alive(pairs)  # by an earlier run, say
+    clustering = watching("mhgraph.resolve.cluster", "person: ", lambda: _alive(pairs))
+    result = run_pipeline(SAMPLE, tmp_path / "run", executor="serial")
+    assert clustering.seen == [held_elsewhere]
+    matches = result.tables["matches"]
+    assert matches.columns[:4] == ["mention_a", "mention_b", "entity_type", "blocked_by"]
+    mentions = result.tables["mentions"].select("mention_id", "entity_type")
+    for side in ("mention_a", "mention_b"):  # every id that of a mention of the pair's type
+        assert matches.join(mentions, left_on=[side, "entity_type"], right_on=["mention_id", "entity_type"]).height \
+            == matches.height > 0
+
+
+def test_inside_a_run_no_second_resolve_writes_into_the_matches_file_the_run_reads(tmp_path, watching):
+    """The run hands the resolver's result on as a copy (``dataclasses.replace``) that reads the
+    matches from the run's file: while it lives, another resolve into that file is refused, and
+    the run's matches stay those its model counts."""
+    from mhgraph.errors import InputError
+    from mhgraph.resolve import resolve
+
+    mentions = pl.DataFrame({"mention_id": ["a/1/adres", "b/1/adres"], "entity_type": ["address"] * 2,
+                             "address_key": ["k1", "k1"]})
+
+    def resolve_into_the_runs_file():
+        (target,) = tmp_path.glob("**/tables/matches.parquet")
+        try:
+            resolve(mentions, None, matches_file=target)
+        except InputError as refused:
+            return str(refused)
+        return "written"
+
+    tried = watching("mhgraph.pipeline", f"{DETECT_AND_INDICATORS} ...", resolve_into_the_runs_file)
+    result = run_pipeline(SAMPLE, tmp_path / "run", executor="serial")
+    assert len(tried.seen) == 1 and "still reads its matches" in tried.seen[0]
+    model = json.loads((result.out_dir / "resolve" / "model.json").read_text())
+    assert sum(row["pairs"] for row in model["blocking"]) == result.tables.height("matches") > 1
+
+
 def test_the_graph_lets_go_of_a_resolution_handed_over_before_it_maps_the_relations(sample_export, watching):
     """A resolution no caller holds is let go once the mentions are numbered, before the relations
     (the graph stage's other large input) are read."""

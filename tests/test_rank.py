@@ -6,6 +6,7 @@ from mhgraph.detect import detect_communities
 from mhgraph.errors import InputError
 from mhgraph.graph import build_graph_tables
 from mhgraph.indicators import HIT_SCHEMA, RANKING, compute_indicators
+from mhgraph.indicators.identity import identity_conflict
 from mhgraph.rank import counted_hits, partners_needed, rank_clusters
 
 
@@ -215,3 +216,63 @@ def test_one_finding_named_from_each_of_its_entities_counts_once(small):
     second = one.vstack(one.head(1).with_columns(focus_entity=pl.lit("A1"), evidence=pl.lit(["loon/3", "loon/4"])))
     row = rank_clusters(communities, nodes, None, second).filter(pl.col("cluster_id") == "C0001").row(0, named=True)
     assert row["score"] == 1.5 and row["flagged"]
+
+
+def _finding(focus, records, weight=1.0, version="1", grade="full", indicator="officers_sharing_home"):
+    return {"indicator": indicator, "version": version, "focus_entity": focus, "cluster_id": None,
+            "reason": f"{indicator} on {focus}.", "evidence": records, "partners": ["kvk"], "weight": weight,
+            "grade": grade}
+
+
+def _score(small, rows, cluster="C0001"):
+    communities, nodes = small
+    hits = pl.DataFrame(rows, schema={**HIT_SCHEMA, "grade": pl.String()})
+    return rank_clusters(communities, nodes, None, hits).filter(pl.col("cluster_id") == cluster)["score"][0]
+
+
+def test_one_finding_counts_its_heaviest_hit_in_any_row_order(small):
+    """The two sides of one finding at different weights: the heavier counts, however the rows
+    are shuffled."""
+    rows = [_finding("P1", ["kvk/1", "kvk/2"], 1.0), _finding("P2", ["kvk/2", "kvk/1"], 1.8),
+            _finding("A1", ["kvk/2", "kvk/1", "kvk/1"], 1.2)]
+    frame = pl.DataFrame(rows, schema={**HIT_SCHEMA, "grade": pl.String()})
+    scores = {_score(small, frame.sample(fraction=1.0, shuffle=True, seed=seed).to_dicts()) for seed in range(8)}
+    assert scores == {1.8}
+
+
+def test_what_counts_once_is_one_rule_version_and_records_in_one_cluster(small):
+    one = [_finding("P1", ["kvk/1", "kvk/2"]), _finding("P2", ["kvk/1", "kvk/2"])]
+    assert _score(small, one) == 1.0
+    # another version of the rule on the same records is another finding: a repeat, a quarter
+    assert _score(small, [one[0], _finding("P2", ["kvk/1", "kvk/2"], version="2")]) == 1.25
+    # the same records named from entities of two clusters count in each of them
+    apart = [_finding("P1", ["kvk/1", "kvk/2"]), _finding("P3", ["kvk/1", "kvk/2"])]
+    assert _score(small, apart, "C0001") == _score(small, apart, "C0002") == 1.0
+    # hits without records are not known to be one finding: each counts
+    assert _score(small, [_finding("P1", []), _finding("P2", [])]) == 1.25
+    # a full and a weak side of one finding beside another family: the full one counts, once
+    other = _finding("C1", ["loon/9"], indicator="wage_below_minimum")
+    both = [_finding("P1", ["kvk/1", "kvk/2"]), _finding("P2", ["kvk/1", "kvk/2"], 0.5, grade="weak"), other]
+    assert _score(small, both) == _score(small, [both[0], other])
+
+
+def test_a_person_with_two_shared_identity_numbers_has_two_findings(small):
+    """P1 shares a BSN with P2 and a V-number with P3: two findings, 1 + a quarter; each counted
+    once although written on both of its persons."""
+    communities, nodes = small
+    edges = pl.DataFrame({"relation_id": ["loon/1", "loon/2", "ind/3", "ind/4"], "type": ["EMPLOYED_BY"] * 4,
+                          "from_entity": ["P1", "P2", "P1", "P3"], "to_entity": ["C1"] * 4,
+                          "from_mention": ["m1", "m2", "m1v", "m3"], "to_mention": ["c1", "c2", "c3", "c4"],
+                          "partner": ["belastingdienst"] * 2 + ["ind"] * 2})
+    conflicts = pl.DataFrame({"entity_type": ["person"] * 2, "key": ["bsn", "v_number"], "key_value": ["h1", "h2"],
+                              "entity_a": ["P1", "P1"], "entity_b": ["P2", "P3"], "mention_a": ["m1", "m1v"],
+                              "mention_b": ["m2", "m3"], "evidence": ["given_name_dice 0.20"] * 2})
+    found = identity_conflict(nodes, edges, min_persons=2, identity_conflicts=conflicts)
+    assert found.select("focus_entity", "evidence").rows() == [
+        ("P1", ["loon/1", "loon/2"]), ("P1", ["ind/3", "ind/4"]), ("P2", ["loon/1", "loon/2"]),
+        ("P3", ["ind/3", "ind/4"])]
+    one_cluster = communities.with_columns(cluster_id=pl.lit("C0001"))
+    hits = found.select(indicator=pl.lit("identity_conflict"), version=pl.lit("2"), focus_entity="focus_entity",
+                        cluster_id=pl.lit(None, pl.String), reason=pl.lit("shared."), evidence="evidence",
+                        partners=pl.lit(["belastingdienst"]), weight=pl.lit(1.0))
+    assert rank_clusters(one_cluster, nodes, None, hits)["score"][0] == 1.25

@@ -95,11 +95,13 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
  'not_flagged': ('niet gemarkeerd', 'not flagged'),
  'why_ranks': ('Waarom dit cluster hier staat', 'Why it ranks here'),
  'formula': ('score = (som van de punten per soort bewijs) × bevestiging; binnen één soort bewijs telt elke '
-             'volgende treffer een kwart van de vorige, en elke andere soort bewijs boven de eerste verhoogt de '
+             'volgende treffer een kwart van de vorige en telt een herhaling van één bevinding (dezelfde regel op '
+             'dezelfde gegevens, vanuit elk van haar personen) één keer, en elke andere soort bewijs boven de eerste verhoogt de '
              'bevestiging met de helft; een zwak signaal (net onder de drempel) telt voor de helft en alleen naast '
              'bewijs van een andere soort; welke partner de gegevens levert telt niet mee (zie docs/indicators.md).',
              'score = (sum of the points per family of evidence) × corroboration; within one family each further '
-             'hit counts a quarter of the one before, and each further family of evidence raises the corroboration '
+             'hit counts a quarter of the one before, and a repeat of one finding (one rule on the same records, '
+             'named from each of its persons) counts once, and each further family of evidence raises the corroboration '
              'by half; a weak signal (just under a threshold) counts half and only beside evidence of another '
              'family; which partner delivered the records does not count (see docs/indicators.md).'),
  'no_parts': ('Deze run legt de opbouw van de score niet vast; alleen het totaal is bekend.',

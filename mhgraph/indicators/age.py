@@ -70,15 +70,15 @@ def youth_bands_from_other_periods(edges: pl.DataFrame) -> pl.DataFrame:
     band_years = pl.col("age_band").replace_strict(AGE_BAND_YEARS, return_dtype=pl.Array(pl.Float64, 2))
     per_person = (
         jobs.filter(pl.col("age_band").is_in(list(AGE_BANDS)) & pl.col("valid_from").is_not_null())
-        .group_by("from_entity").agg(lo=(band_years.arr.first() - years).max(), hi=(band_years.arr.last() - years).min())
-        .filter(pl.col("lo") < pl.col("hi"))  # bands that can all be true
+        .group_by("from_entity").agg(_lo=(band_years.arr.first() - years).max(), _hi=(band_years.arr.last() - years).min())
+        .filter(pl.col("_lo") < pl.col("_hi"))  # bands that can all be true
     )
-    under_21 = (jobs.filter(pl.col("age_band").is_null() & pl.col("valid_from").is_not_null())
-                .select("relation_id", "from_entity", "valid_from")
-                .join(per_person, on="from_entity")
-                .filter(pl.col("hi") + years <= AGE_BAND_YEARS["21+"][0])  # under 21 for certain
-                .select("relation_id", inferred=(pl.col("lo") + years).floor().cast(pl.Int64).clip(15, 20)
-                        .replace_strict(_BAND_OF_AGE, return_dtype=pl.String)))
-    return (jobs.join(under_21, on="relation_id", how="left", maintain_order="left")
-            .with_columns(age_band=pl.coalesce("age_band", "inferred"), age_band_inferred=pl.col("inferred").is_not_null())
-            .drop("inferred"))
+    # one join of every period with its person's bounds: a period without a band gets one where the
+    # bounds put the person under 21 for certain at its start
+    under_21 = pl.col("age_band").is_null() & (pl.col("_hi") + years <= AGE_BAND_YEARS["21+"][0])
+    inferred = (pl.when(under_21).then((pl.col("_lo") + years).floor().cast(pl.Int64).clip(15, 20))
+                .replace_strict(_BAND_OF_AGE, default=None, return_dtype=pl.String))
+    return (jobs.join(per_person, on="from_entity", how="left", maintain_order="left")
+            .with_columns(_inferred=inferred)
+            .with_columns(age_band=pl.coalesce("age_band", "_inferred"), age_band_inferred=pl.col("_inferred").is_not_null())
+            .drop("_lo", "_hi", "_inferred"))

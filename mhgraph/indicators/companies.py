@@ -25,8 +25,8 @@ import polars as pl
 
 from mhgraph.indicators.registry import rule
 from mhgraph.indicators.tables import (
-    BEGINNING, END_OF_TIME, FLAT, co_residents, companies, crowded_periods, of_type, overlaps, small_groups,
-    with_period,
+    BEGINNING, END_OF_TIME, FLAT, co_residents, companies, crowded_periods, employments, of_type, overlaps,
+    small_groups, with_period,
 )
 
 __all__ = ["officers_sharing_home", "phoenix_company", "shared_company_address", "short_lived_employer_at_host",
@@ -196,11 +196,13 @@ def phoenix_company(nodes: pl.DataFrame, edges: pl.DataFrame, *, max_gap_days: i
     )
     own_staff_runs_it = of_new(offices).join(of_old(jobs), on="person").select("old", "new").unique()
     # an officer carries the business over only across the handover: in office at the old company in
-    # its last max_gap_days and at the new one in its first; one who joins the successor years later,
-    # after the business went on without them, does not make it the same owner's
+    # the max_gap_days before it (the dissolution, or the new registration where the old company is
+    # wound up after the successor began) and at the new one in its first; one who joins the
+    # successor years later, after the business went on without them, does not make it the same owner's
+    handover = pl.min_horizontal("old_dissolved", "new_registered")
     carried_over = (
         of_old(offices).join(of_new(offices), on="person", suffix="_new").join(ended, on="old").join(started, on="new")
-        .filter((pl.col("office_end") >= pl.col("old_dissolved") - pl.duration(days=max_gap_days))
+        .filter((pl.col("office_end") >= handover - pl.duration(days=max_gap_days))
                 & (pl.col("office_start_new") <= pl.col("new_registered") + pl.duration(days=max_gap_days))
                 & (pl.col("office_end_new") >= pl.col("new_registered")))
         .select("old", "new").unique()
@@ -279,11 +281,11 @@ def short_lived_employer_at_host(nodes: pl.DataFrame, edges: pl.DataFrame, *, ma
     firms = companies(nodes).with_columns(activity=pl.col("sbi_code").str.slice(0, activity_digits))
     sites = with_period(of_type(edges, "LOCATED_AT")).select(
         site="relation_id", company="from_entity", address="to_entity", start="start", end="end")
-    # an address is a business centre only while it holds more than max_companies: a yard that
-    # becomes one later still hosted what it hosted before
-    centre_days = crowded_periods(sites, "address", "company", max_companies)
-    in_centre = sites.join(centre_days.rename({"start": "centre_start", "end": "centre_end"}), on="address").filter(
-        overlaps("start", "end", "centre_start", "centre_end")).select("site")
+    # an address is a business centre only while it holds more than max_companies registered
+    # companies (a municipal permit of the premises is no tenant): a yard that becomes one later
+    # still hosted what it hosted before, so only pay on the crowded days is left out, not the stay
+    centres = _merged(crowded_periods(sites.join(firms, on="company", how="semi"), "address", "company",
+                                      max_companies)).rename({"start": "centre_start", "end": "centre_end"})
     short = firms.filter(_short_lived(max_days).fill_null(False)).select(
         short="company", short_registered="registered_on", short_dissolved="dissolved_on", activity="activity")
     # a company dissolved before it was min_host_days old cannot host one registered min_host_days
@@ -295,8 +297,7 @@ def short_lived_employer_at_host(nodes: pl.DataFrame, edges: pl.DataFrame, *, ma
                          & (pl.col("activity").str.len_chars() >= activity_digits).fill_null(False)).select(
         host="company", host_registered="registered_on", activity="activity")
     at_address = (
-        sites.join(in_centre, on="site", how="anti")
-        .rename({"company": "short", "site": "short_site", "start": "short_start", "end": "short_end"})
+        sites.rename({"company": "short", "site": "short_site", "start": "short_start", "end": "short_end"})
         .join(short, on="short")
         .join(sites.rename({"company": "host", "site": "host_site"}).join(hosts, on="host"),
               on=["address", "activity"])
@@ -314,26 +315,33 @@ def short_lived_employer_at_host(nodes: pl.DataFrame, edges: pl.DataFrame, *, ma
     short_officers = pairs.join(offices.rename({"company": "short"}), on="short")
     households = co_residents(edges, max_residents, host_officers.select("person").unique()).select(
         "person", "other", home_start="start", home_end="end")
-    # officers are one household for the pair only while both hold office and live together:
-    # a director who moves in with the host's director years after leaving is no tie
+    # one business as the shared officer is, at any time: an officer of the host, then or before,
+    # living with the short-lived company's officer while that one holds office (the family's second
+    # firm, after the father handed the host to his son); a lodger years before either held office is no tie
     one_business = pl.concat([
         host_officers.join(short_officers, on=["host", "short", "person"], how="semi").select("host", "short"),
         host_officers.join(households, on="person")
         .join(short_officers.rename({"person": "other", "office_start": "other_start", "office_end": "other_end"}),
               on=["host", "short", "other"])
-        .filter(overlaps("office_start", "office_end", "home_start", "home_end")
-                & overlaps("other_start", "other_end", "home_start", "home_end")
-                & overlaps("office_start", "office_end", "other_start", "other_end"))
+        .filter(overlaps("other_start", "other_end", "home_start", "home_end"))
         .select("host", "short"),
     ])
-    jobs = with_period(of_type(edges, "EMPLOYED_BY")).select(
-        job="relation_id", person="from_entity", short="to_entity", job_start="start", job_end="end")
+    jobs = employments(edges).rename({"company": "short"})
     # without an officer on file on either side, no shared officer or household can be ruled out
     staffed = (
         at_address.join(one_business, on=["host", "short"], how="anti")
         .join(host_officers, on=["host", "short"], how="semi")
         .join(short_officers, on=["host", "short"], how="semi")
         .join(jobs, on="short").filter(overlaps("job_start", "job_end", "both_start", "both_end"))
+        .with_columns(paid_start=pl.max_horizontal("job_start", "both_start"),
+                      paid_end=pl.min_horizontal("job_end", "both_end"))
+        .join(centres, on="address", how="left")
+        # a job counts unless a business-centre period covers every day it was paid there
+        .group_by("host", "short", "host_site", "short_site", "job").agg(
+            pl.col("host_registered", "short_registered", "short_dissolved", "person").first(),
+            in_centre=((pl.col("centre_start") <= pl.col("paid_start"))
+                       & (pl.col("centre_end") >= pl.col("paid_end"))).fill_null(False).any())
+        .filter(~pl.col("in_centre"))
         .group_by("host", "short").agg(
             pl.col("host_registered", "short_registered", "short_dissolved").first(),
             employees=pl.col("person").n_unique(),
@@ -348,6 +356,26 @@ def short_lived_employer_at_host(nodes: pl.DataFrame, edges: pl.DataFrame, *, ma
             employees=pl.col("employees").max(), evidence=pl.col("evidence").list.explode(**FLAT).unique().sort())
         .with_columns(hosts=_listed(pl.col("hosts"), "an established company", "established companies"))
         .rename({"short": "focus_entity", "short_registered": "registered", "short_dissolved": "dissolved"})
+    )
+
+
+def _merged(periods: pl.DataFrame) -> pl.DataFrame:
+    """``periods`` (``address``, ``start``, ``end``) with the periods of an address that touch or
+    overlap joined into one: a centre whose count goes from five to six is one crowded period.
+
+    >>> import datetime as dt
+    >>> crowded = pl.DataFrame({"address": ["A1"] * 3, "start": [dt.date(2020, 1, 1), dt.date(2020, 3, 1),
+    ...     dt.date(2021, 1, 1)], "end": [dt.date(2020, 2, 29), dt.date(2020, 6, 30), dt.date(2021, 1, 31)]})
+    >>> _merged(crowded).rows()
+    [('A1', datetime.date(2020, 1, 1), datetime.date(2020, 6, 30)), ('A1', datetime.date(2021, 1, 1), datetime.date(2021, 1, 31))]
+    """
+    return (
+        periods.sort("address", "start")
+        .with_columns(_reach=pl.col("end").cum_max().shift(1).over("address"))
+        .with_columns(_period=(pl.col("_reach").is_null() | (pl.col("start") > pl.col("_reach") + pl.duration(days=1)))
+                      .cum_sum().over("address"))
+        .group_by("address", "_period", maintain_order=True).agg(pl.col("start").min(), pl.col("end").max())
+        .drop("_period")
     )
 
 

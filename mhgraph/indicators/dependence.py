@@ -47,20 +47,23 @@ def _sponsorships(edges: pl.DataFrame, purposes: Collection[str]) -> pl.DataFram
 
 @rule("sponsor_of_many_migrants")
 def sponsor_of_many_migrants(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_sponsored: int,
-                             min_missing_share: float, labour_purposes: tuple[str, ...]) -> pl.DataFrame:
+                             min_missing_share: float, labour_purposes: tuple[str, ...],
+                             pay_window_days: int) -> pl.DataFrame:
     """A company sponsors (SPONSORED_BY) at least ``min_sponsored`` labour migrants (residence
     purpose in ``labour_purposes``) at the same time, and at least ``min_missing_share`` of its
     migrants, sponsored in periods the payroll extract covers the company (it paid someone then),
-    were never on its payroll. A migrant the sponsor paid at some time, if not on the days of the
-    sponsorship (a renewed permit, a declaration weeks off the permit's dates), is its employee.
-    Focus: the sponsor.
+    were not on its payroll during their sponsorship or within ``pay_window_days`` of its dates (a
+    renewed permit, a declaration weeks off the permit's dates); pay years away from the
+    sponsorship (a token month long before) employs no one during it. Focus: the sponsor.
     """
     sponsored = _sponsorships(edges, labour_purposes)
     peaks = peak_presence(sponsored.rename({"sponsor": "company"}), "company", "person", min_sponsored).filter(
         pl.col("present") >= min_sponsored)
     jobs = employments(edges)
     judged = sponsored.filter(_paying_someone(sponsored, jobs.rename({"company": "sponsor"}), "sponsor"))
+    window = pl.duration(days=pay_window_days)
     paid = (judged.join(jobs.rename({"company": "sponsor"}), on=["person", "sponsor"])
+            .filter((pl.col("job_start") <= pl.col("end") + window) & (pl.col("job_end") >= pl.col("start") - window))
             .select("person", "sponsor").unique())
     missing = judged.join(paid, on=["person", "sponsor"], how="anti")
     in_force = (sponsored.join(peaks.rename({"company": "sponsor"}), on="sponsor")

@@ -68,7 +68,8 @@ def identity_conflict(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_persons: 
                       identity_conflicts: pl.DataFrame | None = None) -> pl.DataFrame:
     """Every person of an identifier that at least ``min_persons`` persons use, by the pairs of
     ``identity_conflicts`` (the table of that name from entity resolution; a run passes it in).
-    Evidence: the relations of both mentions of each pair. Focus: each person.
+    One hit per person and shared identifier. Evidence: the relations of every mention of the
+    identifier's pairs, the same for each of its persons (one finding). Focus: each person.
     """
     if identity_conflicts is None or identity_conflicts.is_empty():
         return pl.DataFrame(schema=_EMPTY)
@@ -83,17 +84,20 @@ def identity_conflict(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_persons: 
                .filter(pl.col("persons") >= min_persons))
     touching = pl.concat([edges.select("relation_id", mention="from_mention"),
                           edges.select("relation_id", mention="to_mention")])
-    involved = pl.concat([sides.select("entity", "mention"), sides.select("entity", mention="other_mention")])
-    evidence = (involved.join(touching, on="mention").group_by("entity")
-                .agg(pl.col("relation_id").unique().alias("evidence")))
+    # one finding per shared identifier: every person of it gets a hit with the same records, so
+    # ranking counts it once, and a person with two shared identifiers has two findings
+    involved = pl.concat([sides.select("key", "key_value", "mention"),
+                          sides.select("key", "key_value", mention="other_mention")])
+    evidence = (involved.join(touching, on="mention").group_by("key", "key_value")
+                .agg(pl.col("relation_id").unique().sort().alias("evidence")))
     return (
         sides.join(persons, on=["key", "key_value"])
-        .group_by("entity").agg(pl.col("key").first(), pl.col("persons").max(),
+        .group_by("entity", "key", "key_value").agg(pl.col("persons").max(),
                                 pl.col("other").unique().sort().alias("others"),
                                 pl.col("evidence").first().map_elements(readable_similarity, return_dtype=pl.String)
                                 .alias("similarity"))
-        .join(evidence, on="entity", how="left")
+        .join(evidence, on=["key", "key_value"], how="left")
         .select(focus_entity="entity", evidence=pl.col("evidence").fill_null(pl.lit([], dtype=pl.List(pl.String()))),
                 key="key", persons="persons", others="others", similarity="similarity")
-        .sort("focus_entity")
+        .sort("focus_entity", "key", pl.col("evidence").list.first())
     )

@@ -239,7 +239,7 @@ def link_to_earlier_refusal(nodes: pl.DataFrame, edges: pl.DataFrame, *, max_hop
     those of the evidence and those stating a sponsor's recognition, which is no relation of its own
     (:func:`_register_records`), never another partner that merely knows the flag or the applicant.
     """
-    walkable = of_type(edges, *via_types)
+    walkable = of_type(edges, *via_types, columns=["relation_id", "from_entity", "to_entity", "purpose"])
     if allowed_purposes is not None:
         walkable = walkable.filter(pl.col("purpose").is_in(list(allowed_purposes)))
 

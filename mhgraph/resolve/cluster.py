@@ -54,8 +54,8 @@ from mhgraph.resolve.block import PAIR_SCHEMA, identity_groups, key_codes, row_n
 from mhgraph.resolve.compare import identifier_feature
 from mhgraph.resolve.settings import EntitySettings, ResolveSettings
 
-__all__ = ["Clusters", "cluster", "cluster_type", "clustered", "entity_id", "entity_ids", "in_slices", "pairs_to_complete",
-           "singletons"]
+__all__ = ["SPELT_OUT", "Clusters", "cluster", "cluster_type", "clustered", "entity_id", "entity_ids", "in_slices",
+           "pairs_to_complete", "singletons"]
 
 log = logging.getLogger("mhgraph.resolve.cluster")
 
@@ -65,6 +65,9 @@ FALLBACK_LETTER = "X"  # entity types without resolution settings
 COMPLETED = "same_candidate_entity"  # blocked_by of the pairs compared by pairs_to_complete
 _MAX_PASSES = 5
 DECISION_SLICE = 250_000  # pairs whose decisions and reasons are written at once
+# the columns of a pair that a table of scored pairs may leave out, holding the rows of its two
+# mentions instead (as the resolver does): they are spelt out as the decisions are
+SPELT_OUT = ("mention_a", "mention_b", "entity_type")
 
 
 def entity_id(letter: str, lowest_mention_id: str) -> str:
@@ -264,7 +267,8 @@ def clustered(scored: pl.DataFrame, frame: pl.DataFrame, entity: EntitySettings,
     """:func:`cluster_type`, the fate of every pair as a query: ``scored`` with each pair's
     ``decision`` and ``reason``, spelt out only when it is run (:func:`in_slices`, or
     ``sink_parquet``, which writes them as it goes), so that the sentences of millions of pairs
-    are never held at once."""
+    are never held at once. ``scored`` may lack the columns :data:`SPELT_OUT` when ``rows``
+    are given: the query spells them out too."""
     n = frame.height
     ids = frame["mention_id"]
     threshold = entity.scoring.threshold
@@ -375,15 +379,20 @@ def clustered(scored: pl.DataFrame, frame: pl.DataFrame, entity: EntitySettings,
         "entity_id": pl.Series(entity_ids(entity.letter, ids.gather(heads).to_list()), dtype=pl.String).gather(entity_of),
         "entity_type": frame["entity_type"],
     }, schema=RESOLUTION_SCHEMA)
-    return resolution, _decisions(scored, a, b, roots, identity & ~refused_identity, events, overrides, entity,
+    return resolution, _decisions(scored, ids, a, b, roots, identity & ~refused_identity, events, overrides, entity,
                                   refused_identity)
 
 
-def _decisions(scored: pl.DataFrame, a: np.ndarray, b: np.ndarray, roots: np.ndarray, identity: np.ndarray,
-               events: dict, overrides: pl.DataFrame | None, entity: EntitySettings,
+def _spelt(ids: pl.Series, rows: str) -> pl.Expr:
+    """The mention ids of the rows in column ``rows``, a batch of rows at a time as they are written."""
+    return pl.col(rows).map_batches(ids.gather, return_dtype=pl.String, is_elementwise=True)
+
+
+def _decisions(scored: pl.DataFrame, ids: pl.Series, a: np.ndarray, b: np.ndarray, roots: np.ndarray,
+               identity: np.ndarray, events: dict, overrides: pl.DataFrame | None, entity: EntitySettings,
                refused_identity: np.ndarray) -> pl.LazyFrame:
     """The fate of every scored pair, with a sentence saying why: ``scored`` with ``decision``
-    and ``reason``, as a query."""
+    and ``reason`` (and the columns :data:`SPELT_OUT` it lacks, from ``ids``), as a query."""
     threshold = entity.scoring.threshold
     conflict_features = [identifier_feature(k) for k in entity.conflict_keys if identifier_feature(k) in scored.columns]
     # columns of nulls are constants of the query, not millions of empty strings
@@ -400,14 +409,16 @@ def _decisions(scored: pl.DataFrame, a: np.ndarray, b: np.ndarray, roots: np.nda
         event = pl.Series("event", list(events.values()), dtype=pl.String).gather(
             pl.select(pl.when(found).then(pl.Series(by_code[at]))).to_series()).alias("event")
         del at, found
-    if overrides is not None and overrides.height:  # joined on the two ids alone
-        override = scored.select("mention_a", "mention_b").join(
-            overrides.select("mention_a", "mention_b", pl.col("decision").alias("override")),
-            on=["mention_a", "mention_b"], how="left", maintain_order="left")["override"]
+    if overrides is not None and overrides.height:  # joined on the rows of the two mentions alone
+        said = pl.DataFrame({"a": row_numbers(ids, overrides["mention_a"]), "b": row_numbers(ids, overrides["mention_b"]),
+                             "override": overrides["decision"]})
+        override = pl.DataFrame({"a": a, "b": b}).join(said, on=["a", "b"], how="left", maintain_order="left")["override"]
+    spelt = [c for c in SPELT_OUT if c not in scored.columns]
     # beside the pairs' own columns, not copies of them: what decides, by names no feature has
     # (settings refuse a comparison named so: RESERVED_COLUMNS)
     helpers = [pl.Series("together", roots[a] == roots[b]), pl.Series("identity", identity),
-               pl.Series("split", refused_identity), event, override]
+               pl.Series("split", refused_identity), event, override,
+               *((pl.Series("row_a", a), pl.Series("row_b", b)) if spelt else ())]
     table = (scored.with_columns(c for c in helpers if isinstance(c, pl.Series)).lazy()
              .with_columns(c for c in helpers if isinstance(c, pl.Expr)))
     conflict = pl.concat_str(
@@ -416,7 +427,10 @@ def _decisions(scored: pl.DataFrame, a: np.ndarray, b: np.ndarray, roots: np.nda
     ) if conflict_features else pl.lit("")
     score = pl.col("score").fill_nan(0.0).fill_null(0.0)
     score_text = score.round(3).cast(pl.String)
+    spelling = {"mention_a": _spelt(ids, "row_a"), "mention_b": _spelt(ids, "row_b"),
+                "entity_type": pl.lit(entity.entity_type, dtype=pl.String)}
     fate = [
+        *(spelling[c].alias(c) for c in spelt),
         *(c for c in scored.columns if c not in ("decision", "reason")),  # those of a table decided before
         pl.when(pl.col("override") == "must_link").then(
             pl.when("together").then(pl.lit("must_link")).otherwise(pl.lit("conflicting_identifier")))

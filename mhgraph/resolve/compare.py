@@ -168,9 +168,10 @@ def _agreed_frequency(comparison: Comparison, frame: pl.DataFrame, record_column
     if column not in frame.columns:
         return np.full(len(left), np.nan)
     codes = key_codes(frame, column, cache)
-    if ("frequency", column) not in cache:
-        cache[("frequency", column)] = value_frequencies(frame, column, record_columns)
-    frequency = cache[("frequency", column)]
+    counted = ("frequency", column, *record_columns)  # over the records of these columns
+    if counted not in cache:
+        cache[counted] = value_frequencies(frame, column, record_columns)
+    frequency = cache[counted]
     same = (codes[left] >= 0) & (codes[left] == codes[right])
     return np.where(same, frequency[left], np.nan)
 

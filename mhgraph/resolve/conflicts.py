@@ -123,7 +123,9 @@ def find_identity_conflicts(frame: pl.DataFrame, entity: EntitySettings, relatio
     # the judgement reads only the rules' comparisons (and the initials of their columns): a
     # payroll repeats each employee ten times, and hardened filters make every row a profile
     judged = set(rules) | {c.name for c in entity.comparisons if c.kind == "initials" and c.columns[0] in columns}
-    narrow = replace(entity, comparisons=tuple(c for c in entity.comparisons if c.name in judged))
+    # (their term frequencies are never read: not counted)
+    narrow = replace(entity, comparisons=tuple(replace(c, term_frequency=False) for c in entity.comparisons
+                                               if c.name in judged))
     tables, parts = [], []
     next_part = 0
     for key in entity.identity_keys:
@@ -140,11 +142,11 @@ def find_identity_conflicts(frame: pl.DataFrame, entity: EntitySettings, relatio
         left, right = _profile_pairs(reps["code"].to_numpy())
         rep = reps["i"].to_numpy()
         ids = frame["mention_id"]
-        pairs = pl.DataFrame({"mention_a": ids.gather(rep[left]), "mention_b": ids.gather(rep[right]),
-                              "entity_type": pl.Series([entity.entity_type] * len(left), dtype=pl.String),
-                              "blocked_by": pl.Series([key] * len(left), dtype=pl.String)})
-        disagree, observed = _judge(compare_type(pairs, frame, narrow, relations, entities, cache,
+        # judged by the rows of their mentions: the ids of the few pairs in conflict are spelt out below
+        judged_pairs = pl.DataFrame({"blocked_by": pl.repeat(key, len(left), dtype=pl.String, eager=True)})
+        disagree, observed = _judge(compare_type(judged_pairs, frame, narrow, relations, entities, cache,
                                                  rows=(rep[left], rep[right])), entity, rules)
+        del judged_pairs
         # parts: profiles joined where every field was compared and none disagrees; a profile
         # lacking a field is left to the model (its identity link is not taken on trust)
         confident = observed & ~disagree
@@ -167,8 +169,12 @@ def find_identity_conflicts(frame: pl.DataFrame, entity: EntitySettings, relatio
                                    "part": members["part"].to_numpy()}, schema=PART_SCHEMA))
         mentions_per_part = members.group_by("part").len()
         size = dict(zip(mentions_per_part["part"].to_list(), mentions_per_part["len"].to_list()))
-        between = disagree & in_split[left] & (part[left] != part[right])
-        features = compare_type(pairs.filter(pl.Series(between)), frame, entity, relations, entities, cache)
+        between = np.flatnonzero(disagree & in_split[left] & (part[left] != part[right]))
+        a, b = rep[left][between], rep[right][between]
+        pairs = pl.DataFrame({"mention_a": ids.gather(a), "mention_b": ids.gather(b),
+                              "entity_type": pl.Series([entity.entity_type] * len(a), dtype=pl.String),
+                              "blocked_by": pl.Series([key] * len(a), dtype=pl.String)})
+        features = compare_type(pairs, frame, entity, relations, entities, cache, rows=(a, b))
         evidence_columns = [c.name for c in entity.comparisons if c.kind != "relation" and c.name in features.columns]
         found = (features
                  .with_columns(pl.Series("part_a", part[left][between]), pl.Series("part_b", part[right][between]),

@@ -99,7 +99,7 @@ def resolution_diagnostics(resolved, mentions: pl.DataFrame | pl.LazyFrame, larg
         prior = getattr(scorer, "prior_", None) if scorer is not None and hasattr(scorer, "population_") else None
         # a query, not a table: matches a run wrote are read from their file, only these rows and
         # columns, a batch of rows at a time (streaming)
-        compared = resolved.matches.lazy().filter(
+        compared = resolved.scan_matches().filter(
             (pl.col("entity_type") == entity_type) & ~pl.col("blocked_by").is_in([*keys, COMPLETED, "override"])
         ).select("mention_a", "mention_b", "score")
         expected = None

@@ -118,7 +118,7 @@ def explain_match(mention_a: str, mention_b: str, resolved: Resolved | str | Pat
     entity_type = types[0]
     entity = resolved.settings.types.get(entity_type)
     # a scan when the run wrote its matches to a file: only the pair is read
-    recorded = resolved.matches.lazy().filter((pl.col("mention_a") == a) & (pl.col("mention_b") == b)).collect()
+    recorded = resolved.scan_matches().filter((pl.col("mention_a") == a) & (pl.col("mention_b") == b)).collect()
     compared = recorded.height > 0
     if entity is None:
         return Explanation(a, b, entity_type, entity_of[a], entity_of[b], False, None, {}, pl.DataFrame(), None, None,

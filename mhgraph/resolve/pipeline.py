@@ -23,7 +23,7 @@ import os
 import shutil
 import tempfile
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -32,9 +32,10 @@ import polars as pl
 from mhgraph.errors import InputError
 from mhgraph.ingest.schema import MENTION_SCHEMA
 from mhgraph.resolve.baseline import identity_resolution
-from mhgraph.resolve.block import (PAIR_SCHEMA, block_type, identity_groups, key_codes, population_pairs, random_pairs,
+from mhgraph.resolve.block import (PAIR_SCHEMA, block_rows, identity_groups, key_codes, population_pairs, random_pairs,
                                    row_numbers, type_mentions)
-from mhgraph.resolve.cluster import FALLBACK_LETTER, RESOLUTION_SCHEMA, clustered, in_slices, pairs_to_complete, singletons
+from mhgraph.resolve.cluster import (FALLBACK_LETTER, RESOLUTION_SCHEMA, SPELT_OUT, clustered, in_slices,
+                                     pairs_to_complete, singletons)
 from mhgraph.resolve.compare import compare_type
 from mhgraph.resolve.conflicts import CONFLICT_SCHEMA, find_identity_conflicts
 from mhgraph.resolve.overrides import check_overrides, load_overrides, overrides_frame
@@ -51,16 +52,19 @@ JOINED = "joined"  # the name of all types' matches among the types' parts, whic
 MATCHES_SCHEMA = {**PAIR_SCHEMA, "score": pl.Float64, "decision": pl.String, "reason": pl.String}  # and the features
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: the results reading a matches file are kept in a set
 class Resolved:
     """What a resolution run produced.
 
     ``resolution``: one row per mention with its ``entity_id``; ``matches``: every compared
     pair with its features, ``score``, ``decision`` and ``reason`` (a scan of the file when
-    :func:`resolve` wrote them to one, as a run does); ``scorers``: the fitted
-    model per entity type; ``settings``: the settings used; ``overrides``: the analyst
-    overrides taken into account; ``identity_conflicts``: mentions that share an identity key
-    but are different persons (:mod:`mhgraph.resolve.conflicts`), with the entity of each side.
+    :func:`resolve` wrote them to one, as a run does; read them through :meth:`scan_matches`);
+    ``scorers``: the fitted model per entity type; ``settings``: the settings used;
+    ``overrides``: the analyst overrides taken into account; ``identity_conflicts``: mentions
+    that share an identity key but are different persons (:mod:`mhgraph.resolve.conflicts`),
+    with the entity of each side; ``matches_file``: the file the matches are read from, when
+    :func:`resolve` wrote them to one. While a result (or a copy of it, ``dataclasses.replace``)
+    reads that file, no later :func:`resolve` or :func:`save_run` writes another into it.
     """
 
     resolution: pl.DataFrame
@@ -69,12 +73,27 @@ class Resolved:
     scorers: dict = field(default_factory=dict)
     overrides: pl.DataFrame | None = None
     identity_conflicts: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=CONFLICT_TABLE_SCHEMA))
+    matches_file: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.matches_file is not None:
+            self.matches_file = Path(self.matches_file).resolve()
+            _READERS.setdefault(str(self.matches_file), weakref.WeakSet()).add(self)
+
+    def scan_matches(self) -> pl.LazyFrame:
+        """The matches as a query, held or in their file alike: a reader asks for its rows and
+        columns, and those of a file are read a batch at a time."""
+        return self.matches.lazy()
 
     def blocking_summary(self) -> pl.DataFrame:
         """Pairs proposed and matched per entity type and blocking rule."""
-        return (self.matches.lazy().group_by("entity_type", "blocked_by")
+        return (self.scan_matches().group_by("entity_type", "blocked_by")
                 .agg(pl.len().alias("pairs"), (pl.col("decision").is_in(["match", "must_link"])).sum().alias("matched"))
                 .sort("entity_type", "blocked_by").collect(engine="streaming"))  # a file's rows a batch at a time
+
+
+# the results that read each matches file, while they live: a later resolve must not write under them
+_READERS: dict[str, weakref.WeakSet[Resolved]] = {}
 
 
 def _trimmer(name: str | None):
@@ -146,39 +165,53 @@ def _as_overrides(overrides) -> pl.DataFrame | None:
     return overrides_frame(list(overrides))
 
 
-def _with_override_pairs(pairs: pl.DataFrame, overrides: pl.DataFrame | None, entity_type: str) -> pl.DataFrame:
+def _with_override_pairs(rows: tuple[np.ndarray, np.ndarray], blocked_by: pl.Series, overrides: pl.DataFrame | None,
+                         frame: pl.DataFrame, entity_type: str) -> tuple[tuple[np.ndarray, np.ndarray], pl.Series]:
+    """The pairs blocking proposed (``rows``: the rows of their two mentions in ``frame``, and
+    ``blocked_by``) and after them the analyst's pairs of this type they lack, ``override``."""
     if overrides is None:
-        return pairs
-    extra = (overrides.filter(pl.col("entity_type") == entity_type)
-             .select("mention_a", "mention_b", pl.lit(entity_type).alias("entity_type"), pl.lit("override").alias("blocked_by"))
-             .join(pairs, on=["mention_a", "mention_b"], how="anti"))
-    return pl.concat([pairs, extra.cast(PAIR_SCHEMA)]) if extra.height else pairs
+        return rows, blocked_by
+    typed = overrides.filter(pl.col("entity_type") == entity_type)
+    a, b = (row_numbers(frame["mention_id"], typed[side]) for side in ("mention_a", "mention_b"))
+    n = np.int64(max(frame.height, 1))
+    new = ~np.isin(a * n + b, rows[0] * n + rows[1])
+    if not new.any():
+        return rows, blocked_by
+    return ((np.concatenate([rows[0], a[new]]), np.concatenate([rows[1], b[new]])),
+            pl.concat([blocked_by, pl.Series("blocked_by", ["override"] * int(new.sum()), dtype=pl.String)]))
 
 
-def _population_sample(features: pl.DataFrame, frame: pl.DataFrame, entity, relations, entities, cache: dict,
-                       link_only_across: str) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+def _population_sample(features: pl.DataFrame, rows: tuple[np.ndarray, np.ndarray], frame: pl.DataFrame, entity,
+                       relations, entities, cache: dict, link_only_across: str
+                       ) -> tuple[pl.DataFrame, pl.DataFrame, int]:
     """What Fellegi-Sunter learns from: the candidate pairs between identity groups, a seeded
     random sample of the other pairs (compared like the candidates) and the number of pairs
-    in the population they stand for."""
+    in the population they stand for. ``rows``: those of the pairs of ``features``."""
     groups = identity_groups(frame, entity.identity_keys, cache)
     across = key_codes(frame, link_only_across) if link_only_across and link_only_across in frame.columns else None
-    candidates = features.filter(~pl.col("blocked_by").is_in([*entity.identity_keys, "override"]))
-    candidates = candidates if candidates.height else features
-    strangers = random_pairs(frame, entity.scoring.random_pairs, entity.scoring.seed, link_only_across, groups).join(
-        candidates.select("mention_a", "mention_b"), on=["mention_a", "mention_b"], how="anti")
-    background = compare_type(strangers, frame, entity, relations, entities, cache)
+    candidate = ~features["blocked_by"].is_in([*entity.identity_keys, "override"]).to_numpy()
+    if not candidate.any():
+        candidate[:] = True
+    candidates = features.filter(pl.Series(candidate))
+    strangers = random_pairs(frame, entity.scoring.random_pairs, entity.scoring.seed, link_only_across, groups)
+    n = np.int64(max(frame.height, 1))
+    stranger_rows = [row_numbers(frame["mention_id"], strangers[side]) for side in ("mention_a", "mention_b")]
+    unproposed = ~np.isin(stranger_rows[0] * n + stranger_rows[1], rows[0][candidate] * n + rows[1][candidate])
+    background = compare_type(strangers.filter(pl.Series(unproposed)), frame, entity, relations, entities, cache,
+                              (stranger_rows[0][unproposed], stranger_rows[1][unproposed]))
     return candidates, background, population_pairs(groups, across)
 
 
 def _completed(scored: pl.DataFrame, rows: tuple[np.ndarray, np.ndarray], frame: pl.DataFrame, entity, relations,
                entities, cache: dict, scorer) -> tuple[pl.DataFrame, tuple[np.ndarray, np.ndarray]]:
     """``scored`` plus the uncompared pairs inside candidate entities, compared and scored, and
-    the rows of all their mentions in ``frame`` (``rows``: those of ``scored``)."""
+    the rows of all their mentions in ``frame`` (``rows``: those of ``scored``, whose pairs are
+    held as those rows alone)."""
     extra = pairs_to_complete(scored, frame, entity, cache, rows)
     if extra.height == 0:
         return scored, rows
     extra_rows = tuple(row_numbers(frame["mention_id"], extra[side]) for side in ("mention_a", "mention_b"))
-    features = compare_type(extra, frame, entity, relations, entities, cache, extra_rows)
+    features = compare_type(extra.drop(SPELT_OUT), frame, entity, relations, entities, cache, extra_rows)
     score = scorer.predict_proba(features)[:, 1] if scorer is not None else np.zeros(features.height)
     log.info("%s: %d pairs inside candidate entities compared as well", entity.entity_type, extra.height)
     return (pl.concat([scored, features.with_columns(pl.Series("score", score, dtype=pl.Float64))], how="diagonal"),
@@ -251,19 +284,13 @@ def resolve(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | Non
         os.replace(parts / JOINED, target)  # whole, at once: a reader never sees half a file
     finally:
         shutil.rmtree(parts, ignore_errors=True)
-    resolved.matches = pl.scan_parquet(target)
-    _READERS[str(target)] = resolved
-    return resolved
-
-
-# the result that reads each matches file, while it lives: a later resolve must not write under it
-_READERS: weakref.WeakValueDictionary[str, Resolved] = weakref.WeakValueDictionary()
+    return replace(resolved, matches=pl.scan_parquet(target), matches_file=target)
 
 
 def _unread_target(matches_file: str | Path) -> Path:
     """``matches_file`` as an absolute path, when no result of an earlier :func:`resolve` reads it."""
     target = Path(matches_file).resolve()
-    if str(target) in _READERS:
+    if _READERS.get(str(target)):
         raise InputError("an earlier resolve's result still reads its matches from this file: write to another "
                          "file, or collect and drop that result first", file=str(target))
     return target
@@ -283,9 +310,16 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
             continue
         log.info("%s: resolving %d mentions", entity_type, frame.height)
         cache: dict = {}
-        pairs = _with_override_pairs(block_type(frame, entity, settings.link_only_across, cache), checked, entity_type)
-        # the rows of each pair's mentions, looked up once for comparison, completion, order and clustering
-        rows = tuple(row_numbers(frame["mention_id"], pairs[side]) for side in ("mention_a", "mention_b"))
+        # first, while no pair is held: it compares millions of pairs of profiles of its own (at a
+        # million persons some 3 million), which on top of the scored pairs made the type's peak
+        found = find_identity_conflicts(frame, entity, relations, entities, cache)
+        give_back_freed_memory()
+        # each pair as the rows of its two mentions in `frame`, read by comparison, completion, order
+        # and clustering; their ids and type are spelt out only as the matches are written
+        *blocked, blocked_by = block_rows(frame, entity, settings.link_only_across, cache)
+        rows, blocked_by = _with_override_pairs(tuple(blocked), blocked_by, checked, frame, entity_type)
+        pairs = blocked_by.to_frame()
+        del blocked, blocked_by
         give_back_freed_memory()  # what blocking used
         features = compare_type(pairs, frame, entity, relations, entities, cache, rows)
         del pairs  # its columns live on in features
@@ -294,7 +328,7 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
         if entity.fuzzy and features.height:
             scorer = make_scorer(entity, features)
             if isinstance(scorer, FellegiSunter):
-                scorer.fit(*_population_sample(features, frame, entity, relations, entities, cache,
+                scorer.fit(*_population_sample(features, rows, frame, entity, relations, entities, cache,
                                                settings.link_only_across))
             else:
                 scorer.fit(features)
@@ -315,8 +349,6 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
             rows = rows[0][order], rows[1][order]
         give_back_freed_memory()  # the unsorted columns
         typed_overrides = checked.filter(pl.col("entity_type") == entity_type) if checked is not None else None
-        found = find_identity_conflicts(frame, entity, relations, entities, cache)
-        give_back_freed_memory()
         resolution, decided = clustered(scored, frame, entity, typed_overrides, found, rows)
         if found.table.height:
             conflicts.append(_with_entities(found.table, resolution))
@@ -377,7 +409,7 @@ def save_run(resolved: Resolved, run_dir: str | Path) -> Path:
     ``tables/identity_conflicts.parquet`` and ``resolve/model.json`` into ``run_dir``."""
     tables = Path(run_dir) / "tables"
     tables.mkdir(parents=True, exist_ok=True)
-    _write_matches(resolved.matches, tables / "matches.parquet")  # first: it may be refused
+    _write_matches(resolved, tables / "matches.parquet")  # first: it may be refused
     resolved.resolution.write_parquet(tables / "resolution.parquet")
     resolved.identity_conflicts.write_parquet(tables / "identity_conflicts.parquet")
     path = save_model(resolved, run_dir)
@@ -385,19 +417,18 @@ def save_run(resolved: Resolved, run_dir: str | Path) -> Path:
     return path
 
 
-def _write_matches(matches: pl.DataFrame | pl.LazyFrame, path: Path) -> None:
-    """Write ``matches`` to ``path``; a scan (of a file :func:`resolve` wrote) is copied a few
-    rows at a time into a file beside it, put in its place once whole. Nothing is written when
-    ``path`` is the file the scan reads; a file another result reads is refused."""
-    reader = _READERS.get(str(path.resolve()))
-    if reader is not None and reader.matches is matches:
+def _write_matches(resolved: Resolved, path: Path) -> None:
+    """Write the matches of ``resolved`` to ``path``; those of a file are copied a few rows at
+    a time into a file beside it, put in its place once whole. Nothing is written when ``path``
+    is the file they are read from; a file another result reads is refused."""
+    if resolved.matches_file == path.resolve():
         return
     _unread_target(path)
-    if isinstance(matches, pl.DataFrame):
-        matches.write_parquet(path)
+    if isinstance(resolved.matches, pl.DataFrame):
+        resolved.matches.write_parquet(path)
         return
     with tempfile.TemporaryDirectory(prefix=f".{path.name}.", dir=path.parent) as folder:
-        matches.sink_parquet(Path(folder) / JOINED)
+        resolved.scan_matches().sink_parquet(Path(folder) / JOINED)
         os.replace(Path(folder) / JOINED, path)
 
 

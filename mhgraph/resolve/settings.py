@@ -46,7 +46,7 @@ DICE_LEVELS = (1.0, 0.9, 0.75, 0.5)
 # columns of the matches table beside the features, and those clustering adds to decide
 # (mhgraph.resolve.cluster): a comparison by one of these names would be overwritten
 RESERVED_COLUMNS = ("mention_a", "mention_b", "entity_type", "blocked_by", "score", "decision", "reason",
-                    "together", "identity", "split", "event", "override")
+                    "together", "identity", "split", "event", "override", "row_a", "row_b")
 # the logistic scorer numbers each pair's levels as one int64 (level + 1 in base levels + 2)
 LOGISTIC_PATTERN_LIMIT = 2**63
 
