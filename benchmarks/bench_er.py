@@ -98,6 +98,8 @@ def person_spec(name: str, record_id: str, columns: dict[str, str], extra: str =
     fields = {"given_name": "given_name_bf", "family_name": "family_name_bf", "birth_date": "birth_date_bf",
               "bsn": "bsn", **PERSON_ATTRIBUTES}
     delivered = {fields[i]: fields[i] for i in columns}
+    if "given_name" in columns or "family_name" in columns:
+        delivered.update(names_bf="names_bf")
     if "birth_date" in columns:
         delivered.update(match_key_1="match_key_1", match_key_2="match_key_2")
     assert set(delivered) <= set(ENTITY_FIELDS["person"])

@@ -33,6 +33,9 @@ _FIELDS = {
     "wage_tax_number": ("wage-tax number (loonheffingennummer)", _HASH.format(what="wage-tax number")),
     "given_name_bf": ("given names", _BLOOM.format(what="normalised given names")),
     "family_name_bf": ("family name", _BLOOM.format(what="family name without particles (van, de, ...)")),
+    "names_bf": ("all names", _BLOOM.format(what="words of given and family names together (no titles, "
+                                             "the family name without its leading particles, each word once, in "
+                                             "alphabetical order), for names swapped or written in the other field")),
     "birth_date_bf": ("date of birth", _BLOOM.format(what="date of birth as YYYYMMDD")),
     "name_bf": ("company name", _BLOOM.format(what="company name without legal form (B.V., VOF, ...)")),
     "match_key_1": ("match key 1", "keyed hash of both name cores in sorted order + birth year + day and "
@@ -74,7 +77,8 @@ _COLUMNS = {
 # The partner's plaintext inputs behind each encoded field.
 _INPUTS = {
     "given_name_bf": ("given_name",), "family_name_bf": ("family_name",), "birth_date_bf": ("birth_date",),
-    "name_bf": ("name",), "match_key_1": ("given_name", "family_name", "birth_date"),
+    "names_bf": ("given_name", "family_name"), "name_bf": ("name",),
+    "match_key_1": ("given_name", "family_name", "birth_date"),
     "match_key_2": ("given_name", "family_name", "birth_date"),
     "address_key": ("postcode", "house_number", "addition"), "building_key": ("postcode", "house_number"),
 }
@@ -96,7 +100,7 @@ def _type(column: Column) -> str:
         low = "" if column.minimum is None else f"{column.minimum:g}"
         high = "" if column.maximum is None else f"{column.maximum:g}"
         kind += f" ({low}..{high})"
-    return kind + (", required" if column.required else "")
+    return kind + (", required" if column.required else "") + (", optional: may be absent" if column.optional else "")
 
 
 def _rows(spec: SourceSpec) -> list[tuple[str, str, str, str]]:

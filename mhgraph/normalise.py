@@ -53,6 +53,7 @@ __all__ = [
     "initial",
     "municipality",
     "municipality_expr",
+    "name_words",
     "number",
     "number_expr",
     "parse_date",
@@ -234,6 +235,25 @@ def family_name_core(raw: str | None) -> str | None:
                 changed = True
                 break
     return folded or None
+
+
+def name_words(given: str | None, family: str | None) -> str | None:
+    """All words of a person's names, whichever field holds them: the given names (no titles)
+    and the family-name core (particles dropped only where :func:`family_name_core` drops them:
+    before the name), each word once, in alphabetical order — so that swapped names, a family
+    name written in the given-name field and names merged into one field give the same or
+    nearly the same text. Words of the given-name field stay as written: "Van Minh" is a given
+    name, and "Le" or "Van" alone is a family name.
+
+    >>> name_words("Jan", "de Vries"), name_words("Vries", "Jan"), name_words("Jan Vries", None)
+    ('jan vries', 'jan vries', 'jan vries')
+    >>> name_words("Minh", "Le"), name_words("Van Minh", "Nguyen"), name_words(None, "Le")
+    ('le minh', 'minh nguyen van', 'le')
+    >>> name_words(None, None) is None
+    True
+    """
+    words = [*(given_name(given) or "").split(" "), *(family_name_core(family) or "").split(" ")]
+    return " ".join(sorted({w for w in words if w})) or None
 
 
 def company_name(raw: str | None) -> str | None:

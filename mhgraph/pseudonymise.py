@@ -168,6 +168,9 @@ def _person_columns(frame: pl.DataFrame, block, key: Key, hardening: str = "none
             bloom_encode(key, "family_name", normalise.family_name_core(v), h, s)
             for v, h, s in zip(family, hardenings, salts)
         ]
+    if "names_bf" in block.fields:  # every name word under one domain: comparable whichever field held it
+        out[block.fields["names_bf"]] = [bloom_encode(key, "names", normalise.name_words(g, f), h, s)
+                                         for g, f, h, s in zip(given, family, hardenings, salts)]
     if "birth_date_bf" in block.fields:
         dates = [normalise.parse_date(v) for v in born]
         out[block.fields["birth_date_bf"]] = [

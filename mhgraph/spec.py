@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
@@ -25,6 +25,7 @@ from mhgraph.errors import MhgraphError
 __all__ = [
     "ENTITY_FIELDS",
     "LAWFUL_PROTECTED_USES",
+    "OPTIONAL_FIELDS",
     "PERSON_ATTRIBUTES",
     "PLAINTEXT_INPUTS",
     "PROTECTED_ATTRIBUTES",
@@ -76,6 +77,7 @@ ENTITY_FIELDS: dict[str, dict[str, str]] = {
         "v_number": "hash",
         "given_name_bf": "bloom",
         "family_name_bf": "bloom",
+        "names_bf": "bloom",
         "birth_date_bf": "bloom",
         "match_key_1": "hash",
         "match_key_2": "hash",
@@ -106,6 +108,10 @@ ENTITY_FIELDS: dict[str, dict[str, str]] = {
         "municipality": "text",
     },
 }
+
+# Fields an extract may lack even though its spec names them, added after extracts were already
+# delivered: ingest reads them when present and leaves them empty (null) when absent.
+OPTIONAL_FIELDS = {"person": ("names_bf",)}
 
 # Fields that identify the entity: a block with all of these empty in a row is no mention.
 IDENTIFYING_FIELDS = {
@@ -177,6 +183,7 @@ class Column:
     maximum: float | None = None
     protected: str | None = None  # a protected attribute this column declares it holds
     lawful_use: str | None = None  # the documented lawful use that allows it (LAWFUL_PROTECTED_USES)
+    optional: bool = False  # the extract may lack the column: read as empty (null) then
 
 
 @dataclass(frozen=True)
@@ -254,11 +261,29 @@ class SourceSpec:
             for canonical, column in block.fields.items():
                 if column == self.record_id:  # the record id stays required, whatever else it holds
                     continue
-                declared = self.columns.get(column)
-                out[column] = declared or Column(column, kinds[canonical])
+                declared = self.columns.get(column) or Column(column, kinds[canonical])
+                optional = declared.optional or canonical in OPTIONAL_FIELDS.get(block.type, ())
+                out[column] = replace(declared, optional=optional)
         used = self.used_columns
         out.update({name: col for name, col in self.columns.items() if name not in out and name in used})
         return out
+
+    def without_columns(self, names: set[str]) -> SourceSpec:
+        """This spec as if it named none of the delivered columns ``names`` (optional columns an
+        extract lacks): no entity field or relation reads them, so what they would fill stays empty.
+
+        >>> spec = load_spec(SPEC_DIR / "ind_verblijfsvergunningen.toml")
+        >>> "vreemdeling_names_bf" in spec.without_columns({"vreemdeling_names_bf"}).delivered_columns
+        False
+        """
+        blocks = tuple(replace(b, fields={k: c for k, c in b.fields.items() if c not in names})
+                       for b in self.entities)
+        relations = tuple(replace(r, valid_from=None if r.valid_from in names else r.valid_from,
+                                  valid_to=None if r.valid_to in names else r.valid_to,
+                                  properties={k: c for k, c in r.properties.items() if c not in names})
+                          for r in self.relations)
+        return replace(self, entities=blocks, relations=relations,
+                       columns={n: c for n, c in self.columns.items() if n not in names})
 
 
 def _fail(path: Path, message: str) -> SpecError:
@@ -270,10 +295,16 @@ def _column(path: Path, name: str, raw: dict, default_formats: tuple[str, ...]) 
     if kind not in COLUMN_KINDS:
         raise _fail(path, f"columns.{name}.kind must be one of {', '.join(COLUMN_KINDS)}, not {kind!r}")
     formats = raw.get("formats")
+    for flag in ("required", "optional"):
+        if not isinstance(raw.get(flag, False), bool):
+            raise _fail(path, f"columns.{name}.{flag} must be true or false, not {raw[flag]!r}")
+    if raw.get("required", False) and raw.get("optional", False):
+        raise _fail(path, f"columns.{name} is both required and optional: an extract must hold a required "
+                          "column, an optional one it may lack; keep one of the two")
     return Column(
         name=name,
         kind=kind,
-        required=bool(raw.get("required", False)),
+        required=raw.get("required", False),
         values=tuple(raw["values"]) if "values" in raw else (tuple(raw["map"]) if "map" in raw else None),
         mapping=dict(raw["map"]) if "map" in raw else None,
         formats=tuple(formats) if formats else (default_formats if kind == "date" else None),
@@ -281,6 +312,7 @@ def _column(path: Path, name: str, raw: dict, default_formats: tuple[str, ...]) 
         maximum=raw.get("max"),
         protected=raw.get("protected"),
         lawful_use=raw.get("lawful_use"),
+        optional=raw.get("optional", False),
     )
 
 
@@ -297,15 +329,29 @@ def protected_attribute(column_name: str) -> str | None:
     return None
 
 
-def _check_protected(path: Path, raw: dict, columns: dict[str, Column]) -> None:
-    """Refuse a spec that names a protected attribute without a documented lawful use."""
-    named = set(columns) | {raw.get("record_id", "")}
+def _named_columns(raw: dict) -> set:
+    """Every column name the raw spec names: the record id, [columns], the entity fields and
+    plaintext inputs, and the relations' date and property columns.
+
+    >>> sorted(_named_columns({"record_id": "id", "entities": [{"fields": {"bsn": "b"}}],
+    ...                        "relations": [{"valid_from": "v", "properties": {"rol": "r"}}]}))
+    ['b', 'id', 'r', 'v']
+    """
+    named = {raw.get("record_id"), *raw.get("columns", {})}
     for block in raw.get("entities", []):
         named.update(block.get("fields", {}).values())
         named.update(block.get("plaintext", {}).values())
     for rel in raw.get("relations", []):
+        named.update(rel.get(key) for key in ("valid_from", "valid_to"))
         named.update(rel.get("properties", {}).values())
-        named.update(rel.get("properties", {}))
+    return {n for n in named if n is not None}
+
+
+def _check_protected(path: Path, raw: dict, columns: dict[str, Column]) -> None:
+    """Refuse a spec that names a protected attribute without a documented lawful use."""
+    named = _named_columns(raw) | set(columns)
+    for rel in raw.get("relations", []):
+        named.update(rel.get("properties", {}))  # the property names too: "nationaliteit" is one
     for column in columns.values():
         if column.protected is not None and column.protected not in PROTECTED_ATTRIBUTES:
             raise _fail(path, f"columns.{column.name}.protected must be one of {', '.join(PROTECTED_ATTRIBUTES)}")
@@ -320,6 +366,21 @@ def _check_protected(path: Path, raw: dict, columns: dict[str, Column]) -> None:
         raise _fail(path, f"column {name!r} holds a protected attribute ({attribute}); no stage may use it "
                           "(AVG art. 5(1)(c) and 9) and no documented lawful use is declared for it, so it "
                           "must not be delivered: remove it from the spec")
+
+
+def _with_all_names(path: Path, role: str, fields: dict, raw: dict) -> dict:
+    """A person block's fields with ``names_bf`` (all name words) delivered by default under
+    ``<role>_names_bf`` when the block already delivers a given- or family-name filter and the
+    spec names no column for it: every spec delivers it without knowing of it, and ingest reads
+    extracts without it as before. A block whose names serve only its match keys gets none:
+    the names leave the partner no more than before."""
+    if "names_bf" in fields or not {"given_name_bf", "family_name_bf"} & set(fields):
+        return fields
+    column = f"{role}_names_bf"
+    if column in _named_columns(raw):
+        raise _fail(path, f"the default column {column!r} of names_bf (all name words) of person block {role!r} is "
+                          "already named in the spec: name another for names_bf in its fields")
+    return {**fields, "names_bf": column}
 
 
 def load_spec(path: str | Path) -> SourceSpec:
@@ -355,7 +416,10 @@ def load_spec(path: str | Path) -> SourceSpec:
         unknown_plain = set(block.get("plaintext", {})) - set(PLAINTEXT_INPUTS[etype])
         if unknown_plain:
             raise _fail(path, f"entities[{i}] ({block.get('role')}): unknown plaintext inputs {sorted(unknown_plain)}")
-        entities.append(EntityBlock(block["role"], etype, dict(block.get("fields", {})), dict(block.get("plaintext", {}))))
+        fields, plaintext = dict(block.get("fields", {})), dict(block.get("plaintext", {}))
+        if etype == "person":
+            fields = _with_all_names(path, block["role"], fields, raw)
+        entities.append(EntityBlock(block["role"], etype, fields, plaintext))
     roles = {b.role for b in entities}
     relations = []
     for i, rel in enumerate(raw.get("relations", [])):

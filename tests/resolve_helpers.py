@@ -36,6 +36,7 @@ def person_row(mention_id: str, given: str | None, family: str | None, born: str
         "v_number": keyed_hash(KEY, "v_number", v_number),
         "given_name_bf": bloom_encode(KEY, "given_name", normalise.given_name(given)),
         "family_name_bf": bloom_encode(KEY, "family_name", normalise.family_name_core(family)),
+        "names_bf": bloom_encode(KEY, "names", normalise.name_words(given, family)),
         "birth_date_bf": bloom_encode(KEY, "birth_date", date.strftime("%Y%m%d")) if date else None,
         "match_key_1": key_1,
         "match_key_2": key_2,

@@ -52,6 +52,9 @@ def test_worked_example_pseudonymises_and_ingests(tmp_path):
     assert (permit["permit_type"], permit["permit_status"], str(permit["decided_on"])) == (
         "massagesalon", "verleend", "2024-04-03")
     assert mentions.filter(pl.col("role") == "pand")["municipality"].item() == "Venlo"
+    # all name words, which the example's spec does not name, are delivered under their default column
+    assert "beheerder_names_bf" in text.splitlines()[0].split(";")
+    assert mentions.filter(pl.col("role") == "beheerder")["names_bf"].null_count() == 0
     assert sorted(result.relations["type"]) == ["HOLDS_PERMIT", "LOCATED_AT", "MANAGES"]
 
 

@@ -12,11 +12,13 @@ from mhgraph.resolve.bits import decode_bloom, dice_pairs
 BASE = ("jan", "hendriksen", "1985-03-07")
 
 
-def _features(other: tuple, bsn_a=None, bsn_b=None) -> dict:
+def _features(other: tuple, bsn_a=None, bsn_b=None, with_all_names=True) -> dict:
     """The features of BASE and ``other``, name filters not hardened (as delivered with
-    ``--name-hardening none``; the same name twice also tells the resolver so)."""
+    ``--name-hardening none``; the same name twice also tells the resolver so);
+    ``with_all_names=False``: delivered without names_bf."""
     mentions = frame([person_row("a/1/p", *BASE, bsn=bsn_a), person_row("b/1/p", *other, bsn=bsn_b),
                       person_row("c/1/p", *BASE)])
+    mentions = mentions if with_all_names else mentions.drop("names_bf")
     pairs = pl.DataFrame({"mention_a": ["a/1/p"], "mention_b": ["b/1/p"], "entity_type": ["person"], "blocked_by": ["t"]})
     return compare(pairs, mentions, None, default_settings()).row(0, named=True)
 
@@ -42,9 +44,17 @@ def _given_names_differ(row: dict) -> bool:
 
 
 def test_swapped_given_and_family_names_agree_on_match_key_1():
-    row = _features(("hendriksen", "jan", "1985-03-07"))
+    row = _features(("hendriksen", "jan", "1985-03-07"), with_all_names=False)
     assert row["family_name_dice"] < 0.5
     assert row["match_key_1_agree"] == 1.0
+
+
+def test_swapped_names_count_their_agreement_once_through_all_name_words():
+    row = _features(("hendriksen", "jan", "1985-03-07"))
+    # all name words agree: the swapped fields' disagreement counts nothing ...
+    assert row["all_names_dice"] >= 0.9 and math.isnan(row["family_name_dice"]) and math.isnan(row["given_name_dice"])
+    # ... and match key 1, built from the same names and date, is no new evidence on top of them
+    assert row["birth_date_dice"] == 1.0 and math.isnan(row["match_key_1_agree"])
 
 
 def test_swapped_day_and_month_agree_on_match_key_1_and_stay_similar():

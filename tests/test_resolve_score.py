@@ -451,8 +451,10 @@ def test_the_shipped_floor_lies_on_the_names_and_not_on_the_date_of_birth():
     assert shares["given_name_dice"] > 0 and shares["family_name_dice"] > 0
     assert shares["birth_date_dice"] == 0
     model = make_scorer(default_settings().types["person"], pl.DataFrame({"given_name_dice": [1.0]}))
+    assert shares["all_names_dice"] > 0  # all name words, where they stand in for the two names
     assert model.unrelated_share == {"given_name_dice": shares["given_name_dice"],
-                                     "family_name_dice": shares["family_name_dice"]}
+                                     "family_name_dice": shares["family_name_dice"],
+                                     "all_names_dice": shares["all_names_dice"]}
 
 
 def test_the_logistic_fit_reads_each_comparisons_levels_where_they_are():

@@ -194,7 +194,14 @@ def _ingest_file(item: PlannedFile, all_specs: list[SourceSpec], sink, seen: _Se
                         values_left_out_by_partner=dict((item.meta or {}).get("values_left_out_by_partner") or {}))
     log.info("reading %s as %s (%s%s)", file, spec.name, extract.format,
              f", {extract.encoding}, delimiter {extract.delimiter!r}" if extract.delimiter else "")
+    absent = [name for name, col in spec.delivered_columns.items() if col.optional and name not in extract.header]
+    if absent:  # an extract delivered before the spec named these columns: read as it was then
+        spec = spec.without_columns(set(absent))
+        log.info("%s: optional column(s) %s absent, read as empty", item.path.name, ", ".join(absent))
     header_warnings = check_header(extract.header, spec, all_specs, file)
+    if absent:
+        header_warnings.append(f"optional column(s) {', '.join(absent)} absent from the extract (delivered before "
+                               "the spec named them): read as empty")
     validator = RowValidator(spec, extract.native_date_formats)
     tally = PlaintextTally(validator.pseudonymous_columns)
     reasons: Counter = Counter()

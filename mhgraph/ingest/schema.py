@@ -32,6 +32,7 @@ MENTION_SCHEMA: dict[str, pl.DataType] = {
     "wage_tax_number": _S,
     "given_name_bf": _S,
     "family_name_bf": _S,
+    "names_bf": _S,
     "birth_date_bf": _S,
     "name_bf": _S,
     "match_key_1": _S,

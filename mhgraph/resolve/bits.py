@@ -21,7 +21,7 @@ import functools
 import numpy as np
 import polars as pl
 
-__all__ = ["EMPTY_BIN", "INITIALS_MAX_BITS", "bloom_words", "decode_bloom", "dice_at_least", "dice_at_least_apart", "dice_pairs", "dice_words",
+__all__ = ["EMPTY_BIN", "INITIAL_MAX_BITS", "INITIALS_MAX_BITS", "bloom_words", "decode_bloom", "dice_at_least", "dice_at_least_apart", "dice_pairs", "dice_words",
            "initials_pairs",
            "minhash_bins", "unflipped_counts"]
 
@@ -30,6 +30,8 @@ EMPTY_BIN = 16  # the MinHash value of a bin with no set bit
 # A filter with at most this many bits set holds at most six bigrams: initials ("j", "j p k")
 # or a short name ("jan", "anna"); a longer name sets more (eight positions per bigram).
 INITIALS_MAX_BITS = 48
+# ... and one with at most this many a single letter (two bigrams): an initial and nothing else.
+INITIAL_MAX_BITS = 16
 
 
 def decode_bloom(column) -> tuple[np.ndarray, np.ndarray]:
@@ -63,6 +65,15 @@ def _words(matrix: np.ndarray) -> np.ndarray:
 
 def _bit_counts(words: np.ndarray) -> np.ndarray:
     return np.bitwise_count(words).sum(axis=1, dtype=np.int32)
+
+
+def bits_set(matrix: np.ndarray) -> np.ndarray:
+    """The bits set in each filter (row) of ``matrix``.
+
+    >>> bits_set(np.array([[3, 0], [255, 1]], dtype=np.uint8)).tolist()
+    [2, 9]
+    """
+    return _bit_counts(_words(matrix))
 
 
 def _row_bits(words: np.ndarray, n_pairs: int) -> np.ndarray | None:

@@ -582,7 +582,9 @@ def block_rows(frame: pl.DataFrame, entity: EntitySettings, link_only_across: st
         chosen_per = groups if across is None else \
             np.unique(np.stack([groups, across]), axis=1, return_inverse=True)[1].ravel()
         log.info("%s: %d identity groups among %d mentions", entity.entity_type, groups.max(initial=-1) + 1, frame.height)
-        dice_columns = [c.columns[0] for c in entity.comparisons if c.kind in ("dice", "crossed_dice")]
+        # the filters compared on every pair (not those counted only where others disagree)
+        dice_columns = [c.columns[0] for c in entity.comparisons
+                        if c.kind in ("dice", "crossed_dice") and not c.counts_where_below]
         built: dict = {}
         building = threading.Lock()  # two rules may ask at once: built once, by the first
 

@@ -29,7 +29,7 @@ import numpy as np
 import polars as pl
 
 from mhgraph.crypto import BLIP_FLIP
-from mhgraph.resolve.bits import dice_pairs, initials_pairs
+from mhgraph.resolve.bits import INITIAL_MAX_BITS, bits_set, dice_pairs, initials_pairs
 from mhgraph.resolve.block import decoded_column, identity_groups, key_codes, row_numbers
 from mhgraph.resolve.settings import Comparison, EntitySettings, ResolveSettings
 
@@ -218,6 +218,34 @@ def _comparison(comparison: Comparison, frame: pl.DataFrame, groups: np.ndarray,
     return crossed.mean(axis=0)
 
 
+def _where_below(comparison: Comparison, entity: EntitySettings, columns: dict, frame: pl.DataFrame,
+                 groups: np.ndarray, left, right, cache: dict) -> np.ndarray:
+    """``comparison`` for the pairs where each comparison of ``counts_where_below`` is missing
+    or below its value (NaN elsewhere: only those pairs are compared). Where it reaches
+    ``stands_in_from``, those comparisons are set to NaN in ``columns``. Where a side's name
+    compared by an initials comparison is a single initial, no room: the initials comparison
+    counts it, and the initial's lone word would weigh as a disagreement of all the words."""
+    room = np.ones(len(left), dtype=bool)
+    for other, below in comparison.counts_where_below.items():
+        if other in columns:
+            room &= ~(columns[other] >= below)  # NaN: missing, leaves room
+    waited_on = {entity.comparison(other).columns[0] for other in comparison.counts_where_below}
+    for initials in entity.comparisons:
+        if initials.kind == "initials" and initials.columns[0] in waited_on and initials.name in columns:
+            matrix, present = decoded_column(frame, initials.columns[0], cache)
+            single = present & (bits_set(matrix) <= INITIAL_MAX_BITS)
+            room &= ~(single[left] | single[right])
+    at = np.flatnonzero(room)
+    out = np.full(len(left), np.nan)
+    out[at] = _comparison(comparison, frame, groups, left[at], right[at], None, cache)
+    if comparison.stands_in_from is not None:
+        standing = at[out[at] >= comparison.stands_in_from]
+        for other in comparison.counts_where_below:
+            if other in columns:
+                columns[other][standing] = np.nan
+    return out
+
+
 def compare_type(pairs: pl.DataFrame, frame: pl.DataFrame, entity: EntitySettings,
                  relations: pl.DataFrame | None, entities: pl.DataFrame | None,
                  cache: dict | None = None, rows: tuple[np.ndarray, np.ndarray] | None = None) -> pl.DataFrame:
@@ -240,6 +268,8 @@ def compare_type(pairs: pl.DataFrame, frame: pl.DataFrame, entity: EntitySetting
         if comparison.kind != "relation" and not all(c in frame.columns and frame[c].null_count() < frame.height
                                                      for c in comparison.columns):
             continue  # nothing to compare: an absent column counts as missing, and costs no memory
+        if comparison.counts_where_below:
+            continue  # compared below, where the comparisons it waits for leave it room
         neighbours = None
         if comparison.kind == "relation" and entities is not None:
             neighbours = _neighbour_rows(frame, relations, entities, comparison, cache)
@@ -257,13 +287,22 @@ def compare_type(pairs: pl.DataFrame, frame: pl.DataFrame, entity: EntitySetting
                 if other.kind == "dice" and other.columns[0] == comparison.columns[0] and other.name in columns:
                     columns[other.name][shown] = np.nan
     for comparison in entity.comparisons:
+        if comparison.counts_where_below and all(c in frame.columns and frame[c].null_count() < frame.height
+                                                 for c in comparison.columns):
+            columns[comparison.name] = _where_below(comparison, entity, columns, frame, groups, left, right, cache)
+    for comparison in entity.comparisons:
         if comparison.redundant_with and comparison.name in columns:
             top = np.ones(len(left), dtype=bool)
             for other in comparison.redundant_with:
                 if other not in columns:
                     top[:] = False
                     break
-                top &= columns[other] >= entity.comparison(other).levels[0]  # NaN is never at the top
+                at_top = columns[other] >= entity.comparison(other).levels[0]  # NaN is never at the top
+                for stand_in in entity.comparisons:  # where one stands in for it, its top counts instead
+                    if other in stand_in.counts_where_below and stand_in.stands_in_from is not None \
+                            and stand_in.name in columns:
+                        at_top |= columns[stand_in.name] >= stand_in.levels[0]
+                top &= at_top
             columns[comparison.name][top] = np.nan
     log.info("%s: compared %d pairs on %d features", entity.entity_type, len(left), len(columns))
     return pairs.with_columns(pl.Series(name, values, dtype=pl.Float64) for name, values in columns.items())

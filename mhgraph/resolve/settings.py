@@ -123,6 +123,14 @@ class Comparison:
     record's (a marriage name); Fellegi-Sunter keeps every level's m at least this share of its
     u, so that no level weighs below ``log2(unrelated_share)`` bits
     (:func:`mhgraph.resolve.score.floor_unrelated`). 0: no floor.
+    ``counts_where_below``: comparison name -> value; this comparison counts only for pairs
+    where each of the named comparisons is missing or below its value (elsewhere NaN, and not
+    computed): evidence they do not give already. ``stands_in_from``: where it reaches this
+    value, the comparisons of ``counts_where_below`` count nothing (NaN) instead. All name
+    words under one domain, for pairs whose given and family names do not agree field by field:
+    where the words agree (a family name written in the given-name field), the fields'
+    disagreement is no evidence against the pair; where the fields agree, counting the words
+    too would count one agreement twice. The named comparisons must come before it.
     """
 
     name: str
@@ -136,6 +144,8 @@ class Comparison:
     redundant_with: tuple[str, ...] = ()
     hardened_where: str = ""
     unrelated_share: float = 0.0
+    counts_where_below: dict[str, float] = field(default_factory=dict)
+    stands_in_from: float | None = None
 
     def __post_init__(self):
         if not self.levels:
@@ -296,6 +306,11 @@ def _check(entity: EntitySettings, file: str | None) -> None:
         if unknown:
             raise InputError(f"[{where}.comparisons] {comparison.name}: redundant_with names unknown comparison(s) "
                              f"{unknown}", file=file)
+        earlier = {c.name for c in entity.comparisons[: entity.comparisons.index(comparison)]}
+        unknown = sorted(set(comparison.counts_where_below) - earlier)
+        if unknown:
+            raise InputError(f"[{where}.comparisons] {comparison.name}: counts_where_below names comparison(s) "
+                             f"{unknown} that do not come before it", file=file)
         if list(comparison.levels) != sorted(comparison.levels, reverse=True):
             raise InputError(f"[{where}.comparisons] {comparison.name}: levels must go from high to low", file=file)
         if not 0.0 <= comparison.unrelated_share < 1.0:
