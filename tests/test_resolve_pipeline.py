@@ -433,6 +433,12 @@ def test_a_result_reading_its_matches_from_a_file_is_saved_and_explained_like_on
     assert written.matches.collect().equals(held.matches)  # still readable after being saved onto
     with pytest.raises(InputError, match="still reads"):  # another result's file is not written under it
         save_run(held, tmp_path / "run")
+    # a copy holding matches of its own is not taken for the scan of the file it came from
+    fewer = replace(written, matches=written.matches.collect().head(1))
+    with pytest.raises(InputError, match="still reads"):
+        save_run(fewer, tmp_path / "run")
+    assert pl.read_parquet(tmp_path / "run" / "tables" / "matches.parquet").equals(held.matches)
+    del fewer
     a, b = held.matches.filter(pl.col("decision") == "match").row(0)[:2]
     assert str(explain_match(a, b, written, mentions, relations)) == str(explain_match(a, b, held, mentions, relations))
 
