@@ -140,6 +140,19 @@ def test_pair_weights_are_the_same_bits_whatever_the_row_order():
         _, again, again_sums = community_edge_arrays(nodes.sample(fraction=1.0, shuffle=True, seed=seed),
                                                      edges.sample(fraction=1.0, shuffle=True, seed=seed), weights)
         assert np.array_equal(pairs, again) and again_sums.tobytes() == sums.tobytes()
+    # a table large enough that sums taken in row order do come out differently after a shuffle
+    rng = np.random.default_rng(7)
+    many = pl.DataFrame({"relation_id": [f"r{i}" for i in range(200_000)],
+                         "type": rng.choice(types, 200_000),
+                         "from_entity": [f"P{i}" for i in rng.integers(0, 2_000, 200_000)],
+                         "to_entity": [f"C{i}" for i in rng.integers(0, 50, 200_000)]})
+    many_nodes = pl.DataFrame({"entity_id": [f"P{i}" for i in range(2_000)] + [f"C{i}" for i in range(50)],
+                               "entity_type": ["person"] * 2_000 + ["company"] * 50})
+    odd = {"EMPLOYED_BY": 0.1, "REGISTERED_AT": 0.2, "OFFICER_OF": 1 / 3, "LOCATED_AT": 0.7}
+    _, many_pairs, many_sums = community_edge_arrays(many_nodes, many, odd)
+    for seed in range(3):
+        _, again, again_sums = community_edge_arrays(many_nodes, many.sample(fraction=1.0, shuffle=True, seed=seed), odd)
+        assert np.array_equal(many_pairs, again) and again_sums.tobytes() == many_sums.tobytes()
 
 
 def test_a_sponsor_of_unrelated_migrants_does_not_join_their_households():
