@@ -103,6 +103,17 @@ class StoredTables(dict):
         """
         return self.pop(name) if name in self.stored else self[name]
 
+    def scan(self, name: str) -> pl.LazyFrame:
+        """The table ``name`` as a scan: of its file when it is not held, so that a reader of a few
+        rows or columns never reads it whole.
+
+        >>> import tempfile; folder = Path(tempfile.mkdtemp())
+        >>> tables = StoredTables({}, {}); tables.keep(folder, hits=pl.DataFrame({"a": [1, 2]}))
+        >>> _ = tables.release("hits"); tables.scan("hits").filter(pl.col("a") > 1).collect().height
+        1
+        """
+        return self[name].lazy() if dict.__contains__(self, name) else pl.scan_parquet(self.stored[name])
+
     def height(self, name: str) -> int:
         """The rows of table ``name``, counted in its file when it is not held."""
         if dict.__contains__(self, name):
@@ -425,8 +436,8 @@ def _run_stages(folder: RunFolder, input_dir: Path, specs, before: RunTables | N
     with _stage("partners_needed", timings):
         tables["clusters"] = partners_needed(tables["clusters"], tables["communities"], tables["indicator_hits"],
                                              shown=top)
-    clusters, communities, nodes, edges, hits, resolution = (
-        tables[name] for name in ("clusters", "communities", "nodes", "edges", "indicator_hits", "resolution"))
+    clusters, communities, nodes, edges, hits = (
+        tables[name] for name in ("clusters", "communities", "nodes", "edges", "indicator_hits"))
     # those written as they were made stand
     tables.keep(out_dir / "tables", **{name: tables[name] for name in ANALYSED_TABLES if name not in tables.stored})
     counts = {name: ingested.scan(name).select(pl.len()).collect().item() for name in ingested.paths}
@@ -445,12 +456,14 @@ def _run_stages(folder: RunFolder, input_dir: Path, specs, before: RunTables | N
     })
     changes = None
     if before is not None:
-        changes = diff_runs(before, RunTables(current.mentions, resolution, communities, clusters, hits,
+        changes = diff_runs(before, RunTables(current.mentions, current.resolution, communities, clusters, hits,
                                               edges["relation_id"], manifest))
         manifest["previous_run"] = {key: before.manifest.get(key) for key in ("run_id", "started")}
     with _stage("export", timings):
+        # the mentions and the resolution as scans: the export reads those of the top clusters, not the tables
         outputs = write_outputs(
-            out_dir, clusters, communities, nodes, edges, hits, scan_of(mentions, REQUIRED_COLUMNS["mentions"]), resolution,
+            out_dir, clusters, communities, nodes, edges, hits, scan_of(mentions, REQUIRED_COLUMNS["mentions"]),
+            tables.scan("resolution"),
             top=min(top, manifest["clusters_flagged"]), run_info=manifest, lang=lang, partner_lists=partner_lists,
             changes=changes,
         )
