@@ -34,6 +34,8 @@ ever gets here.
 from __future__ import annotations
 
 import logging
+import tempfile
+from pathlib import Path
 
 import networkx as nx
 import polars as pl
@@ -75,7 +77,8 @@ _MENTION_CONTEXT: dict[str, pl.DataType] = {
 }
 # The mention columns the graph reads: a caller holding a wider table hands over only these.
 MENTION_COLUMNS = (*_MENTION_REQUIRED, *_MENTION_CONTEXT)
-_RELATION_REQUIRED = ("relation_id", "type", "from_mention", "to_mention", *_PROVENANCE)
+_MENTION_IDS = ("from_mention", "to_mention")
+_RELATION_REQUIRED = ("relation_id", "type", *_MENTION_IDS, *_PROVENANCE)
 _RELATION_OPTIONAL: dict[str, pl.DataType] = {
     "valid_from": pl.Date(),
     "valid_to": pl.Date(),
@@ -329,26 +332,39 @@ def _nodes(mentions: pl.LazyFrame, entity: pl.Series, entity_ids: pl.Series) -> 
     return nodes.with_columns(entity_ids.gather(nodes.get_column(_ENTITY))).select(NODE_COLUMNS)
 
 
-def _edges(relations: pl.LazyFrame, ends: pl.DataFrame, entity_ids: pl.Series) -> pl.DataFrame:
+def _edges(relations: pl.LazyFrame, ends: pl.DataFrame, entity_ids: pl.Series,
+           edges_file: Path | None = None) -> pl.DataFrame:
     """The edges table from the relations (a scan or a table) and the numbers of their ends'
     entities (:func:`_end_entities`), sorted by ``relation_id``: each column is read, put in that
-    order and let go in turn, so that only the edges are held whole, never the relations too."""
+    order and let go in turn, so that only the edges are held whole, never the relations too.
+
+    With ``edges_file``, the edges are written there whole and returned without their mention ids:
+    those are put in order first, while little else is held, and wait in a file of their own,
+    from which the whole table is then written a part at a time.
+    """
     height = ends.height
     relation_id = _read(relations, "relation_id", "relations", pl.String(), height)
     order = _unique_order(relation_id.to_frame(), "relation_id", "relations")
     del relation_id
-    columns = []
-    for column in EDGE_COLUMNS:
+
+    def ordered(column: str) -> pl.Series:
         if column in ("from_entity", "to_entity"):
-            columns.append(entity_ids.gather(ends.get_column(column.removesuffix("_entity")).gather(order))
-                           .alias(column))
-        else:
-            columns.append(_read(relations, column, "relations", EDGE_SCHEMA[column], height).gather(order))
-    return pl.DataFrame(columns)
+            return entity_ids.gather(ends.get_column(column.removesuffix("_entity")).gather(order)).alias(column)
+        return _read(relations, column, "relations", EDGE_SCHEMA[column], height).gather(order)
+
+    if edges_file is None:
+        return pl.DataFrame([ordered(column) for column in EDGE_COLUMNS])
+    with tempfile.TemporaryDirectory(dir=edges_file.parent) as folder:
+        mention_ids = Path(folder) / "mention_ids.parquet"
+        pl.DataFrame([ordered(column) for column in _MENTION_IDS]).write_parquet(mention_ids)
+        edges = pl.DataFrame([ordered(column) for column in EDGE_COLUMNS if column not in _MENTION_IDS])
+        pl.concat([edges.lazy(), pl.scan_parquet(mention_ids)], how="horizontal").select(EDGE_COLUMNS).sink_parquet(
+            edges_file)
+    return edges
 
 
 def build_graph_tables(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.LazyFrame,
-                       resolution: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+                       resolution: pl.DataFrame, edges_file: Path | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Aggregate mentions into entity ``nodes`` and map relations onto entity ``edges``.
 
     A node lists the partners, sources and purposes of all its mentions and their count, plus
@@ -365,6 +381,11 @@ def build_graph_tables(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.Data
     the edges 1.0 GB). The resolution is let go once the mentions' entities are numbered, and the
     mention-to-entity lookup once the relations' ends are mapped: a caller that hands the
     resolution over without keeping it (``mhgraph run``) holds neither while the nodes are built.
+
+    ``edges_file``: a Parquet file to write the whole edges table to (``mhgraph run`` gives its
+    ``tables/edges.parquet``); the edges are then returned without ``from_mention`` and
+    ``to_mention``, which are never held beside the other columns (at five million persons some
+    2 GB of text that only the identity-conflict rule reads, from the file).
 
     Raises :class:`~mhgraph.errors.InputError` (naming table, row and column) when a required
     column is missing or empty, a mention is resolved twice or not at all, or a relation names
@@ -384,7 +405,7 @@ def build_graph_tables(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.Data
     del mention_ids
     ends = _end_entities(relations, lookups)
     nodes = _nodes(mentions, entity, entity_ids)
-    edges = _edges(relations, ends, entity_ids)
+    edges = _edges(relations, ends, entity_ids, edges_file)
     log.info("graph: %d nodes, %d edges from %d mentions", nodes.height, edges.height, entity.len())
     return nodes, edges
 

@@ -241,11 +241,13 @@ def analyse(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.
         # the graph reads the mentions and relations a column at a time and lets the resolution go once
         # it has numbered the mentions' entities; stored, the resolution is held nowhere else until the
         # export reads it again
-        tables.keep(tables_dir, **dict(zip(("nodes", "edges"), build_graph_tables(
-            scan_of(mentions, MENTION_COLUMNS), relations, tables.release("resolution")))))
-        if tables_dir is not None:  # stored whole; held without the mention ids (a third of the edges' data)
-            tables["edges"] = tables["edges"].drop(MENTION_IDS)
-    nodes, edges = tables["nodes"], tables["edges"]
+        edges_file = tables_dir / "edges.parquet" if tables_dir is not None else None
+        nodes, edges = build_graph_tables(scan_of(mentions, MENTION_COLUMNS), relations, tables.release("resolution"),
+                                          edges_file=edges_file)
+        tables.keep(tables_dir, nodes=nodes)
+        tables["edges"] = edges
+        if edges_file is not None:  # written whole by the graph; held without the mention ids (a third of its data)
+            tables.stored["edges"] = edges_file
     with _stage(DETECT_AND_INDICATORS, timings):
         # no rule reads the communities: the rules run here while detection runs in a process of its
         # own (the serial executor: first detection, then the rules); the cluster ids are attached after

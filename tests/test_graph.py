@@ -215,6 +215,28 @@ def test_mentions_and_relations_read_from_scans_give_the_same_tables(stage_table
             build_graph_tables(pl.scan_parquet(tmp_path / "broken.parquet"), relations, resolution)
 
 
+def test_edges_given_a_file_are_written_there_whole_and_come_back_without_their_mention_ids(
+        stage_tables, graph_tables, tmp_path):
+    """``mhgraph run`` has the graph write the edges: the file holds the whole table, the table handed
+    back the same rows without the mention ids, and nothing else is left in the folder, also when a
+    relation is refused after the mention ids were put in order."""
+    mentions, relations, resolution = stage_tables
+    relations.write_parquet(tmp_path / "relations.parquet")
+    (tmp_path / "tables").mkdir()
+    nodes, edges = build_graph_tables(mentions, pl.scan_parquet(tmp_path / "relations.parquet"), resolution,
+                                      edges_file=tmp_path / "tables" / "edges.parquet")
+    assert nodes.equals(graph_tables[0])
+    assert pl.read_parquet(tmp_path / "tables" / "edges.parquet").equals(graph_tables[1])
+    assert edges.equals(graph_tables[1].drop("from_mention", "to_mention")) and edges.height > 0
+    assert [path.name for path in (tmp_path / "tables").iterdir()] == ["edges.parquet"]
+    (tmp_path / "refused").mkdir()
+    with pytest.raises(InputError, match=r"row 3, column 'type': value 'OWNS'"):
+        build_graph_tables(mentions, relations.with_columns(
+            type=pl.when(pl.int_range(pl.len()) == 2).then(pl.lit("OWNS")).otherwise("type")), resolution,
+            edges_file=tmp_path / "refused" / "edges.parquet")
+    assert not any((tmp_path / "refused").iterdir())
+
+
 def _tables_holding(columns: set[str]) -> int:
     """How many live Polars tables hold all of ``columns`` (tables a Polars call has consumed say no columns)."""
     def held(table: pl.DataFrame) -> set[str]:

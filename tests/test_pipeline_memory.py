@@ -214,15 +214,18 @@ def test_detection_lets_go_of_tables_handed_over_once_it_has_its_arrays(watching
 
 def test_a_run_holds_the_edges_without_their_mention_ids_and_hands_back_the_stored_table_whole(tmp_path, watching):
     """The mention ids are a third of the edges' data and only identity_conflict reads them: a run
-    writes them with the edges and holds the edges without them through the rules, rank and export."""
+    has the graph write them with the edges, never holding them beside the other columns, and holds
+    the edges without them through the rules, rank and export."""
     from mhgraph.graph import EDGE_COLUMNS
 
     ends = ["from_entity", "from_mention", "to_mention"]
     held_elsewhere = _alive(ends)  # by an earlier run, say
+    # the graph writes them as it builds the edges: they are not held beside the edges even then
+    built = watching("mhgraph.graph", "graph: ", lambda: _alive(ends))
     during = watching("mhgraph.pipeline", f"{DETECT_AND_INDICATORS} ...", lambda: _alive(ends))
     ranking = watching("mhgraph.pipeline", "rank ...", lambda: _alive(ends))
     result = run_pipeline(SAMPLE, tmp_path / "run", resolver="exact", executor="serial")
-    assert during.seen == ranking.seen == [held_elsewhere]
+    assert built.seen == during.seen == ranking.seen == [held_elsewhere]
     edges = result.tables["edges"]  # read again from the run's file
     assert edges.columns == list(EDGE_COLUMNS) and edges.get_column("from_mention").null_count() == 0
     assert edges.height == result.manifest["counts"]["edges"] == result.tables["relations"].height
