@@ -41,6 +41,7 @@ import networkx as nx
 import polars as pl
 
 from mhgraph.errors import InputError
+from mhgraph.partition import strictly_increasing
 from mhgraph.spec import ENTITY_FIELDS, PURPOSES, RELATION_TYPES
 
 __all__ = ["EDGE_COLUMNS", "EDGE_SCHEMA", "ENTITY_TYPE", "MENTION_COLUMNS", "NODE_COLUMNS", "NODE_SCHEMA", "PURPOSE",
@@ -241,14 +242,39 @@ def _unique_order(frame: pl.DataFrame, column: str, table: str) -> pl.Series:
     return order
 
 
+def _resolution_rows(mention_ids: pl.Series, keys: pl.Series) -> pl.Series | None:
+    """The row of ``keys`` (the resolution's mention ids) that holds each of ``mention_ids``, null
+    where none does; ``None`` when ``keys`` hold an id twice. Keys sorted as the resolvers write
+    them are searched: no hash table of every mention id and no copy of their text (at five million
+    persons several GB). Other keys are joined.
+
+    >>> _resolution_rows(pl.Series(["m2", "m9", "m1"]), pl.Series(["m1", "m2", "m3"])).to_list()
+    [1, None, 0]
+    >>> _resolution_rows(pl.Series(["m2", "m1"]), pl.Series(["m2", "m1"])).to_list()
+    [0, 1]
+    """
+    if not strictly_increasing(keys):
+        try:
+            return mention_ids.to_frame("mention_id").join(keys.to_frame("mention_id").with_row_index("_row"),
+                                                           on="mention_id", how="left", maintain_order="left",
+                                                           validate="m:1").get_column("_row")
+        except pl.exceptions.ComputeError:  # a mention id that the resolution holds twice
+            return None
+    rows = keys.search_sorted(mention_ids).cast(pl.get_index_type())
+    if keys.is_empty():
+        return rows.clear().extend_constant(None, rows.len())
+    held = keys.gather(rows.clip(upper_bound=keys.len() - 1)) == mention_ids
+    return pl.select(pl.when(held).then(rows)).to_series().alias("_row")
+
+
 def _mention_entities(mentions: pl.DataFrame, resolution: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
     """The sorted entity ids, and the number of each mention's entity among them (in mention order,
     column ``_entity``): entities are numbered in id order, so that grouping, sorting and joining
     work on small numbers and the ids' text is put back once per table.
 
-    Mention ids must be unique in both tables and every mention resolved. One join checks that
-    cheaply (the resolution's ids as its unique key; every mention finds a different resolution
-    row); only a table that fails it is searched for the row to name.
+    Mention ids must be unique in both tables and every mention resolved: each mention must find a
+    resolution row (:func:`_resolution_rows`), a different one; only a table that fails that is
+    searched for the row to name.
 
     >>> ids, entity = _mention_entities(pl.DataFrame({"mention_id": ["m1", "m2", "m3"]}),
     ...     pl.DataFrame({"mention_id": ["m3", "m2", "m1"], "entity_id": ["b", "a", "b"]}))
@@ -256,21 +282,16 @@ def _mention_entities(mentions: pl.DataFrame, resolution: pl.DataFrame) -> tuple
     (['a', 'b'], [1, 0, 1])
     """
     entity_ids = resolution.get_column("entity_id").unique().sort()
-    lookup = resolution.select("mention_id", "entity_id").with_row_index("_row").join(
-        entity_ids.to_frame().with_row_index(_ENTITY), on="entity_id").select("mention_id", "_row", _ENTITY)
-    try:
-        found = mentions.select("mention_id").join(lookup, on="mention_id", how="left", maintain_order="left",
-                                                   validate="m:1")
-    except pl.exceptions.ComputeError:  # a mention id that the resolution holds twice
-        found = None
-    rows = None if found is None else found.get_column("_row")
+    rows = _resolution_rows(mentions.get_column("mention_id"), resolution.get_column("mention_id"))
     if rows is None or rows.null_count() or rows.n_unique() < rows.len():
         _first_duplicate(mentions, "mention_id", "mentions")
         _first_duplicate(resolution, "mention_id", "resolution")
         row = int(rows.is_null().arg_true()[0])
         raise InputError(f"mention {mentions[row, 'mention_id']!r} has no entity in the resolution table",
                          file="mentions", row=row + 1, column="mention_id")
-    return entity_ids, found.get_column(_ENTITY)
+    # an Enum of the sorted entity ids codes each one by its number among them
+    numbers = resolution.get_column("entity_id").cast(pl.Enum(entity_ids)).to_physical()
+    return entity_ids, numbers.gather(rows).cast(pl.get_index_type()).alias(_ENTITY)
 
 
 def _end_entities(relations: pl.LazyFrame, lookups: list[pl.DataFrame]) -> pl.DataFrame:
@@ -396,7 +417,7 @@ def build_graph_tables(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.Data
         _require(table, name, _REQUIRED[name])
     _refuse_empty(resolution.lazy(), "resolution", _RESOLUTION_REQUIRED)
     _refuse_empty(mentions, "mentions", ("record_id",))  # the only required mention column not read below
-    resolution = resolution.select(pl.col(_RESOLUTION_REQUIRED).cast(pl.String))
+    resolution = resolution.select(pl.col("mention_id", "entity_id").cast(pl.String))  # the type is not read
 
     mention_ids = _read(mentions, "mention_id", "mentions", pl.String(), 0).to_frame()
     entity_ids, entity = _mention_entities(mention_ids, resolution)

@@ -302,6 +302,30 @@ def test_bad_input_names_table_row_and_column(stage_tables):
             entity_id=pl.when(pl.int_range(pl.len()) == 1).then(None).otherwise("entity_id")))
 
 
+@pytest.mark.parametrize("order", ["sorted", "shuffled"])
+def test_a_resolution_sorted_or_not_gives_the_same_graph_and_the_same_refusals(stage_tables, graph_tables, order):
+    """The resolvers write the resolution sorted by mention id, which the graph searches instead of
+    joining: either order builds the same tables, and a mention resolved twice or not at all is
+    refused at its row either way."""
+    mentions, relations, resolution = stage_tables
+    resolution = (resolution.sort("mention_id") if order == "sorted"
+                  else resolution.sample(fraction=1.0, shuffle=True, seed=5))
+    assert resolution.get_column("mention_id").is_sorted() == (order == "sorted")
+    nodes, edges = build_graph_tables(mentions, relations, resolution)
+    assert nodes.equals(graph_tables[0]) and edges.equals(graph_tables[1])
+    twin = resolution.with_row_index("_i").filter(pl.col("_i") == 3).drop("_i")
+    doubled = pl.concat([resolution, twin])
+    doubled = doubled.sort("mention_id", maintain_order=True) if order == "sorted" else doubled
+    row = doubled.get_column("mention_id").is_duplicated().arg_true()[1] + 1  # the second of the two
+    with pytest.raises(InputError, match=rf"file resolution, row {row}, column 'mention_id'.*more than once"):
+        build_graph_tables(mentions, relations, doubled)
+    missing = mentions["mention_id"][7]
+    with pytest.raises(InputError, match=r"file mentions, row 8, column 'mention_id'.*no entity"):
+        build_graph_tables(mentions, relations, resolution.filter(pl.col("mention_id") != missing))
+    with pytest.raises(InputError, match=rf"file mentions, row {mentions.height + 1}, column 'mention_id'.*more than"):
+        build_graph_tables(pl.concat([mentions, mentions.slice(2, 1)]), relations, resolution)
+
+
 def test_to_networkx_keeps_parallel_relations_and_every_attribute(graph_tables):
     nodes, edges = graph_tables
     graph = to_networkx(nodes, edges)
