@@ -75,6 +75,13 @@ def test_an_extract_delivered_without_all_names_runs_end_to_end_as_with_the_colu
     assert result.quarantine.height == 0
     _run(old, tmp_path / "old_run")
     _run(empty, tmp_path / "empty_run")
+    said = {line.strip() for line in (tmp_path / "old_run" / "summary.md").read_text(encoding="utf-8").splitlines()
+            if "_names\\_bf" in line or "_names_bf" in line}
+    expected = {f"- `{spec.file}`: `{block.fields['names_bf']}`" for spec in load_specs() if spec.file.endswith(".csv")
+                for block in spec.entities if "names_bf" in block.fields}
+    assert len(expected) > 3 and said == expected  # in summary.md (Dutch), one line per file and column
+    assert not [line for line in (tmp_path / "empty_run" / "summary.md").read_text(encoding="utf-8").splitlines()
+                if "names_bf" in line or "names\\_bf" in line]
     for table in ("resolution", "communities"):
         a, b = (pl.read_parquet(tmp_path / run / "tables" / f"{table}.parquet") for run in ("old_run", "empty_run"))
         key = "mention_id" if "mention_id" in a.columns else "entity_id"
