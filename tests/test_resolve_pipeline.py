@@ -1,6 +1,9 @@
+import copy
 import errno
+import gc
 import json
 import os
+import pickle
 import platform
 import shutil
 import subprocess
@@ -30,6 +33,8 @@ from mhgraph.resolve import (
     resolve_baseline,
     save_run,
 )
+from mhgraph.resolve.cluster import RESOLUTION_SCHEMA
+from mhgraph.resolve.pipeline import _READERS, MATCHES_SCHEMA, _unread_target
 from mhgraph.resolve.score import FellegiSunter, levels_of
 from mhgraph.run_folder import RunFolder
 from mhgraph.stage_commands import resolve_run
@@ -644,3 +649,22 @@ def test_the_next_save_removes_the_private_folder_a_killed_save_left_but_not_one
     assert live.returncode == 1 and "stopped" in errors
     assert sorted(p.name for p in run.iterdir()) == ["resolve", "tables"]
     assert load_run(run).resolution.equals(resolved.resolution)
+
+
+
+@pytest.mark.parametrize("make_copy", [copy.copy, copy.deepcopy, lambda r: pickle.loads(pickle.dumps(r)), replace],
+                         ids=["copy", "deepcopy", "pickle", "replace"])
+def test_a_copy_of_a_result_reading_a_matches_file_guards_it_and_the_last_reader_gone_leaves_no_entry(tmp_path,
+                                                                                                     make_copy):
+    target = (tmp_path / "matches.parquet").resolve()
+    pl.DataFrame(schema=MATCHES_SCHEMA).write_parquet(target)
+    result = Resolved(pl.DataFrame(schema=RESOLUTION_SCHEMA), pl.scan_parquet(target), default_settings(),
+                      matches_file=target)
+    reader = make_copy(result)
+    del result
+    gc.collect()
+    with pytest.raises(InputError, match="still reads"):  # the copy alone reads the file
+        _unread_target(target)
+    del reader
+    gc.collect()
+    assert _unread_target(target) == target and str(target) not in _READERS

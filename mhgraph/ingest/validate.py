@@ -46,12 +46,13 @@ import dataclasses
 import difflib
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
 
 import polars as pl
 
 from mhgraph import normalise
 from mhgraph.errors import InputError
-from mhgraph.ingest.readers import POSTCODE_PATTERN, ROW, redact_expr, shape_expr
+from mhgraph.ingest.readers import POSTCODE_PATTERN, ROW, redact, redact_expr, shape_expr
 from mhgraph.spec import ENTITY_FIELDS, Column, SourceSpec, SpecError, protected_attribute
 
 __all__ = [
@@ -68,6 +69,7 @@ __all__ = [
     "looks_like_plaintext_expr",
     "plain_text_checks",
     "plaintext_in_text_expr",
+    "shown_path",
 ]
 
 MAX_FIELD_CHARS = 4096
@@ -206,6 +208,19 @@ def plaintext_in_text_expr(value: pl.Expr, kvk_numbers: bool = False) -> pl.Expr
     if kvk_numbers:
         found = found.when(value.str.contains(_EIGHT_DIGITS)).then(pl.lit("a plaintext KvK number (8 digits)"))
     return found.otherwise(pl.lit(None, pl.String))
+
+
+def shown_path(path: str | Path) -> str:
+    """A file's path as logs, summaries and documents show it: a name that holds what looks like a
+    plaintext BSN, KvK number or postcode redacted as a quarantined value is (:func:`redact`); the
+    folder is kept. Partners name their own files, so a name can carry what their rows may not.
+
+    >>> shown_path(Path("in/Jansen 123456782 x.csv")), shown_path("in/loon_2024.csv")
+    ('in/Jan… (22 chars)', 'in/loon_2024.csv')
+    """
+    path = Path(path)
+    found = pl.select(plaintext_in_text_expr(pl.lit(path.name, pl.String), kvk_numbers=True)).item()
+    return str(path.with_name(redact(path.name)) if found else path)
 
 
 def _clean(name: str) -> str:

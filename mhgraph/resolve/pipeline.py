@@ -70,8 +70,9 @@ class Resolved:
     ``overrides``: the analyst overrides taken into account; ``identity_conflicts``: mentions
     that share an identity key but are different persons (:mod:`mhgraph.resolve.conflicts`),
     with the entity of each side; ``matches_file``: the file the matches are read from, when
-    :func:`resolve` wrote them to one. While a result (or a copy of it, ``dataclasses.replace``)
-    reads that file, no later :func:`resolve` or :func:`save_run` writes another into it.
+    :func:`resolve` wrote them to one. While a result (or a copy of it: ``dataclasses.replace``,
+    ``copy.copy``, ``copy.deepcopy``, unpickled) reads that file, no later :func:`resolve` or
+    :func:`save_run` writes another into it.
     """
 
     resolution: pl.DataFrame
@@ -85,7 +86,13 @@ class Resolved:
     def __post_init__(self) -> None:
         if self.matches_file is not None:
             self.matches_file = Path(self.matches_file).resolve()
-            _READERS.setdefault(str(self.matches_file), weakref.WeakSet()).add(self)
+            _register_reader(self)
+
+    def __setstate__(self, state: dict) -> None:
+        """A copy made without ``__init__`` (``copy.copy``, ``copy.deepcopy``, pickle) reads the file too."""
+        self.__dict__.update(state)
+        if self.matches_file is not None:
+            _register_reader(self)
 
     def scan_matches(self) -> pl.LazyFrame:
         """The matches as a query, held or in their file alike: a reader asks for its rows and
@@ -101,6 +108,19 @@ class Resolved:
 
 # the results that read each matches file, while they live: a later resolve must not write under them
 _READERS: dict[str, weakref.WeakSet[Resolved]] = {}
+
+
+def _register_reader(result: Resolved) -> None:
+    key = str(result.matches_file)
+    _READERS.setdefault(key, weakref.WeakSet()).add(result)
+    weakref.finalize(result, _forget_if_unread, key)
+
+
+def _forget_if_unread(key: str) -> None:
+    """Drop the file's entry once its last reader is gone, so that the table does not grow with
+    every matches file a long process (a notebook, a scheduler) ever wrote."""
+    if next(iter(_READERS.get(key, ())), None) is None:  # iterating skips a reader being collected
+        _READERS.pop(key, None)
 
 _MALLOC_TRIM = c_function("malloc_trim")  # glibc only
 
