@@ -217,6 +217,7 @@ def _cmd_ingest(args) -> int:
 
 
 def _cmd_pseudonymise(args) -> int:
+    from mhgraph.ingest.validate import shown_path
     from mhgraph.pseudonymise import NAME_HARDENING, partner_quarantine_path, pseudonymise, read_meta
 
     from mhgraph.purpose import DEFAULT_RUN_PURPOSE
@@ -225,12 +226,12 @@ def _cmd_pseudonymise(args) -> int:
                         delimiter=args.delimiter, encoding=args.encoding, quarantine=args.quarantine,
                         purpose=args.purpose or DEFAULT_RUN_PURPOSE, name_hardening=args.name_hardening or NAME_HARDENING)
     meta = read_meta(path)
-    print(f"{path}: {meta['rows']} of {meta['rows_read']} rows delivered, source {meta['source']}, "
+    print(f"{shown_path(path)}: {meta['rows']} of {meta['rows_read']} rows delivered, source {meta['source']}, "
           f"for {meta['run_purpose']}, key fingerprint {meta['key_fingerprint']}")
     left_out = meta.get("values_left_out_by_partner", {})
     if meta["rows_quarantined_by_partner"] or left_out:
         print(f"{meta['rows_quarantined_by_partner']} rows not delivered and {sum(left_out.values())} values left out: "
-              f"they fail the checks; see {partner_quarantine_path(args.input, args.quarantine)} "
+              f"they fail the checks; see {shown_path(partner_quarantine_path(args.input, args.quarantine))} "
               f"(it holds plaintext: keep it on this machine)")
         for reason, rows in meta["quarantined_by_partner"].items():
             print(f"  quarantined, {reason}: {rows} row(s)")
@@ -471,7 +472,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mhgraph: error: {'; '.join(str(exc).splitlines())}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"mhgraph: error: {exc.strerror or type(exc).__name__}: {exc.filename or ''}", file=sys.stderr)
+        from mhgraph.ingest.validate import shown_path
+
+        shown = shown_path(os.fsdecode(exc.filename)) if exc.filename else ""
+        print(f"mhgraph: error: {exc.strerror or type(exc).__name__}: {shown}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("mhgraph: interrupted", file=sys.stderr)

@@ -107,6 +107,6 @@ def test_every_option_with_a_default_says_it_in_its_help():
     """A new user reads ``--help`` to learn what a run does without the option."""
     silent = [f"{command} {action.option_strings[-1]} (default {action.default!r})"
               for command, action in _options(build_parser())
-              if action.default not in (None, False, [], argparse.SUPPRESS)
+              if not any(action.default is unset for unset in (None, False, argparse.SUPPRESS)) and action.default != []
               and not (f"(default: {action.default})" in (action.help or "") or "(default)" in (action.help or ""))]
     assert silent == []

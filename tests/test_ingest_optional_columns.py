@@ -251,8 +251,9 @@ def test_a_person_block_may_opt_out_of_all_names_and_delivers_only_its_own_name_
 
 
 @pytest.mark.parametrize(("option", "names", "message"), [
-    ('all_names = "no"', "", "all_names must be true or false"),
-    ("all_names = false", ', names_bf = "beheerder_namen_bf"', "all_names = false, yet its fields name names_bf"),
+    ('all_names = "no"', "", r"entities\[\d+\] \(beheerder\): all_names must be true or false"),
+    ("all_names = false", ', names_bf = "beheerder_namen_bf"',
+     r"entities\[\d+\] \(beheerder\): all_names = false, yet its fields name names_bf"),
 ])
 def test_an_all_names_option_that_contradicts_itself_is_refused(tmp_path, option, names, message):
     with pytest.raises(SpecError, match=message):

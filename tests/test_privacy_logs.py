@@ -9,7 +9,10 @@ import sys
 from pathlib import Path
 
 import polars as pl
-from ingest_helpers import plain_payroll, spec_with_file_pattern, valid_bsn
+import pytest
+from ingest_helpers import deliver, plain_payroll, spec_with_file_pattern, valid_bsn
+
+from mhgraph.ingest.validate import shown_path
 
 from mhgraph.safe_output import read_csv_safe
 from mhgraph.spec import SPEC_DIR
@@ -44,12 +47,13 @@ def test_pseudonymise_and_run_show_no_plaintext_value_key_or_identifying_file_na
         done = _mhgraph("pseudonymise", str(tmp_path / name), "--spec", str(specs / "belastingdienst_loonaangifte.toml"),
                         "--key-file", str(key_file), "--out", str(delivery), "--created", "2025-02-01", cwd=tmp_path)
         assert done.returncode == 0, done.stderr
-        outputs.append(done.stderr)
+        outputs += [done.stdout, done.stderr]
     assert sorted(p.name for p in delivery.glob("*.csv")) == [
         f"belastingdienst_loonaangifte_{SURNAME}_{FILE_BSN}.csv", "belastingdienst_loonaangifte_deel2.csv"]
     run = _mhgraph("run", str(delivery), "--out", str(tmp_path / "run"), "--specs", str(specs), cwd=tmp_path)
     assert run.returncode == 0, run.stderr
-    assert "bel… (" in run.stderr and "deel2.csv: 10 rows read, 9 accepted, 1 quarantined" in run.stderr
+    shown = Path(shown_path(f"belastingdienst_loonaangifte_{SURNAME}_{FILE_BSN}.csv")).name
+    assert f"{shown}: 40 rows read" in run.stderr and "deel2.csv: 10 rows read, 9 accepted, 1 quarantined" in run.stderr
     outputs += [run.stdout, run.stderr]
     # the documents, the partner lists and the quarantine; the manifests name the files read (with their hash)
     documents = [p for p in (tmp_path / "run").rglob("*") if p.is_file() and p.suffix in (".md", ".html", ".csv")]
@@ -57,7 +61,24 @@ def test_pseudonymise_and_run_show_no_plaintext_value_key_or_identifying_file_na
     outputs += [p.read_text(encoding="utf-8", errors="replace") for p in documents]
     quarantine = read_csv_safe(tmp_path / "run" / "quarantine.csv")
     assert quarantine["reason"].to_list() == ["duplicate_record_id"]
-    assert "bel… (" in quarantine["message"][0] and "bel… (" in (tmp_path / "run" / "summary.md").read_text()
+    assert shown in quarantine["message"][0] and shown in (tmp_path / "run" / "summary.md").read_text()
     secret = key_file.read_text().strip()
     planted = {SURNAME, FILE_BSN, secret, *part_a["werknemer_bsn"], *part_b["werknemer_bsn"]}
     assert [(value, i) for value in planted for i, text in enumerate(outputs) if value in text] == []
+
+
+@pytest.mark.parametrize(("identifier", "name"), [
+    (FILE_BSN, f"loon_{FILE_BSN[:3]}.{FILE_BSN[3:6]}.{FILE_BSN[6:]}.csv"),
+    (FILE_BSN, f"loon_bsn{FILE_BSN}.csv"),
+    ("27312345", "loon_kvk2731 2345.csv"),
+    ("5611-ab", "loon_5611-ab.csv"),
+], ids=["bsn-with-dots", "bsn-after-letters", "kvk-split", "postcode"])
+def test_a_refused_ingest_names_the_file_without_the_identifier_in_its_name(tmp_path, identifier, name):
+    specs = tmp_path / "specs"
+    spec_with_file_pattern(specs, "belastingdienst_loonaangifte", "loon_*.csv")
+    delivered = deliver(tmp_path / "in", "belastingdienst_loonaangifte", plain_payroll(5))
+    delivered.rename(delivered.with_name(name))  # its sidecar keeps the old name: the file has none
+    done = _mhgraph("ingest", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--specs", str(specs), cwd=tmp_path)
+    assert done.returncode == 2
+    assert f"file {shown_path(Path('in') / name)}: no sidecar beside it" in done.stderr.replace(str(tmp_path) + os.sep, "")
+    assert identifier not in done.stdout + done.stderr and name not in done.stdout + done.stderr

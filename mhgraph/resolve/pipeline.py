@@ -111,16 +111,18 @@ _READERS: dict[str, weakref.WeakSet[Resolved]] = {}
 
 
 def _register_reader(result: Resolved) -> None:
-    key = str(result.matches_file)
-    _READERS.setdefault(key, weakref.WeakSet()).add(result)
-    weakref.finalize(result, _forget_if_unread, key)
+    _forget_unread_files()
+    _READERS.setdefault(str(result.matches_file), weakref.WeakSet()).add(result)
 
 
-def _forget_if_unread(key: str) -> None:
-    """Drop the file's entry once its last reader is gone, so that the table does not grow with
-    every matches file a long process (a notebook, a scheduler) ever wrote."""
-    if next(iter(_READERS.get(key, ())), None) is None:  # iterating skips a reader being collected
-        _READERS.pop(key, None)
+def _forget_unread_files() -> None:
+    """Drop the entries of files whose readers are all gone, so that the table does not grow with
+    every matches file a long process (a notebook, a scheduler) ever wrote. Done here and before a
+    check, never from a reader's finalizer: one running between another reader's look-up of its
+    set and its add would drop the set that reader then joins, leaving its file unguarded."""
+    for key in [key for key, readers in list(_READERS.items()) if not readers]:
+        del _READERS[key]
+
 
 _MALLOC_TRIM = c_function("malloc_trim")  # glibc only
 
@@ -303,6 +305,7 @@ def resolve(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | Non
 def _unread_target(matches_file: str | Path) -> Path:
     """``matches_file`` as an absolute path, when no result of an earlier :func:`resolve` reads it."""
     target = Path(matches_file).resolve()
+    _forget_unread_files()
     if _READERS.get(str(target)):
         raise InputError("an earlier resolve's result still reads its matches from this file: write to another "
                          "file, or collect and drop that result first", file=str(target))
