@@ -182,8 +182,9 @@ def _maybe_repeated(keys: np.ndarray) -> np.ndarray:
     bits of key times 2^64 / golden ratio; packed MinHash codes have skewed low bits). A pass
     over the keys instead of a sort."""
     bits = max(len(keys).bit_length() + 2, 8)
-    bucket = ((keys.astype(np.uint64) * _GOLDEN) >> np.uint64(64 - bits)).astype(np.int64)
-    return np.bincount(bucket, minlength=1 << bits)[bucket] > 1
+    bucket = ((keys.astype(np.int64, copy=False).view(np.uint64) * _GOLDEN) >> np.uint64(64 - bits)).view(np.int64)
+    # looked up in a table of one byte per bucket, not of the eight-byte counts: fewer cache misses
+    return (np.bincount(bucket, minlength=1 << bits) > 1)[bucket]
 
 
 def _sorted_distinct(values: np.ndarray) -> np.ndarray:
