@@ -233,7 +233,12 @@ def link_to_earlier_refusal(nodes: pl.DataFrame, edges: pl.DataFrame, *, max_hop
     after the flag's, or a recognised sponsor (erkend) registered at the KvK after the flag's date,
     in both cases at most ``max_days`` later. The path runs over relations of ``via_types`` whose
     purpose is allowed, and never *through* an entity with more than ``max_degree`` neighbours
-    (:func:`~mhgraph.indicators.tables.shortest_paths`). Each applicant is reported once, with its
+    (:func:`~mhgraph.indicators.tables.shortest_paths`). A step from one person through an address
+    to another (REGISTERED_AT, REGISTERED_AT) counts only while both registrations overlap in time
+    (unknown dates do not exclude): a home ties two people while they both live there, not a
+    tenant who moved in after the other left. The search applies this test to every candidate
+    step, so any shortest path whose steps pass counts — also over a person's second registration
+    at the same flat, or another flat, when the first one found lies in another period. Each applicant is reported once, with its
     nearest flag (ties: lowest flag id). Focus: the new permit or sponsor. Evidence: the path, and
     the flag's and the applicant's own register rows where they are permits; the partners named are
     those of the evidence and those stating a sponsor's recognition, which is no relation of its own
@@ -280,7 +285,8 @@ def link_to_earlier_refusal(nodes: pl.DataFrame, edges: pl.DataFrame, *, max_hop
             "recognised sponsor registered on {}", pl.col("registered_on")),
             target_purposes=pl.lit([*sponsor_register, "company_register"])),
     ]).filter(pl.col("target_day").is_not_null())
-    reached = shortest_paths(flags.get_column("origin"), walkable, max_hops, max_degree)
+    homes = with_period(of_type(edges, "REGISTERED_AT", columns=["relation_id", "valid_from", "valid_to"]))
+    reached = shortest_paths(flags.get_column("origin"), walkable, max_hops, max_degree, together=homes)
     found = (
         reached.join(flags, on="origin").join(targets, on="target")
         .filter((pl.col("target_day") > pl.col("flag_day")) & (pl.col("target") != pl.col("origin"))
