@@ -399,6 +399,24 @@ def test_a_scan_resolves_exactly_like_the_table_it_scans(sample_export, tmp_path
     assert by_scan.resolution.height == 4
 
 
+def test_expected_pairs_counted_while_resolving_are_those_the_matches_give(sample_export, tmp_path):
+    # resolve counts what each model expects from the pairs in hand, so that a run need not read
+    # its matches back; the diagnostics count the same from the matches of a result without them
+    out, _ = sample_export
+    mentions = pl.scan_parquet(out / "tables" / "mentions.parquet")
+    relations = pl.read_parquet(out / "tables" / "relations.parquet")
+    persons = mentions.filter(pl.col("entity_type") == "person").select("mention_id").head(40).collect()["mention_id"]
+    overrides = [{"mention_a": persons[0], "mention_b": persons[39], "decision": "must_link", "reason": "analyst"}]
+    resolved = resolve(mentions, relations, overrides=overrides, matches_file=tmp_path / "matches.parquet")
+    blocked_by = resolved.matches.filter(pl.col("entity_type") == "person").select("blocked_by").collect()["blocked_by"]
+    assert {"override", "same_candidate_entity"} <= set(blocked_by)  # both left out of the count
+    assert set(resolved.expected_pairs) == set(resolved.scorers) == {"company", "person"}
+    counted = resolution_diagnostics(resolved, mentions)
+    from_matches = resolution_diagnostics(replace(resolved, expected_pairs=None), mentions)
+    assert counted.equals(from_matches)
+    assert counted.filter(pl.col("entity_type") == "person")["expected_pairs"].item() > 100
+
+
 def test_matches_written_to_a_file_type_by_type_are_the_matches_a_table_holds(sample_export, tmp_path):
     # a run has the resolver write each type's matches once it is clustered: the file must hold
     # the table resolve returns otherwise, and what reads the matches must read the same from it

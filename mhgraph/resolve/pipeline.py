@@ -37,10 +37,11 @@ from mhgraph.ingest.schema import MENTION_SCHEMA
 from mhgraph.resolve.baseline import identity_resolution
 from mhgraph.resolve.block import (PAIR_SCHEMA, block_rows, identity_groups, key_codes, population_pairs, random_pairs,
                                    row_numbers, type_mentions)
-from mhgraph.resolve.cluster import (FALLBACK_LETTER, RESOLUTION_SCHEMA, SPELT_OUT, clustered, in_slices,
+from mhgraph.resolve.cluster import (COMPLETED, FALLBACK_LETTER, RESOLUTION_SCHEMA, SPELT_OUT, clustered, in_slices,
                                      pairs_to_complete, singletons)
 from mhgraph.resolve.compare import compare_type
 from mhgraph.resolve.conflicts import CONFLICT_SCHEMA, find_identity_conflicts
+from mhgraph.resolve.diagnostics import expected_pairs
 from mhgraph.resolve.overrides import check_overrides, load_overrides, overrides_frame
 from mhgraph.resolve.score import FellegiSunter, make_scorer, scorer_from_dict, scorer_to_dict
 from mhgraph.resolve.settings import ResolveSettings, default_settings, settings_from_dict
@@ -70,7 +71,9 @@ class Resolved:
     ``overrides``: the analyst overrides taken into account; ``identity_conflicts``: mentions
     that share an identity key but are different persons (:mod:`mhgraph.resolve.conflicts`),
     with the entity of each side; ``matches_file``: the file the matches are read from, when
-    :func:`resolve` wrote them to one. While a result (or a copy of it, ``dataclasses.replace``)
+    :func:`resolve` wrote them to one; ``expected_pairs``: per type with a fitted model, the
+    merges that model expects (:func:`mhgraph.resolve.diagnostics.expected_pairs`), counted
+    while resolving (``None``: the diagnostics count them from the matches). While a result (or a copy of it, ``dataclasses.replace``)
     reads that file, no later :func:`resolve` or :func:`save_run` writes another into it.
     """
 
@@ -81,6 +84,7 @@ class Resolved:
     overrides: pl.DataFrame | None = None
     identity_conflicts: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=CONFLICT_TABLE_SCHEMA))
     matches_file: Path | None = None
+    expected_pairs: dict[str, float | None] | None = None
 
     def __post_init__(self) -> None:
         if self.matches_file is not None:
@@ -294,7 +298,7 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
                     parts: Path | None) -> Resolved:
     """:func:`resolve` after its checks, type by type; with ``parts``, a folder, each type's
     matches are written there and joined into one file there, named as the target."""
-    resolutions, matches, conflicts, scorers = [], {}, [], {}
+    resolutions, matches, conflicts, scorers, expected = [], {}, [], {}, {}
     for entity_type in settings.order:
         entity = settings.types[entity_type]
         # read when the type's turn comes, only the columns its settings read: one type at a time in memory
@@ -346,11 +350,19 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
         if found.table.height:
             conflicts.append(_with_entities(found.table, resolution))
         resolutions.append(resolution)
-        del scored, rows, found  # the query `decided` holds what it reads of them
+        # what the diagnostics weigh the merges against, from the pairs at hand once they are written
+        # rather than from the written matches (at a million persons 24 million pairs read back)
+        proposed = ~scored["blocked_by"].is_in([*entity.identity_keys, COMPLETED, "override"]).to_numpy()
+        score = scored["score"].to_numpy()
+        del scored, found  # the query `decided` holds what it reads of them
         # the decisions and their reasons are spelt out a slice of pairs at a time, or as they are written
         matches[entity_type] = in_slices(decided) if parts is None else _written(decided, parts / f"{entity_type}.parquet")
         del decided
         give_back_freed_memory()
+        if fitted:
+            units = identity_groups(frame, entity.identity_keys, cache)
+            expected[entity_type] = expected_pairs(units[rows[0][proposed]], units[rows[1][proposed]], score[proposed])
+        del rows, proposed, score
         entities = pl.concat([entities.filter(pl.col("entity_type") != entity_type), resolution])
         log.info("%s: %d mentions -> %d entities", entity_type, frame.height, resolution["entity_id"].n_unique())
         del frame, cache, resolution  # this type's tables go before the next is read
@@ -359,7 +371,8 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
         resolutions.append(singletons(others, FALLBACK_LETTER))
     resolution = pl.concat(resolutions).sort("mention_id") if resolutions else pl.DataFrame(schema=RESOLUTION_SCHEMA)
     conflict_table = pl.concat(conflicts) if conflicts else pl.DataFrame(schema=CONFLICT_TABLE_SCHEMA)
-    return Resolved(resolution, _matches_table(matches, parts), settings, scorers, checked, conflict_table)
+    return Resolved(resolution, _matches_table(matches, parts), settings, scorers, checked, conflict_table,
+                    expected_pairs=expected)
 
 
 def _written(query: pl.LazyFrame, path: Path) -> pl.LazyFrame:
