@@ -1,4 +1,5 @@
 import errno
+import importlib
 import json
 import os
 import platform
@@ -30,7 +31,7 @@ from mhgraph.resolve import (
     resolve_baseline,
     save_run,
 )
-from mhgraph.resolve.score import FellegiSunter, levels_of
+from mhgraph.resolve.score import FellegiSunter, levels_of, scorer_to_dict
 from mhgraph.run_folder import RunFolder
 from mhgraph.stage_commands import resolve_run
 
@@ -415,6 +416,27 @@ def test_expected_pairs_counted_while_resolving_are_those_the_matches_give(sampl
     from_matches = resolution_diagnostics(replace(resolved, expected_pairs=None), mentions)
     assert counted.equals(from_matches)
     assert counted.filter(pl.col("entity_type") == "person")["expected_pairs"].item() > 100
+
+
+def test_pairs_compared_and_set_aside_a_slice_at_a_time_resolve_as_all_at_once(sample_export, tmp_path, monkeypatch):
+    # at scale the pairs are compared a slice at a time and their features set aside in files a
+    # sorted slice at a time: slices of a few hundred pairs must give what one slice gives
+    out, _ = sample_export
+    mentions = pl.scan_parquet(out / "tables" / "mentions.parquet")
+    relations = pl.read_parquet(out / "tables" / "relations.parquet")
+    whole = resolve(mentions, relations, matches_file=tmp_path / "whole.parquet")
+    matches = whole.matches.collect()
+    persons = matches.filter(pl.col("entity_type") == "person")
+    assert persons.height > 5000 and "same_candidate_entity" in persons["blocked_by"]  # completions sorted in
+    resolver = importlib.import_module("mhgraph.resolve.pipeline")
+    monkeypatch.setattr(resolver, "COMPARE_SLICE", 997)
+    monkeypatch.setattr(resolver, "ASIDE_SLICE", 613)
+    for sliced in (resolve(mentions, relations, matches_file=tmp_path / "sliced.parquet"), resolve(mentions, relations)):
+        assert sliced.resolution.equals(whole.resolution)
+        assert sliced.scan_matches().collect().equals(matches)
+        assert sliced.identity_conflicts.equals(whole.identity_conflicts)
+        assert sliced.expected_pairs == whole.expected_pairs
+        assert [scorer_to_dict(s) for s in sliced.scorers.values()] == [scorer_to_dict(s) for s in whole.scorers.values()]
 
 
 def test_matches_written_to_a_file_type_by_type_are_the_matches_a_table_holds(sample_export, tmp_path):

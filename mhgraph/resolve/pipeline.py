@@ -56,6 +56,7 @@ STAGING_HELD = ".held"  # locked in such a folder while its save runs
 # what os.link raises where the file system has no hard links (exFAT: EPERM; SMB shares: EOPNOTSUPP or ENOSYS)
 NO_HARD_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS})
 CONFLICT_TABLE_SCHEMA = {**CONFLICT_SCHEMA, "entity_a": pl.String, "entity_b": pl.String}
+COMPARE_SLICE = 4_000_000  # pairs compared at once
 ASIDE_SLICE = 2_000_000  # pairs whose features are sorted and set aside in one file
 JOINED = "joined"  # the name of all types' matches among the types' parts, which end in .parquet
 MATCHES_SCHEMA = {**PAIR_SCHEMA, "score": pl.Float64, "decision": pl.String, "reason": pl.String}  # and the features
@@ -200,6 +201,18 @@ def _population_sample(features: pl.DataFrame, rows: tuple[np.ndarray, np.ndarra
     return candidates, background, population_pairs(groups, across)
 
 
+def _compared(pairs: pl.DataFrame, frame: pl.DataFrame, entity, relations, entities, cache: dict,
+              rows: tuple[np.ndarray, np.ndarray]) -> pl.DataFrame:
+    """:func:`~mhgraph.resolve.compare.compare_type` of ``pairs`` (the rows of their mentions in
+    ``frame``: ``rows``), :data:`COMPARE_SLICE` pairs at a time: a pair's features are its own,
+    and what comparing holds besides them (the values and neighbours of both sides, which pairs
+    a rule compares) is a few times their size, for a slice instead of all pairs of the type."""
+    pieces = [compare_type(pairs.slice(start, COMPARE_SLICE), frame, entity, relations, entities, cache,
+                           (rows[0][start:start + COMPARE_SLICE], rows[1][start:start + COMPARE_SLICE]))
+              for start in range(0, max(pairs.height, 1), COMPARE_SLICE)]
+    return pl.concat(pieces)
+
+
 def _completed(scored: pl.DataFrame, rows: tuple[np.ndarray, np.ndarray], frame: pl.DataFrame, entity, relations,
                entities, cache: dict, scorer) -> tuple[pl.DataFrame, tuple[np.ndarray, np.ndarray]]:
     """``scored`` plus the uncompared pairs inside candidate entities, compared and scored, and
@@ -319,7 +332,7 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
         pairs = blocked_by.to_frame()
         del blocked, blocked_by
         give_back_freed_memory()  # what blocking used
-        features = compare_type(pairs, frame, entity, relations, entities, cache, rows)
+        features = _compared(pairs, frame, entity, relations, entities, cache, rows)
         del pairs  # its columns live on in features
         give_back_freed_memory()
         score = np.ones(features.height)
