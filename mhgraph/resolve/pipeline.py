@@ -354,7 +354,7 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
         aside = parts / entity_type if parts is not None else None
         if aside is not None:  # clustering reads a few columns: the others wait in files, in order
             scored = _set_aside(scored, order, aside, decided_on(entity, scored.columns))
-        scored = _sorted(scored, order)
+        scored = _in_order(scored, order)
         if order is not None:
             rows = rows[0][order], rows[1][order]
         give_back_freed_memory()  # the unsorted columns
@@ -388,13 +388,14 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
                     expected_pairs=expected)
 
 
-def _sorted(table: pl.DataFrame, order: np.ndarray | None) -> pl.DataFrame:
-    """``table`` in ``order`` (``None``: as it is), one column at a time: sorting the whole table
-    at once holds millions of pairs twice. Each column in one piece first: taken from the two
-    pieces of the pairs and their completions, the text of every string is copied, from one
-    piece only its place."""
-    for name in table.columns if order is not None else ():
-        table = table.with_columns(table[name].rechunk().gather(order))
+def _in_order(table: pl.DataFrame, order: np.ndarray | None) -> pl.DataFrame:
+    """``table`` with each column in one piece, in ``order`` (``None``: as it is), one column at
+    a time: sorting the whole table at once holds millions of pairs twice. In one piece before it
+    is sorted: taken from the pieces of the pairs (compared a slice at a time) and their
+    completions, the text of every string is copied, from one piece only its place."""
+    for name in table.columns:
+        column = table[name].rechunk()
+        table = table.with_columns(column if order is None else column.gather(order))
     return table
 
 
@@ -411,6 +412,7 @@ def _set_aside(scored: pl.DataFrame, order: np.ndarray | None, folder: Path, kep
     [(1, 4), (2, 5), (3, 6)]
     """
     folder.mkdir()
+    scored = _in_order(scored, None)  # gathered from many pieces, every slice would join them anew
     for number, start in enumerate(range(0, max(scored.height, 1), ASIDE_SLICE)):
         piece = scored.slice(start, ASIDE_SLICE) if order is None else scored[order[start:start + ASIDE_SLICE]]
         # numbered so that the files' names sort in the pairs' order; read back once, when the matches are joined
