@@ -97,8 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overrides", default=None, help="analyst must-link / cannot-link file")
     p.add_argument("--max-quarantine-share", type=_share, default=None,
                    help="fail when more than this share of a file's rows is quarantined (0-1)")
-    p.add_argument("--top", type=_positive_int, default=10, help="how many clusters get a page and a picture")
-    p.add_argument("--seed", type=int, default=42, help="seed for community detection")
+    p.add_argument("--top", type=_positive_int, default=10, help="how many clusters get a page and a picture (default: 10)")
+    p.add_argument("--seed", type=int, default=42, help="seed for community detection (default: 42)")
     p.add_argument("--resolver", choices=("full", "exact"), default="full",
                    help="full entity resolution (default), or exact keyed identifiers only")
     p.add_argument("--executor", default=None,
@@ -131,8 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", parents=[common], help="generate a synthetic population, run the pipeline on it and evaluate")
     p.add_argument("--out", default="out/demo", help="output folder (default: out/demo)")
-    p.add_argument("--persons", type=int, default=2000, help="size of the synthetic population")
-    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--persons", type=int, default=2000, help="size of the synthetic population (default: 2000)")
+    p.add_argument("--seed", type=int, default=7, help="seed of the synthetic population (default: 7)")
     p.set_defaults(handler=_cmd_demo)
 
     p = sub.add_parser("resolve", parents=[common], help="resolve the mentions of a run folder into entities (tables/mentions.parquet)")
@@ -165,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output folder (extracts, sidecars, truth/)")
     p.add_argument("--persons", type=int, default=5000, help="size of the population (default: 5000)")
     p.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same bytes (default: 0)")
-    p.add_argument("--noise", default="medium", help="low, medium, high, or a number that scales the medium rates")
+    p.add_argument("--noise", default="medium", help="low, medium, high, or a number that scales the medium rates (default: medium)")
     p.add_argument("--networks", type=int, default=None,
                    help="planted networks per typology (default: one per 20,000 persons, at least one)")
     p.add_argument("--lookalikes", type=int, default=None,
@@ -217,6 +217,7 @@ def _cmd_ingest(args) -> int:
 
 
 def _cmd_pseudonymise(args) -> int:
+    from mhgraph.ingest.validate import shown_path
     from mhgraph.pseudonymise import NAME_HARDENING, partner_quarantine_path, pseudonymise, read_meta
 
     from mhgraph.purpose import DEFAULT_RUN_PURPOSE
@@ -225,12 +226,12 @@ def _cmd_pseudonymise(args) -> int:
                         delimiter=args.delimiter, encoding=args.encoding, quarantine=args.quarantine,
                         purpose=args.purpose or DEFAULT_RUN_PURPOSE, name_hardening=args.name_hardening or NAME_HARDENING)
     meta = read_meta(path)
-    print(f"{path}: {meta['rows']} of {meta['rows_read']} rows delivered, source {meta['source']}, "
+    print(f"{shown_path(path)}: {meta['rows']} of {meta['rows_read']} rows delivered, source {meta['source']}, "
           f"for {meta['run_purpose']}, key fingerprint {meta['key_fingerprint']}")
     left_out = meta.get("values_left_out_by_partner", {})
     if meta["rows_quarantined_by_partner"] or left_out:
         print(f"{meta['rows_quarantined_by_partner']} rows not delivered and {sum(left_out.values())} values left out: "
-              f"they fail the checks; see {partner_quarantine_path(args.input, args.quarantine)} "
+              f"they fail the checks; see {shown_path(partner_quarantine_path(args.input, args.quarantine))} "
               f"(it holds plaintext: keep it on this machine)")
         for reason, rows in meta["quarantined_by_partner"].items():
             print(f"  quarantined, {reason}: {rows} row(s)")
@@ -471,7 +472,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mhgraph: error: {'; '.join(str(exc).splitlines())}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"mhgraph: error: {exc.strerror or type(exc).__name__}: {exc.filename or ''}", file=sys.stderr)
+        from mhgraph.ingest.validate import shown_path
+
+        shown = shown_path(os.fsdecode(exc.filename)) if exc.filename else ""
+        print(f"mhgraph: error: {exc.strerror or type(exc).__name__}: {shown}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("mhgraph: interrupted", file=sys.stderr)

@@ -20,14 +20,22 @@ class MhgraphError(Exception):
 
 
 class InputError(MhgraphError, ValueError):
-    """Bad input: names the file, and where known the row and column, and what was expected."""
+    """Bad input: names the file, and where known the row and column, and what was expected.
+    The message shows the file as :func:`~mhgraph.ingest.validate.shown_path` does, since a
+    partner's file name may hold an identifier; ``file`` keeps the path as given.
+
+    >>> str(InputError("no sidecar", file="in/loon_123456782.csv"))
+    'file in/(18 chars, sha256 f042): no sidecar'
+    """
 
     def __init__(self, message: str, *, file: str | None = None, row: int | None = None,
                  column: str | None = None):
+        from mhgraph.ingest.validate import shown_path  # the ingest package imports this module
+
         self.file, self.row, self.column, self.detail = file, row, column, message
         where = ", ".join(
             part for part in (
-                f"file {file}" if file else "",
+                f"file {shown_path(file)}" if file else "",
                 f"row {row}" if row is not None else "",
                 f"column {column!r}" if column else "",
             ) if part

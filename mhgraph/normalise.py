@@ -308,11 +308,21 @@ def date_expr(expr: pl.Expr, formats: Sequence[str] = DATE_FORMATS) -> pl.Expr:
     return pl.coalesce([expr.str.strptime(pl.Date, fmt, strict=False) for fmt in formats])
 
 
-# Every non-ASCII Unicode decimal digit (\p{Nd}: full-width, Arabic-Indic, Devanagari, ...) and
-# the ASCII digit it stands for. NFKC maps the full-width digits only, and an identifier
-# written in any of them is the same identifier.
-ASCII_DIGITS = {ch: str(unicodedata.decimal(ch)) for ch in map(chr, range(0x80, sys.maxunicode + 1))
-                if unicodedata.category(ch) == "Nd"}
+@functools.cache
+def _ascii_digits() -> dict[str, str]:
+    """Every non-ASCII Unicode decimal digit (\\p{Nd}: full-width, Arabic-Indic, Devanagari, ...)
+    and the ASCII digit it stands for. NFKC maps the full-width digits only, and an identifier
+    written in any of them is the same identifier. Built on first use: scanning all of Unicode
+    costs about 90 ms of CPU, which every command and worker process would pay at import."""
+    return {ch: str(unicodedata.decimal(ch)) for ch in map(chr, range(0x80, sys.maxunicode + 1))
+            if unicodedata.category(ch) == "Nd"}
+
+
+def __getattr__(name: str):
+    if name == "ASCII_DIGITS":  # built when first asked for, then an attribute like any other
+        globals()[name] = _ascii_digits()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def ascii_digits_expr(expr: pl.Expr) -> pl.Expr:
@@ -321,7 +331,7 @@ def ascii_digits_expr(expr: pl.Expr) -> pl.Expr:
     >>> pl.select(ascii_digits_expr(pl.lit("１１１ ٢٢٢ ३३३ ۴x"))).item()
     '111 222 333 4x'
     """
-    return expr.str.replace_many(ASCII_DIGITS)
+    return expr.str.replace_many(_ascii_digits())
 
 
 # A single "." or "," followed by digits is a decimal separator ("12,5" and "12.5" are 12.5);

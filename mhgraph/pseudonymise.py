@@ -593,6 +593,7 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
     """
     from mhgraph.ingest.readers import ROW
     from mhgraph.ingest.record_ids import SeenRecordIds
+    from mhgraph.ingest.validate import shown_path
 
     src = Path(src)
     quarantine_path = partner_quarantine_path(src, quarantine)
@@ -653,7 +654,7 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
     by_reason = held_back.group_by("reason").agg(pl.col("row_number").n_unique()).sort("reason").rows()
     values_by_reason = problem_frame.filter(left_out).group_by("reason").agg(pl.len()).sort("reason").rows()
     for warning in extract.warnings:  # rows and column names only, never a value
-        log.warning("%s: %s", src.name, warning)
+        log.warning("%s: %s", Path(shown_path(src)).name, warning)
     return write_extract(frame, spec, out_dir, key.fingerprint, created, name, {
         "rows_read": rows_read, "rows_quarantined_by_partner": rows_quarantined,
         "quarantined_by_partner": dict(by_reason), "values_left_out_by_partner": dict(values_by_reason)},
@@ -705,6 +706,8 @@ def pseudonymise(src: str | Path, spec: str | Path | SourceSpec, out_dir: str | 
     partner does not deliver what the run may not use). Only the delivery key's fingerprint is
     ever logged or written; no plaintext value is logged.
     """
+    from mhgraph.ingest.validate import shown_path
+
     src = Path(src)
     if not src.is_file():
         raise InputError("the plaintext extract does not exist", file=str(src))
@@ -718,7 +721,7 @@ def pseudonymise(src: str | Path, spec: str | Path | SourceSpec, out_dir: str | 
         dt.date.fromisoformat(created)
     except ValueError:
         raise InputError(f"the creation date {created!r} is not a date as YYYY-MM-DD") from None
-    log.info("pseudonymising %s as %s for %s with key fingerprint %s", src, source_spec.name, purpose,
+    log.info("pseudonymising %s as %s for %s with key fingerprint %s", shown_path(src), source_spec.name, purpose,
              key.fingerprint)
     try:
         return pseudonymise_file(src, source_spec, key, out_dir, created, delimiter=delimiter, encoding=encoding,

@@ -368,12 +368,20 @@ def _check_protected(path: Path, raw: dict, columns: dict[str, Column]) -> None:
                           "must not be delivered: remove it from the spec")
 
 
-def _with_all_names(path: Path, role: str, fields: dict, raw: dict) -> dict:
+def _with_all_names(path: Path, i: int, block: dict, fields: dict, raw: dict) -> dict:
     """A person block's fields with ``names_bf`` (all name words) delivered by default under
     ``<role>_names_bf`` when the block already delivers a given- or family-name filter and the
     spec names no column for it: every spec delivers it without knowing of it, and ingest reads
     extracts without it as before. A block whose names serve only its match keys gets none:
-    the names leave the partner no more than before."""
+    the names leave the partner no more than before; nor does a block with ``all_names = false``
+    (a partner whose agreement covers the separate name filters only)."""
+    role, all_names = block["role"], block.get("all_names", True)
+    if not isinstance(all_names, bool):
+        raise _fail(path, f"entities[{i}] ({role}): all_names must be true or false, not {all_names!r}")
+    if not all_names:
+        if "names_bf" in fields:
+            raise _fail(path, f"entities[{i}] ({role}): all_names = false, yet its fields name names_bf; keep one of the two")
+        return fields
     if "names_bf" in fields or not {"given_name_bf", "family_name_bf"} & set(fields):
         return fields
     column = f"{role}_names_bf"
@@ -418,7 +426,9 @@ def load_spec(path: str | Path) -> SourceSpec:
             raise _fail(path, f"entities[{i}] ({block.get('role')}): unknown plaintext inputs {sorted(unknown_plain)}")
         fields, plaintext = dict(block.get("fields", {})), dict(block.get("plaintext", {}))
         if etype == "person":
-            fields = _with_all_names(path, block["role"], fields, raw)
+            fields = _with_all_names(path, i, block, fields, raw)
+        elif "all_names" in block:
+            raise _fail(path, f"entities[{i}] ({block['role']}): all_names is an option of person blocks only")
         entities.append(EntityBlock(block["role"], etype, fields, plaintext))
     roles = {b.role for b in entities}
     relations = []

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from mhgraph.cli import main
+from mhgraph.cli import build_parser, main
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = str(ROOT / "data" / "sample")
@@ -91,3 +92,21 @@ def test_a_quarantine_share_outside_0_to_1_is_refused(share, capsys, tmp_path):
     with pytest.raises(SystemExit) as stopped:
         main(["ingest", str(tmp_path), "--out", str(tmp_path / "out"), "--max-quarantine-share", share])
     assert stopped.value.code == 2 and "--max-quarantine-share" in capsys.readouterr().err
+
+
+def _options(parser: argparse.ArgumentParser, command: str = "mhgraph"):
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _options(sub, f"{command} {name}")
+        elif action.option_strings:
+            yield command, action
+
+
+def test_every_option_with_a_default_says_it_in_its_help():
+    """A new user reads ``--help`` to learn what a run does without the option."""
+    silent = [f"{command} {action.option_strings[-1]} (default {action.default!r})"
+              for command, action in _options(build_parser())
+              if not any(action.default is unset for unset in (None, False, argparse.SUPPRESS)) and action.default != []
+              and not (f"(default: {action.default})" in (action.help or "") or "(default)" in (action.help or ""))]
+    assert silent == []

@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from graph_fixtures import population
+from graph_fixtures import D, Registers, population
 from mhgraph.detect import detect_communities
 from mhgraph.executor import DaskExecutor, ProcessExecutor, SerialExecutor
 from mhgraph.graph import build_graph_tables
@@ -184,6 +184,25 @@ def test_company_links_among_given_pairs_are_those_of_all_pairs(sample_graph):
                        pl.DataFrame({"company": ["C-none"], "other": ["C-nowhere"]})])
     assert every.height > 25
     assert_frame_equal(company_links(edges, among=among), every.join(among, on=["company", "other"], how="semi"))
+
+
+def test_housemates_link_their_companies_only_while_both_hold_office():
+    """Two people who share a home from 2014 to 2025: one ran C-old in 2014-2015, the other runs
+    C-new from 2019. Their offices never overlap, so the home ties nothing; had C-new's office
+    begun in 2015 while C-old's ran, it would."""
+    def links(new_office_from):
+        reg = Registers()
+        reg.company("k1", "C-old", "A-old", D(2010, 1, 1))
+        reg.company("k2", "C-new", "A-new", D(2010, 1, 1))
+        reg.officer("f1", "P-lodger", "C-old", "A-home", D(2014, 1, 1), D(2015, 12, 31))
+        reg.officer("f2", "P-owner", "C-new", "A-home", new_office_from)
+        for person in ("P-lodger", "P-owner"):
+            reg.payroll(f"p-{person}", person, "C-job", "A-home", D(2014, 1, 1), D(2025, 12, 31), 2000 * 15.0, 2000.0)
+        _, edges = build_graph_tables(*reg.tables())
+        return company_links(edges).filter(pl.col("link") == "officers living at one address")
+
+    assert links(D(2019, 1, 1)).height == 0
+    assert links(D(2015, 6, 1)).select("company", "other").rows() == [("C-new", "C-old"), ("C-old", "C-new")]
 
 
 def test_co_residents_of_some_persons_are_theirs_among_all_pairs(sample_graph):

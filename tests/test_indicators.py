@@ -344,6 +344,25 @@ def test_link_to_earlier_refusal_respects_purposes_dates_and_hops(graph):
     assert "ARN-2024-0090" in focus(link_to_earlier_refusal(nodes, edges, max_degree=100))
 
 
+def test_link_to_earlier_refusal_through_a_home_needs_the_two_to_live_there_together():
+    """The refused operator's flat, and the front man who now holds a new permit registered there:
+    moved in while the operator still lived there, a link; moved in after the operator had left,
+    a tenant who never met them and no link."""
+    def new_permit_holders(front_moved_in):
+        reg = Registers()
+        reg.permit("v1", "ARN-2022-0001", "A-club", "seksinrichting", "geweigerd", D(2022, 3, 1),
+                   holder_person="P-operator")
+        reg.payroll("p1", "P-operator", "C-job", "A-flat", D(2020, 1, 1), D(2022, 12, 31), 2000 * 15.0, 2000.0)
+        reg.payroll("p2", "P-front", "C-job2", "A-flat", front_moved_in, D(2025, 12, 31), 2000 * 15.0, 2000.0)
+        reg.permit("v2", "EMM-2023-0002", "A-club2", "seksinrichting", "verleend", D(2023, 9, 1),
+                   holder_person="P-front", source="gemeente_emmen_vergunningen")
+        nodes, edges = build_graph_tables(*reg.tables())
+        return link_to_earlier_refusal(nodes, edges).get_column("focus_entity").to_list()
+
+    assert new_permit_holders(D(2022, 6, 1)) == ["EMM-2023-0002"]
+    assert new_permit_holders(D(2023, 2, 1)) == []
+
+
 def test_a_bibob_outcome_counts_only_when_the_run_may_use_bibob():
     reg = Registers()
     reg.permit("v1", "ARN-2022-0001", "A-club", "seksinrichting", "verleend", D(2022, 1, 1),

@@ -246,7 +246,7 @@ def test_mixed_encodings(folder):
 
 def test_missing_sidecar_is_refused_unless_accepted_and_then_said_loudly(folder):
     (folder / (PAYROLL + ".meta.json")).unlink()
-    with pytest.raises(InputError, match=r"no sidecar belastingdienst_loonaangifte.csv.meta.json: .* purpose .*"
+    with pytest.raises(InputError, match=r"no sidecar beside it \(its file name followed by .meta.json\): .* purpose .*"
                                          r"--accept-missing-sidecar") as error:
         ingest(folder)
     assert error.value.file == str(folder / PAYROLL)
@@ -493,7 +493,7 @@ def test_every_row_quarantined_still_gives_a_run(folder, tmp_path, cli):
 def test_run_without_a_sidecar_is_refused_or_said_loudly_everywhere(folder, tmp_path, cli):
     (folder / (PAYROLL + ".meta.json")).unlink()
     refused = cli("run", str(folder), "--out", str(tmp_path / "run"))
-    assert refused.returncode == 2 and "no sidecar belastingdienst_loonaangifte.csv.meta.json" in refused.stderr
+    assert refused.returncode == 2 and "belastingdienst_loonaangifte.csv: no sidecar beside it" in refused.stderr
     assert not (tmp_path / "run").exists()
     accepted = cli("run", str(folder), "--out", str(tmp_path / "run"), "--accept-missing-sidecar")
     assert accepted.returncode == 0, accepted.stderr

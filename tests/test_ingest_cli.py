@@ -481,7 +481,7 @@ def test_a_file_name_no_spec_matches_is_listed_without_a_bsn_it_holds(tmp_path):
     (tmp_path / "in" / "Jansen 123456782 x.csv").write_text("a,b\n1,2\n")
     (tmp_path / "in" / "notities.csv").write_text("a,b\n1,2\n")
     summary = ingest(tmp_path / "in").summary
-    assert [Path(f).name for f in summary["unmatched_files"]] == ["Jan… (22 chars)", "notities.csv"]
+    assert [Path(f).name for f in summary["unmatched_files"]] == ["(22 chars, sha256 30fc)", "notities.csv"]
     assert "123456782" not in summary.format() and "123456782" not in json.dumps(summary)
 
 

@@ -75,6 +75,13 @@ def test_an_extract_delivered_without_all_names_runs_end_to_end_as_with_the_colu
     assert result.quarantine.height == 0
     _run(old, tmp_path / "old_run")
     _run(empty, tmp_path / "empty_run")
+    said = {line.strip() for line in (tmp_path / "old_run" / "summary.md").read_text(encoding="utf-8").splitlines()
+            if "_names\\_bf" in line or "_names_bf" in line}
+    expected = {f"- `{spec.file}`: `{block.fields['names_bf']}`" for spec in load_specs() if spec.file.endswith(".csv")
+                for block in spec.entities if "names_bf" in block.fields}
+    assert len(expected) > 3 and said == expected  # in summary.md (Dutch), one line per file and column
+    assert not [line for line in (tmp_path / "empty_run" / "summary.md").read_text(encoding="utf-8").splitlines()
+                if "names_bf" in line or "names\\_bf" in line]
     for table in ("resolution", "communities"):
         a, b = (pl.read_parquet(tmp_path / run / "tables" / f"{table}.parquet") for run in ("old_run", "empty_run"))
         key = "mention_id" if "mention_id" in a.columns else "entity_id"
@@ -216,3 +223,46 @@ def test_optional_and_required_must_be_booleans_and_not_both(tmp_path, flags, me
     with pytest.raises(SpecError, match=message) as refused:
         load_spec(path)
     assert str(path) in str(refused.value)
+
+
+def _opted_out(folder: Path, option: str = "all_names = false", names: str = "") -> Path:
+    """The new register's spec with ``option`` in its person block."""
+    path = _new_register_spec(folder, names)
+    block = 'role = "beheerder"\ntype = "person"\n'
+    path.write_text(path.read_text(encoding="utf-8").replace(block, block + option + "\n"), encoding="utf-8")
+    return path
+
+
+def test_a_person_block_may_opt_out_of_all_names_and_delivers_only_its_own_name_filters(tmp_path):
+    spec_path = _opted_out(tmp_path / "specs")
+    spec = load_spec(spec_path)
+    assert "names_bf" not in spec.entity("beheerder").fields and "beheerder_names_bf" not in spec.delivered_columns
+    plain = template(spec_path, tmp_path / "venlo.csv")
+    with plain.open("a", encoding="utf-8") as out:
+        out.write("Z1;Jan;Vries;1980-05-02;5911AB;12;2024-04-03\n")
+    key = tmp_path / "shared.key"
+    key.write_text(KEY_TEXT)
+    delivered = pseudonymise(plain, spec_path, tmp_path / "delivery", key_file=key, created="2025-01-15")
+    columns = pl.read_csv(delivered, infer_schema=False).columns
+    assert "beheerder_voornaam_bf" in columns and not [c for c in columns if "names" in c]
+    result = ingest(tmp_path / "delivery", specs=tmp_path / "specs")
+    assert result.summary["sources"][0]["warnings"] == []  # not absent: never asked for
+    assert result.mentions.filter(pl.col("role") == "beheerder")["names_bf"].to_list() == [None]
+
+
+@pytest.mark.parametrize(("option", "names", "message"), [
+    ('all_names = "no"', "", r"entities\[\d+\] \(beheerder\): all_names must be true or false"),
+    ("all_names = false", ', names_bf = "beheerder_namen_bf"',
+     r"entities\[\d+\] \(beheerder\): all_names = false, yet its fields name names_bf"),
+])
+def test_an_all_names_option_that_contradicts_itself_is_refused(tmp_path, option, names, message):
+    with pytest.raises(SpecError, match=message):
+        load_spec(_opted_out(tmp_path, option, names))
+
+
+def test_all_names_is_refused_on_a_block_that_is_not_a_person(tmp_path):
+    path = _new_register_spec(tmp_path)
+    block = 'role = "pand"\ntype = "address"\n'
+    path.write_text(path.read_text(encoding="utf-8").replace(block, block + "all_names = false\n"), encoding="utf-8")
+    with pytest.raises(SpecError, match="all_names is an option of person blocks only"):
+        load_spec(path)

@@ -6,6 +6,7 @@ generated extracts from ``ingest_helpers``.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from ingest_helpers import KEY, deliver, plain_eindhoven, plain_payroll, valid_b
 from mhgraph.errors import InputError
 from mhgraph.ingest import ingest
 from mhgraph.ingest.readers import redact
-from mhgraph.ingest.validate import (RowValidator, bsn_expr, eleven_test_expr, looks_like_plaintext_expr,
+from mhgraph.ingest.validate import (RowValidator, shown_path, bsn_expr, eleven_test_expr, looks_like_plaintext_expr,
                                      plaintext_in_text_expr)
 from mhgraph.pseudonymise import check_plaintext, pseudonymise, pseudonymise_frame
 from mhgraph.safe_output import read_csv_safe
@@ -259,3 +260,20 @@ def test_the_eleven_test_fails_anything_but_nine_decimal_digits():
     values = [eight + "0", eight, eight + "0x", "١٢٣٤٥٦٧٨٢", "١٢٣٤٥٦٧٨٣", " " + eight, "+" + eight, None]
     passed = pl.DataFrame({"value": values}).select(eleven_test_expr(pl.col("value")))["value"].to_list()
     assert passed == [True, False, False, True, False, False, False, False]
+
+
+@pytest.mark.parametrize("name", [
+    "loon_123.456.782.csv", "loon 123 456 782.csv", "loon_123-456-782.csv", "bsn123456782.csv",
+    "loon_2024_123456782.csv", "kvk12345678.csv", "kvk 1234 5678.csv", "adres_1234 ab.csv", "adres_1234-AB.csv",
+    "adres_1234_AB.csv", "adres_1234Ab.csv", "123456782_loon.csv",
+])
+def test_a_file_name_with_an_identifier_in_any_form_is_shown_without_it_or_its_leading_digits(name):
+    shown = shown_path(Path("in") / name)
+    assert shown == f"in/({len(name)} chars, sha256 {hashlib.sha256(name.encode()).hexdigest()[:4]})"
+    assert shown_path(shown) == shown
+
+
+def test_dated_file_names_are_shown_as_they_are_and_two_redacted_names_apart():
+    assert [shown_path(n) for n in ("loon_20240131.csv", "loon_20240229.csv", "loon_2024.csv")] == [
+        "loon_20240131.csv", "loon_20240229.csv", "loon_2024.csv"]
+    assert shown_path("loon_123456782_jan.csv") != shown_path("loon_123456782_feb.csv")

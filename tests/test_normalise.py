@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import subprocess
+import sys
 
 import polars as pl
 import pytest
@@ -257,3 +259,14 @@ def test_diminutive_and_formal_name_filters_are_alike_after_hardening():
     # hardened filters of equal names reach about 0.8; of "Tom" and "Thomas" 0.35 without the forms
     assert with_forms > without + 0.25
     assert with_forms > stranger + 0.2
+
+
+def test_the_table_of_unicode_digits_is_built_on_first_use_not_at_import():
+    # a scan of all of Unicode (about 90 ms of CPU) that every command and worker would pay at import
+    code = ("import sys, unicodedata, mhgraph.normalise as n; assert 'ASCII_DIGITS' not in vars(n); "
+            "digits = n.ASCII_DIGITS; assert vars(n)['ASCII_DIGITS'] is digits; "
+            "assert digits == {c: str(unicodedata.decimal(c)) for c in map(chr, range(0x80, sys.maxunicode + 1)) "
+            "if unicodedata.category(c) == 'Nd'}; assert digits['\\uff11'] == '1' and '1' not in digits; "
+            "from mhgraph.normalise import ASCII_DIGITS; assert ASCII_DIGITS is digits")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -3,11 +3,12 @@ import math
 import numpy as np
 import polars as pl
 import pytest
-from resolve_helpers import KEY, frame, person_row
+from resolve_helpers import FAMILY, GIVEN, KEY, frame, person_row
 
 from mhgraph.crypto import bloom_encode
 from mhgraph.resolve import compare, default_settings, load_settings
 from mhgraph.resolve.bits import decode_bloom, dice_pairs
+from mhgraph.resolve.compare import commonness
 
 BASE = ("jan", "hendriksen", "1985-03-07")
 
@@ -220,3 +221,26 @@ def test_relational_evidence_looked_up_a_slice_of_pairs_at_a_time_and_kept_for_t
     assert ("neighbours", "shared_employer") in cache
     assert compare_module.compare_type(pairs.slice(3, 50), mentions, entity, relations, entities, cache).equals(
         whole.slice(3, 50))
+
+
+def test_a_date_held_by_many_people_is_common_and_one_persons_duplicates_are_not():
+    # 1 January 1960 for twelve people whose day and month were not known; 3 May 1971 for one
+    # person delivered six times, twice with a typo in the given name; ten people with dates
+    # of their own, delivered once
+    rows = [person_row(f"r/a{i:02d}/persoon", GIVEN[i], FAMILY[i], "1960-01-01") for i in range(12)]
+    rows += [person_row(f"r/b{c}/persoon", "jna" if c in (2, 4) else "jan", "bakker", "1971-05-03") for c in range(6)]
+    rows += [person_row(f"r/c{i}/persoon", GIVEN[i], FAMILY[i], f"19{50 + i}-0{i % 9 + 1}-1{i % 9}") for i in range(10)]
+    mentions = frame(rows).sort("mention_id")
+    common = dict(zip(mentions["mention_id"], commonness(mentions, "birth_date_bf", ["match_key_2"])))
+    # the person's six records count once: his date is as rare as a date delivered once
+    assert common["r/b0/persoon"] == common["r/b2/persoon"] == common["r/c0/persoon"]
+    assert common["r/a00/persoon"] == pytest.approx(12 * common["r/c0/persoon"])
+    assert common["r/a00/persoon"] > 1.0 > common["r/c0/persoon"]
+
+    pairs = pl.DataFrame({"mention_a": ["r/a00/persoon", "r/b0/persoon", "r/a00/persoon"],
+                          "mention_b": ["r/a01/persoon", "r/b1/persoon", "r/c0/persoon"],
+                          "entity_type": ["person"] * 3, "blocked_by": ["t"] * 3})
+    features = compare(pairs, mentions, None, default_settings())
+    # exact agreement carries the agreed date's commonness; other pairs none
+    assert features["birth_date_dice_common"].to_list()[:2] == [common["r/a00/persoon"], common["r/b0/persoon"]]
+    assert math.isnan(features["birth_date_dice_common"][2])

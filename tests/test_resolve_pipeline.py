@@ -1,10 +1,14 @@
+import copy
 import errno
+import gc
 import importlib
 import json
 import os
+import pickle
 import platform
 import shutil
 import subprocess
+import weakref
 import sys
 from dataclasses import replace
 
@@ -31,6 +35,8 @@ from mhgraph.resolve import (
     resolve_baseline,
     save_run,
 )
+from mhgraph.resolve.cluster import RESOLUTION_SCHEMA
+from mhgraph.resolve.pipeline import _READERS, MATCHES_SCHEMA, _unread_target
 from mhgraph.resolve.score import FellegiSunter, levels_of, scorer_to_dict
 from mhgraph.run_folder import RunFolder
 from mhgraph.stage_commands import resolve_run
@@ -684,3 +690,56 @@ def test_the_next_save_removes_the_private_folder_a_killed_save_left_but_not_one
     assert live.returncode == 1 and "stopped" in errors
     assert sorted(p.name for p in run.iterdir()) == ["resolve", "tables"]
     assert load_run(run).resolution.equals(resolved.resolution)
+
+
+
+@pytest.mark.parametrize("make_copy", [copy.copy, copy.deepcopy, lambda r: pickle.loads(pickle.dumps(r)), replace],
+                         ids=["copy", "deepcopy", "pickle", "replace"])
+def test_a_copy_of_a_result_reading_a_matches_file_guards_it_and_the_last_reader_gone_leaves_no_entry(tmp_path,
+                                                                                                     make_copy):
+    target = (tmp_path / "matches.parquet").resolve()
+    pl.DataFrame(schema=MATCHES_SCHEMA).write_parquet(target)
+    result = Resolved(pl.DataFrame(schema=RESOLUTION_SCHEMA), pl.scan_parquet(target), default_settings(),
+                      matches_file=target)
+    reader = make_copy(result)
+    del result
+    gc.collect()
+    with pytest.raises(InputError, match="still reads"):  # the copy alone reads the file
+        _unread_target(target)
+    del reader
+    gc.collect()
+    assert _unread_target(target) == target and str(target) not in _READERS
+
+
+class _DropsOldReaderOnAdd(weakref.WeakSet):
+    """A reader set whose ``add`` first lets go of the last earlier reader: the old reader is
+    collected between the new reader's look-up of the set and its add."""
+
+    def __init__(self, held: list):
+        self.held = None
+        super().__init__(held)
+        self.held = held
+
+    def add(self, item) -> None:
+        if self.held is not None:
+            self.held.clear()
+        super().add(item)
+
+
+def test_a_reader_registered_while_the_last_earlier_reader_is_collected_still_guards_its_file(tmp_path):
+    target = (tmp_path / "matches.parquet").resolve()
+    pl.DataFrame(schema=MATCHES_SCHEMA).write_parquet(target)
+
+    def reader() -> Resolved:
+        return Resolved(pl.DataFrame(schema=RESOLUTION_SCHEMA), pl.scan_parquet(target), default_settings(),
+                        matches_file=target)
+
+    held = [reader()]
+    _READERS[str(target)] = _DropsOldReaderOnAdd(held)
+    new = reader()
+    assert held == [] and list(_READERS[str(target)]) == [new]
+    with pytest.raises(InputError, match="still reads"):
+        _unread_target(target)
+    del new
+    gc.collect()
+    assert _unread_target(target) == target and str(target) not in _READERS

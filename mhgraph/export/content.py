@@ -26,6 +26,7 @@ from mhgraph.export.dossier import ClusterDossier, EvidenceRecord, Finding, Part
 from mhgraph.export.i18n import (DEFAULT_LANGUAGE, counted, counted_relations, part_name, relation_label, translated,
                                  words)
 from mhgraph.export.view import DISCLOSED_BY, month, month_text, period_text, picture_svg
+from mhgraph.ingest.validate import shown_path
 
 __all__ = ["changes_blocks", "cluster_blocks", "cluster_page_name", "document_blocks", "evidence_summary",
            "export_counts", "number_text", "overview_blocks", "resolution_blocks", "resolution_lines",
@@ -173,7 +174,7 @@ def run_blocks(run_info: dict | None, counts: dict[str, int], top: int, shown: i
     unchecked = (info.get("ingest") or {}).get("files_without_sidecar") or []
     if unchecked:
         items.append(Item((_t(w["without_sidecar"].format(n=len(unchecked))),),
-                          (Bullets(tuple(Item((_code(Path(f).name),)) for f in unchecked)),)))
+                          (Bullets(tuple(Item((_code(shown_path(Path(f).name)),)) for f in unchecked)),)))
     stated = {**info, "legal_ground": w["legal_grounds"].get(info.get("run_purpose")) or info.get("legal_ground")}
     for key in _RUN_FIELDS:
         if stated.get(key) not in (None, "", [], {}):
@@ -188,6 +189,11 @@ def run_blocks(run_info: dict | None, counts: dict[str, int], top: int, shown: i
     if unmatched:
         items.append(Item((_t(w["files_unmatched"]),), (Bullets(tuple(Item((_code(Path(f).name),)) for f in unmatched)),)))
     sources = (info.get("ingest") or {}).get("sources") or []
+    absent = [(shown_path(Path(src["file"]).name), column) for src in sources
+              for column in src.get("optional_columns_absent") or []]
+    if absent:  # one line per file and column: an analyst sees which partner's names are not all there
+        items.append(Item((_t(w["optional_columns_absent"]),), (Bullets(tuple(
+            Item((_code(file), _t(": "), _code(column))) for file, column in absent)),)))
     if sources:
         read, accepted = (sum(int(src.get(k) or 0) for src in sources) for k in ("rows_read", "rows_accepted"))
         reasons = sorted((reason, src.get("source"), n) for src in sources
@@ -223,7 +229,7 @@ def run_blocks(run_info: dict | None, counts: dict[str, int], top: int, shown: i
     inputs = info.get("inputs") or []
     if inputs:
         blocks.append(Details((_t(w["inputs"].format(n=len(inputs))),), (Bullets(tuple(
-            Item((_code(entry.get("file")), _t(f" (sha256 {str(entry.get('sha256', ''))[:16]}…)")))
+            Item((_code(shown_path(entry.get("file"))), _t(f" (sha256 {str(entry.get('sha256', ''))[:16]}…)")))
             if isinstance(entry, dict) else Item((_code(_value_text(entry)),))
             for entry in inputs)),)))
     return blocks

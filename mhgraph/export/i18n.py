@@ -190,6 +190,10 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
                         'registraties)',
                         '; one {key} value carries {share} of the merges by identifier ({mentions} mentions)'),
  'sources_left_out': ('weggelaten bronnen:', 'sources left out:'),
+ 'optional_columns_absent': ('optionele kolommen die in het bestand ontbraken, gelezen als leeg (geleverd voordat de '
+                             'spec ze noemde):',
+                             'optional columns absent from the file, read as empty (delivered before the spec named '
+                             'them):'),
  'files_unmatched': ('bestanden die geen spec herkent (niet gelezen):', 'files no spec matches (not read):'),
  'inputs': ('invoerbestanden ({n}, met sha256):', 'input files ({n}, with sha256):'),
  'rows_read': ('partnerrijen gelezen: {read}, opgenomen: {accepted}, in quarantaine: {quarantined}',

@@ -243,7 +243,7 @@ def co_residents(edges: pl.DataFrame, max_residents: int, persons: pl.DataFrame 
 def company_links(edges: pl.DataFrame, max_residents: int = 12, among: pl.DataFrame | None = None) -> pl.DataFrame:
     """Pairs of distinct companies tied by the people who run them, in the same period: a shared
     officer, a shared business address (LOCATED_AT), or officers who live together (see
-    :func:`co_residents`). ``company``, ``other``, ``link`` (words), ``evidence`` (relation ids);
+    :func:`co_residents`) while both hold office. ``company``, ``other``, ``link`` (words), ``evidence`` (relation ids);
     one row per pair and kind of link. ``among`` (``company``, ``other``): only these pairs,
     found without pairing the companies no pair names (a business centre hosts thousands)."""
     offices = with_period(of_type(edges, "OFFICER_OF")).select(
@@ -265,11 +265,17 @@ def company_links(edges: pl.DataFrame, max_residents: int = 12, among: pl.DataFr
         .select("company", other="company_other", link=pl.lit("the same business address"),
                 evidence=pl.concat_list("relation_id", "relation_id_other"))
     )
+    # housemates tie their companies only while both live there and both hold office: a lodger who
+    # ran a firm years before the other moved in links nothing
     households = (
         co_residents(edges, max_residents, None if among is None else offices.select("person").unique())
-        .join(offices.select(person="person", company="company", office="relation_id"), on="person")
-        .join(offices.select(other="person", other_company="company", other_office="relation_id"), on="other")
-        .filter(pl.col("company") != pl.col("other_company"))
+        .join(offices.select(person="person", company="company", office="relation_id", office_start="start",
+                             office_end="end"), on="person")
+        .join(offices.select(other="person", other_company="company", other_office="relation_id",
+                             other_start="start", other_end="end"), on="other")
+        .filter((pl.col("company") != pl.col("other_company"))
+                & (pl.max_horizontal("start", "office_start", "other_start")
+                   <= pl.min_horizontal("end", "office_end", "other_end")))
         .select("company", other="other_company", link=pl.lit("officers living at one address"),
                 evidence=pl.concat_list("office", "other_office", pl.col("evidence")))
     )

@@ -22,7 +22,7 @@ A file without a sidecar is refused, since its key, row count and purpose cannot
 >>> plan_files(folder, load_specs())
 Traceback (most recent call last):
 ...
-mhgraph.errors.InputError: ...kvk_functionarissen.csv: no sidecar kvk_functionarissen.csv.meta.json: ...
+mhgraph.errors.InputError: ...kvk_functionarissen.csv: no sidecar beside it (its file name followed by .meta.json): ...
 >>> planned, unmatched = plan_files(folder, load_specs(), accept_missing_sidecars=True)
 >>> [(p.path.name, p.spec.name) for p in planned], [u.name for u in unmatched]
 ([('kvk_functionarissen.csv', 'kvk_functionarissen')], ['notes.txt'])
@@ -130,7 +130,7 @@ def plan_files(input_dir: str | Path, specs: list[SourceSpec], accept_missing_si
             _check_sidecar(path, matches[0], meta, by_name)
         elif not accept_missing_sidecars:
             raise InputError(
-                f"no sidecar {path.name}{META_SUFFIX}: without it the key fingerprint, the row count and the "
+                f"no sidecar beside it (its file name followed by {META_SUFFIX}): without it the key fingerprint, the row count and the "
                 "purpose under which the partner collected the data cannot be checked. Ask the partner for the "
                 "sidecar mhgraph pseudonymise writes beside the extract (or, knowing the risk, pass "
                 "--accept-missing-sidecar)", file=str(path))

@@ -23,10 +23,10 @@ from mhgraph.run_folder import holds_a_run
 from mhgraph.ingest.matching import PlannedFile, check_key_fingerprints, plan_files
 from mhgraph.ingest.mentions import build_mentions, build_relations
 from mhgraph.ingest.record_ids import SeenRecordIds
-from mhgraph.ingest.readers import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, ROW, open_extract, redact, redact_expr
+from mhgraph.ingest.readers import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, ROW, open_extract, redact_expr
 from mhgraph.ingest.schema import MENTION_SCHEMA, QUARANTINE_SCHEMA, RELATION_SCHEMA, conform, empty
 from mhgraph.ingest.summary import FileReport, IngestSummary
-from mhgraph.ingest.validate import PlaintextTally, RowValidator, check_header, plaintext_in_text_expr
+from mhgraph.ingest.validate import PlaintextTally, RowValidator, check_header, shown_path
 from mhgraph.purpose import DEFAULT_RUN_PURPOSE, excluded_source, restrict_spec
 from mhgraph.safe_output import write_csv_safe
 from mhgraph.spec import SPEC_DIR, SourceSpec, load_specs
@@ -172,7 +172,7 @@ class _SeenRecordIds(SeenRecordIds):
         repeated = self.repeated(spec.name, ids, file_index)
         where = pl.when(pl.col("first_file") == file_index).then(pl.lit("")).otherwise(
             pl.concat_str(pl.lit(" of "), pl.col("first_file").replace_strict(
-                list(range(len(self.files))), self.files, return_dtype=pl.String)))
+                list(range(len(self.files))), [shown_path(f) for f in self.files], return_dtype=pl.String)))
         return repeated.select(
             ROW,
             column=pl.lit(spec.record_id),
@@ -186,22 +186,25 @@ class _SeenRecordIds(SeenRecordIds):
 def _ingest_file(item: PlannedFile, all_specs: list[SourceSpec], sink, seen: _SeenRecordIds,
                  max_quarantine_share: float | None, batch_bytes: int, batch_rows: int) -> FileReport:
     spec, file = item.spec, str(item.path)
+    shown = shown_path(item.path)  # what logs and the quarantine say: never a plaintext identifier in a name
+    shown_name = Path(shown).name
     extract = open_extract(item.path, spec, batch_bytes=batch_bytes, batch_rows=batch_rows)
     report = FileReport(file, spec.name, spec.partner, spec.purpose, format=extract.format,
                         encoding=extract.encoding, delimiter=extract.delimiter,
                         key_fingerprint=(item.meta or {}).get("key_fingerprint"), sidecar=item.meta is not None,
                         rows_quarantined_by_partner=(item.meta or {}).get("rows_quarantined_by_partner"),
                         values_left_out_by_partner=dict((item.meta or {}).get("values_left_out_by_partner") or {}))
-    log.info("reading %s as %s (%s%s)", file, spec.name, extract.format,
+    log.info("reading %s as %s (%s%s)", shown, spec.name, extract.format,
              f", {extract.encoding}, delimiter {extract.delimiter!r}" if extract.delimiter else "")
     absent = [name for name, col in spec.delivered_columns.items() if col.optional and name not in extract.header]
     if absent:  # an extract delivered before the spec named these columns: read as it was then
         spec = spec.without_columns(set(absent))
-        log.info("%s: optional column(s) %s absent, read as empty", item.path.name, ", ".join(absent))
+        log.info("%s: optional column(s) %s absent, read as empty", shown_name, ", ".join(absent))
     header_warnings = check_header(extract.header, spec, all_specs, file)
     if absent:
         header_warnings.append(f"optional column(s) {', '.join(absent)} absent from the extract (delivered before "
                                "the spec named them): read as empty")
+    report.optional_columns_absent = absent
     validator = RowValidator(spec, extract.native_date_formats)
     tally = PlaintextTally(validator.pseudonymous_columns)
     reasons: Counter = Counter()
@@ -223,7 +226,7 @@ def _ingest_file(item: PlannedFile, all_specs: list[SourceSpec], sink, seen: _Se
             ~pl.col(ROW).is_in(id_faulty))
         quarantine = conform(
             problems.join(record_ids, on=ROW, how="left").sort(ROW, maintain_order=True).with_columns(
-                file=pl.lit(file), source=pl.lit(spec.name), row_number=pl.col(ROW)),
+                file=pl.lit(shown), source=pl.lit(spec.name), row_number=pl.col(ROW)),
             QUARANTINE_SCHEMA,
         )
         sink.add("mentions", mentions)
@@ -246,7 +249,7 @@ def _ingest_file(item: PlannedFile, all_specs: list[SourceSpec], sink, seen: _Se
         if batch_rows_seen.len():
             last_row = batch_rows_seen.max()
             last_row_quarantined = last_row in problems[ROW]
-        log.info("%s: %d rows read, %d quarantined so far", item.path.name, report.rows_read, report.rows_quarantined)
+        log.info("%s: %d rows read, %d quarantined so far", shown_name, report.rows_read, report.rows_quarantined)
     tally.check(file)
     report.quarantined_by_reason = dict(sorted(reasons.items()))
     report.warnings = item.warnings + extract.warnings + header_warnings
@@ -254,7 +257,7 @@ def _ingest_file(item: PlannedFile, all_specs: list[SourceSpec], sink, seen: _Se
         report.warnings.append("the file has a header but no data rows")
     _check_complete(item, extract, report, last_row, last_row_quarantined)
     _check_quarantine_share(report, max_quarantine_share)
-    log.info("%s: %d rows read, %d accepted, %d quarantined, %d mentions, %d relations", item.path.name,
+    log.info("%s: %d rows read, %d accepted, %d quarantined, %d mentions, %d relations", shown_name,
              report.rows_read, report.rows_accepted, report.rows_quarantined, report.mentions, report.relations)
     return report
 
@@ -291,21 +294,10 @@ def _for_purpose(planned: list[PlannedFile], run_purpose: str) -> tuple[list[Pla
     for item in planned:
         spec = restrict_spec(item.spec, run_purpose)
         if spec is None:
-            left_out.append({"file": str(item.path), **excluded_source(item.spec, run_purpose)})
+            left_out.append({"file": shown_path(item.path), **excluded_source(item.spec, run_purpose)})
         else:
             kept.append(replace(item, spec=spec))
     return kept, left_out
-
-
-def _shown_path(path: Path) -> str:
-    """A file's path as the summary and the documents list it: a name that holds what looks like a
-    plaintext BSN, KvK number or postcode redacted as a quarantined value is (:func:`redact`).
-
-    >>> _shown_path(Path("in/Jansen 123456782 x.csv")), _shown_path(Path("in/loon_2024.csv"))
-    ('in/Jan… (22 chars)', 'in/loon_2024.csv')
-    """
-    found = pl.select(plaintext_in_text_expr(pl.lit(path.name, pl.String), kvk_numbers=True)).item()
-    return str(path.with_name(redact(path.name)) if found else path)
 
 
 def ingest(
@@ -361,7 +353,7 @@ def ingest(
         raise
     delivered = {item.spec.name for item in planned} | {entry["source"] for entry in left_out}
     summary = IngestSummary.build(
-        reports, [_shown_path(p) for p in unmatched], [s.name for s in all_specs if s.name not in delivered], fingerprint)
+        reports, [shown_path(p) for p in unmatched], [s.name for s in all_specs if s.name not in delivered], fingerprint)
     summary["files_left_out"] = left_out
     result = Ingested(tables, summary)
     if out:

@@ -22,6 +22,8 @@ from dataclasses import asdict, dataclass, field
 
 import polars as pl
 
+from mhgraph.ingest.validate import shown_path
+
 __all__ = ["FileReport", "IngestSummary"]
 
 
@@ -51,6 +53,8 @@ class FileReport:
     relations: int = 0
     # role -> accepted rows whose block for that role had no identifying value (so no mention)
     rows_without_mention: dict[str, int] = field(default_factory=dict)
+    # optional spec columns the extract lacks (delivered before the spec named them): read as empty
+    optional_columns_absent: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -102,7 +106,8 @@ class IngestSummary(dict):
             }
             for source in self["sources"]
         ]
-        return pl.DataFrame(rows, schema_overrides={"warnings": pl.List(pl.String)}) if rows else pl.DataFrame()
+        return pl.DataFrame(rows, schema_overrides={"warnings": pl.List(pl.String), "optional_columns_absent": pl.List(
+            pl.String)}) if rows else pl.DataFrame()
 
     def format(self) -> str:
         """The summary as lines of text, as ``mhgraph ingest`` prints it."""
@@ -111,12 +116,12 @@ class IngestSummary(dict):
         if self.get("files_without_sidecar"):
             lines.append(f"WARNING: {len(self['files_without_sidecar'])} file(s) TAKEN IN WITHOUT A SIDECAR "
                          "(--accept-missing-sidecar), key and row count unchecked: "
-                         + ", ".join(self["files_without_sidecar"]))
+                         + ", ".join(shown_path(f) for f in self["files_without_sidecar"]))
         for s in self["sources"]:
             reasons = ", ".join(f"{r} {n}" for r, n in sorted(s["quarantined_by_reason"].items()))
             without = ", ".join(f"{role} {n}" for role, n in s["rows_without_mention"].items() if n)
             lines.append(
-                f"{s['source']}  {s['file']}: {s['rows_read']} rows read, {s['rows_accepted']} accepted, "
+                f"{s['source']}  {shown_path(s['file'])}: {s['rows_read']} rows read, {s['rows_accepted']} accepted, "
                 f"{s['rows_quarantined']} quarantined" + (f" ({reasons})" if reasons else "")
                 + f"; {s['mentions']} mentions, {s['relations']} relations"
                 + (f"; rows without a mention (no identifying value): {without}" if without else "")

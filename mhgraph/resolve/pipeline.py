@@ -75,8 +75,9 @@ class Resolved:
     with the entity of each side; ``matches_file``: the file the matches are read from, when
     :func:`resolve` wrote them to one; ``expected_pairs``: per type with a fitted model, the
     merges that model expects (:func:`mhgraph.resolve.diagnostics.expected_pairs`), counted
-    while resolving (``None``: the diagnostics count them from the matches). While a result (or a copy of it, ``dataclasses.replace``)
-    reads that file, no later :func:`resolve` or :func:`save_run` writes another into it.
+    while resolving (``None``: the diagnostics count them from the matches). While a result (or
+    a copy of it: ``dataclasses.replace``, ``copy.copy``, ``copy.deepcopy``, unpickled) reads
+    that file, no later :func:`resolve` or :func:`save_run` writes another into it.
     """
 
     resolution: pl.DataFrame
@@ -91,7 +92,13 @@ class Resolved:
     def __post_init__(self) -> None:
         if self.matches_file is not None:
             self.matches_file = Path(self.matches_file).resolve()
-            _READERS.setdefault(str(self.matches_file), weakref.WeakSet()).add(self)
+            _register_reader(self)
+
+    def __setstate__(self, state: dict) -> None:
+        """A copy made without ``__init__`` (``copy.copy``, ``copy.deepcopy``, pickle) reads the file too."""
+        self.__dict__.update(state)
+        if self.matches_file is not None:
+            _register_reader(self)
 
     def scan_matches(self) -> pl.LazyFrame:
         """The matches as a query, held or in their file alike: a reader asks for its rows and
@@ -107,6 +114,21 @@ class Resolved:
 
 # the results that read each matches file, while they live: a later resolve must not write under them
 _READERS: dict[str, weakref.WeakSet[Resolved]] = {}
+
+
+def _register_reader(result: Resolved) -> None:
+    _forget_unread_files()
+    _READERS.setdefault(str(result.matches_file), weakref.WeakSet()).add(result)
+
+
+def _forget_unread_files() -> None:
+    """Drop the entries of files whose readers are all gone, so that the table does not grow with
+    every matches file a long process (a notebook, a scheduler) ever wrote. Done here and before a
+    check, never from a reader's finalizer: one running between another reader's look-up of its
+    set and its add would drop the set that reader then joins, leaving its file unguarded."""
+    for key in [key for key, readers in list(_READERS.items()) if not readers]:
+        del _READERS[key]
+
 
 _MALLOC_TRIM = c_function("malloc_trim")  # glibc only
 
@@ -301,6 +323,7 @@ def resolve(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | Non
 def _unread_target(matches_file: str | Path) -> Path:
     """``matches_file`` as an absolute path, when no result of an earlier :func:`resolve` reads it."""
     target = Path(matches_file).resolve()
+    _forget_unread_files()
     if _READERS.get(str(target)):
         raise InputError("an earlier resolve's result still reads its matches from this file: write to another "
                          "file, or collect and drop that result first", file=str(target))

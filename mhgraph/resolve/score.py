@@ -240,16 +240,21 @@ def floor_unrelated(m: np.ndarray, u: np.ndarray, share: float) -> np.ndarray:
     return out
 
 
-def _pattern_table(levels: dict[str, np.ndarray], frequencies: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def _pattern_table(levels: dict[str, np.ndarray], frequencies: list[np.ndarray],
+                   commonness: tuple[np.ndarray, ...] = ()) -> tuple[np.ndarray, np.ndarray]:
     """The distinct rows of levels (one column per comparison) followed by the rounded log2 of
-    the agreed value's frequency (one column per term-frequency comparison), and how often each
-    row occurs."""
+    the agreed value's frequency (one column per term-frequency comparison) and of its
+    commonness (one column per comparison with common values; 0 where it has none), and how
+    often each row occurs."""
+    def rounded_log(values: np.ndarray, missing: int) -> np.ndarray:
+        code = np.full(len(values), missing, dtype=np.int16)
+        known = values > 0
+        code[known] = np.round(np.log2(values[known]) * _STEPS_PER_BIT).astype(np.int16)
+        return code
+
     columns = [v.astype(np.int16) for v in levels.values()]
-    for frequency in frequencies:
-        code = np.full(len(frequency), _NO_FREQUENCY, dtype=np.int16)
-        known = frequency > 0
-        code[known] = np.round(np.log2(frequency[known]) * _STEPS_PER_BIT).astype(np.int16)
-        columns.append(code)
+    columns += [rounded_log(frequency, _NO_FREQUENCY) for frequency in frequencies]
+    columns += [rounded_log(common, 0) for common in commonness]
     if not columns:
         return np.zeros((1, 0), dtype=np.int16), np.array([0.0])
     # a hash group-by: numpy's row-wise unique sorts every row, minutes on millions of pairs
@@ -263,7 +268,9 @@ class FellegiSunter(_Additive):
     Parameters: ``comparisons`` (feature name -> level thresholds), ``max_iter``, ``tol``
     (EM stops when no weight and not the prior weight moves by more than ``tol`` bits),
     ``pseudo_count``, ``term_frequency`` (comparisons whose exact agreement weighs by the
-    frequency of the agreed value, read from the column ``NAME_tf``).
+    frequency of the agreed value, read from the column ``NAME_tf``), ``common_values``
+    (comparisons whose exact agreement weighs ``log2`` of the agreed value's commonness less
+    than the level, read from the column ``NAME_common``).
 
     ``fit(features, background, population)``: ``features`` are the compared (candidate) pairs,
     ``background`` a uniform sample of the *other* pairs of the population (pairs no blocking
@@ -296,12 +303,13 @@ class FellegiSunter(_Additive):
     """
 
     def __init__(self, comparisons: dict, max_iter: int = 200, tol: float = _CONVERGED_BITS,
-                 pseudo_count: float = 1.0, term_frequency=(), unrelated_share=None):
+                 pseudo_count: float = 1.0, term_frequency=(), unrelated_share=None, common_values=()):
         self.comparisons = comparisons
         self.max_iter = max_iter
         self.tol = tol
         self.pseudo_count = pseudo_count
         self.term_frequency = tuple(term_frequency)
+        self.common_values = tuple(common_values)
         self.unrelated_share = dict(unrelated_share or {})
 
     def _m_step(self, candidates, match, non_match, background, background_non_match, u_pseudo, monotonic=True,
@@ -335,10 +343,23 @@ class FellegiSunter(_Additive):
         names = [n for n in self.term_frequency if n in self.comparisons]
         return {name: len(self.comparisons) + i for i, name in enumerate(names)}
 
+    def _commonness_columns(self) -> dict[str, int]:
+        """Comparison name -> column of its rounded log commonness in the pattern table (after
+        the frequencies)."""
+        names = [n for n in self.common_values if n in self.comparisons]
+        first = len(self.comparisons) + len(self._frequency_columns())
+        return {name: first + i for i, name in enumerate(names)}
+
+    def _patterns(self, features: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """:func:`_pattern_table` of ``features``."""
+        return _pattern_table(self._levels(features), [_column(features, f"{n}_tf") for n in self._frequency_columns()],
+                              tuple(_column(features, f"{n}_common") for n in self._commonness_columns()))
+
     def _log_u(self, patterns: np.ndarray, u: dict) -> list[np.ndarray]:
         """Natural log of u per comparison and pattern (0 where missing); exact agreement on a
-        term-frequency comparison takes the frequency of the agreed value."""
-        extra = self._frequency_columns()
+        term-frequency comparison takes the frequency of the agreed value, and on a comparison
+        with ``common_values`` the level's u times the agreed value's commonness."""
+        extra, common = self._frequency_columns(), self._commonness_columns()
         out = []
         for j, name in enumerate(self.comparisons):
             log_u = np.append(np.log(u[name]), 0.0)[patterns[:, j]]
@@ -346,6 +367,9 @@ class FellegiSunter(_Additive):
                 code = patterns[:, extra[name]]
                 exact = (patterns[:, j] == 0) & (code != _NO_FREQUENCY)
                 log_u[exact] = code[exact] / _STEPS_PER_BIT * _LN2
+            if name in common:
+                exact = patterns[:, j] == 0
+                log_u[exact] = np.minimum(log_u[exact] + patterns[exact, common[name]] / _STEPS_PER_BIT * _LN2, 0.0)
             out.append(log_u)
         return out
 
@@ -371,11 +395,9 @@ class FellegiSunter(_Additive):
             raise ValueError("no pairs to fit on")
         if self.max_iter < 1:
             raise ValueError(f"max_iter must be at least 1 EM iteration, got {self.max_iter}")
-        frequencies = [f"{name}_tf" for name in self._frequency_columns()]
-        candidates, counts = _pattern_table(self._levels(features), [_column(features, c) for c in frequencies])
+        candidates, counts = self._patterns(features)
         extra = background is not None and background.height > 0
-        strangers, stranger_counts = _pattern_table(self._levels(background), [_column(background, c) for c in frequencies]) \
-            if extra else (None, None)
+        strangers, stranger_counts = self._patterns(background) if extra else (None, None)
         n_background = background.height if extra else 0
         population = int(population or features.height + n_background)
         stand_for = max(population - features.height, n_background) / n_background if extra else 0.0
@@ -458,13 +480,21 @@ class FellegiSunter(_Additive):
         """Weight in bits of comparison ``name`` per pair; exact agreement on a comparison with
         ``term_frequency`` weighs ``log2(m / frequency of the agreed value)`` instead of
         ``log2(m / u)`` — less for a common value than a near-agreement does on average, but
-        never below 0: an identical name never counts against a match."""
+        never below 0: an identical name never counts against a match. On a comparison with
+        ``common_values`` exact agreement weighs ``log2(commonness)`` less than its level (a date
+        of birth held by eight times as many people as a typical date: 3 bits less), never
+        below 0 either."""
         out = super()._weight(features, name)
         if name in self.term_frequency:
             frequency = _column(features, f"{name}_tf")
             exact = (levels_of(_column(features, name), tuple(self.comparisons[name])) == 0) & (frequency > 0)
             if exact.any():
                 out[exact] = np.maximum(np.log2(self.m_[name][0]) - np.log2(frequency[exact]), 0.0)
+        if name in self.common_values:
+            commonness = _column(features, f"{name}_common")
+            exact = (levels_of(_column(features, name), tuple(self.comparisons[name])) == 0) & (commonness > 0)
+            if exact.any():
+                out[exact] = np.maximum(out[exact] - np.log2(commonness[exact]), 0.0)
         return out
 
 
@@ -611,7 +641,8 @@ class RuleScorer:
 
 _CLASSES = {cls.__name__: cls for cls in (FellegiSunter, LogisticScorer, RuleScorer)}
 _PARAMS = {
-    "FellegiSunter": ("comparisons", "max_iter", "tol", "pseudo_count", "term_frequency", "unrelated_share"),
+    "FellegiSunter": ("comparisons", "max_iter", "tol", "pseudo_count", "term_frequency", "unrelated_share",
+                      "common_values"),
     "LogisticScorer": ("comparisons", "label_column", "regularisation", "max_iter"),
     "RuleScorer": ("rules",),
 }
@@ -669,4 +700,5 @@ def make_scorer(entity: EntitySettings, features: pl.DataFrame):
         return LogisticScorer(comparisons, label_column=label_column, regularisation=scoring.regularisation)
     return FellegiSunter(comparisons, max_iter=scoring.max_iter,
                          term_frequency=[c.name for c in entity.comparisons if c.term_frequency],
-                         unrelated_share={c.name: c.unrelated_share for c in entity.comparisons if c.unrelated_share})
+                         unrelated_share={c.name: c.unrelated_share for c in entity.comparisons if c.unrelated_share},
+                         common_values=[c.name for c in entity.comparisons if c.common_values_over])

@@ -111,7 +111,14 @@ class Comparison:
     disagreement would only count the same typo twice. ``term_frequency``: exact agreement
     weighs by how common the agreed value is in the mentions (agreeing on a rare family name
     is stronger evidence than agreeing on a common one); the frequency of each keyed value is
-    visible without knowing the value. ``redundant_with``: names of other comparisons; where
+    visible without knowing the value. ``common_values_over``: columns; exact agreement weighs
+    ``log2(c)`` bits less than its level, where the agreed value is held by ``c`` times as many
+    distinct combinations of it and these columns as the value of a typical combination (more
+    for a rarer value), never below 0: term frequency over people rather than records. A date
+    of birth written as 1 January where only the year was known is held by many people; a
+    person's own duplicates share his date and his match key, so they count once
+    (:func:`mhgraph.resolve.compare.commonness`).
+    ``redundant_with``: names of other comparisons; where
     all of them sit at their top level the value counts as no evidence (NaN) — a match key
     built from names and date of birth says nothing new when those already agree exactly,
     and counting it again would count one agreement twice. ``hardened_where``: a column; the
@@ -141,6 +148,7 @@ class Comparison:
     neighbour_type: str = ""
     ignore_disagreement: bool = False
     term_frequency: bool = False
+    common_values_over: tuple[str, ...] = ()
     redundant_with: tuple[str, ...] = ()
     hardened_where: str = ""
     unrelated_share: float = 0.0
@@ -239,7 +247,8 @@ class ResolveSettings:
             for column in (*rule.columns, *rule.equal, *rule.min_dice):
                 named.setdefault(column, f"[types.{entity_type}.blocking] {rule.name}")
         for comparison in entity.comparisons:
-            for column in (*comparison.columns, *([comparison.hardened_where] if comparison.hardened_where else [])):
+            for column in (*comparison.columns, *([comparison.hardened_where] if comparison.hardened_where else []),
+                           *comparison.common_values_over):
                 named.setdefault(column, f"[types.{entity_type}.comparisons] {comparison.name}")
         if self.link_only_across:
             named.setdefault(self.link_only_across, "link_only_across")

@@ -1,0 +1,84 @@
+"""No plaintext value of the data, no key and no identifier in a partner's file name reaches the
+logs, the printed output or the documents of ``mhgraph pseudonymise`` and ``mhgraph run``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+from ingest_helpers import deliver, plain_payroll, spec_with_file_pattern, valid_bsn
+
+from mhgraph.ingest.validate import shown_path
+
+from mhgraph.safe_output import read_csv_safe
+from mhgraph.spec import SPEC_DIR
+
+SURNAME = "Zyborgski"  # a name in the data and in a partner's file name
+FILE_BSN = valid_bsn(4242)  # a BSN in a partner's file name
+
+
+def _mhgraph(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "mhgraph.cli", *args], capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, "MHGRAPH_AUDIT_LOG": str(cwd / "audit.log")}, timeout=600)
+
+
+def test_pseudonymise_and_run_show_no_plaintext_value_key_or_identifying_file_name(tmp_path):
+    specs = tmp_path / "specs"
+    for spec in SPEC_DIR.glob("*.toml"):
+        (specs / spec.name).parent.mkdir(exist_ok=True)
+        (specs / spec.name).write_text(spec.read_text(encoding="utf-8"), encoding="utf-8")
+    spec_with_file_pattern(specs, "belastingdienst_loonaangifte", "belastingdienst_loonaangifte*.csv")
+    key_file = tmp_path / "shared.key"
+    assert _mhgraph("keygen", "--out", str(key_file), cwd=tmp_path).returncode == 0
+    part_a = plain_payroll(40, seed=3).with_columns(
+        werknemer_achternaam=pl.when(pl.int_range(pl.len()) < 5).then(pl.lit(SURNAME)).otherwise("werknemer_achternaam"))
+    part_b = plain_payroll(10, seed=4).with_columns(  # its first record id repeats one of part a's: quarantined
+        regelnummer=pl.when(pl.int_range(pl.len()) == 0).then(pl.lit("L000001")).otherwise(
+            pl.format("L9{}", pl.int_range(pl.len()))))
+    plaintext = {f"belastingdienst_loonaangifte_{SURNAME}_{FILE_BSN}_plaintext.csv": part_a,
+                 "belastingdienst_loonaangifte_deel2_plaintext.csv": part_b}
+    delivery, outputs = tmp_path / "delivery", []
+    for name, frame in plaintext.items():
+        frame.write_csv(tmp_path / name)
+        done = _mhgraph("pseudonymise", str(tmp_path / name), "--spec", str(specs / "belastingdienst_loonaangifte.toml"),
+                        "--key-file", str(key_file), "--out", str(delivery), "--created", "2025-02-01", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        outputs += [done.stdout, done.stderr]
+    assert sorted(p.name for p in delivery.glob("*.csv")) == [
+        f"belastingdienst_loonaangifte_{SURNAME}_{FILE_BSN}.csv", "belastingdienst_loonaangifte_deel2.csv"]
+    run = _mhgraph("run", str(delivery), "--out", str(tmp_path / "run"), "--specs", str(specs), cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    shown = Path(shown_path(f"belastingdienst_loonaangifte_{SURNAME}_{FILE_BSN}.csv")).name
+    assert f"{shown}: 40 rows read" in run.stderr and "deel2.csv: 10 rows read, 9 accepted, 1 quarantined" in run.stderr
+    outputs += [run.stdout, run.stderr]
+    # the documents, the partner lists and the quarantine; the manifests name the files read (with their hash)
+    documents = [p for p in (tmp_path / "run").rglob("*") if p.is_file() and p.suffix in (".md", ".html", ".csv")]
+    assert {"summary.md", "index.html", "quarantine.csv"} <= {p.name for p in documents}
+    outputs += [p.read_text(encoding="utf-8", errors="replace") for p in documents]
+    quarantine = read_csv_safe(tmp_path / "run" / "quarantine.csv")
+    assert quarantine["reason"].to_list() == ["duplicate_record_id"]
+    assert shown in quarantine["message"][0] and shown in (tmp_path / "run" / "summary.md").read_text()
+    secret = key_file.read_text().strip()
+    planted = {SURNAME, FILE_BSN, secret, *part_a["werknemer_bsn"], *part_b["werknemer_bsn"]}
+    assert [(value, i) for value in planted for i, text in enumerate(outputs) if value in text] == []
+
+
+@pytest.mark.parametrize(("identifier", "name"), [
+    (FILE_BSN, f"loon_{FILE_BSN[:3]}.{FILE_BSN[3:6]}.{FILE_BSN[6:]}.csv"),
+    (FILE_BSN, f"loon_bsn{FILE_BSN}.csv"),
+    ("27312345", "loon_kvk2731 2345.csv"),
+    ("5611-ab", "loon_5611-ab.csv"),
+], ids=["bsn-with-dots", "bsn-after-letters", "kvk-split", "postcode"])
+def test_a_refused_ingest_names_the_file_without_the_identifier_in_its_name(tmp_path, identifier, name):
+    specs = tmp_path / "specs"
+    spec_with_file_pattern(specs, "belastingdienst_loonaangifte", "loon_*.csv")
+    delivered = deliver(tmp_path / "in", "belastingdienst_loonaangifte", plain_payroll(5))
+    delivered.rename(delivered.with_name(name))  # its sidecar keeps the old name: the file has none
+    done = _mhgraph("ingest", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--specs", str(specs), cwd=tmp_path)
+    assert done.returncode == 2
+    assert f"file {shown_path(Path('in') / name)}: no sidecar beside it" in done.stderr.replace(str(tmp_path) + os.sep, "")
+    assert identifier not in done.stdout + done.stderr and name not in done.stdout + done.stderr
