@@ -424,9 +424,9 @@ def test_expected_pairs_counted_while_resolving_are_those_the_matches_give(sampl
     assert counted.filter(pl.col("entity_type") == "person")["expected_pairs"].item() > 100
 
 
-def test_pairs_compared_and_set_aside_a_slice_at_a_time_resolve_as_all_at_once(sample_export, tmp_path, monkeypatch):
-    # at scale the pairs are compared a slice at a time and their features set aside in files a
-    # sorted slice at a time: slices of a few hundred pairs must give what one slice gives
+def test_pairs_compared_a_slice_at_a_time_resolve_as_all_at_once(sample_export, tmp_path, monkeypatch):
+    # at scale the pairs are compared a slice at a time: slices of a few hundred pairs must give
+    # what one slice gives
     out, _ = sample_export
     mentions = pl.scan_parquet(out / "tables" / "mentions.parquet")
     relations = pl.read_parquet(out / "tables" / "relations.parquet")
@@ -436,7 +436,6 @@ def test_pairs_compared_and_set_aside_a_slice_at_a_time_resolve_as_all_at_once(s
     assert persons.height > 5000 and "same_candidate_entity" in persons["blocked_by"]  # completions sorted in
     resolver = importlib.import_module("mhgraph.resolve.pipeline")
     monkeypatch.setattr(resolver, "COMPARE_SLICE", 997)
-    monkeypatch.setattr(resolver, "ASIDE_SLICE", 613)
     for sliced in (resolve(mentions, relations, matches_file=tmp_path / "sliced.parquet"), resolve(mentions, relations)):
         assert sliced.resolution.equals(whole.resolution)
         assert sliced.scan_matches().collect().equals(matches)

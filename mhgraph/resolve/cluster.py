@@ -54,8 +54,8 @@ from mhgraph.resolve.block import PAIR_SCHEMA, identity_groups, key_codes, row_n
 from mhgraph.resolve.compare import identifier_feature
 from mhgraph.resolve.settings import EntitySettings, ResolveSettings
 
-__all__ = ["SPELT_OUT", "Clusters", "cluster", "cluster_type", "clustered", "decided_on", "entity_id", "entity_ids",
-           "in_slices", "pairs_to_complete", "singletons"]
+__all__ = ["SPELT_OUT", "Clusters", "cluster", "cluster_type", "clustered", "entity_id", "entity_ids", "in_slices",
+           "pairs_to_complete", "singletons"]
 
 log = logging.getLogger("mhgraph.resolve.cluster")
 
@@ -383,18 +383,6 @@ def clustered(scored: pl.DataFrame, frame: pl.DataFrame, entity: EntitySettings,
                                   refused_identity)
 
 
-def decided_on(entity: EntitySettings, columns) -> list[str]:
-    """The columns of a table of scored pairs (named ``columns``) that clustering and the fate
-    of each pair read: ``blocked_by``, ``score`` and the agreement of each conflict key; the
-    other features it only hands on.
-
-    >>> from mhgraph.resolve.settings import default_settings
-    >>> decided_on(default_settings().types["person"], ["blocked_by", "bsn_agree", "family_name_dice", "score"])
-    ['blocked_by', 'score', 'bsn_agree']
-    """
-    return ["blocked_by", "score", *(f for f in map(identifier_feature, entity.conflict_keys) if f in columns)]
-
-
 def _spelt(ids: pl.Series, rows: str) -> pl.Expr:
     """The mention ids of the rows in column ``rows``, a batch of rows at a time as they are written."""
     return pl.col(rows).map_batches(ids.gather, return_dtype=pl.String, is_elementwise=True)
@@ -406,7 +394,7 @@ def _decisions(scored: pl.DataFrame, ids: pl.Series, a: np.ndarray, b: np.ndarra
     """The fate of every scored pair, with a sentence saying why: ``scored`` with ``decision``
     and ``reason`` (and the columns :data:`SPELT_OUT` it lacks, from ``ids``), as a query."""
     threshold = entity.scoring.threshold
-    conflict_features = decided_on(entity, scored.columns)[2:]
+    conflict_features = [identifier_feature(k) for k in entity.conflict_keys if identifier_feature(k) in scored.columns]
     # columns of nulls are constants of the query, not millions of empty strings
     event, override = pl.lit(None, dtype=pl.String).alias("event"), pl.lit(None, dtype=pl.String).alias("override")
     if events:  # looked up by number: a join would lay out every pair's two numbers and event at once

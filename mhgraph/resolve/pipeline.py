@@ -37,8 +37,8 @@ from mhgraph.ingest.schema import MENTION_SCHEMA
 from mhgraph.resolve.baseline import identity_resolution
 from mhgraph.resolve.block import (PAIR_SCHEMA, block_rows, identity_groups, key_codes, population_pairs, random_pairs,
                                    row_numbers, type_mentions)
-from mhgraph.resolve.cluster import (COMPLETED, FALLBACK_LETTER, RESOLUTION_SCHEMA, SPELT_OUT, clustered, decided_on,
-                                     in_slices, pairs_to_complete, singletons)
+from mhgraph.resolve.cluster import (COMPLETED, FALLBACK_LETTER, RESOLUTION_SCHEMA, SPELT_OUT, clustered, in_slices,
+                                     pairs_to_complete, singletons)
 from mhgraph.resolve.compare import compare_type
 from mhgraph.resolve.conflicts import CONFLICT_SCHEMA, find_identity_conflicts
 from mhgraph.resolve.diagnostics import expected_pairs
@@ -57,7 +57,6 @@ STAGING_HELD = ".held"  # locked in such a folder while its save runs
 NO_HARD_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS})
 CONFLICT_TABLE_SCHEMA = {**CONFLICT_SCHEMA, "entity_a": pl.String, "entity_b": pl.String}
 COMPARE_SLICE = 4_000_000  # pairs compared at once
-ASIDE_SLICE = 2_000_000  # pairs whose features are sorted and set aside in one file
 JOINED = "joined"  # the name of all types' matches among the types' parts, which end in .parquet
 MATCHES_SCHEMA = {**PAIR_SCHEMA, "score": pl.Float64, "decision": pl.String, "reason": pl.String}  # and the features
 
@@ -374,9 +373,6 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
         if fitted:
             scored, rows = _completed(scored, rows, frame, entity, relations, entities, cache, scorers.get(entity_type))
         order = _pair_order(rows)  # the order of the matches table
-        aside = parts / entity_type if parts is not None else None
-        if aside is not None:  # clustering reads a few columns: the others wait in files, in order
-            scored = _set_aside(scored, order, aside, decided_on(entity, scored.columns))
         scored = _in_order(scored, order)
         if order is not None:
             rows = rows[0][order], rows[1][order]
@@ -392,7 +388,7 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
         resolutions.append(resolution)
         del scored, found  # the query `decided` holds what it reads of them
         # the decisions and their reasons are spelt out a slice of pairs at a time, or as they are written
-        matches[entity_type] = in_slices(decided) if parts is None else _written(decided, aside)
+        matches[entity_type] = in_slices(decided) if parts is None else _written(decided, parts / f"{entity_type}.parquet")
         del decided
         give_back_freed_memory()
         if fitted:
@@ -422,36 +418,9 @@ def _in_order(table: pl.DataFrame, order: np.ndarray | None) -> pl.DataFrame:
     return table
 
 
-def _set_aside(scored: pl.DataFrame, order: np.ndarray | None, folder: Path, kept: list[str]) -> pl.DataFrame:
-    """Write ``scored`` in ``order`` into ``folder``, :data:`ASIDE_SLICE` pairs to a file, and
-    keep of it the columns ``kept``, unsorted: a type's features are written once scored, and
-    only what clustering reads of them is held while it runs (at a million persons 20 million
-    pairs' 14 features, 2.2 GB, are not), nor is the whole table ever sorted in memory.
-
-    >>> import tempfile; folder = Path(tempfile.mkdtemp()) / "t"
-    >>> _set_aside(pl.DataFrame({"a": [3, 1, 2], "b": [6, 4, 5]}), np.array([1, 2, 0]), folder, ["a"])["a"].to_list()
-    [3, 1, 2]
-    >>> pl.read_parquet(folder / "000000.parquet").rows()
-    [(1, 4), (2, 5), (3, 6)]
-    """
-    folder.mkdir()
-    scored = _in_order(scored, None)  # gathered from many pieces, every slice would join them anew
-    for number, start in enumerate(range(0, max(scored.height, 1), ASIDE_SLICE)):
-        piece = scored.slice(start, ASIDE_SLICE) if order is None else scored[order[start:start + ASIDE_SLICE]]
-        # numbered so that the files' names sort in the pairs' order; read back once, when the matches are joined
-        piece.write_parquet(folder / f"{number:06d}.parquet", compression="lz4")
-    return scored.select(kept)
-
-
-def _written(decided: pl.LazyFrame, aside: Path) -> pl.LazyFrame:
-    """Write the fates of a type's pairs (``decided``, of :func:`clustered`) beside the features
-    set aside in the folder ``aside`` (:func:`_set_aside`, in the same order); a scan of both
-    side by side: the type's matches, with their columns in the order of a table that held all."""
-    path = aside.with_name(f"{aside.name}.decisions.parquet")
-    decided.select(*SPELT_OUT, "decision", "reason").sink_parquet(path)
-    features = pl.scan_parquet(sorted(aside.glob("*.parquet")))
-    return (pl.concat([pl.scan_parquet(path), features], how="horizontal")
-            .select(*SPELT_OUT, *features.collect_schema().names(), "decision", "reason"))
+def _written(query: pl.LazyFrame, path: Path) -> pl.LazyFrame:
+    query.sink_parquet(path)
+    return pl.scan_parquet(path)
 
 
 def _matches_table(matches: dict[str, pl.DataFrame | pl.LazyFrame], parts: Path | None) -> pl.DataFrame | pl.LazyFrame:
@@ -466,8 +435,7 @@ def _matches_table(matches: dict[str, pl.DataFrame | pl.LazyFrame], parts: Path 
     joined = pl.concat(typed, how="diagonal").select(ordered)
     if parts is None:
         return joined.collect()
-    joined.sink_parquet(parts / JOINED)
-    return pl.scan_parquet(parts / JOINED)
+    return _written(joined, parts / JOINED)
 
 
 def save_model(resolved: Resolved, run_dir: str | Path) -> Path:
