@@ -135,9 +135,10 @@ def timed_resolve(run: Path, settings: Path | None = None) -> dict:
     load_before = _load()
     args = [sys.executable, __file__, "--resolve-child", str(run)] + (["--settings", str(settings)] if settings else [])
     done = subprocess.run(args, capture_output=True, text=True)
-    if done.returncode:
+    measured = json.loads(done.stdout.strip().splitlines()[-1]) if not done.returncode else {}
+    # a resolve that reports failure leaves the folder's earlier resolution behind: never score that one
+    if done.returncode or measured.get("exit"):
         raise SystemExit(f"resolve failed on {run}: {done.stderr[-3000:]}")
-    measured = json.loads(done.stdout.strip().splitlines()[-1])
     return {**measured, "load_average_before": load_before, "load_average_after": _load()}
 
 

@@ -347,9 +347,12 @@ def test_link_to_earlier_refusal_respects_purposes_dates_and_hops(graph):
 def test_link_to_earlier_refusal_through_a_home_needs_the_two_to_live_there_together():
     """The refused operator's flat, and the front man who now holds a new permit registered there:
     moved in while the operator still lived there, a link; moved in after the operator had left,
-    a tenant who never met them and no link."""
-    def new_permit_holders(front_moved_in):
+    a tenant who never met them and no link. A payroll home address the front man had at the same
+    flat years before hides nothing: the registration that overlaps gives an equally short path."""
+    def new_permit_holders(front_moved_in, earlier_stay=False):
         reg = Registers()
+        if earlier_stay:
+            reg.payroll("p0", "P-front", "C-job0", "A-flat", D(2015, 1, 1), D(2016, 12, 31), 2000 * 15.0, 2000.0)
         reg.permit("v1", "ARN-2022-0001", "A-club", "seksinrichting", "geweigerd", D(2022, 3, 1),
                    holder_person="P-operator")
         reg.payroll("p1", "P-operator", "C-job", "A-flat", D(2020, 1, 1), D(2022, 12, 31), 2000 * 15.0, 2000.0)
@@ -361,6 +364,8 @@ def test_link_to_earlier_refusal_through_a_home_needs_the_two_to_live_there_toge
 
     assert new_permit_holders(D(2022, 6, 1)) == ["EMM-2023-0002"]
     assert new_permit_holders(D(2023, 2, 1)) == []
+    assert new_permit_holders(D(2022, 6, 1), earlier_stay=True) == ["EMM-2023-0002"]
+    assert new_permit_holders(D(2023, 2, 1), earlier_stay=True) == []
 
 
 def test_a_bibob_outcome_counts_only_when_the_run_may_use_bibob():

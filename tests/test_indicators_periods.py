@@ -325,28 +325,39 @@ def test_minimum_pay_for_few_hours_allows_longer_weeks_where_adults_work_full_ti
     assert minimum_pay_for_few_hours(nodes, edges, full_time_sectors=()).height == 0
 
 
-def test_minimum_pay_for_few_hours_weighs_more_when_it_is_how_the_whole_staff_is_declared():
+def test_minimum_pay_for_few_hours_weighs_more_only_where_adults_work_full_weeks():
     """A farm declaring seven of its eight adult workers at the minimum for 24 hours a week weighs
-    as much as pay under the minimum and flags its cluster alone; a cleaning company with three
-    adults at the minimum for 10 hours a week keeps the low weight and flags nothing by itself."""
+    as much as pay under the minimum and flags its cluster alone. A cleaning company and a shop
+    staffed by students, each with eight adults at the minimum for 10 hours a week, are ordinary
+    part-time rosters: they keep the low weight and flag nothing by themselves."""
     reg = Registers()
     half_year = (D(2024, 1, 1), D(2024, 6, 30))  # 26 weeks; 13.27 an hour in force
     reg.company("k1", "C-farm", "A-farm", D(2015, 1, 1), sbi="01130")
     reg.company("k2", "C-clean", "A-clean", D(2015, 1, 1), sbi="81211")
+    reg.company("k3", "C-shop", "A-shop", D(2015, 1, 1), sbi="47111")
     for w in range(8):
         hours = 624.0 if w < 7 else 1040.0  # 24 hours a week, one full-timer
         reg.payroll(f"f{w}", f"P-picker{w}", "C-farm", f"A-picker{w}", *half_year, hours * 13.27, hours)
-    for w in range(3):
         reg.payroll(f"c{w}", f"P-cleaner{w}", "C-clean", f"A-cleaner{w}", *half_year, 260 * 13.27, 260.0)
+        reg.payroll(f"s{w}", f"P-student{w}", "C-shop", f"A-student{w}", *half_year, 260 * 13.27, 260.0)
     nodes, edges = _tables(reg)
     hits = compute_indicators(nodes, edges, indicators=["minimum_pay_for_few_hours"], graded=False)
     weights = dict(hits.select("focus_entity", "weight").iter_rows())
-    assert weights == {"C-farm": pytest.approx(1.5), "C-clean": pytest.approx(0.5)}
-    farm = hits.filter(pl.col("focus_entity") == "C-farm")["reason"][0]
-    assert "7 of 8 adult employees" in farm and "Weight ×3.00: 4 more employees declared this way" in farm
+    assert weights == {"C-farm": pytest.approx(1.5), "C-clean": pytest.approx(0.5), "C-shop": pytest.approx(0.5)}
+    reasons = dict(hits.select("focus_entity", "reason").iter_rows())
+    assert "7 of 8 adult employees" in reasons["C-farm"]
+    assert reasons["C-farm"].endswith("Weight ×3.00 = 1.50 (the most, ×3.00, from 7 employees on): 4 more "
+                                      "employees declared this way than the threshold, in a sector where adults work full weeks.")
+    assert "8 of 8 adult employees" in reasons["C-clean"] and "Weight" not in reasons["C-clean"]
     communities = detect_communities(nodes, edges, seed=42)
     flagged = rank_clusters(communities, nodes, edges, hits).filter(pl.col("flagged"))
     assert flagged.height == 1 and "C-farm" in flagged["reasons"][0]
+    # five of eight: the weight grows by half a weight a person past the threshold, under the cap
+    fewer = compute_indicators(nodes, edges.filter(~pl.col("relation_id").is_in(
+        edges.filter(pl.col("from_entity").is_in(["P-picker0", "P-picker1"]))["relation_id"].implode())),
+        indicators=["minimum_pay_for_few_hours"], graded=False).filter(pl.col("focus_entity") == "C-farm")
+    assert fewer["weight"][0] == pytest.approx(1.0)
+    assert "Weight ×2.00 = 1.00 (the most, ×3.00, from 7 employees on): 2 more employees" in fewer["reason"][0]
 
 
 def _housing_registers():

@@ -1,7 +1,6 @@
 """All name words under one domain (names_bf): names written in the other field still link."""
 
 import dataclasses
-import hashlib
 import math
 import random
 
@@ -158,30 +157,30 @@ def test_all_names_count_only_where_the_fields_disagree_and_stand_in_for_them_wh
     assert math.isnan(old["family_name_dice"][0]) and old["given_name_dice"][0] < 0.5
 
 
-# The persons of _people() delivered without names_bf, resolved by the resolver without the
-# names_bf rules and comparisons (main at 38fefdd before names_bf existed; recomputed when the
-# date of birth came to weigh by its commonness): the SHA-256 of its partition (sorted groups of
-# sorted mention ids), 698 persons. A change of the default resolution changes it: recompute it
-# there, with _partition_digest on the same input.
-RESOLVED_BEFORE_ALL_NAMES = "47b7aa22ac587a88"
-
-
-def _partition_digest(resolution: pl.DataFrame) -> str:
-    persons = resolution.filter(pl.col("entity_type") == "person")
-    groups = sorted(sorted(g) for g in persons.group_by("entity_id").agg("mention_id")["mention_id"].to_list())
-    return hashlib.sha256(repr(groups).encode()).hexdigest()[:16]
-
-
 def test_resolving_a_delivery_without_all_names_gives_what_it_gave_before_them(crossed_people):
-    mentions, _, _ = crossed_people
+    # Guards the resolution of a delivery without names_bf: the default settings resolve it as the
+    # settings without the names_bf rules do, and as well as the resolver before names_bf existed
+    # (main at 38fefdd: recall 648 / 840 pairs, precision 1.0). Since then the date of birth weighs
+    # by how many people hold it: two persons of _people() share a date, and their third records
+    # (family name in the given-name field, no family name, so only the date agrees) lose their
+    # 4 pairs. A loss of 5 pairs more, or one wrong pair in 100, fails.
+    mentions, truth, _ = crossed_people
+    truth_table = pl.DataFrame({"mention_id": list(truth), "entity_id": list(truth.values())})
     settings = default_settings()
     person = settings.types["person"]
     without_rules = dataclasses.replace(settings, types={**settings.types, "person": dataclasses.replace(
         person, comparisons=tuple(c for c in person.comparisons if "names_bf" not in c.columns),
         blocking=tuple(r for r in person.blocking if "names_bf" not in r.columns))})
     old = mentions.drop("names_bf")
-    assert _partition_digest(resolve(old, None).resolution) == RESOLVED_BEFORE_ALL_NAMES
-    assert _partition_digest(resolve(old, None, without_rules).resolution) == RESOLVED_BEFORE_ALL_NAMES
+    resolved = resolve(old, None).resolution.filter(pl.col("entity_type") == "person")
+    assert _partition(resolved) == _partition(resolve(old, None, without_rules).resolution)
+    scores = pairwise_scores(resolved, truth_table)
+    assert scores["true_positives"] >= 644 - 5 and scores["precision"] >= 0.99
+
+
+def _partition(resolution: pl.DataFrame) -> list:
+    persons = resolution.filter(pl.col("entity_type") == "person")
+    return sorted(sorted(g) for g in persons.group_by("entity_id").agg("mention_id")["mention_id"].to_list())
 
 
 def test_settings_refuse_counts_where_below_naming_a_comparison_that_does_not_come_before():

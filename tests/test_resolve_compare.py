@@ -1,3 +1,4 @@
+import dataclasses
 import math
 
 import numpy as np
@@ -8,7 +9,7 @@ from resolve_helpers import FAMILY, GIVEN, KEY, frame, person_row
 from mhgraph.crypto import bloom_encode
 from mhgraph.resolve import compare, default_settings, load_settings
 from mhgraph.resolve.bits import decode_bloom, dice_pairs
-from mhgraph.resolve.compare import commonness
+from mhgraph.resolve.compare import commonness, compare_type
 
 BASE = ("jan", "hendriksen", "1985-03-07")
 
@@ -242,5 +243,44 @@ def test_a_date_held_by_many_people_is_common_and_one_persons_duplicates_are_not
                           "entity_type": ["person"] * 3, "blocked_by": ["t"] * 3})
     features = compare(pairs, mentions, None, default_settings())
     # exact agreement carries the agreed date's commonness; other pairs none
-    assert features["birth_date_dice_common"].to_list()[:2] == [common["r/a00/persoon"], common["r/b0/persoon"]]
+    assert features["birth_date_dice_common"].to_list()[:2] == pytest.approx(
+        [common["r/a00/persoon"], common["r/b0/persoon"]], rel=1e-7)
+    assert features.schema["birth_date_dice_common"] == pl.Float32  # mostly NaN: half the memory
     assert math.isnan(features["birth_date_dice_common"][2])
+
+
+def test_a_typo_in_the_first_letter_of_a_given_name_does_not_make_a_persons_date_common():
+    # one person delivered four times, once as "ian" (another match key); a date of one's own;
+    # two people on one date (another family name): they are two
+    rows = [person_row(f"r/b{c}/persoon", "ian" if c == 3 else "jan", "bakker", "1971-05-03") for c in range(4)]
+    rows += [person_row("r/c0/persoon", "piet", "smit", "1962-07-12"),
+             person_row("r/d0/persoon", "kees", "visser", "1955-02-14"),
+             person_row("r/d1/persoon", "anna", "mulder", "1955-02-14")]
+    mentions = frame(rows).sort("mention_id")
+    pairs = pl.DataFrame({"mention_a": ["r/b0/persoon", "r/b0/persoon", "r/d0/persoon"],
+                          "mention_b": ["r/b1/persoon", "r/b3/persoon", "r/d1/persoon"],
+                          "entity_type": ["person"] * 3, "blocked_by": ["t"] * 3})
+    own, typo, shared = compare(pairs, mentions, None, default_settings())["birth_date_dice_common"].to_list()
+    assert own == typo and shared == pytest.approx(2 * own)
+    # counted over the match key alone, the typo makes two people of one, as common as the shared date
+    keys_only = dict(zip(mentions["mention_id"], commonness(mentions, "birth_date_bf", ["match_key_2"])))
+    assert keys_only["r/b0/persoon"] == keys_only["r/d0/persoon"] > keys_only["r/c0/persoon"]
+    # a copy of the settings without the family name (the identity-conflict check's) counts keys
+    # alone, and keeps that to itself in a shared cache
+    entity, cache = default_settings().types["person"], {}
+    narrow = dataclasses.replace(entity, comparisons=tuple(c for c in entity.comparisons if c.name == "birth_date_dice"))
+    assert compare_type(pairs, mentions, narrow, None, None, cache)["birth_date_dice_common"][0] > own
+    assert compare_type(pairs, mentions, entity, None, None, cache)["birth_date_dice_common"].to_list() == [own, typo, shared]
+
+
+def test_a_date_held_only_by_mentions_without_a_match_key_is_neutral():
+    # forty records without a family name (no match key) on 1 January 1900, and one with a key:
+    # nothing counts their people, so their date weighs as a typical one, not as the rarest
+    rows = [person_row(f"r/x{i:02d}/persoon", GIVEN[i % len(GIVEN)], None, "1900-01-01") for i in range(40)]
+    rows += [person_row(f"r/c{i}/persoon", GIVEN[i], FAMILY[i], f"19{50 + i}-0{i % 9 + 1}-1{i % 9}") for i in range(5)]
+    rows += [person_row("r/y0/persoon", "jan", "bakker", "1960-01-01"), person_row("r/y1/persoon", "kees", None, "1960-01-01")]
+    mentions = frame(rows).sort("mention_id")
+    common = dict(zip(mentions["mention_id"], commonness(mentions, "birth_date_bf", ["match_key_2"])))
+    assert all(math.isnan(common[f"r/x{i:02d}/persoon"]) for i in range(40))
+    # beside a keyed mention, a keyless one counts nothing
+    assert common["r/y1/persoon"] == common["r/y0/persoon"] == common["r/c0/persoon"] == pytest.approx(1.0)

@@ -220,7 +220,6 @@ def test_settings_load_from_toml_and_errors_name_the_file(tmp_path):
 
 def test_settings_refuse_a_comparison_named_as_a_matches_column_and_more_level_patterns_than_int64_numbers():
     from mhgraph.resolve.settings import settings_from_dict
-
     for name in ("override", "decision", "together"):
         raw = default_settings().to_dict()
         raw["types"]["person"]["comparisons"][-1]["name"] = name
@@ -742,3 +741,18 @@ def test_a_reader_registered_while_the_last_earlier_reader_is_collected_still_gu
     del new
     gc.collect()
     assert _unread_target(target) == target and str(target) not in _READERS
+
+
+@pytest.mark.parametrize(("over", "alike", "message"), [
+    ("match_key_2", {}, "birth_date_dice: common_values_over must be a list of columns, got the string 'match_key_2'"),
+    (["match_key2"], {}, r"birth_date_dice: common_values_over names unknown column\(s\) \['match_key2'\]"),
+    (["match_key_2"], {"family_dice": 0.9}, r"common_values_alike names unknown comparison\(s\) \['family_dice'\]"),
+])
+def test_settings_refuse_common_values_that_name_no_column_or_comparison(over, alike, message):
+    from mhgraph.resolve.settings import settings_from_dict
+    raw = {"order": ["person"], "types": {"person": {"letter": "P", "comparisons": [
+        {"name": "family_name_dice", "kind": "dice", "columns": ["family_name_bf"]},
+        {"name": "birth_date_dice", "kind": "dice", "columns": ["birth_date_bf"], "common_values_over": over,
+         "common_values_alike": alike}]}}}
+    with pytest.raises(InputError, match=message):
+        settings_from_dict(raw)

@@ -60,7 +60,9 @@ def _section(rule: Indicator) -> list[str]:
     if rule.magnitude:
         m = rule.magnitude
         lines.append(f"- **Magnitude.** A full hit's weight grows with `{m.fact}` past `{m.past}`: each one adds "
-                     f"{m.step:g} of the weight, up to {m.cap:g} times it; {m.means}. Added to the reason: "
+                     f"{m.step:g} of the weight, up to {m.cap:g} times it"
+                     f"{f', only where `{m.only_where}` holds: {m.only_where_means}' if m.only_where else ''}"
+                     f"; {m.means}. Added to the reason: "
                      f"`{m.reason}` (Dutch: `{m.reason_nl}`).")
     lines.append(f"- **Reason sentence.** `{rule.reason}`")
     if rule.reason_nl:

@@ -95,7 +95,9 @@ def minimum_pay_for_few_hours(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_e
     :func:`~mhgraph.indicators.minimum.with_mean_minimum`) for at most ``max_weekly_hours`` hours a
     week on average over a closed EMPLOYED_BY period — ``full_time_max_weekly_hours`` at an employer
     whose SBI code starts with one of ``full_time_sectors``, where adults work full weeks and a
-    part-time week at the minimum is what under-declared hours look like. Employees under 21 are
+    part-time week at the minimum is what under-declared hours look like; only there does the
+    weight grow with the number of employees (``full_time_sector``, the rule's magnitude): in
+    cleaning, horeca and retail many part-timers at the minimum are ordinary. Employees under 21 are
     left out, with the band their other periods show where it is missing
     (:mod:`mhgraph.indicators.age`): part-time school and student jobs at the youth minimum are ordinary; so are members
     of an officer's household (:attr:`~mhgraph.indicators.housing.SharedTables.household_jobs`): the owner's
@@ -118,7 +120,8 @@ def minimum_pay_for_few_hours(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_e
     in_full_time_sector = pl.any_horizontal(pl.lit(False), *(pl.col("sbi_code").str.starts_with(prefix)
                                                              for prefix in full_time_sectors)).fill_null(False)
     full_time = companies(nodes).filter(in_full_time_sector).get_column("company")
-    few_hours = pl.when(pl.col("to_entity").is_in(full_time.implode())).then(pl.lit(float(full_time_max_weekly_hours)))
+    at_full_time_employer = pl.col("to_entity").is_in(full_time.implode())
+    few_hours = pl.when(at_full_time_employer).then(pl.lit(float(full_time_max_weekly_hours)))
 
     def find(jobs: pl.DataFrame) -> pl.DataFrame:
         adults = (hourly_wages(jobs, 0.02).filter(pl.col("age_band").fill_null("21+") == "21+")
@@ -135,7 +138,7 @@ def minimum_pay_for_few_hours(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_e
                 hours=pl.col("weekly").filter(pl.col("few")).max(),
                 evidence=pl.col("relation_id").filter(pl.col("few")))
             .filter((pl.col("persons") >= min_employees) & (pl.col("persons") >= min_share * pl.col("paid")))
-            .with_columns(share=pl.col("persons") / pl.col("paid"))
+            .with_columns(share=pl.col("persons") / pl.col("paid"), full_time_sector=at_full_time_employer)
             .rename({"to_entity": "focus_entity"})
         )
 

@@ -233,7 +233,12 @@ def link_to_earlier_refusal(nodes: pl.DataFrame, edges: pl.DataFrame, *, max_hop
     after the flag's, or a recognised sponsor (erkend) registered at the KvK after the flag's date,
     in both cases at most ``max_days`` later. The path runs over relations of ``via_types`` whose
     purpose is allowed, and never *through* an entity with more than ``max_degree`` neighbours
-    (:func:`~mhgraph.indicators.tables.shortest_paths`). Each applicant is reported once, with its
+    (:func:`~mhgraph.indicators.tables.shortest_paths`). A step from one person through an address
+    to another (REGISTERED_AT, REGISTERED_AT) counts only while both registrations overlap in time
+    (unknown dates do not exclude): a home ties two people while they both live there, not a
+    tenant who moved in after the other left. The search applies this test to every candidate
+    step, so any shortest path whose steps pass counts — also over a person's second registration
+    at the same flat, or another flat, when the first one found lies in another period. Each applicant is reported once, with its
     nearest flag (ties: lowest flag id). Focus: the new permit or sponsor. Evidence: the path, and
     the flag's and the applicant's own register rows where they are permits; the partners named are
     those of the evidence and those stating a sponsor's recognition, which is no relation of its own
@@ -280,7 +285,8 @@ def link_to_earlier_refusal(nodes: pl.DataFrame, edges: pl.DataFrame, *, max_hop
             "recognised sponsor registered on {}", pl.col("registered_on")),
             target_purposes=pl.lit([*sponsor_register, "company_register"])),
     ]).filter(pl.col("target_day").is_not_null())
-    reached = _lived_there_together(shortest_paths(flags.get_column("origin"), walkable, max_hops, max_degree), edges)
+    homes = with_period(of_type(edges, "REGISTERED_AT", columns=["relation_id", "valid_from", "valid_to"]))
+    reached = shortest_paths(flags.get_column("origin"), walkable, max_hops, max_degree, together=homes)
     found = (
         reached.join(flags, on="origin").join(targets, on="target")
         .filter((pl.col("target_day") > pl.col("flag_day")) & (pl.col("target") != pl.col("origin"))
@@ -312,31 +318,6 @@ def link_to_earlier_refusal(nodes: pl.DataFrame, edges: pl.DataFrame, *, max_hop
                 more_flags=pl.when(pl.col("flags") > 1).then(pl.format("; {} earlier flags in reach", "flags"))
                 .otherwise(pl.lit("")))
     )
-
-
-def _lived_there_together(paths: pl.DataFrame, edges: pl.DataFrame) -> pl.DataFrame:
-    """The ``paths`` (``path``: relation ids in order) on which every step from one person through
-    an address to another (REGISTERED_AT, REGISTERED_AT) joins two registrations that overlap in
-    time: a home ties two people only while they both live there, not a tenant who moved in
-    after the other left. Unknown dates do not exclude.
-
-    >>> import datetime as dt
-    >>> edges = pl.DataFrame({"relation_id": ["b1", "b2", "b3"], "type": ["REGISTERED_AT"] * 3,
-    ...     "from_entity": ["P1", "P2", "P3"], "to_entity": ["A1"] * 3,
-    ...     "valid_from": [dt.date(2019, 1, 1), dt.date(2020, 1, 1), dt.date(2023, 1, 1)],
-    ...     "valid_to": [dt.date(2021, 12, 31), None, None]})
-    >>> paths = pl.DataFrame({"origin": ["P1", "P1"], "target": ["P2", "P3"], "path": [["b1", "b2"], ["b1", "b3"]]})
-    >>> _lived_there_together(paths, edges)["target"].to_list()
-    ['P2']
-    """
-    homes = with_period(of_type(edges, "REGISTERED_AT", columns=["relation_id", "to_entity", "valid_from", "valid_to"]))
-    steps = (paths.select("origin", "target", relation_id="path").with_row_index("_path").explode("relation_id")
-             .with_columns(_at=pl.int_range(pl.len()).over("_path"))
-             .join(homes.select("relation_id", "start", "end", address="to_entity"), on="relation_id", how="left"))
-    apart = (steps.join(steps.with_columns(_at=pl.col("_at") - 1), on=["_path", "_at", "address"], suffix="_next")
-             .filter(~overlaps("start", "end", "start_next", "end_next"))
-             .select("_path").unique())
-    return paths.with_row_index("_path").join(apart, on="_path", how="anti").drop("_path")
 
 
 def _register_records(stated: pl.DataFrame, nodes: pl.DataFrame, edges: pl.DataFrame,

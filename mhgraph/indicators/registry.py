@@ -48,6 +48,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import inspect
+import math
 import re
 import string
 import tomllib
@@ -90,6 +91,7 @@ _RULE_KEYS = {"version", "family", "weight", "partners", "summary", "thresholds"
               "pattern", "why",
               "look_alikes", "who_can_act", "purpose_rule", "cypher", "no_cypher", "context_only", "magnitude"}
 _MAGNITUDE_KEYS = {"fact", "past", "step", "cap", "means", "reason", "reason_nl"}
+_MAGNITUDE_OPTIONAL_KEYS = {"only_where", "only_where_means"}
 
 
 class DefinitionError(ValueError):
@@ -111,7 +113,10 @@ class Threshold:
 class Magnitude:
     """How a full hit's weight grows with a count of its finding: ``fact`` (a fact of the reason
     sentence) past the threshold ``past``, each unit adding ``step`` of the weight, up to ``cap``
-    times it; ``reason`` / ``reason_nl`` (facts ``factor`` and ``past``) are added to the hit's reason."""
+    times it; ``reason`` / ``reason_nl`` (facts ``factor``, ``weight`` — the weight it gives —,
+    ``past``, ``cap`` and ``cap_from``, the count from which the cap is reached) are added to the hit's reason.
+    ``only_where``: a true/false column of the finding; the weight grows only where it is true
+    (``only_where_means`` says what it means)."""
 
     fact: str
     past: str
@@ -120,6 +125,8 @@ class Magnitude:
     means: str
     reason: str
     reason_nl: str
+    only_where: str | None = None
+    only_where_means: str = ""
 
     def factor(self, count: int, threshold: int) -> float:
         """The weight's multiplier for ``count`` at threshold ``threshold`` (at least 1).
@@ -128,6 +135,14 @@ class Magnitude:
         1.75
         """
         return min(self.cap, max(1.0, 1.0 + self.step * (count - threshold)))
+
+    def cap_from(self, threshold: int) -> int:
+        """The smallest count whose weight is at the cap.
+
+        >>> Magnitude("persons", "min_employees", 0.5, 3.0, "", "", "").cap_from(3)
+        7
+        """
+        return threshold + math.ceil(round((self.cap - 1.0) / self.step, 9))
 
 
 @dataclass(frozen=True)
@@ -196,10 +211,13 @@ def _load(path: Path = DEFINITIONS_PATH) -> dict:
             raise DefinitionError(f"{path}: [{name}] reason_nl uses facts the English reason does not: "
                                   f"{sorted(set(_fields(body['reason_nl'])) - set(_fields(body['reason'])))}")
         magnitude = body.get("magnitude")
-        if magnitude is not None and (set(magnitude) != _MAGNITUDE_KEYS or magnitude["past"] not in body["thresholds"]
+        if magnitude is not None and (not _MAGNITUDE_KEYS <= set(magnitude) <= _MAGNITUDE_KEYS | _MAGNITUDE_OPTIONAL_KEYS
+                                      or ("only_where" in magnitude) != ("only_where_means" in magnitude)
+                                      or magnitude["past"] not in body["thresholds"]
                                       or magnitude["fact"] not in _fields(body["reason"]) or body.get("cypher")):
-            raise DefinitionError(f"{path}: [{name}] magnitude needs exactly {sorted(_MAGNITUDE_KEYS)}, a threshold "
-                                  "as `past`, a fact of the reason as `fact`, and no Cypher form")
+            raise DefinitionError(f"{path}: [{name}] magnitude needs exactly {sorted(_MAGNITUDE_KEYS)} (and may have "
+                                  f"both or neither of {sorted(_MAGNITUDE_OPTIONAL_KEYS)}), a threshold as `past`, "
+                                  "a fact of the reason as `fact`, and no Cypher form")
         if bool(body.get("cypher")) == bool(body.get("no_cypher")):
             raise DefinitionError(f"{path}: [{name}] needs either `cypher` (a statement) or `no_cypher` (why not)")
     return raw
@@ -405,10 +423,14 @@ def _hits(name: str, found: pl.DataFrame, nodes: pl.DataFrame, edges: pl.DataFra
     texts = {lang: _reasons(name, facts, thresholds, lang) for lang in ("en", "nl")}
     factors = [1.0] * len(facts)
     if spec.magnitude is not None and magnify:
-        factors = [spec.magnitude.factor(row[spec.magnitude.fact], thresholds[spec.magnitude.past]) for row in facts]
-        for lang, template in (("en", spec.magnitude.reason), ("nl", spec.magnitude.reason_nl)):
+        m = spec.magnitude
+        grows = found.get_column(m.only_where).fill_null(False).to_list() if m.only_where else [True] * len(facts)
+        factors = [m.factor(row[m.fact], thresholds[m.past]) if grow else 1.0 for row, grow in zip(facts, grows)]
+        for lang, template in (("en", m.reason), ("nl", m.reason_nl)):
             texts[lang] = [text if factor == 1.0 else text + " " + _format(template, {
-                "factor": factor, "past": row[spec.magnitude.fact] - thresholds[spec.magnitude.past]}, lang)
+                "factor": factor, "weight": factor * spec.weight, "cap": m.cap,
+                "cap_from": m.cap_from(thresholds[m.past]),
+                "past": row[m.fact] - thresholds[m.past]}, lang)
                 for text, factor, row in zip(texts[lang], factors, facts)]
     found = found.select("focus_entity", pl.col("evidence").list.unique().list.sort(), "extra_partners",
                          reason=pl.Series(texts["en"], dtype=pl.String), reason_nl=pl.Series(texts["nl"], dtype=pl.String),

@@ -288,30 +288,54 @@ def company_links(edges: pl.DataFrame, max_residents: int = 12, among: pl.DataFr
     )
 
 
-def shortest_paths(origins: Iterable[str], edges: pl.DataFrame, max_hops: int, max_degree: int) -> pl.DataFrame:
+def shortest_paths(origins: Iterable[str], edges: pl.DataFrame, max_hops: int, max_degree: int,
+                   together: pl.DataFrame | None = None) -> pl.DataFrame:
     """Breadth-first search from every origin over ``edges`` (both directions): ``origin``,
     ``target``, ``path`` (the relation ids of one shortest path, the lexicographically smallest).
     An entity with more than ``max_degree`` neighbours is reached but not passed through, unless
     it is the origin itself.
 
+    ``together`` (``relation_id``, ``start``, ``end``): relations that tie their ``from_entity``
+    to a place (their ``to_entity``) for a period, such as a registration at an address. A path
+    may go into a place over one of them and out again over another only when the two periods
+    overlap: a home ties two people only while both live there. The test is part of the search,
+    so a person's other registration at the same place, or another place, can still give a
+    shortest path when the first one found does not overlap.
+
     All origins walk together, one depth at a time, as joins: the entities reached at one depth
     step over their relations to entities their origin has not reached yet. Every path of a depth
     has the same length, so the smallest path into an entity is the one that extends the smallest
-    path of the depth before (its ``rank``) over the smallest relation id.
+    path of the depth before (its ``rank``) over the smallest relation id. A place entered over a
+    relation of ``together`` is kept once per period it was entered with, since what may leave it
+    depends on that period.
 
     >>> edges = pl.DataFrame({"relation_id": ["r1", "r2"], "from_entity": ["A", "B"], "to_entity": ["B", "C"]})
     >>> shortest_paths(["A"], edges, max_hops=2, max_degree=5).rows()
     [('A', 'B', ['r1']), ('A', 'C', ['r1', 'r2'])]
+
+    P1 lived at A1 in 2019-2021, P2 from 2020 on, P3 there in 2015 and again from 2021 on:
+
+    >>> homes = pl.DataFrame({"relation_id": ["b1", "b2", "b3", "b4"], "from_entity": ["P1", "P2", "P3", "P3"],
+    ...     "to_entity": ["A1"] * 4, "start": [dt.date(y, 1, 1) for y in (2019, 2020, 2015, 2021)],
+    ...     "end": [dt.date(2021, 12, 31), END_OF_TIME, dt.date(2015, 12, 31), END_OF_TIME]})
+    >>> shortest_paths(["P1"], homes.drop("start", "end"), 2, 5, together=homes).rows()
+    [('P1', 'A1', ['b1']), ('P1', 'P2', ['b1', 'b2']), ('P1', 'P3', ['b1', 'b4'])]
     """
     # the self-loops left out before the two directions are put together, which then copies nothing
     edges = edges.filter(pl.col("from_entity") != pl.col("to_entity"))
-    steps = pl.concat([
-        edges.select("relation_id", node="from_entity", other="to_entity"),
-        edges.select("relation_id", node="to_entity", other="from_entity"),
-    ], rechunk=False)
+    dated = (together.select("relation_id", "start", "end") if together is not None
+             else pl.DataFrame(schema={"relation_id": pl.String(), "start": pl.Date(), "end": pl.Date()}))
+    steps = (pl.concat([
+        edges.select("relation_id", node="from_entity", other="to_entity", into_place=pl.lit(True)),
+        edges.select("relation_id", node="to_entity", other="from_entity", into_place=pl.lit(False)),
+    ], rechunk=False).join(dated, on="relation_id", how="left"))
     frontier = pl.DataFrame({"origin": sorted(set(origins))}, schema={"origin": pl.String()}).select(
-        "origin", node="origin", path=pl.lit([], dtype=pl.List(pl.String())), rank=pl.lit(0, dtype=pl.UInt32()))
+        "origin", node="origin", path=pl.lit([], dtype=pl.List(pl.String())), rank=pl.lit(0, dtype=pl.UInt32()),
+        entered_start=pl.lit(None, dtype=pl.Date()), entered_end=pl.lit(None, dtype=pl.Date()))
     reached, found = frontier.select("origin", "node"), []
+    leaving_apart = (pl.col("entered_start").is_not_null() & pl.col("start").is_not_null() & ~pl.col("into_place")
+                     & ~overlaps("entered_start", "entered_end", "start", "end"))
+    entering = pl.col("into_place") & pl.col("start").is_not_null()
     for _ in range(max_hops):
         # the neighbours are counted only for the entities reached: counting them for every entity
         # of the graph costs more than the whole walk
@@ -321,16 +345,19 @@ def shortest_paths(origins: Iterable[str], edges: pl.DataFrame, max_hops: int, m
         frontier = (
             frontier.filter((pl.col("node") == pl.col("origin")) | ~pl.col("node").is_in(hubs.implode()))
             .join(leaving, on="node")
+            .filter(~leaving_apart)
             .join(reached, left_on=["origin", "other"], right_on=["origin", "node"], how="anti")
+            .with_columns(entered_start=pl.when(entering).then("start"), entered_end=pl.when(entering).then("end"))
             .sort("rank", "relation_id", "other")
-            .group_by("origin", "other", maintain_order=True).first()
-            .select("origin", node="other", path=pl.col("path").list.concat(pl.concat_list("relation_id")))
+            .group_by("origin", "other", "entered_start", "entered_end", maintain_order=True).first()
+            .select("origin", "entered_start", "entered_end", node="other",
+                    path=pl.col("path").list.concat(pl.concat_list("relation_id")))
             .with_row_index("rank")
         )
         if frontier.is_empty():
             break
-        found.append(frontier)
-        reached = pl.concat([reached, frontier.select("origin", "node")])
+        found.append(frontier.group_by("origin", "node", maintain_order=True).first())
+        reached = pl.concat([reached, found[-1].select("origin", "node")])
     return pl.concat([frontier.select("origin", target="node", path="path") for frontier in found]
                      or [pl.DataFrame(schema={"origin": pl.String(), "target": pl.String(),
                                               "path": pl.List(pl.String())})]).sort("origin", maintain_order=True)

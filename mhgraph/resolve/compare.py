@@ -27,6 +27,8 @@ import logging
 
 import numpy as np
 import polars as pl
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from mhgraph.crypto import BLIP_FLIP
 from mhgraph.resolve.bits import INITIAL_MAX_BITS, bits_set, dice_pairs, initials_pairs
@@ -39,6 +41,7 @@ log = logging.getLogger("mhgraph.resolve.compare")
 
 RELATION_SCHEMA = {"from_mention": pl.String, "to_mention": pl.String, "type": pl.String}
 RELATION_SLICE = 2_000_000  # pairs whose shared neighbours are looked up at once
+MOST_KEYS_COMPARED = 50  # keys of one value compared for commonness: beyond, a few spellings change little
 
 
 def identifier_feature(key: str) -> str:
@@ -161,42 +164,78 @@ def value_frequencies(frame: pl.DataFrame, column: str, record_columns) -> np.nd
     return (joined.cast(pl.Float64) / max(total, 1)).fill_null(np.nan).to_numpy()
 
 
-def commonness(frame: pl.DataFrame, column: str, over) -> np.ndarray:
-    """For each mention, how many times more distinct values of ``over`` go with its value of
-    ``column`` than with the value of a typical mention (the mean over the mentions' values of
-    their counts, weighted by the counts: the count two mentions drawn at random that agree
-    share); NaN where it has none. Mentions without a value of ``over`` tell nobody apart: a
-    value held only by them counts one.
+def commonness(frame: pl.DataFrame, column: str, over, alike=None) -> np.ndarray:
+    """For each mention, how many times more people hold its value of ``column`` than hold the
+    value of a typical mention (the sum over values of the count squared over the sum of the
+    counts: the count two mentions drawn at random that agree share); NaN where it has none,
+    or where no mention holding it has a value of every column of ``over``.
 
-    A person delivered ten times over shares his value and his match key in every record: he
-    counts once, and his date of birth stays as rare as it is. A date of birth that stands for
-    "only the year is known" (1 January) is held by many people, each with a key of his own.
+    A person is a distinct value of ``over`` (a match key), and the keys of one value whose
+    mentions are ``alike`` (a function of two arrays of rows, true where they look like one
+    person) count as one: a typo in the first letter of a name gives one person a second key.
+    A person delivered ten times over shares his value and his key in every record: he counts
+    once, and his date of birth stays as rare as it is. A date of birth that stands for "only
+    the year is known" (1 January) is held by many people, each with a key of his own.
+    Mentions without a key tell nobody apart: they count nothing, and a value held only by
+    them is neutral (NaN).
 
     >>> frame = pl.DataFrame({"born": ["0101", "0101", "0101", "0101", "0203", "0203", "0203", "0405", None],
     ...                       "key": ["a", "b", "c", "d", "e", "e", None, None, "g"]})
-    >>> commonness(frame, "born", ["key"]).round(2).tolist()  # typical: (4·4 + 1 + 1) / 6 = 3
-    [1.33, 1.33, 1.33, 1.33, 0.33, 0.33, 0.33, 0.33, nan]
+    >>> commonness(frame, "born", ["key"]).round(2).tolist()  # typical: (4·4 + 1) / 5 = 3.4
+    [1.18, 1.18, 1.18, 1.18, 0.29, 0.29, 0.29, nan, nan]
+    >>> commonness(frame, "born", ["key"], alike=lambda a, b: (a < 2) & (b < 2)).round(2).tolist()  # a, b: one
+    [1.2, 1.2, 1.2, 1.2, 0.4, 0.4, 0.4, nan, nan]
     """
     over = [c for c in over if c in frame.columns and c != column]
-    key = (pl.when(pl.all_horizontal(pl.col(c).is_not_null() for c in over)).then(pl.struct(over).hash(seed=0))
-           if over else pl.lit(None, dtype=pl.UInt64))
-    records = frame.select(pl.Series("value", key_codes(frame, column)), key.alias("key"))
-    held = (records.filter(pl.col("value") >= 0).group_by("value")
-            .agg(pl.col("key").drop_nulls().n_unique().clip(1).alias("n")))
-    if held.height == 0:
+    if not over:
         return np.full(frame.height, np.nan)
+    key = pl.when(pl.all_horizontal(pl.col(c).is_not_null() for c in over)).then(pl.struct(over).hash(seed=0))
+    records = frame.select(pl.Series("value", key_codes(frame, column)), key.alias("key"))
+    spellings = (records.with_row_index("row").filter((pl.col("value") >= 0) & pl.col("key").is_not_null())
+                 .group_by("value", "key").agg(pl.col("row").min()).sort("row").with_row_index("node"))
+    if spellings.height == 0:
+        return np.full(frame.height, np.nan)
+    person = spellings["node"].to_numpy()
+    if alike is not None:
+        person = _one_person_per_alike_keys(spellings, alike)
+    held = (spellings.with_columns(pl.Series("person", person)).group_by("value")
+            .agg(pl.col("person").n_unique().alias("n")))
     typical = float((held["n"] ** 2).sum() / held["n"].sum())
     joined = records.join(held, on="value", how="left", maintain_order="left")["n"]
     return (joined.cast(pl.Float64) / typical).fill_null(np.nan).to_numpy()
 
 
-def _agreed_commonness(comparison: Comparison, frame: pl.DataFrame, left, right, cache: dict) -> np.ndarray:
-    """:func:`commonness` of the agreed value where a pair agrees exactly on ``comparison``, else NaN."""
+def _one_person_per_alike_keys(spellings: pl.DataFrame, alike) -> np.ndarray:
+    """Per row of ``spellings`` (``node``, ``value``, ``row``: one mention of each key of a value),
+    a person number: the connected components of the keys of one value whose mentions are
+    ``alike``. Values held by more than ``MOST_KEYS_COMPARED`` keys are common whatever a few
+    spellings add: their keys are not compared (the comparisons grow as the square)."""
+    keys = spellings.group_by("value").len()
+    compared = spellings.join(keys.filter(pl.col("len").is_between(2, MOST_KEYS_COMPARED)), on="value")
+    pairs = (compared.join(compared, on="value", suffix="_b").filter(pl.col("node") < pl.col("node_b")))
+    same = np.asarray(alike(pairs["row"].to_numpy().astype(np.int64), pairs["row_b"].to_numpy().astype(np.int64)))
+    linked = pairs.filter(pl.Series(same, dtype=pl.Boolean))
+    n = spellings.height
+    graph = coo_matrix((np.ones(linked.height), (linked["node"].to_numpy(), linked["node_b"].to_numpy())), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
+def _agreed_commonness(comparison: Comparison, entity: EntitySettings, frame: pl.DataFrame, left, right,
+                       cache: dict) -> np.ndarray:
+    """:func:`commonness` of the agreed value where a pair agrees exactly on ``comparison``, else NaN;
+    two keys count as one person where their mentions reach each value of ``common_values_alike``."""
     column = comparison.columns[0]
     codes = key_codes(frame, column, cache)
-    counted = ("commonness", column, *comparison.common_values_over)
+    # a comparison these settings lack (a narrowed copy) or the mentions cannot give is left out
+    compared = {c.name: c for c in entity.comparisons}
+    alike_on = [(compared[name], value) for name, value in comparison.common_values_alike.items()
+                if name in compared and all(c in frame.columns for c in compared[name].columns)]
+    counted = ("commonness", column, *comparison.common_values_over, *((c.name, v) for c, v in alike_on))
     if counted not in cache:
-        cache[counted] = commonness(frame, column, comparison.common_values_over)
+        def alike(a, b):
+            return np.logical_and.reduce([_comparison(other, frame, np.arange(frame.height), a, b, None, cache) >= value
+                                          for other, value in alike_on])
+        cache[counted] = commonness(frame, column, comparison.common_values_over, alike if alike_on else None)
     same = (codes[left] >= 0) & (codes[left] == codes[right])
     return np.where(same, cache[counted][left], np.nan)
 
@@ -321,7 +360,7 @@ def compare_type(pairs: pl.DataFrame, frame: pl.DataFrame, entity: EntitySetting
             record_columns = [c.columns[0] for c in entity.comparisons if c.kind != "relation"]
             columns[f"{comparison.name}_tf"] = _agreed_frequency(comparison, frame, record_columns, left, right, cache)
         if comparison.common_values_over:
-            columns[f"{comparison.name}_common"] = _agreed_commonness(comparison, frame, left, right, cache)
+            columns[f"{comparison.name}_common"] = _agreed_commonness(comparison, entity, frame, left, right, cache)
     for comparison in entity.comparisons:
         if comparison.kind == "initials" and comparison.name in columns:  # one side is initials: its Dice is no evidence
             shown = ~np.isnan(columns[comparison.name])
@@ -347,7 +386,10 @@ def compare_type(pairs: pl.DataFrame, frame: pl.DataFrame, entity: EntitySetting
                 top &= at_top
             columns[comparison.name][top] = np.nan
     log.info("%s: compared %d pairs on %d features", entity.entity_type, len(left), len(columns))
-    return pairs.with_columns(pl.Series(name, values, dtype=pl.Float64) for name, values in columns.items())
+    # the commonness is mostly NaN and read rounded to a quarter bit: half the memory
+    narrow = {f"{c.name}_common" for c in entity.comparisons if c.common_values_over}
+    return pairs.with_columns(pl.Series(name, values, dtype=pl.Float32 if name in narrow else pl.Float64)
+                              for name, values in columns.items())
 
 
 def compare(pairs: pl.DataFrame, mentions: pl.DataFrame, relations: pl.DataFrame | None,

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mhgraph.errors import InputError
+from mhgraph.spec import ENTITY_FIELDS
 
 __all__ = [
     "DEFAULT_SETTINGS",
@@ -116,8 +117,13 @@ class Comparison:
     distinct combinations of it and these columns as the value of a typical combination (more
     for a rarer value), never below 0: term frequency over people rather than records. A date
     of birth written as 1 January where only the year was known is held by many people; a
-    person's own duplicates share his date and his match key, so they count once
-    (:func:`mhgraph.resolve.compare.commonness`).
+    person's own duplicates share his date and his match key, so they count once; the
+    "typical" count is the sum over values of the count squared over the sum of the counts
+    (the count two mentions drawn at random that agree share); a value held only by mentions
+    without these columns is neutral (:func:`mhgraph.resolve.compare.commonness`).
+    ``common_values_alike``: comparison name -> value; two combinations of one value whose
+    mentions reach each named comparison's value count as one person (a typo in the first
+    letter of a given name gives a person a second match key).
     ``redundant_with``: names of other comparisons; where
     all of them sit at their top level the value counts as no evidence (NaN) — a match key
     built from names and date of birth says nothing new when those already agree exactly,
@@ -149,6 +155,7 @@ class Comparison:
     ignore_disagreement: bool = False
     term_frequency: bool = False
     common_values_over: tuple[str, ...] = ()
+    common_values_alike: dict[str, float] = field(default_factory=dict)
     redundant_with: tuple[str, ...] = ()
     hardened_where: str = ""
     unrelated_share: float = 0.0
@@ -293,6 +300,24 @@ def _entity(entity_type: str, raw: dict, file: str | None) -> EntitySettings:
     return entity
 
 
+def _check_common_values(comparison: Comparison, entity: EntitySettings, where: str, file: str | None) -> None:
+    """``common_values_over`` must be a list of columns the type's mentions can carry (a string
+    would be read letter by letter, a misspelled column dropped without a word), and
+    ``common_values_alike`` must name the type's comparisons."""
+    setting = f"[{where}.comparisons] {comparison.name}: common_values_over"
+    if isinstance(comparison.common_values_over, str):
+        raise InputError(f"{setting} must be a list of columns, got the string {comparison.common_values_over!r}",
+                         file=file)
+    known = ENTITY_FIELDS.get(entity.entity_type)
+    unknown = sorted(set(comparison.common_values_over) - set(known)) if known else []
+    if unknown:
+        raise InputError(f"{setting} names unknown column(s) {unknown}; known: {', '.join(sorted(known))}", file=file)
+    unknown = sorted(set(comparison.common_values_alike) - {c.name for c in entity.comparisons})
+    if unknown:
+        raise InputError(f"[{where}.comparisons] {comparison.name}: common_values_alike names unknown "
+                         f"comparison(s) {unknown}", file=file)
+
+
 def _check(entity: EntitySettings, file: str | None) -> None:
     where = f"types.{entity.entity_type}"
     for rule in entity.blocking:
@@ -320,6 +345,7 @@ def _check(entity: EntitySettings, file: str | None) -> None:
         if unknown:
             raise InputError(f"[{where}.comparisons] {comparison.name}: counts_where_below names comparison(s) "
                              f"{unknown} that do not come before it", file=file)
+        _check_common_values(comparison, entity, where, file)
         if list(comparison.levels) != sorted(comparison.levels, reverse=True):
             raise InputError(f"[{where}.comparisons] {comparison.name}: levels must go from high to low", file=file)
         if not 0.0 <= comparison.unrelated_share < 1.0:
