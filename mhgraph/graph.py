@@ -34,11 +34,14 @@ ever gets here.
 from __future__ import annotations
 
 import logging
+import tempfile
+from pathlib import Path
 
 import networkx as nx
 import polars as pl
 
 from mhgraph.errors import InputError
+from mhgraph.partition import strictly_increasing
 from mhgraph.spec import ENTITY_FIELDS, PURPOSES, RELATION_TYPES
 
 __all__ = ["EDGE_COLUMNS", "EDGE_SCHEMA", "ENTITY_TYPE", "MENTION_COLUMNS", "NODE_COLUMNS", "NODE_SCHEMA", "PURPOSE",
@@ -75,7 +78,8 @@ _MENTION_CONTEXT: dict[str, pl.DataType] = {
 }
 # The mention columns the graph reads: a caller holding a wider table hands over only these.
 MENTION_COLUMNS = (*_MENTION_REQUIRED, *_MENTION_CONTEXT)
-_RELATION_REQUIRED = ("relation_id", "type", "from_mention", "to_mention", *_PROVENANCE)
+_MENTION_IDS = ("from_mention", "to_mention")
+_RELATION_REQUIRED = ("relation_id", "type", *_MENTION_IDS, *_PROVENANCE)
 _RELATION_OPTIONAL: dict[str, pl.DataType] = {
     "valid_from": pl.Date(),
     "valid_to": pl.Date(),
@@ -238,14 +242,39 @@ def _unique_order(frame: pl.DataFrame, column: str, table: str) -> pl.Series:
     return order
 
 
+def _resolution_rows(mention_ids: pl.Series, keys: pl.Series) -> pl.Series | None:
+    """The row of ``keys`` (the resolution's mention ids) that holds each of ``mention_ids``, null
+    where none does; ``None`` when ``keys`` hold an id twice. Keys sorted as the resolvers write
+    them are searched: no hash table of every mention id and no copy of their text (at five million
+    persons several GB). Other keys are joined.
+
+    >>> _resolution_rows(pl.Series(["m2", "m9", "m1"]), pl.Series(["m1", "m2", "m3"])).to_list()
+    [1, None, 0]
+    >>> _resolution_rows(pl.Series(["m2", "m1"]), pl.Series(["m2", "m1"])).to_list()
+    [0, 1]
+    """
+    if not strictly_increasing(keys):
+        try:
+            return mention_ids.to_frame("mention_id").join(keys.to_frame("mention_id").with_row_index("_row"),
+                                                           on="mention_id", how="left", maintain_order="left",
+                                                           validate="m:1").get_column("_row")
+        except pl.exceptions.ComputeError:  # a mention id that the resolution holds twice
+            return None
+    rows = keys.search_sorted(mention_ids).cast(pl.get_index_type())
+    if keys.is_empty():
+        return rows.clear().extend_constant(None, rows.len())
+    held = keys.gather(rows.clip(upper_bound=keys.len() - 1)) == mention_ids
+    return pl.select(pl.when(held).then(rows)).to_series().alias("_row")
+
+
 def _mention_entities(mentions: pl.DataFrame, resolution: pl.DataFrame) -> tuple[pl.Series, pl.Series]:
     """The sorted entity ids, and the number of each mention's entity among them (in mention order,
     column ``_entity``): entities are numbered in id order, so that grouping, sorting and joining
     work on small numbers and the ids' text is put back once per table.
 
-    Mention ids must be unique in both tables and every mention resolved. One join checks that
-    cheaply (the resolution's ids as its unique key; every mention finds a different resolution
-    row); only a table that fails it is searched for the row to name.
+    Mention ids must be unique in both tables and every mention resolved: each mention must find a
+    resolution row (:func:`_resolution_rows`), a different one; only a table that fails that is
+    searched for the row to name.
 
     >>> ids, entity = _mention_entities(pl.DataFrame({"mention_id": ["m1", "m2", "m3"]}),
     ...     pl.DataFrame({"mention_id": ["m3", "m2", "m1"], "entity_id": ["b", "a", "b"]}))
@@ -253,21 +282,16 @@ def _mention_entities(mentions: pl.DataFrame, resolution: pl.DataFrame) -> tuple
     (['a', 'b'], [1, 0, 1])
     """
     entity_ids = resolution.get_column("entity_id").unique().sort()
-    lookup = resolution.select("mention_id", "entity_id").with_row_index("_row").join(
-        entity_ids.to_frame().with_row_index(_ENTITY), on="entity_id").select("mention_id", "_row", _ENTITY)
-    try:
-        found = mentions.select("mention_id").join(lookup, on="mention_id", how="left", maintain_order="left",
-                                                   validate="m:1")
-    except pl.exceptions.ComputeError:  # a mention id that the resolution holds twice
-        found = None
-    rows = None if found is None else found.get_column("_row")
+    rows = _resolution_rows(mentions.get_column("mention_id"), resolution.get_column("mention_id"))
     if rows is None or rows.null_count() or rows.n_unique() < rows.len():
         _first_duplicate(mentions, "mention_id", "mentions")
         _first_duplicate(resolution, "mention_id", "resolution")
         row = int(rows.is_null().arg_true()[0])
         raise InputError(f"mention {mentions[row, 'mention_id']!r} has no entity in the resolution table",
                          file="mentions", row=row + 1, column="mention_id")
-    return entity_ids, found.get_column(_ENTITY)
+    # an Enum of the sorted entity ids codes each one by its number among them
+    numbers = resolution.get_column("entity_id").cast(pl.Enum(entity_ids)).to_physical()
+    return entity_ids, numbers.gather(rows).cast(pl.get_index_type()).alias(_ENTITY)
 
 
 def _end_entities(relations: pl.LazyFrame, lookups: list[pl.DataFrame]) -> pl.DataFrame:
@@ -329,26 +353,39 @@ def _nodes(mentions: pl.LazyFrame, entity: pl.Series, entity_ids: pl.Series) -> 
     return nodes.with_columns(entity_ids.gather(nodes.get_column(_ENTITY))).select(NODE_COLUMNS)
 
 
-def _edges(relations: pl.LazyFrame, ends: pl.DataFrame, entity_ids: pl.Series) -> pl.DataFrame:
+def _edges(relations: pl.LazyFrame, ends: pl.DataFrame, entity_ids: pl.Series,
+           edges_file: Path | None = None) -> pl.DataFrame:
     """The edges table from the relations (a scan or a table) and the numbers of their ends'
     entities (:func:`_end_entities`), sorted by ``relation_id``: each column is read, put in that
-    order and let go in turn, so that only the edges are held whole, never the relations too."""
+    order and let go in turn, so that only the edges are held whole, never the relations too.
+
+    With ``edges_file``, the edges are written there whole and returned without their mention ids:
+    those are put in order first, while little else is held, and wait in a file of their own,
+    from which the whole table is then written a part at a time.
+    """
     height = ends.height
     relation_id = _read(relations, "relation_id", "relations", pl.String(), height)
     order = _unique_order(relation_id.to_frame(), "relation_id", "relations")
     del relation_id
-    columns = []
-    for column in EDGE_COLUMNS:
+
+    def ordered(column: str) -> pl.Series:
         if column in ("from_entity", "to_entity"):
-            columns.append(entity_ids.gather(ends.get_column(column.removesuffix("_entity")).gather(order))
-                           .alias(column))
-        else:
-            columns.append(_read(relations, column, "relations", EDGE_SCHEMA[column], height).gather(order))
-    return pl.DataFrame(columns)
+            return entity_ids.gather(ends.get_column(column.removesuffix("_entity")).gather(order)).alias(column)
+        return _read(relations, column, "relations", EDGE_SCHEMA[column], height).gather(order)
+
+    if edges_file is None:
+        return pl.DataFrame([ordered(column) for column in EDGE_COLUMNS])
+    with tempfile.TemporaryDirectory(dir=edges_file.parent) as folder:
+        mention_ids = Path(folder) / "mention_ids.parquet"
+        pl.DataFrame([ordered(column) for column in _MENTION_IDS]).write_parquet(mention_ids)
+        edges = pl.DataFrame([ordered(column) for column in EDGE_COLUMNS if column not in _MENTION_IDS])
+        pl.concat([edges.lazy(), pl.scan_parquet(mention_ids)], how="horizontal").select(EDGE_COLUMNS).sink_parquet(
+            edges_file)
+    return edges
 
 
 def build_graph_tables(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.LazyFrame,
-                       resolution: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+                       resolution: pl.DataFrame, edges_file: Path | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Aggregate mentions into entity ``nodes`` and map relations onto entity ``edges``.
 
     A node lists the partners, sources and purposes of all its mentions and their count, plus
@@ -366,6 +403,11 @@ def build_graph_tables(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.Data
     mention-to-entity lookup once the relations' ends are mapped: a caller that hands the
     resolution over without keeping it (``mhgraph run``) holds neither while the nodes are built.
 
+    ``edges_file``: a Parquet file to write the whole edges table to (``mhgraph run`` gives its
+    ``tables/edges.parquet``); the edges are then returned without ``from_mention`` and
+    ``to_mention``, which are never held beside the other columns (at five million persons some
+    2 GB of text that only the identity-conflict rule reads, from the file).
+
     Raises :class:`~mhgraph.errors.InputError` (naming table, row and column) when a required
     column is missing or empty, a mention is resolved twice or not at all, or a relation names
     a mention the mentions table lacks.
@@ -375,7 +417,7 @@ def build_graph_tables(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.Data
         _require(table, name, _REQUIRED[name])
     _refuse_empty(resolution.lazy(), "resolution", _RESOLUTION_REQUIRED)
     _refuse_empty(mentions, "mentions", ("record_id",))  # the only required mention column not read below
-    resolution = resolution.select(pl.col(_RESOLUTION_REQUIRED).cast(pl.String))
+    resolution = resolution.select(pl.col("mention_id", "entity_id").cast(pl.String))  # the type is not read
 
     mention_ids = _read(mentions, "mention_id", "mentions", pl.String(), 0).to_frame()
     entity_ids, entity = _mention_entities(mention_ids, resolution)
@@ -384,7 +426,7 @@ def build_graph_tables(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.Data
     del mention_ids
     ends = _end_entities(relations, lookups)
     nodes = _nodes(mentions, entity, entity_ids)
-    edges = _edges(relations, ends, entity_ids)
+    edges = _edges(relations, ends, entity_ids, edges_file)
     log.info("graph: %d nodes, %d edges from %d mentions", nodes.height, edges.height, entity.len())
     return nodes, edges
 

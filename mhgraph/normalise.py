@@ -407,6 +407,33 @@ def municipality(raw: str | None) -> str | None:
     return _one_value(municipality_expr, raw)
 
 
+def sbi_code_expr(expr: pl.Expr) -> pl.Expr:
+    """Vectorised :func:`sbi_code`."""
+    code = expr.str.replace_all(r"[.\s]", "")
+    return pl.when(code != "").then(code)
+
+
+def sbi_code(raw: str | None) -> str | None:
+    """An SBI sector code as the rules compare it, by its leading digits: dots and spaces removed.
+    A code that lost its leading zero (``1130`` for ``01130``) is kept as it is: it cannot be
+    told apart from a code of its own (see :func:`sbi_code_may_have_lost_zero_expr`).
+
+    >>> sbi_code("10.13"), sbi_code(" 01 13 0"), sbi_code("1130")
+    ('1013', '01130', '1130')
+    """
+    return _one_value(sbi_code_expr, raw)
+
+
+def sbi_code_may_have_lost_zero_expr(code: pl.Expr) -> pl.Expr:
+    """True for a normalised SBI code that may be a code of divisions 01-03 (agriculture, forestry,
+    fishing) whose leading zero a spreadsheet dropped: one, three or four digits, the first 1-3.
+
+    >>> pl.select(sbi_code_may_have_lost_zero_expr(pl.Series(["1130", "113", "01130", "4120", "10130"]))).to_series().to_list()
+    [True, True, False, False, False]
+    """
+    return code.str.contains(r"^[1-3](\d{2,3})?$").fill_null(False)
+
+
 def category_key_expr(expr: pl.Expr) -> pl.Expr:
     """Vectorised :func:`category_key`."""
     key = expr.str.to_lowercase().str.replace_all(r"[^\p{L}\p{N}]", "")

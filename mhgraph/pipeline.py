@@ -103,6 +103,17 @@ class StoredTables(dict):
         """
         return self.pop(name) if name in self.stored else self[name]
 
+    def scan(self, name: str) -> pl.LazyFrame:
+        """The table ``name`` as a scan: of its file when it is not held, so that a reader of a few
+        rows or columns never reads it whole.
+
+        >>> import tempfile; folder = Path(tempfile.mkdtemp())
+        >>> tables = StoredTables({}, {}); tables.keep(folder, hits=pl.DataFrame({"a": [1, 2]}))
+        >>> _ = tables.release("hits"); tables.scan("hits").filter(pl.col("a") > 1).collect().height
+        1
+        """
+        return self[name].lazy() if dict.__contains__(self, name) else pl.scan_parquet(self.stored[name])
+
     def height(self, name: str) -> int:
         """The rows of table ``name``, counted in its file when it is not held."""
         if dict.__contains__(self, name):
@@ -230,11 +241,13 @@ def analyse(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.
         # the graph reads the mentions and relations a column at a time and lets the resolution go once
         # it has numbered the mentions' entities; stored, the resolution is held nowhere else until the
         # export reads it again
-        tables.keep(tables_dir, **dict(zip(("nodes", "edges"), build_graph_tables(
-            scan_of(mentions, MENTION_COLUMNS), relations, tables.release("resolution")))))
-        if tables_dir is not None:  # stored whole; held without the mention ids (a third of the edges' data)
-            tables["edges"] = tables["edges"].drop(MENTION_IDS)
-    nodes, edges = tables["nodes"], tables["edges"]
+        edges_file = tables_dir / "edges.parquet" if tables_dir is not None else None
+        nodes, edges = build_graph_tables(scan_of(mentions, MENTION_COLUMNS), relations, tables.release("resolution"),
+                                          edges_file=edges_file)
+        tables.keep(tables_dir, nodes=nodes)
+        tables["edges"] = edges
+        if edges_file is not None:  # written whole by the graph; held without the mention ids (a third of its data)
+            tables.stored["edges"] = edges_file
     with _stage(DETECT_AND_INDICATORS, timings):
         # no rule reads the communities: the rules run here while detection runs in a process of its
         # own (the serial executor: first detection, then the rules); the cluster ids are attached after
@@ -425,8 +438,8 @@ def _run_stages(folder: RunFolder, input_dir: Path, specs, before: RunTables | N
     with _stage("partners_needed", timings):
         tables["clusters"] = partners_needed(tables["clusters"], tables["communities"], tables["indicator_hits"],
                                              shown=top)
-    clusters, communities, nodes, edges, hits, resolution = (
-        tables[name] for name in ("clusters", "communities", "nodes", "edges", "indicator_hits", "resolution"))
+    clusters, communities, nodes, edges, hits = (
+        tables[name] for name in ("clusters", "communities", "nodes", "edges", "indicator_hits"))
     # those written as they were made stand
     tables.keep(out_dir / "tables", **{name: tables[name] for name in ANALYSED_TABLES if name not in tables.stored})
     counts = {name: ingested.scan(name).select(pl.len()).collect().item() for name in ingested.paths}
@@ -445,12 +458,14 @@ def _run_stages(folder: RunFolder, input_dir: Path, specs, before: RunTables | N
     })
     changes = None
     if before is not None:
-        changes = diff_runs(before, RunTables(current.mentions, resolution, communities, clusters, hits,
+        changes = diff_runs(before, RunTables(current.mentions, current.resolution, communities, clusters, hits,
                                               edges["relation_id"], manifest))
         manifest["previous_run"] = {key: before.manifest.get(key) for key in ("run_id", "started")}
     with _stage("export", timings):
+        # the mentions and the resolution as scans: the export reads those of the top clusters, not the tables
         outputs = write_outputs(
-            out_dir, clusters, communities, nodes, edges, hits, scan_of(mentions, REQUIRED_COLUMNS["mentions"]), resolution,
+            out_dir, clusters, communities, nodes, edges, hits, scan_of(mentions, REQUIRED_COLUMNS["mentions"]),
+            tables.scan("resolution"),
             top=min(top, manifest["clusters_flagged"]), run_info=manifest, lang=lang, partner_lists=partner_lists,
             changes=changes,
         )

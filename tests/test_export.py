@@ -572,6 +572,27 @@ def test_duplicate_entity_in_communities_is_refused(tmp_path):
         export(tmp_path, tables)
 
 
+def test_the_resolution_as_a_scan_gives_the_same_files_and_only_the_shown_rows_are_read(tmp_path):
+    """A run hands the export a scan of its resolution: the same documents as from the table, and a
+    mention the documents show that is resolved twice is refused at its row, in the scan as in the table."""
+    tables = build_tables()
+    resolution = tables["resolution"]
+    resolution.write_parquet(tmp_path / "resolution.parquet")
+    whole = export(tmp_path / "whole", tables)
+    scanned = export(tmp_path / "scanned", {**tables, "resolution": pl.scan_parquet(tmp_path / "resolution.parquet")})
+    assert sorted(p.relative_to(tmp_path / "whole") for p in whole.values()) == \
+        sorted(p.relative_to(tmp_path / "scanned") for p in scanned.values())
+    for path in whole.values():
+        assert path.read_bytes() == (tmp_path / "scanned" / path.relative_to(tmp_path / "whole")).read_bytes()
+    shown = tables["mentions"].filter(pl.col("record_id") == "L-101").get_column("mention_id")[0]
+    twice = pl.concat([resolution, resolution.filter(pl.col("mention_id") == shown)])
+    twice.write_parquet(tmp_path / "twice.parquet")
+    first = resolution.get_column("mention_id").to_list().index(shown) + 1
+    for given in (twice, pl.scan_parquet(tmp_path / "twice.parquet")):
+        with pytest.raises(InputError, match=f"file resolution, row {first}, column .mention_id.: .* appears more"):
+            export(tmp_path / "twice", {**tables, "resolution": given})
+
+
 @pytest.mark.parametrize(("twin", "problem"), [("entity", "appears more than once"), (None, "is empty")])
 def test_a_duplicate_or_missing_key_in_sorted_nodes_is_refused_at_its_row(tmp_path, twin, problem):
     """Sorted keys are checked without hashing them: a twin sits next to its key, and is still refused."""

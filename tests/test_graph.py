@@ -215,6 +215,28 @@ def test_mentions_and_relations_read_from_scans_give_the_same_tables(stage_table
             build_graph_tables(pl.scan_parquet(tmp_path / "broken.parquet"), relations, resolution)
 
 
+def test_edges_given_a_file_are_written_there_whole_and_come_back_without_their_mention_ids(
+        stage_tables, graph_tables, tmp_path):
+    """``mhgraph run`` has the graph write the edges: the file holds the whole table, the table handed
+    back the same rows without the mention ids, and nothing else is left in the folder, also when a
+    relation is refused after the mention ids were put in order."""
+    mentions, relations, resolution = stage_tables
+    relations.write_parquet(tmp_path / "relations.parquet")
+    (tmp_path / "tables").mkdir()
+    nodes, edges = build_graph_tables(mentions, pl.scan_parquet(tmp_path / "relations.parquet"), resolution,
+                                      edges_file=tmp_path / "tables" / "edges.parquet")
+    assert nodes.equals(graph_tables[0])
+    assert pl.read_parquet(tmp_path / "tables" / "edges.parquet").equals(graph_tables[1])
+    assert edges.equals(graph_tables[1].drop("from_mention", "to_mention")) and edges.height > 0
+    assert [path.name for path in (tmp_path / "tables").iterdir()] == ["edges.parquet"]
+    (tmp_path / "refused").mkdir()
+    with pytest.raises(InputError, match=r"row 3, column 'type': value 'OWNS'"):
+        build_graph_tables(mentions, relations.with_columns(
+            type=pl.when(pl.int_range(pl.len()) == 2).then(pl.lit("OWNS")).otherwise("type")), resolution,
+            edges_file=tmp_path / "refused" / "edges.parquet")
+    assert not any((tmp_path / "refused").iterdir())
+
+
 def _tables_holding(columns: set[str]) -> int:
     """How many live Polars tables hold all of ``columns`` (tables a Polars call has consumed say no columns)."""
     def held(table: pl.DataFrame) -> set[str]:
@@ -278,6 +300,30 @@ def test_bad_input_names_table_row_and_column(stage_tables):
     with pytest.raises(InputError, match=r"file resolution, row 2, column 'entity_id'.*empty"):
         build_graph_tables(mentions, relations, resolution.with_columns(
             entity_id=pl.when(pl.int_range(pl.len()) == 1).then(None).otherwise("entity_id")))
+
+
+@pytest.mark.parametrize("order", ["sorted", "shuffled"])
+def test_a_resolution_sorted_or_not_gives_the_same_graph_and_the_same_refusals(stage_tables, graph_tables, order):
+    """The resolvers write the resolution sorted by mention id, which the graph searches instead of
+    joining: either order builds the same tables, and a mention resolved twice or not at all is
+    refused at its row either way."""
+    mentions, relations, resolution = stage_tables
+    resolution = (resolution.sort("mention_id") if order == "sorted"
+                  else resolution.sample(fraction=1.0, shuffle=True, seed=5))
+    assert resolution.get_column("mention_id").is_sorted() == (order == "sorted")
+    nodes, edges = build_graph_tables(mentions, relations, resolution)
+    assert nodes.equals(graph_tables[0]) and edges.equals(graph_tables[1])
+    twin = resolution.with_row_index("_i").filter(pl.col("_i") == 3).drop("_i")
+    doubled = pl.concat([resolution, twin])
+    doubled = doubled.sort("mention_id", maintain_order=True) if order == "sorted" else doubled
+    row = doubled.get_column("mention_id").is_duplicated().arg_true()[1] + 1  # the second of the two
+    with pytest.raises(InputError, match=rf"file resolution, row {row}, column 'mention_id'.*more than once"):
+        build_graph_tables(mentions, relations, doubled)
+    missing = mentions["mention_id"][7]
+    with pytest.raises(InputError, match=r"file mentions, row 8, column 'mention_id'.*no entity"):
+        build_graph_tables(mentions, relations, resolution.filter(pl.col("mention_id") != missing))
+    with pytest.raises(InputError, match=rf"file mentions, row {mentions.height + 1}, column 'mention_id'.*more than"):
+        build_graph_tables(pl.concat([mentions, mentions.slice(2, 1)]), relations, resolution)
 
 
 def test_to_networkx_keeps_parallel_relations_and_every_attribute(graph_tables):

@@ -8,6 +8,7 @@ whole paths compared as tuples.
 """
 
 import datetime as dt
+import random
 from collections import defaultdict
 
 import polars as pl
@@ -184,6 +185,56 @@ def test_shortest_paths_are_the_smallest_shortest_paths_of_their_definition(grap
     expected = _paths_by_definition(origins, walkable, max_hops, max_degree)
     assert {(o, t, tuple(p)) for o, t, p in found.iter_rows()} == expected
     assert any(len(path) >= 3 for _, _, path in expected)
+
+
+def _dated_paths_by_definition(origin, edges, together, max_hops, max_degree):
+    """Every walk from ``origin`` of at most ``max_hops`` relations that never passes through an
+    entity of more than ``max_degree`` neighbours, nor into a place over one relation of
+    ``together`` and out over another whose periods do not overlap; for each entity it reaches,
+    the smallest of its shortest walks, compared whole."""
+    periods = {r: (start, end) for r, start, end in together.select("relation_id", "start", "end").iter_rows()}
+    steps = defaultdict(list)
+    for relation_id, a, b in edges.filter(pl.col("from_entity") != pl.col("to_entity")).iter_rows():
+        steps[a].append((relation_id, b, True))
+        steps[b].append((relation_id, a, False))
+    crowded = {node for node, out in steps.items() if len({other for _, other, _ in out}) > max_degree}
+    best = {}
+
+    def walk(node, path, entered):
+        for relation_id, other, into in steps[node]:
+            if entered in periods and relation_id in periods and not into:
+                (s1, e1), (s2, e2) = periods[entered], periods[relation_id]
+                if s1 > e2 or s2 > e1:
+                    continue
+            longer = (*path, relation_id)
+            if other != origin:
+                best[other] = min(best.get(other, longer), longer, key=lambda p: (len(p), p))
+            if len(longer) < max_hops and other not in crowded:
+                walk(other, longer, relation_id if into else None)
+
+    walk(origin, (), None)
+    return {(origin, target, path) for target, path in best.items()}
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_shortest_paths_through_dated_homes_are_the_shortest_walks_that_pass(seed):
+    """Small random graphs of people, companies and flats, the homes dated at random: the search
+    finds, for every entity, the smallest of the shortest walks whose home steps overlap."""
+    rng = random.Random(seed)
+    people, places = [f"P{i}" for i in range(6)], [f"A{i}" for i in range(3)]
+    rows = []
+    for i in range(14):
+        start = dt.date(rng.randint(2010, 2024), 1, 1)
+        end = END_OF_TIME if rng.random() < 0.3 else start + dt.timedelta(days=rng.randint(100, 2000))
+        home = rng.random() < 0.7
+        source = rng.choice(people) if home else rng.choice(people + ["C0", "C1"])
+        rows.append((f"r{i:02d}", source, rng.choice(places) if home or rng.random() < 0.5 else "C0", start, end, home))
+    table = pl.DataFrame(rows, schema=["relation_id", "from_entity", "to_entity", "start", "end", "home"], orient="row")
+    edges, together = table.select("relation_id", "from_entity", "to_entity"), table.filter("home")
+    for origin in ("P0", "C0"):
+        found = shortest_paths([origin], edges, 4, 4, together=together)
+        expected = _dated_paths_by_definition(origin, edges, together, 4, 4)
+        assert {(o, t, tuple(p)) for o, t, p in found.iter_rows()} == expected
 
 
 def test_shortest_paths_from_no_origin_are_none(sample):

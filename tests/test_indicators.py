@@ -368,6 +368,31 @@ def test_link_to_earlier_refusal_through_a_home_needs_the_two_to_live_there_toge
     assert new_permit_holders(D(2023, 2, 1), earlier_stay=True) == []
 
 
+def test_a_home_entered_first_in_another_period_still_passes_the_link_found_later():
+    """The refused operator is an officer of a company whose office is the flat where the front man
+    now lives: a 5-step link. The operator's payroll home at that flat in 2015 reaches the flat a
+    step sooner, in a period the front man's stay does not overlap; that entry must not bar the
+    later one over the office, which nothing bars from leaving."""
+    def new_permit_holders(old_stay):
+        reg = Registers()
+        reg.permit("v1", "ARN-2022-0001", "A-club", "seksinrichting", "geweigerd", D(2022, 3, 1),
+                   holder_person="P-operator")
+        reg.company("k1", "C-op", "A-flat", D(2019, 1, 1))
+        reg.officer("o1", "P-operator", "C-op", "A-ophome", D(2019, 1, 1))
+        if old_stay:
+            reg.payroll("p0", "P-operator", "C-job0", "A-flat", D(2015, 1, 1), D(2015, 12, 31), 2000 * 15.0, 2000.0)
+        reg.payroll("p2", "P-front", "C-job2", "A-flat", D(2022, 6, 1), D(2025, 12, 31), 2000 * 15.0, 2000.0)
+        reg.permit("v2", "EMM-2023-0002", "A-club2", "seksinrichting", "verleend", D(2023, 9, 1),
+                   holder_person="P-front", source="gemeente_emmen_vergunningen")
+        nodes, edges = build_graph_tables(*reg.tables())
+        found = link_to_earlier_refusal(nodes, edges)
+        return found.select("focus_entity", pl.col("reason").str.extract(r"via ([A-Z_ -]+) \(")).rows()
+
+    link = [("EMM-2023-0002", "HOLDS_PERMIT - OFFICER_OF - LOCATED_AT - REGISTERED_AT - HOLDS_PERMIT")]
+    assert new_permit_holders(old_stay=False) == link
+    assert new_permit_holders(old_stay=True) == link
+
+
 def test_a_bibob_outcome_counts_only_when_the_run_may_use_bibob():
     reg = Registers()
     reg.permit("v1", "ARN-2022-0001", "A-club", "seksinrichting", "verleend", D(2022, 1, 1),

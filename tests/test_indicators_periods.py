@@ -10,6 +10,7 @@ from graph_fixtures import D, Registers, population
 from mhgraph.detect import detect_communities
 from mhgraph.graph import build_graph_tables
 from mhgraph.indicators import (
+    INDICATORS,
     WEAK_PREFIX,
     compute_indicators,
     exchange_permit_labour,
@@ -306,8 +307,9 @@ def test_minimum_pay_for_few_hours_allows_longer_weeks_where_adults_work_full_ti
     reg.company("k3", "C-clean", "A-clean", D(2015, 1, 1), sbi="81211")
     reg.company("k4", "C-roofer", "A-roof", D(2015, 1, 1), sbi="4391")
     reg.company("k5", "C-haulier", "A-depot", D(2015, 1, 1), sbi="4941")
+    reg.company("k6", "C-slaughter", "A-abattoir", D(2015, 1, 1), sbi="10130")  # slaughterhouse: prefix 101
     for w in range(3):
-        for company in ("builder", "cafe", "clean"):  # 20 hours a week at the minimum
+        for company in ("builder", "cafe", "clean", "slaughter"):  # 20 hours a week at the minimum
             reg.payroll(f"{company}{w}", f"P-{company}{w}", f"C-{company}", f"A-{company}{w}", *half_year,
                         520 * 13.27, 520.0)
         # the look-alikes in full-time sectors: full weeks at the minimum, part-time weeks paid well
@@ -315,14 +317,29 @@ def test_minimum_pay_for_few_hours_allows_longer_weeks_where_adults_work_full_ti
         reg.payroll(f"haul{w}", f"P-driver{w}", "C-haulier", f"A-driver{w}", *half_year, 520 * 17.50, 520.0)
     nodes, edges = _tables(reg)
     full = compute_indicators(nodes, edges, indicators=["minimum_pay_for_few_hours"], graded=False)
-    assert _focus(full) == {"C-builder"}
-    assert "for 20.0 hours a week or fewer" in full["reason"][0] and "32 in agriculture, construction" in full["reason"][0]
+    assert _focus(full) == {"C-builder", "C-slaughter"}
+    assert "for 20.0 hours a week or fewer" in full["reason"][0]
+    assert "32 in agriculture, meat processing, construction" in full["reason"][0]
     # the weak level reaches the restaurant and the cleaners at twenty hours only as weak signals
     graded = compute_indicators(nodes, edges, indicators=["minimum_pay_for_few_hours"])
     assert set(graded.select("focus_entity", "grade").iter_rows()) == {
-        ("C-builder", "full"), ("C-cafe", "weak"), ("C-clean", "weak")}
+        ("C-builder", "full"), ("C-slaughter", "full"), ("C-cafe", "weak"), ("C-clean", "weak")}
     # without full-time sectors the building firm is judged like the restaurant
     assert minimum_pay_for_few_hours(nodes, edges, full_time_sectors=()).height == 0
+
+
+def test_the_full_week_sentence_names_the_sector_of_every_declared_prefix():
+    """The reason names the full-time sectors in words: a prefix added to ``full_time_sectors``
+    without its sector in both sentences fails here, and a prefix unknown here needs its words added."""
+    sector_words = {"01": ("agriculture", "land- en tuinbouw"), "101": ("meat processing", "vleesverwerking"),
+                    "41": ("construction", "bouw"), "42": ("construction", "bouw"), "43": ("construction", "bouw"),
+                    "49": ("transport", "vervoer"), "52": ("warehousing", "opslag")}
+    rule = INDICATORS["minimum_pay_for_few_hours"]
+    declared = rule.threshold_docs["full_time_sectors"].default
+    assert set(declared) <= set(sector_words)
+    for prefix in declared:
+        english, dutch = sector_words[prefix]
+        assert english in rule.reason and dutch in rule.reason_nl, prefix
 
 
 def test_minimum_pay_for_few_hours_weighs_more_only_where_adults_work_full_weeks():

@@ -258,3 +258,23 @@ def test_duplicate_ids_over_many_batches_match_a_plain_count(tmp_path):
         assert message.startswith(f"the record id was already used on row {first_rows[ids[row - 1]]};")
     assert result.mentions.filter(pl.col("role") == "werknemer")["record_id"].to_list() == sorted(
         first_rows, key=first_rows.get)
+
+
+def test_sbi_codes_lose_dots_and_spaces_and_a_lost_leading_zero_is_warned_of(tmp_path):
+    """``10.13`` and ``10 13`` are the code ``1013``; ``1130`` may be ``01130`` (a farm) read as a
+    number, or a code of its own: kept as delivered, and counted in a warning — as is ``1013``,
+    which could have lost a zero just as well; ``4120`` and the 5-digit codes could not."""
+    codes = ["10.13", " 10 13", "01.13.0", "1130", "4120"]
+    plain = pl.DataFrame({
+        "inschrijving_id": [f"I{i}" for i in range(5)], "bedrijf_kvk_nummer": [f"6100000{i}" for i in range(5)],
+        "bedrijf_naam": [f"Bedrijf {c} BV" for c in "ABCDE"], "vestiging_adres_postcode": ["6811AB"] * 5,
+        "vestiging_adres_huisnummer": [str(i + 1) for i in range(5)], "rechtsvorm": ["BV"] * 5, "sbi_code": codes,
+        "datum_inschrijving": ["2020-01-01"] * 5, "vestiging_adres_gemeente": ["Arnhem"] * 5,
+        "handelsnaam": [None] * 5, "vestiging_adres_toevoeging": [None] * 5}, schema_overrides={"handelsnaam": pl.String,
+        "vestiging_adres_toevoeging": pl.String})
+    deliver(tmp_path, "kvk_inschrijvingen", plain)
+    result = ingest(tmp_path)
+    companies = result.mentions.filter(pl.col("sbi_code").is_not_null()).sort("record_id")  # not the trade name
+    assert companies["sbi_code"].to_list() == ["1013", "1013", "01130", "1130", "4120"]
+    warnings = [w for source in result.summary["sources"] for w in source["warnings"] if "SBI" in w]
+    assert len(warnings) == 1 and warnings[0].startswith("3 SBI code(s)")

@@ -82,6 +82,26 @@ def test_the_resolution_and_matches_are_not_held_while_detection_and_the_rules_r
         assert sum(row["pairs"] for row in model["blocking"]) == result.manifest["counts"]["matches"] > 0
 
 
+def test_the_export_reads_the_resolution_of_the_shown_mentions_not_the_whole_table(tmp_path, watching):
+    """The export needs the entity of the few mentions the top clusters show: the run hands it a scan of
+    the stored resolution, so the table (some 3 GB at five million persons) is not read back for it."""
+    whole = []  # the number of mentions, once the run has counted them
+
+    def resolutions() -> int:  # tables of the resolution's columns with a row for every mention
+        return sum(1 for o in gc.get_objects() if isinstance(o, pl.DataFrame) and
+                   set(RESOLUTION_COLUMNS) <= set(o.columns) and o.height >= whole[0])
+
+    counted = watching("mhgraph.pipeline", "graph ...", lambda: whole.append(
+        pl.scan_parquet(next(tmp_path.glob("**/tables/mentions.parquet"))).select(pl.len()).collect().item()))
+    exporting = watching("mhgraph.pipeline", "export ...", resolutions)
+    pictured = watching("mhgraph.export", "picture of cluster", resolutions)
+    result = run_pipeline(SAMPLE, tmp_path / "run", resolver="exact", executor="serial")
+    held_elsewhere = resolutions()  # by an earlier run, say; the result reads its resolution when asked
+    assert len(counted.seen) == 1 and whole == [result.manifest["counts"]["resolution"]]
+    assert exporting.seen == [held_elsewhere] and result.manifest["top"] > 0
+    assert pictured.seen == [held_elsewhere] * result.manifest["top"]
+
+
 def test_the_resolver_holds_the_pairs_as_rows_of_their_mentions_and_spells_out_their_ids_as_it_writes_them(
         tmp_path, watching):
     """Comparison, scoring and clustering read each pair as the rows of its two mentions: no table
@@ -194,15 +214,18 @@ def test_detection_lets_go_of_tables_handed_over_once_it_has_its_arrays(watching
 
 def test_a_run_holds_the_edges_without_their_mention_ids_and_hands_back_the_stored_table_whole(tmp_path, watching):
     """The mention ids are a third of the edges' data and only identity_conflict reads them: a run
-    writes them with the edges and holds the edges without them through the rules, rank and export."""
+    has the graph write them with the edges, never holding them beside the other columns, and holds
+    the edges without them through the rules, rank and export."""
     from mhgraph.graph import EDGE_COLUMNS
 
     ends = ["from_entity", "from_mention", "to_mention"]
     held_elsewhere = _alive(ends)  # by an earlier run, say
+    # the graph writes them as it builds the edges: they are not held beside the edges even then
+    built = watching("mhgraph.graph", "graph: ", lambda: _alive(ends))
     during = watching("mhgraph.pipeline", f"{DETECT_AND_INDICATORS} ...", lambda: _alive(ends))
     ranking = watching("mhgraph.pipeline", "rank ...", lambda: _alive(ends))
     result = run_pipeline(SAMPLE, tmp_path / "run", resolver="exact", executor="serial")
-    assert during.seen == ranking.seen == [held_elsewhere]
+    assert built.seen == during.seen == ranking.seen == [held_elsewhere]
     edges = result.tables["edges"]  # read again from the run's file
     assert edges.columns == list(EDGE_COLUMNS) and edges.get_column("from_mention").null_count() == 0
     assert edges.height == result.manifest["counts"]["edges"] == result.tables["relations"].height

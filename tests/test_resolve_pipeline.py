@@ -1,6 +1,7 @@
 import copy
 import errno
 import gc
+import importlib
 import json
 import os
 import pickle
@@ -36,7 +37,7 @@ from mhgraph.resolve import (
 )
 from mhgraph.resolve.cluster import RESOLUTION_SCHEMA
 from mhgraph.resolve.pipeline import _READERS, MATCHES_SCHEMA, _unread_target
-from mhgraph.resolve.score import FellegiSunter, levels_of
+from mhgraph.resolve.score import FellegiSunter, levels_of, scorer_to_dict
 from mhgraph.run_folder import RunFolder
 from mhgraph.stage_commands import resolve_run
 
@@ -402,6 +403,44 @@ def test_a_scan_resolves_exactly_like_the_table_it_scans(sample_export, tmp_path
     assert by_scan.matches.select("mention_a", "mention_b").rows() == [("a/1/p", "c/1/p"), ("b/1/p", "c/1/p")]
     assert by_scan.resolution.filter(pl.col("mention_id").is_in(["a/1/p", "c/1/p"]))["entity_id"].n_unique() == 1
     assert by_scan.resolution.height == 4
+
+
+def test_expected_pairs_counted_while_resolving_are_those_the_matches_give(sample_export, tmp_path):
+    # resolve counts what each model expects from the pairs in hand, so that a run need not read
+    # its matches back; the diagnostics count the same from the matches of a result without them
+    out, _ = sample_export
+    mentions = pl.scan_parquet(out / "tables" / "mentions.parquet")
+    relations = pl.read_parquet(out / "tables" / "relations.parquet")
+    persons = mentions.filter(pl.col("entity_type") == "person").select("mention_id").head(40).collect()["mention_id"]
+    overrides = [{"mention_a": persons[0], "mention_b": persons[39], "decision": "must_link", "reason": "analyst"}]
+    resolved = resolve(mentions, relations, overrides=overrides, matches_file=tmp_path / "matches.parquet")
+    blocked_by = resolved.matches.filter(pl.col("entity_type") == "person").select("blocked_by").collect()["blocked_by"]
+    assert {"override", "same_candidate_entity"} <= set(blocked_by)  # both left out of the count
+    assert set(resolved.expected_pairs) == set(resolved.scorers) == {"company", "person"}
+    counted = resolution_diagnostics(resolved, mentions)
+    from_matches = resolution_diagnostics(replace(resolved, expected_pairs=None), mentions)
+    assert counted.equals(from_matches)
+    assert counted.filter(pl.col("entity_type") == "person")["expected_pairs"].item() > 100
+
+
+def test_pairs_compared_a_slice_at_a_time_resolve_as_all_at_once(sample_export, tmp_path, monkeypatch):
+    # at scale the pairs are compared a slice at a time: slices of a few hundred pairs must give
+    # what one slice gives
+    out, _ = sample_export
+    mentions = pl.scan_parquet(out / "tables" / "mentions.parquet")
+    relations = pl.read_parquet(out / "tables" / "relations.parquet")
+    whole = resolve(mentions, relations, matches_file=tmp_path / "whole.parquet")
+    matches = whole.matches.collect()
+    persons = matches.filter(pl.col("entity_type") == "person")
+    assert persons.height > 5000 and "same_candidate_entity" in persons["blocked_by"]  # completions sorted in
+    resolver = importlib.import_module("mhgraph.resolve.pipeline")
+    monkeypatch.setattr(resolver, "COMPARE_SLICE", 997)
+    for sliced in (resolve(mentions, relations, matches_file=tmp_path / "sliced.parquet"), resolve(mentions, relations)):
+        assert sliced.resolution.equals(whole.resolution)
+        assert sliced.scan_matches().collect().equals(matches)
+        assert sliced.identity_conflicts.equals(whole.identity_conflicts)
+        assert sliced.expected_pairs == whole.expected_pairs
+        assert [scorer_to_dict(s) for s in sliced.scorers.values()] == [scorer_to_dict(s) for s in whole.scorers.values()]
 
 
 def test_matches_written_to_a_file_type_by_type_are_the_matches_a_table_holds(sample_export, tmp_path):

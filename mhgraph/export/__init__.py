@@ -75,7 +75,7 @@ def write_outputs(
     edges: pl.DataFrame,
     hits: pl.DataFrame,
     mentions: pl.DataFrame | pl.LazyFrame,
-    resolution: pl.DataFrame,
+    resolution: pl.DataFrame | pl.LazyFrame,
     top: int = 10,
     run_info: dict | None = None,
     *,
@@ -92,8 +92,9 @@ def write_outputs(
     (default: only the records behind an indicator) or ``"all"``. ``changes`` (what
     :func:`mhgraph.diff.diff_runs` found against an earlier run) puts a "what changed" section
     at the top of ``summary.md`` and ``index.html``; None renders nothing. Same input, same bytes.
-    ``mentions`` may be a scan of the run's mentions (``pl.scan_parquet``): the export then reads
-    only its counts and the mentions the top clusters show, never the whole table.
+    ``mentions`` and ``resolution`` may be scans of the run's tables (``pl.scan_parquet``): the
+    export then reads only the mentions' count and the mentions the top clusters show, and the
+    resolution of those, never either whole table.
     """
     out_dir = Path(out_dir)
     dossiers = build_dossiers(clusters, communities, nodes, edges, hits, mentions, resolution, top, lang=lang)
@@ -142,8 +143,8 @@ def report(run_dir: str | Path, *, lang: str = DEFAULT_LANGUAGE, top: int | None
         path = run_dir / "tables" / f"{stored}.parquet"
         if not path.is_file():
             raise InputError("this is not a finished run folder: a stage table is missing", file=str(path))
-        # the mentions are scanned: the documents need only those of the top clusters
-        tables[name] = pl.scan_parquet(path) if name == "mentions" else pl.read_parquet(path)
+        # scanned: the documents need only the mentions of the top clusters and the resolution of those
+        tables[name] = pl.scan_parquet(path) if name in ("mentions", "resolution") else pl.read_parquet(path)
     run_info = check_complete_run(run_dir, within="tables/")  # tables changed since the run are refused
     changes_path = run_dir / "changes.json"  # what a run with --previous found; it stays on top
     if changes is None and changes_path.is_file():
@@ -184,7 +185,8 @@ class ClusterPicture:
 
 
 def cluster_picture(cluster_id: str, clusters: pl.DataFrame, communities: pl.DataFrame, nodes: pl.DataFrame,
-                    edges: pl.DataFrame, hits: pl.DataFrame, mentions: pl.DataFrame, resolution: pl.DataFrame, *,
+                    edges: pl.DataFrame, hits: pl.DataFrame, mentions: pl.DataFrame | pl.LazyFrame,
+                    resolution: pl.DataFrame | pl.LazyFrame, *,
                     lang: str = DEFAULT_LANGUAGE, width: int = 900, height: int = 560) -> ClusterPicture:
     """The picture of one ranked cluster, as in the report: case aliases, partner badges, merged
     relations, evidence in red, roles in bands. In a notebook, the value displays itself.

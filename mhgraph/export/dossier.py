@@ -279,30 +279,45 @@ def _cluster_mentions(placed: pl.DataFrame, cluster_id: str, findings: tuple[Fin
     return chosen.with_columns(pl.lit(cluster_id).alias("cluster_id")).sort("entity_id", "source", "record_id", "role")
 
 
-def _shown_mentions(mentions: pl.DataFrame | pl.LazyFrame, resolution: pl.DataFrame, top_members: pl.Series,
-                    cluster_hits: pl.DataFrame, records: dict[str, EvidenceRecord]) -> pl.DataFrame:
-    """The mentions any top cluster's partner records can hold (:func:`_cluster_mentions`): those of
-    its members and of the entities its hits name, and every mention in a found evidence record.
-    From a scan only these rows are read."""
+def _shown_mentions(mentions: pl.DataFrame | pl.LazyFrame, resolution: pl.DataFrame | pl.LazyFrame,
+                    top_members: pl.Series, cluster_hits: pl.DataFrame,
+                    records: dict[str, EvidenceRecord]) -> pl.DataFrame:
+    """The mentions any top cluster's partner records can hold (:func:`_cluster_mentions`), each
+    with its ``entity_id``: those of its members and of the entities its hits name, and every
+    mention in a found evidence record. From scans only these rows are read, and of the resolution
+    only its two columns (a national run's resolution is some 3 GB once read whole)."""
     found = [record for record in records.values() if record.found]
     named = pl.concat([top_members.explode(), cluster_hits.get_column("focus_entity").cast(pl.String),
                        pl.Series([e for r in found for e in (r.from_entity, r.to_entity)], dtype=pl.String)])
     keys = pl.DataFrame([(r.source, r.record_id) for r in found], schema={"source": pl.String, "record_id": pl.String},
                         orient="row").drop_nulls()  # a missing key matches no record
-    of_members = resolution.filter(pl.col("entity_id").is_in(named.drop_nulls().implode())).get_column("mention_id")
+    resolved = resolution.lazy().select("mention_id", "entity_id")
+    of_members = resolved.filter(pl.col("entity_id").is_in(named.drop_nulls().implode())).select(
+        "mention_id").collect().to_series()
     # one pass over the mentions: a mention id names one mention, so its row is the one to keep
-    return mentions.lazy().filter(
+    shown = mentions.lazy().filter(
         pl.col("mention_id").is_in(of_members.implode())
         | pl.struct("source", "record_id").is_in(keys.select(pl.struct("source", "record_id").implode()).to_series())
     ).collect()
+    # the resolution of the shown mentions only; one of them resolved twice is refused, naming its first row
+    entities = resolved.filter(pl.col("mention_id").is_in(shown.get_column("mention_id").implode())).collect()
+    twice = entities.filter(pl.col("mention_id").is_duplicated()).get_column("mention_id")
+    if twice.len():
+        row, mention = resolved.with_row_index("_row").filter(pl.col("mention_id").is_in(twice.implode())).select(
+            "_row", "mention_id").first().collect().row(0)
+        raise InputError(f"mention_id {str(mention)[:40]!r} appears more than once", file="resolution", row=row + 1,
+                         column="mention_id")
+    return shown.join(entities, on="mention_id", how="inner")
 
 
 def build_dossiers(clusters: pl.DataFrame, communities: pl.DataFrame, nodes: pl.DataFrame,
                    edges: pl.DataFrame, hits: pl.DataFrame, mentions: pl.DataFrame | pl.LazyFrame,
-                   resolution: pl.DataFrame, top: int = 10, lang: str = DEFAULT_LANGUAGE) -> list[ClusterDossier]:
+                   resolution: pl.DataFrame | pl.LazyFrame, top: int = 10,
+                   lang: str = DEFAULT_LANGUAGE) -> list[ClusterDossier]:
     """One :class:`ClusterDossier` per top cluster, best rank first.
 
-    ``mentions`` may be a scan (``pl.scan_parquet``): only the mentions a top cluster shows are read.
+    ``mentions`` and ``resolution`` may be scans (``pl.scan_parquet``): only the mentions a top
+    cluster shows are read, and the resolution of those; a mention resolved twice among them is refused.
 
     Partners are counted one way everywhere: a cluster's pieces (and so its barrier model, its
     picture and its partner lists) hold the records of its members plus every evidence record
@@ -313,7 +328,6 @@ def build_dossiers(clusters: pl.DataFrame, communities: pl.DataFrame, nodes: pl.
         check_columns(name, table)
     _unique_or_fail(communities, "communities", "entity_id")
     _unique_or_fail(nodes, "nodes", "entity_id")
-    _unique_or_fail(resolution, "resolution", "mention_id")
     ranked = top_clusters(clusters, top)
     top_ids = ranked["cluster_id"].implode()
 
@@ -343,9 +357,8 @@ def build_dossiers(clusters: pl.DataFrame, communities: pl.DataFrame, nodes: pl.
     touching = located.filter(pl.col("from_cluster").is_in(top_ids) | pl.col("to_cluster").is_in(top_ids))
     internal = touching.filter(pl.col("from_cluster") == pl.col("to_cluster"))
     evidence_edges = located.filter(pl.col("relation_id").is_in(list(records)))
-    placed = (_shown_mentions(mentions, resolution, top_members, cluster_hits, records)
-              .join(resolution.select("mention_id", "entity_id"), on="mention_id", how="inner")
-              .join(everyone, on="entity_id", how="left"))
+    placed = _shown_mentions(mentions, resolution, top_members, cluster_hits, records).join(
+        everyone, on="entity_id", how="left")
     flagged = {row["cluster_id"]: row for row in clusters.filter(pl.col("flagged")).select(
         "cluster_id", "rank", "score").iter_rows(named=True)}
     exported = set(ranked["cluster_id"].to_list())

@@ -303,11 +303,13 @@ def shortest_paths(origins: Iterable[str], edges: pl.DataFrame, max_hops: int, m
     shortest path when the first one found does not overlap.
 
     All origins walk together, one depth at a time, as joins: the entities reached at one depth
-    step over their relations to entities their origin has not reached yet. Every path of a depth
+    step over their relations to states their origin has not been in yet. Every path of a depth
     has the same length, so the smallest path into an entity is the one that extends the smallest
-    path of the depth before (its ``rank``) over the smallest relation id. A place entered over a
-    relation of ``together`` is kept once per period it was entered with, since what may leave it
-    depends on that period.
+    path of the depth before (its ``rank``) over the smallest relation id. A state is an entity
+    and the period it was entered with: a place entered over a relation of ``together`` is walked
+    on once per such period, since what may leave it depends on that period, and entered over any
+    other relation (no period, so nothing is barred from leaving) it is closed to every later
+    entry. An entity is reported once, the first depth it is reached in any state.
 
     >>> edges = pl.DataFrame({"relation_id": ["r1", "r2"], "from_entity": ["A", "B"], "to_entity": ["B", "C"]})
     >>> shortest_paths(["A"], edges, max_hops=2, max_degree=5).rows()
@@ -320,6 +322,15 @@ def shortest_paths(origins: Iterable[str], edges: pl.DataFrame, max_hops: int, m
     ...     "end": [dt.date(2021, 12, 31), END_OF_TIME, dt.date(2015, 12, 31), END_OF_TIME]})
     >>> shortest_paths(["P1"], homes.drop("start", "end"), 2, 5, together=homes).rows()
     [('P1', 'A1', ['b1']), ('P1', 'P2', ['b1', 'b2']), ('P1', 'P3', ['b1', 'b4'])]
+
+    P3 enters A1 over the 2015 stay (the smaller id, so the path reported) and over an office
+    there (k1), which bars nobody from leaving: P2 is reached over the office:
+
+    >>> office = pl.DataFrame({"relation_id": ["k1"], "from_entity": ["P3"], "to_entity": ["A1"]})
+    >>> stays = homes.filter(pl.col("relation_id").is_in(["b2", "b3"]))
+    >>> walkable = pl.concat([stays.drop("start", "end"), office])
+    >>> shortest_paths(["P3"], walkable, 3, 5, together=stays).rows()
+    [('P3', 'A1', ['b3']), ('P3', 'P2', ['k1', 'b2'])]
     """
     # the self-loops left out before the two directions are put together, which then copies nothing
     edges = edges.filter(pl.col("from_entity") != pl.col("to_entity"))
@@ -332,7 +343,8 @@ def shortest_paths(origins: Iterable[str], edges: pl.DataFrame, max_hops: int, m
     frontier = pl.DataFrame({"origin": sorted(set(origins))}, schema={"origin": pl.String()}).select(
         "origin", node="origin", path=pl.lit([], dtype=pl.List(pl.String())), rank=pl.lit(0, dtype=pl.UInt32()),
         entered_start=pl.lit(None, dtype=pl.Date()), entered_end=pl.lit(None, dtype=pl.Date()))
-    reached, found = frontier.select("origin", "node"), []
+    state = ["origin", "node", "entered_start", "entered_end"]
+    visited, reported, found = frontier.select(state), frontier.select("origin", "node"), []
     leaving_apart = (pl.col("entered_start").is_not_null() & pl.col("start").is_not_null() & ~pl.col("into_place")
                      & ~overlaps("entered_start", "entered_end", "start", "end"))
     entering = pl.col("into_place") & pl.col("start").is_not_null()
@@ -346,8 +358,11 @@ def shortest_paths(origins: Iterable[str], edges: pl.DataFrame, max_hops: int, m
             frontier.filter((pl.col("node") == pl.col("origin")) | ~pl.col("node").is_in(hubs.implode()))
             .join(leaving, on="node")
             .filter(~leaving_apart)
-            .join(reached, left_on=["origin", "other"], right_on=["origin", "node"], how="anti")
             .with_columns(entered_start=pl.when(entering).then("start"), entered_end=pl.when(entering).then("end"))
+            .join(visited, left_on=["origin", "other", "entered_start", "entered_end"], right_on=state, how="anti",
+                  nulls_equal=True)
+            .join(visited.filter(pl.col("entered_start").is_null()), left_on=["origin", "other"],
+                  right_on=["origin", "node"], how="anti")
             .sort("rank", "relation_id", "other")
             .group_by("origin", "other", "entered_start", "entered_end", maintain_order=True).first()
             .select("origin", "entered_start", "entered_end", node="other",
@@ -356,8 +371,10 @@ def shortest_paths(origins: Iterable[str], edges: pl.DataFrame, max_hops: int, m
         )
         if frontier.is_empty():
             break
-        found.append(frontier.group_by("origin", "node", maintain_order=True).first())
-        reached = pl.concat([reached, found[-1].select("origin", "node")])
+        visited = pl.concat([visited, frontier.select(state)])
+        found.append(frontier.join(reported, on=["origin", "node"], how="anti", maintain_order="left")
+                     .group_by("origin", "node", maintain_order=True).first())
+        reported = pl.concat([reported, found[-1].select("origin", "node")])
     return pl.concat([frontier.select("origin", target="node", path="path") for frontier in found]
                      or [pl.DataFrame(schema={"origin": pl.String(), "target": pl.String(),
                                               "path": pl.List(pl.String())})]).sort("origin", maintain_order=True)

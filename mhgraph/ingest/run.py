@@ -18,6 +18,7 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 
+from mhgraph import normalise
 from mhgraph.errors import InputError
 from mhgraph.run_folder import holds_a_run
 from mhgraph.ingest.matching import PlannedFile, check_key_fingerprints, plan_files
@@ -209,6 +210,7 @@ def _ingest_file(item: PlannedFile, all_specs: list[SourceSpec], sink, seen: _Se
     tally = PlaintextTally(validator.pseudonymous_columns)
     reasons: Counter = Counter()
     last_row, last_row_quarantined = 0, False
+    sbi_without_zero = 0
     for batch_number, batch in enumerate(extract.batches(list(validator.columns))):
         checked = validator.validate(batch.frame, batch.may_hold_control_characters)
         tally.add(batch.frame, checked.problems)
@@ -240,6 +242,8 @@ def _ingest_file(item: PlannedFile, all_specs: list[SourceSpec], sink, seen: _Se
         report.blank_rows += batch.blank_rows
         report.mentions += mentions.height
         report.relations += relations.height
+        sbi_without_zero += sum(accepted.select(normalise.sbi_code_may_have_lost_zero_expr(pl.col(c)).sum()).item()
+                                for c in validator.sbi_columns)
         with_mention = dict(mentions.group_by("role").len().iter_rows())
         for block in spec.entities:
             missing = accepted.height - with_mention.get(block.role, 0)
@@ -255,6 +259,10 @@ def _ingest_file(item: PlannedFile, all_specs: list[SourceSpec], sink, seen: _Se
     report.warnings = item.warnings + extract.warnings + header_warnings
     if report.rows_read == 0:
         report.warnings.append("the file has a header but no data rows")
+    if sbi_without_zero:  # a guess could put a brewery (1105) among the farms (01105)
+        report.warnings.append(f"{sbi_without_zero} SBI code(s) of 1, 3 or 4 digits starting with 1-3 may have lost "
+                               "a leading zero (1130 for 01130, agriculture): kept as delivered, so they match no "
+                               "sector of divisions 01-03; ask the partner to deliver SBI codes as text")
     _check_complete(item, extract, report, last_row, last_row_quarantined)
     _check_quarantine_share(report, max_quarantine_share)
     log.info("%s: %d rows read, %d accepted, %d quarantined, %d mentions, %d relations", shown_name,

@@ -19,7 +19,8 @@ number     a finite number, Dutch (``1.234,56``) or English (``1,234.56``), with
 integer    as number, and whole
 category   one of ``values`` or a key of ``map`` (case, spaces and dots ignored)
 text       any text; no leading ``= + - @`` (spreadsheet formula); no BSN, postcode or
-           8-digit (KvK-like) number; a municipality holds letters, spaces and ``' - . , ( )``
+           8-digit (KvK-like) number; a municipality holds letters, spaces and ``' - . , ( )``;
+           an SBI code loses its dots and spaces (``10.13`` is ``1013``)
 ========== ==============================================================================
 
 A value flagged as a plaintext identifier, any value of a pseudonymous column and a refused
@@ -402,6 +403,8 @@ class RowValidator:
         self.extra_date_formats = extra_date_formats
         municipal = {col for block in spec.entities for canonical, col in block.fields.items()
                      if canonical == "municipality"}
+        self.sbi_columns = [col for block in spec.entities for canonical, col in block.fields.items()
+                            if canonical == "sbi_code" and col in self.columns]
         # Readable identifiers of the partner's own (record ids, permit numbers): 8 digits are
         # as likely a counter there as a KvK number.
         self._own_identifiers = {spec.record_id} | {
@@ -410,7 +413,7 @@ class RowValidator:
         # Columns whose clean value differs from the raw text, and how to compute it.
         self._parsers = {
             name: parser for name, col in self.columns.items()
-            if (parser := self._parser(col, name in municipal)) is not None
+            if (parser := self._parser(col, name in municipal, name in self.sbi_columns)) is not None
         }
         self._checks = [check for name, col in self.columns.items()
                         for check in self._column_checks(name, col, name in municipal)]
@@ -436,8 +439,10 @@ class RowValidator:
             lookup[folded] = value
         return lookup
 
-    def _parser(self, col: Column, municipal: bool):
+    def _parser(self, col: Column, municipal: bool, sbi: bool = False):
         """A function from the raw column expression to the clean one; ``None`` to keep the text."""
+        if sbi and col.kind == "text":
+            return normalise.sbi_code_expr
         if col.kind == "date":
             formats = self._date_formats(col)
             return lambda raw: normalise.date_expr(raw, formats)

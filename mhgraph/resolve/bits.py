@@ -63,8 +63,14 @@ def _words(matrix: np.ndarray) -> np.ndarray:
     return matrix.view(np.uint64)
 
 
-def _bit_counts(words: np.ndarray) -> np.ndarray:
-    return np.bitwise_count(words).sum(axis=1, dtype=np.int32)
+def _bit_counts(words: np.ndarray, dtype=np.int32) -> np.ndarray:
+    """The bits set in each row of ``words``: word position by word position, several times
+    faster than a sum along rows of a few words each."""
+    counts = np.bitwise_count(words)
+    out = counts[:, 0].astype(dtype) if counts.shape[1] else np.zeros(len(counts), dtype=dtype)
+    for position in range(1, counts.shape[1]):
+        out += counts[:, position]
+    return out
 
 
 def bits_set(matrix: np.ndarray) -> np.ndarray:
@@ -151,7 +157,7 @@ def dice_at_least(words: np.ndarray, bits: np.ndarray, present: np.ndarray, left
         a, b = left[start : start + _CHUNK], right[start : start + _CHUNK]
         rows = np.take(words, a, axis=0)
         rows &= np.take(words, b, axis=0)
-        out[start : start + _CHUNK] |= np.bitwise_count(rows).sum(axis=1, dtype=np.int16) >= needed[bits[a] + bits[b]]
+        out[start : start + _CHUNK] |= _bit_counts(rows, np.int16) >= needed[bits[a] + bits[b]]
     return out
 
 

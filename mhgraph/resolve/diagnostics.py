@@ -36,12 +36,14 @@ case-meeting documents show the table in their own language
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from mhgraph.resolve.block import identity_groups, key_codes, population_pairs, type_mentions
 from mhgraph.resolve.cluster import COMPLETED
 
-__all__ = ["DIAGNOSTIC_SCHEMA", "MAX_ENTITY_SHARE", "MAX_MERGE_RATIO", "MIN_MERGED_PAIRS", "resolution_diagnostics"]
+__all__ = ["DIAGNOSTIC_SCHEMA", "MAX_ENTITY_SHARE", "MAX_MERGE_RATIO", "MIN_MERGED_PAIRS", "expected_pairs",
+           "resolution_diagnostics"]
 
 MAX_MERGE_RATIO = 3.0
 MIN_MERGED_PAIRS = 100
@@ -77,6 +79,42 @@ def _top_identifier(frame: pl.DataFrame, keys) -> tuple[str | None, float | None
     return best
 
 
+def expected_pairs(unit_a: np.ndarray, unit_b: np.ndarray, score: np.ndarray) -> float | None:
+    """The merges a model expects: over every two identity groups compared (``unit_a``,
+    ``unit_b``: the groups of each pair's two mentions), the best ``score`` of their pairs,
+    summed in the order of the two groups' labels, so that the sum's last bits do not follow the
+    order of the pairs. ``None`` without pairs; a NaN score counts only where the two groups have
+    no other.
+
+    >>> expected_pairs(np.array([0, 1, 2]), np.array([1, 0, 0]), np.array([0.5, 0.9, 0.25]))
+    1.15
+    """
+    if len(score) == 0:
+        return None
+    low, high = np.minimum(unit_a, unit_b), np.maximum(unit_a, unit_b)
+    code = low.astype(np.int64) * np.int64(high.max() + 1) + high
+    del low, high
+    order = np.argsort(code, kind="stable")
+    code = code[order]
+    starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
+    del code
+    return float(np.fmax.reduceat(score[order], starts).sum())
+
+
+def _expected_from_matches(resolved, entity_type: str, keys, unit_of: pl.DataFrame) -> float | None:
+    """:func:`expected_pairs` of one type read from the matches (a file's a batch of rows at a
+    time): for a result that does not carry them, as one read back from a run folder."""
+    unit_of = unit_of.lazy()
+    compared = (resolved.scan_matches()
+                .filter((pl.col("entity_type") == entity_type) & ~pl.col("blocked_by").is_in([*keys, COMPLETED, "override"]))
+                .select("mention_a", "mention_b", "score")
+                # each mention id goes as soon as its unit is known, not carried through the joins
+                .join(unit_of.rename({"mention_id": "mention_a", "unit": "a"}), on="mention_a")
+                .join(unit_of.rename({"mention_id": "mention_b", "unit": "b"}), on="mention_b")
+                .select("a", "b", "score").collect(engine="streaming"))
+    return expected_pairs(compared["a"].to_numpy(), compared["b"].to_numpy(), compared["score"].to_numpy())
+
+
 def resolution_diagnostics(resolved, mentions: pl.DataFrame | pl.LazyFrame, large_entity: int = 50) -> pl.DataFrame:
     """One row per resolved entity type (``DIAGNOSTIC_SCHEMA``): the measures above and whether
     the type looks ``collapsed``. ``resolved``: the :class:`~mhgraph.resolve.Resolved` run;
@@ -97,24 +135,9 @@ def resolution_diagnostics(resolved, mentions: pl.DataFrame | pl.LazyFrame, larg
         population = population_pairs(units)
         scorer = resolved.scorers.get(entity_type)
         prior = getattr(scorer, "prior_", None) if scorer is not None and hasattr(scorer, "population_") else None
-        # a query, not a table: matches a run wrote are read from their file, only these rows and
-        # columns, a batch of rows at a time (streaming)
-        compared = resolved.scan_matches().filter(
-            (pl.col("entity_type") == entity_type) & ~pl.col("blocked_by").is_in([*keys, COMPLETED, "override"])
-        ).select("mention_a", "mention_b", "score")
-        expected = None
-        if scorer is not None:
-            unit_of = placed.select("mention_id", "unit").lazy()
-            # one query: each mention id goes as soon as its unit is known, not carried through the
-            # joins (which keep every compared pair: both its mentions are of this type and resolved)
-            best = (compared
-                    .join(unit_of.rename({"mention_id": "mention_a", "unit": "a"}), on="mention_a")
-                    .join(unit_of.rename({"mention_id": "mention_b", "unit": "b"}), on="mention_b")
-                    .group_by(pl.min_horizontal("a", "b").alias("low"), pl.max_horizontal("a", "b").alias("high"))
-                    .agg(pl.col("score").max())
-                    # summed in a fixed order: the groups come in any order, and a float sum's last bits follow it
-                    .sort("low", "high").collect(engine="streaming"))
-            expected = float(best["score"].to_numpy().sum()) if best.height else None
+        expected = resolved.expected_pairs.get(entity_type) if resolved.expected_pairs is not None else None
+        if scorer is not None and resolved.expected_pairs is None:
+            expected = _expected_from_matches(resolved, entity_type, keys, placed.select("mention_id", "unit"))
         ratios = [merged / e for e in (expected, prior * population if prior else None) if e]
         ratio = max(ratios) if ratios else None
         largest = per_entity.sort("units", "mentions", descending=True).row(0, named=True) if per_entity.height else None

@@ -37,10 +37,11 @@ from mhgraph.ingest.schema import MENTION_SCHEMA
 from mhgraph.resolve.baseline import identity_resolution
 from mhgraph.resolve.block import (PAIR_SCHEMA, block_rows, identity_groups, key_codes, population_pairs, random_pairs,
                                    row_numbers, type_mentions)
-from mhgraph.resolve.cluster import (FALLBACK_LETTER, RESOLUTION_SCHEMA, SPELT_OUT, clustered, in_slices,
+from mhgraph.resolve.cluster import (COMPLETED, FALLBACK_LETTER, RESOLUTION_SCHEMA, SPELT_OUT, clustered, in_slices,
                                      pairs_to_complete, singletons)
 from mhgraph.resolve.compare import compare_type
 from mhgraph.resolve.conflicts import CONFLICT_SCHEMA, find_identity_conflicts
+from mhgraph.resolve.diagnostics import expected_pairs
 from mhgraph.resolve.overrides import check_overrides, load_overrides, overrides_frame
 from mhgraph.resolve.score import FellegiSunter, make_scorer, scorer_from_dict, scorer_to_dict
 from mhgraph.resolve.settings import ResolveSettings, default_settings, settings_from_dict
@@ -55,6 +56,7 @@ STAGING_HELD = ".held"  # locked in such a folder while its save runs
 # what os.link raises where the file system has no hard links (exFAT: EPERM; SMB shares: EOPNOTSUPP or ENOSYS)
 NO_HARD_LINKS = frozenset({errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS})
 CONFLICT_TABLE_SCHEMA = {**CONFLICT_SCHEMA, "entity_a": pl.String, "entity_b": pl.String}
+COMPARE_SLICE = 4_000_000  # pairs compared at once
 JOINED = "joined"  # the name of all types' matches among the types' parts, which end in .parquet
 MATCHES_SCHEMA = {**PAIR_SCHEMA, "score": pl.Float64, "decision": pl.String, "reason": pl.String}  # and the features
 
@@ -70,9 +72,11 @@ class Resolved:
     ``overrides``: the analyst overrides taken into account; ``identity_conflicts``: mentions
     that share an identity key but are different persons (:mod:`mhgraph.resolve.conflicts`),
     with the entity of each side; ``matches_file``: the file the matches are read from, when
-    :func:`resolve` wrote them to one. While a result (or a copy of it: ``dataclasses.replace``,
-    ``copy.copy``, ``copy.deepcopy``, unpickled) reads that file, no later :func:`resolve` or
-    :func:`save_run` writes another into it.
+    :func:`resolve` wrote them to one; ``expected_pairs``: per type with a fitted model, the
+    merges that model expects (:func:`mhgraph.resolve.diagnostics.expected_pairs`), counted
+    while resolving (``None``: the diagnostics count them from the matches). While a result (or
+    a copy of it: ``dataclasses.replace``, ``copy.copy``, ``copy.deepcopy``, unpickled) reads
+    that file, no later :func:`resolve` or :func:`save_run` writes another into it.
     """
 
     resolution: pl.DataFrame
@@ -82,6 +86,7 @@ class Resolved:
     overrides: pl.DataFrame | None = None
     identity_conflicts: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=CONFLICT_TABLE_SCHEMA))
     matches_file: Path | None = None
+    expected_pairs: dict[str, float | None] | None = None
 
     def __post_init__(self) -> None:
         if self.matches_file is not None:
@@ -217,6 +222,18 @@ def _population_sample(features: pl.DataFrame, rows: tuple[np.ndarray, np.ndarra
     return candidates, background, population_pairs(groups, across)
 
 
+def _compared(pairs: pl.DataFrame, frame: pl.DataFrame, entity, relations, entities, cache: dict,
+              rows: tuple[np.ndarray, np.ndarray]) -> pl.DataFrame:
+    """:func:`~mhgraph.resolve.compare.compare_type` of ``pairs`` (the rows of their mentions in
+    ``frame``: ``rows``), :data:`COMPARE_SLICE` pairs at a time: a pair's features are its own,
+    and what comparing holds besides them (the values and neighbours of both sides, which pairs
+    a rule compares) is a few times their size, for a slice instead of all pairs of the type."""
+    pieces = [compare_type(pairs.slice(start, COMPARE_SLICE), frame, entity, relations, entities, cache,
+                           (rows[0][start:start + COMPARE_SLICE], rows[1][start:start + COMPARE_SLICE]))
+              for start in range(0, max(pairs.height, 1), COMPARE_SLICE)]
+    return pl.concat(pieces)
+
+
 def _completed(scored: pl.DataFrame, rows: tuple[np.ndarray, np.ndarray], frame: pl.DataFrame, entity, relations,
                entities, cache: dict, scorer) -> tuple[pl.DataFrame, tuple[np.ndarray, np.ndarray]]:
     """``scored`` plus the uncompared pairs inside candidate entities, compared and scored, and
@@ -317,7 +334,7 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
                     parts: Path | None) -> Resolved:
     """:func:`resolve` after its checks, type by type; with ``parts``, a folder, each type's
     matches are written there and joined into one file there, named as the target."""
-    resolutions, matches, conflicts, scorers = [], {}, [], {}
+    resolutions, matches, conflicts, scorers, expected = [], {}, [], {}, {}
     for entity_type in settings.order:
         entity = settings.types[entity_type]
         # read when the type's turn comes, only the columns its settings read: one type at a time in memory
@@ -337,7 +354,7 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
         pairs = blocked_by.to_frame()
         del blocked, blocked_by
         give_back_freed_memory()  # what blocking used
-        features = compare_type(pairs, frame, entity, relations, entities, cache, rows)
+        features = _compared(pairs, frame, entity, relations, entities, cache, rows)
         del pairs  # its columns live on in features
         give_back_freed_memory()
         score = np.ones(features.height)
@@ -356,24 +373,28 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
         if fitted:
             scored, rows = _completed(scored, rows, frame, entity, relations, entities, cache, scorers.get(entity_type))
         order = _pair_order(rows)  # the order of the matches table
-        # sorted one column at a time: sorting the whole table at once holds millions of pairs twice;
-        # each in one piece first: taken from the two pieces of the pairs and their completions, the
-        # text of every id is copied (at a million persons some 2 GB), from one piece only its place
-        for name in scored.columns if order is not None else ():
-            scored = scored.with_columns(scored[name].rechunk().gather(order))
+        scored = _in_order(scored, order)
         if order is not None:
             rows = rows[0][order], rows[1][order]
         give_back_freed_memory()  # the unsorted columns
         typed_overrides = checked.filter(pl.col("entity_type") == entity_type) if checked is not None else None
+        # what the diagnostics weigh the merges against, counted from the pairs at hand below rather
+        # than from the written matches (at a million persons 24 million pairs read back)
+        proposed = ~scored["blocked_by"].is_in([*entity.identity_keys, COMPLETED, "override"]).to_numpy()
+        score = scored["score"].to_numpy()
         resolution, decided = clustered(scored, frame, entity, typed_overrides, found, rows)
         if found.table.height:
             conflicts.append(_with_entities(found.table, resolution))
         resolutions.append(resolution)
-        del scored, rows, found  # the query `decided` holds what it reads of them
+        del scored, found  # the query `decided` holds what it reads of them
         # the decisions and their reasons are spelt out a slice of pairs at a time, or as they are written
         matches[entity_type] = in_slices(decided) if parts is None else _written(decided, parts / f"{entity_type}.parquet")
         del decided
         give_back_freed_memory()
+        if fitted:
+            units = identity_groups(frame, entity.identity_keys, cache)
+            expected[entity_type] = expected_pairs(units[rows[0][proposed]], units[rows[1][proposed]], score[proposed])
+        del rows, proposed, score
         entities = pl.concat([entities.filter(pl.col("entity_type") != entity_type), resolution])
         log.info("%s: %d mentions -> %d entities", entity_type, frame.height, resolution["entity_id"].n_unique())
         del frame, cache, resolution  # this type's tables go before the next is read
@@ -382,7 +403,19 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
         resolutions.append(singletons(others, FALLBACK_LETTER))
     resolution = pl.concat(resolutions).sort("mention_id") if resolutions else pl.DataFrame(schema=RESOLUTION_SCHEMA)
     conflict_table = pl.concat(conflicts) if conflicts else pl.DataFrame(schema=CONFLICT_TABLE_SCHEMA)
-    return Resolved(resolution, _matches_table(matches, parts), settings, scorers, checked, conflict_table)
+    return Resolved(resolution, _matches_table(matches, parts), settings, scorers, checked, conflict_table,
+                    expected_pairs=expected)
+
+
+def _in_order(table: pl.DataFrame, order: np.ndarray | None) -> pl.DataFrame:
+    """``table`` with each column in one piece, in ``order`` (``None``: as it is), one column at
+    a time: sorting the whole table at once holds millions of pairs twice. In one piece before it
+    is sorted: taken from the pieces of the pairs (compared a slice at a time) and their
+    completions, the text of every string is copied, from one piece only its place."""
+    for name in table.columns:
+        column = table[name].rechunk()
+        table = table.with_columns(column if order is None else column.gather(order))
+    return table
 
 
 def _written(query: pl.LazyFrame, path: Path) -> pl.LazyFrame:
