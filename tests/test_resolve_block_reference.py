@@ -67,31 +67,90 @@ def test_pairs_from_blocks_proposes_the_pairs_of_the_plain_reference(seed, max_b
     assert set(zip(by_function[0].tolist(), by_function[1].tolist())) == expected
 
 
-@pytest.mark.parametrize("seed", range(4))
-def test_pairs_from_blocks_with_a_dice_floor_keeps_what_the_reference_keeps(seed):
-    codes, sort_key = _random_blocks(seed + 10, n=900)
+def _two_filter_columns(seed: int, n: int, own_floor: float, table_floor: float):
+    """Two filter columns with their floors: one of distinct filters per mention (``None``
+    index), one a table of 30 shared filters read through an index; and the plain test of each."""
     rng = np.random.default_rng(seed)
-    # two filter columns: one of distinct filters per mention, one a table of 30 shared ones
-    own = rng.integers(0, 256, size=(900, 16), dtype=np.uint8) & rng.integers(0, 256, size=(900, 16), dtype=np.uint8)
+    own = rng.integers(0, 256, size=(n, 16), dtype=np.uint8) & rng.integers(0, 256, size=(n, 16), dtype=np.uint8)
     table = rng.integers(0, 256, size=(30, 8), dtype=np.uint8)
-    index = rng.integers(0, 30, size=900)
-    present = rng.random(900) < 0.9
+    index = rng.integers(0, 30, size=n)
+    present = rng.random(n) < 0.9
     own_words, own_bits = bloom_words(own)
     table_words, table_bits = bloom_words(table)
-    columns = [(own_words, own_bits.astype(np.int16), present, None, 0.5),
-               (table_words, table_bits.astype(np.int16), np.ones(30, dtype=bool), index, 0.45)]
+    own_column = (own_words, own_bits.astype(np.int16), present, None, own_floor)
+    table_column = (table_words, table_bits.astype(np.int16), np.ones(30, dtype=bool), index, table_floor)
+
+    def own_keep(left, right):
+        return ~(dice_words(own_words, own_bits, present, left, right) < own_floor)
+
+    def table_keep(left, right):
+        return ~(dice_words(table_words, table_bits, np.ones(30, dtype=bool), index[left], index[right]) < table_floor)
+
+    return (own_column, own_keep), (table_column, table_keep)
+
+
+# which columns the floor tests, and which of them it must find most selective (tests first, laid
+# out in block order): the table column, read through its index, alone or first, is the case of
+# the date of birth
+@pytest.mark.parametrize(("layout", "floors", "first"), [
+    ("own, table", (0.5, 0.45), 0),
+    ("table, own", (0.3, 0.7), 0),
+    ("own, table", (0.3, 0.7), 1),
+    ("table", (0.5, 0.7), 0),
+])
+@pytest.mark.parametrize("seed", range(4))
+def test_pairs_from_blocks_with_a_dice_floor_keeps_what_the_reference_keeps(seed, layout, floors, first):
+    n = 900
+    codes, sort_key = _random_blocks(seed + 10, n=n)
+    own, table = _two_filter_columns(seed, n, *floors)
+    chosen = [{"own": own, "table": table}[name] for name in layout.split(", ")]
+    columns = [column for column, _ in chosen]
 
     def plain_keep(left, right):
-        first = ~(dice_words(own_words, own_bits, present, left, right) < 0.5)
-        second = ~(dice_words(table_words, table_bits, np.ones(30, dtype=bool), index[left], index[right]) < 0.45)
-        return first & second
+        return np.logical_and.reduce([keep(left, right) for _, keep in chosen])
 
     for max_block_size, window in [(12, 3), (50, 10), (4, 2)]:
         expected = reference_pairs(codes, sort_key, max_block_size, window, plain_keep)
         every = reference_pairs(codes, sort_key, max_block_size, window)
+        floor = _DiceFloor(columns)
+        left, right, _ = pairs_from_blocks(codes, sort_key, max_block_size, window, floor)
+        assert set(zip(left.tolist(), right.tolist())) == expected
+        assert floor.rank[0] == first
+        assert 0 < len(expected) < len(every)  # the floor keeps some pairs and drops others
+
+
+@pytest.mark.parametrize("case", ["empty", "single", "no filters", "negative keys", "keys from 2^62",
+                                  "unsigned keys above 2^53"])
+def test_pairs_from_blocks_at_the_edges_keeps_what_the_reference_keeps(case):
+    n = 0 if case == "empty" else 1 if case == "single" else 600
+    codes, sort_key = _random_blocks(20, n=max(n, 1))
+    codes, sort_key = codes[:n], sort_key[:n]
+    if case == "negative keys":  # no packing: the keys are sorted together with the blocks
+        sort_key = sort_key - 20
+    elif case == "keys from 2^62":
+        sort_key = sort_key.astype(np.uint64) + np.uint64(2**62)
+    elif case == "unsigned keys above 2^53":  # keys 1 apart above 2^54: equal as float64
+        sort_key = sort_key.astype(np.uint64) + np.uint64(2**54)
+    own, table = _two_filter_columns(20, max(n, 1), 0.3, 0.7)
+    columns = [own[0], table[0]]
+    if case == "no filters":  # a pair that lacks a value on a side passes
+        columns = [(words, bits, np.zeros_like(present), index, minimum)
+                   for words, bits, present, index, minimum in columns]
+    for max_block_size, window in [(12, 3), (4, 2)]:
+        every = reference_pairs(codes, sort_key, max_block_size, window)
+        left, right, _ = pairs_from_blocks(codes, sort_key, max_block_size, window)
+        assert set(zip(left.tolist(), right.tolist())) == every
+        expected = every if case == "no filters" else reference_pairs(
+            codes, sort_key, max_block_size, window, lambda a, b: own[1](a, b) & table[1](a, b))
         left, right, _ = pairs_from_blocks(codes, sort_key, max_block_size, window, _DiceFloor(columns))
         assert set(zip(left.tolist(), right.tolist())) == expected
-        assert 0 < len(expected) < len(every)  # the floor keeps some pairs and drops others
+        assert (len(every) > 0) == (n > 1)
+
+
+def test_pairs_from_blocks_orders_unsigned_keys_above_2_to_the_53_exactly():
+    keys = np.array([2**54 + 1, 2**54, 2**54 + 1, 2**54], dtype=np.uint64)
+    left, right, _ = pairs_from_blocks(np.zeros(4, dtype=np.int64), keys, 2, 1)
+    assert sorted(zip(left.tolist(), right.tolist())) == [(0, 2), (0, 3), (1, 3)]
 
 
 @pytest.mark.parametrize("seed", range(5))

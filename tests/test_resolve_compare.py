@@ -273,6 +273,67 @@ def test_a_typo_in_the_first_letter_of_a_given_name_does_not_make_a_persons_date
     assert compare_type(pairs, mentions, entity, None, None, cache)["birth_date_dice_common"].to_list() == [own, typo, shared]
 
 
+def test_twins_with_other_given_names_count_as_two_people_on_their_date():
+    # twins: one date, one family name, given names apart (another match key each), both
+    # delivered twice; a date of one's own. The family name alone would make them one person
+    rows = [person_row(f"r/t{c}/persoon", given, "bakker", "1971-05-03")
+            for c, given in enumerate(["anna", "anna", "maria", "maria"])]
+    rows += [person_row("r/c0/persoon", "piet", "smit", "1962-07-12")]
+    mentions = frame(rows).sort("mention_id")
+    pairs = pl.DataFrame({"mention_a": ["r/t0/persoon", "r/t0/persoon"], "mention_b": ["r/t2/persoon", "r/t1/persoon"],
+                          "entity_type": ["person"] * 2, "blocked_by": ["t"] * 2})
+    twins, one_twin = compare(pairs, mentions, None, default_settings())["birth_date_dice_common"].to_list()
+    own = commonness(mentions, "birth_date_bf", ["match_key_2"])[mentions["mention_id"].index_of("r/c0/persoon")]
+    assert twins == one_twin == pytest.approx(2 * own)
+    entity = default_settings().types["person"]
+    family_only = dataclasses.replace(entity, comparisons=tuple(
+        dataclasses.replace(c, common_values_alike={"family_name_dice": 0.9}) for c in entity.comparisons))
+    # (then each date holds one person, as a typical date does)
+    assert compare_type(pairs, mentions, family_only, None, None, {})["birth_date_dice_common"][0] == pytest.approx(1.0)
+
+
+def test_keys_of_one_date_are_asked_about_once_per_pair_and_each_condition_only_after_the_ones_before():
+    # three keys on one date, two on another, one alone: 3 + 1 unordered pairs
+    frame_ = pl.DataFrame({"born": ["1", "1", "1", "1", "2", "2", "3"], "key": ["a", "a", "b", "c", "d", "e", "f"]})
+    asked = []
+
+    def first_two_rows_alike(a, b):
+        asked.append(("first", sorted(zip(a.tolist(), b.tolist()))))
+        return (a < 2) & (b < 3)
+
+    def anything_alike(a, b):
+        asked.append(("second", sorted(zip(a.tolist(), b.tolist()))))
+        return np.ones(len(a), dtype=bool)
+
+    common = commonness(frame_, "born", ["key"], alike=[first_two_rows_alike, anything_alike])
+    # one mention per key (its first row): keys a (row 0), b (2), c (3); d (4), e (5)
+    assert asked[0][0] == "first" and sorted(tuple(sorted(p)) for p in asked[0][1]) == [(0, 2), (0, 3), (2, 3), (4, 5)]
+    assert asked[1] == ("second", [(0, 2)])
+    # a, b one person, c another: two on date 1; d and e two on date 2 (the first condition refused them)
+    assert common.tolist() == pytest.approx([2 / 1.8] * 4 + [2 / 1.8] * 2 + [1 / 1.8])
+
+
+def test_a_cached_commonness_belongs_to_the_comparisons_it_was_counted_with():
+    # one comparison name with other columns (a family name read from the given name) counts apart
+    rows = [person_row(f"r/t{c}/persoon", given, "bakker", "1971-05-03") for c, given in enumerate(["anna", "maria"])]
+    rows += [person_row("r/c0/persoon", "piet", "smit", "1962-07-12")]
+    mentions = frame(rows).sort("mention_id")
+    pairs = pl.DataFrame({"mention_a": ["r/t0/persoon"], "mention_b": ["r/t1/persoon"],
+                          "entity_type": ["person"], "blocked_by": ["t"]})
+    entity = default_settings().types["person"]
+    family_only = dataclasses.replace(entity, comparisons=tuple(
+        dataclasses.replace(c, common_values_alike={"family_name_dice": 0.9}) for c in entity.comparisons))
+    on_given = dataclasses.replace(family_only, comparisons=tuple(
+        dataclasses.replace(c, columns=("given_name_bf",)) if c.name == "family_name_dice" else c
+        for c in family_only.comparisons))
+    cache = {}
+    one = compare_type(pairs, mentions, family_only, None, None, cache)["birth_date_dice_common"][0]
+    two = compare_type(pairs, mentions, on_given, None, None, cache)["birth_date_dice_common"][0]
+    # twins one person on the family name; two on the given name: 2 people against a typical 5/3
+    assert (one, two) == pytest.approx((1.0, 1.2))
+    assert two == compare_type(pairs, mentions, on_given, None, None, {})["birth_date_dice_common"][0]
+
+
 def test_a_date_held_only_by_mentions_without_a_match_key_is_neutral():
     # forty records without a family name (no match key) on 1 January 1900, and one with a key:
     # nothing counts their people, so their date weighs as a typical one, not as the rarest

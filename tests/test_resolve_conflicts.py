@@ -10,8 +10,10 @@ from mhgraph.graph import build_graph_tables
 from mhgraph.indicators import compute_indicators
 from mhgraph.export.content import resolution_blocks
 from mhgraph.export.document import to_markdown
-from mhgraph.resolve import Resolved, identity_resolution, resolution_diagnostics, resolve, resolve_baseline
+from mhgraph.resolve import (Resolved, default_settings, identity_resolution, resolution_diagnostics, resolve,
+                             resolve_baseline)
 from mhgraph.resolve.cluster import cluster_type
+from mhgraph.resolve.conflicts import find_identity_conflicts
 
 BSN = "123456782"
 
@@ -149,3 +151,15 @@ def test_expected_pairs_do_not_depend_on_the_order_of_the_matches():
         shuffled = dataclasses.replace(resolved, matches=resolved.matches.sample(fraction=1.0, shuffle=True, seed=seed),
                                        expected_pairs=None)
         assert resolution_diagnostics(shuffled, mentions)["expected_pairs"].to_list() == expected
+
+
+def test_the_conflict_check_counts_no_commonness_it_never_reads():
+    # its judgement reads given name and date from narrowed settings, never the date's
+    # commonness: only the evidence (full settings, shared with the comparison of the pairs)
+    # counts it, once
+    mentions, relations = _payroll_rows()
+    people = mentions.filter(pl.col("entity_type") == "person").sort("mention_id")
+    cache = {}
+    conflicts = find_identity_conflicts(people, default_settings().types["person"], relations, None, cache)
+    assert conflicts.table.height == 1
+    assert len([key for key in cache if isinstance(key, tuple) and key[0] == "commonness"]) == 1

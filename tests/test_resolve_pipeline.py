@@ -747,8 +747,14 @@ def test_a_reader_registered_while_the_last_earlier_reader_is_collected_still_gu
     ("match_key_2", {}, "birth_date_dice: common_values_over must be a list of columns, got the string 'match_key_2'"),
     (["match_key2"], {}, r"birth_date_dice: common_values_over names unknown column\(s\) \['match_key2'\]"),
     (["match_key_2"], {"family_dice": 0.9}, r"common_values_alike names unknown comparison\(s\) \['family_dice'\]"),
+    (["match_key_2"], ["family_name_dice"], "birth_date_dice: common_values_alike must be a table of comparison = number"),
+    (["match_key_2"], {"family_name_dice": "0.9"}, "birth_date_dice: common_values_alike must be a table"),
+    (["match_key_2"], {"family_name_dice": 1.5}, "birth_date_dice: common_values_alike must be a table"),
+    (["match_key_2"], {"family_name_dice": True}, "birth_date_dice: common_values_alike must be a table"),
+    ([], {"family_name_dice": 0.9}, "birth_date_dice: common_values_alike needs common_values_over"),
+    (["match_key_2"], {"birth_date_dice": 0.9}, "birth_date_dice: common_values_alike names the comparison itself"),
 ])
-def test_settings_refuse_common_values_that_name_no_column_or_comparison(over, alike, message):
+def test_settings_refuse_common_values_they_cannot_use(over, alike, message):
     from mhgraph.resolve.settings import settings_from_dict
     raw = {"order": ["person"], "types": {"person": {"letter": "P", "comparisons": [
         {"name": "family_name_dice", "kind": "dice", "columns": ["family_name_bf"]},

@@ -41,7 +41,8 @@ log = logging.getLogger("mhgraph.resolve.compare")
 
 RELATION_SCHEMA = {"from_mention": pl.String, "to_mention": pl.String, "type": pl.String}
 RELATION_SLICE = 2_000_000  # pairs whose shared neighbours are looked up at once
-MOST_KEYS_COMPARED = 50  # keys of one value compared for commonness: beyond, a few spellings change little
+# keys of one value compared for commonness, a cost limit: beyond, a few spellings change little
+MOST_KEYS_COMPARED = 50
 
 
 def identifier_feature(key: str) -> str:
@@ -171,7 +172,7 @@ def commonness(frame: pl.DataFrame, column: str, over, alike=None) -> np.ndarray
     or where no mention holding it has a value of every column of ``over``.
 
     A person is a distinct value of ``over`` (a match key), and the keys of one value whose
-    mentions are ``alike`` (a function of two arrays of rows, true where they look like one
+    mentions are ``alike`` (functions of two arrays of rows, all true where they look like one
     person) count as one: a typo in the first letter of a name gives one person a second key.
     A person delivered ten times over shares his value and his key in every record: he counts
     once, and his date of birth stays as rare as it is. A date of birth that stands for "only
@@ -183,7 +184,7 @@ def commonness(frame: pl.DataFrame, column: str, over, alike=None) -> np.ndarray
     ...                       "key": ["a", "b", "c", "d", "e", "e", None, None, "g"]})
     >>> commonness(frame, "born", ["key"]).round(2).tolist()  # typical: (4·4 + 1) / 5 = 3.4
     [1.18, 1.18, 1.18, 1.18, 0.29, 0.29, 0.29, nan, nan]
-    >>> commonness(frame, "born", ["key"], alike=lambda a, b: (a < 2) & (b < 2)).round(2).tolist()  # a, b: one
+    >>> commonness(frame, "born", ["key"], alike=[lambda a, b: (a < 2) & (b < 2)]).round(2).tolist()  # a, b: one
     [1.2, 1.2, 1.2, 1.2, 0.4, 0.4, 0.4, nan, nan]
     """
     over = [c for c in over if c in frame.columns and c != column]
@@ -205,18 +206,46 @@ def commonness(frame: pl.DataFrame, column: str, over, alike=None) -> np.ndarray
     return (joined.cast(pl.Float64) / typical).fill_null(np.nan).to_numpy()
 
 
+def _pairs_within_values(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every unordered pair of positions that share a value of ``values`` (sorted, so that
+    the positions of one value follow each other): each pair once, never a position with itself.
+    Position p pairs with p + 1, p + 2, ... while those hold its value (one pass per step, over
+    the positions still that far from their value's end).
+
+    >>> [a.tolist() for a in _pairs_within_values(np.array([5, 5, 5, 7, 9, 9]))]
+    [[0, 1, 4, 0], [1, 2, 5, 2]]
+    """
+    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
+    ends = np.r_[starts[1:], len(values)]
+    end = np.repeat(ends, ends - starts).astype(np.int32)
+    positions = np.arange(len(values), dtype=np.int32)
+    first, second = [positions[:0]], [positions[:0]]
+    step = 1
+    while len(positions):
+        positions = positions[positions + step < end[positions]]
+        first.append(positions)
+        second.append(positions + step)
+        step += 1
+    return np.concatenate(first), np.concatenate(second)
+
+
 def _one_person_per_alike_keys(spellings: pl.DataFrame, alike) -> np.ndarray:
     """Per row of ``spellings`` (``node``, ``value``, ``row``: one mention of each key of a value),
     a person number: the connected components of the keys of one value whose mentions are
-    ``alike``. Values held by more than ``MOST_KEYS_COMPARED`` keys are common whatever a few
-    spellings add: their keys are not compared (the comparisons grow as the square)."""
-    keys = spellings.group_by("value").len()
-    compared = spellings.join(keys.filter(pl.col("len").is_between(2, MOST_KEYS_COMPARED)), on="value")
-    pairs = (compared.join(compared, on="value", suffix="_b").filter(pl.col("node") < pl.col("node_b")))
-    same = np.asarray(alike(pairs["row"].to_numpy().astype(np.int64), pairs["row_b"].to_numpy().astype(np.int64)))
-    linked = pairs.filter(pl.Series(same, dtype=pl.Boolean))
+    ``alike`` (a list of functions of two arrays of rows, each true where they look like one
+    person; each asked only about the pairs all before it found alike). Values held by more
+    than ``MOST_KEYS_COMPARED`` keys are common whatever a few spellings add: their keys are
+    not compared (a cost limit: the comparisons grow as the square of the keys)."""
+    compared = (spellings.filter(pl.len().over("value").is_between(2, MOST_KEYS_COMPARED))
+                .sort("value", "node"))
+    first, second = _pairs_within_values(compared["value"].to_numpy())
+    rows = compared["row"].to_numpy().astype(np.int64)
+    for condition in alike:
+        same = np.asarray(condition(rows[first], rows[second]))
+        first, second = first[same], second[same]
+    nodes = compared["node"].to_numpy()
     n = spellings.height
-    graph = coo_matrix((np.ones(linked.height), (linked["node"].to_numpy(), linked["node_b"].to_numpy())), shape=(n, n))
+    graph = coo_matrix((np.ones(len(first)), (nodes[first], nodes[second])), shape=(n, n))
     return connected_components(graph, directed=False)[1]
 
 
@@ -228,14 +257,15 @@ def _agreed_commonness(comparison: Comparison, entity: EntitySettings, frame: pl
     codes = key_codes(frame, column, cache)
     # a comparison these settings lack (a narrowed copy) or the mentions cannot give is left out
     compared = {c.name: c for c in entity.comparisons}
-    alike_on = [(compared[name], value) for name, value in comparison.common_values_alike.items()
-                if name in compared and all(c in frame.columns for c in compared[name].columns)]
-    counted = ("commonness", column, *comparison.common_values_over, *((c.name, v) for c, v in alike_on))
+    alike_on = tuple((compared[name], value) for name, value in comparison.common_values_alike.items()
+                     if name in compared and all(c in frame.columns for c in compared[name].columns))
+    # keyed on the comparisons themselves: a narrowed copy or another column counts apart
+    counted = ("commonness", repr(comparison), repr(alike_on))  # (settings hold dicts: not hashable)
     if counted not in cache:
-        def alike(a, b):
-            return np.logical_and.reduce([_comparison(other, frame, np.arange(frame.height), a, b, None, cache) >= value
-                                          for other, value in alike_on])
-        cache[counted] = commonness(frame, column, comparison.common_values_over, alike if alike_on else None)
+        def condition(other, value):
+            return lambda a, b: _comparison(other, frame, np.arange(frame.height), a, b, None, cache) >= value
+        alike = [condition(other, value) for other, value in alike_on]
+        cache[counted] = commonness(frame, column, comparison.common_values_over, alike or None)
     same = (codes[left] >= 0) & (codes[left] == codes[right])
     return np.where(same, cache[counted][left], np.nan)
 

@@ -123,9 +123,10 @@ def find_identity_conflicts(frame: pl.DataFrame, entity: EntitySettings, relatio
     # the judgement reads only the rules' comparisons (and the initials of their columns): a
     # payroll repeats each employee ten times, and hardened filters make every row a profile
     judged = set(rules) | {c.name for c in entity.comparisons if c.kind == "initials" and c.columns[0] in columns}
-    # (their term frequencies are never read: not counted)
-    narrow = replace(entity, comparisons=tuple(replace(c, term_frequency=False) for c in entity.comparisons
-                                               if c.name in judged))
+    # (their term frequencies and commonness are never read: not counted)
+    narrow = replace(entity, comparisons=tuple(replace(c, term_frequency=False, common_values_over=(),
+                                                       common_values_alike={})
+                                               for c in entity.comparisons if c.name in judged))
     tables, parts = [], []
     next_part = 0
     for key in entity.identity_keys:

@@ -121,7 +121,8 @@ class Comparison:
     "typical" count is the sum over values of the count squared over the sum of the counts
     (the count two mentions drawn at random that agree share); a value held only by mentions
     without these columns is neutral (:func:`mhgraph.resolve.compare.commonness`).
-    ``common_values_alike``: comparison name -> value; two combinations of one value whose
+    ``common_values_alike``: comparison name -> value from 0 to 1 (beside
+    ``common_values_over``, never the comparison itself); two combinations of one value whose
     mentions reach each named comparison's value count as one person (a typo in the first
     letter of a given name gives a person a second match key).
     ``redundant_with``: names of other comparisons; where
@@ -303,7 +304,8 @@ def _entity(entity_type: str, raw: dict, file: str | None) -> EntitySettings:
 def _check_common_values(comparison: Comparison, entity: EntitySettings, where: str, file: str | None) -> None:
     """``common_values_over`` must be a list of columns the type's mentions can carry (a string
     would be read letter by letter, a misspelled column dropped without a word), and
-    ``common_values_alike`` must name the type's comparisons."""
+    ``common_values_alike`` must be a table of the type's other comparisons with a value from
+    0 to 1 each, read only beside ``common_values_over``."""
     setting = f"[{where}.comparisons] {comparison.name}: common_values_over"
     if isinstance(comparison.common_values_over, str):
         raise InputError(f"{setting} must be a list of columns, got the string {comparison.common_values_over!r}",
@@ -312,10 +314,24 @@ def _check_common_values(comparison: Comparison, entity: EntitySettings, where: 
     unknown = sorted(set(comparison.common_values_over) - set(known)) if known else []
     if unknown:
         raise InputError(f"{setting} names unknown column(s) {unknown}; known: {', '.join(sorted(known))}", file=file)
-    unknown = sorted(set(comparison.common_values_alike) - {c.name for c in entity.comparisons})
+    alike = comparison.common_values_alike
+    setting = f"[{where}.comparisons] {comparison.name}: common_values_alike"
+    if not isinstance(alike, dict) or not all(_is_share(v) for v in alike.values()):
+        raise InputError(f"{setting} must be a table of comparison = number from 0 to 1, "
+                         f"e.g. {{ family_name_dice = 0.9 }}; got {alike!r}", file=file)
+    if alike and not comparison.common_values_over:
+        raise InputError(f"{setting} needs common_values_over (it groups the keys those columns make)", file=file)
+    if comparison.name in alike:
+        raise InputError(f"{setting} names the comparison itself: every key of a value agrees with itself "
+                         f"there, and each value would count as one person", file=file)
+    unknown = sorted(set(alike) - {c.name for c in entity.comparisons})
     if unknown:
-        raise InputError(f"[{where}.comparisons] {comparison.name}: common_values_alike names unknown "
-                         f"comparison(s) {unknown}", file=file)
+        raise InputError(f"{setting} names unknown comparison(s) {unknown}", file=file)
+
+
+def _is_share(value) -> bool:
+    """A number from 0 to 1 (not a string, not a boolean)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
 
 
 def _check(entity: EntitySettings, file: str | None) -> None:
