@@ -44,8 +44,8 @@ from mhgraph.errors import InputError
 from mhgraph.partition import strictly_increasing
 from mhgraph.spec import ENTITY_FIELDS, PURPOSES, RELATION_TYPES
 
-__all__ = ["EDGE_COLUMNS", "EDGE_SCHEMA", "ENTITY_TYPE", "MENTION_COLUMNS", "NODE_COLUMNS", "NODE_SCHEMA", "PURPOSE",
-           "RELATION_TYPE", "build_graph_tables", "to_networkx"]
+__all__ = ["EDGES_ROW_GROUP_SIZE", "EDGE_COLUMNS", "EDGE_SCHEMA", "ENTITY_TYPE", "MENTION_COLUMNS", "NODE_COLUMNS",
+           "NODE_SCHEMA", "PURPOSE", "RELATION_TYPE", "build_graph_tables", "to_networkx"]
 
 log = logging.getLogger("mhgraph.graph")
 
@@ -79,6 +79,8 @@ _MENTION_CONTEXT: dict[str, pl.DataType] = {
 # The mention columns the graph reads: a caller holding a wider table hands over only these.
 MENTION_COLUMNS = (*_MENTION_REQUIRED, *_MENTION_CONTEXT)
 _MENTION_IDS = ("from_mention", "to_mention")
+# Rows per group of the edges file: as many as `write_parquet` puts in those of the other tables.
+EDGES_ROW_GROUP_SIZE = 512**2
 _RELATION_REQUIRED = ("relation_id", "type", *_MENTION_IDS, *_PROVENANCE)
 _RELATION_OPTIONAL: dict[str, pl.DataType] = {
     "valid_from": pl.Date(),
@@ -379,13 +381,15 @@ def _edges(relations: pl.LazyFrame, ends: pl.DataFrame, entity_ids: pl.Series,
         mention_ids = Path(folder) / "mention_ids.parquet"
         pl.DataFrame([ordered(column) for column in _MENTION_IDS]).write_parquet(mention_ids)
         edges = pl.DataFrame([ordered(column) for column in EDGE_COLUMNS if column not in _MENTION_IDS])
+        # rows per group fixed: left to the sink, the groups follow the thread count and the file's bytes the machine
         pl.concat([edges.lazy(), pl.scan_parquet(mention_ids)], how="horizontal").select(EDGE_COLUMNS).sink_parquet(
-            edges_file)
+            edges_file, row_group_size=EDGES_ROW_GROUP_SIZE)
     return edges
 
 
 def build_graph_tables(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.LazyFrame,
-                       resolution: pl.DataFrame, edges_file: Path | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+                       resolution: pl.DataFrame, edges_file: str | Path | None = None
+                       ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Aggregate mentions into entity ``nodes`` and map relations onto entity ``edges``.
 
     A node lists the partners, sources and purposes of all its mentions and their count, plus
@@ -406,12 +410,19 @@ def build_graph_tables(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.Data
     ``edges_file``: a Parquet file to write the whole edges table to (``mhgraph run`` gives its
     ``tables/edges.parquet``); the edges are then returned without ``from_mention`` and
     ``to_mention``, which are never held beside the other columns (at five million persons some
-    2 GB of text that only the identity-conflict rule reads, from the file).
+    2 GB of text that only the identity-conflict rule reads, from the file). Its folder must exist;
+    the file is written in row groups of :data:`EDGES_ROW_GROUP_SIZE` rows, so that its bytes do
+    not depend on the machine's thread count.
 
     Raises :class:`~mhgraph.errors.InputError` (naming table, row and column) when a required
     column is missing or empty, a mention is resolved twice or not at all, or a relation names
     a mention the mentions table lacks.
     """
+    if edges_file is not None:
+        edges_file = Path(edges_file)
+        if not edges_file.parent.is_dir():  # said now, not after the graph is built
+            raise InputError("the folder to write the edges to does not exist or is not a folder",
+                             file=str(edges_file.parent))
     mentions, relations = mentions.lazy(), relations.lazy()
     for table, name in ((mentions, "mentions"), (relations, "relations"), (resolution.lazy(), "resolution")):
         _require(table, name, _REQUIRED[name])

@@ -211,8 +211,8 @@ def analyse(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.
     clustered, and they are held nowhere (the resolver's result holds a scan of their file); the
     resolution is let go once the graph is built, not held through detection and the rules, and
     read again when asked for (the tables come back as :class:`StoredTables`; the resolver's result
-    gets it back once ranking is done); a detection process of its own reads its columns from there
-    (:func:`detect_stored`).
+    holds none: its reader takes it from the tables); a detection process of its own reads its
+    columns from there (:func:`detect_stored`).
     """
     timings = {} if timings is None else timings
     tables = StoredTables({}, {})
@@ -234,7 +234,7 @@ def analyse(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.
                 tables.keep(None, matches=resolved.matches)
             else:  # no later stage reads them: the resolver wrote them type by type, and they are held nowhere
                 tables.stored["matches"] = matches_file
-                resolved = replace(resolved, resolution=None)  # the result holds it again once the stages are done
+                resolved = replace(resolved, resolution=None)  # the run's file holds it: read when needed
         tables.keep(None, identity_conflicts=resolved.identity_conflicts if resolved is not None
                     else IdentityConflicts.none().table)
     with _stage("graph", timings):
@@ -276,8 +276,6 @@ def analyse(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.
         clusters = rank_clusters(communities, nodes, edges, hits)
     # the hits table holds what the score counts: a weak hit without a piece of another kind beside it is left out
     tables.keep(None, communities=communities, indicator_hits=counted_hits(hits, communities), clusters=clusters)
-    if resolved is not None and resolved.resolution is None:  # for the diagnostics and the saved model
-        resolved = replace(resolved, resolution=tables["resolution"])
     return tables, resolved
 
 
@@ -429,7 +427,9 @@ def _run_stages(folder: RunFolder, input_dir: Path, specs, before: RunTables | N
                                allowed_purposes=allowed_source_purposes(run_purpose), overrides=overrides,
                                seed=seed, resolver=resolver, timings=timings, resolve_settings=resolve_settings,
                                executor=executor, tables_dir=out_dir / "tables")
-    diagnostics = (resolution_diagnostics(resolved, scan_of(mentions, resolver_columns(resolve_settings)))
+    # the resolution read for the diagnostics only, not kept with the tables: the export scans it
+    diagnostics = (resolution_diagnostics(replace(resolved, resolution=pl.read_parquet(tables.stored["resolution"])),
+                                          scan_of(mentions, resolver_columns(resolve_settings)))
                    if resolved is not None else None)
     if before is not None:
         current = RunTables(mentions.collect(), tables["resolution"], tables["communities"])

@@ -1,16 +1,20 @@
 import datetime as dt
 import gc
+import os
+import subprocess
 import sys
 from collections import Counter, defaultdict
+from pathlib import Path
 
 import networkx as nx
 import polars as pl
+import pyarrow.parquet as pq
 import pytest
 
 from graph_fixtures import D, Registers, population
 from mhgraph.errors import InputError
-from mhgraph.graph import (EDGE_COLUMNS, EDGE_SCHEMA, ENTITY_TYPE, MENTION_COLUMNS, NODE_COLUMNS, NODE_SCHEMA,
-                           build_graph_tables, to_networkx)
+from mhgraph.graph import (EDGES_ROW_GROUP_SIZE, EDGE_COLUMNS, EDGE_SCHEMA, ENTITY_TYPE, MENTION_COLUMNS,
+                           NODE_COLUMNS, NODE_SCHEMA, build_graph_tables, to_networkx)
 
 
 @pytest.fixture(scope="module")
@@ -235,6 +239,50 @@ def test_edges_given_a_file_are_written_there_whole_and_come_back_without_their_
             type=pl.when(pl.int_range(pl.len()) == 2).then(pl.lit("OWNS")).otherwise("type")), resolution,
             edges_file=tmp_path / "refused" / "edges.parquet")
     assert not any((tmp_path / "refused").iterdir())
+
+
+def test_edges_file_may_be_named_by_text_and_its_folder_is_checked_before_the_graph_is_built(stage_tables, graph_tables,
+                                                                                              tmp_path):
+    mentions, relations, resolution = stage_tables
+    build_graph_tables(mentions, relations, resolution, edges_file=str(tmp_path / "edges.parquet"))
+    assert pl.read_parquet(tmp_path / "edges.parquet").equals(graph_tables[1])
+    missing = tmp_path / "missing"
+    # the relations are refused only once the graph is being built: the folder is said first
+    with pytest.raises(InputError, match="folder to write the edges to does not exist") as refused:
+        build_graph_tables(mentions, relations.drop("type"), resolution, edges_file=missing / "edges.parquet")
+    assert refused.value.file == str(missing)
+    (tmp_path / "a_file").write_text("")
+    with pytest.raises(InputError, match="not a folder"):
+        build_graph_tables(mentions, relations, resolution, edges_file=tmp_path / "a_file" / "edges.parquet")
+
+
+_WRITE_WIDE_EDGES = """
+import hashlib, sys
+from pathlib import Path
+import polars as pl
+sys.path.insert(0, sys.argv[2])
+from graph_fixtures import population
+from mhgraph.graph import build_graph_tables
+mentions, relations, resolution = population().tables()
+copies = 300_000 // relations.height + 1  # more rows than a row group holds
+relations = pl.concat([relations.with_columns(pl.col("relation_id") + f"-{copy}") for copy in range(copies)])
+build_graph_tables(mentions, relations, resolution, edges_file=Path(sys.argv[1]))
+print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())
+"""
+
+
+def test_edges_file_has_the_same_bytes_whatever_the_thread_count(tmp_path):
+    """The manifest records the file's digest: a run on another machine must write the same bytes."""
+    digests = {}
+    for threads in (1, 2, 8):
+        edges_file = tmp_path / f"edges-{threads}.parquet"
+        written = subprocess.run([sys.executable, "-c", _WRITE_WIDE_EDGES, str(edges_file), str(Path(__file__).parent)],
+                                 capture_output=True, text=True, env={**os.environ, "POLARS_MAX_THREADS": str(threads)})
+        assert written.returncode == 0, written.stderr
+        digests[threads] = written.stdout.strip()
+    assert digests[1] == digests[2] == digests[8]
+    layout = pq.ParquetFile(tmp_path / "edges-1.parquet").metadata
+    assert layout.num_rows > EDGES_ROW_GROUP_SIZE and layout.num_row_groups == 2
 
 
 def _tables_holding(columns: set[str]) -> int:
