@@ -110,12 +110,29 @@ def person_spec(name: str, record_id: str, columns: dict[str, str], extra: str =
             f"fields = {{ {inline} }}\nplaintext = {{ {plain} }}\n{extra}")
 
 
+def delivery_stamp(spec_dir: Path, plaintext: dict[str, pl.DataFrame], key: str) -> str:
+    """What a cached delivery was made from: the specs, the key, the plaintext and the code that
+    pseudonymises and ingests. A cached run folder is reused only while this is unchanged."""
+    digest = hashlib.sha256(key.encode())
+    code = [ROOT / "mhgraph" / name for name in ("pseudonymise.py", "crypto.py", "spec.py", "normalise.py")]
+    for path in sorted(spec_dir.glob("*.toml")) + code + sorted((ROOT / "mhgraph" / "ingest").glob("*.py")):
+        digest.update(path.name.encode() + path.read_bytes())
+    for stem, frame in sorted(plaintext.items()):
+        digest.update(f"{stem} {frame.columns} {frame.height}".encode())
+        digest.update(frame.hash_rows(seed=0).sum().to_bytes(16, "little"))
+    return digest.hexdigest()[:16]
+
+
 def deliver(work: Path, spec_dir: Path, plaintext: dict[str, pl.DataFrame], key: str) -> Path:
     """Write the plaintext files (name -> table; the spec of that name, or the only spec),
-    pseudonymise each, ingest: the run folder."""
+    pseudonymise each, ingest: the run folder, reused while its delivery stamp holds."""
     run = work / "run"
-    if (run / "tables" / "mentions.parquet").is_file():
+    stamp = work / "delivery.stamp"
+    wanted = delivery_stamp(spec_dir, plaintext, key)
+    if (run / "tables" / "mentions.parquet").is_file() and stamp.is_file() and stamp.read_text() == wanted:
         return run
+    shutil.rmtree(run, ignore_errors=True)
+    stamp.unlink(missing_ok=True)
     shutil.rmtree(work / "delivery", ignore_errors=True)
     (work / "plain").mkdir(parents=True, exist_ok=True)
     (work / "key").write_text(key)
@@ -127,6 +144,7 @@ def deliver(work: Path, spec_dir: Path, plaintext: dict[str, pl.DataFrame], key:
         mhgraph("pseudonymise", str(path), "--spec", str(spec), "--key-file", str(work / "key"),
                 "--out", str(work / "delivery"), "--created", "2026-01-15")
     mhgraph("ingest", str(work / "delivery"), "--specs", str(spec_dir), "--out", str(run))
+    stamp.write_text(wanted)
     return run
 
 

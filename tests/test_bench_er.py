@@ -23,3 +23,31 @@ def test_a_failed_resolve_stops_the_benchmark_instead_of_scoring_the_old_folder(
     bench = _bench_er()
     with pytest.raises(SystemExit, match="resolve failed on"):
         bench.timed_resolve(tmp_path)
+
+
+def test_a_cached_delivery_is_reused_only_while_its_specs_and_plaintext_are_unchanged(tmp_path):
+    import polars as pl
+
+    bench = _bench_er()
+    plain = pl.DataFrame({"id": ["r1", "r2", "r3"], "voornaam": ["Jan", "Piet", "Anna"],
+                          "achternaam": ["Jansen", "de Vries", "Bakker"]})
+    spec_dir = tmp_path / "specs"
+    spec_dir.mkdir()
+    columns = {"given_name": "voornaam", "family_name": "achternaam"}
+    (spec_dir / "reg.toml").write_text(bench.person_spec("reg", "id", columns), encoding="utf-8")
+    key = bench.KEYS[0]
+
+    run = bench.deliver(tmp_path / "work", spec_dir, {"reg": plain}, key)
+    first = (run / "tables" / "mentions.parquet").stat().st_mtime_ns
+    bench.deliver(tmp_path / "work", spec_dir, {"reg": plain}, key)
+    assert (run / "tables" / "mentions.parquet").stat().st_mtime_ns == first
+
+    changed = plain.with_columns(pl.Series("voornaam", ["Jan", "Pieter", "Anna"]))
+    bench.deliver(tmp_path / "work", spec_dir, {"reg": changed}, key)
+    second = (run / "tables" / "mentions.parquet").stat().st_mtime_ns
+    assert second != first
+
+    (spec_dir / "reg.toml").write_text(bench.person_spec("reg", "id", {"family_name": "achternaam"}),
+                                      encoding="utf-8")
+    bench.deliver(tmp_path / "work", spec_dir, {"reg": changed}, key)
+    assert (run / "tables" / "mentions.parquet").stat().st_mtime_ns != second
