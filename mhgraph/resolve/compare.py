@@ -32,7 +32,7 @@ from scipy.sparse.csgraph import connected_components
 
 from mhgraph.crypto import BLIP_FLIP
 from mhgraph.resolve.bits import INITIAL_MAX_BITS, bits_set, dice_pairs, initials_pairs
-from mhgraph.resolve.block import decoded_column, identity_groups, key_codes, row_numbers
+from mhgraph.resolve.block import decoded_column, identity_groups, key_codes, pairs_from_blocks, row_numbers
 from mhgraph.resolve.settings import Comparison, EntitySettings, ResolveSettings
 
 __all__ = ["commonness", "compare", "compare_type", "identifier_feature", "neighbour_table", "value_frequencies"]
@@ -206,29 +206,6 @@ def commonness(frame: pl.DataFrame, column: str, over, alike=None) -> np.ndarray
     return (joined.cast(pl.Float64) / typical).fill_null(np.nan).to_numpy()
 
 
-def _pairs_within_values(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every unordered pair of positions that share a value of ``values`` (sorted, so that
-    the positions of one value follow each other): each pair once, never a position with itself.
-    Position p pairs with p + 1, p + 2, ... while those hold its value (one pass per step, over
-    the positions still that far from their value's end).
-
-    >>> [a.tolist() for a in _pairs_within_values(np.array([5, 5, 5, 7, 9, 9]))]
-    [[0, 1, 4, 0], [1, 2, 5, 2]]
-    """
-    starts = np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
-    ends = np.r_[starts[1:], len(values)]
-    end = np.repeat(ends, ends - starts).astype(np.int32)
-    positions = np.arange(len(values), dtype=np.int32)
-    first, second = [positions[:0]], [positions[:0]]
-    step = 1
-    while len(positions):
-        positions = positions[positions + step < end[positions]]
-        first.append(positions)
-        second.append(positions + step)
-        step += 1
-    return np.concatenate(first), np.concatenate(second)
-
-
 def _one_person_per_alike_keys(spellings: pl.DataFrame, alike) -> np.ndarray:
     """Per row of ``spellings`` (``node``, ``value``, ``row``: one mention of each key of a value),
     a person number: the connected components of the keys of one value whose mentions are
@@ -236,9 +213,10 @@ def _one_person_per_alike_keys(spellings: pl.DataFrame, alike) -> np.ndarray:
     person; each asked only about the pairs all before it found alike). Values held by more
     than ``MOST_KEYS_COMPARED`` keys are common whatever a few spellings add: their keys are
     not compared (a cost limit: the comparisons grow as the square of the keys)."""
-    compared = (spellings.filter(pl.len().over("value").is_between(2, MOST_KEYS_COMPARED))
-                .sort("value", "node"))
-    first, second = _pairs_within_values(compared["value"].to_numpy())
+    compared = spellings.filter(pl.len().over("value").is_between(2, MOST_KEYS_COMPARED))
+    # every pair of keys of one value once: no block is larger than the window
+    first, second, _ = pairs_from_blocks(compared["value"].to_numpy(), np.arange(compared.height),
+                                         MOST_KEYS_COMPARED, MOST_KEYS_COMPARED)
     rows = compared["row"].to_numpy().astype(np.int64)
     for condition in alike:
         same = np.asarray(condition(rows[first], rows[second]))
