@@ -231,7 +231,27 @@ def _compared(pairs: pl.DataFrame, frame: pl.DataFrame, entity, relations, entit
     pieces = [compare_type(pairs.slice(start, COMPARE_SLICE), frame, entity, relations, entities, cache,
                            (rows[0][start:start + COMPARE_SLICE], rows[1][start:start + COMPARE_SLICE]))
               for start in range(0, max(pairs.height, 1), COMPARE_SLICE)]
-    return pl.concat(pieces)
+    return _joined_a_column_at_a_time(pieces)
+
+
+def _joined_a_column_at_a_time(pieces: list[pl.DataFrame]) -> pl.DataFrame:
+    """The tables ``pieces`` (same columns) one under the other, each column in one piece: so
+    that scoring reads a column without copying it (a column of several pieces is copied by
+    every ``to_numpy``). Joined a column at a time, each piece's column let go as soon as it is
+    joined, so that beside the pieces no more than one column is held twice; the list
+    ``pieces`` is emptied.
+
+    >>> pieces = [pl.DataFrame({"a": [1], "b": ["x"]}), pl.DataFrame({"a": [2], "b": ["y"]})]
+    >>> joined = _joined_a_column_at_a_time(pieces)
+    >>> joined.rows(), joined["a"].n_chunks(), pieces
+    ([(1, 'x'), (2, 'y')], 1, [])
+    """
+    columns = []
+    for name in pieces[0].columns:
+        columns.append(pl.concat([piece[name] for piece in pieces], rechunk=True))
+        pieces[:] = [piece.drop(name) for piece in pieces]
+    pieces.clear()
+    return pl.DataFrame(columns)
 
 
 def _completed(scored: pl.DataFrame, rows: tuple[np.ndarray, np.ndarray], frame: pl.DataFrame, entity, relations,
@@ -373,7 +393,9 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
         if fitted:
             scored, rows = _completed(scored, rows, frame, entity, relations, entities, cache, scorers.get(entity_type))
         order = _pair_order(rows)  # the order of the matches table
-        scored = _in_order(scored, order)
+        columns = scored.get_columns()
+        del scored  # its columns are let go one by one as they are put in order
+        scored = _in_order(columns, order)
         if order is not None:
             rows = rows[0][order], rows[1][order]
         give_back_freed_memory()  # the unsorted columns
@@ -407,15 +429,23 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
                     expected_pairs=expected)
 
 
-def _in_order(table: pl.DataFrame, order: np.ndarray | None) -> pl.DataFrame:
-    """``table`` with each column in one piece, in ``order`` (``None``: as it is), one column at
-    a time: sorting the whole table at once holds millions of pairs twice. In one piece before it
-    is sorted: taken from the pieces of the pairs (compared a slice at a time) and their
-    completions, the text of every string is copied, from one piece only its place."""
-    for name in table.columns:
-        column = table[name].rechunk()
-        table = table.with_columns(column if order is None else column.gather(order))
-    return table
+def _in_order(columns: list[pl.Series], order: np.ndarray | None) -> pl.DataFrame:
+    """The table of ``columns``, each in one piece and in ``order`` (``None``: as it is), made a
+    column at a time, each of ``columns`` let go (the list is emptied) once its copy is made:
+    sorting the whole table at once, or keeping the unsorted columns until all are sorted, holds
+    millions of pairs twice. In one piece before it is sorted: taken from the pairs and their
+    completions, the text of every string is copied, from one piece only its place.
+
+    >>> columns = [pl.Series("a", [3, 1, 2]), pl.Series("b", ["z", "x", "y"])]
+    >>> _in_order(columns, np.array([1, 2, 0])).rows(), columns
+    ([(1, 'x'), (2, 'y'), (3, 'z')], [])
+    """
+    ordered = []
+    while columns:
+        column = columns.pop(0).rechunk()
+        ordered.append(column if order is None else column.gather(order))
+        del column
+    return pl.DataFrame(ordered)
 
 
 def _written(query: pl.LazyFrame, path: Path) -> pl.LazyFrame:
