@@ -237,9 +237,9 @@ def _compared(pairs: pl.DataFrame, frame: pl.DataFrame, entity, relations, entit
 def _joined_a_column_at_a_time(pieces: list[pl.DataFrame]) -> pl.DataFrame:
     """The tables ``pieces`` (same columns) one under the other, each column in one piece: so
     that scoring reads a column without copying it (a column of several pieces is copied by
-    every ``to_numpy``). Joined a column at a time, each piece's column let go as soon as it is
-    joined, so that beside the pieces no more than one column is held twice; the list
-    ``pieces`` is emptied.
+    every ``to_numpy``). Joined a column at a time, each piece's column let go (and its memory
+    given back) as soon as it is joined, so that beside the pieces no more than one column is
+    held twice; the list ``pieces`` is emptied.
 
     >>> pieces = [pl.DataFrame({"a": [1], "b": ["x"]}), pl.DataFrame({"a": [2], "b": ["y"]})]
     >>> joined = _joined_a_column_at_a_time(pieces)
@@ -250,6 +250,7 @@ def _joined_a_column_at_a_time(pieces: list[pl.DataFrame]) -> pl.DataFrame:
     for name in pieces[0].columns:
         columns.append(pl.concat([piece[name] for piece in pieces], rechunk=True))
         pieces[:] = [piece.drop(name) for piece in pieces]
+        give_back_freed_memory()  # compared columns are numpy's: freed, they stay in the C heap
     pieces.clear()
     return pl.DataFrame(columns)
 
@@ -431,9 +432,9 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
 
 def _in_order(columns: list[pl.Series], order: np.ndarray | None) -> pl.DataFrame:
     """The table of ``columns``, each in one piece and in ``order`` (``None``: as it is), made a
-    column at a time, each of ``columns`` let go (the list is emptied) once its copy is made:
-    sorting the whole table at once, or keeping the unsorted columns until all are sorted, holds
-    millions of pairs twice. In one piece before it is sorted: taken from the pairs and their
+    column at a time, each of ``columns`` let go (the list is emptied) and its memory given back
+    once its copy is made: sorting the whole table at once, or keeping the unsorted columns until
+    all are sorted, holds millions of pairs twice. In one piece before it is sorted: taken from the pairs and their
     completions, the text of every string is copied, from one piece only its place.
 
     >>> columns = [pl.Series("a", [3, 1, 2]), pl.Series("b", ["z", "x", "y"])]
@@ -445,6 +446,7 @@ def _in_order(columns: list[pl.Series], order: np.ndarray | None) -> pl.DataFram
         column = columns.pop(0).rechunk()
         ordered.append(column if order is None else column.gather(order))
         del column
+        give_back_freed_memory()
     return pl.DataFrame(ordered)
 
 
