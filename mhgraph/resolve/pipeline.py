@@ -265,7 +265,7 @@ def _completed(scored: pl.DataFrame, rows: tuple[np.ndarray, np.ndarray], frame:
         return scored, rows
     extra_rows = tuple(row_numbers(frame["mention_id"], extra[side]) for side in ("mention_a", "mention_b"))
     features = compare_type(extra.drop(SPELT_OUT), frame, entity, relations, entities, cache, extra_rows)
-    score = scorer.predict_proba(features)[:, 1] if scorer is not None else np.zeros(features.height)
+    score = scorer.match_probability(features) if scorer is not None else np.zeros(features.height)
     log.info("%s: %d pairs inside candidate entities compared as well", entity.entity_type, extra.height)
     return (pl.concat([scored, features.with_columns(pl.Series("score", score, dtype=pl.Float64))], how="diagonal"),
             (np.concatenate([rows[0], extra_rows[0]]), np.concatenate([rows[1], extra_rows[1]])))
@@ -387,7 +387,7 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
             else:
                 scorer.fit(features)
             scorers[entity_type] = scorer
-            score = scorer.predict_proba(features)[:, 1]
+            score = scorer.match_probability(features)  # one column, not predict_proba's two
         fitted = entity.fuzzy and features.height
         scored = features.with_columns(pl.Series("score", score, dtype=pl.Float64))
         del features, score
@@ -415,7 +415,8 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
         del decided
         give_back_freed_memory()
         if fitted:
-            units = identity_groups(frame, entity.identity_keys, cache)
+            # four bytes a group number: one per proposed pair and side (some 24 million at a million persons)
+            units = identity_groups(frame, entity.identity_keys, cache).astype(np.int32)
             expected[entity_type] = expected_pairs(units[rows[0][proposed]], units[rows[1][proposed]], score[proposed])
         del rows, proposed, score
         entities = pl.concat([entities.filter(pl.col("entity_type") != entity_type), resolution])
