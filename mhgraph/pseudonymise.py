@@ -61,6 +61,7 @@ from fastexcel import FastExcelError
 from mhgraph import normalise
 from mhgraph.crypto import Key, address_keys, bloom_encode, keyed_hash, load_key, person_match_keys
 from mhgraph.errors import InputError, describe_read_error
+from mhgraph.file_names import shown_path
 from mhgraph.purpose import DEFAULT_RUN_PURPOSE, allowed_source_purposes
 from mhgraph.reference import AGE_BANDS, age_band, band_of_age
 from mhgraph.safe_output import write_csv_safe
@@ -593,7 +594,6 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
     """
     from mhgraph.ingest.readers import ROW
     from mhgraph.ingest.record_ids import SeenRecordIds
-    from mhgraph.ingest.validate import shown_path
 
     src = Path(src)
     quarantine_path = partner_quarantine_path(src, quarantine)
@@ -706,8 +706,6 @@ def pseudonymise(src: str | Path, spec: str | Path | SourceSpec, out_dir: str | 
     partner does not deliver what the run may not use). Only the delivery key's fingerprint is
     ever logged or written; no plaintext value is logged.
     """
-    from mhgraph.ingest.validate import shown_path
-
     src = Path(src)
     if not src.is_file():
         raise InputError("the plaintext extract does not exist", file=str(src))

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 from ingest_helpers import deliver, plain_payroll, spec_with_file_pattern, valid_bsn
 
-from mhgraph.ingest.validate import shown_path
+from mhgraph.file_names import shown_path
 
 from mhgraph.safe_output import read_csv_safe
 from mhgraph.spec import SPEC_DIR

@@ -27,7 +27,8 @@ from mhgraph.ingest.record_ids import SeenRecordIds
 from mhgraph.ingest.readers import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, ROW, open_extract, redact_expr
 from mhgraph.ingest.schema import MENTION_SCHEMA, QUARANTINE_SCHEMA, RELATION_SCHEMA, conform, empty
 from mhgraph.ingest.summary import FileReport, IngestSummary
-from mhgraph.ingest.validate import PlaintextTally, RowValidator, check_header, shown_path
+from mhgraph.file_names import shown_path
+from mhgraph.ingest.validate import PlaintextTally, RowValidator, check_header
 from mhgraph.purpose import DEFAULT_RUN_PURPOSE, excluded_source, restrict_spec
 from mhgraph.safe_output import write_csv_safe
 from mhgraph.spec import SPEC_DIR, SourceSpec, load_specs

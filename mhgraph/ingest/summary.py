@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 
 import polars as pl
 
-from mhgraph.ingest.validate import shown_path
+from mhgraph.file_names import shown_path
 
 __all__ = ["FileReport", "IngestSummary"]
 
