@@ -209,7 +209,7 @@ def _cmd_ingest(args) -> int:
     purpose = args.purpose or DEFAULT_RUN_PURPOSE
     result = ingest(args.input_dir, specs=args.specs, max_quarantine_share=args.max_quarantine_share,
                     accept_missing_sidecars=args.accept_missing_sidecar, out_dir=args.out, run_purpose=purpose)
-    record_ingest(args.out, result.summary, args.specs, purpose)
+    record_ingest(args.out, result, args.specs, purpose)
     print(result.summary.format())
     _print_quarantined(result.summary)
     print(f"tables: {', '.join(str(p) for p in result.paths.values())}")

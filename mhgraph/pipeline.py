@@ -444,7 +444,7 @@ def _run_stages(folder: RunFolder, input_dir: Path, specs, before: RunTables | N
     tables.keep(out_dir / "tables", **{name: tables[name] for name in ANALYSED_TABLES if name not in tables.stored})
     counts = {name: ingested.scan(name).select(pl.len()).collect().item() for name in ingested.paths}
 
-    manifest.update(extracts_record(ingested.summary, specs, run_purpose))
+    manifest.update(extracts_record(ingested.summary, ingested.read_files, specs, run_purpose))
     manifest.update({
         "clusters_flagged": clusters.filter(pl.col("flagged")).height,
         "clusters_scored": clusters.filter(pl.col("score") > 0).height,

@@ -42,15 +42,18 @@ TABLES = {"mentions": MENTION_SCHEMA, "relations": RELATION_SCHEMA, "quarantine"
 
 class Ingested:
     """The result of :func:`ingest`: ``mentions``, ``relations``, ``quarantine`` (Polars
-    frames, columns as ``docs/tables.md`` defines them) and ``summary``.
+    frames, columns as ``docs/tables.md`` defines them), ``summary`` (its files shown as
+    :func:`~mhgraph.file_names.shown_path` shows them, since it is written out) and
+    ``read_files`` (the extracts read, as given: for their checksums, never written).
 
     After a streamed run the frames live in Parquet files and are read when asked for;
     :meth:`scan` gives a lazy view without reading them.
     """
 
-    def __init__(self, tables: dict[str, pl.DataFrame | Path], summary: IngestSummary):
+    def __init__(self, tables: dict[str, pl.DataFrame | Path], summary: IngestSummary, read_files: list[Path] = ()):
         self._tables = tables
         self.summary = summary
+        self.read_files = list(read_files)
 
     def scan(self, name: str) -> pl.LazyFrame:
         table = self._tables[name]
@@ -191,7 +194,7 @@ def _ingest_file(item: PlannedFile, all_specs: list[SourceSpec], sink, seen: _Se
     shown = shown_path(item.path)  # what logs and the quarantine say: never a plaintext identifier in a name
     shown_name = Path(shown).name
     extract = open_extract(item.path, spec, batch_bytes=batch_bytes, batch_rows=batch_rows)
-    report = FileReport(file, spec.name, spec.partner, spec.purpose, format=extract.format,
+    report = FileReport(shown, spec.name, spec.partner, spec.purpose, format=extract.format,
                         encoding=extract.encoding, delimiter=extract.delimiter,
                         key_fingerprint=(item.meta or {}).get("key_fingerprint"), sidecar=item.meta is not None,
                         rows_quarantined_by_partner=(item.meta or {}).get("rows_quarantined_by_partner"),
@@ -265,7 +268,7 @@ def _ingest_file(item: PlannedFile, all_specs: list[SourceSpec], sink, seen: _Se
                                "a leading zero (1130 for 01130, agriculture): kept as delivered, so they match no "
                                "sector of divisions 01-03; ask the partner to deliver SBI codes as text")
     _check_complete(item, extract, report, last_row, last_row_quarantined)
-    _check_quarantine_share(report, max_quarantine_share)
+    _check_quarantine_share(report, max_quarantine_share, file)
     log.info("%s: %d rows read, %d accepted, %d quarantined, %d mentions, %d relations", shown_name,
              report.rows_read, report.rows_accepted, report.rows_quarantined, report.mentions, report.relations)
     return report
@@ -278,14 +281,14 @@ def _check_complete(item: PlannedFile, extract, report: FileReport, last_row: in
         raise InputError(
             f"the sidecar says the extract has {expected} data rows, but {report.rows_read} were read: the file "
             "is truncated or was changed after pseudonymisation; ask the partner to deliver it again",
-            file=report.file)
+            file=str(item.path))
     if not extract.ends_with_newline and last_row_quarantined:
         raise InputError(
             "the last line has no line end and could not be read: the file looks cut off (truncated); "
-            "ask the partner to deliver it again", file=report.file, row=last_row)
+            "ask the partner to deliver it again", file=str(item.path), row=last_row)
 
 
-def _check_quarantine_share(report: FileReport, max_share: float | None) -> None:
+def _check_quarantine_share(report: FileReport, max_share: float | None, file: str) -> None:
     if max_share is None or report.rows_read == 0:
         return
     share = report.rows_quarantined / report.rows_read
@@ -293,7 +296,7 @@ def _check_quarantine_share(report: FileReport, max_share: float | None) -> None
         reasons = ", ".join(f"{r} {n}" for r, n in report.quarantined_by_reason.items())
         raise InputError(
             f"{report.rows_quarantined} of {report.rows_read} rows ({share:.1%}) were quarantined, more than the "
-            f"allowed {max_share:.1%} (max_quarantine_share); reasons: {reasons}", file=report.file)
+            f"allowed {max_share:.1%} (max_quarantine_share); reasons: {reasons}", file=file)
 
 
 def _for_purpose(planned: list[PlannedFile], run_purpose: str) -> tuple[list[PlannedFile], list[dict]]:
@@ -364,7 +367,7 @@ def ingest(
     summary = IngestSummary.build(
         reports, [shown_path(p) for p in unmatched], [s.name for s in all_specs if s.name not in delivered], fingerprint)
     summary["files_left_out"] = left_out
-    result = Ingested(tables, summary)
+    result = Ingested(tables, summary, [item.path for item in planned])
     if out:
         write_csv_safe(result.scan("quarantine"), out / "quarantine.csv")
         (out / "ingest_summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
