@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 
 from mhgraph import normalise
 from mhgraph.errors import InputError
+from mhgraph.file_names import shown_path
 from mhgraph.run_folder import holds_a_run
 from mhgraph.ingest.matching import PlannedFile, check_key_fingerprints, plan_files
 from mhgraph.ingest.mentions import build_mentions, build_relations
@@ -27,7 +28,6 @@ from mhgraph.ingest.record_ids import SeenRecordIds
 from mhgraph.ingest.readers import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, ROW, open_extract, redact_expr
 from mhgraph.ingest.schema import MENTION_SCHEMA, QUARANTINE_SCHEMA, RELATION_SCHEMA, conform, empty
 from mhgraph.ingest.summary import FileReport, IngestSummary
-from mhgraph.file_names import shown_path
 from mhgraph.ingest.validate import PlaintextTally, RowValidator, check_header
 from mhgraph.purpose import DEFAULT_RUN_PURPOSE, excluded_source, restrict_spec
 from mhgraph.safe_output import write_csv_safe
@@ -50,7 +50,7 @@ class Ingested:
     :meth:`scan` gives a lazy view without reading them.
     """
 
-    def __init__(self, tables: dict[str, pl.DataFrame | Path], summary: IngestSummary, read_files: list[Path] = ()):
+    def __init__(self, tables: dict[str, pl.DataFrame | Path], summary: IngestSummary, read_files: list[Path]):
         self._tables = tables
         self.summary = summary
         self.read_files = list(read_files)
@@ -251,7 +251,7 @@ def _ingest_file(item: PlannedFile, all_specs: list[SourceSpec], sink, seen: _Se
                 normalise.sbi_code_may_have_lost_zero_expr(pl.col(column)).sum().alias("short"),
                 pl.col(column).str.starts_with("0").sum().alias("zero_led")).row(0)
             sbi_short[column] += short
-            sbi_zero_led[column] += zero_led or 0
+            sbi_zero_led[column] += zero_led
         with_mention = dict(mentions.group_by("role").len().iter_rows())
         for block in spec.entities:
             missing = accepted.height - with_mention.get(block.role, 0)
