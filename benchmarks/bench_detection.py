@@ -56,7 +56,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PROTOCOL = ROOT / "benchmarks" / "detection_protocol.toml"
 RESULTS = ROOT / "benchmarks" / "results" / "detection.json"
 WORK = ROOT / "benchmarks" / "work" / "detection"
-SPLITS = ("development", "development_added", "validation")
+SPLITS = ("development", "development_added", "development_hidden", "validation")
 
 
 def load_protocol(path: Path = PROTOCOL) -> dict:
