@@ -22,6 +22,8 @@ Written to ``benchmarks/results/detection.json``, per split (development, valida
     .venv/bin/python benchmarks/bench_detection.py --split development       # development worlds only
     .venv/bin/python benchmarks/bench_detection.py --split development --skip-ablation --limit 2
 
+The result records the commit measured: the checkout's HEAD, or for a copy without git history
+(``git archive``) ``--commit`` or ``$MHGRAPH_COMMIT``; such a copy without either stops at once.
 Results of a split this invocation does not run are kept in the file. ``--limit N`` runs the
 first N worlds of a split (for a quick look; such a result is marked partial). Generated
 worlds go to ``benchmarks/work/detection/`` and are removed after scoring unless ``--keep``.
@@ -44,7 +46,7 @@ from pathlib import Path
 
 import polars as pl
 
-from bench_pipeline import _loadavg, _machine, _source_state
+from bench_pipeline import COMMIT_VARIABLE, _loadavg, _machine, _source_state
 from mhgraph.evaluate import (FOUND_SHARE, evaluate, grouped_figures, match_networks, network_outcomes,
                               partner_ablation, read_run_and_truth)
 from mhgraph.synth import synthesize
@@ -185,7 +187,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--limit", type=int, default=None, help="only the first N worlds of each split")
     parser.add_argument("--keep", action="store_true", help="keep the generated worlds and runs")
     parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--commit", default=None, help=f"the commit measured, for a copy without git history "
+                        f"(git archive); default ${COMMIT_VARIABLE}, else the checkout's HEAD")
     args = parser.parse_args(argv)
+    source = _source_state(args.commit)  # before any world is generated: a copy that cannot say its commit stops here
     protocol = load_protocol(args.protocol)
     k, persons = protocol["k"], protocol["persons"]
     results = json.loads(args.results.read_text()) if args.results.is_file() else {}
@@ -207,7 +212,7 @@ def main(argv: list[str] | None = None) -> dict:
         results["splits"][split] = {
             "command": shlex.join(["python", "benchmarks/bench_detection.py", *(argv if argv is not None else sys.argv[1:])]),
             "recorded": dt.datetime.now().isoformat(timespec="seconds"),
-            "source": _source_state(),
+            "source": source,
             "protocol": {"file": str(args.protocol.relative_to(ROOT)) if args.protocol.is_relative_to(ROOT)
                          else str(args.protocol), "version": protocol["version"],
                          "sha256": hashlib.sha256(args.protocol.read_bytes()).hexdigest(), "persons": persons,
