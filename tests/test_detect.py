@@ -11,6 +11,7 @@ from mhgraph.detect import (
     cluster_subgraph,
     community_edge_arrays,
     detect_communities,
+    igraph_of_pairs,
     leiden_membership,
     number_clusters,
 )
@@ -277,3 +278,20 @@ def test_ids_with_nulls_are_not_taken_as_sorted():
     assert strictly_increasing(pl.Series([], dtype=pl.String))
     for values in (["a", None, "b"], ["a", "b", None], [None, "a"], [None]):
         assert not strictly_increasing(pl.Series(values, dtype=pl.String)), values
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_igraph_of_pairs_adds_every_pair_in_row_order(seed):
+    """The graph Leiden walks has the edges of the pairs one by one, in their order: repeated and
+    reversed pairs too (Leiden's result depends on their order)."""
+    import igraph as ig
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 60))
+    pairs = rng.integers(0, n, size=(int(rng.integers(0, 400)), 2))
+    one_by_one = ig.Graph(n=n, directed=False)
+    for a, b in pairs.tolist():
+        one_by_one.add_edge(a, b)
+    graph = igraph_of_pairs(n, pairs)
+    assert graph.vcount() == n and not graph.is_directed()
+    assert graph.get_edgelist() == one_by_one.get_edgelist()
