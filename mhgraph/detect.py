@@ -33,6 +33,7 @@ import igraph as ig
 import networkx as nx
 import numpy as np
 import polars as pl
+import scipy.sparse as sp
 
 from mhgraph.errors import InputError
 from mhgraph.executor import Executor, SerialExecutor
@@ -318,11 +319,10 @@ def moved_vertices(before, after) -> int:
     before, after = np.asarray(before, dtype=np.int64), np.asarray(after, dtype=np.int64)
     if not len(before):
         return 0
-    width = int(after.max()) + 1
-    pairs, counts = np.unique(before * width + after, return_counts=True)
-    kept = np.zeros(int(before.max()) + 1, dtype=np.int64)
-    np.maximum.at(kept, pairs // width, counts)
-    return len(before) - int(kept.sum())
+    # the vertices of each (before, after) pair of communities counted in a sparse matrix, whose
+    # build sums repeats in linear time: np.unique sorted them, twice the CPU at every iteration
+    shared = sp.csr_matrix((np.ones(len(before), dtype=np.int64), (before, after)))
+    return len(before) - int(shared.max(axis=1).sum())
 
 
 def component_leiden(n: int, pairs: np.ndarray, pair_weights: np.ndarray, *, resolution: float, seed: int = 0,
