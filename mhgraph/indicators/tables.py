@@ -371,30 +371,32 @@ def shortest_paths(origins: Iterable[str], edges: pl.DataFrame, max_hops: int, m
         leaving = frontier.select("node").unique().join(steps, on="node")
         hubs = (leaving.group_by("node").agg(neighbours=pl.col("other").n_unique())
                 .filter(pl.col("neighbours") > max_degree).get_column("node"))
-        # what an earlier entry into the same state, or into the entity with no period, came by:
-        # such an entry can go on everywhere a new one can but back over that relation
-        came_before = visited.group_by(state).agg(came_before=pl.col("came_by"))
-        came_unbarred = (visited.filter(pl.col("entered_start").is_null()).group_by("origin", "node")
-                         .agg(came_unbarred=pl.col("came_by")))
+        # how often the state was entered before, and the entity with no period: such an entry can
+        # go on everywhere a new one can but back over the relation it came by, which is another
+        # one (a relation enters an entity with one period only)
+        entries = visited.group_by(state).agg(entries=pl.len())
         frontier = (
             frontier.filter((pl.col("node") == pl.col("origin")) | ~pl.col("node").is_in(hubs.implode()))
             .join(leaving, on="node")
             .filter(pl.col("relation_id").ne_missing(pl.col("came_by")) & (pl.col("other") != pl.col("origin"))
                     & ~leaving_apart)
             .with_columns(entered_start=pl.when(entering).then("start"), entered_end=pl.when(entering).then("end"))
-            .join(came_before, left_on=["origin", "other", "entered_start", "entered_end"], right_on=state,
-                  how="left", nulls_equal=True)
-            .join(came_unbarred, left_on=["origin", "other"], right_on=["origin", "node"], how="left")
-            .with_columns(came_before=pl.concat_list(pl.col("came_before").fill_null([]),
-                                                     pl.col("came_unbarred").fill_null([])).list.unique())
+            .join(visited, left_on=["origin", "other", "relation_id"], right_on=["origin", "node", "came_by"],
+                  how="anti")
+            .join(entries, left_on=["origin", "other", "entered_start", "entered_end"], right_on=state, how="left",
+                  nulls_equal=True)
+            .join(entries.filter(pl.col("entered_start").is_null()).select("origin", "node", unbarred="entries"),
+                  left_on=["origin", "other"], right_on=["origin", "node"], how="left")
+            .with_columns(entries=pl.col("entries").fill_null(0)
+                          + pl.when(pl.col("entered_start").is_not_null()).then(pl.col("unbarred")).fill_null(0))
             # two earlier entries that came by different relations can go on everywhere
-            .filter((pl.col("came_before").list.len() < 2) & ~pl.col("came_before").list.contains(pl.col("relation_id")))
+            .filter(pl.col("entries") < 2)
             .sort("rank", "relation_id", "other")
             # per state the smallest path and the smallest that came by another relation: the one
             # goes on over the relation the other may not step back over
             .group_by("origin", "other", "entered_start", "entered_end", "relation_id", maintain_order=True).first()
             .filter(pl.int_range(pl.len()).over("origin", "other", "entered_start", "entered_end")
-                    < 2 - pl.col("came_before").list.len())
+                    < 2 - pl.col("entries"))
             .select("origin", "entered_start", "entered_end", node="other", came_by="relation_id",
                     path=pl.col("path").list.concat(pl.concat_list("relation_id")))
             .with_row_index("rank")
