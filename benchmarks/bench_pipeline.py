@@ -102,12 +102,28 @@ def _machine() -> dict:
                                 "indicative, the load averages next to each run say how busy the machine was"}
 
 
-def _source_state() -> dict:
-    """Which code was measured: the commit and whether mhgraph/ had uncommitted changes."""
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    return {"commit": git("rev-parse", "HEAD"),
-            "mhgraph_changed_files": git("status", "--porcelain", "--", "mhgraph").splitlines()}
+COMMIT_VARIABLE = "MHGRAPH_COMMIT"
+
+
+def _source_state(commit: str | None = None) -> dict:
+    """Which code was measured: the commit and whether mhgraph/ had uncommitted changes.
+
+    ``commit`` (a benchmark's ``--commit``), else ``$MHGRAPH_COMMIT``, else the git checkout this
+    file is in. A copy without git history (``git archive``) has to be told its commit: without it
+    the benchmark stops (``SystemExit``) rather than record a result no one can trace; its changed
+    files are then unknown (``None``).
+    """
+    def git(*args: str) -> str | None:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else None
+    # only this checkout's own git: an unpacked copy may sit inside another repository
+    toplevel = git("rev-parse", "--show-toplevel")
+    in_checkout = bool(toplevel) and Path(toplevel).resolve() == ROOT.resolve()
+    commit = commit or os.environ.get(COMMIT_VARIABLE) or (git("rev-parse", "HEAD") if in_checkout else None)
+    if not commit:
+        sys.exit(f"{ROOT} is no git checkout: say which commit it is with --commit or ${COMMIT_VARIABLE}")
+    return {"commit": commit,
+            "mhgraph_changed_files": git("status", "--porcelain", "--", "mhgraph").splitlines() if in_checkout else None}
 
 
 def _child(code: str, args: list[str], env: dict, timeout: float, log_file: Path) -> dict:

@@ -45,6 +45,7 @@ from pathlib import Path
 
 from mhgraph.clib import c_function
 from mhgraph.errors import InputError
+from mhgraph.file_names import shown_path
 from mhgraph.manifest import file_digest
 
 __all__ = ["MANIFEST_NAME", "RunFolder", "check_complete_run", "check_inputs_beside", "file_digests", "folder_lock",
@@ -116,14 +117,16 @@ def check_complete_run(out_dir: str | Path, within: str = "") -> dict:
 
 def check_inputs_beside(manifest: dict, folder: str | Path, what: str) -> None:
     """Refuse ``what`` (e.g. a truth) in ``folder`` unless the extracts beside it are the very
-    files the run read: same names, same SHA-256 (the manifest's ``inputs``)."""
+    files the run read: same names (as :func:`~mhgraph.file_names.shown_path` shows them, as the
+    manifest's ``inputs`` keep them), same SHA-256."""
     folder = Path(folder)
     inputs = manifest.get("inputs") or []
     if not inputs:
         raise InputError(f"the run manifest names no input files, so {what} cannot be matched to the run",
                          file=str(folder))
+    present = {shown_path(path.name): path for path in folder.iterdir() if path.is_file()}
     for entry in inputs:
-        beside = folder / entry["file"]
+        beside = present.get(entry["file"], folder / entry["file"])
         if not beside.is_file():
             raise InputError(f"{what} does not belong to this run: the run read {entry['file']}, which is not beside "
                              f"it (it is checked against the extracts it was written with)", file=str(beside))
