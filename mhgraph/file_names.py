@@ -20,10 +20,14 @@ __all__ = ["SHOWN_NAME_HASH_CHARS", "identifier_in_name", "shown_path"]
 
 SHOWN_NAME_HASH_CHARS = 4
 # What a name may carry, found with separators between digits taken out and letters allowed
-# right before digits ("bsn123.456.782.csv", "kvk1234 5678.csv", "1234-ab.csv").
-_SEPARATOR = r"[\s._\-]"
+# right before digits ("bsn123.456.782.csv", "kvk1234 - 5678.csv", "1234  ab.csv"). A separator is
+# a run of up to three of space, dot, underscore, comma, hyphen or dash (" - ", "., "): enough for
+# what people type between the parts of a number, short enough not to join numbers set apart.
+_SEPARATOR = r"[\s._,\-\u2010-\u2015]{1,3}"
 _DIGIT_RUN = re.compile(rf"\d+(?:{_SEPARATOR}\d+)*")
-_POSTCODE = re.compile(rf"(?<!\d)[1-9]\d{{3}}{_SEPARATOR}?[A-Za-z]{{2}}(?![A-Za-z])")
+_POSTCODE = re.compile(rf"(?<!\d)[1-9]\d{{3}}(?:{_SEPARATOR})?[A-Za-z]{{2}}(?![A-Za-z])")
+# The name's extension is not looked in for a postcode: "loon_2024.gz" is a year and a gzip file.
+_EXTENSION = re.compile(r"\.[A-Za-z][A-Za-z0-9]*$")
 _BSN_WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, -1)
 
 
@@ -46,11 +50,15 @@ def identifier_in_name(name: str) -> bool:
     KvK number (8 digits that are not a date YYYYMMDD) or postcode, written with or without
     separators, in the digits of any script. Digit groups joined by a separator are tried together
     and on their own, so ``loon_2024_123456782.csv`` holds a BSN and ``loon_20240131.csv`` nothing.
+    The extension is no postcode's letters (``loon_2024.gz``), but a year before two other letters
+    is taken for one (``rapport_2024_nl.csv``): 2024 NL is written like a postcode.
 
-    >>> [identifier_in_name(n) for n in ("loon_123.456.782.csv", "kvk1234 5678.csv", "a_1234-ab.csv", "loon_20240131.csv")]
+    >>> [identifier_in_name(n) for n in ("loon_123 - 456 - 782.csv", "kvk1234 5678.csv", "a_1234  ab.csv", "loon_20240131.csv")]
     [True, True, True, False]
+    >>> identifier_in_name("loon_2024.gz"), identifier_in_name("rapport_2024_nl.csv")
+    (False, True)
     """
-    if _POSTCODE.search(name):
+    if _POSTCODE.search(_EXTENSION.sub("", name)):
         return True
     for run in _DIGIT_RUN.finditer(name):
         groups = ["".join(str(int(d)) for d in group) for group in re.split(_SEPARATOR, run.group())]

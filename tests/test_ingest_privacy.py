@@ -269,12 +269,25 @@ def test_the_eleven_test_fails_anything_but_nine_decimal_digits():
 @pytest.mark.parametrize("name", [
     "loon_123.456.782.csv", "loon 123 456 782.csv", "loon_123-456-782.csv", "bsn123456782.csv",
     "loon_2024_123456782.csv", "kvk12345678.csv", "kvk 1234 5678.csv", "adres_1234 ab.csv", "adres_1234-AB.csv",
-    "adres_1234_AB.csv", "adres_1234Ab.csv", "123456782_loon.csv",
+    "adres_1234_AB.csv", "adres_1234Ab.csv", "123456782_loon.csv", "loon_123  456  782.csv",
+    "loon_123 - 456 - 782.csv", "loon_123,456,782.csv", "loon_123 \u2013 456 \u2013 782.csv", "kvk_1234, 5678.csv",
+    "loon_1234 - AB.csv", "loon_1234  ab.csv", "adres_1234.ab.csv", "adres_1234 ab.csv.gz",
 ])
 def test_a_file_name_with_an_identifier_in_any_form_is_shown_without_it_or_its_leading_digits(name):
     shown = shown_path(Path("in") / name)
     assert shown == f"in/({len(name)} chars, sha256 {hashlib.sha256(name.encode()).hexdigest()[:4]})"
     assert shown_path(shown) == shown
+
+
+def test_a_year_before_a_file_extension_is_shown_and_before_two_other_letters_read_as_a_postcode():
+    # ".gz" after a year is the file's type, not the letters of a postcode; "_nl" after a year cannot
+    # be told from a postcode written with an underscore (2024 NL is a Haarlem postcode's form), so
+    # such a name is redacted, as the postcode itself is in every separator form.
+    assert [shown_path(n) for n in ("loon_2024.gz", "loon_2024.csv.gz", "loon_2024.xz", "loon_2024 - 01 - 31.csv")] == [
+        "loon_2024.gz", "loon_2024.csv.gz", "loon_2024.xz", "loon_2024 - 01 - 31.csv"]
+    year_and_language = ["rapport_2024_nl.csv", "loon_2024-NL.xlsx", "rapport_2024.nl.csv"]
+    postcode = [f"adres_1234{separator}AB.csv" for separator in ("", " ", "  ", "_", "-", " - ", ".", ",", ", ")]
+    assert [identifier_in_name(n) for n in year_and_language + postcode] == [True] * 12
 
 
 def test_dated_file_names_are_shown_as_they_are_and_two_redacted_names_apart():

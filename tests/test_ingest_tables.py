@@ -286,7 +286,8 @@ def test_sbi_codes_lose_dots_and_spaces_and_short_codes_beside_a_kept_zero_are_c
 
 def test_short_sbi_codes_in_a_file_where_no_code_kept_a_leading_zero_are_warned_of(tmp_path):
     """With no code starting with 0, ``1130`` may be ``01130`` (a farm) read as a number, and so may
-    ``1013``: kept as delivered and counted in a warning; ``4120`` and the 5-digit codes could not."""
-    codes, warnings = _ingest_sbi_codes(tmp_path, ["10.13", "1130", "4120", "49410", "113"])
-    assert codes == ["1013", "1130", "4120", "49410", "113"]
-    assert len(warnings) == 1 and warnings[0].startswith("3 SBI code(s)") and "no SBI code of the file starts with 0" in warnings[0]
+    ``1013``, ``113`` and the group ``11`` (``011``): kept as delivered and counted in a warning;
+    ``4120``, ``41`` and the 5-digit codes could not."""
+    codes, warnings = _ingest_sbi_codes(tmp_path, ["10.13", "1130", "4120", "49410", "113", "11", "41"])
+    assert codes == ["1013", "1130", "4120", "49410", "113", "11", "41"]
+    assert len(warnings) == 1 and warnings[0].startswith("4 SBI code(s)") and "no SBI code of the file starts with 0" in warnings[0]

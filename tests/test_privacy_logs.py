@@ -16,7 +16,9 @@ import pyarrow.parquet as pq
 import pytest
 from ingest_helpers import KEY, OTHER_KEY, deliver, plain_payroll, plain_referenten, spec_with_file_pattern, valid_bsn
 
+from mhgraph.errors import InputError
 from mhgraph.file_names import shown_path
+from mhgraph.ingest import ingest
 from mhgraph.manifest import file_digest
 from mhgraph.pseudonymise import META_SUFFIX, NAME_HARDENING
 from mhgraph.safe_output import read_csv_safe
@@ -121,6 +123,35 @@ def test_a_refusal_of_extracts_that_disagree_names_them_without_the_identifier_i
     texts = [done.stdout, done.stderr, audit.read_text(encoding="utf-8") if audit.exists() else ""]
     texts += [p.read_bytes().decode("utf-8", errors="replace") for p in (tmp_path / "out").rglob("*") if p.is_file()]
     assert [i for i, text in enumerate(texts) if FILE_BSN in text] == []
+
+
+@pytest.mark.parametrize("disagreement", ["key", "name_hardening"])
+def test_extracts_that_disagree_are_named_without_the_identifier_in_a_file_name(tmp_path, disagreement):
+    # The message names both files (the odd one and one that agrees), not only the file it is about.
+    folder, name = tmp_path / "in", f"loon_{FILE_BSN}.csv"
+    deliver(folder, "ind_referenten", plain_referenten())
+    delivered = deliver(folder, "belastingdienst_loonaangifte", plain_payroll(5),
+                        **({"key": OTHER_KEY} if disagreement == "key" else {}))
+    sidecar = folder / (delivered.name + META_SUFFIX)
+    if disagreement == "name_hardening":
+        sidecar.write_text(json.dumps(json.loads(sidecar.read_text()) | {"name_hardening": "salt"}))
+    sidecar.rename(folder / (name + META_SUFFIX))  # matched to its spec by the sidecar's source
+    delivered.rename(folder / name)
+    with pytest.raises(InputError, match="different keys|encode names differently") as error:
+        ingest(folder)
+    message = str(error.value)
+    assert f"{shown_path(name)} has" in message or f"{shown_path(name)} with" in message
+    assert FILE_BSN not in message and "ind_referenten.csv" in message
+
+
+def test_a_file_of_an_unknown_type_is_refused_without_the_digits_its_extension_holds(tmp_path):
+    folder, name = tmp_path / "in", f"loon_{FILE_BSN[:3]}.{FILE_BSN[3:]}"  # a BSN split by a dot: no extension
+    delivered = deliver(folder, "belastingdienst_loonaangifte", plain_payroll(5))
+    (folder / (delivered.name + META_SUFFIX)).rename(folder / (name + META_SUFFIX))
+    delivered.rename(folder / name)
+    with pytest.raises(InputError, match="unsupported file type") as error:
+        ingest(folder)
+    assert str(error.value).startswith(f"file {shown_path(folder / name)}: ") and FILE_BSN[3:] not in str(error.value)
 
 
 def _text_in_parquet(path: Path) -> str:
