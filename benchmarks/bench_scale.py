@@ -46,7 +46,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench_pipeline import _machine, _source_state
+from bench_pipeline import _machine, _source_state, add_commit_option
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "scale.json"
@@ -304,7 +304,9 @@ def main(argv: list[str] | None = None) -> int:
                              "detection and the indicator rules one after the other instead of side by side")
     parser.add_argument("--prepare-only", action="store_true", help="generate and cache the data, measure nothing")
     parser.add_argument("--keep-output", action="store_true", help="keep the run folder under benchmarks/work/")
+    add_commit_option(parser)
     args = parser.parse_args(argv)
+    source = _source_state(args.commit)  # before any data is prepared: a copy that cannot say its commit stops here
     command = "python benchmarks/bench_scale.py " + shlex.join(argv if argv is not None else sys.argv[1:])
     report = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {"runs": {}}
     for persons in args.persons:
@@ -316,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         entry = {"command": command, "recorded": dt.datetime.now().isoformat(timespec="seconds"),
                  "persons": persons, "resolver": args.resolver, "executor": args.executor or "processes (default)",
                  "part_persons": args.part_persons, "seed": args.seed, "noise": NOISE,
-                 "memory_limit_gb": args.memory_limit_gb, "source": _source_state(),
+                 "memory_limit_gb": args.memory_limit_gb, "source": source,
                  "delivered_bytes": sum(p.stat().st_size for p in input_dir.iterdir())}
         options = {"resolver": args.resolver, **({"executor": args.executor} if args.executor else {})}
         entry["run"] = measure(input_dir, out_dir, args.memory_limit_gb, options, args.timeout)
