@@ -113,6 +113,20 @@ def test_agreeing_on_a_common_family_name_weighs_less_than_on_a_rare_one(trap):
     assert weight[common].max() > 0  # still evidence for a match, only less
 
 
+def test_a_family_name_with_one_typo_weighs_more_than_a_family_name_merely_alike(trap):
+    # one letter changed in a family name of six to nine letters keeps a Dice of 0.6-0.75;
+    # strangers' family names reach 0.5-0.6 as often: the shipped levels keep the two apart
+    _, truth, resolved = trap
+    pairs = resolved.matches.filter(pl.col("blocked_by") != "same_candidate_entity")
+    same = np.array([truth[a] == truth[b] for a, b in zip(pairs["mention_a"], pairs["mention_b"])])
+    family = pairs["family_name_dice"].to_numpy()
+    typo, alike = (family >= 0.6) & (family < 0.75), (family >= 0.5) & (family < 0.6)
+    assert same[typo].mean() > 0.3 and same[alike].mean() < 0.05
+    weight = resolved.scorers["person"].contributions(pl.DataFrame({"family_name_dice": [0.68, 0.55]}))
+    one_typo, merely_alike = weight["family_name_dice"].to_list()
+    assert one_typo > 0 and one_typo - merely_alike > 3.0
+
+
 def test_label_free_probabilities_are_calibrated(trap):
     _, truth, resolved = trap
     pairs = resolved.matches.filter(pl.col("blocked_by") != "same_candidate_entity")
