@@ -350,10 +350,14 @@ def shortest_paths(origins: Iterable[str], edges: pl.DataFrame, max_hops: int, m
     edges = edges.filter(pl.col("from_entity") != pl.col("to_entity"))
     dated = (together.select("relation_id", "start", "end") if together is not None
              else pl.DataFrame(schema={"relation_id": pl.String(), "start": pl.Date(), "end": pl.Date()}))
-    steps = (pl.concat([
-        edges.select("relation_id", node="from_entity", other="to_entity", into_place=pl.lit(True)),
-        edges.select("relation_id", node="to_entity", other="from_entity", into_place=pl.lit(False)),
-    ], rechunk=False).join(dated, on="relation_id", how="left"))
+    # each relation's period found once, for both its directions
+    edges = edges.select("relation_id", "from_entity", "to_entity").join(dated, on="relation_id", how="left")
+    steps = pl.concat([
+        edges.select("relation_id", node="from_entity", other="to_entity", into_place=pl.lit(True), start="start",
+                     end="end"),
+        edges.select("relation_id", node="to_entity", other="from_entity", into_place=pl.lit(False), start="start",
+                     end="end"),
+    ], rechunk=False)
     frontier = pl.DataFrame({"origin": sorted(set(origins))}, schema={"origin": pl.String()}).select(
         "origin", node="origin", path=pl.lit([], dtype=pl.List(pl.String())), rank=pl.lit(0, dtype=pl.UInt32()),
         entered_start=pl.lit(None, dtype=pl.Date()), entered_end=pl.lit(None, dtype=pl.Date()),
