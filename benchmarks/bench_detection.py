@@ -23,8 +23,9 @@ Written to ``benchmarks/results/detection.json``, per split (development, valida
     .venv/bin/python benchmarks/bench_detection.py --split development --skip-ablation --limit 2
     .venv/bin/python benchmarks/bench_detection.py --split development --skip-ablation --reuse  # kept worlds
 
-The result records the commit measured: the checkout's HEAD, or for a copy without git history
-(``git archive``) ``--commit`` or ``$MHGRAPH_COMMIT``; such a copy without either stops at once.
+The result records the commit measured: the checkout's HEAD (a different ``--commit`` or
+``$MHGRAPH_COMMIT`` stops it at once), or for a copy without git history (``git archive``)
+``--commit`` or ``$MHGRAPH_COMMIT``; such a copy without either stops at once.
 Results of a split this invocation does not run are kept in the file. ``--limit N`` runs the
 first N worlds of a split (for a quick look; such a result is marked partial). Generated
 worlds go to ``benchmarks/work/detection/`` and are removed after scoring unless ``--keep``;
@@ -49,7 +50,7 @@ from pathlib import Path
 
 import polars as pl
 
-from bench_pipeline import COMMIT_VARIABLE, _loadavg, _machine, _source_state
+from bench_pipeline import _loadavg, _machine, _source_state, add_commit_option
 from mhgraph.evaluate import (FOUND_SHARE, evaluate, grouped_figures, match_networks, network_outcomes,
                               partner_ablation, read_run_and_truth)
 from mhgraph.synth import synthesize
@@ -195,8 +196,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--keep", action="store_true", help="keep the generated worlds and runs")
     parser.add_argument("--reuse", action="store_true", help="run kept worlds again instead of generating them")
     parser.add_argument("--results", type=Path, default=RESULTS)
-    parser.add_argument("--commit", default=None, help=f"the commit measured, for a copy without git history "
-                        f"(git archive); default ${COMMIT_VARIABLE}, else the checkout's HEAD")
+    add_commit_option(parser)
     args = parser.parse_args(argv)
     source = _source_state(args.commit)  # before any world is generated: a copy that cannot say its commit stops here
     protocol = load_protocol(args.protocol)

@@ -1,5 +1,6 @@
 """A benchmark run from a copy without git history (``git archive``) records the commit it is
-told, and stops at once when it is told none."""
+told, and stops at once when it is told none; one run from a git checkout records its HEAD and
+stops at once when told another commit."""
 
 import json
 import os
@@ -8,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
@@ -15,8 +18,8 @@ def _archive_copy(tmp_path: Path) -> Path:
     """The benchmark scripts in a folder no git repository holds, as ``git archive`` unpacks them."""
     copy = tmp_path / "copy" / "benchmarks"
     copy.mkdir(parents=True)
-    for script in ("bench_pipeline.py", "bench_detection.py", "detection_protocol.toml"):
-        shutil.copy(BENCHMARKS / script, copy / script)
+    for script in [*BENCHMARKS.glob("*.py"), *BENCHMARKS.glob("*.toml")]:
+        shutil.copy(script, copy / script.name)
     return copy
 
 
@@ -35,6 +38,19 @@ def _source_state(copy: Path, *commit: str, commit_variable: str | None = None) 
                           env=_without_git(copy, commit_variable), timeout=300)
 
 
+def _bench_pipeline():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import bench_pipeline
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    return bench_pipeline
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(["git", *args], cwd=BENCHMARKS, capture_output=True, text=True, check=True).stdout.strip()
+
+
 def test_a_copy_without_git_records_the_commit_given_by_option_or_variable(tmp_path):
     copy = _archive_copy(tmp_path)
     given = _source_state(copy, "0123abc")
@@ -44,23 +60,44 @@ def test_a_copy_without_git_records_the_commit_given_by_option_or_variable(tmp_p
     assert json.loads(from_variable.stdout)["commit"] == "4567def"
 
 
-def test_a_copy_without_git_and_without_a_commit_stops_before_any_work(tmp_path):
-    copy = _archive_copy(tmp_path)
-    results = tmp_path / "detection.json"
-    done = subprocess.run([sys.executable, str(copy / "bench_detection.py"), "--split", "development", "--limit", "1",
-                           "--skip-ablation", "--results", str(results)], capture_output=True, text=True,
-                          env=_without_git(copy), cwd=tmp_path, timeout=300)
-    assert done.returncode != 0 and "--commit or $MHGRAPH_COMMIT" in done.stderr
-    assert "development 1/" not in done.stderr and not results.exists()
-    assert not (copy.parent / "benchmarks" / "work").exists()
-
-
 def test_the_checkout_records_its_own_head(monkeypatch):
     monkeypatch.delenv("MHGRAPH_COMMIT", raising=False)
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        import bench_pipeline
-    finally:
-        sys.path.remove(str(BENCHMARKS))
-    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=BENCHMARKS, capture_output=True, text=True).stdout.strip()
-    assert bench_pipeline._source_state()["commit"] == head and len(head) == 40
+    head = _git("rev-parse", "HEAD")
+    assert _bench_pipeline()._source_state()["commit"] == head and len(head) == 40
+
+
+# Each benchmark that records its source, with arguments that would generate or measure something.
+MEASURING = {
+    "bench_detection.py": ["--split", "development", "--limit", "1", "--skip-ablation"],
+    "bench_pipeline.py": ["--persons", "1000", "--skip-compare"],
+    "bench_scale.py": ["--persons", "1000", "--part-persons", "1000"],
+    "bench_scale_stages.py": ["--persons", "1000", "--part-persons", "1000", "--stages", "ingest"],
+    "bench_scale_leiden.py": ["no-tables", "--label", "1000 exact"],
+    "bench_indicators.py": ["--persons", "1000"],
+    "bench_leiden_convergence.py": ["--limit", "1"],
+}
+
+
+@pytest.mark.parametrize("script", list(MEASURING))
+def test_every_benchmark_without_git_and_without_a_commit_stops_before_any_work(tmp_path, script):
+    copy = _archive_copy(tmp_path)
+    assert "--commit" in subprocess.run([sys.executable, str(copy / script), "--help"], capture_output=True,
+                                        text=True, env=_without_git(copy), cwd=tmp_path, timeout=300).stdout
+    done = subprocess.run([sys.executable, str(copy / script), *MEASURING[script]], capture_output=True, text=True,
+                          env=_without_git(copy), cwd=tmp_path, timeout=300)
+    assert done.returncode != 0 and "is no git checkout: say which commit it is with --commit" in done.stderr, \
+        done.stderr[-2000:]
+    assert not (copy / "work").exists() and not (copy / "results").exists()
+
+
+def test_a_checkout_told_another_commit_stops_and_told_its_own_records_its_head(monkeypatch):
+    bench_pipeline = _bench_pipeline()
+    head, other = _git("rev-parse", "HEAD"), _git("rev-list", "--max-count=1", "HEAD~1")
+    monkeypatch.setenv("MHGRAPH_COMMIT", other)  # a variable left exported from another measurement
+    with pytest.raises(SystemExit, match=f"MHGRAPH_COMMIT says commit {other}, but .* is a git checkout at {head}"):
+        bench_pipeline._source_state()
+    with pytest.raises(SystemExit, match="--commit says commit not-a-commit"):
+        bench_pipeline._source_state("not-a-commit")
+    monkeypatch.setenv("MHGRAPH_COMMIT", head[:7])
+    state = bench_pipeline._source_state()
+    assert state["commit"] == head and isinstance(state["mhgraph_changed_files"], list)

@@ -14,13 +14,13 @@ from pathlib import Path
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
-from ingest_helpers import OTHER_KEY, deliver, plain_payroll, plain_referenten, spec_with_file_pattern, valid_bsn
+from ingest_helpers import KEY, OTHER_KEY, deliver, plain_payroll, plain_referenten, spec_with_file_pattern, valid_bsn
 
 from mhgraph.errors import InputError
 from mhgraph.file_names import shown_path
 from mhgraph.ingest import ingest
 from mhgraph.manifest import file_digest
-from mhgraph.pseudonymise import META_SUFFIX
+from mhgraph.pseudonymise import META_SUFFIX, NAME_HARDENING
 from mhgraph.safe_output import read_csv_safe
 from mhgraph.spec import SPEC_DIR
 
@@ -90,6 +90,39 @@ def test_a_refused_ingest_names_the_file_without_the_identifier_in_its_name(tmp_
     assert done.returncode == 2
     assert f"file {shown_path(Path('in') / name)}: no sidecar beside it" in done.stderr.replace(str(tmp_path) + os.sep, "")
     assert identifier not in done.stdout + done.stderr and name not in done.stdout + done.stderr
+
+
+# Sidecar fields two extracts of one run must agree on: the values written into the two sidecars
+# (None: as delivered; the keys differ) and how the refusal words the disagreement.
+DISAGREEMENTS = {
+    "key_fingerprint": (None, "were pseudonymised with different keys"),
+    "run_purpose": (("riec_integral_assessment", "municipal_supervision"), "were delivered for different purposes"),
+    "name_hardening": ((NAME_HARDENING, "none"), "encode names differently"),
+}
+
+
+@pytest.mark.parametrize("field", list(DISAGREEMENTS))
+def test_a_refusal_of_extracts_that_disagree_names_them_without_the_identifier_in_a_name(tmp_path, field):
+    # the refusal names both extracts (the usual one and the odd one out): one is named after a BSN
+    values, refusal = DISAGREEMENTS[field]
+    delivery, name = tmp_path / "in", f"ind_referenten_{FILE_BSN}.csv"  # matched to its spec by its sidecar
+    usual = deliver(delivery, "belastingdienst_loonaangifte", plain_payroll(5))
+    odd = deliver(delivery, "ind_referenten", plain_referenten(3), key=OTHER_KEY if values is None else KEY)
+    odd.rename(delivery / name)
+    Path(f"{odd}{META_SUFFIX}").rename(delivery / f"{name}{META_SUFFIX}")
+    sidecars = [Path(f"{usual}{META_SUFFIX}"), delivery / f"{name}{META_SUFFIX}"]
+    for sidecar, value in zip(sidecars, values or ()):
+        sidecar.write_text(json.dumps({**json.loads(sidecar.read_text(encoding="utf-8")), field: value}),
+                           encoding="utf-8")
+    usual_value, odd_value = (json.loads(sidecar.read_text(encoding="utf-8"))[field] for sidecar in sidecars)
+    assert usual_value != odd_value
+    done = _mhgraph("ingest", str(delivery), "--out", str(tmp_path / "out"), cwd=tmp_path)
+    assert done.returncode == 2 and refusal in done.stderr, done.stderr
+    assert shown_path(name) in done.stderr and usual.name in done.stderr
+    audit = tmp_path / "audit.log"
+    texts = [done.stdout, done.stderr, audit.read_text(encoding="utf-8") if audit.exists() else ""]
+    texts += [p.read_bytes().decode("utf-8", errors="replace") for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    assert [i for i, text in enumerate(texts) if FILE_BSN in text] == []
 
 
 @pytest.mark.parametrize("disagreement", ["key", "name_hardening"])
