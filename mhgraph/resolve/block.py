@@ -187,17 +187,18 @@ def _maybe_repeated(keys: np.ndarray) -> np.ndarray:
     return (np.bincount(bucket, minlength=1 << bits) > 1)[bucket]
 
 
-def _shared_codes_in_blocks(codes: np.ndarray) -> np.ndarray:
-    """The rows whose code (-1 = none) may be held by another row (:func:`_maybe_repeated`),
-    those of one code next to each other and in row order within it. Each row is packed with
-    the top bits of its code times 2^64 / golden ratio (a one-to-one mixing: packed MinHash
-    codes differ in their low bits) into one number, and the numbers are sorted: a sort of
-    values, several times faster than the stable argsort of the codes. Two codes that share
-    those top bits fall into one run; when they do, the rows are ordered by a sort of the codes
-    themselves instead.
+def _blocks_of(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows that share their code (-1 = none) with another row, those of one code next to
+    each other and in row order within it, and the size of each such block. Only the rows whose
+    code may be repeated (:func:`_maybe_repeated`) are sorted, each packed with the top bits of
+    its code times 2^64 / golden ratio (one-to-one: packed MinHash codes differ in their low
+    bits) into one number: a sort of values, several times faster than a stable argsort of the
+    codes. Should two codes share those top bits, the rows are ordered by their codes instead.
+    Blocks come in the order of their mixed codes: nothing reads that order.
 
-    >>> _shared_codes_in_blocks(np.array([9, 4, -1, 9, 7, 4])).tolist()
-    [1, 5, 0, 3]
+    >>> order, sizes = _blocks_of(np.array([9, 4, -1, 9, 7, 4]))
+    >>> order.tolist(), sizes.tolist()
+    ([1, 5, 0, 3], [2, 2])
     """
     present = np.flatnonzero(codes >= 0)
     shared = present[_maybe_repeated(codes[present])]
@@ -206,12 +207,14 @@ def _shared_codes_in_blocks(codes: np.ndarray) -> np.ndarray:
     packed = (codes[shared].astype(np.uint64) * _GOLDEN) & ~mask | shared.astype(np.uint64)
     packed.sort()
     order = (packed & mask).view(np.int64)
-    top = packed >> np.uint64(bits)
     held = codes[order]
+    top = packed >> np.uint64(bits)
     if ((top[1:] == top[:-1]) & (held[1:] != held[:-1])).any():
-        return shared[np.argsort(codes[shared], kind="stable")]
-    # blocks in the order of their mixed codes, not of the codes: no caller depends on that order
-    return order
+        order = shared[np.argsort(codes[shared], kind="stable")]
+        held = codes[order]
+    sizes = _run_lengths(held)
+    # a code that only shared its hash bucket is no block
+    return order[np.repeat(sizes > 1, sizes)], sizes[sizes > 1]
 
 
 def _sorted_distinct(values: np.ndarray) -> np.ndarray:
@@ -264,12 +267,8 @@ def pairs_from_blocks(codes: np.ndarray, sort_key, max_block_size: int, window: 
     >>> sorted(zip(left.tolist(), right.tolist()))
     [(0, 1), (0, 2), (1, 2)]
     """
-    order = _shared_codes_in_blocks(codes)
+    order, sizes = _blocks_of(codes)
     empty = np.array([], dtype=np.int64)
-    sizes = _run_lengths(codes[order])
-    if (sizes == 1).any():  # a code that only shared its bucket: no block
-        order = order[np.repeat(sizes > 1, sizes)]
-        sizes = _run_lengths(codes[order])
     if len(order) < 2:
         return empty, empty, {"blocks": 0, "largest": 0, "oversized": 0, "oversized_mentions": 0}
     oversized = sizes > max_block_size
@@ -536,8 +535,8 @@ def identity_groups(frame: pl.DataFrame, identity_keys, cache: dict | None = Non
 def representatives(codes: np.ndarray, groups: np.ndarray, grouped: np.ndarray | None = None) -> np.ndarray:
     """``codes`` with -1 (no block) for every mention but the lowest-indexed one of each
     (group, code): blocking then pairs one mention per identity group and blocking value.
-    ``grouped``: which mentions share their group with another (counted when not given; a
-    rule asks once per band).
+    ``grouped``: the mentions that share their group with another, in row order (counted when
+    not given; a rule asks once per band).
 
     >>> representatives(np.array([5, 5, 5, 7, 5, -1]), np.array([0, 0, 1, 0, 2, 2])).tolist()
     [5, -1, 5, 7, 5, -1]
@@ -546,7 +545,7 @@ def representatives(codes: np.ndarray, groups: np.ndarray, grouped: np.ndarray |
         grouped = _grouped(groups)
     # a mention alone in its group represents itself; of the others (a few in a hundred), the
     # first of each (group, code) in row order: rows sorted by group, code and row
-    present = np.flatnonzero((codes >= 0) & grouped)
+    present = grouped[codes[grouped] >= 0]
     if len(present) == 0:
         return codes
     order = present[np.lexsort((present, codes[present], groups[present]))]
@@ -558,8 +557,8 @@ def representatives(codes: np.ndarray, groups: np.ndarray, grouped: np.ndarray |
 
 
 def _grouped(groups: np.ndarray) -> np.ndarray:
-    """Which mentions share their identity group (``groups``) with another."""
-    return np.bincount(groups)[groups] > 1 if len(groups) else np.zeros(0, dtype=bool)
+    """The mentions that share their identity group (``groups``) with another, in row order."""
+    return np.flatnonzero(np.bincount(groups)[groups] > 1) if len(groups) else np.zeros(0, dtype=np.int64)
 
 
 # Blocking rules run side by side on this many threads: their work is numpy and Polars on whole
