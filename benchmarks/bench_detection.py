@@ -21,10 +21,16 @@ Written to ``benchmarks/results/detection.json``, per split (development, valida
     .venv/bin/python benchmarks/bench_detection.py                           # the whole protocol
     .venv/bin/python benchmarks/bench_detection.py --split development       # development worlds only
     .venv/bin/python benchmarks/bench_detection.py --split development --skip-ablation --limit 2
+    .venv/bin/python benchmarks/bench_detection.py --split development --skip-ablation --reuse  # kept worlds
 
+The result records the commit measured: the checkout's HEAD (a different ``--commit`` or
+``$MHGRAPH_COMMIT`` stops it at once), or for a copy without git history (``git archive``)
+``--commit`` or ``$MHGRAPH_COMMIT``; such a copy without either stops at once.
 Results of a split this invocation does not run are kept in the file. ``--limit N`` runs the
 first N worlds of a split (for a quick look; such a result is marked partial). Generated
-worlds go to ``benchmarks/work/detection/`` and are removed after scoring unless ``--keep``.
+worlds go to ``benchmarks/work/detection/`` and are removed after scoring unless ``--keep``;
+``--reuse`` runs the kept extracts of a world again instead of generating it (to compare two
+rulesets on the very same worlds; the synth code must not have changed in between).
 """
 
 from __future__ import annotations
@@ -44,7 +50,7 @@ from pathlib import Path
 
 import polars as pl
 
-from bench_pipeline import _loadavg, _machine, _source_state
+from bench_pipeline import _loadavg, _machine, _source_state, add_commit_option
 from mhgraph.evaluate import (FOUND_SHARE, evaluate, grouped_figures, match_networks, network_outcomes,
                               partner_ablation, read_run_and_truth)
 from mhgraph.synth import synthesize
@@ -53,7 +59,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PROTOCOL = ROOT / "benchmarks" / "detection_protocol.toml"
 RESULTS = ROOT / "benchmarks" / "results" / "detection.json"
 WORK = ROOT / "benchmarks" / "work" / "detection"
-SPLITS = ("development", "validation")
+SPLITS = ("development", "development_added", "development_hidden", "validation")
 
 
 def load_protocol(path: Path = PROTOCOL) -> dict:
@@ -69,14 +75,18 @@ def worlds(protocol: dict, split: str) -> list[dict]:
             for noise in part["noise"] for seed in part["seeds"]]
 
 
-def run_world(world: dict, persons: int, k: int, ablate: bool, keep: bool) -> tuple[dict, pl.DataFrame, list]:
-    """Generate, run and score one world; returns its figures, its network outcomes and, with
-    ``ablate``, the partner ablation (configuration, summary, outcomes)."""
+def run_world(world: dict, persons: int, k: int, ablate: bool, keep: bool,
+              reuse: bool = False) -> tuple[dict, pl.DataFrame, list]:
+    """Generate (or with ``reuse`` take the kept extracts of), run and score one world; returns its
+    figures, its network outcomes and, with ``ablate``, the partner ablation (configuration,
+    summary, outcomes)."""
     folder = WORK / f"{world['split']}-{world['seed']}-{world['noise']}"
-    shutil.rmtree(folder, ignore_errors=True)
     extracts, run = folder / "extracts", folder / "run"
+    reused = reuse and (extracts / "truth").is_dir()
+    shutil.rmtree(run if reused else folder, ignore_errors=True)
     start = time.perf_counter()
-    synthesize(extracts, persons=persons, seed=world["seed"], noise=world["noise"])
+    if not reused:
+        synthesize(extracts, persons=persons, seed=world["seed"], noise=world["noise"])
     synth_seconds = time.perf_counter() - start
     env = {**os.environ, "MHGRAPH_AUDIT_LOG": str(folder / "audit.log")}
     load_before = _loadavg()
@@ -184,8 +194,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--skip-ablation", action="store_true", help="no partner ablation (no puzzle table)")
     parser.add_argument("--limit", type=int, default=None, help="only the first N worlds of each split")
     parser.add_argument("--keep", action="store_true", help="keep the generated worlds and runs")
+    parser.add_argument("--reuse", action="store_true", help="run kept worlds again instead of generating them")
     parser.add_argument("--results", type=Path, default=RESULTS)
+    add_commit_option(parser)
     args = parser.parse_args(argv)
+    source = _source_state(args.commit)  # before any world is generated: a copy that cannot say its commit stops here
     protocol = load_protocol(args.protocol)
     k, persons = protocol["k"], protocol["persons"]
     results = json.loads(args.results.read_text()) if args.results.is_file() else {}
@@ -197,7 +210,7 @@ def main(argv: list[str] | None = None) -> dict:
         for i, world in enumerate(chosen, start=1):
             print(f"{split} {i}/{len(chosen)}: seed {world['seed']}, noise {world['noise']}", file=sys.stderr, flush=True)
             record, outcome, ablation = run_world(world, persons, k, world["ablation"] and not args.skip_ablation,
-                                                  args.keep)
+                                                  args.keep or args.reuse, args.reuse)
             records.append(record)
             outcomes.append(outcome.with_columns(seed=pl.lit(world["seed"]), noise=pl.lit(world["noise"])))
             ablations += ablation
@@ -206,8 +219,8 @@ def main(argv: list[str] | None = None) -> dict:
         pooled = pl.concat(outcomes)
         results["splits"][split] = {
             "command": shlex.join(["python", "benchmarks/bench_detection.py", *(argv if argv is not None else sys.argv[1:])]),
-            "recorded": dt.datetime.now().isoformat(timespec="seconds"),
-            "source": _source_state(),
+            "recorded": dt.datetime.now().isoformat(timespec="seconds"), "reused_worlds": args.reuse,
+            "source": source,
             "protocol": {"file": str(args.protocol.relative_to(ROOT)) if args.protocol.is_relative_to(ROOT)
                          else str(args.protocol), "version": protocol["version"],
                          "sha256": hashlib.sha256(args.protocol.read_bytes()).hexdigest(), "persons": persons,

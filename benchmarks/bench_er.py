@@ -32,6 +32,7 @@ resolve process (all its threads) beside its wall-clock seconds.
 from __future__ import annotations
 
 import argparse
+import ast
 import hashlib
 import json
 import os
@@ -110,16 +111,46 @@ def person_spec(name: str, record_id: str, columns: dict[str, str], extra: str =
             f"fields = {{ {inline} }}\nplaintext = {{ {plain} }}\n{extra}")
 
 
+def delivery_code(roots: tuple[str, ...] = ("mhgraph.pseudonymise", "mhgraph.ingest")) -> list[Path]:
+    """The files of every mhgraph module importing ``roots`` loads, directly or through one
+    another, read from the import statements at the top of each module, with the packages they
+    sit in. Not the package's own ``__init__``, which imports every stage: a change to resolve
+    must not discard a cached delivery.
+
+    >>> names = {path.relative_to(ROOT).as_posix() for path in delivery_code()}
+    >>> {"mhgraph/purpose.py", "mhgraph/ingest/run.py"} <= names, "mhgraph/resolve/score.py" in names
+    (True, False)
+    """
+    def file_of(name: str) -> Path:
+        module = ROOT.joinpath(*name.split("."))
+        return module / "__init__.py" if module.is_dir() else module.with_suffix(".py")
+
+    todo, seen = list(roots), set()
+    while todo:
+        name = todo.pop()
+        if name in seen or name == "mhgraph" or not file_of(name).is_file():
+            continue
+        seen.add(name)
+        todo.append(name.rpartition(".")[0])
+        for node in ast.parse(file_of(name).read_bytes()).body:
+            if isinstance(node, ast.Import):
+                todo += [alias.name for alias in node.names if alias.name.startswith("mhgraph.")]
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "mhgraph":
+                todo += [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+    return sorted(file_of(name) for name in seen)
+
+
 def delivery_stamp(spec_dir: Path, plaintext: dict[str, pl.DataFrame], key: str) -> str:
-    """What a cached delivery was made from: the specs, the key, the plaintext and the code that
-    pseudonymises and ingests. A cached run folder is reused only while this is unchanged."""
+    """What a cached delivery was made from: the specs, the key, the plaintext (rows in order) and
+    the code that pseudonymises and ingests (:func:`delivery_code`). A cached run folder is reused
+    only while this is unchanged."""
     digest = hashlib.sha256(key.encode())
-    code = [ROOT / "mhgraph" / name for name in ("pseudonymise.py", "crypto.py", "spec.py", "normalise.py")]
-    for path in sorted(spec_dir.glob("*.toml")) + code + sorted((ROOT / "mhgraph" / "ingest").glob("*.py")):
-        digest.update(path.name.encode() + path.read_bytes())
+    for name, path in ([(path.name, path) for path in sorted(spec_dir.glob("*.toml"))]
+                       + [(path.relative_to(ROOT).as_posix(), path) for path in delivery_code()]):
+        digest.update(name.encode() + path.read_bytes())
     for stem, frame in sorted(plaintext.items()):
-        digest.update(f"{stem} {frame.columns} {frame.height}".encode())
-        digest.update(frame.hash_rows(seed=0).sum().to_bytes(16, "little"))
+        digest.update(f"{stem} {frame.schema} {frame.height}".encode())
+        digest.update(frame.hash_rows(seed=0).to_numpy().tobytes())
     return digest.hexdigest()[:16]
 
 

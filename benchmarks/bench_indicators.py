@@ -33,7 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench_pipeline import _machine, _source_state
+from bench_pipeline import _machine, _source_state, add_commit_option
 from bench_scale import ROOT, WORK
 from bench_scale_stages import PeakSampler, _rss_mb
 
@@ -90,7 +90,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--label", help="the name of this measurement (default: the revision, or 'checkout')")
     parser.add_argument("--memory-limit-gb", type=float, default=3.0)
     parser.add_argument("--together", action="store_true", help="only all rules together, not every rule alone")
+    add_commit_option(parser)
     args = parser.parse_args(argv)
+    # before the measurement: a copy that cannot say its commit stops here
+    source = ({"revision": args.code, "commit": subprocess.run(["git", "rev-parse", args.code], cwd=ROOT,
+                                                               capture_output=True, text=True).stdout.strip()}
+              if args.code else _source_state(args.commit))
     folder = WORK / f"stages-{args.persons}-{args.resolver}"
     if not (folder / "communities.parquet").is_file():
         raise SystemExit(f"no stage tables in {folder}: run bench_scale_stages.py --persons {args.persons} "
@@ -109,9 +114,6 @@ def main(argv: list[str] | None = None) -> int:
     lines = proc.stdout.strip().splitlines()
     result = json.loads(lines[-1]) if lines else {"status": f"failed: exit status {proc.returncode}"}
     report = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
-    source = ({"revision": args.code, "commit": subprocess.run(["git", "rev-parse", args.code], cwd=ROOT,
-                                                               capture_output=True, text=True).stdout.strip()}
-              if args.code else _source_state())
     report.setdefault("runs", {}).setdefault(f"{args.persons} {args.resolver}", {})[label] = {
         **result, "command": "python benchmarks/bench_indicators.py " + shlex.join(argv or sys.argv[1:]),
         "recorded": dt.datetime.now().isoformat(timespec="seconds"), "memory_limit_gb": args.memory_limit_gb,

@@ -30,7 +30,7 @@ import polars as pl
 
 import mhgraph.pipeline
 from bench_detection import load_protocol, worlds
-from bench_pipeline import _loadavg, _machine, _source_state
+from bench_pipeline import _loadavg, _machine, _source_state, add_commit_option
 from mhgraph.detect import detect_communities, moved_vertices
 from mhgraph.evaluate import evaluate
 from mhgraph.synth import synthesize
@@ -100,11 +100,13 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--rules", nargs="+", choices=list(RULES), default=list(RULES))
     parser.add_argument("--limit", type=int, default=None, help="only the first N worlds of the split")
     parser.add_argument("--results", type=Path, default=RESULTS)
+    add_commit_option(parser)
     args = parser.parse_args(argv)
+    source = _source_state(args.commit)  # before any world is generated: a copy that cannot say its commit stops here
     protocol = load_protocol()
     k, persons = protocol["k"], protocol["persons"]
     rules = [REFERENCE, *(rule for rule in args.rules if rule != REFERENCE)]
-    records, load_before, source = [], _loadavg(), _source_state()
+    records, load_before = [], _loadavg()
     for world in worlds(protocol, args.split)[: args.limit]:
         folder = WORK / f"{world['split']}-{world['seed']}-{world['noise']}"
         extracts = folder / "extracts"

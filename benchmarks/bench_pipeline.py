@@ -102,12 +102,43 @@ def _machine() -> dict:
                                 "indicative, the load averages next to each run say how busy the machine was"}
 
 
-def _source_state() -> dict:
-    """Which code was measured: the commit and whether mhgraph/ had uncommitted changes."""
-    def git(*args: str) -> str:
-        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    return {"commit": git("rev-parse", "HEAD"),
-            "mhgraph_changed_files": git("status", "--porcelain", "--", "mhgraph").splitlines()}
+COMMIT_VARIABLE = "MHGRAPH_COMMIT"
+
+
+def add_commit_option(parser: argparse.ArgumentParser) -> None:
+    """The ``--commit`` option of every benchmark that records its :func:`_source_state`."""
+    parser.add_argument("--commit", default=None,
+                        help=f"the commit measured, for a copy without git history (git archive); default "
+                             f"${COMMIT_VARIABLE}. Inside a git checkout its HEAD is recorded, and a commit given "
+                             f"that is not HEAD stops the benchmark")
+
+
+def _source_state(commit: str | None = None) -> dict:
+    """Which code was measured: the commit and whether mhgraph/ had uncommitted changes.
+
+    Inside a git checkout (this file's own: an unpacked copy may sit inside another repository)
+    its HEAD. A commit given there (a benchmark's ``--commit``, else ``$MHGRAPH_COMMIT``) must be
+    that HEAD, or the benchmark stops (``SystemExit``): a variable left exported would otherwise
+    label every result with a commit whose code was not measured. A copy without git history
+    (``git archive``) has to be told its commit, or the benchmark stops rather than record a
+    result no one can trace; its changed files are then unknown (``None``). Benchmarks call it
+    first thing, so that they stop before generating or measuring anything.
+    """
+    def git(*args: str) -> str | None:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else None
+    given = commit or os.environ.get(COMMIT_VARIABLE)
+    toplevel = git("rev-parse", "--show-toplevel")
+    if not (toplevel and Path(toplevel).resolve() == ROOT.resolve()):
+        if not given:
+            sys.exit(f"{ROOT} is no git checkout: say which commit it is with --commit or ${COMMIT_VARIABLE}")
+        return {"commit": given, "mhgraph_changed_files": None}
+    head = git("rev-parse", "HEAD")
+    if given and git("rev-parse", "--verify", "--quiet", f"{given}^{{commit}}") != head:
+        origin = "--commit" if commit else f"${COMMIT_VARIABLE}"
+        sys.exit(f"{origin} says commit {given}, but {ROOT} is a git checkout at {head}, which is what would be "
+                 f"measured: leave {origin} out (unset {COMMIT_VARIABLE}) or check out {given}")
+    return {"commit": head, "mhgraph_changed_files": git("status", "--porcelain", "--", "mhgraph").splitlines()}
 
 
 def _child(code: str, args: list[str], env: dict, timeout: float, log_file: Path) -> dict:
@@ -163,11 +194,11 @@ def _digests(folder: Path) -> dict[str, str]:
             and p.name != "README.md"}
 
 
-def scale_run(persons: int, seed: int, timeout: float, command: str) -> dict:
+def scale_run(persons: int, seed: int, timeout: float, command: str, source: dict) -> dict:
     with tempfile.TemporaryDirectory(prefix=f"pipeline-{persons}-", dir=WORK) as tmp:
         folder, env = Path(tmp), _environment(Path(tmp))
         entry = {"command": command, "recorded": dt.datetime.now().isoformat(timespec="seconds"),
-                 "persons": persons, "seed": seed, "noise": "medium", "source": _source_state()}
+                 "persons": persons, "seed": seed, "noise": "medium", "source": source}
         entry["synth"] = _synthesize(folder / "extracts", persons, seed, "medium", env, timeout)
         if entry["synth"]["status"] == "ok":
             entry["delivered_bytes"] = sum(p.stat().st_size for p in (folder / "extracts").iterdir() if p.is_file())
@@ -206,7 +237,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=1200, help="seconds before one run is stopped")
     parser.add_argument("--skip-scale", action="store_true")
     parser.add_argument("--skip-compare", action="store_true")
+    add_commit_option(parser)
     args = parser.parse_args(argv)
+    source = _source_state(args.commit)  # before anything is generated: a copy that cannot say its commit stops here
     command = " ".join([".venv/bin/python benchmarks/bench_pipeline.py", *map(shlex.quote, (argv or sys.argv[1:]))])
     WORK.mkdir(parents=True, exist_ok=True)
 
@@ -216,12 +249,12 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_scale:
         for persons in args.persons:
             print(f"scale: {persons} persons ...", file=sys.stderr, flush=True)
-            report["scale"][str(persons)] = scale_run(persons, args.seed, args.timeout, command)
+            report["scale"][str(persons)] = scale_run(persons, args.seed, args.timeout, command, source)
             report["scale"] = dict(sorted(report["scale"].items(), key=lambda item: int(item[0])))
             _save(report)
     if not args.skip_compare:
         comparison = {"command": command, "recorded": dt.datetime.now().isoformat(timespec="seconds"),
-                      "source": _source_state(), "loadavg_before": _loadavg(), "sets": []}
+                      "source": source, "loadavg_before": _loadavg(), "sets": []}
         report["resolver_comparison"] = comparison
         print("compare: data/sample ...", file=sys.stderr, flush=True)
         comparison["sets"].append(compare_set("data/sample", SAMPLE, 5000, SAMPLE_SEED, "medium", args.timeout))

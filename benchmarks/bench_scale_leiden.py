@@ -31,7 +31,7 @@ import igraph as ig
 import numpy as np
 import polars as pl
 
-from bench_pipeline import _machine, _source_state
+from bench_pipeline import _machine, _source_state, add_commit_option
 from bench_scale import RESULTS
 from mhgraph.detect import (DEFAULT_RESOLUTION, DEFAULT_TOLERANCE, community_edge_arrays, cpm_node_weights,
                             moved_vertices, non_persons)
@@ -101,7 +101,9 @@ def main() -> int:
     parser.add_argument("--label", required=True, help="entry name in scale.json, e.g. '1000000 exact'")
     parser.add_argument("--max-iterations", type=int, default=60,
                         help="stop here if something still moves; the last iteration is then the reference")
+    add_commit_option(parser)
     args = parser.parse_args()
+    source = _source_state(args.commit)  # before the measurement: a copy that cannot say its commit stops here
     load_before = [round(x, 2) for x in os.getloadavg()]
     n, pairs, weights, followers, build_seconds = largest_unit(args.tables)
     rows = iterate(n, pairs, weights, followers, args.max_iterations)
@@ -111,7 +113,7 @@ def main() -> int:
     report = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {"runs": {}}
     report.setdefault("leiden", {})[args.label] = {
         "command": "python benchmarks/bench_scale_leiden.py " + shlex.join(sys.argv[1:]),
-        "recorded": dt.datetime.now().isoformat(timespec="seconds"), "source": _source_state(),
+        "recorded": dt.datetime.now().isoformat(timespec="seconds"), "source": source,
         "unit_entities": n, "unit_pairs": len(pairs), "arrays_cpu_seconds": round(build_seconds, 2),
         "stops_at_iteration_by_tolerance": stops, "converged": rows[-1]["moved"] == 0, "iterations": rows,
         "loadavg_before": load_before, "loadavg_after": [round(x, 2) for x in os.getloadavg()],

@@ -31,7 +31,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench_pipeline import _machine, _source_state
+from bench_pipeline import _machine, _source_state, add_commit_option
 from bench_scale import RESULTS, SEED, WORK, prepare
 
 STAGES = ("ingest", "resolve", "graph", "detect", "indicators")
@@ -158,7 +158,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="the stages to run (the earlier ones' tables must be there from a previous call)")
     parser.add_argument("--memory-limit-gb", type=float, default=11.0)
     parser.add_argument("--each-indicator", action="store_true", help="also run every indicator rule alone")
+    add_commit_option(parser)
     args = parser.parse_args(argv)
+    source = _source_state(args.commit)  # before any data is prepared: a copy that cannot say its commit stops here
     command = "python benchmarks/bench_scale_stages.py " + shlex.join(argv if argv is not None else sys.argv[1:])
     folder = WORK / f"stages-{args.persons}-{args.resolver}"
     folder.mkdir(parents=True, exist_ok=True)
@@ -177,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         result = json.loads(lines[-1]) if lines else {"status": f"failed: exit status {proc.returncode}"}
         entry[stage] = {**result, "command": command, "recorded": dt.datetime.now().isoformat(timespec="seconds"),
                         "loadavg_before": load_before, "loadavg_after": [round(x, 2) for x in os.getloadavg()],
-                        "source": _source_state()}
+                        "source": source}
         report["machine"] = _machine()
         RESULTS.write_text(json.dumps(report, indent=2) + "\n")
         print(stage, json.dumps({k: entry[stage].get(k) for k in ("status", "parts")}), flush=True)

@@ -209,7 +209,7 @@ def _cmd_ingest(args) -> int:
     purpose = args.purpose or DEFAULT_RUN_PURPOSE
     result = ingest(args.input_dir, specs=args.specs, max_quarantine_share=args.max_quarantine_share,
                     accept_missing_sidecars=args.accept_missing_sidecar, out_dir=args.out, run_purpose=purpose)
-    record_ingest(args.out, result.summary, args.specs, purpose)
+    record_ingest(args.out, result, args.specs, purpose)
     print(result.summary.format())
     _print_quarantined(result.summary)
     print(f"tables: {', '.join(str(p) for p in result.paths.values())}")
@@ -217,7 +217,7 @@ def _cmd_ingest(args) -> int:
 
 
 def _cmd_pseudonymise(args) -> int:
-    from mhgraph.ingest.validate import shown_path
+    from mhgraph.file_names import shown_path
     from mhgraph.pseudonymise import NAME_HARDENING, partner_quarantine_path, pseudonymise, read_meta
 
     from mhgraph.purpose import DEFAULT_RUN_PURPOSE
@@ -472,7 +472,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mhgraph: error: {'; '.join(str(exc).splitlines())}", file=sys.stderr)
         return 2
     except OSError as exc:
-        from mhgraph.ingest.validate import shown_path
+        from mhgraph.file_names import shown_path
 
         shown = shown_path(os.fsdecode(exc.filename)) if exc.filename else ""
         print(f"mhgraph: error: {exc.strerror or type(exc).__name__}: {shown}", file=sys.stderr)

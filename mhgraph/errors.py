@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from mhgraph.file_names import shown_path
+
 __all__ = ["InputError", "MhgraphError", "describe_read_error"]
 
 # Positions a reader's error message may give; everything else in it may quote the data.
@@ -21,7 +23,7 @@ class MhgraphError(Exception):
 
 class InputError(MhgraphError, ValueError):
     """Bad input: names the file, and where known the row and column, and what was expected.
-    The message shows the file as :func:`~mhgraph.ingest.validate.shown_path` does, since a
+    The message shows the file as :func:`~mhgraph.file_names.shown_path` does, since a
     partner's file name may hold an identifier; ``file`` keeps the path as given.
 
     >>> str(InputError("no sidecar", file="in/loon_123456782.csv"))
@@ -30,8 +32,6 @@ class InputError(MhgraphError, ValueError):
 
     def __init__(self, message: str, *, file: str | None = None, row: int | None = None,
                  column: str | None = None):
-        from mhgraph.ingest.validate import shown_path  # the ingest package imports this module
-
         self.file, self.row, self.column, self.detail = file, row, column, message
         where = ", ".join(
             part for part in (

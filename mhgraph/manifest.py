@@ -21,9 +21,11 @@ import json
 import os
 import platform
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mhgraph import __version__
 from mhgraph.audit import append_entry
+from mhgraph.file_names import shown_path
 from mhgraph.pseudonymise import META_SUFFIX
 from mhgraph.purpose import (
     DEFAULT_RUN_PURPOSE,
@@ -33,6 +35,9 @@ from mhgraph.purpose import (
     withheld_attributes,
 )
 from mhgraph.spec import SPEC_DIR, SourceSpec, load_specs
+
+if TYPE_CHECKING:
+    from mhgraph.ingest import Ingested
 
 # The purpose tables are also importable from here, where the run manifest first kept them.
 __all__ = [
@@ -78,16 +83,16 @@ def new_manifest(command: str, run_purpose: str, out_dir: str | Path) -> dict:
     }
 
 
-def extracts_record(summary: dict, specs: list[SourceSpec], run_purpose: str) -> dict:
+def extracts_record(summary: dict, read_files: list[Path], specs: list[SourceSpec], run_purpose: str) -> dict:
     """What a command that read partner extracts adds to its manifest: ``sources_used``,
-    ``sources_excluded`` (by purpose, with why), ``inputs`` (every extract and sidecar read,
-    with its SHA-256) and the ``ingest`` summary (``summary``, see :mod:`mhgraph.ingest`)."""
-    read = [Path(source["file"]) for source in summary.get("sources", [])]
-    inputs = [path for file in read for path in (file, Path(str(file) + META_SUFFIX)) if path.is_file()]
+    ``sources_excluded`` (by purpose, with why), ``inputs`` (every extract of ``read_files`` and
+    its sidecar, by name as :func:`~mhgraph.file_names.shown_path` shows it, with its SHA-256)
+    and the ``ingest`` summary (``summary``, see :mod:`mhgraph.ingest`)."""
+    inputs = [path for file in read_files for path in (Path(file), Path(str(file) + META_SUFFIX)) if path.is_file()]
     return {
         "sources_used": sorted({source["source"] for source in summary.get("sources", [])}),
         "sources_excluded": permitted_specs(specs, run_purpose)[1],
-        "inputs": [{"file": path.name, "sha256": file_digest(path)} for path in inputs],
+        "inputs": [{"file": shown_path(path.name), "sha256": file_digest(path)} for path in inputs],
         "ingest": summary,
     }
 
@@ -132,10 +137,10 @@ def record_manifest(out_dir: Path, manifest: dict, name: str = "run_manifest.jso
     return write_manifest(out_dir, manifest, name), log_path
 
 
-def record_ingest(out_dir: str | Path, summary: dict, specs_dir: str | Path | None, run_purpose: str) -> Path:
+def record_ingest(out_dir: str | Path, ingested: Ingested, specs_dir: str | Path | None, run_purpose: str) -> Path:
     """The manifest and audit line of ``mhgraph ingest``: ``OUT_DIR/ingest_manifest.json``."""
     manifest = new_manifest("ingest", run_purpose, out_dir)
-    manifest.update(extracts_record(summary, load_specs(specs_dir or SPEC_DIR), run_purpose))
+    manifest.update(extracts_record(ingested.summary, ingested.read_files, load_specs(specs_dir or SPEC_DIR), run_purpose))
     return record_manifest(Path(out_dir), manifest, "ingest_manifest.json")[0]
 
 

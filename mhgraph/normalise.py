@@ -426,12 +426,14 @@ def sbi_code(raw: str | None) -> str | None:
 
 def sbi_code_may_have_lost_zero_expr(code: pl.Expr) -> pl.Expr:
     """True for a normalised SBI code that may be a code of divisions 01-03 (agriculture, forestry,
-    fishing) whose leading zero a spreadsheet dropped: one, three or four digits, the first 1-3.
+    fishing) whose leading zero a spreadsheet dropped: one to four digits, the first 1-3 (a division
+    ``01``, group ``011``, class ``0113`` or subclass ``01130`` read as a number).
 
-    >>> pl.select(sbi_code_may_have_lost_zero_expr(pl.Series(["1130", "113", "01130", "4120", "10130"]))).to_series().to_list()
-    [True, True, False, False, False]
+    >>> codes = pl.Series(["1130", "113", "11", "01130", "4120", "10130"])
+    >>> pl.select(sbi_code_may_have_lost_zero_expr(codes)).to_series().to_list()
+    [True, True, True, False, False, False]
     """
-    return code.str.contains(r"^[1-3](\d{2,3})?$").fill_null(False)
+    return code.str.contains(r"^[1-3]\d{0,3}$").fill_null(False)
 
 
 def category_key_expr(expr: pl.Expr) -> pl.Expr:

@@ -427,12 +427,14 @@ def _run_stages(folder: RunFolder, input_dir: Path, specs, before: RunTables | N
                                allowed_purposes=allowed_source_purposes(run_purpose), overrides=overrides,
                                seed=seed, resolver=resolver, timings=timings, resolve_settings=resolve_settings,
                                executor=executor, tables_dir=out_dir / "tables")
-    # the resolution read for the diagnostics only, not kept with the tables: the export scans it
-    diagnostics = (resolution_diagnostics(replace(resolved, resolution=pl.read_parquet(tables.stored["resolution"])),
-                                          scan_of(mentions, resolver_columns(resolve_settings)))
-                   if resolved is not None else None)
+    # Without a previous run the resolution is read for the diagnostics only, not kept with the
+    # tables (the export scans it); the comparison with a previous run holds it, read once for both.
+    resolution = tables["resolution"] if before is not None else None
+    diagnostics = (resolution_diagnostics(
+        replace(resolved, resolution=resolution if resolution is not None else pl.read_parquet(tables.stored["resolution"])),
+        scan_of(mentions, resolver_columns(resolve_settings))) if resolved is not None else None)
     if before is not None:
-        current = RunTables(mentions.collect(), tables["resolution"], tables["communities"])
+        current = RunTables(mentions.collect(), resolution, tables["communities"])
         renamed, manifest["cluster_ids"] = carry_cluster_ids(tables["communities"], current, before)
         tables.update(rename_clusters(tables, renamed))
     with _stage("partners_needed", timings):
@@ -444,7 +446,7 @@ def _run_stages(folder: RunFolder, input_dir: Path, specs, before: RunTables | N
     tables.keep(out_dir / "tables", **{name: tables[name] for name in ANALYSED_TABLES if name not in tables.stored})
     counts = {name: ingested.scan(name).select(pl.len()).collect().item() for name in ingested.paths}
 
-    manifest.update(extracts_record(ingested.summary, specs, run_purpose))
+    manifest.update(extracts_record(ingested.summary, ingested.read_files, specs, run_purpose))
     manifest.update({
         "clusters_flagged": clusters.filter(pl.col("flagged")).height,
         "clusters_scored": clusters.filter(pl.col("score") > 0).height,

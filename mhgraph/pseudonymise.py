@@ -20,8 +20,10 @@ the plaintext identifiers by what they must be (a BSN passes the eleven-test, a 
 goes to the partner-side quarantine, a CSV on the partner's own machine that holds the
 plaintext values so that the partner can correct them. A date of birth, postcode or house number
 that fails only costs its own value: the row is delivered without it (a foreign postcode still
-leaves the person's names to match on), and the quarantine lists the value. Nothing of it is
-printed or logged.
+leaves the person's names to match on), and the quarantine lists the value. A date passed on
+(the start or end of a job, a decision date) is a fact the rules read, not a help to matching:
+one that fails holds its row back, as ingest would quarantine it, since delivered empty an end
+date would read as a job still running. Nothing of it is printed or logged.
 
 The plaintext file is read as a partner exports it: CSV in UTF-8 or Windows-1252 with any of
 ``, ; tab |`` (sniffed, or named), Parquet or Excel; columns the spec does not require may be
@@ -61,6 +63,7 @@ from fastexcel import FastExcelError
 from mhgraph import normalise
 from mhgraph.crypto import Key, address_keys, bloom_encode, keyed_hash, load_key, person_match_keys
 from mhgraph.errors import InputError, describe_read_error
+from mhgraph.file_names import shown_path
 from mhgraph.purpose import DEFAULT_RUN_PURPOSE, allowed_source_purposes
 from mhgraph.reference import AGE_BANDS, age_band, band_of_age
 from mhgraph.safe_output import write_csv_safe
@@ -586,14 +589,15 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
     that pass in delivered form to ``out_dir``; the others go to the partner-side quarantine
     (:func:`partner_quarantine_path`; never in ``out_dir``). A value that only helps matching
     (:data:`VALUE_LEFT_OUT`: a date of birth, postcode or house number that fails its check) is
-    left out and its row delivered; the quarantine lists it too, with its ``action``. The sidecar
+    left out and its row delivered; any other failing value, a date passed on included, holds its
+    row back. The quarantine lists every failing value by file, row, column, value, reason and
+    message, with its ``action``. The sidecar
     counts the rows read and held back per reason (``rows_read``, ``rows_quarantined_by_partner``,
     ``quarantined_by_partner``) and the values left out per reason (``values_left_out_by_partner``). ``key`` is the delivery key of ``run_purpose``; the name filters
     are hardened with ``name_hardening``. Returns the delivered extract's path.
     """
     from mhgraph.ingest.readers import ROW
     from mhgraph.ingest.record_ids import SeenRecordIds
-    from mhgraph.ingest.validate import shown_path
 
     src = Path(src)
     quarantine_path = partner_quarantine_path(src, quarantine)
@@ -644,7 +648,8 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
     problem_frame = pl.concat(problems).rename({ROW: "row_number"}).sort("row_number", maintain_order=True)
     held_rows = problem_frame.filter(~pl.col("reason").is_in(VALUE_LEFT_OUT))["row_number"].implode()
     left_out = ~pl.col("row_number").is_in(held_rows)  # a held-back row delivers none of its values
-    problem_frame = problem_frame.with_columns(
+    problem_frame = problem_frame.select(  # each line says which file, which row, which column, why and what became of it
+        pl.lit(src.name).alias("file"), pl.all(),
         action=pl.when(left_out).then(pl.lit("value left out, row delivered")).otherwise(pl.lit("row held back")))
     held_back = problem_frame.filter(~left_out & ~pl.col("reason").is_in(VALUE_LEFT_OUT))
     rows_quarantined = held_back["row_number"].n_unique()
@@ -706,8 +711,6 @@ def pseudonymise(src: str | Path, spec: str | Path | SourceSpec, out_dir: str | 
     partner does not deliver what the run may not use). Only the delivery key's fingerprint is
     ever logged or written; no plaintext value is logged.
     """
-    from mhgraph.ingest.validate import shown_path
-
     src = Path(src)
     if not src.is_file():
         raise InputError("the plaintext extract does not exist", file=str(src))

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import functools
 import json
 import os
 import secrets
@@ -45,6 +46,7 @@ from pathlib import Path
 
 from mhgraph.clib import c_function
 from mhgraph.errors import InputError
+from mhgraph.file_names import shown_path
 from mhgraph.manifest import file_digest
 
 __all__ = ["MANIFEST_NAME", "RunFolder", "check_complete_run", "check_inputs_beside", "file_digests", "folder_lock",
@@ -116,20 +118,33 @@ def check_complete_run(out_dir: str | Path, within: str = "") -> dict:
 
 def check_inputs_beside(manifest: dict, folder: str | Path, what: str) -> None:
     """Refuse ``what`` (e.g. a truth) in ``folder`` unless the extracts beside it are the very
-    files the run read: same names, same SHA-256 (the manifest's ``inputs``)."""
+    files the run read: same names (as :func:`~mhgraph.file_names.shown_path` shows them, as the
+    manifest's ``inputs`` keep them), same SHA-256. Two files may show the same name (same length,
+    same first hex digits of the name's hash): an input is then matched by its digest to one of
+    them that no other input took."""
     folder = Path(folder)
     inputs = manifest.get("inputs") or []
     if not inputs:
         raise InputError(f"the run manifest names no input files, so {what} cannot be matched to the run",
                          file=str(folder))
+    present: dict[str, list[Path]] = {}
+    for path in sorted(folder.iterdir()):
+        if path.is_file():
+            present.setdefault(shown_path(path.name), []).append(path)
+    digest = functools.cache(file_digest)  # a file is read once however many inputs it is tried for
+    taken: set[Path] = set()
     for entry in inputs:
-        beside = folder / entry["file"]
-        if not beside.is_file():
+        candidates = [path for path in present.get(entry["file"], [folder / entry["file"]])
+                      if path.is_file() and path not in taken]
+        if not candidates:
             raise InputError(f"{what} does not belong to this run: the run read {entry['file']}, which is not beside "
-                             f"it (it is checked against the extracts it was written with)", file=str(beside))
-        if file_digest(beside) != entry["sha256"]:
+                             f"it (it is checked against the extracts it was written with)",
+                             file=str(folder / entry["file"]))
+        same = next((path for path in candidates if digest(path) == entry["sha256"]), None)
+        if same is None:
             raise InputError(f"{what} does not belong to this run: {entry['file']} beside it is not the file the "
-                             "run read (another seed, another delivery, or changed since)", file=str(beside))
+                             "run read (another seed, another delivery, or changed since)", file=str(candidates[0]))
+        taken.add(same)
 
 
 def _exchange(a: Path, b: Path) -> bool:

@@ -51,3 +51,38 @@ def test_a_cached_delivery_is_reused_only_while_its_specs_and_plaintext_are_unch
                                       encoding="utf-8")
     bench.deliver(tmp_path / "work", spec_dir, {"reg": changed}, key)
     assert (run / "tables" / "mentions.parquet").stat().st_mtime_ns != second
+
+
+def test_the_delivery_stamp_covers_every_module_pseudonymise_and_ingest_load_and_the_row_order(tmp_path):
+    """Every mhgraph module that importing pseudonymise and ingest loads (purpose, reference,
+    safe_output among them) is part of the stamp, resolve is not; a changed line in one of them,
+    or the same rows in another order, is another delivery."""
+    import shutil
+
+    import polars as pl
+
+    bench = _bench_er()
+    code = {path.relative_to(bench.ROOT).as_posix() for path in bench.delivery_code()}
+    ingest = {path.relative_to(bench.ROOT).as_posix() for path in (bench.ROOT / "mhgraph" / "ingest").glob("*.py")}
+    assert {"mhgraph/pseudonymise.py", "mhgraph/crypto.py", "mhgraph/purpose.py", "mhgraph/reference.py",
+            "mhgraph/safe_output.py", *ingest} <= code
+    assert not any(name.startswith("mhgraph/resolve/") for name in code) and "mhgraph/__init__.py" not in code
+
+    plain = pl.DataFrame({"id": ["r1", "r2", "r3"], "voornaam": ["Jan", "Piet", "Anna"]})
+    spec_dir = tmp_path / "specs"
+    spec_dir.mkdir()
+    (spec_dir / "reg.toml").write_text(bench.person_spec("reg", "id", {"given_name": "voornaam"}), encoding="utf-8")
+    key = bench.KEYS[0]
+    stamp = bench.delivery_stamp(spec_dir, {"reg": plain}, key)
+    assert bench.delivery_stamp(spec_dir, {"reg": plain.clone()}, key) == stamp
+    assert bench.delivery_stamp(spec_dir, {"reg": plain.reverse()}, key) != stamp
+
+    shutil.copytree(bench.ROOT / "mhgraph", tmp_path / "copy" / "mhgraph")
+    bench.ROOT = tmp_path / "copy"
+    assert bench.delivery_stamp(spec_dir, {"reg": plain}, key) == stamp
+    for name in ("purpose.py", "reference.py", "safe_output.py"):
+        path = bench.ROOT / "mhgraph" / name
+        path.write_text(path.read_text() + "\n# changed\n")
+        changed = bench.delivery_stamp(spec_dir, {"reg": plain}, key)
+        assert changed != stamp
+        stamp = changed

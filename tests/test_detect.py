@@ -11,7 +11,9 @@ from mhgraph.detect import (
     cluster_subgraph,
     community_edge_arrays,
     detect_communities,
+    igraph_of_pairs,
     leiden_membership,
+    moved_vertices,
     number_clusters,
 )
 from mhgraph.errors import InputError
@@ -277,3 +279,37 @@ def test_ids_with_nulls_are_not_taken_as_sorted():
     assert strictly_increasing(pl.Series([], dtype=pl.String))
     for values in (["a", None, "b"], ["a", "b", None], [None, "a"], [None]):
         assert not strictly_increasing(pl.Series(values, dtype=pl.String)), values
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_igraph_of_pairs_adds_every_pair_in_row_order(seed):
+    """The graph Leiden walks has the edges of the pairs one by one, in their order: repeated and
+    reversed pairs too (Leiden's result depends on their order)."""
+    import igraph as ig
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 60))
+    pairs = rng.integers(0, n, size=(int(rng.integers(0, 400)), 2))
+    one_by_one = ig.Graph(n=n, directed=False)
+    for a, b in pairs.tolist():
+        one_by_one.add_edge(a, b)
+    graph = igraph_of_pairs(n, pairs)
+    assert graph.vcount() == n and not graph.is_directed()
+    assert graph.get_edgelist() == one_by_one.get_edgelist()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_moved_vertices_counts_what_leaves_each_communitys_largest_part(seed):
+    """Against the definition on random labels: per community of ``before``, every vertex outside
+    the ``after`` community holding most of it has moved (labels need not be dense)."""
+    from collections import Counter
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 300))
+    before = rng.integers(0, int(rng.integers(1, 40)), n) * int(rng.integers(1, 4))
+    after = np.where(rng.random(n) < 0.3, rng.integers(0, 50, n), before)
+    parts = Counter(zip(before.tolist(), after.tolist()))
+    largest = Counter()
+    for (community, _), size in parts.items():
+        largest[community] = max(largest[community], size)
+    assert moved_vertices(before, after) == n - sum(largest.values())

@@ -20,6 +20,7 @@ import pytest
 from mhgraph.diff import CHANGE_KINDS, changes_are_empty
 from mhgraph.errors import InputError, MhgraphError
 from mhgraph.history import LATEST, LOCK, complete_runs, latest_run, point_latest, prune_runs, scheduled_run
+from mhgraph.pipeline import run_pipeline
 from mhgraph.run_folder import RunFolder, folder_lock
 from history_helpers import copy_delivered, copy_with_changed_rows
 
@@ -134,6 +135,23 @@ def test_clusters_keep_their_ids_when_five_percent_of_rows_change(base, tmp_path
     # once companies and addresses hanging on one path follow their anchor (fewer, larger clusters)
     assert carried / multi["cluster_id"].n_unique() >= 0.89
     assert ids["high_water"] == before["cluster_id"].n_unique() + ids["new"]
+
+
+@pytest.mark.slow
+def test_a_run_with_a_previous_one_reads_each_resolution_once(base, tmp_path, monkeypatch):
+    # the resolution of this run serves both its diagnostics and the comparison
+    read_parquet, resolutions_read = pl.read_parquet, []
+
+    def counting_read_parquet(source, *args, **kwargs):
+        if Path(str(source)).name == "resolution.parquet":
+            resolutions_read.append(Path(str(source)).parent.parent)
+        return read_parquet(source, *args, **kwargs)
+
+    monkeypatch.setattr(pl, "read_parquet", counting_read_parquet)
+    monkeypatch.setenv("MHGRAPH_AUDIT_LOG", str(tmp_path / "audit.log"))
+    result = run_pipeline(SAMPLE, tmp_path / "again", previous=base, executor="serial")
+    assert changes_are_empty(read_json(result.outputs["changes"]))
+    assert len(resolutions_read) == 2 and resolutions_read.count(base) == 1  # the previous run's and this one's
 
 
 @pytest.mark.slow

@@ -189,9 +189,9 @@ def test_shortest_paths_are_the_smallest_shortest_paths_of_their_definition(grap
 
 def _dated_paths_by_definition(origin, edges, together, max_hops, max_degree):
     """Every walk from ``origin`` of at most ``max_hops`` relations that never passes through an
-    entity of more than ``max_degree`` neighbours, nor into a place over one relation of
-    ``together`` and out over another whose periods do not overlap; for each entity it reaches,
-    the smallest of its shortest walks, compared whole."""
+    entity of more than ``max_degree`` neighbours, never steps straight back over the relation it
+    came by, nor into a place over one relation of ``together`` and out over another whose periods
+    do not overlap; for each entity it reaches, the smallest of its shortest walks, compared whole."""
     periods = {r: (start, end) for r, start, end in together.select("relation_id", "start", "end").iter_rows()}
     steps = defaultdict(list)
     for relation_id, a, b in edges.filter(pl.col("from_entity") != pl.col("to_entity")).iter_rows():
@@ -202,6 +202,8 @@ def _dated_paths_by_definition(origin, edges, together, max_hops, max_degree):
 
     def walk(node, path, entered):
         for relation_id, other, into in steps[node]:
+            if path and relation_id == path[-1]:
+                continue
             if entered in periods and relation_id in periods and not into:
                 (s1, e1), (s2, e2) = periods[entered], periods[relation_id]
                 if s1 > e2 or s2 > e1:
@@ -235,6 +237,27 @@ def test_shortest_paths_through_dated_homes_are_the_shortest_walks_that_pass(see
         found = shortest_paths([origin], edges, 4, 4, together=together)
         expected = _dated_paths_by_definition(origin, edges, together, 4, 4)
         assert {(o, t, tuple(p)) for o, t, p in found.iter_rows()} == expected
+
+
+def test_a_path_never_steps_back_over_the_relation_it_came_by():
+    """The operator lived at the flat A in 2015 (h1), a company C has its office there (k9), the
+    front man lives there from 2022 (h2). Out of the flat to C and back in over the same office
+    would enter the flat with no period and reach the front man: no path. A second entry into C,
+    a depth later over another relation (an officer of C who shares a company D with the
+    operator), may go on over the office: the front man is reached over it, a path with no
+    relation nor entity twice."""
+    rows = [("h1", "P-op", "A", dt.date(2015, 1, 1), dt.date(2015, 12, 31)),
+            ("h2", "P-front", "A", dt.date(2022, 6, 1), END_OF_TIME), ("k9", "C", "A", None, None),
+            ("o1", "P-op", "D", None, None), ("o2", "P-x", "D", None, None), ("o3", "P-x", "C", None, None)]
+    table = pl.DataFrame(rows, schema=["relation_id", "from_entity", "to_entity", "start", "end"], orient="row")
+    together = table.filter(pl.col("relation_id").str.starts_with("h"))
+    walkable = table.select("relation_id", "from_entity", "to_entity")
+
+    def reached(edges):
+        return {target: path for _, target, path in shortest_paths(["P-op"], edges, 5, 25, together=together).rows()}
+
+    assert reached(walkable.filter(~pl.col("relation_id").is_in(["o1", "o2", "o3"]))) == {"A": ["h1"], "C": ["h1", "k9"]}
+    assert reached(walkable)["P-front"] == ["o1", "o2", "o3", "k9", "h2"]
 
 
 def test_shortest_paths_from_no_origin_are_none(sample):

@@ -26,6 +26,7 @@ from mhgraph.indicators import (
 from mhgraph.indicators.age import youth_bands_from_other_periods
 from mhgraph.indicators.tables import EDGE_DEFAULTS, NODE_DEFAULTS, ensure
 from mhgraph.rank import counted_hits, rank_clusters
+from mhgraph.reference import minimum_hourly_wage
 
 
 @pytest.fixture(scope="module")
@@ -1245,3 +1246,47 @@ def test_phoenix_office_at_the_successor_that_ended_before_it_was_registered_car
     reg.officer("o-prep", "P-owner", "C-new", "A-home", D(2023, 11, 1), D(2024, 1, 15))
     reg.officer("o-straw", "P-straw", "C-new", "A-strawhome", D(2024, 2, 1))
     assert phoenix_company(*_tables(reg)).get_column("focus_entity").to_list() == ["C-new"]
+
+
+def _successor_after_a_pause(new_officer, hourly_share, weekly_hours):
+    """A company at A-office dissolved on 2023-01-22 and a successor registered there on
+    2023-07-30 (189 days later: over the phoenix rule's 180, within its weak level) in the same
+    trade, each paying four of its staff ``hourly_share`` of the adult minimum for
+    ``weekly_hours`` a week; two of the four go over. The old one is run by P-straw1, the new one
+    by ``new_officer``."""
+    reg = Registers()
+    old_pay, new_pay = (D(2022, 7, 1), D(2022, 12, 31)), (D(2023, 8, 10), D(2023, 12, 31))
+    reg.company("k1", "C-agency1", "A-office", D(2021, 6, 1), dissolved=D(2023, 1, 22), sbi="78201")
+    reg.officer("o1", "P-straw1", "C-agency1", "A-straw1", D(2021, 6, 1), D(2023, 1, 22))
+    reg.company("k2", "C-agency2", "A-office", D(2023, 7, 30), sbi="78201")
+    reg.officer("o2", new_officer, "C-agency2", f"A-{new_officer}", D(2023, 7, 30))
+    staff = {"C-agency1": (old_pay, ["P-w0", "P-w1", "P-w2", "P-w3"]), "C-agency2": (new_pay, ["P-w0", "P-w1", "P-w4"])}
+    for company, ((start, end), persons) in staff.items():
+        hours = weekly_hours * ((end - start).days + 1) / 7
+        for person in persons:
+            reg.payroll(f"{company}-{person}", person, company, f"A-{person}", start, end,
+                        hours * hourly_share * minimum_hourly_wage(start), hours)
+    return _tables(reg)
+
+
+def test_a_hidden_phoenix_agency_is_flagged_and_a_legal_form_conversion_is_not():
+    """The hidden phoenix agency: a successor at the same address in the same trade after a pause
+    of half a year, two of the staff going over under a new straw director, everyone declared at
+    the minimum for 20 hours a week. Each piece is weak; a phoenix handover (control) beside pay at
+    the minimum for few hours (pay) in a high-risk sector is put in front of an analyst. Its
+    look-alike, the owner who converts the business after the same pause and stays its officer,
+    paying full weeks well above the minimum, is not."""
+    def flagged(nodes, edges):
+        communities = detect_communities(nodes, edges, seed=42)
+        hits = compute_indicators(nodes, edges, communities)
+        clusters = rank_clusters(communities, nodes, edges, hits).filter(pl.col("flagged"))
+        return counted_hits(hits, communities), clusters
+
+    hits, clusters = flagged(*_successor_after_a_pause("P-straw2", 1.01, 20))
+    phoenix = hits.filter(pl.col("indicator") == "phoenix_company").row(0, named=True)
+    assert phoenix["focus_entity"] == "C-agency2" and phoenix["grade"] == "weak" and "189 days before" in phoenix["reason"]
+    assert {"phoenix_company", "minimum_pay_for_few_hours"} <= set(hits.get_column("indicator"))
+    assert clusters.height == 1 and "C-agency2" in clusters["reasons"][0]
+    # the owner stays: no phoenix; full weeks at a fair wage: no pay piece; nothing to flag
+    hits, clusters = flagged(*_successor_after_a_pause("P-straw1", 1.3, 38))
+    assert "phoenix_company" not in set(hits.get_column("indicator")) and clusters.height == 0

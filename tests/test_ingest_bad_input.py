@@ -69,6 +69,7 @@ from ingest_helpers import KEY, OTHER_KEY, deliver, plain_eindhoven, plain_payro
 from mhgraph.cli import main
 from mhgraph.errors import InputError
 from mhgraph.ingest import ingest
+from mhgraph.pseudonymise import META_SUFFIX
 from mhgraph.safe_output import read_csv_safe, write_csv_safe, write_excel_safe
 
 PAYROLL = "belastingdienst_loonaangifte.csv"
@@ -655,6 +656,22 @@ def test_partner_side_checks_leave_out_a_bad_matching_value_and_deliver_its_row(
     assert rows[delivered].is_null().to_list() == [False, False, True, False, False, False]
     result = ingest(tmp_path / "delivered")
     assert _only_source(result)["rows_accepted"] == 6 and result.quarantine.height == 0
+
+
+def test_a_date_that_is_no_date_holds_its_row_back_named_by_file_row_column_and_reason(tmp_path, cli):
+    # an end date delivered empty would read as a job still running: the row waits for the partner
+    plain = plain_payroll(5).with_columns(
+        datum_einde=pl.when(pl.int_range(pl.len()) == 3).then(pl.lit("31-02-2024")).otherwise(pl.col("datum_einde")))
+    completed = _pseudonymise(cli, tmp_path, plain.write_csv().encode())
+    assert completed.returncode == 0, completed.stderr
+    assert "4 of 5 rows delivered" in completed.stdout and "31-02-2024" not in completed.stdout + completed.stderr
+    partner_side = read_csv_safe(tmp_path / "plain.csv.quarantine.csv", infer_schema=False)
+    assert partner_side.select("file", "row_number", "column", "value", "reason", "action").rows() == [
+        ("plain.csv", "4", "datum_einde", "31-02-2024", "bad_date", "row held back")]
+    sidecar = json.loads(next((tmp_path / "delivered").glob(f"*{META_SUFFIX}")).read_text(encoding="utf-8"))
+    assert (sidecar["rows_read"], sidecar["rows"], sidecar["quarantined_by_partner"]) == (5, 4, {"bad_date": 1})
+    result = ingest(tmp_path / "delivered")
+    assert _only_source(result)["rows_quarantined_by_partner"] == 1 and result.summary["balanced"]
 
 
 def test_a_held_back_row_delivers_none_of_its_values(tmp_path, cli):

@@ -6,7 +6,9 @@ generated extracts from ``ingest_helpers``.
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import random
 import shutil
 import subprocess
 import sys
@@ -18,10 +20,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from ingest_helpers import KEY, deliver, plain_eindhoven, plain_payroll, valid_bsn
 
+from mhgraph import errors
 from mhgraph.errors import InputError
+from mhgraph.file_names import identifier_in_name, shown_path
 from mhgraph.ingest import ingest
 from mhgraph.ingest.readers import redact
-from mhgraph.ingest.validate import (RowValidator, shown_path, bsn_expr, eleven_test_expr, looks_like_plaintext_expr,
+from mhgraph.ingest.validate import (RowValidator, bsn_expr, eleven_test_expr, looks_like_plaintext_expr,
                                      plaintext_in_text_expr)
 from mhgraph.pseudonymise import check_plaintext, pseudonymise, pseudonymise_frame
 from mhgraph.safe_output import read_csv_safe
@@ -265,7 +269,9 @@ def test_the_eleven_test_fails_anything_but_nine_decimal_digits():
 @pytest.mark.parametrize("name", [
     "loon_123.456.782.csv", "loon 123 456 782.csv", "loon_123-456-782.csv", "bsn123456782.csv",
     "loon_2024_123456782.csv", "kvk12345678.csv", "kvk 1234 5678.csv", "adres_1234 ab.csv", "adres_1234-AB.csv",
-    "adres_1234_AB.csv", "adres_1234Ab.csv", "123456782_loon.csv",
+    "adres_1234_AB.csv", "adres_1234Ab.csv", "123456782_loon.csv", "loon_123  456  782.csv",
+    "loon_123 - 456 - 782.csv", "loon_123,456,782.csv", "loon_123 \u2013 456 \u2013 782.csv", "kvk_1234, 5678.csv",
+    "loon_1234 - AB.csv", "loon_1234  ab.csv", "adres_1234.ab.csv", "adres_1234 ab.csv.gz",
 ])
 def test_a_file_name_with_an_identifier_in_any_form_is_shown_without_it_or_its_leading_digits(name):
     shown = shown_path(Path("in") / name)
@@ -273,7 +279,37 @@ def test_a_file_name_with_an_identifier_in_any_form_is_shown_without_it_or_its_l
     assert shown_path(shown) == shown
 
 
+def test_a_year_before_a_file_extension_is_shown_and_before_two_other_letters_read_as_a_postcode():
+    # ".gz" after a year is the file's type, not the letters of a postcode; "_nl" after a year cannot
+    # be told from a postcode written with an underscore (2024 NL is a Haarlem postcode's form), so
+    # such a name is redacted, as the postcode itself is in every separator form.
+    assert [shown_path(n) for n in ("loon_2024.gz", "loon_2024.csv.gz", "loon_2024.xz", "loon_2024 - 01 - 31.csv")] == [
+        "loon_2024.gz", "loon_2024.csv.gz", "loon_2024.xz", "loon_2024 - 01 - 31.csv"]
+    year_and_language = ["rapport_2024_nl.csv", "loon_2024-NL.xlsx", "rapport_2024.nl.csv"]
+    postcode = [f"adres_1234{separator}AB.csv" for separator in ("", " ", "  ", "_", "-", " - ", ".", ",", ", ")]
+    assert [identifier_in_name(n) for n in year_and_language + postcode] == [True] * 12
+
+
 def test_dated_file_names_are_shown_as_they_are_and_two_redacted_names_apart():
     assert [shown_path(n) for n in ("loon_20240131.csv", "loon_20240229.csv", "loon_2024.csv")] == [
         "loon_20240131.csv", "loon_20240229.csv", "loon_2024.csv"]
     assert shown_path("loon_123456782_jan.csv") != shown_path("loon_123456782_feb.csv")
+
+
+def test_a_nine_digit_file_name_holds_a_bsn_exactly_when_the_checks_of_readable_values_find_one():
+    # The name check is plain Python on one name; it must agree with the eleven-test the ingest
+    # runs on readable values (a leading 0 passes neither), in the digits of any script too.
+    rng = random.Random(11)
+    numbers = [f"{rng.randrange(10 ** 9):09d}" for _ in range(3000)] + [valid_bsn(seed) for seed in range(300)]
+    numbers += ["012345672", "000000000", "١٢٣٤٥٦٧٨٢"]
+    expected = pl.DataFrame({"x": numbers}).select(eleven_test_expr(pl.col("x"), leading_zero=False))["x"].to_list()
+    assert sum(expected) > 300
+    assert [identifier_in_name(f"loon_{n}.csv") for n in numbers] == expected
+
+
+def test_the_errors_module_shows_file_names_without_importing_the_ingest():
+    # errors is imported by the ingest, so it takes the redaction from a module below both
+    tree = ast.parse(Path(errors.__file__).read_text(encoding="utf-8"))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert "mhgraph.file_names" in imported and not any(m.startswith("mhgraph.ingest") for m in imported)
+    assert str(errors.InputError("no sidecar", file="in/loon_123456782.csv")) == "file in/(18 chars, sha256 f042): no sidecar"

@@ -260,21 +260,34 @@ def test_duplicate_ids_over_many_batches_match_a_plain_count(tmp_path):
         first_rows, key=first_rows.get)
 
 
-def test_sbi_codes_lose_dots_and_spaces_and_a_lost_leading_zero_is_warned_of(tmp_path):
-    """``10.13`` and ``10 13`` are the code ``1013``; ``1130`` may be ``01130`` (a farm) read as a
-    number, or a code of its own: kept as delivered, and counted in a warning — as is ``1013``,
-    which could have lost a zero just as well; ``4120`` and the 5-digit codes could not."""
-    codes = ["10.13", " 10 13", "01.13.0", "1130", "4120"]
+def _ingest_sbi_codes(folder: Path, codes: list[str]):
+    """Ingest a KvK registration extract with these SBI codes: (the codes read, the SBI warnings)."""
+    n = len(codes)
     plain = pl.DataFrame({
-        "inschrijving_id": [f"I{i}" for i in range(5)], "bedrijf_kvk_nummer": [f"6100000{i}" for i in range(5)],
-        "bedrijf_naam": [f"Bedrijf {c} BV" for c in "ABCDE"], "vestiging_adres_postcode": ["6811AB"] * 5,
-        "vestiging_adres_huisnummer": [str(i + 1) for i in range(5)], "rechtsvorm": ["BV"] * 5, "sbi_code": codes,
-        "datum_inschrijving": ["2020-01-01"] * 5, "vestiging_adres_gemeente": ["Arnhem"] * 5,
-        "handelsnaam": [None] * 5, "vestiging_adres_toevoeging": [None] * 5}, schema_overrides={"handelsnaam": pl.String,
+        "inschrijving_id": [f"I{i}" for i in range(n)], "bedrijf_kvk_nummer": [f"6100000{i}" for i in range(n)],
+        "bedrijf_naam": [f"Bedrijf {c} BV" for c in "ABCDEFGH"[:n]], "vestiging_adres_postcode": ["6811AB"] * n,
+        "vestiging_adres_huisnummer": [str(i + 1) for i in range(n)], "rechtsvorm": ["BV"] * n, "sbi_code": codes,
+        "datum_inschrijving": ["2020-01-01"] * n, "vestiging_adres_gemeente": ["Arnhem"] * n,
+        "handelsnaam": [None] * n, "vestiging_adres_toevoeging": [None] * n}, schema_overrides={"handelsnaam": pl.String,
         "vestiging_adres_toevoeging": pl.String})
-    deliver(tmp_path, "kvk_inschrijvingen", plain)
-    result = ingest(tmp_path)
+    deliver(folder, "kvk_inschrijvingen", plain)
+    result = ingest(folder)
     companies = result.mentions.filter(pl.col("sbi_code").is_not_null()).sort("record_id")  # not the trade name
-    assert companies["sbi_code"].to_list() == ["1013", "1013", "01130", "1130", "4120"]
-    warnings = [w for source in result.summary["sources"] for w in source["warnings"] if "SBI" in w]
-    assert len(warnings) == 1 and warnings[0].startswith("3 SBI code(s)")
+    return companies["sbi_code"].to_list(), [w for s in result.summary["sources"] for w in s["warnings"] if "SBI" in w]
+
+
+def test_sbi_codes_lose_dots_and_spaces_and_short_codes_beside_a_kept_zero_are_codes_of_their_own(tmp_path):
+    """``10.13`` and ``10 13`` are the code ``1013``; ``01.13.0`` kept its leading zero, so the file's
+    codes were written as text and ``1013`` and ``1130`` are codes as delivered: no warning."""
+    codes, warnings = _ingest_sbi_codes(tmp_path, ["10.13", " 10 13", "01.13.0", "1130", "4120"])
+    assert codes == ["1013", "1013", "01130", "1130", "4120"]
+    assert warnings == []
+
+
+def test_short_sbi_codes_in_a_file_where_no_code_kept_a_leading_zero_are_warned_of(tmp_path):
+    """With no code starting with 0, ``1130`` may be ``01130`` (a farm) read as a number, and so may
+    ``1013``, ``113`` and the group ``11`` (``011``): kept as delivered and counted in a warning;
+    ``4120``, ``41`` and the 5-digit codes could not."""
+    codes, warnings = _ingest_sbi_codes(tmp_path, ["10.13", "1130", "4120", "49410", "113", "11", "41"])
+    assert codes == ["1013", "1130", "4120", "49410", "113", "11", "41"]
+    assert len(warnings) == 1 and warnings[0].startswith("4 SBI code(s)") and "no SBI code of the file starts with 0" in warnings[0]

@@ -14,6 +14,7 @@ from sklearn.metrics import roc_auc_score
 from mhgraph.resolve import (
     FellegiSunter,
     LogisticScorer,
+    RuleScorer,
     block,
     compare,
     default_settings,
@@ -111,6 +112,20 @@ def test_agreeing_on_a_common_family_name_weighs_less_than_on_a_rare_one(trap):
     assert common.any() and rare.any()
     assert weight[common].max() < weight[rare].min()
     assert weight[common].max() > 0  # still evidence for a match, only less
+
+
+def test_a_family_name_with_one_typo_weighs_more_than_a_family_name_merely_alike(trap):
+    # one letter changed in a family name of six to nine letters keeps a Dice of 0.6-0.75;
+    # strangers' family names reach 0.5-0.6 as often: the shipped levels keep the two apart
+    _, truth, resolved = trap
+    pairs = resolved.matches.filter(pl.col("blocked_by") != "same_candidate_entity")
+    same = np.array([truth[a] == truth[b] for a, b in zip(pairs["mention_a"], pairs["mention_b"])])
+    family = pairs["family_name_dice"].to_numpy()
+    typo, alike = (family >= 0.6) & (family < 0.75), (family >= 0.5) & (family < 0.6)
+    assert same[typo].mean() > 0.3 and same[alike].mean() < 0.05
+    weight = resolved.scorers["person"].contributions(pl.DataFrame({"family_name_dice": [0.68, 0.55]}))
+    one_typo, merely_alike = weight["family_name_dice"].to_list()
+    assert one_typo > 0 and one_typo - merely_alike > 3.0
 
 
 def test_label_free_probabilities_are_calibrated(trap):
@@ -509,3 +524,21 @@ def test_the_logistic_fit_reads_each_comparisons_levels_where_they_are():
     for name in ("given_name_dice", "family_name_dice"):
         assert len(scorer.weights_[name]) == len(comparisons[name]) + 1
         assert max(scorer.weights_[name]) - min(scorer.weights_[name]) < 1, name
+
+
+def test_the_match_probability_is_the_second_column_of_predict_proba_bit_for_bit(features_and_truth, strangers):
+    # the resolver scores millions of pairs with match_probability (one column worked out in
+    # place); it must give what predict_proba gives, to the last bit, for every kind of scorer
+    features, _ = features_and_truth
+    persons = features.filter(pl.col("entity_type") == "person")
+    comparisons = {c.name: c.levels for c in default_settings().types["person"].comparisons}
+    population_pairs = persons.height * 50
+    scorers = [LogisticScorer(_comparisons(), label_column="bsn_agree").fit(persons),
+               FellegiSunter(comparisons, term_frequency=["given_name_dice", "family_name_dice"])
+               .fit(persons, strangers, population_pairs),
+               RuleScorer([{"given_name_dice": 0.9, "family_name_dice": 0.9}, {"bsn_agree": 1.0}])]
+    for scorer in scorers:
+        probability = scorer.match_probability(persons)
+        assert probability.shape == (persons.height,) and probability.dtype == np.float64
+        assert np.array_equal(probability, scorer.predict_proba(persons)[:, 1], equal_nan=True), type(scorer).__name__
+        assert 0 < (probability > 0.5).sum() < persons.height

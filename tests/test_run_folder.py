@@ -20,7 +20,9 @@ import pytest
 
 from mhgraph import run_folder
 from mhgraph.errors import InputError
-from mhgraph.run_folder import MANIFEST_NAME, RunFolder, file_digests
+from mhgraph.file_names import shown_path
+from mhgraph.manifest import file_digest
+from mhgraph.run_folder import MANIFEST_NAME, RunFolder, check_inputs_beside, file_digests
 from mhgraph.synth import synthesize
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
@@ -166,3 +168,36 @@ def test_a_lock_file_removed_while_being_taken_is_not_trusted(tmp_path):
         assert not run_folder._same_file(path, handle)
         path.touch()  # another run's new lock file
         assert not run_folder._same_file(path, handle)
+
+
+# Two partner file names with a BSN whose shown names agree: 18 characters, sha256 f78f.
+COLLIDING_NAMES = ("loon_949093403.csv", "loon_435371551.csv")
+
+
+def _inputs(*paths: Path) -> dict:
+    return {"inputs": [{"file": shown_path(path.name), "sha256": file_digest(path)} for path in paths]}
+
+
+def test_two_inputs_whose_shown_names_agree_are_each_matched_to_their_own_file(tmp_path):
+    first, second = (tmp_path / name for name in COLLIDING_NAMES)
+    assert shown_path(first.name) == shown_path(second.name)
+    first.write_text("extract A\n")
+    second.write_text("extract B\n")
+    for manifest in (_inputs(first, second), _inputs(second, first)):
+        check_inputs_beside(manifest, tmp_path, "the truth")
+
+
+def test_a_file_whose_shown_name_agrees_with_an_input_neither_stands_in_for_it_nor_hides_it(tmp_path):
+    own, other = (tmp_path / name for name in COLLIDING_NAMES)
+    own.write_text("extract A\n")
+    manifest = _inputs(own)
+    other.write_text("someone else's file\n")
+    check_inputs_beside(manifest, tmp_path, "the truth")
+    own.unlink()
+    with pytest.raises(InputError, match="is not the file the run read") as refused:
+        check_inputs_beside(manifest, tmp_path, "the truth")
+    assert "949093403" not in str(refused.value) and "435371551" not in str(refused.value)
+    # the one file beside it cannot be both inputs of a run that read two files showing this name
+    other.write_text("extract A\n")
+    with pytest.raises(InputError, match="which is not beside it"):
+        check_inputs_beside({"inputs": manifest["inputs"] * 2}, tmp_path, "the truth")

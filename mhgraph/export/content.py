@@ -26,7 +26,7 @@ from mhgraph.export.dossier import ClusterDossier, EvidenceRecord, Finding, Part
 from mhgraph.export.i18n import (DEFAULT_LANGUAGE, counted, counted_relations, part_name, relation_label, translated,
                                  words)
 from mhgraph.export.view import DISCLOSED_BY, month, month_text, period_text, picture_svg
-from mhgraph.ingest.validate import shown_path
+from mhgraph.file_names import shown_path
 
 __all__ = ["changes_blocks", "cluster_blocks", "cluster_page_name", "document_blocks", "evidence_summary",
            "export_counts", "number_text", "overview_blocks", "resolution_blocks", "resolution_lines",

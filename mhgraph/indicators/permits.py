@@ -303,7 +303,9 @@ def link_to_earlier_refusal(nodes: pl.DataFrame, edges: pl.DataFrame, *, max_hop
     path_types = (found.select("target", relation_id="path").explode("relation_id")
                   .join(edges.select("relation_id", "type"), on="relation_id", how="left")
                   .group_by("target", maintain_order=True).agg(path_types=pl.col("type").str.join(" - ")))
-    delivering = edges.select(pl.col("partner", "purpose").cast(pl.String)).drop_nulls().unique()
+    # the few distinct pairs first, then as text: not the text of every edge's pair
+    delivering = edges.select("partner", "purpose").unique().select(pl.col("partner", "purpose").cast(pl.String)
+                                                                    ).drop_nulls().unique()
     origin_records, target_records = (
         _register_records(found.select("target", entity=entity, purpose=purpose), nodes, edges, delivering)
         for entity, purpose in (("origin", "origin_purposes"), ("target", "target_purposes")))

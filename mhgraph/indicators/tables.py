@@ -300,16 +300,20 @@ def shortest_paths(origins: Iterable[str], edges: pl.DataFrame, max_hops: int, m
     may go into a place over one of them and out again over another only when the two periods
     overlap: a home ties two people only while both live there. The test is part of the search,
     so a person's other registration at the same place, or another place, can still give a
-    shortest path when the first one found does not overlap.
+    shortest path when the first one found does not overlap. A path never steps straight back
+    over the relation it came by: out of a flat to a company with its office there and back in
+    over that office would enter the flat again with no period, and pass on to every tenant.
 
     All origins walk together, one depth at a time, as joins: the entities reached at one depth
     step over their relations to states their origin has not been in yet. Every path of a depth
     has the same length, so the smallest path into an entity is the one that extends the smallest
     path of the depth before (its ``rank``) over the smallest relation id. A state is an entity
     and the period it was entered with: a place entered over a relation of ``together`` is walked
-    on once per such period, since what may leave it depends on that period, and entered over any
-    other relation (no period, so nothing is barred from leaving) it is closed to every later
-    entry. An entity is reported once, the first depth it is reached in any state.
+    on once per such period, since what may leave it depends on that period; entered over any
+    other relation (no period, so nothing is barred from leaving) it stands for every period. A
+    state is walked on from its first entry and from the first that came by another relation,
+    which may go back over the relation the first came by, even at a later depth; a third entry
+    could go nowhere the two do not. An entity is reported once, the first depth it is reached.
 
     >>> edges = pl.DataFrame({"relation_id": ["r1", "r2"], "from_entity": ["A", "B"], "to_entity": ["B", "C"]})
     >>> shortest_paths(["A"], edges, max_hops=2, max_degree=5).rows()
@@ -331,20 +335,37 @@ def shortest_paths(origins: Iterable[str], edges: pl.DataFrame, max_hops: int, m
     >>> walkable = pl.concat([stays.drop("start", "end"), office])
     >>> shortest_paths(["P3"], walkable, 3, 5, together=stays).rows()
     [('P3', 'A1', ['b3']), ('P3', 'P2', ['k1', 'b2'])]
+
+    A company C1 has its office at A1 (k2): P1 reaches it through the flat, but going on back
+    into the flat over the office (``['b1', 'k2', 'k2', 'b3']``) would reach the 2015 tenant P3,
+    whom no stay of P1 overlaps:
+
+    >>> moved = homes.filter(pl.col("relation_id").is_in(["b1", "b3"]))
+    >>> office = pl.DataFrame({"relation_id": ["k2"], "from_entity": ["C1"], "to_entity": ["A1"]})
+    >>> walkable = pl.concat([moved.drop("start", "end"), office])
+    >>> shortest_paths(["P1"], walkable, 4, 5, together=moved).rows()
+    [('P1', 'A1', ['b1']), ('P1', 'C1', ['b1', 'k2'])]
     """
     # the self-loops left out before the two directions are put together, which then copies nothing
     edges = edges.filter(pl.col("from_entity") != pl.col("to_entity"))
     dated = (together.select("relation_id", "start", "end") if together is not None
              else pl.DataFrame(schema={"relation_id": pl.String(), "start": pl.Date(), "end": pl.Date()}))
-    steps = (pl.concat([
-        edges.select("relation_id", node="from_entity", other="to_entity", into_place=pl.lit(True)),
-        edges.select("relation_id", node="to_entity", other="from_entity", into_place=pl.lit(False)),
-    ], rechunk=False).join(dated, on="relation_id", how="left"))
+    # each relation's period found once, for both its directions
+    edges = edges.select("relation_id", "from_entity", "to_entity").join(dated, on="relation_id", how="left")
+    steps = pl.concat([
+        edges.select("relation_id", node="from_entity", other="to_entity", into_place=pl.lit(True), start="start",
+                     end="end"),
+        edges.select("relation_id", node="to_entity", other="from_entity", into_place=pl.lit(False), start="start",
+                     end="end"),
+    ], rechunk=False)
     frontier = pl.DataFrame({"origin": sorted(set(origins))}, schema={"origin": pl.String()}).select(
         "origin", node="origin", path=pl.lit([], dtype=pl.List(pl.String())), rank=pl.lit(0, dtype=pl.UInt32()),
-        entered_start=pl.lit(None, dtype=pl.Date()), entered_end=pl.lit(None, dtype=pl.Date()))
+        entered_start=pl.lit(None, dtype=pl.Date()), entered_end=pl.lit(None, dtype=pl.Date()),
+        came_by=pl.lit(None, dtype=pl.String()))
     state = ["origin", "node", "entered_start", "entered_end"]
-    visited, reported, found = frontier.select(state), frontier.select("origin", "node"), []
+    # every entry into a state: the state and the relation it came by (the origins are left out:
+    # nothing enters them again)
+    visited, reported, found = frontier.select(*state, "came_by").clear(), frontier.select("origin", "node"), []
     leaving_apart = (pl.col("entered_start").is_not_null() & pl.col("start").is_not_null() & ~pl.col("into_place")
                      & ~overlaps("entered_start", "entered_end", "start", "end"))
     entering = pl.col("into_place") & pl.col("start").is_not_null()
@@ -354,24 +375,39 @@ def shortest_paths(origins: Iterable[str], edges: pl.DataFrame, max_hops: int, m
         leaving = frontier.select("node").unique().join(steps, on="node")
         hubs = (leaving.group_by("node").agg(neighbours=pl.col("other").n_unique())
                 .filter(pl.col("neighbours") > max_degree).get_column("node"))
+        # how often the state was entered before, and the entity with no period: such an entry can
+        # go on everywhere a new one can but back over the relation it came by, which is another
+        # one (a relation enters an entity with one period only)
+        entries = visited.group_by(state).agg(entries=pl.len())
         frontier = (
             frontier.filter((pl.col("node") == pl.col("origin")) | ~pl.col("node").is_in(hubs.implode()))
             .join(leaving, on="node")
-            .filter(~leaving_apart)
+            .filter(pl.col("relation_id").ne_missing(pl.col("came_by")) & (pl.col("other") != pl.col("origin"))
+                    & ~leaving_apart)
             .with_columns(entered_start=pl.when(entering).then("start"), entered_end=pl.when(entering).then("end"))
-            .join(visited, left_on=["origin", "other", "entered_start", "entered_end"], right_on=state, how="anti",
+            .join(visited, left_on=["origin", "other", "relation_id"], right_on=["origin", "node", "came_by"],
+                  how="anti")
+            .join(entries, left_on=["origin", "other", "entered_start", "entered_end"], right_on=state, how="left",
                   nulls_equal=True)
-            .join(visited.filter(pl.col("entered_start").is_null()), left_on=["origin", "other"],
-                  right_on=["origin", "node"], how="anti")
+            .join(entries.filter(pl.col("entered_start").is_null()).select("origin", "node", unbarred="entries"),
+                  left_on=["origin", "other"], right_on=["origin", "node"], how="left")
+            .with_columns(entries=pl.col("entries").fill_null(0)
+                          + pl.when(pl.col("entered_start").is_not_null()).then(pl.col("unbarred")).fill_null(0))
+            # two earlier entries that came by different relations can go on everywhere
+            .filter(pl.col("entries") < 2)
             .sort("rank", "relation_id", "other")
-            .group_by("origin", "other", "entered_start", "entered_end", maintain_order=True).first()
-            .select("origin", "entered_start", "entered_end", node="other",
+            # per state the smallest path and the smallest that came by another relation: the one
+            # goes on over the relation the other may not step back over
+            .group_by("origin", "other", "entered_start", "entered_end", "relation_id", maintain_order=True).first()
+            .filter(pl.int_range(pl.len()).over("origin", "other", "entered_start", "entered_end")
+                    < 2 - pl.col("entries"))
+            .select("origin", "entered_start", "entered_end", node="other", came_by="relation_id",
                     path=pl.col("path").list.concat(pl.concat_list("relation_id")))
             .with_row_index("rank")
         )
         if frontier.is_empty():
             break
-        visited = pl.concat([visited, frontier.select(state)])
+        visited = pl.concat([visited, frontier.select(*state, "came_by")])
         found.append(frontier.join(reported, on=["origin", "node"], how="anti", maintain_order="left")
                      .group_by("origin", "node", maintain_order=True).first())
         reported = pl.concat([reported, found[-1].select("origin", "node")])

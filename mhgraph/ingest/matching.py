@@ -37,6 +37,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 
 from mhgraph.errors import InputError
+from mhgraph.file_names import shown_path
 from mhgraph.purpose import allowed_source_purposes
 from mhgraph.pseudonymise import META_SUFFIX
 from mhgraph.spec import SourceSpec
@@ -153,8 +154,8 @@ def check_key_fingerprints(planned: list[PlannedFile], run_purpose: str | None =
     usual, odd = _odd_one_out(fingerprints)
     if odd is not None:
         raise InputError(
-            f"extracts of one run were pseudonymised with different keys: {usual[0].path.name} has key "
-            f"fingerprint {usual[1]}, {odd[0].path.name} has {odd[1]}. "
+            f"extracts of one run were pseudonymised with different keys: {shown_path(usual[0].path.name)} has key "
+            f"fingerprint {usual[1]}, {shown_path(odd[0].path.name)} has {odd[1]}. "
             "Records cannot be linked across them; ask the partners to use the shared key",
             file=str(odd[0].path))
     return usual[1] if usual else None
@@ -187,7 +188,7 @@ def _check_delivery_purposes(planned: list[PlannedFile], run_purpose: str | None
         values = [(item, (item.meta or {}).get(field, default)) for item in planned if item.meta is not None]
         usual, odd = _odd_one_out([(item, value) for item, value in values if value is not None])
         if odd is not None:
-            text = meaning.format(a=usual[0].path.name, x=usual[1], b=odd[0].path.name, y=odd[1])
+            text = meaning.format(a=shown_path(usual[0].path.name), x=usual[1], b=shown_path(odd[0].path.name), y=odd[1])
             raise InputError(f"extracts of one run {text}", file=str(odd[0].path))
     delivered = [(item, item.meta["run_purpose"]) for item in planned if (item.meta or {}).get("run_purpose")]
     if run_purpose is None or not delivered:

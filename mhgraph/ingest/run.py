@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 
 from mhgraph import normalise
 from mhgraph.errors import InputError
+from mhgraph.file_names import shown_path
 from mhgraph.run_folder import holds_a_run
 from mhgraph.ingest.matching import PlannedFile, check_key_fingerprints, plan_files
 from mhgraph.ingest.mentions import build_mentions, build_relations
@@ -27,7 +28,7 @@ from mhgraph.ingest.record_ids import SeenRecordIds
 from mhgraph.ingest.readers import DEFAULT_BATCH_BYTES, DEFAULT_BATCH_ROWS, ROW, open_extract, redact_expr
 from mhgraph.ingest.schema import MENTION_SCHEMA, QUARANTINE_SCHEMA, RELATION_SCHEMA, conform, empty
 from mhgraph.ingest.summary import FileReport, IngestSummary
-from mhgraph.ingest.validate import PlaintextTally, RowValidator, check_header, shown_path
+from mhgraph.ingest.validate import PlaintextTally, RowValidator, check_header
 from mhgraph.purpose import DEFAULT_RUN_PURPOSE, excluded_source, restrict_spec
 from mhgraph.safe_output import write_csv_safe
 from mhgraph.spec import SPEC_DIR, SourceSpec, load_specs
@@ -41,15 +42,18 @@ TABLES = {"mentions": MENTION_SCHEMA, "relations": RELATION_SCHEMA, "quarantine"
 
 class Ingested:
     """The result of :func:`ingest`: ``mentions``, ``relations``, ``quarantine`` (Polars
-    frames, columns as ``docs/tables.md`` defines them) and ``summary``.
+    frames, columns as ``docs/tables.md`` defines them), ``summary`` (its files shown as
+    :func:`~mhgraph.file_names.shown_path` shows them, since it is written out) and
+    ``read_files`` (the extracts read, as given: for their checksums, never written).
 
     After a streamed run the frames live in Parquet files and are read when asked for;
     :meth:`scan` gives a lazy view without reading them.
     """
 
-    def __init__(self, tables: dict[str, pl.DataFrame | Path], summary: IngestSummary):
+    def __init__(self, tables: dict[str, pl.DataFrame | Path], summary: IngestSummary, read_files: list[Path]):
         self._tables = tables
         self.summary = summary
+        self.read_files = list(read_files)
 
     def scan(self, name: str) -> pl.LazyFrame:
         table = self._tables[name]
@@ -190,7 +194,7 @@ def _ingest_file(item: PlannedFile, all_specs: list[SourceSpec], sink, seen: _Se
     shown = shown_path(item.path)  # what logs and the quarantine say: never a plaintext identifier in a name
     shown_name = Path(shown).name
     extract = open_extract(item.path, spec, batch_bytes=batch_bytes, batch_rows=batch_rows)
-    report = FileReport(file, spec.name, spec.partner, spec.purpose, format=extract.format,
+    report = FileReport(shown, spec.name, spec.partner, spec.purpose, format=extract.format,
                         encoding=extract.encoding, delimiter=extract.delimiter,
                         key_fingerprint=(item.meta or {}).get("key_fingerprint"), sidecar=item.meta is not None,
                         rows_quarantined_by_partner=(item.meta or {}).get("rows_quarantined_by_partner"),
@@ -210,7 +214,7 @@ def _ingest_file(item: PlannedFile, all_specs: list[SourceSpec], sink, seen: _Se
     tally = PlaintextTally(validator.pseudonymous_columns)
     reasons: Counter = Counter()
     last_row, last_row_quarantined = 0, False
-    sbi_without_zero = 0
+    sbi_short, sbi_zero_led = Counter(), Counter()  # per SBI column: codes that may have lost a zero, codes that kept one
     for batch_number, batch in enumerate(extract.batches(list(validator.columns))):
         checked = validator.validate(batch.frame, batch.may_hold_control_characters)
         tally.add(batch.frame, checked.problems)
@@ -242,8 +246,12 @@ def _ingest_file(item: PlannedFile, all_specs: list[SourceSpec], sink, seen: _Se
         report.blank_rows += batch.blank_rows
         report.mentions += mentions.height
         report.relations += relations.height
-        sbi_without_zero += sum(accepted.select(normalise.sbi_code_may_have_lost_zero_expr(pl.col(c)).sum()).item()
-                                for c in validator.sbi_columns)
+        for column in validator.sbi_columns:
+            short, zero_led = accepted.select(
+                normalise.sbi_code_may_have_lost_zero_expr(pl.col(column)).sum().alias("short"),
+                pl.col(column).str.starts_with("0").sum().alias("zero_led")).row(0)
+            sbi_short[column] += short
+            sbi_zero_led[column] += zero_led
         with_mention = dict(mentions.group_by("role").len().iter_rows())
         for block in spec.entities:
             missing = accepted.height - with_mention.get(block.role, 0)
@@ -259,12 +267,16 @@ def _ingest_file(item: PlannedFile, all_specs: list[SourceSpec], sink, seen: _Se
     report.warnings = item.warnings + extract.warnings + header_warnings
     if report.rows_read == 0:
         report.warnings.append("the file has a header but no data rows")
+    # A column in which some code kept its leading zero was written as text: its short codes are codes of
+    # their own (1013, meat processing). Only where no code has one may the zeros have been lost.
+    sbi_without_zero = sum(n for column, n in sbi_short.items() if not sbi_zero_led[column])
     if sbi_without_zero:  # a guess could put a brewery (1105) among the farms (01105)
-        report.warnings.append(f"{sbi_without_zero} SBI code(s) of 1, 3 or 4 digits starting with 1-3 may have lost "
-                               "a leading zero (1130 for 01130, agriculture): kept as delivered, so they match no "
-                               "sector of divisions 01-03; ask the partner to deliver SBI codes as text")
+        report.warnings.append(f"{sbi_without_zero} SBI code(s) of 1-4 digits starting with 1-3 may have lost "
+                               "a leading zero (1130 for 01130, agriculture), as no SBI code of the file starts with "
+                               "0: kept as delivered, so they match no sector of divisions 01-03; ask the partner to "
+                               "deliver SBI codes as text")
     _check_complete(item, extract, report, last_row, last_row_quarantined)
-    _check_quarantine_share(report, max_quarantine_share)
+    _check_quarantine_share(report, max_quarantine_share, file)
     log.info("%s: %d rows read, %d accepted, %d quarantined, %d mentions, %d relations", shown_name,
              report.rows_read, report.rows_accepted, report.rows_quarantined, report.mentions, report.relations)
     return report
@@ -277,14 +289,14 @@ def _check_complete(item: PlannedFile, extract, report: FileReport, last_row: in
         raise InputError(
             f"the sidecar says the extract has {expected} data rows, but {report.rows_read} were read: the file "
             "is truncated or was changed after pseudonymisation; ask the partner to deliver it again",
-            file=report.file)
+            file=str(item.path))
     if not extract.ends_with_newline and last_row_quarantined:
         raise InputError(
             "the last line has no line end and could not be read: the file looks cut off (truncated); "
-            "ask the partner to deliver it again", file=report.file, row=last_row)
+            "ask the partner to deliver it again", file=str(item.path), row=last_row)
 
 
-def _check_quarantine_share(report: FileReport, max_share: float | None) -> None:
+def _check_quarantine_share(report: FileReport, max_share: float | None, file: str) -> None:
     if max_share is None or report.rows_read == 0:
         return
     share = report.rows_quarantined / report.rows_read
@@ -292,7 +304,7 @@ def _check_quarantine_share(report: FileReport, max_share: float | None) -> None
         reasons = ", ".join(f"{r} {n}" for r, n in report.quarantined_by_reason.items())
         raise InputError(
             f"{report.rows_quarantined} of {report.rows_read} rows ({share:.1%}) were quarantined, more than the "
-            f"allowed {max_share:.1%} (max_quarantine_share); reasons: {reasons}", file=report.file)
+            f"allowed {max_share:.1%} (max_quarantine_share); reasons: {reasons}", file=file)
 
 
 def _for_purpose(planned: list[PlannedFile], run_purpose: str) -> tuple[list[PlannedFile], list[dict]]:
@@ -363,7 +375,7 @@ def ingest(
     summary = IngestSummary.build(
         reports, [shown_path(p) for p in unmatched], [s.name for s in all_specs if s.name not in delivered], fingerprint)
     summary["files_left_out"] = left_out
-    result = Ingested(tables, summary)
+    result = Ingested(tables, summary, [item.path for item in planned])
     if out:
         write_csv_safe(result.scan("quarantine"), out / "quarantine.csv")
         (out / "ingest_summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, field
 
 import polars as pl
 
-from mhgraph.ingest.validate import shown_path
+from mhgraph.file_names import shown_path
 
 __all__ = ["FileReport", "IngestSummary"]
 
@@ -31,7 +31,7 @@ __all__ = ["FileReport", "IngestSummary"]
 class FileReport:
     """The account of one file, filled in while it is read."""
 
-    file: str
+    file: str  # as shown (mhgraph.file_names.shown_path): the summary is written to manifests
     source: str
     partner: str
     purpose: str

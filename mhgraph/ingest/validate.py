@@ -45,12 +45,8 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import hashlib
-import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
 
 import polars as pl
 
@@ -73,7 +69,6 @@ __all__ = [
     "looks_like_plaintext_expr",
     "plain_text_checks",
     "plaintext_in_text_expr",
-    "shown_path",
 ]
 
 MAX_FIELD_CHARS = 4096
@@ -212,61 +207,6 @@ def plaintext_in_text_expr(value: pl.Expr, kvk_numbers: bool = False) -> pl.Expr
     if kvk_numbers:
         found = found.when(value.str.contains(_EIGHT_DIGITS)).then(pl.lit("a plaintext KvK number (8 digits)"))
     return found.otherwise(pl.lit(None, pl.String))
-
-
-# What a partner's file name may carry, found on the name with separators between digits taken out
-# and letters allowed right before digits ("bsn123.456.782.csv", "kvk1234 5678.csv", "1234-ab.csv").
-_NAME_SEPARATOR = r"[\s._\-]"
-_NAME_DIGIT_RUN = re.compile(rf"\d+(?:{_NAME_SEPARATOR}\d+)*")
-_NAME_POSTCODE = re.compile(rf"(?<!\d)[1-9]\d{{3}}{_NAME_SEPARATOR}?[A-Za-z]{{2}}(?![A-Za-z])")
-SHOWN_NAME_HASH_CHARS = 4
-
-
-def _is_date(digits: str) -> bool:
-    try:
-        return 1900 <= datetime.strptime(digits, "%Y%m%d").year < 2100
-    except ValueError:
-        return False
-
-
-def identifier_in_name(name: str) -> bool:
-    """Whether a file name holds what looks like a plaintext BSN (9 digits passing the eleven-test),
-    KvK number (8 digits that are not a date YYYYMMDD) or postcode, written with or without
-    separators. Digit groups joined by a separator are tried together and on their own, so
-    ``loon_2024_123456782.csv`` holds a BSN and ``loon_20240131.csv`` nothing.
-
-    >>> [identifier_in_name(n) for n in ("loon_123.456.782.csv", "kvk1234 5678.csv", "a_1234-ab.csv", "loon_20240131.csv")]
-    [True, True, True, False]
-    """
-    if _NAME_POSTCODE.search(name):
-        return True
-    for run in _NAME_DIGIT_RUN.finditer(name):
-        groups = ["".join(str(int(d)) for d in group) for group in re.split(_NAME_SEPARATOR, run.group())]
-        candidates = {"".join(groups[i:j]) for i in range(len(groups)) for j in range(i + 1, len(groups) + 1)}
-        nine = [c for c in candidates if len(c) == 9]
-        if any(len(c) == 8 and not _is_date(c) for c in candidates) or (
-                nine and pl.DataFrame({"d": nine}).select(_is_bsn(pl.col("d")).any()).item()):
-            return True
-    return False
-
-
-def shown_path(path: str | Path) -> str:
-    """A file's path as logs, errors, summaries and documents show it: a name that holds what looks
-    like a plaintext identifier (:func:`identifier_in_name`) is shown as its length and the first
-    :data:`SHOWN_NAME_HASH_CHARS` hex digits of the sha256 of the name, so that two such files can
-    be told apart and the analyst can find the file (``printf %s NAME | sha256sum``); the folder is
-    kept. Partners name their own files, so a name can carry what their rows may not. Only a few
-    hex digits: the sha256 of a name made from a known pattern and a BSN could otherwise be
-    searched for the BSN. A shown path is shown unchanged.
-
-    >>> shown_path(Path("in/Jansen 123456782 x.csv")), shown_path("in/loon_2024.csv")
-    ('in/(22 chars, sha256 30fc)', 'in/loon_2024.csv')
-    """
-    path = Path(path)
-    if not identifier_in_name(path.name):
-        return str(path)
-    digest = hashlib.sha256(path.name.encode("utf-8", "surrogateescape")).hexdigest()[:SHOWN_NAME_HASH_CHARS]
-    return str(path.with_name(f"({len(path.name)} chars, sha256 {digest})"))
 
 
 def _clean(name: str) -> str:

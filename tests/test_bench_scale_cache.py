@@ -1,0 +1,52 @@
+"""The scale benchmark's cache of generated parts: reused when current, never thrown away unasked."""
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import bench_scale  # noqa: E402
+
+
+def _cached_part(work: Path, stamp: dict) -> Path:
+    folder = work / "parts-1000-7" / "part0"
+    folder.mkdir(parents=True)
+    (folder / "extract.csv").write_text("id\n1\n")
+    folder.with_suffix(".json").write_text(json.dumps(stamp))
+    return folder
+
+
+def _parameters(generator: str) -> dict:
+    return {"persons": 1000, "seed": 7, "part": 0, "noise": bench_scale.NOISE, "generator": generator}
+
+
+def test_a_part_from_this_generator_is_reused(tmp_path, monkeypatch):
+    monkeypatch.setattr(bench_scale, "WORK", tmp_path)
+    folder = _cached_part(tmp_path, {"parameters": _parameters(bench_scale._generator_digest())})
+    assert bench_scale.prepare_part(0, 1000, 7) == folder
+    assert (folder / "extract.csv").read_text() == "id\n1\n"
+
+
+def test_a_part_shown_to_match_a_later_generator_is_reused(tmp_path, monkeypatch):
+    monkeypatch.setattr(bench_scale, "WORK", tmp_path)
+    folder = _cached_part(tmp_path, {"parameters": _parameters("0123456789abcdef"),
+                                     "equivalent_generators": [bench_scale._generator_digest()]})
+    assert bench_scale.prepare_part(0, 1000, 7) == folder
+
+
+def test_a_part_from_other_generator_code_stops_the_run_and_stays(tmp_path, monkeypatch):
+    monkeypatch.setattr(bench_scale, "WORK", tmp_path)
+    folder = _cached_part(tmp_path, {"parameters": _parameters("0123456789abcdef"),
+                                     "equivalent_generators": ["fedcba9876543210"]})
+    with pytest.raises(SystemExit, match="--regenerate"):
+        bench_scale.prepare_part(0, 1000, 7)
+    assert (folder / "extract.csv").is_file()
+
+
+def test_other_parameters_are_not_made_equivalent_by_the_generator_list(tmp_path, monkeypatch):
+    monkeypatch.setattr(bench_scale, "WORK", tmp_path)
+    other_seed = {**_parameters("0123456789abcdef"), "seed": 8}
+    _cached_part(tmp_path, {"parameters": other_seed, "equivalent_generators": [bench_scale._generator_digest()]})
+    with pytest.raises(SystemExit, match="--regenerate"):
+        bench_scale.prepare_part(0, 1000, 7)

@@ -1,0 +1,103 @@
+"""A benchmark run from a copy without git history (``git archive``) records the commit it is
+told, and stops at once when it is told none; one run from a git checkout records its HEAD and
+stops at once when told another commit."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def _archive_copy(tmp_path: Path) -> Path:
+    """The benchmark scripts in a folder no git repository holds, as ``git archive`` unpacks them."""
+    copy = tmp_path / "copy" / "benchmarks"
+    copy.mkdir(parents=True)
+    for script in [*BENCHMARKS.glob("*.py"), *BENCHMARKS.glob("*.toml")]:
+        shutil.copy(script, copy / script.name)
+    return copy
+
+
+def _without_git(copy: Path, commit_variable: str | None = None) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "MHGRAPH_COMMIT"}
+    env["GIT_CEILING_DIRECTORIES"] = str(copy.parents[1])  # no repository above the copy either
+    if commit_variable:
+        env["MHGRAPH_COMMIT"] = commit_variable
+    return env
+
+
+def _source_state(copy: Path, *commit: str, commit_variable: str | None = None) -> subprocess.CompletedProcess:
+    code = ("import json, sys; sys.path.insert(0, sys.argv[1]); import bench_pipeline; "
+            "print(json.dumps(bench_pipeline._source_state(*sys.argv[2:])))")
+    return subprocess.run([sys.executable, "-c", code, str(copy), *commit], capture_output=True, text=True,
+                          env=_without_git(copy, commit_variable), timeout=300)
+
+
+def _bench_pipeline():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import bench_pipeline
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    return bench_pipeline
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(["git", *args], cwd=BENCHMARKS, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_a_copy_without_git_records_the_commit_given_by_option_or_variable(tmp_path):
+    copy = _archive_copy(tmp_path)
+    given = _source_state(copy, "0123abc")
+    assert given.returncode == 0, given.stderr
+    assert json.loads(given.stdout) == {"commit": "0123abc", "mhgraph_changed_files": None}
+    from_variable = _source_state(copy, commit_variable="4567def")
+    assert json.loads(from_variable.stdout)["commit"] == "4567def"
+
+
+def test_the_checkout_records_its_own_head(monkeypatch):
+    monkeypatch.delenv("MHGRAPH_COMMIT", raising=False)
+    head = _git("rev-parse", "HEAD")
+    assert _bench_pipeline()._source_state()["commit"] == head and len(head) == 40
+
+
+# Each benchmark that records its source, with arguments that would generate or measure something.
+MEASURING = {
+    "bench_detection.py": ["--split", "development", "--limit", "1", "--skip-ablation"],
+    "bench_pipeline.py": ["--persons", "1000", "--skip-compare"],
+    "bench_scale.py": ["--persons", "1000", "--part-persons", "1000"],
+    "bench_scale_stages.py": ["--persons", "1000", "--part-persons", "1000", "--stages", "ingest"],
+    "bench_scale_leiden.py": ["no-tables", "--label", "1000 exact"],
+    "bench_indicators.py": ["--persons", "1000"],
+    "bench_leiden_convergence.py": ["--limit", "1"],
+}
+
+
+@pytest.mark.parametrize("script", list(MEASURING))
+def test_every_benchmark_without_git_and_without_a_commit_stops_before_any_work(tmp_path, script):
+    copy = _archive_copy(tmp_path)
+    assert "--commit" in subprocess.run([sys.executable, str(copy / script), "--help"], capture_output=True,
+                                        text=True, env=_without_git(copy), cwd=tmp_path, timeout=300).stdout
+    done = subprocess.run([sys.executable, str(copy / script), *MEASURING[script]], capture_output=True, text=True,
+                          env=_without_git(copy), cwd=tmp_path, timeout=300)
+    assert done.returncode != 0 and "is no git checkout: say which commit it is with --commit" in done.stderr, \
+        done.stderr[-2000:]
+    assert not (copy / "work").exists() and not (copy / "results").exists()
+
+
+def test_a_checkout_told_another_commit_stops_and_told_its_own_records_its_head(monkeypatch):
+    bench_pipeline = _bench_pipeline()
+    head, other = _git("rev-parse", "HEAD"), _git("rev-list", "--max-count=1", "HEAD~1")
+    monkeypatch.setenv("MHGRAPH_COMMIT", other)  # a variable left exported from another measurement
+    with pytest.raises(SystemExit, match=f"MHGRAPH_COMMIT says commit {other}, but .* is a git checkout at {head}"):
+        bench_pipeline._source_state()
+    with pytest.raises(SystemExit, match="--commit says commit not-a-commit"):
+        bench_pipeline._source_state("not-a-commit")
+    monkeypatch.setenv("MHGRAPH_COMMIT", head[:7])
+    state = bench_pipeline._source_state()
+    assert state["commit"] == head and isinstance(state["mhgraph_changed_files"], list)
