@@ -153,6 +153,21 @@ def test_pairs_from_blocks_orders_unsigned_keys_above_2_to_the_53_exactly():
     assert sorted(zip(left.tolist(), right.tolist())) == [(0, 2), (0, 3), (1, 3)]
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_codes_whose_mixed_top_bits_agree_still_form_blocks_of_their_own(seed):
+    # blocks are found by sorting each row packed with the top bits of its code times 2^64 /
+    # golden ratio: two codes whose products differ by one share those bits and fall into one run
+    inverse = pow(0x9E3779B97F4A7C15, -1, 2**64)  # above 2^63: the code below wraps to a smaller one
+    rng = np.random.default_rng(seed)
+    base = 2**64 - inverse + int(rng.integers(0, 2**40))
+    neighbour = (base + inverse) % 2**64  # its product is base's plus one
+    codes, sort_key = _random_blocks(seed, n=300)
+    codes[rng.choice(300, size=40, replace=False)] = np.repeat([base, neighbour], 20)
+    for max_block_size, window in [(50, 3), (12, 2)]:
+        left, right, _ = pairs_from_blocks(codes, sort_key, max_block_size, window)
+        assert set(zip(left.tolist(), right.tolist())) == reference_pairs(codes, sort_key, max_block_size, window)
+
+
 @pytest.mark.parametrize("seed", range(5))
 def test_representatives_keep_the_first_mention_of_each_group_and_code(seed):
     rng = np.random.default_rng(seed)

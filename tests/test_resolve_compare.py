@@ -189,6 +189,26 @@ def test_one_partner_delivered_without_hardening_leaves_the_correction_of_the_ot
     assert within_ind > 0.9 and within_test == 1.0
 
 
+def test_which_filters_were_hardened_is_counted_once_per_type_and_corrects_every_later_comparison_alike():
+    # kept in the type's cache: a later call (another slice, the completion) must correct as a fresh one does
+    hardened = [{**_hardened(f"ind_{i}/1/p", "jan", name, born), "partner": "ind"}
+                for i, (name, born) in enumerate([("hendriksen", "1985-03-07"), ("hendricksen", "1985-03-07"),
+                                                   ("hendriksen", None)])]
+    plain = [person_row(f"test_{i}/1/p", "pieter", "bakker", "1970-01-01") for i in range(2)]
+    mentions = frame(hardened + plain).sort("mention_id")
+    ids = mentions["mention_id"].to_list()
+    pairs = pl.DataFrame([(a, b, "person", "t") for i, a in enumerate(ids) for b in ids[i + 1 :]], orient="row",
+                         schema=["mention_a", "mention_b", "entity_type", "blocked_by"])
+    entity = default_settings().types["person"]
+    fresh = compare_type(pairs, mentions, entity, None, None)
+    cache: dict = {}
+    assert compare_type(pairs.slice(0, 2), mentions, entity, None, None, cache).equals(fresh.slice(0, 2))
+    assert [key for key in cache if key[0] == "hardened"]  # counted once, kept
+    assert compare_type(pairs, mentions, entity, None, None, cache).equals(fresh)
+    # corrected where hardened, not where a partner delivered plain filters
+    assert fresh["family_name_dice"].to_list()[-1] == 1.0 and 0.75 < fresh["family_name_dice"][0] < 1.0
+
+
 def test_the_column_that_marks_hardened_filters_is_read_with_the_settings(tmp_path):
     # a marker column no comparison reads must still reach the resolver (stages read only named columns)
     from mhgraph.resolve.settings import DEFAULT_SETTINGS

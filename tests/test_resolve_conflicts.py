@@ -2,6 +2,7 @@
 
 import dataclasses
 
+import numpy as np
 import polars as pl
 import pytest
 from resolve_helpers import common_name_trap, frame, person_row, population
@@ -14,6 +15,7 @@ from mhgraph.resolve import (Resolved, default_settings, identity_resolution, re
                              resolve_baseline)
 from mhgraph.resolve.cluster import cluster_type
 from mhgraph.resolve.conflicts import find_identity_conflicts
+from mhgraph.resolve.diagnostics import expected_pairs
 
 BSN = "123456782"
 
@@ -151,6 +153,23 @@ def test_expected_pairs_do_not_depend_on_the_order_of_the_matches():
         shuffled = dataclasses.replace(resolved, matches=resolved.matches.sample(fraction=1.0, shuffle=True, seed=seed),
                                        expected_pairs=None)
         assert resolution_diagnostics(shuffled, mentions)["expected_pairs"].to_list() == expected
+
+
+def test_expected_pairs_of_four_byte_group_numbers_are_those_of_eight_byte_ones():
+    # the resolver hands the groups as int32 (half the memory at tens of millions of pairs); their
+    # pair codes pass the int32 range and must be worked out in int64 all the same: in int32
+    # groups 0 and 4, each with group 2**30 - 1, would wrap to one code and count once
+    top = 2**30 - 1
+    a, b, score = np.array([0, 4, top]), np.array([top, top, 0]), np.array([0.5, 0.25, 0.125])
+    for dtype in (np.int64, np.int32):
+        assert expected_pairs(a.astype(dtype), b.astype(dtype), score) == 0.75
+    rng = np.random.default_rng(3)
+    one, other = rng.integers(0, 2_000_000_000, 2500), rng.integers(0, 2_000_000_000, 2500)
+    a, b = np.concatenate([one, other]), np.concatenate([other, one])  # every two groups twice, once each way
+    score = rng.random(5000)
+    wide = expected_pairs(a, b, score)
+    assert wide == expected_pairs(a.astype(np.int32), b.astype(np.int32), score)
+    assert wide == pytest.approx(np.maximum(score[:2500], score[2500:]).sum(), rel=1e-12)
 
 
 def test_the_conflict_check_counts_no_commonness_it_never_reads():

@@ -36,7 +36,8 @@ from mhgraph.resolve import (
     save_run,
 )
 from mhgraph.resolve.cluster import RESOLUTION_SCHEMA
-from mhgraph.resolve.pipeline import _READERS, MATCHES_SCHEMA, _unread_target
+from mhgraph.resolve.pipeline import (_READERS, MATCHES_SCHEMA, _in_order, _joined_a_column_at_a_time,
+                                      _unread_target)
 from mhgraph.resolve.score import FellegiSunter, levels_of, scorer_to_dict
 from mhgraph.run_folder import RunFolder
 from mhgraph.stage_commands import resolve_run
@@ -441,6 +442,39 @@ def test_pairs_compared_a_slice_at_a_time_resolve_as_all_at_once(sample_export, 
         assert sliced.identity_conflicts.equals(whole.identity_conflicts)
         assert sliced.expected_pairs == whole.expected_pairs
         assert [scorer_to_dict(s) for s in sliced.scorers.values()] == [scorer_to_dict(s) for s in whole.scorers.values()]
+
+
+def test_scoring_reads_the_features_of_pairs_compared_a_slice_at_a_time_in_one_piece(sample_export, monkeypatch):
+    # a column in several pieces is copied whole by every read of scoring (at a million persons
+    # some 200 MB a column): the slices are joined a column at a time before they are scored
+    out, _ = sample_export
+    mentions = pl.scan_parquet(out / "tables" / "mentions.parquet")
+    resolver = importlib.import_module("mhgraph.resolve.pipeline")
+    monkeypatch.setattr(resolver, "COMPARE_SLICE", 997)
+    handed = {}
+    real_make_scorer = resolver.make_scorer
+
+    def recording_make_scorer(entity, features):
+        handed[entity.entity_type] = (features.height, {c: features[c].n_chunks() for c in features.columns})
+        return real_make_scorer(entity, features)
+
+    monkeypatch.setattr(resolver, "make_scorer", recording_make_scorer)
+    resolve(mentions, pl.read_parquet(out / "tables" / "relations.parquet"))
+    height, chunks = handed["person"]
+    assert height > 5 * 997 and len(chunks) > 5
+    assert set(chunks.values()) == {1}
+
+
+def test_columns_joined_and_put_in_order_are_let_go_as_they_are_copied():
+    pieces = [pl.DataFrame({"a": [3.0, 1.0], "b": ["z", "x"]}), pl.DataFrame({"a": [2.0], "b": ["y"]})]
+    whole = pl.concat(pieces)
+    joined = _joined_a_column_at_a_time(pieces)
+    assert pieces == [] and joined.equals(whole) and {joined[c].n_chunks() for c in joined.columns} == {1}
+    columns = pl.concat([joined, pl.DataFrame({"a": [0.5], "b": ["w"]})]).get_columns()
+    ordered = _in_order(columns, np.array([3, 1, 2, 0]))
+    assert columns == []
+    assert ordered.rows() == [(0.5, "w"), (1.0, "x"), (2.0, "y"), (3.0, "z")]
+    assert {ordered[c].n_chunks() for c in ordered.columns} == {1}
 
 
 def test_matches_written_to_a_file_type_by_type_are_the_matches_a_table_holds(sample_export, tmp_path):

@@ -14,6 +14,7 @@ from sklearn.metrics import roc_auc_score
 from mhgraph.resolve import (
     FellegiSunter,
     LogisticScorer,
+    RuleScorer,
     block,
     compare,
     default_settings,
@@ -523,3 +524,21 @@ def test_the_logistic_fit_reads_each_comparisons_levels_where_they_are():
     for name in ("given_name_dice", "family_name_dice"):
         assert len(scorer.weights_[name]) == len(comparisons[name]) + 1
         assert max(scorer.weights_[name]) - min(scorer.weights_[name]) < 1, name
+
+
+def test_the_match_probability_is_the_second_column_of_predict_proba_bit_for_bit(features_and_truth, strangers):
+    # the resolver scores millions of pairs with match_probability (one column worked out in
+    # place); it must give what predict_proba gives, to the last bit, for every kind of scorer
+    features, _ = features_and_truth
+    persons = features.filter(pl.col("entity_type") == "person")
+    comparisons = {c.name: c.levels for c in default_settings().types["person"].comparisons}
+    population_pairs = persons.height * 50
+    scorers = [LogisticScorer(_comparisons(), label_column="bsn_agree").fit(persons),
+               FellegiSunter(comparisons, term_frequency=["given_name_dice", "family_name_dice"])
+               .fit(persons, strangers, population_pairs),
+               RuleScorer([{"given_name_dice": 0.9, "family_name_dice": 0.9}, {"bsn_agree": 1.0}])]
+    for scorer in scorers:
+        probability = scorer.match_probability(persons)
+        assert probability.shape == (persons.height,) and probability.dtype == np.float64
+        assert np.array_equal(probability, scorer.predict_proba(persons)[:, 1], equal_nan=True), type(scorer).__name__
+        assert 0 < (probability > 0.5).sum() < persons.height

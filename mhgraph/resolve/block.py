@@ -187,6 +187,36 @@ def _maybe_repeated(keys: np.ndarray) -> np.ndarray:
     return (np.bincount(bucket, minlength=1 << bits) > 1)[bucket]
 
 
+def _blocks_of(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows that share their code (-1 = none) with another row, those of one code next to
+    each other and in row order within it, and the size of each such block. Only the rows whose
+    code may be repeated (:func:`_maybe_repeated`) are sorted, each packed with the top bits of
+    its code times 2^64 / golden ratio (one-to-one: packed MinHash codes differ in their low
+    bits) into one number: a sort of values, several times faster than a stable argsort of the
+    codes. Should two codes share those top bits, the rows are ordered by their codes instead.
+    Blocks come in the order of their mixed codes: nothing reads that order.
+
+    >>> order, sizes = _blocks_of(np.array([9, 4, -1, 9, 7, 4]))
+    >>> order.tolist(), sizes.tolist()
+    ([1, 5, 0, 3], [2, 2])
+    """
+    present = np.flatnonzero(codes >= 0)
+    shared = present[_maybe_repeated(codes[present])]
+    bits = max(len(codes).bit_length(), 1)  # room for every row number
+    mask = np.uint64((1 << bits) - 1)
+    packed = (codes[shared].astype(np.uint64) * _GOLDEN) & ~mask | shared.astype(np.uint64)
+    packed.sort()
+    order = (packed & mask).view(np.int64)
+    held = codes[order]
+    top = packed >> np.uint64(bits)
+    if ((top[1:] == top[:-1]) & (held[1:] != held[:-1])).any():
+        order = shared[np.argsort(codes[shared], kind="stable")]
+        held = codes[order]
+    sizes = _run_lengths(held)
+    # a code that only shared its hash bucket is no block
+    return order[np.repeat(sizes > 1, sizes)], sizes[sizes > 1]
+
+
 def _sorted_distinct(values: np.ndarray) -> np.ndarray:
     """``np.unique(values)`` by a sort: many times faster on millions of 64-bit codes than the
     hash table ``np.unique`` uses.
@@ -237,15 +267,8 @@ def pairs_from_blocks(codes: np.ndarray, sort_key, max_block_size: int, window: 
     >>> sorted(zip(left.tolist(), right.tolist()))
     [(0, 1), (0, 2), (1, 2)]
     """
-    # most codes are held by one mention: only those that may be shared are sorted
-    present = np.flatnonzero(codes >= 0)
-    shared = present[_maybe_repeated(codes[present])]
-    order = shared[np.argsort(codes[shared], kind="stable")]
+    order, sizes = _blocks_of(codes)
     empty = np.array([], dtype=np.int64)
-    sizes = _run_lengths(codes[order])
-    if (sizes == 1).any():  # a code that only shared its bucket: no block
-        order = order[np.repeat(sizes > 1, sizes)]
-        sizes = _run_lengths(codes[order])
     if len(order) < 2:
         return empty, empty, {"blocks": 0, "largest": 0, "oversized": 0, "oversized_mentions": 0}
     oversized = sizes > max_block_size
@@ -256,25 +279,26 @@ def pairs_from_blocks(codes: np.ndarray, sort_key, max_block_size: int, window: 
         "oversized_mentions": int(sizes[oversized].sum()),
     }
     size_of = np.repeat(sizes, sizes)
-    block_of = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
     if oversized.any():  # sorted neighbourhood inside the oversized blocks: order them by similarity
         inside = np.flatnonzero(size_of > max_block_size)
         rows = order[inside]
         keys = sort_key(rows) if callable(sort_key) else sort_key[rows]
+        block_of = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)
         order[inside] = rows[_block_then_key_order(block_of[inside], keys)]
     # ``keep`` of positions in ``order``, when it can read its filters laid out in that order
     test = keep.along(order) if hasattr(keep, "along") else None
+    # the positions with a later one of their block ``distance`` away, and how many follow each
+    # there: a block's positions drop out once they reach its end, so that the many blocks of
+    # two are looked at once, not once per distance
+    active = np.arange(len(order))
+    room = np.repeat(np.cumsum(sizes), sizes) - 1 - active
     lefts, rights = [], []
     for distance in range(1, int(sizes.max())):
-        if distance <= window:  # every block: the positions this far from one of their block
-            at = np.flatnonzero(block_of[distance:] == block_of[:-distance])
-        else:  # only blocks of at most max_block_size, of which all pairs are made
-            if distance == window + 1:
-                active = np.flatnonzero((size_of > distance) & (size_of <= max_block_size))
-                position = active - np.repeat(np.cumsum(sizes) - sizes, sizes)[active]
-            within = position + distance < size_of[active]
-            active, position = active[within], position[within]
-            at = active
+        within = room >= distance
+        if distance == window + 1:  # from here on only blocks of at most max_block_size, all of whose pairs are made
+            within &= size_of[active] <= max_block_size
+        active, room = active[within], room[within]
+        at = active
         if len(at) == 0:
             break
         if test is not None:
@@ -295,7 +319,8 @@ def _rule_codes(frame: pl.DataFrame, rule: BlockingRule, cache: dict | None) -> 
         return [key_codes(frame, "+".join(rule.columns))]
     bins = minhash_bins(_bloom_bytes(frame, rule.columns, cache), rule.bands * rule.rows, seed=rule.seed + 1,
                         byte_major=True)
-    equal = key_codes(frame, "+".join(rule.equal)) if rule.equal else None
+    # the codes of the equal columns (the date of birth of several rules) are kept in ``cache``
+    equal = key_codes(frame, "+".join(rule.equal), cache) if rule.equal else None
     out = []
     for band in range(rule.bands):
         part = bins[:, band * rule.rows : (band + 1) * rule.rows]
@@ -510,8 +535,8 @@ def identity_groups(frame: pl.DataFrame, identity_keys, cache: dict | None = Non
 def representatives(codes: np.ndarray, groups: np.ndarray, grouped: np.ndarray | None = None) -> np.ndarray:
     """``codes`` with -1 (no block) for every mention but the lowest-indexed one of each
     (group, code): blocking then pairs one mention per identity group and blocking value.
-    ``grouped``: which mentions share their group with another (counted when not given; a
-    rule asks once per band).
+    ``grouped``: the mentions that share their group with another, in row order (counted when
+    not given; a rule asks once per band).
 
     >>> representatives(np.array([5, 5, 5, 7, 5, -1]), np.array([0, 0, 1, 0, 2, 2])).tolist()
     [5, -1, 5, 7, 5, -1]
@@ -520,7 +545,7 @@ def representatives(codes: np.ndarray, groups: np.ndarray, grouped: np.ndarray |
         grouped = _grouped(groups)
     # a mention alone in its group represents itself; of the others (a few in a hundred), the
     # first of each (group, code) in row order: rows sorted by group, code and row
-    present = np.flatnonzero((codes >= 0) & grouped)
+    present = grouped[codes[grouped] >= 0]
     if len(present) == 0:
         return codes
     order = present[np.lexsort((present, codes[present], groups[present]))]
@@ -532,8 +557,8 @@ def representatives(codes: np.ndarray, groups: np.ndarray, grouped: np.ndarray |
 
 
 def _grouped(groups: np.ndarray) -> np.ndarray:
-    """Which mentions share their identity group (``groups``) with another."""
-    return np.bincount(groups)[groups] > 1 if len(groups) else np.zeros(0, dtype=bool)
+    """The mentions that share their identity group (``groups``) with another, in row order."""
+    return np.flatnonzero(np.bincount(groups)[groups] > 1) if len(groups) else np.zeros(0, dtype=np.int64)
 
 
 # Blocking rules run side by side on this many threads: their work is numpy and Polars on whole
@@ -650,6 +675,8 @@ def block_rows(frame: pl.DataFrame, entity: EntitySettings, link_only_across: st
             _similar_enough(frame, rule, shared)
             if rule.kind == "lsh":
                 _bloom_bytes(frame, rule.columns, shared)
+                if rule.equal:
+                    key_codes(frame, "+".join(rule.equal), shared)
         with ThreadPoolExecutor(max_workers=BLOCKING_THREADS) as pool:
             proposed = list(pool.map(lambda rule: _rule_pairs(frame, entity, rule, chosen_per, groups, across,
                                                               sort_key, similarity, shared), entity.blocking))

@@ -402,13 +402,19 @@ def _decisions(scored: pl.DataFrame, ids: pl.Series, a: np.ndarray, b: np.ndarra
         xs, ys = (np.array(side, dtype=np.int64) for side in zip(*events))
         by_code = np.argsort(xs * n + ys)
         codes = (xs * n + ys)[by_code]
-        pair_codes = np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b)
-        at = np.minimum(np.searchsorted(codes, pair_codes), len(codes) - 1)
+        pair_codes = np.minimum(a, b).astype(np.int64)  # worked out in place: one array per pair, not four
+        pair_codes *= n
+        pair_codes += np.maximum(a, b)
+        at = np.searchsorted(codes, pair_codes)
+        np.minimum(at, len(codes) - 1, out=at)
         found = pl.Series(codes[at] == pair_codes)
         del pair_codes
-        event = pl.Series("event", list(events.values()), dtype=pl.String).gather(
-            pl.select(pl.when(found).then(pl.Series(by_code[at]))).to_series()).alias("event")
+        # each pair's event as its number (null: none), spelt out a batch of rows at a time as they
+        # are written: four bytes a pair, where the text of every pair takes sixteen
+        numbers = pl.select(pl.when(found).then(pl.Series(by_code[at].astype(np.int32)))).to_series().alias("event")
         del at, found
+        texts = pl.Series("event", list(events.values()), dtype=pl.String)
+        event = pl.col("event").map_batches(texts.gather, return_dtype=pl.String, is_elementwise=True).alias("event")
     if overrides is not None and overrides.height:  # joined on the rows of the two mentions alone
         said = pl.DataFrame({"a": row_numbers(ids, overrides["mention_a"]), "b": row_numbers(ids, overrides["mention_b"]),
                              "override": overrides["decision"]})
@@ -417,7 +423,7 @@ def _decisions(scored: pl.DataFrame, ids: pl.Series, a: np.ndarray, b: np.ndarra
     # beside the pairs' own columns, not copies of them: what decides, by names no feature has
     # (settings refuse a comparison named so: RESERVED_COLUMNS)
     helpers = [pl.Series("together", roots[a] == roots[b]), pl.Series("identity", identity),
-               pl.Series("split", refused_identity), event, override,
+               pl.Series("split", refused_identity), *([numbers] if events else []), event, override,
                *((pl.Series("row_a", a), pl.Series("row_b", b)) if spelt else ())]
     table = (scored.with_columns(c for c in helpers if isinstance(c, pl.Series)).lazy()
              .with_columns(c for c in helpers if isinstance(c, pl.Expr)))

@@ -263,20 +263,27 @@ def _agreed_frequency(comparison: Comparison, frame: pl.DataFrame, record_column
     return np.where(same, frequency[left], np.nan)
 
 
-def _flips(comparison: Comparison, frame: pl.DataFrame) -> np.ndarray | None:
+def _flips(comparison: Comparison, frame: pl.DataFrame, cache: dict | None = None) -> np.ndarray | None:
     """Per mention, the probability with which the hardening flipped each bit of its filter:
     ``BLIP_FLIP / 2`` where the mention carries ``comparison.hardened_where``, else 0. A partner
     two of whose marked mentions share a filter delivered without randomised bits (they make
     every record's filter its own: ``--name-hardening none``), so its mentions get 0; decided per
-    partner, so that one such delivery leaves the correction of the others in place."""
+    partner, so that one such delivery leaves the correction of the others in place. ``cache``
+    (one per ``frame``) keeps which mentions were hardened (a byte each): the conflict checks,
+    the commonness, the comparison and the completion of a type all ask, and each answer counts
+    the filters of every mention."""
     if not comparison.hardened_where or comparison.hardened_where not in frame.columns:
         return None
-    marked = frame[comparison.hardened_where].is_not_null()
-    partner = frame["partner"] if "partner" in frame.columns else pl.repeat("", frame.height, eager=True)
-    delivered = pl.DataFrame({"partner": partner, "filter": frame[comparison.columns[0]]})
-    unhardened = (delivered.filter(marked & pl.col("filter").is_not_null()).group_by("partner")
-                  .agg(repeats=pl.col("filter").n_unique() < pl.len()).filter("repeats")["partner"])
-    return np.where((marked & ~partner.is_in(unhardened.implode())).to_numpy(), BLIP_FLIP / 2, 0.0)
+    cache = {} if cache is None else cache
+    if ("hardened", comparison.columns[0], comparison.hardened_where) not in cache:
+        marked = frame[comparison.hardened_where].is_not_null()
+        partner = frame["partner"] if "partner" in frame.columns else pl.repeat("", frame.height, eager=True)
+        delivered = pl.DataFrame({"partner": partner, "filter": frame[comparison.columns[0]]})
+        unhardened = (delivered.filter(marked & pl.col("filter").is_not_null()).group_by("partner")
+                      .agg(repeats=pl.col("filter").n_unique() < pl.len()).filter("repeats")["partner"])
+        cache[("hardened", comparison.columns[0], comparison.hardened_where)] = \
+            (marked & ~partner.is_in(unhardened.implode())).to_numpy()
+    return np.where(cache[("hardened", comparison.columns[0], comparison.hardened_where)], BLIP_FLIP / 2, 0.0)
 
 
 def _comparison(comparison: Comparison, frame: pl.DataFrame, groups: np.ndarray, left, right,
@@ -294,7 +301,7 @@ def _comparison(comparison: Comparison, frame: pl.DataFrame, groups: np.ndarray,
     if first is None:
         return np.full(len(left), np.nan)
     if comparison.kind == "dice":
-        return dice_pairs(first[0], first[1], left, right, flip=_flips(comparison, frame))
+        return dice_pairs(first[0], first[1], left, right, flip=_flips(comparison, frame, cache))
     if comparison.kind == "initials":
         return initials_pairs(first[0], first[1], left, right)
     second = bloom(comparison.columns[1])

@@ -91,9 +91,14 @@ def expected_pairs(unit_a: np.ndarray, unit_b: np.ndarray, score: np.ndarray) ->
     """
     if len(score) == 0:
         return None
+    # at a million persons some 24 million pairs: each array of them is 100-200 MB, so the codes
+    # are made in one array (int32 groups, as the resolver hands them, take half the room)
     low, high = np.minimum(unit_a, unit_b), np.maximum(unit_a, unit_b)
-    code = low.astype(np.int64) * np.int64(high.max() + 1) + high
-    del low, high
+    code = low.astype(np.int64)
+    del low
+    code *= np.int64(high.max()) + 1
+    code += high
+    del high
     order = np.argsort(code, kind="stable")
     code = code[order]
     starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])

@@ -231,7 +231,28 @@ def _compared(pairs: pl.DataFrame, frame: pl.DataFrame, entity, relations, entit
     pieces = [compare_type(pairs.slice(start, COMPARE_SLICE), frame, entity, relations, entities, cache,
                            (rows[0][start:start + COMPARE_SLICE], rows[1][start:start + COMPARE_SLICE]))
               for start in range(0, max(pairs.height, 1), COMPARE_SLICE)]
-    return pl.concat(pieces)
+    return _joined_a_column_at_a_time(pieces)
+
+
+def _joined_a_column_at_a_time(pieces: list[pl.DataFrame]) -> pl.DataFrame:
+    """The tables ``pieces`` (same columns) one under the other, each column in one piece: so
+    that scoring reads a column without copying it (a column of several pieces is copied by
+    every ``to_numpy``). Joined a column at a time, each piece's column let go (and its memory
+    given back) as soon as it is joined, so that beside the pieces no more than one column is
+    held twice; the list ``pieces`` is emptied.
+
+    >>> pieces = [pl.DataFrame({"a": [1], "b": ["x"]}), pl.DataFrame({"a": [2], "b": ["y"]})]
+    >>> joined = _joined_a_column_at_a_time(pieces)
+    >>> joined.rows(), joined["a"].n_chunks(), pieces
+    ([(1, 'x'), (2, 'y')], 1, [])
+    """
+    columns = []
+    for name in pieces[0].columns:
+        columns.append(pl.concat([piece[name] for piece in pieces], rechunk=True))
+        pieces[:] = [piece.drop(name) for piece in pieces]
+        give_back_freed_memory()  # compared columns are numpy's: freed, they stay in the C heap
+    pieces.clear()
+    return pl.DataFrame(columns)
 
 
 def _completed(scored: pl.DataFrame, rows: tuple[np.ndarray, np.ndarray], frame: pl.DataFrame, entity, relations,
@@ -244,7 +265,7 @@ def _completed(scored: pl.DataFrame, rows: tuple[np.ndarray, np.ndarray], frame:
         return scored, rows
     extra_rows = tuple(row_numbers(frame["mention_id"], extra[side]) for side in ("mention_a", "mention_b"))
     features = compare_type(extra.drop(SPELT_OUT), frame, entity, relations, entities, cache, extra_rows)
-    score = scorer.predict_proba(features)[:, 1] if scorer is not None else np.zeros(features.height)
+    score = scorer.match_probability(features) if scorer is not None else np.zeros(features.height)
     log.info("%s: %d pairs inside candidate entities compared as well", entity.entity_type, extra.height)
     return (pl.concat([scored, features.with_columns(pl.Series("score", score, dtype=pl.Float64))], how="diagonal"),
             (np.concatenate([rows[0], extra_rows[0]]), np.concatenate([rows[1], extra_rows[1]])))
@@ -366,14 +387,16 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
             else:
                 scorer.fit(features)
             scorers[entity_type] = scorer
-            score = scorer.predict_proba(features)[:, 1]
+            score = scorer.match_probability(features)  # one column, not predict_proba's two
         fitted = entity.fuzzy and features.height
         scored = features.with_columns(pl.Series("score", score, dtype=pl.Float64))
         del features, score
         if fitted:
             scored, rows = _completed(scored, rows, frame, entity, relations, entities, cache, scorers.get(entity_type))
         order = _pair_order(rows)  # the order of the matches table
-        scored = _in_order(scored, order)
+        columns = scored.get_columns()
+        del scored  # its columns are let go one by one as they are put in order
+        scored = _in_order(columns, order)
         if order is not None:
             rows = rows[0][order], rows[1][order]
         give_back_freed_memory()  # the unsorted columns
@@ -392,7 +415,8 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
         del decided
         give_back_freed_memory()
         if fitted:
-            units = identity_groups(frame, entity.identity_keys, cache)
+            # four bytes a group number: one per proposed pair and side (some 24 million at a million persons)
+            units = identity_groups(frame, entity.identity_keys, cache).astype(np.int32)
             expected[entity_type] = expected_pairs(units[rows[0][proposed]], units[rows[1][proposed]], score[proposed])
         del rows, proposed, score
         entities = pl.concat([entities.filter(pl.col("entity_type") != entity_type), resolution])
@@ -407,15 +431,24 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
                     expected_pairs=expected)
 
 
-def _in_order(table: pl.DataFrame, order: np.ndarray | None) -> pl.DataFrame:
-    """``table`` with each column in one piece, in ``order`` (``None``: as it is), one column at
-    a time: sorting the whole table at once holds millions of pairs twice. In one piece before it
-    is sorted: taken from the pieces of the pairs (compared a slice at a time) and their
-    completions, the text of every string is copied, from one piece only its place."""
-    for name in table.columns:
-        column = table[name].rechunk()
-        table = table.with_columns(column if order is None else column.gather(order))
-    return table
+def _in_order(columns: list[pl.Series], order: np.ndarray | None) -> pl.DataFrame:
+    """The table of ``columns``, each in one piece and in ``order`` (``None``: as it is), made a
+    column at a time, each of ``columns`` let go (the list is emptied) and its memory given back
+    once its copy is made: sorting the whole table at once, or keeping the unsorted columns until
+    all are sorted, holds millions of pairs twice. In one piece before it is sorted: taken from the pairs and their
+    completions, the text of every string is copied, from one piece only its place.
+
+    >>> columns = [pl.Series("a", [3, 1, 2]), pl.Series("b", ["z", "x", "y"])]
+    >>> _in_order(columns, np.array([1, 2, 0])).rows(), columns
+    ([(1, 'x'), (2, 'y'), (3, 'z')], [])
+    """
+    ordered = []
+    while columns:
+        column = columns.pop(0).rechunk()
+        ordered.append(column if order is None else column.gather(order))
+        del column
+        give_back_freed_memory()
+    return pl.DataFrame(ordered)
 
 
 def _written(query: pl.LazyFrame, path: Path) -> pl.LazyFrame:

@@ -138,9 +138,21 @@ class _Additive:
             total += self._weight(features, name)
         return total
 
+    def match_probability(self, features: pl.DataFrame) -> np.ndarray:
+        """Probability of a match per pair (the second column of :meth:`predict_proba`), worked
+        out in the array of the total weights: at tens of millions of pairs each temporary array
+        of the formula, and the two columns, are hundreds of MB."""
+        probability = self.decision_function(features)
+        probability *= _LN2
+        np.clip(probability, -700, 700, out=probability)
+        np.negative(probability, out=probability)
+        np.exp(probability, out=probability)
+        probability += 1.0
+        return np.divide(1.0, probability, out=probability)
+
     def predict_proba(self, features: pl.DataFrame) -> np.ndarray:
         """``(n, 2)``: probability of non-match and of match, like scikit-learn."""
-        match = 1.0 / (1.0 + np.exp(-np.clip(self.decision_function(features) * _LN2, -700, 700)))
+        match = self.match_probability(features)
         return np.column_stack([1.0 - match, match])
 
     def _inversions(self, unconstrained: dict[str, np.ndarray]) -> dict[str, list[float]]:
@@ -634,8 +646,12 @@ class RuleScorer:
             out[ok] = i
         return out
 
+    def match_probability(self, features: pl.DataFrame) -> np.ndarray:
+        """1.0 where a rule fires, else 0.0."""
+        return (self.fired(features) >= 0).astype(float)
+
     def predict_proba(self, features: pl.DataFrame) -> np.ndarray:
-        match = (self.fired(features) >= 0).astype(float)
+        match = self.match_probability(features)
         return np.column_stack([1.0 - match, match])
 
 
