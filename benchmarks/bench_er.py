@@ -111,33 +111,50 @@ def person_spec(name: str, record_id: str, columns: dict[str, str], extra: str =
             f"fields = {{ {inline} }}\nplaintext = {{ {plain} }}\n{extra}")
 
 
-def delivery_code(roots: tuple[str, ...] = ("mhgraph.pseudonymise", "mhgraph.ingest")) -> list[Path]:
+def delivery_code(roots: tuple[str, ...] = ("mhgraph.pseudonymise", "mhgraph.ingest"),
+                  later: tuple[str, ...] = ("mhgraph.resolve",)) -> list[Path]:
     """The files of every mhgraph module importing ``roots`` loads, directly or through one
-    another, read from the import statements at the top of each module, with the packages they
-    sit in. Not the package's own ``__init__``, which imports every stage: a change to resolve
-    must not discard a cached delivery.
+    another, read from every import statement of each module (inside functions too, relative
+    ones resolved), with the packages they sit in; and the files they run with: ``mhgraph/cli.py``
+    (the defaults of the ``pseudonymise`` and ``ingest`` commands) and the data under
+    ``mhgraph/data`` (the diminutives behind ``given_name_bf``). Not the package's own
+    ``__init__``, which imports every stage, nor the ``later`` stages a module calls only for what
+    follows the delivery (``crypto.dice`` compares filters with ``resolve.bits``): a change to
+    resolve must not discard a cached delivery.
 
     >>> names = {path.relative_to(ROOT).as_posix() for path in delivery_code()}
-    >>> {"mhgraph/purpose.py", "mhgraph/ingest/run.py"} <= names, "mhgraph/resolve/score.py" in names
-    (True, False)
+    >>> {"mhgraph/purpose.py", "mhgraph/ingest/run.py", "mhgraph/cli.py", "mhgraph/data/diminutives_eu.csv"} <= names
+    True
+    >>> "mhgraph/resolve/score.py" in names
+    False
     """
     def file_of(name: str) -> Path:
         module = ROOT.joinpath(*name.split("."))
         return module / "__init__.py" if module.is_dir() else module.with_suffix(".py")
 
+    def imported(name: str, node: ast.AST) -> list[str]:
+        if isinstance(node, ast.Import):
+            return [alias.name for alias in node.names]
+        if not isinstance(node, ast.ImportFrom):
+            return []
+        # a relative import counts from the package the module sits in (a package is its own)
+        package = name if file_of(name).name == "__init__.py" else name.rpartition(".")[0]
+        base = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1]) if node.level else ""
+        module = ".".join(part for part in (base, node.module or "") if part)
+        return [module, *(f"{module}.{alias.name}" for alias in node.names)]
+
     todo, seen = list(roots), set()
     while todo:
         name = todo.pop()
-        if name in seen or name == "mhgraph" or not file_of(name).is_file():
+        if (name in seen or name == "mhgraph" or not file_of(name).is_file()
+                or any(name == stage or name.startswith(stage + ".") for stage in later)):
             continue
         seen.add(name)
         todo.append(name.rpartition(".")[0])
-        for node in ast.parse(file_of(name).read_bytes()).body:
-            if isinstance(node, ast.Import):
-                todo += [alias.name for alias in node.names if alias.name.startswith("mhgraph.")]
-            elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "mhgraph":
-                todo += [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
-    return sorted(file_of(name) for name in seen)
+        todo += [module for node in ast.walk(ast.parse(file_of(name).read_bytes()))
+                 for module in imported(name, node) if module.startswith("mhgraph.")]
+    return sorted([file_of(name) for name in seen] + [ROOT / "mhgraph" / "cli.py"]
+                  + [path for path in (ROOT / "mhgraph" / "data").rglob("*") if path.is_file()])
 
 
 def delivery_stamp(spec_dir: Path, plaintext: dict[str, pl.DataFrame], key: str) -> str:

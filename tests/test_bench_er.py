@@ -86,3 +86,43 @@ def test_the_delivery_stamp_covers_every_module_pseudonymise_and_ingest_load_and
         changed = bench.delivery_stamp(spec_dir, {"reg": plain}, key)
         assert changed != stamp
         stamp = changed
+
+
+def test_the_delivery_stamp_covers_imports_inside_functions_relative_imports_the_cli_and_the_name_data(tmp_path):
+    """A module imported inside a function or by a relative import, the command line (defaults of
+    pseudonymise and ingest) and the diminutives behind ``given_name_bf`` are part of the stamp:
+    a change to any of them is another delivery. What follows the delivery (resolve) is not."""
+    import shutil
+
+    import polars as pl
+
+    bench = _bench_er()
+    plain = pl.DataFrame({"id": ["r1", "r2"], "voornaam": ["Jan", "Piet"]})
+    spec_dir = tmp_path / "specs"
+    spec_dir.mkdir()
+    (spec_dir / "reg.toml").write_text(bench.person_spec("reg", "id", {"given_name": "voornaam"}), encoding="utf-8")
+    key = bench.KEYS[0]
+    shutil.copytree(bench.ROOT / "mhgraph", tmp_path / "copy" / "mhgraph")
+    bench.ROOT = tmp_path / "copy"
+    package = bench.ROOT / "mhgraph"
+    (package / "late_helper.py").write_text("VALUE = 1\n")
+    (package / "ingest" / "late_rule.py").write_text("VALUE = 1\n")
+    with (package / "pseudonymise.py").open("a") as module:
+        module.write("\n\ndef _late():\n    from mhgraph import late_helper\n    return late_helper\n")
+    with (package / "ingest" / "run.py").open("a") as module:
+        module.write("\n\ndef _late():\n    from .late_rule import VALUE\n    return VALUE\n")
+    names = {path.relative_to(bench.ROOT).as_posix() for path in bench.delivery_code()}
+    assert {"mhgraph/late_helper.py", "mhgraph/ingest/late_rule.py", "mhgraph/cli.py",
+            "mhgraph/data/diminutives_en.csv", "mhgraph/data/diminutives_eu.csv"} <= names
+    assert not any(name.startswith("mhgraph/resolve/") for name in names)
+
+    stamp = bench.delivery_stamp(spec_dir, {"reg": plain}, key)
+    for name in ("late_helper.py", "ingest/late_rule.py", "cli.py", "data/diminutives_en.csv",
+                 "data/diminutives_eu.csv"):
+        path = package / name
+        path.write_bytes(path.read_bytes() + b"\n")
+        changed = bench.delivery_stamp(spec_dir, {"reg": plain}, key)
+        assert changed != stamp, name
+        stamp = changed
+    (package / "resolve" / "score.py").write_text("# changed\n", encoding="utf-8")
+    assert bench.delivery_stamp(spec_dir, {"reg": plain}, key) == stamp

@@ -188,10 +188,10 @@ def test_shortest_paths_are_the_smallest_shortest_paths_of_their_definition(grap
 
 
 def _dated_paths_by_definition(origin, edges, together, max_hops, max_degree):
-    """Every walk from ``origin`` of at most ``max_hops`` relations that never passes through an
-    entity of more than ``max_degree`` neighbours, never steps straight back over the relation it
-    came by, nor into a place over one relation of ``together`` and out over another whose periods
-    do not overlap; for each entity it reaches, the smallest of its shortest walks, compared whole."""
+    """Every simple path from ``origin`` (no entity twice) of at most ``max_hops`` relations that
+    never passes through an entity of more than ``max_degree`` neighbours, nor into a place over
+    one relation of ``together`` and out over another whose periods do not overlap; for each entity
+    it reaches, the smallest of its shortest paths, compared whole."""
     periods = {r: (start, end) for r, start, end in together.select("relation_id", "start", "end").iter_rows()}
     steps = defaultdict(list)
     for relation_id, a, b in edges.filter(pl.col("from_entity") != pl.col("to_entity")).iter_rows():
@@ -200,64 +200,85 @@ def _dated_paths_by_definition(origin, edges, together, max_hops, max_degree):
     crowded = {node for node, out in steps.items() if len({other for _, other, _ in out}) > max_degree}
     best = {}
 
-    def walk(node, path, entered):
-        for relation_id, other, into in steps[node]:
-            if path and relation_id == path[-1]:
+    def walk(entities, path, entered):
+        for relation_id, other, into in steps[entities[-1]]:
+            if other in entities:
                 continue
             if entered in periods and relation_id in periods and not into:
                 (s1, e1), (s2, e2) = periods[entered], periods[relation_id]
                 if s1 > e2 or s2 > e1:
                     continue
             longer = (*path, relation_id)
-            if other != origin:
-                best[other] = min(best.get(other, longer), longer, key=lambda p: (len(p), p))
+            best[other] = min(best.get(other, longer), longer, key=lambda p: (len(p), p))
             if len(longer) < max_hops and other not in crowded:
-                walk(other, longer, relation_id if into else None)
+                walk((*entities, other), longer, relation_id if into else None)
 
-    walk(origin, (), None)
+    walk((origin,), (), None)
     return {(origin, target, path) for target, path in best.items()}
 
 
-@pytest.mark.parametrize("seed", range(12))
-def test_shortest_paths_through_dated_homes_are_the_shortest_walks_that_pass(seed):
-    """Small random graphs of people, companies and flats, the homes dated at random: the search
-    finds, for every entity, the smallest of the shortest walks whose home steps overlap."""
+@pytest.mark.parametrize("seed", range(16))
+def test_shortest_paths_through_dated_homes_are_the_shortest_simple_paths_that_pass(seed):
+    """Small random graphs of people, companies and flats, the homes dated at random, some stays
+    and offices split into two rows: the search finds, for every entity, the smallest of the
+    shortest simple paths whose home steps overlap."""
     rng = random.Random(seed)
     people, places = [f"P{i}" for i in range(6)], [f"A{i}" for i in range(3)]
     rows = []
-    for i in range(14):
+    for i in range(16):
         start = dt.date(rng.randint(2010, 2024), 1, 1)
         end = END_OF_TIME if rng.random() < 0.3 else start + dt.timedelta(days=rng.randint(100, 2000))
         home = rng.random() < 0.7
         source = rng.choice(people) if home else rng.choice(people + ["C0", "C1"])
         rows.append((f"r{i:02d}", source, rng.choice(places) if home or rng.random() < 0.5 else "C0", start, end, home))
+        if rng.random() < 0.3:  # the same tie again, in the next period: a change of job, a second register row
+            rows.append((f"r{i:02d}b", source, rows[-1][2], end, END_OF_TIME, home))
     table = pl.DataFrame(rows, schema=["relation_id", "from_entity", "to_entity", "start", "end", "home"], orient="row")
     edges, together = table.select("relation_id", "from_entity", "to_entity"), table.filter("home")
     for origin in ("P0", "C0"):
-        found = shortest_paths([origin], edges, 4, 4, together=together)
-        expected = _dated_paths_by_definition(origin, edges, together, 4, 4)
-        assert {(o, t, tuple(p)) for o, t, p in found.iter_rows()} == expected
+        for max_hops, max_degree in ((4, 4), (6, 25)):
+            found = shortest_paths([origin], edges, max_hops, max_degree, together=together)
+            expected = _dated_paths_by_definition(origin, edges, together, max_hops, max_degree)
+            assert {(o, t, tuple(p)) for o, t, p in found.iter_rows()} == expected
 
 
-def test_a_path_never_steps_back_over_the_relation_it_came_by():
-    """The operator lived at the flat A in 2015 (h1), a company C has its office there (k9), the
-    front man lives there from 2022 (h2). Out of the flat to C and back in over the same office
-    would enter the flat with no period and reach the front man: no path. A second entry into C,
-    a depth later over another relation (an officer of C who shares a company D with the
-    operator), may go on over the office: the front man is reached over it, a path with no
-    relation nor entity twice."""
+def _ties(rows):
+    table = pl.DataFrame(rows, schema=["relation_id", "from_entity", "to_entity", "start", "end"], orient="row")
+    return table.select("relation_id", "from_entity", "to_entity"), table.filter(pl.col("start").is_not_null())
+
+
+def test_a_path_never_enters_an_entity_twice():
+    """The operator lived at the flat A in 2015 (h1), a company C has two office rows there (k9,
+    k9b), the front man lives there from 2022 (h2). Out of the flat to C and back in over either
+    office row would enter the flat with no period and reach the front man: no path. C entered
+    first over another relation (an officer of C who shares a company D with the operator) may go
+    on over the office: the front man is reached over it, a path with no entity twice."""
     rows = [("h1", "P-op", "A", dt.date(2015, 1, 1), dt.date(2015, 12, 31)),
             ("h2", "P-front", "A", dt.date(2022, 6, 1), END_OF_TIME), ("k9", "C", "A", None, None),
-            ("o1", "P-op", "D", None, None), ("o2", "P-x", "D", None, None), ("o3", "P-x", "C", None, None)]
-    table = pl.DataFrame(rows, schema=["relation_id", "from_entity", "to_entity", "start", "end"], orient="row")
-    together = table.filter(pl.col("relation_id").str.starts_with("h"))
-    walkable = table.select("relation_id", "from_entity", "to_entity")
+            ("k9b", "C", "A", None, None), ("o1", "P-op", "D", None, None), ("o2", "P-x", "D", None, None),
+            ("o3", "P-x", "C", None, None)]
+    walkable, together = _ties(rows)
 
     def reached(edges):
         return {target: path for _, target, path in shortest_paths(["P-op"], edges, 5, 25, together=together).rows()}
 
     assert reached(walkable.filter(~pl.col("relation_id").is_in(["o1", "o2", "o3"]))) == {"A": ["h1"], "C": ["h1", "k9"]}
     assert reached(walkable)["P-front"] == ["o1", "o2", "o3", "k9", "h2"]
+
+
+def test_a_place_entered_first_in_another_period_is_passed_later_over_an_office():
+    """P0 reaches the flat A a step sooner over a 2015 stay (h1) and over a company Q registered
+    there from 2022 (hq); later, over a company C with its office there (k), with no period. Only
+    that last entry reaches T, who lived there in 2010, over the path ['o1', 'o2', 'o3', 'k', 'ht']:
+    the earlier entries into the flat must not hide it."""
+    rows = [("h1", "P0", "A", dt.date(2015, 1, 1), dt.date(2015, 12, 31)), ("k", "C", "A", None, None),
+            ("o1", "P0", "D", None, None), ("o2", "P5", "D", None, None), ("o3", "P5", "C", None, None),
+            ("m", "P0", "Q", None, None), ("hq", "Q", "A", dt.date(2022, 1, 1), END_OF_TIME),
+            ("ht", "T", "A", dt.date(2010, 1, 1), dt.date(2010, 12, 31))]
+    walkable, together = _ties(rows)
+    found = shortest_paths(["P0"], walkable, 5, 25, together=together)
+    assert {(o, t, tuple(p)) for o, t, p in found.iter_rows()} == _dated_paths_by_definition("P0", walkable, together, 5, 25)
+    assert found.filter(pl.col("target") == "T").get_column("path").to_list() == [["o1", "o2", "o3", "k", "ht"]]
 
 
 def test_shortest_paths_from_no_origin_are_none(sample):

@@ -393,30 +393,37 @@ def test_a_home_entered_first_in_another_period_still_passes_the_link_found_late
     assert new_permit_holders(old_stay=True) == link
 
 
-def test_link_to_earlier_refusal_never_walks_back_into_a_flat_over_the_relation_it_left_by():
-    """The refused operator lived at the flat in 2015 (p0), the front man from 2022 (p2): no link,
-    whatever else touches the flat. A company with its office there, or a co-resident of both
-    (p1, 2019-2023), is no way back into the flat over the same office or registration (six
-    steps, 'LOCATED_AT - LOCATED_AT' or 'REGISTERED_AT' four times), which would tie the front
-    man to every earlier tenant."""
+def test_link_to_earlier_refusal_never_walks_back_into_a_flat_it_has_left():
+    """The refused operator lived at the flat in 2015-2019 (p0), the front man from 2022 (p2): no
+    link, whatever else touches the flat. A company with its office there, or a co-resident of both
+    (2019-2023), is no way back into the flat, however its rows are split: one office row or two
+    (k9, k9b: 'LOCATED_AT - LOCATED_AT'), one stay or two after a change of job (p1, p1b:
+    'REGISTERED_AT' four times), or a loop over three relations (the company's officer lives
+    there). Each would enter the flat a second time and tie the front man to every earlier tenant."""
     def new_permit_holders(via):
         reg = Registers()
         reg.permit("v1", "ARN-2022-0001", "A-club", "seksinrichting", "geweigerd", D(2022, 3, 1),
                    holder_person="P-op")
         reg.payroll("p0", "P-op", "C-job0", "A-flat", D(2015, 1, 1), D(2019, 12, 31), 2000 * 15.0, 2000.0)
-        if via == "office":
+        if via in ("office", "two office rows", "office and its officer"):
             reg.company("k9", "C-other", "A-flat", D(2010, 1, 1))
+        if via == "two office rows":
+            reg.company("k9b", "C-other", "A-flat", D(2010, 1, 1), sbi="7022")
+        if via == "office and its officer":
+            reg.officer("o9", "P-boss", "C-other", "A-flat", D(2010, 1, 1))
         if via == "co-resident":
             reg.payroll("p1", "P-mid", "C-job1", "A-flat", D(2019, 6, 1), D(2023, 12, 31), 2000 * 15.0, 2000.0)
+        if via == "co-resident, two stays":
+            reg.payroll("p1", "P-mid", "C-job1", "A-flat", D(2019, 6, 1), D(2021, 12, 31), 2000 * 15.0, 2000.0)
+            reg.payroll("p1b", "P-mid", "C-job3", "A-flat", D(2022, 1, 1), D(2023, 12, 31), 2000 * 15.0, 2000.0)
         reg.payroll("p2", "P-front", "C-job2", "A-flat", D(2022, 6, 1), D(2025, 12, 31), 2000 * 15.0, 2000.0)
         reg.permit("v2", "EMM-2023-0002", "A-club2", "seksinrichting", "verleend", D(2023, 9, 1),
                    holder_person="P-front", source="gemeente_emmen_vergunningen")
         nodes, edges = build_graph_tables(*reg.tables())
         return link_to_earlier_refusal(nodes, edges, max_hops=7).get_column("focus_entity").to_list()
 
-    assert new_permit_holders(via=None) == []
-    assert new_permit_holders(via="office") == []
-    assert new_permit_holders(via="co-resident") == []
+    for via in (None, "office", "two office rows", "office and its officer", "co-resident", "co-resident, two stays"):
+        assert new_permit_holders(via=via) == [], via
 
 
 def test_a_bibob_outcome_counts_only_when_the_run_may_use_bibob():

@@ -292,28 +292,29 @@ def shortest_paths(origins: Iterable[str], edges: pl.DataFrame, max_hops: int, m
                    together: pl.DataFrame | None = None) -> pl.DataFrame:
     """Breadth-first search from every origin over ``edges`` (both directions): ``origin``,
     ``target``, ``path`` (the relation ids of one shortest path, the lexicographically smallest).
-    An entity with more than ``max_degree`` neighbours is reached but not passed through, unless
-    it is the origin itself.
+    A path never enters an entity twice. An entity with more than ``max_degree`` neighbours is
+    reached but not passed through, unless it is the origin itself.
 
     ``together`` (``relation_id``, ``start``, ``end``): relations that tie their ``from_entity``
     to a place (their ``to_entity``) for a period, such as a registration at an address. A path
     may go into a place over one of them and out again over another only when the two periods
     overlap: a home ties two people only while both live there. The test is part of the search,
     so a person's other registration at the same place, or another place, can still give a
-    shortest path when the first one found does not overlap. A path never steps straight back
-    over the relation it came by: out of a flat to a company with its office there and back in
-    over that office would enter the flat again with no period, and pass on to every tenant.
+    shortest path when the first one found does not overlap. Since no path comes back to a place
+    it has left, a walk out of a flat and back in (over a second office row of a company there, a
+    second registration of a co-resident, or a loop of any length) cannot pass the flat on with no
+    period or another period: whether a path exists does not depend on how a stay or an office is
+    split into rows.
 
-    All origins walk together, one depth at a time, as joins: the entities reached at one depth
-    step over their relations to states their origin has not been in yet. Every path of a depth
-    has the same length, so the smallest path into an entity is the one that extends the smallest
-    path of the depth before (its ``rank``) over the smallest relation id. A state is an entity
-    and the period it was entered with: a place entered over a relation of ``together`` is walked
-    on once per such period, since what may leave it depends on that period; entered over any
-    other relation (no period, so nothing is barred from leaving) it stands for every period. A
-    state is walked on from its first entry and from the first that came by another relation,
-    which may go back over the relation the first came by, even at a later depth; a third entry
-    could go nowhere the two do not. An entity is reported once, the first depth it is reached.
+    All origins walk together, one depth at a time, as joins: every path of a depth steps over the
+    relations of its last entity to the entities it has not entered yet. Every path of a depth has
+    the same length, so the smallest path into an entity is the one that extends the smallest path
+    of the depth before (its ``rank``) over the smallest relation id. With periods every path is
+    walked on, not only the first into an entity: which steps may leave a place depends on the way
+    in, and which entities are left to enter on the entities passed (paths are short, and never
+    pass a crowded entity). With no periods the first path into an entity is the only one walked
+    on: a later one could reach nothing sooner. An entity is reported once, the first depth it is
+    reached.
 
     >>> edges = pl.DataFrame({"relation_id": ["r1", "r2"], "from_entity": ["A", "B"], "to_entity": ["B", "C"]})
     >>> shortest_paths(["A"], edges, max_hops=2, max_degree=5).rows()
@@ -336,13 +337,13 @@ def shortest_paths(origins: Iterable[str], edges: pl.DataFrame, max_hops: int, m
     >>> shortest_paths(["P3"], walkable, 3, 5, together=stays).rows()
     [('P3', 'A1', ['b3']), ('P3', 'P2', ['k1', 'b2'])]
 
-    A company C1 has its office at A1 (k2): P1 reaches it through the flat, but going on back
-    into the flat over the office (``['b1', 'k2', 'k2', 'b3']``) would reach the 2015 tenant P3,
-    whom no stay of P1 overlaps:
+    A company C1 has two office rows at A1 (k2, k3): P1 reaches it through the flat, but going on
+    back into the flat over the other row (``['b1', 'k2', 'k3', 'b3']``) would enter the flat a
+    second time and reach the 2015 tenant P3, whom no stay of P1 overlaps:
 
     >>> moved = homes.filter(pl.col("relation_id").is_in(["b1", "b3"]))
-    >>> office = pl.DataFrame({"relation_id": ["k2"], "from_entity": ["C1"], "to_entity": ["A1"]})
-    >>> walkable = pl.concat([moved.drop("start", "end"), office])
+    >>> offices = pl.DataFrame({"relation_id": ["k2", "k3"], "from_entity": ["C1", "C1"], "to_entity": ["A1", "A1"]})
+    >>> walkable = pl.concat([moved.drop("start", "end"), offices])
     >>> shortest_paths(["P1"], walkable, 4, 5, together=moved).rows()
     [('P1', 'A1', ['b1']), ('P1', 'C1', ['b1', 'k2'])]
     """
@@ -359,13 +360,10 @@ def shortest_paths(origins: Iterable[str], edges: pl.DataFrame, max_hops: int, m
                      end="end"),
     ], rechunk=False)
     frontier = pl.DataFrame({"origin": sorted(set(origins))}, schema={"origin": pl.String()}).select(
-        "origin", node="origin", path=pl.lit([], dtype=pl.List(pl.String())), rank=pl.lit(0, dtype=pl.UInt32()),
-        entered_start=pl.lit(None, dtype=pl.Date()), entered_end=pl.lit(None, dtype=pl.Date()),
-        came_by=pl.lit(None, dtype=pl.String()))
-    state = ["origin", "node", "entered_start", "entered_end"]
-    # every entry into a state: the state and the relation it came by (the origins are left out:
-    # nothing enters them again)
-    visited, reported, found = frontier.select(*state, "came_by").clear(), frontier.select("origin", "node"), []
+        "origin", node="origin", path=pl.lit([], dtype=pl.List(pl.String())), passed=pl.concat_list("origin"),
+        rank=pl.lit(0, dtype=pl.UInt32()), entered_start=pl.lit(None, dtype=pl.Date()),
+        entered_end=pl.lit(None, dtype=pl.Date()))
+    reported, found = frontier.select("origin", "node"), []
     leaving_apart = (pl.col("entered_start").is_not_null() & pl.col("start").is_not_null() & ~pl.col("into_place")
                      & ~overlaps("entered_start", "entered_end", "start", "end"))
     entering = pl.col("into_place") & pl.col("start").is_not_null()
@@ -375,39 +373,21 @@ def shortest_paths(origins: Iterable[str], edges: pl.DataFrame, max_hops: int, m
         leaving = frontier.select("node").unique().join(steps, on="node")
         hubs = (leaving.group_by("node").agg(neighbours=pl.col("other").n_unique())
                 .filter(pl.col("neighbours") > max_degree).get_column("node"))
-        # how often the state was entered before, and the entity with no period: such an entry can
-        # go on everywhere a new one can but back over the relation it came by, which is another
-        # one (a relation enters an entity with one period only)
-        entries = visited.group_by(state).agg(entries=pl.len())
         frontier = (
             frontier.filter((pl.col("node") == pl.col("origin")) | ~pl.col("node").is_in(hubs.implode()))
             .join(leaving, on="node")
-            .filter(pl.col("relation_id").ne_missing(pl.col("came_by")) & (pl.col("other") != pl.col("origin"))
-                    & ~leaving_apart)
-            .with_columns(entered_start=pl.when(entering).then("start"), entered_end=pl.when(entering).then("end"))
-            .join(visited, left_on=["origin", "other", "relation_id"], right_on=["origin", "node", "came_by"],
-                  how="anti")
-            .join(entries, left_on=["origin", "other", "entered_start", "entered_end"], right_on=state, how="left",
-                  nulls_equal=True)
-            .join(entries.filter(pl.col("entered_start").is_null()).select("origin", "node", unbarred="entries"),
-                  left_on=["origin", "other"], right_on=["origin", "node"], how="left")
-            .with_columns(entries=pl.col("entries").fill_null(0)
-                          + pl.when(pl.col("entered_start").is_not_null()).then(pl.col("unbarred")).fill_null(0))
-            # two earlier entries that came by different relations can go on everywhere
-            .filter(pl.col("entries") < 2)
-            .sort("rank", "relation_id", "other")
-            # per state the smallest path and the smallest that came by another relation: the one
-            # goes on over the relation the other may not step back over
-            .group_by("origin", "other", "entered_start", "entered_end", "relation_id", maintain_order=True).first()
-            .filter(pl.int_range(pl.len()).over("origin", "other", "entered_start", "entered_end")
-                    < 2 - pl.col("entries"))
-            .select("origin", "entered_start", "entered_end", node="other", came_by="relation_id",
-                    path=pl.col("path").list.concat(pl.concat_list("relation_id")))
-            .with_row_index("rank")
+            .filter(~pl.col("passed").list.contains(pl.col("other")) & ~leaving_apart)
+            .sort("rank", "relation_id")
+            .select("origin", node="other", path=pl.col("path").list.concat(pl.concat_list("relation_id")),
+                    passed=pl.col("passed").list.concat(pl.concat_list("other")),
+                    entered_start=pl.when(entering).then("start"), entered_end=pl.when(entering).then("end"))
         )
+        if together is None:
+            frontier = (frontier.join(reported, on=["origin", "node"], how="anti", maintain_order="left")
+                        .group_by("origin", "node", maintain_order=True).first())
+        frontier = frontier.with_row_index("rank")
         if frontier.is_empty():
             break
-        visited = pl.concat([visited, frontier.select(*state, "came_by")])
         found.append(frontier.join(reported, on=["origin", "node"], how="anti", maintain_order="left")
                      .group_by("origin", "node", maintain_order=True).first())
         reported = pl.concat([reported, found[-1].select("origin", "node")])
