@@ -188,3 +188,23 @@ def test_one_identity_on_many_rows_merges_in_one_step():
     result = cluster_type(scored, mentions, company)
     assert result.resolution["entity_id"].n_unique() == 1
     assert (result.decisions["decision"] == "match").all()
+
+
+def test_each_refused_link_gets_its_own_reason_in_the_written_matches(tmp_path):
+    # refusals are kept as numbers in the order they happen (highest score first) and spelt out
+    # as the matches are written: three groups of two, each refusing a singleton with its own
+    # average, where the order of the refusals is the reverse of the order of the pairs
+    mentions = _mentions([f"{g}{i}" for g in "abc" for i in (1, 2, 3)])
+    links = [link for g, weak in (("a", 0.55), ("b", 0.65), ("c", 0.75))
+             for link in ((f"{g}1", f"{g}2", 0.99), (f"{g}2", f"{g}3", weak), (f"{g}1", f"{g}3", 0.01))]
+    scored = _scored(links, mentions)
+    _, decided = clustered(scored, mentions, PERSON)
+    decided.sink_parquet(tmp_path / "matches.parquet")
+    written = pl.read_parquet(tmp_path / "matches.parquet")
+    reasons = dict(zip(zip(written["mention_a"], written["mention_b"]), written["reason"]))
+    for g, average in (("a", "0.280"), ("b", "0.330"), ("c", "0.380")):
+        assert reasons[(f"{g}2", f"{g}3")] == (
+            f"not merged: groups of 2 and 1 identity groups average {average} over their 2 pairs "
+            "(never compared counts 0; needs 0.4)"), g
+        assert reasons[(f"{g}1", f"{g}3")] == "score 0.01 below 0.5"
+    assert cluster_type(scored, mentions, PERSON).decisions["reason"].equals(written["reason"])

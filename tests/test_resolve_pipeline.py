@@ -36,8 +36,8 @@ from mhgraph.resolve import (
     save_run,
 )
 from mhgraph.resolve.cluster import RESOLUTION_SCHEMA
-from mhgraph.resolve.pipeline import (_READERS, MATCHES_SCHEMA, _in_order, _joined_a_column_at_a_time,
-                                      _unread_target)
+from mhgraph.resolve.pipeline import (_READERS, MATCHES_SCHEMA, _group_number_dtype, _in_order,
+                                      _joined_a_column_at_a_time, _unread_target)
 from mhgraph.resolve.score import FellegiSunter, levels_of, scorer_to_dict
 from mhgraph.run_folder import RunFolder
 from mhgraph.stage_commands import resolve_run
@@ -404,6 +404,16 @@ def test_a_scan_resolves_exactly_like_the_table_it_scans(sample_export, tmp_path
     assert by_scan.matches.select("mention_a", "mention_b").rows() == [("a/1/p", "c/1/p"), ("b/1/p", "c/1/p")]
     assert by_scan.resolution.filter(pl.col("mention_id").is_in(["a/1/p", "c/1/p"]))["entity_id"].n_unique() == 1
     assert by_scan.resolution.height == 4
+
+
+def test_group_numbers_take_four_bytes_while_they_fit_and_never_wrap_around():
+    # the group number of every mention of one type, kept per proposed pair: a type of more than
+    # 2,147,483,647 mentions would wrap around in four bytes, silently
+    assert _group_number_dtype(1_000_000) is np.int32 and _group_number_dtype(0) is np.int32
+    for n_mentions in (2**31 - 1, 2**31, 2**31 + 1, 5_000_000_000):
+        highest = np.array([n_mentions - 1], dtype=np.int64)
+        assert highest.astype(_group_number_dtype(n_mentions))[0] == n_mentions - 1, n_mentions
+    assert _group_number_dtype(5_000_000_000) is np.int64
 
 
 def test_expected_pairs_counted_while_resolving_are_those_the_matches_give(sample_export, tmp_path):

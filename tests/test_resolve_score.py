@@ -526,9 +526,15 @@ def test_the_logistic_fit_reads_each_comparisons_levels_where_they_are():
         assert max(scorer.weights_[name]) - min(scorer.weights_[name]) < 1, name
 
 
-def test_the_match_probability_is_the_second_column_of_predict_proba_bit_for_bit(features_and_truth, strangers):
+def _logistic_of_bits(scorer, features):
+    # the formula as written before it was worked out in place, as the reference to the last bit
+    return 1.0 / (1.0 + np.exp(-np.clip(scorer.decision_function(features) * np.log(2), -700, 700)))
+
+
+def test_the_match_probability_is_the_logistic_of_the_weight_bit_for_bit(features_and_truth, strangers):
     # the resolver scores millions of pairs with match_probability (one column worked out in
-    # place); it must give what predict_proba gives, to the last bit, for every kind of scorer
+    # place); it must give the closed formula to the last bit, for every kind of scorer,
+    # predict_proba must carry it, and the caller's features must come back untouched
     features, _ = features_and_truth
     persons = features.filter(pl.col("entity_type") == "person")
     comparisons = {c.name: c.levels for c in default_settings().types["person"].comparisons}
@@ -537,8 +543,31 @@ def test_the_match_probability_is_the_second_column_of_predict_proba_bit_for_bit
                FellegiSunter(comparisons, term_frequency=["given_name_dice", "family_name_dice"])
                .fit(persons, strangers, population_pairs),
                RuleScorer([{"given_name_dice": 0.9, "family_name_dice": 0.9}, {"bsn_agree": 1.0}])]
+    before = persons.clone()
     for scorer in scorers:
         probability = scorer.match_probability(persons)
         assert probability.shape == (persons.height,) and probability.dtype == np.float64
+        expected = (scorer.fired(persons) >= 0).astype(float) if isinstance(scorer, RuleScorer) \
+            else _logistic_of_bits(scorer, persons)
+        assert np.array_equal(probability, expected, equal_nan=True), type(scorer).__name__
         assert np.array_equal(probability, scorer.predict_proba(persons)[:, 1], equal_nan=True), type(scorer).__name__
         assert 0 < (probability > 0.5).sum() < persons.height
+        assert persons.equals(before, null_equal=True), type(scorer).__name__
+
+
+def test_the_match_probability_of_infinite_and_nan_weights_is_the_closed_formula():
+    # beyond +-700 nats the weight is clipped: 1 or about 1e-304, no overflow; a NaN weight gives NaN
+    comparisons = {"given_name_dice": (1.0, 0.9), "family_name_dice": (0.9,)}
+    weights = {"given_name_dice": [np.inf, 2.0, -np.inf], "family_name_dice": [np.nan, -1.5]}
+    scorer = scorer_from_dict({"model": "LogisticScorer", "params": {"comparisons": comparisons},
+                               "fitted": {"weights_": weights, "prior_weight_": -3.25}})
+    features = pl.DataFrame({"given_name_dice": [1.0, 0.95, 0.2, 0.95, None, 0.95, 1.0],
+                             "family_name_dice": [0.2, 0.2, 0.2, 0.95, 0.2, None, 0.95]})
+    before = features.clone()
+    with np.errstate(invalid="ignore"):  # inf plus NaN
+        probability = scorer.match_probability(features)
+        expected = _logistic_of_bits(scorer, features)
+    assert np.array_equal(probability, expected, equal_nan=True)
+    assert probability[0] == 1.0 and 0 < probability[2] < 1e-300 and np.isnan(probability[3])
+    assert np.isclose(probability[1], 1 / (1 + 2 ** 2.75)) and np.isclose(probability[4], 1 / (1 + 2 ** 4.75))
+    assert features.equals(before, null_equal=True)

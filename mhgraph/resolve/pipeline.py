@@ -416,7 +416,7 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
         give_back_freed_memory()
         if fitted:
             # four bytes a group number: one per proposed pair and side (some 24 million at a million persons)
-            units = identity_groups(frame, entity.identity_keys, cache).astype(np.int32)
+            units = identity_groups(frame, entity.identity_keys, cache).astype(_group_number_dtype(frame.height))
             expected[entity_type] = expected_pairs(units[rows[0][proposed]], units[rows[1][proposed]], score[proposed])
         del rows, proposed, score
         entities = pl.concat([entities.filter(pl.col("entity_type") != entity_type), resolution])
@@ -429,6 +429,16 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
     conflict_table = pl.concat(conflicts) if conflicts else pl.DataFrame(schema=CONFLICT_TABLE_SCHEMA)
     return Resolved(resolution, _matches_table(matches, parts), settings, scorers, checked, conflict_table,
                     expected_pairs=expected)
+
+
+def _group_number_dtype(n_mentions: int) -> type:
+    """The integer type for group numbers of ``n_mentions`` mentions (each below ``n_mentions``):
+    four bytes while the count fits in them, else eight, so that numbers never wrap around.
+
+    >>> _group_number_dtype(1_000_000).__name__, _group_number_dtype(3_000_000_000).__name__
+    ('int32', 'int64')
+    """
+    return np.int32 if n_mentions <= np.iinfo(np.int32).max else np.int64
 
 
 def _in_order(columns: list[pl.Series], order: np.ndarray | None) -> pl.DataFrame:

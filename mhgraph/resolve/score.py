@@ -139,9 +139,16 @@ class _Additive:
         return total
 
     def match_probability(self, features: pl.DataFrame) -> np.ndarray:
-        """Probability of a match per pair (the second column of :meth:`predict_proba`), worked
-        out in the array of the total weights: at tens of millions of pairs each temporary array
-        of the formula, and the two columns, are hundreds of MB."""
+        """Probability of a match per pair (the second column of :meth:`predict_proba`),
+        ``1 / (1 + exp(-bits * ln 2))``, worked out in place in the fresh array that
+        :meth:`decision_function` returns (``features`` is left as it is): at tens of millions of
+        pairs each temporary array of the formula, and the two columns, are hundreds of MB.
+
+        >>> model = scorer_from_dict({"model": "LogisticScorer", "params": {"comparisons": {"name": [1.0]}},
+        ...                           "fitted": {"weights_": {"name": [3.0, -2.0]}, "prior_weight_": -1.0}})
+        >>> model.match_probability(pl.DataFrame({"name": [1.0, 0.2, None]})).round(3).tolist()
+        [0.8, 0.111, 0.333]
+        """
         probability = self.decision_function(features)
         probability *= _LN2
         np.clip(probability, -700, 700, out=probability)
@@ -647,7 +654,11 @@ class RuleScorer:
         return out
 
     def match_probability(self, features: pl.DataFrame) -> np.ndarray:
-        """1.0 where a rule fires, else 0.0."""
+        """1.0 where a rule fires, else 0.0, in a fresh array (``features`` is left as it is).
+
+        >>> RuleScorer([{"name_dice": 0.9}]).match_probability(pl.DataFrame({"name_dice": [0.95, 0.5, None]})).tolist()
+        [1.0, 0.0, 0.0]
+        """
         return (self.fired(features) >= 0).astype(float)
 
     def predict_proba(self, features: pl.DataFrame) -> np.ndarray:
