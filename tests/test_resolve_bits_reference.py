@@ -56,7 +56,13 @@ def test_dice_a_chunk_at_a_time_on_threads_gives_what_one_piece_gives(monkeypatc
 
 
 def test_a_chunk_that_fails_fails_the_call(monkeypatch):
+    # ``flip`` one row short, the last row in the last chunk only: the error is raised inside a
+    # worker thread (every index outside ``fill`` is valid) and must reach the caller, not leave
+    # that chunk's output uninitialised
     matrix, present, left, right, flip = _filters(0)
     monkeypatch.setattr(bits, "_CHUNK", 100)
+    monkeypatch.setattr(bits, "PAIR_THREADS", 2)
+    left, right = np.where(left == len(matrix) - 1, 0, left), np.where(right == len(matrix) - 1, 0, right)
+    left[-1] = len(matrix) - 1
     with pytest.raises(IndexError):
-        dice_pairs(matrix, present, left, np.append(right[:-1], len(matrix) + 5))
+        dice_pairs(matrix, present, left, right, flip=flip[:-1])

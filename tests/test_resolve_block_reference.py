@@ -178,6 +178,11 @@ def test_representatives_keep_the_first_mention_of_each_group_and_code(seed):
     expected = reference_representatives(codes, groups)
     assert representatives(codes, groups).tolist() == expected
     assert expected != codes.tolist()  # some mentions are represented by another of their group
+    # the rows that share their group, as a rule passes them once per band: row numbers, not a mask
+    grouped_rows = np.flatnonzero(np.bincount(groups)[groups] > 1)
+    assert representatives(codes, groups, grouped_rows=grouped_rows).tolist() == expected
+    with pytest.raises(TypeError):  # the former boolean-mask argument is refused by name
+        representatives(codes, groups, grouped=np.bincount(groups)[groups] > 1)
 
 
 @pytest.mark.parametrize("width", [1, 8, 13, 32, 64])

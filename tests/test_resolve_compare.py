@@ -182,11 +182,19 @@ def test_one_partner_delivered_without_hardening_leaves_the_correction_of_the_ot
     # recognised as unhardened); the pair within "ind" is still corrected towards 1
     hardened = [{**_hardened(f"ind_{i}/1/p", "jan", "hendriksen", "1985-03-07"), "partner": "ind"} for i in range(2)]
     plain = [person_row(f"test_{i}/1/p", "pieter", "bakker", "1970-01-01") for i in range(2)]
-    mentions = frame(hardened + plain)
-    pairs = pl.DataFrame({"mention_a": ["ind_0/1/p", "test_0/1/p"], "mention_b": ["ind_1/1/p", "test_1/1/p"],
-                          "entity_type": ["person"] * 2, "blocked_by": ["t"] * 2})
-    within_ind, within_test = compare(pairs, mentions, None, default_settings())["family_name_dice"].to_list()
-    assert within_ind > 0.9 and within_test == 1.0
+    # partner "mix" delivers given names plain (they repeat) and family names hardened: decided
+    # per column, its family names are still corrected
+    mixed = [{**_hardened(f"mix_{i}/1/p", "kees", "vermeulen", "1990-06-01"), "partner": "mix",
+              "given_name_bf": person_row(f"mix_{i}/1/p", "kees", "vermeulen", "1990-06-01")["given_name_bf"]}
+             for i in range(2)]
+    mentions = frame(hardened + plain + mixed)
+    pairs = pl.DataFrame({"mention_a": ["ind_0/1/p", "test_0/1/p", "mix_0/1/p"],
+                          "mention_b": ["ind_1/1/p", "test_1/1/p", "mix_1/1/p"],
+                          "entity_type": ["person"] * 3, "blocked_by": ["t"] * 3})
+    features = compare(pairs, mentions, None, default_settings())
+    within_ind, within_test, within_mix = features["family_name_dice"].to_list()
+    assert within_ind > 0.9 and within_test == 1.0 and within_mix > 0.9
+    assert features["given_name_dice"][2] == 1.0
 
 
 def test_which_filters_were_hardened_is_counted_once_per_type_and_corrects_every_later_comparison_alike():

@@ -532,20 +532,20 @@ def identity_groups(frame: pl.DataFrame, identity_keys, cache: dict | None = Non
                        np.concatenate([empty, *(p[1] for p in pairs)]))
 
 
-def representatives(codes: np.ndarray, groups: np.ndarray, grouped: np.ndarray | None = None) -> np.ndarray:
+def representatives(codes: np.ndarray, groups: np.ndarray, grouped_rows: np.ndarray | None = None) -> np.ndarray:
     """``codes`` with -1 (no block) for every mention but the lowest-indexed one of each
     (group, code): blocking then pairs one mention per identity group and blocking value.
-    ``grouped``: the mentions that share their group with another, in row order (counted when
-    not given; a rule asks once per band).
+    ``grouped_rows``: the row numbers of the mentions that share their group with another, in
+    row order (counted when not given; a rule asks once per band).
 
     >>> representatives(np.array([5, 5, 5, 7, 5, -1]), np.array([0, 0, 1, 0, 2, 2])).tolist()
     [5, -1, 5, 7, 5, -1]
     """
-    if grouped is None:
-        grouped = _grouped(groups)
+    if grouped_rows is None:
+        grouped_rows = _grouped(groups)
     # a mention alone in its group represents itself; of the others (a few in a hundred), the
     # first of each (group, code) in row order: rows sorted by group, code and row
-    present = grouped[codes[grouped] >= 0]
+    present = grouped_rows[codes[grouped_rows] >= 0]
     if len(present) == 0:
         return codes
     order = present[np.lexsort((present, codes[present], groups[present]))]
@@ -574,9 +574,9 @@ def _rule_pairs(frame: pl.DataFrame, entity: EntitySettings, rule: BlockingRule,
     found_l, found_r, reports = [], [], []
     chosen = np.zeros(frame.height, dtype=bool)
     similar = _similar_enough(frame, rule, cache)
-    grouped = _grouped(chosen_per)
+    grouped_rows = _grouped(chosen_per)
     for codes in _rule_codes(frame, rule, cache):
-        codes = representatives(codes, chosen_per, grouped)
+        codes = representatives(codes, chosen_per, grouped_rows=grouped_rows)
         chosen |= codes >= 0
         left, right, report = pairs_from_blocks(codes, sort_key, rule.max_block_size, rule.window, similar)
         found_l.append(left), found_r.append(right), reports.append(report)
