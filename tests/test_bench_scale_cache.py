@@ -50,3 +50,20 @@ def test_other_parameters_are_not_made_equivalent_by_the_generator_list(tmp_path
     _cached_part(tmp_path, {"parameters": other_seed, "equivalent_generators": [bench_scale._generator_digest()]})
     with pytest.raises(SystemExit, match="--regenerate"):
         bench_scale.prepare_part(0, 1000, 7)
+
+
+@pytest.mark.parametrize("stamp_text", [None, '{"parameters": {"persons": 10'])
+def test_a_part_without_a_readable_stamp_is_an_unfinished_generation_and_is_made_again(tmp_path, monkeypatch,
+                                                                                       stamp_text):
+    monkeypatch.setattr(bench_scale, "WORK", tmp_path)
+    folder = tmp_path / "parts-300-7" / "part0"
+    folder.mkdir(parents=True)
+    (folder / "half.csv").write_text("id\n1\n")
+    if stamp_text is not None:
+        folder.with_suffix(".json").write_text(stamp_text)
+    assert bench_scale.prepare_part(0, 300, 7) == folder
+    assert not (folder / "half.csv").exists()
+    assert any(folder.glob("belastingdienst_*.csv"))
+    assert json.loads(folder.with_suffix(".json").read_text())["parameters"] == {
+        **_parameters(bench_scale._generator_digest()), "persons": 300}
+    assert not folder.with_name("part0.partial").exists()
