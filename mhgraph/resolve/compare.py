@@ -275,15 +275,15 @@ def _flips(comparison: Comparison, frame: pl.DataFrame, cache: dict | None = Non
     if not comparison.hardened_where or comparison.hardened_where not in frame.columns:
         return None
     cache = {} if cache is None else cache
-    if ("hardened", comparison.columns[0], comparison.hardened_where) not in cache:
+    hardened = ("hardened", comparison.columns[0], comparison.hardened_where)
+    if hardened not in cache:
         marked = frame[comparison.hardened_where].is_not_null()
         partner = frame["partner"] if "partner" in frame.columns else pl.repeat("", frame.height, eager=True)
         delivered = pl.DataFrame({"partner": partner, "filter": frame[comparison.columns[0]]})
         unhardened = (delivered.filter(marked & pl.col("filter").is_not_null()).group_by("partner")
                       .agg(repeats=pl.col("filter").n_unique() < pl.len()).filter("repeats")["partner"])
-        cache[("hardened", comparison.columns[0], comparison.hardened_where)] = \
-            (marked & ~partner.is_in(unhardened.implode())).to_numpy()
-    return np.where(cache[("hardened", comparison.columns[0], comparison.hardened_where)], BLIP_FLIP / 2, 0.0)
+        cache[hardened] = (marked & ~partner.is_in(unhardened.implode())).to_numpy()
+    return np.where(cache[hardened], BLIP_FLIP / 2, 0.0)
 
 
 def _comparison(comparison: Comparison, frame: pl.DataFrame, groups: np.ndarray, left, right,
