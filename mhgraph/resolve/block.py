@@ -494,14 +494,16 @@ def most_similar(left: np.ndarray, right: np.ndarray, similarity, cap: int) -> n
 
 
 def _identity_pairs(frame: pl.DataFrame, key: str) -> tuple[np.ndarray, np.ndarray]:
-    """Each mention with the lowest-indexed mention sharing its key (a star per group)."""
-    codes = key_codes(frame, key)
-    idx = np.flatnonzero(codes >= 0)
-    if len(idx) == 0:
-        return idx, idx
-    order = idx[np.lexsort((idx, codes[idx]))]
-    first = np.r_[True, codes[order][1:] != codes[order][:-1]]
-    head = order[np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))]
+    """Each mention with the lowest-indexed mention sharing its key (a star per group), the
+    groups in no particular order.
+
+    >>> head, member = _identity_pairs(pl.DataFrame({"bsn": ["x", "y", "x", None, "x"]}), "bsn")
+    >>> sorted(zip(head.tolist(), member.tolist()))
+    [(0, 2), (0, 4)]
+    """
+    order, sizes = _blocks_of(key_codes(frame, key))  # in row order within a group: its lowest first
+    starts = np.cumsum(sizes) - sizes
+    head = np.repeat(order[starts], sizes)
     member = head != order
     return head[member], order[member]
 
