@@ -115,7 +115,7 @@ def test_agreeing_on_a_common_family_name_weighs_less_than_on_a_rare_one(trap):
 
 
 def test_a_family_name_with_one_typo_weighs_more_than_a_family_name_merely_alike(trap):
-    # one letter changed in a family name of six to nine letters keeps a Dice of 0.6-0.75;
+    # one letter changed in a family name of four to six letters keeps a Dice of 0.6-0.75;
     # strangers' family names reach 0.5-0.6 as often: the shipped levels keep the two apart
     _, truth, resolved = trap
     pairs = resolved.matches.filter(pl.col("blocked_by") != "same_candidate_entity")
