@@ -23,6 +23,7 @@ from pathlib import Path
 
 import polars as pl
 
+import mhgraph
 from mhgraph.evaluate import match_networks, network_outcomes, read_run_and_truth
 
 
@@ -57,10 +58,16 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--results", type=Path, required=True)
     parser.add_argument("--rerank", nargs=2, type=Path, help=argparse.SUPPRESS)  # RUN OUT, in the other's process
     args = parser.parse_args(argv)
+    source = args.source.resolve()
+    if not (source / "mhgraph" / "__init__.py").is_file():
+        sys.exit(f"--source {args.source} holds no mhgraph package (no mhgraph/__init__.py)")
     if args.rerank:
+        # else the installed mhgraph would rerank, and every rank would stay as it was
+        if not Path(mhgraph.__file__).resolve().is_relative_to(source):
+            sys.exit(f"mhgraph was imported from {Path(mhgraph.__file__).parent}, not from --source {source}")
         rerank(*args.rerank)
         return {}
-    env = {**os.environ, "PYTHONPATH": str(args.source.resolve())}
+    env = {**os.environ, "PYTHONPATH": str(source)}
     worlds = sorted(world for folder in args.worlds for world in folder.iterdir()
                     if (world / "run" / "tables" / "clusters.parquet").is_file()
                     and world.name.startswith("development"))
