@@ -318,8 +318,8 @@ def write_extract(frame: pl.DataFrame, spec: SourceSpec, out_dir: str | Path, ke
     must match the spec's pattern, so that ingest finds the file again."""
     name = file_name or delivered_name(spec)
     if any(ch in name for ch in "*?[") or not fnmatch.fnmatch(name, spec.file):
-        raise InputError(f"the delivered file needs a name matching the spec's pattern {spec.file!r}, not {name!r}",
-                         file=name)
+        # The error names the file (shown as shown_path shows it), never the name as given: it may hold a BSN.
+        raise InputError(f"the delivered file needs a name matching the spec's pattern {spec.file!r}", file=name)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / name
