@@ -50,6 +50,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from bench_pipeline import _source_state, add_commit_option
 from mhgraph.resolve import blocking_quality, load_run, pairwise_scores, resolution_diagnostics
 from mhgraph.spec import SPEC_DIR
 
@@ -73,14 +74,6 @@ def benchdata() -> Path:
 
 def _load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
-
-
-def _commit() -> str:
-    """The commit measured, marked when the work tree differs from it."""
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "mhgraph", "benchmarks/bench_er.py"],
-                           cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    return head + (" (with uncommitted changes)" if dirty else "")
 
 
 def mhgraph(*args: str) -> str:
@@ -636,10 +629,12 @@ def main() -> None:
     parser.add_argument("--million", type=int, default=1_000_000, help="records in the large dedupe and payroll rows")
     parser.add_argument("--resolve-child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--settings", default=None, help=argparse.SUPPRESS)
+    add_commit_option(parser)
     args = parser.parse_args()
     if args.resolve_child:
         resolve_child(args.resolve_child, args.settings)
         return
+    source = _source_state(args.commit)  # before anything is measured: a copy that cannot say its commit stops here
     for name in args.only.split(","):
         print(f"benchmark {name} ...", file=sys.stderr, flush=True)
         if name == "million":
@@ -652,7 +647,7 @@ def main() -> None:
         # read again before writing: another run of this script may have written other parts meanwhile
         results = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
         results = {k: v for k, v in results.items() if k in {*PARTS, *LARGE, "machine"}}
-        results[name] = {"role": role, **result, "commit": _commit(),
+        results[name] = {"role": role, **result, "source": source,
                          "command": f".venv/bin/python benchmarks/bench_er.py --only {name}"
                          + (f" --million {args.million}" if name in LARGE else "")}
         results["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
