@@ -51,6 +51,7 @@ import numpy as np
 import polars as pl
 
 from bench_pipeline import _source_state, add_commit_option
+from code_closure import imported_files
 from mhgraph.resolve import blocking_quality, load_run, pairwise_scores, resolution_diagnostics
 from mhgraph.spec import SPEC_DIR
 
@@ -106,9 +107,8 @@ def person_spec(name: str, record_id: str, columns: dict[str, str], extra: str =
 
 def delivery_code(roots: tuple[str, ...] = ("mhgraph.pseudonymise", "mhgraph.ingest"),
                   later: tuple[str, ...] = ("mhgraph.resolve",)) -> list[Path]:
-    """The files of every mhgraph module importing ``roots`` loads, directly or through one
-    another, read from every import statement of each module (inside functions too, relative
-    ones resolved), with the packages they sit in; and the files they run with: ``mhgraph/cli.py``
+    """The files of every mhgraph module importing ``roots`` loads
+    (:func:`code_closure.imported_files`); and the files they run with: ``mhgraph/cli.py``
     (the defaults of the ``pseudonymise`` and ``ingest`` commands) and the data under
     ``mhgraph/data`` (the diminutives behind ``given_name_bf``). Not the package's own
     ``__init__``, which imports every stage, nor the ``later`` stages a module calls only for what
@@ -121,32 +121,7 @@ def delivery_code(roots: tuple[str, ...] = ("mhgraph.pseudonymise", "mhgraph.ing
     >>> "mhgraph/resolve/score.py" in names
     False
     """
-    def file_of(name: str) -> Path:
-        module = ROOT.joinpath(*name.split("."))
-        return module / "__init__.py" if module.is_dir() else module.with_suffix(".py")
-
-    def imported(name: str, node: ast.AST) -> list[str]:
-        if isinstance(node, ast.Import):
-            return [alias.name for alias in node.names]
-        if not isinstance(node, ast.ImportFrom):
-            return []
-        # a relative import counts from the package the module sits in (a package is its own)
-        package = name if file_of(name).name == "__init__.py" else name.rpartition(".")[0]
-        base = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1]) if node.level else ""
-        module = ".".join(part for part in (base, node.module or "") if part)
-        return [module, *(f"{module}.{alias.name}" for alias in node.names)]
-
-    todo, seen = list(roots), set()
-    while todo:
-        name = todo.pop()
-        if (name in seen or name == "mhgraph" or not file_of(name).is_file()
-                or any(name == stage or name.startswith(stage + ".") for stage in later)):
-            continue
-        seen.add(name)
-        todo.append(name.rpartition(".")[0])
-        todo += [module for node in ast.walk(ast.parse(file_of(name).read_bytes()))
-                 for module in imported(name, node) if module.startswith("mhgraph.")]
-    return sorted([file_of(name) for name in seen] + [ROOT / "mhgraph" / "cli.py"]
+    return sorted(imported_files(ROOT, roots, later) + [ROOT / "mhgraph" / "cli.py"]
                   + [path for path in (ROOT / "mhgraph" / "data").rglob("*") if path.is_file()])
 
 
