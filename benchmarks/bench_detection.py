@@ -106,7 +106,8 @@ def run_world(world: dict, persons: int, k: int, ablate: bool, keep: bool,
             summary = {key: value for key, value in result.items() if key != "outcomes"}
             ablation.append((name, summary, result["outcomes"]))
     record = {
-        **world, "persons": persons, "reused": reused, "synth_seconds": round(synth_seconds, 2), "run_seconds": round(run_seconds, 2),
+        **world, "persons": persons, "reused": reused,
+        "synth_seconds": round(synth_seconds, 2), "run_seconds": round(run_seconds, 2),
         "load_before": load_before, "load_after": _loadavg(),
         "figures": {key.removeprefix("detection."): figures[key] for key in (
             f"detection.recall_at_{k}", "detection.recall", "detection.average_precision",
