@@ -237,6 +237,23 @@ def compare_set(label: str, extracts: Path | None, persons: int, seed: int, nois
     return entry
 
 
+def write_json_atomically(path: Path, record: dict) -> None:
+    """Write ``record`` to ``path`` whole or not at all: a reader (or the next run) finds the
+    old file or the new one, never one cut short by a crash or a full disk.
+
+    >>> import tempfile; folder = Path(tempfile.mkdtemp())
+    >>> write_json_atomically(folder / "stamp.json", {"persons": 20})
+    >>> json.loads((folder / "stamp.json").read_text()), [p.name for p in folder.iterdir()]
+    ({'persons': 20}, ['stamp.json'])
+    """
+    partial = path.with_name(path.name + ".partial")
+    try:
+        partial.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
 def _save(report: dict) -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
