@@ -23,8 +23,9 @@ from pathlib import Path
 
 import polars as pl
 
+from bench_pipeline import _source_state, add_commit_option  # before mhgraph: ROOT's own
+
 import mhgraph
-from bench_pipeline import _source_state, add_commit_option
 from mhgraph.evaluate import match_networks, network_outcomes, read_run_and_truth
 
 
