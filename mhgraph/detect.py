@@ -126,20 +126,22 @@ def community_edge_arrays(nodes: pl.DataFrame, edges: pl.DataFrame,
 
 def _positions(numbered: pl.DataFrame, edges: pl.DataFrame, end: str) -> np.ndarray:
     """The number of each edge's ``end`` (:func:`mhgraph.partition.numbers_of`); an end that
-    ``numbered`` lacks is an input error naming its row. Ends read as an Enum of the numbered ids
-    (:func:`numbered_ends`) are their numbers already: no table of their text is joined.
+    ``numbered`` lacks, or a null end, is an input error naming its row. Ends read as an Enum of the
+    numbered ids (:func:`numbered_ends`) are their numbers already: no table of their text is
+    joined. Any other Enum or Categorical is read as its text: its own numbers are not these.
 
     >>> numbered = pl.DataFrame({"entity_id": ["a", "b"]}).with_row_index("_i")
     >>> ends = pl.DataFrame({"to_entity": ["b", "a"]})
-    >>> _positions(numbered, ends, "to_entity").tolist(), _positions(numbered, ends.select(
-    ...     pl.col("to_entity").cast(pl.Enum(["a", "b"]))), "to_entity").tolist()
-    ([1, 0], [1, 0])
+    >>> [_positions(numbered, ends.select(pl.col("to_entity").cast(dtype)), "to_entity").tolist()
+    ...  for dtype in (pl.String, pl.Enum(["a", "b"]), pl.Enum(["b", "a"]))]
+    [[1, 0], [1, 0], [1, 0]]
     """
     values = edges.get_column(end)
     if isinstance(values.dtype, pl.Enum) and values.dtype.categories.equals(numbered.get_column("entity_id")):
-        return values.to_physical().to_numpy().astype(np.int64)
-    found = numbers_of(numbered, edges, end)
-    if found.null_count():
+        found = values.to_physical()
+    else:
+        found = numbers_of(numbered, edges.select(pl.col(end).cast(pl.String)), end)
+    if found.null_count():  # a null end too: the Enum keeps it null, where a cast would make it a number
         row = int(found.is_null().arg_true()[0])
         raise InputError(f"edge points to entity {edges[row, end]!r}, which the nodes table lacks",
                          file="edges", row=row + 1, column=end)

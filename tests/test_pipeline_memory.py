@@ -205,6 +205,32 @@ def test_an_executor_that_does_not_say_where_it_runs_a_call_is_sent_the_columns(
     assert_frame_equal(result.tables["indicator_hits"], serial.tables["indicator_hits"])
 
 
+@pytest.mark.parametrize(("nodes_of", "refused"), [
+    pytest.param(lambda nodes: nodes.sample(fraction=1.0, shuffle=True, seed=5), False, id="not-sorted"),
+    pytest.param(lambda nodes: pl.concat([nodes, nodes.head(3)]).sort("entity_id"), False, id="repeated-ids"),
+    pytest.param(lambda nodes: nodes.sort("entity_id").slice(1), True, id="an-end-missing")])
+def test_nodes_whose_ids_cannot_number_the_ends_are_detected_on_the_ends_text(tmp_path, nodes_of, refused):
+    """Where the stored nodes' ids are not sorted and distinct, or lack an end, ``detect_stored``
+    reads the ends as text: the communities, or the input error, of detection on the tables."""
+    from mhgraph.errors import InputError
+
+    nodes, edges, _ = planted_cell_graph(n_background=300, n_cells=2, seed=4)
+    nodes = nodes_of(nodes)
+    nodes.write_parquet(tmp_path / "nodes.parquet")
+    edges.write_parquet(tmp_path / "edges.parquet")
+    found = []
+    for detect in (lambda: detect_stored(tmp_path, seed=1, partitions=None, unit_size=100),
+                   lambda: detect_communities(nodes, edges, seed=1, unit_size=100)):
+        try:
+            found.append(detect())
+        except InputError as error:
+            found.append(str(error))
+    if refused:
+        assert found[0] == found[1] and "which the nodes table lacks" in found[1]
+    else:
+        assert_frame_equal(found[0], found[1])
+
+
 def test_detection_lets_go_of_tables_handed_over_once_it_has_its_arrays(watching):
     """Leiden runs on arrays of numbers: the nodes and edges tables handed to detection (by
     ``detect_stored``, in a process of its own) are not held while it runs."""
