@@ -23,6 +23,7 @@ from pathlib import Path
 
 import polars as pl
 
+from bench_pipeline import _source_state, add_commit_option
 from mhgraph.evaluate import match_networks, network_outcomes, read_run_and_truth
 
 
@@ -56,10 +57,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--worlds", type=Path, nargs="+", required=True, help="folders of kept bench_detection worlds")
     parser.add_argument("--results", type=Path, required=True)
     parser.add_argument("--rerank", nargs=2, type=Path, help=argparse.SUPPRESS)  # RUN OUT, in the other's process
+    add_commit_option(parser)
     args = parser.parse_args(argv)
     if args.rerank:
         rerank(*args.rerank)
         return {}
+    source = _source_state(args.commit)  # the shipped side's code; a copy that cannot say its commit stops here
     env = {**os.environ, "PYTHONPATH": str(args.source.resolve())}
     worlds = sorted(world for folder in args.worlds for world in folder.iterdir()
                     if (world / "run" / "tables" / "clusters.parquet").is_file()
@@ -79,7 +82,7 @@ def main(argv: list[str] | None = None) -> dict:
     planted = table.filter(pl.col("kind") == "planted")
     moved = table.filter(pl.col("rank").fill_null(0) != pl.col("other_rank").fill_null(0))
     result = {
-        "benchmark": "rerank_kept_worlds", "source": str(args.source), "worlds": len(worlds),
+        "benchmark": "rerank_kept_worlds", "source": source, "other_source": str(args.source), "worlds": len(worlds),
         "recall_at_10": {"shipped": round(float((planted["rank"] <= 10).sum()) / planted.height, 4),
                          "other": round(float((planted["other_rank"] <= 10).sum()) / planted.height, 4)},
         "moved_networks": moved.to_dicts(),

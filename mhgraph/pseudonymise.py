@@ -134,6 +134,20 @@ def _kvk_numbers_padded(frame: pl.DataFrame, spec: SourceSpec, number_columns: f
                               .otherwise(pl.col(name)) for name in padded)
 
 
+def _cell_type_matters(frame: pl.DataFrame, columns: list[str]) -> bool:
+    """Whether a value of ``columns`` (BSNs, KvK numbers) reads otherwise from a number cell than
+    from text: only one of 7 digits (a KvK number that lost its leading zero) or one with a space,
+    dot or dash (taken out between the digits of text, kept in a number such as 1234567.5).
+
+    >>> _cell_type_matters(pl.DataFrame({"bsn": ["123456782", "12345672"]}), ["bsn"])
+    False
+    >>> _cell_type_matters(pl.DataFrame({"bsn": ["123456782", "1234567.5"]}), ["bsn"])
+    True
+    """
+    return bool(columns) and frame.select(
+        pl.any_horizontal(pl.col(name).str.contains(r"^\d{7}$|[\s.\-]").any() for name in columns)).item()
+
+
 def _salts(hardening: str, born: list, record_ids: list) -> list:
     """The per-record value a hardening keys each name filter with (``None``: not hardened):
     the year of birth for "salt" (the same person carries it in every register); the record for
@@ -318,8 +332,8 @@ def write_extract(frame: pl.DataFrame, spec: SourceSpec, out_dir: str | Path, ke
     must match the spec's pattern, so that ingest finds the file again."""
     name = file_name or delivered_name(spec)
     if any(ch in name for ch in "*?[") or not fnmatch.fnmatch(name, spec.file):
-        raise InputError(f"the delivered file needs a name matching the spec's pattern {spec.file!r}, not {name!r}",
-                         file=name)
+        # The error names the file (shown as shown_path shows it), never the name as given: it may hold a BSN.
+        raise InputError(f"the delivered file needs a name matching the spec's pattern {spec.file!r}", file=name)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / name
@@ -620,12 +634,16 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
     delivered, problems = [], []
     seen = SeenRecordIds()
     rows_read = 0
-    number_columns = extract.number_columns([name for block in spec.entities for kind, name in block.plaintext.items()
-                                             if kind in ("bsn", "kvk_number") and name in present])
+    numbered = [name for block in spec.entities for kind, name in block.plaintext.items()
+                if kind in ("bsn", "kvk_number") and name in present]
+    # Asked only once a value reads otherwise from a number cell: a workbook's sheet is parsed again for it.
+    number_columns = None
     for batch in extract.batches(present):
-        frame = _kvk_numbers_padded(batch.frame, spec, number_columns)
+        if number_columns is None and _cell_type_matters(batch.frame, numbered):
+            number_columns = extract.number_columns(numbered)
+        frame = _kvk_numbers_padded(batch.frame, spec, number_columns or frozenset())
         found = check_plaintext(frame, spec, dt.date.fromisoformat(created), extract.native_date_formats,
-                                number_columns)
+                                number_columns or frozenset())
         repeated = seen.repeated(spec.name, frame.select(ROW, pl.col(spec.record_id).alias("rid")).filter(
             pl.col("rid").is_not_null()))
         garbage = batch.garbage.select(ROW, column=pl.lit(None, pl.String), value=pl.lit(None, pl.String),

@@ -67,3 +67,37 @@ def test_a_part_without_a_readable_stamp_is_an_unfinished_generation_and_is_made
     assert json.loads(folder.with_suffix(".json").read_text())["parameters"] == {
         **_parameters(bench_scale._generator_digest()), "persons": 300}
     assert not folder.with_name("part0.partial").exists()
+
+
+def test_a_change_to_any_module_the_generator_imports_makes_the_cached_part_stale(tmp_path, monkeypatch):
+    """Not only mhgraph/synth shapes the parts: normalise, spec, reference, purpose, safe_output,
+    the ingest and the diminutives behind ``given_name_bf`` do too. A change to any of them stops a
+    run on a part generated before it; a change to resolve (which only compares) does not."""
+    import shutil
+
+    shutil.copytree(bench_scale.ROOT / "mhgraph", tmp_path / "copy" / "mhgraph",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(bench_scale, "ROOT", tmp_path / "copy")
+    monkeypatch.setattr(bench_scale, "WORK", tmp_path / "work")
+    names = {path.relative_to(bench_scale.ROOT).as_posix() for path in bench_scale.generator_files()}
+    assert {"mhgraph/normalise.py", "mhgraph/spec.py", "mhgraph/reference.py", "mhgraph/purpose.py",
+            "mhgraph/safe_output.py", "mhgraph/ingest/readers.py", "mhgraph/synth/data/names.txt",
+            "mhgraph/data/diminutives_eu.csv"} <= names
+    assert not any(name.startswith("mhgraph/resolve/") for name in names)
+
+    folder = bench_scale.prepare_part(0, 300, 7)
+    generated = folder.with_suffix(".json").read_text()
+    package = bench_scale.ROOT / "mhgraph"
+    (package / "resolve" / "score.py").write_text("# changed\n", encoding="utf-8")
+    assert bench_scale.prepare_part(0, 300, 7) == folder and folder.with_suffix(".json").read_text() == generated
+    for name in ("normalise.py", "spec.py", "reference.py", "purpose.py", "safe_output.py", "ingest/readers.py",
+                 "data/diminutives_eu.csv"):
+        digest = bench_scale._generator_digest()
+        path = package / name
+        original = path.read_bytes()
+        path.write_bytes(original + b"\n")
+        assert bench_scale._generator_digest() != digest, name
+        with pytest.raises(SystemExit, match="--regenerate"):
+            bench_scale.prepare_part(0, 300, 7)
+        path.write_bytes(original)
+        assert bench_scale.prepare_part(0, 300, 7) == folder

@@ -75,6 +75,8 @@ MEASURING = {
     "bench_scale_leiden.py": ["no-tables", "--label", "1000 exact"],
     "bench_indicators.py": ["--persons", "1000"],
     "bench_leiden_convergence.py": ["--limit", "1"],
+    "bench_er.py": ["--only", "dev_synthetic"],
+    "rerank_kept_worlds.py": ["--source", "other", "--worlds", "worlds", "--results", "results/rerank.json"],
 }
 
 
@@ -101,3 +103,16 @@ def test_a_checkout_told_another_commit_stops_and_told_its_own_records_its_head(
     monkeypatch.setenv("MHGRAPH_COMMIT", head[:7])
     state = bench_pipeline._source_state()
     assert state["commit"] == head and isinstance(state["mhgraph_changed_files"], list)
+
+
+def test_the_er_benchmark_from_a_copy_without_git_records_the_commit_it_is_told(tmp_path):
+    # One part that measures nothing stands in for the data sets: what is checked is the record.
+    copy = _archive_copy(tmp_path)
+    code = ("import json, sys; sys.path.insert(0, sys.argv[1]); from pathlib import Path; import bench_er; "
+            "bench_er.PARTS = {'nothing': ('development', lambda: {'seconds': 0.0})}; "
+            "bench_er.RESULTS = Path(sys.argv[2]); sys.argv = ['bench_er.py', '--only', 'nothing']; bench_er.main()")
+    results = tmp_path / "er.json"
+    done = subprocess.run([sys.executable, "-c", code, str(copy), str(results)], capture_output=True, text=True,
+                          env=_without_git(copy, "4567def"), cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(results.read_text())["nothing"]["source"] == {"commit": "4567def", "mhgraph_changed_files": None}

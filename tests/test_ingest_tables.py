@@ -278,16 +278,16 @@ def _ingest_sbi_codes(folder: Path, codes: list[str]):
 
 def test_sbi_codes_lose_dots_and_spaces_and_short_codes_beside_a_kept_zero_are_codes_of_their_own(tmp_path):
     """``10.13`` and ``10 13`` are the code ``1013``; ``01.13.0`` kept its leading zero, so the file's
-    codes were written as text and ``1013`` and ``1130`` are codes as delivered: no warning."""
+    column's codes were written as text and ``1013`` and ``1130`` are codes as delivered: no warning."""
     codes, warnings = _ingest_sbi_codes(tmp_path, ["10.13", " 10 13", "01.13.0", "1130", "4120"])
     assert codes == ["1013", "1013", "01130", "1130", "4120"]
     assert warnings == []
 
 
-def test_short_sbi_codes_in_a_file_where_no_code_kept_a_leading_zero_are_warned_of(tmp_path):
+def test_short_sbi_codes_in_a_column_where_no_code_kept_a_leading_zero_are_warned_of_naming_it(tmp_path):
     """With no code starting with 0, ``1130`` may be ``01130`` (a farm) read as a number, and so may
     ``1013``, ``113`` and the group ``11`` (``011``): kept as delivered and counted in a warning;
     ``4120``, ``41`` and the 5-digit codes could not."""
     codes, warnings = _ingest_sbi_codes(tmp_path, ["10.13", "1130", "4120", "49410", "113", "11", "41"])
     assert codes == ["1013", "1130", "4120", "49410", "113", "11", "41"]
-    assert len(warnings) == 1 and warnings[0].startswith("4 SBI code(s)") and "no SBI code of the file starts with 0" in warnings[0]
+    assert len(warnings) == 1 and warnings[0].startswith("4 SBI code(s)") and "no SBI code of their column (sbi_code) starts with 0" in warnings[0]

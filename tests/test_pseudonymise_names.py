@@ -51,3 +51,12 @@ def test_a_name_outside_the_pattern_is_refused(tmp_path, pattern_spec):
     with pytest.raises(InputError, match="ind_referenten_\\*.csv"):
         write_extract(PLAIN, spec, tmp_path / "delivered", KEY.fingerprint, "2025-04-01", file_name="export.csv")
     assert not (tmp_path / "delivered").exists()
+
+
+def test_a_refused_name_holding_a_bsn_is_not_shown(tmp_path, pattern_spec):
+    _, spec = pattern_spec
+    with pytest.raises(InputError) as refused:
+        write_extract(PLAIN, spec, tmp_path / "delivered", KEY.fingerprint, "2025-04-01",
+                      file_name="export_123456782.csv")
+    assert "123456782" not in str(refused.value)
+    assert "(20 chars, sha256 " in str(refused.value)
