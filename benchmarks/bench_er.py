@@ -78,7 +78,9 @@ def _load() -> list[float]:
 
 
 def mhgraph(*args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "mhgraph.cli", "--quiet", *args], capture_output=True, text=True)
+    # run in ROOT, which -m puts first on the path: the mhgraph measured is this copy's own
+    done = subprocess.run([sys.executable, "-m", "mhgraph.cli", "--quiet", *args], capture_output=True, text=True,
+                          cwd=ROOT)
     if done.returncode:
         raise SystemExit(f"mhgraph {' '.join(args)} failed: {done.stderr.strip()[-2000:]}")
     return done.stdout

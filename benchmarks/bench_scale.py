@@ -46,7 +46,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench_pipeline import _machine, _source_state, add_commit_option
+from bench_pipeline import _machine, _source_state, add_commit_option, write_json_atomically
 from code_closure import imported_files
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -174,8 +174,9 @@ def _read_stamp(stamp: Path) -> dict | None:
 def prepare_part(part: int, part_persons: int, seed: int, regenerate: bool = False) -> Path:
     """The folder of part ``part``, generated in a fresh process unless a current copy is cached.
 
-    A part is generated into a side folder, moved into place when complete and stamped last, so
-    a folder without a readable stamp is an unfinished generation and is made again.
+    A part is generated into a side folder, stamped (whole or not at all) when complete and then
+    moved into place, so a folder in place always has its stamp; one without a readable stamp is
+    left from an unfinished generation and is made again.
     """
     folder = WORK / f"parts-{part_persons}-{seed}" / _part_tag(part)
     stamp = folder.with_suffix(".json")
@@ -198,9 +199,8 @@ def prepare_part(part: int, part_persons: int, seed: int, regenerate: bool = Fal
                            str(seed), str(Path(__file__).parent)], capture_output=True, text=True, cwd=ROOT)
     if proc.returncode != 0:
         raise SystemExit(f"generating part {part} failed:\n{proc.stderr[-3000:]}")
+    write_json_atomically(stamp, {"parameters": wanted, "generated": json.loads(proc.stdout.splitlines()[-1])})
     unfinished.rename(folder)
-    stamp.write_text(json.dumps({"parameters": wanted, "generated": json.loads(proc.stdout.splitlines()[-1])},
-                                indent=2) + "\n")
     return folder
 
 

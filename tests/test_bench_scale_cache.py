@@ -1,5 +1,6 @@
 """The scale benchmark's cache of generated parts: reused when current, never thrown away unasked."""
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -101,3 +102,28 @@ def test_a_change_to_any_module_the_generator_imports_makes_the_cached_part_stal
             bench_scale.prepare_part(0, 300, 7)
         path.write_bytes(original)
         assert bench_scale.prepare_part(0, 300, 7) == folder
+
+
+_WRITE_UNDER_A_SIZE_LIMIT = """
+import resource, signal, sys
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+from bench_pipeline import write_json_atomically
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead of killing
+resource.setrlimit(resource.RLIMIT_FSIZE, (64, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+try:
+    write_json_atomically(Path(sys.argv[2]), {"parameters": {"persons": 200000, "note": "x" * 500}})
+except OSError as error:
+    print("cut short:", error.strerror)
+"""
+
+
+def test_a_stamp_cut_short_by_a_full_disk_leaves_the_old_stamp_whole(tmp_path):
+    # the file-size limit of a child process stands in for a full disk: the write fails halfway
+    stamp = tmp_path / "part0.json"
+    stamp.write_text(json.dumps({"parameters": _parameters("0123456789abcdef")}))
+    child = subprocess.run([sys.executable, "-c", _WRITE_UNDER_A_SIZE_LIMIT, str(Path(bench_scale.__file__).parent),
+                            str(stamp)], capture_output=True, text=True, timeout=300)
+    assert child.stdout.startswith("cut short"), child.stderr
+    assert bench_scale._read_stamp(stamp) == {"parameters": _parameters("0123456789abcdef")}
+    assert [p.name for p in tmp_path.iterdir()] == ["part0.json"]

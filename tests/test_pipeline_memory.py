@@ -265,6 +265,30 @@ def test_a_run_holds_the_edges_without_their_mention_ids_and_hands_back_the_stor
     assert edges.height == result.manifest["counts"]["edges"] == result.tables["relations"].height
 
 
+def test_a_run_holds_only_the_edge_columns_detection_and_the_rules_read_and_lets_the_edges_go_once_ranked(
+        tmp_path, watching):
+    """The provenance the rules never read (source, record id, contract type) waits in the file the
+    graph writes; once the clusters are ranked no edges are held at all: the export reads the rows it
+    shows from the file, and the documents are those of a run handed the whole table."""
+    from mhgraph.export import write_outputs
+    from mhgraph.pipeline import HELD_EDGE_COLUMNS
+
+    provenance, edge = ["relation_id", "record_id"], ["relation_id", "from_entity", "type"]
+    elsewhere = _alive(provenance), _alive(edge)  # by an earlier run, say
+    during = watching("mhgraph.pipeline", f"{DETECT_AND_INDICATORS} ...", lambda: (_alive(provenance), _alive(edge)))
+    exporting = watching("mhgraph.pipeline", "export ...", lambda: (_alive(provenance), _alive(edge)))
+    result = run_pipeline(SAMPLE, tmp_path / "run", resolver="exact", executor="serial")
+    assert during.seen == [(elsewhere[0], elsewhere[1] + 1)] and exporting.seen == [elsewhere]
+    assert {"record_id", "source", "contract_type"}.isdisjoint(HELD_EDGE_COLUMNS)
+    tables = result.tables
+    whole = write_outputs(tmp_path / "whole", tables["clusters"], tables["communities"], tables["nodes"],
+                          tables["edges"], tables["indicator_hits"], tables["mentions"], tables["resolution"],
+                          top=min(result.manifest["top"], result.manifest["clusters_flagged"]), run_info=result.manifest)
+    assert result.manifest["clusters_flagged"] > 0
+    for name in ("summary", "index", *(key for key in whole if key.startswith(("cluster:", "partner:")))):
+        assert whole[name].read_bytes() == result.outputs[name].read_bytes(), name
+
+
 def test_identity_conflict_hits_read_the_mention_ids_from_the_stored_edges(tmp_path):
     """Held without their mention ids, the edges get those of the conflicting mentions' relations
     from the run's file: the same hits as from the whole table."""

@@ -247,11 +247,11 @@ def _ingest_file(item: PlannedFile, all_specs: list[SourceSpec], sink, seen: _Se
         report.mentions += mentions.height
         report.relations += relations.height
         for column in validator.sbi_columns:
-            short, zero_led = accepted.select(
-                normalise.sbi_code_may_have_lost_zero_expr(pl.col(column)).sum().alias("short"),
-                pl.col(column).str.starts_with("0").sum().alias("zero_led")).row(0)
-            sbi_short[column] += short
-            sbi_zero_led[column] += zero_led
+            # Codes kept as delivered are counted on the rows accepted; a kept zero on any row read
+            # shows that the column was written as text, whether or not its row was held back.
+            short = normalise.sbi_code_may_have_lost_zero_expr(pl.col(column))
+            sbi_short[column] += accepted.select(short.sum()).item()
+            sbi_zero_led[column] += checked.clean.select(pl.col(column).str.starts_with("0").sum()).item()
         with_mention = dict(mentions.group_by("role").len().iter_rows())
         for block in spec.entities:
             missing = accepted.height - with_mention.get(block.role, 0)

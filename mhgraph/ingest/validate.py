@@ -347,8 +347,9 @@ class RowValidator:
         self.extra_date_formats = extra_date_formats
         municipal = {col for block in spec.entities for canonical, col in block.fields.items()
                      if canonical == "municipality"}
-        self.sbi_columns = [col for block in spec.entities for canonical, col in block.fields.items()
-                            if canonical == "sbi_code" and col in self.columns]
+        # each column once, however many entities read it
+        self.sbi_columns = list(dict.fromkeys(col for block in spec.entities for canonical, col in block.fields.items()
+                                              if canonical == "sbi_code" and col in self.columns))
         # Readable identifiers of the partner's own (record ids, permit numbers): 8 digits are
         # as likely a counter there as a KvK number.
         self._own_identifiers = {spec.record_id} | {
