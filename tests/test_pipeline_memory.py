@@ -137,12 +137,15 @@ def test_the_persons_pairs_hold_their_rule_in_a_byte_and_agreements_in_four_byte
     blocking rule is an ``Enum`` of one byte, not sixteen bytes of text, and each agreement (0, 1 or
     NaN) a ``Float32``; the provisional person entities, which no type resolved later reads, are
     gone. The matches written hold the rule as text and the agreements as ``Float64``, as before."""
+    def scored_tables() -> dict[int, pl.DataFrame]:
+        return {id(o): o for o in gc.get_objects()
+                if isinstance(o, pl.DataFrame) and {"blocked_by", "score", "bsn_agree"} <= set(o.columns)}
+
     def look():
-        scored = [o for o in gc.get_objects()
-                  if isinstance(o, pl.DataFrame) and {"blocked_by", "score", "bsn_agree"} <= set(o.columns)]
+        scored = [o for key, o in scored_tables().items() if key not in scored_elsewhere]
         return [(o.schema["blocked_by"], o.schema["bsn_agree"]) for o in scored], _persons_held()
 
-    persons_elsewhere = _persons_held()  # by an earlier run, say
+    scored_elsewhere, persons_elsewhere = set(scored_tables()), _persons_held()  # by an earlier run, say
     clustering = watching("mhgraph.resolve.cluster", "person: ", look)
     result = run_pipeline(SAMPLE, tmp_path / "run", executor="serial")
     [(scored, persons)] = clustering.seen
