@@ -125,6 +125,38 @@ def test_the_resolver_holds_the_pairs_as_rows_of_their_mentions_and_spells_out_t
             == matches.height > 0
 
 
+def _persons_held() -> int:
+    """How many resolution tables (provisional or final) the process holds with a person in them."""
+    return sum(1 for o in gc.get_objects() if isinstance(o, pl.DataFrame) and set(RESOLUTION_COLUMNS) <= set(o.columns)
+               and (o["entity_type"] == "person").any())
+
+
+def test_the_persons_pairs_hold_their_rule_in_a_byte_and_agreements_in_four_bytes_and_are_written_as_before(
+        tmp_path, watching):
+    """While the persons are clustered (some 20 million pairs at a million persons) each pair's
+    blocking rule is an ``Enum`` of one byte, not sixteen bytes of text, and each agreement (0, 1 or
+    NaN) a ``Float32``; the provisional person entities, which no type resolved later reads, are
+    gone. The matches written hold the rule as text and the agreements as ``Float64``, as before."""
+    def scored_tables() -> dict[int, pl.DataFrame]:
+        return {id(o): o for o in gc.get_objects()
+                if isinstance(o, pl.DataFrame) and {"blocked_by", "score", "bsn_agree"} <= set(o.columns)}
+
+    def look():
+        scored = [o for key, o in scored_tables().items() if key not in scored_elsewhere]
+        return [(o.schema["blocked_by"], o.schema["bsn_agree"]) for o in scored], _persons_held()
+
+    scored_elsewhere, persons_elsewhere = set(scored_tables()), _persons_held()  # by an earlier run, say
+    clustering = watching("mhgraph.resolve.cluster", "person: ", look)
+    result = run_pipeline(SAMPLE, tmp_path / "run", executor="serial")
+    [(scored, persons)] = clustering.seen
+    assert scored and all(isinstance(rule, pl.Enum) and rule.categories.len() < 256 and agreement == pl.Float32
+                          for rule, agreement in scored)
+    assert persons == persons_elsewhere
+    matches = result.tables["matches"]
+    assert matches.schema["blocked_by"] == pl.String and matches.schema["bsn_agree"] == pl.Float64
+    assert set(matches.filter(pl.col("entity_type") == "person")["bsn_agree"].drop_nans().unique()) == {0.0, 1.0}
+
+
 def test_inside_a_run_no_second_resolve_writes_into_the_matches_file_the_run_reads(tmp_path, watching):
     """The run hands the resolver's result on as a copy (``dataclasses.replace``) that reads the
     matches from the run's file: while it lives, another resolve into that file is refused, and
