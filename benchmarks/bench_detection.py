@@ -30,7 +30,11 @@ Results of a split this invocation does not run are kept in the file. ``--limit 
 first N worlds of a split (for a quick look; such a result is marked partial). Generated
 worlds go to ``benchmarks/work/detection/`` and are removed after scoring unless ``--keep``;
 ``--reuse`` runs the kept extracts of a world again instead of generating it (to compare two
-rulesets on the very same worlds; the synth code must not have changed in between).
+rulesets on the very same worlds). A world is reused only while its stamp (``world.json``,
+written whole once its generation finished) names the persons, seed and noise asked for and the
+digest of this checkout's generator code; any other kept world (another persons count, other
+synth code, a generation cut short, extracts made by hand with ``mhgraph synth``) is generated
+again, which the progress line says and the world's ``reused`` records.
 """
 
 from __future__ import annotations
@@ -50,7 +54,8 @@ from pathlib import Path
 
 import polars as pl
 
-from bench_pipeline import _loadavg, _machine, _source_state, add_commit_option
+from bench_pipeline import _loadavg, _machine, _source_state, add_commit_option, write_json_atomically
+from bench_scale import _generator_digest
 from mhgraph.evaluate import (FOUND_SHARE, evaluate, grouped_figures, match_networks, network_outcomes,
                               partner_ablation, read_run_and_truth)
 from mhgraph.synth import synthesize
@@ -82,11 +87,8 @@ def run_world(world: dict, persons: int, k: int, ablate: bool, keep: bool,
     summary, outcomes)."""
     folder = WORK / f"{world['split']}-{world['seed']}-{world['noise']}"
     extracts, run = folder / "extracts", folder / "run"
-    reused = reuse and (extracts / "truth").is_dir()
-    shutil.rmtree(run if reused else folder, ignore_errors=True)
     start = time.perf_counter()
-    if not reused:
-        synthesize(extracts, persons=persons, seed=world["seed"], noise=world["noise"])
+    reused = prepare_world(folder, persons, world["seed"], world["noise"], reuse)
     synth_seconds = time.perf_counter() - start
     env = {**os.environ, "MHGRAPH_AUDIT_LOG": str(folder / "audit.log")}
     load_before = _loadavg()
@@ -104,7 +106,8 @@ def run_world(world: dict, persons: int, k: int, ablate: bool, keep: bool,
             summary = {key: value for key, value in result.items() if key != "outcomes"}
             ablation.append((name, summary, result["outcomes"]))
     record = {
-        **world, "persons": persons, "synth_seconds": round(synth_seconds, 2), "run_seconds": round(run_seconds, 2),
+        **world, "persons": persons, "reused": reused,
+        "synth_seconds": round(synth_seconds, 2), "run_seconds": round(run_seconds, 2),
         "load_before": load_before, "load_after": _loadavg(),
         "figures": {key.removeprefix("detection."): figures[key] for key in (
             f"detection.recall_at_{k}", "detection.recall", "detection.average_precision",
@@ -116,6 +119,28 @@ def run_world(world: dict, persons: int, k: int, ablate: bool, keep: bool,
     if not keep:
         shutil.rmtree(folder, ignore_errors=True)
     return record, outcomes, ablation
+
+
+def prepare_world(folder: Path, persons: int, seed: int, noise: str, reuse: bool) -> bool:
+    """Generate the world's extracts into ``folder/extracts`` and stamp them, or with ``reuse``
+    keep those there when their stamp is for these parameters and this generator code; returns
+    whether they were kept. The stamp is written last, so a generation cut short has none."""
+    stamp, wanted = folder / "world.json", {"persons": persons, "seed": seed, "noise": noise,
+                                            "generator": _generator_digest()}
+    if reuse:
+        try:
+            kept = json.loads(stamp.read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            kept = None
+        if kept == wanted:
+            shutil.rmtree(folder / "run", ignore_errors=True)
+            return True
+        print(f"  {folder.name} is not kept for {wanted} (its stamp: {kept}): generating it again",
+              file=sys.stderr, flush=True)
+    shutil.rmtree(folder, ignore_errors=True)
+    synthesize(folder / "extracts", persons=persons, seed=seed, noise=noise)
+    write_json_atomically(stamp, wanted)
+    return False
 
 
 def _outcomes(run: Path, truth: Path) -> pl.DataFrame:

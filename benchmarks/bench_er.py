@@ -50,6 +50,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from bench_pipeline import _source_state, add_commit_option
+from code_closure import imported_files
 from mhgraph.resolve import blocking_quality, load_run, pairwise_scores, resolution_diagnostics
 from mhgraph.spec import SPEC_DIR
 
@@ -75,16 +77,10 @@ def _load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
-def _commit() -> str:
-    """The commit measured, marked when the work tree differs from it."""
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "mhgraph", "benchmarks/bench_er.py"],
-                           cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    return head + (" (with uncommitted changes)" if dirty else "")
-
-
 def mhgraph(*args: str) -> str:
-    done = subprocess.run([sys.executable, "-m", "mhgraph.cli", "--quiet", *args], capture_output=True, text=True)
+    # run in ROOT, which -m puts first on the path: the mhgraph measured is this copy's own
+    done = subprocess.run([sys.executable, "-m", "mhgraph.cli", "--quiet", *args], capture_output=True, text=True,
+                          cwd=ROOT)
     if done.returncode:
         raise SystemExit(f"mhgraph {' '.join(args)} failed: {done.stderr.strip()[-2000:]}")
     return done.stdout
@@ -113,9 +109,8 @@ def person_spec(name: str, record_id: str, columns: dict[str, str], extra: str =
 
 def delivery_code(roots: tuple[str, ...] = ("mhgraph.pseudonymise", "mhgraph.ingest"),
                   later: tuple[str, ...] = ("mhgraph.resolve",)) -> list[Path]:
-    """The files of every mhgraph module importing ``roots`` loads, directly or through one
-    another, read from every import statement of each module (inside functions too, relative
-    ones resolved), with the packages they sit in; and the files they run with: ``mhgraph/cli.py``
+    """The files of every mhgraph module importing ``roots`` loads
+    (:func:`code_closure.imported_files`); and the files they run with: ``mhgraph/cli.py``
     (the defaults of the ``pseudonymise`` and ``ingest`` commands) and the data under
     ``mhgraph/data`` (the diminutives behind ``given_name_bf``). Not the package's own
     ``__init__``, which imports every stage, nor the ``later`` stages a module calls only for what
@@ -128,32 +123,7 @@ def delivery_code(roots: tuple[str, ...] = ("mhgraph.pseudonymise", "mhgraph.ing
     >>> "mhgraph/resolve/score.py" in names
     False
     """
-    def file_of(name: str) -> Path:
-        module = ROOT.joinpath(*name.split("."))
-        return module / "__init__.py" if module.is_dir() else module.with_suffix(".py")
-
-    def imported(name: str, node: ast.AST) -> list[str]:
-        if isinstance(node, ast.Import):
-            return [alias.name for alias in node.names]
-        if not isinstance(node, ast.ImportFrom):
-            return []
-        # a relative import counts from the package the module sits in (a package is its own)
-        package = name if file_of(name).name == "__init__.py" else name.rpartition(".")[0]
-        base = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1]) if node.level else ""
-        module = ".".join(part for part in (base, node.module or "") if part)
-        return [module, *(f"{module}.{alias.name}" for alias in node.names)]
-
-    todo, seen = list(roots), set()
-    while todo:
-        name = todo.pop()
-        if (name in seen or name == "mhgraph" or not file_of(name).is_file()
-                or any(name == stage or name.startswith(stage + ".") for stage in later)):
-            continue
-        seen.add(name)
-        todo.append(name.rpartition(".")[0])
-        todo += [module for node in ast.walk(ast.parse(file_of(name).read_bytes()))
-                 for module in imported(name, node) if module.startswith("mhgraph.")]
-    return sorted([file_of(name) for name in seen] + [ROOT / "mhgraph" / "cli.py"]
+    return sorted(imported_files(ROOT, roots, later) + [ROOT / "mhgraph" / "cli.py"]
                   + [path for path in (ROOT / "mhgraph" / "data").rglob("*") if path.is_file()])
 
 
@@ -636,10 +606,12 @@ def main() -> None:
     parser.add_argument("--million", type=int, default=1_000_000, help="records in the large dedupe and payroll rows")
     parser.add_argument("--resolve-child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--settings", default=None, help=argparse.SUPPRESS)
+    add_commit_option(parser)
     args = parser.parse_args()
     if args.resolve_child:
         resolve_child(args.resolve_child, args.settings)
         return
+    source = _source_state(args.commit)  # before anything is measured: a copy that cannot say its commit stops here
     for name in args.only.split(","):
         print(f"benchmark {name} ...", file=sys.stderr, flush=True)
         if name == "million":
@@ -652,7 +624,7 @@ def main() -> None:
         # read again before writing: another run of this script may have written other parts meanwhile
         results = json.loads(RESULTS.read_text()) if RESULTS.is_file() else {}
         results = {k: v for k, v in results.items() if k in {*PARTS, *LARGE, "machine"}}
-        results[name] = {"role": role, **result, "commit": _commit(),
+        results[name] = {"role": role, **result, "source": source,
                          "command": f".venv/bin/python benchmarks/bench_er.py --only {name}"
                          + (f" --million {args.million}" if name in LARGE else "")}
         results["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),

@@ -28,9 +28,10 @@ from pathlib import Path
 
 import polars as pl
 
-import mhgraph.pipeline
 from bench_detection import load_protocol, worlds
-from bench_pipeline import _loadavg, _machine, _source_state, add_commit_option
+from bench_pipeline import _loadavg, _machine, _source_state, add_commit_option  # before mhgraph: ROOT's own
+
+import mhgraph.pipeline
 from mhgraph.detect import detect_communities, moved_vertices
 from mhgraph.evaluate import evaluate
 from mhgraph.synth import synthesize

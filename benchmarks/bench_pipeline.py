@@ -43,6 +43,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# The mhgraph measured is ROOT's own: a copy (git archive) run with another checkout's
+# environment would otherwise import that checkout's mhgraph through its editable install, which
+# Python asks only after every folder on the path. ROOT goes last, so that a PYTHONPATH naming
+# another mhgraph on purpose (rerank_kept_worlds.py, bench_indicators.py --code) still wins. Every
+# benchmark imports this module before mhgraph, its child scripts too; ``-c`` and ``-m`` children
+# run in ROOT, which Python puts first on their path.
+sys.path.append(str(ROOT))
 RESULTS = ROOT / "benchmarks" / "results" / "pipeline.json"
 WORK = ROOT / "benchmarks" / "work"
 SAMPLE = ROOT / "data" / "sample"
@@ -121,9 +128,16 @@ def _source_state(commit: str | None = None) -> dict:
     that HEAD, or the benchmark stops (``SystemExit``): a variable left exported would otherwise
     label every result with a commit whose code was not measured. A copy without git history
     (``git archive``) has to be told its commit, or the benchmark stops rather than record a
-    result no one can trace; its changed files are then unknown (``None``). Benchmarks call it
-    first thing, so that they stop before generating or measuring anything.
+    result no one can trace; its changed files are then unknown (``None``). An ``mhgraph``
+    imported from outside ROOT stops the benchmark too: the commit recorded would not be the code
+    measured. Benchmarks call it first thing, so that they stop before generating or measuring
+    anything.
     """
+    import mhgraph
+
+    if not Path(mhgraph.__file__).resolve().is_relative_to(ROOT.resolve()):
+        sys.exit(f"mhgraph is imported from {Path(mhgraph.__file__).parent}, not from {ROOT}, whose commit would be "
+                 f"recorded: import this benchmark's own bench_pipeline before mhgraph")
     def git(*args: str) -> str | None:
         done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
         return done.stdout.strip() if done.returncode == 0 else None
@@ -221,6 +235,23 @@ def compare_set(label: str, extracts: Path | None, persons: int, seed: int, nois
         for resolver in ("full", "exact"):
             entry[resolver] = _run_pipeline(extracts, folder / f"out-{resolver}", resolver, env, timeout)
     return entry
+
+
+def write_json_atomically(path: Path, record: dict) -> None:
+    """Write ``record`` to ``path`` whole or not at all: a reader (or the next run) finds the
+    old file or the new one, never one cut short by a crash or a full disk.
+
+    >>> import tempfile; folder = Path(tempfile.mkdtemp())
+    >>> write_json_atomically(folder / "stamp.json", {"persons": 20})
+    >>> json.loads((folder / "stamp.json").read_text()), [p.name for p in folder.iterdir()]
+    ({'persons': 20}, ['stamp.json'])
+    """
+    partial = path.with_name(path.name + ".partial")
+    try:
+        partial.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def _save(report: dict) -> None:

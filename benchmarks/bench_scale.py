@@ -46,7 +46,8 @@ import threading
 import time
 from pathlib import Path
 
-from bench_pipeline import _machine, _source_state, add_commit_option
+from bench_pipeline import _machine, _source_state, add_commit_option, write_json_atomically
+from code_closure import imported_files
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "scale.json"
@@ -58,14 +59,28 @@ SAMPLE_SECONDS = 0.05
 
 # -- the data, generated outside the timed part ------------------------------------------------
 
+# What the generator and make_part_specific import; resolve only compares filters (crypto.dice),
+# so a change there leaves the generated data as it was.
+_GENERATOR_MODULES = ("mhgraph.synth", "mhgraph.ingest.matching", "mhgraph.pseudonymise", "mhgraph.spec")
+
+
+def generator_files() -> list[Path]:
+    """The files that shape the generated parts: every mhgraph module the generator loads
+    (:func:`code_closure.imported_files`: normalise, spec, reference, ingest, ... besides
+    ``mhgraph/synth``) and the data they read (the generator's vocabularies, the specs, the
+    diminutives behind ``given_name_bf``)."""
+    package = ROOT / "mhgraph"
+    data = [path for folder in (package / "synth" / "data", package / "specs", package / "data")
+            for path in folder.rglob("*") if path.is_file()]
+    return sorted(imported_files(ROOT, _GENERATOR_MODULES, later=("mhgraph.resolve",)) + data)
+
+
 def _generator_digest() -> str:
     """Changes when the synthetic generator or this preparation changes: the cache is then stale."""
     digest = hashlib.sha256((inspect.getsource(make_part_specific) + _PART_CHILD).encode())
-    for path in sorted((ROOT / "mhgraph" / "synth").rglob("*")) + sorted((ROOT / "mhgraph" / "specs").glob("*")) \
-            + [ROOT / "mhgraph" / "pseudonymise.py", ROOT / "mhgraph" / "crypto.py"]:
-        if path.is_file() and "__pycache__" not in path.parts:
-            digest.update(path.relative_to(ROOT).as_posix().encode())
-            digest.update(path.read_bytes())
+    for path in generator_files():
+        digest.update(path.relative_to(ROOT).as_posix().encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -159,8 +174,9 @@ def _read_stamp(stamp: Path) -> dict | None:
 def prepare_part(part: int, part_persons: int, seed: int, regenerate: bool = False) -> Path:
     """The folder of part ``part``, generated in a fresh process unless a current copy is cached.
 
-    A part is generated into a side folder, moved into place when complete and stamped last, so
-    a folder without a readable stamp is an unfinished generation and is made again.
+    A part is generated into a side folder, stamped (whole or not at all) when complete and then
+    moved into place, so a folder in place always has its stamp; one without a readable stamp is
+    left from an unfinished generation and is made again.
     """
     folder = WORK / f"parts-{part_persons}-{seed}" / _part_tag(part)
     stamp = folder.with_suffix(".json")
@@ -183,9 +199,8 @@ def prepare_part(part: int, part_persons: int, seed: int, regenerate: bool = Fal
                            str(seed), str(Path(__file__).parent)], capture_output=True, text=True, cwd=ROOT)
     if proc.returncode != 0:
         raise SystemExit(f"generating part {part} failed:\n{proc.stderr[-3000:]}")
+    write_json_atomically(stamp, {"parameters": wanted, "generated": json.loads(proc.stdout.splitlines()[-1])})
     unfinished.rename(folder)
-    stamp.write_text(json.dumps({"parameters": wanted, "generated": json.loads(proc.stdout.splitlines()[-1])},
-                                indent=2) + "\n")
     return folder
 
 

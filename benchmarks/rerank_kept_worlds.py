@@ -23,6 +23,9 @@ from pathlib import Path
 
 import polars as pl
 
+from bench_pipeline import _source_state, add_commit_option  # before mhgraph: ROOT's own
+
+import mhgraph
 from mhgraph.evaluate import match_networks, network_outcomes, read_run_and_truth
 
 
@@ -56,11 +59,19 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--worlds", type=Path, nargs="+", required=True, help="folders of kept bench_detection worlds")
     parser.add_argument("--results", type=Path, required=True)
     parser.add_argument("--rerank", nargs=2, type=Path, help=argparse.SUPPRESS)  # RUN OUT, in the other's process
+    add_commit_option(parser)
     args = parser.parse_args(argv)
+    other = args.source.resolve()
     if args.rerank:
+        # else the installed mhgraph would rerank, and every rank would stay as it was
+        if not Path(mhgraph.__file__).resolve().is_relative_to(other):
+            sys.exit(f"mhgraph was imported from {Path(mhgraph.__file__).parent}, not from --source {other}")
         rerank(*args.rerank)
         return {}
-    env = {**os.environ, "PYTHONPATH": str(args.source.resolve())}
+    source = _source_state(args.commit)  # the shipped side's code; a copy that cannot say its commit stops here
+    if not (other / "mhgraph" / "__init__.py").is_file():
+        sys.exit(f"--source {args.source} holds no mhgraph package (no mhgraph/__init__.py)")
+    env = {**os.environ, "PYTHONPATH": str(other)}
     worlds = sorted(world for folder in args.worlds for world in folder.iterdir()
                     if (world / "run" / "tables" / "clusters.parquet").is_file()
                     and world.name.startswith("development"))
@@ -79,7 +90,7 @@ def main(argv: list[str] | None = None) -> dict:
     planted = table.filter(pl.col("kind") == "planted")
     moved = table.filter(pl.col("rank").fill_null(0) != pl.col("other_rank").fill_null(0))
     result = {
-        "benchmark": "rerank_kept_worlds", "source": str(args.source), "worlds": len(worlds),
+        "benchmark": "rerank_kept_worlds", "source": source, "other_source": str(args.source), "worlds": len(worlds),
         "recall_at_10": {"shipped": round(float((planted["rank"] <= 10).sum()) / planted.height, 4),
                          "other": round(float((planted["other_rank"] <= 10).sum()) / planted.height, 4)},
         "moved_networks": moved.to_dicts(),

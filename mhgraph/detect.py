@@ -49,6 +49,7 @@ __all__ = [
     "component_leiden",
     "detect_communities",
     "number_clusters",
+    "numbered_ends",
 ]
 
 log = logging.getLogger("mhgraph.detect")
@@ -125,13 +126,48 @@ def community_edge_arrays(nodes: pl.DataFrame, edges: pl.DataFrame,
 
 def _positions(numbered: pl.DataFrame, edges: pl.DataFrame, end: str) -> np.ndarray:
     """The number of each edge's ``end`` (:func:`mhgraph.partition.numbers_of`); an end that
-    ``numbered`` lacks is an input error naming its row."""
-    found = numbers_of(numbered, edges, end)
-    if found.null_count():
+    ``numbered`` lacks, or a null end, is an input error naming its row. Ends read as an Enum of the
+    numbered ids (:func:`numbered_ends`) are their numbers already: no table of their text is
+    joined. Any other Enum or Categorical is read as its text: its own numbers are not these.
+
+    >>> numbered = pl.DataFrame({"entity_id": ["a", "b"]}).with_row_index("_i")
+    >>> ends = pl.DataFrame({"to_entity": ["b", "a"]})
+    >>> [_positions(numbered, ends.select(pl.col("to_entity").cast(dtype)), "to_entity").tolist()
+    ...  for dtype in (pl.String, pl.Enum(["a", "b"]), pl.Enum(["b", "a"]))]
+    [[1, 0], [1, 0], [1, 0]]
+    """
+    values = edges.get_column(end)
+    if isinstance(values.dtype, pl.Enum) and values.dtype.categories.equals(numbered.get_column("entity_id")):
+        found = values.to_physical()
+    else:
+        found = numbers_of(numbered, edges.select(pl.col(end).cast(pl.String)), end)
+    if found.null_count():  # a null end too: the Enum keeps it null, where a cast would make it a number
         row = int(found.is_null().arg_true()[0])
         raise InputError(f"edge points to entity {edges[row, end]!r}, which the nodes table lacks",
                          file="edges", row=row + 1, column=end)
     return found.to_numpy().astype(np.int64)
+
+
+def numbered_ends(entity_ids: pl.Series, edges: pl.LazyFrame) -> pl.DataFrame | None:
+    """The columns of ``edges`` detection reads, read with both ends as an Enum of ``entity_ids``
+    (sorted and distinct: the graph stage's nodes), which :func:`community_edge_arrays` takes as
+    the ends' numbers: the ids' text is never held for every edge, and no hash join is needed.
+    ``None`` when the ids are not sorted and distinct or an end is not among them (read the ends
+    as text then: :func:`detect_communities` names the row).
+
+    >>> edges = pl.LazyFrame({"from_entity": ["b"], "to_entity": ["a"], "type": ["MANAGES"]})
+    >>> numbered_ends(pl.Series(["a", "b"]), edges).select(pl.all().to_physical()).rows()
+    [(1, 0, 'MANAGES')]
+    >>> numbered_ends(pl.Series(["a"]), edges) is None
+    True
+    """
+    if not strictly_increasing(entity_ids):
+        return None
+    ids = pl.Enum(entity_ids)
+    try:  # read a part at a time: only the numbers are held whole
+        return edges.select(pl.col("from_entity", "to_entity").cast(ids), "type").collect(engine="streaming")
+    except pl.exceptions.InvalidOperationError:
+        return None
 
 
 def detect_communities(nodes: pl.DataFrame, edges: pl.DataFrame,

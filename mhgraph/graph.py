@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from collections.abc import Collection
 from pathlib import Path
 
 import networkx as nx
@@ -356,14 +357,14 @@ def _nodes(mentions: pl.LazyFrame, entity: pl.Series, entity_ids: pl.Series) -> 
 
 
 def _edges(relations: pl.LazyFrame, ends: pl.DataFrame, entity_ids: pl.Series,
-           edges_file: Path | None = None) -> pl.DataFrame:
+           edges_file: Path | None = None, held: tuple[str, ...] = ()) -> pl.DataFrame:
     """The edges table from the relations (a scan or a table) and the numbers of their ends'
     entities (:func:`_end_entities`), sorted by ``relation_id``: each column is read, put in that
     order and let go in turn, so that only the edges are held whole, never the relations too.
 
-    With ``edges_file``, the edges are written there whole and returned without their mention ids:
-    those are put in order first, while little else is held, and wait in a file of their own,
-    from which the whole table is then written a part at a time.
+    With ``edges_file``, the edges are written there whole and returned with the ``held`` columns
+    only: the others are put in order first, while little else is held, and wait in a file of
+    their own, from which the whole table is then written a part at a time.
     """
     height = ends.height
     relation_id = _read(relations, "relation_id", "relations", pl.String(), height)
@@ -378,18 +379,18 @@ def _edges(relations: pl.LazyFrame, ends: pl.DataFrame, entity_ids: pl.Series,
     if edges_file is None:
         return pl.DataFrame([ordered(column) for column in EDGE_COLUMNS])
     with tempfile.TemporaryDirectory(dir=edges_file.parent) as folder:
-        mention_ids = Path(folder) / "mention_ids.parquet"
-        pl.DataFrame([ordered(column) for column in _MENTION_IDS]).write_parquet(mention_ids)
-        edges = pl.DataFrame([ordered(column) for column in EDGE_COLUMNS if column not in _MENTION_IDS])
+        waiting = Path(folder) / "not_held.parquet"
+        pl.DataFrame([ordered(column) for column in EDGE_COLUMNS if column not in held]).write_parquet(waiting)
+        edges = pl.DataFrame([ordered(column) for column in EDGE_COLUMNS if column in held])
         # rows per group fixed: left to the sink, the groups follow the thread count and the file's bytes the machine
-        pl.concat([edges.lazy(), pl.scan_parquet(mention_ids)], how="horizontal").select(EDGE_COLUMNS).sink_parquet(
+        pl.concat([edges.lazy(), pl.scan_parquet(waiting)], how="horizontal").select(EDGE_COLUMNS).sink_parquet(
             edges_file, row_group_size=EDGES_ROW_GROUP_SIZE)
     return edges
 
 
 def build_graph_tables(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.LazyFrame,
-                       resolution: pl.DataFrame, edges_file: str | Path | None = None
-                       ) -> tuple[pl.DataFrame, pl.DataFrame]:
+                       resolution: pl.DataFrame, edges_file: str | Path | None = None,
+                       held_edge_columns: Collection[str] | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Aggregate mentions into entity ``nodes`` and map relations onto entity ``edges``.
 
     A node lists the partners, sources and purposes of all its mentions and their count, plus
@@ -408,11 +409,12 @@ def build_graph_tables(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.Data
     resolution over without keeping it (``mhgraph run``) holds neither while the nodes are built.
 
     ``edges_file``: a Parquet file to write the whole edges table to (``mhgraph run`` gives its
-    ``tables/edges.parquet``); the edges are then returned without ``from_mention`` and
-    ``to_mention``, which are never held beside the other columns (at five million persons some
-    2 GB of text that only the identity-conflict rule reads, from the file). Its folder must exist;
-    the file is written in row groups of :data:`EDGES_ROW_GROUP_SIZE` rows, so that its bytes do
-    not depend on the machine's thread count.
+    ``tables/edges.parquet``); the edges are then returned with the ``held_edge_columns`` only
+    (default: all but ``from_mention`` and ``to_mention``), and the other columns are never held
+    beside them (at five million persons the mention ids are some 2 GB of text that only the
+    identity-conflict rule reads, from the file). Its folder must exist; the file is written in
+    row groups of :data:`EDGES_ROW_GROUP_SIZE` rows, so that its bytes do not depend on the
+    machine's thread count.
 
     Raises :class:`~mhgraph.errors.InputError` (naming table, row and column) when a required
     column is missing or empty, a mention is resolved twice or not at all, or a relation names
@@ -437,7 +439,9 @@ def build_graph_tables(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.Data
     del mention_ids
     ends = _end_entities(relations, lookups)
     nodes = _nodes(mentions, entity, entity_ids)
-    edges = _edges(relations, ends, entity_ids, edges_file)
+    held = tuple(c for c in EDGE_COLUMNS if c not in _MENTION_IDS) if held_edge_columns is None else tuple(
+        c for c in EDGE_COLUMNS if c in held_edge_columns)
+    edges = _edges(relations, ends, entity_ids, edges_file, held)
     log.info("graph: %d nodes, %d edges from %d mentions", nodes.height, edges.height, entity.len())
     return nodes, edges
 

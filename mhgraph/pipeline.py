@@ -22,7 +22,7 @@ from pathlib import Path
 
 import polars as pl
 
-from mhgraph.detect import detect_communities
+from mhgraph.detect import detect_communities, numbered_ends
 from mhgraph.diff import RunTables, carry_cluster_ids, changes_json, diff_runs, rename_clusters
 from mhgraph.errors import InputError, MhgraphError
 from mhgraph.executor import Executor, SerialExecutor, make_executor
@@ -31,7 +31,7 @@ from mhgraph.export.dossier import REQUIRED_COLUMNS
 from mhgraph.export.i18n import DEFAULT_LANGUAGE
 from mhgraph.graph import MENTION_COLUMNS, build_graph_tables
 from mhgraph.indicators import DEFINITIONS, compute_indicators, with_cluster_ids
-from mhgraph.indicators.tables import MENTION_IDS
+from mhgraph.indicators.tables import EDGE_COLUMNS as RULE_EDGE_COLUMNS, MENTION_IDS
 from mhgraph.ingest import ingest
 from mhgraph.manifest import append_audit_log, extracts_record, new_manifest, write_manifest
 from mhgraph.purpose import DEFAULT_RUN_PURPOSE, allowed_source_purposes
@@ -51,6 +51,9 @@ EXACT_MATCHES_SCHEMA = {**PAIR_SCHEMA, "score": pl.Float64, "decision": pl.Strin
 
 # The columns community detection reads: all a detecting process is sent of the graph tables.
 DETECT_COLUMNS = {"nodes": ["entity_id", "entity_type"], "edges": ["from_entity", "to_entity", "type"]}
+# The edge columns held in memory once the graph has written the edges: those detection and the
+# rules read. The export reads the rows it shows from the file, with all their columns.
+HELD_EDGE_COLUMNS = tuple(dict.fromkeys([*DETECT_COLUMNS["edges"], *RULE_EDGE_COLUMNS]))
 # The tables analyse returns, in the order the run writes and counts them.
 ANALYSED_TABLES = ("resolution", "matches", "identity_conflicts", "nodes", "edges", "communities", "indicator_hits",
                    "clusters")
@@ -212,7 +215,8 @@ def analyse(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.
     resolution is let go once the graph is built, not held through detection and the rules, and
     read again when asked for (the tables come back as :class:`StoredTables`; the resolver's result
     holds none: its reader takes it from the tables); a detection process of its own reads its
-    columns from there (:func:`detect_stored`).
+    columns from there (:func:`detect_stored`). The edges are held with :data:`HELD_EDGE_COLUMNS`
+    only, and let go once the clusters are ranked: the export reads the rows it shows from the file.
     """
     timings = {} if timings is None else timings
     tables = StoredTables({}, {})
@@ -243,10 +247,10 @@ def analyse(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.
         # export reads it again
         edges_file = tables_dir / "edges.parquet" if tables_dir is not None else None
         nodes, edges = build_graph_tables(scan_of(mentions, MENTION_COLUMNS), relations, tables.release("resolution"),
-                                          edges_file=edges_file)
+                                          edges_file=edges_file, held_edge_columns=HELD_EDGE_COLUMNS)
         tables.keep(tables_dir, nodes=nodes)
         tables["edges"] = edges
-        if edges_file is not None:  # written whole by the graph; held without the mention ids (a third of its data)
+        if edges_file is not None:  # written whole by the graph; held with the columns detection and the rules read
             tables.stored["edges"] = edges_file
     with _stage(DETECT_AND_INDICATORS, timings):
         # no rule reads the communities: the rules run here while detection runs in a process of its
@@ -274,6 +278,9 @@ def analyse(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | pl.
         log.info("detect took %.1f s, indicators %.1f s", timings["detect"], timings["indicators"])
     with _stage("rank", timings):
         clusters = rank_clusters(communities, nodes, edges, hits)
+    # no later stage reads the edges whole: stored, they are let go (the export reads the rows it shows)
+    del edges
+    tables.release("edges")
     # the hits table holds what the score counts: a weak hit without a piece of another kind beside it is left out
     tables.keep(None, communities=communities, indicator_hits=counted_hits(hits, communities), clusters=clusters)
     return tables, resolved
@@ -313,9 +320,13 @@ def detect_stored(tables_dir: Path, *, seed: int, partitions: int | None, unit_s
     ...     detect_communities(nodes, edges, seed=1, unit_size=100))
     True
     """
+    handed = [_read_columns(tables_dir, "nodes")]
+    # the ends as numbers among the nodes' ids: the text of both ends of every edge is never held
+    handed.append(numbered_ends(handed[0].get_column("entity_id"), pl.scan_parquet(tables_dir / "edges.parquet")))
+    if handed[-1] is None:
+        handed[-1] = _read_columns(tables_dir, "edges")
     # handed over, not held here: detection lets the tables go once it has its arrays
-    return detect_communities(_read_columns(tables_dir, "nodes"), _read_columns(tables_dir, "edges"), seed=seed,
-                              partitions=partitions, unit_size=unit_size)
+    return detect_communities(handed.pop(0), handed.pop(), seed=seed, partitions=partitions, unit_size=unit_size)
 
 
 def _read_columns(tables_dir: Path, name: str) -> pl.DataFrame:
@@ -440,8 +451,8 @@ def _run_stages(folder: RunFolder, input_dir: Path, specs, before: RunTables | N
     with _stage("partners_needed", timings):
         tables["clusters"] = partners_needed(tables["clusters"], tables["communities"], tables["indicator_hits"],
                                              shown=top)
-    clusters, communities, nodes, edges, hits = (
-        tables[name] for name in ("clusters", "communities", "nodes", "edges", "indicator_hits"))
+    clusters, communities, nodes, hits = (tables[name] for name in ("clusters", "communities", "nodes", "indicator_hits"))
+    edges = tables.scan("edges")  # a scan of the file when stored: the export reads the rows it shows
     # those written as they were made stand
     tables.keep(out_dir / "tables", **{name: tables[name] for name in ANALYSED_TABLES if name not in tables.stored})
     counts = {name: ingested.scan(name).select(pl.len()).collect().item() for name in ingested.paths}
@@ -461,7 +472,7 @@ def _run_stages(folder: RunFolder, input_dir: Path, specs, before: RunTables | N
     changes = None
     if before is not None:
         changes = diff_runs(before, RunTables(current.mentions, current.resolution, communities, clusters, hits,
-                                              edges["relation_id"], manifest))
+                                              edges.select("relation_id").collect().to_series(), manifest))
         manifest["previous_run"] = {key: before.manifest.get(key) for key in ("run_id", "started")}
     with _stage("export", timings):
         # the mentions and the resolution as scans: the export reads those of the top clusters, not the tables
@@ -487,7 +498,6 @@ def _run_stages(folder: RunFolder, input_dir: Path, specs, before: RunTables | N
     outputs["audit_log"] = audit_log
     log.info("run written to %s", folder.final)
     stored = {name: folder.final_path(path) for name, path in {**ingested.paths, **tables.stored}.items()}
-    tables.release("edges")  # held without the mention ids: a caller gets the stored table, whole
     return RunResult(out_dir=folder.final, tables=StoredTables(tables, stored), outputs=outputs, manifest=manifest)
 
 

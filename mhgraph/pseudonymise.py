@@ -63,7 +63,7 @@ from fastexcel import FastExcelError
 from mhgraph import normalise
 from mhgraph.crypto import Key, address_keys, bloom_encode, keyed_hash, load_key, person_match_keys
 from mhgraph.errors import InputError, describe_read_error
-from mhgraph.file_names import shown_path
+from mhgraph.file_names import identifier_in_name, shown_path
 from mhgraph.purpose import DEFAULT_RUN_PURPOSE, allowed_source_purposes
 from mhgraph.reference import AGE_BANDS, age_band, band_of_age
 from mhgraph.safe_output import write_csv_safe
@@ -132,6 +132,20 @@ def _kvk_numbers_padded(frame: pl.DataFrame, spec: SourceSpec, number_columns: f
               if kind == "kvk_number" and name in number_columns and name in frame.columns}
     return frame.with_columns(pl.when(pl.col(name).str.contains(r"^\d{7}$")).then(pl.col(name).str.zfill(8))
                               .otherwise(pl.col(name)) for name in padded)
+
+
+def _cell_type_matters(frame: pl.DataFrame, columns: list[str]) -> bool:
+    """Whether a value of ``columns`` (BSNs, KvK numbers) reads otherwise from a number cell than
+    from text: only one of 7 digits (a KvK number that lost its leading zero) or one with a space,
+    dot or dash (taken out between the digits of text, kept in a number such as 1234567.5).
+
+    >>> _cell_type_matters(pl.DataFrame({"bsn": ["123456782", "12345672"]}), ["bsn"])
+    False
+    >>> _cell_type_matters(pl.DataFrame({"bsn": ["123456782", "1234567.5"]}), ["bsn"])
+    True
+    """
+    return bool(columns) and frame.select(
+        pl.any_horizontal(pl.col(name).str.contains(r"^\d{7}$|[\s.\-]").any() for name in columns)).item()
 
 
 def _salts(hardening: str, born: list, record_ids: list) -> list:
@@ -276,13 +290,22 @@ def pseudonymise_frame(frame: pl.DataFrame, spec: SourceSpec, key: Key, hardenin
     return pl.DataFrame(columns)
 
 
-def delivered_name(spec: SourceSpec, candidate: str | None = None) -> str:
+# Hex digits of the keyed hash of an input name that stand for it in a delivered name: 64 bits,
+# so that two input names of one pattern do not meet in practice (a meeting is refused).
+_NAME_HASH_CHARS = 16
+
+
+def delivered_name(spec: SourceSpec, candidate: str | None = None, key: Key | None = None) -> str:
     """The delivered file's name: the spec's ``file``; for a pattern such as
     ``gemeente_venlo_vergunningen*.csv``, ``candidate`` without the word plaintext (in any
     case, anywhere, with the ``_``, ``-``, ``.`` or space before it: the :data:`PLAINTEXT_MARKER`
     :func:`template` puts in a name, or a partner's own) when that matches the pattern and says
     plaintext nowhere else, else the pattern without its wildcards. A delivered name never says
-    plaintext.
+    plaintext. Nor does it carry what looks like an identifier (:func:`identifier_in_name`): such a
+    candidate is named by the pattern with its first ``*`` standing for the keyed hash of the
+    candidate under ``key`` (:data:`_NAME_HASH_CHARS` hex digits written as the letters a-p; the
+    engine holds no key, so it cannot search them for a BSN), or, without a key, by the pattern
+    without its wildcards.
 
     >>> from dataclasses import replace
     >>> from mhgraph.spec import load_spec, SPEC_DIR
@@ -293,6 +316,9 @@ def delivered_name(spec: SourceSpec, candidate: str | None = None) -> str:
     'ind_referenten_2024.csv'
     >>> delivered_name(replace(spec, file="ind_referenten*.csv"), "ind_referenten-PLAINTEXT_2024.csv")
     'ind_referenten_2024.csv'
+    >>> delivered_name(replace(spec, file="ind_referenten_*.csv"), "ind_referenten_123456782.csv",
+    ...                Key(b"0123456789abcdef-example"))
+    'ind_referenten_mejkbfdbnaoahdeg.csv'
     """
     if not any(ch in spec.file for ch in "*?["):
         return spec.file
@@ -300,7 +326,16 @@ def delivered_name(spec: SourceSpec, candidate: str | None = None) -> str:
         stem, suffix = os.path.splitext(candidate)
         candidate = _PLAINTEXT_WORD.sub("", stem) + suffix
     if candidate and fnmatch.fnmatch(candidate, spec.file) and "plaintext" not in candidate.lower():
-        return candidate
+        if not identifier_in_name(candidate):
+            return candidate
+        if key is not None and "*" in spec.file:
+            # written in the letters a-p: digits could read as a postcode or KvK number again
+            digest = keyed_hash(key, "file_name", candidate)[:_NAME_HASH_CHARS]
+            letters = "".join(chr(ord("a") + int(d, 16)) for d in digest)
+            hashed = spec.file.replace("*", letters, 1)
+            hashed = re.sub(r"\[[^\]]*\]|[*?]", "", hashed)
+            if fnmatch.fnmatch(hashed, spec.file):
+                return hashed
     return re.sub(r"\[[^\]]*\]|[*?]", "", spec.file)
 
 
@@ -318,8 +353,8 @@ def write_extract(frame: pl.DataFrame, spec: SourceSpec, out_dir: str | Path, ke
     must match the spec's pattern, so that ingest finds the file again."""
     name = file_name or delivered_name(spec)
     if any(ch in name for ch in "*?[") or not fnmatch.fnmatch(name, spec.file):
-        raise InputError(f"the delivered file needs a name matching the spec's pattern {spec.file!r}, not {name!r}",
-                         file=name)
+        # The error names the file (shown as shown_path shows it), never the name as given: it may hold a BSN.
+        raise InputError(f"the delivered file needs a name matching the spec's pattern {spec.file!r}", file=name)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / name
@@ -607,10 +642,19 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
     if _same_file(quarantine_path, src):
         raise InputError("the partner-side quarantine would replace this plaintext extract; choose another "
                          "--quarantine file", file=str(src))
-    name = delivered_name(spec, src.stem + Path(spec.file).suffix)
+    candidate = src.stem + Path(spec.file).suffix
+    name = delivered_name(spec, candidate, key)
     delivered_path = Path(out_dir) / name
     if any(_same_file(target, src) for target in (delivered_path, Path(str(delivered_path) + META_SUFFIX))):
         raise InputError("the delivered extract would replace this plaintext extract; choose another --out folder",
+                         file=str(src))
+    # A name standing for another (a keyed hash of it) is recorded in the sidecar, so that a
+    # second input name giving the same delivered name is refused instead of replacing the first.
+    renamed = {"delivered_for_name": keyed_hash(key, "file_name", candidate)} if (
+        name != spec.file and identifier_in_name(candidate)) else {}
+    earlier = read_meta(delivered_path) if renamed and delivered_path.exists() else None
+    if earlier is not None and earlier.get("delivered_for_name") != renamed["delivered_for_name"]:
+        raise InputError("another extract was delivered under the name this one gets; choose another --out folder",
                          file=str(src))
     unread = [column for column in spec.columns if column not in spec.delivered_columns]
     if unread:  # data minimisation drops them; a partner who declared one (required, say) should know
@@ -620,12 +664,16 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
     delivered, problems = [], []
     seen = SeenRecordIds()
     rows_read = 0
-    number_columns = extract.number_columns([name for block in spec.entities for kind, name in block.plaintext.items()
-                                             if kind in ("bsn", "kvk_number") and name in present])
+    numbered = [name for block in spec.entities for kind, name in block.plaintext.items()
+                if kind in ("bsn", "kvk_number") and name in present]
+    # Asked only once a value reads otherwise from a number cell: a workbook's sheet is parsed again for it.
+    number_columns = None
     for batch in extract.batches(present):
-        frame = _kvk_numbers_padded(batch.frame, spec, number_columns)
+        if number_columns is None and _cell_type_matters(batch.frame, numbered):
+            number_columns = extract.number_columns(numbered)
+        frame = _kvk_numbers_padded(batch.frame, spec, number_columns or frozenset())
         found = check_plaintext(frame, spec, dt.date.fromisoformat(created), extract.native_date_formats,
-                                number_columns)
+                                number_columns or frozenset())
         repeated = seen.repeated(spec.name, frame.select(ROW, pl.col(spec.record_id).alias("rid")).filter(
             pl.col("rid").is_not_null()))
         garbage = batch.garbage.select(ROW, column=pl.lit(None, pl.String), value=pl.lit(None, pl.String),
@@ -662,8 +710,8 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
         log.warning("%s: %s", Path(shown_path(src)).name, warning)
     return write_extract(frame, spec, out_dir, key.fingerprint, created, name, {
         "rows_read": rows_read, "rows_quarantined_by_partner": rows_quarantined,
-        "quarantined_by_partner": dict(by_reason), "values_left_out_by_partner": dict(values_by_reason)},
-        run_purpose=run_purpose, name_hardening=name_hardening)
+        "quarantined_by_partner": dict(by_reason), "values_left_out_by_partner": dict(values_by_reason),
+        **renamed}, run_purpose=run_purpose, name_hardening=name_hardening)
 
 
 def template(spec: str | Path | SourceSpec, out: str | Path | None = None, spec_dir: str | Path = SPEC_DIR) -> Path:

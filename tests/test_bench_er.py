@@ -13,7 +13,11 @@ def _bench_er():
     spec = importlib.util.spec_from_file_location("bench_er_under_test", BENCH)
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
+    sys.path.insert(0, str(BENCH.parent))  # as when run as a script: it imports bench_pipeline beside it
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(BENCH.parent))
     return module
 
 

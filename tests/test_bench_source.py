@@ -15,11 +15,13 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 def _archive_copy(tmp_path: Path) -> Path:
-    """The benchmark scripts in a folder no git repository holds, as ``git archive`` unpacks them."""
+    """The benchmark scripts and mhgraph in a folder no git repository holds, as ``git archive``
+    unpacks them; run with this checkout's environment, whose editable install points here."""
     copy = tmp_path / "copy" / "benchmarks"
     copy.mkdir(parents=True)
     for script in [*BENCHMARKS.glob("*.py"), *BENCHMARKS.glob("*.toml")]:
         shutil.copy(script, copy / script.name)
+    shutil.copytree(BENCHMARKS.parent / "mhgraph", copy.parent / "mhgraph", ignore=shutil.ignore_patterns("__pycache__"))
     return copy
 
 
@@ -35,7 +37,7 @@ def _source_state(copy: Path, *commit: str, commit_variable: str | None = None) 
     code = ("import json, sys; sys.path.insert(0, sys.argv[1]); import bench_pipeline; "
             "print(json.dumps(bench_pipeline._source_state(*sys.argv[2:])))")
     return subprocess.run([sys.executable, "-c", code, str(copy), *commit], capture_output=True, text=True,
-                          env=_without_git(copy, commit_variable), timeout=300)
+                          env=_without_git(copy, commit_variable), cwd=copy.parent, timeout=300)
 
 
 def _bench_pipeline():
@@ -75,6 +77,8 @@ MEASURING = {
     "bench_scale_leiden.py": ["no-tables", "--label", "1000 exact"],
     "bench_indicators.py": ["--persons", "1000"],
     "bench_leiden_convergence.py": ["--limit", "1"],
+    "bench_er.py": ["--only", "dev_synthetic"],
+    "rerank_kept_worlds.py": ["--source", "other", "--worlds", "worlds", "--results", "results/rerank.json"],
 }
 
 
@@ -101,3 +105,43 @@ def test_a_checkout_told_another_commit_stops_and_told_its_own_records_its_head(
     monkeypatch.setenv("MHGRAPH_COMMIT", head[:7])
     state = bench_pipeline._source_state()
     assert state["commit"] == head and isinstance(state["mhgraph_changed_files"], list)
+
+
+def test_the_er_benchmark_from_a_copy_without_git_records_the_commit_it_is_told(tmp_path):
+    # One part that measures nothing stands in for the data sets: what is checked is the record.
+    copy = _archive_copy(tmp_path)
+    code = ("import json, sys; sys.path.insert(0, sys.argv[1]); from pathlib import Path; import bench_er; "
+            "bench_er.PARTS = {'nothing': ('development', lambda: {'seconds': 0.0})}; "
+            "bench_er.RESULTS = Path(sys.argv[2]); sys.argv = ['bench_er.py', '--only', 'nothing']; bench_er.main()")
+    results = tmp_path / "er.json"
+    done = subprocess.run([sys.executable, "-c", code, str(copy), str(results)], capture_output=True, text=True,
+                          env=_without_git(copy, "4567def"), cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(results.read_text())["nothing"]["source"] == {"commit": "4567def", "mhgraph_changed_files": None}
+
+
+def test_a_copy_measures_its_own_mhgraph_in_its_processes_and_their_children(tmp_path):
+    copy = _archive_copy(tmp_path)
+    # A spec only the copy has: listed only when the copy's mhgraph runs, not this checkout's.
+    spec = (copy.parent / "mhgraph" / "specs" / "ind_referenten.toml").read_text()
+    (copy.parent / "mhgraph" / "specs" / "copy_only.toml").write_text(spec.replace(
+        'name = "ind_referenten"', 'name = "copy_only"').replace('"ind_referenten.csv"', '"copy_only.csv"'))
+    code = ("import json, sys; sys.path.insert(0, sys.argv[1]); import bench_er, bench_pipeline, mhgraph; "
+            "print(json.dumps([bench_pipeline._source_state(), mhgraph.__file__, bench_er.mhgraph('specs')]))")
+    done = subprocess.run([sys.executable, "-c", code, str(copy)], capture_output=True, text=True,
+                          env=_without_git(copy, "4567def"), cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    state, imported, listed = json.loads(done.stdout.splitlines()[-1])
+    assert state["commit"] == "4567def"
+    assert Path(imported).parent == copy.parent / "mhgraph"
+    assert "copy_only" in listed
+
+
+def test_a_benchmark_whose_mhgraph_is_not_its_copys_stops(tmp_path):
+    copy = _archive_copy(tmp_path)
+    code = ("import sys; import mhgraph; sys.path.insert(0, sys.argv[1]); import bench_pipeline; "
+            "bench_pipeline._source_state()")  # mhgraph imported first: this checkout's, not the copy's
+    done = subprocess.run([sys.executable, "-c", code, str(copy)], capture_output=True, text=True,
+                          env=_without_git(copy, "4567def"), cwd=tmp_path, timeout=300)
+    assert done.returncode != 0
+    assert f"mhgraph is imported from {BENCHMARKS.parent / 'mhgraph'}, not from {copy.parent}" in done.stderr

@@ -15,6 +15,7 @@ from mhgraph.detect import (
     leiden_membership,
     moved_vertices,
     number_clusters,
+    numbered_ends,
 )
 from mhgraph.errors import InputError
 from mhgraph.graph import EDGE_COLUMNS, build_graph_tables
@@ -313,3 +314,45 @@ def test_moved_vertices_counts_what_leaves_each_communitys_largest_part(seed):
     for (community, _), size in parts.items():
         largest[community] = max(largest[community], size)
     assert moved_vertices(before, after) == n - sum(largest.values())
+
+
+def test_ends_read_as_numbers_give_the_arrays_and_communities_of_their_text(planted, tmp_path):
+    """A detection process of its own reads the ends as an Enum of the nodes' ids (their numbers):
+    the same arrays and communities as the ends' text; ids that are not sorted and distinct, or an
+    end outside them, are left to the text reading (which names the row)."""
+    nodes, edges, _ = planted
+    nodes = nodes.sort("entity_id")
+    edges.write_parquet(tmp_path / "edges.parquet")
+    numbered = numbered_ends(nodes.get_column("entity_id"), pl.scan_parquet(tmp_path / "edges.parquet"))
+    assert isinstance(numbered.schema["from_entity"], pl.Enum) and numbered.height == edges.height
+    for got, want in zip(community_edge_arrays(nodes, numbered), community_edge_arrays(nodes, edges)):
+        assert np.array_equal(got, want)
+    assert detect_communities(nodes, numbered, seed=3).equals(detect_communities(nodes, edges, seed=3))
+    assert numbered_ends(nodes.get_column("entity_id").reverse(), edges.lazy()) is None
+    assert numbered_ends(nodes.get_column("entity_id").slice(1), edges.lazy()) is None
+
+
+def test_a_null_end_read_as_a_number_is_the_input_error_its_text_gives():
+    """A null end stays null in the Enum reading (:func:`numbered_ends`): the row is named, as the
+    text reading names it, instead of the null being cast to some number."""
+    nodes = pl.DataFrame({"entity_id": ["a", "b", "c", "z"], "entity_type": ["person"] * 4})
+    edges = pl.DataFrame({"from_entity": ["b", None, "a", "z"], "to_entity": ["a", "c", "c", "b"],
+                          "type": ["MANAGES"] * 4})
+    numbered = numbered_ends(nodes.get_column("entity_id"), edges.lazy())
+    raised = []
+    for read in (edges, numbered):
+        with pytest.raises(InputError, match=r"row 2, column 'from_entity'") as error:
+            detect_communities(nodes, read)
+        raised.append(str(error.value))
+    assert raised[0] == raised[1]
+
+
+def test_ends_of_an_enum_of_other_ids_are_numbered_by_their_text(planted):
+    """An Enum whose categories are the nodes' ids in another order numbers them otherwise: its
+    ends are read as text, not taken as the numbers of the sorted ids."""
+    nodes, edges, _ = planted
+    reordered = pl.Enum(nodes.get_column("entity_id").sort(descending=True))
+    enum_edges = edges.with_columns(pl.col("from_entity", "to_entity").cast(reordered))
+    for got, want in zip(community_edge_arrays(nodes, enum_edges), community_edge_arrays(nodes, edges)):
+        assert np.array_equal(got, want)
+    assert detect_communities(nodes, enum_edges, seed=3).equals(detect_communities(nodes, edges, seed=3))

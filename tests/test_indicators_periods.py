@@ -88,6 +88,27 @@ def test_sponsored_migrant_on_the_sponsors_payroll_outside_the_permits_dates_is_
     assert "3 of 6 (50%) were not on its payroll during their sponsorship" in never["reason"][0]
 
 
+def test_one_absent_migrant_of_a_small_sponsor_is_no_weak_signal():
+    """A small sponsor of three migrants at once, one of them never on its payroll (a permit not
+    taken up): a third absent, yet one migrant is no practice, and no weak hit. Of four migrants
+    at once two must be absent, and then the weak level fires."""
+    def sponsor(migrants, absent):
+        reg = Registers()
+        reg.company("k", "C-shop", "A-shop", D(2010, 1, 1), sbi="4711")
+        for k in range(migrants):
+            reg.residence(f"i{k}", f"P-m{k}", "C-shop", f"A-m{k}", "arbeid", D(2023, 1, 1), D(2024, 12, 31))
+            if k >= absent:
+                reg.payroll(f"p{k}", f"P-m{k}", "C-shop", f"A-m{k}", D(2023, 1, 1), D(2024, 12, 31),
+                            1800 * 15.0, 1800.0)
+        hits = compute_indicators(*_tables(reg), indicators=["sponsor_of_many_migrants"])
+        return set(hits.select("focus_entity", "grade").iter_rows())
+
+    assert sponsor(3, absent=1) == set()
+    assert sponsor(4, absent=1) == set()
+    assert sponsor(4, absent=2) == {("C-shop", "weak")}
+    assert sponsor(5, absent=2) == {("C-shop", "full")}
+
+
 def test_sponsor_pay_long_before_the_sponsorship_does_not_hide_a_migrant():
     """Six migrants sponsored from March 2023, all paid by a linked firm, none by the sponsor during
     the sponsorship. One month of pay in 2012 employs no one in 2023: they stay missing. A first

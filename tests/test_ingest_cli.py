@@ -431,6 +431,47 @@ def test_only_a_7_digit_number_cell_is_taken_for_a_kvk_number_that_lost_its_zero
     assert refused.select("row_number", "reason").rows() == [("1", "bad_kvk_number"), ("2", "bad_kvk_number")]
 
 
+def test_a_workbook_is_parsed_again_for_its_cell_types_only_when_a_value_reads_otherwise_from_a_number(
+        tmp_path, monkeypatch):
+    """8-digit KvK numbers read the same from number cells and from text, so the sheet is parsed
+    once; a 7-digit number cell (a KvK number that lost its leading zero) needs the cell types,
+    and gets them. The types are still read by the reader itself (recorded, not replaced)."""
+    from mhgraph.ingest.readers import ExcelExtract
+
+    asked = []
+    number_columns = ExcelExtract.number_columns
+    monkeypatch.setattr(ExcelExtract, "number_columns",
+                        lambda extract, columns: asked.append(columns) or number_columns(extract, columns))
+    header = list(plain_referenten(1).columns)
+    rows = [[f"R{i}", kvk, f"Referent {i} B.V.", "erkend", "2020-01-15", None]
+            for i, kvk in enumerate([60000000, "60000001"])]
+    delivered, _ = _pseudonymised(tmp_path, _workbook(tmp_path / "eight.xlsx", header, rows), "ind_referenten", "eight")
+    assert asked == [] and delivered.height == 2
+    rows[1][1] = 1234567
+    delivered, refused = _pseudonymised(tmp_path, _workbook(tmp_path / "seven.xlsx", header, rows), "ind_referenten",
+                                        "seven")
+    assert asked == [["referent_kvk_nummer"]] and delivered.height == 2 and refused.height == 0
+
+
+def test_a_bsn_number_cell_with_a_decimal_point_is_refused_and_dots_in_text_are_separators(tmp_path):
+    """The number cell 1234567.82 is no BSN, though its digits as text would be 123456782, a valid
+    one; the text cell 123.456.782 is that BSN. Only the cell types tell them apart, so a dot in a
+    value has the sheet's cell types read."""
+    header = ["zaaknummer", "type_vergunning", "besluit", "besluitdatum", "aanvrager_kvk_nummer", "aanvrager_naam",
+              "aanvrager_bsn", "aanvrager_voornaam", "aanvrager_achternaam", "aanvrager_geboortedatum"]
+
+    def delivered_bsns(name: str, bsns: list) -> tuple[list, list]:
+        rows = [[f"Z{i}", "Horeca", "Verleend", "2024-04-03", "12345678", "A B.V.", bsn, "Jan", "Jansen", "1985-06-07"]
+                for i, bsn in enumerate(bsns)]
+        delivered, refused = _pseudonymised(tmp_path, _workbook(tmp_path / f"{name}.xlsx", header, rows),
+                                            "gemeente_emmen_vergunningen", name)
+        return delivered["aanvrager_bsn"].to_list(), refused.select("row_number", "reason").rows()
+
+    plain, _ = delivered_bsns("plain", ["123456782", int(valid_bsn(2))])
+    assert delivered_bsns("decimal", [1234567.82, int(valid_bsn(2))]) == (plain[1:], [("1", "bad_bsn")])
+    assert delivered_bsns("dots", ["123.456.782", int(valid_bsn(2))]) == (plain, [])
+
+
 def test_date_cells_with_a_time_of_day_are_delivered_as_their_date(tmp_path):
     """A date cell may carry a time (13:45, or the half day of serial date 45000.5): the date is the day."""
     import datetime as dt

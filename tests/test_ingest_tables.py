@@ -260,34 +260,54 @@ def test_duplicate_ids_over_many_batches_match_a_plain_count(tmp_path):
         first_rows, key=first_rows.get)
 
 
-def _ingest_sbi_codes(folder: Path, codes: list[str]):
-    """Ingest a KvK registration extract with these SBI codes: (the codes read, the SBI warnings)."""
+def _ingest_sbi_codes(folder: Path, codes: list[str], dates: list[str] | None = None, specs: Path | None = None):
+    """Ingest a KvK registration extract with these SBI codes (and registration dates, else all
+    valid) as the shipped spec or those in ``specs`` read it: (the codes read, the SBI warnings)."""
     n = len(codes)
     plain = pl.DataFrame({
         "inschrijving_id": [f"I{i}" for i in range(n)], "bedrijf_kvk_nummer": [f"6100000{i}" for i in range(n)],
         "bedrijf_naam": [f"Bedrijf {c} BV" for c in "ABCDEFGH"[:n]], "vestiging_adres_postcode": ["6811AB"] * n,
         "vestiging_adres_huisnummer": [str(i + 1) for i in range(n)], "rechtsvorm": ["BV"] * n, "sbi_code": codes,
-        "datum_inschrijving": ["2020-01-01"] * n, "vestiging_adres_gemeente": ["Arnhem"] * n,
+        "datum_inschrijving": dates or ["2020-01-01"] * n, "vestiging_adres_gemeente": ["Arnhem"] * n,
         "handelsnaam": [None] * n, "vestiging_adres_toevoeging": [None] * n}, schema_overrides={"handelsnaam": pl.String,
         "vestiging_adres_toevoeging": pl.String})
     deliver(folder, "kvk_inschrijvingen", plain)
-    result = ingest(folder)
-    companies = result.mentions.filter(pl.col("sbi_code").is_not_null()).sort("record_id")  # not the trade name
+    result = ingest(folder, specs)
+    companies = result.mentions.filter(pl.col("sbi_code").is_not_null() & (pl.col("role") == "bedrijf")).sort(
+        "record_id")
     return companies["sbi_code"].to_list(), [w for s in result.summary["sources"] for w in s["warnings"] if "SBI" in w]
 
 
 def test_sbi_codes_lose_dots_and_spaces_and_short_codes_beside_a_kept_zero_are_codes_of_their_own(tmp_path):
     """``10.13`` and ``10 13`` are the code ``1013``; ``01.13.0`` kept its leading zero, so the file's
-    codes were written as text and ``1013`` and ``1130`` are codes as delivered: no warning."""
+    column's codes were written as text and ``1013`` and ``1130`` are codes as delivered: no warning."""
     codes, warnings = _ingest_sbi_codes(tmp_path, ["10.13", " 10 13", "01.13.0", "1130", "4120"])
     assert codes == ["1013", "1013", "01130", "1130", "4120"]
     assert warnings == []
 
 
-def test_short_sbi_codes_in_a_file_where_no_code_kept_a_leading_zero_are_warned_of(tmp_path):
+def test_short_sbi_codes_in_a_column_where_no_code_kept_a_leading_zero_are_warned_of_naming_it(tmp_path):
     """With no code starting with 0, ``1130`` may be ``01130`` (a farm) read as a number, and so may
     ``1013``, ``113`` and the group ``11`` (``011``): kept as delivered and counted in a warning;
     ``4120``, ``41`` and the 5-digit codes could not."""
     codes, warnings = _ingest_sbi_codes(tmp_path, ["10.13", "1130", "4120", "49410", "113", "11", "41"])
     assert codes == ["1013", "1130", "4120", "49410", "113", "11", "41"]
-    assert len(warnings) == 1 and warnings[0].startswith("4 SBI code(s)") and "no SBI code of the file starts with 0" in warnings[0]
+    assert len(warnings) == 1 and warnings[0].startswith("4 SBI code(s)") and "no SBI code of their column (sbi_code) starts with 0" in warnings[0]
+
+
+def test_an_sbi_column_two_entities_read_is_counted_once(tmp_path):
+    specs = tmp_path / "specs"
+    spec = spec_with_file_pattern(specs, "kvk_inschrijvingen", "kvk_inschrijvingen.csv")
+    text = spec.read_text(encoding="utf-8")
+    spec.write_text(text.replace('name_bf = "handelsnaam_bf" }', 'name_bf = "handelsnaam_bf", sbi_code = "sbi_code" }'),
+                    encoding="utf-8")
+    _, warnings = _ingest_sbi_codes(tmp_path / "in", ["1130", "4120", "113"], specs=specs)
+    assert len(warnings) == 1 and warnings[0].startswith("2 SBI code(s)")
+
+
+def test_a_zero_led_sbi_code_on_a_quarantined_row_still_shows_the_column_was_text(tmp_path):
+    """The row of ``01130`` is quarantined for its date, but its code was read: the column kept its zeros."""
+    codes, warnings = _ingest_sbi_codes(tmp_path, ["1130", "01130", "4120"],
+                                        dates=["2020-01-01", "2020-13-45", "2020-01-01"])
+    assert codes == ["1130", "4120"]
+    assert warnings == []

@@ -125,6 +125,38 @@ def test_the_resolver_holds_the_pairs_as_rows_of_their_mentions_and_spells_out_t
             == matches.height > 0
 
 
+def _persons_held() -> int:
+    """How many resolution tables (provisional or final) the process holds with a person in them."""
+    return sum(1 for o in gc.get_objects() if isinstance(o, pl.DataFrame) and set(RESOLUTION_COLUMNS) <= set(o.columns)
+               and (o["entity_type"] == "person").any())
+
+
+def test_the_persons_pairs_hold_their_rule_in_a_byte_and_agreements_in_four_bytes_and_are_written_as_before(
+        tmp_path, watching):
+    """While the persons are clustered (some 20 million pairs at a million persons) each pair's
+    blocking rule is an ``Enum`` of one byte, not sixteen bytes of text, and each agreement (0, 1 or
+    NaN) a ``Float32``; the provisional person entities, which no type resolved later reads, are
+    gone. The matches written hold the rule as text and the agreements as ``Float64``, as before."""
+    def scored_tables() -> dict[int, pl.DataFrame]:
+        return {id(o): o for o in gc.get_objects()
+                if isinstance(o, pl.DataFrame) and {"blocked_by", "score", "bsn_agree"} <= set(o.columns)}
+
+    def look():
+        scored = [o for key, o in scored_tables().items() if key not in scored_elsewhere]
+        return [(o.schema["blocked_by"], o.schema["bsn_agree"]) for o in scored], _persons_held()
+
+    scored_elsewhere, persons_elsewhere = set(scored_tables()), _persons_held()  # by an earlier run, say
+    clustering = watching("mhgraph.resolve.cluster", "person: ", look)
+    result = run_pipeline(SAMPLE, tmp_path / "run", executor="serial")
+    [(scored, persons)] = clustering.seen
+    assert scored and all(isinstance(rule, pl.Enum) and rule.categories.len() < 256 and agreement == pl.Float32
+                          for rule, agreement in scored)
+    assert persons == persons_elsewhere
+    matches = result.tables["matches"]
+    assert matches.schema["blocked_by"] == pl.String and matches.schema["bsn_agree"] == pl.Float64
+    assert set(matches.filter(pl.col("entity_type") == "person")["bsn_agree"].drop_nans().unique()) == {0.0, 1.0}
+
+
 def test_inside_a_run_no_second_resolve_writes_into_the_matches_file_the_run_reads(tmp_path, watching):
     """The run hands the resolver's result on as a copy (``dataclasses.replace``) that reads the
     matches from the run's file: while it lives, another resolve into that file is refused, and
@@ -205,6 +237,32 @@ def test_an_executor_that_does_not_say_where_it_runs_a_call_is_sent_the_columns(
     assert_frame_equal(result.tables["indicator_hits"], serial.tables["indicator_hits"])
 
 
+@pytest.mark.parametrize(("nodes_of", "refused"), [
+    pytest.param(lambda nodes: nodes.sample(fraction=1.0, shuffle=True, seed=5), False, id="not-sorted"),
+    pytest.param(lambda nodes: pl.concat([nodes, nodes.head(3)]).sort("entity_id"), False, id="repeated-ids"),
+    pytest.param(lambda nodes: nodes.sort("entity_id").slice(1), True, id="an-end-missing")])
+def test_nodes_whose_ids_cannot_number_the_ends_are_detected_on_the_ends_text(tmp_path, nodes_of, refused):
+    """Where the stored nodes' ids are not sorted and distinct, or lack an end, ``detect_stored``
+    reads the ends as text: the communities, or the input error, of detection on the tables."""
+    from mhgraph.errors import InputError
+
+    nodes, edges, _ = planted_cell_graph(n_background=300, n_cells=2, seed=4)
+    nodes = nodes_of(nodes)
+    nodes.write_parquet(tmp_path / "nodes.parquet")
+    edges.write_parquet(tmp_path / "edges.parquet")
+    found = []
+    for detect in (lambda: detect_stored(tmp_path, seed=1, partitions=None, unit_size=100),
+                   lambda: detect_communities(nodes, edges, seed=1, unit_size=100)):
+        try:
+            found.append(detect())
+        except InputError as error:
+            found.append(str(error))
+    if refused:
+        assert found[0] == found[1] and "which the nodes table lacks" in found[1]
+    else:
+        assert_frame_equal(found[0], found[1])
+
+
 def test_detection_lets_go_of_tables_handed_over_once_it_has_its_arrays(watching):
     """Leiden runs on arrays of numbers: the nodes and edges tables handed to detection (by
     ``detect_stored``, in a process of its own) are not held while it runs."""
@@ -234,6 +292,30 @@ def test_a_run_holds_the_edges_without_their_mention_ids_and_hands_back_the_stor
     edges = result.tables["edges"]  # read again from the run's file
     assert edges.columns == list(EDGE_COLUMNS) and edges.get_column("from_mention").null_count() == 0
     assert edges.height == result.manifest["counts"]["edges"] == result.tables["relations"].height
+
+
+def test_a_run_holds_only_the_edge_columns_detection_and_the_rules_read_and_lets_the_edges_go_once_ranked(
+        tmp_path, watching):
+    """The provenance the rules never read (source, record id, contract type) waits in the file the
+    graph writes; once the clusters are ranked no edges are held at all: the export reads the rows it
+    shows from the file, and the documents are those of a run handed the whole table."""
+    from mhgraph.export import write_outputs
+    from mhgraph.pipeline import HELD_EDGE_COLUMNS
+
+    provenance, edge = ["relation_id", "record_id"], ["relation_id", "from_entity", "type"]
+    elsewhere = _alive(provenance), _alive(edge)  # by an earlier run, say
+    during = watching("mhgraph.pipeline", f"{DETECT_AND_INDICATORS} ...", lambda: (_alive(provenance), _alive(edge)))
+    exporting = watching("mhgraph.pipeline", "export ...", lambda: (_alive(provenance), _alive(edge)))
+    result = run_pipeline(SAMPLE, tmp_path / "run", resolver="exact", executor="serial")
+    assert during.seen == [(elsewhere[0], elsewhere[1] + 1)] and exporting.seen == [elsewhere]
+    assert {"record_id", "source", "contract_type"}.isdisjoint(HELD_EDGE_COLUMNS)
+    tables = result.tables
+    whole = write_outputs(tmp_path / "whole", tables["clusters"], tables["communities"], tables["nodes"],
+                          tables["edges"], tables["indicator_hits"], tables["mentions"], tables["resolution"],
+                          top=min(result.manifest["top"], result.manifest["clusters_flagged"]), run_info=result.manifest)
+    assert result.manifest["clusters_flagged"] > 0
+    for name in ("summary", "index", *(key for key in whole if key.startswith(("cluster:", "partner:")))):
+        assert whole[name].read_bytes() == result.outputs[name].read_bytes(), name
 
 
 def test_identity_conflict_hits_read_the_mention_ids_from_the_stored_edges(tmp_path):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import polars as pl
 import pytest
 
 from mhgraph.crypto import Key
 from mhgraph.errors import InputError
+from mhgraph.file_names import identifier_in_name
 from mhgraph.ingest import ingest
 from mhgraph.pseudonymise import pseudonymise_file, write_extract
 from mhgraph.spec import SPEC_DIR, load_spec
@@ -51,3 +54,45 @@ def test_a_name_outside_the_pattern_is_refused(tmp_path, pattern_spec):
     with pytest.raises(InputError, match="ind_referenten_\\*.csv"):
         write_extract(PLAIN, spec, tmp_path / "delivered", KEY.fingerprint, "2025-04-01", file_name="export.csv")
     assert not (tmp_path / "delivered").exists()
+
+
+def test_a_refused_name_holding_a_bsn_is_not_shown(tmp_path, pattern_spec):
+    _, spec = pattern_spec
+    with pytest.raises(InputError) as refused:
+        write_extract(PLAIN, spec, tmp_path / "delivered", KEY.fingerprint, "2025-04-01",
+                      file_name="export_123456782.csv")
+    assert "123456782" not in str(refused.value)
+    assert "(20 chars, sha256 " in str(refused.value)
+
+
+def test_an_input_name_holding_a_bsn_is_delivered_under_a_keyed_hash_of_it(tmp_path, pattern_spec):
+    specs, spec = pattern_spec
+    delivered = tmp_path / "delivered"
+    names = []
+    for bsn, record in (("123456782", "R1"), ("111222333", "R2"), ("123456782", "R1")):
+        source = tmp_path / f"ind_referenten_{bsn}_plaintext.csv"
+        PLAIN.with_columns(referent_id=pl.lit(record)).write_csv(source)
+        names.append(pseudonymise_file(source, spec, KEY, delivered, "2025-04-01").name)
+    assert names[0] == names[2] != names[1]  # the same input name, the same delivered name
+    assert sorted(path.name for path in delivered.iterdir() if not path.name.endswith(".meta.json")) == sorted(
+        set(names))
+    for name in names:
+        assert re.fullmatch(r"ind_referenten_[a-p]{16}\.csv", name)
+        assert not identifier_in_name(name)
+    assert ingest(delivered, specs=specs).mentions.height == 2
+
+
+def test_a_second_input_name_meeting_a_delivered_name_is_refused(tmp_path, pattern_spec):
+    _, spec = pattern_spec
+    delivered = tmp_path / "delivered"
+    keyed = tmp_path / "ind_referenten_123456782.csv"
+    PLAIN.write_csv(keyed)
+    first = pseudonymise_file(keyed, spec, KEY, delivered, "2025-04-01")
+    other = tmp_path / "other" / first.name  # an input named like the keyed name, holding other rows
+    other.parent.mkdir()
+    PLAIN.with_columns(pl.lit("R2").alias("referent_id")).write_csv(other)
+    pseudonymise_file(other, spec, KEY, delivered, "2025-04-01")
+    with pytest.raises(InputError, match="another extract was delivered under the name") as refused:
+        pseudonymise_file(keyed, spec, KEY, delivered, "2025-04-01")
+    assert "123456782" not in str(refused.value)
+    assert pl.read_csv(first)["referent_id"].to_list() == ["R2"]

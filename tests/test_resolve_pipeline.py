@@ -475,15 +475,50 @@ def test_scoring_reads_the_features_of_pairs_compared_a_slice_at_a_time_in_one_p
     assert set(chunks.values()) == {1}
 
 
-def test_columns_joined_and_put_in_order_are_let_go_as_they_are_copied():
-    pieces = [pl.DataFrame({"a": [3.0, 1.0], "b": ["z", "x"]}), pl.DataFrame({"a": [2.0], "b": ["y"]})]
-    whole = pl.concat(pieces)
+def _held_by_polars(**arrays: list[np.ndarray]) -> dict[str, list[weakref.ref]]:
+    """Weak references to numpy arrays Polars holds without copying them (as it holds compared
+    columns): a reference dies once no column holds the array's memory any more."""
+    return {name: [weakref.ref(array) for array in column] for name, column in arrays.items()}
+
+
+def _alive(held: dict[str, list[weakref.ref]]) -> dict[str, int]:
+    return {name: sum(ref() is not None for ref in refs) for name, refs in held.items()}
+
+
+def _spied(monkeypatch, owner, name: str, held: dict) -> list[dict[str, int]]:
+    """Which arrays are alive at each call of ``owner.name`` (which still does its work)."""
+    seen, real = [], getattr(owner, name)
+
+    def spy(*args, **kwargs):
+        seen.append(_alive(held))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, spy)
+    return seen
+
+
+def test_columns_joined_are_let_go_as_they_are_copied(monkeypatch):
+    a, b = [np.array([3.0, 1.0]), np.array([2.0])], [np.array([30, 10]), np.array([20])]
+    pieces = [pl.DataFrame({"a": a[i], "b": b[i], "c": [["z", "x"], ["y"]][i]}) for i in range(2)]
+    held = _held_by_polars(a=a, b=b)
+    del a, b
+    seen_at_each_copy = _spied(monkeypatch, pl, "concat", held)
     joined = _joined_a_column_at_a_time(pieces)
-    assert pieces == [] and joined.equals(whole) and {joined[c].n_chunks() for c in joined.columns} == {1}
-    columns = pl.concat([joined, pl.DataFrame({"a": [0.5], "b": ["w"]})]).get_columns()
+    assert seen_at_each_copy == [{"a": 2, "b": 2}, {"a": 0, "b": 2}, {"a": 0, "b": 0}]
+    assert pieces == [] and joined.rows() == [(3.0, 30, "z"), (1.0, 10, "x"), (2.0, 20, "y")]
+    assert {joined[c].n_chunks() for c in joined.columns} == {1}
+
+
+def test_columns_put_in_order_are_let_go_as_they_are_copied(monkeypatch):
+    a, b = np.array([3.0, 1.0, 2.0, 0.5]), np.array([30, 10, 20, 5])
+    columns = [pl.Series("a", a), pl.Series("b", b), pl.concat([pl.Series("c", ["z", "x"]), pl.Series("c", ["y", "w"])])]
+    held = _held_by_polars(a=[a], b=[b])
+    del a, b
+    seen_at_each_copy = _spied(monkeypatch, pl.Series, "gather", held)
     ordered = _in_order(columns, np.array([3, 1, 2, 0]))
+    assert seen_at_each_copy == [{"a": 1, "b": 1}, {"a": 0, "b": 1}, {"a": 0, "b": 0}]
     assert columns == []
-    assert ordered.rows() == [(0.5, "w"), (1.0, "x"), (2.0, "y"), (3.0, "z")]
+    assert ordered.rows() == [(0.5, 5, "w"), (1.0, 10, "x"), (2.0, 20, "y"), (3.0, 30, "z")]
     assert {ordered[c].n_chunks() for c in ordered.columns} == {1}
 
 

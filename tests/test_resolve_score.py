@@ -4,13 +4,17 @@ import json
 import math
 import random
 import warnings
+from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
-from resolve_helpers import GIVEN, common_name_trap, frame, person_row, population, typo
+from resolve_helpers import GIVEN, KEY, common_name_trap, frame, person_row, population, typo
 from sklearn.metrics import roc_auc_score
 
+from mhgraph import synth
+from mhgraph.crypto import bloom_encode, dice
+from mhgraph.normalise import family_name_core
 from mhgraph.resolve import (
     FellegiSunter,
     LogisticScorer,
@@ -114,8 +118,24 @@ def test_agreeing_on_a_common_family_name_weighs_less_than_on_a_rare_one(trap):
     assert weight[common].max() > 0  # still evidence for a match, only less
 
 
+def test_one_letter_changed_keeps_a_family_name_in_the_level_from_0_6_when_it_has_four_to_six_letters():
+    # what mhgraph/resolve/settings.toml and docs/entity-resolution.md say of the level at 0.6:
+    # every letter of each of the generator's family names changed in turn
+    names = {family_name_core(line.split("\t")[-1]) for line in
+             (Path(synth.__file__).with_name("data") / "names.txt").read_text().splitlines() if line.startswith("family\t")}
+    in_level = {}
+    for name in sorted(n for n in names if n and n.isalpha()):
+        for i in range(len(name)):
+            typo = name[:i] + ("q" if name[i] != "q" else "x") + name[i + 1:]
+            similarity = dice(bloom_encode(KEY, "family_name", name), bloom_encode(KEY, "family_name", typo))
+            in_level.setdefault(min(len(name), 8), []).append(0.6 <= similarity < 0.75)
+    share = {length: np.mean(flags) for length, flags in in_level.items()}
+    assert share[4] > 0.85 and share[5] > 0.85 and 0.3 < share[6] < 0.6
+    assert share[3] < 0.15 and share[7] < 0.1 and share[8] < 0.02  # too short; long enough to keep more
+
+
 def test_a_family_name_with_one_typo_weighs_more_than_a_family_name_merely_alike(trap):
-    # one letter changed in a family name of six to nine letters keeps a Dice of 0.6-0.75;
+    # one letter changed in a family name of four to six letters keeps a Dice of 0.6-0.75;
     # strangers' family names reach 0.5-0.6 as often: the shipped levels keep the two apart
     _, truth, resolved = trap
     pairs = resolved.matches.filter(pl.col("blocked_by") != "same_candidate_entity")

@@ -72,7 +72,7 @@ def write_outputs(
     clusters: pl.DataFrame,
     communities: pl.DataFrame,
     nodes: pl.DataFrame,
-    edges: pl.DataFrame,
+    edges: pl.DataFrame | pl.LazyFrame,
     hits: pl.DataFrame,
     mentions: pl.DataFrame | pl.LazyFrame,
     resolution: pl.DataFrame | pl.LazyFrame,
@@ -92,9 +92,9 @@ def write_outputs(
     (default: only the records behind an indicator) or ``"all"``. ``changes`` (what
     :func:`mhgraph.diff.diff_runs` found against an earlier run) puts a "what changed" section
     at the top of ``summary.md`` and ``index.html``; None renders nothing. Same input, same bytes.
-    ``mentions`` and ``resolution`` may be scans of the run's tables (``pl.scan_parquet``): the
-    export then reads only the mentions' count and the mentions the top clusters show, and the
-    resolution of those, never either whole table.
+    ``edges``, ``mentions`` and ``resolution`` may be scans of the run's tables (``pl.scan_parquet``):
+    the export then reads only the count of the edges and the mentions, the edges and mentions the
+    top clusters show, and the resolution of those, never a whole table.
     """
     out_dir = Path(out_dir)
     dossiers = build_dossiers(clusters, communities, nodes, edges, hits, mentions, resolution, top, lang=lang)

@@ -452,14 +452,14 @@ def _basis_text(action: Intervention, lang: str) -> str:
     return "; ".join(part for part in (basis, own) if part)
 
 
-def export_counts(clusters: pl.DataFrame, nodes: pl.DataFrame, edges: pl.DataFrame, hits: pl.DataFrame,
-                  mentions: pl.DataFrame | pl.LazyFrame, partners: list[str]) -> dict[str, int]:
-    """The table sizes the run section reports; ``mentions`` may be a scan (only its length is
-    read), ``partners`` are those of the mentions (:func:`mhgraph.export.partners.partners_in`)."""
+def export_counts(clusters: pl.DataFrame, nodes: pl.DataFrame, edges: pl.DataFrame | pl.LazyFrame,
+                  hits: pl.DataFrame, mentions: pl.DataFrame | pl.LazyFrame, partners: list[str]) -> dict[str, int]:
+    """The table sizes the run section reports; ``edges`` and ``mentions`` may be scans (only their
+    length is read), ``partners`` are those of the mentions (:func:`mhgraph.export.partners.partners_in`)."""
     return {
         "clusters": clusters.height,
         "entities": nodes.height,
-        "relations": edges.height,
+        "relations": edges.lazy().select(pl.len()).collect().item(),
         "mentions": mentions.lazy().select(pl.len()).collect().item(),
         "partners": len(partners),
         "hits": hits.height,

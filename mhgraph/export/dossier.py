@@ -311,13 +311,14 @@ def _shown_mentions(mentions: pl.DataFrame | pl.LazyFrame, resolution: pl.DataFr
 
 
 def build_dossiers(clusters: pl.DataFrame, communities: pl.DataFrame, nodes: pl.DataFrame,
-                   edges: pl.DataFrame, hits: pl.DataFrame, mentions: pl.DataFrame | pl.LazyFrame,
+                   edges: pl.DataFrame | pl.LazyFrame, hits: pl.DataFrame, mentions: pl.DataFrame | pl.LazyFrame,
                    resolution: pl.DataFrame | pl.LazyFrame, top: int = 10,
                    lang: str = DEFAULT_LANGUAGE) -> list[ClusterDossier]:
     """One :class:`ClusterDossier` per top cluster, best rank first.
 
-    ``mentions`` and ``resolution`` may be scans (``pl.scan_parquet``): only the mentions a top
-    cluster shows are read, and the resolution of those; a mention resolved twice among them is refused.
+    ``edges``, ``mentions`` and ``resolution`` may be scans (``pl.scan_parquet``): only the edges at
+    a top cluster or behind its evidence are read, the mentions a top cluster shows and the
+    resolution of those; a mention resolved twice among them is refused.
 
     Partners are counted one way everywhere: a cluster's pieces (and so its barrier model, its
     picture and its partner lists) hold the records of its members plus every evidence record
@@ -342,14 +343,16 @@ def build_dossiers(clusters: pl.DataFrame, communities: pl.DataFrame, nodes: pl.
 
     cluster_hits = hits.filter(pl.col("cluster_id").is_in(top_ids)).sort(
         ["cluster_id", "weight", "indicator", "focus_entity"], descending=[False, True, False, False], nulls_last=True)
-    records = _evidence_records(cluster_hits, edges)
-    # Only the edges and mentions the documents can show are given their clusters: those at a top
-    # cluster and those behind its evidence. Placing every one copied the whole edges and mentions
-    # tables, the largest memory of a national run.
+    # Only the edges and mentions the documents can show are read and given their clusters: those at
+    # a top cluster and those behind its evidence. Placing every one copied the whole edges and
+    # mentions tables, the largest memory of a national run; a scan of the edges is read for these rows only.
     top_members = membership.get_column("entity_id").implode()
+    evidence_ids = cluster_hits.select(pl.col("evidence").explode().drop_nulls().unique()).to_series().implode()
+    shown = edges.lazy().filter(pl.col("from_entity").is_in(top_members) | pl.col("to_entity").is_in(top_members)
+                                | pl.col("relation_id").is_in(evidence_ids)).collect()
+    records = _evidence_records(cluster_hits, shown)
     located = (
-        edges.filter(pl.col("from_entity").is_in(top_members) | pl.col("to_entity").is_in(top_members)
-                     | pl.col("relation_id").is_in(list(records)))
+        shown
         .join(everyone.rename({"entity_id": "from_entity", "cluster_id": "from_cluster"}), on="from_entity",
               how="left")
         .join(everyone.rename({"entity_id": "to_entity", "cluster_id": "to_cluster"}), on="to_entity", how="left")

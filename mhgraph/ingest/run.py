@@ -247,11 +247,11 @@ def _ingest_file(item: PlannedFile, all_specs: list[SourceSpec], sink, seen: _Se
         report.mentions += mentions.height
         report.relations += relations.height
         for column in validator.sbi_columns:
-            short, zero_led = accepted.select(
-                normalise.sbi_code_may_have_lost_zero_expr(pl.col(column)).sum().alias("short"),
-                pl.col(column).str.starts_with("0").sum().alias("zero_led")).row(0)
-            sbi_short[column] += short
-            sbi_zero_led[column] += zero_led
+            # Codes kept as delivered are counted on the rows accepted; a kept zero on any row read
+            # shows that the column was written as text, whether or not its row was held back.
+            short = normalise.sbi_code_may_have_lost_zero_expr(pl.col(column))
+            sbi_short[column] += accepted.select(short.sum()).item()
+            sbi_zero_led[column] += checked.clean.select(pl.col(column).str.starts_with("0").sum()).item()
         with_mention = dict(mentions.group_by("role").len().iter_rows())
         for block in spec.entities:
             missing = accepted.height - with_mention.get(block.role, 0)
@@ -269,12 +269,12 @@ def _ingest_file(item: PlannedFile, all_specs: list[SourceSpec], sink, seen: _Se
         report.warnings.append("the file has a header but no data rows")
     # A column in which some code kept its leading zero was written as text: its short codes are codes of
     # their own (1013, meat processing). Only where no code has one may the zeros have been lost.
-    sbi_without_zero = sum(n for column, n in sbi_short.items() if not sbi_zero_led[column])
-    if sbi_without_zero:  # a guess could put a brewery (1105) among the farms (01105)
-        report.warnings.append(f"{sbi_without_zero} SBI code(s) of 1-4 digits starting with 1-3 may have lost "
-                               "a leading zero (1130 for 01130, agriculture), as no SBI code of the file starts with "
-                               "0: kept as delivered, so they match no sector of divisions 01-03; ask the partner to "
-                               "deliver SBI codes as text")
+    without_zero = [column for column, n in sbi_short.items() if n and not sbi_zero_led[column]]
+    if without_zero:  # a guess could put a brewery (1105) among the farms (01105)
+        report.warnings.append(f"{sum(sbi_short[c] for c in without_zero)} SBI code(s) of 1-4 digits starting with "
+                               "1-3 may have lost a leading zero (1130 for 01130, agriculture), as no SBI code of "
+                               f"their column ({', '.join(without_zero)}) starts with 0: kept as delivered, so they "
+                               "match no sector of divisions 01-03; ask the partner to deliver SBI codes as text")
     _check_complete(item, extract, report, last_row, last_row_quarantined)
     _check_quarantine_share(report, max_quarantine_share, file)
     log.info("%s: %d rows read, %d accepted, %d quarantined, %d mentions, %d relations", shown_name,

@@ -188,13 +188,17 @@ def plaintext_in_text_expr(value: pl.Expr, kvk_numbers: bool = False) -> pl.Expr
     A BSN is 9 digits passing the eleven-test, as the whole value (``123 456 782`` too) or as a
     run of its own in it, in the digits of any script (``１１１２２２３３３``); a postcode is ``1234AB``, ``1234ab`` or ``1234 AB``. With
     ``kvk_numbers``, a run of exactly 8 digits (a KvK number) counts too: not for ids and
-    permit numbers, where 8 digits are as likely a counter.
+    permit numbers, where 8 digits are as likely a counter. Nine digits inside a longer run of
+    digits or letters are not looked at: a longer number is another number (a V-number, a phone
+    number, an account number), and one in eleven of its 9-digit windows would pass the eleven-test.
 
     >>> pl.select(plaintext_in_text_expr(pl.lit("F-111222333"))).item()
     'a plaintext BSN (9 digits passing the eleven-test)'
     >>> pl.select(plaintext_in_text_expr(pl.lit("ID １１１２２２３３３"))).item()
     'a plaintext BSN (9 digits passing the eleven-test)'
     >>> pl.select(plaintext_in_text_expr(pl.lit("Z2018-000005"))).item() is None
+    True
+    >>> pl.select(plaintext_in_text_expr(pl.lit("1111222333"))).item() is None  # 10 digits: no BSN in them
     True
     """
     compact = value.str.replace_all(r"[\s.\-]", "")
@@ -343,8 +347,9 @@ class RowValidator:
         self.extra_date_formats = extra_date_formats
         municipal = {col for block in spec.entities for canonical, col in block.fields.items()
                      if canonical == "municipality"}
-        self.sbi_columns = [col for block in spec.entities for canonical, col in block.fields.items()
-                            if canonical == "sbi_code" and col in self.columns]
+        # each column once, however many entities read it
+        self.sbi_columns = list(dict.fromkeys(col for block in spec.entities for canonical, col in block.fields.items()
+                                              if canonical == "sbi_code" and col in self.columns))
         # Readable identifiers of the partner's own (record ids, permit numbers): 8 digits are
         # as likely a counter there as a KvK number.
         self._own_identifiers = {spec.record_id} | {

@@ -35,7 +35,7 @@ from mhgraph.resolve.bits import INITIAL_MAX_BITS, bits_set, dice_pairs, initial
 from mhgraph.resolve.block import decoded_column, identity_groups, key_codes, pairs_from_blocks, row_numbers
 from mhgraph.resolve.settings import Comparison, EntitySettings, ResolveSettings
 
-__all__ = ["commonness", "compare", "compare_type", "identifier_feature", "neighbour_table", "value_frequencies"]
+__all__ = ["agreements", "as_written", "commonness", "compare", "compare_type", "identifier_feature", "neighbour_table", "value_frequencies"]
 
 log = logging.getLogger("mhgraph.resolve.compare")
 
@@ -401,10 +401,38 @@ def compare_type(pairs: pl.DataFrame, frame: pl.DataFrame, entity: EntitySetting
                 top &= at_top
             columns[comparison.name][top] = np.nan
     log.info("%s: compared %d pairs on %d features", entity.entity_type, len(left), len(columns))
-    # the commonness is mostly NaN and read rounded to a quarter bit: half the memory
-    narrow = {f"{c.name}_common" for c in entity.comparisons if c.common_values_over}
+    # the commonness is mostly NaN and read rounded to a quarter bit; agreements are 0, 1 or NaN,
+    # which four bytes hold exactly: half the memory (agreements are written in eight, see below)
+    narrow = {f"{c.name}_common" for c in entity.comparisons if c.common_values_over} | set(agreements(entity))
     return pairs.with_columns(pl.Series(name, values, dtype=pl.Float32 if name in narrow else pl.Float64)
                               for name, values in columns.items())
+
+
+def agreements(entity: EntitySettings) -> list[str]:
+    """The features of ``entity`` that are 0, 1 or NaN only (identifier keys, exact and
+    relational comparisons): :func:`compare_type` holds them as ``Float32``, which keeps every
+    one of those values, and the matches table writes them as ``Float64``
+    (:func:`as_written`).
+
+    >>> from mhgraph.resolve.settings import default_settings
+    >>> agreements(default_settings().types["company"])
+    ['kvk_number_agree', 'wage_tax_number_agree', 'shared_address', 'shared_person']
+    """
+    return [*map(identifier_feature, identifier_keys(entity)),
+            *(c.name for c in entity.comparisons if c.kind in ("exact", "relation"))]
+
+
+def as_written(pairs: pl.LazyFrame, entity: EntitySettings) -> pl.LazyFrame:
+    """``pairs`` with the :func:`agreements` among their columns as ``Float64``, as the matches
+    table holds every feature but the commonness.
+
+    >>> from mhgraph.resolve.settings import default_settings
+    >>> pairs = pl.LazyFrame({"kvk_number_agree": [1.0, None]}, schema={"kvk_number_agree": pl.Float32})
+    >>> as_written(pairs, default_settings().types["company"]).collect_schema()["kvk_number_agree"]
+    Float64
+    """
+    present = pairs.collect_schema().names()
+    return pairs.with_columns(pl.col(name).cast(pl.Float64) for name in agreements(entity) if name in present)
 
 
 def compare(pairs: pl.DataFrame, mentions: pl.DataFrame, relations: pl.DataFrame | None,

@@ -39,7 +39,7 @@ from mhgraph.resolve.block import (PAIR_SCHEMA, block_rows, identity_groups, key
                                    row_numbers, type_mentions)
 from mhgraph.resolve.cluster import (COMPLETED, FALLBACK_LETTER, RESOLUTION_SCHEMA, SPELT_OUT, clustered, in_slices,
                                      pairs_to_complete, singletons)
-from mhgraph.resolve.compare import compare_type
+from mhgraph.resolve.compare import as_written, compare_type
 from mhgraph.resolve.conflicts import CONFLICT_SCHEMA, find_identity_conflicts
 from mhgraph.resolve.diagnostics import expected_pairs
 from mhgraph.resolve.overrides import check_overrides, load_overrides, overrides_frame
@@ -207,6 +207,20 @@ def _with_override_pairs(rows: tuple[np.ndarray, np.ndarray], blocked_by: pl.Ser
             pl.concat([blocked_by, pl.Series("blocked_by", ["override"] * int(new.sum()), dtype=pl.String)]))
 
 
+def _rule_codes(blocked_by: pl.Series, entity) -> pl.Series:
+    """``blocked_by`` as an ``Enum`` of the names it holds, the identity keys and the names of
+    pairs added later (``override``, :data:`COMPLETED`): one byte a pair where the text takes
+    sixteen (some 20 million pairs at a million persons). Written as text (``PAIR_SCHEMA``).
+
+    >>> from mhgraph.resolve.settings import default_settings
+    >>> coded = _rule_codes(pl.Series("blocked_by", ["name_lsh", "bsn"]), default_settings().types["person"])
+    >>> coded.to_list(), coded.to_physical().dtype
+    (['name_lsh', 'bsn'], UInt8)
+    """
+    names = set(blocked_by.unique().to_list()) | {*entity.identity_keys, "override", COMPLETED}
+    return blocked_by.cast(pl.Enum(sorted(names)))
+
+
 def _population_sample(features: pl.DataFrame, rows: tuple[np.ndarray, np.ndarray], frame: pl.DataFrame, entity,
                        relations, entities, cache: dict, link_only_across: str
                        ) -> tuple[pl.DataFrame, pl.DataFrame, int]:
@@ -270,7 +284,8 @@ def _completed(scored: pl.DataFrame, rows: tuple[np.ndarray, np.ndarray], frame:
     if extra.height == 0:
         return scored, rows
     extra_rows = tuple(row_numbers(frame["mention_id"], extra[side]) for side in ("mention_a", "mention_b"))
-    features = compare_type(extra.drop(SPELT_OUT), frame, entity, relations, entities, cache, extra_rows)
+    extra = extra.drop(SPELT_OUT).with_columns(pl.col("blocked_by").cast(scored["blocked_by"].dtype))
+    features = compare_type(extra, frame, entity, relations, entities, cache, extra_rows)
     score = scorer.match_probability(features) if scorer is not None else np.zeros(features.height)
     log.info("%s: %d pairs inside candidate entities compared as well", entity.entity_type, extra.height)
     return (pl.concat([scored, features.with_columns(pl.Series("score", score, dtype=pl.Float64))], how="diagonal"),
@@ -335,15 +350,13 @@ def resolve(mentions: pl.DataFrame | pl.LazyFrame, relations: pl.DataFrame | Non
         checked = check_overrides(checked, ids)
     others = ids.filter(~pl.col("entity_type").is_in(list(settings.order)))
     del ids
-    # provisional entities of the types not resolved yet, for relational evidence: labels, not ids
-    entities = identity_resolution(mentions, settings, hashed_ids=False, types=types)
     if matches_file is None:
-        return _resolved_types(mentions, relations, settings, checked, others, entities, None)
+        return _resolved_types(mentions, relations, settings, checked, others, types, None)
     target = _unread_target(matches_file)
     target.parent.mkdir(parents=True, exist_ok=True)
     parts = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
-        resolved = _resolved_types(mentions, relations, settings, checked, others, entities, parts)
+        resolved = _resolved_types(mentions, relations, settings, checked, others, types, parts)
         os.replace(parts / JOINED, target)  # whole, at once: a reader never sees half a file
     finally:
         shutil.rmtree(parts, ignore_errors=True)
@@ -361,13 +374,23 @@ def _unread_target(matches_file: str | Path) -> Path:
 
 
 def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, settings: ResolveSettings,
-                    checked: pl.DataFrame | None, others: pl.DataFrame, entities: pl.DataFrame,
+                    checked: pl.DataFrame | None, others: pl.DataFrame, types: set[str],
                     parts: Path | None) -> Resolved:
-    """:func:`resolve` after its checks, type by type; with ``parts``, a folder, each type's
-    matches are written there and joined into one file there, named as the target."""
+    """:func:`resolve` after its checks, type by type (``types``: those the mentions hold); with
+    ``parts``, a folder, each type's matches are written there and joined into one file there,
+    named as the target."""
     resolutions, matches, conflicts, scorers, expected = [], {}, [], {}, {}
-    for entity_type in settings.order:
+    # provisional entities of the types not resolved yet, for relational evidence (labels, not
+    # ids), a table per type: each resolved type's replaces its own
+    provisional = identity_resolution(mentions, settings, hashed_ids=False, types=types)
+    by_type = {key[0]: table for key, table in provisional.partition_by("entity_type", as_dict=True).items()}
+    del provisional
+    for position, entity_type in enumerate(settings.order):
         entity = settings.types[entity_type]
+        # only the types this one or a later one reads as neighbours: the others' (at a million
+        # persons the two million provisional persons while persons are resolved) are let go
+        by_type = {t: table for t, table in by_type.items() if t in _neighbour_types(settings, settings.order[position:])}
+        entities = pl.concat(by_type.values()) if by_type else pl.DataFrame(schema=RESOLUTION_SCHEMA)
         # read when the type's turn comes, only the columns its settings read: one type at a time in memory
         frame = type_mentions(mentions, entity_type, settings.columns(entity_type))
         if frame.height == 0:
@@ -382,7 +405,7 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
         # and clustering; their ids and type are spelt out only as the matches are written
         *blocked, blocked_by = block_rows(frame, entity, settings.link_only_across, cache)
         rows, blocked_by = _with_override_pairs(tuple(blocked), blocked_by, checked, frame, entity_type)
-        pairs = blocked_by.to_frame()
+        pairs = _rule_codes(blocked_by, entity).to_frame()
         del blocked, blocked_by
         give_back_freed_memory()  # what blocking used
         features = _compared(pairs, frame, entity, relations, entities, cache, rows)
@@ -420,6 +443,7 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
             conflicts.append(_with_entities(found.table, resolution))
         resolutions.append(resolution)
         del scored, found  # the query `decided` holds what it reads of them
+        decided = as_written(decided, entity).with_columns(pl.col("blocked_by").cast(pl.String))
         # the decisions and their reasons are spelt out a slice of pairs at a time, or as they are written
         matches[entity_type] = (in_slices(decided) if parts is None
                                  else _written(decided, parts / f"{entity_type}.parquet", **PART_WRITING))
@@ -430,9 +454,9 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
             units = identity_groups(frame, entity.identity_keys, cache).astype(_group_number_dtype(frame.height))
             expected[entity_type] = expected_pairs(units[rows[0][proposed]], units[rows[1][proposed]], score[proposed])
         del rows, proposed, score
-        entities = pl.concat([entities.filter(pl.col("entity_type") != entity_type), resolution])
+        by_type[entity_type] = resolution
         log.info("%s: %d mentions -> %d entities", entity_type, frame.height, resolution["entity_id"].n_unique())
-        del frame, cache, resolution  # this type's tables go before the next is read
+        del frame, cache, resolution, entities  # this type's tables go before the next is read
     if others.height:
         log.info("%d mentions of types without settings stay alone", others.height)
         resolutions.append(singletons(others, FALLBACK_LETTER))
@@ -440,6 +464,15 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
     conflict_table = pl.concat(conflicts) if conflicts else pl.DataFrame(schema=CONFLICT_TABLE_SCHEMA)
     return Resolved(resolution, _matches_table(matches, parts), settings, scorers, checked, conflict_table,
                     expected_pairs=expected)
+
+
+def _neighbour_types(settings: ResolveSettings, types) -> set[str]:
+    """The entity types whose entities the relational comparisons of ``types`` read.
+
+    >>> sorted(_neighbour_types(default_settings(), ["person"]))
+    ['address', 'company', 'permit']
+    """
+    return {c.neighbour_type for t in types for c in settings.types[t].comparisons if c.kind == "relation"}
 
 
 def _group_number_dtype(n_mentions: int) -> type:
