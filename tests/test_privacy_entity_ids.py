@@ -54,3 +54,17 @@ def test_without_a_setting_the_key_lives_in_the_users_configuration_folder(tmp_p
     monkeypatch.delenv(INSTALLATION_KEY_ENV)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     assert installation_key_path() == tmp_path / "mhgraph" / "installation.key"
+
+
+def test_keyed_digests_of_many_values_are_hmac_sha256_for_keys_of_every_length():
+    """The digests of many values are built from HMAC's two keyed hash states: they must be
+    HMAC-SHA-256 itself, for keys shorter than, as long as and longer than SHA-256's block."""
+    import hmac
+
+    from mhgraph.crypto import Key
+
+    values = ["", "a", "belastingdienst_loonaangifte/17/werknemer", "é€" * 50]
+    for secret in (b"s" * 16, bytes(range(64)), bytes(range(65)), bytes(range(256)) * 2):
+        expected = [hmac.digest(secret, f"entity_id\x1f{value}".encode(), "sha256") for value in values]
+        assert Key(secret).digests("entity_id", values) == expected
+        assert [Key(secret).digest("entity_id", value) for value in values] == expected

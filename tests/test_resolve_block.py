@@ -410,3 +410,19 @@ def test_rules_run_side_by_side_propose_what_they_propose_one_after_another(monk
         side_by_side = block(mentions, settings)
     assert "oversized" in caplog.text and "most similar pairs" in caplog.text
     assert alone.height > 1000 and side_by_side.equals(alone)
+
+
+def test_each_pair_once_named_by_the_first_rule_that_proposed_it():
+    rng = np.random.default_rng(5)
+    # as blocking gives them: the pairs of each rule in turn, rules in order
+    codes, rules = rng.integers(0, 50, 400), np.sort(rng.integers(0, 7, 400)).astype(np.int16)
+    got_codes, got_rules = block_module._first_rule_per_pair(codes, rules, 7)
+    first = {}
+    for code, rule in zip(codes.tolist(), rules.tolist()):
+        first[code] = min(first.get(code, rule), rule)
+    assert got_codes.tolist() == sorted(first)
+    assert got_rules.tolist() == [first[c] for c in sorted(first)]
+    # codes too large to pack with the rule number are sorted stably instead, with the same answer
+    big = codes.astype(np.int64) + 2**61
+    big_codes, big_rules = block_module._first_rule_per_pair(big, rules, 7)
+    assert (big_codes - 2**61).tolist() == sorted(first) and big_rules.tolist() == got_rules.tolist()

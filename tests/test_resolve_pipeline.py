@@ -36,7 +36,7 @@ from mhgraph.resolve import (
     save_run,
 )
 from mhgraph.resolve.cluster import RESOLUTION_SCHEMA
-from mhgraph.resolve.pipeline import (_READERS, MATCHES_SCHEMA, _group_number_dtype, _in_order,
+from mhgraph.resolve.pipeline import (_READERS, MATCHES_SCHEMA, _group_number_dtype, _in_order, _pair_order,
                                       _joined_a_column_at_a_time, _unread_target)
 from mhgraph.resolve.score import FellegiSunter, levels_of, scorer_to_dict
 from mhgraph.run_folder import RunFolder
@@ -841,3 +841,20 @@ def test_settings_refuse_common_values_they_cannot_use(over, alike, message):
          "common_values_alike": alike}]}}}
     with pytest.raises(InputError, match=message):
         settings_from_dict(raw)
+
+
+def test_pairs_are_put_in_the_order_of_their_two_rows():
+    rng = np.random.default_rng(11)
+    left, right = rng.integers(-1, 40, 500), rng.integers(-1, 40, 500)
+    order = _pair_order((left, right))
+    expected = np.lexsort((right, left))
+    assert order.tolist() == expected.tolist()
+    assert _pair_order((np.sort(left), np.arange(500))) is None  # in order already
+
+
+def test_a_mention_id_given_twice_is_refused_with_the_row_of_its_second():
+    mentions = pl.DataFrame({"mention_id": ["s/1/a", "s/2/a", "s/3/a", "s/2/a"], "entity_type": ["address"] * 4,
+                             "address_key": ["k1", "k1", "k2", "k3"]})
+    with pytest.raises(InputError, match="'s/2/a' appears more than once") as raised:
+        resolve(mentions, None)
+    assert raised.value.row == 4

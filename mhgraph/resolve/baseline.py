@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 import polars as pl
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
-from mhgraph.resolve.block import key_codes, type_mentions
+from mhgraph.resolve.block import identity_groups, type_mentions
 from mhgraph.resolve.cluster import FALLBACK_LETTER, RESOLUTION_SCHEMA, entity_ids
 from mhgraph.resolve.settings import ResolveSettings, default_settings
 
@@ -38,16 +36,7 @@ def _components(mentions: pl.DataFrame | pl.LazyFrame, settings: ResolveSettings
         entity = settings.types.get(entity_type)
         frame = type_mentions(mentions, entity_type, [c for key in (keys_of(entity) if entity else ()) for c in key.split("+")])
         n = frame.height
-        lefts, rights = [np.arange(n)], [np.arange(n)]
-        for key in keys_of(entity) if entity else ():
-            codes = key_codes(frame, key)
-            present = np.flatnonzero(codes >= 0)
-            # star: every mention to the first one with its key value
-            values, first = np.unique(codes[present], return_index=True)
-            lefts.append(present)
-            rights.append(present[first][np.searchsorted(values, codes[present])])
-        left, right = np.concatenate(lefts), np.concatenate(rights)
-        _, label = connected_components(coo_matrix((np.ones(len(left)), (left, right)), shape=(n, n)), directed=False)
+        label = identity_groups(frame, keys_of(entity) if entity else ())
         lowest = np.full(label.max() + 1 if n else 0, n, dtype=np.int64)
         np.minimum.at(lowest, label, np.arange(n))
         letter = entity.letter if entity else FALLBACK_LETTER

@@ -494,14 +494,16 @@ def most_similar(left: np.ndarray, right: np.ndarray, similarity, cap: int) -> n
 
 
 def _identity_pairs(frame: pl.DataFrame, key: str) -> tuple[np.ndarray, np.ndarray]:
-    """Each mention with the lowest-indexed mention sharing its key (a star per group)."""
-    codes = key_codes(frame, key)
-    idx = np.flatnonzero(codes >= 0)
-    if len(idx) == 0:
-        return idx, idx
-    order = idx[np.lexsort((idx, codes[idx]))]
-    first = np.r_[True, codes[order][1:] != codes[order][:-1]]
-    head = order[np.maximum.accumulate(np.where(first, np.arange(len(order)), 0))]
+    """Each mention with the lowest-indexed mention sharing its key (a star per group), the
+    groups in no particular order.
+
+    >>> head, member = _identity_pairs(pl.DataFrame({"bsn": ["x", "y", "x", None, "x"]}), "bsn")
+    >>> sorted(zip(head.tolist(), member.tolist()))
+    [(0, 2), (0, 4)]
+    """
+    order, sizes = _blocks_of(key_codes(frame, key))  # in row order within a group: its lowest first
+    starts = np.cumsum(sizes) - sizes
+    head = np.repeat(order[starts], sizes)
     member = head != order
     return head[member], order[member]
 
@@ -692,12 +694,31 @@ def block_rows(frame: pl.DataFrame, entity: EntitySettings, link_only_across: st
     keep = left != right
     n = max(frame.height, 1)
     pair_code = left[keep].astype(np.int64) * n + right[keep]
-    # pairs come in rule order: after a stable sort the first of equal pairs names the first rule
-    order = np.argsort(pair_code, kind="stable")
-    pair_code, rules = pair_code[order], rule_index[keep][order]
-    first = np.r_[True, pair_code[1:] != pair_code[:-1]] if len(pair_code) else np.array([], dtype=bool)
-    pair_code, rules = pair_code[first], rules[first]
+    pair_code, rules = _first_rule_per_pair(pair_code, rule_index[keep], len(names))
     return pair_code // n, pair_code % n, pl.Series("blocked_by", names, dtype=pl.String).gather(rules.astype(np.int64))
+
+
+def _first_rule_per_pair(pair_code: np.ndarray, rules: np.ndarray, n_rules: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct ``pair_code`` values in order, each with the lowest of the ``rules`` that
+    proposed it (the first rule, as rules are numbered in order). Both packed into one number
+    and sorted as values: several times faster than a stable argsort of the codes, on the tens
+    of millions of pairs a million persons' rules propose (a stable argsort where they would not fit).
+
+    >>> codes, rules = _first_rule_per_pair(np.array([7, 3, 7, 3]), np.array([2, 1, 0, 1]), 3)
+    >>> codes.tolist(), rules.tolist()
+    ([3, 7], [1, 0])
+    """
+    if not len(pair_code):
+        return pair_code, rules
+    bits = max(int(n_rules - 1).bit_length(), 1)
+    if int(pair_code.max()) < 2 ** (62 - bits):
+        packed = np.sort((pair_code << bits) | rules.astype(np.int64))
+        pair_code, rules = packed >> bits, packed & ((1 << bits) - 1)
+    else:  # pairs come in rule order: after a stable sort the first of equal pairs names the first rule
+        order = np.argsort(pair_code, kind="stable")
+        pair_code, rules = pair_code[order], rules[order]
+    first = np.r_[True, pair_code[1:] != pair_code[:-1]]
+    return pair_code[first], rules[first]
 
 
 def _pairs_within(labels: np.ndarray) -> int:

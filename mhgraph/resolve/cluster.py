@@ -82,7 +82,9 @@ def entity_ids(letter: str, lowest_mention_ids) -> list[str]:
     >>> entity_ids("P", ["a/1/p", "b/1/p"]) == [entity_id("P", "a/1/p"), entity_id("P", "b/1/p")]
     True
     """
-    return [f"{letter}-{digest.hex()[:12]}" for digest in installation_key().digests("entity_id", lowest_mention_ids)]
+    prefix = f"{letter}-"
+    # 12 hex digits are the first 6 bytes: only those are spelt out
+    return [prefix + digest[:6].hex() for digest in installation_key().digests("entity_id", lowest_mention_ids)]
 
 
 class Clusters(NamedTuple):
