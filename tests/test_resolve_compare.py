@@ -9,7 +9,7 @@ from resolve_helpers import FAMILY, GIVEN, KEY, frame, person_row
 from mhgraph.crypto import bloom_encode
 from mhgraph.resolve import compare, default_settings, load_settings
 from mhgraph.resolve.bits import decode_bloom, dice_pairs
-from mhgraph.resolve.compare import commonness, compare_type
+from mhgraph.resolve.compare import agreements, as_written, commonness, compare_type
 
 BASE = ("jan", "hendriksen", "1985-03-07")
 
@@ -373,3 +373,12 @@ def test_a_date_held_only_by_mentions_without_a_match_key_is_neutral():
     assert all(math.isnan(common[f"r/x{i:02d}/persoon"]) for i in range(40))
     # beside a keyed mention, a keyless one counts nothing
     assert common["r/y1/persoon"] == common["r/y0/persoon"] == common["r/c0/persoon"] == pytest.approx(1.0)
+
+
+def test_agreements_name_each_column_once_where_a_comparison_is_named_as_a_key_agreement():
+    # settings refuse such a name; an entity made without them still writes its matches
+    entity = dataclasses.replace(default_settings().types["person"], identity_keys=["bsn", "v_number", "match_key_1"])
+    names = agreements(entity)
+    assert names.count("match_key_1_agree") == 1 and len(names) == len(set(names))
+    pairs = pl.LazyFrame({"match_key_1_agree": [1.0, None]}, schema={"match_key_1_agree": pl.Float32})
+    assert as_written(pairs, entity).collect()["match_key_1_agree"].dtype == pl.Float64

@@ -236,6 +236,32 @@ def test_settings_refuse_a_comparison_named_as_a_matches_column_and_more_level_p
     assert len(settings_from_dict(raw).types["person"].comparisons) == 19
 
 
+def test_settings_refuse_a_comparison_named_as_a_key_agreement_and_a_scored_label_key(tmp_path):
+    # every identity, conflict and label key adds its agreement column (match_key_1 ->
+    # match_key_1_agree): the shipped exact comparison of that name would clash with it
+    shipped = 'identity_keys = ["bsn", "v_number"]'
+    clash = tmp_path / "clash.toml"
+    clash.write_text(default_settings_text().replace(shipped, 'identity_keys = ["bsn", "v_number", "match_key_1"]'))
+    with pytest.raises(InputError, match=r"clash.toml.*\[types.person.comparisons\] match_key_1_agree: this name is "
+                                         r"the agreement column of the key 'match_key_1' \(identity_keys\)"):
+        load_settings(clash)
+    from mhgraph.resolve.settings import settings_from_dict
+    for setting in ("conflict_keys", "label_keys"):
+        raw = default_settings().to_dict()
+        raw["types"]["person"][setting] = [*raw["types"]["person"][setting], "match_key_1"]
+        with pytest.raises(InputError, match=rf"match_key_1_agree: .* key 'match_key_1' \({setting}\)"):
+            settings_from_dict(raw)
+    # a label key is never scored, whatever the comparison on its column is called
+    raw = default_settings().to_dict()
+    raw["types"]["person"]["label_keys"] = ["match_key_1"]
+    raw["types"]["person"]["comparisons"] = [{**c, "name": "match_key_1_same"} if c["name"] == "match_key_1_agree" else c
+                                             for c in raw["types"]["person"]["comparisons"]]
+    with pytest.raises(InputError, match="types.person.comparisons. match_key_1_same: compares the label key 'match_key_1'"):
+        settings_from_dict(raw)
+    raw["types"]["person"]["label_keys"] = ["bsn"]  # the same comparison beside another label key loads
+    assert "match_key_1_same" in {c.name for c in settings_from_dict(raw).types["person"].comparisons}
+
+
 def default_settings_text() -> str:
     from mhgraph.resolve.settings import DEFAULT_SETTINGS
 

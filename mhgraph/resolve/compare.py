@@ -33,7 +33,7 @@ from scipy.sparse.csgraph import connected_components
 from mhgraph.crypto import BLIP_FLIP
 from mhgraph.resolve.bits import INITIAL_MAX_BITS, bits_set, dice_pairs, initials_pairs
 from mhgraph.resolve.block import decoded_column, identity_groups, key_codes, pairs_from_blocks, row_numbers
-from mhgraph.resolve.settings import Comparison, EntitySettings, ResolveSettings
+from mhgraph.resolve.settings import Comparison, EntitySettings, ResolveSettings, identifier_feature
 
 __all__ = ["agreements", "as_written", "commonness", "compare", "compare_type", "identifier_feature", "neighbour_table", "value_frequencies"]
 
@@ -43,11 +43,6 @@ RELATION_SCHEMA = {"from_mention": pl.String, "to_mention": pl.String, "type": p
 RELATION_SLICE = 2_000_000  # pairs whose shared neighbours are looked up at once
 # keys of one value compared for commonness, a cost limit: beyond, a few spellings change little
 MOST_KEYS_COMPARED = 50
-
-
-def identifier_feature(key: str) -> str:
-    """The feature column that says whether two mentions agree on an identifier key."""
-    return key.replace("+", "_") + "_agree"
 
 
 def identifier_keys(entity: EntitySettings) -> list[str]:
@@ -418,8 +413,10 @@ def agreements(entity: EntitySettings) -> list[str]:
     >>> agreements(default_settings().types["company"])
     ['kvk_number_agree', 'wage_tax_number_agree', 'shared_address', 'shared_person']
     """
-    return [*map(identifier_feature, identifier_keys(entity)),
-            *(c.name for c in entity.comparisons if c.kind in ("exact", "relation"))]
+    # once each: settings refuse a comparison named as a key's agreement, but an entity made
+    # without them would otherwise cast one column twice (Polars refuses duplicate names)
+    return list(dict.fromkeys([*map(identifier_feature, identifier_keys(entity)),
+                               *(c.name for c in entity.comparisons if c.kind in ("exact", "relation"))]))
 
 
 def as_written(pairs: pl.LazyFrame, entity: EntitySettings) -> pl.LazyFrame:

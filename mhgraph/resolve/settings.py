@@ -34,6 +34,7 @@ __all__ = [
     "ResolveSettings",
     "ScoringSettings",
     "default_settings",
+    "identifier_feature",
     "load_settings",
     "settings_from_dict",
 ]
@@ -382,9 +383,31 @@ def _check(entity: EntitySettings, file: str | None) -> None:
         unknown = sorted(set(rule) - names)
         if unknown:
             raise InputError(f"[{where}.scoring] rule names unknown comparison(s) {unknown}", file=file)
-    for feature in entity.label_keys:
-        if feature in {c.columns[0] for c in entity.comparisons if c.kind == "exact"}:
-            raise InputError(f"[{where}] the label key {feature!r} must not also be a scored comparison", file=file)
+    _check_key_features(entity, where, file)
+
+
+def identifier_feature(key: str) -> str:
+    """The feature column that says whether two mentions agree on an identifier key.
+
+    >>> identifier_feature("partner+permit_number")
+    'partner_permit_number_agree'
+    """
+    return key.replace("+", "_") + "_agree"
+
+
+def _check_key_features(entity: EntitySettings, where: str, file: str | None) -> None:
+    """Every identity, conflict and label key adds its agreement column to the features
+    (``bsn`` → ``bsn_agree``): a comparison by that name would take its place. A label key is
+    never scored either: an exact comparison on it would hand the model its own labels."""
+    for setting in ("identity_keys", "conflict_keys", "label_keys"):
+        for key in getattr(entity, setting):
+            for comparison in entity.comparisons:
+                if comparison.name == identifier_feature(key):
+                    raise InputError(f"[{where}.comparisons] {comparison.name}: this name is the agreement column "
+                                     f"of the key {key!r} ({setting}); choose another", file=file)
+                if setting == "label_keys" and comparison.kind == "exact" and comparison.columns[0] == key:
+                    raise InputError(f"[{where}.comparisons] {comparison.name}: compares the label key {key!r} "
+                                     f"(label_keys), which must not also be scored", file=file)
 
 
 def settings_from_dict(raw: dict, file: str | None = None) -> ResolveSettings:
