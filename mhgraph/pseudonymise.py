@@ -295,6 +295,16 @@ def pseudonymise_frame(frame: pl.DataFrame, spec: SourceSpec, key: Key, hardenin
 _NAME_HASH_CHARS = 16
 
 
+def _without_plaintext(name: str) -> str:
+    """``name`` without the word plaintext (see :func:`delivered_name`).
+
+    >>> _without_plaintext("loon_PLAINTEXT_2025.csv")
+    'loon_2025.csv'
+    """
+    stem, suffix = os.path.splitext(name)
+    return _PLAINTEXT_WORD.sub("", stem) + suffix
+
+
 def delivered_name(spec: SourceSpec, candidate: str | None = None, key: Key | None = None) -> str:
     """The delivered file's name: the spec's ``file``; for a pattern such as
     ``gemeente_venlo_vergunningen*.csv``, ``candidate`` without the word plaintext (in any
@@ -305,7 +315,8 @@ def delivered_name(spec: SourceSpec, candidate: str | None = None, key: Key | No
     candidate is named by the pattern with its first ``*`` standing for the keyed hash of the
     candidate under ``key`` (:data:`_NAME_HASH_CHARS` hex digits written as the letters a-p; the
     engine holds no key, so it cannot search them for a BSN), or, without a key, by the pattern
-    without its wildcards.
+    without its wildcards. A name that does not match the pattern (no ``*`` where the hash fits)
+    is refused by :func:`pseudonymise_file` before any row is read.
 
     >>> from dataclasses import replace
     >>> from mhgraph.spec import load_spec, SPEC_DIR
@@ -323,8 +334,7 @@ def delivered_name(spec: SourceSpec, candidate: str | None = None, key: Key | No
     if not any(ch in spec.file for ch in "*?["):
         return spec.file
     if candidate:
-        stem, suffix = os.path.splitext(candidate)
-        candidate = _PLAINTEXT_WORD.sub("", stem) + suffix
+        candidate = _without_plaintext(candidate)
     if candidate and fnmatch.fnmatch(candidate, spec.file) and "plaintext" not in candidate.lower():
         if not identifier_in_name(candidate):
             return candidate
@@ -644,16 +654,23 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
                          "--quarantine file", file=str(src))
     candidate = src.stem + Path(spec.file).suffix
     name = delivered_name(spec, candidate, key)
+    # Decided before any row is read: write_extract would refuse the name only after every row was checked.
+    if not fnmatch.fnmatch(name, spec.file):
+        why = (f"its name holds what looks like an identifier and the spec's pattern {spec.file!r} leaves no place "
+               "for a hashed name" if identifier_in_name(_without_plaintext(candidate)) else
+               f"neither its name nor the spec's pattern {spec.file!r} without its wildcards matches that pattern")
+        raise InputError(f"{why}; rename the file to match the pattern, without the identifier", file=str(src))
     delivered_path = Path(out_dir) / name
     if any(_same_file(target, src) for target in (delivered_path, Path(str(delivered_path) + META_SUFFIX))):
         raise InputError("the delivered extract would replace this plaintext extract; choose another --out folder",
                          file=str(src))
-    # A name standing for another (a keyed hash of it) is recorded in the sidecar, so that a
-    # second input name giving the same delivered name is refused instead of replacing the first.
-    renamed = {"delivered_for_name": keyed_hash(key, "file_name", candidate)} if (
-        name != spec.file and identifier_in_name(candidate)) else {}
-    earlier = read_meta(delivered_path) if renamed and delivered_path.exists() else None
-    if earlier is not None and earlier.get("delivered_for_name") != renamed["delivered_for_name"]:
+    # A name that follows the input's (a pattern spec) records a keyed hash of the input name, the
+    # one delivered_name reads, so that an input of another name meeting that delivered name, hashed
+    # or not, is refused instead of replacing it; a rerun of the same input replaces its own delivery.
+    follows_input = {"delivered_for_name": keyed_hash(key, "file_name", _without_plaintext(candidate))} if (
+        name != spec.file) else {}
+    earlier = read_meta(delivered_path) if delivered_path.exists() else None
+    if earlier is not None and earlier.get("delivered_for_name") != follows_input.get("delivered_for_name"):
         raise InputError("another extract was delivered under the name this one gets; choose another --out folder",
                          file=str(src))
     unread = [column for column in spec.columns if column not in spec.delivered_columns]
@@ -711,7 +728,7 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
     return write_extract(frame, spec, out_dir, key.fingerprint, created, name, {
         "rows_read": rows_read, "rows_quarantined_by_partner": rows_quarantined,
         "quarantined_by_partner": dict(by_reason), "values_left_out_by_partner": dict(values_by_reason),
-        **renamed}, run_purpose=run_purpose, name_hardening=name_hardening)
+        **follows_input}, run_purpose=run_purpose, name_hardening=name_hardening)
 
 
 def template(spec: str | Path | SourceSpec, out: str | Path | None = None, spec_dir: str | Path = SPEC_DIR) -> Path:

@@ -7,11 +7,11 @@ import re
 import polars as pl
 import pytest
 
-from mhgraph.crypto import Key
+from mhgraph.crypto import Key, keyed_hash
 from mhgraph.errors import InputError
 from mhgraph.file_names import identifier_in_name
 from mhgraph.ingest import ingest
-from mhgraph.pseudonymise import pseudonymise_file, write_extract
+from mhgraph.pseudonymise import delivered_name, pseudonymise_file, read_meta, write_extract
 from mhgraph.spec import SPEC_DIR, load_spec
 
 KEY = Key(b"a test key of at least sixteen bytes")
@@ -87,12 +87,77 @@ def test_a_second_input_name_meeting_a_delivered_name_is_refused(tmp_path, patte
     delivered = tmp_path / "delivered"
     keyed = tmp_path / "ind_referenten_123456782.csv"
     PLAIN.write_csv(keyed)
-    first = pseudonymise_file(keyed, spec, KEY, delivered, "2025-04-01")
-    other = tmp_path / "other" / first.name  # an input named like the keyed name, holding other rows
+    other = tmp_path / "other" / delivered_name(spec, keyed.name, KEY)  # named like the keyed name, other rows
     other.parent.mkdir()
     PLAIN.with_columns(pl.lit("R2").alias("referent_id")).write_csv(other)
-    pseudonymise_file(other, spec, KEY, delivered, "2025-04-01")
+    first = pseudonymise_file(other, spec, KEY, delivered, "2025-04-01")
     with pytest.raises(InputError, match="another extract was delivered under the name") as refused:
         pseudonymise_file(keyed, spec, KEY, delivered, "2025-04-01")
     assert "123456782" not in str(refused.value)
     assert pl.read_csv(first)["referent_id"].to_list() == ["R2"]
+
+
+def _spec_with_file(tmp_path, pattern):
+    text = (SPEC_DIR / "ind_referenten.toml").read_text().replace('file = "ind_referenten.csv"', f'file = "{pattern}"')
+    (tmp_path / "ind_referenten.toml").write_text(text)
+    return load_spec(tmp_path / "ind_referenten.toml")
+
+
+@pytest.mark.parametrize(("pattern", "name"), [
+    ("ind_referenten_?????????.csv", "ind_referenten_123456782.csv"),  # no `*` to stand for the hash
+    ("ind_referenten_[0-9]*.csv", "ind_referenten_123456782.csv"),  # letters do not fit
+    ("ind_referenten_*_?.csv", "ind_referenten_123456782_1.csv")])  # the `?` after it is struck
+def test_an_identifier_in_a_name_the_pattern_leaves_no_place_to_hash_is_refused_before_any_row(tmp_path, pattern,
+                                                                                             name):
+    spec = _spec_with_file(tmp_path, pattern)
+    source = tmp_path / name
+    PLAIN.write_csv(source)
+    with pytest.raises(InputError, match="looks like an identifier.*leaves no place for a hashed name.*rename") as refused:
+        pseudonymise_file(source, spec, KEY, tmp_path / "delivered", "2025-04-01")
+    assert "123456782" not in str(refused.value)
+    assert "(" in str(refused.value) and "chars, sha256 " in str(refused.value)
+    assert not (tmp_path / "delivered").exists()
+    assert not list(tmp_path.glob("*.quarantine.csv"))  # refused before any row was checked
+
+
+def test_the_input_name_with_and_without_plaintext_is_one_name(tmp_path, pattern_spec):
+    _, spec = pattern_spec
+    delivered = tmp_path / "delivered"
+    written = []
+    for name in ("ind_referenten_123456782.csv", "ind_referenten_123456782_plaintext.csv"):
+        PLAIN.write_csv(tmp_path / name)
+        written.append(pseudonymise_file(tmp_path / name, spec, KEY, delivered, "2025-04-01"))
+    assert written[0] == written[1]  # the same delivered extract: a rerun, not another input
+
+
+def test_a_name_holding_an_identifier_only_once_plaintext_is_struck_records_it(tmp_path, pattern_spec):
+    _, spec = pattern_spec
+    source = tmp_path / "ind_referenten_1234_plaintext_ab.csv"
+    PLAIN.write_csv(source)
+    written = pseudonymise_file(source, spec, KEY, tmp_path / "delivered", "2025-04-01")
+    assert re.fullmatch(r"ind_referenten_[a-p]{16}\.csv", written.name)
+    assert read_meta(written)["delivered_for_name"] == keyed_hash(KEY, "file_name", "ind_referenten_1234_ab.csv")
+
+
+def test_a_plain_input_name_meeting_a_hashed_delivery_is_refused(tmp_path, pattern_spec):
+    _, spec = pattern_spec
+    delivered = tmp_path / "delivered"
+    keyed = tmp_path / "ind_referenten_123456782.csv"
+    PLAIN.write_csv(keyed)
+    first = pseudonymise_file(keyed, spec, KEY, delivered, "2025-04-01")
+    other = tmp_path / "other" / first.name  # a plain name: it holds no identifier
+    other.parent.mkdir()
+    PLAIN.with_columns(pl.lit("R2").alias("referent_id")).write_csv(other)
+    with pytest.raises(InputError, match="another extract was delivered under the name"):
+        pseudonymise_file(other, spec, KEY, delivered, "2025-04-01")
+    assert pl.read_csv(first)["referent_id"].to_list() == ["R1"]
+    assert pseudonymise_file(keyed, spec, KEY, delivered, "2025-04-01") == first  # its own rerun still replaces it
+
+
+def test_a_name_outside_a_pattern_without_a_plain_fallback_is_refused_before_any_row(tmp_path):
+    spec = _spec_with_file(tmp_path, "ind_referenten_?????????.csv")
+    source = tmp_path / "export.csv"
+    PLAIN.write_csv(source)
+    with pytest.raises(InputError, match="export.csv: neither its name nor the spec's pattern"):
+        pseudonymise_file(source, spec, KEY, tmp_path / "delivered", "2025-04-01")
+    assert not (tmp_path / "delivered").exists() and not list(tmp_path.glob("*.quarantine.csv"))
