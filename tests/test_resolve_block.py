@@ -412,17 +412,20 @@ def test_rules_run_side_by_side_propose_what_they_propose_one_after_another(monk
     assert alone.height > 1000 and side_by_side.equals(alone)
 
 
-def test_each_pair_once_named_by_the_first_rule_that_proposed_it():
+@pytest.mark.parametrize("in_rule_order", [True, False])
+def test_each_pair_once_named_by_the_lowest_rule_that_proposed_it(in_rule_order):
     rng = np.random.default_rng(5)
-    # as blocking gives them: the pairs of each rule in turn, rules in order
-    codes, rules = rng.integers(0, 50, 400), np.sort(rng.integers(0, 7, 400)).astype(np.int16)
+    # in rule order as blocking gives them (the pairs of each rule in turn), or shuffled
+    codes, rules = rng.integers(0, 50, 400), rng.integers(0, 7, 400).astype(np.int16)
+    rules = np.sort(rules) if in_rule_order else rules
     got_codes, got_rules = block_module._first_rule_per_pair(codes, rules, 7)
     first = {}
     for code, rule in zip(codes.tolist(), rules.tolist()):
         first[code] = min(first.get(code, rule), rule)
     assert got_codes.tolist() == sorted(first)
     assert got_rules.tolist() == [first[c] for c in sorted(first)]
-    # codes too large to pack with the rule number are sorted stably instead, with the same answer
+    # codes too large to pack with the rule number (2**61 needs 62 bits, 3 more for 7 rules) take
+    # the other sort, with the same answer
     big = codes.astype(np.int64) + 2**61
     big_codes, big_rules = block_module._first_rule_per_pair(big, rules, 7)
     assert (big_codes - 2**61).tolist() == sorted(first) and big_rules.tolist() == got_rules.tolist()

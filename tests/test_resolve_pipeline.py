@@ -878,6 +878,15 @@ def test_pairs_are_put_in_the_order_of_their_two_rows():
     assert _pair_order((np.sort(left), np.arange(500))) is None  # in order already
 
 
+def test_pairs_of_rows_too_many_to_code_in_one_number_are_put_in_order_all_the_same():
+    rng = np.random.default_rng(12)
+    # rows up to 2**32: a code of row times row count would pass 2**63 for rows past 2**31
+    rows = np.concatenate([np.arange(-1, 20), 2**31 + np.arange(20), 2**32 - np.arange(20)])
+    left, right = rng.choice(rows, 500), rng.choice(rows, 500)
+    order = _pair_order((left, right))
+    assert order.tolist() == np.lexsort((right, left)).tolist()
+
+
 def test_a_mention_id_given_twice_is_refused_with_the_row_of_its_second():
     mentions = pl.DataFrame({"mention_id": ["s/1/a", "s/2/a", "s/3/a", "s/2/a"], "entity_type": ["address"] * 4,
                              "address_key": ["k1", "k1", "k2", "k3"]})
