@@ -27,6 +27,7 @@ import igraph as ig
 import networkx as nx
 import polars as pl
 
+from bench_pipeline import _source_state, add_commit_option  # first: ROOT's mhgraph is the one imported
 from mhgraph.detect import (DEFAULT_RESOLUTION, community_edge_arrays, detect_communities, leiden_membership,
                             number_clusters)
 from mhgraph.planted import planted_cell_graph, score_partition
@@ -104,7 +105,9 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
+    add_commit_option(parser)
     args = parser.parse_args()
+    source = _source_state(args.commit)  # before anything is measured: a copy that cannot say its commit stops here
     results = {
         "benchmark": "detect",
         "command": "python benchmarks/bench_detect.py " + " ".join(
@@ -112,6 +115,7 @@ def main() -> None:
         "machine": {"cpus": os.cpu_count(), "loadavg_before": os.getloadavg(), "python": platform.python_version(),
                     "igraph": ig.__version__, "networkx": nx.__version__, "polars": pl.__version__,
                     "note": "2 cores shared with other work; wall times are indicative"},
+        "source": source,
         "sizes": {},
     }
     for size in args.sizes:

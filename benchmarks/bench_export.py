@@ -34,6 +34,7 @@ from pathlib import Path
 
 import polars as pl
 
+from bench_pipeline import _source_state, add_commit_option  # first: ROOT's mhgraph is the one imported
 from mhgraph.export import report, write_outputs
 from mhgraph.export.chromium import Chromium
 from mhgraph.export.probe import probe_cluster_page
@@ -193,7 +194,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--persons", type=int, default=100_000, help="population of the whole run (0: skip it)")
     parser.add_argument("--seed", type=int, default=7)
+    add_commit_option(parser)
     args = parser.parse_args()
+    source = _source_state(args.commit)  # before anything is measured: a copy that cannot say its commit stops here
     result = {
         "benchmark": "export",
         "command": "python benchmarks/bench_export.py " + " ".join(
@@ -202,6 +205,7 @@ def main() -> None:
              f"--seed {args.seed}"]),
         "machine": {"cpus": os.cpu_count(), "loadavg_before": os.getloadavg(), "python": platform.python_version(),
                     "polars": pl.__version__, "note": "2 cores shared with other work; wall times are indicative"},
+        "source": source,
         "runs": {},
     }
     for size in args.cluster_size:

@@ -34,6 +34,7 @@ from pathlib import Path
 
 import polars as pl
 
+from bench_pipeline import _source_state, add_commit_option  # first: ROOT's mhgraph is the one imported
 from mhgraph.diff import CHANGE_KINDS, RunTables, changes_are_empty, diff_runs
 from mhgraph.pipeline import run_pipeline
 from mhgraph.spec import load_specs
@@ -124,7 +125,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--shares", type=float, nargs="+", default=[0.01, 0.05, 0.1, 0.2])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
+    add_commit_option(parser)
     args = parser.parse_args()
+    source = _source_state(args.commit)  # before anything is measured: a copy that cannot say its commit stops here
     shutil.rmtree(WORK, ignore_errors=True)
     os.environ["MHGRAPH_AUDIT_LOG"] = str(WORK / "audit.log")
     results = {
@@ -132,6 +135,7 @@ def main() -> None:
         "command": "python benchmarks/bench_history.py " + " ".join(sys.argv[1:]),
         "machine": {"cpus": os.cpu_count(), "loadavg_before": os.getloadavg(), "python": platform.python_version(),
                     "polars": pl.__version__, "note": "2 cores shared with other work; times are indicative"},
+        "source": source,
         "datasets": {},
     }
     protocol = tomllib.loads(PROTOCOL.read_text(encoding="utf-8"))

@@ -23,6 +23,7 @@ Writes benchmarks/results/ind_lift.json with the load average.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -32,6 +33,7 @@ from pathlib import Path
 
 import polars as pl
 
+from bench_pipeline import _source_state, add_commit_option  # first: ROOT's mhgraph is the one imported
 from mhgraph.evaluate import match_networks
 from mhgraph.graph import build_graph_tables
 from mhgraph.indicators import INDICATORS, compute_indicators
@@ -99,9 +101,14 @@ def measure(run_dir: Path, truth_dir: Path) -> list[dict]:
 
 
 def main(argv: list[str]) -> None:
-    pairs = list(zip(argv[::2], argv[1::2]))
-    if not pairs or len(argv) % 2:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folders", nargs="+", metavar="FOLDER", help="RUN_DIR TRUTH_DIR pairs")
+    add_commit_option(parser)
+    args = parser.parse_args(argv)
+    if len(args.folders) % 2:
         raise SystemExit(__doc__)
+    source = _source_state(args.commit)  # before anything is measured: a copy that cannot say its commit stops here
+    pairs = list(zip(args.folders[::2], args.folders[1::2]))
     rows = [r for run, truth in pairs for r in measure(Path(run), Path(truth))]
     summary = {}
     for score in ("puzzle", "families"):
@@ -116,7 +123,7 @@ def main(argv: list[str]) -> None:
                           "unchanged": sum(1 for x in lifts if abs(x - 1) < 1e-9),
                           "scored_only_with_ind": len(lost)}
     result = {"command": "python benchmarks/bench_ind_lift.py " + " ".join(argv),
-              "runs": [str(r) for r, _ in pairs], "summary": summary, "networks": rows,
+              "runs": [str(r) for r, _ in pairs], "source": source, "summary": summary, "networks": rows,
               "load_average": os.getloadavg(), "cpu_count": os.cpu_count(), "python": platform.python_version()}
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=1, default=str) + "\n", encoding="utf-8")

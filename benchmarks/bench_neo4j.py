@@ -31,6 +31,7 @@ from pathlib import Path
 
 import polars as pl
 
+from bench_pipeline import _source_state, add_commit_option  # first: ROOT's mhgraph is the one imported
 from mhgraph import neo4j_store as store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,7 +43,7 @@ def sample_tables(work: Path) -> dict[str, pl.DataFrame]:
     """The nodes, edges and communities tables of a run of data/sample."""
     out = work / "sample-run"
     subprocess.run([sys.executable, "-m", "mhgraph.cli", "-q", "run", str(ROOT / "data" / "sample"),
-                    "--out", str(out)], check=True)
+                    "--out", str(out)], check=True, cwd=ROOT)
     return {name: pl.read_parquet(out / "tables" / f"{name}.parquet") for name in ("nodes", "edges", "communities")}
 
 
@@ -91,11 +92,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entities", type=int, default=100_000, help="entities to load (default 100,000)")
     parser.add_argument("--batch-size", type=int, default=5000, help="rows per load batch (default 5000)")
+    add_commit_option(parser)
     args = parser.parse_args()
+    source = _source_state(args.commit)  # before anything is measured: a copy that cannot say its commit stops here
     results = {
         "command": "python benchmarks/bench_neo4j.py " + " ".join(sys.argv[1:]),
         "machine": {"cpus": os.cpu_count(), "loadavg_before": os.getloadavg(), "python": platform.python_version(),
                     "neo4j_driver": __import__("neo4j").__version__},
+        "source": source,
         "data": "tables of `mhgraph run data/sample`, repeated under fresh ids",
     }
     with tempfile.TemporaryDirectory() as work:

@@ -47,8 +47,8 @@ ROOT = Path(__file__).resolve().parents[1]
 # environment would otherwise import that checkout's mhgraph through its editable install, which
 # Python asks only after every folder on the path. ROOT goes last, so that a PYTHONPATH naming
 # another mhgraph on purpose (rerank_kept_worlds.py, bench_indicators.py --code) still wins. Every
-# benchmark imports this module before mhgraph, its child scripts too; ``-c`` and ``-m`` children
-# run in ROOT, which Python puts first on their path.
+# benchmark that records its _source_state imports this module before mhgraph, its child scripts
+# too; ``-c`` and ``-m`` children run in ROOT, which Python puts first on their path.
 sys.path.append(str(ROOT))
 RESULTS = ROOT / "benchmarks" / "results" / "pipeline.json"
 WORK = ROOT / "benchmarks" / "work"

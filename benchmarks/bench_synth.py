@@ -25,6 +25,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench_pipeline import _source_state, add_commit_option  # first: ROOT's mhgraph is the one imported
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "synth.json"
 
@@ -49,7 +51,7 @@ def run(persons: int, seed: int) -> dict:
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="bench-synth-") as tmp:
         proc = subprocess.run([sys.executable, "-c", _CHILD, tmp, str(persons), str(seed)],
-                              capture_output=True, text=True, check=True)
+                              capture_output=True, text=True, check=True, cwd=ROOT)
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     result["peak_rss_mb_children"] = round(children, 1)
@@ -63,7 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=0)
+    add_commit_option(parser)
     args = parser.parse_args(argv)
+    source = _source_state(args.commit)  # before anything is measured: a copy that cannot say its commit stops here
     result = run(args.persons, args.seed)
     report = {
         "benchmark": "synth",
@@ -71,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "note": "2 cores shared with other work; wall times are indicative"},
         "persons": args.persons,
+        "source": source,
         "result": result,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 import polars as pl  # noqa: E402
+from bench_pipeline import _source_state, add_commit_option  # noqa: E402  (before damage: ROOT's mhgraph)
 from damage import CSV_LAYOUTS, SPECS, damages, ingest_holds, pseudonymise_holds  # noqa: E402
 import hypothesis  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
@@ -67,13 +68,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=2000, help="examples per property (default 2000)")
     parser.add_argument("--seed", type=int, default=20260115)
+    add_commit_option(parser)
     args = parser.parse_args(argv)
+    source = _source_state(args.commit)  # before anything is measured: a copy that cannot say its commit stops here
     load_before = os.getloadavg()
     report = {
         "command": " ".join([".venv/bin/python benchmarks/fuzz_ingest.py", *map(str, argv or sys.argv[1:])]),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "polars": pl.__version__,
                     "platform": platform.platform()},
         "seed": args.seed,
+        "source": source,
         "loadavg_before": [round(x, 2) for x in load_before],
         "properties": {name: run_property(name, args.examples, args.seed) for name in PROPERTIES},
         "loadavg_after": [round(x, 2) for x in os.getloadavg()],

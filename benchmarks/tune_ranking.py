@@ -33,6 +33,7 @@ from pathlib import Path
 
 import polars as pl
 
+from bench_pipeline import _source_state, add_commit_option  # first: ROOT's mhgraph is the one imported
 from mhgraph.detect import detect_communities
 from mhgraph.evaluate import detection_summary, match_networks
 from mhgraph.graph import build_graph_tables
@@ -125,7 +126,9 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="*", help="other development seeds than the protocol's "
                         "(never a validation seed)")
     parser.add_argument("--persons", type=int, default=None, help="persons per world (default: the protocol's)")
+    add_commit_option(parser)
     args = parser.parse_args()
+    source = _source_state(args.commit)  # before anything is measured: a copy that cannot say its commit stops here
     worlds = development_worlds(args.noise, args.seeds)[: args.limit]
     if args.step == "prepare":
         persons = args.persons or tomllib.loads(PROTOCOL.read_text(encoding="utf-8"))["persons"]
@@ -135,7 +138,7 @@ def main() -> None:
     results = score(candidates, worlds)
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps({"command": "python benchmarks/tune_ranking.py score " + args.candidates,
-                                   "split": "development", "results": results, "load_average": os.getloadavg()},
+                                   "split": "development", "source": source, "results": results, "load_average": os.getloadavg()},
                                   indent=1, default=str) + "\n", encoding="utf-8")
 
 

@@ -15,13 +15,16 @@ BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 def _archive_copy(tmp_path: Path) -> Path:
-    """The benchmark scripts and mhgraph in a folder no git repository holds, as ``git archive``
-    unpacks them; run with this checkout's environment, whose editable install points here."""
+    """The benchmark scripts, mhgraph and the tests' helpers in a folder no git repository holds, as
+    ``git archive`` unpacks them; run with this checkout's environment, whose editable install points here."""
     copy = tmp_path / "copy" / "benchmarks"
     copy.mkdir(parents=True)
     for script in [*BENCHMARKS.glob("*.py"), *BENCHMARKS.glob("*.toml")]:
         shutil.copy(script, copy / script.name)
     shutil.copytree(BENCHMARKS.parent / "mhgraph", copy.parent / "mhgraph", ignore=shutil.ignore_patterns("__pycache__"))
+    (copy.parent / "tests").mkdir()  # the helpers some benchmarks share with the tests
+    for helper in (BENCHMARKS.parent / "tests").glob("*.py"):
+        shutil.copy(helper, copy.parent / "tests" / helper.name)
     return copy
 
 
@@ -79,6 +82,14 @@ MEASURING = {
     "bench_leiden_convergence.py": ["--limit", "1"],
     "bench_er.py": ["--only", "dev_synthetic"],
     "rerank_kept_worlds.py": ["--source", "other", "--worlds", "worlds", "--results", "results/rerank.json"],
+    "bench_synth.py": ["--persons", "1000"],
+    "bench_export.py": ["--cluster-size", "20", "--repeat", "1", "--background", "100", "--persons", "0"],
+    "bench_detect.py": ["--sizes", "1000", "--repeat", "1"],
+    "bench_history.py": ["--shares", "0.1", "--seeds", "1"],
+    "bench_ind_lift.py": ["run", "truth"],
+    "bench_neo4j.py": ["--entities", "1000"],
+    "tune_ranking.py": ["prepare", "--limit", "1", "--persons", "1000"],
+    "fuzz_ingest.py": ["--examples", "1"],
 }
 
 
@@ -145,3 +156,21 @@ def test_a_benchmark_whose_mhgraph_is_not_its_copys_stops(tmp_path):
                           env=_without_git(copy, "4567def"), cwd=tmp_path, timeout=300)
     assert done.returncode != 0
     assert f"mhgraph is imported from {BENCHMARKS.parent / 'mhgraph'}, not from {copy.parent}" in done.stderr
+
+
+def test_the_synthetic_data_benchmark_from_a_copy_generates_with_the_copys_mhgraph(tmp_path):
+    # The copy's mhgraph notes every process that imports it: the benchmark's and its child's.
+    copy = _archive_copy(tmp_path)
+    marks = tmp_path / "imported_from.txt"
+    with (copy.parent / "mhgraph" / "__init__.py").open("a") as init:
+        init.write("\nimport os as _os\nwith open(_os.environ['MARKS'], 'a') as _marks:\n    _marks.write(__file__ + '\\n')\n")
+    code = ("import json, sys; sys.path.insert(0, sys.argv[1]); from pathlib import Path; import bench_synth; "
+            "bench_synth.RESULTS = Path(sys.argv[2]); bench_synth.main(['--persons', '1000'])")
+    results = tmp_path / "synth.json"
+    env = {**_without_git(copy, "4567def"), "MARKS": str(marks)}
+    done = subprocess.run([sys.executable, "-c", code, str(copy), str(results)], capture_output=True, text=True,
+                          env=env, cwd=tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(results.read_text())["source"] == {"commit": "4567def", "mhgraph_changed_files": None}
+    imported = marks.read_text().splitlines()
+    assert len(imported) == 2 and {Path(path).parent for path in imported} == {copy.parent / "mhgraph"}
