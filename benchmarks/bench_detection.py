@@ -54,7 +54,7 @@ from pathlib import Path
 
 import polars as pl
 
-from bench_pipeline import _loadavg, _machine, _source_state, add_commit_option, write_json_atomically
+from bench_pipeline import _loadavg, _machine, _source_state, add_commit_option, read_json, write_json_atomically
 from bench_scale import _generator_digest
 from mhgraph.evaluate import (FOUND_SHARE, evaluate, grouped_figures, match_networks, network_outcomes,
                               partner_ablation, read_run_and_truth)
@@ -128,10 +128,7 @@ def prepare_world(folder: Path, persons: int, seed: int, noise: str, reuse: bool
     stamp, wanted = folder / "world.json", {"persons": persons, "seed": seed, "noise": noise,
                                             "generator": _generator_digest()}
     if reuse:
-        try:
-            kept = json.loads(stamp.read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
-            kept = None
+        kept = read_json(stamp)
         if kept == wanted:
             shutil.rmtree(folder / "run", ignore_errors=True)
             return True

@@ -32,7 +32,6 @@ resolve process (all its threads) beside its wall-clock seconds.
 from __future__ import annotations
 
 import argparse
-import ast
 import hashlib
 import json
 import os

@@ -237,6 +237,19 @@ def compare_set(label: str, extracts: Path | None, persons: int, seed: int, nois
     return entry
 
 
+def read_json(path: Path):
+    """What ``path`` holds as JSON, or None when there is no such file or it cannot be read (a
+    stamp cut short).
+
+    >>> read_json(Path("no such stamp.json")) is None
+    True
+    """
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
 def write_json_atomically(path: Path, record: dict) -> None:
     """Write ``record`` to ``path`` whole or not at all: a reader (or the next run) finds the
     old file or the new one, never one cut short by a crash or a full disk.

@@ -46,7 +46,7 @@ import threading
 import time
 from pathlib import Path
 
-from bench_pipeline import _machine, _source_state, add_commit_option, write_json_atomically
+from bench_pipeline import _machine, _source_state, add_commit_option, read_json, write_json_atomically
 from code_closure import imported_files
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -164,10 +164,7 @@ def _stamp_holds(stamp: dict, wanted: dict) -> bool:
 
 def _read_stamp(stamp: Path) -> dict | None:
     """The stamp of a finished part, or None when there is none or it cannot be read."""
-    try:
-        recorded = json.loads(stamp.read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None
+    recorded = read_json(stamp)
     return recorded if isinstance(recorded, dict) and "parameters" in recorded else None
 
 

@@ -305,6 +305,15 @@ def _without_plaintext(name: str) -> str:
     return _PLAINTEXT_WORD.sub("", stem) + suffix
 
 
+def _without_wildcards(pattern: str) -> str:
+    """``pattern`` without its wildcards (``*``, ``?`` and ``[...]``).
+
+    >>> _without_wildcards("ind_referenten_[0-9]*.csv")
+    'ind_referenten_.csv'
+    """
+    return re.sub(r"\[[^\]]*\]|[*?]", "", pattern)
+
+
 def delivered_name(spec: SourceSpec, candidate: str | None = None, key: Key | None = None) -> str:
     """The delivered file's name: the spec's ``file``; for a pattern such as
     ``gemeente_venlo_vergunningen*.csv``, ``candidate`` without the word plaintext (in any
@@ -342,11 +351,10 @@ def delivered_name(spec: SourceSpec, candidate: str | None = None, key: Key | No
             # written in the letters a-p: digits could read as a postcode or KvK number again
             digest = keyed_hash(key, "file_name", candidate)[:_NAME_HASH_CHARS]
             letters = "".join(chr(ord("a") + int(d, 16)) for d in digest)
-            hashed = spec.file.replace("*", letters, 1)
-            hashed = re.sub(r"\[[^\]]*\]|[*?]", "", hashed)
+            hashed = _without_wildcards(spec.file.replace("*", letters, 1))
             if fnmatch.fnmatch(hashed, spec.file):
                 return hashed
-    return re.sub(r"\[[^\]]*\]|[*?]", "", spec.file)
+    return _without_wildcards(spec.file)
 
 
 def write_extract(frame: pl.DataFrame, spec: SourceSpec, out_dir: str | Path, key_fingerprint: str,

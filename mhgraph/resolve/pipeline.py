@@ -207,13 +207,13 @@ def _with_override_pairs(rows: tuple[np.ndarray, np.ndarray], blocked_by: pl.Ser
             pl.concat([blocked_by, pl.Series("blocked_by", ["override"] * int(new.sum()), dtype=pl.String)]))
 
 
-def _rule_codes(blocked_by: pl.Series, entity) -> pl.Series:
+def _blocked_by_coded(blocked_by: pl.Series, entity) -> pl.Series:
     """``blocked_by`` as an ``Enum`` of the names it holds, the identity keys and the names of
     pairs added later (``override``, :data:`COMPLETED`): one byte a pair where the text takes
     sixteen (some 20 million pairs at a million persons). Written as text (``PAIR_SCHEMA``).
 
     >>> from mhgraph.resolve.settings import default_settings
-    >>> coded = _rule_codes(pl.Series("blocked_by", ["name_lsh", "bsn"]), default_settings().types["person"])
+    >>> coded = _blocked_by_coded(pl.Series("blocked_by", ["name_lsh", "bsn"]), default_settings().types["person"])
     >>> coded.to_list(), coded.to_physical().dtype
     (['name_lsh', 'bsn'], UInt8)
     """
@@ -389,7 +389,8 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
         entity = settings.types[entity_type]
         # only the types this one or a later one reads as neighbours: the others' (at a million
         # persons the two million provisional persons while persons are resolved) are let go
-        by_type = {t: table for t, table in by_type.items() if t in _neighbour_types(settings, settings.order[position:])}
+        still_read = _neighbour_types(settings, settings.order[position:])
+        by_type = {t: table for t, table in by_type.items() if t in still_read}
         entities = pl.concat(by_type.values()) if by_type else pl.DataFrame(schema=RESOLUTION_SCHEMA)
         # read when the type's turn comes, only the columns its settings read: one type at a time in memory
         frame = type_mentions(mentions, entity_type, settings.columns(entity_type))
@@ -405,7 +406,7 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
         # and clustering; their ids and type are spelt out only as the matches are written
         *blocked, blocked_by = block_rows(frame, entity, settings.link_only_across, cache)
         rows, blocked_by = _with_override_pairs(tuple(blocked), blocked_by, checked, frame, entity_type)
-        pairs = _rule_codes(blocked_by, entity).to_frame()
+        pairs = _blocked_by_coded(blocked_by, entity).to_frame()
         del blocked, blocked_by
         give_back_freed_memory()  # what blocking used
         features = _compared(pairs, frame, entity, relations, entities, cache, rows)
