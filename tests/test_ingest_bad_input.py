@@ -692,7 +692,7 @@ def test_a_held_back_row_delivers_none_of_its_values(tmp_path, cli):
         pl.when(pl.int_range(pl.len()) == 1).then(pl.lit(value)).otherwise(pl.col(column)).alias(column)
         for column, value in (("werknemer_bsn", "123456789"), ("werknemer_geboortedatum", "1995-13-40")))
     completed = _pseudonymise(cli, tmp_path, plain.write_csv().encode())
-    assert "3 of 4 rows delivered" in completed.stdout and "1 rows not delivered and 0 values left out" in completed.stdout
+    assert "3 of 4 rows delivered" in completed.stdout and "1 row not delivered and 0 values left out" in completed.stdout
     partner_side = read_csv_safe(tmp_path / "plain.csv.quarantine.csv", infer_schema=False)
     assert partner_side.select("reason", "action").sort("reason").rows() == [
         ("bad_birth_date", "row held back"), ("bad_bsn", "row held back")]
