@@ -99,12 +99,17 @@ def test_a_second_input_name_meeting_a_delivered_name_is_refused(tmp_path, patte
     assert pl.read_csv(first)["referent_id"].to_list() == ["R2"]
 
 
-def test_a_delivery_by_an_earlier_version_without_its_input_name_is_refused_saying_what_to_do(tmp_path, pattern_spec):
-    _, spec = pattern_spec
-    delivered = tmp_path / "delivered"
+def _delivered_under_a_keyed_name(tmp_path, spec):
+    """The input ``ind_referenten_123456782.csv`` (a BSN in its name) and its delivery in ``delivered``."""
     source = tmp_path / "ind_referenten_123456782.csv"
     PLAIN.write_csv(source)
-    first = pseudonymise_file(source, spec, KEY, delivered, "2025-04-01")
+    return source, pseudonymise_file(source, spec, KEY, tmp_path / "delivered", "2025-04-01")
+
+
+def test_a_delivery_by_an_earlier_version_without_its_input_name_is_refused_saying_what_to_do(tmp_path, pattern_spec):
+    _, spec = pattern_spec
+    source, first = _delivered_under_a_keyed_name(tmp_path, spec)
+    delivered = first.parent
     sidecar = Path(str(first) + META_SUFFIX)
     earlier = read_meta(first)
     del earlier["delivered_for_name"]  # the sidecar as a version that did not record the input wrote it
@@ -167,10 +172,8 @@ def test_a_name_holding_an_identifier_only_once_plaintext_is_struck_records_it(t
 
 def test_a_plain_input_name_meeting_a_hashed_delivery_is_refused(tmp_path, pattern_spec):
     _, spec = pattern_spec
-    delivered = tmp_path / "delivered"
-    keyed = tmp_path / "ind_referenten_123456782.csv"
-    PLAIN.write_csv(keyed)
-    first = pseudonymise_file(keyed, spec, KEY, delivered, "2025-04-01")
+    keyed, first = _delivered_under_a_keyed_name(tmp_path, spec)
+    delivered = first.parent
     other = tmp_path / "other" / first.name  # a plain name: it holds no identifier
     other.parent.mkdir()
     PLAIN.with_columns(pl.lit("R2").alias("referent_id")).write_csv(other)
