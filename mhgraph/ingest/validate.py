@@ -88,6 +88,8 @@ REASONS = {
                             "or a readable column holds a BSN, a postcode or a KvK-like number",
     "unknown_municipality": "a municipality column holds something that is not a municipality name "
                             "(digits, an address)",
+    "bad_sbi_code": "an SBI code column holds something that is not an SBI 2008 code (2 to 5 digits, "
+                    "division 01-99)",
     "formula": "a text value starts like a spreadsheet formula (= + - @)",
     "field_too_long": f"a value longer than {MAX_FIELD_CHARS} characters",
     "control_characters": "a value holds control characters",
@@ -375,7 +377,7 @@ class RowValidator:
             if (parser := self._parser(col, name in municipal, name in self.sbi_columns)) is not None
         }
         self._checks = [check for name, col in self.columns.items()
-                        for check in self._column_checks(name, col, name in municipal)]
+                        for check in self._column_checks(name, col, name in municipal, name in self.sbi_columns)]
 
     @property
     def pseudonymous_columns(self) -> list[str]:
@@ -415,7 +417,7 @@ class RowValidator:
             return normalise.municipality_expr
         return None
 
-    def _column_checks(self, name: str, col: Column, municipal: bool) -> list[_Check]:
+    def _column_checks(self, name: str, col: Column, municipal: bool, sbi: bool = False) -> list[_Check]:
         raw, parsed = pl.col(name), pl.col(_clean(name))
         present = raw.is_not_null()
         checks = _every_value_checks(name)
@@ -458,6 +460,10 @@ class RowValidator:
                 pl.lit("the value starts like a spreadsheet formula (= + - @); refused so that it cannot run "
                        "when a report is opened in a spreadsheet"),
             ))
+        if sbi and col.kind == "text":
+            checks.append(_Check(name, "bad_sbi_code", present & parsed.is_null(),
+                                 pl.lit("expected an SBI 2008 code: 2 to 5 digits of a division 01-99, dots and "
+                                        "spaces allowed (01130, 10.13, 4120)")))
         if municipal:
             checks.append(_Check(
                 name, "unknown_municipality",  # a formula is reported as such
