@@ -222,7 +222,8 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
      'duplicate_record_id': 'het registratienummer kwam al eerder voor in deze bron',
      'plaintext_identifier': 'leesbare gegevens waar een pseudoniem hoort, of een BSN, postcode of KvK-nummer in '
                              'een leesbare kolom',
-     'unknown_municipality': 'geen gemeentenaam', 'formula': 'een tekst die begint als een spreadsheetformule',
+     'unknown_municipality': 'geen gemeentenaam', 'bad_sbi_code': 'geen SBI-code (2 tot 5 cijfers)',
+     'formula': 'een tekst die begint als een spreadsheetformule',
      'field_too_long': 'een te lange waarde', 'control_characters': 'stuurtekens in een waarde',
      'wrong_field_count': 'meer of minder velden dan de kop', 'bad_quoting': 'een aanhalingsteken niet gesloten',
      'nul_bytes': 'NUL-bytes in de rij',
