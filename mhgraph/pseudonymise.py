@@ -688,10 +688,15 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
         raise InputError(f"another extract was delivered under the name this one gets ({shown_path(delivered_path)}), "
                          "from an input of another name, and would be replaced: choose another --out folder, or remove "
                          "that delivery if this input replaces it", file=str(src))
-    unread = [column for column in spec.columns if column not in spec.delivered_columns]
+    inputs = {name for block in spec.entities for name in block.plaintext.values()}
+    unread = [column for column in spec.columns if column not in spec.delivered_columns and column not in inputs]
     if unread:  # data minimisation drops them; a partner who declared one (required, say) should know
         log.warning("%s: column(s) declared in [columns] that no entity field or relation reads, so neither "
                     "checked nor delivered: %s", spec.name, ", ".join(unread))
+    encoded = [column for column in spec.columns if column not in spec.delivered_columns and column in inputs]
+    if encoded:  # read and encoded, but a rule such as required is not applied: the partner should know
+        log.warning("%s: plaintext input column(s) declared in [columns], encoded; `[columns]` rules do not apply "
+                    "to plaintext inputs: %s", spec.name, ", ".join(encoded))
     extract, present, absent = _read_plaintext(src, spec, delimiter, encoding)
     delivered, problems = [], []
     seen = SeenRecordIds()

@@ -69,6 +69,7 @@ __all__ = [
     "looks_like_plaintext_expr",
     "plain_text_checks",
     "plaintext_in_text_expr",
+    "refuse_plaintext_header",
 ]
 
 MAX_FIELD_CHARS = 4096
@@ -229,6 +230,32 @@ def plaintext_in_text_expr(value: pl.Expr, kvk_numbers: bool = False) -> pl.Expr
     return found.otherwise(pl.lit(None, pl.String))
 
 
+def refuse_plaintext_header(header: list[str], spec: SourceSpec, file: str) -> None:
+    """Raise :class:`InputError` when ``header`` lacks a delivered column of ``spec`` and holds most of
+    its plaintext input columns: the extract before pseudonymising, which the partner sends through
+    ``mhgraph pseudonymise`` first.
+
+    >>> from mhgraph.spec import SPEC_DIR, load_spec
+    >>> spec = load_spec(SPEC_DIR / "ind_referenten.toml")
+    >>> refuse_plaintext_header(list(spec.delivered_columns), spec, "referenten.csv")  # delivered: passes
+    """
+    expected = list(spec.delivered_columns)
+    missing = [name for name in expected if name not in set(header)]
+    plaintext_columns = _plaintext_inputs(spec)
+    held_plain = [name for name in header if name in plaintext_columns]
+    if missing and 2 * len(held_plain) > len(plaintext_columns):  # most of them: the extract before pseudonymising
+        raise InputError(
+            f"the file holds the plaintext input columns of spec {spec.name} ({', '.join(held_plain)}) where "
+            f"it should hold the pseudonymised ones ({', '.join(missing)} missing): the partner runs "
+            f"`mhgraph pseudonymise --spec {spec.name}` on the extract first and delivers its output folder "
+            "(the file and its sidecar)", file=file, column=missing[0])
+
+
+def _plaintext_inputs(spec: SourceSpec) -> set[str]:
+    """The spec's plaintext input columns that are not also delivered columns."""
+    return {col for block in spec.entities for col in block.plaintext.values()} - set(spec.delivered_columns)
+
+
 def _clean(name: str) -> str:
     return f"__clean__{name}"
 
@@ -260,15 +287,9 @@ def check_header(header: list[str], spec: SourceSpec, all_specs: list[SourceSpec
     expected = list(spec.delivered_columns)
     present = set(header)
     missing = [name for name in expected if name not in present]
-    plaintext_columns = {col for block in spec.entities for col in block.plaintext.values()} - set(expected)
+    plaintext_columns = _plaintext_inputs(spec)
     if missing:
-        held_plain = [name for name in header if name in plaintext_columns]
-        if 2 * len(held_plain) > len(plaintext_columns):  # most of them: the extract before pseudonymising
-            raise InputError(
-                f"the file holds the plaintext input columns of spec {spec.name} ({', '.join(held_plain)}) where "
-                f"it should hold the pseudonymised ones ({', '.join(missing)} missing): the partner runs "
-                f"`mhgraph pseudonymise --spec {spec.name}` on the extract first and delivers its output folder "
-                "(the file and its sidecar)", file=file, column=missing[0])
+        refuse_plaintext_header(header, spec, file)
         own_share = 1 - len(missing) / len(expected)
         others = [
             (len(present & set(other.delivered_columns)) / len(other.delivered_columns), other)
