@@ -244,7 +244,15 @@ def check_header(header: list[str], spec: SourceSpec, all_specs: list[SourceSpec
     expected = list(spec.delivered_columns)
     present = set(header)
     missing = [name for name in expected if name not in present]
+    plaintext_columns = {col for block in spec.entities for col in block.plaintext.values()} - set(expected)
     if missing:
+        held_plain = [name for name in header if name in plaintext_columns]
+        if 2 * len(held_plain) > len(plaintext_columns):  # most of them: the extract before pseudonymising
+            raise InputError(
+                f"the file holds the plaintext input columns of spec {spec.name} ({', '.join(held_plain)}) where "
+                f"it should hold the pseudonymised ones ({', '.join(missing)} missing): the partner runs "
+                f"`mhgraph pseudonymise --spec {spec.name}` on the extract first and delivers its output folder "
+                "(the file and its sidecar)", file=file, column=missing[0])
         own_share = 1 - len(missing) / len(expected)
         others = [
             (len(present & set(other.delivered_columns)) / len(other.delivered_columns), other)
@@ -266,7 +274,6 @@ def check_header(header: list[str], spec: SourceSpec, all_specs: list[SourceSpec
             f"missing column(s) {', '.join(described)}; spec {spec.name} expects the columns "
             f"{', '.join(expected)}", file=file, column=missing[0])
     warnings = []
-    plaintext_columns = {col for block in spec.entities for col in block.plaintext.values()} - set(expected)
     leaked = [name for name in header if name in plaintext_columns]
     if leaked:
         warnings.append(f"column(s) {', '.join(leaked)} hold plaintext the partner should have pseudonymised "
