@@ -45,3 +45,12 @@ def test_an_unknown_mention_is_answered_with_the_form_of_a_mention_id_and_an_exa
         explain_match("r2", "x/r1/werknemer", resolved, mentions)
     with pytest.raises(InputError, match=r"'nothing' is not in .* such as 'src0/r00000/werknemer', "):
         explain_match("x/r1/werknemer", "nothing", resolved, mentions)
+    # a full id with a role the record does not have: that record's own mentions are offered
+    with pytest.raises(InputError, match=r"'x/r2/werkgever' is not in .* such as 'x/r2/werknemer'$"):
+        explain_match("x/r1/werknemer", "x/r2/werkgever", resolved, mentions)
+
+
+def test_a_mention_compared_with_itself_is_refused(run):
+    mentions, resolved = run
+    with pytest.raises(InputError, match=r"the two mentions are the same \('x/r1/werknemer'\)"):
+        explain_match("x/r1/werknemer", "x/r1/werknemer", resolved, mentions)

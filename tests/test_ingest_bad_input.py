@@ -155,6 +155,16 @@ def test_a_plaintext_extract_given_to_ingest_is_sent_to_pseudonymise(folder):
         ingest(folder, accept_missing_sidecars=True)
 
 
+@pytest.mark.parametrize("separator", [",", ";", "\t"])
+def test_a_plaintext_extract_without_sidecar_is_sent_to_pseudonymise_by_default(folder, separator):
+    """The missing sidecar of a plaintext extract is not the thing to fix: pseudonymising it is."""
+    (folder / (PAYROLL + ".meta.json")).unlink()
+    plain_payroll(5).write_csv(folder / PAYROLL, separator=separator)
+    with pytest.raises(InputError, match=r"the file holds the plaintext input columns of spec .*"
+                                         r"`mhgraph pseudonymise --spec belastingdienst_loonaangifte`"):
+        ingest(folder)
+
+
 def test_wrong_partner_sidecar(folder):
     meta_path = folder / (PAYROLL + ".meta.json")
     meta = json.loads(meta_path.read_text())
@@ -298,14 +308,17 @@ def test_a_row_written_with_another_delimiter_is_named_so(tmp_path):
     deliver(folder, "belastingdienst_loonaangifte", plain_payroll(20))
     lines = _lines(folder)
     lines[5], lines[9], lines[12] = lines[5].replace(b",", b";"), lines[9].replace(b",", b"\t"), b"L9"
+    # cut off after five fields, its values holding tabs: 20 on a tab too, but it holds the file's ','
+    lines[15] = b",".join(lines[15].split(b",")[:5]) + b"\t" * 19
     _write_lines(folder, lines)
     messages = ingest(folder).quarantine.sort("row_number")["message"].to_list()
     assert messages == [
-        "the row has 1 field but the header has 20: it splits into 20 on ';': write the row with ',', as the rest "
-        "of the file",
-        "the row has 1 field but the header has 20: it splits into 20 on '\\t': write the row with ',', as the "
-        "rest of the file",
-        "the row has 1 field but the header has 20: a value holds an unquoted ',' or the line is cut off"]
+        "the row has 1 field but the header has 20: it splits into 20 on ';': it may have been written with ';'; "
+        "write the row with ',', as the rest of the file",
+        "the row has 1 field but the header has 20: it splits into 20 on '\\t': it may have been written with "
+        "'\\t'; write the row with ',', as the rest of the file",
+        "the row has 1 field but the header has 20: a value holds an unquoted ',' or the line is cut off",
+        "the row has 5 fields but the header has 20: a value holds an unquoted ',' or the line is cut off"]
 
 
 def test_a_batch_without_one_usable_row_is_quarantined_and_the_next_batches_read(tmp_path):

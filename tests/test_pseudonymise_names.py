@@ -190,3 +190,23 @@ def test_a_name_outside_a_pattern_without_a_plain_fallback_is_refused_before_any
     with pytest.raises(InputError, match="export.csv: neither its name nor the spec's pattern"):
         pseudonymise_file(source, spec, KEY, tmp_path / "delivered", "2025-04-01")
     assert not (tmp_path / "delivered").exists() and not list(tmp_path.glob("*.quarantine.csv"))
+
+
+@pytest.mark.parametrize(("pattern", "first", "second"), [
+    ("ind_referenten.csv", "a/referenten_jan.csv", "a/referenten_feb.csv"),  # a fixed name: every input gets it
+    ("ind_referenten_*.csv", "a/export.csv", "a/export.parquet"),  # one stem, the pattern's fallback
+])
+def test_a_second_input_falling_back_to_a_delivered_name_is_refused(tmp_path, pattern, first, second):
+    spec = _spec_with_file(tmp_path, pattern)
+    delivered = tmp_path / "delivered"
+    sources = [tmp_path / first, tmp_path / second]
+    sources[0].parent.mkdir()
+    for source, record in zip(sources, ("R1", "R2")):
+        rows = PLAIN.with_columns(referent_id=pl.lit(record))
+        rows.write_parquet(source) if source.suffix == ".parquet" else rows.write_csv(source)
+    written = pseudonymise_file(sources[0], spec, KEY, delivered, "2025-04-01")
+    with pytest.raises(InputError, match="another extract was delivered under the name") as refused:
+        pseudonymise_file(sources[1], spec, KEY, delivered, "2025-04-01")
+    assert sources[1].name in str(refused.value) and written.name in str(refused.value)  # the input and the delivery it meets
+    assert pl.read_csv(written)["referent_id"].to_list() == ["R1"]  # the first delivery is kept
+    assert pseudonymise_file(sources[0], spec, KEY, delivered, "2025-04-01") == written  # its rerun replaces it

@@ -31,3 +31,22 @@ def test_one_merged_pair_and_one_entity_are_counted_in_the_singular():
         "entity resolution, persons: 2 mentions → 1 entity; largest 2 mentions; 1 pair of identity groups merged")
     assert "; 1 paar identiteitsgroepen samengevoegd" in resolution_lines([row], "nl")[0]
     assert "; 2 paren identiteitsgroepen samengevoegd" in resolution_lines([{**row, "merged_pairs": 2}], "nl")[0]
+
+
+def test_identity_conflicts_are_counted_in_the_singular_for_one():
+    row = {"entity_type": "person", "mentions": 4, "entities": 3, "largest_entity": 2, "identity_conflicts": 1}
+    assert resolution_lines([row], "en")[0].endswith("; 1 identity conflict")
+    assert resolution_lines([row], "nl")[0].endswith("; 1 identiteitsconflict")
+    assert resolution_lines([{**row, "identity_conflicts": 2}], "en")[0].endswith("; 2 identity conflicts")
+    assert resolution_lines([{**row, "identity_conflicts": 2}], "nl")[0].endswith("; 2 identiteitsconflicten")
+
+
+def test_the_identifier_share_is_named_at_exactly_the_merges_the_collapse_check_asks_for():
+    """55/100 and the like divide back to 99.999...: still the whole 100 merges."""
+    for carried in (55, 56, 68):
+        row = {"entity_type": "person", "mentions": 500, "entities": 400, "largest_entity": 70,
+               "top_identifier": "bsn", "top_identifier_share": carried / MIN_MERGED_PAIRS,
+               "top_identifier_mentions": carried + 1}
+        assert "one bsn value carries" in resolution_lines([row], "en")[0], carried
+        fewer = {**row, "top_identifier_share": carried / (MIN_MERGED_PAIRS - 1)}
+        assert "carries" not in resolution_lines([fewer], "en")[0], carried

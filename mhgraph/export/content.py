@@ -131,10 +131,12 @@ def resolution_lines(diagnostics: list[dict] | None, lang: str = DEFAULT_LANGUAG
             text += w["resolution_merged"].format(merged=counted(lang, row["merged_pairs"], "group_pair"),
                                                   ratio=number_text(row["merge_ratio"], lang))
         if row.get("identity_conflicts"):
-            text += w["resolution_conflicts"].format(n=row["identity_conflicts"])
+            text += w["resolution_conflicts"].format(conflicts=counted(lang, row["identity_conflicts"],
+                                                                       "identity_conflict"))
         share = row.get("top_identifier_share")
-        # a share of a few merges says nothing: the count the collapse check asks for first
-        if share and share > 0.5 and (row["top_identifier_mentions"] - 1) / share >= MIN_MERGED_PAIRS:
+        # a share of a few merges says nothing: the count the collapse check asks for first (rounded: the
+        # division gives back the whole number of merges only to within a float step)
+        if share and share > 0.5 and round((row["top_identifier_mentions"] - 1) / share) >= MIN_MERGED_PAIRS:
             text += w["resolution_crowded"].format(key=row["top_identifier"], share=f"{share:.0%}",
                                                    mentions=row["top_identifier_mentions"])
         lines.append(text)
@@ -270,7 +272,8 @@ def overview_blocks(dossiers: list[ClusterDossier], link_pictures: bool, scores:
               w["col_indicators"])
     # A hit under the flag threshold leaves the table empty: say so, or the hit seems lost.
     empty = (w["no_cluster_flagged"].format(flag=number_text(RANKING["flag_score"], lang), scored=scored,
-                                            clusters=ranked) if scored else w["no_cluster"])
+                                            clusters=ranked, where=w["scored_clusters_where"][scored > 1])
+             if scored else w["no_cluster"])
     blocks: list[Block] = [Heading(2, (_t(w["ranked_clusters"]),)), Table(header, tuple(rows)) if rows else
                            Paragraph((_t(empty),))]
     if scores:

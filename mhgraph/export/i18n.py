@@ -65,9 +65,14 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
  'ranked_clusters': ('Gerangschikte clusters', 'Ranked clusters'),
  'no_cluster': ('Geen cluster om te tonen.', 'No cluster to show.'),
  'no_cluster_flagged': ('Geen cluster gemarkeerd: geen score haalt de drempel van {flag}. Clusters met een score '
-                        'boven 0: {scored} van de {clusters}; ze staan met hun score en redenen in clusters.csv.',
+                        'boven 0: {scored} van de {clusters}; {where}.',
                         'No cluster flagged: no score reaches the threshold of {flag}. Clusters scoring above 0: '
-                        '{scored} of {clusters}; they are in clusters.csv with their scores and reasons.'),
+                        '{scored} of {clusters}; {where}.'),
+ # where the scored clusters are, for one scored cluster and for more
+ 'scored_clusters_where': (('het staat met zijn score en redenen in clusters.csv',
+                            'ze staan met hun score en redenen in clusters.csv'),
+                           ('it is in clusters.csv with its score and reasons',
+                            'they are in clusters.csv with their scores and reasons')),
  'col_rank': ('rang', 'rank'),
  'col_cluster': ('cluster', 'cluster'),
  'col_score': ('score', 'score'),
@@ -188,7 +193,7 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
                      'entity resolution, {many}: {mentions} → {entities}; largest {largest}'),
  'resolution_merged': ('; {merged} samengevoegd, {ratio}× wat het model verwacht',
                        '; {merged} merged, {ratio}× what the model expects'),
- 'resolution_conflicts': ('; {n} identiteitsconflict(en)', '; {n} identity conflict(s)'),
+ 'resolution_conflicts': ('; {conflicts}', '; {conflicts}'),
  'resolution_crowded': ('; één {key}-waarde draagt {share} van de samenvoegingen op identificatie ({mentions} '
                         'registraties)',
                         '; one {key} value carries {share} of the merges by identifier ({mentions} mentions)'),
@@ -217,7 +222,8 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
      'duplicate_record_id': 'het registratienummer kwam al eerder voor in deze bron',
      'plaintext_identifier': 'leesbare gegevens waar een pseudoniem hoort, of een BSN, postcode of KvK-nummer in '
                              'een leesbare kolom',
-     'unknown_municipality': 'geen gemeentenaam', 'formula': 'een tekst die begint als een spreadsheetformule',
+     'unknown_municipality': 'geen gemeentenaam', 'bad_sbi_code': 'geen SBI-code (2 tot 5 cijfers)',
+     'formula': 'een tekst die begint als een spreadsheetformule',
      'field_too_long': 'een te lange waarde', 'control_characters': 'stuurtekens in een waarde',
      'wrong_field_count': 'meer of minder velden dan de kop', 'bad_quoting': 'een aanhalingsteken niet gesloten',
      'nul_bytes': 'NUL-bytes in de rij',
@@ -303,6 +309,8 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
             'resolved_mention': (('registratie', 'registraties'), ('mention', 'mentions')),
             'group_pair': (('paar identiteitsgroepen', 'paren identiteitsgroepen'),
                            ('pair of identity groups', 'pairs of identity groups')),
+            'identity_conflict': (('identiteitsconflict', 'identiteitsconflicten'),
+                                  ('identity conflict', 'identity conflicts')),
             'partner': (('partner', 'partners'), ('partner', 'partners')),
             'cluster': (('cluster', 'clusters'), ('cluster', 'clusters')),
             'relation': (('relatie', 'relaties'), ('relation', 'relations')),

@@ -104,11 +104,17 @@ def _held_by_both(pair: pl.DataFrame, comparison: Comparison) -> bool:
 
 def _unknown_mention(mention: str, mentions: pl.DataFrame) -> InputError:
     """The error for a mention id the table lacks, with the form of one and an example: the
-    mentions of the record it names, if it is a bare record id, else the first mention id.
-    A mention id is the partner's record id with its source and role, never plaintext:
-    ingest refuses a record id that holds a BSN, postcode or other identifier."""
-    same_record = mentions.filter(pl.col("record_id") == mention) if "record_id" in mentions.columns else mentions.clear()
-    examples = (same_record if same_record.height else mentions)["mention_id"].sort().head(3).to_list()
+    mentions of the record it names (a bare record id, or a full id with another role), else the
+    first mention ids. A mention id is the partner's record id with its source and role, never
+    plaintext: ingest refuses a record id that holds a BSN, postcode or other identifier."""
+    if "/" in mention:  # source/record_id/role: the record's own mentions share all but the role
+        same_record = mentions.filter(pl.col("mention_id").str.starts_with(mention.rsplit("/", 1)[0] + "/"))
+    elif "record_id" in mentions.columns:
+        same_record = mentions.filter(pl.col("record_id") == mention)
+    else:
+        same_record = mentions.clear()
+    # the first three, without sorting the whole column (millions of ids)
+    examples = (same_record if same_record.height else mentions)["mention_id"].bottom_k(3).sort().to_list()
     example = ", ".join(repr(m) for m in examples) or "none: the table is empty"
     return InputError(f"mention {mention!r} is not in the mentions table; a mention id reads "
                       f"source/record_id/role, such as {example}", column="mention_id")
@@ -135,6 +141,9 @@ def explain_match(mention_a: str, mention_b: str, resolved: Resolved | str | Pat
         resolved, mentions, relations = _from_run_dir(Path(resolved))
     if mentions is None:
         raise ValueError("explain_match needs the mentions table (or a run folder)")
+    if mention_a == mention_b:
+        raise InputError(f"the two mentions are the same ({mention_a!r}): name two mentions to compare",
+                         column="mention_id")
     a, b = sorted((mention_a, mention_b))
     frame = mentions.filter(pl.col("mention_id").is_in([a, b])).sort("mention_id")
     for mention in (a, b):
