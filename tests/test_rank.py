@@ -90,7 +90,7 @@ def test_ties_are_broken_by_cluster_id_and_row_order_does_not_matter(small):
 
 def test_decay_corroboration_and_flag_score_are_parameters(small):
     communities, nodes = small
-    hits = _hits([("crowded_address", "A1", ["ind"], 1.0), ("crowded_address", "P1", ["belastingdienst"], 1.0),
+    hits = _hits([("crowded_address", "A1", ["belastingdienst", "ind"], 1.0), ("crowded_address", "P1", ["belastingdienst"], 1.0),
                   ("straw_director", "P2", ["kvk"], 1.0)])
     flat = rank_clusters(communities, nodes, None, hits, repeat_decay=1.0, corroboration_bonus=0.0, flag_score=4.0)
     assert flat.row(0, named=True)["score"] == 3.0 and not flat.row(0, named=True)["flagged"]
@@ -166,10 +166,11 @@ def test_partners_needed_scores_each_flagged_cluster_without_each_partner(plante
     cluster_of = dict(communities.select("entity_id", "cluster_id").iter_rows())
     agency = clusters.filter(pl.col("cluster_id") == cluster_of["C-agency"]).row(0, named=True)
     # without the payroll's pieces the wages and the crowding (stated by the payroll and the IND)
-    # go: dependence 1.0 + context 0.25; without the IND's the crowding and the sponsoring go:
+    # go, and the sponsoring (the IND's records alone) no longer stands beside a flag: 0; without
+    # the IND's the crowding and the sponsoring go:
     # pay 3.0 (its magnitude) + context 0.25; without the KvK's only the sector context:
     # (3.0 + 1.0 + 1.0 + 0.25 × 0.75) × 2, the staff housed together and, a quarter, the crowded house
-    assert agency["without_partner"] == [{"partner": "belastingdienst", "score": 1.25, "flagged": False},
+    assert agency["without_partner"] == [{"partner": "belastingdienst", "score": 0.0, "flagged": False},
                                          {"partner": "ind", "score": 3.25, "flagged": True},
                                          {"partner": "kvk", "score": 10.375, "flagged": True}]
     assert agency["needs_partners"] == ["belastingdienst"]
