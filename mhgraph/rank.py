@@ -9,7 +9,9 @@ a column of the ``clusters`` table and ``docs/indicators.md`` explains the choic
                      its weak level; weight already × weak_share) only where the cluster has
                      hits of another family of evidence; hits of one rule and version on the
                      same records in a cluster (one finding named from each of its entities)
-                     count once, the heaviest of them
+                     count once, the heaviest of them; a hit on the records of the IND alone
+                     (``partner_never_lifts``) only where the cluster's other counted hits reach
+                     ``flag_score`` by themselves: it adds to a flag, it never makes one
     family points  = w1 + d·w2 + d²·w3 + ...     the cluster's counted hits of one family of
                                                  evidence, by weight, highest first; d = repeat_decay
     evidence       = sum of the family points    over the families that fired (not context)
@@ -31,7 +33,9 @@ families — housing, pay, dependence, control, history, identity — each say s
 what happened. Which partner delivered the records plays no part in the score: the puzzle count
 (partners behind the hits) is reported for the case meeting, not multiplied in, because the
 IND holds records only on non-EU nationals and a bonus per partner would raise a cluster for
-who its workers are rather than what was done to them.
+who its workers are rather than what was done to them. For the same reason a piece that only the
+IND's records show (a sponsor's migrants missing from the payroll) never flags a cluster by
+itself, nor gives a weak piece of the payroll the second family it needs.
 
 >>> import polars as pl
 >>> communities = pl.DataFrame({"entity_id": ["C1", "A1", "P1"], "cluster_id": ["C0001"] * 2 + ["C0002"],
