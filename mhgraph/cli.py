@@ -217,6 +217,7 @@ def _cmd_ingest(args) -> int:
 
 
 def _cmd_pseudonymise(args) -> int:
+    from mhgraph.export.i18n import counted
     from mhgraph.file_names import shown_path
     from mhgraph.pseudonymise import NAME_HARDENING, partner_quarantine_path, pseudonymise, read_meta
 
@@ -230,7 +231,8 @@ def _cmd_pseudonymise(args) -> int:
           f"for {meta['run_purpose']}, key fingerprint {meta['key_fingerprint']}")
     left_out = meta.get("values_left_out_by_partner", {})
     if meta["rows_quarantined_by_partner"] or left_out:
-        print(f"{meta['rows_quarantined_by_partner']} rows not delivered and {sum(left_out.values())} values left out: "
+        print(f"{counted('en', meta['rows_quarantined_by_partner'], 'row')} not delivered and "
+              f"{counted('en', sum(left_out.values()), 'value')} left out: "
               f"they fail the checks; see {shown_path(partner_quarantine_path(args.input, args.quarantine))} "
               f"(it holds plaintext: keep it on this machine)")
         for reason, rows in meta["quarantined_by_partner"].items():
@@ -325,8 +327,13 @@ def _cmd_run(args) -> int:
         result = run_pipeline(args.input_dir, args.out, previous=args.previous, **options)
     clusters = result.tables["clusters"]
     summary = result.manifest["ingest"]
+    # The flagged count and the partners' own hold-backs: without them "0 quarantined" and an empty report read as
+    # if nothing was found or held back.
+    held_back = sum(s.get("rows_quarantined_by_partner") or 0 for s in summary["sources"])
     print(f"{result.tables['mentions'].height} mentions -> {result.tables['nodes'].height} entities -> "
-          f"{clusters.height} clusters; {summary['rows_quarantined']} of {summary['rows_read']} rows quarantined")
+          f"{clusters.height} clusters, {result.manifest['clusters_flagged']} flagged; "
+          f"{summary['rows_quarantined']} of {summary['rows_read']} rows quarantined"
+          + (f"; {held_back} more held back by the partners' own checks" if held_back else ""))
     _print_quarantined(summary)
     if summary["files_without_sidecar"]:
         print(f"WARNING: {len(summary['files_without_sidecar'])} file(s) TAKEN IN WITHOUT A SIDECAR "

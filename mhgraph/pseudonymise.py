@@ -672,15 +672,22 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
     if any(_same_file(target, src) for target in (delivered_path, Path(str(delivered_path) + META_SUFFIX))):
         raise InputError("the delivered extract would replace this plaintext extract; choose another --out folder",
                          file=str(src))
-    # A name that follows the input's (a pattern spec) records a keyed hash of the input name, the
-    # one delivered_name reads, so that an input of another name meeting that delivered name, hashed
-    # or not, is refused instead of replacing it; a rerun of the same input replaces its own delivery.
-    follows_input = {"delivered_for_name": keyed_hash(key, "file_name", _without_plaintext(candidate))} if (
-        name != spec.file) else {}
+    # Every delivery records a keyed hash of its input's name (never the name: it goes to the engine
+    # and may say more than its rows), so that an input of another name meeting that delivered name,
+    # by a fixed spec name, a pattern's fallback or a hashed name, is refused instead of replacing it;
+    # a rerun of the same input, with or without the word plaintext, replaces its own delivery.
+    follows_input = {"delivered_for_name": keyed_hash(key, "file_name", _without_plaintext(src.name))}
     earlier = read_meta(delivered_path) if delivered_path.exists() else None
-    if earlier is not None and earlier.get("delivered_for_name") != follows_input.get("delivered_for_name"):
-        raise InputError("another extract was delivered under the name this one gets; choose another --out folder",
-                         file=str(src))
+    if earlier is not None and earlier.get("delivered_for_name") != follows_input["delivered_for_name"]:
+        if "delivered_for_name" not in earlier:  # whether it came from this input cannot be told, so not guessed
+            raise InputError(f"the extract delivered under the name this one gets ({shown_path(delivered_path)}) was "
+                             "written by an earlier version of mhgraph, which did not record the input it came from; "
+                             "if it came from this input, remove that file and its sidecar "
+                             f"({shown_path(str(delivered_path) + META_SUFFIX)}) and run again, else choose another "
+                             "--out folder", file=str(src))
+        raise InputError(f"another extract was delivered under the name this one gets ({shown_path(delivered_path)}), "
+                         "from an input of another name, and would be replaced: choose another --out folder, or remove "
+                         "that delivery if this input replaces it", file=str(src))
     unread = [column for column in spec.columns if column not in spec.delivered_columns]
     if unread:  # data minimisation drops them; a partner who declared one (required, say) should know
         log.warning("%s: column(s) declared in [columns] that no entity field or relation reads, so neither "

@@ -146,6 +146,15 @@ def test_wrong_partner_columns(folder, tmp_path):
         ingest(folder, accept_missing_sidecars=True)
 
 
+def test_a_plaintext_extract_given_to_ingest_is_sent_to_pseudonymise(folder):
+    (folder / (PAYROLL + ".meta.json")).unlink()
+    plain_payroll(5).write_csv(folder / PAYROLL)  # the partner's extract, not what pseudonymise made of it
+    with pytest.raises(InputError, match=r"the file holds the plaintext input columns of spec "
+                                         r"belastingdienst_loonaangifte \(.*werknemer_voornaam.*\) where it should hold the "
+                                         r"pseudonymised ones .*`mhgraph pseudonymise --spec belastingdienst_loonaangifte`"):
+        ingest(folder, accept_missing_sidecars=True)
+
+
 def test_wrong_partner_sidecar(folder):
     meta_path = folder / (PAYROLL + ".meta.json")
     meta = json.loads(meta_path.read_text())
@@ -282,6 +291,21 @@ def test_garbage_rows(tmp_path):
     with pytest.raises(InputError, match=r"5 of 100 rows \(5.0%\) were quarantined, more than the allowed 1.0%"):
         ingest(folder, max_quarantine_share=0.01)
     assert _only_source(ingest(folder, max_quarantine_share=0.05))["rows_quarantined"] == 5
+
+
+def test_a_row_written_with_another_delimiter_is_named_so(tmp_path):
+    folder = tmp_path / "in"
+    deliver(folder, "belastingdienst_loonaangifte", plain_payroll(20))
+    lines = _lines(folder)
+    lines[5], lines[9], lines[12] = lines[5].replace(b",", b";"), lines[9].replace(b",", b"\t"), b"L9"
+    _write_lines(folder, lines)
+    messages = ingest(folder).quarantine.sort("row_number")["message"].to_list()
+    assert messages == [
+        "the row has 1 field but the header has 20: it splits into 20 on ';': write the row with ',', as the rest "
+        "of the file",
+        "the row has 1 field but the header has 20: it splits into 20 on '\\t': write the row with ',', as the "
+        "rest of the file",
+        "the row has 1 field but the header has 20: a value holds an unquoted ',' or the line is cut off"]
 
 
 def test_a_batch_without_one_usable_row_is_quarantined_and_the_next_batches_read(tmp_path):
@@ -634,6 +658,19 @@ def test_partner_side_checks_hold_back_a_bad_plaintext_row(tmp_path, cli, column
     assert "; 1 more held back by the partner's own checks" in result.summary.format()
 
 
+def test_run_line_counts_flagged_clusters_and_rows_the_partner_held_back(tmp_path, cli):
+    """'0 of 5 rows quarantined' alone reads as if every row came in, and an empty report as if nothing was scored."""
+    plain = plain_payroll(6).with_columns(
+        pl.when(pl.int_range(pl.len()) == 2).then(pl.lit("123456789")).otherwise(pl.col("werknemer_bsn"))
+        .alias("werknemer_bsn"))
+    assert _pseudonymise(cli, tmp_path, plain.write_csv().encode()).returncode == 0
+    completed = cli("run", str(tmp_path / "delivered"), "--out", str(tmp_path / "run"))
+    assert completed.returncode == 0, completed.stderr
+    manifest = json.loads((tmp_path / "run" / "run_manifest.json").read_text())
+    assert (f"clusters, {manifest['clusters_flagged']} flagged; 0 of 5 rows quarantined; 1 more held back by the "
+            "partners' own checks") in completed.stdout
+
+
 @pytest.mark.parametrize("column, value, reason, delivered", [
     ("werknemer_geboortedatum", "1990-13-45", "bad_birth_date", "werknemer_geboortedatum_bf"),
     ("werknemer_geboortedatum", "2090-01-01", "bad_birth_date", "werknemer_geboortedatum_bf"),
@@ -679,7 +716,7 @@ def test_a_held_back_row_delivers_none_of_its_values(tmp_path, cli):
         pl.when(pl.int_range(pl.len()) == 1).then(pl.lit(value)).otherwise(pl.col(column)).alias(column)
         for column, value in (("werknemer_bsn", "123456789"), ("werknemer_geboortedatum", "1995-13-40")))
     completed = _pseudonymise(cli, tmp_path, plain.write_csv().encode())
-    assert "3 of 4 rows delivered" in completed.stdout and "1 rows not delivered and 0 values left out" in completed.stdout
+    assert "3 of 4 rows delivered" in completed.stdout and "1 row not delivered and 0 values left out" in completed.stdout
     partner_side = read_csv_safe(tmp_path / "plain.csv.quarantine.csv", infer_schema=False)
     assert partner_side.select("reason", "action").sort("reason").rows() == [
         ("bad_birth_date", "row held back"), ("bad_bsn", "row held back")]
@@ -740,5 +777,9 @@ def test_template_round_trip(tmp_path, cli):
     filled = plain_payroll(4).with_columns(leeftijdsklasse=pl.lit(None, dtype=pl.String)).select(header)
     completed = _pseudonymise(cli, tmp_path, codecs.BOM_UTF8 + filled.write_csv(separator=";").encode())
     assert completed.returncode == 0 and "4 of 4 rows delivered" in completed.stdout
+    # the spec's delimiter is the delivered extract's: a plaintext file with another is no mistake
+    assert "delimiter" not in completed.stdout + completed.stderr
+    delivered = next((tmp_path / "delivered").glob("*.csv"))
+    assert delivered.read_text(encoding="utf-8").startswith(header[0] + ",")
     with pytest.raises(InputError, match="never overwrites"):
         template("belastingdienst_loonaangifte", path)

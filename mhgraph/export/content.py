@@ -27,6 +27,8 @@ from mhgraph.export.i18n import (DEFAULT_LANGUAGE, counted, counted_relations, p
                                  words)
 from mhgraph.export.view import DISCLOSED_BY, month, month_text, period_text, picture_svg
 from mhgraph.file_names import shown_path
+from mhgraph.indicators import RANKING
+from mhgraph.resolve.diagnostics import MIN_MERGED_PAIRS
 
 __all__ = ["changes_blocks", "cluster_blocks", "cluster_page_name", "document_blocks", "evidence_summary",
            "export_counts", "number_text", "overview_blocks", "resolution_blocks", "resolution_lines",
@@ -121,14 +123,18 @@ def resolution_lines(diagnostics: list[dict] | None, lang: str = DEFAULT_LANGUAG
     w = words(lang)
     lines = []
     for row in diagnostics or ():
-        text = w["resolution_line"].format(**_type_names(lang, row["entity_type"]), mentions=row["mentions"],
-                                           entities=row["entities"], largest=row["largest_entity"])
+        text = w["resolution_line"].format(**_type_names(lang, row["entity_type"]),
+                                           mentions=counted(lang, row["mentions"], "resolved_mention"),
+                                           entities=counted(lang, row["entities"], "entity"),
+                                           largest=counted(lang, row["largest_entity"], "resolved_mention"))
         if row.get("merge_ratio") is not None and row.get("merged_pairs"):
-            text += w["resolution_merged"].format(merged=row["merged_pairs"], ratio=number_text(row["merge_ratio"], lang))
+            text += w["resolution_merged"].format(merged=counted(lang, row["merged_pairs"], "group_pair"),
+                                                  ratio=number_text(row["merge_ratio"], lang))
         if row.get("identity_conflicts"):
             text += w["resolution_conflicts"].format(n=row["identity_conflicts"])
         share = row.get("top_identifier_share")
-        if share and share > 0.5:
+        # a share of a few merges says nothing: the count the collapse check asks for first
+        if share and share > 0.5 and (row["top_identifier_mentions"] - 1) / share >= MIN_MERGED_PAIRS:
             text += w["resolution_crowded"].format(key=row["top_identifier"], share=f"{share:.0%}",
                                                    mentions=row["top_identifier_mentions"])
         lines.append(text)
@@ -149,11 +155,11 @@ def resolution_text(diagnostics: list[dict] | None, lang: str = DEFAULT_LANGUAGE
     """The warnings and lines of the resolution as plain text for a terminal (no Markdown escapes).
 
     >>> row = {"entity_type": "company", "collapsed": True, "too_many_merges": False, "entity_too_large": True,
-    ...        "largest_entity_groups": 9, "largest_entity": 90, "mentions": 100, "entities": 5,
-    ...        "top_identifier": "kvk_number", "top_identifier_share": 0.9, "top_identifier_mentions": 90}
+    ...        "largest_entity_groups": 9, "largest_entity": 900, "mentions": 1000, "entities": 50,
+    ...        "top_identifier": "kvk_number", "top_identifier_share": 0.9, "top_identifier_mentions": 900}
     >>> print(resolution_text([row], "en"))
-    WARNING — the company resolution looks collapsed: one entity spans 9 identity groups (90 mentions). Do not act on clusters of companies before checking resolve/model.json and tables/matches.parquet; mhgraph run --strict fails on this.
-    - entity resolution, companies: 100 mentions → 5 entities; largest 90 mentions; one kvk_number value carries 90% of the merges by identifier (90 mentions)
+    WARNING — the company resolution looks collapsed: one entity spans 9 identity groups (900 mentions). Do not act on clusters of companies before checking resolve/model.json and tables/matches.parquet; mhgraph run --strict fails on this.
+    - entity resolution, companies: 1000 mentions → 50 entities; largest 900 mentions; one kvk_number value carries 90% of the merges by identifier (900 mentions)
     """
     warnings = ["".join(piece.value for piece in block.content) for block in resolution_blocks(diagnostics, lang)]
     return "\n".join(warnings + [f"- {line}" for line in resolution_lines(diagnostics, lang)])
@@ -236,8 +242,14 @@ def run_blocks(run_info: dict | None, counts: dict[str, int], top: int, shown: i
 
 
 def overview_blocks(dossiers: list[ClusterDossier], link_pictures: bool, scores: list[float] | None = None,
-                    lang: str = DEFAULT_LANGUAGE) -> list[Block]:
-    """The ranked clusters as one table, and how all scores are spread."""
+                    lang: str = DEFAULT_LANGUAGE, scored: int | None = None, ranked: int | None = None) -> list[Block]:
+    """The ranked clusters as one table, and how all scores are spread.
+
+    Without a flagged cluster, ``scored`` of ``ranked`` clusters scoring above 0 says why the table is empty.
+
+    >>> overview_blocks([], False, scored=1, ranked=6, lang="en")[1].content[0].value[:54]
+    'No cluster flagged: no score reaches the threshold of '
+    """
     w = words(lang)
     rows = []
     for d in dossiers:
@@ -256,8 +268,11 @@ def overview_blocks(dossiers: list[ClusterDossier], link_pictures: bool, scores:
         ))
     header = (w["col_rank"], w["col_cluster"], w["col_score"], w["col_size"], w["col_puzzle"], w["col_partners"],
               w["col_indicators"])
+    # A hit under the flag threshold leaves the table empty: say so, or the hit seems lost.
+    empty = (w["no_cluster_flagged"].format(flag=number_text(RANKING["flag_score"], lang), scored=scored,
+                                            clusters=ranked) if scored else w["no_cluster"])
     blocks: list[Block] = [Heading(2, (_t(w["ranked_clusters"]),)), Table(header, tuple(rows)) if rows else
-                           Paragraph((_t(w["no_cluster"]),))]
+                           Paragraph((_t(empty),))]
     if scores:
         cut = min((d.row["score"] for d in dossiers if d.row["score"] is not None), default=None)
         scored = sum(1 for s in scores if s and s > 0)
@@ -477,7 +492,9 @@ def document_blocks(dossiers: list[ClusterDossier], run_info: dict | None, count
     blocks: list[Block] = [Heading(1, (_t(w["title"]),)), Note((_t(w["not_a_decision"]),))]
     blocks += resolution_blocks((run_info or {}).get("resolution"), lang)
     blocks += changes_blocks(changes, lang)
-    blocks += overview_blocks(dossiers, link_pictures=True, scores=scores if figures else None, lang=lang)
+    blocks += overview_blocks(dossiers, link_pictures=True, scores=scores if figures else None, lang=lang,
+                              scored=None if (run_info or {}).get("clusters_flagged") else (run_info or {}).get(
+                                  "clusters_scored"), ranked=counts.get("clusters"))
     for dossier in dossiers:
         blocks += cluster_blocks(dossier, picture=cluster_page_name(dossier.cluster_id), figures=figures)
     blocks += run_blocks(run_info, counts, top, len(dossiers), lang, partner_lists)

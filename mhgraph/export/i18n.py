@@ -64,6 +64,10 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
  },
  'ranked_clusters': ('Gerangschikte clusters', 'Ranked clusters'),
  'no_cluster': ('Geen cluster om te tonen.', 'No cluster to show.'),
+ 'no_cluster_flagged': ('Geen cluster gemarkeerd: geen score haalt de drempel van {flag}. Clusters met een score '
+                        'boven 0: {scored} van de {clusters}; ze staan met hun score en redenen in clusters.csv.',
+                        'No cluster flagged: no score reaches the threshold of {flag}. Clusters scoring above 0: '
+                        '{scored} of {clusters}; they are in clusters.csv with their scores and reasons.'),
  'col_rank': ('rang', 'rank'),
  'col_cluster': ('cluster', 'cluster'),
  'col_score': ('score', 'score'),
@@ -180,11 +184,10 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
                      '{merged} merged pairs of identity groups, {ratio} times what the model expects'),
  'entity_too_large': ('één entiteit omvat {groups} identiteitsgroepen ({mentions} registraties)',
                       'one entity spans {groups} identity groups ({mentions} mentions)'),
- 'resolution_line': ('entiteitsresolutie, {many}: {mentions} registraties → {entities} entiteiten; grootste '
-                     '{largest} registraties',
-                     'entity resolution, {many}: {mentions} mentions → {entities} entities; largest {largest} mentions'),
- 'resolution_merged': ('; {merged} paren identiteitsgroepen samengevoegd, {ratio}× wat het model verwacht',
-                       '; {merged} pairs of identity groups merged, {ratio}× what the model expects'),
+ 'resolution_line': ('entiteitsresolutie, {many}: {mentions} → {entities}; grootste {largest}',
+                     'entity resolution, {many}: {mentions} → {entities}; largest {largest}'),
+ 'resolution_merged': ('; {merged} samengevoegd, {ratio}× wat het model verwacht',
+                       '; {merged} merged, {ratio}× what the model expects'),
  'resolution_conflicts': ('; {n} identiteitsconflict(en)', '; {n} identity conflict(s)'),
  'resolution_crowded': ('; één {key}-waarde draagt {share} van de samenvoegingen op identificatie ({mentions} '
                         'registraties)',
@@ -214,7 +217,8 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
      'duplicate_record_id': 'het registratienummer kwam al eerder voor in deze bron',
      'plaintext_identifier': 'leesbare gegevens waar een pseudoniem hoort, of een BSN, postcode of KvK-nummer in '
                              'een leesbare kolom',
-     'unknown_municipality': 'geen gemeentenaam', 'formula': 'een tekst die begint als een spreadsheetformule',
+     'unknown_municipality': 'geen gemeentenaam', 'bad_sbi_code': 'geen SBI-code (2 tot 5 cijfers)',
+     'formula': 'een tekst die begint als een spreadsheetformule',
      'field_too_long': 'een te lange waarde', 'control_characters': 'stuurtekens in een waarde',
      'wrong_field_count': 'meer of minder velden dan de kop', 'bad_quoting': 'een aanhalingsteken niet gesloten',
      'nul_bytes': 'NUL-bytes in de rij',
@@ -297,6 +301,9 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
             'entity': (('entiteit', 'entiteiten'), ('entity', 'entities')),
             'record': (('registratie', 'registraties'), ('record', 'records')),
             'row': (('rij', 'rijen'), ('row', 'rows')),
+            'resolved_mention': (('registratie', 'registraties'), ('mention', 'mentions')),
+            'group_pair': (('paar identiteitsgroepen', 'paren identiteitsgroepen'),
+                           ('pair of identity groups', 'pairs of identity groups')),
             'partner': (('partner', 'partners'), ('partner', 'partners')),
             'cluster': (('cluster', 'clusters'), ('cluster', 'clusters')),
             'relation': (('relatie', 'relaties'), ('relation', 'relations')),
