@@ -7,6 +7,7 @@ starts, co-resident officers paired one by one, shortest paths grown one depth a
 whole paths compared as tuples.
 """
 
+import dataclasses
 import datetime as dt
 import random
 from collections import defaultdict
@@ -481,3 +482,44 @@ def test_the_stays_at_officers_homes_are_the_same_in_one_bucket_and_in_several(g
     for buckets in (2, 7):
         parts = SharedTables(nodes, edges, buckets).officer_home_stays
         assert_frame_equal(parts.sort(parts.columns), whole.sort(whole.columns))
+
+
+COUNTED = [name for name, spec in INDICATORS.items() if spec.counts]
+
+
+@pytest.mark.parametrize("name", COUNTED)
+def test_a_rule_run_once_for_both_levels_finds_what_each_level_finds_on_its_own(graph, name, monkeypatch, request):
+    """A rule whose weak level only lowers thresholds on a count (``counts``) runs once, at the weak
+    level, its full hits picked out by count: the hits must be those of running it at each level on
+    its own (the same rule with no ``counts``), for levels on either side of the counts found."""
+    nodes, edges = graph
+    edges = readable_edges(edges, allowed_source_purposes(DEFAULT_RUN_PURPOSE))
+    spec = INDICATORS[name]
+    (threshold, fact), = spec.counts.items()
+    lowest = {threshold: 1}
+    counts = sorted(set(spec.find(nodes, edges, **{**spec.find.__kwdefaults__, **lowest}).get_column(fact)))
+    if len(counts) < 2 and request.node.callspec.params["graph"] == "world":  # the small world has no such sponsor
+        pytest.skip(f"{name} finds fewer than two counts in the generated world")
+    assert len(counts) > 1  # counts on both sides of a level in between: something to tell apart
+    levels = [(spec.thresholds, spec.weak_thresholds)] + [
+        ({threshold: full}, {threshold: weak}) for weak, full in ((counts[0], counts[1]), (counts[0], counts[-1]),
+                                                                   (counts[1], counts[-1] + 1), (1, counts[-1]))]
+    alone = dataclasses.replace(spec, counts={})
+    grades = set()
+    for settings, weak in levels:
+        once = graded_hits(name, nodes, edges, settings=settings, weak=weak)
+        with monkeypatch.context() as patched:
+            patched.setitem(INDICATORS, name, alone)
+            apart = graded_hits(name, nodes, edges, settings=settings, weak=weak)
+        assert_frame_equal(once, apart)
+        grades |= set(once.get_column("grade"))
+    assert grades == {"full", "weak"}
+
+
+def test_a_weak_level_above_the_full_one_runs_each_level_on_its_own(sample):
+    """Picking full hits out of weak ones holds only for a weak level at or under the full one."""
+    nodes, edges = sample
+    hits = graded_hits("crowded_address", nodes, edges, settings={"min_persons": 2}, weak={"min_persons": 9})
+    assert_frame_equal(hits.filter(pl.col("grade") == "full").drop("grade"),
+                       INDICATORS["crowded_address"].function(nodes, edges, min_persons=2))
+    assert hits.filter(pl.col("grade") == "full").height > 0
