@@ -20,7 +20,7 @@ from mhgraph.indicators import INDICATORS, compute_indicators, graded_hits, read
 from mhgraph.indicators.buckets import bucket_count, per_bucket
 from mhgraph.indicators.housing import SharedTables
 from mhgraph.indicators.tables import (
-    BEGINNING, END_OF_TIME, ensure, EDGE_DEFAULTS, NODE_DEFAULTS, peak_presence, shortest_paths, small_groups,
+    BEGINNING, END_OF_TIME, ensure, EDGE_DEFAULTS, NODE_DEFAULTS, PathSearch, peak_presence, shortest_paths, small_groups,
 )
 from mhgraph.purpose import DEFAULT_RUN_PURPOSE, allowed_source_purposes
 
@@ -523,3 +523,33 @@ def test_a_weak_level_above_the_full_one_runs_each_level_on_its_own(sample):
     assert_frame_equal(hits.filter(pl.col("grade") == "full").drop("grade"),
                        INDICATORS["crowded_address"].function(nodes, edges, min_persons=2))
     assert hits.filter(pl.col("grade") == "full").height > 0
+
+
+def test_a_search_grown_depth_by_depth_finds_the_paths_of_a_search_to_each_depth(graph):
+    """A kept search asked for depths in any order gives at each the paths of a search to that depth alone."""
+    nodes, edges = graph
+    walkable = edges.filter(pl.col("type") != "SPONSORED_BY")
+    origins = nodes.filter(pl.col("entity_type") == "person").get_column("entity_id").head(40)
+    search = PathSearch(origins, walkable, max_degree=25)
+    for max_hops in (3, 1, 5, 2, 7, 4):
+        alone = shortest_paths(origins, walkable, max_hops, 25)
+        assert alone.height > 0
+        assert_frame_equal(search.paths(max_hops), alone)
+
+
+def test_a_search_kept_between_levels_finds_the_hits_of_each_level_searched_on_its_own(graph, monkeypatch):
+    nodes, edges = graph
+    name = "link_to_earlier_refusal"
+    spec = INDICATORS[name]
+    edges = readable_edges(edges, allowed_source_purposes(DEFAULT_RUN_PURPOSE))
+    alone = dataclasses.replace(spec, options=tuple(o for o in spec.options if o != "between_levels"))
+    grades = set()
+    for settings, weak in ((spec.thresholds, spec.weak_thresholds), ({"max_hops": 2}, {"max_hops": 6}),
+                           ({"max_hops": 6}, {"max_hops": 3, "max_days": 4000})):
+        kept = graded_hits(name, nodes, edges, settings=settings, weak=weak)
+        with monkeypatch.context() as patched:
+            patched.setitem(INDICATORS, name, alone)
+            apart = graded_hits(name, nodes, edges, settings=settings, weak=weak)
+        assert_frame_equal(kept, apart)
+        grades |= set(kept.get_column("grade"))
+    assert grades == {"full", "weak"}  # both levels found something: the comparison can fail

@@ -367,7 +367,8 @@ def graded_hits(name: str, nodes: pl.DataFrame, edges: pl.DataFrame, communities
 
     Where the weak level only lowers thresholds that bound a count of each finding (``counts`` of
     :func:`rule`), the rule runs once, at the weak level, and its full findings are those whose
-    counts reach the full thresholds: the same hits as running it at each level on its own.
+    counts reach the full thresholds: the same hits as running it at each level on its own. A rule
+    taking ``between_levels`` gets one dict for both its levels, to keep work one level can grow.
 
     >>> import polars as pl
     >>> nodes = pl.DataFrame({"entity_id": ["P1", "P2", "A1"], "entity_type": ["person", "person", "address"]})
@@ -381,6 +382,8 @@ def graded_hits(name: str, nodes: pl.DataFrame, edges: pl.DataFrame, communities
     """
     spec = INDICATORS[name]
     settings = dict(settings or {})
+    if weak and "between_levels" in spec.options:  # what the rule keeps from one level to the next
+        settings["between_levels"] = {}
     if not weak:
         return spec.function(nodes, edges, communities, **settings).with_columns(grade=pl.lit("full"))
     shown = {**spec.find.__kwdefaults__, **settings}
@@ -458,18 +461,20 @@ def _hits(name: str, found: pl.DataFrame, nodes: pl.DataFrame, edges: pl.DataFra
                          reason=pl.Series(texts["en"], dtype=pl.String), reason_nl=pl.Series(texts["nl"], dtype=pl.String),
                          _factor=pl.Series(factors, dtype=pl.Float64))
     # the evidence's edges and the focus entities' nodes are picked out before the joins: joined
-    # whole, every rule at every level would hash all the edges and nodes of the graph
+    # whole, every rule at every level would hash all the edges and nodes of the graph; and only
+    # the columns read are picked out (the nodes' lists of sources and purposes are most of a row)
     evidence = found.select("focus_entity", relation_id="evidence").explode("relation_id")
     evidence_partners = (
         pl.concat([
-            evidence.join(rows_named(edges, "relation_id", evidence.get_column("relation_id"))
+            evidence.join(rows_named(edges.select("relation_id", "partner"), "relation_id",
+                                     evidence.get_column("relation_id"))
                           .select("relation_id", pl.col("partner").cast(pl.String)), on="relation_id", how="inner")
             .select("focus_entity", "partner"),
             found.select("focus_entity", partner="extra_partners").explode("partner"),
         ]).drop_nulls()
         .group_by("focus_entity").agg(pl.col("partner").unique().sort().alias("partners"))
     )
-    own = rows_named(nodes, "entity_id", found.get_column("focus_entity"))
+    own = rows_named(nodes.select("entity_id", "partners"), "entity_id", found.get_column("focus_entity"))
     hits = (
         found.drop("extra_partners").join(evidence_partners, on="focus_entity", how="left")
         .join(own.select(focus_entity="entity_id", _own="partners"), on="focus_entity", how="left")
