@@ -487,6 +487,20 @@ def test_the_stays_at_officers_homes_are_the_same_in_one_bucket_and_in_several(g
 COUNTED = [name for name, spec in INDICATORS.items() if spec.counts]
 
 
+def _graded_as_on_their_own(name, alone, nodes, edges, levels, monkeypatch):
+    """Assert that rule ``name`` grades the same hits as ``alone`` (the rule without what it shares
+    between its levels) at each ``(settings, weak)`` of ``levels``, and that both grades were found."""
+    grades = set()
+    for settings, weak in levels:
+        shared = graded_hits(name, nodes, edges, settings=settings, weak=weak)
+        with monkeypatch.context() as patched:
+            patched.setitem(INDICATORS, name, alone)
+            apart = graded_hits(name, nodes, edges, settings=settings, weak=weak)
+        assert_frame_equal(shared, apart)
+        grades |= set(shared.get_column("grade"))
+    assert grades == {"full", "weak"}  # both levels found something: the comparison can fail
+
+
 @pytest.mark.parametrize("name", COUNTED)
 def test_a_rule_run_once_for_both_levels_finds_what_each_level_finds_on_its_own(graph, name, monkeypatch, request):
     """A rule whose weak level only lowers thresholds on a count (``counts``) runs once, at the weak
@@ -504,16 +518,7 @@ def test_a_rule_run_once_for_both_levels_finds_what_each_level_finds_on_its_own(
     levels = [(spec.thresholds, spec.weak_thresholds)] + [
         ({threshold: full}, {threshold: weak}) for weak, full in ((counts[0], counts[1]), (counts[0], counts[-1]),
                                                                    (counts[1], counts[-1] + 1), (1, counts[-1]))]
-    alone = dataclasses.replace(spec, counts={})
-    grades = set()
-    for settings, weak in levels:
-        once = graded_hits(name, nodes, edges, settings=settings, weak=weak)
-        with monkeypatch.context() as patched:
-            patched.setitem(INDICATORS, name, alone)
-            apart = graded_hits(name, nodes, edges, settings=settings, weak=weak)
-        assert_frame_equal(once, apart)
-        grades |= set(once.get_column("grade"))
-    assert grades == {"full", "weak"}
+    _graded_as_on_their_own(name, dataclasses.replace(spec, counts={}), nodes, edges, levels, monkeypatch)
 
 
 def test_a_weak_level_above_the_full_one_runs_each_level_on_its_own(sample):
@@ -543,13 +548,6 @@ def test_a_search_kept_between_levels_finds_the_hits_of_each_level_searched_on_i
     spec = INDICATORS[name]
     edges = readable_edges(edges, allowed_source_purposes(DEFAULT_RUN_PURPOSE))
     alone = dataclasses.replace(spec, options=tuple(o for o in spec.options if o != "between_levels"))
-    grades = set()
-    for settings, weak in ((spec.thresholds, spec.weak_thresholds), ({"max_hops": 2}, {"max_hops": 6}),
-                           ({"max_hops": 6}, {"max_hops": 3, "max_days": 4000})):
-        kept = graded_hits(name, nodes, edges, settings=settings, weak=weak)
-        with monkeypatch.context() as patched:
-            patched.setitem(INDICATORS, name, alone)
-            apart = graded_hits(name, nodes, edges, settings=settings, weak=weak)
-        assert_frame_equal(kept, apart)
-        grades |= set(kept.get_column("grade"))
-    assert grades == {"full", "weak"}  # both levels found something: the comparison can fail
+    levels = ((spec.thresholds, spec.weak_thresholds), ({"max_hops": 2}, {"max_hops": 6}),
+              ({"max_hops": 6}, {"max_hops": 3, "max_days": 4000}))
+    _graded_as_on_their_own(name, alone, nodes, edges, levels, monkeypatch)
