@@ -325,8 +325,13 @@ def _cmd_run(args) -> int:
         result = run_pipeline(args.input_dir, args.out, previous=args.previous, **options)
     clusters = result.tables["clusters"]
     summary = result.manifest["ingest"]
+    # The flagged count and the partners' own hold-backs: without them "0 quarantined" and an empty report read as
+    # if nothing was found or held back.
+    held_back = sum(s.get("rows_quarantined_by_partner") or 0 for s in summary["sources"])
     print(f"{result.tables['mentions'].height} mentions -> {result.tables['nodes'].height} entities -> "
-          f"{clusters.height} clusters; {summary['rows_quarantined']} of {summary['rows_read']} rows quarantined")
+          f"{clusters.height} clusters, {result.manifest['clusters_flagged']} flagged; "
+          f"{summary['rows_quarantined']} of {summary['rows_read']} rows quarantined"
+          + (f"; {held_back} more held back by the partners' own checks" if held_back else ""))
     _print_quarantined(summary)
     if summary["files_without_sidecar"]:
         print(f"WARNING: {len(summary['files_without_sidecar'])} file(s) TAKEN IN WITHOUT A SIDECAR "

@@ -679,6 +679,12 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
         name != spec.file) else {}
     earlier = read_meta(delivered_path) if delivered_path.exists() else None
     if earlier is not None and earlier.get("delivered_for_name") != follows_input.get("delivered_for_name"):
+        if "delivered_for_name" not in earlier:  # whether it came from this input cannot be told, so not guessed
+            raise InputError(f"the extract delivered under the name this one gets ({shown_path(delivered_path)}) was "
+                             "written by an earlier version of mhgraph, which did not record the input it came from; "
+                             "if it came from this input, remove that file and its sidecar "
+                             f"({shown_path(str(delivered_path) + META_SUFFIX)}) and run again, else choose another "
+                             "--out folder", file=str(src))
         raise InputError("another extract was delivered under the name this one gets; choose another --out folder",
                          file=str(src))
     unread = [column for column in spec.columns if column not in spec.delivered_columns]

@@ -284,6 +284,27 @@ def test_no_clusters_still_writes_a_report(tmp_path):
     assert read_csv_safe(paths["partner:kvk"]).height == 0
 
 
+def test_a_report_without_flagged_clusters_says_why_and_where_the_scored_ones_are(tmp_path):
+    """A hit under the flag threshold leaves the table empty; the report says so instead of only 'nothing to show'."""
+    tables = build_tables()
+    tables["clusters"] = tables["clusters"].with_columns(flagged=pl.lit(False))
+    scored = tables["clusters"].filter(pl.col("score") > 0).height
+    run_info = {**RUN_INFO, "clusters_scored": scored, "clusters_flagged": 0}
+    flag = f"{RANKING['flag_score']:.2f}"
+    for lang, expected in (("en", f"No cluster flagged: no score reaches the threshold of {flag}. Clusters scoring above "
+                                  f"0: {scored} of {tables['clusters'].height}; they are in clusters.csv"),
+                           ("nl", f"Geen cluster gemarkeerd: geen score haalt de drempel van {flag.replace('.', ',')}. "
+                                  f"Clusters met een "
+                                  f"score boven 0: {scored} van de {tables['clusters'].height}")):
+        paths = export(tmp_path / lang, tables, top=0, run_info=run_info, lang=lang)
+        assert scored > 0 and expected in paths["summary"].read_text()
+        assert expected in html.unescape(paths["index"].read_text())
+    # a report asked to show none of the flagged clusters does not claim that none was flagged
+    paths = export(tmp_path / "none_asked", build_tables(), top=0, run_info={**RUN_INFO, "clusters_scored": 2,
+                                                                            "clusters_flagged": 2})
+    assert "No cluster to show." in paths["summary"].read_text()
+
+
 def test_cluster_without_hits_or_node_rows_is_still_shown(tmp_path, caplog):
     tables = build_tables()
     tables["hits"] = tables["hits"].clear()

@@ -90,8 +90,9 @@ def test_sponsored_migrant_on_the_sponsors_payroll_outside_the_permits_dates_is_
 
 def test_one_absent_migrant_of_a_small_sponsor_is_no_weak_signal():
     """A small sponsor of three migrants at once, one of them never on its payroll (a permit not
-    taken up): a third absent, yet one migrant is no practice, and no weak hit. Of four migrants
-    at once two must be absent, and then the weak level fires."""
+    taken up): a third absent, yet one migrant is no practice, and no weak hit; nor from two of
+    three, as the weak level starts at four migrants. Of four migrants at once two must be
+    absent, and then the weak level fires."""
     def sponsor(migrants, absent):
         reg = Registers()
         reg.company("k", "C-shop", "A-shop", D(2010, 1, 1), sbi="4711")
@@ -104,7 +105,8 @@ def test_one_absent_migrant_of_a_small_sponsor_is_no_weak_signal():
         return set(hits.select("focus_entity", "grade").iter_rows())
 
     assert sponsor(3, absent=1) == set()
-    assert sponsor(4, absent=1) == set()
+    assert sponsor(3, absent=2) == set()  # two thirds absent: the count of three, not the share, keeps it silent
+    assert sponsor(4, absent=1) == set()  # a quarter absent: under the 30 % share
     assert sponsor(4, absent=2) == {("C-shop", "weak")}
     assert sponsor(5, absent=2) == {("C-shop", "full")}
 

@@ -634,6 +634,19 @@ def test_partner_side_checks_hold_back_a_bad_plaintext_row(tmp_path, cli, column
     assert "; 1 more held back by the partner's own checks" in result.summary.format()
 
 
+def test_run_line_counts_flagged_clusters_and_rows_the_partner_held_back(tmp_path, cli):
+    """'0 of 5 rows quarantined' alone reads as if every row came in, and an empty report as if nothing was scored."""
+    plain = plain_payroll(6).with_columns(
+        pl.when(pl.int_range(pl.len()) == 2).then(pl.lit("123456789")).otherwise(pl.col("werknemer_bsn"))
+        .alias("werknemer_bsn"))
+    assert _pseudonymise(cli, tmp_path, plain.write_csv().encode()).returncode == 0
+    completed = cli("run", str(tmp_path / "delivered"), "--out", str(tmp_path / "run"))
+    assert completed.returncode == 0, completed.stderr
+    manifest = json.loads((tmp_path / "run" / "run_manifest.json").read_text())
+    assert (f"clusters, {manifest['clusters_flagged']} flagged; 0 of 5 rows quarantined; 1 more held back by the "
+            "partners' own checks") in completed.stdout
+
+
 @pytest.mark.parametrize("column, value, reason, delivered", [
     ("werknemer_geboortedatum", "1990-13-45", "bad_birth_date", "werknemer_geboortedatum_bf"),
     ("werknemer_geboortedatum", "2090-01-01", "bad_birth_date", "werknemer_geboortedatum_bf"),

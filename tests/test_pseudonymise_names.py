@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -11,7 +13,7 @@ from mhgraph.crypto import Key, keyed_hash
 from mhgraph.errors import InputError
 from mhgraph.file_names import identifier_in_name
 from mhgraph.ingest import ingest
-from mhgraph.pseudonymise import delivered_name, pseudonymise_file, read_meta, write_extract
+from mhgraph.pseudonymise import META_SUFFIX, delivered_name, pseudonymise_file, read_meta, write_extract
 from mhgraph.spec import SPEC_DIR, load_spec
 
 KEY = Key(b"a test key of at least sixteen bytes")
@@ -97,6 +99,35 @@ def test_a_second_input_name_meeting_a_delivered_name_is_refused(tmp_path, patte
     assert pl.read_csv(first)["referent_id"].to_list() == ["R2"]
 
 
+def _delivered_under_a_keyed_name(tmp_path, spec):
+    """The input ``ind_referenten_123456782.csv`` (a BSN in its name) and its delivery in ``delivered``."""
+    source = tmp_path / "ind_referenten_123456782.csv"
+    PLAIN.write_csv(source)
+    return source, pseudonymise_file(source, spec, KEY, tmp_path / "delivered", "2025-04-01")
+
+
+def test_a_delivery_by_an_earlier_version_without_its_input_name_is_refused_saying_what_to_do(tmp_path, pattern_spec):
+    _, spec = pattern_spec
+    source, first = _delivered_under_a_keyed_name(tmp_path, spec)
+    delivered = first.parent
+    sidecar = Path(str(first) + META_SUFFIX)
+    earlier = read_meta(first)
+    del earlier["delivered_for_name"]  # the sidecar as a version that did not record the input wrote it
+    sidecar.write_text(json.dumps(earlier), encoding="utf-8")
+    before = first.read_bytes()
+    with pytest.raises(InputError, match="earlier version of mhgraph") as refused:
+        pseudonymise_file(source, spec, KEY, delivered, "2025-04-01")  # the same input: still not guessed
+    message = str(refused.value)
+    assert "another extract" not in message
+    assert f"({first})" in message and f"({sidecar})" in message and "another --out folder" in message
+    assert "123456782" not in message
+    assert first.read_bytes() == before
+    first.unlink()  # what the message asks for
+    sidecar.unlink()
+    assert pseudonymise_file(source, spec, KEY, delivered, "2025-04-01") == first
+    assert "delivered_for_name" in read_meta(first)
+
+
 def _spec_with_file(tmp_path, pattern):
     text = (SPEC_DIR / "ind_referenten.toml").read_text().replace('file = "ind_referenten.csv"', f'file = "{pattern}"')
     (tmp_path / "ind_referenten.toml").write_text(text)
@@ -141,10 +172,8 @@ def test_a_name_holding_an_identifier_only_once_plaintext_is_struck_records_it(t
 
 def test_a_plain_input_name_meeting_a_hashed_delivery_is_refused(tmp_path, pattern_spec):
     _, spec = pattern_spec
-    delivered = tmp_path / "delivered"
-    keyed = tmp_path / "ind_referenten_123456782.csv"
-    PLAIN.write_csv(keyed)
-    first = pseudonymise_file(keyed, spec, KEY, delivered, "2025-04-01")
+    keyed, first = _delivered_under_a_keyed_name(tmp_path, spec)
+    delivered = first.parent
     other = tmp_path / "other" / first.name  # a plain name: it holds no identifier
     other.parent.mkdir()
     PLAIN.with_columns(pl.lit("R2").alias("referent_id")).write_csv(other)

@@ -27,6 +27,7 @@ from mhgraph.export.i18n import (DEFAULT_LANGUAGE, counted, counted_relations, p
                                  words)
 from mhgraph.export.view import DISCLOSED_BY, month, month_text, period_text, picture_svg
 from mhgraph.file_names import shown_path
+from mhgraph.indicators import RANKING
 
 __all__ = ["changes_blocks", "cluster_blocks", "cluster_page_name", "document_blocks", "evidence_summary",
            "export_counts", "number_text", "overview_blocks", "resolution_blocks", "resolution_lines",
@@ -236,8 +237,14 @@ def run_blocks(run_info: dict | None, counts: dict[str, int], top: int, shown: i
 
 
 def overview_blocks(dossiers: list[ClusterDossier], link_pictures: bool, scores: list[float] | None = None,
-                    lang: str = DEFAULT_LANGUAGE) -> list[Block]:
-    """The ranked clusters as one table, and how all scores are spread."""
+                    lang: str = DEFAULT_LANGUAGE, scored: int | None = None, ranked: int | None = None) -> list[Block]:
+    """The ranked clusters as one table, and how all scores are spread.
+
+    Without a flagged cluster, ``scored`` of ``ranked`` clusters scoring above 0 says why the table is empty.
+
+    >>> overview_blocks([], False, scored=1, ranked=6, lang="en")[1].content[0].value[:54]
+    'No cluster flagged: no score reaches the threshold of '
+    """
     w = words(lang)
     rows = []
     for d in dossiers:
@@ -256,8 +263,11 @@ def overview_blocks(dossiers: list[ClusterDossier], link_pictures: bool, scores:
         ))
     header = (w["col_rank"], w["col_cluster"], w["col_score"], w["col_size"], w["col_puzzle"], w["col_partners"],
               w["col_indicators"])
+    # A hit under the flag threshold leaves the table empty: say so, or the hit seems lost.
+    empty = (w["no_cluster_flagged"].format(flag=number_text(RANKING["flag_score"], lang), scored=scored,
+                                            clusters=ranked) if scored else w["no_cluster"])
     blocks: list[Block] = [Heading(2, (_t(w["ranked_clusters"]),)), Table(header, tuple(rows)) if rows else
-                           Paragraph((_t(w["no_cluster"]),))]
+                           Paragraph((_t(empty),))]
     if scores:
         cut = min((d.row["score"] for d in dossiers if d.row["score"] is not None), default=None)
         scored = sum(1 for s in scores if s and s > 0)
@@ -477,7 +487,9 @@ def document_blocks(dossiers: list[ClusterDossier], run_info: dict | None, count
     blocks: list[Block] = [Heading(1, (_t(w["title"]),)), Note((_t(w["not_a_decision"]),))]
     blocks += resolution_blocks((run_info or {}).get("resolution"), lang)
     blocks += changes_blocks(changes, lang)
-    blocks += overview_blocks(dossiers, link_pictures=True, scores=scores if figures else None, lang=lang)
+    blocks += overview_blocks(dossiers, link_pictures=True, scores=scores if figures else None, lang=lang,
+                              scored=None if (run_info or {}).get("clusters_flagged") else (run_info or {}).get(
+                                  "clusters_scored"), ranked=counts.get("clusters"))
     for dossier in dossiers:
         blocks += cluster_blocks(dossier, picture=cluster_page_name(dossier.cluster_id), figures=figures)
     blocks += run_blocks(run_info, counts, top, len(dossiers), lang, partner_lists)

@@ -64,6 +64,10 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
  },
  'ranked_clusters': ('Gerangschikte clusters', 'Ranked clusters'),
  'no_cluster': ('Geen cluster om te tonen.', 'No cluster to show.'),
+ 'no_cluster_flagged': ('Geen cluster gemarkeerd: geen score haalt de drempel van {flag}. Clusters met een score '
+                        'boven 0: {scored} van de {clusters}; ze staan met hun score en redenen in clusters.csv.',
+                        'No cluster flagged: no score reaches the threshold of {flag}. Clusters scoring above 0: '
+                        '{scored} of {clusters}; they are in clusters.csv with their scores and reasons.'),
  'col_rank': ('rang', 'rank'),
  'col_cluster': ('cluster', 'cluster'),
  'col_score': ('score', 'score'),
