@@ -27,6 +27,7 @@ from pathlib import Path
 
 import polars as pl
 
+from bench_pipeline import _source_state, add_commit_option  # first: ROOT's mhgraph is the one imported
 from mhgraph.evaluate import match_networks
 from mhgraph.indicators import compute_indicators
 from mhgraph.rank import rank_clusters
@@ -155,11 +156,13 @@ def _table(rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--noise", nargs="*")
     parser.add_argument("--limit", type=int)
-    args = parser.parse_args()
+    add_commit_option(parser)
+    args = parser.parse_args(argv)
+    source = _source_state(args.commit)  # before anything is read: a copy that cannot say its commit stops here
     planted, wrong, reaches = [], [], []
     for seed, noise in development_worlds(args.noise)[: args.limit]:
         folder = WORK / f"{seed}-{noise}"
@@ -179,7 +182,9 @@ def main() -> None:
              .pivot(on="where", index="indicator", values="clusters").fill_null(0).sort("indicator"))
     OUT.write_text(
         "# What the misses and false positives had (development worlds, shipped defaults)\n\n"
-        "Written by `benchmarks/analyse_detection.py`. `full`: rules that fired in the network's own community; "
+        f"Written by `benchmarks/analyse_detection.py` at commit {source['commit']} (changed under mhgraph/: "
+        f"{'unknown' if source['mhgraph_changed_files'] is None else ', '.join(source['mhgraph_changed_files']) or 'nothing'}). "
+        "`full`: rules that fired in the network's own community; "
         "`weak`: rules that fired there only at their weak level (counted only beside another family); "
         "`relaxed`: rules that fire there only with the thresholds of `RELAXED`; `split off`: rules that fired "
         "on the network's own entities in other communities; `10th`: the score of the tenth flagged cluster.\n\n"

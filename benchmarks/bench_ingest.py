@@ -30,6 +30,10 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from bench_pipeline import _source_state, add_commit_option  # first: ROOT's mhgraph is the one imported
+from mhgraph.pseudonymise import META_SUFFIX, NAME_HARDENING
+from mhgraph.spec import SPEC_DIR, load_spec
+
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results" / "ingest.json"
 SPEC = "belastingdienst_loonaangifte"
@@ -45,16 +49,18 @@ def _pool(rng: np.random.Generator, size: int, n_bytes: int, encoding: str) -> p
 
 
 def write_payroll(path: Path, rows: int, seed: int = 7) -> int:
-    """Write a delivered payroll extract of ``rows`` rows; return its size in bytes."""
+    """Write a delivered payroll extract of ``rows`` rows and its sidecar; return the extract's size in bytes."""
     rng = np.random.default_rng(seed)
     persons, employers, addresses = max(rows // 3, 10), max(rows // 50, 5), max(rows // 5, 10)
     hashes = {name: _pool(rng, size, 16, "hex") for name, size in
               (("person", persons), ("wage_tax", employers), ("kvk", employers), ("key1", persons),
                ("key2", persons), ("address", addresses), ("building", addresses))}
     blooms = {name: _pool(rng, size, 32, "base64") for name, size in
-              (("employer_name", employers), ("given", persons), ("family", persons), ("born", persons))}
+              (("employer_name", employers), ("given", persons), ("family", persons), ("names", persons),
+               ("born", persons))}
     towns = pl.Series(["Arnhem", "Emmen", "Eindhoven", "Westland", "Venlo", "'s-Hertogenbosch"])
     contracts = pl.Series(["onbepaalde tijd", "bepaalde tijd", "oproep", "uitzend"])
+    age_bands = pl.Series(["18", "19", "20", "21+", "21+", "21+", "21+", "21+"])
     with open(path, "wb") as out:
         for start in range(0, rows, CHUNK_ROWS):
             n = min(CHUNK_ROWS, rows - start)
@@ -70,6 +76,7 @@ def write_payroll(path: Path, rows: int, seed: int = 7) -> int:
                 "werknemer_bsn": hashes["person"].gather(person),
                 "werknemer_voornaam_bf": blooms["given"].gather(person),
                 "werknemer_achternaam_bf": blooms["family"].gather(person),
+                "werknemer_names_bf": blooms["names"].gather(person),
                 "werknemer_geboortedatum_bf": blooms["born"].gather(person),
                 "werknemer_sleutel_1": hashes["key1"].gather(person),
                 "werknemer_sleutel_2": hashes["key2"].gather(person),
@@ -81,8 +88,14 @@ def write_payroll(path: Path, rows: int, seed: int = 7) -> int:
                 "brutoloon": pl.Series(rng.integers(80_000, 500_000, n) / 100).cast(pl.String).str.replace(".", ",", literal=True),
                 "uren": pl.Series(rng.integers(20, 180, n)).cast(pl.String),
                 "contractsoort": contracts.gather(pl.Series(rng.integers(0, 4, n))),
+                "werknemer_leeftijdsklasse": age_bands.gather(person % age_bands.len()),
             })
             frame.write_csv(out, include_header=start == 0)
+    # The sidecar mhgraph pseudonymise writes beside every extract: ingest refuses a file without one.
+    spec = load_spec(SPEC_DIR / f"{SPEC}.toml")
+    Path(str(path) + META_SUFFIX).write_text(json.dumps({
+        "source": spec.name, "partner": spec.partner, "purpose": spec.purpose, "name_hardening": NAME_HARDENING,
+        "rows": rows, "key_fingerprint": "random-pools-no-key", "created": "2025-01-01"}), encoding="utf-8")
     return path.stat().st_size
 
 
@@ -124,7 +137,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--tmp", default=None, help="folder for the generated extract (default: system temp)")
+    add_commit_option(parser)
     args = parser.parse_args(argv)
+    source = _source_state(args.commit)  # before anything is generated: a copy that cannot say its commit stops here
     runs = []
     for rows in args.rows:
         work = Path(tempfile.mkdtemp(prefix="mhgraph-bench-ingest-", dir=args.tmp))
@@ -141,10 +156,11 @@ def main(argv: list[str] | None = None) -> dict:
         finally:
             shutil.rmtree(work, ignore_errors=True)
     report = {
-        "benchmark": "ingest of a delivered belastingdienst_loonaangifte CSV (18 columns)",
+        "benchmark": "ingest of a delivered belastingdienst_loonaangifte CSV (20 columns)",
         "command": " ".join([".venv/bin/python benchmarks/bench_ingest.py", *map(str, argv or sys.argv[1:])]),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "polars": pl.__version__,
                     "note": "2 cores shared with other work; see the load averages per run"},
+        "source": source,
         "runs": runs,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

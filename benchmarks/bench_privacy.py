@@ -58,6 +58,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from bench_pipeline import _source_state, add_commit_option  # first: ROOT's mhgraph is the one imported
 from mhgraph import normalise
 from mhgraph.crypto import HARDENINGS, Key, bloom_encode, person_match_keys
 from mhgraph.privacy_attacks import bigram_attack, frequency_attack, score_guesses
@@ -321,13 +322,15 @@ def er_cost(hardening: str, sets: list[str]) -> dict:
     return out
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", default="sample,population")
     parser.add_argument("--population", type=int, default=100_000)
     parser.add_argument("--hardening", default=",".join(HARDENINGS))
     parser.add_argument("--er-sets", default=",".join(ER_SETS), help="er_cost: the sets of bench_er.py to deliver")
-    args = parser.parse_args()
+    add_commit_option(parser)
+    args = parser.parse_args(argv)
+    source = _source_state(args.commit)  # before anything is measured: a copy that cannot say its commit stops here
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     results = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.is_file() else {}
     results["machine"] = {"cpus": os.cpu_count(), "python": platform.python_version(),
@@ -347,20 +350,22 @@ def main() -> None:
         results["sample"] = {"data": "data/sample as delivered (development)", "hardening": ",".join(hardening),
                              "given_names_known": "all nationalities of the generator",
                              **attack_set(sample_columns(), family),
-                             "seconds": round(time.perf_counter() - started, 1)}
+                             "seconds": round(time.perf_counter() - started, 1), "source": source}
     if "population" in only:
         people = population(args.population, POPULATION_SEED)
         runs = results.get("population", {}).get("hardening", {})
         for hardening in args.hardening.split(","):
             started = time.perf_counter()
             runs[hardening] = {**attack_set(encode_population(people, hardening), family, "NL"),
-                               "seconds": round(time.perf_counter() - started, 1)}
+                               "seconds": round(time.perf_counter() - started, 1), "source": source}
         results["population"] = {"data": f"{args.population} persons, seed {POPULATION_SEED} (validation)",
                                  "persons": args.population, "hardening": runs}
     if "er_cost" in only:
         costs = results.get("er_cost", {})
         for hardening in args.hardening.split(","):
-            costs.setdefault(hardening, {}).update(er_cost(hardening, args.er_sets.split(",")))  # keep the other sets
+            measured = er_cost(hardening, args.er_sets.split(","))
+            costs.setdefault(hardening, {}).update(  # keep the other sets, each with the commit that measured it
+                {name: {**figures, "source": source} for name, figures in measured.items()})
         results["er_cost"] = costs
         results.pop("er_cost_new_resolver", None)  # measured by hand before the route above existed
     results["machine"]["loadavg_after"] = [round(x, 2) for x in os.getloadavg()]

@@ -217,6 +217,7 @@ def _cmd_ingest(args) -> int:
 
 
 def _cmd_pseudonymise(args) -> int:
+    from mhgraph.export.i18n import counted
     from mhgraph.file_names import shown_path
     from mhgraph.pseudonymise import NAME_HARDENING, partner_quarantine_path, pseudonymise, read_meta
 
@@ -230,7 +231,8 @@ def _cmd_pseudonymise(args) -> int:
           f"for {meta['run_purpose']}, key fingerprint {meta['key_fingerprint']}")
     left_out = meta.get("values_left_out_by_partner", {})
     if meta["rows_quarantined_by_partner"] or left_out:
-        print(f"{meta['rows_quarantined_by_partner']} rows not delivered and {sum(left_out.values())} values left out: "
+        print(f"{counted('en', meta['rows_quarantined_by_partner'], 'row')} not delivered and "
+              f"{counted('en', sum(left_out.values()), 'value')} left out: "
               f"they fail the checks; see {shown_path(partner_quarantine_path(args.input, args.quarantine))} "
               f"(it holds plaintext: keep it on this machine)")
         for reason, rows in meta["quarantined_by_partner"].items():

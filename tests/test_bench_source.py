@@ -90,6 +90,9 @@ MEASURING = {
     "bench_neo4j.py": ["--entities", "1000"],
     "tune_ranking.py": ["prepare", "--limit", "1", "--persons", "1000"],
     "fuzz_ingest.py": ["--examples", "1"],
+    "bench_ingest.py": ["--rows", "1000"],
+    "bench_privacy.py": ["--only", "sample"],
+    "analyse_detection.py": ["--limit", "1"],
 }
 
 
@@ -174,3 +177,27 @@ def test_the_synthetic_data_benchmark_from_a_copy_generates_with_the_copys_mhgra
     assert json.loads(results.read_text())["source"] == {"commit": "4567def", "mhgraph_changed_files": None}
     imported = marks.read_text().splitlines()
     assert len(imported) == 2 and {Path(path).parent for path in imported} == {copy.parent / "mhgraph"}
+
+
+def test_the_ingest_and_privacy_benchmarks_from_a_copy_record_its_commit_and_measure_its_mhgraph(tmp_path):
+    # The copy's mhgraph notes every process that imports it: each benchmark's and the two ingest children
+    # (streamed and in memory).
+    copy = _archive_copy(tmp_path)
+    shutil.copytree(BENCHMARKS / "data", copy / "data")  # what the privacy attacker knows
+    shutil.copytree(BENCHMARKS.parent / "data" / "sample", copy.parent / "data" / "sample")  # what it attacks
+    marks = tmp_path / "imported_from.txt"
+    with (copy.parent / "mhgraph" / "__init__.py").open("a") as init:
+        init.write("\nimport os as _os\nwith open(_os.environ['MARKS'], 'a') as _marks:\n    _marks.write(__file__ + '\\n')\n")
+    env = {**_without_git(copy, "4567def"), "MARKS": str(marks)}
+    runs = {"bench_ingest": ["--rows", "1000"], "bench_privacy": ["--only", "sample"]}
+    for script, args in runs.items():
+        code = (f"import sys; sys.path.insert(0, sys.argv[1]); from pathlib import Path; import {script}; "
+                f"{script}.RESULTS = Path(sys.argv[2]); {script}.main({args!r})")
+        done = subprocess.run([sys.executable, "-c", code, str(copy), str(tmp_path / f"{script}.json")],
+                              capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+    recorded = {"commit": "4567def", "mhgraph_changed_files": None}
+    assert json.loads((tmp_path / "bench_ingest.json").read_text())["source"] == recorded
+    assert json.loads((tmp_path / "bench_privacy.json").read_text())["sample"]["source"] == recorded
+    imported = marks.read_text().splitlines()
+    assert len(imported) == 4 and {Path(path).parent for path in imported} == {copy.parent / "mhgraph"}

@@ -284,6 +284,16 @@ def test_no_clusters_still_writes_a_report(tmp_path):
     assert read_csv_safe(paths["partner:kvk"]).height == 0
 
 
+@pytest.mark.parametrize("scored, en, nl", [
+    (1, "; it is in clusters.csv with its score and reasons.", "; het staat met zijn score en redenen in clusters.csv."),
+    (2, "; they are in clusters.csv with their scores and reasons.", "; ze staan met hun score en redenen in clusters.csv."),
+])
+def test_where_the_scored_clusters_are_is_said_in_the_singular_for_one(scored, en, nl):
+    from mhgraph.export.content import overview_blocks
+    for lang, expected in (("en", en), ("nl", nl)):
+        assert overview_blocks([], False, scored=scored, ranked=6, lang=lang)[1].content[0].value.endswith(expected)
+
+
 def test_a_report_without_flagged_clusters_says_why_and_where_the_scored_ones_are(tmp_path):
     """A hit under the flag threshold leaves the table empty; the report says so instead of only 'nothing to show'."""
     tables = build_tables()

@@ -94,4 +94,5 @@ def test_the_ranking_takes_its_parameters_from_the_definitions():
                 if p.kind is inspect.Parameter.KEYWORD_ONLY}
     # the weak share is applied where the hits are graded, before the ranking counts them
     defaults["weak_share"] = inspect.signature(compute_indicators).parameters["weak_share"].default
-    assert defaults == RANKING and set(RANKING) == {"repeat_decay", "corroboration_bonus", "flag_score", "weak_share"}
+    assert defaults == RANKING and set(RANKING) == {"repeat_decay", "corroboration_bonus", "flag_score", "weak_share",
+                                                  "partner_never_lifts"}

@@ -146,6 +146,25 @@ def test_wrong_partner_columns(folder, tmp_path):
         ingest(folder, accept_missing_sidecars=True)
 
 
+def test_a_plaintext_extract_given_to_ingest_is_sent_to_pseudonymise(folder):
+    (folder / (PAYROLL + ".meta.json")).unlink()
+    plain_payroll(5).write_csv(folder / PAYROLL)  # the partner's extract, not what pseudonymise made of it
+    with pytest.raises(InputError, match=r"the file holds the plaintext input columns of spec "
+                                         r"belastingdienst_loonaangifte \(.*werknemer_voornaam.*\) where it should hold the "
+                                         r"pseudonymised ones .*`mhgraph pseudonymise --spec belastingdienst_loonaangifte`"):
+        ingest(folder, accept_missing_sidecars=True)
+
+
+@pytest.mark.parametrize("separator", [",", ";", "\t"])
+def test_a_plaintext_extract_without_sidecar_is_sent_to_pseudonymise_by_default(folder, separator):
+    """The missing sidecar of a plaintext extract is not the thing to fix: pseudonymising it is."""
+    (folder / (PAYROLL + ".meta.json")).unlink()
+    plain_payroll(5).write_csv(folder / PAYROLL, separator=separator)
+    with pytest.raises(InputError, match=r"the file holds the plaintext input columns of spec .*"
+                                         r"`mhgraph pseudonymise --spec belastingdienst_loonaangifte`"):
+        ingest(folder)
+
+
 def test_wrong_partner_sidecar(folder):
     meta_path = folder / (PAYROLL + ".meta.json")
     meta = json.loads(meta_path.read_text())
@@ -282,6 +301,24 @@ def test_garbage_rows(tmp_path):
     with pytest.raises(InputError, match=r"5 of 100 rows \(5.0%\) were quarantined, more than the allowed 1.0%"):
         ingest(folder, max_quarantine_share=0.01)
     assert _only_source(ingest(folder, max_quarantine_share=0.05))["rows_quarantined"] == 5
+
+
+def test_a_row_written_with_another_delimiter_is_named_so(tmp_path):
+    folder = tmp_path / "in"
+    deliver(folder, "belastingdienst_loonaangifte", plain_payroll(20))
+    lines = _lines(folder)
+    lines[5], lines[9], lines[12] = lines[5].replace(b",", b";"), lines[9].replace(b",", b"\t"), b"L9"
+    # cut off after five fields, its values holding tabs: 20 on a tab too, but it holds the file's ','
+    lines[15] = b",".join(lines[15].split(b",")[:5]) + b"\t" * 19
+    _write_lines(folder, lines)
+    messages = ingest(folder).quarantine.sort("row_number")["message"].to_list()
+    assert messages == [
+        "the row has 1 field but the header has 20: it splits into 20 on ';': it may have been written with ';'; "
+        "write the row with ',', as the rest of the file",
+        "the row has 1 field but the header has 20: it splits into 20 on '\\t': it may have been written with "
+        "'\\t'; write the row with ',', as the rest of the file",
+        "the row has 1 field but the header has 20: a value holds an unquoted ',' or the line is cut off",
+        "the row has 5 fields but the header has 20: a value holds an unquoted ',' or the line is cut off"]
 
 
 def test_a_batch_without_one_usable_row_is_quarantined_and_the_next_batches_read(tmp_path):
@@ -692,7 +729,7 @@ def test_a_held_back_row_delivers_none_of_its_values(tmp_path, cli):
         pl.when(pl.int_range(pl.len()) == 1).then(pl.lit(value)).otherwise(pl.col(column)).alias(column)
         for column, value in (("werknemer_bsn", "123456789"), ("werknemer_geboortedatum", "1995-13-40")))
     completed = _pseudonymise(cli, tmp_path, plain.write_csv().encode())
-    assert "3 of 4 rows delivered" in completed.stdout and "1 rows not delivered and 0 values left out" in completed.stdout
+    assert "3 of 4 rows delivered" in completed.stdout and "1 row not delivered and 0 values left out" in completed.stdout
     partner_side = read_csv_safe(tmp_path / "plain.csv.quarantine.csv", infer_schema=False)
     assert partner_side.select("reason", "action").sort("reason").rows() == [
         ("bad_birth_date", "row held back"), ("bad_bsn", "row held back")]
@@ -753,5 +790,9 @@ def test_template_round_trip(tmp_path, cli):
     filled = plain_payroll(4).with_columns(leeftijdsklasse=pl.lit(None, dtype=pl.String)).select(header)
     completed = _pseudonymise(cli, tmp_path, codecs.BOM_UTF8 + filled.write_csv(separator=";").encode())
     assert completed.returncode == 0 and "4 of 4 rows delivered" in completed.stdout
+    # the spec's delimiter is the delivered extract's: a plaintext file with another is no mistake
+    assert "delimiter" not in completed.stdout + completed.stderr
+    delivered = next((tmp_path / "delivered").glob("*.csv"))
+    assert delivered.read_text(encoding="utf-8").startswith(header[0] + ",")
     with pytest.raises(InputError, match="never overwrites"):
         template("belastingdienst_loonaangifte", path)

@@ -14,7 +14,7 @@ import pytest
 from ingest_helpers import KEY, deliver, plain_payroll, plain_referenten, spec_with_file_pattern, valid_bsn
 
 from mhgraph.cli import main
-from mhgraph.crypto import load_key
+from mhgraph.crypto import keyed_hash, load_key
 from mhgraph.errors import InputError
 from mhgraph.pseudonymise import NAME_HARDENING, pseudonymise, read_meta
 from mhgraph.safe_output import read_csv_safe
@@ -60,7 +60,9 @@ def test_pseudonymise_never_shows_the_key(tmp_path):
                     "purpose": "fiscal_supervision", "run_purpose": "riec_integral_assessment", "name_hardening": NAME_HARDENING,
                     "rows": 8, "key_fingerprint": fingerprint, "created": "2025-02-01",
                     "rows_read": 8, "rows_quarantined_by_partner": 0, "quarantined_by_partner": {},
-                    "values_left_out_by_partner": {}}
+                    "values_left_out_by_partner": {},
+                    "delivered_for_name": keyed_hash(load_key(key_file).for_purpose("riec_integral_assessment"),
+                                                     "file_name", "loonaangifte_plain.csv")}
     text = delivered.read_text()
     assert plain["werknemer_bsn"][0] not in text and plain["werknemer_achternaam"][0] not in text
     assert secret not in text + json.dumps(meta)

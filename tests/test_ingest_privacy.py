@@ -162,6 +162,33 @@ def test_kvk_numbers_are_refused_in_text_but_not_in_ids():
     assert found["text"].to_list()[2:] == [None] * 6
 
 
+def test_a_bsn_zero_padded_or_glued_to_a_word_naming_it_is_refused_in_text_and_ids():
+    bsn = "a plaintext BSN (9 digits passing the eleven-test)"
+    cases = {
+        "0123456782": bsn,  # zero-padded to 10 digits, as a fixed-width field writes it
+        "nr. ０１２３４５６７８２": bsn,
+        "BSN123456782": bsn, "zie bsn0111222333 in dossier": bsn, "Sofinummer111222333": bsn,
+        "111222334 123456782": bsn,  # a second word after one that fails the eleven-test
+        "bsnnr111222333": bsn, "BSNnummer111222333": bsn, "burgerservicenr111222333": bsn,
+        # after a word naming it, in groups of three
+        "bsn123.456.782": bsn, "BSN: 123 456 782": bsn, "zie sofinr 111-222-333.": bsn,
+        "bsn123.456.789": None, "LAbsn123.456.782": None, "BSN: 123 456 7821": None, "burgerservice111222333": None,
+        # other numbers: failing the eleven-test, longer, not zero-padded, after other letters
+        # (an id's own prefix), followed by letters
+        "0123456789": None, "00123456782": None, "1123456782": None, "LA123456782": None,
+        "Q106514210": None, "BSN123456782X": None,
+    }
+    found = pl.DataFrame({"v": list(cases)}).select(
+        text=plaintext_in_text_expr(pl.col("v"), kvk_numbers=True), identifier=plaintext_in_text_expr(pl.col("v")))
+    assert found["text"].to_list() == found["identifier"].to_list() == list(cases.values())
+    # the partner side holds back a row that would pass one on in a column delivered unchanged
+    spec = load_spec(SPEC_DIR / "ind_referenten.toml")
+    rows = pl.DataFrame({"__row": [1, 2], "referent_id": ["BSN123456782", "R2"], "referent_kvk_nummer": ["12345678"] * 2,
+                         "referent_naam": ["A B.V.", "B B.V."], "status": ["erkend"] * 2, "datum_wijziging": [None, None]})
+    assert check_plaintext(rows, spec).select("__row", "column", "reason").rows() == [
+        (1, "referent_id", "plaintext_identifier")]
+
+
 def test_every_shipped_sample_file_still_ingests_without_quarantine():
     result = ingest(SAMPLE)
     assert result.quarantine.height == 0

@@ -15,7 +15,8 @@ from polars.testing import assert_frame_equal
 
 from mhgraph.errors import InputError
 from mhgraph.ingest import MENTION_SCHEMA, QUARANTINE_SCHEMA, RELATION_SCHEMA, ingest
-from mhgraph.spec import SPEC_DIR
+from mhgraph.pseudonymise import check_plaintext
+from mhgraph.spec import SPEC_DIR, load_spec
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "tables.md"
 PAYROLL = "belastingdienst_loonaangifte.csv"
@@ -293,6 +294,36 @@ def test_short_sbi_codes_in_a_column_where_no_code_kept_a_leading_zero_are_warne
     codes, warnings = _ingest_sbi_codes(tmp_path, ["10.13", "1130", "4120", "49410", "113", "11", "41"])
     assert codes == ["1013", "1130", "4120", "49410", "113", "11", "41"]
     assert len(warnings) == 1 and warnings[0].startswith("4 SBI code(s)") and "no SBI code of their column (sbi_code) starts with 0" in warnings[0]
+
+
+def test_a_value_that_is_no_sbi_2008_code_is_quarantined_and_shows_no_kept_zero(tmp_path):
+    """``0``, ``00000`` (no division 00), ``0x1`` and ``101300`` (6 digits) are no SBI code: their rows
+    are quarantined by file, row and column, and none of them counts as a code that kept its leading
+    zero, so ``1130`` is still warned of. The partner side holds the same rows back."""
+    values = ["0", "0x1", "00000", "1130", "101300", "4120"]
+    codes, warnings = _ingest_sbi_codes(tmp_path, values)
+    assert codes == ["1130", "4120"]
+    assert len(warnings) == 1 and warnings[0].startswith("1 SBI code(s) of 1-4 digits")
+    quarantine = ingest(tmp_path).quarantine
+    assert quarantine.select("file", "row_number", "column", "reason").rows() == [
+        (str(tmp_path / "kvk_inschrijvingen.csv"), row, "sbi_code", "bad_sbi_code") for row in (1, 2, 3, 5)]
+    assert quarantine["message"].str.contains("expected an SBI 2008 code").all()
+    spec = load_spec(SPEC_DIR / "kvk_inschrijvingen.toml")
+    plain = pl.DataFrame({"__row": list(range(1, 7)), "sbi_code": values})
+    assert check_plaintext(plain, spec).filter(pl.col("column") == "sbi_code")["__row"].to_list() == [1, 2, 3, 5]
+
+
+def test_an_sbi_placeholder_is_empty_and_a_lone_division_digit_is_a_lost_zero(tmp_path):
+    """``-``, ``n.v.t.`` and ``N/A`` stand for no code: their rows are delivered without one, on
+    either side. ``1`` (division ``01`` read as a number) is kept and warned of as ``113`` is."""
+    values = ["-", "n.v.t.", "1", "113", "N/A", "4120"]
+    codes, warnings = _ingest_sbi_codes(tmp_path, values)
+    assert codes == ["1", "113", "4120"]
+    assert len(warnings) == 1 and warnings[0].startswith("2 SBI code(s)")
+    result = ingest(tmp_path)
+    assert result.quarantine.height == 0 and result.mentions.filter(pl.col("role") == "bedrijf").height == 6
+    plain = pl.DataFrame({"__row": list(range(1, 7)), "sbi_code": values})
+    assert check_plaintext(plain, load_spec(SPEC_DIR / "kvk_inschrijvingen.toml")).height == 0
 
 
 def test_an_sbi_column_two_entities_read_is_counted_once(tmp_path):

@@ -154,7 +154,8 @@ def test_the_persons_pairs_hold_their_rule_in_a_byte_and_agreements_in_four_byte
     assert persons == persons_elsewhere
     matches = result.tables["matches"]
     assert matches.schema["blocked_by"] == pl.String and matches.schema["bsn_agree"] == pl.Float64
-    assert set(matches.filter(pl.col("entity_type") == "person")["bsn_agree"].drop_nans().unique()) == {0.0, 1.0}
+    # (the pairs between two BSNs, 0.0, are not written: never_merged)
+    assert set(matches.filter(pl.col("entity_type") == "person")["bsn_agree"].drop_nans().unique()) == {1.0}
 
 
 def test_inside_a_run_no_second_resolve_writes_into_the_matches_file_the_run_reads(tmp_path, watching):

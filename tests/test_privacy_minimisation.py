@@ -149,16 +149,20 @@ def test_pseudonymise_cli_drops_nationality_and_every_unused_column(tmp_path):
 
 
 def test_pseudonymise_warns_of_a_declared_column_no_stage_reads(tmp_path, caplog):
-    """A required column no entity or relation names is dropped like any other: the partner is told."""
-    spec = load_spec(_write_spec(tmp_path, 'datum_controle = { kind = "date", required = true }\n'))
+    """A required column no entity or relation names is dropped like any other: the partner is told.
+    A plaintext input declared there is read and encoded, so not called unread; its rules do not apply."""
+    spec = load_spec(_write_spec(tmp_path, 'datum_controle = { kind = "date", required = true }\n'
+                                           'vreemdeling_achternaam = { kind = "text", required = true }\n'))
     plain = tmp_path / "ind_verblijfsvergunningen.csv"
     _plaintext_for(spec).write_csv(plain)
     (tmp_path / "k").write_text("a partner key of at least sixteen bytes\n")
     with caplog.at_level("WARNING", logger="mhgraph"):
         pseudonymise(plain, spec, tmp_path / "out", key_file=tmp_path / "k")
-    assert [r.getMessage() for r in caplog.records if "datum_controle" in r.getMessage()] == [
+    assert [r.getMessage() for r in caplog.records if "[columns]" in r.getMessage()] == [
         "ind_verblijfsvergunningen: column(s) declared in [columns] that no entity field or relation reads, so "
-        "neither checked nor delivered: datum_controle"]
+        "neither checked nor delivered: datum_controle",
+        "ind_verblijfsvergunningen: plaintext input column(s) declared in [columns], encoded; `[columns]` rules do "
+        "not apply to plaintext inputs: vreemdeling_achternaam"]
 
 
 def test_ingest_does_not_read_a_protected_column_an_old_delivery_still_carries(tmp_path):

@@ -5,7 +5,7 @@ import polars as pl
 from resolve_helpers import frame, person_row
 
 from mhgraph.resolve import default_settings, entity_id
-from mhgraph.resolve.cluster import cluster_type, clustered, in_slices, pairs_to_complete
+from mhgraph.resolve.cluster import cluster_type, clustered, in_slices, never_merged, pairs_to_complete
 
 PERSON = default_settings().types["person"]
 
@@ -208,3 +208,46 @@ def test_each_refused_link_gets_its_own_reason_in_the_written_matches(tmp_path):
             "(never compared counts 0; needs 0.4)"), g
         assert reasons[(f"{g}1", f"{g}3")] == "score 0.01 below 0.5"
     assert cluster_type(scored, mentions, PERSON).decisions["reason"].equals(written["reason"])
+
+
+def _crowded_with_bsns(seed: int):
+    """Sixty mentions, three in five holding one of six BSNs, linked by identity links (same BSN) and
+    by many scored pairs, half of them at or above the threshold: two BSNs meet in most chains."""
+    rng = np.random.default_rng(seed)
+    ids = [f"m{i:02d}" for i in range(60)]
+    bsns = {m: str(111111110 + int(rng.integers(6))) for m in ids if rng.random() < 0.6}
+    mentions = _mentions(ids, bsns=bsns)
+    bsn = dict(zip(mentions["mention_id"], mentions["bsn"]))
+    pairs = {tuple(sorted(rng.choice(ids, 2, replace=False).tolist())) for _ in range(400)}
+    rows = []
+    for a, b in sorted(pairs):
+        same_bsn = bsn[a] is not None and bsn[a] == bsn[b]
+        agree = float("nan") if bsn[a] is None or bsn[b] is None else float(same_bsn)
+        rows.append({"mention_a": a, "mention_b": b, "entity_type": "person", "blocked_by": "bsn" if same_bsn else "test",
+                     "bsn_agree": agree, "v_number_agree": float("nan"),
+                     "score": 1.0 if same_bsn else float(rng.choice([rng.random(), 0.9 + rng.random() / 10]))})
+    return mentions, pl.DataFrame(rows)
+
+
+def test_leaving_out_the_pairs_between_two_bsns_changes_no_entity():
+    for seed in range(8):
+        mentions, scored = _crowded_with_bsns(seed)
+        apart = never_merged(scored, mentions, PERSON)
+        assert apart.sum() > 20 and (scored.filter(pl.Series(apart))["bsn_agree"] == 0.0).all()
+        assert not scored.filter(pl.Series(apart))["blocked_by"].is_in(["bsn"]).any()
+        whole = cluster_type(scored, mentions, PERSON)
+        fewer = cluster_type(scored.filter(pl.Series(~apart)), mentions, PERSON)
+        assert fewer.resolution.equals(whole.resolution)
+        # the pairs left keep their fates
+        kept = whole.decisions.join(fewer.decisions.select("mention_a", "mention_b"), on=["mention_a", "mention_b"])
+        assert kept.sort("mention_a", "mention_b").equals(fewer.decisions.sort("mention_a", "mention_b"))
+
+
+def test_an_analysts_pair_between_two_bsns_is_kept():
+    mentions, scored = _crowded_with_bsns(0)
+    apart = never_merged(scored, mentions, PERSON)
+    first = scored.filter(pl.Series(apart)).row(0, named=True)
+    overrides = pl.DataFrame({"mention_a": [first["mention_a"]], "mention_b": [first["mention_b"]],
+                              "decision": ["must_link"]})
+    with_override = never_merged(scored, mentions, PERSON, overrides=overrides)
+    assert with_override.sum() == apart.sum() - 1

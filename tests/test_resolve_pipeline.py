@@ -455,9 +455,16 @@ def test_expected_pairs_counted_while_resolving_are_those_the_matches_give(sampl
     assert {"override", "same_candidate_entity"} <= set(blocked_by)  # both left out of the count
     assert set(resolved.expected_pairs) == set(resolved.scorers) == {"company", "person"}
     counted = resolution_diagnostics(resolved, mentions)
+    # the matches leave out the pairs between two BSNs (never merged), which the count keeps
+    written = resolved.matches.filter(pl.col("entity_type") == "person").collect()
+    assert written.filter((pl.col("bsn_agree") == 0.0) & ~pl.col("blocked_by").is_in(["bsn", "override"])).height == 0
     from_matches = resolution_diagnostics(replace(resolved, expected_pairs=None), mentions)
-    assert counted.equals(from_matches)
-    assert counted.filter(pl.col("entity_type") == "person")["expected_pairs"].item() > 100
+    assert counted.select("mentions", "entities", "merged_pairs").equals(from_matches.select("mentions", "entities", "merged_pairs"))
+    person = pl.col("entity_type") == "person"
+    assert counted.filter(person)["expected_pairs"].item() > from_matches.filter(person)["expected_pairs"].item() > 100
+    # the saved model keeps the count: a run read back gives the diagnostics of the run
+    save_run(resolved, tmp_path / "run")
+    assert resolution_diagnostics(load_run(tmp_path / "run"), mentions).equals(counted)
 
 
 def test_pairs_compared_a_slice_at_a_time_resolve_as_all_at_once(sample_export, tmp_path, monkeypatch):
@@ -893,3 +900,18 @@ def test_a_mention_id_given_twice_is_refused_with_the_row_of_its_second():
     with pytest.raises(InputError, match="'s/2/a' appears more than once") as raised:
         resolve(mentions, None)
     assert raised.value.row == 4
+
+
+def test_a_pair_between_two_bsns_is_scored_not_written_and_explained_anew():
+    # namesakes born on one day with two BSNs: blocking proposes them, the model scores them
+    # (and learns from them), but no link ever merges them, so the matches leave them out
+    people = [("a/1/p", "jan", "bakker", "1980-01-01", "111111111"), ("b/1/p", "jan", "bakker", "1980-01-01", "222222222"),
+              ("c/1/p", "jan", "bakker", "1980-01-01", None), ("d/1/p", "piet", "smit", "1975-05-05", "333333333"),
+              ("d/2/p", "piet", "smit", "1975-05-05", "333333333")]
+    mentions = frame([person_row(m, g, f, d, bsn=b) for m, g, f, d, b in people])
+    resolved = resolve(mentions, None)
+    pairs = set(zip(resolved.matches["mention_a"], resolved.matches["mention_b"]))
+    assert ("a/1/p", "b/1/p") not in pairs and {("a/1/p", "c/1/p"), ("d/1/p", "d/2/p")} <= pairs
+    explained = explain_match("a/1/p", "b/1/p", resolved, mentions)
+    assert not explained.compared and explained.decision == "conflicting_identifier"
+    assert explained.reason == "different bsn" and explained.score is not None

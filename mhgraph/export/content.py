@@ -28,6 +28,7 @@ from mhgraph.export.i18n import (DEFAULT_LANGUAGE, counted, counted_relations, p
 from mhgraph.export.view import DISCLOSED_BY, month, month_text, period_text, picture_svg
 from mhgraph.file_names import shown_path
 from mhgraph.indicators import RANKING
+from mhgraph.resolve.diagnostics import MIN_MERGED_PAIRS
 
 __all__ = ["changes_blocks", "cluster_blocks", "cluster_page_name", "document_blocks", "evidence_summary",
            "export_counts", "number_text", "overview_blocks", "resolution_blocks", "resolution_lines",
@@ -122,14 +123,20 @@ def resolution_lines(diagnostics: list[dict] | None, lang: str = DEFAULT_LANGUAG
     w = words(lang)
     lines = []
     for row in diagnostics or ():
-        text = w["resolution_line"].format(**_type_names(lang, row["entity_type"]), mentions=row["mentions"],
-                                           entities=row["entities"], largest=row["largest_entity"])
+        text = w["resolution_line"].format(**_type_names(lang, row["entity_type"]),
+                                           mentions=counted(lang, row["mentions"], "resolved_mention"),
+                                           entities=counted(lang, row["entities"], "entity"),
+                                           largest=counted(lang, row["largest_entity"], "resolved_mention"))
         if row.get("merge_ratio") is not None and row.get("merged_pairs"):
-            text += w["resolution_merged"].format(merged=row["merged_pairs"], ratio=number_text(row["merge_ratio"], lang))
+            text += w["resolution_merged"].format(merged=counted(lang, row["merged_pairs"], "group_pair"),
+                                                  ratio=number_text(row["merge_ratio"], lang))
         if row.get("identity_conflicts"):
-            text += w["resolution_conflicts"].format(n=row["identity_conflicts"])
+            text += w["resolution_conflicts"].format(conflicts=counted(lang, row["identity_conflicts"],
+                                                                       "identity_conflict"))
         share = row.get("top_identifier_share")
-        if share and share > 0.5:
+        # a share of a few merges says nothing: the count the collapse check asks for first (rounded: the
+        # division gives back the whole number of merges only to within a float step)
+        if share and share > 0.5 and round((row["top_identifier_mentions"] - 1) / share) >= MIN_MERGED_PAIRS:
             text += w["resolution_crowded"].format(key=row["top_identifier"], share=f"{share:.0%}",
                                                    mentions=row["top_identifier_mentions"])
         lines.append(text)
@@ -150,11 +157,11 @@ def resolution_text(diagnostics: list[dict] | None, lang: str = DEFAULT_LANGUAGE
     """The warnings and lines of the resolution as plain text for a terminal (no Markdown escapes).
 
     >>> row = {"entity_type": "company", "collapsed": True, "too_many_merges": False, "entity_too_large": True,
-    ...        "largest_entity_groups": 9, "largest_entity": 90, "mentions": 100, "entities": 5,
-    ...        "top_identifier": "kvk_number", "top_identifier_share": 0.9, "top_identifier_mentions": 90}
+    ...        "largest_entity_groups": 9, "largest_entity": 900, "mentions": 1000, "entities": 50,
+    ...        "top_identifier": "kvk_number", "top_identifier_share": 0.9, "top_identifier_mentions": 900}
     >>> print(resolution_text([row], "en"))
-    WARNING — the company resolution looks collapsed: one entity spans 9 identity groups (90 mentions). Do not act on clusters of companies before checking resolve/model.json and tables/matches.parquet; mhgraph run --strict fails on this.
-    - entity resolution, companies: 100 mentions → 5 entities; largest 90 mentions; one kvk_number value carries 90% of the merges by identifier (90 mentions)
+    WARNING — the company resolution looks collapsed: one entity spans 9 identity groups (900 mentions). Do not act on clusters of companies before checking resolve/model.json and tables/matches.parquet; mhgraph run --strict fails on this.
+    - entity resolution, companies: 1000 mentions → 50 entities; largest 900 mentions; one kvk_number value carries 90% of the merges by identifier (900 mentions)
     """
     warnings = ["".join(piece.value for piece in block.content) for block in resolution_blocks(diagnostics, lang)]
     return "\n".join(warnings + [f"- {line}" for line in resolution_lines(diagnostics, lang)])
@@ -265,7 +272,8 @@ def overview_blocks(dossiers: list[ClusterDossier], link_pictures: bool, scores:
               w["col_indicators"])
     # A hit under the flag threshold leaves the table empty: say so, or the hit seems lost.
     empty = (w["no_cluster_flagged"].format(flag=number_text(RANKING["flag_score"], lang), scored=scored,
-                                            clusters=ranked) if scored else w["no_cluster"])
+                                            clusters=ranked, where=w["scored_clusters_where"][scored > 1])
+             if scored else w["no_cluster"])
     blocks: list[Block] = [Heading(2, (_t(w["ranked_clusters"]),)), Table(header, tuple(rows)) if rows else
                            Paragraph((_t(empty),))]
     if scores:

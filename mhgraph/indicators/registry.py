@@ -226,7 +226,7 @@ def _load(path: Path = DEFINITIONS_PATH) -> dict:
 
 
 DEFINITIONS = _load()
-RANKING: dict[str, float] = {name: entry["value"] for name, entry in DEFINITIONS["ranking"].items()}
+RANKING: dict[str, float | str] = {name: entry["value"] for name, entry in DEFINITIONS["ranking"].items()}
 FAMILIES: dict[str, str] = dict(DEFINITIONS["families"])
 INDICATORS: dict[str, Indicator] = {}
 # English words inside facts -> Dutch, longest first (see definitions.toml)

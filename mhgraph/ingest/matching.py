@@ -38,6 +38,8 @@ from pathlib import Path
 
 from mhgraph.errors import InputError
 from mhgraph.file_names import shown_path
+from mhgraph.ingest.readers import open_extract
+from mhgraph.ingest.validate import refuse_plaintext_header
 from mhgraph.purpose import allowed_source_purposes
 from mhgraph.pseudonymise import META_SUFFIX
 from mhgraph.spec import SourceSpec
@@ -130,6 +132,7 @@ def plan_files(input_dir: str | Path, specs: list[SourceSpec], accept_missing_si
         if meta:
             _check_sidecar(path, matches[0], meta, by_name)
         elif not accept_missing_sidecars:
+            _refuse_plaintext_extract(path, matches[0])
             raise InputError(
                 f"no sidecar beside it (its file name followed by {META_SUFFIX}): without it the key fingerprint, the row count and the "
                 "purpose under which the partner collected the data cannot be checked. Ask the partner for the "
@@ -137,6 +140,16 @@ def plan_files(input_dir: str | Path, specs: list[SourceSpec], accept_missing_si
                 "--accept-missing-sidecar)", file=str(path))
         planned.append(PlannedFile(path, matches[0], meta, warnings))
     return planned, unmatched
+
+
+def _refuse_plaintext_extract(path: Path, spec: SourceSpec) -> None:
+    """A plaintext extract has no sidecar because it was never pseudonymised: say that, rather than
+    only that the sidecar is missing. A file that cannot be opened is left to the sidecar refusal."""
+    try:
+        header = open_extract(path, spec).header
+    except InputError:
+        return
+    refuse_plaintext_header(header, spec, str(path))
 
 
 def check_key_fingerprints(planned: list[PlannedFile], run_purpose: str | None = None) -> str | None:

@@ -451,14 +451,30 @@ class CsvExtract(Extract):
             .then(pl.lit("a quote opens a value but does not close it on the same line"))
             .otherwise(pl.concat_str(
                 pl.lit("the row has "), pl.col("fields"),
-                pl.lit(f" fields but the header has {width}: a value holds an unquoted {self.delimiter!r} "
-                       "or the line is cut off"),
+                pl.when(pl.col("fields") == 1).then(pl.lit(" field")).otherwise(pl.lit(" fields")),
+                pl.lit(f" but the header has {width}: "),
+                self._other_delimiter_expr(unquoted, width).fill_null(
+                    pl.lit(f"a value holds an unquoted {self.delimiter!r} or the line is cut off")),
             )),
         )
         good = content.filter(~wrong)
         frame = self._parse_good_lines(data if good.height == lines.height else None, good, indices)
         has_control = len(data.translate(None, _CONTROL_BYTES)) != len(data)
         return RawBatch(_text_columns(frame), pl.concat([nul_garbage, garbage]).sort(ROW), blank_rows, has_control)
+
+    def _other_delimiter_expr(self, unquoted: pl.Expr, width: int) -> pl.Expr:
+        """Where a line holds none of the file's own delimiter (outside quotes) and splits into the
+        header's ``width`` fields on another of :data:`DELIMITERS` (a row typed or pasted in from a
+        file of another separator), that it may have been written so; null elsewhere. A line that
+        does hold the file's delimiter (a cut-off row whose values hold tabs, a stray ';') is not
+        offered that cause."""
+        others = [d for d in DELIMITERS if d != self.delimiter] if width > 1 else []
+        return pl.when(~unquoted.str.contains(self.delimiter, literal=True)).then(pl.coalesce(
+            pl.when(unquoted.str.count_matches(d, literal=True) + 1 == width).then(
+                pl.lit(f"it splits into {width} on {d!r}: it may have been written with {d!r}; write the row with "
+                       f"{self.delimiter!r}, as the rest of the file"))
+            for d in others
+        )) if others else pl.lit(None, dtype=pl.String)
 
     def _parse_good_lines(self, data: bytes | None, good: pl.DataFrame, indices: dict[str, int]) -> pl.DataFrame:
         """Parse lines known to hold the header's field count; ``data`` is the block itself

@@ -69,6 +69,7 @@ __all__ = [
     "looks_like_plaintext_expr",
     "plain_text_checks",
     "plaintext_in_text_expr",
+    "refuse_plaintext_header",
 ]
 
 MAX_FIELD_CHARS = 4096
@@ -88,6 +89,8 @@ REASONS = {
                             "or a readable column holds a BSN, a postcode or a KvK-like number",
     "unknown_municipality": "a municipality column holds something that is not a municipality name "
                             "(digits, an address)",
+    "bad_sbi_code": "an SBI code column holds something that is not an SBI 2008 code (2 to 5 digits, "
+                    "division 01-99)",
     "formula": "a text value starts like a spreadsheet formula (= + - @)",
     "field_too_long": f"a value longer than {MAX_FIELD_CHARS} characters",
     "control_characters": "a value holds control characters",
@@ -100,9 +103,21 @@ _HASH = r"^[0-9a-f]{32}$"
 _BLOOM = r"^[A-Za-z0-9+/]{43}=$"
 _FORMULA = r"^[=+\-@\t\r]."
 _CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
-# A run of exactly n digits not glued to other letters or digits (so "Z2018-000005" holds none of 9).
-_NINE_DIGITS = r"(?:^|[^\p{L}\p{N}])\d{9}(?:[^\p{L}\p{N}]|$)"
+# A run of exactly 8 digits not glued to other letters or digits (so "Z2018-00000005" holds none).
 _EIGHT_DIGITS = r"(?:^|[^\p{L}\p{N}])\d{8}(?:[^\p{L}\p{N}]|$)"
+# A word (letters and digits) that holds 9 digits in a row; _BSN_IN_WORD tells which of them may
+# be a BSN (its 9 digits as group 1): the word itself, one zero-padded to 10 digits as a
+# fixed-width field writes it ("0123456782"), or one glued to a word that names the BSN
+# ("BSN123456782", "sofinr123456782", "bsnnummer123456782"). Any other letters before them are a
+# prefix of an id's own ("Q106514210": one in eleven such ids would pass the eleven-test); nine
+# digits among more digits, or followed by letters, are another number.
+_WORD_WITH_NINE_DIGITS = r"[\p{L}\p{N}]*\d{9}[\p{L}\p{N}]*"
+_BSN_LABEL = r"(?i:(?:bsn|sofi)(?:nr|nummer)?|burgerservice(?:nr|nummer))"
+_BSN_IN_WORD = rf"^{_BSN_LABEL}?0?(\d{{9}})$"
+# A label that names the BSN, then its 9 digits written in groups of three ("bsn123.456.782",
+# "BSN: 123 456 782"): the label says what they are, so the separators do not hide them.
+_LABELLED_GROUPED_BSN = (rf"(?:^|[^\p{{L}}\p{{N}}]){_BSN_LABEL}\s*[:#.]?\s*\d{{3}}[\s.\-]\d{{3}}[\s.\-]\d{{3}}"
+                         r"(?:[^\p{L}\p{N}]|$)")
 # Municipality names are letters, spaces and ' - . , ( ): "Bergen (NH.)", "Nuenen, Gerwen en Nederwetten".
 _MUNICIPALITY_NAME = r"^['’]?\p{L}[\p{L}'’ .,\-()]*$"
 _EXPECTED = {
@@ -186,11 +201,15 @@ def plaintext_in_text_expr(value: pl.Expr, kvk_numbers: bool = False) -> pl.Expr
     """The plaintext identifier a readable (id or text) value holds, as a phrase; null when none.
 
     A BSN is 9 digits passing the eleven-test, as the whole value (``123 456 782`` too) or as a
-    run of its own in it, in the digits of any script (``１１１２２２３３３``); a postcode is ``1234AB``, ``1234ab`` or ``1234 AB``. With
-    ``kvk_numbers``, a run of exactly 8 digits (a KvK number) counts too: not for ids and
-    permit numbers, where 8 digits are as likely a counter. Nine digits inside a longer run of
-    digits or letters are not looked at: a longer number is another number (a V-number, a phone
-    number, an account number), and one in eleven of its 9-digit windows would pass the eleven-test.
+    word of its own in it, also zero-padded to 10 digits (``0123456782``) or glued to a word that
+    names it (``BSN123456782``, ``bsnnr123456782``; or after such a word in groups of three,
+    ``BSN: 123 456 782``), in the digits of any script (``１１１２２２３３３``); a postcode
+    is ``1234AB``, ``1234ab`` or ``1234 AB``. With ``kvk_numbers``, a run of exactly 8 digits (a
+    KvK number) counts too: not for ids and permit numbers, where 8 digits are as likely a
+    counter. Nine digits inside a longer run of digits, after other letters or followed by
+    letters are not looked at: a longer number is another number (a V-number, an account
+    number), letters before them an id's own prefix (``LA123456782``), and one in eleven of
+    them would pass the eleven-test.
 
     >>> pl.select(plaintext_in_text_expr(pl.lit("F-111222333"))).item()
     'a plaintext BSN (9 digits passing the eleven-test)'
@@ -200,17 +219,49 @@ def plaintext_in_text_expr(value: pl.Expr, kvk_numbers: bool = False) -> pl.Expr
     True
     >>> pl.select(plaintext_in_text_expr(pl.lit("1111222333"))).item() is None  # 10 digits: no BSN in them
     True
+    >>> pl.select(plaintext_in_text_expr(pl.lit("0111222333 of bsn111222333"))).item()  # but these are
+    'a plaintext BSN (9 digits passing the eleven-test)'
     """
     compact = value.str.replace_all(r"[\s.\-]", "")
     whole_bsn = value.str.contains(r"^[\d\s.\-]+$") & _is_bsn(compact)
-    run_bsn = value.str.extract_all(_NINE_DIGITS).list.eval(_is_bsn(pl.element().str.replace_all(r"\D", ""))).list.any()
+    word = normalise.ascii_digits_expr(pl.element())  # a zero-padded BSN's 0 in any script too
+    word_bsn = value.str.extract_all(_WORD_WITH_NINE_DIGITS).list.eval(
+        _is_bsn(word.str.extract(_BSN_IN_WORD, 1))).list.any()
+    labelled_bsn = value.str.extract_all(_LABELLED_GROUPED_BSN).list.eval(
+        _is_bsn(normalise.ascii_digits_expr(pl.element().str.replace_all(r"\D", "")))).list.any()
     found = (
-        pl.when(whole_bsn | run_bsn).then(pl.lit("a plaintext BSN (9 digits passing the eleven-test)"))
+        pl.when(whole_bsn | word_bsn | labelled_bsn).then(pl.lit("a plaintext BSN (9 digits passing the eleven-test)"))
         .when(value.str.contains(POSTCODE_PATTERN)).then(pl.lit("a plaintext postcode (4 digits and 2 letters)"))
     )
     if kvk_numbers:
         found = found.when(value.str.contains(_EIGHT_DIGITS)).then(pl.lit("a plaintext KvK number (8 digits)"))
     return found.otherwise(pl.lit(None, pl.String))
+
+
+def refuse_plaintext_header(header: list[str], spec: SourceSpec, file: str) -> None:
+    """Raise :class:`InputError` when ``header`` lacks a delivered column of ``spec`` and holds most of
+    its plaintext input columns: the extract before pseudonymising, which the partner sends through
+    ``mhgraph pseudonymise`` first.
+
+    >>> from mhgraph.spec import SPEC_DIR, load_spec
+    >>> spec = load_spec(SPEC_DIR / "ind_referenten.toml")
+    >>> refuse_plaintext_header(list(spec.delivered_columns), spec, "referenten.csv")  # delivered: passes
+    """
+    expected = list(spec.delivered_columns)
+    missing = [name for name in expected if name not in set(header)]
+    plaintext_columns = _plaintext_inputs(spec)
+    held_plain = [name for name in header if name in plaintext_columns]
+    if missing and 2 * len(held_plain) > len(plaintext_columns):  # most of them: the extract before pseudonymising
+        raise InputError(
+            f"the file holds the plaintext input columns of spec {spec.name} ({', '.join(held_plain)}) where "
+            f"it should hold the pseudonymised ones ({', '.join(missing)} missing): the partner runs "
+            f"`mhgraph pseudonymise --spec {spec.name}` on the extract first and delivers its output folder "
+            "(the file and its sidecar)", file=file, column=missing[0])
+
+
+def _plaintext_inputs(spec: SourceSpec) -> set[str]:
+    """The spec's plaintext input columns that are not also delivered columns."""
+    return {col for block in spec.entities for col in block.plaintext.values()} - set(spec.delivered_columns)
 
 
 def _clean(name: str) -> str:
@@ -244,7 +295,9 @@ def check_header(header: list[str], spec: SourceSpec, all_specs: list[SourceSpec
     expected = list(spec.delivered_columns)
     present = set(header)
     missing = [name for name in expected if name not in present]
+    plaintext_columns = _plaintext_inputs(spec)
     if missing:
+        refuse_plaintext_header(header, spec, file)
         own_share = 1 - len(missing) / len(expected)
         others = [
             (len(present & set(other.delivered_columns)) / len(other.delivered_columns), other)
@@ -266,7 +319,6 @@ def check_header(header: list[str], spec: SourceSpec, all_specs: list[SourceSpec
             f"missing column(s) {', '.join(described)}; spec {spec.name} expects the columns "
             f"{', '.join(expected)}", file=file, column=missing[0])
     warnings = []
-    plaintext_columns = {col for block in spec.entities for col in block.plaintext.values()} - set(expected)
     leaked = [name for name in header if name in plaintext_columns]
     if leaked:
         warnings.append(f"column(s) {', '.join(leaked)} hold plaintext the partner should have pseudonymised "
@@ -361,7 +413,7 @@ class RowValidator:
             if (parser := self._parser(col, name in municipal, name in self.sbi_columns)) is not None
         }
         self._checks = [check for name, col in self.columns.items()
-                        for check in self._column_checks(name, col, name in municipal)]
+                        for check in self._column_checks(name, col, name in municipal, name in self.sbi_columns)]
 
     @property
     def pseudonymous_columns(self) -> list[str]:
@@ -401,7 +453,7 @@ class RowValidator:
             return normalise.municipality_expr
         return None
 
-    def _column_checks(self, name: str, col: Column, municipal: bool) -> list[_Check]:
+    def _column_checks(self, name: str, col: Column, municipal: bool, sbi: bool = False) -> list[_Check]:
         raw, parsed = pl.col(name), pl.col(_clean(name))
         present = raw.is_not_null()
         checks = _every_value_checks(name)
@@ -444,6 +496,10 @@ class RowValidator:
                 pl.lit("the value starts like a spreadsheet formula (= + - @); refused so that it cannot run "
                        "when a report is opened in a spreadsheet"),
             ))
+        if sbi and col.kind == "text":
+            checks.append(_Check(name, "bad_sbi_code", present & parsed.is_null() & ~normalise.sbi_no_code_expr(raw),
+                                 pl.lit("expected an SBI 2008 code: 2 to 5 digits of a division 01-99, dots and "
+                                        "spaces allowed (01130, 10.13, 4120)")))
         if municipal:
             checks.append(_Check(
                 name, "unknown_municipality",  # a formula is reported as such

@@ -55,7 +55,7 @@ from mhgraph.resolve.compare import identifier_feature
 from mhgraph.resolve.settings import EntitySettings, ResolveSettings
 
 __all__ = ["SPELT_OUT", "Clusters", "cluster", "cluster_type", "clustered", "entity_id", "entity_ids", "in_slices",
-           "pairs_to_complete", "singletons"]
+           "never_merged", "pairs_to_complete", "singletons"]
 
 log = logging.getLogger("mhgraph.resolve.cluster")
 
@@ -143,6 +143,34 @@ def pairs_to_complete(scored: pl.DataFrame, frame: pl.DataFrame, entity: EntityS
         "entity_type": pl.Series([entity.entity_type] * pairs.height, dtype=pl.String),
         "blocked_by": pl.Series([COMPLETED] * pairs.height, dtype=pl.String),
     }, schema=PAIR_SCHEMA)
+
+
+def never_merged(scored: pl.DataFrame, frame: pl.DataFrame, entity: EntitySettings,
+                 rows: tuple[np.ndarray, np.ndarray] | None = None, overrides: pl.DataFrame | None = None) -> np.ndarray:
+    """Per pair of ``scored``: whether its two mentions hold different values of a conflict key
+    (two pseudonymised BSNs), and it is neither an identity link nor one of the analyst's
+    ``overrides``. :func:`clustered` never merges such a pair's two mentions, nor any groups
+    holding them, so its score never enters an average; leaving it out changes no entity.
+    ``rows``: as for :func:`clustered`.
+
+    >>> from mhgraph.resolve.settings import default_settings
+    >>> frame = pl.DataFrame({"mention_id": ["a", "b", "c"], "entity_type": ["person"] * 3, "bsn": ["x", "y", None]})
+    >>> scored = pl.DataFrame({"blocked_by": ["name_lsh", "name_lsh"], "bsn_agree": [0.0, float("nan")]})
+    >>> never_merged(scored, frame, default_settings().types["person"], (np.array([0, 0]), np.array([1, 2]))).tolist()
+    [True, False]
+    """
+    apart = np.zeros(scored.height, dtype=bool)
+    for key in entity.conflict_keys:
+        if identifier_feature(key) in scored.columns:
+            apart |= (scored[identifier_feature(key)] == 0.0).fill_null(False).to_numpy()
+    apart &= ~scored["blocked_by"].cast(pl.String).is_in([*entity.identity_keys, "override"]).to_numpy()
+    if overrides is not None and overrides.height and apart.any():
+        ids = frame["mention_id"]
+        a, b = rows or (row_numbers(ids, scored["mention_a"]), row_numbers(ids, scored["mention_b"]))
+        n = np.int64(max(frame.height, 1))
+        x, y = row_numbers(ids, overrides["mention_a"]), row_numbers(ids, overrides["mention_b"])
+        apart &= ~np.isin(np.minimum(a, b) * n + np.maximum(a, b), np.minimum(x, y) * n + np.maximum(x, y))
+    return apart
 
 
 class _Groups:

@@ -23,8 +23,15 @@ from mhgraph.resolve.block import key_codes
 from mhgraph.resolve.compare import compare_type, identifier_feature, identifier_keys
 from mhgraph.resolve.pipeline import Resolved, load_run
 from mhgraph.resolve.score import RuleScorer, level_labels, levels_of
+from mhgraph.resolve.settings import Comparison
 
 __all__ = ["Explanation", "explain_match"]
+
+# A comparison with no value while both mentions hold its field: the settings leave it out for
+# this pair, so that one agreement is not counted twice or a value that says nothing is not
+# weighed (a Dice beside initials, all names where the fields agree, initials between names
+# of like length, a match key where its fields agree exactly).
+NOT_USED = "not used"
 
 
 @dataclass
@@ -63,9 +70,13 @@ class Explanation:
         if self.fields.height:
             lines.append(f"{'field':<24} {'value':>8}  {'level':<10} {'weight (bits)':>13}")
             for row in self.fields.iter_rows(named=True):
-                value = "missing" if row["value"] is None or np.isnan(row["value"]) else f"{row['value']:.3f}"
+                value = "-" if row["level"] == NOT_USED else (
+                    "missing" if row["value"] is None or np.isnan(row["value"]) else f"{row['value']:.3f}")
                 weight = "" if row["weight_bits"] is None else f"{row['weight_bits']:+.2f}"
                 lines.append(f"{row['field']:<24} {value:>8}  {row['level']:<10} {weight:>13}")
+            if (self.fields["level"] == NOT_USED).any():
+                lines.append(f"({NOT_USED}: both mentions hold the field, but for this pair it counts nothing: "
+                             "another comparison counts the same evidence, or it does not apply)")
         if self.score is not None:
             prior = f"prior weight {self.prior_weight:+.2f} bits; " if self.prior_weight is not None else ""
             lines.append(f"{prior}model {self.model}: score {self.score:.4f} (threshold {self.threshold})")
@@ -81,6 +92,32 @@ def _identifier_status(frame: pl.DataFrame, key: str) -> str:
     if a < 0 or b < 0:
         return f"only on {'B' if a < 0 else 'A'}"
     return "agree" if a == b else "DIFFER"
+
+
+def _held_by_both(pair: pl.DataFrame, comparison: Comparison) -> bool:
+    """Whether both mentions of ``pair`` hold every column ``comparison`` reads: then its
+    missing value means it does not count for this pair (see :data:`NOT_USED`), not that a
+    side lacks the field. A relational comparison reads no column of its own."""
+    return comparison.kind != "relation" and all(
+        c in pair.columns and pair[c].null_count() == 0 for c in comparison.columns)
+
+
+def _unknown_mention(mention: str, mentions: pl.DataFrame) -> InputError:
+    """The error for a mention id the table lacks, with the form of one and an example: the
+    mentions of the record it names (a bare record id, or a full id with another role), else the
+    first mention ids. A mention id is the partner's record id with its source and role, never
+    plaintext: ingest refuses a record id that holds a BSN, postcode or other identifier."""
+    if "/" in mention:  # source/record_id/role: the record's own mentions share all but the role
+        same_record = mentions.filter(pl.col("mention_id").str.starts_with(mention.rsplit("/", 1)[0] + "/"))
+    elif "record_id" in mentions.columns:
+        same_record = mentions.filter(pl.col("record_id") == mention)
+    else:
+        same_record = mentions.clear()
+    # the first three, without sorting the whole column (millions of ids)
+    examples = (same_record if same_record.height else mentions)["mention_id"].bottom_k(3).sort().to_list()
+    example = ", ".join(repr(m) for m in examples) or "none: the table is empty"
+    return InputError(f"mention {mention!r} is not in the mentions table; a mention id reads "
+                      f"source/record_id/role, such as {example}", column="mention_id")
 
 
 def _from_run_dir(run_dir: Path) -> tuple[Resolved, pl.DataFrame, pl.DataFrame | None]:
@@ -104,11 +141,14 @@ def explain_match(mention_a: str, mention_b: str, resolved: Resolved | str | Pat
         resolved, mentions, relations = _from_run_dir(Path(resolved))
     if mentions is None:
         raise ValueError("explain_match needs the mentions table (or a run folder)")
+    if mention_a == mention_b:
+        raise InputError(f"the two mentions are the same ({mention_a!r}): name two mentions to compare",
+                         column="mention_id")
     a, b = sorted((mention_a, mention_b))
     frame = mentions.filter(pl.col("mention_id").is_in([a, b])).sort("mention_id")
     for mention in (a, b):
         if mention not in frame["mention_id"].to_list():
-            raise InputError(f"mention {mention!r} is not in the mentions table", column="mention_id")
+            raise _unknown_mention(mention, mentions)
     entity_of = dict(resolved.resolution.filter(pl.col("mention_id").is_in([a, b])).select("mention_id", "entity_id").iter_rows())
     types = frame["entity_type"].to_list()
     if types[0] != types[1]:
@@ -149,8 +189,11 @@ def explain_match(mention_a: str, mention_b: str, resolved: Resolved | str | Pat
         value = features[comparison.name][0] if comparison.name in features.columns else None
         value = float("nan") if value is None else float(value)
         level = int(levels_of(np.array([value]), comparison.levels)[0])
-        rows.append({"field": comparison.name, "value": value,
-                     "level": "missing" if level < 0 else level_labels(comparison.levels)[level],
+        if level >= 0:
+            shown = level_labels(comparison.levels)[level]
+        else:
+            shown = NOT_USED if _held_by_both(frame, comparison) else "missing"
+        rows.append({"field": comparison.name, "value": value, "level": shown,
                      "weight_bits": weights[comparison.name] if prior is not None else None})
     fields = pl.DataFrame(rows, schema={"field": pl.String, "value": pl.Float64, "level": pl.String, "weight_bits": pl.Float64})
     if compared:

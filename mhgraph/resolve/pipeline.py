@@ -38,7 +38,7 @@ from mhgraph.resolve.baseline import identity_resolution
 from mhgraph.resolve.block import (PAIR_SCHEMA, block_rows, identity_groups, key_codes, population_pairs, random_pairs,
                                    row_numbers, type_mentions)
 from mhgraph.resolve.cluster import (COMPLETED, FALLBACK_LETTER, RESOLUTION_SCHEMA, SPELT_OUT, clustered, in_slices,
-                                     pairs_to_complete, singletons)
+                                     never_merged, pairs_to_complete, singletons)
 from mhgraph.resolve.compare import as_written, compare_type
 from mhgraph.resolve.conflicts import CONFLICT_SCHEMA, find_identity_conflicts
 from mhgraph.resolve.diagnostics import expected_pairs
@@ -69,7 +69,8 @@ class Resolved:
     """What a resolution run produced.
 
     ``resolution``: one row per mention with its ``entity_id``; ``matches``: every compared
-    pair with its features, ``score``, ``decision`` and ``reason`` (a scan of the file when
+    pair clustering could merge (not those between two values of a conflict key:
+    :func:`~mhgraph.resolve.cluster.never_merged`) with its features, ``score``, ``decision`` and ``reason`` (a scan of the file when
     :func:`resolve` wrote them to one, as a run does; read them through :meth:`scan_matches`);
     ``scorers``: the fitted model per entity type; ``settings``: the settings used;
     ``overrides``: the analyst overrides taken into account; ``identity_conflicts``: mentions
@@ -292,6 +293,29 @@ def _completed(scored: pl.DataFrame, rows: tuple[np.ndarray, np.ndarray], frame:
             (np.concatenate([rows[0], extra_rows[0]]), np.concatenate([rows[1], extra_rows[1]])))
 
 
+def _without_unmergeable(scored: pl.DataFrame, rows: tuple[np.ndarray, np.ndarray], frame: pl.DataFrame, entity,
+                         overrides: pl.DataFrame | None) -> tuple[pl.DataFrame, tuple[np.ndarray, np.ndarray]]:
+    """``scored`` and ``rows`` without the pairs whose two mentions hold different values of a
+    conflict key (:func:`~mhgraph.resolve.cluster.never_merged`), which clustering never merges
+    and whose scores never enter an average; kept: identity links and the analyst's pairs,
+    whose refusal is recorded. They were compared and scored all the same: the logistic model
+    learns from them (two different BSNs are its non-matches) and the diagnostics count them.
+    At a million persons they are some three in five person pairs."""
+    apart = never_merged(scored, frame, entity, rows, overrides)
+    if not apart.any():
+        return scored, rows
+    log.info("%s: %d pairs between different values of %s scored, neither clustered nor written", entity.entity_type,
+             int(apart.sum()), ", ".join(entity.conflict_keys))
+    kept = ~apart
+    columns = scored.get_columns()
+    del scored  # let go a column at a time, as each is filtered
+    filtered = []
+    while columns:
+        filtered.append(columns.pop(0).filter(kept))
+        give_back_freed_memory()
+    return pl.DataFrame(filtered), (rows[0][kept], rows[1][kept])
+
+
 def _pair_order(rows: tuple[np.ndarray, np.ndarray]) -> np.ndarray | None:
     """The order of pairs by ``mention_a``, ``mention_b``, from the rows of the two mentions in
     the type's mentions, which are sorted by ``mention_id``; ``None`` when the pairs are in that
@@ -427,6 +451,17 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
         del features, score
         if fitted:
             scored, rows = _completed(scored, rows, frame, entity, relations, entities, cache, scorers.get(entity_type))
+            # what the diagnostics weigh the merges against, counted from the pairs at hand rather
+            # than from the written matches (at a million persons 24 million pairs read back), and
+            # from every proposed pair, those that can never merge too
+            proposed = ~scored["blocked_by"].is_in([*entity.identity_keys, COMPLETED, "override"]).to_numpy()
+            # four bytes a group number: one per proposed pair and side (some 24 million at a million persons)
+            units = identity_groups(frame, entity.identity_keys, cache).astype(_group_number_dtype(frame.height))
+            expected[entity_type] = expected_pairs(units[rows[0][proposed]], units[rows[1][proposed]],
+                                                   scored["score"].to_numpy()[proposed])
+            del proposed, units
+        typed_overrides = checked.filter(pl.col("entity_type") == entity_type) if checked is not None else None
+        scored, rows = _without_unmergeable(scored, rows, frame, entity, typed_overrides)
         order = _pair_order(rows)  # the order of the matches table
         columns = scored.get_columns()
         del scored  # its columns are let go one by one as they are put in order
@@ -434,11 +469,6 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
         if order is not None:
             rows = rows[0][order], rows[1][order]
         give_back_freed_memory()  # the unsorted columns
-        typed_overrides = checked.filter(pl.col("entity_type") == entity_type) if checked is not None else None
-        # what the diagnostics weigh the merges against, counted from the pairs at hand below rather
-        # than from the written matches (at a million persons 24 million pairs read back)
-        proposed = ~scored["blocked_by"].is_in([*entity.identity_keys, COMPLETED, "override"]).to_numpy()
-        score = scored["score"].to_numpy()
         resolution, decided = clustered(scored, frame, entity, typed_overrides, found, rows)
         if found.table.height:
             conflicts.append(_with_entities(found.table, resolution))
@@ -450,11 +480,7 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
                                  else _written(decided, parts / f"{entity_type}.parquet", **PART_WRITING))
         del decided
         give_back_freed_memory()
-        if fitted:
-            # four bytes a group number: one per proposed pair and side (some 24 million at a million persons)
-            units = identity_groups(frame, entity.identity_keys, cache).astype(_group_number_dtype(frame.height))
-            expected[entity_type] = expected_pairs(units[rows[0][proposed]], units[rows[1][proposed]], score[proposed])
-        del rows, proposed, score
+        del rows
         by_type[entity_type] = resolution
         log.info("%s: %d mentions -> %d entities", entity_type, frame.height, resolution["entity_id"].n_unique())
         del frame, cache, resolution, entities  # this type's tables go before the next is read
@@ -541,6 +567,8 @@ def _write_model(resolved: Resolved, path: Path) -> None:
         "scorers": {t: scorer_to_dict(s) for t, s in resolved.scorers.items()},
         "overrides": resolved.overrides.drop("entity_type", strict=False).to_dicts() if resolved.overrides is not None else [],
         "blocking": resolved.blocking_summary().to_dicts(),
+        # counted over every proposed pair, also those the matches leave out (never_merged)
+        "expected_pairs": resolved.expected_pairs,
     }
     path.write_text(json.dumps(model, indent=2) + "\n", encoding="utf-8")
 
@@ -657,5 +685,7 @@ def load_run(run_dir: str | Path) -> Resolved:
     overrides = overrides_frame(model["overrides"]) if model.get("overrides") else None
     conflicts_file = run_dir / "tables" / "identity_conflicts.parquet"
     conflicts = pl.read_parquet(conflicts_file) if conflicts_file.is_file() else pl.DataFrame(schema=CONFLICT_TABLE_SCHEMA)
+    # a model saved before it recorded them: the diagnostics count them from its matches, which held every pair
     return Resolved(tables["resolution"], tables["matches"], settings_from_dict(model["settings"], file=str(path)),
-                    {t: scorer_from_dict(s) for t, s in model["scorers"].items()}, overrides, conflicts)
+                    {t: scorer_from_dict(s) for t, s in model["scorers"].items()}, overrides, conflicts,
+                    expected_pairs=model.get("expected_pairs"))
