@@ -39,7 +39,7 @@ def test_every_rule_takes_its_thresholds_from_the_definitions():
         keyword = {n: p.default for n, p in signature.parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
         assert {n: keyword[n] for n in spec.thresholds} == spec.thresholds
         assert set(keyword) - set(spec.thresholds) == set(spec.options) <= {"allowed_purposes", "identity_conflicts", "shared",
-                                                                               "buckets"}
+                                                                               "buckets", "between_levels"}
         assert spec.family in DEFINITIONS["families"] and spec.weight > 0 and spec.partners and spec.description
         assert spec.reason.endswith(".") and spec.reason_fields, spec.name
         for key in ("pattern", "why", "look_alikes", "who_can_act"):
