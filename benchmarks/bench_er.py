@@ -188,6 +188,11 @@ def resolve_child(run: str, settings: str | None) -> None:
                       "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
 
 
+WRITTEN_PAIRS = ("written_pairs, and blocking's pairs and reduction_ratio, count the pairs written to matches: pairs "
+                 "between two different BSNs or V-numbers are compared and scored but not written "
+                 "(cluster.never_merged); results before that change counted them too, as compared_pairs")
+
+
 def measure(run: Path, truth: pl.DataFrame, timing: dict, possible_pairs: int | None = None) -> dict:
     """Quality of the persons of a resolved run folder against ``truth`` (mention_id, entity_id)."""
     resolved = load_run(run)
@@ -208,7 +213,8 @@ def measure(run: Path, truth: pl.DataFrame, timing: dict, possible_pairs: int | 
         "mentions": persons.height,
         "true_entities": truth["entity_id"].n_unique(),
         **timing,
-        "compared_pairs": matches.height,
+        "written_pairs": matches.height,
+        "pairs_note": WRITTEN_PAIRS,
         "model": model,
         "resolve": {k: round(v, 4) if isinstance(v, float) else v
                     for k, v in pairwise_scores(resolved.resolution, truth).items()},

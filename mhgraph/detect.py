@@ -137,7 +137,8 @@ def _positions(numbered: pl.DataFrame, edges: pl.DataFrame, end: str) -> np.ndar
     [[1, 0], [1, 0], [1, 0]]
     """
     values = edges.get_column(end)
-    if isinstance(values.dtype, pl.Enum) and values.dtype.categories.equals(numbered.get_column("entity_id")):
+    dtype = values.dtype  # read once: each read of an Enum's type rebuilds and checks its categories (a million ids)
+    if isinstance(dtype, pl.Enum) and dtype.categories.equals(numbered.get_column("entity_id")):
         found = values.to_physical()
     else:
         found = numbers_of(numbered, edges.select(pl.col(end).cast(pl.String)), end)

@@ -408,8 +408,11 @@ def municipality(raw: str | None) -> str | None:
 
 
 # An SBI 2008 code by its digits: a division (01-99; there is no 00), then at most a group,
-# class and subclass digit (the Dutch SBI's fifth): 2 to 5 digits.
-_SBI_CODE = r"^(?:0[1-9]|[1-9][0-9])[0-9]{0,3}$"
+# class and subclass digit (the Dutch SBI's fifth): 2 to 5 digits; or one digit 1-3, a division
+# 01-03 whose leading zero a spreadsheet dropped, kept like 111 for 0111.
+_SBI_CODE = r"^(?:(?:0[1-9]|[1-9][0-9])[0-9]{0,3}|[1-3])$"
+# What partners write for "no code" (n.v.t., n/a, onbekend; after category_key): empty, not wrong.
+_SBI_NO_CODE = ("nvt", "na", "nb", "onbekend", "geen", "leeg")
 
 
 def sbi_code_expr(expr: pl.Expr) -> pl.Expr:
@@ -421,11 +424,11 @@ def sbi_code_expr(expr: pl.Expr) -> pl.Expr:
 def sbi_code(raw: str | None) -> str | None:
     """An SBI sector code as the rules compare it, by its leading digits: dots and spaces removed;
     ``None`` for anything but 2 to 5 digits of a division 01-99 (``0``, ``00000``, ``0x1``, ``A``).
-    A code that lost its leading zero (``1130`` for ``01130``) is kept as it is: it cannot be
-    told apart from a code of its own (see :func:`sbi_code_may_have_lost_zero_expr`).
+    A code that lost its leading zero (``1130`` for ``01130``, ``1`` for ``01``) is kept as it is:
+    it cannot be told apart from a code of its own (see :func:`sbi_code_may_have_lost_zero_expr`).
 
-    >>> sbi_code("10.13"), sbi_code(" 01 13 0"), sbi_code("1130")
-    ('1013', '01130', '1130')
+    >>> sbi_code("10.13"), sbi_code(" 01 13 0"), sbi_code("1130"), sbi_code("1")
+    ('1013', '01130', '1130', '1')
     >>> sbi_code("0"), sbi_code("00000"), sbi_code("0x1"), sbi_code("101300")
     (None, None, None, None)
     """
@@ -435,14 +438,25 @@ def sbi_code(raw: str | None) -> str | None:
 def sbi_code_may_have_lost_zero_expr(code: pl.Expr) -> pl.Expr:
     """True for a normalised SBI code that may be a code of divisions 01-03 (agriculture, forestry,
     fishing) whose leading zero a spreadsheet dropped: two to four digits, the first 1-3 (a group
-    ``011``, class ``0113`` or subclass ``01130`` read as a number; a division ``01`` read as one is
-    the single digit ``1``, which :func:`sbi_code` refuses, as it is no code of its own).
+    ``011``, class ``0113`` or subclass ``01130`` read as a number), or the single digit of a
+    division ``01`` to ``03`` read as one.
 
-    >>> codes = pl.Series(["1130", "113", "11", "01130", "4120", "10130"])
+    >>> codes = pl.Series(["1130", "113", "11", "1", "01130", "4120", "10130"])
     >>> pl.select(sbi_code_may_have_lost_zero_expr(codes)).to_series().to_list()
-    [True, True, True, False, False, False]
+    [True, True, True, True, False, False, False]
     """
-    return code.str.contains(r"^[1-3]\d{1,3}$").fill_null(False)
+    return code.str.contains(r"^[1-3]\d{0,3}$").fill_null(False)
+
+
+def sbi_no_code_expr(raw: pl.Expr) -> pl.Expr:
+    """True for a raw SBI value that stands for no code (``-``, ``n.v.t.``, ``N/A``, ``onbekend``):
+    left empty, as an empty cell is, instead of quarantined as a wrong code.
+
+    >>> pl.select(sbi_no_code_expr(pl.Series(["-", "n.v.t.", "N/A", "?", "0", "A", None]))).to_series().to_list()
+    [True, True, True, True, False, False, False]
+    """
+    key = category_key_expr(raw)
+    return (raw.is_not_null() & (key.is_null() | key.is_in(_SBI_NO_CODE))).fill_null(False)
 
 
 def category_key_expr(expr: pl.Expr) -> pl.Expr:

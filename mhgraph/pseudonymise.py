@@ -675,16 +675,24 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
     # Every delivery records a keyed hash of its input's name (never the name: it goes to the engine
     # and may say more than its rows), so that an input of another name meeting that delivered name,
     # by a fixed spec name, a pattern's fallback or a hashed name, is refused instead of replacing it;
-    # a rerun of the same input, with or without the word plaintext, replaces its own delivery.
+    # a rerun of the same input with the same key and purpose, with or without the word plaintext, replaces its
+    # own delivery. The hash is keyed, so under another key or purpose it cannot tell the input: the sidecar's
+    # fingerprint and purpose say why instead.
     follows_input = {"delivered_for_name": keyed_hash(key, "file_name", _without_plaintext(src.name))}
     earlier = read_meta(delivered_path) if delivered_path.exists() else None
     if earlier is not None and earlier.get("delivered_for_name") != follows_input["delivered_for_name"]:
+        sidecar = shown_path(str(delivered_path) + META_SUFFIX)
         if "delivered_for_name" not in earlier:  # whether it came from this input cannot be told, so not guessed
             raise InputError(f"the extract delivered under the name this one gets ({shown_path(delivered_path)}) was "
-                             "written by an earlier version of mhgraph, which did not record the input it came from; "
-                             "if it came from this input, remove that file and its sidecar "
-                             f"({shown_path(str(delivered_path) + META_SUFFIX)}) and run again, else choose another "
-                             "--out folder", file=str(src))
+                             "written without a record of its input (by `mhgraph synth` or an earlier version of "
+                             "mhgraph); if it came from this input, remove that file and its sidecar "
+                             f"({sidecar}) and run again, else choose another --out folder", file=str(src))
+        if earlier.get("run_purpose") != run_purpose or earlier.get("key_fingerprint") != key.fingerprint:
+            other = (f"another purpose ({earlier.get('run_purpose')!r})" if earlier.get("run_purpose") != run_purpose
+                     else f"another key (fingerprint {earlier.get('key_fingerprint')})")
+            raise InputError(f"the extract delivered under the name this one gets ({shown_path(delivered_path)}) was "
+                             f"delivered with {other}; remove that delivery and its sidecar ({sidecar}) if this run "
+                             "replaces it, else choose another --out folder", file=str(src))
         raise InputError(f"another extract was delivered under the name this one gets ({shown_path(delivered_path)}), "
                          "from an input of another name, and would be replaced: choose another --out folder, or remove "
                          "that delivery if this input replaces it", file=str(src))

@@ -9,7 +9,9 @@ a column of the ``clusters`` table and ``docs/indicators.md`` explains the choic
                      its weak level; weight already × weak_share) only where the cluster has
                      hits of another family of evidence; hits of one rule and version on the
                      same records in a cluster (one finding named from each of its entities)
-                     count once, the heaviest of them
+                     count once, the heaviest of them; a hit on the records of the IND alone
+                     (``partner_never_lifts``) only where the cluster's other counted hits reach
+                     ``flag_score`` by themselves: it adds to a flag, it never makes one
     family points  = w1 + d·w2 + d²·w3 + ...     the cluster's counted hits of one family of
                                                  evidence, by weight, highest first; d = repeat_decay
     evidence       = sum of the family points    over the families that fired (not context)
@@ -31,7 +33,9 @@ families — housing, pay, dependence, control, history, identity — each say s
 what happened. Which partner delivered the records plays no part in the score: the puzzle count
 (partners behind the hits) is reported for the case meeting, not multiplied in, because the
 IND holds records only on non-EU nationals and a bonus per partner would raise a cluster for
-who its workers are rather than what was done to them.
+who its workers are rather than what was done to them. For the same reason a piece that only the
+IND's records show (a sponsor's migrants missing from the payroll) never flags a cluster by
+itself, nor gives a weak piece of the payroll the second family it needs.
 
 >>> import polars as pl
 >>> communities = pl.DataFrame({"entity_id": ["C1", "A1", "P1"], "cluster_id": ["C0001"] * 2 + ["C0002"],
@@ -39,7 +43,8 @@ who its workers are rather than what was done to them.
 >>> nodes = pl.DataFrame({"entity_id": ["C1", "A1", "P1"], "entity_type": ["company", "address", "person"]})
 >>> hits = pl.DataFrame({"indicator": ["wage_below_minimum", "crowded_address"], "version": ["2", "1"],
 ...     "focus_entity": ["C1", "A1"], "cluster_id": [None, None], "reason": ["3 of 4 paid below", "9 persons"],
-...     "evidence": [["r1"], ["r2"]], "partners": [["belastingdienst"], ["ind"]], "weight": [1.5, 1.0]})
+...     "evidence": [["r1"], ["r2"]], "partners": [["belastingdienst"], ["belastingdienst", "ind"]],
+...     "weight": [1.5, 1.0]})
 >>> clusters = rank_clusters(communities, nodes, None, hits)
 >>> clusters.select("cluster_id", "rank", "score", "flagged", "families").rows()
 [('C0001', 1, 3.75, True, ['pay', 'housing']), ('C0002', 2, 0.0, False, [])]
@@ -58,7 +63,7 @@ pay 1.5 (wage_below_minimum) + housing 1.0 (crowded_address) = 2.5; × 1.5 for 2
 [('pay', 'add', 1.5), ('housing', 'add', 1.0), ('corroboration', 'multiply', 1.5)]
 >>> print(clusters["reasons"][0])
 wage_below_minimum v2 [belastingdienst] on C1: 3 of 4 paid below
-crowded_address v1 [ind] on A1: 9 persons
+crowded_address v1 [belastingdienst, ind] on A1: 9 persons
 """
 
 from __future__ import annotations
@@ -82,11 +87,19 @@ _PARTS = pl.List(pl.Struct({"part": pl.String(), "kind": pl.String(), "value": p
 _WITHOUT = pl.List(pl.Struct({"partner": pl.String(), "score": pl.Float64(), "flagged": pl.Boolean()}))
 
 
-def counted_hits(hits: pl.DataFrame, communities: pl.DataFrame) -> pl.DataFrame:
+def counted_hits(hits: pl.DataFrame, communities: pl.DataFrame, *,
+                 repeat_decay: float = RANKING["repeat_decay"],
+                 corroboration_bonus: float = RANKING["corroboration_bonus"],
+                 flag_score: float = RANKING["flag_score"],
+                 partner_never_lifts: str = RANKING["partner_never_lifts"]) -> pl.DataFrame:
     """The hits that count in the score, each with the ``cluster_id`` of its focus entity: every
     full hit (a hit without ``grade`` is full), and a weak hit (``grade`` ``"weak"``) only where its cluster has hits of at least
     two families of evidence (context not counted) — a weak piece needs a piece of another kind
-    beside it. A hit on an entity no community holds is an error (:class:`InputError`).
+    beside it. A hit whose ``partners`` are ``partner_never_lifts`` alone (the IND, which
+    registers only non-EU nationals) counts only where the cluster's other counted hits reach
+    ``flag_score`` by themselves: such pieces add to a flag, they never make one (the other
+    parameters score that flag as :func:`rank_clusters` does). A hit on an entity no community
+    holds is an error (:class:`InputError`).
 
     >>> import polars as pl
     >>> communities = pl.DataFrame({"entity_id": ["C1", "A1"], "cluster_id": ["C0001", "C0001"]})
@@ -94,6 +107,16 @@ def counted_hits(hits: pl.DataFrame, communities: pl.DataFrame) -> pl.DataFrame:
     ...                      "cluster_id": [None, None], "grade": ["weak", "weak"]})
     >>> counted_hits(hits, communities).height, counted_hits(hits.head(1), communities).height
     (2, 0)
+
+    A sponsor's missing migrants (the IND's records alone) beside a weak piece of the payroll:
+    without the IND's piece nothing is flagged, so neither counts.
+
+    >>> ind = pl.DataFrame({"indicator": ["sponsor_of_many_migrants", "wage_below_minimum"],
+    ...     "version": ["4", "6"], "focus_entity": ["C1", "C1"], "cluster_id": [None, None], "reason": ["", ""],
+    ...     "evidence": [["r1"], ["r2"]], "partners": [["ind"], ["belastingdienst"]], "weight": [1.0, 0.75],
+    ...     "grade": ["full", "weak"]})
+    >>> counted_hits(ind, communities).height
+    0
     """
     located = hits.drop("cluster_id").with_row_index("_row", offset=1).join(
         communities.select(focus_entity="entity_id", cluster_id="cluster_id"), on="focus_entity", how="left")
@@ -104,11 +127,30 @@ def counted_hits(hits: pl.DataFrame, communities: pl.DataFrame) -> pl.DataFrame:
                          row=first["_row"], column="focus_entity")
     columns = [*hits.columns, *(["grade"] if "grade" not in hits.columns else [])]
     if "grade" not in located.columns:  # hits of an earlier version, or of the store's Cypher forms
-        return located.with_columns(grade=pl.lit("full")).select(columns)
+        located = located.with_columns(grade=pl.lit("full"))
+    counted = _beside_another_family(located)
+    if "partners" not in located.columns:
+        return counted.select(columns)
+    alone = ((pl.col("partners").list.unique().list.len() == 1)
+             & (pl.col("partners").list.first() == partner_never_lifts)).fill_null(False)
+    if not counted.select(alone.any()).item():
+        return counted.select(columns)
+    types = communities.select("entity_id", entity_type=pl.lit(None, dtype=pl.String))  # the flag needs no counts
+    flagged_without = rank_clusters(
+        communities, types, None, hits.filter(~alone), repeat_decay=repeat_decay,
+        corroboration_bonus=corroboration_bonus, flag_score=flag_score, partner_never_lifts=partner_never_lifts,
+    ).filter(pl.col("flagged")).select("cluster_id")
+    lifting = alone & ~pl.col("cluster_id").is_in(flagged_without.get_column("cluster_id").implode())
+    # the weak pieces are counted again: a weak piece beside only the partner's piece has no company left
+    return _beside_another_family(located.filter(~lifting)).select(columns)
+
+
+def _beside_another_family(located: pl.DataFrame) -> pl.DataFrame:
+    """Full hits, and weak hits where their cluster has hits of at least two families (context not counted)."""
     evidence = pl.when(~pl.col("indicator").is_in(_CONTEXT)).then(
         pl.col("indicator").replace_strict(_FAMILIES, default=pl.col("indicator"), return_dtype=pl.String))
     families = evidence.drop_nulls().n_unique().over("cluster_id")
-    return located.filter((pl.col("grade") != "weak") | (families >= 2)).select(columns)
+    return located.filter((pl.col("grade") != "weak") | (families >= 2))
 
 
 def _one_per_finding(located: pl.DataFrame) -> pl.DataFrame:
@@ -132,7 +174,8 @@ def _one_per_finding(located: pl.DataFrame) -> pl.DataFrame:
 def rank_clusters(communities: pl.DataFrame, nodes: pl.DataFrame, edges: pl.DataFrame | None,
                   hits: pl.DataFrame, *, repeat_decay: float = RANKING["repeat_decay"],
                   corroboration_bonus: float = RANKING["corroboration_bonus"],
-                  flag_score: float = RANKING["flag_score"]) -> pl.DataFrame:
+                  flag_score: float = RANKING["flag_score"],
+                  partner_never_lifts: str = RANKING["partner_never_lifts"]) -> pl.DataFrame:
     """The ``clusters`` table: one row per community, best first (score desc, ties by ``cluster_id``).
 
     Columns: ``cluster_id``, ``rank`` (1 = first), ``score`` (see the module docstring; rounded to
@@ -155,7 +198,9 @@ def rank_clusters(communities: pl.DataFrame, nodes: pl.DataFrame, edges: pl.Data
         size=pl.len().cast(pl.Int64),
         **{name: (pl.col("entity_type") == kind).sum().cast(pl.Int64) for name, kind in _ENTITY_COUNTS.items()},
     )
-    located = counted_hits(hits, communities).with_row_index("_row", offset=1).with_columns(
+    located = counted_hits(hits, communities, repeat_decay=repeat_decay, corroboration_bonus=corroboration_bonus,
+                           flag_score=flag_score, partner_never_lifts=partner_never_lifts
+                           ).with_row_index("_row", offset=1).with_columns(
         family=pl.col("indicator").replace_strict(_FAMILIES, default=pl.col("indicator"), return_dtype=pl.String),
         context=pl.col("indicator").is_in(_CONTEXT))
     per_family = (

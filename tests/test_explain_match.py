@@ -54,3 +54,21 @@ def test_a_mention_compared_with_itself_is_refused(run):
     mentions, resolved = run
     with pytest.raises(InputError, match=r"the two mentions are the same \('x/r1/werknemer'\)"):
         explain_match("x/r1/werknemer", "x/r1/werknemer", resolved, mentions)
+
+
+def test_a_pair_between_two_bsns_is_told_as_scored_but_not_written(caplog):
+    # namesakes born the same day: blocking proposes them, the run scores them and lets them go
+    mentions = frame([person_row("a/1/p", "jan", "bakker", "1980-01-01", bsn="111111111", v_number="901"),
+                      person_row("b/1/p", "jan", "bakker", "1980-01-01", bsn="222222222", v_number="902")])
+    with caplog.at_level("INFO", logger="mhgraph.resolve"):
+        resolved = resolve(mentions, None)
+    assert "person: 1 pairs between different values of bsn, v_number scored" in caplog.text
+    assert resolved.matches.height == 0
+    explanation = explain_match("b/1/p", "a/1/p", resolved, mentions)
+    assert not explanation.compared and explanation.conflicting == ("bsn", "v_number")
+    text = str(explanation)
+    assert ("compared in the run: not recorded — the pair holds two different bsn and v_number values; such pairs "
+            "are compared and scored when a blocking rule proposes them, but never merged and not written") in text
+    assert "no blocking rule proposed" not in text and "proposed by" not in text
+    assert ", computed now (threshold 0.5)" in text
+    assert "decision: conflicting_identifier — different bsn, v_number" in text

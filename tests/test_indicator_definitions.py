@@ -39,7 +39,7 @@ def test_every_rule_takes_its_thresholds_from_the_definitions():
         keyword = {n: p.default for n, p in signature.parameters.items() if p.kind is inspect.Parameter.KEYWORD_ONLY}
         assert {n: keyword[n] for n in spec.thresholds} == spec.thresholds
         assert set(keyword) - set(spec.thresholds) == set(spec.options) <= {"allowed_purposes", "identity_conflicts", "shared",
-                                                                               "buckets"}
+                                                                               "buckets", "between_levels"}
         assert spec.family in DEFINITIONS["families"] and spec.weight > 0 and spec.partners and spec.description
         assert spec.reason.endswith(".") and spec.reason_fields, spec.name
         for key in ("pattern", "why", "look_alikes", "who_can_act"):
@@ -94,4 +94,5 @@ def test_the_ranking_takes_its_parameters_from_the_definitions():
                 if p.kind is inspect.Parameter.KEYWORD_ONLY}
     # the weak share is applied where the hits are graded, before the ranking counts them
     defaults["weak_share"] = inspect.signature(compute_indicators).parameters["weak_share"].default
-    assert defaults == RANKING and set(RANKING) == {"repeat_decay", "corroboration_bonus", "flag_score", "weak_share"}
+    assert defaults == RANKING and set(RANKING) == {"repeat_decay", "corroboration_bonus", "flag_score", "weak_share",
+                                                  "partner_never_lifts"}

@@ -7,6 +7,7 @@ starts, co-resident officers paired one by one, shortest paths grown one depth a
 whole paths compared as tuples.
 """
 
+import dataclasses
 import datetime as dt
 import random
 from collections import defaultdict
@@ -19,7 +20,7 @@ from mhgraph.indicators import INDICATORS, compute_indicators, graded_hits, read
 from mhgraph.indicators.buckets import bucket_count, per_bucket
 from mhgraph.indicators.housing import SharedTables
 from mhgraph.indicators.tables import (
-    BEGINNING, END_OF_TIME, ensure, EDGE_DEFAULTS, NODE_DEFAULTS, peak_presence, shortest_paths, small_groups,
+    BEGINNING, END_OF_TIME, ensure, EDGE_DEFAULTS, NODE_DEFAULTS, PathSearch, peak_presence, shortest_paths, small_groups,
 )
 from mhgraph.purpose import DEFAULT_RUN_PURPOSE, allowed_source_purposes
 
@@ -481,3 +482,72 @@ def test_the_stays_at_officers_homes_are_the_same_in_one_bucket_and_in_several(g
     for buckets in (2, 7):
         parts = SharedTables(nodes, edges, buckets).officer_home_stays
         assert_frame_equal(parts.sort(parts.columns), whole.sort(whole.columns))
+
+
+COUNTED = [name for name, spec in INDICATORS.items() if spec.counts]
+
+
+def _graded_as_on_their_own(name, alone, nodes, edges, levels, monkeypatch):
+    """Assert that rule ``name`` grades the same hits as ``alone`` (the rule without what it shares
+    between its levels) at each ``(settings, weak)`` of ``levels``, and that both grades were found."""
+    grades = set()
+    for settings, weak in levels:
+        shared = graded_hits(name, nodes, edges, settings=settings, weak=weak)
+        with monkeypatch.context() as patched:
+            patched.setitem(INDICATORS, name, alone)
+            apart = graded_hits(name, nodes, edges, settings=settings, weak=weak)
+        assert_frame_equal(shared, apart)
+        grades |= set(shared.get_column("grade"))
+    assert grades == {"full", "weak"}  # both levels found something: the comparison can fail
+
+
+@pytest.mark.parametrize("name", COUNTED)
+def test_a_rule_run_once_for_both_levels_finds_what_each_level_finds_on_its_own(graph, name, monkeypatch, request):
+    """A rule whose weak level only lowers thresholds on a count (``counts``) runs once, at the weak
+    level, its full hits picked out by count: the hits must be those of running it at each level on
+    its own (the same rule with no ``counts``), for levels on either side of the counts found."""
+    nodes, edges = graph
+    edges = readable_edges(edges, allowed_source_purposes(DEFAULT_RUN_PURPOSE))
+    spec = INDICATORS[name]
+    (threshold, fact), = spec.counts.items()
+    lowest = {threshold: 1}
+    counts = sorted(set(spec.find(nodes, edges, **{**spec.find.__kwdefaults__, **lowest}).get_column(fact)))
+    if len(counts) < 2 and request.node.callspec.params["graph"] == "world":  # the small world has no such sponsor
+        pytest.skip(f"{name} finds fewer than two counts in the generated world")
+    assert len(counts) > 1  # counts on both sides of a level in between: something to tell apart
+    levels = [(spec.thresholds, spec.weak_thresholds)] + [
+        ({threshold: full}, {threshold: weak}) for weak, full in ((counts[0], counts[1]), (counts[0], counts[-1]),
+                                                                   (counts[1], counts[-1] + 1), (1, counts[-1]))]
+    _graded_as_on_their_own(name, dataclasses.replace(spec, counts={}), nodes, edges, levels, monkeypatch)
+
+
+def test_a_weak_level_above_the_full_one_runs_each_level_on_its_own(sample):
+    """Picking full hits out of weak ones holds only for a weak level at or under the full one."""
+    nodes, edges = sample
+    hits = graded_hits("crowded_address", nodes, edges, settings={"min_persons": 2}, weak={"min_persons": 9})
+    assert_frame_equal(hits.filter(pl.col("grade") == "full").drop("grade"),
+                       INDICATORS["crowded_address"].function(nodes, edges, min_persons=2))
+    assert hits.filter(pl.col("grade") == "full").height > 0
+
+
+def test_a_search_grown_depth_by_depth_finds_the_paths_of_a_search_to_each_depth(graph):
+    """A kept search asked for depths in any order gives at each the paths of a search to that depth alone."""
+    nodes, edges = graph
+    walkable = edges.filter(pl.col("type") != "SPONSORED_BY")
+    origins = nodes.filter(pl.col("entity_type") == "person").get_column("entity_id").head(40)
+    search = PathSearch(origins, walkable, max_degree=25)
+    for max_hops in (3, 1, 5, 2, 7, 4):
+        alone = shortest_paths(origins, walkable, max_hops, 25)
+        assert alone.height > 0
+        assert_frame_equal(search.paths(max_hops), alone)
+
+
+def test_a_search_kept_between_levels_finds_the_hits_of_each_level_searched_on_its_own(graph, monkeypatch):
+    nodes, edges = graph
+    name = "link_to_earlier_refusal"
+    spec = INDICATORS[name]
+    edges = readable_edges(edges, allowed_source_purposes(DEFAULT_RUN_PURPOSE))
+    alone = dataclasses.replace(spec, options=tuple(o for o in spec.options if o != "between_levels"))
+    levels = ((spec.thresholds, spec.weak_thresholds), ({"max_hops": 2}, {"max_hops": 6}),
+              ({"max_hops": 6}, {"max_hops": 3, "max_days": 4000}))
+    _graded_as_on_their_own(name, alone, nodes, edges, levels, monkeypatch)

@@ -169,6 +169,10 @@ def test_a_bsn_zero_padded_or_glued_to_a_word_naming_it_is_refused_in_text_and_i
         "nr. ０１２３４５６７８２": bsn,
         "BSN123456782": bsn, "zie bsn0111222333 in dossier": bsn, "Sofinummer111222333": bsn,
         "111222334 123456782": bsn,  # a second word after one that fails the eleven-test
+        "bsnnr111222333": bsn, "BSNnummer111222333": bsn, "burgerservicenr111222333": bsn,
+        # after a word naming it, in groups of three
+        "bsn123.456.782": bsn, "BSN: 123 456 782": bsn, "zie sofinr 111-222-333.": bsn,
+        "bsn123.456.789": None, "LAbsn123.456.782": None, "BSN: 123 456 7821": None, "burgerservice111222333": None,
         # other numbers: failing the eleven-test, longer, not zero-padded, after other letters
         # (an id's own prefix), followed by letters
         "0123456789": None, "00123456782": None, "1123456782": None, "LA123456782": None,

@@ -303,7 +303,7 @@ def test_a_value_that_is_no_sbi_2008_code_is_quarantined_and_shows_no_kept_zero(
     values = ["0", "0x1", "00000", "1130", "101300", "4120"]
     codes, warnings = _ingest_sbi_codes(tmp_path, values)
     assert codes == ["1130", "4120"]
-    assert len(warnings) == 1 and warnings[0].startswith("1 SBI code(s) of 2-4 digits")
+    assert len(warnings) == 1 and warnings[0].startswith("1 SBI code(s) of 1-4 digits")
     quarantine = ingest(tmp_path).quarantine
     assert quarantine.select("file", "row_number", "column", "reason").rows() == [
         (str(tmp_path / "kvk_inschrijvingen.csv"), row, "sbi_code", "bad_sbi_code") for row in (1, 2, 3, 5)]
@@ -311,6 +311,19 @@ def test_a_value_that_is_no_sbi_2008_code_is_quarantined_and_shows_no_kept_zero(
     spec = load_spec(SPEC_DIR / "kvk_inschrijvingen.toml")
     plain = pl.DataFrame({"__row": list(range(1, 7)), "sbi_code": values})
     assert check_plaintext(plain, spec).filter(pl.col("column") == "sbi_code")["__row"].to_list() == [1, 2, 3, 5]
+
+
+def test_an_sbi_placeholder_is_empty_and_a_lone_division_digit_is_a_lost_zero(tmp_path):
+    """``-``, ``n.v.t.`` and ``N/A`` stand for no code: their rows are delivered without one, on
+    either side. ``1`` (division ``01`` read as a number) is kept and warned of as ``113`` is."""
+    values = ["-", "n.v.t.", "1", "113", "N/A", "4120"]
+    codes, warnings = _ingest_sbi_codes(tmp_path, values)
+    assert codes == ["1", "113", "4120"]
+    assert len(warnings) == 1 and warnings[0].startswith("2 SBI code(s)")
+    result = ingest(tmp_path)
+    assert result.quarantine.height == 0 and result.mentions.filter(pl.col("role") == "bedrijf").height == 6
+    plain = pl.DataFrame({"__row": list(range(1, 7)), "sbi_code": values})
+    assert check_plaintext(plain, load_spec(SPEC_DIR / "kvk_inschrijvingen.toml")).height == 0
 
 
 def test_an_sbi_column_two_entities_read_is_counted_once(tmp_path):

@@ -115,7 +115,8 @@ def test_a_delivery_by_an_earlier_version_without_its_input_name_is_refused_sayi
     del earlier["delivered_for_name"]  # the sidecar as a version that did not record the input wrote it
     sidecar.write_text(json.dumps(earlier), encoding="utf-8")
     before = first.read_bytes()
-    with pytest.raises(InputError, match="earlier version of mhgraph") as refused:
+    written_without_input = r"without a record of its input \(by `mhgraph synth` or an earlier"
+    with pytest.raises(InputError, match=written_without_input) as refused:
         pseudonymise_file(source, spec, KEY, delivered, "2025-04-01")  # the same input: still not guessed
     message = str(refused.value)
     assert "another extract" not in message
@@ -126,6 +127,26 @@ def test_a_delivery_by_an_earlier_version_without_its_input_name_is_refused_sayi
     sidecar.unlink()
     assert pseudonymise_file(source, spec, KEY, delivered, "2025-04-01") == first
     assert "delivered_for_name" in read_meta(first)
+
+
+@pytest.mark.parametrize(("first", "second", "says"), [
+    (("municipal_supervision", KEY), ("municipal_supervision", Key(b"another key of at least sixteen bytes")),
+     "delivered with another key (fingerprint {fingerprint})"),
+    (("municipal_supervision", KEY), ("riec_integral_assessment", KEY), "delivered with another purpose "
+                                                                         "('municipal_supervision')")])
+def test_a_rerun_of_the_same_input_with_another_key_or_purpose_says_so_and_is_refused(tmp_path, pattern_spec, first,
+                                                                                      second, says):
+    _, spec = pattern_spec
+    source = tmp_path / "export.csv"  # outside the glob: the same delivered name under any key
+    PLAIN.write_csv(source)
+    first_key = first[1].for_purpose(first[0])
+    written = pseudonymise_file(source, spec, first_key, tmp_path / "delivered", "2025-04-01", run_purpose=first[0])
+    before = written.read_bytes()
+    with pytest.raises(InputError, match=re.escape(says.format(fingerprint=first_key.fingerprint))) as refused:
+        pseudonymise_file(source, spec, second[1].for_purpose(second[0]), tmp_path / "delivered", "2025-04-01",
+                          run_purpose=second[0])
+    assert "input of another name" not in str(refused.value) and "its sidecar" in str(refused.value)
+    assert written.read_bytes() == before
 
 
 def _spec_with_file(tmp_path, pattern):

@@ -90,7 +90,8 @@ def test_ties_are_broken_by_cluster_id_and_row_order_does_not_matter(small):
 
 def test_decay_corroboration_and_flag_score_are_parameters(small):
     communities, nodes = small
-    hits = _hits([("crowded_address", "A1", ["ind"], 1.0), ("crowded_address", "P1", ["belastingdienst"], 1.0),
+    hits = _hits([("crowded_address", "A1", ["belastingdienst", "ind"], 1.0),
+                  ("crowded_address", "P1", ["belastingdienst"], 1.0),
                   ("straw_director", "P2", ["kvk"], 1.0)])
     flat = rank_clusters(communities, nodes, None, hits, repeat_decay=1.0, corroboration_bonus=0.0, flag_score=4.0)
     assert flat.row(0, named=True)["score"] == 3.0 and not flat.row(0, named=True)["flagged"]
@@ -166,10 +167,11 @@ def test_partners_needed_scores_each_flagged_cluster_without_each_partner(plante
     cluster_of = dict(communities.select("entity_id", "cluster_id").iter_rows())
     agency = clusters.filter(pl.col("cluster_id") == cluster_of["C-agency"]).row(0, named=True)
     # without the payroll's pieces the wages and the crowding (stated by the payroll and the IND)
-    # go: dependence 1.0 + context 0.25; without the IND's the crowding and the sponsoring go:
+    # go, and the sponsoring (the IND's records alone) no longer stands beside a flag: 0; without
+    # the IND's the crowding and the sponsoring go:
     # pay 3.0 (its magnitude) + context 0.25; without the KvK's only the sector context:
     # (3.0 + 1.0 + 1.0 + 0.25 × 0.75) × 2, the staff housed together and, a quarter, the crowded house
-    assert agency["without_partner"] == [{"partner": "belastingdienst", "score": 1.25, "flagged": False},
+    assert agency["without_partner"] == [{"partner": "belastingdienst", "score": 0.0, "flagged": False},
                                          {"partner": "ind", "score": 3.25, "flagged": True},
                                          {"partner": "kvk", "score": 10.375, "flagged": True}]
     assert agency["needs_partners"] == ["belastingdienst"]
@@ -180,6 +182,32 @@ def test_partners_needed_scores_each_flagged_cluster_without_each_partner(plante
     shown = partners_needed(ranked, communities, hits, shown=1)
     assert shown.filter(pl.col("without_partner").list.len() > 0).get_column("cluster_id").to_list() == [
         ranked["cluster_id"][0]]
+
+
+def test_the_inds_records_alone_never_make_a_flag(small):
+    """The IND registers only non-EU nationals, so its pieces alone must not put a cluster in front
+    of an analyst. The shape of a large lawful employer on the development worlds: a house known
+    as crowded to the IND alone (or a sponsor's migrants missing from the payroll) beside a weak
+    piece of the payroll (one worker paid under the minimum). Not flagged, and the
+    stored hits leave both out; the same crowding stated by the payroll as well is flagged. Beside
+    a flag of other records the IND's piece counts in full."""
+    communities, nodes = small
+    weak_pay = ("wage_below_minimum", "C1", ["belastingdienst"], 0.75)
+    ind_alone = _hits([("crowded_address", "A1", ["ind"], 1.0), weak_pay]).with_columns(
+        grade=pl.Series(["full", "weak"]))
+    row = rank_clusters(communities, nodes, None, ind_alone).row(0, named=True)
+    assert row["cluster_id"] == "C0001" and row["score"] == 0.0 and not row["flagged"]
+    assert counted_hits(ind_alone, communities).height == 0
+    also_payroll = ind_alone.with_columns(partners=pl.Series([["belastingdienst", "ind"], ["belastingdienst"]]))
+    assert rank_clusters(communities, nodes, None, also_payroll).row(0, named=True)["score"] == (1.0 + 0.75) * 1.5
+    # the rule is the ranking's parameter: without it the IND's piece lifted the weak one
+    lifted = rank_clusters(communities, nodes, None, ind_alone, partner_never_lifts="").row(0, named=True)
+    assert lifted["score"] == (1.0 + 0.75) * 1.5 and lifted["flagged"]
+    beside_a_flag = _hits([("crowded_address", "A1", ["ind"], 1.0),
+                           ("wage_below_minimum", "C1", ["belastingdienst"], 1.5)])
+    row = rank_clusters(communities, nodes, None, beside_a_flag).row(0, named=True)
+    assert row["score"] == (1.5 + 1.0) * 1.5 and row["families"] == ["pay", "housing"]
+    assert counted_hits(beside_a_flag, communities).height == 2
 
 
 def test_without_a_partner_a_weak_piece_needs_a_piece_of_another_family_again():

@@ -10,9 +10,10 @@ from mhgraph.resolve.cluster import cluster_type, clustered, in_slices, never_me
 PERSON = default_settings().types["person"]
 
 
-def _mentions(ids, bsns=None):
-    bsns = bsns or {}
-    return frame([person_row(m, "jan", "bakker", "1980-01-01", bsn=bsns.get(m)) for m in ids]).sort("mention_id")
+def _mentions(ids, bsns=None, v_numbers=None):
+    bsns, v_numbers = bsns or {}, v_numbers or {}
+    return frame([person_row(m, "jan", "bakker", "1980-01-01", bsn=bsns.get(m), v_number=v_numbers.get(m))
+                  for m in ids]).sort("mention_id")
 
 
 def _scored(links, mentions, blocked_by="test"):
@@ -211,36 +212,52 @@ def test_each_refused_link_gets_its_own_reason_in_the_written_matches(tmp_path):
 
 
 def _crowded_with_bsns(seed: int):
-    """Sixty mentions, three in five holding one of six BSNs, linked by identity links (same BSN) and
-    by many scored pairs, half of them at or above the threshold: two BSNs meet in most chains."""
+    """Sixty mentions, three in five holding one of six BSNs and one in three one of four V-numbers,
+    linked by identity links (same BSN, or same V-number: every such pair, as blocking proposes
+    them, many between two BSNs) and by many scored pairs, half of them at or above the threshold:
+    two BSNs meet in most chains."""
     rng = np.random.default_rng(seed)
     ids = [f"m{i:02d}" for i in range(60)]
     bsns = {m: str(111111110 + int(rng.integers(6))) for m in ids if rng.random() < 0.6}
-    mentions = _mentions(ids, bsns=bsns)
-    bsn = dict(zip(mentions["mention_id"], mentions["bsn"]))
+    v_numbers = {m: str(900 + int(rng.integers(4))) for m in ids if rng.random() < 0.35}
+    mentions = _mentions(ids, bsns=bsns, v_numbers=v_numbers)
+    bsn, v_number = (dict(zip(mentions["mention_id"], mentions[key])) for key in ("bsn", "v_number"))
     pairs = {tuple(sorted(rng.choice(ids, 2, replace=False).tolist())) for _ in range(400)}
+    pairs |= {(a, b) for a in v_numbers for b in v_numbers if a < b and v_numbers[a] == v_numbers[b]}
+
+    def agree(held, a, b):
+        return float("nan") if held[a] is None or held[b] is None else float(held[a] == held[b])
+
     rows = []
     for a, b in sorted(pairs):
-        same_bsn = bsn[a] is not None and bsn[a] == bsn[b]
-        agree = float("nan") if bsn[a] is None or bsn[b] is None else float(same_bsn)
-        rows.append({"mention_a": a, "mention_b": b, "entity_type": "person", "blocked_by": "bsn" if same_bsn else "test",
-                     "bsn_agree": agree, "v_number_agree": float("nan"),
-                     "score": 1.0 if same_bsn else float(rng.choice([rng.random(), 0.9 + rng.random() / 10]))})
+        by = next((key for key, held in (("bsn", bsn), ("v_number", v_number)) if agree(held, a, b) == 1.0), "test")
+        rows.append({"mention_a": a, "mention_b": b, "entity_type": "person", "blocked_by": by,
+                     "bsn_agree": agree(bsn, a, b), "v_number_agree": agree(v_number, a, b),
+                     "score": 1.0 if by != "test" else float(rng.choice([rng.random(), 0.9 + rng.random() / 10]))})
     return mentions, pl.DataFrame(rows)
 
 
 def test_leaving_out_the_pairs_between_two_bsns_changes_no_entity():
-    for seed in range(8):
+    changed = 0
+    for seed in range(12):
         mentions, scored = _crowded_with_bsns(seed)
         apart = never_merged(scored, mentions, PERSON)
-        assert apart.sum() > 20 and (scored.filter(pl.Series(apart))["bsn_agree"] == 0.0).all()
-        assert not scored.filter(pl.Series(apart))["blocked_by"].is_in(["bsn"]).any()
+        assert apart.sum() > 20 and (scored.filter(pl.Series(apart)).select(
+            (pl.col("bsn_agree") == 0.0) | (pl.col("v_number_agree") == 0.0)).to_series()).all()
+        # an identity link between two BSNs (one V-number) is kept: it joins them into one
+        # identity group, whose parts then count as one unit in every average
+        between_bsns = scored.select((pl.col("blocked_by") == "v_number") & (pl.col("bsn_agree") == 0.0)).to_series()
+        assert between_bsns.sum() > 0 and not apart[between_bsns.to_numpy()].any()
         whole = cluster_type(scored, mentions, PERSON)
         fewer = cluster_type(scored.filter(pl.Series(~apart)), mentions, PERSON)
         assert fewer.resolution.equals(whole.resolution)
         # the pairs left keep their fates
         kept = whole.decisions.join(fewer.decisions.select("mention_a", "mention_b"), on=["mention_a", "mention_b"])
         assert kept.sort("mention_a", "mention_b").equals(fewer.decisions.sort("mention_a", "mention_b"))
+        # without those identity links some entities differ (seed 10): the check above sees it
+        without = cluster_type(scored.filter(pl.Series(~(apart | between_bsns.to_numpy()))), mentions, PERSON)
+        changed += not without.resolution.equals(whole.resolution)
+    assert changed > 0
 
 
 def test_an_analysts_pair_between_two_bsns_is_kept():

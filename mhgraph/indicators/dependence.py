@@ -45,7 +45,7 @@ def _sponsorships(edges: pl.DataFrame, purposes: Collection[str]) -> pl.DataFram
                     start="start", end="end"))
 
 
-@rule("sponsor_of_many_migrants")
+@rule("sponsor_of_many_migrants", counts={"min_sponsored": "sponsored"})
 def sponsor_of_many_migrants(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_sponsored: int,
                              min_missing_share: float, labour_purposes: tuple[str, ...],
                              pay_window_days: int) -> pl.DataFrame:

@@ -36,7 +36,7 @@ _ONE_DAY = pl.duration(days=1)
 _WAGE_TOLERANCE = DEFINITIONS["wage_below_minimum"]["thresholds"]["tolerance"]["value"]
 
 
-@rule("crowded_address")
+@rule("crowded_address", counts={"min_persons": "persons"})
 def crowded_address(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_persons: int) -> pl.DataFrame:
     """At least ``min_persons`` distinct persons registered (REGISTERED_AT) at one address at one time.
 
@@ -310,7 +310,7 @@ def _linked_premises(employed: pl.DataFrame, registered: pl.DataFrame, offices: 
     )
 
 
-@rule("staff_housed_together")
+@rule("staff_housed_together", counts={"min_workers": "workers"})
 def staff_housed_together(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_workers: int,
                           full_week_hours: float, shared: SharedTables | None = None,
                           buckets: int | None = None) -> pl.DataFrame:

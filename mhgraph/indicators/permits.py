@@ -30,7 +30,7 @@ from collections.abc import Collection
 import polars as pl
 
 from mhgraph.indicators.registry import rule
-from mhgraph.indicators.tables import FLAT, co_residents, of_type, overlaps, shortest_paths, with_period
+from mhgraph.indicators.tables import FLAT, PathSearch, co_residents, of_type, overlaps, with_period
 
 __all__ = ["holder_groups", "link_to_earlier_refusal", "permit_links", "permits_linked_to_operator", "waterbed_move"]
 
@@ -216,7 +216,8 @@ def _allowed(purposes: Collection[str] | None, *needed: str) -> bool:
 @rule("link_to_earlier_refusal", whole_graph="the partners that deliver for a purpose are read from every relation")
 def link_to_earlier_refusal(nodes: pl.DataFrame, edges: pl.DataFrame, *, max_hops: int, max_degree: int,
                             max_days: int, via_types: tuple[str, ...],
-                            allowed_purposes: Collection[str] | None = None) -> pl.DataFrame:
+                            allowed_purposes: Collection[str] | None = None,
+                            between_levels: dict | None = None) -> pl.DataFrame:
     """A *new applicant* lies within ``max_hops`` relations of an earlier *flag*.
 
     Flags, each usable only when ``allowed_purposes`` (the run's purposes; ``None`` = all) allow
@@ -243,6 +244,8 @@ def link_to_earlier_refusal(nodes: pl.DataFrame, edges: pl.DataFrame, *, max_hop
     the flag's and the applicant's own register rows where they are permits; the partners named are
     those of the evidence and those stating a sponsor's recognition, which is no relation of its own
     (:func:`_register_records`), never another partner that merely knows the flag or the applicant.
+    ``between_levels``: a dict kept while the rule runs at its levels (:func:`~mhgraph.indicators.graded_hits`),
+    in which the search is kept and grown from one ``max_hops`` to the next, not walked again.
     """
     walkable = of_type(edges, *via_types, columns=["relation_id", "from_entity", "to_entity", "purpose"])
     if allowed_purposes is not None:
@@ -286,7 +289,11 @@ def link_to_earlier_refusal(nodes: pl.DataFrame, edges: pl.DataFrame, *, max_hop
             target_purposes=pl.lit([*sponsor_register, "company_register"])),
     ]).filter(pl.col("target_day").is_not_null())
     homes = with_period(of_type(edges, "REGISTERED_AT", columns=["relation_id", "valid_from", "valid_to"]))
-    reached = shortest_paths(flags.get_column("origin"), walkable, max_hops, max_degree, together=homes)
+    searches = {} if between_levels is None else between_levels
+    searched = (tuple(via_types), max_degree, None if allowed_purposes is None else tuple(sorted(allowed_purposes)))
+    if searched not in searches:
+        searches[searched] = PathSearch(flags.get_column("origin"), walkable, max_degree, together=homes)
+    reached = searches[searched].paths(max_hops)
     found = (
         reached.join(flags, on="origin").join(targets, on="target")
         .filter((pl.col("target_day") > pl.col("flag_day")) & (pl.col("target") != pl.col("origin"))

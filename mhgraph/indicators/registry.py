@@ -168,6 +168,8 @@ class Indicator:
     reason_nl: str = ""  # the reason sentence in Dutch (the English one where the rule has none)
     magnitude: Magnitude | None = None  # how a full hit's weight grows with the size of its finding
     whole_graph: str | None = None  # why the rule cannot run per unit of connected components, if it cannot
+    # thresholds that only bound a count of each finding from below: threshold -> that fact (see graded_hits)
+    counts: dict[str, str] = field(default_factory=dict)
 
     @property
     def thresholds(self) -> dict[str, object]:
@@ -224,7 +226,7 @@ def _load(path: Path = DEFINITIONS_PATH) -> dict:
 
 
 DEFINITIONS = _load()
-RANKING: dict[str, float] = {name: entry["value"] for name, entry in DEFINITIONS["ranking"].items()}
+RANKING: dict[str, float | str] = {name: entry["value"] for name, entry in DEFINITIONS["ranking"].items()}
 FAMILIES: dict[str, str] = dict(DEFINITIONS["families"])
 INDICATORS: dict[str, Indicator] = {}
 # English words inside facts -> Dutch, longest first (see definitions.toml)
@@ -295,14 +297,21 @@ def _format(template: str, values: Mapping[str, object], lang: str) -> str:
     return (_Dutch() if lang == "nl" else _Reason()).vformat(template, (), values)
 
 
-def rule(name: str, whole_graph: str | None = None) -> Callable[[Callable[..., pl.DataFrame]], Callable[..., pl.DataFrame]]:
+def rule(name: str, whole_graph: str | None = None, counts: Mapping[str, str] | None = None
+         ) -> Callable[[Callable[..., pl.DataFrame]], Callable[..., pl.DataFrame]]:
     """Register ``find`` as indicator ``name``; its keyword-only parameters are the thresholds of
     ``definitions.toml`` (their defaults come from there) plus run options with a default.
     ``whole_graph``: why the rule looks beyond the connected component of its focus entity, if it
-    does (then :func:`mhgraph.indicators.compute_indicators` never runs it per unit)."""
+    does (then :func:`mhgraph.indicators.compute_indicators` never runs it per unit). ``counts``:
+    the thresholds whose only effect is that each finding's count (a fact of its reason) reaches
+    them — threshold name -> that fact; a lower value finds every finding of a higher one, the
+    same, and more: then :func:`graded_hits` runs the rule once, at the weak level."""
     body = DEFINITIONS.get(name)
     if not isinstance(body, dict):
         raise DefinitionError(f"{DEFINITIONS_PATH} has no rule [{name}]")
+    counts = dict(counts or {})
+    if set(counts) - set(body["thresholds"]) or set(counts.values()) - set(_fields(body["reason"])):
+        raise DefinitionError(f"rule {name}: counts {counts} must map thresholds to facts of its reason")
 
     def wrap(find: Callable[..., pl.DataFrame]) -> Callable[..., pl.DataFrame]:
         docs = {key: _threshold(name, key, raw) for key, raw in body["thresholds"].items()}
@@ -341,7 +350,8 @@ def rule(name: str, whole_graph: str | None = None) -> Callable[[Callable[..., p
             function=indicator, context_only=bool(body.get("context_only", False)), cypher=body.get("cypher"),
             no_cypher=body.get("no_cypher"), options=options,
             weak_docs={key: _threshold(name, key, raw) for key, raw in body.get("weak", {}).items()}, find=find,
-            magnitude=Magnitude(**body["magnitude"]) if "magnitude" in body else None, whole_graph=whole_graph)
+            magnitude=Magnitude(**body["magnitude"]) if "magnitude" in body else None, whole_graph=whole_graph,
+            counts=counts)
         return indicator
 
     return wrap
@@ -355,6 +365,11 @@ def graded_hits(name: str, nodes: pl.DataFrame, edges: pl.DataFrame, communities
     at that level as ``"weak"`` hits: weight times ``weak_share``, the reason prefixed with
     :data:`WEAK_PREFIX` and written with the thresholds the finding did not reach.
 
+    Where the weak level only lowers thresholds that bound a count of each finding (``counts`` of
+    :func:`rule`), the rule runs once, at the weak level, and its full findings are those whose
+    counts reach the full thresholds: the same hits as running it at each level on its own. A rule
+    taking ``between_levels`` gets one dict for both its levels, to keep work one level can grow.
+
     >>> import polars as pl
     >>> nodes = pl.DataFrame({"entity_id": ["P1", "P2", "A1"], "entity_type": ["person", "person", "address"]})
     >>> edges = pl.DataFrame({"relation_id": ["r1", "r2"], "type": ["REGISTERED_AT"] * 2,
@@ -367,12 +382,22 @@ def graded_hits(name: str, nodes: pl.DataFrame, edges: pl.DataFrame, communities
     """
     spec = INDICATORS[name]
     settings = dict(settings or {})
-    full = spec.function(nodes, edges, communities, **settings).with_columns(grade=pl.lit("full"))
+    if weak and "between_levels" in spec.options:  # what the rule keeps from one level to the next
+        settings["between_levels"] = {}
     if not weak:
-        return full
-    nodes, edges = ensure(nodes, NODE_DEFAULTS), ensure(edges, EDGE_DEFAULTS)
+        return spec.function(nodes, edges, communities, **settings).with_columns(grade=pl.lit("full"))
     shown = {**spec.find.__kwdefaults__, **settings}
-    found = spec.find(nodes, edges, **{**shown, **weak})
+    if set(weak) <= set(spec.counts) and all(weak[key] <= shown[key] for key in weak):
+        nodes, edges = ensure(nodes, NODE_DEFAULTS), ensure(edges, EDGE_DEFAULTS)
+        found = spec.find(nodes, edges, **{**shown, **weak})
+        reached = found if found.is_empty() else found.filter(
+            pl.all_horizontal(pl.col(spec.counts[key]) >= shown[key] for key in weak))
+        full = _hits(name, reached, nodes, edges, communities, {k: shown[k] for k in spec.threshold_docs}).with_columns(
+            grade=pl.lit("full"))
+    else:
+        full = spec.function(nodes, edges, communities, **settings).with_columns(grade=pl.lit("full"))
+        nodes, edges = ensure(nodes, NODE_DEFAULTS), ensure(edges, EDGE_DEFAULTS)
+        found = spec.find(nodes, edges, **{**shown, **weak})
     if found.is_empty():
         return full
     found = found.join(full.select("focus_entity"), on="focus_entity", how="anti")
@@ -436,18 +461,20 @@ def _hits(name: str, found: pl.DataFrame, nodes: pl.DataFrame, edges: pl.DataFra
                          reason=pl.Series(texts["en"], dtype=pl.String), reason_nl=pl.Series(texts["nl"], dtype=pl.String),
                          _factor=pl.Series(factors, dtype=pl.Float64))
     # the evidence's edges and the focus entities' nodes are picked out before the joins: joined
-    # whole, every rule at every level would hash all the edges and nodes of the graph
+    # whole, every rule at every level would hash all the edges and nodes of the graph; and only
+    # the columns read are picked out (the nodes' lists of sources and purposes are most of a row)
     evidence = found.select("focus_entity", relation_id="evidence").explode("relation_id")
     evidence_partners = (
         pl.concat([
-            evidence.join(rows_named(edges, "relation_id", evidence.get_column("relation_id"))
+            evidence.join(rows_named(edges.select("relation_id", "partner"), "relation_id",
+                                     evidence.get_column("relation_id"))
                           .select("relation_id", pl.col("partner").cast(pl.String)), on="relation_id", how="inner")
             .select("focus_entity", "partner"),
             found.select("focus_entity", partner="extra_partners").explode("partner"),
         ]).drop_nulls()
         .group_by("focus_entity").agg(pl.col("partner").unique().sort().alias("partners"))
     )
-    own = rows_named(nodes, "entity_id", found.get_column("focus_entity"))
+    own = rows_named(nodes.select("entity_id", "partners"), "entity_id", found.get_column("focus_entity"))
     hits = (
         found.drop("extra_partners").join(evidence_partners, on="focus_entity", how="left")
         .join(own.select(focus_entity="entity_id", _own="partners"), on="focus_entity", how="left")

@@ -24,7 +24,7 @@ from mhgraph.reference import AGE_BANDS, MINIMUM_HOURLY_WAGE, minimum_hourly_wag
 __all__ = [
     "BEGINNING", "EDGE_COLUMNS", "EDGE_DEFAULTS", "END_OF_TIME", "FLAT", "MENTION_IDS", "NODE_DEFAULTS", "PERIOD_COLUMNS",
     "co_residents", "companies", "company_links", "crowded_periods", "day_text", "ensure", "hourly_wages", "minimum_table",
-    "of_type", "overlaps", "peak_presence",
+    "PathSearch", "of_type", "overlaps", "peak_presence",
     "shortest_paths", "small_groups", "with_period",
 ]
 
@@ -347,32 +347,62 @@ def shortest_paths(origins: Iterable[str], edges: pl.DataFrame, max_hops: int, m
     >>> shortest_paths(["P1"], walkable, 4, 5, together=moved).rows()
     [('P1', 'A1', ['b1']), ('P1', 'C1', ['b1', 'k2'])]
     """
-    # the self-loops left out before the two directions are put together, which then copies nothing
-    edges = edges.filter(pl.col("from_entity") != pl.col("to_entity"))
-    dated = (together.select("relation_id", "start", "end") if together is not None
-             else pl.DataFrame(schema={"relation_id": pl.String(), "start": pl.Date(), "end": pl.Date()}))
-    # each relation's period found once, for both its directions
-    edges = edges.select("relation_id", "from_entity", "to_entity").join(dated, on="relation_id", how="left")
-    steps = pl.concat([
-        edges.select("relation_id", node="from_entity", other="to_entity", into_place=pl.lit(True), start="start",
-                     end="end"),
-        edges.select("relation_id", node="to_entity", other="from_entity", into_place=pl.lit(False), start="start",
-                     end="end"),
-    ], rechunk=False)
-    frontier = pl.DataFrame({"origin": sorted(set(origins))}, schema={"origin": pl.String()}).select(
-        "origin", node="origin", path=pl.lit([], dtype=pl.List(pl.String())), passed=pl.concat_list("origin"),
-        rank=pl.lit(0, dtype=pl.UInt32()), entered_start=pl.lit(None, dtype=pl.Date()),
-        entered_end=pl.lit(None, dtype=pl.Date()))
-    reported, found = frontier.select("origin", "node"), []
-    leaving_apart = (pl.col("entered_start").is_not_null() & pl.col("start").is_not_null() & ~pl.col("into_place")
-                     & ~overlaps("entered_start", "entered_end", "start", "end"))
-    entering = pl.col("into_place") & pl.col("start").is_not_null()
-    for _ in range(max_hops):
+    return PathSearch(origins, edges, max_degree, together).paths(max_hops)
+
+
+class PathSearch:
+    """The breadth-first search of :func:`shortest_paths`, kept between calls: ``paths(max_hops)``
+    walks only the depths not walked yet, and a depth's paths never depend on how deep the search
+    goes. So a rule searching at two levels of ``max_hops`` (its weak level) walks the deeper one
+    once, and the shallower level's paths are the first depths of it.
+
+    >>> edges = pl.DataFrame({"relation_id": ["r1", "r2"], "from_entity": ["A", "B"], "to_entity": ["B", "C"]})
+    >>> search = PathSearch(["A"], edges, max_degree=5)
+    >>> search.paths(1).rows(), search.paths(2).height, search.paths(1).height
+    ([('A', 'B', ['r1'])], 2, 1)
+    """
+
+    def __init__(self, origins: Iterable[str], edges: pl.DataFrame, max_degree: int,
+                 together: pl.DataFrame | None = None) -> None:
+        # the self-loops left out before the two directions are put together, which then copies nothing
+        edges = edges.filter(pl.col("from_entity") != pl.col("to_entity"))
+        dated = (together.select("relation_id", "start", "end") if together is not None
+                 else pl.DataFrame(schema={"relation_id": pl.String(), "start": pl.Date(), "end": pl.Date()}))
+        # each relation's period found once, for both its directions
+        edges = edges.select("relation_id", "from_entity", "to_entity").join(dated, on="relation_id", how="left")
+        self.steps = pl.concat([
+            edges.select("relation_id", node="from_entity", other="to_entity", into_place=pl.lit(True),
+                         start="start", end="end"),
+            edges.select("relation_id", node="to_entity", other="from_entity", into_place=pl.lit(False),
+                         start="start", end="end"),
+        ], rechunk=False)
+        self.frontier = pl.DataFrame({"origin": sorted(set(origins))}, schema={"origin": pl.String()}).select(
+            "origin", node="origin", path=pl.lit([], dtype=pl.List(pl.String())), passed=pl.concat_list("origin"),
+            rank=pl.lit(0, dtype=pl.UInt32()), entered_start=pl.lit(None, dtype=pl.Date()),
+            entered_end=pl.lit(None, dtype=pl.Date()))
+        self.reported, self.found = self.frontier.select("origin", "node"), []
+        self.max_degree, self.dated, self.walked = max_degree, together is not None, 0
+
+    def paths(self, max_hops: int) -> pl.DataFrame:
+        """``origin``, ``target``, ``path`` of every target within ``max_hops`` (see :func:`shortest_paths`)."""
+        while self.walked < max_hops and not self.frontier.is_empty():
+            self._step()
+        found = self.found[:max_hops]
+        return pl.concat([frontier.select("origin", target="node", path="path") for frontier in found]
+                         or [pl.DataFrame(schema={"origin": pl.String(), "target": pl.String(),
+                                                  "path": pl.List(pl.String())})]).sort("origin", maintain_order=True)
+
+    def _step(self) -> None:
+        """Walk one depth further: every path of the last depth over the relations of its last entity."""
+        leaving_apart = (pl.col("entered_start").is_not_null() & pl.col("start").is_not_null() & ~pl.col("into_place")
+                         & ~overlaps("entered_start", "entered_end", "start", "end"))
+        entering = pl.col("into_place") & pl.col("start").is_not_null()
+        frontier, reported = self.frontier, self.reported
         # the neighbours are counted only for the entities reached: counting them for every entity
         # of the graph costs more than the whole walk
-        leaving = frontier.select("node").unique().join(steps, on="node")
+        leaving = frontier.select("node").unique().join(self.steps, on="node")
         hubs = (leaving.group_by("node").agg(neighbours=pl.col("other").n_unique())
-                .filter(pl.col("neighbours") > max_degree).get_column("node"))
+                .filter(pl.col("neighbours") > self.max_degree).get_column("node"))
         frontier = (
             frontier.filter((pl.col("node") == pl.col("origin")) | ~pl.col("node").is_in(hubs.implode()))
             .join(leaving, on="node")
@@ -382,15 +412,13 @@ def shortest_paths(origins: Iterable[str], edges: pl.DataFrame, max_hops: int, m
                     passed=pl.col("passed").list.concat(pl.concat_list("other")),
                     entered_start=pl.when(entering).then("start"), entered_end=pl.when(entering).then("end"))
         )
-        if together is None:
+        if not self.dated:
             frontier = (frontier.join(reported, on=["origin", "node"], how="anti", maintain_order="left")
                         .group_by("origin", "node", maintain_order=True).first())
-        frontier = frontier.with_row_index("rank")
-        if frontier.is_empty():
-            break
-        found.append(frontier.join(reported, on=["origin", "node"], how="anti", maintain_order="left")
-                     .group_by("origin", "node", maintain_order=True).first())
-        reported = pl.concat([reported, found[-1].select("origin", "node")])
-    return pl.concat([frontier.select("origin", target="node", path="path") for frontier in found]
-                     or [pl.DataFrame(schema={"origin": pl.String(), "target": pl.String(),
-                                              "path": pl.List(pl.String())})]).sort("origin", maintain_order=True)
+        self.frontier = frontier.with_row_index("rank")
+        self.walked += 1
+        if self.frontier.is_empty():
+            return
+        self.found.append(self.frontier.join(reported, on=["origin", "node"], how="anti", maintain_order="left")
+                          .group_by("origin", "node", maintain_order=True).first())
+        self.reported = pl.concat([reported, self.found[-1].select("origin", "node")])

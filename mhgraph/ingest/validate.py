@@ -108,11 +108,16 @@ _EIGHT_DIGITS = r"(?:^|[^\p{L}\p{N}])\d{8}(?:[^\p{L}\p{N}]|$)"
 # A word (letters and digits) that holds 9 digits in a row; _BSN_IN_WORD tells which of them may
 # be a BSN (its 9 digits as group 1): the word itself, one zero-padded to 10 digits as a
 # fixed-width field writes it ("0123456782"), or one glued to a word that names the BSN
-# ("BSN123456782", "sofinr123456782"). Any other letters before them are a prefix of an id's own
-# ("Q106514210": one in eleven such ids would pass the eleven-test); nine digits among more
-# digits, or followed by letters, are another number.
+# ("BSN123456782", "sofinr123456782", "bsnnummer123456782"). Any other letters before them are a
+# prefix of an id's own ("Q106514210": one in eleven such ids would pass the eleven-test); nine
+# digits among more digits, or followed by letters, are another number.
 _WORD_WITH_NINE_DIGITS = r"[\p{L}\p{N}]*\d{9}[\p{L}\p{N}]*"
-_BSN_IN_WORD = r"^(?i:bsn|sofi|sofinr|sofinummer|burgerservicenummer)?0?(\d{9})$"
+_BSN_LABEL = r"(?i:(?:bsn|sofi)(?:nr|nummer)?|burgerservice(?:nr|nummer))"
+_BSN_IN_WORD = rf"^{_BSN_LABEL}?0?(\d{{9}})$"
+# A label that names the BSN, then its 9 digits written in groups of three ("bsn123.456.782",
+# "BSN: 123 456 782"): the label says what they are, so the separators do not hide them.
+_LABELLED_GROUPED_BSN = (rf"(?:^|[^\p{{L}}\p{{N}}]){_BSN_LABEL}\s*[:#.]?\s*\d{{3}}[\s.\-]\d{{3}}[\s.\-]\d{{3}}"
+                         r"(?:[^\p{L}\p{N}]|$)")
 # Municipality names are letters, spaces and ' - . , ( ): "Bergen (NH.)", "Nuenen, Gerwen en Nederwetten".
 _MUNICIPALITY_NAME = r"^['’]?\p{L}[\p{L}'’ .,\-()]*$"
 _EXPECTED = {
@@ -197,7 +202,8 @@ def plaintext_in_text_expr(value: pl.Expr, kvk_numbers: bool = False) -> pl.Expr
 
     A BSN is 9 digits passing the eleven-test, as the whole value (``123 456 782`` too) or as a
     word of its own in it, also zero-padded to 10 digits (``0123456782``) or glued to a word that
-    names it (``BSN123456782``), in the digits of any script (``１１１２２２３３３``); a postcode
+    names it (``BSN123456782``, ``bsnnr123456782``; or after such a word in groups of three,
+    ``BSN: 123 456 782``), in the digits of any script (``１１１２２２３３３``); a postcode
     is ``1234AB``, ``1234ab`` or ``1234 AB``. With ``kvk_numbers``, a run of exactly 8 digits (a
     KvK number) counts too: not for ids and permit numbers, where 8 digits are as likely a
     counter. Nine digits inside a longer run of digits, after other letters or followed by
@@ -221,8 +227,10 @@ def plaintext_in_text_expr(value: pl.Expr, kvk_numbers: bool = False) -> pl.Expr
     word = normalise.ascii_digits_expr(pl.element())  # a zero-padded BSN's 0 in any script too
     word_bsn = value.str.extract_all(_WORD_WITH_NINE_DIGITS).list.eval(
         _is_bsn(word.str.extract(_BSN_IN_WORD, 1))).list.any()
+    labelled_bsn = value.str.extract_all(_LABELLED_GROUPED_BSN).list.eval(
+        _is_bsn(normalise.ascii_digits_expr(pl.element().str.replace_all(r"\D", "")))).list.any()
     found = (
-        pl.when(whole_bsn | word_bsn).then(pl.lit("a plaintext BSN (9 digits passing the eleven-test)"))
+        pl.when(whole_bsn | word_bsn | labelled_bsn).then(pl.lit("a plaintext BSN (9 digits passing the eleven-test)"))
         .when(value.str.contains(POSTCODE_PATTERN)).then(pl.lit("a plaintext postcode (4 digits and 2 letters)"))
     )
     if kvk_numbers:
@@ -489,7 +497,7 @@ class RowValidator:
                        "when a report is opened in a spreadsheet"),
             ))
         if sbi and col.kind == "text":
-            checks.append(_Check(name, "bad_sbi_code", present & parsed.is_null(),
+            checks.append(_Check(name, "bad_sbi_code", present & parsed.is_null() & ~normalise.sbi_no_code_expr(raw),
                                  pl.lit("expected an SBI 2008 code: 2 to 5 digits of a division 01-99, dots and "
                                         "spaces allowed (01130, 10.13, 4120)")))
         if municipal:

@@ -5,7 +5,8 @@ the run compared them and which blocking rule proposed them, how their identifie
 (agree / differ / missing — never the values), every comparison's value with its level and
 the weight in bits it adds, the prior weight, the resulting score against the threshold, and
 the decision with its reason. A pair that the run never compared is compared and scored now
-with the run's own settings and fitted model, read from the run folder's JSON.
+with the run's own settings and fitted model, read from the run folder's JSON; so is a pair
+between two different values of a conflict key (two BSNs), which the run scores but does not write.
 
 ``mhgraph explain-match RUN_DIR MENTION_A MENTION_B`` prints the same text.
 """
@@ -51,19 +52,30 @@ class Explanation:
     decision: str
     reason: str
     model: str
+    conflicting: tuple[str, ...] = ()  # conflict keys whose values differ, for a pair the run did not write
 
     @property
     def same_entity(self) -> bool:
         return self.entity_a == self.entity_b
+
+    def _compared_line(self) -> str:
+        if self.compared:
+            return "compared in the run: yes, proposed by " + str(self.blocked_by)
+        if self.conflicting:
+            # the run writes no such pair, so whether a blocking rule proposed it is not known
+            keys = " and ".join(self.conflicting)
+            return (f"compared in the run: not recorded — the pair holds two different {keys} values; such pairs are "
+                    "compared and scored when a blocking rule proposes them, but never merged and not written to "
+                    "matches; scored now with the run's model")
+        return ("compared in the run: no (no blocking rule proposed this pair, or another mention of the same "
+                "identity group stood for one side); scored now with the run's model")
 
     def __str__(self) -> str:
         lines = [
             f"mention A: {self.mention_a}  ->  {self.entity_a}",
             f"mention B: {self.mention_b}  ->  {self.entity_b}",
             f"entity type: {self.entity_type}; same entity: {'yes' if self.same_entity else 'no'}",
-            ("compared in the run: yes, proposed by " + str(self.blocked_by)) if self.compared
-            else "compared in the run: no (no blocking rule proposed this pair, or another mention of the same "
-                 "identity group stood for one side); scored now with the run's model",
+            self._compared_line(),
         ]
         if self.identifiers:
             lines.append("identifiers: " + "; ".join(f"{k}: {v}" for k, v in self.identifiers.items()))
@@ -79,7 +91,8 @@ class Explanation:
                              "another comparison counts the same evidence, or it does not apply)")
         if self.score is not None:
             prior = f"prior weight {self.prior_weight:+.2f} bits; " if self.prior_weight is not None else ""
-            lines.append(f"{prior}model {self.model}: score {self.score:.4f} (threshold {self.threshold})")
+            now = "" if self.compared else ", computed now"
+            lines.append(f"{prior}model {self.model}: score {self.score:.4f}{now} (threshold {self.threshold})")
         lines.append(f"decision: {self.decision} — {self.reason}")
         return "\n".join(lines)
 
@@ -196,13 +209,14 @@ def explain_match(mention_a: str, mention_b: str, resolved: Resolved | str | Pat
         rows.append({"field": comparison.name, "value": value, "level": shown,
                      "weight_bits": weights[comparison.name] if prior is not None else None})
     fields = pl.DataFrame(rows, schema={"field": pl.String, "value": pl.Float64, "level": pl.String, "weight_bits": pl.Float64})
+    conflicting = ()
     if compared:
         decision, reason = recorded["decision"][0], recorded["reason"][0]
         blocked_by = recorded["blocked_by"][0]
     else:
         blocked_by = None
         decision = "match" if entity_of[a] == entity_of[b] else "non_match"
-        conflicting = [k for k in entity.conflict_keys if features[identifier_feature(k)][0] == 0.0]
+        conflicting = tuple(k for k in entity.conflict_keys if features[identifier_feature(k)][0] == 0.0)
         if conflicting:
             decision, reason = "conflicting_identifier", "different " + ", ".join(conflicting)
         elif decision == "match":
@@ -211,4 +225,4 @@ def explain_match(mention_a: str, mention_b: str, resolved: Resolved | str | Pat
             reason = "never compared, so never linked directly" + (
                 "" if score is None else f"; its score now would be {score:.3f}")
     return Explanation(a, b, entity_type, entity_of[a], entity_of[b], compared, blocked_by, identifiers, fields,
-                       prior, score, entity.scoring.threshold, decision, reason, model)
+                       prior, score, entity.scoring.threshold, decision, reason, model, conflicting)

@@ -109,7 +109,9 @@ class Resolved:
         return self.matches.lazy()
 
     def blocking_summary(self) -> pl.DataFrame:
-        """Pairs proposed and matched per entity type and blocking rule."""
+        """Pairs written to the matches, and matched, per entity type and blocking rule: pairs
+        between two different values of a conflict key are compared but not written
+        (:func:`~mhgraph.resolve.cluster.never_merged`), so not counted."""
         return (self.scan_matches().group_by("entity_type", "blocked_by")
                 .agg(pl.len().alias("pairs"), (pl.col("decision").is_in(["match", "must_link"])).sum().alias("matched"))
                 .sort("entity_type", "blocked_by").collect(engine="streaming"))  # a file's rows a batch at a time
