@@ -185,6 +185,24 @@ def test_representatives_keep_the_first_mention_of_each_group_and_code(seed):
         representatives(codes, groups, grouped=np.bincount(groups)[groups] > 1)
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_representatives_of_codes_whose_mixed_top_bits_agree_within_a_group(seed):
+    # representatives sorts each (group, code) packed as the top bits of the code times 2^64 /
+    # golden ratio over the group's number: two codes whose products differ by one share that
+    # number, and must still keep a representative each
+    inverse = pow(0x9E3779B97F4A7C15, -1, 2**64)
+    rng = np.random.default_rng(seed)
+    base = 2**64 - inverse + int(rng.integers(0, 2**40))
+    neighbour = (base + inverse) % 2**64  # its product is base's plus one
+    n = 600
+    groups = np.unique(np.minimum(rng.integers(0, 300, size=n), np.arange(n)), return_inverse=True)[1]
+    codes = rng.choice(np.append(rng.integers(0, 2**62, size=30), -1), size=n)
+    codes[rng.choice(n, size=200, replace=False)] = rng.choice([base, neighbour], size=200)
+    expected = reference_representatives(codes, groups)
+    assert sum(code in (base, neighbour) for code in expected) > len(set(groups[np.isin(codes, [base, neighbour])].tolist()))
+    assert representatives(codes, groups).tolist() == expected
+
+
 @pytest.mark.parametrize("width", [1, 8, 13, 32, 64])
 def test_bits_set_counts_every_bit_of_every_byte(width):
     rng = np.random.default_rng(width)
