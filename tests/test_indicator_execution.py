@@ -460,7 +460,7 @@ def test_one_bucket_is_the_whole_table_and_the_default_follows_the_row_count():
 
 @pytest.mark.parametrize("name", BUCKETED)
 def test_a_rule_finds_the_same_hits_in_one_bucket_and_in_several(graph, name):
-    nodes, edges = request.getfixturevalue(graph_name)
+    nodes, edges = graph
     edges = readable_edges(edges, allowed_source_purposes(DEFAULT_RUN_PURPOSE))
     spec = INDICATORS[name]
 

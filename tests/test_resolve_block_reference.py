@@ -203,6 +203,13 @@ def test_representatives_of_codes_whose_mixed_top_bits_agree_within_a_group(seed
     assert representatives(codes, groups).tolist() == expected
 
 
+def test_representatives_when_no_group_repeats_a_code():
+    # grouped mentions, but each with a code of its own: every one represents itself
+    groups = np.array([0, 0, 1, 1, 2])
+    codes = np.array([5, 6, 7, -1, 9])
+    assert representatives(codes, groups).tolist() == reference_representatives(codes, groups) == [5, 6, 7, -1, 9]
+
+
 @pytest.mark.parametrize("width", [1, 8, 13, 32, 64])
 def test_bits_set_counts_every_bit_of_every_byte(width):
     rng = np.random.default_rng(width)

@@ -559,6 +559,8 @@ def representatives(codes: np.ndarray, groups: np.ndarray, grouped_rows: np.ndar
     packed = (codes[present].astype(np.uint64) * _GOLDEN) & ~np.uint64((1 << bits) - 1) | group.astype(np.uint64)
     maybe = _maybe_repeated(packed.view(np.int64))
     present, packed = present[maybe], packed[maybe]
+    if len(present) == 0:  # every grouped mention's (group, code) is its own
+        return codes
     by_number = np.argsort(packed, kind="stable")  # within a number: in row order
     order, key = present[by_number], packed[by_number]
     code = codes[order]
