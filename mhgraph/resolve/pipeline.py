@@ -295,27 +295,21 @@ def _completed(scored: pl.DataFrame, rows: tuple[np.ndarray, np.ndarray], frame:
             (np.concatenate([rows[0], extra_rows[0]]), np.concatenate([rows[1], extra_rows[1]])))
 
 
-def _without_unmergeable(scored: pl.DataFrame, rows: tuple[np.ndarray, np.ndarray], frame: pl.DataFrame, entity,
-                         overrides: pl.DataFrame | None) -> tuple[pl.DataFrame, tuple[np.ndarray, np.ndarray]]:
-    """``scored`` and ``rows`` without the pairs whose two mentions hold different values of a
-    conflict key (:func:`~mhgraph.resolve.cluster.never_merged`), which clustering never merges
-    and whose scores never enter an average; kept: identity links and the analyst's pairs,
-    whose refusal is recorded. They were compared and scored all the same: the logistic model
-    learns from them (two different BSNs are its non-matches) and the diagnostics count them.
-    At a million persons they are some three in five person pairs."""
+def _mergeable(scored: pl.DataFrame, rows: tuple[np.ndarray, np.ndarray], frame: pl.DataFrame, entity,
+               overrides: pl.DataFrame | None) -> np.ndarray | None:
+    """The positions in ``scored`` of the pairs clustering could merge (``None``: all), that is
+    without the pairs whose two mentions hold different values of a conflict key
+    (:func:`~mhgraph.resolve.cluster.never_merged`), which clustering never merges and whose
+    scores never enter an average; kept: identity links and the analyst's pairs, whose refusal is
+    recorded. They were compared and scored all the same: the logistic model learns from them
+    (two different BSNs are its non-matches) and the diagnostics count them. At a million
+    persons they are some three in five person pairs."""
     apart = never_merged(scored, frame, entity, rows, overrides)
     if not apart.any():
-        return scored, rows
+        return None
     log.info("%s: %d pairs between different values of %s scored, neither clustered nor written", entity.entity_type,
              int(apart.sum()), ", ".join(entity.conflict_keys))
-    kept = ~apart
-    columns = scored.get_columns()
-    del scored  # let go a column at a time, as each is filtered
-    filtered = []
-    while columns:
-        filtered.append(columns.pop(0).filter(kept))
-        give_back_freed_memory()
-    return pl.DataFrame(filtered), (rows[0][kept], rows[1][kept])
+    return np.flatnonzero(~apart)
 
 
 def _pair_order(rows: tuple[np.ndarray, np.ndarray]) -> np.ndarray | None:
@@ -463,13 +457,16 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
                                                    scored["score"].to_numpy()[proposed])
             del proposed, units
         typed_overrides = checked.filter(pl.col("entity_type") == entity_type) if checked is not None else None
-        scored, rows = _without_unmergeable(scored, rows, frame, entity, typed_overrides)
+        kept = _mergeable(scored, rows, frame, entity, typed_overrides)
+        if kept is not None:
+            rows = rows[0][kept], rows[1][kept]
         order = _pair_order(rows)  # the order of the matches table
-        columns = scored.get_columns()
-        del scored  # its columns are let go one by one as they are put in order
-        scored = _in_order(columns, order)
         if order is not None:
             rows = rows[0][order], rows[1][order]
+        taken = kept if order is None else order if kept is None else kept[order]
+        columns = scored.get_columns()
+        del scored  # its columns are let go one by one as they are kept and put in order, in one pass
+        scored = _in_order(columns, taken)
         give_back_freed_memory()  # the unsorted columns
         resolution, decided = clustered(scored, frame, entity, typed_overrides, found, rows)
         if found.table.height:
