@@ -553,3 +553,34 @@ def test_a_wage_hit_weighs_more_the_more_workers_are_underpaid():
     weak = graded_hits("wage_below_minimum", weak_nodes, weak_edges, weak={"min_employees": 1, "min_share": 0.1})
     assert weak.select("grade", "weight").rows() == [("weak", 0.75)]
     assert "Weight ×" not in weak["reason"][0] and "Gewicht ×" not in weak["reason_nl"][0]
+
+
+def test_a_wage_more_than_one_percent_under_the_minimum_is_a_weak_piece_and_rounding_is_silent():
+    # the shipped levels: the full level counts wages more than 2 % under the minimum in force at the
+    # start of the period, the weak level more than 1 % (hours rounded to whole hours move a period of
+    # 50 hours or more by at most 1 %); one employee of ten, so only the weak level can fire
+    from mhgraph.reference import minimum_hourly_wage
+    march, december = dt.date(2024, 3, 1), dt.date(2023, 12, 1)
+    cases = {  # employer: (start of the period, the one employee's age band, share of the minimum of 2024-03)
+        "C-under": (march, "21+", 0.985), "C-youth": (march, "16", 0.985),
+        "C-rounded": (march, "21+", 0.995),           # look-alike: paid the minimum, hours rounded up
+        "C-before": (december, "21+", 0.985),         # the same hourly wage under the lower minimum of 2023
+    }
+    rows = []
+    for company, (start, band, share) in cases.items():
+        rows += [(f"{company}-{i}", company, start, "21+", minimum_hourly_wage(march) * 1.2) for i in range(9)]
+        rows.append((f"{company}-9", company, start, band, minimum_hourly_wage(march, band) * share))
+    nodes = pl.DataFrame({"entity_id": [*cases, *(p for p, *_ in rows)],
+                          "entity_type": ["company"] * len(cases) + ["person"] * len(rows)})
+    edges = pl.DataFrame({"relation_id": [f"r{i}" for i in range(len(rows))], "type": ["EMPLOYED_BY"] * len(rows),
+                          "from_entity": [p for p, *_ in rows], "to_entity": [c for _, c, *_ in rows],
+                          "valid_from": [s for _, _, s, _, _ in rows], "wage": [100.0 * h for *_, h in rows],
+                          "hours": [100.0] * len(rows), "age_band": [b for _, _, _, b, _ in rows],
+                          "partner": ["belastingdienst"] * len(rows)})
+    assert minimum_hourly_wage(december) < minimum_hourly_wage(march) * 0.985
+    hits = compute_indicators(nodes, edges, indicators=["wage_below_minimum"])
+    assert sorted(hits.select("focus_entity", "grade").rows()) == [("C-under", "weak"), ("C-youth", "weak")]
+    assert hits["reason"].str.contains("1 of 10 employees (10%)", literal=True).all()
+    assert sorted(hits.select("focus_entity", "evidence").rows()) == [("C-under", ["r9"]), ("C-youth", ["r19"])]
+    # at the full level's 2 % neither is underpaid: the weak level alone finds them
+    assert wage_below_minimum(nodes, edges, min_employees=1, min_share=0.1).height == 0
