@@ -487,7 +487,7 @@ def join_linked_communities(membership, pairs, *, min_pairs: int | None = DEFAUL
             joined += 1
     if not joined:
         return community
-    log.info("detect: %d communities joined into others (linked by %d+ entity pairs, at most %d entities)",
+    log.info("join: %d communities joined into others (linked by %d+ entity pairs, at most %d entities)",
              joined, min_pairs, max_size)
     while not np.array_equal(root[root], root):  # every community straight to its group's label
         root = root[root]
