@@ -48,7 +48,7 @@ def drawn_pairs(units: np.ndarray, rows: tuple[np.ndarray, np.ndarray], rate: fl
     a, b = units[rows[0]].astype(np.uint64), units[rows[1]].astype(np.uint64)
     code = np.minimum(a, b) * np.uint64(int(units.max(initial=0)) + 1) + np.maximum(a, b)
     del a, b
-    code += np.uint64(seed % 2**64) * _MIX[0]  # numpy's unsigned integers wrap around, as the hash wants
+    code += np.uint64(seed * int(_MIX[0]) % 2**64)  # arrays of unsigned integers wrap around, as the hash wants
     for shift, factor in ((30, _MIX[1]), (27, _MIX[2])):
         code ^= code >> np.uint64(shift)
         code *= factor

@@ -330,8 +330,8 @@ def _mergeable(scored: pl.DataFrame, rows: tuple[np.ndarray, np.ndarray], frame:
     apart = never_merged(scored, frame, entity, rows, overrides, cache)
     if not apart.any():
         return None
-    log.info("%s: %d compared pairs between different values of %s scored, neither clustered nor written",
-             entity.entity_type, int(apart.sum()), ", ".join(entity.conflict_keys))
+    log.info("%s: %d pairs between different values of %s scored, neither clustered nor written", entity.entity_type,
+             int(apart.sum()), ", ".join(entity.conflict_keys))
     return np.flatnonzero(~apart)
 
 
