@@ -68,7 +68,8 @@ def test_a_pair_between_two_bsns_is_told_as_scored_but_not_written(caplog):
     assert not explanation.compared and explanation.conflicting == ("bsn", "v_number")
     text = str(explanation)
     assert ("compared in the run: not recorded — the pair holds two different bsn and v_number values; such pairs "
-            "are compared and scored when a blocking rule proposes them, but never merged and not written") in text
+            "are never merged and not written to matches; when a blocking rule proposes them the model learns from "
+            "them (or from a sample of them)") in text
     assert "no blocking rule proposed" not in text and "proposed by" not in text
     assert ", computed now (threshold 0.5)" in text
     assert "decision: conflicting_identifier — different bsn, v_number" in text

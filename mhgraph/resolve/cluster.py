@@ -146,27 +146,31 @@ def pairs_to_complete(scored: pl.DataFrame, frame: pl.DataFrame, entity: EntityS
 
 
 def never_merged(scored: pl.DataFrame, frame: pl.DataFrame, entity: EntitySettings,
-                 rows: tuple[np.ndarray, np.ndarray] | None = None, overrides: pl.DataFrame | None = None) -> np.ndarray:
-    """Per pair of ``scored``: whether its two mentions hold different values of a conflict key
+                 rows: tuple[np.ndarray, np.ndarray] | None = None, overrides: pl.DataFrame | None = None,
+                 cache: dict | None = None) -> np.ndarray:
+    """Per pair of ``scored`` (which needs its ``blocked_by`` only, and its mention ids when
+    ``rows`` is not given): whether its two mentions hold different values of a conflict key
     (two pseudonymised BSNs), and it is neither an identity link nor one of the analyst's
     ``overrides``. :func:`clustered` never merges such a pair's two mentions, nor any groups
     holding them, so its score never enters an average; leaving it out changes no entity.
-    ``rows``: as for :func:`clustered`.
+    Read from the mentions' keys, so that it is known before a pair is compared. ``rows``: as
+    for :func:`clustered`; ``cache``: as for :func:`~mhgraph.resolve.block.key_codes`.
 
     >>> from mhgraph.resolve.settings import default_settings
     >>> frame = pl.DataFrame({"mention_id": ["a", "b", "c"], "entity_type": ["person"] * 3, "bsn": ["x", "y", None]})
-    >>> scored = pl.DataFrame({"blocked_by": ["name_lsh", "name_lsh"], "bsn_agree": [0.0, float("nan")]})
-    >>> never_merged(scored, frame, default_settings().types["person"], (np.array([0, 0]), np.array([1, 2]))).tolist()
+    >>> pairs = pl.DataFrame({"blocked_by": ["name_lsh", "name_lsh"]})
+    >>> never_merged(pairs, frame, default_settings().types["person"], (np.array([0, 0]), np.array([1, 2]))).tolist()
     [True, False]
     """
+    ids = frame["mention_id"]
+    a, b = rows or (row_numbers(ids, scored["mention_a"]), row_numbers(ids, scored["mention_b"]))
     apart = np.zeros(scored.height, dtype=bool)
     for key in entity.conflict_keys:
-        if identifier_feature(key) in scored.columns:
-            apart |= (scored[identifier_feature(key)] == 0.0).fill_null(False).to_numpy()
+        codes = key_codes(frame, key, cache)
+        left, right = codes[a], codes[b]
+        apart |= (left >= 0) & (right >= 0) & (left != right)
     apart &= ~scored["blocked_by"].cast(pl.String).is_in([*entity.identity_keys, "override"]).to_numpy()
     if overrides is not None and overrides.height and apart.any():
-        ids = frame["mention_id"]
-        a, b = rows or (row_numbers(ids, scored["mention_a"]), row_numbers(ids, scored["mention_b"]))
         n = np.int64(max(frame.height, 1))
         x, y = row_numbers(ids, overrides["mention_a"]), row_numbers(ids, overrides["mention_b"])
         apart &= ~np.isin(np.minimum(a, b) * n + np.maximum(a, b), np.minimum(x, y) * n + np.maximum(x, y))

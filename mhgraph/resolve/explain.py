@@ -65,8 +65,8 @@ class Explanation:
             # the run writes no such pair, so whether a blocking rule proposed it is not known
             keys = " and ".join(self.conflicting)
             return (f"compared in the run: not recorded — the pair holds two different {keys} values; such pairs are "
-                    "compared and scored when a blocking rule proposes them, but never merged and not written to "
-                    "matches; scored now with the run's model")
+                    "never merged and not written to matches; when a blocking rule proposes them the model learns from "
+                    "them (or from a sample of them); scored now with the run's model")
         return ("compared in the run: no (no blocking rule proposed this pair, or another mention of the same "
                 "identity group stood for one side); scored now with the run's model")
 

@@ -40,8 +40,8 @@ from mhgraph.resolve.block import (PAIR_SCHEMA, block_rows, identity_groups, key
 from mhgraph.resolve.cluster import (COMPLETED, FALLBACK_LETTER, RESOLUTION_SCHEMA, SPELT_OUT, clustered, in_slices,
                                      never_merged, pairs_to_complete, singletons)
 from mhgraph.resolve.compare import as_written, compare_type
+from mhgraph.resolve.conflict_sample import drawn_pairs, expected_pairs_drawn, sample_rate
 from mhgraph.resolve.conflicts import CONFLICT_SCHEMA, find_identity_conflicts
-from mhgraph.resolve.diagnostics import expected_pairs
 from mhgraph.resolve.overrides import check_overrides, load_overrides, overrides_frame
 from mhgraph.resolve.score import FellegiSunter, make_scorer, scorer_from_dict, scorer_to_dict
 from mhgraph.resolve.settings import ResolveSettings, default_settings, settings_from_dict
@@ -224,12 +224,13 @@ def _blocked_by_coded(blocked_by: pl.Series, entity) -> pl.Series:
     return blocked_by.cast(pl.Enum(sorted(names)))
 
 
-def _population_sample(features: pl.DataFrame, rows: tuple[np.ndarray, np.ndarray], frame: pl.DataFrame, entity,
-                       relations, entities, cache: dict, link_only_across: str
-                       ) -> tuple[pl.DataFrame, pl.DataFrame, int]:
+def _population_sample(features: pl.DataFrame, rows: tuple[np.ndarray, np.ndarray], weights: np.ndarray,
+                       frame: pl.DataFrame, entity, relations, entities, cache: dict, link_only_across: str
+                       ) -> tuple[pl.DataFrame, pl.DataFrame, int, np.ndarray]:
     """What Fellegi-Sunter learns from: the candidate pairs between identity groups, a seeded
-    random sample of the other pairs (compared like the candidates) and the number of pairs
-    in the population they stand for. ``rows``: those of the pairs of ``features``."""
+    random sample of the other pairs (compared like the candidates), the number of pairs in the
+    population they stand for and how many candidates each candidate stands for. ``rows`` and
+    ``weights``: those of the pairs of ``features``."""
     groups = identity_groups(frame, entity.identity_keys, cache)
     across = key_codes(frame, link_only_across) if link_only_across and link_only_across in frame.columns else None
     candidate = ~features["blocked_by"].is_in([*entity.identity_keys, "override"]).to_numpy()
@@ -242,7 +243,7 @@ def _population_sample(features: pl.DataFrame, rows: tuple[np.ndarray, np.ndarra
     unproposed = ~np.isin(stranger_rows[0] * n + stranger_rows[1], rows[0][candidate] * n + rows[1][candidate])
     background = compare_type(strangers.filter(pl.Series(unproposed)), frame, entity, relations, entities, cache,
                               (stranger_rows[0][unproposed], stranger_rows[1][unproposed]))
-    return candidates, background, population_pairs(groups, across)
+    return candidates, background, population_pairs(groups, across), weights[candidate]
 
 
 def _compared(pairs: pl.DataFrame, frame: pl.DataFrame, entity, relations, entities, cache: dict,
@@ -295,16 +296,38 @@ def _completed(scored: pl.DataFrame, rows: tuple[np.ndarray, np.ndarray], frame:
             (np.concatenate([rows[0], extra_rows[0]]), np.concatenate([rows[1], extra_rows[1]])))
 
 
+def _conflicts_sampled(rows: tuple[np.ndarray, np.ndarray], blocked_by: pl.Series, frame: pl.DataFrame, entity,
+                       overrides: pl.DataFrame | None, cache: dict
+                       ) -> tuple[tuple[np.ndarray, np.ndarray], pl.Series, np.ndarray, np.ndarray, float]:
+    """The proposed pairs (``rows``, ``blocked_by``) to compare: of those between two values of
+    a conflict key (:func:`~mhgraph.resolve.cluster.never_merged`), which clustering never
+    merges and the matches leave out, a seeded sample for the model to learn from
+    (:mod:`mhgraph.resolve.conflict_sample`), and none for a type without a fitted model. With
+    them, per pair kept: whether it is such a pair (``apart``) and whether its two identity
+    groups are drawn (``drawn``), and the share drawn (``rate``). At a million persons they are
+    some two in three person pairs."""
+    apart = never_merged(blocked_by.to_frame(), frame, entity, rows, overrides, cache)
+    conflicting = int(apart.sum())
+    rate = sample_rate(conflicting, entity.scoring.conflict_pairs) if entity.fuzzy else 0.0
+    if rate >= 1.0 or not conflicting:
+        return rows, blocked_by, apart, np.ones(len(apart), dtype=bool), 1.0
+    units = identity_groups(frame, entity.identity_keys, cache)
+    drawn = drawn_pairs(units, rows, rate, entity.scoring.seed) if rate > 0 else np.zeros(len(apart), dtype=bool)
+    keep = np.flatnonzero(drawn | ~apart)
+    log.info("%s: %d pairs between different values of %s, %d of them compared (a share of %.4g), for the model "
+             "alone", entity.entity_type, conflicting, ", ".join(entity.conflict_keys),
+             int(apart[keep].sum()), rate)
+    return (rows[0][keep], rows[1][keep]), blocked_by.gather(keep), apart[keep], drawn[keep], rate
+
+
 def _mergeable(scored: pl.DataFrame, rows: tuple[np.ndarray, np.ndarray], frame: pl.DataFrame, entity,
-               overrides: pl.DataFrame | None) -> np.ndarray | None:
+               overrides: pl.DataFrame | None, cache: dict) -> np.ndarray | None:
     """The positions in ``scored`` of the pairs clustering could merge (``None``: all), that is
     without the pairs whose two mentions hold different values of a conflict key
     (:func:`~mhgraph.resolve.cluster.never_merged`), which clustering never merges and whose
     scores never enter an average; kept: identity links and the analyst's pairs, whose refusal is
-    recorded. They were compared and scored all the same: the logistic model learns from them
-    (two different BSNs are its non-matches) and the diagnostics count them. At a million
-    persons they are some three in five person pairs."""
-    apart = never_merged(scored, frame, entity, rows, overrides)
+    recorded. Those compared (:func:`_conflicts_sampled`) taught the model."""
+    apart = never_merged(scored, frame, entity, rows, overrides, cache)
     if not apart.any():
         return None
     log.info("%s: %d pairs between different values of %s scored, neither clustered nor written", entity.entity_type,
@@ -426,38 +449,45 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
         # and clustering; their ids and type are spelt out only as the matches are written
         *blocked, blocked_by = block_rows(frame, entity, settings.link_only_across, cache)
         rows, blocked_by = _with_override_pairs(tuple(blocked), blocked_by, checked, frame, entity_type)
+        del blocked
+        typed_overrides = checked.filter(pl.col("entity_type") == entity_type) if checked is not None else None
+        rows, blocked_by, apart, drawn, rate = _conflicts_sampled(rows, blocked_by, frame, entity, typed_overrides, cache)
         pairs = _blocked_by_coded(blocked_by, entity).to_frame()
-        del blocked, blocked_by
+        del blocked_by
         give_back_freed_memory()  # what blocking used
         features = _compared(pairs, frame, entity, relations, entities, cache, rows)
         del pairs  # its columns live on in features
         give_back_freed_memory()
         score = np.ones(features.height)
         if entity.fuzzy and features.height:
+            weights = np.where(apart, 1.0 / rate, 1.0)  # what each compared pair stands for
             scorer = make_scorer(entity, features)
             if isinstance(scorer, FellegiSunter):
-                scorer.fit(*_population_sample(features, rows, frame, entity, relations, entities, cache,
-                                               settings.link_only_across))
+                candidates, background, population, weights = _population_sample(
+                    features, rows, weights, frame, entity, relations, entities, cache, settings.link_only_across)
+                scorer.fit(candidates, background, population, weights=weights)
+                del candidates, background
             else:
-                scorer.fit(features)
+                scorer.fit(features, weights=weights)
+            del weights
             scorers[entity_type] = scorer
             score = scorer.match_probability(features)  # one column, not predict_proba's two
+            # what the diagnostics weigh the merges against, counted from the pairs at hand rather
+            # than from the written matches (at a million persons 24 million pairs read back), and
+            # from every proposed pair, those that can never merge too (as the sample estimates them)
+            proposed = ~features["blocked_by"].is_in([*entity.identity_keys, "override"]).to_numpy()
+            # four bytes a group number: one per proposed pair and side (some 10 million at a million persons)
+            units = identity_groups(frame, entity.identity_keys, cache).astype(_group_number_dtype(frame.height))
+            expected[entity_type] = expected_pairs_drawn(units[rows[0][proposed]], units[rows[1][proposed]],
+                                                         score[proposed], apart[proposed], drawn[proposed], rate)
+            del proposed, units
+        del apart, drawn
         fitted = entity.fuzzy and features.height
         scored = features.with_columns(pl.Series("score", score, dtype=pl.Float64))
         del features, score
         if fitted:
             scored, rows = _completed(scored, rows, frame, entity, relations, entities, cache, scorers.get(entity_type))
-            # what the diagnostics weigh the merges against, counted from the pairs at hand rather
-            # than from the written matches (at a million persons 24 million pairs read back), and
-            # from every proposed pair, those that can never merge too
-            proposed = ~scored["blocked_by"].is_in([*entity.identity_keys, COMPLETED, "override"]).to_numpy()
-            # four bytes a group number: one per proposed pair and side (some 24 million at a million persons)
-            units = identity_groups(frame, entity.identity_keys, cache).astype(_group_number_dtype(frame.height))
-            expected[entity_type] = expected_pairs(units[rows[0][proposed]], units[rows[1][proposed]],
-                                                   scored["score"].to_numpy()[proposed])
-            del proposed, units
-        typed_overrides = checked.filter(pl.col("entity_type") == entity_type) if checked is not None else None
-        kept = _mergeable(scored, rows, frame, entity, typed_overrides)
+        kept = _mergeable(scored, rows, frame, entity, typed_overrides, cache)
         if kept is not None:
             rows = rows[0][kept], rows[1][kept]
         order = _pair_order(rows)  # the order of the matches table

@@ -260,11 +260,12 @@ def floor_unrelated(m: np.ndarray, u: np.ndarray, share: float) -> np.ndarray:
 
 
 def _pattern_table(levels: dict[str, np.ndarray], frequencies: list[np.ndarray],
-                   commonness: tuple[np.ndarray, ...] = ()) -> tuple[np.ndarray, np.ndarray]:
+                   commonness: tuple[np.ndarray, ...] = (), weights: np.ndarray | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
     """The distinct rows of levels (one column per comparison) followed by the rounded log2 of
     the agreed value's frequency (one column per term-frequency comparison) and of its
     commonness (one column per comparison with common values; 0 where it has none), and how
-    often each row occurs."""
+    often each row occurs (the sum of the rows' ``weights``, when given)."""
     def rounded_log(values: np.ndarray, missing: int) -> np.ndarray:
         code = np.full(len(values), missing, dtype=np.int16)
         known = values > 0
@@ -277,7 +278,11 @@ def _pattern_table(levels: dict[str, np.ndarray], frequencies: list[np.ndarray],
     if not columns:
         return np.zeros((1, 0), dtype=np.int16), np.array([0.0])
     # a hash group-by: numpy's row-wise unique sorts every row, minutes on millions of pairs
-    grouped = pl.DataFrame({str(i): c for i, c in enumerate(columns)}).group_by(pl.all()).len().sort(pl.all())
+    table = pl.DataFrame({str(i): c for i, c in enumerate(columns)})
+    keys = table.columns
+    counted = (table.group_by(keys).len() if weights is None
+               else table.with_columns(len=weights).group_by(keys).agg(pl.col("len").sum()))
+    grouped = counted.sort(keys)
     return grouped.drop("len").to_numpy().astype(np.int16), grouped["len"].to_numpy().astype(float)
 
 
@@ -369,10 +374,10 @@ class FellegiSunter(_Additive):
         first = len(self.comparisons) + len(self._frequency_columns())
         return {name: first + i for i, name in enumerate(names)}
 
-    def _patterns(self, features: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    def _patterns(self, features: pl.DataFrame, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """:func:`_pattern_table` of ``features``."""
         return _pattern_table(self._levels(features), [_column(features, f"{n}_tf") for n in self._frequency_columns()],
-                              tuple(_column(features, f"{n}_common") for n in self._commonness_columns()))
+                              tuple(_column(features, f"{n}_common") for n in self._commonness_columns()), weights)
 
     def _log_u(self, patterns: np.ndarray, u: dict) -> list[np.ndarray]:
         """Natural log of u per comparison and pattern (0 where missing); exact agreement on a
@@ -407,19 +412,22 @@ class FellegiSunter(_Additive):
         return out
 
     def fit(self, features: pl.DataFrame, background: pl.DataFrame | None = None,
-            population: int | None = None) -> FellegiSunter:
+            population: int | None = None, weights: np.ndarray | None = None) -> FellegiSunter:
         """Fit on the compared pairs ``features``, the random other pairs ``background`` and
-        the number of pairs in the ``population`` (default: the pairs given)."""
+        the number of pairs in the ``population`` (default: the pairs given). ``weights``: how
+        many candidate pairs each of ``features`` stands for (default 1 each; a sample's
+        inverse-probability weights, :mod:`mhgraph.resolve.conflict_sample`)."""
         if features.height == 0:
             raise ValueError("no pairs to fit on")
         if self.max_iter < 1:
             raise ValueError(f"max_iter must be at least 1 EM iteration, got {self.max_iter}")
-        candidates, counts = self._patterns(features)
+        candidates, counts = self._patterns(features, weights)
+        n_candidates = float(counts.sum())  # the candidate pairs the features stand for
         extra = background is not None and background.height > 0
         strangers, stranger_counts = self._patterns(background) if extra else (None, None)
         n_background = background.height if extra else 0
-        population = int(population or features.height + n_background)
-        stand_for = max(population - features.height, n_background) / n_background if extra else 0.0
+        population = int(population or round(n_candidates) + n_background)
+        stand_for = max(population - n_candidates, n_background) / n_background if extra else 0.0
         if extra:
             stranger_counts = stranger_counts * stand_for
         u_pseudo = stand_for if extra else self.pseudo_count
@@ -484,7 +492,7 @@ class FellegiSunter(_Additive):
                                      + (self._log_likelihood(strangers, stranger_counts, m, u, prior) if extra else 0.0))
         log.info("Fellegi-Sunter: %d candidate and %d random pairs standing for %d pairs; %s after %d iterations; "
                  "prior %.3g (%.1f expected matches among the candidates, %.1f among the other pairs)",
-                 features.height, n_background, population, "converged" if self.converged_ else "NOT converged",
+                 round(n_candidates), n_background, population, "converged" if self.converged_ else "NOT converged",
                  self.n_iter_, prior, expected, unproposed)
         return self
 
@@ -589,11 +597,15 @@ class LogisticScorer(_Additive):
             start += 1 + len(thresholds)
         return weights
 
-    def fit(self, features: pl.DataFrame, background: pl.DataFrame | None = None) -> LogisticScorer:
-        """Fit on the labelled pairs among ``features`` (``background`` is not needed)."""
+    def fit(self, features: pl.DataFrame, background: pl.DataFrame | None = None,
+            weights: np.ndarray | None = None) -> LogisticScorer:
+        """Fit on the labelled pairs among ``features`` (``background`` is not needed);
+        ``weights``: how many pairs each stands for (default 1 each; a sample's
+        inverse-probability weights, :mod:`mhgraph.resolve.conflict_sample`)."""
         label = _column(features, self.label_column)
         keep = ~np.isnan(label)
         y = label[keep]
+        weight = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)[keep]
         if len(np.unique(y)) < 2:
             raise ValueError(f"{self.label_column}: labelled pairs of both classes are needed to train")
         # pairs with the same levels on every comparison are one row, weighted by their count; the
@@ -606,8 +618,8 @@ class LogisticScorer(_Additive):
         code = np.zeros(len(y), dtype=np.int64)
         for (name, thresholds), base in zip(self.comparisons.items(), bases):
             code = code * base + levels_of(_column(features, name), tuple(thresholds))[keep] + 1
-        grouped = (pl.DataFrame({"code": code, "y": y}).group_by("code")
-                   .agg(pl.len().alias("pairs"), pl.col("y").sum().alias("matches")).sort("code"))
+        grouped = (pl.DataFrame({"code": code, "y": y * weight, "weight": weight}).group_by("code")
+                   .agg(pl.col("weight").sum().alias("pairs"), pl.col("y").sum().alias("matches")).sort("code"))
         del code
         digits = grouped["code"].to_numpy()
         patterns = np.empty((len(digits), len(bases)), dtype=np.int8)
@@ -620,7 +632,7 @@ class LogisticScorer(_Additive):
         free = self._fit_coefficients(design, counts.astype(float), matches, monotonic=False)
         self.weights_ = {name: weights.tolist() for name, weights in self._level_weights(theta).items()}
         self.prior_weight_ = float(theta[0] / _LN2)
-        self.n_labelled_, self.n_matches_ = int(len(y)), int(y.sum())
+        self.n_labelled_, self.n_matches_ = round(weight.sum()), round((weight * y).sum())
         self.inverted_ = self._inversions(self._level_weights(free))
         log.info("logistic scorer trained on %d labelled pairs (%d matches, %d distinct level patterns)",
                  self.n_labelled_, self.n_matches_, len(patterns))
@@ -640,7 +652,8 @@ class RuleScorer:
     def __init__(self, rules=()):
         self.rules = rules
 
-    def fit(self, features: pl.DataFrame, background: pl.DataFrame | None = None) -> RuleScorer:
+    def fit(self, features: pl.DataFrame, background: pl.DataFrame | None = None,
+            weights: np.ndarray | None = None) -> RuleScorer:
         return self
 
     def fired(self, features: pl.DataFrame) -> np.ndarray:

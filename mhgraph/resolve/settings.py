@@ -179,7 +179,10 @@ class ScoringSettings:
     exist, else Fellegi-Sunter). ``threshold``: the probability from which a pair may merge.
     ``random_pairs``: how many random pairs (seeded by ``seed``) Fellegi-Sunter learns from
     besides the compared pairs, so that EM sees enough non-matches when blocking proposes
-    almost only matches.
+    almost only matches. ``conflict_pairs``: of the pairs between two different values of a
+    conflict key, which are never merged and only teach the model, how many at most are
+    compared: beyond it a seeded sample of about that many, each weighing for the pairs it
+    stands for (:mod:`mhgraph.resolve.conflict_sample`).
     """
 
     method: str = "auto"
@@ -189,6 +192,7 @@ class ScoringSettings:
     max_iter: int = 100
     regularisation: float = 1.0
     random_pairs: int = 500_000
+    conflict_pairs: int = 2_000_000
     seed: int = 0
 
 
