@@ -126,14 +126,42 @@ def delivery_code(roots: tuple[str, ...] = ("mhgraph.pseudonymise", "mhgraph.ing
                   + [path for path in (ROOT / "mhgraph" / "data").rglob("*") if path.is_file()])
 
 
+def synth_code() -> list[Path]:
+    """The files ``mhgraph synth`` writes its extracts with: every mhgraph module importing
+    ``mhgraph.synth`` loads and ``mhgraph/cli.py`` (:func:`delivery_code` of it), the generator's
+    vocabularies (``mhgraph/synth/data``) and the shipped specs the extracts are laid out by.
+
+    >>> names = {path.relative_to(ROOT).as_posix() for path in synth_code()}
+    >>> {"mhgraph/synth/noise.py", "mhgraph/pseudonymise.py", "mhgraph/synth/data/names.txt"} <= names
+    True
+    """
+    package = ROOT / "mhgraph"
+    data = [path for folder in (package / "synth" / "data", package / "specs") for path in folder.rglob("*")
+            if path.is_file()]
+    return sorted(set(delivery_code(("mhgraph.synth",))) | set(data))
+
+
+def _code_digest(digest, files: list[tuple[str, Path]]):
+    """``digest`` updated with each file's name and bytes."""
+    for name, path in files:
+        digest.update(name.encode() + path.read_bytes())
+    return digest
+
+
+def synth_stamp(arguments: tuple[str, ...]) -> str:
+    """What a cached ``mhgraph synth`` folder was made from: its arguments and the code that wrote
+    it (:func:`synth_code`). The extracts are generated again when this changes."""
+    return _code_digest(hashlib.sha256(" ".join(arguments).encode()),
+                        [(path.relative_to(ROOT).as_posix(), path) for path in synth_code()]).hexdigest()[:16]
+
+
 def delivery_stamp(spec_dir: Path, plaintext: dict[str, pl.DataFrame], key: str) -> str:
     """What a cached delivery was made from: the specs, the key, the plaintext (rows in order) and
     the code that pseudonymises and ingests (:func:`delivery_code`). A cached run folder is reused
     only while this is unchanged."""
-    digest = hashlib.sha256(key.encode())
-    for name, path in ([(path.name, path) for path in sorted(spec_dir.glob("*.toml"))]
-                       + [(path.relative_to(ROOT).as_posix(), path) for path in delivery_code()]):
-        digest.update(name.encode() + path.read_bytes())
+    digest = _code_digest(hashlib.sha256(key.encode()),
+                          [(path.name, path) for path in sorted(spec_dir.glob("*.toml"))]
+                          + [(path.relative_to(ROOT).as_posix(), path) for path in delivery_code()])
     for stem, frame in sorted(plaintext.items()):
         digest.update(f"{stem} {frame.schema} {frame.height}".encode())
         digest.update(frame.hash_rows(seed=0).to_numpy().tobytes())
@@ -413,10 +441,23 @@ def bench_unseen(name: str, half: int, seed: int) -> dict:
 
 # --- synthetic partner data without BSNs --------------------------------------------------------
 
+def synthesised(folder: Path, arguments: tuple[str, ...]) -> Path:
+    """``mhgraph synth ARGUMENTS --out FOLDER``, reused while its stamp (:func:`synth_stamp`,
+    beside the folder) holds: a change to the generator or to what it imports (pseudonymise,
+    normalise, the specs, ...) writes the extracts again."""
+    stamp = folder.with_name(folder.name + ".stamp")
+    wanted = synth_stamp(arguments)
+    if (folder / "truth" / "mentions.parquet").is_file() and stamp.is_file() and stamp.read_text() == wanted:
+        return folder
+    stamp.unlink(missing_ok=True)
+    shutil.rmtree(folder, ignore_errors=True)
+    mhgraph("synth", *arguments, "--out", str(folder))
+    stamp.write_text(wanted)
+    return folder
+
+
 def _synthetic(name: str, seed: int, keys: list[str]) -> dict:
-    folder = WORK / f"{name}_extracts"
-    if not (folder / "truth" / "mentions.parquet").is_file():
-        mhgraph("synth", "--persons", "5000", "--seed", str(seed), "--noise", "high", "--out", str(folder))
+    folder = synthesised(WORK / f"{name}_extracts", ("--persons", "5000", "--seed", str(seed), "--noise", "high"))
     plain = folder / "truth" / "plaintext"
     truth = (pl.read_parquet(folder / "truth" / "mentions.parquet").filter(pl.col("entity_type") == "person")
              .select("mention_id", "entity_id"))

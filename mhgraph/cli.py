@@ -243,9 +243,12 @@ def _cmd_pseudonymise(args) -> int:
 
 
 def _cmd_template(args) -> int:
+    from mhgraph.file_names import shown_path
     from mhgraph.pseudonymise import template
 
-    print(f"{template(args.spec, args.out)}: empty plaintext extract; fill it in and run mhgraph pseudonymise")
+    # resolved, as `run` prints its report: the default lands in the working folder, --out may be relative
+    path = template(args.spec, args.out).resolve()
+    print(f"{shown_path(path)}: empty plaintext extract; fill it in and run mhgraph pseudonymise")
     return 0
 
 

@@ -38,6 +38,12 @@ def _is_bsn(nine_digits: str) -> bool:
     return nine_digits[0] != "0" and total != 0 and total % 11 == 0
 
 
+def _is_bsn_or_padded_bsn(digits: str) -> bool:
+    # As the ingest's check of readable text reads a word: also a BSN zero-padded to 10 digits,
+    # as a fixed-width field writes it ("0123456782").
+    return (len(digits) == 9 and _is_bsn(digits)) or (len(digits) == 10 and digits[0] == "0" and _is_bsn(digits[1:]))
+
+
 def _is_date(digits: str) -> bool:
     try:
         return 1900 <= datetime.strptime(digits, "%Y%m%d").year < 2100
@@ -46,8 +52,8 @@ def _is_date(digits: str) -> bool:
 
 
 def identifier_in_name(name: str) -> bool:
-    """Whether a file name holds what looks like a plaintext BSN (9 digits passing the eleven-test),
-    KvK number (8 digits that are not a date YYYYMMDD) or postcode, written with or without
+    """Whether a file name holds what looks like a plaintext BSN (9 digits passing the eleven-test,
+    also zero-padded to 10 digits as the check of readable text finds it: ``loon_0123456782.csv``), KvK number (8 digits that are not a date YYYYMMDD) or postcode, written with or without
     separators, in the digits of any script. Digit groups joined by a separator are tried together
     and on their own, so ``loon_2024_123456782.csv`` holds a BSN and ``loon_20240131.csv`` nothing.
     The extension is no postcode's letters (``loon_2024.gz``), but a year before two other letters
@@ -55,6 +61,8 @@ def identifier_in_name(name: str) -> bool:
 
     >>> [identifier_in_name(n) for n in ("loon_123 - 456 - 782.csv", "kvk1234 5678.csv", "a_1234  ab.csv", "loon_20240131.csv")]
     [True, True, True, False]
+    >>> identifier_in_name("loon_0123456782.csv"), identifier_in_name("loon_1123456782.csv")
+    (True, False)
     >>> identifier_in_name("loon_2024.gz"), identifier_in_name("rapport_2024_nl.csv")
     (False, True)
     """
@@ -63,7 +71,7 @@ def identifier_in_name(name: str) -> bool:
     for run in _DIGIT_RUN.finditer(name):
         groups = ["".join(str(int(d)) for d in group) for group in re.split(_SEPARATOR, run.group())]
         candidates = {"".join(groups[i:j]) for i in range(len(groups)) for j in range(i + 1, len(groups) + 1)}
-        if any((len(c) == 8 and not _is_date(c)) or (len(c) == 9 and _is_bsn(c)) for c in candidates):
+        if any((len(c) == 8 and not _is_date(c)) or _is_bsn_or_padded_bsn(c) for c in candidates):
             return True
     return False
 

@@ -408,9 +408,9 @@ def municipality(raw: str | None) -> str | None:
 
 
 # An SBI 2008 code by its digits: a division (01-99; there is no 00), then at most a group,
-# class and subclass digit (the Dutch SBI's fifth): 2 to 5 digits; or one digit 1-3, a division
-# 01-03 whose leading zero a spreadsheet dropped, kept like 111 for 0111.
-_SBI_CODE = r"^(?:(?:0[1-9]|[1-9][0-9])[0-9]{0,3}|[1-3])$"
+# class and subclass digit (the Dutch SBI's fifth): 2 to 5 digits; or one digit, a division 01-03
+# or 05-09 whose leading zero a spreadsheet dropped, kept like 111 for 0111 (there is no division 04).
+_SBI_CODE = r"^(?:(?:0[1-9]|[1-9][0-9])[0-9]{0,3}|[1-35-9])$"
 # What partners write for "no code" (n.v.t., n/a, onbekend; after category_key): empty, not wrong.
 _SBI_NO_CODE = ("nvt", "na", "nb", "onbekend", "geen", "leeg")
 
@@ -423,14 +423,15 @@ def sbi_code_expr(expr: pl.Expr) -> pl.Expr:
 
 def sbi_code(raw: str | None) -> str | None:
     """An SBI sector code as the rules compare it, by its leading digits: dots and spaces removed;
-    ``None`` for anything but 2 to 5 digits of a division 01-99 (``0``, ``00000``, ``0x1``, ``A``).
-    A code that lost its leading zero (``1130`` for ``01130``, ``1`` for ``01``) is kept as it is:
+    ``None`` for anything but 2 to 5 digits of a division 01-99 (``0``, ``00000``, ``0x1``, ``A``)
+    or the lone digit of a division 01-03 or 05-09 (``4``: there is no division 04).
+    A code that lost its leading zero (``1130`` for ``01130``, ``1`` for ``01``, ``8`` for ``08``) is kept as it is:
     it cannot be told apart from a code of its own (see :func:`sbi_code_may_have_lost_zero_expr`).
 
-    >>> sbi_code("10.13"), sbi_code(" 01 13 0"), sbi_code("1130"), sbi_code("1")
-    ('1013', '01130', '1130', '1')
-    >>> sbi_code("0"), sbi_code("00000"), sbi_code("0x1"), sbi_code("101300")
-    (None, None, None, None)
+    >>> sbi_code("10.13"), sbi_code(" 01 13 0"), sbi_code("1130"), sbi_code("1"), sbi_code("8")
+    ('1013', '01130', '1130', '1', '8')
+    >>> sbi_code("0"), sbi_code("4"), sbi_code("00000"), sbi_code("0x1"), sbi_code("101300")
+    (None, None, None, None, None)
     """
     return _one_value(sbi_code_expr, raw)
 
@@ -439,13 +440,15 @@ def sbi_code_may_have_lost_zero_expr(code: pl.Expr) -> pl.Expr:
     """True for a normalised SBI code that may be a code of divisions 01-03 (agriculture, forestry,
     fishing) whose leading zero a spreadsheet dropped: two to four digits, the first 1-3 (a group
     ``011``, class ``0113`` or subclass ``01130`` read as a number), or the single digit of a
-    division ``01`` to ``03`` read as one.
+    division ``01`` to ``03`` read as one; and the single digit of a division ``05`` to ``09``
+    (mining and quarrying) read as one, which is no code of its own either. A longer code
+    starting with 5-9 is not counted (``561`` is taken for the restaurant code it reads as).
 
-    >>> codes = pl.Series(["1130", "113", "11", "1", "01130", "4120", "10130"])
+    >>> codes = pl.Series(["1130", "113", "11", "1", "8", "01130", "4120", "10130", "561"])
     >>> pl.select(sbi_code_may_have_lost_zero_expr(codes)).to_series().to_list()
-    [True, True, True, True, False, False, False]
+    [True, True, True, True, True, False, False, False, False]
     """
-    return code.str.contains(r"^[1-3]\d{0,3}$").fill_null(False)
+    return code.str.contains(r"^(?:[1-3]\d{0,3}|[5-9])$").fill_null(False)
 
 
 def sbi_no_code_expr(raw: pl.Expr) -> pl.Expr:

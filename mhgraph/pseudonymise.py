@@ -688,8 +688,9 @@ def pseudonymise_file(src: str | Path, spec: SourceSpec, key: Key, out_dir: str 
                              "mhgraph); if it came from this input, remove that file and its sidecar "
                              f"({sidecar}) and run again, else choose another --out folder", file=str(src))
         if earlier.get("run_purpose") != run_purpose or earlier.get("key_fingerprint") != key.fingerprint:
-            other = (f"another purpose ({earlier.get('run_purpose')!r})" if earlier.get("run_purpose") != run_purpose
-                     else f"another key (fingerprint {earlier.get('key_fingerprint')})")
+            recorded = earlier.get("run_purpose")  # none where pseudonymise_file was called without one
+            other = ((f"another purpose ({recorded!r})" if recorded else "no run purpose recorded in its sidecar")
+                     if recorded != run_purpose else f"another key (fingerprint {earlier.get('key_fingerprint')})")
             raise InputError(f"the extract delivered under the name this one gets ({shown_path(delivered_path)}) was "
                              f"delivered with {other}; remove that delivery and its sidecar ({sidecar}) if this run "
                              "replaces it, else choose another --out folder", file=str(src))

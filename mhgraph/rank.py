@@ -75,7 +75,7 @@ import polars as pl
 from mhgraph.errors import InputError
 from mhgraph.indicators import INDICATORS, RANKING
 
-__all__ = ["counted_hits", "partners_needed", "rank_clusters"]
+__all__ = ["counted_hits", "partners_needed", "rank_clusters", "reason_lines"]
 
 log = logging.getLogger("mhgraph.rank")
 
@@ -233,13 +233,7 @@ def rank_clusters(communities: pl.DataFrame, nodes: pl.DataFrame, edges: pl.Data
         located.filter(~pl.col("context")).select("cluster_id", partner="partners").explode("partner").drop_nulls()
         .group_by("cluster_id").agg(partners=pl.col("partner").unique().sort())
     )
-    reasons = (
-        located.sort(["cluster_id", "weight", "indicator", "focus_entity", "_row"],
-                     descending=[False, True, False, False, False])
-        .with_columns(line=pl.format("{} v{} [{}] on {}: {}", "indicator", "version",
-                                     pl.col("partners").list.join(", "), "focus_entity", "reason"))
-        .group_by("cluster_id", maintain_order=True).agg(reasons=pl.col("line").str.join("\n"))
-    )
+    reasons = reason_lines(located)
     ranked = (
         clusters.join(per_cluster, on="cluster_id", how="left").join(indicators, on="cluster_id", how="left")
         .join(partners, on="cluster_id", how="left").join(reasons, on="cluster_id", how="left")
@@ -268,6 +262,27 @@ def rank_clusters(communities: pl.DataFrame, nodes: pl.DataFrame, edges: pl.Data
     log.info("rank: %d clusters, %d with a score above 0, %d flagged (score >= %g)", ranked.height,
              ranked.filter(pl.col("score") > 0).height, ranked.filter(pl.col("flagged")).height, flag_score)
     return ranked
+
+
+def reason_lines(hits: pl.DataFrame, *, reason: str = "reason", on: str = "on") -> pl.DataFrame:
+    """The ``reasons`` column of the clusters table: per ``cluster_id`` of ``hits`` one line per
+    hit (indicator, version, partners, focus entity and the text of the ``reason`` column),
+    highest weight first, ties in the order of ``hits``. ``reason`` and ``on`` give the same
+    lines in another language (the export's Dutch ``clusters.csv``: ``reason_nl``, ``bij``).
+
+    >>> hits = pl.DataFrame({"indicator": ["crowded_address"], "version": ["1"], "focus_entity": ["A1"],
+    ...     "cluster_id": ["C0001"], "reason": ["9 persons"], "reason_nl": ["9 personen"],
+    ...     "partners": [["belastingdienst"]], "weight": [1.0]})
+    >>> reason_lines(hits, reason="reason_nl", on="bij").rows()
+    [('C0001', 'crowded_address v1 [belastingdienst] bij A1: 9 personen')]
+    """
+    return (
+        hits.sort(["cluster_id", "weight", "indicator", "focus_entity"], descending=[False, True, False, False],
+                  maintain_order=True)
+        .with_columns(line=pl.format(f"{{}} v{{}} [{{}}] {on} {{}}: {{}}", "indicator", "version",
+                                     pl.col("partners").list.join(", "), "focus_entity", reason))
+        .group_by("cluster_id", maintain_order=True).agg(reasons=pl.col("line").str.join("\n"))
+    )
 
 
 def partners_needed(clusters: pl.DataFrame, communities: pl.DataFrame, hits: pl.DataFrame, *,

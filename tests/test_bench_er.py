@@ -130,3 +130,39 @@ def test_the_delivery_stamp_covers_imports_inside_functions_relative_imports_the
         stamp = changed
     (package / "resolve" / "score.py").write_text("# changed\n", encoding="utf-8")
     assert bench.delivery_stamp(spec_dir, {"reg": plain}, key) == stamp
+
+
+def test_cached_synthetic_extracts_are_written_again_when_the_generator_or_what_it_imports_changes(tmp_path):
+    """``mhgraph synth``'s extracts are reused while neither its arguments nor its code changed:
+    a line changed in the generator is written again; the stamp follows what it imports
+    (pseudonymise), its vocabularies and the specs too; a change to resolve is no change to them."""
+    import shutil
+
+    bench = _bench_er()
+    shutil.copytree(bench.ROOT / "mhgraph", tmp_path / "copy" / "mhgraph")
+    bench.ROOT = tmp_path / "copy"
+    package = bench.ROOT / "mhgraph"
+    arguments = ("--persons", "1000", "--seed", "5")
+    folder = bench.synthesised(tmp_path / "work" / "synthetic_extracts", arguments)
+    truth = folder / "truth" / "mentions.parquet"
+    first = truth.stat().st_mtime_ns
+    assert bench.synthesised(folder, arguments) == folder and truth.stat().st_mtime_ns == first
+
+    with (package / "synth" / "noise.py").open("a") as module:
+        module.write("\n# changed\n")
+    bench.synthesised(folder, arguments)
+    again = truth.stat().st_mtime_ns
+    assert again != first
+
+    (package / "resolve" / "score.py").write_text("# changed\n", encoding="utf-8")
+    bench.synthesised(folder, arguments)
+    assert truth.stat().st_mtime_ns == again
+
+    stamp = bench.synth_stamp(arguments)
+    assert bench.synth_stamp(("--persons", "1000", "--seed", "6")) != stamp
+    for name in ("pseudonymise.py", "synth/data/names.txt", "specs/kvk_inschrijvingen.toml"):
+        path = package / name
+        path.write_bytes(path.read_bytes() + b"\n")
+        changed = bench.synth_stamp(arguments)
+        assert changed != stamp, name
+        stamp = changed

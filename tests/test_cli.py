@@ -103,6 +103,15 @@ def _options(parser: argparse.ArgumentParser, command: str = "mhgraph"):
             yield command, action
 
 
+@pytest.mark.parametrize("out", [None, "in/../forms/./referenten.csv"])
+def test_template_prints_the_resolved_path_of_what_it_wrote(out, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["--quiet", "template", "ind_referenten", *(["--out", out] if out else [])]) == 0
+    written = (tmp_path / (out or "ind_referenten_plaintext.csv")).resolve()
+    assert written.is_file()
+    assert capsys.readouterr().out == f"{written}: empty plaintext extract; fill it in and run mhgraph pseudonymise\n"
+
+
 def test_every_option_with_a_default_says_it_in_its_help():
     """A new user reads ``--help`` to learn what a run does without the option."""
     silent = [f"{command} {action.option_strings[-1]} (default {action.default!r})"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 from html.parser import HTMLParser
+from pathlib import Path
 
 import polars as pl
 import pytest
@@ -109,6 +110,35 @@ def test_the_english_report_keeps_english_reasons(sample_export, tmp_path):
     assert "Officer of" in summary and "EUR/h" in summary and "pay (add)" in summary
     assert "EMPLOYED\\_BY: " in summary and "integral assessment" in summary
     assert "Functionaris van" not in summary and "€/u" not in summary and "in dienst bij" not in summary
+    clusters = (run / "clusters.csv").read_text(encoding="utf-8-sig")
+    assert clusters.startswith("cluster_id;rank;score;flagged;") and ";true;" in clusters and ";ja;" not in clusters
+    assert " on " in clusters and "Weight ×" in clusters and "Gewicht" not in clusters
+
+
+def test_the_dutch_clusters_csv_is_dutch_and_opens_in_dutch_excel(sample_export):
+    from mhgraph.rank import reason_lines
+    from mhgraph.safe_output import read_csv_safe
+
+    out, result = sample_export
+    raw = (out / "clusters.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with a byte-order mark, as Dutch Excel reads it
+    header = raw[3:].split(b"\n", 1)[0].decode("utf-8").split(";")
+    english = list(pl.read_parquet_schema(out / "clusters.parquet"))
+    assert header == [words("nl")["cluster_columns"][column] for column in english]
+    assert header[:4] == ["cluster", "rang", "score", "gemarkeerd"] and "redenen" in header
+    documented = (Path(__file__).resolve().parents[1] / "docs" / "case-meeting.md").read_text(encoding="utf-8")
+    assert [column for column in header if f"`{column}`" not in documented] == []
+    table = read_csv_safe(out / "clusters.csv", infer_schema=False)
+    clusters = result.tables["clusters"]
+    flagged = clusters.filter(pl.col("flagged")).height
+    assert table["gemarkeerd"].to_list() == ["ja"] * flagged + ["nee"] * (clusters.height - flagged)
+    assert re.fullmatch(r"\d+,\d+", table["score"][0])  # a decimal comma
+    hits = result.tables["indicator_hits"]
+    expected = dict(reason_lines(hits.with_columns(reason="reason_nl"), on="bij").iter_rows())
+    assert table["redenen"].fill_null("").to_list() == [expected.get(c, "") for c in table["cluster"]]
+    top = table["redenen"][0]
+    assert top.count("\n") == clusters["reasons"][0].count("\n") > 0 and " bij " in top
+    assert english_in(top) == [] and "€" in top
 
 
 def test_every_rule_and_every_sector_and_run_purpose_has_its_dutch_words():

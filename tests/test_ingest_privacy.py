@@ -334,6 +334,18 @@ def test_a_nine_digit_file_name_holds_a_bsn_exactly_when_the_checks_of_readable_
     assert [identifier_in_name(f"loon_{n}.csv") for n in numbers] == expected
 
 
+def test_a_ten_digit_file_name_holds_a_bsn_exactly_when_the_check_of_readable_text_finds_one():
+    # A BSN zero-padded to 10 digits, as a fixed-width field writes it: the check of passed-on text
+    # finds it in "loon_0123456782", so the name check must find it in "loon_0123456782.csv".
+    rng = random.Random(12)
+    numbers = ["0" + valid_bsn(seed) for seed in range(300)] + [f"0{rng.randrange(10 ** 9):09d}" for _ in range(2000)]
+    numbers += [f"{rng.randrange(10 ** 9, 10 ** 10)}" for _ in range(500)] + ["00" + valid_bsn(1)[1:], "٠" + valid_bsn(2)]
+    stems = pl.DataFrame({"x": [f"loon_{n}" for n in numbers]})
+    expected = stems.select(plaintext_in_text_expr(pl.col("x")).is_not_null()).to_series().to_list()
+    assert sum(expected) >= 300
+    assert [identifier_in_name(f"loon_{n}.csv") for n in numbers] == expected
+
+
 def test_the_errors_module_shows_file_names_without_importing_the_ingest():
     # errors is imported by the ingest, so it takes the redaction from a module below both
     tree = ast.parse(Path(errors.__file__).read_text(encoding="utf-8"))

@@ -326,6 +326,20 @@ def test_an_sbi_placeholder_is_empty_and_a_lone_division_digit_is_a_lost_zero(tm
     assert check_plaintext(plain, load_spec(SPEC_DIR / "kvk_inschrijvingen.toml")).height == 0
 
 
+@pytest.mark.parametrize("digit", ["5", "6", "7", "8", "9"])
+def test_a_lone_digit_of_divisions_05_to_09_is_a_lost_zero_as_one_of_01_to_03_is(tmp_path, digit):
+    """``8`` (division ``08``, quarrying, read as a number) is kept and warned of as ``1`` is, on
+    either side; ``4`` (there is no division ``04``) is no code and stays held back."""
+    values = [digit, "1", "4", "4120"]
+    codes, warnings = _ingest_sbi_codes(tmp_path, values)
+    assert codes == [digit, "1", "4120"]
+    assert len(warnings) == 1 and warnings[0].startswith("2 SBI code(s)") and "one digit 5-9" in warnings[0]
+    quarantine = ingest(tmp_path).quarantine
+    assert quarantine.select("row_number", "column", "reason").rows() == [(3, "sbi_code", "bad_sbi_code")]
+    plain = pl.DataFrame({"__row": list(range(1, 5)), "sbi_code": values})
+    assert check_plaintext(plain, load_spec(SPEC_DIR / "kvk_inschrijvingen.toml"))["__row"].to_list() == [3]
+
+
 def test_an_sbi_column_two_entities_read_is_counted_once(tmp_path):
     specs = tmp_path / "specs"
     spec = spec_with_file_pattern(specs, "kvk_inschrijvingen", "kvk_inschrijvingen.csv")

@@ -149,6 +149,20 @@ def test_a_rerun_of_the_same_input_with_another_key_or_purpose_says_so_and_is_re
     assert written.read_bytes() == before
 
 
+def test_a_rerun_over_a_delivery_whose_sidecar_names_no_purpose_says_so_plainly(tmp_path, pattern_spec):
+    # pseudonymise_file called without a run purpose writes a sidecar without one
+    _, spec = pattern_spec
+    source = tmp_path / "export.csv"
+    PLAIN.write_csv(source)
+    written = pseudonymise_file(source, spec, KEY, tmp_path / "delivered", "2025-04-01")
+    assert "run_purpose" not in read_meta(written)
+    purpose = "riec_integral_assessment"
+    with pytest.raises(InputError, match="delivered with no run purpose recorded in its sidecar; remove") as refused:
+        pseudonymise_file(source, spec, KEY.for_purpose(purpose), tmp_path / "delivered", "2025-04-01",
+                          run_purpose=purpose)
+    assert "None" not in str(refused.value)
+
+
 def _spec_with_file(tmp_path, pattern):
     text = (SPEC_DIR / "ind_referenten.toml").read_text().replace('file = "ind_referenten.csv"', f'file = "{pattern}"')
     (tmp_path / "ind_referenten.toml").write_text(text)

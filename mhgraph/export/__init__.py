@@ -3,7 +3,8 @@
 :func:`write_outputs` writes into ``OUT_DIR``:
 
 ============================== ===============================================================
-``clusters.parquet``, ``.csv`` every ranked cluster (CSV safe to open in a spreadsheet)
+``clusters.parquet``, ``.csv`` every ranked cluster (CSV safe to open in Dutch Excel; in the
+                               documents' language: headers, reasons, ``ja``/``nee``)
 ``summary.md``                 the case-meeting document (Dutch by default): what changed (when
                                given), the ranked clusters, per top cluster why it ranks, the
                                indicators with their evidence summarised, each partner's pieces,
@@ -104,7 +105,7 @@ def write_outputs(
     counts = export_counts(clusters, nodes, edges, hits, mentions, partners)
     options = {"lang": lang, "changes": changes, "partner_lists": partner_lists}
 
-    written = write_cluster_tables(out_dir, clusters)
+    written = write_cluster_tables(out_dir, clusters, hits, lang)
     written["summary"] = write_summary(out_dir, dossiers, run_info, counts, top, **options)
     written["index"] = write_index(out_dir, dossiers, run_info, counts, top, scores=clusters["score"].to_list(),
                                    **options)

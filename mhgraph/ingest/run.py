@@ -272,9 +272,11 @@ def _ingest_file(item: PlannedFile, all_specs: list[SourceSpec], sink, seen: _Se
     without_zero = [column for column, n in sbi_short.items() if n and not sbi_zero_led[column]]
     if without_zero:  # a guess could put a brewery (1105) among the farms (01105)
         report.warnings.append(f"{sum(sbi_short[c] for c in without_zero)} SBI code(s) of 1-4 digits starting with "
-                               "1-3 may have lost a leading zero (1130 for 01130, agriculture), as no SBI code of "
+                               "1-3, or of the one digit 5-9, may have lost a leading zero (1130 for 01130, "
+                               "agriculture; 8 for 08, quarrying), as no SBI code of "
                                f"their column ({', '.join(without_zero)}) starts with 0: kept as delivered, so they "
-                               "match no sector of divisions 01-03; ask the partner to deliver SBI codes as text")
+                               "match no sector of divisions 01-03 or 05-09; ask the partner to deliver SBI codes "
+                               "as text")
     _check_complete(item, extract, report, last_row, last_row_quarantined)
     _check_quarantine_share(report, max_quarantine_share, file)
     log.info("%s: %d rows read, %d accepted, %d quarantined, %d mentions, %d relations", shown_name,
