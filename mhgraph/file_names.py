@@ -38,10 +38,12 @@ def _is_bsn(nine_digits: str) -> bool:
     return nine_digits[0] != "0" and total != 0 and total % 11 == 0
 
 
-def _is_bsn_or_padded_bsn(digits: str) -> bool:
-    # As the ingest's check of readable text reads a word: also a BSN zero-padded to 10 digits,
-    # as a fixed-width field writes it ("0123456782").
-    return (len(digits) == 9 and _is_bsn(digits)) or (len(digits) == 10 and digits[0] == "0" and _is_bsn(digits[1:]))
+def _is_padded_bsn(group: str) -> bool:
+    # A BSN zero-padded to 10 digits, as a fixed-width field writes it ("0123456782") and as the
+    # ingest's check of readable text finds it in a word: one group written without separators
+    # (joined groups are a part number and a date, "01_20240105"), and, unlike that check, not a
+    # part number glued to a date ("0120240105"), which names files far more often than a BSN.
+    return len(group) == 10 and group[0] == "0" and _is_bsn(group[1:]) and not _is_date(group[2:])
 
 
 def _is_date(digits: str) -> bool:
@@ -53,16 +55,17 @@ def _is_date(digits: str) -> bool:
 
 def identifier_in_name(name: str) -> bool:
     """Whether a file name holds what looks like a plaintext BSN (9 digits passing the eleven-test,
-    also zero-padded to 10 digits as the check of readable text finds it: ``loon_0123456782.csv``), KvK number (8 digits that are not a date YYYYMMDD) or postcode, written with or without
-    separators, in the digits of any script. Digit groups joined by a separator are tried together
-    and on their own, so ``loon_2024_123456782.csv`` holds a BSN and ``loon_20240131.csv`` nothing.
-    The extension is no postcode's letters (``loon_2024.gz``), but a year before two other letters
+    also zero-padded to 10 digits without separators, ``loon_0123456782.csv``, unless the last 8
+    are a date YYYYMMDD), KvK number (8 digits that are not a date YYYYMMDD) or postcode, written
+    with or without separators, in the digits of any script. Digit groups joined by a separator are
+    tried together and on their own, so ``loon_2024_123456782.csv`` holds a BSN and
+    ``loon_20240131.csv`` nothing. The extension is no postcode's letters (``loon_2024.gz``), but a year before two other letters
     is taken for one (``rapport_2024_nl.csv``): 2024 NL is written like a postcode.
 
     >>> [identifier_in_name(n) for n in ("loon_123 - 456 - 782.csv", "kvk1234 5678.csv", "a_1234  ab.csv", "loon_20240131.csv")]
     [True, True, True, False]
-    >>> identifier_in_name("loon_0123456782.csv"), identifier_in_name("loon_1123456782.csv")
-    (True, False)
+    >>> [identifier_in_name(n) for n in ("loon_0123456782.csv", "loon_1123456782.csv", "loon_01_20240105.csv")]
+    [True, False, False]
     >>> identifier_in_name("loon_2024.gz"), identifier_in_name("rapport_2024_nl.csv")
     (False, True)
     """
@@ -71,7 +74,8 @@ def identifier_in_name(name: str) -> bool:
     for run in _DIGIT_RUN.finditer(name):
         groups = ["".join(str(int(d)) for d in group) for group in re.split(_SEPARATOR, run.group())]
         candidates = {"".join(groups[i:j]) for i in range(len(groups)) for j in range(i + 1, len(groups) + 1)}
-        if any((len(c) == 8 and not _is_date(c)) or _is_bsn_or_padded_bsn(c) for c in candidates):
+        if any(_is_padded_bsn(group) for group in groups) or any(
+                (len(c) == 8 and not _is_date(c)) or (len(c) == 9 and _is_bsn(c)) for c in candidates):
             return True
     return False
 

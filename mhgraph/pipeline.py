@@ -506,7 +506,9 @@ def _previous_run(previous: str | Path | None, run_purpose: str) -> RunTables | 
     if previous is None:
         return None
     before = RunTables.read(previous)
-    if before.manifest.get("run_purpose") != run_purpose:
-        raise InputError(f"the previous run had purpose {before.manifest.get('run_purpose')!r}, this one "
-                         f"{run_purpose!r}: runs are only compared within one purpose", file=str(previous))
+    recorded = before.manifest.get("run_purpose")
+    if recorded != run_purpose:
+        had = f"had purpose {recorded!r}" if recorded else "recorded no run purpose in its manifest"
+        raise InputError(f"the previous run {had}, this one {run_purpose!r}: runs are only compared within one "
+                         "purpose", file=str(previous))
     return before

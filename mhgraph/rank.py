@@ -75,7 +75,7 @@ import polars as pl
 from mhgraph.errors import InputError
 from mhgraph.indicators import INDICATORS, RANKING
 
-__all__ = ["counted_hits", "partners_needed", "rank_clusters", "reason_lines"]
+__all__ = ["counted_hits", "partners_needed", "rank_clusters"]
 
 log = logging.getLogger("mhgraph.rank")
 
@@ -185,8 +185,9 @@ def rank_clusters(communities: pl.DataFrame, nodes: pl.DataFrame, edges: pl.Data
     times the ``multiply`` part, give ``score``; empty when it is 0), ``size``,
     ``persons``, ``companies``, ``addresses``, ``permits``, ``partners`` (sorted partners whose
     records are behind the cluster's non-context hits), ``puzzle_count`` (their number),
-    ``indicators`` (distinct indicators that fired, highest weight first) and ``reasons`` (one
-    line per hit: indicator, version, partners, focus entity, reason; highest weight first). A
+    ``indicators`` (distinct indicators that fired, highest weight first), ``reasons`` (one
+    line per counted hit: indicator, version, partners, focus entity, reason; highest weight
+    first) and ``reasons_nl`` (the same lines in Dutch, for the Dutch ``clusters.csv``). A
     hit belongs to the cluster of its ``focus_entity`` in ``communities``; its family and whether
     it is context come from :data:`mhgraph.indicators.INDICATORS` (an unknown indicator is its
     own family). ``edges`` is accepted for a uniform stage signature; the score needs the hits.
@@ -233,12 +234,12 @@ def rank_clusters(communities: pl.DataFrame, nodes: pl.DataFrame, edges: pl.Data
         located.filter(~pl.col("context")).select("cluster_id", partner="partners").explode("partner").drop_nulls()
         .group_by("cluster_id").agg(partners=pl.col("partner").unique().sort())
     )
-    reasons = reason_lines(located)
+    reasons = _reason_lines(located)
     ranked = (
         clusters.join(per_cluster, on="cluster_id", how="left").join(indicators, on="cluster_id", how="left")
         .join(partners, on="cluster_id", how="left").join(reasons, on="cluster_id", how="left")
         .with_columns(pl.col("partners").fill_null(_EMPTY), pl.col("indicators").fill_null(_EMPTY),
-                      pl.col("families").fill_null(_EMPTY), pl.col("reasons").fill_null(""),
+                      pl.col("families").fill_null(_EMPTY), pl.col("reasons", "reasons_nl").fill_null(""),
                       pl.col("evidence").fill_null(0.0), pl.col("context").fill_null(0.0))
         .with_columns(puzzle_count=pl.col("partners").list.len().cast(pl.Int64),
                       corroboration=1 + corroboration_bonus * (pl.max_horizontal(pl.col("families").list.len(), 1) - 1))
@@ -257,31 +258,40 @@ def rank_clusters(communities: pl.DataFrame, nodes: pl.DataFrame, edges: pl.Data
         .with_row_index("rank", offset=1)
         .select("cluster_id", pl.col("rank").cast(pl.Int64), "score", "flagged", "evidence", "context", "families",
                 "corroboration", "score_text", "score_parts", "size", *_ENTITY_COUNTS, "partners", "puzzle_count",
-                "indicators", "reasons")
+                "indicators", "reasons", "reasons_nl")
     )
     log.info("rank: %d clusters, %d with a score above 0, %d flagged (score >= %g)", ranked.height,
              ranked.filter(pl.col("score") > 0).height, ranked.filter(pl.col("flagged")).height, flag_score)
     return ranked
 
 
-def reason_lines(hits: pl.DataFrame, *, reason: str = "reason", on: str = "on") -> pl.DataFrame:
-    """The ``reasons`` column of the clusters table: per ``cluster_id`` of ``hits`` one line per
-    hit (indicator, version, partners, focus entity and the text of the ``reason`` column),
-    highest weight first, ties in the order of ``hits``. ``reason`` and ``on`` give the same
-    lines in another language (the export's Dutch ``clusters.csv``: ``reason_nl``, ``bij``).
+def _reason_lines(hits: pl.DataFrame) -> pl.DataFrame:
+    """The ``reasons`` and ``reasons_nl`` columns of the clusters table: per ``cluster_id`` of
+    ``hits`` one line per hit (indicator, version, partners, focus entity and its reason), highest
+    weight first, ties in the order of ``hits``; ``reasons_nl`` the same lines with each hit's
+    Dutch reason (``reason_nl``; the English one where a hit has none, as hits of an earlier
+    version) and ``bij`` for ``on``.
 
     >>> hits = pl.DataFrame({"indicator": ["crowded_address"], "version": ["1"], "focus_entity": ["A1"],
     ...     "cluster_id": ["C0001"], "reason": ["9 persons"], "reason_nl": ["9 personen"],
     ...     "partners": [["belastingdienst"]], "weight": [1.0]})
-    >>> reason_lines(hits, reason="reason_nl", on="bij").rows()
-    [('C0001', 'crowded_address v1 [belastingdienst] bij A1: 9 personen')]
+    >>> for line in _reason_lines(hits).row(0)[1:]:
+    ...     print(line)
+    crowded_address v1 [belastingdienst] on A1: 9 persons
+    crowded_address v1 [belastingdienst] bij A1: 9 personen
     """
+    dutch = (pl.coalesce(pl.col("reason_nl").replace("", None), "reason") if "reason_nl" in hits.columns
+             else pl.col("reason"))
+
+    def line(on: str, reason: pl.Expr) -> pl.Expr:
+        return pl.format(f"{{}} v{{}} [{{}}] {on} {{}}: {{}}", "indicator", "version",
+                         pl.col("partners").list.join(", "), "focus_entity", reason).str.join("\n")
+
     return (
         hits.sort(["cluster_id", "weight", "indicator", "focus_entity"], descending=[False, True, False, False],
                   maintain_order=True)
-        .with_columns(line=pl.format(f"{{}} v{{}} [{{}}] {on} {{}}: {{}}", "indicator", "version",
-                                     pl.col("partners").list.join(", "), "focus_entity", reason))
-        .group_by("cluster_id", maintain_order=True).agg(reasons=pl.col("line").str.join("\n"))
+        .group_by("cluster_id", maintain_order=True).agg(reasons=line("on", pl.col("reason")),
+                                                         reasons_nl=line("bij", dutch))
     )
 
 

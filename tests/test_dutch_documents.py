@@ -115,15 +115,18 @@ def test_the_english_report_keeps_english_reasons(sample_export, tmp_path):
     assert " on " in clusters and "Weight ×" in clusters and "Gewicht" not in clusters
 
 
+# indicator, version and focus entity of one reason line, in either language
+REASON_LINE = re.compile(r"^(\S+) v(\S+) \[[^\]]*\] (?:on|bij) (\S+): ", re.MULTILINE)
+
+
 def test_the_dutch_clusters_csv_is_dutch_and_opens_in_dutch_excel(sample_export):
-    from mhgraph.rank import reason_lines
     from mhgraph.safe_output import read_csv_safe
 
     out, result = sample_export
     raw = (out / "clusters.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with a byte-order mark, as Dutch Excel reads it
     header = raw[3:].split(b"\n", 1)[0].decode("utf-8").split(";")
-    english = list(pl.read_parquet_schema(out / "clusters.parquet"))
+    english = [column for column in pl.read_parquet_schema(out / "clusters.parquet") if column != "reasons_nl"]
     assert header == [words("nl")["cluster_columns"][column] for column in english]
     assert header[:4] == ["cluster", "rang", "score", "gemarkeerd"] and "redenen" in header
     documented = (Path(__file__).resolve().parents[1] / "docs" / "case-meeting.md").read_text(encoding="utf-8")
@@ -133,12 +136,49 @@ def test_the_dutch_clusters_csv_is_dutch_and_opens_in_dutch_excel(sample_export)
     flagged = clusters.filter(pl.col("flagged")).height
     assert table["gemarkeerd"].to_list() == ["ja"] * flagged + ["nee"] * (clusters.height - flagged)
     assert re.fullmatch(r"\d+,\d+", table["score"][0])  # a decimal comma
-    hits = result.tables["indicator_hits"]
-    expected = dict(reason_lines(hits.with_columns(reason="reason_nl"), on="bij").iter_rows())
-    assert table["redenen"].fill_null("").to_list() == [expected.get(c, "") for c in table["cluster"]]
+    # one Dutch line per English line of the ranking, hit for hit
+    english_lines = dict(clusters.select("cluster_id", "reasons").iter_rows())
+    dutch = table["redenen"].fill_null("").to_list()
+    assert [REASON_LINE.findall(text) for text in dutch] == [REASON_LINE.findall(english_lines[c])
+                                                             for c in table["cluster"]]
     top = table["redenen"][0]
-    assert top.count("\n") == clusters["reasons"][0].count("\n") > 0 and " bij " in top
+    assert top.count("\n") == clusters["reasons"][0].count("\n") > 0 and " bij " in top and " on " not in top
     assert english_in(top) == [] and "€" in top
+    # the parts of the score and the score without each partner, in Dutch form
+    ranked = clusters.sort("rank")
+    for cell, parts in zip(table["score_delen"].fill_null(""), ranked["score_parts"].to_list()):
+        signs = {"add": "+", "multiply": "×"}
+        assert cell == "; ".join(f"{p['part']} {signs[p['kind']]} {str(p['value']).replace('.', ',')}" for p in parts)
+    without = [(cell, entries) for cell, entries in zip(table["zonder_partner"].fill_null(""),
+                                                        ranked["without_partner"].to_list()) if entries]
+    assert without and "," in " ".join(cell for cell, _ in without)
+    for cell, entries in without:
+        assert cell == "; ".join(f"{e['partner']}: {str(e['score']).replace('.', ',')} "
+                                 f"({'ja' if e['flagged'] else 'nee'})" for e in entries)
+        assert "true" not in cell and "false" not in cell and "{" not in cell
+
+
+def test_the_dutch_clusters_csv_gives_the_ranked_reasons_whatever_hits_the_export_is_given(sample_export, tmp_path):
+    # The API as documented and as the walkthrough uses it: the rules' hits as they come, not
+    # the hits the score counts. A lone weak hit is no reason; the Dutch CSV must say what the
+    # ranking says.
+    from mhgraph import compute_indicators, rank_clusters, write_outputs
+    from mhgraph.rank import counted_hits
+    from mhgraph.safe_output import read_csv_safe
+
+    _, result = sample_export
+    tables = result.tables
+    nodes, edges, communities = tables["nodes"], tables["edges"], tables["communities"]
+    hits = compute_indicators(nodes, edges, communities)
+    assert hits.height > counted_hits(hits, communities).height  # some hits are not counted
+    clusters = rank_clusters(communities, nodes, edges, hits)
+    write_outputs(tmp_path, clusters, communities, nodes, edges, hits, tables["mentions"], tables["resolution"],
+                  top=5)
+    table = read_csv_safe(tmp_path / "clusters.csv", infer_schema=False)
+    english_lines = dict(clusters.select("cluster_id", "reasons").iter_rows())
+    dutch = [REASON_LINE.findall(text) for text in table["redenen"].fill_null("")]
+    assert sum(map(len, dutch)) > 0
+    assert dutch == [REASON_LINE.findall(english_lines[c]) for c in table["cluster"]]
 
 
 def test_every_rule_and_every_sector_and_run_purpose_has_its_dutch_words():

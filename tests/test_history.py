@@ -163,6 +163,19 @@ def test_a_previous_run_with_another_purpose_is_refused_before_any_work(base, tm
     assert not out.exists()
 
 
+@pytest.mark.slow
+def test_a_previous_run_whose_manifest_names_no_purpose_is_refused_in_plain_words(base, tmp_path):
+    previous = tmp_path / "previous"
+    shutil.copytree(base, previous)
+    manifest = read_json(previous / "run_manifest.json")
+    del manifest["run_purpose"]
+    (previous / "run_manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    out = tmp_path / "again"
+    result = mhgraph("run", str(SAMPLE), "--out", str(out), "--previous", str(previous), cwd=tmp_path)
+    assert result.returncode == 2 and "recorded no run purpose in its manifest" in result.stderr
+    assert "None" not in result.stderr and not out.exists()
+
+
 def recipe(kind: str) -> str:
     """The command a recipe in docs/scheduled-runs.md runs, as written there."""
     text = RECIPES.read_text(encoding="utf-8")

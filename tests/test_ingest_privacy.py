@@ -12,6 +12,7 @@ import random
 import shutil
 import subprocess
 import sys
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -341,9 +342,38 @@ def test_a_ten_digit_file_name_holds_a_bsn_exactly_when_the_check_of_readable_te
     numbers = ["0" + valid_bsn(seed) for seed in range(300)] + [f"0{rng.randrange(10 ** 9):09d}" for _ in range(2000)]
     numbers += [f"{rng.randrange(10 ** 9, 10 ** 10)}" for _ in range(500)] + ["00" + valid_bsn(1)[1:], "٠" + valid_bsn(2)]
     stems = pl.DataFrame({"x": [f"loon_{n}" for n in numbers]})
-    expected = stems.select(plaintext_in_text_expr(pl.col("x")).is_not_null()).to_series().to_list()
-    assert sum(expected) >= 300
+    found = stems.select(plaintext_in_text_expr(pl.col("x")).is_not_null()).to_series().to_list()
+    # but a part number glued to a date YYYYMMDD ("0719020529": part 7 of 29 May 1902) is no BSN in a name
+    expected = [bsn and not _a_date(n[2:]) for n, bsn in zip(numbers, found)]
+    assert sum(expected) >= 300 and expected != found
     assert [identifier_in_name(f"loon_{n}.csv") for n in numbers] == expected
+
+
+def test_a_part_number_and_a_date_in_a_file_name_are_no_zero_padded_bsn():
+    # "01" and "20240105" joined give ten digits starting with 0, and one in eleven of them pass
+    # the eleven-test: a padded BSN is one group written without separators, and a part number
+    # glued to a date is not taken for one (where the check of readable text, which sees no file
+    # names, would take it).
+    days = [date(2024, 1, 1) + timedelta(days=n) for n in range(366)]
+    parts = [f"{part:02d}_{day:%Y%m%d}" for part in range(1, 13) for day in days]
+    glued = [part.replace("_", "") for part in parts]
+    assert sum(_passes_padded_eleven_test(digits) for digits in glued) > 250  # which a padded check would take
+    names = [f"loon_{part}.csv" for part in parts] + [f"loon_deel{part}.csv" for part in parts]
+    names += [f"loon_{digits}.csv" for digits in glued]
+    assert [name for name in names if identifier_in_name(name)] == []
+    stems = pl.DataFrame({"x": [name.removesuffix(".csv") for name in names[:2 * len(parts)]]})
+    assert stems.select(plaintext_in_text_expr(pl.col("x")).is_not_null().sum()).item() == 0
+
+
+def _passes_padded_eleven_test(ten_digits: str) -> bool:
+    return ten_digits[0] == "0" and ten_digits[1] != "0" and eleven_test(ten_digits[1:])
+
+
+def _a_date(digits: str) -> bool:
+    try:
+        return 1900 <= datetime.strptime(digits, "%Y%m%d").year < 2100
+    except ValueError:
+        return False
 
 
 def test_the_errors_module_shows_file_names_without_importing_the_ingest():

@@ -105,7 +105,7 @@ def write_outputs(
     counts = export_counts(clusters, nodes, edges, hits, mentions, partners)
     options = {"lang": lang, "changes": changes, "partner_lists": partner_lists}
 
-    written = write_cluster_tables(out_dir, clusters, hits, lang)
+    written = write_cluster_tables(out_dir, clusters, lang)
     written["summary"] = write_summary(out_dir, dossiers, run_info, counts, top, **options)
     written["index"] = write_index(out_dir, dossiers, run_info, counts, top, scores=clusters["score"].to_list(),
                                    **options)

@@ -73,8 +73,8 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
                             'ze staan met hun score en redenen in clusters.csv'),
                            ('it is in clusters.csv with its score and reasons',
                             'they are in clusters.csv with their scores and reasons')),
- # clusters.csv of a Dutch run: its headers, the word between a hit and its focus entity in `reasons`,
- # and `flagged` as words (Dutch Excel shows WAAR/ONWAAR only for its own booleans, not for true/false text)
+ # clusters.csv of a Dutch run: its headers, and `flagged` (also in `without_partner`) as words
+ # (Dutch Excel shows WAAR/ONWAAR only for its own booleans, not for true/false text)
  'cluster_columns': {'cluster_id': ('cluster', 'cluster_id'), 'rank': ('rang', 'rank'), 'score': ('score', 'score'),
                      'flagged': ('gemarkeerd', 'flagged'), 'evidence': ('bewijs', 'evidence'),
                      'context': ('context', 'context'), 'families': ('soorten_bewijs', 'families'),
@@ -86,7 +86,6 @@ _WORDS = {'title': ('mhgraph – clusters ter bespreking', 'mhgraph – clusters
                      'indicators': ('indicatoren', 'indicators'), 'reasons': ('redenen', 'reasons'),
                      'needs_partners': ('markering_steunt_op', 'needs_partners'),
                      'without_partner': ('zonder_partner', 'without_partner')},
- 'reason_on': ('bij', 'on'),
  'flagged_words': (('ja', 'nee'), ('true', 'false')),
  'col_rank': ('rang', 'rank'),
  'col_cluster': ('cluster', 'cluster'),
