@@ -423,7 +423,8 @@ class _DiceFloor:
 
 def _similar_enough(frame: pl.DataFrame, rule: BlockingRule, cache: dict | None) -> _DiceFloor | None:
     """The ``keep`` of :func:`pairs_from_blocks` for ``rule.min_dice`` (``None`` without it),
-    the filters read as words (:func:`_filter_words`), kept in ``cache``."""
+    the filters read as words (:func:`_filter_words`), kept in ``cache``; a side missing a
+    value passes unless ``rule.missing_passes`` is false."""
     cache = {} if cache is None else cache
     columns = []
     for column, minimum in rule.min_dice.items():
@@ -433,6 +434,8 @@ def _similar_enough(frame: pl.DataFrame, rule: BlockingRule, cache: dict | None)
         if ("words", column) not in cache:
             cache[("words", column)] = _filter_words(frame, column, found)
         (words, bits, present), index = cache[("words", column)]
+        if not rule.missing_passes:  # a missing filter counted as present: it shares no bit and fails
+            present = np.ones_like(present)
         columns.append((words, bits.astype(np.int16), present, index, minimum))
     return _DiceFloor(columns) if columns else None
 

@@ -64,7 +64,8 @@ class BlockingRule:
       ``equal``: columns whose values must be equal as well (date of birth + similar name).
 
     ``min_dice``: column -> minimum Dice; pairs below it are dropped, pairs where a side
-    lacks the value kept (names alone, for dates of birth that are missing or have a typo).
+    lacks the value kept (names alone, for dates of birth that are missing or have a typo) —
+    unless ``missing_passes`` is false: then both sides must carry every ``min_dice`` column.
 
     A block larger than ``max_block_size`` is not paired all-to-all: its mentions are sorted
     by name similarity and each is paired with its ``window`` next neighbours.
@@ -86,6 +87,7 @@ class BlockingRule:
     seed: int = 0
     equal: tuple[str, ...] = ()
     min_dice: dict[str, float] = field(default_factory=dict)
+    missing_passes: bool = True
 
 
 @dataclass(frozen=True)
