@@ -142,10 +142,11 @@ def test_a_sample_of_the_pairs_between_two_bsns_still_never_merges_them(caplog):
     everything = resolve(mentions, None)
     with caplog.at_level(logging.INFO, logger="mhgraph.resolve"):
         sampled = resolve(mentions, None, settings=_with_conflict_pairs(30))
-    # 65 such pairs, of which about 30 compared (whole pairs of identity groups are drawn)
+    # twice the cap or more such pairs (91 with the shipped blocking), of which about 30 compared (whole pairs of
+    # identity groups are drawn)
     drawn = re.search(r"person: (\d+) pairs between different values of bsn, v_number, (\d+) of them compared",
                       caplog.text)
-    assert drawn and int(drawn[1]) == 65 and 15 <= int(drawn[2]) <= 45
+    assert drawn and int(drawn[1]) >= 60 and 15 <= int(drawn[2]) <= 45
     for result in (everything, sampled):
         bsn = mentions.select("mention_id", "bsn").join(result.resolution, on="mention_id")
         assert bsn.group_by("entity_id").agg(pl.col("bsn").drop_nulls().n_unique())["bsn"].max() == 1
