@@ -10,6 +10,7 @@ from mhgraph.detect import (
     community_edge_arrays,
     detect_communities,
     join_linked_communities,
+    non_persons,
     number_clusters,
 )
 from mhgraph.planted import planted_cell_graph
@@ -72,6 +73,19 @@ def test_communities_tied_by_one_pair_of_entities_stay_apart(links):
     assert sizes(detect_communities(nodes, edges, seed=0)) == [11, 9]
 
 
+def test_a_worker_who_once_worked_and_lived_with_the_other_crew_does_not_join_it():
+    # a job changer: two distinct pairs (worker-company, worker-address), but one person behind both
+    job_changer = [("EMPLOYED_BY", "P-b0", "C-a", EARLY_END), ("REGISTERED_AT", "P-b0", "A-a", EARLY_END)]
+    nodes, edges = two_crews(job_changer, crews=(("a", 8), ("b", 8)))
+    assert sizes(detect_communities(nodes, edges, seed=0, join_min_pairs=None)) == [10, 10]
+    assert sizes(detect_communities(nodes, edges, seed=0)) == [10, 10]
+    # the same links through two persons (two workers of crew b, one at crew a's company, one at its address) join
+    two_workers = [("EMPLOYED_BY", "P-b0", "C-a", EARLY_END), ("REGISTERED_AT", "P-b1", "A-a", EARLY_END)]
+    nodes, edges = two_crews(two_workers, crews=(("a", 8), ("b", 8)))
+    assert sizes(detect_communities(nodes, edges, seed=0, join_min_pairs=None)) == [10, 10]
+    assert sizes(detect_communities(nodes, edges, seed=0)) == [20]
+
+
 def test_no_union_grows_past_the_bound():
     nodes, edges = two_crews(TWO_WORKERS_ACROSS)
     assert sizes(detect_communities(nodes, edges, seed=0, join_max_size=19)) == [11, 9]
@@ -111,14 +125,15 @@ def test_the_joined_communities_do_not_depend_on_labels_or_row_order():
     entity_ids, pairs, _ = community_edge_arrays(nodes, edges)
     leiden = detect_communities(nodes, edges, seed=3, join_min_pairs=None)
     membership = leiden.sort("entity_id").get_column("cluster_id").str.slice(1).cast(pl.Int64).to_numpy()
+    persons = ~non_persons(nodes, entity_ids)
     # at this bound the order of the unions matters: without it, far more communities are joined
-    expected = number_clusters(entity_ids, join_linked_communities(membership, pairs, max_size=40))
-    unbounded = join_linked_communities(membership, pairs, max_size=len(entity_ids))
+    expected = number_clusters(entity_ids, join_linked_communities(membership, pairs, max_size=40, persons=persons))
+    unbounded = join_linked_communities(membership, pairs, max_size=len(entity_ids), persons=persons)
     assert len(np.unique(unbounded)) < expected.get_column("cluster_id").n_unique() < len(np.unique(membership))
     rng = np.random.default_rng(0)
     for _ in range(3):
         relabelled = rng.permutation(membership.max() + 1)[membership]
-        assert number_clusters(entity_ids, join_linked_communities(relabelled, pairs, max_size=40)).equals(expected)
+        assert number_clusters(entity_ids, join_linked_communities(relabelled, pairs, max_size=40, persons=persons)).equals(expected)
     assert detect_communities(nodes.sample(fraction=1.0, shuffle=True, seed=4),
                               edges.sample(fraction=1.0, shuffle=True, seed=5), seed=3).equals(expected)
 

@@ -170,13 +170,13 @@ def test_wage_below_minimum_compares_with_the_youth_minimum_of_the_age_band(grap
 
 def test_a_reason_leaves_out_the_clause_of_a_count_of_zero_in_both_languages(hits):
     nails = _hit(hits, "wage_below_minimum", "C-nails")  # every age band known, none taken from other periods
-    assert "/h against EUR 13.27/h; thresholds 2 employees" in nails["reason"]
-    assert "/u tegen € 13,27/u; drempels 2 werknemers" in nails["reason_nl"]
+    assert "/h against EUR 13.27/h, " in nails["reason"] and "% under it; thresholds 2 employees" in nails["reason"]
+    assert "/u tegen € 13,27/u, " in nails["reason_nl"] and "% daaronder; drempels 2 werknemers" in nails["reason_nl"]
     assert "of them" not in nails["reason"] and "van hen" not in nails["reason_nl"]
     facts = {"below": 3, "paid": 4, "below_share": 0.75, "lowest": 6.0, "minimum": 13.27, "unknown_age": 3,
-             "inferred_age": 0}
-    for lang, shown_clause, left_out in (("en", "/h; 3 of them of unknown age", "with the age band"),
-                                         ("nl", "/u; van 3 van hen is de leeftijd onbekend", "leeftijdsklasse")):
+             "inferred_age": 0, "shortfall": 0.548}
+    for lang, shown_clause, left_out in (("en", "under it; 3 of them of unknown age", "with the age band"),
+                                         ("nl", "daaronder; van 3 van hen is de leeftijd onbekend", "leeftijdsklasse")):
         shown = render_reason("wage_below_minimum", facts, INDICATORS["wage_below_minimum"].thresholds, lang=lang)
         assert shown_clause in shown and left_out not in shown
 
@@ -557,30 +557,41 @@ def test_a_wage_hit_weighs_more_the_more_workers_are_underpaid():
 
 def test_a_wage_more_than_one_percent_under_the_minimum_is_a_weak_piece_and_rounding_is_silent():
     # the shipped levels: the full level counts wages more than 2 % under the minimum in force at the
-    # start of the period, the weak level more than 1 % (hours rounded to whole hours move a period of
-    # 50 hours or more by at most 1 %); one employee of ten, so only the weak level can fire
+    # start of the period, the weak level more than 1 % and, on a period of under 50 hours, more than
+    # 0.5 / hours (what rounding the hours to whole hours moves); one employee of ten, so only the
+    # weak level can fire
     from mhgraph.reference import minimum_hourly_wage
     march, december = dt.date(2024, 3, 1), dt.date(2023, 12, 1)
-    cases = {  # employer: (start of the period, the one employee's age band, share of the minimum of 2024-03)
-        "C-under": (march, "21+", 0.985), "C-youth": (march, "16", 0.985),
-        "C-rounded": (march, "21+", 0.995),           # look-alike: paid the minimum, hours rounded up
-        "C-before": (december, "21+", 0.985),         # the same hourly wage under the lower minimum of 2023
+    cases = {  # employer: (start of the period, the one employee's age band, share of the minimum of 2024-03, hours)
+        "C-under": (march, "21+", 0.985, 100.0), "C-youth": (march, "16", 0.985, 100.0),
+        "C-rounded": (march, "21+", 0.995, 100.0),      # look-alike: paid the minimum, hours rounded up
+        # look-alike: paid the minimum for 37.6 hours, declared as 38: 1.05 % under, within 0.5 / 38 = 1.3 %
+        "C-rounded-short": (march, "21+", 37.6 / 38, 38.0),
+        "C-short-under": (march, "21+", 0.975, 30.0),   # 2.5 % under on 30 hours: past 0.5 / 30 = 1.7 %
+        "C-before": (december, "21+", 0.985, 100.0),    # the same hourly wage under the lower minimum of 2023
     }
     rows = []
-    for company, (start, band, share) in cases.items():
-        rows += [(f"{company}-{i}", company, start, "21+", minimum_hourly_wage(march) * 1.2) for i in range(9)]
-        rows.append((f"{company}-9", company, start, band, minimum_hourly_wage(march, band) * share))
+    for company, (start, band, share, hours) in cases.items():
+        rows += [(f"{company}-{i}", company, start, "21+", minimum_hourly_wage(march) * 1.2, 100.0) for i in range(9)]
+        rows.append((f"{company}-9", company, start, band, minimum_hourly_wage(march, band) * share, hours))
     nodes = pl.DataFrame({"entity_id": [*cases, *(p for p, *_ in rows)],
                           "entity_type": ["company"] * len(cases) + ["person"] * len(rows)})
     edges = pl.DataFrame({"relation_id": [f"r{i}" for i in range(len(rows))], "type": ["EMPLOYED_BY"] * len(rows),
                           "from_entity": [p for p, *_ in rows], "to_entity": [c for _, c, *_ in rows],
-                          "valid_from": [s for _, _, s, _, _ in rows], "wage": [100.0 * h for *_, h in rows],
-                          "hours": [100.0] * len(rows), "age_band": [b for _, _, _, b, _ in rows],
+                          "valid_from": [s for _, _, s, *_ in rows], "wage": [h * w for *_, w, h in rows],
+                          "hours": [h for *_, h in rows], "age_band": [b for _, _, _, b, *_ in rows],
                           "partner": ["belastingdienst"] * len(rows)})
     assert minimum_hourly_wage(december) < minimum_hourly_wage(march) * 0.985
     hits = compute_indicators(nodes, edges, indicators=["wage_below_minimum"])
-    assert sorted(hits.select("focus_entity", "grade").rows()) == [("C-under", "weak"), ("C-youth", "weak")]
+    assert sorted(hits.select("focus_entity", "grade").rows()) == [
+        ("C-short-under", "weak"), ("C-under", "weak"), ("C-youth", "weak")]
     assert hits["reason"].str.contains("1 of 10 employees (10%)", literal=True).all()
-    assert sorted(hits.select("focus_entity", "evidence").rows()) == [("C-under", ["r9"]), ("C-youth", ["r19"])]
-    # at the full level's 2 % neither is underpaid: the weak level alone finds them
-    assert wage_below_minimum(nodes, edges, min_employees=1, min_share=0.1).height == 0
+    assert sorted(hits.select("focus_entity", "evidence").rows()) == [
+        ("C-short-under", ["r49"]), ("C-under", ["r9"]), ("C-youth", ["r19"])]
+    # what made it weak is said: how far under the lowest wage lies, against the full level's 2 %
+    under = hits.filter(pl.col("focus_entity") == "C-under").row(0, named=True)
+    assert "/h, 1.5% under it; thresholds 2 employees, 25% of the staff and 2% under the minimum)" in under["reason"]
+    assert "/u, 1,5% daaronder; drempels 2 werknemers, 25% van het personeel en 2% onder het minimum)" in under["reason_nl"]
+    # at the full level's 2 % only the one 2.5 % under is underpaid: the weak level alone finds the others
+    full = wage_below_minimum(nodes, edges, min_employees=1, min_share=0.1)
+    assert full.get_column("focus_entity").to_list() == ["C-short-under"]

@@ -911,7 +911,7 @@ def test_wage_rule_needs_a_quarter_of_the_staff_not_two_of_nine():
     assert _focus(hits.filter(pl.col("grade") == "full")) == {"C-sweatshop"}
     assert full["reason"].startswith("3 of 9 employees (33%) on the payroll were paid below the statutory minimum")
     assert "lowest EUR 10.40/h against EUR 11.16/h" in full["reason"]
-    assert "thresholds 2 employees and 25% of the staff). Weight ×1.25" in full["reason"]
+    assert "thresholds 2 employees, 25% of the staff and 2% under the minimum). Weight ×1.25" in full["reason"]
     assert "3 van de 9 werknemers (33%)" in full["reason_nl"] and "25% van het personeel" in full["reason_nl"]
     # the haulier is a weak piece only: it counts beside evidence of another family, never alone
     haulier = hits.filter(pl.col("focus_entity") == "C-haulier").row(0, named=True)

@@ -189,10 +189,11 @@ def minimum_table() -> pl.DataFrame:
     ).sort("rate_from")
 
 
-def hourly_wages(edges: pl.DataFrame, tolerance: float) -> pl.DataFrame:
+def hourly_wages(edges: pl.DataFrame, tolerance: float | pl.Expr) -> pl.DataFrame:
     """EMPLOYED_BY edges that can be judged, with ``hourly`` (wage / hours), ``minimum`` (the
     statutory hourly minimum for the period's ``age_band`` at the start of the period, the adult
-    one when the band is unknown), ``age_known``, ``below`` (more than ``tolerance`` under it) and
+    one when the band is unknown), ``age_known``, ``below`` (more than ``tolerance`` under it; an
+    expression gives each period its own) and
     ``weekly`` (hours a week on average over the period; null while the period is open).
 
     Periods without hours, without a start, or starting before the first known minimum cannot be
