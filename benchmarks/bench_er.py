@@ -217,8 +217,9 @@ def resolve_child(run: str, settings: str | None) -> None:
 
 
 WRITTEN_PAIRS = ("written_pairs, and blocking's pairs and reduction_ratio, count the pairs written to matches: pairs "
-                 "between two different BSNs or V-numbers are compared and scored but not written "
-                 "(cluster.never_merged); results before that change counted them too, as compared_pairs")
+                 "between two different BSNs or V-numbers are not written (compared for the model, past conflict_pairs "
+                 "only a weighted sample of them; "
+                 "cluster.never_merged); results before that change counted them too, as compared_pairs")
 
 
 def measure(run: Path, truth: pl.DataFrame, timing: dict, possible_pairs: int | None = None) -> dict:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime
 import random
+from pathlib import Path
 
 import polars as pl
 
 from mhgraph import normalise
 from mhgraph.crypto import Key, address_keys, bloom_encode, keyed_hash, person_match_keys
+from mhgraph.resolve.settings import DEFAULT_SETTINGS
 
 KEY = Key(b"resolve tests key, sixteen bytes or more")
 
@@ -46,6 +48,15 @@ def person_row(mention_id: str, given: str | None, family: str | None, born: str
 def address_row(mention_id: str, postcode: str, number: str, addition: str | None = None) -> dict:
     address_key, building_key = address_keys(KEY, postcode, number, addition)
     return {"mention_id": mention_id, "entity_type": "address", "address_key": address_key, "building_key": building_key}
+
+
+def shipped_settings_changed(folder: Path, line: str, changed: str) -> Path:
+    """A copy of the shipped settings file in ``folder`` with its one ``line`` changed."""
+    shipped = DEFAULT_SETTINGS.read_text()
+    assert shipped.count(line) == 1
+    path = folder / "settings.toml"
+    path.write_text(shipped.replace(line, changed))
+    return path
 
 
 def frame(rows: list[dict]) -> pl.DataFrame:

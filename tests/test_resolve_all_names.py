@@ -6,13 +6,13 @@ import random
 
 import polars as pl
 import pytest
-from resolve_helpers import FAMILY, GIVEN, KEY, frame, person_row, typo
+from resolve_helpers import FAMILY, GIVEN, KEY, frame, person_row, shipped_settings_changed, typo
 
 from mhgraph import normalise
 from mhgraph.crypto import bloom_encode, dice
 from mhgraph.errors import InputError
 from mhgraph.pseudonymise import pseudonymise_frame
-from mhgraph.resolve import block, compare, default_settings, pairwise_scores, resolve
+from mhgraph.resolve import block, compare, default_settings, load_settings, pairwise_scores, resolve
 from mhgraph.resolve.settings import settings_from_dict
 from mhgraph.spec import SPEC_DIR, load_spec
 
@@ -222,3 +222,22 @@ def test_settings_refuse_counts_where_below_naming_a_comparison_that_does_not_co
         {"name": "given", "kind": "dice", "columns": ["given_name_bf"]}]}}}
     with pytest.raises(InputError, match="counts_where_below names comparison"):
         settings_from_dict(raw)
+
+
+@pytest.mark.parametrize("value, shown", [('"false"', "str 'false'"), ("0", "int 0"), ('"no"', "str 'no'")])
+def test_settings_refuse_a_missing_passes_that_is_not_true_or_false(tmp_path, value, shown):
+    path = shipped_settings_changed(tmp_path, "\nmissing_passes = false\n", f"\nmissing_passes = {value}\n")
+    with pytest.raises(InputError, match="missing_passes") as refused:
+        load_settings(path)
+    message = str(refused.value)
+    assert "[types.person.blocking] dated_all_names_lsh: missing_passes must be true or false" in message
+    assert f"got {shown}" in message and "settings.toml" in message
+
+
+def test_settings_refuse_missing_passes_false_on_a_rule_without_min_dice():
+    raw = {"order": ["person"], "types": {"person": {"letter": "P", "blocking": [
+        {"name": "names", "kind": "exact", "columns": ["names_bf"], "missing_passes": False}]}}}
+    with pytest.raises(InputError, match=r"names: missing_passes = false needs min_dice"):
+        settings_from_dict(raw, file="mine.toml")
+    raw["types"]["person"]["blocking"][0]["min_dice"] = {"names_bf": 0.5}
+    assert not settings_from_dict(raw).types["person"].blocking[0].missing_passes

@@ -3,14 +3,18 @@
 expected merges stay estimates of what all pairs give, and never merged."""
 
 import dataclasses
+import importlib
 import logging
 import re
 
 import numpy as np
 import polars as pl
-from resolve_helpers import population
+import pytest
+from resolve_helpers import frame, person_row, population, shipped_settings_changed
 
-from mhgraph.resolve import FellegiSunter, LogisticScorer, default_settings, resolve
+from mhgraph.errors import InputError
+from mhgraph.resolve import FellegiSunter, LogisticScorer, default_settings, explain_match, load_settings, resolve
+from mhgraph.resolve.cluster import COMPLETED, never_merged
 from mhgraph.resolve.conflict_sample import drawn_pairs, expected_pairs_drawn, sample_rate
 from mhgraph.resolve.diagnostics import expected_pairs
 
@@ -160,3 +164,88 @@ def test_a_sample_of_the_pairs_between_two_bsns_still_never_merges_them(caplog):
         everything.scan_matches().collect().select("mention_a", "mention_b"))
     assert abs(sampled.scorers["person"].prior_weight_ - everything.scorers["person"].prior_weight_) < 0.1
     assert abs(sampled.expected_pairs["person"] / everything.expected_pairs["person"] - 1) < 0.01
+
+
+def _namesakes_apart() -> pl.DataFrame:
+    """A population with most persons holding one BSN, and three namesakes: two with two
+    different BSNs and one without, which links them both into one candidate entity."""
+    people, _ = population(200, copies=3, seed=21, bsn_share=0.9)
+    extra = frame([person_row("x/a/p", "anna maria", "de vries", "1980-05-02", bsn="111111111"),
+                   person_row("x/b/p", "anna maria", "de vries", "1980-05-02"),
+                   person_row("x/c/p", "anna maria", "de vries", "1980-05-02", bsn="222222222"),
+                   person_row("x/d/p", "piet", "smit", "1970-03-04")])
+    return pl.concat([people, extra], how="diagonal")
+
+
+def test_no_pair_between_two_bsns_is_completed_inside_a_candidate_entity(monkeypatch):
+    # a and c (two BSNs) are one candidate entity through b; their pair, left undrawn by a cap of one,
+    # would be completed, compared and dropped unwritten
+    resolver = importlib.import_module("mhgraph.resolve.pipeline")
+    completed = []
+    real_compare_type = resolver.compare_type
+
+    def recording_compare_type(pairs, frame, entity, relations, entities, cache, rows):
+        if entity.entity_type == "person":
+            done = (pairs["blocked_by"].cast(pl.String) == COMPLETED).to_numpy()
+            completed.append((int(done.sum()), int((never_merged(pairs, frame, entity, rows) & done).sum())))
+        return real_compare_type(pairs, frame, entity, relations, entities, cache, rows)
+
+    monkeypatch.setattr(resolver, "compare_type", recording_compare_type)
+    mentions = _namesakes_apart()
+    everything = resolve(mentions, None)
+    sampled = resolve(mentions, None, settings=_with_conflict_pairs(1))
+    assert completed and all(apart == 0 for _, apart in completed)
+    assert sampled.resolution.equals(everything.resolution)
+    entity_of = dict(sampled.resolution.select("mention_id", "entity_id").iter_rows())
+    assert entity_of["x/a/p"] != entity_of["x/c/p"]
+
+
+def test_a_small_cap_keeps_the_overrides_and_identity_links_and_explains_an_undrawn_pair():
+    mentions = _namesakes_apart()
+    overrides = [{"mention_a": "x/a/p", "mention_b": "x/d/p", "decision": "must_link", "reason": "same passport"}]
+    everything = resolve(mentions, None, overrides=overrides)
+    sampled = resolve(mentions, None, settings=_with_conflict_pairs(1), overrides=overrides)
+    matches = sampled.scan_matches().collect()
+    pair = ("mention_a", "mention_b", "blocked_by")  # the scores differ a little: the model learnt from a sample
+    assert matches.select(pair).equals(everything.scan_matches().collect().select(pair))
+    assert sampled.resolution.equals(everything.resolution)
+    by = matches.group_by(pl.col("blocked_by").cast(pl.String)).len()
+    by = dict(by.iter_rows())
+    assert by["override"] == 1 and by["bsn"] > 100  # the analyst's pair and the links of one BSN
+    entity_of = dict(sampled.resolution.select("mention_id", "entity_id").iter_rows())
+    assert entity_of["x/a/p"] == entity_of["x/d/p"]
+    explanation = explain_match("x/a/p", "x/c/p", sampled, mentions)
+    assert not explanation.compared and explanation.conflicting == ("bsn",)
+    assert explanation.decision == "conflicting_identifier" and not explanation.same_entity
+    assert "the model learns from them (or from a sample of them)" in str(explanation)
+
+
+def test_a_type_scored_by_rules_compares_no_pair_between_two_bsns(caplog):
+    # rules learn from no pair: those between two values of a conflict key are neither compared nor written
+    settings = default_settings()
+    person = settings.types["person"]
+    person = dataclasses.replace(person, scoring=dataclasses.replace(
+        person.scoring, method="rules", rules=({"given_name_dice": 0.9, "family_name_dice": 0.9},)))
+    settings = dataclasses.replace(settings, types={**settings.types, "person": person})
+    mentions = frame([person_row("a/1/p", "jan", "bakker", "1980-01-01", bsn="111111111"),
+                      person_row("b/1/p", "jan", "bakker", "1980-01-01", bsn="222222222"),
+                      person_row("c/1/p", "jan", "bakker", "1980-01-01")])
+    with caplog.at_level(logging.INFO, logger="mhgraph.resolve"):
+        resolved = resolve(mentions, None, settings=settings)
+    assert "person: 1 pairs between different values of bsn, v_number, 0 of them compared" in caplog.text
+    assert "scored, neither clustered nor written" not in caplog.text
+    assert resolved.scan_matches().collect().height == 2
+    text = str(explain_match("a/1/p", "b/1/p", resolved, mentions))
+    assert "rules learn from no pair" in text and "model learns" not in text
+
+
+@pytest.mark.parametrize("value, shown", [("0", "int 0"), ("-5", "int -5"), ('"2000000"', "str '2000000'"),
+                                          ("true", "bool True"), ("2.5", "float 2.5")])
+def test_settings_refuse_a_conflict_pairs_that_is_not_a_whole_number_of_at_least_one(tmp_path, value, shown):
+    section = "[types.person.scoring]\n"
+    with pytest.raises(InputError, match="conflict_pairs") as refused:
+        load_settings(shipped_settings_changed(tmp_path, section, f"{section}conflict_pairs = {value}\n"))
+    assert "[types.person.scoring] conflict_pairs must be a whole number of at least 1" in str(refused.value)
+    assert f"got {shown}" in str(refused.value) and "settings.toml" in str(refused.value)
+    path = shipped_settings_changed(tmp_path, section, f"{section}conflict_pairs = 1\n")
+    assert load_settings(path).types["person"].scoring.conflict_pairs == 1

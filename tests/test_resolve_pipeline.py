@@ -497,9 +497,9 @@ def test_scoring_reads_the_features_of_pairs_compared_a_slice_at_a_time_in_one_p
     handed = {}
     real_make_scorer = resolver.make_scorer
 
-    def recording_make_scorer(entity, features):
+    def recording_make_scorer(entity, features, weights=None):
         handed[entity.entity_type] = (features.height, {c: features[c].n_chunks() for c in features.columns})
-        return real_make_scorer(entity, features)
+        return real_make_scorer(entity, features, weights)
 
     monkeypatch.setattr(resolver, "make_scorer", recording_make_scorer)
     resolve(mentions, pl.read_parquet(out / "tables" / "relations.parquet"))

@@ -179,6 +179,9 @@ def test_auto_picks_the_logistic_model_when_labels_suffice(features_and_truth):
     person = dataclasses.replace(person, scoring=dataclasses.replace(person.scoring, min_labelled_pairs=enough + 1))
     assert isinstance(make_scorer(person, features), FellegiSunter)
     assert isinstance(make_scorer(person, features.with_columns(pl.lit(float("nan")).alias("bsn_agree"))), FellegiSunter)
+    # each pair counted as often as it weighs: a sampled pair stands for 1 / rate pairs
+    assert isinstance(make_scorer(person, features, np.full(features.height, 2.0)), LogisticScorer)
+    assert isinstance(make_scorer(person, features, np.ones(features.height)), FellegiSunter)
 
 
 def test_fitted_models_survive_a_json_round_trip(features_and_truth):

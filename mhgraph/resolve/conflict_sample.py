@@ -11,8 +11,10 @@ compared: those between the pairs of identity groups whose seeded hash falls bel
 every pair of a drawn pair of groups, each weighing ``1 / rate`` in the model's counts (an
 inverse-probability weight, so the counts' expectations are those of all pairs). Drawn by pair
 of groups rather than by pair, so that the expected-merges diagnostic (the best score of each
-two groups) stays an unbiased estimate too (:func:`expected_pairs_drawn`). The draw depends on
-the two groups and the seed alone, not on the order or number of the other pairs.
+two groups) stays an unbiased estimate too (:func:`expected_pairs_drawn`). For given mentions
+the draw depends on the two groups and the seed alone, not on the order of the pairs; but a
+group is known by its number among all groups of the type, so a mention added or taken away
+(a new group, or renumbered ones) draws a different sample.
 
 >>> units = np.array([0, 1, 2, 3])
 >>> drawn = drawn_pairs(units, (np.array([0, 0, 1]), np.array([1, 2, 3])), 0.5, seed=0)
@@ -62,7 +64,8 @@ def expected_pairs_drawn(unit_a: np.ndarray, unit_b: np.ndarray, score: np.ndarr
     from those compared: all pairs not ``apart`` (between two values of a conflict key) and the
     ``apart`` ones of the ``drawn`` pairs of groups. Per two groups the best score of the pairs
     not apart, plus, where the two groups are drawn, how much their apart pairs raise it, times
-    ``1 / rate``: unbiased, and exact at ``rate`` 1.
+    ``1 / rate``: unbiased, and exact at ``rate`` 1. Without any ``apart`` pair (none proposed,
+    or none compared, as for a type scored by rules), that of the pairs at hand.
 
     >>> a, b, score = np.array([0, 0, 1]), np.array([1, 1, 2]), np.array([0.5, 0.75, 0.25])
     >>> expected_pairs_drawn(a, b, score, np.array([False, True, False]), np.array([True, True, False]), 0.5)
@@ -70,7 +73,7 @@ def expected_pairs_drawn(unit_a: np.ndarray, unit_b: np.ndarray, score: np.ndarr
     """
     if len(score) == 0:
         return None
-    if rate >= 1.0:
+    if rate >= 1.0 or not apart.any():
         return expected_pairs(unit_a, unit_b, score)
     base = expected_pairs(unit_a[~apart], unit_b[~apart], score[~apart]) or 0.0
     drawn_base = expected_pairs(unit_a[drawn & ~apart], unit_b[drawn & ~apart], score[drawn & ~apart]) or 0.0

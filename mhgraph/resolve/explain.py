@@ -64,9 +64,10 @@ class Explanation:
         if self.conflicting:
             # the run writes no such pair, so whether a blocking rule proposed it is not known
             keys = " and ".join(self.conflicting)
+            learns = ("rules learn from no pair" if self.model.startswith("RuleScorer") else
+                      "when a blocking rule proposes them the model learns from them (or from a sample of them)")
             return (f"compared in the run: not recorded — the pair holds two different {keys} values; such pairs are "
-                    "never merged and not written to matches; when a blocking rule proposes them the model learns from "
-                    "them (or from a sample of them); scored now with the run's model")
+                    f"never merged and not written to matches; {learns}; scored now with the run's model")
         return ("compared in the run: no (no blocking rule proposed this pair, or another mention of the same "
                 "identity group stood for one side); scored now with the run's model")
 

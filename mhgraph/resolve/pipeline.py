@@ -230,7 +230,11 @@ def _population_sample(features: pl.DataFrame, rows: tuple[np.ndarray, np.ndarra
     """What Fellegi-Sunter learns from: the candidate pairs between identity groups, a seeded
     random sample of the other pairs (compared like the candidates), the number of pairs in the
     population they stand for and how many candidates each candidate stands for. ``rows`` and
-    ``weights``: those of the pairs of ``features``."""
+    ``weights``: those of the pairs of ``features``. A random pair that blocking proposed
+    between two values of a conflict key but the sample did not draw is not among them, so it
+    counts in the background as well as through the weights of those drawn: some 500,000 random
+    pairs among the billions of a large population meet a proposed pair rarely, and keeping
+    every proposed pair for this test would hold them all once more."""
     groups = identity_groups(frame, entity.identity_keys, cache)
     across = key_codes(frame, link_only_across) if link_only_across and link_only_across in frame.columns else None
     candidate = ~features["blocked_by"].is_in([*entity.identity_keys, "override"]).to_numpy()
@@ -280,14 +284,22 @@ def _joined_a_column_at_a_time(pieces: list[pl.DataFrame]) -> pl.DataFrame:
 
 
 def _completed(scored: pl.DataFrame, rows: tuple[np.ndarray, np.ndarray], frame: pl.DataFrame, entity, relations,
-               entities, cache: dict, scorer) -> tuple[pl.DataFrame, tuple[np.ndarray, np.ndarray]]:
-    """``scored`` plus the uncompared pairs inside candidate entities, compared and scored, and
-    the rows of all their mentions in ``frame`` (``rows``: those of ``scored``, whose pairs are
-    held as those rows alone)."""
+               entities, cache: dict, scorer, overrides: pl.DataFrame | None
+               ) -> tuple[pl.DataFrame, tuple[np.ndarray, np.ndarray]]:
+    """``scored`` plus the uncompared pairs inside candidate entities that clustering could
+    merge (:func:`~mhgraph.resolve.cluster.never_merged`), compared and scored, and the rows of
+    all their mentions in ``frame`` (``rows``: those of ``scored``, whose pairs are held as
+    those rows alone)."""
     extra = pairs_to_complete(scored, frame, entity, cache, rows)
     if extra.height == 0:
         return scored, rows
     extra_rows = tuple(row_numbers(frame["mention_id"], extra[side]) for side in ("mention_a", "mention_b"))
+    # a pair between two values of a conflict key (one the sample did not draw) would be dropped unwritten
+    mergeable = ~never_merged(extra, frame, entity, extra_rows, overrides, cache)
+    if not mergeable.all():
+        extra, extra_rows = extra.filter(pl.Series(mergeable)), (extra_rows[0][mergeable], extra_rows[1][mergeable])
+        if extra.height == 0:
+            return scored, rows
     extra = extra.drop(SPELT_OUT).with_columns(pl.col("blocked_by").cast(scored["blocked_by"].dtype))
     features = compare_type(extra, frame, entity, relations, entities, cache, extra_rows)
     score = scorer.match_probability(features) if scorer is not None else np.zeros(features.height)
@@ -302,13 +314,15 @@ def _conflicts_sampled(rows: tuple[np.ndarray, np.ndarray], blocked_by: pl.Serie
     """The proposed pairs (``rows``, ``blocked_by``) to compare: of those between two values of
     a conflict key (:func:`~mhgraph.resolve.cluster.never_merged`), which clustering never
     merges and the matches leave out, a seeded sample for the model to learn from
-    (:mod:`mhgraph.resolve.conflict_sample`), and none for a type without a fitted model. With
+    (:mod:`mhgraph.resolve.conflict_sample`), and none for a type without a fitted model (no
+    comparisons, or scored by ``rules``). With
     them, per pair kept: whether it is such a pair (``apart``) and whether its two identity
     groups are drawn (``drawn``), and the share drawn (``rate``). At a million persons they are
     some two in three person pairs."""
     apart = never_merged(blocked_by.to_frame(), frame, entity, rows, overrides, cache)
     conflicting = int(apart.sum())
-    rate = sample_rate(conflicting, entity.scoring.conflict_pairs) if entity.fuzzy else 0.0
+    learns = entity.fuzzy and entity.scoring.method != "rules"  # rules are not fitted: no pair teaches them
+    rate = sample_rate(conflicting, entity.scoring.conflict_pairs) if learns else 0.0
     if rate >= 1.0 or not conflicting:
         return rows, blocked_by, apart, np.ones(len(apart), dtype=bool), 1.0
     units = identity_groups(frame, entity.identity_keys, cache)
@@ -460,8 +474,9 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
         give_back_freed_memory()
         score = np.ones(features.height)
         if entity.fuzzy and features.height:
-            weights = np.where(apart, 1.0 / rate, 1.0)  # what each compared pair stands for
-            scorer = make_scorer(entity, features)
+            # what each compared pair stands for (rate 0, for rules: no pair between two values is compared)
+            weights = np.where(apart, 1.0 / rate, 1.0) if rate > 0 else np.ones(len(apart))
+            scorer = make_scorer(entity, features, weights)
             if isinstance(scorer, FellegiSunter):
                 candidates, background, population, weights = _population_sample(
                     features, rows, weights, frame, entity, relations, entities, cache, settings.link_only_across)
@@ -478,6 +493,7 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
             proposed = ~features["blocked_by"].is_in([*entity.identity_keys, "override"]).to_numpy()
             # four bytes a group number: one per proposed pair and side (some 10 million at a million persons)
             units = identity_groups(frame, entity.identity_keys, cache).astype(_group_number_dtype(frame.height))
+            # (for rules, none of the pairs between two values: not compared, they are left out)
             expected[entity_type] = expected_pairs_drawn(units[rows[0][proposed]], units[rows[1][proposed]],
                                                          score[proposed], apart[proposed], drawn[proposed], rate)
             del proposed, units
@@ -486,7 +502,8 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
         scored = features.with_columns(pl.Series("score", score, dtype=pl.Float64))
         del features, score
         if fitted:
-            scored, rows = _completed(scored, rows, frame, entity, relations, entities, cache, scorers.get(entity_type))
+            scored, rows = _completed(scored, rows, frame, entity, relations, entities, cache, scorers.get(entity_type),
+                                      typed_overrides)
         kept = _mergeable(scored, rows, frame, entity, typed_overrides, cache)
         if kept is not None:
             rows = rows[0][kept], rows[1][kept]

@@ -710,12 +710,13 @@ def scorer_from_dict(data: dict):
     return scorer
 
 
-def make_scorer(entity: EntitySettings, features: pl.DataFrame):
+def make_scorer(entity: EntitySettings, features: pl.DataFrame, weights: np.ndarray | None = None):
     """An unfitted scorer for one entity type, as its settings ask.
 
     ``auto`` picks :class:`LogisticScorer` when the first label key gives at least
     ``min_labelled_pairs`` matches and as many non-matches among ``features``, else
-    :class:`FellegiSunter`.
+    :class:`FellegiSunter`; each pair counted ``weights`` times (default once), so that a
+    sampled pair counts for those it stands for.
     """
     from mhgraph.resolve.compare import identifier_feature
 
@@ -729,7 +730,8 @@ def make_scorer(entity: EntitySettings, features: pl.DataFrame):
         method = "fellegi_sunter"
         if label_column and label_column in features.columns:
             label = _column(features, label_column)
-            matches, non_matches = int((label == 1.0).sum()), int((label == 0.0).sum())
+            weight = np.ones(len(label)) if weights is None else weights
+            matches, non_matches = round(weight[label == 1.0].sum()), round(weight[label == 0.0].sum())
             if min(matches, non_matches) >= scoring.min_labelled_pairs:
                 method = "logistic"
             log.info("%s: %d labelled matches, %d labelled non-matches: %s scorer", entity.entity_type,

@@ -348,6 +348,12 @@ def _check(entity: EntitySettings, file: str | None) -> None:
             raise InputError(f"[{where}.blocking] {rule.name}: kind must be one of {BLOCKING_KINDS}", file=file)
         if not rule.columns:
             raise InputError(f"[{where}.blocking] {rule.name}: names no columns", file=file)
+        if not isinstance(rule.missing_passes, bool):  # "false" or 0 would read as true, or pass unnoticed
+            raise InputError(f"[{where}.blocking] {rule.name}: missing_passes must be true or false, got "
+                             f"{type(rule.missing_passes).__name__} {rule.missing_passes!r}", file=file)
+        if not rule.missing_passes and not rule.min_dice:
+            raise InputError(f"[{where}.blocking] {rule.name}: missing_passes = false needs min_dice (it says which "
+                             f"columns both sides must carry)", file=file)
     for comparison in entity.comparisons:
         if comparison.name in RESERVED_COLUMNS:
             raise InputError(f"[{where}.comparisons] {comparison.name}: this name is a column of the matches table; "
@@ -376,6 +382,10 @@ def _check(entity: EntitySettings, file: str | None) -> None:
                              f"below 1, got {comparison.unrelated_share}", file=file)
     if entity.scoring.method not in SCORING_METHODS:
         raise InputError(f"[{where}.scoring] method must be one of {SCORING_METHODS}", file=file)
+    limit = entity.scoring.conflict_pairs
+    if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:  # 0 meant one pair, "2000000" failed later
+        raise InputError(f"[{where}.scoring] conflict_pairs must be a whole number of at least 1, got "
+                         f"{type(limit).__name__} {limit!r}", file=file)
     patterns = math.prod(len(c.levels) + 2 for c in entity.comparisons)
     if entity.scoring.method in ("auto", "logistic") and entity.label_keys and patterns >= LOGISTIC_PATTERN_LIMIT:
         raise InputError(f"[{where}.comparisons] {len(entity.comparisons)} comparisons with their levels give "
