@@ -444,8 +444,8 @@ def join_linked_communities(membership, pairs, *, min_pairs: int | None = DEFAUL
 
     ``pairs`` holds each linked pair of entities once (:func:`community_edge_arrays`), so the
     count is of distinct entity pairs, not of relations. The links are counted between the
-    communities as Leiden left them and taken strongest first (most pairs, then the community with
-    the lowest entity first), each joined when the two groups it links hold at most ``max_size``
+    communities as Leiden left them and taken strongest first (most pairs — a link's pairs or its
+    persons, whichever are fewer —, then the community with the lowest entity first), each joined when the two groups it links hold at most ``max_size``
     entities together; so a community may join a group its link partner joined before, and the
     result depends only on the partition, not on its labels. ``min_pairs=None`` joins nothing.
 
@@ -479,17 +479,18 @@ def join_linked_communities(membership, pairs, *, min_pairs: int | None = DEFAUL
     linked, counts = np.unique(link, return_counts=True)
     # one person tied to two entities of the other community (a past job and a past address) is two
     # pairs but one tie: the pairs of a link must hold at least ``min_pairs`` distinct persons too
-    ends_link, ends_entity = np.concatenate([link, link]), np.concatenate([pairs[:, 0], pairs[:, 1]])
+    # (keyed by the link's position in ``linked``, not its code: a code times the entity count
+    # would pass int64 at a few million entities)
+    link_index = np.searchsorted(linked, link)
+    ends_link, ends_entity = np.concatenate([link_index, link_index]), np.concatenate([pairs[:, 0], pairs[:, 1]])
     if persons is not None:
         is_person = np.asarray(persons, dtype=bool)[ends_entity]
         ends_link, ends_entity = ends_link[is_person], ends_entity[is_person]
     person_link = np.unique(ends_link * len(membership) + ends_entity) // len(membership)
-    person_counts = np.zeros(len(linked), dtype=np.int64)
-    np.add.at(person_counts, np.searchsorted(linked, person_link), 1)
-    counts = np.minimum(counts, person_counts)
+    counts = np.minimum(counts, np.bincount(person_link, minlength=len(linked)))
     strong = counts >= min_pairs
     linked, counts = linked[strong], counts[strong]
-    order = np.lexsort((linked, -counts))  # most pairs first, then by the lower community, then the higher
+    order = np.lexsort((linked, -counts))  # most pairs (or persons) first, then by the lower community, then the higher
     size = np.bincount(community, minlength=len(labels))
     root = np.arange(len(labels))
 

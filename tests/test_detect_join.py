@@ -143,3 +143,15 @@ def test_relations_that_ended_before_active_since_do_not_join_communities():
     nodes, edges = two_crews(ended)
     assert sizes(detect_communities(nodes, edges, seed=0)) == [20]
     assert sizes(detect_communities(nodes, edges, seed=0, active_since=dt.date(2023, 1, 1))) == [11, 9]
+
+
+def test_links_are_counted_alike_among_millions_of_entities():
+    # 7.3M entities in 1.2M communities, as at five million persons: a link's code times the
+    # entity count would pass int64 here, and the joins of the higher communities would be lost
+    entities = 7_300_000
+    membership = np.arange(entities) // 6
+    first = 6 * (1_150_000 + 2 * np.arange(999))  # 999 pairs of neighbouring communities, far up
+    pairs = np.concatenate([np.column_stack([first, first + 6]), np.column_stack([first + 1, first + 7])])
+    joined = join_linked_communities(membership, pairs)
+    assert (joined[first] == joined[first + 6]).all()
+    assert len(np.unique(joined)) == len(np.unique(membership)) - 999

@@ -33,14 +33,15 @@ _LOWEST_YOUTH_SHARE = min(YOUTH_MINIMUM_SHARE.values())  # the youngest band's s
 
 @rule("wage_below_minimum")
 def wage_below_minimum(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_employees: int, min_share: float,
-                       tolerance: float, unknown_age_counts: bool, rounding_allowance: bool,
+                       tolerance: float, unknown_age_counts: bool, rounding_allowance: float,
                        shared: SharedTables | None = None, buckets: int | None = None) -> pl.DataFrame:
     """At least ``min_employees`` persons, and at least ``min_share`` of the employer's paid staff,
     paid an hourly wage (wage / hours on EMPLOYED_BY) below the statutory minimum for their age
-    band (:mod:`mhgraph.reference`) by more than ``tolerance`` (a share: 0.02 = 2 %). With
-    ``rounding_allowance``, by more than ``0.5 / hours`` too where that is larger: hours rounded to
-    whole hours move the hourly wage of a period by up to that share (1 % at 50 hours, 1.8 % at
-    28). ``shortfall`` is how far under its minimum the lowest wage counted lies.
+    band (:mod:`mhgraph.reference`) by more than ``tolerance`` (a share: 0.02 = 2 %), and by more
+    than ``0.5 / hours`` where that is larger, up to ``rounding_allowance`` (0 = none): hours
+    rounded to whole hours move the hourly wage of a period by up to that share (1 % at 50 hours,
+    1.8 % at 28); the cap keeps a short period's weak level no stricter than the full level's
+    tolerance. ``shortfall`` is how far under its minimum the lowest wage counted lies.
 
     The age band is the ``age_band`` of the EMPLOYED_BY relation, delivered by the payroll
     partner or, where it is missing, the youngest band the person's other periods allow when they
@@ -67,7 +68,8 @@ def wage_below_minimum(nodes: pl.DataFrame, edges: pl.DataFrame, *, min_employee
     lawful_for_some_youth = pl.col("hourly") >= pl.col("minimum") * _LOWEST_YOUTH_SHARE * (1 - tolerance)
 
     def find(jobs: pl.DataFrame) -> pl.DataFrame:
-        wages = (hourly_wages(jobs, pl.max_horizontal(pl.lit(tolerance), 0.5 / pl.col("hours")) if rounding_allowance
+        rounding = pl.min_horizontal(0.5 / pl.col("hours"), pl.lit(rounding_allowance))
+        wages = (hourly_wages(jobs, pl.max_horizontal(pl.lit(tolerance), rounding) if rounding_allowance
                               else tolerance).join(household, on="relation_id", how="left")
                  .with_columns(below=pl.col("below") & (pl.col("age_known") | (
                      pl.lit(unknown_age_counts) & pl.col("household").is_null() & ~(youth_employer_paying_minimums & lawful_for_some_youth)))))
