@@ -334,19 +334,18 @@ def _conflicts_sampled(rows: tuple[np.ndarray, np.ndarray], blocked_by: pl.Serie
     return (rows[0][keep], rows[1][keep]), blocked_by.gather(keep), apart[keep], drawn[keep], rate
 
 
-def _mergeable(scored: pl.DataFrame, rows: tuple[np.ndarray, np.ndarray], frame: pl.DataFrame, entity,
-               overrides: pl.DataFrame | None, cache: dict) -> np.ndarray | None:
-    """The positions in ``scored`` of the pairs clustering could merge (``None``: all), that is
-    without the pairs whose two mentions hold different values of a conflict key
-    (:func:`~mhgraph.resolve.cluster.never_merged`), which clustering never merges and whose
-    scores never enter an average; kept: identity links and the analyst's pairs, whose refusal is
-    recorded. Those compared (:func:`_conflicts_sampled`) taught the model."""
-    apart = never_merged(scored, frame, entity, rows, overrides, cache)
+def _mergeable(apart: np.ndarray, height: int, entity) -> np.ndarray | None:
+    """The positions in the scored pairs of those clustering could merge (``None``: all), that
+    is without the pairs whose two mentions hold different values of a conflict key (``apart``,
+    as :func:`_conflicts_sampled` found them among the compared pairs, which come first; the
+    completed pairs after them are all mergeable, :func:`_completed`), which clustering never
+    merges and whose scores never enter an average; kept: identity links and the analyst's
+    pairs, whose refusal is recorded. Those compared taught the model."""
     if not apart.any():
         return None
     log.info("%s: %d pairs between different values of %s scored, neither clustered nor written", entity.entity_type,
              int(apart.sum()), ", ".join(entity.conflict_keys))
-    return np.flatnonzero(~apart)
+    return np.flatnonzero(~np.concatenate([apart, np.zeros(height - len(apart), dtype=bool)]))
 
 
 def _pair_order(rows: tuple[np.ndarray, np.ndarray]) -> np.ndarray | None:
@@ -497,14 +496,15 @@ def _resolved_types(mentions: pl.LazyFrame, relations: pl.DataFrame | None, sett
             expected[entity_type] = expected_pairs_drawn(units[rows[0][proposed]], units[rows[1][proposed]],
                                                          score[proposed], apart[proposed], drawn[proposed], rate)
             del proposed, units
-        del apart, drawn
+        del drawn
         fitted = entity.fuzzy and features.height
         scored = features.with_columns(pl.Series("score", score, dtype=pl.Float64))
         del features, score
         if fitted:
             scored, rows = _completed(scored, rows, frame, entity, relations, entities, cache, scorers.get(entity_type),
                                       typed_overrides)
-        kept = _mergeable(scored, rows, frame, entity, typed_overrides, cache)
+        kept = _mergeable(apart, scored.height, entity)
+        del apart
         if kept is not None:
             rows = rows[0][kept], rows[1][kept]
         order = _pair_order(rows)  # the order of the matches table
